@@ -1,0 +1,155 @@
+import { isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+
+const port = (fallback: number) => z.coerce.number().int().min(1).max(65_535).default(fallback);
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const optionalText = z
+  .string()
+  .trim()
+  .optional()
+  .transform((value) => (value ? value : undefined));
+const hostPort = z
+  .string()
+  .trim()
+  .regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port');
+
+/** Comma-separated `host:port` list; empty or unset means "not configured". */
+const hostPortList = z
+  .string()
+  .optional()
+  .transform((value) =>
+    (value ?? '')
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(hostPort));
+
+const databaseUrl = z
+  .string()
+  .trim()
+  .default('sqlite:./data/visage.sqlite')
+  .refine((value) => /^sqlite:.+/.test(value) || /^mysql:\/\/[^/]+\/[^/?]+/.test(value), {
+    message: 'must be mysql://user:pass@host:3306/db or sqlite:<file>',
+  });
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
+
+/**
+ * Every environment variable Visage reads. Names and defaults are documented in README.md
+ * (section "Configuration"); keep both in step.
+ */
+export const configSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('log'),
+  DATABASE_URL: databaseUrl,
+  IMAGES_ROOT: z.string().trim().min(1).default('./images'),
+  KNOWN_FACES_DIR: optionalText,
+  MAX_IMAGE_BYTES: positiveInt(20 * 1024 * 1024),
+  MAX_IMAGE_PIXELS: positiveInt(40_000_000),
+  RECEIVER_PORT: port(8000),
+  FRONTEND_PORT: port(8081),
+  PROCESSOR_HEALTH_PORT: port(8082),
+  FACE_RECOGNITION_PORT: port(50051),
+  FACE_RECOGNITION_HEALTH_PORT: port(8083),
+  FACE_RECOGNITION_ADDRESS: hostPort.default('127.0.0.1:50051'),
+  FACE_RECOGNITION_DEADLINE_MS: positiveInt(30_000),
+  RECOGNIZER_WORKERS: z.coerce.number().int().min(0).default(0),
+  RECOGNIZER_QUEUE_SIZE: positiveInt(64),
+  MIN_DETECTION_SCORE: z.coerce.number().min(0).max(1).default(0.5),
+  NSQD_TCP_ADDRESS: z
+    .string()
+    .trim()
+    .optional()
+    .transform((value) => (value ? value : undefined))
+    .pipe(hostPort.optional()),
+  NSQLOOKUPD_HTTP_ADDRESSES: hostPortList,
+  NSQD_TCP_ADDRESSES: hostPortList,
+  QUEUE_TOPIC: z.string().trim().regex(/^[.a-zA-Z0-9_-]{1,64}$/).default('images'),
+  QUEUE_CHANNEL: z.string().trim().regex(/^[.a-zA-Z0-9_-]{1,64}(#ephemeral)?$/).default('image-processor'),
+  QUEUE_MAX_IN_FLIGHT: positiveInt(4),
+  QUEUE_MESSAGE_TIMEOUT_MS: positiveInt(60_000),
+  MATCH_THRESHOLD: z.coerce.number().positive().max(2).default(0.6),
+  MAX_ATTEMPTS: positiveInt(5),
+  RETRY_CRON: z.string().trim().default('0 * * * * *'),
+  RETRY_BACKOFF_MS: positiveInt(30_000),
+  PENDING_STALE_MS: positiveInt(120_000),
+  CLAIM_TIMEOUT_MS: positiveInt(300_000),
+  BREAKER_FAILURE_THRESHOLD: positiveInt(5),
+  BREAKER_PROBE_INITIAL_MS: positiveInt(10_000),
+  BREAKER_PROBE_MAX_MS: positiveInt(300_000),
+});
+
+export type RawConfig = z.infer<typeof configSchema>;
+
+export type DatabaseConfig =
+  | { type: 'sqlite'; file: string }
+  | { type: 'mysql'; url: string; host: string; port: number; username: string; password: string; database: string };
+
+export type QueueConfig =
+  | { driver: 'in-process' }
+  | { driver: 'nsq'; lookupdHttpAddresses: string[]; nsqdTcpAddresses: string[]; publishAddress: string | undefined };
+
+export interface VisageConfig extends Omit<RawConfig, 'KNOWN_FACES_DIR'> {
+  KNOWN_FACES_DIR: string;
+  database: DatabaseConfig;
+  queue: QueueConfig;
+}
+
+function parseDatabaseUrl(value: string, cwd: string): DatabaseConfig {
+  if (value.startsWith('sqlite:')) {
+    const file = value.slice('sqlite:'.length);
+    return { type: 'sqlite', file: file === ':memory:' ? file : resolve(cwd, file) };
+  }
+  const url = new URL(value);
+  return {
+    type: 'mysql',
+    url: value,
+    host: url.hostname,
+    port: url.port ? Number(url.port) : 3306,
+    username: decodeURIComponent(url.username),
+    password: decodeURIComponent(url.password),
+    database: decodeURIComponent(url.pathname.replace(/^\//, '')),
+  };
+}
+
+export class ConfigValidationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigValidationError';
+  }
+}
+
+/** Validates the environment once; every problem is named, not only the first. */
+export function parseConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): VisageConfig {
+  const result = configSchema.safeParse(env);
+  if (!result.success) {
+    throw new ConfigValidationError(
+      result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
+    );
+  }
+  const raw = result.data;
+  const imagesRoot = isAbsolute(raw.IMAGES_ROOT) ? raw.IMAGES_ROOT : resolve(cwd, raw.IMAGES_ROOT);
+  const knownFacesDir = raw.KNOWN_FACES_DIR
+    ? resolve(imagesRoot, raw.KNOWN_FACES_DIR)
+    : resolve(imagesRoot, 'known');
+  const queue: QueueConfig =
+    raw.NSQLOOKUPD_HTTP_ADDRESSES.length > 0 || raw.NSQD_TCP_ADDRESSES.length > 0
+      ? {
+          driver: 'nsq',
+          lookupdHttpAddresses: raw.NSQLOOKUPD_HTTP_ADDRESSES,
+          nsqdTcpAddresses: raw.NSQD_TCP_ADDRESSES,
+          publishAddress: raw.NSQD_TCP_ADDRESS ?? raw.NSQD_TCP_ADDRESSES[0],
+        }
+      : { driver: 'in-process' };
+  if (queue.driver === 'nsq' && !queue.publishAddress) {
+    throw new ConfigValidationError(['NSQD_TCP_ADDRESS: required when NSQLOOKUPD_HTTP_ADDRESSES is set (publishers write to their local nsqd)']);
+  }
+  return {
+    ...raw,
+    IMAGES_ROOT: imagesRoot,
+    KNOWN_FACES_DIR: knownFacesDir,
+    database: parseDatabaseUrl(raw.DATABASE_URL, cwd),
+    queue,
+  };
+}

@@ -1,0 +1,3 @@
+export * from './config.schema';
+export * from './config.service';
+export * from './config.module';

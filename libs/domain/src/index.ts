@@ -1,0 +1,3 @@
+export * from './image-status';
+export * from './face';
+export * from './queue-message';

@@ -1,0 +1,45 @@
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { ImageEntity } from './image.entity';
+import { PersonEntity } from './person.entity';
+
+/** One face detected in an image, with the person it matched (or none). */
+@Entity({ name: 'faces' })
+export class FaceEntity {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  @Index('idx_faces_image')
+  @Column({ name: 'image_id', type: 'int' })
+  imageId!: number;
+
+  @ManyToOne(() => ImageEntity, (image) => image.faces, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'image_id' })
+  image?: ImageEntity;
+
+  @Index('idx_faces_person')
+  @Column({ name: 'person_id', type: 'int', nullable: true })
+  personId!: number | null;
+
+  @ManyToOne(() => PersonEntity, { onDelete: 'SET NULL', nullable: true })
+  @JoinColumn({ name: 'person_id' })
+  person?: PersonEntity | null;
+
+  @Column({ name: 'box_x', type: 'float' })
+  boxX!: number;
+
+  @Column({ name: 'box_y', type: 'float' })
+  boxY!: number;
+
+  @Column({ name: 'box_width', type: 'float' })
+  boxWidth!: number;
+
+  @Column({ name: 'box_height', type: 'float' })
+  boxHeight!: number;
+
+  @Column({ type: 'float' })
+  score!: number;
+
+  /** Euclidean distance to the matched person's nearest descriptor; null when unknown. */
+  @Column({ type: 'float', nullable: true })
+  distance!: number | null;
+}

@@ -1,0 +1,52 @@
+import { Column, CreateDateColumn, Entity, Index, OneToMany, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { ImageStatus } from '@visage/domain';
+import { FaceEntity } from './face.entity';
+
+@Entity({ name: 'images' })
+@Index('idx_images_status_updated', ['status', 'updatedAt', 'id'])
+@Index('idx_images_created', ['createdAt', 'id'])
+export class ImageEntity {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  /** Path relative to IMAGES_ROOT, as resolved at ingest; unique so the same file is queued once. */
+  @Index('uq_images_path', { unique: true })
+  @Column({ type: 'varchar', length: 768 })
+  path!: string;
+
+  @Column({ type: 'varchar', length: 16, default: 'pending' })
+  status!: ImageStatus;
+
+  /** Processing attempts that ended in an error (breaker deferrals do not count). */
+  @Column({ type: 'int', default: 0 })
+  attempts!: number;
+
+  @Column({ name: 'last_error', type: 'text', nullable: true })
+  lastError!: string | null;
+
+  /** Set while a consumer holds the image; a claim older than CLAIM_TIMEOUT_MS is considered abandoned. */
+  @Column({ name: 'claimed_at', type: 'datetime', precision: 3, nullable: true })
+  claimedAt!: Date | null;
+
+  @Column({ name: 'claimed_by', type: 'varchar', length: 64, nullable: true })
+  claimedBy!: string | null;
+
+  /** True when the last failure is permanent (invalid file): the retry job leaves it alone. */
+  @Column({ name: 'permanent_failure', type: 'boolean', default: false })
+  permanentFailure!: boolean;
+
+  @Column({ type: 'int', nullable: true })
+  width!: number | null;
+
+  @Column({ type: 'int', nullable: true })
+  height!: number | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'datetime', precision: 3 })
+  createdAt!: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'datetime', precision: 3 })
+  updatedAt!: Date;
+
+  @OneToMany(() => FaceEntity, (face) => face.image)
+  faces?: FaceEntity[];
+}

@@ -1,0 +1,32 @@
+import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { PersonEntity } from './person.entity';
+
+/** One enrolled (known) face of a person. */
+@Entity({ name: 'person_images' })
+@Index('uq_person_images_source', ['sourceName'], { unique: true })
+export class PersonImageEntity {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  @Column({ name: 'person_id', type: 'int' })
+  personId!: number;
+
+  @ManyToOne(() => PersonEntity, (person) => person.images, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'person_id' })
+  person?: PersonEntity;
+
+  /** File name (known-faces folder) or path (enrolment API) the face came from. */
+  @Column({ name: 'source_name', type: 'varchar', length: 768 })
+  sourceName!: string;
+
+  /** sha256 of the file content, so unchanged files are not enrolled again. */
+  @Column({ name: 'content_hash', type: 'char', length: 64 })
+  contentHash!: string;
+
+  /** 128 little-endian float32 values (512 bytes). */
+  @Column({ type: 'blob' })
+  descriptor!: Buffer;
+
+  @CreateDateColumn({ name: 'created_at', type: 'datetime', precision: 3 })
+  createdAt!: Date;
+}

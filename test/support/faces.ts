@@ -1,0 +1,26 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+/**
+ * Labelled face images shared by every developer and CI (`../shared/faces` beside the checkout);
+ * read in place, never copied into the repo. VISAGE_FACES_DIR overrides the location.
+ */
+export const FACES_DIR = process.env.VISAGE_FACES_DIR ?? resolve(__dirname, '../../../shared/faces');
+
+export interface FaceLabel {
+  persons?: string[];
+  faces?: number;
+  faces_min?: number;
+  error?: string;
+  error_optional?: boolean;
+  hard?: boolean;
+  note?: string;
+}
+
+export function facesAvailable(): boolean {
+  return existsSync(resolve(FACES_DIR, 'labels.json'));
+}
+
+export function loadFaceLabels(): Record<string, FaceLabel> {
+  return JSON.parse(readFileSync(resolve(FACES_DIR, 'labels.json'), 'utf8')) as Record<string, FaceLabel>;
+}
