@@ -1,3 +1,4 @@
 export * from './image-status';
 export * from './face';
 export * from './queue-message';
+export * from './face-analyzer';
