@@ -84,21 +84,34 @@ export class NsqPublisher {
   }
 
   async publish(topic: string, body: string | Buffer): Promise<void> {
-    const writer = await this.connect();
-    await new Promise<void>((resolve, reject) =>
-      writer.publish(topic, body, (error) => (error ? reject(new NsqPublishError(error.message)) : resolve())),
-    );
+    await this.withRetry((writer, done) => writer.publish(topic, body, done));
   }
 
   /** DPUB: nsqd holds the message for delayMs before it becomes ready on every channel. */
   async deferPublish(topic: string, body: string | Buffer, delayMs: number): Promise<void> {
     if (delayMs <= 0) return this.publish(topic, body);
-    const writer = await this.connect();
-    await new Promise<void>((resolve, reject) =>
-      writer.deferPublish(topic, body, Math.round(delayMs), (error) =>
-        error ? reject(new NsqPublishError(error.message)) : resolve(),
-      ),
-    );
+    // nsqjs 0.13's deferPublish hands its argument to produceMessages, which only accepts an array.
+    await this.withRetry((writer, done) => writer.deferPublish(topic, [body], Math.round(delayMs), done));
+  }
+
+  /**
+   * A Writer learns that nsqd went away only when its socket closes; a publish in that window fails with
+   * "connection closed". Retrying once on a fresh connection covers an nsqd restart; a duplicate is possible
+   * if the first PUB landed, which at-least-once delivery allows.
+   */
+  private async withRetry(send: (writer: Writer, done: (error?: Error | null) => void) => void): Promise<void> {
+    for (let attempt = 1; ; attempt += 1) {
+      const writer = await this.connect();
+      try {
+        await new Promise<void>((resolve, reject) =>
+          send(writer, (error) => (error ? reject(new NsqPublishError(error.message)) : resolve())),
+        );
+        return;
+      } catch (error) {
+        if (this.writer === writer) this.writer = undefined;
+        if (attempt >= 2 || this.closed) throw error;
+      }
+    }
   }
 
   close(): void {

@@ -55,7 +55,7 @@ declare module 'nsqjs' {
     connect(): void;
     close(): void;
     publish(topic: string, messages: string | Buffer | Array<string | Buffer>, callback: (error?: Error | null) => void): void;
-    deferPublish(topic: string, message: string | Buffer, delayMs: number, callback: (error?: Error | null) => void): void;
+    deferPublish(topic: string, message: string | Buffer | Array<string | Buffer>, delayMs: number, callback: (error?: Error | null) => void): void;
     on(event: 'ready' | 'closed', listener: () => void): this;
     on(event: 'error', listener: (error: Error) => void): this;
   }
