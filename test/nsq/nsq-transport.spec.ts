@@ -183,6 +183,26 @@ describe('NSQ transport against the test nsqd', () => {
     await waitFor('handled after resume', () => behaviour.received.length === 1);
   });
 
+  it('survives a handler that finishes after its nsqd connection is gone, and gets the message again', async () => {
+    const topic = freshTopic();
+    const behaviour = new Behaviour();
+    let release!: () => void;
+    const slow = new Promise<void>((resolve) => (release = resolve));
+    behaviour.onMessage = (_data, ctx) => (ctx.message.attempts === 1 ? slow : undefined);
+    const server = new NsqServer({ ...baseOptions({ topic }), nsqdTcpAddresses: [nsqd.tcpAddress], lookupdPollIntervalSec: 1 });
+    await consume(server, topic, behaviour);
+    await emit(client, topic, { imageId: 1 });
+    await waitFor('running', () => behaviour.running === 1);
+    await nsqd.stop();
+    await waitFor('consumer noticed', () => !server.isConnected());
+    release();
+    await sleep(200);
+    await nsqd.start();
+    await waitFor('redelivered after restart', () => behaviour.received.length === 2, 10_000);
+    expect(behaviour.received[1].attempts).toBe(2);
+    await waitFor('finished', () => drained(nsqd, topic));
+  });
+
   it('graceful close sends RDY 0 first: nothing new is delivered while a running handler finishes', async () => {
     const topic = freshTopic();
     const behaviour = new Behaviour();
