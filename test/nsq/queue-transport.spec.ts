@@ -9,7 +9,10 @@ import { sleep, waitFor } from './raw-nsq-client';
  * The delivery contract both drivers promise, written once: the same Nest handlers, the same outcomes.
  * NSQ runs through the real nsqjs against the protocol-faithful test nsqd.
  */
-describe.each<() => DriverHarness>([() => new NsqHarness(), () => new InProcessHarness()])('queue transport (%#)', (makeHarness) => {
+describe.each([
+  { driver: 'nsq', makeHarness: (): DriverHarness => new NsqHarness() },
+  { driver: 'in-process', makeHarness: (): DriverHarness => new InProcessHarness() },
+])('queue transport, $driver driver', ({ makeHarness }) => {
   const harness = makeHarness();
   const apps: INestMicroservice[] = [];
   let topicSeq = 0;
