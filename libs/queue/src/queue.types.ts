@@ -1,4 +1,4 @@
-import { BaseRpcContext } from '@nestjs/microservices';
+import { BaseRpcContext, RpcException } from '@nestjs/microservices';
 
 /** Behaviour shared by every queue driver (NSQ and in-process), so embedded mode is as safe as NSQ. */
 export interface QueueConsumerOptions {
@@ -39,13 +39,21 @@ export class QueueContext extends BaseRpcContext<[QueueMessageInfo, () => void]>
  * Thrown by a handler that cannot work now for a reason that is not the message's fault (circuit open):
  * the message is redelivered after `delayMs` and the attempt is not counted toward maxAttempts.
  */
-export class DeferMessageError extends Error {
+export class DeferMessageError extends RpcException {
   constructor(
     readonly delayMs: number,
     reason = 'deferred',
   ) {
     super(reason);
     this.name = 'DeferMessageError';
+  }
+
+  /**
+   * Nest's default RPC exception filter replaces unknown errors with "Internal server error" but passes the
+   * object returned here through unchanged, so the transport still recognises the deferral.
+   */
+  override getError(): object {
+    return this;
   }
 }
 
@@ -71,3 +79,6 @@ export interface PausableConsumer {
 }
 
 export const QUEUE_CLIENT = Symbol('QUEUE_CLIENT');
+
+/** The consumer strategy (NSQ or in-process) built from the config: `app.connectMicroservice({ strategy })`. */
+export const QUEUE_CONSUMER = Symbol('QUEUE_CONSUMER');

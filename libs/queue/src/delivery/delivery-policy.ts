@@ -1,0 +1,60 @@
+import { DeferMessageError, QueueConsumerOptions } from '../queue.types';
+
+export type RetryPolicy = Pick<QueueConsumerOptions, 'maxAttempts' | 'requeueBaseDelayMs' | 'requeueMaxDelayMs'>;
+
+/** What the transport does with a message once its handler has settled. */
+export type DeliveryOutcome =
+  | { action: 'finish' }
+  | { action: 'requeue'; delayMs: number; error: string }
+  | { action: 'defer'; delayMs: number; reason: string }
+  | { action: 'dead-letter'; error: string };
+
+export type HandlerResult = { ok: true } | { ok: false; error: unknown };
+
+/** Delay before the next delivery after the n-th counted failure: min(base * 2^(n-1), max). */
+export function requeueDelayMs(attempts: number, policy: RetryPolicy): number {
+  const exponent = Math.max(0, attempts - 1);
+  // Beyond 2^30 the product only overflows toward Infinity; the cap applies anyway.
+  const delay = policy.requeueBaseDelayMs * 2 ** Math.min(exponent, 30);
+  return Math.min(delay, policy.requeueMaxDelayMs);
+}
+
+/**
+ * A handler error may arrive as the thrown Error (with {@link QueueExceptionFilter} or without Nest), as Nest's
+ * serialised `{status, message}` object (default RPC filter), or as anything else a handler chose to throw.
+ */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message || error.name;
+  if (typeof error === 'string') return error;
+  if (typeof error === 'object' && error !== null && 'message' in error) {
+    const message = (error as { message: unknown }).message;
+    if (typeof message === 'string') return message;
+  }
+  try {
+    return JSON.stringify(error) ?? String(error);
+  } catch {
+    return String(error);
+  }
+}
+
+export function asDeferral(error: unknown): DeferMessageError | undefined {
+  return error instanceof DeferMessageError ? error : undefined;
+}
+
+/**
+ * The single place deciding a message's fate, used by every driver so NSQ and in-process behave alike.
+ * `attempts` is the counted attempt of this delivery (1 on the first; deferrals are not counted).
+ */
+export function decideOutcome(result: HandlerResult, attempts: number, policy: RetryPolicy): DeliveryOutcome {
+  if (result.ok) return { action: 'finish' };
+  const deferral = asDeferral(result.error);
+  if (deferral) return { action: 'defer', delayMs: Math.max(0, deferral.delayMs), reason: deferral.message };
+  const error = describeError(result.error);
+  if (attempts >= policy.maxAttempts) return { action: 'dead-letter', error };
+  return { action: 'requeue', delayMs: requeueDelayMs(attempts, policy), error };
+}
+
+/** A delivery already past maxAttempts (e.g. redelivered after timeouts) goes to the dead letter unrun. */
+export function exceededAttempts(attempts: number, policy: RetryPolicy): boolean {
+  return attempts > policy.maxAttempts;
+}

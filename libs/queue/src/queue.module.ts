@@ -1,0 +1,47 @@
+import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { HealthIndicatorService } from '@nestjs/terminus';
+import { ConfigService } from '@visage/config';
+import { InProcessBroker } from './in-process/in-process-broker';
+import { createQueueClient, createQueueConsumer, QueueClient } from './queue.factory';
+import { QueueHealth } from './queue.health';
+import { QUEUE_CLIENT, QUEUE_CONSUMER } from './queue.types';
+
+export interface QueueModuleOptions {
+  /** In-process driver: a private broker (tests); defaults to the process-wide one. */
+  broker?: InProcessBroker;
+}
+
+/**
+ * Global queue wiring from `ConfigService`: `QUEUE_CLIENT` (ClientProxy to emit events), `QUEUE_CONSUMER` (the
+ * server strategy; only a process that passes it to `connectMicroservice` consumes) and `QueueHealth`.
+ */
+@Global()
+@Module({})
+export class QueueModule implements OnApplicationShutdown {
+  constructor(@Inject(QUEUE_CLIENT) private readonly client: QueueClient) {}
+
+  static forRoot(options: QueueModuleOptions = {}): DynamicModule {
+    return {
+      module: QueueModule,
+      providers: [
+        {
+          provide: QUEUE_CLIENT,
+          inject: [ConfigService],
+          useFactory: (config: ConfigService) => createQueueClient(config.values, { broker: options.broker }),
+        },
+        {
+          provide: QUEUE_CONSUMER,
+          inject: [ConfigService],
+          useFactory: (config: ConfigService) => createQueueConsumer(config.values, { broker: options.broker }),
+        },
+        HealthIndicatorService,
+        QueueHealth,
+      ],
+      exports: [QUEUE_CLIENT, QUEUE_CONSUMER, QueueHealth],
+    };
+  }
+
+  onApplicationShutdown(): void {
+    this.client.close();
+  }
+}
