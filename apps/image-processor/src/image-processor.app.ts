@@ -32,6 +32,7 @@ export async function createImageProcessorApp(
   );
   app.connectMicroservice({ strategy: wiring.consumer }, { inheritAppConfig: true });
   app.enableShutdownHooks();
+  await app.init();
   await app.startAllMicroservices();
   return app;
 }
