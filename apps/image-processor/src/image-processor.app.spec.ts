@@ -225,6 +225,8 @@ describe('image processor app: two replicas on one queue and one MariaDB', () =>
     const waiting = await rowsOf(ids);
     expect(waiting.every((row) => row.status === 'pending' || (row.status === 'failed' && row.attempts < MAX_ATTEMPTS))).toBe(true);
     expect(broker.log.some((entry) => entry.outcome === 'dead')).toBe(false);
+    // Messages caught while the circuit opened came back as deferrals (requeued, attempt not counted).
+    expect(broker.log.some((entry) => entry.outcome === 'defer')).toBe(true);
 
     for (const replica of replicas) {
       replica.analyzer.behaviour = facesFromPath;
