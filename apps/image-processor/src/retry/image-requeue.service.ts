@@ -1,19 +1,20 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { lastValueFrom } from 'rxjs';
+import { ConfigService } from '@visage/config';
 import { ImageQueuedEvent } from '@visage/domain';
 import { ImageProcessingRepository, QUEUE_CLIENT, QueuePublisher, RequeueResult } from '../image-processor.providers';
-import { PROCESSOR_SETTINGS, ProcessorSettings } from '../processor.settings';
 
 /**
  * The one "requeue an image" path: the retry job publishes through it, and the receiver's
  * `POST /images/:id/retry` should call {@link ImageRequeueService.retryImage} so both behave the same.
+ * Needs only the repository, QUEUE_CLIENT and ConfigService (QUEUE_TOPIC), so any app can provide it.
  */
 @Injectable()
 export class ImageRequeueService {
   constructor(
     private readonly repository: ImageProcessingRepository,
     @Inject(QUEUE_CLIENT) private readonly queue: QueuePublisher,
-    @Inject(PROCESSOR_SETTINGS) private readonly settings: ProcessorSettings,
+    private readonly config: ConfigService,
   ) {}
 
   /**
@@ -30,6 +31,6 @@ export class ImageRequeueService {
   /** Publishes `{imageId}` on the images topic (the row must already be `pending`). */
   async publish(imageId: number): Promise<void> {
     const event: ImageQueuedEvent = { imageId };
-    await lastValueFrom(this.queue.emit(this.settings.topic, event), { defaultValue: undefined });
+    await lastValueFrom(this.queue.emit(this.config.get('QUEUE_TOPIC'), event), { defaultValue: undefined });
   }
 }

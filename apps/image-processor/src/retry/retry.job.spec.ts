@@ -3,7 +3,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { from, Observable } from 'rxjs';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DatabaseConfig, parseConfig } from '@visage/config';
+import { ConfigService, DatabaseConfig, parseConfig } from '@visage/config';
 import { ImageEntity } from '@visage/persistence';
 import { createScratchMysqlDatabase } from '../../../../test/support/database';
 import { FakeFaceAnalyzer, openDataSource, scratchSqlite, unavailable } from '../../test/fakes';
@@ -100,7 +100,7 @@ describe.each(backends)('RetryJob on $name', (backend) => {
       const repository = new ImageProcessingRepository(dataSource);
       const publisher = new RecordingPublisher();
       const breaker = new RecognizerBreaker(new FakeFaceAnalyzer(), settings.breaker, undefined, neverProbe);
-      const requeue = new ImageRequeueService(repository, publisher, settings);
+      const requeue = new ImageRequeueService(repository, publisher, new ConfigService(config));
       return { job: new RetryJob(repository, requeue, breaker, settings, new SchedulerRegistry(), false), publisher, breaker, requeue };
     });
   });
