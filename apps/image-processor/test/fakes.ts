@@ -43,7 +43,7 @@ export function faceOf(personId: number): DetectedFace {
   return { box: { x: 10 * personId, y: 5, width: 50, height: 60 }, score: 0.97, descriptor };
 }
 
-export type AnalyzeBehaviour = (path: string) => Promise<FaceAnalysis>;
+export type AnalyzeBehaviour = (path: string, options?: { deadlineMs?: number }) => Promise<FaceAnalysis>;
 
 /** Scripted recognizer: `behaviour` decides each answer; `serving` answers the health probe. */
 export class FakeFaceAnalyzer implements FaceAnalyzer {
@@ -55,7 +55,7 @@ export class FakeFaceAnalyzer implements FaceAnalyzer {
 
   analyze(path: string, options?: { deadlineMs?: number }): Promise<FaceAnalysis> {
     this.analyzeCalls.push({ path, deadlineMs: options?.deadlineMs });
-    return this.behaviour(path);
+    return this.behaviour(path, options);
   }
 
   async isServing(): Promise<boolean> {
@@ -71,6 +71,15 @@ export const unavailable: AnalyzeBehaviour = async () => {
 export const corrupt: AnalyzeBehaviour = async () => {
   throw new FaceAnalysisError('permanent', 'not a decodable image', 'INVALID_ARGUMENT');
 };
+
+/** A recognizer slower than any deadline: fails the way the gRPC client does when the deadline passes. */
+export const slowerThanDeadline: AnalyzeBehaviour = (_path, options) =>
+  new Promise((_, reject) =>
+    setTimeout(
+      () => reject(new FaceAnalysisError('transient', `deadline of ${options?.deadlineMs} ms exceeded`, 'DEADLINE_EXCEEDED')),
+      options?.deadlineMs ?? 0,
+    ),
+  );
 
 /** Answers with the faces listed per path (`faces/<ids>.jpg` → persons; 0 is a stranger). */
 export const facesFromPath: AnalyzeBehaviour = async (path) => {

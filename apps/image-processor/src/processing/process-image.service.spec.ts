@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '@visage/config';
 import { FaceEntity, ImageEntity, PersonEntity } from '@visage/persistence';
-import { corrupt, facesFromPath, FakeConsumer, FakeFaceAnalyzer, FakeMatcher, openDataSource, scratchSqlite, unavailable } from '../../test/fakes';
+import { corrupt, facesFromPath, slowerThanDeadline, FakeConsumer, FakeFaceAnalyzer, FakeMatcher, openDataSource, scratchSqlite, unavailable } from '../../test/fakes';
 import { ProbeScheduler, RecognizerBreaker } from '../breaker/recognizer-breaker';
 import { ImageProcessingRepository } from '../image-processor.providers';
 import { processorSettingsFrom } from '../processor.settings';
@@ -127,6 +127,17 @@ describe('ProcessImageService (SQLite)', () => {
     expect(await service.process(id)).toMatchObject({ status: 'failed_transient', willRetry: false });
     expect(await row(id)).toMatchObject({ status: 'failed', attempts: 3 });
     expect(await service.process(id)).toMatchObject({ status: 'skipped', reason: 'already_done' });
+  });
+
+  it('a recognizer slower than FACE_RECOGNITION_DEADLINE_MS → failed_transient, requeued', async () => {
+    analyzer.behaviour = slowerThanDeadline;
+    const quick = new ProcessImageService(repository, breaker, new FakeMatcher(new Map()), { ...settings, analysisDeadlineMs: 15 });
+    const id = await image([ada]);
+    const result = await quick.process(id);
+    expect(result).toMatchObject({ status: 'failed_transient', willRetry: true });
+    expect(result.status === 'failed_transient' && result.error).toContain('DEADLINE_EXCEEDED');
+    expect(analyzer.analyzeCalls.at(-1)?.deadlineMs).toBe(15);
+    expect(await row(id)).toMatchObject({ status: 'failed', attempts: 1, permanentFailure: false });
   });
 
   it('a transient error followed by a healthy recognizer → processed on the redelivery', async () => {
