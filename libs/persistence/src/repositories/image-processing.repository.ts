@@ -51,7 +51,6 @@ export interface JobLock {
   release(): Promise<void>;
 }
 
-const DONE_STATUSES: readonly ImageStatus[] = ['processed', 'unrecognized'];
 const MAX_ERROR_LENGTH = 2_000;
 /** Bounds one sweep so a huge backlog is worked off over several ticks instead of in one giant publish burst. */
 const DEFAULT_SWEEP_LIMIT = 500;
@@ -466,8 +465,4 @@ function isDeadlock(error: unknown): boolean {
 
 function truncateError(error: string): string {
   return error.length > MAX_ERROR_LENGTH ? `${error.slice(0, MAX_ERROR_LENGTH - 1)}…` : error;
-}
-
-export function isDoneStatus(status: ImageStatus): boolean {
-  return DONE_STATUSES.includes(status);
 }
