@@ -1,0 +1,84 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
+import { HealthIndicatorService } from '@nestjs/terminus';
+import { DataSource } from 'typeorm';
+import { ConfigModule, VisageConfig } from '@visage/config';
+import { FaceAnalyzer } from '@visage/domain';
+import { HealthModule } from '@visage/health';
+import { RecognizerBreaker } from './breaker/recognizer-breaker';
+import { processorReadinessChecks } from './health/processor-readiness';
+import { ImageProcessingRepository, PausableConsumer, ProcessorWiring } from './image-processor.providers';
+import { FACE_ANALYZER, QUEUE_CONSUMER } from './image-processor.tokens';
+import { createImageConsumerController } from './processing/image-consumer.controller';
+import { ProcessImageService } from './processing/process-image.service';
+import { PROCESSOR_SETTINGS, ProcessorSettings, processorSettingsFrom } from './processor.settings';
+import { ImageRequeueService } from './retry/image-requeue.service';
+import { RETRY_JOB_SCHEDULED, RetryJob } from './retry/retry.job';
+
+export interface ImageProcessorModuleOptions {
+  config: VisageConfig;
+  wiring: ProcessorWiring;
+  /** Fixed replica name (tests); default hostname:pid:random. */
+  instanceId?: string;
+  /** Register the RETRY_CRON job (default true; tests call RetryJob.runOnce themselves). */
+  scheduleRetryJob?: boolean;
+}
+
+/**
+ * The processor's providers. Global, because HealthModule's readiness factory (a module of its own)
+ * injects the breaker, the consumer and the DataSource.
+ */
+@Module({})
+class ImageProcessorCoreModule {
+  static forRoot(options: ImageProcessorModuleOptions): DynamicModule {
+    const settings = processorSettingsFrom(options.config, options.instanceId);
+    return {
+      module: ImageProcessorCoreModule,
+      global: true,
+      imports: options.wiring.imports,
+      providers: [
+        ...options.wiring.providers,
+        { provide: PROCESSOR_SETTINGS, useValue: settings },
+        { provide: RETRY_JOB_SCHEDULED, useValue: options.scheduleRetryJob ?? true },
+        { provide: ImageProcessingRepository, inject: [DataSource], useFactory: (dataSource: DataSource) => new ImageProcessingRepository(dataSource) },
+        {
+          provide: RecognizerBreaker,
+          inject: [FACE_ANALYZER, PROCESSOR_SETTINGS, QUEUE_CONSUMER],
+          useFactory: (analyzer: FaceAnalyzer, processorSettings: ProcessorSettings, consumer: PausableConsumer) =>
+            new RecognizerBreaker(analyzer, processorSettings.breaker, consumer),
+        },
+        ProcessImageService,
+        ImageRequeueService,
+        RetryJob,
+      ],
+      exports: [
+        PROCESSOR_SETTINGS,
+        QUEUE_CONSUMER,
+        RecognizerBreaker,
+        ImageProcessingRepository,
+        ProcessImageService,
+        ImageRequeueService,
+        RetryJob,
+      ],
+    };
+  }
+}
+
+@Module({})
+export class ImageProcessorModule {
+  static forRoot(options: ImageProcessorModuleOptions): DynamicModule {
+    return {
+      module: ImageProcessorModule,
+      imports: [
+        ConfigModule.forRoot(options.config),
+        ScheduleModule.forRoot(),
+        ImageProcessorCoreModule.forRoot(options),
+        HealthModule.forRoot({
+          inject: [HealthIndicatorService, DataSource, QUEUE_CONSUMER, RecognizerBreaker],
+          useFactory: processorReadinessChecks,
+        }),
+      ],
+      controllers: [createImageConsumerController(options.config.QUEUE_TOPIC)],
+    };
+  }
+}

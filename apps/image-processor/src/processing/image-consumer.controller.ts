@@ -1,0 +1,124 @@
+import { ArgumentsHost, Catch, Controller, Inject, Injectable, Logger, RpcExceptionFilter, Type, UseFilters } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { Observable, throwError } from 'rxjs';
+import { decodeImageQueuedEvent } from '@visage/domain';
+import { DeadLetter, deadLetterPattern, DeferMessageError, ImageProcessingRepository, QueueContext } from '../image-processor.providers';
+import { PROCESSOR_SETTINGS, ProcessorSettings } from '../processor.settings';
+import { ProcessImageService, ProcessResult } from './process-image.service';
+
+/** Thrown to the transport so it requeues the message with its growing delay (counts a delivery attempt). */
+export class RetryLaterError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RetryLaterError';
+  }
+}
+
+/**
+ * Nest's default RPC filter replaces any non-RpcException with `{status:'error', message:'Internal server error'}`,
+ * which would hide a DeferMessageError (and its delay) from the transport. Hand the original error through.
+ */
+@Catch()
+export class PassErrorsToTransportFilter implements RpcExceptionFilter<unknown> {
+  catch(exception: unknown, _host: ArgumentsHost): Observable<never> {
+    return throwError(() => exception);
+  }
+}
+
+/**
+ * Maps a processing outcome to the transport: return → FIN; {@link RetryLaterError} → REQ with backoff
+ * (counts an attempt); {@link DeferMessageError} → requeue after the delay without counting an attempt.
+ */
+export function settleDelivery(result: ProcessResult): void {
+  switch (result.status) {
+    case 'processed':
+    case 'unrecognized':
+    case 'failed_permanent':
+    case 'skipped':
+      return;
+    case 'failed_transient':
+      if (result.willRetry) throw new RetryLaterError(`image ${result.imageId}: ${result.error}`);
+      return;
+    case 'deferred':
+      throw new DeferMessageError(result.retryInMs, `image ${result.imageId}: recognizer circuit open`);
+  }
+}
+
+/**
+ * Handlers of the images topic and its dead letters. The topic is configurable (QUEUE_TOPIC) while
+ * `@EventPattern` is static, so {@link createImageConsumerController} subclasses this per topic.
+ */
+@Injectable()
+export class ImageConsumer {
+  protected readonly logger = new Logger('ImageConsumer');
+
+  constructor(
+    private readonly processor: ProcessImageService,
+    private readonly repository: ImageProcessingRepository,
+    @Inject(PROCESSOR_SETTINGS) private readonly settings: ProcessorSettings,
+  ) {}
+
+  async onImageQueued(data: unknown, context: QueueContext): Promise<void> {
+    const event = decodeImageQueuedEvent(data);
+    if (!event) {
+      // A poison message can never succeed: acknowledge it (FIN) instead of letting it loop.
+      this.logger.warn(`acknowledged an undecodable message ${context.message.id}: ${preview(data)}`);
+      return;
+    }
+    const result = await this.processor.process(event.imageId);
+    this.log(result, context);
+    settleDelivery(result);
+  }
+
+  async onDeadLetter(letter: DeadLetter): Promise<void> {
+    const event = decodeImageQueuedEvent(letter.data);
+    if (!event) {
+      this.logger.warn(`dropped an undecodable dead letter: ${preview(letter.data)}`);
+      return;
+    }
+    const reason = `gave up after ${letter.attempts} deliveries: ${letter.error}`;
+    const marked = await this.repository.markDeadLettered(event.imageId, reason, this.settings.policy);
+    this.logger.warn(`image ${event.imageId}: dead letter (${reason}) → ${marked}`);
+  }
+
+  private log(result: ProcessResult, context: QueueContext): void {
+    const where = `image ${result.imageId} (delivery ${context.message.attempts})`;
+    switch (result.status) {
+      case 'processed':
+        return this.logger.log(`${where}: processed, ${result.faces} face(s), persons ${result.personIds.join(', ')}`);
+      case 'unrecognized':
+        return this.logger.log(`${where}: unrecognized, ${result.faces} face(s)`);
+      case 'failed_permanent':
+        return this.logger.warn(`${where}: failed for good: ${result.error}`);
+      case 'failed_transient':
+        return this.logger.warn(`${where}: failed (${result.willRetry ? 'will retry' : 'no attempts left'}): ${result.error}`);
+      case 'deferred':
+        return this.logger.debug(`${where}: deferred ${result.retryInMs} ms, circuit open`);
+      case 'skipped':
+        return this.logger.debug(`${where}: skipped (${result.reason})`);
+    }
+  }
+}
+
+function preview(data: unknown): string {
+  const text = typeof data === 'string' ? data : JSON.stringify(data) ?? String(data);
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
+/** The consumer controller bound to the configured topic and its dead-letter pattern. */
+export function createImageConsumerController(topic: string): Type<ImageConsumer> {
+  @Controller()
+  @UseFilters(new PassErrorsToTransportFilter())
+  class TopicImageConsumer extends ImageConsumer {
+    @EventPattern(topic)
+    override onImageQueued(@Payload() data: unknown, @Ctx() context: QueueContext): Promise<void> {
+      return super.onImageQueued(data, context);
+    }
+
+    @EventPattern(deadLetterPattern(topic))
+    override onDeadLetter(@Payload() letter: DeadLetter): Promise<void> {
+      return super.onDeadLetter(letter);
+    }
+  }
+  return TopicImageConsumer;
+}

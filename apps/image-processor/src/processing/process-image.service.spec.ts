@@ -1,0 +1,214 @@
+import { Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '@visage/config';
+import { FaceEntity, ImageEntity, PersonEntity } from '@visage/persistence';
+import { corrupt, facesFromPath, slowerThanDeadline, FakeConsumer, FakeFaceAnalyzer, FakeMatcher, openDataSource, scratchSqlite, unavailable } from '../../test/fakes';
+import { ProbeScheduler, RecognizerBreaker } from '../breaker/recognizer-breaker';
+import { ImageProcessingRepository } from '../image-processor.providers';
+import { processorSettingsFrom } from '../processor.settings';
+import { ProcessImageService } from './process-image.service';
+
+const config = parseConfig({ MAX_ATTEMPTS: '3', FACE_RECOGNITION_DEADLINE_MS: '4321', BREAKER_FAILURE_THRESHOLD: '5' });
+const settings = processorSettingsFrom(config, 'test-replica');
+/** Probes never run by themselves here: the breaker stays open until a test closes it. */
+const neverProbe: ProbeScheduler = { schedule: () => ({ cancel: () => undefined }) };
+
+/** A repository whose next calls fail like a database that went away. */
+class FlakyRepository extends ImageProcessingRepository {
+  failNext = new Set<'claim' | 'complete' | 'release'>();
+  beforeClaim: (() => Promise<void>) | undefined;
+
+  private maybeFail(operation: 'claim' | 'complete' | 'release'): void {
+    if (this.failNext.delete(operation)) throw new Error(`connect ECONNREFUSED (${operation})`);
+  }
+
+  override async claim(...args: Parameters<ImageProcessingRepository['claim']>) {
+    this.maybeFail('claim');
+    const hook = this.beforeClaim;
+    this.beforeClaim = undefined;
+    await hook?.();
+    return super.claim(...args);
+  }
+
+  override async complete(...args: Parameters<ImageProcessingRepository['complete']>) {
+    this.maybeFail('complete');
+    return super.complete(...args);
+  }
+
+  override async release(...args: Parameters<ImageProcessingRepository['release']>) {
+    this.maybeFail('release');
+    return super.release(...args);
+  }
+}
+
+describe('ProcessImageService (SQLite)', () => {
+  const database = scratchSqlite();
+  let dataSource: DataSource;
+  let repository: FlakyRepository;
+  let analyzer: FakeFaceAnalyzer;
+  let breaker: RecognizerBreaker;
+  let service: ProcessImageService;
+  let ada: number;
+  let counter = 0;
+
+  beforeAll(async () => {
+    Logger.overrideLogger(false);
+    dataSource = await openDataSource(database.config, true);
+    ada = (await dataSource.getRepository(PersonEntity).save({ name: 'Ada' })).id;
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    database.cleanup();
+  });
+
+  beforeEach(() => {
+    repository = new FlakyRepository(dataSource);
+    analyzer = new FakeFaceAnalyzer(facesFromPath);
+    breaker = new RecognizerBreaker(analyzer, settings.breaker, new FakeConsumer(), neverProbe);
+    service = new ProcessImageService(repository, breaker, new FakeMatcher(new Map([[ada, 'Ada']])), settings);
+  });
+
+  /** `faces` names the persons in the picture (0 = stranger); the fake recognizer reads them from the path. */
+  async function image(faces: number[] | 'corrupt' = [], fields: Partial<ImageEntity> = {}): Promise<number> {
+    const path = faces === 'corrupt' ? `broken/${++counter}.jpg` : `${++counter}/faces/${faces.join('-')}.jpg`;
+    return (await dataSource.getRepository(ImageEntity).save({ path, status: 'pending', ...fields })).id;
+  }
+
+  const row = (id: number) => dataSource.getRepository(ImageEntity).findOneByOrFail({ id });
+  const facesOf = (id: number) => dataSource.getRepository(FaceEntity).findBy({ imageId: id });
+
+  it('a known face → processed with the person, the face stored, the deadline passed to the recognizer', async () => {
+    const id = await image([ada]);
+    expect(await service.process(id)).toEqual({ status: 'processed', imageId: id, faces: 1, personIds: [ada] });
+    expect(await row(id)).toMatchObject({ status: 'processed', width: 640, height: 480, claimedBy: null });
+    expect(await facesOf(id)).toMatchObject([{ personId: ada }]);
+    expect(analyzer.analyzeCalls.at(-1)?.deadlineMs).toBe(4321);
+  });
+
+  it('a stranger → unrecognized, the face stored without a person', async () => {
+    const id = await image([0]);
+    expect(await service.process(id)).toEqual({ status: 'unrecognized', imageId: id, faces: 1 });
+    expect(await facesOf(id)).toMatchObject([{ personId: null, distance: null }]);
+  });
+
+  it('no face → unrecognized', async () => {
+    const id = await image([]);
+    expect(await service.process(id)).toEqual({ status: 'unrecognized', imageId: id, faces: 0 });
+    expect((await row(id)).status).toBe('unrecognized');
+  });
+
+  it('a known face and a stranger → processed, both faces stored', async () => {
+    const id = await image([0, ada]);
+    expect(await service.process(id)).toMatchObject({ status: 'processed', faces: 2, personIds: [ada] });
+    expect(await facesOf(id)).toHaveLength(2);
+  });
+
+  it('a corrupt file → failed for good, never analyzed again', async () => {
+    analyzer.behaviour = async (path) => (path.startsWith('broken/') ? corrupt(path) : facesFromPath(path));
+    const id = await image('corrupt');
+    const result = await service.process(id);
+    expect(result).toMatchObject({ status: 'failed_permanent', imageId: id });
+    expect(result.status === 'failed_permanent' && result.error).toContain('INVALID_ARGUMENT');
+    expect(await row(id)).toMatchObject({ status: 'failed', permanentFailure: true, attempts: 1 });
+
+    const calls = analyzer.analyzeCalls.length;
+    expect(await service.process(id)).toEqual({ status: 'skipped', imageId: id, reason: 'already_done' });
+    expect(analyzer.analyzeCalls.length).toBe(calls);
+  });
+
+  it('a transient error → failed_transient to requeue, until the attempts run out', async () => {
+    analyzer.behaviour = unavailable;
+    const id = await image([ada]);
+    expect(await service.process(id)).toMatchObject({ status: 'failed_transient', willRetry: true });
+    expect(await row(id)).toMatchObject({ status: 'failed', attempts: 1, permanentFailure: false });
+    expect(await service.process(id)).toMatchObject({ status: 'failed_transient', willRetry: true });
+    expect(await service.process(id)).toMatchObject({ status: 'failed_transient', willRetry: false });
+    expect(await row(id)).toMatchObject({ status: 'failed', attempts: 3 });
+    expect(await service.process(id)).toMatchObject({ status: 'skipped', reason: 'already_done' });
+  });
+
+  it('a recognizer slower than FACE_RECOGNITION_DEADLINE_MS → failed_transient, requeued', async () => {
+    analyzer.behaviour = slowerThanDeadline;
+    const quick = new ProcessImageService(repository, breaker, new FakeMatcher(new Map()), { ...settings, analysisDeadlineMs: 15 });
+    const id = await image([ada]);
+    const result = await quick.process(id);
+    expect(result).toMatchObject({ status: 'failed_transient', willRetry: true });
+    expect(result.status === 'failed_transient' && result.error).toContain('DEADLINE_EXCEEDED');
+    expect(analyzer.analyzeCalls.at(-1)?.deadlineMs).toBe(15);
+    expect(await row(id)).toMatchObject({ status: 'failed', attempts: 1, permanentFailure: false });
+  });
+
+  it('a transient error followed by a healthy recognizer → processed on the redelivery', async () => {
+    analyzer.behaviour = unavailable;
+    const id = await image([ada]);
+    await service.process(id);
+    analyzer.behaviour = facesFromPath;
+    expect(await service.process(id)).toMatchObject({ status: 'processed' });
+    expect(await row(id)).toMatchObject({ status: 'processed', attempts: 1, lastError: null });
+  });
+
+  it('breaker open → deferred: the image stays pending, no attempt spent, no call made', async () => {
+    analyzer.behaviour = unavailable;
+    for (let index = 0; index < settings.breaker.failureThreshold; index++) await service.process(await image([ada]));
+    expect(breaker.state).toBe('open');
+
+    const fresh = await image([ada]);
+    const retried = await image([ada], { status: 'failed', attempts: 1 });
+    const calls = analyzer.analyzeCalls.length;
+    for (const id of [fresh, retried]) {
+      const result = await service.process(id);
+      expect(result).toMatchObject({ status: 'deferred', imageId: id });
+      expect(result.status === 'deferred' && result.retryInMs).toBeGreaterThan(0);
+    }
+    expect(analyzer.analyzeCalls.length).toBe(calls);
+    expect(await row(fresh)).toMatchObject({ status: 'pending', attempts: 0, claimedBy: null });
+    expect(await row(retried)).toMatchObject({ status: 'failed', attempts: 1 });
+  });
+
+  it('the circuit opening while the image is being claimed → deferred, the claim released, no attempt spent', async () => {
+    const id = await image([ada]);
+    repository.beforeClaim = async () => {
+      analyzer.behaviour = unavailable;
+      for (let index = 0; index < settings.breaker.failureThreshold; index++) await breaker.analyze('other.jpg').catch(() => undefined);
+    };
+    const calls = analyzer.analyzeCalls.length + settings.breaker.failureThreshold;
+    expect(await service.process(id)).toMatchObject({ status: 'deferred', imageId: id });
+    expect(breaker.state).toBe('open');
+    expect(analyzer.analyzeCalls.length).toBe(calls);
+    expect(await row(id)).toMatchObject({ status: 'pending', attempts: 0, claimedBy: null });
+  });
+
+  it('the same message delivered twice at once → one outcome, faces stored once', async () => {
+    const id = await image([ada]);
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    analyzer.behaviour = async (path) => {
+      await gate;
+      return facesFromPath(path);
+    };
+    const first = service.process(id);
+    const second = service.process(id);
+    release();
+    const results = (await Promise.all([first, second])).map((result) => result.status).sort();
+    expect(results).toEqual(['processed', 'skipped']);
+    expect(analyzer.analyzeCalls).toHaveLength(1);
+    expect(await facesOf(id)).toHaveLength(1);
+  });
+
+  it('database errors → failed_transient; a claim it could not release is released on the redelivery', async () => {
+    const id = await image([ada]);
+    repository.failNext.add('claim');
+    expect(await service.process(id)).toMatchObject({ status: 'failed_transient', willRetry: true });
+    expect((await row(id)).status).toBe('pending');
+
+    repository.failNext.add('complete');
+    repository.failNext.add('release');
+    expect(await service.process(id)).toMatchObject({ status: 'failed_transient', willRetry: true });
+    expect((await row(id)).status).toBe('processing'); // database "down": the claim could not be given back
+
+    expect(await service.process(id)).toMatchObject({ status: 'processed' });
+    expect(await facesOf(id)).toHaveLength(1);
+  });
+});

@@ -1,0 +1,121 @@
+import { randomBytes } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { FaceAnalysis, FaceAnalysisError, FaceMatcher } from '@visage/domain';
+import { BreakerOpenError, RecognizerBreaker } from '../breaker/recognizer-breaker';
+import { ImageProcessingRepository } from '../image-processor.providers';
+import { FACE_MATCHER } from '../image-processor.tokens';
+import { PROCESSOR_SETTINGS, ProcessorSettings } from '../processor.settings';
+
+export type SkipReason = 'not_found' | 'already_done' | 'busy' | 'claim_lost';
+
+/** What happened to one delivery; the consumer maps it to FIN, REQ or a deferral. */
+export type ProcessResult =
+  | { status: 'processed'; imageId: number; faces: number; personIds: number[] }
+  | { status: 'unrecognized'; imageId: number; faces: number }
+  /** The file itself is bad: stored as failed, never retried. */
+  | { status: 'failed_permanent'; imageId: number; error: string }
+  /** The recognizer or the database failed: retry while `willRetry` (attempts left). */
+  | { status: 'failed_transient'; imageId: number; error: string; willRetry: boolean }
+  /** The circuit is open: the image is pending again, no attempt spent; redeliver after `retryInMs`. */
+  | { status: 'deferred'; imageId: number; retryInMs: number }
+  /** Nothing to do here (duplicate delivery, finished, owned by another consumer, or gone). */
+  | { status: 'skipped'; imageId: number; reason: SkipReason };
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * One image, start to finish: claim → analyze (through the breaker, with a deadline) → match → store
+ * everything in one transaction. Knows nothing about the transport; never throws for an expected outcome.
+ */
+@Injectable()
+export class ProcessImageService {
+  private readonly logger = new Logger(ProcessImageService.name);
+  /**
+   * Claims this process took but could not give back (database down at that moment). The next delivery of
+   * the image releases them first, instead of finding the image "busy" until the claim times out.
+   */
+  private readonly unreleasedClaims = new Map<number, string>();
+
+  constructor(
+    private readonly repository: ImageProcessingRepository,
+    private readonly breaker: RecognizerBreaker,
+    @Inject(FACE_MATCHER) private readonly matcher: FaceMatcher,
+    @Inject(PROCESSOR_SETTINGS) private readonly settings: ProcessorSettings,
+  ) {}
+
+  async process(imageId: number): Promise<ProcessResult> {
+    // Fail fast while the circuit is open: no claim, no database write, the image simply stays pending.
+    if (!this.breaker.isClosed) return { status: 'deferred', imageId, retryInMs: this.breaker.retryInMs() };
+
+    const claimToken = `${this.settings.instanceId}:${randomBytes(4).toString('hex')}`;
+    try {
+      await this.releaseLeftoverClaim(imageId);
+      const claim = await this.repository.claim(imageId, claimToken, this.settings.policy);
+      if (claim !== 'claimed') return { status: 'skipped', imageId, reason: claim };
+    } catch (error) {
+      return { status: 'failed_transient', imageId, error: `database: ${describe(error)}`, willRetry: true };
+    }
+
+    try {
+      return await this.processClaimed(imageId, claimToken);
+    } catch (error) {
+      // Only the database can throw here (analysis errors are handled inside): keep the message alive.
+      await this.releaseClaim(imageId, claimToken);
+      return { status: 'failed_transient', imageId, error: `database: ${describe(error)}`, willRetry: true };
+    }
+  }
+
+  private async processClaimed(imageId: number, claimToken: string): Promise<ProcessResult> {
+    const image = await this.repository.find(imageId);
+    if (!image) return { status: 'skipped', imageId, reason: 'not_found' };
+
+    let analysis: FaceAnalysis;
+    try {
+      analysis = await this.breaker.analyze(image.path, { deadlineMs: this.settings.analysisDeadlineMs });
+    } catch (error) {
+      if (error instanceof BreakerOpenError) {
+        await this.repository.release(imageId, claimToken);
+        return { status: 'deferred', imageId, retryInMs: error.retryInMs };
+      }
+      const permanent = error instanceof FaceAnalysisError && error.kind === 'permanent';
+      const message = error instanceof FaceAnalysisError && error.code ? `${error.code}: ${error.message}` : describe(error);
+      const failed = await this.repository.fail(imageId, claimToken, message, {
+        permanent,
+        maxAttempts: this.settings.policy.maxAttempts,
+      });
+      if (failed.outcome === 'claim_lost') return { status: 'skipped', imageId, reason: 'claim_lost' };
+      if (permanent) return { status: 'failed_permanent', imageId, error: message };
+      return { status: 'failed_transient', imageId, error: message, willRetry: failed.retryable };
+    }
+
+    const faces = analysis.faces.map((face) => {
+      const match = this.matcher.match(face.descriptor);
+      const known = match?.matched ? match : undefined;
+      return { box: face.box, score: face.score, personId: known?.personId ?? null, distance: known?.distance ?? null };
+    });
+    const stored = await this.repository.complete(imageId, claimToken, { width: analysis.width, height: analysis.height, faces });
+    if (stored.outcome === 'claim_lost') return { status: 'skipped', imageId, reason: 'claim_lost' };
+    const personIds = [...new Set(faces.flatMap((face) => (face.personId === null ? [] : [face.personId])))];
+    return stored.status === 'processed'
+      ? { status: 'processed', imageId, faces: faces.length, personIds }
+      : { status: 'unrecognized', imageId, faces: faces.length };
+  }
+
+  private async releaseClaim(imageId: number, claimToken: string): Promise<void> {
+    try {
+      await this.repository.release(imageId, claimToken);
+    } catch (error) {
+      this.unreleasedClaims.set(imageId, claimToken);
+      this.logger.warn(`image ${imageId}: could not release claim (${describe(error)}); will release on redelivery`);
+    }
+  }
+
+  private async releaseLeftoverClaim(imageId: number): Promise<void> {
+    const leftover = this.unreleasedClaims.get(imageId);
+    if (leftover === undefined) return;
+    await this.repository.release(imageId, leftover);
+    this.unreleasedClaims.delete(imageId);
+  }
+}

@@ -1,0 +1,44 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { VisageConfig } from '@visage/config';
+import { BreakerSettings } from './breaker/recognizer-breaker';
+import type { RetryPolicy } from './image-processor.providers';
+
+/** Everything the processor reads from the configuration, derived once. */
+export interface ProcessorSettings {
+  /** Names this replica in claims (`claimed_by`) and logs; unique per process. */
+  instanceId: string;
+  topic: string;
+  policy: RetryPolicy;
+  /** gRPC deadline of one analysis (FACE_RECOGNITION_DEADLINE_MS). */
+  analysisDeadlineMs: number;
+  breaker: BreakerSettings;
+  retryCron: string;
+}
+
+export const PROCESSOR_SETTINGS = Symbol('PROCESSOR_SETTINGS');
+
+/** Longest health probe: a probe is a ping, it should never wait as long as an analysis. */
+const MAX_PROBE_DEADLINE_MS = 5_000;
+
+export function processorSettingsFrom(config: VisageConfig, instanceId?: string): ProcessorSettings {
+  return {
+    // hostname + pid + random: unique even for two processors in one process (tests, embedded mode).
+    instanceId: (instanceId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`).slice(0, 48),
+    topic: config.QUEUE_TOPIC,
+    policy: {
+      maxAttempts: config.MAX_ATTEMPTS,
+      claimTimeoutMs: config.CLAIM_TIMEOUT_MS,
+      retryBackoffMs: config.RETRY_BACKOFF_MS,
+      pendingStaleMs: config.PENDING_STALE_MS,
+    },
+    analysisDeadlineMs: config.FACE_RECOGNITION_DEADLINE_MS,
+    breaker: {
+      failureThreshold: config.BREAKER_FAILURE_THRESHOLD,
+      probeInitialMs: config.BREAKER_PROBE_INITIAL_MS,
+      probeMaxMs: config.BREAKER_PROBE_MAX_MS,
+      probeDeadlineMs: Math.min(config.FACE_RECOGNITION_DEADLINE_MS, MAX_PROBE_DEADLINE_MS),
+    },
+    retryCron: config.RETRY_CRON,
+  };
+}

@@ -1,0 +1,211 @@
+import { Logger } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { from, Observable } from 'rxjs';
+import { DataSource } from 'typeorm';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigService, DatabaseConfig, parseConfig } from '@visage/config';
+import { ImageEntity } from '@visage/persistence';
+import { createScratchMysqlDatabase } from '../../../../test/support/database';
+import { FakeFaceAnalyzer, openDataSource, scratchSqlite, unavailable } from '../../test/fakes';
+import { ProbeScheduler, RecognizerBreaker } from '../breaker/recognizer-breaker';
+import { ImageProcessingRepository, QueuePublisher } from '../image-processor.providers';
+import { processorSettingsFrom } from '../processor.settings';
+import { ImageRequeueService } from './image-requeue.service';
+import { RetryJob } from './retry.job';
+
+const config = parseConfig({
+  MAX_ATTEMPTS: '3',
+  RETRY_BACKOFF_MS: '30000',
+  PENDING_STALE_MS: '120000',
+  CLAIM_TIMEOUT_MS: '60000',
+  RETRY_CRON: '*/15 * * * * *',
+});
+const settings = processorSettingsFrom(config, 'retry-test');
+const neverProbe: ProbeScheduler = { schedule: () => ({ cancel: () => undefined }) };
+const SECOND = 1_000;
+
+/** Records what was published; can hold every publish until the test opens the gate. */
+class RecordingPublisher implements QueuePublisher {
+  readonly published: number[] = [];
+  private gate: Promise<void> = Promise.resolve();
+  private openGate: () => void = () => undefined;
+  private firstCall: () => void = () => undefined;
+  readonly called = new Promise<void>((resolve) => (this.firstCall = resolve));
+
+  hold(): void {
+    this.gate = new Promise((resolve) => (this.openGate = resolve));
+  }
+
+  release(): void {
+    this.openGate();
+  }
+
+  emit<TResult = unknown>(_pattern: unknown, data: unknown): Observable<TResult> {
+    this.firstCall();
+    return from(
+      this.gate.then(() => {
+        this.published.push((data as { imageId: number }).imageId);
+        return undefined as TResult;
+      }),
+    );
+  }
+}
+
+interface Runner {
+  job: RetryJob;
+  publisher: RecordingPublisher;
+  breaker: RecognizerBreaker;
+  requeue: ImageRequeueService;
+}
+
+const backends: Array<{ name: string; setup(): Promise<{ config: DatabaseConfig; cleanup(): Promise<void> }> }> = [
+  {
+    name: 'MariaDB',
+    setup: async () => {
+      const scratch = await createScratchMysqlDatabase('visage_retry_job');
+      return { config: scratch.config, cleanup: () => scratch.drop() };
+    },
+  },
+  {
+    name: 'SQLite',
+    setup: async () => {
+      const sqlite = scratchSqlite();
+      return { config: sqlite.config, cleanup: async () => sqlite.cleanup() };
+    },
+  },
+];
+
+describe.each(backends)('RetryJob on $name', (backend) => {
+  let cleanup: () => Promise<void>;
+  const dataSources: DataSource[] = [];
+  let runners: Runner[];
+  let counter = 0;
+
+  beforeAll(async () => {
+    Logger.overrideLogger(false);
+    const setup = await backend.setup();
+    cleanup = setup.cleanup;
+    dataSources.push(await openDataSource(setup.config, true), await openDataSource(setup.config));
+  });
+
+  afterAll(async () => {
+    for (const dataSource of dataSources) await dataSource.destroy();
+    await cleanup?.();
+  });
+
+  beforeEach(async () => {
+    await dataSources[0].createQueryBuilder().delete().from(ImageEntity).execute();
+    // Two replicas: separate connections, publishers and breakers.
+    runners = dataSources.map((dataSource) => {
+      const repository = new ImageProcessingRepository(dataSource);
+      const publisher = new RecordingPublisher();
+      const breaker = new RecognizerBreaker(new FakeFaceAnalyzer(), settings.breaker, undefined, neverProbe);
+      const requeue = new ImageRequeueService(repository, publisher, new ConfigService(config));
+      return { job: new RetryJob(repository, requeue, breaker, settings, new SchedulerRegistry(), false), publisher, breaker, requeue };
+    });
+  });
+
+  async function insert(fields: Partial<ImageEntity>, ageMs = 0): Promise<number> {
+    const images = dataSources[0].getRepository(ImageEntity);
+    const { id } = await images.save({ path: `retry/${++counter}.jpg`, status: 'pending', ...fields });
+    const past = new Date(Date.now() - ageMs);
+    await dataSources[0]
+      .createQueryBuilder()
+      .update(ImageEntity)
+      .set({ updatedAt: past, ...(fields.status === 'processing' ? { claimedAt: past, claimedBy: 'crashed' } : {}) })
+      .where('id = :id', { id })
+      .execute();
+    return id;
+  }
+
+  const sorted = (ids: number[]) => [...ids].sort((a, b) => a - b);
+
+  it('re-publishes exactly the due failures, stale pending images and expired claims', async () => {
+    const old = 100 * settings.policy.retryBackoffMs;
+    const expected = [
+      await insert({ status: 'pending' }, settings.policy.pendingStaleMs + SECOND),
+      await insert({ status: 'failed', attempts: 1 }, settings.policy.retryBackoffMs + SECOND),
+      await insert({ status: 'failed', attempts: 2 }, 2 * settings.policy.retryBackoffMs + SECOND),
+      await insert({ status: 'processing' }, settings.policy.claimTimeoutMs + SECOND),
+    ];
+    const untouchedFields: Array<[Partial<ImageEntity>, number]> = [
+      [{ status: 'pending' }, settings.policy.pendingStaleMs - 10 * SECOND],
+      [{ status: 'failed', attempts: 1 }, settings.policy.retryBackoffMs - 10 * SECOND],
+      [{ status: 'failed', attempts: 2 }, 2 * settings.policy.retryBackoffMs - 10 * SECOND],
+      [{ status: 'failed', attempts: settings.policy.maxAttempts }, old],
+      [{ status: 'failed', attempts: 1, permanentFailure: true }, old],
+      [{ status: 'processing' }, settings.policy.claimTimeoutMs - 10 * SECOND],
+      [{ status: 'processed' }, old],
+      [{ status: 'unrecognized' }, old],
+    ];
+    const untouched: Array<[number, Partial<ImageEntity>]> = [];
+    for (const [fields, age] of untouchedFields) untouched.push([await insert(fields, age), fields]);
+
+    const report = await runners[0].job.runOnce();
+    expect(report).toMatchObject({ ran: true, published: expected.length, publishErrors: 0 });
+    expect(sorted(runners[0].publisher.published)).toEqual(sorted(expected));
+    const rows = await dataSources[0].getRepository(ImageEntity).find();
+    for (const id of expected) expect(rows.find((row) => row.id === id)?.status).toBe('pending');
+    for (const [id, fields] of untouched) expect(rows.find((row) => row.id === id)).toMatchObject(fields);
+
+    // The next tick finds nothing new: every republished row has a fresh updated_at.
+    expect(await runners[0].job.runOnce()).toMatchObject({ ran: true, published: 0 });
+  });
+
+  it('of two replicas ticking together only one works; the other finds the lock taken', async () => {
+    const stale = await Promise.all([1, 2, 3].map(() => insert({ status: 'pending' }, settings.policy.pendingStaleMs + SECOND)));
+    const [first, second] = runners;
+    first.publisher.hold();
+    const firstTick = first.job.runOnce();
+    await first.publisher.called; // replica A holds the lock and is publishing
+    expect(await second.job.runOnce()).toEqual({ ran: false, reason: 'locked' });
+    first.publisher.release();
+    expect(await firstTick).toMatchObject({ ran: true, published: 3 });
+    expect(sorted(first.publisher.published)).toEqual(sorted(stale));
+    expect(second.publisher.published).toEqual([]);
+
+    // Lock released: B can run the next tick (and finds nothing due).
+    expect(await second.job.runOnce()).toMatchObject({ ran: true, published: 0 });
+  });
+
+  it('skips the tick while this replica’s circuit is open', async () => {
+    await insert({ status: 'pending' }, settings.policy.pendingStaleMs + SECOND);
+    const runner = runners[0];
+    const analyzer = new FakeFaceAnalyzer(unavailable);
+    const breaker = new RecognizerBreaker(analyzer, settings.breaker, undefined, neverProbe);
+    for (let index = 0; index < settings.breaker.failureThreshold; index++) await breaker.analyze('x.jpg').catch(() => undefined);
+    const job = new RetryJob(new ImageProcessingRepository(dataSources[0]), runner.requeue, breaker, settings, new SchedulerRegistry(), false);
+    expect(await job.runOnce()).toEqual({ ran: false, reason: 'breaker_open' });
+    expect(runner.publisher.published).toEqual([]);
+    breaker.shutdown();
+  });
+
+  it('the manual retry path requeues a failed image with fresh attempts and publishes it', async () => {
+    const failed = await insert({ status: 'failed', attempts: 3, permanentFailure: true });
+    const done = await insert({ status: 'processed' });
+    expect(await runners[0].requeue.retryImage(failed)).toBe('requeued');
+    expect(await runners[0].requeue.retryImage(done)).toBe('already_done');
+    expect(await runners[0].requeue.retryImage(999_999)).toBe('not_found');
+    expect(runners[0].publisher.published).toEqual([failed]);
+    expect(await dataSources[0].getRepository(ImageEntity).findOneByOrFail({ id: failed })).toMatchObject({
+      status: 'pending',
+      attempts: 0,
+      permanentFailure: false,
+    });
+  });
+
+  it('registers RETRY_CRON with the scheduler and removes it on shutdown', () => {
+    const registry = new SchedulerRegistry();
+    const runner = runners[0];
+    const job = new RetryJob(new ImageProcessingRepository(dataSources[0]), runner.requeue, runner.breaker, settings, registry, true);
+    job.onApplicationBootstrap();
+    try {
+      const cron = registry.getCronJob('image-retry');
+      expect(String(cron.cronTime.source)).toBe('*/15 * * * * *');
+      expect(cron.isActive).toBe(true);
+    } finally {
+      job.onModuleDestroy();
+    }
+    expect(registry.getCronJobs().size).toBe(0);
+  });
+});

@@ -1,0 +1,80 @@
+/**
+ * Processor overhead per image without the recognizer: claim + read + match + one-transaction store, with a
+ * recognizer that answers instantly (1 known face). Compare with the recognizer's own time per image to
+ * judge the "pipeline overhead ≤ 10 % of recognizer time" target.
+ *
+ *   npx tsx apps/image-processor/test/processor-overhead.bench.ts [images=500] [concurrency=4]
+ *   (MariaDB at TEST_MYSQL_URL, default root@127.0.0.1:3306, and a temporary SQLite file)
+ */
+import { cpus } from 'node:os';
+import { Logger } from '@nestjs/common';
+import { DatabaseConfig, parseConfig } from '@visage/config';
+import { ImageEntity, PersonEntity } from '@visage/persistence';
+import { createScratchMysqlDatabase } from '../../../test/support/database';
+import { facesFromPath, FakeConsumer, FakeFaceAnalyzer, FakeMatcher, openDataSource, scratchSqlite } from './fakes';
+import { RecognizerBreaker } from '../src/breaker/recognizer-breaker';
+import { ImageProcessingRepository } from '../src/image-processor.providers';
+import { ProcessImageService } from '../src/processing/process-image.service';
+import { processorSettingsFrom } from '../src/processor.settings';
+
+const images = Number(process.argv[2] ?? 500);
+const concurrency = Number(process.argv[3] ?? 4);
+
+async function measure(name: string, database: DatabaseConfig): Promise<void> {
+  const dataSource = await openDataSource(database, true);
+  try {
+    const person = await dataSource.getRepository(PersonEntity).save({ name: 'Ada' });
+    const rows = await dataSource
+      .getRepository(ImageEntity)
+      .save(Array.from({ length: images }, (_, index) => ({ path: `${index}/faces/${person.id}.jpg`, status: 'pending' as const })), { chunk: 200 });
+    const settings = processorSettingsFrom(parseConfig({}), 'bench');
+    const analyzer = new FakeFaceAnalyzer(facesFromPath);
+    const breaker = new RecognizerBreaker(analyzer, settings.breaker, new FakeConsumer());
+    const service = new ProcessImageService(
+      new ImageProcessingRepository(dataSource),
+      breaker,
+      new FakeMatcher(new Map([[person.id, 'Ada']])),
+      settings,
+    );
+    const queue = rows.map((row) => row.id);
+    const started = process.hrtime.bigint();
+    let processed = 0;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+          if ((await service.process(id)).status === 'processed') processed += 1;
+        }
+      }),
+    );
+    const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
+    breaker.shutdown();
+    console.log(
+      `${name.padEnd(8)} ${processed}/${images} processed in ${elapsedMs.toFixed(0)} ms: ` +
+        `${((images * 1000) / elapsedMs).toFixed(0)} images/s, ${(elapsedMs / images).toFixed(2)} ms/image wall, concurrency ${concurrency}`,
+    );
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+async function main(): Promise<void> {
+  Logger.overrideLogger(false);
+  console.log(`machine: ${cpus()[0]?.model ?? 'unknown cpu'}, ${cpus().length} cores, node ${process.version} (shared with other jobs)`);
+  const sqlite = scratchSqlite();
+  try {
+    await measure('SQLite', sqlite.config);
+  } finally {
+    sqlite.cleanup();
+  }
+  const mysql = await createScratchMysqlDatabase('visage_bench');
+  try {
+    await measure('MariaDB', mysql.config);
+  } finally {
+    await mysql.drop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

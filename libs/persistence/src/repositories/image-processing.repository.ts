@@ -1,0 +1,468 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import type BetterSqlite3 from 'better-sqlite3';
+import { DataSource, ObjectLiteral, QueryBuilder } from 'typeorm';
+import { FaceBox, ImageStatus } from '@visage/domain';
+import { FaceEntity } from '../entities/face.entity';
+import { ImageEntity } from '../entities/image.entity';
+
+export type ClaimResult = 'claimed' | 'not_found' | 'already_done' | 'busy';
+
+/** A face as stored: the matched person, or null with a null distance for a stranger. */
+export interface StoredFace {
+  box: FaceBox;
+  score: number;
+  personId: number | null;
+  distance: number | null;
+}
+
+export interface ProcessingOutcome {
+  width: number;
+  height: number;
+  faces: StoredFace[];
+}
+
+export type CompleteResult =
+  | { outcome: 'completed'; status: Extract<ImageStatus, 'processed' | 'unrecognized'> }
+  /** Someone else owns the image now (our claim expired and was taken over, or this is a duplicate delivery). */
+  | { outcome: 'claim_lost' };
+
+export type FailResult =
+  | { outcome: 'recorded'; attempts: number; retryable: boolean }
+  | { outcome: 'claim_lost' };
+
+export type DeadLetterResult = 'marked' | 'not_found' | 'already_done' | 'busy';
+export type RequeueResult = 'requeued' | 'not_found' | 'already_done' | 'busy';
+
+/** Limits shared by the consumer and the retry job; all come from the configuration. */
+export interface RetryPolicy {
+  /** Attempts (errors) after which a failed image is no longer retried (MAX_ATTEMPTS). */
+  maxAttempts: number;
+  /** A `processing` claim older than this is treated as abandoned (CLAIM_TIMEOUT_MS). */
+  claimTimeoutMs: number;
+  /** Backoff before the n-th retry of a failed image: base * 2^(n-1) (RETRY_BACKOFF_MS). */
+  retryBackoffMs: number;
+  /** A `pending` image untouched for this long probably lost its queue message (PENDING_STALE_MS). */
+  pendingStaleMs: number;
+}
+
+/** Held by exactly one caller per name across every process sharing the database. */
+export interface JobLock {
+  release(): Promise<void>;
+}
+
+const MAX_ERROR_LENGTH = 2_000;
+/** Bounds one sweep so a huge backlog is worked off over several ticks instead of in one giant publish burst. */
+const DEFAULT_SWEEP_LIMIT = 500;
+const SQLITE_LEASE_TABLE = 'visage_job_leases';
+/** InnoDB may still pick a transaction as a deadlock victim; the whole transaction is safe to replay. */
+const DEADLOCK_RETRIES = 3;
+
+type Statement = [sql: string, parameters: unknown[]];
+
+/**
+ * Every state change the image processor makes to an image, each one a single conditional statement
+ * (or one transaction), so that many consumers, duplicate deliveries and several retry-job replicas
+ * can race without losing or double-processing an image.
+ *
+ * Time thresholds are computed from this process's clock (all replicas are expected to run NTP);
+ * every update sets `updated_at` explicitly so SQLite and MariaDB agree on precision and time zone.
+ */
+@Injectable()
+export class ImageProcessingRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /**
+   * Takes the image for `consumerId` (use a token unique per processing attempt, max 64 chars) when it is
+   * `pending`, a retryable `failed`, or `processing` under an expired claim. One conditional UPDATE: of
+   * two racing consumers exactly one sees an affected row.
+   */
+  async claim(imageId: number, consumerId: string, policy: Pick<RetryPolicy, 'claimTimeoutMs' | 'maxAttempts'>): Promise<ClaimResult> {
+    const now = new Date();
+    const result = await this.updateImage()
+      .set({ status: 'processing', claimedBy: consumerId, claimedAt: now, updatedAt: now })
+      .where('id = :imageId', { imageId })
+      .andWhere(
+        `(status = 'pending'
+          OR (status = 'failed' AND permanent_failure = :notPermanent AND attempts < :maxAttempts)
+          OR (status = 'processing' AND (claimed_at IS NULL OR claimed_at < :expiredBefore)))`,
+        { notPermanent: false, maxAttempts: policy.maxAttempts, expiredBefore: this.ago(policy.claimTimeoutMs, now) },
+      )
+      .execute();
+    if (result.affected === 1) return 'claimed';
+    const image = await this.find(imageId);
+    if (!image) return 'not_found';
+    return image.status === 'processing' ? 'busy' : 'already_done';
+  }
+
+  /**
+   * Stores every face and the final status in one transaction, but only while the claim is still ours:
+   * a duplicate delivery or a consumer whose claim expired and was taken over writes nothing.
+   */
+  async complete(imageId: number, consumerId: string, outcome: ProcessingOutcome): Promise<CompleteResult> {
+    const status = outcome.faces.some((face) => face.personId !== null) ? 'processed' : 'unrecognized';
+    const now = new Date();
+    const guard = this.statement(
+      this.updateImage()
+        .set({
+          status,
+          width: outcome.width,
+          height: outcome.height,
+          lastError: null,
+          permanentFailure: false,
+          claimedBy: null,
+          claimedAt: null,
+          updatedAt: now,
+        })
+        .where('id = :imageId', { imageId })
+        .andWhere("status = 'processing' AND claimed_by = :consumerId", { consumerId }),
+    );
+    // Faces of an earlier run (e.g. a manual re-run) are replaced, never duplicated.
+    const statements: Statement[] = [
+      this.statement(this.dataSource.createQueryBuilder().delete().from(FaceEntity).where('image_id = :imageId', { imageId })),
+    ];
+    if (outcome.faces.length > 0) {
+      statements.push(
+        this.statement(
+          this.dataSource
+            .createQueryBuilder()
+            .insert()
+            .into(FaceEntity)
+            .values(
+              outcome.faces.map((face) => ({
+                imageId,
+                personId: face.personId,
+                boxX: face.box.x,
+                boxY: face.box.y,
+                boxWidth: face.box.width,
+                boxHeight: face.box.height,
+                score: face.score,
+                distance: face.personId === null ? null : face.distance,
+              })),
+            )
+            .updateEntity(false),
+        ),
+      );
+    }
+    const applied = await this.guardedTransaction(guard, statements);
+    return applied ? { outcome: 'completed', status } : { outcome: 'claim_lost' };
+  }
+
+  /**
+   * Records a failed attempt: `failed`, attempts + 1, the error text. A permanent failure (the file itself
+   * is bad) is never retried automatically.
+   */
+  async fail(
+    imageId: number,
+    consumerId: string,
+    error: string,
+    options: { permanent: boolean; maxAttempts: number },
+  ): Promise<FailResult> {
+    const result = await this.updateImage()
+      .set({
+        status: 'failed',
+        attempts: () => 'attempts + 1',
+        lastError: truncateError(error),
+        permanentFailure: options.permanent,
+        claimedBy: null,
+        claimedAt: null,
+        updatedAt: new Date(),
+      })
+      .where('id = :imageId', { imageId })
+      .andWhere("status = 'processing' AND claimed_by = :consumerId", { consumerId })
+      .execute();
+    if (result.affected !== 1) return { outcome: 'claim_lost' };
+    const attempts = (await this.find(imageId))?.attempts ?? 0;
+    return { outcome: 'recorded', attempts, retryable: !options.permanent && attempts < options.maxAttempts };
+  }
+
+  /** Gives the image back as `pending` without spending an attempt (the recognizer is down, not the image's fault). */
+  async release(imageId: number, consumerId: string): Promise<boolean> {
+    const result = await this.updateImage()
+      .set({ status: 'pending', claimedBy: null, claimedAt: null, updatedAt: new Date() })
+      .where('id = :imageId', { imageId })
+      .andWhere("status = 'processing' AND claimed_by = :consumerId", { consumerId })
+      .execute();
+    return result.affected === 1;
+  }
+
+  /**
+   * The queue gave up on the image's message: `failed` with the reason, and attempts raised to the limit so
+   * the retry job stops too (a manual retry resets it). Never touches a finished image or a live claim,
+   * since a duplicate message can die while another copy succeeded.
+   */
+  async markDeadLettered(imageId: number, reason: string, policy: Pick<RetryPolicy, 'claimTimeoutMs' | 'maxAttempts'>): Promise<DeadLetterResult> {
+    const now = new Date();
+    const result = await this.updateImage()
+      .set({
+        status: 'failed',
+        attempts: () => `CASE WHEN attempts < ${Math.trunc(policy.maxAttempts)} THEN ${Math.trunc(policy.maxAttempts)} ELSE attempts END`,
+        lastError: truncateError(reason),
+        claimedBy: null,
+        claimedAt: null,
+        updatedAt: now,
+      })
+      .where('id = :imageId', { imageId })
+      .andWhere(
+        `(status IN ('pending', 'failed') OR (status = 'processing' AND (claimed_at IS NULL OR claimed_at < :expiredBefore)))`,
+        { expiredBefore: this.ago(policy.claimTimeoutMs, now) },
+      )
+      .execute();
+    if (result.affected === 1) return 'marked';
+    const image = await this.find(imageId);
+    if (!image) return 'not_found';
+    return image.status === 'processing' ? 'busy' : 'already_done';
+  }
+
+  /**
+   * Manual retry (`POST /images/:id/retry`): a failed image, even a permanent failure (the user may have
+   * replaced the file), gets a fresh set of attempts and becomes `pending`; a `pending` one is simply
+   * re-published. The caller publishes when the result is `requeued`.
+   */
+  async requeueForRetry(imageId: number): Promise<RequeueResult> {
+    const result = await this.updateImage()
+      .set({ status: 'pending', attempts: 0, permanentFailure: false, claimedBy: null, claimedAt: null, updatedAt: new Date() })
+      .where('id = :imageId', { imageId })
+      .andWhere("status IN ('failed', 'pending')")
+      .execute();
+    if (result.affected === 1) return 'requeued';
+    const image = await this.find(imageId);
+    if (!image) return 'not_found';
+    return image.status === 'processing' ? 'busy' : 'already_done';
+  }
+
+  /**
+   * Retry job: retryable failed images whose backoff (base * 2^(attempts-1) since the failure) has passed
+   * become `pending`; returns their ids for re-publishing. The backoff is expanded per attempt count
+   * (attempts < maxAttempts is a short list) so the query needs no POW(), which SQLite may lack.
+   */
+  async requeueDueFailures(policy: Pick<RetryPolicy, 'maxAttempts' | 'retryBackoffMs'>, limit = DEFAULT_SWEEP_LIMIT): Promise<number[]> {
+    const now = new Date();
+    const parameters: Record<string, unknown> = { notPermanent: false };
+    const dueClauses: string[] = [];
+    // attempts = 0 only happens for a row failed by hand or by an older version; treat it like attempt 1.
+    for (let attempts = 0; attempts < policy.maxAttempts; attempts++) {
+      parameters[`due${attempts}`] = this.ago(policy.retryBackoffMs * 2 ** Math.max(0, attempts - 1), now);
+      dueClauses.push(`(attempts = ${attempts} AND updated_at <= :due${attempts})`);
+    }
+    if (dueClauses.length === 0) return [];
+    const condition = `status = 'failed' AND permanent_failure = :notPermanent AND (${dueClauses.join(' OR ')})`;
+    return this.sweep(condition, parameters, { status: 'pending', updatedAt: now }, limit);
+  }
+
+  /**
+   * Retry job: `pending` images untouched for pendingStaleMs (their publish was probably lost). Their
+   * updated_at is touched so the next tick does not publish them again at once.
+   */
+  async touchStalePending(policy: Pick<RetryPolicy, 'pendingStaleMs'>, limit = DEFAULT_SWEEP_LIMIT): Promise<number[]> {
+    const now = new Date();
+    return this.sweep(
+      "status = 'pending' AND updated_at <= :staleBefore",
+      { staleBefore: this.ago(policy.pendingStaleMs, now) },
+      { updatedAt: now },
+      limit,
+    );
+  }
+
+  /**
+   * Retry job: `processing` claims older than claimTimeoutMs (the consumer crashed or hung). The abandoned
+   * run counts as an attempt, so an image that crashes its consumer cannot loop forever: it becomes
+   * `pending` again, or `failed` once attempts reach the limit. Returns the ids made `pending`.
+   */
+  async resetExpiredClaims(policy: Pick<RetryPolicy, 'claimTimeoutMs' | 'maxAttempts'>, limit = DEFAULT_SWEEP_LIMIT): Promise<number[]> {
+    const now = new Date();
+    const maxAttempts = Math.trunc(policy.maxAttempts);
+    const condition = "status = 'processing' AND (claimed_at IS NULL OR claimed_at < :expiredBefore)";
+    const ids = await this.sweep(
+      condition,
+      { expiredBefore: this.ago(policy.claimTimeoutMs, now) },
+      {
+        status: () => `CASE WHEN attempts + 1 >= ${maxAttempts} THEN 'failed' ELSE 'pending' END`,
+        attempts: () => 'attempts + 1',
+        lastError: 'claim expired: the consumer stopped or hung while processing',
+        claimedBy: null,
+        claimedAt: null,
+        updatedAt: now,
+      },
+      limit,
+    );
+    if (ids.length === 0) return [];
+    const rows = await this.dataSource
+      .getRepository(ImageEntity)
+      .createQueryBuilder('image')
+      .select('image.id', 'id')
+      .where('image.id IN (:...ids)', { ids })
+      .andWhere("image.status = 'pending'")
+      .getRawMany<{ id: number }>();
+    return rows.map((row) => Number(row.id));
+  }
+
+  /**
+   * Non-blocking, cross-process lock for a scheduled job; undefined when someone else holds it.
+   * MySQL/MariaDB: GET_LOCK(name, 0) on a dedicated connection (freed by the server if that connection
+   * dies). SQLite: a lease row with an expiry (leaseMs), since SQLite has no named locks and holding a
+   * write transaction for a whole tick would block every other writer.
+   */
+  async tryAcquireJobLock(name: string, leaseMs: number): Promise<JobLock | undefined> {
+    return this.dataSource.options.type === 'mysql' ? this.tryMysqlLock(name) : this.trySqliteLease(name, leaseMs);
+  }
+
+  async find(imageId: number): Promise<ImageEntity | null> {
+    return this.dataSource.getRepository(ImageEntity).findOne({ where: { id: imageId } });
+  }
+
+  private updateImage() {
+    return this.dataSource.createQueryBuilder().update(ImageEntity);
+  }
+
+  private ago(ms: number, now: Date): Date {
+    return new Date(now.getTime() - ms);
+  }
+
+  /**
+   * Selects candidates, then moves each with its own conditional UPDATE (the condition re-checked), so a
+   * row a consumer claimed in between is skipped and only rows this call really moved are returned.
+   */
+  private async sweep(
+    condition: string,
+    parameters: Record<string, unknown>,
+    changes: Parameters<ReturnType<ImageProcessingRepository['updateImage']>['set']>[0],
+    limit: number,
+  ): Promise<number[]> {
+    const candidates = await this.dataSource
+      .getRepository(ImageEntity)
+      .createQueryBuilder('image')
+      .select('image.id', 'id')
+      .where(condition, parameters)
+      .orderBy('image.id', 'ASC')
+      .limit(limit)
+      .getRawMany<{ id: number }>();
+    const moved: number[] = [];
+    for (const { id } of candidates) {
+      const result = await this.updateImage()
+        .set(changes)
+        .where('id = :imageId', { imageId: Number(id) })
+        .andWhere(condition, parameters)
+        .execute();
+      if (result.affected === 1) moved.push(Number(id));
+    }
+    return moved;
+  }
+
+  private statement(builder: QueryBuilder<ObjectLiteral>): Statement {
+    const [sql, parameters] = builder.getQueryAndParameters();
+    return [sql, parameters as unknown[]];
+  }
+
+  /**
+   * Runs `guard`; if it changed exactly one row, runs `rest` and commits, otherwise changes nothing.
+   * SQLite goes through better-sqlite3's synchronous transaction: TypeORM shares ONE connection among
+   * all async callers there, so an awaited BEGIN…COMMIT could swallow other callers' statements.
+   */
+  private async guardedTransaction(guard: Statement, rest: Statement[]): Promise<boolean> {
+    if (this.dataSource.options.type === 'better-sqlite3') {
+      const db = this.sqliteConnection();
+      const run = db.transaction(() => {
+        if (db.prepare(guard[0]).run(...guard[1]).changes !== 1) return false;
+        for (const [sql, parameters] of rest) db.prepare(sql).run(...parameters);
+        return true;
+      });
+      return run();
+    }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.mysqlGuardedTransaction(guard, rest);
+      } catch (error) {
+        if (attempt >= DEADLOCK_RETRIES || !isDeadlock(error)) throw error;
+      }
+    }
+  }
+
+  private async mysqlGuardedTransaction(guard: Statement, rest: Statement[]): Promise<boolean> {
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      // READ COMMITTED: no gap locks on faces(image_id), which made concurrent completions of different
+      // images deadlock on the DELETE + INSERT under REPEATABLE READ.
+      await runner.startTransaction('READ COMMITTED');
+      const guarded = await runner.query(guard[0], guard[1], true);
+      if (guarded.affected !== 1) {
+        await runner.rollbackTransaction();
+        return false;
+      }
+      for (const [sql, parameters] of rest) await runner.query(sql, parameters);
+      await runner.commitTransaction();
+      return true;
+    } catch (error) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      throw error;
+    } finally {
+      await runner.release();
+    }
+  }
+
+  private sqliteConnection(): BetterSqlite3.Database {
+    return (this.dataSource.driver as unknown as { databaseConnection: BetterSqlite3.Database }).databaseConnection;
+  }
+
+  private async tryMysqlLock(name: string): Promise<JobLock | undefined> {
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      // Lock names are server-wide: qualify with the schema so databases on one server do not exclude each other.
+      const rows: Array<{ acquired: number | string | null }> = await runner.query(
+        "SELECT GET_LOCK(LEFT(CONCAT(DATABASE(), ':', ?), 64), 0) AS acquired",
+        [name],
+      );
+      if (Number(rows[0]?.acquired) !== 1) {
+        await runner.release();
+        return undefined;
+      }
+    } catch (error) {
+      await runner.release();
+      throw error;
+    }
+    let released = false;
+    return {
+      release: async () => {
+        if (released) return;
+        released = true;
+        try {
+          await runner.query("SELECT RELEASE_LOCK(LEFT(CONCAT(DATABASE(), ':', ?), 64))", [name]);
+        } finally {
+          await runner.release();
+        }
+      },
+    };
+  }
+
+  private async trySqliteLease(name: string, leaseMs: number): Promise<JobLock | undefined> {
+    const db = this.sqliteConnection();
+    // The lease table is private to this lock and created on demand; it holds one row per job name.
+    db.exec(`CREATE TABLE IF NOT EXISTS ${SQLITE_LEASE_TABLE} (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at INTEGER NOT NULL)`);
+    const holder = randomUUID();
+    const now = Date.now();
+    const taken = db
+      .prepare(
+        `INSERT INTO ${SQLITE_LEASE_TABLE} (name, holder, expires_at) VALUES (?, ?, ?)
+         ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+         WHERE ${SQLITE_LEASE_TABLE}.expires_at < ?`,
+      )
+      .run(name, holder, now + leaseMs, now).changes;
+    if (taken !== 1) return undefined;
+    return {
+      release: async () => {
+        db.prepare(`DELETE FROM ${SQLITE_LEASE_TABLE} WHERE name = ? AND holder = ?`).run(name, holder);
+      },
+    };
+  }
+}
+
+function isDeadlock(error: unknown): boolean {
+  const code = (error as { driverError?: { code?: string }; code?: string })?.driverError?.code ?? (error as { code?: string })?.code;
+  return code === 'ER_LOCK_DEADLOCK' || code === 'ER_LOCK_WAIT_TIMEOUT';
+}
+
+function truncateError(error: string): string {
+  return error.length > MAX_ERROR_LENGTH ? `${error.slice(0, MAX_ERROR_LENGTH - 1)}…` : error;
+}
