@@ -2,6 +2,7 @@ import { INestApplication, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { LOG_LEVELS, loadConfig, VisageConfig } from '@visage/config';
+import { parseJsonBody } from './common/json-body.middleware';
 import { ReceiverModule, ReceiverModuleOptions } from './receiver.module';
 import { UnwiredQueueModule } from './unwired-queue.module';
 
@@ -31,10 +32,15 @@ export async function createReceiverApp(config: VisageConfig = loadConfig(), opt
   // ───────────────────────────────────────────────────────────────────────────────────────────────────
 
   const app = await NestFactory.create(ReceiverModule.forRoot({ config, queue, readiness }), {
-    // JSON bodies are parsed by JsonBodyMiddleware so that their errors get the uniform error JSON.
+    // JSON bodies are parsed by parseJsonBody so that their errors get the uniform error JSON.
     bodyParser: false,
     logger: options.logger ?? logLevelsUpTo(config.LOG_LEVEL),
   });
+  // Responses are small and mostly fresh; hashing each one for an ETag costs more than it saves.
+  const express = app.getHttpAdapter().getInstance() as { set(name: string, value: unknown): void };
+  express.set('etag', false);
+  express.set('x-powered-by', false);
+  app.use(parseJsonBody);
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

@@ -1,13 +1,10 @@
-import { DynamicModule, MiddlewareConsumer, Module, ModuleMetadata, NestModule } from '@nestjs/common';
+import { DynamicModule, Module, ModuleMetadata } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ConfigModule, VisageConfig } from '@visage/config';
 import { HealthModule, ReadinessCheckProvider } from '@visage/health';
 import { databaseReadiness, PersistenceModule } from '@visage/persistence';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
-import { JsonBodyMiddleware } from './common/json-body.middleware';
-import { ImagesController } from './images/images.controller';
 import { ImagesModule } from './images/images.module';
-import { PersonsController } from './persons/persons.controller';
 import { PersonsModule } from './persons/persons.module';
 
 type ModuleImport = NonNullable<ModuleMetadata['imports']>[number];
@@ -20,9 +17,12 @@ export interface ReceiverModuleOptions {
   readiness?: ReadinessCheckProvider[];
 }
 
-/** The receiver: ingest API (images), people API (persons), health, all errors as uniform JSON. */
+/**
+ * The receiver: ingest API (images), people API (persons), health, all errors as uniform JSON.
+ * Serve it through createReceiverApp, which adds the JSON body parser.
+ */
 @Module({})
-export class ReceiverModule implements NestModule {
+export class ReceiverModule {
   static forRoot(options: ReceiverModuleOptions): DynamicModule {
     return {
       module: ReceiverModule,
@@ -36,9 +36,5 @@ export class ReceiverModule implements NestModule {
       ],
       providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
     };
-  }
-
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(JsonBodyMiddleware).forRoutes(ImagesController, PersonsController);
   }
 }

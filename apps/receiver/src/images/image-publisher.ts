@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
-import { lastValueFrom, timeout } from 'rxjs';
+import { lastValueFrom } from 'rxjs';
 import { ConfigService } from '@visage/config';
 import { ImageQueuedEvent } from '@visage/domain';
 import { QUEUE_CLIENT } from '@visage/queue';
@@ -26,13 +26,19 @@ export class ImagePublisher {
 
   async publish(imageId: number): Promise<boolean> {
     const event: ImageQueuedEvent = { imageId };
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${PUBLISH_TIMEOUT_MS} ms`)), PUBLISH_TIMEOUT_MS);
+    });
     try {
-      await lastValueFrom(this.client.emit(this.topic, event).pipe(timeout(PUBLISH_TIMEOUT_MS)), { defaultValue: undefined });
+      await Promise.race([lastValueFrom(this.client.emit(this.topic, event), { defaultValue: undefined }), deadline]);
       return true;
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       this.logger.warn(`image ${imageId} is stored but could not be published on "${this.topic}" (${reason}); the retry job will publish it`);
       return false;
+    } finally {
+      clearTimeout(timer);
     }
   }
 }

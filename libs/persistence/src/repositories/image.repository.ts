@@ -76,9 +76,13 @@ function toFace(face: FaceEntity): ImageFaceView {
 @Injectable()
 export class ImageRepository {
   private readonly images: Repository<ImageEntity>;
+  private readonly insertSql: string;
 
   constructor(private readonly dataSource: DataSource) {
     this.images = dataSource.getRepository(ImageEntity);
+    // `?` placeholders work for both mysql2 and better-sqlite3; identifiers quoted per dialect.
+    const quote = (name: string) => dataSource.driver.escape(name);
+    this.insertSql = `INSERT INTO ${quote('images')} (${quote('path')}, ${quote('status')}) VALUES (?, ?)`;
   }
 
   /**
@@ -87,14 +91,9 @@ export class ImageRepository {
    */
   async create(path: string): Promise<CreateImageResult> {
     try {
-      const result = await this.images
-        .createQueryBuilder()
-        .insert()
-        .values({ path, status: 'pending' })
-        // The caller only needs the id; reloading defaults would cost a second round trip per request.
-        .updateEntity(false)
-        .execute();
-      return { created: true, id: insertedId(result.raw) };
+      // One prepared-style statement instead of the query builder: this is the ingest hot path, and the
+      // caller only needs the id (no reload of the defaults).
+      return { created: true, id: insertedId(await this.dataSource.query(this.insertSql, [path, 'pending' satisfies ImageStatus])) };
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
       const existing = await this.images.findOne({ where: { path }, select: { id: true } });
