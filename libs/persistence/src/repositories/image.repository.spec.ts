@@ -49,6 +49,12 @@ describe.each(TEST_DRIVERS)('ImageRepository on $name', (driver) => {
     expect(second.created && second.id).not.toBe(id);
   });
 
+  it('compares paths byte for byte: case and accents make different files', async () => {
+    const results = await Promise.all(['case/IMG.jpg', 'case/img.jpg', 'case/é.jpg', 'case/e.jpg'].map((path) => images.create(path)));
+    expect(results.every((result) => result.created)).toBe(true);
+    expect(await images.create('case/img.jpg')).toMatchObject({ created: false, existingId: results[1]!.created ? results[1]!.id : -1 });
+  });
+
   it('returns faces in order with their matched person, or null', async () => {
     const created = await images.create('group.jpg');
     if (!created.created) throw new Error('not created');

@@ -13,7 +13,7 @@ export interface ImageFaceView {
   id: number;
   box: { x: number; y: number; width: number; height: number };
   score: number;
-  /** Distance to the matched person's nearest known face; null when no person matched. */
+  /** Distance to the nearest known face (of the matched person when there is one); null when unknown. */
   distance: number | null;
   person: { id: number; name: string } | null;
 }
@@ -67,7 +67,7 @@ function toFace(face: FaceEntity): ImageFaceView {
     id: face.id,
     box: { x: face.boxX, y: face.boxY, width: face.boxWidth, height: face.boxHeight },
     score: face.score,
-    distance: face.person ? face.distance : null,
+    distance: face.distance,
     person: face.person ? { id: face.person.id, name: face.person.name } : null,
   };
 }
