@@ -1,8 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import mysql, { RowDataPacket } from 'mysql2/promise';
 import { DataSourceOptions } from 'typeorm';
 import { DatabaseConfig } from '@visage/config';
 import { ENTITIES } from './entities';
+import { migrationsFor } from './migrations';
 
 export interface DataSourceBuildOptions {
   /** Create the schema from the entities instead of running migrations (throw-away test databases only). */
@@ -15,6 +17,10 @@ export function buildDataSourceOptions(database: DatabaseConfig, options: DataSo
     entities: ENTITIES,
     synchronize: options.synchronize ?? false,
     logging: false as const,
+    migrations: migrationsFor(database.type),
+    migrationsTableName: 'schema_migrations',
+    // Each migration commits on its own: MySQL DDL commits implicitly anyway, so "all" would only pretend.
+    migrationsTransactionMode: 'each' as const,
   };
   if (database.type === 'sqlite') {
     if (database.file !== ':memory:') mkdirSync(dirname(database.file), { recursive: true });
@@ -42,4 +48,26 @@ export function buildDataSourceOptions(database: DatabaseConfig, options: DataSo
     timezone: 'Z',
     extra: { connectionLimit: 10 },
   };
+}
+
+/**
+ * DATABASE_URL says `mysql://` for both MySQL and MariaDB, but TypeORM reads MariaDB's catalogue
+ * differently (e.g. nullable defaults are the text `NULL`) and only knows it is talking to MariaDB when
+ * the type says so. Ask the server once before opening the data source.
+ */
+export async function withServerFlavor(options: DataSourceOptions): Promise<DataSourceOptions> {
+  if (options.type !== 'mysql') return options;
+  const connection = await mysql.createConnection({
+    host: options.host,
+    port: options.port,
+    user: options.username,
+    password: options.password,
+    database: options.database,
+  });
+  try {
+    const [rows] = await connection.query<Array<RowDataPacket & { version: string }>>('SELECT VERSION() AS version');
+    return /mariadb/i.test(String(rows[0]?.version)) ? { ...options, type: 'mariadb' } : options;
+  } finally {
+    await connection.end();
+  }
 }

@@ -13,7 +13,7 @@ export class FaceEntity {
   imageId!: number;
 
   @ManyToOne(() => ImageEntity, (image) => image.faces, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'image_id' })
+  @JoinColumn({ name: 'image_id', foreignKeyConstraintName: 'fk_faces_image' })
   image?: ImageEntity;
 
   @Index('idx_faces_person')
@@ -21,7 +21,7 @@ export class FaceEntity {
   personId!: number | null;
 
   @ManyToOne(() => PersonEntity, { onDelete: 'SET NULL', nullable: true })
-  @JoinColumn({ name: 'person_id' })
+  @JoinColumn({ name: 'person_id', foreignKeyConstraintName: 'fk_faces_person' })
   person?: PersonEntity | null;
 
   @Column({ name: 'box_x', type: 'float' })

@@ -5,6 +5,8 @@ import { FaceEntity } from './face.entity';
 @Entity({ name: 'images' })
 @Index('idx_images_status_updated', ['status', 'updatedAt', 'id'])
 @Index('idx_images_created', ['createdAt', 'id'])
+// Keyset pagination of `GET /images?status=` walks ids newest-first inside one status.
+@Index('idx_images_status_id', ['status', 'id'])
 export class ImageEntity {
   @PrimaryGeneratedColumn()
   id!: number;
@@ -41,10 +43,10 @@ export class ImageEntity {
   @Column({ type: 'int', nullable: true })
   height!: number | null;
 
-  @CreateDateColumn({ name: 'created_at', type: 'datetime', precision: 3 })
+  @CreateDateColumn({ name: 'created_at', type: 'datetime', precision: 6 })
   createdAt!: Date;
 
-  @UpdateDateColumn({ name: 'updated_at', type: 'datetime', precision: 3 })
+  @UpdateDateColumn({ name: 'updated_at', type: 'datetime', precision: 6 })
   updatedAt!: Date;
 
   @OneToMany(() => FaceEntity, (face) => face.image)

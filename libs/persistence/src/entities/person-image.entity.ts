@@ -8,25 +8,26 @@ export class PersonImageEntity {
   @PrimaryGeneratedColumn()
   id!: number;
 
+  @Index('idx_person_images_person')
   @Column({ name: 'person_id', type: 'int' })
   personId!: number;
 
   @ManyToOne(() => PersonEntity, (person) => person.images, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'person_id' })
+  @JoinColumn({ name: 'person_id', foreignKeyConstraintName: 'fk_person_images_person' })
   person?: PersonEntity;
 
   /** File name (known-faces folder) or path (enrolment API) the face came from. */
   @Column({ name: 'source_name', type: 'varchar', length: 768 })
   sourceName!: string;
 
-  /** sha256 of the file content, so unchanged files are not enrolled again. */
-  @Column({ name: 'content_hash', type: 'char', length: 64 })
+  /** sha256 of the file content, so unchanged files are not enrolled again (varchar: SQLite has no char). */
+  @Column({ name: 'content_hash', type: 'varchar', length: 64 })
   contentHash!: string;
 
   /** 128 little-endian float32 values (512 bytes). */
   @Column({ type: 'blob' })
   descriptor!: Buffer;
 
-  @CreateDateColumn({ name: 'created_at', type: 'datetime', precision: 3 })
+  @CreateDateColumn({ name: 'created_at', type: 'datetime', precision: 6 })
   createdAt!: Date;
 }

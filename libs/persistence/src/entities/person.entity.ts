@@ -10,7 +10,7 @@ export class PersonEntity {
   @Column({ type: 'varchar', length: 255 })
   name!: string;
 
-  @CreateDateColumn({ name: 'created_at', type: 'datetime', precision: 3 })
+  @CreateDateColumn({ name: 'created_at', type: 'datetime', precision: 6 })
   createdAt!: Date;
 
   @OneToMany(() => PersonImageEntity, (personImage) => personImage.person)

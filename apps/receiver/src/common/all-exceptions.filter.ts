@@ -1,0 +1,44 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { ApiErrorBody, errorBody } from './api-error';
+
+interface JsonResponse {
+  status(code: number): JsonResponse;
+  json(body: unknown): void;
+  headersSent?: boolean;
+}
+
+/** Normalises whatever an HttpException carries (string, Nest's `{message: string[]}`) to one string. */
+function messageOf(exception: HttpException): string {
+  const response = exception.getResponse();
+  if (typeof response === 'string') return response;
+  const message = (response as { message?: unknown }).message;
+  if (Array.isArray(message)) return message.map(String).join('; ');
+  return typeof message === 'string' ? message : exception.message;
+}
+
+function toBody(exception: HttpException): ApiErrorBody {
+  const status = exception.getStatus();
+  const response = exception.getResponse() as Partial<ApiErrorBody> | string;
+  const extra = typeof response === 'object' ? { code: response.code, id: response.id } : {};
+  return JSON.parse(JSON.stringify(errorBody(status, messageOf(exception), extra))) as ApiErrorBody;
+}
+
+/**
+ * Every error leaves as `{statusCode, error, message}` JSON. Client mistakes keep their status and
+ * message; anything unexpected becomes a plain 500 (logged here with its stack, never sent).
+ */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Receiver');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<JsonResponse>();
+    if (response.headersSent) return;
+    if (exception instanceof HttpException) {
+      response.status(exception.getStatus()).json(toBody(exception));
+      return;
+    }
+    this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    response.status(HttpStatus.INTERNAL_SERVER_ERROR).json(errorBody(HttpStatus.INTERNAL_SERVER_ERROR, 'internal server error'));
+  }
+}

@@ -1,0 +1,82 @@
+import { HttpStatus } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IMAGE_STATUSES, ImageStatus, isImageStatus } from '@visage/domain';
+import { decodeImageCursor, ImageCursor } from '@visage/persistence';
+import { ApiError } from '../../common/api-error';
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 200;
+
+export interface ListImagesQuery {
+  status?: ImageStatus;
+  limit: number;
+  cursor?: ImageCursor;
+}
+
+/** A query parameter given once, as text (express turns `?a=1&a=2` into an array). */
+function single(query: Record<string, unknown>, name: string): string | undefined {
+  const value = query[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw new ApiError(HttpStatus.BAD_REQUEST, `${name} must be given once`, { code: `invalid_${name}` });
+  return value;
+}
+
+/** `?status=&limit=&cursor=` → a validated page request; an empty parameter counts as absent. */
+export function parseListImagesQuery(raw: unknown): ListImagesQuery {
+  const query = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  const status = single(query, 'status') || undefined;
+  const limitText = single(query, 'limit') || undefined;
+  const cursorText = single(query, 'cursor') || undefined;
+
+  if (status !== undefined && !isImageStatus(status)) {
+    throw new ApiError(HttpStatus.BAD_REQUEST, `status must be one of ${IMAGE_STATUSES.join(', ')}`, { code: 'invalid_status' });
+  }
+  const limit = limitText === undefined ? DEFAULT_PAGE_SIZE : /^\d{1,4}$/.test(limitText) ? Number(limitText) : NaN;
+  if (!(limit >= 1 && limit <= MAX_PAGE_SIZE)) {
+    throw new ApiError(HttpStatus.BAD_REQUEST, `limit must be an integer from 1 to ${MAX_PAGE_SIZE}`, { code: 'invalid_limit' });
+  }
+  const cursor = cursorText === undefined ? undefined : decodeImageCursor(cursorText);
+  if (cursorText !== undefined && !cursor) {
+    throw new ApiError(HttpStatus.BAD_REQUEST, 'cursor is not one this API returned (use nextCursor of the previous page)', { code: 'invalid_cursor' });
+  }
+  return { status, limit, cursor };
+}
+
+export class FaceDto {
+  @ApiProperty({ example: 12 }) id!: number;
+  @ApiProperty({ example: { x: 10, y: 20, width: 64, height: 64 } }) box!: { x: number; y: number; width: number; height: number };
+  @ApiProperty({ example: 0.98 }) score!: number;
+  @ApiPropertyOptional({ example: 0.41, nullable: true, type: Number }) distance!: number | null;
+  @ApiPropertyOptional({ example: { id: 3, name: 'Ada' }, nullable: true, type: Object }) person!: { id: number; name: string } | null;
+}
+
+export class ImageSummaryDto {
+  @ApiProperty({ example: 17 }) id!: number;
+  @ApiProperty({ example: 'holiday/beach.jpg' }) path!: string;
+  @ApiProperty({ enum: IMAGE_STATUSES }) status!: ImageStatus;
+  @ApiProperty({ example: 0, description: 'Processing attempts that ended in an error' }) attempts!: number;
+  @ApiPropertyOptional({ nullable: true, type: String }) lastError!: string | null;
+  @ApiProperty({ description: 'The last failure cannot be fixed by retrying automatically' }) permanentFailure!: boolean;
+  @ApiPropertyOptional({ nullable: true, type: Number }) width!: number | null;
+  @ApiPropertyOptional({ nullable: true, type: Number }) height!: number | null;
+  @ApiProperty() createdAt!: Date;
+  @ApiProperty() updatedAt!: Date;
+}
+
+export class ImageDetailsDto extends ImageSummaryDto {
+  @ApiProperty({ type: [FaceDto] }) faces!: FaceDto[];
+}
+
+export class ImagePageDto {
+  @ApiProperty({ type: [ImageSummaryDto] }) items!: ImageSummaryDto[];
+  @ApiPropertyOptional({ nullable: true, type: String, description: 'Pass as ?cursor= for the next page; null on the last page' })
+  nextCursor!: string | null;
+}
+
+export class ImageCountsDto {
+  @ApiProperty() pending!: number;
+  @ApiProperty() processing!: number;
+  @ApiProperty() processed!: number;
+  @ApiProperty() unrecognized!: number;
+  @ApiProperty() failed!: number;
+}

@@ -1,0 +1,44 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ClientProxy } from '@nestjs/microservices';
+import { lastValueFrom } from 'rxjs';
+import { ConfigService } from '@visage/config';
+import { ImageQueuedEvent } from '@visage/domain';
+import { QUEUE_CLIENT } from '@visage/queue';
+
+/** A publish that has not completed by then counts as failed (the queue is down or stuck). */
+export const PUBLISH_TIMEOUT_MS = 5000;
+
+/**
+ * Announces stored images on the queue topic. A failure is logged and reported as `false`, never thrown:
+ * the row is already the source of truth, and the processor's retry job re-publishes stale pending rows.
+ */
+@Injectable()
+export class ImagePublisher {
+  private readonly logger = new Logger(ImagePublisher.name);
+  private readonly topic: string;
+
+  constructor(
+    @Inject(QUEUE_CLIENT) private readonly client: ClientProxy,
+    config: ConfigService,
+  ) {
+    this.topic = config.get('QUEUE_TOPIC');
+  }
+
+  async publish(imageId: number): Promise<boolean> {
+    const event: ImageQueuedEvent = { imageId };
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${PUBLISH_TIMEOUT_MS} ms`)), PUBLISH_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([lastValueFrom(this.client.emit(this.topic, event), { defaultValue: undefined }), deadline]);
+      return true;
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.logger.warn(`image ${imageId} is stored but could not be published on "${this.topic}" (${reason}); the retry job will publish it`);
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

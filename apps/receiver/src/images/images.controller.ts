@@ -1,0 +1,83 @@
+import { applyDecorators, Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { IMAGE_STATUSES } from '@visage/domain';
+import { ApiErrorBody } from '../common/api-error';
+import { ParseWith } from '../common/parse-with.pipe';
+import { PositiveIdPipe } from '../common/positive-id.pipe';
+import { ImageCountsDto, ImageDetailsDto, ImagePageDto, ListImagesQuery, MAX_PAGE_SIZE, parseListImagesQuery } from './dto/list-images.dto';
+import { ImageAcceptedDto, parsePostImageBody, PostImageDto } from './dto/post-image.dto';
+import { BatchAcceptedDto, parsePostImagesBody, PostImagesDto } from './dto/post-images.dto';
+import { ImagesService } from './images.service';
+
+/** Refusals shared by the two ingest routes. */
+const BodyErrors = () =>
+  applyDecorators(
+    ApiResponse({ status: 400, type: ApiErrorBody, description: 'Malformed JSON, not an object, missing/empty/non-string path' }),
+    ApiResponse({ status: 413, type: ApiErrorBody, description: 'Body too large' }),
+    ApiResponse({ status: 415, type: ApiErrorBody, description: 'Content type is not application/json' }),
+  );
+
+@ApiTags('images')
+@Controller()
+export class ImagesController {
+  constructor(private readonly images: ImagesService) {}
+
+  @Post('image/post')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiOperation({ summary: 'Submit one image path; it is stored as pending and queued for recognition' })
+  @ApiBody({ type: PostImageDto })
+  @ApiResponse({ status: 202, type: ImageAcceptedDto })
+  @ApiResponse({ status: 409, type: ApiErrorBody, description: 'Path already submitted; `id` is the existing image' })
+  @ApiResponse({ status: 422, type: ApiErrorBody, description: 'Outside IMAGES_ROOT, missing, not a file, empty or too large' })
+  @BodyErrors()
+  postImage(@Body(new ParseWith(parsePostImageBody)) body: { path: unknown }): Promise<ImageAcceptedDto> {
+    return this.images.submit(body.path);
+  }
+
+  @Post('images/post')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiOperation({ summary: 'Submit many image paths; each item is accepted or rejected on its own' })
+  @ApiBody({ type: PostImagesDto })
+  @ApiResponse({ status: 202, type: BatchAcceptedDto })
+  @BodyErrors()
+  async postImages(@Body(new ParseWith(parsePostImagesBody)) body: { items: unknown[] }): Promise<BatchAcceptedDto> {
+    return { images: await this.images.submitBatch(body.items) };
+  }
+
+  @Get('images')
+  @ApiOperation({ summary: 'Images, newest first, with keyset pagination' })
+  @ApiQuery({ name: 'status', required: false, enum: IMAGE_STATUSES })
+  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: 50 } })
+  @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page' })
+  @ApiResponse({ status: 200, type: ImagePageDto })
+  @ApiResponse({ status: 400, type: ApiErrorBody, description: 'Unknown status, bad limit or cursor' })
+  list(@Query(new ParseWith(parseListImagesQuery)) query: ListImagesQuery): Promise<ImagePageDto> {
+    return this.images.list(query);
+  }
+
+  @Get('images/counts')
+  @ApiOperation({ summary: 'Number of images per status' })
+  @ApiResponse({ status: 200, type: ImageCountsDto })
+  counts(): Promise<ImageCountsDto> {
+    return this.images.counts();
+  }
+
+  @Get('images/:id')
+  @ApiOperation({ summary: 'One image with its status, attempts, last error and detected faces' })
+  @ApiResponse({ status: 200, type: ImageDetailsDto })
+  @ApiResponse({ status: 400, type: ApiErrorBody, description: 'id is not a positive integer' })
+  @ApiResponse({ status: 404, type: ApiErrorBody })
+  get(@Param('id', PositiveIdPipe) id: number): Promise<ImageDetailsDto> {
+    return this.images.get(id);
+  }
+
+  @Post('images/:id/retry')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiOperation({ summary: 'Re-queue a failed image (fresh attempt budget)' })
+  @ApiResponse({ status: 202, type: ImageAcceptedDto })
+  @ApiResponse({ status: 404, type: ApiErrorBody })
+  @ApiResponse({ status: 409, type: ApiErrorBody, description: 'The image is not failed' })
+  retry(@Param('id', PositiveIdPipe) id: number): Promise<ImageAcceptedDto> {
+    return this.images.retry(id);
+  }
+}

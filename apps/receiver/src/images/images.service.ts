@@ -1,0 +1,82 @@
+import { HttpStatus, Injectable } from '@nestjs/common';
+import { ConfigService } from '@visage/config';
+import { ImageDetailsView, ImagePage, ImageRepository } from '@visage/persistence';
+import { ImagePathError, resolveImagePath } from '@visage/storage';
+import { ApiError, errorBody } from '../common/api-error';
+import { ImageAcceptedDto } from './dto/post-image.dto';
+import { BatchItemResultDto, parseBatchItem } from './dto/post-images.dto';
+import { ListImagesQuery } from './dto/list-images.dto';
+import { imagePathApiError } from './image-path-errors';
+import { ImagePublisher } from './image-publisher';
+
+@Injectable()
+export class ImagesService {
+  private readonly imagesRoot: string;
+  private readonly maxBytes: number;
+
+  constructor(
+    private readonly images: ImageRepository,
+    private readonly publisher: ImagePublisher,
+    config: ConfigService,
+  ) {
+    this.imagesRoot = config.get('IMAGES_ROOT');
+    this.maxBytes = config.get('MAX_IMAGE_BYTES');
+  }
+
+  /** Validates the path, stores the canonical relative path, then publishes the id. */
+  async submit(path: unknown): Promise<ImageAcceptedDto> {
+    const resolved = await resolveImagePath(this.imagesRoot, path, { maxBytes: this.maxBytes }).catch((error: unknown) => {
+      throw error instanceof ImagePathError ? imagePathApiError(error) : error;
+    });
+    const result = await this.images.create(resolved.relative);
+    if (!result.created) {
+      throw new ApiError(HttpStatus.CONFLICT, `${resolved.relative} was already submitted as image ${result.existingId}`, {
+        code: 'duplicate_path',
+        id: result.existingId,
+      });
+    }
+    await this.publisher.publish(result.id);
+    return { id: result.id, status: 'pending' };
+  }
+
+  /** Each item independently; a rejected item carries its error body, the others go through. */
+  async submitBatch(items: unknown[]): Promise<BatchItemResultDto[]> {
+    const results: BatchItemResultDto[] = [];
+    // One at a time: keeps a large batch from taking every database connection from other requests.
+    for (const [index, item] of items.entries()) {
+      try {
+        results.push({ index, ...(await this.submit(parseBatchItem(item).path)) });
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        const body = error.getResponse() as ReturnType<typeof errorBody>;
+        results.push({ index, ...(body.id !== undefined ? { id: body.id } : {}), error: body });
+      }
+    }
+    return results;
+  }
+
+  async get(id: number): Promise<ImageDetailsView> {
+    const image = await this.images.findById(id);
+    if (!image) throw new ApiError(HttpStatus.NOT_FOUND, `image ${id} does not exist`, { code: 'image_not_found' });
+    return image;
+  }
+
+  list(query: ListImagesQuery): Promise<ImagePage> {
+    return this.images.list(query);
+  }
+
+  counts() {
+    return this.images.countByStatus();
+  }
+
+  /** failed → pending, then published again (a failed publish is left to the retry job, as on ingest). */
+  async retry(id: number): Promise<ImageAcceptedDto> {
+    const outcome = await this.images.resetForRetry(id);
+    if (outcome === 'not_found') throw new ApiError(HttpStatus.NOT_FOUND, `image ${id} does not exist`, { code: 'image_not_found' });
+    if (outcome === 'not_failed') {
+      throw new ApiError(HttpStatus.CONFLICT, `image ${id} is not failed; only failed images can be retried`, { code: 'not_failed', id });
+    }
+    await this.publisher.publish(id);
+    return { id, status: 'pending' };
+  }
+}

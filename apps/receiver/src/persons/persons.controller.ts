@@ -1,0 +1,51 @@
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiErrorBody } from '../common/api-error';
+import { ParseWith } from '../common/parse-with.pipe';
+import { PositiveIdPipe } from '../common/positive-id.pipe';
+import { CreatePersonDto, parseCreatePersonBody, PersonDto, PersonListDto } from './dto/person.dto';
+import { PersonsService } from './persons.service';
+
+@ApiTags('persons')
+@Controller('persons')
+export class PersonsController {
+  constructor(private readonly persons: PersonsService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Known people, by name, with face counts' })
+  @ApiResponse({ status: 200, type: PersonListDto })
+  async list(): Promise<PersonListDto> {
+    return { items: await this.persons.list() };
+  }
+
+  @Post()
+  @ApiOperation({ summary: 'Create a person (enrol faces with POST /persons/:id/faces)' })
+  @ApiBody({ type: CreatePersonDto })
+  @ApiResponse({ status: 201, type: PersonDto })
+  @ApiResponse({ status: 400, type: ApiErrorBody, description: 'Missing, empty, non-string or too long name; malformed JSON' })
+  @ApiResponse({ status: 409, type: ApiErrorBody, description: 'Name taken; `id` is the existing person' })
+  @ApiResponse({ status: 413, type: ApiErrorBody })
+  @ApiResponse({ status: 415, type: ApiErrorBody })
+  create(@Body(new ParseWith(parseCreatePersonBody)) body: { name: string }): Promise<PersonDto> {
+    return this.persons.create(body.name);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One person with face counts' })
+  @ApiResponse({ status: 200, type: PersonDto })
+  @ApiResponse({ status: 400, type: ApiErrorBody })
+  @ApiResponse({ status: 404, type: ApiErrorBody })
+  get(@Param('id', PositiveIdPipe) id: number): Promise<PersonDto> {
+    return this.persons.get(id);
+  }
+
+  @Delete(':id')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'Delete a person: enrolled faces are removed, matched faces become unknown' })
+  @ApiResponse({ status: 204 })
+  @ApiResponse({ status: 400, type: ApiErrorBody })
+  @ApiResponse({ status: 404, type: ApiErrorBody })
+  delete(@Param('id', PositiveIdPipe) id: number): Promise<void> {
+    return this.persons.delete(id);
+  }
+}

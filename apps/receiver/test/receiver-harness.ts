@@ -1,0 +1,76 @@
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { INestApplication } from '@nestjs/common';
+import request from 'supertest';
+import { parseConfig, VisageConfig } from '@visage/config';
+import { TestDatabase, TestDriver } from '../../../libs/persistence/test/test-databases';
+import { createReceiverApp } from '../src/receiver.app';
+import { fakeQueueModule, RecordingQueueClient } from './fake-queue';
+
+/** MAX_IMAGE_BYTES of the test apps, so "too large" needs only a small file. */
+export const TEST_MAX_IMAGE_BYTES = 2048;
+
+export interface ReceiverHarness {
+  app: INestApplication;
+  http: ReturnType<typeof request>;
+  config: VisageConfig;
+  /** IMAGES_ROOT: `photos/a.jpg` … `photos/e.jpg`, `big.jpg` (too large), `empty.jpg`, `dir/`, links. */
+  root: string;
+  /** Directory next to the root (outside it) with `secret.jpg`. */
+  outside: string;
+  queue: RecordingQueueClient;
+  close(): Promise<void>;
+}
+
+/** A receiver on a fresh database of `driver`, with a temp images root and a recording fake queue. */
+export async function startReceiver(driver: TestDriver, env: NodeJS.ProcessEnv = {}): Promise<ReceiverHarness> {
+  const base = await mkdtemp(join(tmpdir(), 'visage-receiver-'));
+  const root = join(base, 'images');
+  const outside = join(base, 'outside');
+  await mkdir(join(root, 'photos'), { recursive: true });
+  await mkdir(join(root, 'dir'), { recursive: true });
+  await mkdir(outside, { recursive: true });
+  for (const name of ['a', 'b', 'c', 'd', 'e']) await writeFile(join(root, 'photos', `${name}.jpg`), `image ${name}`);
+  await writeFile(join(root, 'big.jpg'), Buffer.alloc(TEST_MAX_IMAGE_BYTES + 1, 1));
+  await writeFile(join(root, 'empty.jpg'), '');
+  await writeFile(join(outside, 'secret.jpg'), 'secret');
+  await symlink(join(outside, 'secret.jpg'), join(root, 'escape.jpg'));
+  await symlink(join(root, 'photos', 'e.jpg'), join(root, 'alias-of-e.jpg'));
+
+  let database: TestDatabase | undefined;
+  let app: INestApplication | undefined;
+  try {
+    database = await driver.create();
+    const config = parseConfig({
+      DATABASE_URL: database.url,
+      IMAGES_ROOT: root,
+      MAX_IMAGE_BYTES: String(TEST_MAX_IMAGE_BYTES),
+      LOG_LEVEL: 'error',
+      ...env,
+    });
+    const queue = new RecordingQueueClient();
+    app = await createReceiverApp(config, { queue: fakeQueueModule(queue), logger: false });
+    await app.init();
+    const opened = app;
+    const db = database;
+    return {
+      app: opened,
+      http: request(opened.getHttpServer()),
+      config,
+      root,
+      outside,
+      queue,
+      close: async () => {
+        await opened.close();
+        await db.drop();
+        await rm(base, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await app?.close();
+    await database?.drop();
+    await rm(base, { recursive: true, force: true });
+    throw error;
+  }
+}

@@ -1,0 +1,58 @@
+import { DynamicModule, Global, Module, Provider } from '@nestjs/common';
+import { TypeOrmModule, TypeOrmModuleOptions } from '@nestjs/typeorm';
+import { DataSource, DataSourceOptions } from 'typeorm';
+import { ConfigService, DatabaseConfig } from '@visage/config';
+import { buildDataSourceOptions, withServerFlavor } from './data-source-options';
+import { ImageRepository, PersonRepository } from './repositories';
+import { initializeWithMigrations } from './schema-migrator';
+
+/**
+ * Repositories every app may inject. Repositories owned by other parts (processing, enrolment) are
+ * appended here when they land, so one module provides all of them.
+ */
+export const PERSISTENCE_REPOSITORIES: Provider[] = [ImageRepository, PersonRepository];
+
+export interface PersistenceModuleOptions {
+  /** Database to use instead of `ConfigService.values.database` (tests, tools). */
+  database?: DatabaseConfig;
+  /** Connection attempts at boot before giving up (Nest's TypeORM retry). Default 10, one per 3 s. */
+  retryAttempts?: number;
+}
+
+/**
+ * The database of an app: one TypeORM DataSource (MySQL/MariaDB or SQLite from DATABASE_URL), brought up
+ * to date with the migrations before anything uses it, and the repositories on top of it. Global, so
+ * feature modules inject repositories (or the DataSource) without importing it.
+ */
+@Global()
+@Module({})
+export class PersistenceModule {
+  static forRoot(options: PersistenceModuleOptions = {}): DynamicModule {
+    const typeOrm = TypeOrmModule.forRootAsync({
+      inject: options.database ? [] : [ConfigService],
+      useFactory: (config?: ConfigService): TypeOrmModuleOptions => {
+        const database = options.database ?? config?.values.database;
+        if (!database) throw new Error('PersistenceModule needs ConfigModule.forRoot() or an explicit database');
+        return {
+          ...buildDataSourceOptions(database),
+          // Migrations run in the data source factory below, under a lock, rather than with TypeORM's
+          // unlocked `migrationsRun` (see runPendingMigrations).
+          migrationsRun: false,
+          retryAttempts: options.retryAttempts ?? 10,
+          retryDelay: 3000,
+        } as TypeOrmModuleOptions;
+      },
+      dataSourceFactory: async (dataSourceOptions) => {
+        if (!dataSourceOptions) throw new Error('no data source options');
+        return initializeWithMigrations(new DataSource(await withServerFlavor(dataSourceOptions as DataSourceOptions)));
+      },
+    });
+    return {
+      module: PersistenceModule,
+      global: true,
+      imports: [typeOrm],
+      providers: PERSISTENCE_REPOSITORIES,
+      exports: [...PERSISTENCE_REPOSITORIES, TypeOrmModule],
+    };
+  }
+}

@@ -1,0 +1,158 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, Repository } from 'typeorm';
+import { IMAGE_STATUSES, ImageStatus } from '@visage/domain';
+import { FaceEntity, ImageEntity } from '../entities';
+import { affectedRows, insertedId, isUniqueViolation } from './database-errors';
+import { encodeImageCursor, ImageCursor } from './image-cursor';
+
+export type CreateImageResult = { created: true; id: number } | { created: false; existingId: number };
+
+export type ResetForRetryResult = 'requeued' | 'not_found' | 'not_failed';
+
+export interface ImageFaceView {
+  id: number;
+  box: { x: number; y: number; width: number; height: number };
+  score: number;
+  /** Distance to the nearest known face (of the matched person when there is one); null when unknown. */
+  distance: number | null;
+  person: { id: number; name: string } | null;
+}
+
+export interface ImageSummaryView {
+  id: number;
+  path: string;
+  status: ImageStatus;
+  attempts: number;
+  lastError: string | null;
+  permanentFailure: boolean;
+  width: number | null;
+  height: number | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface ImageDetailsView extends ImageSummaryView {
+  faces: ImageFaceView[];
+}
+
+export interface ImageListQuery {
+  status?: ImageStatus;
+  limit: number;
+  cursor?: ImageCursor;
+}
+
+export interface ImagePage {
+  items: ImageSummaryView[];
+  /** Opaque cursor of the next page; null on the last page. */
+  nextCursor: string | null;
+}
+
+function toSummary(image: ImageEntity): ImageSummaryView {
+  return {
+    id: image.id,
+    path: image.path,
+    status: image.status,
+    attempts: image.attempts,
+    lastError: image.lastError,
+    permanentFailure: Boolean(image.permanentFailure),
+    width: image.width,
+    height: image.height,
+    createdAt: image.createdAt,
+    updatedAt: image.updatedAt,
+  };
+}
+
+function toFace(face: FaceEntity): ImageFaceView {
+  return {
+    id: face.id,
+    box: { x: face.boxX, y: face.boxY, width: face.boxWidth, height: face.boxHeight },
+    score: face.score,
+    distance: face.distance,
+    person: face.person ? { id: face.person.id, name: face.person.name } : null,
+  };
+}
+
+/** Ingest-side access to `images`: create, read, list, count and manual retry. */
+@Injectable()
+export class ImageRepository {
+  private readonly images: Repository<ImageEntity>;
+  private readonly insertSql: string;
+
+  constructor(private readonly dataSource: DataSource) {
+    this.images = dataSource.getRepository(ImageEntity);
+    // `?` placeholders work for both mysql2 and better-sqlite3; identifiers quoted per dialect.
+    const quote = (name: string) => dataSource.driver.escape(name);
+    this.insertSql = `INSERT INTO ${quote('images')} (${quote('path')}, ${quote('status')}) VALUES (?, ?)`;
+  }
+
+  /**
+   * Inserts a pending image. The unique index on `path` decides duplicates (no check-then-insert race):
+   * on conflict the existing row's id is returned instead.
+   */
+  async create(path: string): Promise<CreateImageResult> {
+    try {
+      // One prepared-style statement instead of the query builder: this is the ingest hot path, and the
+      // caller only needs the id (no reload of the defaults).
+      return { created: true, id: insertedId(await this.dataSource.query(this.insertSql, [path, 'pending' satisfies ImageStatus])) };
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      const existing = await this.images.findOne({ where: { path }, select: { id: true } });
+      if (!existing) throw error;
+      return { created: false, existingId: existing.id };
+    }
+  }
+
+  async findById(id: number): Promise<ImageDetailsView | undefined> {
+    const image = await this.images.findOne({
+      where: { id },
+      relations: { faces: { person: true } },
+      order: { faces: { id: 'ASC' } },
+    });
+    if (!image) return undefined;
+    return { ...toSummary(image), faces: (image.faces ?? []).map(toFace) };
+  }
+
+  /** Newest first (id descending), `limit` rows after the cursor; uses the primary key or (status, id). */
+  async list(query: ImageListQuery): Promise<ImagePage> {
+    const builder = this.images.createQueryBuilder('image').orderBy('image.id', 'DESC').take(query.limit + 1);
+    if (query.status) builder.andWhere('image.status = :status', { status: query.status });
+    if (query.cursor) builder.andWhere('image.id < :beforeId', { beforeId: query.cursor.beforeId });
+    const rows = await builder.getMany();
+    const items = rows.slice(0, query.limit).map(toSummary);
+    const last = items.at(-1);
+    const nextCursor = rows.length > query.limit && last ? encodeImageCursor({ beforeId: last.id }) : null;
+    return { items, nextCursor };
+  }
+
+  /** Number of images per status; every status is present (0 when none). */
+  async countByStatus(): Promise<Record<ImageStatus, number>> {
+    const rows: Array<{ status: string; count: string | number }> = await this.images
+      .createQueryBuilder('image')
+      .select('image.status', 'status')
+      .addSelect('COUNT(*)', 'count')
+      .groupBy('image.status')
+      .getRawMany();
+    const counts = Object.fromEntries(IMAGE_STATUSES.map((status) => [status, 0])) as Record<ImageStatus, number>;
+    for (const row of rows) {
+      if ((IMAGE_STATUSES as readonly string[]).includes(row.status)) counts[row.status as ImageStatus] = Number(row.count);
+    }
+    return counts;
+  }
+
+  /**
+   * Manual retry: a failed image goes back to pending with a fresh attempt budget and without the
+   * permanent flag (the operator may have fixed the file). The last error stays for reference until the
+   * next attempt overwrites it. Only `failed` rows move, in one conditional UPDATE, so a concurrent
+   * processor claim cannot be overwritten.
+   */
+  async resetForRetry(id: number): Promise<ResetForRetryResult> {
+    const result = await this.images
+      .createQueryBuilder()
+      .update()
+      .set({ status: 'pending', permanentFailure: false, attempts: 0, claimedAt: null, claimedBy: null })
+      .where('id = :id AND status = :failed', { id, failed: 'failed' satisfies ImageStatus })
+      .execute();
+    if (affectedRows(result) > 0) return 'requeued';
+    return (await this.images.exists({ where: { id } })) ? 'not_failed' : 'not_found';
+  }
+}

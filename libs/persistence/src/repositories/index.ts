@@ -1,0 +1,4 @@
+export * from './database-errors';
+export * from './image-cursor';
+export * from './image.repository';
+export * from './person.repository';

@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DataSource } from 'typeorm';
+import { openMigrated, TEST_DRIVERS, TestDatabase } from '../../test/test-databases';
+import { FaceEntity, ImageEntity, PersonImageEntity } from '../entities';
+import { PersonRepository } from './person.repository';
+
+describe.each(TEST_DRIVERS)('PersonRepository on $name', (driver) => {
+  let database: TestDatabase;
+  let dataSource: DataSource;
+  let persons: PersonRepository;
+
+  beforeAll(async () => {
+    database = await driver.create();
+    dataSource = await openMigrated(database.config);
+    persons = new PersonRepository(dataSource);
+  });
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await database?.drop();
+  });
+  beforeEach(async () => {
+    for (const table of ['faces', 'person_images', 'images', 'persons']) await dataSource.query(`DELETE FROM ${table}`);
+  });
+
+  async function create(name: string): Promise<number> {
+    const result = await persons.create(name);
+    if (!result.created) throw new Error(`${name} exists`);
+    return result.person.id;
+  }
+
+  async function addFaces(personId: number, detected: number, known: number): Promise<number> {
+    const image = await dataSource.getRepository(ImageEntity).save({ path: `img-${personId}-${Math.random()}.jpg` });
+    for (let index = 0; index < detected; index += 1) {
+      await dataSource.getRepository(FaceEntity).save({ imageId: image.id, personId, boxX: 0, boxY: 0, boxWidth: 1, boxHeight: 1, score: 0.9, distance: 0.4 });
+    }
+    for (let index = 0; index < known; index += 1) {
+      await dataSource.getRepository(PersonImageEntity).save({
+        personId,
+        sourceName: `known/${personId}-${index}-${Math.random()}.jpg`,
+        contentHash: 'a'.repeat(64),
+        descriptor: Buffer.alloc(512),
+      });
+    }
+    return image.id;
+  }
+
+  it('creates a person and reports a duplicate name with the existing id', async () => {
+    const result = await persons.create('Ada Lovelace');
+    expect(result).toMatchObject({ created: true, person: { name: 'Ada Lovelace', faceCount: 0, knownFaceCount: 0 } });
+    const id = result.created ? result.person.id : -1;
+    expect(result.created && result.person.createdAt).toBeInstanceOf(Date);
+    expect(Number.isNaN(result.created ? result.person.createdAt.getTime() : NaN)).toBe(false);
+    expect(await persons.create('Ada Lovelace')).toEqual({ created: false, existingId: id });
+  });
+
+  it('lists persons by name with matched-face and known-face counts', async () => {
+    const zed = await create('Zed');
+    const amy = await create('Amy');
+    await addFaces(zed, 2, 1);
+    await addFaces(amy, 0, 3);
+    const list = await persons.list();
+    expect(list.map(({ id, name, faceCount, knownFaceCount }) => ({ id, name, faceCount, knownFaceCount }))).toEqual([
+      { id: amy, name: 'Amy', faceCount: 0, knownFaceCount: 3 },
+      { id: zed, name: 'Zed', faceCount: 2, knownFaceCount: 1 },
+    ]);
+    expect(await persons.findById(zed)).toMatchObject({ id: zed, name: 'Zed', faceCount: 2, knownFaceCount: 1 });
+    expect(await persons.findById(zed + amy + 100)).toBeUndefined();
+  });
+
+  it('deletes a person: known faces go, matched faces stay without a person', async () => {
+    const id = await create('Temp');
+    const imageId = await addFaces(id, 2, 2);
+    expect(await persons.delete(id)).toBe(true);
+    expect(await persons.findById(id)).toBeUndefined();
+    expect(await dataSource.getRepository(PersonImageEntity).count({ where: { personId: id } })).toBe(0);
+    const faces = await dataSource.getRepository(FaceEntity).find({ where: { imageId } });
+    expect(faces.map((face) => face.personId)).toEqual([null, null]);
+    expect(await persons.delete(id)).toBe(false);
+  });
+});

@@ -1,0 +1,92 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, Repository, SelectQueryBuilder } from 'typeorm';
+import { FaceEntity, PersonEntity, PersonImageEntity } from '../entities';
+import { affectedRows, insertedId, isUniqueViolation } from './database-errors';
+
+export interface PersonView {
+  id: number;
+  name: string;
+  createdAt: Date;
+  /** Detected faces (in processed images) matched to this person. */
+  faceCount: number;
+  /** Enrolled reference faces (known faces) of this person. */
+  knownFaceCount: number;
+}
+
+export type CreatePersonResult = { created: true; person: PersonView } | { created: false; existingId: number };
+
+interface PersonRow {
+  id: number | string;
+  name: string;
+  createdAt: Date | string;
+  faceCount: number | string;
+  knownFaceCount: number | string;
+}
+
+/** Persons with their counts, computed by correlated subqueries (both use an index on person_id). */
+@Injectable()
+export class PersonRepository {
+  private readonly persons: Repository<PersonEntity>;
+
+  constructor(private readonly dataSource: DataSource) {
+    this.persons = dataSource.getRepository(PersonEntity);
+  }
+
+  async list(): Promise<PersonView[]> {
+    const rows = await this.selectWithCounts().orderBy('person.name', 'ASC').addOrderBy('person.id', 'ASC').getRawMany<PersonRow>();
+    return rows.map((row) => this.toView(row));
+  }
+
+  async findById(id: number): Promise<PersonView | undefined> {
+    const row = await this.selectWithCounts().where('person.id = :id', { id }).getRawOne<PersonRow>();
+    return row ? this.toView(row) : undefined;
+  }
+
+  /** Unique index on `name` decides duplicates; the existing id comes back for a 409. */
+  async create(name: string): Promise<CreatePersonResult> {
+    try {
+      const result = await this.persons.createQueryBuilder().insert().values({ name }).updateEntity(false).execute();
+      const person = await this.findById(insertedId(result.raw));
+      if (!person) throw new Error('created person vanished');
+      return { created: true, person };
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      const existing = await this.persons.findOne({ where: { name }, select: { id: true } });
+      if (!existing) throw error;
+      return { created: false, existingId: existing.id };
+    }
+  }
+
+  /** Deletes a person: enrolled faces go with it (cascade), matched faces keep their box but lose the person. */
+  async delete(id: number): Promise<boolean> {
+    const result = await this.persons.createQueryBuilder().delete().where('id = :id', { id }).execute();
+    return affectedRows(result) > 0;
+  }
+
+  private selectWithCounts(): SelectQueryBuilder<PersonEntity> {
+    return this.persons
+      .createQueryBuilder('person')
+      .select('person.id', 'id')
+      .addSelect('person.name', 'name')
+      .addSelect('person.createdAt', 'createdAt')
+      .addSelect(
+        (sub) => sub.select('COUNT(*)').from(FaceEntity, 'face').where('face.person_id = person.id'),
+        'faceCount',
+      )
+      .addSelect(
+        (sub) => sub.select('COUNT(*)').from(PersonImageEntity, 'known').where('known.person_id = person.id'),
+        'knownFaceCount',
+      );
+  }
+
+  private toView(row: PersonRow): PersonView {
+    return {
+      id: Number(row.id),
+      name: row.name,
+      // Raw rows bypass entity hydration: SQLite returns the datetime as text, in UTC.
+      createdAt: row.createdAt instanceof Date ? row.createdAt : new Date(`${row.createdAt.replace(' ', 'T')}Z`),
+      faceCount: Number(row.faceCount),
+      knownFaceCount: Number(row.knownFaceCount),
+    };
+  }
+}

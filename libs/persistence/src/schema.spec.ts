@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openMigrated, openUnmigrated, TEST_DRIVERS, TestDatabase } from '../test/test-databases';
+import { migrationsFor } from './migrations';
+import { runPendingMigrations } from './schema-migrator';
+
+describe.each(TEST_DRIVERS)('migrations on $name', (driver) => {
+  let database: TestDatabase;
+
+  beforeAll(async () => {
+    database = await driver.create();
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  it('applies every migration once even when several processes start together', async () => {
+    const sources = await Promise.all([0, 1, 2].map(() => openUnmigrated(database.config)));
+    await Promise.all(sources.map((source) => source.initialize()));
+    try {
+      const applied = await Promise.all(sources.map((source) => runPendingMigrations(source)));
+      expect(applied.map((list) => list.length).sort()).toEqual([0, 0, migrationsFor(database.config.type).length]);
+    } finally {
+      await Promise.all(sources.map((source) => source.destroy()));
+    }
+  });
+
+  it('leaves no difference between the entities and the migrated schema', async () => {
+    const source = await openMigrated(database.config);
+    try {
+      const log = await source.driver.createSchemaBuilder().log();
+      expect(log.upQueries.map((query) => query.query)).toEqual([]);
+    } finally {
+      await source.destroy();
+    }
+  });
+
+  it('enforces the foreign keys and the unique indexes', async () => {
+    const source = await openMigrated(database.config);
+    try {
+      const runner = source.createQueryRunner();
+      const table = await runner.getTable('faces');
+      await runner.release();
+      expect(table?.foreignKeys.map((key) => [key.name, key.columnNames[0], key.onDelete]).sort()).toEqual([
+        ['fk_faces_image', 'image_id', 'CASCADE'],
+        ['fk_faces_person', 'person_id', 'SET NULL'],
+      ]);
+      await expect(
+        source.query('INSERT INTO faces (image_id, box_x, box_y, box_width, box_height, score) VALUES (999999, 0, 0, 1, 1, 0.9)'),
+      ).rejects.toThrow(/foreign key/i);
+      await source.query("INSERT INTO persons (name) VALUES ('Ada')");
+      await expect(source.query("INSERT INTO persons (name) VALUES ('Ada')")).rejects.toThrow(/duplicate|unique/i);
+    } finally {
+      await source.destroy();
+    }
+  });
+
+  it('can be reverted by the down migrations', async () => {
+    const source = await openMigrated(database.config);
+    try {
+      for (let index = 0; index < migrationsFor(database.config.type).length; index += 1) await source.undoLastMigration();
+      const runner = source.createQueryRunner();
+      const remaining = await Promise.all(['images', 'persons', 'person_images', 'faces'].map((name) => runner.hasTable(name)));
+      await runner.release();
+      expect(remaining).toEqual([false, false, false, false]);
+      await runPendingMigrations(source);
+      expect(await source.driver.createSchemaBuilder().log()).toMatchObject({ upQueries: [] });
+    } finally {
+      await source.destroy();
+    }
+  });
+});
