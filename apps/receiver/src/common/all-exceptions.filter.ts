@@ -17,10 +17,11 @@ function messageOf(exception: HttpException): string {
 }
 
 function toBody(exception: HttpException): ApiErrorBody {
-  const status = exception.getStatus();
   const response = exception.getResponse() as Partial<ApiErrorBody> | string;
-  const extra = typeof response === 'object' ? { code: response.code, id: response.id } : {};
-  return JSON.parse(JSON.stringify(errorBody(status, messageOf(exception), extra))) as ApiErrorBody;
+  const extra: { code?: string; id?: number } = {};
+  if (typeof response === 'object' && typeof response.code === 'string') extra.code = response.code;
+  if (typeof response === 'object' && typeof response.id === 'number') extra.id = response.id;
+  return errorBody(exception.getStatus(), messageOf(exception), extra);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { ConfigService } from '@visage/config';
+import { ImageStatus } from '@visage/domain';
 import { ImageDetailsView, ImagePage, ImageRepository } from '@visage/persistence';
 import { ImagePathError, resolveImagePath } from '@visage/storage';
 import { ApiError, errorBody } from '../common/api-error';
@@ -65,7 +66,7 @@ export class ImagesService {
     return this.images.list(query);
   }
 
-  counts() {
+  counts(): Promise<Record<ImageStatus, number>> {
     return this.images.countByStatus();
   }
 
