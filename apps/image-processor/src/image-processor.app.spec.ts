@@ -19,7 +19,7 @@ import {
 } from '../test/fakes';
 import { RecognizerBreaker } from './breaker/recognizer-breaker';
 import { createImageProcessorApp } from './image-processor.app';
-import { deadLetterPattern } from './image-processor.providers';
+import { deadLetterPattern } from '@visage/queue';
 
 const MAX_ATTEMPTS = 5;
 
@@ -52,7 +52,7 @@ describe('image processor app: two replicas on one queue and one MariaDB', () =>
   beforeAll(async () => {
     Logger.overrideLogger(false);
     scratch = await createScratchMysqlDatabase('visage_processor_app');
-    dataSource = await openDataSource(scratch.config, true);
+    dataSource = await openDataSource(scratch.config);
     ada = (await dataSource.getRepository(PersonEntity).save({ name: 'Ada' })).id;
     grace = (await dataSource.getRepository(PersonEntity).save({ name: 'Grace' })).id;
     broker = new FakeBroker({ maxInFlight: 4, maxAttempts: MAX_ATTEMPTS, maxDelayMs: 30 });

@@ -1,7 +1,8 @@
 import { INestApplication, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { loadConfig, LOG_LEVELS, VisageConfig } from '@visage/config';
-import { defaultProcessorWiring, ProcessorWiringOverrides } from './image-processor.providers';
+import { loadConfig, logLevelsUpTo, VisageConfig } from '@visage/config';
+import { QUEUE_CONSUMER } from '@visage/queue';
+import { defaultProcessorWiring, ProcessorWiringOverrides, QueueConsumerStrategy } from './image-processor.providers';
 import { ImageProcessorModule } from './image-processor.module';
 
 export interface ImageProcessorAppOverrides extends ProcessorWiringOverrides {
@@ -9,11 +10,6 @@ export interface ImageProcessorAppOverrides extends ProcessorWiringOverrides {
   /** Default true; tests run RetryJob.runOnce() by hand. */
   scheduleRetryJob?: boolean;
   logger?: false | LogLevel[];
-}
-
-/** Levels at and above LOG_LEVEL (the list is ordered most to least severe). */
-export function logLevelsFrom(level: VisageConfig['LOG_LEVEL']): LogLevel[] {
-  return LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(level) + 1) as LogLevel[];
 }
 
 /**
@@ -28,9 +24,10 @@ export async function createImageProcessorApp(
   const wiring = defaultProcessorWiring(config, overrides);
   const app = await NestFactory.create(
     ImageProcessorModule.forRoot({ config, wiring, instanceId: overrides.instanceId, scheduleRetryJob: overrides.scheduleRetryJob }),
-    { logger: overrides.logger ?? logLevelsFrom(config.LOG_LEVEL) },
+    { logger: overrides.logger ?? logLevelsUpTo(config.LOG_LEVEL), abortOnError: false },
   );
-  app.connectMicroservice({ strategy: wiring.consumer }, { inheritAppConfig: true });
+  // The consumer instance the breaker pauses is the one that consumes.
+  app.connectMicroservice({ strategy: app.get<QueueConsumerStrategy>(QUEUE_CONSUMER) }, { inheritAppConfig: true });
   app.enableShutdownHooks();
   await app.init();
   await app.startAllMicroservices();

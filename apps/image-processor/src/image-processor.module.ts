@@ -5,14 +5,16 @@ import { DataSource } from 'typeorm';
 import { ConfigModule, VisageConfig } from '@visage/config';
 import { FaceAnalyzer } from '@visage/domain';
 import { HealthModule } from '@visage/health';
+import { ImageQueueModule } from '@visage/image-queue';
 import { RecognizerBreaker } from './breaker/recognizer-breaker';
 import { processorReadinessChecks } from './health/processor-readiness';
-import { ImageProcessingRepository, PausableConsumer, ProcessorWiring } from './image-processor.providers';
+import { PausableConsumer } from '@visage/queue';
+import { ImageProcessingRepository } from '@visage/persistence';
+import { ProcessorWiring } from './image-processor.providers';
 import { FACE_ANALYZER, QUEUE_CONSUMER } from './image-processor.tokens';
 import { createImageConsumerController } from './processing/image-consumer.controller';
 import { ProcessImageService } from './processing/process-image.service';
 import { PROCESSOR_SETTINGS, ProcessorSettings, processorSettingsFrom } from './processor.settings';
-import { ImageRequeueService } from './retry/image-requeue.service';
 import { RETRY_JOB_SCHEDULED, RetryJob } from './retry/retry.job';
 
 export interface ImageProcessorModuleOptions {
@@ -48,16 +50,15 @@ class ImageProcessorCoreModule {
             new RecognizerBreaker(analyzer, processorSettings.breaker, consumer),
         },
         ProcessImageService,
-        ImageRequeueService,
         RetryJob,
       ],
       exports: [
+        ...options.wiring.exports,
         PROCESSOR_SETTINGS,
         QUEUE_CONSUMER,
         RecognizerBreaker,
         ImageProcessingRepository,
         ProcessImageService,
-        ImageRequeueService,
         RetryJob,
       ],
     };
@@ -73,6 +74,7 @@ export class ImageProcessorModule {
         ConfigModule.forRoot(options.config),
         ScheduleModule.forRoot(),
         ImageProcessorCoreModule.forRoot(options),
+        ImageQueueModule,
         HealthModule.forRoot({
           inject: [HealthIndicatorService, DataSource, QUEUE_CONSUMER, RecognizerBreaker],
           useFactory: processorReadinessChecks,

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { VisageConfig } from '@visage/config';
 import { BreakerSettings } from './breaker/recognizer-breaker';
-import type { RetryPolicy } from './image-processor.providers';
+import type { RetryPolicy } from '@visage/persistence';
 
 /** Everything the processor reads from the configuration, derived once. */
 export interface ProcessorSettings {

@@ -3,32 +3,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClientProxy, CustomTransportStrategy, ReadPacket, Server } from '@nestjs/microservices';
 import { isObservable, lastValueFrom } from 'rxjs';
-import { DataSource, getMetadataArgsStorage } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { DatabaseConfig } from '@visage/config';
 import { DESCRIPTOR_LENGTH, DetectedFace, FaceAnalysis, FaceAnalysisError, FaceAnalyzer, FaceMatch, FaceMatcher } from '@visage/domain';
-import { buildDataSourceOptions } from '../../../libs/persistence/src/data-source-options';
-import { deadLetterPattern, DeferMessageError, PausableConsumer, QueueContext, QueueMessageInfo } from '../src/image-processor.providers';
+import { openMigrated } from '../../../libs/persistence/test/test-databases';
+import { deadLetterPattern, DeferMessageError, PausableConsumer, QueueContext, QueueMessageInfo } from '@visage/queue';
 
 // ---- database ------------------------------------------------------------------------------------------
 
-/**
- * Stop-gap until the persistence part lands its fix: better-sqlite3 rejects the `char` column type of
- * person_images.content_hash, so no SQLite schema could be built from the entities.
- */
-export function patchSqliteCharColumns(): void {
-  for (const column of getMetadataArgsStorage().columns) {
-    if (column.options.type === 'char') column.options.type = 'varchar';
-  }
-}
-
 export function scratchSqlite(): { config: DatabaseConfig; cleanup(): void } {
-  patchSqliteCharColumns();
   const dir = mkdtempSync(join(tmpdir(), 'visage-processor-'));
   return { config: { type: 'sqlite', file: join(dir, 'visage.sqlite') }, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export async function openDataSource(config: DatabaseConfig, synchronize = false): Promise<DataSource> {
-  return new DataSource(buildDataSourceOptions(config, { synchronize })).initialize();
+/** Migrated like the apps do at boot; a second call on the same database finds nothing to do. */
+export function openDataSource(config: DatabaseConfig): Promise<DataSource> {
+  return openMigrated(config);
 }
 
 // ---- recognizer and matcher ----------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import { ImageEntity, PersonEntity } from '@visage/persistence';
 import { createScratchMysqlDatabase } from '../../../test/support/database';
 import { facesFromPath, FakeConsumer, FakeFaceAnalyzer, FakeMatcher, openDataSource, scratchSqlite } from './fakes';
 import { RecognizerBreaker } from '../src/breaker/recognizer-breaker';
-import { ImageProcessingRepository } from '../src/image-processor.providers';
+import { ImageProcessingRepository } from '@visage/persistence';
 import { ProcessImageService } from '../src/processing/process-image.service';
 import { processorSettingsFrom } from '../src/processor.settings';
 
@@ -21,7 +21,7 @@ const images = Number(process.argv[2] ?? 500);
 const concurrency = Number(process.argv[3] ?? 4);
 
 async function measure(name: string, database: DatabaseConfig): Promise<void> {
-  const dataSource = await openDataSource(database, true);
+  const dataSource = await openDataSource(database);
   try {
     const person = await dataSource.getRepository(PersonEntity).save({ name: 'Ada' });
     const rows = await dataSource

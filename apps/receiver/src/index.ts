@@ -1,5 +1,4 @@
-export { createReceiverApp, logLevelsUpTo } from './receiver.app';
+export { createReceiverApp } from './receiver.app';
 export type { ReceiverAppOptions } from './receiver.app';
 export { ReceiverModule } from './receiver.module';
 export type { ReceiverModuleOptions } from './receiver.module';
-export { ImagePublisher } from './images/image-publisher';

@@ -1,10 +1,10 @@
 import { INestApplication, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { LOG_LEVELS, loadConfig, VisageConfig } from '@visage/config';
+import { loadConfig, logLevelsUpTo, VisageConfig } from '@visage/config';
 import { parseJsonBody } from './common/json-body.middleware';
 import { ReceiverModule, ReceiverModuleOptions } from './receiver.module';
-import { UnwiredQueueModule } from './unwired-queue.module';
+import { QueueModule, queueReadiness } from '@visage/queue';
 
 export interface ReceiverAppOptions {
   /** Replaces the queue module (tests pass a recording fake that provides QUEUE_CLIENT). */
@@ -14,26 +14,20 @@ export interface ReceiverAppOptions {
   logger?: LogLevel[] | false;
 }
 
-/** `LOG_LEVEL=warn` → fatal, error, warn. */
-export function logLevelsUpTo(level: VisageConfig['LOG_LEVEL']): LogLevel[] {
-  return LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(level) + 1) as LogLevel[];
-}
-
 /**
  * Builds the receiver app (not listening yet): `main.ts` and the embedded launcher call this, then
  * `listen`. OpenAPI document at /docs-json, UI at /docs.
  */
 export async function createReceiverApp(config: VisageConfig = loadConfig(), options: ReceiverAppOptions = {}): Promise<INestApplication> {
-  // ── LEAD: queue wiring ─────────────────────────────────────────────────────────────────────────────
-  // Replace UnwiredQueueModule with QueueModule.forRoot() from @visage/queue and append the queue's
-  // readiness check to `readiness`. This is the only place the receiver chooses its queue.
-  const queue = options.queue ?? UnwiredQueueModule;
-  const readiness = options.readiness ?? [];
-  // ───────────────────────────────────────────────────────────────────────────────────────────────────
+  // The only place the receiver chooses its queue: NSQ or in-process, from the config.
+  const queue = options.queue ?? QueueModule.forRoot();
+  const readiness = options.readiness ?? (options.queue ? [] : [queueReadiness]);
 
   const app = await NestFactory.create(ReceiverModule.forRoot({ config, queue, readiness }), {
     // JSON bodies are parsed by parseJsonBody so that their errors get the uniform error JSON.
     bodyParser: false,
+    // A failing boot throws to the caller (main logs it and exits 1) instead of aborting the process.
+    abortOnError: false,
     logger: options.logger ?? logLevelsUpTo(config.LOG_LEVEL),
   });
   // Responses are small and mostly fresh; hashing each one for an ETag costs more than it saves.

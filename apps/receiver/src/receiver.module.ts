@@ -2,6 +2,7 @@ import { DynamicModule, Module, ModuleMetadata } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ConfigModule, VisageConfig } from '@visage/config';
 import { HealthModule, ReadinessCheckProvider } from '@visage/health';
+import { ImageQueueModule } from '@visage/image-queue';
 import { databaseReadiness, PersistenceModule } from '@visage/persistence';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { ImagesModule } from './images/images.module';
@@ -30,6 +31,7 @@ export class ReceiverModule {
         ConfigModule.forRoot(options.config),
         PersistenceModule.forRoot(),
         options.queue,
+        ImageQueueModule,
         HealthModule.forRoot(databaseReadiness, ...(options.readiness ?? [])),
         ImagesModule,
         PersonsModule,

@@ -156,3 +156,8 @@ export function parseConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Visage
     queue,
   };
 }
+
+/** Nest logger levels for LOG_LEVEL: that level and every more severe one (`warn` → fatal, error, warn). */
+export function logLevelsUpTo(level: VisageConfig['LOG_LEVEL']): Array<(typeof LOG_LEVELS)[number]> {
+  return LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(level) + 1);
+}

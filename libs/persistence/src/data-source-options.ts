@@ -71,3 +71,8 @@ export async function withServerFlavor(options: DataSourceOptions): Promise<Data
     await connection.end();
   }
 }
+
+/** MySQL and MariaDB share the SQL this project uses (named locks, LIMIT in UPDATE, …). */
+export function isMysqlFamily(options: Pick<DataSourceOptions, 'type'>): boolean {
+  return options.type === 'mysql' || options.type === 'mariadb';
+}

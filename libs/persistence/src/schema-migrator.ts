@@ -1,4 +1,5 @@
 import { DataSource, Migration } from 'typeorm';
+import { isMysqlFamily } from './data-source-options';
 
 /** Name of the MySQL advisory lock that serialises migrations across processes. */
 export const MIGRATION_LOCK_NAME = 'visage_schema_migrations';
@@ -17,7 +18,7 @@ let sqliteMigrations: Promise<unknown> = Promise.resolve();
  * so an in-process queue is enough there.
  */
 export async function runPendingMigrations(dataSource: DataSource): Promise<Migration[]> {
-  if (dataSource.options.type !== 'mysql') {
+  if (!isMysqlFamily(dataSource.options)) {
     const run = sqliteMigrations.then(() => dataSource.runMigrations({ transaction: 'each' }));
     sqliteMigrations = run.catch(() => undefined);
     return run;

@@ -4,6 +4,7 @@ import { describeError } from './delivery/delivery-policy';
 import type { QueueClient } from './queue.factory';
 import { QueueServer } from './queue-server';
 import { QUEUE_CLIENT, QUEUE_CONSUMER } from './queue.types';
+import type { ReadinessCheckProvider } from '@visage/health';
 
 /**
  * Readiness of the queue for `HealthModule`: a process that consumes (its strategy is listening) is ready while
@@ -43,3 +44,9 @@ export class QueueHealth {
     }
   }
 }
+
+/** Readiness entry for `HealthModule.forRoot(...)` in any app that imports `QueueModule`. */
+export const queueReadiness: ReadinessCheckProvider = {
+  inject: [QueueHealth],
+  useFactory: (queue: QueueHealth) => [() => queue.check()],
+};

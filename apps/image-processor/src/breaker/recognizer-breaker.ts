@@ -1,7 +1,7 @@
 import { Logger, OnModuleDestroy } from '@nestjs/common';
 import CircuitBreaker from 'opossum';
 import { FaceAnalysis, FaceAnalysisError, FaceAnalyzer } from '@visage/domain';
-import { PausableConsumer } from '../image-processor.providers';
+import { PausableConsumer } from '@visage/queue';
 
 export type BreakerState = 'closed' | 'open' | 'half_open';
 

@@ -2,7 +2,7 @@ import { HealthIndicatorService } from '@nestjs/terminus';
 import { DataSource } from 'typeorm';
 import { ReadinessCheck } from '@visage/health';
 import { RecognizerBreaker } from '../breaker/recognizer-breaker';
-import { PausableConsumer } from '../image-processor.providers';
+import { PausableConsumer } from '@visage/queue';
 
 const PING_TIMEOUT_MS = 2_000;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DeferMessageError } from '../image-processor.providers';
+import { DeferMessageError } from '@visage/queue';
 import { RetryLaterError, settleDelivery } from './image-consumer.controller';
 
 describe('settleDelivery (outcome → transport)', () => {

@@ -2,7 +2,8 @@ import { ArgumentsHost, Catch, Controller, Inject, Injectable, Logger, RpcExcept
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { Observable, throwError } from 'rxjs';
 import { decodeImageQueuedEvent } from '@visage/domain';
-import { DeadLetter, deadLetterPattern, DeferMessageError, ImageProcessingRepository, QueueContext } from '../image-processor.providers';
+import { DeadLetter, deadLetterPattern, DeferMessageError, QueueContext } from '@visage/queue';
+import { ImageProcessingRepository } from '@visage/persistence';
 import { PROCESSOR_SETTINGS, ProcessorSettings } from '../processor.settings';
 import { ProcessImageService, ProcessResult } from './process-image.service';
 

@@ -5,7 +5,7 @@ import { parseConfig } from '@visage/config';
 import { FaceEntity, ImageEntity, PersonEntity } from '@visage/persistence';
 import { corrupt, facesFromPath, slowerThanDeadline, FakeConsumer, FakeFaceAnalyzer, FakeMatcher, openDataSource, scratchSqlite, unavailable } from '../../test/fakes';
 import { ProbeScheduler, RecognizerBreaker } from '../breaker/recognizer-breaker';
-import { ImageProcessingRepository } from '../image-processor.providers';
+import { ImageProcessingRepository } from '@visage/persistence';
 import { processorSettingsFrom } from '../processor.settings';
 import { ProcessImageService } from './process-image.service';
 
@@ -54,7 +54,7 @@ describe('ProcessImageService (SQLite)', () => {
 
   beforeAll(async () => {
     Logger.overrideLogger(false);
-    dataSource = await openDataSource(database.config, true);
+    dataSource = await openDataSource(database.config);
     ada = (await dataSource.getRepository(PersonEntity).save({ name: 'Ada' })).id;
   });
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { FaceAnalysis, FaceAnalysisError, FaceMatcher } from '@visage/domain';
 import { BreakerOpenError, RecognizerBreaker } from '../breaker/recognizer-breaker';
-import { ImageProcessingRepository } from '../image-processor.providers';
+import { ImageProcessingRepository } from '@visage/persistence';
 import { FACE_MATCHER } from '../image-processor.tokens';
 import { PROCESSOR_SETTINGS, ProcessorSettings } from '../processor.settings';
 

@@ -8,9 +8,10 @@ import { ImageEntity } from '@visage/persistence';
 import { createScratchMysqlDatabase } from '../../../../test/support/database';
 import { FakeFaceAnalyzer, openDataSource, scratchSqlite, unavailable } from '../../test/fakes';
 import { ProbeScheduler, RecognizerBreaker } from '../breaker/recognizer-breaker';
-import { ImageProcessingRepository, QueuePublisher } from '../image-processor.providers';
+import { ImageProcessingRepository } from '@visage/persistence';
+import { QueuePublisher } from '../image-processor.providers';
 import { processorSettingsFrom } from '../processor.settings';
-import { ImageRequeueService } from './image-requeue.service';
+import { ImagePublisher, ImageRequeueService } from '@visage/image-queue';
 import { RetryJob } from './retry.job';
 
 const config = parseConfig({
@@ -55,6 +56,7 @@ interface Runner {
   job: RetryJob;
   publisher: RecordingPublisher;
   breaker: RecognizerBreaker;
+  imagePublisher: ImagePublisher;
   requeue: ImageRequeueService;
 }
 
@@ -85,7 +87,7 @@ describe.each(backends)('RetryJob on $name', (backend) => {
     Logger.overrideLogger(false);
     const setup = await backend.setup();
     cleanup = setup.cleanup;
-    dataSources.push(await openDataSource(setup.config, true), await openDataSource(setup.config));
+    dataSources.push(await openDataSource(setup.config), await openDataSource(setup.config));
   });
 
   afterAll(async () => {
@@ -100,8 +102,9 @@ describe.each(backends)('RetryJob on $name', (backend) => {
       const repository = new ImageProcessingRepository(dataSource);
       const publisher = new RecordingPublisher();
       const breaker = new RecognizerBreaker(new FakeFaceAnalyzer(), settings.breaker, undefined, neverProbe);
-      const requeue = new ImageRequeueService(repository, publisher, new ConfigService(config));
-      return { job: new RetryJob(repository, requeue, breaker, settings, new SchedulerRegistry(), false), publisher, breaker, requeue };
+      const imagePublisher = new ImagePublisher(publisher, new ConfigService(config));
+      const requeue = new ImageRequeueService(repository, imagePublisher);
+      return { job: new RetryJob(repository, imagePublisher, breaker, settings, new SchedulerRegistry(), false), publisher, imagePublisher, breaker, requeue };
     });
   });
 
@@ -174,7 +177,7 @@ describe.each(backends)('RetryJob on $name', (backend) => {
     const analyzer = new FakeFaceAnalyzer(unavailable);
     const breaker = new RecognizerBreaker(analyzer, settings.breaker, undefined, neverProbe);
     for (let index = 0; index < settings.breaker.failureThreshold; index++) await breaker.analyze('x.jpg').catch(() => undefined);
-    const job = new RetryJob(new ImageProcessingRepository(dataSources[0]), runner.requeue, breaker, settings, new SchedulerRegistry(), false);
+    const job = new RetryJob(new ImageProcessingRepository(dataSources[0]), runner.imagePublisher, breaker, settings, new SchedulerRegistry(), false);
     expect(await job.runOnce()).toEqual({ ran: false, reason: 'breaker_open' });
     expect(runner.publisher.published).toEqual([]);
     breaker.shutdown();
@@ -184,7 +187,7 @@ describe.each(backends)('RetryJob on $name', (backend) => {
     const failed = await insert({ status: 'failed', attempts: 3, permanentFailure: true });
     const done = await insert({ status: 'processed' });
     expect(await runners[0].requeue.retryImage(failed)).toBe('requeued');
-    expect(await runners[0].requeue.retryImage(done)).toBe('already_done');
+    expect(await runners[0].requeue.retryImage(done)).toBe('not_failed');
     expect(await runners[0].requeue.retryImage(999_999)).toBe('not_found');
     expect(runners[0].publisher.published).toEqual([failed]);
     expect(await dataSources[0].getRepository(ImageEntity).findOneByOrFail({ id: failed })).toMatchObject({
@@ -197,7 +200,7 @@ describe.each(backends)('RetryJob on $name', (backend) => {
   it('registers RETRY_CRON with the scheduler and removes it on shutdown', () => {
     const registry = new SchedulerRegistry();
     const runner = runners[0];
-    const job = new RetryJob(new ImageProcessingRepository(dataSources[0]), runner.requeue, runner.breaker, settings, registry, true);
+    const job = new RetryJob(new ImageProcessingRepository(dataSources[0]), runner.imagePublisher, runner.breaker, settings, registry, true);
     job.onApplicationBootstrap();
     try {
       const cron = registry.getCronJob('image-retry');

@@ -3,9 +3,9 @@ import { Inject } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
 import { RecognizerBreaker } from '../breaker/recognizer-breaker';
-import { ImageProcessingRepository } from '../image-processor.providers';
+import { ImageProcessingRepository } from '@visage/persistence';
 import { PROCESSOR_SETTINGS, ProcessorSettings } from '../processor.settings';
-import { ImageRequeueService } from './image-requeue.service';
+import { ImagePublisher } from '@visage/image-queue';
 
 export const RETRY_JOB_LOCK = 'image-retry-job';
 const CRON_NAME = 'image-retry';
@@ -32,7 +32,7 @@ export class RetryJob implements OnApplicationBootstrap, OnModuleDestroy {
 
   constructor(
     private readonly repository: ImageProcessingRepository,
-    private readonly requeue: ImageRequeueService,
+    private readonly publisher: ImagePublisher,
     private readonly breaker: RecognizerBreaker,
     @Inject(PROCESSOR_SETTINGS) private readonly settings: ProcessorSettings,
     private readonly schedulerRegistry: SchedulerRegistry,
@@ -99,13 +99,9 @@ export class RetryJob implements OnApplicationBootstrap, OnModuleDestroy {
     let published = 0;
     let publishErrors = 0;
     for (const imageId of new Set(imageIds)) {
-      try {
-        await this.requeue.publish(imageId);
-        published += 1;
-      } catch (error) {
-        publishErrors += 1;
-        this.logger.warn(`image ${imageId}: publish failed: ${error instanceof Error ? error.message : String(error)}`);
-      }
+      // ImagePublisher logs a failure itself.
+      if (await this.publisher.publish(imageId)) published += 1;
+      else publishErrors += 1;
     }
     return { published, publishErrors };
   }

@@ -1,12 +1,10 @@
 import { Module } from '@nestjs/common';
-import { ImagePublisher } from './image-publisher';
 import { ImagesController } from './images.controller';
 import { ImagesService } from './images.service';
 
-/** ImageRepository comes from the global PersistenceModule, QUEUE_CLIENT from the global queue module. */
+/** Repositories come from the global PersistenceModule, publishing from the global ImageQueueModule. */
 @Module({
   controllers: [ImagesController],
-  providers: [ImagesService, ImagePublisher],
-  exports: [ImagePublisher],
+  providers: [ImagesService],
 })
 export class ImagesModule {}

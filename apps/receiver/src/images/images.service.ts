@@ -8,7 +8,7 @@ import { ImageAcceptedDto } from './dto/post-image.dto';
 import { BatchItemResultDto, parseBatchItem } from './dto/post-images.dto';
 import { ListImagesQuery } from './dto/list-images.dto';
 import { imagePathApiError } from './image-path-errors';
-import { ImagePublisher } from './image-publisher';
+import { ImagePublisher, ImageRequeueService } from '@visage/image-queue';
 
 @Injectable()
 export class ImagesService {
@@ -18,6 +18,7 @@ export class ImagesService {
   constructor(
     private readonly images: ImageRepository,
     private readonly publisher: ImagePublisher,
+    private readonly requeue: ImageRequeueService,
     config: ConfigService,
   ) {
     this.imagesRoot = config.get('IMAGES_ROOT');
@@ -70,14 +71,13 @@ export class ImagesService {
     return this.images.countByStatus();
   }
 
-  /** failed → pending, then published again (a failed publish is left to the retry job, as on ingest). */
+  /** failed → pending, then published again, through the same path as the dashboard's retry button. */
   async retry(id: number): Promise<ImageAcceptedDto> {
-    const outcome = await this.images.resetForRetry(id);
+    const outcome = await this.requeue.retryImage(id);
     if (outcome === 'not_found') throw new ApiError(HttpStatus.NOT_FOUND, `image ${id} does not exist`, { code: 'image_not_found' });
     if (outcome === 'not_failed') {
       throw new ApiError(HttpStatus.CONFLICT, `image ${id} is not failed; only failed images can be retried`, { code: 'not_failed', id });
     }
-    await this.publisher.publish(id);
     return { id, status: 'pending' };
   }
 }

@@ -1,21 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DataSource, getMetadataArgsStorage } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DatabaseConfig } from '@visage/config';
 import { createScratchMysqlDatabase, ScratchDatabase } from '../../../../test/support/database';
-import { buildDataSourceOptions } from '../data-source-options';
+import { openMigrated } from '../../test/test-databases';
 import { FaceEntity, ImageEntity, PersonEntity } from '../entities';
 import { ImageProcessingRepository, RetryPolicy } from './image-processing.repository';
-
-/**
- * Stop-gap until the persistence part lands its fix: better-sqlite3 rejects the `char` column type of
- * person_images.content_hash, which would keep these SQLite tests from even building a schema.
- */
-for (const column of getMetadataArgsStorage().columns) {
-  if (column.options.type === 'char') column.options.type = 'varchar';
-}
 
 const POLICY: RetryPolicy = { maxAttempts: 3, claimTimeoutMs: 60_000, retryBackoffMs: 30_000, pendingStaleMs: 120_000 };
 const SECOND = 1_000;
@@ -57,8 +49,8 @@ describe.each(backends)('ImageProcessingRepository on $name', (backend) => {
   beforeAll(async () => {
     const setup = await backend.setup();
     cleanup = setup.cleanup;
-    first = await new DataSource(buildDataSourceOptions(setup.config, { synchronize: true })).initialize();
-    second = await new DataSource(buildDataSourceOptions(setup.config)).initialize();
+    first = await openMigrated(setup.config);
+    second = await openMigrated(setup.config);
     replicaA = new ImageProcessingRepository(first);
     replicaB = new ImageProcessingRepository(second);
     personId = (await first.getRepository(PersonEntity).save({ name: 'Ada' })).id;
@@ -253,7 +245,9 @@ describe.each(backends)('ImageProcessingRepository on $name', (backend) => {
       expect(await replicaA.requeueForRetry(id)).toBe('requeued');
       expect(await statusOf(id)).toMatchObject({ status: 'pending', attempts: 0, permanentFailure: false });
       const done = await insertImage({ status: 'processed' });
-      expect(await replicaA.requeueForRetry(done)).toBe('already_done');
+      expect(await replicaA.requeueForRetry(done)).toBe('not_failed');
+      const pending = await insertImage();
+      expect(await replicaA.requeueForRetry(pending)).toBe('not_failed');
       expect(await replicaA.requeueForRetry(987_654_321)).toBe('not_found');
     });
   });

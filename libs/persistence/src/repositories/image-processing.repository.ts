@@ -5,6 +5,7 @@ import { DataSource, ObjectLiteral, QueryBuilder } from 'typeorm';
 import { FaceBox, ImageStatus } from '@visage/domain';
 import { FaceEntity } from '../entities/face.entity';
 import { ImageEntity } from '../entities/image.entity';
+import { isMysqlFamily } from '../data-source-options';
 
 export type ClaimResult = 'claimed' | 'not_found' | 'already_done' | 'busy';
 
@@ -32,7 +33,7 @@ export type FailResult =
   | { outcome: 'claim_lost' };
 
 export type DeadLetterResult = 'marked' | 'not_found' | 'already_done' | 'busy';
-export type RequeueResult = 'requeued' | 'not_found' | 'already_done' | 'busy';
+export type RequeueResult = 'requeued' | 'not_found' | 'not_failed';
 
 /** Limits shared by the consumer and the retry job; all come from the configuration. */
 export interface RetryPolicy {
@@ -216,19 +217,18 @@ export class ImageProcessingRepository {
 
   /**
    * Manual retry (`POST /images/:id/retry`): a failed image, even a permanent failure (the user may have
-   * replaced the file), gets a fresh set of attempts and becomes `pending`; a `pending` one is simply
-   * re-published. The caller publishes when the result is `requeued`.
+   * replaced the file), gets a fresh set of attempts and becomes `pending`. Anything else is `not_failed`
+   * (a pending one is already on its way; the stale-pending sweep re-publishes it if its message was lost).
+   * The caller publishes when the result is `requeued`.
    */
   async requeueForRetry(imageId: number): Promise<RequeueResult> {
     const result = await this.updateImage()
       .set({ status: 'pending', attempts: 0, permanentFailure: false, claimedBy: null, claimedAt: null, updatedAt: new Date() })
       .where('id = :imageId', { imageId })
-      .andWhere("status IN ('failed', 'pending')")
+      .andWhere("status = 'failed'")
       .execute();
     if (result.affected === 1) return 'requeued';
-    const image = await this.find(imageId);
-    if (!image) return 'not_found';
-    return image.status === 'processing' ? 'busy' : 'already_done';
+    return (await this.find(imageId)) ? 'not_failed' : 'not_found';
   }
 
   /**
@@ -304,7 +304,7 @@ export class ImageProcessingRepository {
    * write transaction for a whole tick would block every other writer.
    */
   async tryAcquireJobLock(name: string, leaseMs: number): Promise<JobLock | undefined> {
-    return this.dataSource.options.type === 'mysql' ? this.tryMysqlLock(name) : this.trySqliteLease(name, leaseMs);
+    return isMysqlFamily(this.dataSource.options) ? this.tryMysqlLock(name) : this.trySqliteLease(name, leaseMs);
   }
 
   async find(imageId: number): Promise<ImageEntity | null> {

@@ -107,17 +107,4 @@ describe.each(TEST_DRIVERS)('ImageRepository on $name', (driver) => {
     await setStatus(first!.id, 'unrecognized');
     expect(await images.countByStatus()).toEqual({ pending: 2, processing: 0, processed: 0, unrecognized: 1, failed: 0 });
   });
-
-  it('moves only failed images back to pending, clearing the permanent flag and the attempts', async () => {
-    const failed = await images.create('f.jpg');
-    const pending = await images.create('p.jpg');
-    if (!failed.created || !pending.created) throw new Error('not created');
-    await setStatus(failed.id, 'failed', { attempts: 5, permanentFailure: true, lastError: 'boom', claimedBy: 'worker' });
-
-    expect(await images.resetForRetry(failed.id)).toBe('requeued');
-    expect(await images.findById(failed.id)).toMatchObject({ status: 'pending', attempts: 0, permanentFailure: false, lastError: 'boom' });
-    expect(await images.resetForRetry(failed.id)).toBe('not_failed');
-    expect(await images.resetForRetry(pending.id)).toBe('not_failed');
-    expect(await images.resetForRetry(pending.id + 999)).toBe('not_found');
-  });
 });

@@ -2,12 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, Repository } from 'typeorm';
 import { IMAGE_STATUSES, ImageStatus } from '@visage/domain';
 import { FaceEntity, ImageEntity } from '../entities';
-import { affectedRows, insertedId, isUniqueViolation } from './database-errors';
+import { insertedId, isUniqueViolation } from './database-errors';
 import { encodeImageCursor, ImageCursor } from './image-cursor';
 
 export type CreateImageResult = { created: true; id: number } | { created: false; existingId: number };
 
-export type ResetForRetryResult = 'requeued' | 'not_found' | 'not_failed';
 
 export interface ImageFaceView {
   id: number;
@@ -137,22 +136,5 @@ export class ImageRepository {
       if ((IMAGE_STATUSES as readonly string[]).includes(row.status)) counts[row.status as ImageStatus] = Number(row.count);
     }
     return counts;
-  }
-
-  /**
-   * Manual retry: a failed image goes back to pending with a fresh attempt budget and without the
-   * permanent flag (the operator may have fixed the file). The last error stays for reference until the
-   * next attempt overwrites it. Only `failed` rows move, in one conditional UPDATE, so a concurrent
-   * processor claim cannot be overwritten.
-   */
-  async resetForRetry(id: number): Promise<ResetForRetryResult> {
-    const result = await this.images
-      .createQueryBuilder()
-      .update()
-      .set({ status: 'pending', permanentFailure: false, attempts: 0, claimedAt: null, claimedBy: null })
-      .where('id = :id AND status = :failed', { id, failed: 'failed' satisfies ImageStatus })
-      .execute();
-    if (affectedRows(result) > 0) return 'requeued';
-    return (await this.images.exists({ where: { id } })) ? 'not_failed' : 'not_found';
   }
 }

@@ -2,3 +2,4 @@ export * from './database-errors';
 export * from './image-cursor';
 export * from './image.repository';
 export * from './person.repository';
+export * from './image-processing.repository';

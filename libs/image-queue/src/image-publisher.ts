@@ -18,7 +18,7 @@ export class ImagePublisher {
   private readonly topic: string;
 
   constructor(
-    @Inject(QUEUE_CLIENT) private readonly client: ClientProxy,
+    @Inject(QUEUE_CLIENT) private readonly client: Pick<ClientProxy, 'emit'>,
     config: ConfigService,
   ) {
     this.topic = config.get('QUEUE_TOPIC');

@@ -1,0 +1,3 @@
+export * from './image-publisher';
+export * from './image-requeue.service';
+export * from './image-queue.module';
