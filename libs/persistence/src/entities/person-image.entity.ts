@@ -19,8 +19,8 @@ export class PersonImageEntity {
   @Column({ name: 'source_name', type: 'varchar', length: 768 })
   sourceName!: string;
 
-  /** sha256 of the file content, so unchanged files are not enrolled again. */
-  @Column({ name: 'content_hash', type: 'char', length: 64 })
+  /** sha256 of the file content, so unchanged files are not enrolled again (varchar: SQLite has no char). */
+  @Column({ name: 'content_hash', type: 'varchar', length: 64 })
   contentHash!: string;
 
   /** 128 little-endian float32 values (512 bytes). */
