@@ -1,7 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DataSource } from 'typeorm';
-import { loadConfig, VisageConfig } from '@visage/config';
+import { LOG_LEVELS, loadConfig, VisageConfig } from '@visage/config';
 import { PUBLIC_DIR, VIEWS_DIR } from './common/asset-paths';
 import { FrontendErrorFilter } from './common/error.filter';
 import { securityHeaders } from './common/security-headers';
@@ -24,7 +24,7 @@ export async function createFrontendApp(
     {
       // Throw instead of exiting the process: the embedded launcher and the tests decide what a failure means.
       abortOnError: false,
-      logger: options.logger ?? (config.LOG_LEVEL === 'log' ? ['fatal', 'error', 'warn', 'log'] : undefined),
+      logger: options.logger ?? LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(config.LOG_LEVEL) + 1),
     },
   );
   app.disable('x-powered-by');
@@ -34,6 +34,8 @@ export async function createFrontendApp(
   app.engine('hbs', engine.__express);
   app.setBaseViewsDir(VIEWS_DIR);
   app.setViewEngine('hbs');
+  // Express only caches compiled templates when process.env.NODE_ENV is "production"; follow our config instead.
+  app.set('view cache', config.NODE_ENV !== 'development');
   app.useGlobalFilters(new FrontendErrorFilter());
   app.enableShutdownHooks();
   return app;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { IMAGE_STATUSES, ImageStatus } from '@visage/domain';
 import { ImageListRow, StatusCounts } from '../persistence';
 import { thumbnailUrl } from '../thumbnails/thumbnail.service';
@@ -24,6 +25,11 @@ export interface ImageRowView {
   lastError: string;
   updatedAt: string;
   updatedText: string;
+  /**
+   * Changes when anything shown changes. The live script compares this rather than `updatedAt`, because
+   * SQLite's CURRENT_TIMESTAMP has whole seconds: two changes within one second share a timestamp.
+   */
+  version: string;
 }
 
 export function formatTime(date: Date | null | undefined): string {
@@ -31,6 +37,7 @@ export function formatTime(date: Date | null | undefined): string {
 }
 
 export function presentImageRow(row: ImageListRow): ImageRowView {
+  const shown = [row.updatedAt.toISOString(), row.status, row.attempts, row.faceCount, row.lastError ?? '', ...row.persons.map((p) => p.id)];
   return {
     id: row.id,
     path: row.path,
@@ -44,6 +51,7 @@ export function presentImageRow(row: ImageListRow): ImageRowView {
     lastError: row.lastError ?? '',
     updatedAt: row.updatedAt.toISOString(),
     updatedText: formatTime(row.updatedAt),
+    version: createHash('sha1').update(JSON.stringify(shown)).digest('base64url').slice(0, 16),
   };
 }
 

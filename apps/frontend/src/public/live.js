@@ -48,7 +48,7 @@
   function buildRow(row) {
     var tr = el('tr');
     tr.dataset.id = String(row.id);
-    tr.dataset.updated = row.updatedAt;
+    tr.dataset.version = row.version;
 
     tr.appendChild(cell('ID', 'col-id')).appendChild(link(row.detailUrl, '', '#' + row.id));
 
@@ -94,7 +94,7 @@
     change.rows.forEach(function (row) {
       var existing = tbody.querySelector('tr[data-id="' + row.id + '"]');
       if (existing) {
-        if (existing.dataset.updated === row.updatedAt) return;
+        if (existing.dataset.version === row.version) return;
         var replacement = buildRow(row);
         tbody.replaceChild(replacement, existing);
         fresh(replacement);

@@ -241,18 +241,20 @@ export class DashboardRepository {
       .getRawMany<{ personId: number | string; count: number | string }>();
     const countByPerson = new Map(counts.map((row) => [Number(row.personId), Number(row.count)]));
 
-    return Promise.all(
-      persons.map(async (person) => ({
-        id: person.id,
-        name: person.name,
-        createdAt: person.createdAt,
-        enrolled: enrolled
-          .filter((face) => face.personId === person.id)
-          .map((face) => ({ id: face.id, sourceName: face.sourceName, createdAt: face.createdAt })),
-        recognisedCount: countByPerson.get(person.id) ?? 0,
-        recentImages: await this.recentImagesOf(person.id, recentImagesPerPerson),
-      })),
+    const recent = await this.recentImagesOf(
+      persons.map((person) => person.id),
+      recentImagesPerPerson,
     );
+    return persons.map((person) => ({
+      id: person.id,
+      name: person.name,
+      createdAt: person.createdAt,
+      enrolled: enrolled
+        .filter((face) => face.personId === person.id)
+        .map((face) => ({ id: face.id, sourceName: face.sourceName, createdAt: face.createdAt })),
+      recognisedCount: countByPerson.get(person.id) ?? 0,
+      recentImages: recent.get(person.id) ?? [],
+    }));
   }
 
   async findEnrolledFace(id: number): Promise<EnrolledFaceRow | undefined> {
@@ -270,16 +272,39 @@ export class DashboardRepository {
     await this.dataSource.query('SELECT 1');
   }
 
-  private async recentImagesOf(personId: number, limit: number): Promise<RecognisedImageRow[]> {
-    const images = await this.dataSource
-      .getRepository(ImageEntity)
-      .createQueryBuilder('i')
-      .select(['i.id', 'i.path', 'i.status'])
-      .where('i.id IN ' + this.imagesOfPersonSubquery('f.person_id = :personId'), { personId })
-      .orderBy('i.id', 'DESC')
-      .limit(limit)
-      .getMany();
-    return images.map((image) => ({ id: image.id, path: image.path, status: image.status }));
+  /** Newest `limit` images per person: one index-only lookup per person, then one query for the rows. */
+  private async recentImagesOf(personIds: number[], limit: number): Promise<Map<number, RecognisedImageRow[]>> {
+    const idsByPerson = new Map<number, number[]>();
+    await Promise.all(
+      personIds.map(async (personId) => {
+        const raw = await this.dataSource
+          .getRepository(FaceEntity)
+          .createQueryBuilder('f')
+          .select('DISTINCT f.imageId', 'imageId')
+          .where('f.personId = :personId', { personId })
+          .orderBy('f.imageId', 'DESC')
+          .limit(limit)
+          .getRawMany<{ imageId: number | string }>();
+        idsByPerson.set(personId, raw.map((row) => Number(row.imageId)));
+      }),
+    );
+    const allIds = [...new Set([...idsByPerson.values()].flat())];
+    const images =
+      allIds.length === 0
+        ? []
+        : await this.dataSource
+            .getRepository(ImageEntity)
+            .createQueryBuilder('i')
+            .select(['i.id', 'i.path', 'i.status'])
+            .where('i.id IN (:...ids)', { ids: allIds })
+            .getMany();
+    const byId = new Map(images.map((image) => [image.id, { id: image.id, path: image.path, status: image.status }]));
+    return new Map(
+      personIds.map((personId) => [
+        personId,
+        (idsByPerson.get(personId) ?? []).flatMap((id) => (byId.has(id) ? [byId.get(id)!] : [])),
+      ]),
+    );
   }
 
   /** Ids of images with a face matched to a person satisfying `condition` (raw SQL over `f` faces, `p` persons). */
