@@ -32,8 +32,9 @@ export interface ImagesPageView {
 
 export interface ChangesView {
   cursor: string;
-  counts: StatusCountView[];
-  total: number;
+  /** Only when something changed: counts cannot move otherwise, and counting is the costly part of a poll. */
+  counts?: StatusCountView[];
+  total?: number;
   rows: Array<ImageRowView & { matchesFilter: boolean }>;
 }
 
@@ -81,15 +82,18 @@ export class ImagesService {
       newerHref: page.newerCursor !== undefined ? imagesHref({ ...filter, newer: page.newerCursor }) : undefined,
       olderHref: page.olderCursor !== undefined ? imagesHref({ ...filter, older: page.olderCursor }) : undefined,
       firstHref: onFirstPage ? undefined : imagesHref(filter),
-      live: { since: (since ?? new Date(0)).toISOString(), firstPage: onFirstPage, pageSize: PAGE_SIZE },
+      // Start a little before the newest change, for the same reason as the overlap in `changes`.
+      live: {
+        since: new Date(since ? since.getTime() - CHANGES_OVERLAP_MS : 0).toISOString(),
+        firstPage: onFirstPage,
+        pageSize: PAGE_SIZE,
+      },
     };
   }
 
   async changes(since: Date, filter: ImagesFilterQuery, now = Date.now()): Promise<ChangesView> {
-    const [rows, counts] = await Promise.all([
-      this.repository.changedSince(since, CHANGES_LIMIT, filter),
-      this.repository.countByStatus(),
-    ]);
+    const rows = await this.repository.changedSince(since, CHANGES_LIMIT, filter);
+    const counts = rows.length > 0 ? await this.repository.countByStatus() : undefined;
     const newest = rows.at(-1)?.updatedAt.getTime();
     // A full batch means more are waiting: move past it; otherwise stay a little behind "now" (see overlap).
     const next =
@@ -100,8 +104,7 @@ export class ImagesService {
           : Math.max(since.getTime(), Math.min(newest, now - CHANGES_OVERLAP_MS));
     return {
       cursor: new Date(next).toISOString(),
-      counts: presentCounts(counts, filter.status, filter.search),
-      total: counts.total,
+      ...(counts ? { counts: presentCounts(counts, filter.status, filter.search), total: counts.total } : {}),
       rows: rows.map((row) => ({ ...presentImageRow(row), matchesFilter: row.matchesFilter })),
     };
   }

@@ -126,12 +126,12 @@
         older.hidden = false;
       }
     }
-    change.counts.forEach(function (count) {
+    (change.counts || []).forEach(function (count) {
       var node = document.querySelector('[data-count-for="' + count.status + '"]');
       if (node) node.textContent = String(count.count);
     });
     var total = document.querySelector('[data-count-for="total"]');
-    if (total) total.textContent = String(change.total);
+    if (total && change.total !== undefined) total.textContent = String(change.total);
     if ((changed || added) && liveStatus) {
       liveStatus.textContent = (added ? added + ' new image' + (added > 1 ? 's' : '') + '. ' : '') +
         (changed ? changed + ' image' + (changed > 1 ? 's' : '') + ' updated.' : '');

@@ -272,22 +272,24 @@ export class DashboardRepository {
     await this.dataSource.query('SELECT 1');
   }
 
-  /** Newest `limit` images per person: one index-only lookup per person, then one query for the rows. */
+  /**
+   * Newest `limit` images per person: one index-only lookup per person (faces by person_id, image_id),
+   * sent as a single UNION ALL round trip, then one query for the image rows.
+   */
   private async recentImagesOf(personIds: number[], limit: number): Promise<Map<number, RecognisedImageRow[]>> {
-    const idsByPerson = new Map<number, number[]>();
-    await Promise.all(
-      personIds.map(async (personId) => {
-        const raw = await this.dataSource
-          .getRepository(FaceEntity)
-          .createQueryBuilder('f')
-          .select('DISTINCT f.imageId', 'imageId')
-          .where('f.personId = :personId', { personId })
-          .orderBy('f.imageId', 'DESC')
-          .limit(limit)
-          .getRawMany<{ imageId: number | string }>();
-        idsByPerson.set(personId, raw.map((row) => Number(row.imageId)));
-      }),
-    );
+    const idsByPerson = new Map<number, number[]>(personIds.map((id) => [id, []]));
+    const take = Math.max(1, Math.floor(limit));
+    for (let start = 0; start < personIds.length; start += 200) {
+      const chunk = personIds.slice(start, start + 200);
+      const sql = chunk
+        .map(
+          () =>
+            `SELECT * FROM (SELECT DISTINCT person_id AS personId, image_id AS imageId FROM faces WHERE person_id = ? ORDER BY image_id DESC LIMIT ${take}) AS r`,
+        )
+        .join(' UNION ALL ');
+      const raw = (await this.dataSource.query(sql, chunk)) as Array<{ personId: number | string; imageId: number | string }>;
+      for (const row of raw) idsByPerson.get(Number(row.personId))?.push(Number(row.imageId));
+    }
     const allIds = [...new Set([...idsByPerson.values()].flat())];
     const images =
       allIds.length === 0
