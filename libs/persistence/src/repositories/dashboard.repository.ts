@@ -89,6 +89,9 @@ export interface PersonSummary {
   recentImages: RecognisedImageRow[];
 }
 
+/** A search naming more people than this is too vague to be a person search; the path still matches. */
+const MAX_MATCHED_PERSONS = 1000;
+
 /** `!` instead of `\` as LIKE escape: the backslash means different things in MariaDB and SQLite literals. */
 export function likeContains(term: string): string {
   return `%${term.replace(/[!%_]/g, (char) => `!${char}`)}%`;
@@ -110,7 +113,7 @@ export class DashboardRepository {
 
   async listImages(query: ImageListQuery): Promise<ImageListPage> {
     const limit = Math.max(1, Math.min(query.limit, 500));
-    const qb = this.imagesQuery(query);
+    const qb = await this.imagesQuery(query);
     // Going back (newer page) walks the index upward, then the page is flipped to newest-first again.
     const goingNewer = query.newerThan !== undefined && query.olderThan === undefined;
     if (query.olderThan !== undefined) qb.andWhere('i.id < :olderThan', { olderThan: query.olderThan });
@@ -189,7 +192,7 @@ export class DashboardRepository {
       rows.forEach((row) => matching.add(row.id));
     } else {
       const ids = rows.map((row) => row.id);
-      const hits = await this.imagesQuery(filter).andWhere('i.id IN (:...ids)', { ids }).getMany();
+      const hits = await (await this.imagesQuery(filter)).andWhere('i.id IN (:...ids)', { ids }).getMany();
       hits.forEach((hit) => matching.add(hit.id));
     }
     return rows.map((row) => ({ ...row, matchesFilter: matching.has(row.id) }));
@@ -309,11 +312,6 @@ export class DashboardRepository {
     );
   }
 
-  /** Ids of images with a face matched to a person satisfying `condition` (raw SQL over `f` faces, `p` persons). */
-  private imagesOfPersonSubquery(condition: string): string {
-    return `(SELECT f.image_id FROM faces f INNER JOIN persons p ON p.id = f.person_id WHERE ${condition})`;
-  }
-
   private listColumns(): string[] {
     return [
       'i.id',
@@ -327,25 +325,38 @@ export class DashboardRepository {
     ];
   }
 
-  private imagesQuery(filter: ImageFilter): SelectQueryBuilder<ImageEntity> {
+  /**
+   * Images passing the filter. A search matches the path, or a person's name: the (small) persons table is
+   * searched first, so the per-row test is an index lookup on faces by person id, not a join per row.
+   */
+  private async imagesQuery(filter: ImageFilter): Promise<SelectQueryBuilder<ImageEntity>> {
     const qb = this.dataSource.getRepository(ImageEntity).createQueryBuilder('i').select(this.listColumns());
     if (filter.status !== undefined) qb.andWhere('i.status = :status', { status: filter.status });
     const search = filter.search?.trim();
     if (search) {
       const pattern = likeContains(search);
+      const persons = await this.dataSource
+        .getRepository(PersonEntity)
+        .createQueryBuilder('p')
+        .select('p.id', 'id')
+        .where(`p.name LIKE :pattern ESCAPE '!'`, { pattern })
+        .limit(MAX_MATCHED_PERSONS)
+        .getRawMany<{ id: number | string }>();
+      const personIds = persons.map((person) => Number(person.id));
       qb.andWhere(
-        new Brackets((where) =>
-          where
-            .where(`i.path LIKE :pattern ESCAPE '!'`, { pattern })
-            .orWhere('i.id IN ' + this.imagesOfPersonSubquery(`p.name LIKE :pattern ESCAPE '!'`), { pattern }),
-        ),
+        new Brackets((where) => {
+          where.where(`i.path LIKE :pattern ESCAPE '!'`, { pattern });
+          if (personIds.length > 0) {
+            where.orWhere('i.id IN (SELECT f.image_id FROM faces f WHERE f.person_id IN (:...personIds))', { personIds });
+          }
+        }),
       );
     }
     return qb;
   }
 
   private async existsBeyond(filter: ImageFilter, direction: 'older' | 'newer', id: number): Promise<boolean> {
-    const qb = this.imagesQuery(filter).select('i.id');
+    const qb = (await this.imagesQuery(filter)).select('i.id');
     qb.andWhere(direction === 'older' ? 'i.id < :id' : 'i.id > :id', { id }).limit(1);
     return (await qb.getRawOne()) !== undefined;
   }
