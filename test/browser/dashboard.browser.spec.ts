@@ -131,6 +131,16 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
     await page.close();
   });
 
+  it('refreshes the detail page of a pending image once its outcome is written', async () => {
+    const pending = await rows.image('street/photo-3-again.jpg', { status: 'pending' });
+    const page = await context.newPage();
+    await page.goto(`${baseUrl}/images/${pending.id}`);
+    await expect(page.locator('h1 .badge').textContent()).resolves.toBe('Pending');
+    await rows.setStatus(pending.id, 'unrecognized', { width: 640, height: 480 });
+    await page.locator('h1 .badge', { hasText: 'Unrecognized' }).waitFor({ timeout: 15_000 });
+    await page.close();
+  });
+
   it('draws the face boxes and names on the detail page', async () => {
     const page = await context.newPage();
     await page.goto(`${baseUrl}/images/${detailId}`);

@@ -137,6 +137,12 @@ describe.each(TEST_DATABASES)('frontend routes on %s', (_name, open) => {
       expect(later).toEqual({ cursor: expect.any(String), rows: [] }); // nothing changed: no counting either
     });
 
+    it('serves one row for a watching detail page, 404 JSON for an unknown id', async () => {
+      const row = (await http().get(`/api/images/${recognised.id}`).expect(200)).body;
+      expect(row).toMatchObject({ id: recognised.id, status: 'processed', persons: ['Alice'], version: expect.any(String) });
+      await http().get('/api/images/424242').expect(404).expect('content-type', /json/);
+    });
+
     it('refuses a missing or malformed cursor with JSON 400', async () => {
       const missing = await http().get('/api/images/changes').expect(400).expect('content-type', /json/);
       expect(missing.body.message).toContain('"since" must be an ISO 8601 time');

@@ -26,7 +26,9 @@ export class ImagesController {
     const id = parseId(idParam);
     const view = id === undefined ? undefined : await this.images.detail(id);
     if (!view) throw new NotFoundException(`There is no image with id ${idParam}.`);
-    return { ...view, pageTitle: `Image ${view.image.id}`, nav: 'images', flash: takeFlash(request, response) };
+    // Still in the pipeline: the page reloads itself once the processor has written the outcome.
+    const watch = view.image.status === 'pending' || view.image.status === 'processing';
+    return { ...view, watch, pageTitle: `Image ${view.image.id}`, nav: 'images', flash: takeFlash(request, response) };
   }
 
   @Post('images/:id/retry')

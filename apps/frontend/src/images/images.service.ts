@@ -109,6 +109,11 @@ export class ImagesService {
     };
   }
 
+  async row(id: number): Promise<ImageRowView | undefined> {
+    const image = await this.repository.findImage(id);
+    return image ? presentImageRow(image) : undefined;
+  }
+
   async detail(id: number): Promise<ImageDetailView | undefined> {
     const image = await this.repository.findImage(id);
     if (!image) return undefined;

@@ -167,3 +167,23 @@
   document.addEventListener('visibilitychange', function () { if (!document.hidden) poll(); });
   schedule();
 })();
+
+// Detail page of an image that is still pending or processing: reload once it changes.
+(function () {
+  'use strict';
+  var head = document.querySelector('[data-watch-image]');
+  if (!head || !window.fetch) return;
+  var url = '/api/images/' + encodeURIComponent(head.dataset.watchImage);
+  var version = head.dataset.version;
+  function poll() {
+    if (document.hidden) return setTimeout(poll, 2000);
+    fetch(url, { headers: { accept: 'application/json' } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (row) {
+        if (row && row.version !== version) location.reload();
+        else setTimeout(poll, 2000);
+      })
+      .catch(function () { setTimeout(poll, 5000); });
+  }
+  setTimeout(poll, 2000);
+})();
