@@ -168,6 +168,14 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
       expect(summary(await seriousViolations(page)), `${name} page`).toEqual([]);
       await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
     }
+    // Keyboard: the first Tab reaches the skip link, and Enter on a row's id link opens its detail page.
+    await page.goto(`${baseUrl}/`);
+    await page.keyboard.press('Tab');
+    await expect(page.evaluate('document.activeElement.textContent')).resolves.toBe('Skip to content');
+    await page.locator(`tr[data-id="${detailId}"] .col-id a`).focus();
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`${baseUrl}/images/${detailId}`);
+
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${baseUrl}/`);
     await page.waitForLoadState('networkidle');
