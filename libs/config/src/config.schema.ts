@@ -49,6 +49,13 @@ export const configSchema = z.object({
   MAX_IMAGE_PIXELS: positiveInt(40_000_000),
   RECEIVER_PORT: port(8000),
   FRONTEND_PORT: port(8081),
+  /** Where the frontend sends its actions (retry, add person, enrol a face): the receiver's HTTP API. */
+  RECEIVER_URL: z
+    .string()
+    .trim()
+    .url()
+    .regex(/^https?:\/\//, 'must be an http(s) URL')
+    .default('http://127.0.0.1:8000'),
   PROCESSOR_HEALTH_PORT: port(8082),
   FACE_RECOGNITION_PORT: port(50051),
   FACE_RECOGNITION_HEALTH_PORT: port(8083),

@@ -3,6 +3,8 @@ import { ImageEntity } from './image.entity';
 import { PersonEntity } from './person.entity';
 
 /** One face detected in an image, with the person it matched (or none). */
+// Dashboard: a person's recognised images (newest first) and per-person counts, read from the index alone.
+@Index('idx_faces_person_image', ['personId', 'imageId'])
 @Entity({ name: 'faces' })
 export class FaceEntity {
   @PrimaryGeneratedColumn()

@@ -2,6 +2,8 @@ import { Column, CreateDateColumn, Entity, Index, OneToMany, PrimaryGeneratedCol
 import { ImageStatus } from '@visage/domain';
 import { FaceEntity } from './face.entity';
 
+// Dashboard live updates poll "rows changed since T" (updated_at range), newest-first.
+@Index('idx_images_updated', ['updatedAt', 'id'])
 @Entity({ name: 'images' })
 @Index('idx_images_status_updated', ['status', 'updatedAt', 'id'])
 @Index('idx_images_created', ['createdAt', 'id'])

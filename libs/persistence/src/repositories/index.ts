@@ -3,3 +3,4 @@ export * from './image-cursor';
 export * from './image.repository';
 export * from './person.repository';
 export * from './image-processing.repository';
+export * from './dashboard.repository';

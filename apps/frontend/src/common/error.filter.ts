@@ -1,0 +1,57 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { HttpRequest as Request, HttpResponse as Response } from './http';
+
+const TITLES: Record<number, string> = {
+  400: 'Bad request',
+  403: 'Forbidden',
+  404: 'Page not found',
+  413: 'Too large',
+  415: 'Unsupported file',
+  422: 'Cannot process',
+  500: 'Something went wrong',
+  502: 'Receiver unavailable',
+  503: 'Service unavailable',
+};
+
+/**
+ * Errors become a page (or JSON for `/api` and `/health` and non-HTML clients) with the status and a short
+ * message; stack traces only go to the log, and only for server faults.
+ */
+@Catch()
+export class FrontendErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Frontend');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const context = host.switchToHttp();
+    const request = context.getRequest<Request>();
+    const response = context.getResponse<Response>();
+    const status = exception instanceof HttpException ? exception.getStatus() : HttpStatus.INTERNAL_SERVER_ERROR;
+    const message = status >= 500 && !(exception instanceof HttpException) ? 'An unexpected error occurred.' : describe(exception);
+    if (status >= 500) this.logger.error(`${request.method} ${request.path}: ${String(exception)}`, (exception as Error)?.stack);
+    if (response.headersSent) return;
+    const title = TITLES[status] ?? 'Error';
+
+    const wantsJson =
+      request.path.startsWith('/api/') ||
+      request.path.startsWith('/health') ||
+      request.path === '/thumbnails' ||
+      !request.accepts('html');
+    if (wantsJson) {
+      response.status(status).json({ statusCode: status, error: title, message });
+      return;
+    }
+    response.status(status).render('error', { title, status, message, pageTitle: `${status} ${title}` });
+  }
+}
+
+function describe(exception: unknown): string {
+  if (exception instanceof HttpException) {
+    const body = exception.getResponse();
+    if (typeof body === 'string') return body;
+    const message = (body as { message?: unknown }).message;
+    if (Array.isArray(message)) return message.join('; ');
+    if (typeof message === 'string') return message;
+    return exception.message;
+  }
+  return 'An unexpected error occurred.';
+}

@@ -1,0 +1,19 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import hbs from 'hbs';
+
+/**
+ * One Handlebars instance per app (not the module-global one), so two apps in one process (tests, the
+ * embedded launcher) never share partials or caches. `{{ }}` escapes everything; the templates never use
+ * the unescaped `{{{ }}}` form, so every user-controlled string is rendered as text.
+ */
+export function createViewEngine(viewsDir: string): ReturnType<typeof hbs.create> {
+  const engine = hbs.create();
+  const partialsDir = join(viewsDir, 'partials');
+  for (const file of readdirSync(partialsDir).filter((name) => name.endsWith('.hbs'))) {
+    engine.registerPartial(basename(file, '.hbs'), readFileSync(join(partialsDir, file), 'utf8'));
+  }
+  engine.registerHelper('eq', (left: unknown, right: unknown) => left === right);
+  engine.registerHelper('or', (...args: unknown[]) => args.slice(0, -1).some(Boolean));
+  return engine;
+}

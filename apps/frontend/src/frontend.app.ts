@@ -1,0 +1,39 @@
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { loadConfig, logLevelsUpTo, VisageConfig } from '@visage/config';
+import { PUBLIC_DIR, VIEWS_DIR } from './common/asset-paths';
+import { FrontendErrorFilter } from './common/error.filter';
+import { securityHeaders } from './common/security-headers';
+import { createViewEngine } from './common/view-engine';
+import { FrontendModule } from './frontend.module';
+
+export interface CreateFrontendAppOptions {
+  logger?: false;
+}
+
+/** Builds (does not start) the dashboard app; call `.listen(config.FRONTEND_PORT)` on the result. */
+export async function createFrontendApp(
+  config: VisageConfig = loadConfig(),
+  options: CreateFrontendAppOptions = {},
+): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(
+    FrontendModule.forRoot({ config }),
+    {
+      // Throw instead of exiting the process: the embedded launcher and the tests decide what a failure means.
+      abortOnError: false,
+      logger: options.logger ?? logLevelsUpTo(config.LOG_LEVEL),
+    },
+  );
+  app.disable('x-powered-by');
+  app.use(securityHeaders);
+  app.useStaticAssets(PUBLIC_DIR, { prefix: '/static/', maxAge: config.NODE_ENV === 'production' ? '1h' : 0 });
+  const engine = createViewEngine(VIEWS_DIR);
+  app.engine('hbs', engine.__express);
+  app.setBaseViewsDir(VIEWS_DIR);
+  app.setViewEngine('hbs');
+  // Express only caches compiled templates when process.env.NODE_ENV is "production"; follow our config instead.
+  app.set('view cache', config.NODE_ENV !== 'development');
+  app.useGlobalFilters(new FrontendErrorFilter());
+  app.enableShutdownHooks();
+  return app;
+}

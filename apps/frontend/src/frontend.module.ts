@@ -1,0 +1,33 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ConfigModule, VisageConfig } from '@visage/config';
+import { HealthModule } from '@visage/health';
+import { databaseReadiness, PersistenceModule } from '@visage/persistence';
+import { ImagesApiController } from './images/images-api.controller';
+import { ImagesController } from './images/images.controller';
+import { ImagesService } from './images/images.service';
+import { PersonsController } from './persons/persons.controller';
+import { PersonsService } from './persons/persons.service';
+import { ReceiverApiClient } from './receiver/receiver-api.client';
+import { ThumbnailsController } from './thumbnails/thumbnails.controller';
+import { ThumbnailService } from './thumbnails/thumbnail.service';
+
+export interface FrontendModuleOptions {
+  /** Configuration; defaults to the process environment. */
+  config?: VisageConfig;
+}
+
+@Module({})
+export class FrontendModule {
+  static forRoot(options: FrontendModuleOptions = {}): DynamicModule {
+    return {
+      module: FrontendModule,
+      imports: [
+        ConfigModule.forRoot(options.config),
+        PersistenceModule.forRoot(),
+        HealthModule.forRoot(databaseReadiness),
+      ],
+      controllers: [ImagesController, ImagesApiController, PersonsController, ThumbnailsController],
+      providers: [ReceiverApiClient, ThumbnailService, ImagesService, PersonsService],
+    };
+  }
+}

@@ -1,0 +1,26 @@
+import { Controller, Get, Header, NotFoundException, Param, Query } from '@nestjs/common';
+import { ImageRowView } from './image.presenter';
+import { parseFilter, parseId, parseSince } from './images.query';
+import { ChangesView, ImagesService } from './images.service';
+
+/** The live-update feed polled by `public/live.js`: rows changed since a cursor, and fresh status counts. */
+@Controller('api/images')
+export class ImagesApiController {
+  constructor(private readonly images: ImagesService) {}
+
+  @Get('changes')
+  @Header('Cache-Control', 'no-store')
+  changes(@Query() query: Record<string, unknown>): Promise<ChangesView> {
+    return this.images.changes(parseSince(query), parseFilter(query));
+  }
+
+  /** One row, polled by an open detail page while its image is pending or processing. */
+  @Get(':id')
+  @Header('Cache-Control', 'no-store')
+  async image(@Param('id') idParam: string): Promise<ImageRowView> {
+    const id = parseId(idParam);
+    const row = id === undefined ? undefined : await this.images.row(id);
+    if (!row) throw new NotFoundException(`There is no image with id ${idParam}.`);
+    return row;
+  }
+}

@@ -1,0 +1,48 @@
+import { Controller, Get, NotFoundException, Param, Post, Query, Render, Req, Res, UseGuards } from '@nestjs/common';
+import { HttpRequest as Request, HttpResponse as Response } from '../common/http';
+import { setFlash, takeFlash } from '../common/flash';
+import { SameOriginGuard } from '../common/same-origin.guard';
+import { ReceiverApiClient } from '../receiver/receiver-api.client';
+import { parseId, parsePageQuery } from './images.query';
+import { ImagesService } from './images.service';
+
+@Controller()
+export class ImagesController {
+  constructor(
+    private readonly images: ImagesService,
+    private readonly receiver: ReceiverApiClient,
+  ) {}
+
+  @Get()
+  @Render('images')
+  async list(@Query() query: Record<string, unknown>, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    const view = await this.images.imagesPage(parsePageQuery(query));
+    return { ...view, pageTitle: 'Images', nav: 'images', flash: takeFlash(request, response) };
+  }
+
+  @Get('images/:id')
+  @Render('image-detail')
+  async detail(@Param('id') idParam: string, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    const id = parseId(idParam);
+    const view = id === undefined ? undefined : await this.images.detail(id);
+    if (!view) throw new NotFoundException(`There is no image with id ${idParam}.`);
+    // Still in the pipeline: the page reloads itself once the processor has written the outcome.
+    const watch = view.image.status === 'pending' || view.image.status === 'processing';
+    return { ...view, watch, pageTitle: `Image ${view.image.id}`, nav: 'images', flash: takeFlash(request, response) };
+  }
+
+  @Post('images/:id/retry')
+  @UseGuards(SameOriginGuard)
+  async retry(@Param('id') idParam: string, @Res() response: Response): Promise<void> {
+    const id = parseId(idParam);
+    if (id === undefined) throw new NotFoundException(`There is no image with id ${idParam}.`);
+    const result = await this.receiver.retryImage(id);
+    setFlash(
+      response,
+      result.ok
+        ? { kind: 'success', text: `Image ${id} was queued again.` }
+        : { kind: 'error', text: `Retry failed: ${result.message}` },
+    );
+    response.redirect(303, `/images/${id}`);
+  }
+}

@@ -1,0 +1,66 @@
+import { Body, Controller, Get, Param, Post, Render, Req, Res, UseGuards } from '@nestjs/common';
+import { HttpRequest as Request, HttpResponse as Response } from '../common/http';
+import { setFlash, takeFlash } from '../common/flash';
+import { SameOriginGuard } from '../common/same-origin.guard';
+import { parseId } from '../images/images.query';
+import { ReceiverApiClient } from '../receiver/receiver-api.client';
+import { PersonsService } from './persons.service';
+
+type FormBody = Record<string, unknown> | undefined;
+
+function field(body: FormBody, name: string): string {
+  const value = body?.[name];
+  return typeof value === 'string' ? value.trim() : '';
+}
+
+@Controller('persons')
+export class PersonsController {
+  constructor(
+    private readonly persons: PersonsService,
+    private readonly receiver: ReceiverApiClient,
+  ) {}
+
+  @Get()
+  @Render('persons')
+  async list(@Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    const persons = await this.persons.persons();
+    return { persons, pageTitle: 'People', nav: 'persons', flash: takeFlash(request, response) };
+  }
+
+  @Post()
+  @UseGuards(SameOriginGuard)
+  async create(@Body() body: FormBody, @Res() response: Response): Promise<void> {
+    const name = field(body, 'name');
+    if (!name) {
+      setFlash(response, { kind: 'error', text: 'Enter a name for the new person.' });
+      return response.redirect(303, '/persons');
+    }
+    const result = await this.receiver.createPerson(name);
+    if (!result.ok) {
+      setFlash(response, { kind: 'error', text: `Could not add “${name}”: ${result.message}` });
+      return response.redirect(303, '/persons');
+    }
+    setFlash(response, { kind: 'success', text: `Added “${name}”. Enrol a face to have them recognised.` });
+    response.redirect(303, typeof result.body?.id === 'number' ? `/persons#person-${result.body.id}` : '/persons');
+  }
+
+  @Post(':id/faces')
+  @UseGuards(SameOriginGuard)
+  async enrol(@Param('id') idParam: string, @Body() body: FormBody, @Res() response: Response): Promise<void> {
+    const id = parseId(idParam);
+    const path = field(body, 'path');
+    const back = id === undefined ? '/persons' : `/persons#person-${id}`;
+    if (id === undefined || !path) {
+      setFlash(response, { kind: 'error', text: 'Enter the path of an image (relative to the images folder).' });
+      return response.redirect(303, back);
+    }
+    const result = await this.receiver.enrolFace(id, path);
+    setFlash(
+      response,
+      result.ok
+        ? { kind: 'success', text: `Enrolled the face in ${path}.` }
+        : { kind: 'error', text: `Could not enrol ${path}: ${result.message}` },
+    );
+    response.redirect(303, back);
+  }
+}

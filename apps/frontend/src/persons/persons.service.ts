@@ -1,0 +1,52 @@
+import { Injectable } from '@nestjs/common';
+import { DashboardRepository } from '@visage/persistence';
+import { imagesHref, STATUS_LABELS } from '../images/image.presenter';
+import { ThumbnailService, thumbnailUrl } from '../thumbnails/thumbnail.service';
+
+export interface PersonView {
+  id: number;
+  anchor: string;
+  name: string;
+  enrolledCount: number;
+  enrolled: Array<{ sourceName: string; thumbnailUrl?: string }>;
+  recognisedCount: number;
+  allImagesUrl: string;
+  recentImages: Array<{ id: number; path: string; statusLabel: string; status: string; thumbnailUrl: string; detailUrl: string }>;
+}
+
+@Injectable()
+export class PersonsService {
+  constructor(
+    private readonly repository: DashboardRepository,
+    private readonly thumbnails: ThumbnailService,
+  ) {}
+
+  async persons(): Promise<PersonView[]> {
+    const persons = await this.repository.listPersons();
+    return Promise.all(
+      persons.map(async (person) => ({
+        id: person.id,
+        anchor: `person-${person.id}`,
+        name: person.name,
+        enrolledCount: person.enrolled.length,
+        enrolled: await Promise.all(
+          person.enrolled.map(async (face) => {
+            // Only sources that are files inside IMAGES_ROOT get a picture; others are listed by name.
+            const located = await this.thumbnails.locate(face.sourceName);
+            return { sourceName: face.sourceName, thumbnailUrl: located ? thumbnailUrl(located, 160) : undefined };
+          }),
+        ),
+        recognisedCount: person.recognisedCount,
+        allImagesUrl: imagesHref({ search: person.name }),
+        recentImages: person.recentImages.map((image) => ({
+          id: image.id,
+          path: image.path,
+          status: image.status,
+          statusLabel: STATUS_LABELS[image.status] ?? image.status,
+          thumbnailUrl: thumbnailUrl(image.path, 160),
+          detailUrl: `/images/${image.id}`,
+        })),
+      })),
+    );
+  }
+}

@@ -1,0 +1,189 @@
+// Live updates of the images table: polls /api/images/changes and patches rows in place.
+// Built with DOM APIs and textContent only, so data from the server is never parsed as HTML.
+(function () {
+  'use strict';
+  var table = document.getElementById('images-table');
+  if (!table || !window.fetch) return;
+  var tbody = table.tBodies[0];
+  var since = table.dataset.since;
+  var firstPage = table.dataset.firstPage === 'true';
+  var pageSize = Number(table.dataset.pageSize) || 50;
+  var status = table.dataset.status || '';
+  var q = table.dataset.q || '';
+  var liveStatus = document.getElementById('live-status');
+  var liveDot = document.querySelector('.live-dot');
+  var INTERVAL_MS = 2000;
+  var timer = null;
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function cell(label, className) {
+    var td = el('td', className);
+    if (label) td.dataset.label = label;
+    return td;
+  }
+
+  function dash() { return el('span', 'muted', '\u2014'); }
+
+  function badge(row) {
+    var span = el('span', 'badge badge--' + row.status);
+    span.dataset.status = row.status;
+    span.appendChild(el('span', 'badge__dot')).setAttribute('aria-hidden', 'true');
+    span.appendChild(document.createTextNode(row.statusLabel));
+    return span;
+  }
+
+  function link(href, className, text) {
+    var a = el('a', className, text);
+    a.href = href;
+    return a;
+  }
+
+  // Mirrors views/partials/image-row.hbs.
+  function buildRow(row) {
+    var tr = el('tr');
+    tr.dataset.id = String(row.id);
+    tr.dataset.version = row.version;
+
+    tr.appendChild(cell('ID', 'col-id')).appendChild(link(row.detailUrl, '', '#' + row.id));
+
+    var thumbLink = link(row.detailUrl, '');
+    thumbLink.tabIndex = -1;
+    thumbLink.setAttribute('aria-hidden', 'true');
+    var img = el('img', 'thumb');
+    img.src = row.thumbnailUrl;
+    img.alt = '';
+    img.width = 48;
+    img.height = 48;
+    img.loading = 'lazy';
+    thumbLink.appendChild(img);
+    tr.appendChild(cell('', 'col-thumb')).appendChild(thumbLink);
+
+    tr.appendChild(cell('Path', 'col-path')).appendChild(link(row.detailUrl, 'path', row.path));
+
+    var persons = tr.appendChild(cell('Persons', 'col-persons'));
+    if (row.persons.length === 0) persons.appendChild(dash());
+    row.persons.forEach(function (name) { persons.appendChild(el('span', 'chip', name)); });
+
+    tr.appendChild(cell('Status', 'col-status')).appendChild(badge(row));
+    tr.appendChild(cell('Faces', 'col-num')).textContent = String(row.faceCount);
+    tr.appendChild(cell('Attempts', 'col-num')).textContent = String(row.attempts);
+    tr.appendChild(cell('Last error', 'col-error')).appendChild(row.lastError ? el('span', 'error-text', row.lastError) : dash());
+    var time = el('time', '', row.updatedText);
+    time.setAttribute('datetime', row.updatedAt);
+    tr.appendChild(cell('Updated', 'col-time')).appendChild(time);
+    return tr;
+  }
+
+  function shownRows() { return Array.prototype.slice.call(tbody.querySelectorAll('tr[data-id]')); }
+
+  function fresh(tr) {
+    tr.classList.remove('is-fresh');
+    void tr.offsetWidth; // restart the highlight animation
+    tr.classList.add('is-fresh');
+  }
+
+  function apply(change) {
+    var changed = 0;
+    var added = 0;
+    change.rows.forEach(function (row) {
+      var existing = tbody.querySelector('tr[data-id="' + row.id + '"]');
+      if (existing) {
+        if (existing.dataset.version === row.version) return;
+        var replacement = buildRow(row);
+        tbody.replaceChild(replacement, existing);
+        fresh(replacement);
+        changed += 1;
+        return;
+      }
+      // New rows only belong on the first page (newest first), and only if they pass the filter.
+      if (!firstPage || !row.matchesFilter) return;
+      var rows = shownRows();
+      var newer = rows.length === 0 || row.id > Number(rows[rows.length - 1].dataset.id) || rows.length < pageSize;
+      if (!newer) return;
+      var before = rows.find(function (tr) { return Number(tr.dataset.id) < row.id; }) || null;
+      var empty = tbody.querySelector('.empty-row');
+      if (empty) empty.remove();
+      var tr = buildRow(row);
+      tbody.insertBefore(tr, before);
+      fresh(tr);
+      added += 1;
+    });
+    var rows = shownRows();
+    if (rows.length > pageSize) {
+      rows.slice(pageSize).forEach(function (tr) { tr.remove(); });
+      var older = document.querySelector('[data-older-link]');
+      if (older) {
+        var params = new URLSearchParams(location.search);
+        params.delete('newer');
+        params.set('older', rows[pageSize - 1].dataset.id);
+        older.href = '/?' + params.toString();
+        older.hidden = false;
+      }
+    }
+    (change.counts || []).forEach(function (count) {
+      var node = document.querySelector('[data-count-for="' + count.status + '"]');
+      if (node) node.textContent = String(count.count);
+    });
+    var total = document.querySelector('[data-count-for="total"]');
+    if (total && change.total !== undefined) total.textContent = String(change.total);
+    if ((changed || added) && liveStatus) {
+      liveStatus.textContent = (added ? added + ' new image' + (added > 1 ? 's' : '') + '. ' : '') +
+        (changed ? changed + ' image' + (changed > 1 ? 's' : '') + ' updated.' : '');
+    }
+  }
+
+  function schedule() {
+    clearTimeout(timer);
+    timer = setTimeout(poll, INTERVAL_MS);
+  }
+
+  function poll() {
+    if (document.hidden) return schedule();
+    var params = new URLSearchParams({ since: since });
+    if (status) params.set('status', status);
+    if (q) params.set('q', q);
+    fetch('/api/images/changes?' + params.toString(), { headers: { accept: 'application/json' } })
+      .then(function (response) {
+        if (!response.ok) throw new Error('HTTP ' + response.status);
+        return response.json();
+      })
+      .then(function (change) {
+        since = change.cursor;
+        apply(change);
+        if (liveDot) liveDot.classList.remove('is-offline');
+      })
+      .catch(function () {
+        if (liveDot) liveDot.classList.add('is-offline');
+      })
+      .then(schedule);
+  }
+
+  document.addEventListener('visibilitychange', function () { if (!document.hidden) poll(); });
+  schedule();
+})();
+
+// Detail page of an image that is still pending or processing: reload once it changes.
+(function () {
+  'use strict';
+  var head = document.querySelector('[data-watch-image]');
+  if (!head || !window.fetch) return;
+  var url = '/api/images/' + encodeURIComponent(head.dataset.watchImage);
+  var version = head.dataset.version;
+  function poll() {
+    if (document.hidden) return setTimeout(poll, 2000);
+    fetch(url, { headers: { accept: 'application/json' } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (row) {
+        if (row && row.version !== version) location.reload();
+        else setTimeout(poll, 2000);
+      })
+      .catch(function () { setTimeout(poll, 5000); });
+  }
+  setTimeout(poll, 2000);
+})();

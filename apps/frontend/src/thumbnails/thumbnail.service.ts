@@ -1,0 +1,134 @@
+import { createHash } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
+import { Injectable } from '@nestjs/common';
+import sharp from 'sharp';
+import { ConfigService } from '@visage/config';
+import { ImagePathError, ImagePathProblem, resolveImagePath } from '@visage/storage';
+
+/** Allowed widths: squares (cover) for lists, a bounded box (inside) for the detail picture. Fixed so a client cannot fill the cache. */
+export const THUMBNAIL_SIZES = { 80: 'cover', 160: 'cover', 320: 'cover', 1280: 'inside' } as const;
+export type ThumbnailSize = keyof typeof THUMBNAIL_SIZES;
+export const DEFAULT_THUMBNAIL_SIZE: ThumbnailSize = 160;
+export const DETAIL_PICTURE_SIZE: ThumbnailSize = 1280;
+
+export function isThumbnailSize(value: number): value is ThumbnailSize {
+  return Object.prototype.hasOwnProperty.call(THUMBNAIL_SIZES, value);
+}
+
+export function thumbnailUrl(path: string, size: ThumbnailSize = DEFAULT_THUMBNAIL_SIZE): string {
+  return `/thumbnails?path=${encodeURIComponent(path)}&size=${size}`;
+}
+
+export type ThumbnailResult =
+  | { kind: 'image'; etag: string; body: Buffer; contentType: string }
+  | { kind: 'not-modified'; etag: string }
+  | { kind: 'refused'; status: number; message: string };
+
+const PROBLEM_STATUS: Record<ImagePathProblem, number> = {
+  path_required: 400,
+  path_not_string: 400,
+  path_invalid: 400,
+  outside_root: 403,
+  not_found: 404,
+  not_a_file: 404,
+  empty_file: 404,
+  too_large: 413,
+};
+
+const CACHE_MAX_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Thumbnails of files inside IMAGES_ROOT only (the shared `resolveImagePath` refuses `..`, absolute paths
+ * elsewhere and symlinks that lead out). Rendered once per (file version, size) and kept in a small
+ * in-memory LRU; the ETag is derived from path, size and mtime so browsers revalidate cheaply.
+ */
+@Injectable()
+export class ThumbnailService {
+  private readonly root: string;
+  private readonly knownFacesDir: string;
+  private readonly maxBytes: number;
+  private readonly maxPixels: number;
+  private readonly cache = new Map<string, { body: Buffer; contentType: string }>();
+  private cachedBytes = 0;
+
+  constructor(config: ConfigService) {
+    this.root = config.get('IMAGES_ROOT');
+    this.knownFacesDir = config.get('KNOWN_FACES_DIR');
+    this.maxBytes = config.get('MAX_IMAGE_BYTES');
+    this.maxPixels = config.get('MAX_IMAGE_PIXELS');
+  }
+
+  async render(path: unknown, size: ThumbnailSize, ifNoneMatch?: string): Promise<ThumbnailResult> {
+    let file: { absolute: string; relative: string };
+    let mtimeMs: number;
+    try {
+      file = await resolveImagePath(this.root, path, { maxBytes: this.maxBytes });
+      mtimeMs = (await stat(file.absolute)).mtimeMs;
+    } catch (error) {
+      if (error instanceof ImagePathError) return { kind: 'refused', status: PROBLEM_STATUS[error.problem], message: error.message };
+      return { kind: 'refused', status: 404, message: 'no readable file at this path' };
+    }
+    const etag = `"${createHash('sha1').update(`${file.relative}\0${size}\0${mtimeMs}`).digest('base64url')}"`;
+    if (ifNoneMatch && ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)) {
+      return { kind: 'not-modified', etag };
+    }
+    const cached = this.cache.get(etag);
+    if (cached) {
+      this.cache.delete(etag); // re-insert: most recently used last
+      this.cache.set(etag, cached);
+      return { kind: 'image', etag, ...cached };
+    }
+    try {
+      const body = await sharp(file.absolute, { limitInputPixels: this.maxPixels })
+        .rotate()
+        .resize({ width: size, height: size, fit: THUMBNAIL_SIZES[size], withoutEnlargement: size > 320 })
+        .webp({ quality: size > 320 ? 82 : 72 })
+        .toBuffer();
+      this.remember(etag, { body, contentType: 'image/webp' });
+      return { kind: 'image', etag, body, contentType: 'image/webp' };
+    } catch {
+      return { kind: 'refused', status: 415, message: 'the file is not an image that can be shown' };
+    }
+  }
+
+  /** Size of the picture as displayed (EXIF orientation applied), when the file is a readable image in the root. */
+  async dimensions(path: string): Promise<{ width: number; height: number } | undefined> {
+    try {
+      const file = await resolveImagePath(this.root, path, { maxBytes: this.maxBytes });
+      const meta = await sharp(file.absolute, { limitInputPixels: this.maxPixels }).metadata();
+      if (!meta.width || !meta.height) return undefined;
+      const quarterTurn = (meta.orientation ?? 1) >= 5;
+      return quarterTurn ? { width: meta.height, height: meta.width } : { width: meta.width, height: meta.height };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Path relative to IMAGES_ROOT of an enrolled face's source, if it is a file inside the root: sources are
+   * either paths given to the enrolment API (relative to the root) or file names in KNOWN_FACES_DIR.
+   */
+  async locate(sourceName: string): Promise<string | undefined> {
+    const candidates = isAbsolute(sourceName) ? [sourceName] : [sourceName, resolve(this.knownFacesDir, sourceName)];
+    for (const candidate of candidates) {
+      try {
+        return (await resolveImagePath(this.root, candidate, { maxBytes: this.maxBytes })).relative;
+      } catch {
+        // try the next reading of the name
+      }
+    }
+    return undefined;
+  }
+
+  private remember(etag: string, entry: { body: Buffer; contentType: string }): void {
+    if (entry.body.length > CACHE_MAX_BYTES / 8) return;
+    this.cache.set(etag, entry);
+    this.cachedBytes += entry.body.length;
+    for (const [key, value] of this.cache) {
+      if (this.cachedBytes <= CACHE_MAX_BYTES) break;
+      this.cache.delete(key);
+      this.cachedBytes -= value.body.length;
+    }
+  }
+}

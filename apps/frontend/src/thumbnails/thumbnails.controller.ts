@@ -1,0 +1,43 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BadRequestException, Controller, Get, HttpException, Query, Req, Res } from '@nestjs/common';
+import { PUBLIC_DIR } from '../common/asset-paths';
+import { HttpRequest as Request, HttpResponse as Response } from '../common/http';
+import { DEFAULT_THUMBNAIL_SIZE, isThumbnailSize, THUMBNAIL_SIZES, ThumbnailService } from './thumbnail.service';
+
+/** Shown by `<img>` tags instead of a broken-image icon; the status code still says what went wrong. */
+const UNAVAILABLE = readFileSync(join(PUBLIC_DIR, 'thumbnail-unavailable.svg'));
+
+@Controller('thumbnails')
+export class ThumbnailsController {
+  constructor(private readonly thumbnails: ThumbnailService) {}
+
+  @Get()
+  async thumbnail(
+    @Query('path') path: unknown,
+    @Query('size') sizeParam: unknown,
+    @Req() request: Request,
+    @Res() response: Response,
+  ): Promise<void> {
+    const size = sizeParam === undefined ? DEFAULT_THUMBNAIL_SIZE : Number(sizeParam);
+    if (!isThumbnailSize(size)) {
+      throw new BadRequestException(`size must be one of ${Object.keys(THUMBNAIL_SIZES).join(', ')}`);
+    }
+    const result = await this.thumbnails.render(path, size, request.headers['if-none-match']);
+    if (result.kind === 'refused') {
+      const fromImgTag = /image\//.test(request.headers.accept ?? '') && !/json/.test(request.headers.accept ?? '');
+      if (!fromImgTag) throw new HttpException(result.message, result.status);
+      response.setHeader('Cache-Control', 'no-store');
+      response.status(result.status).type('image/svg+xml').send(UNAVAILABLE);
+      return;
+    }
+    // Private: thumbnails show people's faces. Short max-age, then a cheap revalidation by ETag.
+    response.setHeader('Cache-Control', 'private, max-age=300');
+    response.setHeader('ETag', result.etag);
+    if (result.kind === 'not-modified') {
+      response.status(304).end();
+      return;
+    }
+    response.status(200).type(result.contentType).send(result.body);
+  }
+}

@@ -1,0 +1,88 @@
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import sharp from 'sharp';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openSqliteTestDatabase, TestDatabase } from '../../test/fixtures';
+import { ImagesRoot, startFrontend, testConfig } from '../../test/harness';
+
+describe('GET /thumbnails', () => {
+  let db: TestDatabase;
+  let app: NestExpressApplication;
+  const root = new ImagesRoot();
+  const outside = mkdtempSync(join(tmpdir(), 'visage-outside-'));
+  const http = () => request(app.getHttpServer());
+
+  beforeAll(async () => {
+    db = await openSqliteTestDatabase();
+    await root.picture('a/photo.jpg', 640, 480);
+    await sharp({ create: { width: 50, height: 50, channels: 3, background: '#f00' } }).jpeg().toFile(join(outside, 'secret.jpg'));
+    symlinkSync(join(outside, 'secret.jpg'), join(root.dir, 'a/escape.jpg'));
+    symlinkSync(outside, join(root.dir, 'linked-dir'));
+    writeFileSync(join(root.dir, 'a/notes.jpg'), 'this is not a picture');
+    app = await startFrontend(testConfig(db, root.dir, 'http://127.0.0.1:9'));
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await db?.close();
+    root.remove();
+    rmSync(outside, { recursive: true, force: true });
+  });
+
+  it('renders a webp thumbnail of a file inside the root, with ETag and Cache-Control', async () => {
+    const response = await http().get('/thumbnails').query({ path: 'a/photo.jpg', size: '160' }).buffer(true).expect(200);
+    expect(response.headers['content-type']).toBe('image/webp');
+    expect(response.headers['cache-control']).toBe('private, max-age=300');
+    expect(response.headers.etag).toMatch(/^"[\w-]+"$/);
+    const meta = await sharp(response.body as Buffer).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(['webp', 160, 160]);
+
+    const large = await http().get('/thumbnails').query({ path: 'a/photo.jpg', size: '1280' }).buffer(true).expect(200);
+    const largeMeta = await sharp(large.body as Buffer).metadata();
+    expect([largeMeta.width, largeMeta.height]).toEqual([640, 480]); // never enlarged, aspect kept
+    expect(large.headers.etag).not.toBe(response.headers.etag);
+  });
+
+  it('answers 304 without a body when the ETag still matches', async () => {
+    const first = await http().get('/thumbnails?path=a/photo.jpg').expect(200);
+    const again = await http().get('/thumbnails?path=a/photo.jpg').set('If-None-Match', first.headers.etag).expect(304);
+    expect(again.headers.etag).toBe(first.headers.etag);
+    expect(again.text ?? '').toBe('');
+    await http().get('/thumbnails?path=a/photo.jpg').set('If-None-Match', '"stale"').expect(200);
+  });
+
+  it.each([
+    ['a parent-directory escape', '../../etc/passwd', 403],
+    ['a nested escape', 'a/../../secret.jpg', 403],
+    ['an absolute path outside the root', '/etc/hostname', 403],
+    ['a symlink to a file outside the root', 'a/escape.jpg', 403],
+    ['a file under a symlinked directory outside the root', 'linked-dir/secret.jpg', 403],
+    ['a missing file', 'a/missing.jpg', 404],
+    ['a directory', 'a', 404],
+    ['a NUL byte', 'a/photo.jpg\0.png', 400],
+    ['an empty path', '', 400],
+    ['a file that is not an image', 'a/notes.jpg', 415],
+  ])('refuses %s', async (_what, path, status) => {
+    const response = await http().get('/thumbnails').query({ path }).expect(status).expect('content-type', /json/);
+    expect(response.body.statusCode).toBe(status);
+    expect(response.headers['content-type']).not.toMatch(/image/);
+    expect(JSON.stringify(response.body)).not.toContain(outside);
+  });
+
+  it('answers an <img> request for a refused file with the status and a placeholder picture', async () => {
+    const response = await http().get('/thumbnails?path=a/missing.jpg').set('Accept', 'image/avif,image/webp,image/*,*/*;q=0.8').expect(404);
+    expect(response.headers['content-type']).toMatch(/^image\/svg\+xml/);
+    expect(response.headers['cache-control']).toBe('no-store');
+    await http().get('/thumbnails?path=../x.jpg').set('Accept', 'image/*').expect(403).expect('content-type', /svg/);
+  });
+
+  it('refuses a missing path, repeated path or a size outside the allowed set', async () => {
+    await http().get('/thumbnails').expect(400);
+    await http().get('/thumbnails?path=a/photo.jpg&path=b.jpg').expect(400);
+    const size = await http().get('/thumbnails?path=a/photo.jpg&size=4000').expect(400);
+    expect(size.body.message).toBe('size must be one of 80, 160, 320, 1280');
+  });
+});

@@ -1,0 +1,186 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { BrowserContext, chromium, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PersonEntity } from '@visage/persistence';
+import { openSqliteTestDatabase, Rows, TestDatabase } from '../../apps/frontend/test/fixtures';
+import { FakeReceiver, ImagesRoot, startFrontend, testConfig } from '../../apps/frontend/test/harness';
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const SCREENSHOTS = resolve(__dirname, '../../test-output/screenshots');
+const AXE = resolve(__dirname, '../../node_modules/axe-core/axe.min.js');
+const hasChromium = existsSync(CHROMIUM);
+
+if (!hasChromium) {
+  console.warn(`SKIPPED dashboard browser test: ${CHROMIUM} is missing (apt-get install -y chromium).`);
+}
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: Array<{ target: string[] }>;
+}
+
+/** Runs axe-core in the page; returns the serious and critical violations only. */
+async function seriousViolations(page: Page): Promise<AxeViolation[]> {
+  await page.addScriptTag({ path: AXE });
+  const violations = await page.evaluate(async () => {
+    const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: AxeViolation[] }> } }).axe;
+    return (await axe.run()).violations;
+  });
+  return violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical');
+}
+
+function summary(violations: AxeViolation[]): string[] {
+  return violations.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
+  let db: TestDatabase;
+  let app: NestExpressApplication;
+  let context: BrowserContext;
+  let baseUrl = '';
+  let rows: Rows;
+  const root = new ImagesRoot();
+  const receiver = new FakeReceiver();
+  const userDataDir = mkdtempSync(join(tmpdir(), 'visage-chromium-'));
+  let detailId = 0;
+  let alice: PersonEntity;
+
+  beforeAll(async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    db = await openSqliteTestDatabase();
+    rows = new Rows(db.dataSource);
+    await receiver.start();
+    await root.picture('known/alice.jpg', 200, 200, { r: 190, g: 140, b: 110 });
+    await root.picture('party/group.jpg', 960, 640, { r: 70, g: 110, b: 150 });
+    for (const [n, colour] of [
+      [1, { r: 120, g: 160, b: 90 }],
+      [2, { r: 160, g: 90, b: 120 }],
+      [3, { r: 90, g: 120, b: 170 }],
+    ] as const) {
+      await root.picture(`street/photo-${n}.jpg`, 640, 480, colour);
+    }
+    alice = await rows.person('Alice');
+    const bob = await rows.person('Bob');
+    await rows.enrolled(alice.id, 'known/alice.jpg');
+    await rows.image('street/photo-1.jpg', { status: 'unrecognized', width: 640, height: 480 });
+    await rows.image('street/missing.jpg', { status: 'failed', attempts: 5, lastError: 'no file at this path' });
+    const second = await rows.image('street/photo-2.jpg', { status: 'processed', width: 640, height: 480 });
+    await rows.face(second.id, bob, { x: 260, y: 120, width: 120, height: 150 }, 0.51);
+    await rows.image('street/photo-3.jpg', { status: 'pending' });
+    const group = await rows.image('party/group.jpg', { status: 'processed', width: 960, height: 640 });
+    await rows.face(group.id, alice, { x: 180, y: 140, width: 170, height: 210 }, 0.42);
+    await rows.face(group.id, null, { x: 600, y: 180, width: 150, height: 190 });
+    detailId = group.id;
+
+    app = await startFrontend(testConfig(db, root.dir, receiver.url));
+    await app.listen(0, '127.0.0.1');
+    baseUrl = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport: { width: 1360, height: 900 },
+      // axe is injected as a script tag; the app's CSP (script-src 'self') would rightly block it.
+      bypassCSP: true,
+    });
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    await app?.close();
+    await receiver.stop();
+    await db?.close();
+    root.remove();
+    rmSync(userDataDir, { recursive: true, force: true });
+  });
+
+  it('shows a new row and its status change without reloading the page', async () => {
+    const page = await context.newPage();
+    await page.goto(`${baseUrl}/`);
+    await expect(page.locator('tbody tr[data-id]').count()).resolves.toBe(5);
+    await page.evaluate(() => ((globalThis as unknown as { notReloaded: boolean }).notReloaded = true));
+
+    const added = await rows.image('street/photo-1-copy.jpg', { status: 'pending' });
+    const row = page.locator(`tr[data-id="${added.id}"]`);
+    await row.waitFor({ timeout: 15_000 });
+    await expect(row.locator('.badge').textContent()).resolves.toBe('Pending');
+    await expect(page.locator('[data-count-for="pending"]').textContent()).resolves.toBe('2');
+
+    await rows.setStatus(added.id, 'processed', { width: 640, height: 480 });
+    await rows.face(added.id, alice);
+    await row.locator('.badge', { hasText: 'Processed' }).waitFor({ timeout: 15_000 });
+    await expect(row.locator('.chip').textContent()).resolves.toBe('Alice');
+    await expect(page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).resolves.toBe(true);
+    await expect(page.locator('tbody tr[data-id]').first().getAttribute('data-id')).resolves.toBe(String(added.id));
+    await page.close();
+  });
+
+  it('refreshes the detail page of a pending image once its outcome is written', async () => {
+    const pending = await rows.image('street/photo-3-again.jpg', { status: 'pending' });
+    const page = await context.newPage();
+    await page.goto(`${baseUrl}/images/${pending.id}`);
+    await expect(page.locator('h1 .badge').textContent()).resolves.toBe('Pending');
+    await rows.setStatus(pending.id, 'unrecognized', { width: 640, height: 480 });
+    await page.locator('h1 .badge', { hasText: 'Unrecognized' }).waitFor({ timeout: 15_000 });
+    await page.close();
+  });
+
+  it('draws the face boxes and names on the detail page', async () => {
+    const page = await context.newPage();
+    await page.goto(`${baseUrl}/images/${detailId}`);
+    await expect(page.locator('svg.photo__svg rect.face__box').count()).resolves.toBe(2);
+    await expect(page.locator('svg.photo__svg text.face__label').allTextContents()).resolves.toEqual(['Alice (0.42)', 'unknown']);
+    const picture = page.locator('svg.photo__svg image');
+    await picture.waitFor();
+    // The box scales with the picture: 170 of 960 px wide.
+    const svgBox = (await page.locator('svg.photo__svg').boundingBox())!;
+    const faceBox = (await page.locator('svg.photo__svg rect.face__box').first().boundingBox())!;
+    expect(faceBox.width / svgBox.width).toBeCloseTo(170 / 960, 1);
+    expect(await picture.getAttribute('href')).toContain('/thumbnails?path=party%2Fgroup.jpg');
+    await page.close();
+  });
+
+  it('passes axe-core without serious or critical violations and saves screenshots', async () => {
+    const page = await context.newPage();
+    for (const [name, path] of [
+      ['images', '/'],
+      ['image-detail', `/images/${detailId}`],
+      ['persons', '/persons'],
+    ] as const) {
+      await page.goto(`${baseUrl}${path}`);
+      await page.waitForLoadState('networkidle');
+      expect(summary(await seriousViolations(page)), `${name} page`).toEqual([]);
+      await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+    }
+    // Keyboard: the first Tab reaches the skip link, and Enter on a row's id link opens its detail page.
+    await page.goto(`${baseUrl}/`);
+    await page.keyboard.press('Tab');
+    await expect(page.evaluate('document.activeElement.textContent')).resolves.toBe('Skip to content');
+    await page.locator(`tr[data-id="${detailId}"] .col-id a`).focus();
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`${baseUrl}/images/${detailId}`);
+
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${baseUrl}/`);
+    await page.waitForLoadState('networkidle');
+    expect(summary(await seriousViolations(page)), 'images page on a phone').toEqual([]);
+    await page.screenshot({ path: join(SCREENSHOTS, 'images-phone.png'), fullPage: true });
+    await page.close();
+  });
+});
