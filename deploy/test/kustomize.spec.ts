@@ -188,6 +188,16 @@ describe.each(OVERLAYS)('kustomize overlay %s', (overlay) => {
     }
   });
 
+  it('sizes the recognizer worker pool to its CPU limit (Node sees the node\'s cores, not the limit)', () => {
+    const objects = objectsOf(overlay);
+    const container = onlyContainer(appWorkload(objects, 'face-recognition'));
+    const { config } = appConfig(objects, container);
+    const limit = String(container.resources?.limits?.cpu ?? '');
+    const cores = limit.endsWith('m') ? Number(limit.slice(0, -1)) / 1000 : Number(limit);
+    expect(config.RECOGNIZER_WORKERS).toBeGreaterThan(0);
+    expect(config.RECOGNIZER_WORKERS).toBeLessThanOrEqual(Math.max(1, Math.floor(cores)));
+  });
+
   it('has Services that select real pods on ports those pods declare', () => {
     const objects = objectsOf(overlay);
     for (const service of byKind<IService>(objects, 'Service')) {
