@@ -35,10 +35,13 @@ RUN npm run build \
 
 # ---- production dependencies only, native modules compiled here against the same Node as the runtime
 FROM toolchain AS prod-deps
+# The recognizer runs TensorFlow.js on WASM. tfjs-node is an optional native binding (300+ MB of libtensorflow,
+# downloaded at install time) that the recognizer prefers when present: faster, but much bigger, and present or not
+# depending on the build's network. Dropped unless asked for (--build-arg WITH_TFJS_NODE=true), so images are the same
+# wherever they are built.
+ARG WITH_TFJS_NODE=false
 RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --no-audit --no-fund \
- # The recognizer runs TensorFlow.js on WASM; tfjs-node is an optional native binding (300+ MB of libtensorflow)
- # that may or may not have installed. Drop it so every image is the same whatever the network allowed.
- && rm -rf node_modules/@tensorflow/tfjs-node \
+ && if [ "$WITH_TFJS_NODE" != "true" ]; then rm -rf node_modules/@tensorflow/tfjs-node; fi \
  && npm cache clean --force
 
 # ---- runtime: no compilers, no npm cache, root-owned read-only code, runs as the unprivileged `node` user

@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { parseConfig, type VisageConfig } from '@visage/config';
+import { validate as validateDockerfile } from 'dockerfile-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP_NAMES, DEPLOYABLE_APPS, HEALTH_PATHS, MIGRATION } from '../apps';
 import { parseDockerfile, readRepoFile, REPO_ROOT, stageChain, type DockerStage } from './support';
@@ -34,6 +35,13 @@ function execForm(args: string | undefined): string[] {
 const targets = [...APP_NAMES, MIGRATION.name];
 
 describe('Dockerfile', () => {
+  it('has no syntax or instruction errors (dockerfile-utils, the Docker language server validator)', () => {
+    const problems = validateDockerfile(readRepoFile('Dockerfile')).map(
+      (diagnostic) => `line ${diagnostic.range.start.line + 1}: ${diagnostic.message}`,
+    );
+    expect(problems).toEqual([]);
+  });
+
   it('builds on Node 24 slim', () => {
     expect(dockerfile.globalArgs.NODE_IMAGE).toMatch(/^node:24(\.\d+)*-(bookworm|trixie)-slim$/);
     for (const stage of dockerfile.stages) {
