@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { IPodTemplateSpec } from 'kubernetes-models/v1/PodTemplateSpec';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IIoK8sApimachineryPkgApisMetaV1LabelSelector as LabelSelector } from '@kubernetes-models/apimachinery/apis/meta/v1/LabelSelector';
@@ -47,9 +48,15 @@ export function renderOverlay(overlay: string): K8sObject[] {
     .filter((object): object is K8sObject => object !== null);
 }
 
-/** `docker-compose config` (Debian's docker-compose package), optionally with an env file, parsed. */
+/**
+ * `docker-compose config` (Debian's docker-compose package), parsed. Without an env file it reads none (not even a
+ * developer's own .env), so the result is what docker-compose.yml falls back to.
+ */
 export function renderCompose(envFile?: string): ComposeFile {
-  const args = [...(envFile ? ['--env-file', envFile] : []), '-f', 'docker-compose.yml', 'config'];
+  // docker-compose v1 wants a regular file (not /dev/null) to stand for "no variables".
+  const file = envFile ?? join(mkdtempSync(join(tmpdir(), 'visage-compose-')), 'empty.env');
+  if (!envFile) writeFileSync(file, '');
+  const args = ['--env-file', file, '-f', 'docker-compose.yml', 'config'];
   const output = runTool('docker-compose', args, 'validate docker-compose.yml (apt-get install docker-compose)');
   return parseYaml(output) as ComposeFile;
 }
