@@ -41,10 +41,9 @@ FROM toolchain AS prod-deps
 # wherever they are built.
 ARG WITH_TFJS_NODE=false
 RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --no-audit --no-fund \
- && if [ "$WITH_TFJS_NODE" != "true" ]; then rm -rf node_modules/@tensorflow/tfjs-node; fi \
- && npm cache clean --force
+ && if [ "$WITH_TFJS_NODE" != "true" ]; then rm -rf node_modules/@tensorflow/tfjs-node; fi
 
-# ---- runtime: no compilers, no npm cache, root-owned read-only code, runs as the unprivileged `node` user
+# ---- runtime: no compilers (the npm cache stays in the build cache mount), root-owned read-only code, runs as the unprivileged `node` user
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
     IMAGES_ROOT=/data/images
@@ -82,7 +81,7 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "deploy/docker/healthcheck.mjs", "FRONTEND_PORT", "8081"]
 CMD ["node", "dist/apps/frontend/src/main.js"]
 
-# Last, so a plain `docker build .` yields the recognizer (the heaviest start-up; models load before ready).
+# A plain `docker build .` builds the last stage: the recognizer.
 FROM runtime AS face-recognition
 EXPOSE 50051 8083
 HEALTHCHECK --interval=15s --timeout=5s --start-period=120s --retries=3 \
