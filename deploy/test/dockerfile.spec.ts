@@ -34,6 +34,28 @@ function execForm(args: string | undefined): string[] {
 
 const targets = [...APP_NAMES, MIGRATION.name];
 
+/** .dockerignore semantics as Docker applies them: last matching line wins, `!` re-includes, a dir covers its files. */
+function dockerIgnored(path: string): boolean {
+  const rules = readRepoFile('.dockerignore')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'))
+    .map((line) => {
+      const negated = line.startsWith('!');
+      const pattern = (negated ? line.slice(1) : line).replace(/^\/+|\/+$/g, '');
+      const escape = (part: string) => part.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
+      // `**/` is zero or more directories; any other `**` is anything.
+      const source = pattern
+        .split('**/')
+        .map((piece) => piece.split('**').map(escape).join('.*'))
+        .join('(.*/)?');
+      return { negated, regex: new RegExp(`^${source}(/.*)?$`) };
+    });
+  let ignored = false;
+  for (const rule of rules) if (rule.regex.test(path)) ignored = !rule.negated;
+  return ignored;
+}
+
 describe('Dockerfile', () => {
   it('has no syntax or instruction errors (dockerfile-utils, the Docker language server validator)', () => {
     const problems = validateDockerfile(readRepoFile('Dockerfile')).map(
@@ -96,9 +118,29 @@ describe('Dockerfile', () => {
     expect(assets?.args).toMatch(/for dir in views public/);
   });
 
+  it('copies only files that exist and that .dockerignore lets into the build context', () => {
+    const sources = dockerfile.stages
+      .flatMap((stage) => stage.instructions)
+      .filter((instruction) => instruction.keyword === 'COPY' && !instruction.args.includes('--from='))
+      .flatMap((instruction) => instruction.args.split(/\s+/).filter((word) => !word.startsWith('--')).slice(0, -1));
+    expect(sources.length).toBeGreaterThan(3);
+    // apps/ arrives with the apps' own branches; everything else must already be here.
+    const appsLanded = existsSync(resolve(REPO_ROOT, 'apps'));
+    for (const source of sources) {
+      if (source !== 'apps' || appsLanded) expect(existsSync(resolve(REPO_ROOT, source)), `${source} exists`).toBe(true);
+      expect(dockerIgnored(source), `${source} is not excluded by .dockerignore`).toBe(false);
+    }
+  });
+
   it('keeps secrets, dependencies and build output out of the build context', () => {
     const ignored = readRepoFile('.dockerignore').split('\n').map((line) => line.trim());
     for (const entry of ['**/node_modules', 'dist', '.env', '.git', 'images']) expect(ignored).toContain(entry);
+    for (const path of ['node_modules', 'apps/receiver/node_modules', 'dist', '.env', '.git', 'images/known/a.jpg', 'deploy/base']) {
+      expect(dockerIgnored(path), path).toBe(true);
+    }
+    for (const path of ['.env.example', 'deploy/docker/healthcheck.mjs', 'package-lock.json', 'libs/config/src/index.ts']) {
+      expect(dockerIgnored(path), path).toBe(false);
+    }
     expect(ignored).toContain('!deploy/docker');
     expect(existsSync(resolve(REPO_ROOT, 'deploy/docker/healthcheck.mjs'))).toBe(true);
   });
