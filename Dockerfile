@@ -1,0 +1,89 @@
+# syntax=docker/dockerfile:1.7
+#
+# One build, one small runtime image per app:
+#   docker build --target receiver         -t visage/receiver .
+#   docker build --target image-processor  -t visage/image-processor .
+#   docker build --target face-recognition -t visage/face-recognition .
+#   docker build --target frontend         -t visage/frontend .
+#   docker build --target migrate          -t visage/migrate .
+# Every app target derives from the same `runtime` stage, so the four images share all their layers except the
+# last few metadata lines (CMD, EXPOSE, HEALTHCHECK): built and pushed once, stored once.
+
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+# ---- toolchain: only the build stages have compilers (better-sqlite3 falls back to node-gyp without a prebuild)
+FROM ${NODE_IMAGE} AS toolchain
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY package.json package-lock.json ./
+
+# ---- all dependencies, to compile TypeScript
+FROM toolchain AS build
+RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json nest-cli.json ./
+COPY proto ./proto
+COPY libs ./libs
+COPY apps ./apps
+RUN npm run build \
+ # Non-TypeScript assets the frontend serves, kept at the same relative place as in the source tree.
+ && mkdir -p /out/apps/frontend/src \
+ && for dir in views public; do \
+      if [ -d "apps/frontend/src/$dir" ]; then cp -r "apps/frontend/src/$dir" /out/apps/frontend/src/; fi; \
+    done
+
+# ---- production dependencies only, native modules compiled here against the same Node as the runtime
+FROM toolchain AS prod-deps
+# The recognizer runs TensorFlow.js on WASM. tfjs-node is an optional native binding (300+ MB of libtensorflow,
+# downloaded at install time) that the recognizer prefers when present: faster, but much bigger, and present or not
+# depending on the build's network. Dropped unless asked for (--build-arg WITH_TFJS_NODE=true), so images are the same
+# wherever they are built.
+ARG WITH_TFJS_NODE=false
+RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --no-audit --no-fund \
+ && if [ "$WITH_TFJS_NODE" != "true" ]; then rm -rf node_modules/@tensorflow/tfjs-node; fi
+
+# ---- runtime: no compilers (the npm cache stays in the build cache mount), root-owned read-only code, runs as the unprivileged `node` user
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production \
+    IMAGES_ROOT=/data/images
+WORKDIR /app
+# Face models (node_modules/@vladmandic/face-api/model) and the tfjs WASM binaries come with node_modules.
+COPY --from=prod-deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY --from=build /out/ ./
+COPY package.json ./
+# gRPC loads the .proto contract at run time.
+COPY proto ./proto
+COPY deploy/docker/healthcheck.mjs ./deploy/docker/healthcheck.mjs
+# Numeric uid:gid of the image's `node` user: Kubernetes can only verify runAsNonRoot against a number.
+USER 1000:1000
+
+FROM runtime AS migrate
+HEALTHCHECK NONE
+CMD ["node", "dist/libs/persistence/src/migrate.js"]
+
+FROM runtime AS receiver
+EXPOSE 8000
+HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["node", "deploy/docker/healthcheck.mjs", "RECEIVER_PORT", "8000"]
+CMD ["node", "dist/apps/receiver/src/main.js"]
+
+FROM runtime AS image-processor
+EXPOSE 8082
+HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["node", "deploy/docker/healthcheck.mjs", "PROCESSOR_HEALTH_PORT", "8082"]
+CMD ["node", "dist/apps/image-processor/src/main.js"]
+
+FROM runtime AS frontend
+EXPOSE 8081
+HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["node", "deploy/docker/healthcheck.mjs", "FRONTEND_PORT", "8081"]
+CMD ["node", "dist/apps/frontend/src/main.js"]
+
+# A plain `docker build .` builds the last stage: the recognizer.
+FROM runtime AS face-recognition
+EXPOSE 50051 8083
+HEALTHCHECK --interval=15s --timeout=5s --start-period=120s --retries=3 \
+  CMD ["node", "deploy/docker/healthcheck.mjs", "FACE_RECOGNITION_HEALTH_PORT", "8083"]
+CMD ["node", "dist/apps/face-recognition/src/main.js"]

@@ -1,0 +1,88 @@
+import type { z } from 'zod';
+import type { configSchema } from '../libs/config/src/config.schema';
+
+/**
+ * The one table of what each deployable needs from a deployment. The Dockerfile, docker-compose.yml and the
+ * kustomize manifests are checked against it by `deploy/test/*.spec.ts`, and docs/parts/deploy.md points here.
+ */
+
+/** A variable of `libs/config/src/config.schema.ts`. RECEIVER_URL is the frontend's link to the receiver API. */
+export type EnvName = Extract<keyof z.input<typeof configSchema>, string> | 'RECEIVER_URL';
+
+export type AppName = 'receiver' | 'image-processor' | 'face-recognition' | 'frontend';
+
+export interface DeployableApp {
+  /** Script the container runs, relative to the image's working directory `/app`. */
+  entry: string;
+  /** Variable holding the HTTP port that serves `/health/live` and `/health/ready`. */
+  healthPortVar: EnvName;
+  /** Variable holding the gRPC port (standard grpc.health.v1 service), for the recognizer only. */
+  grpcPortVar?: EnvName;
+  /** Variables with a default that is wrong in a deployment (sqlite file, loopback addresses, relative paths). */
+  requiredEnv: readonly EnvName[];
+  /** Reads files under IMAGES_ROOT (mounted read-only). */
+  readsImages: boolean;
+  /** Talks to MySQL: the only pods the database's NetworkPolicy lets in. */
+  databaseClient: boolean;
+  /** Calls the recognizer: the only pods the recognizer's NetworkPolicy lets in. */
+  recognizerClient: boolean;
+  /** Port published to the host by docker-compose (HTTP entry points only). */
+  publishedByCompose: boolean;
+}
+
+const QUEUE_ENV = ['NSQLOOKUPD_HTTP_ADDRESSES', 'NSQD_TCP_ADDRESS'] as const satisfies readonly EnvName[];
+
+export const DEPLOYABLE_APPS: Readonly<Record<AppName, DeployableApp>> = {
+  receiver: {
+    entry: 'dist/apps/receiver/src/main.js',
+    healthPortVar: 'RECEIVER_PORT',
+    requiredEnv: ['DATABASE_URL', 'IMAGES_ROOT', ...QUEUE_ENV, 'FACE_RECOGNITION_ADDRESS'],
+    readsImages: true,
+    databaseClient: true,
+    recognizerClient: true,
+    publishedByCompose: true,
+  },
+  'image-processor': {
+    entry: 'dist/apps/image-processor/src/main.js',
+    healthPortVar: 'PROCESSOR_HEALTH_PORT',
+    requiredEnv: ['DATABASE_URL', 'IMAGES_ROOT', ...QUEUE_ENV, 'FACE_RECOGNITION_ADDRESS'],
+    readsImages: true,
+    databaseClient: true,
+    recognizerClient: true,
+    publishedByCompose: false,
+  },
+  'face-recognition': {
+    entry: 'dist/apps/face-recognition/src/main.js',
+    healthPortVar: 'FACE_RECOGNITION_HEALTH_PORT',
+    grpcPortVar: 'FACE_RECOGNITION_PORT',
+    requiredEnv: ['IMAGES_ROOT'],
+    readsImages: true,
+    databaseClient: false,
+    recognizerClient: false,
+    publishedByCompose: false,
+  },
+  frontend: {
+    entry: 'dist/apps/frontend/src/main.js',
+    healthPortVar: 'FRONTEND_PORT',
+    requiredEnv: ['DATABASE_URL', 'IMAGES_ROOT', 'RECEIVER_URL'],
+    readsImages: true,
+    databaseClient: true,
+    recognizerClient: false,
+    publishedByCompose: true,
+  },
+};
+
+/** The one-shot schema migration (runs pending migrations for DATABASE_URL, then exits). */
+export const MIGRATION = {
+  name: 'migrate',
+  entry: 'dist/libs/persistence/src/migrate.js',
+  requiredEnv: ['DATABASE_URL'] as const satisfies readonly EnvName[],
+} as const;
+
+/** Served by every HTTP app through `@visage/health` (libs/health/src/health.controller.ts). */
+export const HEALTH_PATHS = { live: '/health/live', ready: '/health/ready' } as const;
+
+/** Where IMAGES_ROOT is mounted inside every container (compose and Kubernetes alike). */
+export const IMAGES_MOUNT_PATH = '/data/images';
+
+export const APP_NAMES = Object.keys(DEPLOYABLE_APPS) as AppName[];
