@@ -1,15 +1,10 @@
-import { Logger } from '@nestjs/common';
-import { loadConfig } from '@visage/config';
+import 'reflect-metadata';
+import { loadConfig, runMain } from '@visage/config';
 import { createImageProcessorApp } from './image-processor.app';
 
-async function main(): Promise<void> {
+runMain('ImageProcessor', async () => {
   const config = loadConfig();
   const app = await createImageProcessorApp(config);
-  await app.listen(config.PROCESSOR_HEALTH_PORT);
-  new Logger('ImageProcessor').log(`consuming "${config.QUEUE_TOPIC}"; health on :${config.PROCESSOR_HEALTH_PORT}/health`);
-}
-
-main().catch((error: unknown) => {
-  new Logger('ImageProcessor').error(error instanceof Error ? error.message : String(error));
-  process.exit(1);
+  await app.listen(config.PROCESSOR_HEALTH_PORT, '0.0.0.0');
+  return `consuming "${config.QUEUE_TOPIC}"; health on :${config.PROCESSOR_HEALTH_PORT}/health`;
 });

@@ -1,3 +1,4 @@
 export * from './config.schema';
 export * from './config.service';
 export * from './config.module';
+export * from './run-main';

@@ -1,0 +1,16 @@
+import { Logger } from '@nestjs/common';
+
+/**
+ * Entry point of a deployable: starts it and logs where it listens; any boot failure (bad config,
+ * unreachable database, port in use) is one readable log line and exit code 1, never a stack trace dump.
+ */
+export function runMain(name: string, start: () => Promise<string>): void {
+  const logger = new Logger(name);
+  start().then(
+    (listening) => logger.log(listening),
+    (error: unknown) => {
+      logger.error(error instanceof Error ? error.message : String(error));
+      process.exit(1);
+    },
+  );
+}
