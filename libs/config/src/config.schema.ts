@@ -70,6 +70,8 @@ export const configSchema = z.object({
   QUEUE_MAX_IN_FLIGHT: positiveInt(4),
   QUEUE_MESSAGE_TIMEOUT_MS: positiveInt(60_000),
   MATCH_THRESHOLD: z.coerce.number().positive().max(2).default(0.6),
+  /** How often (at most) a matcher checks the database for enrolment changes. */
+  GALLERY_REFRESH_MS: positiveInt(5_000),
   MAX_ATTEMPTS: positiveInt(5),
   RETRY_CRON: z.string().trim().default('0 * * * * *'),
   RETRY_BACKOFF_MS: positiveInt(30_000),
