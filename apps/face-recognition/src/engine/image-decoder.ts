@@ -67,6 +67,11 @@ export async function decodeImage(input: Buffer, limits: DecodeLimits): Promise<
   if (!SUPPORTED_FORMATS.has(format) && format !== 'avif') {
     throw new ImageDecodeError('unsupported_format', `${format} images are not accepted (JPEG, PNG, WebP, GIF, TIFF, AVIF)`);
   }
+  // Which frame of an animation (or page of a multi-page TIFF) holds the face is anybody's guess: analysing only
+  // the first one would silently miss the rest, so the client is told instead.
+  if ((metadata.pages ?? 1) > 1) {
+    throw new ImageDecodeError('unsupported_format', `${format} with ${metadata.pages} frames/pages; only single images are accepted`);
+  }
   const storedWidth = metadata.width ?? 0;
   const storedHeight = metadata.height ?? 0;
   if (storedWidth * storedHeight > limits.maxPixels) {

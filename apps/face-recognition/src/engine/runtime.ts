@@ -34,12 +34,16 @@ export async function loadFaceRuntime(preference: BackendPreference = 'auto'): P
   const native = preference === 'tensorflow' || (preference === 'auto' && tfjsNodeInstalled());
   if (native) {
     // face-api.node.js requires @tensorflow/tfjs-node itself and registers the 'tensorflow' backend.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when tfjs-node is installed
     const faceapi = require('@vladmandic/face-api/dist/face-api.node.js') as FaceApi;
     await faceapi.tf.setBackend('tensorflow');
     await faceapi.tf.ready();
     return { faceapi, tf: faceapi.tf, backend: 'tensorflow' };
   }
+  // Required lazily so that the native branch above never loads the WASM build (and the reverse).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const faceapi = require('@vladmandic/face-api/dist/face-api.node-wasm.js') as FaceApi;
   const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
   wasm.setWasmPaths(`${wasmDir}/`);
