@@ -70,7 +70,6 @@ export class SsdDetector {
     }));
   }
 
-  /** Resize so the longer side is 512 and pad bottom/right with zeros, as face-api's padToSquare(false). */
   /**
    * Pad bottom/right to a square, then resize to 512, exactly as face-api's padToSquare(false) + resizeBilinear:
    * resizing first and padding after is cheaper, but moved boxes by a pixel and descriptors by ~0.09.
