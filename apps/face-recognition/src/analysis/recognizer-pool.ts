@@ -79,6 +79,7 @@ export class RecognizerPool {
   private readonly queue: Job[] = [];
   private nextId = 1;
   private closed = false;
+  private started = false;
   private readyPromise?: Promise<void>;
   private readyBackend?: string;
   private faceApi?: string;
@@ -90,12 +91,15 @@ export class RecognizerPool {
 
   /** Spawns the workers; resolves when every one has loaded and warmed its models. */
   start(): Promise<void> {
-    this.readyPromise ??= Promise.all(Array.from({ length: this.size }, () => this.spawn())).then(() => undefined);
+    this.readyPromise ??= Promise.all(Array.from({ length: this.size }, () => this.spawn())).then(() => {
+      this.started = true;
+    });
     return this.readyPromise;
   }
 
+  /** Every worker loaded once, and at least one is serving now (a crashed one is being replaced). */
   get ready(): boolean {
-    return this.slots.length > 0 && this.slots.every((slot) => slot.ready);
+    return this.started && !this.closed && this.slots.some((slot) => slot.ready);
   }
 
   get backend(): string | undefined {
