@@ -7,6 +7,8 @@ import { FromWorker, ImageSource, ToWorker, WorkerFailure, WorkerSettings } from
 
 // One libvips thread per worker: the pool already runs one worker per core, more threads only contend.
 sharp.concurrency(1);
+// Every image is decoded once: libvips' operation cache would only hold memory.
+sharp.cache(false);
 
 const settings = workerData as WorkerSettings;
 let analysed = 0;

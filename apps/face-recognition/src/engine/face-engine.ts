@@ -1,5 +1,6 @@
 import { DecodedImage } from './image-decoder';
 import { FaceApi, FaceApiBox, Tensor3D, Tf } from './face-api.types';
+import { clipBox, cropPixels, RgbImage } from './pixels';
 import { BackendName, BackendPreference, loadFaceModels, loadFaceRuntime } from './runtime';
 import { SsdDetector } from './ssd-detector';
 
@@ -52,60 +53,53 @@ export class FaceEngine {
 
   /** The first run of each net compiles kernels and allocates; do it before reporting SERVING. */
   private async warmUp(): Promise<void> {
-    const tf = this.tf;
-    const image = tf.fill([SSD_WARMUP_SIZE, SSD_WARMUP_SIZE, 3], 128, 'int32') as Tensor3D;
-    try {
-      await this.detector.detect(image, this.minScore);
-      await this.describe(image, [new this.faceapi.Rect(64, 64, 256, 256)], false);
-    } finally {
-      image.dispose();
-    }
+    const image: RgbImage = { pixels: new Uint8Array(SSD_WARMUP_SIZE * SSD_WARMUP_SIZE * 3).fill(128), width: SSD_WARMUP_SIZE, height: SSD_WARMUP_SIZE };
+    await this.detector.detect(image, this.minScore);
+    await this.describe(image, [new this.faceapi.Rect(64, 64, 256, 256)], false);
   }
 
-  async analyze(image: DecodedImage, includeLandmarks: boolean): Promise<EngineResult> {
-    const tensor = this.tf.tensor3d(image.pixels, [image.workingHeight, image.workingWidth, 3], 'int32');
-    try {
-      const detections = await this.detector.detect(tensor, this.minScore);
-      const boxes = detections
-        .map((detection) => ({ detection, box: new this.faceapi.Rect(detection.x, detection.y, detection.width, detection.height) }))
-        .filter(({ box }) => clippedArea(box, image.workingWidth, image.workingHeight) > 0);
-      const described = await this.describe(tensor, boxes.map(({ box }) => box), includeLandmarks);
-      const scaleX = image.width / image.workingWidth;
-      const scaleY = image.height / image.workingHeight;
-      const faces = boxes.flatMap(({ detection }, index) => {
-        const face = described[index];
-        return face ? [{ detection, face }] : [];
-      });
-      return {
-        width: image.width,
-        height: image.height,
-        faces: faces.map(({ detection, face }) => ({
-          box: {
-            x: detection.x * scaleX,
-            y: detection.y * scaleY,
-            width: detection.width * scaleX,
-            height: detection.height * scaleY,
-          },
-          score: detection.score,
-          descriptor: face.descriptor,
-          ...(includeLandmarks
-            ? { landmarks: face.landmarks.map(({ x, y }) => ({ x: x * scaleX, y: y * scaleY })) }
-            : {}),
-        })),
-      };
-    } finally {
-      tensor.dispose();
-    }
+  async analyze(decoded: DecodedImage, includeLandmarks: boolean): Promise<EngineResult> {
+    const image: RgbImage = { pixels: decoded.pixels, width: decoded.workingWidth, height: decoded.workingHeight };
+    const detections = await this.detector.detect(image, this.minScore);
+    const boxes = detections
+      .map((detection) => ({ detection, box: new this.faceapi.Rect(detection.x, detection.y, detection.width, detection.height) }))
+      .filter(({ box }) => clippedArea(box, image.width, image.height) > 0);
+    const described = await this.describe(image, boxes.map(({ box }) => box), includeLandmarks);
+    const scaleX = decoded.width / decoded.workingWidth;
+    const scaleY = decoded.height / decoded.workingHeight;
+    const faces = boxes.flatMap(({ detection }, index) => {
+      const face = described[index];
+      return face ? [{ detection, face }] : [];
+    });
+    return {
+      width: decoded.width,
+      height: decoded.height,
+      faces: faces.map(({ detection, face }) => ({
+        box: {
+          x: detection.x * scaleX,
+          y: detection.y * scaleY,
+          width: detection.width * scaleX,
+          height: detection.height * scaleY,
+        },
+        score: detection.score,
+        descriptor: face.descriptor,
+        ...(includeLandmarks ? { landmarks: face.landmarks.map(({ x, y }) => ({ x: x * scaleX, y: y * scaleY })) } : {}),
+      })),
+    };
   }
 
-  private async describe(
-    image: Tensor3D,
-    boxes: FaceApiBox[],
-    keepLandmarks: boolean,
-  ): Promise<Array<DescribedFace | undefined>> {
+  /** face-api's `extractFaceTensors`, cut from the RGB buffer: int32 crops of the clipped, floored boxes. */
+  private crops(image: RgbImage, boxes: FaceApiBox[]): Tensor3D[] {
+    return boxes.map((box) => {
+      const clipped = clipBox(box, image.width, image.height);
+      return this.tf.tensor3d(cropPixels(image, clipped), [clipped.height, clipped.width, 3], 'int32');
+    });
+  }
+
+  private async describe(image: RgbImage, boxes: FaceApiBox[], keepLandmarks: boolean): Promise<Array<DescribedFace | undefined>> {
     if (boxes.length === 0) return [];
     const nets = this.faceapi.nets;
-    const crops = await this.faceapi.extractFaceTensors(image, boxes);
+    const crops = this.crops(image, boxes);
     let landmarks;
     try {
       landmarks = await nets.faceLandmark68Net.detectLandmarks(crops);
@@ -115,9 +109,8 @@ export class FaceEngine {
     const shifted = landmarks.map((points, index) => points.shiftBy(boxes[index].x, boxes[index].y));
     const aligned = shifted.map((points) => points.align(null, { useDlibAlignment: true }));
     // A face at the very edge can align to a box outside the image; it cannot be described, so it is left out.
-    const [width, height] = [image.shape[1], image.shape[0]];
-    const describable = aligned.map((_box, index) => index).filter((index) => clippedArea(aligned[index], width, height) > 0);
-    const alignedCrops = await this.faceapi.extractFaceTensors(image, describable.map((index) => aligned[index]));
+    const describable = aligned.map((_box, index) => index).filter((index) => clippedArea(aligned[index], image.width, image.height) > 0);
+    const alignedCrops = this.crops(image, describable.map((index) => aligned[index]));
     let descriptors: Float32Array[];
     try {
       descriptors = describable.length > 0 ? await nets.faceRecognitionNet.computeFaceDescriptor(alignedCrops) : [];
@@ -147,9 +140,6 @@ interface DescribedFace {
 }
 
 function clippedArea(box: FaceApiBox, width: number, height: number): number {
-  const left = Math.max(0, Math.floor(box.x));
-  const top = Math.max(0, Math.floor(box.y));
-  const right = Math.min(width, Math.floor(box.x + box.width));
-  const bottom = Math.min(height, Math.floor(box.y + box.height));
-  return Math.max(0, right - left) * Math.max(0, bottom - top);
+  const clipped = clipBox(box, width, height);
+  return clipped.width > 0 && clipped.height > 0 ? clipped.width * clipped.height : 0;
 }

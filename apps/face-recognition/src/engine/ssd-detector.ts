@@ -1,4 +1,5 @@
-import { BoxPredictorParams, DepthwiseParams, PointwiseParams, SsdParams, Tensor, Tensor1D, Tensor3D, Tensor4D, Tf } from './face-api.types';
+import { BoxPredictorParams, DepthwiseParams, PointwiseParams, SsdParams, Tensor, Tensor1D, Tensor4D, Tf } from './face-api.types';
+import { RgbImage, squareResize } from './pixels';
 
 /** face-api's SSD runs on a 512×512 square; its anchors are laid out for that size. */
 export const SSD_INPUT_SIZE = 512;
@@ -25,6 +26,8 @@ type FoldedDepthwise = {
  * face-api's SSD MobileNetV1 with the same weights, computed faster:
  * - batch norm folded into the depthwise filters once at load, and every convolution run as one fused
  *   conv + bias + relu6 kernel (face-api runs conv, batchNorm/add and clip as three passes over each activation);
+ * - its 512×512 input is computed in JS from the decoded buffer (pixels.ts: face-api's pad-to-square + bilinear
+ *   resize, without building the padded square in the WASM heap);
  * - box decoding and non-max suppression in plain JS over the few candidates above the score threshold
  *   (face-api's NMS calls `arraySync()` on all 5,118 boxes for every pair it compares).
  * The weights, anchors, decoding and NMS rule are face-api's; a test checks both give the same faces.
@@ -50,10 +53,16 @@ export class SsdDetector {
   }
 
   /** Faces scoring above `minScore`, best first, at most `maxResults`. */
-  async detect(image: Tensor3D, minScore: number, maxResults = 100): Promise<Detection[]> {
-    const [height, width] = image.shape;
-    const side = Math.max(height, width);
-    const { encodings, logits } = this.tf.tidy(() => this.forward(this.toSquareInput(image)));
+  async detect(image: RgbImage, minScore: number, maxResults = 100): Promise<Detection[]> {
+    const side = Math.max(image.width, image.height);
+    const input = this.tf.tensor4d(squareResize(image, SSD_INPUT_SIZE), [1, SSD_INPUT_SIZE, SSD_INPUT_SIZE, 3]);
+    let encodings: Tensor;
+    let logits: Tensor;
+    try {
+      ({ encodings, logits } = this.tf.tidy(() => this.forward(input)));
+    } finally {
+      input.dispose();
+    }
     let encodingData: Float32Array;
     let logitData: Float32Array;
     try {
@@ -68,23 +77,6 @@ export class SsdDetector {
       width: (right - left) * side,
       height: (bottom - top) * side,
     }));
-  }
-
-  /**
-   * Pad bottom/right to a square, then resize to 512, exactly as face-api's padToSquare(false) + resizeBilinear:
-   * resizing first and padding after is cheaper, but moved boxes by a pixel and descriptors by ~0.09.
-   */
-  private toSquareInput(image: Tensor3D): Tensor4D {
-    const tf = this.tf;
-    const [height, width] = image.shape;
-    const side = Math.max(height, width);
-    const padded = tf.pad(tf.cast(image, 'float32'), [
-      [0, side - height],
-      [0, side - width],
-      [0, 0],
-    ]);
-    const resized = tf.image.resizeBilinear(padded as Tensor3D, [SSD_INPUT_SIZE, SSD_INPUT_SIZE], false, false);
-    return tf.expandDims(resized, 0) as Tensor4D;
   }
 
   private forward(input: Tensor4D): { encodings: Tensor; logits: Tensor } {
