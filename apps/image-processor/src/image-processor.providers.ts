@@ -11,6 +11,9 @@ import { FaceAnalyzer, FaceMatcher } from '@visage/domain';
 import { buildDataSourceOptions, PersistenceModule } from '@visage/persistence';
 import { PausableConsumer, QUEUE_CLIENT, QUEUE_CONSUMER, QueueModule } from '@visage/queue';
 import { CustomTransportStrategy } from '@nestjs/microservices';
+import { EnrolmentModule } from '@visage/enrolment';
+import { MatcherModule } from '@visage/matcher';
+import { RecognizerClientModule } from '@visage/recognizer-client';
 import { FACE_ANALYZER, FACE_MATCHER } from './image-processor.tokens';
 
 /** What the processor needs from the publishing side of the queue: Nest's ClientProxy.emit. */
@@ -37,18 +40,7 @@ export interface ProcessorWiringOverrides {
   synchronizeSchema?: boolean;
 }
 
-/** Real parts bound to the recognizer ports; filled in by the recognizer wiring below. */
-export interface RecognizerWiring {
-  analyzer: Provider;
-  matcher: Provider;
-  imports: DynamicModule[];
-}
-
-export function defaultProcessorWiring(
-  config: VisageConfig,
-  overrides: ProcessorWiringOverrides = {},
-  recognizer?: RecognizerWiring,
-): ProcessorWiring {
+export function defaultProcessorWiring(config: VisageConfig, overrides: ProcessorWiringOverrides = {}): ProcessorWiring {
   const database = overrides.synchronizeSchema
     ? TypeOrmModule.forRoot(buildDataSourceOptions(config.database, { synchronize: true }))
     : PersistenceModule.forRoot();
@@ -64,10 +56,16 @@ export function defaultProcessorWiring(
   }
   if (overrides.consumer) providers.push({ provide: QUEUE_CONSUMER, useValue: overrides.consumer });
 
-  if (overrides.faceAnalyzer) providers.push({ provide: FACE_ANALYZER, useValue: overrides.faceAnalyzer });
-  else if (recognizer) providers.push(recognizer.analyzer);
-  if (overrides.faceMatcher) providers.push({ provide: FACE_MATCHER, useValue: overrides.faceMatcher });
-  else if (recognizer) providers.push(recognizer.matcher);
-  if (recognizer && (!overrides.faceAnalyzer || !overrides.faceMatcher)) imports.push(...recognizer.imports);
+  if (overrides.faceAnalyzer) {
+    providers.push({ provide: FACE_ANALYZER, useValue: overrides.faceAnalyzer });
+  } else {
+    // The gRPC client, and enrolment of KNOWN_FACES_DIR through it once the recognizer serves.
+    imports.push(RecognizerClientModule.forRoot(), EnrolmentModule.forRoot({ enrolKnownFacesOnStart: true }));
+  }
+  if (overrides.faceMatcher) {
+    providers.push({ provide: FACE_MATCHER, useValue: overrides.faceMatcher });
+  } else {
+    imports.push(MatcherModule.forRoot());
+  }
   return { imports, providers, exports };
 }

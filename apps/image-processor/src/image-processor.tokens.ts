@@ -1,12 +1,11 @@
 /**
  * Injection tokens the image processor depends on. The real implementations are bound in ONE place,
  * `image-processor.providers.ts`; tests bind fakes through `createImageProcessorApp(config, overrides)`.
- * `QUEUE_CLIENT` and `QUEUE_CONSUMER` come from `@visage/queue`.
+ * `QUEUE_CLIENT` (from `@visage/queue`) is the fourth: the ClientProxy used to re-publish images.
  */
+/** The consumer strategy the breaker pauses (RDY 0) while the recognizer is down. */
 export { QUEUE_CONSUMER } from '@visage/queue';
-
-/** `FaceAnalyzer` port — production: `GrpcFaceAnalyzer` from `libs/recognizer-client`. */
-export const FACE_ANALYZER = Symbol('FACE_ANALYZER');
-
-/** `FaceMatcher` port — production: the gallery from `libs/matcher`. */
-export const FACE_MATCHER = Symbol('FACE_MATCHER');
+/** `FaceAnalyzer` port: the recognizer's gRPC client. */
+export { FACE_ANALYZER } from '@visage/recognizer-client';
+/** `FaceMatcher` port: the in-memory gallery of known faces. */
+export { FACE_MATCHER } from '@visage/matcher';

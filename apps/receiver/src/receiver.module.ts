@@ -3,6 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { ConfigModule, VisageConfig } from '@visage/config';
 import { HealthModule, ReadinessCheckProvider } from '@visage/health';
 import { ImageQueueModule } from '@visage/image-queue';
+import { RecognizerClientModule } from '@visage/recognizer-client';
 import { databaseReadiness, PersistenceModule } from '@visage/persistence';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { ImagesModule } from './images/images.module';
@@ -32,6 +33,7 @@ export class ReceiverModule {
         PersistenceModule.forRoot(),
         options.queue,
         ImageQueueModule,
+        RecognizerClientModule.forRoot(),
         HealthModule.forRoot(databaseReadiness, ...(options.readiness ?? [])),
         ImagesModule,
         PersonsModule,

@@ -3,7 +3,8 @@ import { ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ApiErrorBody } from '../common/api-error';
 import { ParseWith } from '../common/parse-with.pipe';
 import { PositiveIdPipe } from '../common/positive-id.pipe';
-import { CreatePersonDto, parseCreatePersonBody, PersonDto, PersonListDto } from './dto/person.dto';
+import { PostImageDto, parsePostImageBody } from '../images/dto/post-image.dto';
+import { CreatePersonDto, EnrolledFaceDto, parseCreatePersonBody, PersonDto, PersonListDto } from './dto/person.dto';
 import { PersonsService } from './persons.service';
 
 @ApiTags('persons')
@@ -37,6 +38,19 @@ export class PersonsController {
   @ApiResponse({ status: 404, type: ApiErrorBody })
   get(@Param('id', PositiveIdPipe) id: number): Promise<PersonDto> {
     return this.persons.get(id);
+  }
+
+  @Post(':id/faces')
+  @ApiOperation({ summary: 'Enrol a known face of this person from an image under IMAGES_ROOT (exactly one face)' })
+  @ApiBody({ type: PostImageDto })
+  @ApiResponse({ status: 201, type: EnrolledFaceDto })
+  @ApiResponse({ status: 400, type: ApiErrorBody, description: 'Bad id, missing/empty/non-string path, malformed JSON' })
+  @ApiResponse({ status: 404, type: ApiErrorBody, description: 'No such person' })
+  @ApiResponse({ status: 422, type: ApiErrorBody, description: 'Path outside the root, missing, not a file, too large; no face, several faces, not an image' })
+  @ApiResponse({ status: 503, type: ApiErrorBody, description: 'Recognizer unavailable; retry later' })
+  async enrolFace(@Param('id', PositiveIdPipe) id: number, @Body(new ParseWith(parsePostImageBody)) body: { path: unknown }): Promise<EnrolledFaceDto> {
+    const enrolled = await this.persons.enrolFace(id, body.path);
+    return { id: enrolled.personImageId, personId: enrolled.personId, personName: enrolled.personName, path: enrolled.path };
   }
 
   @Delete(':id')

@@ -1,9 +1,11 @@
 import { Module } from '@nestjs/common';
+import { EnrolmentModule } from '@visage/enrolment';
 import { PersonsController } from './persons.controller';
 import { PersonsService } from './persons.service';
 
-/** PersonRepository comes from the global PersistenceModule. */
+/** PersonRepository comes from the global PersistenceModule, the recognizer client from RecognizerClientModule. */
 @Module({
+  imports: [EnrolmentModule.forRoot()],
   controllers: [PersonsController],
   providers: [PersonsService],
   exports: [PersonsService],

@@ -1,10 +1,21 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { PersonRepository, PersonView } from '@visage/persistence';
+import { EnrolmentService } from '@visage/enrolment';
 import { ApiError } from '../common/api-error';
+import { Enrolled, enrolledOrApiError, recognizerUnavailable } from './enrolment-errors';
 
 @Injectable()
 export class PersonsService {
-  constructor(private readonly persons: PersonRepository) {}
+  constructor(
+    private readonly persons: PersonRepository,
+    private readonly enrolment: EnrolmentService,
+  ) {}
+
+  /** Computes the face's descriptor through the recognizer and adds it to the person's gallery. */
+  async enrolFace(personId: number, path: unknown): Promise<Enrolled> {
+    const result = await this.enrolment.enrolFromPath(personId, path).catch(recognizerUnavailable);
+    return enrolledOrApiError(result);
+  }
 
   list(): Promise<PersonView[]> {
     return this.persons.list();

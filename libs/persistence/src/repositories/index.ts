@@ -4,3 +4,4 @@ export * from './image.repository';
 export * from './person.repository';
 export * from './image-processing.repository';
 export * from './dashboard.repository';
+export * from './person-image.repository';

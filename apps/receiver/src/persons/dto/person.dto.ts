@@ -19,6 +19,13 @@ export class PersonDto {
   @ApiProperty({ description: 'Enrolled reference faces of this person' }) knownFaceCount!: number;
 }
 
+export class EnrolledFaceDto {
+  @ApiProperty({ example: 12, description: 'Id of the enrolled face' }) id!: number;
+  @ApiProperty({ example: 3 }) personId!: number;
+  @ApiProperty({ example: 'Ada Lovelace' }) personName!: string;
+  @ApiProperty({ example: 'known/ada_2.jpg', description: 'Canonical path under IMAGES_ROOT' }) path!: string;
+}
+
 export class PersonListDto {
   @ApiProperty({ type: [PersonDto] }) items!: PersonDto[];
 }

@@ -1,0 +1,130 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import * as grpc from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import { ConfigService } from '@visage/config';
+import {
+  AnalyzeImageRequest,
+  AnalyzeImageResponse,
+  FACE_ANALYSIS_SERVICE,
+  faceAnalysisServiceDefinition,
+  REASON_METADATA_KEY,
+} from '@visage/recognizer-client';
+import { AnalysisError } from './analysis-error';
+import { AnalysisService, AnalyzeOutcome } from './analysis.service';
+
+function toWire(outcome: AnalyzeOutcome): AnalyzeImageResponse {
+  return {
+    width: outcome.width,
+    height: outcome.height,
+    backend: outcome.backend,
+    elapsedMs: outcome.elapsedMs,
+    faces: outcome.faces.map((face) => ({
+      box: face.box,
+      score: face.score,
+      descriptor: Array.from(face.descriptor),
+      landmarks: face.landmarks ?? [],
+    })),
+  };
+}
+
+/** Epoch ms of the call's deadline, or undefined when the client set none. */
+function callDeadline(call: grpc.ServerUnaryCall<unknown, unknown>): number | undefined {
+  const deadline = call.getDeadline();
+  if (deadline instanceof Date) return deadline.getTime();
+  return Number.isFinite(deadline) ? Number(deadline) : undefined;
+}
+
+/**
+ * A plain @grpc/grpc-js server rather than Nest's Transport.GRPC: it binds port 0 and reports the port (tests,
+ * the embedded launcher), exposes each call's deadline and cancellation, hosts the standard grpc.health.v1
+ * service next to ours, and raises the message size limit for enrolment uploads. Nest still owns its life cycle.
+ */
+@Injectable()
+export class FaceAnalysisGrpcServer implements OnApplicationShutdown {
+  private readonly logger = new Logger('FaceAnalysisGrpc');
+  private readonly health = new HealthImplementation({ '': 'NOT_SERVING', [FACE_ANALYSIS_SERVICE]: 'NOT_SERVING' });
+  private server?: grpc.Server;
+  private boundPort?: number;
+
+  constructor(
+    @Inject(AnalysisService) private readonly analysis: AnalysisService,
+    @Inject(ConfigService) config: ConfigService,
+  ) {
+    this.maxMessageBytes = config.get('MAX_IMAGE_BYTES') + 64 * 1024;
+  }
+
+  private readonly maxMessageBytes: number;
+
+  get port(): number | undefined {
+    return this.boundPort;
+  }
+
+  /** Binds `host:port` (port 0 = any free port) and returns the bound port. */
+  async listen(port: number, host = '0.0.0.0'): Promise<number> {
+    if (this.server) throw new Error('gRPC server already started');
+    const server = new grpc.Server({ 'grpc.max_receive_message_length': this.maxMessageBytes });
+    server.addService(faceAnalysisServiceDefinition(), { analyzeImage: this.analyzeImage });
+    this.health.addToServer(server);
+    this.server = server;
+    this.boundPort = await new Promise<number>((resolve, reject) => {
+      server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound)));
+    });
+    this.logger.log(`gRPC ${FACE_ANALYSIS_SERVICE} listening on ${host}:${this.boundPort}`);
+    this.analysis.whenReady().then(
+      () => this.setServing(true),
+      () => this.setServing(false),
+    );
+    return this.boundPort;
+  }
+
+  private setServing(serving: boolean): void {
+    const status = serving ? 'SERVING' : 'NOT_SERVING';
+    this.health.setStatus('', status);
+    this.health.setStatus(FACE_ANALYSIS_SERVICE, status);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.setServing(false);
+    this.server = undefined;
+    // Let in-flight calls finish for a moment, then cut the rest.
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        server.forceShutdown();
+        resolve();
+      }, 5_000);
+      force.unref();
+      server.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+  }
+
+  private readonly analyzeImage = (
+    call: grpc.ServerUnaryCall<AnalyzeImageRequest, AnalyzeImageResponse>,
+    callback: grpc.sendUnaryData<AnalyzeImageResponse>,
+  ): void => {
+    const abort = new AbortController();
+    call.on('cancelled', () => abort.abort());
+    const request = call.request;
+    this.analysis
+      .analyze({
+        path: request.path,
+        content: request.content,
+        includeLandmarks: request.includeLandmarks,
+        deadline: callDeadline(call),
+        signal: abort.signal,
+      })
+      .then(
+        (outcome) => callback(null, toWire(outcome)),
+        (error: AnalysisError) => {
+          if (error.code === grpc.status.INTERNAL) this.logger.error(`analysis of ${request.path || '(content)'} failed: ${error.message}`);
+          const metadata = new grpc.Metadata();
+          metadata.set(REASON_METADATA_KEY, error.reason);
+          callback({ code: error.code, details: error.message, metadata });
+        },
+      );
+  };
+}

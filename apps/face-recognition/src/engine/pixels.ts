@@ -1,0 +1,83 @@
+/**
+ * Pixel work done in JS on the decoded RGB buffer, so a full-size image never has to be copied into the WASM heap:
+ * only the 512×512 detector input and the face crops are. Both reproduce face-api's tensor ops exactly.
+ */
+
+export interface PixelBox {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export interface RgbImage {
+  pixels: Uint8Array;
+  width: number;
+  height: number;
+}
+
+/** face-api's `Box.clipAtImageBorders(width, height)` (which ends with `.floor()`). */
+export function clipBox(box: PixelBox, width: number, height: number): PixelBox {
+  const x = Math.max(box.x, 0);
+  const y = Math.max(box.y, 0);
+  const clippedWidth = Math.min(box.x + box.width - x, width - x);
+  const clippedHeight = Math.min(box.y + box.height - y, height - y);
+  return { x: Math.floor(x), y: Math.floor(y), width: Math.floor(clippedWidth), height: Math.floor(clippedHeight) };
+}
+
+/** The pixels of a (clipped) box as int32 HWC values: face-api's `tf.slice3d` of the int32 image tensor. */
+export function cropPixels(image: RgbImage, box: PixelBox): Int32Array {
+  const out = new Int32Array(box.width * box.height * 3);
+  const rowLength = box.width * 3;
+  for (let row = 0; row < box.height; row++) {
+    const start = ((box.y + row) * image.width + box.x) * 3;
+    const source = image.pixels.subarray(start, start + rowLength);
+    out.set(source, row * rowLength);
+  }
+  return out;
+}
+
+/**
+ * face-api's SSD input: pad bottom/right with zeros to a square, then `resizeBilinear(size, alignCorners=false,
+ * halfPixelCenters=false)`, computed directly from the unpadded buffer (the padded square is never built).
+ */
+export function squareResize(image: RgbImage, size: number): Float32Array {
+  const { pixels, width, height } = image;
+  const side = Math.max(width, height);
+  const scale = side / size;
+  const out = new Float32Array(size * size * 3);
+  const x0s = new Int32Array(size);
+  const x1s = new Int32Array(size);
+  const dxs = new Float64Array(size);
+  for (let ox = 0; ox < size; ox++) {
+    const inX = ox * scale;
+    const x0 = Math.floor(inX);
+    x0s[ox] = x0;
+    x1s[ox] = Math.min(x0 + 1, side - 1);
+    dxs[ox] = inX - x0;
+  }
+  // Value at (x, y, channel) of the padded square: zero outside the image.
+  const at = (x: number, y: number, channel: number) => (x < width && y < height ? pixels[(y * width + x) * 3 + channel] : 0);
+  for (let oy = 0; oy < size; oy++) {
+    const inY = oy * scale;
+    const y0 = Math.floor(inY);
+    const y1 = Math.min(y0 + 1, side - 1);
+    const dy = inY - y0;
+    if (y0 >= height) break; // the rest of the rows are padding: already zero
+    for (let ox = 0; ox < size; ox++) {
+      const x0 = x0s[ox];
+      if (x0 >= width) break;
+      const x1 = x1s[ox];
+      const dx = dxs[ox];
+      const base = (oy * size + ox) * 3;
+      for (let channel = 0; channel < 3; channel++) {
+        const topLeft = at(x0, y0, channel);
+        const top = topLeft + (at(x1, y0, channel) - topLeft) * dx;
+        const bottomLeft = at(x0, y1, channel);
+        const bottom = bottomLeft + (at(x1, y1, channel) - bottomLeft) * dx;
+        out[base + channel] = top + (bottom - top) * dy;
+      }
+    }
+  }
+  return out;
+}

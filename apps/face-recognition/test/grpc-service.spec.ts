@@ -1,0 +1,119 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '@visage/config';
+import { FaceAnalysisError } from '@visage/domain';
+import { GrpcFaceAnalyzer } from '@visage/recognizer-client';
+import { FACES_DIR, facesAvailable } from '../../../test/support/faces';
+import { AnalysisService, createFaceRecognitionApp, FaceRecognitionApp } from '../src';
+
+async function failure(promise: Promise<unknown>): Promise<FaceAnalysisError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof FaceAnalysisError) return error;
+    throw error;
+  }
+  throw new Error('expected the analysis to fail');
+}
+
+describe.skipIf(!facesAvailable())('face-recognition gRPC service (1 worker)', () => {
+  let app: FaceRecognitionApp;
+  let client: GrpcFaceAnalyzer;
+  let healthPort: number;
+  let servingBeforeReady: boolean;
+  let readyBeforeLoad: number;
+
+  beforeAll(async () => {
+    // MAX_IMAGE_PIXELS lowered so the 970x2204 photo stands in for a decompression bomb.
+    const config = parseConfig({ IMAGES_ROOT: FACES_DIR, RECOGNIZER_WORKERS: '1', LOG_LEVEL: 'warn', MAX_IMAGE_PIXELS: '2000000' });
+    app = await createFaceRecognitionApp(config);
+    const ports = await app.start({ grpcPort: 0, healthPort: 0, host: '127.0.0.1' });
+    healthPort = ports.healthPort;
+    client = new GrpcFaceAnalyzer({ address: `127.0.0.1:${ports.grpcPort}`, deadlineMs: 60_000 });
+    servingBeforeReady = await client.isServing();
+    readyBeforeLoad = (await fetch(`http://127.0.0.1:${healthPort}/health/ready`)).status;
+    await app.ready();
+  });
+
+  afterAll(async () => {
+    client?.close();
+    await app?.close();
+  });
+
+  it('reports NOT_SERVING while the models load, then SERVING; HTTP readiness names the backend', async () => {
+    expect(servingBeforeReady).toBe(false);
+    expect(readyBeforeLoad).toBe(503);
+    expect(await client.isServing()).toBe(true);
+    const ready = await fetch(`http://127.0.0.1:${healthPort}/health/ready`);
+    expect(ready.status).toBe(200);
+    const body = (await ready.json()) as { info: { models: { backend: string; workers: number } } };
+    expect(body.info.models.backend).toBe('wasm');
+    expect(body.info.models.workers).toBe(1);
+  });
+
+  it('returns size, box, score, 128-float descriptor and landmarks on request', async () => {
+    const analysis = await client.analyze('groups/two_people.jpg', { includeLandmarks: true });
+    expect(analysis.faces).toHaveLength(2);
+    for (const face of analysis.faces) {
+      expect(face.descriptor).toBeInstanceOf(Float32Array);
+      expect(face.descriptor).toHaveLength(128);
+      expect(face.landmarks).toHaveLength(68);
+      expect(face.score).toBeGreaterThan(0.5);
+      expect(face.box.x + face.box.width).toBeLessThanOrEqual(analysis.width + 1);
+    }
+    const plain = await client.analyze('groups/two_people.jpg');
+    expect(plain.faces[0].landmarks).toBeUndefined();
+  });
+
+  it('reports boxes in the upright image for EXIF-rotated files', async () => {
+    const analysis = await client.analyze('bad/exif_rotated.jpg');
+    // Stored 450x800 with Orientation=6: upright it is 800 wide.
+    expect([analysis.width, analysis.height]).toEqual([800, 450]);
+    expect(analysis.faces).toHaveLength(1);
+  });
+
+  it('accepts the image bytes themselves (enrolment of files outside IMAGES_ROOT)', async () => {
+    const analysis = await client.analyzeContent(readFileSync(join(FACES_DIR, 'known/amy_1.png')), { label: 'amy_1.png' });
+    expect(analysis.faces).toHaveLength(1);
+  });
+
+  it.each([
+    ['missing.jpg', 'NOT_FOUND', 'not_found'],
+    ['../outside.jpg', 'PERMISSION_DENIED', 'outside_root'],
+    ['/etc/passwd', 'PERMISSION_DENIED', 'outside_root'],
+    ['bad/empty.jpg', 'INVALID_ARGUMENT', 'empty'],
+    ['bad/not_an_image.jpg', 'INVALID_ARGUMENT', 'not_an_image'],
+    ['bad/truncated_header.jpg', 'INVALID_ARGUMENT', 'corrupt'],
+    ['bad/one_pixel.png', 'INVALID_ARGUMENT', 'too_small'],
+    ['unknown/joe-biden_full-length.jpg', 'INVALID_ARGUMENT', 'too_large'],
+    ['bad', 'INVALID_ARGUMENT', 'not_a_file'],
+  ])('%s → %s (%s), a permanent error', async (path, code, reason) => {
+    const error = await failure(client.analyze(path));
+    expect(error.code).toBe(code);
+    expect(error.kind).toBe('permanent');
+    expect(error.message).toContain(reason);
+  });
+
+  it.each([
+    ['plain text', 'not_an_image', 'not an image at all'],
+    ['an SVG', 'unsupported_format', '<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64"/></svg>'],
+  ])('uploaded %s → INVALID_ARGUMENT (%s)', async (_what, reason, content) => {
+    const error = await failure(client.analyzeContent(Buffer.from(content)));
+    expect(error.code).toBe('INVALID_ARGUMENT');
+    expect(error.message).toContain(reason);
+  });
+
+  it('keeps the tensor count flat across requests', async () => {
+    const analysis = app.nest.get(AnalysisService);
+    await client.analyze('groups/bbt4.jpg');
+    const before = (await analysis.stats())[0].numTensors;
+    for (const path of ['groups/bbt4.jpg', 'known/amy_1.png', 'nonfaces/cat.png', 'groups/bbt4.jpg']) {
+      await client.analyze(path, { includeLandmarks: true });
+    }
+    await failure(client.analyze('bad/truncated_half.jpg'));
+    const after = (await analysis.stats())[0];
+    expect(after.numTensors).toBe(before);
+    expect(after.analysed).toBeGreaterThanOrEqual(5);
+  });
+});

@@ -1,0 +1,171 @@
+import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DataSource } from 'typeorm';
+import { ConfigService, parseConfig } from '@visage/config';
+import { FaceAnalysis, FaceAnalysisError } from '@visage/domain';
+import { KNOWN_SOURCE_PREFIX, PersonImageRepository } from '@visage/persistence';
+import { ContentFaceAnalyzer } from '@visage/recognizer-client';
+import { createScratchMysqlDatabase, ScratchDatabase } from '../../../test/support/database';
+import { buildDataSourceOptions } from '../../persistence/src/data-source-options';
+import { EnrolmentService } from './enrolment.service';
+import { personNameFromFileName } from './known-face-name';
+import { KnownFacesEnroller } from './known-faces.enroller';
+
+describe('personNameFromFileName', () => {
+  it.each([
+    ['john_doe_1.jpg', 'john doe'],
+    ['barack-obama_1.jpg', 'barack-obama'],
+    ['hannibal_12.PNG', 'hannibal'],
+    ['a_1_2.webp', 'a 1'],
+    ['Zoë_3.avif', 'Zoë'],
+  ])('%s → %s', (file, name) => expect(personNameFromFileName(file)).toBe(name));
+
+  it.each(['john.jpg', 'john_.jpg', '_1.jpg', 'john_1.txt', 'john_x.jpg', '.hidden'])('refuses %s', (file) => {
+    expect(personNameFromFileName(file)).toBeUndefined();
+  });
+});
+
+/**
+ * Stands in for the gRPC recognizer: the file content says what it "shows":
+ * `faces:<n>:<seed>`, `broken` (a permanent error) or `down` (a transient one).
+ */
+class ScriptedAnalyzer implements ContentFaceAnalyzer {
+  calls = 0;
+  async analyze(): Promise<FaceAnalysis> {
+    throw new Error('enrolment must send the content, not a path');
+  }
+  async isServing(): Promise<boolean> {
+    return true;
+  }
+  async analyzeContent(content: Buffer): Promise<FaceAnalysis> {
+    this.calls += 1;
+    const text = content.toString();
+    if (text === 'broken') throw new FaceAnalysisError('permanent', 'INVALID_ARGUMENT: corrupt: premature end', 'INVALID_ARGUMENT');
+    if (text === 'down') throw new FaceAnalysisError('transient', 'UNAVAILABLE: connection refused', 'UNAVAILABLE');
+    const [, count, seed] = text.split(':').map(Number);
+    return {
+      width: 100,
+      height: 100,
+      faces: Array.from({ length: count }, (_, i) => ({
+        box: { x: 0, y: 0, width: 10, height: 10 },
+        score: 0.9,
+        descriptor: Float32Array.from({ length: 128 }, (_, k) => Math.sin(seed + i + k)),
+      })),
+    };
+  }
+}
+
+describe('enrolment (MariaDB, scripted recognizer)', () => {
+  let database: ScratchDatabase;
+  let dataSource: DataSource;
+  let repository: PersonImageRepository;
+  const analyzer = new ScriptedAnalyzer();
+  const root = mkdtempSync(join(tmpdir(), 'visage-enrolment-'));
+  const known = join(root, 'known');
+  let enroller: KnownFacesEnroller;
+  let service: EnrolmentService;
+
+  beforeAll(async () => {
+    database = await createScratchMysqlDatabase('visage_enrolment');
+    dataSource = await new DataSource(buildDataSourceOptions(database.config, { synchronize: true })).initialize();
+    repository = new PersonImageRepository(dataSource);
+    const config = new ConfigService(parseConfig({ IMAGES_ROOT: root, KNOWN_FACES_DIR: 'known' }));
+    enroller = new KnownFacesEnroller(repository, analyzer, config);
+    service = new EnrolmentService(repository, analyzer, config);
+    mkdirSync(known);
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await database?.drop();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  beforeEach(() => {
+    analyzer.calls = 0;
+  });
+
+  it('enrols the folder once, skipping what cannot be enrolled and saying why', async () => {
+    writeFileSync(join(known, 'john_doe_1.jpg'), 'faces:1:1');
+    writeFileSync(join(known, 'john_doe_2.jpg'), 'faces:1:2');
+    writeFileSync(join(known, 'barack-obama_1.jpg'), 'faces:1:3');
+    writeFileSync(join(known, 'crowd_1.jpg'), 'faces:3:4');
+    writeFileSync(join(known, 'empty-room_1.jpg'), 'faces:0:5');
+    writeFileSync(join(known, 'damaged_1.jpg'), 'broken');
+    writeFileSync(join(known, 'notes.txt'), 'faces:1:6');
+
+    const report = await enroller.enrolAll();
+    expect(report.enrolled).toEqual(['barack-obama_1.jpg', 'john_doe_1.jpg', 'john_doe_2.jpg']);
+    expect(Object.fromEntries(report.skipped.map(({ file, reason }) => [file, reason]))).toEqual({
+      'crowd_1.jpg': '3 faces found, exactly one needed',
+      'empty-room_1.jpg': 'no face found',
+      'damaged_1.jpg': expect.stringContaining('corrupt'),
+      'notes.txt': expect.stringContaining('<name>_<n>'),
+    });
+    const gallery = await repository.loadGallery();
+    expect(gallery.map((row) => row.personName).sort()).toEqual(['barack-obama', 'john doe', 'john doe']);
+  });
+
+  it('is idempotent: a second run analyses nothing new', async () => {
+    const before = await repository.version();
+    const report = await enroller.enrolAll();
+    expect(report.enrolled).toEqual([]);
+    expect(report.unchanged).toEqual(['barack-obama_1.jpg', 'john_doe_1.jpg', 'john_doe_2.jpg']);
+    expect(analyzer.calls).toBe(3); // only the three files that were skipped before are looked at again
+    expect(await repository.version()).toBe(before);
+  });
+
+  it('re-enrols changed files, drops removed ones, and keeps old rows when the recognizer is down', async () => {
+    writeFileSync(join(known, 'john_doe_1.jpg'), 'faces:1:42');
+    unlinkSync(join(known, 'john_doe_2.jpg'));
+    writeFileSync(join(known, 'barack-obama_1.jpg'), 'down');
+    const report = await enroller.enrolAll();
+    expect(report.enrolled).toEqual(['john_doe_1.jpg']);
+    expect(report.removed).toEqual(['john_doe_2.jpg']);
+    expect(report.failed.map(({ file }) => file)).toEqual(['barack-obama_1.jpg']);
+    const sources = (await repository.listByPrefix(KNOWN_SOURCE_PREFIX)).map((row) => row.sourceName).sort();
+    expect(sources).toEqual([`${KNOWN_SOURCE_PREFIX}barack-obama_1.jpg`, `${KNOWN_SOURCE_PREFIX}john_doe_1.jpg`]);
+    const john = (await repository.loadGallery()).find((row) => row.personName === 'john doe');
+    expect(john?.descriptor[0]).toBeCloseTo(Math.sin(42), 5);
+  });
+
+  it('drops the descriptor of a file that no longer shows exactly one face', async () => {
+    writeFileSync(join(known, 'john_doe_1.jpg'), 'faces:2:7');
+    await enroller.enrolAll();
+    expect((await repository.loadGallery()).some((row) => row.personName === 'john doe')).toBe(false);
+  });
+
+  describe('enrolFromPath', () => {
+    it('enrols one face for an existing person, and replaces it when the same path is enrolled again', async () => {
+      const person = await repository.findOrCreatePerson('ada');
+      writeFileSync(join(root, 'ada.jpg'), 'faces:1:9');
+      const first = await service.enrolFromPath(person.id, 'ada.jpg');
+      expect(first).toMatchObject({ status: 'enrolled', personId: person.id, personName: 'ada', path: 'ada.jpg' });
+      const again = await service.enrolFromPath(person.id, 'ada.jpg');
+      expect(again.status).toBe('enrolled');
+      expect((await repository.loadGallery()).filter((row) => row.personName === 'ada')).toHaveLength(1);
+    });
+
+    it('answers each refusal with its own status', async () => {
+      const person = await repository.findOrCreatePerson('grace');
+      writeFileSync(join(root, 'two.jpg'), 'faces:2:1');
+      writeFileSync(join(root, 'none.jpg'), 'faces:0:1');
+      writeFileSync(join(root, 'bad.jpg'), 'broken');
+      expect(await service.enrolFromPath(999_999, 'two.jpg')).toEqual({ status: 'person_not_found', personId: 999_999 });
+      expect(await service.enrolFromPath(person.id, 'two.jpg')).toEqual({ status: 'several_faces', path: 'two.jpg', count: 2 });
+      expect(await service.enrolFromPath(person.id, 'none.jpg')).toEqual({ status: 'no_face', path: 'none.jpg' });
+      expect(await service.enrolFromPath(person.id, 'bad.jpg')).toMatchObject({ status: 'invalid_image', reason: expect.stringContaining('corrupt') });
+      expect(await service.enrolFromPath(person.id, '../etc/passwd')).toMatchObject({ status: 'invalid_path', problem: 'outside_root' });
+      expect(await service.enrolFromPath(person.id, 'missing.jpg')).toMatchObject({ status: 'invalid_path', problem: 'not_found' });
+      expect(await service.enrolFromPath(person.id, 42)).toMatchObject({ status: 'invalid_path', problem: 'path_not_string' });
+    });
+
+    it('lets a transient recognizer failure through for the caller to answer 503', async () => {
+      const person = await repository.findOrCreatePerson('linus');
+      writeFileSync(join(root, 'down.jpg'), 'down');
+      await expect(service.enrolFromPath(person.id, 'down.jpg')).rejects.toMatchObject({ kind: 'transient' });
+    });
+  });
+});

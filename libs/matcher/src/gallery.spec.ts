@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'vitest';
+import { DESCRIPTOR_LENGTH } from '@visage/domain';
+import { Gallery, GalleryEntry } from './gallery';
+import { GallerySource } from './gallery-source';
+import { GalleryService } from './gallery.service';
+
+/** Deterministic pseudo-random unit-ish vectors (no Math.random: failures must reproduce). */
+function vector(seed: number, scale = 0.25): Float32Array {
+  const out = new Float32Array(DESCRIPTOR_LENGTH);
+  let state = seed * 2654435761;
+  for (let i = 0; i < DESCRIPTOR_LENGTH; i++) {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    out[i] = (state / 2147483648 - 0.5) * scale;
+  }
+  return out;
+}
+
+function shifted(base: Float32Array, distance: number): Float32Array {
+  // Move along the first axis only, so the euclidean distance is exactly `distance`.
+  const out = Float32Array.from(base);
+  out[0] += distance;
+  return out;
+}
+
+function euclidean(a: Float32Array, b: Float32Array): number {
+  return Math.sqrt(a.reduce((sum, value, i) => sum + (value - b[i]) ** 2, 0));
+}
+
+const alice: GalleryEntry = { personId: 1, personName: 'alice', descriptor: vector(1) };
+const bob: GalleryEntry = { personId: 2, personName: 'bob', descriptor: vector(2) };
+
+describe('Gallery', () => {
+  it('names the nearest person within the threshold and reports the distance', () => {
+    const gallery = new Gallery([alice, bob]);
+    const probe = shifted(bob.descriptor, 0.3);
+    const match = gallery.match(probe, 0.6);
+    expect(match).toMatchObject({ personId: 2, personName: 'bob', matched: true });
+    expect(match?.distance).toBeCloseTo(0.3, 5);
+  });
+
+  it('calls a stranger unknown but still reports who was nearest and how far', () => {
+    const gallery = new Gallery([alice, bob]);
+    const stranger = shifted(alice.descriptor, 0.75);
+    const match = gallery.match(stranger, 0.6);
+    expect(match).toMatchObject({ personId: 1, matched: false });
+    expect(match?.distance).toBeCloseTo(0.75, 5);
+  });
+
+  it('treats the threshold as inclusive', () => {
+    const gallery = new Gallery([alice]);
+    const probe = shifted(alice.descriptor, 0.5);
+    const distance = euclidean(probe, alice.descriptor);
+    expect(gallery.match(probe, distance)?.matched).toBe(true);
+    expect(gallery.match(probe, distance - 1e-4)?.matched).toBe(false);
+  });
+
+  it('breaks ties by enrolment order', () => {
+    const base = vector(7);
+    base[0] = 0; // so base ± 0.25 are exactly equidistant in float32
+    const left = { personId: 5, personName: 'left', descriptor: shifted(base, -0.25) };
+    const right = { personId: 3, personName: 'right', descriptor: shifted(base, 0.25) };
+    expect(new Gallery([left, right]).match(base, 0.6)?.personName).toBe('left');
+    expect(new Gallery([right, left]).match(base, 0.6)?.personName).toBe('right');
+  });
+
+  it('returns undefined for an empty gallery', () => {
+    expect(new Gallery([]).match(vector(3), 0.6)).toBeUndefined();
+  });
+
+  it('finds the exact nearest among many (pruning never skips the best row)', () => {
+    const entries = Array.from({ length: 2_000 }, (_, i) => ({ personId: i + 1, personName: `p${i}`, descriptor: vector(i + 100, 1) }));
+    const gallery = new Gallery(entries);
+    for (const probeSeed of [11, 22, 33]) {
+      const probe = vector(probeSeed, 1);
+      const distances = entries.map((entry) => euclidean(probe, entry.descriptor));
+      const best = distances.indexOf(Math.min(...distances));
+      const match = gallery.match(probe, 10);
+      expect(match?.personId).toBe(best + 1);
+      expect(match?.distance).toBeCloseTo(distances[best], 4);
+    }
+  });
+
+  it('refuses descriptors of the wrong length', () => {
+    expect(() => new Gallery([{ ...alice, descriptor: new Float32Array(5) }])).toThrow(RangeError);
+    expect(() => new Gallery([alice]).match(new Float32Array(5), 0.6)).toThrow(RangeError);
+  });
+});
+
+class FakeSource implements GallerySource {
+  entries: GalleryEntry[] = [];
+  revision = 0;
+  loads = 0;
+  async version(): Promise<string> {
+    return String(this.revision);
+  }
+  async loadGallery(): Promise<GalleryEntry[]> {
+    this.loads += 1;
+    return [...this.entries];
+  }
+}
+
+describe('GalleryService', () => {
+  it('reloads only when the fingerprint changes, and at most every refreshMs', async () => {
+    const source = new FakeSource();
+    source.entries = [alice];
+    const service = new GalleryService(source, { threshold: 0.6, refreshMs: 60_000 });
+    await service.refresh();
+    expect(service.size).toBe(1);
+    expect(service.match(bob.descriptor)?.matched).toBe(false);
+
+    // Unchanged fingerprint: no reload.
+    expect(await service.refresh()).toBe(false);
+    expect(source.loads).toBe(1);
+
+    // An enrolment elsewhere: not seen before refreshMs has passed …
+    source.entries = [alice, bob];
+    source.revision += 1;
+    expect(await service.ensureFresh()).toBe(false);
+    expect(service.match(bob.descriptor)?.matched).toBe(false);
+    // … and picked up once it has (maxAgeMs 0 stands for "the interval elapsed").
+    expect(await service.ensureFresh(0)).toBe(true);
+    expect(service.match(bob.descriptor)).toMatchObject({ personName: 'bob', matched: true });
+    expect(source.loads).toBe(2);
+  });
+
+  it('loads the gallery when the module starts and stops its timer when it stops', async () => {
+    const source = new FakeSource();
+    source.entries = [alice, bob];
+    const service = new GalleryService(source, { threshold: 0.6, refreshMs: 10 });
+    await service.onModuleInit();
+    expect(service.size).toBe(2);
+    source.entries = [bob];
+    source.revision += 1;
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(service.size).toBe(1);
+    service.onModuleDestroy();
+  });
+});

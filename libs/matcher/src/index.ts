@@ -1,0 +1,4 @@
+export * from './gallery';
+export * from './gallery-source';
+export * from './gallery.service';
+export * from './matcher.module';

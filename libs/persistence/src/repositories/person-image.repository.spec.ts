@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DataSource } from 'typeorm';
+import { DatabaseConfig } from '@visage/config';
+import { createScratchMysqlDatabase, ScratchDatabase } from '../../../../test/support/database';
+import { buildDataSourceOptions } from '../data-source-options';
+import { decodeDescriptor, encodeDescriptor, KNOWN_SOURCE_PREFIX, PersonImageRepository } from './person-image.repository';
+
+function descriptor(seed: number): Float32Array {
+  return Float32Array.from({ length: 128 }, (_, i) => Math.sin(seed * 31 + i) / 3);
+}
+
+describe('descriptor codec', () => {
+  it('round-trips 128 floats through 512 little-endian bytes', () => {
+    const original = descriptor(1);
+    const blob = encodeDescriptor(original);
+    expect(blob).toHaveLength(512);
+    expect(blob.readFloatLE(4)).toBeCloseTo(original[1], 6);
+    expect(Array.from(decodeDescriptor(blob))).toEqual(Array.from(original));
+    expect(() => decodeDescriptor(Buffer.alloc(10))).toThrow(RangeError);
+  });
+});
+
+// MariaDB only for now: on SQLite, TypeORM refuses PersonImageEntity's `char(64)` content_hash column
+// ("Data type char is not supported by better-sqlite3"), which is the entity's problem, not this repository's.
+const backends: Array<[string, () => Promise<{ config: DatabaseConfig; drop(): Promise<void> }>]> = [
+  ['mariadb', async () => createScratchMysqlDatabase('visage_recognizer')],
+];
+
+describe.each(backends)('PersonImageRepository on %s', (_name, makeDatabase) => {
+  let dataSource: DataSource;
+  let repository: PersonImageRepository;
+  let database: Pick<ScratchDatabase, 'drop'>;
+
+  beforeAll(async () => {
+    const made = await makeDatabase();
+    database = made;
+    dataSource = await new DataSource(buildDataSourceOptions(made.config, { synchronize: true })).initialize();
+    repository = new PersonImageRepository(dataSource);
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await database?.drop();
+  });
+
+  it('creates a person once per name', async () => {
+    const first = await repository.findOrCreatePerson('john doe');
+    const again = await repository.findOrCreatePerson('john doe');
+    expect(again.id).toBe(first.id);
+    expect((await repository.findPersonById(first.id))?.name).toBe('john doe');
+    expect(await repository.findPersonById(999_999)).toBeNull();
+  });
+
+  it('stores, replaces and drops enrolments, moving the gallery fingerprint each time', async () => {
+    const amy = await repository.findOrCreatePerson('amy');
+    const bob = await repository.findOrCreatePerson('bob');
+    const v0 = await repository.version();
+
+    const firstId = await repository.replaceEnrolment({ personId: amy.id, sourceName: `${KNOWN_SOURCE_PREFIX}amy_1.png`, contentHash: 'a'.repeat(64), descriptor: descriptor(1) });
+    await repository.replaceEnrolment({ personId: bob.id, sourceName: 'path:uploads/bob.jpg', contentHash: 'b'.repeat(64), descriptor: descriptor(2) });
+    const v1 = await repository.version();
+    expect(v1).not.toBe(v0);
+    expect(await repository.version()).toBe(v1);
+
+    const gallery = await repository.loadGallery();
+    expect(gallery.map((row) => row.personName)).toEqual(['amy', 'bob']);
+    expect(gallery[0].descriptor[5]).toBeCloseTo(descriptor(1)[5], 6);
+
+    // Same source, new content: one row, new id, new descriptor.
+    const secondId = await repository.replaceEnrolment({ personId: amy.id, sourceName: `${KNOWN_SOURCE_PREFIX}amy_1.png`, contentHash: 'c'.repeat(64), descriptor: descriptor(3) });
+    expect(secondId).not.toBe(firstId);
+    const known = await repository.listByPrefix(KNOWN_SOURCE_PREFIX);
+    expect(known).toEqual([{ id: secondId, personId: amy.id, sourceName: `${KNOWN_SOURCE_PREFIX}amy_1.png`, contentHash: 'c'.repeat(64) }]);
+    const v2 = await repository.version();
+    expect(v2).not.toBe(v1);
+
+    await repository.deleteEnrolments([secondId]);
+    expect(await repository.listByPrefix(KNOWN_SOURCE_PREFIX)).toEqual([]);
+    expect(await repository.version()).not.toBe(v2);
+    expect((await repository.loadGallery()).map((row) => row.personName)).toEqual(['bob']);
+  });
+
+  it('treats LIKE wildcards in a prefix literally', async () => {
+    expect(await repository.listByPrefix('%')).toEqual([]);
+  });
+});

@@ -1,0 +1,49 @@
+import { createServer } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { FaceAnalysisError } from '@visage/domain';
+import { fromWire, GrpcFaceAnalyzer } from './grpc-face-analyzer';
+
+async function unusedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+describe('GrpcFaceAnalyzer without a server', () => {
+  it('is not serving, and analysis fails as a transient error (retry later)', async () => {
+    const analyzer = new GrpcFaceAnalyzer({ address: `127.0.0.1:${await unusedPort()}`, deadlineMs: 1_000 });
+    try {
+      expect(await analyzer.isServing({ deadlineMs: 500 })).toBe(false);
+      const error = await analyzer.analyze('a.jpg').catch((failure: unknown) => failure);
+      expect(error).toBeInstanceOf(FaceAnalysisError);
+      expect((error as FaceAnalysisError).kind).toBe('transient');
+      expect(['UNAVAILABLE', 'DEADLINE_EXCEEDED']).toContain((error as FaceAnalysisError).code);
+    } finally {
+      analyzer.close();
+    }
+  });
+});
+
+describe('fromWire', () => {
+  it('returns Float32Array descriptors and leaves landmarks out when none were sent', () => {
+    const analysis = fromWire({
+      width: 10,
+      height: 20,
+      backend: 'wasm',
+      elapsedMs: 1,
+      faces: [{ box: { x: 1, y: 2, width: 3, height: 4 }, score: 0.9, descriptor: Array.from({ length: 128 }, (_, i) => i / 128), landmarks: [] }],
+    });
+    expect(analysis.faces[0].descriptor).toBeInstanceOf(Float32Array);
+    expect(analysis.faces[0].descriptor[64]).toBeCloseTo(0.5);
+    expect(analysis.faces[0].landmarks).toBeUndefined();
+  });
+
+  it('refuses a descriptor of the wrong length', () => {
+    expect(() =>
+      fromWire({ width: 1, height: 1, backend: 'wasm', elapsedMs: 1, faces: [{ box: { x: 0, y: 0, width: 1, height: 1 }, score: 1, descriptor: [1, 2], landmarks: [] }] }),
+    ).toThrow(FaceAnalysisError);
+  });
+});

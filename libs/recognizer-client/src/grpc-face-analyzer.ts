@@ -1,0 +1,128 @@
+import * as grpc from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { protoPath as HEALTH_PROTO_PATH } from 'grpc-health-check';
+import { DESCRIPTOR_LENGTH, FaceAnalysis, FaceAnalysisError, FaceAnalyzer } from '@visage/domain';
+import { AnalyzeImageRequest, AnalyzeImageResponse, FaceAnalysisClient, faceAnalysisClientConstructor, FACE_ANALYSIS_SERVICE } from './face-proto';
+import { toFaceAnalysisError } from './status-mapping';
+
+export interface GrpcFaceAnalyzerOptions {
+  /** host:port of the face-recognition service. */
+  address: string;
+  /** Default per-call deadline (FACE_RECOGNITION_DEADLINE_MS). */
+  deadlineMs: number;
+  /** Largest image sent by {@link GrpcFaceAnalyzer.analyzeContent} (MAX_IMAGE_BYTES). */
+  maxImageBytes?: number;
+}
+
+export interface AnalyzeOptions {
+  deadlineMs?: number;
+  includeLandmarks?: boolean;
+}
+
+/** A {@link FaceAnalyzer} that can also send the image bytes (enrolment from files the service cannot see). */
+export interface ContentFaceAnalyzer extends FaceAnalyzer {
+  analyzeContent(content: Buffer, options?: AnalyzeOptions & { label?: string }): Promise<FaceAnalysis>;
+}
+
+interface HealthCheckResponse {
+  status: string;
+}
+interface HealthClient extends grpc.Client {
+  check(
+    request: { service: string },
+    metadata: grpc.Metadata,
+    options: grpc.CallOptions,
+    callback: (error: grpc.ServiceError | null, response?: HealthCheckResponse) => void,
+  ): grpc.ClientUnaryCall;
+}
+type HealthClientConstructor = new (address: string, credentials: grpc.ChannelCredentials, options?: grpc.ClientOptions) => HealthClient;
+
+let healthConstructor: HealthClientConstructor | undefined;
+function healthClientConstructor(): HealthClientConstructor {
+  if (!healthConstructor) {
+    const definition = grpc.loadPackageDefinition(loadSync(HEALTH_PROTO_PATH, { keepCase: true, enums: String, defaults: true }));
+    const health = (definition.grpc as grpc.GrpcObject).health as grpc.GrpcObject;
+    healthConstructor = (health.v1 as grpc.GrpcObject).Health as unknown as HealthClientConstructor;
+  }
+  return healthConstructor;
+}
+
+/** Wire response → domain analysis (descriptors back to Float32Array, landmarks only when sent). */
+export function fromWire(response: AnalyzeImageResponse): FaceAnalysis {
+  return {
+    width: response.width,
+    height: response.height,
+    faces: response.faces.map((face) => {
+      if (face.descriptor.length !== DESCRIPTOR_LENGTH) {
+        throw new FaceAnalysisError('transient', `descriptor of length ${face.descriptor.length}, expected ${DESCRIPTOR_LENGTH}`, 'INTERNAL');
+      }
+      return {
+        box: { x: face.box.x, y: face.box.y, width: face.box.width, height: face.box.height },
+        score: face.score,
+        descriptor: Float32Array.from(face.descriptor),
+        ...(face.landmarks.length > 0 ? { landmarks: face.landmarks.map(({ x, y }) => ({ x, y })) } : {}),
+      };
+    }),
+  };
+}
+
+/**
+ * gRPC adapter of the {@link FaceAnalyzer} port. Every call carries a deadline; failures become
+ * {@link FaceAnalysisError}s whose `kind` tells the caller whether a retry can help.
+ */
+export class GrpcFaceAnalyzer implements ContentFaceAnalyzer {
+  private readonly client: FaceAnalysisClient;
+  private readonly health: HealthClient;
+
+  constructor(private readonly options: GrpcFaceAnalyzerOptions) {
+    const maxSend = (options.maxImageBytes ?? 20 * 1024 * 1024) + 64 * 1024;
+    const channelOptions: grpc.ClientOptions = {
+      'grpc.max_send_message_length': maxSend,
+      'grpc.max_receive_message_length': 16 * 1024 * 1024,
+    };
+    const ClientConstructor = faceAnalysisClientConstructor();
+    this.client = new ClientConstructor(options.address, grpc.credentials.createInsecure(), channelOptions);
+    const HealthConstructor = healthClientConstructor();
+    this.health = new HealthConstructor(options.address, grpc.credentials.createInsecure());
+  }
+
+  analyze(path: string, options: AnalyzeOptions = {}): Promise<FaceAnalysis> {
+    return this.call({ path, includeLandmarks: options.includeLandmarks ?? false }, options.deadlineMs);
+  }
+
+  analyzeContent(content: Buffer, options: AnalyzeOptions & { label?: string } = {}): Promise<FaceAnalysis> {
+    return this.call(
+      { path: options.label ?? '', content, includeLandmarks: options.includeLandmarks ?? false },
+      options.deadlineMs,
+    );
+  }
+
+  isServing(options: { deadlineMs?: number } = {}): Promise<boolean> {
+    const deadline = Date.now() + (options.deadlineMs ?? 2_000);
+    return new Promise((resolve) => {
+      this.health.check({ service: FACE_ANALYSIS_SERVICE }, new grpc.Metadata(), { deadline }, (error, response) => {
+        resolve(!error && response?.status === 'SERVING');
+      });
+    });
+  }
+
+  close(): void {
+    this.client.close();
+    this.health.close();
+  }
+
+  private call(request: Partial<AnalyzeImageRequest>, deadlineMs = this.options.deadlineMs): Promise<FaceAnalysis> {
+    const deadline = Date.now() + deadlineMs;
+    return new Promise((resolve, reject) => {
+      this.client.analyzeImage(request, new grpc.Metadata(), { deadline }, (error, response) => {
+        if (error) return reject(toFaceAnalysisError(error));
+        if (!response) return reject(new FaceAnalysisError('transient', 'empty response', 'INTERNAL'));
+        try {
+          resolve(fromWire(response));
+        } catch (conversion) {
+          reject(conversion);
+        }
+      });
+    });
+  }
+}

@@ -1,0 +1,4 @@
+export * from './face-proto';
+export * from './status-mapping';
+export * from './grpc-face-analyzer';
+export * from './recognizer-client.module';

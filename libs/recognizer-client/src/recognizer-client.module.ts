@@ -1,0 +1,39 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ConfigService } from '@visage/config';
+import { GrpcFaceAnalyzer } from './grpc-face-analyzer';
+
+/** Injection token of the {@link FaceAnalyzer} port (a {@link GrpcFaceAnalyzer} in production). */
+export const FACE_ANALYZER = Symbol('FACE_ANALYZER');
+
+/**
+ * Provides {@link FACE_ANALYZER} from FACE_RECOGNITION_ADDRESS / FACE_RECOGNITION_DEADLINE_MS / MAX_IMAGE_BYTES
+ * (needs `ConfigModule.forRoot()` somewhere in the app). The channel is closed with the app.
+ */
+@Module({})
+export class RecognizerClientModule {
+  static forRoot(): DynamicModule {
+    return {
+      module: RecognizerClientModule,
+      global: true,
+      providers: [
+        {
+          provide: FACE_ANALYZER,
+          inject: [ConfigService],
+          useFactory: (config: ConfigService) =>
+            new GrpcFaceAnalyzerWithShutdown({
+              address: config.get('FACE_RECOGNITION_ADDRESS'),
+              deadlineMs: config.get('FACE_RECOGNITION_DEADLINE_MS'),
+              maxImageBytes: config.get('MAX_IMAGE_BYTES'),
+            }),
+        },
+      ],
+      exports: [FACE_ANALYZER],
+    };
+  }
+}
+
+class GrpcFaceAnalyzerWithShutdown extends GrpcFaceAnalyzer {
+  onApplicationShutdown(): void {
+    this.close();
+  }
+}

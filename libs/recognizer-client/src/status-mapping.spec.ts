@@ -1,0 +1,27 @@
+import { status } from '@grpc/grpc-js';
+import { describe, expect, it } from 'vitest';
+import { toFaceAnalysisError } from './status-mapping';
+
+describe('toFaceAnalysisError', () => {
+  it.each([
+    [status.INVALID_ARGUMENT, 'permanent'],
+    [status.NOT_FOUND, 'permanent'],
+    [status.PERMISSION_DENIED, 'permanent'],
+    [status.FAILED_PRECONDITION, 'permanent'],
+    [status.UNAVAILABLE, 'transient'],
+    [status.RESOURCE_EXHAUSTED, 'transient'],
+    [status.DEADLINE_EXCEEDED, 'transient'],
+    [status.INTERNAL, 'transient'],
+    [status.UNKNOWN, 'transient'],
+    [status.CANCELLED, 'transient'],
+  ])('status %i is %s', (code, kind) => {
+    const error = toFaceAnalysisError({ code, details: 'corrupt: premature end' });
+    expect(error.kind).toBe(kind);
+    expect(error.code).toBe(status[code]);
+    expect(error.message).toBe(`${status[code]}: corrupt: premature end`);
+  });
+
+  it('treats an error without a code as transient', () => {
+    expect(toFaceAnalysisError({ message: 'socket hang up' })).toMatchObject({ kind: 'transient', code: 'UNKNOWN' });
+  });
+});

@@ -1,0 +1,28 @@
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { FaceAnalysisError } from '@visage/domain';
+
+/** The file itself is the problem: retrying the same request cannot succeed. */
+export const PERMANENT_STATUSES: ReadonlySet<GrpcStatus> = new Set([
+  GrpcStatus.INVALID_ARGUMENT,
+  GrpcStatus.NOT_FOUND,
+  GrpcStatus.PERMISSION_DENIED,
+  GrpcStatus.FAILED_PRECONDITION,
+]);
+
+export function grpcStatusName(code: number): string {
+  return GrpcStatus[code] ?? `STATUS_${code}`;
+}
+
+export interface GrpcErrorLike {
+  code?: number;
+  details?: string;
+  message?: string;
+}
+
+/** Everything not known to be permanent is transient (unavailable, overloaded, timed out, internal). */
+export function toFaceAnalysisError(error: GrpcErrorLike): FaceAnalysisError {
+  const code = typeof error.code === 'number' ? error.code : GrpcStatus.UNKNOWN;
+  const name = grpcStatusName(code);
+  const detail = error.details || error.message || 'no details';
+  return new FaceAnalysisError(PERMANENT_STATUSES.has(code) ? 'permanent' : 'transient', `${name}: ${detail}`, name);
+}
