@@ -55,7 +55,6 @@ class ImageProcessorCoreModule {
       exports: [
         ...options.wiring.exports,
         PROCESSOR_SETTINGS,
-        QUEUE_CONSUMER,
         RecognizerBreaker,
         ImageProcessingRepository,
         ProcessImageService,

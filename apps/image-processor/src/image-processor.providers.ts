@@ -54,7 +54,10 @@ export function defaultProcessorWiring(config: VisageConfig, overrides: Processo
     providers.push({ provide: QUEUE_CLIENT, useValue: overrides.queueClient });
     exports.push(QUEUE_CLIENT);
   }
-  if (overrides.consumer) providers.push({ provide: QUEUE_CONSUMER, useValue: overrides.consumer });
+  if (overrides.consumer) {
+    providers.push({ provide: QUEUE_CONSUMER, useValue: overrides.consumer });
+    exports.push(QUEUE_CONSUMER);
+  }
 
   if (overrides.faceAnalyzer) {
     providers.push({ provide: FACE_ANALYZER, useValue: overrides.faceAnalyzer });
