@@ -3,7 +3,7 @@ import type { configSchema } from '../libs/config/src/config.schema';
 
 /**
  * The one table of what each deployable needs from a deployment. The Dockerfile, docker-compose.yml and the
- * kustomize manifests are checked against it by `deploy/test/*.spec.ts`, and docs/parts/deploy.md points here.
+ * kustomize manifests are checked against it by `deploy/test/*.spec.ts`, and docs/deploy.md points here.
  */
 
 /** A variable of `libs/config/src/config.schema.ts`. RECEIVER_URL is the frontend's link to the receiver API. */
