@@ -1,8 +1,7 @@
-import { ArgumentsHost, Catch, Controller, Inject, Injectable, Logger, RpcExceptionFilter, Type, UseFilters } from '@nestjs/common';
+import { Controller, Inject, Injectable, Logger, Type, UseFilters } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { Observable, throwError } from 'rxjs';
 import { decodeImageQueuedEvent } from '@visage/domain';
-import { DeadLetter, deadLetterPattern, DeferMessageError, QueueContext } from '@visage/queue';
+import { DeadLetter, deadLetterPattern, DeferMessageError, QueueContext, QueueExceptionFilter } from '@visage/queue';
 import { ImageProcessingRepository } from '@visage/persistence';
 import { PROCESSOR_SETTINGS, ProcessorSettings } from '../processor.settings';
 import { ProcessImageService, ProcessResult } from './process-image.service';
@@ -12,17 +11,6 @@ export class RetryLaterError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'RetryLaterError';
-  }
-}
-
-/**
- * Nest's default RPC filter replaces any non-RpcException with `{status:'error', message:'Internal server error'}`,
- * which would hide a DeferMessageError (and its delay) from the transport. Hand the original error through.
- */
-@Catch()
-export class PassErrorsToTransportFilter implements RpcExceptionFilter<unknown> {
-  catch(exception: unknown, _host: ArgumentsHost): Observable<never> {
-    return throwError(() => exception);
   }
 }
 
@@ -109,7 +97,8 @@ function preview(data: unknown): string {
 /** The consumer controller bound to the configured topic and its dead-letter pattern. */
 export function createImageConsumerController(topic: string): Type<ImageConsumer> {
   @Controller()
-  @UseFilters(new PassErrorsToTransportFilter())
+  // Errors reach the transport as thrown (deferral delay, dead-letter reason), not as "Internal server error".
+  @UseFilters(new QueueExceptionFilter())
   class TopicImageConsumer extends ImageConsumer {
     @EventPattern(topic)
     override onImageQueued(@Payload() data: unknown, @Ctx() context: QueueContext): Promise<void> {
