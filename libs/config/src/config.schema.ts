@@ -80,7 +80,7 @@ export const configSchema = z.object({
   QUEUE_REQUEUE_MAX_DELAY_MS: positiveInt(120_000),
   QUEUE_CLOSE_TIMEOUT_MS: positiveInt(10_000),
   /**
-   * 0.55 rather than face-api's customary 0.6: on ../shared/faces the farthest genuine match was 0.529 and the
+   * 0.55 rather than face-api's customary 0.6: on ../shared/faces the farthest genuine match was 0.531 and the
    * nearest impostor 0.594 (a stranger in groups/compreface_000_5.jpg vs raj), so 0.6 names a stranger.
    */
   MATCH_THRESHOLD: z.coerce.number().positive().max(2).default(0.55),

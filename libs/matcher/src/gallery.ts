@@ -54,12 +54,14 @@ export class Gallery {
     const count = this.personIds.length;
     if (count === 0) return undefined;
     const data = this.descriptors;
+    // A local constant: the imported binding would be a property load on the module object in the hot loop.
+    const length = DESCRIPTOR_LENGTH;
     let best = -1;
     let bestSquared = Infinity;
-    for (let row = 0, offset = 0; row < count; row++, offset += DESCRIPTOR_LENGTH) {
+    for (let row = 0, offset = 0; row < count; row++, offset += length) {
       let sum = 0;
       // 8-way unrolled; after each 32 dims, give up on a row that can no longer beat the best one.
-      for (let block = 0; block < DESCRIPTOR_LENGTH && sum < bestSquared; block += 32) {
+      for (let block = 0; block < length && sum < bestSquared; block += 32) {
         for (let k = block, end = block + 32; k < end; k += 8) {
           const o = offset + k;
           const d0 = data[o] - descriptor[k];
