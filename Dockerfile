@@ -83,6 +83,8 @@ CMD ["node", "dist/apps/frontend/src/main.js"]
 
 # A plain `docker build .` builds the last stage: the recognizer.
 FROM runtime AS face-recognition
+# sharp/libvips threads would otherwise each keep a glibc malloc arena: bounded memory per worker.
+ENV MALLOC_ARENA_MAX=2
 EXPOSE 50051 8083
 HEALTHCHECK --interval=15s --timeout=5s --start-period=120s --retries=3 \
   CMD ["node", "deploy/docker/healthcheck.mjs", "FACE_RECOGNITION_HEALTH_PORT", "8083"]
