@@ -87,10 +87,12 @@ describe('ProcessImageService (SQLite)', () => {
     expect(analyzer.analyzeCalls.at(-1)?.deadlineMs).toBe(4321);
   });
 
-  it('a stranger → unrecognized, the face stored without a person', async () => {
+  it('a stranger → unrecognized, the face stored without a person but with its nearest distance', async () => {
     const id = await image([0]);
     expect(await service.process(id)).toEqual({ status: 'unrecognized', imageId: id, faces: 1 });
-    expect(await facesOf(id)).toMatchObject([{ personId: null, distance: null }]);
+    const [face] = await facesOf(id);
+    expect(face).toMatchObject({ personId: null });
+    expect(face?.distance).toBeCloseTo(0.9, 5);
   });
 
   it('no face → unrecognized', async () => {

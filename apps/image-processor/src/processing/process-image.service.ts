@@ -92,8 +92,8 @@ export class ProcessImageService {
 
     const faces = analysis.faces.map((face) => {
       const match = this.matcher.match(face.descriptor);
-      const known = match?.matched ? match : undefined;
-      return { box: face.box, score: face.score, personId: known?.personId ?? null, distance: known?.distance ?? null };
+      // An unknown face keeps its nearest distance: it shows how far the stranger was from the threshold.
+      return { box: face.box, score: face.score, personId: match?.matched ? match.personId : null, distance: match?.distance ?? null };
     });
     const stored = await this.repository.complete(imageId, claimToken, { width: analysis.width, height: analysis.height, faces });
     if (stored.outcome === 'claim_lost') return { status: 'skipped', imageId, reason: 'claim_lost' };

@@ -41,7 +41,7 @@ export class FaceEntity {
   @Column({ type: 'float' })
   score!: number;
 
-  /** Euclidean distance to the matched person's nearest descriptor; null when unknown. */
+  /** Euclidean distance to the nearest known descriptor (the matched person's when matched); null: no gallery. */
   @Column({ type: 'float', nullable: true })
   distance!: number | null;
 }

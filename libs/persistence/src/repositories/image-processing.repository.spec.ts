@@ -142,7 +142,7 @@ describe.each(backends)('ImageProcessingRepository on $name', (backend) => {
         height: 480,
         faces: [
           { box, score: 0.98, personId, distance: 0.31 },
-          { box: { ...box, x: 100 }, score: 0.91, personId: null, distance: null },
+          { box: { ...box, x: 100 }, score: 0.91, personId: null, distance: 0.83 },
         ],
       };
       expect(await replicaA.complete(id, 'token', outcome)).toEqual({ outcome: 'completed', status: 'processed' });
@@ -155,7 +155,8 @@ describe.each(backends)('ImageProcessingRepository on $name', (backend) => {
       expect(faces).toHaveLength(2);
       expect(faces[0]).toMatchObject({ personId, boxX: 1, boxY: 2, boxWidth: 30, boxHeight: 40 });
       expect(faces[0].distance).toBeCloseTo(0.31, 5);
-      expect(faces[1]).toMatchObject({ personId: null, distance: null, boxX: 100 });
+      expect(faces[1]).toMatchObject({ personId: null, boxX: 100 });
+      expect(faces[1].distance).toBeCloseTo(0.83, 5);
     });
 
     it('stores "unrecognized" for strangers only and for no face', async () => {

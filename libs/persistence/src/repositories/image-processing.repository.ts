@@ -9,7 +9,7 @@ import { isMysqlFamily } from '../data-source-options';
 
 export type ClaimResult = 'claimed' | 'not_found' | 'already_done' | 'busy';
 
-/** A face as stored: the matched person, or null with a null distance for a stranger. */
+/** A face as stored: the matched person or null, and the distance to the nearest known face (null: empty gallery). */
 export interface StoredFace {
   box: FaceBox;
   score: number;
@@ -138,7 +138,7 @@ export class ImageProcessingRepository {
                 boxWidth: face.box.width,
                 boxHeight: face.box.height,
                 score: face.score,
-                distance: face.personId === null ? null : face.distance,
+                distance: face.distance,
               })),
             )
             .updateEntity(false),
