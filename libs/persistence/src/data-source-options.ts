@@ -27,6 +27,7 @@ export function buildDataSourceOptions(database: DatabaseConfig, options: DataSo
     return {
       ...common,
       type: 'better-sqlite3',
+      driver: betterSqlite3ForThisNode(),
       database: database.file,
       // WAL lets the dashboard read while the processor writes; foreign keys are off by default in SQLite.
       prepareDatabase: (db: { pragma(source: string): unknown }) => {
@@ -70,6 +71,17 @@ export async function withServerFlavor(options: DataSourceOptions): Promise<Data
   } finally {
     await connection.end();
   }
+}
+
+/**
+ * better-sqlite3 12 aborts Node ≥ 24.19 when a garbage-collected statement removes its cleanup hook
+ * (`Assertion failed: (env) != nullptr`), and 13 (the fix) needs Node 22+ and crashes Node 20. Both are
+ * installed (13 under the alias `better-sqlite3-v13`); the one this Node can run is loaded, only when SQLite is used.
+ */
+export function betterSqlite3ForThisNode(nodeVersion = process.versions.node): unknown {
+  const major = Number(nodeVersion.split('.')[0]);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- chosen at run time by Node version
+  return major >= 22 ? require('better-sqlite3-v13') : require('better-sqlite3');
 }
 
 /** MySQL and MariaDB share the SQL this project uses (named locks, LIMIT in UPDATE, …). */
