@@ -14,6 +14,8 @@ function changed(id: number, updatedAt: number): ChangedImageRow {
     attempts: 0,
     lastError: null,
     permanentFailure: false,
+    width: 640,
+    height: 480,
     faceCount: 0,
     persons: [],
     createdAt: at,

@@ -3,6 +3,7 @@ import { Brackets, DataSource, SelectQueryBuilder } from 'typeorm';
 import { IMAGE_STATUSES, ImageStatus } from '@visage/domain';
 import { isMysqlFamily } from '../data-source-options';
 import { FaceEntity, ImageEntity, PersonEntity, PersonImageEntity } from '../entities';
+import { ImageSummaryView, toImageSummary } from './image.repository';
 
 export interface ImageFilter {
   status?: ImageStatus;
@@ -23,17 +24,9 @@ export interface PersonRef {
   name: string;
 }
 
-export interface ImageListRow {
-  id: number;
-  path: string;
-  status: ImageStatus;
-  attempts: number;
-  lastError: string | null;
-  permanentFailure: boolean;
+export interface ImageListRow extends ImageSummaryView {
   faceCount: number;
   persons: PersonRef[];
-  createdAt: Date;
-  updatedAt: Date;
 }
 
 export interface ImageListPage {
@@ -391,18 +384,7 @@ export class DashboardRepository {
   }
 
   private toListRow(image: ImageEntity, faceCount: number, persons: PersonRef[]): ImageListRow {
-    return {
-      id: image.id,
-      path: image.path,
-      status: image.status,
-      attempts: image.attempts,
-      lastError: image.lastError,
-      permanentFailure: Boolean(image.permanentFailure),
-      faceCount,
-      persons,
-      createdAt: image.createdAt,
-      updatedAt: image.updatedAt,
-    };
+    return { ...toImageSummary(image), faceCount, persons };
   }
 }
 

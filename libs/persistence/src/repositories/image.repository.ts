@@ -46,7 +46,8 @@ export interface ImagePage {
   nextCursor: string | null;
 }
 
-function toSummary(image: ImageEntity): ImageSummaryView {
+/** The API's and the dashboard's view of an image row. */
+export function toImageSummary(image: ImageEntity): ImageSummaryView {
   return {
     id: image.id,
     path: image.path,
@@ -108,7 +109,7 @@ export class ImageRepository {
       order: { faces: { id: 'ASC' } },
     });
     if (!image) return undefined;
-    return { ...toSummary(image), faces: (image.faces ?? []).map(toFace) };
+    return { ...toImageSummary(image), faces: (image.faces ?? []).map(toFace) };
   }
 
   /** Newest first (id descending), `limit` rows after the cursor; uses the primary key or (status, id). */
@@ -117,7 +118,7 @@ export class ImageRepository {
     if (query.status) builder.andWhere('image.status = :status', { status: query.status });
     if (query.cursor) builder.andWhere('image.id < :beforeId', { beforeId: query.cursor.beforeId });
     const rows = await builder.getMany();
-    const items = rows.slice(0, query.limit).map(toSummary);
+    const items = rows.slice(0, query.limit).map(toImageSummary);
     const last = items.at(-1);
     const nextCursor = rows.length > query.limit && last ? encodeImageCursor({ beforeId: last.id }) : null;
     return { items, nextCursor };
