@@ -157,6 +157,7 @@ export interface ImageRow {
   path: string;
   status: string;
   attempts: number;
+  permanentFailure: boolean;
   faceRows: number;
 }
 
@@ -178,7 +179,7 @@ export class DatabaseProbe {
 
   async images(): Promise<ImageRow[]> {
     const [rows] = await this.connection.query(
-      `SELECT i.id, i.path, i.status, i.attempts, (SELECT COUNT(*) FROM faces f WHERE f.image_id = i.id) AS faceRows
+      `SELECT i.id, i.path, i.status, i.attempts, i.permanent_failure AS permanentFailure, (SELECT COUNT(*) FROM faces f WHERE f.image_id = i.id) AS faceRows
          FROM images i ORDER BY i.id`,
     );
     return (rows as Array<Record<string, unknown>>).map((row) => ({
@@ -186,6 +187,7 @@ export class DatabaseProbe {
       path: String(row.path),
       status: String(row.status),
       attempts: Number(row.attempts),
+      permanentFailure: Boolean(Number(row.permanentFailure)),
       faceRows: Number(row.faceRows),
     }));
   }
