@@ -1,9 +1,9 @@
 /**
  * Fault tests on the distributed stack: a MariaDB scratch database, the NSQ test server (nsqd), the real
  * receiver and real image processors (NSQ transport, gRPC client, breaker, claims), and the recognizer DOUBLE
- * from the harness (same proto + gRPC health, one synthetic face per image, counts its calls). The faults are
- * about delivery and state, not pixels, so the double keeps the CPU free and lets each test count analyses
- * per image. Every test ends with the same check: every image reached an outcome (none lost), with exactly
+ * from the harness (same proto + gRPC health, one synthetic face per image, counts its calls) — except the one
+ * test marked REAL, which restarts the real recognizer. The faults are about delivery and state, not pixels, so
+ * the double keeps the CPU free and lets each test count analyses per image. Every test ends with the same check: every image reached an outcome (none lost), with exactly
  * one set of faces and, where the recognizer could see it, one analysis (none processed twice).
  */
 import { ChildProcess, spawn } from 'node:child_process';
@@ -14,6 +14,7 @@ import { INestApplication, Logger } from '@nestjs/common';
 import mysql from 'mysql2/promise';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig, VisageConfig } from '@visage/config';
+import { createFaceRecognitionApp, FaceRecognitionApp } from '../../apps/face-recognition/src/face-recognition.app';
 import { createImageProcessorApp } from '../../apps/image-processor/src/image-processor.app';
 import { createReceiverApp } from '../../apps/receiver/src/receiver.app';
 import { createScratchMysqlDatabase, ScratchDatabase, TEST_MYSQL_URL } from '../support/database';
@@ -191,7 +192,7 @@ async function readiness(app: INestApplication): Promise<{ status: number; circu
   return { status: reply.status, circuit };
 }
 
-describe('faults: MariaDB + NSQ test server + real processors (recognizer double)', () => {
+describe('faults: MariaDB + NSQ test server + real receiver and processors', () => {
   let stack: FaultStack | undefined;
 
   afterEach(async () => {
@@ -232,6 +233,52 @@ describe('faults: MariaDB + NSQ test server + real processors (recognizer double
     expect(rows.filter((row) => second.includes(row.id)).map((row) => row.attempts)).toEqual([0, 0, 0]);
     expect((await readiness(processor)).status).toBe(200);
   });
+
+  it('REAL recognizer restarted: the breaker waits for SERVING (models loaded), then every image finishes once', async () => {
+    const env = { QUEUE_MAX_IN_FLIGHT: '1', BREAKER_FAILURE_THRESHOLD: '5', MAX_ATTEMPTS: '10', RECOGNIZER_WORKERS: '1' };
+    stack = await FaultStack.start(env);
+    const startRecognizer = async (grpcPort: number) => {
+      const app: FaceRecognitionApp = await createFaceRecognitionApp(stack!.config);
+      const ports = await app.start({ grpcPort, healthPort: 0, host: '127.0.0.1' });
+      return { app, ...ports };
+    };
+    let recognizer = await startRecognizer(0);
+    try {
+      const processor = await stack.startProcessor('p1', { ...env, FACE_RECOGNITION_ADDRESS: `127.0.0.1:${recognizer.grpcPort}` });
+      await recognizer.app.ready();
+      const warm = await stack.receiver.postMany(stack.files(['real/warm.jpg']));
+      await stack.allFinal(warm);
+
+      await recognizer.app.close();
+      const during = await stack.receiver.postMany(
+        ['fearful', 'angry', 'gergely'].map((name) => stack!.images.copy(`strangers/${name}.jpg`, `real/${name}.jpg`)),
+      );
+      await until(async () => (await readiness(processor)).circuit?.state === 'open', 'the circuit to open', 30_000);
+      expect((await stack.probe.images()).reduce((sum, row) => sum + row.attempts, 0)).toBe(5);
+
+      // Back on the same port: NOT_SERVING while its models load, so the circuit must not close before ready().
+      recognizer = await startRecognizer(recognizer.grpcPort);
+      let loading = true;
+      const loaded = recognizer.app.ready().finally(() => (loading = false));
+      const statesWhileLoading: string[] = [];
+      while (loading) {
+        const state = (await readiness(processor)).circuit?.state ?? 'unknown';
+        // Read after the state: if the recognizer still says 503 (models loading), the state above was too.
+        const recognizerReady = await http('GET', `http://127.0.0.1:${recognizer.healthPort}/health/ready`);
+        if (recognizerReady.status === 503) statesWhileLoading.push(state);
+        await sleep(100);
+      }
+      await loaded;
+      expect(statesWhileLoading.length).toBeGreaterThan(0);
+      expect(statesWhileLoading).not.toContain('closed');
+      await until(async () => (await readiness(processor)).circuit?.state === 'closed', 'the circuit to close', 60_000);
+      const rows = await stack.allFinal([...warm, ...during]);
+      expect(rows.map((row) => [row.status, row.faceRows])).toEqual(rows.map(() => ['unrecognized', 1]));
+      expect(rows.reduce((sum, row) => sum + row.attempts, 0)).toBe(5); // recovery spent nothing
+    } finally {
+      await recognizer.app.close();
+    }
+  }, 180_000);
 
   it('a consumer killed mid-message: the message is redelivered to a second processor and processed once', async () => {
     const env = { QUEUE_MESSAGE_TIMEOUT_MS: '1000', CLAIM_TIMEOUT_MS: '3000' };
