@@ -16,6 +16,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig, VisageConfig } from '@visage/config';
 import { createFaceRecognitionApp, FaceRecognitionApp } from '../../apps/face-recognition/src/face-recognition.app';
 import { createImageProcessorApp } from '../../apps/image-processor/src/image-processor.app';
+import { RetryJob } from '../../apps/image-processor/src/retry/retry.job';
 import { createReceiverApp } from '../../apps/receiver/src/receiver.app';
 import { createScratchMysqlDatabase, ScratchDatabase, TEST_MYSQL_URL } from '../support/database';
 import { NsqTestServer } from '../nsq/nsq-test-server';
@@ -305,6 +306,34 @@ describe('faults: MariaDB + NSQ test server + real receiver and processors', () 
     // The survivor got the message from nsqd (no retry job runs here), and every message was FINished once.
     await until(() => stack!.channel().depth === 0 && stack!.channel().in_flight_count === 0, 'the channel to drain', 20_000);
     expect(stack.channel().message_count).toBe(3);
+  });
+
+  it('a consumer killed while its claim is still live: the redelivery is dropped as busy, the retry job recovers the image once', async () => {
+    const env = { QUEUE_MESSAGE_TIMEOUT_MS: '1000', CLAIM_TIMEOUT_MS: '8000' };
+    stack = await FaultStack.start(env);
+    const doomed = await stack.startProcessorProcess('doomed', env);
+    await until(() => stack!.subscribers() === 1, 'the doomed processor to subscribe', 30_000);
+    const [stuckPath] = stack.files(['kill/live-claim.jpg']);
+    stack.recognizer.hold.add(stuckPath);
+    const stuck = await stack.receiver.post(stuckPath);
+    await until(() => stack!.recognizer.callsFor(stuckPath) === 1, 'the doomed processor to be analysing', 30_000);
+    const analysisStartedAt = Date.now();
+    doomed.kill('SIGKILL');
+    await until(() => doomed.signalCode === 'SIGKILL', 'the doomed processor to die', 10_000);
+
+    // The survivor gets the redelivered message while the dead claim is live: it must not analyse it twice.
+    const survivor = await stack.startProcessor('survivor', env);
+    await until(() => stack!.channel().depth === 0 && stack!.channel().in_flight_count === 0, 'the redelivery to be handled', 20_000);
+    expect(Date.now()).toBeLessThan(analysisStartedAt + 8_000); // precondition of this scenario, not a timing claim
+    expect((await stack.probe.images()).find((row) => row.id === stuck)?.status).toBe('processing'); // the dead claim
+    expect(stack.recognizer.callsFor(stuckPath)).toBe(1);
+
+    // Once the claim has expired, one tick of the retry job resets it and re-publishes the image.
+    await sleep(Math.max(0, analysisStartedAt + 8_000 + 500 - Date.now()));
+    const report = await survivor.get(RetryJob, { strict: false }).runOnce();
+    expect(report).toMatchObject({ ran: true, expiredClaims: [stuck], published: 1 });
+    const [row] = await stack.expectEachOnce([stuck], { analysesPerImage: 2 });
+    expect(row.attempts).toBe(1); // the crashed attempt is counted, so a poison image cannot loop forever
   });
 
   it('the same message delivered several times: one outcome, one set of faces, one analysis', async () => {
