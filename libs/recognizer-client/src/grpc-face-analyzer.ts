@@ -83,7 +83,12 @@ export class GrpcFaceAnalyzer implements ContentFaceAnalyzer {
     const ClientConstructor = faceAnalysisClientConstructor();
     this.client = new ClientConstructor(options.address, grpc.credentials.createInsecure(), channelOptions);
     const HealthConstructor = healthClientConstructor();
-    this.health = new HealthConstructor(options.address, grpc.credentials.createInsecure());
+    // Same channel as the analyses: a healthy probe must mean the analyses' connection is up. On a channel of
+    // its own the probe reconnected first while the analysis channel sat in its reconnect backoff, so the
+    // breaker closed, the next calls failed UNAVAILABLE and every image they carried spent an attempt.
+    this.health = new HealthConstructor(options.address, grpc.credentials.createInsecure(), {
+      channelOverride: this.client.getChannel(),
+    });
   }
 
   analyze(path: string, options: AnalyzeOptions = {}): Promise<FaceAnalysis> {

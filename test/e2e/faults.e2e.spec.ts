@@ -1,0 +1,431 @@
+/**
+ * Fault tests on the distributed stack: a MariaDB scratch database, the NSQ test server (nsqd), the real
+ * receiver and real image processors (NSQ transport, gRPC client, breaker, claims), and the recognizer DOUBLE
+ * from the harness (same proto + gRPC health, one synthetic face per image, counts its calls) — except the one
+ * test marked REAL, which restarts the real recognizer. The faults are about delivery and state, not pixels, so
+ * the double keeps the CPU free and lets each test count analyses per image. Every test ends with the same check: every image reached an outcome (none lost), with exactly
+ * one set of faces and, where the recognizer could see it, one analysis (none processed twice).
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { INestApplication, Logger } from '@nestjs/common';
+import mysql from 'mysql2/promise';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseConfig, VisageConfig } from '@visage/config';
+import { createFaceRecognitionApp, FaceRecognitionApp } from '../../apps/face-recognition/src/face-recognition.app';
+import { createImageProcessorApp } from '../../apps/image-processor/src/image-processor.app';
+import { RetryJob } from '../../apps/image-processor/src/retry/retry.job';
+import { createReceiverApp } from '../../apps/receiver/src/receiver.app';
+import { createScratchMysqlDatabase, ScratchDatabase, TEST_MYSQL_URL } from '../support/database';
+import { NsqTestServer } from '../nsq/nsq-test-server';
+import {
+  baseUrl,
+  createImagesRoot,
+  DatabaseProbe,
+  FINAL_STATUSES,
+  http,
+  ImageRow,
+  ImagesRoot,
+  ReceiverClient,
+  RecognizerDouble,
+  sleep,
+  until,
+  withEphemeralPorts,
+} from './harness';
+import { PROCESSOR_READY_MARKER } from './processor-process';
+
+const TOPIC = 'images';
+const CHANNEL = 'image-processor';
+const REPO_ROOT = resolve(__dirname, '../..');
+
+/** Small delays everywhere so recovery happens within seconds; none of them is asserted. */
+const FAST_ENV: Record<string, string> = {
+  LOG_LEVEL: 'error',
+  QUEUE_REQUEUE_BASE_DELAY_MS: '200',
+  QUEUE_REQUEUE_MAX_DELAY_MS: '1000',
+  QUEUE_CLOSE_TIMEOUT_MS: '2000',
+  BREAKER_PROBE_INITIAL_MS: '300',
+  BREAKER_PROBE_MAX_MS: '1000',
+  FACE_RECOGNITION_DEADLINE_MS: '10000',
+};
+
+class FaultStack {
+  readonly processors: INestApplication[] = [];
+  private readonly children: ChildProcess[] = [];
+  receiverApp?: INestApplication;
+  receiver!: ReceiverClient;
+  config!: VisageConfig;
+  probe!: DatabaseProbe;
+
+  private constructor(
+    readonly database: ScratchDatabase,
+    readonly nsqd: NsqTestServer,
+    readonly recognizer: RecognizerDouble,
+    readonly images: ImagesRoot,
+  ) {}
+
+  static async start(env: Record<string, string> = {}): Promise<FaultStack> {
+    Logger.overrideLogger(['error']);
+    const database = await createScratchMysqlDatabase('visage_e2e_faults');
+    const stack = new FaultStack(
+      database,
+      await NsqTestServer.start(),
+      await RecognizerDouble.start(),
+      createImagesRoot('visage-e2e-faults-'),
+    );
+    mkdirSync(join(stack.images.root, 'known'), { recursive: true });
+    stack.config = withEphemeralPorts(parseConfig({ ...stack.env(), ...env }));
+    // The receiver migrates the scratch database at boot; the probe reads it afterwards.
+    stack.receiverApp = await createReceiverApp(stack.config);
+    await stack.receiverApp.listen(0, '127.0.0.1');
+    stack.receiver = new ReceiverClient(baseUrl(stack.receiverApp));
+    stack.probe = await DatabaseProbe.open(database.config);
+    return stack;
+  }
+
+  /** The environment a processor of this stack runs with (also handed to child processes). */
+  env(overrides: Record<string, string> = {}): Record<string, string> {
+    return {
+      ...FAST_ENV,
+      DATABASE_URL: this.database.url,
+      NSQD_TCP_ADDRESSES: this.nsqd.tcpAddress,
+      NSQD_TCP_ADDRESS: this.nsqd.tcpAddress,
+      FACE_RECOGNITION_ADDRESS: this.recognizer.address,
+      IMAGES_ROOT: this.images.root,
+      ...overrides,
+    };
+  }
+
+  async startProcessor(instanceId: string, env: Record<string, string> = {}): Promise<INestApplication> {
+    const config = withEphemeralPorts(parseConfig(this.env(env)));
+    const app = await createImageProcessorApp(config, { instanceId, scheduleRetryJob: false, logger: ['error'] });
+    await app.listen(0, '127.0.0.1');
+    this.processors.push(app);
+    await until(() => this.subscribers() >= this.processors.length, `processor ${instanceId} to subscribe`, 30_000);
+    return app;
+  }
+
+  /** A processor in its own process (see processor-process.ts), for a real crash. */
+  async startProcessorProcess(instanceId: string, env: Record<string, string> = {}): Promise<ChildProcess> {
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'node_modules/vite-node/vite-node.mjs'), '-c', 'vitest.config.ts', 'test/e2e/processor-process.ts'], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...this.env(env), E2E_PROCESSOR_CHILD: '1', E2E_INSTANCE_ID: instanceId },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.children.push(child);
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    await until(
+      () => {
+        if (child.exitCode !== null) throw new Error(`processor process exited ${child.exitCode}: ${output}`);
+        return output.includes(PROCESSOR_READY_MARKER);
+      },
+      'the processor process to start',
+      90_000,
+    );
+    return child;
+  }
+
+  subscribers(): number {
+    return this.nsqd.channelStats(TOPIC, CHANNEL)?.clients.length ?? 0;
+  }
+
+  channel() {
+    const stats = this.nsqd.channelStats(TOPIC, CHANNEL);
+    if (!stats) throw new Error('no channel yet');
+    return stats;
+  }
+
+  /** Copies one small file under each name (the double does not read pixels; the receiver checks the file exists). */
+  files(names: string[], source = 'strangers/fearful.jpg'): string[] {
+    return names.map((name) => this.images.copy(source, name));
+  }
+
+  async allFinal(ids: number[], timeoutMs = 90_000): Promise<ImageRow[]> {
+    return until(
+      async () => {
+        const rows = (await this.probe.images()).filter((row) => ids.includes(row.id));
+        return rows.length === ids.length && rows.every((row) => this.isFinal(row)) ? rows : undefined;
+      },
+      `${ids.length} images to reach an outcome`,
+      timeoutMs,
+      200,
+    );
+  }
+
+  /** An outcome nothing will change: processed/unrecognized, or failed for good (a retryable failure is REQueued). */
+  isFinal(row: ImageRow): boolean {
+    if (row.status === 'failed') return row.permanentFailure || row.attempts >= this.config.MAX_ATTEMPTS;
+    return FINAL_STATUSES.includes(row.status);
+  }
+
+  /** None lost, none processed twice: every image has an outcome, one face row (the double's one face) and one analysis. */
+  async expectEachOnce(ids: number[], { analysesPerImage = 1 }: { analysesPerImage?: number } = {}): Promise<ImageRow[]> {
+    const rows = await this.allFinal(ids);
+    expect(rows.map((row) => row.status)).toEqual(ids.map(() => 'unrecognized'));
+    expect(rows.map((row) => row.faceRows)).toEqual(ids.map(() => 1));
+    expect(rows.map((row) => this.recognizer.callsFor(row.path))).toEqual(ids.map(() => analysesPerImage));
+    return rows;
+  }
+
+  async close(): Promise<void> {
+    for (const child of this.children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    for (const app of this.processors.reverse()) await app.close().catch(() => undefined);
+    await this.receiverApp?.close().catch(() => undefined);
+    this.recognizer.stop();
+    await this.nsqd.stop();
+    await this.probe?.close();
+    await this.database.drop();
+    this.images.remove();
+  }
+}
+
+async function readiness(app: INestApplication): Promise<{ status: number; circuit?: { status: string; state?: string } }> {
+  const reply = await http<{ info?: Record<string, { status: string; state?: string }>; error?: Record<string, { status: string; state?: string }> }>(
+    'GET',
+    `${baseUrl(app)}/health/ready`,
+  );
+  const circuit = reply.body?.error?.recognizer_circuit ?? reply.body?.info?.recognizer_circuit;
+  return { status: reply.status, circuit };
+}
+
+describe('faults: MariaDB + NSQ test server + real receiver and processors', () => {
+  let stack: FaultStack | undefined;
+
+  afterEach(async () => {
+    await stack?.close();
+    stack = undefined;
+  });
+
+  it('recognizer stopped: the breaker opens after 5 failures, new images wait pending, all finish once it is back', async () => {
+    // One message at a time, so exactly BREAKER_FAILURE_THRESHOLD calls fail before the circuit opens.
+    const env = { QUEUE_MAX_IN_FLIGHT: '1', BREAKER_FAILURE_THRESHOLD: '5', MAX_ATTEMPTS: '10' };
+    stack = await FaultStack.start(env);
+    const processor = await stack.startProcessor('p1', env);
+    stack.recognizer.stop();
+
+    const first = await stack.receiver.postMany(stack.files(['down/a1.jpg', 'down/a2.jpg', 'down/a3.jpg']));
+    await until(async () => (await readiness(processor)).circuit?.state === 'open', 'the circuit to open', 30_000);
+    const ready = await readiness(processor);
+    expect(ready.status).toBe(503);
+    const failedCalls = (await stack.probe.images()).reduce((sum, row) => sum + row.attempts, 0);
+    expect(failedCalls).toBe(5); // every transient failure spent one attempt; the 5th opened the circuit
+
+    // While it is open nothing reaches the recognizer and new images keep their attempts.
+    const second = await stack.receiver.postMany(stack.files(['down/b1.jpg', 'down/b2.jpg', 'down/b3.jpg']));
+    await until(() => stack!.channel().message_count >= 6, 'the new messages to reach nsqd', 10_000);
+    await sleep(2_500); // several probe cycles (300 ms doubling to 1 s): the state must not move meanwhile
+    const waiting = (await stack.probe.images()).filter((row) => second.includes(row.id));
+    expect(waiting.map((row) => [row.status, row.attempts])).toEqual(second.map(() => ['pending', 0]));
+    expect((await stack.probe.images()).filter((row) => first.includes(row.id)).every((row) => row.status !== 'processing')).toBe(true);
+    expect(stack.channel().clients.map((client) => client.ready_count)).toEqual([0]); // consumer paused: RDY 0
+    expect(stack.recognizer.totalCalls).toBe(0);
+    expect((await readiness(processor)).circuit?.state).not.toBe('closed');
+
+    await stack.recognizer.start(); // same port
+    await until(async () => (await readiness(processor)).circuit?.state === 'closed', 'the circuit to close on a health probe', 30_000);
+    const rows = await stack.expectEachOnce([...first, ...second]);
+    // Recovery spent no attempt: the 5 failures before the circuit opened are all there is.
+    expect(rows.reduce((sum, row) => sum + row.attempts, 0)).toBe(5);
+    expect(rows.filter((row) => second.includes(row.id)).map((row) => row.attempts)).toEqual([0, 0, 0]);
+    expect((await readiness(processor)).status).toBe(200);
+  });
+
+  it('REAL recognizer restarted: the breaker waits for SERVING (models loaded), then every image finishes once', async () => {
+    const env = { QUEUE_MAX_IN_FLIGHT: '1', BREAKER_FAILURE_THRESHOLD: '5', MAX_ATTEMPTS: '10', RECOGNIZER_WORKERS: '1' };
+    stack = await FaultStack.start(env);
+    const startRecognizer = async (grpcPort: number) => {
+      const app: FaceRecognitionApp = await createFaceRecognitionApp(stack!.config);
+      const ports = await app.start({ grpcPort, healthPort: 0, host: '127.0.0.1' });
+      return { app, ...ports };
+    };
+    let recognizer = await startRecognizer(0);
+    try {
+      const processor = await stack.startProcessor('p1', { ...env, FACE_RECOGNITION_ADDRESS: `127.0.0.1:${recognizer.grpcPort}` });
+      await recognizer.app.ready();
+      const warm = await stack.receiver.postMany(stack.files(['real/warm.jpg']));
+      await stack.allFinal(warm);
+
+      await recognizer.app.close();
+      const during = await stack.receiver.postMany(
+        ['fearful', 'angry', 'gergely'].map((name) => stack!.images.copy(`strangers/${name}.jpg`, `real/${name}.jpg`)),
+      );
+      await until(async () => (await readiness(processor)).circuit?.state === 'open', 'the circuit to open', 30_000);
+      expect((await stack.probe.images()).reduce((sum, row) => sum + row.attempts, 0)).toBe(5);
+
+      // Back on the same port: NOT_SERVING while its models load, so the circuit must not close before ready().
+      recognizer = await startRecognizer(recognizer.grpcPort);
+      let loading = true;
+      const loaded = recognizer.app.ready().finally(() => (loading = false));
+      const statesWhileLoading: string[] = [];
+      while (loading) {
+        const state = (await readiness(processor)).circuit?.state ?? 'unknown';
+        // Read after the state: if the recognizer still says 503 (models loading), the state above was too.
+        const recognizerReady = await http('GET', `http://127.0.0.1:${recognizer.healthPort}/health/ready`);
+        if (recognizerReady.status === 503) statesWhileLoading.push(state);
+        await sleep(100);
+      }
+      await loaded;
+      expect(statesWhileLoading.length).toBeGreaterThan(0);
+      expect(statesWhileLoading).not.toContain('closed');
+      await until(async () => (await readiness(processor)).circuit?.state === 'closed', 'the circuit to close', 60_000);
+      const rows = await stack.allFinal([...warm, ...during]);
+      expect(rows.map((row) => [row.status, row.faceRows])).toEqual(rows.map(() => ['unrecognized', 1]));
+      expect(rows.reduce((sum, row) => sum + row.attempts, 0)).toBe(5); // recovery spent nothing
+    } finally {
+      await recognizer.app.close();
+    }
+  }, 180_000);
+
+  it('a consumer killed mid-message: the message is redelivered to a second processor and processed once', async () => {
+    const env = { QUEUE_MESSAGE_TIMEOUT_MS: '1000', CLAIM_TIMEOUT_MS: '3000' };
+    stack = await FaultStack.start(env);
+    const doomed = await stack.startProcessorProcess('doomed', env);
+    await until(() => stack!.subscribers() === 1, 'the doomed processor to subscribe', 30_000);
+
+    const [stuckPath, ...others] = stack.files(['kill/stuck.jpg', 'kill/ok1.jpg', 'kill/ok2.jpg']);
+    stack.recognizer.hold.add(stuckPath);
+    const stuck = await stack.receiver.post(stuckPath);
+    await until(() => stack!.recognizer.callsFor(stuckPath) === 1, 'the doomed processor to be analysing', 30_000);
+    const analysisStartedAt = Date.now();
+    const okIds = await stack.receiver.postMany(others);
+    await stack.allFinal(okIds);
+    expect((await stack.probe.images()).find((row) => row.id === stuck)?.status).toBe('processing');
+
+    doomed.kill('SIGKILL');
+    await until(() => doomed.signalCode === 'SIGKILL', 'the doomed processor to die', 10_000);
+    // Its claim must have expired before a second processor can take the image over (CLAIM_TIMEOUT_MS).
+    await sleep(Math.max(0, analysisStartedAt + 3_000 + 500 - Date.now()));
+    await stack.startProcessor('survivor', env);
+
+    await stack.expectEachOnce([stuck], { analysesPerImage: 2 }); // the dead one's analysis + the survivor's
+    await stack.expectEachOnce(okIds);
+    // The survivor got the message from nsqd (no retry job runs here), and every message was FINished once.
+    await until(() => stack!.channel().depth === 0 && stack!.channel().in_flight_count === 0, 'the channel to drain', 20_000);
+    expect(stack.channel().message_count).toBe(3);
+  });
+
+  it('a consumer killed while its claim is still live: the redelivery is dropped as busy, the retry job recovers the image once', async () => {
+    const env = { QUEUE_MESSAGE_TIMEOUT_MS: '1000', CLAIM_TIMEOUT_MS: '8000' };
+    stack = await FaultStack.start(env);
+    const doomed = await stack.startProcessorProcess('doomed', env);
+    await until(() => stack!.subscribers() === 1, 'the doomed processor to subscribe', 30_000);
+    const [stuckPath] = stack.files(['kill/live-claim.jpg']);
+    stack.recognizer.hold.add(stuckPath);
+    const stuck = await stack.receiver.post(stuckPath);
+    await until(() => stack!.recognizer.callsFor(stuckPath) === 1, 'the doomed processor to be analysing', 30_000);
+    const analysisStartedAt = Date.now();
+    doomed.kill('SIGKILL');
+    await until(() => doomed.signalCode === 'SIGKILL', 'the doomed processor to die', 10_000);
+
+    // The survivor gets the redelivered message while the dead claim is live: it must not analyse it twice.
+    const survivor = await stack.startProcessor('survivor', env);
+    await until(() => stack!.channel().depth === 0 && stack!.channel().in_flight_count === 0, 'the redelivery to be handled', 20_000);
+    expect(Date.now()).toBeLessThan(analysisStartedAt + 8_000); // precondition of this scenario, not a timing claim
+    expect((await stack.probe.images()).find((row) => row.id === stuck)?.status).toBe('processing'); // the dead claim
+    expect(stack.recognizer.callsFor(stuckPath)).toBe(1);
+
+    // Once the claim has expired, one tick of the retry job resets it and re-publishes the image.
+    await sleep(Math.max(0, analysisStartedAt + 8_000 + 500 - Date.now()));
+    const report = await survivor.get(RetryJob, { strict: false }).runOnce();
+    expect(report).toMatchObject({ ran: true, expiredClaims: [stuck], published: 1 });
+    const [row] = await stack.expectEachOnce([stuck], { analysesPerImage: 2 });
+    expect(row.attempts).toBe(1); // the crashed attempt is counted, so a poison image cannot loop forever
+  });
+
+  it('the same message delivered several times: one outcome, one set of faces, one analysis', async () => {
+    stack = await FaultStack.start();
+    const [path] = stack.files(['dup/twice.jpg']);
+    const id = await stack.receiver.post(path); // published once by the receiver (no consumer yet: it waits)
+    for (let copy = 0; copy < 2; copy++) {
+      const pub = await fetch(`http://${stack.nsqd.httpAddress}/pub?topic=${TOPIC}`, { method: 'POST', body: JSON.stringify({ imageId: id }) });
+      expect(pub.status).toBe(200);
+    }
+    stack.recognizer.delayMs = 300; // the copies overlap with the analysis of the first
+    await stack.startProcessor('p1');
+    await stack.startProcessor('p2');
+    await stack.expectEachOnce([id]);
+    await until(() => stack!.channel().depth === 0 && stack!.channel().in_flight_count === 0, 'all copies to be handled', 20_000);
+    expect(stack.channel().message_count).toBe(3);
+    expect(stack.channel().clients.reduce((sum, client) => sum + client.finish_count, 0)).toBe(3);
+  });
+
+  it('database unreachable: messages are requeued, nothing is claimed, and everything is processed once it is back', async () => {
+    // The processor logs in as its own user; locking that account and killing its connections makes the
+    // database unreachable for the processor only (the machine's MariaDB keeps running; undone by UNLOCK).
+    const user = `visage_e2e_${randomBytes(4).toString('hex')}`;
+    const password = randomBytes(9).toString('hex');
+    const admin = await adminConnection();
+    let scratch: ScratchDatabase | undefined;
+    try {
+      const env = { MAX_ATTEMPTS: '25' }; // an outage of a few seconds must not exhaust the attempts
+      stack = await FaultStack.start(env);
+      scratch = stack.database;
+      if (scratch.config.type !== 'mysql') throw new Error('the fault stack runs on MariaDB');
+      await admin.query(`CREATE USER '${user}'@'%' IDENTIFIED BY '${password}'`);
+      await admin.query(`GRANT ALL PRIVILEGES ON \`${scratch.config.database}\`.* TO '${user}'@'%'`);
+      const url = `mysql://${user}:${password}@${scratch.config.host}:${scratch.config.port}/${scratch.config.database}`;
+      await stack.startProcessor('p1', { ...env, DATABASE_URL: url });
+      const before = await stack.receiver.postMany(stack.files(['db/before.jpg']));
+      await stack.expectEachOnce(before);
+
+      await admin.query(`ALTER USER '${user}'@'%' ACCOUNT LOCK`);
+      const [sessions] = await admin.query('SELECT id FROM information_schema.processlist WHERE user = ?', [user]);
+      for (const session of sessions as Array<{ id: number }>) await admin.query(`KILL ${Number(session.id)}`).catch(() => undefined);
+
+      const duringPaths = stack.files(['db/d1.jpg', 'db/d2.jpg', 'db/d3.jpg']);
+      const during = await stack.receiver.postMany(duringPaths);
+      const requeuesBefore = stack.channel().requeue_count;
+      await until(() => stack!.channel().requeue_count >= requeuesBefore + 6, 'the messages to be requeued while the database is away', 30_000);
+      const waiting = (await stack.probe.images()).filter((row) => during.includes(row.id));
+      expect(waiting.map((row) => [row.status, row.attempts, row.faceRows])).toEqual(during.map(() => ['pending', 0, 0]));
+      expect(duringPaths.map((path) => stack!.recognizer.callsFor(path))).toEqual([0, 0, 0]);
+
+      await admin.query(`ALTER USER '${user}'@'%' ACCOUNT UNLOCK`);
+      await stack.expectEachOnce([...before, ...during]);
+    } finally {
+      await admin.query(`DROP USER IF EXISTS '${user}'@'%'`).catch(() => undefined);
+      await admin.end();
+    }
+  });
+
+  it('nsqd restarted: consumers reconnect, in-flight and later messages all finish, each once', async () => {
+    stack = await FaultStack.start();
+    await stack.startProcessor('p1');
+    stack.recognizer.delayMs = 1_000; // analyses still running when nsqd goes away: their FIN is lost
+    const before = await stack.receiver.postMany(stack.files(['nsq/b1.jpg', 'nsq/b2.jpg', 'nsq/b3.jpg']));
+    await until(() => stack!.recognizer.totalCalls >= 1, 'an analysis in flight', 20_000);
+    await stack.nsqd.restart();
+    stack.recognizer.delayMs = 0;
+    await until(() => stack!.subscribers() === 1, 'the consumer to reconnect', 60_000);
+    const after = await stack.receiver.postMany(stack.files(['nsq/a1.jpg', 'nsq/a2.jpg', 'nsq/a3.jpg']));
+    await stack.expectEachOnce([...before, ...after]);
+  });
+
+  it('200 images, 2 processors sharing the channel: each image processed exactly once', async () => {
+    stack = await FaultStack.start();
+    await stack.startProcessor('p1');
+    await stack.startProcessor('p2');
+    const names = Array.from({ length: 200 }, (_, index) => `many/${String(index).padStart(3, '0')}.jpg`);
+    const ids = await stack.receiver.postMany(stack.files(names));
+    await stack.expectEachOnce(ids);
+    expect(stack.recognizer.totalCalls).toBe(200);
+    const finishes = stack.channel().clients.map((client) => client.finish_count);
+    expect(finishes).toHaveLength(2);
+    expect(finishes.every((count) => count > 0)).toBe(true); // both instances took a share
+    expect(finishes.reduce((sum, count) => sum + count, 0)).toBe(200);
+  }, 180_000);
+});
+
+async function adminConnection(): Promise<mysql.Connection> {
+  const admin = new URL(TEST_MYSQL_URL);
+  return mysql.createConnection({
+    host: admin.hostname,
+    port: Number(admin.port || 3306),
+    user: decodeURIComponent(admin.username),
+    password: decodeURIComponent(admin.password),
+  });
+}

@@ -1,0 +1,291 @@
+/**
+ * Shared pieces of the end-to-end and fault tests: a throw-away IMAGES_ROOT with copies of the shared
+ * faces, HTTP helpers, polling, direct database reads (to count faces rows), and a small gRPC double of the
+ * recognizer that speaks `proto/visage/face/v1/face.proto` + `grpc.health.v1.Health` and counts its calls.
+ */
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import mysql from 'mysql2/promise';
+import { INestApplication } from '@nestjs/common';
+import {
+  AnalyzeImageRequest,
+  AnalyzeImageResponse,
+  FACE_ANALYSIS_SERVICE,
+  faceAnalysisServiceDefinition,
+  REASON_METADATA_KEY,
+} from '@visage/recognizer-client';
+import { DatabaseConfig, VisageConfig } from '@visage/config';
+import { DESCRIPTOR_LENGTH } from '@visage/domain';
+import { FACES_DIR } from '../support/faces';
+
+// ---------------------------------------------------------------------------------------------- files
+
+export interface ImagesRoot {
+  root: string;
+  /** Copies `<FACES_DIR>/<source>` to `<root>/<target>` (directories created). */
+  copy(source: string, target: string): string;
+  remove(): void;
+}
+
+/** A fresh IMAGES_ROOT under the OS temp dir; the shared faces are copied in, never linked (symlinks out are refused). */
+export function createImagesRoot(prefix = 'visage-e2e-'): ImagesRoot {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  return {
+    root,
+    copy(source, target) {
+      const destination = join(root, target);
+      mkdirSync(dirname(destination), { recursive: true });
+      copyFileSync(join(FACES_DIR, source), destination);
+      return target;
+    },
+    remove: () => rmSync(root, { recursive: true, force: true }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------- waiting
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Polls until `condition` returns a truthy value and returns it. Not a timing assertion: the bound is only
+ * there so a bug fails the test with `what` instead of hanging it.
+ */
+export async function until<T>(condition: () => T | Promise<T>, what: string, timeoutMs = 60_000, everyMs = 100): Promise<NonNullable<T>> {
+  const started = Date.now();
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await condition();
+      if (value) return value as NonNullable<T>;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() - started > timeoutMs) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+    }
+    await sleep(everyMs);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------- HTTP
+
+export interface HttpReply<T = Record<string, unknown>> {
+  status: number;
+  body: T;
+  text: string;
+}
+
+export async function http<T = Record<string, unknown>>(method: string, url: string, body?: unknown): Promise<HttpReply<T>> {
+  const response = await fetch(url, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let parsed: unknown = undefined;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  return { status: response.status, body: parsed as T, text };
+}
+
+export function baseUrl(app: INestApplication): string {
+  return `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
+}
+
+export interface ImageView {
+  id: number;
+  path: string;
+  status: string;
+  attempts: number;
+  lastError: string | null;
+  permanentFailure: boolean;
+  updatedAt: string;
+  faces: Array<{ distance: number | null; person: { id: number; name: string } | null }>;
+}
+
+export const FINAL_STATUSES = ['processed', 'unrecognized', 'failed'];
+
+export class ReceiverClient {
+  constructor(readonly url: string) {}
+
+  async post(path: string): Promise<number> {
+    const reply = await http<{ id: number }>('POST', `${this.url}/image/post`, { path });
+    if (reply.status !== 202) throw new Error(`POST /image/post ${path} → ${reply.status} ${reply.text}`);
+    return reply.body.id;
+  }
+
+  async postMany(paths: string[]): Promise<number[]> {
+    const reply = await http<{ images: Array<{ id?: number; error?: unknown }> }>('POST', `${this.url}/images/post`, {
+      paths: paths.map((path) => ({ path })),
+    });
+    if (reply.status !== 202 || reply.body.images.some((item) => item.id === undefined)) {
+      throw new Error(`POST /images/post → ${reply.status} ${reply.text.slice(0, 500)}`);
+    }
+    return reply.body.images.map((item) => item.id as number);
+  }
+
+  async image(id: number): Promise<ImageView> {
+    const reply = await http<ImageView>('GET', `${this.url}/images/${id}`);
+    if (reply.status !== 200) throw new Error(`GET /images/${id} → ${reply.status} ${reply.text}`);
+    return reply.body;
+  }
+
+  /** Waits until the image reaches one of `statuses` (default: any final one) and returns it. */
+  async settled(id: number, statuses = FINAL_STATUSES, timeoutMs = 90_000): Promise<ImageView> {
+    return until(
+      async () => {
+        const image = await this.image(id);
+        return statuses.includes(image.status) ? image : undefined;
+      },
+      `image ${id} to become ${statuses.join('|')}`,
+      timeoutMs,
+      150,
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------- database
+
+export interface ImageRow {
+  id: number;
+  path: string;
+  status: string;
+  attempts: number;
+  permanentFailure: boolean;
+  faceRows: number;
+}
+
+/** Reads the scratch MariaDB directly, as root: counts what the processor wrote, whatever the API shows. */
+export class DatabaseProbe {
+  private constructor(private readonly connection: mysql.Connection) {}
+
+  static async open(config: DatabaseConfig): Promise<DatabaseProbe> {
+    if (config.type !== 'mysql') throw new Error('DatabaseProbe reads MariaDB only');
+    const connection = await mysql.createConnection({
+      host: config.host,
+      port: config.port,
+      user: config.username,
+      password: config.password,
+      database: config.database,
+    });
+    return new DatabaseProbe(connection);
+  }
+
+  async images(): Promise<ImageRow[]> {
+    const [rows] = await this.connection.query(
+      `SELECT i.id, i.path, i.status, i.attempts, i.permanent_failure AS permanentFailure, (SELECT COUNT(*) FROM faces f WHERE f.image_id = i.id) AS faceRows
+         FROM images i ORDER BY i.id`,
+    );
+    return (rows as Array<Record<string, unknown>>).map((row) => ({
+      id: Number(row.id),
+      path: String(row.path),
+      status: String(row.status),
+      attempts: Number(row.attempts),
+      permanentFailure: Boolean(Number(row.permanentFailure)),
+      faceRows: Number(row.faceRows),
+    }));
+  }
+
+  async query(sql: string, parameters: unknown[] = []): Promise<unknown> {
+    const [rows] = await this.connection.query(sql, parameters);
+    return rows;
+  }
+
+  close(): Promise<void> {
+    return this.connection.end();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------- recognizer double
+
+type Unary = grpc.handleUnaryCall<AnalyzeImageRequest, AnalyzeImageResponse>;
+
+/** One deterministic face per image; its descriptor depends on the path, so different images differ. */
+function syntheticFace(path: string) {
+  let seed = 7;
+  for (const char of path) seed = (seed * 31 + char.charCodeAt(0)) % 1_000_003;
+  const descriptor = Array.from({ length: DESCRIPTOR_LENGTH }, (_, index) => Math.sin(seed + index) * 0.1);
+  return { box: { x: 10, y: 10, width: 40, height: 40 }, score: 0.99, descriptor, landmarks: [] };
+}
+
+/**
+ * A stand-in for the face-recognition service, for the fault tests where what matters is the pipeline
+ * (delivery, claims, breaker), not the pixels: it answers AnalyzeImage with one synthetic face (or
+ * INVALID_ARGUMENT `corrupt` for paths under `bad/`), serves `grpc.health.v1.Health` = SERVING, counts every
+ * call per path, can delay or hold answers, and can be stopped and started again on the same port.
+ */
+export class RecognizerDouble {
+  readonly calls = new Map<string, number>();
+  /** Delay before answering each call. */
+  delayMs = 0;
+  /** Paths whose (next) call is never answered while listed: a stuck analysis. */
+  readonly hold = new Set<string>();
+  private server?: grpc.Server;
+  private port = 0;
+
+  static async start(): Promise<RecognizerDouble> {
+    const double = new RecognizerDouble();
+    await double.start();
+    return double;
+  }
+
+  get address(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  callsFor(path: string): number {
+    return this.calls.get(path) ?? 0;
+  }
+
+  get totalCalls(): number {
+    return [...this.calls.values()].reduce((sum, count) => sum + count, 0);
+  }
+
+  async start(): Promise<void> {
+    const server = new grpc.Server();
+    const analyze: Unary = (call, callback) => {
+      const path = call.request.path;
+      this.calls.set(path, this.callsFor(path) + 1);
+      if (this.hold.has(path)) {
+        this.hold.delete(path);
+        return; // never answered: the caller hangs until its deadline or its death
+      }
+      setTimeout(() => {
+        if (path.startsWith('bad/')) {
+          const metadata = new grpc.Metadata();
+          metadata.set(REASON_METADATA_KEY, 'corrupt');
+          callback({ code: grpc.status.INVALID_ARGUMENT, details: `corrupt: ${path} is not a valid image`, metadata });
+          return;
+        }
+        callback(null, { width: 64, height: 64, faces: [syntheticFace(path)], backend: 'double', elapsedMs: this.delayMs });
+      }, this.delayMs);
+    };
+    server.addService(faceAnalysisServiceDefinition(), { analyzeImage: analyze });
+    new HealthImplementation({ '': 'SERVING', [FACE_ANALYSIS_SERVICE]: 'SERVING' }).addToServer(server);
+    this.port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(`127.0.0.1:${this.port}`, grpc.ServerCredentials.createInsecure(), (error, port) =>
+        error ? reject(error) : resolve(port),
+      ),
+    );
+    this.server = server;
+  }
+
+  /** Like a killed process: every connection dropped, nothing answered. */
+  stop(): void {
+    this.server?.forceShutdown();
+    this.server = undefined;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------- config
+
+/** Every listening port 0 (the schema refuses 0 from the environment; the apps accept it and report the bound port). */
+export function withEphemeralPorts(config: VisageConfig): VisageConfig {
+  return { ...config, RECEIVER_PORT: 0, FRONTEND_PORT: 0, PROCESSOR_HEALTH_PORT: 0, FACE_RECOGNITION_PORT: 0, FACE_RECOGNITION_HEALTH_PORT: 0 };
+}
