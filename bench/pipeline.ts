@@ -1,0 +1,284 @@
+/**
+ * Pipeline benchmark: N images through receiver → queue → processor → recognizer, on both stacks in one run
+ * (embedded SQLite + in-process queue; MariaDB + the NSQ test server), against the recognizer's own rate on the
+ * same files, in the same process, with the same concurrency. Prints images/s end to end, the recognizer's
+ * images/s, the pipeline overhead = (pipeline time − recognizer time) / recognizer time (target ≤ 10 %),
+ * p50/p95 latency per image (POST → final status seen) and the machine.
+ *
+ *   npm run bench:pipeline -- --images 60 --stacks sqlite,mysql
+ *
+ * Runs through vite-node (SWC: Nest needs decorator metadata, which plain tsx does not emit).
+ * Env: BENCH_IMAGES, BENCH_STACKS, BENCH_POST_CONCURRENCY (8), TEST_MYSQL_URL, VISAGE_FACES_DIR.
+ */
+import 'reflect-metadata';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseConfig, VisageConfig } from '@visage/config';
+import { GrpcFaceAnalyzer } from '@visage/recognizer-client';
+import { EmbeddedVisage, startEmbedded } from '../apps/embedded/src/embedded';
+import { NsqTestServer } from '../test/nsq/nsq-test-server';
+import { createScratchMysqlDatabase, ScratchDatabase } from '../test/support/database';
+import { FACES_DIR } from '../test/support/faces';
+import { machineLine, percentile } from './machine';
+
+type Stack = 'sqlite' | 'mysql';
+
+function argument(name: string): string | undefined {
+  const index = process.argv.indexOf(`--${name}`);
+  return index >= 0 ? process.argv[index + 1] : undefined;
+}
+
+const IMAGES = Number(argument('images') ?? process.env.BENCH_IMAGES ?? 60);
+const STACKS = (argument('stacks') ?? process.env.BENCH_STACKS ?? 'sqlite,mysql').split(',').map((s) => s.trim()) as Stack[];
+const POST_CONCURRENCY = Number(process.env.BENCH_POST_CONCURRENCY ?? 8);
+const POLL_MS = 100;
+const FINAL = new Set(['processed', 'unrecognized', 'failed']);
+const TIMEOUT_MS = 15 * 60_000;
+
+if (!Number.isInteger(IMAGES) || IMAGES < 1) throw new RangeError('--images must be a positive integer');
+for (const stack of STACKS) if (stack !== 'sqlite' && stack !== 'mysql') throw new RangeError(`unknown stack ${stack} (sqlite, mysql)`);
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Copies the known faces (so matching really happens) and N inputs, cycled from unknown/, groups/ and strangers/
+ * under distinct names (the receiver refuses a path twice). Everything lives under os.tmpdir(), never the repo.
+ */
+function prepareImagesRoot(root: string): string[] {
+  mkdirSync(join(root, 'known'), { recursive: true });
+  for (const file of readdirSync(join(FACES_DIR, 'known'))) copyFileSync(join(FACES_DIR, 'known', file), join(root, 'known', file));
+  const sources = ['unknown', 'groups', 'strangers'].flatMap((folder) =>
+    readdirSync(join(FACES_DIR, folder))
+      .sort()
+      .map((file) => ({ folder, file })),
+  );
+  mkdirSync(join(root, 'in'), { recursive: true });
+  const paths: string[] = [];
+  for (let i = 0; i < IMAGES; i++) {
+    const { folder, file } = sources[i % sources.length];
+    const relative = `in/${String(i).padStart(4, '0')}-${folder}-${file}`;
+    copyFileSync(join(FACES_DIR, folder, file), join(root, relative));
+    paths.push(relative);
+  }
+  return paths;
+}
+
+/** Runs `task` over `items` with at most `concurrency` at a time. */
+async function pool<T>(items: T[], concurrency: number, task: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    for (let index = next++; index < items.length; index = next++) await task(items[index]);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+}
+
+interface Measured {
+  wallMs: number;
+  latencies: number[];
+}
+
+function describe(label: string, count: number, { wallMs, latencies }: Measured): string {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return `${label}: ${count} images in ${(wallMs / 1000).toFixed(2)} s → ${(count / (wallMs / 1000)).toFixed(2)} images/s; latency p50 ${percentile(sorted, 0.5).toFixed(0)} ms, p95 ${percentile(sorted, 0.95).toFixed(0)} ms`;
+}
+
+/** The recognizer alone: the same files over gRPC with the processor's concurrency (QUEUE_MAX_IN_FLIGHT). */
+async function recognizerRun(analyzer: GrpcFaceAnalyzer, paths: string[], concurrency: number): Promise<Measured & { faces: number }> {
+  const latencies: number[] = [];
+  let faces = 0;
+  const started = performance.now();
+  await pool(paths, concurrency, async (path) => {
+    const t0 = performance.now();
+    const analysis = await analyzer.analyze(path, { deadlineMs: 300_000 });
+    latencies.push(performance.now() - t0);
+    faces += analysis.faces.length;
+  });
+  return { wallMs: performance.now() - started, latencies, faces };
+}
+
+interface ImageRow {
+  id: number;
+  status: string;
+}
+
+async function getJson<T>(url: string): Promise<T> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`GET ${url} → ${response.status} ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+/** Every image row through the receiver's keyset pages. */
+async function listImages(receiver: string): Promise<ImageRow[]> {
+  const rows: ImageRow[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: { items: ImageRow[]; nextCursor: string | null } = await getJson(
+      `${receiver}/images?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+    );
+    rows.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return rows;
+}
+
+/**
+ * The pipeline: every path POSTed to the receiver (POST_CONCURRENCY at a time), then the receiver's image list
+ * polled every POLL_MS until every image has a final status. Times are taken at the client, so they include the
+ * HTTP round trips and up to one polling interval.
+ */
+async function pipelineRun(receiver: string, paths: string[]): Promise<Measured & { statuses: Record<string, number> }> {
+  const postedAt = new Map<number, number>();
+  const finishedAt = new Map<number, number>();
+  const statuses: Record<string, number> = {};
+  const started = performance.now();
+  let posting = true;
+  const posts = pool(paths, POST_CONCURRENCY, async (path) => {
+    const t0 = performance.now();
+    const response = await fetch(`${receiver}/image/post`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ path }),
+    });
+    const body = (await response.json()) as { id?: number };
+    if (response.status !== 202 || typeof body.id !== 'number') throw new Error(`POST ${path} → ${response.status} ${JSON.stringify(body)}`);
+    postedAt.set(body.id, t0);
+  }).finally(() => (posting = false));
+
+  const deadline = Date.now() + TIMEOUT_MS;
+  while (posting || finishedAt.size < paths.length) {
+    await sleep(POLL_MS);
+    const now = performance.now();
+    for (const row of await listImages(receiver)) {
+      if (FINAL.has(row.status) && !finishedAt.has(row.id)) {
+        finishedAt.set(row.id, now);
+        statuses[row.status] = (statuses[row.status] ?? 0) + 1;
+      }
+    }
+    if (Date.now() > deadline) throw new Error(`only ${finishedAt.size}/${paths.length} images finished in ${TIMEOUT_MS / 1000} s`);
+  }
+  await posts;
+  const latencies = [...finishedAt].map(([id, at]) => at - (postedAt.get(id) ?? started));
+  return { wallMs: Math.max(...finishedAt.values()) - started, latencies, statuses };
+}
+
+/** Known faces are enrolled by the processor once the recognizer serves: wait until the enrolled count stops growing. */
+async function waitForEnrolment(receiver: string): Promise<number> {
+  const deadline = Date.now() + 300_000;
+  let last = -1;
+  let stableSince = Date.now();
+  for (;;) {
+    const { items } = await getJson<{ items: Array<{ knownFaceCount: number }> }>(`${receiver}/persons`);
+    const enrolled = items.reduce((sum, person) => sum + person.knownFaceCount, 0);
+    if (enrolled !== last) {
+      last = enrolled;
+      stableSince = Date.now();
+    } else if (enrolled > 0 && Date.now() - stableSince > 4_000) {
+      return enrolled;
+    }
+    if (Date.now() > deadline) throw new Error('known faces not enrolled within 300 s');
+    await sleep(500);
+  }
+}
+
+interface StackResult {
+  stack: string;
+  pipelineRate: number;
+  recognizerRate: number;
+  overhead: number;
+}
+
+async function runStack(stack: Stack): Promise<StackResult> {
+  const root = mkdtempSync(join(tmpdir(), `visage-bench-${stack}-`));
+  let scratch: ScratchDatabase | undefined;
+  let nsqd: NsqTestServer | undefined;
+  let visage: EmbeddedVisage | undefined;
+  let analyzer: GrpcFaceAnalyzer | undefined;
+  try {
+    const paths = prepareImagesRoot(join(root, 'images'));
+    const env: NodeJS.ProcessEnv = {
+      IMAGES_ROOT: join(root, 'images'),
+      DATABASE_URL: `sqlite:${join(root, 'visage.sqlite')}`,
+      LOG_LEVEL: 'warn',
+      NODE_ENV: 'production',
+      GALLERY_REFRESH_MS: '1000',
+      RECOGNIZER_WORKERS: process.env.RECOGNIZER_WORKERS ?? '0',
+      QUEUE_MAX_IN_FLIGHT: process.env.QUEUE_MAX_IN_FLIGHT ?? '4',
+    };
+    if (stack === 'mysql') {
+      scratch = await createScratchMysqlDatabase('visage_bench');
+      nsqd = await NsqTestServer.start();
+      env.DATABASE_URL = scratch.url;
+      // Direct nsqd: a lookupd consumer only finds the topic at its next poll after the first publish.
+      env.NSQD_TCP_ADDRESSES = nsqd.tcpAddress;
+      env.NSQD_TCP_ADDRESS = nsqd.tcpAddress;
+    }
+    const parsed = parseConfig(env);
+    const config: VisageConfig = {
+      ...parsed,
+      RECEIVER_PORT: 0,
+      FRONTEND_PORT: 0,
+      PROCESSOR_HEALTH_PORT: 0,
+      FACE_RECOGNITION_PORT: 0,
+      FACE_RECOGNITION_HEALTH_PORT: 0,
+    };
+    const label = stack === 'sqlite' ? 'SQLite + in-process queue' : 'MariaDB + NSQ (test nsqd in this process)';
+    console.log(`\n== ${label}: ${paths.length} images, processor maxInFlight ${config.QUEUE_MAX_IN_FLIGHT}, recognizer workers ${config.RECOGNIZER_WORKERS || 'one per core'}`);
+    const bootStarted = performance.now();
+    visage = await startEmbedded(config, '127.0.0.1');
+    const receiver = `http://127.0.0.1:${visage.ports.receiver}`;
+    analyzer = new GrpcFaceAnalyzer({ address: `127.0.0.1:${visage.ports.grpc}`, deadlineMs: 300_000 });
+    const enrolled = await waitForEnrolment(receiver);
+    console.log(`started and ${enrolled} known faces enrolled in ${((performance.now() - bootStarted) / 1000).toFixed(1)} s`);
+
+    // Recognizer alone before and after the pipeline: background load on this shared machine drifts, and the
+    // mean of both brackets the pipeline run in time.
+    const concurrency = config.QUEUE_MAX_IN_FLIGHT;
+    const before = await recognizerRun(analyzer, paths, concurrency);
+    console.log(describe(`  recognizer alone (gRPC, ${concurrency} in flight), before`, paths.length, before));
+    const pipeline = await pipelineRun(receiver, paths);
+    console.log(describe(`  pipeline (POST → final status)`, paths.length, pipeline));
+    console.log(`  outcomes: ${JSON.stringify(pipeline.statuses)}; faces found by the recognizer per pass: ${before.faces}`);
+    const after = await recognizerRun(analyzer, paths, concurrency);
+    console.log(describe(`  recognizer alone (gRPC, ${concurrency} in flight), after`, paths.length, after));
+
+    const recognizerMs = (before.wallMs + after.wallMs) / 2;
+    const overhead = (pipeline.wallMs - recognizerMs) / recognizerMs;
+    const pipelineRate = paths.length / (pipeline.wallMs / 1000);
+    const recognizerRate = paths.length / (recognizerMs / 1000);
+    console.log(
+      `  → pipeline ${pipelineRate.toFixed(2)} images/s vs recognizer ${recognizerRate.toFixed(2)} images/s (mean of before/after): ` +
+        `overhead ${(overhead * 100).toFixed(1)} % (target ≤ 10 %)`,
+    );
+    console.log(`  ${machineLine()}`);
+    return { stack: label, pipelineRate, recognizerRate, overhead };
+  } finally {
+    analyzer?.close();
+    await visage?.close();
+    await nsqd?.stop();
+    await scratch?.drop();
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(machineLine());
+  const results: StackResult[] = [];
+  for (const stack of STACKS) results.push(await runStack(stack));
+  console.log('\nsummary');
+  for (const result of results) {
+    console.log(
+      `  ${result.stack.padEnd(44)} pipeline ${result.pipelineRate.toFixed(2).padStart(6)} images/s, recognizer ${result.recognizerRate.toFixed(2).padStart(6)} images/s, overhead ${(result.overhead * 100).toFixed(1).padStart(5)} %`,
+    );
+  }
+  console.log(machineLine());
+}
+
+main().then(
+  () => process.exit(0),
+  (error: Error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
