@@ -127,6 +127,7 @@ function recognizerRun(analyzer: GrpcFaceAnalyzer, paths: string[], concurrency:
 
 interface ImageRow {
   id: number;
+  path: string;
   status: string;
 }
 
@@ -160,6 +161,7 @@ async function pipelineRun(receiver: string, paths: string[]): Promise<Measured 
   const postedAt = new Map<number, number>();
   const finishedAt = new Map<number, number>();
   const statuses: Record<string, number> = {};
+  const ours = new Set(paths);
   const started = performance.now();
   let posting = true;
   const posts = pool(paths, POST_CONCURRENCY, async (path) => {
@@ -179,7 +181,8 @@ async function pipelineRun(receiver: string, paths: string[]): Promise<Measured 
     await sleep(POLL_MS);
     const now = performance.now();
     for (const row of await listImages(receiver)) {
-      if (FINAL.has(row.status) && !finishedAt.has(row.id)) {
+      // Only this pass's images: earlier rounds' rows are on the list too.
+      if (ours.has(row.path) && FINAL.has(row.status) && !finishedAt.has(row.id)) {
         finishedAt.set(row.id, now);
         statuses[row.status] = (statuses[row.status] ?? 0) + 1;
       }
@@ -222,8 +225,17 @@ interface StackResult {
 
 const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
 
+/** What an interrupted run (Ctrl-C) still has to remove: the scratch database and the temporary images. */
+const cleanups = new Set<() => Promise<void>>();
+process.once('SIGINT', () => {
+  console.error('interrupted: removing the scratch database and temporary files');
+  void Promise.allSettled([...cleanups].map((cleanup) => cleanup())).then(() => process.exit(130));
+});
+
 async function runStack(stack: Stack): Promise<StackResult> {
   const root = mkdtempSync(join(tmpdir(), `visage-bench-${stack}-`));
+  const removeRoot = async () => rmSync(root, { recursive: true, force: true });
+  cleanups.add(removeRoot);
   let scratch: ScratchDatabase | undefined;
   let nsqd: NsqTestServer | undefined;
   let visage: EmbeddedVisage | undefined;
@@ -242,6 +254,7 @@ async function runStack(stack: Stack): Promise<StackResult> {
     };
     if (stack === 'mysql') {
       scratch = await createScratchMysqlDatabase('visage_bench');
+      cleanups.add(scratch.drop);
       nsqd = await NsqTestServer.start();
       env.DATABASE_URL = scratch.url;
       // Direct nsqd: a lookupd consumer only finds the topic at its next poll after the first publish.
@@ -304,8 +317,12 @@ async function runStack(stack: Stack): Promise<StackResult> {
     analyzer?.close();
     await visage?.close();
     await nsqd?.stop();
-    await scratch?.drop();
-    rmSync(root, { recursive: true, force: true });
+    if (scratch) {
+      cleanups.delete(scratch.drop);
+      await scratch.drop();
+    }
+    cleanups.delete(removeRoot);
+    await removeRoot();
   }
 }
 
