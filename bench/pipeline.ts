@@ -11,10 +11,13 @@
  * Nest apps, the test nsqd, this client) per pass is printed too: unlike wall time it barely moves with other
  * people's load, so the CPU overhead is the steadier figure.
  *
- *   npm run bench:pipeline -- --images 60 --rounds 2 --stacks sqlite,mysql
+ * Then LATENCY_IMAGES more images one at a time (no backlog), alternating pipeline and recognizer, for the latency
+ * the pipeline adds to one image.
+ *
+ *   npm run bench:pipeline -- --images 60 --rounds 2 --latency-images 15 --stacks sqlite,mysql
  *
  * Runs through vite-node (SWC: Nest needs decorator metadata, which plain tsx does not emit).
- * Env: BENCH_IMAGES, BENCH_ROUNDS, BENCH_STACKS, BENCH_POST_CONCURRENCY (8), QUEUE_MAX_IN_FLIGHT (4),
+ * Env: BENCH_IMAGES, BENCH_ROUNDS, BENCH_LATENCY_IMAGES, BENCH_STACKS, BENCH_POST_CONCURRENCY (8), QUEUE_MAX_IN_FLIGHT (4),
  * RECOGNIZER_WORKERS (0 = one per core), TEST_MYSQL_URL, VISAGE_FACES_DIR.
  */
 import 'reflect-metadata';
@@ -22,6 +25,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { DataSource } from 'typeorm';
 import { parseConfig, VisageConfig } from '@visage/config';
 import { GrpcFaceAnalyzer } from '@visage/recognizer-client';
 import { EmbeddedVisage, startEmbedded } from '../apps/embedded/src/embedded';
@@ -41,12 +45,15 @@ const IMAGES = Number(argument('images') ?? process.env.BENCH_IMAGES ?? 60);
 const ROUNDS = Number(argument('rounds') ?? process.env.BENCH_ROUNDS ?? 2);
 const STACKS = (argument('stacks') ?? process.env.BENCH_STACKS ?? 'sqlite,mysql').split(',').map((s) => s.trim()) as Stack[];
 const POST_CONCURRENCY = Number(process.env.BENCH_POST_CONCURRENCY ?? 8);
-const POLL_MS = 100;
+const POLL_MS = 50;
+const LATENCY_IMAGES = Number(argument('latency-images') ?? process.env.BENCH_LATENCY_IMAGES ?? 15);
+const LATENCY_POLL_MS = 10;
 const FINAL = new Set(['processed', 'unrecognized', 'failed']);
 const TIMEOUT_MS = 15 * 60_000;
 
 if (!Number.isInteger(IMAGES) || IMAGES < 1) throw new RangeError('--images must be a positive integer');
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new RangeError('--rounds must be a positive integer');
+if (!Number.isInteger(LATENCY_IMAGES) || LATENCY_IMAGES < 0) throw new RangeError('--latency-images must be 0 or more');
 for (const stack of STACKS) if (stack !== 'sqlite' && stack !== 'mysql') throw new RangeError(`unknown stack ${stack} (sqlite, mysql)`);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -55,17 +62,17 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * Copies the known faces (so matching really happens) and N inputs, cycled from unknown/, groups/ and strangers/
  * under distinct names (the receiver refuses a path twice). Everything lives under os.tmpdir(), never the repo.
  */
-function prepareImagesRoot(root: string, round: number): string[] {
+function prepareImagesRoot(root: string, folderName: string, count: number): string[] {
   const sources = ['unknown', 'groups', 'strangers'].flatMap((folder) =>
     readdirSync(join(FACES_DIR, folder))
       .sort()
       .map((file) => ({ folder, file })),
   );
-  mkdirSync(join(root, `in${round}`), { recursive: true });
+  mkdirSync(join(root, folderName), { recursive: true });
   const paths: string[] = [];
-  for (let i = 0; i < IMAGES; i++) {
+  for (let i = 0; i < count; i++) {
     const { folder, file } = sources[i % sources.length];
-    const relative = `in${round}/${String(i).padStart(4, '0')}-${folder}-${file}`;
+    const relative = `${folderName}/${String(i).padStart(4, '0')}-${folder}-${file}`;
     copyFileSync(join(FACES_DIR, folder, file), join(root, relative));
     paths.push(relative);
   }
@@ -137,26 +144,23 @@ async function getJson<T>(url: string): Promise<T> {
   return (await response.json()) as T;
 }
 
-/** Every image row through the receiver's keyset pages. */
-async function listImages(receiver: string): Promise<ImageRow[]> {
-  const rows: ImageRow[] = [];
-  let cursor: string | null = null;
-  do {
-    const page: { items: ImageRow[]; nextCursor: string | null } = await getJson(
-      `${receiver}/images?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
-    );
-    rows.push(...page.items);
-    cursor = page.nextCursor;
-  } while (cursor);
-  return rows;
+/**
+ * The finished images, read straight from the database the apps share (one indexed query). Polling the receiver's
+ * list instead cost the process as much CPU as a tenth of the recognizer's work (JSON of every row ten times a
+ * second) and so measured the bench, not the pipeline.
+ */
+type FinishedImages = () => Promise<ImageRow[]>;
+
+function finishedImages(dataSource: DataSource): FinishedImages {
+  return () => dataSource.query(`SELECT id, path, status FROM images WHERE status IN ('processed', 'unrecognized', 'failed')`);
 }
 
 /**
- * The pipeline: every path POSTed to the receiver (POST_CONCURRENCY at a time), then the receiver's image list
- * polled every POLL_MS until every image has a final status. Times are taken at the client, so they include the
- * HTTP round trips and up to one polling interval.
+ * The pipeline: every path POSTed to the receiver (POST_CONCURRENCY at a time), and the database polled every
+ * POLL_MS until every image has a final status. Times are taken at the client, so they include the HTTP round
+ * trip of the POST and up to one polling interval.
  */
-async function pipelineRun(receiver: string, paths: string[]): Promise<Measured & { statuses: Record<string, number> }> {
+async function pipelineRun(receiver: string, finished: FinishedImages, paths: string[]): Promise<Measured & { statuses: Record<string, number> }> {
   const cpu = process.cpuUsage();
   const postedAt = new Map<number, number>();
   const finishedAt = new Map<number, number>();
@@ -180,8 +184,8 @@ async function pipelineRun(receiver: string, paths: string[]): Promise<Measured 
   while (posting || finishedAt.size < paths.length) {
     await sleep(POLL_MS);
     const now = performance.now();
-    for (const row of await listImages(receiver)) {
-      // Only this pass's images: earlier rounds' rows are on the list too.
+    for (const row of await finished()) {
+      // Only this pass's images: earlier rounds' rows are finished too.
       if (ours.has(row.path) && FINAL.has(row.status) && !finishedAt.has(row.id)) {
         finishedAt.set(row.id, now);
         statuses[row.status] = (statuses[row.status] ?? 0) + 1;
@@ -193,6 +197,39 @@ async function pipelineRun(receiver: string, paths: string[]): Promise<Measured 
   const used = process.cpuUsage(cpu);
   const latencies = [...finishedAt].map(([id, at]) => at - (postedAt.get(id) ?? started));
   return { wallMs: Math.max(...finishedAt.values()) - started, cpuMs: (used.user + used.system) / 1000, latencies, statuses };
+}
+
+/**
+ * Latency without a backlog: one image at a time, alternately through the pipeline (POST, then its row read every
+ * LATENCY_POLL_MS until final) and straight to the recognizer, so both see the same machine load.
+ */
+async function oneByOnePass(
+  receiver: string,
+  dataSource: DataSource,
+  analyzer: GrpcFaceAnalyzer,
+  paths: string[],
+): Promise<{ pipeline: number[]; recognizer: number[] }> {
+  const pipeline: number[] = [];
+  const recognizer: number[] = [];
+  for (const path of paths) {
+    const t0 = performance.now();
+    const response = await fetch(`${receiver}/image/post`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ path }),
+    });
+    const { id } = (await response.json()) as { id: number };
+    for (;;) {
+      const [row] = (await dataSource.query('SELECT status FROM images WHERE id = ?', [id])) as Array<{ status: string }>;
+      if (row && FINAL.has(row.status)) break;
+      await sleep(LATENCY_POLL_MS);
+    }
+    pipeline.push(performance.now() - t0);
+    const t1 = performance.now();
+    await analyzer.analyze(path, { deadlineMs: 300_000 });
+    recognizer.push(performance.now() - t1);
+  }
+  return { pipeline, recognizer };
 }
 
 /** Known faces are enrolled by the processor once the recognizer serves: wait until the enrolled count stops growing. */
@@ -242,7 +279,8 @@ async function runStack(stack: Stack): Promise<StackResult> {
   let analyzer: GrpcFaceAnalyzer | undefined;
   try {
     copyKnownFaces(join(root, 'images'));
-    const rounds = Array.from({ length: ROUNDS }, (_, round) => prepareImagesRoot(join(root, 'images'), round));
+    const rounds = Array.from({ length: ROUNDS }, (_, round) => prepareImagesRoot(join(root, 'images'), `in${round}`, IMAGES));
+    const oneByOne = prepareImagesRoot(join(root, 'images'), 'one-by-one', LATENCY_IMAGES);
     const env: NodeJS.ProcessEnv = {
       IMAGES_ROOT: join(root, 'images'),
       DATABASE_URL: `sqlite:${join(root, 'visage.sqlite')}`,
@@ -275,12 +313,15 @@ async function runStack(stack: Stack): Promise<StackResult> {
     const bootStarted = performance.now();
     visage = await startEmbedded(config, '127.0.0.1');
     const receiver = `http://127.0.0.1:${visage.ports.receiver}`;
-    analyzer = new GrpcFaceAnalyzer({ address: `127.0.0.1:${visage.ports.grpc}`, deadlineMs: 300_000 });
+    const client = new GrpcFaceAnalyzer({ address: `127.0.0.1:${visage.ports.grpc}`, deadlineMs: 300_000 });
+    analyzer = client;
+    const dataSource = visage.receiver.get(DataSource);
+    const finished = finishedImages(dataSource);
     const enrolled = await waitForEnrolment(receiver);
     console.log(`started and ${enrolled} known faces enrolled in ${((performance.now() - bootStarted) / 1000).toFixed(1)} s`);
 
     const concurrency = config.QUEUE_MAX_IN_FLIGHT;
-    const alone = (paths: string[]) => recognizerRun(analyzer as GrpcFaceAnalyzer, paths, concurrency);
+    const alone = (paths: string[]) => recognizerRun(client, paths, concurrency);
     const recognizerPasses: Measured[] = [];
     const pipelinePasses: Measured[] = [];
     const first = await alone(rounds[0]);
@@ -288,7 +329,7 @@ async function runStack(stack: Stack): Promise<StackResult> {
     console.log(describe(`  recognizer alone (gRPC, ${concurrency} in flight)`, IMAGES, first));
     const faceCount = first.faces;
     for (const paths of rounds) {
-      const pipeline = await pipelineRun(receiver, paths);
+      const pipeline = await pipelineRun(receiver, finished, paths);
       pipelinePasses.push(pipeline);
       console.log(describe(`  pipeline (POST → final status)        `, IMAGES, pipeline));
       console.log(`    outcomes: ${JSON.stringify(pipeline.statuses)}; faces found by the recognizer alone: ${faceCount}`);
@@ -311,6 +352,15 @@ async function runStack(stack: Stack): Promise<StackResult> {
         `overhead ${(overhead * 100).toFixed(1)} % of wall time (target ≤ 10 %), ${(cpuOverhead * 100).toFixed(1)} % of CPU time; ` +
         `pipeline latency p50 ${percentile(latencies, 0.5).toFixed(0)} ms, p95 ${percentile(latencies, 0.95).toFixed(0)} ms`,
     );
+    if (LATENCY_IMAGES > 0) {
+      const single = await oneByOnePass(receiver, dataSource, client, oneByOne);
+      const p = (values: number[], fraction: number) => percentile([...values].sort((a, b) => a - b), fraction).toFixed(0);
+      console.log(
+        `  one image at a time (${LATENCY_IMAGES}, no backlog): pipeline POST → final status p50 ${p(single.pipeline, 0.5)} ms, p95 ${p(single.pipeline, 0.95)} ms; ` +
+          `recognizer alone p50 ${p(single.recognizer, 0.5)} ms, p95 ${p(single.recognizer, 0.95)} ms; ` +
+          `mean added by the pipeline ${((sum(single.pipeline) - sum(single.recognizer)) / single.pipeline.length).toFixed(0)} ms/image (polling every ${LATENCY_POLL_MS} ms)`,
+      );
+    }
     console.log(`  ${machineLine()}`);
     return { stack: label, pipelineRate, recognizerRate, overhead, cpuOverhead, latencies };
   } finally {
