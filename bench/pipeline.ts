@@ -8,8 +8,9 @@
  * The machine is shared, and its load swings by 2× within a minute, so passes alternate
  * (recognizer, pipeline, recognizer, pipeline, …, recognizer) and each pipeline pass is compared with the mean
  * of the recognizer passes on either side. The CPU time of the whole process (all threads: recognizer workers,
- * Nest apps, the test nsqd, this client) per pass is printed too: unlike wall time it barely moves with other
- * people's load, so the CPU overhead is the steadier figure.
+ * Nest apps, the test nsqd, this client) per pass is printed too: it moves with other people's load far less than
+ * wall time does (±15 % here against ±30 %: a busy sibling hyperthread still slows every instruction), so the CPU
+ * overhead is the steadier figure.
  *
  * Then LATENCY_IMAGES more images one at a time (no backlog), alternating pipeline and recognizer, for the latency
  * the pipeline adds to one image.
