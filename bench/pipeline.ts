@@ -15,7 +15,7 @@
  * Then LATENCY_IMAGES more images one at a time (no backlog), alternating pipeline and recognizer, for the latency
  * the pipeline adds to one image.
  *
- *   npm run bench:pipeline -- --images 60 --rounds 2 --latency-images 15 --stacks sqlite,mysql
+ *   npm run bench:pipeline -- --images 60 --rounds 2 --latency-images 15 --stacks sqlite,mysql   (also: mysql-inprocess)
  *
  * Runs through vite-node (SWC: Nest needs decorator metadata, which plain tsx does not emit).
  * Env: BENCH_IMAGES, BENCH_ROUNDS, BENCH_LATENCY_IMAGES, BENCH_STACKS, BENCH_POST_CONCURRENCY (8), QUEUE_MAX_IN_FLIGHT (4),
@@ -35,7 +35,13 @@ import { createScratchMysqlDatabase, ScratchDatabase } from '../test/support/dat
 import { FACES_DIR } from '../test/support/faces';
 import { machineLine, percentile } from './machine';
 
-type Stack = 'sqlite' | 'mysql';
+/** `mysql-inprocess` (MariaDB with the in-process queue) separates the database's share from the NSQ hop's. */
+type Stack = 'sqlite' | 'mysql' | 'mysql-inprocess';
+const STACK_LABELS: Record<Stack, string> = {
+  sqlite: 'SQLite + in-process queue',
+  mysql: 'MariaDB + NSQ (test nsqd in this process)',
+  'mysql-inprocess': 'MariaDB + in-process queue',
+};
 
 function argument(name: string): string | undefined {
   const index = process.argv.indexOf(`--${name}`);
@@ -55,7 +61,7 @@ const TIMEOUT_MS = 15 * 60_000;
 if (!Number.isInteger(IMAGES) || IMAGES < 1) throw new RangeError('--images must be a positive integer');
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new RangeError('--rounds must be a positive integer');
 if (!Number.isInteger(LATENCY_IMAGES) || LATENCY_IMAGES < 0) throw new RangeError('--latency-images must be 0 or more');
-for (const stack of STACKS) if (stack !== 'sqlite' && stack !== 'mysql') throw new RangeError(`unknown stack ${stack} (sqlite, mysql)`);
+for (const stack of STACKS) if (!(stack in STACK_LABELS)) throw new RangeError(`unknown stack ${stack} (${Object.keys(STACK_LABELS).join(', ')})`);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -291,11 +297,13 @@ async function runStack(stack: Stack): Promise<StackResult> {
       RECOGNIZER_WORKERS: process.env.RECOGNIZER_WORKERS ?? '0',
       QUEUE_MAX_IN_FLIGHT: process.env.QUEUE_MAX_IN_FLIGHT ?? '4',
     };
-    if (stack === 'mysql') {
+    if (stack !== 'sqlite') {
       scratch = await createScratchMysqlDatabase('visage_bench');
       cleanups.add(scratch.drop);
-      nsqd = await NsqTestServer.start();
       env.DATABASE_URL = scratch.url;
+    }
+    if (stack === 'mysql') {
+      nsqd = await NsqTestServer.start();
       // Direct nsqd: a lookupd consumer only finds the topic at its next poll after the first publish.
       env.NSQD_TCP_ADDRESSES = nsqd.tcpAddress;
       env.NSQD_TCP_ADDRESS = nsqd.tcpAddress;
@@ -309,7 +317,7 @@ async function runStack(stack: Stack): Promise<StackResult> {
       FACE_RECOGNITION_PORT: 0,
       FACE_RECOGNITION_HEALTH_PORT: 0,
     };
-    const label = stack === 'sqlite' ? 'SQLite + in-process queue' : 'MariaDB + NSQ (test nsqd in this process)';
+    const label = STACK_LABELS[stack];
     console.log(`\n== ${label}: ${ROUNDS} round(s) of ${IMAGES} images, processor maxInFlight ${config.QUEUE_MAX_IN_FLIGHT}, recognizer workers ${config.RECOGNIZER_WORKERS || 'one per core'}`);
     const bootStarted = performance.now();
     visage = await startEmbedded(config, '127.0.0.1');
