@@ -1,55 +1,23 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { BrowserContext, chromium, Page } from 'playwright-core';
+import { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PersonEntity } from '@visage/persistence';
 import { openSqliteTestDatabase, Rows, TestDatabase } from '../../apps/frontend/test/fixtures';
 import { FakeReceiver, ImagesRoot, startFrontend, testConfig } from '../../apps/frontend/test/harness';
+import { hasChromium, launchChromium, markPage, seriousViolations, stillSamePage, warnIfNoChromium } from './chromium';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const SCREENSHOTS = resolve(__dirname, '../../test-output/screenshots');
-const AXE = resolve(__dirname, '../../node_modules/axe-core/axe.min.js');
-const hasChromium = existsSync(CHROMIUM);
+/*
+ * The dashboard on rows written by the test (states the real pipeline rarely shows on demand: failed with an
+ * error, two images with a known and an unknown face at fixed boxes). The real pipeline, screenshots and the
+ * keyboard check are in pipeline.browser.spec.ts.
+ */
+warnIfNoChromium('dashboard browser test (fixture rows)');
 
-if (!hasChromium) {
-  console.warn(`SKIPPED dashboard browser test: ${CHROMIUM} is missing (apt-get install -y chromium).`);
-}
-
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: Array<{ target: string[] }>;
-}
-
-/** Runs axe-core in the page; returns the serious and critical violations only. */
-async function seriousViolations(page: Page): Promise<AxeViolation[]> {
-  await page.addScriptTag({ path: AXE });
-  const violations = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: AxeViolation[] }> } }).axe;
-    return (await axe.run()).violations;
-  });
-  return violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical');
-}
-
-function summary(violations: AxeViolation[]): string[] {
-  return violations.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
-
-describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
+describe.skipIf(!hasChromium)('dashboard in headless Chromium, on rows written by the test', () => {
   let db: TestDatabase;
   let app: NestExpressApplication;
   let context: BrowserContext;
@@ -62,7 +30,6 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
   let alice: PersonEntity;
 
   beforeAll(async () => {
-    mkdirSync(SCREENSHOTS, { recursive: true });
     db = await openSqliteTestDatabase();
     rows = new Rows(db.dataSource);
     await receiver.start();
@@ -91,14 +58,7 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
     app = await startFrontend(testConfig(db, root.dir, receiver.url));
     await app.listen(0, '127.0.0.1');
     baseUrl = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: { width: 1360, height: 900 },
-      // axe is injected as a script tag; the app's CSP (script-src 'self') would rightly block it.
-      bypassCSP: true,
-    });
+    context = await launchChromium(userDataDir);
   });
 
   afterAll(async () => {
@@ -114,7 +74,7 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
     const page = await context.newPage();
     await page.goto(`${baseUrl}/`);
     await expect(page.locator('tbody tr[data-id]').count()).resolves.toBe(5);
-    await page.evaluate(() => ((globalThis as unknown as { notReloaded: boolean }).notReloaded = true));
+    await markPage(page);
 
     const added = await rows.image('street/photo-1-copy.jpg', { status: 'pending' });
     const row = page.locator(`tr[data-id="${added.id}"]`);
@@ -126,7 +86,7 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
     await rows.face(added.id, alice);
     await row.locator('.badge', { hasText: 'Processed' }).waitFor({ timeout: 15_000 });
     await expect(row.locator('.chip').textContent()).resolves.toBe('Alice');
-    await expect(page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).resolves.toBe(true);
+    await expect(stillSamePage(page)).resolves.toBe(true);
     await expect(page.locator('tbody tr[data-id]').first().getAttribute('data-id')).resolves.toBe(String(added.id));
     await page.close();
   });
@@ -156,31 +116,17 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
     await page.close();
   });
 
-  it('passes axe-core without serious or critical violations and saves screenshots', async () => {
+  it('passes axe-core without serious or critical violations, failed and unknown-face rows included', async () => {
     const page = await context.newPage();
     for (const [name, path] of [
       ['images', '/'],
-      ['image-detail', `/images/${detailId}`],
+      ['image detail', `/images/${detailId}`],
       ['persons', '/persons'],
     ] as const) {
       await page.goto(`${baseUrl}${path}`);
       await page.waitForLoadState('networkidle');
-      expect(summary(await seriousViolations(page)), `${name} page`).toEqual([]);
-      await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+      expect(await seriousViolations(page), `${name} page`).toEqual([]);
     }
-    // Keyboard: the first Tab reaches the skip link, and Enter on a row's id link opens its detail page.
-    await page.goto(`${baseUrl}/`);
-    await page.keyboard.press('Tab');
-    await expect(page.evaluate('document.activeElement.textContent')).resolves.toBe('Skip to content');
-    await page.locator(`tr[data-id="${detailId}"] .col-id a`).focus();
-    await page.keyboard.press('Enter');
-    await page.waitForURL(`${baseUrl}/images/${detailId}`);
-
-    await page.setViewportSize({ width: 390, height: 844 });
-    await page.goto(`${baseUrl}/`);
-    await page.waitForLoadState('networkidle');
-    expect(summary(await seriousViolations(page)), 'images page on a phone').toEqual([]);
-    await page.screenshot({ path: join(SCREENSHOTS, 'images-phone.png'), fullPage: true });
     await page.close();
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ChangedImageRow, DashboardRepository, StatusCounts } from '@visage/persistence';
+import { ChangedImageRow, DashboardRepository, DetectedFaceRow, ImageDetail, StatusCounts } from '@visage/persistence';
 import { ThumbnailService } from '../thumbnails/thumbnail.service';
 import { CHANGES_OVERLAP_MS, ImagesService } from './images.service';
 
@@ -60,5 +60,40 @@ describe('ImagesService.changes cursor', () => {
     const { service } = serviceReturning([changed(3, now - 100)]);
     const later = new Date(now - 1_000);
     expect((await service.changes(later, {}, now)).cursor).toBe(later.toISOString());
+  });
+});
+
+describe('ImagesService.detail face labels', () => {
+  // Two faces side by side as in ../shared/faces/groups/obama_and_biden.jpg (1024 × 731): labels above both would collide.
+  const face = (id: number, name: string, box: DetectedFaceRow['box']): DetectedFaceRow => ({ id, box, score: 0.99, distance: 0.4, person: { id, name } });
+  const image: ImageDetail = {
+    ...changed(2, Date.parse('2026-01-01T12:00:00.000Z')),
+    status: 'processed',
+    width: 1024,
+    height: 731,
+    claimedAt: null,
+    claimedBy: null,
+    faces: [
+      face(1, 'barack-obama', { x: 587.026, y: 179.2057, width: 88.6384, height: 130.0469 }),
+      face(2, 'joe-biden', { x: 389.7738, y: 188.9378, width: 88.5652, height: 140.535 }),
+    ],
+  };
+  const service = new ImagesService(
+    { findImage: async () => image } as unknown as DashboardRepository,
+    { dimensions: async () => ({ width: 1024, height: 731 }) } as unknown as ThumbnailService,
+  );
+
+  it('moves a label that would cover an earlier one below its own box', async () => {
+    const [first, second] = (await service.detail(2))!.faces;
+    expect(first.tag.y + first.tag.height).toBeLessThanOrEqual(first.box.y);
+    const collideAbove = second.tag.x < first.tag.x + first.tag.width && first.tag.x < second.tag.x + second.tag.width;
+    expect(collideAbove).toBe(true);
+    expect(second.tag.y).toBeCloseTo(second.box.y + second.box.height, 5);
+  });
+
+  it('keeps the box at the detector coordinates and rounds it only for the table', async () => {
+    const [first] = (await service.detail(2))!.faces;
+    expect(first.box).toEqual({ x: 587.026, y: 179.2057, width: 88.6384, height: 130.0469 });
+    expect(first.boxText).toBe('587, 179, 89 × 130');
   });
 });

@@ -46,6 +46,8 @@ export interface FaceView {
   distanceText: string;
   scoreText: string;
   box: { x: number; y: number; width: number; height: number };
+  /** The box in whole pixels for the faces table (the detector's sub-pixel coordinates are noise to a reader). */
+  boxText: string;
   tag: { x: number; y: number; width: number; height: number; textX: number; textY: number };
   personUrl?: string;
 }
@@ -128,7 +130,7 @@ export class ImagesService {
         permanentFailure: image.permanentFailure,
       },
       picture: size ? { url: thumbnailUrl(image.path, DETAIL_PICTURE_SIZE), ...size, fontSize } : undefined,
-      faces: image.faces.map((face, index) => presentFace(face, index + 1, fontSize, size)),
+      faces: presentFaces(image.faces, fontSize, size),
       canRetry: image.status === 'failed',
     };
   }
@@ -141,11 +143,26 @@ export class ImagesService {
   }
 }
 
+type Rect = { x: number; y: number; width: number; height: number };
+
+const overlaps = (a: Rect, b: Rect) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+
+/** Every face of one picture; a label that would cover an earlier one moves to its next place. */
+function presentFaces(faces: DetectedFaceRow[], fontSize: number, size: { width: number; height: number } | undefined): FaceView[] {
+  const placed: Rect[] = [];
+  return faces.map((face, index) => {
+    const view = presentFace(face, index + 1, fontSize, size, placed);
+    placed.push(view.tag);
+    return view;
+  });
+}
+
 function presentFace(
   face: DetectedFaceRow,
   number: number,
   fontSize: number,
   size: { width: number; height: number } | undefined,
+  otherTags: Rect[] = [],
 ): FaceView {
   const known = face.person !== null;
   const distanceText = face.distance === null ? '' : face.distance.toFixed(2);
@@ -155,11 +172,16 @@ function presentFace(
   const pad = Math.round(fontSize * 0.35);
   const tagHeight = Math.round(fontSize * 1.45);
   const tagWidth = Math.round(label.length * fontSize * 0.6 + pad * 2);
-  // Above the box when there is room, else below it, else inside its top edge.
+  const tagX = Math.max(0, Math.min(face.box.x, width - tagWidth));
+  // Above the box when there is room, else below it, else inside its top edge; of those, the first that leaves
+  // the labels of the faces before it readable (neighbours' labels collide above close faces).
   const above = face.box.y - tagHeight;
   const below = face.box.y + face.box.height;
-  const tagY = above >= 0 ? above : below + tagHeight <= height ? below : face.box.y;
-  const tagX = Math.max(0, Math.min(face.box.x, width - tagWidth));
+  const places = [above >= 0 ? above : undefined, below + tagHeight <= height ? below : undefined, face.box.y].filter(
+    (y): y is number => y !== undefined,
+  );
+  const tagY = places.find((y) => !otherTags.some((other) => overlaps({ x: tagX, y, width: tagWidth, height: tagHeight }, other))) ?? places[0];
+  const round = Math.round;
   return {
     number,
     known,
@@ -168,6 +190,7 @@ function presentFace(
     distanceText,
     scoreText: face.score.toFixed(2),
     box: face.box,
+    boxText: `${round(face.box.x)}, ${round(face.box.y)}, ${round(face.box.width)} × ${round(face.box.height)}`,
     tag: { x: tagX, y: tagY, width: tagWidth, height: tagHeight, textX: tagX + pad, textY: tagY + Math.round(fontSize * 1.08) },
     personUrl: face.person ? `/persons#person-${face.person.id}` : undefined,
   };

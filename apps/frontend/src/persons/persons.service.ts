@@ -8,7 +8,7 @@ export interface PersonView {
   anchor: string;
   name: string;
   enrolledCount: number;
-  enrolled: Array<{ sourceName: string; thumbnailUrl?: string }>;
+  enrolled: Array<{ sourceName: string; caption: string; thumbnailUrl?: string }>;
   recognisedCount: number;
   allImagesUrl: string;
   recentImages: Array<{ id: number; path: string; statusLabel: string; status: string; thumbnailUrl: string; detailUrl: string }>;
@@ -33,7 +33,12 @@ export class PersonsService {
           person.enrolled.map(async (face) => {
             // Only sources that are files inside IMAGES_ROOT get a picture; others are listed by name.
             const located = await this.thumbnails.locate(face.sourceName);
-            return { sourceName: face.sourceName, thumbnailUrl: located ? thumbnailUrl(located, 160) : undefined };
+            return {
+              sourceName: face.sourceName,
+              // The file name people recognise, without the enrolment prefix (`known:`, `path:`).
+              caption: face.sourceName.replace(/^(known|path):/, ''),
+              thumbnailUrl: located ? thumbnailUrl(located, 160) : undefined,
+            };
           }),
         ),
         recognisedCount: person.recognisedCount,

@@ -30,6 +30,11 @@
 
   function dash() { return el('span', 'muted', '\u2014'); }
 
+  function withTitle(node, title) {
+    node.title = title;
+    return node;
+  }
+
   function badge(row) {
     var span = el('span', 'badge badge--' + row.status);
     span.dataset.status = row.status;
@@ -73,7 +78,7 @@
     tr.appendChild(cell('Status', 'col-status')).appendChild(badge(row));
     tr.appendChild(cell('Faces', 'col-num')).textContent = String(row.faceCount);
     tr.appendChild(cell('Attempts', 'col-num')).textContent = String(row.attempts);
-    tr.appendChild(cell('Last error', 'col-error')).appendChild(row.lastError ? el('span', 'error-text', row.lastError) : dash());
+    tr.appendChild(cell('Last error', 'col-error')).appendChild(row.lastError ? withTitle(el('span', 'error-text', row.lastError), row.lastError) : dash());
     var time = el('time', '', row.updatedText);
     time.setAttribute('datetime', row.updatedAt);
     tr.appendChild(cell('Updated', 'col-time')).appendChild(time);

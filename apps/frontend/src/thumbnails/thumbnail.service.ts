@@ -4,6 +4,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { Injectable } from '@nestjs/common';
 import sharp from 'sharp';
 import { ConfigService } from '@visage/config';
+import { KNOWN_SOURCE_PREFIX, PATH_SOURCE_PREFIX } from '@visage/persistence';
 import { ImagePathError, ImagePathProblem, resolveImagePath } from '@visage/storage';
 
 /** Allowed widths: squares (cover) for lists, a bounded box (inside) for the detail picture. Fixed so a client cannot fill the cache. */
@@ -110,7 +111,14 @@ export class ThumbnailService {
    * either paths given to the enrolment API (relative to the root) or file names in KNOWN_FACES_DIR.
    */
   async locate(sourceName: string): Promise<string | undefined> {
-    const candidates = isAbsolute(sourceName) ? [sourceName] : [sourceName, resolve(this.knownFacesDir, sourceName)];
+    // Enrolment writes `known:<file in KNOWN_FACES_DIR>` and `path:<path under IMAGES_ROOT>`; bare names are older rows.
+    // Either way resolveImagePath below still refuses anything outside the root (`known:../../etc/passwd`).
+    const name = sourceName.startsWith(KNOWN_SOURCE_PREFIX)
+      ? resolve(this.knownFacesDir, sourceName.slice(KNOWN_SOURCE_PREFIX.length))
+      : sourceName.startsWith(PATH_SOURCE_PREFIX)
+        ? sourceName.slice(PATH_SOURCE_PREFIX.length)
+        : sourceName;
+    const candidates = isAbsolute(name) ? [name] : [name, resolve(this.knownFacesDir, name)];
     for (const candidate of candidates) {
       try {
         return (await resolveImagePath(this.root, candidate, { maxBytes: this.maxBytes })).relative;

@@ -5,8 +5,10 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import sharp from 'sharp';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigService } from '@visage/config';
 import { openSqliteTestDatabase, TestDatabase } from '../../test/fixtures';
 import { ImagesRoot, startFrontend, testConfig } from '../../test/harness';
+import { ThumbnailService } from './thumbnail.service';
 
 describe('GET /thumbnails', () => {
   let db: TestDatabase;
@@ -84,5 +86,37 @@ describe('GET /thumbnails', () => {
     await http().get('/thumbnails?path=a/photo.jpg&path=b.jpg').expect(400);
     const size = await http().get('/thumbnails?path=a/photo.jpg&size=4000').expect(400);
     expect(size.body.message).toBe('size must be one of 80, 160, 320, 1280');
+  });
+});
+
+describe('ThumbnailService.locate (enrolled face sources)', () => {
+  const root = new ImagesRoot();
+  let service: ThumbnailService;
+
+  beforeAll(async () => {
+    await root.picture('known/ada_1.jpg', 64, 64);
+    await root.picture('people/ada.jpg', 64, 64);
+    const values: Record<string, unknown> = {
+      IMAGES_ROOT: root.dir,
+      KNOWN_FACES_DIR: join(root.dir, 'known'),
+      MAX_IMAGE_BYTES: 1_000_000,
+      MAX_IMAGE_PIXELS: 1_000_000,
+    };
+    service = new ThumbnailService({ get: (key: string) => values[key], values } as unknown as ConfigService);
+  });
+
+  afterAll(() => root.remove());
+
+  it.each([
+    ['known: a file of KNOWN_FACES_DIR', 'known:ada_1.jpg', 'known/ada_1.jpg'],
+    ['path: a path under IMAGES_ROOT', 'path:people/ada.jpg', 'people/ada.jpg'],
+    ['a bare path (older rows)', 'people/ada.jpg', 'people/ada.jpg'],
+    ['a bare known-faces file name', 'ada_1.jpg', 'known/ada_1.jpg'],
+  ])('finds %s', async (_, sourceName, relative) => {
+    await expect(service.locate(sourceName)).resolves.toBe(relative);
+  });
+
+  it.each([['known:../../etc/hostname'], ['path:../etc/hostname'], ['path:/etc/hostname'], ['known:missing.jpg']])('gives no picture for %s', async (sourceName) => {
+    await expect(service.locate(sourceName)).resolves.toBeUndefined();
   });
 });

@@ -1,0 +1,212 @@
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '@visage/config';
+import { PausableConsumer, QUEUE_CONSUMER } from '@visage/queue';
+import { EmbeddedVisage, startEmbedded } from '../../apps/embedded/src/embedded';
+import { FACES_DIR, facesAvailable } from '../support/faces';
+import { hasChromium, launchChromium, markPage, SCREENSHOTS, seriousViolations, stillSamePage, warnIfNoChromium } from './chromium';
+
+/*
+ * The dashboard on the real pipeline: the embedded stack (receiver, in-process queue, processor, real recognizer on
+ * SQLite) with barack-obama and joe-biden enrolled from known/, an image submitted through the receiver's API, and
+ * headless Chromium watching the dashboard. Saves the screenshots of the three pages.
+ */
+warnIfNoChromium('dashboard browser test on the real pipeline');
+if (!facesAvailable()) console.warn(`SKIPPED dashboard browser test on the real pipeline: no labelled faces in ${FACES_DIR}.`);
+
+const FINAL = ['processed', 'unrecognized', 'failed'];
+
+interface ImageJson {
+  id: number;
+  status: string;
+  faces: Array<{ box: { x: number; y: number; width: number; height: number }; person: { name: string } | null }>;
+}
+
+describe.skipIf(!hasChromium || !facesAvailable())('dashboard in headless Chromium on the real pipeline', () => {
+  const workDir = mkdtempSync(join(tmpdir(), 'visage-browser-'));
+  const imagesRoot = join(workDir, 'images');
+  const userDataDir = join(workDir, 'chromium');
+  let visage: EmbeddedVisage;
+  let context: BrowserContext;
+  let dashboard = '';
+  let receiver = '';
+  let pressRoomId = 0;
+  let groupId = 0;
+
+  function place(source: string, target: string): void {
+    mkdirSync(join(imagesRoot, target, '..'), { recursive: true });
+    copyFileSync(join(FACES_DIR, source), join(imagesRoot, target));
+  }
+
+  async function submit(path: string): Promise<number> {
+    const response = await fetch(`${receiver}/image/post`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ path }),
+    });
+    const body = (await response.json()) as { id: number; status: string };
+    expect(response.status, JSON.stringify(body)).toBe(202);
+    expect(body.status).toBe('pending');
+    return body.id;
+  }
+
+  async function image(id: number): Promise<ImageJson> {
+    return (await (await fetch(`${receiver}/images/${id}`)).json()) as ImageJson;
+  }
+
+  async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await probe();
+      if (value !== undefined) return value;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
+  const finished = (id: number) => waitUntil(`image ${id} to finish`, async () => {
+    const row = await image(id);
+    return FINAL.includes(row.status) ? row : undefined;
+  });
+
+  beforeAll(async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    for (const file of ['barack-obama_1.jpg', 'barack-obama_2.jpg', 'joe-biden_1.jpg']) place(`known/${file}`, `known/${file}`);
+    place('unknown/barack-obama_press-room.jpg', 'inbox/press-room.jpg');
+    place('groups/obama_and_biden.jpg', 'inbox/obama-and-biden.jpg');
+    place('strangers/steve-carell.jpg', 'inbox/stranger.jpg');
+    place('bad/truncated_header.jpg', 'inbox/truncated.jpg');
+
+    const config = {
+      ...parseConfig({
+        IMAGES_ROOT: imagesRoot,
+        DATABASE_URL: `sqlite:${join(workDir, 'visage.sqlite')}`,
+        LOG_LEVEL: 'warn',
+        NODE_ENV: 'test',
+        GALLERY_REFRESH_MS: '500',
+        RECOGNIZER_WORKERS: '1',
+      }),
+      RECEIVER_PORT: 0,
+      FRONTEND_PORT: 0,
+      PROCESSOR_HEALTH_PORT: 0,
+      FACE_RECOGNITION_PORT: 0,
+      FACE_RECOGNITION_HEALTH_PORT: 0,
+    };
+    visage = await startEmbedded(config, '127.0.0.1');
+    receiver = `http://127.0.0.1:${visage.ports.receiver}`;
+    dashboard = `http://127.0.0.1:${visage.ports.frontend}`;
+    // The processor enrols known/ once the recognizer serves (models load in the background).
+    await waitUntil(
+      'the known faces to be enrolled',
+      async () => {
+        const { items } = (await (await fetch(`${receiver}/persons`)).json()) as { items: Array<{ name: string; knownFaceCount: number }> };
+        const count = (name: string) => items.find((person) => person.name === name)?.knownFaceCount ?? 0;
+        return count('barack-obama') === 2 && count('joe-biden') === 1 ? true : undefined;
+      },
+      240_000,
+    );
+    context = await launchChromium(userDataDir);
+  }, 300_000);
+
+  afterAll(async () => {
+    await context?.close();
+    await visage?.close();
+    rmSync(workDir, { recursive: true, force: true });
+  });
+
+  it('shows an image submitted to the receiver appear, then turn processed with its person, without reloading', async () => {
+    const page = await context.newPage();
+    await page.goto(`${dashboard}/`);
+    await expect(page.locator('tbody tr[data-id]').count()).resolves.toBe(0);
+    await markPage(page);
+
+    // Hold the queue so the pending state is on screen for at least one poll, whatever the machine's speed.
+    const consumer = visage.processor.get<PausableConsumer>(QUEUE_CONSUMER);
+    consumer.pause();
+    try {
+      pressRoomId = await submit('inbox/press-room.jpg');
+      const row = page.locator(`tr[data-id="${pressRoomId}"]`);
+      await row.waitFor({ timeout: 20_000 });
+      await expect(row.locator('.badge').textContent()).resolves.toBe('Pending');
+      await expect(row.textContent()).resolves.toContain('inbox/press-room.jpg');
+    } finally {
+      consumer.resume();
+    }
+
+    const row = page.locator(`tr[data-id="${pressRoomId}"]`);
+    await row.locator('.badge', { hasText: 'Processed' }).waitFor({ timeout: 90_000 });
+    await expect(row.locator('.chip').allTextContents()).resolves.toEqual(['barack-obama']);
+    await expect(page.locator('[data-count-for="processed"]').textContent()).resolves.toBe('1');
+    await expect(stillSamePage(page)).resolves.toBe(true);
+    await page.close();
+  });
+
+  it('draws the recognised faces with their names on the detail page', async () => {
+    groupId = await submit('inbox/obama-and-biden.jpg');
+    const stored = await finished(groupId);
+    expect(stored.status).toBe('processed');
+
+    const page = await context.newPage();
+    await page.goto(`${dashboard}/images/${groupId}`);
+    await expect(page.locator('h1 .badge').textContent()).resolves.toBe('Processed');
+    const boxes = page.locator('svg.photo__svg rect.face__box');
+    await expect(boxes.count()).resolves.toBe(stored.faces.length);
+    const labels = await page.locator('svg.photo__svg text.face__label').allTextContents();
+    expect(labels.some((label) => /^barack-obama \(0\.\d\d\)$/.test(label)), labels.join(' | ')).toBe(true);
+    expect(labels.some((label) => /^joe-biden \(0\.\d\d\)$/.test(label)), labels.join(' | ')).toBe(true);
+    expect(labels.every((label) => label === 'unknown' || /^(barack-obama|joe-biden) \(0\.\d\d\)$/.test(label)), labels.join(' | ')).toBe(true);
+    // Each box sits at the detector's coordinates, as stored by the processor.
+    for (const [index, face] of stored.faces.entries()) {
+      const rect = boxes.nth(index);
+      await expect(rect.getAttribute('x')).resolves.toBe(String(face.box.x));
+      await expect(rect.getAttribute('width')).resolves.toBe(String(face.box.width));
+    }
+    await page.locator('svg.photo__svg image').waitFor();
+    await page.close();
+
+    const single = await context.newPage();
+    await single.goto(`${dashboard}/images/${pressRoomId}`);
+    await expect(single.locator('svg.photo__svg rect.face__box').count()).resolves.toBe(1);
+    await expect(single.locator('svg.photo__svg text.face__label').textContent()).resolves.toMatch(/^barack-obama \(0\.\d\d\)$/);
+    await single.close();
+  });
+
+  it('passes axe-core on the real pages, works by keyboard, and saves screenshots of the three pages', async () => {
+    // A stranger and a corrupt file too, so the images page shows every outcome.
+    const strangerId = await submit('inbox/stranger.jpg');
+    const corruptId = await submit('inbox/truncated.jpg');
+    await expect(finished(strangerId).then((row) => row.status)).resolves.toBe('unrecognized');
+    await expect(finished(corruptId).then((row) => row.status)).resolves.toBe('failed');
+
+    const page: Page = await context.newPage();
+    for (const [name, path] of [
+      ['images', '/'],
+      ['image-detail', `/images/${groupId}`],
+      ['persons', '/persons'],
+    ] as const) {
+      await page.goto(`${dashboard}${path}`);
+      await page.waitForLoadState('networkidle');
+      expect(await seriousViolations(page), `${name} page`).toEqual([]);
+      await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+    }
+    await expect(page.locator('main').textContent()).resolves.toContain('barack-obama');
+
+    // Keyboard: the first Tab reaches the skip link, and Enter on a row's id link opens its detail page.
+    await page.goto(`${dashboard}/`);
+    await page.keyboard.press('Tab');
+    await expect(page.evaluate('document.activeElement.textContent')).resolves.toBe('Skip to content');
+    await page.locator(`tr[data-id="${groupId}"] .col-id a`).focus();
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`${dashboard}/images/${groupId}`);
+
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${dashboard}/`);
+    await page.waitForLoadState('networkidle');
+    expect(await seriousViolations(page), 'images page on a phone').toEqual([]);
+    await page.screenshot({ path: join(SCREENSHOTS, 'images-phone.png'), fullPage: true });
+    await page.close();
+  });
+});
