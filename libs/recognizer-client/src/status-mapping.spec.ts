@@ -18,7 +18,7 @@ describe('toFaceAnalysisError', () => {
     const error = toFaceAnalysisError({ code, details: 'corrupt: premature end' });
     expect(error.kind).toBe(kind);
     expect(error.code).toBe(status[code]);
-    expect(error.message).toBe(`${status[code]}: corrupt: premature end`);
+    expect(error.message).toBe('corrupt: premature end');
   });
 
   it('treats an error without a code as transient', () => {

@@ -24,5 +24,6 @@ export function toFaceAnalysisError(error: GrpcErrorLike): FaceAnalysisError {
   const code = typeof error.code === 'number' ? error.code : GrpcStatus.UNKNOWN;
   const name = grpcStatusName(code);
   const detail = error.details || error.message || 'no details';
-  return new FaceAnalysisError(PERMANENT_STATUSES.has(code) ? 'permanent' : 'transient', `${name}: ${detail}`, name);
+  // The status name travels in `code`; callers that log both (the processor) prefix it themselves.
+  return new FaceAnalysisError(PERMANENT_STATUSES.has(code) ? 'permanent' : 'transient', detail, name);
 }
