@@ -1,6 +1,6 @@
-import { INestApplication, LogLevel } from '@nestjs/common';
+import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { LOG_LEVELS, loadConfig, VisageConfig } from '@visage/config';
+import { loadConfig, logLevelsUpTo, VisageConfig } from '@visage/config';
 import { AnalysisService } from './analysis/analysis.service';
 import { FaceAnalysisGrpcServer } from './analysis/face-analysis.grpc-server';
 import { FaceRecognitionModule } from './face-recognition.module';
@@ -28,16 +28,16 @@ export interface FaceRecognitionApp {
   readonly nest: INestApplication;
 }
 
-function logLevels(level: VisageConfig['LOG_LEVEL']): LogLevel[] {
-  return LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(level) + 1) as LogLevel[];
-}
-
 /**
  * Builds the face-recognition service (gRPC `visage.face.v1.FaceAnalysis` + `grpc.health.v1.Health`, and
  * `/health/live` + `/health/ready` over HTTP). Nothing listens until `start()`.
  */
 export async function createFaceRecognitionApp(config: VisageConfig = loadConfig()): Promise<FaceRecognitionApp> {
-  const nest = await NestFactory.create(FaceRecognitionModule.forRoot(config), { logger: logLevels(config.LOG_LEVEL) });
+  const nest = await NestFactory.create(FaceRecognitionModule.forRoot(config), {
+    logger: logLevelsUpTo(config.LOG_LEVEL),
+    // A failing boot throws to the caller (main or the embedded launcher) instead of aborting the process.
+    abortOnError: false,
+  });
   let started = false;
   return {
     nest,

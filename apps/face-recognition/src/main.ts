@@ -1,14 +1,10 @@
-import { Logger } from '@nestjs/common';
+import 'reflect-metadata';
+import { loadConfig, runMain } from '@visage/config';
 import { createFaceRecognitionApp } from './face-recognition.app';
 
-async function main(): Promise<void> {
-  const app = await createFaceRecognitionApp();
+runMain('FaceRecognition', async () => {
+  const app = await createFaceRecognitionApp(loadConfig());
   app.nest.enableShutdownHooks();
   const { grpcPort, healthPort } = await app.start();
-  Logger.log(`face-recognition: gRPC on ${grpcPort}, health on ${healthPort}`, 'Bootstrap');
-}
-
-main().catch((error: Error) => {
-  Logger.error(`face-recognition failed to start: ${error.message}`, error.stack, 'Bootstrap');
-  process.exit(1);
+  return `gRPC on :${grpcPort} (health: grpc.health.v1 and http :${healthPort}/health/ready); models loading in the workers`;
 });
