@@ -90,7 +90,8 @@ export const configSchema = z.object({
   RETRY_CRON: z.string().trim().default('0 * * * * *'),
   RETRY_BACKOFF_MS: positiveInt(30_000),
   PENDING_STALE_MS: positiveInt(120_000),
-  CLAIM_TIMEOUT_MS: positiveInt(300_000),
+  /** Well above FACE_RECOGNITION_DEADLINE_MS (a live analysis never loses its claim), short enough to recover a crash quickly. */
+  CLAIM_TIMEOUT_MS: positiveInt(120_000),
   BREAKER_FAILURE_THRESHOLD: positiveInt(5),
   BREAKER_PROBE_INITIAL_MS: positiveInt(10_000),
   BREAKER_PROBE_MAX_MS: positiveInt(300_000),

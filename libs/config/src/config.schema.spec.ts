@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigValidationError, logLevelsUpTo, parseConfig } from './config.schema';
+
+function problemsOf(env: NodeJS.ProcessEnv): string[] {
+  try {
+    parseConfig(env, '/srv/visage');
+  } catch (error) {
+    if (error instanceof ConfigValidationError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigValidationError');
+}
+
+describe('parseConfig', () => {
+  it('runs embedded on the defaults: SQLite under ./data, in-process queue, known faces under the images root', () => {
+    const config = parseConfig({}, '/srv/visage');
+    expect(config.database).toEqual({ type: 'sqlite', file: '/srv/visage/data/visage.sqlite' });
+    expect(config.queue).toEqual({ driver: 'in-process' });
+    expect(config.IMAGES_ROOT).toBe('/srv/visage/images');
+    expect(config.KNOWN_FACES_DIR).toBe('/srv/visage/images/known');
+    expect(config.RECEIVER_PORT).toBe(8000);
+    expect(config.MATCH_THRESHOLD).toBe(0.55);
+  });
+
+  it('reads a MySQL URL (credentials decoded) and the NSQ addresses', () => {
+    const config = parseConfig({
+      DATABASE_URL: 'mysql://vis%40ge:p%3Ass@db.internal:3307/visage',
+      NSQLOOKUPD_HTTP_ADDRESSES: 'lookupd-0:4161, lookupd-1:4161',
+      NSQD_TCP_ADDRESS: '127.0.0.1:4150',
+      KNOWN_FACES_DIR: '/faces/known',
+    });
+    expect(config.database).toMatchObject({ type: 'mysql', host: 'db.internal', port: 3307, username: 'vis@ge', password: 'p:ss', database: 'visage' });
+    expect(config.queue).toEqual({
+      driver: 'nsq',
+      lookupdHttpAddresses: ['lookupd-0:4161', 'lookupd-1:4161'],
+      nsqdTcpAddresses: [],
+      publishAddress: '127.0.0.1:4150',
+    });
+    expect(config.KNOWN_FACES_DIR).toBe('/faces/known');
+  });
+
+  it('names every bad variable in one error, not only the first', () => {
+    const problems = problemsOf({
+      DATABASE_URL: 'postgres://db/visage',
+      RECEIVER_PORT: 'eighty',
+      MATCH_THRESHOLD: '-1',
+      LOG_LEVEL: 'loud',
+      NSQLOOKUPD_HTTP_ADDRESSES: 'lookupd:4161,not an address',
+    });
+    for (const name of ['DATABASE_URL', 'RECEIVER_PORT', 'MATCH_THRESHOLD', 'LOG_LEVEL', 'NSQLOOKUPD_HTTP_ADDRESSES']) {
+      expect(problems.some((problem) => problem.startsWith(`${name}`)), name).toBe(true);
+    }
+    expect(problems).toHaveLength(5);
+  });
+
+  it('requires the local nsqd to publish to once NSQ is configured', () => {
+    expect(problemsOf({ NSQLOOKUPD_HTTP_ADDRESSES: 'lookupd:4161' })).toEqual([expect.stringMatching(/^NSQD_TCP_ADDRESS: required/)]);
+  });
+});
+
+describe('logLevelsUpTo', () => {
+  it('keeps the level and every more severe one', () => {
+    expect(logLevelsUpTo('warn')).toEqual(['fatal', 'error', 'warn']);
+    expect(logLevelsUpTo('verbose')).toHaveLength(6);
+  });
+});
