@@ -267,11 +267,6 @@ export class DashboardRepository {
     return face ? { id: face.id, sourceName: face.sourceName, createdAt: face.createdAt } : undefined;
   }
 
-  /** For the readiness check. */
-  async ping(): Promise<void> {
-    await this.dataSource.query('SELECT 1');
-  }
-
   /**
    * Newest `limit` images per person: one index-only lookup per person (faces by person_id, image_id),
    * sent as a single UNION ALL round trip, then one query for the image rows.
