@@ -5,7 +5,7 @@ import { ClientProxy, CustomTransportStrategy, ReadPacket, Server } from '@nestj
 import { isObservable, lastValueFrom } from 'rxjs';
 import { DataSource } from 'typeorm';
 import { DatabaseConfig } from '@visage/config';
-import { DESCRIPTOR_LENGTH, DetectedFace, FaceAnalysis, FaceAnalysisError, FaceAnalyzer, FaceMatch, FaceMatcher } from '@visage/domain';
+import { DESCRIPTOR_LENGTH, DetectedFace, FaceAnalysis, FaceAnalysisError, FaceAnalyzer, FaceMatch, FaceMatcher, GallerySnapshot } from '@visage/domain';
 import { openMigrated } from '../../../libs/persistence/test/test-databases';
 import { deadLetterPattern, DeferMessageError, PausableConsumer, QueueContext, QueueMessageInfo } from '@visage/queue';
 
@@ -79,7 +79,19 @@ export const facesFromPath: AnalyzeBehaviour = async (path) => {
 };
 
 export class FakeMatcher implements FaceMatcher {
+  version = 1;
+  refreshes = 0;
+
   constructor(private readonly known: Map<number, string>) {}
+
+  snapshot(): GallerySnapshot {
+    return { version: this.version, match: (descriptor) => this.match(descriptor) };
+  }
+
+  async refresh(): Promise<boolean> {
+    this.refreshes += 1;
+    return false;
+  }
 
   match(descriptor: Float32Array): (FaceMatch & { matched: boolean }) | undefined {
     const id = Math.round(descriptor[0]);

@@ -1,4 +1,4 @@
-import { DESCRIPTOR_LENGTH, FaceMatch } from '@visage/domain';
+import { DESCRIPTOR_LENGTH, FaceMatch, GallerySnapshot } from '@visage/domain';
 
 export interface GalleryEntry {
   personId: number;
@@ -87,5 +87,18 @@ export class Gallery {
       distance,
       matched: distance <= threshold,
     };
+  }
+}
+
+/** A loaded {@link Gallery} with its version and the threshold: what a processor matches one image against. */
+export class VersionedGallery implements GallerySnapshot {
+  constructor(
+    readonly version: number,
+    readonly gallery: Gallery,
+    private readonly threshold: number,
+  ) {}
+
+  match(descriptor: Float32Array): GalleryMatch | undefined {
+    return this.gallery.match(descriptor, this.threshold);
   }
 }

@@ -5,3 +5,6 @@ export * from './person.repository';
 export * from './image-processing.repository';
 export * from './dashboard.repository';
 export * from './person-image.repository';
+export * from './transactions';
+export * from './gallery-version';
+export * from './face-identity.repository';

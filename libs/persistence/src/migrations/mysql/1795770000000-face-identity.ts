@@ -1,0 +1,19 @@
+import { MigrationInterface, QueryRunner } from 'typeorm';
+
+/** Identity as a projection: faces keep their descriptor and the gallery version they were matched against. */
+export class FaceIdentity1795770000000 implements MigrationInterface {
+  name = 'FaceIdentity1795770000000';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query('ALTER TABLE `faces` ADD `descriptor` blob NULL, ADD `gallery_version` int NULL, ADD `matched_at` datetime(3) NULL');
+    await queryRunner.query('CREATE INDEX `idx_faces_gallery_version` ON `faces` (`gallery_version`)');
+    await queryRunner.query('CREATE TABLE `gallery_state` (`id` int NOT NULL, `version` int NOT NULL DEFAULT 0, PRIMARY KEY (`id`)) ENGINE=InnoDB');
+    await queryRunner.query('INSERT INTO `gallery_state` (`id`, `version`) VALUES (1, 1)');
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query('DROP TABLE `gallery_state`');
+    await queryRunner.query('DROP INDEX `idx_faces_gallery_version` ON `faces`');
+    await queryRunner.query('ALTER TABLE `faces` DROP COLUMN `matched_at`, DROP COLUMN `gallery_version`, DROP COLUMN `descriptor`');
+  }
+}
