@@ -9,13 +9,14 @@ import { ImageQueueModule } from '@visage/image-queue';
 import { RecognizerBreaker } from './breaker/recognizer-breaker';
 import { processorReadinessChecks } from './health/processor-readiness';
 import { PausableConsumer } from '@visage/queue';
-import { ImageProcessingRepository } from '@visage/persistence';
+import { FaceIdentityRepository, ImageProcessingRepository } from '@visage/persistence';
 import { ProcessorWiring } from './image-processor.providers';
 import { FACE_ANALYZER, QUEUE_CONSUMER } from './image-processor.tokens';
 import { createImageConsumerController } from './processing/image-consumer.controller';
 import { ProcessImageService } from './processing/process-image.service';
 import { PROCESSOR_SETTINGS, ProcessorSettings, processorSettingsFrom } from './processor.settings';
 import { RETRY_JOB_SCHEDULED, RetryJob } from './retry/retry.job';
+import { REMATCH_JOB_SCHEDULED, RematchJob } from './rematch/rematch.job';
 
 export interface ImageProcessorModuleOptions {
   config: VisageConfig;
@@ -24,6 +25,8 @@ export interface ImageProcessorModuleOptions {
   instanceId?: string;
   /** Register the RETRY_CRON job (default true; tests call RetryJob.runOnce themselves). */
   scheduleRetryJob?: boolean;
+  /** Start the re-match job's interval (default true; tests call RematchJob.runOnce themselves). */
+  scheduleRematchJob?: boolean;
 }
 
 /**
@@ -42,7 +45,9 @@ class ImageProcessorCoreModule {
         ...options.wiring.providers,
         { provide: PROCESSOR_SETTINGS, useValue: settings },
         { provide: RETRY_JOB_SCHEDULED, useValue: options.scheduleRetryJob ?? true },
+        { provide: REMATCH_JOB_SCHEDULED, useValue: options.scheduleRematchJob ?? true },
         { provide: ImageProcessingRepository, inject: [DataSource], useFactory: (dataSource: DataSource) => new ImageProcessingRepository(dataSource) },
+        { provide: FaceIdentityRepository, inject: [DataSource], useFactory: (dataSource: DataSource) => new FaceIdentityRepository(dataSource) },
         {
           provide: RecognizerBreaker,
           inject: [FACE_ANALYZER, PROCESSOR_SETTINGS, QUEUE_CONSUMER],
@@ -51,6 +56,7 @@ class ImageProcessorCoreModule {
         },
         ProcessImageService,
         RetryJob,
+        RematchJob,
       ],
       exports: [
         ...options.wiring.exports,
@@ -59,6 +65,7 @@ class ImageProcessorCoreModule {
         ImageProcessingRepository,
         ProcessImageService,
         RetryJob,
+        RematchJob,
       ],
     };
   }

@@ -81,8 +81,10 @@ export const facesFromPath: AnalyzeBehaviour = async (path) => {
 export class FakeMatcher implements FaceMatcher {
   version = 1;
   refreshes = 0;
+  /** What a reload changes (e.g. a person deleted elsewhere disappears from `known`). */
+  onRefresh: (() => void) | undefined;
 
-  constructor(private readonly known: Map<number, string>) {}
+  constructor(readonly known: Map<number, string>) {}
 
   snapshot(): GallerySnapshot {
     return { version: this.version, match: (descriptor) => this.match(descriptor) };
@@ -90,7 +92,10 @@ export class FakeMatcher implements FaceMatcher {
 
   async refresh(): Promise<boolean> {
     this.refreshes += 1;
-    return false;
+    if (!this.onRefresh) return false;
+    this.onRefresh();
+    this.version += 1;
+    return true;
   }
 
   match(descriptor: Float32Array): (FaceMatch & { matched: boolean }) | undefined {

@@ -1,0 +1,145 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Optional } from '@nestjs/common';
+import { FaceMatcher, GallerySnapshot } from '@visage/domain';
+import { FaceIdentityRepository, FaceRematch, ImageProcessingRepository, isForeignKeyViolation, StaleFace } from '@visage/persistence';
+import { FACE_MATCHER } from '../image-processor.tokens';
+import { PROCESSOR_SETTINGS, ProcessorSettings } from '../processor.settings';
+
+export const REMATCH_JOB_LOCK = 'face-rematch-job';
+/** SQLite lease; a run stops after half of it ({@link RUN_BUDGET_MS}) and the next tick resumes. */
+const LEASE_MS = 5 * 60_000;
+const RUN_BUDGET_MS = LEASE_MS / 2;
+/** Faces read and written per transaction. */
+export const REMATCH_BATCH_SIZE = 500;
+/** Faces matched between two yields to the event loop, so deliveries and health checks keep flowing. */
+const FACES_PER_SLICE = 32;
+
+/** Whether the interval is started; tests run the job by hand. */
+export const REMATCH_JOB_SCHEDULED = Symbol('REMATCH_JOB_SCHEDULED');
+
+export type RematchReport =
+  | { ran: false; reason: 'already_running' | 'no_gallery' | 'up_to_date' | 'locked' }
+  | {
+      ran: true;
+      galleryVersion: number;
+      faces: number;
+      changedImages: number;
+      /** Why the run stopped before every stale face was done; the next tick resumes where it stopped. */
+      stoppedEarly?: 'person_deleted' | 'time_budget';
+    };
+
+/** The new identity of each face against one gallery snapshot (pure: no database, no recognizer). */
+export function rematchFaces(gallery: GallerySnapshot, faces: readonly StaleFace[]): FaceRematch[] {
+  return faces.map((face) => {
+    const match = gallery.match(face.descriptor);
+    return {
+      faceId: face.id,
+      imageId: face.imageId,
+      previousPersonId: face.personId,
+      personId: match?.matched ? match.personId : null,
+      distance: match?.distance ?? null,
+    };
+  });
+}
+
+/**
+ * Identity follows the gallery: faces matched against an older gallery version are matched again from their
+ * stored descriptors (no recognizer call), in batches of one transaction each, guarded by the face's version,
+ * and the status of every image whose named persons changed is recomputed in the same transaction. One replica
+ * at a time (job lock); an interrupted run leaves the rest stale, so the next run resumes there.
+ * Checks every GALLERY_REFRESH_MS: one indexed query when nothing is stale.
+ */
+@Injectable()
+export class RematchJob implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('Rematch');
+  private running = false;
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly identities: FaceIdentityRepository,
+    private readonly locks: ImageProcessingRepository,
+    @Inject(FACE_MATCHER) private readonly matcher: FaceMatcher,
+    @Inject(PROCESSOR_SETTINGS) private readonly settings: ProcessorSettings,
+    @Optional() @Inject(REMATCH_JOB_SCHEDULED) private readonly scheduled: boolean = true,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.scheduled) return;
+    this.timer = setInterval(() => void this.tick(), this.settings.rematchEveryMs);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  async tick(): Promise<RematchReport | undefined> {
+    try {
+      const report = await this.runOnce();
+      if (report.ran) {
+        this.logger.log(
+          `re-matched ${report.faces} face(s) against gallery version ${report.galleryVersion}; ${report.changedImages} image(s) changed identity` +
+            (report.stoppedEarly ? ` (stopped early: ${report.stoppedEarly}; the next run resumes)` : ''),
+        );
+      }
+      return report;
+    } catch (error) {
+      this.logger.warn(`re-match failed (the next run resumes): ${error instanceof Error ? error.message : String(error)}`);
+      return undefined;
+    }
+  }
+
+  async runOnce(): Promise<RematchReport> {
+    if (this.running) return { ran: false, reason: 'already_running' };
+    this.running = true;
+    try {
+      await this.matcher.refresh();
+      const gallery = this.matcher.snapshot();
+      if (gallery.version < 0) return { ran: false, reason: 'no_gallery' };
+      if (!(await this.identities.hasStaleFaces(gallery.version))) return { ran: false, reason: 'up_to_date' };
+      const lock = await this.locks.tryAcquireJobLock(REMATCH_JOB_LOCK, LEASE_MS);
+      if (!lock) return { ran: false, reason: 'locked' };
+      try {
+        return await this.rematchAll(gallery);
+      } finally {
+        await lock.release();
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async rematchAll(gallery: GallerySnapshot): Promise<RematchReport> {
+    const started = Date.now();
+    let afterId = 0;
+    let faces = 0;
+    const changedImages = new Set<number>();
+    const report = (stoppedEarly?: 'person_deleted' | 'time_budget'): RematchReport => ({
+      ran: true,
+      galleryVersion: gallery.version,
+      faces,
+      changedImages: changedImages.size,
+      ...(stoppedEarly ? { stoppedEarly } : {}),
+    });
+    for (;;) {
+      const stale = await this.identities.staleFaces(gallery.version, afterId, REMATCH_BATCH_SIZE);
+      if (stale.length === 0) return report();
+      const matches: FaceRematch[] = [];
+      for (let start = 0; start < stale.length; start += FACES_PER_SLICE) {
+        matches.push(...rematchFaces(gallery, stale.slice(start, start + FACES_PER_SLICE)));
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      try {
+        const applied = await this.identities.applyRematch(gallery.version, matches);
+        faces += applied.updated;
+        for (const imageId of applied.changedImages) changedImages.add(imageId);
+      } catch (error) {
+        // A person deleted since the snapshot: the deletion bumped the version, the next run uses the new gallery.
+        if (isForeignKeyViolation(error)) return report('person_deleted');
+        throw error;
+      }
+      afterId = stale[stale.length - 1].id;
+      if (Date.now() - started > RUN_BUDGET_MS) return report('time_budget');
+    }
+  }
+}
