@@ -67,6 +67,7 @@ describe.each(stacks)('pipeline end to end — $name', ({ start }) => {
     images.copy('bad/truncated_header.jpg', 'in/bad/truncated_header.jpg');
     images.copy('known/amy_1.png', 'enrol/amy_1.png');
     images.copy('unknown/amy_4.png', 'in/amy_4.png');
+    images.copy('known/amy_2.png', 'in/amy_2.png');
     images.copy('nonfaces/landscape.jpg', 'enrol/landscape.jpg');
     images.copy('groups/bbt3.jpg', 'enrol/bbt3.jpg');
     const database = stack.env.DATABASE_URL === 'sqlite:' ? { DATABASE_URL: `sqlite:${images.root}/visage.sqlite` } : {};
@@ -139,7 +140,12 @@ describe.each(stacks)('pipeline end to end — $name', ({ start }) => {
     expect(again).toMatchObject({ status: 'failed', permanentFailure: true, attempts: 1 });
   });
 
-  it('POST /persons/:id/faces enrols one face (matched in a new image without restart) and refuses what it must', async () => {
+  it('POST /persons/:id/faces enrols one face: images processed before are re-matched (no resubmission), new ones matched', async () => {
+    // amy is not known yet: her picture is processed, a face is found, nobody is named.
+    const before = await receiver.settled(await receiver.post('in/amy_4.png'));
+    expect(before.status).toBe('unrecognized');
+    expect(before.faces.length).toBe(1);
+
     const created = await http<{ id: number }>('POST', `${receiver.url}/persons`, { name: 'amy' });
     expect(created.status).toBe(201);
     const amy = created.body.id;
@@ -160,11 +166,42 @@ describe.each(stacks)('pipeline end to end — $name', ({ start }) => {
     expect((await http('POST', `${receiver.url}/persons/abc/faces`, { path: 'enrol/amy_1.png' })).status).toBe(400);
     expect((await http('POST', facesUrl, {})).status).toBe(400);
 
-    // The running processor's gallery picks the enrolment up by itself (no restart, no call from the test).
-    await until(() => gallery.size === 3, 'the processor gallery to load the new descriptor', 30_000);
-    const image = await receiver.settled(await receiver.post('in/amy_4.png'));
-    expect(image.status).toBe('processed');
-    expect(image.faces.filter((face) => face.person).map((face) => face.person?.name)).toEqual(['amy']);
+    // The earlier image follows the gallery by itself: re-matched from its stored descriptor, no new analysis.
+    const after = await receiver.settled(before.id, ['processed'], 30_000);
+    expect(after.faces.map((face) => face.person?.name ?? null)).toEqual(['amy']);
+    expect(after.faces[0].distance as number).toBeLessThanOrEqual(config.MATCH_THRESHOLD);
+    expect(after.galleryVersion).toBeGreaterThan(before.galleryVersion as number);
+    expect(Date.parse(after.matchedAt as string)).toBeGreaterThan(Date.parse(before.matchedAt as string));
+    expect(gallery.version).toBeGreaterThanOrEqual(after.galleryVersion as number);
+
+    // A new image is matched against the new gallery at once.
+    const fresh = await receiver.settled(await receiver.post('in/amy_2.png'));
+    expect(fresh.status).toBe('processed');
+    expect(fresh.faces.filter((face) => face.person).map((face) => face.person?.name)).toEqual(['amy']);
+
+    const appearances = await http<{ items: Array<{ id: number }> }>('GET', `${receiver.url}/persons/${amy}/images`);
+    expect(appearances.body.items.map((item) => item.id)).toEqual([fresh.id, before.id]);
+  });
+
+  it('DELETE /persons/:id: their images are recomputed, no processed image is left without a named face', async () => {
+    const persons = await http<{ items: Array<{ id: number; name: string }> }>('GET', `${receiver.url}/persons`);
+    const amy = persons.body.items.find((person) => person.name === 'amy');
+    expect(amy).toBeDefined();
+    const named = await http<{ items: Array<{ id: number }> }>('GET', `${receiver.url}/images?person=${amy?.id}`);
+    expect(named.body.items.length).toBe(2);
+
+    expect((await http('DELETE', `${receiver.url}/persons/${amy?.id}`)).status).toBe(204);
+    for (const { id } of named.body.items) {
+      const image = await receiver.image(id);
+      // Recomputed in the deletion's transaction; the re-match then finds nobody else within the threshold.
+      expect(image.status).toBe('unrecognized');
+      expect(image.faces.every((face) => face.person === null)).toBe(true);
+    }
+    const processed = await http<{ items: Array<{ id: number }> }>('GET', `${receiver.url}/images?status=processed&limit=200`);
+    for (const { id } of processed.body.items) {
+      expect((await receiver.image(id)).faces.some((face) => face.person !== null), `processed image ${id} names someone`).toBe(true);
+    }
+    await until(async () => (await receiver.image(named.body.items[0].id)).galleryVersion === gallery.version, 're-match against the gallery without amy', 30_000);
   });
 
   it('the dashboard lists the images and shows the person on the image page', async () => {
