@@ -87,7 +87,7 @@ export class FakeMatcher implements FaceMatcher {
   constructor(readonly known: Map<number, string>) {}
 
   snapshot(): GallerySnapshot {
-    return { version: this.version, match: (descriptor) => this.match(descriptor) };
+    return { version: this.version, threshold: 0.5, match: (descriptor) => this.match(descriptor) };
   }
 
   async refresh(): Promise<boolean> {

@@ -35,6 +35,8 @@ export interface FaceAnalyzer {
 export interface GallerySnapshot {
   /** Gallery version (database counter) these descriptors are; -1 before the first load. */
   readonly version: number;
+  /** MATCH_THRESHOLD: a face is a known person only within it. */
+  readonly threshold: number;
   /** Nearest known person (`matched` only within the threshold), or undefined for an empty gallery. */
   match(descriptor: Float32Array): (FaceMatch & { matched: boolean }) | undefined;
 }

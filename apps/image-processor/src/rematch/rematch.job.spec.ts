@@ -97,8 +97,10 @@ describe.each(backends)('re-matching on $name', (backend) => {
     await dataSource.createQueryBuilder().delete().from(ImageEntity).execute();
     await dataSource.createQueryBuilder().delete().from(PersonImageEntity).execute();
     await dataSource.createQueryBuilder().delete().from(PersonEntity).execute();
-    // Deleted behind the repositories' back: move the version as they would, so every gallery reloads.
+    // Deleted behind the repositories' back: move the version as they would, so every gallery reloads, and
+    // restart the change log there (it does not hold these deletions).
     await dataSource.query(...bumpGalleryVersion(dataSource));
+    await dataSource.query('UPDATE gallery_state SET changes_from = version');
   });
 
   async function enrol(name: string, seed: number): Promise<number> {
@@ -146,7 +148,8 @@ describe.each(backends)('re-matching on $name', (backend) => {
 
     const ada = await enrol('ada', 1);
     const report = await replicas[0].job.runOnce();
-    expect(report).toMatchObject({ ran: true, faces: 2, changedImages: 1, galleryVersion: replicas[0].gallery.version });
+    // Compared with the one enrolment added since, not the whole gallery.
+    expect(report).toMatchObject({ ran: true, faces: 2, fullMatches: 0, changedImages: 1, galleryVersion: replicas[0].gallery.version });
 
     const after = await image(id);
     expect(after.status).toBe('processed');
@@ -174,7 +177,8 @@ describe.each(backends)('re-matching on $name', (backend) => {
     expect(await image(adaOnly)).toMatchObject({ status: 'unrecognized' });
     expect(await statusesConsistent()).toBe(true);
 
-    await replicas[0].job.runOnce();
+    // ada's faces need the whole gallery (their nearest enrolment went away); the others only the deletion.
+    expect(await replicas[0].job.runOnce()).toMatchObject({ ran: true, faces: 3, fullMatches: 1 });
     const twin = (await enrolments.findOrCreatePerson('ada-twin')).id;
     expect(await image(adaOnly)).toMatchObject({ status: 'processed', faces: [expect.objectContaining({ personId: twin })] });
     expect((await image(bobAndStranger)).faces.map((face) => face.personId)).toEqual([bob, null]);

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Optional } from '@nestjs/common';
 import { FaceMatcher, GallerySnapshot } from '@visage/domain';
+import { GalleryDelta, Identity } from '@visage/matcher';
 import { FaceIdentityRepository, FaceRematch, ImageProcessingRepository, isForeignKeyViolation, StaleFace } from '@visage/persistence';
 import { FACE_MATCHER } from '../image-processor.tokens';
 import { PROCESSOR_SETTINGS, ProcessorSettings } from '../processor.settings';
@@ -12,6 +13,8 @@ const RUN_BUDGET_MS = LEASE_MS / 2;
 export const REMATCH_BATCH_SIZE = 500;
 /** Faces matched between two yields to the event loop, so deliveries and health checks keep flowing. */
 const FACES_PER_SLICE = 32;
+/** More changed enrolments than this since a face's version: compare it with the whole gallery instead. */
+export const MAX_DELTA_ROWS = 1_000;
 
 /** Whether the interval is started; tests run the job by hand. */
 export const REMATCH_JOB_SCHEDULED = Symbol('REMATCH_JOB_SCHEDULED');
@@ -22,28 +25,45 @@ export type RematchReport =
       ran: true;
       galleryVersion: number;
       faces: number;
+      /** Faces compared with the whole gallery (the others only with the enrolments changed since their version). */
+      fullMatches: number;
       changedImages: number;
       /** Why the run stopped before every stale face was done; the next tick resumes where it stopped. */
       stoppedEarly?: 'person_deleted' | 'time_budget';
     };
 
-/** The new identity of each face against one gallery snapshot (pure: no database, no recognizer). */
-export function rematchFaces(gallery: GallerySnapshot, faces: readonly StaleFace[]): FaceRematch[] {
-  return faces.map((face) => {
-    const match = gallery.match(face.descriptor);
-    return {
-      faceId: face.id,
-      imageId: face.imageId,
-      previousPersonId: face.personId,
-      personId: match?.matched ? match.personId : null,
-      distance: match?.distance ?? null,
-    };
+/** The face's identity against the whole gallery: what the processor would decide now. */
+function fullMatch(gallery: GallerySnapshot, face: StaleFace): Identity {
+  const match = gallery.match(face.descriptor);
+  return { personId: match?.matched ? match.personId : null, distance: match?.distance ?? null };
+}
+
+/**
+ * The new identity of each face against one gallery snapshot (pure: no database, no recognizer): from the
+ * enrolments changed since the face's version when `deltas` has them and they decide it, else from a full match.
+ */
+export function rematchFaces(
+  gallery: GallerySnapshot,
+  faces: readonly StaleFace[],
+  deltas: ReadonlyMap<number, GalleryDelta | undefined> = new Map(),
+): { matches: FaceRematch[]; fullMatches: number } {
+  let fullMatches = 0;
+  const matches = faces.map((face) => {
+    let identity = deltas.get(face.galleryVersion)?.rematch(face, gallery.threshold);
+    if (!identity) {
+      identity = fullMatch(gallery, face);
+      fullMatches += 1;
+    }
+    return { faceId: face.id, imageId: face.imageId, previousPersonId: face.personId, ...identity };
   });
+  return { matches, fullMatches };
 }
 
 /**
  * Identity follows the gallery: faces matched against an older gallery version are matched again from their
- * stored descriptors (no recognizer call), in batches of one transaction each, guarded by the face's version,
+ * stored descriptors (no recognizer call) — against only the enrolments added or removed since their version
+ * when that decides it (the usual case: one enrolment, one deletion), else against the whole gallery — in
+ * batches of one transaction each, guarded by the face's version,
  * and the status of every image whose named persons changed is recomputed in the same transaction. One replica
  * at a time (job lock); an interrupted run leaves the rest stale, so the next run resumes there.
  * Checks every GALLERY_REFRESH_MS: one indexed query when nothing is stale.
@@ -78,7 +98,8 @@ export class RematchJob implements OnApplicationBootstrap, OnModuleDestroy {
       const report = await this.runOnce();
       if (report.ran) {
         this.logger.log(
-          `re-matched ${report.faces} face(s) against gallery version ${report.galleryVersion}; ${report.changedImages} image(s) changed identity` +
+          `re-matched ${report.faces} face(s) against gallery version ${report.galleryVersion} (${report.fullMatches} against the whole gallery, ` +
+            `the others against what changed since their version); ${report.changedImages} image(s) changed identity` +
             (report.stoppedEarly ? ` (stopped early: ${report.stoppedEarly}; the next run resumes)` : ''),
         );
       }
@@ -113,25 +134,37 @@ export class RematchJob implements OnApplicationBootstrap, OnModuleDestroy {
     const started = Date.now();
     let afterId = 0;
     let faces = 0;
+    let fullMatches = 0;
     const changedImages = new Set<number>();
+    const deltas = new Map<number, GalleryDelta | undefined>();
     const report = (stoppedEarly?: 'person_deleted' | 'time_budget'): RematchReport => ({
       ran: true,
       galleryVersion: gallery.version,
       faces,
+      fullMatches,
       changedImages: changedImages.size,
       ...(stoppedEarly ? { stoppedEarly } : {}),
     });
     for (;;) {
       const stale = await this.identities.staleFaces(gallery.version, afterId, REMATCH_BATCH_SIZE);
       if (stale.length === 0) return report();
+      for (const version of new Set(stale.map((face) => face.galleryVersion))) {
+        if (deltas.has(version)) continue;
+        const changes = await this.identities.galleryChanges(version, gallery.version, MAX_DELTA_ROWS);
+        deltas.set(version, changes && new GalleryDelta(changes));
+      }
       const matches: FaceRematch[] = [];
+      let batchFullMatches = 0;
       for (let start = 0; start < stale.length; start += FACES_PER_SLICE) {
-        matches.push(...rematchFaces(gallery, stale.slice(start, start + FACES_PER_SLICE)));
+        const slice = rematchFaces(gallery, stale.slice(start, start + FACES_PER_SLICE), deltas);
+        matches.push(...slice.matches);
+        batchFullMatches += slice.fullMatches;
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
       try {
         const applied = await this.identities.applyRematch(gallery.version, matches);
         faces += applied.updated;
+        fullMatches += batchFullMatches;
         for (const imageId of applied.changedImages) changedImages.add(imageId);
       } catch (error) {
         // A person deleted since the snapshot: the deletion bumped the version, the next run uses the new gallery.

@@ -8,4 +8,8 @@ export class GalleryStateEntity {
 
   @Column({ type: 'int', default: 0 })
   version!: number;
+
+  /** gallery_changes is complete for every version after this one (the version current when it was created). */
+  @Column({ name: 'changes_from', type: 'int', default: 0 })
+  changesFrom!: number;
 }

@@ -1,16 +1,30 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { FaceEntity } from '../entities/face.entity';
+import { GalleryChangeEntity } from '../entities/gallery-change.entity';
+import { GalleryStateEntity } from '../entities/gallery-state.entity';
 import { ImageEntity } from '../entities/image.entity';
-import { readGalleryVersion, recomputeImageStatuses } from './gallery-version';
+import { GALLERY_STATE_ROW, readGalleryVersion, recomputeImageStatuses } from './gallery-version';
 import { decodeDescriptor } from './person-image.repository';
 import { runInTransaction, Statement, toStatement } from './transactions';
 
-/** A face matched against an older gallery than the current one. */
+/** A face matched against an older gallery than the current one, with what that match found. */
 export interface StaleFace {
   id: number;
   imageId: number;
   personId: number | null;
+  /** Distance to the nearest enrolment of `galleryVersion` (null: that gallery was empty). */
+  distance: number | null;
+  galleryVersion: number;
+  descriptor: Float32Array;
+}
+
+/** An enrolment added or removed by the change that made `version`. */
+export interface GalleryChangeRow {
+  version: number;
+  personImageId: number;
+  personId: number;
+  removed: boolean;
   descriptor: Float32Array;
 }
 
@@ -56,16 +70,56 @@ export class FaceIdentityRepository {
   async staleFaces(version: number, afterId: number, limit: number): Promise<StaleFace[]> {
     const rows = await this.faces()
       .createQueryBuilder('face')
-      .select(['face.id AS id', 'face.image_id AS imageId', 'face.person_id AS personId', 'face.descriptor AS descriptor'])
+      .select([
+        'face.id AS id',
+        'face.image_id AS imageId',
+        'face.person_id AS personId',
+        'face.distance AS distance',
+        'face.gallery_version AS galleryVersion',
+        'face.descriptor AS descriptor',
+      ])
       .where('face.gallery_version < :version', { version })
       .andWhere('face.id > :afterId', { afterId })
       .orderBy('face.id', 'ASC')
       .limit(limit)
-      .getRawMany<{ id: number | string; imageId: number | string; personId: number | string | null; descriptor: Buffer }>();
+      .getRawMany<{
+        id: number | string;
+        imageId: number | string;
+        personId: number | string | null;
+        distance: number | string | null;
+        galleryVersion: number | string;
+        descriptor: Buffer;
+      }>();
     return rows.map((row) => ({
       id: Number(row.id),
       imageId: Number(row.imageId),
       personId: row.personId === null ? null : Number(row.personId),
+      distance: row.distance === null ? null : Number(row.distance),
+      galleryVersion: Number(row.galleryVersion),
+      descriptor: decodeDescriptor(row.descriptor),
+    }));
+  }
+
+  /**
+   * The enrolments added and removed after `afterVersion` up to `upToVersion`, in order; undefined when the log
+   * does not cover `afterVersion` (older than the log) or holds more than `limit` rows (a full match is cheaper).
+   */
+  async galleryChanges(afterVersion: number, upToVersion: number, limit: number): Promise<GalleryChangeRow[] | undefined> {
+    const state = await this.dataSource.getRepository(GalleryStateEntity).findOne({ where: { id: GALLERY_STATE_ROW }, select: { changesFrom: true } });
+    if (afterVersion < (state?.changesFrom ?? 0)) return undefined;
+    const rows = await this.dataSource
+      .getRepository(GalleryChangeEntity)
+      .createQueryBuilder('change')
+      .where('change.version > :afterVersion AND change.version <= :upToVersion', { afterVersion, upToVersion })
+      .orderBy('change.id', 'ASC')
+      .limit(limit + 1)
+      .getMany();
+    if (rows.length > limit) return undefined;
+    return rows.map((row) => ({
+      version: row.version,
+      personImageId: row.personImageId,
+      personId: row.personId,
+      removed: Boolean(row.removed),
       descriptor: decodeDescriptor(row.descriptor),
     }));
   }

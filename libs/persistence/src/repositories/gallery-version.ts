@@ -16,6 +16,24 @@ export function bumpGalleryVersion(dataSource: DataSource): Statement {
   return [`INSERT INTO gallery_state (id, version) VALUES (?, 1) ${conflict}`, [GALLERY_STATE_ROW]];
 }
 
+/**
+ * Logs the enrolments selected by `where` as added or removed by the current version: run after
+ * {@link bumpGalleryVersion} in the same transaction (before a delete, after an insert).
+ */
+export function logGalleryChanges(where: { sourceName: string } | { ids: number[] } | { personId: number }, removed: boolean): Statement {
+  const [condition, parameters]: [string, unknown[]] =
+    'sourceName' in where
+      ? ['source_name = ?', [where.sourceName]]
+      : 'ids' in where
+        ? [`id IN (${where.ids.map(() => '?').join(', ')})`, where.ids]
+        : ['person_id = ?', [where.personId]];
+  return [
+    'INSERT INTO gallery_changes (version, person_image_id, person_id, descriptor, removed) ' +
+      `SELECT (SELECT version FROM gallery_state WHERE id = ?), id, person_id, descriptor, ? FROM person_images WHERE ${condition}`,
+    [GALLERY_STATE_ROW, removed ? 1 : 0, ...parameters],
+  ];
+}
+
 export async function readGalleryVersion(dataSource: DataSource): Promise<number> {
   const row = await dataSource.getRepository(GalleryStateEntity).findOne({ where: { id: GALLERY_STATE_ROW }, select: { version: true } });
   return row?.version ?? 0;

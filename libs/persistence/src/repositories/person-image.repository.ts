@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, Like } from 'typeorm';
 import { PersonEntity } from '../entities/person.entity';
 import { PersonImageEntity } from '../entities/person-image.entity';
-import { bumpGalleryVersion, readGalleryVersion } from './gallery-version';
+import { bumpGalleryVersion, logGalleryChanges, readGalleryVersion } from './gallery-version';
 import { runInTransaction, toStatement } from './transactions';
 
 /** Length of a FaceRecognitionNet descriptor (kept here so persistence does not depend on the domain lib). */
@@ -58,7 +58,7 @@ const SNAPSHOT_ATTEMPTS = 5;
 
 /**
  * Enrolled faces (person_images) and the persons they belong to: what the enrolment writes and the matcher's
- * gallery reads. Every change bumps the gallery version in the same transaction.
+ * gallery reads. Every change bumps the gallery version and is logged (gallery_changes) in the same transaction.
  */
 @Injectable()
 export class PersonImageRepository {
@@ -94,8 +94,11 @@ export class PersonImageRepository {
 
   /** Stores the descriptor of a source, replacing any previous enrolment of the same source. Returns the new id. */
   async replaceEnrolment(enrolment: NewEnrolment): Promise<number> {
+    const source = { sourceName: enrolment.sourceName };
     const results = await runInTransaction(this.dataSource, [
-      toStatement(this.dataSource.createQueryBuilder().delete().from(PersonImageEntity).where('source_name = :sourceName', { sourceName: enrolment.sourceName })),
+      bumpGalleryVersion(this.dataSource),
+      logGalleryChanges(source, true),
+      toStatement(this.dataSource.createQueryBuilder().delete().from(PersonImageEntity).where('source_name = :sourceName', source)),
       toStatement(
         this.dataSource
           .createQueryBuilder()
@@ -109,9 +112,9 @@ export class PersonImageRepository {
           })
           .updateEntity(false),
       ),
-      bumpGalleryVersion(this.dataSource),
+      logGalleryChanges(source, false),
     ]);
-    const id = results?.[1].insertId;
+    const id = results?.[3].insertId;
     if (id === undefined) throw new Error('the database returned no id for the new enrolment');
     return id;
   }
@@ -119,8 +122,9 @@ export class PersonImageRepository {
   async deleteEnrolments(ids: number[]): Promise<void> {
     if (ids.length === 0) return;
     await runInTransaction(this.dataSource, [
-      toStatement(this.dataSource.createQueryBuilder().delete().from(PersonImageEntity).where('id IN (:...ids)', { ids })),
       bumpGalleryVersion(this.dataSource),
+      logGalleryChanges({ ids }, true),
+      toStatement(this.dataSource.createQueryBuilder().delete().from(PersonImageEntity).where('id IN (:...ids)', { ids })),
     ]);
   }
 

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, Repository, SelectQueryBuilder } from 'typeorm';
 import { FaceEntity, PersonEntity, PersonImageEntity } from '../entities';
 import { insertedId, isUniqueViolation } from './database-errors';
-import { bumpGalleryVersion, recomputeImageStatuses } from './gallery-version';
+import { bumpGalleryVersion, logGalleryChanges, recomputeImageStatuses } from './gallery-version';
 import { runInTransaction, toStatement } from './transactions';
 
 export interface PersonView {
@@ -68,10 +68,11 @@ export class PersonRepository {
     if (!(await this.persons.exist({ where: { id } }))) return false;
     const results = await runInTransaction(this.dataSource, [
       recomputeImageStatuses(this.dataSource, { personId: id }, new Date()),
-      toStatement(this.persons.createQueryBuilder().delete().where('id = :id', { id })),
       bumpGalleryVersion(this.dataSource),
+      logGalleryChanges({ personId: id }, true),
+      toStatement(this.persons.createQueryBuilder().delete().where('id = :id', { id })),
     ]);
-    return (results?.[1].affected ?? 0) > 0;
+    return (results?.[3].affected ?? 0) > 0;
   }
 
   private selectWithCounts(): SelectQueryBuilder<PersonEntity> {
