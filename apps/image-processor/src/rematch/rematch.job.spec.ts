@@ -16,6 +16,7 @@ import {
   PersonRepository,
   StaleFace,
   bumpGalleryVersion,
+  DashboardRepository,
 } from '@visage/persistence';
 import { createScratchMysqlDatabase } from '../../../../test/support/database';
 import { openDataSource, scratchSqlite } from '../../test/fakes';
@@ -158,6 +159,9 @@ describe.each(backends)('re-matching on $name', (backend) => {
     expect(after.faces.every((face) => face.galleryVersion === replicas[0].gallery.version)).toBe(true);
     expect(after.faces[0].matchedAt?.getTime()).toBeGreaterThanOrEqual(before.faces[0].matchedAt?.getTime() ?? Infinity);
     expect(after.updatedAt.getTime()).toBeGreaterThan(before.updatedAt.getTime());
+    // The dashboard's live refresh ("changed since") shows the image with its new identity.
+    const changed = await new DashboardRepository(replicas[0].dataSource).changedSince(before.updatedAt, 100);
+    expect(changed.find((row) => row.id === id)).toMatchObject({ status: 'processed', persons: [{ id: ada, name: 'ada' }] });
 
     // Nothing stale any more: the next run has nothing to do.
     expect(await replicas[0].job.runOnce()).toEqual({ ran: false, reason: 'up_to_date' });
