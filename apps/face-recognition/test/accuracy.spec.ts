@@ -7,7 +7,7 @@ import { Gallery, GalleryMatch } from '@visage/matcher';
 import { PersonImageRepository } from '@visage/persistence';
 import { GrpcFaceAnalyzer } from '@visage/recognizer-client';
 import { createScratchMysqlDatabase, ScratchDatabase } from '../../../test/support/database';
-import { FACES_DIR, facesAvailable, FaceLabel, loadFaceLabels } from '../../../test/support/faces';
+import { FACES_DIR, facesAvailable, FaceLabel, loadFaceLabels, noLabelledFacesReason } from '../../../test/support/faces';
 import { buildDataSourceOptions } from '../../../libs/persistence/src/data-source-options';
 import { createFaceRecognitionApp, FaceRecognitionApp } from '../src';
 
@@ -61,6 +61,9 @@ function judge(file: string, label: FaceLabel, outcome: FaceAnalysis | FaceAnaly
     problems,
   };
 }
+
+const skipReason = noLabelledFacesReason('accuracy test on the labelled faces');
+if (skipReason) console.warn(skipReason);
 
 describe.skipIf(!facesAvailable())('accuracy on ../shared/faces through the gRPC service', () => {
   let app: FaceRecognitionApp;
