@@ -130,6 +130,8 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium on the real pipeli
       await row.waitFor({ timeout: 20_000 });
       await expect(row.locator('.badge').textContent()).resolves.toBe('Pending');
       await expect(row.textContent()).resolves.toContain('inbox/astronaut.jpg');
+      // The row built by live.js may wrap its path after `/` and `.`, never inside a word.
+      await expect(row.locator('a.path wbr').count()).resolves.toBe(2);
     } finally {
       consumer.resume();
     }

@@ -172,7 +172,7 @@ describe.each(stacks)('pipeline end to end — $name', ({ start }) => {
     const list = await http('GET', `${frontendUrl}/`);
     expect(list.status).toBe(200);
     for (const path of ['in/astronaut_flipped.jpg', 'in/strangers/camera.png', 'in/bad/truncated_header.jpg', 'in/camera_rescaled.jpg']) {
-      expect(list.text).toContain(path);
+      expect(list.text.replaceAll('<wbr>', '')).toContain(path); // the page may wrap a path after / _ - .
     }
     const page = await http<unknown>('GET', `${receiver.url}/images?status=processed&limit=50`);
     const items = (page.body as { items: Array<{ id: number; path: string }> }).items;
