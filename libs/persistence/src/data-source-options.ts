@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import mysql, { RowDataPacket } from 'mysql2/promise';
-import { DataSourceOptions } from 'typeorm';
+import type BetterSqlite3 from 'better-sqlite3';
+import { DataSource, DataSourceOptions } from 'typeorm';
 import { DatabaseConfig } from '@visage/config';
 import { ENTITIES } from './entities';
 import { migrationsFor } from './migrations';
@@ -87,4 +88,12 @@ export function betterSqlite3ForThisNode(nodeVersion = process.versions.node): u
 /** MySQL and MariaDB share the SQL this project uses (named locks, LIMIT in UPDATE, …). */
 export function isMysqlFamily(options: Pick<DataSourceOptions, 'type'>): boolean {
   return options.type === 'mysql' || options.type === 'mariadb';
+}
+
+/**
+ * The better-sqlite3 handle under a SQLite DataSource, for synchronous transactions: TypeORM shares one
+ * connection among all async callers there, so an awaited BEGIN…COMMIT could swallow others' statements.
+ */
+export function sqliteConnection(dataSource: DataSource): BetterSqlite3.Database {
+  return (dataSource.driver as unknown as { databaseConnection: BetterSqlite3.Database }).databaseConnection;
 }

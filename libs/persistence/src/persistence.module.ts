@@ -3,14 +3,14 @@ import { TypeOrmModule, TypeOrmModuleOptions } from '@nestjs/typeorm';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { ConfigService, DatabaseConfig } from '@visage/config';
 import { buildDataSourceOptions, withServerFlavor } from './data-source-options';
-import { DashboardRepository, ImageProcessingRepository, ImageRepository, PersonRepository } from './repositories';
+import { DashboardRepository, ImageProcessingRepository, ImageRepository, LockRepository, PersonRepository } from './repositories';
 import { initializeWithMigrations } from './schema-migrator';
 
 /**
  * Repositories every app may inject. Repositories owned by other parts (processing, enrolment) are
  * appended here when they land, so one module provides all of them.
  */
-export const PERSISTENCE_REPOSITORIES: Provider[] = [ImageRepository, PersonRepository, ImageProcessingRepository, DashboardRepository];
+export const PERSISTENCE_REPOSITORIES: Provider[] = [ImageRepository, PersonRepository, ImageProcessingRepository, DashboardRepository, LockRepository];
 
 export interface PersistenceModuleOptions {
   /** Database to use instead of `ConfigService.values.database` (tests, tools). */

@@ -8,7 +8,7 @@ import { ImageEntity } from '@visage/persistence';
 import { createScratchMysqlDatabase } from '../../../../test/support/database';
 import { FakeFaceAnalyzer, openDataSource, scratchSqlite, unavailable } from '../../test/fakes';
 import { ProbeScheduler, RecognizerBreaker } from '../breaker/recognizer-breaker';
-import { ImageProcessingRepository } from '@visage/persistence';
+import { ImageProcessingRepository, LockRepository } from '@visage/persistence';
 import { QueuePublisher } from '../image-processor.providers';
 import { processorSettingsFrom } from '../processor.settings';
 import { ImagePublisher, ImageRequeueService } from '@visage/image-queue';
@@ -104,7 +104,7 @@ describe.each(backends)('RetryJob on $name', (backend) => {
       const breaker = new RecognizerBreaker(new FakeFaceAnalyzer(), settings.breaker, undefined, neverProbe);
       const imagePublisher = new ImagePublisher(publisher, new ConfigService(config));
       const requeue = new ImageRequeueService(repository, imagePublisher);
-      return { job: new RetryJob(repository, imagePublisher, breaker, settings, new SchedulerRegistry(), false), publisher, imagePublisher, breaker, requeue };
+      return { job: new RetryJob(repository, new LockRepository(dataSource), imagePublisher, breaker, settings, new SchedulerRegistry(), false), publisher, imagePublisher, breaker, requeue };
     });
   });
 
@@ -177,7 +177,7 @@ describe.each(backends)('RetryJob on $name', (backend) => {
     const analyzer = new FakeFaceAnalyzer(unavailable);
     const breaker = new RecognizerBreaker(analyzer, settings.breaker, undefined, neverProbe);
     for (let index = 0; index < settings.breaker.failureThreshold; index++) await breaker.analyze('x.jpg').catch(() => undefined);
-    const job = new RetryJob(new ImageProcessingRepository(dataSources[0]), runner.imagePublisher, breaker, settings, new SchedulerRegistry(), false);
+    const job = new RetryJob(new ImageProcessingRepository(dataSources[0]), new LockRepository(dataSources[0]), runner.imagePublisher, breaker, settings, new SchedulerRegistry(), false);
     expect(await job.runOnce()).toEqual({ ran: false, reason: 'breaker_open' });
     expect(runner.publisher.published).toEqual([]);
     breaker.shutdown();
@@ -200,7 +200,7 @@ describe.each(backends)('RetryJob on $name', (backend) => {
   it('registers RETRY_CRON with the scheduler and removes it on shutdown', () => {
     const registry = new SchedulerRegistry();
     const runner = runners[0];
-    const job = new RetryJob(new ImageProcessingRepository(dataSources[0]), runner.imagePublisher, runner.breaker, settings, registry, true);
+    const job = new RetryJob(new ImageProcessingRepository(dataSources[0]), new LockRepository(dataSources[0]), runner.imagePublisher, runner.breaker, settings, registry, true);
     job.onApplicationBootstrap();
     try {
       const cron = registry.getCronJob('image-retry');

@@ -293,27 +293,4 @@ describe.each(backends)('ImageProcessingRepository on $name', (backend) => {
       expect((await statusOf(live)).status).toBe('processing');
     });
   });
-
-  describe('job lock', () => {
-    it('excludes a second holder, across connections, until released', async () => {
-      const held = await replicaA.tryAcquireJobLock('retry-job', 60_000);
-      expect(held).toBeDefined();
-      expect(await replicaB.tryAcquireJobLock('retry-job', 60_000)).toBeUndefined();
-      expect(await replicaA.tryAcquireJobLock('retry-job', 60_000)).toBeUndefined();
-      const other = await replicaB.tryAcquireJobLock('another-job', 60_000);
-      expect(other).toBeDefined();
-      await other?.release();
-
-      await held?.release();
-      const next = await replicaB.tryAcquireJobLock('retry-job', 60_000);
-      expect(next).toBeDefined();
-      await next?.release();
-    });
-
-    it('of two racing job runners exactly one gets the lock', async () => {
-      const attempts = await Promise.all([replicaA.tryAcquireJobLock('race', 60_000), replicaB.tryAcquireJobLock('race', 60_000)]);
-      expect(attempts.filter(Boolean)).toHaveLength(1);
-      await Promise.all(attempts.map((lock) => lock?.release()));
-    });
-  });
 });

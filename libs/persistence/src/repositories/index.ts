@@ -5,3 +5,4 @@ export * from './person.repository';
 export * from './image-processing.repository';
 export * from './dashboard.repository';
 export * from './person-image.repository';
+export * from './lock.repository';
