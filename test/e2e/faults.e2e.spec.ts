@@ -18,7 +18,7 @@ import { createFaceRecognitionApp, FaceRecognitionApp } from '../../apps/face-re
 import { createImageProcessorApp } from '../../apps/image-processor/src/image-processor.app';
 import { RetryJob } from '../../apps/image-processor/src/retry/retry.job';
 import { createReceiverApp } from '../../apps/receiver/src/receiver.app';
-import { createScratchMysqlDatabase, ScratchDatabase, TEST_MYSQL_URL } from '../support/database';
+import { createScratchMysqlDatabase, TestDatabase, TEST_MYSQL_URL } from '../../libs/persistence/test/test-databases';
 import { NsqTestServer } from '../nsq/nsq-test-server';
 import {
   baseUrl,
@@ -60,7 +60,7 @@ class FaultStack {
   probe!: DatabaseProbe;
 
   private constructor(
-    readonly database: ScratchDatabase,
+    readonly database: TestDatabase,
     readonly nsqd: NsqTestServer,
     readonly recognizer: RecognizerDouble,
     readonly images: ImagesRoot,
@@ -359,7 +359,7 @@ describe('faults: MariaDB + NSQ test server + real receiver and processors', () 
     const user = `visage_e2e_${randomBytes(4).toString('hex')}`;
     const password = randomBytes(9).toString('hex');
     const admin = await adminConnection();
-    let scratch: ScratchDatabase | undefined;
+    let scratch: TestDatabase | undefined;
     try {
       const env = { MAX_ATTEMPTS: '25' }; // an outage of a few seconds must not exhaust the attempts
       stack = await FaultStack.start(env);

@@ -7,16 +7,14 @@ import { DatabaseConfig } from '@visage/config';
 import { ENTITIES } from './entities';
 import { migrationsFor } from './migrations';
 
-export interface DataSourceBuildOptions {
-  /** Create the schema from the entities instead of running migrations (throw-away test databases only). */
-  synchronize?: boolean;
-}
-
-/** TypeORM options for MySQL/MariaDB (mysql2) or the embedded SQLite (better-sqlite3) from DATABASE_URL. */
-export function buildDataSourceOptions(database: DatabaseConfig, options: DataSourceBuildOptions = {}): DataSourceOptions {
+/**
+ * TypeORM options for MySQL/MariaDB (mysql2) or the embedded SQLite (better-sqlite3) from DATABASE_URL.
+ * The schema always comes from the migrations, in tests too.
+ */
+export function buildDataSourceOptions(database: DatabaseConfig): DataSourceOptions {
   const common = {
     entities: ENTITIES,
-    synchronize: options.synchronize ?? false,
+    synchronize: false,
     logging: false as const,
     migrations: migrationsFor(database.type),
     migrationsTableName: 'schema_migrations',

@@ -3,10 +3,10 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { from, Observable } from 'rxjs';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigService, DatabaseConfig, parseConfig } from '@visage/config';
+import { ConfigService, parseConfig } from '@visage/config';
 import { ImageEntity } from '@visage/persistence';
-import { createScratchMysqlDatabase } from '../../../../test/support/database';
-import { FakeFaceAnalyzer, openDataSource, scratchSqlite, unavailable } from '../../test/fakes';
+import { TEST_DRIVERS, TestDatabase, openMigrated } from '../../../../libs/persistence/test/test-databases';
+import { FakeFaceAnalyzer, unavailable } from '../../test/fakes';
 import { ProbeScheduler, RecognizerBreaker } from '../breaker/recognizer-breaker';
 import { ImageProcessingRepository, LockRepository } from '@visage/persistence';
 import { QueuePublisher } from '../image-processor.providers';
@@ -60,39 +60,21 @@ interface Runner {
   requeue: ImageRequeueService;
 }
 
-const backends: Array<{ name: string; setup(): Promise<{ config: DatabaseConfig; cleanup(): Promise<void> }> }> = [
-  {
-    name: 'MariaDB',
-    setup: async () => {
-      const scratch = await createScratchMysqlDatabase('visage_retry_job');
-      return { config: scratch.config, cleanup: () => scratch.drop() };
-    },
-  },
-  {
-    name: 'SQLite',
-    setup: async () => {
-      const sqlite = scratchSqlite();
-      return { config: sqlite.config, cleanup: async () => sqlite.cleanup() };
-    },
-  },
-];
-
-describe.each(backends)('RetryJob on $name', (backend) => {
-  let cleanup: () => Promise<void>;
+describe.each(TEST_DRIVERS)('RetryJob on $name', (driver) => {
+  let database: TestDatabase;
   const dataSources: DataSource[] = [];
   let runners: Runner[];
   let counter = 0;
 
   beforeAll(async () => {
     Logger.overrideLogger(false);
-    const setup = await backend.setup();
-    cleanup = setup.cleanup;
-    dataSources.push(await openDataSource(setup.config), await openDataSource(setup.config));
+    database = await driver.create('visage_retry_job');
+    dataSources.push(await openMigrated(database.config), await openMigrated(database.config));
   });
 
   afterAll(async () => {
     for (const dataSource of dataSources) await dataSource.destroy();
-    await cleanup?.();
+    await database?.drop();
   });
 
   beforeEach(async () => {
