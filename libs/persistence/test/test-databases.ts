@@ -31,7 +31,8 @@ export interface TestDriver {
   create(prefix?: string): Promise<TestDatabase>;
 }
 
-function adminConnection(): Promise<mysql.Connection> {
+/** A connection to the test server as its administrator, outside any database. */
+export function adminConnection(): Promise<mysql.Connection> {
   const admin = new URL(TEST_MYSQL_URL);
   return mysql.createConnection({
     host: admin.hostname,
