@@ -11,20 +11,16 @@
  *   BENCH_DATABASE=mariadb npm run bench:rematch (a MariaDB scratch database)
  *   BENCH_FACES=100000 BENCH_GALLERY=10000 by default
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { DatabaseConfig, parseConfig } from '@visage/config';
 import { DESCRIPTOR_LENGTH } from '@visage/domain';
 import { GalleryService } from '@visage/matcher';
-import { encodeDescriptor, FaceIdentityRepository, ImageProcessingRepository, PersonImageRepository, PersonRepository } from '@visage/persistence';
+import { encodeDescriptor, FaceIdentityRepository, LockRepository, PersonImageRepository, PersonRepository } from '@visage/persistence';
 import { processorSettingsFrom } from '../apps/image-processor/src/processor.settings';
 import { RematchJob } from '../apps/image-processor/src/rematch/rematch.job';
-import { openMigrated } from '../libs/persistence/test/test-databases';
-import { createScratchMysqlDatabase } from '../test/support/database';
+import { createScratchMysqlDatabase, createScratchSqliteDatabase, openMigrated } from '../libs/persistence/test/test-databases';
 import { machineLine } from './machine';
 
 const FACES = Number(process.env.BENCH_FACES ?? 100_000);
@@ -102,8 +98,8 @@ async function openDatabase(): Promise<{ config: DatabaseConfig; drop(): Promise
     const scratch = await createScratchMysqlDatabase('visage_bench_rematch');
     return { config: scratch.config, drop: () => scratch.drop() };
   }
-  const dir = mkdtempSync(join(tmpdir(), 'visage-bench-rematch-'));
-  return { config: { type: 'sqlite', file: join(dir, 'visage.sqlite') }, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+  const scratch = await createScratchSqliteDatabase('visage-bench-rematch');
+  return { config: scratch.config, drop: () => scratch.drop() };
 }
 
 const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
@@ -156,7 +152,7 @@ async function main(): Promise<void> {
 
     const gallery = new GalleryService(new PersonImageRepository(dataSource), { threshold: THRESHOLD, refreshMs: 60_000 });
     const settings = processorSettingsFrom(parseConfig({}), 'bench');
-    const job = new RematchJob(new FaceIdentityRepository(dataSource), new ImageProcessingRepository(dataSource), gallery, settings, false);
+    const job = new RematchJob(new FaceIdentityRepository(dataSource), new LockRepository(dataSource), gallery, settings, false);
     const loaded = performance.now();
     await gallery.refresh();
     console.log(`gallery loaded: ${gallery.size} descriptors of ${gallery.persons} persons, version ${gallery.version}, ${(performance.now() - loaded).toFixed(0)} ms`);

@@ -23,7 +23,7 @@ export async function createImageProcessorApp(
   config: VisageConfig = loadConfig(),
   overrides: ImageProcessorAppOverrides = {},
 ): Promise<INestApplication> {
-  const wiring = defaultProcessorWiring(config, overrides);
+  const wiring = defaultProcessorWiring(overrides);
   const app = await NestFactory.create(
     ImageProcessorModule.forRoot({
       config,

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DatabaseConfig, parseConfig } from '@visage/config';
+import { parseConfig } from '@visage/config';
 import { DESCRIPTOR_LENGTH } from '@visage/domain';
 import { GalleryService } from '@visage/matcher';
 import {
@@ -10,6 +10,7 @@ import {
   FaceRematch,
   ImageEntity,
   ImageProcessingRepository,
+  LockRepository,
   PersonEntity,
   PersonImageEntity,
   PersonImageRepository,
@@ -18,8 +19,7 @@ import {
   bumpGalleryVersion,
   DashboardRepository,
 } from '@visage/persistence';
-import { createScratchMysqlDatabase } from '../../../../test/support/database';
-import { openDataSource, scratchSqlite } from '../../test/fakes';
+import { openMigrated, TEST_DRIVERS, TestDatabase } from '../../../../libs/persistence/test/test-databases';
 import { processorSettingsFrom } from '../processor.settings';
 import { REMATCH_BATCH_SIZE, RematchJob } from './rematch.job';
 
@@ -39,34 +39,18 @@ function descriptor(seed: number, offset = 0): Float32Array {
   return out;
 }
 
-const backends: Array<{ name: string; setup(): Promise<{ config: DatabaseConfig; cleanup(): Promise<void> }> }> = [
-  {
-    name: 'SQLite',
-    setup: async () => {
-      const sqlite = scratchSqlite();
-      return { config: sqlite.config, cleanup: async () => sqlite.cleanup() };
-    },
-  },
-  {
-    name: 'MariaDB',
-    setup: async () => {
-      const scratch = await createScratchMysqlDatabase('visage_rematch');
-      return { config: scratch.config, cleanup: () => scratch.drop() };
-    },
-  },
-];
-
 /** One processor replica's view: its own connection, gallery and job. */
 interface Replica {
   dataSource: DataSource;
   gallery: GalleryService;
   identities: FaceIdentityRepository;
   processing: ImageProcessingRepository;
+  locks: LockRepository;
   job: RematchJob;
 }
 
-describe.each(backends)('re-matching on $name', (backend) => {
-  let cleanup: () => Promise<void>;
+describe.each(TEST_DRIVERS)('re-matching on $name', (driver) => {
+  let database: TestDatabase;
   let replicas: Replica[];
   let enrolments: PersonImageRepository;
   let persons: PersonRepository;
@@ -75,14 +59,14 @@ describe.each(backends)('re-matching on $name', (backend) => {
   function replica(dataSource: DataSource, identities = new FaceIdentityRepository(dataSource)): Replica {
     const gallery = new GalleryService(new PersonImageRepository(dataSource), { threshold: THRESHOLD, refreshMs: 60_000 });
     const processing = new ImageProcessingRepository(dataSource);
-    return { dataSource, gallery, identities, processing, job: new RematchJob(identities, processing, gallery, settings, false) };
+    const locks = new LockRepository(dataSource);
+    return { dataSource, gallery, identities, processing, locks, job: new RematchJob(identities, locks, gallery, settings, false) };
   }
 
   beforeAll(async () => {
     Logger.overrideLogger(false);
-    const setup = await backend.setup();
-    cleanup = setup.cleanup;
-    const sources = [await openDataSource(setup.config), await openDataSource(setup.config)];
+    database = await driver.create('visage_rematch');
+    const sources = [await openMigrated(database.config), await openMigrated(database.config)];
     replicas = sources.map((dataSource) => replica(dataSource));
     enrolments = new PersonImageRepository(sources[0]);
     persons = new PersonRepository(sources[0]);
@@ -90,7 +74,7 @@ describe.each(backends)('re-matching on $name', (backend) => {
 
   afterAll(async () => {
     for (const { dataSource } of replicas ?? []) await dataSource.destroy();
-    await cleanup?.();
+    await database?.drop();
   });
 
   beforeEach(async () => {

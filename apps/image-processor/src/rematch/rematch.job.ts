@@ -1,11 +1,10 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Optional } from '@nestjs/common';
 import { FaceMatcher, GallerySnapshot } from '@visage/domain';
 import { GalleryDelta, Identity } from '@visage/matcher';
-import { FaceIdentityRepository, FaceRematch, ImageProcessingRepository, isForeignKeyViolation, StaleFace } from '@visage/persistence';
+import { DatabaseLock, FaceIdentityRepository, FaceRematch, isForeignKeyViolation, LockRepository, StaleFace } from '@visage/persistence';
 import { FACE_MATCHER } from '../image-processor.tokens';
 import { PROCESSOR_SETTINGS, ProcessorSettings } from '../processor.settings';
 
-export const REMATCH_JOB_LOCK = 'face-rematch-job';
 /** SQLite lease; a run stops after half of it ({@link RUN_BUDGET_MS}) and the next tick resumes. */
 const LEASE_MS = 5 * 60_000;
 const RUN_BUDGET_MS = LEASE_MS / 2;
@@ -76,7 +75,7 @@ export class RematchJob implements OnApplicationBootstrap, OnModuleDestroy {
 
   constructor(
     private readonly identities: FaceIdentityRepository,
-    private readonly locks: ImageProcessingRepository,
+    private readonly locks: LockRepository,
     @Inject(FACE_MATCHER) private readonly matcher: FaceMatcher,
     @Inject(PROCESSOR_SETTINGS) private readonly settings: ProcessorSettings,
     @Optional() @Inject(REMATCH_JOB_SCHEDULED) private readonly scheduled: boolean = true,
@@ -118,7 +117,7 @@ export class RematchJob implements OnApplicationBootstrap, OnModuleDestroy {
       const gallery = this.matcher.snapshot();
       if (gallery.version < 0) return { ran: false, reason: 'no_gallery' };
       if (!(await this.identities.hasStaleFaces(gallery.version))) return { ran: false, reason: 'up_to_date' };
-      const lock = await this.locks.tryAcquireJobLock(REMATCH_JOB_LOCK, LEASE_MS);
+      const lock = await this.locks.tryLock(DatabaseLock.FaceRematch, { leaseMs: LEASE_MS });
       if (!lock) return { ran: false, reason: 'locked' };
       try {
         return await this.rematchAll(gallery);

@@ -5,6 +5,29 @@ export * from './person.repository';
 export * from './image-processing.repository';
 export * from './dashboard.repository';
 export * from './person-image.repository';
+export * from './lock.repository';
 export * from './transactions';
 export * from './gallery-version';
 export * from './face-identity.repository';
+
+import { DashboardRepository } from './dashboard.repository';
+import { FaceIdentityRepository } from './face-identity.repository';
+import { ImageProcessingRepository } from './image-processing.repository';
+import { ImageRepository } from './image.repository';
+import { LockRepository } from './lock.repository';
+import { PersonImageRepository } from './person-image.repository';
+import { PersonRepository } from './person.repository';
+
+/**
+ * Every repository, registered once by PersistenceModule and shared from there (as immich's
+ * `repositories/index.ts`). A new repository is added here and nowhere else.
+ */
+export const PERSISTENCE_REPOSITORIES = [
+  DashboardRepository,
+  FaceIdentityRepository,
+  ImageProcessingRepository,
+  ImageRepository,
+  LockRepository,
+  PersonImageRepository,
+  PersonRepository,
+];

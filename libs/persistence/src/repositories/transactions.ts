@@ -1,5 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { DataSource, ObjectLiteral, QueryBuilder } from 'typeorm';
+import { sqliteConnection } from '../data-source-options';
 
 /** One SQL statement with its `?` parameters (both drivers accept them). */
 export type Statement = [sql: string, parameters: unknown[]];
@@ -39,11 +40,6 @@ export async function runInTransaction(
       if (attempt >= DEADLOCK_RETRIES || !isDeadlock(error)) throw error;
     }
   }
-}
-
-/** The better-sqlite3 handle behind a SQLite data source. */
-export function sqliteConnection(dataSource: DataSource): BetterSqlite3.Database {
-  return (dataSource.driver as unknown as { databaseConnection: BetterSqlite3.Database }).databaseConnection;
 }
 
 function runSqlite(db: BetterSqlite3.Database, statements: Statement[], guarded: boolean): StatementResult[] | undefined {

@@ -1,8 +1,8 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /** Identity as a projection: faces keep their descriptor and the gallery version they were matched against. */
-export class FaceIdentity1795770000000 implements MigrationInterface {
-  name = 'FaceIdentity1795770000000';
+export class FaceIdentity1795780000000 implements MigrationInterface {
+  name = 'FaceIdentity1795780000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`ALTER TABLE "faces" ADD COLUMN "descriptor" blob`);
