@@ -1,6 +1,6 @@
 import { ClientProxy, CustomTransportStrategy, ReadPacket, Server } from '@nestjs/microservices';
 import { isObservable, lastValueFrom } from 'rxjs';
-import { DESCRIPTOR_LENGTH, DetectedFace, FaceAnalysis, FaceAnalysisError, FaceAnalyzer, FaceMatch, FaceMatcher, GallerySnapshot } from '@visage/domain';
+import { DESCRIPTOR_LENGTH, DetectedFace, FaceAnalysis, FaceAnalysisError, FaceAnalyzer, FaceMatch, FaceMatcher, GalleryView } from '@visage/domain';
 import { deadLetterPattern, DeferMessageError, PausableConsumer, QueueContext, QueueMessageInfo } from '@visage/queue';
 
 // ---- recognizer and matcher ----------------------------------------------------------------------------
@@ -68,7 +68,7 @@ export class FakeMatcher implements FaceMatcher {
 
   constructor(readonly known: Map<number, string>) {}
 
-  snapshot(): GallerySnapshot {
+  current(): GalleryView {
     return { version: this.version, threshold: 0.5, match: (descriptor) => this.match(descriptor) };
   }
 

@@ -32,7 +32,7 @@ export interface FaceAnalyzer {
 }
 
 /** One gallery version, fixed: every face of an image is matched against the same one, which is then recorded. */
-export interface GallerySnapshot {
+export interface GalleryView {
   /** Gallery version (database counter) these descriptors are; -1 before the first load. */
   readonly version: number;
   /** MATCH_THRESHOLD: a face is a known person only within it. */
@@ -43,7 +43,7 @@ export interface GallerySnapshot {
 
 /** Port to the matcher: the gallery as loaded now, and a reload on demand. */
 export interface FaceMatcher {
-  snapshot(): GallerySnapshot;
+  current(): GalleryView;
   /** Reloads at once if the gallery changed (a matched person was deleted meanwhile); true when it reloaded. */
   refresh(): Promise<boolean>;
 }

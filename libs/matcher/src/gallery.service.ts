@@ -20,7 +20,7 @@ export const NO_GALLERY_VERSION = -1;
  */
 export class GalleryService implements FaceMatcher, OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('Gallery');
-  private current: VersionedGallery;
+  private loaded: VersionedGallery;
   private checkedAt = 0;
   private refreshing?: Promise<boolean>;
   private timer?: NodeJS.Timeout;
@@ -29,7 +29,7 @@ export class GalleryService implements FaceMatcher, OnModuleInit, OnModuleDestro
     private readonly source: GallerySource,
     private readonly options: GalleryServiceOptions,
   ) {
-    this.current = new VersionedGallery(NO_GALLERY_VERSION, new Gallery([]), options.threshold);
+    this.loaded = new VersionedGallery(NO_GALLERY_VERSION, new Gallery([]), options.threshold);
   }
 
   async onModuleInit(): Promise<void> {
@@ -44,16 +44,16 @@ export class GalleryService implements FaceMatcher, OnModuleInit, OnModuleDestro
 
   /** Gallery version held in memory ({@link NO_GALLERY_VERSION} before the first load). */
   get version(): number {
-    return this.current.version;
+    return this.loaded.version;
   }
 
   get size(): number {
-    return this.current.gallery.size;
+    return this.loaded.gallery.size;
   }
 
   /** Distinct persons in the loaded gallery. */
   get persons(): number {
-    return this.current.gallery.persons;
+    return this.loaded.gallery.persons;
   }
 
   get threshold(): number {
@@ -61,12 +61,12 @@ export class GalleryService implements FaceMatcher, OnModuleInit, OnModuleDestro
   }
 
   /** The gallery as loaded now; it does not change under the caller when a reload swaps in a newer one. */
-  snapshot(): VersionedGallery {
-    return this.current;
+  current(): VersionedGallery {
+    return this.loaded;
   }
 
   match(descriptor: Float32Array): GalleryMatch | undefined {
-    return this.current.match(descriptor);
+    return this.loaded.match(descriptor);
   }
 
   /**
@@ -104,7 +104,7 @@ export class GalleryService implements FaceMatcher, OnModuleInit, OnModuleDestro
     if (version === this.version) return false;
     const loaded = await this.source.loadGallery();
     const gallery = new Gallery(loaded.entries);
-    this.current = new VersionedGallery(loaded.version, gallery, this.options.threshold);
+    this.loaded = new VersionedGallery(loaded.version, gallery, this.options.threshold);
     this.logger.log(`gallery version ${loaded.version} loaded: ${gallery.size} descriptor(s) of ${gallery.persons} person(s)`);
     return true;
   }

@@ -136,7 +136,7 @@ describe('GalleryService', () => {
     service.onModuleDestroy();
   });
 
-  it('exposes the loaded version, and a snapshot keeps its gallery when a reload swaps in a newer one', async () => {
+  it('exposes the loaded version, and current() keeps its gallery for the caller when a reload swaps in a newer one', async () => {
     const source = new FakeSource();
     source.entries = [alice];
     source.revision = 4;
@@ -144,13 +144,13 @@ describe('GalleryService', () => {
     expect(service.version).toBe(NO_GALLERY_VERSION);
     await service.refresh();
     expect(service.version).toBe(4);
-    const before = service.snapshot();
+    const before = service.current();
     source.entries = [alice, bob];
     source.revision = 5;
     await service.refresh();
-    expect([before.version, service.snapshot().version]).toEqual([4, 5]);
+    expect([before.version, service.current().version]).toEqual([4, 5]);
     expect(before.match(bob.descriptor)?.matched).toBe(false);
-    expect(service.snapshot().match(bob.descriptor)).toMatchObject({ personName: 'bob', matched: true });
+    expect(service.current().match(bob.descriptor)).toMatchObject({ personName: 'bob', matched: true });
   });
 
   it('awaitVersion resolves once the gallery holds the version, and rejects when it never comes', async () => {

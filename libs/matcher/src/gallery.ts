@@ -1,4 +1,4 @@
-import { DESCRIPTOR_LENGTH, FaceMatch, GallerySnapshot } from '@visage/domain';
+import { DESCRIPTOR_LENGTH, FaceMatch, GalleryView } from '@visage/domain';
 
 export interface GalleryEntry {
   personId: number;
@@ -138,7 +138,7 @@ export class Gallery {
 }
 
 /** A loaded {@link Gallery} with its version and the threshold: what a processor matches one image against. */
-export class VersionedGallery implements GallerySnapshot {
+export class VersionedGallery implements GalleryView {
   constructor(
     readonly version: number,
     readonly gallery: Gallery,

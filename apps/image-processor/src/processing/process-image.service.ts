@@ -112,7 +112,7 @@ export class ProcessImageService {
    */
   private async storeMatched(imageId: number, claimToken: string, analysis: FaceAnalysis): Promise<{ result: CompleteResult; faces: StoredFace[] }> {
     for (let attempt = 1; ; attempt++) {
-      const gallery = this.matcher.snapshot();
+      const gallery = this.matcher.current();
       const faces = analysis.faces.map((face): StoredFace => {
         const match = gallery.match(face.descriptor);
         // An unknown face keeps its nearest distance: it shows how far the stranger was from the threshold.

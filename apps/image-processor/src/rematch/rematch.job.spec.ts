@@ -98,7 +98,7 @@ describe.each(TEST_DRIVERS)('re-matching on $name', (driver) => {
   async function processImage(faceSeeds: number[], using = replicas[0]): Promise<number> {
     const { id } = await using.dataSource.getRepository(ImageEntity).save({ path: `rematch/${++counter}.jpg`, status: 'pending' });
     expect(await using.processing.claim(id, 'token', POLICY)).toBe('claimed');
-    const gallery = using.gallery.snapshot();
+    const gallery = using.gallery.current();
     const faces = faceSeeds.map((seed) => {
       const probe = descriptor(seed, 0.1);
       const match = gallery.match(probe);

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Optional } from '@nestjs/common';
-import { FaceMatcher, GallerySnapshot } from '@visage/domain';
+import { FaceMatcher, GalleryView } from '@visage/domain';
 import { GalleryDelta, Identity } from '@visage/matcher';
 import { DatabaseLock, FaceIdentityRepository, FaceRematch, isForeignKeyViolation, LockRepository, StaleFace } from '@visage/persistence';
 import { FACE_MATCHER } from '../image-processor.tokens';
@@ -32,7 +32,7 @@ export type RematchReport =
     };
 
 /** The face's identity against the whole gallery: what the processor would decide now. */
-function fullMatch(gallery: GallerySnapshot, face: StaleFace): Identity {
+function fullMatch(gallery: GalleryView, face: StaleFace): Identity {
   const match = gallery.match(face.descriptor);
   return { personId: match?.matched ? match.personId : null, distance: match?.distance ?? null };
 }
@@ -42,7 +42,7 @@ function fullMatch(gallery: GallerySnapshot, face: StaleFace): Identity {
  * enrolments changed since the face's version when `deltas` has them and they decide it, else from a full match.
  */
 export function rematchFaces(
-  gallery: GallerySnapshot,
+  gallery: GalleryView,
   faces: readonly StaleFace[],
   deltas: ReadonlyMap<number, GalleryDelta | undefined> = new Map(),
 ): { matches: FaceRematch[]; fullMatches: number } {
@@ -114,7 +114,7 @@ export class RematchJob implements OnApplicationBootstrap, OnModuleDestroy {
     this.running = true;
     try {
       await this.matcher.refresh();
-      const gallery = this.matcher.snapshot();
+      const gallery = this.matcher.current();
       if (gallery.version < 0) return { ran: false, reason: 'no_gallery' };
       if (!(await this.identities.hasStaleFaces(gallery.version))) return { ran: false, reason: 'up_to_date' };
       const lock = await this.locks.tryLock(DatabaseLock.FaceRematch, { leaseMs: LEASE_MS });
@@ -129,7 +129,7 @@ export class RematchJob implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  private async rematchAll(gallery: GallerySnapshot): Promise<RematchReport> {
+  private async rematchAll(gallery: GalleryView): Promise<RematchReport> {
     const started = Date.now();
     let afterId = 0;
     let faces = 0;
