@@ -113,6 +113,7 @@ async function pass(name: string, dataSource: DataSource, job: RematchJob): Prom
     samples.push({ heap: usage.heapUsed, rss: usage.rss });
   }, 250);
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   let faces = 0;
   let fullMatches = 0;
   let changed = 0;
@@ -125,13 +126,16 @@ async function pass(name: string, dataSource: DataSource, job: RematchJob): Prom
     if (!report.stoppedEarly) break;
   }
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   clearInterval(sampler);
   const named = await dataSource.query('SELECT COUNT(*) AS count FROM faces WHERE person_id IS NOT NULL');
   const third = Math.max(1, Math.floor(samples.length / 3));
   const peak = (list: typeof samples, key: 'heap' | 'rss') => (list.length ? mib(Math.max(...list.map((sample) => sample[key]))) : '-');
   console.log(`${name}:`);
   console.log(
-    `  ${faces} faces in ${seconds.toFixed(1)} s (${Math.round(faces / seconds)} faces/s), ${fullMatches} against the whole gallery; ` +
+    `  ${faces} faces in ${seconds.toFixed(1)} s (${Math.round(faces / seconds)} faces/s; this process used ${cpuSeconds.toFixed(1)} s of CPU: ` +
+      `the wall time on an otherwise idle core), ${fullMatches} against the whole gallery; ` +
       `${changed} images changed identity; ${Number(named[0].count)} faces named (target ≤ 60 s)`,
   );
   console.log(
