@@ -6,6 +6,7 @@ import { ImageQueueModule } from '@visage/image-queue';
 import { RecognizerClientModule } from '@visage/recognizer-client';
 import { databaseReadiness, PersistenceModule } from '@visage/persistence';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
+import { FacesModule } from './faces/faces.module';
 import { ImagesModule } from './images/images.module';
 import { PersonsModule } from './persons/persons.module';
 
@@ -20,7 +21,7 @@ export interface ReceiverModuleOptions {
 }
 
 /**
- * The receiver: ingest API (images), people API (persons), health, all errors as uniform JSON.
+ * The receiver: ingest API (images), people API (persons), face review (faces), health, all errors as uniform JSON.
  * Serve it through createReceiverApp, which adds the JSON body parser.
  */
 @Module({})
@@ -37,6 +38,7 @@ export class ReceiverModule {
         HealthModule.forRoot(databaseReadiness, ...(options.readiness ?? [])),
         ImagesModule,
         PersonsModule,
+        FacesModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
     };

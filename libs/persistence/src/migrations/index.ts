@@ -6,14 +6,16 @@ import { DashboardIndexes1795760000000 as SqliteDashboardIndexes } from './sqlit
 import { LockLeases1795770000000 as SqliteLockLeases } from './sqlite/1795770000000-lock-leases';
 import { FaceIdentity1795780000000 as MysqlFaceIdentity } from './mysql/1795780000000-face-identity';
 import { FaceIdentity1795780000000 as SqliteFaceIdentity } from './sqlite/1795780000000-face-identity';
+import { FaceReview1795790000000 as MysqlFaceReview } from './mysql/1795790000000-face-review';
+import { FaceReview1795790000000 as SqliteFaceReview } from './sqlite/1795790000000-face-review';
 
 /**
  * Migrations are listed as classes (not a glob) so they work the same from `src/` under Vitest and from
  * `dist/` after the build. Append new ones at the end of both lists; the two dialects share names and order,
  * except SQLite's lock lease table (MySQL has named locks instead).
  */
-export const MYSQL_MIGRATIONS = [MysqlInitialSchema, MysqlDashboardIndexes, MysqlFaceIdentity];
-export const SQLITE_MIGRATIONS = [SqliteInitialSchema, SqliteDashboardIndexes, SqliteLockLeases, SqliteFaceIdentity];
+export const MYSQL_MIGRATIONS = [MysqlInitialSchema, MysqlDashboardIndexes, MysqlFaceIdentity, MysqlFaceReview];
+export const SQLITE_MIGRATIONS = [SqliteInitialSchema, SqliteDashboardIndexes, SqliteLockLeases, SqliteFaceIdentity, SqliteFaceReview];
 
 export function migrationsFor(type: DatabaseConfig['type']) {
   return type === 'mysql' ? MYSQL_MIGRATIONS : SQLITE_MIGRATIONS;

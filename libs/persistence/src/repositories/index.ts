@@ -9,9 +9,11 @@ export * from './lock.repository';
 export * from './transactions';
 export * from './gallery-version';
 export * from './face-identity.repository';
+export * from './face-review.repository';
 
 import { DashboardRepository } from './dashboard.repository';
 import { FaceIdentityRepository } from './face-identity.repository';
+import { FaceReviewRepository } from './face-review.repository';
 import { ImageProcessingRepository } from './image-processing.repository';
 import { ImageRepository } from './image.repository';
 import { LockRepository } from './lock.repository';
@@ -25,6 +27,7 @@ import { PersonRepository } from './person.repository';
 export const PERSISTENCE_REPOSITORIES = [
   DashboardRepository,
   FaceIdentityRepository,
+  FaceReviewRepository,
   ImageProcessingRepository,
   ImageRepository,
   LockRepository,

@@ -1,0 +1,112 @@
+import { createHash } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import { HttpStatus, Injectable } from '@nestjs/common';
+import { ConfigService } from '@visage/config';
+import { FaceReviewRepository, isForeignKeyViolation, PersonImageRepository, ReviewFace } from '@visage/persistence';
+import { renderFaceCrop, resolveImagePath } from '@visage/storage';
+import { ApiError } from '../common/api-error';
+import { AssignBody, FaceAssignmentDto, FaceRejectionDto } from './dto/face.dto';
+
+export type FaceCrop = { kind: 'image'; etag: string; body: Buffer } | { kind: 'not-modified'; etag: string };
+
+/** Crops kept in memory (most recently used last); a crop is a few kB, so this holds thousands. */
+const CROP_CACHE_MAX_BYTES = 16 * 1024 * 1024;
+
+/** Face review: assign a face to a person ("This is …"), reject its person ("Not <name>"), its crop. */
+@Injectable()
+export class FacesService {
+  private readonly root: string;
+  private readonly maxBytes: number;
+  private readonly maxPixels: number;
+  private readonly crops = new Map<string, Buffer>();
+  private cropBytes = 0;
+
+  constructor(
+    private readonly reviews: FaceReviewRepository,
+    private readonly enrolments: PersonImageRepository,
+    config: ConfigService,
+  ) {
+    this.root = config.get('IMAGES_ROOT');
+    this.maxBytes = config.get('MAX_IMAGE_BYTES');
+    this.maxPixels = config.get('MAX_IMAGE_PIXELS');
+  }
+
+  async assign(faceId: number, target: AssignBody): Promise<FaceAssignmentDto> {
+    const face = await this.face(faceId);
+    if (!face.hasDescriptor) {
+      throw new ApiError(HttpStatus.CONFLICT, `face ${faceId} was stored without its descriptor and cannot be enrolled; run npm run backfill-descriptors`, {
+        code: 'face_without_descriptor',
+      });
+    }
+    if ('personId' in target && !(await this.enrolments.findPersonById(target.personId))) throw personNotFound(target.personId);
+    const assigned = await this.reviews.assign(faceId, target).catch((error: unknown) => {
+      // Deleted between the check and the transaction: nothing was changed.
+      if (isForeignKeyViolation(error)) throw new ApiError(HttpStatus.CONFLICT, 'the person was deleted meanwhile', { code: 'person_deleted' });
+      throw error;
+    });
+    if (!assigned) throw faceNotFound(faceId);
+    return assigned;
+  }
+
+  async reject(faceId: number): Promise<FaceRejectionDto> {
+    const face = await this.face(faceId);
+    if (face.personId === null || face.personName === null) {
+      throw new ApiError(HttpStatus.CONFLICT, `face ${faceId} is not named after anyone; nothing to reject`, { code: 'face_not_named' });
+    }
+    if (!(await this.reviews.reject(faceId, face.personId))) {
+      throw new ApiError(HttpStatus.CONFLICT, `face ${faceId} changed identity meanwhile; look again`, { code: 'face_changed' });
+    }
+    return { faceId, imageId: face.imageId, rejectedPersonId: face.personId, rejectedPersonName: face.personName };
+  }
+
+  /** The face cut from its image by the stored box; the ETag follows the file's version and the box. */
+  async crop(faceId: number, ifNoneMatch?: string): Promise<FaceCrop> {
+    const face = await this.face(faceId);
+    let file: { absolute: string };
+    let mtimeMs: number;
+    try {
+      file = await resolveImagePath(this.root, face.imagePath, { maxBytes: this.maxBytes });
+      mtimeMs = (await stat(file.absolute)).mtimeMs;
+    } catch {
+      throw new ApiError(HttpStatus.NOT_FOUND, `the image of face ${faceId} is no longer readable`, { code: 'image_unavailable' });
+    }
+    const { x, y, width, height } = face.box;
+    const etag = `"${createHash('sha1').update(`${face.imagePath}\0${mtimeMs}\0${x},${y},${width},${height}`).digest('base64url')}"`;
+    if (ifNoneMatch?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)) return { kind: 'not-modified', etag };
+    const cached = this.crops.get(etag);
+    if (cached) {
+      this.crops.delete(etag);
+      this.crops.set(etag, cached);
+      return { kind: 'image', etag, body: cached };
+    }
+    const body = await renderFaceCrop(file.absolute, face.box, this.maxPixels).catch(() => {
+      throw new ApiError(HttpStatus.UNPROCESSABLE_ENTITY, `the image of face ${faceId} cannot be cut`, { code: 'crop_failed' });
+    });
+    this.remember(etag, body);
+    return { kind: 'image', etag, body };
+  }
+
+  private remember(etag: string, body: Buffer): void {
+    this.crops.set(etag, body);
+    this.cropBytes += body.length;
+    for (const [key, value] of this.crops) {
+      if (this.cropBytes <= CROP_CACHE_MAX_BYTES) break;
+      this.crops.delete(key);
+      this.cropBytes -= value.length;
+    }
+  }
+
+  private async face(faceId: number): Promise<ReviewFace> {
+    const face = await this.reviews.findFace(faceId);
+    if (!face) throw faceNotFound(faceId);
+    return face;
+  }
+}
+
+function faceNotFound(id: number): ApiError {
+  return new ApiError(HttpStatus.NOT_FOUND, `face ${id} does not exist`, { code: 'face_not_found' });
+}
+
+function personNotFound(id: number): ApiError {
+  return new ApiError(HttpStatus.NOT_FOUND, `person ${id} does not exist`, { code: 'person_not_found' });
+}

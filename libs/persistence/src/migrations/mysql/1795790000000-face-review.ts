@@ -1,0 +1,22 @@
+import { MigrationInterface, QueryRunner } from 'typeorm';
+
+/** Face review: "Not <name>" rejections the matcher honours for one face. */
+export class FaceReview1795790000000 implements MigrationInterface {
+  name = 'FaceReview1795790000000';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(
+      'CREATE TABLE `face_rejections` (`id` int NOT NULL AUTO_INCREMENT, `face_id` int NOT NULL, `person_id` int NOT NULL, `created_at` datetime(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), INDEX `idx_face_rejections_person` (`person_id`), UNIQUE INDEX `uq_face_rejections_face_person` (`face_id`, `person_id`), PRIMARY KEY (`id`)) ENGINE=InnoDB',
+    );
+    await queryRunner.query(
+      'ALTER TABLE `face_rejections` ADD CONSTRAINT `fk_face_rejections_face` FOREIGN KEY (`face_id`) REFERENCES `faces`(`id`) ON DELETE CASCADE ON UPDATE NO ACTION',
+    );
+    await queryRunner.query(
+      'ALTER TABLE `face_rejections` ADD CONSTRAINT `fk_face_rejections_person` FOREIGN KEY (`person_id`) REFERENCES `persons`(`id`) ON DELETE CASCADE ON UPDATE NO ACTION',
+    );
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query('DROP TABLE `face_rejections`');
+  }
+}

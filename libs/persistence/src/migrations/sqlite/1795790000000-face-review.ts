@@ -1,0 +1,20 @@
+import { MigrationInterface, QueryRunner } from 'typeorm';
+
+/** Face review: "Not <name>" rejections the matcher honours for one face. */
+export class FaceReview1795790000000 implements MigrationInterface {
+  name = 'FaceReview1795790000000';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(
+      `CREATE TABLE "face_rejections" ("id" integer PRIMARY KEY AUTOINCREMENT NOT NULL, "face_id" integer NOT NULL, "person_id" integer NOT NULL, "created_at" datetime(6) NOT NULL DEFAULT (datetime('now')), CONSTRAINT "fk_face_rejections_face" FOREIGN KEY ("face_id") REFERENCES "faces" ("id") ON DELETE CASCADE ON UPDATE NO ACTION, CONSTRAINT "fk_face_rejections_person" FOREIGN KEY ("person_id") REFERENCES "persons" ("id") ON DELETE CASCADE ON UPDATE NO ACTION)`,
+    );
+    await queryRunner.query(`CREATE INDEX "idx_face_rejections_person" ON "face_rejections" ("person_id") `);
+    await queryRunner.query(`CREATE UNIQUE INDEX "uq_face_rejections_face_person" ON "face_rejections" ("face_id", "person_id") `);
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`DROP INDEX "uq_face_rejections_face_person"`);
+    await queryRunner.query(`DROP INDEX "idx_face_rejections_person"`);
+    await queryRunner.query(`DROP TABLE "face_rejections"`);
+  }
+}
