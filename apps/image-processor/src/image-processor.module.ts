@@ -16,6 +16,7 @@ import { ProcessImageService } from './processing/process-image.service';
 import { PROCESSOR_SETTINGS, ProcessorSettings, processorSettingsFrom } from './processor.settings';
 import { RETRY_JOB_SCHEDULED, RetryJob } from './retry/retry.job';
 import { REMATCH_JOB_SCHEDULED, RematchJob } from './rematch/rematch.job';
+import { ClusterJob } from './clusters/cluster.job';
 
 export interface ImageProcessorModuleOptions {
   config: VisageConfig;
@@ -54,6 +55,7 @@ class ImageProcessorCoreModule {
         ProcessImageService,
         RetryJob,
         RematchJob,
+        ClusterJob,
       ],
       exports: [
         ...options.wiring.exports,
@@ -62,6 +64,7 @@ class ImageProcessorCoreModule {
         ProcessImageService,
         RetryJob,
         RematchJob,
+        ClusterJob,
       ],
     };
   }

@@ -5,6 +5,7 @@ import { isMysqlFamily } from '../data-source-options';
 import { FaceEntity } from '../entities/face.entity';
 import { FaceRejectionEntity } from '../entities/face-rejection.entity';
 import { PersonImageEntity } from '../entities/person-image.entity';
+import { PersonEntity } from '../entities/person.entity';
 import { bumpGalleryVersion, GALLERY_STATE_ROW, logGalleryChanges, readGalleryVersion, recomputeImageStatuses } from './gallery-version';
 import { runInTransaction, Statement, toStatement } from './transactions';
 
@@ -44,6 +45,14 @@ export interface AssignedFace {
   personId: number;
   personName: string;
   /** Gallery version made by the enrolment. */
+  galleryVersion: number;
+}
+
+export interface AssignedFaces {
+  faceIds: number[];
+  imageIds: number[];
+  personId: number;
+  personName: string;
   galleryVersion: number;
 }
 
@@ -103,57 +112,81 @@ export class FaceReviewRepository {
 
   /**
    * Enrols the face's stored descriptor for the target (created by name when new), replacing an earlier review
-   * enrolment of the same face, lifts a rejection of that person for the face, names the face at once and
-   * recomputes its image's status — one transaction. The other faces follow through the re-match job (the
-   * gallery version moved). Returns undefined (nothing changed) when the face or its descriptor vanished
-   * meanwhile; a person deleted meanwhile fails on the foreign key ({@link isForeignKeyViolation}).
+   * enrolment of the same face, lifts a rejection of that person for the face, takes the face out of its group
+   * of unknown faces, names it at once and recomputes its image's status — one transaction. The other faces
+   * follow through the re-match job (the gallery version moved). Returns undefined (nothing changed) when the
+   * face or its descriptor vanished meanwhile; a person deleted meanwhile fails on the foreign key
+   * ({@link isForeignKeyViolation}).
    */
   async assign(faceId: number, target: AssignTarget, now = new Date()): Promise<AssignedFace | undefined> {
-    const face = await this.dataSource.getRepository(FaceEntity).findOne({ where: { id: faceId }, select: { id: true, imageId: true, descriptor: true } });
-    if (!face?.descriptor) return undefined;
-    const source = { sourceName: reviewSourceName(faceId) };
+    // Guard: the face still exists with its descriptor, else nothing at all is changed.
+    const guard = toStatement(
+      this.dataSource.createQueryBuilder().update(FaceEntity).set({ matchedAt: now }).where('id = :faceId AND descriptor IS NOT NULL', { faceId }),
+    );
+    const assigned = await this.assignFaces([faceId], target, guard, now);
+    if (!assigned) return undefined;
+    return { faceId, imageId: assigned.imageIds[0], personId: assigned.personId, personName: assigned.personName, galleryVersion: assigned.galleryVersion };
+  }
+
+  /**
+   * {@link assign} for many faces (a group named in the review) in one transaction whose first statement is
+   * `guard` (it must change exactly one row, else nothing is changed and the result is undefined). Faces
+   * without a descriptor are left out.
+   */
+  async assignFaces(faceIds: readonly number[], target: AssignTarget, guard: Statement, now = new Date()): Promise<AssignedFaces | undefined> {
+    const faces = faceIds.length === 0 ? [] : await this.dataSource
+      .getRepository(FaceEntity)
+      .createQueryBuilder('face')
+      .select(['face.id', 'face.imageId', 'face.descriptor'])
+      .where('face.id IN (:...faceIds) AND face.descriptor IS NOT NULL', { faceIds })
+      .getMany();
     const [personRef, personParams]: [string, unknown[]] =
       'personId' in target ? ['?', [target.personId]] : ['(SELECT id FROM persons WHERE name = ?)', [target.name]];
-    const statements: Statement[] = [
-      // Guard: the face still exists with its descriptor, else nothing at all is changed.
-      toStatement(
-        this.dataSource.createQueryBuilder().update(FaceEntity).set({ matchedAt: now }).where('id = :faceId AND descriptor IS NOT NULL', { faceId }),
-      ),
-    ];
+    const statements: Statement[] = [guard];
     if ('name' in target) {
       const insertIfNew = isMysqlFamily(this.dataSource.options) ? 'INSERT IGNORE' : 'INSERT OR IGNORE';
       statements.push([`${insertIfNew} INTO persons (name) VALUES (?)`, [target.name]]);
     }
-    statements.push(
-      bumpGalleryVersion(this.dataSource),
-      logGalleryChanges(source, true),
-      toStatement(this.dataSource.createQueryBuilder().delete().from(PersonImageEntity).where('source_name = :sourceName', source)),
-      [
-        `INSERT INTO person_images (person_id, source_name, content_hash, descriptor) SELECT ${personRef}, ?, ?, descriptor FROM faces WHERE id = ? AND descriptor IS NOT NULL`,
-        [...personParams, source.sourceName, createHash('sha256').update(face.descriptor).digest('hex'), faceId],
-      ],
-      logGalleryChanges(source, false),
-      [`DELETE FROM face_rejections WHERE face_id = ? AND person_id = ${personRef}`, [faceId, ...personParams]],
-      toStatement(
-        this.dataSource
-          .createQueryBuilder()
-          .update(FaceEntity)
-          .set({
-            personId: () => ('personId' in target ? ':assignedPersonId' : '(SELECT id FROM persons WHERE name = :assignedName)'),
-            // Its own enrolment is the nearest known face: what the re-match would decide against this version.
-            distance: 0,
-            galleryVersion: () => `(SELECT version FROM gallery_state WHERE id = ${GALLERY_STATE_ROW})`,
-            matchedAt: now,
-          })
-          .where('id = :faceId', { faceId })
-          .setParameters('personId' in target ? { assignedPersonId: target.personId } : { assignedName: target.name }),
-      ),
-      recomputeImageStatuses(this.dataSource, { imageIds: [face.imageId] }, now),
-    );
+    statements.push(bumpGalleryVersion(this.dataSource));
+    for (const face of faces) {
+      const source = { sourceName: reviewSourceName(face.id) };
+      statements.push(
+        logGalleryChanges(source, true),
+        toStatement(this.dataSource.createQueryBuilder().delete().from(PersonImageEntity).where('source_name = :sourceName', source)),
+        [
+          `INSERT INTO person_images (person_id, source_name, content_hash, descriptor) SELECT ${personRef}, ?, ?, descriptor FROM faces WHERE id = ? AND descriptor IS NOT NULL`,
+          [...personParams, source.sourceName, createHash('sha256').update(face.descriptor ?? Buffer.alloc(0)).digest('hex'), face.id],
+        ],
+        logGalleryChanges(source, false),
+        [`DELETE FROM face_rejections WHERE face_id = ? AND person_id = ${personRef}`, [face.id, ...personParams]],
+        // Named now: out of its group of unknown faces (the clustering job recomputes the group's centroid).
+        ['UPDATE face_clusters SET size = size - 1, dirty = 1 WHERE id = (SELECT cluster_id FROM cluster_members WHERE face_id = ?)', [face.id]],
+        ['DELETE FROM cluster_members WHERE face_id = ?', [face.id]],
+        toStatement(
+          this.dataSource
+            .createQueryBuilder()
+            .update(FaceEntity)
+            .set({
+              personId: () => ('personId' in target ? ':assignedPersonId' : '(SELECT id FROM persons WHERE name = :assignedName)'),
+              // Its own enrolment is the nearest known face: what the re-match would decide against this version.
+              distance: 0,
+              galleryVersion: () => `(SELECT version FROM gallery_state WHERE id = ${GALLERY_STATE_ROW})`,
+              matchedAt: now,
+            })
+            .where('id = :faceId', { faceId: face.id })
+            .setParameters('personId' in target ? { assignedPersonId: target.personId } : { assignedName: target.name }),
+        ),
+      );
+    }
+    const imageIds = [...new Set(faces.map((face) => face.imageId))];
+    if (imageIds.length > 0) statements.push(recomputeImageStatuses(this.dataSource, { imageIds }, now));
     if ((await runInTransaction(this.dataSource, statements, { guarded: true })) === undefined) return undefined;
-    const assigned = await this.findFace(faceId);
-    if (assigned?.personId == null || assigned.personName === null) return undefined;
-    return { faceId, imageId: face.imageId, personId: assigned.personId, personName: assigned.personName, galleryVersion: await readGalleryVersion(this.dataSource) };
+    const person =
+      'personId' in target
+        ? await this.dataSource.getRepository(PersonEntity).findOneBy({ id: target.personId })
+        : await this.dataSource.getRepository(PersonEntity).findOneBy({ name: target.name });
+    if (!person) return undefined;
+    return { faceIds: faces.map((face) => face.id), imageIds, personId: person.id, personName: person.name, galleryVersion: await readGalleryVersion(this.dataSource) };
   }
 
   /**

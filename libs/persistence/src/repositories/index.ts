@@ -10,9 +10,11 @@ export * from './transactions';
 export * from './gallery-version';
 export * from './face-identity.repository';
 export * from './face-review.repository';
+export * from './face-cluster.repository';
 
 import { DashboardRepository } from './dashboard.repository';
 import { FaceIdentityRepository } from './face-identity.repository';
+import { FaceClusterRepository } from './face-cluster.repository';
 import { FaceReviewRepository } from './face-review.repository';
 import { ImageProcessingRepository } from './image-processing.repository';
 import { ImageRepository } from './image.repository';
@@ -26,6 +28,7 @@ import { PersonRepository } from './person.repository';
  */
 export const PERSISTENCE_REPOSITORIES = [
   DashboardRepository,
+  FaceClusterRepository,
   FaceIdentityRepository,
   FaceReviewRepository,
   ImageProcessingRepository,
