@@ -6,6 +6,7 @@ import { ImageQueueModule } from '@visage/image-queue';
 import { RecognizerClientModule } from '@visage/recognizer-client';
 import { databaseReadiness, PersistenceModule } from '@visage/persistence';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
+import { ClustersModule } from './clusters/clusters.module';
 import { FacesModule } from './faces/faces.module';
 import { ImagesModule } from './images/images.module';
 import { PersonsModule } from './persons/persons.module';
@@ -21,7 +22,7 @@ export interface ReceiverModuleOptions {
 }
 
 /**
- * The receiver: ingest API (images), people API (persons), face review (faces), health, all errors as uniform JSON.
+ * The receiver: ingest API (images), people API (persons), face review (faces, clusters), health, all errors as uniform JSON.
  * Serve it through createReceiverApp, which adds the JSON body parser.
  */
 @Module({})
@@ -39,6 +40,7 @@ export class ReceiverModule {
         ImagesModule,
         PersonsModule,
         FacesModule,
+        ClustersModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
     };

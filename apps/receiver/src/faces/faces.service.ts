@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { ConfigService } from '@visage/config';
-import { FaceReviewRepository, isForeignKeyViolation, PersonImageRepository, ReviewFace } from '@visage/persistence';
+import { FaceClusterRepository, FaceReviewRepository, isForeignKeyViolation, PersonImageRepository, ReviewFace } from '@visage/persistence';
 import { renderFaceCrop, resolveImagePath } from '@visage/storage';
 import { ApiError } from '../common/api-error';
 import { AssignBody, FaceAssignmentDto, FaceRejectionDto } from './dto/face.dto';
@@ -24,6 +24,7 @@ export class FacesService {
   constructor(
     private readonly reviews: FaceReviewRepository,
     private readonly enrolments: PersonImageRepository,
+    private readonly clusters: FaceClusterRepository,
     config: ConfigService,
   ) {
     this.root = config.get('IMAGES_ROOT');
@@ -37,6 +38,9 @@ export class FacesService {
       throw new ApiError(HttpStatus.CONFLICT, `face ${faceId} was stored without its descriptor and cannot be enrolled; run npm run backfill-descriptors`, {
         code: 'face_without_descriptor',
       });
+    }
+    if ((await this.clusters.clusterOf(faceId))?.ignored) {
+      throw new ApiError(HttpStatus.CONFLICT, `face ${faceId} is in an ignored group; it cannot be named`, { code: 'face_ignored' });
     }
     if ('personId' in target && !(await this.enrolments.findPersonById(target.personId))) throw personNotFound(target.personId);
     const assigned = await this.reviews.assign(faceId, target).catch((error: unknown) => {

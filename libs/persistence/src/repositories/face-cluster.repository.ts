@@ -62,6 +62,20 @@ export interface ClusterCursor {
   id: number;
 }
 
+const CLUSTER_CURSOR_PREFIX = 'c1:';
+
+/** Opaque (base64url) keyset position of GET /clusters. */
+export function encodeClusterCursor(cursor: ClusterCursor): string {
+  return Buffer.from(`${CLUSTER_CURSOR_PREFIX}${cursor.size}:${cursor.id}`, 'utf8').toString('base64url');
+}
+
+/** Undefined for anything {@link encodeClusterCursor} did not produce. */
+export function decodeClusterCursor(value: string): ClusterCursor | undefined {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(value)) return undefined;
+  const match = /^c1:(0|[1-9]\d{0,9}):([1-9]\d{0,9})$/.exec(Buffer.from(value, 'base64url').toString('utf8'));
+  return match ? { size: Number(match[1]), id: Number(match[2]) } : undefined;
+}
+
 export const CLUSTER_SAMPLE_FACES = 4;
 /** Faces listed by GET /clusters/:id (the largest groups of a big library are posters). */
 export const CLUSTER_DETAIL_FACES = 500;
