@@ -69,12 +69,15 @@ describe('ClusterIndex', () => {
       { id: 2, size: 1, centroid: right, ignored: true },
       { id: 3, size: 2, centroid: person(10), ignored: false },
     ]);
-    // 0.5 apart: not merged yet.
-    expect(index.merge(changes()).merged.size).toBe(0);
-    // A face between them pulls the first group's centroid within reach of the second.
-    index.add(4, photo(base, 4, 0.05));
-    index.add(5, photo(base, 5, 0.05));
-    const result = index.merge(changes());
+    // 0.5 apart: not merged yet (every pair looked at).
+    expect(index.merge().merged.size).toBe(0);
+    // A face between them pulls the first group's centroid within reach of the second; only the groups the
+    // faces touched are compared with the others.
+    const added = changes();
+    index.add(4, photo(base, 4, 0.05), added);
+    index.add(5, photo(base, 5, 0.05), added);
+    expect(added.touched).toEqual(new Set([1]));
+    const result = index.merge(added);
     expect(result.merged).toEqual(new Map([[2, 1]]));
     expect(index.get(2)).toBeUndefined();
     expect(index.get(1)).toMatchObject({ size: 6, ignored: true });

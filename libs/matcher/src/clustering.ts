@@ -84,32 +84,47 @@ export class ClusterIndex {
   }
 
   /**
-   * Merges every pair of groups whose centroids are within the threshold: each group, largest first, absorbs
-   * the groups within reach of its centroid; repeated until a pass merges nothing. The merged group keeps the
-   * larger one's id, the weighted mean of the centroids, and is ignored if either was.
+   * Merges groups whose centroids are within the threshold, looking only at pairs with a group in
+   * `changes.touched` (the groups this run created or moved; every group on a first run): each of those,
+   * largest first, is compared with every other group; the larger of a pair absorbs the smaller (ties: the
+   * lower id), taking the weighted mean of the centroids, and is ignored if either was. The groups that grew
+   * are looked at again until nothing merges.
    */
-  merge(changes: ClusterChanges = { touched: new Set(), merged: new Map() }): ClusterChanges {
-    const limit = this.threshold * this.threshold;
-    for (let merged = true; merged; ) {
-      merged = false;
-      const order = this.ids.map((_, row) => row).sort((a, b) => this.sizes[b] - this.sizes[a] || this.ids[a] - this.ids[b]);
+  merge(changes: ClusterChanges = { touched: new Set(this.ids), merged: new Map() }): ClusterChanges {
+    const limit = this.threshold * this.threshold + Number.EPSILON;
+    let candidates = new Set(changes.touched);
+    while (candidates.size > 0) {
+      const grown = new Set<number>();
       const absorbed = new Set<number>();
-      for (const keep of order) {
-        if (absorbed.has(keep)) continue;
-        const keepOffset = keep * DESCRIPTOR_LENGTH;
+      const rows = [...candidates]
+        .flatMap((id) => {
+          const row = this.rowOf.get(id);
+          return row === undefined ? [] : [row];
+        })
+        .sort((a, b) => this.sizes[b] - this.sizes[a] || this.ids[a] - this.ids[b]);
+      for (const candidate of rows) {
+        if (absorbed.has(candidate)) continue;
+        let keep = candidate;
         for (let other = 0; other < this.ids.length; other++) {
           if (other === keep || absorbed.has(other)) continue;
-          if (this.squaredBetween(keepOffset, other * DESCRIPTOR_LENGTH, limit) > limit) continue;
-          this.absorb(keep, other);
-          absorbed.add(other);
-          changes.touched.add(this.ids[keep]);
-          changes.merged.set(this.ids[other], this.ids[keep]);
-          merged = true;
+          if (this.squaredBetween(keep * DESCRIPTOR_LENGTH, other * DESCRIPTOR_LENGTH, limit) >= limit) continue;
+          const otherWins = this.sizes[other] > this.sizes[keep] || (this.sizes[other] === this.sizes[keep] && this.ids[other] < this.ids[keep]);
+          const [winner, loser] = otherWins ? [other, keep] : [keep, other];
+          this.absorb(winner, loser);
+          absorbed.add(loser);
+          changes.merged.set(this.ids[loser], this.ids[winner]);
+          changes.touched.add(this.ids[winner]);
+          grown.add(this.ids[winner]);
+          grown.delete(this.ids[loser]);
+          // The survivor goes on comparing with the rest (from the start: its centroid moved).
+          keep = winner;
+          other = -1;
         }
       }
       if (absorbed.size > 0) this.compact(absorbed);
+      candidates = grown;
     }
-    // A group absorbed in a later pass by a group that was itself absorbed: point at the final survivor.
+    // A group absorbed by a group that was itself absorbed later: point at the final survivor.
     for (const [from, into] of changes.merged) {
       let target = into;
       while (changes.merged.has(target)) target = changes.merged.get(target) ?? target;
@@ -172,13 +187,23 @@ export class ClusterIndex {
     this.ids.forEach((id, row) => this.rowOf.set(id, row));
   }
 
-  /** Squared distance between two packed rows, stopping early once it exceeds `bound`. */
+  /** Squared distance between two packed rows, given up (partial sum) once it reaches `bound`. */
   private squaredBetween(a: number, b: number, bound: number): number {
     const data = this.centroids;
     let sum = 0;
-    for (let k = 0; k < DESCRIPTOR_LENGTH && sum <= bound; k++) {
-      const difference = data[a + k] - data[b + k];
-      sum += difference * difference;
+    for (let k = 0; k < DESCRIPTOR_LENGTH; k += 8) {
+      const p = a + k;
+      const q = b + k;
+      const d0 = data[p] - data[q];
+      const d1 = data[p + 1] - data[q + 1];
+      const d2 = data[p + 2] - data[q + 2];
+      const d3 = data[p + 3] - data[q + 3];
+      const d4 = data[p + 4] - data[q + 4];
+      const d5 = data[p + 5] - data[q + 5];
+      const d6 = data[p + 6] - data[q + 6];
+      const d7 = data[p + 7] - data[q + 7];
+      sum += d0 * d0 + d1 * d1 + d2 * d2 + d3 * d3 + d4 * d4 + d5 * d5 + d6 * d6 + d7 * d7;
+      if (sum >= bound) return sum;
     }
     return sum;
   }

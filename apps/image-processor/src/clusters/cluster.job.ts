@@ -114,6 +114,8 @@ export class ClusterJob implements OnApplicationBootstrap, OnModuleDestroy {
       cleaned.push(cluster.id);
     }
     let changes: ClusterChanges = { touched: new Set(cleaned), merged: new Map() };
+    // Groups created or moved by this run: the only ones merging needs to compare with the others.
+    const touchedThisRun = new Set<number>(cleaned);
     let faces = 0;
     let created = 0;
     const place = async (batch: UnknownFace[]): Promise<void> => {
@@ -124,6 +126,7 @@ export class ClusterJob implements OnApplicationBootstrap, OnModuleDestroy {
         if (isNew) created++;
       }
       await this.write(index, changes, members, cleaned.splice(0));
+      for (const id of changes.touched) touchedThisRun.add(id);
       changes = { touched: new Set(), merged: new Map() };
       faces += batch.length;
       await yieldToEventLoop();
@@ -144,8 +147,9 @@ export class ClusterJob implements OnApplicationBootstrap, OnModuleDestroy {
       }
     }
     let merged = 0;
-    if (faces > 0 || changes.touched.size > 0) {
-      const merging = index.merge(changes);
+    for (const id of changes.touched) touchedThisRun.add(id);
+    if (touchedThisRun.size > 0) {
+      const merging = index.merge({ touched: touchedThisRun, merged: new Map() });
       merged = merging.merged.size;
       await this.write(index, merging, [], cleaned.splice(0));
     }

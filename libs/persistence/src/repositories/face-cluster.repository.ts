@@ -320,7 +320,9 @@ export class FaceClusterRepository {
       .getRepository(FaceEntity)
       .createQueryBuilder('face')
       .select(['face.id AS id', 'face.descriptor AS descriptor'])
-      .where('face.id > :afterId AND face.person_id IS NULL AND face.descriptor IS NOT NULL', { afterId })
+      // COALESCE keeps the planner on the primary-key range (id > afterId): on the person_id index it would read
+      // and sort every unknown face to find the few new ones.
+      .where('face.id > :afterId AND COALESCE(face.person_id, 0) = 0 AND face.descriptor IS NOT NULL', { afterId })
       .orderBy('face.id', 'ASC')
       .limit(limit);
     if (unclusteredOnly) builder.andWhere('NOT EXISTS (SELECT 1 FROM cluster_members member WHERE member.face_id = face.id)');
