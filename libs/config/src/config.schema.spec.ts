@@ -35,8 +35,11 @@ describe('parseConfig', () => {
       lookupdHttpAddresses: ['lookupd-0:4161', 'lookupd-1:4161'],
       nsqdTcpAddresses: [],
       publishAddress: '127.0.0.1:4150',
+      publishHttpAddress: '127.0.0.1:4151', // nsqd's HTTP port beside its TCP one by default
     });
     expect(config.KNOWN_FACES_DIR).toBe('/faces/known');
+    const explicit = parseConfig({ NSQD_TCP_ADDRESSES: 'nsqd:4150', NSQD_HTTP_ADDRESS: 'nsqd:9151' });
+    expect(explicit.queue).toMatchObject({ publishAddress: 'nsqd:4150', publishHttpAddress: 'nsqd:9151' });
   });
 
   it('names every bad variable in one error, not only the first', () => {

@@ -70,6 +70,13 @@ export const configSchema = z.object({
     .optional()
     .transform((value) => (value ? value : undefined))
     .pipe(hostPort.optional()),
+  /** The local nsqd's HTTP API, where the topic and channel are created at start; default: NSQD_TCP_ADDRESS's port + 1 (4150 → 4151). */
+  NSQD_HTTP_ADDRESS: z
+    .string()
+    .trim()
+    .optional()
+    .transform((value) => (value ? value : undefined))
+    .pipe(hostPort.optional()),
   NSQLOOKUPD_HTTP_ADDRESSES: hostPortList,
   NSQD_TCP_ADDRESSES: hostPortList,
   QUEUE_TOPIC: z.string().trim().regex(/^[.a-zA-Z0-9_-]{1,64}$/).default('images'),
@@ -105,7 +112,14 @@ export type DatabaseConfig =
 
 export type QueueConfig =
   | { driver: 'in-process' }
-  | { driver: 'nsq'; lookupdHttpAddresses: string[]; nsqdTcpAddresses: string[]; publishAddress: string | undefined };
+  | {
+      driver: 'nsq';
+      lookupdHttpAddresses: string[];
+      nsqdTcpAddresses: string[];
+      publishAddress: string | undefined;
+      /** HTTP API of the nsqd at publishAddress (topic and channel creation). */
+      publishHttpAddress: string | undefined;
+    };
 
 export interface VisageConfig extends Omit<RawConfig, 'KNOWN_FACES_DIR'> {
   KNOWN_FACES_DIR: string;
@@ -157,6 +171,7 @@ export function parseConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Visage
           lookupdHttpAddresses: raw.NSQLOOKUPD_HTTP_ADDRESSES,
           nsqdTcpAddresses: raw.NSQD_TCP_ADDRESSES,
           publishAddress: raw.NSQD_TCP_ADDRESS ?? raw.NSQD_TCP_ADDRESSES[0],
+          publishHttpAddress: raw.NSQD_HTTP_ADDRESS ?? nsqdHttpBesides(raw.NSQD_TCP_ADDRESS ?? raw.NSQD_TCP_ADDRESSES[0]),
         }
       : { driver: 'in-process' };
   if (queue.driver === 'nsq' && !queue.publishAddress) {
@@ -169,6 +184,13 @@ export function parseConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Visage
     database: parseDatabaseUrl(raw.DATABASE_URL, cwd),
     queue,
   };
+}
+
+/** nsqd's default ports are 4150 (TCP) and 4151 (HTTP): the HTTP API sits one port above the TCP one. */
+function nsqdHttpBesides(tcpAddress: string | undefined): string | undefined {
+  if (!tcpAddress) return undefined;
+  const index = tcpAddress.lastIndexOf(':');
+  return `${tcpAddress.slice(0, index)}:${Number(tcpAddress.slice(index + 1)) + 1}`;
 }
 
 /** Nest logger levels for LOG_LEVEL: that level and every more severe one (`warn` → fatal, error, warn). */
