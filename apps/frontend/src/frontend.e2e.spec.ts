@@ -110,7 +110,7 @@ describe.each(TEST_DATABASES)('frontend routes on %s', (_name, open) => {
 
     it('answers bad filters with a clear 400 page, no stack trace', async () => {
       const bad = await http().get('/?status=bogus').expect(400);
-      expect(bad.text).toContain('&quot;status&quot; must be one of pending, processing, processed, unrecognized, failed');
+      expect(bad.text).toContain('&quot;status&quot; must be one of pending, processing, retrying, processed, unrecognized, failed');
       expectNoStackTrace(bad.text);
       await http().get('/?older=abc').expect(400);
       await http().get('/?older=5&newer=9').expect(400);

@@ -233,7 +233,7 @@ describe.each(TEST_DRIVERS)('receiver API on $name', (driver) => {
       const failed = await harness.http.get('/images?status=failed');
       expect(failed.body.items.map((item: { id: number }) => item.id)).toEqual([ids[3], ids[1]]);
       expect(failed.body.items[0]).toMatchObject({ attempts: 5, lastError: 'recognizer said no', permanentFailure: true });
-      expect((await harness.http.get('/images/counts')).body).toEqual({ pending: 3, processing: 0, processed: 0, unrecognized: 0, failed: 2 });
+      expect((await harness.http.get('/images/counts')).body).toEqual({ pending: 3, processing: 0, retrying: 0, processed: 0, unrecognized: 0, failed: 2 });
     });
 
     it.each([

@@ -94,11 +94,14 @@ export const configSchema = z.object({
   /** How often (at most) a matcher checks the database for enrolment changes. */
   GALLERY_REFRESH_MS: positiveInt(5_000),
   MAX_ATTEMPTS: positiveInt(5),
-  RETRY_CRON: z.string().trim().default('0 * * * * *'),
-  RETRY_BACKOFF_MS: positiveInt(30_000),
+  /** Every 2 s: the tick is a few indexed queries on one replica, and it bounds how late an expired lease is noticed. */
+  RETRY_CRON: z.string().trim().default('*/2 * * * * *'),
   PENDING_STALE_MS: positiveInt(120_000),
-  /** Well above FACE_RECOGNITION_DEADLINE_MS (a live analysis never loses its claim), short enough to recover a crash quickly. */
-  CLAIM_TIMEOUT_MS: positiveInt(120_000),
+  /**
+   * Lease of a claim, renewed every third of it while the image is worked on: a crashed consumer's image is taken
+   * over after three missed renewals. 10 s so that, with the 2 s retry tick, it is final within 15 s of a crash.
+   */
+  CLAIM_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(10_000),
   BREAKER_FAILURE_THRESHOLD: positiveInt(5),
   BREAKER_PROBE_INITIAL_MS: positiveInt(10_000),
   BREAKER_PROBE_MAX_MS: positiveInt(300_000),

@@ -58,6 +58,26 @@ export class DeferMessageError extends RpcException {
 }
 
 /**
+ * Thrown by a handler that failed and wants the next delivery after `delayMs` (its own backoff, e.g. the one it
+ * stored for the user to see) instead of the transport's: the attempt counts, and at maxAttempts the message goes
+ * to the dead letter as with any other error.
+ */
+export class RetryMessageError extends RpcException {
+  constructor(
+    readonly delayMs: number,
+    reason = 'retry later',
+  ) {
+    super(reason);
+    this.name = 'RetryMessageError';
+  }
+
+  /** Passed through Nest's default RPC filter unchanged, like {@link DeferMessageError}. */
+  override getError(): object {
+    return this;
+  }
+}
+
+/**
  * Registered with `@EventPattern(deadLetterPattern(topic))`: receives the payload of a message that
  * failed maxAttempts times, with the last error, instead of it looping forever.
  */

@@ -28,9 +28,17 @@ export class ImageEntity {
   @Column({ name: 'last_error', type: 'text', nullable: true })
   lastError!: string | null;
 
-  /** Set while a consumer holds the image; a claim older than CLAIM_TIMEOUT_MS is considered abandoned. */
+  /** When the consumer holding the image (`claimed_by`) took it. */
   @Column({ name: 'claimed_at', type: 'datetime', precision: 3, nullable: true })
   claimedAt!: Date | null;
+
+  /** The claim is a lease: renewed by its holder's heartbeat; once past, another consumer may take the image. */
+  @Column({ name: 'lease_expires_at', type: 'datetime', precision: 3, nullable: true })
+  leaseExpiresAt!: Date | null;
+
+  /** Set while `retrying`: when the next automatic attempt is due. */
+  @Column({ name: 'next_attempt_at', type: 'datetime', precision: 3, nullable: true })
+  nextAttemptAt!: Date | null;
 
   @Column({ name: 'claimed_by', type: 'varchar', length: 64, nullable: true })
   claimedBy!: string | null;

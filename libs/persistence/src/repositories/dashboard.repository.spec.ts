@@ -84,6 +84,7 @@ describe.each(TEST_DATABASES)('DashboardRepository on %s', (_name, open) => {
     expect(await repository.countByStatus()).toEqual({
       pending: 7,
       processing: 0,
+      retrying: 0,
       processed: 3,
       unrecognized: 0,
       failed: 3,

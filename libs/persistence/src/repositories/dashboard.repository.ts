@@ -312,6 +312,7 @@ export class DashboardRepository {
       'i.attempts',
       'i.lastError',
       'i.permanentFailure',
+      'i.nextAttemptAt',
       'i.createdAt',
       'i.updatedAt',
     ];

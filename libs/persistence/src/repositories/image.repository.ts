@@ -24,6 +24,8 @@ export interface ImageSummaryView {
   attempts: number;
   lastError: string | null;
   permanentFailure: boolean;
+  /** Set while `retrying`: when the next automatic attempt is due. */
+  nextAttemptAt: Date | null;
   width: number | null;
   height: number | null;
   createdAt: Date;
@@ -55,6 +57,7 @@ export function toImageSummary(image: ImageEntity): ImageSummaryView {
     attempts: image.attempts,
     lastError: image.lastError,
     permanentFailure: Boolean(image.permanentFailure),
+    nextAttemptAt: image.nextAttemptAt ?? null,
     width: image.width,
     height: image.height,
     createdAt: image.createdAt,
