@@ -34,6 +34,5 @@ export async function createFrontendApp(
   // Express only caches compiled templates when process.env.NODE_ENV is "production"; follow our config instead.
   app.set('view cache', config.NODE_ENV !== 'development');
   app.useGlobalFilters(new FrontendErrorFilter());
-  app.enableShutdownHooks();
   return app;
 }

@@ -55,6 +55,11 @@ export class RetryJob implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
+    this.stop();
+  }
+
+  /** No further ticks (a running one finishes); shutdown calls it before draining the consumer. */
+  stop(): void {
     if (!this.cron) return;
     void this.cron.stop();
     this.schedulerRegistry.deleteCronJob(CRON_NAME);
@@ -67,7 +72,7 @@ export class RetryJob implements OnApplicationBootstrap, OnModuleDestroy {
       if (report.ran && report.published + report.publishErrors > 0) {
         this.logger.log(
           `${pass === 'boot' ? 'after start, ' : ''}requeued ${report.published} image(s) (expired leases ${report.expiredClaims.length}, overdue retries ${report.dueFailures.length}, stale pending ${report.stalePending.length})` +
-            (report.publishErrors ? `; ${report.publishErrors} publish error(s), retried next tick` : ''),
+            (report.publishErrors ? `; ${report.publishErrors} not taken by the queue yet, republished as soon as it answers` : ''),
         );
       }
       return report;
@@ -104,7 +109,7 @@ export class RetryJob implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  /** A failed publish leaves the row `pending`; the stale sweep of a later tick publishes it again. */
+  /** A publish the queue did not take is kept by ImagePublisher and republished as soon as the queue answers. */
   private async publishAll(imageIds: number[]): Promise<{ published: number; publishErrors: number }> {
     let published = 0;
     let publishErrors = 0;
