@@ -13,6 +13,9 @@ const hostPort = z
   .trim()
   .regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port');
 
+/** One `host:port`; empty or unset means "not configured". */
+const optionalHostPort = optionalText.pipe(hostPort.optional());
+
 /** Comma-separated `host:port` list; empty or unset means "not configured". */
 const hostPortList = z
   .string()
@@ -64,19 +67,9 @@ export const configSchema = z.object({
   RECOGNIZER_WORKERS: z.coerce.number().int().min(0).default(0),
   RECOGNIZER_QUEUE_SIZE: positiveInt(64),
   MIN_DETECTION_SCORE: z.coerce.number().min(0).max(1).default(0.5),
-  NSQD_TCP_ADDRESS: z
-    .string()
-    .trim()
-    .optional()
-    .transform((value) => (value ? value : undefined))
-    .pipe(hostPort.optional()),
+  NSQD_TCP_ADDRESS: optionalHostPort,
   /** The local nsqd's HTTP API, where the topic and channel are created at start; default: NSQD_TCP_ADDRESS's port + 1 (4150 → 4151). */
-  NSQD_HTTP_ADDRESS: z
-    .string()
-    .trim()
-    .optional()
-    .transform((value) => (value ? value : undefined))
-    .pipe(hostPort.optional()),
+  NSQD_HTTP_ADDRESS: optionalHostPort,
   NSQLOOKUPD_HTTP_ADDRESSES: hostPortList,
   NSQD_TCP_ADDRESSES: hostPortList,
   QUEUE_TOPIC: z.string().trim().regex(/^[.a-zA-Z0-9_-]{1,64}$/).default('images'),

@@ -91,6 +91,20 @@ describe('ProcessImageService (SQLite)', () => {
   }
 
   const row = (id: number) => dataSource.getRepository(ImageEntity).findOneByOrFail({ id });
+
+  /** Analyses wait until `release()`; `analysing` resolves once one has started. */
+  function holdAnalyses(): { analysing: Promise<void>; release: () => void } {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let started: () => void = () => undefined;
+    const analysing = new Promise<void>((resolve) => (started = resolve));
+    analyzer.behaviour = async (path) => {
+      started();
+      await gate;
+      return facesFromPath(path);
+    };
+    return { analysing, release };
+  }
   const facesOf = (id: number) => dataSource.getRepository(FaceEntity).findBy({ imageId: id });
 
   it('a known face → processed with the person, the face stored, the deadline passed to the recognizer', async () => {
@@ -225,15 +239,7 @@ describe('ProcessImageService (SQLite)', () => {
 
   it('renews the lease while the analysis runs, and stops once the image is settled', async () => {
     const id = await image([ada]);
-    let release: () => void = () => undefined;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    let started: () => void = () => undefined;
-    const analysing = new Promise<void>((resolve) => (started = resolve));
-    analyzer.behaviour = async (path) => {
-      started();
-      await gate;
-      return facesFromPath(path);
-    };
+    const { analysing, release } = holdAnalyses();
     const processing = service.process(id);
     await analysing;
     expect(service.activeClaimCount).toBe(1);
@@ -253,15 +259,7 @@ describe('ProcessImageService (SQLite)', () => {
 
   it('releaseActiveClaims (shutdown) gives a held image back as pending; the abandoned run then writes nothing', async () => {
     const id = await image([ada]);
-    let release: () => void = () => undefined;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    let started: () => void = () => undefined;
-    const analysing = new Promise<void>((resolve) => (started = resolve));
-    analyzer.behaviour = async (path) => {
-      started();
-      await gate;
-      return facesFromPath(path);
-    };
+    const { analysing, release } = holdAnalyses();
     const processing = service.process(id);
     await analysing;
     expect(await service.releaseActiveClaims()).toBe(1);
