@@ -10,7 +10,7 @@ import { parseConfig, VisageConfig } from '@visage/config';
 import { GalleryService } from '@visage/matcher';
 import { startEmbedded, EmbeddedVisage } from '../../apps/embedded/src/embedded';
 import { RetryJob } from '../../apps/image-processor/src/retry/retry.job';
-import { createScratchMysqlDatabase } from '../support/database';
+import { createScratchMysqlDatabase } from '../../libs/persistence/test/test-databases';
 import { NsqLookupdTestServer, NsqTestServer } from '../nsq/nsq-test-server';
 import { createImagesRoot, http, ImagesRoot, ReceiverClient, until, withEphemeralPorts } from './harness';
 

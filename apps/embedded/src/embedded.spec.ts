@@ -12,9 +12,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, VisageConfig } from '@visage/config';
 import { ImageEntity } from '@visage/persistence';
 import { openMigrated } from '../../../libs/persistence/test/test-databases';
-import { facesFromPath, FakeFaceAnalyzer } from '../../image-processor/test/fakes';
+import { FaceAnalysis, FaceAnalyzer } from '@visage/domain';
 import { http, until, withEphemeralPorts } from '../../../test/e2e/harness';
 import { EmbeddedVisage, SHUTDOWN_STEPS, startEmbedded } from './embedded';
+
+/** The processor's recognizer port, scripted: `answer` decides each analysis; the paths asked are recorded. */
+class ScriptedAnalyzer implements FaceAnalyzer {
+  readonly paths: string[] = [];
+  constructor(private readonly answer: () => Promise<FaceAnalysis>) {}
+  analyze(path: string): Promise<FaceAnalysis> {
+    this.paths.push(path);
+    return this.answer();
+  }
+  async isServing(): Promise<boolean> {
+    return true;
+  }
+}
 
 describe('embedded: ordered shutdown and restart (SQLite + in-process queue)', () => {
   let root: string;
@@ -42,17 +55,13 @@ describe('embedded: ordered shutdown and restart (SQLite + in-process queue)', (
   });
 
   it('stops consuming, drains, releases the held claim, closes servers, then the database; the restart finishes the image', async () => {
-    let analysisStarted = false;
-    const holding = new FakeFaceAnalyzer(() => {
-      analysisStarted = true;
-      return new Promise(() => undefined); // never answers: a long analysis in flight at shutdown
-    });
+    const holding = new ScriptedAnalyzer(() => new Promise(() => undefined)); // never answers: a long analysis in flight at shutdown
     const first = await startEmbedded(config, { host: '127.0.0.1', processor: { faceAnalyzer: holding } });
     running.push(first);
     const receiverUrl = `http://127.0.0.1:${first.ports.receiver}`;
     const posted = await http<{ id: number }>('POST', `${receiverUrl}/image/post`, { path: 'held.jpg' });
     expect(posted.status).toBe(202);
-    await until(() => analysisStarted, 'the analysis to start');
+    await until(() => holding.paths.length === 1, 'the analysis to start');
 
     const report = await first.close();
     expect(report.steps.map((entry) => entry.step)).toEqual([...SHUTDOWN_STEPS]);
@@ -72,7 +81,7 @@ describe('embedded: ordered shutdown and restart (SQLite + in-process queue)', (
     }
 
     // The in-process queue lost its message with the process: the next start publishes the image at once.
-    const answering = new FakeFaceAnalyzer(facesFromPath);
+    const answering = new ScriptedAnalyzer(async () => ({ width: 64, height: 64, faces: [] }));
     const second = await startEmbedded(config, { host: '127.0.0.1', processor: { faceAnalyzer: answering } });
     running.push(second);
     const restartedAt = Date.now();
@@ -86,6 +95,6 @@ describe('embedded: ordered shutdown and restart (SQLite + in-process queue)', (
     );
     expect(image.status).toBe('unrecognized');
     expect(Date.now() - restartedAt).toBeLessThanOrEqual(15_000); // the issue's recovery bound, measured from the start
-    expect(answering.analyzeCalls.map((call) => call.path)).toEqual(['held.jpg']);
+    expect(answering.paths).toEqual(['held.jpg']);
   }, 120_000);
 });

@@ -2,12 +2,10 @@ import { mkdirSync } from 'node:fs';
 import { INestApplication, Logger } from '@nestjs/common';
 import { VisageConfig } from '@visage/config';
 import { QUEUE_CONSUMER, QueueServer } from '@visage/queue';
-import { createFaceRecognitionApp, FaceRecognitionApp } from '../../face-recognition/src/face-recognition.app';
-import { createFrontendApp } from '../../frontend/src/frontend.app';
-import { createImageProcessorApp, ImageProcessorAppOverrides } from '../../image-processor/src/image-processor.app';
-import { ProcessImageService } from '../../image-processor/src/processing/process-image.service';
-import { RetryJob } from '../../image-processor/src/retry/retry.job';
-import { createReceiverApp } from '../../receiver/src/receiver.app';
+import { createFaceRecognitionApp, FaceRecognitionApp } from '../../face-recognition/src';
+import { createFrontendApp } from '../../frontend/src';
+import { createImageProcessorApp, ImageProcessorAppOverrides, ProcessImageService, RetryJob } from '../../image-processor/src';
+import { createReceiverApp } from '../../receiver/src';
 
 /** The shutdown steps, in the order they run (each is logged). */
 export const SHUTDOWN_STEPS = ['stop consuming', 'drain in-flight', 'release claims', 'close servers', 'close database'] as const;

@@ -134,6 +134,10 @@ describe.each(TEST_DRIVERS)('receiver API on $name', (driver) => {
         expect(response.body).toEqual({ id: expect.any(Number), status: 'pending' });
         expect((await harness.http.get(`/images/${response.body.id}`)).body).toMatchObject({ status: 'pending', path: 'photos/d.jpg' });
         expect(warn).toHaveBeenCalledWith(expect.stringMatching(new RegExp(`image ${response.body.id} .*nsqd is down`)));
+        // The id was kept: once the queue answers again it is published without anyone asking.
+        expect(harness.queue.imageIds()).toEqual([]);
+        harness.queue.failWith = undefined;
+        await vi.waitFor(() => expect(harness.queue.imageIds()).toEqual([response.body.id]), { timeout: 10_000 });
       } finally {
         warn.mockRestore();
       }

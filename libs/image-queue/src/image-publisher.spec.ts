@@ -44,17 +44,26 @@ describe('ImagePublisher (outbox while the queue does not answer)', () => {
     const publisher = create(queue);
     queue.up = false;
     expect(await publisher.publish(1)).toBe(false);
-    expect(await publisher.publish(2)).toBe(false); // joins the waiting id without another failed attempt
+    expect(await publisher.publish(2)).toBe(false);
     expect(await publisher.publish(3)).toBe(false);
     expect(publisher.unpublishedCount).toBe(3);
     await vi.waitFor(() => expect(queue.attempts).toBeGreaterThanOrEqual(2)); // it keeps trying on its own
     expect(queue.received).toEqual([]);
 
     queue.up = true;
-    await vi.waitFor(() => expect(queue.received).toEqual([1, 2, 3]), { timeout: 10_000 });
-    expect(publisher.unpublishedCount).toBe(0);
+    await vi.waitFor(() => expect([queue.received, publisher.unpublishedCount]).toEqual([[1, 2, 3], 0]), { timeout: 10_000 });
     expect(await publisher.publish(4)).toBe(true); // back to direct publishing
     expect(queue.received).toEqual([1, 2, 3, 4]);
+  });
+
+  it('a publish that succeeds while ids wait sends them at once, not at the next retry', async () => {
+    const queue = new SwitchableQueue();
+    const publisher = create(queue);
+    queue.up = false;
+    await publisher.publish(1);
+    queue.up = true;
+    expect(await publisher.publish(2)).toBe(true);
+    await vi.waitFor(() => expect([queue.received, publisher.unpublishedCount]).toEqual([[2, 1], 0]));
   });
 
   it('stops trying at shutdown (the rows stay pending for the retry job)', async () => {

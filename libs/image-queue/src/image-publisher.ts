@@ -20,8 +20,8 @@ const MAX_UNPUBLISHED = 100_000;
 /**
  * Announces stored images on the queue topic. A failure never throws: the row is already the source of truth.
  * The id is kept (a small in-memory outbox) and published again as soon as the queue answers, trying every
- * 250 ms doubling to 2 s; the retry job's stale-pending sweep remains the last resort (a publisher that crashed
- * with ids in its outbox). While ids wait, new ones join them instead of each paying for a failed attempt.
+ * 250 ms doubling to 2 s, or at once when a new publish succeeds; the retry job's stale-pending sweep remains the
+ * last resort (a publisher that crashed with ids in its outbox).
  */
 @Injectable()
 export class ImagePublisher implements OnApplicationShutdown {
@@ -42,12 +42,14 @@ export class ImagePublisher implements OnApplicationShutdown {
 
   /** True when the queue took the id now; false when it is kept for republishing. */
   async publish(imageId: number): Promise<boolean> {
-    if (this.unpublished.size > 0) {
-      this.keep(imageId);
-      return false;
-    }
     try {
       await this.send(imageId);
+      // The queue answers again: the ids waiting for it go now rather than at the next retry.
+      if (this.unpublished.size > 0 && !this.flushing) {
+        clearTimeout(this.timer);
+        this.timer = undefined;
+        void this.flush();
+      }
       return true;
     } catch (error) {
       this.logger.warn(
