@@ -20,6 +20,7 @@ import { createReceiverApp } from '../../apps/receiver/src/receiver.app';
 import { adminConnection, createScratchMysqlDatabase, openMigrated, TestDatabase } from '../../libs/persistence/test/test-databases';
 import { ImageEntity } from '@visage/persistence';
 import { NsqTestServer } from '../nsq/nsq-test-server';
+import { CommittedFixture } from '../support/fixtures';
 import {
   baseUrl,
   createImagesRoot,
@@ -175,7 +176,7 @@ class FaultStack {
   }
 
   /** Copies one small file under each name (the double does not read pixels; the receiver checks the file exists). */
-  files(names: string[], source = 'strangers/fearful.jpg'): string[] {
+  files(names: string[], source: CommittedFixture = 'camera.png'): string[] {
     return names.map((name) => this.images.copy(source, name));
   }
 
@@ -286,7 +287,7 @@ describe('faults: MariaDB + NSQ test server + real receiver and processors', () 
 
       await recognizer.app.close();
       const during = await stack.receiver.postMany(
-        ['fearful', 'angry', 'gergely'].map((name) => stack!.images.copy(`strangers/${name}.jpg`, `real/${name}.jpg`)),
+        await Promise.all((['astronaut.png', 'astronaut_flipped.jpg', 'camera_rescaled.jpg'] as const).map((name) => stack!.images.add(name, `real/${name}`))),
       );
       await until(async () => (await readiness(processor)).circuit?.state === 'open', 'the circuit to open', 30_000);
       expect((await stack.probe.images()).reduce((sum, row) => sum + row.attempts, 0)).toBe(5);
@@ -558,7 +559,7 @@ describe('faults: SQLite + in-process queue (receiver and processor in one proce
     children.push(first.child);
     const firstReceiver = new ReceiverClient(`http://127.0.0.1:${first.receiverPort}`);
     let sequence = 0;
-    const copy = (name: string) => images!.copy('strangers/fearful.jpg', name);
+    const copy = (name: string) => images!.copy('camera.png', name);
     const streaming = streamImages(() => firstReceiver.post(copy(`stream/a-${++sequence}.jpg`)), 50);
     const heldPath = copy('kill/held.jpg');
     recognizer.hold.add(heldPath);
