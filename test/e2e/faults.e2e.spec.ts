@@ -181,6 +181,13 @@ class FaultStack {
   }
 
   async allFinal(ids: number[], timeoutMs = 90_000): Promise<ImageRow[]> {
+    return this.untilAllFinal(ids, timeoutMs).catch(async (error: unknown) => {
+      const waiting = (await this.probe.images()).filter((row) => ids.includes(row.id) && !this.isFinal(row));
+      throw new Error(`${String(error)}; not final: ${JSON.stringify(waiting.slice(0, 10))}`);
+    });
+  }
+
+  private untilAllFinal(ids: number[], timeoutMs: number): Promise<ImageRow[]> {
     return until(
       async () => {
         const rows = (await this.probe.images()).filter((row) => ids.includes(row.id));

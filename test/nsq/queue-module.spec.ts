@@ -72,7 +72,7 @@ describe('QueueModule', () => {
       const env = { NSQLOOKUPD_HTTP_ADDRESSES: lookupd.httpAddress, NSQD_TCP_ADDRESS: fresh.tcpAddress, NSQD_HTTP_ADDRESS: fresh.httpAddress };
       const { app, consumer } = await boot(env, { consume: true });
       await waitFor('the consumer to find nsqd through lookupd', () => consumer.isConnected());
-      expect(fresh.channelStats('images', 'image-processor')?.clients).toHaveLength(1);
+      await waitFor('the consumer to subscribe', () => fresh.channelStats('images', 'image-processor')?.clients.length === 1);
       expect(fresh.stats().find((topic) => topic.topic_name === 'images')?.message_count).toBe(0); // nothing was published
       await request(app.getHttpServer()).get('/health/ready').expect(200);
     } finally {
@@ -92,7 +92,7 @@ describe('QueueModule', () => {
       await late.start();
       await waitFor('the topic to be created', () => late.hasTopic('images'), 20_000);
       await waitFor('the consumer to connect', () => consumer.isConnected(), 20_000);
-      expect(late.channelStats('images', 'image-processor')?.clients).toHaveLength(1);
+      await waitFor('the consumer to subscribe', () => late.channelStats('images', 'image-processor')?.clients.length === 1);
     } finally {
       await lookupd.stop();
       await late.stop();

@@ -75,7 +75,12 @@ export const configSchema = z.object({
   QUEUE_TOPIC: z.string().trim().regex(/^[.a-zA-Z0-9_-]{1,64}$/).default('images'),
   QUEUE_CHANNEL: z.string().trim().regex(/^[.a-zA-Z0-9_-]{1,64}(#ephemeral)?$/).default('image-processor'),
   QUEUE_MAX_IN_FLIGHT: positiveInt(4),
-  QUEUE_MESSAGE_TIMEOUT_MS: positiveInt(60_000),
+  /**
+   * 10 s rather than nsqd's 60: nsqd gives a dead consumer's in-flight messages back only when they time out, and
+   * an image whose message was delivered but not yet claimed has nothing else to bring it back quickly. A running
+   * handler is TOUCHed every half of it, so a long analysis is not redelivered.
+   */
+  QUEUE_MESSAGE_TIMEOUT_MS: positiveInt(10_000),
   QUEUE_REQUEUE_BASE_DELAY_MS: positiveInt(2_000),
   QUEUE_REQUEUE_MAX_DELAY_MS: positiveInt(120_000),
   QUEUE_CLOSE_TIMEOUT_MS: positiveInt(10_000),
