@@ -1,4 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { describeError } from '@visage/domain';
 import { ApiErrorBody, errorBody } from './api-error';
 
 interface JsonResponse {
@@ -7,21 +8,12 @@ interface JsonResponse {
   headersSent?: boolean;
 }
 
-/** Normalises whatever an HttpException carries (string, Nest's `{message: string[]}`) to one string. */
-function messageOf(exception: HttpException): string {
-  const response = exception.getResponse();
-  if (typeof response === 'string') return response;
-  const message = (response as { message?: unknown }).message;
-  if (Array.isArray(message)) return message.map(String).join('; ');
-  return typeof message === 'string' ? message : exception.message;
-}
-
 function toBody(exception: HttpException): ApiErrorBody {
   const response = exception.getResponse() as Partial<ApiErrorBody> | string;
   const extra: { code?: string; id?: number } = {};
   if (typeof response === 'object' && typeof response.code === 'string') extra.code = response.code;
   if (typeof response === 'object' && typeof response.id === 'number') extra.id = response.id;
-  return errorBody(exception.getStatus(), messageOf(exception), extra);
+  return errorBody(exception.getStatus(), describeError(exception), extra);
 }
 
 /**
