@@ -4,3 +4,4 @@ export * from './queue-message';
 export * from './face-analyzer';
 export * from './errors';
 export * from './timeout';
+export * from './route-id';

@@ -24,7 +24,7 @@ export interface ImagePage {
   nextCursor: string | null;
 }
 
-/** Ingest-side access to `images`: create, read, list, count and manual retry. */
+/** Ingest-side access to `images`: create, read, list and count (manual retry is `ImageProcessingRepository.requeueForRetry`). */
 @Injectable()
 export class ImageRepository {
   private readonly images: Repository<ImageEntity>;
