@@ -5,7 +5,6 @@ import { createFrontendApp } from './frontend.app';
 runMain('Frontend', async () => {
   const config = loadConfig();
   const app = await createFrontendApp(config);
-  // Signals are handled by main, not the factory: embedded mode stops every app in one explicit order.
   app.enableShutdownHooks();
   await app.listen(config.FRONTEND_PORT, '0.0.0.0');
   return `dashboard on http://localhost:${config.FRONTEND_PORT} (receiver: ${config.RECEIVER_URL})`;

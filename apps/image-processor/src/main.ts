@@ -5,7 +5,6 @@ import { createImageProcessorApp } from './image-processor.app';
 runMain('ImageProcessor', async () => {
   const config = loadConfig();
   const app = await createImageProcessorApp(config);
-  // Signals are handled by main, not the factory: embedded mode stops every app in one explicit order.
   app.enableShutdownHooks();
   await app.listen(config.PROCESSOR_HEALTH_PORT, '0.0.0.0');
   return `consuming "${config.QUEUE_TOPIC}"; health on :${config.PROCESSOR_HEALTH_PORT}/health`;

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/commo
 import { ClientProxy } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
 import { ConfigService } from '@visage/config';
-import { ImageQueuedEvent } from '@visage/domain';
+import { describeError, ImageQueuedEvent, withTimeout } from '@visage/domain';
 import { QUEUE_CLIENT } from '@visage/queue';
 
 /** A publish that has not completed by then counts as failed (the queue is down or stuck). */
@@ -53,7 +53,7 @@ export class ImagePublisher implements OnApplicationShutdown {
       return true;
     } catch (error) {
       this.logger.warn(
-        `image ${imageId} is stored but the queue did not take it (${describe(error)}); republishing as soon as the queue answers`,
+        `image ${imageId} is stored but the queue did not take it (${describeError(error)}); republishing as soon as the queue answers`,
       );
       this.keep(imageId);
       return false;
@@ -112,18 +112,6 @@ export class ImagePublisher implements OnApplicationShutdown {
 
   private async send(imageId: number): Promise<void> {
     const event: ImageQueuedEvent = { imageId };
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${PUBLISH_TIMEOUT_MS} ms`)), PUBLISH_TIMEOUT_MS);
-    });
-    try {
-      await Promise.race([lastValueFrom(this.client.emit(this.topic, event), { defaultValue: undefined }), deadline]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await withTimeout(lastValueFrom(this.client.emit(this.topic, event), { defaultValue: undefined }), PUBLISH_TIMEOUT_MS);
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

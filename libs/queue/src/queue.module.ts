@@ -3,7 +3,6 @@ import { HealthIndicatorService } from '@nestjs/terminus';
 import { ConfigService } from '@visage/config';
 import { InProcessBroker } from './in-process/in-process-broker';
 import { createQueueClient, createQueueConsumer, QueueClient } from './queue.factory';
-import { QueueHealth } from './queue.health';
 import { NsqTopologyBootstrap } from './nsq/nsq-topology';
 import { QUEUE_CLIENT, QUEUE_CONSUMER } from './queue.types';
 
@@ -14,8 +13,8 @@ export interface QueueModuleOptions {
 
 /**
  * Global queue wiring from `ConfigService`: `QUEUE_CLIENT` (ClientProxy to emit events), `QUEUE_CONSUMER` (the
- * server strategy; only a process that passes it to `connectMicroservice` consumes) and `QueueHealth`. With NSQ it
- * creates the topic and channel on the local nsqd at start ({@link NsqTopologyBootstrap}).
+ * server strategy; only a process that passes it to `connectMicroservice` consumes). Its readiness check is
+ * `queueReadiness`. With NSQ it creates the topic and channel on the local nsqd at start ({@link NsqTopologyBootstrap}).
  */
 @Global()
 @Module({})
@@ -37,10 +36,9 @@ export class QueueModule implements OnApplicationShutdown {
           useFactory: (config: ConfigService) => createQueueConsumer(config.values, { broker: options.broker }),
         },
         HealthIndicatorService,
-        QueueHealth,
         NsqTopologyBootstrap,
       ],
-      exports: [QUEUE_CLIENT, QUEUE_CONSUMER, QueueHealth],
+      exports: [QUEUE_CLIENT, QUEUE_CONSUMER],
     };
   }
 

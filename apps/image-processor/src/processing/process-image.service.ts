@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { requeueDelayMs } from '@visage/queue';
-import { FaceAnalysis, FaceAnalysisError, FaceMatcher } from '@visage/domain';
+import { describeError, FaceAnalysis, FaceAnalysisError, FaceMatcher } from '@visage/domain';
 import { BreakerOpenError, RecognizerBreaker } from '../breaker/recognizer-breaker';
 import { ImageProcessingRepository } from '@visage/persistence';
 import { FACE_MATCHER } from '../image-processor.tokens';
@@ -28,10 +28,6 @@ export type ProcessResult =
   | { status: 'deferred'; imageId: number; retryInMs: number; reason: 'circuit_open' | 'leased' }
   /** Nothing to do here (duplicate delivery, finished, taken over, or gone). */
   | { status: 'skipped'; imageId: number; reason: SkipReason };
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /** Renews leases while images are worked on; tests drive it by hand. */
 export interface LeaseRenewalTimer {
@@ -87,7 +83,7 @@ export class ProcessImageService {
       if (claim === 'busy') return await this.deferWhileLeased(imageId);
       if (claim !== 'claimed') return { status: 'skipped', imageId, reason: claim };
     } catch (error) {
-      return { status: 'failed_transient', imageId, error: `database: ${describe(error)}`, willRetry: true };
+      return { status: 'failed_transient', imageId, error: `database: ${describeError(error)}`, willRetry: true };
     }
 
     const renewal = this.keepLease(imageId, claimToken);
@@ -96,7 +92,7 @@ export class ProcessImageService {
     } catch (error) {
       // Only the database can throw here (analysis errors are handled inside): keep the message alive.
       await this.releaseClaim(imageId, claimToken);
-      return { status: 'failed_transient', imageId, error: `database: ${describe(error)}`, willRetry: true };
+      return { status: 'failed_transient', imageId, error: `database: ${describeError(error)}`, willRetry: true };
     } finally {
       renewal.cancel();
       this.activeClaims.delete(imageId);
@@ -136,7 +132,7 @@ export class ProcessImageService {
           if (!renewed) this.logger.warn(`image ${imageId}: lease lost while processing (taken over after expiry); its outcome will not be written`);
         },
         // One missed renewal is harmless (the lease is three renewals long); the next tick tries again.
-        (error: unknown) => this.logger.warn(`image ${imageId}: lease renewal failed (${describe(error)})`),
+        (error: unknown) => this.logger.warn(`image ${imageId}: lease renewal failed (${describeError(error)})`),
       );
     }, this.settings.leaseRenewMs);
   }
@@ -154,7 +150,7 @@ export class ProcessImageService {
         return { status: 'deferred', imageId, retryInMs: error.retryInMs, reason: 'circuit_open' };
       }
       const permanent = error instanceof FaceAnalysisError && error.kind === 'permanent';
-      const message = error instanceof FaceAnalysisError && error.code ? `${error.code}: ${error.message}` : describe(error);
+      const message = error instanceof FaceAnalysisError && error.code ? `${error.code}: ${error.message}` : describeError(error);
       // The backoff of this image's next attempt, stored for clients to see and used for the requeue alike.
       const retryInMs = requeueDelayMs(image.attempts + 1, this.settings.retryBackoff);
       const failed = await this.repository.fail(imageId, claimToken, message, {
@@ -185,7 +181,7 @@ export class ProcessImageService {
       await this.repository.release(imageId, claimToken);
     } catch (error) {
       this.unreleasedClaims.set(imageId, claimToken);
-      this.logger.warn(`image ${imageId}: could not release claim (${describe(error)}); will release on redelivery`);
+      this.logger.warn(`image ${imageId}: could not release claim (${describeError(error)}); will release on redelivery`);
     }
   }
 

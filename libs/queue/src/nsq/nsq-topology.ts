@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@visage/config';
-import { describeError } from '../delivery/delivery-policy';
+import { describeError } from '@visage/domain';
 
 export interface NsqTopologyOptions {
   /** `host:port` of the nsqd HTTP API (4151 by default). */
