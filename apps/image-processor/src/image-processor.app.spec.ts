@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { INestApplication, Logger } from '@nestjs/common';
 import { lastValueFrom } from 'rxjs';
 import request from 'supertest';
@@ -17,8 +20,11 @@ import {
   unavailable,
 } from '../test/fakes';
 import { RecognizerBreaker } from './breaker/recognizer-breaker';
-import { createImageProcessorApp } from './image-processor.app';
-import { deadLetterPattern } from '@visage/queue';
+import { Test } from '@nestjs/testing';
+import { processorNestOptions, startImageProcessorApp } from './image-processor.app';
+import { ImageProcessorModule } from './image-processor.module';
+import { FACE_ANALYZER, FACE_MATCHER, QUEUE_CONSUMER } from './image-processor.tokens';
+import { deadLetterPattern, QUEUE_CLIENT } from '@visage/queue';
 
 const MAX_ATTEMPTS = 5;
 
@@ -40,6 +46,7 @@ interface Replica {
 
 describe('image processor app: two replicas on one queue and one MariaDB', () => {
   let scratch: MigratedTestDatabase;
+  let imagesRoot: string | undefined;
   let dataSource: DataSource;
   let broker: FakeBroker;
   let client: FakeQueueClient;
@@ -56,8 +63,11 @@ describe('image processor app: two replicas on one queue and one MariaDB', () =>
     grace = (await dataSource.getRepository(PersonEntity).save({ name: 'Grace' })).id;
     broker = new FakeBroker({ maxInFlight: 4, maxAttempts: MAX_ATTEMPTS, maxDelayMs: 30 });
     client = new FakeQueueClient(broker);
+    imagesRoot = mkdtempSync(join(tmpdir(), 'visage-processor-app-'));
     const config = parseConfig({
       DATABASE_URL: scratch.url,
+      // An empty images root: the processor enrols KNOWN_FACES_DIR at start, and there is nothing to enrol here.
+      IMAGES_ROOT: imagesRoot,
       MAX_ATTEMPTS: String(MAX_ATTEMPTS),
       BREAKER_FAILURE_THRESHOLD: '5',
       BREAKER_PROBE_INITIAL_MS: '20',
@@ -72,15 +82,19 @@ describe('image processor app: two replicas on one queue and one MariaDB', () =>
     for (const name of ['a', 'b']) {
       const server = new FakeQueueServer(broker);
       const analyzer = new FakeFaceAnalyzer(facesFromPath);
-      const app = await createImageProcessorApp(config, {
-        consumer: server,
-        queueClient: client,
-        faceAnalyzer: analyzer,
-        faceMatcher: matcher,
-        instanceId: `replica-${name}`,
-        scheduleRetryJob: false,
-        logger: false,
-      });
+      const moduleRef = await Test.createTestingModule({
+        imports: [ImageProcessorModule.forRoot({ config, instanceId: `replica-${name}`, scheduleRetryJob: false })],
+      })
+        .overrideProvider(QUEUE_CONSUMER)
+        .useValue(server)
+        .overrideProvider(QUEUE_CLIENT)
+        .useValue(client)
+        .overrideProvider(FACE_ANALYZER)
+        .useValue(analyzer)
+        .overrideProvider(FACE_MATCHER)
+        .useValue(matcher)
+        .compile();
+      const app = await startImageProcessorApp(moduleRef.createNestApplication(processorNestOptions(config, { logger: false })));
       replicas.push({ app, server, analyzer, breaker: app.get(RecognizerBreaker) });
     }
   });
@@ -89,6 +103,7 @@ describe('image processor app: two replicas on one queue and one MariaDB', () =>
     for (const replica of replicas) await replica.app.close();
     replicas = [];
     await scratch?.close();
+    if (imagesRoot) rmSync(imagesRoot, { recursive: true, force: true });
   });
 
   beforeEach(() => {
