@@ -5,9 +5,8 @@ import { FaceAnalyzer } from '@visage/domain';
 import { HealthModule } from '@visage/health';
 import { ImageQueueModule } from '@visage/image-queue';
 import { RecognizerBreaker } from './breaker/recognizer-breaker';
-import { queueConsumerReadiness } from './health/queue-consumer.readiness';
 import { recognizerCircuitReadiness } from './health/recognizer-circuit.readiness';
-import { PausableConsumer } from '@visage/queue';
+import { PausableConsumer, queueReadiness } from '@visage/queue';
 import { databaseReadiness } from '@visage/persistence';
 import { processorAdapters } from './image-processor.providers';
 import { FACE_ANALYZER, QUEUE_CONSUMER } from './image-processor.tokens';
@@ -68,7 +67,7 @@ export class ImageProcessorModule {
         ScheduleModule.forRoot(),
         ImageProcessorCoreModule.forRoot(options),
         ImageQueueModule,
-        HealthModule.forRoot(databaseReadiness, queueConsumerReadiness, recognizerCircuitReadiness),
+        HealthModule.forRoot(databaseReadiness, queueReadiness, recognizerCircuitReadiness),
       ],
       controllers: [createImageConsumerController(options.config.QUEUE_TOPIC)],
     };
