@@ -18,7 +18,7 @@ export class FaceRecognitionModule {
           useFactory: (analysis: AnalysisService, indicators: HealthIndicatorService) => [
             async () => {
               const indicator = indicators.check('models');
-              const details = { backend: analysis.pool.backend ?? 'loading', workers: analysis.pool.size, queued: analysis.pool.queued };
+              const details = { engine: analysis.pool.engine ?? 'loading', workers: analysis.pool.size, queued: analysis.pool.queued };
               if (analysis.ready) return indicator.up(details);
               return indicator.down({ ...details, reason: analysis.failure?.message ?? 'models are loading' });
             },
