@@ -49,27 +49,38 @@ export interface CreatedEngine {
   fallbackReason?: string;
 }
 
+/** How each engine is loaded; `require`d lazily, so a worker on ONNX never loads TensorFlow.js and the reverse. */
+export interface EngineLoaders {
+  onnx(options: EngineOptions): Promise<RecognitionEngine>;
+  tfjs(options: EngineOptions, backend: 'auto' | 'wasm' | 'tensorflow'): Promise<RecognitionEngine>;
+}
+
+const ENGINE_LOADERS: EngineLoaders = {
+  onnx: (options) => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when this engine is chosen
+    const { OnnxFaceEngine } = require('./onnx/onnx-face-engine') as typeof import('./onnx/onnx-face-engine');
+    return OnnxFaceEngine.create(options);
+  },
+  tfjs: (options, backend) => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when this engine is chosen
+    const { FaceEngine } = require('./face-engine') as typeof import('./face-engine');
+    return FaceEngine.create({ backend, minScore: options.minScore, modelDir: options.modelDir });
+  },
+};
+
 /**
- * Loads the requested engine. Each is `require`d only when chosen, so a worker on ONNX never loads TensorFlow.js
- * and the reverse. `auto` tries ONNX Runtime first and falls back to TensorFlow.js, reporting why.
+ * Loads the requested engine. `auto` tries ONNX Runtime first and falls back to TensorFlow.js (tfjs-node when
+ * installed, else WASM), reporting why; an explicit `onnx` that does not load fails the worker's start.
  */
-export async function createEngine(options: EngineOptions): Promise<CreatedEngine> {
+export async function createEngine(options: EngineOptions, loaders: EngineLoaders = ENGINE_LOADERS): Promise<CreatedEngine> {
   if (options.engine === 'onnx' || options.engine === 'auto') {
     try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when this engine is chosen
-      const { OnnxFaceEngine } = require('./onnx/onnx-face-engine') as typeof import('./onnx/onnx-face-engine');
-      return { engine: await OnnxFaceEngine.create(options) };
+      return { engine: await loaders.onnx(options) };
     } catch (error) {
       if (options.engine === 'onnx') throw error;
       const fallbackReason = `ONNX Runtime did not load (${error instanceof Error ? error.message : String(error)})`;
-      return { engine: await createTfjsEngine(options, 'auto'), fallbackReason };
+      return { engine: await loaders.tfjs(options, 'auto'), fallbackReason };
     }
   }
-  return { engine: await createTfjsEngine(options, options.engine) };
-}
-
-async function createTfjsEngine(options: EngineOptions, backend: 'auto' | 'wasm' | 'tensorflow'): Promise<RecognitionEngine> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when this engine is chosen
-  const { FaceEngine } = require('./face-engine') as typeof import('./face-engine');
-  return FaceEngine.create({ backend, minScore: options.minScore, modelDir: options.modelDir });
+  return { engine: await loaders.tfjs(options, options.engine) };
 }
