@@ -31,8 +31,8 @@ import { parseConfig, VisageConfig } from '@visage/config';
 import { GrpcFaceAnalyzer } from '@visage/recognizer-client';
 import { EmbeddedVisage, startEmbedded } from '../apps/embedded/src/embedded';
 import { NsqTestServer } from '../test/nsq/nsq-test-server';
-import { createScratchMysqlDatabase, ScratchDatabase } from '../test/support/database';
-import { FACES_DIR } from '../test/support/faces';
+import { createScratchMysqlDatabase, TestDatabase } from '../libs/persistence/test/test-databases';
+import { FACES_DIR, noLabelledFacesReason } from '../test/support/faces';
 import { machineLine, percentile } from './machine';
 
 /** `mysql-inprocess` (MariaDB with the in-process queue) separates the database's share from the NSQ hop's. */
@@ -280,7 +280,7 @@ async function runStack(stack: Stack): Promise<StackResult> {
   const root = mkdtempSync(join(tmpdir(), `visage-bench-${stack}-`));
   const removeRoot = async () => rmSync(root, { recursive: true, force: true });
   cleanups.add(removeRoot);
-  let scratch: ScratchDatabase | undefined;
+  let scratch: TestDatabase | undefined;
   let nsqd: NsqTestServer | undefined;
   let visage: EmbeddedVisage | undefined;
   let analyzer: GrpcFaceAnalyzer | undefined;
@@ -386,6 +386,11 @@ async function runStack(stack: Stack): Promise<StackResult> {
 }
 
 async function main(): Promise<void> {
+  const skipReason = noLabelledFacesReason('bench:pipeline (it runs on the labelled faces)');
+  if (skipReason) {
+    console.log(skipReason);
+    return;
+  }
   console.log(machineLine());
   const results: StackResult[] = [];
   for (const stack of STACKS) results.push(await runStack(stack));

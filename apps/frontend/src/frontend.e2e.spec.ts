@@ -2,7 +2,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImageEntity, PersonEntity } from '@visage/persistence';
-import { Rows, TEST_DATABASES, TestDatabase } from '../test/fixtures';
+import { MigratedTestDatabase, openTestDatabase, Rows, TEST_DRIVERS } from '../../../libs/persistence/test/test-databases';
 import { FakeReceiver, ImagesRoot, startFrontend, testConfig } from '../test/harness';
 
 const XSS_PATH = 'evil/<script>alert("path")</script>".jpg';
@@ -25,8 +25,8 @@ function expectNoStackTrace(html: string): void {
   expect(html).not.toMatch(/\.ts:\d+/);
 }
 
-describe.each(TEST_DATABASES)('frontend routes on %s', (_name, open) => {
-  let db: TestDatabase;
+describe.each(TEST_DRIVERS)('frontend routes on $name', (driver) => {
+  let db: MigratedTestDatabase;
   let app: NestExpressApplication;
   let rows: Rows;
   const root = new ImagesRoot();
@@ -39,7 +39,7 @@ describe.each(TEST_DATABASES)('frontend routes on %s', (_name, open) => {
   const http = () => request(app.getHttpServer());
 
   beforeAll(async () => {
-    db = await open();
+    db = await openTestDatabase(driver, 'visage_frontend');
     rows = new Rows(db.dataSource);
     await receiver.start();
     await root.picture('holiday/beach.jpg', 400, 300);
@@ -73,7 +73,7 @@ describe.each(TEST_DATABASES)('frontend routes on %s', (_name, open) => {
       expect(page.text).toMatch(/data-count-for="failed">2</);
       expect(page.text).toMatch(/data-count-for="total">58</);
       const beach = page.text.slice(page.text.indexOf(`data-id="${recognised.id}"`));
-      expect(beach).toMatch(/^[^]*?holiday\/beach\.jpg[^]*?<span class="chip">Alice<\/span>[^]*?Processed[^]*?>2<\/td>/);
+      expect(beach).toMatch(/^[^]*?holiday\/<wbr>beach\.<wbr>jpg[^]*?<span class="chip">Alice<\/span>[^]*?Processed[^]*?>2<\/td>/);
       expect(page.text).toContain('recognizer unavailable');
       expect(page.text).toContain(`/thumbnails?path&#x3D;holiday%2Fbeach.jpg&amp;size&#x3D;80`);
       expect(page.headers['content-security-policy']).toContain("script-src 'self'");
@@ -187,7 +187,7 @@ describe.each(TEST_DATABASES)('frontend routes on %s', (_name, open) => {
         expectEscaped(page.text);
       }
       const list = (await http().get('/').expect(200)).text;
-      expect(list).toContain('evil/&lt;script&gt;alert(&quot;path&quot;)&lt;/script&gt;&quot;.jpg');
+      expect(list).toContain('evil/<wbr>&lt;script&gt;alert(&quot;path&quot;)&lt;/<wbr>script&gt;&quot;.<wbr>jpg');
       expect(list).toContain('&lt;img src&#x3D;x onerror&#x3D;alert(&quot;error&quot;)&gt; &quot;quoted&quot;');
       expect(list).toContain('&lt;script&gt;alert(&quot;name&quot;)&lt;/script&gt; &quot;Mallory&quot;');
       const search = (await http().get(`/?q=${encodeURIComponent('"><script>x')}`).expect(200)).text;

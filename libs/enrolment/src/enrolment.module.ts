@@ -1,5 +1,4 @@
 import { DynamicModule, Inject, Injectable, Logger, Module, OnApplicationBootstrap } from '@nestjs/common';
-import { PersonImageRepository } from '@visage/persistence';
 import { EnrolmentService } from './enrolment.service';
 import { KnownFacesEnroller } from './known-faces.enroller';
 
@@ -20,14 +19,14 @@ class KnownFacesOnStart implements OnApplicationBootstrap {
 
 /**
  * {@link EnrolmentService} and {@link KnownFacesEnroller}. Needs, elsewhere in the app: `ConfigModule.forRoot()`,
- * TypeORM's DataSource, and `RecognizerClientModule.forRoot()` (the FACE_ANALYZER).
+ * `PersistenceModule.forRoot()` (the repositories) and `RecognizerClientModule.forRoot()` (the FACE_ANALYZER).
  */
 @Module({})
 export class EnrolmentModule {
   static forRoot(options: EnrolmentModuleOptions = {}): DynamicModule {
     return {
       module: EnrolmentModule,
-      providers: [PersonImageRepository, EnrolmentService, KnownFacesEnroller, ...(options.enrolKnownFacesOnStart ? [KnownFacesOnStart] : [])],
+      providers: [EnrolmentService, KnownFacesEnroller, ...(options.enrolKnownFacesOnStart ? [KnownFacesOnStart] : [])],
       exports: [EnrolmentService, KnownFacesEnroller],
     };
   }

@@ -2,15 +2,13 @@ import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DataSource } from 'typeorm';
 import { ConfigService, parseConfig } from '@visage/config';
 import { FaceAnalysis, FaceAnalysisError } from '@visage/domain';
 import { KNOWN_SOURCE_PREFIX, PersonImageRepository } from '@visage/persistence';
 import { ContentFaceAnalyzer } from '@visage/recognizer-client';
-import { createScratchMysqlDatabase, ScratchDatabase } from '../../../test/support/database';
-import { buildDataSourceOptions } from '../../persistence/src/data-source-options';
+import { MARIADB_DRIVER, MigratedTestDatabase, openTestDatabase } from '../../persistence/test/test-databases';
 import { EnrolmentService } from './enrolment.service';
-import { personNameFromFileName } from './known-face-name';
+import { personNameFromFileName, personNameFromFolder } from './known-face-name';
 import { KnownFacesEnroller } from './known-faces.enroller';
 
 describe('personNameFromFileName', () => {
@@ -25,6 +23,15 @@ describe('personNameFromFileName', () => {
   it.each(['john.jpg', 'john_.jpg', '_1.jpg', 'john_1.txt', 'john_x.jpg', '.hidden'])('refuses %s', (file) => {
     expect(personNameFromFileName(file)).toBeUndefined();
   });
+});
+
+describe('personNameFromFolder', () => {
+  it('names the person after the folder, for any image file name', () => {
+    expect(personNameFromFolder('stuart', 'beach.JPG')).toBe('stuart');
+    expect(personNameFromFolder('john_doe', 'IMG_0042.jpeg')).toBe('john doe');
+  });
+
+  it.each(['notes.txt', '.DS_Store', 'photo'])('refuses %s', (file) => expect(personNameFromFolder('stuart', file)).toBeUndefined());
 });
 
 /**
@@ -58,8 +65,7 @@ class ScriptedAnalyzer implements ContentFaceAnalyzer {
 }
 
 describe('enrolment (MariaDB, scripted recognizer)', () => {
-  let database: ScratchDatabase;
-  let dataSource: DataSource;
+  let database: MigratedTestDatabase;
   let repository: PersonImageRepository;
   const analyzer = new ScriptedAnalyzer();
   const root = mkdtempSync(join(tmpdir(), 'visage-enrolment-'));
@@ -68,9 +74,8 @@ describe('enrolment (MariaDB, scripted recognizer)', () => {
   let service: EnrolmentService;
 
   beforeAll(async () => {
-    database = await createScratchMysqlDatabase('visage_enrolment');
-    dataSource = await new DataSource(buildDataSourceOptions(database.config, { synchronize: true })).initialize();
-    repository = new PersonImageRepository(dataSource);
+    database = await openTestDatabase(MARIADB_DRIVER, 'visage_enrolment');
+    repository = new PersonImageRepository(database.dataSource);
     const config = new ConfigService(parseConfig({ IMAGES_ROOT: root, KNOWN_FACES_DIR: 'known' }));
     enroller = new KnownFacesEnroller(repository, analyzer, config);
     service = new EnrolmentService(repository, analyzer, config);
@@ -78,8 +83,7 @@ describe('enrolment (MariaDB, scripted recognizer)', () => {
   });
 
   afterAll(async () => {
-    await dataSource?.destroy();
-    await database?.drop();
+    await database?.close();
     rmSync(root, { recursive: true, force: true });
   });
 
@@ -135,6 +139,23 @@ describe('enrolment (MariaDB, scripted recognizer)', () => {
     writeFileSync(join(known, 'john_doe_1.jpg'), 'faces:2:7');
     await enroller.enrolAll();
     expect((await repository.loadGallery()).some((row) => row.personName === 'john doe')).toBe(false);
+  });
+
+  it('enrols per-person folders beside flat files, and reports what in them it skipped', async () => {
+    mkdirSync(join(known, 'stuart', 'old'), { recursive: true });
+    writeFileSync(join(known, 'stuart', 'beach.jpg'), 'faces:1:8');
+    writeFileSync(join(known, 'stuart', 'IMG_0042.png'), 'faces:1:9');
+    writeFileSync(join(known, 'stuart', 'notes.txt'), 'faces:1:10');
+    const report = await enroller.enrolAll();
+    expect(report.enrolled).toEqual(['stuart/IMG_0042.png', 'stuart/beach.jpg']);
+    expect(Object.fromEntries(report.skipped.filter(({ file }) => file.startsWith('stuart/')).map(({ file, reason }) => [file, reason]))).toEqual({
+      'stuart/notes.txt': 'not an image file (by its extension)',
+      'stuart/old': expect.stringContaining('not a file'),
+    });
+    expect((await repository.loadGallery()).filter((row) => row.personName === 'stuart')).toHaveLength(2);
+
+    rmSync(join(known, 'stuart', 'beach.jpg'));
+    expect((await enroller.enrolAll()).removed).toEqual(['stuart/beach.jpg']);
   });
 
   describe('enrolFromPath', () => {
