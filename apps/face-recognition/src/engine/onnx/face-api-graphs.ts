@@ -48,13 +48,11 @@ interface ConvSpec {
 /** A graph with face-api's layer vocabulary. */
 class Layers {
   readonly graph: OnnxGraph;
-  private readonly clipMin: string;
-  private readonly clipMax: string;
+  /** Clip's bounds, created on first use (a graph without relu6 would carry unused initializers). */
+  private clipBounds?: [string, string];
 
   constructor(name: string) {
     this.graph = new OnnxGraph(name);
-    this.clipMin = this.graph.constant('relu6_min', [], Float32Array.of(0));
-    this.clipMax = this.graph.constant('relu6_max', [], Float32Array.of(6));
   }
 
   conv(x: string, spec: ConvSpec): string {
@@ -95,7 +93,8 @@ class Layers {
   }
 
   relu6(x: string): string {
-    return this.graph.node('Clip', [x, this.clipMin, this.clipMax]);
+    this.clipBounds ??= [this.graph.constant('relu6_min', [], Float32Array.of(0)), this.graph.constant('relu6_max', [], Float32Array.of(6))];
+    return this.graph.node('Clip', [x, ...this.clipBounds]);
   }
 
   add(a: string, b: string): string {
