@@ -28,7 +28,6 @@ export async function createImageProcessorApp(
   );
   // The consumer instance the breaker pauses is the one that consumes.
   app.connectMicroservice({ strategy: app.get<QueueConsumerStrategy>(QUEUE_CONSUMER) }, { inheritAppConfig: true });
-  app.enableShutdownHooks();
   await app.init();
   await app.startAllMicroservices();
   return app;

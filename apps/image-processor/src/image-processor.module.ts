@@ -1,12 +1,12 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
-import { HealthIndicatorService } from '@nestjs/terminus';
 import { ConfigModule, VisageConfig } from '@visage/config';
 import { FaceAnalyzer } from '@visage/domain';
 import { HealthModule } from '@visage/health';
 import { ImageQueueModule } from '@visage/image-queue';
 import { RecognizerBreaker } from './breaker/recognizer-breaker';
-import { processorReadinessChecks } from './health/processor-readiness';
+import { queueConsumerReadiness } from './health/queue-consumer.readiness';
+import { recognizerCircuitReadiness } from './health/recognizer-circuit.readiness';
 import { PausableConsumer } from '@visage/queue';
 import { databaseReadiness } from '@visage/persistence';
 import { ProcessorWiring } from './image-processor.providers';
@@ -71,10 +71,7 @@ export class ImageProcessorModule {
         ScheduleModule.forRoot(),
         ImageProcessorCoreModule.forRoot(options),
         ImageQueueModule,
-        HealthModule.forRoot(databaseReadiness, {
-          inject: [HealthIndicatorService, QUEUE_CONSUMER, RecognizerBreaker],
-          useFactory: processorReadinessChecks,
-        }),
+        HealthModule.forRoot(databaseReadiness, queueConsumerReadiness, recognizerCircuitReadiness),
       ],
       controllers: [createImageConsumerController(options.config.QUEUE_TOPIC)],
     };
