@@ -20,12 +20,14 @@ export interface OnnxEngineOptions {
 const SSD_NORMALISATION: PlanarNormalisation = { mean: [127.5, 127.5, 127.5], divisor: 127.5 };
 const FACE_NORMALISATION: PlanarNormalisation = { mean: [122.782, 117.001, 104.298], divisor: 255 };
 const MAX_DETECTIONS = 100;
+const MAX_FACES_PER_RUN = 16;
 
 /**
  * face-api's three networks on ONNX Runtime (CPU): graphs built in memory from face-api's own weights at start
  * (face-api-graphs.ts), run NCHW with ORT's full graph optimisation (conv + activation fusion, NCHWc layouts).
  * Pre- and post-processing are face-api's, in JS: pad + bilinear resize, anchor decoding + NMS, landmark mapping,
- * dlib alignment. All faces of an image go through the landmark net in one run, then the descriptor net in one run.
+ * dlib alignment. The faces of an image go through the landmark net in one run, then the descriptor net in one run
+ * (in runs of 16 when there are more).
  */
 export class OnnxFaceEngine implements RecognitionEngine, FaceNets {
   readonly name = 'onnx' as const;
@@ -101,13 +103,28 @@ export class OnnxFaceEngine implements RecognitionEngine, FaceNets {
     return results;
   }
 
-  /** All crops through one net in one run (batch = number of faces). */
+  /**
+   * The crops through one net, up to {@link MAX_FACES_PER_RUN} per run. ORT's memory arena keeps what its largest run
+   * needed, so an unbounded batch (a 100-face crowd) would pin ≈ 300 MB in the worker for good; 16 keep ≈ 40 MB.
+   */
   private async runBatch(session: ort.InferenceSession, image: RgbImage, crops: PixelBox[], size: number, output: string): Promise<Float32Array> {
     const plane = 3 * size * size;
-    const input = new Float32Array(crops.length * plane);
-    crops.forEach((crop, index) => writePlanarSquare(image, crop, size, true, FACE_NORMALISATION, input, index * plane));
-    const outputs = await session.run({ faces: new ort.Tensor('float32', input, [crops.length, 3, size, size]) });
-    return outputs[output].data as Float32Array;
+    const results: Float32Array[] = [];
+    for (let start = 0; start < crops.length; start += MAX_FACES_PER_RUN) {
+      const chunk = crops.slice(start, start + MAX_FACES_PER_RUN);
+      const input = new Float32Array(chunk.length * plane);
+      chunk.forEach((crop, index) => writePlanarSquare(image, crop, size, true, FACE_NORMALISATION, input, index * plane));
+      const outputs = await session.run({ faces: new ort.Tensor('float32', input, [chunk.length, 3, size, size]) });
+      results.push(outputs[output].data as Float32Array);
+    }
+    if (results.length === 1) return results[0];
+    const joined = new Float32Array(results.reduce((total, part) => total + part.length, 0));
+    let offset = 0;
+    for (const part of results) {
+      joined.set(part, offset);
+      offset += part.length;
+    }
+    return joined;
   }
 
   memory(): EngineMemory {
