@@ -7,14 +7,27 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Logger } from '@nestjs/common';
+import { INestApplication, Logger } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, VisageConfig } from '@visage/config';
 import { ImageEntity } from '@visage/persistence';
 import { openMigrated } from '../../../libs/persistence/test/test-databases';
 import { FaceAnalysis, FaceAnalyzer } from '@visage/domain';
 import { http, until, withEphemeralPorts } from '../../../test/e2e/harness';
+import { FACE_ANALYZER, ImageProcessorModule, processorNestOptions, startImageProcessorApp } from '../../image-processor/src';
 import { EmbeddedVisage, SHUTDOWN_STEPS, startEmbedded } from './embedded';
+
+/** The processor as embedded mode builds it, with its recognizer port bound to `analyzer`. */
+function processorWith(analyzer: FaceAnalyzer) {
+  return async (config: VisageConfig): Promise<INestApplication> => {
+    const moduleRef = await Test.createTestingModule({ imports: [ImageProcessorModule.forRoot({ config })] })
+      .overrideProvider(FACE_ANALYZER)
+      .useValue(analyzer)
+      .compile();
+    return startImageProcessorApp(moduleRef.createNestApplication(processorNestOptions(config, { logger: ['error'] })));
+  };
+}
 
 /** The processor's recognizer port, scripted: `answer` decides each analysis; the paths asked are recorded. */
 class ScriptedAnalyzer implements FaceAnalyzer {
@@ -56,7 +69,7 @@ describe('embedded: ordered shutdown and restart (SQLite + in-process queue)', (
 
   it('stops consuming, drains, releases the held claim, closes servers, then the database; the restart finishes the image', async () => {
     const holding = new ScriptedAnalyzer(() => new Promise(() => undefined)); // never answers: a long analysis in flight at shutdown
-    const first = await startEmbedded(config, { host: '127.0.0.1', processor: { faceAnalyzer: holding } });
+    const first = await startEmbedded(config, { host: '127.0.0.1', createProcessor: processorWith(holding) });
     running.push(first);
     const receiverUrl = `http://127.0.0.1:${first.ports.receiver}`;
     const posted = await http<{ id: number }>('POST', `${receiverUrl}/image/post`, { path: 'held.jpg' });
@@ -82,7 +95,7 @@ describe('embedded: ordered shutdown and restart (SQLite + in-process queue)', (
 
     // The in-process queue lost its message with the process: the next start publishes the image at once.
     const answering = new ScriptedAnalyzer(async () => ({ width: 64, height: 64, faces: [] }));
-    const second = await startEmbedded(config, { host: '127.0.0.1', processor: { faceAnalyzer: answering } });
+    const second = await startEmbedded(config, { host: '127.0.0.1', createProcessor: processorWith(answering) });
     running.push(second);
     const restartedAt = Date.now();
     const image = await until(

@@ -4,7 +4,7 @@ import { VisageConfig } from '@visage/config';
 import { QUEUE_CONSUMER, QueueServer } from '@visage/queue';
 import { createFaceRecognitionApp, FaceRecognitionApp } from '../../face-recognition/src';
 import { createFrontendApp } from '../../frontend/src';
-import { createImageProcessorApp, ImageProcessorAppOverrides, ProcessImageService, RetryJob } from '../../image-processor/src';
+import { createImageProcessorApp, ProcessImageService, RetryJob } from '../../image-processor/src';
 import { createReceiverApp } from '../../receiver/src';
 
 /** The shutdown steps, in the order they run (each is logged). */
@@ -29,8 +29,11 @@ export interface EmbeddedVisage {
 export interface EmbeddedOptions {
   /** Every app listens here: all interfaces by default, like the separate deployables; tests pass loopback. */
   host?: string;
-  /** Test seams of the processor (e.g. a fake analyzer); the real recognizer still runs. */
-  processor?: Pick<ImageProcessorAppOverrides, 'faceAnalyzer'>;
+  /**
+   * Builds the processor app (default `createImageProcessorApp`): tests pass one whose module overrides a provider
+   * (e.g. `FACE_ANALYZER`) and finish it with `startImageProcessorApp`. The real recognizer still runs.
+   */
+  createProcessor?: (config: VisageConfig) => Promise<INestApplication>;
 }
 
 function boundPort(app: INestApplication): number {
@@ -60,7 +63,7 @@ export async function startEmbedded(config: VisageConfig, hostOrOptions: string 
     await receiver.listen(config.RECEIVER_PORT, host);
     const receiverPort = boundPort(receiver);
 
-    const processor = await createImageProcessorApp(wired, options.processor ?? {});
+    const processor = await (options.createProcessor ?? createImageProcessorApp)(wired);
     started.push(processor);
     await processor.listen(config.PROCESSOR_HEALTH_PORT, host);
 

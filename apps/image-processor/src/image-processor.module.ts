@@ -5,11 +5,10 @@ import { FaceAnalyzer } from '@visage/domain';
 import { HealthModule } from '@visage/health';
 import { ImageQueueModule } from '@visage/image-queue';
 import { RecognizerBreaker } from './breaker/recognizer-breaker';
-import { queueConsumerReadiness } from './health/queue-consumer.readiness';
 import { recognizerCircuitReadiness } from './health/recognizer-circuit.readiness';
-import { PausableConsumer } from '@visage/queue';
+import { PausableConsumer, queueReadiness } from '@visage/queue';
 import { databaseReadiness } from '@visage/persistence';
-import { ProcessorWiring } from './image-processor.providers';
+import { processorAdapters } from './image-processor.providers';
 import { FACE_ANALYZER, QUEUE_CONSUMER } from './image-processor.tokens';
 import { createImageConsumerController } from './processing/image-consumer.controller';
 import { ProcessImageService } from './processing/process-image.service';
@@ -18,7 +17,6 @@ import { RETRY_JOB_SCHEDULED, RetryJob } from './retry/retry.job';
 
 export interface ImageProcessorModuleOptions {
   config: VisageConfig;
-  wiring: ProcessorWiring;
   /** Fixed replica name (tests); default hostname:pid:random. */
   instanceId?: string;
   /** Register the RETRY_CRON job (default true; tests call RetryJob.runOnce themselves). */
@@ -36,9 +34,8 @@ class ImageProcessorCoreModule {
     return {
       module: ImageProcessorCoreModule,
       global: true,
-      imports: options.wiring.imports,
+      imports: processorAdapters(),
       providers: [
-        ...options.wiring.providers,
         { provide: PROCESSOR_SETTINGS, useValue: settings },
         { provide: RETRY_JOB_SCHEDULED, useValue: options.scheduleRetryJob ?? true },
         {
@@ -51,7 +48,6 @@ class ImageProcessorCoreModule {
         RetryJob,
       ],
       exports: [
-        ...options.wiring.exports,
         PROCESSOR_SETTINGS,
         RecognizerBreaker,
         ProcessImageService,
@@ -71,7 +67,7 @@ export class ImageProcessorModule {
         ScheduleModule.forRoot(),
         ImageProcessorCoreModule.forRoot(options),
         ImageQueueModule,
-        HealthModule.forRoot(databaseReadiness, queueConsumerReadiness, recognizerCircuitReadiness),
+        HealthModule.forRoot(databaseReadiness, queueReadiness, recognizerCircuitReadiness),
       ],
       controllers: [createImageConsumerController(options.config.QUEUE_TOPIC)],
     };

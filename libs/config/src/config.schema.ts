@@ -67,6 +67,8 @@ export const configSchema = z.object({
   RECOGNIZER_WORKERS: z.coerce.number().int().min(0).default(0),
   RECOGNIZER_QUEUE_SIZE: positiveInt(64),
   MIN_DETECTION_SCORE: z.coerce.number().min(0).max(1).default(0.5),
+  FACE_ENGINE: z.enum(['auto', 'onnx', 'wasm', 'tensorflow']).default('auto'),
+  FACE_ENGINE_THREADS: positiveInt(1),
   NSQD_TCP_ADDRESS: optionalHostPort,
   /** The local nsqd's HTTP API, where the topic and channel are created at start; default: NSQD_TCP_ADDRESS's port + 1 (4150 → 4151). */
   NSQD_HTTP_ADDRESS: optionalHostPort,
