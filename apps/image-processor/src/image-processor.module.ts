@@ -3,7 +3,9 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { ConfigModule, VisageConfig } from '@visage/config';
 import { FaceAnalyzer } from '@visage/domain';
 import { HealthModule } from '@visage/health';
+import { ObservabilityModule } from '@visage/observability';
 import { ImageQueueModule } from '@visage/image-queue';
+import { observeBreaker } from './breaker/breaker-metrics';
 import { RecognizerBreaker } from './breaker/recognizer-breaker';
 import { queueConsumerReadiness } from './health/queue-consumer.readiness';
 import { recognizerCircuitReadiness } from './health/recognizer-circuit.readiness';
@@ -45,7 +47,7 @@ class ImageProcessorCoreModule {
           provide: RecognizerBreaker,
           inject: [FACE_ANALYZER, PROCESSOR_SETTINGS, QUEUE_CONSUMER],
           useFactory: (analyzer: FaceAnalyzer, processorSettings: ProcessorSettings, consumer: PausableConsumer) =>
-            new RecognizerBreaker(analyzer, processorSettings.breaker, consumer),
+            observeBreaker(new RecognizerBreaker(analyzer, processorSettings.breaker, consumer)),
         },
         ProcessImageService,
         RetryJob,
@@ -72,6 +74,7 @@ export class ImageProcessorModule {
         ImageProcessorCoreModule.forRoot(options),
         ImageQueueModule,
         HealthModule.forRoot(databaseReadiness, queueConsumerReadiness, recognizerCircuitReadiness),
+        ObservabilityModule.forRoot({ app: 'image-processor' }),
       ],
       controllers: [createImageConsumerController(options.config.QUEUE_TOPIC)],
     };

@@ -17,6 +17,9 @@ export interface EngineResult {
   faces: EngineFace[];
 }
 
+/** Milliseconds per stage of one analysis, filled by the engine and the worker (`/metrics` stage times). */
+export type StageTimings = Partial<Record<'decode' | 'detect' | 'landmarks' | 'describe', number>>;
+
 export interface FaceEngineOptions {
   backend?: BackendPreference;
   minScore: number;
@@ -58,13 +61,15 @@ export class FaceEngine {
     await this.describe(image, [new this.faceapi.Rect(64, 64, 256, 256)], false);
   }
 
-  async analyze(decoded: DecodedImage, includeLandmarks: boolean): Promise<EngineResult> {
+  async analyze(decoded: DecodedImage, includeLandmarks: boolean, timings: StageTimings = {}): Promise<EngineResult> {
     const image: RgbImage = { pixels: decoded.pixels, width: decoded.workingWidth, height: decoded.workingHeight };
+    const detectStarted = performance.now();
     const detections = await this.detector.detect(image, this.minScore);
+    timings.detect = performance.now() - detectStarted;
     const boxes = detections
       .map((detection) => ({ detection, box: new this.faceapi.Rect(detection.x, detection.y, detection.width, detection.height) }))
       .filter(({ box }) => clippedArea(box, image.width, image.height) > 0);
-    const described = await this.describe(image, boxes.map(({ box }) => box), includeLandmarks);
+    const described = await this.describe(image, boxes.map(({ box }) => box), includeLandmarks, timings);
     const scaleX = decoded.width / decoded.workingWidth;
     const scaleY = decoded.height / decoded.workingHeight;
     const faces = boxes.flatMap(({ detection }, index) => {
@@ -96,9 +101,15 @@ export class FaceEngine {
     });
   }
 
-  private async describe(image: RgbImage, boxes: FaceApiBox[], keepLandmarks: boolean): Promise<Array<DescribedFace | undefined>> {
+  private async describe(
+    image: RgbImage,
+    boxes: FaceApiBox[],
+    keepLandmarks: boolean,
+    timings: StageTimings = {},
+  ): Promise<Array<DescribedFace | undefined>> {
     if (boxes.length === 0) return [];
     const nets = this.faceapi.nets;
+    const landmarksStarted = performance.now();
     const crops = this.crops(image, boxes);
     let landmarks;
     try {
@@ -106,6 +117,8 @@ export class FaceEngine {
     } finally {
       this.tf.dispose(crops);
     }
+    const describeStarted = performance.now();
+    timings.landmarks = describeStarted - landmarksStarted;
     const shifted = landmarks.map((points, index) => points.shiftBy(boxes[index].x, boxes[index].y));
     const aligned = shifted.map((points) => points.align(null, { useDlibAlignment: true }));
     // A face at the very edge can align to a box outside the image; it cannot be described, so it is left out.
@@ -117,6 +130,7 @@ export class FaceEngine {
     } finally {
       this.tf.dispose(alignedCrops);
     }
+    timings.describe = performance.now() - describeStarted;
     const results: Array<DescribedFace | undefined> = boxes.map(() => undefined);
     describable.forEach((faceIndex, position) => {
       results[faceIndex] = {

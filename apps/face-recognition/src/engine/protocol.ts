@@ -1,4 +1,4 @@
-import { EngineResult } from './face-engine';
+import { EngineResult, StageTimings } from './face-engine';
 import { ImageProblem } from './image-decoder';
 import { BackendPreference } from './runtime';
 
@@ -33,6 +33,6 @@ export type WorkerFailure =
 export type FromWorker =
   | { type: 'ready'; backend: string; faceApiVersion: string }
   | { type: 'init_failed'; message: string }
-  | { type: 'analysis'; id: number; ok: true; result: EngineResult; elapsedMs: number }
+  | { type: 'analysis'; id: number; ok: true; result: EngineResult; elapsedMs: number; stageMs: StageTimings }
   | { type: 'analysis'; id: number; ok: false; failure: WorkerFailure }
   | { type: 'stats'; id: number; stats: WorkerStats };

@@ -2,6 +2,7 @@ import { Controller, Inject, Injectable, Logger, Type, UseFilters } from '@nestj
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { decodeImageQueuedEvent } from '@visage/domain';
 import { DeadLetter, deadLetterPattern, DeferMessageError, QueueContext, QueueExceptionFilter } from '@visage/queue';
+import { metrics } from '@visage/observability';
 import { ImageProcessingRepository } from '@visage/persistence';
 import { PROCESSOR_SETTINGS, ProcessorSettings } from '../processor.settings';
 import { ProcessImageService, ProcessResult } from './process-image.service';
@@ -55,6 +56,7 @@ export class ImageConsumer {
       return;
     }
     const result = await this.processor.process(event.imageId);
+    metrics.imageAttempts.inc({ result: result.status });
     this.log(result, context);
     settleDelivery(result);
   }
@@ -67,6 +69,7 @@ export class ImageConsumer {
     }
     const reason = `gave up after ${letter.attempts} deliveries: ${letter.error}`;
     const marked = await this.repository.markDeadLettered(event.imageId, reason, this.settings.policy);
+    if (marked === 'marked') metrics.imageOutcomes.inc({ status: 'failed' });
     this.logger.warn(`image ${event.imageId}: dead letter (${reason}) → ${marked}`);
   }
 

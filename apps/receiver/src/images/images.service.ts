@@ -9,6 +9,7 @@ import { BatchItemResultDto, parseBatchItem } from './dto/post-images.dto';
 import { ListImagesQuery } from './dto/list-images.dto';
 import { imagePathApiError } from './image-path-errors';
 import { ImagePublisher, ImageRequeueService } from '@visage/image-queue';
+import { metrics } from '@visage/observability';
 
 @Injectable()
 export class ImagesService {
@@ -37,6 +38,7 @@ export class ImagesService {
         id: result.existingId,
       });
     }
+    metrics.imagesSubmitted.inc();
     await this.publisher.publish(result.id);
     return { id: result.id, status: 'pending' };
   }

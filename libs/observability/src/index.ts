@@ -1,0 +1,5 @@
+export * from './metrics';
+export * from './observability.tokens';
+export * from './observability.module';
+export * from './http-metrics.middleware';
+export * from './metrics.controller';

@@ -1,0 +1,30 @@
+import { DynamicModule, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { HttpMetricsMiddleware } from './http-metrics.middleware';
+import { MetricsController } from './metrics.controller';
+import { OBSERVED_APP } from './observability.tokens';
+
+export interface ObservabilityOptions {
+  /** The deployable's name, e.g. `receiver`. */
+  app: string;
+}
+
+/**
+ * `GET /metrics` and HTTP request metrics for one app, imported by each app module beside `HealthModule`:
+ *
+ *   ObservabilityModule.forRoot({ app: 'receiver' })
+ */
+@Module({})
+export class ObservabilityModule implements NestModule {
+  static forRoot(options: ObservabilityOptions): DynamicModule {
+    return {
+      module: ObservabilityModule,
+      controllers: [MetricsController],
+      providers: [{ provide: OBSERVED_APP, useValue: options.app }, HttpMetricsMiddleware],
+      exports: [OBSERVED_APP],
+    };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(HttpMetricsMiddleware).forRoutes('*');
+  }
+}
