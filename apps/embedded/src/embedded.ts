@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { INestApplication, Logger } from '@nestjs/common';
 import { VisageConfig } from '@visage/config';
+import { appLogger } from '@visage/observability';
 import { createFaceRecognitionApp, FaceRecognitionApp } from '../../face-recognition/src';
 import { createFrontendApp } from '../../frontend/src';
 import { createImageProcessorApp } from '../../image-processor/src';
@@ -26,6 +27,8 @@ function boundPort(app: INestApplication): number {
  * else has to run. Every app listens on `host` (all interfaces, like the separate deployables; tests pass loopback).
  */
 export async function startEmbedded(config: VisageConfig, host = '0.0.0.0'): Promise<EmbeddedVisage> {
+  // One process, one logger named "visage"; lines of a request or message name the app handling it.
+  appLogger(config, 'visage');
   mkdirSync(config.IMAGES_ROOT, { recursive: true });
   mkdirSync(config.KNOWN_FACES_DIR, { recursive: true });
   const started: Array<{ close(): Promise<void> }> = [];

@@ -1,6 +1,7 @@
 import { INestApplication, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { loadConfig, logLevelsUpTo, VisageConfig } from '@visage/config';
+import { loadConfig, VisageConfig } from '@visage/config';
+import { appLogger } from '@visage/observability';
 import { QUEUE_CONSUMER } from '@visage/queue';
 import { defaultProcessorWiring, ProcessorWiringOverrides, QueueConsumerStrategy } from './image-processor.providers';
 import { ImageProcessorModule } from './image-processor.module';
@@ -24,7 +25,7 @@ export async function createImageProcessorApp(
   const wiring = defaultProcessorWiring(overrides);
   const app = await NestFactory.create(
     ImageProcessorModule.forRoot({ config, wiring, instanceId: overrides.instanceId, scheduleRetryJob: overrides.scheduleRetryJob }),
-    { logger: overrides.logger ?? logLevelsUpTo(config.LOG_LEVEL), abortOnError: false },
+    { logger: overrides.logger ?? appLogger(config, 'image-processor'), abortOnError: false },
   );
   // The consumer instance the breaker pauses is the one that consumes.
   app.connectMicroservice({ strategy: app.get<QueueConsumerStrategy>(QUEUE_CONSUMER) }, { inheritAppConfig: true });

@@ -1,6 +1,8 @@
 /** Payload published on the images topic: the id of a stored image row. */
 export interface ImageQueuedEvent {
   imageId: number;
+  /** The request id the image was submitted (or retried) with, for its log lines in every app. */
+  requestId?: string;
 }
 
 /**
@@ -11,5 +13,8 @@ export function decodeImageQueuedEvent(data: unknown): ImageQueuedEvent | undefi
   const candidate =
     typeof data === 'object' && data !== null && 'imageId' in data ? (data as { imageId: unknown }).imageId : data;
   const id = typeof candidate === 'string' && /^\d+$/.test(candidate.trim()) ? Number(candidate) : candidate;
-  return typeof id === 'number' && Number.isSafeInteger(id) && id > 0 ? { imageId: id } : undefined;
+  if (!(typeof id === 'number' && Number.isSafeInteger(id) && id > 0)) return undefined;
+  const requestId = typeof data === 'object' && data !== null && 'requestId' in data ? (data as { requestId: unknown }).requestId : undefined;
+  // Only a plausible id is kept (the recognizer validates it again); a bad one never makes the message poison.
+  return typeof requestId === 'string' && requestId.length > 0 && requestId.length <= 128 ? { imageId: id, requestId } : { imageId: id };
 }

@@ -1,6 +1,7 @@
 import { DynamicModule, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { HttpMetricsMiddleware } from './http-metrics.middleware';
 import { MetricsController } from './metrics.controller';
+import { RequestContextMiddleware } from './request-context.middleware';
 import { OBSERVED_APP } from './observability.tokens';
 
 export interface ObservabilityOptions {
@@ -9,7 +10,7 @@ export interface ObservabilityOptions {
 }
 
 /**
- * `GET /metrics` and HTTP request metrics for one app, imported by each app module beside `HealthModule`:
+ * `GET /metrics`, HTTP request metrics and the request id / log context of every request for one app, imported by each app module beside `HealthModule`:
  *
  *   ObservabilityModule.forRoot({ app: 'receiver' })
  */
@@ -19,12 +20,12 @@ export class ObservabilityModule implements NestModule {
     return {
       module: ObservabilityModule,
       controllers: [MetricsController],
-      providers: [{ provide: OBSERVED_APP, useValue: options.app }, HttpMetricsMiddleware],
+      providers: [{ provide: OBSERVED_APP, useValue: options.app }, HttpMetricsMiddleware, RequestContextMiddleware],
       exports: [OBSERVED_APP],
     };
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(HttpMetricsMiddleware).forRoutes('*');
+    consumer.apply(HttpMetricsMiddleware, RequestContextMiddleware).forRoutes('*');
   }
 }
