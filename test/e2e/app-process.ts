@@ -4,6 +4,7 @@
  * recognizer. Started with `vite-node -c vitest.config.ts`; prints `E2E_APP_READY {"port":…,"grpcPort":…}` once it
  * listens.
  */
+import './app-process-instrument';
 import { INestApplication } from '@nestjs/common';
 import { loadConfig } from '@visage/config';
 import { createFaceRecognitionApp } from '../../apps/face-recognition/src/face-recognition.app';

@@ -3,6 +3,9 @@ export interface ImageQueuedEvent {
   imageId: number;
   /** The request id the image was submitted (or retried) with, for its log lines in every app. */
   requestId?: string;
+  /** W3C trace context of the publisher's span (set only when tracing is on). */
+  traceparent?: string;
+  tracestate?: string;
 }
 
 /**
@@ -14,7 +17,15 @@ export function decodeImageQueuedEvent(data: unknown): ImageQueuedEvent | undefi
     typeof data === 'object' && data !== null && 'imageId' in data ? (data as { imageId: unknown }).imageId : data;
   const id = typeof candidate === 'string' && /^\d+$/.test(candidate.trim()) ? Number(candidate) : candidate;
   if (!(typeof id === 'number' && Number.isSafeInteger(id) && id > 0)) return undefined;
-  const requestId = typeof data === 'object' && data !== null && 'requestId' in data ? (data as { requestId: unknown }).requestId : undefined;
-  // Only a plausible id is kept (the recognizer validates it again); a bad one never makes the message poison.
-  return typeof requestId === 'string' && requestId.length > 0 && requestId.length <= 128 ? { imageId: id, requestId } : { imageId: id };
+  const event: ImageQueuedEvent = { imageId: id };
+  // Optional fields are kept only when plausible (the recognizer validates the id again); a bad one never makes
+  // the message poison.
+  const text = (key: 'requestId' | 'traceparent' | 'tracestate', maxLength: number) => {
+    const value = typeof data === 'object' && data !== null && key in data ? (data as Record<string, unknown>)[key] : undefined;
+    if (typeof value === 'string' && value.length > 0 && value.length <= maxLength) event[key] = value;
+  };
+  text('requestId', 128);
+  text('traceparent', 128);
+  text('tracestate', 512);
+  return event;
 }

@@ -3,7 +3,7 @@ import { ClientProxy } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
 import { ConfigService } from '@visage/config';
 import { ImageQueuedEvent } from '@visage/domain';
-import { currentLogContext } from '@visage/observability';
+import { currentLogContext, traceCarrier } from '@visage/observability';
 import { QUEUE_CLIENT } from '@visage/queue';
 
 /** A publish that has not completed by then counts as failed (the queue is down or stuck). */
@@ -27,7 +27,7 @@ export class ImagePublisher {
 
   /** `requestId` defaults to the current request's (the log context), so the processor and recognizer log it too. */
   async publish(imageId: number, requestId = currentLogContext().requestId): Promise<boolean> {
-    const event: ImageQueuedEvent = requestId ? { imageId, requestId } : { imageId };
+    const event: ImageQueuedEvent = { imageId, ...(requestId ? { requestId } : {}), ...traceCarrier() };
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no answer within ${PUBLISH_TIMEOUT_MS} ms`)), PUBLISH_TIMEOUT_MS);

@@ -6,3 +6,4 @@ export * from './metrics.controller';
 export * from './log-context';
 export * from './app-logger';
 export * from './request-context.middleware';
+export * from './tracing';

@@ -2,7 +2,7 @@ import { Controller, Inject, Injectable, Logger, Type, UseFilters } from '@nestj
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { decodeImageQueuedEvent } from '@visage/domain';
 import { DeadLetter, deadLetterPattern, DeferMessageError, QueueContext, QueueExceptionFilter } from '@visage/queue';
-import { metrics, withLogContext } from '@visage/observability';
+import { metrics, withLogContext, withQueueSpan } from '@visage/observability';
 import { ImageProcessingRepository } from '@visage/persistence';
 import { PROCESSOR_SETTINGS, ProcessorSettings } from '../processor.settings';
 import { ProcessImageService, ProcessResult } from './process-image.service';
@@ -55,12 +55,15 @@ export class ImageConsumer {
       this.logger.warn(`acknowledged an undecodable message ${context.message.id}: ${preview(data)}`);
       return;
     }
-    await withLogContext({ app: 'image-processor', imageId: event.imageId, requestId: event.requestId }, async () => {
+    const handle = async () => {
       const result = await this.processor.process(event.imageId);
       metrics.imageAttempts.inc({ result: result.status });
       this.log(result, context);
       settleDelivery(result);
-    });
+    };
+    await withLogContext({ app: 'image-processor', imageId: event.imageId, requestId: event.requestId }, () =>
+      withQueueSpan('image.process', event, handle),
+    );
   }
 
   async onDeadLetter(letter: DeadLetter): Promise<void> {
