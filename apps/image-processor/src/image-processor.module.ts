@@ -7,11 +7,10 @@ import { ObservabilityModule } from '@visage/observability';
 import { ImageQueueModule } from '@visage/image-queue';
 import { observeBreaker } from './breaker/breaker-metrics';
 import { RecognizerBreaker } from './breaker/recognizer-breaker';
-import { queueConsumerReadiness } from './health/queue-consumer.readiness';
 import { recognizerCircuitReadiness } from './health/recognizer-circuit.readiness';
-import { PausableConsumer } from '@visage/queue';
+import { PausableConsumer, queueReadiness } from '@visage/queue';
 import { databaseReadiness } from '@visage/persistence';
-import { ProcessorWiring } from './image-processor.providers';
+import { processorAdapters } from './image-processor.providers';
 import { FACE_ANALYZER, QUEUE_CONSUMER } from './image-processor.tokens';
 import { createImageConsumerController } from './processing/image-consumer.controller';
 import { ProcessImageService } from './processing/process-image.service';
@@ -20,7 +19,6 @@ import { RETRY_JOB_SCHEDULED, RetryJob } from './retry/retry.job';
 
 export interface ImageProcessorModuleOptions {
   config: VisageConfig;
-  wiring: ProcessorWiring;
   /** Fixed replica name (tests); default hostname:pid:random. */
   instanceId?: string;
   /** Register the RETRY_CRON job (default true; tests call RetryJob.runOnce themselves). */
@@ -38,9 +36,8 @@ class ImageProcessorCoreModule {
     return {
       module: ImageProcessorCoreModule,
       global: true,
-      imports: options.wiring.imports,
+      imports: processorAdapters(),
       providers: [
-        ...options.wiring.providers,
         { provide: PROCESSOR_SETTINGS, useValue: settings },
         { provide: RETRY_JOB_SCHEDULED, useValue: options.scheduleRetryJob ?? true },
         {
@@ -53,7 +50,6 @@ class ImageProcessorCoreModule {
         RetryJob,
       ],
       exports: [
-        ...options.wiring.exports,
         PROCESSOR_SETTINGS,
         RecognizerBreaker,
         ProcessImageService,
@@ -73,7 +69,7 @@ export class ImageProcessorModule {
         ScheduleModule.forRoot(),
         ImageProcessorCoreModule.forRoot(options),
         ImageQueueModule,
-        HealthModule.forRoot(databaseReadiness, queueConsumerReadiness, recognizerCircuitReadiness),
+        HealthModule.forRoot(databaseReadiness, queueReadiness, recognizerCircuitReadiness),
         ObservabilityModule.forRoot({ app: 'image-processor' }),
       ],
       controllers: [createImageConsumerController(options.config.QUEUE_TOPIC)],

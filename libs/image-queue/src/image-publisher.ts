@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
 import { ConfigService } from '@visage/config';
-import { ImageQueuedEvent } from '@visage/domain';
+import { describeError, ImageQueuedEvent, withTimeout } from '@visage/domain';
 import { currentLogContext, traceCarrier } from '@visage/observability';
 import { QUEUE_CLIENT } from '@visage/queue';
 
@@ -28,19 +28,14 @@ export class ImagePublisher {
   /** `requestId` defaults to the current request's (the log context), so the processor and recognizer log it too. */
   async publish(imageId: number, requestId = currentLogContext().requestId): Promise<boolean> {
     const event: ImageQueuedEvent = { imageId, ...(requestId ? { requestId } : {}), ...traceCarrier() };
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${PUBLISH_TIMEOUT_MS} ms`)), PUBLISH_TIMEOUT_MS);
-    });
     try {
-      await Promise.race([lastValueFrom(this.client.emit(this.topic, event), { defaultValue: undefined }), deadline]);
+      await withTimeout(lastValueFrom(this.client.emit(this.topic, event), { defaultValue: undefined }), PUBLISH_TIMEOUT_MS);
       return true;
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      this.logger.warn(`image ${imageId} is stored but could not be published on "${this.topic}" (${reason}); the retry job will publish it`);
+      this.logger.warn(
+        `image ${imageId} is stored but could not be published on "${this.topic}" (${describeError(error)}); the retry job will publish it`,
+      );
       return false;
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

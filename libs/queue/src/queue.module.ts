@@ -1,5 +1,4 @@
 import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
-import { HealthIndicatorService } from '@nestjs/terminus';
 import { ConfigService } from '@visage/config';
 import { InProcessBroker } from './in-process/in-process-broker';
 import { createQueueClient, createQueueConsumer, QueueClient } from './queue.factory';
@@ -34,7 +33,6 @@ export class QueueModule implements OnApplicationShutdown {
           inject: [ConfigService],
           useFactory: (config: ConfigService) => createQueueConsumer(config.values, { broker: options.broker }),
         },
-        HealthIndicatorService,
       ],
       exports: [QUEUE_CLIENT, QUEUE_CONSUMER],
     };
