@@ -8,20 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '@visage/config';
 import { createImageProcessorApp } from '../../apps/image-processor/src/image-processor.app';
 import { createReceiverApp } from '../../apps/receiver/src/receiver.app';
+import { metricValue as sample } from '../support/prometheus';
 import { baseUrl, createImagesRoot, http, ImagesRoot, ReceiverClient, RecognizerDouble, until, withEphemeralPorts } from './harness';
-
-/** The value of one sample line (`name{labels} value`), 0 when the series does not exist yet. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number {
-  const wanted = Object.entries(labels).map(([key, value]) => `${key}="${value}"`);
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#')) continue;
-    const match = /^([a-zA-Z_:][\w:]*)(?:\{([^}]*)\})? (\S+)$/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const present = (match[2] ?? '').split(',').filter(Boolean);
-    if (wanted.every((pair) => present.includes(pair)) && present.length === wanted.length) return Number(match[3]);
-  }
-  return 0;
-}
 
 describe('metrics: receiver + processor, SQLite + in-process queue, recognizer double', () => {
   let images: ImagesRoot;

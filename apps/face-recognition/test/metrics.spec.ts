@@ -2,13 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '@visage/config';
 import { GrpcFaceAnalyzer } from '@visage/recognizer-client';
 import { createFixtureDir, FixtureDir } from '../../../test/support/fixtures';
+import { metricValue } from '../../../test/support/prometheus';
 import { createFaceRecognitionApp, FaceRecognitionApp } from '../src';
-
-/** `name{labels} value` of the recognizer's /metrics, 0 when absent. */
-function sample(text: string, series: string): number {
-  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
-  return line ? Number(line.slice(series.length + 1)) : 0;
-}
 
 describe('recognizer /metrics (1 worker, default engine)', () => {
   let images: FixtureDir;
@@ -37,14 +32,13 @@ describe('recognizer /metrics (1 worker, default engine)', () => {
     await client.analyze('coffee.png');
     const after = await (await fetch(metricsUrl)).text();
     for (const stage of ['decode', 'detect', 'describe']) {
-      const count = `visage_recognizer_stage_seconds_count{stage="${stage}"}`;
-      expect(sample(after, count) - sample(before, count), stage).toBe(2);
-      const sum = `visage_recognizer_stage_seconds_sum{stage="${stage}"}`;
-      expect(sample(after, sum) - sample(before, sum), stage).toBeGreaterThan(0);
+      const delta = (series: string) => metricValue(after, series, { stage }) - metricValue(before, series, { stage });
+      expect(delta('visage_recognizer_stage_seconds_count'), stage).toBe(2);
+      expect(delta('visage_recognizer_stage_seconds_sum'), stage).toBeGreaterThan(0);
     }
-    expect(sample(after, 'visage_recognizer_queue_depth')).toBe(0);
-    expect(sample(after, 'visage_recognizer_in_flight')).toBe(0);
-    const busy = sample(after, 'visage_recognizer_worker_busy_ratio');
+    expect(metricValue(after, 'visage_recognizer_queue_depth')).toBe(0);
+    expect(metricValue(after, 'visage_recognizer_in_flight')).toBe(0);
+    const busy = metricValue(after, 'visage_recognizer_worker_busy_ratio');
     expect(busy).toBeGreaterThan(0); // two analyses ran since the previous scrape
     expect(busy).toBeLessThanOrEqual(1);
     expect(after).not.toMatch(/astronaut|coffee/);
