@@ -45,7 +45,7 @@ export const configSchema = z.object({
   /** Unset: `json` when NODE_ENV is production, `pretty` otherwise. */
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   /** OTLP/HTTP collector base URL; set, it turns on OpenTelemetry tracing (read by the SDK, validated here). */
-  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().trim().url().regex(/^https?:\/\//, 'must be an http(s) URL').optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalText.pipe(z.string().url().regex(/^https?:\/\//, 'must be an http(s) URL').optional()),
   DATABASE_URL: databaseUrl,
   IMAGES_ROOT: z.string().trim().min(1).default('./images'),
   KNOWN_FACES_DIR: optionalText,
