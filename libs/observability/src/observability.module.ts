@@ -1,7 +1,8 @@
-import { DynamicModule, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { DynamicModule, MiddlewareConsumer, Module, NestModule, OnApplicationShutdown } from '@nestjs/common';
 import { HttpMetricsMiddleware } from './http-metrics.middleware';
 import { MetricsController } from './metrics.controller';
 import { RequestContextMiddleware } from './request-context.middleware';
+import { stopTracing } from './tracing';
 import { OBSERVED_APP } from './observability.tokens';
 
 export interface ObservabilityOptions {
@@ -15,7 +16,7 @@ export interface ObservabilityOptions {
  *   ObservabilityModule.forRoot({ app: 'receiver' })
  */
 @Module({})
-export class ObservabilityModule implements NestModule {
+export class ObservabilityModule implements NestModule, OnApplicationShutdown {
   static forRoot(options: ObservabilityOptions): DynamicModule {
     return {
       module: ObservabilityModule,
@@ -27,5 +28,10 @@ export class ObservabilityModule implements NestModule {
 
   configure(consumer: MiddlewareConsumer): void {
     consumer.apply(HttpMetricsMiddleware, RequestContextMiddleware).forRoutes('*');
+  }
+
+  /** The spans of the last seconds are still batched: send them before the process exits. */
+  onApplicationShutdown(): Promise<void> {
+    return stopTracing();
   }
 }

@@ -12,6 +12,15 @@ export interface Tracing {
 
 const tracer = () => trace.getTracer('visage');
 
+let running: Tracing | undefined;
+
+/** Flushes and stops tracing started by {@link startTracing} (once; later calls and "off" do nothing). */
+export async function stopTracing(): Promise<void> {
+  const stopping = running;
+  running = undefined;
+  await stopping?.shutdown();
+}
+
 /**
  * OpenTelemetry tracing when `OTEL_EXPORTER_OTLP_ENDPOINT` is set: traces over OTLP/HTTP with the http, express,
  * grpc and mysql2 instrumentations, service name `visage-<app>` unless `OTEL_SERVICE_NAME` says otherwise (the
@@ -19,7 +28,7 @@ const tracer = () => trace.getTracer('visage');
  * first by its `main.ts`). Off by default: the SDK is not even loaded, and the API calls below are no-ops.
  */
 export function startTracing(app: string, env: NodeJS.ProcessEnv = process.env): Tracing | undefined {
-  if (!env.OTEL_EXPORTER_OTLP_ENDPOINT) return undefined;
+  if (!env.OTEL_EXPORTER_OTLP_ENDPOINT || running) return running;
   /* eslint-disable @typescript-eslint/no-require-imports -- loaded only when tracing is on, so off costs nothing */
   const { NodeSDK } = require('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
   const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http');
@@ -42,7 +51,8 @@ export function startTracing(app: string, env: NodeJS.ProcessEnv = process.env):
     ],
   });
   sdk.start();
-  return { shutdown: () => sdk.shutdown() };
+  running = { shutdown: () => sdk.shutdown() };
+  return running;
 }
 
 /** The active span's context for a queue message; empty when tracing is off. */
