@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { INestApplication, Logger } from '@nestjs/common';
 import { VisageConfig } from '@visage/config';
+import { appLogger } from '@visage/observability';
 import { QUEUE_CONSUMER, QueueServer } from '@visage/queue';
 import { createFaceRecognitionApp, FaceRecognitionApp } from '../../face-recognition/src';
 import { createFrontendApp } from '../../frontend/src';
@@ -48,6 +49,8 @@ function boundPort(app: INestApplication): number {
 export async function startEmbedded(config: VisageConfig, hostOrOptions: string | EmbeddedOptions = {}): Promise<EmbeddedVisage> {
   const options = typeof hostOrOptions === 'string' ? { host: hostOrOptions } : hostOrOptions;
   const host = options.host ?? '0.0.0.0';
+  // One process, one logger named "visage"; lines of a request or message name the app handling it.
+  appLogger(config, 'visage');
   mkdirSync(config.IMAGES_ROOT, { recursive: true });
   mkdirSync(config.KNOWN_FACES_DIR, { recursive: true });
   const started: Array<{ close(): Promise<void> }> = [];

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import './instrument';
 import { Logger } from '@nestjs/common';
 import { loadConfig, runMain } from '@visage/config';
 import { startupBanner } from './banner';

@@ -3,7 +3,9 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { ConfigModule, VisageConfig } from '@visage/config';
 import { FaceAnalyzer } from '@visage/domain';
 import { HealthModule } from '@visage/health';
+import { ObservabilityModule } from '@visage/observability';
 import { ImageQueueModule } from '@visage/image-queue';
+import { observeBreaker } from './breaker/breaker-metrics';
 import { RecognizerBreaker } from './breaker/recognizer-breaker';
 import { recognizerCircuitReadiness } from './health/recognizer-circuit.readiness';
 import { PausableConsumer, queueReadiness } from '@visage/queue';
@@ -42,7 +44,7 @@ class ImageProcessorCoreModule {
           provide: RecognizerBreaker,
           inject: [FACE_ANALYZER, PROCESSOR_SETTINGS, QUEUE_CONSUMER],
           useFactory: (analyzer: FaceAnalyzer, processorSettings: ProcessorSettings, consumer: PausableConsumer) =>
-            new RecognizerBreaker(analyzer, processorSettings.breaker, consumer),
+            observeBreaker(new RecognizerBreaker(analyzer, processorSettings.breaker, consumer)),
         },
         ProcessImageService,
         RetryJob,
@@ -68,6 +70,7 @@ export class ImageProcessorModule {
         ImageProcessorCoreModule.forRoot(options),
         ImageQueueModule,
         HealthModule.forRoot(databaseReadiness, queueReadiness, recognizerCircuitReadiness),
+        ObservabilityModule.forRoot({ app: 'image-processor' }),
       ],
       controllers: [createImageConsumerController(options.config.QUEUE_TOPIC)],
     };

@@ -85,7 +85,9 @@ describe.each(TEST_DRIVERS)('receiver API on $name', (driver) => {
       const response = await post('/image/post').send({ path: 'photos/a.jpg' });
       expect(response.status).toBe(202);
       expect(response.body).toEqual({ id: expect.any(Number), status: 'pending' });
-      expect(harness.queue.events).toEqual([{ pattern: 'images', data: { imageId: response.body.id } }]);
+      expect(harness.queue.events).toEqual([
+        { pattern: 'images', data: { imageId: response.body.id, requestId: response.headers['x-request-id'] } },
+      ]);
       const stored = await harness.http.get(`/images/${response.body.id}`);
       expect(stored.body).toMatchObject({ id: response.body.id, path: 'photos/a.jpg', status: 'pending', attempts: 0, faces: [] });
 

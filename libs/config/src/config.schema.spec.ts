@@ -56,6 +56,19 @@ describe('parseConfig', () => {
     expect(problems).toHaveLength(5);
   });
 
+  it('reads the observability settings: LOG_FORMAT, OTEL_EXPORTER_OTLP_ENDPOINT (empty = unset, otherwise an http(s) URL)', () => {
+    expect(parseConfig({}, '/srv').LOG_FORMAT).toBeUndefined();
+    expect(parseConfig({ LOG_FORMAT: 'json', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }, '/srv')).toMatchObject({
+      LOG_FORMAT: 'json',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+    });
+    expect(parseConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: '' }, '/srv').OTEL_EXPORTER_OTLP_ENDPOINT).toBeUndefined();
+    expect(problemsOf({ LOG_FORMAT: 'xml', OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }).map((problem) => problem.split(':')[0]).sort()).toEqual([
+      'LOG_FORMAT',
+      'OTEL_EXPORTER_OTLP_ENDPOINT',
+    ]);
+  });
+
   it('requires the local nsqd to publish to once NSQ is configured', () => {
     expect(problemsOf({ NSQLOOKUPD_HTTP_ADDRESSES: 'lookupd:4161' })).toEqual([expect.stringMatching(/^NSQD_TCP_ADDRESS: required/)]);
   });

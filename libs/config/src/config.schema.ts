@@ -45,6 +45,10 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] 
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('log'),
+  /** Unset: `json` when NODE_ENV is production, `pretty` otherwise. */
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
+  /** OTLP/HTTP collector base URL; set, it turns on OpenTelemetry tracing (read by the SDK, validated here). */
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalText.pipe(z.string().url().regex(/^https?:\/\//, 'must be an http(s) URL').optional()),
   DATABASE_URL: databaseUrl,
   IMAGES_ROOT: z.string().trim().min(1).default('./images'),
   KNOWN_FACES_DIR: optionalText,

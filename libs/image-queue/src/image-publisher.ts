@@ -3,6 +3,7 @@ import { ClientProxy } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
 import { ConfigService } from '@visage/config';
 import { describeError, ImageQueuedEvent, withTimeout } from '@visage/domain';
+import { currentLogContext, traceCarrier } from '@visage/observability';
 import { QUEUE_CLIENT } from '@visage/queue';
 
 /** A publish that has not completed by then counts as failed (the queue is down or stuck). */
@@ -27,7 +28,8 @@ const MAX_UNPUBLISHED = 100_000;
 export class ImagePublisher implements OnApplicationShutdown {
   private readonly logger = new Logger(ImagePublisher.name);
   private readonly topic: string;
-  private readonly unpublished = new Set<number>();
+  /** Events the queue did not take, by image id, kept with their request id and trace context. */
+  private readonly unpublished = new Map<number, ImageQueuedEvent>();
   private retryDelayMs = REPUBLISH_FIRST_DELAY_MS;
   private timer?: NodeJS.Timeout;
   private flushing = false;
@@ -40,10 +42,14 @@ export class ImagePublisher implements OnApplicationShutdown {
     this.topic = config.get('QUEUE_TOPIC');
   }
 
-  /** True when the queue took the id now; false when it is kept for republishing. */
-  async publish(imageId: number): Promise<boolean> {
+  /**
+   * True when the queue took the id now; false when it is kept for republishing. `requestId` defaults to the
+   * current request's (the log context), so the processor and recognizer log it too.
+   */
+  async publish(imageId: number, requestId = currentLogContext().requestId): Promise<boolean> {
+    const event: ImageQueuedEvent = { imageId, ...(requestId ? { requestId } : {}), ...traceCarrier() };
     try {
-      await this.send(imageId);
+      await this.send(event);
       // The queue answers again: the ids waiting for it go now rather than at the next retry.
       if (this.unpublished.size > 0 && !this.flushing) {
         clearTimeout(this.timer);
@@ -55,7 +61,7 @@ export class ImagePublisher implements OnApplicationShutdown {
       this.logger.warn(
         `image ${imageId} is stored but the queue did not take it (${describeError(error)}); republishing as soon as the queue answers`,
       );
-      this.keep(imageId);
+      this.keep(event);
       return false;
     }
   }
@@ -73,9 +79,9 @@ export class ImagePublisher implements OnApplicationShutdown {
     }
   }
 
-  private keep(imageId: number): void {
+  private keep(event: ImageQueuedEvent): void {
     if (this.unpublished.size >= MAX_UNPUBLISHED) return;
-    this.unpublished.add(imageId);
+    this.unpublished.set(event.imageId, event);
     this.schedule();
   }
 
@@ -91,10 +97,10 @@ export class ImagePublisher implements OnApplicationShutdown {
     this.flushing = true;
     let published = 0;
     try {
-      for (const imageId of [...this.unpublished]) {
+      for (const [imageId, event] of [...this.unpublished]) {
         if (this.stopped) return;
         try {
-          await this.send(imageId);
+          await this.send(event);
         } catch {
           this.retryDelayMs = Math.min(this.retryDelayMs * 2, REPUBLISH_MAX_DELAY_MS);
           return;
@@ -110,8 +116,7 @@ export class ImagePublisher implements OnApplicationShutdown {
     }
   }
 
-  private async send(imageId: number): Promise<void> {
-    const event: ImageQueuedEvent = { imageId };
+  private async send(event: ImageQueuedEvent): Promise<void> {
     await withTimeout(lastValueFrom(this.client.emit(this.topic, event), { defaultValue: undefined }), PUBLISH_TIMEOUT_MS);
   }
 }

@@ -2,6 +2,7 @@ import { Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { FaceMatcher } from '@visage/domain';
 import { Gallery, GalleryMatch } from './gallery';
 import { GallerySource } from './gallery-source';
+import { metrics } from '@visage/observability';
 
 export interface GalleryServiceOptions {
   threshold: number;
@@ -70,6 +71,8 @@ export class GalleryService implements FaceMatcher, OnModuleInit, OnModuleDestro
     const entries = await this.source.loadGallery();
     this.gallery = new Gallery(entries);
     this.loadedVersion = version;
+    metrics.galleryDescriptors.set(this.gallery.size);
+    metrics.galleryVersion.inc();
     this.logger.log(`gallery loaded: ${this.gallery.size} descriptor(s) of ${this.gallery.persons} person(s)`);
     return true;
   }

@@ -2,6 +2,7 @@ import { Controller, Inject, Injectable, Logger, Type, UseFilters } from '@nestj
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { decodeImageQueuedEvent } from '@visage/domain';
 import { DeadLetter, deadLetterPattern, DeferMessageError, QueueContext, QueueExceptionFilter, RetryMessageError } from '@visage/queue';
+import { metrics, withLogContext, withQueueSpan } from '@visage/observability';
 import { ImageProcessingRepository } from '@visage/persistence';
 import { PROCESSOR_SETTINGS, ProcessorSettings } from '../processor.settings';
 import { ProcessImageService, ProcessResult } from './process-image.service';
@@ -59,9 +60,15 @@ export class ImageConsumer {
       this.logger.warn(`acknowledged an undecodable message ${context.message.id}: ${preview(data)}`);
       return;
     }
-    const result = await this.processor.process(event.imageId);
-    this.log(result, context);
-    settleDelivery(result);
+    const handle = async () => {
+      const result = await this.processor.process(event.imageId);
+      metrics.imageAttempts.inc({ result: result.status });
+      this.log(result, context);
+      settleDelivery(result);
+    };
+    await withLogContext({ app: 'image-processor', imageId: event.imageId, requestId: event.requestId }, () =>
+      withQueueSpan('image.process', event, handle),
+    );
   }
 
   async onDeadLetter(letter: DeadLetter): Promise<void> {
@@ -72,6 +79,7 @@ export class ImageConsumer {
     }
     const reason = `gave up after ${letter.attempts} deliveries: ${letter.error}`;
     const marked = await this.repository.markDeadLettered(event.imageId, reason, this.settings.policy);
+    if (marked === 'marked') metrics.imageOutcomes.inc({ status: 'failed' });
     this.logger.warn(`image ${event.imageId}: dead letter (${reason}) → ${marked}`);
   }
 

@@ -5,6 +5,7 @@ import { describeError, FaceAnalysis, FaceAnalysisError, FaceMatcher } from '@vi
 import { BreakerOpenError, RecognizerBreaker } from '../breaker/recognizer-breaker';
 import { ImageProcessingRepository } from '@visage/persistence';
 import { FACE_MATCHER } from '../image-processor.tokens';
+import { recordImageOutcome } from './image-metrics';
 import { PROCESSOR_SETTINGS, ProcessorSettings } from '../processor.settings';
 
 export type SkipReason = 'not_found' | 'already_done' | 'claim_lost';
@@ -140,7 +141,13 @@ export class ProcessImageService {
   private async processClaimed(imageId: number, claimToken: string): Promise<ProcessResult> {
     const image = await this.repository.find(imageId);
     if (!image) return { status: 'skipped', imageId, reason: 'not_found' };
+    const result = await this.analyzeAndStore(image, claimToken);
+    recordImageOutcome(result, image.createdAt);
+    return result;
+  }
 
+  private async analyzeAndStore(image: { id: number; path: string; attempts: number }, claimToken: string): Promise<ProcessResult> {
+    const imageId = image.id;
     let analysis: FaceAnalysis;
     try {
       analysis = await this.breaker.analyze(image.path, { deadlineMs: this.settings.analysisDeadlineMs });

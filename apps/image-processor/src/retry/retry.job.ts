@@ -6,6 +6,7 @@ import { RecognizerBreaker } from '../breaker/recognizer-breaker';
 import { DatabaseLock, ImageProcessingRepository, LockRepository } from '@visage/persistence';
 import { PROCESSOR_SETTINGS, ProcessorSettings } from '../processor.settings';
 import { ImagePublisher } from '@visage/image-queue';
+import { metrics } from '@visage/observability';
 
 const CRON_NAME = 'image-retry';
 
@@ -98,6 +99,9 @@ export class RetryJob implements OnApplicationBootstrap, OnModuleDestroy {
         const dueFailures = await this.repository.touchOverdueRetries(boot ? -this.settings.retryBackoff.requeueMaxDelayMs : policy.pendingStaleMs);
         const stalePending = await this.repository.touchStalePending(boot ? { pendingStaleMs: 0 } : policy);
         const { published, publishErrors } = await this.publishAll([...expiredClaims, ...dueFailures, ...stalePending]);
+        metrics.retryJobRequeued.inc({ reason: 'expired_claim' }, expiredClaims.length);
+        metrics.retryJobRequeued.inc({ reason: 'due_failure' }, dueFailures.length);
+        metrics.retryJobRequeued.inc({ reason: 'stale_pending' }, stalePending.length);
         return { ran: true, expiredClaims, dueFailures, stalePending, published, publishErrors };
       } finally {
         await lock.release();

@@ -47,6 +47,10 @@ export class ImageEntity {
   @Column({ name: 'permanent_failure', type: 'boolean', default: false })
   permanentFailure!: boolean;
 
+  /** `X-Request-Id` of the submission (client's or generated), to find the image's log lines in every app. */
+  @Column({ name: 'request_id', type: 'varchar', length: 128, nullable: true })
+  requestId!: string | null;
+
   @Column({ type: 'int', nullable: true })
   width!: number | null;
 

@@ -6,14 +6,22 @@ import { DashboardIndexes1795760000000 as SqliteDashboardIndexes } from './sqlit
 import { LockLeases1795770000000 as SqliteLockLeases } from './sqlite/1795770000000-lock-leases';
 import { LeasesAndRetries1795775000000 as MysqlLeasesAndRetries } from './mysql/1795775000000-leases-and-retries';
 import { LeasesAndRetries1795775000000 as SqliteLeasesAndRetries } from './sqlite/1795775000000-leases-and-retries';
+import { ImageRequestId1795790000000 as MysqlImageRequestId } from './mysql/1795790000000-image-request-id';
+import { ImageRequestId1795790000000 as SqliteImageRequestId } from './sqlite/1795790000000-image-request-id';
 
 /**
  * Migrations are listed as classes (not a glob) so they work the same from `src/` under Vitest and from
  * `dist/` after the build. Append new ones at the end of both lists; the two dialects share names and order,
  * except SQLite's lock lease table (MySQL has named locks instead).
  */
-export const MYSQL_MIGRATIONS = [MysqlInitialSchema, MysqlDashboardIndexes, MysqlLeasesAndRetries];
-export const SQLITE_MIGRATIONS = [SqliteInitialSchema, SqliteDashboardIndexes, SqliteLockLeases, SqliteLeasesAndRetries];
+export const MYSQL_MIGRATIONS = [MysqlInitialSchema, MysqlDashboardIndexes, MysqlLeasesAndRetries, MysqlImageRequestId];
+export const SQLITE_MIGRATIONS = [
+  SqliteInitialSchema,
+  SqliteDashboardIndexes,
+  SqliteLockLeases,
+  SqliteLeasesAndRetries,
+  SqliteImageRequestId,
+];
 
 export function migrationsFor(type: DatabaseConfig['type']) {
   return type === 'mysql' ? MYSQL_MIGRATIONS : SQLITE_MIGRATIONS;

@@ -71,6 +71,8 @@ export class ImageSummaryDto {
 }
 
 export class ImageDetailsDto extends ImageSummaryDto {
+  @ApiPropertyOptional({ nullable: true, type: String, description: 'X-Request-Id of the submission, to find its log lines' })
+  requestId!: string | null;
   @ApiProperty({ type: [FaceDto] }) faces!: FaceDto[];
 }
 
