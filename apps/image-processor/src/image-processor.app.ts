@@ -10,6 +10,8 @@ export interface ImageProcessorAppOptions {
   instanceId?: string;
   /** Default true; tests run RetryJob.runOnce() by hand. */
   scheduleRetryJob?: boolean;
+  /** Default true; tests run RematchJob.runOnce() by hand. */
+  scheduleRematchJob?: boolean;
   logger?: false | LogLevel[];
 }
 
@@ -21,7 +23,7 @@ export function processorNestOptions(config: VisageConfig, options: Pick<ImagePr
 /**
  * The image processor: an HTTP app (health on PROCESSOR_HEALTH_PORT, not yet listening: call
  * `app.listen(config.PROCESSOR_HEALTH_PORT)`) with the queue consumer connected as its microservice and
- * already started. `app.close()` stops the consumer, the retry cron and the breaker's probes. Tests build
+ * already started. `app.close()` stops the consumer, the retry cron, the re-match job and the breaker's probes. Tests build
  * `ImageProcessorModule` with `Test.createTestingModule(...).overrideProvider(<token>)` and finish it with
  * `startImageProcessorApp`.
  */
@@ -30,7 +32,12 @@ export async function createImageProcessorApp(
   options: ImageProcessorAppOptions = {},
 ): Promise<INestApplication> {
   const app = await NestFactory.create(
-    ImageProcessorModule.forRoot({ config, instanceId: options.instanceId, scheduleRetryJob: options.scheduleRetryJob }),
+    ImageProcessorModule.forRoot({
+      config,
+      instanceId: options.instanceId,
+      scheduleRetryJob: options.scheduleRetryJob,
+      scheduleRematchJob: options.scheduleRematchJob,
+    }),
     processorNestOptions(config, options),
   );
   return startImageProcessorApp(app);

@@ -16,6 +16,7 @@ import { createImageConsumerController } from './processing/image-consumer.contr
 import { ProcessImageService } from './processing/process-image.service';
 import { PROCESSOR_SETTINGS, ProcessorSettings, processorSettingsFrom } from './processor.settings';
 import { RETRY_JOB_SCHEDULED, RetryJob } from './retry/retry.job';
+import { REMATCH_JOB_SCHEDULED, RematchJob } from './rematch/rematch.job';
 
 export interface ImageProcessorModuleOptions {
   config: VisageConfig;
@@ -23,6 +24,8 @@ export interface ImageProcessorModuleOptions {
   instanceId?: string;
   /** Register the RETRY_CRON job (default true; tests call RetryJob.runOnce themselves). */
   scheduleRetryJob?: boolean;
+  /** Start the re-match job's interval (default true; tests call RematchJob.runOnce themselves). */
+  scheduleRematchJob?: boolean;
 }
 
 /**
@@ -40,6 +43,7 @@ class ImageProcessorCoreModule {
       providers: [
         { provide: PROCESSOR_SETTINGS, useValue: settings },
         { provide: RETRY_JOB_SCHEDULED, useValue: options.scheduleRetryJob ?? true },
+        { provide: REMATCH_JOB_SCHEDULED, useValue: options.scheduleRematchJob ?? true },
         {
           provide: RecognizerBreaker,
           inject: [FACE_ANALYZER, PROCESSOR_SETTINGS, QUEUE_CONSUMER],
@@ -48,12 +52,14 @@ class ImageProcessorCoreModule {
         },
         ProcessImageService,
         RetryJob,
+        RematchJob,
       ],
       exports: [
         PROCESSOR_SETTINGS,
         RecognizerBreaker,
         ProcessImageService,
         RetryJob,
+        RematchJob,
       ],
     };
   }

@@ -24,6 +24,8 @@ export interface ProcessorSettings {
   queueKeepsMessages: boolean;
   breaker: BreakerSettings;
   retryCron: string;
+  /** How often the re-match job looks for faces matched against an older gallery (GALLERY_REFRESH_MS). */
+  rematchEveryMs: number;
 }
 
 export const PROCESSOR_SETTINGS = Symbol('PROCESSOR_SETTINGS');
@@ -56,5 +58,6 @@ export function processorSettingsFrom(config: VisageConfig, instanceId?: string)
       probeDeadlineMs: Math.min(config.FACE_RECOGNITION_DEADLINE_MS, MAX_PROBE_DEADLINE_MS),
     },
     retryCron: config.RETRY_CRON,
+    rematchEveryMs: config.GALLERY_REFRESH_MS,
   };
 }

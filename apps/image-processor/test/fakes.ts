@@ -1,4 +1,4 @@
-import { DESCRIPTOR_LENGTH, DetectedFace, FaceAnalysis, FaceAnalysisError, FaceAnalyzer, FaceMatch, FaceMatcher } from '@visage/domain';
+import { DESCRIPTOR_LENGTH, DetectedFace, FaceAnalysis, FaceAnalysisError, FaceAnalyzer, FaceMatch, FaceMatcher, GalleryView } from '@visage/domain';
 import { PausableConsumer } from '@visage/queue';
 
 // ---- recognizer and matcher ----------------------------------------------------------------------------
@@ -59,7 +59,24 @@ export const facesFromPath: AnalyzeBehaviour = async (path) => {
 };
 
 export class FakeMatcher implements FaceMatcher {
-  constructor(private readonly known: Map<number, string>) {}
+  version = 1;
+  refreshes = 0;
+  /** What a reload changes (e.g. a person deleted elsewhere disappears from `known`). */
+  onRefresh: (() => void) | undefined;
+
+  constructor(readonly known: Map<number, string>) {}
+
+  current(): GalleryView {
+    return { version: this.version, threshold: 0.5, match: (descriptor) => this.match(descriptor) };
+  }
+
+  async refresh(): Promise<boolean> {
+    this.refreshes += 1;
+    if (!this.onRefresh) return false;
+    this.onRefresh();
+    this.version += 1;
+    return true;
+  }
 
   match(descriptor: Float32Array): (FaceMatch & { matched: boolean }) | undefined {
     const id = Math.round(descriptor[0]);

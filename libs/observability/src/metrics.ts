@@ -91,7 +91,7 @@ export const metrics = {
     labelNames: ['reason'] as const,
   }),
   galleryDescriptors: new Gauge({ name: 'visage_gallery_descriptors', help: 'Known-face descriptors in the matcher gallery' }),
-  galleryVersion: new Gauge({ name: 'visage_gallery_version', help: 'Times the matcher gallery was (re)loaded in this process' }),
+  galleryVersion: new Gauge({ name: 'visage_gallery_version', help: 'Gallery version the matcher holds (bumped by every enrolment change)' }),
   recognizerQueueDepth: new Gauge({
     name: 'visage_recognizer_queue_depth',
     help: 'Analyses waiting for a recognizer worker',

@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { requeueDelayMs } from '@visage/queue';
 import { describeError, FaceAnalysis, FaceAnalysisError, FaceMatcher } from '@visage/domain';
 import { BreakerOpenError, RecognizerBreaker } from '../breaker/recognizer-breaker';
-import { ImageProcessingRepository } from '@visage/persistence';
+import { CompleteResult, ImageProcessingRepository, StoredFace } from '@visage/persistence';
 import { FACE_MATCHER } from '../image-processor.tokens';
 import { recordImageOutcome } from './image-metrics';
 import { PROCESSOR_SETTINGS, ProcessorSettings } from '../processor.settings';
@@ -49,6 +49,8 @@ export const LEASE_RENEWAL_TIMER = Symbol('LEASE_RENEWAL_TIMER');
 const MIN_LEASED_DEFERRAL_MS = 1_000;
 /** Redeliver a leased copy just after the lease would expire, not just before. */
 const LEASE_EXPIRY_MARGIN_MS = 250;
+/** Matching again after a person was deleted under the match: more than this means deletions keep racing us. */
+const MATCH_ATTEMPTS = 3;
 
 /**
  * One image, start to finish: claim → analyze (through the breaker, with a deadline) → match → store
@@ -170,17 +172,41 @@ export class ProcessImageService {
       return { status: 'failed_transient', imageId, error: message, willRetry: failed.retryable, retryInMs };
     }
 
-    const faces = analysis.faces.map((face) => {
-      const match = this.matcher.match(face.descriptor);
-      // An unknown face keeps its nearest distance: it shows how far the stranger was from the threshold.
-      return { box: face.box, score: face.score, personId: match?.matched ? match.personId : null, distance: match?.distance ?? null };
-    });
-    const stored = await this.repository.complete(imageId, claimToken, { width: analysis.width, height: analysis.height, faces });
-    if (stored.outcome === 'claim_lost') return { status: 'skipped', imageId, reason: 'claim_lost' };
+    const stored = await this.storeMatched(imageId, claimToken, analysis);
+    if (stored.result.outcome === 'claim_lost') return { status: 'skipped', imageId, reason: 'claim_lost' };
+    if (stored.result.outcome === 'person_deleted') {
+      await this.repository.release(imageId, claimToken);
+      return { status: 'failed_transient', imageId, error: 'a matched person kept being deleted while the image was stored', willRetry: true };
+    }
+    const faces = stored.faces;
     const personIds = [...new Set(faces.flatMap((face) => (face.personId === null ? [] : [face.personId])))];
-    return stored.status === 'processed'
+    return stored.result.status === 'processed'
       ? { status: 'processed', imageId, faces: faces.length, personIds }
       : { status: 'unrecognized', imageId, faces: faces.length };
+  }
+
+  /**
+   * Matches every face against one gallery snapshot and stores them with its version. A person deleted since
+   * the snapshot was loaded makes the store fail on the foreign key: reload and match again (no recognizer call).
+   */
+  private async storeMatched(imageId: number, claimToken: string, analysis: FaceAnalysis): Promise<{ result: CompleteResult; faces: StoredFace[] }> {
+    for (let attempt = 1; ; attempt++) {
+      const gallery = this.matcher.current();
+      const faces = analysis.faces.map((face): StoredFace => {
+        const match = gallery.match(face.descriptor);
+        // An unknown face keeps its nearest distance: it shows how far the stranger was from the threshold.
+        return {
+          box: face.box,
+          score: face.score,
+          personId: match?.matched ? match.personId : null,
+          distance: match?.distance ?? null,
+          descriptor: face.descriptor,
+        };
+      });
+      const result = await this.repository.complete(imageId, claimToken, { width: analysis.width, height: analysis.height, faces, galleryVersion: gallery.version });
+      if (result.outcome !== 'person_deleted' || attempt >= MATCH_ATTEMPTS) return { result, faces };
+      await this.matcher.refresh();
+    }
   }
 
   private async releaseClaim(imageId: number, claimToken: string): Promise<void> {

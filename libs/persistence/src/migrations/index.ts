@@ -6,6 +6,8 @@ import { DashboardIndexes1795760000000 as SqliteDashboardIndexes } from './sqlit
 import { LockLeases1795770000000 as SqliteLockLeases } from './sqlite/1795770000000-lock-leases';
 import { LeasesAndRetries1795775000000 as MysqlLeasesAndRetries } from './mysql/1795775000000-leases-and-retries';
 import { LeasesAndRetries1795775000000 as SqliteLeasesAndRetries } from './sqlite/1795775000000-leases-and-retries';
+import { FaceIdentity1795780000000 as MysqlFaceIdentity } from './mysql/1795780000000-face-identity';
+import { FaceIdentity1795780000000 as SqliteFaceIdentity } from './sqlite/1795780000000-face-identity';
 import { ImageRequestId1795790000000 as MysqlImageRequestId } from './mysql/1795790000000-image-request-id';
 import { ImageRequestId1795790000000 as SqliteImageRequestId } from './sqlite/1795790000000-image-request-id';
 
@@ -14,12 +16,13 @@ import { ImageRequestId1795790000000 as SqliteImageRequestId } from './sqlite/17
  * `dist/` after the build. Append new ones at the end of both lists; the two dialects share names and order,
  * except SQLite's lock lease table (MySQL has named locks instead).
  */
-export const MYSQL_MIGRATIONS = [MysqlInitialSchema, MysqlDashboardIndexes, MysqlLeasesAndRetries, MysqlImageRequestId];
+export const MYSQL_MIGRATIONS = [MysqlInitialSchema, MysqlDashboardIndexes, MysqlLeasesAndRetries, MysqlFaceIdentity, MysqlImageRequestId];
 export const SQLITE_MIGRATIONS = [
   SqliteInitialSchema,
   SqliteDashboardIndexes,
   SqliteLockLeases,
   SqliteLeasesAndRetries,
+  SqliteFaceIdentity,
   SqliteImageRequestId,
 ];
 

@@ -20,6 +20,10 @@ export interface ImageFaceView {
   /** Distance to the nearest known face (of the matched person when there is one); null when unknown. */
   distance: number | null;
   person: PersonRef | null;
+  /** Gallery version the person was decided against; null for a face stored without its descriptor. */
+  galleryVersion: number | null;
+  /** When the person was last decided (first match or re-match). */
+  matchedAt: Date | null;
 }
 
 export interface ImageSummaryView {
@@ -69,6 +73,8 @@ export function toFaceView(face: FaceEntity): ImageFaceView {
     score: face.score,
     distance: face.distance,
     person: face.person ? { id: face.person.id, name: face.person.name } : null,
+    galleryVersion: face.galleryVersion,
+    matchedAt: face.matchedAt,
   };
 }
 

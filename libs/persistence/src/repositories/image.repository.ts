@@ -12,10 +12,16 @@ export interface ImageDetailsView extends ImageSummaryView {
   /** The submission's request id (null for images stored before request ids existed). */
   requestId: string | null;
   faces: ImageFaceView[];
+  /** Oldest gallery version among the faces' identities (null: no face, or faces without descriptors). */
+  galleryVersion: number | null;
+  /** When the faces' identities were last decided (null: no face). */
+  matchedAt: Date | null;
 }
 
 export interface ImageListQuery {
   status?: ImageStatus;
+  /** Only images with a face of this person. */
+  personId?: number;
   limit: number;
   cursor?: ImageCursor;
 }
@@ -24,6 +30,16 @@ export interface ImagePage {
   items: ImageSummaryView[];
   /** Opaque cursor of the next page; null on the last page. */
   nextCursor: string | null;
+}
+
+/** The image's identity is as current as its least current face; it changed last when its last face did. */
+function identityVersion(faces: ImageFaceView[]): Pick<ImageDetailsView, 'galleryVersion' | 'matchedAt'> {
+  const versions = faces.flatMap((face) => (face.galleryVersion === null ? [] : [face.galleryVersion]));
+  const times = faces.flatMap((face) => (face.matchedAt === null ? [] : [face.matchedAt.getTime()]));
+  return {
+    galleryVersion: versions.length > 0 ? Math.min(...versions) : null,
+    matchedAt: times.length > 0 ? new Date(Math.max(...times)) : null,
+  };
 }
 
 /** Ingest-side access to `images`: create, read, list and count (manual retry is `ImageProcessingRepository.requeueForRetry`). */
@@ -63,13 +79,20 @@ export class ImageRepository {
       order: { faces: { id: 'ASC' } },
     });
     if (!image) return undefined;
-    return { ...toImageSummary(image), requestId: image.requestId, faces: (image.faces ?? []).map(toFaceView) };
+    const faces = (image.faces ?? []).map(toFaceView);
+    return { ...toImageSummary(image), requestId: image.requestId, faces, ...identityVersion(faces) };
   }
 
-  /** Newest first (id descending), `limit` rows after the cursor; uses the primary key or (status, id). */
+  /**
+   * Newest first (id descending), `limit` rows after the cursor; uses the primary key or (status, id), and for a
+   * person the faces' (person_id, image_id) index.
+   */
   async list(query: ImageListQuery): Promise<ImagePage> {
     const builder = this.images.createQueryBuilder('image').orderBy('image.id', 'DESC').take(query.limit + 1);
     if (query.status) builder.andWhere('image.status = :status', { status: query.status });
+    if (query.personId !== undefined) {
+      builder.andWhere('EXISTS (SELECT 1 FROM faces face WHERE face.image_id = image.id AND face.person_id = :personId)', { personId: query.personId });
+    }
     if (query.cursor) builder.andWhere('image.id < :beforeId', { beforeId: query.cursor.beforeId });
     const rows = await builder.getMany();
     const items = rows.slice(0, query.limit).map(toImageSummary);

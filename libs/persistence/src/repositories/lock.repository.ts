@@ -12,6 +12,8 @@ export enum DatabaseLock {
   SchemaMigrations = 'schema-migrations',
   /** One replica per retry-job tick. */
   ImageRetry = 'image-retry-job',
+  /** One replica re-matching faces against a newer gallery at a time. */
+  FaceRematch = 'face-rematch-job',
 }
 
 /** Held by exactly one caller per name across every process sharing the database. */
