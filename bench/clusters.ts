@@ -18,7 +18,8 @@ import { ClusterJob } from '../apps/image-processor/src/clusters/cluster.job';
 import { processorSettingsFrom } from '../apps/image-processor/src/processor.settings';
 import { createScratchMysqlDatabase, createScratchSqliteDatabase, openMigrated } from '../libs/persistence/test/test-databases';
 import { machineLine } from './machine';
-import { makeDescriptors, normal } from './synthetic-faces';
+import { normalDeviates } from '../libs/matcher/test/random-descriptors';
+import { makeDescriptors } from './synthetic-faces';
 
 const FACES = Number(process.env.BENCH_FACES ?? 100_000);
 const PEOPLE = Number(process.env.BENCH_PEOPLE ?? 2_000);
@@ -27,7 +28,7 @@ const INSERT_BATCH = 1_000;
 /** Who each face is (face i of the fill is person personOf[i]), shuffled deterministically. */
 function people(): number[] {
   const order = Array.from({ length: FACES }, (_, index) => index % PEOPLE);
-  const gauss = normal(7);
+  const gauss = normalDeviates(7);
   for (let index = order.length - 1; index > 0; index--) {
     const other = Math.floor(((Math.atan(gauss()) / Math.PI + 0.5) * (index + 1)) % (index + 1));
     [order[index], order[other]] = [order[other], order[index]];

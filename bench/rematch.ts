@@ -104,8 +104,8 @@ async function pass(name: string, dataSource: DataSource, job: RematchJob): Prom
   const peak = (list: typeof samples, key: 'heap' | 'rss') => (list.length ? mib(Math.max(...list.map((sample) => sample[key]))) : '-');
   console.log(`${name}:`);
   console.log(
-    `  ${faces} faces in ${seconds.toFixed(1)} s (${Math.round(faces / seconds)} faces/s; this process used ${cpuSeconds.toFixed(1)} s of CPU: ` +
-      `the wall time on an otherwise idle core), ${fullMatches} against the whole gallery; ` +
+    `  ${faces} faces in ${seconds.toFixed(1)} s (${Math.round(faces / seconds)} faces/s; CPU ${cpuSeconds.toFixed(1)} s over all its threads, ` +
+      `what an idle machine's cores would need), ${fullMatches} against the whole gallery; ` +
       `${changed} images changed identity; ${Number(named[0].count)} faces named (target ≤ 60 s)`,
   );
   console.log(

@@ -1,21 +1,13 @@
 import { DESCRIPTOR_LENGTH } from '@visage/domain';
-
-/** Deterministic normal deviates, so every run builds the same data. */
-export function normal(seed: number): () => number {
-  let state = seed >>> 0;
-  const uniform = () => {
-    state = (state * 1_664_525 + 1_013_904_223) >>> 0;
-    return (state + 1) / 2 ** 32;
-  };
-  return () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
-}
+import { normalDeviates } from '../libs/matcher/test/random-descriptors';
 
 /**
  * face-api-like geometry: persons' centroids ~1.0 apart (per-dimension sd 0.065), a person's faces ~0.35 from
  * their centroid (sd 0.022), so genuine pairs land near 0.4 and strangers near 1.0, like the labelled set.
+ * Shared by the re-match and clustering benchmarks.
  */
 export function makeDescriptors(seed: number): { centroid: (person: number) => Float32Array; around: (centroid: Float32Array) => Float32Array } {
-  const gauss = normal(seed);
+  const gauss = normalDeviates(seed);
   const centroids = new Map<number, Float32Array>();
   return {
     centroid: (person) => {

@@ -14,7 +14,6 @@ import { createScratchMysqlDatabase } from '../../libs/persistence/test/test-dat
 import { NsqLookupdTestServer, NsqTestServer } from '../nsq/nsq-test-server';
 import { createImagesRoot, http, ImagesRoot, ReceiverClient, until, withEphemeralPorts } from './harness';
 
-const TOPIC = 'images';
 const GALLERY_REFRESH_MS = 300;
 
 interface Stack {
@@ -33,10 +32,14 @@ const stacks: Array<{ name: string; start: () => Promise<Stack> }> = [
       const database = await createScratchMysqlDatabase('visage_e2e_pipeline');
       const nsqd = await NsqTestServer.start();
       const lookupd = await NsqLookupdTestServer.start([nsqd]);
-      // nsqd creates a topic on first use; creating it now lets lookupd name it before the first publish.
-      nsqd.topic(TOPIC);
+      // A fresh nsqd holding no topic: the apps create the topic and channel over its HTTP API at start.
       return {
-        env: { DATABASE_URL: database.url, NSQLOOKUPD_HTTP_ADDRESSES: lookupd.httpAddress, NSQD_TCP_ADDRESS: nsqd.tcpAddress },
+        env: {
+          DATABASE_URL: database.url,
+          NSQLOOKUPD_HTTP_ADDRESSES: lookupd.httpAddress,
+          NSQD_TCP_ADDRESS: nsqd.tcpAddress,
+          NSQD_HTTP_ADDRESS: nsqd.httpAddress,
+        },
         close: async () => {
           await lookupd.stop();
           await nsqd.stop();

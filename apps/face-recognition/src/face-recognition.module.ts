@@ -1,9 +1,9 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { HealthIndicatorService } from '@nestjs/terminus';
 import { ConfigModule, VisageConfig } from '@visage/config';
 import { HealthModule } from '@visage/health';
+import { ObservabilityModule } from '@visage/observability';
 import { AnalysisModule } from './analysis/analysis.module';
-import { AnalysisService } from './analysis/analysis.service';
+import { modelsReadiness } from './health/models.readiness';
 
 @Module({})
 export class FaceRecognitionModule {
@@ -13,17 +13,8 @@ export class FaceRecognitionModule {
       imports: [
         ConfigModule.forRoot(config),
         AnalysisModule,
-        HealthModule.forRoot({
-          inject: [AnalysisService, HealthIndicatorService],
-          useFactory: (analysis: AnalysisService, indicators: HealthIndicatorService) => [
-            async () => {
-              const indicator = indicators.check('models');
-              const details = { backend: analysis.pool.backend ?? 'loading', workers: analysis.pool.size, queued: analysis.pool.queued };
-              if (analysis.ready) return indicator.up(details);
-              return indicator.down({ ...details, reason: analysis.failure?.message ?? 'models are loading' });
-            },
-          ],
-        }),
+        HealthModule.forRoot(modelsReadiness),
+        ObservabilityModule.forRoot({ app: 'face-recognition' }),
       ],
     };
   }

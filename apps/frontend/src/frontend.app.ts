@@ -1,8 +1,8 @@
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { loadConfig, logLevelsUpTo, VisageConfig } from '@visage/config';
+import { loadConfig, VisageConfig } from '@visage/config';
+import { appLogger } from '@visage/observability';
 import { PUBLIC_DIR, VIEWS_DIR } from './common/asset-paths';
-import { FrontendErrorFilter } from './common/error.filter';
 import { securityHeaders } from './common/security-headers';
 import { createViewEngine } from './common/view-engine';
 import { FrontendModule } from './frontend.module';
@@ -21,7 +21,7 @@ export async function createFrontendApp(
     {
       // Throw instead of exiting the process: the embedded launcher and the tests decide what a failure means.
       abortOnError: false,
-      logger: options.logger ?? logLevelsUpTo(config.LOG_LEVEL),
+      logger: options.logger ?? appLogger(config, 'frontend'),
     },
   );
   app.disable('x-powered-by');
@@ -33,7 +33,5 @@ export async function createFrontendApp(
   app.setViewEngine('hbs');
   // Express only caches compiled templates when process.env.NODE_ENV is "production"; follow our config instead.
   app.set('view cache', config.NODE_ENV !== 'development');
-  app.useGlobalFilters(new FrontendErrorFilter());
-  app.enableShutdownHooks();
   return app;
 }

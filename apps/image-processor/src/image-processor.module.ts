@@ -1,15 +1,16 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
-import { HealthIndicatorService } from '@nestjs/terminus';
 import { ConfigModule, VisageConfig } from '@visage/config';
 import { FaceAnalyzer } from '@visage/domain';
 import { HealthModule } from '@visage/health';
+import { ObservabilityModule } from '@visage/observability';
 import { ImageQueueModule } from '@visage/image-queue';
+import { observeBreaker } from './breaker/breaker-metrics';
 import { RecognizerBreaker } from './breaker/recognizer-breaker';
-import { processorReadinessChecks } from './health/processor-readiness';
-import { PausableConsumer } from '@visage/queue';
+import { recognizerCircuitReadiness } from './health/recognizer-circuit.readiness';
+import { PausableConsumer, queueReadiness } from '@visage/queue';
 import { databaseReadiness } from '@visage/persistence';
-import { ProcessorWiring } from './image-processor.providers';
+import { processorAdapters } from './image-processor.providers';
 import { FACE_ANALYZER, QUEUE_CONSUMER } from './image-processor.tokens';
 import { createImageConsumerController } from './processing/image-consumer.controller';
 import { ProcessImageService } from './processing/process-image.service';
@@ -20,7 +21,6 @@ import { ClusterJob } from './clusters/cluster.job';
 
 export interface ImageProcessorModuleOptions {
   config: VisageConfig;
-  wiring: ProcessorWiring;
   /** Fixed replica name (tests); default hostname:pid:random. */
   instanceId?: string;
   /** Register the RETRY_CRON job (default true; tests call RetryJob.runOnce themselves). */
@@ -40,9 +40,8 @@ class ImageProcessorCoreModule {
     return {
       module: ImageProcessorCoreModule,
       global: true,
-      imports: options.wiring.imports,
+      imports: processorAdapters(),
       providers: [
-        ...options.wiring.providers,
         { provide: PROCESSOR_SETTINGS, useValue: settings },
         { provide: RETRY_JOB_SCHEDULED, useValue: options.scheduleRetryJob ?? true },
         { provide: REMATCH_JOB_SCHEDULED, useValue: options.scheduleRematchJob ?? true },
@@ -50,7 +49,7 @@ class ImageProcessorCoreModule {
           provide: RecognizerBreaker,
           inject: [FACE_ANALYZER, PROCESSOR_SETTINGS, QUEUE_CONSUMER],
           useFactory: (analyzer: FaceAnalyzer, processorSettings: ProcessorSettings, consumer: PausableConsumer) =>
-            new RecognizerBreaker(analyzer, processorSettings.breaker, consumer),
+            observeBreaker(new RecognizerBreaker(analyzer, processorSettings.breaker, consumer)),
         },
         ProcessImageService,
         RetryJob,
@@ -58,7 +57,6 @@ class ImageProcessorCoreModule {
         ClusterJob,
       ],
       exports: [
-        ...options.wiring.exports,
         PROCESSOR_SETTINGS,
         RecognizerBreaker,
         ProcessImageService,
@@ -80,10 +78,8 @@ export class ImageProcessorModule {
         ScheduleModule.forRoot(),
         ImageProcessorCoreModule.forRoot(options),
         ImageQueueModule,
-        HealthModule.forRoot(databaseReadiness, {
-          inject: [HealthIndicatorService, QUEUE_CONSUMER, RecognizerBreaker],
-          useFactory: processorReadinessChecks,
-        }),
+        HealthModule.forRoot(databaseReadiness, queueReadiness, recognizerCircuitReadiness),
+        ObservabilityModule.forRoot({ app: 'image-processor' }),
       ],
       controllers: [createImageConsumerController(options.config.QUEUE_TOPIC)],
     };

@@ -1,9 +1,8 @@
 import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
-import { HealthIndicatorService } from '@nestjs/terminus';
 import { ConfigService } from '@visage/config';
 import { InProcessBroker } from './in-process/in-process-broker';
 import { createQueueClient, createQueueConsumer, QueueClient } from './queue.factory';
-import { QueueHealth } from './queue.health';
+import { NsqTopologyBootstrap } from './nsq/nsq-topology';
 import { QUEUE_CLIENT, QUEUE_CONSUMER } from './queue.types';
 
 export interface QueueModuleOptions {
@@ -13,7 +12,8 @@ export interface QueueModuleOptions {
 
 /**
  * Global queue wiring from `ConfigService`: `QUEUE_CLIENT` (ClientProxy to emit events), `QUEUE_CONSUMER` (the
- * server strategy; only a process that passes it to `connectMicroservice` consumes) and `QueueHealth`.
+ * server strategy; only a process that passes it to `connectMicroservice` consumes). Its readiness check is
+ * `queueReadiness`. With NSQ it creates the topic and channel on the local nsqd at start ({@link NsqTopologyBootstrap}).
  */
 @Global()
 @Module({})
@@ -34,10 +34,9 @@ export class QueueModule implements OnApplicationShutdown {
           inject: [ConfigService],
           useFactory: (config: ConfigService) => createQueueConsumer(config.values, { broker: options.broker }),
         },
-        HealthIndicatorService,
-        QueueHealth,
+        NsqTopologyBootstrap,
       ],
-      exports: [QUEUE_CLIENT, QUEUE_CONSUMER, QueueHealth],
+      exports: [QUEUE_CLIENT, QUEUE_CONSUMER],
     };
   }
 

@@ -1,8 +1,9 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { ConfigService } from '@visage/config';
+import { trackWorkerPool } from '@visage/observability';
 import { resolveImagePath } from '@visage/storage';
-import { EngineResult } from '../engine/face-engine';
+import { EngineResult } from '../engine/engine';
 import { WorkerStats } from '../engine/protocol';
 import { AnalysisError, toAnalysisError } from './analysis-error';
 import { RecognizerPool } from './recognizer-pool';
@@ -29,13 +30,20 @@ export class AnalysisService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('FaceAnalysis');
   readonly pool: RecognizerPool;
   private loadError?: Error;
+  private readonly untrackPool: () => void;
 
   constructor(@Inject(ConfigService) private readonly config: ConfigService) {
     this.pool = new RecognizerPool({
       workers: config.get('RECOGNIZER_WORKERS'),
       queueSize: config.get('RECOGNIZER_QUEUE_SIZE'),
-      settings: { backend: 'auto', minScore: config.get('MIN_DETECTION_SCORE'), maxPixels: config.get('MAX_IMAGE_PIXELS') },
+      settings: {
+        engine: config.get('FACE_ENGINE'),
+        engineThreads: config.get('FACE_ENGINE_THREADS'),
+        minScore: config.get('MIN_DETECTION_SCORE'),
+        maxPixels: config.get('MAX_IMAGE_PIXELS'),
+      },
     });
+    this.untrackPool = trackWorkerPool(this.pool);
   }
 
   /** Models load in the background: the gRPC health says NOT_SERVING until {@link whenReady} resolves. */
@@ -43,10 +51,12 @@ export class AnalysisService implements OnModuleInit, OnApplicationShutdown {
     const started = Date.now();
     this.logger.log(`loading face models in ${this.pool.size} worker thread(s)`);
     this.whenReady().then(
-      () =>
+      () => {
+        if (this.pool.fallbackReason) this.logger.warn(`FACE_ENGINE=auto fell back to TensorFlow.js: ${this.pool.fallbackReason}`);
         this.logger.log(
-          `models loaded and warmed in ${Date.now() - started} ms: backend ${this.pool.backend}, face-api ${this.pool.faceApiVersion}, ${this.pool.size} worker(s)`,
-        ),
+          `models loaded and warmed in ${Date.now() - started} ms: engine ${this.pool.engine}, face-api ${this.pool.faceApiVersion}, ${this.pool.size} worker(s)`,
+        );
+      },
       (error: Error) => {
         this.loadError = error;
         this.logger.error(`face models failed to load: ${error.message}`);
@@ -67,6 +77,7 @@ export class AnalysisService implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.untrackPool();
     await this.pool.close();
   }
 
@@ -91,7 +102,7 @@ export class AnalysisService implements OnModuleInit, OnApplicationShutdown {
         deadline: request.deadline,
         signal: request.signal,
       });
-      return { ...result, backend: this.pool.backend ?? 'unknown', elapsedMs };
+      return { ...result, backend: this.pool.engine ?? 'unknown', elapsedMs };
     } catch (error) {
       throw toAnalysisError(error);
     }

@@ -1,7 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { EngineResult } from '../engine/face-engine';
+import { metrics } from '@visage/observability';
+import { EngineResult } from '../engine/engine';
 import { FromWorker, ImageSource, ToWorker, WorkerFailure, WorkerSettings, WorkerStats } from '../engine/protocol';
 
 export type PoolRejection = 'queue_full' | 'deadline_exceeded' | 'cancelled' | 'not_ready' | 'worker_failed' | 'closed';
@@ -81,8 +82,10 @@ export class RecognizerPool {
   private closed = false;
   private started = false;
   private readyPromise?: Promise<void>;
-  private readyBackend?: string;
+  private readyEngine?: string;
   private faceApi?: string;
+  private fallback?: string;
+  private busyTotalMs = 0;
   readonly size: number;
 
   constructor(private readonly options: PoolOptions) {
@@ -102,8 +105,13 @@ export class RecognizerPool {
     return this.started && !this.closed && this.slots.some((slot) => slot.ready);
   }
 
-  get backend(): string | undefined {
-    return this.readyBackend;
+  get engine(): string | undefined {
+    return this.readyEngine;
+  }
+
+  /** Why `FACE_ENGINE=auto` runs TensorFlow.js instead of ONNX Runtime, if it does. */
+  get fallbackReason(): string | undefined {
+    return this.fallback;
   }
 
   get faceApiVersion(): string | undefined {
@@ -112,6 +120,16 @@ export class RecognizerPool {
 
   get queued(): number {
     return this.queue.length;
+  }
+
+  /** Jobs running on workers now. */
+  get running(): number {
+    return this.slots.filter((slot) => slot.job).length;
+  }
+
+  /** Worker milliseconds spent on finished analyses since start. */
+  get busyMs(): number {
+    return this.busyTotalMs;
   }
 
   analyze(source: ImageSource, includeLandmarks: boolean, options: JobOptions = {}): Promise<AnalysisOutput> {
@@ -194,8 +212,9 @@ export class RecognizerPool {
         switch (message.type) {
           case 'ready':
             slot.ready = true;
-            this.readyBackend = message.backend;
+            this.readyEngine = message.engine;
             this.faceApi = message.faceApiVersion;
+            this.fallback = message.fallbackReason;
             resolve();
             this.dispatch();
             return;
@@ -241,7 +260,11 @@ export class RecognizerPool {
     if (!job || slot.jobId !== message.id) return;
     slot.job = undefined;
     slot.jobId = undefined;
-    if (message.ok) job.resolve({ result: message.result, elapsedMs: message.elapsedMs });
+    if (message.ok) {
+      this.busyTotalMs += message.elapsedMs;
+      for (const [stage, ms] of Object.entries(message.stageMs)) metrics.recognizerStageSeconds.observe({ stage }, ms / 1000);
+      job.resolve({ result: message.result, elapsedMs: message.elapsedMs });
+    }
     else job.reject(new AnalysisFailedError(message.failure));
     this.dispatch();
   }

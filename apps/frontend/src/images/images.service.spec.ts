@@ -3,7 +3,7 @@ import { ChangedImageRow, DashboardRepository, DetectedFaceRow, ImageDetail, Sta
 import { ThumbnailService } from '../thumbnails/thumbnail.service';
 import { CHANGES_OVERLAP_MS, ImagesService } from './images.service';
 
-const counts: StatusCounts = { pending: 1, processing: 0, processed: 0, unrecognized: 0, failed: 0, total: 1 };
+const counts: StatusCounts = { pending: 1, processing: 0, retrying: 0, processed: 0, unrecognized: 0, failed: 0, total: 1 };
 
 function changed(id: number, updatedAt: number): ChangedImageRow {
   const at = new Date(updatedAt);
@@ -14,6 +14,7 @@ function changed(id: number, updatedAt: number): ChangedImageRow {
     attempts: 0,
     lastError: null,
     permanentFailure: false,
+    nextAttemptAt: null,
     width: 640,
     height: 480,
     faceCount: 0,
@@ -65,7 +66,7 @@ describe('ImagesService.changes cursor', () => {
 
 describe('ImagesService.detail face labels', () => {
   // Two faces side by side as in ../shared/faces/groups/obama_and_biden.jpg (1024 × 731): labels above both would collide.
-  const face = (id: number, name: string, box: DetectedFaceRow['box']): DetectedFaceRow => ({ id, box, score: 0.99, distance: 0.4, person: { id, name } });
+  const face = (id: number, name: string, box: DetectedFaceRow['box']): DetectedFaceRow => ({ id, box, score: 0.99, distance: 0.4, person: { id, name }, galleryVersion: 1, matchedAt: null });
   const image: ImageDetail = {
     ...changed(2, Date.parse('2026-01-01T12:00:00.000Z')),
     status: 'processed',

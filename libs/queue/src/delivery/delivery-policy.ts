@@ -1,4 +1,5 @@
-import { DeferMessageError, QueueConsumerOptions } from '../queue.types';
+import { describeError } from '@visage/domain';
+import { DeferMessageError, QueueConsumerOptions, RetryMessageError } from '../queue.types';
 
 export type RetryPolicy = Pick<QueueConsumerOptions, 'maxAttempts' | 'requeueBaseDelayMs' | 'requeueMaxDelayMs'>;
 
@@ -19,24 +20,6 @@ export function requeueDelayMs(attempts: number, policy: RetryPolicy): number {
   return Math.min(delay, policy.requeueMaxDelayMs);
 }
 
-/**
- * A handler error may arrive as the thrown Error (with {@link QueueExceptionFilter} or without Nest), as Nest's
- * serialised `{status, message}` object (default RPC filter), or as anything else a handler chose to throw.
- */
-export function describeError(error: unknown): string {
-  if (error instanceof Error) return error.message || error.name;
-  if (typeof error === 'string') return error;
-  if (typeof error === 'object' && error !== null && 'message' in error) {
-    const message = (error as { message: unknown }).message;
-    if (typeof message === 'string') return message;
-  }
-  try {
-    return JSON.stringify(error) ?? String(error);
-  } catch {
-    return String(error);
-  }
-}
-
 export function asDeferral(error: unknown): DeferMessageError | undefined {
   return error instanceof DeferMessageError ? error : undefined;
 }
@@ -51,7 +34,8 @@ export function decideOutcome(result: HandlerResult, attempts: number, policy: R
   if (deferral) return { action: 'defer', delayMs: Math.max(0, deferral.delayMs), reason: deferral.message };
   const error = describeError(result.error);
   if (attempts >= policy.maxAttempts) return { action: 'dead-letter', error };
-  return { action: 'requeue', delayMs: requeueDelayMs(attempts, policy), error };
+  const delayMs = result.error instanceof RetryMessageError ? Math.max(0, result.error.delayMs) : requeueDelayMs(attempts, policy);
+  return { action: 'requeue', delayMs, error };
 }
 
 /** A delivery already past maxAttempts (e.g. redelivered after timeouts) goes to the dead letter unrun. */

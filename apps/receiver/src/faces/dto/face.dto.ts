@@ -1,8 +1,8 @@
 import { HttpStatus } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { MAX_ID } from '@visage/domain';
 import { ApiError } from '../../common/api-error';
 import { requireObject } from '../../common/body';
-import { MAX_ID } from '../../common/positive-id.pipe';
 import { parseCreatePersonBody } from '../../persons/dto/person.dto';
 
 /** Who a face (or a group of faces) is: an existing person by id, or a name (created when new). */

@@ -1,8 +1,8 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /** Face review: "Not <name>" rejections the matcher honours for one face; groups of unknown faces. */
-export class FaceReview1795790000000 implements MigrationInterface {
-  name = 'FaceReview1795790000000';
+export class FaceReview1795800000000 implements MigrationInterface {
+  name = 'FaceReview1795800000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(
