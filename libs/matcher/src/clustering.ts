@@ -187,7 +187,10 @@ export class ClusterIndex {
     this.ids.forEach((id, row) => this.rowOf.set(id, row));
   }
 
-  /** Squared distance between two packed rows, given up (partial sum) once it reaches `bound`. */
+  /**
+   * Squared distance between two packed rows, given up (partial sum) once it reaches `bound`. Written out like
+   * nearestRow's loop on purpose: one shared helper taking two arrays measured twice the CPU (bench:clusters).
+   */
   private squaredBetween(a: number, b: number, bound: number): number {
     const data = this.centroids;
     let sum = 0;

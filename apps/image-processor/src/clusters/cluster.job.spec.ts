@@ -136,5 +136,13 @@ describe.each(TEST_DRIVERS)('clustering unknown faces on $name', (driver) => {
     const other = new ClusterJob(clusters, new LockRepository(database.dataSource), settings, false);
     const reports = await Promise.all([job.runOnce(), other.runOnce()]);
     expect(reports.reduce((sum, report) => sum + (report.ran ? report.faces : 0), 0)).toBe(1);
+
+    // Each keeps its groups in memory between runs, and notices what the other one wrote meanwhile.
+    await job.runOnce({ sweep: false });
+    const bob = await unknownFace(photo(2, 0));
+    expect(await other.runOnce({ sweep: false })).toMatchObject({ faces: 1, created: 1 });
+    await unknownFace(photo(2, 1));
+    expect(await job.runOnce({ sweep: false })).toMatchObject({ faces: 1, created: 0 });
+    expect((await groups()).find((faces) => faces.includes(bob))).toHaveLength(2);
   });
 });

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Optional } from '@nestjs/common';
+import { yieldToEventLoop } from '@visage/domain';
 import { ClusterChanges, ClusterIndex, meanDescriptor } from '@visage/matcher';
 import { ClusteringWrite, DatabaseLock, FaceClusterRepository, LockRepository, UnknownFace } from '@visage/persistence';
 import { PROCESSOR_SETTINGS, ProcessorSettings } from '../processor.settings';
@@ -31,8 +32,6 @@ export type ClusterReport =
       swept: boolean;
     };
 
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-
 /**
  * Groups unknown faces into candidate people ({@link ClusterIndex}: nearest centroid within CLUSTER_THRESHOLD,
  * then merging), incrementally: each run places the faces stored since the last one (one primary-key range),
@@ -46,6 +45,8 @@ export class ClusterJob implements OnApplicationBootstrap, OnModuleDestroy {
   private running = false;
   private timer?: NodeJS.Timeout;
   private lastSweep = 0;
+  /** The groups as this replica last wrote them, with the fingerprint they had then (reloaded when it differs). */
+  private cached?: { index: ClusterIndex; fingerprint: string };
 
   constructor(
     private readonly clusters: FaceClusterRepository,
@@ -103,8 +104,12 @@ export class ClusterJob implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async cluster(sweep: boolean): Promise<ClusterReport> {
     const pruned = sweep ? await this.clusters.pruneNamedFaces() : 0;
-    const stored = await this.clusters.loadClusters();
-    const index = new ClusterIndex(this.settings.clusterThreshold, stored);
+    // Reloading thousands of centroids is most of an incremental run: keep them while nobody else changed them.
+    const fingerprint = await this.clusters.fingerprint();
+    const reuse = this.cached?.fingerprint === fingerprint;
+    const stored = reuse ? [] : await this.clusters.loadClusters();
+    const index = reuse && this.cached ? this.cached.index : new ClusterIndex(this.settings.clusterThreshold, stored);
+    this.cached = undefined;
 
     // Groups a face was removed from: their centroid from the remaining members.
     const cleaned: number[] = [];
@@ -153,6 +158,7 @@ export class ClusterJob implements OnApplicationBootstrap, OnModuleDestroy {
       merged = merging.merged.size;
       await this.write(index, merging, [], cleaned.splice(0));
     }
+    this.cached = { index, fingerprint: await this.clusters.fingerprint() };
     return { ran: true, faces, created, merged, pruned, recomputed: stored.filter((one) => one.dirty).length, swept: sweep };
   }
 

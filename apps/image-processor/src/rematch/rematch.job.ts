@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Optional } from '@nestjs/common';
-import { FaceMatcher, GalleryView } from '@visage/domain';
+import { FaceMatcher, GalleryView, yieldToEventLoop } from '@visage/domain';
 import { availableParallelism } from 'node:os';
 import { GalleryDelta, Identity, MatchPool, VersionedGallery } from '@visage/matcher';
 import { DatabaseLock, FaceIdentityRepository, FaceRematch, isForeignKeyViolation, LockRepository, StaleFace } from '@visage/persistence';
@@ -39,8 +39,6 @@ function fullMatch(gallery: GalleryView, face: StaleFace): Identity {
   const match = gallery.match(face.descriptor, face.rejectedPersonIds.length > 0 ? new Set(face.rejectedPersonIds) : undefined);
   return { personId: match?.matched ? match.personId : null, distance: match?.distance ?? null };
 }
-
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Identity follows the gallery: faces matched against an older gallery version are matched again from their

@@ -106,6 +106,24 @@ export class FaceClusterRepository {
     return rows.map((row) => ({ id: row.id, size: row.size, centroid: decodeDescriptor(row.centroid), ignored: Boolean(row.ignored), dirty: Boolean(row.dirty) }));
   }
 
+  /**
+   * A cheap summary of every group (count, sizes, ignored and dirty flags): any change made outside the job
+   * that holds the groups in memory (the review, another replica's run) changes it, so an equal fingerprint
+   * means the copy in memory is still right.
+   */
+  async fingerprint(): Promise<string> {
+    const row = await this.dataSource
+      .getRepository(FaceClusterEntity)
+      .createQueryBuilder('cluster')
+      .select('COUNT(*)', 'count')
+      .addSelect('COALESCE(SUM(cluster.size), 0)', 'sizes')
+      .addSelect('COALESCE(SUM(cluster.size * cluster.id), 0)', 'weighted')
+      .addSelect('COALESCE(SUM(CASE WHEN cluster.ignored THEN cluster.id ELSE 0 END), 0)', 'ignored')
+      .addSelect('COALESCE(SUM(CASE WHEN cluster.dirty THEN 1 ELSE 0 END), 0)', 'dirty')
+      .getRawOne<Record<string, number | string>>();
+    return ['count', 'sizes', 'weighted', 'ignored', 'dirty'].map((key) => String(Number(row?.[key] ?? 0))).join(':');
+  }
+
   /** The newest face the job has looked at (faces are clustered in id order): newer unknown faces are new. */
   async clusteredUpTo(): Promise<number> {
     const row = await this.dataSource.getRepository(ClusterMemberEntity).createQueryBuilder('member').select('MAX(member.face_id)', 'max').getRawOne<{ max: number | string | null }>();
