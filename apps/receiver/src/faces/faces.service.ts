@@ -1,25 +1,16 @@
-import { createHash } from 'node:crypto';
-import { stat } from 'node:fs/promises';
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { ConfigService } from '@visage/config';
 import { FaceClusterRepository, FaceReviewRepository, isForeignKeyViolation, PersonImageRepository, ReviewFace } from '@visage/persistence';
-import { renderFaceCrop, resolveImagePath } from '@visage/storage';
+import { FaceCropCache } from '@visage/storage';
 import { ApiError } from '../common/api-error';
 import { AssignBody, FaceAssignmentDto, FaceRejectionDto } from './dto/face.dto';
 
 export type FaceCrop = { kind: 'image'; etag: string; body: Buffer } | { kind: 'not-modified'; etag: string };
 
-/** Crops kept in memory (most recently used last); a crop is a few kB, so this holds thousands. */
-const CROP_CACHE_MAX_BYTES = 16 * 1024 * 1024;
-
 /** Face review: assign a face to a person ("This is …"), reject its person ("Not <name>"), its crop. */
 @Injectable()
 export class FacesService {
-  private readonly root: string;
-  private readonly maxBytes: number;
-  private readonly maxPixels: number;
-  private readonly crops = new Map<string, Buffer>();
-  private cropBytes = 0;
+  private readonly crops: FaceCropCache;
 
   constructor(
     private readonly reviews: FaceReviewRepository,
@@ -27,9 +18,7 @@ export class FacesService {
     private readonly clusters: FaceClusterRepository,
     config: ConfigService,
   ) {
-    this.root = config.get('IMAGES_ROOT');
-    this.maxBytes = config.get('MAX_IMAGE_BYTES');
-    this.maxPixels = config.get('MAX_IMAGE_PIXELS');
+    this.crops = new FaceCropCache({ root: config.get('IMAGES_ROOT'), maxBytes: config.get('MAX_IMAGE_BYTES'), maxPixels: config.get('MAX_IMAGE_PIXELS') });
   }
 
   async assign(faceId: number, target: AssignBody): Promise<FaceAssignmentDto> {
@@ -63,41 +52,13 @@ export class FacesService {
     return { faceId, imageId: face.imageId, rejectedPersonId: face.personId, rejectedPersonName: face.personName };
   }
 
-  /** The face cut from its image by the stored box; the ETag follows the file's version and the box. */
+  /** The face cut from its image by the stored box. */
   async crop(faceId: number, ifNoneMatch?: string): Promise<FaceCrop> {
     const face = await this.face(faceId);
-    let file: { absolute: string };
-    let mtimeMs: number;
-    try {
-      file = await resolveImagePath(this.root, face.imagePath, { maxBytes: this.maxBytes });
-      mtimeMs = (await stat(file.absolute)).mtimeMs;
-    } catch {
-      throw new ApiError(HttpStatus.NOT_FOUND, `the image of face ${faceId} is no longer readable`, { code: 'image_unavailable' });
-    }
-    const { x, y, width, height } = face.box;
-    const etag = `"${createHash('sha1').update(`${face.imagePath}\0${mtimeMs}\0${x},${y},${width},${height}`).digest('base64url')}"`;
-    if (ifNoneMatch?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)) return { kind: 'not-modified', etag };
-    const cached = this.crops.get(etag);
-    if (cached) {
-      this.crops.delete(etag);
-      this.crops.set(etag, cached);
-      return { kind: 'image', etag, body: cached };
-    }
-    const body = await renderFaceCrop(file.absolute, face.box, this.maxPixels).catch(() => {
-      throw new ApiError(HttpStatus.UNPROCESSABLE_ENTITY, `the image of face ${faceId} cannot be cut`, { code: 'crop_failed' });
-    });
-    this.remember(etag, body);
-    return { kind: 'image', etag, body };
-  }
-
-  private remember(etag: string, body: Buffer): void {
-    this.crops.set(etag, body);
-    this.cropBytes += body.length;
-    for (const [key, value] of this.crops) {
-      if (this.cropBytes <= CROP_CACHE_MAX_BYTES) break;
-      this.crops.delete(key);
-      this.cropBytes -= value.length;
-    }
+    const crop = await this.crops.render(face.imagePath, face.box, ifNoneMatch);
+    if (crop.kind === 'unavailable') throw new ApiError(HttpStatus.NOT_FOUND, `the image of face ${faceId} is no longer readable`, { code: 'image_unavailable' });
+    if (crop.kind === 'undecodable') throw new ApiError(HttpStatus.UNPROCESSABLE_ENTITY, `the image of face ${faceId} cannot be cut`, { code: 'crop_failed' });
+    return crop;
   }
 
   private async face(faceId: number): Promise<ReviewFace> {
