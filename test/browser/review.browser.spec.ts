@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '@visage/config';
-import { EmbeddedVisage, startEmbedded } from '../../apps/embedded/src/embedded';
+import { EmbeddedVisage } from '../../apps/embedded/src/embedded';
 import { Fixture, writeFixture } from '../support/fixtures';
-import { hasChromium, launchChromium, warnIfNoChromium } from './chromium';
+import { startEmbeddedStack, waitUntil } from './embedded-stack';
+import { hasChromium, launchChromium, seriousViolations, warnIfNoChromium } from './chromium';
 
 /*
  * Face review on the real pipeline: the embedded stack (receiver, in-process queue, processor with its re-match
@@ -34,16 +34,6 @@ describe.skipIf(!hasChromium)('face review in headless Chromium on the real pipe
   const place = (source: Fixture, target: string) => writeFixture(source, join(imagesRoot, target));
   const image = async (id: number) => (await (await fetch(`${receiver}/images/${id}`)).json()) as ImageJson;
 
-  async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  }
-
   beforeAll(async () => {
     // Three photos of one person nobody enrolled; the camera man is the only known face.
     await place('astronaut.png', 'inbox/eileen-1.png');
@@ -51,24 +41,7 @@ describe.skipIf(!hasChromium)('face review in headless Chromium on the real pipe
     await place('large.jpg', 'inbox/eileen-3.jpg');
     await place('camera.png', 'known/cameraman_1.png');
     await place('camera_rescaled.jpg', 'more/cameraman-2.jpg');
-    const config = {
-      ...parseConfig({
-        IMAGES_ROOT: imagesRoot,
-        DATABASE_URL: `sqlite:${join(workDir, 'visage.sqlite')}`,
-        LOG_LEVEL: 'warn',
-        NODE_ENV: 'test',
-        GALLERY_REFRESH_MS: '500',
-        RECOGNIZER_WORKERS: '1',
-      }),
-      RECEIVER_PORT: 0,
-      FRONTEND_PORT: 0,
-      PROCESSOR_HEALTH_PORT: 0,
-      FACE_RECOGNITION_PORT: 0,
-      FACE_RECOGNITION_HEALTH_PORT: 0,
-    };
-    visage = await startEmbedded(config, '127.0.0.1');
-    receiver = `http://127.0.0.1:${visage.ports.receiver}`;
-    dashboard = `http://127.0.0.1:${visage.ports.frontend}`;
+    ({ visage, receiver, dashboard } = await startEmbeddedStack(workDir, imagesRoot));
     await waitUntil(
       'the known face to be enrolled',
       async () => {
@@ -104,7 +77,12 @@ describe.skipIf(!hasChromium)('face review in headless Chromium on the real pipe
     await expect(card.locator('h2').textContent()).resolves.toContain('3 faces in 3 images');
     await expect(card.locator('img').count()).resolves.toBe(3);
     // The crops are real pictures (the browser decoded them).
-    await expect(card.locator('img').first().evaluate((img: HTMLImageElement) => img.decode().then(() => img.naturalWidth))).resolves.toBe(160);
+    await expect(card.locator('img').first().evaluate((element) => {
+      const img = element as unknown as { decode(): Promise<void>; naturalWidth: number };
+      return img.decode().then(() => img.naturalWidth);
+    })).resolves.toBe(160);
+    await page.waitForLoadState('networkidle');
+    expect(await seriousViolations(page), 'unknown people page').toEqual([]);
     await card.locator('input[name="name"]').fill('Eileen Collins');
     await card.locator('button', { hasText: /^Name$/ }).click();
     await page.waitForURL(`${dashboard}/unknown`);
