@@ -177,6 +177,49 @@ export class Gallery {
     return best < 0 ? undefined : this.toMatch(best, bestSquared, threshold);
   }
 
+  /**
+   * {@link match} among `rows` only (ascending): the same answer, to the last bit, whenever the row {@link match}
+   * would pick is among them — each row's sum is computed as {@link match} computes it, ties go to the earlier row.
+   * The batched matcher finds the few candidate rows; this decides between them.
+   */
+  matchAmong(descriptor: Float32Array, rows: ArrayLike<number>, threshold: number): GalleryMatch | undefined {
+    let best = -1;
+    let bestSquared = Infinity;
+    for (let index = 0; index < rows.length; index++) {
+      const squared = this.squaredDistance(descriptor, rows[index]);
+      if (squared < bestSquared) {
+        bestSquared = squared;
+        best = rows[index];
+      }
+    }
+    return best < 0 ? undefined : this.toMatch(best, bestSquared, threshold);
+  }
+
+  /**
+   * The squared distance {@link match} sums for `row`: rows in its blocks of four add four squared differences at
+   * a time, the last (size mod 4) rows one at a time. Doubles are not associative, so the order matters.
+   */
+  private squaredDistance(descriptor: Float32Array, row: number): number {
+    const data = this.descriptors;
+    const offset = row * DESCRIPTOR_LENGTH;
+    let sum = 0;
+    if (row < this.personIds.length - (this.personIds.length % 4)) {
+      for (let k = 0; k < DESCRIPTOR_LENGTH; k += 4) {
+        const a = data[offset + k] - descriptor[k];
+        const b = data[offset + k + 1] - descriptor[k + 1];
+        const c = data[offset + k + 2] - descriptor[k + 2];
+        const d = data[offset + k + 3] - descriptor[k + 3];
+        sum += a * a + b * b + c * c + d * d;
+      }
+      return sum;
+    }
+    for (let k = 0; k < DESCRIPTOR_LENGTH; k++) {
+      const difference = data[offset + k] - descriptor[k];
+      sum += difference * difference;
+    }
+    return sum;
+  }
+
   private toMatch(row: number, squared: number, threshold: number): GalleryMatch {
     const distance = Math.sqrt(squared);
     return { personId: this.personIds[row], personName: this.personNames[row], distance, matched: distance <= threshold };

@@ -1,10 +1,11 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { Logger } from '@nestjs/common';
 import { DESCRIPTOR_LENGTH } from '@visage/domain';
 import { Identity } from './gallery-delta';
 import { VersionedGallery } from './gallery';
-import { FromMatchWorker, ToMatchWorker } from './match.protocol';
+import { FromMatchWorker, MatchEngine, ToMatchWorker } from './match.protocol';
 
 interface PoolWorker {
   worker: Worker;
@@ -20,11 +21,15 @@ function workerFile(): string {
 
 /**
  * Matching many faces against the whole gallery on every core: each worker thread holds a copy of the gallery
- * (sent once per version) and matches a share of the descriptors with the same {@link Gallery.match}, so the
- * answers are those of the main thread. Used by the re-match job for the faces the change log cannot decide.
+ * (sent once per version) and matches a share of the descriptors — as one matrix product on ONNX Runtime
+ * ({@link GemmMatcher}, one ORT thread per worker) with {@link Gallery.match}'s answers, or with
+ * {@link Gallery.match} itself when ORT cannot load (logged once per reason). Used by the re-match job for the
+ * faces the change log cannot decide.
  */
 export class MatchPool {
+  private readonly logger = new Logger('MatchPool');
   private readonly workers: PoolWorker[] = [];
+  private readonly reportedEngines = new Set<string>();
   private nextId = 1;
 
   constructor(readonly size = Math.max(1, availableParallelism())) {}
@@ -59,10 +64,19 @@ export class MatchPool {
       this.post(entry, { kind: 'match', id, version: gallery.version, threshold: gallery.threshold, descriptors: packed }, [packed.buffer]);
     });
     if (answer.kind === 'failed') throw new Error(`match worker: ${answer.message}`);
+    this.report(answer.engine);
     return Array.from(answer.personIds, (personId, index) => ({
       personId: answer.matched[index] ? personId : null,
       distance: Number.isNaN(answer.distances[index]) ? null : answer.distances[index],
     }));
+  }
+
+  private report(engine: MatchEngine): void {
+    const line = engine.kind === 'gemm' ? 'whole-gallery matches run as a batched GEMM on ONNX Runtime' : `whole-gallery matches use the scalar kernel: ${engine.reason}`;
+    if (this.reportedEngines.has(line)) return;
+    this.reportedEngines.add(line);
+    if (engine.kind === 'gemm') this.logger.log(line);
+    else this.logger.warn(line);
   }
 
   private post(entry: PoolWorker, message: ToMatchWorker, transfer: ArrayBuffer[] = []): void {

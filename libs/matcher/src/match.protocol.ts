@@ -5,7 +5,13 @@ export type ToMatchWorker =
   | { kind: 'gallery'; version: number; gallery: PackedGallery }
   | { kind: 'match'; id: number; version: number; threshold: number; descriptors: Float32Array };
 
+/**
+ * How a worker matched: the batched ONNX Runtime kernel, or the scalar one with the reason (ORT could not load,
+ * an empty gallery…).
+ */
+export type MatchEngine = { kind: 'gemm' } | { kind: 'scalar'; reason: string };
+
 /** Match worker → main thread: per descriptor, the nearest person (0: empty gallery), distance, within threshold. */
 export type FromMatchWorker =
-  | { kind: 'matched'; id: number; personIds: Int32Array; distances: Float64Array; matched: Uint8Array }
+  | { kind: 'matched'; id: number; personIds: Int32Array; distances: Float64Array; matched: Uint8Array; engine: MatchEngine }
   | { kind: 'failed'; id: number; message: string };

@@ -1,0 +1,142 @@
+import type * as Ort from 'onnxruntime-node';
+import { DESCRIPTOR_LENGTH } from '@visage/domain';
+import { Gallery, GalleryMatch } from './gallery';
+import { NEAREST_ROWS_INPUT, NEAREST_ROWS_OUTPUT, NEAREST_SCORES_OUTPUT, nearestRowsModel } from './nearest-rows.model';
+
+/** Per face, in order: the nearest person (0: empty gallery), the distance (NaN: none), within the threshold (1). */
+export interface MatchColumns {
+  personIds: Int32Array<ArrayBuffer>;
+  distances: Float64Array<ArrayBuffer>;
+  matched: Uint8Array<ArrayBuffer>;
+}
+
+/** Rows of the approximate scores kept per face: more than one so near-ties and duplicate rows are seen. */
+const CANDIDATES = 4;
+/**
+ * Scores ONNX Runtime holds between the Gemm and the TopK (16 MiB of float32): bounds the faces per run, so memory
+ * stays flat whatever the batch (10,000 rows: 419 faces a run).
+ */
+const SCORES_PER_RUN = 2 ** 22;
+/**
+ * A float32 dot product of 128 terms errs by at most γ₁₂₈ ≈ 128·2⁻²⁴ ≈ 7.7·10⁻⁶ of Σ|qᵢgᵢ| ≤ ‖q‖‖g‖, in whatever
+ * order MLAS sums it; doubled, plus the float32 roundings of ‖g‖² and of the sum (2⁻²⁴ of at most (‖q‖+‖g‖)²
+ * each), a score is within this fraction of (‖q‖+‖g‖)² of the exact ‖q−g‖² − ‖q‖².
+ */
+const SCORE_ERROR = 1e-5;
+
+export function emptyMatchColumns(count: number): MatchColumns {
+  return { personIds: new Int32Array(count), distances: new Float64Array(count), matched: new Uint8Array(count) };
+}
+
+export function setMatch(columns: MatchColumns, index: number, match: GalleryMatch | undefined): void {
+  columns.personIds[index] = match?.personId ?? 0;
+  columns.distances[index] = match?.distance ?? NaN;
+  columns.matched[index] = match?.matched ? 1 : 0;
+}
+
+/** Faces one by one with {@link Gallery.match}: the scalar path, and the reference the batched one must equal. */
+export function matchEach(gallery: Gallery, descriptors: Float32Array, threshold: number): MatchColumns {
+  const count = descriptors.length / DESCRIPTOR_LENGTH;
+  const columns = emptyMatchColumns(count);
+  for (let index = 0; index < count; index++) {
+    setMatch(columns, index, gallery.match(descriptors.subarray(index * DESCRIPTOR_LENGTH, (index + 1) * DESCRIPTOR_LENGTH), threshold));
+  }
+  return columns;
+}
+
+/** ‖v‖, or NaN when a value is not finite. */
+function norm(values: Float32Array, from: number, to: number): number {
+  let sum = 0;
+  for (let index = from; index < to; index++) {
+    if (!Number.isFinite(values[index])) return NaN;
+    sum += values[index] * values[index];
+  }
+  return Math.sqrt(sum);
+}
+
+/**
+ * Many faces against the whole gallery as one matrix product on ONNX Runtime (MLAS sgemm, ~20× the scalar
+ * kernel): ‖q−g‖² − ‖q‖² = ‖g‖² − 2·q·gᵀ for a block of faces, then the 4 smallest of each row. float32 rounding
+ * can reorder rows closer than {@link SCORE_ERROR} allows, so the rows within twice that of the smallest score are
+ * decided again by {@link Gallery.matchAmong} — the answer is {@link Gallery.match}'s to the last bit, person,
+ * decision and distance. A face with all 4 kept rows that close (duplicates in the gallery), or with a value that
+ * is not finite, is matched by {@link Gallery.match} itself.
+ */
+export class GemmMatcher {
+  /** Faces the scalar path decided since creation (too many rows within the error, values not finite). */
+  scalarFaces = 0;
+
+  private constructor(
+    private readonly ort: typeof Ort,
+    private readonly session: Ort.InferenceSession,
+    private readonly gallery: Gallery,
+    private readonly candidates: number,
+    private readonly largestRowNorm: number,
+  ) {}
+
+  /** Rejects when ONNX Runtime cannot load, or the gallery is empty or holds values that are not finite. */
+  static async create(gallery: Gallery, loadRuntime: () => Promise<typeof Ort> = () => import('onnxruntime-node')): Promise<GemmMatcher> {
+    if (gallery.size === 0) throw new Error('the gallery is empty');
+    const { descriptors } = gallery.packed();
+    let largestRowNorm = 0;
+    for (let row = 0; row < gallery.size; row++) {
+      const rowNorm = norm(descriptors, row * DESCRIPTOR_LENGTH, (row + 1) * DESCRIPTOR_LENGTH);
+      if (Number.isNaN(rowNorm)) throw new Error(`gallery row ${row} holds a value that is not finite`);
+      largestRowNorm = Math.max(largestRowNorm, rowNorm);
+    }
+    const ort = await loadRuntime();
+    const candidates = Math.min(CANDIDATES, gallery.size);
+    // One ORT thread: the MatchPool runs one worker per core, each with its own session.
+    const session = await ort.InferenceSession.create(nearestRowsModel(descriptors, candidates), {
+      executionProviders: ['cpu'],
+      graphOptimizationLevel: 'all',
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      logSeverityLevel: 3,
+    });
+    return new GemmMatcher(ort, session, gallery, candidates, largestRowNorm);
+  }
+
+  async matchAll(descriptors: Float32Array, threshold: number): Promise<MatchColumns> {
+    const count = descriptors.length / DESCRIPTOR_LENGTH;
+    const columns = emptyMatchColumns(count);
+    const facesPerRun = Math.max(1, Math.floor(SCORES_PER_RUN / this.gallery.size));
+    for (let first = 0; first < count; first += facesPerRun) {
+      const faces = Math.min(facesPerRun, count - first);
+      const block = descriptors.slice(first * DESCRIPTOR_LENGTH, (first + faces) * DESCRIPTOR_LENGTH);
+      const outputs = await this.session.run({ [NEAREST_ROWS_INPUT]: new this.ort.Tensor('float32', block, [faces, DESCRIPTOR_LENGTH]) });
+      const scores = outputs[NEAREST_SCORES_OUTPUT].data as Float32Array;
+      const rows = outputs[NEAREST_ROWS_OUTPUT].data as BigInt64Array;
+      for (let face = 0; face < faces; face++) {
+        const descriptor = block.subarray(face * DESCRIPTOR_LENGTH, (face + 1) * DESCRIPTOR_LENGTH);
+        setMatch(columns, first + face, this.decide(descriptor, scores, rows, face * this.candidates, threshold));
+      }
+    }
+    return columns;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+
+  /** The face's match from its kept rows (`scores` ascending from `offset`), or by the scalar path when they cannot tell. */
+  private decide(descriptor: Float32Array, scores: Float32Array, rows: BigInt64Array, offset: number, threshold: number): GalleryMatch | undefined {
+    const faceNorm = norm(descriptor, 0, DESCRIPTOR_LENGTH);
+    const smallest = scores[offset];
+    if (Number.isNaN(faceNorm) || !Number.isFinite(smallest)) return this.scalar(descriptor, threshold);
+    // Any row whose exact distance is the smallest scored within the error of it, and the smallest score is
+    // within the error of its own row's: so within twice the error of the smallest score.
+    const window = smallest + 2 * SCORE_ERROR * (faceNorm + this.largestRowNorm) ** 2;
+    let within = 1;
+    while (within < this.candidates && scores[offset + within] <= window) within++;
+    if (within === this.candidates && this.candidates < this.gallery.size) return this.scalar(descriptor, threshold);
+    const candidateRows = Array.from(rows.subarray(offset, offset + within), Number).sort((a, b) => a - b);
+    return this.gallery.matchAmong(descriptor, candidateRows, threshold);
+  }
+
+  private scalar(descriptor: Float32Array, threshold: number): GalleryMatch | undefined {
+    this.scalarFaces += 1;
+    return this.gallery.match(descriptor, threshold);
+  }
+}
