@@ -141,6 +141,8 @@ async function main(): Promise<void> {
     await pass(`one person enrolled (${PER_PERSON} enrolments)`, dataSource, job);
     await new PersonRepository(dataSource).delete(1);
     await pass(`one person deleted (${PER_PERSON} enrolments)`, dataSource, job);
+    // Stops the match workers and their ONNX Runtime sessions.
+    job.onModuleDestroy();
   } finally {
     await dataSource.destroy();
     await database.drop();
