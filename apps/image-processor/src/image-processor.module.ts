@@ -18,6 +18,10 @@ import { PROCESSOR_SETTINGS, ProcessorSettings, processorSettingsFrom } from './
 import { RETRY_JOB_SCHEDULED, RetryJob } from './retry/retry.job';
 import { REMATCH_JOB_SCHEDULED, RematchJob } from './rematch/rematch.job';
 import { ClusterJob } from './clusters/cluster.job';
+import { OutcomeRelayJob } from './outcomes/outcome-relay.job';
+import { WebhookClient } from './outcomes/webhook-client';
+import { WebhookDeliveryJob } from './outcomes/webhook-delivery.job';
+import { webhooksReadiness } from './outcomes/webhooks.readiness';
 
 export interface ImageProcessorModuleOptions {
   config: VisageConfig;
@@ -55,6 +59,9 @@ class ImageProcessorCoreModule {
         RetryJob,
         RematchJob,
         ClusterJob,
+        OutcomeRelayJob,
+        WebhookClient,
+        WebhookDeliveryJob,
       ],
       exports: [
         PROCESSOR_SETTINGS,
@@ -63,6 +70,8 @@ class ImageProcessorCoreModule {
         RetryJob,
         RematchJob,
         ClusterJob,
+        OutcomeRelayJob,
+        WebhookDeliveryJob,
       ],
     };
   }
@@ -78,7 +87,7 @@ export class ImageProcessorModule {
         ScheduleModule.forRoot(),
         ImageProcessorCoreModule.forRoot(options),
         ImageQueueModule,
-        HealthModule.forRoot(databaseReadiness, queueReadiness, recognizerCircuitReadiness),
+        HealthModule.forRoot(databaseReadiness, queueReadiness, recognizerCircuitReadiness, webhooksReadiness),
         ObservabilityModule.forRoot({ app: 'image-processor' }),
       ],
       controllers: [createImageConsumerController(options.config.QUEUE_TOPIC)],
