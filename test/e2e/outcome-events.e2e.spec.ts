@@ -6,9 +6,11 @@
  * dead webhook endpoint is retried, shows in readiness and metrics, and processing goes on.
  */
 import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { INestApplication, Logger } from '@nestjs/common';
+import Ajv from 'ajv';
 import { Reader } from 'nsqjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '@visage/config';
@@ -22,6 +24,10 @@ import { metricValue } from '../support/prometheus';
 import { baseUrl, createImagesRoot, http, ImagesRoot, ReceiverClient, RecognizerDouble, sleep, until, withEphemeralPorts } from './harness';
 
 const SECRET = 'outcome-events-secret';
+/** The documented schema (docs/events.md) every received event must satisfy. */
+const validateEvent = new Ajv({ allErrors: true, formats: { 'date-time': (value: string) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(value) } }).compile(
+  JSON.parse(readFileSync(`${__dirname}/../../docs/outcome-event.schema.json`, 'utf8')) as object,
+);
 const CHANNEL = 'e2e-subscriber';
 
 /** What a consumer of `image.outcomes` received, as raw bodies. */
@@ -196,7 +202,7 @@ describe.each(stacks)('outcome events — $name', ({ start }) => {
     expect(new Set(events.map((event) => event.eventId)).size).toBe(4);
     expect(events[1].galleryVersion).toBeGreaterThan(events[0].galleryVersion);
     expect(events[1].faces[0]).toMatchObject({ distance: expect.closeTo(0, 3), box: { x: 10, y: 10, width: 40, height: 40 } });
-    for (const event of events) expect(Number.isNaN(Date.parse(event.at))).toBe(false);
+    for (const event of events) expect(validateEvent(event) ? [] : validateEvent.errors).toEqual([]);
   });
 
   it('the webhook receives the same bodies, each signed with HMAC-SHA256 of the body', async () => {
