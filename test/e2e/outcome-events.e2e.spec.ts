@@ -7,8 +7,6 @@
  */
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer, Server } from 'node:http';
-import { AddressInfo } from 'node:net';
 import { INestApplication, Logger } from '@nestjs/common';
 import Ajv from 'ajv';
 import { Reader } from 'nsqjs';
@@ -21,6 +19,7 @@ import { createReceiverApp } from '../../apps/receiver/src/receiver.app';
 import { createScratchMysqlDatabase } from '../../libs/persistence/test/test-databases';
 import { NsqLookupdTestServer, NsqTestServer } from '../nsq/nsq-test-server';
 import { metricValue } from '../support/prometheus';
+import { deadEndpointUrl, WebhookReceiver } from '../support/webhook-receiver';
 import { baseUrl, createImagesRoot, http, ImagesRoot, ReceiverClient, RecognizerDouble, sleep, until, withEphemeralPorts } from './harness';
 
 const SECRET = 'outcome-events-secret';
@@ -36,29 +35,16 @@ interface Subscriber {
   close(): Promise<void>;
 }
 
+/** The environment of one stack (database, queue) and its teardown — the shape of the pipeline suite's stacks. */
 interface Stack {
   env: Record<string, string>;
-  subscribe(): Promise<Subscriber>;
   close(): Promise<void>;
 }
 
 const stacks: Array<{ name: string; start: () => Promise<Stack> }> = [
+  { name: 'SQLite + in-process queue', start: async () => ({ env: {}, close: async () => undefined }) },
   {
-    name: 'SQLite + in-process queue',
-    start: async () => ({
-      env: {},
-      subscribe: async () => {
-        const bodies: string[] = [];
-        const detach = InProcessBroker.shared()
-          .channel(OUTCOMES_TOPIC, CHANNEL)
-          .attach({ hasCapacity: () => true, receive: (message) => bodies.push(message.body) });
-        return { bodies, close: async () => detach() };
-      },
-      close: async () => undefined,
-    }),
-  },
-  {
-    name: 'MariaDB + NSQ test server (nsqjs subscriber via nsqlookupd)',
+    name: 'MariaDB + NSQ test server (nsqd via nsqlookupd)',
     start: async () => {
       const database = await createScratchMysqlDatabase('visage_e2e_outcomes');
       const nsqd = await NsqTestServer.start();
@@ -70,18 +56,6 @@ const stacks: Array<{ name: string; start: () => Promise<Stack> }> = [
           NSQD_TCP_ADDRESS: nsqd.tcpAddress,
           NSQD_HTTP_ADDRESS: nsqd.httpAddress,
         },
-        subscribe: async () => {
-          const bodies: string[] = [];
-          const reader = new Reader(OUTCOMES_TOPIC, CHANNEL, { lookupdHTTPAddresses: [lookupd.httpAddress], lookupdPollInterval: 1 });
-          reader.on('message', (message) => {
-            bodies.push(message.body.toString('utf8'));
-            message.finish();
-          });
-          const connected = new Promise<void>((resolve) => reader.once('nsqd_connected', () => resolve()));
-          reader.connect();
-          await connected;
-          return { bodies, close: async () => reader.close() };
-        },
         close: async () => {
           await lookupd.stop();
           await nsqd.stop();
@@ -92,27 +66,25 @@ const stacks: Array<{ name: string; start: () => Promise<Stack> }> = [
   },
 ];
 
-/** A webhook endpoint keeping every body with its signature header. */
-async function startWebhookReceiver(): Promise<{ url: string; requests: Array<{ body: string; signature: string }>; server: Server }> {
-  const requests: Array<{ body: string; signature: string }> = [];
-  const server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      requests.push({ body: Buffer.concat(chunks).toString('utf8'), signature: String(request.headers['x-visage-signature']) });
-      response.writeHead(204).end();
-    });
+/** A consumer of `image.outcomes` on the stack's queue: a real nsqjs Reader through nsqlookupd, or the in-process broker. */
+async function subscribe(env: Record<string, string>): Promise<Subscriber> {
+  const bodies: string[] = [];
+  const lookupd = env.NSQLOOKUPD_HTTP_ADDRESSES;
+  if (!lookupd) {
+    const detach = InProcessBroker.shared()
+      .channel(OUTCOMES_TOPIC, CHANNEL)
+      .attach({ hasCapacity: () => true, receive: (message) => bodies.push(message.body) });
+    return { bodies, close: async () => detach() };
+  }
+  const reader = new Reader(OUTCOMES_TOPIC, CHANNEL, { lookupdHTTPAddresses: [lookupd], lookupdPollInterval: 1 });
+  reader.on('message', (message) => {
+    bodies.push(message.body.toString('utf8'));
+    message.finish();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/visage`, requests, server };
-}
-
-async function closedPortUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}/gone`;
+  const connected = new Promise<void>((resolve) => reader.once('nsqd_connected', () => resolve()));
+  reader.connect();
+  await connected;
+  return { bodies, close: async () => reader.close() };
 }
 
 describe.each(stacks)('outcome events — $name', ({ start }) => {
@@ -123,7 +95,7 @@ describe.each(stacks)('outcome events — $name', ({ start }) => {
   let processorApp: INestApplication;
   let receiver: ReceiverClient;
   let subscriber: Subscriber;
-  let webhook: Awaited<ReturnType<typeof startWebhookReceiver>>;
+  let webhook: WebhookReceiver;
   let deadUrl: string;
 
   beforeAll(async () => {
@@ -131,8 +103,8 @@ describe.each(stacks)('outcome events — $name', ({ start }) => {
     stack = await start();
     images = createImagesRoot('visage-outcomes-');
     recognizer = await RecognizerDouble.start();
-    webhook = await startWebhookReceiver();
-    deadUrl = await closedPortUrl();
+    webhook = await WebhookReceiver.start();
+    deadUrl = await deadEndpointUrl();
     const config = withEphemeralPorts(
       parseConfig({
         DATABASE_URL: `sqlite:${images.root}/visage.sqlite`,
@@ -153,7 +125,7 @@ describe.each(stacks)('outcome events — $name', ({ start }) => {
     processorApp = await createImageProcessorApp(config, { scheduleRetryJob: false, logger: ['error'] });
     await processorApp.listen(0, '127.0.0.1');
     receiver = new ReceiverClient(baseUrl(receiverApp));
-    subscriber = await stack.subscribe();
+    subscriber = await subscribe(stack.env);
   }, 120_000);
 
   afterAll(async () => {
@@ -161,7 +133,7 @@ describe.each(stacks)('outcome events — $name', ({ start }) => {
     await processorApp?.close();
     await receiverApp?.close();
     recognizer?.stop();
-    await new Promise<void>((resolve) => (webhook ? webhook.server.close(() => resolve()) : resolve()));
+    await webhook?.stop();
     await stack?.close();
     images?.remove();
   });

@@ -16,29 +16,24 @@ const hostPort = z
 /** One `host:port`; empty or unset means "not configured". */
 const optionalHostPort = optionalText.pipe(hostPort.optional());
 
-/** Comma-separated http(s) URLs (each at most 512 characters, the stored endpoint); empty or unset means none. */
-const urlList = z
-  .string()
-  .optional()
-  .transform((value) =>
-    (value ?? '')
-      .split(',')
-      .map((item) => item.trim())
-      .filter(Boolean),
-  )
-  .pipe(z.array(z.string().max(512).url().regex(/^https?:\/\//, 'must be an http(s) URL')));
+/** A comma-separated list of `item`s, blanks around commas ignored; empty or unset means an empty list. */
+const commaList = <Item extends z.ZodType<string, string>>(item: Item) =>
+  z
+    .string()
+    .optional()
+    .transform((value) =>
+      (value ?? '')
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(item));
 
-/** Comma-separated `host:port` list; empty or unset means "not configured". */
-const hostPortList = z
-  .string()
-  .optional()
-  .transform((value) =>
-    (value ?? '')
-      .split(',')
-      .map((item) => item.trim())
-      .filter(Boolean),
-  )
-  .pipe(z.array(hostPort));
+/** Comma-separated http(s) URLs, each at most 512 characters (the stored webhook endpoint). */
+const urlList = commaList(z.string().max(512).url().regex(/^https?:\/\//, 'must be an http(s) URL'));
+
+/** Comma-separated `host:port` list. */
+const hostPortList = commaList(hostPort);
 
 const databaseUrl = z
   .string()

@@ -1,6 +1,4 @@
 import { createHmac } from 'node:crypto';
-import { createServer, IncomingMessage, Server } from 'node:http';
-import { AddressInfo } from 'node:net';
 import { Observable, of, throwError } from 'rxjs';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -10,6 +8,7 @@ import { metricsRegistry } from '@visage/observability';
 import { ImageProcessingRepository, LockRepository, OutcomeEventRepository, WebhookDeliveryEntity } from '@visage/persistence';
 import { openMigrated, Rows, TEST_DRIVERS, TestDatabase } from '../../../../libs/persistence/test/test-databases';
 import { metricValue } from '../../../../test/support/prometheus';
+import { deadEndpointUrl, WebhookReceiver } from '../../../../test/support/webhook-receiver';
 import { OutcomeRelayJob } from './outcome-relay.job';
 import { WebhookClient } from './webhook-client';
 import { endpointLabel, WebhookDeliveryJob } from './webhook-delivery.job';
@@ -26,43 +25,6 @@ class RecordingClient {
     this.published.push({ topic, event: data as ImageOutcomeEvent });
     return of(undefined as TResult);
   }
-}
-
-/** A webhook endpoint: answers `status`, keeps every request's body and headers. */
-class WebhookReceiver {
-  readonly requests: Array<{ body: string; signature: string | undefined; eventId: string | undefined }> = [];
-  status = 200;
-  private server?: Server;
-
-  async start(): Promise<string> {
-    this.server = createServer((request: IncomingMessage, response) => {
-      const chunks: Buffer[] = [];
-      request.on('data', (chunk: Buffer) => chunks.push(chunk));
-      request.on('end', () => {
-        this.requests.push({
-          body: Buffer.concat(chunks).toString('utf8'),
-          signature: request.headers['x-visage-signature'] as string | undefined,
-          eventId: request.headers['x-visage-event-id'] as string | undefined,
-        });
-        response.writeHead(this.status).end();
-      });
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}/hook`;
-  }
-
-  async stop(): Promise<void> {
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-  }
-}
-
-/** A URL nothing listens on: a port that was bound and closed again. */
-async function deadEndpoint(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}/down`;
 }
 
 describe.each(TEST_DRIVERS)('outcome relay and webhook delivery on $name', (driver) => {
@@ -82,9 +44,9 @@ describe.each(TEST_DRIVERS)('outcome relay and webhook delivery on $name', (driv
     rows = new Rows(dataSource);
     outbox = new OutcomeEventRepository(dataSource);
     processing = new ImageProcessingRepository(dataSource);
-    receiver = new WebhookReceiver();
-    liveUrl = await receiver.start();
-    deadUrl = await deadEndpoint();
+    receiver = await WebhookReceiver.start();
+    liveUrl = receiver.url;
+    deadUrl = await deadEndpointUrl();
   });
 
   afterAll(async () => {
@@ -96,7 +58,7 @@ describe.each(TEST_DRIVERS)('outcome relay and webhook delivery on $name', (driv
   beforeEach(async () => {
     for (const table of ['webhook_deliveries', 'outcome_event_faces', 'outcome_events', 'faces', 'images']) await dataSource.query(`DELETE FROM ${table}`);
     receiver.requests.length = 0;
-    receiver.status = 200;
+    receiver.status = 204;
   });
 
   function config(env: Record<string, string> = {}): ConfigService {
