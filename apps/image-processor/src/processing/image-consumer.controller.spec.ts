@@ -18,7 +18,7 @@ describe('settleDelivery (outcome → transport)', () => {
   it('defers with the breaker’s delay, so the attempt is not counted', () => {
     let thrown: unknown;
     try {
-      settleDelivery({ status: 'deferred', imageId: 7, retryInMs: 12_345 });
+      settleDelivery({ status: 'deferred', imageId: 7, retryInMs: 12_345, because: 'circuit_open' });
     } catch (error) {
       thrown = error;
     }

@@ -4,7 +4,12 @@ import { decodeImageQueuedEvent } from '@visage/domain';
 import { DeadLetter, deadLetterPattern, DeferMessageError, QueueContext, QueueExceptionFilter } from '@visage/queue';
 import { ImageProcessingRepository } from '@visage/persistence';
 import { PROCESSOR_SETTINGS, ProcessorSettings } from '../processor.settings';
-import { ProcessImageService, ProcessResult } from './process-image.service';
+import { DeferReason, ProcessImageService, ProcessResult } from './process-image.service';
+
+const DEFER_REASONS: Record<DeferReason, string> = {
+  circuit_open: 'recognizer circuit open',
+  models_loading: 'recognizer still loading its models',
+};
 
 /** Thrown to the transport so it requeues the message with its growing delay (counts a delivery attempt). */
 export class RetryLaterError extends Error {
@@ -29,7 +34,7 @@ export function settleDelivery(result: ProcessResult): void {
       if (result.willRetry) throw new RetryLaterError(`image ${result.imageId}: ${result.error}`);
       return;
     case 'deferred':
-      throw new DeferMessageError(result.retryInMs, `image ${result.imageId}: recognizer circuit open`);
+      throw new DeferMessageError(result.retryInMs, `image ${result.imageId}: ${DEFER_REASONS[result.because]}`);
   }
 }
 
@@ -82,7 +87,7 @@ export class ImageConsumer {
       case 'failed_transient':
         return this.logger.warn(`${where}: failed (${result.willRetry ? 'will retry' : 'no attempts left'}): ${result.error}`);
       case 'deferred':
-        return this.logger.debug(`${where}: deferred ${result.retryInMs} ms, circuit open`);
+        return this.logger.debug(`${where}: deferred ${result.retryInMs} ms, ${DEFER_REASONS[result.because]}`);
       case 'skipped':
         return this.logger.debug(`${where}: skipped (${result.reason})`);
     }

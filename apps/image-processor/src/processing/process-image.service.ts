@@ -1,12 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { FaceAnalysis, FaceAnalysisError, FaceMatcher } from '@visage/domain';
+import { FaceAnalysis, FaceAnalysisError, FaceMatcher, RECOGNIZER_NOT_READY } from '@visage/domain';
 import { BreakerOpenError, RecognizerBreaker } from '../breaker/recognizer-breaker';
 import { ImageProcessingRepository } from '@visage/persistence';
 import { FACE_MATCHER } from '../image-processor.tokens';
 import { PROCESSOR_SETTINGS, ProcessorSettings } from '../processor.settings';
 
 export type SkipReason = 'not_found' | 'already_done' | 'busy' | 'claim_lost';
+export type DeferReason = 'circuit_open' | 'models_loading';
+
+/** Redelivery delay of an image the recognizer could not take yet because its models are still loading. */
+export const MODELS_LOADING_RETRY_MS = 2_000;
 
 /** What happened to one delivery; the consumer maps it to FIN, REQ or a deferral. */
 export type ProcessResult =
@@ -16,8 +20,8 @@ export type ProcessResult =
   | { status: 'failed_permanent'; imageId: number; error: string }
   /** The recognizer or the database failed: retry while `willRetry` (attempts left). */
   | { status: 'failed_transient'; imageId: number; error: string; willRetry: boolean }
-  /** The circuit is open: the image is pending again, no attempt spent; redeliver after `retryInMs`. */
-  | { status: 'deferred'; imageId: number; retryInMs: number }
+  /** The circuit is open, or the recognizer is loading its models: pending again, no attempt spent; redeliver after `retryInMs`. */
+  | { status: 'deferred'; imageId: number; retryInMs: number; because: DeferReason }
   /** Nothing to do here (duplicate delivery, finished, owned by another consumer, or gone). */
   | { status: 'skipped'; imageId: number; reason: SkipReason };
 
@@ -47,7 +51,7 @@ export class ProcessImageService {
 
   async process(imageId: number): Promise<ProcessResult> {
     // Fail fast while the circuit is open: no claim, no database write, the image simply stays pending.
-    if (!this.breaker.isClosed) return { status: 'deferred', imageId, retryInMs: this.breaker.retryInMs() };
+    if (!this.breaker.isClosed) return { status: 'deferred', imageId, retryInMs: this.breaker.retryInMs(), because: 'circuit_open' };
 
     const claimToken = `${this.settings.instanceId}:${randomBytes(4).toString('hex')}`;
     try {
@@ -77,7 +81,12 @@ export class ProcessImageService {
     } catch (error) {
       if (error instanceof BreakerOpenError) {
         await this.repository.release(imageId, claimToken);
-        return { status: 'deferred', imageId, retryInMs: error.retryInMs };
+        return { status: 'deferred', imageId, retryInMs: error.retryInMs, because: 'circuit_open' };
+      }
+      // A recognizer still loading its models is not a failed attempt: the image waits, pending, uncounted.
+      if (error instanceof FaceAnalysisError && error.reason === RECOGNIZER_NOT_READY) {
+        await this.repository.release(imageId, claimToken);
+        return { status: 'deferred', imageId, retryInMs: MODELS_LOADING_RETRY_MS, because: 'models_loading' };
       }
       const permanent = error instanceof FaceAnalysisError && error.kind === 'permanent';
       const message = error instanceof FaceAnalysisError && error.code ? `${error.code}: ${error.message}` : describe(error);
