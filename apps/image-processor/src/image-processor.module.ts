@@ -16,6 +16,8 @@ import { createImageConsumerController } from './processing/image-consumer.contr
 import { ProcessImageService } from './processing/process-image.service';
 import { PROCESSOR_SETTINGS, ProcessorSettings, processorSettingsFrom } from './processor.settings';
 import { RETRY_JOB_SCHEDULED, RetryJob } from './retry/retry.job';
+import { ConsumptionGate } from './startup/consumption-gate';
+import { ProcessorStartup } from './startup/processor-startup.service';
 
 export interface ImageProcessorModuleOptions {
   config: VisageConfig;
@@ -43,12 +45,14 @@ class ImageProcessorCoreModule {
         { provide: PROCESSOR_SETTINGS, useValue: settings },
         { provide: RETRY_JOB_SCHEDULED, useValue: options.scheduleRetryJob ?? true },
         { provide: ImageProcessingRepository, inject: [DataSource], useFactory: (dataSource: DataSource) => new ImageProcessingRepository(dataSource) },
+        { provide: ConsumptionGate, inject: [QUEUE_CONSUMER], useFactory: (consumer: PausableConsumer) => new ConsumptionGate(consumer) },
         {
           provide: RecognizerBreaker,
-          inject: [FACE_ANALYZER, PROCESSOR_SETTINGS, QUEUE_CONSUMER],
-          useFactory: (analyzer: FaceAnalyzer, processorSettings: ProcessorSettings, consumer: PausableConsumer) =>
-            new RecognizerBreaker(analyzer, processorSettings.breaker, consumer),
+          inject: [FACE_ANALYZER, PROCESSOR_SETTINGS, ConsumptionGate],
+          useFactory: (analyzer: FaceAnalyzer, processorSettings: ProcessorSettings, gate: ConsumptionGate) =>
+            new RecognizerBreaker(analyzer, processorSettings.breaker, gate.consumerFor('circuit_open')),
         },
+        ProcessorStartup,
         ProcessImageService,
         RetryJob,
       ],
@@ -56,6 +60,7 @@ class ImageProcessorCoreModule {
         ...options.wiring.exports,
         PROCESSOR_SETTINGS,
         RecognizerBreaker,
+        ProcessorStartup,
         ImageProcessingRepository,
         ProcessImageService,
         RetryJob,
@@ -75,7 +80,7 @@ export class ImageProcessorModule {
         ImageProcessorCoreModule.forRoot(options),
         ImageQueueModule,
         HealthModule.forRoot({
-          inject: [HealthIndicatorService, DataSource, QUEUE_CONSUMER, RecognizerBreaker],
+          inject: [HealthIndicatorService, DataSource, QUEUE_CONSUMER, RecognizerBreaker, ProcessorStartup],
           useFactory: processorReadinessChecks,
         }),
       ],

@@ -62,13 +62,11 @@ export function defaultProcessorWiring(config: VisageConfig, overrides: Processo
   if (overrides.faceAnalyzer) {
     providers.push({ provide: FACE_ANALYZER, useValue: overrides.faceAnalyzer });
   } else {
-    // The gRPC client, and enrolment of KNOWN_FACES_DIR through it once the recognizer serves.
-    imports.push(RecognizerClientModule.forRoot(), EnrolmentModule.forRoot({ enrolKnownFacesOnStart: true }));
+    // The gRPC client, and the enroller of KNOWN_FACES_DIR that the start-up runs through it.
+    imports.push(RecognizerClientModule.forRoot(), EnrolmentModule.forRoot());
   }
-  if (overrides.faceMatcher) {
-    providers.push({ provide: FACE_MATCHER, useValue: overrides.faceMatcher });
-  } else {
-    imports.push(MatcherModule.forRoot());
-  }
+  // The gallery is always there: the start-up reloads it and readiness reports it, even when a fake matches.
+  imports.push(MatcherModule.forRoot());
+  if (overrides.faceMatcher) providers.push({ provide: FACE_MATCHER, useValue: overrides.faceMatcher });
   return { imports, providers, exports };
 }

@@ -3,6 +3,14 @@ import { FaceMatcher } from '@visage/domain';
 import { Gallery, GalleryMatch } from './gallery';
 import { GallerySource } from './gallery-source';
 
+/** What a replica's gallery holds now (readiness reports it). */
+export interface GallerySnapshot {
+  /** The source version loaded; undefined before the first load. */
+  version?: string;
+  descriptors: number;
+  persons: number;
+}
+
 export interface GalleryServiceOptions {
   threshold: number;
   refreshMs: number;
@@ -45,6 +53,10 @@ export class GalleryService implements FaceMatcher, OnModuleInit, OnModuleDestro
     return this.options.threshold;
   }
 
+  snapshot(): GallerySnapshot {
+    return { version: this.loadedVersion, descriptors: this.gallery.size, persons: this.gallery.persons };
+  }
+
   match(descriptor: Float32Array): GalleryMatch | undefined {
     return this.gallery.match(descriptor, this.options.threshold);
   }
@@ -53,6 +65,16 @@ export class GalleryService implements FaceMatcher, OnModuleInit, OnModuleDestro
   async ensureFresh(maxAgeMs = this.options.refreshMs): Promise<boolean> {
     if (Date.now() - this.checkedAt < maxAgeMs && this.loadedVersion !== undefined) return false;
     return this.refresh();
+  }
+
+  /**
+   * Checks the fingerprint with a check that starts after this call (a check already running may have read
+   * the source before a change the caller just made) and reloads when it changed. Returns what is loaded.
+   */
+  async reloadNow(): Promise<GallerySnapshot> {
+    await this.refreshing?.catch(() => false);
+    await this.refresh();
+    return this.snapshot();
   }
 
   /** Checks the fingerprint now (one check at a time) and reloads when it changed. */

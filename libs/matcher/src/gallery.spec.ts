@@ -123,6 +123,29 @@ describe('GalleryService', () => {
     expect(source.loads).toBe(2);
   });
 
+  it('reloadNow checks after a check already running, which may have read the source before a change', async () => {
+    const source = new FakeSource();
+    const service = new GalleryService(source, { threshold: 0.6, refreshMs: 60_000 });
+    let releaseVersion!: () => void;
+    const versionRead = new Promise<void>((resolve) => (releaseVersion = resolve));
+    const realVersion = source.version.bind(source);
+    source.version = async () => {
+      const version = await realVersion();
+      await versionRead;
+      return version;
+    };
+    // A background check has read revision 0 and is about to load …
+    const background = service.refresh();
+    // … when an enrolment lands and its author asks for a reload.
+    source.entries = [alice, bob];
+    source.revision += 1;
+    const reloaded = service.reloadNow();
+    releaseVersion();
+    await background;
+    expect(await reloaded).toEqual({ version: '1', descriptors: 2, persons: 2 });
+    expect(service.snapshot()).toEqual({ version: '1', descriptors: 2, persons: 2 });
+  });
+
   it('loads the gallery when the module starts and stops its timer when it stops', async () => {
     const source = new FakeSource();
     source.entries = [alice, bob];

@@ -3,18 +3,21 @@ import { DataSource } from 'typeorm';
 import { ReadinessCheck } from '@visage/health';
 import { RecognizerBreaker } from '../breaker/recognizer-breaker';
 import { PausableConsumer } from '@visage/queue';
+import { ProcessorStartup } from '../startup/processor-startup.service';
 
 const PING_TIMEOUT_MS = 2_000;
 
 /**
- * Ready = the database answers, the queue consumer is connected, and the recognizer circuit is closed
- * (an open circuit is reported with its state and the next probe, so an operator sees why).
+ * Ready = the database answers, the queue consumer is connected, the recognizer circuit is closed (an open
+ * circuit is reported with its state and the next probe, so an operator sees why), and the start-up gating is
+ * over: the `gallery` check shows the start-up stage until then, and the gallery's version and size.
  */
 export function processorReadinessChecks(
   indicators: HealthIndicatorService,
   dataSource: DataSource,
   consumer: PausableConsumer,
   breaker: RecognizerBreaker,
+  startup: ProcessorStartup,
 ): ReadinessCheck[] {
   return [
     async () => {
@@ -39,6 +42,12 @@ export function processorReadinessChecks(
         ...(snapshot.nextProbeAt ? { nextProbeAt: new Date(snapshot.nextProbeAt).toISOString() } : {}),
       };
       return snapshot.state === 'closed' ? indicator.up(details) : indicator.down(details);
+    },
+    async () => {
+      const indicator = indicators.check('gallery');
+      const { stage, version, descriptors, persons } = startup.status();
+      const details = { stage, version: version ?? null, descriptors, persons };
+      return stage === 'consuming' ? indicator.up(details) : indicator.down(details);
     },
   ];
 }

@@ -1,0 +1,110 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { INestApplication, Logger } from '@nestjs/common';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DatabaseConfig, parseConfig } from '@visage/config';
+import { PersonImageEntity } from '@visage/persistence';
+import { createImagesRoot, ImagesRoot, RecognizerDouble } from '../../../../test/e2e/harness';
+import { createScratchMysqlDatabase } from '../../../../test/support/database';
+import { FakeBroker, FakeQueueClient, FakeQueueServer, openDataSource, scratchSqlite } from '../../test/fakes';
+import { createImageProcessorApp } from '../image-processor.app';
+import { ProcessorStartup } from './processor-startup.service';
+
+const KNOWN_FILES = ['ada_1.jpg', 'ada_2.jpg', 'grace_1.jpg', 'linus_1.png', 'margaret_1.jpg', 'alan_1.jpg'];
+
+const databases: Array<{ name: string; open: () => Promise<{ url: string; config: DatabaseConfig; drop(): Promise<void> }> }> = [
+  {
+    name: 'MariaDB (GET_LOCK)',
+    open: async () => {
+      const scratch = await createScratchMysqlDatabase('visage_startup_replicas');
+      return { url: scratch.url, config: scratch.config, drop: () => scratch.drop() };
+    },
+  },
+  {
+    name: 'SQLite (lease row)',
+    open: async () => {
+      const scratch = scratchSqlite();
+      if (scratch.config.type !== 'sqlite') throw new Error('expected a SQLite scratch database');
+      return { url: `sqlite:${scratch.config.file}`, config: scratch.config, drop: async () => scratch.cleanup() };
+    },
+  },
+];
+
+/**
+ * Two processors starting together against one database and one recognizer (the gRPC double, which counts
+ * its calls): the known folder is enrolled once — each file analysed once, one row per file — and each
+ * processor consumes only once its own gallery holds every enrolled descriptor.
+ */
+describe.each(databases)('two processors starting together — $name', ({ open }) => {
+  let database: Awaited<ReturnType<(typeof databases)[number]['open']>>;
+  let recognizer: RecognizerDouble;
+  let images: ImagesRoot;
+  const apps: INestApplication[] = [];
+  const servers: FakeQueueServer[] = [];
+
+  beforeAll(async () => {
+    Logger.overrideLogger(false);
+    database = await open();
+    recognizer = await RecognizerDouble.start();
+    images = createImagesRoot('visage-startup-replicas-');
+    mkdirSync(join(images.root, 'known'));
+    for (const file of KNOWN_FILES) writeFileSync(join(images.root, 'known', file), `face of ${file}`);
+    const config = parseConfig({
+      DATABASE_URL: database.url,
+      IMAGES_ROOT: images.root,
+      KNOWN_FACES_DIR: 'known',
+      FACE_RECOGNITION_ADDRESS: recognizer.address,
+      GALLERY_REFRESH_MS: '3600000',
+    });
+    const broker = new FakeBroker({ maxInFlight: 2, maxAttempts: 3, maxDelayMs: 10 });
+    const started = await Promise.all(
+      ['a', 'b'].map(async (name) => {
+        const server = new FakeQueueServer(broker);
+        const app = await createImageProcessorApp(config, {
+          consumer: server,
+          queueClient: new FakeQueueClient(broker),
+          instanceId: `replica-${name}`,
+          scheduleRetryJob: false,
+          logger: false,
+        });
+        return { app, server };
+      }),
+    );
+    for (const { app, server } of started) {
+      apps.push(app);
+      servers.push(server);
+    }
+    await Promise.all(apps.map((app) => app.get(ProcessorStartup).whenFinished()));
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const app of apps) await app.close();
+    recognizer?.stop();
+    images?.remove();
+    await database?.drop();
+  });
+
+  it('enrols each known file once: one analysis and one row per file', async () => {
+    for (const file of KNOWN_FILES) expect(recognizer.callsFor(file)).toBe(1);
+    expect(recognizer.totalCalls).toBe(KNOWN_FILES.length);
+    const dataSource: DataSource = await openDataSource(database.config);
+    try {
+      const rows = await dataSource.getRepository(PersonImageEntity).find();
+      expect(rows.map((row) => row.sourceName).sort()).toEqual(KNOWN_FILES.map((file) => `known:${file}`).sort());
+    } finally {
+      await dataSource.destroy();
+    }
+  });
+
+  it('each processor consumes, and reports in readiness a gallery holding every enrolled descriptor', async () => {
+    for (const [index, app] of apps.entries()) {
+      expect(servers[index].paused).toBe(false);
+      await app.listen(0, '127.0.0.1');
+      const ready = await request(app.getHttpServer()).get('/health/ready');
+      expect(ready.status).toBe(200);
+      expect(ready.body.info.gallery).toEqual({ status: 'up', stage: 'consuming', version: expect.any(String), descriptors: 6, persons: 5 });
+    }
+  });
+});
