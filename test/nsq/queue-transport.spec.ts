@@ -190,6 +190,25 @@ describe.each([
     await waitFor('finished', () => harness.isDrained(topic));
   });
 
+  it(`${harness.name}: after resume, a first message that hangs does not hold back the others`, async () => {
+    const topic = freshTopic();
+    const behaviour = new Behaviour();
+    let release!: () => void;
+    const hanging = new Promise<void>((resolve) => (release = resolve));
+    behaviour.onMessage = (data) => ((data as { imageId: number }).imageId === 1 ? hanging : undefined);
+    const server = harness.createServer({ topic, maxInFlight: 3 });
+    server.pause();
+    await consume(server, topic, behaviour);
+    server.resume();
+    await emit(topic, { imageId: 1 });
+    await waitFor('the first message to be running', () => behaviour.running === 1);
+    for (let id = 2; id <= 3; id += 1) await emit(topic, { imageId: id });
+    await waitFor('the others handled while the first hangs', () => behaviour.received.length === 3);
+    expect(behaviour.running).toBe(1);
+    release();
+    await waitFor('finished', () => harness.isDrained(topic));
+  });
+
   it(`${harness.name}: runs at most maxInFlight handlers at once`, async () => {
     const topic = freshTopic();
     const behaviour = new Behaviour();
