@@ -1,6 +1,68 @@
+import { readdirSync } from 'node:fs';
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
+
+const APPS = readdirSync(new URL('./apps', import.meta.url)).sort();
+const LIBS = readdirSync(new URL('./libs', import.meta.url)).sort();
+const TEST_FILES = ['**/*.spec.ts', '**/test/**/*.ts', '**/*.bench.ts'];
+const either = (names) => `(?:${names.join('|')})`;
+
+/** The database driver packages: only libs/persistence talks to the database. */
+const DATABASE_PACKAGES = ['typeorm', '@nestjs/typeorm', 'mysql2', 'mysql2/*', 'better-sqlite3'];
+
+/**
+ * The boundaries of docs/architecture.md, per folder, specs included:
+ * - only libs/persistence uses TypeORM and the drivers (tests may seed and inspect a database directly);
+ * - libs never import apps; apps never import each other, except apps/embedded (the composition root),
+ *   and it only through each app's index.ts;
+ * - a lib is imported through `@visage/<lib>` (its index.ts), never by a path into its `src`; test helpers
+ *   in `libs/<lib>/test` are for tests;
+ * - the recognizer never reaches persistence.
+ */
+function boundaries({ folder, name, test }) {
+  const paths = [];
+  const patterns = [];
+  if (!(folder === 'libs' && name === 'persistence') && !test) {
+    paths.push(...DATABASE_PACKAGES.filter((pkg) => !pkg.includes('*')).map((pkg) => ({ name: pkg, message: 'Only libs/persistence talks to the database: add a repository there.' })));
+    patterns.push({ group: ['mysql2/*'], message: 'Only libs/persistence talks to the database.' });
+  }
+  const otherApps = APPS.filter((app) => app !== name);
+  if (folder === 'libs') {
+    patterns.push({ regex: '(?:^|/)apps/', message: 'Libs never import apps.' });
+  } else if (name === 'embedded') {
+    patterns.push({
+      regex: `^(?:\\.\\./)+(?:apps/)?${either(otherApps)}/(?:src/.+|test(?:/|$))`,
+      message: 'apps/embedded imports an app through its index.ts (`../../<app>/src`).',
+    });
+  } else {
+    patterns.push({
+      regex: `^(?:\\.\\./)+(?:apps/)?${either(otherApps)}/(?:src|test)(?:/|$)`,
+      message: 'Apps never import each other; share code through a lib.',
+    });
+  }
+  const otherLibs = LIBS.filter((lib) => !(folder === 'libs' && lib === name));
+  patterns.push({
+    regex: `^(?:\\.\\./)+(?:libs/)?${either(otherLibs)}/src(?:/|$)`,
+    message: 'Import a lib through `@visage/<lib>` (its index.ts).',
+  });
+  if (!test) {
+    patterns.push({ regex: `^(?:\\.\\./)+(?:libs/)?${either(otherLibs)}/test(?:/|$)`, message: 'Test helpers are for tests.' });
+  }
+  if (folder === 'apps' && name === 'face-recognition') {
+    paths.push({ name: '@visage/persistence', message: 'The recognizer never reaches persistence.' });
+    patterns.push({ regex: '(?:^|/)persistence(?:/|$)', message: 'The recognizer never reaches persistence.' });
+  }
+  return { 'no-restricted-imports': ['error', { paths, patterns }] };
+}
+
+const boundaryConfigs = [
+  ...APPS.map((name) => ({ folder: 'apps', name })),
+  ...LIBS.map((name) => ({ folder: 'libs', name })),
+].flatMap(({ folder, name }) => [
+  { files: [`${folder}/${name}/**/*.ts`], rules: boundaries({ folder, name, test: false }) },
+  { files: TEST_FILES.map((glob) => `${folder}/${name}/${glob}`), rules: boundaries({ folder, name, test: true }) },
+]);
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'test-output/**', 'data/**', 'images/**'] },
@@ -14,6 +76,7 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'off',
     },
   },
+  ...boundaryConfigs,
   {
     files: ['apps/frontend/src/public/**/*.js'],
     languageOptions: { globals: { ...globals.browser } },

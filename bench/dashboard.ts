@@ -14,7 +14,7 @@ import { IMAGE_STATUSES, ImageStatus } from '@visage/domain';
 import { createFrontendApp } from '../apps/frontend/src/frontend.app';
 import { DashboardRepository } from '@visage/persistence';
 import { openMigrated } from '../libs/persistence/test/test-databases';
-import { createScratchMysqlDatabase } from '../test/support/database';
+import { createScratchMysqlDatabase } from '../libs/persistence/test/test-databases';
 
 const IMAGES = Number(process.env.BENCH_IMAGES ?? 100_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);

@@ -31,7 +31,7 @@ import { parseConfig, VisageConfig } from '@visage/config';
 import { GrpcFaceAnalyzer } from '@visage/recognizer-client';
 import { EmbeddedVisage, startEmbedded } from '../apps/embedded/src/embedded';
 import { NsqTestServer } from '../test/nsq/nsq-test-server';
-import { createScratchMysqlDatabase, ScratchDatabase } from '../test/support/database';
+import { createScratchMysqlDatabase, TestDatabase } from '../libs/persistence/test/test-databases';
 import { FACES_DIR } from '../test/support/faces';
 import { machineLine, percentile } from './machine';
 
@@ -280,7 +280,7 @@ async function runStack(stack: Stack): Promise<StackResult> {
   const root = mkdtempSync(join(tmpdir(), `visage-bench-${stack}-`));
   const removeRoot = async () => rmSync(root, { recursive: true, force: true });
   cleanups.add(removeRoot);
-  let scratch: ScratchDatabase | undefined;
+  let scratch: TestDatabase | undefined;
   let nsqd: NsqTestServer | undefined;
   let visage: EmbeddedVisage | undefined;
   let analyzer: GrpcFaceAnalyzer | undefined;

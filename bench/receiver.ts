@@ -23,7 +23,7 @@ import { Worker } from 'node:worker_threads';
 import { fork } from 'node:child_process';
 import mysql, { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { ClientProxy, ReadPacket, WritePacket } from '@nestjs/microservices';
-import { createScratchMysqlDatabase, ScratchDatabase } from '../test/support/database';
+import { createScratchMysqlDatabase, TestDatabase } from '../libs/persistence/test/test-databases';
 
 const FILES = Number(process.env.BENCH_FILES ?? 3000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -89,7 +89,8 @@ type ChildMessage = { type: 'ready'; name: string; port: number } | { type: 'sam
 /** Child side: start one server, answer sample requests, stop on 'close'. */
 async function serve(kind: ServerKind, root: string, databaseUrl: string): Promise<void> {
   const url = new URL(databaseUrl);
-  const database: ScratchDatabase = {
+  const database: TestDatabase = {
+    name: 'mariadb',
     url: databaseUrl,
     config: { type: 'mysql', url: databaseUrl, host: url.hostname, port: Number(url.port || 3306), username: decodeURIComponent(url.username), password: decodeURIComponent(url.password), database: url.pathname.slice(1) },
     drop: async () => undefined,
@@ -109,7 +110,7 @@ async function serve(kind: ServerKind, root: string, databaseUrl: string): Promi
   send({ type: 'ready', name: target.name, port: target.port });
 }
 
-function spawnServer(kind: ServerKind, root: string, database: ScratchDatabase): Promise<RemoteTarget> {
+function spawnServer(kind: ServerKind, root: string, database: TestDatabase): Promise<RemoteTarget> {
   const child = fork(__filename, ['--serve', kind, root, database.url], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
   const next = <T extends ChildMessage['type']>(type: T) =>
     new Promise<Extract<ChildMessage, { type: T }>>((done, fail) => {
@@ -140,7 +141,7 @@ function spawnServer(kind: ServerKind, root: string, database: ScratchDatabase):
   }));
 }
 
-async function migratedDatabase(): Promise<ScratchDatabase> {
+async function migratedDatabase(): Promise<TestDatabase> {
   const database = await createScratchMysqlDatabase('visage_bench');
   const { DataSource } = await import('typeorm');
   const source = new DataSource(await persistence.withServerFlavor(persistence.buildDataSourceOptions(database.config)));
@@ -149,7 +150,7 @@ async function migratedDatabase(): Promise<ScratchDatabase> {
   return database;
 }
 
-async function startNest(root: string, database: ScratchDatabase): Promise<Target> {
+async function startNest(root: string, database: TestDatabase): Promise<Target> {
   const queue = new CountingQueueClient();
   const config = parseConfig({ DATABASE_URL: database.url, IMAGES_ROOT: root, MAX_IMAGE_BYTES: String(MAX_IMAGE_BYTES), LOG_LEVEL: 'error' });
   const queueModule = { module: class BenchQueueModule {}, global: true, providers: [{ provide: QUEUE_CLIENT, useValue: queue }], exports: [QUEUE_CLIENT] };
@@ -160,7 +161,7 @@ async function startNest(root: string, database: ScratchDatabase): Promise<Targe
 }
 
 /** The same contract as POST /image/post, by hand: the baseline the Nest app is compared with. */
-async function startBare(root: string, database: ScratchDatabase): Promise<Target> {
+async function startBare(root: string, database: TestDatabase): Promise<Target> {
   const queue = new CountingQueueClient();
   const pool = mysql.createPool({
     host: database.config.type === 'mysql' ? database.config.host : '',
@@ -304,7 +305,7 @@ function summarise(rounds: RoundResult[]) {
 async function main(): Promise<void> {
   const base = await mkdtemp(join(tmpdir(), 'visage-bench-'));
   const root = join(base, 'images');
-  const databases: ScratchDatabase[] = [];
+  const databases: TestDatabase[] = [];
   const targets: RemoteTarget[] = [];
   try {
     // Distinct small files in a few directories, so every request is a new path and a real insert.

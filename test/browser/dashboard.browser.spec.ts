@@ -6,7 +6,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PersonEntity } from '@visage/persistence';
-import { openSqliteTestDatabase, Rows, TestDatabase } from '../../apps/frontend/test/fixtures';
+import { MigratedTestDatabase, openTestDatabase, Rows } from '../../libs/persistence/test/test-databases';
 import { FakeReceiver, ImagesRoot, startFrontend, testConfig } from '../../apps/frontend/test/harness';
 import { hasChromium, launchChromium, markPage, seriousViolations, stillSamePage, warnIfNoChromium } from './chromium';
 
@@ -18,7 +18,7 @@ import { hasChromium, launchChromium, markPage, seriousViolations, stillSamePage
 warnIfNoChromium('dashboard browser test (fixture rows)');
 
 describe.skipIf(!hasChromium)('dashboard in headless Chromium, on rows written by the test', () => {
-  let db: TestDatabase;
+  let db: MigratedTestDatabase;
   let app: NestExpressApplication;
   let context: BrowserContext;
   let baseUrl = '';
@@ -30,7 +30,7 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium, on rows written b
   let alice: PersonEntity;
 
   beforeAll(async () => {
-    db = await openSqliteTestDatabase();
+    db = await openTestDatabase();
     rows = new Rows(db.dataSource);
     await receiver.start();
     await root.picture('known/alice.jpg', 200, 200, { r: 190, g: 140, b: 110 });

@@ -11,14 +11,13 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { INestApplication, Logger } from '@nestjs/common';
-import mysql from 'mysql2/promise';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig, VisageConfig } from '@visage/config';
 import { createFaceRecognitionApp, FaceRecognitionApp } from '../../apps/face-recognition/src/face-recognition.app';
 import { createImageProcessorApp } from '../../apps/image-processor/src/image-processor.app';
 import { RetryJob } from '../../apps/image-processor/src/retry/retry.job';
 import { createReceiverApp } from '../../apps/receiver/src/receiver.app';
-import { createScratchMysqlDatabase, ScratchDatabase, TEST_MYSQL_URL } from '../support/database';
+import { adminConnection, createScratchMysqlDatabase, TestDatabase } from '../../libs/persistence/test/test-databases';
 import { NsqTestServer } from '../nsq/nsq-test-server';
 import {
   baseUrl,
@@ -60,7 +59,7 @@ class FaultStack {
   probe!: DatabaseProbe;
 
   private constructor(
-    readonly database: ScratchDatabase,
+    readonly database: TestDatabase,
     readonly nsqd: NsqTestServer,
     readonly recognizer: RecognizerDouble,
     readonly images: ImagesRoot,
@@ -359,7 +358,7 @@ describe('faults: MariaDB + NSQ test server + real receiver and processors', () 
     const user = `visage_e2e_${randomBytes(4).toString('hex')}`;
     const password = randomBytes(9).toString('hex');
     const admin = await adminConnection();
-    let scratch: ScratchDatabase | undefined;
+    let scratch: TestDatabase | undefined;
     try {
       const env = { MAX_ATTEMPTS: '25' }; // an outage of a few seconds must not exhaust the attempts
       stack = await FaultStack.start(env);
@@ -419,13 +418,3 @@ describe('faults: MariaDB + NSQ test server + real receiver and processors', () 
     expect(finishes.reduce((sum, count) => sum + count, 0)).toBe(200);
   }, 180_000);
 });
-
-async function adminConnection(): Promise<mysql.Connection> {
-  const admin = new URL(TEST_MYSQL_URL);
-  return mysql.createConnection({
-    host: admin.hostname,
-    port: Number(admin.port || 3306),
-    user: decodeURIComponent(admin.username),
-    password: decodeURIComponent(admin.password),
-  });
-}

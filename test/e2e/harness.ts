@@ -20,7 +20,7 @@ import {
 import { DatabaseConfig, parseConfig, VisageConfig } from '@visage/config';
 import { DESCRIPTOR_LENGTH } from '@visage/domain';
 import { FACES_DIR } from '../support/faces';
-import { createScratchMysqlDatabase } from '../support/database';
+import { createScratchMysqlDatabase } from '../../libs/persistence/test/test-databases';
 import { NsqLookupdTestServer, NsqTestServer } from '../nsq/nsq-test-server';
 
 // ---------------------------------------------------------------------------------------------- files

@@ -1,10 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { INestApplication, Logger } from '@nestjs/common';
 import { VisageConfig } from '@visage/config';
-import { createFaceRecognitionApp, FaceRecognitionApp } from '../../face-recognition/src/face-recognition.app';
-import { createFrontendApp } from '../../frontend/src/frontend.app';
-import { createImageProcessorApp } from '../../image-processor/src/image-processor.app';
-import { createReceiverApp } from '../../receiver/src/receiver.app';
+import { createFaceRecognitionApp, FaceRecognitionApp } from '../../face-recognition/src';
+import { createFrontendApp } from '../../frontend/src';
+import { createImageProcessorApp } from '../../image-processor/src';
+import { createReceiverApp } from '../../receiver/src';
 
 export interface EmbeddedVisage {
   recognizer: FaceRecognitionApp;

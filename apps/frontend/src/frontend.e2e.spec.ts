@@ -2,7 +2,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImageEntity, PersonEntity } from '@visage/persistence';
-import { Rows, TEST_DATABASES, TestDatabase } from '../test/fixtures';
+import { MigratedTestDatabase, openTestDatabase, Rows, TEST_DRIVERS } from '../../../libs/persistence/test/test-databases';
 import { FakeReceiver, ImagesRoot, startFrontend, testConfig } from '../test/harness';
 
 const XSS_PATH = 'evil/<script>alert("path")</script>".jpg';
@@ -25,8 +25,8 @@ function expectNoStackTrace(html: string): void {
   expect(html).not.toMatch(/\.ts:\d+/);
 }
 
-describe.each(TEST_DATABASES)('frontend routes on %s', (_name, open) => {
-  let db: TestDatabase;
+describe.each(TEST_DRIVERS)('frontend routes on $name', (driver) => {
+  let db: MigratedTestDatabase;
   let app: NestExpressApplication;
   let rows: Rows;
   const root = new ImagesRoot();
@@ -39,7 +39,7 @@ describe.each(TEST_DATABASES)('frontend routes on %s', (_name, open) => {
   const http = () => request(app.getHttpServer());
 
   beforeAll(async () => {
-    db = await open();
+    db = await openTestDatabase(driver, 'visage_frontend');
     rows = new Rows(db.dataSource);
     await receiver.start();
     await root.picture('holiday/beach.jpg', 400, 300);

@@ -7,7 +7,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import sharp from 'sharp';
 import { parseConfig, VisageConfig } from '@visage/config';
 import { createFrontendApp } from '../src/frontend.app';
-import { TestDatabase } from './fixtures';
+import { TestDatabase } from '../../../libs/persistence/test/test-databases';
 
 /** A temporary IMAGES_ROOT with real pictures written by sharp (never the shared face set). */
 export class ImagesRoot {
@@ -68,14 +68,10 @@ export class FakeReceiver {
   }
 }
 
-export function databaseUrl(db: TestDatabase): string {
-  return db.config.type === 'sqlite' ? `sqlite:${db.config.file}` : db.config.url;
-}
-
 export function testConfig(db: TestDatabase, imagesRoot: string, receiverUrl: string): VisageConfig {
   return parseConfig({
     NODE_ENV: 'test',
-    DATABASE_URL: databaseUrl(db),
+    DATABASE_URL: db.url,
     IMAGES_ROOT: imagesRoot,
     RECEIVER_URL: receiverUrl,
   });

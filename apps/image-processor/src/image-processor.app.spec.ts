@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '@visage/config';
 import { FaceEntity, ImageEntity, PersonEntity } from '@visage/persistence';
-import { createScratchMysqlDatabase, ScratchDatabase } from '../../../test/support/database';
+import { MARIADB_DRIVER, MigratedTestDatabase, openTestDatabase } from '../../../libs/persistence/test/test-databases';
 import {
   corrupt,
   facesFromPath,
@@ -14,7 +14,6 @@ import {
   FakeMatcher,
   FakeQueueClient,
   FakeQueueServer,
-  openDataSource,
   unavailable,
 } from '../test/fakes';
 import { RecognizerBreaker } from './breaker/recognizer-breaker';
@@ -40,7 +39,7 @@ interface Replica {
 }
 
 describe('image processor app: two replicas on one queue and one MariaDB', () => {
-  let scratch: ScratchDatabase;
+  let scratch: MigratedTestDatabase;
   let dataSource: DataSource;
   let broker: FakeBroker;
   let client: FakeQueueClient;
@@ -51,8 +50,8 @@ describe('image processor app: two replicas on one queue and one MariaDB', () =>
 
   beforeAll(async () => {
     Logger.overrideLogger(false);
-    scratch = await createScratchMysqlDatabase('visage_processor_app');
-    dataSource = await openDataSource(scratch.config);
+    scratch = await openTestDatabase(MARIADB_DRIVER, 'visage_processor_app');
+    dataSource = scratch.dataSource;
     ada = (await dataSource.getRepository(PersonEntity).save({ name: 'Ada' })).id;
     grace = (await dataSource.getRepository(PersonEntity).save({ name: 'Grace' })).id;
     broker = new FakeBroker({ maxInFlight: 4, maxAttempts: MAX_ATTEMPTS, maxDelayMs: 30 });
@@ -89,8 +88,7 @@ describe('image processor app: two replicas on one queue and one MariaDB', () =>
   afterAll(async () => {
     for (const replica of replicas) await replica.app.close();
     replicas = [];
-    await dataSource?.destroy();
-    await scratch?.drop();
+    await scratch?.close();
   });
 
   beforeEach(() => {

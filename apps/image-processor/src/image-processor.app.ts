@@ -21,7 +21,7 @@ export async function createImageProcessorApp(
   config: VisageConfig = loadConfig(),
   overrides: ImageProcessorAppOverrides = {},
 ): Promise<INestApplication> {
-  const wiring = defaultProcessorWiring(config, overrides);
+  const wiring = defaultProcessorWiring(overrides);
   const app = await NestFactory.create(
     ImageProcessorModule.forRoot({ config, wiring, instanceId: overrides.instanceId, scheduleRetryJob: overrides.scheduleRetryJob }),
     { logger: overrides.logger ?? logLevelsUpTo(config.LOG_LEVEL), abortOnError: false },

@@ -1,7 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { HealthIndicatorService } from '@nestjs/terminus';
-import { DataSource } from 'typeorm';
 import { ConfigModule, VisageConfig } from '@visage/config';
 import { FaceAnalyzer } from '@visage/domain';
 import { HealthModule } from '@visage/health';
@@ -9,7 +8,7 @@ import { ImageQueueModule } from '@visage/image-queue';
 import { RecognizerBreaker } from './breaker/recognizer-breaker';
 import { processorReadinessChecks } from './health/processor-readiness';
 import { PausableConsumer } from '@visage/queue';
-import { ImageProcessingRepository } from '@visage/persistence';
+import { databaseReadiness } from '@visage/persistence';
 import { ProcessorWiring } from './image-processor.providers';
 import { FACE_ANALYZER, QUEUE_CONSUMER } from './image-processor.tokens';
 import { createImageConsumerController } from './processing/image-consumer.controller';
@@ -30,7 +29,7 @@ export interface ImageProcessorModuleOptions {
 
 /**
  * The processor's providers. Global, because HealthModule's readiness factory (a module of its own)
- * injects the breaker, the consumer and the DataSource.
+ * injects the breaker and the consumer.
  */
 @Module({})
 class ImageProcessorCoreModule {
@@ -44,7 +43,6 @@ class ImageProcessorCoreModule {
         ...options.wiring.providers,
         { provide: PROCESSOR_SETTINGS, useValue: settings },
         { provide: RETRY_JOB_SCHEDULED, useValue: options.scheduleRetryJob ?? true },
-        { provide: ImageProcessingRepository, inject: [DataSource], useFactory: (dataSource: DataSource) => new ImageProcessingRepository(dataSource) },
         { provide: ConsumptionGate, inject: [QUEUE_CONSUMER], useFactory: (consumer: PausableConsumer) => new ConsumptionGate(consumer) },
         {
           provide: RecognizerBreaker,
@@ -61,7 +59,6 @@ class ImageProcessorCoreModule {
         PROCESSOR_SETTINGS,
         RecognizerBreaker,
         ProcessorStartup,
-        ImageProcessingRepository,
         ProcessImageService,
         RetryJob,
       ],
@@ -79,8 +76,8 @@ export class ImageProcessorModule {
         ScheduleModule.forRoot(),
         ImageProcessorCoreModule.forRoot(options),
         ImageQueueModule,
-        HealthModule.forRoot({
-          inject: [HealthIndicatorService, DataSource, QUEUE_CONSUMER, RecognizerBreaker, ProcessorStartup],
+        HealthModule.forRoot(databaseReadiness, {
+          inject: [HealthIndicatorService, QUEUE_CONSUMER, RecognizerBreaker, ProcessorStartup],
           useFactory: processorReadinessChecks,
         }),
       ],

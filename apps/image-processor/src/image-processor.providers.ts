@@ -5,10 +5,8 @@
  */
 import { DynamicModule, Provider } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { VisageConfig } from '@visage/config';
 import { FaceAnalyzer, FaceMatcher } from '@visage/domain';
-import { buildDataSourceOptions, PersistenceModule } from '@visage/persistence';
+import { PersistenceModule } from '@visage/persistence';
 import { PausableConsumer, QUEUE_CLIENT, QUEUE_CONSUMER, QueueModule } from '@visage/queue';
 import { CustomTransportStrategy } from '@nestjs/microservices';
 import { EnrolmentModule } from '@visage/enrolment';
@@ -36,15 +34,10 @@ export interface ProcessorWiringOverrides {
   faceMatcher?: FaceMatcher;
   queueClient?: QueuePublisher;
   consumer?: QueueConsumerStrategy;
-  /** Create the schema from the entities instead of migrating (throw-away test databases only). */
-  synchronizeSchema?: boolean;
 }
 
-export function defaultProcessorWiring(config: VisageConfig, overrides: ProcessorWiringOverrides = {}): ProcessorWiring {
-  const database = overrides.synchronizeSchema
-    ? TypeOrmModule.forRoot(buildDataSourceOptions(config.database, { synchronize: true }))
-    : PersistenceModule.forRoot();
-  const imports: DynamicModule[] = [database];
+export function defaultProcessorWiring(overrides: ProcessorWiringOverrides = {}): ProcessorWiring {
+  const imports: DynamicModule[] = [PersistenceModule.forRoot()];
   const providers: Provider[] = [];
   const exports: symbol[] = [];
 

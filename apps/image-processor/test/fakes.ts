@@ -1,25 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ClientProxy, CustomTransportStrategy, ReadPacket, Server } from '@nestjs/microservices';
 import { isObservable, lastValueFrom } from 'rxjs';
-import { DataSource } from 'typeorm';
-import { DatabaseConfig } from '@visage/config';
 import { DESCRIPTOR_LENGTH, DetectedFace, FaceAnalysis, FaceAnalysisError, FaceAnalyzer, FaceMatch, FaceMatcher } from '@visage/domain';
-import { openMigrated } from '../../../libs/persistence/test/test-databases';
 import { deadLetterPattern, DeferMessageError, PausableConsumer, QueueContext, QueueMessageInfo } from '@visage/queue';
-
-// ---- database ------------------------------------------------------------------------------------------
-
-export function scratchSqlite(): { config: DatabaseConfig; cleanup(): void } {
-  const dir = mkdtempSync(join(tmpdir(), 'visage-processor-'));
-  return { config: { type: 'sqlite', file: join(dir, 'visage.sqlite') }, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
-/** Migrated like the apps do at boot; a second call on the same database finds nothing to do. */
-export function openDataSource(config: DatabaseConfig): Promise<DataSource> {
-  return openMigrated(config);
-}
 
 // ---- recognizer and matcher ----------------------------------------------------------------------------
 

@@ -8,10 +8,10 @@
  */
 import { cpus } from 'node:os';
 import { Logger } from '@nestjs/common';
-import { DatabaseConfig, parseConfig } from '@visage/config';
+import { parseConfig } from '@visage/config';
 import { ImageEntity, PersonEntity } from '@visage/persistence';
-import { createScratchMysqlDatabase } from '../../../test/support/database';
-import { facesFromPath, FakeConsumer, FakeFaceAnalyzer, FakeMatcher, openDataSource, scratchSqlite } from './fakes';
+import { openTestDatabase, TEST_DRIVERS, TestDriver } from '../../../libs/persistence/test/test-databases';
+import { facesFromPath, FakeConsumer, FakeFaceAnalyzer, FakeMatcher } from './fakes';
 import { RecognizerBreaker } from '../src/breaker/recognizer-breaker';
 import { ImageProcessingRepository } from '@visage/persistence';
 import { ProcessImageService } from '../src/processing/process-image.service';
@@ -20,8 +20,9 @@ import { processorSettingsFrom } from '../src/processor.settings';
 const images = Number(process.argv[2] ?? 500);
 const concurrency = Number(process.argv[3] ?? 4);
 
-async function measure(name: string, database: DatabaseConfig): Promise<void> {
-  const dataSource = await openDataSource(database);
+async function measure(driver: TestDriver): Promise<void> {
+  const database = await openTestDatabase(driver, 'visage_bench');
+  const dataSource = database.dataSource;
   try {
     const person = await dataSource.getRepository(PersonEntity).save({ name: 'Ada' });
     const rows = await dataSource
@@ -49,29 +50,18 @@ async function measure(name: string, database: DatabaseConfig): Promise<void> {
     const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
     breaker.shutdown();
     console.log(
-      `${name.padEnd(8)} ${processed}/${images} processed in ${elapsedMs.toFixed(0)} ms: ` +
+      `${driver.name.padEnd(8)} ${processed}/${images} processed in ${elapsedMs.toFixed(0)} ms: ` +
         `${((images * 1000) / elapsedMs).toFixed(0)} images/s, ${(elapsedMs / images).toFixed(2)} ms/image wall, concurrency ${concurrency}`,
     );
   } finally {
-    await dataSource.destroy();
+    await database.close();
   }
 }
 
 async function main(): Promise<void> {
   Logger.overrideLogger(false);
   console.log(`machine: ${cpus()[0]?.model ?? 'unknown cpu'}, ${cpus().length} cores, node ${process.version} (shared with other jobs)`);
-  const sqlite = scratchSqlite();
-  try {
-    await measure('SQLite', sqlite.config);
-  } finally {
-    sqlite.cleanup();
-  }
-  const mysql = await createScratchMysqlDatabase('visage_bench');
-  try {
-    await measure('MariaDB', mysql.config);
-  } finally {
-    await mysql.drop();
-  }
+  for (const driver of [...TEST_DRIVERS].reverse()) await measure(driver);
 }
 
 main().catch((error: unknown) => {

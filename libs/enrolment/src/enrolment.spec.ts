@@ -2,13 +2,11 @@ import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DataSource } from 'typeorm';
 import { ConfigService, parseConfig } from '@visage/config';
 import { FaceAnalysis, FaceAnalysisError } from '@visage/domain';
 import { KNOWN_SOURCE_PREFIX, PersonImageRepository } from '@visage/persistence';
 import { ContentFaceAnalyzer } from '@visage/recognizer-client';
-import { createScratchMysqlDatabase, ScratchDatabase } from '../../../test/support/database';
-import { buildDataSourceOptions } from '../../persistence/src/data-source-options';
+import { MARIADB_DRIVER, MigratedTestDatabase, openTestDatabase } from '../../persistence/test/test-databases';
 import { EnrolmentService } from './enrolment.service';
 import { personNameFromFileName } from './known-face-name';
 import { KnownFacesEnroller } from './known-faces.enroller';
@@ -58,8 +56,7 @@ class ScriptedAnalyzer implements ContentFaceAnalyzer {
 }
 
 describe('enrolment (MariaDB, scripted recognizer)', () => {
-  let database: ScratchDatabase;
-  let dataSource: DataSource;
+  let database: MigratedTestDatabase;
   let repository: PersonImageRepository;
   const analyzer = new ScriptedAnalyzer();
   const root = mkdtempSync(join(tmpdir(), 'visage-enrolment-'));
@@ -68,9 +65,8 @@ describe('enrolment (MariaDB, scripted recognizer)', () => {
   let service: EnrolmentService;
 
   beforeAll(async () => {
-    database = await createScratchMysqlDatabase('visage_enrolment');
-    dataSource = await new DataSource(buildDataSourceOptions(database.config, { synchronize: true })).initialize();
-    repository = new PersonImageRepository(dataSource);
+    database = await openTestDatabase(MARIADB_DRIVER, 'visage_enrolment');
+    repository = new PersonImageRepository(database.dataSource);
     const config = new ConfigService(parseConfig({ IMAGES_ROOT: root, KNOWN_FACES_DIR: 'known' }));
     enroller = new KnownFacesEnroller(repository, analyzer, config);
     service = new EnrolmentService(repository, analyzer, config);
@@ -78,8 +74,7 @@ describe('enrolment (MariaDB, scripted recognizer)', () => {
   });
 
   afterAll(async () => {
-    await dataSource?.destroy();
-    await database?.drop();
+    await database?.close();
     rmSync(root, { recursive: true, force: true });
   });
 

@@ -8,8 +8,8 @@ import { GalleryService } from './gallery.service';
 export const FACE_MATCHER = Symbol('FACE_MATCHER');
 
 /**
- * `MatcherModule.forRoot()`: a {@link GalleryService} fed by {@link PersonImageRepository} (needs TypeORM's
- * DataSource in the app). Pass `source` to feed it from elsewhere.
+ * `MatcherModule.forRoot()`: a {@link GalleryService} fed by {@link PersonImageRepository} (from the app's
+ * `PersistenceModule.forRoot()`). Pass `source` to feed it from elsewhere.
  */
 @Module({})
 export class MatcherModule {
@@ -18,7 +18,6 @@ export class MatcherModule {
     return {
       module: MatcherModule,
       providers: [
-        ...(options.source ? [] : [PersonImageRepository]),
         sourceProvider,
         {
           provide: GalleryService,

@@ -1,21 +1,20 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import mysql, { RowDataPacket } from 'mysql2/promise';
-import { DataSourceOptions } from 'typeorm';
+import type BetterSqlite3 from 'better-sqlite3';
+import { DataSource, DataSourceOptions } from 'typeorm';
 import { DatabaseConfig } from '@visage/config';
 import { ENTITIES } from './entities';
 import { migrationsFor } from './migrations';
 
-export interface DataSourceBuildOptions {
-  /** Create the schema from the entities instead of running migrations (throw-away test databases only). */
-  synchronize?: boolean;
-}
-
-/** TypeORM options for MySQL/MariaDB (mysql2) or the embedded SQLite (better-sqlite3) from DATABASE_URL. */
-export function buildDataSourceOptions(database: DatabaseConfig, options: DataSourceBuildOptions = {}): DataSourceOptions {
+/**
+ * TypeORM options for MySQL/MariaDB (mysql2) or the embedded SQLite (better-sqlite3) from DATABASE_URL.
+ * The schema always comes from the migrations, in tests too.
+ */
+export function buildDataSourceOptions(database: DatabaseConfig): DataSourceOptions {
   const common = {
     entities: ENTITIES,
-    synchronize: options.synchronize ?? false,
+    synchronize: false,
     logging: false as const,
     migrations: migrationsFor(database.type),
     migrationsTableName: 'schema_migrations',
@@ -87,4 +86,12 @@ export function betterSqlite3ForThisNode(nodeVersion = process.versions.node): u
 /** MySQL and MariaDB share the SQL this project uses (named locks, LIMIT in UPDATE, …). */
 export function isMysqlFamily(options: Pick<DataSourceOptions, 'type'>): boolean {
   return options.type === 'mysql' || options.type === 'mariadb';
+}
+
+/**
+ * The better-sqlite3 handle under a SQLite DataSource, for synchronous transactions: TypeORM shares one
+ * connection among all async callers there, so an awaited BEGIN…COMMIT could swallow others' statements.
+ */
+export function sqliteConnection(dataSource: DataSource): BetterSqlite3.Database {
+  return (dataSource.driver as unknown as { databaseConnection: BetterSqlite3.Database }).databaseConnection;
 }

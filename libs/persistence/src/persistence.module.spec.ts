@@ -1,10 +1,11 @@
+import { DynamicModule, InjectionToken } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataSource } from 'typeorm';
 import { ConfigModule, parseConfig } from '@visage/config';
 import { TEST_DRIVERS, TestDatabase } from '../test/test-databases';
 import { PersistenceModule } from './persistence.module';
-import { ImageRepository, PersonRepository } from './repositories';
+import { ImageRepository, PERSISTENCE_REPOSITORIES, PersonRepository } from './repositories';
 
 describe.each(TEST_DRIVERS)('PersistenceModule on $name', (driver) => {
   let database: TestDatabase;
@@ -32,6 +33,22 @@ describe.each(TEST_DRIVERS)('PersistenceModule on $name', (driver) => {
       const created = await app.get(ImageRepository).create(`module-${explicit}.jpg`);
       expect(created.created).toBe(true);
       expect(await app.get(PersonRepository).list()).toEqual([]);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('shares every repository with the modules of the app', async () => {
+    const consumer = (token: InjectionToken): DynamicModule => ({
+      module: class RepositoryConsumer {},
+      providers: [{ provide: 'consumer', inject: [token], useFactory: (value: unknown) => value }],
+    });
+    const shared = await Test.createTestingModule({
+      imports: [PersistenceModule.forRoot({ database: database.config, retryAttempts: 0 }), ...PERSISTENCE_REPOSITORIES.map(consumer)],
+    }).compile();
+    const app = await shared.init();
+    try {
+      for (const repository of PERSISTENCE_REPOSITORIES) expect(app.get(repository, { strict: false })).toBeInstanceOf(repository);
     } finally {
       await app.close();
     }

@@ -1,16 +1,10 @@
-import { DynamicModule, Global, Module, Provider } from '@nestjs/common';
+import { DynamicModule, Global, Module } from '@nestjs/common';
 import { TypeOrmModule, TypeOrmModuleOptions } from '@nestjs/typeorm';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { ConfigService, DatabaseConfig } from '@visage/config';
 import { buildDataSourceOptions, withServerFlavor } from './data-source-options';
-import { DashboardRepository, ImageProcessingRepository, ImageRepository, PersonRepository } from './repositories';
+import { PERSISTENCE_REPOSITORIES } from './repositories';
 import { initializeWithMigrations } from './schema-migrator';
-
-/**
- * Repositories every app may inject. Repositories owned by other parts (processing, enrolment) are
- * appended here when they land, so one module provides all of them.
- */
-export const PERSISTENCE_REPOSITORIES: Provider[] = [ImageRepository, PersonRepository, ImageProcessingRepository, DashboardRepository];
 
 export interface PersistenceModuleOptions {
   /** Database to use instead of `ConfigService.values.database` (tests, tools). */
@@ -22,7 +16,8 @@ export interface PersistenceModuleOptions {
 /**
  * The database of an app: one TypeORM DataSource (MySQL/MariaDB or SQLite from DATABASE_URL), brought up
  * to date with the migrations before anything uses it, and the repositories on top of it. Global, so
- * feature modules inject repositories (or the DataSource) without importing it.
+ * feature modules inject repositories without importing it. The DataSource itself is not exported: only
+ * repositories (and the database readiness check) touch it.
  */
 @Global()
 @Module({})
@@ -52,7 +47,7 @@ export class PersistenceModule {
       global: true,
       imports: [typeOrm],
       providers: PERSISTENCE_REPOSITORIES,
-      exports: [...PERSISTENCE_REPOSITORIES, TypeOrmModule],
+      exports: PERSISTENCE_REPOSITORIES,
     };
   }
 }

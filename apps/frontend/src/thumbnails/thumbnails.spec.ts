@@ -6,19 +6,19 @@ import sharp from 'sharp';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigService } from '@visage/config';
-import { openSqliteTestDatabase, TestDatabase } from '../../test/fixtures';
+import { MigratedTestDatabase, openTestDatabase } from '../../../../libs/persistence/test/test-databases';
 import { ImagesRoot, startFrontend, testConfig } from '../../test/harness';
 import { ThumbnailService } from './thumbnail.service';
 
 describe('GET /thumbnails', () => {
-  let db: TestDatabase;
+  let db: MigratedTestDatabase;
   let app: NestExpressApplication;
   const root = new ImagesRoot();
   const outside = mkdtempSync(join(tmpdir(), 'visage-outside-'));
   const http = () => request(app.getHttpServer());
 
   beforeAll(async () => {
-    db = await openSqliteTestDatabase();
+    db = await openTestDatabase();
     await root.picture('a/photo.jpg', 640, 480);
     await sharp({ create: { width: 50, height: 50, channels: 3, background: '#f00' } }).jpeg().toFile(join(outside, 'secret.jpg'));
     symlinkSync(join(outside, 'secret.jpg'), join(root.dir, 'a/escape.jpg'));

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '@visage/config';
 import { FaceAnalysisError, RECOGNIZER_NOT_READY } from '@visage/domain';
 import { FaceEntity, ImageEntity, PersonEntity } from '@visage/persistence';
-import { corrupt, facesFromPath, slowerThanDeadline, FakeConsumer, FakeFaceAnalyzer, FakeMatcher, openDataSource, scratchSqlite, unavailable } from '../../test/fakes';
+import { corrupt, facesFromPath, slowerThanDeadline, FakeConsumer, FakeFaceAnalyzer, FakeMatcher, unavailable } from '../../test/fakes';
+import { MigratedTestDatabase, openTestDatabase } from '../../../../libs/persistence/test/test-databases';
 import { ProbeScheduler, RecognizerBreaker } from '../breaker/recognizer-breaker';
 import { ImageProcessingRepository } from '@visage/persistence';
 import { processorSettingsFrom } from '../processor.settings';
@@ -44,7 +45,7 @@ class FlakyRepository extends ImageProcessingRepository {
 }
 
 describe('ProcessImageService (SQLite)', () => {
-  const database = scratchSqlite();
+  let database: MigratedTestDatabase;
   let dataSource: DataSource;
   let repository: FlakyRepository;
   let analyzer: FakeFaceAnalyzer;
@@ -55,13 +56,13 @@ describe('ProcessImageService (SQLite)', () => {
 
   beforeAll(async () => {
     Logger.overrideLogger(false);
-    dataSource = await openDataSource(database.config);
+    database = await openTestDatabase();
+    dataSource = database.dataSource;
     ada = (await dataSource.getRepository(PersonEntity).save({ name: 'Ada' })).id;
   });
 
   afterAll(async () => {
-    await dataSource?.destroy();
-    database.cleanup();
+    await database?.close();
   });
 
   beforeEach(() => {

@@ -3,12 +3,12 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { from, Observable } from 'rxjs';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigService, DatabaseConfig, parseConfig } from '@visage/config';
+import { ConfigService, parseConfig } from '@visage/config';
 import { ImageEntity } from '@visage/persistence';
-import { createScratchMysqlDatabase } from '../../../../test/support/database';
-import { FakeFaceAnalyzer, openDataSource, scratchSqlite, unavailable } from '../../test/fakes';
+import { TEST_DRIVERS, TestDatabase, openMigrated } from '../../../../libs/persistence/test/test-databases';
+import { FakeFaceAnalyzer, unavailable } from '../../test/fakes';
 import { ProbeScheduler, RecognizerBreaker } from '../breaker/recognizer-breaker';
-import { ImageProcessingRepository } from '@visage/persistence';
+import { ImageProcessingRepository, LockRepository } from '@visage/persistence';
 import { QueuePublisher } from '../image-processor.providers';
 import { processorSettingsFrom } from '../processor.settings';
 import { ImagePublisher, ImageRequeueService } from '@visage/image-queue';
@@ -60,39 +60,21 @@ interface Runner {
   requeue: ImageRequeueService;
 }
 
-const backends: Array<{ name: string; setup(): Promise<{ config: DatabaseConfig; cleanup(): Promise<void> }> }> = [
-  {
-    name: 'MariaDB',
-    setup: async () => {
-      const scratch = await createScratchMysqlDatabase('visage_retry_job');
-      return { config: scratch.config, cleanup: () => scratch.drop() };
-    },
-  },
-  {
-    name: 'SQLite',
-    setup: async () => {
-      const sqlite = scratchSqlite();
-      return { config: sqlite.config, cleanup: async () => sqlite.cleanup() };
-    },
-  },
-];
-
-describe.each(backends)('RetryJob on $name', (backend) => {
-  let cleanup: () => Promise<void>;
+describe.each(TEST_DRIVERS)('RetryJob on $name', (driver) => {
+  let database: TestDatabase;
   const dataSources: DataSource[] = [];
   let runners: Runner[];
   let counter = 0;
 
   beforeAll(async () => {
     Logger.overrideLogger(false);
-    const setup = await backend.setup();
-    cleanup = setup.cleanup;
-    dataSources.push(await openDataSource(setup.config), await openDataSource(setup.config));
+    database = await driver.create('visage_retry_job');
+    dataSources.push(await openMigrated(database.config), await openMigrated(database.config));
   });
 
   afterAll(async () => {
     for (const dataSource of dataSources) await dataSource.destroy();
-    await cleanup?.();
+    await database?.drop();
   });
 
   beforeEach(async () => {
@@ -104,7 +86,7 @@ describe.each(backends)('RetryJob on $name', (backend) => {
       const breaker = new RecognizerBreaker(new FakeFaceAnalyzer(), settings.breaker, undefined, neverProbe);
       const imagePublisher = new ImagePublisher(publisher, new ConfigService(config));
       const requeue = new ImageRequeueService(repository, imagePublisher);
-      return { job: new RetryJob(repository, imagePublisher, breaker, settings, new SchedulerRegistry(), false), publisher, imagePublisher, breaker, requeue };
+      return { job: new RetryJob(repository, new LockRepository(dataSource), imagePublisher, breaker, settings, new SchedulerRegistry(), false), publisher, imagePublisher, breaker, requeue };
     });
   });
 
@@ -177,7 +159,7 @@ describe.each(backends)('RetryJob on $name', (backend) => {
     const analyzer = new FakeFaceAnalyzer(unavailable);
     const breaker = new RecognizerBreaker(analyzer, settings.breaker, undefined, neverProbe);
     for (let index = 0; index < settings.breaker.failureThreshold; index++) await breaker.analyze('x.jpg').catch(() => undefined);
-    const job = new RetryJob(new ImageProcessingRepository(dataSources[0]), runner.imagePublisher, breaker, settings, new SchedulerRegistry(), false);
+    const job = new RetryJob(new ImageProcessingRepository(dataSources[0]), new LockRepository(dataSources[0]), runner.imagePublisher, breaker, settings, new SchedulerRegistry(), false);
     expect(await job.runOnce()).toEqual({ ran: false, reason: 'breaker_open' });
     expect(runner.publisher.published).toEqual([]);
     breaker.shutdown();
@@ -200,7 +182,7 @@ describe.each(backends)('RetryJob on $name', (backend) => {
   it('registers RETRY_CRON with the scheduler and removes it on shutdown', () => {
     const registry = new SchedulerRegistry();
     const runner = runners[0];
-    const job = new RetryJob(new ImageProcessingRepository(dataSources[0]), runner.imagePublisher, runner.breaker, settings, registry, true);
+    const job = new RetryJob(new ImageProcessingRepository(dataSources[0]), new LockRepository(dataSources[0]), runner.imagePublisher, runner.breaker, settings, registry, true);
     job.onApplicationBootstrap();
     try {
       const cron = registry.getCronJob('image-retry');

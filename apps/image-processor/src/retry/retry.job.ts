@@ -3,14 +3,11 @@ import { Inject } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
 import { RecognizerBreaker } from '../breaker/recognizer-breaker';
-import { ImageProcessingRepository } from '@visage/persistence';
+import { DatabaseLock, ImageProcessingRepository, LockRepository } from '@visage/persistence';
 import { PROCESSOR_SETTINGS, ProcessorSettings } from '../processor.settings';
 import { ImagePublisher } from '@visage/image-queue';
 
-export const RETRY_JOB_LOCK = 'image-retry-job';
 const CRON_NAME = 'image-retry';
-/** SQLite lease length: far longer than a tick, short enough that a crashed holder blocks only a few ticks. */
-const LEASE_MS = 5 * 60_000;
 
 /** Whether the cron is registered; tests run ticks by hand. */
 export const RETRY_JOB_SCHEDULED = Symbol('RETRY_JOB_SCHEDULED');
@@ -32,6 +29,7 @@ export class RetryJob implements OnApplicationBootstrap, OnModuleDestroy {
 
   constructor(
     private readonly repository: ImageProcessingRepository,
+    private readonly locks: LockRepository,
     private readonly publisher: ImagePublisher,
     private readonly breaker: RecognizerBreaker,
     @Inject(PROCESSOR_SETTINGS) private readonly settings: ProcessorSettings,
@@ -76,7 +74,7 @@ export class RetryJob implements OnApplicationBootstrap, OnModuleDestroy {
     if (!this.breaker.isClosed) return { ran: false, reason: 'breaker_open' };
     this.running = true;
     try {
-      const lock = await this.repository.tryAcquireJobLock(RETRY_JOB_LOCK, LEASE_MS);
+      const lock = await this.locks.tryLock(DatabaseLock.ImageRetry);
       if (!lock) return { ran: false, reason: 'locked' };
       try {
         const policy = this.settings.policy;

@@ -2,14 +2,12 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, On
 import { FaceAnalyzer } from '@visage/domain';
 import { KnownFacesEnroller } from '@visage/enrolment';
 import { GalleryService, GallerySnapshot } from '@visage/matcher';
-import { ImageProcessingRepository, JobLock } from '@visage/persistence';
+import { DatabaseLock, LockRepository } from '@visage/persistence';
 import { FACE_ANALYZER } from '../image-processor.tokens';
 import { ConsumptionGate } from './consumption-gate';
 
-/** Lock serialising the known-faces enrolment across replicas. */
-export const KNOWN_FACES_LOCK = 'known-faces-enrolment';
-/** SQLite lease of that lock: longer than any enrolment of a known-faces folder. */
-const ENROLMENT_LEASE_MS = 10 * 60_000;
+/** How long a replica waits for another one's enrolment before it tries again (and logs that it waits). */
+const ENROLMENT_LOCK_WAIT_MS = 5 * 60_000;
 
 export type StartupStage = 'waiting_for_recognizer' | 'enrolling_known_faces' | 'loading_gallery' | 'consuming';
 
@@ -46,7 +44,7 @@ export class ProcessorStartup implements OnModuleInit, OnApplicationBootstrap, O
   constructor(
     private readonly gate: ConsumptionGate,
     @Inject(FACE_ANALYZER) private readonly analyzer: FaceAnalyzer,
-    private readonly repository: ImageProcessingRepository,
+    private readonly locks: LockRepository,
     private readonly gallery: GalleryService,
     @Optional() private readonly enroller?: KnownFacesEnroller,
     @Optional() @Inject(STARTUP_TIMINGS) private readonly timings: StartupTimings = DEFAULT_STARTUP_TIMINGS,
@@ -117,14 +115,9 @@ export class ProcessorStartup implements OnModuleInit, OnApplicationBootstrap, O
    */
   private async enrolKnownFaces(enroller: KnownFacesEnroller): Promise<void> {
     for (let round = 1; ; round++) {
-      const report = await this.retrying('known faces enrolment', async () => {
-        const lock = await this.waitForLock();
-        try {
-          return await enroller.enrolAll();
-        } finally {
-          await lock.release();
-        }
-      });
+      const report = await this.retrying('known faces enrolment', () =>
+        this.locks.withLock(DatabaseLock.KnownFacesEnrolment, () => enroller.enrolAll(), { waitMs: ENROLMENT_LOCK_WAIT_MS }),
+      );
       if (report.failed.length === 0) return;
       if (round >= this.timings.maxEnrolmentRounds) {
         this.logger.warn(`${report.failed.length} known face(s) still not enrolled after ${round} rounds; consuming anyway`);
@@ -133,17 +126,6 @@ export class ProcessorStartup implements OnModuleInit, OnApplicationBootstrap, O
       await this.sleep(this.backoff(round));
       await this.waitUntilServing();
       this.currentStage = 'enrolling_known_faces';
-    }
-  }
-
-  private async waitForLock(): Promise<JobLock> {
-    let announced = false;
-    for (;;) {
-      const lock = await this.repository.tryAcquireJobLock(KNOWN_FACES_LOCK, ENROLMENT_LEASE_MS);
-      if (lock) return lock;
-      if (!announced) this.logger.log('another replica is enrolling the known faces; waiting for it');
-      announced = true;
-      await this.sleep(this.timings.pollMs);
     }
   }
 

@@ -3,10 +3,10 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DESCRIPTOR_LENGTH } from '@visage/domain';
 import { KnownFacesEnroller, KnownFacesReport } from '@visage/enrolment';
 import { GalleryEntry, GalleryService, GallerySource } from '@visage/matcher';
-import { ImageProcessingRepository, JobLock } from '@visage/persistence';
+import { DatabaseLock, LockRepository } from '@visage/persistence';
 import { FakeConsumer, FakeFaceAnalyzer } from '../../test/fakes';
 import { ConsumptionGate } from './consumption-gate';
-import { KNOWN_FACES_LOCK, ProcessorStartup, StartupTimings } from './processor-startup.service';
+import { ProcessorStartup, StartupTimings } from './processor-startup.service';
 
 const FAST: StartupTimings = { pollMs: 1, retryInitialMs: 1, retryMaxMs: 4, maxEnrolmentRounds: 3 };
 
@@ -57,16 +57,20 @@ class FakeEnroller {
   }
 }
 
-/** The job lock as a cross-replica lock looks from one replica: `heldElsewhere` stands for another replica. */
+/** The lock repository as one replica sees it: `heldElsewhere` stands for another replica enrolling. */
 class FakeLocks {
   heldElsewhere = false;
-  acquired: string[] = [];
+  acquired: DatabaseLock[] = [];
   constructor(private readonly journal: Journal) {}
-  async tryAcquireJobLock(name: string): Promise<JobLock | undefined> {
-    if (this.heldElsewhere) return undefined;
-    this.acquired.push(name);
+  async withLock<T>(lock: DatabaseLock, fn: () => Promise<T>): Promise<T> {
+    while (this.heldElsewhere) await new Promise((resolve) => setTimeout(resolve, 1));
+    this.acquired.push(lock);
     this.journal.add('lock');
-    return { release: async () => this.journal.add('unlock') };
+    try {
+      return await fn();
+    } finally {
+      this.journal.add('unlock');
+    }
   }
 }
 
@@ -107,7 +111,7 @@ describe('ProcessorStartup: no message taken before the recognizer serves, the k
     startup = new ProcessorStartup(
       gate,
       analyzer,
-      locks as unknown as ImageProcessingRepository,
+      locks as unknown as LockRepository,
       gallery,
       options.withEnroller === false ? undefined : (enroller as unknown as KnownFacesEnroller),
       FAST,
@@ -138,7 +142,7 @@ describe('ProcessorStartup: no message taken before the recognizer serves, the k
     analyzer.serving = true;
     await startup.whenFinished();
     expect(journal.events).toEqual(['gallery loaded 0', 'pause', 'lock', 'enrol', 'unlock', 'gallery loaded 1', 'resume']);
-    expect(locks.acquired).toEqual([KNOWN_FACES_LOCK]);
+    expect(locks.acquired).toEqual([DatabaseLock.KnownFacesEnrolment]);
     expect(startup.status()).toEqual({ stage: 'consuming', version: '1', descriptors: 1, persons: 1 });
     expect(consumer.paused).toBe(false);
   });

@@ -4,41 +4,23 @@ import { INestApplication, Logger } from '@nestjs/common';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DatabaseConfig, parseConfig } from '@visage/config';
+import { parseConfig } from '@visage/config';
 import { PersonImageEntity } from '@visage/persistence';
 import { createImagesRoot, ImagesRoot, RecognizerDouble } from '../../../../test/e2e/harness';
-import { createScratchMysqlDatabase } from '../../../../test/support/database';
-import { FakeBroker, FakeQueueClient, FakeQueueServer, openDataSource, scratchSqlite } from '../../test/fakes';
+import { openMigrated, TEST_DRIVERS, TestDatabase } from '../../../../libs/persistence/test/test-databases';
+import { FakeBroker, FakeQueueClient, FakeQueueServer } from '../../test/fakes';
 import { createImageProcessorApp } from '../image-processor.app';
 import { ProcessorStartup } from './processor-startup.service';
 
 const KNOWN_FILES = ['ada_1.jpg', 'ada_2.jpg', 'grace_1.jpg', 'linus_1.png', 'margaret_1.jpg', 'alan_1.jpg'];
-
-const databases: Array<{ name: string; open: () => Promise<{ url: string; config: DatabaseConfig; drop(): Promise<void> }> }> = [
-  {
-    name: 'MariaDB (GET_LOCK)',
-    open: async () => {
-      const scratch = await createScratchMysqlDatabase('visage_startup_replicas');
-      return { url: scratch.url, config: scratch.config, drop: () => scratch.drop() };
-    },
-  },
-  {
-    name: 'SQLite (lease row)',
-    open: async () => {
-      const scratch = scratchSqlite();
-      if (scratch.config.type !== 'sqlite') throw new Error('expected a SQLite scratch database');
-      return { url: `sqlite:${scratch.config.file}`, config: scratch.config, drop: async () => scratch.cleanup() };
-    },
-  },
-];
 
 /**
  * Two processors starting together against one database and one recognizer (the gRPC double, which counts
  * its calls): the known folder is enrolled once — each file analysed once, one row per file — and each
  * processor consumes only once its own gallery holds every enrolled descriptor.
  */
-describe.each(databases)('two processors starting together — $name', ({ open }) => {
-  let database: Awaited<ReturnType<(typeof databases)[number]['open']>>;
+describe.each(TEST_DRIVERS)('two processors starting together — $name', (driver) => {
+  let database: TestDatabase;
   let recognizer: RecognizerDouble;
   let images: ImagesRoot;
   const apps: INestApplication[] = [];
@@ -46,7 +28,7 @@ describe.each(databases)('two processors starting together — $name', ({ open }
 
   beforeAll(async () => {
     Logger.overrideLogger(false);
-    database = await open();
+    database = await driver.create('visage_startup_replicas');
     recognizer = await RecognizerDouble.start();
     images = createImagesRoot('visage-startup-replicas-');
     mkdirSync(join(images.root, 'known'));
@@ -89,7 +71,7 @@ describe.each(databases)('two processors starting together — $name', ({ open }
   it('enrols each known file once: one analysis and one row per file', async () => {
     for (const file of KNOWN_FILES) expect(recognizer.callsFor(file)).toBe(1);
     expect(recognizer.totalCalls).toBe(KNOWN_FILES.length);
-    const dataSource: DataSource = await openDataSource(database.config);
+    const dataSource: DataSource = await openMigrated(database.config);
     try {
       const rows = await dataSource.getRepository(PersonImageEntity).find();
       expect(rows.map((row) => row.sourceName).sort()).toEqual(KNOWN_FILES.map((file) => `known:${file}`).sort());

@@ -3,13 +3,15 @@ import { InitialSchema1795750000000 as MysqlInitialSchema } from './mysql/179575
 import { InitialSchema1795750000000 as SqliteInitialSchema } from './sqlite/1795750000000-initial-schema';
 import { DashboardIndexes1795760000000 as MysqlDashboardIndexes } from './mysql/1795760000000-dashboard-indexes';
 import { DashboardIndexes1795760000000 as SqliteDashboardIndexes } from './sqlite/1795760000000-dashboard-indexes';
+import { LockLeases1795770000000 as SqliteLockLeases } from './sqlite/1795770000000-lock-leases';
 
 /**
  * Migrations are listed as classes (not a glob) so they work the same from `src/` under Vitest and from
- * `dist/` after the build. Append new ones at the end of both lists; the two dialects share names and order.
+ * `dist/` after the build. Append new ones at the end of both lists; the two dialects share names and order,
+ * except SQLite's lock lease table (MySQL has named locks instead).
  */
 export const MYSQL_MIGRATIONS = [MysqlInitialSchema, MysqlDashboardIndexes];
-export const SQLITE_MIGRATIONS = [SqliteInitialSchema, SqliteDashboardIndexes];
+export const SQLITE_MIGRATIONS = [SqliteInitialSchema, SqliteDashboardIndexes, SqliteLockLeases];
 
 export function migrationsFor(type: DatabaseConfig['type']) {
   return type === 'mysql' ? MYSQL_MIGRATIONS : SQLITE_MIGRATIONS;

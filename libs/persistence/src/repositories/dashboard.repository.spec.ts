@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Rows, TEST_DATABASES, TestDatabase } from '../../../../apps/frontend/test/fixtures';
+import { MigratedTestDatabase, openTestDatabase, Rows, TEST_DRIVERS } from '../../test/test-databases';
 import { DashboardRepository, likeContains } from './dashboard.repository';
 
 describe('likeContains', () => {
@@ -8,14 +8,14 @@ describe('likeContains', () => {
   });
 });
 
-describe.each(TEST_DATABASES)('DashboardRepository on %s', (_name, open) => {
-  let db: TestDatabase;
+describe.each(TEST_DRIVERS)('DashboardRepository on $name', (driver) => {
+  let db: MigratedTestDatabase;
   let repository: DashboardRepository;
   let rows: Rows;
   const ids: number[] = [];
 
   beforeAll(async () => {
-    db = await open();
+    db = await openTestDatabase(driver, 'visage_dashboard');
     repository = new DashboardRepository(db.dataSource);
     rows = new Rows(db.dataSource);
     const alice = await rows.person('Alice Liddell');

@@ -1,45 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DatabaseConfig } from '@visage/config';
-import { createScratchMysqlDatabase, ScratchDatabase } from '../../../../test/support/database';
-import { openMigrated } from '../../test/test-databases';
+import { openMigrated, TEST_DRIVERS, TestDatabase } from '../../test/test-databases';
 import { FaceEntity, ImageEntity, PersonEntity } from '../entities';
 import { ImageProcessingRepository, RetryPolicy } from './image-processing.repository';
 
 const POLICY: RetryPolicy = { maxAttempts: 3, claimTimeoutMs: 60_000, retryBackoffMs: 30_000, pendingStaleMs: 120_000 };
 const SECOND = 1_000;
 
-interface Backend {
-  name: string;
+describe.each(TEST_DRIVERS)('ImageProcessingRepository on $name', (driver) => {
+  let database: TestDatabase;
   /** Two data sources = two independent connections, like two processor replicas. */
-  setup(): Promise<{ config: DatabaseConfig; cleanup(): Promise<void> }>;
-}
-
-const backends: Backend[] = [
-  {
-    name: 'SQLite',
-    setup: async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'visage-processing-'));
-      return {
-        config: { type: 'sqlite', file: join(dir, 'visage.sqlite') },
-        cleanup: async () => rmSync(dir, { recursive: true, force: true }),
-      };
-    },
-  },
-  {
-    name: 'MariaDB',
-    setup: async () => {
-      const scratch: ScratchDatabase = await createScratchMysqlDatabase('visage_processing');
-      return { config: scratch.config, cleanup: () => scratch.drop() };
-    },
-  },
-];
-
-describe.each(backends)('ImageProcessingRepository on $name', (backend) => {
-  let cleanup: () => Promise<void>;
   let first: DataSource;
   let second: DataSource;
   let replicaA: ImageProcessingRepository;
@@ -47,10 +17,9 @@ describe.each(backends)('ImageProcessingRepository on $name', (backend) => {
   let personId: number;
 
   beforeAll(async () => {
-    const setup = await backend.setup();
-    cleanup = setup.cleanup;
-    first = await openMigrated(setup.config);
-    second = await openMigrated(setup.config);
+    database = await driver.create('visage_processing');
+    first = await openMigrated(database.config);
+    second = await openMigrated(database.config);
     replicaA = new ImageProcessingRepository(first);
     replicaB = new ImageProcessingRepository(second);
     personId = (await first.getRepository(PersonEntity).save({ name: 'Ada' })).id;
@@ -59,7 +28,7 @@ describe.each(backends)('ImageProcessingRepository on $name', (backend) => {
   afterAll(async () => {
     await first?.destroy();
     await second?.destroy();
-    await cleanup?.();
+    await database?.drop();
   });
 
   beforeEach(async () => {
@@ -291,29 +260,6 @@ describe.each(backends)('ImageProcessingRepository on $name', (backend) => {
       expect(await statusOf(expired)).toMatchObject({ status: 'pending', attempts: 1, claimedBy: null });
       expect(await statusOf(lastChance)).toMatchObject({ status: 'failed', attempts: POLICY.maxAttempts });
       expect((await statusOf(live)).status).toBe('processing');
-    });
-  });
-
-  describe('job lock', () => {
-    it('excludes a second holder, across connections, until released', async () => {
-      const held = await replicaA.tryAcquireJobLock('retry-job', 60_000);
-      expect(held).toBeDefined();
-      expect(await replicaB.tryAcquireJobLock('retry-job', 60_000)).toBeUndefined();
-      expect(await replicaA.tryAcquireJobLock('retry-job', 60_000)).toBeUndefined();
-      const other = await replicaB.tryAcquireJobLock('another-job', 60_000);
-      expect(other).toBeDefined();
-      await other?.release();
-
-      await held?.release();
-      const next = await replicaB.tryAcquireJobLock('retry-job', 60_000);
-      expect(next).toBeDefined();
-      await next?.release();
-    });
-
-    it('of two racing job runners exactly one gets the lock', async () => {
-      const attempts = await Promise.all([replicaA.tryAcquireJobLock('race', 60_000), replicaB.tryAcquireJobLock('race', 60_000)]);
-      expect(attempts.filter(Boolean)).toHaveLength(1);
-      await Promise.all(attempts.map((lock) => lock?.release()));
     });
   });
 });

@@ -1,11 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import type BetterSqlite3 from 'better-sqlite3';
 import { DataSource, ObjectLiteral, QueryBuilder } from 'typeorm';
 import { FaceBox, ImageStatus } from '@visage/domain';
 import { FaceEntity } from '../entities/face.entity';
 import { ImageEntity } from '../entities/image.entity';
-import { isMysqlFamily } from '../data-source-options';
+import { sqliteConnection } from '../data-source-options';
 
 export type ClaimResult = 'claimed' | 'not_found' | 'already_done' | 'busy';
 
@@ -47,15 +45,9 @@ export interface RetryPolicy {
   pendingStaleMs: number;
 }
 
-/** Held by exactly one caller per name across every process sharing the database. */
-export interface JobLock {
-  release(): Promise<void>;
-}
-
 const MAX_ERROR_LENGTH = 2_000;
 /** Bounds one sweep so a huge backlog is worked off over several ticks instead of in one giant publish burst. */
 const DEFAULT_SWEEP_LIMIT = 500;
-const SQLITE_LEASE_TABLE = 'visage_job_leases';
 /** InnoDB may still pick a transaction as a deadlock victim; the whole transaction is safe to replay. */
 const DEADLOCK_RETRIES = 3;
 
@@ -297,16 +289,6 @@ export class ImageProcessingRepository {
     return rows.map((row) => Number(row.id));
   }
 
-  /**
-   * Non-blocking, cross-process lock for a scheduled job; undefined when someone else holds it.
-   * MySQL/MariaDB: GET_LOCK(name, 0) on a dedicated connection (freed by the server if that connection
-   * dies). SQLite: a lease row with an expiry (leaseMs), since SQLite has no named locks and holding a
-   * write transaction for a whole tick would block every other writer.
-   */
-  async tryAcquireJobLock(name: string, leaseMs: number): Promise<JobLock | undefined> {
-    return isMysqlFamily(this.dataSource.options) ? this.tryMysqlLock(name) : this.trySqliteLease(name, leaseMs);
-  }
-
   async find(imageId: number): Promise<ImageEntity | null> {
     return this.dataSource.getRepository(ImageEntity).findOne({ where: { id: imageId } });
   }
@@ -361,7 +343,7 @@ export class ImageProcessingRepository {
    */
   private async guardedTransaction(guard: Statement, rest: Statement[]): Promise<boolean> {
     if (this.dataSource.options.type === 'better-sqlite3') {
-      const db = this.sqliteConnection();
+      const db = sqliteConnection(this.dataSource);
       const run = db.transaction(() => {
         if (db.prepare(guard[0]).run(...guard[1]).changes !== 1) return false;
         for (const [sql, parameters] of rest) db.prepare(sql).run(...parameters);
@@ -399,62 +381,6 @@ export class ImageProcessingRepository {
     } finally {
       await runner.release();
     }
-  }
-
-  private sqliteConnection(): BetterSqlite3.Database {
-    return (this.dataSource.driver as unknown as { databaseConnection: BetterSqlite3.Database }).databaseConnection;
-  }
-
-  private async tryMysqlLock(name: string): Promise<JobLock | undefined> {
-    const runner = this.dataSource.createQueryRunner();
-    await runner.connect();
-    try {
-      // Lock names are server-wide: qualify with the schema so databases on one server do not exclude each other.
-      const rows: Array<{ acquired: number | string | null }> = await runner.query(
-        "SELECT GET_LOCK(LEFT(CONCAT(DATABASE(), ':', ?), 64), 0) AS acquired",
-        [name],
-      );
-      if (Number(rows[0]?.acquired) !== 1) {
-        await runner.release();
-        return undefined;
-      }
-    } catch (error) {
-      await runner.release();
-      throw error;
-    }
-    let released = false;
-    return {
-      release: async () => {
-        if (released) return;
-        released = true;
-        try {
-          await runner.query("SELECT RELEASE_LOCK(LEFT(CONCAT(DATABASE(), ':', ?), 64))", [name]);
-        } finally {
-          await runner.release();
-        }
-      },
-    };
-  }
-
-  private async trySqliteLease(name: string, leaseMs: number): Promise<JobLock | undefined> {
-    const db = this.sqliteConnection();
-    // The lease table is private to this lock and created on demand; it holds one row per job name.
-    db.exec(`CREATE TABLE IF NOT EXISTS ${SQLITE_LEASE_TABLE} (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at INTEGER NOT NULL)`);
-    const holder = randomUUID();
-    const now = Date.now();
-    const taken = db
-      .prepare(
-        `INSERT INTO ${SQLITE_LEASE_TABLE} (name, holder, expires_at) VALUES (?, ?, ?)
-         ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
-         WHERE ${SQLITE_LEASE_TABLE}.expires_at < ?`,
-      )
-      .run(name, holder, now + leaseMs, now).changes;
-    if (taken !== 1) return undefined;
-    return {
-      release: async () => {
-        db.prepare(`DELETE FROM ${SQLITE_LEASE_TABLE} WHERE name = ? AND holder = ?`).run(name, holder);
-      },
-    };
   }
 }
 

@@ -5,3 +5,24 @@ export * from './person.repository';
 export * from './image-processing.repository';
 export * from './dashboard.repository';
 export * from './person-image.repository';
+export * from './lock.repository';
+
+import { DashboardRepository } from './dashboard.repository';
+import { ImageProcessingRepository } from './image-processing.repository';
+import { ImageRepository } from './image.repository';
+import { LockRepository } from './lock.repository';
+import { PersonImageRepository } from './person-image.repository';
+import { PersonRepository } from './person.repository';
+
+/**
+ * Every repository, registered once by PersistenceModule and shared from there (as immich's
+ * `repositories/index.ts`). A new repository is added here and nowhere else.
+ */
+export const PERSISTENCE_REPOSITORIES = [
+  DashboardRepository,
+  ImageProcessingRepository,
+  ImageRepository,
+  LockRepository,
+  PersonImageRepository,
+  PersonRepository,
+];

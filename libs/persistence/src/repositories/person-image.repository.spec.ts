@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataSource } from 'typeorm';
-import { DatabaseConfig } from '@visage/config';
-import { createScratchMysqlDatabase, ScratchDatabase } from '../../../../test/support/database';
-import { buildDataSourceOptions } from '../data-source-options';
+import { MigratedTestDatabase, openTestDatabase, TEST_DRIVERS } from '../../test/test-databases';
 import { decodeDescriptor, encodeDescriptor, KNOWN_SOURCE_PREFIX, PersonImageRepository } from './person-image.repository';
 
 function descriptor(seed: number): Float32Array {
@@ -20,27 +18,19 @@ describe('descriptor codec', () => {
   });
 });
 
-// MariaDB only for now: on SQLite, TypeORM refuses PersonImageEntity's `char(64)` content_hash column
-// ("Data type char is not supported by better-sqlite3"), which is the entity's problem, not this repository's.
-const backends: Array<[string, () => Promise<{ config: DatabaseConfig; drop(): Promise<void> }>]> = [
-  ['mariadb', async () => createScratchMysqlDatabase('visage_recognizer')],
-];
-
-describe.each(backends)('PersonImageRepository on %s', (_name, makeDatabase) => {
+describe.each(TEST_DRIVERS)('PersonImageRepository on $name', (driver) => {
+  let database: MigratedTestDatabase;
   let dataSource: DataSource;
   let repository: PersonImageRepository;
-  let database: Pick<ScratchDatabase, 'drop'>;
 
   beforeAll(async () => {
-    const made = await makeDatabase();
-    database = made;
-    dataSource = await new DataSource(buildDataSourceOptions(made.config, { synchronize: true })).initialize();
+    database = await openTestDatabase(driver, 'visage_recognizer');
+    dataSource = database.dataSource;
     repository = new PersonImageRepository(dataSource);
   });
 
   afterAll(async () => {
-    await dataSource?.destroy();
-    await database?.drop();
+    await database?.close();
   });
 
   it('creates a person once per name', async () => {

@@ -1,15 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DataSource } from 'typeorm';
 import { ConfigService, parseConfig, VisageConfig } from '@visage/config';
 import { FaceAnalysis, FaceAnalysisError } from '@visage/domain';
 import { KnownFacesEnroller, KnownFacesReport } from '@visage/enrolment';
 import { Gallery, GalleryMatch } from '@visage/matcher';
 import { PersonImageRepository } from '@visage/persistence';
 import { GrpcFaceAnalyzer } from '@visage/recognizer-client';
-import { createScratchMysqlDatabase, ScratchDatabase } from '../../../test/support/database';
-import { FACES_DIR, facesAvailable, FaceLabel, loadFaceLabels } from '../../../test/support/faces';
-import { buildDataSourceOptions } from '../../../libs/persistence/src/data-source-options';
-import { createFaceRecognitionApp, FaceRecognitionApp } from '../src';
+import { MARIADB_DRIVER, MigratedTestDatabase, openTestDatabase } from '../../libs/persistence/test/test-databases';
+import { FACES_DIR, facesAvailable, FaceLabel, loadFaceLabels } from '../support/faces';
+import { createFaceRecognitionApp, FaceRecognitionApp } from '../../apps/face-recognition/src';
 
 interface Row {
   file: string;
@@ -65,8 +63,7 @@ function judge(file: string, label: FaceLabel, outcome: FaceAnalysis | FaceAnaly
 describe.skipIf(!facesAvailable())('accuracy on ../shared/faces through the gRPC service', () => {
   let app: FaceRecognitionApp;
   let client: GrpcFaceAnalyzer;
-  let database: ScratchDatabase;
-  let dataSource: DataSource;
+  let database: MigratedTestDatabase;
   let repository: PersonImageRepository;
   let config: VisageConfig;
   let enrolment: KnownFacesReport;
@@ -76,9 +73,8 @@ describe.skipIf(!facesAvailable())('accuracy on ../shared/faces through the gRPC
     app = await createFaceRecognitionApp(config);
     const { grpcPort } = await app.start({ grpcPort: 0, healthPort: 0, host: '127.0.0.1' });
     client = new GrpcFaceAnalyzer({ address: `127.0.0.1:${grpcPort}`, deadlineMs: 120_000 });
-    database = await createScratchMysqlDatabase('visage_accuracy');
-    dataSource = await new DataSource(buildDataSourceOptions(database.config, { synchronize: true })).initialize();
-    repository = new PersonImageRepository(dataSource);
+    database = await openTestDatabase(MARIADB_DRIVER, 'visage_accuracy');
+    repository = new PersonImageRepository(database.dataSource);
     await app.ready();
     enrolment = await new KnownFacesEnroller(repository, client, new ConfigService(config)).enrolAll();
   }, 600_000);
@@ -86,8 +82,7 @@ describe.skipIf(!facesAvailable())('accuracy on ../shared/faces through the gRPC
   afterAll(async () => {
     client?.close();
     await app?.close();
-    await dataSource?.destroy();
-    await database?.drop();
+    await database?.close();
   });
 
   it('enrols every file of known/ (each holds exactly one face)', () => {

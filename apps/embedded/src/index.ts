@@ -1,0 +1,2 @@
+export { startEmbedded } from './embedded';
+export type { EmbeddedVisage } from './embedded';

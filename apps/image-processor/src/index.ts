@@ -1,0 +1,6 @@
+export { createImageProcessorApp } from './image-processor.app';
+export type { ImageProcessorAppOverrides } from './image-processor.app';
+export { ImageProcessorModule } from './image-processor.module';
+export type { ImageProcessorModuleOptions } from './image-processor.module';
+export { RetryJob } from './retry/retry.job';
+export type { RetryTickReport } from './retry/retry.job';
