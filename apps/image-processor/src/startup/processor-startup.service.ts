@@ -11,7 +11,7 @@ const ENROLMENT_LOCK_WAIT_MS = 5 * 60_000;
 
 export type StartupStage = 'waiting_for_recognizer' | 'enrolling_known_faces' | 'loading_gallery' | 'consuming';
 
-/** How often the start-up polls (recognizer health, the enrolment lock) and how it backs off after an error. */
+/** How often the start-up polls the recognizer's health, and how it backs off after an error. */
 export interface StartupTimings {
   pollMs: number;
   retryInitialMs: number;
@@ -20,6 +20,7 @@ export interface StartupTimings {
   maxEnrolmentRounds: number;
 }
 
+/** Optional provider of {@link StartupTimings}; production uses {@link DEFAULT_STARTUP_TIMINGS}. */
 export const STARTUP_TIMINGS = Symbol('STARTUP_TIMINGS');
 
 export const DEFAULT_STARTUP_TIMINGS: StartupTimings = { pollMs: 500, retryInitialMs: 1_000, retryMaxMs: 30_000, maxEnrolmentRounds: 5 };
