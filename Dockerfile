@@ -1,5 +1,3 @@
-# syntax=docker/dockerfile:1.7
-#
 # One build, one small runtime image per app:
 #   docker build --target receiver         -t visage/receiver .
 #   docker build --target image-processor  -t visage/image-processor .
@@ -8,6 +6,8 @@
 #   docker build --target migrate          -t visage/migrate .
 # Every app target derives from the same `runtime` stage, so the four images share all their layers except the
 # last few metadata lines (CMD, EXPOSE, HEALTHCHECK): built and pushed once, stored once.
+# Needs BuildKit (Docker's default builder since 23.0) for `RUN --mount=type=cache`. Its built-in frontend handles
+# that, so there is no `# syntax=` line: it would make BuildKit pull a frontend image, failing offline or behind a mirror.
 
 ARG NODE_IMAGE=node:24-bookworm-slim
 

@@ -32,7 +32,7 @@ import { GrpcFaceAnalyzer } from '@visage/recognizer-client';
 import { EmbeddedVisage, startEmbedded } from '../apps/embedded/src/embedded';
 import { NsqTestServer } from '../test/nsq/nsq-test-server';
 import { createScratchMysqlDatabase, TestDatabase } from '../libs/persistence/test/test-databases';
-import { FACES_DIR } from '../test/support/faces';
+import { FACES_DIR, noLabelledFacesReason } from '../test/support/faces';
 import { machineLine, percentile } from './machine';
 
 /** `mysql-inprocess` (MariaDB with the in-process queue) separates the database's share from the NSQ hop's. */
@@ -386,6 +386,11 @@ async function runStack(stack: Stack): Promise<StackResult> {
 }
 
 async function main(): Promise<void> {
+  const skipReason = noLabelledFacesReason('bench:pipeline (it runs on the labelled faces)');
+  if (skipReason) {
+    console.log(skipReason);
+    return;
+  }
   console.log(machineLine());
   const results: StackResult[] = [];
   for (const stack of STACKS) results.push(await runStack(stack));

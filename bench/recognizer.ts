@@ -15,7 +15,7 @@ import sharp from 'sharp';
 import { GrpcFaceAnalyzer } from '../libs/recognizer-client/src/grpc-face-analyzer';
 import { loadFaceModels, loadFaceRuntime } from '../apps/face-recognition/src/engine/runtime';
 import { Tensor3D } from '../apps/face-recognition/src/engine/face-api.types';
-import { FACES_DIR } from '../test/support/faces';
+import { FACES_DIR, noLabelledFacesReason } from '../test/support/faces';
 import { machineLine, percentile } from './machine';
 
 const ROOT = resolve(__dirname, '..');
@@ -171,6 +171,11 @@ async function runService(images: string[]): Promise<{ imagesPerSecond: number }
 }
 
 async function main(): Promise<void> {
+  const skipReason = noLabelledFacesReason('bench:recognizer (it runs on the labelled faces)');
+  if (skipReason) {
+    console.log(skipReason);
+    return;
+  }
   console.log(machineLine());
   const images = benchImages();
   console.log(`images: ${images.length} (shared faces + face-api demo photos)`);

@@ -6,7 +6,7 @@ import { Gallery, GalleryMatch } from '@visage/matcher';
 import { PersonImageRepository } from '@visage/persistence';
 import { GrpcFaceAnalyzer } from '@visage/recognizer-client';
 import { MARIADB_DRIVER, MigratedTestDatabase, openTestDatabase } from '../../libs/persistence/test/test-databases';
-import { FACES_DIR, facesAvailable, FaceLabel, loadFaceLabels } from '../support/faces';
+import { FACES_DIR, facesAvailable, FaceLabel, loadFaceLabels, noLabelledFacesReason } from '../support/faces';
 import { createFaceRecognitionApp, FaceRecognitionApp } from '../../apps/face-recognition/src';
 
 interface Row {
@@ -59,6 +59,9 @@ function judge(file: string, label: FaceLabel, outcome: FaceAnalysis | FaceAnaly
     problems,
   };
 }
+
+const skipReason = noLabelledFacesReason('accuracy test on the labelled faces');
+if (skipReason) console.warn(skipReason);
 
 describe.skipIf(!facesAvailable())('accuracy on ../shared/faces through the gRPC service', () => {
   let app: FaceRecognitionApp;

@@ -19,6 +19,7 @@ import { RetryJob } from '../../apps/image-processor/src/retry/retry.job';
 import { createReceiverApp } from '../../apps/receiver/src/receiver.app';
 import { adminConnection, createScratchMysqlDatabase, TestDatabase } from '../../libs/persistence/test/test-databases';
 import { NsqTestServer } from '../nsq/nsq-test-server';
+import { CommittedFixture } from '../support/fixtures';
 import {
   baseUrl,
   createImagesRoot,
@@ -139,7 +140,7 @@ class FaultStack {
   }
 
   /** Copies one small file under each name (the double does not read pixels; the receiver checks the file exists). */
-  files(names: string[], source = 'strangers/fearful.jpg'): string[] {
+  files(names: string[], source: CommittedFixture = 'camera.png'): string[] {
     return names.map((name) => this.images.copy(source, name));
   }
 
@@ -250,7 +251,7 @@ describe('faults: MariaDB + NSQ test server + real receiver and processors', () 
 
       await recognizer.app.close();
       const during = await stack.receiver.postMany(
-        ['fearful', 'angry', 'gergely'].map((name) => stack!.images.copy(`strangers/${name}.jpg`, `real/${name}.jpg`)),
+        await Promise.all((['astronaut.png', 'astronaut_flipped.jpg', 'camera_rescaled.jpg'] as const).map((name) => stack!.images.add(name, `real/${name}`))),
       );
       await until(async () => (await readiness(processor)).circuit?.state === 'open', 'the circuit to open', 30_000);
       expect((await stack.probe.images()).reduce((sum, row) => sum + row.attempts, 0)).toBe(5);

@@ -1,6 +1,5 @@
 /**
- * Shared pieces of the end-to-end and fault tests: a throw-away IMAGES_ROOT with copies of the shared
- * faces, HTTP helpers, polling, direct database reads (to count faces rows), and a small gRPC double of the
+ * Shared pieces of the end-to-end and fault tests: a throw-away IMAGES_ROOT with the committed test images, HTTP helpers, polling, direct database reads (to count faces rows), and a small gRPC double of the
  * recognizer that speaks `proto/visage/face/v1/face.proto` + `grpc.health.v1.Health` and counts its calls.
  */
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -19,7 +18,7 @@ import {
 } from '@visage/recognizer-client';
 import { DatabaseConfig, parseConfig, VisageConfig } from '@visage/config';
 import { DESCRIPTOR_LENGTH } from '@visage/domain';
-import { FACES_DIR } from '../support/faces';
+import { CommittedFixture, Fixture, FIXTURES_DIR, writeFixture } from '../support/fixtures';
 import { createScratchMysqlDatabase } from '../../libs/persistence/test/test-databases';
 import { NsqLookupdTestServer, NsqTestServer } from '../nsq/nsq-test-server';
 
@@ -27,12 +26,14 @@ import { NsqLookupdTestServer, NsqTestServer } from '../nsq/nsq-test-server';
 
 export interface ImagesRoot {
   root: string;
-  /** Copies `<FACES_DIR>/<source>` to `<root>/<target>` (directories created). */
-  copy(source: string, target: string): string;
+  /** Copies the committed `test/fixtures/<source>` to `<root>/<target>` (directories created); returns `target`. */
+  copy(source: CommittedFixture, target: string): string;
+  /** Writes a committed fixture or a variant made at test time to `<root>/<target>`; returns `target`. */
+  add(source: Fixture, target: string): Promise<string>;
   remove(): void;
 }
 
-/** A fresh IMAGES_ROOT under the OS temp dir; the shared faces are copied in, never linked (symlinks out are refused). */
+/** A fresh IMAGES_ROOT under the OS temp dir; fixtures are copied in, never linked (symlinks out are refused). */
 export function createImagesRoot(prefix = 'visage-e2e-'): ImagesRoot {
   const root = mkdtempSync(join(tmpdir(), prefix));
   return {
@@ -40,7 +41,11 @@ export function createImagesRoot(prefix = 'visage-e2e-'): ImagesRoot {
     copy(source, target) {
       const destination = join(root, target);
       mkdirSync(dirname(destination), { recursive: true });
-      copyFileSync(join(FACES_DIR, source), destination);
+      copyFileSync(join(FIXTURES_DIR, source), destination);
+      return target;
+    },
+    async add(source, target) {
+      await writeFixture(source, join(root, target));
       return target;
     },
     remove: () => rmSync(root, { recursive: true, force: true }),

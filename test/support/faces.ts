@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 
 /**
  * Labelled face images shared by every developer and CI (`../shared/faces` beside the checkout);
- * read in place, never copied into the repo. VISAGE_FACES_DIR overrides the location.
+ * read in place, never copied into the repo. VISAGE_FACES_DIR overrides the location. Only the accuracy test and
+ * the benchmarks use them; every other test runs on the committed fixtures (`./fixtures.ts`).
  */
 export const FACES_DIR = process.env.VISAGE_FACES_DIR ?? resolve(__dirname, '../../../shared/faces');
 
@@ -19,6 +20,11 @@ export interface FaceLabel {
 
 export function facesAvailable(): boolean {
   return existsSync(resolve(FACES_DIR, 'labels.json'));
+}
+
+/** One line saying why `what` does not run here; undefined when the labelled set is there. */
+export function noLabelledFacesReason(what: string): string | undefined {
+  return facesAvailable() ? undefined : `SKIPPED ${what}: no labelled faces in ${FACES_DIR} (set VISAGE_FACES_DIR to run it).`;
 }
 
 export function loadFaceLabels(): Record<string, FaceLabel> {

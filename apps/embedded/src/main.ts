@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { loadConfig, runMain } from '@visage/config';
+import { startupBanner } from './banner';
 import { startEmbedded } from './embedded';
 
 runMain('Visage', async () => {
@@ -12,11 +13,5 @@ runMain('Visage', async () => {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  const { ports } = visage;
-  return [
-    `running on ${config.database.type} with the ${config.queue.driver} queue; images under ${config.IMAGES_ROOT}`,
-    `  receiver API  http://localhost:${ports.receiver}  (docs /docs)`,
-    `  dashboard     http://localhost:${ports.frontend}`,
-    `  recognizer    gRPC :${ports.grpc}, health http://localhost:${ports.recognizerHealth}/health/ready`,
-  ].join('\n');
+  return startupBanner(config, visage.ports);
 });

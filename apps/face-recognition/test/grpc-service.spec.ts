@@ -1,10 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '@visage/config';
 import { FaceAnalysisError } from '@visage/domain';
 import { GrpcFaceAnalyzer } from '@visage/recognizer-client';
-import { FACES_DIR, facesAvailable } from '../../../test/support/faces';
+import { createFixtureDir, FixtureDir, fixtureBytes } from '../../../test/support/fixtures';
 import { AnalysisService, createFaceRecognitionApp, FaceRecognitionApp } from '../src';
 
 async function failure(promise: Promise<unknown>): Promise<FaceAnalysisError> {
@@ -17,7 +15,8 @@ async function failure(promise: Promise<unknown>): Promise<FaceAnalysisError> {
   throw new Error('expected the analysis to fail');
 }
 
-describe.skipIf(!facesAvailable())('face-recognition gRPC service (1 worker)', () => {
+describe('face-recognition gRPC service (1 worker)', () => {
+  let images: FixtureDir;
   let app: FaceRecognitionApp;
   let client: GrpcFaceAnalyzer;
   let healthPort: number;
@@ -25,8 +24,20 @@ describe.skipIf(!facesAvailable())('face-recognition gRPC service (1 worker)', (
   let readyBeforeLoad: number;
 
   beforeAll(async () => {
-    // MAX_IMAGE_PIXELS lowered so the 970x2204 photo stands in for a decompression bomb.
-    const config = parseConfig({ IMAGES_ROOT: FACES_DIR, RECOGNIZER_WORKERS: '1', LOG_LEVEL: 'warn', MAX_IMAGE_PIXELS: '2000000' });
+    images = await createFixtureDir({
+      'two_people.jpg': 'two_people.jpg',
+      'exif_rotated.jpg': 'exif_rotated.jpg',
+      'astronaut.png': 'astronaut.png',
+      'coffee.png': 'coffee.png',
+      'large.jpg': 'large.jpg',
+      'bad/empty.jpg': 'empty.jpg',
+      'bad/not_an_image.jpg': 'not_an_image.jpg',
+      'bad/truncated_header.jpg': 'truncated_header.jpg',
+      'bad/truncated_half.jpg': 'truncated_half.jpg',
+      'bad/one_pixel.png': 'one_pixel.png',
+    });
+    // MAX_IMAGE_PIXELS lowered so the 1500x1500 image stands in for a decompression bomb.
+    const config = parseConfig({ IMAGES_ROOT: images.root, RECOGNIZER_WORKERS: '1', LOG_LEVEL: 'warn', MAX_IMAGE_PIXELS: '2000000' });
     app = await createFaceRecognitionApp(config);
     const ports = await app.start({ grpcPort: 0, healthPort: 0, host: '127.0.0.1' });
     healthPort = ports.healthPort;
@@ -39,6 +50,7 @@ describe.skipIf(!facesAvailable())('face-recognition gRPC service (1 worker)', (
   afterAll(async () => {
     client?.close();
     await app?.close();
+    images?.remove();
   });
 
   it('reports NOT_SERVING while the models load, then SERVING; HTTP readiness names the backend', async () => {
@@ -53,7 +65,7 @@ describe.skipIf(!facesAvailable())('face-recognition gRPC service (1 worker)', (
   });
 
   it('returns size, box, score, 128-float descriptor and landmarks on request', async () => {
-    const analysis = await client.analyze('groups/two_people.jpg', { includeLandmarks: true });
+    const analysis = await client.analyze('two_people.jpg', { includeLandmarks: true });
     expect(analysis.faces).toHaveLength(2);
     for (const face of analysis.faces) {
       expect(face.descriptor).toBeInstanceOf(Float32Array);
@@ -62,19 +74,19 @@ describe.skipIf(!facesAvailable())('face-recognition gRPC service (1 worker)', (
       expect(face.score).toBeGreaterThan(0.5);
       expect(face.box.x + face.box.width).toBeLessThanOrEqual(analysis.width + 1);
     }
-    const plain = await client.analyze('groups/two_people.jpg');
+    const plain = await client.analyze('two_people.jpg');
     expect(plain.faces[0].landmarks).toBeUndefined();
   });
 
   it('reports boxes in the upright image for EXIF-rotated files', async () => {
-    const analysis = await client.analyze('bad/exif_rotated.jpg');
-    // Stored 450x800 with Orientation=6: upright it is 800 wide.
-    expect([analysis.width, analysis.height]).toEqual([800, 450]);
+    const analysis = await client.analyze('exif_rotated.jpg');
+    // Stored 384x512 with Orientation=6: upright it is 512 wide.
+    expect([analysis.width, analysis.height]).toEqual([512, 384]);
     expect(analysis.faces).toHaveLength(1);
   });
 
   it('accepts the image bytes themselves (enrolment of files outside IMAGES_ROOT)', async () => {
-    const analysis = await client.analyzeContent(readFileSync(join(FACES_DIR, 'known/amy_1.png')), { label: 'amy_1.png' });
+    const analysis = await client.analyzeContent(await fixtureBytes('astronaut.png'), { label: 'astronaut.png' });
     expect(analysis.faces).toHaveLength(1);
   });
 
@@ -86,7 +98,7 @@ describe.skipIf(!facesAvailable())('face-recognition gRPC service (1 worker)', (
     ['bad/not_an_image.jpg', 'INVALID_ARGUMENT', 'not_an_image'],
     ['bad/truncated_header.jpg', 'INVALID_ARGUMENT', 'corrupt'],
     ['bad/one_pixel.png', 'INVALID_ARGUMENT', 'too_small'],
-    ['unknown/joe-biden_full-length.jpg', 'INVALID_ARGUMENT', 'too_large'],
+    ['large.jpg', 'INVALID_ARGUMENT', 'too_large'],
     ['bad', 'INVALID_ARGUMENT', 'not_a_file'],
   ])('%s → %s (%s), a permanent error', async (path, code, reason) => {
     const error = await failure(client.analyze(path));
@@ -106,9 +118,9 @@ describe.skipIf(!facesAvailable())('face-recognition gRPC service (1 worker)', (
 
   it('keeps the tensor count flat across requests', async () => {
     const analysis = app.nest.get(AnalysisService);
-    await client.analyze('groups/bbt4.jpg');
+    await client.analyze('two_people.jpg');
     const before = (await analysis.stats())[0].numTensors;
-    for (const path of ['groups/bbt4.jpg', 'known/amy_1.png', 'nonfaces/cat.png', 'groups/bbt4.jpg']) {
+    for (const path of ['two_people.jpg', 'astronaut.png', 'coffee.png', 'two_people.jpg']) {
       await client.analyze(path, { includeLandmarks: true });
     }
     await failure(client.analyze('bad/truncated_half.jpg'));

@@ -3,16 +3,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '@visage/config';
 import { FaceAnalysis, FaceAnalysisError } from '@visage/domain';
 import { GrpcFaceAnalyzer } from '@visage/recognizer-client';
-import { FACES_DIR, facesAvailable } from '../../../test/support/faces';
+import { createFixtureDir, FixtureDir } from '../../../test/support/fixtures';
 import { AnalysisService, createFaceRecognitionApp, FaceRecognitionApp, PoolError } from '../src';
 
 /** One worker and a queue of one: the third concurrent request has nowhere to wait. */
-describe.skipIf(!facesAvailable())('overload and deadlines (1 worker, queue of 1)', () => {
+describe('overload and deadlines (1 worker, queue of 1)', () => {
+  let images: FixtureDir;
   let app: FaceRecognitionApp;
   let client: GrpcFaceAnalyzer;
 
   beforeAll(async () => {
-    const config = parseConfig({ IMAGES_ROOT: FACES_DIR, RECOGNIZER_WORKERS: '1', RECOGNIZER_QUEUE_SIZE: '1', LOG_LEVEL: 'warn' });
+    images = await createFixtureDir({ 'busy.jpg': 'large.jpg', 'queued.jpg': 'two_people.jpg' });
+    const config = parseConfig({ IMAGES_ROOT: images.root, RECOGNIZER_WORKERS: '1', RECOGNIZER_QUEUE_SIZE: '1', LOG_LEVEL: 'warn' });
     app = await createFaceRecognitionApp(config);
     const { grpcPort } = await app.start({ grpcPort: 0, healthPort: 0, host: '127.0.0.1' });
     client = new GrpcFaceAnalyzer({ address: `127.0.0.1:${grpcPort}`, deadlineMs: 120_000 });
@@ -22,11 +24,12 @@ describe.skipIf(!facesAvailable())('overload and deadlines (1 worker, queue of 1
   afterAll(async () => {
     client?.close();
     await app?.close();
+    images?.remove();
   });
 
   it('answers RESOURCE_EXHAUSTED (transient) when the queue is full, and serves what it admitted', async () => {
     const outcomes = await Promise.all(
-      Array.from({ length: 6 }, () => client.analyze('groups/bbt4.jpg').then((analysis: FaceAnalysis) => analysis, (error: FaceAnalysisError) => error)),
+      Array.from({ length: 6 }, () => client.analyze('busy.jpg').then((analysis: FaceAnalysis) => analysis, (error: FaceAnalysisError) => error)),
     );
     const served = outcomes.filter((outcome) => !(outcome instanceof Error));
     const refused = outcomes.filter((outcome): outcome is FaceAnalysisError => outcome instanceof FaceAnalysisError);
@@ -40,10 +43,10 @@ describe.skipIf(!facesAvailable())('overload and deadlines (1 worker, queue of 1
 
   it('drops queued work whose deadline passes, without running it', async () => {
     const pool = app.nest.get(AnalysisService).pool;
-    const busy = pool.analyze({ path: join(FACES_DIR, 'groups/bbt4.jpg') }, false);
+    const busy = pool.analyze({ path: join(images.root, 'busy.jpg') }, false);
     const before = (await pool.stats())[0].analysed;
     const started = Date.now();
-    const late = pool.analyze({ path: join(FACES_DIR, 'groups/bbt3.jpg') }, false, { deadline: Date.now() + 30 });
+    const late = pool.analyze({ path: join(images.root, 'queued.jpg') }, false, { deadline: Date.now() + 30 });
     await expect(late).rejects.toMatchObject({ rejection: 'deadline_exceeded' });
     // Dropped from the queue at its deadline, not when the busy worker got to it.
     expect(Date.now() - started).toBeLessThan(5_000);
@@ -54,9 +57,9 @@ describe.skipIf(!facesAvailable())('overload and deadlines (1 worker, queue of 1
 
   it('drops queued work whose caller cancelled', async () => {
     const pool = app.nest.get(AnalysisService).pool;
-    const busy = pool.analyze({ path: join(FACES_DIR, 'groups/bbt4.jpg') }, false);
+    const busy = pool.analyze({ path: join(images.root, 'busy.jpg') }, false);
     const abort = new AbortController();
-    const cancelled = pool.analyze({ path: join(FACES_DIR, 'groups/bbt3.jpg') }, false, { signal: abort.signal });
+    const cancelled = pool.analyze({ path: join(images.root, 'queued.jpg') }, false, { signal: abort.signal });
     abort.abort();
     await expect(cancelled).rejects.toBeInstanceOf(PoolError);
     expect(pool.queued).toBe(0);
@@ -64,7 +67,7 @@ describe.skipIf(!facesAvailable())('overload and deadlines (1 worker, queue of 1
   });
 
   it('gives the client DEADLINE_EXCEEDED (transient) when its deadline is too short', async () => {
-    const error = await client.analyze('groups/bbt4.jpg', { deadlineMs: 5 }).catch((failure: FaceAnalysisError) => failure);
+    const error = await client.analyze('busy.jpg', { deadlineMs: 5 }).catch((failure: FaceAnalysisError) => failure);
     expect(error).toBeInstanceOf(FaceAnalysisError);
     expect((error as FaceAnalysisError).code).toBe('DEADLINE_EXCEEDED');
     expect((error as FaceAnalysisError).kind).toBe('transient');

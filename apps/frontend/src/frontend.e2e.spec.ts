@@ -73,7 +73,7 @@ describe.each(TEST_DRIVERS)('frontend routes on $name', (driver) => {
       expect(page.text).toMatch(/data-count-for="failed">2</);
       expect(page.text).toMatch(/data-count-for="total">58</);
       const beach = page.text.slice(page.text.indexOf(`data-id="${recognised.id}"`));
-      expect(beach).toMatch(/^[^]*?holiday\/beach\.jpg[^]*?<span class="chip">Alice<\/span>[^]*?Processed[^]*?>2<\/td>/);
+      expect(beach).toMatch(/^[^]*?holiday\/<wbr>beach\.<wbr>jpg[^]*?<span class="chip">Alice<\/span>[^]*?Processed[^]*?>2<\/td>/);
       expect(page.text).toContain('recognizer unavailable');
       expect(page.text).toContain(`/thumbnails?path&#x3D;holiday%2Fbeach.jpg&amp;size&#x3D;80`);
       expect(page.headers['content-security-policy']).toContain("script-src 'self'");
@@ -187,7 +187,7 @@ describe.each(TEST_DRIVERS)('frontend routes on $name', (driver) => {
         expectEscaped(page.text);
       }
       const list = (await http().get('/').expect(200)).text;
-      expect(list).toContain('evil/&lt;script&gt;alert(&quot;path&quot;)&lt;/script&gt;&quot;.jpg');
+      expect(list).toContain('evil/<wbr>&lt;script&gt;alert(&quot;path&quot;)&lt;/<wbr>script&gt;&quot;.<wbr>jpg');
       expect(list).toContain('&lt;img src&#x3D;x onerror&#x3D;alert(&quot;error&quot;)&gt; &quot;quoted&quot;');
       expect(list).toContain('&lt;script&gt;alert(&quot;name&quot;)&lt;/script&gt; &quot;Mallory&quot;');
       const search = (await http().get(`/?q=${encodeURIComponent('"><script>x')}`).expect(200)).text;

@@ -316,10 +316,11 @@ describe.each(TEST_DRIVERS)('receiver API on $name', (driver) => {
   });
 
   describe('everything else', () => {
-    it('answers unknown routes with a JSON 404', async () => {
-      const response = await harness.http.get('/nope');
-      expect(response.status).toBe(404);
-      expectErrorBody(response.body, 404);
+    it('answers unknown routes and methods with a JSON 404 carrying a code', async () => {
+      for (const response of [await harness.http.get('/nope'), await harness.http.patch('/persons/14').send({ name: 'x' })]) {
+        expect(response.status).toBe(404);
+        expectErrorBody(response.body, 404, 'route_not_found');
+      }
     });
 
     it('turns an unexpected failure into a plain 500 without details', async () => {

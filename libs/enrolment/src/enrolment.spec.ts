@@ -8,7 +8,7 @@ import { KNOWN_SOURCE_PREFIX, PersonImageRepository } from '@visage/persistence'
 import { ContentFaceAnalyzer } from '@visage/recognizer-client';
 import { MARIADB_DRIVER, MigratedTestDatabase, openTestDatabase } from '../../persistence/test/test-databases';
 import { EnrolmentService } from './enrolment.service';
-import { personNameFromFileName } from './known-face-name';
+import { personNameFromFileName, personNameFromFolder } from './known-face-name';
 import { KnownFacesEnroller } from './known-faces.enroller';
 
 describe('personNameFromFileName', () => {
@@ -23,6 +23,15 @@ describe('personNameFromFileName', () => {
   it.each(['john.jpg', 'john_.jpg', '_1.jpg', 'john_1.txt', 'john_x.jpg', '.hidden'])('refuses %s', (file) => {
     expect(personNameFromFileName(file)).toBeUndefined();
   });
+});
+
+describe('personNameFromFolder', () => {
+  it('names the person after the folder, for any image file name', () => {
+    expect(personNameFromFolder('stuart', 'beach.JPG')).toBe('stuart');
+    expect(personNameFromFolder('john_doe', 'IMG_0042.jpeg')).toBe('john doe');
+  });
+
+  it.each(['notes.txt', '.DS_Store', 'photo'])('refuses %s', (file) => expect(personNameFromFolder('stuart', file)).toBeUndefined());
 });
 
 /**
@@ -130,6 +139,23 @@ describe('enrolment (MariaDB, scripted recognizer)', () => {
     writeFileSync(join(known, 'john_doe_1.jpg'), 'faces:2:7');
     await enroller.enrolAll();
     expect((await repository.loadGallery()).some((row) => row.personName === 'john doe')).toBe(false);
+  });
+
+  it('enrols per-person folders beside flat files, and reports what in them it skipped', async () => {
+    mkdirSync(join(known, 'stuart', 'old'), { recursive: true });
+    writeFileSync(join(known, 'stuart', 'beach.jpg'), 'faces:1:8');
+    writeFileSync(join(known, 'stuart', 'IMG_0042.png'), 'faces:1:9');
+    writeFileSync(join(known, 'stuart', 'notes.txt'), 'faces:1:10');
+    const report = await enroller.enrolAll();
+    expect(report.enrolled).toEqual(['stuart/IMG_0042.png', 'stuart/beach.jpg']);
+    expect(Object.fromEntries(report.skipped.filter(({ file }) => file.startsWith('stuart/')).map(({ file, reason }) => [file, reason]))).toEqual({
+      'stuart/notes.txt': 'not an image file (by its extension)',
+      'stuart/old': expect.stringContaining('not a file'),
+    });
+    expect((await repository.loadGallery()).filter((row) => row.personName === 'stuart')).toHaveLength(2);
+
+    rmSync(join(known, 'stuart', 'beach.jpg'));
+    expect((await enroller.enrolAll()).removed).toEqual(['stuart/beach.jpg']);
   });
 
   describe('enrolFromPath', () => {

@@ -5,21 +5,28 @@ import { ConfigService } from '@visage/config';
 import { KNOWN_SOURCE_PREFIX, PersonImageRepository } from '@visage/persistence';
 import { ContentFaceAnalyzer, FACE_ANALYZER } from '@visage/recognizer-client';
 import { sha256 } from './content-hash';
-import { personNameFromFileName } from './known-face-name';
+import { personNameFromFileName, personNameFromFolder } from './known-face-name';
 import { describeSingleFace } from './single-face';
 
 export interface KnownFacesReport {
   enrolled: string[];
   unchanged: string[];
   removed: string[];
-  /** Files that cannot be enrolled as they are (bad name, no face, several faces, not an image). */
+  /** Files that cannot be enrolled as they are (bad name, no face, several faces, not an image), each logged. */
   skipped: Array<{ file: string; reason: string }>;
   /** Files not done because the recognizer failed transiently; the next run retries them. */
   failed: Array<{ file: string; reason: string }>;
 }
 
+/** A file found in KNOWN_FACES_DIR: its path relative to it (`alice_1.jpg`, `bob/beach.jpg`) and whose face it is. */
+interface KnownFaceFile {
+  file: string;
+  personName: string | undefined;
+}
+
 /**
- * Seed-compatible enrolment of KNOWN_FACES_DIR (`<name>_<n>.<ext>`). Idempotent by sha256 of the content:
+ * Seed-compatible enrolment of KNOWN_FACES_DIR: flat files `<name>_<n>.<ext>` and per-person folders
+ * `<name>/<any>.<ext>`, one face each. Idempotent by sha256 of the content:
  * unchanged files are skipped, changed ones re-enrolled, removed ones dropped, and a file that no longer shows
  * exactly one face loses its old descriptor.
  */
@@ -35,9 +42,9 @@ export class KnownFacesEnroller {
 
   async enrolAll(directory = this.config.get('KNOWN_FACES_DIR')): Promise<KnownFacesReport> {
     const report: KnownFacesReport = { enrolled: [], unchanged: [], removed: [], skipped: [], failed: [] };
-    let files: string[];
+    let files: KnownFaceFile[];
     try {
-      files = (await readdir(directory, { withFileTypes: true })).filter((entry) => entry.isFile()).map((entry) => entry.name).sort();
+      files = await this.listKnownFaces(directory, report);
     } catch (error) {
       this.logger.warn(`known faces folder ${directory} not readable (${(error as Error).message}); nothing enrolled`);
       return report;
@@ -45,12 +52,14 @@ export class KnownFacesEnroller {
     const existing = new Map((await this.repository.listByPrefix(KNOWN_SOURCE_PREFIX)).map((row) => [row.sourceName, row]));
     const present = new Set<string>();
 
-    for (const file of files) {
+    for (const { file, personName } of files) {
       const sourceName = `${KNOWN_SOURCE_PREFIX}${file}`;
       present.add(sourceName);
-      const personName = personNameFromFileName(file);
       if (!personName) {
-        report.skipped.push({ file, reason: 'name is not <name>_<n>.<ext> with an image extension' });
+        report.skipped.push({
+          file,
+          reason: file.includes('/') ? 'not an image file (by its extension)' : 'name is not <name>_<n>.<ext> with an image extension',
+        });
         continue;
       }
       const content = await readFile(join(directory, file));
@@ -93,5 +102,22 @@ export class KnownFacesEnroller {
       `known faces: ${report.enrolled.length} enrolled, ${report.unchanged.length} unchanged, ${report.removed.length} removed, ${report.skipped.length} skipped, ${report.failed.length} to retry`,
     );
     return report;
+  }
+
+  /** Flat files and the files of per-person folders, sorted; anything deeper is reported as skipped. */
+  private async listKnownFaces(directory: string, report: KnownFacesReport): Promise<KnownFaceFile[]> {
+    const found: KnownFaceFile[] = [];
+    for (const entry of await readdir(directory, { withFileTypes: true })) {
+      if (entry.isFile()) {
+        found.push({ file: entry.name, personName: personNameFromFileName(entry.name) });
+      } else if (entry.isDirectory()) {
+        for (const inner of await readdir(join(directory, entry.name), { withFileTypes: true })) {
+          const file = `${entry.name}/${inner.name}`;
+          if (inner.isFile()) found.push({ file, personName: personNameFromFolder(entry.name, inner.name) });
+          else report.skipped.push({ file, reason: 'not a file (per-person folders hold files only)' });
+        }
+      }
+    }
+    return found.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   }
 }

@@ -41,12 +41,24 @@ export interface DecodeLimits {
   workingMaxSide?: number;
 }
 
+/**
+ * libvips repeats its decoder's warnings (a truncated JPEG gives the same two lines three times over): each line
+ * once, in order, on one line; a line already said inside an earlier one is dropped too.
+ */
+export function distinctLines(message: string): string {
+  const kept: string[] = [];
+  for (const line of message.split('\n').map((text) => text.replace(/\s+/g, ' ').trim())) {
+    if (line !== '' && !kept.some((earlier) => earlier.includes(line))) kept.push(line);
+  }
+  return kept.join('; ');
+}
+
 function classifySharpError(error: unknown): ImageDecodeError {
   const message = error instanceof Error ? error.message : String(error);
   if (/pixel limit/i.test(message)) return new ImageDecodeError('too_large', message);
   if (/unsupported image format/i.test(message)) return new ImageDecodeError('not_an_image', 'content is not a known image format');
   if (/empty/i.test(message)) return new ImageDecodeError('empty', 'file is empty');
-  return new ImageDecodeError('corrupt', message.replace(/\s+/g, ' ').trim());
+  return new ImageDecodeError('corrupt', distinctLines(message));
 }
 
 /**

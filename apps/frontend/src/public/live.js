@@ -43,6 +43,16 @@
     return span;
   }
 
+  // Mirrors breakablePath (common/view-engine.ts): a line break allowed after `/`, `_`, `-` and `.`, not inside words.
+  function pathLink(href, path) {
+    var a = link(href, 'path');
+    path.split(/([/_.-])/).forEach(function (part) {
+      if (part) a.appendChild(document.createTextNode(part));
+      if (/^[/_.-]$/.test(part)) a.appendChild(document.createElement('wbr'));
+    });
+    return a;
+  }
+
   function link(href, className, text) {
     var a = el('a', className, text);
     a.href = href;
@@ -69,7 +79,7 @@
     thumbLink.appendChild(img);
     tr.appendChild(cell('', 'col-thumb')).appendChild(thumbLink);
 
-    tr.appendChild(cell('Path', 'col-path')).appendChild(link(row.detailUrl, 'path', row.path));
+    tr.appendChild(cell('Path', 'col-path')).appendChild(pathLink(row.detailUrl, row.path));
 
     var persons = tr.appendChild(cell('Persons', 'col-persons'));
     if (row.persons.length === 0) persons.appendChild(dash());

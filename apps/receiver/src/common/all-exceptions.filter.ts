@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { ApiErrorBody, errorBody } from './api-error';
 
@@ -16,17 +17,28 @@ function messageOf(exception: HttpException): string {
   return typeof message === 'string' ? message : exception.message;
 }
 
+/**
+ * The code of a client error raised by Nest itself rather than by our code (which always names one): the router's
+ * 404 for an unknown route or method, otherwise the reason phrase in snake case (`method_not_allowed`).
+ */
+function codeOfUncodedClientError(status: number): string {
+  if (status === HttpStatus.NOT_FOUND) return 'route_not_found';
+  return (STATUS_CODES[status] ?? 'client_error').toLowerCase().replace(/[^a-z0-9]+/g, '_');
+}
+
 function toBody(exception: HttpException): ApiErrorBody {
   const response = exception.getResponse() as Partial<ApiErrorBody> | string;
+  const status = exception.getStatus();
   const extra: { code?: string; id?: number } = {};
   if (typeof response === 'object' && typeof response.code === 'string') extra.code = response.code;
+  else if (status < 500) extra.code = codeOfUncodedClientError(status);
   if (typeof response === 'object' && typeof response.id === 'number') extra.id = response.id;
-  return errorBody(exception.getStatus(), messageOf(exception), extra);
+  return errorBody(status, messageOf(exception), extra);
 }
 
 /**
  * Every error leaves as `{statusCode, error, message}` JSON. Client mistakes keep their status and
- * message; anything unexpected becomes a plain 500 (logged here with its stack, never sent).
+ * message and always carry a `code`; anything unexpected becomes a plain 500 (logged here with its stack, never sent).
  */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {

@@ -20,6 +20,7 @@ describe.each(TEST_DRIVERS)('DashboardRepository on $name', (driver) => {
     rows = new Rows(db.dataSource);
     const alice = await rows.person('Alice Liddell');
     const bob = await rows.person('Bob');
+    await rows.person('amy');
     for (let n = 1; n <= 12; n += 1) {
       const status = n % 4 === 0 ? 'failed' : n % 3 === 0 ? 'processed' : 'pending';
       const image = await rows.image(`batch/img-${String(n).padStart(2, '0')}.jpg`, {
@@ -113,15 +114,16 @@ describe.each(TEST_DRIVERS)('DashboardRepository on $name', (driver) => {
     expect(await repository.findImage(999_999)).toBeUndefined();
   });
 
-  it('lists persons with enrolled faces and the images they were recognised in', async () => {
+  it('lists persons by name whatever the case, with enrolled faces and the images they were recognised in', async () => {
     const persons = await repository.listPersons();
-    expect(persons.map((person) => person.name)).toEqual(['Alice Liddell', 'Bob']);
+    expect(persons.map((person) => person.name)).toEqual(['Alice Liddell', 'amy', 'Bob']);
     expect(persons[0]).toMatchObject({
       recognisedCount: 1,
       enrolled: [{ sourceName: 'known/alice.jpg' }],
       recentImages: [{ id: ids[2], status: 'processed' }],
     });
-    expect(persons[1]).toMatchObject({ recognisedCount: 1, enrolled: [], recentImages: [{ id: ids[5] }] });
+    expect(persons[1]).toMatchObject({ recognisedCount: 0, enrolled: [], recentImages: [] });
+    expect(persons[2]).toMatchObject({ recognisedCount: 1, enrolled: [], recentImages: [{ id: ids[5] }] });
     expect(await repository.findEnrolledFace(persons[0].enrolled[0].id)).toMatchObject({ sourceName: 'known/alice.jpg' });
   });
 });

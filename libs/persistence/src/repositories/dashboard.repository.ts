@@ -97,6 +97,9 @@ interface FaceRowRaw {
   personName: string | null;
 }
 
+/** People as a reader expects them: case and accents ignored, numbers in numeric order. */
+const PERSON_NAME_ORDER = new Intl.Collator('en', { sensitivity: 'base', numeric: true });
+
 /**
  * Read side of the dashboard: every query the frontend pages need, shaped for display.
  * Writes (retry, persons, enrolment) go through the receiver's API, never through here.
@@ -223,7 +226,10 @@ export class DashboardRepository {
   }
 
   async listPersons(recentImagesPerPerson = 8): Promise<PersonSummary[]> {
-    const persons = await this.dataSource.getRepository(PersonEntity).find({ order: { name: 'ASC' } });
+    // Sorted here, not by the column's collation (binary on MySQL and SQLite: "Zoe" before "amy").
+    const persons = (await this.dataSource.getRepository(PersonEntity).find()).sort(
+      (a, b) => PERSON_NAME_ORDER.compare(a.name, b.name) || a.id - b.id,
+    );
     if (persons.length === 0) return [];
     const enrolled = await this.dataSource
       .getRepository(PersonImageEntity)
