@@ -95,7 +95,7 @@ describe.skipIf(!facesAvailable())('accuracy on ../shared/faces through the gRPC
   });
 
   it('names the labelled persons, never a wrong one, finds no face in non-faces and the labelled errors in bad/', async () => {
-    const gallery = new Gallery(await repository.loadGallery());
+    const gallery = new Gallery((await repository.loadGallery()).entries);
     const threshold = config.MATCH_THRESHOLD;
     const labels = loadFaceLabels();
     const files = Object.keys(labels).sort();

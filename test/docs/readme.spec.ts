@@ -29,7 +29,7 @@ describe('README', () => {
   });
 
   it('names npm scripts that exist', () => {
-    for (const match of readme.matchAll(/npm (?:run )?([a-z:]+)/g)) {
+    for (const match of readme.matchAll(/npm (?:run )?([a-z:-]+)/g)) {
       const script = match[1]!;
       if (['ci', 'install'].includes(script)) continue;
       expect(packageJson.scripts, `npm ${script}`).toHaveProperty(script);

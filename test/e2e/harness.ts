@@ -113,7 +113,9 @@ export interface ImageView {
   lastError: string | null;
   permanentFailure: boolean;
   updatedAt: string;
-  faces: Array<{ distance: number | null; person: { id: number; name: string } | null }>;
+  galleryVersion: number | null;
+  matchedAt: string | null;
+  faces: Array<{ distance: number | null; person: { id: number; name: string } | null; galleryVersion: number | null; matchedAt: string | null }>;
 }
 
 export const FINAL_STATUSES = ['processed', 'unrecognized', 'failed'];

@@ -36,6 +36,7 @@ describe.each(e2eStacks('visage_e2e_pipeline'))('pipeline end to end — $name',
     await images.add('truncated_header.jpg', 'in/bad/truncated_header.jpg');
     images.copy('camera.png', 'enrol/camera.png');
     await images.add('camera_rescaled.jpg', 'in/camera_rescaled.jpg');
+    await images.add('camera_rescaled.jpg', 'in/camera_rescaled_again.jpg');
     images.copy('coffee.png', 'enrol/coffee.png');
     await images.add('two_people.jpg', 'enrol/two_people.jpg');
     config = embeddedStackConfig(stack, images, { GALLERY_REFRESH_MS: String(GALLERY_REFRESH_MS) });
@@ -98,7 +99,12 @@ describe.each(e2eStacks('visage_e2e_pipeline'))('pipeline end to end — $name',
     expect(again).toMatchObject({ status: 'failed', permanentFailure: true, attempts: 1 });
   });
 
-  it('POST /persons/:id/faces enrols one face (matched in a new image without restart) and refuses what it must', async () => {
+  it('POST /persons/:id/faces enrols one face: images processed before are re-matched (no resubmission), new ones matched', async () => {
+    // The cameraman is not known yet: his picture is processed, a face is found, nobody is named.
+    const before = await receiver.settled(await receiver.post('in/camera_rescaled.jpg'));
+    expect(before.status).toBe('unrecognized');
+    expect(before.faces.length).toBe(1);
+
     const created = await http<{ id: number }>('POST', `${receiver.url}/persons`, { name: 'cameraman' });
     expect(created.status).toBe(201);
     const cameraman = created.body.id;
@@ -119,11 +125,49 @@ describe.each(e2eStacks('visage_e2e_pipeline'))('pipeline end to end — $name',
     expect((await http('POST', `${receiver.url}/persons/abc/faces`, { path: 'enrol/camera.png' })).status).toBe(400);
     expect((await http('POST', facesUrl, {})).status).toBe(400);
 
-    // The running processor's gallery picks the enrolment up by itself (no restart, no call from the test).
-    await until(() => gallery.size === 3, 'the processor gallery to load the new descriptor', 30_000);
-    const image = await receiver.settled(await receiver.post('in/camera_rescaled.jpg'));
-    expect(image.status).toBe('processed');
-    expect(image.faces.filter((face) => face.person).map((face) => face.person?.name)).toEqual(['cameraman']);
+    // The earlier image follows the gallery by itself: re-matched from its stored descriptor, no new analysis.
+    const after = await receiver.settled(before.id, ['processed'], 30_000);
+    expect(after.faces.map((face) => face.person?.name ?? null)).toEqual(['cameraman']);
+    expect(after.faces[0].distance as number).toBeLessThanOrEqual(config.MATCH_THRESHOLD);
+    expect(after.galleryVersion).toBeGreaterThan(before.galleryVersion as number);
+    expect(Date.parse(after.matchedAt as string)).toBeGreaterThan(Date.parse(before.matchedAt as string));
+    expect(gallery.version).toBeGreaterThanOrEqual(after.galleryVersion as number);
+
+    // A new image is matched against the new gallery at once.
+    const fresh = await receiver.settled(await receiver.post('in/camera_rescaled_again.jpg'));
+    expect(fresh.status).toBe('processed');
+    expect(fresh.faces.filter((face) => face.person).map((face) => face.person?.name)).toEqual(['cameraman']);
+
+    // Where he appears: both, and the picture first processed as a stranger's (re-matched too).
+    const strangerImage = await until(async () => {
+      const reply = await http<{ items: Array<{ id: number; path: string }> }>('GET', `${receiver.url}/persons/${cameraman}/images`);
+      return reply.body.items.length === 3 ? reply.body.items : undefined;
+    }, 'the three images of the cameraman', 30_000);
+    expect(strangerImage.map((item) => item.path)).toEqual(['in/camera_rescaled_again.jpg', 'in/camera_rescaled.jpg', 'in/strangers/camera.png']);
+  });
+
+  it('DELETE /persons/:id: their images are recomputed, no processed image is left without a named face', async () => {
+    const persons = await http<{ items: Array<{ id: number; name: string }> }>('GET', `${receiver.url}/persons`);
+    const cameraman = persons.body.items.find((person) => person.name === 'cameraman');
+    expect(cameraman).toBeDefined();
+    const named = await http<{ items: Array<{ id: number }> }>('GET', `${receiver.url}/images?person=${cameraman?.id}`);
+    expect(named.body.items.length).toBe(3);
+
+    expect((await http('DELETE', `${receiver.url}/persons/${cameraman?.id}`)).status).toBe(204);
+    for (const { id } of named.body.items) {
+      const image = await receiver.image(id);
+      // Recomputed in the deletion's transaction.
+      expect(image.status).toBe('unrecognized');
+      expect(image.faces.every((face) => face.person === null)).toBe(true);
+    }
+    const processed = await http<{ items: Array<{ id: number }> }>('GET', `${receiver.url}/images?status=processed&limit=200`);
+    expect(processed.body.items.length).toBeGreaterThanOrEqual(1); // the astronaut keeps her name
+    for (const { id } of processed.body.items) {
+      expect((await receiver.image(id)).faces.some((face) => face.person !== null), `processed image ${id} names someone`).toBe(true);
+    }
+    // Then re-matched against the gallery without him: nobody else is near, they stay unrecognized.
+    await until(async () => (await receiver.image(named.body.items[0].id)).galleryVersion === gallery.version, 're-match without the cameraman', 30_000);
+    expect((await receiver.image(named.body.items[0].id)).status).toBe('unrecognized');
   });
 
   it('the dashboard lists the images and shows the person on the image page', async () => {

@@ -108,6 +108,18 @@ describe.each(TEST_DRIVERS)('frontend routes on $name', (driver) => {
       expect(none.text).toContain('No images match this filter.');
     });
 
+    it('lists where a person appears (?person=, the people page links there), and keeps the person in the live feed', async () => {
+      const byPerson = await http().get(`/?person=${alice.id}`).expect(200);
+      expect([...byPerson.text.matchAll(/<tr data-id="(\d+)"/g)].map((m) => Number(m[1]))).toEqual([recognised.id]);
+      expect(byPerson.text).toContain(`data-person="${alice.id}"`);
+      expect(byPerson.text).toContain(`<input type="hidden" name="person" value="${alice.id}">`);
+      await http().get('/?person=0').expect(400);
+      await http().get('/?person=alice').expect(400);
+      const since = new Date(Date.now() - 60_000).toISOString();
+      const feed = (await http().get(`/api/images/changes?since=${since}&person=${alice.id}`).expect(200)).body as { rows: Array<{ id: number; matchesFilter: boolean }> };
+      expect(feed.rows.filter((row) => row.matchesFilter).map((row) => row.id)).toEqual([recognised.id]);
+    });
+
     it('answers bad filters with a clear 400 page, no stack trace', async () => {
       const bad = await http().get('/?status=bogus').expect(400);
       expect(bad.text).toContain('&quot;status&quot; must be one of pending, processing, processed, unrecognized, failed');

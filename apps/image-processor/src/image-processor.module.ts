@@ -17,6 +17,7 @@ import { PROCESSOR_SETTINGS, ProcessorSettings, processorSettingsFrom } from './
 import { RETRY_JOB_SCHEDULED, RetryJob } from './retry/retry.job';
 import { ConsumptionGate } from './startup/consumption-gate';
 import { ProcessorStartup } from './startup/processor-startup.service';
+import { REMATCH_JOB_SCHEDULED, RematchJob } from './rematch/rematch.job';
 
 export interface ImageProcessorModuleOptions {
   config: VisageConfig;
@@ -25,6 +26,8 @@ export interface ImageProcessorModuleOptions {
   instanceId?: string;
   /** Register the RETRY_CRON job (default true; tests call RetryJob.runOnce themselves). */
   scheduleRetryJob?: boolean;
+  /** Start the re-match job's interval (default true; tests call RematchJob.runOnce themselves). */
+  scheduleRematchJob?: boolean;
 }
 
 /**
@@ -44,6 +47,7 @@ class ImageProcessorCoreModule {
         { provide: PROCESSOR_SETTINGS, useValue: settings },
         { provide: RETRY_JOB_SCHEDULED, useValue: options.scheduleRetryJob ?? true },
         { provide: ConsumptionGate, inject: [QUEUE_CONSUMER], useFactory: (consumer: PausableConsumer) => new ConsumptionGate(consumer) },
+        { provide: REMATCH_JOB_SCHEDULED, useValue: options.scheduleRematchJob ?? true },
         {
           provide: RecognizerBreaker,
           inject: [FACE_ANALYZER, PROCESSOR_SETTINGS, ConsumptionGate],
@@ -53,6 +57,7 @@ class ImageProcessorCoreModule {
         ProcessorStartup,
         ProcessImageService,
         RetryJob,
+        RematchJob,
       ],
       exports: [
         ...options.wiring.exports,
@@ -61,6 +66,7 @@ class ImageProcessorCoreModule {
         ProcessorStartup,
         ProcessImageService,
         RetryJob,
+        RematchJob,
       ],
     };
   }

@@ -14,6 +14,8 @@ export interface ProcessorSettings {
   analysisDeadlineMs: number;
   breaker: BreakerSettings;
   retryCron: string;
+  /** How often the re-match job looks for faces matched against an older gallery (GALLERY_REFRESH_MS). */
+  rematchEveryMs: number;
 }
 
 export const PROCESSOR_SETTINGS = Symbol('PROCESSOR_SETTINGS');
@@ -40,5 +42,6 @@ export function processorSettingsFrom(config: VisageConfig, instanceId?: string)
       probeDeadlineMs: Math.min(config.FACE_RECOGNITION_DEADLINE_MS, MAX_PROBE_DEADLINE_MS),
     },
     retryCron: config.RETRY_CRON,
+    rematchEveryMs: config.GALLERY_REFRESH_MS,
   };
 }

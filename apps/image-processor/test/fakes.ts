@@ -1,6 +1,6 @@
 import { ClientProxy, CustomTransportStrategy, ReadPacket, Server } from '@nestjs/microservices';
 import { isObservable, lastValueFrom } from 'rxjs';
-import { DESCRIPTOR_LENGTH, DetectedFace, FaceAnalysis, FaceAnalysisError, FaceAnalyzer, FaceMatch, FaceMatcher } from '@visage/domain';
+import { DESCRIPTOR_LENGTH, DetectedFace, FaceAnalysis, FaceAnalysisError, FaceAnalyzer, FaceMatch, FaceMatcher, GalleryView } from '@visage/domain';
 import { deadLetterPattern, DeferMessageError, PausableConsumer, QueueContext, QueueMessageInfo } from '@visage/queue';
 
 // ---- recognizer and matcher ----------------------------------------------------------------------------
@@ -61,7 +61,24 @@ export const facesFromPath: AnalyzeBehaviour = async (path) => {
 };
 
 export class FakeMatcher implements FaceMatcher {
-  constructor(private readonly known: Map<number, string>) {}
+  version = 1;
+  refreshes = 0;
+  /** What a reload changes (e.g. a person deleted elsewhere disappears from `known`). */
+  onRefresh: (() => void) | undefined;
+
+  constructor(readonly known: Map<number, string>) {}
+
+  current(): GalleryView {
+    return { version: this.version, threshold: 0.5, match: (descriptor) => this.match(descriptor) };
+  }
+
+  async refresh(): Promise<boolean> {
+    this.refreshes += 1;
+    if (!this.onRefresh) return false;
+    this.onRefresh();
+    this.version += 1;
+    return true;
+  }
 
   match(descriptor: Float32Array): (FaceMatch & { matched: boolean }) | undefined {
     const id = Math.round(descriptor[0]);

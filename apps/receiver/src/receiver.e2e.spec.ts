@@ -178,6 +178,28 @@ describe.each(TEST_DRIVERS)('receiver API on $name', (driver) => {
   });
 
   describe('GET /images/:id', () => {
+    it('shows which gallery version named the faces, and when', async () => {
+      const id = await submit('photos/a.jpg');
+      const person = await dataSource.getRepository(PersonEntity).save({ name: 'Grace' });
+      const early = new Date('2026-01-02T03:04:05.678Z');
+      const late = new Date('2026-01-02T03:09:00.001Z');
+      await dataSource.getRepository(FaceEntity).save([
+        { imageId: id, personId: person.id, boxX: 1, boxY: 2, boxWidth: 3, boxHeight: 4, score: 0.9, distance: 0.3, galleryVersion: 7, matchedAt: late },
+        { imageId: id, personId: null, boxX: 5, boxY: 6, boxWidth: 7, boxHeight: 8, score: 0.8, distance: 0.8, galleryVersion: 6, matchedAt: early },
+      ]);
+      const response = await harness.http.get(`/images/${id}`);
+      expect(response.body).toMatchObject({
+        galleryVersion: 6,
+        matchedAt: late.toISOString(),
+        faces: [
+          { galleryVersion: 7, matchedAt: late.toISOString() },
+          { galleryVersion: 6, matchedAt: early.toISOString() },
+        ],
+      });
+      const none = await submit('photos/b.jpg');
+      expect((await harness.http.get(`/images/${none}`)).body).toMatchObject({ faces: [], galleryVersion: null, matchedAt: null });
+    });
+
     it('returns faces with box, score, person {id, name} or null, and distance', async () => {
       const id = await submit('photos/a.jpg');
       const person = await dataSource.getRepository(PersonEntity).save({ name: 'Katherine' });
@@ -236,7 +258,40 @@ describe.each(TEST_DRIVERS)('receiver API on $name', (driver) => {
       expect((await harness.http.get('/images/counts')).body).toEqual({ pending: 3, processing: 0, processed: 0, unrecognized: 0, failed: 2 });
     });
 
+    it('lists where a person appears: ?person= and GET /persons/:id/images, keyset paginated', async () => {
+      const grace = await dataSource.getRepository(PersonEntity).save({ name: 'Grace' });
+      const alan = await dataSource.getRepository(PersonEntity).save({ name: 'Alan' });
+      const ids = [];
+      for (const name of ['a', 'b', 'c', 'd']) ids.push(await submit(`photos/${name}.jpg`));
+      const face = { boxX: 1, boxY: 2, boxWidth: 3, boxHeight: 4, score: 0.9, distance: 0.3 };
+      await dataSource.getRepository(FaceEntity).save([
+        { ...face, imageId: ids[0]!, personId: grace.id },
+        { ...face, imageId: ids[1]!, personId: alan.id },
+        { ...face, imageId: ids[2]!, personId: grace.id },
+        { ...face, imageId: ids[2]!, personId: grace.id },
+        { ...face, imageId: ids[3]!, personId: grace.id },
+      ]);
+      const byQuery = await harness.http.get(`/images?person=${grace.id}`);
+      expect(byQuery.body.items.map((item: { id: number }) => item.id)).toEqual([ids[3], ids[2], ids[0]]);
+
+      const first = await harness.http.get(`/persons/${grace.id}/images?limit=2`);
+      expect(first.status).toBe(200);
+      expect(first.body.items.map((item: { id: number }) => item.id)).toEqual([ids[3], ids[2]]);
+      const second = await harness.http.get(`/persons/${grace.id}/images`).query({ limit: 2, cursor: first.body.nextCursor });
+      expect(second.body).toMatchObject({ items: [{ id: ids[0], path: 'photos/a.jpg' }], nextCursor: null });
+      expect((await harness.http.get(`/persons/${alan.id}/images`)).body.items.map((item: { id: number }) => item.id)).toEqual([ids[1]]);
+
+      const nobody = await harness.http.get('/persons/2147483647/images');
+      expect(nobody.status).toBe(404);
+      expectErrorBody(nobody.body, 404, 'person_not_found');
+      expectErrorBody((await harness.http.get(`/persons/${grace.id}/images?limit=0`)).body, 400, 'invalid_limit');
+      expectErrorBody((await harness.http.get('/persons/x/images')).body, 400, 'invalid_id');
+    });
+
     it.each([
+      { query: 'person=0', code: 'invalid_person' },
+      { query: 'person=ada', code: 'invalid_person' },
+      { query: 'person=1&person=2', code: 'invalid_person' },
       { query: 'status=done', code: 'invalid_status' },
       { query: 'status=failed&status=pending', code: 'invalid_status' },
       { query: 'limit=0', code: 'invalid_limit' },
@@ -340,7 +395,7 @@ describe.each(TEST_DRIVERS)('receiver API on $name', (driver) => {
       expect((await harness.http.get('/docs')).text).toMatch(/swagger/i);
       const document = await harness.http.get('/docs-json');
       expect(Object.keys(document.body.paths)).toEqual(
-        expect.arrayContaining(['/image/post', '/images/post', '/images', '/images/{id}', '/images/{id}/retry', '/persons', '/persons/{id}']),
+        expect.arrayContaining(['/image/post', '/images/post', '/images', '/images/{id}', '/images/{id}/retry', '/persons', '/persons/{id}', '/persons/{id}/images']),
       );
     });
   });

@@ -39,7 +39,19 @@ export interface FaceAnalyzer {
   isServing(options?: { deadlineMs?: number }): Promise<boolean>;
 }
 
-/** Port to the matcher: nearest known person within the threshold, or undefined (an unknown face). */
-export interface FaceMatcher {
+/** One gallery version, fixed: every face of an image is matched against the same one, which is then recorded. */
+export interface GalleryView {
+  /** Gallery version (database counter) these descriptors are; -1 before the first load. */
+  readonly version: number;
+  /** MATCH_THRESHOLD: a face is a known person only within it. */
+  readonly threshold: number;
+  /** Nearest known person (`matched` only within the threshold), or undefined for an empty gallery. */
   match(descriptor: Float32Array): (FaceMatch & { matched: boolean }) | undefined;
+}
+
+/** Port to the matcher: the gallery as loaded now, and a reload on demand. */
+export interface FaceMatcher {
+  current(): GalleryView;
+  /** Reloads at once if the gallery changed (a matched person was deleted meanwhile); true when it reloaded. */
+  refresh(): Promise<boolean>;
 }

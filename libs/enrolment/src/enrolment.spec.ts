@@ -108,7 +108,7 @@ describe('enrolment (MariaDB, scripted recognizer)', () => {
       'damaged_1.jpg': expect.stringContaining('corrupt'),
       'notes.txt': expect.stringContaining('<name>_<n>'),
     });
-    const gallery = await repository.loadGallery();
+    const gallery = (await repository.loadGallery()).entries;
     expect(gallery.map((row) => row.personName).sort()).toEqual(['barack-obama', 'john doe', 'john doe']);
   });
 
@@ -131,14 +131,14 @@ describe('enrolment (MariaDB, scripted recognizer)', () => {
     expect(report.failed.map(({ file }) => file)).toEqual(['barack-obama_1.jpg']);
     const sources = (await repository.listByPrefix(KNOWN_SOURCE_PREFIX)).map((row) => row.sourceName).sort();
     expect(sources).toEqual([`${KNOWN_SOURCE_PREFIX}barack-obama_1.jpg`, `${KNOWN_SOURCE_PREFIX}john_doe_1.jpg`]);
-    const john = (await repository.loadGallery()).find((row) => row.personName === 'john doe');
+    const john = (await repository.loadGallery()).entries.find((row) => row.personName === 'john doe');
     expect(john?.descriptor[0]).toBeCloseTo(Math.sin(42), 5);
   });
 
   it('drops the descriptor of a file that no longer shows exactly one face', async () => {
     writeFileSync(join(known, 'john_doe_1.jpg'), 'faces:2:7');
     await enroller.enrolAll();
-    expect((await repository.loadGallery()).some((row) => row.personName === 'john doe')).toBe(false);
+    expect((await repository.loadGallery()).entries.some((row) => row.personName === 'john doe')).toBe(false);
   });
 
   it('enrols per-person folders beside flat files, and reports what in them it skipped', async () => {
@@ -152,7 +152,7 @@ describe('enrolment (MariaDB, scripted recognizer)', () => {
       'stuart/notes.txt': 'not an image file (by its extension)',
       'stuart/old': expect.stringContaining('not a file'),
     });
-    expect((await repository.loadGallery()).filter((row) => row.personName === 'stuart')).toHaveLength(2);
+    expect((await repository.loadGallery()).entries.filter((row) => row.personName === 'stuart')).toHaveLength(2);
 
     rmSync(join(known, 'stuart', 'beach.jpg'));
     expect((await enroller.enrolAll()).removed).toEqual(['stuart/beach.jpg']);
@@ -166,7 +166,7 @@ describe('enrolment (MariaDB, scripted recognizer)', () => {
       expect(first).toMatchObject({ status: 'enrolled', personId: person.id, personName: 'ada', path: 'ada.jpg' });
       const again = await service.enrolFromPath(person.id, 'ada.jpg');
       expect(again.status).toBe('enrolled');
-      expect((await repository.loadGallery()).filter((row) => row.personName === 'ada')).toHaveLength(1);
+      expect((await repository.loadGallery()).entries.filter((row) => row.personName === 'ada')).toHaveLength(1);
     });
 
     it('answers each refusal with its own status', async () => {

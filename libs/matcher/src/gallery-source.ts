@@ -2,10 +2,10 @@ import { GalleryEntry } from './gallery';
 
 /** Where the gallery comes from (the person_images table in production). */
 export interface GallerySource {
-  /** A cheap fingerprint that changes whenever an enrolment is added, replaced or removed. */
-  version(): Promise<string>;
-  /** Every enrolled descriptor, in enrolment order. */
-  loadGallery(): Promise<GalleryEntry[]>;
+  /** The gallery version: a counter that grows with every enrolment added or removed and every person deleted. */
+  version(): Promise<number>;
+  /** Every enrolled descriptor, in enrolment order, with the version they are. */
+  loadGallery(): Promise<{ version: number; entries: GalleryEntry[] }>;
 }
 
 export const GALLERY_SOURCE = Symbol('GALLERY_SOURCE');

@@ -1,12 +1,12 @@
 import { Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { FaceMatcher } from '@visage/domain';
-import { Gallery, GalleryMatch } from './gallery';
+import { Gallery, GalleryMatch, VersionedGallery } from './gallery';
 import { GallerySource } from './gallery-source';
 
 /** What a replica's gallery holds now (readiness reports it). */
-export interface GallerySnapshot {
-  /** The source version loaded; undefined before the first load. */
-  version?: string;
+export interface GallerySummary {
+  /** {@link NO_GALLERY_VERSION} before the first load. */
+  version: number;
   descriptors: number;
   persons: number;
 }
@@ -16,16 +16,19 @@ export interface GalleryServiceOptions {
   refreshMs: number;
 }
 
+/** Version of a gallery service that has loaded nothing yet. */
+export const NO_GALLERY_VERSION = -1;
+
 /**
- * The {@link FaceMatcher} of a processor replica: the gallery in memory, reloaded when the database's enrolment
- * fingerprint changes. The fingerprint is checked at most every GALLERY_REFRESH_MS (in the background, and by
- * {@link ensureFresh} before a batch), so enrolments reach every replica without a restart and without
- * reloading every descriptor on every image. Built by {@link MatcherModule} (or directly in tests).
+ * The {@link FaceMatcher} of a processor replica: the gallery in memory, reloaded when the database's gallery
+ * version moves. The version is checked at most every GALLERY_REFRESH_MS (in the background, and by
+ * {@link ensureFresh}), so enrolments reach every replica without a restart and without reloading every
+ * descriptor on every image. Faces record the {@link version} they were matched against; the re-match job
+ * brings older ones up to date. Built by {@link MatcherModule} (or directly in tests).
  */
 export class GalleryService implements FaceMatcher, OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('Gallery');
-  private gallery = new Gallery([]);
-  private loadedVersion?: string;
+  private loaded: VersionedGallery;
   private checkedAt = 0;
   private refreshing?: Promise<boolean>;
   private timer?: NodeJS.Timeout;
@@ -33,7 +36,9 @@ export class GalleryService implements FaceMatcher, OnModuleInit, OnModuleDestro
   constructor(
     private readonly source: GallerySource,
     private readonly options: GalleryServiceOptions,
-  ) {}
+  ) {
+    this.loaded = new VersionedGallery(NO_GALLERY_VERSION, new Gallery([]), options.threshold);
+  }
 
   async onModuleInit(): Promise<void> {
     await this.refresh();
@@ -45,39 +50,59 @@ export class GalleryService implements FaceMatcher, OnModuleInit, OnModuleDestro
     if (this.timer) clearInterval(this.timer);
   }
 
+  /** Gallery version held in memory ({@link NO_GALLERY_VERSION} before the first load). */
+  get version(): number {
+    return this.loaded.version;
+  }
+
   get size(): number {
-    return this.gallery.size;
+    return this.loaded.gallery.size;
+  }
+
+  /** Distinct persons in the loaded gallery. */
+  get persons(): number {
+    return this.loaded.gallery.persons;
   }
 
   get threshold(): number {
     return this.options.threshold;
   }
 
-  snapshot(): GallerySnapshot {
-    return { version: this.loadedVersion, descriptors: this.gallery.size, persons: this.gallery.persons };
+  snapshot(): GallerySummary {
+    return { version: this.version, descriptors: this.size, persons: this.persons };
+  }
+
+  /** The gallery as loaded now; it does not change under the caller when a reload swaps in a newer one. */
+  current(): VersionedGallery {
+    return this.loaded;
   }
 
   match(descriptor: Float32Array): GalleryMatch | undefined {
-    return this.gallery.match(descriptor, this.options.threshold);
-  }
-
-  /** Reloads if the fingerprint changed and the last check is older than `maxAgeMs`; true when it reloaded. */
-  async ensureFresh(maxAgeMs = this.options.refreshMs): Promise<boolean> {
-    if (Date.now() - this.checkedAt < maxAgeMs && this.loadedVersion !== undefined) return false;
-    return this.refresh();
+    return this.loaded.match(descriptor);
   }
 
   /**
-   * Checks the fingerprint with a check that starts after this call (a check already running may have read
-   * the source before a change the caller just made) and reloads when it changed. Returns what is loaded.
+   * Resolves once the gallery in memory is at least `minimum` (checking the database at once, then every
+   * `pollMs`); rejects after `timeoutMs`. For start-up gating: "my gallery holds the version enrolment made".
    */
-  async reloadNow(): Promise<GallerySnapshot> {
-    await this.refreshing?.catch(() => false);
-    await this.refresh();
-    return this.snapshot();
+  async awaitVersion(minimum: number, options: { timeoutMs?: number; pollMs?: number } = {}): Promise<void> {
+    const deadline = Date.now() + (options.timeoutMs ?? Infinity);
+    const pollMs = options.pollMs ?? Math.min(this.options.refreshMs, 250);
+    while (this.version < minimum) {
+      await this.refresh();
+      if (this.version >= minimum) return;
+      if (Date.now() + pollMs > deadline) throw new Error(`gallery version ${minimum} not reached (holding ${this.version})`);
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+    }
   }
 
-  /** Checks the fingerprint now (one check at a time) and reloads when it changed. */
+  /** Reloads if the version moved and the last check is older than `maxAgeMs`; true when it reloaded. */
+  async ensureFresh(maxAgeMs = this.options.refreshMs): Promise<boolean> {
+    if (Date.now() - this.checkedAt < maxAgeMs && this.version !== NO_GALLERY_VERSION) return false;
+    return this.refresh();
+  }
+
+  /** Checks the version now (one check at a time) and reloads when it moved. */
   refresh(): Promise<boolean> {
     this.refreshing ??= this.reloadIfChanged().finally(() => {
       this.refreshing = undefined;
@@ -88,11 +113,11 @@ export class GalleryService implements FaceMatcher, OnModuleInit, OnModuleDestro
   private async reloadIfChanged(): Promise<boolean> {
     const version = await this.source.version();
     this.checkedAt = Date.now();
-    if (version === this.loadedVersion) return false;
-    const entries = await this.source.loadGallery();
-    this.gallery = new Gallery(entries);
-    this.loadedVersion = version;
-    this.logger.log(`gallery loaded: ${this.gallery.size} descriptor(s) of ${this.gallery.persons} person(s)`);
+    if (version === this.version) return false;
+    const loaded = await this.source.loadGallery();
+    const gallery = new Gallery(loaded.entries);
+    this.loaded = new VersionedGallery(loaded.version, gallery, this.options.threshold);
+    this.logger.log(`gallery version ${loaded.version} loaded: ${gallery.size} descriptor(s) of ${gallery.persons} person(s)`);
     return true;
   }
 }

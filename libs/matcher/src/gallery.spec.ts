@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DESCRIPTOR_LENGTH } from '@visage/domain';
 import { Gallery, GalleryEntry } from './gallery';
 import { GallerySource } from './gallery-source';
-import { GalleryService } from './gallery.service';
+import { GalleryService, NO_GALLERY_VERSION } from './gallery.service';
 
 /** Deterministic pseudo-random unit-ish vectors (no Math.random: failures must reproduce). */
 function vector(seed: number, scale = 0.25): Float32Array {
@@ -90,17 +90,17 @@ class FakeSource implements GallerySource {
   entries: GalleryEntry[] = [];
   revision = 0;
   loads = 0;
-  async version(): Promise<string> {
-    return String(this.revision);
+  async version(): Promise<number> {
+    return this.revision;
   }
-  async loadGallery(): Promise<GalleryEntry[]> {
+  async loadGallery(): Promise<{ version: number; entries: GalleryEntry[] }> {
     this.loads += 1;
-    return [...this.entries];
+    return { version: this.revision, entries: [...this.entries] };
   }
 }
 
 describe('GalleryService', () => {
-  it('reloads only when the fingerprint changes, and at most every refreshMs', async () => {
+  it('reloads only when the version moves, and at most every refreshMs', async () => {
     const source = new FakeSource();
     source.entries = [alice];
     const service = new GalleryService(source, { threshold: 0.6, refreshMs: 60_000 });
@@ -123,29 +123,6 @@ describe('GalleryService', () => {
     expect(source.loads).toBe(2);
   });
 
-  it('reloadNow checks after a check already running, which may have read the source before a change', async () => {
-    const source = new FakeSource();
-    const service = new GalleryService(source, { threshold: 0.6, refreshMs: 60_000 });
-    let releaseVersion!: () => void;
-    const versionRead = new Promise<void>((resolve) => (releaseVersion = resolve));
-    const realVersion = source.version.bind(source);
-    source.version = async () => {
-      const version = await realVersion();
-      await versionRead;
-      return version;
-    };
-    // A background check has read revision 0 and is about to load …
-    const background = service.refresh();
-    // … when an enrolment lands and its author asks for a reload.
-    source.entries = [alice, bob];
-    source.revision += 1;
-    const reloaded = service.reloadNow();
-    releaseVersion();
-    await background;
-    expect(await reloaded).toEqual({ version: '1', descriptors: 2, persons: 2 });
-    expect(service.snapshot()).toEqual({ version: '1', descriptors: 2, persons: 2 });
-  });
-
   it('loads the gallery when the module starts and stops its timer when it stops', async () => {
     const source = new FakeSource();
     source.entries = [alice, bob];
@@ -157,5 +134,38 @@ describe('GalleryService', () => {
     await new Promise((resolve) => setTimeout(resolve, 60));
     expect(service.size).toBe(1);
     service.onModuleDestroy();
+  });
+
+  it('exposes the loaded version, and current() keeps its gallery for the caller when a reload swaps in a newer one', async () => {
+    const source = new FakeSource();
+    source.entries = [alice];
+    source.revision = 4;
+    const service = new GalleryService(source, { threshold: 0.6, refreshMs: 60_000 });
+    expect(service.version).toBe(NO_GALLERY_VERSION);
+    await service.refresh();
+    expect(service.version).toBe(4);
+    const before = service.current();
+    source.entries = [alice, bob];
+    source.revision = 5;
+    await service.refresh();
+    expect([before.version, service.current().version]).toEqual([4, 5]);
+    expect(before.match(bob.descriptor)?.matched).toBe(false);
+    expect(service.current().match(bob.descriptor)).toMatchObject({ personName: 'bob', matched: true });
+  });
+
+  it('awaitVersion resolves once the gallery holds the version, and rejects when it never comes', async () => {
+    const source = new FakeSource();
+    source.revision = 1;
+    const service = new GalleryService(source, { threshold: 0.6, refreshMs: 60_000 });
+    const waiting = service.awaitVersion(3, { pollMs: 5, timeoutMs: 5_000 });
+    source.revision = 2;
+    source.entries = [alice];
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    source.revision = 3;
+    source.entries = [alice, bob];
+    await waiting;
+    expect(service.version).toBe(3);
+    expect(service.size).toBe(2);
+    await expect(service.awaitVersion(9, { pollMs: 5, timeoutMs: 30 })).rejects.toThrow(/version 9 not reached \(holding 3\)/);
   });
 });

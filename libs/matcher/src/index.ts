@@ -2,3 +2,4 @@ export * from './gallery';
 export * from './gallery-source';
 export * from './gallery.service';
 export * from './matcher.module';
+export * from './gallery-delta';

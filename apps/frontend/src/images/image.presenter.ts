@@ -63,20 +63,26 @@ export interface StatusCountView {
   active: boolean;
 }
 
-export function presentCounts(counts: StatusCounts, active: ImageStatus | undefined, search: string | undefined): StatusCountView[] {
+export function presentCounts(
+  counts: StatusCounts,
+  active: ImageStatus | undefined,
+  search: string | undefined,
+  personId?: number,
+): StatusCountView[] {
   return IMAGE_STATUSES.map((status) => ({
     status,
     label: STATUS_LABELS[status],
     count: counts[status],
-    href: imagesHref({ status, search }),
+    href: imagesHref({ status, search, personId }),
     active: status === active,
   }));
 }
 
-export function imagesHref(params: { status?: ImageStatus; search?: string; older?: number; newer?: number }): string {
+export function imagesHref(params: { status?: ImageStatus; search?: string; personId?: number; older?: number; newer?: number }): string {
   const query = new URLSearchParams();
   if (params.status) query.set('status', params.status);
   if (params.search) query.set('q', params.search);
+  if (params.personId !== undefined) query.set('person', String(params.personId));
   if (params.older !== undefined) query.set('older', String(params.older));
   if (params.newer !== undefined) query.set('newer', String(params.newer));
   const text = query.toString();

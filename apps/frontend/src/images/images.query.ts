@@ -6,6 +6,8 @@ export const MAX_SEARCH_LENGTH = 200;
 export interface ImagesFilterQuery {
   status?: ImageStatus;
   search?: string;
+  /** `?person=<id>`: where this person appears (the people page links here). */
+  personId?: number;
 }
 
 export interface ImagesPageQuery extends ImagesFilterQuery {
@@ -39,7 +41,9 @@ export function parseFilter(raw: RawQuery): ImagesFilterQuery {
   if (search !== undefined && search.length > MAX_SEARCH_LENGTH) {
     throw new BadRequestException(`the search text must be at most ${MAX_SEARCH_LENGTH} characters`);
   }
-  return { status, search };
+  const person = text(raw, 'person');
+  if (person !== undefined && !/^[1-9]\d{0,9}$/.test(person)) throw new BadRequestException('"person" must be a person id (a positive whole number)');
+  return { status, search, personId: person === undefined ? undefined : Number(person) };
 }
 
 export function parsePageQuery(raw: RawQuery): ImagesPageQuery {

@@ -23,6 +23,7 @@ export interface ImagesPageView {
   rows: ImageRowView[];
   status?: string;
   search?: string;
+  personId?: number;
   statusOptions: Array<{ value: string; label: string; selected: boolean }>;
   newerHref?: string;
   olderHref?: string;
@@ -67,7 +68,7 @@ export class ImagesService {
   ) {}
 
   async imagesPage(query: ImagesPageQuery): Promise<ImagesPageView> {
-    const filter = { status: query.status, search: query.search };
+    const filter = { status: query.status, search: query.search, personId: query.personId };
     const [counts, page, since] = await Promise.all([
       this.repository.countByStatus(),
       this.repository.listImages({ ...filter, olderThan: query.older, newerThan: query.newer, limit: PAGE_SIZE }),
@@ -75,11 +76,12 @@ export class ImagesService {
     ]);
     const onFirstPage = query.older === undefined && query.newer === undefined;
     return {
-      counts: presentCounts(counts, query.status, query.search),
+      counts: presentCounts(counts, query.status, query.search, query.personId),
       total: counts.total,
       rows: page.rows.map(presentImageRow),
       status: query.status,
       search: query.search,
+      personId: query.personId,
       statusOptions: Object.entries(STATUS_LABELS).map(([value, label]) => ({ value, label, selected: value === query.status })),
       newerHref: page.newerCursor !== undefined ? imagesHref({ ...filter, newer: page.newerCursor }) : undefined,
       olderHref: page.olderCursor !== undefined ? imagesHref({ ...filter, older: page.olderCursor }) : undefined,
@@ -106,7 +108,7 @@ export class ImagesService {
           : Math.max(since.getTime(), Math.min(newest, now - CHANGES_OVERLAP_MS));
     return {
       cursor: new Date(next).toISOString(),
-      ...(counts ? { counts: presentCounts(counts, filter.status, filter.search), total: counts.total } : {}),
+      ...(counts ? { counts: presentCounts(counts, filter.status, filter.search, filter.personId), total: counts.total } : {}),
       rows: rows.map((row) => ({ ...presentImageRow(row), matchesFilter: row.matchesFilter })),
     };
   }

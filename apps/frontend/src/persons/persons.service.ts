@@ -42,7 +42,7 @@ export class PersonsService {
           }),
         ),
         recognisedCount: person.recognisedCount,
-        allImagesUrl: imagesHref({ search: person.name }),
+        allImagesUrl: imagesHref({ personId: person.id }),
         recentImages: person.recentImages.map((image) => ({
           id: image.id,
           path: image.path,

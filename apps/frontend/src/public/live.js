@@ -10,6 +10,7 @@
   var pageSize = Number(table.dataset.pageSize) || 50;
   var status = table.dataset.status || '';
   var q = table.dataset.q || '';
+  var person = table.dataset.person || '';
   var liveStatus = document.getElementById('live-status');
   var liveDot = document.querySelector('.live-dot');
   var INTERVAL_MS = 2000;
@@ -163,6 +164,7 @@
     var params = new URLSearchParams({ since: since });
     if (status) params.set('status', status);
     if (q) params.set('q', q);
+    if (person) params.set('person', person);
     fetch('/api/images/changes?' + params.toString(), { headers: { accept: 'application/json' } })
       .then(function (response) {
         if (!response.ok) throw new Error('HTTP ' + response.status);

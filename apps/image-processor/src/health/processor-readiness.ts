@@ -2,6 +2,7 @@ import { HealthIndicatorService } from '@nestjs/terminus';
 import { ReadinessCheck } from '@visage/health';
 import { RecognizerBreaker } from '../breaker/recognizer-breaker';
 import { PausableConsumer } from '@visage/queue';
+import { NO_GALLERY_VERSION } from '@visage/matcher';
 import { ProcessorStartup } from '../startup/processor-startup.service';
 
 /**
@@ -33,7 +34,7 @@ export function processorReadinessChecks(
     async () => {
       const indicator = indicators.check('gallery');
       const { stage, version, descriptors, persons } = startup.status();
-      const details = { stage, version: version ?? null, descriptors, persons };
+      const details = { stage, version: version === NO_GALLERY_VERSION ? null : version, descriptors, persons };
       return stage === 'consuming' ? indicator.up(details) : indicator.down(details);
     },
   ];

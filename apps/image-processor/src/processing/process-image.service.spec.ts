@@ -97,6 +97,19 @@ describe('ProcessImageService (SQLite)', () => {
     expect(face?.distance).toBeCloseTo(0.9, 5);
   });
 
+  it('a person deleted after the gallery loaded: matched again after a reload, nothing points at them', async () => {
+    const deleted = 987_654; // in the gallery, no longer in the database
+    const matcher = new FakeMatcher(new Map([[ada, 'Ada'], [deleted, 'Gone']]));
+    matcher.onRefresh = () => matcher.known.delete(deleted);
+    service = new ProcessImageService(repository, breaker, matcher, settings);
+    const id = await image([deleted, ada]);
+    const callsBefore = analyzer.analyzeCalls.length;
+    expect(await service.process(id)).toEqual({ status: 'processed', imageId: id, faces: 2, personIds: [ada] });
+    expect(matcher.refreshes).toBe(1);
+    expect(analyzer.analyzeCalls.length).toBe(callsBefore + 1); // matched again, not analysed again
+    expect((await facesOf(id)).map((face) => [face.personId, face.galleryVersion])).toEqual([[null, 2], [ada, 2]]);
+  });
+
   it('no face → unrecognized', async () => {
     const id = await image([]);
     expect(await service.process(id)).toEqual({ status: 'unrecognized', imageId: id, faces: 0 });

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { FaceAnalysis, FaceAnalysisError, FaceMatcher, RECOGNIZER_NOT_READY } from '@visage/domain';
 import { BreakerOpenError, RecognizerBreaker } from '../breaker/recognizer-breaker';
-import { ImageProcessingRepository } from '@visage/persistence';
+import { CompleteResult, ImageProcessingRepository, StoredFace } from '@visage/persistence';
 import { FACE_MATCHER } from '../image-processor.tokens';
 import { PROCESSOR_SETTINGS, ProcessorSettings } from '../processor.settings';
 
@@ -24,6 +24,9 @@ export type ProcessResult =
   | { status: 'deferred'; imageId: number; retryInMs: number; because: DeferReason }
   /** Nothing to do here (duplicate delivery, finished, owned by another consumer, or gone). */
   | { status: 'skipped'; imageId: number; reason: SkipReason };
+
+/** Matching again after a person was deleted under the match: more than this means deletions keep racing us. */
+const MATCH_ATTEMPTS = 3;
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -99,17 +102,41 @@ export class ProcessImageService {
       return { status: 'failed_transient', imageId, error: message, willRetry: failed.retryable };
     }
 
-    const faces = analysis.faces.map((face) => {
-      const match = this.matcher.match(face.descriptor);
-      // An unknown face keeps its nearest distance: it shows how far the stranger was from the threshold.
-      return { box: face.box, score: face.score, personId: match?.matched ? match.personId : null, distance: match?.distance ?? null };
-    });
-    const stored = await this.repository.complete(imageId, claimToken, { width: analysis.width, height: analysis.height, faces });
-    if (stored.outcome === 'claim_lost') return { status: 'skipped', imageId, reason: 'claim_lost' };
+    const stored = await this.storeMatched(imageId, claimToken, analysis);
+    if (stored.result.outcome === 'claim_lost') return { status: 'skipped', imageId, reason: 'claim_lost' };
+    if (stored.result.outcome === 'person_deleted') {
+      await this.repository.release(imageId, claimToken);
+      return { status: 'failed_transient', imageId, error: 'a matched person kept being deleted while the image was stored', willRetry: true };
+    }
+    const faces = stored.faces;
     const personIds = [...new Set(faces.flatMap((face) => (face.personId === null ? [] : [face.personId])))];
-    return stored.status === 'processed'
+    return stored.result.status === 'processed'
       ? { status: 'processed', imageId, faces: faces.length, personIds }
       : { status: 'unrecognized', imageId, faces: faces.length };
+  }
+
+  /**
+   * Matches every face against one gallery snapshot and stores them with its version. A person deleted since
+   * the snapshot was loaded makes the store fail on the foreign key: reload and match again (no recognizer call).
+   */
+  private async storeMatched(imageId: number, claimToken: string, analysis: FaceAnalysis): Promise<{ result: CompleteResult; faces: StoredFace[] }> {
+    for (let attempt = 1; ; attempt++) {
+      const gallery = this.matcher.current();
+      const faces = analysis.faces.map((face): StoredFace => {
+        const match = gallery.match(face.descriptor);
+        // An unknown face keeps its nearest distance: it shows how far the stranger was from the threshold.
+        return {
+          box: face.box,
+          score: face.score,
+          personId: match?.matched ? match.personId : null,
+          distance: match?.distance ?? null,
+          descriptor: face.descriptor,
+        };
+      });
+      const result = await this.repository.complete(imageId, claimToken, { width: analysis.width, height: analysis.height, faces, galleryVersion: gallery.version });
+      if (result.outcome !== 'person_deleted' || attempt >= MATCH_ATTEMPTS) return { result, faces };
+      await this.matcher.refresh();
+    }
   }
 
   private async releaseClaim(imageId: number, claimToken: string): Promise<void> {

@@ -1,13 +1,15 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, OnModuleInit, Optional } from '@nestjs/common';
 import { FaceAnalyzer } from '@visage/domain';
 import { KnownFacesEnroller } from '@visage/enrolment';
-import { GalleryService, GallerySnapshot } from '@visage/matcher';
-import { DatabaseLock, LockRepository } from '@visage/persistence';
+import { GalleryService, GallerySummary } from '@visage/matcher';
+import { DatabaseLock, LockRepository, PersonImageRepository } from '@visage/persistence';
 import { FACE_ANALYZER } from '../image-processor.tokens';
 import { ConsumptionGate } from './consumption-gate';
 
 /** How long a replica waits for another one's enrolment before it tries again (and logs that it waits). */
 const ENROLMENT_LOCK_WAIT_MS = 5 * 60_000;
+/** How long one wait for the gallery to reach the enrolled version lasts before it is tried again. */
+const GALLERY_WAIT_MS = 60_000;
 
 export type StartupStage = 'waiting_for_recognizer' | 'enrolling_known_faces' | 'loading_gallery' | 'consuming';
 
@@ -31,7 +33,7 @@ class StartupStopped extends Error {}
  * Start-up gating: the consumer takes no message (RDY 0) until
  * (a) the recognizer answers SERVING, (b) KNOWN_FACES_DIR has been enrolled — by one replica at a time,
  * through a lock; a replica that finds the lock taken waits and then finds every file unchanged — and
- * (c) this replica's gallery has been reloaded after that enrolment. Otherwise the first images would be
+ * (c) this replica's gallery holds the gallery version that enrolment left (or a later one). Otherwise the first images would be
  * judged against a half-loaded gallery and stay `unrecognized`.
  */
 @Injectable()
@@ -47,6 +49,8 @@ export class ProcessorStartup implements OnModuleInit, OnApplicationBootstrap, O
     @Inject(FACE_ANALYZER) private readonly analyzer: FaceAnalyzer,
     private readonly locks: LockRepository,
     private readonly gallery: GalleryService,
+    /** The database's gallery version (a counter bumped by every enrolment change). */
+    private readonly versions: PersonImageRepository,
     @Optional() private readonly enroller?: KnownFacesEnroller,
     @Optional() @Inject(STARTUP_TIMINGS) private readonly timings: StartupTimings = DEFAULT_STARTUP_TIMINGS,
   ) {}
@@ -56,7 +60,7 @@ export class ProcessorStartup implements OnModuleInit, OnApplicationBootstrap, O
   }
 
   /** What readiness shows: the stage, and what the gallery holds. */
-  status(): { stage: StartupStage } & GallerySnapshot {
+  status(): { stage: StartupStage } & GallerySummary {
     return { stage: this.currentStage, ...this.gallery.snapshot() };
   }
 
@@ -93,10 +97,12 @@ export class ProcessorStartup implements OnModuleInit, OnApplicationBootstrap, O
       await this.enrolKnownFaces(this.enroller);
     }
     this.currentStage = 'loading_gallery';
-    const loaded = await this.retrying('gallery load', () => this.gallery.reloadNow());
+    const enrolled = await this.retrying('gallery version', () => this.versions.version());
+    await this.retrying('gallery load', () => this.gallery.awaitVersion(enrolled, { pollMs: this.timings.pollMs, timeoutMs: GALLERY_WAIT_MS }));
     this.currentStage = 'consuming';
     this.gate.release('starting');
-    this.logger.log(`consuming: gallery version ${loaded.version ?? '-'}, ${loaded.descriptors} descriptor(s) of ${loaded.persons} person(s)`);
+    const loaded = this.gallery.snapshot();
+    this.logger.log(`consuming: gallery version ${loaded.version}, ${loaded.descriptors} descriptor(s) of ${loaded.persons} person(s)`);
   }
 
   private async waitUntilServing(): Promise<void> {

@@ -3,7 +3,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DESCRIPTOR_LENGTH } from '@visage/domain';
 import { KnownFacesEnroller, KnownFacesReport } from '@visage/enrolment';
 import { GalleryEntry, GalleryService, GallerySource } from '@visage/matcher';
-import { DatabaseLock, LockRepository } from '@visage/persistence';
+import { DatabaseLock, LockRepository, PersonImageRepository } from '@visage/persistence';
 import { FakeConsumer, FakeFaceAnalyzer } from '../../test/fakes';
 import { ConsumptionGate } from './consumption-gate';
 import { ProcessorStartup, StartupTimings } from './processor-startup.service';
@@ -30,12 +30,12 @@ class Journal {
 class FakeEnrolments implements GallerySource {
   entries: GalleryEntry[] = [];
   constructor(private readonly journal: Journal) {}
-  async version(): Promise<string> {
-    return String(this.entries.length);
+  async version(): Promise<number> {
+    return this.entries.length;
   }
-  async loadGallery(): Promise<GalleryEntry[]> {
+  async loadGallery(): Promise<{ version: number; entries: GalleryEntry[] }> {
     this.journal.add(`gallery loaded ${this.entries.length}`);
-    return [...this.entries];
+    return { version: this.entries.length, entries: [...this.entries] };
   }
 }
 
@@ -113,6 +113,7 @@ describe('ProcessorStartup: no message taken before the recognizer serves, the k
       analyzer,
       locks as unknown as LockRepository,
       gallery,
+      table as unknown as PersonImageRepository,
       options.withEnroller === false ? undefined : (enroller as unknown as KnownFacesEnroller),
       FAST,
     );
@@ -143,7 +144,7 @@ describe('ProcessorStartup: no message taken before the recognizer serves, the k
     await startup.whenFinished();
     expect(journal.events).toEqual(['gallery loaded 0', 'pause', 'lock', 'enrol', 'unlock', 'gallery loaded 1', 'resume']);
     expect(locks.acquired).toEqual([DatabaseLock.KnownFacesEnrolment]);
-    expect(startup.status()).toEqual({ stage: 'consuming', version: '1', descriptors: 1, persons: 1 });
+    expect(startup.status()).toEqual({ stage: 'consuming', version: 1, descriptors: 1, persons: 1 });
     expect(consumer.paused).toBe(false);
   });
 
@@ -213,7 +214,7 @@ describe('ProcessorStartup: no message taken before the recognizer serves, the k
     analyzer.serving = true;
     await startup.whenFinished();
     expect(locks.acquired).toEqual([]);
-    expect(startup.status()).toEqual({ stage: 'consuming', version: '1', descriptors: 1, persons: 1 });
+    expect(startup.status()).toEqual({ stage: 'consuming', version: 1, descriptors: 1, persons: 1 });
     expect(consumer.paused).toBe(false);
   });
 

@@ -86,7 +86,7 @@ describe.each(TEST_DRIVERS)('two processors starting together — $name', (drive
       await app.listen(0, '127.0.0.1');
       const ready = await request(app.getHttpServer()).get('/health/ready');
       expect(ready.status).toBe(200);
-      expect(ready.body.info.gallery).toEqual({ status: 'up', stage: 'consuming', version: expect.any(String), descriptors: 6, persons: 5 });
+      expect(ready.body.info.gallery).toEqual({ status: 'up', stage: 'consuming', version: expect.any(Number), descriptors: 6, persons: 5 });
     }
   });
 });

@@ -47,10 +47,11 @@ export class ImagesController {
   @Get('images')
   @ApiOperation({ summary: 'Images, newest first, with keyset pagination' })
   @ApiQuery({ name: 'status', required: false, enum: IMAGE_STATUSES })
+  @ApiQuery({ name: 'person', required: false, schema: { type: 'integer', minimum: 1 }, description: 'Only images where this person appears' })
   @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: 50 } })
   @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page' })
   @ApiResponse({ status: 200, type: ImagePageDto })
-  @ApiResponse({ status: 400, type: ApiErrorBody, description: 'Unknown status, bad limit or cursor' })
+  @ApiResponse({ status: 400, type: ApiErrorBody, description: 'Unknown status, bad person id, limit or cursor' })
   list(@Query(new ParseWith(parseListImagesQuery)) query: ListImagesQuery): Promise<ImagePageDto> {
     return this.images.list(query);
   }
@@ -63,7 +64,10 @@ export class ImagesController {
   }
 
   @Get('images/:id')
-  @ApiOperation({ summary: 'One image with its status, attempts, last error and detected faces' })
+  @ApiOperation({
+    summary: 'One image with its status, attempts, last error and detected faces',
+    description: 'Identities follow the gallery: `galleryVersion` and `matchedAt` say which gallery version named the faces, and when.',
+  })
   @ApiResponse({ status: 200, type: ImageDetailsDto })
   @ApiResponse({ status: 400, type: ApiErrorBody, description: 'id is not a positive integer' })
   @ApiResponse({ status: 404, type: ApiErrorBody })

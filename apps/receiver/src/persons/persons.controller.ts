@@ -1,9 +1,10 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
-import { ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ApiErrorBody } from '../common/api-error';
 import { ParseWith } from '../common/parse-with.pipe';
 import { PositiveIdPipe } from '../common/positive-id.pipe';
 import { PostImageDto, parsePostImageBody } from '../images/dto/post-image.dto';
+import { ImagePageDto, ListImagesQuery, MAX_PAGE_SIZE, parsePageQuery } from '../images/dto/list-images.dto';
 import { CreatePersonDto, EnrolledFaceDto, parseCreatePersonBody, PersonDto, PersonListDto } from './dto/person.dto';
 import { PersonsService } from './persons.service';
 
@@ -38,6 +39,17 @@ export class PersonsController {
   @ApiResponse({ status: 404, type: ApiErrorBody })
   get(@Param('id', PositiveIdPipe) id: number): Promise<PersonDto> {
     return this.persons.get(id);
+  }
+
+  @Get(':id/images')
+  @ApiOperation({ summary: 'Images where this person appears, newest first, with keyset pagination' })
+  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: 50 } })
+  @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page' })
+  @ApiResponse({ status: 200, type: ImagePageDto })
+  @ApiResponse({ status: 400, type: ApiErrorBody, description: 'Bad id, limit or cursor' })
+  @ApiResponse({ status: 404, type: ApiErrorBody, description: 'No such person' })
+  images(@Param('id', PositiveIdPipe) id: number, @Query(new ParseWith(parsePageQuery)) page: Pick<ListImagesQuery, 'limit' | 'cursor'>): Promise<ImagePageDto> {
+    return this.persons.imagesOf(id, page);
   }
 
   @Post(':id/faces')

@@ -1,5 +1,5 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
-import { PersonRepository, PersonView } from '@visage/persistence';
+import { ImagePage, ImageRepository, ImageListQuery, PersonRepository, PersonView } from '@visage/persistence';
 import { EnrolmentService } from '@visage/enrolment';
 import { ApiError } from '../common/api-error';
 import { Enrolled, enrolledOrApiError, recognizerUnavailable } from './enrolment-errors';
@@ -9,7 +9,14 @@ export class PersonsService {
   constructor(
     private readonly persons: PersonRepository,
     private readonly enrolment: EnrolmentService,
+    private readonly imageRepository: ImageRepository,
   ) {}
+
+  /** Where the person appears (their current identities: re-matching moves images in and out). */
+  async imagesOf(id: number, page: Pick<ImageListQuery, 'limit' | 'cursor'>): Promise<ImagePage> {
+    await this.get(id);
+    return this.imageRepository.list({ ...page, personId: id });
+  }
 
   /** Computes the face's descriptor through the recognizer and adds it to the person's gallery. */
   async enrolFace(personId: number, path: unknown): Promise<Enrolled> {

@@ -5,6 +5,8 @@ import { PersonEntity } from './person.entity';
 /** One face detected in an image, with the person it matched (or none). */
 // Dashboard: a person's recognised images (newest first) and per-person counts, read from the index alone.
 @Index('idx_faces_person_image', ['personId', 'imageId'])
+// Re-match: "is any face matched against an older gallery?" is one index probe.
+@Index('idx_faces_gallery_version', ['galleryVersion'])
 @Entity({ name: 'faces' })
 export class FaceEntity {
   @PrimaryGeneratedColumn()
@@ -44,4 +46,16 @@ export class FaceEntity {
   /** Euclidean distance to the nearest known descriptor (the matched person's when matched); null: no gallery. */
   @Column({ type: 'float', nullable: true })
   distance!: number | null;
+
+  /** 128 little-endian float32 (512 bytes), so the face can be matched again without the recognizer; null: stored before descriptors were kept. */
+  @Column({ type: 'blob', nullable: true })
+  descriptor!: Buffer | null;
+
+  /** Gallery version the person (or none) was decided against; null for a face without a descriptor (never re-matched). */
+  @Column({ name: 'gallery_version', type: 'int', nullable: true })
+  galleryVersion!: number | null;
+
+  /** When the person was last decided (first match or re-match). */
+  @Column({ name: 'matched_at', type: 'datetime', precision: 3, nullable: true })
+  matchedAt!: Date | null;
 }

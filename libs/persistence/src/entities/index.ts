@@ -1,7 +1,9 @@
 import { FaceEntity } from './face.entity';
+import { GalleryChangeEntity } from './gallery-change.entity';
+import { GalleryStateEntity } from './gallery-state.entity';
 import { ImageEntity } from './image.entity';
 import { PersonImageEntity } from './person-image.entity';
 import { PersonEntity } from './person.entity';
 
-export { FaceEntity, ImageEntity, PersonEntity, PersonImageEntity };
-export const ENTITIES = [ImageEntity, PersonEntity, PersonImageEntity, FaceEntity];
+export { FaceEntity, GalleryChangeEntity, GalleryStateEntity, ImageEntity, PersonEntity, PersonImageEntity };
+export const ENTITIES = [ImageEntity, PersonEntity, PersonImageEntity, FaceEntity, GalleryStateEntity, GalleryChangeEntity];

@@ -9,6 +9,8 @@ export interface ImageFilter {
   status?: ImageStatus;
   /** Matches a substring of the path or of the name of a person recognised in the image. */
   search?: string;
+  /** Only images where this person appears (their current identities). */
+  personId?: number;
 }
 
 export interface DashboardImageQuery extends ImageFilter {
@@ -188,7 +190,7 @@ export class DashboardRepository {
     if (images.length === 0) return [];
     const rows = await this.withFaces(images);
     const matching = new Set<number>();
-    if (filter.status === undefined && !filter.search) {
+    if (filter.status === undefined && !filter.search && filter.personId === undefined) {
       rows.forEach((row) => matching.add(row.id));
     } else {
       const ids = rows.map((row) => row.id);
@@ -330,6 +332,9 @@ export class DashboardRepository {
   private async imagesQuery(filter: ImageFilter): Promise<SelectQueryBuilder<ImageEntity>> {
     const qb = this.dataSource.getRepository(ImageEntity).createQueryBuilder('i').select(this.listColumns());
     if (filter.status !== undefined) qb.andWhere('i.status = :status', { status: filter.status });
+    if (filter.personId !== undefined) {
+      qb.andWhere('i.id IN (SELECT pf.image_id FROM faces pf WHERE pf.person_id = :filterPersonId)', { filterPersonId: filter.personId });
+    }
     const search = filter.search?.trim();
     if (search) {
       const pattern = likeContains(search);

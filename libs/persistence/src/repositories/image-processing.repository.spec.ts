@@ -3,9 +3,15 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openMigrated, TEST_DRIVERS, TestDatabase } from '../../test/test-databases';
 import { FaceEntity, ImageEntity, PersonEntity } from '../entities';
 import { ImageProcessingRepository, RetryPolicy } from './image-processing.repository';
+import { decodeDescriptor } from './person-image.repository';
 
 const POLICY: RetryPolicy = { maxAttempts: 3, claimTimeoutMs: 60_000, retryBackoffMs: 30_000, pendingStaleMs: 120_000 };
 const SECOND = 1_000;
+
+/** A distinct 128-float descriptor per seed. */
+function descriptorOf(seed: number): Float32Array {
+  return Float32Array.from({ length: 128 }, (_, index) => Math.fround(Math.sin(seed * 131 + index) * 0.2));
+}
 
 describe.each(TEST_DRIVERS)('ImageProcessingRepository on $name', (driver) => {
   let database: TestDatabase;
@@ -93,7 +99,7 @@ describe.each(TEST_DRIVERS)('ImageProcessingRepository on $name', (driver) => {
       await age(id, POLICY.claimTimeoutMs + SECOND);
       expect(await replicaB.claim(id, 'rescuer', POLICY)).toBe('claimed');
 
-      const late = await replicaA.complete(id, 'crashed', { width: 10, height: 10, faces: [] });
+      const late = await replicaA.complete(id, 'crashed', { width: 10, height: 10, faces: [], galleryVersion: 1 });
       expect(late).toEqual({ outcome: 'claim_lost' });
       expect(await replicaA.fail(id, 'crashed', 'boom', { permanent: false, maxAttempts: 3 })).toEqual({ outcome: 'claim_lost' });
       expect((await statusOf(id)).claimedBy).toBe('rescuer');
@@ -110,9 +116,10 @@ describe.each(TEST_DRIVERS)('ImageProcessingRepository on $name', (driver) => {
         width: 640,
         height: 480,
         faces: [
-          { box, score: 0.98, personId, distance: 0.31 },
-          { box: { ...box, x: 100 }, score: 0.91, personId: null, distance: 0.83 },
+          { box, score: 0.98, personId, distance: 0.31, descriptor: descriptorOf(1) },
+          { box: { ...box, x: 100 }, score: 0.91, personId: null, distance: 0.83, descriptor: descriptorOf(2) },
         ],
+        galleryVersion: 7,
       };
       expect(await replicaA.complete(id, 'token', outcome)).toEqual({ outcome: 'completed', status: 'processed' });
       expect(await replicaA.complete(id, 'token', outcome)).toEqual({ outcome: 'claim_lost' });
@@ -126,6 +133,20 @@ describe.each(TEST_DRIVERS)('ImageProcessingRepository on $name', (driver) => {
       expect(faces[0].distance).toBeCloseTo(0.31, 5);
       expect(faces[1]).toMatchObject({ personId: null, boxX: 100 });
       expect(faces[1].distance).toBeCloseTo(0.83, 5);
+      // Each face keeps what re-matching needs: its descriptor (512 bytes), the gallery version, when.
+      expect(faces.map((face) => face.galleryVersion)).toEqual([7, 7]);
+      expect(faces[1].descriptor?.length).toBe(512);
+      expect(Array.from(decodeDescriptor(faces[1].descriptor as Buffer))).toEqual(Array.from(descriptorOf(2)));
+      expect(faces[0].matchedAt).toBeInstanceOf(Date);
+    });
+
+    it('stores nothing and says so when a matched person was deleted meanwhile', async () => {
+      const id = await insertImage();
+      await replicaA.claim(id, 'token', POLICY);
+      const outcome = { width: 2, height: 2, faces: [{ box, score: 0.9, personId: 987_654, distance: 0.2, descriptor: descriptorOf(3) }], galleryVersion: 1 };
+      expect(await replicaA.complete(id, 'token', outcome)).toEqual({ outcome: 'person_deleted' });
+      expect(await statusOf(id)).toMatchObject({ status: 'processing', claimedBy: 'token' });
+      expect(await first.getRepository(FaceEntity).countBy({ imageId: id })).toBe(0);
     });
 
     it('stores "unrecognized" for strangers only and for no face', async () => {
@@ -134,13 +155,14 @@ describe.each(TEST_DRIVERS)('ImageProcessingRepository on $name', (driver) => {
       const result = await replicaA.complete(stranger, 't1', {
         width: 1,
         height: 1,
-        faces: [{ box, score: 0.9, personId: null, distance: null }],
+        faces: [{ box, score: 0.9, personId: null, distance: null, descriptor: descriptorOf(4) }],
+        galleryVersion: 1,
       });
       expect(result).toEqual({ outcome: 'completed', status: 'unrecognized' });
 
       const empty = await insertImage();
       await replicaA.claim(empty, 't2', POLICY);
-      expect(await replicaA.complete(empty, 't2', { width: 1, height: 1, faces: [] })).toEqual({
+      expect(await replicaA.complete(empty, 't2', { width: 1, height: 1, faces: [], galleryVersion: 1 })).toEqual({
         outcome: 'completed',
         status: 'unrecognized',
       });
@@ -149,13 +171,13 @@ describe.each(TEST_DRIVERS)('ImageProcessingRepository on $name', (driver) => {
 
     it('two replicas racing on many images: each image gets one set of faces', async () => {
       const ids = await Promise.all(Array.from({ length: 30 }, () => insertImage()));
-      const face = { box, score: 0.9, personId, distance: 0.2 };
+      const face = { box, score: 0.9, personId, distance: 0.2, descriptor: descriptorOf(5) };
       const work = (repository: ImageProcessingRepository, name: string) =>
         Promise.all(
           ids.map(async (id) => {
             const token = `${name}-${id}`;
             if ((await repository.claim(id, token, POLICY)) !== 'claimed') return 0;
-            const result = await repository.complete(id, token, { width: 2, height: 2, faces: [face] });
+            const result = await repository.complete(id, token, { width: 2, height: 2, faces: [face], galleryVersion: 1 });
             return result.outcome === 'completed' ? 1 : 0;
           }),
         );

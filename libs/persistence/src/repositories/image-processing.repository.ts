@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, ObjectLiteral, QueryBuilder } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { FaceBox, ImageStatus } from '@visage/domain';
 import { FaceEntity } from '../entities/face.entity';
 import { ImageEntity } from '../entities/image.entity';
-import { sqliteConnection } from '../data-source-options';
+import { encodeDescriptor } from './person-image.repository';
+import { isForeignKeyViolation } from './database-errors';
+import { runInTransaction, Statement, toStatement } from './transactions';
 
 export type ClaimResult = 'claimed' | 'not_found' | 'already_done' | 'busy';
 
@@ -13,18 +15,24 @@ export interface StoredFace {
   score: number;
   personId: number | null;
   distance: number | null;
+  /** Kept so the face can be matched again when the gallery changes, without the recognizer. */
+  descriptor: Float32Array;
 }
 
 export interface ProcessingOutcome {
   width: number;
   height: number;
   faces: StoredFace[];
+  /** Version of the gallery every face was matched against. */
+  galleryVersion: number;
 }
 
 export type CompleteResult =
   | { outcome: 'completed'; status: Extract<ImageStatus, 'processed' | 'unrecognized'> }
   /** Someone else owns the image now (our claim expired and was taken over, or this is a duplicate delivery). */
-  | { outcome: 'claim_lost' };
+  | { outcome: 'claim_lost' }
+  /** A matched person was deleted meanwhile (nothing stored): match again against a fresher gallery. */
+  | { outcome: 'person_deleted' };
 
 export type FailResult =
   | { outcome: 'recorded'; attempts: number; retryable: boolean }
@@ -48,10 +56,6 @@ export interface RetryPolicy {
 const MAX_ERROR_LENGTH = 2_000;
 /** Bounds one sweep so a huge backlog is worked off over several ticks instead of in one giant publish burst. */
 const DEFAULT_SWEEP_LIMIT = 500;
-/** InnoDB may still pick a transaction as a deadlock victim; the whole transaction is safe to replay. */
-const DEADLOCK_RETRIES = 3;
-
-type Statement = [sql: string, parameters: unknown[]];
 
 /**
  * Every state change the image processor makes to an image, each one a single conditional statement
@@ -90,12 +94,13 @@ export class ImageProcessingRepository {
 
   /**
    * Stores every face and the final status in one transaction, but only while the claim is still ours:
-   * a duplicate delivery or a consumer whose claim expired and was taken over writes nothing.
+   * a duplicate delivery or a consumer whose claim expired and was taken over writes nothing. Each face keeps
+   * its descriptor and the gallery version it was matched against, so the re-match job can follow the gallery.
    */
   async complete(imageId: number, consumerId: string, outcome: ProcessingOutcome): Promise<CompleteResult> {
     const status = outcome.faces.some((face) => face.personId !== null) ? 'processed' : 'unrecognized';
     const now = new Date();
-    const guard = this.statement(
+    const guard = toStatement(
       this.updateImage()
         .set({
           status,
@@ -112,11 +117,12 @@ export class ImageProcessingRepository {
     );
     // Faces of an earlier run (e.g. a manual re-run) are replaced, never duplicated.
     const statements: Statement[] = [
-      this.statement(this.dataSource.createQueryBuilder().delete().from(FaceEntity).where('image_id = :imageId', { imageId })),
+      guard,
+      toStatement(this.dataSource.createQueryBuilder().delete().from(FaceEntity).where('image_id = :imageId', { imageId })),
     ];
     if (outcome.faces.length > 0) {
       statements.push(
-        this.statement(
+        toStatement(
           this.dataSource
             .createQueryBuilder()
             .insert()
@@ -131,14 +137,23 @@ export class ImageProcessingRepository {
                 boxHeight: face.box.height,
                 score: face.score,
                 distance: face.distance,
+                descriptor: encodeDescriptor(face.descriptor),
+                galleryVersion: outcome.galleryVersion,
+                matchedAt: now,
               })),
             )
             .updateEntity(false),
         ),
       );
     }
-    const applied = await this.guardedTransaction(guard, statements);
-    return applied ? { outcome: 'completed', status } : { outcome: 'claim_lost' };
+    try {
+      const applied = await runInTransaction(this.dataSource, statements, { guarded: true });
+      return applied ? { outcome: 'completed', status } : { outcome: 'claim_lost' };
+    } catch (error) {
+      // faces.person_id → persons: the gallery named someone deleted since it was loaded.
+      if (isForeignKeyViolation(error)) return { outcome: 'person_deleted' };
+      throw error;
+    }
   }
 
   /**
@@ -330,63 +345,6 @@ export class ImageProcessingRepository {
     }
     return moved;
   }
-
-  private statement(builder: QueryBuilder<ObjectLiteral>): Statement {
-    const [sql, parameters] = builder.getQueryAndParameters();
-    return [sql, parameters as unknown[]];
-  }
-
-  /**
-   * Runs `guard`; if it changed exactly one row, runs `rest` and commits, otherwise changes nothing.
-   * SQLite goes through better-sqlite3's synchronous transaction: TypeORM shares ONE connection among
-   * all async callers there, so an awaited BEGIN…COMMIT could swallow other callers' statements.
-   */
-  private async guardedTransaction(guard: Statement, rest: Statement[]): Promise<boolean> {
-    if (this.dataSource.options.type === 'better-sqlite3') {
-      const db = sqliteConnection(this.dataSource);
-      const run = db.transaction(() => {
-        if (db.prepare(guard[0]).run(...guard[1]).changes !== 1) return false;
-        for (const [sql, parameters] of rest) db.prepare(sql).run(...parameters);
-        return true;
-      });
-      return run();
-    }
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.mysqlGuardedTransaction(guard, rest);
-      } catch (error) {
-        if (attempt >= DEADLOCK_RETRIES || !isDeadlock(error)) throw error;
-      }
-    }
-  }
-
-  private async mysqlGuardedTransaction(guard: Statement, rest: Statement[]): Promise<boolean> {
-    const runner = this.dataSource.createQueryRunner();
-    await runner.connect();
-    try {
-      // READ COMMITTED: no gap locks on faces(image_id), which made concurrent completions of different
-      // images deadlock on the DELETE + INSERT under REPEATABLE READ.
-      await runner.startTransaction('READ COMMITTED');
-      const guarded = await runner.query(guard[0], guard[1], true);
-      if (guarded.affected !== 1) {
-        await runner.rollbackTransaction();
-        return false;
-      }
-      for (const [sql, parameters] of rest) await runner.query(sql, parameters);
-      await runner.commitTransaction();
-      return true;
-    } catch (error) {
-      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
-      throw error;
-    } finally {
-      await runner.release();
-    }
-  }
-}
-
-function isDeadlock(error: unknown): boolean {
-  const code = (error as { driverError?: { code?: string }; code?: string })?.driverError?.code ?? (error as { code?: string })?.code;
-  return code === 'ER_LOCK_DEADLOCK' || code === 'ER_LOCK_WAIT_TIMEOUT';
 }
 
 function truncateError(error: string): string {

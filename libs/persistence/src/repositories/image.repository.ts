@@ -15,6 +15,10 @@ export interface ImageFaceView {
   /** Distance to the nearest known face (of the matched person when there is one); null when unknown. */
   distance: number | null;
   person: { id: number; name: string } | null;
+  /** Gallery version the person was decided against; null for a face stored without its descriptor. */
+  galleryVersion: number | null;
+  /** When the person was last decided (first match or re-match). */
+  matchedAt: Date | null;
 }
 
 export interface ImageSummaryView {
@@ -32,10 +36,16 @@ export interface ImageSummaryView {
 
 export interface ImageDetailsView extends ImageSummaryView {
   faces: ImageFaceView[];
+  /** Oldest gallery version among the faces' identities (null: no face, or faces without descriptors). */
+  galleryVersion: number | null;
+  /** When the faces' identities were last decided (null: no face). */
+  matchedAt: Date | null;
 }
 
 export interface ImageListQuery {
   status?: ImageStatus;
+  /** Only images with a face of this person. */
+  personId?: number;
   limit: number;
   cursor?: ImageCursor;
 }
@@ -69,6 +79,18 @@ function toFace(face: FaceEntity): ImageFaceView {
     score: face.score,
     distance: face.distance,
     person: face.person ? { id: face.person.id, name: face.person.name } : null,
+    galleryVersion: face.galleryVersion,
+    matchedAt: face.matchedAt,
+  };
+}
+
+/** The image's identity is as current as its least current face; it changed last when its last face did. */
+function identityVersion(faces: ImageFaceView[]): Pick<ImageDetailsView, 'galleryVersion' | 'matchedAt'> {
+  const versions = faces.flatMap((face) => (face.galleryVersion === null ? [] : [face.galleryVersion]));
+  const times = faces.flatMap((face) => (face.matchedAt === null ? [] : [face.matchedAt.getTime()]));
+  return {
+    galleryVersion: versions.length > 0 ? Math.min(...versions) : null,
+    matchedAt: times.length > 0 ? new Date(Math.max(...times)) : null,
   };
 }
 
@@ -109,13 +131,20 @@ export class ImageRepository {
       order: { faces: { id: 'ASC' } },
     });
     if (!image) return undefined;
-    return { ...toImageSummary(image), faces: (image.faces ?? []).map(toFace) };
+    const faces = (image.faces ?? []).map(toFace);
+    return { ...toImageSummary(image), faces, ...identityVersion(faces) };
   }
 
-  /** Newest first (id descending), `limit` rows after the cursor; uses the primary key or (status, id). */
+  /**
+   * Newest first (id descending), `limit` rows after the cursor; uses the primary key or (status, id), and for a
+   * person the faces' (person_id, image_id) index.
+   */
   async list(query: ImageListQuery): Promise<ImagePage> {
     const builder = this.images.createQueryBuilder('image').orderBy('image.id', 'DESC').take(query.limit + 1);
     if (query.status) builder.andWhere('image.status = :status', { status: query.status });
+    if (query.personId !== undefined) {
+      builder.andWhere('EXISTS (SELECT 1 FROM faces face WHERE face.image_id = image.id AND face.person_id = :personId)', { personId: query.personId });
+    }
     if (query.cursor) builder.andWhere('image.id < :beforeId', { beforeId: query.cursor.beforeId });
     const rows = await builder.getMany();
     const items = rows.slice(0, query.limit).map(toImageSummary);

@@ -6,8 +6,12 @@ export * from './image-processing.repository';
 export * from './dashboard.repository';
 export * from './person-image.repository';
 export * from './lock.repository';
+export * from './transactions';
+export * from './gallery-version';
+export * from './face-identity.repository';
 
 import { DashboardRepository } from './dashboard.repository';
+import { FaceIdentityRepository } from './face-identity.repository';
 import { ImageProcessingRepository } from './image-processing.repository';
 import { ImageRepository } from './image.repository';
 import { LockRepository } from './lock.repository';
@@ -20,6 +24,7 @@ import { PersonRepository } from './person.repository';
  */
 export const PERSISTENCE_REPOSITORIES = [
   DashboardRepository,
+  FaceIdentityRepository,
   ImageProcessingRepository,
   ImageRepository,
   LockRepository,

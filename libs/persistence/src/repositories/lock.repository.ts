@@ -14,6 +14,8 @@ export enum DatabaseLock {
   ImageRetry = 'image-retry-job',
   /** One replica at a time enrols KNOWN_FACES_DIR at start-up; the others wait, then find nothing new. */
   KnownFacesEnrolment = 'known-faces-enrolment',
+  /** One replica re-matching faces against a newer gallery at a time. */
+  FaceRematch = 'face-rematch-job',
 }
 
 /** Held by exactly one caller per name across every process sharing the database. */

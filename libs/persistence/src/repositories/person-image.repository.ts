@@ -1,7 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource, EntityManager, In, Like } from 'typeorm';
+import { DataSource, Like } from 'typeorm';
 import { PersonEntity } from '../entities/person.entity';
 import { PersonImageEntity } from '../entities/person-image.entity';
+import { bumpGalleryVersion, logGalleryChanges, readGalleryVersion } from './gallery-version';
+import { runInTransaction, toStatement } from './transactions';
 
 /** Length of a FaceRecognitionNet descriptor (kept here so persistence does not depend on the domain lib). */
 const DESCRIPTOR_FLOATS = 128;
@@ -45,9 +47,18 @@ export interface GalleryRow {
   descriptor: Float32Array;
 }
 
+/** Every enrolled descriptor as of one gallery version. */
+export interface GallerySnapshotRows {
+  version: number;
+  entries: GalleryRow[];
+}
+
+/** A gallery load that keeps racing enrolments gives up after this many tries (each one sees a newer version). */
+const SNAPSHOT_ATTEMPTS = 5;
+
 /**
  * Enrolled faces (person_images) and the persons they belong to: what the enrolment writes and the matcher's
- * gallery reads. Re-enrolling a source replaces its row (new id), so the gallery fingerprint always moves.
+ * gallery reads. Every change bumps the gallery version and is logged (gallery_changes) in the same transaction.
  */
 @Injectable()
 export class PersonImageRepository {
@@ -83,40 +94,60 @@ export class PersonImageRepository {
 
   /** Stores the descriptor of a source, replacing any previous enrolment of the same source. Returns the new id. */
   async replaceEnrolment(enrolment: NewEnrolment): Promise<number> {
-    return this.dataSource.transaction(async (manager: EntityManager) => {
-      const images = manager.getRepository(PersonImageEntity);
-      await images.delete({ sourceName: enrolment.sourceName });
-      const saved = await images.save(
-        images.create({
-          personId: enrolment.personId,
-          sourceName: enrolment.sourceName,
-          contentHash: enrolment.contentHash,
-          descriptor: encodeDescriptor(enrolment.descriptor),
-        }),
-      );
-      return saved.id;
-    });
+    const source = { sourceName: enrolment.sourceName };
+    const results = await runInTransaction(this.dataSource, [
+      bumpGalleryVersion(this.dataSource),
+      logGalleryChanges(source, true),
+      toStatement(this.dataSource.createQueryBuilder().delete().from(PersonImageEntity).where('source_name = :sourceName', source)),
+      toStatement(
+        this.dataSource
+          .createQueryBuilder()
+          .insert()
+          .into(PersonImageEntity)
+          .values({
+            personId: enrolment.personId,
+            sourceName: enrolment.sourceName,
+            contentHash: enrolment.contentHash,
+            descriptor: encodeDescriptor(enrolment.descriptor),
+          })
+          .updateEntity(false),
+      ),
+      logGalleryChanges(source, false),
+    ]);
+    const id = results?.[3].insertId;
+    if (id === undefined) throw new Error('the database returned no id for the new enrolment');
+    return id;
   }
 
   async deleteEnrolments(ids: number[]): Promise<void> {
-    if (ids.length > 0) await this.dataSource.getRepository(PersonImageEntity).delete({ id: In(ids) });
+    if (ids.length === 0) return;
+    await runInTransaction(this.dataSource, [
+      bumpGalleryVersion(this.dataSource),
+      logGalleryChanges({ ids }, true),
+      toStatement(this.dataSource.createQueryBuilder().delete().from(PersonImageEntity).where('id IN (:...ids)', { ids })),
+    ]);
   }
 
-  /** Changes with every insert and delete of person_images: one indexed aggregate query. */
-  async version(): Promise<string> {
-    const row = await this.dataSource
-      .getRepository(PersonImageEntity)
-      .createQueryBuilder('image')
-      .select('COUNT(*)', 'count')
-      .addSelect('MAX(image.id)', 'maxId')
-      .addSelect('MAX(image.createdAt)', 'maxCreated')
-      .getRawOne<{ count: string | number; maxId: string | number | null; maxCreated: string | Date | null }>();
-    const created = row?.maxCreated instanceof Date ? row.maxCreated.toISOString() : String(row?.maxCreated ?? '');
-    return `${row?.count ?? 0}:${row?.maxId ?? 0}:${created}`;
+  /** The gallery version: bumped in the same transaction as every change to the gallery. */
+  version(): Promise<number> {
+    return readGalleryVersion(this.dataSource);
+  }
+
+  /**
+   * Every descriptor as of one version: the version read before and after the rows is the same, so no change
+   * committed in between (the version only grows, and each change bumps it in its own transaction).
+   */
+  async loadGallery(): Promise<GallerySnapshotRows> {
+    for (let attempt = 1; ; attempt++) {
+      const version = await this.version();
+      const entries = await this.loadEntries();
+      if ((await this.version()) === version) return { version, entries };
+      if (attempt >= SNAPSHOT_ATTEMPTS) throw new Error(`the gallery kept changing while it was loaded (${attempt} attempts)`);
+    }
   }
 
   /** Every enrolled descriptor with its person, in enrolment order (the matcher's tie rule relies on it). */
-  async loadGallery(): Promise<GalleryRow[]> {
+  private async loadEntries(): Promise<GalleryRow[]> {
     const rows = await this.dataSource
       .getRepository(PersonImageEntity)
       .createQueryBuilder('image')

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, Repository, SelectQueryBuilder } from 'typeorm';
 import { FaceEntity, PersonEntity, PersonImageEntity } from '../entities';
-import { affectedRows, insertedId, isUniqueViolation } from './database-errors';
+import { insertedId, isUniqueViolation } from './database-errors';
+import { bumpGalleryVersion, logGalleryChanges, recomputeImageStatuses } from './gallery-version';
+import { runInTransaction, toStatement } from './transactions';
 
 export interface PersonView {
   id: number;
@@ -57,10 +59,20 @@ export class PersonRepository {
     }
   }
 
-  /** Deletes a person: enrolled faces go with it (cascade), matched faces keep their box but lose the person. */
+  /**
+   * Deletes a person in one transaction: the images naming them get their status recomputed without them,
+   * enrolled faces go with them (cascade), matched faces keep their box but lose the person (set null), and
+   * the gallery version moves, so the re-match job looks at those faces again against the remaining gallery.
+   */
   async delete(id: number): Promise<boolean> {
-    const result = await this.persons.createQueryBuilder().delete().where('id = :id', { id }).execute();
-    return affectedRows(result) > 0;
+    if (!(await this.persons.exist({ where: { id } }))) return false;
+    const results = await runInTransaction(this.dataSource, [
+      recomputeImageStatuses(this.dataSource, { personId: id }, new Date()),
+      bumpGalleryVersion(this.dataSource),
+      logGalleryChanges({ personId: id }, true),
+      toStatement(this.persons.createQueryBuilder().delete().where('id = :id', { id })),
+    ]);
+    return (results?.[3].affected ?? 0) > 0;
   }
 
   private selectWithCounts(): SelectQueryBuilder<PersonEntity> {

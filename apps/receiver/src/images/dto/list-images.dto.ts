@@ -3,12 +3,15 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IMAGE_STATUSES, ImageStatus, isImageStatus } from '@visage/domain';
 import { decodeImageCursor, ImageCursor } from '@visage/persistence';
 import { ApiError } from '../../common/api-error';
+import { parseId } from '../../common/positive-id.pipe';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 200;
 
 export interface ListImagesQuery {
   status?: ImageStatus;
+  /** `?person=<id>`: only images with a face of this person. */
+  personId?: number;
   limit: number;
   cursor?: ImageCursor;
 }
@@ -21,16 +24,11 @@ function single(query: Record<string, unknown>, name: string): string | undefine
   return value;
 }
 
-/** `?status=&limit=&cursor=` → a validated page request; an empty parameter counts as absent. */
-export function parseListImagesQuery(raw: unknown): ListImagesQuery {
+/** `?limit=&cursor=` → a validated page request; an empty parameter counts as absent. */
+export function parsePageQuery(raw: unknown): Pick<ListImagesQuery, 'limit' | 'cursor'> {
   const query = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
-  const status = single(query, 'status') || undefined;
   const limitText = single(query, 'limit') || undefined;
   const cursorText = single(query, 'cursor') || undefined;
-
-  if (status !== undefined && !isImageStatus(status)) {
-    throw new ApiError(HttpStatus.BAD_REQUEST, `status must be one of ${IMAGE_STATUSES.join(', ')}`, { code: 'invalid_status' });
-  }
   const limit = limitText === undefined ? DEFAULT_PAGE_SIZE : /^\d{1,4}$/.test(limitText) ? Number(limitText) : NaN;
   if (!(limit >= 1 && limit <= MAX_PAGE_SIZE)) {
     throw new ApiError(HttpStatus.BAD_REQUEST, `limit must be an integer from 1 to ${MAX_PAGE_SIZE}`, { code: 'invalid_limit' });
@@ -39,7 +37,19 @@ export function parseListImagesQuery(raw: unknown): ListImagesQuery {
   if (cursorText !== undefined && !cursor) {
     throw new ApiError(HttpStatus.BAD_REQUEST, 'cursor is not one this API returned (use nextCursor of the previous page)', { code: 'invalid_cursor' });
   }
-  return { status, limit, cursor };
+  return { limit, cursor };
+}
+
+/** `?status=&person=&limit=&cursor=` → a validated page request; an empty parameter counts as absent. */
+export function parseListImagesQuery(raw: unknown): ListImagesQuery {
+  const query = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  const status = single(query, 'status') || undefined;
+  const personText = single(query, 'person') || undefined;
+  if (status !== undefined && !isImageStatus(status)) {
+    throw new ApiError(HttpStatus.BAD_REQUEST, `status must be one of ${IMAGE_STATUSES.join(', ')}`, { code: 'invalid_status' });
+  }
+  const personId = personText === undefined ? undefined : parseId(personText, 'person', 'invalid_person');
+  return { status, personId, ...parsePageQuery(query) };
 }
 
 export class FaceDto {
@@ -48,6 +58,9 @@ export class FaceDto {
   @ApiProperty({ example: 0.98 }) score!: number;
   @ApiPropertyOptional({ example: 0.41, nullable: true, type: Number }) distance!: number | null;
   @ApiPropertyOptional({ example: { id: 3, name: 'Ada' }, nullable: true, type: Object }) person!: { id: number; name: string } | null;
+  @ApiPropertyOptional({ example: 4, nullable: true, type: Number, description: 'Gallery version the person was decided against; null: stored before descriptors were kept' })
+  galleryVersion!: number | null;
+  @ApiPropertyOptional({ nullable: true, type: Date, description: 'When the person was last decided (first match or re-match)' }) matchedAt!: Date | null;
 }
 
 export class ImageSummaryDto {
@@ -65,6 +78,14 @@ export class ImageSummaryDto {
 
 export class ImageDetailsDto extends ImageSummaryDto {
   @ApiProperty({ type: [FaceDto] }) faces!: FaceDto[];
+  @ApiPropertyOptional({
+    example: 4,
+    nullable: true,
+    type: Number,
+    description: 'Oldest gallery version among the faces\' identities; identities follow the gallery, so this catches up after an enrolment or a deletion',
+  })
+  galleryVersion!: number | null;
+  @ApiPropertyOptional({ nullable: true, type: Date, description: 'When the faces\' identities were last decided' }) matchedAt!: Date | null;
 }
 
 export class ImagePageDto {

@@ -1,0 +1,177 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Optional } from '@nestjs/common';
+import { FaceMatcher, GalleryView } from '@visage/domain';
+import { GalleryDelta, Identity } from '@visage/matcher';
+import { DatabaseLock, FaceIdentityRepository, FaceRematch, isForeignKeyViolation, LockRepository, StaleFace } from '@visage/persistence';
+import { FACE_MATCHER } from '../image-processor.tokens';
+import { PROCESSOR_SETTINGS, ProcessorSettings } from '../processor.settings';
+
+/** SQLite lease; a run stops after half of it ({@link RUN_BUDGET_MS}) and the next tick resumes. */
+const LEASE_MS = 5 * 60_000;
+const RUN_BUDGET_MS = LEASE_MS / 2;
+/** Faces read and written per transaction. */
+export const REMATCH_BATCH_SIZE = 500;
+/** Faces matched between two yields to the event loop, so deliveries and health checks keep flowing. */
+const FACES_PER_SLICE = 32;
+/** More changed enrolments than this since a face's version: compare it with the whole gallery instead. */
+export const MAX_DELTA_ROWS = 1_000;
+
+/** Whether the interval is started; tests run the job by hand. */
+export const REMATCH_JOB_SCHEDULED = Symbol('REMATCH_JOB_SCHEDULED');
+
+export type RematchReport =
+  | { ran: false; reason: 'already_running' | 'no_gallery' | 'up_to_date' | 'locked' }
+  | {
+      ran: true;
+      galleryVersion: number;
+      faces: number;
+      /** Faces compared with the whole gallery (the others only with the enrolments changed since their version). */
+      fullMatches: number;
+      changedImages: number;
+      /** Why the run stopped before every stale face was done; the next tick resumes where it stopped. */
+      stoppedEarly?: 'person_deleted' | 'time_budget';
+    };
+
+/** The face's identity against the whole gallery: what the processor would decide now. */
+function fullMatch(gallery: GalleryView, face: StaleFace): Identity {
+  const match = gallery.match(face.descriptor);
+  return { personId: match?.matched ? match.personId : null, distance: match?.distance ?? null };
+}
+
+/**
+ * The new identity of each face against one gallery snapshot (pure: no database, no recognizer): from the
+ * enrolments changed since the face's version when `deltas` has them and they decide it, else from a full match.
+ */
+export function rematchFaces(
+  gallery: GalleryView,
+  faces: readonly StaleFace[],
+  deltas: ReadonlyMap<number, GalleryDelta | undefined> = new Map(),
+): { matches: FaceRematch[]; fullMatches: number } {
+  let fullMatches = 0;
+  const matches = faces.map((face) => {
+    let identity = deltas.get(face.galleryVersion)?.rematch(face, gallery.threshold);
+    if (!identity) {
+      identity = fullMatch(gallery, face);
+      fullMatches += 1;
+    }
+    return { faceId: face.id, imageId: face.imageId, previousPersonId: face.personId, ...identity };
+  });
+  return { matches, fullMatches };
+}
+
+/**
+ * Identity follows the gallery: faces matched against an older gallery version are matched again from their
+ * stored descriptors (no recognizer call) — against only the enrolments added or removed since their version
+ * when that decides it (the usual case: one enrolment, one deletion), else against the whole gallery — in
+ * batches of one transaction each, guarded by the face's version,
+ * and the status of every image whose named persons changed is recomputed in the same transaction. One replica
+ * at a time (job lock); an interrupted run leaves the rest stale, so the next run resumes there.
+ * Checks every GALLERY_REFRESH_MS: one indexed query when nothing is stale.
+ */
+@Injectable()
+export class RematchJob implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('Rematch');
+  private running = false;
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly identities: FaceIdentityRepository,
+    private readonly locks: LockRepository,
+    @Inject(FACE_MATCHER) private readonly matcher: FaceMatcher,
+    @Inject(PROCESSOR_SETTINGS) private readonly settings: ProcessorSettings,
+    @Optional() @Inject(REMATCH_JOB_SCHEDULED) private readonly scheduled: boolean = true,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.scheduled) return;
+    this.timer = setInterval(() => void this.tick(), this.settings.rematchEveryMs);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  async tick(): Promise<RematchReport | undefined> {
+    try {
+      const report = await this.runOnce();
+      if (report.ran) {
+        this.logger.log(
+          `re-matched ${report.faces} face(s) against gallery version ${report.galleryVersion} (${report.fullMatches} against the whole gallery, ` +
+            `the others against what changed since their version); ${report.changedImages} image(s) changed identity` +
+            (report.stoppedEarly ? ` (stopped early: ${report.stoppedEarly}; the next run resumes)` : ''),
+        );
+      }
+      return report;
+    } catch (error) {
+      this.logger.warn(`re-match failed (the next run resumes): ${error instanceof Error ? error.message : String(error)}`);
+      return undefined;
+    }
+  }
+
+  async runOnce(): Promise<RematchReport> {
+    if (this.running) return { ran: false, reason: 'already_running' };
+    this.running = true;
+    try {
+      await this.matcher.refresh();
+      const gallery = this.matcher.current();
+      if (gallery.version < 0) return { ran: false, reason: 'no_gallery' };
+      if (!(await this.identities.hasStaleFaces(gallery.version))) return { ran: false, reason: 'up_to_date' };
+      const lock = await this.locks.tryLock(DatabaseLock.FaceRematch, { leaseMs: LEASE_MS });
+      if (!lock) return { ran: false, reason: 'locked' };
+      try {
+        return await this.rematchAll(gallery);
+      } finally {
+        await lock.release();
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async rematchAll(gallery: GalleryView): Promise<RematchReport> {
+    const started = Date.now();
+    let afterId = 0;
+    let faces = 0;
+    let fullMatches = 0;
+    const changedImages = new Set<number>();
+    const deltas = new Map<number, GalleryDelta | undefined>();
+    const report = (stoppedEarly?: 'person_deleted' | 'time_budget'): RematchReport => ({
+      ran: true,
+      galleryVersion: gallery.version,
+      faces,
+      fullMatches,
+      changedImages: changedImages.size,
+      ...(stoppedEarly ? { stoppedEarly } : {}),
+    });
+    for (;;) {
+      const stale = await this.identities.staleFaces(gallery.version, afterId, REMATCH_BATCH_SIZE);
+      if (stale.length === 0) return report();
+      for (const version of new Set(stale.map((face) => face.galleryVersion))) {
+        if (deltas.has(version)) continue;
+        const changes = await this.identities.galleryChanges(version, gallery.version, MAX_DELTA_ROWS);
+        deltas.set(version, changes && new GalleryDelta(changes));
+      }
+      const matches: FaceRematch[] = [];
+      let batchFullMatches = 0;
+      for (let start = 0; start < stale.length; start += FACES_PER_SLICE) {
+        const slice = rematchFaces(gallery, stale.slice(start, start + FACES_PER_SLICE), deltas);
+        matches.push(...slice.matches);
+        batchFullMatches += slice.fullMatches;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      try {
+        const applied = await this.identities.applyRematch(gallery.version, matches);
+        faces += applied.updated;
+        fullMatches += batchFullMatches;
+        for (const imageId of applied.changedImages) changedImages.add(imageId);
+      } catch (error) {
+        // A person deleted since the snapshot: the deletion bumped the version, the next run uses the new gallery.
+        if (isForeignKeyViolation(error)) return report('person_deleted');
+        throw error;
+      }
+      afterId = stale[stale.length - 1].id;
+      if (Date.now() - started > RUN_BUDGET_MS) return report('time_budget');
+    }
+  }
+}

@@ -1,0 +1,86 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import { DataSource, ObjectLiteral, QueryBuilder } from 'typeorm';
+import { sqliteConnection } from '../data-source-options';
+
+/** One SQL statement with its `?` parameters (both drivers accept them). */
+export type Statement = [sql: string, parameters: unknown[]];
+
+export interface StatementResult {
+  /** Rows changed. */
+  affected: number;
+  /** Generated id of an INSERT (its last row). */
+  insertId: number | undefined;
+}
+
+/** InnoDB may still pick a transaction as a deadlock victim; the whole transaction is safe to replay. */
+const DEADLOCK_RETRIES = 3;
+
+export function toStatement(builder: QueryBuilder<ObjectLiteral>): Statement {
+  const [sql, parameters] = builder.getQueryAndParameters();
+  return [sql, parameters as unknown[]];
+}
+
+/**
+ * Runs `statements` in one transaction and returns what each changed. With `guarded`, the first statement is a
+ * guard: unless it changed exactly one row nothing is changed and the result is undefined.
+ * SQLite goes through better-sqlite3's synchronous transaction: TypeORM shares ONE connection among all async
+ * callers there, so an awaited BEGIN…COMMIT could swallow other callers' statements. MySQL runs READ COMMITTED
+ * (no gap locks, which made concurrent writers of `faces` deadlock) and replays a deadlocked transaction.
+ */
+export async function runInTransaction(
+  dataSource: DataSource,
+  statements: Statement[],
+  options: { guarded?: boolean } = {},
+): Promise<StatementResult[] | undefined> {
+  if (dataSource.options.type === 'better-sqlite3') return runSqlite(sqliteConnection(dataSource), statements, options.guarded ?? false);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await runMysql(dataSource, statements, options.guarded ?? false);
+    } catch (error) {
+      if (attempt >= DEADLOCK_RETRIES || !isDeadlock(error)) throw error;
+    }
+  }
+}
+
+function runSqlite(db: BetterSqlite3.Database, statements: Statement[], guarded: boolean): StatementResult[] | undefined {
+  const run = db.transaction(() => {
+    const results: StatementResult[] = [];
+    for (const [index, [sql, parameters]] of statements.entries()) {
+      const outcome = db.prepare(sql).run(...parameters);
+      if (guarded && index === 0 && outcome.changes !== 1) return undefined;
+      results.push({ affected: outcome.changes, insertId: Number(outcome.lastInsertRowid) || undefined });
+    }
+    return results;
+  });
+  return run();
+}
+
+async function runMysql(dataSource: DataSource, statements: Statement[], guarded: boolean): Promise<StatementResult[] | undefined> {
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.startTransaction('READ COMMITTED');
+    const results: StatementResult[] = [];
+    for (const [index, [sql, parameters]] of statements.entries()) {
+      const outcome = await runner.query(sql, parameters, true);
+      if (guarded && index === 0 && outcome.affected !== 1) {
+        await runner.rollbackTransaction();
+        return undefined;
+      }
+      const raw = outcome.raw as { insertId?: number } | undefined;
+      results.push({ affected: outcome.affected ?? 0, insertId: raw?.insertId || undefined });
+    }
+    await runner.commitTransaction();
+    return results;
+  } catch (error) {
+    if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+    throw error;
+  } finally {
+    await runner.release();
+  }
+}
+
+function isDeadlock(error: unknown): boolean {
+  const code = (error as { driverError?: { code?: string }; code?: string })?.driverError?.code ?? (error as { code?: string })?.code;
+  return code === 'ER_LOCK_DEADLOCK' || code === 'ER_LOCK_WAIT_TIMEOUT';
+}
