@@ -23,6 +23,7 @@ import { Worker } from 'node:worker_threads';
 import { fork } from 'node:child_process';
 import mysql, { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { ClientProxy, ReadPacket, WritePacket } from '@nestjs/microservices';
+import { Test } from '@nestjs/testing';
 import { createScratchMysqlDatabase, TestDatabase } from '../libs/persistence/test/test-databases';
 
 const FILES = Number(process.env.BENCH_FILES ?? 3000);
@@ -38,7 +39,8 @@ if (!existsSync(join(DIST, 'apps/receiver/src/receiver.app.js'))) {
   process.exit(1);
 }
 /* eslint-disable @typescript-eslint/no-require-imports */
-const { createReceiverApp } = require(join(DIST, 'apps/receiver/src/receiver.app')) as typeof import('../apps/receiver/src/receiver.app');
+const { configureReceiverApp, receiverNestOptions } = require(join(DIST, 'apps/receiver/src/receiver.app')) as typeof import('../apps/receiver/src/receiver.app');
+const { ReceiverModule } = require(join(DIST, 'apps/receiver/src/receiver.module')) as typeof import('../apps/receiver/src/receiver.module');
 const { QUEUE_CLIENT } = require(join(DIST, 'libs/queue/src')) as typeof import('../libs/queue/src');
 const { parseConfig } = require(join(DIST, 'libs/config/src')) as typeof import('../libs/config/src');
 const storage = require(join(DIST, 'libs/storage/src')) as typeof import('../libs/storage/src');
@@ -153,8 +155,11 @@ async function migratedDatabase(): Promise<TestDatabase> {
 async function startNest(root: string, database: TestDatabase): Promise<Target> {
   const queue = new CountingQueueClient();
   const config = parseConfig({ DATABASE_URL: database.url, IMAGES_ROOT: root, MAX_IMAGE_BYTES: String(MAX_IMAGE_BYTES), LOG_LEVEL: 'error' });
-  const queueModule = { module: class BenchQueueModule {}, global: true, providers: [{ provide: QUEUE_CLIENT, useValue: queue }], exports: [QUEUE_CLIENT] };
-  const app = await createReceiverApp(config, { queue: queueModule, logger: ['error'] });
+  const moduleRef = await Test.createTestingModule({ imports: [ReceiverModule.forRoot({ config })] })
+    .overrideProvider(QUEUE_CLIENT)
+    .useValue(queue)
+    .compile();
+  const app = configureReceiverApp(moduleRef.createNestApplication(receiverNestOptions(config, { logger: ['error'] })));
   await app.listen(0, '127.0.0.1');
   const port = (app.getHttpServer() as Server).address() as AddressInfo;
   return { name: 'nest receiver', port: port.port, queue, close: () => app.close() };

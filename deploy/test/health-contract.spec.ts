@@ -48,6 +48,15 @@ describe('health contract between the apps and the deployments', () => {
     expect([...APP_NAMES].sort()).toEqual(applications);
   });
 
+  it('lists in nest-cli.json every app and lib the repository holds', () => {
+    const projects = (JSON.parse(readRepoFile('nest-cli.json')) as { projects: Record<string, { type: string; root: string }> }).projects;
+    const roots = Object.values(projects)
+      .map((project) => project.root)
+      .sort();
+    const folders = ['apps', 'libs'].flatMap((parent) => readdirSync(resolve(REPO_ROOT, parent)).map((name) => `${parent}/${name}`)).sort();
+    expect(roots).toEqual(folders);
+  });
+
   // Each app lands on its own branch; on a branch without it there is nothing to compare yet.
   describe.each(APP_NAMES)('%s', (app) => {
     const present = existsSync(resolve(REPO_ROOT, 'apps', app, 'src', 'main.ts'));

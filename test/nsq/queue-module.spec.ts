@@ -3,7 +3,7 @@ import { ClientProxy } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
 import { ConfigModule, parseConfig } from '@visage/config';
 import { HealthModule } from '@visage/health';
-import { InProcessBroker, InProcessServer, NsqServer, QUEUE_CLIENT, QUEUE_CONSUMER, QueueHealth, QueueModule, QueueServer } from '@visage/queue';
+import { InProcessBroker, InProcessServer, NsqServer, QUEUE_CLIENT, QUEUE_CONSUMER, QueueModule, queueReadiness, QueueServer } from '@visage/queue';
 import { lastValueFrom } from 'rxjs';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -23,7 +23,7 @@ describe('QueueModule', () => {
       imports: [
         ConfigModule.forRoot(config),
         QueueModule.forRoot({ broker: options.broker }),
-        HealthModule.forRoot({ inject: [QueueHealth], useFactory: (queue: QueueHealth) => [() => queue.check()] }),
+        HealthModule.forRoot(queueReadiness),
       ],
       controllers: [consumerController('images', behaviour, true)],
     }).compile();

@@ -1,9 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { HealthIndicatorService } from '@nestjs/terminus';
 import { ConfigModule, VisageConfig } from '@visage/config';
 import { HealthModule } from '@visage/health';
 import { AnalysisModule } from './analysis/analysis.module';
-import { AnalysisService } from './analysis/analysis.service';
+import { modelsReadiness } from './health/models.readiness';
 
 @Module({})
 export class FaceRecognitionModule {
@@ -13,17 +12,7 @@ export class FaceRecognitionModule {
       imports: [
         ConfigModule.forRoot(config),
         AnalysisModule,
-        HealthModule.forRoot({
-          inject: [AnalysisService, HealthIndicatorService],
-          useFactory: (analysis: AnalysisService, indicators: HealthIndicatorService) => [
-            async () => {
-              const indicator = indicators.check('models');
-              const details = { backend: analysis.pool.backend ?? 'loading', workers: analysis.pool.size, queued: analysis.pool.queued };
-              if (analysis.ready) return indicator.up(details);
-              return indicator.down({ ...details, reason: analysis.failure?.message ?? 'models are loading' });
-            },
-          ],
-        }),
+        HealthModule.forRoot(modelsReadiness),
       ],
     };
   }

@@ -2,7 +2,6 @@ import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { loadConfig, logLevelsUpTo, VisageConfig } from '@visage/config';
 import { PUBLIC_DIR, VIEWS_DIR } from './common/asset-paths';
-import { FrontendErrorFilter } from './common/error.filter';
 import { securityHeaders } from './common/security-headers';
 import { createViewEngine } from './common/view-engine';
 import { FrontendModule } from './frontend.module';
@@ -33,7 +32,5 @@ export async function createFrontendApp(
   app.setViewEngine('hbs');
   // Express only caches compiled templates when process.env.NODE_ENV is "production"; follow our config instead.
   app.set('view cache', config.NODE_ENV !== 'development');
-  app.useGlobalFilters(new FrontendErrorFilter());
-  app.enableShutdownHooks();
   return app;
 }

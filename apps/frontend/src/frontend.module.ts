@@ -1,7 +1,9 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { ConfigModule, VisageConfig } from '@visage/config';
 import { HealthModule } from '@visage/health';
 import { databaseReadiness, PersistenceModule } from '@visage/persistence';
+import { FrontendErrorFilter } from './common/error.filter';
 import { ImagesApiController } from './images/images-api.controller';
 import { ImagesController } from './images/images.controller';
 import { ImagesService } from './images/images.service';
@@ -27,7 +29,7 @@ export class FrontendModule {
         HealthModule.forRoot(databaseReadiness),
       ],
       controllers: [ImagesController, ImagesApiController, PersonsController, ThumbnailsController],
-      providers: [ReceiverApiClient, ThumbnailService, ImagesService, PersonsService],
+      providers: [{ provide: APP_FILTER, useClass: FrontendErrorFilter }, ReceiverApiClient, ThumbnailService, ImagesService, PersonsService],
     };
   }
 }

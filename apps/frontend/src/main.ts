@@ -5,6 +5,7 @@ import { createFrontendApp } from './frontend.app';
 runMain('Frontend', async () => {
   const config = loadConfig();
   const app = await createFrontendApp(config);
+  app.enableShutdownHooks();
   await app.listen(config.FRONTEND_PORT, '0.0.0.0');
   return `dashboard on http://localhost:${config.FRONTEND_PORT} (receiver: ${config.RECEIVER_URL})`;
 });

@@ -1,24 +1,22 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { INestApplication, Logger } from '@nestjs/common';
 import { lastValueFrom } from 'rxjs';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '@visage/config';
 import { FaceEntity, ImageEntity, PersonEntity } from '@visage/persistence';
 import { MARIADB_DRIVER, MigratedTestDatabase, openTestDatabase } from '../../../libs/persistence/test/test-databases';
-import {
-  corrupt,
-  facesFromPath,
-  FakeBroker,
-  FakeFaceAnalyzer,
-  FakeMatcher,
-  FakeQueueClient,
-  FakeQueueServer,
-  unavailable,
-} from '../test/fakes';
+import { corrupt, facesFromPath, FakeFaceAnalyzer, FakeMatcher, unavailable } from '../test/fakes';
 import { RecognizerBreaker } from './breaker/recognizer-breaker';
-import { createImageProcessorApp } from './image-processor.app';
-import { deadLetterPattern } from '@visage/queue';
+import { Test } from '@nestjs/testing';
+import { processorNestOptions, startImageProcessorApp } from './image-processor.app';
+import { ImageProcessorModule } from './image-processor.module';
+import { FACE_ANALYZER, FACE_MATCHER, QUEUE_CONSUMER } from './image-processor.tokens';
+import { ClientProxy } from '@nestjs/microservices';
+import { deadLetterPattern, InProcessBroker, InProcessServer, QUEUE_CLIENT, QueueContext } from '@visage/queue';
 
 const MAX_ATTEMPTS = 5;
 
@@ -33,16 +31,21 @@ async function until(condition: () => boolean | Promise<boolean>, what: string, 
 
 interface Replica {
   app: INestApplication;
-  server: FakeQueueServer;
+  /** The replica's real in-process consumer; both replicas share the process's broker and channel. */
+  server: InProcessServer;
   analyzer: FakeFaceAnalyzer;
   breaker: RecognizerBreaker;
 }
 
-describe('image processor app: two replicas on one queue and one MariaDB', () => {
+const TOPIC = 'images';
+const CHANNEL = 'image-processor';
+
+describe('image processor app: two replicas on one in-process queue and one MariaDB', () => {
   let scratch: MigratedTestDatabase;
+  let imagesRoot: string | undefined;
   let dataSource: DataSource;
-  let broker: FakeBroker;
-  let client: FakeQueueClient;
+  const broker = InProcessBroker.shared();
+  let client: ClientProxy;
   let replicas: Replica[] = [];
   let ada: number;
   let grace: number;
@@ -54,14 +57,20 @@ describe('image processor app: two replicas on one queue and one MariaDB', () =>
     dataSource = scratch.dataSource;
     ada = (await dataSource.getRepository(PersonEntity).save({ name: 'Ada' })).id;
     grace = (await dataSource.getRepository(PersonEntity).save({ name: 'Grace' })).id;
-    broker = new FakeBroker({ maxInFlight: 4, maxAttempts: MAX_ATTEMPTS, maxDelayMs: 30 });
-    client = new FakeQueueClient(broker);
+    imagesRoot = mkdtempSync(join(tmpdir(), 'visage-processor-app-'));
     const config = parseConfig({
       DATABASE_URL: scratch.url,
+      // An empty images root: the processor enrols KNOWN_FACES_DIR at start, and there is nothing to enrol here.
+      IMAGES_ROOT: imagesRoot,
       MAX_ATTEMPTS: String(MAX_ATTEMPTS),
       BREAKER_FAILURE_THRESHOLD: '5',
       BREAKER_PROBE_INITIAL_MS: '20',
       BREAKER_PROBE_MAX_MS: '80',
+      // Production backoffs scaled down, so a requeued message comes back at once.
+      QUEUE_REQUEUE_BASE_DELAY_MS: '5',
+      QUEUE_REQUEUE_MAX_DELAY_MS: '30',
+      QUEUE_TOPIC: TOPIC,
+      QUEUE_CHANNEL: CHANNEL,
     });
     const matcher = new FakeMatcher(
       new Map([
@@ -70,18 +79,18 @@ describe('image processor app: two replicas on one queue and one MariaDB', () =>
       ]),
     );
     for (const name of ['a', 'b']) {
-      const server = new FakeQueueServer(broker);
       const analyzer = new FakeFaceAnalyzer(facesFromPath);
-      const app = await createImageProcessorApp(config, {
-        consumer: server,
-        queueClient: client,
-        faceAnalyzer: analyzer,
-        faceMatcher: matcher,
-        instanceId: `replica-${name}`,
-        scheduleRetryJob: false,
-        logger: false,
-      });
-      replicas.push({ app, server, analyzer, breaker: app.get(RecognizerBreaker) });
+      const moduleRef = await Test.createTestingModule({
+        imports: [ImageProcessorModule.forRoot({ config, instanceId: `replica-${name}`, scheduleRetryJob: false })],
+      })
+        .overrideProvider(FACE_ANALYZER)
+        .useValue(analyzer)
+        .overrideProvider(FACE_MATCHER)
+        .useValue(matcher)
+        .compile();
+      const app = await startImageProcessorApp(moduleRef.createNestApplication(processorNestOptions(config, { logger: false })));
+      replicas.push({ app, server: app.get<InProcessServer>(QUEUE_CONSUMER), analyzer, breaker: app.get(RecognizerBreaker) });
+      client = app.get<ClientProxy>(QUEUE_CLIENT);
     }
   });
 
@@ -89,6 +98,7 @@ describe('image processor app: two replicas on one queue and one MariaDB', () =>
     for (const replica of replicas) await replica.app.close();
     replicas = [];
     await scratch?.close();
+    if (imagesRoot) rmSync(imagesRoot, { recursive: true, force: true });
   });
 
   beforeEach(() => {
@@ -122,11 +132,16 @@ describe('image processor app: two replicas on one queue and one MariaDB', () =>
     return new Map(rows.map((row) => [Number(row.imageId), Number(row.faces)]));
   };
 
+  const publish = (data: unknown) => lastValueFrom(client.emit(TOPIC, data), { defaultValue: undefined });
+  /** Every message answered: nothing ready, deferred or in flight on the channel. */
+  const idle = () =>
+    until(() => broker.depth(TOPIC, CHANNEL) === 0 && replicas.every((replica) => replica.server.inFlightCount === 0), 'the queue to drain');
+
   it('200 images shared by two replicas: each analyzed and stored exactly once', async () => {
     const persons = Array.from({ length: 200 }, (_, index) => [[ada], [grace], [0], [], [ada, 0]][index % 5]);
     const ids = await insertImages(persons);
-    await Promise.all(ids.map((imageId) => lastValueFrom(client.emit('images', { imageId }), { defaultValue: undefined })));
-    await broker.idle();
+    await Promise.all(ids.map((imageId) => publish({ imageId })));
+    await idle();
 
     const calls = allCalls();
     expect(calls).toHaveLength(200);
@@ -150,21 +165,25 @@ describe('image processor app: two replicas on one queue and one MariaDB', () =>
       };
     }
     const [id] = await insertImages([[ada]]);
-    for (let copy = 0; copy < 4; copy++) broker.publish('images', { imageId: id });
+    for (let copy = 0; copy < 4; copy++) await publish({ imageId: id });
     await until(() => allCalls().length === 1, 'the first analysis to start');
     release();
-    await broker.idle();
+    await idle();
     expect(allCalls()).toHaveLength(1);
     expect((await rowsOf([id]))[0].status).toBe('processed');
     expect((await facesPerImage([id])).get(id)).toBe(1);
   });
 
   it('acknowledges an undecodable message instead of redelivering it', async () => {
-    const before = broker.log.length;
-    broker.publish('images', { hello: 'world' });
-    await broker.idle();
-    expect(broker.log.slice(before)).toEqual([{ imageData: { hello: 'world' }, outcome: 'fin' }]);
+    // Every delivery of the channel goes through the server's deliver().
+    const handled = replicas.map((replica) => vi.spyOn(replica.server as unknown as { deliver(delivery: unknown): Promise<unknown> }, 'deliver'));
+    await publish({ hello: 'world' });
+    await until(() => handled.some((spy) => spy.mock.calls.length > 0), 'the message to be delivered');
+    await idle();
+    // Delivered once and finished: nothing waits for a redelivery.
+    expect(handled.reduce((sum, spy) => sum + spy.mock.calls.length, 0)).toBe(1);
     expect(allCalls()).toHaveLength(0);
+    for (const spy of handled) spy.mockRestore();
   });
 
   it('a corrupt file → failed, not retried; a transient error → requeued and processed', async () => {
@@ -177,26 +196,28 @@ describe('image processor app: two replicas on one queue and one MariaDB', () =>
       };
     }
     const [broken, flaky] = await insertImages(['corrupt', [grace]]);
-    broker.publish('images', { imageId: broken });
-    broker.publish('images', { imageId: flaky });
-    await broker.idle();
+    await publish({ imageId: broken });
+    await publish({ imageId: flaky });
+    await idle();
 
     const [brokenRow, flakyRow] = (await rowsOf([broken, flaky])).sort((x, y) => x.id - y.id);
     expect(brokenRow).toMatchObject({ status: 'failed', permanentFailure: true, attempts: 1 });
     expect(allCalls().filter((call) => call.path.startsWith('broken/'))).toHaveLength(1);
     expect(flakyRow.status).toBe('processed');
     expect(flakyRow.attempts).toBeGreaterThanOrEqual(1);
-    const outcomes = broker.log.filter((entry) => (entry.imageData as { imageId: number }).imageId === flaky).map((entry) => entry.outcome);
-    expect(outcomes).toContain('req');
-    expect(outcomes.at(-1)).toBe('fin');
+    // Requeued after each transient failure (each counted as an attempt), then finished by one more analysis.
+    const flakyCalls = allCalls().filter((call) => call.path.endsWith(`/faces/${grace}.jpg`));
+    expect(flakyCalls).toHaveLength(flakyRow.attempts + 1);
+    expect(broker.depth(TOPIC, CHANNEL)).toBe(0);
   });
 
   it('a dead letter marks the image failed with the reason', async () => {
     const [id] = await insertImages([[ada]]);
-    await replicas[0].server.handle(
-      deadLetterPattern('images'),
+    const deadLetter = replicas[0].server.getHandlerByPattern(deadLetterPattern(TOPIC));
+    expect(deadLetter).toBeDefined();
+    await deadLetter!(
       { data: { imageId: id }, error: 'UNAVAILABLE', attempts: MAX_ATTEMPTS },
-      { id: 'x', topic: 'images', channel: 'test', attempts: MAX_ATTEMPTS, timestamp: Date.now() },
+      new QueueContext([{ id: 'x', topic: TOPIC, channel: CHANNEL, attempts: MAX_ATTEMPTS, timestamp: Date.now() }, () => undefined]),
     );
     expect((await rowsOf([id]))[0]).toMatchObject({ status: 'failed', lastError: `gave up after ${MAX_ATTEMPTS} deliveries: UNAVAILABLE` });
   });
@@ -207,11 +228,11 @@ describe('image processor app: two replicas on one queue and one MariaDB', () =>
       replica.analyzer.serving = false;
     }
     const ids = await insertImages(Array.from({ length: 30 }, () => [ada]));
-    for (const imageId of ids) broker.publish('images', { imageId });
+    for (const imageId of ids) await publish({ imageId });
     await until(() => replicas.every((replica) => !replica.breaker.isClosed), 'both circuits to open');
     await until(() => replicas.every((replica) => replica.analyzer.probeCalls >= 2), 'two health probes each');
 
-    for (const replica of replicas) expect(replica.server.paused).toBe(true);
+    for (const replica of replicas) expect(replica.server.isPaused()).toBe(true);
     const callsWhileOpen = allCalls().length;
     await until(() => replicas.every((replica) => replica.analyzer.probeCalls >= 4), 'more probes');
     expect(allCalls().length).toBe(callsWhileOpen);
@@ -222,17 +243,17 @@ describe('image processor app: two replicas on one queue and one MariaDB', () =>
 
     const waiting = await rowsOf(ids);
     expect(waiting.every((row) => row.status === 'pending' || (row.status === 'failed' && row.attempts < MAX_ATTEMPTS))).toBe(true);
-    expect(broker.log.some((entry) => entry.outcome === 'dead')).toBe(false);
-    // Messages caught while the circuit opened came back as deferrals (requeued, attempt not counted).
-    expect(broker.log.some((entry) => entry.outcome === 'defer')).toBe(true);
+    expect(waiting.some((row) => row.lastError?.startsWith('gave up'))).toBe(false);
+    // Messages caught while the circuit opened wait as deferrals (attempt not counted) until the next probe.
+    expect(broker.channel(TOPIC, CHANNEL).deferredCount).toBeGreaterThan(0);
 
     for (const replica of replicas) {
       replica.analyzer.behaviour = facesFromPath;
       replica.analyzer.serving = true;
     }
     await until(() => replicas.every((replica) => replica.breaker.isClosed), 'both circuits to close');
-    await broker.idle();
-    for (const replica of replicas) expect(replica.server.resumes).toBeGreaterThanOrEqual(1);
+    await idle();
+    for (const replica of replicas) expect(replica.server.isPaused()).toBe(false);
 
     const finished = await rowsOf(ids);
     expect(finished.map((row) => row.status)).toEqual(ids.map(() => 'processed'));
@@ -242,13 +263,13 @@ describe('image processor app: two replicas on one queue and one MariaDB', () =>
   });
 
   it('readiness names a disconnected queue; liveness checks nothing', async () => {
-    replicas[1].server.connected = false;
+    const disconnected = vi.spyOn(replicas[1].server, 'isConnected').mockReturnValue(false);
     try {
       const response = await request(replicas[1].app.getHttpServer()).get('/health/ready').expect(503);
       expect(response.body.error.queue.status).toBe('down');
       await request(replicas[1].app.getHttpServer()).get('/health/live').expect(200, { status: 'ok' });
     } finally {
-      replicas[1].server.connected = true;
+      disconnected.mockRestore();
     }
   });
 });

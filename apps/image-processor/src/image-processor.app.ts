@@ -1,11 +1,11 @@
-import { INestApplication, LogLevel } from '@nestjs/common';
+import { INestApplication, LogLevel, NestApplicationOptions } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { loadConfig, logLevelsUpTo, VisageConfig } from '@visage/config';
 import { QUEUE_CONSUMER } from '@visage/queue';
-import { defaultProcessorWiring, ProcessorWiringOverrides, QueueConsumerStrategy } from './image-processor.providers';
+import { QueueConsumerStrategy } from './image-processor.providers';
 import { ImageProcessorModule } from './image-processor.module';
 
-export interface ImageProcessorAppOverrides extends ProcessorWiringOverrides {
+export interface ImageProcessorAppOptions {
   instanceId?: string;
   /** Default true; tests run RetryJob.runOnce() by hand. */
   scheduleRetryJob?: boolean;
@@ -14,29 +14,38 @@ export interface ImageProcessorAppOverrides extends ProcessorWiringOverrides {
   logger?: false | LogLevel[];
 }
 
+/** How Nest creates the processor; tests pass the same to `createNestApplication`. */
+export function processorNestOptions(config: VisageConfig, options: Pick<ImageProcessorAppOptions, 'logger'> = {}): NestApplicationOptions {
+  return { logger: options.logger ?? logLevelsUpTo(config.LOG_LEVEL), abortOnError: false };
+}
+
 /**
  * The image processor: an HTTP app (health on PROCESSOR_HEALTH_PORT, not yet listening: call
  * `app.listen(config.PROCESSOR_HEALTH_PORT)`) with the queue consumer connected as its microservice and
  * already started. `app.close()` stops the consumer, the retry cron, the re-match job and the breaker's probes.
+ * Tests build `ImageProcessorModule` with `Test.createTestingModule(...).overrideProvider(<token>)` and finish it
+ * with `startImageProcessorApp`.
  */
 export async function createImageProcessorApp(
   config: VisageConfig = loadConfig(),
-  overrides: ImageProcessorAppOverrides = {},
+  options: ImageProcessorAppOptions = {},
 ): Promise<INestApplication> {
-  const wiring = defaultProcessorWiring(overrides);
   const app = await NestFactory.create(
     ImageProcessorModule.forRoot({
       config,
-      wiring,
-      instanceId: overrides.instanceId,
-      scheduleRetryJob: overrides.scheduleRetryJob,
-      scheduleRematchJob: overrides.scheduleRematchJob,
+      instanceId: options.instanceId,
+      scheduleRetryJob: options.scheduleRetryJob,
+      scheduleRematchJob: options.scheduleRematchJob,
     }),
-    { logger: overrides.logger ?? logLevelsUpTo(config.LOG_LEVEL), abortOnError: false },
+    processorNestOptions(config, options),
   );
+  return startImageProcessorApp(app);
+}
+
+/** Connects the consumer as the app's microservice, initialises the app and starts consuming. */
+export async function startImageProcessorApp(app: INestApplication): Promise<INestApplication> {
   // The consumer instance the breaker pauses is the one that consumes.
   app.connectMicroservice({ strategy: app.get<QueueConsumerStrategy>(QUEUE_CONSUMER) }, { inheritAppConfig: true });
-  app.enableShutdownHooks();
   await app.init();
   await app.startAllMicroservices();
   return app;

@@ -1,15 +1,16 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
-import { HealthIndicatorService } from '@nestjs/terminus';
 import { ConfigModule, VisageConfig } from '@visage/config';
 import { FaceAnalyzer } from '@visage/domain';
 import { HealthModule } from '@visage/health';
 import { ImageQueueModule } from '@visage/image-queue';
 import { RecognizerBreaker } from './breaker/recognizer-breaker';
-import { processorReadinessChecks } from './health/processor-readiness';
+import { queueConsumerReadiness } from './health/queue-consumer.readiness';
+import { recognizerCircuitReadiness } from './health/recognizer-circuit.readiness';
+import { galleryReadiness } from './health/gallery.readiness';
 import { PausableConsumer } from '@visage/queue';
 import { databaseReadiness } from '@visage/persistence';
-import { ProcessorWiring } from './image-processor.providers';
+import { processorAdapters } from './image-processor.providers';
 import { FACE_ANALYZER, QUEUE_CONSUMER } from './image-processor.tokens';
 import { createImageConsumerController } from './processing/image-consumer.controller';
 import { ProcessImageService } from './processing/process-image.service';
@@ -21,7 +22,6 @@ import { REMATCH_JOB_SCHEDULED, RematchJob } from './rematch/rematch.job';
 
 export interface ImageProcessorModuleOptions {
   config: VisageConfig;
-  wiring: ProcessorWiring;
   /** Fixed replica name (tests); default hostname:pid:random. */
   instanceId?: string;
   /** Register the RETRY_CRON job (default true; tests call RetryJob.runOnce themselves). */
@@ -41,9 +41,8 @@ class ImageProcessorCoreModule {
     return {
       module: ImageProcessorCoreModule,
       global: true,
-      imports: options.wiring.imports,
+      imports: processorAdapters(),
       providers: [
-        ...options.wiring.providers,
         { provide: PROCESSOR_SETTINGS, useValue: settings },
         { provide: RETRY_JOB_SCHEDULED, useValue: options.scheduleRetryJob ?? true },
         { provide: ConsumptionGate, inject: [QUEUE_CONSUMER], useFactory: (consumer: PausableConsumer) => new ConsumptionGate(consumer) },
@@ -60,7 +59,6 @@ class ImageProcessorCoreModule {
         RematchJob,
       ],
       exports: [
-        ...options.wiring.exports,
         PROCESSOR_SETTINGS,
         RecognizerBreaker,
         ProcessorStartup,
@@ -82,10 +80,7 @@ export class ImageProcessorModule {
         ScheduleModule.forRoot(),
         ImageProcessorCoreModule.forRoot(options),
         ImageQueueModule,
-        HealthModule.forRoot(databaseReadiness, {
-          inject: [HealthIndicatorService, QUEUE_CONSUMER, RecognizerBreaker, ProcessorStartup],
-          useFactory: processorReadinessChecks,
-        }),
+        HealthModule.forRoot(databaseReadiness, queueConsumerReadiness, recognizerCircuitReadiness, galleryReadiness),
       ],
       controllers: [createImageConsumerController(options.config.QUEUE_TOPIC)],
     };

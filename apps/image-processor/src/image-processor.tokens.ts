@@ -1,6 +1,6 @@
 /**
  * Injection tokens the image processor depends on. The real implementations are bound in ONE place,
- * `image-processor.providers.ts`; tests bind fakes through `createImageProcessorApp(config, overrides)`.
+ * `image-processor.providers.ts`; tests replace them with `overrideProvider(<token>).useValue(fake)`.
  * `QUEUE_CLIENT` (from `@visage/queue`) is the fourth: the ClientProxy used to re-publish images.
  */
 /** The consumer strategy the breaker pauses (RDY 0) while the recognizer is down. */

@@ -1,35 +1,37 @@
-import { INestApplication, LogLevel } from '@nestjs/common';
+import { INestApplication, LogLevel, NestApplicationOptions } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { loadConfig, logLevelsUpTo, VisageConfig } from '@visage/config';
 import { parseJsonBody } from './common/json-body.middleware';
-import { ReceiverModule, ReceiverModuleOptions } from './receiver.module';
-import { QueueModule, queueReadiness } from '@visage/queue';
+import { ReceiverModule } from './receiver.module';
 
 export interface ReceiverAppOptions {
-  /** Replaces the queue module (tests pass a recording fake that provides QUEUE_CLIENT). */
-  queue?: ReceiverModuleOptions['queue'];
-  readiness?: ReceiverModuleOptions['readiness'];
   /** Nest logger; default: the levels up to LOG_LEVEL. */
   logger?: LogLevel[] | false;
 }
 
-/**
- * Builds the receiver app (not listening yet): `main.ts` and the embedded launcher call this, then
- * `listen`. OpenAPI document at /docs-json, UI at /docs.
- */
-export async function createReceiverApp(config: VisageConfig = loadConfig(), options: ReceiverAppOptions = {}): Promise<INestApplication> {
-  // The only place the receiver chooses its queue: NSQ or in-process, from the config.
-  const queue = options.queue ?? QueueModule.forRoot();
-  const readiness = options.readiness ?? (options.queue ? [] : [queueReadiness]);
-
-  const app = await NestFactory.create(ReceiverModule.forRoot({ config, queue, readiness }), {
+/** How Nest creates the receiver; tests pass the same to `createNestApplication`. */
+export function receiverNestOptions(config: VisageConfig, options: ReceiverAppOptions = {}): NestApplicationOptions {
+  return {
     // JSON bodies are parsed by parseJsonBody so that their errors get the uniform error JSON.
     bodyParser: false,
     // A failing boot throws to the caller (main logs it and exits 1) instead of aborting the process.
     abortOnError: false,
     logger: options.logger ?? logLevelsUpTo(config.LOG_LEVEL),
-  });
+  };
+}
+
+/**
+ * Builds the receiver app (not listening yet): `main.ts` and the embedded launcher call this, then
+ * `listen`. OpenAPI document at /docs-json, UI at /docs. Tests build `ReceiverModule` with
+ * `Test.createTestingModule(...).overrideProvider(QUEUE_CLIENT)` and finish it with `configureReceiverApp`.
+ */
+export async function createReceiverApp(config: VisageConfig = loadConfig(), options: ReceiverAppOptions = {}): Promise<INestApplication> {
+  return configureReceiverApp(await NestFactory.create(ReceiverModule.forRoot({ config }), receiverNestOptions(config, options)));
+}
+
+/** What the receiver adds to its Nest application: body parsing, Express settings, OpenAPI. */
+export function configureReceiverApp(app: INestApplication): INestApplication {
   // Responses are small and mostly fresh; hashing each one for an ETag costs more than it saves.
   const express = app.getHttpAdapter().getInstance() as { set(name: string, value: unknown): void };
   express.set('etag', false);

@@ -1,22 +1,17 @@
-import { DynamicModule, Module, ModuleMetadata } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ConfigModule, VisageConfig } from '@visage/config';
-import { HealthModule, ReadinessCheckProvider } from '@visage/health';
+import { HealthModule } from '@visage/health';
 import { ImageQueueModule } from '@visage/image-queue';
 import { RecognizerClientModule } from '@visage/recognizer-client';
 import { databaseReadiness, PersistenceModule } from '@visage/persistence';
+import { QueueModule, queueReadiness } from '@visage/queue';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { ImagesModule } from './images/images.module';
 import { PersonsModule } from './persons/persons.module';
 
-type ModuleImport = NonNullable<ModuleMetadata['imports']>[number];
-
 export interface ReceiverModuleOptions {
   config: VisageConfig;
-  /** A global module that provides QUEUE_CLIENT (QueueModule.forRoot() in the apps, a fake in tests). */
-  queue: ModuleImport;
-  /** Readiness checks besides the database (the queue's). */
-  readiness?: ReadinessCheckProvider[];
 }
 
 /**
@@ -31,10 +26,11 @@ export class ReceiverModule {
       imports: [
         ConfigModule.forRoot(options.config),
         PersistenceModule.forRoot(),
-        options.queue,
+        // The only place the receiver chooses its queue: NSQ or in-process, from the config.
+        QueueModule.forRoot(),
         ImageQueueModule,
         RecognizerClientModule.forRoot(),
-        HealthModule.forRoot(databaseReadiness, ...(options.readiness ?? [])),
+        HealthModule.forRoot(databaseReadiness, queueReadiness),
         ImagesModule,
         PersonsModule,
       ],

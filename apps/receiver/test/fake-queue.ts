@@ -1,6 +1,4 @@
-import { DynamicModule, Global, Module } from '@nestjs/common';
 import { ClientProxy, ReadPacket, WritePacket } from '@nestjs/microservices';
-import { QUEUE_CLIENT } from '@visage/queue';
 
 /** Records every emitted event; with `failWith` set, every emit fails like a queue that is down. */
 export class RecordingQueueClient extends ClientProxy {
@@ -26,12 +24,4 @@ export class RecordingQueueClient extends ClientProxy {
   imageIds(): number[] {
     return this.events.map((event) => (event.data as { imageId: number }).imageId);
   }
-}
-
-@Global()
-@Module({})
-class FakeQueueModule {}
-
-export function fakeQueueModule(client: ClientProxy): DynamicModule {
-  return { module: FakeQueueModule, global: true, providers: [{ provide: QUEUE_CLIENT, useValue: client }], exports: [QUEUE_CLIENT] };
 }

@@ -5,8 +5,11 @@ import { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { parseConfig, VisageConfig } from '@visage/config';
 import { TestDatabase, TestDriver } from '../../../libs/persistence/test/test-databases';
-import { createReceiverApp } from '../src/receiver.app';
-import { fakeQueueModule, RecordingQueueClient } from './fake-queue';
+import { Test } from '@nestjs/testing';
+import { QUEUE_CLIENT } from '@visage/queue';
+import { configureReceiverApp, receiverNestOptions } from '../src/receiver.app';
+import { ReceiverModule } from '../src/receiver.module';
+import { RecordingQueueClient } from './fake-queue';
 
 /** MAX_IMAGE_BYTES of the test apps, so "too large" needs only a small file. */
 export const TEST_MAX_IMAGE_BYTES = 2048;
@@ -50,7 +53,11 @@ export async function startReceiver(driver: TestDriver, env: NodeJS.ProcessEnv =
       ...env,
     });
     const queue = new RecordingQueueClient();
-    app = await createReceiverApp(config, { queue: fakeQueueModule(queue), logger: false });
+    const moduleRef = await Test.createTestingModule({ imports: [ReceiverModule.forRoot({ config })] })
+      .overrideProvider(QUEUE_CLIENT)
+      .useValue(queue)
+      .compile();
+    app = configureReceiverApp(moduleRef.createNestApplication(receiverNestOptions(config, { logger: false })));
     await app.init();
     const opened = app;
     const db = database;

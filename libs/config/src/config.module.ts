@@ -17,7 +17,7 @@ export function loadConfig(): VisageConfig {
 @Global()
 @Module({})
 export class ConfigModule {
-  /** `overrides` lets tests and the embedded launcher supply a config without touching process.env. */
+  /** `config` lets tests and the embedded launcher supply a config without touching process.env. */
   static forRoot(config?: VisageConfig): DynamicModule {
     return {
       module: ConfigModule,

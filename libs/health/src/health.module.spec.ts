@@ -4,6 +4,7 @@ import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HealthModule } from './health.module';
+import { readinessCheck } from './readiness';
 
 class FakeDependency {
   healthy = true;
@@ -47,5 +48,29 @@ describe('HealthModule', () => {
     dependency.healthy = false;
     const down = await request(app.getHttpServer()).get('/health/ready').expect(503);
     expect(down.body.error.fake).toEqual({ status: 'down', reason: 'off' });
+  });
+
+  it('readinessCheck reports a probe that throws or does not answer in time as down, with the reason', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        HealthModule.forRoot(
+          readinessCheck('broken', [], () => {
+            throw new Error('connection refused');
+          }),
+          readinessCheck('silent', [], () => new Promise(() => undefined), 20),
+          readinessCheck('fine', [], () => ({ up: true, details: { version: 3 } })),
+        ),
+      ],
+    }).compile();
+    const probes = moduleRef.createNestApplication({ logger: false });
+    await probes.init();
+    try {
+      const response = await request(probes.getHttpServer()).get('/health/ready').expect(503);
+      expect(response.body.error.broken).toEqual({ status: 'down', reason: 'connection refused' });
+      expect(response.body.error.silent).toEqual({ status: 'down', reason: 'no answer within 20 ms' });
+      expect(response.body.info.fine).toEqual({ status: 'up', version: 3 });
+    } finally {
+      await probes.close();
+    }
   });
 });

@@ -1,18 +1,13 @@
-import { DynamicModule, FactoryProvider, InjectionToken, Module, OptionalFactoryDependency } from '@nestjs/common';
+import { DynamicModule, FactoryProvider, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { HealthController } from './health.controller';
-import { READINESS_CHECKS, ReadinessCheck } from './readiness';
-
-export interface ReadinessCheckProvider {
-  inject?: Array<InjectionToken | OptionalFactoryDependency>;
-  useFactory: (...deps: never[]) => ReadinessCheck[];
-}
+import { READINESS_CHECKS, ReadinessCheck, ReadinessCheckProvider } from './readiness';
 
 /**
- * `GET /health/live` and `GET /health/ready` for an HTTP app. The app lists its readiness checks once,
- * as a factory over injected dependencies:
+ * `GET /health/live` and `GET /health/ready` for an HTTP app. The app lists its readiness checks once, each
+ * from its own `*.readiness.ts` file (see `readinessCheck`):
  *
- *   HealthModule.forRoot({ inject: [TypeOrmHealthIndicator], useFactory: (db) => [() => db.pingCheck('database')] })
+ *   HealthModule.forRoot(databaseReadiness, queueReadiness)
  */
 @Module({})
 export class HealthModule {

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
 import { ConfigService } from '@visage/config';
-import { ImageQueuedEvent } from '@visage/domain';
+import { describeError, ImageQueuedEvent, withTimeout } from '@visage/domain';
 import { QUEUE_CLIENT } from '@visage/queue';
 
 /** A publish that has not completed by then counts as failed (the queue is down or stuck). */
@@ -26,19 +26,14 @@ export class ImagePublisher {
 
   async publish(imageId: number): Promise<boolean> {
     const event: ImageQueuedEvent = { imageId };
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${PUBLISH_TIMEOUT_MS} ms`)), PUBLISH_TIMEOUT_MS);
-    });
     try {
-      await Promise.race([lastValueFrom(this.client.emit(this.topic, event), { defaultValue: undefined }), deadline]);
+      await withTimeout(lastValueFrom(this.client.emit(this.topic, event), { defaultValue: undefined }), PUBLISH_TIMEOUT_MS);
       return true;
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      this.logger.warn(`image ${imageId} is stored but could not be published on "${this.topic}" (${reason}); the retry job will publish it`);
+      this.logger.warn(
+        `image ${imageId} is stored but could not be published on "${this.topic}" (${describeError(error)}); the retry job will publish it`,
+      );
       return false;
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

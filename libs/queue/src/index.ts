@@ -1,10 +1,10 @@
 export * from './queue.types';
 export * from './queue-server';
 export * from './queue.factory';
-export * from './queue.health';
+export * from './queue.readiness';
 export * from './queue.module';
 export * from './queue-exception.filter';
-export { requeueDelayMs, decideOutcome, describeError } from './delivery/delivery-policy';
+export { requeueDelayMs, decideOutcome } from './delivery/delivery-policy';
 export type { DeliveryOutcome, RetryPolicy } from './delivery/delivery-policy';
 export { decodeBody, encodeEventBody } from './delivery/message-codec';
 export * from './nsq/nsq-server';

@@ -1,4 +1,5 @@
 import { CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
+import { withTimeout } from '@visage/domain';
 import { Delivery, dispatch, DispatchHost, RunningDelivery } from './delivery/message-dispatcher';
 import { PausableConsumer, QueueConsumerOptions } from './queue.types';
 
@@ -82,13 +83,12 @@ export abstract class QueueServer
   protected async drain(): Promise<number> {
     const pending = [...this.running];
     if (pending.length === 0) return 0;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), this.closeTimeoutMs);
-    });
-    const outcome = await Promise.race([Promise.allSettled(pending.map((item) => item.settled)), timeout]);
-    clearTimeout(timer);
-    if (outcome !== 'timeout') return 0;
+    // allSettled never rejects, so a rejection here is the timeout.
+    const finished = await withTimeout(Promise.allSettled(pending.map((item) => item.settled)), this.closeTimeoutMs).then(
+      () => true,
+      () => false,
+    );
+    if (finished) return 0;
     const stuck = [...this.running];
     for (const item of stuck) item.abandon();
     this.logger.warn?.(`${this.options.topic}: closed with ${stuck.length} handler(s) still running; their messages were requeued`);

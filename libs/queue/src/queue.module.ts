@@ -1,9 +1,7 @@
 import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
-import { HealthIndicatorService } from '@nestjs/terminus';
 import { ConfigService } from '@visage/config';
 import { InProcessBroker } from './in-process/in-process-broker';
 import { createQueueClient, createQueueConsumer, QueueClient } from './queue.factory';
-import { QueueHealth } from './queue.health';
 import { QUEUE_CLIENT, QUEUE_CONSUMER } from './queue.types';
 
 export interface QueueModuleOptions {
@@ -13,7 +11,8 @@ export interface QueueModuleOptions {
 
 /**
  * Global queue wiring from `ConfigService`: `QUEUE_CLIENT` (ClientProxy to emit events), `QUEUE_CONSUMER` (the
- * server strategy; only a process that passes it to `connectMicroservice` consumes) and `QueueHealth`.
+ * server strategy; only a process that passes it to `connectMicroservice` consumes). Its readiness check is
+ * `queueReadiness`.
  */
 @Global()
 @Module({})
@@ -34,10 +33,8 @@ export class QueueModule implements OnApplicationShutdown {
           inject: [ConfigService],
           useFactory: (config: ConfigService) => createQueueConsumer(config.values, { broker: options.broker }),
         },
-        HealthIndicatorService,
-        QueueHealth,
       ],
-      exports: [QUEUE_CLIENT, QUEUE_CONSUMER, QueueHealth],
+      exports: [QUEUE_CLIENT, QUEUE_CONSUMER],
     };
   }
 

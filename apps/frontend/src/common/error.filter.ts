@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { HttpRequest as Request, HttpResponse as Response } from './http';
+import { describeError } from '@visage/domain';
 
 const TITLES: Record<number, string> = {
   400: 'Bad request',
@@ -26,7 +27,7 @@ export class FrontendErrorFilter implements ExceptionFilter {
     const request = context.getRequest<Request>();
     const response = context.getResponse<Response>();
     const status = exception instanceof HttpException ? exception.getStatus() : HttpStatus.INTERNAL_SERVER_ERROR;
-    const message = status >= 500 && !(exception instanceof HttpException) ? 'An unexpected error occurred.' : describe(exception);
+    const message = exception instanceof HttpException ? describeError(exception) : 'An unexpected error occurred.';
     if (status >= 500) this.logger.error(`${request.method} ${request.path}: ${String(exception)}`, (exception as Error)?.stack);
     if (response.headersSent) return;
     const title = TITLES[status] ?? 'Error';
@@ -44,14 +45,3 @@ export class FrontendErrorFilter implements ExceptionFilter {
   }
 }
 
-function describe(exception: unknown): string {
-  if (exception instanceof HttpException) {
-    const body = exception.getResponse();
-    if (typeof body === 'string') return body;
-    const message = (body as { message?: unknown }).message;
-    if (Array.isArray(message)) return message.join('; ');
-    if (typeof message === 'string') return message;
-    return exception.message;
-  }
-  return 'An unexpected error occurred.';
-}

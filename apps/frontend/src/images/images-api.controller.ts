@@ -1,6 +1,7 @@
 import { Controller, Get, Header, NotFoundException, Param, Query } from '@nestjs/common';
 import { ImageRowView } from './image.presenter';
-import { parseFilter, parseId, parseSince } from './images.query';
+import { parseRouteId } from '@visage/domain';
+import { parseFilter, parseSince } from './images.query';
 import { ChangesView, ImagesService } from './images.service';
 
 /** The live-update feed polled by `public/live.js`: rows changed since a cursor, and fresh status counts. */
@@ -18,7 +19,7 @@ export class ImagesApiController {
   @Get(':id')
   @Header('Cache-Control', 'no-store')
   async image(@Param('id') idParam: string): Promise<ImageRowView> {
-    const id = parseId(idParam);
+    const id = parseRouteId(idParam);
     const row = id === undefined ? undefined : await this.images.row(id);
     if (!row) throw new NotFoundException(`There is no image with id ${idParam}.`);
     return row;

@@ -3,7 +3,8 @@ import { HttpRequest as Request, HttpResponse as Response } from '../common/http
 import { setFlash, takeFlash } from '../common/flash';
 import { SameOriginGuard } from '../common/same-origin.guard';
 import { ReceiverApiClient } from '../receiver/receiver-api.client';
-import { parseId, parsePageQuery } from './images.query';
+import { parseRouteId } from '@visage/domain';
+import { parsePageQuery } from './images.query';
 import { ImagesService } from './images.service';
 
 @Controller()
@@ -23,7 +24,7 @@ export class ImagesController {
   @Get('images/:id')
   @Render('image-detail')
   async detail(@Param('id') idParam: string, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
-    const id = parseId(idParam);
+    const id = parseRouteId(idParam);
     const view = id === undefined ? undefined : await this.images.detail(id);
     if (!view) throw new NotFoundException(`There is no image with id ${idParam}.`);
     // Still in the pipeline: the page reloads itself once the processor has written the outcome.
@@ -34,7 +35,7 @@ export class ImagesController {
   @Post('images/:id/retry')
   @UseGuards(SameOriginGuard)
   async retry(@Param('id') idParam: string, @Res() response: Response): Promise<void> {
-    const id = parseId(idParam);
+    const id = parseRouteId(idParam);
     if (id === undefined) throw new NotFoundException(`There is no image with id ${idParam}.`);
     const result = await this.receiver.retryImage(id);
     setFlash(

@@ -61,8 +61,3 @@ export function parseSince(raw: RawQuery): Date {
   }
   return date;
 }
-
-/** Path ids of the detail routes: anything but a positive whole number cannot be an image, hence 404 not 400. */
-export function parseId(value: string): number | undefined {
-  return /^\d{1,15}$/.test(value) && Number(value) > 0 ? Number(value) : undefined;
-}

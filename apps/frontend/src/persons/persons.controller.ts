@@ -2,7 +2,7 @@ import { Body, Controller, Get, Param, Post, Render, Req, Res, UseGuards } from 
 import { HttpRequest as Request, HttpResponse as Response } from '../common/http';
 import { setFlash, takeFlash } from '../common/flash';
 import { SameOriginGuard } from '../common/same-origin.guard';
-import { parseId } from '../images/images.query';
+import { parseRouteId } from '@visage/domain';
 import { ReceiverApiClient } from '../receiver/receiver-api.client';
 import { PersonsService } from './persons.service';
 
@@ -47,7 +47,7 @@ export class PersonsController {
   @Post(':id/faces')
   @UseGuards(SameOriginGuard)
   async enrol(@Param('id') idParam: string, @Body() body: FormBody, @Res() response: Response): Promise<void> {
-    const id = parseId(idParam);
+    const id = parseRouteId(idParam);
     const path = field(body, 'path');
     const back = id === undefined ? '/persons' : `/persons#person-${id}`;
     if (id === undefined || !path) {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { FaceAnalysis, FaceAnalysisError, FaceMatcher, RECOGNIZER_NOT_READY } from '@visage/domain';
+import { describeError, FaceAnalysis, FaceAnalysisError, FaceMatcher, RECOGNIZER_NOT_READY } from '@visage/domain';
 import { BreakerOpenError, RecognizerBreaker } from '../breaker/recognizer-breaker';
 import { CompleteResult, ImageProcessingRepository, StoredFace } from '@visage/persistence';
 import { FACE_MATCHER } from '../image-processor.tokens';
@@ -27,10 +27,6 @@ export type ProcessResult =
 
 /** Matching again after a person was deleted under the match: more than this means deletions keep racing us. */
 const MATCH_ATTEMPTS = 3;
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /**
  * One image, start to finish: claim → analyze (through the breaker, with a deadline) → match → store
@@ -62,7 +58,7 @@ export class ProcessImageService {
       const claim = await this.repository.claim(imageId, claimToken, this.settings.policy);
       if (claim !== 'claimed') return { status: 'skipped', imageId, reason: claim };
     } catch (error) {
-      return { status: 'failed_transient', imageId, error: `database: ${describe(error)}`, willRetry: true };
+      return { status: 'failed_transient', imageId, error: `database: ${describeError(error)}`, willRetry: true };
     }
 
     try {
@@ -70,7 +66,7 @@ export class ProcessImageService {
     } catch (error) {
       // Only the database can throw here (analysis errors are handled inside): keep the message alive.
       await this.releaseClaim(imageId, claimToken);
-      return { status: 'failed_transient', imageId, error: `database: ${describe(error)}`, willRetry: true };
+      return { status: 'failed_transient', imageId, error: `database: ${describeError(error)}`, willRetry: true };
     }
   }
 
@@ -92,7 +88,7 @@ export class ProcessImageService {
         return { status: 'deferred', imageId, retryInMs: MODELS_LOADING_RETRY_MS, because: 'models_loading' };
       }
       const permanent = error instanceof FaceAnalysisError && error.kind === 'permanent';
-      const message = error instanceof FaceAnalysisError && error.code ? `${error.code}: ${error.message}` : describe(error);
+      const message = error instanceof FaceAnalysisError && error.code ? `${error.code}: ${error.message}` : describeError(error);
       const failed = await this.repository.fail(imageId, claimToken, message, {
         permanent,
         maxAttempts: this.settings.policy.maxAttempts,
@@ -144,7 +140,7 @@ export class ProcessImageService {
       await this.repository.release(imageId, claimToken);
     } catch (error) {
       this.unreleasedClaims.set(imageId, claimToken);
-      this.logger.warn(`image ${imageId}: could not release claim (${describe(error)}); will release on redelivery`);
+      this.logger.warn(`image ${imageId}: could not release claim (${describeError(error)}); will release on redelivery`);
     }
   }
 

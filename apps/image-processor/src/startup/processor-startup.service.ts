@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, OnModuleInit, Optional } from '@nestjs/common';
-import { FaceAnalyzer } from '@visage/domain';
+import { describeError, FaceAnalyzer } from '@visage/domain';
 import { KnownFacesEnroller } from '@visage/enrolment';
 import { GalleryService, GallerySummary } from '@visage/matcher';
 import { DatabaseLock, LockRepository, PersonImageRepository } from '@visage/persistence';
@@ -72,7 +72,7 @@ export class ProcessorStartup implements OnModuleInit, OnApplicationBootstrap, O
   onApplicationBootstrap(): void {
     // In the background: the health endpoint must answer (not ready, and why) while this runs.
     this.finished = this.run().catch((error: unknown) => {
-      if (!(error instanceof StartupStopped)) this.logger.error(`start-up stopped: ${describe(error)}`);
+      if (!(error instanceof StartupStopped)) this.logger.error(`start-up stopped: ${describeError(error)}`);
     });
   }
 
@@ -145,7 +145,7 @@ export class ProcessorStartup implements OnModuleInit, OnApplicationBootstrap, O
       } catch (error) {
         this.throwIfStopped();
         const delay = this.backoff(attempt);
-        this.logger.warn(`${what} failed (${describe(error)}); trying again in ${delay} ms`);
+        this.logger.warn(`${what} failed (${describeError(error)}); trying again in ${delay} ms`);
         await this.sleep(delay);
       }
     }
@@ -172,8 +172,4 @@ export class ProcessorStartup implements OnModuleInit, OnApplicationBootstrap, O
     });
     this.throwIfStopped();
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

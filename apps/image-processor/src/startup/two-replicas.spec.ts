@@ -8,7 +8,7 @@ import { parseConfig } from '@visage/config';
 import { PersonImageEntity } from '@visage/persistence';
 import { createImagesRoot, ImagesRoot, RecognizerDouble } from '../../../../test/e2e/harness';
 import { openMigrated, TEST_DRIVERS, TestDatabase } from '../../../../libs/persistence/test/test-databases';
-import { FakeBroker, FakeQueueClient, FakeQueueServer } from '../../test/fakes';
+import { QUEUE_CONSUMER, QueueServer } from '@visage/queue';
 import { createImageProcessorApp } from '../image-processor.app';
 import { ProcessorStartup } from './processor-startup.service';
 
@@ -24,7 +24,6 @@ describe.each(TEST_DRIVERS)('two processors starting together — $name', (drive
   let recognizer: RecognizerDouble;
   let images: ImagesRoot;
   const apps: INestApplication[] = [];
-  const servers: FakeQueueServer[] = [];
 
   beforeAll(async () => {
     Logger.overrideLogger(false);
@@ -40,24 +39,14 @@ describe.each(TEST_DRIVERS)('two processors starting together — $name', (drive
       FACE_RECOGNITION_ADDRESS: recognizer.address,
       GALLERY_REFRESH_MS: '3600000',
     });
-    const broker = new FakeBroker({ maxInFlight: 2, maxAttempts: 3, maxDelayMs: 10 });
-    const started = await Promise.all(
-      ['a', 'b'].map(async (name) => {
-        const server = new FakeQueueServer(broker);
-        const app = await createImageProcessorApp(config, {
-          consumer: server,
-          queueClient: new FakeQueueClient(broker),
-          instanceId: `replica-${name}`,
-          scheduleRetryJob: false,
-          logger: false,
-        });
-        return { app, server };
-      }),
+    // The real wiring (in-process queue, gRPC client, enroller, gallery) of two replicas created at once.
+    apps.push(
+      ...(await Promise.all(
+        ['a', 'b'].map((name) =>
+          createImageProcessorApp(config, { instanceId: `replica-${name}`, scheduleRetryJob: false, scheduleRematchJob: false, logger: false }),
+        ),
+      )),
     );
-    for (const { app, server } of started) {
-      apps.push(app);
-      servers.push(server);
-    }
     await Promise.all(apps.map((app) => app.get(ProcessorStartup).whenFinished()));
   }, 60_000);
 
@@ -81,8 +70,8 @@ describe.each(TEST_DRIVERS)('two processors starting together — $name', (drive
   });
 
   it('each processor consumes, and reports in readiness a gallery holding every enrolled descriptor', async () => {
-    for (const [index, app] of apps.entries()) {
-      expect(servers[index].paused).toBe(false);
+    for (const app of apps) {
+      expect(app.get<QueueServer>(QUEUE_CONSUMER).isPaused()).toBe(false);
       await app.listen(0, '127.0.0.1');
       const ready = await request(app.getHttpServer()).get('/health/ready');
       expect(ready.status).toBe(200);

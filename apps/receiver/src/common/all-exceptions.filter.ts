@@ -1,20 +1,12 @@
 import { STATUS_CODES } from 'node:http';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { describeError } from '@visage/domain';
 import { ApiErrorBody, errorBody } from './api-error';
 
 interface JsonResponse {
   status(code: number): JsonResponse;
   json(body: unknown): void;
   headersSent?: boolean;
-}
-
-/** Normalises whatever an HttpException carries (string, Nest's `{message: string[]}`) to one string. */
-function messageOf(exception: HttpException): string {
-  const response = exception.getResponse();
-  if (typeof response === 'string') return response;
-  const message = (response as { message?: unknown }).message;
-  if (Array.isArray(message)) return message.map(String).join('; ');
-  return typeof message === 'string' ? message : exception.message;
 }
 
 /**
@@ -33,7 +25,7 @@ function toBody(exception: HttpException): ApiErrorBody {
   if (typeof response === 'object' && typeof response.code === 'string') extra.code = response.code;
   else if (status < 500) extra.code = codeOfUncodedClientError(status);
   if (typeof response === 'object' && typeof response.id === 'number') extra.id = response.id;
-  return errorBody(status, messageOf(exception), extra);
+  return errorBody(status, describeError(exception), extra);
 }
 
 /**

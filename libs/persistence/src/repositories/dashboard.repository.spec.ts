@@ -126,4 +126,13 @@ describe.each(TEST_DRIVERS)('DashboardRepository on $name', (driver) => {
     expect(persons[2]).toMatchObject({ recognisedCount: 1, enrolled: [], recentImages: [{ id: ids[5] }] });
     expect(await repository.findEnrolledFace(persons[0].enrolled[0].id)).toMatchObject({ sourceName: 'known/alice.jpg' });
   });
+
+  it('maps list rows and the image page with the same summary, width and height included', async () => {
+    await rows.setStatus(ids[2], 'processed', { width: 640, height: 480 });
+    const listed = (await repository.listImages({ limit: 50, status: 'processed' })).rows.find((row) => row.id === ids[2]);
+    const detail = await repository.findImage(ids[2]);
+    expect(listed).toMatchObject({ width: 640, height: 480 });
+    const { claimedAt: _claimedAt, claimedBy: _claimedBy, faces: _faces, ...summary } = detail!;
+    expect(listed).toEqual(summary);
+  });
 });

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { Brackets, DataSource, SelectQueryBuilder } from 'typeorm';
-import { IMAGE_STATUSES, ImageStatus } from '@visage/domain';
+import { ImageStatus } from '@visage/domain';
 import { isMysqlFamily } from '../data-source-options';
 import { FaceEntity, ImageEntity, PersonEntity, PersonImageEntity } from '../entities';
-import { ImageSummaryView, toImageSummary } from './image.repository';
+import { countImagesByStatus, ImageFaceView, imageSummaryColumns, ImageSummaryView, PersonRef, toFaceView, toImageSummary } from './image-views';
 
 export interface ImageFilter {
   status?: ImageStatus;
@@ -19,11 +19,6 @@ export interface DashboardImageQuery extends ImageFilter {
   /** Keyset cursor: rows with id > newerThan (the previous, newer page). */
   newerThan?: number;
   limit: number;
-}
-
-export interface PersonRef {
-  id: number;
-  name: string;
 }
 
 export interface ImageListRow extends ImageSummaryView {
@@ -46,17 +41,10 @@ export interface ChangedImageRow extends ImageListRow {
 
 export type StatusCounts = Record<ImageStatus, number> & { total: number };
 
-export interface DetectedFaceRow {
-  id: number;
-  box: { x: number; y: number; width: number; height: number };
-  score: number;
-  distance: number | null;
-  person: PersonRef | null;
-}
+/** The dashboard's name for the shared face view. */
+export type DetectedFaceRow = ImageFaceView;
 
 export interface ImageDetail extends ImageListRow {
-  width: number | null;
-  height: number | null;
   claimedAt: Date | null;
   claimedBy: string | null;
   faces: DetectedFaceRow[];
@@ -143,21 +131,8 @@ export class DashboardRepository {
   }
 
   async countByStatus(): Promise<StatusCounts> {
-    const raw = await this.dataSource
-      .getRepository(ImageEntity)
-      .createQueryBuilder('i')
-      .select('i.status', 'status')
-      .addSelect('COUNT(*)', 'count')
-      .groupBy('i.status')
-      .getRawMany<{ status: string; count: number | string }>();
-    const counts = Object.fromEntries(IMAGE_STATUSES.map((status) => [status, 0])) as StatusCounts;
-    counts.total = 0;
-    for (const { status, count } of raw) {
-      const value = Number(count);
-      if ((IMAGE_STATUSES as readonly string[]).includes(status)) counts[status as ImageStatus] = value;
-      counts.total += value;
-    }
-    return counts;
+    const counts = await countImagesByStatus(this.dataSource);
+    return { ...counts, total: Object.values(counts).reduce((sum, count) => sum + count, 0) };
   }
 
   /** Latest change time in the table: the starting cursor of the live-update poll (database clock, not ours). */
@@ -181,7 +156,7 @@ export class DashboardRepository {
     const images = await this.dataSource
       .getRepository(ImageEntity)
       .createQueryBuilder('i')
-      .select(this.listColumns())
+      .select(imageSummaryColumns('i'))
       .where('i.updatedAt > :since', { since })
       .orderBy('i.updatedAt', 'ASC')
       .addOrderBy('i.id', 'ASC')
@@ -210,17 +185,9 @@ export class DashboardRepository {
       .where('f.imageId = :id', { id })
       .orderBy('f.id', 'ASC')
       .getMany();
-    const faceRows: DetectedFaceRow[] = faces.map((face) => ({
-      id: face.id,
-      box: { x: face.boxX, y: face.boxY, width: face.boxWidth, height: face.boxHeight },
-      score: face.score,
-      distance: face.distance,
-      person: face.person ? { id: face.person.id, name: face.person.name } : null,
-    }));
+    const faceRows = faces.map(toFaceView);
     return {
       ...this.toListRow(image, faceRows.length, distinctPersons(faceRows.map((face) => face.person))),
-      width: image.width,
-      height: image.height,
       claimedAt: image.claimedAt,
       claimedBy: image.claimedBy,
       faces: faceRows,
@@ -312,25 +279,12 @@ export class DashboardRepository {
     );
   }
 
-  private listColumns(): string[] {
-    return [
-      'i.id',
-      'i.path',
-      'i.status',
-      'i.attempts',
-      'i.lastError',
-      'i.permanentFailure',
-      'i.createdAt',
-      'i.updatedAt',
-    ];
-  }
-
   /**
    * Images passing the filter. A search matches the path, or a person's name: the (small) persons table is
    * searched first, so the per-row test is an index lookup on faces by person id, not a join per row.
    */
   private async imagesQuery(filter: ImageFilter): Promise<SelectQueryBuilder<ImageEntity>> {
-    const qb = this.dataSource.getRepository(ImageEntity).createQueryBuilder('i').select(this.listColumns());
+    const qb = this.dataSource.getRepository(ImageEntity).createQueryBuilder('i').select(imageSummaryColumns('i'));
     if (filter.status !== undefined) qb.andWhere('i.status = :status', { status: filter.status });
     if (filter.personId !== undefined) {
       qb.andWhere('i.id IN (SELECT pf.image_id FROM faces pf WHERE pf.person_id = :filterPersonId)', { filterPersonId: filter.personId });

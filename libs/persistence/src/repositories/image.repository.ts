@@ -1,38 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, Repository } from 'typeorm';
-import { IMAGE_STATUSES, ImageStatus } from '@visage/domain';
-import { FaceEntity, ImageEntity } from '../entities';
+import { ImageStatus } from '@visage/domain';
+import { ImageEntity } from '../entities';
 import { insertedId, isUniqueViolation } from './database-errors';
 import { encodeImageCursor, ImageCursor } from './image-cursor';
+import { countImagesByStatus, ImageFaceView, ImageSummaryView, toFaceView, toImageSummary } from './image-views';
 
 export type CreateImageResult = { created: true; id: number } | { created: false; existingId: number };
-
-
-export interface ImageFaceView {
-  id: number;
-  box: { x: number; y: number; width: number; height: number };
-  score: number;
-  /** Distance to the nearest known face (of the matched person when there is one); null when unknown. */
-  distance: number | null;
-  person: { id: number; name: string } | null;
-  /** Gallery version the person was decided against; null for a face stored without its descriptor. */
-  galleryVersion: number | null;
-  /** When the person was last decided (first match or re-match). */
-  matchedAt: Date | null;
-}
-
-export interface ImageSummaryView {
-  id: number;
-  path: string;
-  status: ImageStatus;
-  attempts: number;
-  lastError: string | null;
-  permanentFailure: boolean;
-  width: number | null;
-  height: number | null;
-  createdAt: Date;
-  updatedAt: Date;
-}
 
 export interface ImageDetailsView extends ImageSummaryView {
   faces: ImageFaceView[];
@@ -56,34 +30,6 @@ export interface ImagePage {
   nextCursor: string | null;
 }
 
-/** The API's and the dashboard's view of an image row. */
-export function toImageSummary(image: ImageEntity): ImageSummaryView {
-  return {
-    id: image.id,
-    path: image.path,
-    status: image.status,
-    attempts: image.attempts,
-    lastError: image.lastError,
-    permanentFailure: Boolean(image.permanentFailure),
-    width: image.width,
-    height: image.height,
-    createdAt: image.createdAt,
-    updatedAt: image.updatedAt,
-  };
-}
-
-function toFace(face: FaceEntity): ImageFaceView {
-  return {
-    id: face.id,
-    box: { x: face.boxX, y: face.boxY, width: face.boxWidth, height: face.boxHeight },
-    score: face.score,
-    distance: face.distance,
-    person: face.person ? { id: face.person.id, name: face.person.name } : null,
-    galleryVersion: face.galleryVersion,
-    matchedAt: face.matchedAt,
-  };
-}
-
 /** The image's identity is as current as its least current face; it changed last when its last face did. */
 function identityVersion(faces: ImageFaceView[]): Pick<ImageDetailsView, 'galleryVersion' | 'matchedAt'> {
   const versions = faces.flatMap((face) => (face.galleryVersion === null ? [] : [face.galleryVersion]));
@@ -94,7 +40,7 @@ function identityVersion(faces: ImageFaceView[]): Pick<ImageDetailsView, 'galler
   };
 }
 
-/** Ingest-side access to `images`: create, read, list, count and manual retry. */
+/** Ingest-side access to `images`: create, read, list and count (manual retry is `ImageProcessingRepository.requeueForRetry`). */
 @Injectable()
 export class ImageRepository {
   private readonly images: Repository<ImageEntity>;
@@ -131,7 +77,7 @@ export class ImageRepository {
       order: { faces: { id: 'ASC' } },
     });
     if (!image) return undefined;
-    const faces = (image.faces ?? []).map(toFace);
+    const faces = (image.faces ?? []).map(toFaceView);
     return { ...toImageSummary(image), faces, ...identityVersion(faces) };
   }
 
@@ -154,17 +100,7 @@ export class ImageRepository {
   }
 
   /** Number of images per status; every status is present (0 when none). */
-  async countByStatus(): Promise<Record<ImageStatus, number>> {
-    const rows: Array<{ status: string; count: string | number }> = await this.images
-      .createQueryBuilder('image')
-      .select('image.status', 'status')
-      .addSelect('COUNT(*)', 'count')
-      .groupBy('image.status')
-      .getRawMany();
-    const counts = Object.fromEntries(IMAGE_STATUSES.map((status) => [status, 0])) as Record<ImageStatus, number>;
-    for (const row of rows) {
-      if ((IMAGE_STATUSES as readonly string[]).includes(row.status)) counts[row.status as ImageStatus] = Number(row.count);
-    }
-    return counts;
+  countByStatus(): Promise<Record<ImageStatus, number>> {
+    return countImagesByStatus(this.dataSource);
   }
 }

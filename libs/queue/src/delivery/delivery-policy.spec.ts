@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DeferMessageError } from '../queue.types';
-import { decideOutcome, describeError, exceededAttempts, requeueDelayMs } from './delivery-policy';
+import { describeError } from '@visage/domain';
+import { decideOutcome, exceededAttempts, requeueDelayMs } from './delivery-policy';
 import { decodeBody, encodeEnvelope } from './message-codec';
 
 const policy = { maxAttempts: 3, requeueBaseDelayMs: 1_000, requeueMaxDelayMs: 5_000 };

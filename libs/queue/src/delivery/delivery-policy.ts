@@ -1,3 +1,4 @@
+import { describeError } from '@visage/domain';
 import { DeferMessageError, QueueConsumerOptions } from '../queue.types';
 
 export type RetryPolicy = Pick<QueueConsumerOptions, 'maxAttempts' | 'requeueBaseDelayMs' | 'requeueMaxDelayMs'>;
@@ -17,24 +18,6 @@ export function requeueDelayMs(attempts: number, policy: RetryPolicy): number {
   // Beyond 2^30 the product only overflows toward Infinity; the cap applies anyway.
   const delay = policy.requeueBaseDelayMs * 2 ** Math.min(exponent, 30);
   return Math.min(delay, policy.requeueMaxDelayMs);
-}
-
-/**
- * A handler error may arrive as the thrown Error (with {@link QueueExceptionFilter} or without Nest), as Nest's
- * serialised `{status, message}` object (default RPC filter), or as anything else a handler chose to throw.
- */
-export function describeError(error: unknown): string {
-  if (error instanceof Error) return error.message || error.name;
-  if (typeof error === 'string') return error;
-  if (typeof error === 'object' && error !== null && 'message' in error) {
-    const message = (error as { message: unknown }).message;
-    if (typeof message === 'string') return message;
-  }
-  try {
-    return JSON.stringify(error) ?? String(error);
-  } catch {
-    return String(error);
-  }
 }
 
 export function asDeferral(error: unknown): DeferMessageError | undefined {

@@ -2,7 +2,8 @@ import { LoggerService } from '@nestjs/common';
 import { MessageHandler } from '@nestjs/microservices';
 import { isObservable, lastValueFrom, Observable } from 'rxjs';
 import { DeadLetter, deadLetterPattern, QueueConsumerOptions, QueueContext, QueueMessageInfo } from '../queue.types';
-import { decideOutcome, DeliveryOutcome, describeError, exceededAttempts, HandlerResult } from './delivery-policy';
+import { describeError } from '@visage/domain';
+import { decideOutcome, DeliveryOutcome, exceededAttempts, HandlerResult } from './delivery-policy';
 import { DecodedBody } from './message-codec';
 
 /**

@@ -1,5 +1,5 @@
 import { Message, Reader } from 'nsqjs';
-import { describeError } from '../delivery/delivery-policy';
+import { describeError } from '@visage/domain';
 import { Delivery } from '../delivery/message-dispatcher';
 import { decodeBody, encodeEnvelope } from '../delivery/message-codec';
 import { QueueServer, QueueServerOptions } from '../queue-server';

@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { describeError } from './errors';
+import { TimeoutError, withTimeout } from './timeout';
+
+describe('describeError', () => {
+  it('reads errors, strings, HTTP error bodies and serialised RPC errors', () => {
+    expect(describeError(new Error('boom'))).toBe('boom');
+    expect(describeError('plain')).toBe('plain');
+    expect(describeError({ getResponse: () => ({ message: ['a is bad', 'b is bad'] }), message: 'Bad Request' })).toBe('a is bad; b is bad');
+    expect(describeError({ getResponse: () => 'as text' })).toBe('as text');
+    expect(describeError({ status: 'error', message: 'from rpc' })).toBe('from rpc');
+    expect(describeError({ code: 7 })).toBe('{"code":7}');
+  });
+});
+
+describe('withTimeout', () => {
+  it('passes the answer through, or fails with a TimeoutError when there is none', async () => {
+    await expect(withTimeout(Promise.resolve(42), 1_000)).resolves.toBe(42);
+    await expect(withTimeout(new Promise(() => undefined), 1)).rejects.toBeInstanceOf(TimeoutError);
+  });
+});
