@@ -17,6 +17,9 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
+# onnxruntime-node's install script would fetch its CUDA provider from nuget on linux/x64; the recognizer runs ORT's
+# CPU provider, whose binaries ship in the npm package, so nothing is downloaded besides the registry's tarballs.
+ENV ONNXRUNTIME_NODE_INSTALL=skip
 COPY package.json package-lock.json ./
 
 # ---- all dependencies, to compile TypeScript
@@ -35,7 +38,8 @@ RUN npm run build \
 
 # ---- production dependencies only, native modules compiled here against the same Node as the runtime
 FROM toolchain AS prod-deps
-# The recognizer runs TensorFlow.js on WASM. tfjs-node is an optional native binding (300+ MB of libtensorflow,
+# The recognizer runs face-api's networks on ONNX Runtime (onnxruntime-node: prebuilt N-API binding + libonnxruntime,
+# glibc x64/arm64, no compiler needed at run time), TensorFlow.js WASM as its fallback. tfjs-node is an optional native binding (300+ MB of libtensorflow,
 # downloaded at install time) that the recognizer prefers when present: faster, but much bigger, and present or not
 # depending on the build's network. Dropped unless asked for (--build-arg WITH_TFJS_NODE=true), so images are the same
 # wherever they are built.
@@ -48,7 +52,8 @@ FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
     IMAGES_ROOT=/data/images
 WORKDIR /app
-# Face models (node_modules/@vladmandic/face-api/model) and the tfjs WASM binaries come with node_modules.
+# Face models (node_modules/@vladmandic/face-api/model, turned into ONNX graphs at start), ONNX Runtime's and the
+# tfjs WASM binaries come with node_modules.
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /out/ ./

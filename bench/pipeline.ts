@@ -19,7 +19,7 @@
  *
  * Runs through vite-node (SWC: Nest needs decorator metadata, which plain tsx does not emit).
  * Env: BENCH_IMAGES, BENCH_ROUNDS, BENCH_LATENCY_IMAGES, BENCH_STACKS, BENCH_POST_CONCURRENCY (8), QUEUE_MAX_IN_FLIGHT (4),
- * RECOGNIZER_WORKERS (0 = one per core), TEST_MYSQL_URL, VISAGE_FACES_DIR.
+ * RECOGNIZER_WORKERS (0 = one per core), FACE_ENGINE (auto), TEST_MYSQL_URL, VISAGE_FACES_DIR.
  */
 import 'reflect-metadata';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -295,6 +295,7 @@ async function runStack(stack: Stack): Promise<StackResult> {
       NODE_ENV: 'production',
       GALLERY_REFRESH_MS: '1000',
       RECOGNIZER_WORKERS: process.env.RECOGNIZER_WORKERS ?? '0',
+      FACE_ENGINE: process.env.FACE_ENGINE ?? 'auto',
       QUEUE_MAX_IN_FLIGHT: process.env.QUEUE_MAX_IN_FLIGHT ?? '4',
     };
     if (stack !== 'sqlite') {

@@ -1,10 +1,11 @@
 /**
  * Face-recognition throughput, latency and memory: the service as built (dist/, spawned as its own process,
- * called through gRPC by a concurrent client) against the naive baseline (one thread, face-api node-wasm called
- * directly as in face-api's demo/node-wasm.js), in the same run, on the same images.
+ * called through gRPC by a concurrent client) with each engine (FACE_ENGINE), against the strict baseline (one
+ * thread, face-api node-wasm called directly with typed-array input), in the same run, on the same images.
  *
- * Run: npm run bench:recognizer   (builds first). Env: BENCH_REQUESTS (2000), BENCH_CONCURRENCY (2 × workers),
- * BENCH_BASELINE_PASSES (1), RECOGNIZER_WORKERS (0 = one per core).
+ * Run: npm run bench:recognizer   (builds first). Env: BENCH_ENGINES (onnx,wasm), BENCH_REQUESTS (2000),
+ * BENCH_CONCURRENCY (2 × workers), BENCH_LATENCY_REQUESTS (300, at 2 in flight), BENCH_BASELINE_PASSES (1),
+ * RECOGNIZER_WORKERS (0 = one per core), FACE_ENGINE_THREADS (1).
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -23,6 +24,8 @@ const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2_000);
 const BASELINE_PASSES = Number(process.env.BENCH_BASELINE_PASSES ?? 1);
 const WORKERS = Number(process.env.RECOGNIZER_WORKERS ?? 0) || availableParallelism();
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? WORKERS * 2);
+const LATENCY_REQUESTS = Number(process.env.BENCH_LATENCY_REQUESTS ?? 300);
+const ENGINES = (process.env.BENCH_ENGINES ?? 'onnx,wasm').split(',').map((engine) => engine.trim()).filter(Boolean);
 const MIN_SCORE = 0.5;
 const MiB = 1024 * 1024;
 
@@ -38,27 +41,27 @@ function benchImages(): string[] {
   return images;
 }
 
-function summary(label: string, times: number[], wallMs: number, count: number): { imagesPerSecond: number } {
+function summary(label: string, times: number[], wallMs: number, count: number): { imagesPerSecond: number; p95: number } {
   const sorted = [...times].sort((a, b) => a - b);
   const imagesPerSecond = count / (wallMs / 1000);
+  const p95 = percentile(sorted, 0.95);
   console.log(
-    `${label}: ${count} images in ${(wallMs / 1000).toFixed(1)} s → ${imagesPerSecond.toFixed(2)} images/s; ms/image p50 ${percentile(sorted, 0.5).toFixed(0)}, p95 ${percentile(sorted, 0.95).toFixed(0)}`,
+    `${label}: ${count} images in ${(wallMs / 1000).toFixed(1)} s → ${imagesPerSecond.toFixed(2)} images/s; ms/image p50 ${percentile(sorted, 0.5).toFixed(0)}, p95 ${p95.toFixed(0)}`,
   );
-  return { imagesPerSecond };
+  return { imagesPerSecond, p95 };
 }
 
-/** face-api's demo/node-wasm.js, minus expression/age nets (the service does not run them) and with sharp standing in for @canvas/image. */
-async function runBaseline(images: string[]): Promise<{ imagesPerSecond: number; faces: number }> {
+/**
+ * The strict baseline: face-api's own pipeline on WASM, one thread, fed a typed array (no `Array.from` of the
+ * pixels as face-api's demo/node-wasm.js does), without the expression/age nets the service does not run.
+ */
+async function runBaseline(images: string[]): Promise<{ imagesPerSecond: number; cpuMsPerImage: number; faces: number }> {
   const { faceapi, tf } = await loadFaceRuntime('wasm');
   await loadFaceModels(faceapi);
   const options = new faceapi.SsdMobilenetv1Options({ minConfidence: MIN_SCORE });
   const readImage = async (file: string): Promise<Tensor3D> => {
-    const { data, info } = await sharp(readFileSync(file)).rotate().ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-    return tf.tidy(() => {
-      const rgba = tf.tensor(Array.from(data), [info.height, info.width, 4], 'int32');
-      const channels = tf.split(rgba, 4, 2);
-      return tf.squeeze(tf.stack([channels[0], channels[1], channels[2]], 2)) as Tensor3D;
-    });
+    const { data, info } = await sharp(readFileSync(file)).rotate().flatten({ background: '#ffffff' }).toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    return tf.tensor3d(new Int32Array(data), [info.height, info.width, 3], 'int32');
   };
   // Warm-up: the first inference compiles kernels; the service warms up before SERVING too.
   const warm = await readImage(images[0]);
@@ -67,6 +70,7 @@ async function runBaseline(images: string[]): Promise<{ imagesPerSecond: number;
   const times: number[] = [];
   let faces = 0;
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   for (let pass = 0; pass < BASELINE_PASSES; pass++) {
     for (const file of images) {
       const t0 = performance.now();
@@ -77,8 +81,11 @@ async function runBaseline(images: string[]): Promise<{ imagesPerSecond: number;
       faces += result.length;
     }
   }
-  const { imagesPerSecond } = summary('baseline (1 thread, face-api node-wasm as in its demo)', times, performance.now() - started, times.length);
-  return { imagesPerSecond, faces: faces / BASELINE_PASSES };
+  const { imagesPerSecond } = summary('strict baseline (1 thread, face-api node-wasm, typed-array input)', times, performance.now() - started, times.length);
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuMsPerImage = (cpu.user + cpu.system) / 1000 / times.length;
+  console.log(`strict baseline CPU: ${cpuMsPerImage.toFixed(0)} ms of CPU per image`);
+  return { imagesPerSecond, cpuMsPerImage, faces: faces / BASELINE_PASSES };
 }
 
 async function freePort(): Promise<number> {
@@ -99,7 +106,14 @@ function processMemory(pid: number): { rss: number; peak: number } {
   return { rss: field('VmRSS'), peak: field('VmHWM') };
 }
 
-async function startService(): Promise<{ child: ChildProcess; client: GrpcFaceAnalyzer }> {
+/** CPU seconds (user + system) a process has used: /proc/<pid>/stat fields 14 and 15, in USER_HZ (100) ticks. */
+function processCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function startService(engine: string): Promise<{ child: ChildProcess; client: GrpcFaceAnalyzer }> {
   const main = join(ROOT, 'dist/apps/face-recognition/src/main.js');
   if (!existsSync(main)) throw new Error(`${main} missing: run npm run build (npm run bench:recognizer does)`);
   const grpcPort = await freePort();
@@ -109,6 +123,7 @@ async function startService(): Promise<{ child: ChildProcess; client: GrpcFaceAn
       ...process.env,
       // Root "/" so the bench can name the demo photos inside node_modules by absolute path.
       IMAGES_ROOT: '/',
+      FACE_ENGINE: engine,
       FACE_RECOGNITION_PORT: String(grpcPort),
       FACE_RECOGNITION_HEALTH_PORT: String(await freePort()),
       RECOGNIZER_WORKERS: String(WORKERS),
@@ -127,47 +142,73 @@ async function startService(): Promise<{ child: ChildProcess; client: GrpcFaceAn
   return { child, client };
 }
 
-async function runService(images: string[]): Promise<{ imagesPerSecond: number }> {
-  const loadStarted = performance.now();
-  const { child, client } = await startService();
-  const pid = child.pid as number;
-  console.log(`service: ${WORKERS} worker(s), SERVING after ${((performance.now() - loadStarted) / 1000).toFixed(1)} s, RSS ${(processMemory(pid).rss / MiB).toFixed(0)} MiB; ${REQUESTS} requests, ${CONCURRENCY} in flight`);
+/** `count` requests, `inFlight` at a time, cycling through the images; RSS sampled every 50 answers. */
+async function drive(client: GrpcFaceAnalyzer, pid: number, images: string[], count: number, inFlight: number, onProgress?: (done: number, rss: number) => void) {
   const times: number[] = [];
-  const rssAt = new Map<number, number>();
   let next = 0;
   let done = 0;
   let peak = 0;
   const started = performance.now();
-  const workerLoop = async () => {
-    for (let index = next++; index < REQUESTS; index = next++) {
+  const cpuBefore = processCpuSeconds(pid);
+  const loop = async () => {
+    for (let index = next++; index < count; index = next++) {
       const t0 = performance.now();
       await client.analyze(images[index % images.length]);
       times.push(performance.now() - t0);
       done += 1;
-      if (done % 50 === 0 || done === 500 || done === REQUESTS) {
+      if (done % 50 === 0 || done === count) {
         const memory = processMemory(pid);
         peak = Math.max(peak, memory.peak);
-        if (done === 500 || done === REQUESTS) rssAt.set(done, memory.rss);
-        if (done % 250 === 0) process.stdout.write(`  ${done}/${REQUESTS} requests, RSS ${(memory.rss / MiB).toFixed(0)} MiB\n`);
+        onProgress?.(done, memory.rss);
       }
     }
   };
-  await Promise.all(Array.from({ length: CONCURRENCY }, workerLoop));
-  const wall = performance.now() - started;
-  const result = summary(`service (gRPC, ${WORKERS} workers, ${CONCURRENCY} in flight)`, times, wall, times.length);
-  const memory = processMemory(pid);
-  peak = Math.max(peak, memory.peak);
-  console.log(`service memory: peak RSS ${(peak / MiB).toFixed(0)} MiB for the process = ${(peak / MiB / WORKERS).toFixed(0)} MiB per worker (target ≤ 600)`);
+  await Promise.all(Array.from({ length: inFlight }, loop));
+  return { times, wall: performance.now() - started, peak, cpuSeconds: processCpuSeconds(pid) - cpuBefore };
+}
+
+interface EngineFigures {
+  engine: string;
+  imagesPerSecond: number;
+  p95AtTwo: number;
+  peakPerWorker: number;
+  cpuMsPerImage: number;
+  drift?: number;
+}
+
+async function runService(engine: string, images: string[]): Promise<EngineFigures> {
+  const loadStarted = performance.now();
+  const { child, client } = await startService(engine);
+  const pid = child.pid as number;
+  const threads = process.env.FACE_ENGINE_THREADS ?? '1';
+  console.log(`\n[${engine}] service: ${WORKERS} worker(s)${engine === 'onnx' ? ` × ${threads} ORT thread(s)` : ''}, SERVING after ${((performance.now() - loadStarted) / 1000).toFixed(1)} s, RSS ${(processMemory(pid).rss / MiB).toFixed(0)} MiB`);
+  const latency = await drive(client, pid, images, LATENCY_REQUESTS, 2);
+  const { p95: p95AtTwo } = summary(`[${engine}] latency (2 in flight)`, latency.times, latency.wall, latency.times.length);
+  const rssAt = new Map<number, number>();
+  const throughput = await drive(client, pid, images, REQUESTS, CONCURRENCY, (done, rss) => {
+    if (done === 500 || done === REQUESTS) rssAt.set(done, rss);
+    if (done % 500 === 0) process.stdout.write(`  ${done}/${REQUESTS} requests, RSS ${(rss / MiB).toFixed(0)} MiB\n`);
+  });
+  const { imagesPerSecond } = summary(`[${engine}] throughput (${CONCURRENCY} in flight)`, throughput.times, throughput.wall, throughput.times.length);
+  // On a shared machine wall-clock rates fall with the neighbours' load; CPU time per image much less so.
+  const cpuMsPerImage = (throughput.cpuSeconds * 1000) / throughput.times.length;
+  console.log(
+    `[${engine}] CPU: ${cpuMsPerImage.toFixed(0)} ms of CPU per image (service process) → ${((availableParallelism() * 1000) / cpuMsPerImage).toFixed(1)} images/s if the ${availableParallelism()} cores were ours alone (derived, not measured)`,
+  );
+  const peak = Math.max(latency.peak, throughput.peak, processMemory(pid).peak);
+  const peakPerWorker = peak / MiB / WORKERS;
+  console.log(`[${engine}] memory: peak RSS ${(peak / MiB).toFixed(0)} MiB for the process = ${peakPerWorker.toFixed(0)} MiB per worker (target ≤ 600)`);
   const at500 = rssAt.get(500);
   const atEnd = rssAt.get(REQUESTS);
+  let drift: number | undefined;
   if (at500 && atEnd) {
-    const drift = ((atEnd - at500) / at500) * 100;
-    console.log(`service RSS at request 500: ${(at500 / MiB).toFixed(0)} MiB, at request ${REQUESTS}: ${(atEnd / MiB).toFixed(0)} MiB → ${drift >= 0 ? '+' : ''}${drift.toFixed(1)}% (target within ±5%)`);
+    drift = ((atEnd - at500) / at500) * 100;
+    console.log(`[${engine}] RSS at request 500: ${(at500 / MiB).toFixed(0)} MiB, at request ${REQUESTS}: ${(atEnd / MiB).toFixed(0)} MiB → ${drift >= 0 ? '+' : ''}${drift.toFixed(1)}% (target: flat, within ±5%)`);
   }
   client.close();
   child.kill('SIGTERM');
   await new Promise((done) => child.once('exit', done));
-  return result;
+  return { engine, imagesPerSecond, p95AtTwo, peakPerWorker, cpuMsPerImage, drift };
 }
 
 async function main(): Promise<void> {
@@ -180,8 +221,15 @@ async function main(): Promise<void> {
   const images = benchImages();
   console.log(`images: ${images.length} (shared faces + face-api demo photos)`);
   const baseline = await runBaseline(images);
-  const service = await runService(images);
-  console.log(`ratio: service ${service.imagesPerSecond.toFixed(2)} / baseline ${baseline.imagesPerSecond.toFixed(2)} images/s = ${(service.imagesPerSecond / baseline.imagesPerSecond).toFixed(2)}× (target ≥ 3×)`);
+  const results: EngineFigures[] = [];
+  for (const engine of ENGINES) results.push(await runService(engine, images));
+  console.log('\nsummary (targets: ≥ 25 images/s on 2 cores ≈ 7× the strict baseline; p95 ≤ 250 ms at 2 in flight; ≤ 600 MiB/worker, flat)');
+  console.log(`  strict baseline: ${baseline.imagesPerSecond.toFixed(2)} images/s, ${baseline.cpuMsPerImage.toFixed(0)} ms CPU/image`);
+  for (const result of results) {
+    console.log(
+      `  ${result.engine}: ${result.imagesPerSecond.toFixed(2)} images/s = ${(result.imagesPerSecond / baseline.imagesPerSecond).toFixed(2)}× baseline; ${result.cpuMsPerImage.toFixed(0)} ms CPU/image (${(baseline.cpuMsPerImage / result.cpuMsPerImage).toFixed(2)}× less); p95 ${result.p95AtTwo.toFixed(0)} ms at 2 in flight; peak ${result.peakPerWorker.toFixed(0)} MiB/worker; RSS 500→${REQUESTS}: ${result.drift === undefined ? 'n/a' : `${result.drift >= 0 ? '+' : ''}${result.drift.toFixed(1)}%`}`,
+    );
+  }
   console.log(machineLine());
 }
 

@@ -22,6 +22,7 @@ import { processorSettingsFrom } from '../apps/image-processor/src/processor.set
 import { RematchJob } from '../apps/image-processor/src/rematch/rematch.job';
 import { createScratchMysqlDatabase, createScratchSqliteDatabase, openMigrated } from '../libs/persistence/test/test-databases';
 import { machineLine } from './machine';
+import { normalDeviates } from '../libs/matcher/test/random-descriptors';
 
 const FACES = Number(process.env.BENCH_FACES ?? 100_000);
 const GALLERY = Number(process.env.BENCH_GALLERY ?? 10_000);
@@ -30,22 +31,12 @@ const FACES_PER_IMAGE = 2;
 const INSERT_BATCH = 1_000;
 const THRESHOLD = 0.55;
 
-/** Deterministic normal deviates, so every run builds the same data. */
-function normal(seed: number): () => number {
-  let state = seed >>> 0;
-  const uniform = () => {
-    state = (state * 1_664_525 + 1_013_904_223) >>> 0;
-    return (state + 1) / 2 ** 32;
-  };
-  return () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
-}
-
 /**
  * face-api-like geometry: persons' centroids ~1.0 apart (per-dimension sd 0.065), a person's faces ~0.35 from
  * their centroid (sd 0.022), so genuine pairs land near 0.4 and strangers near 1.0, like the labelled set.
  */
 function makeDescriptors(seed: number): { centroid: (person: number) => Float32Array; around: (centroid: Float32Array) => Float32Array } {
-  const gauss = normal(seed);
+  const gauss = normalDeviates(seed);
   const centroids = new Map<number, Float32Array>();
   return {
     centroid: (person) => {
@@ -113,6 +104,7 @@ async function pass(name: string, dataSource: DataSource, job: RematchJob): Prom
     samples.push({ heap: usage.heapUsed, rss: usage.rss });
   }, 250);
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   let faces = 0;
   let fullMatches = 0;
   let changed = 0;
@@ -125,13 +117,16 @@ async function pass(name: string, dataSource: DataSource, job: RematchJob): Prom
     if (!report.stoppedEarly) break;
   }
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   clearInterval(sampler);
   const named = await dataSource.query('SELECT COUNT(*) AS count FROM faces WHERE person_id IS NOT NULL');
   const third = Math.max(1, Math.floor(samples.length / 3));
   const peak = (list: typeof samples, key: 'heap' | 'rss') => (list.length ? mib(Math.max(...list.map((sample) => sample[key]))) : '-');
   console.log(`${name}:`);
   console.log(
-    `  ${faces} faces in ${seconds.toFixed(1)} s (${Math.round(faces / seconds)} faces/s), ${fullMatches} against the whole gallery; ` +
+    `  ${faces} faces in ${seconds.toFixed(1)} s (${Math.round(faces / seconds)} faces/s; CPU ${cpuSeconds.toFixed(1)} s over all its threads, ` +
+      `what an idle machine's cores would need), ${fullMatches} against the whole gallery; ` +
       `${changed} images changed identity; ${Number(named[0].count)} faces named (target ≤ 60 s)`,
   );
   console.log(

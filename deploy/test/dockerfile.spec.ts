@@ -106,6 +106,17 @@ describe('Dockerfile', () => {
     if (spec.grpcPortVar) expect(exposed).toContain(defaults[spec.grpcPortVar as keyof VisageConfig]);
   });
 
+  it('the recognizer image carries ONNX Runtime (a production dependency, not removed) installed without downloads', () => {
+    const manifest = JSON.parse(readRepoFile('package.json')) as { dependencies: Record<string, string> };
+    expect(manifest.dependencies['onnxruntime-node']).toBeDefined();
+    const chain = stageChain(dockerfile, 'face-recognition');
+    const depsSource = /--from=(\S+)/.exec(instructions(chain, 'COPY').find((copy) => /\/app\/node_modules/.test(copy)) ?? '')?.[1];
+    const depsChain = stageChain(dockerfile, depsSource!);
+    expect(instructions(depsChain, 'RUN').filter((run) => /onnxruntime/.test(run))).toEqual([]);
+    // Its install script would fetch the CUDA provider from nuget.org; the CPU provider ships in the npm package.
+    expect(instructions(depsChain, 'ENV')).toContain('ONNXRUNTIME_NODE_INSTALL=skip');
+  });
+
   it('target migrate runs the migrations and has no healthcheck', () => {
     const chain = stageChain(dockerfile, MIGRATION.name);
     expect(execForm(effective(chain, 'CMD'))).toEqual(['node', MIGRATION.entry]);

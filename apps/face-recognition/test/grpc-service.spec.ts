@@ -15,7 +15,8 @@ async function failure(promise: Promise<unknown>): Promise<FaceAnalysisError> {
   throw new Error('expected the analysis to fail');
 }
 
-describe('face-recognition gRPC service (1 worker)', () => {
+// Both engines answer the same statuses and shapes: only the networks' runtime differs.
+describe.each(['onnx', 'wasm'] as const)('face-recognition gRPC service (1 worker, FACE_ENGINE=%s)', (engine) => {
   let images: FixtureDir;
   let app: FaceRecognitionApp;
   let client: GrpcFaceAnalyzer;
@@ -37,7 +38,7 @@ describe('face-recognition gRPC service (1 worker)', () => {
       'bad/one_pixel.png': 'one_pixel.png',
     });
     // MAX_IMAGE_PIXELS lowered so the 1500x1500 image stands in for a decompression bomb.
-    const config = parseConfig({ IMAGES_ROOT: images.root, RECOGNIZER_WORKERS: '1', LOG_LEVEL: 'warn', MAX_IMAGE_PIXELS: '2000000' });
+    const config = parseConfig({ IMAGES_ROOT: images.root, FACE_ENGINE: engine, RECOGNIZER_WORKERS: '1', LOG_LEVEL: 'warn', MAX_IMAGE_PIXELS: '2000000' });
     app = await createFaceRecognitionApp(config);
     const ports = await app.start({ grpcPort: 0, healthPort: 0, host: '127.0.0.1' });
     healthPort = ports.healthPort;
@@ -53,14 +54,14 @@ describe('face-recognition gRPC service (1 worker)', () => {
     images?.remove();
   });
 
-  it('reports NOT_SERVING while the models load, then SERVING; HTTP readiness names the backend', async () => {
+  it('reports NOT_SERVING while the models load, then SERVING; HTTP readiness names the engine', async () => {
     expect(servingBeforeReady).toBe(false);
     expect(readyBeforeLoad).toBe(503);
     expect(await client.isServing()).toBe(true);
     const ready = await fetch(`http://127.0.0.1:${healthPort}/health/ready`);
     expect(ready.status).toBe(200);
-    const body = (await ready.json()) as { info: { models: { backend: string; workers: number } } };
-    expect(body.info.models.backend).toBe('wasm');
+    const body = (await ready.json()) as { info: { models: { engine: string; workers: number } } };
+    expect(body.info.models.engine).toBe(engine);
     expect(body.info.models.workers).toBe(1);
   });
 
@@ -116,7 +117,7 @@ describe('face-recognition gRPC service (1 worker)', () => {
     expect(error.message).toContain(reason);
   });
 
-  it('keeps the tensor count flat across requests', async () => {
+  it('keeps the tensor count flat across requests (TensorFlow.js counts them; ONNX Runtime reports none)', async () => {
     const analysis = app.nest.get(AnalysisService);
     await client.analyze('two_people.jpg');
     const before = (await analysis.stats())[0].numTensors;

@@ -5,10 +5,9 @@ import { FaceAnalyzer } from '@visage/domain';
 import { HealthModule } from '@visage/health';
 import { ImageQueueModule } from '@visage/image-queue';
 import { RecognizerBreaker } from './breaker/recognizer-breaker';
-import { queueConsumerReadiness } from './health/queue-consumer.readiness';
 import { recognizerCircuitReadiness } from './health/recognizer-circuit.readiness';
 import { galleryReadiness } from './health/gallery.readiness';
-import { PausableConsumer } from '@visage/queue';
+import { PausableConsumer, queueReadiness } from '@visage/queue';
 import { databaseReadiness } from '@visage/persistence';
 import { processorAdapters } from './image-processor.providers';
 import { FACE_ANALYZER, QUEUE_CONSUMER } from './image-processor.tokens';
@@ -80,7 +79,7 @@ export class ImageProcessorModule {
         ScheduleModule.forRoot(),
         ImageProcessorCoreModule.forRoot(options),
         ImageQueueModule,
-        HealthModule.forRoot(databaseReadiness, queueConsumerReadiness, recognizerCircuitReadiness, galleryReadiness),
+        HealthModule.forRoot(databaseReadiness, queueReadiness, recognizerCircuitReadiness, galleryReadiness),
       ],
       controllers: [createImageConsumerController(options.config.QUEUE_TOPIC)],
     };

@@ -64,6 +64,8 @@ export const configSchema = z.object({
   RECOGNIZER_WORKERS: z.coerce.number().int().min(0).default(0),
   RECOGNIZER_QUEUE_SIZE: positiveInt(64),
   MIN_DETECTION_SCORE: z.coerce.number().min(0).max(1).default(0.5),
+  FACE_ENGINE: z.enum(['auto', 'onnx', 'wasm', 'tensorflow']).default('auto'),
+  FACE_ENGINE_THREADS: positiveInt(1),
   NSQD_TCP_ADDRESS: z
     .string()
     .trim()

@@ -2,18 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { DESCRIPTOR_LENGTH } from '@visage/domain';
 import { Gallery, GalleryEntry } from './gallery';
 import { GalleryChange, GalleryDelta, Identity } from './gallery-delta';
+import { normalDeviates } from '../test/random-descriptors';
 
 const THRESHOLD = 0.55;
-
-/** Deterministic normal deviates: failures reproduce. */
-function normal(seed: number): () => number {
-  let state = seed >>> 0;
-  const uniform = () => {
-    state = (state * 1_664_525 + 1_013_904_223) >>> 0;
-    return (state + 1) / 2 ** 32;
-  };
-  return () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
-}
 
 interface Enrolment {
   id: number;
@@ -29,7 +20,7 @@ function identityIn(enrolments: readonly Enrolment[], descriptor: Float32Array):
 
 describe('GalleryDelta', () => {
   it('gives a full match\'s answer for every face after enrolments are added, removed and replaced (or defers to one)', () => {
-    const gauss = normal(7);
+    const gauss = normalDeviates(7);
     const centroids = Array.from({ length: 60 }, () => Float32Array.from({ length: DESCRIPTOR_LENGTH }, () => gauss() * 0.065));
     const near = (person: number) => Float32Array.from(centroids[person], (value) => value + gauss() * 0.022);
     let nextId = 1;

@@ -6,6 +6,12 @@ export interface GalleryEntry {
   descriptor: Float32Array;
 }
 
+/** A gallery's rows as typed arrays: descriptor i at [i·128, (i+1)·128), its person at personIds[i]. */
+export interface PackedGallery {
+  descriptors: Float32Array;
+  personIds: Int32Array;
+}
+
 export interface GalleryMatch extends FaceMatch {
   /** False when the nearest known face is farther than the threshold: an unknown face. */
   matched: boolean;
@@ -20,7 +26,17 @@ export class Gallery {
   private readonly personIds: Int32Array;
   private readonly personNames: string[];
 
-  constructor(entries: readonly GalleryEntry[]) {
+  /** From entries, or from rows another gallery packed (a worker thread receives them so; names are not sent). */
+  constructor(source: readonly GalleryEntry[] | PackedGallery) {
+    if (!Array.isArray(source)) {
+      const packed = source as PackedGallery;
+      if (packed.descriptors.length !== packed.personIds.length * DESCRIPTOR_LENGTH) throw new RangeError('packed gallery rows and persons differ in number');
+      this.descriptors = packed.descriptors;
+      this.personIds = packed.personIds;
+      this.personNames = new Array<string>(packed.personIds.length).fill('');
+      return;
+    }
+    const entries = source as readonly GalleryEntry[];
     this.descriptors = new Float32Array(entries.length * DESCRIPTOR_LENGTH);
     this.personIds = new Int32Array(entries.length);
     this.personNames = new Array<string>(entries.length);
@@ -32,6 +48,11 @@ export class Gallery {
       this.personIds[index] = entry.personId;
       this.personNames[index] = entry.personName;
     });
+  }
+
+  /** The rows as typed arrays (copied when posted to a worker thread). */
+  packed(): PackedGallery {
+    return { descriptors: this.descriptors, personIds: this.personIds };
   }
 
   get size(): number {

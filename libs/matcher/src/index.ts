@@ -3,3 +3,4 @@ export * from './gallery-source';
 export * from './gallery.service';
 export * from './matcher.module';
 export * from './gallery-delta';
+export * from './match-pool';

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from 
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { ConfigService } from '@visage/config';
 import { resolveImagePath } from '@visage/storage';
-import { EngineResult } from '../engine/face-engine';
+import { EngineResult } from '../engine/engine';
 import { WorkerStats } from '../engine/protocol';
 import { AnalysisError, toAnalysisError } from './analysis-error';
 import { RecognizerPool } from './recognizer-pool';
@@ -34,7 +34,12 @@ export class AnalysisService implements OnModuleInit, OnApplicationShutdown {
     this.pool = new RecognizerPool({
       workers: config.get('RECOGNIZER_WORKERS'),
       queueSize: config.get('RECOGNIZER_QUEUE_SIZE'),
-      settings: { backend: 'auto', minScore: config.get('MIN_DETECTION_SCORE'), maxPixels: config.get('MAX_IMAGE_PIXELS') },
+      settings: {
+        engine: config.get('FACE_ENGINE'),
+        engineThreads: config.get('FACE_ENGINE_THREADS'),
+        minScore: config.get('MIN_DETECTION_SCORE'),
+        maxPixels: config.get('MAX_IMAGE_PIXELS'),
+      },
     });
   }
 
@@ -43,10 +48,12 @@ export class AnalysisService implements OnModuleInit, OnApplicationShutdown {
     const started = Date.now();
     this.logger.log(`loading face models in ${this.pool.size} worker thread(s)`);
     this.whenReady().then(
-      () =>
+      () => {
+        if (this.pool.fallbackReason) this.logger.warn(`FACE_ENGINE=auto fell back to TensorFlow.js: ${this.pool.fallbackReason}`);
         this.logger.log(
-          `models loaded and warmed in ${Date.now() - started} ms: backend ${this.pool.backend}, face-api ${this.pool.faceApiVersion}, ${this.pool.size} worker(s)`,
-        ),
+          `models loaded and warmed in ${Date.now() - started} ms: engine ${this.pool.engine}, face-api ${this.pool.faceApiVersion}, ${this.pool.size} worker(s)`,
+        );
+      },
       (error: Error) => {
         this.loadError = error;
         this.logger.error(`face models failed to load: ${error.message}`);
@@ -91,7 +98,7 @@ export class AnalysisService implements OnModuleInit, OnApplicationShutdown {
         deadline: request.deadline,
         signal: request.signal,
       });
-      return { ...result, backend: this.pool.backend ?? 'unknown', elapsedMs };
+      return { ...result, backend: this.pool.engine ?? 'unknown', elapsedMs };
     } catch (error) {
       throw toAnalysisError(error);
     }

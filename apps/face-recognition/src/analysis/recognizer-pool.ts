@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { EngineResult } from '../engine/face-engine';
+import { EngineResult } from '../engine/engine';
 import { FromWorker, ImageSource, ToWorker, WorkerFailure, WorkerSettings, WorkerStats } from '../engine/protocol';
 
 export type PoolRejection = 'queue_full' | 'deadline_exceeded' | 'cancelled' | 'not_ready' | 'worker_failed' | 'closed';
@@ -81,8 +81,9 @@ export class RecognizerPool {
   private closed = false;
   private started = false;
   private readyPromise?: Promise<void>;
-  private readyBackend?: string;
+  private readyEngine?: string;
   private faceApi?: string;
+  private fallback?: string;
   readonly size: number;
 
   constructor(private readonly options: PoolOptions) {
@@ -102,8 +103,13 @@ export class RecognizerPool {
     return this.started && !this.closed && this.slots.some((slot) => slot.ready);
   }
 
-  get backend(): string | undefined {
-    return this.readyBackend;
+  get engine(): string | undefined {
+    return this.readyEngine;
+  }
+
+  /** Why `FACE_ENGINE=auto` runs TensorFlow.js instead of ONNX Runtime, if it does. */
+  get fallbackReason(): string | undefined {
+    return this.fallback;
   }
 
   get faceApiVersion(): string | undefined {
@@ -194,8 +200,9 @@ export class RecognizerPool {
         switch (message.type) {
           case 'ready':
             slot.ready = true;
-            this.readyBackend = message.backend;
+            this.readyEngine = message.engine;
             this.faceApi = message.faceApiVersion;
+            this.fallback = message.fallbackReason;
             resolve();
             this.dispatch();
             return;

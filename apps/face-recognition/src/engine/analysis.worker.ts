@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parentPort, workerData } from 'node:worker_threads';
 import sharp from 'sharp';
-import { FaceEngine } from './face-engine';
+import { createEngine, RecognitionEngine } from './engine';
 import { decodeImage, ImageDecodeError } from './image-decoder';
 import { FromWorker, ImageSource, ToWorker, WorkerFailure, WorkerSettings } from './protocol';
 
@@ -29,33 +29,26 @@ function toFailure(error: unknown): WorkerFailure {
   return { kind: 'internal', message: error instanceof Error ? error.message : String(error) };
 }
 
-function wasmHeapBytes(engine: FaceEngine): number {
-  const backend = engine.tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } };
-  return backend.wasm?.HEAPU8?.byteLength ?? 0;
-}
-
 async function main(): Promise<void> {
-  let engine: FaceEngine;
+  let engine: RecognitionEngine;
+  let fallbackReason: string | undefined;
   try {
-    engine = await FaceEngine.create({ backend: settings.backend, minScore: settings.minScore });
+    ({ engine, fallbackReason } = await createEngine({ engine: settings.engine, threads: settings.engineThreads, minScore: settings.minScore }));
   } catch (error) {
     post({ type: 'init_failed', message: error instanceof Error ? error.message : String(error) });
     return;
   }
-  post({ type: 'ready', backend: engine.backend, faceApiVersion: engine.faceApiVersion });
+  post({ type: 'ready', engine: engine.name, faceApiVersion: engine.faceApiVersion, fallbackReason });
 
   // Messages are handled one at a time: the pool never sends a second analysis before the first answer.
   parentPort?.on('message', (message: ToWorker) => {
     if (message.type === 'stats') {
-      const memory = engine.tf.memory();
       const usage = process.memoryUsage();
       post({
         type: 'stats',
         id: message.id,
         stats: {
-          numTensors: memory.numTensors,
-          numBytes: memory.numBytes,
-          wasmHeapBytes: wasmHeapBytes(engine),
+          ...engine.memory(),
           heapUsed: usage.heapUsed,
           rss: usage.rss,
           analysed,

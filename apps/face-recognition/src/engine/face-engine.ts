@@ -1,21 +1,10 @@
-import { DecodedImage } from './image-decoder';
+import { EngineMemory, EngineName, EngineResult, RecognitionEngine } from './engine';
 import { FaceApi, FaceApiBox, Tensor3D, Tf } from './face-api.types';
+import { analyzeWith, clippedArea, DescribedFace, FaceNets, warmUp } from './face-pipeline';
+import { DecodedImage } from './image-decoder';
 import { clipBox, cropPixels, RgbImage } from './pixels';
 import { BackendName, BackendPreference, loadFaceModels, loadFaceRuntime } from './runtime';
-import { SsdDetector } from './ssd-detector';
-
-export interface EngineFace {
-  box: { x: number; y: number; width: number; height: number };
-  score: number;
-  descriptor: Float32Array;
-  landmarks?: Array<{ x: number; y: number }>;
-}
-
-export interface EngineResult {
-  width: number;
-  height: number;
-  faces: EngineFace[];
-}
+import { Detection, SsdDetector } from './ssd-detector';
 
 export interface FaceEngineOptions {
   backend?: BackendPreference;
@@ -24,11 +13,11 @@ export interface FaceEngineOptions {
 }
 
 /**
- * One model instance (one per worker thread): SSD detection, 68 landmarks, dlib-style alignment and
+ * The TensorFlow.js engine (WASM or tfjs-node): SSD detection, 68 landmarks, dlib-style alignment and
  * FaceRecognitionNet descriptors, as face-api's `detectAllFaces().withFaceLandmarks().withFaceDescriptors()`
  * but with all faces of an image batched through each net and every tensor disposed.
  */
-export class FaceEngine {
+export class FaceEngine implements RecognitionEngine, FaceNets {
   private constructor(
     private readonly faceapi: FaceApi,
     readonly tf: Tf,
@@ -43,49 +32,25 @@ export class FaceEngine {
     const params = runtime.faceapi.nets.ssdMobilenetv1.params;
     if (!params) throw new Error('SSD MobileNetV1 weights did not load');
     const engine = new FaceEngine(runtime.faceapi, runtime.tf, runtime.backend, new SsdDetector(runtime.tf, params), options.minScore);
-    await engine.warmUp();
+    await warmUp(engine);
     return engine;
+  }
+
+  get name(): EngineName {
+    return this.backend;
   }
 
   get faceApiVersion(): string {
     return this.faceapi.version;
   }
 
-  /** The first run of each net compiles kernels and allocates; do it before reporting SERVING. */
-  private async warmUp(): Promise<void> {
-    const image: RgbImage = { pixels: new Uint8Array(SSD_WARMUP_SIZE * SSD_WARMUP_SIZE * 3).fill(128), width: SSD_WARMUP_SIZE, height: SSD_WARMUP_SIZE };
-    await this.detector.detect(image, this.minScore);
-    await this.describe(image, [new this.faceapi.Rect(64, 64, 256, 256)], false);
+
+  analyze(decoded: DecodedImage, includeLandmarks: boolean): Promise<EngineResult> {
+    return analyzeWith(this, decoded, includeLandmarks);
   }
 
-  async analyze(decoded: DecodedImage, includeLandmarks: boolean): Promise<EngineResult> {
-    const image: RgbImage = { pixels: decoded.pixels, width: decoded.workingWidth, height: decoded.workingHeight };
-    const detections = await this.detector.detect(image, this.minScore);
-    const boxes = detections
-      .map((detection) => ({ detection, box: new this.faceapi.Rect(detection.x, detection.y, detection.width, detection.height) }))
-      .filter(({ box }) => clippedArea(box, image.width, image.height) > 0);
-    const described = await this.describe(image, boxes.map(({ box }) => box), includeLandmarks);
-    const scaleX = decoded.width / decoded.workingWidth;
-    const scaleY = decoded.height / decoded.workingHeight;
-    const faces = boxes.flatMap(({ detection }, index) => {
-      const face = described[index];
-      return face ? [{ detection, face }] : [];
-    });
-    return {
-      width: decoded.width,
-      height: decoded.height,
-      faces: faces.map(({ detection, face }) => ({
-        box: {
-          x: detection.x * scaleX,
-          y: detection.y * scaleY,
-          width: detection.width * scaleX,
-          height: detection.height * scaleY,
-        },
-        score: detection.score,
-        descriptor: face.descriptor,
-        ...(includeLandmarks ? { landmarks: face.landmarks.map(({ x, y }) => ({ x: x * scaleX, y: y * scaleY })) } : {}),
-      })),
-    };
+  detect(image: RgbImage): Promise<Detection[]> {
+    return this.detector.detect(image, this.minScore);
   }
 
   /** face-api's `extractFaceTensors`, cut from the RGB buffer: int32 crops of the clipped, floored boxes. */
@@ -96,7 +61,7 @@ export class FaceEngine {
     });
   }
 
-  private async describe(image: RgbImage, boxes: FaceApiBox[], keepLandmarks: boolean): Promise<Array<DescribedFace | undefined>> {
+  async describe(image: RgbImage, boxes: FaceApiBox[], keepLandmarks: boolean): Promise<Array<DescribedFace | undefined>> {
     if (boxes.length === 0) return [];
     const nets = this.faceapi.nets;
     const crops = this.crops(image, boxes);
@@ -127,19 +92,13 @@ export class FaceEngine {
     return results;
   }
 
-  dispose(): void {
+  memory(): EngineMemory {
+    const { numTensors, numBytes } = this.tf.memory();
+    const backend = this.tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } };
+    return { numTensors, numBytes, wasmHeapBytes: backend.wasm?.HEAPU8?.byteLength ?? 0 };
+  }
+
+  async dispose(): Promise<void> {
     this.detector.dispose();
   }
-}
-
-const SSD_WARMUP_SIZE = 384;
-
-interface DescribedFace {
-  descriptor: Float32Array;
-  landmarks: Array<{ x: number; y: number }>;
-}
-
-function clippedArea(box: FaceApiBox, width: number, height: number): number {
-  const clipped = clipBox(box, width, height);
-  return clipped.width > 0 && clipped.height > 0 ? clipped.width * clipped.height : 0;
 }

@@ -46,16 +46,7 @@ export function squareResize(image: RgbImage, size: number): Float32Array {
   const side = Math.max(width, height);
   const scale = side / size;
   const out = new Float32Array(size * size * 3);
-  const x0s = new Int32Array(size);
-  const x1s = new Int32Array(size);
-  const dxs = new Float64Array(size);
-  for (let ox = 0; ox < size; ox++) {
-    const inX = ox * scale;
-    const x0 = Math.floor(inX);
-    x0s[ox] = x0;
-    x1s[ox] = Math.min(x0 + 1, side - 1);
-    dxs[ox] = inX - x0;
-  }
+  const { lower: x0s, upper: x1s, fraction: dxs } = bilinearTaps(size, side);
   // Value at (x, y, channel) of the padded square: zero outside the image.
   const at = (x: number, y: number, channel: number) => (x < width && y < height ? pixels[(y * width + x) * 3 + channel] : 0);
   for (let oy = 0; oy < size; oy++) {
@@ -80,4 +71,22 @@ export function squareResize(image: RgbImage, size: number): Float32Array {
     }
   }
   return out;
+}
+
+/**
+ * Source positions of tfjs' `resizeBilinear(alignCorners = false, halfPixelCenters = false)` along one axis of
+ * `side` pixels resized to `size`: output i reads `lower[i]` and `upper[i]`, weighted by `fraction[i]`.
+ */
+export function bilinearTaps(size: number, side: number): { lower: Int32Array; upper: Int32Array; fraction: Float64Array } {
+  const scale = side / size;
+  const lower = new Int32Array(size);
+  const upper = new Int32Array(size);
+  const fraction = new Float64Array(size);
+  for (let i = 0; i < size; i++) {
+    const position = i * scale;
+    lower[i] = Math.floor(position);
+    upper[i] = Math.min(lower[i] + 1, side - 1);
+    fraction[i] = position - lower[i];
+  }
+  return { lower, upper, fraction };
 }

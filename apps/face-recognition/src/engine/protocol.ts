@@ -1,10 +1,11 @@
-import { EngineResult } from './face-engine';
+import { EngineMemory, EngineResult, EnginePreference } from './engine';
 import { ImageProblem } from './image-decoder';
-import { BackendPreference } from './runtime';
 
 /** Messages between the pool (main thread) and an analysis worker. Plain data: structured-cloned or transferred. */
 export interface WorkerSettings {
-  backend: BackendPreference;
+  engine: EnginePreference;
+  /** ONNX Runtime intra-op threads per worker. */
+  engineThreads: number;
   minScore: number;
   maxPixels: number;
 }
@@ -15,11 +16,7 @@ export type ToWorker =
   | { type: 'analyze'; id: number; source: ImageSource; includeLandmarks: boolean }
   | { type: 'stats'; id: number };
 
-export interface WorkerStats {
-  numTensors: number;
-  numBytes: number;
-  /** Bytes of the WASM heap (grows, never shrinks); 0 on the native backend. */
-  wasmHeapBytes: number;
+export interface WorkerStats extends EngineMemory {
   heapUsed: number;
   rss: number;
   analysed: number;
@@ -31,7 +28,7 @@ export type WorkerFailure =
   | { kind: 'internal'; message: string };
 
 export type FromWorker =
-  | { type: 'ready'; backend: string; faceApiVersion: string }
+  | { type: 'ready'; engine: string; faceApiVersion: string; fallbackReason?: string }
   | { type: 'init_failed'; message: string }
   | { type: 'analysis'; id: number; ok: true; result: EngineResult; elapsedMs: number }
   | { type: 'analysis'; id: number; ok: false; failure: WorkerFailure }

@@ -21,6 +21,11 @@ export function tfjsNodeInstalled(): boolean {
   }
 }
 
+export function faceApiVersion(): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a JSON file, read for its version only
+  return (require('@vladmandic/face-api/package.json') as { version: string }).version;
+}
+
 export function faceApiModelDir(): string {
   return join(dirname(require.resolve('@vladmandic/face-api/package.json')), 'model');
 }

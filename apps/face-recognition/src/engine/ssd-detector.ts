@@ -3,7 +3,7 @@ import { RgbImage, squareResize } from './pixels';
 
 /** face-api's SSD runs on a 512×512 square; its anchors are laid out for that size. */
 export const SSD_INPUT_SIZE = 512;
-const BATCH_NORM_EPSILON = 0.0010000000474974513;
+export const BATCH_NORM_EPSILON = 0.0010000000474974513;
 const IOU_THRESHOLD = 0.5;
 const DOWNSAMPLING_LAYERS = new Set([2, 4, 6, 12]);
 
@@ -70,13 +70,7 @@ export class SsdDetector {
     } finally {
       this.tf.dispose([encodings, logits]);
     }
-    return this.decode(encodingData, logitData, minScore, maxResults).map(([top, left, bottom, right, score]) => ({
-      score,
-      x: left * side,
-      y: top * side,
-      width: (right - left) * side,
-      height: (bottom - top) * side,
-    }));
+    return decodeSsdOutput(this.anchors, encodingData, logitData, side, minScore, maxResults);
   }
 
   private forward(input: Tensor4D): { encodings: Tensor; logits: Tensor } {
@@ -137,33 +131,39 @@ export class SsdDetector {
   private pair(layer: number): { depthwise_conv: DepthwiseParams; pointwise_conv: PointwiseParams } {
     return this.params.mobilenetv1[`conv_${layer}`] as { depthwise_conv: DepthwiseParams; pointwise_conv: PointwiseParams };
   }
+}
 
-  /** face-api's outputLayer + nonMaxSuppression, over candidates only. Returns [top, left, bottom, right, score]. */
-  private decode(encodings: Float32Array, logits: Float32Array, minScore: number, maxResults: number): number[][] {
-    const count = this.anchors.length / 4;
-    const candidates: Array<{ score: number; box: number[] }> = [];
-    for (let i = 0; i < count; i++) {
-      const score = 1 / (1 + Math.exp(-logits[i * 3 + 1]));
-      if (score <= minScore) continue;
-      const a = i * 4;
-      const anchorHeight = this.anchors[a + 2] - this.anchors[a];
-      const anchorWidth = this.anchors[a + 3] - this.anchors[a + 1];
-      const centerY = this.anchors[a] + anchorHeight / 2;
-      const centerX = this.anchors[a + 1] + anchorWidth / 2;
-      const halfHeight = (Math.exp(encodings[a + 2] / 5) * anchorHeight) / 2;
-      const halfWidth = (Math.exp(encodings[a + 3] / 5) * anchorWidth) / 2;
-      const y = (encodings[a] / 10) * anchorHeight + centerY;
-      const x = (encodings[a + 1] / 10) * anchorWidth + centerX;
-      candidates.push({ score, box: [y - halfHeight, x - halfWidth, y + halfHeight, x + halfWidth] });
-    }
-    candidates.sort((p, q) => q.score - p.score);
-    const selected: Array<{ score: number; box: number[] }> = [];
-    for (const candidate of candidates) {
-      if (selected.length >= maxResults) break;
-      if (selected.every((kept) => iou(kept.box, candidate.box) <= IOU_THRESHOLD)) selected.push(candidate);
-    }
-    return selected.map(({ score, box }) => [Math.max(0, box[0]), Math.max(0, box[1]), Math.min(1, box[2]), Math.min(1, box[3]), score]);
+/**
+ * face-api's outputLayer + nonMaxSuppression over SSD's raw outputs (box encodings [n, 4], class logits [n, 3]),
+ * computed over the candidates above `minScore` only. Boxes come back in pixels of the `side`×`side` input square.
+ */
+export function decodeSsdOutput(anchors: Float32Array, encodings: Float32Array, logits: Float32Array, side: number, minScore: number, maxResults: number): Detection[] {
+  const count = anchors.length / 4;
+  const candidates: Array<{ score: number; box: number[] }> = [];
+  for (let i = 0; i < count; i++) {
+    const score = 1 / (1 + Math.exp(-logits[i * 3 + 1]));
+    if (score <= minScore) continue;
+    const a = i * 4;
+    const anchorHeight = anchors[a + 2] - anchors[a];
+    const anchorWidth = anchors[a + 3] - anchors[a + 1];
+    const centerY = anchors[a] + anchorHeight / 2;
+    const centerX = anchors[a + 1] + anchorWidth / 2;
+    const halfHeight = (Math.exp(encodings[a + 2] / 5) * anchorHeight) / 2;
+    const halfWidth = (Math.exp(encodings[a + 3] / 5) * anchorWidth) / 2;
+    const y = (encodings[a] / 10) * anchorHeight + centerY;
+    const x = (encodings[a + 1] / 10) * anchorWidth + centerX;
+    candidates.push({ score, box: [y - halfHeight, x - halfWidth, y + halfHeight, x + halfWidth] });
   }
+  candidates.sort((p, q) => q.score - p.score);
+  const selected: Array<{ score: number; box: number[] }> = [];
+  for (const candidate of candidates) {
+    if (selected.length >= maxResults) break;
+    if (selected.every((kept) => iou(kept.box, candidate.box) <= IOU_THRESHOLD)) selected.push(candidate);
+  }
+  return selected.map(({ score, box }) => {
+    const [top, left, bottom, right] = [Math.max(0, box[0]), Math.max(0, box[1]), Math.min(1, box[2]), Math.min(1, box[3])];
+    return { score, x: left * side, y: top * side, width: (right - left) * side, height: (bottom - top) * side };
+  });
 }
 
 function foldBatchNorm(tf: Tf, params: DepthwiseParams): FoldedDepthwise {

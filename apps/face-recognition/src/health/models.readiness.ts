@@ -1,8 +1,8 @@
 import { readinessCheck } from '@visage/health';
 import { AnalysisService } from '../analysis/analysis.service';
 
-/** `/health/ready` check "models": every worker has loaded the face models. */
+/** `/health/ready` check "models": every worker has loaded the face models; names the engine they run. */
 export const modelsReadiness = readinessCheck('models', [AnalysisService], (analysis: AnalysisService) => {
-  const details = { backend: analysis.pool.backend ?? 'loading', workers: analysis.pool.size, queued: analysis.pool.queued };
+  const details = { engine: analysis.pool.engine ?? 'loading', workers: analysis.pool.size, queued: analysis.pool.queued };
   return analysis.ready ? { up: true, details } : { up: false, details: { ...details, reason: analysis.failure?.message ?? 'models are loading' } };
 });

@@ -1,9 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '@visage/config';
 import { DESCRIPTOR_LENGTH } from '@visage/domain';
-import { GalleryService } from '@visage/matcher';
+import { GalleryService, MatchPool } from '@visage/matcher';
 import {
   FaceEntity,
   FaceIdentityRepository,
@@ -255,6 +255,38 @@ describe.each(TEST_DRIVERS)('re-matching on $name', (driver) => {
 
     expect(await replicas[0].job.runOnce()).toMatchObject({ ran: true, faces: 1, changedImages: 0 });
     expect(await statusesConsistent()).toBe(true);
+  });
+
+  it('faces older than the change log are matched against the whole gallery, on worker threads or not, alike', async () => {
+    await replicas[0].gallery.refresh();
+    const ids = [];
+    for (let index = 0; index < 10; index++) ids.push(await processImage(Array.from({ length: 10 }, (_, k) => (k % 3 === 0 ? k : 500 + index * 10 + k))));
+    const persons = [await enrol('p0', 0), await enrol('p3', 3), await enrol('p6', 6), await enrol('p9', 9)];
+    // The log restarts after these faces' version: only the whole gallery can tell.
+    await replicas[0].dataSource.query('UPDATE gallery_state SET changes_from = version');
+    const version = await replicas[0].identities.galleryVersion();
+    const snapshot = async () =>
+      (await replicas[0].dataSource.getRepository(FaceEntity).find({ order: { id: 'ASC' } })).map((face) => [face.personId, face.distance?.toFixed(5)]);
+
+    const pooled = replica(replicas[0].dataSource);
+    pooled.job.poolSize = 2;
+    const workers = vi.spyOn(MatchPool.prototype, 'matchAll');
+    expect(await pooled.job.runOnce()).toMatchObject({ ran: true, faces: 100, fullMatches: 100 });
+    // The worker threads answered (a failing pool would have fallen back to the main thread).
+    expect(workers).toHaveBeenCalledTimes(1);
+    expect(await workers.mock.results[0].value).toHaveLength(100);
+    workers.mockRestore();
+    pooled.job.onModuleDestroy();
+    const withWorkers = await snapshot();
+    const expected = Array.from({ length: 10 }, (_, k) => (k % 3 === 0 ? persons[k / 3] : null));
+    for (const id of ids) expect((await image(id)).faces.map((face) => face.personId)).toEqual(expected);
+
+    // The same faces again on the main thread only: the same identities and distances.
+    await replicas[0].dataSource.query('UPDATE faces SET gallery_version = ?', [version - 1]);
+    const inline = replica(replicas[0].dataSource);
+    inline.job.poolSize = 1;
+    expect(await inline.job.runOnce()).toMatchObject({ ran: true, faces: 100, fullMatches: 100 });
+    expect(await snapshot()).toEqual(withWorkers);
   });
 
   it('skips faces stored without a descriptor; backfill sends their images back to be analysed again', async () => {

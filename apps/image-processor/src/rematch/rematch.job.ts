@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Optional } from '@nestjs/common';
 import { FaceMatcher, GalleryView } from '@visage/domain';
-import { GalleryDelta, Identity } from '@visage/matcher';
+import { availableParallelism } from 'node:os';
+import { GalleryDelta, Identity, MatchPool, VersionedGallery } from '@visage/matcher';
 import { DatabaseLock, FaceIdentityRepository, FaceRematch, isForeignKeyViolation, LockRepository, StaleFace } from '@visage/persistence';
 import { FACE_MATCHER } from '../image-processor.tokens';
 import { PROCESSOR_SETTINGS, ProcessorSettings } from '../processor.settings';
@@ -12,6 +13,8 @@ const RUN_BUDGET_MS = LEASE_MS / 2;
 export const REMATCH_BATCH_SIZE = 500;
 /** Faces matched between two yields to the event loop, so deliveries and health checks keep flowing. */
 const FACES_PER_SLICE = 32;
+/** Fewer whole-gallery matches than this in a batch are done on the main thread (not worth a round trip). */
+const POOL_MIN_FACES = 64;
 /** More changed enrolments than this since a face's version: compare it with the whole gallery instead. */
 export const MAX_DELTA_ROWS = 1_000;
 
@@ -37,26 +40,7 @@ function fullMatch(gallery: GalleryView, face: StaleFace): Identity {
   return { personId: match?.matched ? match.personId : null, distance: match?.distance ?? null };
 }
 
-/**
- * The new identity of each face against one gallery snapshot (pure: no database, no recognizer): from the
- * enrolments changed since the face's version when `deltas` has them and they decide it, else from a full match.
- */
-export function rematchFaces(
-  gallery: GalleryView,
-  faces: readonly StaleFace[],
-  deltas: ReadonlyMap<number, GalleryDelta | undefined> = new Map(),
-): { matches: FaceRematch[]; fullMatches: number } {
-  let fullMatches = 0;
-  const matches = faces.map((face) => {
-    let identity = deltas.get(face.galleryVersion)?.rematch(face, gallery.threshold);
-    if (!identity) {
-      identity = fullMatch(gallery, face);
-      fullMatches += 1;
-    }
-    return { faceId: face.id, imageId: face.imageId, previousPersonId: face.personId, ...identity };
-  });
-  return { matches, fullMatches };
-}
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Identity follows the gallery: faces matched against an older gallery version are matched again from their
@@ -72,6 +56,10 @@ export class RematchJob implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Rematch');
   private running = false;
   private timer?: NodeJS.Timeout;
+  private pool?: MatchPool;
+  private poolUsable = true;
+  /** Worker threads for whole-gallery matches (below 2: match on the main thread only). */
+  poolSize = Math.max(1, availableParallelism());
 
   constructor(
     private readonly identities: FaceIdentityRepository,
@@ -90,6 +78,8 @@ export class RematchJob implements OnApplicationBootstrap, OnModuleDestroy {
   onModuleDestroy(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    void this.pool?.close();
+    this.pool = undefined;
   }
 
   async tick(): Promise<RematchReport | undefined> {
@@ -129,6 +119,30 @@ export class RematchJob implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
+  /**
+   * Faces against the whole gallery: on every core through the {@link MatchPool} when there are enough of them
+   * to pay for it, else here, yielding between slices. A pool that fails is given up for the in-thread path.
+   */
+  private async matchWhole(gallery: GalleryView, faces: readonly StaleFace[]): Promise<Identity[]> {
+    if (faces.length >= POOL_MIN_FACES && this.poolSize >= 2 && gallery instanceof VersionedGallery && this.poolUsable) {
+      try {
+        this.pool ??= new MatchPool(this.poolSize);
+        return await this.pool.matchAll(gallery, faces.map((face) => face.descriptor));
+      } catch (error) {
+        this.poolUsable = false;
+        this.logger.warn(`match workers failed (${error instanceof Error ? error.message : String(error)}); matching on the main thread`);
+        void this.pool?.close();
+        this.pool = undefined;
+      }
+    }
+    const identities: Identity[] = [];
+    for (let start = 0; start < faces.length; start += FACES_PER_SLICE) {
+      for (const face of faces.slice(start, start + FACES_PER_SLICE)) identities.push(fullMatch(gallery, face));
+      await yieldToEventLoop();
+    }
+    return identities;
+  }
+
   private async rematchAll(gallery: GalleryView): Promise<RematchReport> {
     const started = Date.now();
     let afterId = 0;
@@ -152,14 +166,22 @@ export class RematchJob implements OnApplicationBootstrap, OnModuleDestroy {
         const changes = await this.identities.galleryChanges(version, gallery.version, MAX_DELTA_ROWS);
         deltas.set(version, changes && new GalleryDelta(changes));
       }
-      const matches: FaceRematch[] = [];
-      let batchFullMatches = 0;
+      // The change log first; the faces it cannot decide against the whole gallery.
+      const found: Array<Identity | undefined> = [];
       for (let start = 0; start < stale.length; start += FACES_PER_SLICE) {
-        const slice = rematchFaces(gallery, stale.slice(start, start + FACES_PER_SLICE), deltas);
-        matches.push(...slice.matches);
-        batchFullMatches += slice.fullMatches;
-        await new Promise<void>((resolve) => setImmediate(resolve));
+        for (const face of stale.slice(start, start + FACES_PER_SLICE)) found.push(deltas.get(face.galleryVersion)?.rematch(face, gallery.threshold));
+        await yieldToEventLoop();
       }
+      const undecided = stale.filter((_, index) => found[index] === undefined);
+      const whole = await this.matchWhole(gallery, undecided);
+      const batchFullMatches = undecided.length;
+      let next = 0;
+      const matches: FaceRematch[] = stale.map((face, index) => ({
+        faceId: face.id,
+        imageId: face.imageId,
+        previousPersonId: face.personId,
+        ...(found[index] ?? whole[next++]),
+      }));
       try {
         const applied = await this.identities.applyRematch(gallery.version, matches);
         faces += applied.updated;

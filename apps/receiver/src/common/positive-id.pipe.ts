@@ -2,7 +2,7 @@ import { HttpStatus, Injectable, PipeTransform } from '@nestjs/common';
 import { MAX_ID, parseRouteId } from '@visage/domain';
 import { ApiError } from './api-error';
 
-/** Parses a route id (see `parseRouteId`), else 400 with `code` (default `invalid_id`; never a lookup). */
+/** Parses a route id (see `parseRouteId`), else 400 `invalid_id` (never a lookup). */
 export function parseId(value: unknown, name = 'id', code = 'invalid_id'): number {
   const id = parseRouteId(value);
   if (id === undefined) {

@@ -1,0 +1,59 @@
+import { EngineResult } from './engine';
+import { DecodedImage } from './image-decoder';
+import { clipBox, PixelBox, RgbImage } from './pixels';
+import { Detection } from './ssd-detector';
+
+export interface DescribedFace {
+  descriptor: Float32Array;
+  /** 68 points in pixels of the working image; empty unless asked for. */
+  landmarks: Array<{ x: number; y: number }>;
+}
+
+/** The networks of one engine: SSD detection, then landmarks + alignment + descriptor for all faces at once. */
+export interface FaceNets {
+  detect(image: RgbImage): Promise<Detection[]>;
+  /** One entry per box, in order; `undefined` for a face that cannot be described (aligned box off the image). */
+  describe(image: RgbImage, boxes: PixelBox[], keepLandmarks: boolean): Promise<Array<DescribedFace | undefined>>;
+}
+
+/**
+ * face-api's `detectAllFaces().withFaceLandmarks().withFaceDescriptors()` on the working-size pixels, with boxes and
+ * landmarks scaled back to the original image. Shared by every engine, so they differ only in how the nets run.
+ */
+export async function analyzeWith(nets: FaceNets, decoded: DecodedImage, includeLandmarks: boolean): Promise<EngineResult> {
+  const image: RgbImage = { pixels: decoded.pixels, width: decoded.workingWidth, height: decoded.workingHeight };
+  const detections = (await nets.detect(image)).filter((detection) => clippedArea(detection, image.width, image.height) > 0);
+  const described = await nets.describe(image, detections, includeLandmarks);
+  const scaleX = decoded.width / decoded.workingWidth;
+  const scaleY = decoded.height / decoded.workingHeight;
+  return {
+    width: decoded.width,
+    height: decoded.height,
+    faces: detections.flatMap((detection, index) => {
+      const face = described[index];
+      if (!face) return [];
+      return [
+        {
+          box: { x: detection.x * scaleX, y: detection.y * scaleY, width: detection.width * scaleX, height: detection.height * scaleY },
+          score: detection.score,
+          descriptor: face.descriptor,
+          ...(includeLandmarks ? { landmarks: face.landmarks.map(({ x, y }) => ({ x: x * scaleX, y: y * scaleY })) } : {}),
+        },
+      ];
+    }),
+  };
+}
+
+export function clippedArea(box: PixelBox, width: number, height: number): number {
+  const clipped = clipBox(box, width, height);
+  return clipped.width > 0 && clipped.height > 0 ? clipped.width * clipped.height : 0;
+}
+
+const WARMUP_SIZE = 384;
+
+/** The first run of each net allocates buffers and picks (or compiles) kernels: done before reporting SERVING. */
+export async function warmUp(nets: FaceNets): Promise<void> {
+  const image: RgbImage = { pixels: new Uint8Array(WARMUP_SIZE * WARMUP_SIZE * 3).fill(128), width: WARMUP_SIZE, height: WARMUP_SIZE };
+  await nets.detect(image);
+  await nets.describe(image, [{ x: 64, y: 64, width: 256, height: 256 }], false);
+}

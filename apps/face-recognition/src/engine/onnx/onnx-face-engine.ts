@@ -1,0 +1,137 @@
+import * as ort from 'onnxruntime-node';
+import { EngineMemory, EngineResult, RecognitionEngine } from '../engine';
+import { analyzeWith, clippedArea, DescribedFace, FaceNets, warmUp } from '../face-pipeline';
+import { DecodedImage } from '../image-decoder';
+import { clipBox, PixelBox, RgbImage } from '../pixels';
+import { faceApiModelDir, faceApiVersion } from '../runtime';
+import { decodeSsdOutput, Detection, SSD_INPUT_SIZE } from '../ssd-detector';
+import { buildFaceApiGraphs, DESCRIPTOR_INPUT_SIZE, LANDMARK_INPUT_SIZE } from './face-api-graphs';
+import { alignDlib, landmarkPositions } from './landmarks';
+import { PlanarNormalisation, writePlanarSquare } from './planar-input';
+
+export interface OnnxEngineOptions {
+  minScore: number;
+  /** Intra-op threads of each session (see docs/recognizer.md, "Threads"). */
+  threads: number;
+  modelDir?: string;
+}
+
+/** face-api's input normalisations: SSD x / 127.5 - 1; landmark and recognition nets (x - mean) / 255. */
+const SSD_NORMALISATION: PlanarNormalisation = { mean: [127.5, 127.5, 127.5], divisor: 127.5 };
+const FACE_NORMALISATION: PlanarNormalisation = { mean: [122.782, 117.001, 104.298], divisor: 255 };
+const MAX_DETECTIONS = 100;
+const MAX_FACES_PER_RUN = 16;
+
+/**
+ * face-api's three networks on ONNX Runtime (CPU): graphs built in memory from face-api's own weights at start
+ * (face-api-graphs.ts), run NCHW with ORT's full graph optimisation (conv + activation fusion, NCHWc layouts).
+ * Pre- and post-processing are face-api's, in JS: pad + bilinear resize, anchor decoding + NMS, landmark mapping,
+ * dlib alignment. The faces of an image go through the landmark net in one run, then the descriptor net in one run
+ * (in runs of 16 when there are more).
+ */
+export class OnnxFaceEngine implements RecognitionEngine, FaceNets {
+  readonly name = 'onnx' as const;
+  readonly faceApiVersion = faceApiVersion();
+
+  private constructor(
+    private readonly ssd: ort.InferenceSession,
+    private readonly landmarkNet: ort.InferenceSession,
+    private readonly descriptorNet: ort.InferenceSession,
+    private readonly anchors: Float32Array,
+    private readonly minScore: number,
+  ) {}
+
+  static async create(options: OnnxEngineOptions): Promise<OnnxFaceEngine> {
+    const graphs = buildFaceApiGraphs(options.modelDir ?? faceApiModelDir());
+    const sessionOptions: ort.InferenceSession.SessionOptions = {
+      executionProviders: ['cpu'],
+      graphOptimizationLevel: 'all',
+      intraOpNumThreads: options.threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      // Warnings only: ORT logs every removed initializer at the default level.
+      logSeverityLevel: 3,
+    };
+    const [ssd, landmarkNet, descriptorNet] = await Promise.all([
+      ort.InferenceSession.create(graphs.ssd, sessionOptions),
+      ort.InferenceSession.create(graphs.landmarks, sessionOptions),
+      ort.InferenceSession.create(graphs.descriptor, sessionOptions),
+    ]);
+    const engine = new OnnxFaceEngine(ssd, landmarkNet, descriptorNet, graphs.anchors, options.minScore);
+    await warmUp(engine);
+    return engine;
+  }
+
+
+  analyze(decoded: DecodedImage, includeLandmarks: boolean): Promise<EngineResult> {
+    return analyzeWith(this, decoded, includeLandmarks);
+  }
+
+  async detect(image: RgbImage): Promise<Detection[]> {
+    const input = new Float32Array(3 * SSD_INPUT_SIZE * SSD_INPUT_SIZE);
+    writePlanarSquare(image, { x: 0, y: 0, width: image.width, height: image.height }, SSD_INPUT_SIZE, false, SSD_NORMALISATION, input, 0);
+    const outputs = await this.ssd.run({ image: new ort.Tensor('float32', input, [1, 3, SSD_INPUT_SIZE, SSD_INPUT_SIZE]) });
+    const side = Math.max(image.width, image.height);
+    return decodeSsdOutput(
+      this.anchors,
+      outputs.box_encodings.data as Float32Array,
+      outputs.class_logits.data as Float32Array,
+      side,
+      this.minScore,
+      MAX_DETECTIONS,
+    );
+  }
+
+  async describe(image: RgbImage, boxes: PixelBox[], keepLandmarks: boolean): Promise<Array<DescribedFace | undefined>> {
+    if (boxes.length === 0) return [];
+    // face-api's extractFaceTensors: the net sees the clipped, floored box; points are shifted by the raw box.
+    const crops = boxes.map((box) => clipBox(box, image.width, image.height));
+    const landmarkOutput = await this.runBatch(this.landmarkNet, image, crops, LANDMARK_INPUT_SIZE, 'landmarks');
+    const points = crops.map((crop, index) => landmarkPositions(landmarkOutput, index * 136, crop, boxes[index]));
+    const aligned = points.map((facePoints, index) => alignDlib(facePoints, crops[index]));
+    // A face at the very edge can align to a box outside the image; it cannot be described, so it is left out.
+    const describable = aligned.map((_box, index) => index).filter((index) => clippedArea(aligned[index], image.width, image.height) > 0);
+    const alignedCrops = describable.map((index) => clipBox(aligned[index], image.width, image.height));
+    const descriptors = alignedCrops.length > 0 ? await this.runBatch(this.descriptorNet, image, alignedCrops, DESCRIPTOR_INPUT_SIZE, 'descriptors') : new Float32Array(0);
+    const results: Array<DescribedFace | undefined> = boxes.map(() => undefined);
+    describable.forEach((faceIndex, position) => {
+      results[faceIndex] = {
+        descriptor: descriptors.slice(position * 128, (position + 1) * 128),
+        landmarks: keepLandmarks ? points[faceIndex] : [],
+      };
+    });
+    return results;
+  }
+
+  /**
+   * The crops through one net, up to {@link MAX_FACES_PER_RUN} per run. ORT's memory arena keeps what its largest run
+   * needed, so an unbounded batch (a 100-face crowd) would pin ≈ 300 MB in the worker for good; 16 keep ≈ 40 MB.
+   */
+  private async runBatch(session: ort.InferenceSession, image: RgbImage, crops: PixelBox[], size: number, output: string): Promise<Float32Array> {
+    const plane = 3 * size * size;
+    const results: Float32Array[] = [];
+    for (let start = 0; start < crops.length; start += MAX_FACES_PER_RUN) {
+      const chunk = crops.slice(start, start + MAX_FACES_PER_RUN);
+      const input = new Float32Array(chunk.length * plane);
+      chunk.forEach((crop, index) => writePlanarSquare(image, crop, size, true, FACE_NORMALISATION, input, index * plane));
+      const outputs = await session.run({ faces: new ort.Tensor('float32', input, [chunk.length, 3, size, size]) });
+      results.push(outputs[output].data as Float32Array);
+    }
+    if (results.length === 1) return results[0];
+    const joined = new Float32Array(results.reduce((total, part) => total + part.length, 0));
+    let offset = 0;
+    for (const part of results) {
+      joined.set(part, offset);
+      offset += part.length;
+    }
+    return joined;
+  }
+
+  memory(): EngineMemory {
+    return { numTensors: 0, numBytes: 0, wasmHeapBytes: 0 };
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all([this.ssd.release(), this.landmarkNet.release(), this.descriptorNet.release()]);
+  }
+}
