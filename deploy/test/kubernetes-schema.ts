@@ -14,11 +14,22 @@ interface ValidationIssue {
 
 type ModelClass = new (data: unknown) => { validate(): void };
 
-/** `apps/v1` → `kubernetes-models/apps/v1`, core `v1` → `kubernetes-models/v1`. */
+/** The custom resources' groups and the packages of their models (same layout as kubernetes-models). */
+const CUSTOM_RESOURCE_PACKAGES: Record<string, string> = {
+  'keda.sh': '@kubernetes-models/keda',
+  'monitoring.coreos.com': '@kubernetes-models/prometheus-operator',
+};
+
+/** `apps/v1` → `kubernetes-models/apps/v1`, core `v1` → `kubernetes-models/v1`, `keda.sh/v1alpha1` → `@kubernetes-models/keda/keda.sh/v1alpha1`. */
+function modelModule(apiVersion: string): string {
+  const group = apiVersion.includes('/') ? apiVersion.split('/')[0]! : '';
+  return `${CUSTOM_RESOURCE_PACKAGES[group] ?? 'kubernetes-models'}/${apiVersion}`;
+}
+
 async function modelFor(apiVersion: string, kind: string): Promise<ModelClass | undefined> {
   let module: Record<string, unknown>;
   try {
-    module = (await import(/* @vite-ignore */ `kubernetes-models/${apiVersion}`)) as Record<string, unknown>;
+    module = (await import(/* @vite-ignore */ modelModule(apiVersion))) as Record<string, unknown>;
   } catch {
     return undefined;
   }
@@ -51,7 +62,7 @@ export function unknownFieldProblems(objects: K8sObject[]): string[] {
   const lines: string[] = [];
   const owners: Array<{ line: number; label: string }> = [];
   objects.forEach((object, index) => {
-    lines.push(`import type { I${object.kind} as T${index} } from 'kubernetes-models/${object.apiVersion}/${object.kind}';`);
+    lines.push(`import type { I${object.kind} as T${index} } from '${modelModule(object.apiVersion)}/${object.kind}';`);
   });
   objects.forEach((object, index) => {
     // Pretty-printed so a diagnostic's line points at the offending field; `line` is where this object starts.

@@ -332,10 +332,12 @@ describe.each(OVERLAYS)('kustomize overlay %s', (overlay) => {
     }
   });
 
-  it('autoscales the image-processor and the recognizer, leaving their replica counts to the HPA', () => {
+  it('autoscales the image-processor (prod: KEDA, see observability.spec.ts) and the recognizer, leaving their replica counts to the HPA', () => {
     const objects = objectsOf(overlay);
     const autoscalers = byKind<IHorizontalPodAutoscaler>(objects, 'HorizontalPodAutoscaler');
-    expect(autoscalers.map((hpa) => hpa.spec?.scaleTargetRef.name).sort()).toEqual(['face-recognition', 'image-processor']);
+    expect(autoscalers.map((hpa) => hpa.spec?.scaleTargetRef.name).sort()).toEqual(
+      overlay === 'prod' ? ['face-recognition'] : ['face-recognition', 'image-processor'],
+    );
     for (const hpa of autoscalers) {
       const target = hpa.spec!.scaleTargetRef;
       const deployment = findObject(objects, target.kind, target.name);
@@ -354,8 +356,13 @@ describe.each(OVERLAYS)('kustomize overlay %s', (overlay) => {
     const lookupd = args.find((arg) => arg.startsWith('--lookupd-tcp-address='))?.split('=')[1];
     expect(serviceFor(objects, lookupd!).workloads.map((workload) => workload.name)).toEqual(['nsqlookupd']);
     const broadcast = args.find((arg) => arg.startsWith('--broadcast-address='))?.split('=')[1];
-    // $(POD_NAME).<headless service>: the pod's own DNS record under the governing Service.
-    expect(broadcast).toBe(`$(POD_NAME).${(findObject(objects, 'StatefulSet', 'nsqd')!.spec as { serviceName: string }).serviceName}`);
+    // $(POD_NAME).<headless service>: the pod's own DNS record under the governing Service; prod qualifies it with
+    // the namespace so KEDA's nsq scaler, in its own namespace, resolves it too.
+    const ownRecord = `$(POD_NAME).${(findObject(objects, 'StatefulSet', 'nsqd')!.spec as { serviceName: string }).serviceName}`;
+    expect(broadcast).toBe(overlay === 'prod' ? `${ownRecord}.$(POD_NAMESPACE).svc` : ownRecord);
+    if (overlay === 'prod') {
+      expect(nsqd.env?.find((variable) => variable.name === 'POD_NAMESPACE')?.valueFrom?.fieldRef?.fieldPath).toBe('metadata.namespace');
+    }
     expect(nsqd.env?.find((variable) => variable.name === 'POD_NAME')?.valueFrom?.fieldRef?.fieldPath).toBe('metadata.name');
   });
 

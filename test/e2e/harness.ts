@@ -312,7 +312,7 @@ export interface E2eStack {
  * (`DATABASE_URL=sqlite:` is a placeholder the suite points at a file of its own); (b) a MariaDB scratch
  * database + the NSQ test server, nsqd discovered through nsqlookupd.
  */
-export function e2eStacks(databasePrefix: string, topic = 'images'): Array<{ name: string; start: () => Promise<E2eStack> }> {
+export function e2eStacks(databasePrefix: string): Array<{ name: string; start: () => Promise<E2eStack> }> {
   return [
     {
       name: 'embedded defaults: SQLite + in-process queue',
@@ -324,10 +324,14 @@ export function e2eStacks(databasePrefix: string, topic = 'images'): Array<{ nam
         const database = await createScratchMysqlDatabase(databasePrefix);
         const nsqd = await NsqTestServer.start();
         const lookupd = await NsqLookupdTestServer.start([nsqd]);
-        // nsqd creates a topic on first use; creating it now lets lookupd name it before the first publish.
-        nsqd.topic(topic);
+        // A fresh nsqd holding no topic: the apps create the topic and channel over its HTTP API at start.
         return {
-          env: { DATABASE_URL: database.url, NSQLOOKUPD_HTTP_ADDRESSES: lookupd.httpAddress, NSQD_TCP_ADDRESS: nsqd.tcpAddress },
+          env: {
+            DATABASE_URL: database.url,
+            NSQLOOKUPD_HTTP_ADDRESSES: lookupd.httpAddress,
+            NSQD_TCP_ADDRESS: nsqd.tcpAddress,
+            NSQD_HTTP_ADDRESS: nsqd.httpAddress,
+          },
           close: async () => {
             await lookupd.stop();
             await nsqd.stop();

@@ -233,6 +233,29 @@ describe('NSQ test server (protocol conformance over raw sockets)', () => {
     expect(await (await fetch(`http://${lookupd.httpAddress}/ping`)).text()).toBe('OK');
   });
 
+  it('creates topics and channels over HTTP (/topic/create, /channel/create) as nsqd does, and lookupd lists them', async () => {
+    const topic = freshTopic();
+    const post = (path: string) => fetch(`http://${nsqd.httpAddress}${path}`, { method: 'POST' });
+    expect((await fetch(`http://${lookupd.httpAddress}/lookup?topic=${topic}`)).status).toBe(404);
+    expect((await fetch(`http://${nsqd.httpAddress}/topic/create?topic=${topic}`)).status).toBe(405); // POST only
+    expect((await post('/topic/create')).status).toBe(400);
+    expect(await (await post('/topic/create?topic=bad*name')).json()).toEqual({ message: 'INVALID_TOPIC' });
+    expect(await (await post(`/channel/create?topic=${topic}`)).json()).toEqual({ message: 'MISSING_ARG_CHANNEL' });
+    expect(await (await post(`/channel/create?topic=${topic}&channel=bad*name`)).json()).toEqual({ message: 'INVALID_ARG_CHANNEL' });
+
+    expect((await post(`/topic/create?topic=${topic}`)).status).toBe(200);
+    expect((await post(`/topic/create?topic=${topic}`)).status).toBe(200); // idempotent
+    expect((await fetch(`http://${lookupd.httpAddress}/lookup?topic=${topic}`)).status).toBe(200);
+    await publish(topic, 'kept-in-topic'); // no channel yet: the topic keeps it
+    expect(nsqd.channelStats(topic, 'c')).toBeUndefined();
+
+    const otherTopic = freshTopic();
+    expect((await post(`/channel/create?topic=${otherTopic}&channel=c`)).status).toBe(200); // creates the topic too
+    expect(nsqd.channelStats(otherTopic, 'c')).toMatchObject({ depth: 0, clients: [] });
+    expect((await post(`/channel/create?topic=${topic}&channel=c`)).status).toBe(200);
+    expect(nsqd.channelStats(topic, 'c')).toMatchObject({ depth: 1, message_count: 1 }); // the waiting message moved in
+  });
+
   it('keeps unfinished messages across a restart on the same ports', async () => {
     const topic = freshTopic();
     const consumer = await open();

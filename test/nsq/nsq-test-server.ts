@@ -750,6 +750,25 @@ export class NsqTestServer {
           for (const message of messages) topic.publish(message, url.pathname === '/pub' ? defer : 0);
           return reply(200, 'OK');
         }
+        case '/topic/create':
+        case '/channel/create': {
+          // nsqd 1.x registers these routes for POST only; creating what exists is a no-op that answers 200.
+          if (request.method !== 'POST') return reply(405, { message: 'METHOD_NOT_ALLOWED' });
+          const topicName = url.searchParams.get('topic');
+          if (!topicName) return reply(400, { message: 'MISSING_ARG_TOPIC' });
+          // nsqd answers INVALID_TOPIC here but INVALID_ARG_TOPIC for /channel/create (its shared argument parser).
+          if (!isValidName(topicName)) return reply(400, { message: url.pathname === '/topic/create' ? 'INVALID_TOPIC' : 'INVALID_ARG_TOPIC' });
+          if (url.pathname === '/topic/create') {
+            this.topic(topicName);
+            return reply(200, '');
+          }
+          const channelName = url.searchParams.get('channel');
+          if (!channelName) return reply(400, { message: 'MISSING_ARG_CHANNEL' });
+          if (!isValidName(channelName)) return reply(400, { message: 'INVALID_ARG_CHANNEL' });
+          // As in nsqd, creating a channel creates its topic too; messages waiting in the topic move into it.
+          this.topic(topicName).channel(channelName);
+          return reply(200, '');
+        }
         default:
           return reply(404, { message: 'NOT_FOUND' });
       }

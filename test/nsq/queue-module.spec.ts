@@ -7,7 +7,7 @@ import { InProcessBroker, InProcessServer, NsqServer, QUEUE_CLIENT, QUEUE_CONSUM
 import { lastValueFrom } from 'rxjs';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { NsqTestServer } from './nsq-test-server';
+import { NsqLookupdTestServer, NsqTestServer } from './nsq-test-server';
 import { Behaviour, consumerController } from './queue-harness';
 import { waitFor } from './raw-nsq-client';
 
@@ -28,11 +28,10 @@ describe('QueueModule', () => {
       controllers: [consumerController('images', behaviour, true)],
     }).compile();
     const app = moduleRef.createNestApplication({ logger: false });
-    if (options.consume) {
-      app.connectMicroservice({ strategy: app.get<QueueServer>(QUEUE_CONSUMER) });
-      await app.startAllMicroservices();
-    }
+    // As the apps do: init (the NSQ topic and channel are created) before the consumer starts.
+    if (options.consume) app.connectMicroservice({ strategy: app.get<QueueServer>(QUEUE_CONSUMER) });
     await app.init();
+    if (options.consume) await app.startAllMicroservices();
     apps.push(app);
     return { app, behaviour, client: app.get<ClientProxy>(QUEUE_CLIENT), consumer: app.get<QueueServer>(QUEUE_CONSUMER) };
   }
@@ -63,6 +62,41 @@ describe('QueueModule', () => {
     await waitFor('disconnected', () => !consumer.isConnected());
     const down = await request(app.getHttpServer()).get('/health/ready').expect(503);
     expect(down.body.error.queue).toMatchObject({ status: 'down', reason: 'not connected to any nsqd' });
+  });
+
+  it('on a fresh nsqd holding no topic, a lookupd consumer becomes ready without a first message (topic and channel created at start)', async () => {
+    const fresh = await NsqTestServer.start();
+    const lookupd = await NsqLookupdTestServer.start([fresh]);
+    try {
+      expect(fresh.hasTopic('images')).toBe(false);
+      const env = { NSQLOOKUPD_HTTP_ADDRESSES: lookupd.httpAddress, NSQD_TCP_ADDRESS: fresh.tcpAddress, NSQD_HTTP_ADDRESS: fresh.httpAddress };
+      const { app, consumer } = await boot(env, { consume: true });
+      await waitFor('the consumer to find nsqd through lookupd', () => consumer.isConnected());
+      await waitFor('the consumer to subscribe', () => fresh.channelStats('images', 'image-processor')?.clients.length === 1);
+      expect(fresh.stats().find((topic) => topic.topic_name === 'images')?.message_count).toBe(0); // nothing was published
+      await request(app.getHttpServer()).get('/health/ready').expect(200);
+    } finally {
+      await lookupd.stop();
+      await fresh.stop();
+    }
+  });
+
+  it('nsqd down at start: the topic and channel are created once it answers, and the consumer connects', async () => {
+    const late = await NsqTestServer.start();
+    const lookupd = await NsqLookupdTestServer.start([late]);
+    await late.stop(); // keeps its ports; holds no topic
+    try {
+      const env = { NSQLOOKUPD_HTTP_ADDRESSES: lookupd.httpAddress, NSQD_TCP_ADDRESS: late.tcpAddress, NSQD_HTTP_ADDRESS: late.httpAddress };
+      const { consumer } = await boot(env, { consume: true });
+      expect(consumer.isConnected()).toBe(false);
+      await late.start();
+      await waitFor('the topic to be created', () => late.hasTopic('images'), 20_000);
+      await waitFor('the consumer to connect', () => consumer.isConnected(), 20_000);
+      await waitFor('the consumer to subscribe', () => late.channelStats('images', 'image-processor')?.clients.length === 1);
+    } finally {
+      await lookupd.stop();
+      await late.stop();
+    }
   });
 
   it('in a publisher-only app, readiness checks that the local nsqd is reachable', async () => {

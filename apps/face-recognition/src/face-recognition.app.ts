@@ -1,6 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { loadConfig, logLevelsUpTo, VisageConfig } from '@visage/config';
+import { loadConfig, VisageConfig } from '@visage/config';
+import { appLogger } from '@visage/observability';
 import { AnalysisService } from './analysis/analysis.service';
 import { FaceAnalysisGrpcServer } from './analysis/face-analysis.grpc-server';
 import { FaceRecognitionModule } from './face-recognition.module';
@@ -34,7 +35,7 @@ export interface FaceRecognitionApp {
  */
 export async function createFaceRecognitionApp(config: VisageConfig = loadConfig()): Promise<FaceRecognitionApp> {
   const nest = await NestFactory.create(FaceRecognitionModule.forRoot(config), {
-    logger: logLevelsUpTo(config.LOG_LEVEL),
+    logger: appLogger(config, 'face-recognition'),
     // A failing boot throws to the caller (main or the embedded launcher) instead of aborting the process.
     abortOnError: false,
   });

@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule, VisageConfig } from '@visage/config';
 import { HealthModule } from '@visage/health';
+import { ObservabilityModule } from '@visage/observability';
 import { AnalysisModule } from './analysis/analysis.module';
 import { modelsReadiness } from './health/models.readiness';
 
@@ -13,6 +14,7 @@ export class FaceRecognitionModule {
         ConfigModule.forRoot(config),
         AnalysisModule,
         HealthModule.forRoot(modelsReadiness),
+        ObservabilityModule.forRoot({ app: 'face-recognition' }),
       ],
     };
   }

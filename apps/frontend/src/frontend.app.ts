@@ -1,6 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { loadConfig, logLevelsUpTo, VisageConfig } from '@visage/config';
+import { loadConfig, VisageConfig } from '@visage/config';
+import { appLogger } from '@visage/observability';
 import { PUBLIC_DIR, VIEWS_DIR } from './common/asset-paths';
 import { securityHeaders } from './common/security-headers';
 import { createViewEngine } from './common/view-engine';
@@ -20,7 +21,7 @@ export async function createFrontendApp(
     {
       // Throw instead of exiting the process: the embedded launcher and the tests decide what a failure means.
       abortOnError: false,
-      logger: options.logger ?? logLevelsUpTo(config.LOG_LEVEL),
+      logger: options.logger ?? appLogger(config, 'frontend'),
     },
   );
   app.disable('x-powered-by');

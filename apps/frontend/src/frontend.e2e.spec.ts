@@ -122,7 +122,7 @@ describe.each(TEST_DRIVERS)('frontend routes on $name', (driver) => {
 
     it('answers bad filters with a clear 400 page, no stack trace', async () => {
       const bad = await http().get('/?status=bogus').expect(400);
-      expect(bad.text).toContain('&quot;status&quot; must be one of pending, processing, processed, unrecognized, failed');
+      expect(bad.text).toContain('&quot;status&quot; must be one of pending, processing, retrying, processed, unrecognized, failed');
       expectNoStackTrace(bad.text);
       await http().get('/?older=abc').expect(400);
       await http().get('/?older=5&newer=9').expect(400);
@@ -180,6 +180,18 @@ describe.each(TEST_DRIVERS)('frontend routes on $name', (driver) => {
       expect(page.text).toContain('recognizer unavailable');
       expect(page.text).toContain(`action="/images/${failed.id}/retry"`);
       expect(page.text).toContain('The picture cannot be shown'); // broken.jpg does not exist
+    });
+
+    it('shows a retrying image with its badge and next attempt, watched for changes, without a retry button', async () => {
+      const next = new Date(Date.now() + 60_000);
+      const retrying = await rows.image('waiting.jpg', { status: 'retrying', attempts: 1, lastError: 'UNAVAILABLE', nextAttemptAt: next });
+      const page = await http().get(`/images/${retrying.id}`).expect(200);
+      expect(page.text).toContain('badge--retrying');
+      expect(page.text).toContain('>Retrying</span>');
+      expect(page.text).toContain(`<dt>Next attempt</dt><dd><time datetime="${next.toISOString()}">`);
+      expect(page.text).toContain(`data-watch-image="${retrying.id}"`);
+      expect(page.text).not.toContain('Retry processing');
+      await db.dataSource.getRepository(ImageEntity).delete(retrying.id); // other tests count the rows
     });
 
     it('renders a 404 page for unknown or malformed ids', async () => {

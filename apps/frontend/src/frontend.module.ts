@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ConfigModule, VisageConfig } from '@visage/config';
 import { HealthModule } from '@visage/health';
+import { ObservabilityModule } from '@visage/observability';
 import { databaseReadiness, PersistenceModule } from '@visage/persistence';
 import { FrontendErrorFilter } from './common/error.filter';
 import { ImagesApiController } from './images/images-api.controller';
@@ -27,6 +28,7 @@ export class FrontendModule {
         ConfigModule.forRoot(options.config),
         PersistenceModule.forRoot(),
         HealthModule.forRoot(databaseReadiness),
+        ObservabilityModule.forRoot({ app: 'frontend' }),
       ],
       controllers: [ImagesController, ImagesApiController, PersonsController, ThumbnailsController],
       providers: [{ provide: APP_FILTER, useClass: FrontendErrorFilter }, ReceiverApiClient, ThumbnailService, ImagesService, PersonsService],

@@ -1,6 +1,7 @@
 import { INestApplication, LogLevel, NestApplicationOptions } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { loadConfig, logLevelsUpTo, VisageConfig } from '@visage/config';
+import { loadConfig, VisageConfig } from '@visage/config';
+import { appLogger } from '@visage/observability';
 import { QUEUE_CONSUMER } from '@visage/queue';
 import { QueueConsumerStrategy } from './image-processor.providers';
 import { ImageProcessorModule } from './image-processor.module';
@@ -16,7 +17,7 @@ export interface ImageProcessorAppOptions {
 
 /** How Nest creates the processor; tests pass the same to `createNestApplication`. */
 export function processorNestOptions(config: VisageConfig, options: Pick<ImageProcessorAppOptions, 'logger'> = {}): NestApplicationOptions {
-  return { logger: options.logger ?? logLevelsUpTo(config.LOG_LEVEL), abortOnError: false };
+  return { logger: options.logger ?? appLogger(config, 'image-processor'), abortOnError: false };
 }
 
 /**

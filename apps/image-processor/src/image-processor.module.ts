@@ -3,7 +3,9 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { ConfigModule, VisageConfig } from '@visage/config';
 import { FaceAnalyzer } from '@visage/domain';
 import { HealthModule } from '@visage/health';
+import { ObservabilityModule } from '@visage/observability';
 import { ImageQueueModule } from '@visage/image-queue';
+import { observeBreaker } from './breaker/breaker-metrics';
 import { RecognizerBreaker } from './breaker/recognizer-breaker';
 import { recognizerCircuitReadiness } from './health/recognizer-circuit.readiness';
 import { galleryReadiness } from './health/gallery.readiness';
@@ -50,7 +52,7 @@ class ImageProcessorCoreModule {
           provide: RecognizerBreaker,
           inject: [FACE_ANALYZER, PROCESSOR_SETTINGS, ConsumptionGate],
           useFactory: (analyzer: FaceAnalyzer, processorSettings: ProcessorSettings, gate: ConsumptionGate) =>
-            new RecognizerBreaker(analyzer, processorSettings.breaker, gate.consumerFor('circuit_open')),
+            observeBreaker(new RecognizerBreaker(analyzer, processorSettings.breaker, gate.consumerFor('circuit_open'))),
         },
         ProcessorStartup,
         ProcessImageService,
@@ -80,6 +82,7 @@ export class ImageProcessorModule {
         ImageProcessorCoreModule.forRoot(options),
         ImageQueueModule,
         HealthModule.forRoot(databaseReadiness, queueReadiness, recognizerCircuitReadiness, galleryReadiness),
+        ObservabilityModule.forRoot({ app: 'image-processor' }),
       ],
       controllers: [createImageConsumerController(options.config.QUEUE_TOPIC)],
     };

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import './instrument';
 import { loadConfig, runMain } from '@visage/config';
 import { createImageProcessorApp } from './image-processor.app';
 

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { VisageConfig } from '@visage/config';
 import { BreakerSettings } from './breaker/recognizer-breaker';
 import type { RetryPolicy } from '@visage/persistence';
+import type { RetryPolicy as RequeuePolicy } from '@visage/queue';
 
 /** Everything the processor reads from the configuration, derived once. */
 export interface ProcessorSettings {
@@ -12,6 +13,15 @@ export interface ProcessorSettings {
   policy: RetryPolicy;
   /** gRPC deadline of one analysis (FACE_RECOGNITION_DEADLINE_MS). */
   analysisDeadlineMs: number;
+  /** Backoff of automatic retries, the transport's own (QUEUE_REQUEUE_*): a failed attempt's next one is due after it. */
+  retryBackoff: RequeuePolicy;
+  /** How often a consumer renews the lease of the image it works on: a third of the lease (CLAIM_TIMEOUT_MS). */
+  leaseRenewMs: number;
+  /**
+   * False for the in-process queue: its messages live in this process's memory, so after a start every
+   * `pending` or `retrying` image has lost its message and is published again at once.
+   */
+  queueKeepsMessages: boolean;
   breaker: BreakerSettings;
   retryCron: string;
   /** How often the re-match job looks for faces matched against an older gallery (GALLERY_REFRESH_MS). */
@@ -31,10 +41,16 @@ export function processorSettingsFrom(config: VisageConfig, instanceId?: string)
     policy: {
       maxAttempts: config.MAX_ATTEMPTS,
       claimTimeoutMs: config.CLAIM_TIMEOUT_MS,
-      retryBackoffMs: config.RETRY_BACKOFF_MS,
       pendingStaleMs: config.PENDING_STALE_MS,
     },
     analysisDeadlineMs: config.FACE_RECOGNITION_DEADLINE_MS,
+    retryBackoff: {
+      maxAttempts: config.MAX_ATTEMPTS,
+      requeueBaseDelayMs: config.QUEUE_REQUEUE_BASE_DELAY_MS,
+      requeueMaxDelayMs: config.QUEUE_REQUEUE_MAX_DELAY_MS,
+    },
+    leaseRenewMs: Math.floor(config.CLAIM_TIMEOUT_MS / 3),
+    queueKeepsMessages: config.queue.driver !== 'in-process',
     breaker: {
       failureThreshold: config.BREAKER_FAILURE_THRESHOLD,
       probeInitialMs: config.BREAKER_PROBE_INITIAL_MS,

@@ -1,12 +1,13 @@
 import { INestApplication, LogLevel, NestApplicationOptions } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { loadConfig, logLevelsUpTo, VisageConfig } from '@visage/config';
+import { loadConfig, VisageConfig } from '@visage/config';
+import { appLogger } from '@visage/observability';
 import { parseJsonBody } from './common/json-body.middleware';
 import { ReceiverModule } from './receiver.module';
 
 export interface ReceiverAppOptions {
-  /** Nest logger; default: the levels up to LOG_LEVEL. */
+  /** Nest logger; default: the process's pino logger (levels up to LOG_LEVEL, LOG_FORMAT). */
   logger?: LogLevel[] | false;
 }
 
@@ -17,7 +18,7 @@ export function receiverNestOptions(config: VisageConfig, options: ReceiverAppOp
     bodyParser: false,
     // A failing boot throws to the caller (main logs it and exits 1) instead of aborting the process.
     abortOnError: false,
-    logger: options.logger ?? logLevelsUpTo(config.LOG_LEVEL),
+    logger: options.logger ?? appLogger(config, 'receiver'),
   };
 }
 

@@ -85,7 +85,9 @@ describe.each(TEST_DRIVERS)('receiver API on $name', (driver) => {
       const response = await post('/image/post').send({ path: 'photos/a.jpg' });
       expect(response.status).toBe(202);
       expect(response.body).toEqual({ id: expect.any(Number), status: 'pending' });
-      expect(harness.queue.events).toEqual([{ pattern: 'images', data: { imageId: response.body.id } }]);
+      expect(harness.queue.events).toEqual([
+        { pattern: 'images', data: { imageId: response.body.id, requestId: response.headers['x-request-id'] } },
+      ]);
       const stored = await harness.http.get(`/images/${response.body.id}`);
       expect(stored.body).toMatchObject({ id: response.body.id, path: 'photos/a.jpg', status: 'pending', attempts: 0, faces: [] });
 
@@ -134,6 +136,10 @@ describe.each(TEST_DRIVERS)('receiver API on $name', (driver) => {
         expect(response.body).toEqual({ id: expect.any(Number), status: 'pending' });
         expect((await harness.http.get(`/images/${response.body.id}`)).body).toMatchObject({ status: 'pending', path: 'photos/d.jpg' });
         expect(warn).toHaveBeenCalledWith(expect.stringMatching(new RegExp(`image ${response.body.id} .*nsqd is down`)));
+        // The id was kept: once the queue answers again it is published without anyone asking.
+        expect(harness.queue.imageIds()).toEqual([]);
+        harness.queue.failWith = undefined;
+        await vi.waitFor(() => expect(harness.queue.imageIds()).toEqual([response.body.id]), { timeout: 10_000 });
       } finally {
         warn.mockRestore();
       }
@@ -255,7 +261,7 @@ describe.each(TEST_DRIVERS)('receiver API on $name', (driver) => {
       const failed = await harness.http.get('/images?status=failed');
       expect(failed.body.items.map((item: { id: number }) => item.id)).toEqual([ids[3], ids[1]]);
       expect(failed.body.items[0]).toMatchObject({ attempts: 5, lastError: 'recognizer said no', permanentFailure: true });
-      expect((await harness.http.get('/images/counts')).body).toEqual({ pending: 3, processing: 0, processed: 0, unrecognized: 0, failed: 2 });
+      expect((await harness.http.get('/images/counts')).body).toEqual({ pending: 3, processing: 0, retrying: 0, processed: 0, unrecognized: 0, failed: 2 });
     });
 
     it('lists where a person appears: ?person= and GET /persons/:id/images, keyset paginated', async () => {

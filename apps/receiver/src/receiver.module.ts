@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ConfigModule, VisageConfig } from '@visage/config';
 import { HealthModule } from '@visage/health';
+import { ObservabilityModule } from '@visage/observability';
 import { ImageQueueModule } from '@visage/image-queue';
 import { RecognizerClientModule } from '@visage/recognizer-client';
 import { databaseReadiness, PersistenceModule } from '@visage/persistence';
@@ -31,6 +32,7 @@ export class ReceiverModule {
         ImageQueueModule,
         RecognizerClientModule.forRoot(),
         HealthModule.forRoot(databaseReadiness, queueReadiness),
+        ObservabilityModule.forRoot({ app: 'receiver' }),
         ImagesModule,
         PersonsModule,
       ],

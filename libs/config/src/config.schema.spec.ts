@@ -35,8 +35,11 @@ describe('parseConfig', () => {
       lookupdHttpAddresses: ['lookupd-0:4161', 'lookupd-1:4161'],
       nsqdTcpAddresses: [],
       publishAddress: '127.0.0.1:4150',
+      publishHttpAddress: '127.0.0.1:4151', // nsqd's HTTP port beside its TCP one by default
     });
     expect(config.KNOWN_FACES_DIR).toBe('/faces/known');
+    const explicit = parseConfig({ NSQD_TCP_ADDRESSES: 'nsqd:4150', NSQD_HTTP_ADDRESS: 'nsqd:9151' });
+    expect(explicit.queue).toMatchObject({ publishAddress: 'nsqd:4150', publishHttpAddress: 'nsqd:9151' });
   });
 
   it('names every bad variable in one error, not only the first', () => {
@@ -51,6 +54,19 @@ describe('parseConfig', () => {
       expect(problems.some((problem) => problem.startsWith(`${name}`)), name).toBe(true);
     }
     expect(problems).toHaveLength(5);
+  });
+
+  it('reads the observability settings: LOG_FORMAT, OTEL_EXPORTER_OTLP_ENDPOINT (empty = unset, otherwise an http(s) URL)', () => {
+    expect(parseConfig({}, '/srv').LOG_FORMAT).toBeUndefined();
+    expect(parseConfig({ LOG_FORMAT: 'json', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }, '/srv')).toMatchObject({
+      LOG_FORMAT: 'json',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+    });
+    expect(parseConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: '' }, '/srv').OTEL_EXPORTER_OTLP_ENDPOINT).toBeUndefined();
+    expect(problemsOf({ LOG_FORMAT: 'xml', OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }).map((problem) => problem.split(':')[0]).sort()).toEqual([
+      'LOG_FORMAT',
+      'OTEL_EXPORTER_OTLP_ENDPOINT',
+    ]);
   });
 
   it('requires the local nsqd to publish to once NSQ is configured', () => {

@@ -13,6 +13,9 @@ const hostPort = z
   .trim()
   .regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port');
 
+/** One `host:port`; empty or unset means "not configured". */
+const optionalHostPort = optionalText.pipe(hostPort.optional());
+
 /** Comma-separated `host:port` list; empty or unset means "not configured". */
 const hostPortList = z
   .string()
@@ -42,6 +45,10 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] 
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('log'),
+  /** Unset: `json` when NODE_ENV is production, `pretty` otherwise. */
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
+  /** OTLP/HTTP collector base URL; set, it turns on OpenTelemetry tracing (read by the SDK, validated here). */
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalText.pipe(z.string().url().regex(/^https?:\/\//, 'must be an http(s) URL').optional()),
   DATABASE_URL: databaseUrl,
   IMAGES_ROOT: z.string().trim().min(1).default('./images'),
   KNOWN_FACES_DIR: optionalText,
@@ -66,18 +73,20 @@ export const configSchema = z.object({
   MIN_DETECTION_SCORE: z.coerce.number().min(0).max(1).default(0.5),
   FACE_ENGINE: z.enum(['auto', 'onnx', 'wasm', 'tensorflow']).default('auto'),
   FACE_ENGINE_THREADS: positiveInt(1),
-  NSQD_TCP_ADDRESS: z
-    .string()
-    .trim()
-    .optional()
-    .transform((value) => (value ? value : undefined))
-    .pipe(hostPort.optional()),
+  NSQD_TCP_ADDRESS: optionalHostPort,
+  /** The local nsqd's HTTP API, where the topic and channel are created at start; default: NSQD_TCP_ADDRESS's port + 1 (4150 → 4151). */
+  NSQD_HTTP_ADDRESS: optionalHostPort,
   NSQLOOKUPD_HTTP_ADDRESSES: hostPortList,
   NSQD_TCP_ADDRESSES: hostPortList,
   QUEUE_TOPIC: z.string().trim().regex(/^[.a-zA-Z0-9_-]{1,64}$/).default('images'),
   QUEUE_CHANNEL: z.string().trim().regex(/^[.a-zA-Z0-9_-]{1,64}(#ephemeral)?$/).default('image-processor'),
   QUEUE_MAX_IN_FLIGHT: positiveInt(4),
-  QUEUE_MESSAGE_TIMEOUT_MS: positiveInt(60_000),
+  /**
+   * 10 s rather than nsqd's 60: nsqd gives a dead consumer's in-flight messages back only when they time out, and
+   * an image whose message was delivered but not yet claimed has nothing else to bring it back quickly. A running
+   * handler is TOUCHed every half of it, so a long analysis is not redelivered.
+   */
+  QUEUE_MESSAGE_TIMEOUT_MS: positiveInt(10_000),
   QUEUE_REQUEUE_BASE_DELAY_MS: positiveInt(2_000),
   QUEUE_REQUEUE_MAX_DELAY_MS: positiveInt(120_000),
   QUEUE_CLOSE_TIMEOUT_MS: positiveInt(10_000),
@@ -89,11 +98,14 @@ export const configSchema = z.object({
   /** How often (at most) a matcher checks the database for enrolment changes. */
   GALLERY_REFRESH_MS: positiveInt(5_000),
   MAX_ATTEMPTS: positiveInt(5),
-  RETRY_CRON: z.string().trim().default('0 * * * * *'),
-  RETRY_BACKOFF_MS: positiveInt(30_000),
+  /** Every 2 s: the tick is a few indexed queries on one replica, and it bounds how late an expired lease is noticed. */
+  RETRY_CRON: z.string().trim().default('*/2 * * * * *'),
   PENDING_STALE_MS: positiveInt(120_000),
-  /** Well above FACE_RECOGNITION_DEADLINE_MS (a live analysis never loses its claim), short enough to recover a crash quickly. */
-  CLAIM_TIMEOUT_MS: positiveInt(120_000),
+  /**
+   * Lease of a claim, renewed every third of it while the image is worked on: a crashed consumer's image is taken
+   * over after three missed renewals. 10 s so that, with the 2 s retry tick, it is final within 15 s of a crash.
+   */
+  CLAIM_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(10_000),
   BREAKER_FAILURE_THRESHOLD: positiveInt(5),
   BREAKER_PROBE_INITIAL_MS: positiveInt(10_000),
   BREAKER_PROBE_MAX_MS: positiveInt(300_000),
@@ -107,7 +119,14 @@ export type DatabaseConfig =
 
 export type QueueConfig =
   | { driver: 'in-process' }
-  | { driver: 'nsq'; lookupdHttpAddresses: string[]; nsqdTcpAddresses: string[]; publishAddress: string | undefined };
+  | {
+      driver: 'nsq';
+      lookupdHttpAddresses: string[];
+      nsqdTcpAddresses: string[];
+      publishAddress: string | undefined;
+      /** HTTP API of the nsqd at publishAddress (topic and channel creation). */
+      publishHttpAddress: string | undefined;
+    };
 
 export interface VisageConfig extends Omit<RawConfig, 'KNOWN_FACES_DIR'> {
   KNOWN_FACES_DIR: string;
@@ -159,6 +178,7 @@ export function parseConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Visage
           lookupdHttpAddresses: raw.NSQLOOKUPD_HTTP_ADDRESSES,
           nsqdTcpAddresses: raw.NSQD_TCP_ADDRESSES,
           publishAddress: raw.NSQD_TCP_ADDRESS ?? raw.NSQD_TCP_ADDRESSES[0],
+          publishHttpAddress: raw.NSQD_HTTP_ADDRESS ?? nsqdHttpBesides(raw.NSQD_TCP_ADDRESS ?? raw.NSQD_TCP_ADDRESSES[0]),
         }
       : { driver: 'in-process' };
   if (queue.driver === 'nsq' && !queue.publishAddress) {
@@ -171,6 +191,13 @@ export function parseConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Visage
     database: parseDatabaseUrl(raw.DATABASE_URL, cwd),
     queue,
   };
+}
+
+/** nsqd's default ports are 4150 (TCP) and 4151 (HTTP): the HTTP API sits one port above the TCP one. */
+function nsqdHttpBesides(tcpAddress: string | undefined): string | undefined {
+  if (!tcpAddress) return undefined;
+  const index = tcpAddress.lastIndexOf(':');
+  return `${tcpAddress.slice(0, index)}:${Number(tcpAddress.slice(index + 1)) + 1}`;
 }
 
 /** Nest logger levels for LOG_LEVEL: that level and every more severe one (`warn` → fatal, error, warn). */

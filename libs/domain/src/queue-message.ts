@@ -1,6 +1,11 @@
 /** Payload published on the images topic: the id of a stored image row. */
 export interface ImageQueuedEvent {
   imageId: number;
+  /** The request id the image was submitted (or retried) with, for its log lines in every app. */
+  requestId?: string;
+  /** W3C trace context of the publisher's span (set only when tracing is on). */
+  traceparent?: string;
+  tracestate?: string;
 }
 
 /**
@@ -11,5 +16,16 @@ export function decodeImageQueuedEvent(data: unknown): ImageQueuedEvent | undefi
   const candidate =
     typeof data === 'object' && data !== null && 'imageId' in data ? (data as { imageId: unknown }).imageId : data;
   const id = typeof candidate === 'string' && /^\d+$/.test(candidate.trim()) ? Number(candidate) : candidate;
-  return typeof id === 'number' && Number.isSafeInteger(id) && id > 0 ? { imageId: id } : undefined;
+  if (!(typeof id === 'number' && Number.isSafeInteger(id) && id > 0)) return undefined;
+  const event: ImageQueuedEvent = { imageId: id };
+  // Optional fields are kept only when plausible (the recognizer validates the id again); a bad one never makes
+  // the message poison.
+  const text = (key: 'requestId' | 'traceparent' | 'tracestate', maxLength: number) => {
+    const value = typeof data === 'object' && data !== null && key in data ? (data as Record<string, unknown>)[key] : undefined;
+    if (typeof value === 'string' && value.length > 0 && value.length <= maxLength) event[key] = value;
+  };
+  text('requestId', 128);
+  text('traceparent', 128);
+  text('tracestate', 512);
+  return event;
 }

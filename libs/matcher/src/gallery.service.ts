@@ -2,6 +2,7 @@ import { Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { FaceMatcher } from '@visage/domain';
 import { Gallery, GalleryMatch, VersionedGallery } from './gallery';
 import { GallerySource } from './gallery-source';
+import { metrics } from '@visage/observability';
 
 /** What a replica's gallery holds now (readiness reports it). */
 export interface GallerySummary {
@@ -117,6 +118,8 @@ export class GalleryService implements FaceMatcher, OnModuleInit, OnModuleDestro
     const loaded = await this.source.loadGallery();
     const gallery = new Gallery(loaded.entries);
     this.loaded = new VersionedGallery(loaded.version, gallery, this.options.threshold);
+    metrics.galleryDescriptors.set(gallery.size);
+    metrics.galleryVersion.set(loaded.version);
     this.logger.log(`gallery version ${loaded.version} loaded: ${gallery.size} descriptor(s) of ${gallery.persons} person(s)`);
     return true;
   }

@@ -1,5 +1,6 @@
 import { CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
 import { withTimeout } from '@visage/domain';
+import { metrics } from '@visage/observability';
 import { Delivery, dispatch, DispatchHost, RunningDelivery } from './delivery/message-dispatcher';
 import { PausableConsumer, QueueConsumerOptions } from './queue.types';
 
@@ -76,7 +77,11 @@ export abstract class QueueServer
   protected deliver(delivery: Delivery): Promise<unknown> {
     const running = dispatch(this.dispatchHost, delivery);
     this.running.add(running);
-    return running.settled.finally(() => this.running.delete(running));
+    metrics.queueInFlight.inc();
+    return running.settled.finally(() => {
+      this.running.delete(running);
+      metrics.queueInFlight.dec();
+    });
   }
 
   /** Waits for running handlers up to closeTimeoutMs, then requeues the messages of those still running. */

@@ -2,6 +2,7 @@ import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@n
 import { ConfigService } from '@visage/config';
 import { InProcessBroker } from './in-process/in-process-broker';
 import { createQueueClient, createQueueConsumer, QueueClient } from './queue.factory';
+import { NsqTopologyBootstrap } from './nsq/nsq-topology';
 import { QUEUE_CLIENT, QUEUE_CONSUMER } from './queue.types';
 
 export interface QueueModuleOptions {
@@ -12,7 +13,7 @@ export interface QueueModuleOptions {
 /**
  * Global queue wiring from `ConfigService`: `QUEUE_CLIENT` (ClientProxy to emit events), `QUEUE_CONSUMER` (the
  * server strategy; only a process that passes it to `connectMicroservice` consumes). Its readiness check is
- * `queueReadiness`.
+ * `queueReadiness`. With NSQ it creates the topic and channel on the local nsqd at start ({@link NsqTopologyBootstrap}).
  */
 @Global()
 @Module({})
@@ -33,6 +34,7 @@ export class QueueModule implements OnApplicationShutdown {
           inject: [ConfigService],
           useFactory: (config: ConfigService) => createQueueConsumer(config.values, { broker: options.broker }),
         },
+        NsqTopologyBootstrap,
       ],
       exports: [QUEUE_CLIENT, QUEUE_CONSUMER],
     };

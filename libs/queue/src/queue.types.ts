@@ -35,25 +35,43 @@ export class QueueContext extends BaseRpcContext<[QueueMessageInfo, () => void]>
   }
 }
 
-/**
- * Thrown by a handler that cannot work now for a reason that is not the message's fault (circuit open):
- * the message is redelivered after `delayMs` and the attempt is not counted toward maxAttempts.
- */
-export class DeferMessageError extends RpcException {
+/** A handler's request to see the message again after `delayMs`. */
+abstract class RedeliverAfterError extends RpcException {
   constructor(
     readonly delayMs: number,
-    reason = 'deferred',
+    reason: string,
   ) {
     super(reason);
-    this.name = 'DeferMessageError';
+    this.name = new.target.name;
   }
 
   /**
    * Nest's default RPC exception filter replaces unknown errors with "Internal server error" but passes the
-   * object returned here through unchanged, so the transport still recognises the deferral.
+   * object returned here through unchanged, so the transport still recognises the request and its delay.
    */
   override getError(): object {
     return this;
+  }
+}
+
+/**
+ * Thrown by a handler that cannot work now for a reason that is not the message's fault (circuit open):
+ * the message is redelivered after `delayMs` and the attempt is not counted toward maxAttempts.
+ */
+export class DeferMessageError extends RedeliverAfterError {
+  constructor(delayMs: number, reason = 'deferred') {
+    super(delayMs, reason);
+  }
+}
+
+/**
+ * Thrown by a handler that failed and wants the next delivery after `delayMs` (its own backoff, e.g. the one it
+ * stored for the user to see) instead of the transport's: the attempt counts, and at maxAttempts the message goes
+ * to the dead letter as with any other error.
+ */
+export class RetryMessageError extends RedeliverAfterError {
+  constructor(delayMs: number, reason = 'retry later') {
+    super(delayMs, reason);
   }
 }
 

@@ -53,6 +53,8 @@ export interface AnalyzeImageResponse {
 
 /** Metadata key carrying the machine-readable reason of an INVALID_ARGUMENT / NOT_FOUND / PERMISSION_DENIED. */
 export const REASON_METADATA_KEY = 'visage-reason';
+/** Metadata key of the request id an image was submitted with (logged by the recognizer). */
+export const REQUEST_ID_METADATA_KEY = 'x-request-id';
 
 export interface FaceAnalysisClient extends grpc.Client {
   analyzeImage(

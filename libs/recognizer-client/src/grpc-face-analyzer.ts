@@ -2,7 +2,15 @@ import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { protoPath as HEALTH_PROTO_PATH } from 'grpc-health-check';
 import { DESCRIPTOR_LENGTH, FaceAnalysis, FaceAnalysisError, FaceAnalyzer } from '@visage/domain';
-import { AnalyzeImageRequest, AnalyzeImageResponse, FaceAnalysisClient, faceAnalysisClientConstructor, FACE_ANALYSIS_SERVICE } from './face-proto';
+import { currentLogContext } from '@visage/observability';
+import {
+  AnalyzeImageRequest,
+  AnalyzeImageResponse,
+  FaceAnalysisClient,
+  faceAnalysisClientConstructor,
+  FACE_ANALYSIS_SERVICE,
+  REQUEST_ID_METADATA_KEY,
+} from './face-proto';
 import { toFaceAnalysisError } from './status-mapping';
 
 export interface GrpcFaceAnalyzerOptions {
@@ -66,6 +74,14 @@ export function fromWire(response: AnalyzeImageResponse): FaceAnalysis {
   };
 }
 
+/** The request id of the log context (the image's, in the processor) travels as `x-request-id` metadata. */
+function requestMetadata(): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  const { requestId } = currentLogContext();
+  if (requestId) metadata.set(REQUEST_ID_METADATA_KEY, requestId);
+  return metadata;
+}
+
 /**
  * gRPC adapter of the {@link FaceAnalyzer} port. Every call carries a deadline; failures become
  * {@link FaceAnalysisError}s whose `kind` tells the caller whether a retry can help.
@@ -119,7 +135,7 @@ export class GrpcFaceAnalyzer implements ContentFaceAnalyzer {
   private call(request: Partial<AnalyzeImageRequest>, deadlineMs = this.options.deadlineMs): Promise<FaceAnalysis> {
     const deadline = Date.now() + deadlineMs;
     return new Promise((resolve, reject) => {
-      this.client.analyzeImage(request, new grpc.Metadata(), { deadline }, (error, response) => {
+      this.client.analyzeImage(request, requestMetadata(), { deadline }, (error, response) => {
         if (error) return reject(toFaceAnalysisError(error));
         if (!response) return reject(new FaceAnalysisError('transient', 'empty response', 'INTERNAL'));
         try {

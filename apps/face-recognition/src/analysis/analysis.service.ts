@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { ConfigService } from '@visage/config';
+import { trackWorkerPool } from '@visage/observability';
 import { resolveImagePath } from '@visage/storage';
 import { EngineResult } from '../engine/engine';
 import { WorkerStats } from '../engine/protocol';
@@ -29,6 +30,7 @@ export class AnalysisService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('FaceAnalysis');
   readonly pool: RecognizerPool;
   private loadError?: Error;
+  private readonly untrackPool: () => void;
 
   constructor(@Inject(ConfigService) private readonly config: ConfigService) {
     this.pool = new RecognizerPool({
@@ -41,6 +43,7 @@ export class AnalysisService implements OnModuleInit, OnApplicationShutdown {
         maxPixels: config.get('MAX_IMAGE_PIXELS'),
       },
     });
+    this.untrackPool = trackWorkerPool(this.pool);
   }
 
   /** Models load in the background: the gRPC health says NOT_SERVING until {@link whenReady} resolves. */
@@ -74,6 +77,7 @@ export class AnalysisService implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.untrackPool();
     await this.pool.close();
   }
 

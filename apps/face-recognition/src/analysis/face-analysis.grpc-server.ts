@@ -8,7 +8,9 @@ import {
   FACE_ANALYSIS_SERVICE,
   faceAnalysisServiceDefinition,
   REASON_METADATA_KEY,
+  REQUEST_ID_METADATA_KEY,
 } from '@visage/recognizer-client';
+import { isValidRequestId, withLogContext } from '@visage/observability';
 import { AnalysisError } from './analysis-error';
 import { AnalysisService, AnalyzeOutcome } from './analysis.service';
 
@@ -106,6 +108,15 @@ export class FaceAnalysisGrpcServer implements OnApplicationShutdown {
     call: grpc.ServerUnaryCall<AnalyzeImageRequest, AnalyzeImageResponse>,
     callback: grpc.sendUnaryData<AnalyzeImageResponse>,
   ): void => {
+    const [given] = call.metadata.get(REQUEST_ID_METADATA_KEY);
+    const requestId = typeof given === 'string' && isValidRequestId(given) ? given : undefined;
+    withLogContext({ app: 'face-recognition', requestId }, () => this.analyzeInContext(call, callback));
+  };
+
+  private analyzeInContext(
+    call: grpc.ServerUnaryCall<AnalyzeImageRequest, AnalyzeImageResponse>,
+    callback: grpc.sendUnaryData<AnalyzeImageResponse>,
+  ): void {
     const abort = new AbortController();
     call.on('cancelled', () => abort.abort());
     const request = call.request;
@@ -118,13 +129,17 @@ export class FaceAnalysisGrpcServer implements OnApplicationShutdown {
         signal: abort.signal,
       })
       .then(
-        (outcome) => callback(null, toWire(outcome)),
+        (outcome) => {
+          this.logger.log(`analyzed ${request.path || '(content)'}: ${outcome.faces.length} face(s) in ${Math.round(outcome.elapsedMs)} ms`);
+          callback(null, toWire(outcome));
+        },
         (error: AnalysisError) => {
           if (error.code === grpc.status.INTERNAL) this.logger.error(`analysis of ${request.path || '(content)'} failed: ${error.message}`);
+          else this.logger.log(`refused ${request.path || '(content)'}: ${error.message}`);
           const metadata = new grpc.Metadata();
           metadata.set(REASON_METADATA_KEY, error.reason);
           callback({ code: error.code, details: error.message, metadata });
         },
       );
-  };
+  }
 }

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { metrics } from '@visage/observability';
 import { EngineResult } from '../engine/engine';
 import { FromWorker, ImageSource, ToWorker, WorkerFailure, WorkerSettings, WorkerStats } from '../engine/protocol';
 
@@ -84,6 +85,7 @@ export class RecognizerPool {
   private readyEngine?: string;
   private faceApi?: string;
   private fallback?: string;
+  private busyTotalMs = 0;
   readonly size: number;
 
   constructor(private readonly options: PoolOptions) {
@@ -118,6 +120,16 @@ export class RecognizerPool {
 
   get queued(): number {
     return this.queue.length;
+  }
+
+  /** Jobs running on workers now. */
+  get running(): number {
+    return this.slots.filter((slot) => slot.job).length;
+  }
+
+  /** Worker milliseconds spent on finished analyses since start. */
+  get busyMs(): number {
+    return this.busyTotalMs;
   }
 
   analyze(source: ImageSource, includeLandmarks: boolean, options: JobOptions = {}): Promise<AnalysisOutput> {
@@ -248,7 +260,11 @@ export class RecognizerPool {
     if (!job || slot.jobId !== message.id) return;
     slot.job = undefined;
     slot.jobId = undefined;
-    if (message.ok) job.resolve({ result: message.result, elapsedMs: message.elapsedMs });
+    if (message.ok) {
+      this.busyTotalMs += message.elapsedMs;
+      for (const [stage, ms] of Object.entries(message.stageMs)) metrics.recognizerStageSeconds.observe({ stage }, ms / 1000);
+      job.resolve({ result: message.result, elapsedMs: message.elapsedMs });
+    }
     else job.reject(new AnalysisFailedError(message.failure));
     this.dispatch();
   }

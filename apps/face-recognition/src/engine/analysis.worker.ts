@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parentPort, workerData } from 'node:worker_threads';
 import sharp from 'sharp';
-import { createEngine, RecognitionEngine } from './engine';
+import { createEngine, RecognitionEngine, StageTimings } from './engine';
 import { decodeImage, ImageDecodeError } from './image-decoder';
 import { FromWorker, ImageSource, ToWorker, WorkerFailure, WorkerSettings } from './protocol';
 
@@ -60,9 +60,10 @@ async function main(): Promise<void> {
       const started = performance.now();
       try {
         const decoded = await decodeImage(await readSource(message.source), { maxPixels: settings.maxPixels });
-        const result = await engine.analyze(decoded, message.includeLandmarks);
+        const stageMs: StageTimings = { decode: performance.now() - started };
+        const result = await engine.analyze(decoded, message.includeLandmarks, stageMs);
         analysed += 1;
-        post({ type: 'analysis', id: message.id, ok: true, result, elapsedMs: performance.now() - started });
+        post({ type: 'analysis', id: message.id, ok: true, result, elapsedMs: performance.now() - started, stageMs });
       } catch (error) {
         post({ type: 'analysis', id: message.id, ok: false, failure: toFailure(error) });
       }

@@ -26,11 +26,18 @@ export interface EngineMemory {
   wasmHeapBytes: number;
 }
 
+/**
+ * Milliseconds per stage of one analysis (`visage_recognizer_stage_seconds`): decode (worker), detect (SSD),
+ * describe (landmarks, alignment and descriptors, which both engines run as one step).
+ */
+export type StageTimings = Partial<Record<'decode' | 'detect' | 'describe', number>>;
+
 /** One model instance (one per worker thread): detection, 68 landmarks, alignment and 128-d descriptors. */
 export interface RecognitionEngine {
   readonly name: EngineName;
   readonly faceApiVersion: string;
-  analyze(decoded: DecodedImage, includeLandmarks: boolean): Promise<EngineResult>;
+  /** Fills `timings` (when given) with the stages it ran. */
+  analyze(decoded: DecodedImage, includeLandmarks: boolean, timings?: StageTimings): Promise<EngineResult>;
   memory(): EngineMemory;
   dispose(): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import { EngineMemory, EngineName, EngineResult, RecognitionEngine } from './engine';
+import { EngineMemory, EngineName, EngineResult, RecognitionEngine, StageTimings } from './engine';
 import { FaceApi, FaceApiBox, Tensor3D, Tf } from './face-api.types';
 import { analyzeWith, clippedArea, DescribedFace, FaceNets, warmUp } from './face-pipeline';
 import { DecodedImage } from './image-decoder';
@@ -45,8 +45,8 @@ export class FaceEngine implements RecognitionEngine, FaceNets {
   }
 
 
-  analyze(decoded: DecodedImage, includeLandmarks: boolean): Promise<EngineResult> {
-    return analyzeWith(this, decoded, includeLandmarks);
+  analyze(decoded: DecodedImage, includeLandmarks: boolean, timings?: StageTimings): Promise<EngineResult> {
+    return analyzeWith(this, decoded, includeLandmarks, timings);
   }
 
   detect(image: RgbImage): Promise<Detection[]> {

@@ -1,4 +1,4 @@
-import { EngineResult } from './engine';
+import { EngineResult, StageTimings } from './engine';
 import { DecodedImage } from './image-decoder';
 import { clipBox, PixelBox, RgbImage } from './pixels';
 import { Detection } from './ssd-detector';
@@ -20,10 +20,19 @@ export interface FaceNets {
  * face-api's `detectAllFaces().withFaceLandmarks().withFaceDescriptors()` on the working-size pixels, with boxes and
  * landmarks scaled back to the original image. Shared by every engine, so they differ only in how the nets run.
  */
-export async function analyzeWith(nets: FaceNets, decoded: DecodedImage, includeLandmarks: boolean): Promise<EngineResult> {
+export async function analyzeWith(
+  nets: FaceNets,
+  decoded: DecodedImage,
+  includeLandmarks: boolean,
+  timings: StageTimings = {},
+): Promise<EngineResult> {
   const image: RgbImage = { pixels: decoded.pixels, width: decoded.workingWidth, height: decoded.workingHeight };
+  const detectStarted = performance.now();
   const detections = (await nets.detect(image)).filter((detection) => clippedArea(detection, image.width, image.height) > 0);
+  const describeStarted = performance.now();
+  timings.detect = describeStarted - detectStarted;
   const described = await nets.describe(image, detections, includeLandmarks);
+  timings.describe = performance.now() - describeStarted;
   const scaleX = decoded.width / decoded.workingWidth;
   const scaleY = decoded.height / decoded.workingHeight;
   return {

@@ -1,4 +1,4 @@
-import { EngineMemory, EngineResult, EnginePreference } from './engine';
+import { EngineMemory, EngineResult, EnginePreference, StageTimings } from './engine';
 import { ImageProblem } from './image-decoder';
 
 /** Messages between the pool (main thread) and an analysis worker. Plain data: structured-cloned or transferred. */
@@ -30,6 +30,6 @@ export type WorkerFailure =
 export type FromWorker =
   | { type: 'ready'; engine: string; faceApiVersion: string; fallbackReason?: string }
   | { type: 'init_failed'; message: string }
-  | { type: 'analysis'; id: number; ok: true; result: EngineResult; elapsedMs: number }
+  | { type: 'analysis'; id: number; ok: true; result: EngineResult; elapsedMs: number; stageMs: StageTimings }
   | { type: 'analysis'; id: number; ok: false; failure: WorkerFailure }
   | { type: 'stats'; id: number; stats: WorkerStats };

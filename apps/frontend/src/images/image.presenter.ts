@@ -6,6 +6,7 @@ import { thumbnailUrl } from '../thumbnails/thumbnail.service';
 export const STATUS_LABELS: Record<ImageStatus, string> = {
   pending: 'Pending',
   processing: 'Processing',
+  retrying: 'Retrying',
   processed: 'Processed',
   unrecognized: 'Unrecognized',
   failed: 'Failed',

@@ -28,7 +28,8 @@ export class ImagesController {
     const view = id === undefined ? undefined : await this.images.detail(id);
     if (!view) throw new NotFoundException(`There is no image with id ${idParam}.`);
     // Still in the pipeline: the page reloads itself once the processor has written the outcome.
-    const watch = view.image.status === 'pending' || view.image.status === 'processing';
+    // Not final yet: the page reloads itself when the image changes.
+    const watch = view.image.status === 'pending' || view.image.status === 'processing' || view.image.status === 'retrying';
     return { ...view, watch, pageTitle: `Image ${view.image.id}`, nav: 'images', flash: takeFlash(request, response) };
   }
 

@@ -3,7 +3,7 @@ import { ChangedImageRow, DashboardRepository, DetectedFaceRow, ImageDetail, Sta
 import { ThumbnailService } from '../thumbnails/thumbnail.service';
 import { CHANGES_OVERLAP_MS, ImagesService } from './images.service';
 
-const counts: StatusCounts = { pending: 1, processing: 0, processed: 0, unrecognized: 0, failed: 0, total: 1 };
+const counts: StatusCounts = { pending: 1, processing: 0, retrying: 0, processed: 0, unrecognized: 0, failed: 0, total: 1 };
 
 function changed(id: number, updatedAt: number): ChangedImageRow {
   const at = new Date(updatedAt);
@@ -14,6 +14,7 @@ function changed(id: number, updatedAt: number): ChangedImageRow {
     attempts: 0,
     lastError: null,
     permanentFailure: false,
+    nextAttemptAt: null,
     width: 640,
     height: 480,
     faceCount: 0,

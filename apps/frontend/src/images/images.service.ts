@@ -54,7 +54,15 @@ export interface FaceView {
 }
 
 export interface ImageDetailView {
-  image: ImageRowView & { createdText: string; claimedText: string; claimedBy: string; permanentFailure: boolean };
+  image: ImageRowView & {
+    createdText: string;
+    claimedText: string;
+    claimedBy: string;
+    permanentFailure: boolean;
+    /** While retrying: when the next automatic attempt is due (ISO, and as shown). */
+    nextAttemptAt: string;
+    nextAttemptText: string;
+  };
   picture?: { url: string; width: number; height: number; fontSize: number };
   faces: FaceView[];
   canRetry: boolean;
@@ -128,6 +136,8 @@ export class ImagesService {
         ...presentImageRow(image),
         createdText: formatTime(image.createdAt),
         claimedText: formatTime(image.claimedAt),
+        nextAttemptAt: image.nextAttemptAt?.toISOString() ?? '',
+        nextAttemptText: formatTime(image.nextAttemptAt),
         claimedBy: image.claimedBy ?? '',
         permanentFailure: image.permanentFailure,
       },

@@ -185,7 +185,7 @@
   schedule();
 })();
 
-// Detail page of an image that is still pending or processing: reload once it changes.
+// Detail page of an image that is still pending, processing or retrying: reload once it changes.
 (function () {
   'use strict';
   var head = document.querySelector('[data-watch-image]');

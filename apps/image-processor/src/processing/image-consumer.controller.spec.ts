@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DeferMessageError } from '@visage/queue';
+import { DeferMessageError, RetryMessageError } from '@visage/queue';
 import { RetryLaterError, settleDelivery } from './image-consumer.controller';
 
 describe('settleDelivery (outcome → transport)', () => {
@@ -10,19 +10,29 @@ describe('settleDelivery (outcome → transport)', () => {
     expect(() => settleDelivery({ status: 'skipped', imageId: 1, reason: 'already_done' })).not.toThrow();
   });
 
-  it('requeues a transient failure with attempts left, and finishes one without', () => {
-    expect(() => settleDelivery({ status: 'failed_transient', imageId: 1, error: 'UNAVAILABLE', willRetry: true })).toThrow(RetryLaterError);
-    expect(() => settleDelivery({ status: 'failed_transient', imageId: 1, error: 'UNAVAILABLE', willRetry: false })).not.toThrow();
-  });
-
-  it('defers with the breaker’s delay, so the attempt is not counted', () => {
+  it('requeues a transient failure with attempts left (after the stored backoff when there is one), and finishes one without', () => {
+    expect(() => settleDelivery({ status: 'failed_transient', imageId: 1, error: 'database: down', willRetry: true })).toThrow(RetryLaterError);
     let thrown: unknown;
     try {
-      settleDelivery({ status: 'deferred', imageId: 7, retryInMs: 12_345, because: 'circuit_open' });
+      settleDelivery({ status: 'failed_transient', imageId: 1, error: 'UNAVAILABLE', willRetry: true, retryInMs: 8_000 });
     } catch (error) {
       thrown = error;
     }
-    expect(thrown).toBeInstanceOf(DeferMessageError);
-    expect((thrown as DeferMessageError).delayMs).toBe(12_345);
+    expect(thrown).toBeInstanceOf(RetryMessageError);
+    expect((thrown as RetryMessageError).delayMs).toBe(8_000);
+    expect(() => settleDelivery({ status: 'failed_transient', imageId: 1, error: 'UNAVAILABLE', willRetry: false })).not.toThrow();
+  });
+
+  it('defers with the breaker’s delay or until a live lease would expire, so the attempt is not counted', () => {
+    for (const reason of ['circuit_open', 'leased'] as const) {
+      let thrown: unknown;
+      try {
+        settleDelivery({ status: 'deferred', imageId: 7, retryInMs: 12_345, reason });
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(DeferMessageError);
+      expect((thrown as DeferMessageError).delayMs).toBe(12_345);
+    }
   });
 });

@@ -1,13 +1,15 @@
 import { Controller, Inject, Injectable, Logger, Type, UseFilters } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { decodeImageQueuedEvent } from '@visage/domain';
-import { DeadLetter, deadLetterPattern, DeferMessageError, QueueContext, QueueExceptionFilter } from '@visage/queue';
+import { DeadLetter, deadLetterPattern, DeferMessageError, QueueContext, QueueExceptionFilter, RetryMessageError } from '@visage/queue';
+import { metrics, withLogContext, withQueueSpan } from '@visage/observability';
 import { ImageProcessingRepository } from '@visage/persistence';
 import { PROCESSOR_SETTINGS, ProcessorSettings } from '../processor.settings';
 import { DeferReason, ProcessImageService, ProcessResult } from './process-image.service';
 
 const DEFER_REASONS: Record<DeferReason, string> = {
   circuit_open: 'recognizer circuit open',
+  leased: 'leased by another consumer',
   models_loading: 'recognizer still loading its models',
 };
 
@@ -20,8 +22,9 @@ export class RetryLaterError extends Error {
 }
 
 /**
- * Maps a processing outcome to the transport: return → FIN; {@link RetryLaterError} → REQ with backoff
- * (counts an attempt); {@link DeferMessageError} → requeue after the delay without counting an attempt.
+ * Maps a processing outcome to the transport: return → FIN; {@link RetryMessageError} → REQ after the image's
+ * stored backoff, or {@link RetryLaterError} → REQ after the transport's (both count an attempt);
+ * {@link DeferMessageError} → requeue after the delay without counting an attempt.
  */
 export function settleDelivery(result: ProcessResult): void {
   switch (result.status) {
@@ -31,10 +34,11 @@ export function settleDelivery(result: ProcessResult): void {
     case 'skipped':
       return;
     case 'failed_transient':
-      if (result.willRetry) throw new RetryLaterError(`image ${result.imageId}: ${result.error}`);
-      return;
+      if (!result.willRetry) return;
+      if (result.retryInMs !== undefined) throw new RetryMessageError(result.retryInMs, `image ${result.imageId}: ${result.error}`);
+      throw new RetryLaterError(`image ${result.imageId}: ${result.error}`);
     case 'deferred':
-      throw new DeferMessageError(result.retryInMs, `image ${result.imageId}: ${DEFER_REASONS[result.because]}`);
+      throw new DeferMessageError(result.retryInMs, `image ${result.imageId}: ${DEFER_REASONS[result.reason]}`);
   }
 }
 
@@ -59,9 +63,15 @@ export class ImageConsumer {
       this.logger.warn(`acknowledged an undecodable message ${context.message.id}: ${preview(data)}`);
       return;
     }
-    const result = await this.processor.process(event.imageId);
-    this.log(result, context);
-    settleDelivery(result);
+    const handle = async () => {
+      const result = await this.processor.process(event.imageId);
+      metrics.imageAttempts.inc({ result: result.status });
+      this.log(result, context);
+      settleDelivery(result);
+    };
+    await withLogContext({ app: 'image-processor', imageId: event.imageId, requestId: event.requestId }, () =>
+      withQueueSpan('image.process', event, handle),
+    );
   }
 
   async onDeadLetter(letter: DeadLetter): Promise<void> {
@@ -72,6 +82,7 @@ export class ImageConsumer {
     }
     const reason = `gave up after ${letter.attempts} deliveries: ${letter.error}`;
     const marked = await this.repository.markDeadLettered(event.imageId, reason, this.settings.policy);
+    if (marked === 'marked') metrics.imageOutcomes.inc({ status: 'failed' });
     this.logger.warn(`image ${event.imageId}: dead letter (${reason}) → ${marked}`);
   }
 
@@ -87,7 +98,7 @@ export class ImageConsumer {
       case 'failed_transient':
         return this.logger.warn(`${where}: failed (${result.willRetry ? 'will retry' : 'no attempts left'}): ${result.error}`);
       case 'deferred':
-        return this.logger.debug(`${where}: deferred ${result.retryInMs} ms, ${DEFER_REASONS[result.because]}`);
+        return this.logger.debug(`${where}: deferred ${result.retryInMs} ms, ${DEFER_REASONS[result.reason]}`);
       case 'skipped':
         return this.logger.debug(`${where}: skipped (${result.reason})`);
     }

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '@visage/config';
 import { FaceAnalysisError, RECOGNIZER_NOT_READY } from '@visage/domain';
 import { FaceEntity, ImageEntity, PersonEntity } from '@visage/persistence';
@@ -9,10 +9,22 @@ import { MigratedTestDatabase, openTestDatabase } from '../../../../libs/persist
 import { ProbeScheduler, RecognizerBreaker } from '../breaker/recognizer-breaker';
 import { ImageProcessingRepository } from '@visage/persistence';
 import { processorSettingsFrom } from '../processor.settings';
-import { ProcessImageService } from './process-image.service';
+import { LeaseRenewalTimer, ProcessImageService } from './process-image.service';
 
 const config = parseConfig({ MAX_ATTEMPTS: '3', FACE_RECOGNITION_DEADLINE_MS: '4321', BREAKER_FAILURE_THRESHOLD: '5' });
 const settings = processorSettingsFrom(config, 'test-replica');
+/** Lease renewals run when a test says so. */
+class ManualRenewals implements LeaseRenewalTimer {
+  readonly callbacks = new Set<() => void>();
+  every(callback: () => void) {
+    this.callbacks.add(callback);
+    return { cancel: () => this.callbacks.delete(callback) };
+  }
+  tick(): void {
+    for (const callback of this.callbacks) callback();
+  }
+}
+
 /** Probes never run by themselves here: the breaker stays open until a test closes it. */
 const neverProbe: ProbeScheduler = { schedule: () => ({ cancel: () => undefined }) };
 
@@ -51,6 +63,7 @@ describe('ProcessImageService (SQLite)', () => {
   let analyzer: FakeFaceAnalyzer;
   let breaker: RecognizerBreaker;
   let service: ProcessImageService;
+  let renewals: ManualRenewals;
   let ada: number;
   let counter = 0;
 
@@ -69,7 +82,8 @@ describe('ProcessImageService (SQLite)', () => {
     repository = new FlakyRepository(dataSource);
     analyzer = new FakeFaceAnalyzer(facesFromPath);
     breaker = new RecognizerBreaker(analyzer, settings.breaker, new FakeConsumer(), neverProbe);
-    service = new ProcessImageService(repository, breaker, new FakeMatcher(new Map([[ada, 'Ada']])), settings);
+    renewals = new ManualRenewals();
+    service = new ProcessImageService(repository, breaker, new FakeMatcher(new Map([[ada, 'Ada']])), settings, renewals);
   });
 
   /** `faces` names the persons in the picture (0 = stranger); the fake recognizer reads them from the path. */
@@ -79,6 +93,20 @@ describe('ProcessImageService (SQLite)', () => {
   }
 
   const row = (id: number) => dataSource.getRepository(ImageEntity).findOneByOrFail({ id });
+
+  /** Analyses wait until `release()`; `analysing` resolves once one has started. */
+  function holdAnalyses(): { analysing: Promise<void>; release: () => void } {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let started: () => void = () => undefined;
+    const analysing = new Promise<void>((resolve) => (started = resolve));
+    analyzer.behaviour = async (path) => {
+      started();
+      await gate;
+      return facesFromPath(path);
+    };
+    return { analysing, release };
+  }
   const facesOf = (id: number) => dataSource.getRepository(FaceEntity).findBy({ imageId: id });
 
   it('a known face → processed with the person, the face stored, the deadline passed to the recognizer', async () => {
@@ -135,12 +163,17 @@ describe('ProcessImageService (SQLite)', () => {
     expect(analyzer.analyzeCalls.length).toBe(calls);
   });
 
-  it('a transient error → failed_transient to requeue, until the attempts run out', async () => {
+  it('a transient error → retrying with the next attempt stored and requeued after that backoff, until the attempts run out', async () => {
     analyzer.behaviour = unavailable;
     const id = await image([ada]);
-    expect(await service.process(id)).toMatchObject({ status: 'failed_transient', willRetry: true });
-    expect(await row(id)).toMatchObject({ status: 'failed', attempts: 1, permanentFailure: false });
-    expect(await service.process(id)).toMatchObject({ status: 'failed_transient', willRetry: true });
+    const base = config.QUEUE_REQUEUE_BASE_DELAY_MS;
+    const before = Date.now();
+    expect(await service.process(id)).toMatchObject({ status: 'failed_transient', willRetry: true, retryInMs: base });
+    const first = await row(id);
+    expect(first).toMatchObject({ status: 'retrying', attempts: 1, permanentFailure: false });
+    expect(first.lastError).toContain('UNAVAILABLE');
+    expect(first.nextAttemptAt!.getTime()).toBeGreaterThanOrEqual(before + base - 1_000);
+    expect(await service.process(id)).toMatchObject({ status: 'failed_transient', willRetry: true, retryInMs: 2 * base });
     expect(await service.process(id)).toMatchObject({ status: 'failed_transient', willRetry: false });
     expect(await row(id)).toMatchObject({ status: 'failed', attempts: 3 });
     expect(await service.process(id)).toMatchObject({ status: 'skipped', reason: 'already_done' });
@@ -154,7 +187,7 @@ describe('ProcessImageService (SQLite)', () => {
     expect(result).toMatchObject({ status: 'failed_transient', willRetry: true });
     expect(result.status === 'failed_transient' && result.error).toContain('DEADLINE_EXCEEDED');
     expect(analyzer.analyzeCalls.at(-1)?.deadlineMs).toBe(15);
-    expect(await row(id)).toMatchObject({ status: 'failed', attempts: 1, permanentFailure: false });
+    expect(await row(id)).toMatchObject({ status: 'retrying', attempts: 1, permanentFailure: false });
   });
 
   it('a transient error followed by a healthy recognizer → processed on the redelivery', async () => {
@@ -172,7 +205,7 @@ describe('ProcessImageService (SQLite)', () => {
     expect(breaker.state).toBe('open');
 
     const fresh = await image([ada]);
-    const retried = await image([ada], { status: 'failed', attempts: 1 });
+    const retried = await image([ada], { status: 'retrying', attempts: 1 });
     const calls = analyzer.analyzeCalls.length;
     for (const id of [fresh, retried]) {
       const result = await service.process(id);
@@ -181,7 +214,7 @@ describe('ProcessImageService (SQLite)', () => {
     }
     expect(analyzer.analyzeCalls.length).toBe(calls);
     expect(await row(fresh)).toMatchObject({ status: 'pending', attempts: 0, claimedBy: null });
-    expect(await row(retried)).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(await row(retried)).toMatchObject({ status: 'retrying', attempts: 1 });
   });
 
   it('the circuit opening while the image is being claimed → deferred, the claim released, no attempt spent', async () => {
@@ -204,7 +237,7 @@ describe('ProcessImageService (SQLite)', () => {
     const fresh = await image([ada]);
     const retried = await image([ada], { status: 'failed', attempts: 1 });
     for (const id of [fresh, retried]) {
-      expect(await service.process(id)).toMatchObject({ status: 'deferred', imageId: id, because: 'models_loading' });
+      expect(await service.process(id)).toMatchObject({ status: 'deferred', imageId: id, reason: 'models_loading' });
     }
     expect(await row(fresh)).toMatchObject({ status: 'pending', attempts: 0, claimedBy: null, lastError: null });
     expect(await row(retried)).toMatchObject({ status: 'pending', attempts: 1, claimedBy: null });
@@ -226,10 +259,47 @@ describe('ProcessImageService (SQLite)', () => {
     const first = service.process(id);
     const second = service.process(id);
     release();
-    const results = (await Promise.all([first, second])).map((result) => result.status).sort();
-    expect(results).toEqual(['processed', 'skipped']);
+    const results = await Promise.all([first, second]);
+    expect(results.map((result) => result.status).sort()).toEqual(['deferred', 'processed']);
+    // The copy that met the live lease comes back when that lease would expire, in case its holder died.
+    const deferred = results.find((result) => result.status === 'deferred');
+    expect(deferred).toMatchObject({ reason: 'leased' });
+    expect(deferred?.status === 'deferred' && deferred.retryInMs).toBeGreaterThan(settings.policy.claimTimeoutMs - 2_000);
     expect(analyzer.analyzeCalls).toHaveLength(1);
     expect(await facesOf(id)).toHaveLength(1);
+    expect(await service.process(id)).toEqual({ status: 'skipped', imageId: id, reason: 'already_done' }); // its return
+  });
+
+  it('renews the lease while the analysis runs, and stops once the image is settled', async () => {
+    const id = await image([ada]);
+    const { analysing, release } = holdAnalyses();
+    const processing = service.process(id);
+    await analysing;
+    expect(service.activeClaimCount).toBe(1);
+    const firstLease = (await row(id)).leaseExpiresAt!.getTime();
+    // Shorten the lease as if time had passed; one renewal must push it a whole lease ahead again.
+    await dataSource.getRepository(ImageEntity).update({ id }, { leaseExpiresAt: new Date(Date.now() - 1_000) });
+    renewals.tick();
+    await vi.waitFor(async () => expect((await row(id)).leaseExpiresAt!.getTime()).toBeGreaterThanOrEqual(firstLease - 1_000));
+    expect(await repository.claim(id, 'another-replica', settings.policy)).toBe('busy');
+
+    release();
+    expect(await processing).toMatchObject({ status: 'processed' });
+    expect(renewals.callbacks.size).toBe(0);
+    expect(service.activeClaimCount).toBe(0);
+    expect(await row(id)).toMatchObject({ status: 'processed', leaseExpiresAt: null, claimedBy: null });
+  });
+
+  it('releaseActiveClaims (shutdown) gives a held image back as pending; the abandoned run then writes nothing', async () => {
+    const id = await image([ada]);
+    const { analysing, release } = holdAnalyses();
+    const processing = service.process(id);
+    await analysing;
+    expect(await service.releaseActiveClaims()).toBe(1);
+    expect(await row(id)).toMatchObject({ status: 'pending', attempts: 0, claimedBy: null, leaseExpiresAt: null });
+    release();
+    expect(await processing).toEqual({ status: 'skipped', imageId: id, reason: 'claim_lost' });
+    expect(await facesOf(id)).toHaveLength(0);
   });
 
   it('database errors → failed_transient; a claim it could not release is released on the redelivery', async () => {

@@ -1,13 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { requeueDelayMs } from '@visage/queue';
 import { describeError, FaceAnalysis, FaceAnalysisError, FaceMatcher, RECOGNIZER_NOT_READY } from '@visage/domain';
 import { BreakerOpenError, RecognizerBreaker } from '../breaker/recognizer-breaker';
 import { CompleteResult, ImageProcessingRepository, StoredFace } from '@visage/persistence';
 import { FACE_MATCHER } from '../image-processor.tokens';
+import { recordImageOutcome } from './image-metrics';
 import { PROCESSOR_SETTINGS, ProcessorSettings } from '../processor.settings';
 
-export type SkipReason = 'not_found' | 'already_done' | 'busy' | 'claim_lost';
-export type DeferReason = 'circuit_open' | 'models_loading';
+export type SkipReason = 'not_found' | 'already_done' | 'claim_lost';
+export type DeferReason = 'circuit_open' | 'leased' | 'models_loading';
 
 /** Redelivery delay of an image the recognizer could not take yet because its models are still loading. */
 export const MODELS_LOADING_RETRY_MS = 2_000;
@@ -18,13 +20,40 @@ export type ProcessResult =
   | { status: 'unrecognized'; imageId: number; faces: number }
   /** The file itself is bad: stored as failed, never retried. */
   | { status: 'failed_permanent'; imageId: number; error: string }
-  /** The recognizer or the database failed: retry while `willRetry` (attempts left). */
-  | { status: 'failed_transient'; imageId: number; error: string; willRetry: boolean }
-  /** The circuit is open, or the recognizer is loading its models: pending again, no attempt spent; redeliver after `retryInMs`. */
-  | { status: 'deferred'; imageId: number; retryInMs: number; because: DeferReason }
-  /** Nothing to do here (duplicate delivery, finished, owned by another consumer, or gone). */
+  /**
+   * The recognizer or the database failed: retry while `willRetry` (attempts left), after `retryInMs` when the
+   * image's next attempt is stored (`retrying`), else after the transport's own backoff.
+   */
+  | { status: 'failed_transient'; imageId: number; error: string; willRetry: boolean; retryInMs?: number }
+  /**
+   * Not now, and not the image's fault; no attempt spent, redeliver after `retryInMs`. `circuit_open`: the
+   * recognizer is down (the image is pending). `models_loading`: the recognizer is still loading its models (the
+   * image is pending). `leased`: another consumer holds a live lease on it (a duplicate or early redelivery); the
+   * copy comes back when that lease would expire, in case its holder died.
+   */
+  | { status: 'deferred'; imageId: number; retryInMs: number; reason: DeferReason }
+  /** Nothing to do here (duplicate delivery, finished, taken over, or gone). */
   | { status: 'skipped'; imageId: number; reason: SkipReason };
 
+/** Renews leases while images are worked on; tests drive it by hand. */
+export interface LeaseRenewalTimer {
+  every(callback: () => void, intervalMs: number): { cancel(): void };
+}
+
+export const intervalLeaseRenewalTimer: LeaseRenewalTimer = {
+  every(callback, intervalMs) {
+    const timer = setInterval(callback, intervalMs);
+    timer.unref();
+    return { cancel: () => clearInterval(timer) };
+  },
+};
+
+export const LEASE_RENEWAL_TIMER = Symbol('LEASE_RENEWAL_TIMER');
+
+/** A leased copy comes back no sooner than this, so a hot duplicate cannot spin. */
+const MIN_LEASED_DEFERRAL_MS = 1_000;
+/** Redeliver a leased copy just after the lease would expire, not just before. */
+const LEASE_EXPIRY_MARGIN_MS = 250;
 /** Matching again after a person was deleted under the match: more than this means deletions keep racing us. */
 const MATCH_ATTEMPTS = 3;
 
@@ -40,62 +69,117 @@ export class ProcessImageService {
    * the image releases them first, instead of finding the image "busy" until the claim times out.
    */
   private readonly unreleasedClaims = new Map<number, string>();
+  /** Claims held right now (image → token), each with its lease renewal running. */
+  private readonly activeClaims = new Map<number, string>();
 
   constructor(
     private readonly repository: ImageProcessingRepository,
     private readonly breaker: RecognizerBreaker,
     @Inject(FACE_MATCHER) private readonly matcher: FaceMatcher,
     @Inject(PROCESSOR_SETTINGS) private readonly settings: ProcessorSettings,
+    @Optional() @Inject(LEASE_RENEWAL_TIMER) private readonly renewalTimer: LeaseRenewalTimer = intervalLeaseRenewalTimer,
   ) {}
 
   async process(imageId: number): Promise<ProcessResult> {
     // Fail fast while the circuit is open: no claim, no database write, the image simply stays pending.
-    if (!this.breaker.isClosed) return { status: 'deferred', imageId, retryInMs: this.breaker.retryInMs(), because: 'circuit_open' };
+    if (!this.breaker.isClosed) return { status: 'deferred', imageId, retryInMs: this.breaker.retryInMs(), reason: 'circuit_open' };
 
     const claimToken = `${this.settings.instanceId}:${randomBytes(4).toString('hex')}`;
     try {
       await this.releaseLeftoverClaim(imageId);
       const claim = await this.repository.claim(imageId, claimToken, this.settings.policy);
+      if (claim === 'busy') return await this.deferWhileLeased(imageId);
       if (claim !== 'claimed') return { status: 'skipped', imageId, reason: claim };
     } catch (error) {
       return { status: 'failed_transient', imageId, error: `database: ${describeError(error)}`, willRetry: true };
     }
 
+    const renewal = this.keepLease(imageId, claimToken);
     try {
       return await this.processClaimed(imageId, claimToken);
     } catch (error) {
       // Only the database can throw here (analysis errors are handled inside): keep the message alive.
       await this.releaseClaim(imageId, claimToken);
       return { status: 'failed_transient', imageId, error: `database: ${describeError(error)}`, willRetry: true };
+    } finally {
+      renewal.cancel();
+      this.activeClaims.delete(imageId);
     }
+  }
+
+  /** Images this process is working on now. */
+  get activeClaimCount(): number {
+    return this.activeClaims.size;
+  }
+
+  /**
+   * Shutdown: gives back every claim still held (their handlers were abandoned after the drain timeout), as
+   * `pending` with no attempt spent, so a restarted or other processor takes them at once instead of after the
+   * lease. A handler that still finishes later writes nothing (its claim is gone). Returns how many were held.
+   */
+  async releaseActiveClaims(): Promise<number> {
+    const held = [...this.activeClaims];
+    this.activeClaims.clear();
+    for (const [imageId, claimToken] of held) await this.releaseClaim(imageId, claimToken);
+    return held.length;
+  }
+
+  /** A live lease elsewhere: come back when it would expire, in case its holder died meanwhile. */
+  private async deferWhileLeased(imageId: number): Promise<ProcessResult> {
+    const leaseExpiresAt = (await this.repository.find(imageId))?.leaseExpiresAt?.getTime() ?? Date.now();
+    const retryInMs = Math.max(MIN_LEASED_DEFERRAL_MS, leaseExpiresAt - Date.now() + LEASE_EXPIRY_MARGIN_MS);
+    return { status: 'deferred', imageId, retryInMs, reason: 'leased' };
+  }
+
+  /** Heartbeat: renews the lease every third of it until the image is settled. */
+  private keepLease(imageId: number, claimToken: string): { cancel(): void } {
+    this.activeClaims.set(imageId, claimToken);
+    return this.renewalTimer.every(() => {
+      this.repository.renewLease(imageId, claimToken, this.settings.policy.claimTimeoutMs).then(
+        (renewed) => {
+          if (!renewed) this.logger.warn(`image ${imageId}: lease lost while processing (taken over after expiry); its outcome will not be written`);
+        },
+        // One missed renewal is harmless (the lease is three renewals long); the next tick tries again.
+        (error: unknown) => this.logger.warn(`image ${imageId}: lease renewal failed (${describeError(error)})`),
+      );
+    }, this.settings.leaseRenewMs);
   }
 
   private async processClaimed(imageId: number, claimToken: string): Promise<ProcessResult> {
     const image = await this.repository.find(imageId);
     if (!image) return { status: 'skipped', imageId, reason: 'not_found' };
+    const result = await this.analyzeAndStore(image, claimToken);
+    recordImageOutcome(result, image.createdAt);
+    return result;
+  }
 
+  private async analyzeAndStore(image: { id: number; path: string; attempts: number }, claimToken: string): Promise<ProcessResult> {
+    const imageId = image.id;
     let analysis: FaceAnalysis;
     try {
       analysis = await this.breaker.analyze(image.path, { deadlineMs: this.settings.analysisDeadlineMs });
     } catch (error) {
       if (error instanceof BreakerOpenError) {
         await this.repository.release(imageId, claimToken);
-        return { status: 'deferred', imageId, retryInMs: error.retryInMs, because: 'circuit_open' };
+        return { status: 'deferred', imageId, retryInMs: error.retryInMs, reason: 'circuit_open' };
       }
       // A recognizer still loading its models is not a failed attempt: the image waits, pending, uncounted.
       if (error instanceof FaceAnalysisError && error.reason === RECOGNIZER_NOT_READY) {
         await this.repository.release(imageId, claimToken);
-        return { status: 'deferred', imageId, retryInMs: MODELS_LOADING_RETRY_MS, because: 'models_loading' };
+        return { status: 'deferred', imageId, retryInMs: MODELS_LOADING_RETRY_MS, reason: 'models_loading' };
       }
       const permanent = error instanceof FaceAnalysisError && error.kind === 'permanent';
       const message = error instanceof FaceAnalysisError && error.code ? `${error.code}: ${error.message}` : describeError(error);
+      // The backoff of this image's next attempt, stored for clients to see and used for the requeue alike.
+      const retryInMs = requeueDelayMs(image.attempts + 1, this.settings.retryBackoff);
       const failed = await this.repository.fail(imageId, claimToken, message, {
         permanent,
         maxAttempts: this.settings.policy.maxAttempts,
+        retryInMs,
       });
       if (failed.outcome === 'claim_lost') return { status: 'skipped', imageId, reason: 'claim_lost' };
       if (permanent) return { status: 'failed_permanent', imageId, error: message };
-      return { status: 'failed_transient', imageId, error: message, willRetry: failed.retryable };
+      return { status: 'failed_transient', imageId, error: message, willRetry: failed.retryable, retryInMs };
     }
 
     const stored = await this.storeMatched(imageId, claimToken, analysis);

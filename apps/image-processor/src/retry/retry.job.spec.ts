@@ -16,7 +16,6 @@ import { RetryJob } from './retry.job';
 
 const config = parseConfig({
   MAX_ATTEMPTS: '3',
-  RETRY_BACKOFF_MS: '30000',
   PENDING_STALE_MS: '120000',
   CLAIM_TIMEOUT_MS: '60000',
   RETRY_CRON: '*/15 * * * * *',
@@ -94,10 +93,15 @@ describe.each(TEST_DRIVERS)('RetryJob on $name', (driver) => {
     const images = dataSources[0].getRepository(ImageEntity);
     const { id } = await images.save({ path: `retry/${++counter}.jpg`, status: 'pending', ...fields });
     const past = new Date(Date.now() - ageMs);
+    const claim = { claimedAt: past, claimedBy: 'crashed', leaseExpiresAt: new Date(past.getTime() + settings.policy.claimTimeoutMs) };
     await dataSources[0]
       .createQueryBuilder()
       .update(ImageEntity)
-      .set({ updatedAt: past, ...(fields.status === 'processing' ? { claimedAt: past, claimedBy: 'crashed' } : {}) })
+      .set({
+        updatedAt: past,
+        ...(fields.status === 'processing' ? claim : {}),
+        ...(fields.status === 'retrying' ? { nextAttemptAt: past } : {}),
+      })
       .where('id = :id', { id })
       .execute();
     return id;
@@ -105,18 +109,17 @@ describe.each(TEST_DRIVERS)('RetryJob on $name', (driver) => {
 
   const sorted = (ids: number[]) => [...ids].sort((a, b) => a - b);
 
-  it('re-publishes exactly the due failures, stale pending images and expired claims', async () => {
-    const old = 100 * settings.policy.retryBackoffMs;
+  it('re-publishes exactly the expired leases, long-overdue retries and stale pending images', async () => {
+    const old = 100 * settings.policy.pendingStaleMs;
     const expected = [
       await insert({ status: 'pending' }, settings.policy.pendingStaleMs + SECOND),
-      await insert({ status: 'failed', attempts: 1 }, settings.policy.retryBackoffMs + SECOND),
-      await insert({ status: 'failed', attempts: 2 }, 2 * settings.policy.retryBackoffMs + SECOND),
-      await insert({ status: 'processing' }, settings.policy.claimTimeoutMs + SECOND),
+      await insert({ status: 'retrying', attempts: 1 }, settings.policy.pendingStaleMs + SECOND), // next attempt this late
+      await insert({ status: 'processing' }, settings.policy.claimTimeoutMs + SECOND), // lease not renewed: holder gone
     ];
     const untouchedFields: Array<[Partial<ImageEntity>, number]> = [
       [{ status: 'pending' }, settings.policy.pendingStaleMs - 10 * SECOND],
-      [{ status: 'failed', attempts: 1 }, settings.policy.retryBackoffMs - 10 * SECOND],
-      [{ status: 'failed', attempts: 2 }, 2 * settings.policy.retryBackoffMs - 10 * SECOND],
+      [{ status: 'retrying', attempts: 1 }, settings.policy.pendingStaleMs - 10 * SECOND], // its requeued message is due
+      [{ status: 'failed', attempts: 1 }, old], // failed is final
       [{ status: 'failed', attempts: settings.policy.maxAttempts }, old],
       [{ status: 'failed', attempts: 1, permanentFailure: true }, old],
       [{ status: 'processing' }, settings.policy.claimTimeoutMs - 10 * SECOND],
@@ -130,11 +133,25 @@ describe.each(TEST_DRIVERS)('RetryJob on $name', (driver) => {
     expect(report).toMatchObject({ ran: true, published: expected.length, publishErrors: 0 });
     expect(sorted(runners[0].publisher.published)).toEqual(sorted(expected));
     const rows = await dataSources[0].getRepository(ImageEntity).find();
-    for (const id of expected) expect(rows.find((row) => row.id === id)?.status).toBe('pending');
+    expect(expected.map((id) => rows.find((row) => row.id === id)?.status)).toEqual(['pending', 'retrying', 'retrying']);
     for (const [id, fields] of untouched) expect(rows.find((row) => row.id === id)).toMatchObject(fields);
 
     // The next tick finds nothing new: every republished row has a fresh updated_at.
     expect(await runners[0].job.runOnce()).toMatchObject({ ran: true, published: 0 });
+  });
+
+  it('the boot pass (in-process queue: its messages died with the process) publishes every pending and retrying image', async () => {
+    const fresh = await insert({ status: 'pending' });
+    const retrying = await insert({ status: 'retrying', attempts: 1 });
+    await dataSources[0].getRepository(ImageEntity).update({ id: retrying }, { nextAttemptAt: new Date(Date.now() + 30 * SECOND) });
+    const live = await insert({ status: 'processing' }); // a live lease: not this pass's business
+    await insert({ status: 'processed' });
+    await insert({ status: 'failed', attempts: 1 });
+    expect(await runners[0].job.runOnce()).toMatchObject({ ran: true, published: 0 }); // a normal tick: nothing is stale
+    const report = await runners[0].job.runOnce('boot');
+    expect(report).toMatchObject({ ran: true, published: 2, stalePending: [fresh], dueFailures: [retrying] });
+    expect(sorted(runners[0].publisher.published)).toEqual(sorted([fresh, retrying]));
+    expect((await dataSources[0].getRepository(ImageEntity).findOneByOrFail({ id: live })).status).toBe('processing');
   });
 
   it('of two replicas ticking together only one works; the other finds the lock taken', async () => {

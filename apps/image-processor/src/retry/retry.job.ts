@@ -6,20 +6,28 @@ import { RecognizerBreaker } from '../breaker/recognizer-breaker';
 import { DatabaseLock, ImageProcessingRepository, LockRepository } from '@visage/persistence';
 import { PROCESSOR_SETTINGS, ProcessorSettings } from '../processor.settings';
 import { ImagePublisher } from '@visage/image-queue';
+import { metrics } from '@visage/observability';
 
 const CRON_NAME = 'image-retry';
 
 /** Whether the cron is registered; tests run ticks by hand. */
 export const RETRY_JOB_SCHEDULED = Symbol('RETRY_JOB_SCHEDULED');
 
+/**
+ * `tick`: the scheduled sweeps. `boot`: the first pass after a start with the in-process queue, whose messages died
+ * with the previous process: every pending and retrying image is published again, not only the stale ones.
+ */
+export type RetryPass = 'tick' | 'boot';
+
 export type RetryTickReport =
   | { ran: false; reason: 'locked' | 'breaker_open' | 'already_running' }
   | { ran: true; expiredClaims: number[]; dueFailures: number[]; stalePending: number[]; published: number; publishErrors: number };
 
 /**
- * Safety net behind the queue's own redelivery, once per RETRY_CRON tick and in one replica only
- * (job lock): resets expired claims, requeues failed images whose backoff has passed, re-publishes
- * pending images whose message was probably lost.
+ * Recovery behind the queue's own redelivery, once per RETRY_CRON tick (every 2 s by default) and in one replica
+ * only (job lock): takes back images whose lease expired (a crashed consumer) and publishes them, and, as the
+ * last resort, re-publishes retrying images long past their next attempt and pending images whose message was
+ * probably lost.
  */
 @Injectable()
 export class RetryJob implements OnApplicationBootstrap, OnModuleDestroy {
@@ -39,25 +47,31 @@ export class RetryJob implements OnApplicationBootstrap, OnModuleDestroy {
 
   onApplicationBootstrap(): void {
     if (!this.scheduled) return;
+    if (!this.settings.queueKeepsMessages) void this.tick('boot').catch(() => undefined);
     // RETRY_CRON is configuration, so the job is registered at runtime rather than with a static @Cron().
     this.cron = CronJob.from({ cronTime: this.settings.retryCron, onTick: () => void this.tick(), start: true });
     this.schedulerRegistry.addCronJob(CRON_NAME, this.cron as unknown as Parameters<SchedulerRegistry['addCronJob']>[1]);
   }
 
   onModuleDestroy(): void {
+    this.stop();
+  }
+
+  /** No further ticks (a running one finishes); shutdown calls it before draining the consumer. */
+  stop(): void {
     if (!this.cron) return;
     void this.cron.stop();
     this.schedulerRegistry.deleteCronJob(CRON_NAME);
     this.cron = undefined;
   }
 
-  async tick(): Promise<RetryTickReport> {
+  async tick(pass: RetryPass = 'tick'): Promise<RetryTickReport> {
     try {
-      const report = await this.runOnce();
+      const report = await this.runOnce(pass);
       if (report.ran && report.published + report.publishErrors > 0) {
         this.logger.log(
-          `requeued ${report.published} image(s) (expired claims ${report.expiredClaims.length}, due failures ${report.dueFailures.length}, stale pending ${report.stalePending.length})` +
-            (report.publishErrors ? `; ${report.publishErrors} publish error(s), retried next tick` : ''),
+          `${pass === 'boot' ? 'after start, ' : ''}requeued ${report.published} image(s) (expired leases ${report.expiredClaims.length}, overdue retries ${report.dueFailures.length}, stale pending ${report.stalePending.length})` +
+            (report.publishErrors ? `; ${report.publishErrors} not taken by the queue yet, republished as soon as it answers` : ''),
         );
       }
       return report;
@@ -67,7 +81,7 @@ export class RetryJob implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  async runOnce(): Promise<RetryTickReport> {
+  async runOnce(pass: RetryPass = 'tick'): Promise<RetryTickReport> {
     if (this.running) return { ran: false, reason: 'already_running' };
     // With the recognizer down every republished message would only be deferred; another replica whose
     // circuit is closed can take the lock instead.
@@ -78,11 +92,16 @@ export class RetryJob implements OnApplicationBootstrap, OnModuleDestroy {
       if (!lock) return { ran: false, reason: 'locked' };
       try {
         const policy = this.settings.policy;
+        const boot = pass === 'boot';
         // Order matters: each sweep leaves rows with a fresh updated_at, so the stale sweep skips them.
         const expiredClaims = await this.repository.resetExpiredClaims(policy);
-        const dueFailures = await this.repository.requeueDueFailures(policy);
-        const stalePending = await this.repository.touchStalePending(policy);
+        // At boot: every retrying image, due or not (all are due within the longest backoff).
+        const dueFailures = await this.repository.touchOverdueRetries(boot ? -this.settings.retryBackoff.requeueMaxDelayMs : policy.pendingStaleMs);
+        const stalePending = await this.repository.touchStalePending(boot ? { pendingStaleMs: 0 } : policy);
         const { published, publishErrors } = await this.publishAll([...expiredClaims, ...dueFailures, ...stalePending]);
+        metrics.retryJobRequeued.inc({ reason: 'expired_claim' }, expiredClaims.length);
+        metrics.retryJobRequeued.inc({ reason: 'due_failure' }, dueFailures.length);
+        metrics.retryJobRequeued.inc({ reason: 'stale_pending' }, stalePending.length);
         return { ran: true, expiredClaims, dueFailures, stalePending, published, publishErrors };
       } finally {
         await lock.release();
@@ -92,7 +111,7 @@ export class RetryJob implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  /** A failed publish leaves the row `pending`; the stale sweep of a later tick publishes it again. */
+  /** A publish the queue did not take is kept by ImagePublisher and republished as soon as the queue answers. */
   private async publishAll(imageIds: number[]): Promise<{ published: number; publishErrors: number }> {
     let published = 0;
     let publishErrors = 0;

@@ -1,11 +1,11 @@
 import { PausableConsumer } from '@visage/queue';
 
-/** Why the consumer takes no message: the processor is still starting, or the recognizer circuit is open. */
-export type HoldReason = 'starting' | 'circuit_open';
+/** Why the consumer takes no message: the processor is starting or stopping, or the recognizer circuit is open. */
+export type HoldReason = 'starting' | 'stopping' | 'circuit_open';
 
 /**
  * The one owner of the consumer's RDY: several parts may need it paused (start-up gating, the circuit
- * breaker), and it takes messages again only once every one of them has let go. Without it, the breaker
+ * breaker, the embedded shutdown), and it takes messages again only once every one of them has let go. Without it, the breaker
  * closing during start-up would resume a consumer whose gallery is not loaded yet.
  */
 export class ConsumptionGate {

@@ -9,6 +9,7 @@ import { BatchItemResultDto, parseBatchItem } from './dto/post-images.dto';
 import { ListImagesQuery } from './dto/list-images.dto';
 import { imagePathApiError } from './image-path-errors';
 import { ImagePublisher, ImageRequeueService } from '@visage/image-queue';
+import { currentLogContext, metrics } from '@visage/observability';
 
 @Injectable()
 export class ImagesService {
@@ -30,13 +31,14 @@ export class ImagesService {
     const resolved = await resolveImagePath(this.imagesRoot, path, { maxBytes: this.maxBytes }).catch((error: unknown) => {
       throw error instanceof ImagePathError ? imagePathApiError(error) : error;
     });
-    const result = await this.images.create(resolved.relative);
+    const result = await this.images.create(resolved.relative, currentLogContext().requestId ?? null);
     if (!result.created) {
       throw new ApiError(HttpStatus.CONFLICT, `${resolved.relative} was already submitted as image ${result.existingId}`, {
         code: 'duplicate_path',
         id: result.existingId,
       });
     }
+    metrics.imagesSubmitted.inc();
     await this.publisher.publish(result.id);
     return { id: result.id, status: 'pending' };
   }

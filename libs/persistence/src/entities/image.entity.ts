@@ -28,9 +28,17 @@ export class ImageEntity {
   @Column({ name: 'last_error', type: 'text', nullable: true })
   lastError!: string | null;
 
-  /** Set while a consumer holds the image; a claim older than CLAIM_TIMEOUT_MS is considered abandoned. */
+  /** When the consumer holding the image (`claimed_by`) took it. */
   @Column({ name: 'claimed_at', type: 'datetime', precision: 3, nullable: true })
   claimedAt!: Date | null;
+
+  /** The claim is a lease: renewed by its holder's heartbeat; once past, another consumer may take the image. */
+  @Column({ name: 'lease_expires_at', type: 'datetime', precision: 3, nullable: true })
+  leaseExpiresAt!: Date | null;
+
+  /** Set while `retrying`: when the next automatic attempt is due. */
+  @Column({ name: 'next_attempt_at', type: 'datetime', precision: 3, nullable: true })
+  nextAttemptAt!: Date | null;
 
   @Column({ name: 'claimed_by', type: 'varchar', length: 64, nullable: true })
   claimedBy!: string | null;
@@ -38,6 +46,10 @@ export class ImageEntity {
   /** True when the last failure is permanent (invalid file): the retry job leaves it alone. */
   @Column({ name: 'permanent_failure', type: 'boolean', default: false })
   permanentFailure!: boolean;
+
+  /** `X-Request-Id` of the submission (client's or generated), to find the image's log lines in every app. */
+  @Column({ name: 'request_id', type: 'varchar', length: 128, nullable: true })
+  requestId!: string | null;
 
   @Column({ type: 'int', nullable: true })
   width!: number | null;

@@ -4,16 +4,27 @@ import { InitialSchema1795750000000 as SqliteInitialSchema } from './sqlite/1795
 import { DashboardIndexes1795760000000 as MysqlDashboardIndexes } from './mysql/1795760000000-dashboard-indexes';
 import { DashboardIndexes1795760000000 as SqliteDashboardIndexes } from './sqlite/1795760000000-dashboard-indexes';
 import { LockLeases1795770000000 as SqliteLockLeases } from './sqlite/1795770000000-lock-leases';
+import { LeasesAndRetries1795775000000 as MysqlLeasesAndRetries } from './mysql/1795775000000-leases-and-retries';
+import { LeasesAndRetries1795775000000 as SqliteLeasesAndRetries } from './sqlite/1795775000000-leases-and-retries';
 import { FaceIdentity1795780000000 as MysqlFaceIdentity } from './mysql/1795780000000-face-identity';
 import { FaceIdentity1795780000000 as SqliteFaceIdentity } from './sqlite/1795780000000-face-identity';
+import { ImageRequestId1795790000000 as MysqlImageRequestId } from './mysql/1795790000000-image-request-id';
+import { ImageRequestId1795790000000 as SqliteImageRequestId } from './sqlite/1795790000000-image-request-id';
 
 /**
  * Migrations are listed as classes (not a glob) so they work the same from `src/` under Vitest and from
  * `dist/` after the build. Append new ones at the end of both lists; the two dialects share names and order,
  * except SQLite's lock lease table (MySQL has named locks instead).
  */
-export const MYSQL_MIGRATIONS = [MysqlInitialSchema, MysqlDashboardIndexes, MysqlFaceIdentity];
-export const SQLITE_MIGRATIONS = [SqliteInitialSchema, SqliteDashboardIndexes, SqliteLockLeases, SqliteFaceIdentity];
+export const MYSQL_MIGRATIONS = [MysqlInitialSchema, MysqlDashboardIndexes, MysqlLeasesAndRetries, MysqlFaceIdentity, MysqlImageRequestId];
+export const SQLITE_MIGRATIONS = [
+  SqliteInitialSchema,
+  SqliteDashboardIndexes,
+  SqliteLockLeases,
+  SqliteLeasesAndRetries,
+  SqliteFaceIdentity,
+  SqliteImageRequestId,
+];
 
 export function migrationsFor(type: DatabaseConfig['type']) {
   return type === 'mysql' ? MYSQL_MIGRATIONS : SQLITE_MIGRATIONS;

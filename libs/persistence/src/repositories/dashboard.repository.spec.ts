@@ -85,6 +85,7 @@ describe.each(TEST_DRIVERS)('DashboardRepository on $name', (driver) => {
     expect(await repository.countByStatus()).toEqual({
       pending: 7,
       processing: 0,
+      retrying: 0,
       processed: 3,
       unrecognized: 0,
       failed: 3,

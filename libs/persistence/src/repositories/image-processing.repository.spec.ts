@@ -5,7 +5,8 @@ import { FaceEntity, ImageEntity, PersonEntity } from '../entities';
 import { ImageProcessingRepository, RetryPolicy } from './image-processing.repository';
 import { decodeDescriptor } from './person-image.repository';
 
-const POLICY: RetryPolicy = { maxAttempts: 3, claimTimeoutMs: 60_000, retryBackoffMs: 30_000, pendingStaleMs: 120_000 };
+const POLICY: RetryPolicy = { maxAttempts: 3, claimTimeoutMs: 60_000, pendingStaleMs: 120_000 };
+const FAIL = { maxAttempts: POLICY.maxAttempts, retryInMs: 4_000 };
 const SECOND = 1_000;
 
 /** A distinct 128-float descriptor per seed. */
@@ -50,14 +51,21 @@ describe.each(TEST_DRIVERS)('ImageProcessingRepository on $name', (driver) => {
     return image.id;
   }
 
-  /** Moves updated_at (and an existing claim) into the past, as if time had passed. */
+  /** Moves updated_at (and an existing claim, its lease, a next attempt) into the past, as if time had passed. */
   async function age(imageId: number, ms: number, fields: Partial<ImageEntity> = {}): Promise<void> {
     const past = new Date(Date.now() - ms);
+    const earlier = (date: Date | null) => (date ? new Date(date.getTime() - ms) : null);
     const current = await first.getRepository(ImageEntity).findOneByOrFail({ id: imageId });
     await first
       .createQueryBuilder()
       .update(ImageEntity)
-      .set({ ...fields, updatedAt: past, claimedAt: current.claimedAt ? past : null })
+      .set({
+        ...fields,
+        updatedAt: past,
+        claimedAt: current.claimedAt ? past : null,
+        leaseExpiresAt: earlier(current.leaseExpiresAt),
+        nextAttemptAt: earlier(current.nextAttemptAt),
+      })
       .where('id = :imageId', { imageId })
       .execute();
   }
@@ -88,8 +96,30 @@ describe.each(TEST_DRIVERS)('ImageProcessingRepository on $name', (driver) => {
       expect(await replicaA.claim(permanent, 'a', POLICY)).toBe('already_done');
       const exhausted = await insertImage({ status: 'failed', attempts: POLICY.maxAttempts });
       expect(await replicaA.claim(exhausted, 'a', POLICY)).toBe('already_done');
-      const retryable = await insertImage({ status: 'failed', attempts: POLICY.maxAttempts - 1 });
-      expect(await replicaA.claim(retryable, 'a', POLICY)).toBe('claimed');
+      // failed is final, whatever its attempts; an image waiting for another attempt is retrying.
+      const failedEarly = await insertImage({ status: 'failed', attempts: 1 });
+      expect(await replicaA.claim(failedEarly, 'a', POLICY)).toBe('already_done');
+      const retrying = await insertImage({ status: 'retrying', attempts: POLICY.maxAttempts - 1, nextAttemptAt: new Date() });
+      expect(await replicaA.claim(retrying, 'a', POLICY)).toBe('claimed');
+      expect(await statusOf(retrying)).toMatchObject({ status: 'processing', claimedBy: 'a', nextAttemptAt: null });
+    });
+
+    it('a claim is a lease: renewed by its holder it stays live past its first expiry; unrenewed it expires', async () => {
+      const id = await insertImage();
+      const before = Date.now();
+      expect(await replicaA.claim(id, 'holder', POLICY)).toBe('claimed');
+      const leased = (await statusOf(id)).leaseExpiresAt!.getTime();
+      expect(leased).toBeGreaterThanOrEqual(before + POLICY.claimTimeoutMs - SECOND);
+      expect(leased).toBeLessThanOrEqual(Date.now() + POLICY.claimTimeoutMs + SECOND);
+
+      await age(id, POLICY.claimTimeoutMs + SECOND); // the lease would have expired…
+      expect(await replicaA.renewLease(id, 'holder', POLICY.claimTimeoutMs)).toBe(true); // …but the heartbeat renews it
+      expect(await replicaB.claim(id, 'rescuer', POLICY)).toBe('busy');
+      expect(await replicaB.renewLease(id, 'rescuer', POLICY.claimTimeoutMs)).toBe(false); // not its claim
+
+      await age(id, POLICY.claimTimeoutMs + SECOND); // missed renewals: expired
+      expect(await replicaB.claim(id, 'rescuer', POLICY)).toBe('claimed');
+      expect(await replicaA.renewLease(id, 'holder', POLICY.claimTimeoutMs)).toBe(false); // the old holder learns it lost it
     });
 
     it('reclaims an expired claim, and the old holder can no longer write', async () => {
@@ -101,7 +131,7 @@ describe.each(TEST_DRIVERS)('ImageProcessingRepository on $name', (driver) => {
 
       const late = await replicaA.complete(id, 'crashed', { width: 10, height: 10, faces: [], galleryVersion: 1 });
       expect(late).toEqual({ outcome: 'claim_lost' });
-      expect(await replicaA.fail(id, 'crashed', 'boom', { permanent: false, maxAttempts: 3 })).toEqual({ outcome: 'claim_lost' });
+      expect(await replicaA.fail(id, 'crashed', 'boom', { permanent: false, ...FAIL })).toEqual({ outcome: 'claim_lost' });
       expect((await statusOf(id)).claimedBy).toBe('rescuer');
     });
   });
@@ -110,7 +140,7 @@ describe.each(TEST_DRIVERS)('ImageProcessingRepository on $name', (driver) => {
     const box = { x: 1, y: 2, width: 30, height: 40 };
 
     it('stores every face and "processed" when one face matched, once even if delivered twice', async () => {
-      const id = await insertImage({ status: 'failed', attempts: 1, lastError: 'earlier', ageMs: 0 });
+      const id = await insertImage({ status: 'retrying', attempts: 1, lastError: 'earlier', nextAttemptAt: new Date(), ageMs: 0 });
       await replicaA.claim(id, 'token', POLICY);
       const outcome = {
         width: 640,
@@ -190,39 +220,54 @@ describe.each(TEST_DRIVERS)('ImageProcessingRepository on $name', (driver) => {
   });
 
   describe('fail, release and dead letters', () => {
-    it('counts transient failures until the limit, and a permanent failure is final at once', async () => {
+    it('a transient failure with attempts left is retrying (next attempt stored); the last one, or a permanent one, is failed', async () => {
       const id = await insertImage();
       for (let attempt = 1; attempt <= POLICY.maxAttempts; attempt++) {
         expect(await replicaA.claim(id, `t${attempt}`, POLICY)).toBe('claimed');
-        const result = await replicaA.fail(id, `t${attempt}`, `unavailable #${attempt}`, { permanent: false, maxAttempts: POLICY.maxAttempts });
-        expect(result).toEqual({ outcome: 'recorded', attempts: attempt, retryable: attempt < POLICY.maxAttempts });
+        const before = Date.now();
+        const result = await replicaA.fail(id, `t${attempt}`, `unavailable #${attempt}`, { permanent: false, ...FAIL });
+        const retryable = attempt < POLICY.maxAttempts;
+        expect(result).toMatchObject({ outcome: 'recorded', attempts: attempt, retryable });
+        const row = await statusOf(id);
+        expect(row).toMatchObject({ status: retryable ? 'retrying' : 'failed', attempts: attempt, claimedBy: null, leaseExpiresAt: null });
+        if (retryable) {
+          expect(row.nextAttemptAt!.getTime()).toBeGreaterThanOrEqual(before + FAIL.retryInMs - SECOND);
+          expect(row.nextAttemptAt!.getTime()).toBeLessThanOrEqual(Date.now() + FAIL.retryInMs + SECOND);
+        } else {
+          expect(row.nextAttemptAt).toBeNull();
+        }
       }
       expect(await replicaA.claim(id, 'again', POLICY)).toBe('already_done');
       expect(await statusOf(id)).toMatchObject({ status: 'failed', attempts: POLICY.maxAttempts, lastError: 'unavailable #3' });
 
       const corrupt = await insertImage();
       await replicaA.claim(corrupt, 'c', POLICY);
-      expect(await replicaA.fail(corrupt, 'c', 'not an image', { permanent: true, maxAttempts: 3 })).toEqual({
+      expect(await replicaA.fail(corrupt, 'c', 'not an image', { permanent: true, ...FAIL })).toEqual({
         outcome: 'recorded',
         attempts: 1,
         retryable: false,
+        nextAttemptAt: null,
       });
       expect(await statusOf(corrupt)).toMatchObject({ status: 'failed', permanentFailure: true });
       expect(await replicaA.claim(corrupt, 'c2', POLICY)).toBe('already_done');
     });
 
     it('release returns the image to pending without spending an attempt', async () => {
-      const id = await insertImage({ status: 'failed', attempts: 1 });
+      const id = await insertImage({ status: 'retrying', attempts: 1 });
       await replicaA.claim(id, 'token', POLICY);
       expect(await replicaA.release(id, 'not-mine')).toBe(false);
       expect(await replicaA.release(id, 'token')).toBe(true);
-      expect(await statusOf(id)).toMatchObject({ status: 'pending', attempts: 1, claimedBy: null, claimedAt: null });
+      expect(await statusOf(id)).toMatchObject({ status: 'pending', attempts: 1, claimedBy: null, claimedAt: null, leaseExpiresAt: null });
     });
 
     it('a dead letter fails the image for good but never touches a finished image or a live claim', async () => {
       const pending = await insertImage();
       expect(await replicaA.markDeadLettered(pending, 'gave up after 5 deliveries', POLICY)).toBe('marked');
       expect(await statusOf(pending)).toMatchObject({ status: 'failed', attempts: POLICY.maxAttempts, lastError: 'gave up after 5 deliveries' });
+
+      const retrying = await insertImage({ status: 'retrying', attempts: 1, nextAttemptAt: new Date() });
+      expect(await replicaA.markDeadLettered(retrying, 'gave up', POLICY)).toBe('marked');
+      expect(await statusOf(retrying)).toMatchObject({ status: 'failed', attempts: POLICY.maxAttempts, nextAttemptAt: null });
 
       const done = await insertImage({ status: 'unrecognized' });
       expect(await replicaA.markDeadLettered(done, 'x', POLICY)).toBe('already_done');
@@ -245,22 +290,22 @@ describe.each(TEST_DRIVERS)('ImageProcessingRepository on $name', (driver) => {
   });
 
   describe('retry job queries', () => {
-    it('requeues failed images whose exponential backoff has passed, under the attempt limit', async () => {
-      const base = POLICY.retryBackoffMs;
+    it('touches retrying images whose next attempt is overdue by the grace (their requeued message was lost), once', async () => {
+      const grace = POLICY.pendingStaleMs;
+      const at = (msFromNow: number) => new Date(Date.now() + msFromNow);
       const ids = {
-        firstTooEarly: await insertImage({ status: 'failed', attempts: 1, ageMs: base - 5 * SECOND }),
-        firstDue: await insertImage({ status: 'failed', attempts: 1, ageMs: base + 5 * SECOND }),
-        secondTooEarly: await insertImage({ status: 'failed', attempts: 2, ageMs: base + 5 * SECOND }),
-        secondDue: await insertImage({ status: 'failed', attempts: 2, ageMs: 2 * base + 5 * SECOND }),
-        exhausted: await insertImage({ status: 'failed', attempts: POLICY.maxAttempts, ageMs: 100 * base }),
-        permanent: await insertImage({ status: 'failed', attempts: 1, permanentFailure: true, ageMs: 100 * base }),
-        done: await insertImage({ status: 'processed', ageMs: 100 * base }),
+        overdue: await insertImage({ status: 'retrying', attempts: 1, nextAttemptAt: at(-grace - 5 * SECOND) }),
+        dueWithinGrace: await insertImage({ status: 'retrying', attempts: 2, nextAttemptAt: at(-grace + 5 * SECOND) }),
+        notDue: await insertImage({ status: 'retrying', attempts: 1, nextAttemptAt: at(30 * SECOND) }),
+        failed: await insertImage({ status: 'failed', attempts: 1, ageMs: 100 * grace }),
+        done: await insertImage({ status: 'processed', ageMs: 100 * grace }),
       };
-      const requeued = await replicaA.requeueDueFailures(POLICY);
-      expect(requeued.sort((x, y) => x - y)).toEqual([ids.firstDue, ids.secondDue].sort((x, y) => x - y));
-      expect((await statusOf(ids.firstDue)).status).toBe('pending');
-      expect((await statusOf(ids.secondTooEarly)).status).toBe('failed');
-      expect(await replicaA.requeueDueFailures(POLICY)).toEqual([]);
+      expect(await replicaA.touchOverdueRetries(grace)).toEqual([ids.overdue]);
+      expect(await statusOf(ids.overdue)).toMatchObject({ status: 'retrying', attempts: 1 });
+      expect(await replicaA.touchOverdueRetries(grace)).toEqual([]);
+      // A negative grace also takes those due within it: after a restart of the in-process queue, all of them.
+      const all = await replicaA.touchOverdueRetries(-60 * SECOND);
+      expect(all.sort((x, y) => x - y)).toEqual([ids.overdue, ids.dueWithinGrace, ids.notDue].sort((x, y) => x - y));
     });
 
     it('re-publishes stale pending images once per staleness period', async () => {
@@ -270,7 +315,7 @@ describe.each(TEST_DRIVERS)('ImageProcessingRepository on $name', (driver) => {
       expect(await replicaA.touchStalePending(POLICY)).toEqual([]);
     });
 
-    it('resets expired claims, counting the abandoned run as an attempt', async () => {
+    it('resets expired leases, counting the abandoned run as an attempt', async () => {
       const expired = await insertImage();
       const lastChance = await insertImage({ attempts: POLICY.maxAttempts - 1 });
       const live = await insertImage();
@@ -279,8 +324,9 @@ describe.each(TEST_DRIVERS)('ImageProcessingRepository on $name', (driver) => {
       await age(lastChance, POLICY.claimTimeoutMs + SECOND);
 
       expect(await replicaA.resetExpiredClaims(POLICY)).toEqual([expired]);
-      expect(await statusOf(expired)).toMatchObject({ status: 'pending', attempts: 1, claimedBy: null });
-      expect(await statusOf(lastChance)).toMatchObject({ status: 'failed', attempts: POLICY.maxAttempts });
+      expect(await statusOf(expired)).toMatchObject({ status: 'retrying', attempts: 1, claimedBy: null, leaseExpiresAt: null });
+      expect((await statusOf(expired)).nextAttemptAt).not.toBeNull();
+      expect(await statusOf(lastChance)).toMatchObject({ status: 'failed', attempts: POLICY.maxAttempts, nextAttemptAt: null });
       expect((await statusOf(live)).status).toBe('processing');
     });
   });

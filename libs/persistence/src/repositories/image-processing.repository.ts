@@ -35,7 +35,8 @@ export type CompleteResult =
   | { outcome: 'person_deleted' };
 
 export type FailResult =
-  | { outcome: 'recorded'; attempts: number; retryable: boolean }
+  /** `retryable`: the image is `retrying` (next attempt at `nextAttemptAt`); otherwise `failed` for good. */
+  | { outcome: 'recorded'; attempts: number; retryable: boolean; nextAttemptAt: Date | null }
   | { outcome: 'claim_lost' };
 
 export type DeadLetterResult = 'marked' | 'not_found' | 'already_done' | 'busy';
@@ -45,17 +46,26 @@ export type RequeueResult = 'requeued' | 'not_found' | 'not_failed';
 export interface RetryPolicy {
   /** Attempts (errors) after which a failed image is no longer retried (MAX_ATTEMPTS). */
   maxAttempts: number;
-  /** A `processing` claim older than this is treated as abandoned (CLAIM_TIMEOUT_MS). */
+  /**
+   * Length of a claim's lease (CLAIM_TIMEOUT_MS): its holder renews it while working; a lease not renewed for this
+   * long belonged to a consumer that crashed or hung, and the image may be taken over.
+   */
   claimTimeoutMs: number;
-  /** Backoff before the n-th retry of a failed image: base * 2^(n-1) (RETRY_BACKOFF_MS). */
-  retryBackoffMs: number;
-  /** A `pending` image untouched for this long probably lost its queue message (PENDING_STALE_MS). */
+  /**
+   * A `pending` image untouched for this long, or a `retrying` one this long past its next attempt, probably lost
+   * its queue message (PENDING_STALE_MS): the last-resort sweep publishes it again.
+   */
   pendingStaleMs: number;
 }
 
 const MAX_ERROR_LENGTH = 2_000;
 /** Bounds one sweep so a huge backlog is worked off over several ticks instead of in one giant publish burst. */
 const DEFAULT_SWEEP_LIMIT = 500;
+
+/** A claim whose holder stopped renewing it (`:now` bound by the caller); NULL: a claim from before leases existed. */
+const LEASE_EXPIRED = '(lease_expires_at IS NULL OR lease_expires_at < :now)';
+/** Columns of a claim, cleared whenever the image leaves `processing`. */
+const NO_CLAIM = { claimedBy: null, claimedAt: null, leaseExpiresAt: null } as const;
 
 /**
  * Every state change the image processor makes to an image, each one a single conditional statement
@@ -71,25 +81,41 @@ export class ImageProcessingRepository {
 
   /**
    * Takes the image for `consumerId` (use a token unique per processing attempt, max 64 chars) when it is
-   * `pending`, a retryable `failed`, or `processing` under an expired claim. One conditional UPDATE: of
-   * two racing consumers exactly one sees an affected row.
+   * `pending`, `retrying`, or `processing` under an expired lease, with a lease of `claimTimeoutMs` that the
+   * holder renews ({@link renewLease}). One conditional UPDATE: of two racing consumers exactly one sees an
+   * affected row. `busy`: someone holds a live lease (its expiry is in `find(id).leaseExpiresAt`).
    */
-  async claim(imageId: number, consumerId: string, policy: Pick<RetryPolicy, 'claimTimeoutMs' | 'maxAttempts'>): Promise<ClaimResult> {
+  async claim(imageId: number, consumerId: string, policy: Pick<RetryPolicy, 'claimTimeoutMs'>): Promise<ClaimResult> {
     const now = new Date();
     const result = await this.updateImage()
-      .set({ status: 'processing', claimedBy: consumerId, claimedAt: now, updatedAt: now })
+      .set({
+        status: 'processing',
+        claimedBy: consumerId,
+        claimedAt: now,
+        leaseExpiresAt: this.later(policy.claimTimeoutMs, now),
+        nextAttemptAt: null,
+        updatedAt: now,
+      })
       .where('id = :imageId', { imageId })
-      .andWhere(
-        `(status = 'pending'
-          OR (status = 'failed' AND permanent_failure = :notPermanent AND attempts < :maxAttempts)
-          OR (status = 'processing' AND (claimed_at IS NULL OR claimed_at < :expiredBefore)))`,
-        { notPermanent: false, maxAttempts: policy.maxAttempts, expiredBefore: this.ago(policy.claimTimeoutMs, now) },
-      )
+      .andWhere(`(status IN ('pending', 'retrying') OR (status = 'processing' AND ${LEASE_EXPIRED}))`, { now })
       .execute();
     if (result.affected === 1) return 'claimed';
     const image = await this.find(imageId);
     if (!image) return 'not_found';
     return image.status === 'processing' ? 'busy' : 'already_done';
+  }
+
+  /**
+   * Heartbeat of the holder: extends the lease to `leaseMs` from now while the claim is still ours. False when it
+   * is not (taken over after the lease expired, or finished): the holder's later writes will be refused anyway.
+   */
+  async renewLease(imageId: number, consumerId: string, leaseMs: number): Promise<boolean> {
+    const result = await this.updateImage()
+      .set({ leaseExpiresAt: this.later(leaseMs, new Date()) })
+      .where('id = :imageId', { imageId })
+      .andWhere("status = 'processing' AND claimed_by = :consumerId", { consumerId })
+      .execute();
+    return result.affected === 1;
   }
 
   /**
@@ -108,8 +134,8 @@ export class ImageProcessingRepository {
           height: outcome.height,
           lastError: null,
           permanentFailure: false,
-          claimedBy: null,
-          claimedAt: null,
+          ...NO_CLAIM,
+          nextAttemptAt: null,
           updatedAt: now,
         })
         .where('id = :imageId', { imageId })
@@ -157,37 +183,47 @@ export class ImageProcessingRepository {
   }
 
   /**
-   * Records a failed attempt: `failed`, attempts + 1, the error text. A permanent failure (the file itself
-   * is bad) is never retried automatically.
+   * Records a failed attempt: attempts + 1 and the error text. With attempts left and a transient error the image
+   * is `retrying`, due `retryInMs` from now; a permanent failure (the file itself is bad) or the last attempt makes
+   * it `failed`, which no automatic retry will change.
    */
   async fail(
     imageId: number,
     consumerId: string,
     error: string,
-    options: { permanent: boolean; maxAttempts: number },
+    options: { permanent: boolean; maxAttempts: number; retryInMs: number },
   ): Promise<FailResult> {
+    const now = new Date();
+    const maxAttempts = Math.trunc(options.maxAttempts);
+    const final = options.permanent ? 'TRUE' : `attempts + 1 >= ${maxAttempts}`;
     const result = await this.updateImage()
       .set({
-        status: 'failed',
+        status: () => `CASE WHEN ${final} THEN 'failed' ELSE 'retrying' END`,
+        nextAttemptAt: () => `CASE WHEN ${final} THEN NULL ELSE :nextAttemptAt END`,
         attempts: () => 'attempts + 1',
         lastError: truncateError(error),
         permanentFailure: options.permanent,
-        claimedBy: null,
-        claimedAt: null,
-        updatedAt: new Date(),
+        ...NO_CLAIM,
+        updatedAt: now,
       })
       .where('id = :imageId', { imageId })
       .andWhere("status = 'processing' AND claimed_by = :consumerId", { consumerId })
+      .setParameter('nextAttemptAt', this.later(options.retryInMs, now))
       .execute();
     if (result.affected !== 1) return { outcome: 'claim_lost' };
-    const attempts = (await this.find(imageId))?.attempts ?? 0;
-    return { outcome: 'recorded', attempts, retryable: !options.permanent && attempts < options.maxAttempts };
+    const image = await this.find(imageId);
+    return {
+      outcome: 'recorded',
+      attempts: image?.attempts ?? 0,
+      retryable: image?.status === 'retrying',
+      nextAttemptAt: image?.nextAttemptAt ?? null,
+    };
   }
 
   /** Gives the image back as `pending` without spending an attempt (the recognizer is down, not the image's fault). */
   async release(imageId: number, consumerId: string): Promise<boolean> {
     const result = await this.updateImage()
-      .set({ status: 'pending', claimedBy: null, claimedAt: null, updatedAt: new Date() })
+      .set({ status: 'pending', ...NO_CLAIM, updatedAt: new Date() })
       .where('id = :imageId', { imageId })
       .andWhere("status = 'processing' AND claimed_by = :consumerId", { consumerId })
       .execute();
@@ -199,22 +235,19 @@ export class ImageProcessingRepository {
    * the retry job stops too (a manual retry resets it). Never touches a finished image or a live claim,
    * since a duplicate message can die while another copy succeeded.
    */
-  async markDeadLettered(imageId: number, reason: string, policy: Pick<RetryPolicy, 'claimTimeoutMs' | 'maxAttempts'>): Promise<DeadLetterResult> {
+  async markDeadLettered(imageId: number, reason: string, policy: Pick<RetryPolicy, 'maxAttempts'>): Promise<DeadLetterResult> {
     const now = new Date();
     const result = await this.updateImage()
       .set({
         status: 'failed',
         attempts: () => `CASE WHEN attempts < ${Math.trunc(policy.maxAttempts)} THEN ${Math.trunc(policy.maxAttempts)} ELSE attempts END`,
         lastError: truncateError(reason),
-        claimedBy: null,
-        claimedAt: null,
+        ...NO_CLAIM,
+        nextAttemptAt: null,
         updatedAt: now,
       })
       .where('id = :imageId', { imageId })
-      .andWhere(
-        `(status IN ('pending', 'failed') OR (status = 'processing' AND (claimed_at IS NULL OR claimed_at < :expiredBefore)))`,
-        { expiredBefore: this.ago(policy.claimTimeoutMs, now) },
-      )
+      .andWhere(`(status IN ('pending', 'retrying', 'failed') OR (status = 'processing' AND ${LEASE_EXPIRED}))`, { now })
       .execute();
     if (result.affected === 1) return 'marked';
     const image = await this.find(imageId);
@@ -230,7 +263,7 @@ export class ImageProcessingRepository {
    */
   async requeueForRetry(imageId: number): Promise<RequeueResult> {
     const result = await this.updateImage()
-      .set({ status: 'pending', attempts: 0, permanentFailure: false, claimedBy: null, claimedAt: null, updatedAt: new Date() })
+      .set({ status: 'pending', attempts: 0, permanentFailure: false, ...NO_CLAIM, nextAttemptAt: null, updatedAt: new Date() })
       .where('id = :imageId', { imageId })
       .andWhere("status = 'failed'")
       .execute();
@@ -239,22 +272,18 @@ export class ImageProcessingRepository {
   }
 
   /**
-   * Retry job: retryable failed images whose backoff (base * 2^(attempts-1) since the failure) has passed
-   * become `pending`; returns their ids for re-publishing. The backoff is expanded per attempt count
-   * (attempts < maxAttempts is a short list) so the query needs no POW(), which SQLite may lack.
+   * Retry job: `retrying` images whose next attempt is `overdueByMs` past (their requeued message was lost, e.g.
+   * with an in-process queue that restarted); a negative value also takes those due within that time. Their
+   * `next_attempt_at` becomes now, so the next tick does not publish them again at once.
    */
-  async requeueDueFailures(policy: Pick<RetryPolicy, 'maxAttempts' | 'retryBackoffMs'>, limit = DEFAULT_SWEEP_LIMIT): Promise<number[]> {
+  async touchOverdueRetries(overdueByMs: number, limit = DEFAULT_SWEEP_LIMIT): Promise<number[]> {
     const now = new Date();
-    const parameters: Record<string, unknown> = { notPermanent: false };
-    const dueClauses: string[] = [];
-    // attempts = 0 only happens for a row failed by hand or by an older version; treat it like attempt 1.
-    for (let attempts = 0; attempts < policy.maxAttempts; attempts++) {
-      parameters[`due${attempts}`] = this.ago(policy.retryBackoffMs * 2 ** Math.max(0, attempts - 1), now);
-      dueClauses.push(`(attempts = ${attempts} AND updated_at <= :due${attempts})`);
-    }
-    if (dueClauses.length === 0) return [];
-    const condition = `status = 'failed' AND permanent_failure = :notPermanent AND (${dueClauses.join(' OR ')})`;
-    return this.sweep(condition, parameters, { status: 'pending', updatedAt: now }, limit);
+    return this.sweep(
+      "status = 'retrying' AND (next_attempt_at IS NULL OR next_attempt_at <= :dueBefore)",
+      { dueBefore: this.ago(overdueByMs, now) },
+      { nextAttemptAt: now, updatedAt: now },
+      limit,
+    );
   }
 
   /**
@@ -272,23 +301,22 @@ export class ImageProcessingRepository {
   }
 
   /**
-   * Retry job: `processing` claims older than claimTimeoutMs (the consumer crashed or hung). The abandoned
-   * run counts as an attempt, so an image that crashes its consumer cannot loop forever: it becomes
-   * `pending` again, or `failed` once attempts reach the limit. Returns the ids made `pending`.
+   * Retry job: `processing` images whose lease expired (the consumer crashed or hung: nobody renewed it). The
+   * abandoned run counts as an attempt, so an image that crashes its consumer cannot loop forever: it becomes
+   * `retrying`, due now, or `failed` once attempts reach the limit. Returns the ids made `retrying`.
    */
-  async resetExpiredClaims(policy: Pick<RetryPolicy, 'claimTimeoutMs' | 'maxAttempts'>, limit = DEFAULT_SWEEP_LIMIT): Promise<number[]> {
+  async resetExpiredClaims(policy: Pick<RetryPolicy, 'maxAttempts'>, limit = DEFAULT_SWEEP_LIMIT): Promise<number[]> {
     const now = new Date();
-    const maxAttempts = Math.trunc(policy.maxAttempts);
-    const condition = "status = 'processing' AND (claimed_at IS NULL OR claimed_at < :expiredBefore)";
+    const final = `attempts + 1 >= ${Math.trunc(policy.maxAttempts)}`;
     const ids = await this.sweep(
-      condition,
-      { expiredBefore: this.ago(policy.claimTimeoutMs, now) },
+      `status = 'processing' AND ${LEASE_EXPIRED}`,
+      { now },
       {
-        status: () => `CASE WHEN attempts + 1 >= ${maxAttempts} THEN 'failed' ELSE 'pending' END`,
+        status: () => `CASE WHEN ${final} THEN 'failed' ELSE 'retrying' END`,
+        nextAttemptAt: () => `CASE WHEN ${final} THEN NULL ELSE :now END`,
         attempts: () => 'attempts + 1',
-        lastError: 'claim expired: the consumer stopped or hung while processing',
-        claimedBy: null,
-        claimedAt: null,
+        lastError: 'lease expired: the consumer stopped or hung while processing',
+        ...NO_CLAIM,
         updatedAt: now,
       },
       limit,
@@ -299,7 +327,7 @@ export class ImageProcessingRepository {
       .createQueryBuilder('image')
       .select('image.id', 'id')
       .where('image.id IN (:...ids)', { ids })
-      .andWhere("image.status = 'pending'")
+      .andWhere("image.status = 'retrying'")
       .getRawMany<{ id: number }>();
     return rows.map((row) => Number(row.id));
   }
@@ -314,6 +342,10 @@ export class ImageProcessingRepository {
 
   private ago(ms: number, now: Date): Date {
     return new Date(now.getTime() - ms);
+  }
+
+  private later(ms: number, now: Date): Date {
+    return new Date(now.getTime() + ms);
   }
 
   /**

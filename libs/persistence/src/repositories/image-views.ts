@@ -33,6 +33,8 @@ export interface ImageSummaryView {
   attempts: number;
   lastError: string | null;
   permanentFailure: boolean;
+  /** Set while `retrying`: when the next automatic attempt is due. */
+  nextAttemptAt: Date | null;
   width: number | null;
   height: number | null;
   createdAt: Date;
@@ -41,7 +43,7 @@ export interface ImageSummaryView {
 
 /** The columns `toImageSummary` maps, for a query builder whose image alias is `alias`. */
 export function imageSummaryColumns(alias: string): string[] {
-  return ['id', 'path', 'status', 'attempts', 'lastError', 'permanentFailure', 'width', 'height', 'createdAt', 'updatedAt'].map(
+  return ['id', 'path', 'status', 'attempts', 'lastError', 'permanentFailure', 'nextAttemptAt', 'width', 'height', 'createdAt', 'updatedAt'].map(
     (column) => `${alias}.${column}`,
   );
 }
@@ -55,6 +57,7 @@ export function toImageSummary(image: ImageEntity): ImageSummaryView {
     attempts: image.attempts,
     lastError: image.lastError,
     permanentFailure: Boolean(image.permanentFailure),
+    nextAttemptAt: image.nextAttemptAt ?? null,
     width: image.width,
     height: image.height,
     createdAt: image.createdAt,

@@ -105,6 +105,6 @@ describe.each(TEST_DRIVERS)('ImageRepository on $name', (driver) => {
     for (const name of ['c1', 'c2', 'c3']) await images.create(name);
     const [first] = (await images.list({ limit: 1 })).items;
     await setStatus(first!.id, 'unrecognized');
-    expect(await images.countByStatus()).toEqual({ pending: 2, processing: 0, processed: 0, unrecognized: 1, failed: 0 });
+    expect(await images.countByStatus()).toEqual({ pending: 2, processing: 0, retrying: 0, processed: 0, unrecognized: 1, failed: 0 });
   });
 });

@@ -9,6 +9,8 @@ import { countImagesByStatus, ImageFaceView, ImageSummaryView, toFaceView, toIma
 export type CreateImageResult = { created: true; id: number } | { created: false; existingId: number };
 
 export interface ImageDetailsView extends ImageSummaryView {
+  /** The submission's request id (null for images stored before request ids existed). */
+  requestId: string | null;
   faces: ImageFaceView[];
   /** Oldest gallery version among the faces' identities (null: no face, or faces without descriptors). */
   galleryVersion: number | null;
@@ -50,18 +52,18 @@ export class ImageRepository {
     this.images = dataSource.getRepository(ImageEntity);
     // `?` placeholders work for both mysql2 and better-sqlite3; identifiers quoted per dialect.
     const quote = (name: string) => dataSource.driver.escape(name);
-    this.insertSql = `INSERT INTO ${quote('images')} (${quote('path')}, ${quote('status')}) VALUES (?, ?)`;
+    this.insertSql = `INSERT INTO ${quote('images')} (${quote('path')}, ${quote('status')}, ${quote('request_id')}) VALUES (?, ?, ?)`;
   }
 
   /**
    * Inserts a pending image. The unique index on `path` decides duplicates (no check-then-insert race):
    * on conflict the existing row's id is returned instead.
    */
-  async create(path: string): Promise<CreateImageResult> {
+  async create(path: string, requestId: string | null = null): Promise<CreateImageResult> {
     try {
       // One prepared-style statement instead of the query builder: this is the ingest hot path, and the
       // caller only needs the id (no reload of the defaults).
-      return { created: true, id: insertedId(await this.dataSource.query(this.insertSql, [path, 'pending' satisfies ImageStatus])) };
+      return { created: true, id: insertedId(await this.dataSource.query(this.insertSql, [path, 'pending' satisfies ImageStatus, requestId])) };
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
       const existing = await this.images.findOne({ where: { path }, select: { id: true } });
@@ -78,7 +80,7 @@ export class ImageRepository {
     });
     if (!image) return undefined;
     const faces = (image.faces ?? []).map(toFaceView);
-    return { ...toImageSummary(image), faces, ...identityVersion(faces) };
+    return { ...toImageSummary(image), requestId: image.requestId, faces, ...identityVersion(faces) };
   }
 
   /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DeferMessageError } from '../queue.types';
+import { DeferMessageError, RetryMessageError } from '../queue.types';
 import { describeError } from '@visage/domain';
 import { decideOutcome, exceededAttempts, requeueDelayMs } from './delivery-policy';
 import { decodeBody, encodeEnvelope } from './message-codec';
@@ -19,6 +19,12 @@ describe('delivery policy (shared by both drivers)', () => {
     expect(decideOutcome({ ok: false, error: new Error('x') }, 3, policy)).toEqual({ action: 'dead-letter', error: 'x' });
     expect(exceededAttempts(3, policy)).toBe(false);
     expect(exceededAttempts(4, policy)).toBe(true);
+  });
+
+  it('requeues a RetryMessageError after the delay the handler chose, counted: dead-lettered at maxAttempts', () => {
+    const retry = new RetryMessageError(12_345, 'recognizer timed out');
+    expect(decideOutcome({ ok: false, error: retry }, 1, policy)).toEqual({ action: 'requeue', delayMs: 12_345, error: 'recognizer timed out' });
+    expect(decideOutcome({ ok: false, error: retry }, 3, policy)).toEqual({ action: 'dead-letter', error: 'recognizer timed out' });
   });
 
   it('defers a DeferMessageError at any attempt count, never dead-letters it', () => {

@@ -1,5 +1,5 @@
 import { describeError } from '@visage/domain';
-import { DeferMessageError, QueueConsumerOptions } from '../queue.types';
+import { DeferMessageError, QueueConsumerOptions, RetryMessageError } from '../queue.types';
 
 export type RetryPolicy = Pick<QueueConsumerOptions, 'maxAttempts' | 'requeueBaseDelayMs' | 'requeueMaxDelayMs'>;
 
@@ -34,7 +34,8 @@ export function decideOutcome(result: HandlerResult, attempts: number, policy: R
   if (deferral) return { action: 'defer', delayMs: Math.max(0, deferral.delayMs), reason: deferral.message };
   const error = describeError(result.error);
   if (attempts >= policy.maxAttempts) return { action: 'dead-letter', error };
-  return { action: 'requeue', delayMs: requeueDelayMs(attempts, policy), error };
+  const delayMs = result.error instanceof RetryMessageError ? Math.max(0, result.error.delayMs) : requeueDelayMs(attempts, policy);
+  return { action: 'requeue', delayMs, error };
 }
 
 /** A delivery already past maxAttempts (e.g. redelivered after timeouts) goes to the dead letter unrun. */

@@ -3,6 +3,7 @@ import { MessageHandler } from '@nestjs/microservices';
 import { isObservable, lastValueFrom, Observable } from 'rxjs';
 import { DeadLetter, deadLetterPattern, QueueConsumerOptions, QueueContext, QueueMessageInfo } from '../queue.types';
 import { describeError } from '@visage/domain';
+import { metrics } from '@visage/observability';
 import { decideOutcome, DeliveryOutcome, exceededAttempts, HandlerResult } from './delivery-policy';
 import { DecodedBody } from './message-codec';
 
@@ -136,6 +137,7 @@ async function run(
       logger.warn?.(
         `${info.topic}: message ${info.id} failed attempt ${info.attempts}/${options.maxAttempts} (${outcome.error}); retrying in ${outcome.delayMs} ms`,
       );
+      metrics.queueRequeues.inc();
       answer.requeue(outcome.delayMs);
       break;
     case 'defer':
@@ -163,6 +165,7 @@ async function deadLetter(
   const { info } = delivery;
   const pattern = deadLetterPattern(info.topic);
   const handler = host.handlerFor(pattern);
+  metrics.queueDeadLetters.inc();
   host.logger.error(`${info.topic}: message ${info.id} dead-lettered after ${info.attempts} attempts: ${error}`);
   if (!handler) {
     host.logger.error(`${info.topic}: no @EventPattern('${pattern}') handler; message ${info.id} dropped`);

@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node';
-import { EngineMemory, EngineResult, RecognitionEngine } from '../engine';
+import { EngineMemory, EngineResult, RecognitionEngine, StageTimings } from '../engine';
 import { analyzeWith, clippedArea, DescribedFace, FaceNets, warmUp } from '../face-pipeline';
 import { DecodedImage } from '../image-decoder';
 import { clipBox, PixelBox, RgbImage } from '../pixels';
@@ -63,8 +63,8 @@ export class OnnxFaceEngine implements RecognitionEngine, FaceNets {
   }
 
 
-  analyze(decoded: DecodedImage, includeLandmarks: boolean): Promise<EngineResult> {
-    return analyzeWith(this, decoded, includeLandmarks);
+  analyze(decoded: DecodedImage, includeLandmarks: boolean, timings?: StageTimings): Promise<EngineResult> {
+    return analyzeWith(this, decoded, includeLandmarks, timings);
   }
 
   async detect(image: RgbImage): Promise<Detection[]> {

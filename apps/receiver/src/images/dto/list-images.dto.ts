@@ -66,10 +66,17 @@ export class FaceDto {
 export class ImageSummaryDto {
   @ApiProperty({ example: 17 }) id!: number;
   @ApiProperty({ example: 'holiday/beach.jpg' }) path!: string;
-  @ApiProperty({ enum: IMAGE_STATUSES }) status!: ImageStatus;
+  @ApiProperty({
+    enum: IMAGE_STATUSES,
+    description:
+      'retrying: an attempt failed and another automatic one is due at nextAttemptAt; failed: final, no automatic retry will happen',
+  })
+  status!: ImageStatus;
   @ApiProperty({ example: 0, description: 'Processing attempts that ended in an error' }) attempts!: number;
   @ApiPropertyOptional({ nullable: true, type: String }) lastError!: string | null;
   @ApiProperty({ description: 'The last failure cannot be fixed by retrying automatically' }) permanentFailure!: boolean;
+  @ApiPropertyOptional({ nullable: true, type: Date, description: 'While retrying: when the next automatic attempt is due' })
+  nextAttemptAt!: Date | null;
   @ApiPropertyOptional({ nullable: true, type: Number }) width!: number | null;
   @ApiPropertyOptional({ nullable: true, type: Number }) height!: number | null;
   @ApiProperty() createdAt!: Date;
@@ -77,6 +84,8 @@ export class ImageSummaryDto {
 }
 
 export class ImageDetailsDto extends ImageSummaryDto {
+  @ApiPropertyOptional({ nullable: true, type: String, description: 'X-Request-Id of the submission, to find its log lines' })
+  requestId!: string | null;
   @ApiProperty({ type: [FaceDto] }) faces!: FaceDto[];
   @ApiPropertyOptional({
     example: 4,
@@ -97,6 +106,7 @@ export class ImagePageDto {
 export class ImageCountsDto {
   @ApiProperty() pending!: number;
   @ApiProperty() processing!: number;
+  @ApiProperty() retrying!: number;
   @ApiProperty() processed!: number;
   @ApiProperty() unrecognized!: number;
   @ApiProperty() failed!: number;

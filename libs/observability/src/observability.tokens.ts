@@ -1,0 +1,2 @@
+/** The deployable's name (`receiver`, `image-processor`, …): the `app` label of its metrics and log lines. */
+export const OBSERVED_APP = Symbol('OBSERVED_APP');
