@@ -230,12 +230,12 @@ describe('ProcessImageService (SQLite)', () => {
     expect(await row(id)).toMatchObject({ status: 'pending', attempts: 0, claimedBy: null });
   });
 
-  it('a recognizer still loading its models → deferred: no attempt spent, the image pending, not failed', async () => {
+  it('a recognizer still loading its models → deferred: no attempt spent, the image pending, never failed', async () => {
     analyzer.behaviour = async () => {
       throw new FaceAnalysisError('transient', 'models are still loading', 'UNAVAILABLE', RECOGNIZER_NOT_READY);
     };
     const fresh = await image([ada]);
-    const retried = await image([ada], { status: 'failed', attempts: 1 });
+    const retried = await image([ada], { status: 'retrying', attempts: 1 });
     for (const id of [fresh, retried]) {
       expect(await service.process(id)).toMatchObject({ status: 'deferred', imageId: id, reason: 'models_loading' });
     }
@@ -245,7 +245,7 @@ describe('ProcessImageService (SQLite)', () => {
     // Any other transient error still spends an attempt.
     analyzer.behaviour = unavailable;
     expect(await service.process(fresh)).toMatchObject({ status: 'failed_transient', willRetry: true });
-    expect(await row(fresh)).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(await row(fresh)).toMatchObject({ status: 'retrying', attempts: 1 });
   });
 
   it('the same message delivered twice at once → one outcome, faces stored once', async () => {

@@ -183,6 +183,17 @@ describe('ProcessorStartup: no message taken before the recognizer serves, the k
     expect(consumer.paused).toBe(false);
   });
 
+  it('a shutdown that paused the consumer through the gate is not undone by the start-up finishing', async () => {
+    build();
+    await boot();
+    gate.hold('stopping');
+    analyzer.serving = true;
+    await startup.whenFinished();
+    expect(startup.stage).toBe('consuming');
+    expect(consumer.paused).toBe(true);
+    expect(gate.heldBy).toEqual(['stopping']);
+  });
+
   it('retries an enrolment that threw (database down) and files the recognizer failed on transiently', async () => {
     build();
     analyzer.serving = true;
