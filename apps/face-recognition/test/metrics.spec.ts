@@ -31,7 +31,7 @@ describe('recognizer /metrics (1 worker, default engine)', () => {
     await client.analyze('astronaut.png');
     await client.analyze('coffee.png');
     const after = await (await fetch(metricsUrl)).text();
-    for (const stage of ['decode', 'detect', 'describe']) {
+    for (const stage of ['decode', 'detect', 'landmarks', 'describe']) {
       const delta = (series: string) => metricValue(after, series, { stage }) - metricValue(before, series, { stage });
       expect(delta('visage_recognizer_stage_seconds_count'), stage).toBe(2);
       expect(delta('visage_recognizer_stage_seconds_sum'), stage).toBeGreaterThan(0);

@@ -28,9 +28,9 @@ export interface EngineMemory {
 
 /**
  * Milliseconds per stage of one analysis (`visage_recognizer_stage_seconds`): decode (worker), detect (SSD),
- * describe (landmarks, alignment and descriptors, which both engines run as one step).
+ * landmarks (the 68-point net and alignment, all faces at once), describe (the descriptor net, all faces at once).
  */
-export type StageTimings = Partial<Record<'decode' | 'detect' | 'describe', number>>;
+export type StageTimings = Partial<Record<'decode' | 'detect' | 'landmarks' | 'describe', number>>;
 
 /** One model instance (one per worker thread): detection, 68 landmarks, alignment and 128-d descriptors. */
 export interface RecognitionEngine {

@@ -61,8 +61,9 @@ export class FaceEngine implements RecognitionEngine, FaceNets {
     });
   }
 
-  async describe(image: RgbImage, boxes: FaceApiBox[], keepLandmarks: boolean): Promise<Array<DescribedFace | undefined>> {
+  async describe(image: RgbImage, boxes: FaceApiBox[], keepLandmarks: boolean, timings: StageTimings = {}): Promise<Array<DescribedFace | undefined>> {
     if (boxes.length === 0) return [];
+    const started = performance.now();
     const nets = this.faceapi.nets;
     const crops = this.crops(image, boxes);
     let landmarks;
@@ -73,6 +74,7 @@ export class FaceEngine implements RecognitionEngine, FaceNets {
     }
     const shifted = landmarks.map((points, index) => points.shiftBy(boxes[index].x, boxes[index].y));
     const aligned = shifted.map((points) => points.align(null, { useDlibAlignment: true }));
+    timings.landmarks = performance.now() - started;
     // A face at the very edge can align to a box outside the image; it cannot be described, so it is left out.
     const describable = aligned.map((_box, index) => index).filter((index) => clippedArea(aligned[index], image.width, image.height) > 0);
     const alignedCrops = this.crops(image, describable.map((index) => aligned[index]));

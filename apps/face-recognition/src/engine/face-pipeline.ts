@@ -12,8 +12,11 @@ export interface DescribedFace {
 /** The networks of one engine: SSD detection, then landmarks + alignment + descriptor for all faces at once. */
 export interface FaceNets {
   detect(image: RgbImage): Promise<Detection[]>;
-  /** One entry per box, in order; `undefined` for a face that cannot be described (aligned box off the image). */
-  describe(image: RgbImage, boxes: PixelBox[], keepLandmarks: boolean): Promise<Array<DescribedFace | undefined>>;
+  /**
+   * One entry per box, in order; `undefined` for a face that cannot be described (aligned box off the image).
+   * Sets `timings.landmarks` to the time the landmark net and alignment took (0 without faces).
+   */
+  describe(image: RgbImage, boxes: PixelBox[], keepLandmarks: boolean, timings?: StageTimings): Promise<Array<DescribedFace | undefined>>;
 }
 
 /**
@@ -31,8 +34,9 @@ export async function analyzeWith(
   const detections = (await nets.detect(image)).filter((detection) => clippedArea(detection, image.width, image.height) > 0);
   const describeStarted = performance.now();
   timings.detect = describeStarted - detectStarted;
-  const described = await nets.describe(image, detections, includeLandmarks);
-  timings.describe = performance.now() - describeStarted;
+  timings.landmarks = 0;
+  const described = await nets.describe(image, detections, includeLandmarks, timings);
+  timings.describe = performance.now() - describeStarted - timings.landmarks;
   const scaleX = decoded.width / decoded.workingWidth;
   const scaleY = decoded.height / decoded.workingHeight;
   return {

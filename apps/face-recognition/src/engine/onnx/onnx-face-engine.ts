@@ -82,13 +82,15 @@ export class OnnxFaceEngine implements RecognitionEngine, FaceNets {
     );
   }
 
-  async describe(image: RgbImage, boxes: PixelBox[], keepLandmarks: boolean): Promise<Array<DescribedFace | undefined>> {
+  async describe(image: RgbImage, boxes: PixelBox[], keepLandmarks: boolean, timings: StageTimings = {}): Promise<Array<DescribedFace | undefined>> {
     if (boxes.length === 0) return [];
+    const started = performance.now();
     // face-api's extractFaceTensors: the net sees the clipped, floored box; points are shifted by the raw box.
     const crops = boxes.map((box) => clipBox(box, image.width, image.height));
     const landmarkOutput = await this.runBatch(this.landmarkNet, image, crops, LANDMARK_INPUT_SIZE, 'landmarks');
     const points = crops.map((crop, index) => landmarkPositions(landmarkOutput, index * 136, crop, boxes[index]));
     const aligned = points.map((facePoints, index) => alignDlib(facePoints, crops[index]));
+    timings.landmarks = performance.now() - started;
     // A face at the very edge can align to a box outside the image; it cannot be described, so it is left out.
     const describable = aligned.map((_box, index) => index).filter((index) => clippedArea(aligned[index], image.width, image.height) > 0);
     const alignedCrops = describable.map((index) => clipBox(aligned[index], image.width, image.height));
