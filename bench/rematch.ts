@@ -15,14 +15,13 @@ import { performance } from 'node:perf_hooks';
 import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { DatabaseConfig, parseConfig } from '@visage/config';
-import { DESCRIPTOR_LENGTH } from '@visage/domain';
 import { GalleryService } from '@visage/matcher';
 import { encodeDescriptor, FaceIdentityRepository, LockRepository, PersonImageRepository, PersonRepository } from '@visage/persistence';
 import { processorSettingsFrom } from '../apps/image-processor/src/processor.settings';
 import { RematchJob } from '../apps/image-processor/src/rematch/rematch.job';
 import { createScratchMysqlDatabase, createScratchSqliteDatabase, openMigrated } from '../libs/persistence/test/test-databases';
 import { machineLine } from './machine';
-import { normalDeviates } from '../libs/matcher/test/random-descriptors';
+import { makeDescriptors } from './synthetic-faces';
 
 const FACES = Number(process.env.BENCH_FACES ?? 100_000);
 const GALLERY = Number(process.env.BENCH_GALLERY ?? 10_000);
@@ -30,26 +29,6 @@ const PER_PERSON = 4;
 const FACES_PER_IMAGE = 2;
 const INSERT_BATCH = 1_000;
 const THRESHOLD = 0.55;
-
-/**
- * face-api-like geometry: persons' centroids ~1.0 apart (per-dimension sd 0.065), a person's faces ~0.35 from
- * their centroid (sd 0.022), so genuine pairs land near 0.4 and strangers near 1.0, like the labelled set.
- */
-function makeDescriptors(seed: number): { centroid: (person: number) => Float32Array; around: (centroid: Float32Array) => Float32Array } {
-  const gauss = normalDeviates(seed);
-  const centroids = new Map<number, Float32Array>();
-  return {
-    centroid: (person) => {
-      let centroid = centroids.get(person);
-      if (!centroid) {
-        centroid = Float32Array.from({ length: DESCRIPTOR_LENGTH }, () => gauss() * 0.065);
-        centroids.set(person, centroid);
-      }
-      return centroid;
-    },
-    around: (centroid) => Float32Array.from(centroid, (value) => value + gauss() * 0.022),
-  };
-}
 
 async function fill(dataSource: DataSource): Promise<void> {
   const { centroid, around } = makeDescriptors(42);

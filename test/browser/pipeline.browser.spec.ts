@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '@visage/config';
 import { PausableConsumer, QUEUE_CONSUMER } from '@visage/queue';
-import { EmbeddedVisage, startEmbedded } from '../../apps/embedded/src/embedded';
+import { EmbeddedVisage } from '../../apps/embedded/src/embedded';
 import { Fixture, writeFixture } from '../support/fixtures';
+import { startEmbeddedStack, waitUntil } from './embedded-stack';
 import { hasChromium, launchChromium, markPage, SCREENSHOTS, seriousViolations, stillSamePage, warnIfNoChromium } from './chromium';
 
 /*
@@ -53,16 +53,6 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium on the real pipeli
     return (await (await fetch(`${receiver}/images/${id}`)).json()) as ImageJson;
   }
 
-  async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  }
-
   const finished = (id: number) => waitUntil(`image ${id} to finish`, async () => {
     const row = await image(id);
     return FINAL.includes(row.status) ? row : undefined;
@@ -78,24 +68,7 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium on the real pipeli
     await place('rocket.jpg', 'inbox/rocket.jpg');
     await place('truncated_header.jpg', 'inbox/truncated_header.jpg');
 
-    const config = {
-      ...parseConfig({
-        IMAGES_ROOT: imagesRoot,
-        DATABASE_URL: `sqlite:${join(workDir, 'visage.sqlite')}`,
-        LOG_LEVEL: 'warn',
-        NODE_ENV: 'test',
-        GALLERY_REFRESH_MS: '500',
-        RECOGNIZER_WORKERS: '1',
-      }),
-      RECEIVER_PORT: 0,
-      FRONTEND_PORT: 0,
-      PROCESSOR_HEALTH_PORT: 0,
-      FACE_RECOGNITION_PORT: 0,
-      FACE_RECOGNITION_HEALTH_PORT: 0,
-    };
-    visage = await startEmbedded(config, '127.0.0.1');
-    receiver = `http://127.0.0.1:${visage.ports.receiver}`;
-    dashboard = `http://127.0.0.1:${visage.ports.frontend}`;
+    ({ visage, receiver, dashboard } = await startEmbeddedStack(workDir, imagesRoot));
     // The processor enrols known/ once the recognizer serves (models load in the background).
     await waitUntil(
       'the known faces to be enrolled',

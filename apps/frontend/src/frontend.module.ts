@@ -11,6 +11,8 @@ import { ImagesService } from './images/images.service';
 import { PersonsController } from './persons/persons.controller';
 import { PersonsService } from './persons/persons.service';
 import { ReceiverApiClient } from './receiver/receiver-api.client';
+import { FaceCropService } from './review/face-crop.service';
+import { ReviewController } from './review/review.controller';
 import { ThumbnailsController } from './thumbnails/thumbnails.controller';
 import { ThumbnailService } from './thumbnails/thumbnail.service';
 
@@ -30,8 +32,8 @@ export class FrontendModule {
         HealthModule.forRoot(databaseReadiness),
         ObservabilityModule.forRoot({ app: 'frontend' }),
       ],
-      controllers: [ImagesController, ImagesApiController, PersonsController, ThumbnailsController],
-      providers: [{ provide: APP_FILTER, useClass: FrontendErrorFilter }, ReceiverApiClient, ThumbnailService, ImagesService, PersonsService],
+      controllers: [ImagesController, ImagesApiController, PersonsController, ThumbnailsController, ReviewController],
+      providers: [{ provide: APP_FILTER, useClass: FrontendErrorFilter }, ReceiverApiClient, ThumbnailService, ImagesService, PersonsService, FaceCropService],
     };
   }
 }

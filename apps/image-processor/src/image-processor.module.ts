@@ -20,6 +20,7 @@ import { RETRY_JOB_SCHEDULED, RetryJob } from './retry/retry.job';
 import { ConsumptionGate } from './startup/consumption-gate';
 import { ProcessorStartup } from './startup/processor-startup.service';
 import { REMATCH_JOB_SCHEDULED, RematchJob } from './rematch/rematch.job';
+import { ClusterJob } from './clusters/cluster.job';
 
 export interface ImageProcessorModuleOptions {
   config: VisageConfig;
@@ -58,6 +59,7 @@ class ImageProcessorCoreModule {
         ProcessImageService,
         RetryJob,
         RematchJob,
+        ClusterJob,
       ],
       exports: [
         PROCESSOR_SETTINGS,
@@ -66,6 +68,7 @@ class ImageProcessorCoreModule {
         ProcessImageService,
         RetryJob,
         RematchJob,
+        ClusterJob,
       ],
     };
   }

@@ -26,6 +26,8 @@ export interface ProcessorSettings {
   retryCron: string;
   /** How often the re-match job looks for faces matched against an older gallery (GALLERY_REFRESH_MS). */
   rematchEveryMs: number;
+  /** Distance within which an unknown face joins a group (CLUSTER_THRESHOLD, default MATCH_THRESHOLD). */
+  clusterThreshold: number;
 }
 
 export const PROCESSOR_SETTINGS = Symbol('PROCESSOR_SETTINGS');
@@ -59,5 +61,6 @@ export function processorSettingsFrom(config: VisageConfig, instanceId?: string)
     },
     retryCron: config.RETRY_CRON,
     rematchEveryMs: config.GALLERY_REFRESH_MS,
+    clusterThreshold: config.CLUSTER_THRESHOLD ?? config.MATCH_THRESHOLD,
   };
 }

@@ -8,6 +8,8 @@ import { RecognizerClientModule } from '@visage/recognizer-client';
 import { databaseReadiness, PersistenceModule } from '@visage/persistence';
 import { QueueModule, queueReadiness } from '@visage/queue';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
+import { ClustersModule } from './clusters/clusters.module';
+import { FacesModule } from './faces/faces.module';
 import { ImagesModule } from './images/images.module';
 import { PersonsModule } from './persons/persons.module';
 
@@ -16,7 +18,7 @@ export interface ReceiverModuleOptions {
 }
 
 /**
- * The receiver: ingest API (images), people API (persons), health, all errors as uniform JSON.
+ * The receiver: ingest API (images), people API (persons), face review (faces, clusters), health, all errors as uniform JSON.
  * Serve it through createReceiverApp, which adds the JSON body parser.
  */
 @Module({})
@@ -35,6 +37,8 @@ export class ReceiverModule {
         ObservabilityModule.forRoot({ app: 'receiver' }),
         ImagesModule,
         PersonsModule,
+        FacesModule,
+        ClustersModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
     };

@@ -95,6 +95,8 @@ export const configSchema = z.object({
    * nearest impostor 0.594 (a stranger in groups/compreface_000_5.jpg vs raj), so 0.6 names a stranger.
    */
   MATCH_THRESHOLD: z.coerce.number().positive().max(2).default(0.55),
+  /** Unknown faces within this distance of a group's centroid join it (default: MATCH_THRESHOLD). */
+  CLUSTER_THRESHOLD: z.coerce.number().positive().max(2).optional(),
   /** How often (at most) a matcher checks the database for enrolment changes. */
   GALLERY_REFRESH_MS: positiveInt(5_000),
   MAX_ATTEMPTS: positiveInt(5),

@@ -45,8 +45,11 @@ export interface GalleryView {
   readonly version: number;
   /** MATCH_THRESHOLD: a face is a known person only within it. */
   readonly threshold: number;
-  /** Nearest known person (`matched` only within the threshold), or undefined for an empty gallery. */
-  match(descriptor: Float32Array): (FaceMatch & { matched: boolean }) | undefined;
+  /**
+   * Nearest known person (`matched` only within the threshold), or undefined for an empty gallery. The
+   * enrolments of `excludePersonIds` (persons rejected for this face in the review) are skipped.
+   */
+  match(descriptor: Float32Array, excludePersonIds?: ReadonlySet<number>): (FaceMatch & { matched: boolean }) | undefined;
 }
 
 /** Port to the matcher: the gallery as loaded now, and a reload on demand. */

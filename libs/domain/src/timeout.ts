@@ -13,3 +13,6 @@ export function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
+
+/** Lets pending I/O callbacks (deliveries, health checks) run between slices of a long computation. */
+export const yieldToEventLoop = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));

@@ -80,6 +80,17 @@ describe('Gallery', () => {
     }
   });
 
+  it('skips the persons rejected for a face: the nearest of the others, undefined when no one else is left', () => {
+    const probe = shifted(alice.descriptor, 0.1);
+    const twin = { personId: 3, personName: 'alice-twin', descriptor: shifted(alice.descriptor, 0.3) };
+    const gallery = new Gallery([alice, bob, twin]);
+    expect(gallery.match(probe, 0.6)?.personName).toBe('alice');
+    expect(gallery.match(probe, 0.6, new Set([1]))).toMatchObject({ personName: 'alice-twin', matched: true });
+    expect(gallery.match(probe, 0.6, new Set([1]))?.distance).toBeCloseTo(euclidean(probe, twin.descriptor), 5);
+    expect(gallery.match(probe, 0.6, new Set([1, 3]))).toMatchObject({ personName: 'bob', matched: false });
+    expect(new Gallery([alice]).match(probe, 0.6, new Set([1]))).toBeUndefined();
+  });
+
   it('refuses descriptors of the wrong length', () => {
     expect(() => new Gallery([{ ...alice, descriptor: new Float32Array(5) }])).toThrow(RangeError);
     expect(() => new Gallery([alice]).match(new Float32Array(5), 0.6)).toThrow(RangeError);

@@ -68,10 +68,11 @@ export class Gallery {
    * The nearest known face (euclidean), `matched` only within `threshold`; undefined when the gallery is empty.
    * Ties go to the earliest entry (the gallery is loaded in enrolment order, so every replica agrees).
    */
-  match(descriptor: Float32Array, threshold: number): GalleryMatch | undefined {
+  match(descriptor: Float32Array, threshold: number, excludePersonIds?: ReadonlySet<number>): GalleryMatch | undefined {
     if (descriptor.length !== DESCRIPTOR_LENGTH) {
       throw new RangeError(`descriptor has ${descriptor.length} values, expected ${DESCRIPTOR_LENGTH}`);
     }
+    if (excludePersonIds && excludePersonIds.size > 0) return this.matchExcluding(descriptor, threshold, excludePersonIds);
     const count = this.personIds.length;
     if (count === 0) return undefined;
     const data = this.descriptors;
@@ -148,13 +149,37 @@ export class Gallery {
         best = row;
       }
     }
-    const distance = Math.sqrt(bestSquared);
-    return {
-      personId: this.personIds[best],
-      personName: this.personNames[best],
-      distance,
-      matched: distance <= threshold,
-    };
+    return this.toMatch(best, bestSquared, threshold);
+  }
+
+  /**
+   * {@link match} without the rows of `excluded` persons: a plain scan, since only the few faces rejected for
+   * someone in the review take this path. Undefined when no other person is enrolled.
+   */
+  private matchExcluding(descriptor: Float32Array, threshold: number, excluded: ReadonlySet<number>): GalleryMatch | undefined {
+    const data = this.descriptors;
+    const length = DESCRIPTOR_LENGTH;
+    let best = -1;
+    let bestSquared = Infinity;
+    for (let row = 0; row < this.personIds.length; row++) {
+      if (excluded.has(this.personIds[row])) continue;
+      const offset = row * length;
+      let sum = 0;
+      for (let k = 0; k < length && sum < bestSquared; k++) {
+        const difference = data[offset + k] - descriptor[k];
+        sum += difference * difference;
+      }
+      if (sum < bestSquared) {
+        bestSquared = sum;
+        best = row;
+      }
+    }
+    return best < 0 ? undefined : this.toMatch(best, bestSquared, threshold);
+  }
+
+  private toMatch(row: number, squared: number, threshold: number): GalleryMatch {
+    const distance = Math.sqrt(squared);
+    return { personId: this.personIds[row], personName: this.personNames[row], distance, matched: distance <= threshold };
   }
 }
 
@@ -166,7 +191,7 @@ export class VersionedGallery implements GalleryView {
     readonly threshold: number,
   ) {}
 
-  match(descriptor: Float32Array): GalleryMatch | undefined {
-    return this.gallery.match(descriptor, this.threshold);
+  match(descriptor: Float32Array, excludePersonIds?: ReadonlySet<number>): GalleryMatch | undefined {
+    return this.gallery.match(descriptor, this.threshold, excludePersonIds);
   }
 }

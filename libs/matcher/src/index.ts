@@ -4,3 +4,4 @@ export * from './gallery.service';
 export * from './matcher.module';
 export * from './gallery-delta';
 export * from './match-pool';
+export * from './clustering';

@@ -59,9 +59,9 @@ describe.each(TEST_DRIVERS)('migrations on $name', (driver) => {
     try {
       for (let index = 0; index < migrationsFor(database.config.type).length; index += 1) await source.undoLastMigration();
       const runner = source.createQueryRunner();
-      const remaining = await Promise.all(['images', 'persons', 'person_images', 'faces', 'gallery_state', 'gallery_changes'].map((name) => runner.hasTable(name)));
+      const remaining = await Promise.all(['images', 'persons', 'person_images', 'faces', 'gallery_state', 'gallery_changes', 'face_rejections', 'face_clusters', 'cluster_members'].map((name) => runner.hasTable(name)));
       await runner.release();
-      expect(remaining).toEqual([false, false, false, false, false, false]);
+      expect(remaining.every((exists) => !exists)).toBe(true);
       await runPendingMigrations(source);
       expect(await source.driver.createSchemaBuilder().log()).toMatchObject({ upQueries: [] });
     } finally {

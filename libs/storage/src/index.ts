@@ -1,1 +1,2 @@
 export * from './image-path';
+export * from './face-crop';

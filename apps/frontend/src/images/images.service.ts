@@ -40,6 +40,8 @@ export interface ChangesView {
 }
 
 export interface FaceView {
+  /** The face's id: the review's actions ("This is …", "Not <name>") and its crop. */
+  id: number;
   number: number;
   known: boolean;
   name: string;
@@ -195,6 +197,7 @@ function presentFace(
   const tagY = places.find((y) => !otherTags.some((other) => overlaps({ x: tagX, y, width: tagWidth, height: tagHeight }, other))) ?? places[0];
   const round = Math.round;
   return {
+    id: face.id,
     number,
     known,
     name: face.person?.name ?? 'unknown',

@@ -40,11 +40,34 @@ export class ReceiverApiClient {
     return this.post(`/persons/${personId}/faces`, { path });
   }
 
-  private async post<T>(path: string, body: unknown): Promise<ReceiverResult<T>> {
+  /** "This is …": the face enrolled for the person named `name` (created when new). */
+  assignFace(faceId: number, name: string): Promise<ReceiverResult<unknown>> {
+    return this.post(`/faces/${faceId}/assign`, { name });
+  }
+
+  /** "Not <name>". */
+  rejectFace(faceId: number): Promise<ReceiverResult<unknown>> {
+    return this.post(`/faces/${faceId}/reject`, undefined);
+  }
+
+  nameCluster(clusterId: number, name: string): Promise<ReceiverResult<unknown>> {
+    return this.post(`/clusters/${clusterId}/name`, { name });
+  }
+
+  ignoreCluster(clusterId: number): Promise<ReceiverResult<unknown>> {
+    return this.post(`/clusters/${clusterId}/ignore`, undefined);
+  }
+
+  /** "Not the same person". */
+  removeClusterFace(clusterId: number, faceId: number): Promise<ReceiverResult<unknown>> {
+    return this.post(`/clusters/${clusterId}/faces/${faceId}`, undefined, 'DELETE');
+  }
+
+  private async post<T>(path: string, body: unknown, method: 'POST' | 'DELETE' = 'POST'): Promise<ReceiverResult<T>> {
     let response: globalThis.Response;
     try {
       response = await fetch(`${this.baseUrl}${path}`, {
-        method: 'POST',
+        method,
         headers: body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json', accept: 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(TIMEOUT_MS),

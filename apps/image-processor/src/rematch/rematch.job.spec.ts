@@ -8,6 +8,7 @@ import {
   FaceEntity,
   FaceIdentityRepository,
   FaceRematch,
+  FaceReviewRepository,
   ImageEntity,
   ImageProcessingRepository,
   LockRepository,
@@ -176,6 +177,40 @@ describe.each(TEST_DRIVERS)('re-matching on $name', (driver) => {
     await replicas[0].job.runOnce();
     expect(await image(adaOnly)).toMatchObject({ status: 'unrecognized', faces: [expect.objectContaining({ personId: null })] });
     expect(await statusesConsistent()).toBe(true);
+  });
+
+  it('review: a face assigned to someone names their other faces; a face rejected for someone never gets them back', async () => {
+    await replicas[0].gallery.refresh();
+    const first = await processImage([7]);
+    const second = await processImage([7, 8]);
+    const review = new FaceReviewRepository(replicas[0].dataSource);
+    const firstFace = (await image(first)).faces[0];
+
+    const assigned = await review.assign(firstFace.id, { name: 'grace' });
+    expect(assigned).toMatchObject({ faceId: firstFace.id, imageId: first, personName: 'grace' });
+    // The face itself is named in the assignment's transaction, the other faces by the re-match.
+    expect(await image(first)).toMatchObject({ status: 'processed', faces: [expect.objectContaining({ personId: assigned?.personId, distance: 0 })] });
+    await replicas[0].job.runOnce();
+    expect((await image(second)).faces.map((face) => face.personId)).toEqual([assigned?.personId, null]);
+    expect(await statusesConsistent()).toBe(true);
+
+    // "Not grace" on the second image's face; a look-alike enrolled under another name is the next nearest.
+    const twin = await enrol('grace-twin', 7);
+    await replicas[0].job.runOnce();
+    const rejected = (await image(second)).faces[0];
+    expect(rejected.personId).toBe(assigned?.personId);
+    expect(await review.reject(rejected.id, assigned?.personId ?? -1)).toBe(true);
+    expect(await image(second)).toMatchObject({ status: 'unrecognized', faces: [expect.objectContaining({ personId: null }), expect.anything()] });
+    await replicas[0].job.runOnce();
+    expect((await image(second)).faces[0].personId).toBe(twin);
+    // Survives later gallery changes: another enrolment of grace, whole-gallery re-matches.
+    await enrol('grace', 7);
+    await persons.delete(twin);
+    await replicas[0].job.runOnce();
+    expect(await image(second)).toMatchObject({ status: 'unrecognized', faces: [expect.objectContaining({ personId: null }), expect.anything()] });
+    expect((await image(first)).faces[0].personId).toBe(assigned?.personId);
+    // Rejecting a person the face is not named after changes nothing.
+    expect(await review.reject(rejected.id, assigned?.personId ?? -1)).toBe(false);
   });
 
   it('two replicas re-matching at once end consistent: one holds the lock, each face written once per version', async () => {

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Optional } from '@nestjs/common';
-import { FaceMatcher, GalleryView } from '@visage/domain';
+import { FaceMatcher, GalleryView, yieldToEventLoop } from '@visage/domain';
 import { availableParallelism } from 'node:os';
 import { GalleryDelta, Identity, MatchPool, VersionedGallery } from '@visage/matcher';
 import { DatabaseLock, FaceIdentityRepository, FaceRematch, isForeignKeyViolation, LockRepository, StaleFace } from '@visage/persistence';
@@ -34,13 +34,11 @@ export type RematchReport =
       stoppedEarly?: 'person_deleted' | 'time_budget';
     };
 
-/** The face's identity against the whole gallery: what the processor would decide now. */
+/** The face's identity against the whole gallery, without the persons rejected for it: what the processor would decide now. */
 function fullMatch(gallery: GalleryView, face: StaleFace): Identity {
-  const match = gallery.match(face.descriptor);
+  const match = gallery.match(face.descriptor, face.rejectedPersonIds.length > 0 ? new Set(face.rejectedPersonIds) : undefined);
   return { personId: match?.matched ? match.personId : null, distance: match?.distance ?? null };
 }
-
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Identity follows the gallery: faces matched against an older gallery version are matched again from their
@@ -169,7 +167,11 @@ export class RematchJob implements OnApplicationBootstrap, OnModuleDestroy {
       // The change log first; the faces it cannot decide against the whole gallery.
       const found: Array<Identity | undefined> = [];
       for (let start = 0; start < stale.length; start += FACES_PER_SLICE) {
-        for (const face of stale.slice(start, start + FACES_PER_SLICE)) found.push(deltas.get(face.galleryVersion)?.rematch(face, gallery.threshold));
+        for (const face of stale.slice(start, start + FACES_PER_SLICE)) {
+          // The change log and the match workers know nothing of rejections: the few faces rejected for someone
+          // are matched here, against the whole gallery without those persons.
+          found.push(face.rejectedPersonIds.length > 0 ? fullMatch(gallery, face) : deltas.get(face.galleryVersion)?.rematch(face, gallery.threshold));
+        }
         await yieldToEventLoop();
       }
       const undecided = stale.filter((_, index) => found[index] === undefined);

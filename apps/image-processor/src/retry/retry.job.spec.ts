@@ -4,6 +4,7 @@ import { from, Observable } from 'rxjs';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigService, parseConfig } from '@visage/config';
+import { ImageQueuedEvent } from '@visage/domain';
 import { ImageEntity } from '@visage/persistence';
 import { TEST_DRIVERS, TestDatabase, openMigrated } from '../../../../libs/persistence/test/test-databases';
 import { FakeFaceAnalyzer, unavailable } from '../../test/fakes';
@@ -27,6 +28,7 @@ const SECOND = 1_000;
 /** Records what was published; can hold every publish until the test opens the gate. */
 class RecordingPublisher implements QueuePublisher {
   readonly published: number[] = [];
+  readonly events: ImageQueuedEvent[] = [];
   private gate: Promise<void> = Promise.resolve();
   private openGate: () => void = () => undefined;
   private firstCall: () => void = () => undefined;
@@ -44,7 +46,8 @@ class RecordingPublisher implements QueuePublisher {
     this.firstCall();
     return from(
       this.gate.then(() => {
-        this.published.push((data as { imageId: number }).imageId);
+        this.published.push((data as ImageQueuedEvent).imageId);
+        this.events.push(data as ImageQueuedEvent);
         return undefined as TResult;
       }),
     );
@@ -138,6 +141,16 @@ describe.each(TEST_DRIVERS)('RetryJob on $name', (driver) => {
 
     // The next tick finds nothing new: every republished row has a fresh updated_at.
     expect(await runners[0].job.runOnce()).toMatchObject({ ran: true, published: 0 });
+  });
+
+  it('a republished image keeps the request id it was submitted with (its lines stay findable by that id)', async () => {
+    const withId = await insert({ status: 'pending', requestId: 'req-kept-42' }, settings.policy.pendingStaleMs + SECOND);
+    const withoutId = await insert({ status: 'pending' }, settings.policy.pendingStaleMs + SECOND);
+    expect(await runners[0].job.runOnce()).toMatchObject({ ran: true, published: 2 });
+    const byImage = new Map(runners[0].publisher.events.map((event) => [event.imageId, event]));
+    expect(byImage.get(withId)?.requestId).toBe('req-kept-42');
+    expect(byImage.get(withoutId)).toBeDefined();
+    expect(byImage.get(withoutId)?.requestId).toBeUndefined();
   });
 
   it('the boot pass (in-process queue: its messages died with the process) publishes every pending and retrying image', async () => {

@@ -115,9 +115,12 @@ export class RetryJob implements OnApplicationBootstrap, OnModuleDestroy {
   private async publishAll(imageIds: number[]): Promise<{ published: number; publishErrors: number }> {
     let published = 0;
     let publishErrors = 0;
-    for (const imageId of new Set(imageIds)) {
+    const unique = [...new Set(imageIds)];
+    // Each image keeps its submission's request id, so its lines after a recovery are found by the same id.
+    const requestIds = await this.repository.requestIds(unique);
+    for (const imageId of unique) {
       // ImagePublisher logs a failure itself.
-      if (await this.publisher.publish(imageId)) published += 1;
+      if (await this.publisher.publish(imageId, requestIds.get(imageId))) published += 1;
       else publishErrors += 1;
     }
     return { published, publishErrors };

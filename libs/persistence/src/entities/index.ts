@@ -1,9 +1,11 @@
 import { FaceEntity } from './face.entity';
+import { FaceRejectionEntity } from './face-rejection.entity';
+import { ClusterMemberEntity, FaceClusterEntity } from './face-cluster.entity';
 import { GalleryChangeEntity } from './gallery-change.entity';
 import { GalleryStateEntity } from './gallery-state.entity';
 import { ImageEntity } from './image.entity';
 import { PersonImageEntity } from './person-image.entity';
 import { PersonEntity } from './person.entity';
 
-export { FaceEntity, GalleryChangeEntity, GalleryStateEntity, ImageEntity, PersonEntity, PersonImageEntity };
-export const ENTITIES = [ImageEntity, PersonEntity, PersonImageEntity, FaceEntity, GalleryStateEntity, GalleryChangeEntity];
+export { ClusterMemberEntity, FaceClusterEntity, FaceEntity, FaceRejectionEntity, GalleryChangeEntity, GalleryStateEntity, ImageEntity, PersonEntity, PersonImageEntity };
+export const ENTITIES = [ImageEntity, PersonEntity, PersonImageEntity, FaceEntity, GalleryStateEntity, GalleryChangeEntity, FaceRejectionEntity, FaceClusterEntity, ClusterMemberEntity];

@@ -10,13 +10,15 @@ import { FaceIdentity1795780000000 as MysqlFaceIdentity } from './mysql/17957800
 import { FaceIdentity1795780000000 as SqliteFaceIdentity } from './sqlite/1795780000000-face-identity';
 import { ImageRequestId1795790000000 as MysqlImageRequestId } from './mysql/1795790000000-image-request-id';
 import { ImageRequestId1795790000000 as SqliteImageRequestId } from './sqlite/1795790000000-image-request-id';
+import { FaceReview1795800000000 as MysqlFaceReview } from './mysql/1795800000000-face-review';
+import { FaceReview1795800000000 as SqliteFaceReview } from './sqlite/1795800000000-face-review';
 
 /**
  * Migrations are listed as classes (not a glob) so they work the same from `src/` under Vitest and from
  * `dist/` after the build. Append new ones at the end of both lists; the two dialects share names and order,
  * except SQLite's lock lease table (MySQL has named locks instead).
  */
-export const MYSQL_MIGRATIONS = [MysqlInitialSchema, MysqlDashboardIndexes, MysqlLeasesAndRetries, MysqlFaceIdentity, MysqlImageRequestId];
+export const MYSQL_MIGRATIONS = [MysqlInitialSchema, MysqlDashboardIndexes, MysqlLeasesAndRetries, MysqlFaceIdentity, MysqlImageRequestId, MysqlFaceReview];
 export const SQLITE_MIGRATIONS = [
   SqliteInitialSchema,
   SqliteDashboardIndexes,
@@ -24,6 +26,7 @@ export const SQLITE_MIGRATIONS = [
   SqliteLeasesAndRetries,
   SqliteFaceIdentity,
   SqliteImageRequestId,
+  SqliteFaceReview,
 ];
 
 export function migrationsFor(type: DatabaseConfig['type']) {

@@ -4,6 +4,7 @@ import { FaceEntity } from '../entities/face.entity';
 import { GalleryChangeEntity } from '../entities/gallery-change.entity';
 import { GalleryStateEntity } from '../entities/gallery-state.entity';
 import { ImageEntity } from '../entities/image.entity';
+import { readRejectedPersons } from './face-review.repository';
 import { GALLERY_STATE_ROW, readGalleryVersion, recomputeImageStatuses } from './gallery-version';
 import { decodeDescriptor } from './person-image.repository';
 import { runInTransaction, Statement, toStatement } from './transactions';
@@ -17,6 +18,8 @@ export interface StaleFace {
   distance: number | null;
   galleryVersion: number;
   descriptor: Float32Array;
+  /** Persons this face must never be given to ("Not <name>" in the review); empty for most faces. */
+  rejectedPersonIds: number[];
 }
 
 /** An enrolment added or removed by the change that made `version`. */
@@ -90,6 +93,10 @@ export class FaceIdentityRepository {
         galleryVersion: number | string;
         descriptor: Buffer;
       }>();
+    const rejected = await readRejectedPersons(
+      this.dataSource,
+      rows.map((row) => Number(row.id)),
+    );
     return rows.map((row) => ({
       id: Number(row.id),
       imageId: Number(row.imageId),
@@ -97,6 +104,7 @@ export class FaceIdentityRepository {
       distance: row.distance === null ? null : Number(row.distance),
       galleryVersion: Number(row.galleryVersion),
       descriptor: decodeDescriptor(row.descriptor),
+      rejectedPersonIds: rejected.get(Number(row.id)) ?? [],
     }));
   }
 

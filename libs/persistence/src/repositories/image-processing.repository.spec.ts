@@ -39,7 +39,7 @@ describe.each(TEST_DRIVERS)('ImageProcessingRepository on $name', (driver) => {
   });
 
   beforeEach(async () => {
-    await first.getRepository(FaceEntity).clear();
+    await first.createQueryBuilder().delete().from(FaceEntity).execute();
     await first.createQueryBuilder().delete().from(ImageEntity).execute();
   });
 

@@ -336,6 +336,18 @@ export class ImageProcessingRepository {
     return this.dataSource.getRepository(ImageEntity).findOne({ where: { id: imageId } });
   }
 
+  /** The submissions' request ids (absent: unknown image or none stored), so a republished image keeps its id. */
+  async requestIds(imageIds: number[]): Promise<Map<number, string>> {
+    if (imageIds.length === 0) return new Map();
+    const rows: Array<{ id: number | string; requestId: string | null }> = await this.dataSource
+      .getRepository(ImageEntity)
+      .createQueryBuilder('image')
+      .select(['image.id AS id', 'image.request_id AS requestId'])
+      .where('image.id IN (:...ids)', { ids: imageIds })
+      .getRawMany();
+    return new Map(rows.flatMap((row) => (row.requestId ? [[Number(row.id), row.requestId] as const] : [])));
+  }
+
   private updateImage() {
     return this.dataSource.createQueryBuilder().update(ImageEntity);
   }

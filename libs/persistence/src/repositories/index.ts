@@ -10,9 +10,13 @@ export * from './lock.repository';
 export * from './transactions';
 export * from './gallery-version';
 export * from './face-identity.repository';
+export * from './face-review.repository';
+export * from './face-cluster.repository';
 
 import { DashboardRepository } from './dashboard.repository';
 import { FaceIdentityRepository } from './face-identity.repository';
+import { FaceClusterRepository } from './face-cluster.repository';
+import { FaceReviewRepository } from './face-review.repository';
 import { ImageProcessingRepository } from './image-processing.repository';
 import { ImageRepository } from './image.repository';
 import { LockRepository } from './lock.repository';
@@ -25,7 +29,9 @@ import { PersonRepository } from './person.repository';
  */
 export const PERSISTENCE_REPOSITORIES = [
   DashboardRepository,
+  FaceClusterRepository,
   FaceIdentityRepository,
+  FaceReviewRepository,
   ImageProcessingRepository,
   ImageRepository,
   LockRepository,

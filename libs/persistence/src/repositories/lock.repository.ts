@@ -16,6 +16,8 @@ export enum DatabaseLock {
   KnownFacesEnrolment = 'known-faces-enrolment',
   /** One replica re-matching faces against a newer gallery at a time. */
   FaceRematch = 'face-rematch-job',
+  /** One replica grouping unknown faces at a time. */
+  FaceClustering = 'face-clustering-job',
 }
 
 /** Held by exactly one caller per name across every process sharing the database. */

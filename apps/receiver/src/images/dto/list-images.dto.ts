@@ -26,6 +26,11 @@ function single(query: Record<string, unknown>, name: string): string | undefine
 
 /** `?limit=&cursor=` → a validated page request; an empty parameter counts as absent. */
 export function parsePageQuery(raw: unknown): Pick<ListImagesQuery, 'limit' | 'cursor'> {
+  return parseKeysetPage(raw, decodeImageCursor);
+}
+
+/** `?limit=&cursor=` of any keyset-paginated list, with the list's own cursor decoder. */
+export function parseKeysetPage<Cursor>(raw: unknown, decode: (text: string) => Cursor | undefined): { limit: number; cursor?: Cursor } {
   const query = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
   const limitText = single(query, 'limit') || undefined;
   const cursorText = single(query, 'cursor') || undefined;
@@ -33,7 +38,7 @@ export function parsePageQuery(raw: unknown): Pick<ListImagesQuery, 'limit' | 'c
   if (!(limit >= 1 && limit <= MAX_PAGE_SIZE)) {
     throw new ApiError(HttpStatus.BAD_REQUEST, `limit must be an integer from 1 to ${MAX_PAGE_SIZE}`, { code: 'invalid_limit' });
   }
-  const cursor = cursorText === undefined ? undefined : decodeImageCursor(cursorText);
+  const cursor = cursorText === undefined ? undefined : decode(cursorText);
   if (cursorText !== undefined && !cursor) {
     throw new ApiError(HttpStatus.BAD_REQUEST, 'cursor is not one this API returned (use nextCursor of the previous page)', { code: 'invalid_cursor' });
   }

@@ -1,0 +1,124 @@
+import { Body, Controller, Get, Headers, NotFoundException, Param, Post, Query, Render, Req, Res, UseGuards } from '@nestjs/common';
+import { parseRouteId } from '@visage/domain';
+import { decodeClusterCursor, encodeClusterCursor, FaceClusterRepository, FaceReviewRepository } from '@visage/persistence';
+import { setFlash, takeFlash } from '../common/flash';
+import { HttpRequest as Request, HttpResponse as Response } from '../common/http';
+import { SameOriginGuard } from '../common/same-origin.guard';
+import { ReceiverApiClient, ReceiverResult } from '../receiver/receiver-api.client';
+import { FaceCropService } from './face-crop.service';
+
+type FormBody = Record<string, unknown> | undefined;
+
+const GROUPS_PER_PAGE = 24;
+
+function field(body: FormBody, name: string): string {
+  const value = body?.[name];
+  return typeof value === 'string' ? value.trim() : '';
+}
+
+function routeId(text: string): number {
+  const id = parseRouteId(text);
+  if (id === undefined) throw new NotFoundException(`There is nothing with id ${text}.`);
+  return id;
+}
+
+/**
+ * Face review on the dashboard: "Unknown people" (groups of unknown faces, largest first) with Name / Not the
+ * same / Ignore, and per face on the image page "This is …" / "Not <name>". Reads go to the database, every
+ * action through the receiver's API, like the rest of the dashboard.
+ */
+@Controller()
+export class ReviewController {
+  constructor(
+    private readonly clusters: FaceClusterRepository,
+    private readonly reviews: FaceReviewRepository,
+    private readonly receiver: ReceiverApiClient,
+    private readonly crops: FaceCropService,
+  ) {}
+
+  @Get('unknown')
+  @Render('unknown-people')
+  async unknownPeople(@Query('cursor') cursorText: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    const cursor = typeof cursorText === 'string' ? decodeClusterCursor(cursorText) : undefined;
+    const page = await this.clusters.list(GROUPS_PER_PAGE + 1, cursor);
+    const groups = page.slice(0, GROUPS_PER_PAGE).map((group) => ({
+      ...group,
+      faces: group.sampleFaces.map((face) => ({ ...face, cropUrl: `/faces/${face.faceId}/crop`, imageUrl: `/images/${face.imageId}` })),
+    }));
+    const last = groups[groups.length - 1];
+    const nextUrl = page.length > GROUPS_PER_PAGE && last ? `/unknown?cursor=${encodeClusterCursor({ size: last.size, id: last.id })}` : undefined;
+    return { groups, nextUrl, pageTitle: 'Unknown people', nav: 'unknown', flash: takeFlash(request, response) };
+  }
+
+  @Get('faces/:id/crop')
+  async crop(@Param('id') idParam: string, @Headers('if-none-match') ifNoneMatch: string | undefined, @Res() response: Response): Promise<void> {
+    const face = await this.reviews.findFace(routeId(idParam));
+    const crop = face ? await this.crops.render(face.imagePath, face.box, ifNoneMatch) : { kind: 'unavailable' as const };
+    if (crop.kind === 'unavailable' || crop.kind === 'undecodable') throw new NotFoundException('This face cannot be shown.');
+    // Private: crops show people's faces. Short max-age, then a cheap revalidation by ETag.
+    response.setHeader('Cache-Control', 'private, max-age=300');
+    response.setHeader('ETag', crop.etag);
+    if (crop.kind === 'not-modified') {
+      response.status(304).end();
+      return;
+    }
+    response.status(200).type('image/webp').send(crop.body);
+  }
+
+  @Post('unknown/:id/name')
+  @UseGuards(SameOriginGuard)
+  async name(@Param('id') idParam: string, @Body() body: FormBody, @Res() response: Response): Promise<void> {
+    const name = field(body, 'name');
+    if (!name) return this.finish(response, '/unknown', 'Enter a name for this person.');
+    this.flash(response, await this.receiver.nameCluster(routeId(idParam), name), `Named “${name}”: their images are being updated.`, `Could not name “${name}”`);
+    response.redirect(303, '/unknown');
+  }
+
+  @Post('unknown/:id/ignore')
+  @UseGuards(SameOriginGuard)
+  async ignore(@Param('id') idParam: string, @Res() response: Response): Promise<void> {
+    this.flash(response, await this.receiver.ignoreCluster(routeId(idParam)), 'Ignored: this group will not be suggested again.', 'Could not ignore the group');
+    response.redirect(303, '/unknown');
+  }
+
+  @Post('unknown/:id/faces/:faceId/remove')
+  @UseGuards(SameOriginGuard)
+  async removeFace(@Param('id') idParam: string, @Param('faceId') faceParam: string, @Res() response: Response): Promise<void> {
+    const result = await this.receiver.removeClusterFace(routeId(idParam), routeId(faceParam));
+    this.flash(response, result, 'Removed the face from the group.', 'Could not remove the face');
+    response.redirect(303, '/unknown');
+  }
+
+  @Post('faces/:id/assign')
+  @UseGuards(SameOriginGuard)
+  async assign(@Param('id') idParam: string, @Body() body: FormBody, @Res() response: Response): Promise<void> {
+    const face = await this.face(idParam);
+    const name = field(body, 'name');
+    if (!name) return this.finish(response, `/images/${face.imageId}`, 'Enter who this is.');
+    this.flash(response, await this.receiver.assignFace(face.id, name), `This is ${name}: their other images follow shortly.`, `Could not name the face “${name}”`);
+    response.redirect(303, `/images/${face.imageId}`);
+  }
+
+  @Post('faces/:id/reject')
+  @UseGuards(SameOriginGuard)
+  async reject(@Param('id') idParam: string, @Res() response: Response): Promise<void> {
+    const face = await this.face(idParam);
+    this.flash(response, await this.receiver.rejectFace(face.id), `Not ${face.personName ?? 'them'}: this face will not be given to them again.`, 'Could not correct the face');
+    response.redirect(303, `/images/${face.imageId}`);
+  }
+
+  private async face(idParam: string) {
+    const face = await this.reviews.findFace(routeId(idParam));
+    if (!face) throw new NotFoundException(`There is no face with id ${idParam}.`);
+    return face;
+  }
+
+  private flash(response: Response, result: ReceiverResult<unknown>, success: string, failure: string): void {
+    setFlash(response, result.ok ? { kind: 'success', text: success } : { kind: 'error', text: `${failure}: ${result.message}` });
+  }
+
+  private finish(response: Response, back: string, error: string): void {
+    setFlash(response, { kind: 'error', text: error });
+    response.redirect(303, back);
+  }
+}

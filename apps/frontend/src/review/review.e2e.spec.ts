@@ -1,0 +1,105 @@
+import { NestExpressApplication } from '@nestjs/platform-express';
+import sharp from 'sharp';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FaceClusterRepository, FaceEntity, PersonEntity } from '@visage/persistence';
+import { MigratedTestDatabase, openTestDatabase, Rows, TEST_DRIVERS } from '../../../../libs/persistence/test/test-databases';
+import { FakeReceiver, ImagesRoot, startFrontend, testConfig } from '../../test/harness';
+
+/** Handlebars writes `=` in attributes as `&#x3D;`; a browser reads it back as `=`. */
+const unescape = (html: string) => html.replace(/&#x3D;/g, '=').replace(/&amp;/g, '&');
+
+describe.each(TEST_DRIVERS)('dashboard face review on $name', (driver) => {
+  let db: MigratedTestDatabase;
+  let app: NestExpressApplication;
+  let rows: Rows;
+  const root = new ImagesRoot();
+  const receiver = new FakeReceiver();
+  let groupFaces: number[];
+  let imageIds: number[];
+  let namedFace: FaceEntity;
+  let grace: PersonEntity;
+  const http = () => request(app.getHttpServer());
+
+  beforeAll(async () => {
+    db = await openTestDatabase(driver, 'visage_review_ui');
+    rows = new Rows(db.dataSource);
+    await receiver.start();
+    groupFaces = [];
+    imageIds = [];
+    for (const name of ['a', 'b', 'c']) {
+      const path = await root.picture(`party/${name}.jpg`, 200, 150);
+      const image = await rows.image(path, { status: 'unrecognized', width: 200, height: 150 });
+      imageIds.push(image.id);
+      groupFaces.push((await rows.face(image.id, null, { x: 40, y: 30, width: 50, height: 60 })).id);
+    }
+    await new FaceClusterRepository(db.dataSource).write({
+      clusters: [{ id: groupFaces[0], size: 3, centroid: new Float32Array(128), ignored: false }],
+      members: groupFaces.map((faceId) => ({ faceId, clusterId: groupFaces[0] })),
+      merged: new Map(),
+    });
+    grace = await rows.person('Grace');
+    const named = await rows.image(await root.picture('party/grace.jpg'), { status: 'processed', width: 240, height: 160 });
+    namedFace = await rows.face(named.id, grace);
+    app = await startFrontend(testConfig(db, root.dir, receiver.url));
+  });
+  afterAll(async () => {
+    await app?.close();
+    await receiver.stop();
+    await db?.close();
+    root.remove();
+  });
+
+  it('"Unknown people" lists each group with its crops, image links and the Name / Not the same / Ignore actions', async () => {
+    const page = await http().get('/unknown').expect(200);
+    const html = unescape(page.text);
+    expect(html).toContain('3 faces in 3 images');
+    for (const [index, faceId] of groupFaces.entries()) {
+      expect(html).toContain(`src="/faces/${faceId}/crop"`);
+      expect(html).toContain(`href="/images/${imageIds[index]}"`);
+      expect(html).toContain(`action="/unknown/${groupFaces[0]}/faces/${faceId}/remove"`);
+    }
+    expect(html).toContain(`action="/unknown/${groupFaces[0]}/name"`);
+    expect(html).toContain(`action="/unknown/${groupFaces[0]}/ignore"`);
+    expect(html).toMatch(/href="\/unknown"[^>]*aria-current="page"/);
+
+    const crop = await http().get(`/faces/${groupFaces[0]}/crop`).expect(200).expect('Content-Type', 'image/webp');
+    expect((await sharp(crop.body as Buffer).metadata()).width).toBe(160);
+    await http().get('/faces/2000000000/crop').expect(404);
+  });
+
+  it('the actions go through the receiver API and come back with a message', async () => {
+    receiver.reply('POST', `/clusters/${groupFaces[0]}/name`, 200, { clusterId: groupFaces[0], personId: 9, personName: 'Ada' });
+    const named = await http().post(`/unknown/${groupFaces[0]}/name`).type('form').send({ name: ' Ada ' }).expect(303);
+    expect(named.headers.location).toBe('/unknown');
+    expect(receiver.requests.at(-1)).toEqual({ method: 'POST', url: `/clusters/${groupFaces[0]}/name`, body: { name: 'Ada' } });
+
+    receiver.reply('DELETE', `/clusters/${groupFaces[0]}/faces/${groupFaces[2]}`, 204, undefined);
+    await http().post(`/unknown/${groupFaces[0]}/faces/${groupFaces[2]}/remove`).expect(303);
+    expect(receiver.requests.at(-1)).toMatchObject({ method: 'DELETE', url: `/clusters/${groupFaces[0]}/faces/${groupFaces[2]}` });
+
+    receiver.reply('POST', `/clusters/${groupFaces[0]}/ignore`, 409, { statusCode: 409, error: 'Conflict', message: 'group is gone', code: 'cluster_not_found' });
+    const refused = await http().post(`/unknown/${groupFaces[0]}/ignore`).expect(303);
+    const after = await http().get('/unknown').set('Cookie', refused.headers['set-cookie'] ?? []).expect(200);
+    expect(after.text).toContain('Could not ignore the group: group is gone');
+
+    await http().post(`/unknown/${groupFaces[0]}/ignore`).set('Origin', 'https://evil.example').expect(403);
+  });
+
+  it('the image page offers "This is …" on every face and "Not <name>" on named ones', async () => {
+    const page = unescape((await http().get(`/images/${namedFace.imageId}`).expect(200)).text);
+    expect(page).toContain(`action="/faces/${namedFace.id}/reject"`);
+    expect(page).toContain('Not Grace');
+    expect(page).toContain(`action="/faces/${namedFace.id}/assign"`);
+
+    receiver.reply('POST', `/faces/${namedFace.id}/reject`, 200, { faceId: namedFace.id });
+    const rejected = await http().post(`/faces/${namedFace.id}/reject`).expect(303);
+    expect(rejected.headers.location).toBe(`/images/${namedFace.imageId}`);
+    expect(receiver.requests.at(-1)).toMatchObject({ method: 'POST', url: `/faces/${namedFace.id}/reject` });
+
+    receiver.reply('POST', `/faces/${groupFaces[1]}/assign`, 200, { faceId: groupFaces[1] });
+    await http().post(`/faces/${groupFaces[1]}/assign`).type('form').send({ name: 'Ada' }).expect(303);
+    expect(receiver.requests.at(-1)).toEqual({ method: 'POST', url: `/faces/${groupFaces[1]}/assign`, body: { name: 'Ada' } });
+    await http().post('/faces/2000000000/assign').type('form').send({ name: 'Ada' }).expect(404);
+  });
+});

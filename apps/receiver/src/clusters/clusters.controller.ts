@@ -1,0 +1,68 @@
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ClusterCursor, decodeClusterCursor } from '@visage/persistence';
+import { ApiErrorBody } from '../common/api-error';
+import { ParseWith } from '../common/parse-with.pipe';
+import { PositiveIdPipe } from '../common/positive-id.pipe';
+import { AssignBody, AssignFaceDto, parseAssignBody } from '../faces/dto/face.dto';
+import { MAX_PAGE_SIZE, parseKeysetPage } from '../images/dto/list-images.dto';
+import { ClustersService } from './clusters.service';
+import { ClusterDetailDto, ClusterNamedDto, ClusterPageDto, ClusterSummaryDto } from './dto/cluster.dto';
+
+const parseClusterPage = (raw: unknown) => parseKeysetPage(raw, decodeClusterCursor);
+
+@ApiTags('clusters')
+@Controller('clusters')
+export class ClustersController {
+  constructor(private readonly clusters: ClustersService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Unknown people: groups of unknown faces, largest first (ignored groups left out), keyset paginated' })
+  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: 50 } })
+  @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page' })
+  @ApiResponse({ status: 200, type: ClusterPageDto })
+  @ApiResponse({ status: 400, type: ApiErrorBody, description: 'Bad limit or cursor' })
+  list(@Query(new ParseWith(parseClusterPage)) page: { limit: number; cursor?: ClusterCursor }): Promise<ClusterPageDto> {
+    return this.clusters.list(page.limit, page.cursor);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One group with its faces (ignored or not)' })
+  @ApiResponse({ status: 200, type: ClusterDetailDto })
+  @ApiResponse({ status: 400, type: ApiErrorBody })
+  @ApiResponse({ status: 404, type: ApiErrorBody, description: 'No such group (cluster_not_found)' })
+  get(@Param('id', PositiveIdPipe) id: number): Promise<ClusterDetailDto> {
+    return this.clusters.get(id);
+  }
+
+  @Post(':id/name')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: '"Name this person": every face of the group is enrolled for the person; re-matching names them on every image' })
+  @ApiBody({ type: AssignFaceDto })
+  @ApiResponse({ status: 200, type: ClusterNamedDto })
+  @ApiResponse({ status: 400, type: ApiErrorBody, description: 'Bad id; empty, non-string or too long name; bad personId; both given' })
+  @ApiResponse({ status: 404, type: ApiErrorBody, description: 'No such group (cluster_not_found) or person (person_not_found)' })
+  @ApiResponse({ status: 409, type: ApiErrorBody, description: 'The group is ignored (cluster_ignored); the person was deleted meanwhile' })
+  name(@Param('id', PositiveIdPipe) id: number, @Body(new ParseWith(parseAssignBody)) body: AssignBody): Promise<ClusterNamedDto> {
+    return this.clusters.name(id, body);
+  }
+
+  @Post(':id/ignore')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: '"Ignore": never suggested again; faces like it join it instead of forming a new group' })
+  @ApiResponse({ status: 200, type: ClusterSummaryDto })
+  @ApiResponse({ status: 404, type: ApiErrorBody })
+  ignore(@Param('id', PositiveIdPipe) id: number): Promise<ClusterSummaryDto> {
+    return this.clusters.ignore(id);
+  }
+
+  @Delete(':id/faces/:faceId')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: '"Not the same person": the face leaves the group and is never grouped again' })
+  @ApiResponse({ status: 204 })
+  @ApiResponse({ status: 400, type: ApiErrorBody })
+  @ApiResponse({ status: 404, type: ApiErrorBody, description: 'No such group (cluster_not_found) or the face is not in it (face_not_in_cluster)' })
+  removeFace(@Param('id', PositiveIdPipe) id: number, @Param('faceId', PositiveIdPipe) faceId: number): Promise<void> {
+    return this.clusters.removeFace(id, faceId);
+  }
+}

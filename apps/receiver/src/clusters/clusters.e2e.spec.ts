@@ -1,0 +1,139 @@
+import { DataSource } from 'typeorm';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { FaceClusterRepository, FaceEntity, ImageEntity, PersonEntity, PersonImageEntity, readGalleryVersion } from '@visage/persistence';
+import { Rows, TEST_DRIVERS } from '../../../../libs/persistence/test/test-databases';
+import { ReceiverHarness, startReceiver } from '../../test/receiver-harness';
+
+function expectError(response: { status: number; body: unknown }, status: number, code: string): void {
+  expect(response.status, JSON.stringify(response.body)).toBe(status);
+  expect(response.body).toMatchObject({ statusCode: status, code, message: expect.any(String) });
+  expect(JSON.stringify(response.body)).not.toMatch(/\bat .+\.(ts|js):\d+|stack/i);
+}
+
+describe.each(TEST_DRIVERS)('unknown people API on $name', (driver) => {
+  let harness: ReceiverHarness;
+  let dataSource: DataSource;
+  let rows: Rows;
+  let clusters: FaceClusterRepository;
+
+  beforeAll(async () => {
+    harness = await startReceiver(driver);
+    dataSource = harness.app.get(DataSource);
+    rows = new Rows(dataSource);
+    clusters = new FaceClusterRepository(dataSource);
+  });
+  afterAll(async () => {
+    await harness?.close();
+  });
+  beforeEach(async () => {
+    for (const table of ['cluster_members', 'face_clusters', 'face_rejections', 'faces', 'person_images', 'images', 'persons']) await dataSource.query(`DELETE FROM ${table}`);
+  });
+
+  let counter = 0;
+  /** A group of `size` unknown faces, the first two in one image, as the clustering job writes it. */
+  async function group(size: number): Promise<{ id: number; faces: number[]; images: number[] }> {
+    const faces: number[] = [];
+    const images: number[] = [];
+    for (let index = 0; index < size; index++) {
+      if (index !== 1) images.push((await rows.image(`people/${++counter}.jpg`, { status: 'unrecognized' })).id);
+      const face = await rows.face(images[images.length - 1], null);
+      const descriptor = Buffer.alloc(512);
+      descriptor.writeFloatLE(index / 100, 0);
+      await dataSource.getRepository(FaceEntity).update({ id: face.id }, { descriptor, galleryVersion: 1 });
+      faces.push(face.id);
+    }
+    await clusters.write({
+      clusters: [{ id: faces[0], size, centroid: new Float32Array(128), ignored: false }],
+      members: faces.map((faceId) => ({ faceId, clusterId: faces[0] })),
+      merged: new Map(),
+    });
+    return { id: faces[0], faces, images };
+  }
+
+  it('GET /clusters: largest first, keyset paginated, with image counts and sample faces; GET /clusters/:id: every face', async () => {
+    const small = await group(2);
+    const large = await group(5);
+    const middle = await group(3);
+    const first = await harness.http.get('/clusters?limit=2');
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
+    expect(first.body.items.map((item: { id: number }) => item.id)).toEqual([large.id, middle.id]);
+    expect(first.body.items[0]).toMatchObject({ size: 5, imageCount: 4, ignored: false });
+    expect(first.body.items[0].sampleFaces).toHaveLength(4);
+    expect(first.body.items[0].sampleFaces[0]).toEqual({
+      faceId: large.faces[0],
+      imageId: large.images[0],
+      path: expect.stringMatching(/^people\//),
+      box: { x: 10, y: 20, width: 30, height: 40 },
+      cropUrl: `/faces/${large.faces[0]}/crop`,
+    });
+    const second = await harness.http.get('/clusters').query({ limit: 2, cursor: first.body.nextCursor });
+    expect(second.body).toEqual({ items: [expect.objectContaining({ id: small.id, size: 2, imageCount: 1 })], nextCursor: null });
+
+    const detail = await harness.http.get(`/clusters/${large.id}`);
+    expect(detail.body.faces.map((face: { faceId: number }) => face.faceId)).toEqual(large.faces);
+
+    expectError(await harness.http.get('/clusters?limit=0'), 400, 'invalid_limit');
+    expectError(await harness.http.get('/clusters?cursor=nonsense'), 400, 'invalid_cursor');
+    expectError(await harness.http.get('/clusters/2000000000'), 404, 'cluster_not_found');
+    expectError(await harness.http.get('/clusters/x'), 400, 'invalid_id');
+  });
+
+  it('POST /clusters/:id/name: every face enrolled (review:<faceId>) and named in one transaction, the group gone', async () => {
+    const ada = await group(3);
+    const before = await readGalleryVersion(dataSource);
+    const response = await harness.http.post(`/clusters/${ada.id}/name`).send({ name: 'Ada Lovelace' });
+    expect(response.status, JSON.stringify(response.body)).toBe(200);
+    const person = await dataSource.getRepository(PersonEntity).findOneByOrFail({ name: 'Ada Lovelace' });
+    expect(response.body).toEqual({ clusterId: ada.id, personId: person.id, personName: 'Ada Lovelace', faceIds: ada.faces, galleryVersion: before + 1 });
+    const enrolled = await dataSource.getRepository(PersonImageEntity).find({ order: { sourceName: 'ASC' } });
+    expect(enrolled.map((row) => [row.sourceName, row.personId]).sort()).toEqual(ada.faces.map((faceId) => [`review:${faceId}`, person.id]).sort());
+    for (const faceId of ada.faces) expect(await dataSource.getRepository(FaceEntity).findOneByOrFail({ id: faceId })).toMatchObject({ personId: person.id });
+    for (const imageId of ada.images) expect(await dataSource.getRepository(ImageEntity).findOneByOrFail({ id: imageId })).toMatchObject({ status: 'processed' });
+    expectError(await harness.http.get(`/clusters/${ada.id}`), 404, 'cluster_not_found');
+    expectError(await harness.http.post(`/clusters/${ada.id}/name`).send({ name: 'Ada' }), 404, 'cluster_not_found');
+
+    // An existing person by id.
+    const bob = await group(2);
+    const named = await harness.http.post(`/clusters/${bob.id}/name`).send({ personId: person.id });
+    expect(named.body).toMatchObject({ personId: person.id, faceIds: bob.faces });
+  });
+
+  it('refuses bad input, ignored groups and unknown persons, changing nothing', async () => {
+    const ada = await group(2);
+    const name = (id: number | string, body: unknown) => harness.http.post(`/clusters/${id}/name`).send(body as object);
+    expectError(await name(ada.id, { name: '' }), 400, 'name_required');
+    expectError(await name(ada.id, { name: 7 }), 400, 'name_not_string');
+    expectError(await name(ada.id, { personId: 2_000_000_000 }), 404, 'person_not_found');
+    expectError(await name(2_000_000_000, { name: 'Ada' }), 404, 'cluster_not_found');
+
+    const ignored = await harness.http.post(`/clusters/${ada.id}/ignore`);
+    expect(ignored.status).toBe(200);
+    expect(ignored.body).toMatchObject({ id: ada.id, ignored: true });
+    expect((await harness.http.get('/clusters')).body.items).toEqual([]);
+    expectError(await name(ada.id, { name: 'Ada' }), 409, 'cluster_ignored');
+    expectError(await harness.http.post(`/faces/${ada.faces[0]}/assign`).send({ name: 'Ada' }), 409, 'face_ignored');
+    expectError(await harness.http.post('/clusters/2000000000/ignore'), 404, 'cluster_not_found');
+    expect(await dataSource.getRepository(PersonEntity).count()).toBe(0);
+    expect(await dataSource.getRepository(PersonImageEntity).count()).toBe(0);
+  });
+
+  it('DELETE /clusters/:id/faces/:faceId: "not the same person" takes one face out', async () => {
+    const ada = await group(3);
+    const removed = await harness.http.delete(`/clusters/${ada.id}/faces/${ada.faces[2]}`);
+    expect(removed.status, JSON.stringify(removed.body)).toBe(204);
+    expect((await harness.http.get(`/clusters/${ada.id}`)).body).toMatchObject({ size: 2, faces: [expect.objectContaining({ faceId: ada.faces[0] }), expect.objectContaining({ faceId: ada.faces[1] })] });
+    expectError(await harness.http.delete(`/clusters/${ada.id}/faces/${ada.faces[2]}`), 404, 'face_not_in_cluster');
+    expectError(await harness.http.delete(`/clusters/2000000000/faces/${ada.faces[0]}`), 404, 'cluster_not_found');
+    expectError(await harness.http.delete(`/clusters/${ada.id}/faces/abc`), 400, 'invalid_id');
+    // Naming the group now enrols the two remaining faces only.
+    const named = await harness.http.post(`/clusters/${ada.id}/name`).send({ name: 'Ada' });
+    expect(named.body.faceIds).toEqual(ada.faces.slice(0, 2));
+  });
+
+  it('documents the cluster routes in OpenAPI', async () => {
+    const document = await harness.http.get('/docs-json');
+    expect(Object.keys(document.body.paths)).toEqual(
+      expect.arrayContaining(['/clusters', '/clusters/{id}', '/clusters/{id}/name', '/clusters/{id}/ignore', '/clusters/{id}/faces/{faceId}']),
+    );
+  });
+});

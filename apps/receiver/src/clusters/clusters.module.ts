@@ -1,0 +1,10 @@
+import { Module } from '@nestjs/common';
+import { ClustersController } from './clusters.controller';
+import { ClustersService } from './clusters.service';
+
+/** Unknown people; the repositories come from the global PersistenceModule. */
+@Module({
+  controllers: [ClustersController],
+  providers: [ClustersService],
+})
+export class ClustersModule {}

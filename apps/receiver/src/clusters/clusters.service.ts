@@ -1,0 +1,82 @@
+import { HttpStatus, Injectable } from '@nestjs/common';
+import {
+  ClusterCursor,
+  ClusterSummary,
+  encodeClusterCursor,
+  FaceClusterRepository,
+  FaceReviewRepository,
+  isForeignKeyViolation,
+  PersonImageRepository,
+} from '@visage/persistence';
+import { ApiError } from '../common/api-error';
+import { AssignBody } from '../faces/dto/face.dto';
+import { ClusterDetailDto, ClusterNamedDto, ClusterPageDto, ClusterSummaryDto, toClusterFaceDto } from './dto/cluster.dto';
+
+/** Unknown people: groups of unknown faces, named, ignored or corrected by the review. */
+@Injectable()
+export class ClustersService {
+  constructor(
+    private readonly clusters: FaceClusterRepository,
+    private readonly reviews: FaceReviewRepository,
+    private readonly enrolments: PersonImageRepository,
+  ) {}
+
+  async list(limit: number, cursor?: ClusterCursor): Promise<ClusterPageDto> {
+    const page = await this.clusters.list(limit + 1, cursor);
+    const items = page.slice(0, limit);
+    const last = items[items.length - 1];
+    return { items: items.map(toSummaryDto), nextCursor: page.length > limit && last ? encodeClusterCursor({ size: last.size, id: last.id }) : null };
+  }
+
+  async get(id: number): Promise<ClusterDetailDto> {
+    const cluster = await this.clusters.find(id);
+    if (!cluster) throw clusterNotFound(id);
+    return { ...toSummaryDto(cluster), faces: cluster.faces.map(toClusterFaceDto) };
+  }
+
+  /** "Name this person": every face of the group is enrolled for the person, and the group goes — one transaction. */
+  async name(id: number, target: AssignBody): Promise<ClusterNamedDto> {
+    const cluster = await this.clusters.find(id);
+    if (!cluster) throw clusterNotFound(id);
+    if (cluster.ignored) throw clusterIgnored(id);
+    if ('personId' in target && !(await this.enrolments.findPersonById(target.personId))) {
+      throw new ApiError(HttpStatus.NOT_FOUND, `person ${target.personId} does not exist`, { code: 'person_not_found' });
+    }
+    const faceIds = await this.clusters.memberFaceIds(id);
+    const named = await this.reviews.assignFaces(faceIds, target, this.clusters.deleteUnlessIgnored(id)).catch((error: unknown) => {
+      if (isForeignKeyViolation(error)) throw new ApiError(HttpStatus.CONFLICT, 'the person was deleted meanwhile', { code: 'person_deleted' });
+      throw error;
+    });
+    // The guard found the group gone or ignored meanwhile: nothing was changed.
+    if (!named) {
+      const now = await this.clusters.find(id);
+      throw now ? clusterIgnored(id) : clusterNotFound(id);
+    }
+    return { clusterId: id, personId: named.personId, personName: named.personName, faceIds: named.faceIds, galleryVersion: named.galleryVersion };
+  }
+
+  async ignore(id: number): Promise<ClusterSummaryDto> {
+    if (!(await this.clusters.ignore(id))) throw clusterNotFound(id);
+    return this.get(id);
+  }
+
+  /** "Not the same person". */
+  async removeFace(id: number, faceId: number): Promise<void> {
+    if (!(await this.clusters.find(id))) throw clusterNotFound(id);
+    if (!(await this.clusters.removeFace(id, faceId))) {
+      throw new ApiError(HttpStatus.NOT_FOUND, `face ${faceId} is not in group ${id}`, { code: 'face_not_in_cluster' });
+    }
+  }
+}
+
+function toSummaryDto(cluster: ClusterSummary): ClusterSummaryDto {
+  return { id: cluster.id, size: cluster.size, imageCount: cluster.imageCount, ignored: cluster.ignored, sampleFaces: cluster.sampleFaces.map(toClusterFaceDto) };
+}
+
+function clusterNotFound(id: number): ApiError {
+  return new ApiError(HttpStatus.NOT_FOUND, `group ${id} does not exist`, { code: 'cluster_not_found' });
+}
+
+function clusterIgnored(id: number): ApiError {
+  return new ApiError(HttpStatus.CONFLICT, `group ${id} is ignored; it cannot be named`, { code: 'cluster_ignored' });
+}

@@ -1,0 +1,60 @@
+import { Body, Controller, Get, Headers, HttpCode, HttpStatus, Param, Post, Res } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { ServerResponse } from 'node:http';
+import { ApiErrorBody } from '../common/api-error';
+import { ParseWith } from '../common/parse-with.pipe';
+import { PositiveIdPipe } from '../common/positive-id.pipe';
+import { AssignBody, AssignFaceDto, FaceAssignmentDto, FaceRejectionDto, parseAssignBody } from './dto/face.dto';
+import { FacesService } from './faces.service';
+
+@ApiTags('faces')
+@Controller('faces')
+export class FacesController {
+  constructor(private readonly faces: FacesService) {}
+
+  @Post(':id/assign')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary: '"This is …": enrol the face for a person (existing, or created by name); re-matching names it on every image',
+  })
+  @ApiBody({ type: AssignFaceDto })
+  @ApiResponse({ status: 200, type: FaceAssignmentDto })
+  @ApiResponse({ status: 400, type: ApiErrorBody, description: 'Bad id; empty, non-string or too long name; bad personId; both given' })
+  @ApiResponse({ status: 404, type: ApiErrorBody, description: 'No such face (face_not_found) or person (person_not_found)' })
+  @ApiResponse({ status: 409, type: ApiErrorBody, description: 'Face stored without descriptor; person deleted meanwhile' })
+  assign(@Param('id', PositiveIdPipe) id: number, @Body(new ParseWith(parseAssignBody)) body: AssignBody): Promise<FaceAssignmentDto> {
+    return this.faces.assign(id, body);
+  }
+
+  @Post(':id/reject')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: '"Not <name>": the face is never again given to the person it is named after, across re-matches' })
+  @ApiResponse({ status: 200, type: FaceRejectionDto })
+  @ApiResponse({ status: 400, type: ApiErrorBody })
+  @ApiResponse({ status: 404, type: ApiErrorBody, description: 'No such face' })
+  @ApiResponse({ status: 409, type: ApiErrorBody, description: 'The face names nobody (face_not_named) or changed meanwhile (face_changed)' })
+  reject(@Param('id', PositiveIdPipe) id: number): Promise<FaceRejectionDto> {
+    return this.faces.reject(id);
+  }
+
+  @Get(':id/crop')
+  @ApiOperation({ summary: 'The face cut from its image by the stored box (160×160 WebP, ETag)' })
+  @ApiProduces('image/webp')
+  @ApiResponse({ status: 200, description: 'WebP image' })
+  @ApiResponse({ status: 304, description: 'Not modified (If-None-Match)' })
+  @ApiResponse({ status: 404, type: ApiErrorBody, description: 'No such face, or its image is gone' })
+  @ApiResponse({ status: 422, type: ApiErrorBody, description: 'The image cannot be decoded or the box lies outside it' })
+  async crop(@Param('id', PositiveIdPipe) id: number, @Headers('if-none-match') ifNoneMatch: string | undefined, @Res() response: ServerResponse): Promise<void> {
+    const crop = await this.faces.crop(id, ifNoneMatch);
+    response.setHeader('ETag', crop.etag);
+    // Private: crops show people's faces. Short max-age, then a cheap revalidation by ETag.
+    response.setHeader('Cache-Control', 'private, max-age=300');
+    if (crop.kind === 'not-modified') {
+      response.statusCode = HttpStatus.NOT_MODIFIED;
+      response.end();
+      return;
+    }
+    response.setHeader('Content-Type', 'image/webp');
+    response.end(crop.body);
+  }
+}

@@ -1,0 +1,10 @@
+import { Module } from '@nestjs/common';
+import { FacesController } from './faces.controller';
+import { FacesService } from './faces.service';
+
+/** Face review; FaceReviewRepository and PersonImageRepository come from the global PersistenceModule. */
+@Module({
+  controllers: [FacesController],
+  providers: [FacesService],
+})
+export class FacesModule {}

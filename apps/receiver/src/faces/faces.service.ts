@@ -1,0 +1,77 @@
+import { HttpStatus, Injectable } from '@nestjs/common';
+import { ConfigService } from '@visage/config';
+import { FaceClusterRepository, FaceReviewRepository, isForeignKeyViolation, PersonImageRepository, ReviewFace } from '@visage/persistence';
+import { FaceCropCache } from '@visage/storage';
+import { ApiError } from '../common/api-error';
+import { AssignBody, FaceAssignmentDto, FaceRejectionDto } from './dto/face.dto';
+
+export type FaceCrop = { kind: 'image'; etag: string; body: Buffer } | { kind: 'not-modified'; etag: string };
+
+/** Face review: assign a face to a person ("This is …"), reject its person ("Not <name>"), its crop. */
+@Injectable()
+export class FacesService {
+  private readonly crops: FaceCropCache;
+
+  constructor(
+    private readonly reviews: FaceReviewRepository,
+    private readonly enrolments: PersonImageRepository,
+    private readonly clusters: FaceClusterRepository,
+    config: ConfigService,
+  ) {
+    this.crops = new FaceCropCache({ root: config.get('IMAGES_ROOT'), maxBytes: config.get('MAX_IMAGE_BYTES'), maxPixels: config.get('MAX_IMAGE_PIXELS') });
+  }
+
+  async assign(faceId: number, target: AssignBody): Promise<FaceAssignmentDto> {
+    const face = await this.face(faceId);
+    if (!face.hasDescriptor) {
+      throw new ApiError(HttpStatus.CONFLICT, `face ${faceId} was stored without its descriptor and cannot be enrolled; run npm run backfill-descriptors`, {
+        code: 'face_without_descriptor',
+      });
+    }
+    if ((await this.clusters.clusterOf(faceId))?.ignored) {
+      throw new ApiError(HttpStatus.CONFLICT, `face ${faceId} is in an ignored group; it cannot be named`, { code: 'face_ignored' });
+    }
+    if ('personId' in target && !(await this.enrolments.findPersonById(target.personId))) throw personNotFound(target.personId);
+    const assigned = await this.reviews.assign(faceId, target).catch((error: unknown) => {
+      // Deleted between the check and the transaction: nothing was changed.
+      if (isForeignKeyViolation(error)) throw new ApiError(HttpStatus.CONFLICT, 'the person was deleted meanwhile', { code: 'person_deleted' });
+      throw error;
+    });
+    if (!assigned) throw faceNotFound(faceId);
+    return assigned;
+  }
+
+  async reject(faceId: number): Promise<FaceRejectionDto> {
+    const face = await this.face(faceId);
+    if (face.personId === null || face.personName === null) {
+      throw new ApiError(HttpStatus.CONFLICT, `face ${faceId} is not named after anyone; nothing to reject`, { code: 'face_not_named' });
+    }
+    if (!(await this.reviews.reject(faceId, face.personId))) {
+      throw new ApiError(HttpStatus.CONFLICT, `face ${faceId} changed identity meanwhile; look again`, { code: 'face_changed' });
+    }
+    return { faceId, imageId: face.imageId, rejectedPersonId: face.personId, rejectedPersonName: face.personName };
+  }
+
+  /** The face cut from its image by the stored box. */
+  async crop(faceId: number, ifNoneMatch?: string): Promise<FaceCrop> {
+    const face = await this.face(faceId);
+    const crop = await this.crops.render(face.imagePath, face.box, ifNoneMatch);
+    if (crop.kind === 'unavailable') throw new ApiError(HttpStatus.NOT_FOUND, `the image of face ${faceId} is no longer readable`, { code: 'image_unavailable' });
+    if (crop.kind === 'undecodable') throw new ApiError(HttpStatus.UNPROCESSABLE_ENTITY, `the image of face ${faceId} cannot be cut`, { code: 'crop_failed' });
+    return crop;
+  }
+
+  private async face(faceId: number): Promise<ReviewFace> {
+    const face = await this.reviews.findFace(faceId);
+    if (!face) throw faceNotFound(faceId);
+    return face;
+  }
+}
+
+function faceNotFound(id: number): ApiError {
+  return new ApiError(HttpStatus.NOT_FOUND, `face ${id} does not exist`, { code: 'face_not_found' });
+}
+
+function personNotFound(id: number): ApiError {
+  return new ApiError(HttpStatus.NOT_FOUND, `person ${id} does not exist`, { code: 'person_not_found' });
+}

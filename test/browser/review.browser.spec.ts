@@ -1,0 +1,129 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BrowserContext } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EmbeddedVisage } from '../../apps/embedded/src/embedded';
+import { Fixture, writeFixture } from '../support/fixtures';
+import { startEmbeddedStack, waitUntil } from './embedded-stack';
+import { hasChromium, launchChromium, seriousViolations, warnIfNoChromium } from './chromium';
+
+/*
+ * Face review on the real pipeline: the embedded stack (receiver, in-process queue, processor with its re-match
+ * and clustering jobs, real recognizer, SQLite) and headless Chromium on the dashboard. An unknown person's three
+ * photos form one group; naming it on "Unknown people" names all three images without resubmitting them; "Not
+ * <name>" on one face unnames it, and it stays unnamed after a later re-match.
+ */
+warnIfNoChromium('face review browser test on the real pipeline');
+
+interface ImageJson {
+  id: number;
+  status: string;
+  faces: Array<{ id: number; person: { name: string } | null; galleryVersion: number | null }>;
+}
+
+describe.skipIf(!hasChromium)('face review in headless Chromium on the real pipeline', () => {
+  const workDir = mkdtempSync(join(tmpdir(), 'visage-review-browser-'));
+  const imagesRoot = join(workDir, 'images');
+  let visage: EmbeddedVisage;
+  let context: BrowserContext;
+  let dashboard = '';
+  let receiver = '';
+  const ids: number[] = [];
+
+  const place = (source: Fixture, target: string) => writeFixture(source, join(imagesRoot, target));
+  const image = async (id: number) => (await (await fetch(`${receiver}/images/${id}`)).json()) as ImageJson;
+
+  beforeAll(async () => {
+    // Three photos of one person nobody enrolled; the camera man is the only known face.
+    await place('astronaut.png', 'inbox/eileen-1.png');
+    await place('astronaut_flipped.jpg', 'inbox/eileen-2.jpg');
+    await place('large.jpg', 'inbox/eileen-3.jpg');
+    await place('camera.png', 'known/cameraman_1.png');
+    await place('camera_rescaled.jpg', 'more/cameraman-2.jpg');
+    ({ visage, receiver, dashboard } = await startEmbeddedStack(workDir, imagesRoot));
+    await waitUntil(
+      'the known face to be enrolled',
+      async () => {
+        const { items } = (await (await fetch(`${receiver}/persons`)).json()) as { items: Array<{ name: string; knownFaceCount: number }> };
+        return items.some((person) => person.name === 'cameraman' && person.knownFaceCount === 1) ? true : undefined;
+      },
+      240_000,
+    );
+    for (const path of ['inbox/eileen-1.png', 'inbox/eileen-2.jpg', 'inbox/eileen-3.jpg']) {
+      const response = await fetch(`${receiver}/image/post`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ path }) });
+      ids.push(((await response.json()) as { id: number }).id);
+    }
+    context = await launchChromium(join(workDir, 'chromium'));
+  }, 300_000);
+
+  afterAll(async () => {
+    await context?.close();
+    await visage?.close();
+    rmSync(workDir, { recursive: true, force: true });
+  });
+
+  it('an unknown person\'s three photos form one group; naming it names all three images, without resubmission', async () => {
+    for (const id of ids) await waitUntil(`image ${id} to be unrecognized`, async () => ((await image(id)).status === 'unrecognized' ? true : undefined));
+    const group = await waitUntil('the three faces to form one group', async () => {
+      const { items } = (await (await fetch(`${receiver}/clusters`)).json()) as { items: Array<{ id: number; size: number; imageCount: number }> };
+      return items.length === 1 && items[0].size === 3 ? items[0] : undefined;
+    });
+    expect(group.imageCount).toBe(3);
+
+    const page = await context.newPage();
+    await page.goto(`${dashboard}/unknown`);
+    const card = page.locator(`[data-group="${group.id}"]`);
+    await expect(card.locator('h2').textContent()).resolves.toContain('3 faces in 3 images');
+    await expect(card.locator('img').count()).resolves.toBe(3);
+    // The crops are real pictures (the browser decoded them).
+    await expect(card.locator('img').first().evaluate((element) => {
+      const img = element as unknown as { decode(): Promise<void>; naturalWidth: number };
+      return img.decode().then(() => img.naturalWidth);
+    })).resolves.toBe(160);
+    await page.waitForLoadState('networkidle');
+    expect(await seriousViolations(page), 'unknown people page').toEqual([]);
+    await card.locator('input[name="name"]').fill('Eileen Collins');
+    await card.locator('button', { hasText: /^Name$/ }).click();
+    await page.waitForURL(`${dashboard}/unknown`);
+    await expect(page.locator('.flash').textContent()).resolves.toContain('Named “Eileen Collins”');
+    await page.close();
+
+    for (const id of ids) {
+      const named = await waitUntil(`image ${id} to be named`, async () => {
+        const row = await image(id);
+        return row.status === 'processed' ? row : undefined;
+      });
+      expect(named.faces.map((face) => face.person?.name)).toEqual(['Eileen Collins']);
+    }
+  });
+
+  it('"Not <name>" on the image page unnames the face, and a later re-match does not give it back', async () => {
+    const page = await context.newPage();
+    await page.goto(`${dashboard}/images/${ids[1]}`);
+    await page.locator('button', { hasText: 'Not Eileen Collins' }).click();
+    await page.waitForURL(`${dashboard}/images/${ids[1]}`);
+    await page.close();
+    const rejected = await waitUntil('the face to be unnamed', async () => {
+      const row = await image(ids[1]);
+      return row.status === 'unrecognized' && row.faces[0].person === null ? row : undefined;
+    });
+
+    // Another change to the gallery: every face is matched again, the rejected one without Eileen Collins.
+    const persons = (await (await fetch(`${receiver}/persons`)).json()) as { items: Array<{ id: number; name: string }> };
+    const cameraman = persons.items.find((person) => person.name === 'cameraman');
+    const enrolled = await fetch(`${receiver}/persons/${cameraman?.id}/faces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ path: 'more/cameraman-2.jpg' }),
+    });
+    expect(enrolled.status).toBe(201);
+    const after = await waitUntil('the face to be re-matched against the newer gallery', async () => {
+      const row = await image(ids[1]);
+      return (row.faces[0].galleryVersion ?? 0) > (rejected.faces[0].galleryVersion ?? 0) ? row : undefined;
+    });
+    expect(after).toMatchObject({ status: 'unrecognized', faces: [expect.objectContaining({ person: null })] });
+    // The other two photos are still hers.
+    for (const id of [ids[0], ids[2]]) expect((await image(id)).faces[0].person?.name).toBe('Eileen Collins');
+  });
+});
