@@ -11,16 +11,13 @@ import { INestApplication, Logger } from '@nestjs/common';
 import Ajv from 'ajv';
 import { Reader } from 'nsqjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '@visage/config';
 import { ImageOutcomeEvent, OUTCOMES_TOPIC } from '@visage/domain';
 import { InProcessBroker } from '@visage/queue';
 import { createImageProcessorApp } from '../../apps/image-processor/src/image-processor.app';
 import { createReceiverApp } from '../../apps/receiver/src/receiver.app';
-import { createScratchMysqlDatabase } from '../../libs/persistence/test/test-databases';
-import { NsqLookupdTestServer, NsqTestServer } from '../nsq/nsq-test-server';
 import { metricValue } from '../support/prometheus';
 import { deadEndpointUrl, WebhookReceiver } from '../support/webhook-receiver';
-import { baseUrl, createImagesRoot, http, ImagesRoot, ReceiverClient, RecognizerDouble, sleep, until, withEphemeralPorts } from './harness';
+import { baseUrl, createImagesRoot, e2eStacks, E2eStack, embeddedStackConfig, http, ImagesRoot, ReceiverClient, RecognizerDouble, sleep, until } from './harness';
 
 const SECRET = 'outcome-events-secret';
 /** The documented schema (docs/events.md) every received event must satisfy. */
@@ -34,37 +31,6 @@ interface Subscriber {
   bodies: string[];
   close(): Promise<void>;
 }
-
-/** The environment of one stack (database, queue) and its teardown — the shape of the pipeline suite's stacks. */
-interface Stack {
-  env: Record<string, string>;
-  close(): Promise<void>;
-}
-
-const stacks: Array<{ name: string; start: () => Promise<Stack> }> = [
-  { name: 'SQLite + in-process queue', start: async () => ({ env: {}, close: async () => undefined }) },
-  {
-    name: 'MariaDB + NSQ test server (nsqd via nsqlookupd)',
-    start: async () => {
-      const database = await createScratchMysqlDatabase('visage_e2e_outcomes');
-      const nsqd = await NsqTestServer.start();
-      const lookupd = await NsqLookupdTestServer.start([nsqd]);
-      return {
-        env: {
-          DATABASE_URL: database.url,
-          NSQLOOKUPD_HTTP_ADDRESSES: lookupd.httpAddress,
-          NSQD_TCP_ADDRESS: nsqd.tcpAddress,
-          NSQD_HTTP_ADDRESS: nsqd.httpAddress,
-        },
-        close: async () => {
-          await lookupd.stop();
-          await nsqd.stop();
-          await database.drop();
-        },
-      };
-    },
-  },
-];
 
 /** A consumer of `image.outcomes` on the stack's queue: a real nsqjs Reader through nsqlookupd, or the in-process broker. */
 async function subscribe(env: Record<string, string>): Promise<Subscriber> {
@@ -87,8 +53,8 @@ async function subscribe(env: Record<string, string>): Promise<Subscriber> {
   return { bodies, close: async () => reader.close() };
 }
 
-describe.each(stacks)('outcome events — $name', ({ start }) => {
-  let stack: Stack;
+describe.each(e2eStacks('visage_e2e_outcomes'))('outcome events — $name', ({ start }) => {
+  let stack: E2eStack;
   let images: ImagesRoot;
   let recognizer: RecognizerDouble;
   let receiverApp: INestApplication;
@@ -105,21 +71,15 @@ describe.each(stacks)('outcome events — $name', ({ start }) => {
     recognizer = await RecognizerDouble.start();
     webhook = await WebhookReceiver.start();
     deadUrl = await deadEndpointUrl();
-    const config = withEphemeralPorts(
-      parseConfig({
-        DATABASE_URL: `sqlite:${images.root}/visage.sqlite`,
-        ...stack.env,
-        LOG_LEVEL: 'error',
-        IMAGES_ROOT: images.root,
-        FACE_RECOGNITION_ADDRESS: recognizer.address,
-        GALLERY_REFRESH_MS: '300',
-        WEBHOOK_URLS: `${webhook.url},${deadUrl}`,
-        WEBHOOK_SECRET: SECRET,
-        WEBHOOK_BACKOFF_BASE_MS: '100',
-        WEBHOOK_BACKOFF_MAX_MS: '400',
-        WEBHOOK_MAX_ATTEMPTS: '1000',
-      }),
-    );
+    const config = embeddedStackConfig(stack, images, {
+      FACE_RECOGNITION_ADDRESS: recognizer.address,
+      GALLERY_REFRESH_MS: '300',
+      WEBHOOK_URLS: `${webhook.url},${deadUrl}`,
+      WEBHOOK_SECRET: SECRET,
+      WEBHOOK_BACKOFF_BASE_MS: '100',
+      WEBHOOK_BACKOFF_MAX_MS: '400',
+      WEBHOOK_MAX_ATTEMPTS: '1000',
+    });
     receiverApp = await createReceiverApp(config, { logger: ['error'] });
     await receiverApp.listen(0, '127.0.0.1');
     processorApp = await createImageProcessorApp(config, { scheduleRetryJob: false, logger: ['error'] });
