@@ -393,8 +393,10 @@ export class ImageProcessingRepository {
     const moved: number[] = [];
     for (const { id } of candidates) {
       const imageId = Number(id);
-      const move = toStatement(this.updateImage().set(changes).where('id = :imageId', { imageId }).andWhere(condition, parameters));
-      if (await runInTransaction(this.dataSource, [move, ...alongside(imageId)], { guarded: true })) moved.push(imageId);
+      const move = this.updateImage().set(changes).where('id = :imageId', { imageId }).andWhere(condition, parameters);
+      const extra = alongside(imageId);
+      const applied = extra.length > 0 ? (await runInTransaction(this.dataSource, [toStatement(move), ...extra], { guarded: true })) !== undefined : (await move.execute()).affected === 1;
+      if (applied) moved.push(imageId);
     }
     return moved;
   }
