@@ -5,7 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigService, parseConfig } from '@visage/config';
 import { ImageOutcomeEvent, OUTCOMES_TOPIC } from '@visage/domain';
 import { metricsRegistry } from '@visage/observability';
-import { ImageProcessingRepository, LockRepository, OutcomeEventRepository, WebhookDeliveryEntity } from '@visage/persistence';
+import { ImageProcessingRepository, LockRepository, OutcomeEventEntity, OutcomeEventRepository, WebhookDeliveryEntity } from '@visage/persistence';
 import { openMigrated, Rows, TEST_DRIVERS, TestDatabase } from '../../../../libs/persistence/test/test-databases';
 import { metricValue } from '../../../../test/support/prometheus';
 import { deadEndpointUrl, WebhookReceiver } from '../../../../test/support/webhook-receiver';
@@ -94,6 +94,18 @@ describe.each(TEST_DRIVERS)('outcome relay and webhook delivery on $name', (driv
     expect(client.published.map(({ event }) => event)).toEqual(waiting);
     expect(await relay.runOnce()).toEqual({ ran: true, published: 0, unpublished: 0 });
     expect(client.published).toHaveLength(2);
+  });
+
+  it('a relay that died after publishing but before marking publishes the same bytes again (consumers drop them by eventId)', async () => {
+    const client = new RecordingClient();
+    const relay = new OutcomeRelayJob(outbox, new LockRepository(dataSource), client, config());
+    await outcomes(1);
+    await relay.runOnce();
+    // The crash: the publish happened, the mark did not.
+    await dataSource.getRepository(OutcomeEventEntity).createQueryBuilder().update().set({ publishedAt: null }).execute();
+    await relay.runOnce();
+    expect(client.published).toHaveLength(2);
+    expect(JSON.stringify(client.published[1].event)).toBe(JSON.stringify(client.published[0].event));
   });
 
   it('POSTs each event to every endpoint with the HMAC of the body; a dead endpoint is retried with backoff and shows as down', async () => {
