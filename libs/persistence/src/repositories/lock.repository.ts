@@ -12,10 +12,16 @@ export enum DatabaseLock {
   SchemaMigrations = 'schema-migrations',
   /** One replica per retry-job tick. */
   ImageRetry = 'image-retry-job',
+  /** One replica at a time enrols KNOWN_FACES_DIR at start-up; the others wait, then find nothing new. */
+  KnownFacesEnrolment = 'known-faces-enrolment',
   /** One replica re-matching faces against a newer gallery at a time. */
   FaceRematch = 'face-rematch-job',
   /** One replica grouping unknown faces at a time. */
   FaceClustering = 'face-clustering-job',
+  /** One replica relaying outcome events from the outbox to the queue at a time. */
+  OutcomeRelay = 'outcome-relay-job',
+  /** One replica POSTing outcome events to the webhooks at a time. */
+  WebhookDelivery = 'webhook-delivery-job',
 }
 
 /** Held by exactly one caller per name across every process sharing the database. */

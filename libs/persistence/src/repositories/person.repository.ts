@@ -3,6 +3,7 @@ import { DataSource, Repository, SelectQueryBuilder } from 'typeorm';
 import { FaceEntity, PersonEntity, PersonImageEntity } from '../entities';
 import { insertedId, isUniqueViolation } from './database-errors';
 import { bumpGalleryVersion, logGalleryChanges, recomputeImageStatuses } from './gallery-version';
+import { IDENTITY_STATUSES, outcomeEventStatements } from './outcome-events';
 import { runInTransaction, toStatement } from './transactions';
 
 export interface PersonView {
@@ -66,13 +67,17 @@ export class PersonRepository {
    */
   async delete(id: number): Promise<boolean> {
     if (!(await this.persons.exist({ where: { id } }))) return false;
+    // Their images' events are chosen while the faces still name them, and their faces snapshotted once unnamed.
+    const outcome = outcomeEventStatements(this.dataSource, { facesOfPerson: id }, { statuses: IDENTITY_STATUSES, galleryVersion: 'current' });
     const results = await runInTransaction(this.dataSource, [
       recomputeImageStatuses(this.dataSource, { personId: id }, new Date()),
       bumpGalleryVersion(this.dataSource),
       logGalleryChanges({ personId: id }, true),
+      outcome.events,
       toStatement(this.persons.createQueryBuilder().delete().where('id = :id', { id })),
+      outcome.faces,
     ]);
-    return (results?.[3].affected ?? 0) > 0;
+    return (results?.[4].affected ?? 0) > 0;
   }
 
   private selectWithCounts(): SelectQueryBuilder<PersonEntity> {
