@@ -6,3 +6,4 @@ export * from './errors';
 export * from './timeout';
 export * from './route-id';
 export * from './outcome-event';
+export * from './stop-worker';

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Logger } from '@nestjs/common';
-import { DESCRIPTOR_LENGTH } from '@visage/domain';
+import { DESCRIPTOR_LENGTH, stopWorker } from '@visage/domain';
 import { Identity } from './gallery-delta';
 import { VersionedGallery } from './gallery';
 import { FromMatchWorker, MatchEngine, ToMatchWorker } from './match.protocol';
@@ -45,9 +45,13 @@ export class MatchPool {
     return parts.flat();
   }
 
+  /**
+   * Asks each worker to release its ONNX Runtime session and end itself ({@link stopWorker}): terminating a thread
+   * that still holds a native session can abort the whole process.
+   */
   async close(): Promise<void> {
     const workers = this.workers.splice(0);
-    await Promise.all(workers.map((entry) => entry.worker.terminate()));
+    await Promise.all(workers.map((entry) => stopWorker(entry.worker, () => entry.worker.postMessage({ kind: 'close' } satisfies ToMatchWorker))));
   }
 
   private async matchPart(entry: PoolWorker, gallery: VersionedGallery, descriptors: readonly Float32Array[]): Promise<Identity[]> {

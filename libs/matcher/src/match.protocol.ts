@@ -3,7 +3,9 @@ import { PackedGallery } from './gallery';
 /** Main thread → match worker. */
 export type ToMatchWorker =
   | { kind: 'gallery'; version: number; gallery: PackedGallery }
-  | { kind: 'match'; id: number; version: number; threshold: number; descriptors: Float32Array };
+  | { kind: 'match'; id: number; version: number; threshold: number; descriptors: Float32Array }
+  /** Release the ONNX Runtime session, then end the thread (see MatchPool.close). */
+  | { kind: 'close' };
 
 /**
  * How a worker matched: the batched ONNX Runtime kernel, or the scalar one with the reason (ORT could not load,

@@ -46,6 +46,10 @@ async function matchHeld(descriptors: Float32Array, threshold: number): Promise<
 }
 
 async function handle(message: ToMatchWorker): Promise<void> {
+  if (message.kind === 'close') {
+    await held.gemm?.release().catch(() => undefined);
+    process.exit(0); // in a worker thread: ends this thread only, after the native session is gone
+  }
   if (message.kind === 'gallery') return hold(message.version, new Gallery(message.gallery));
   if (message.version !== held.version) {
     reply({ kind: 'failed', id: message.id, message: `worker holds gallery version ${held.version}, asked for ${message.version}` });

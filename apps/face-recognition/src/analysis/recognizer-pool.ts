@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { metrics } from '@visage/observability';
+import { stopWorker } from '@visage/domain';
 import { EngineResult } from '../engine/engine';
 import { FromWorker, ImageSource, ToWorker, WorkerFailure, WorkerSettings, WorkerStats } from '../engine/protocol';
 
@@ -195,7 +196,8 @@ export class RecognizerPool {
       job.cleanup();
       job.reject(new PoolError('closed', 'the recognizer is shutting down'));
     }
-    await Promise.all(this.slots.splice(0).map((slot) => slot.worker.terminate()));
+    // Each worker disposes its engine (native ONNX Runtime sessions) before its thread ends; see stopWorker.
+    await Promise.all(this.slots.splice(0).map((slot) => stopWorker(slot.worker, () => slot.worker.postMessage({ type: 'close' } satisfies ToWorker))));
   }
 
   private spawn(): Promise<void> {

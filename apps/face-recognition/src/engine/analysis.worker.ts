@@ -41,7 +41,15 @@ async function main(): Promise<void> {
   post({ type: 'ready', engine: engine.name, faceApiVersion: engine.faceApiVersion, fallbackReason });
 
   // Messages are handled one at a time: the pool never sends a second analysis before the first answer.
+  let inHand: Promise<void> = Promise.resolve();
   parentPort?.on('message', (message: ToWorker) => {
+    if (message.type === 'close') {
+      void inHand
+        .then(() => engine.dispose())
+        .catch(() => undefined)
+        .finally(() => process.exit(0)); // in a worker thread: ends this thread only
+      return;
+    }
     if (message.type === 'stats') {
       const usage = process.memoryUsage();
       post({
@@ -56,7 +64,7 @@ async function main(): Promise<void> {
       });
       return;
     }
-    void (async () => {
+    inHand = (async () => {
       const started = performance.now();
       try {
         const decoded = await decodeImage(await readSource(message.source), { maxPixels: settings.maxPixels });

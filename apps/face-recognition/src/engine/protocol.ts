@@ -14,7 +14,9 @@ export type ImageSource = { path: string } | { content: Uint8Array };
 
 export type ToWorker =
   | { type: 'analyze'; id: number; source: ImageSource; includeLandmarks: boolean }
-  | { type: 'stats'; id: number };
+  | { type: 'stats'; id: number }
+  /** Dispose the engine (native sessions) once the analysis in hand is done, then end the thread. */
+  | { type: 'close' };
 
 export interface WorkerStats extends EngineMemory {
   heapUsed: number;

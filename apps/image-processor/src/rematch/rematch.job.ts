@@ -73,11 +73,13 @@ export class RematchJob implements OnApplicationBootstrap, OnModuleDestroy {
     this.timer.unref();
   }
 
-  onModuleDestroy(): void {
+  /** Awaited: the pool's threads hold native ONNX Runtime sessions that must be released before the process ends. */
+  async onModuleDestroy(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    void this.pool?.close();
+    const pool = this.pool;
     this.pool = undefined;
+    await pool?.close();
   }
 
   async tick(): Promise<RematchReport | undefined> {
