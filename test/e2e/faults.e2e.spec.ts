@@ -35,6 +35,7 @@ import {
   until,
   withEphemeralPorts,
 } from './harness';
+import { TEST_AUTH_ENV } from '../../libs/auth/test/test-keys';
 import { PROCESSOR_READY_MARKER } from './processor-process';
 
 const TOPIC = 'images';
@@ -139,6 +140,7 @@ class FaultStack {
   env(overrides: Record<string, string> = {}): Record<string, string> {
     return {
       ...FAST_ENV,
+      ...TEST_AUTH_ENV,
       DATABASE_URL: this.database.url,
       NSQD_TCP_ADDRESSES: this.nsqd.tcpAddress,
       NSQD_TCP_ADDRESS: this.nsqd.tcpAddress,

@@ -12,7 +12,8 @@ import { startEmbedded, EmbeddedVisage } from '../../apps/embedded/src/embedded'
 import { RetryJob } from '../../apps/image-processor/src/retry/retry.job';
 import { createScratchMysqlDatabase } from '../../libs/persistence/test/test-databases';
 import { NsqLookupdTestServer, NsqTestServer } from '../nsq/nsq-test-server';
-import { createImagesRoot, http, ImagesRoot, ReceiverClient, until, withEphemeralPorts } from './harness';
+import { createImagesRoot, dashboardSession, http, ImagesRoot, ReceiverClient, until, withEphemeralPorts } from './harness';
+import { TEST_AUTH_ENV } from '../../libs/auth/test/test-keys';
 
 const GALLERY_REFRESH_MS = 300;
 
@@ -78,6 +79,7 @@ describe.each(stacks)('pipeline end to end — $name', ({ start }) => {
     const database = stack.env.DATABASE_URL === 'sqlite:' ? { DATABASE_URL: `sqlite:${images.root}/visage.sqlite` } : {};
     config = withEphemeralPorts(parseConfig({
       ...stack.env,
+      ...TEST_AUTH_ENV,
       ...database,
       IMAGES_ROOT: images.root,
       KNOWN_FACES_DIR: 'known',
@@ -216,7 +218,8 @@ describe.each(stacks)('pipeline end to end — $name', ({ start }) => {
   });
 
   it('the dashboard lists the images and shows the person on the image page', async () => {
-    const list = await http('GET', `${frontendUrl}/`);
+    const session = await dashboardSession(frontendUrl);
+    const list = await http('GET', `${frontendUrl}/`, undefined, session);
     expect(list.status).toBe(200);
     for (const path of ['in/astronaut_flipped.jpg', 'in/strangers/camera.png', 'in/bad/truncated_header.jpg', 'in/camera_rescaled.jpg']) {
       expect(list.text.replaceAll('<wbr>', '')).toContain(path); // the page may wrap a path after / _ - .
@@ -225,7 +228,7 @@ describe.each(stacks)('pipeline end to end — $name', ({ start }) => {
     const items = (page.body as { items: Array<{ id: number; path: string }> }).items;
     const astronaut = items.find((item) => item.path === 'in/astronaut_flipped.jpg');
     expect(astronaut).toBeDefined();
-    const detail = await http('GET', `${frontendUrl}/images/${astronaut?.id}`);
+    const detail = await http('GET', `${frontendUrl}/images/${astronaut?.id}`, undefined, session);
     expect(detail.status).toBe(200);
     expect(detail.text).toContain('eileen collins');
   });

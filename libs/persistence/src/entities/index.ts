@@ -1,3 +1,5 @@
+import { ApiKeyEntity } from './api-key.entity';
+import { AuditEventEntity } from './audit-event.entity';
 import { FaceEntity } from './face.entity';
 import { FaceRejectionEntity } from './face-rejection.entity';
 import { ClusterMemberEntity, FaceClusterEntity } from './face-cluster.entity';
@@ -7,5 +9,5 @@ import { ImageEntity } from './image.entity';
 import { PersonImageEntity } from './person-image.entity';
 import { PersonEntity } from './person.entity';
 
-export { ClusterMemberEntity, FaceClusterEntity, FaceEntity, FaceRejectionEntity, GalleryChangeEntity, GalleryStateEntity, ImageEntity, PersonEntity, PersonImageEntity };
-export const ENTITIES = [ImageEntity, PersonEntity, PersonImageEntity, FaceEntity, GalleryStateEntity, GalleryChangeEntity, FaceRejectionEntity, FaceClusterEntity, ClusterMemberEntity];
+export { ApiKeyEntity, AuditEventEntity, ClusterMemberEntity, FaceClusterEntity, FaceEntity, FaceRejectionEntity, GalleryChangeEntity, GalleryStateEntity, ImageEntity, PersonEntity, PersonImageEntity };
+export const ENTITIES = [ImageEntity, PersonEntity, PersonImageEntity, FaceEntity, GalleryStateEntity, GalleryChangeEntity, FaceRejectionEntity, FaceClusterEntity, ClusterMemberEntity, ApiKeyEntity, AuditEventEntity];

@@ -12,7 +12,11 @@ export * from './gallery-version';
 export * from './face-identity.repository';
 export * from './face-review.repository';
 export * from './face-cluster.repository';
+export * from './api-key.repository';
+export * from './audit.repository';
 
+import { ApiKeyRepository } from './api-key.repository';
+import { AuditRepository } from './audit.repository';
 import { DashboardRepository } from './dashboard.repository';
 import { FaceIdentityRepository } from './face-identity.repository';
 import { FaceClusterRepository } from './face-cluster.repository';
@@ -28,6 +32,8 @@ import { PersonRepository } from './person.repository';
  * `repositories/index.ts`). A new repository is added here and nowhere else.
  */
 export const PERSISTENCE_REPOSITORIES = [
+  ApiKeyRepository,
+  AuditRepository,
   DashboardRepository,
   FaceClusterRepository,
   FaceIdentityRepository,

@@ -16,6 +16,8 @@ export enum DatabaseLock {
   FaceRematch = 'face-rematch-job',
   /** One replica grouping unknown faces at a time. */
   FaceClustering = 'face-clustering-job',
+  /** One replica creating the first admin key of an empty database (else two would be generated and printed). */
+  ApiKeyBootstrap = 'api-key-bootstrap',
 }
 
 /** Held by exactly one caller per name across every process sharing the database. */
