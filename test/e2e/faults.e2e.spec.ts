@@ -265,7 +265,9 @@ describe('faults: MariaDB + NSQ test server + real receiver and processors', () 
     await sleep(2_500); // several probe cycles (300 ms doubling to 1 s): the state must not move meanwhile
     const waiting = (await stack.probe.images()).filter((row) => second.includes(row.id));
     expect(waiting.map((row) => [row.status, row.attempts])).toEqual(second.map(() => ['pending', 0]));
-    expect((await stack.probe.images()).filter((row) => first.includes(row.id)).every((row) => row.status !== 'processing')).toBe(true);
+    // Final statuses are final: an image waiting for the recognizer is pending or retrying, never failed.
+    const firstRows = (await stack.probe.images()).filter((row) => first.includes(row.id));
+    expect(firstRows.map((row) => row.status).sort()).toEqual(firstRows.map(() => expect.stringMatching(/^(pending|retrying)$/)));
     expect(stack.channel().clients.map((client) => client.ready_count)).toEqual([0]); // consumer paused: RDY 0
     expect(stack.recognizer.totalCalls).toBe(0);
     expect((await readiness(processor)).circuit?.state).not.toBe('closed');
@@ -601,5 +603,49 @@ describe('faults: SQLite + in-process queue (receiver and processor in one proce
     expect(recoveredInMs).toBeLessThanOrEqual(RECOVERY_BOUND_MS);
     const rows = (await readDatabase()).filter((row) => ids.includes(row.id));
     expect(rows.every((row) => recognizer!.callsFor(row.path) === (row.id === held ? 2 : 1))).toBe(true); // none done twice
+  }, 180_000);
+
+  it('recognizer stopped (default attempts and breaker): images wait pending or retrying, never failed, and finish once it is back', async () => {
+    images = createImagesRoot('visage-e2e-embedded-recognizer-down-');
+    recognizer = await RecognizerDouble.start();
+    const env = {
+      ...FAST_ENV,
+      DATABASE_URL: `sqlite:${join(images.root, 'visage.sqlite')}`,
+      IMAGES_ROOT: images.root,
+      FACE_RECOGNITION_ADDRESS: recognizer.address,
+      E2E_WITH_RECEIVER: '1',
+      E2E_SCHEDULE_RETRY_JOB: '1',
+    };
+    const readDatabase = async () => {
+      const source = await openMigrated(parseConfig(env).database);
+      try {
+        return await source.getRepository(ImageEntity).find();
+      } finally {
+        await source.destroy();
+      }
+    };
+    const processor = await spawnProcessorProcess(env, 'embedded-down');
+    children.push(processor.child);
+    const receiver = new ReceiverClient(`http://127.0.0.1:${processor.receiverPort}`);
+    recognizer.stop();
+
+    // One image first, alone: it meets every failure before the circuit opens, the worst case for its attempts.
+    const ids = [await receiver.post(images.copy('camera.png', 'down/alone.jpg'))];
+    for (let n = 1; n <= 3; n++) ids.push(await receiver.post(images.copy('camera.png', `down/later-${n}.jpg`)));
+    const seen = new Set<string>();
+    const watchUntil = Date.now() + 8_000;
+    while (Date.now() < watchUntil) {
+      for (const row of (await readDatabase()).filter((image) => ids.includes(image.id))) seen.add(row.status);
+      await sleep(200);
+    }
+    expect([...seen].filter((status) => status !== 'pending' && status !== 'retrying' && status !== 'processing')).toEqual([]);
+
+    await recognizer.start(); // same port
+    await until(
+      async () => (await readDatabase()).filter((row) => ids.includes(row.id) && row.status === 'unrecognized').length === ids.length,
+      'every image to finish once the recognizer is back',
+      60_000,
+      250,
+    );
   }, 180_000);
 });

@@ -16,10 +16,12 @@ import {
   faceAnalysisServiceDefinition,
   REASON_METADATA_KEY,
 } from '@visage/recognizer-client';
-import { DatabaseConfig, VisageConfig } from '@visage/config';
+import { DatabaseConfig, parseConfig, VisageConfig } from '@visage/config';
 import { DESCRIPTOR_LENGTH } from '@visage/domain';
 import { CommittedFixture, Fixture, FIXTURES_DIR, writeFixture } from '../support/fixtures';
-import { bearer, TEST_ADMIN_KEY } from '../../libs/auth/test/test-keys';
+import { bearer, TEST_ADMIN_KEY, TEST_AUTH_ENV } from '../../libs/auth/test/test-keys';
+import { createScratchMysqlDatabase } from '../../libs/persistence/test/test-databases';
+import { NsqLookupdTestServer, NsqTestServer } from '../nsq/nsq-test-server';
 
 // ---------------------------------------------------------------------------------------------- files
 
@@ -312,4 +314,68 @@ export class RecognizerDouble {
 /** Every listening port 0 (the schema refuses 0 from the environment; the apps accept it and report the bound port). */
 export function withEphemeralPorts(config: VisageConfig): VisageConfig {
   return { ...config, RECEIVER_PORT: 0, FRONTEND_PORT: 0, PROCESSOR_HEALTH_PORT: 0, FACE_RECOGNITION_PORT: 0, FACE_RECOGNITION_HEALTH_PORT: 0 };
+}
+
+// ---------------------------------------------------------------------------------------------- stacks
+
+/** The environment of one stack under test (database, queue) and how to tear it down. */
+export interface E2eStack {
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/**
+ * The two stacks every end-to-end suite runs on: (a) the embedded defaults, SQLite + the in-process queue
+ * (`DATABASE_URL=sqlite:` is a placeholder the suite points at a file of its own); (b) a MariaDB scratch
+ * database + the NSQ test server, nsqd discovered through nsqlookupd.
+ */
+export function e2eStacks(databasePrefix: string): Array<{ name: string; start: () => Promise<E2eStack> }> {
+  return [
+    {
+      name: 'embedded defaults: SQLite + in-process queue',
+      start: async () => ({ env: { DATABASE_URL: 'sqlite:' }, close: async () => undefined }),
+    },
+    {
+      name: 'MariaDB + NSQ test server (nsqd via nsqlookupd)',
+      start: async () => {
+        const database = await createScratchMysqlDatabase(databasePrefix);
+        const nsqd = await NsqTestServer.start();
+        const lookupd = await NsqLookupdTestServer.start([nsqd]);
+        // A fresh nsqd holding no topic: the apps create the topic and channel over its HTTP API at start.
+        return {
+          env: {
+            DATABASE_URL: database.url,
+            NSQLOOKUPD_HTTP_ADDRESSES: lookupd.httpAddress,
+            NSQD_TCP_ADDRESS: nsqd.tcpAddress,
+            NSQD_HTTP_ADDRESS: nsqd.httpAddress,
+          },
+          close: async () => {
+            await lookupd.stop();
+            await nsqd.stop();
+            await database.drop();
+          },
+        };
+      },
+    },
+  ];
+}
+
+/**
+ * The configuration of the embedded launcher on `stack` over `images`: known faces in `known/`, one recognizer
+ * worker, errors-only logs, every port 0; a SQLite stack gets its file inside the images root. `env` adds to it.
+ */
+export function embeddedStackConfig(stack: E2eStack, images: ImagesRoot, env: Record<string, string> = {}): VisageConfig {
+  const database = stack.env.DATABASE_URL === 'sqlite:' ? { DATABASE_URL: `sqlite:${images.root}/visage.sqlite` } : {};
+  return withEphemeralPorts(
+    parseConfig({
+      ...stack.env,
+      ...TEST_AUTH_ENV,
+      ...database,
+      IMAGES_ROOT: images.root,
+      KNOWN_FACES_DIR: 'known',
+      RECOGNIZER_WORKERS: '1',
+      LOG_LEVEL: 'error',
+      ...env,
+    }),
+  );
 }

@@ -6,53 +6,16 @@
  */
 import { Logger } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig, VisageConfig } from '@visage/config';
+import { VisageConfig } from '@visage/config';
 import { GalleryService } from '@visage/matcher';
 import { startEmbedded, EmbeddedVisage } from '../../apps/embedded/src/embedded';
 import { RetryJob } from '../../apps/image-processor/src/retry/retry.job';
-import { createScratchMysqlDatabase } from '../../libs/persistence/test/test-databases';
-import { NsqLookupdTestServer, NsqTestServer } from '../nsq/nsq-test-server';
-import { createImagesRoot, dashboardSession, http, ImagesRoot, ReceiverClient, until, withEphemeralPorts } from './harness';
-import { TEST_AUTH_ENV } from '../../libs/auth/test/test-keys';
+import { createImagesRoot, dashboardSession, e2eStacks, E2eStack, embeddedStackConfig, http, ImagesRoot, ReceiverClient, until } from './harness';
 
 const GALLERY_REFRESH_MS = 300;
 
-interface Stack {
-  env: Record<string, string>;
-  close(): Promise<void>;
-}
-
-const stacks: Array<{ name: string; start: () => Promise<Stack> }> = [
-  {
-    name: 'embedded defaults: SQLite + in-process queue',
-    start: async () => ({ env: { DATABASE_URL: 'sqlite:' }, close: async () => undefined }),
-  },
-  {
-    name: 'MariaDB + NSQ test server (nsqd via nsqlookupd)',
-    start: async () => {
-      const database = await createScratchMysqlDatabase('visage_e2e_pipeline');
-      const nsqd = await NsqTestServer.start();
-      const lookupd = await NsqLookupdTestServer.start([nsqd]);
-      // A fresh nsqd holding no topic: the apps create the topic and channel over its HTTP API at start.
-      return {
-        env: {
-          DATABASE_URL: database.url,
-          NSQLOOKUPD_HTTP_ADDRESSES: lookupd.httpAddress,
-          NSQD_TCP_ADDRESS: nsqd.tcpAddress,
-          NSQD_HTTP_ADDRESS: nsqd.httpAddress,
-        },
-        close: async () => {
-          await lookupd.stop();
-          await nsqd.stop();
-          await database.drop();
-        },
-      };
-    },
-  },
-];
-
-describe.each(stacks)('pipeline end to end — $name', ({ start }) => {
-  let stack: Stack;
+describe.each(e2eStacks('visage_e2e_pipeline'))('pipeline end to end — $name', ({ start }) => {
+  let stack: E2eStack;
   let images: ImagesRoot;
   let config: VisageConfig;
   let visage: EmbeddedVisage;
@@ -76,17 +39,7 @@ describe.each(stacks)('pipeline end to end — $name', ({ start }) => {
     await images.add('camera_rescaled.jpg', 'in/camera_rescaled_again.jpg');
     images.copy('coffee.png', 'enrol/coffee.png');
     await images.add('two_people.jpg', 'enrol/two_people.jpg');
-    const database = stack.env.DATABASE_URL === 'sqlite:' ? { DATABASE_URL: `sqlite:${images.root}/visage.sqlite` } : {};
-    config = withEphemeralPorts(parseConfig({
-      ...stack.env,
-      ...TEST_AUTH_ENV,
-      ...database,
-      IMAGES_ROOT: images.root,
-      KNOWN_FACES_DIR: 'known',
-      RECOGNIZER_WORKERS: '1',
-      GALLERY_REFRESH_MS: String(GALLERY_REFRESH_MS),
-      LOG_LEVEL: 'error',
-    }));
+    config = embeddedStackConfig(stack, images, { GALLERY_REFRESH_MS: String(GALLERY_REFRESH_MS) });
     visage = await startEmbedded(config, '127.0.0.1');
     receiver = new ReceiverClient(`http://127.0.0.1:${visage.ports.receiver}`);
     frontendUrl = `http://127.0.0.1:${visage.ports.frontend}`;

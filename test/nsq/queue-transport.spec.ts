@@ -174,6 +174,41 @@ describe.each([
     await waitFor('finished', () => harness.isDrained(topic));
   });
 
+  it(`${harness.name}: paused before it listens, takes nothing already waiting until resumed, and counts no attempt`, async () => {
+    const topic = freshTopic();
+    const behaviour = new Behaviour();
+    const server = harness.createServer({ topic });
+    server.pause();
+    for (let id = 1; id <= 3; id += 1) await emit(topic, { imageId: id });
+    await consume(server, topic, behaviour);
+    expect(server.isPaused()).toBe(true);
+    await sleep(400);
+    expect(behaviour.received).toEqual([]);
+    server.resume();
+    await waitFor('all handled after resume', () => behaviour.received.length === 3);
+    expect(behaviour.received.map((received) => received.attempts)).toEqual([1, 1, 1]);
+    await waitFor('finished', () => harness.isDrained(topic));
+  });
+
+  it(`${harness.name}: after resume, a first message that hangs does not hold back the others`, async () => {
+    const topic = freshTopic();
+    const behaviour = new Behaviour();
+    let release!: () => void;
+    const hanging = new Promise<void>((resolve) => (release = resolve));
+    behaviour.onMessage = (data) => ((data as { imageId: number }).imageId === 1 ? hanging : undefined);
+    const server = harness.createServer({ topic, maxInFlight: 3 });
+    server.pause();
+    await consume(server, topic, behaviour);
+    server.resume();
+    await emit(topic, { imageId: 1 });
+    await waitFor('the first message to be running', () => behaviour.running === 1);
+    for (let id = 2; id <= 3; id += 1) await emit(topic, { imageId: id });
+    await waitFor('the others handled while the first hangs', () => behaviour.received.length === 3);
+    expect(behaviour.running).toBe(1);
+    release();
+    await waitFor('finished', () => harness.isDrained(topic));
+  });
+
   it(`${harness.name}: runs at most maxInFlight handlers at once`, async () => {
     const topic = freshTopic();
     const behaviour = new Behaviour();

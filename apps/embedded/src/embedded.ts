@@ -5,7 +5,7 @@ import { appLogger } from '@visage/observability';
 import { QUEUE_CONSUMER, QueueServer } from '@visage/queue';
 import { createFaceRecognitionApp, FaceRecognitionApp } from '../../face-recognition/src';
 import { createFrontendApp } from '../../frontend/src';
-import { createImageProcessorApp, ProcessImageService, RetryJob } from '../../image-processor/src';
+import { ConsumptionGate, createImageProcessorApp, ProcessImageService, RetryJob } from '../../image-processor/src';
 import { createReceiverApp } from '../../receiver/src';
 
 /** The shutdown steps, in the order they run (each is logged). */
@@ -118,7 +118,8 @@ async function shutDown(apps: Pick<EmbeddedVisage, 'recognizer' | 'receiver' | '
 
   await step('stop consuming', async () => {
     apps.processor.get(RetryJob, { strict: false }).stop();
-    consumer.pause();
+    // Through the gate, so neither the start-up finishing nor the circuit closing resumes it meanwhile.
+    apps.processor.get(ConsumptionGate, { strict: false }).hold('stopping');
     return `consumer paused, retry job stopped; ${consumer.inFlightCount} image(s) in flight`;
   });
   await step('drain in-flight', async () => {

@@ -23,9 +23,9 @@ export function processorNestOptions(config: VisageConfig, options: Pick<ImagePr
 /**
  * The image processor: an HTTP app (health on PROCESSOR_HEALTH_PORT, not yet listening: call
  * `app.listen(config.PROCESSOR_HEALTH_PORT)`) with the queue consumer connected as its microservice and
- * already started. `app.close()` stops the consumer, the retry cron, the re-match job and the breaker's probes. Tests build
- * `ImageProcessorModule` with `Test.createTestingModule(...).overrideProvider(<token>)` and finish it with
- * `startImageProcessorApp`.
+ * already started. `app.close()` stops the consumer, the retry cron, the re-match job and the breaker's probes.
+ * Tests build `ImageProcessorModule` with `Test.createTestingModule(...).overrideProvider(<token>)` and finish it
+ * with `startImageProcessorApp`.
  */
 export async function createImageProcessorApp(
   config: VisageConfig = loadConfig(),

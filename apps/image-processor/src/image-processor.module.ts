@@ -8,6 +8,7 @@ import { ImageQueueModule } from '@visage/image-queue';
 import { observeBreaker } from './breaker/breaker-metrics';
 import { RecognizerBreaker } from './breaker/recognizer-breaker';
 import { recognizerCircuitReadiness } from './health/recognizer-circuit.readiness';
+import { galleryReadiness } from './health/gallery.readiness';
 import { PausableConsumer, queueReadiness } from '@visage/queue';
 import { databaseReadiness } from '@visage/persistence';
 import { processorAdapters } from './image-processor.providers';
@@ -16,6 +17,8 @@ import { createImageConsumerController } from './processing/image-consumer.contr
 import { ProcessImageService } from './processing/process-image.service';
 import { PROCESSOR_SETTINGS, ProcessorSettings, processorSettingsFrom } from './processor.settings';
 import { RETRY_JOB_SCHEDULED, RetryJob } from './retry/retry.job';
+import { ConsumptionGate } from './startup/consumption-gate';
+import { ProcessorStartup } from './startup/processor-startup.service';
 import { REMATCH_JOB_SCHEDULED, RematchJob } from './rematch/rematch.job';
 import { ClusterJob } from './clusters/cluster.job';
 
@@ -44,13 +47,15 @@ class ImageProcessorCoreModule {
       providers: [
         { provide: PROCESSOR_SETTINGS, useValue: settings },
         { provide: RETRY_JOB_SCHEDULED, useValue: options.scheduleRetryJob ?? true },
+        { provide: ConsumptionGate, inject: [QUEUE_CONSUMER], useFactory: (consumer: PausableConsumer) => new ConsumptionGate(consumer) },
         { provide: REMATCH_JOB_SCHEDULED, useValue: options.scheduleRematchJob ?? true },
         {
           provide: RecognizerBreaker,
-          inject: [FACE_ANALYZER, PROCESSOR_SETTINGS, QUEUE_CONSUMER],
-          useFactory: (analyzer: FaceAnalyzer, processorSettings: ProcessorSettings, consumer: PausableConsumer) =>
-            observeBreaker(new RecognizerBreaker(analyzer, processorSettings.breaker, consumer)),
+          inject: [FACE_ANALYZER, PROCESSOR_SETTINGS, ConsumptionGate],
+          useFactory: (analyzer: FaceAnalyzer, processorSettings: ProcessorSettings, gate: ConsumptionGate) =>
+            observeBreaker(new RecognizerBreaker(analyzer, processorSettings.breaker, gate.consumerFor('circuit_open'))),
         },
+        ProcessorStartup,
         ProcessImageService,
         RetryJob,
         RematchJob,
@@ -59,6 +64,7 @@ class ImageProcessorCoreModule {
       exports: [
         PROCESSOR_SETTINGS,
         RecognizerBreaker,
+        ProcessorStartup,
         ProcessImageService,
         RetryJob,
         RematchJob,
@@ -78,7 +84,7 @@ export class ImageProcessorModule {
         ScheduleModule.forRoot(),
         ImageProcessorCoreModule.forRoot(options),
         ImageQueueModule,
-        HealthModule.forRoot(databaseReadiness, queueReadiness, recognizerCircuitReadiness),
+        HealthModule.forRoot(databaseReadiness, queueReadiness, recognizerCircuitReadiness, galleryReadiness),
         ObservabilityModule.forRoot({ app: 'image-processor' }),
       ],
       controllers: [createImageConsumerController(options.config.QUEUE_TOPIC)],

@@ -22,9 +22,9 @@ export function processorAdapters(): DynamicModule[] {
   return [
     PersistenceModule.forRoot(),
     QueueModule.forRoot(),
-    // The gRPC client, and enrolment of KNOWN_FACES_DIR through it once the recognizer serves.
+    // The gRPC client, and the enroller of KNOWN_FACES_DIR that the start-up runs through it.
     RecognizerClientModule.forRoot(),
-    EnrolmentModule.forRoot({ enrolKnownFacesOnStart: true }),
+    EnrolmentModule.forRoot(),
     MatcherModule.forRoot(),
   ];
 }

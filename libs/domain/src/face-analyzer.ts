@@ -12,12 +12,20 @@ export interface FaceAnalysis {
  */
 export type FaceAnalysisErrorKind = 'permanent' | 'transient';
 
+/**
+ * Reason of the transient error a recognizer answers while it is still loading its models: the image is not
+ * at fault and the service is not failing, so the processor spends no attempt on it.
+ */
+export const RECOGNIZER_NOT_READY = 'not_ready';
+
 export class FaceAnalysisError extends Error {
   constructor(
     readonly kind: FaceAnalysisErrorKind,
     message: string,
     /** gRPC status name, e.g. INVALID_ARGUMENT, UNAVAILABLE. */
     readonly code?: string,
+    /** The recognizer's machine-readable reason, when it sent one (e.g. {@link RECOGNIZER_NOT_READY}, `corrupt`). */
+    readonly reason?: string,
   ) {
     super(message);
     this.name = 'FaceAnalysisError';

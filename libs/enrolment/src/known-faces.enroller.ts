@@ -40,15 +40,6 @@ export class KnownFacesEnroller {
     @Inject(ConfigService) private readonly config: ConfigService,
   ) {}
 
-  /** Waits until the recognizer answers SERVING (at most `waitMs`), then enrols the folder. */
-  async enrolWhenServing(waitMs = 120_000, pollMs = 1_000): Promise<KnownFacesReport> {
-    const deadline = Date.now() + waitMs;
-    while (!(await this.analyzer.isServing()) && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, pollMs));
-    }
-    return this.enrolAll();
-  }
-
   async enrolAll(directory = this.config.get('KNOWN_FACES_DIR')): Promise<KnownFacesReport> {
     const report: KnownFacesReport = { enrolled: [], unchanged: [], removed: [], skipped: [], failed: [] };
     let files: KnownFaceFile[];

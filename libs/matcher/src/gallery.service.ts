@@ -4,6 +4,14 @@ import { Gallery, GalleryMatch, VersionedGallery } from './gallery';
 import { GallerySource } from './gallery-source';
 import { metrics } from '@visage/observability';
 
+/** What a replica's gallery holds now (readiness reports it). */
+export interface GallerySummary {
+  /** {@link NO_GALLERY_VERSION} before the first load. */
+  version: number;
+  descriptors: number;
+  persons: number;
+}
+
 export interface GalleryServiceOptions {
   threshold: number;
   refreshMs: number;
@@ -59,6 +67,10 @@ export class GalleryService implements FaceMatcher, OnModuleInit, OnModuleDestro
 
   get threshold(): number {
     return this.options.threshold;
+  }
+
+  snapshot(): GallerySummary {
+    return { version: this.version, descriptors: this.size, persons: this.persons };
   }
 
   /** The gallery as loaded now; it does not change under the caller when a reload swaps in a newer one. */

@@ -1,4 +1,6 @@
-import { status } from '@grpc/grpc-js';
+import { Metadata, status } from '@grpc/grpc-js';
+import { RECOGNIZER_NOT_READY } from '@visage/domain';
+import { REASON_METADATA_KEY } from './face-proto';
 import { describe, expect, it } from 'vitest';
 import { toFaceAnalysisError } from './status-mapping';
 
@@ -23,5 +25,13 @@ describe('toFaceAnalysisError', () => {
 
   it('treats an error without a code as transient', () => {
     expect(toFaceAnalysisError({ message: 'socket hang up' })).toMatchObject({ kind: 'transient', code: 'UNKNOWN' });
+  });
+
+  it("carries the recognizer's reason, so a service still loading its models is told apart", () => {
+    const metadata = new Metadata();
+    metadata.set(REASON_METADATA_KEY, RECOGNIZER_NOT_READY);
+    const loading = toFaceAnalysisError({ code: status.UNAVAILABLE, details: 'models are still loading', metadata });
+    expect(loading).toMatchObject({ kind: 'transient', code: 'UNAVAILABLE', reason: RECOGNIZER_NOT_READY });
+    expect(toFaceAnalysisError({ code: status.UNAVAILABLE, details: 'connection refused' }).reason).toBeUndefined();
   });
 });

@@ -5,7 +5,13 @@ import { DeadLetter, deadLetterPattern, DeferMessageError, QueueContext, QueueEx
 import { metrics, withLogContext, withQueueSpan } from '@visage/observability';
 import { ImageProcessingRepository } from '@visage/persistence';
 import { PROCESSOR_SETTINGS, ProcessorSettings } from '../processor.settings';
-import { ProcessImageService, ProcessResult } from './process-image.service';
+import { DeferReason, ProcessImageService, ProcessResult } from './process-image.service';
+
+const DEFER_REASONS: Record<DeferReason, string> = {
+  circuit_open: 'recognizer circuit open',
+  leased: 'leased by another consumer',
+  models_loading: 'recognizer still loading its models',
+};
 
 /** Thrown to the transport so it requeues the message with its growing delay (counts a delivery attempt). */
 export class RetryLaterError extends Error {
@@ -32,10 +38,7 @@ export function settleDelivery(result: ProcessResult): void {
       if (result.retryInMs !== undefined) throw new RetryMessageError(result.retryInMs, `image ${result.imageId}: ${result.error}`);
       throw new RetryLaterError(`image ${result.imageId}: ${result.error}`);
     case 'deferred':
-      throw new DeferMessageError(
-        result.retryInMs,
-        `image ${result.imageId}: ${result.reason === 'leased' ? 'leased by another consumer' : 'recognizer circuit open'}`,
-      );
+      throw new DeferMessageError(result.retryInMs, `image ${result.imageId}: ${DEFER_REASONS[result.reason]}`);
   }
 }
 
@@ -95,7 +98,7 @@ export class ImageConsumer {
       case 'failed_transient':
         return this.logger.warn(`${where}: failed (${result.willRetry ? 'will retry' : 'no attempts left'}): ${result.error}`);
       case 'deferred':
-        return this.logger.debug(`${where}: deferred ${result.retryInMs} ms, ${result.reason === 'leased' ? 'another consumer holds a live lease' : 'circuit open'}`);
+        return this.logger.debug(`${where}: deferred ${result.retryInMs} ms, ${DEFER_REASONS[result.reason]}`);
       case 'skipped':
         return this.logger.debug(`${where}: skipped (${result.reason})`);
     }

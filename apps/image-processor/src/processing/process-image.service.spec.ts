@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '@visage/config';
+import { FaceAnalysisError, RECOGNIZER_NOT_READY } from '@visage/domain';
 import { FaceEntity, ImageEntity, PersonEntity } from '@visage/persistence';
 import { corrupt, facesFromPath, slowerThanDeadline, FakeConsumer, FakeFaceAnalyzer, FakeMatcher, unavailable } from '../../test/fakes';
 import { MigratedTestDatabase, openTestDatabase } from '../../../../libs/persistence/test/test-databases';
@@ -227,6 +228,24 @@ describe('ProcessImageService (SQLite)', () => {
     expect(breaker.state).toBe('open');
     expect(analyzer.analyzeCalls.length).toBe(calls);
     expect(await row(id)).toMatchObject({ status: 'pending', attempts: 0, claimedBy: null });
+  });
+
+  it('a recognizer still loading its models → deferred: no attempt spent, the image pending, never failed', async () => {
+    analyzer.behaviour = async () => {
+      throw new FaceAnalysisError('transient', 'models are still loading', 'UNAVAILABLE', RECOGNIZER_NOT_READY);
+    };
+    const fresh = await image([ada]);
+    const retried = await image([ada], { status: 'retrying', attempts: 1 });
+    for (const id of [fresh, retried]) {
+      expect(await service.process(id)).toMatchObject({ status: 'deferred', imageId: id, reason: 'models_loading' });
+    }
+    expect(await row(fresh)).toMatchObject({ status: 'pending', attempts: 0, claimedBy: null, lastError: null });
+    expect(await row(retried)).toMatchObject({ status: 'pending', attempts: 1, claimedBy: null });
+
+    // Any other transient error still spends an attempt.
+    analyzer.behaviour = unavailable;
+    expect(await service.process(fresh)).toMatchObject({ status: 'failed_transient', willRetry: true });
+    expect(await row(fresh)).toMatchObject({ status: 'retrying', attempts: 1 });
   });
 
   it('the same message delivered twice at once → one outcome, faces stored once', async () => {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { requeueDelayMs } from '@visage/queue';
-import { describeError, FaceAnalysis, FaceAnalysisError, FaceMatcher } from '@visage/domain';
+import { describeError, FaceAnalysis, FaceAnalysisError, FaceMatcher, RECOGNIZER_NOT_READY } from '@visage/domain';
 import { BreakerOpenError, RecognizerBreaker } from '../breaker/recognizer-breaker';
 import { CompleteResult, ImageProcessingRepository, StoredFace } from '@visage/persistence';
 import { FACE_MATCHER } from '../image-processor.tokens';
@@ -9,6 +9,10 @@ import { recordImageOutcome } from './image-metrics';
 import { PROCESSOR_SETTINGS, ProcessorSettings } from '../processor.settings';
 
 export type SkipReason = 'not_found' | 'already_done' | 'claim_lost';
+export type DeferReason = 'circuit_open' | 'leased' | 'models_loading';
+
+/** Redelivery delay of an image the recognizer could not take yet because its models are still loading. */
+export const MODELS_LOADING_RETRY_MS = 2_000;
 
 /** What happened to one delivery; the consumer maps it to FIN, REQ or a deferral. */
 export type ProcessResult =
@@ -23,10 +27,11 @@ export type ProcessResult =
   | { status: 'failed_transient'; imageId: number; error: string; willRetry: boolean; retryInMs?: number }
   /**
    * Not now, and not the image's fault; no attempt spent, redeliver after `retryInMs`. `circuit_open`: the
-   * recognizer is down (the image is pending). `leased`: another consumer holds a live lease on it (a duplicate
-   * or early redelivery); the copy comes back when that lease would expire, in case its holder died.
+   * recognizer is down (the image is pending). `models_loading`: the recognizer is still loading its models (the
+   * image is pending). `leased`: another consumer holds a live lease on it (a duplicate or early redelivery); the
+   * copy comes back when that lease would expire, in case its holder died.
    */
-  | { status: 'deferred'; imageId: number; retryInMs: number; reason: 'circuit_open' | 'leased' }
+  | { status: 'deferred'; imageId: number; retryInMs: number; reason: DeferReason }
   /** Nothing to do here (duplicate delivery, finished, taken over, or gone). */
   | { status: 'skipped'; imageId: number; reason: SkipReason };
 
@@ -157,6 +162,11 @@ export class ProcessImageService {
       if (error instanceof BreakerOpenError) {
         await this.repository.release(imageId, claimToken);
         return { status: 'deferred', imageId, retryInMs: error.retryInMs, reason: 'circuit_open' };
+      }
+      // A recognizer still loading its models is not a failed attempt: the image waits, pending, uncounted.
+      if (error instanceof FaceAnalysisError && error.reason === RECOGNIZER_NOT_READY) {
+        await this.repository.release(imageId, claimToken);
+        return { status: 'deferred', imageId, retryInMs: MODELS_LOADING_RETRY_MS, reason: 'models_loading' };
       }
       const permanent = error instanceof FaceAnalysisError && error.kind === 'permanent';
       const message = error instanceof FaceAnalysisError && error.code ? `${error.code}: ${error.message}` : describeError(error);

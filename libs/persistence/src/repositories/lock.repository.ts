@@ -12,6 +12,8 @@ export enum DatabaseLock {
   SchemaMigrations = 'schema-migrations',
   /** One replica per retry-job tick. */
   ImageRetry = 'image-retry-job',
+  /** One replica at a time enrols KNOWN_FACES_DIR at start-up; the others wait, then find nothing new. */
+  KnownFacesEnrolment = 'known-faces-enrolment',
   /** One replica re-matching faces against a newer gallery at a time. */
   FaceRematch = 'face-rematch-job',
   /** One replica grouping unknown faces at a time. */

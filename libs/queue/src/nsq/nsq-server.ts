@@ -98,6 +98,10 @@ export class NsqServer extends QueueServer {
     this.paused = false;
     if (this.closing) return;
     this.reader?.unpause();
+    // nsqjs resumes in TRY_ONE (RDY 1 until a message succeeds), so one slow first message would hold back
+    // every other. Whoever resumes has already decided the work can go on (the breaker's health probe, the
+    // start-up gating): take full RDY at once.
+    if (this.reader?.readerRdy.current_state_name === 'TRY_ONE') this.reader.readerRdy.goto('MAX');
     this.setStatus(this.connections.size > 0 ? 'connected' : 'disconnected');
   }
 

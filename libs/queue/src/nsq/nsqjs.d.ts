@@ -43,6 +43,8 @@ declare module 'nsqjs' {
     pause(): void;
     unpause(): void;
     isPaused(): boolean;
+    /** The RDY state machine (node-state): ZERO, PAUSE, TRY_ONE, MAX, BACKOFF. */
+    readonly readerRdy: { readonly current_state_name: string; goto(state: 'MAX'): void };
     on(event: 'message', listener: (message: Message) => void): this;
     on(event: 'nsqd_connected' | 'nsqd_closed', listener: (host: string, port: number) => void): this;
     on(event: 'error', listener: (error: Error) => void): this;
