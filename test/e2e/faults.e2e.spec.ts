@@ -93,6 +93,7 @@ function streamImages(post: () => Promise<number | undefined>, everyMs: number):
 
 /** Small delays everywhere so recovery happens within seconds; none of them is asserted. */
 const FAST_ENV: Record<string, string> = {
+  ...TEST_AUTH_ENV,
   LOG_LEVEL: 'error',
   QUEUE_REQUEUE_BASE_DELAY_MS: '200',
   QUEUE_REQUEUE_MAX_DELAY_MS: '1000',
@@ -140,7 +141,6 @@ class FaultStack {
   env(overrides: Record<string, string> = {}): Record<string, string> {
     return {
       ...FAST_ENV,
-      ...TEST_AUTH_ENV,
       DATABASE_URL: this.database.url,
       NSQD_TCP_ADDRESSES: this.nsqd.tcpAddress,
       NSQD_TCP_ADDRESS: this.nsqd.tcpAddress,
