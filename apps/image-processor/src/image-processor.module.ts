@@ -21,6 +21,10 @@ import { ConsumptionGate } from './startup/consumption-gate';
 import { ProcessorStartup } from './startup/processor-startup.service';
 import { REMATCH_JOB_SCHEDULED, RematchJob } from './rematch/rematch.job';
 import { ClusterJob } from './clusters/cluster.job';
+import { OutcomeRelayJob } from './outcomes/outcome-relay.job';
+import { WebhookClient } from './outcomes/webhook-client';
+import { WebhookDeliveryJob } from './outcomes/webhook-delivery.job';
+import { webhooksReadiness } from './outcomes/webhooks.readiness';
 
 export interface ImageProcessorModuleOptions {
   config: VisageConfig;
@@ -60,6 +64,9 @@ class ImageProcessorCoreModule {
         RetryJob,
         RematchJob,
         ClusterJob,
+        OutcomeRelayJob,
+        WebhookClient,
+        WebhookDeliveryJob,
       ],
       exports: [
         PROCESSOR_SETTINGS,
@@ -69,6 +76,8 @@ class ImageProcessorCoreModule {
         RetryJob,
         RematchJob,
         ClusterJob,
+        OutcomeRelayJob,
+        WebhookDeliveryJob,
       ],
     };
   }
@@ -84,7 +93,7 @@ export class ImageProcessorModule {
         ScheduleModule.forRoot(),
         ImageProcessorCoreModule.forRoot(options),
         ImageQueueModule,
-        HealthModule.forRoot(databaseReadiness, queueReadiness, recognizerCircuitReadiness, galleryReadiness),
+        HealthModule.forRoot(databaseReadiness, queueReadiness, recognizerCircuitReadiness, galleryReadiness, webhooksReadiness),
         ObservabilityModule.forRoot({ app: 'image-processor' }),
       ],
       controllers: [createImageConsumerController(options.config.QUEUE_TOPIC)],

@@ -7,3 +7,5 @@ export { RetryJob } from './retry/retry.job';
 export { ProcessImageService } from './processing/process-image.service';
 export { ConsumptionGate } from './startup/consumption-gate';
 export type { RetryTickReport } from './retry/retry.job';
+export { OutcomeRelayJob } from './outcomes/outcome-relay.job';
+export { WebhookDeliveryJob } from './outcomes/webhook-delivery.job';

@@ -72,6 +72,17 @@ describe('parseConfig', () => {
   it('requires the local nsqd to publish to once NSQ is configured', () => {
     expect(problemsOf({ NSQLOOKUPD_HTTP_ADDRESSES: 'lookupd:4161' })).toEqual([expect.stringMatching(/^NSQD_TCP_ADDRESS: required/)]);
   });
+
+  it('reads WEBHOOK_URLS as a list of http(s) URLs and requires WEBHOOK_SECRET with them', () => {
+    expect(parseConfig({}, '/srv')).toMatchObject({ WEBHOOK_URLS: [], WEBHOOK_MAX_ATTEMPTS: 10 });
+    expect(parseConfig({}, '/srv').WEBHOOK_SECRET).toBeUndefined();
+    expect(parseConfig({ WEBHOOK_URLS: ' https://a.example/hook , http://b:8080/x ', WEBHOOK_SECRET: 's3cret' }, '/srv')).toMatchObject({
+      WEBHOOK_URLS: ['https://a.example/hook', 'http://b:8080/x'],
+      WEBHOOK_SECRET: 's3cret',
+    });
+    expect(problemsOf({ WEBHOOK_URLS: 'https://a.example/hook' })).toEqual([expect.stringMatching(/^WEBHOOK_SECRET: required/)]);
+    expect(problemsOf({ WEBHOOK_URLS: 'ftp://a.example/hook', WEBHOOK_SECRET: 'x' }).map((problem) => problem.split('.')[0])).toEqual(['WEBHOOK_URLS']);
+  });
 });
 
 describe('logLevelsUpTo', () => {

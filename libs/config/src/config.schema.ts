@@ -16,17 +16,24 @@ const hostPort = z
 /** One `host:port`; empty or unset means "not configured". */
 const optionalHostPort = optionalText.pipe(hostPort.optional());
 
-/** Comma-separated `host:port` list; empty or unset means "not configured". */
-const hostPortList = z
-  .string()
-  .optional()
-  .transform((value) =>
-    (value ?? '')
-      .split(',')
-      .map((item) => item.trim())
-      .filter(Boolean),
-  )
-  .pipe(z.array(hostPort));
+/** A comma-separated list of `item`s, blanks around commas ignored; empty or unset means an empty list. */
+const commaList = <Item extends z.ZodType<string, string>>(item: Item) =>
+  z
+    .string()
+    .optional()
+    .transform((value) =>
+      (value ?? '')
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(item));
+
+/** Comma-separated http(s) URLs, each at most 512 characters (the stored webhook endpoint). */
+const urlList = commaList(z.string().max(512).url().regex(/^https?:\/\//, 'must be an http(s) URL'));
+
+/** Comma-separated `host:port` list. */
+const hostPortList = commaList(hostPort);
 
 const databaseUrl = z
   .string()
@@ -111,6 +118,18 @@ export const configSchema = z.object({
   BREAKER_FAILURE_THRESHOLD: positiveInt(5),
   BREAKER_PROBE_INITIAL_MS: positiveInt(10_000),
   BREAKER_PROBE_MAX_MS: positiveInt(300_000),
+  /** Endpoints that receive every outcome event by POST (signed with WEBHOOK_SECRET). */
+  WEBHOOK_URLS: urlList,
+  /** HMAC-SHA256 key of `X-Visage-Signature`; required with WEBHOOK_URLS. */
+  WEBHOOK_SECRET: optionalText,
+  /** Attempts per event and endpoint before the delivery is given up. */
+  WEBHOOK_MAX_ATTEMPTS: positiveInt(10),
+  /** Delay after the first failed attempt, doubled per attempt … */
+  WEBHOOK_BACKOFF_BASE_MS: positiveInt(1_000),
+  /** … up to this. */
+  WEBHOOK_BACKOFF_MAX_MS: positiveInt(300_000),
+  /** One POST's time limit. */
+  WEBHOOK_TIMEOUT_MS: positiveInt(5_000),
   /** `off` only for local experiments: every route is open (each app warns at every start). */
   AUTH: z.enum(['on', 'off']).default('on'),
   /** The admin API key (its sha256 stored at start); unset on a database with no key: one is generated and logged once. */
@@ -195,6 +214,9 @@ export function parseConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Visage
       : { driver: 'in-process' };
   if (queue.driver === 'nsq' && !queue.publishAddress) {
     throw new ConfigValidationError(['NSQD_TCP_ADDRESS: required when NSQLOOKUPD_HTTP_ADDRESSES is set (publishers write to their local nsqd)']);
+  }
+  if (raw.WEBHOOK_URLS.length > 0 && !raw.WEBHOOK_SECRET) {
+    throw new ConfigValidationError(['WEBHOOK_SECRET: required when WEBHOOK_URLS is set (every delivery is signed with it)']);
   }
   return {
     ...raw,

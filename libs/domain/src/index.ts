@@ -5,3 +5,4 @@ export * from './face-analyzer';
 export * from './errors';
 export * from './timeout';
 export * from './route-id';
+export * from './outcome-event';

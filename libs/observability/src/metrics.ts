@@ -90,6 +90,18 @@ export const metrics = {
     help: 'Images the retry job published again, by reason',
     labelNames: ['reason'] as const,
   }),
+  outcomeEventsPublished: new Counter({ name: 'visage_outcome_events_published_total', help: 'Outcome events the relay put on the image.outcomes topic' }),
+  outcomeEventsUnpublished: new Gauge({ name: 'visage_outcome_events_unpublished', help: 'Outcome events written but not yet on the queue (as of the last relay run)' }),
+  webhookDeliveries: new Counter({
+    name: 'visage_webhook_deliveries_total',
+    help: 'Webhook POSTs of outcome events, by endpoint host and result (delivered, failed, abandoned after the last attempt)',
+    labelNames: ['endpoint', 'result'] as const,
+  }),
+  webhookEndpointUp: new Gauge({
+    name: 'visage_webhook_endpoint_up',
+    help: 'Whether the last webhook POST to the endpoint host succeeded (1) or failed (0)',
+    labelNames: ['endpoint'] as const,
+  }),
   galleryDescriptors: new Gauge({ name: 'visage_gallery_descriptors', help: 'Known-face descriptors in the matcher gallery' }),
   galleryVersion: new Gauge({ name: 'visage_gallery_version', help: 'Gallery version the matcher holds (bumped by every enrolment change)' }),
   recognizerQueueDepth: new Gauge({

@@ -6,8 +6,24 @@ import { ClusterMemberEntity, FaceClusterEntity } from './face-cluster.entity';
 import { GalleryChangeEntity } from './gallery-change.entity';
 import { GalleryStateEntity } from './gallery-state.entity';
 import { ImageEntity } from './image.entity';
+import { OutcomeEventEntity, OutcomeEventFaceEntity, WebhookDeliveryEntity } from './outcome-event.entity';
 import { PersonImageEntity } from './person-image.entity';
 import { PersonEntity } from './person.entity';
 
-export { ApiKeyEntity, AuditEventEntity, ClusterMemberEntity, FaceClusterEntity, FaceEntity, FaceRejectionEntity, GalleryChangeEntity, GalleryStateEntity, ImageEntity, PersonEntity, PersonImageEntity };
-export const ENTITIES = [ImageEntity, PersonEntity, PersonImageEntity, FaceEntity, GalleryStateEntity, GalleryChangeEntity, FaceRejectionEntity, FaceClusterEntity, ClusterMemberEntity, ApiKeyEntity, AuditEventEntity];
+export { ApiKeyEntity, AuditEventEntity, ClusterMemberEntity, FaceClusterEntity, FaceEntity, FaceRejectionEntity, GalleryChangeEntity, GalleryStateEntity, ImageEntity, OutcomeEventEntity, OutcomeEventFaceEntity, PersonEntity, PersonImageEntity, WebhookDeliveryEntity };
+export const ENTITIES = [
+  ImageEntity,
+  PersonEntity,
+  PersonImageEntity,
+  FaceEntity,
+  GalleryStateEntity,
+  GalleryChangeEntity,
+  FaceRejectionEntity,
+  FaceClusterEntity,
+  ClusterMemberEntity,
+  OutcomeEventEntity,
+  OutcomeEventFaceEntity,
+  WebhookDeliveryEntity,
+  ApiKeyEntity,
+  AuditEventEntity,
+];

@@ -12,15 +12,17 @@ import { ImageRequestId1795790000000 as MysqlImageRequestId } from './mysql/1795
 import { ImageRequestId1795790000000 as SqliteImageRequestId } from './sqlite/1795790000000-image-request-id';
 import { FaceReview1795800000000 as MysqlFaceReview } from './mysql/1795800000000-face-review';
 import { FaceReview1795800000000 as SqliteFaceReview } from './sqlite/1795800000000-face-review';
-import { Security1795810000000 as MysqlSecurity } from './mysql/1795810000000-security';
-import { Security1795810000000 as SqliteSecurity } from './sqlite/1795810000000-security';
+import { OutcomeEvents1795810000000 as MysqlOutcomeEvents } from './mysql/1795810000000-outcome-events';
+import { OutcomeEvents1795810000000 as SqliteOutcomeEvents } from './sqlite/1795810000000-outcome-events';
+import { Security1795820000000 as MysqlSecurity } from './mysql/1795820000000-security';
+import { Security1795820000000 as SqliteSecurity } from './sqlite/1795820000000-security';
 
 /**
  * Migrations are listed as classes (not a glob) so they work the same from `src/` under Vitest and from
  * `dist/` after the build. Append new ones at the end of both lists; the two dialects share names and order,
  * except SQLite's lock lease table (MySQL has named locks instead).
  */
-export const MYSQL_MIGRATIONS = [MysqlInitialSchema, MysqlDashboardIndexes, MysqlLeasesAndRetries, MysqlFaceIdentity, MysqlImageRequestId, MysqlFaceReview, MysqlSecurity];
+export const MYSQL_MIGRATIONS = [MysqlInitialSchema, MysqlDashboardIndexes, MysqlLeasesAndRetries, MysqlFaceIdentity, MysqlImageRequestId, MysqlFaceReview, MysqlOutcomeEvents, MysqlSecurity];
 export const SQLITE_MIGRATIONS = [
   SqliteInitialSchema,
   SqliteDashboardIndexes,
@@ -29,6 +31,7 @@ export const SQLITE_MIGRATIONS = [
   SqliteFaceIdentity,
   SqliteImageRequestId,
   SqliteFaceReview,
+  SqliteOutcomeEvents,
   SqliteSecurity,
 ];
 

@@ -6,6 +6,7 @@ import { GalleryStateEntity } from '../entities/gallery-state.entity';
 import { ImageEntity } from '../entities/image.entity';
 import { readRejectedPersons } from './face-review.repository';
 import { GALLERY_STATE_ROW, readGalleryVersion, recomputeImageStatuses } from './gallery-version';
+import { IDENTITY_STATUSES, recordOutcomeEvents } from './outcome-events';
 import { decodeDescriptor } from './person-image.repository';
 import { runInTransaction, Statement, toStatement } from './transactions';
 
@@ -136,7 +137,8 @@ export class FaceIdentityRepository {
    * Writes a batch of re-matches made against gallery `version` and recomputes the status of every image whose
    * named persons changed, in one transaction. A face only moves forward: one already matched against
    * `version` or newer (another runner, a fresh processing) is left alone. A person deleted since the gallery
-   * was loaded makes the whole batch fail (foreign key): the caller reloads and tries again.
+   * was loaded makes the whole batch fail (foreign key): the caller reloads and tries again. Each changed image
+   * gets an outcome event in the same transaction.
    */
   async applyRematch(version: number, matches: FaceRematch[], now = new Date()): Promise<RematchBatchResult> {
     if (matches.length === 0) return { updated: 0, changedImages: [] };
@@ -161,7 +163,12 @@ export class FaceIdentityRepository {
       ),
     ];
     const changedImages = [...new Set(matches.filter((match) => match.personId !== match.previousPersonId).map((match) => match.imageId))];
-    if (changedImages.length > 0) statements.push(recomputeImageStatuses(this.dataSource, { imageIds: changedImages }, now));
+    if (changedImages.length > 0) {
+      statements.push(
+        recomputeImageStatuses(this.dataSource, { imageIds: changedImages }, now),
+        ...recordOutcomeEvents(this.dataSource, { imageIds: changedImages }, { statuses: IDENTITY_STATUSES, galleryVersion: version }),
+      );
+    }
     const results = await runInTransaction(this.dataSource, statements);
     return { updated: results?.[0].affected ?? 0, changedImages };
   }

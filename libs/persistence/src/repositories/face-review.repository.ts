@@ -7,6 +7,7 @@ import { FaceRejectionEntity } from '../entities/face-rejection.entity';
 import { PersonImageEntity } from '../entities/person-image.entity';
 import { PersonEntity } from '../entities/person.entity';
 import { bumpGalleryVersion, GALLERY_STATE_ROW, logGalleryChanges, readGalleryVersion, recomputeImageStatuses } from './gallery-version';
+import { IDENTITY_STATUSES, recordOutcomeEvents } from './outcome-events';
 import { runInTransaction, Statement, toStatement } from './transactions';
 
 /** `source_name` of a face enrolled from the review ("This is …", naming a group): `review:<faceId>`. */
@@ -72,7 +73,7 @@ interface ReviewFaceRow {
 /**
  * Corrections by a person reviewing faces: a face assigned to someone becomes one of their enrolled
  * descriptors (source `review:<faceId>`), a face rejected for someone is never given to them again. Each
- * correction is one transaction with the gallery version bump and the image's status.
+ * correction is one transaction with the gallery version bump, the image's status and its outcome event.
  */
 @Injectable()
 export class FaceReviewRepository {
@@ -179,7 +180,12 @@ export class FaceReviewRepository {
       );
     }
     const imageIds = [...new Set(faces.map((face) => face.imageId))];
-    if (imageIds.length > 0) statements.push(recomputeImageStatuses(this.dataSource, { imageIds }, now));
+    if (imageIds.length > 0) {
+      statements.push(
+        recomputeImageStatuses(this.dataSource, { imageIds }, now),
+        ...recordOutcomeEvents(this.dataSource, { imageIds }, { statuses: IDENTITY_STATUSES, galleryVersion: 'current' }),
+      );
+    }
     if ((await runInTransaction(this.dataSource, statements, { guarded: true })) === undefined) return undefined;
     const person =
       'personId' in target
@@ -221,6 +227,7 @@ export class FaceReviewRepository {
         toStatement(this.dataSource.createQueryBuilder().delete().from(PersonImageEntity).where('id IN (:...ids)', { ids })),
       );
     }
+    statements.push(...recordOutcomeEvents(this.dataSource, { imageIds: [face.imageId] }, { statuses: IDENTITY_STATUSES, galleryVersion: 'current' }));
     return (await runInTransaction(this.dataSource, statements, { guarded: true })) !== undefined;
   }
 

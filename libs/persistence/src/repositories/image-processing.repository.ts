@@ -5,6 +5,7 @@ import { FaceEntity } from '../entities/face.entity';
 import { ImageEntity } from '../entities/image.entity';
 import { encodeDescriptor } from './person-image.repository';
 import { isForeignKeyViolation } from './database-errors';
+import { recordOutcomeEvents } from './outcome-events';
 import { runInTransaction, Statement, toStatement } from './transactions';
 
 export type ClaimResult = 'claimed' | 'not_found' | 'already_done' | 'busy';
@@ -122,6 +123,7 @@ export class ImageProcessingRepository {
    * Stores every face and the final status in one transaction, but only while the claim is still ours:
    * a duplicate delivery or a consumer whose claim expired and was taken over writes nothing. Each face keeps
    * its descriptor and the gallery version it was matched against, so the re-match job can follow the gallery.
+   * The outcome event is written in the same transaction.
    */
   async complete(imageId: number, consumerId: string, outcome: ProcessingOutcome): Promise<CompleteResult> {
     const status = outcome.faces.some((face) => face.personId !== null) ? 'processed' : 'unrecognized';
@@ -172,6 +174,7 @@ export class ImageProcessingRepository {
         ),
       );
     }
+    statements.push(...recordOutcomeEvents(this.dataSource, { imageIds: [imageId] }, { statuses: [status], galleryVersion: outcome.galleryVersion }));
     try {
       const applied = await runInTransaction(this.dataSource, statements, { guarded: true });
       return applied ? { outcome: 'completed', status } : { outcome: 'claim_lost' };
@@ -185,7 +188,7 @@ export class ImageProcessingRepository {
   /**
    * Records a failed attempt: attempts + 1 and the error text. With attempts left and a transient error the image
    * is `retrying`, due `retryInMs` from now; a permanent failure (the file itself is bad) or the last attempt makes
-   * it `failed`, which no automatic retry will change.
+   * it `failed`, which no automatic retry will change (with its outcome event, in the same transaction).
    */
   async fail(
     imageId: number,
@@ -196,7 +199,7 @@ export class ImageProcessingRepository {
     const now = new Date();
     const maxAttempts = Math.trunc(options.maxAttempts);
     const final = options.permanent ? 'TRUE' : `attempts + 1 >= ${maxAttempts}`;
-    const result = await this.updateImage()
+    const update = this.updateImage()
       .set({
         status: () => `CASE WHEN ${final} THEN 'failed' ELSE 'retrying' END`,
         nextAttemptAt: () => `CASE WHEN ${final} THEN NULL ELSE :nextAttemptAt END`,
@@ -208,9 +211,9 @@ export class ImageProcessingRepository {
       })
       .where('id = :imageId', { imageId })
       .andWhere("status = 'processing' AND claimed_by = :consumerId", { consumerId })
-      .setParameter('nextAttemptAt', this.later(options.retryInMs, now))
-      .execute();
-    if (result.affected !== 1) return { outcome: 'claim_lost' };
+      .setParameter('nextAttemptAt', this.later(options.retryInMs, now));
+    const applied = await runInTransaction(this.dataSource, [toStatement(update), ...this.failedEvent(imageId)], { guarded: true });
+    if (!applied) return { outcome: 'claim_lost' };
     const image = await this.find(imageId);
     return {
       outcome: 'recorded',
@@ -233,23 +236,28 @@ export class ImageProcessingRepository {
   /**
    * The queue gave up on the image's message: `failed` with the reason, and attempts raised to the limit so
    * the retry job stops too (a manual retry resets it). Never touches a finished image or a live claim,
-   * since a duplicate message can die while another copy succeeded.
+   * since a duplicate message can die while another copy succeeded. An image that was not `failed` yet gets its
+   * outcome event in the same transaction; an already failed one only takes the reason.
    */
   async markDeadLettered(imageId: number, reason: string, policy: Pick<RetryPolicy, 'maxAttempts'>): Promise<DeadLetterResult> {
     const now = new Date();
-    const result = await this.updateImage()
-      .set({
-        status: 'failed',
-        attempts: () => `CASE WHEN attempts < ${Math.trunc(policy.maxAttempts)} THEN ${Math.trunc(policy.maxAttempts)} ELSE attempts END`,
-        lastError: truncateError(reason),
-        ...NO_CLAIM,
-        nextAttemptAt: null,
-        updatedAt: now,
-      })
-      .where('id = :imageId', { imageId })
-      .andWhere(`(status IN ('pending', 'retrying', 'failed') OR (status = 'processing' AND ${LEASE_EXPIRED}))`, { now })
-      .execute();
-    if (result.affected === 1) return 'marked';
+    const deadLetter = (condition: string) =>
+      toStatement(
+        this.updateImage()
+          .set({
+            status: 'failed',
+            attempts: () => `CASE WHEN attempts < ${Math.trunc(policy.maxAttempts)} THEN ${Math.trunc(policy.maxAttempts)} ELSE attempts END`,
+            lastError: truncateError(reason),
+            ...NO_CLAIM,
+            nextAttemptAt: null,
+            updatedAt: now,
+          })
+          .where('id = :imageId', { imageId })
+          .andWhere(condition, { now }),
+      );
+    const newlyFailed = deadLetter(`(status IN ('pending', 'retrying') OR (status = 'processing' AND ${LEASE_EXPIRED}))`);
+    if (await runInTransaction(this.dataSource, [newlyFailed, ...this.failedEvent(imageId)], { guarded: true })) return 'marked';
+    if (await runInTransaction(this.dataSource, [deadLetter("status = 'failed'")], { guarded: true })) return 'marked';
     const image = await this.find(imageId);
     if (!image) return 'not_found';
     return image.status === 'processing' ? 'busy' : 'already_done';
@@ -303,7 +311,8 @@ export class ImageProcessingRepository {
   /**
    * Retry job: `processing` images whose lease expired (the consumer crashed or hung: nobody renewed it). The
    * abandoned run counts as an attempt, so an image that crashes its consumer cannot loop forever: it becomes
-   * `retrying`, due now, or `failed` once attempts reach the limit. Returns the ids made `retrying`.
+   * `retrying`, due now, or `failed` once attempts reach the limit (with its outcome event). Returns the ids made
+   * `retrying`.
    */
   async resetExpiredClaims(policy: Pick<RetryPolicy, 'maxAttempts'>, limit = DEFAULT_SWEEP_LIMIT): Promise<number[]> {
     const now = new Date();
@@ -320,6 +329,7 @@ export class ImageProcessingRepository {
         updatedAt: now,
       },
       limit,
+      (imageId) => this.failedEvent(imageId),
     );
     if (ids.length === 0) return [];
     const rows = await this.dataSource
@@ -362,13 +372,15 @@ export class ImageProcessingRepository {
 
   /**
    * Selects candidates, then moves each with its own conditional UPDATE (the condition re-checked), so a
-   * row a consumer claimed in between is skipped and only rows this call really moved are returned.
+   * row a consumer claimed in between is skipped and only rows this call really moved are returned. `alongside`
+   * adds statements to each move's transaction.
    */
   private async sweep(
     condition: string,
     parameters: Record<string, unknown>,
     changes: Parameters<ReturnType<ImageProcessingRepository['updateImage']>['set']>[0],
     limit: number,
+    alongside: (imageId: number) => Statement[] = () => [],
   ): Promise<number[]> {
     const candidates = await this.dataSource
       .getRepository(ImageEntity)
@@ -380,14 +392,18 @@ export class ImageProcessingRepository {
       .getRawMany<{ id: number }>();
     const moved: number[] = [];
     for (const { id } of candidates) {
-      const result = await this.updateImage()
-        .set(changes)
-        .where('id = :imageId', { imageId: Number(id) })
-        .andWhere(condition, parameters)
-        .execute();
-      if (result.affected === 1) moved.push(Number(id));
+      const imageId = Number(id);
+      const move = this.updateImage().set(changes).where('id = :imageId', { imageId }).andWhere(condition, parameters);
+      const extra = alongside(imageId);
+      const applied = extra.length > 0 ? (await runInTransaction(this.dataSource, [toStatement(move), ...extra], { guarded: true })) !== undefined : (await move.execute()).affected === 1;
+      if (applied) moved.push(imageId);
     }
     return moved;
+  }
+
+  /** The outcome event of an image the same transaction made `failed` for good (none when it did not). */
+  private failedEvent(imageId: number): Statement[] {
+    return recordOutcomeEvents(this.dataSource, { imageIds: [imageId] }, { statuses: ['failed'], galleryVersion: 'current' });
   }
 }
 

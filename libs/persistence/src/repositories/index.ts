@@ -12,6 +12,8 @@ export * from './gallery-version';
 export * from './face-identity.repository';
 export * from './face-review.repository';
 export * from './face-cluster.repository';
+export * from './outcome-events';
+export * from './outcome-event.repository';
 export * from './api-key.repository';
 export * from './audit.repository';
 
@@ -24,6 +26,7 @@ import { FaceReviewRepository } from './face-review.repository';
 import { ImageProcessingRepository } from './image-processing.repository';
 import { ImageRepository } from './image.repository';
 import { LockRepository } from './lock.repository';
+import { OutcomeEventRepository } from './outcome-event.repository';
 import { PersonImageRepository } from './person-image.repository';
 import { PersonRepository } from './person.repository';
 
@@ -41,6 +44,7 @@ export const PERSISTENCE_REPOSITORIES = [
   ImageProcessingRepository,
   ImageRepository,
   LockRepository,
+  OutcomeEventRepository,
   PersonImageRepository,
   PersonRepository,
 ];

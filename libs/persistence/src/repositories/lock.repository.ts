@@ -18,6 +18,10 @@ export enum DatabaseLock {
   FaceRematch = 'face-rematch-job',
   /** One replica grouping unknown faces at a time. */
   FaceClustering = 'face-clustering-job',
+  /** One replica relaying outcome events from the outbox to the queue at a time. */
+  OutcomeRelay = 'outcome-relay-job',
+  /** One replica POSTing outcome events to the webhooks at a time. */
+  WebhookDelivery = 'webhook-delivery-job',
   /** One replica creating the first admin key of an empty database (else two would be generated and printed). */
   ApiKeyBootstrap = 'api-key-bootstrap',
 }

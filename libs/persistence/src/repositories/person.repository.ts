@@ -3,6 +3,7 @@ import { DataSource, Repository, SelectQueryBuilder } from 'typeorm';
 import { FaceEntity, PersonEntity, PersonImageEntity } from '../entities';
 import { insertedId, isUniqueViolation } from './database-errors';
 import { forgetEnrolments, recomputeImageStatuses } from './gallery-version';
+import { IDENTITY_STATUSES, outcomeEventStatements } from './outcome-events';
 import { runInTransaction, toStatement } from './transactions';
 
 export interface PersonView {
@@ -68,12 +69,16 @@ export class PersonRepository {
   async delete(id: number): Promise<boolean> {
     if (!(await this.persons.exist({ where: { id } }))) return false;
     const forget = forgetEnrolments(this.dataSource, { personId: id });
+    // Their images' events are chosen while the faces still name them, and their faces snapshotted once unnamed.
+    const outcome = outcomeEventStatements(this.dataSource, { facesOfPerson: id }, { statuses: IDENTITY_STATUSES, galleryVersion: 'current' });
     const results = await runInTransaction(this.dataSource, [
       recomputeImageStatuses(this.dataSource, { personId: id }, new Date()),
       ...forget,
+      outcome.events,
       toStatement(this.persons.createQueryBuilder().delete().where('id = :id', { id })),
+      outcome.faces,
     ]);
-    return (results?.[1 + forget.length].affected ?? 0) > 0;
+    return (results?.[2 + forget.length].affected ?? 0) > 0;
   }
 
   private selectWithCounts(): SelectQueryBuilder<PersonEntity> {

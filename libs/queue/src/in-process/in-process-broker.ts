@@ -89,6 +89,13 @@ export class BrokerChannel {
 }
 
 /**
+ * Messages a topic without any channel keeps; beyond it the oldest go. A topic nobody subscribes to in this
+ * process (the outcome events of an embedded deployment without an in-process consumer) must not grow forever;
+ * the images topic has its channel from the processor's start, and lost image messages are republished anyway.
+ */
+export const MAX_TOPIC_BACKLOG = 10_000;
+
+/**
  * The embedded-mode broker: topics fan out to channels, a channel distributes among its subscribers, messages
  * published before any channel exists wait in the topic — the NSQ model, in memory. One per process by default
  * ({@link InProcessBroker.shared}) so the receiver's client and the processor's server meet; tests make their own.
@@ -129,6 +136,7 @@ export class InProcessBroker {
       // Like nsqd, hold it in the topic until a channel exists (delay is dropped: nobody could run it yet).
       const pending = this.backlog.get(topic) ?? [];
       pending.push({ id, body, timestamp, deliveries: 0, deferrals: 0 });
+      if (pending.length > MAX_TOPIC_BACKLOG) pending.splice(0, pending.length - MAX_TOPIC_BACKLOG);
       this.backlog.set(topic, pending);
       return;
     }

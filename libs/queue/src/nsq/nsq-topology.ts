@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@visage/config';
-import { describeError } from '@visage/domain';
+import { describeError, OUTCOMES_TOPIC } from '@visage/domain';
 
 export interface NsqTopologyOptions {
   /** `host:port` of the nsqd HTTP API (4151 by default). */
@@ -21,9 +21,14 @@ export class NsqTopology {
 
   async create(): Promise<void> {
     const { topic, channel } = this.options;
-    await this.post(`/topic/create?topic=${encodeURIComponent(topic)}`);
+    await this.createTopic(topic);
     // The channel too: messages published before the first consumer subscribes wait in it.
     await this.post(`/channel/create?topic=${encodeURIComponent(topic)}&channel=${encodeURIComponent(channel)}`);
+  }
+
+  /** A topic without a channel: its consumers make their own channels; lookupd lists the topic from now on. */
+  async createTopic(topic: string): Promise<void> {
+    await this.post(`/topic/create?topic=${encodeURIComponent(topic)}`);
   }
 
   private async post(path: string): Promise<void> {
@@ -40,7 +45,8 @@ const FIRST_RETRY_MS = 250;
 const MAX_RETRY_MS = 4_000;
 
 /**
- * At start of every app that uses NSQ (receiver, processor): creates the topic and channel on the local nsqd
+ * At start of every app that uses NSQ (receiver, processor): creates the topic and channel on the local nsqd, and
+ * the outcome events' topic (so its consumers find it through lookupd before the first event),
  * before the consumer's first lookup. The first attempt is awaited; while nsqd does not answer, attempts go on
  * in the background with a capped backoff, so a stack started in any order becomes ready without a first image.
  */
@@ -72,7 +78,10 @@ export class NsqTopologyBootstrap implements OnApplicationBootstrap, OnApplicati
     if (this.stopped) return;
     try {
       await topology.create();
-      this.logger.log(`topic "${this.config.get('QUEUE_TOPIC')}" and channel "${this.config.get('QUEUE_CHANNEL')}" exist on nsqd ${address}`);
+      await topology.createTopic(OUTCOMES_TOPIC);
+      this.logger.log(
+        `topic "${this.config.get('QUEUE_TOPIC')}" and channel "${this.config.get('QUEUE_CHANNEL')}", and topic "${OUTCOMES_TOPIC}", exist on nsqd ${address}`,
+      );
     } catch (error) {
       if (nextDelayMs === FIRST_RETRY_MS) this.logger.warn(`cannot create the topic on nsqd ${address} yet (${describeError(error)}); retrying`);
       this.timer = setTimeout(() => void this.attempt(topology, address, Math.min(nextDelayMs * 2, MAX_RETRY_MS)), nextDelayMs);

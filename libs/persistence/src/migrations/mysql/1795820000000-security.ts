@@ -1,8 +1,8 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /** Security and privacy: API keys (hashes only) and the audit log. */
-export class Security1795810000000 implements MigrationInterface {
-  name = 'Security1795810000000';
+export class Security1795820000000 implements MigrationInterface {
+  name = 'Security1795820000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(

@@ -1,0 +1,121 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { ClientProxy } from '@nestjs/microservices';
+import { lastValueFrom } from 'rxjs';
+import { ConfigService } from '@visage/config';
+import { describeError, OUTCOMES_TOPIC, withTimeout } from '@visage/domain';
+import { metrics } from '@visage/observability';
+import { DatabaseLock, LockRepository, OutcomeEventRepository } from '@visage/persistence';
+import { QUEUE_CLIENT } from '@visage/queue';
+
+/** How often the outbox is read: one indexed query when it is empty. */
+export const OUTCOME_RELAY_EVERY_MS = 1_000;
+/** Events read, published and marked per round. */
+const RELAY_BATCH_SIZE = 100;
+/** A publish the queue has not acknowledged by then counts as failed (the queue is down or stuck). */
+const PUBLISH_TIMEOUT_MS = 5_000;
+/** SQLite lease of the relay lock; a run stops after half of it and the next tick resumes. */
+const LEASE_MS = 60_000;
+const RUN_BUDGET_MS = LEASE_MS / 2;
+/** Published events whose webhook deliveries are done are kept this long (a look back for operators), then deleted. */
+export const OUTCOME_RETENTION_MS = 24 * 60 * 60_000;
+const PRUNE_EVERY_MS = 10 * 60_000;
+
+export type OutcomeRelayReport =
+  | { ran: false; reason: 'already_running' | 'locked' }
+  | { ran: true; published: number; unpublished: number; queueError?: string };
+
+/**
+ * Relays the outcome-event outbox to the queue topic `image.outcomes` (in-process in embedded mode): events in
+ * id order, each published and acknowledged before the batch is marked published (with its webhook deliveries,
+ * in one transaction). A crash between the two publishes the batch again with the same `eventId`s: at least
+ * once. One replica at a time (DatabaseLock.OutcomeRelay); a queue that does not answer leaves the events in the
+ * outbox for the next tick, so processing never waits for the relay.
+ */
+@Injectable()
+export class OutcomeRelayJob implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('OutcomeRelay');
+  private running = false;
+  private timer?: NodeJS.Timeout;
+  private lastPrune = 0;
+  private queueDown = false;
+
+  constructor(
+    private readonly outbox: OutcomeEventRepository,
+    private readonly locks: LockRepository,
+    @Inject(QUEUE_CLIENT) private readonly client: Pick<ClientProxy, 'emit'>,
+    private readonly config: ConfigService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.tick(), OUTCOME_RELAY_EVERY_MS);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  async tick(): Promise<OutcomeRelayReport | undefined> {
+    try {
+      const report = await this.runOnce();
+      if (report.ran && report.queueError && !this.queueDown) {
+        this.logger.warn(`the queue did not take outcome events (${report.queueError}); ${report.unpublished} wait in the outbox, retried every second`);
+      }
+      if (report.ran && !report.queueError && this.queueDown) this.logger.log('the queue takes outcome events again');
+      if (report.ran) this.queueDown = report.queueError !== undefined;
+      return report;
+    } catch (error) {
+      this.logger.warn(`outcome relay failed (the next run resumes): ${describeError(error)}`);
+      return undefined;
+    }
+  }
+
+  async runOnce(): Promise<OutcomeRelayReport> {
+    if (this.running) return { ran: false, reason: 'already_running' };
+    this.running = true;
+    try {
+      const lock = await this.locks.tryLock(DatabaseLock.OutcomeRelay, { leaseMs: LEASE_MS });
+      if (!lock) return { ran: false, reason: 'locked' };
+      try {
+        return await this.relay();
+      } finally {
+        await lock.release();
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async relay(): Promise<OutcomeRelayReport> {
+    const started = Date.now();
+    const endpoints = this.config.get('WEBHOOK_URLS');
+    let published = 0;
+    let queueError: string | undefined;
+    while (queueError === undefined && Date.now() - started < RUN_BUDGET_MS) {
+      const batch = await this.outbox.unpublished(RELAY_BATCH_SIZE);
+      if (batch.length === 0) break;
+      const done: number[] = [];
+      for (const { rowId, event } of batch) {
+        try {
+          await withTimeout(lastValueFrom(this.client.emit(OUTCOMES_TOPIC, event), { defaultValue: undefined }), PUBLISH_TIMEOUT_MS);
+          done.push(rowId);
+        } catch (error) {
+          queueError = describeError(error);
+          break;
+        }
+      }
+      await this.outbox.markPublished(done, endpoints);
+      published += done.length;
+      metrics.outcomeEventsPublished.inc(done.length);
+      if (batch.length < RELAY_BATCH_SIZE) break;
+    }
+    const unpublished = await this.outbox.countUnpublished();
+    metrics.outcomeEventsUnpublished.set(unpublished);
+    if (Date.now() - this.lastPrune > PRUNE_EVERY_MS) {
+      this.lastPrune = Date.now();
+      await this.outbox.prunePublished(new Date(Date.now() - OUTCOME_RETENTION_MS));
+    }
+    return { ran: true, published, unpublished, ...(queueError === undefined ? {} : { queueError }) };
+  }
+}

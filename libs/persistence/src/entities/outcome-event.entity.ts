@@ -1,0 +1,112 @@
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+
+/**
+ * Outbox of outcome events: written in the same transaction as the outcome or identity change it describes, a
+ * snapshot of the image then; the relay publishes it and stamps `published_at`. No foreign key to the image: the
+ * event outlives what it describes.
+ */
+@Entity({ name: 'outcome_events' })
+// The relay reads the unpublished rows in id order.
+@Index('idx_outcome_events_published', ['publishedAt', 'id'])
+export class OutcomeEventEntity {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  /** Stable id consumers drop duplicates by (a UUID made by the database in the writing transaction). */
+  @Index('uq_outcome_events_event_id', { unique: true })
+  @Column({ name: 'event_id', type: 'varchar', length: 36 })
+  eventId!: string;
+
+  /** Token of the writing transaction: links its events to their face snapshots. */
+  @Index('idx_outcome_events_batch')
+  @Column({ name: 'batch_id', type: 'varchar', length: 36 })
+  batchId!: string;
+
+  @Column({ name: 'image_id', type: 'int' })
+  imageId!: number;
+
+  @Column({ type: 'varchar', length: 768 })
+  path!: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  status!: string;
+
+  @Column({ name: 'gallery_version', type: 'int' })
+  galleryVersion!: number;
+
+  @Column({ name: 'created_at', type: 'datetime', precision: 3 })
+  createdAt!: Date;
+
+  @Column({ name: 'published_at', type: 'datetime', precision: 3, nullable: true })
+  publishedAt!: Date | null;
+}
+
+/** A face of an outcome event, as it was when the event was written. */
+@Entity({ name: 'outcome_event_faces' })
+export class OutcomeEventFaceEntity {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  @Index('idx_outcome_event_faces_event')
+  @Column({ name: 'event_row_id', type: 'int' })
+  eventRowId!: number;
+
+  @ManyToOne(() => OutcomeEventEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'event_row_id', foreignKeyConstraintName: 'fk_outcome_event_faces_event' })
+  event?: OutcomeEventEntity;
+
+  @Column({ name: 'face_id', type: 'int' })
+  faceId!: number;
+
+  @Column({ name: 'person_id', type: 'int', nullable: true })
+  personId!: number | null;
+
+  @Column({ name: 'person_name', type: 'varchar', length: 255, nullable: true })
+  personName!: string | null;
+
+  @Column({ type: 'float', nullable: true })
+  distance!: number | null;
+
+  @Column({ name: 'box_x', type: 'float' })
+  boxX!: number;
+
+  @Column({ name: 'box_y', type: 'float' })
+  boxY!: number;
+
+  @Column({ name: 'box_width', type: 'float' })
+  boxWidth!: number;
+
+  @Column({ name: 'box_height', type: 'float' })
+  boxHeight!: number;
+}
+
+/** A published event still to be POSTed to one webhook endpoint (deleted once delivered or given up). */
+@Entity({ name: 'webhook_deliveries' })
+// Each endpoint's due deliveries, oldest due first: a dead endpoint never holds up another one.
+@Index('idx_webhook_deliveries_due', ['endpoint', 'nextAttemptAt'])
+export class WebhookDeliveryEntity {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  @Index('idx_webhook_deliveries_event')
+  @Column({ name: 'event_row_id', type: 'int' })
+  eventRowId!: number;
+
+  @ManyToOne(() => OutcomeEventEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'event_row_id', foreignKeyConstraintName: 'fk_webhook_deliveries_event' })
+  event?: OutcomeEventEntity;
+
+  /** One of WEBHOOK_URLS. */
+  @Column({ type: 'varchar', length: 512 })
+  endpoint!: string;
+
+  /** Failed attempts so far. */
+  @Column({ type: 'int', default: 0 })
+  attempts!: number;
+
+  @Column({ name: 'next_attempt_at', type: 'datetime', precision: 3 })
+  nextAttemptAt!: Date;
+
+  @Column({ name: 'last_error', type: 'varchar', length: 500, nullable: true })
+  lastError!: string | null;
+}
