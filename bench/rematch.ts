@@ -4,7 +4,8 @@
  * included. Half the faces are near an enrolled person, half are strangers. Three passes:
  *   1. full: the faces' version predates the change log, so each is compared with the whole gallery (worst case);
  *   2. one person enrolled: each face is compared with the 4 new enrolments only;
- *   3. one person deleted: their faces are compared with the whole gallery, the others with the 4 removed rows.
+ *   3. one person deleted: erasure takes their descriptors out of the change log too, so every face is compared
+ *      with the whole remaining gallery.
  * Target: ≤ 60 s on the 2-core development machine, memory flat (heap sampled through each pass).
  *
  *   npm run bench:rematch                       (SQLite in a temp dir)

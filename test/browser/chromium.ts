@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { BrowserContext, chromium, Page } from 'playwright-core';
+import { TEST_ADMIN_KEY } from '../../libs/auth/test/test-keys';
 
 /** Debian's Chromium (`apt-get install -y chromium`; `.ci/run` installs it): no browser download needed. */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -61,4 +62,13 @@ export async function markPage(page: Page): Promise<void> {
 
 export function stillSamePage(page: Page): Promise<boolean | undefined> {
   return page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded);
+}
+
+/** Signs the browser in through the dashboard's login form (the test apps accept TEST_ADMIN_KEY); cookies are per context. */
+export async function signInBrowser(context: BrowserContext, dashboardUrl: string, key: string = TEST_ADMIN_KEY): Promise<void> {
+  const page = await context.newPage();
+  await page.goto(`${dashboardUrl}/login`);
+  await page.fill('#login-key', key);
+  await Promise.all([page.waitForURL(`${dashboardUrl}/`), page.click('button[type="submit"]')]);
+  await page.close();
 }

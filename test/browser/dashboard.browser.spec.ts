@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PersonEntity } from '@visage/persistence';
 import { MigratedTestDatabase, openTestDatabase, Rows } from '../../libs/persistence/test/test-databases';
 import { FakeReceiver, ImagesRoot, startFrontend, testConfig } from '../../apps/frontend/test/harness';
-import { hasChromium, launchChromium, markPage, seriousViolations, stillSamePage, warnIfNoChromium } from './chromium';
+import { hasChromium, launchChromium, markPage, seriousViolations, stillSamePage, warnIfNoChromium, signInBrowser } from './chromium';
 
 /*
  * The dashboard on rows written by the test (states the real pipeline rarely shows on demand: failed with an
@@ -59,6 +59,7 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium, on rows written b
     await app.listen(0, '127.0.0.1');
     baseUrl = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
     context = await launchChromium(userDataDir);
+    await signInBrowser(context, baseUrl);
   });
 
   afterAll(async () => {

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { parseConfig } from '@visage/config';
 import { EmbeddedVisage, startEmbedded } from '../../apps/embedded/src/embedded';
+import { TEST_AUTH_ENV } from '../../libs/auth/test/test-keys';
 
 /** Polls `probe` every 250 ms until it returns a value, or throws after `timeoutMs`. */
 export async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
@@ -26,6 +27,7 @@ export async function startEmbeddedStack(workDir: string, imagesRoot: string): P
       NODE_ENV: 'test',
       GALLERY_REFRESH_MS: '500',
       RECOGNIZER_WORKERS: '1',
+      ...TEST_AUTH_ENV,
     }),
     RECEIVER_PORT: 0,
     FRONTEND_PORT: 0,

@@ -7,7 +7,8 @@ import { PausableConsumer, QUEUE_CONSUMER } from '@visage/queue';
 import { EmbeddedVisage } from '../../apps/embedded/src/embedded';
 import { Fixture, writeFixture } from '../support/fixtures';
 import { startEmbeddedStack, waitUntil } from './embedded-stack';
-import { hasChromium, launchChromium, markPage, SCREENSHOTS, seriousViolations, stillSamePage, warnIfNoChromium } from './chromium';
+import { hasChromium, launchChromium, markPage, SCREENSHOTS, seriousViolations, stillSamePage, warnIfNoChromium, signInBrowser } from './chromium';
+import { bearer } from '../../libs/auth/test/test-keys';
 
 /*
  * The dashboard on the real pipeline: the embedded stack (receiver, in-process queue, processor, real recognizer on
@@ -40,7 +41,7 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium on the real pipeli
   async function submit(path: string): Promise<number> {
     const response = await fetch(`${receiver}/image/post`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...bearer(), 'content-type': 'application/json' },
       body: JSON.stringify({ path }),
     });
     const body = (await response.json()) as { id: number; status: string };
@@ -50,7 +51,7 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium on the real pipeli
   }
 
   async function image(id: number): Promise<ImageJson> {
-    return (await (await fetch(`${receiver}/images/${id}`)).json()) as ImageJson;
+    return (await (await fetch(`${receiver}/images/${id}`, { headers: bearer() })).json()) as ImageJson;
   }
 
   const finished = (id: number) => waitUntil(`image ${id} to finish`, async () => {
@@ -73,13 +74,14 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium on the real pipeli
     await waitUntil(
       'the known faces to be enrolled',
       async () => {
-        const { items } = (await (await fetch(`${receiver}/persons`)).json()) as { items: Array<{ name: string; knownFaceCount: number }> };
+        const { items } = (await (await fetch(`${receiver}/persons`, { headers: bearer() })).json()) as { items: Array<{ name: string; knownFaceCount: number }> };
         const count = (name: string) => items.find((person) => person.name === name)?.knownFaceCount ?? 0;
         return count('eileen-collins') === 2 && count('cameraman') === 1 ? true : undefined;
       },
       240_000,
     );
     context = await launchChromium(userDataDir);
+    await signInBrowser(context, dashboard);
   }, 300_000);
 
   afterAll(async () => {

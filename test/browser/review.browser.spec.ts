@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedVisage } from '../../apps/embedded/src/embedded';
 import { Fixture, writeFixture } from '../support/fixtures';
 import { startEmbeddedStack, waitUntil } from './embedded-stack';
-import { hasChromium, launchChromium, seriousViolations, warnIfNoChromium } from './chromium';
+import { hasChromium, launchChromium, seriousViolations, warnIfNoChromium, signInBrowser } from './chromium';
+import { bearer } from '../../libs/auth/test/test-keys';
 
 /*
  * Face review on the real pipeline: the embedded stack (receiver, in-process queue, processor with its re-match
@@ -32,7 +33,7 @@ describe.skipIf(!hasChromium)('face review in headless Chromium on the real pipe
   const ids: number[] = [];
 
   const place = (source: Fixture, target: string) => writeFixture(source, join(imagesRoot, target));
-  const image = async (id: number) => (await (await fetch(`${receiver}/images/${id}`)).json()) as ImageJson;
+  const image = async (id: number) => (await (await fetch(`${receiver}/images/${id}`, { headers: bearer() })).json()) as ImageJson;
 
   beforeAll(async () => {
     // Three photos of one person nobody enrolled; the camera man is the only known face.
@@ -45,16 +46,17 @@ describe.skipIf(!hasChromium)('face review in headless Chromium on the real pipe
     await waitUntil(
       'the known face to be enrolled',
       async () => {
-        const { items } = (await (await fetch(`${receiver}/persons`)).json()) as { items: Array<{ name: string; knownFaceCount: number }> };
+        const { items } = (await (await fetch(`${receiver}/persons`, { headers: bearer() })).json()) as { items: Array<{ name: string; knownFaceCount: number }> };
         return items.some((person) => person.name === 'cameraman' && person.knownFaceCount === 1) ? true : undefined;
       },
       240_000,
     );
     for (const path of ['inbox/eileen-1.png', 'inbox/eileen-2.jpg', 'inbox/eileen-3.jpg']) {
-      const response = await fetch(`${receiver}/image/post`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ path }) });
+      const response = await fetch(`${receiver}/image/post`, { method: 'POST', headers: { ...bearer(), 'content-type': 'application/json' }, body: JSON.stringify({ path }) });
       ids.push(((await response.json()) as { id: number }).id);
     }
     context = await launchChromium(join(workDir, 'chromium'));
+    await signInBrowser(context, dashboard);
   }, 300_000);
 
   afterAll(async () => {
@@ -66,7 +68,7 @@ describe.skipIf(!hasChromium)('face review in headless Chromium on the real pipe
   it('an unknown person\'s three photos form one group; naming it names all three images, without resubmission', async () => {
     for (const id of ids) await waitUntil(`image ${id} to be unrecognized`, async () => ((await image(id)).status === 'unrecognized' ? true : undefined));
     const group = await waitUntil('the three faces to form one group', async () => {
-      const { items } = (await (await fetch(`${receiver}/clusters`)).json()) as { items: Array<{ id: number; size: number; imageCount: number }> };
+      const { items } = (await (await fetch(`${receiver}/clusters`, { headers: bearer() })).json()) as { items: Array<{ id: number; size: number; imageCount: number }> };
       return items.length === 1 && items[0].size === 3 ? items[0] : undefined;
     });
     expect(group.imageCount).toBe(3);
@@ -110,11 +112,11 @@ describe.skipIf(!hasChromium)('face review in headless Chromium on the real pipe
     });
 
     // Another change to the gallery: every face is matched again, the rejected one without Eileen Collins.
-    const persons = (await (await fetch(`${receiver}/persons`)).json()) as { items: Array<{ id: number; name: string }> };
+    const persons = (await (await fetch(`${receiver}/persons`, { headers: bearer() })).json()) as { items: Array<{ id: number; name: string }> };
     const cameraman = persons.items.find((person) => person.name === 'cameraman');
     const enrolled = await fetch(`${receiver}/persons/${cameraman?.id}/faces`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...bearer(), 'content-type': 'application/json' },
       body: JSON.stringify({ path: 'more/cameraman-2.jpg' }),
     });
     expect(enrolled.status).toBe(201);

@@ -35,6 +35,7 @@ import {
   until,
   withEphemeralPorts,
 } from './harness';
+import { TEST_AUTH_ENV } from '../../libs/auth/test/test-keys';
 import { PROCESSOR_READY_MARKER } from './processor-process';
 
 const TOPIC = 'images';
@@ -92,6 +93,7 @@ function streamImages(post: () => Promise<number | undefined>, everyMs: number):
 
 /** Small delays everywhere so recovery happens within seconds; none of them is asserted. */
 const FAST_ENV: Record<string, string> = {
+  ...TEST_AUTH_ENV,
   LOG_LEVEL: 'error',
   QUEUE_REQUEUE_BASE_DELAY_MS: '200',
   QUEUE_REQUEUE_MAX_DELAY_MS: '1000',

@@ -19,6 +19,7 @@ import {
 import { DatabaseConfig, parseConfig, VisageConfig } from '@visage/config';
 import { DESCRIPTOR_LENGTH } from '@visage/domain';
 import { CommittedFixture, Fixture, FIXTURES_DIR, writeFixture } from '../support/fixtures';
+import { bearer, TEST_ADMIN_KEY, TEST_AUTH_ENV } from '../../libs/auth/test/test-keys';
 import { createScratchMysqlDatabase } from '../../libs/persistence/test/test-databases';
 import { NsqLookupdTestServer, NsqTestServer } from '../nsq/nsq-test-server';
 
@@ -85,10 +86,11 @@ export interface HttpReply<T = Record<string, unknown>> {
   text: string;
 }
 
-export async function http<T = Record<string, unknown>>(method: string, url: string, body?: unknown): Promise<HttpReply<T>> {
+/** A request with the test admin key (every e2e app starts with ADMIN_API_KEY = TEST_ADMIN_KEY); `headers` add to it. */
+export async function http<T = Record<string, unknown>>(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpReply<T>> {
   const response = await fetch(url, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: { ...bearer(), ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
@@ -99,6 +101,21 @@ export async function http<T = Record<string, unknown>>(method: string, url: str
     parsed = undefined;
   }
   return { status: response.status, body: parsed as T, text };
+}
+
+/** Signs in to the dashboard through its login form; the headers (Cookie) of the session, for `http`. */
+export async function dashboardSession(frontendUrl: string): Promise<Record<string, string>> {
+  const login = await fetch(`${frontendUrl}/login`);
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(await login.text())?.[1] ?? '';
+  const signedIn = await fetch(`${frontendUrl}/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { cookie: login.headers.getSetCookie().map((line) => line.split(';')[0]).join('; '), 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ _csrf: csrf, key: TEST_ADMIN_KEY, next: '/' }),
+  });
+  const session = signedIn.headers.getSetCookie().map((line) => line.split(';')[0]!).find((line) => line.startsWith('visage_session='));
+  if (!session) throw new Error(`dashboard sign-in failed: ${signedIn.status}`);
+  return { cookie: session };
 }
 
 export function baseUrl(app: INestApplication): string {
@@ -352,6 +369,7 @@ export function embeddedStackConfig(stack: E2eStack, images: ImagesRoot, env: Re
   return withEphemeralPorts(
     parseConfig({
       ...stack.env,
+      ...TEST_AUTH_ENV,
       ...database,
       IMAGES_ROOT: images.root,
       KNOWN_FACES_DIR: 'known',

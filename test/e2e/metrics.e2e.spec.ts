@@ -10,6 +10,7 @@ import { createImageProcessorApp } from '../../apps/image-processor/src/image-pr
 import { createReceiverApp } from '../../apps/receiver/src/receiver.app';
 import { metricValue as sample } from '../support/prometheus';
 import { baseUrl, createImagesRoot, http, ImagesRoot, ReceiverClient, RecognizerDouble, until, withEphemeralPorts } from './harness';
+import { TEST_AUTH_ENV } from '../../libs/auth/test/test-keys';
 
 describe('metrics: receiver + processor, SQLite + in-process queue, recognizer double', () => {
   let images: ImagesRoot;
@@ -30,6 +31,7 @@ describe('metrics: receiver + processor, SQLite + in-process queue, recognizer d
     const config = withEphemeralPorts(
       parseConfig({
         LOG_LEVEL: 'error',
+        ...TEST_AUTH_ENV,
         DATABASE_URL: `sqlite:${images.root}/visage.sqlite`,
         IMAGES_ROOT: images.root,
         FACE_RECOGNITION_ADDRESS: recognizer.address,

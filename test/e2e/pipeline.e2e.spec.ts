@@ -10,7 +10,7 @@ import { VisageConfig } from '@visage/config';
 import { GalleryService } from '@visage/matcher';
 import { startEmbedded, EmbeddedVisage } from '../../apps/embedded/src/embedded';
 import { RetryJob } from '../../apps/image-processor/src/retry/retry.job';
-import { createImagesRoot, e2eStacks, E2eStack, embeddedStackConfig, http, ImagesRoot, ReceiverClient, until } from './harness';
+import { createImagesRoot, dashboardSession, e2eStacks, E2eStack, embeddedStackConfig, http, ImagesRoot, ReceiverClient, until } from './harness';
 
 const GALLERY_REFRESH_MS = 300;
 
@@ -171,7 +171,8 @@ describe.each(e2eStacks('visage_e2e_pipeline'))('pipeline end to end — $name',
   });
 
   it('the dashboard lists the images and shows the person on the image page', async () => {
-    const list = await http('GET', `${frontendUrl}/`);
+    const session = await dashboardSession(frontendUrl);
+    const list = await http('GET', `${frontendUrl}/`, undefined, session);
     expect(list.status).toBe(200);
     for (const path of ['in/astronaut_flipped.jpg', 'in/strangers/camera.png', 'in/bad/truncated_header.jpg', 'in/camera_rescaled.jpg']) {
       expect(list.text.replaceAll('<wbr>', '')).toContain(path); // the page may wrap a path after / _ - .
@@ -180,7 +181,7 @@ describe.each(e2eStacks('visage_e2e_pipeline'))('pipeline end to end — $name',
     const items = (page.body as { items: Array<{ id: number; path: string }> }).items;
     const astronaut = items.find((item) => item.path === 'in/astronaut_flipped.jpg');
     expect(astronaut).toBeDefined();
-    const detail = await http('GET', `${frontendUrl}/images/${astronaut?.id}`);
+    const detail = await http('GET', `${frontendUrl}/images/${astronaut?.id}`, undefined, session);
     expect(detail.status).toBe(200);
     expect(detail.text).toContain('eileen collins');
   });

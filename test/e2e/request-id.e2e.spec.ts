@@ -11,6 +11,7 @@ import { createScratchMysqlDatabase, TestDatabase } from '../../libs/persistence
 import { NsqTestServer } from '../nsq/nsq-test-server';
 import { APP_READY_MARKER } from './app-process';
 import { createImagesRoot, http, ImagesRoot, ReceiverClient, until } from './harness';
+import { bearer, TEST_AUTH_ENV } from '../../libs/auth/test/test-keys';
 
 const REPO_ROOT = resolve(__dirname, '../..');
 
@@ -108,6 +109,7 @@ describe('request id across receiver → NSQ → processor → gRPC → recogniz
       NSQD_TCP_ADDRESS: nsqd.tcpAddress,
       NSQD_TCP_ADDRESSES: nsqd.tcpAddress,
       RECOGNIZER_WORKERS: '1',
+      ...TEST_AUTH_ENV,
     };
     const recognizer = await startApp('recognizer', env);
     children.push(recognizer);
@@ -130,7 +132,7 @@ describe('request id across receiver → NSQ → processor → gRPC → recogniz
     const requestId = 'e2e-trace-7f3a';
     const response = await fetch(`${receiverUrl}/image/post`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-request-id': requestId },
+      headers: { ...bearer(), 'content-type': 'application/json', 'x-request-id': requestId },
       body: JSON.stringify({ path: 'in/astronaut.png' }),
     });
     expect(response.status).toBe(202);

@@ -15,6 +15,7 @@ import { ImageEntity } from '@visage/persistence';
 import { openMigrated } from '../../../libs/persistence/test/test-databases';
 import { FaceAnalysis, FaceAnalyzer } from '@visage/domain';
 import { http, until, withEphemeralPorts } from '../../../test/e2e/harness';
+import { TEST_AUTH_ENV } from '../../../libs/auth/test/test-keys';
 import { FACE_ANALYZER, ImageProcessorModule, processorNestOptions, startImageProcessorApp } from '../../image-processor/src';
 import { EmbeddedVisage, SHUTDOWN_STEPS, startEmbedded } from './embedded';
 
@@ -58,6 +59,7 @@ describe('embedded: ordered shutdown and restart (SQLite + in-process queue)', (
         RECOGNIZER_WORKERS: '1',
         QUEUE_CLOSE_TIMEOUT_MS: '300', // the held analysis outlives the drain: its claim must be given back
         LOG_LEVEL: 'error',
+        ...TEST_AUTH_ENV,
       }),
     );
   });

@@ -1,9 +1,9 @@
 import { NestExpressApplication } from '@nestjs/platform-express';
-import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_ADMIN_KEY } from '../../../libs/auth/test/test-keys';
 import { ImageEntity, PersonEntity } from '@visage/persistence';
 import { MigratedTestDatabase, openTestDatabase, Rows, TEST_DRIVERS } from '../../../libs/persistence/test/test-databases';
-import { FakeReceiver, ImagesRoot, startFrontend, testConfig } from '../test/harness';
+import { DashboardClient, FakeReceiver, ImagesRoot, signIn, startFrontend, testConfig } from '../test/harness';
 
 const XSS_PATH = 'evil/<script>alert("path")</script>".jpg';
 const XSS_NAME = '<script>alert("name")</script> "Mallory"';
@@ -36,7 +36,8 @@ describe.each(TEST_DRIVERS)('frontend routes on $name', (driver) => {
   let recognised: ImageEntity;
   let failed: ImageEntity;
   let xss: ImageEntity;
-  const http = () => request(app.getHttpServer());
+  let dashboard: DashboardClient;
+  const http = () => dashboard;
 
   beforeAll(async () => {
     db = await openTestDatabase(driver, 'visage_frontend');
@@ -56,6 +57,7 @@ describe.each(TEST_DRIVERS)('frontend routes on $name', (driver) => {
     xss = await rows.image(XSS_PATH, { status: 'failed', attempts: 1, lastError: XSS_ERROR });
     await rows.face(xss.id, mallory);
     app = await startFrontend(testConfig(db, root.dir, receiver.url));
+    dashboard = await signIn(app);
   });
 
   afterAll(async () => {
@@ -222,45 +224,46 @@ describe.each(TEST_DRIVERS)('frontend routes on $name', (driver) => {
   describe('actions through the receiver', () => {
     it('retries a failed image, then shows the receiver’s answer once', async () => {
       receiver.reply('POST', `/images/${failed.id}/retry`, 202, { id: failed.id, status: 'pending' });
-      const posted = await http().post(`/images/${failed.id}/retry`).expect(303);
+      const posted = await http().post(`/images/${failed.id}/retry`).type('form').send(dashboard.form()).expect(303);
       expect(posted.headers.location).toBe(`/images/${failed.id}`);
       expect(receiver.requests.at(-1)).toMatchObject({ method: 'POST', url: `/images/${failed.id}/retry` });
       const cookie = posted.headers['set-cookie'] as unknown as string[];
-      const shown = await http().get(`/images/${failed.id}`).set('Cookie', cookie.map((c) => c.split(';')[0])).expect(200);
+      const shown = await http().get(`/images/${failed.id}`).set('Cookie', [dashboard.cookie, ...cookie.map((c) => c.split(';')[0])]).expect(200);
       expect(shown.text).toContain(`Image ${failed.id} was queued again.`);
     });
 
     it('shows a refused retry as an error message, escaped', async () => {
       receiver.reply('POST', `/images/${xss.id}/retry`, 409, { statusCode: 409, error: 'Conflict', message: '<b>not</b> failed' });
-      const refused = await http().post(`/images/${xss.id}/retry`).expect(303);
+      const refused = await http().post(`/images/${xss.id}/retry`).type('form').send(dashboard.form()).expect(303);
       const cookie = (refused.headers['set-cookie'] as unknown as string[]).map((c) => c.split(';')[0]);
-      const page = await http().get(`/images/${xss.id}`).set('Cookie', cookie).expect(200);
+      const page = await http().get(`/images/${xss.id}`).set('Cookie', [dashboard.cookie, ...cookie]).expect(200);
       expect(page.text).toContain('Retry failed: &lt;b&gt;not&lt;/b&gt; failed');
     });
 
     it('adds a person and enrols a face by path, passing the receiver’s validation message on', async () => {
       receiver.reply('POST', '/persons', 201, { id: 77, name: 'Carol' });
-      const added = await http().post('/persons').type('form').send({ name: '  Carol ' }).expect(303);
+      const added = await http().post('/persons').type('form').send(dashboard.form({ name: '  Carol ' })).expect(303);
       expect(added.headers.location).toBe('/persons#person-77');
-      expect(receiver.requests.at(-1)).toMatchObject({ method: 'POST', url: '/persons', body: { name: 'Carol' } });
+      expect(receiver.requests.at(-1)).toMatchObject({ method: 'POST', url: '/persons', body: { name: 'Carol' }, authorization: `Bearer ${TEST_ADMIN_KEY}` });
 
       receiver.reply('POST', `/persons/${alice.id}/faces`, 422, {
         statusCode: 422,
         error: 'Unprocessable Entity',
         message: 'no face found in holiday/beach.jpg',
       });
-      const enrolled = await http().post(`/persons/${alice.id}/faces`).type('form').send({ path: 'holiday/beach.jpg' }).expect(303);
+      const enrolled = await http().post(`/persons/${alice.id}/faces`).type('form').send(dashboard.form({ path: 'holiday/beach.jpg' })).expect(303);
       expect(receiver.requests.at(-1)).toMatchObject({ url: `/persons/${alice.id}/faces`, body: { path: 'holiday/beach.jpg' } });
       const cookie = (enrolled.headers['set-cookie'] as unknown as string[]).map((c) => c.split(';')[0]);
-      const page = await http().get('/persons').set('Cookie', cookie).expect(200);
+      const page = await http().get('/persons').set('Cookie', [dashboard.cookie, ...cookie]).expect(200);
       expect(page.text).toContain('Could not enrol holiday/beach.jpg: no face found in holiday/beach.jpg');
       expect(page.text).toMatch(/class="flash flash--error" role="alert"/);
     });
 
     it('refuses cross-site form posts and asks for missing fields without calling the receiver', async () => {
       const before = receiver.requests.length;
-      await http().post(`/images/${failed.id}/retry`).set('Origin', 'https://evil.example').expect(403);
-      const empty = await http().post('/persons').type('form').send({ name: '   ' }).expect(303);
+      await http().post(`/images/${failed.id}/retry`).set('Origin', 'https://evil.example').type('form').send(dashboard.form()).expect(403);
+      await http().post(`/images/${failed.id}/retry`).expect(403); // no CSRF token
+      const empty = await http().post('/persons').type('form').send(dashboard.form({ name: '   ' })).expect(303);
       expect(empty.headers['set-cookie']?.[0]).toContain('visage_flash=');
       expect(receiver.requests.length).toBe(before);
     });

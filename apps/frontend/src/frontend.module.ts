@@ -1,9 +1,13 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { AuthModule } from '@visage/auth';
 import { ConfigModule, VisageConfig } from '@visage/config';
 import { HealthModule } from '@visage/health';
 import { ObservabilityModule } from '@visage/observability';
 import { databaseReadiness, PersistenceModule } from '@visage/persistence';
+import { AuthController } from './auth/auth.controller';
+import { DashboardAuthGuard } from './auth/dashboard-auth.guard';
+import { SessionService } from './auth/session.service';
 import { FrontendErrorFilter } from './common/error.filter';
 import { ImagesApiController } from './images/images-api.controller';
 import { ImagesController } from './images/images.controller';
@@ -31,9 +35,15 @@ export class FrontendModule {
         PersistenceModule.forRoot(),
         HealthModule.forRoot(databaseReadiness),
         ObservabilityModule.forRoot({ app: 'frontend' }),
+        AuthModule.forDashboard(),
       ],
-      controllers: [ImagesController, ImagesApiController, PersonsController, ThumbnailsController, ReviewController],
-      providers: [{ provide: APP_FILTER, useClass: FrontendErrorFilter }, ReceiverApiClient, ThumbnailService, ImagesService, PersonsService, FaceCropService],
+      controllers: [AuthController, ImagesController, ImagesApiController, PersonsController, ThumbnailsController, ReviewController],
+      providers: [
+        { provide: APP_FILTER, useClass: FrontendErrorFilter },
+        // Every page, thumbnail, crop and action needs a session of the route's scope; forms carry its CSRF token.
+        { provide: APP_GUARD, useClass: DashboardAuthGuard },
+        SessionService,
+        ReceiverApiClient, ThumbnailService, ImagesService, PersonsService, FaceCropService],
     };
   }
 }

@@ -5,9 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import sharp from 'sharp';
+import request from 'supertest';
 import { parseConfig, VisageConfig } from '@visage/config';
 import { createFrontendApp } from '../src/frontend.app';
 import { TestDatabase } from '../../../libs/persistence/test/test-databases';
+import { TEST_ADMIN_KEY, TEST_AUTH_ENV } from '../../../libs/auth/test/test-keys';
 
 /** A temporary IMAGES_ROOT with real pictures written by sharp (never the shared face set). */
 export class ImagesRoot {
@@ -29,6 +31,8 @@ export interface RecordedRequest {
   method: string;
   url: string;
   body: unknown;
+  /** The Authorization header the dashboard sent (its session's key). */
+  authorization?: string;
 }
 
 type Reply = { status: number; body: unknown };
@@ -50,7 +54,7 @@ export class FakeReceiver {
       request.on('data', (chunk: Buffer) => (raw += chunk.toString('utf8')));
       request.on('end', () => {
         const body = raw ? (JSON.parse(raw) as unknown) : undefined;
-        this.requests.push({ method: request.method ?? '', url: request.url ?? '', body });
+        this.requests.push({ method: request.method ?? '', url: request.url ?? '', body, ...(request.headers.authorization ? { authorization: request.headers.authorization } : {}) });
         const reply = this.replies.get(`${request.method} ${request.url}`) ?? {
           status: 404,
           body: { statusCode: 404, error: 'Not Found', message: `no fake reply for ${request.method} ${request.url}` },
@@ -74,6 +78,7 @@ export function testConfig(db: TestDatabase, imagesRoot: string, receiverUrl: st
     DATABASE_URL: db.url,
     IMAGES_ROOT: imagesRoot,
     RECEIVER_URL: receiverUrl,
+    ...TEST_AUTH_ENV,
   });
 }
 
@@ -82,4 +87,40 @@ export async function startFrontend(config: VisageConfig): Promise<NestExpressAp
   const app = await createFrontendApp(config, { logger: false });
   await app.init();
   return app;
+}
+
+/** A signed-in browser, as far as the tests need one: its session cookie and the session's CSRF token. */
+export interface DashboardClient {
+  /** `visage_session=…`, to send as Cookie. */
+  cookie: string;
+  csrf: string;
+  get(url: string): request.Test;
+  post(url: string): request.Test;
+  /** Form fields with the CSRF token added. */
+  form(fields?: Record<string, string>): Record<string, string>;
+}
+
+function hiddenCsrf(html: string): string {
+  const token = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
+  if (!token) throw new Error('no _csrf field on the page');
+  return token;
+}
+
+/** Signs in through the login form, as a person would (default: the admin key every test app accepts). */
+export async function signIn(app: NestExpressApplication, key: string = TEST_ADMIN_KEY): Promise<DashboardClient> {
+  const server = app.getHttpServer();
+  const login = await request(server).get('/login').expect(200);
+  const loginCookie = (login.headers['set-cookie'] as unknown as string[]).map((line) => line.split(';')[0]!);
+  const signedIn = await request(server).post('/login').set('Cookie', loginCookie).type('form').send({ _csrf: hiddenCsrf(login.text), key, next: '/' });
+  if (signedIn.status !== 303) throw new Error(`sign-in answered ${signedIn.status}: ${signedIn.text.slice(0, 300)}`);
+  const cookie = (signedIn.headers['set-cookie'] as unknown as string[]).map((line) => line.split(';')[0]!).find((line) => line.startsWith('visage_session='));
+  if (!cookie) throw new Error('sign-in set no session cookie');
+  const csrf = hiddenCsrf((await request(server).get('/persons').set('Cookie', cookie).expect(200)).text);
+  return {
+    cookie,
+    csrf,
+    get: (url) => request(server).get(url).set('Cookie', cookie),
+    post: (url) => request(server).post(url).set('Cookie', cookie),
+    form: (fields = {}) => ({ _csrf: csrf, ...fields }),
+  };
 }

@@ -1,6 +1,7 @@
-import { INestApplication, LogLevel, NestApplicationOptions } from '@nestjs/common';
+import { INestApplication, LoggerService, LogLevel, NestApplicationOptions } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { TRUSTED_PROXIES } from '@visage/auth';
 import { loadConfig, VisageConfig } from '@visage/config';
 import { appLogger } from '@visage/observability';
 import { parseJsonBody } from './common/json-body.middleware';
@@ -8,7 +9,7 @@ import { ReceiverModule } from './receiver.module';
 
 export interface ReceiverAppOptions {
   /** Nest logger; default: the process's pino logger (levels up to LOG_LEVEL, LOG_FORMAT). */
-  logger?: LogLevel[] | false;
+  logger?: LoggerService | LogLevel[] | false;
 }
 
 /** How Nest creates the receiver; tests pass the same to `createNestApplication`. */
@@ -37,6 +38,7 @@ export function configureReceiverApp(app: INestApplication): INestApplication {
   const express = app.getHttpAdapter().getInstance() as { set(name: string, value: unknown): void };
   express.set('etag', false);
   express.set('x-powered-by', false);
+  express.set('trust proxy', TRUSTED_PROXIES);
   app.use(parseJsonBody);
   const document = SwaggerModule.createDocument(
     app,
@@ -44,6 +46,7 @@ export function configureReceiverApp(app: INestApplication): INestApplication {
       .setTitle('Visage receiver')
       .setDescription('Ingest image paths for face recognition; read outcomes; manage known people.')
       .setVersion('1')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key (scopes read ⊂ submit ⊂ admin); X-API-Key is accepted too' })
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });

@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { AuthModule } from '@visage/auth';
 import { ConfigModule, VisageConfig } from '@visage/config';
 import { HealthModule } from '@visage/health';
 import { ObservabilityModule } from '@visage/observability';
@@ -8,9 +9,11 @@ import { RecognizerClientModule } from '@visage/recognizer-client';
 import { databaseReadiness, PersistenceModule } from '@visage/persistence';
 import { QueueModule, queueReadiness } from '@visage/queue';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
+import { AuditModule } from './audit/audit.module';
 import { ClustersModule } from './clusters/clusters.module';
 import { FacesModule } from './faces/faces.module';
 import { ImagesModule } from './images/images.module';
+import { KeysModule } from './keys/keys.module';
 import { PersonsModule } from './persons/persons.module';
 
 export interface ReceiverModuleOptions {
@@ -18,7 +21,8 @@ export interface ReceiverModuleOptions {
 }
 
 /**
- * The receiver: ingest API (images), people API (persons), face review (faces, clusters), health, all errors as uniform JSON.
+ * The receiver: ingest API (images), people API (persons), face review (faces, clusters), API keys and the audit
+ * log, health; every route behind an API key of its scope, all errors as uniform JSON.
  * Serve it through createReceiverApp, which adds the JSON body parser.
  */
 @Module({})
@@ -35,10 +39,14 @@ export class ReceiverModule {
         RecognizerClientModule.forRoot(),
         HealthModule.forRoot(databaseReadiness, queueReadiness),
         ObservabilityModule.forRoot({ app: 'receiver' }),
+        // Every route needs a key of its declared scope (@Scope / @Public); submissions are rate-limited per key.
+        AuthModule.forApi(),
         ImagesModule,
         PersonsModule,
         FacesModule,
         ClustersModule,
+        KeysModule,
+        AuditModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
     };

@@ -1,10 +1,11 @@
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { INestApplication } from '@nestjs/common';
+import { INestApplication, LoggerService } from '@nestjs/common';
 import request from 'supertest';
 import { parseConfig, VisageConfig } from '@visage/config';
 import { TestDatabase, TestDriver } from '../../../libs/persistence/test/test-databases';
+import { bearer, TEST_AUTH_ENV } from '../../../libs/auth/test/test-keys';
 import { Test } from '@nestjs/testing';
 import { QUEUE_CLIENT } from '@visage/queue';
 import { configureReceiverApp, receiverNestOptions } from '../src/receiver.app';
@@ -16,7 +17,10 @@ export const TEST_MAX_IMAGE_BYTES = 2048;
 
 export interface ReceiverHarness {
   app: INestApplication;
-  http: ReturnType<typeof request>;
+  /** Requests with the admin key (TEST_ADMIN_KEY). */
+  http: ReturnType<typeof request.agent>;
+  /** Requests without a key. */
+  anonymous: ReturnType<typeof request>;
   config: VisageConfig;
   /** IMAGES_ROOT: `photos/a.jpg` … `photos/e.jpg`, `big.jpg` (too large), `empty.jpg`, `dir/`, links. */
   root: string;
@@ -27,7 +31,7 @@ export interface ReceiverHarness {
 }
 
 /** A receiver on a fresh database of `driver`, with a temp images root and a recording fake queue. */
-export async function startReceiver(driver: TestDriver, env: NodeJS.ProcessEnv = {}): Promise<ReceiverHarness> {
+export async function startReceiver(driver: TestDriver, env: NodeJS.ProcessEnv = {}, logger: LoggerService | false = false): Promise<ReceiverHarness> {
   const base = await mkdtemp(join(tmpdir(), 'visage-receiver-'));
   const root = join(base, 'images');
   const outside = join(base, 'outside');
@@ -50,6 +54,7 @@ export async function startReceiver(driver: TestDriver, env: NodeJS.ProcessEnv =
       IMAGES_ROOT: root,
       MAX_IMAGE_BYTES: String(TEST_MAX_IMAGE_BYTES),
       LOG_LEVEL: 'error',
+      ...TEST_AUTH_ENV,
       ...env,
     });
     const queue = new RecordingQueueClient();
@@ -57,13 +62,14 @@ export async function startReceiver(driver: TestDriver, env: NodeJS.ProcessEnv =
       .overrideProvider(QUEUE_CLIENT)
       .useValue(queue)
       .compile();
-    app = configureReceiverApp(moduleRef.createNestApplication(receiverNestOptions(config, { logger: false })));
+    app = configureReceiverApp(moduleRef.createNestApplication(receiverNestOptions(config, { logger })));
     await app.init();
     const opened = app;
     const db = database;
     return {
       app: opened,
-      http: request(opened.getHttpServer()),
+      http: request.agent(opened.getHttpServer()).set(bearer()),
+      anonymous: request(opened.getHttpServer()),
       config,
       root,
       outside,

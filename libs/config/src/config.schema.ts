@@ -130,6 +130,16 @@ export const configSchema = z.object({
   WEBHOOK_BACKOFF_MAX_MS: positiveInt(300_000),
   /** One POST's time limit. */
   WEBHOOK_TIMEOUT_MS: positiveInt(5_000),
+  /** `off` only for local experiments: every route is open (each app warns at every start). */
+  AUTH: z.enum(['on', 'off']).default('on'),
+  /** The admin API key (its sha256 stored at start); unset on a database with no key: one is generated and logged once. */
+  ADMIN_API_KEY: optionalText.pipe(z.string().min(32, 'must be at least 32 characters (openssl rand -base64 32)').optional()),
+  /** Signs and encrypts the dashboard's session cookie; unset: a random one per start (sessions end at restart). */
+  SESSION_SECRET: optionalText.pipe(z.string().min(32, 'must be at least 32 characters (openssl rand -base64 32)').optional()),
+  /** Submissions (POST /image/post, /images/post, retry) one API key may make per minute. */
+  RATE_LIMIT_SUBMIT_PER_MINUTE: positiveInt(6_000),
+  /** Failed authentications (no key, unknown key, wrong dashboard login) one client address may make per minute. */
+  RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: positiveInt(30),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;

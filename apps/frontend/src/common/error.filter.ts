@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { HttpRequest as Request, HttpResponse as Response } from './http';
 import { describeError } from '@visage/domain';
+import { LoginRequiredException } from '../auth/dashboard-auth.guard';
 
 const TITLES: Record<number, string> = {
   400: 'Bad request',
@@ -9,6 +10,7 @@ const TITLES: Record<number, string> = {
   413: 'Too large',
   415: 'Unsupported file',
   422: 'Cannot process',
+  429: 'Too many attempts',
   500: 'Something went wrong',
   502: 'Receiver unavailable',
   503: 'Service unavailable',
@@ -31,14 +33,20 @@ export class FrontendErrorFilter implements ExceptionFilter {
     if (status >= 500) this.logger.error(`${request.method} ${request.path}: ${String(exception)}`, (exception as Error)?.stack);
     if (response.headersSent) return;
     const title = TITLES[status] ?? 'Error';
+    const signIn = exception instanceof LoginRequiredException;
 
     const wantsJson =
       request.path.startsWith('/api/') ||
       request.path.startsWith('/health') ||
       request.path === '/thumbnails' ||
+      /^\/faces\/[^/]+\/crop$/.test(request.path) ||
       !request.accepts('html');
     if (wantsJson) {
-      response.status(status).json({ statusCode: status, error: title, message });
+      response.status(status).json({ statusCode: status, error: title, message, ...(signIn ? { code: 'login_required' } : {}) });
+      return;
+    }
+    if (signIn) {
+      response.redirect(303, request.method === 'GET' ? `/login?next=${encodeURIComponent(request.originalUrl)}` : '/login');
       return;
     }
     response.status(status).render('error', { title, status, message, pageTitle: `${status} ${title}` });

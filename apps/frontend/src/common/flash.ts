@@ -1,3 +1,4 @@
+import { readCookie, setCookie } from './cookies';
 import { HttpRequest as Request, HttpResponse as Response } from './http';
 
 /** A one-shot message shown after a redirect (post/redirect/get), e.g. the receiver's answer to a retry. */
@@ -12,18 +13,14 @@ export function setFlash(response: Response, message: FlashMessage): void {
   const value = Buffer.from(JSON.stringify({ kind: message.kind, text: message.text.slice(0, 1000) })).toString(
     'base64url',
   );
-  response.append('Set-Cookie', `${COOKIE}=${value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=60`);
+  setCookie(response, COOKIE, value, { maxAge: 60 });
 }
 
 /** Reads and clears the flash cookie; anything malformed is ignored (it is only a message). */
 export function takeFlash(request: Request, response: Response): FlashMessage | undefined {
-  const raw = (request.headers.cookie ?? '')
-    .split(';')
-    .map((part) => part.trim())
-    .find((part) => part.startsWith(`${COOKIE}=`))
-    ?.slice(COOKIE.length + 1);
+  const raw = readCookie(request, COOKIE);
   if (!raw) return undefined;
-  response.append('Set-Cookie', `${COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0`);
+  setCookie(response, COOKIE, '', { maxAge: 0 });
   try {
     const parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Partial<FlashMessage>;
     if ((parsed.kind === 'success' || parsed.kind === 'error') && typeof parsed.text === 'string') {

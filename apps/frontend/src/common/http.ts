@@ -6,10 +6,18 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
  */
 export interface HttpRequest extends IncomingMessage {
   path: string;
+  originalUrl: string;
+  /** Client address (X-Forwarded-For from a trusted proxy). */
+  ip?: string;
+  /** True over TLS, directly or behind a trusted proxy (X-Forwarded-Proto). */
+  secure: boolean;
+  body?: unknown;
   accepts(type: string): string | false;
 }
 
 export interface HttpResponse extends ServerResponse {
+  /** Merged into every rendered view (the session's CSRF token, whether it may act). */
+  locals: Record<string, unknown>;
   status(code: number): this;
   type(contentType: string): this;
   json(body: unknown): this;

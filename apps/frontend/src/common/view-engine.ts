@@ -26,6 +26,7 @@ export function createViewEngine(viewsDir: string): ReturnType<typeof hbs.create
   }
   engine.registerHelper('eq', (left: unknown, right: unknown) => left === right);
   engine.registerHelper('or', (...args: unknown[]) => args.slice(0, -1).some(Boolean));
+  engine.registerHelper('and', (...args: unknown[]) => args.slice(0, -1).every(Boolean));
   engine.registerHelper('breakablePath', (path: string) => new engine.handlebars.SafeString(breakablePath(path, engine.handlebars.escapeExpression)));
   return engine;
 }

@@ -1,10 +1,12 @@
 import { Controller, Get, Header, NotFoundException, Param, Query } from '@nestjs/common';
+import { Scope } from '@visage/access';
 import { ImageRowView } from './image.presenter';
 import { parseRouteId } from '@visage/domain';
 import { parseFilter, parseSince } from './images.query';
 import { ChangesView, ImagesService } from './images.service';
 
 /** The live-update feed polled by `public/live.js`: rows changed since a cursor, and fresh status counts. */
+@Scope('read')
 @Controller('api/images')
 export class ImagesApiController {
   constructor(private readonly images: ImagesService) {}

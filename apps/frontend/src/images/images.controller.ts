@@ -1,7 +1,9 @@
-import { Controller, Get, NotFoundException, Param, Post, Query, Render, Req, Res, UseGuards } from '@nestjs/common';
+import { Controller, Get, NotFoundException, Param, Post, Query, Render, Req, Res } from '@nestjs/common';
+import { Scope } from '@visage/access';
+import { CurrentSession } from '../auth/dashboard-auth.guard';
+import { DashboardSession } from '../auth/session-cookie';
 import { HttpRequest as Request, HttpResponse as Response } from '../common/http';
 import { setFlash, takeFlash } from '../common/flash';
-import { SameOriginGuard } from '../common/same-origin.guard';
 import { ReceiverApiClient } from '../receiver/receiver-api.client';
 import { parseRouteId } from '@visage/domain';
 import { parsePageQuery } from './images.query';
@@ -15,6 +17,7 @@ export class ImagesController {
   ) {}
 
   @Get()
+  @Scope('read')
   @Render('images')
   async list(@Query() query: Record<string, unknown>, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
     const view = await this.images.imagesPage(parsePageQuery(query));
@@ -22,6 +25,7 @@ export class ImagesController {
   }
 
   @Get('images/:id')
+  @Scope('read')
   @Render('image-detail')
   async detail(@Param('id') idParam: string, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
     const id = parseRouteId(idParam);
@@ -34,11 +38,11 @@ export class ImagesController {
   }
 
   @Post('images/:id/retry')
-  @UseGuards(SameOriginGuard)
-  async retry(@Param('id') idParam: string, @Res() response: Response): Promise<void> {
+  @Scope('admin')
+  async retry(@Param('id') idParam: string, @CurrentSession() session: DashboardSession, @Res() response: Response): Promise<void> {
     const id = parseRouteId(idParam);
     if (id === undefined) throw new NotFoundException(`There is no image with id ${idParam}.`);
-    const result = await this.receiver.retryImage(id);
+    const result = await this.receiver.retryImage(session, id);
     setFlash(
       response,
       result.ok

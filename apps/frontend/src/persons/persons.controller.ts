@@ -1,7 +1,9 @@
-import { Body, Controller, Get, Param, Post, Render, Req, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post, Render, Req, Res } from '@nestjs/common';
+import { Scope } from '@visage/access';
+import { CurrentSession } from '../auth/dashboard-auth.guard';
+import { DashboardSession } from '../auth/session-cookie';
 import { HttpRequest as Request, HttpResponse as Response } from '../common/http';
 import { setFlash, takeFlash } from '../common/flash';
-import { SameOriginGuard } from '../common/same-origin.guard';
 import { parseRouteId } from '@visage/domain';
 import { ReceiverApiClient } from '../receiver/receiver-api.client';
 import { PersonsService } from './persons.service';
@@ -21,6 +23,7 @@ export class PersonsController {
   ) {}
 
   @Get()
+  @Scope('read')
   @Render('persons')
   async list(@Req() request: Request, @Res({ passthrough: true }) response: Response) {
     const persons = await this.persons.persons();
@@ -28,14 +31,14 @@ export class PersonsController {
   }
 
   @Post()
-  @UseGuards(SameOriginGuard)
-  async create(@Body() body: FormBody, @Res() response: Response): Promise<void> {
+  @Scope('admin')
+  async create(@Body() body: FormBody, @CurrentSession() session: DashboardSession, @Res() response: Response): Promise<void> {
     const name = field(body, 'name');
     if (!name) {
       setFlash(response, { kind: 'error', text: 'Enter a name for the new person.' });
       return response.redirect(303, '/persons');
     }
-    const result = await this.receiver.createPerson(name);
+    const result = await this.receiver.createPerson(session, name);
     if (!result.ok) {
       setFlash(response, { kind: 'error', text: `Could not add “${name}”: ${result.message}` });
       return response.redirect(303, '/persons');
@@ -45,8 +48,8 @@ export class PersonsController {
   }
 
   @Post(':id/faces')
-  @UseGuards(SameOriginGuard)
-  async enrol(@Param('id') idParam: string, @Body() body: FormBody, @Res() response: Response): Promise<void> {
+  @Scope('admin')
+  async enrol(@Param('id') idParam: string, @Body() body: FormBody, @CurrentSession() session: DashboardSession, @Res() response: Response): Promise<void> {
     const id = parseRouteId(idParam);
     const path = field(body, 'path');
     const back = id === undefined ? '/persons' : `/persons#person-${id}`;
@@ -54,7 +57,7 @@ export class PersonsController {
       setFlash(response, { kind: 'error', text: 'Enter the path of an image (relative to the images folder).' });
       return response.redirect(303, back);
     }
-    const result = await this.receiver.enrolFace(id, path);
+    const result = await this.receiver.enrolFace(session, id, path);
     setFlash(
       response,
       result.ok

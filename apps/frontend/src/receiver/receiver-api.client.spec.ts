@@ -3,6 +3,9 @@ import { ConfigService, parseConfig } from '@visage/config';
 import { FakeReceiver } from '../../test/harness';
 import { ReceiverApiClient } from './receiver-api.client';
 
+/** The signed-in session's key, forwarded to the receiver. */
+const CALLER = { apiKey: 'vsk_session-key' };
+
 function clientFor(url: string): ReceiverApiClient {
   return new ReceiverApiClient(new ConfigService(parseConfig({ RECEIVER_URL: url })));
 }
@@ -14,24 +17,30 @@ describe('ReceiverApiClient', () => {
 
   it('posts JSON and returns the body of a 2xx answer', async () => {
     receiver.reply('POST', '/persons', 201, { id: 3, name: 'Dana' });
-    expect(await clientFor(`${receiver.url}/`).createPerson('Dana')).toEqual({ ok: true, status: 201, body: { id: 3, name: 'Dana' } });
-    expect(receiver.requests.at(-1)).toEqual({ method: 'POST', url: '/persons', body: { name: 'Dana' } });
+    expect(await clientFor(`${receiver.url}/`).createPerson(CALLER, 'Dana')).toEqual({ ok: true, status: 201, body: { id: 3, name: 'Dana' } });
+    expect(receiver.requests.at(-1)).toEqual({ method: 'POST', url: '/persons', body: { name: 'Dana' }, authorization: 'Bearer vsk_session-key' });
   });
 
   it('passes on the receiver’s message, joining a list of validation messages', async () => {
     receiver.reply('POST', '/persons/3/faces', 422, { statusCode: 422, message: ['several faces found (2)', 'pick one'] });
-    expect(await clientFor(receiver.url).enrolFace(3, 'group.jpg')).toEqual({
+    expect(await clientFor(receiver.url).enrolFace(CALLER, 3, 'group.jpg')).toEqual({
       ok: false,
       status: 422,
       message: 'several faces found (2); pick one',
     });
     receiver.reply('POST', '/images/9/retry', 500, 'not json');
-    const result = await clientFor(receiver.url).retryImage(9);
+    const result = await clientFor(receiver.url).retryImage(CALLER, 9);
     expect(result).toEqual({ ok: false, status: 500, message: 'The receiver refused the request (500 Internal Server Error).' });
   });
 
+  it('sends no Authorization without a key (AUTH=off)', async () => {
+    receiver.reply('POST', '/persons', 201, { id: 4, name: 'Eve' });
+    await clientFor(receiver.url).createPerson({ apiKey: '' }, 'Eve');
+    expect(receiver.requests.at(-1)?.authorization).toBeUndefined();
+  });
+
   it('reports an unreachable receiver as a result, not an exception', async () => {
-    const result = await clientFor('http://127.0.0.1:9').retryImage(1);
+    const result = await clientFor('http://127.0.0.1:9').retryImage(CALLER, 1);
     expect(result).toMatchObject({ ok: false, status: 502 });
     expect(!result.ok && result.message).toBe('The receiver at http://127.0.0.1:9 is not reachable. Try again later.');
   });

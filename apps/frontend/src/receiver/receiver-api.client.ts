@@ -1,6 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@visage/config';
 
+/** Who the dashboard acts for: the API key its session signed in with (empty with AUTH=off). */
+export interface ReceiverCaller {
+  apiKey: string;
+}
+
 /** Outcome of one call to the receiver: never thrown, so a controller can always answer with a page. */
 export type ReceiverResult<T> = { ok: true; status: number; body: T } | { ok: false; status: number; message: string };
 
@@ -18,7 +23,8 @@ const TIMEOUT_MS = 15_000;
 
 /**
  * Adapter to the receiver's HTTP API: the dashboard's actions (retry, add a person, enrol a face) go through
- * the same validation, queueing and recognizer calls as any other client, instead of a second write path.
+ * the same validation, queueing and recognizer calls as any other client, instead of a second write path, with
+ * the API key of the signed-in session (so the receiver checks its scope and the audit log names it).
  */
 @Injectable()
 export class ReceiverApiClient {
@@ -28,47 +34,50 @@ export class ReceiverApiClient {
     this.baseUrl = config.get('RECEIVER_URL').replace(/\/+$/, '');
   }
 
-  retryImage(imageId: number): Promise<ReceiverResult<RetryAccepted>> {
-    return this.post(`/images/${imageId}/retry`, undefined);
+  retryImage(caller: ReceiverCaller, imageId: number): Promise<ReceiverResult<RetryAccepted>> {
+    return this.post(caller, `/images/${imageId}/retry`, undefined);
   }
 
-  createPerson(name: string): Promise<ReceiverResult<CreatedPerson>> {
-    return this.post('/persons', { name });
+  createPerson(caller: ReceiverCaller, name: string): Promise<ReceiverResult<CreatedPerson>> {
+    return this.post(caller, '/persons', { name });
   }
 
-  enrolFace(personId: number, path: string): Promise<ReceiverResult<unknown>> {
-    return this.post(`/persons/${personId}/faces`, { path });
+  enrolFace(caller: ReceiverCaller, personId: number, path: string): Promise<ReceiverResult<unknown>> {
+    return this.post(caller, `/persons/${personId}/faces`, { path });
   }
 
   /** "This is …": the face enrolled for the person named `name` (created when new). */
-  assignFace(faceId: number, name: string): Promise<ReceiverResult<unknown>> {
-    return this.post(`/faces/${faceId}/assign`, { name });
+  assignFace(caller: ReceiverCaller, faceId: number, name: string): Promise<ReceiverResult<unknown>> {
+    return this.post(caller, `/faces/${faceId}/assign`, { name });
   }
 
   /** "Not <name>". */
-  rejectFace(faceId: number): Promise<ReceiverResult<unknown>> {
-    return this.post(`/faces/${faceId}/reject`, undefined);
+  rejectFace(caller: ReceiverCaller, faceId: number): Promise<ReceiverResult<unknown>> {
+    return this.post(caller, `/faces/${faceId}/reject`, undefined);
   }
 
-  nameCluster(clusterId: number, name: string): Promise<ReceiverResult<unknown>> {
-    return this.post(`/clusters/${clusterId}/name`, { name });
+  nameCluster(caller: ReceiverCaller, clusterId: number, name: string): Promise<ReceiverResult<unknown>> {
+    return this.post(caller, `/clusters/${clusterId}/name`, { name });
   }
 
-  ignoreCluster(clusterId: number): Promise<ReceiverResult<unknown>> {
-    return this.post(`/clusters/${clusterId}/ignore`, undefined);
+  ignoreCluster(caller: ReceiverCaller, clusterId: number): Promise<ReceiverResult<unknown>> {
+    return this.post(caller, `/clusters/${clusterId}/ignore`, undefined);
   }
 
   /** "Not the same person". */
-  removeClusterFace(clusterId: number, faceId: number): Promise<ReceiverResult<unknown>> {
-    return this.post(`/clusters/${clusterId}/faces/${faceId}`, undefined, 'DELETE');
+  removeClusterFace(caller: ReceiverCaller, clusterId: number, faceId: number): Promise<ReceiverResult<unknown>> {
+    return this.post(caller, `/clusters/${clusterId}/faces/${faceId}`, undefined, 'DELETE');
   }
 
-  private async post<T>(path: string, body: unknown, method: 'POST' | 'DELETE' = 'POST'): Promise<ReceiverResult<T>> {
+  private async post<T>(caller: ReceiverCaller, path: string, body: unknown, method: 'POST' | 'DELETE' = 'POST'): Promise<ReceiverResult<T>> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (caller.apiKey) headers.authorization = `Bearer ${caller.apiKey}`;
     let response: globalThis.Response;
     try {
       response = await fetch(`${this.baseUrl}${path}`, {
         method,
-        headers: body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json', accept: 'application/json' },
+        headers,
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(TIMEOUT_MS),
       });

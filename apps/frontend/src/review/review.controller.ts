@@ -1,9 +1,11 @@
-import { Body, Controller, Get, Headers, NotFoundException, Param, Post, Query, Render, Req, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Headers, NotFoundException, Param, Post, Query, Render, Req, Res } from '@nestjs/common';
+import { Scope } from '@visage/access';
 import { parseRouteId } from '@visage/domain';
 import { decodeClusterCursor, encodeClusterCursor, FaceClusterRepository, FaceReviewRepository } from '@visage/persistence';
 import { setFlash, takeFlash } from '../common/flash';
 import { HttpRequest as Request, HttpResponse as Response } from '../common/http';
-import { SameOriginGuard } from '../common/same-origin.guard';
+import { CurrentSession } from '../auth/dashboard-auth.guard';
+import { DashboardSession } from '../auth/session-cookie';
 import { ReceiverApiClient, ReceiverResult } from '../receiver/receiver-api.client';
 import { FaceCropService } from './face-crop.service';
 
@@ -37,6 +39,7 @@ export class ReviewController {
   ) {}
 
   @Get('unknown')
+  @Scope('read')
   @Render('unknown-people')
   async unknownPeople(@Query('cursor') cursorText: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
     const cursor = typeof cursorText === 'string' ? decodeClusterCursor(cursorText) : undefined;
@@ -51,6 +54,7 @@ export class ReviewController {
   }
 
   @Get('faces/:id/crop')
+  @Scope('read')
   async crop(@Param('id') idParam: string, @Headers('if-none-match') ifNoneMatch: string | undefined, @Res() response: Response): Promise<void> {
     const face = await this.reviews.findFace(routeId(idParam));
     const crop = face ? await this.crops.render(face.imagePath, face.box, ifNoneMatch) : { kind: 'unavailable' as const };
@@ -66,44 +70,44 @@ export class ReviewController {
   }
 
   @Post('unknown/:id/name')
-  @UseGuards(SameOriginGuard)
-  async name(@Param('id') idParam: string, @Body() body: FormBody, @Res() response: Response): Promise<void> {
+  @Scope('admin')
+  async name(@Param('id') idParam: string, @Body() body: FormBody, @CurrentSession() session: DashboardSession, @Res() response: Response): Promise<void> {
     const name = field(body, 'name');
     if (!name) return this.finish(response, '/unknown', 'Enter a name for this person.');
-    this.flash(response, await this.receiver.nameCluster(routeId(idParam), name), `Named “${name}”: their images are being updated.`, `Could not name “${name}”`);
+    this.flash(response, await this.receiver.nameCluster(session, routeId(idParam), name), `Named “${name}”: their images are being updated.`, `Could not name “${name}”`);
     response.redirect(303, '/unknown');
   }
 
   @Post('unknown/:id/ignore')
-  @UseGuards(SameOriginGuard)
-  async ignore(@Param('id') idParam: string, @Res() response: Response): Promise<void> {
-    this.flash(response, await this.receiver.ignoreCluster(routeId(idParam)), 'Ignored: this group will not be suggested again.', 'Could not ignore the group');
+  @Scope('admin')
+  async ignore(@Param('id') idParam: string, @CurrentSession() session: DashboardSession, @Res() response: Response): Promise<void> {
+    this.flash(response, await this.receiver.ignoreCluster(session, routeId(idParam)), 'Ignored: this group will not be suggested again.', 'Could not ignore the group');
     response.redirect(303, '/unknown');
   }
 
   @Post('unknown/:id/faces/:faceId/remove')
-  @UseGuards(SameOriginGuard)
-  async removeFace(@Param('id') idParam: string, @Param('faceId') faceParam: string, @Res() response: Response): Promise<void> {
-    const result = await this.receiver.removeClusterFace(routeId(idParam), routeId(faceParam));
+  @Scope('admin')
+  async removeFace(@Param('id') idParam: string, @Param('faceId') faceParam: string, @CurrentSession() session: DashboardSession, @Res() response: Response): Promise<void> {
+    const result = await this.receiver.removeClusterFace(session, routeId(idParam), routeId(faceParam));
     this.flash(response, result, 'Removed the face from the group.', 'Could not remove the face');
     response.redirect(303, '/unknown');
   }
 
   @Post('faces/:id/assign')
-  @UseGuards(SameOriginGuard)
-  async assign(@Param('id') idParam: string, @Body() body: FormBody, @Res() response: Response): Promise<void> {
+  @Scope('admin')
+  async assign(@Param('id') idParam: string, @Body() body: FormBody, @CurrentSession() session: DashboardSession, @Res() response: Response): Promise<void> {
     const face = await this.face(idParam);
     const name = field(body, 'name');
     if (!name) return this.finish(response, `/images/${face.imageId}`, 'Enter who this is.');
-    this.flash(response, await this.receiver.assignFace(face.id, name), `This is ${name}: their other images follow shortly.`, `Could not name the face “${name}”`);
+    this.flash(response, await this.receiver.assignFace(session, face.id, name), `This is ${name}: their other images follow shortly.`, `Could not name the face “${name}”`);
     response.redirect(303, `/images/${face.imageId}`);
   }
 
   @Post('faces/:id/reject')
-  @UseGuards(SameOriginGuard)
-  async reject(@Param('id') idParam: string, @Res() response: Response): Promise<void> {
+  @Scope('admin')
+  async reject(@Param('id') idParam: string, @CurrentSession() session: DashboardSession, @Res() response: Response): Promise<void> {
     const face = await this.face(idParam);
-    this.flash(response, await this.receiver.rejectFace(face.id), `Not ${face.personName ?? 'them'}: this face will not be given to them again.`, 'Could not correct the face');
+    this.flash(response, await this.receiver.rejectFace(session, face.id), `Not ${face.personName ?? 'them'}: this face will not be given to them again.`, 'Could not correct the face');
     response.redirect(303, `/images/${face.imageId}`);
   }
 

@@ -1,10 +1,10 @@
 import { NestExpressApplication } from '@nestjs/platform-express';
 import sharp from 'sharp';
-import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FaceClusterRepository, FaceEntity, PersonEntity } from '@visage/persistence';
 import { MigratedTestDatabase, openTestDatabase, Rows, TEST_DRIVERS } from '../../../../libs/persistence/test/test-databases';
-import { FakeReceiver, ImagesRoot, startFrontend, testConfig } from '../../test/harness';
+import { DashboardClient, FakeReceiver, ImagesRoot, signIn, startFrontend, testConfig } from '../../test/harness';
+import { TEST_ADMIN_KEY } from '../../../../libs/auth/test/test-keys';
 
 /** Handlebars writes `=` in attributes as `&#x3D;`; a browser reads it back as `=`. */
 const unescape = (html: string) => html.replace(/&#x3D;/g, '=').replace(/&amp;/g, '&');
@@ -19,7 +19,8 @@ describe.each(TEST_DRIVERS)('dashboard face review on $name', (driver) => {
   let imageIds: number[];
   let namedFace: FaceEntity;
   let grace: PersonEntity;
-  const http = () => request(app.getHttpServer());
+  let dashboard: DashboardClient;
+  const http = () => dashboard;
 
   beforeAll(async () => {
     db = await openTestDatabase(driver, 'visage_review_ui');
@@ -42,6 +43,7 @@ describe.each(TEST_DRIVERS)('dashboard face review on $name', (driver) => {
     const named = await rows.image(await root.picture('party/grace.jpg'), { status: 'processed', width: 240, height: 160 });
     namedFace = await rows.face(named.id, grace);
     app = await startFrontend(testConfig(db, root.dir, receiver.url));
+    dashboard = await signIn(app);
   });
   afterAll(async () => {
     await app?.close();
@@ -70,20 +72,20 @@ describe.each(TEST_DRIVERS)('dashboard face review on $name', (driver) => {
 
   it('the actions go through the receiver API and come back with a message', async () => {
     receiver.reply('POST', `/clusters/${groupFaces[0]}/name`, 200, { clusterId: groupFaces[0], personId: 9, personName: 'Ada' });
-    const named = await http().post(`/unknown/${groupFaces[0]}/name`).type('form').send({ name: ' Ada ' }).expect(303);
+    const named = await http().post(`/unknown/${groupFaces[0]}/name`).type('form').send(dashboard.form({ name: ' Ada ' })).expect(303);
     expect(named.headers.location).toBe('/unknown');
-    expect(receiver.requests.at(-1)).toEqual({ method: 'POST', url: `/clusters/${groupFaces[0]}/name`, body: { name: 'Ada' } });
+    expect(receiver.requests.at(-1)).toEqual({ method: 'POST', url: `/clusters/${groupFaces[0]}/name`, body: { name: 'Ada' }, authorization: `Bearer ${TEST_ADMIN_KEY}` });
 
     receiver.reply('DELETE', `/clusters/${groupFaces[0]}/faces/${groupFaces[2]}`, 204, undefined);
-    await http().post(`/unknown/${groupFaces[0]}/faces/${groupFaces[2]}/remove`).expect(303);
+    await http().post(`/unknown/${groupFaces[0]}/faces/${groupFaces[2]}/remove`).type('form').send(dashboard.form()).expect(303);
     expect(receiver.requests.at(-1)).toMatchObject({ method: 'DELETE', url: `/clusters/${groupFaces[0]}/faces/${groupFaces[2]}` });
 
     receiver.reply('POST', `/clusters/${groupFaces[0]}/ignore`, 409, { statusCode: 409, error: 'Conflict', message: 'group is gone', code: 'cluster_not_found' });
-    const refused = await http().post(`/unknown/${groupFaces[0]}/ignore`).expect(303);
-    const after = await http().get('/unknown').set('Cookie', refused.headers['set-cookie'] ?? []).expect(200);
+    const refused = await http().post(`/unknown/${groupFaces[0]}/ignore`).type('form').send(dashboard.form()).expect(303);
+    const after = await http().get('/unknown').set('Cookie', [dashboard.cookie, ...((refused.headers['set-cookie'] as unknown as string[] | undefined) ?? []).map((line) => line.split(';')[0]!)]).expect(200);
     expect(after.text).toContain('Could not ignore the group: group is gone');
 
-    await http().post(`/unknown/${groupFaces[0]}/ignore`).set('Origin', 'https://evil.example').expect(403);
+    await http().post(`/unknown/${groupFaces[0]}/ignore`).set('Origin', 'https://evil.example').type('form').send(dashboard.form()).expect(403);
   });
 
   it('the image page offers "This is …" on every face and "Not <name>" on named ones', async () => {
@@ -93,13 +95,13 @@ describe.each(TEST_DRIVERS)('dashboard face review on $name', (driver) => {
     expect(page).toContain(`action="/faces/${namedFace.id}/assign"`);
 
     receiver.reply('POST', `/faces/${namedFace.id}/reject`, 200, { faceId: namedFace.id });
-    const rejected = await http().post(`/faces/${namedFace.id}/reject`).expect(303);
+    const rejected = await http().post(`/faces/${namedFace.id}/reject`).type('form').send(dashboard.form()).expect(303);
     expect(rejected.headers.location).toBe(`/images/${namedFace.imageId}`);
     expect(receiver.requests.at(-1)).toMatchObject({ method: 'POST', url: `/faces/${namedFace.id}/reject` });
 
     receiver.reply('POST', `/faces/${groupFaces[1]}/assign`, 200, { faceId: groupFaces[1] });
-    await http().post(`/faces/${groupFaces[1]}/assign`).type('form').send({ name: 'Ada' }).expect(303);
-    expect(receiver.requests.at(-1)).toEqual({ method: 'POST', url: `/faces/${groupFaces[1]}/assign`, body: { name: 'Ada' } });
-    await http().post('/faces/2000000000/assign').type('form').send({ name: 'Ada' }).expect(404);
+    await http().post(`/faces/${groupFaces[1]}/assign`).type('form').send(dashboard.form({ name: 'Ada' })).expect(303);
+    expect(receiver.requests.at(-1)).toMatchObject({ method: 'POST', url: `/faces/${groupFaces[1]}/assign`, body: { name: 'Ada' } });
+    await http().post('/faces/2000000000/assign').type('form').send(dashboard.form({ name: 'Ada' })).expect(404);
   });
 });

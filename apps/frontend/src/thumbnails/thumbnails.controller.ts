@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BadRequestException, Controller, Get, HttpException, Query, Req, Res } from '@nestjs/common';
+import { Scope } from '@visage/access';
 import { PUBLIC_DIR } from '../common/asset-paths';
 import { HttpRequest as Request, HttpResponse as Response } from '../common/http';
 import { DEFAULT_THUMBNAIL_SIZE, isThumbnailSize, THUMBNAIL_SIZES, ThumbnailService } from './thumbnail.service';
@@ -8,6 +9,7 @@ import { DEFAULT_THUMBNAIL_SIZE, isThumbnailSize, THUMBNAIL_SIZES, ThumbnailServ
 /** Shown by `<img>` tags instead of a broken-image icon; the status code still says what went wrong. */
 const UNAVAILABLE = readFileSync(join(PUBLIC_DIR, 'thumbnail-unavailable.svg'));
 
+@Scope('read')
 @Controller('thumbnails')
 export class ThumbnailsController {
   constructor(private readonly thumbnails: ThumbnailService) {}

@@ -3,11 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import sharp from 'sharp';
-import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigService } from '@visage/config';
 import { MigratedTestDatabase, openTestDatabase } from '../../../../libs/persistence/test/test-databases';
-import { ImagesRoot, startFrontend, testConfig } from '../../test/harness';
+import { DashboardClient, ImagesRoot, signIn, startFrontend, testConfig } from '../../test/harness';
 import { ThumbnailService } from './thumbnail.service';
 
 describe('GET /thumbnails', () => {
@@ -15,7 +14,8 @@ describe('GET /thumbnails', () => {
   let app: NestExpressApplication;
   const root = new ImagesRoot();
   const outside = mkdtempSync(join(tmpdir(), 'visage-outside-'));
-  const http = () => request(app.getHttpServer());
+  let dashboard: DashboardClient;
+  const http = () => dashboard;
 
   beforeAll(async () => {
     db = await openTestDatabase();
@@ -25,6 +25,7 @@ describe('GET /thumbnails', () => {
     symlinkSync(outside, join(root.dir, 'linked-dir'));
     writeFileSync(join(root.dir, 'a/notes.jpg'), 'this is not a picture');
     app = await startFrontend(testConfig(db, root.dir, 'http://127.0.0.1:9'));
+    dashboard = await signIn(app);
   });
 
   afterAll(async () => {

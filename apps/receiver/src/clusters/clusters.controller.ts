@@ -1,6 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
-import { ApiBody, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ClusterCursor, decodeClusterCursor } from '@visage/persistence';
+import { Scope } from '@visage/access';
+import { Actor } from '@visage/auth';
 import { ApiErrorBody } from '../common/api-error';
 import { ParseWith } from '../common/parse-with.pipe';
 import { PositiveIdPipe } from '../common/positive-id.pipe';
@@ -12,11 +14,13 @@ import { ClusterDetailDto, ClusterNamedDto, ClusterPageDto, ClusterSummaryDto } 
 const parseClusterPage = (raw: unknown) => parseKeysetPage(raw, decodeClusterCursor);
 
 @ApiTags('clusters')
+@ApiBearerAuth()
 @Controller('clusters')
 export class ClustersController {
   constructor(private readonly clusters: ClustersService) {}
 
   @Get()
+  @Scope('read')
   @ApiOperation({ summary: 'Unknown people: groups of unknown faces, largest first (ignored groups left out), keyset paginated' })
   @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: 50 } })
   @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page' })
@@ -27,6 +31,7 @@ export class ClustersController {
   }
 
   @Get(':id')
+  @Scope('read')
   @ApiOperation({ summary: 'One group with its faces (ignored or not)' })
   @ApiResponse({ status: 200, type: ClusterDetailDto })
   @ApiResponse({ status: 400, type: ApiErrorBody })
@@ -36,6 +41,7 @@ export class ClustersController {
   }
 
   @Post(':id/name')
+  @Scope('admin')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: '"Name this person": every face of the group is enrolled for the person; re-matching names them on every image' })
   @ApiBody({ type: AssignFaceDto })
@@ -43,11 +49,12 @@ export class ClustersController {
   @ApiResponse({ status: 400, type: ApiErrorBody, description: 'Bad id; empty, non-string or too long name; bad personId; both given' })
   @ApiResponse({ status: 404, type: ApiErrorBody, description: 'No such group (cluster_not_found) or person (person_not_found)' })
   @ApiResponse({ status: 409, type: ApiErrorBody, description: 'The group is ignored (cluster_ignored); the person was deleted meanwhile' })
-  name(@Param('id', PositiveIdPipe) id: number, @Body(new ParseWith(parseAssignBody)) body: AssignBody): Promise<ClusterNamedDto> {
-    return this.clusters.name(id, body);
+  name(@Param('id', PositiveIdPipe) id: number, @Body(new ParseWith(parseAssignBody)) body: AssignBody, @Actor() actor: string): Promise<ClusterNamedDto> {
+    return this.clusters.name(id, body, actor);
   }
 
   @Post(':id/ignore')
+  @Scope('admin')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: '"Ignore": never suggested again; faces like it join it instead of forming a new group' })
   @ApiResponse({ status: 200, type: ClusterSummaryDto })
@@ -57,6 +64,7 @@ export class ClustersController {
   }
 
   @Delete(':id/faces/:faceId')
+  @Scope('admin')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: '"Not the same person": the face leaves the group and is never grouped again' })
   @ApiResponse({ status: 204 })

@@ -1,5 +1,6 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import {
+  AuditRepository,
   ClusterCursor,
   ClusterSummary,
   encodeClusterCursor,
@@ -19,6 +20,7 @@ export class ClustersService {
     private readonly clusters: FaceClusterRepository,
     private readonly reviews: FaceReviewRepository,
     private readonly enrolments: PersonImageRepository,
+    private readonly audit: AuditRepository,
   ) {}
 
   async list(limit: number, cursor?: ClusterCursor): Promise<ClusterPageDto> {
@@ -35,7 +37,7 @@ export class ClustersService {
   }
 
   /** "Name this person": every face of the group is enrolled for the person, and the group goes — one transaction. */
-  async name(id: number, target: AssignBody): Promise<ClusterNamedDto> {
+  async name(id: number, target: AssignBody, actor: string): Promise<ClusterNamedDto> {
     const cluster = await this.clusters.find(id);
     if (!cluster) throw clusterNotFound(id);
     if (cluster.ignored) throw clusterIgnored(id);
@@ -52,6 +54,7 @@ export class ClustersService {
       const now = await this.clusters.find(id);
       throw now ? clusterIgnored(id) : clusterNotFound(id);
     }
+    await this.audit.record({ actor, action: 'face.assigned', target: `cluster:${id}`, details: { personId: named.personId, faces: named.faceIds.length } });
     return { clusterId: id, personId: named.personId, personName: named.personName, faceIds: named.faceIds, galleryVersion: named.galleryVersion };
   }
 

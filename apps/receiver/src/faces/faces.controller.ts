@@ -1,6 +1,8 @@
 import { Body, Controller, Get, Headers, HttpCode, HttpStatus, Param, Post, Res } from '@nestjs/common';
-import { ApiBody, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { ServerResponse } from 'node:http';
+import { Scope } from '@visage/access';
+import { Actor } from '@visage/auth';
 import { ApiErrorBody } from '../common/api-error';
 import { ParseWith } from '../common/parse-with.pipe';
 import { PositiveIdPipe } from '../common/positive-id.pipe';
@@ -8,11 +10,13 @@ import { AssignBody, AssignFaceDto, FaceAssignmentDto, FaceRejectionDto, parseAs
 import { FacesService } from './faces.service';
 
 @ApiTags('faces')
+@ApiBearerAuth()
 @Controller('faces')
 export class FacesController {
   constructor(private readonly faces: FacesService) {}
 
   @Post(':id/assign')
+  @Scope('admin')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
     summary: '"This is …": enrol the face for a person (existing, or created by name); re-matching names it on every image',
@@ -22,22 +26,24 @@ export class FacesController {
   @ApiResponse({ status: 400, type: ApiErrorBody, description: 'Bad id; empty, non-string or too long name; bad personId; both given' })
   @ApiResponse({ status: 404, type: ApiErrorBody, description: 'No such face (face_not_found) or person (person_not_found)' })
   @ApiResponse({ status: 409, type: ApiErrorBody, description: 'Face stored without descriptor; person deleted meanwhile' })
-  assign(@Param('id', PositiveIdPipe) id: number, @Body(new ParseWith(parseAssignBody)) body: AssignBody): Promise<FaceAssignmentDto> {
-    return this.faces.assign(id, body);
+  assign(@Param('id', PositiveIdPipe) id: number, @Body(new ParseWith(parseAssignBody)) body: AssignBody, @Actor() actor: string): Promise<FaceAssignmentDto> {
+    return this.faces.assign(id, body, actor);
   }
 
   @Post(':id/reject')
+  @Scope('admin')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: '"Not <name>": the face is never again given to the person it is named after, across re-matches' })
   @ApiResponse({ status: 200, type: FaceRejectionDto })
   @ApiResponse({ status: 400, type: ApiErrorBody })
   @ApiResponse({ status: 404, type: ApiErrorBody, description: 'No such face' })
   @ApiResponse({ status: 409, type: ApiErrorBody, description: 'The face names nobody (face_not_named) or changed meanwhile (face_changed)' })
-  reject(@Param('id', PositiveIdPipe) id: number): Promise<FaceRejectionDto> {
-    return this.faces.reject(id);
+  reject(@Param('id', PositiveIdPipe) id: number, @Actor() actor: string): Promise<FaceRejectionDto> {
+    return this.faces.reject(id, actor);
   }
 
   @Get(':id/crop')
+  @Scope('read')
   @ApiOperation({ summary: 'The face cut from its image by the stored box (160×160 WebP, ETag)' })
   @ApiProduces('image/webp')
   @ApiResponse({ status: 200, description: 'WebP image' })

@@ -1,6 +1,6 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { ConfigService } from '@visage/config';
-import { FaceClusterRepository, FaceReviewRepository, isForeignKeyViolation, PersonImageRepository, ReviewFace } from '@visage/persistence';
+import { AuditRepository, FaceClusterRepository, FaceReviewRepository, isForeignKeyViolation, PersonImageRepository, ReviewFace } from '@visage/persistence';
 import { FaceCropCache } from '@visage/storage';
 import { ApiError } from '../common/api-error';
 import { AssignBody, FaceAssignmentDto, FaceRejectionDto } from './dto/face.dto';
@@ -16,12 +16,13 @@ export class FacesService {
     private readonly reviews: FaceReviewRepository,
     private readonly enrolments: PersonImageRepository,
     private readonly clusters: FaceClusterRepository,
+    private readonly audit: AuditRepository,
     config: ConfigService,
   ) {
     this.crops = new FaceCropCache({ root: config.get('IMAGES_ROOT'), maxBytes: config.get('MAX_IMAGE_BYTES'), maxPixels: config.get('MAX_IMAGE_PIXELS') });
   }
 
-  async assign(faceId: number, target: AssignBody): Promise<FaceAssignmentDto> {
+  async assign(faceId: number, target: AssignBody, actor: string): Promise<FaceAssignmentDto> {
     const face = await this.face(faceId);
     if (!face.hasDescriptor) {
       throw new ApiError(HttpStatus.CONFLICT, `face ${faceId} was stored without its descriptor and cannot be enrolled; run npm run backfill-descriptors`, {
@@ -38,10 +39,11 @@ export class FacesService {
       throw error;
     });
     if (!assigned) throw faceNotFound(faceId);
+    await this.audit.record({ actor, action: 'face.assigned', target: `face:${faceId}`, details: { personId: assigned.personId } });
     return assigned;
   }
 
-  async reject(faceId: number): Promise<FaceRejectionDto> {
+  async reject(faceId: number, actor: string): Promise<FaceRejectionDto> {
     const face = await this.face(faceId);
     if (face.personId === null || face.personName === null) {
       throw new ApiError(HttpStatus.CONFLICT, `face ${faceId} is not named after anyone; nothing to reject`, { code: 'face_not_named' });
@@ -49,6 +51,7 @@ export class FacesService {
     if (!(await this.reviews.reject(faceId, face.personId))) {
       throw new ApiError(HttpStatus.CONFLICT, `face ${faceId} changed identity meanwhile; look again`, { code: 'face_changed' });
     }
+    await this.audit.record({ actor, action: 'face.rejected', target: `face:${faceId}`, details: { personId: face.personId } });
     return { faceId, imageId: face.imageId, rejectedPersonId: face.personId, rejectedPersonName: face.personName };
   }
 

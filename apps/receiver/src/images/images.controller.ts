@@ -1,5 +1,7 @@
-import { applyDecorators, Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
-import { ApiBody, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { applyDecorators, Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Scope } from '@visage/access';
+import { Actor } from '@visage/auth';
 import { IMAGE_STATUSES } from '@visage/domain';
 import { ApiErrorBody } from '../common/api-error';
 import { ParseWith } from '../common/parse-with.pipe';
@@ -18,11 +20,13 @@ const BodyErrors = () =>
   );
 
 @ApiTags('images')
+@ApiBearerAuth()
 @Controller()
 export class ImagesController {
   constructor(private readonly images: ImagesService) {}
 
   @Post('image/post')
+  @Scope('submit')
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({ summary: 'Submit one image path; it is stored as pending and queued for recognition' })
   @ApiBody({ type: PostImageDto })
@@ -35,6 +39,7 @@ export class ImagesController {
   }
 
   @Post('images/post')
+  @Scope('submit')
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({ summary: 'Submit many image paths; each item is accepted or rejected on its own' })
   @ApiBody({ type: PostImagesDto })
@@ -45,6 +50,7 @@ export class ImagesController {
   }
 
   @Get('images')
+  @Scope('read')
   @ApiOperation({ summary: 'Images, newest first, with keyset pagination' })
   @ApiQuery({ name: 'status', required: false, enum: IMAGE_STATUSES })
   @ApiQuery({ name: 'person', required: false, schema: { type: 'integer', minimum: 1 }, description: 'Only images where this person appears' })
@@ -57,6 +63,7 @@ export class ImagesController {
   }
 
   @Get('images/counts')
+  @Scope('read')
   @ApiOperation({ summary: 'Number of images per status' })
   @ApiResponse({ status: 200, type: ImageCountsDto })
   counts(): Promise<ImageCountsDto> {
@@ -64,6 +71,7 @@ export class ImagesController {
   }
 
   @Get('images/:id')
+  @Scope('read')
   @ApiOperation({
     summary: 'One image with its status, attempts, last error and detected faces',
     description: 'Identities follow the gallery: `galleryVersion` and `matchedAt` say which gallery version named the faces, and when.',
@@ -76,6 +84,7 @@ export class ImagesController {
   }
 
   @Post('images/:id/retry')
+  @Scope('submit')
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({ summary: 'Re-queue a failed image (fresh attempt budget)' })
   @ApiResponse({ status: 202, type: ImageAcceptedDto })
@@ -83,5 +92,16 @@ export class ImagesController {
   @ApiResponse({ status: 409, type: ApiErrorBody, description: 'The image is not failed' })
   retry(@Param('id', PositiveIdPipe) id: number): Promise<ImageAcceptedDto> {
     return this.images.retry(id);
+  }
+
+  @Delete('images/:id')
+  @Scope('admin')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'Forget an image: its row, faces and their descriptors, and enrolments made from those faces (the file stays)' })
+  @ApiResponse({ status: 204 })
+  @ApiResponse({ status: 400, type: ApiErrorBody })
+  @ApiResponse({ status: 404, type: ApiErrorBody, description: 'No such image (image_not_found)' })
+  async delete(@Param('id', PositiveIdPipe) id: number, @Actor() actor: string): Promise<void> {
+    await this.images.delete(id, actor);
   }
 }

@@ -1,5 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
-import { ApiBody, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Scope } from '@visage/access';
+import { Actor } from '@visage/auth';
 import { ApiErrorBody } from '../common/api-error';
 import { ParseWith } from '../common/parse-with.pipe';
 import { PositiveIdPipe } from '../common/positive-id.pipe';
@@ -9,11 +11,13 @@ import { CreatePersonDto, EnrolledFaceDto, parseCreatePersonBody, PersonDto, Per
 import { PersonsService } from './persons.service';
 
 @ApiTags('persons')
+@ApiBearerAuth()
 @Controller('persons')
 export class PersonsController {
   constructor(private readonly persons: PersonsService) {}
 
   @Get()
+  @Scope('read')
   @ApiOperation({ summary: 'Known people, by name, with face counts' })
   @ApiResponse({ status: 200, type: PersonListDto })
   async list(): Promise<PersonListDto> {
@@ -21,6 +25,7 @@ export class PersonsController {
   }
 
   @Post()
+  @Scope('admin')
   @ApiOperation({ summary: 'Create a person (enrol faces with POST /persons/:id/faces)' })
   @ApiBody({ type: CreatePersonDto })
   @ApiResponse({ status: 201, type: PersonDto })
@@ -28,11 +33,12 @@ export class PersonsController {
   @ApiResponse({ status: 409, type: ApiErrorBody, description: 'Name taken; `id` is the existing person' })
   @ApiResponse({ status: 413, type: ApiErrorBody })
   @ApiResponse({ status: 415, type: ApiErrorBody })
-  create(@Body(new ParseWith(parseCreatePersonBody)) body: { name: string }): Promise<PersonDto> {
-    return this.persons.create(body.name);
+  create(@Body(new ParseWith(parseCreatePersonBody)) body: { name: string }, @Actor() actor: string): Promise<PersonDto> {
+    return this.persons.create(body.name, actor);
   }
 
   @Get(':id')
+  @Scope('read')
   @ApiOperation({ summary: 'One person with face counts' })
   @ApiResponse({ status: 200, type: PersonDto })
   @ApiResponse({ status: 400, type: ApiErrorBody })
@@ -42,6 +48,7 @@ export class PersonsController {
   }
 
   @Get(':id/images')
+  @Scope('read')
   @ApiOperation({ summary: 'Images where this person appears, newest first, with keyset pagination' })
   @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: 50 } })
   @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page' })
@@ -53,6 +60,7 @@ export class PersonsController {
   }
 
   @Post(':id/faces')
+  @Scope('admin')
   @ApiOperation({ summary: 'Enrol a known face of this person from an image under IMAGES_ROOT (exactly one face)' })
   @ApiBody({ type: PostImageDto })
   @ApiResponse({ status: 201, type: EnrolledFaceDto })
@@ -60,18 +68,23 @@ export class PersonsController {
   @ApiResponse({ status: 404, type: ApiErrorBody, description: 'No such person' })
   @ApiResponse({ status: 422, type: ApiErrorBody, description: 'Path outside the root, missing, not a file, too large; no face, several faces, not an image' })
   @ApiResponse({ status: 503, type: ApiErrorBody, description: 'Recognizer unavailable; retry later' })
-  async enrolFace(@Param('id', PositiveIdPipe) id: number, @Body(new ParseWith(parsePostImageBody)) body: { path: unknown }): Promise<EnrolledFaceDto> {
-    const enrolled = await this.persons.enrolFace(id, body.path);
+  async enrolFace(
+    @Param('id', PositiveIdPipe) id: number,
+    @Body(new ParseWith(parsePostImageBody)) body: { path: unknown },
+    @Actor() actor: string,
+  ): Promise<EnrolledFaceDto> {
+    const enrolled = await this.persons.enrolFace(id, body.path, actor);
     return { id: enrolled.personImageId, personId: enrolled.personId, personName: enrolled.personName, path: enrolled.path };
   }
 
   @Delete(':id')
+  @Scope('admin')
   @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ summary: 'Delete a person: enrolled faces are removed, matched faces become unknown' })
+  @ApiOperation({ summary: 'Forget a person: every enrolled descriptor of theirs is deleted, their faces become unknown and are matched again' })
   @ApiResponse({ status: 204 })
   @ApiResponse({ status: 400, type: ApiErrorBody })
   @ApiResponse({ status: 404, type: ApiErrorBody })
-  delete(@Param('id', PositiveIdPipe) id: number): Promise<void> {
-    return this.persons.delete(id);
+  delete(@Param('id', PositiveIdPipe) id: number, @Actor() actor: string): Promise<void> {
+    return this.persons.delete(id, actor);
   }
 }

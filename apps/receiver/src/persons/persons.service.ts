@@ -1,5 +1,5 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
-import { ImagePage, ImageRepository, ImageListQuery, PersonRepository, PersonView } from '@visage/persistence';
+import { AuditRepository, ImagePage, ImageRepository, ImageListQuery, PersonRepository, PersonView } from '@visage/persistence';
 import { EnrolmentService } from '@visage/enrolment';
 import { ApiError } from '../common/api-error';
 import { Enrolled, enrolledOrApiError, recognizerUnavailable } from './enrolment-errors';
@@ -10,6 +10,7 @@ export class PersonsService {
     private readonly persons: PersonRepository,
     private readonly enrolment: EnrolmentService,
     private readonly imageRepository: ImageRepository,
+    private readonly audit: AuditRepository,
   ) {}
 
   /** Where the person appears (their current identities: re-matching moves images in and out). */
@@ -19,9 +20,11 @@ export class PersonsService {
   }
 
   /** Computes the face's descriptor through the recognizer and adds it to the person's gallery. */
-  async enrolFace(personId: number, path: unknown): Promise<Enrolled> {
+  async enrolFace(personId: number, path: unknown, actor: string): Promise<Enrolled> {
     const result = await this.enrolment.enrolFromPath(personId, path).catch(recognizerUnavailable);
-    return enrolledOrApiError(result);
+    const enrolled = enrolledOrApiError(result);
+    await this.audit.record({ actor, action: 'person.enrolled', target: `person:${personId}`, details: { enrolment: enrolled.personImageId, path: enrolled.path } });
+    return enrolled;
   }
 
   list(): Promise<PersonView[]> {
@@ -34,16 +37,19 @@ export class PersonsService {
     return person;
   }
 
-  async create(name: string): Promise<PersonView> {
+  async create(name: string, actor: string): Promise<PersonView> {
     const result = await this.persons.create(name);
     if (!result.created) {
       throw new ApiError(HttpStatus.CONFLICT, `a person named ${JSON.stringify(name)} already exists`, { code: 'duplicate_name', id: result.existingId });
     }
+    await this.audit.record({ actor, action: 'person.created', target: `person:${result.person.id}`, details: { name } });
     return result.person;
   }
 
-  async delete(id: number): Promise<void> {
+  /** Forgets the person: no descriptor enrolled for them remains; their faces are matched again without them. */
+  async delete(id: number, actor: string): Promise<void> {
     if (!(await this.persons.delete(id))) throw notFound(id);
+    await this.audit.record({ actor, action: 'person.deleted', target: `person:${id}` });
   }
 }
 

@@ -1,3 +1,5 @@
+import { ApiKeyEntity } from './api-key.entity';
+import { AuditEventEntity } from './audit-event.entity';
 import { FaceEntity } from './face.entity';
 import { FaceRejectionEntity } from './face-rejection.entity';
 import { ClusterMemberEntity, FaceClusterEntity } from './face-cluster.entity';
@@ -8,5 +10,20 @@ import { OutcomeEventEntity, OutcomeEventFaceEntity, WebhookDeliveryEntity } fro
 import { PersonImageEntity } from './person-image.entity';
 import { PersonEntity } from './person.entity';
 
-export { ClusterMemberEntity, FaceClusterEntity, FaceEntity, FaceRejectionEntity, GalleryChangeEntity, GalleryStateEntity, ImageEntity, OutcomeEventEntity, OutcomeEventFaceEntity, PersonEntity, PersonImageEntity, WebhookDeliveryEntity };
-export const ENTITIES = [ImageEntity, PersonEntity, PersonImageEntity, FaceEntity, GalleryStateEntity, GalleryChangeEntity, FaceRejectionEntity, FaceClusterEntity, ClusterMemberEntity, OutcomeEventEntity, OutcomeEventFaceEntity, WebhookDeliveryEntity];
+export { ApiKeyEntity, AuditEventEntity, ClusterMemberEntity, FaceClusterEntity, FaceEntity, FaceRejectionEntity, GalleryChangeEntity, GalleryStateEntity, ImageEntity, OutcomeEventEntity, OutcomeEventFaceEntity, PersonEntity, PersonImageEntity, WebhookDeliveryEntity };
+export const ENTITIES = [
+  ImageEntity,
+  PersonEntity,
+  PersonImageEntity,
+  FaceEntity,
+  GalleryStateEntity,
+  GalleryChangeEntity,
+  FaceRejectionEntity,
+  FaceClusterEntity,
+  ClusterMemberEntity,
+  OutcomeEventEntity,
+  OutcomeEventFaceEntity,
+  WebhookDeliveryEntity,
+  ApiKeyEntity,
+  AuditEventEntity,
+];

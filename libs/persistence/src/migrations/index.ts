@@ -14,13 +14,15 @@ import { FaceReview1795800000000 as MysqlFaceReview } from './mysql/179580000000
 import { FaceReview1795800000000 as SqliteFaceReview } from './sqlite/1795800000000-face-review';
 import { OutcomeEvents1795810000000 as MysqlOutcomeEvents } from './mysql/1795810000000-outcome-events';
 import { OutcomeEvents1795810000000 as SqliteOutcomeEvents } from './sqlite/1795810000000-outcome-events';
+import { Security1795820000000 as MysqlSecurity } from './mysql/1795820000000-security';
+import { Security1795820000000 as SqliteSecurity } from './sqlite/1795820000000-security';
 
 /**
  * Migrations are listed as classes (not a glob) so they work the same from `src/` under Vitest and from
  * `dist/` after the build. Append new ones at the end of both lists; the two dialects share names and order,
  * except SQLite's lock lease table (MySQL has named locks instead).
  */
-export const MYSQL_MIGRATIONS = [MysqlInitialSchema, MysqlDashboardIndexes, MysqlLeasesAndRetries, MysqlFaceIdentity, MysqlImageRequestId, MysqlFaceReview, MysqlOutcomeEvents];
+export const MYSQL_MIGRATIONS = [MysqlInitialSchema, MysqlDashboardIndexes, MysqlLeasesAndRetries, MysqlFaceIdentity, MysqlImageRequestId, MysqlFaceReview, MysqlOutcomeEvents, MysqlSecurity];
 export const SQLITE_MIGRATIONS = [
   SqliteInitialSchema,
   SqliteDashboardIndexes,
@@ -30,6 +32,7 @@ export const SQLITE_MIGRATIONS = [
   SqliteImageRequestId,
   SqliteFaceReview,
   SqliteOutcomeEvents,
+  SqliteSecurity,
 ];
 
 export function migrationsFor(type: DatabaseConfig['type']) {

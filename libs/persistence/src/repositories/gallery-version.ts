@@ -34,6 +34,23 @@ export function logGalleryChanges(where: { sourceName: string } | { ids: number[
   ];
 }
 
+/**
+ * Erasure: the enrolments selected by `where` leave the gallery without a trace of their descriptors. The
+ * version moves, their change-log rows (which hold the descriptors) are deleted instead of a removal being
+ * logged, and the log restarts at the new version, so every face matched before it is re-matched against the
+ * whole remaining gallery (exact, slower than from the log). Run before deleting the enrolments, in one
+ * transaction.
+ */
+export function forgetEnrolments(dataSource: DataSource, where: { ids: number[] } | { personId: number }): Statement[] {
+  const [condition, parameters]: [string, unknown[]] =
+    'ids' in where ? [`person_image_id IN (${where.ids.map(() => '?').join(', ')})`, where.ids] : ['person_id = ?', [where.personId]];
+  return [
+    bumpGalleryVersion(dataSource),
+    [`DELETE FROM gallery_changes WHERE ${condition}`, parameters],
+    ['UPDATE gallery_state SET changes_from = version WHERE id = ?', [GALLERY_STATE_ROW]],
+  ];
+}
+
 export async function readGalleryVersion(dataSource: DataSource): Promise<number> {
   const row = await dataSource.getRepository(GalleryStateEntity).findOne({ where: { id: GALLERY_STATE_ROW }, select: { version: true } });
   return row?.version ?? 0;

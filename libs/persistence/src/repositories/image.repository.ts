@@ -1,10 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, Repository } from 'typeorm';
 import { ImageStatus } from '@visage/domain';
-import { ImageEntity } from '../entities';
+import { ClusterMemberEntity, FaceEntity, ImageEntity, PersonImageEntity } from '../entities';
 import { insertedId, isUniqueViolation } from './database-errors';
+import { REVIEW_SOURCE_PREFIX } from './face-review.repository';
+import { forgetEnrolments } from './gallery-version';
 import { encodeImageCursor, ImageCursor } from './image-cursor';
+import { runInTransaction, Statement } from './transactions';
 import { countImagesByStatus, ImageFaceView, ImageSummaryView, toFaceView, toImageSummary } from './image-views';
+
+export interface DeletedImage {
+  /** Faces deleted with the image (with their descriptors). */
+  faces: number;
+  /** Review enrolments ("This is …", a named group) made from those faces, deleted from the gallery too. */
+  enrolments: number;
+}
 
 export type CreateImageResult = { created: true; id: number } | { created: false; existingId: number };
 
@@ -70,6 +80,47 @@ export class ImageRepository {
       if (!existing) throw error;
       return { created: false, existingId: existing.id };
     }
+  }
+
+  /**
+   * Forgets an image in one transaction: its row, its faces with their descriptors ("Not <name>" rows and group
+   * memberships go with them: cascade), and the review enrolments made from those faces (out of the gallery
+   * and its change log: {@link forgetEnrolments}). Groups that lost a face are marked for the clustering job to
+   * recompute; an emptied one is deleted (its centroid was that face). The file on disk is never touched.
+   * Undefined when there is no such image.
+   */
+  async delete(id: number): Promise<DeletedImage | undefined> {
+    const faceIds = (await this.dataSource.getRepository(FaceEntity).find({ where: { imageId: id }, select: { id: true } })).map((face) => face.id);
+    const enrolmentIds = faceIds.length === 0 ? [] : (
+      await this.dataSource
+        .getRepository(PersonImageEntity)
+        .createQueryBuilder('enrolment')
+        .select('enrolment.id', 'id')
+        .where('enrolment.source_name IN (:...sources)', { sources: faceIds.map((faceId) => `${REVIEW_SOURCE_PREFIX}${faceId}`) })
+        .getRawMany<{ id: number | string }>()
+    ).map((row) => Number(row.id));
+    const clusterIds = faceIds.length === 0 ? [] : (
+      await this.dataSource
+        .getRepository(ClusterMemberEntity)
+        .createQueryBuilder('member')
+        .select('DISTINCT member.cluster_id', 'clusterId')
+        .where('member.face_id IN (:...faceIds)', { faceIds })
+        .andWhere('member.cluster_id IS NOT NULL')
+        .getRawMany<{ clusterId: number | string }>()
+    ).map((row) => Number(row.clusterId));
+    const list = (ids: number[]) => ids.map(() => '?').join(', ');
+    const statements: Statement[] = [['DELETE FROM images WHERE id = ?', [id]]];
+    if (enrolmentIds.length > 0) {
+      statements.push(...forgetEnrolments(this.dataSource, { ids: enrolmentIds }), [`DELETE FROM person_images WHERE id IN (${list(enrolmentIds)})`, enrolmentIds]);
+    }
+    if (clusterIds.length > 0) {
+      statements.push(
+        [`UPDATE face_clusters SET dirty = 1, size = (SELECT COUNT(*) FROM cluster_members m WHERE m.cluster_id = face_clusters.id) WHERE id IN (${list(clusterIds)})`, clusterIds],
+        [`DELETE FROM face_clusters WHERE size = 0 AND id IN (${list(clusterIds)})`, clusterIds],
+      );
+    }
+    const results = await runInTransaction(this.dataSource, statements, { guarded: true });
+    return results ? { faces: faceIds.length, enrolments: enrolmentIds.length } : undefined;
   }
 
   async findById(id: number): Promise<ImageDetailsView | undefined> {

@@ -14,7 +14,11 @@ export * from './face-review.repository';
 export * from './face-cluster.repository';
 export * from './outcome-events';
 export * from './outcome-event.repository';
+export * from './api-key.repository';
+export * from './audit.repository';
 
+import { ApiKeyRepository } from './api-key.repository';
+import { AuditRepository } from './audit.repository';
 import { DashboardRepository } from './dashboard.repository';
 import { FaceIdentityRepository } from './face-identity.repository';
 import { FaceClusterRepository } from './face-cluster.repository';
@@ -31,6 +35,8 @@ import { PersonRepository } from './person.repository';
  * `repositories/index.ts`). A new repository is added here and nowhere else.
  */
 export const PERSISTENCE_REPOSITORIES = [
+  ApiKeyRepository,
+  AuditRepository,
   DashboardRepository,
   FaceClusterRepository,
   FaceIdentityRepository,

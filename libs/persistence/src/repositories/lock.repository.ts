@@ -22,6 +22,8 @@ export enum DatabaseLock {
   OutcomeRelay = 'outcome-relay-job',
   /** One replica POSTing outcome events to the webhooks at a time. */
   WebhookDelivery = 'webhook-delivery-job',
+  /** One replica creating the first admin key of an empty database (else two would be generated and printed). */
+  ApiKeyBootstrap = 'api-key-bootstrap',
 }
 
 /** Held by exactly one caller per name across every process sharing the database. */

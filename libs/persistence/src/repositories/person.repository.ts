@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, Repository, SelectQueryBuilder } from 'typeorm';
 import { FaceEntity, PersonEntity, PersonImageEntity } from '../entities';
 import { insertedId, isUniqueViolation } from './database-errors';
-import { bumpGalleryVersion, logGalleryChanges, recomputeImageStatuses } from './gallery-version';
+import { forgetEnrolments, recomputeImageStatuses } from './gallery-version';
 import { IDENTITY_STATUSES, outcomeEventStatements } from './outcome-events';
 import { runInTransaction, toStatement } from './transactions';
 
@@ -61,23 +61,24 @@ export class PersonRepository {
   }
 
   /**
-   * Deletes a person in one transaction: the images naming them get their status recomputed without them,
-   * enrolled faces go with them (cascade), matched faces keep their box but lose the person (set null), and
-   * the gallery version moves, so the re-match job looks at those faces again against the remaining gallery.
+   * Forgets a person in one transaction: the images naming them get their status recomputed without them,
+   * enrolled faces go with them (cascade) and their descriptors leave the change log ({@link forgetEnrolments}),
+   * matched faces keep their box but lose the person (set null), "Not <name>" rows go (cascade), and the
+   * gallery version moves, so the re-match job looks at every face again against the remaining gallery.
    */
   async delete(id: number): Promise<boolean> {
     if (!(await this.persons.exist({ where: { id } }))) return false;
+    const forget = forgetEnrolments(this.dataSource, { personId: id });
     // Their images' events are chosen while the faces still name them, and their faces snapshotted once unnamed.
     const outcome = outcomeEventStatements(this.dataSource, { facesOfPerson: id }, { statuses: IDENTITY_STATUSES, galleryVersion: 'current' });
     const results = await runInTransaction(this.dataSource, [
       recomputeImageStatuses(this.dataSource, { personId: id }, new Date()),
-      bumpGalleryVersion(this.dataSource),
-      logGalleryChanges({ personId: id }, true),
+      ...forget,
       outcome.events,
       toStatement(this.persons.createQueryBuilder().delete().where('id = :id', { id })),
       outcome.faces,
     ]);
-    return (results?.[4].affected ?? 0) > 0;
+    return (results?.[2 + forget.length].affected ?? 0) > 0;
   }
 
   private selectWithCounts(): SelectQueryBuilder<PersonEntity> {

@@ -1,0 +1,98 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FaceEntity } from '@visage/persistence';
+import { Rows, TEST_DRIVERS } from '../../../../libs/persistence/test/test-databases';
+import { ReceiverHarness, startReceiver } from '../../test/receiver-harness';
+
+/** A 512-byte descriptor whose first float is `marker`, so its copies can be found by content. */
+function descriptor(marker: number): Buffer {
+  const buffer = Buffer.alloc(512);
+  buffer.writeFloatLE(marker, 0);
+  return buffer;
+}
+
+describe.each(TEST_DRIVERS)('erasure on $name', (driver) => {
+  let harness: ReceiverHarness;
+  let dataSource: DataSource;
+  let rows: Rows;
+  const count = async (sql: string, parameters: unknown[] = []) => Number(((await dataSource.query(sql, parameters)) as Array<{ n: number | string }>)[0]!.n);
+
+  beforeAll(async () => {
+    harness = await startReceiver(driver);
+    dataSource = harness.app.get(DataSource);
+    rows = new Rows(dataSource);
+  });
+  afterAll(async () => {
+    await harness?.close();
+  });
+
+  async function faceWithDescriptor(path: string, marker: number): Promise<FaceEntity> {
+    const image = await rows.image(path, { status: 'unrecognized' });
+    const face = await rows.face(image.id, null);
+    await dataSource.getRepository(FaceEntity).update({ id: face.id }, { descriptor: descriptor(marker), galleryVersion: 0 });
+    return face;
+  }
+
+  /** Rows anywhere in the gallery tables that hold this descriptor. */
+  const copiesOf = async (marker: number) =>
+    (await count('SELECT COUNT(*) AS n FROM person_images WHERE descriptor = ?', [descriptor(marker)])) +
+    (await count('SELECT COUNT(*) AS n FROM gallery_changes WHERE descriptor = ?', [descriptor(marker)]));
+
+  it('DELETE /persons/:id leaves no descriptor enrolled for them, not even in the change log, and unnames their faces', async () => {
+    const first = await faceWithDescriptor('photos/a.jpg', 0.125);
+    const second = await faceWithDescriptor('photos/b.jpg', 0.375);
+    const named = await harness.http.post(`/faces/${first.id}/assign`).send({ name: 'Ada' });
+    expect(named.status, JSON.stringify(named.body)).toBe(200);
+    const ada = named.body.personId as number;
+    expect((await harness.http.post(`/faces/${second.id}/assign`).send({ personId: ada })).status).toBe(200);
+    const other = await rows.person('Grace');
+    await rows.enrolled(other.id, 'known/grace.jpg');
+    expect(await count('SELECT COUNT(*) AS n FROM person_images WHERE person_id = ?', [ada])).toBe(2);
+    expect(await count('SELECT COUNT(*) AS n FROM gallery_changes WHERE person_id = ?', [ada])).toBeGreaterThan(0);
+    expect(await copiesOf(0.125)).toBeGreaterThan(0);
+
+    expect((await harness.http.delete(`/persons/${ada}`)).status).toBe(204);
+
+    expect(await count('SELECT COUNT(*) AS n FROM persons WHERE id = ?', [ada])).toBe(0);
+    expect(await count('SELECT COUNT(*) AS n FROM person_images WHERE person_id = ?', [ada])).toBe(0);
+    expect(await count('SELECT COUNT(*) AS n FROM gallery_changes WHERE person_id = ?', [ada])).toBe(0);
+    expect(await count('SELECT COUNT(*) AS n FROM faces WHERE person_id = ?', [ada])).toBe(0);
+    expect(await count('SELECT COUNT(*) AS n FROM face_rejections WHERE person_id = ?', [ada])).toBe(0);
+    expect(await copiesOf(0.125)).toBe(0);
+    expect(await copiesOf(0.375)).toBe(0);
+    // Someone else's enrolment is untouched; every face older than the erasure is re-matched against the whole gallery.
+    expect(await count('SELECT COUNT(*) AS n FROM person_images WHERE person_id = ?', [other.id])).toBe(1);
+    const [state] = (await dataSource.query('SELECT version, changes_from AS changesFrom FROM gallery_state')) as Array<{ version: number; changesFrom: number }>;
+    expect(Number(state!.changesFrom)).toBe(Number(state!.version));
+    expect((await harness.http.get(`/images/${first.imageId}`)).body).toMatchObject({ status: 'unrecognized', faces: [{ person: null }] });
+    // The faces themselves stay (they are the image's), with their own descriptors, until the image is deleted.
+    expect(await count('SELECT COUNT(*) AS n FROM faces WHERE id IN (?, ?)', [first.id, second.id])).toBe(2);
+
+    const audit = await harness.http.get('/audit?limit=1');
+    expect(audit.body.items[0]).toMatchObject({ action: 'person.deleted', target: `person:${ada}`, actor: expect.stringMatching(/^key:\d+$/) });
+    expect((await harness.http.delete(`/persons/${ada}`)).body).toMatchObject({ statusCode: 404, code: 'person_not_found' });
+  });
+
+  it('DELETE /images/:id removes the row, its faces and their descriptors, enrolments made from them and emptied groups, never the file', async () => {
+    const face = await faceWithDescriptor('photos/c.jpg', 0.625);
+    const named = await harness.http.post(`/faces/${face.id}/assign`).send({ name: 'Bob' });
+    expect(named.status).toBe(200);
+    await dataSource.query('INSERT INTO face_clusters (id, size, centroid) VALUES (?, 1, ?)', [900, descriptor(0.625)]);
+    await dataSource.query('INSERT INTO cluster_members (face_id, cluster_id) VALUES (?, ?)', [face.id, 900]);
+    expect(await copiesOf(0.625)).toBeGreaterThan(0);
+
+    expect((await harness.http.delete(`/images/${face.imageId}`)).status).toBe(204);
+
+    expect(await count('SELECT COUNT(*) AS n FROM images WHERE id = ?', [face.imageId])).toBe(0);
+    expect(await count('SELECT COUNT(*) AS n FROM faces WHERE image_id = ?', [face.imageId])).toBe(0);
+    expect(await count('SELECT COUNT(*) AS n FROM faces WHERE descriptor = ?', [descriptor(0.625)])).toBe(0);
+    expect(await copiesOf(0.625)).toBe(0);
+    expect(await count('SELECT COUNT(*) AS n FROM face_clusters WHERE centroid = ?', [descriptor(0.625)])).toBe(0);
+    expect(existsSync(join(harness.root, 'photos', 'c.jpg'))).toBe(true);
+    expect((await harness.http.get('/audit?limit=1')).body.items[0]).toMatchObject({ action: 'image.deleted', target: `image:${face.imageId}`, details: { faces: 1, enrolments: 1 } });
+    expect((await harness.http.delete(`/images/${face.imageId}`)).body).toMatchObject({ statusCode: 404, code: 'image_not_found' });
+    expect((await harness.http.post('/image/post').send({ path: 'photos/c.jpg' })).status).toBe(202); // the path may be submitted again
+  });
+});

@@ -1,0 +1,80 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, IsNull, Repository } from 'typeorm';
+import { ApiKeyEntity } from '../entities';
+import { insertedId, isUniqueViolation } from './database-errors';
+
+export interface ApiKeyView {
+  id: number;
+  name: string;
+  scope: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+}
+
+/** `last_used_at` is written at most this often per key, so an authenticated request is not a write every time. */
+export const LAST_USED_RESOLUTION_MS = 60_000;
+
+/** API keys by hash: the key itself never reaches the database. */
+@Injectable()
+export class ApiKeyRepository {
+  private readonly keys: Repository<ApiKeyEntity>;
+
+  constructor(dataSource: DataSource) {
+    this.keys = dataSource.getRepository(ApiKeyEntity);
+  }
+
+  /** Undefined when the hash is taken (a 256-bit collision: in practice, the same key inserted twice). */
+  async create(name: string, scope: string, keyHash: string): Promise<ApiKeyView | undefined> {
+    try {
+      const result = await this.keys.createQueryBuilder().insert().values({ name, scope, keyHash }).updateEntity(false).execute();
+      return this.findById(insertedId(result.raw));
+    } catch (error) {
+      if (isUniqueViolation(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async findById(id: number): Promise<ApiKeyView | undefined> {
+    const row = await this.keys.findOne({ where: { id } });
+    return row ? toView(row) : undefined;
+  }
+
+  /** The key with this hash unless it was revoked. */
+  async findActiveByHash(keyHash: string): Promise<ApiKeyView | undefined> {
+    const row = await this.keys.findOne({ where: { keyHash, revokedAt: IsNull() } });
+    return row ? toView(row) : undefined;
+  }
+
+  /** Every key, newest first, revoked ones included (they are named by the audit log). */
+  async list(): Promise<ApiKeyView[]> {
+    return (await this.keys.find({ order: { id: 'DESC' } })).map(toView);
+  }
+
+  async countActive(scope?: string): Promise<number> {
+    return this.keys.count({ where: { revokedAt: IsNull(), ...(scope ? { scope } : {}) } });
+  }
+
+  /** True when it was active and is now revoked. */
+  async revoke(id: number, now = new Date()): Promise<boolean> {
+    const result = await this.keys.update({ id, revokedAt: IsNull() }, { revokedAt: now });
+    return (result.affected ?? 0) > 0;
+  }
+
+  /** Records a use unless one was recorded within {@link LAST_USED_RESOLUTION_MS}. */
+  async touch(id: number, now = new Date()): Promise<void> {
+    const stale = new Date(now.getTime() - LAST_USED_RESOLUTION_MS);
+    await this.keys
+      .createQueryBuilder()
+      .update()
+      .set({ lastUsedAt: now })
+      .where('id = :id', { id })
+      .andWhere('(last_used_at IS NULL OR last_used_at < :stale)', { stale })
+      .execute();
+  }
+}
+
+function toView(row: ApiKeyEntity): ApiKeyView {
+  return { id: row.id, name: row.name, scope: row.scope, createdAt: row.createdAt, lastUsedAt: row.lastUsedAt, revokedAt: row.revokedAt };
+}
+
