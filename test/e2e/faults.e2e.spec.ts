@@ -534,6 +534,29 @@ describe('faults: MariaDB + NSQ test server + real receiver and processors', () 
  * process (as `npm start` runs them; the recognizer is the harness double). The in-process queue lives and dies
  * with that process, so "the queue stops" and "the processor is killed" are one fault here: a SIGKILL.
  */
+/** A receiver and processor in one child process on SQLite, the in-process queue and the recognizer double. */
+function embeddedEnv(images: ImagesRoot, recognizer: RecognizerDouble, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    ...FAST_ENV,
+    DATABASE_URL: `sqlite:${join(images.root, 'visage.sqlite')}`,
+    IMAGES_ROOT: images.root,
+    FACE_RECOGNITION_ADDRESS: recognizer.address,
+    E2E_WITH_RECEIVER: '1',
+    E2E_SCHEDULE_RETRY_JOB: '1',
+    ...extra,
+  };
+}
+
+/** Every image row of that stack's SQLite file, read through a connection of its own. */
+async function readImages(env: Record<string, string>): Promise<ImageEntity[]> {
+  const source = await openMigrated(parseConfig(env).database);
+  try {
+    return await source.getRepository(ImageEntity).find();
+  } finally {
+    await source.destroy();
+  }
+}
+
 describe('faults: SQLite + in-process queue (receiver and processor in one process)', () => {
   let images: ImagesRoot | undefined;
   let recognizer: RecognizerDouble | undefined;
@@ -549,23 +572,10 @@ describe('faults: SQLite + in-process queue (receiver and processor in one proce
     images = createImagesRoot('visage-e2e-embedded-faults-');
     recognizer = await RecognizerDouble.start();
     recognizer.delayMs = 50;
-    const env = {
-      ...FAST_ENV,
-      DATABASE_URL: `sqlite:${join(images.root, 'visage.sqlite')}`,
-      IMAGES_ROOT: images.root,
-      FACE_RECOGNITION_ADDRESS: recognizer.address,
+    const env = embeddedEnv(images, recognizer, {
       QUEUE_MAX_IN_FLIGHT: '1', // a backlog is still queued in memory when the process dies
-      E2E_WITH_RECEIVER: '1',
-      E2E_SCHEDULE_RETRY_JOB: '1',
-    };
-    const readDatabase = async () => {
-      const source = await openMigrated(parseConfig(env).database);
-      try {
-        return await source.getRepository(ImageEntity).find();
-      } finally {
-        await source.destroy();
-      }
-    };
+    });
+    const readDatabase = () => readImages(env);
     const first = await spawnProcessorProcess(env, 'embedded-1');
     children.push(first.child);
     const firstReceiver = new ReceiverClient(`http://127.0.0.1:${first.receiverPort}`);
@@ -608,22 +618,8 @@ describe('faults: SQLite + in-process queue (receiver and processor in one proce
   it('recognizer stopped (default attempts and breaker): images wait pending or retrying, never failed, and finish once it is back', async () => {
     images = createImagesRoot('visage-e2e-embedded-recognizer-down-');
     recognizer = await RecognizerDouble.start();
-    const env = {
-      ...FAST_ENV,
-      DATABASE_URL: `sqlite:${join(images.root, 'visage.sqlite')}`,
-      IMAGES_ROOT: images.root,
-      FACE_RECOGNITION_ADDRESS: recognizer.address,
-      E2E_WITH_RECEIVER: '1',
-      E2E_SCHEDULE_RETRY_JOB: '1',
-    };
-    const readDatabase = async () => {
-      const source = await openMigrated(parseConfig(env).database);
-      try {
-        return await source.getRepository(ImageEntity).find();
-      } finally {
-        await source.destroy();
-      }
-    };
+    const env = embeddedEnv(images, recognizer);
+    const readDatabase = () => readImages(env);
     const processor = await spawnProcessorProcess(env, 'embedded-down');
     children.push(processor.child);
     const receiver = new ReceiverClient(`http://127.0.0.1:${processor.receiverPort}`);
