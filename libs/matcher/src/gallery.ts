@@ -138,12 +138,7 @@ export class Gallery {
       }
     }
     for (; row < count; row++) {
-      const offset = row * length;
-      let sum = 0;
-      for (let k = 0; k < length && sum < bestSquared; k++) {
-        const difference = data[offset + k] - descriptor[k];
-        sum += difference * difference;
-      }
+      const sum = this.boundedSquaredDistance(descriptor, row, bestSquared);
       if (sum < bestSquared) {
         bestSquared = sum;
         best = row;
@@ -157,24 +152,29 @@ export class Gallery {
    * someone in the review take this path. Undefined when no other person is enrolled.
    */
   private matchExcluding(descriptor: Float32Array, threshold: number, excluded: ReadonlySet<number>): GalleryMatch | undefined {
-    const data = this.descriptors;
-    const length = DESCRIPTOR_LENGTH;
     let best = -1;
     let bestSquared = Infinity;
     for (let row = 0; row < this.personIds.length; row++) {
       if (excluded.has(this.personIds[row])) continue;
-      const offset = row * length;
-      let sum = 0;
-      for (let k = 0; k < length && sum < bestSquared; k++) {
-        const difference = data[offset + k] - descriptor[k];
-        sum += difference * difference;
-      }
+      const sum = this.boundedSquaredDistance(descriptor, row, bestSquared);
       if (sum < bestSquared) {
         bestSquared = sum;
         best = row;
       }
     }
     return best < 0 ? undefined : this.toMatch(best, bestSquared, threshold);
+  }
+
+  /** `row`'s squared distance, one dimension at a time, given up (≥ `bound`) once it cannot beat `bound`. */
+  private boundedSquaredDistance(descriptor: Float32Array, row: number, bound: number): number {
+    const data = this.descriptors;
+    const offset = row * DESCRIPTOR_LENGTH;
+    let sum = 0;
+    for (let k = 0; k < DESCRIPTOR_LENGTH && sum < bound; k++) {
+      const difference = data[offset + k] - descriptor[k];
+      sum += difference * difference;
+    }
+    return sum;
   }
 
   /**
