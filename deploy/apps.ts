@@ -28,6 +28,8 @@ export interface DeployableApp {
   recognizerClient: boolean;
   /** Port published to the host by docker-compose (HTTP entry points only). */
   publishedByCompose: boolean;
+  /** POSTs outcome events to WEBHOOK_URLS: the only pods the opt-in webhook-egress component lets out on 443. */
+  sendsWebhooks: boolean;
 }
 
 const QUEUE_ENV = ['NSQLOOKUPD_HTTP_ADDRESSES', 'NSQD_TCP_ADDRESS'] as const satisfies readonly EnvName[];
@@ -41,6 +43,7 @@ export const DEPLOYABLE_APPS: Readonly<Record<AppName, DeployableApp>> = {
     databaseClient: true,
     recognizerClient: true,
     publishedByCompose: true,
+    sendsWebhooks: false,
   },
   'image-processor': {
     entry: 'dist/apps/image-processor/src/main.js',
@@ -50,6 +53,7 @@ export const DEPLOYABLE_APPS: Readonly<Record<AppName, DeployableApp>> = {
     databaseClient: true,
     recognizerClient: true,
     publishedByCompose: false,
+    sendsWebhooks: true,
   },
   'face-recognition': {
     entry: 'dist/apps/face-recognition/src/main.js',
@@ -60,6 +64,7 @@ export const DEPLOYABLE_APPS: Readonly<Record<AppName, DeployableApp>> = {
     databaseClient: false,
     recognizerClient: false,
     publishedByCompose: false,
+    sendsWebhooks: false,
   },
   frontend: {
     entry: 'dist/apps/frontend/src/main.js',
@@ -69,6 +74,7 @@ export const DEPLOYABLE_APPS: Readonly<Record<AppName, DeployableApp>> = {
     databaseClient: true,
     recognizerClient: false,
     publishedByCompose: true,
+    sendsWebhooks: false,
   },
 };
 
