@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ApiScope, isApiScope } from '@visage/access';
 import { ConfigService } from '@visage/config';
-import { ApiKeyRepository, ApiKeyView, AuditRepository, DatabaseLock, LockRepository } from '@visage/persistence';
+import { ApiKeyRepository, ApiKeyView, AuditRecord, DatabaseLock, LockRepository } from '@visage/persistence';
 import { generateApiKey, hashApiKey } from './api-key';
 import { Principal } from './principal';
 
@@ -18,6 +18,11 @@ export const CONFIGURED_ADMIN_KEY_NAME = 'ADMIN_API_KEY';
 /** Name of the admin key generated on a database without one. */
 export const GENERATED_ADMIN_KEY_NAME = 'generated admin';
 
+/** The audit row of a new key (written in the key's own transaction). */
+function keyCreated(actor: string, name: string, scope: string): (keyId: number) => AuditRecord {
+  return (keyId) => ({ actor, action: 'key.created', target: `key:${keyId}`, details: { name, scope } });
+}
+
 /**
  * API keys: create (random, hash stored), authenticate (one indexed lookup; a revoked key fails at once),
  * list, revoke. At start it makes sure an admin key exists (ADMIN_API_KEY, or a generated one logged once)
@@ -29,7 +34,6 @@ export class ApiKeyService implements OnApplicationBootstrap {
 
   constructor(
     private readonly keys: ApiKeyRepository,
-    private readonly audit: AuditRepository,
     private readonly locks: LockRepository,
     private readonly config: ConfigService,
   ) {}
@@ -56,9 +60,8 @@ export class ApiKeyService implements OnApplicationBootstrap {
   async create(name: string, scope: ApiScope, actor: string): Promise<CreatedApiKey> {
     for (;;) {
       const key = generateApiKey();
-      const created = await this.keys.create(name, scope, hashApiKey(key));
+      const created = await this.keys.create(name, scope, hashApiKey(key), keyCreated(actor, name, scope));
       if (!created) continue; // the same 256-bit key twice: draw again
-      await this.audit.record({ actor, action: 'key.created', target: `key:${created.id}`, details: { name, scope } });
       return { id: created.id, name, scope, key };
     }
   }
@@ -69,9 +72,7 @@ export class ApiKeyService implements OnApplicationBootstrap {
 
   /** False when there is no such active key. */
   async revoke(id: number, actor: string): Promise<boolean> {
-    const revoked = await this.keys.revoke(id);
-    if (revoked) await this.audit.record({ actor, action: 'key.revoked', target: `key:${id}` });
-    return revoked;
+    return this.keys.revoke(id, { actor, action: 'key.revoked', target: `key:${id}` });
   }
 
   /**
@@ -84,9 +85,8 @@ export class ApiKeyService implements OnApplicationBootstrap {
       if (configured) {
         const hash = hashApiKey(configured);
         if (await this.keys.findActiveByHash(hash)) return;
-        const created = await this.keys.create(CONFIGURED_ADMIN_KEY_NAME, 'admin', hash);
-        if (created) await this.audit.record({ actor: 'bootstrap', action: 'key.created', target: `key:${created.id}`, details: { name: CONFIGURED_ADMIN_KEY_NAME, scope: 'admin' } });
-        else this.logger.warn('ADMIN_API_KEY was revoked and stays revoked: set a new one, or create an admin key with `npm run keys`.');
+        const created = await this.keys.create(CONFIGURED_ADMIN_KEY_NAME, 'admin', hash, keyCreated('bootstrap', CONFIGURED_ADMIN_KEY_NAME, 'admin'));
+        if (!created) this.logger.warn('ADMIN_API_KEY was revoked and stays revoked: set a new one, or create an admin key with `npm run keys`.');
         return;
       }
       if ((await this.keys.countActive('admin')) > 0) return;
