@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { parseConfig, type VisageConfig } from '@visage/config';
 import { validate as validateDockerfile } from 'dockerfile-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APP_NAMES, DEPLOYABLE_APPS, HEALTH_PATHS, MIGRATION } from '../apps';
+import { APP_NAMES, DEPLOYABLE_APPS, HEALTH_PATHS, MIGRATION, WORKER_MALLOC_ENV } from '../apps';
 import { parseDockerfile, readRepoFile, REPO_ROOT, stageChain, type DockerStage } from './support';
 
 /** Static checks of the Dockerfile (no Docker engine here), and the HEALTHCHECK script run for real. */
@@ -104,6 +104,17 @@ describe('Dockerfile', () => {
     const exposed = instructions(chain, 'EXPOSE').flatMap((line) => line.split(/\s+/)).map(Number);
     expect(exposed).toContain(port);
     if (spec.grpcPortVar) expect(exposed).toContain(defaults[spec.grpcPortVar as keyof VisageConfig]);
+  });
+
+  it.each(APP_NAMES)('target %s sets the worker-thread malloc settings exactly when it runs image/ONNX workers', (app) => {
+    const environment = Object.fromEntries(
+      instructions(stageChain(dockerfile, app), 'ENV')
+        .flatMap((line) => line.split(/\s+/))
+        .map((pair) => pair.split('=') as [string, string]),
+    );
+    for (const [name, value] of Object.entries(WORKER_MALLOC_ENV)) {
+      expect(environment[name]).toBe(DEPLOYABLE_APPS[app].workerMemory ? value : undefined);
+    }
   });
 
   it('the recognizer image carries ONNX Runtime (a production dependency, not removed) installed without downloads', () => {
