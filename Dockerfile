@@ -46,6 +46,9 @@ FROM toolchain AS prod-deps
 ARG WITH_TFJS_NODE=false
 RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --no-audit --no-fund \
  && if [ "$WITH_TFJS_NODE" != "true" ]; then rm -rf node_modules/@tensorflow/tfjs-node; fi
+# onnxruntime-node's tarball carries ONNX Runtime for every platform (macOS, Windows, both Linux arches: 220 MB more
+# than the image can use); only this platform's build is kept.
+RUN find node_modules/onnxruntime-node/bin/napi-v6 -mindepth 2 -maxdepth 2 ! -path "*/linux/$(node -p process.arch)" -exec rm -rf {} +
 
 # ---- runtime: no compilers (the npm cache stays in the build cache mount), root-owned read-only code, runs as the unprivileged `node` user
 FROM ${NODE_IMAGE} AS runtime

@@ -1,8 +1,9 @@
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { parseConfig, type VisageConfig } from '@visage/config';
 import { validate as validateDockerfile } from 'dockerfile-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -123,7 +124,19 @@ describe('Dockerfile', () => {
     const chain = stageChain(dockerfile, 'face-recognition');
     const depsSource = /--from=(\S+)/.exec(instructions(chain, 'COPY').find((copy) => /\/app\/node_modules/.test(copy)) ?? '')?.[1];
     const depsChain = stageChain(dockerfile, depsSource!);
-    expect(instructions(depsChain, 'RUN').filter((run) => /onnxruntime/.test(run))).toEqual([]);
+    // The one RUN that touches it removes other platforms' builds and keeps this one's (run on a mock tree).
+    const prunes = instructions(depsChain, 'RUN').filter((run) => /onnxruntime/.test(run));
+    expect(prunes).toHaveLength(1);
+    const tree = mkdtempSync(join(tmpdir(), 'ort-prune-'));
+    const platforms = ['linux/x64', 'linux/arm64', 'darwin/arm64', 'darwin/x64', 'win32/x64'];
+    for (const platform of platforms) {
+      mkdirSync(join(tree, 'node_modules/onnxruntime-node/bin/napi-v6', platform), { recursive: true });
+      writeFileSync(join(tree, 'node_modules/onnxruntime-node/bin/napi-v6', platform, 'libonnxruntime.so.1'), '');
+    }
+    execFileSync('sh', ['-c', prunes[0]], { cwd: tree });
+    const kept = platforms.filter((platform) => existsSync(join(tree, 'node_modules/onnxruntime-node/bin/napi-v6', platform, 'libonnxruntime.so.1')));
+    rmSync(tree, { recursive: true, force: true });
+    expect(kept).toEqual([`linux/${process.arch}`]);
     // Its install script would fetch the CUDA provider from nuget.org; the CPU provider ships in the npm package.
     expect(instructions(depsChain, 'ENV')).toContain('ONNXRUNTIME_NODE_INSTALL=skip');
   });
