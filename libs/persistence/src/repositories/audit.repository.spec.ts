@@ -8,6 +8,7 @@ import { FaceReviewRepository } from './face-review.repository';
 import { ImageRepository } from './image.repository';
 import { PersonImageRepository } from './person-image.repository';
 import { PersonRepository } from './person.repository';
+import type { Statement } from './transactions';
 
 const ACTOR = 'key:7';
 
@@ -142,6 +143,21 @@ describe.each(TEST_DRIVERS)('audit rows in the transaction of their change, on $
     }
     expect(await change.applied(dataSource, subject)).toBe(false);
     expect(await audit.list(10)).toEqual([]);
+  });
+
+  it('names the person of a face assigned to someone who exists, and a group named at once', async () => {
+    const grace = await rows.person('Grace');
+    const face = await faceWithDescriptor(rows, dataSource, null);
+    const reviews = new FaceReviewRepository(dataSource);
+    await reviews.assign(face.id, { personId: grace.id }, record('face.assigned')(`face:${face.id}`));
+    const group = [await faceWithDescriptor(rows, dataSource, null), await faceWithDescriptor(rows, dataSource, null)];
+    const guard: Statement = ['UPDATE persons SET name = ? WHERE id = ?', ['Grace H', grace.id]]; // changes one row: the group goes ahead
+    await reviews.assignFaces(group.map((member) => member.id), { name: 'Hedy' }, guard, { ...record('face.assigned')('cluster:9'), details: { faces: 2 } });
+    const hedy = await personNamed(dataSource, 'Hedy');
+    expect((await audit.list(10)).map(({ target, details }) => ({ target, details }))).toEqual([
+      { target: 'cluster:9', details: { faces: 2, personId: hedy!.id } },
+      { target: `face:${face.id}`, details: { personId: grace.id } },
+    ]);
   });
 
   it('writes no audit row for a change that did not happen (a person already gone, a key already revoked)', async () => {

@@ -189,7 +189,7 @@ export class FaceReviewRepository {
       );
     }
     if (audit) {
-      const personId: AuditSqlValue = { sql: personRef, parameters: personParams };
+      const personId: number | AuditSqlValue = 'personId' in target ? target.personId : { sql: personRef, parameters: personParams };
       statements.push(auditStatement({ ...audit, details: { ...audit.details, personId } }));
     }
     if ((await runInTransaction(this.dataSource, statements, { guarded: true })) === undefined) return undefined;
