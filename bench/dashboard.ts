@@ -13,8 +13,8 @@ import { parseConfig } from '@visage/config';
 import { IMAGE_STATUSES, ImageStatus } from '@visage/domain';
 import { createFrontendApp } from '../apps/frontend/src/frontend.app';
 import { DashboardRepository } from '@visage/persistence';
-import { openMigrated } from '../libs/persistence/test/test-databases';
 import { createScratchMysqlDatabase } from '../libs/persistence/test/test-databases';
+import { onMigrated, runBench } from './scratch-database';
 
 const IMAGES = Number(process.env.BENCH_IMAGES ?? 100_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
@@ -126,10 +126,9 @@ async function time(label: string, run: () => Promise<unknown>, rows: string[][]
   ]);
 }
 
-async function main(): Promise<void> {
+runBench(async () => {
   const scratch = await createScratchMysqlDatabase('visage_bench');
-  const dataSource = await openMigrated(scratch.config);
-  try {
+  await onMigrated(scratch, async (dataSource) => {
     const [{ version }] = (await dataSource.query('SELECT VERSION() AS version')) as Array<{ version: string }>;
     console.log(`machine: ${cpus()[0]?.model ?? 'unknown cpu'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM`);
     console.log(`node ${process.version}, MariaDB ${version}, load average at start ${loadavg().map((l) => l.toFixed(1)).join(' ')} (shared machine)`);
@@ -179,13 +178,5 @@ async function main(): Promise<void> {
     pageRows.forEach((row) => console.log(line(row)));
     console.log(`\nstatus mix: ${JSON.stringify(await repository.countByStatus())} (statuses: ${IMAGE_STATUSES.join(', ')})`);
     await app.close();
-  } finally {
-    await dataSource.destroy();
-    await scratch.drop();
-  }
-}
-
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
+  });
 });

@@ -4,6 +4,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
 import { RecognizerBreaker } from '../breaker/recognizer-breaker';
 import { DatabaseLock, ImageProcessingRepository, LockRepository } from '@visage/persistence';
+import { JobRuns } from '../job-runs';
 import { PROCESSOR_SETTINGS, ProcessorSettings } from '../processor.settings';
 import { ImagePublisher } from '@visage/image-queue';
 import { metrics } from '@visage/observability';
@@ -32,18 +33,21 @@ export type RetryTickReport =
 @Injectable()
 export class RetryJob implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('RetryJob');
-  private running = false;
+  private readonly runs: JobRuns;
   private cron: CronJob | undefined;
 
   constructor(
     private readonly repository: ImageProcessingRepository,
-    private readonly locks: LockRepository,
+    locks: LockRepository,
     private readonly publisher: ImagePublisher,
     private readonly breaker: RecognizerBreaker,
     @Inject(PROCESSOR_SETTINGS) private readonly settings: ProcessorSettings,
     private readonly schedulerRegistry: SchedulerRegistry,
     @Optional() @Inject(RETRY_JOB_SCHEDULED) private readonly scheduled: boolean = true,
-  ) {}
+  ) {
+    // Scheduled by RETRY_CRON, not by JobRuns' interval.
+    this.runs = new JobRuns(locks, DatabaseLock.ImageRetry);
+  }
 
   onApplicationBootstrap(): void {
     if (!this.scheduled) return;
@@ -81,34 +85,28 @@ export class RetryJob implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  async runOnce(pass: RetryPass = 'tick'): Promise<RetryTickReport> {
-    if (this.running) return { ran: false, reason: 'already_running' };
-    // With the recognizer down every republished message would only be deferred; another replica whose
-    // circuit is closed can take the lock instead.
-    if (!this.breaker.isClosed) return { ran: false, reason: 'breaker_open' };
-    this.running = true;
-    try {
-      const lock = await this.locks.tryLock(DatabaseLock.ImageRetry);
-      if (!lock) return { ran: false, reason: 'locked' };
-      try {
-        const policy = this.settings.policy;
-        const boot = pass === 'boot';
-        // Order matters: each sweep leaves rows with a fresh updated_at, so the stale sweep skips them.
-        const expiredClaims = await this.repository.resetExpiredClaims(policy);
-        // At boot: every retrying image, due or not (all are due within the longest backoff).
-        const dueFailures = await this.repository.touchOverdueRetries(boot ? -this.settings.retryBackoff.requeueMaxDelayMs : policy.pendingStaleMs);
-        const stalePending = await this.repository.touchStalePending(boot ? { pendingStaleMs: 0 } : policy);
-        const { published, publishErrors } = await this.publishAll([...expiredClaims, ...dueFailures, ...stalePending]);
-        metrics.retryJobRequeued.inc({ reason: 'expired_claim' }, expiredClaims.length);
-        metrics.retryJobRequeued.inc({ reason: 'due_failure' }, dueFailures.length);
-        metrics.retryJobRequeued.inc({ reason: 'stale_pending' }, stalePending.length);
-        return { ran: true, expiredClaims, dueFailures, stalePending, published, publishErrors };
-      } finally {
-        await lock.release();
-      }
-    } finally {
-      this.running = false;
-    }
+  runOnce(pass: RetryPass = 'tick'): Promise<RetryTickReport> {
+    return this.runs.once(async (): Promise<RetryTickReport> => {
+      // With the recognizer down every republished message would only be deferred; another replica whose
+      // circuit is closed can take the lock instead.
+      if (!this.breaker.isClosed) return { ran: false, reason: 'breaker_open' };
+      return this.runs.locked(() => this.requeue(pass));
+    });
+  }
+
+  private async requeue(pass: RetryPass): Promise<RetryTickReport> {
+    const policy = this.settings.policy;
+    const boot = pass === 'boot';
+    // Order matters: each sweep leaves rows with a fresh updated_at, so the stale sweep skips them.
+    const expiredClaims = await this.repository.resetExpiredClaims(policy);
+    // At boot: every retrying image, due or not (all are due within the longest backoff).
+    const dueFailures = await this.repository.touchOverdueRetries(boot ? -this.settings.retryBackoff.requeueMaxDelayMs : policy.pendingStaleMs);
+    const stalePending = await this.repository.touchStalePending(boot ? { pendingStaleMs: 0 } : policy);
+    const { published, publishErrors } = await this.publishAll([...expiredClaims, ...dueFailures, ...stalePending]);
+    metrics.retryJobRequeued.inc({ reason: 'expired_claim' }, expiredClaims.length);
+    metrics.retryJobRequeued.inc({ reason: 'due_failure' }, dueFailures.length);
+    metrics.retryJobRequeued.inc({ reason: 'stale_pending' }, stalePending.length);
+    return { ran: true, expiredClaims, dueFailures, stalePending, published, publishErrors };
   }
 
   /** A publish the queue did not take is kept by ImagePublisher and republished as soon as the queue answers. */
