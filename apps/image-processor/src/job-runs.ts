@@ -15,9 +15,10 @@ export class JobRuns {
     private readonly lockOptions: TryLockOptions = {},
   ) {}
 
-  /** Calls `tick` every `intervalMs` until {@link stop}. */
+  /** Calls `tick` every `intervalMs` until {@link stop}; `tick` logs its own failures. */
   every(intervalMs: number, tick: () => Promise<unknown>): void {
-    this.timer = setInterval(() => void tick(), intervalMs);
+    // A rejection nobody awaits would end the process (Node's default for unhandled rejections).
+    this.timer = setInterval(() => void tick().catch(() => undefined), intervalMs);
     this.timer.unref();
   }
 

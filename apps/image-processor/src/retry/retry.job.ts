@@ -51,9 +51,12 @@ export class RetryJob implements OnApplicationBootstrap, OnModuleDestroy {
 
   onApplicationBootstrap(): void {
     if (!this.scheduled) return;
+    // tick() logs its failure and rethrows for callers that await it; a scheduled run has nobody to rethrow to, and an
+    // unhandled rejection would end the process.
+    const scheduledTick = () => void this.tick().catch(() => undefined);
     if (!this.settings.queueKeepsMessages) void this.tick('boot').catch(() => undefined);
     // RETRY_CRON is configuration, so the job is registered at runtime rather than with a static @Cron().
-    this.cron = CronJob.from({ cronTime: this.settings.retryCron, onTick: () => void this.tick(), start: true });
+    this.cron = CronJob.from({ cronTime: this.settings.retryCron, onTick: scheduledTick, start: true });
     this.schedulerRegistry.addCronJob(CRON_NAME, this.cron as unknown as Parameters<SchedulerRegistry['addCronJob']>[1]);
   }
 
