@@ -12,6 +12,8 @@ import { DataSource } from 'typeorm';
 import { parseConfig } from '@visage/config';
 import { IMAGE_STATUSES, ImageStatus } from '@visage/domain';
 import { createFrontendApp } from '../apps/frontend/src/frontend.app';
+import { signIn } from '../apps/frontend/test/harness';
+import { TEST_AUTH_ENV } from '../libs/auth/test/test-keys';
 import { DashboardRepository } from '@visage/persistence';
 import { createScratchMysqlDatabase } from '../libs/persistence/test/test-databases';
 import { onMigrated, runBench } from './scratch-database';
@@ -138,12 +140,14 @@ runBench(async () => {
     const [{ faces }] = (await dataSource.query('SELECT COUNT(*) AS faces FROM faces')) as Array<{ faces: string }>;
     console.log(`inserted ${IMAGES} images, ${faces} faces, ${PERSONS} persons in ${((performance.now() - filled) / 1000).toFixed(1)} s`);
 
-    const config = parseConfig({ NODE_ENV: 'production', DATABASE_URL: scratch.url, IMAGES_ROOT: '/nonexistent-bench-root', LOG_LEVEL: 'error' });
+    const config = parseConfig({ NODE_ENV: 'production', DATABASE_URL: scratch.url, IMAGES_ROOT: '/nonexistent-bench-root', LOG_LEVEL: 'error', ...TEST_AUTH_ENV });
     const app = await createFrontendApp(config, { logger: false });
     await app.listen(0, '127.0.0.1');
     const base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+    // Every page needs a session: signed in once through the login form, as a person would.
+    const { cookie } = await signIn(app);
     const get = async (path: string) => {
-      const response = await fetch(`${base}${path}`);
+      const response = await fetch(`${base}${path}`, { headers: { cookie } });
       const body = await response.text();
       if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
       return body;
