@@ -46,6 +46,9 @@ FROM toolchain AS prod-deps
 ARG WITH_TFJS_NODE=false
 RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --no-audit --no-fund \
  && if [ "$WITH_TFJS_NODE" != "true" ]; then rm -rf node_modules/@tensorflow/tfjs-node; fi
+# onnxruntime-node's tarball carries ONNX Runtime for every platform (macOS, Windows, both Linux arches: 220 MB more
+# than the image can use); only this platform's build is kept.
+RUN find node_modules/onnxruntime-node/bin/napi-v6 -mindepth 2 -maxdepth 2 ! -path "*/linux/$(node -p process.arch)" -exec rm -rf {} +
 
 # ---- runtime: no compilers (the npm cache stays in the build cache mount), root-owned read-only code, runs as the unprivileged `node` user
 FROM ${NODE_IMAGE} AS runtime
@@ -74,7 +77,12 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "deploy/docker/healthcheck.mjs", "RECEIVER_PORT", "8000"]
 CMD ["node", "dist/apps/receiver/src/main.js"]
 
-FROM runtime AS image-processor
+# The apps that decode images and run ONNX Runtime in worker threads (deploy/apps.ts, WORKER_MALLOC_ENV: glibc would
+# otherwise give every thread its own arenas and carve freed multi-megabyte buffers from them, so RSS crept up).
+FROM runtime AS worker-runtime
+ENV MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072
+
+FROM worker-runtime AS image-processor
 EXPOSE 8082
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "deploy/docker/healthcheck.mjs", "PROCESSOR_HEALTH_PORT", "8082"]
@@ -87,9 +95,7 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
 CMD ["node", "dist/apps/frontend/src/main.js"]
 
 # A plain `docker build .` builds the last stage: the recognizer.
-FROM runtime AS face-recognition
-# sharp/libvips threads would otherwise each keep a glibc malloc arena: bounded memory per worker.
-ENV MALLOC_ARENA_MAX=2
+FROM worker-runtime AS face-recognition
 EXPOSE 50051 8083
 HEALTHCHECK --interval=15s --timeout=5s --start-period=120s --retries=3 \
   CMD ["node", "deploy/docker/healthcheck.mjs", "FACE_RECOGNITION_HEALTH_PORT", "8083"]

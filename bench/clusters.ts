@@ -10,15 +10,14 @@
  *   BENCH_FACES=100000 BENCH_PEOPLE=2000 by default
  */
 import { performance } from 'node:perf_hooks';
-import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { DatabaseConfig, parseConfig } from '@visage/config';
+import { parseConfig } from '@visage/config';
 import { encodeDescriptor, FaceClusterRepository, LockRepository } from '@visage/persistence';
 import { ClusterJob } from '../apps/image-processor/src/clusters/cluster.job';
 import { processorSettingsFrom } from '../apps/image-processor/src/processor.settings';
-import { createScratchMysqlDatabase, createScratchSqliteDatabase, openMigrated } from '../libs/persistence/test/test-databases';
-import { machineLine } from './machine';
+import { timed } from './machine';
 import { normalDeviates } from '../libs/matcher/test/random-descriptors';
+import { runOnScratchDatabase } from './scratch-database';
 import { makeDescriptors } from './synthetic-faces';
 
 const FACES = Number(process.env.BENCH_FACES ?? 100_000);
@@ -76,70 +75,43 @@ async function quality(dataSource: DataSource, faceToPerson: Map<number, number>
   return `${groups.size} groups for ${PEOPLE} people; purity ${((100 * majority) / total).toFixed(2)} %; ${split} people split over several groups`;
 }
 
-async function openDatabase(): Promise<{ config: DatabaseConfig; drop(): Promise<void> }> {
-  if (process.env.BENCH_DATABASE === 'mariadb') {
-    const scratch = await createScratchMysqlDatabase('visage_bench_clusters');
-    return { config: scratch.config, drop: () => scratch.drop() };
+runOnScratchDatabase('clusters', async (dataSource, type) => {
+  const filling = performance.now();
+  const personOf = people();
+  const faceToPerson = await fill(dataSource, personOf);
+  console.log(`data: ${FACES} unknown faces of ${PEOPLE} people, ${type} (filled in ${((performance.now() - filling) / 1000).toFixed(1)} s)`);
+
+  const settings = processorSettingsFrom(parseConfig({}), 'bench');
+  const job = new ClusterJob(new FaceClusterRepository(dataSource), new LockRepository(dataSource), settings, false);
+  const { result: report, seconds, cpuSeconds } = await timed(() => job.runOnce({ sweep: true }));
+  if (!report.ran) throw new Error(`the job did not run: ${report.reason}`);
+  console.log(
+    `grouped ${report.faces} faces in ${seconds.toFixed(1)} s (target ≤ 60 s; this process used ${cpuSeconds.toFixed(1)} s of CPU): ` +
+      `${report.created} groups started, ${report.merged} merged (threshold ${settings.clusterThreshold})`,
+  );
+  console.log(`  ${await quality(dataSource, faceToPerson)}`);
+
+  // One new photo of person 0, as the processor stores it, then the incremental run that places it.
+  const { centroid, around } = makeDescriptors(42);
+  const timings: number[] = [];
+  for (let round = 0; round < 5; round++) {
+    const id = FACES + round + 1;
+    await dataSource.query("INSERT INTO images (id, path, status, width, height) VALUES (?, ?, 'unrecognized', 640, 480)", [id, `stream/${id}.jpg`]);
+    await dataSource.query('INSERT INTO faces (id, image_id, box_x, box_y, box_width, box_height, score, descriptor, gallery_version) VALUES (?, ?, 10, 10, 50, 50, 0.9, ?, 1)', [
+      id,
+      id,
+      encodeDescriptor(around(centroid(personOf[0]))),
+    ]);
+    faceToPerson.set(id, personOf[0]);
+    const one = performance.now();
+    const incremental = await job.runOnce({ sweep: false });
+    timings.push(performance.now() - one);
+    if (!incremental.ran || incremental.faces !== 1 || incremental.created !== 0) throw new Error(`the new face did not join a group: ${JSON.stringify(incremental)}`);
   }
-  const scratch = await createScratchSqliteDatabase('visage-bench-clusters');
-  return { config: scratch.config, drop: () => scratch.drop() };
-}
-
-async function main(): Promise<void> {
-  Logger.overrideLogger(['error']);
-  console.log(machineLine());
-  const database = await openDatabase();
-  const dataSource = await openMigrated(database.config);
-  try {
-    const filling = performance.now();
-    const personOf = people();
-    const faceToPerson = await fill(dataSource, personOf);
-    console.log(`data: ${FACES} unknown faces of ${PEOPLE} people, ${database.config.type} (filled in ${((performance.now() - filling) / 1000).toFixed(1)} s)`);
-
-    const settings = processorSettingsFrom(parseConfig({}), 'bench');
-    const job = new ClusterJob(new FaceClusterRepository(dataSource), new LockRepository(dataSource), settings, false);
-    const started = performance.now();
-    const cpuBefore = process.cpuUsage();
-    const report = await job.runOnce({ sweep: true });
-    const seconds = (performance.now() - started) / 1000;
-    const cpu = process.cpuUsage(cpuBefore);
-    if (!report.ran) throw new Error(`the job did not run: ${report.reason}`);
-    console.log(
-      `grouped ${report.faces} faces in ${seconds.toFixed(1)} s (target ≤ 60 s; this process used ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s of CPU): ` +
-        `${report.created} groups started, ${report.merged} merged (threshold ${settings.clusterThreshold})`,
-    );
-    console.log(`  ${await quality(dataSource, faceToPerson)}`);
-
-    // One new photo of person 0, as the processor stores it, then the incremental run that places it.
-    const { centroid, around } = makeDescriptors(42);
-    const timings: number[] = [];
-    for (let round = 0; round < 5; round++) {
-      const id = FACES + round + 1;
-      await dataSource.query("INSERT INTO images (id, path, status, width, height) VALUES (?, ?, 'unrecognized', 640, 480)", [id, `stream/${id}.jpg`]);
-      await dataSource.query('INSERT INTO faces (id, image_id, box_x, box_y, box_width, box_height, score, descriptor, gallery_version) VALUES (?, ?, 10, 10, 50, 50, 0.9, ?, 1)', [
-        id,
-        id,
-        encodeDescriptor(around(centroid(personOf[0]))),
-      ]);
-      faceToPerson.set(id, personOf[0]);
-      const one = performance.now();
-      const incremental = await job.runOnce({ sweep: false });
-      timings.push(performance.now() - one);
-      if (!incremental.ran || incremental.faces !== 1 || incremental.created !== 0) throw new Error(`the new face did not join a group: ${JSON.stringify(incremental)}`);
-    }
-    const [joined] = await dataSource.query('SELECT cluster_id FROM cluster_members WHERE face_id = ?', [FACES + 1]);
-    const [first] = await dataSource.query('SELECT cluster_id FROM cluster_members WHERE face_id = ?', [personOf.indexOf(personOf[0]) + 1]);
-    console.log(
-      `a new face joins its group in ${timings.map((ms) => ms.toFixed(1)).join(', ')} ms (5 runs, target ≤ 50 ms; the whole incremental run: ` +
-        `lock, group load, read, place, write); joined the group of its person's first photo: ${Number(joined.cluster_id) === Number(first.cluster_id)}`,
-    );
-  } finally {
-    await dataSource.destroy();
-    await database.drop();
-  }
-}
-
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
+  const [joined] = await dataSource.query('SELECT cluster_id FROM cluster_members WHERE face_id = ?', [FACES + 1]);
+  const [first] = await dataSource.query('SELECT cluster_id FROM cluster_members WHERE face_id = ?', [personOf.indexOf(personOf[0]) + 1]);
+  console.log(
+    `a new face joins its group in ${timings.map((ms) => ms.toFixed(1)).join(', ')} ms (5 runs, target ≤ 50 ms; the whole incremental run: ` +
+      `lock, group load, read, place, write); joined the group of its person's first photo: ${Number(joined.cluster_id) === Number(first.cluster_id)}`,
+  );
 });

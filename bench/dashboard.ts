@@ -12,9 +12,11 @@ import { DataSource } from 'typeorm';
 import { parseConfig } from '@visage/config';
 import { IMAGE_STATUSES, ImageStatus } from '@visage/domain';
 import { createFrontendApp } from '../apps/frontend/src/frontend.app';
+import { signIn } from '../apps/frontend/test/harness';
+import { TEST_AUTH_ENV } from '../libs/auth/test/test-keys';
 import { DashboardRepository } from '@visage/persistence';
-import { openMigrated } from '../libs/persistence/test/test-databases';
 import { createScratchMysqlDatabase } from '../libs/persistence/test/test-databases';
+import { onMigrated, runBench } from './scratch-database';
 
 const IMAGES = Number(process.env.BENCH_IMAGES ?? 100_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
@@ -126,10 +128,9 @@ async function time(label: string, run: () => Promise<unknown>, rows: string[][]
   ]);
 }
 
-async function main(): Promise<void> {
+runBench(async () => {
   const scratch = await createScratchMysqlDatabase('visage_bench');
-  const dataSource = await openMigrated(scratch.config);
-  try {
+  await onMigrated(scratch, async (dataSource) => {
     const [{ version }] = (await dataSource.query('SELECT VERSION() AS version')) as Array<{ version: string }>;
     console.log(`machine: ${cpus()[0]?.model ?? 'unknown cpu'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM`);
     console.log(`node ${process.version}, MariaDB ${version}, load average at start ${loadavg().map((l) => l.toFixed(1)).join(' ')} (shared machine)`);
@@ -139,12 +140,14 @@ async function main(): Promise<void> {
     const [{ faces }] = (await dataSource.query('SELECT COUNT(*) AS faces FROM faces')) as Array<{ faces: string }>;
     console.log(`inserted ${IMAGES} images, ${faces} faces, ${PERSONS} persons in ${((performance.now() - filled) / 1000).toFixed(1)} s`);
 
-    const config = parseConfig({ NODE_ENV: 'production', DATABASE_URL: scratch.url, IMAGES_ROOT: '/nonexistent-bench-root', LOG_LEVEL: 'error' });
+    const config = parseConfig({ NODE_ENV: 'production', DATABASE_URL: scratch.url, IMAGES_ROOT: '/nonexistent-bench-root', LOG_LEVEL: 'error', ...TEST_AUTH_ENV });
     const app = await createFrontendApp(config, { logger: false });
     await app.listen(0, '127.0.0.1');
     const base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+    // Every page needs a session: signed in once through the login form, as a person would.
+    const { cookie } = await signIn(app);
     const get = async (path: string) => {
-      const response = await fetch(`${base}${path}`);
+      const response = await fetch(`${base}${path}`, { headers: { cookie } });
       const body = await response.text();
       if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
       return body;
@@ -179,13 +182,5 @@ async function main(): Promise<void> {
     pageRows.forEach((row) => console.log(line(row)));
     console.log(`\nstatus mix: ${JSON.stringify(await repository.countByStatus())} (statuses: ${IMAGE_STATUSES.join(', ')})`);
     await app.close();
-  } finally {
-    await dataSource.destroy();
-    await scratch.drop();
-  }
-}
-
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
+  });
 });

@@ -13,15 +13,14 @@
  *   BENCH_FACES=100000 BENCH_GALLERY=10000 by default
  */
 import { performance } from 'node:perf_hooks';
-import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { DatabaseConfig, parseConfig } from '@visage/config';
+import { parseConfig } from '@visage/config';
 import { GalleryService } from '@visage/matcher';
 import { encodeDescriptor, FaceIdentityRepository, LockRepository, PersonImageRepository, PersonRepository } from '@visage/persistence';
 import { processorSettingsFrom } from '../apps/image-processor/src/processor.settings';
 import { RematchJob } from '../apps/image-processor/src/rematch/rematch.job';
-import { createScratchMysqlDatabase, createScratchSqliteDatabase, openMigrated } from '../libs/persistence/test/test-databases';
-import { machineLine } from './machine';
+import { timed } from './machine';
+import { runOnScratchDatabase } from './scratch-database';
 import { makeDescriptors } from './synthetic-faces';
 
 const FACES = Number(process.env.BENCH_FACES ?? 100_000);
@@ -64,15 +63,6 @@ async function fill(dataSource: DataSource): Promise<void> {
   }
 }
 
-async function openDatabase(): Promise<{ config: DatabaseConfig; drop(): Promise<void> }> {
-  if (process.env.BENCH_DATABASE === 'mariadb') {
-    const scratch = await createScratchMysqlDatabase('visage_bench_rematch');
-    return { config: scratch.config, drop: () => scratch.drop() };
-  }
-  const scratch = await createScratchSqliteDatabase('visage-bench-rematch');
-  return { config: scratch.config, drop: () => scratch.drop() };
-}
-
 const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
 
 /** Runs the job until nothing is stale; prints time, faces/s, how many needed the whole gallery, memory. */
@@ -83,22 +73,19 @@ async function pass(name: string, dataSource: DataSource, job: RematchJob): Prom
     const usage = process.memoryUsage();
     samples.push({ heap: usage.heapUsed, rss: usage.rss });
   }, 250);
-  const started = performance.now();
-  const cpuBefore = process.cpuUsage();
   let faces = 0;
   let fullMatches = 0;
   let changed = 0;
-  for (;;) {
-    const report = await job.runOnce();
-    if (!report.ran) break;
-    faces += report.faces;
-    fullMatches += report.fullMatches;
-    changed += report.changedImages;
-    if (!report.stoppedEarly) break;
-  }
-  const seconds = (performance.now() - started) / 1000;
-  const cpu = process.cpuUsage(cpuBefore);
-  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  const { seconds, cpuSeconds } = await timed(async () => {
+    for (;;) {
+      const report = await job.runOnce();
+      if (!report.ran) break;
+      faces += report.faces;
+      fullMatches += report.fullMatches;
+      changed += report.changedImages;
+      if (!report.stoppedEarly) break;
+    }
+  });
   clearInterval(sampler);
   const named = await dataSource.query('SELECT COUNT(*) AS count FROM faces WHERE person_id IS NOT NULL');
   const third = Math.max(1, Math.floor(samples.length / 3));
@@ -115,42 +102,28 @@ async function pass(name: string, dataSource: DataSource, job: RematchJob): Prom
   );
 }
 
-async function main(): Promise<void> {
-  Logger.overrideLogger(['error']);
-  console.log(machineLine());
-  const database = await openDatabase();
-  const dataSource = await openMigrated(database.config);
-  try {
-    const filled = performance.now();
-    await fill(dataSource);
-    console.log(`data: ${FACES} faces in ${Math.ceil(FACES / FACES_PER_IMAGE)} images, gallery ${GALLERY} descriptors, ${database.config.type} (filled in ${((performance.now() - filled) / 1000).toFixed(1)} s)`);
+runOnScratchDatabase('rematch', async (dataSource, type) => {
+  const filled = performance.now();
+  await fill(dataSource);
+  console.log(`data: ${FACES} faces in ${Math.ceil(FACES / FACES_PER_IMAGE)} images, gallery ${GALLERY} descriptors, ${type} (filled in ${((performance.now() - filled) / 1000).toFixed(1)} s)`);
 
-    const gallery = new GalleryService(new PersonImageRepository(dataSource), { threshold: THRESHOLD, refreshMs: 60_000 });
-    const settings = processorSettingsFrom(parseConfig({}), 'bench');
-    const job = new RematchJob(new FaceIdentityRepository(dataSource), new LockRepository(dataSource), gallery, settings, false);
-    const loaded = performance.now();
-    await gallery.refresh();
-    console.log(`gallery loaded: ${gallery.size} descriptors of ${gallery.persons} persons, version ${gallery.version}, ${(performance.now() - loaded).toFixed(0)} ms`);
+  const gallery = new GalleryService(new PersonImageRepository(dataSource), { threshold: THRESHOLD, refreshMs: 60_000 });
+  const settings = processorSettingsFrom(parseConfig({}), 'bench');
+  const job = new RematchJob(new FaceIdentityRepository(dataSource), new LockRepository(dataSource), gallery, settings, false);
+  const loaded = performance.now();
+  await gallery.refresh();
+  console.log(`gallery loaded: ${gallery.size} descriptors of ${gallery.persons} persons, version ${gallery.version}, ${(performance.now() - loaded).toFixed(0)} ms`);
 
-    await pass('full (every face against the whole gallery)', dataSource, job);
-    const enrolments = new PersonImageRepository(dataSource);
-    const newcomer = await enrolments.findOrCreatePerson('newcomer');
-    const { centroid, around } = makeDescriptors(4242);
-    for (let k = 0; k < PER_PERSON; k++) {
-      await enrolments.replaceEnrolment({ personId: newcomer.id, sourceName: `path:newcomer/${k}.jpg`, contentHash: 'e'.repeat(64), descriptor: around(centroid(10 ** 7)) });
-    }
-    await pass(`one person enrolled (${PER_PERSON} enrolments)`, dataSource, job);
-    await new PersonRepository(dataSource).delete(1);
-    await pass(`one person deleted (${PER_PERSON} enrolments)`, dataSource, job);
-    // Stops the match workers and their ONNX Runtime sessions.
-    job.onModuleDestroy();
-  } finally {
-    await dataSource.destroy();
-    await database.drop();
+  await pass('full (every face against the whole gallery)', dataSource, job);
+  const enrolments = new PersonImageRepository(dataSource);
+  const newcomer = await enrolments.findOrCreatePerson('newcomer');
+  const { centroid, around } = makeDescriptors(4242);
+  for (let k = 0; k < PER_PERSON; k++) {
+    await enrolments.replaceEnrolment({ personId: newcomer.id, sourceName: `path:newcomer/${k}.jpg`, contentHash: 'e'.repeat(64), descriptor: around(centroid(10 ** 7)) });
   }
-}
-
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
+  await pass(`one person enrolled (${PER_PERSON} enrolments)`, dataSource, job);
+  await new PersonRepository(dataSource).delete(1);
+  await pass(`one person deleted (${PER_PERSON} enrolments)`, dataSource, job);
+  // Stops the match workers and their ONNX Runtime sessions.
+  job.onModuleDestroy();
 });

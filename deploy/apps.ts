@@ -28,7 +28,21 @@ export interface DeployableApp {
   recognizerClient: boolean;
   /** Port published to the host by docker-compose (HTTP entry points only). */
   publishedByCompose: boolean;
+  /** POSTs outcome events to WEBHOOK_URLS: the only pods the opt-in webhook-egress component lets out on 443. */
+  sendsWebhooks: boolean;
+  /** Runs ONNX Runtime / sharp in worker threads: its image stage sets {@link WORKER_MALLOC_ENV}. */
+  workerMemory: boolean;
 }
+
+/**
+ * glibc malloc settings for the apps that decode images and run ONNX Runtime in worker threads (set by their
+ * Dockerfile stages; `npm run bench:recognizer` starts the service with them too). Without them the recognizer's
+ * RSS crept up for good: every worker thread gets malloc arenas of its own, and once a freed multi-megabyte buffer
+ * (a decoded image, a network input) raises glibc's dynamic mmap threshold, later ones are carved from the arenas,
+ * which fragment. A fixed threshold keeps those buffers in mmap, returned to the system when freed
+ * (docs/recognizer.md, "Memory").
+ */
+export const WORKER_MALLOC_ENV = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' } as const;
 
 const QUEUE_ENV = ['NSQLOOKUPD_HTTP_ADDRESSES', 'NSQD_TCP_ADDRESS'] as const satisfies readonly EnvName[];
 
@@ -41,6 +55,8 @@ export const DEPLOYABLE_APPS: Readonly<Record<AppName, DeployableApp>> = {
     databaseClient: true,
     recognizerClient: true,
     publishedByCompose: true,
+    sendsWebhooks: false,
+    workerMemory: false,
   },
   'image-processor': {
     entry: 'dist/apps/image-processor/src/main.js',
@@ -50,6 +66,8 @@ export const DEPLOYABLE_APPS: Readonly<Record<AppName, DeployableApp>> = {
     databaseClient: true,
     recognizerClient: true,
     publishedByCompose: false,
+    sendsWebhooks: true,
+    workerMemory: true,
   },
   'face-recognition': {
     entry: 'dist/apps/face-recognition/src/main.js',
@@ -60,6 +78,8 @@ export const DEPLOYABLE_APPS: Readonly<Record<AppName, DeployableApp>> = {
     databaseClient: false,
     recognizerClient: false,
     publishedByCompose: false,
+    sendsWebhooks: false,
+    workerMemory: true,
   },
   frontend: {
     entry: 'dist/apps/frontend/src/main.js',
@@ -69,6 +89,8 @@ export const DEPLOYABLE_APPS: Readonly<Record<AppName, DeployableApp>> = {
     databaseClient: true,
     recognizerClient: false,
     publishedByCompose: true,
+    sendsWebhooks: false,
+    workerMemory: false,
   },
 };
 

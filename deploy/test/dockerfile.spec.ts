@@ -1,12 +1,13 @@
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { parseConfig, type VisageConfig } from '@visage/config';
 import { validate as validateDockerfile } from 'dockerfile-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APP_NAMES, DEPLOYABLE_APPS, HEALTH_PATHS, MIGRATION } from '../apps';
+import { APP_NAMES, DEPLOYABLE_APPS, HEALTH_PATHS, MIGRATION, WORKER_MALLOC_ENV } from '../apps';
 import { parseDockerfile, readRepoFile, REPO_ROOT, stageChain, type DockerStage } from './support';
 
 /** Static checks of the Dockerfile (no Docker engine here), and the HEALTHCHECK script run for real. */
@@ -106,13 +107,36 @@ describe('Dockerfile', () => {
     if (spec.grpcPortVar) expect(exposed).toContain(defaults[spec.grpcPortVar as keyof VisageConfig]);
   });
 
+  it.each(APP_NAMES)('target %s sets the worker-thread malloc settings exactly when it runs image/ONNX workers', (app) => {
+    const environment = Object.fromEntries(
+      instructions(stageChain(dockerfile, app), 'ENV')
+        .flatMap((line) => line.split(/\s+/))
+        .map((pair) => pair.split('=') as [string, string]),
+    );
+    for (const [name, value] of Object.entries(WORKER_MALLOC_ENV)) {
+      expect(environment[name]).toBe(DEPLOYABLE_APPS[app].workerMemory ? value : undefined);
+    }
+  });
+
   it('the recognizer image carries ONNX Runtime (a production dependency, not removed) installed without downloads', () => {
     const manifest = JSON.parse(readRepoFile('package.json')) as { dependencies: Record<string, string> };
     expect(manifest.dependencies['onnxruntime-node']).toBeDefined();
     const chain = stageChain(dockerfile, 'face-recognition');
     const depsSource = /--from=(\S+)/.exec(instructions(chain, 'COPY').find((copy) => /\/app\/node_modules/.test(copy)) ?? '')?.[1];
     const depsChain = stageChain(dockerfile, depsSource!);
-    expect(instructions(depsChain, 'RUN').filter((run) => /onnxruntime/.test(run))).toEqual([]);
+    // The one RUN that touches it removes other platforms' builds and keeps this one's (run on a mock tree).
+    const prunes = instructions(depsChain, 'RUN').filter((run) => /onnxruntime/.test(run));
+    expect(prunes).toHaveLength(1);
+    const tree = mkdtempSync(join(tmpdir(), 'ort-prune-'));
+    const platforms = ['linux/x64', 'linux/arm64', 'darwin/arm64', 'darwin/x64', 'win32/x64'];
+    for (const platform of platforms) {
+      mkdirSync(join(tree, 'node_modules/onnxruntime-node/bin/napi-v6', platform), { recursive: true });
+      writeFileSync(join(tree, 'node_modules/onnxruntime-node/bin/napi-v6', platform, 'libonnxruntime.so.1'), '');
+    }
+    execFileSync('sh', ['-c', prunes[0]], { cwd: tree });
+    const kept = platforms.filter((platform) => existsSync(join(tree, 'node_modules/onnxruntime-node/bin/napi-v6', platform, 'libonnxruntime.so.1')));
+    rmSync(tree, { recursive: true, force: true });
+    expect(kept).toEqual([`linux/${process.arch}`]);
     // Its install script would fetch the CUDA provider from nuget.org; the CPU provider ships in the npm package.
     expect(instructions(depsChain, 'ENV')).toContain('ONNXRUNTIME_NODE_INSTALL=skip');
   });

@@ -37,12 +37,22 @@ async function modelFor(apiVersion: string, kind: string): Promise<ModelClass | 
   return typeof model === 'function' ? (model as ModelClass) : undefined;
 }
 
+/**
+ * kustomize's secretGenerator wraps long base64 values at 70 columns (a YAML block scalar); the API server's base64
+ * decoder (Go's encoding/base64) skips the line breaks, the schema's `byte` format does not: join them to validate.
+ */
+function withUnwrappedSecretData(object: K8sObject): K8sObject {
+  const data = object.kind === 'Secret' ? (object.data as Record<string, string> | undefined) : undefined;
+  if (!data) return object;
+  return { ...object, data: Object.fromEntries(Object.entries(data).map(([key, value]) => [key, value.replace(/\n/g, '')])) };
+}
+
 /** Schema problems of one object, as `path: message` lines; empty when it validates. */
 export async function kubernetesSchemaProblems(object: K8sObject): Promise<string[]> {
   const Model = await modelFor(object.apiVersion, object.kind);
   if (!Model) return [`no Kubernetes schema for ${object.apiVersion} ${object.kind}`];
   try {
-    new Model(object).validate();
+    new Model(withUnwrappedSecretData(object)).validate();
     return [];
   } catch (error) {
     const issues = (error as { errors?: ValidationIssue[] }).errors;

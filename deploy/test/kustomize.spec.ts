@@ -6,6 +6,8 @@ import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisrup
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IProbe } from 'kubernetes-models/v1/Probe';
 import type { IService } from 'kubernetes-models/v1/Service';
+import { readdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseConfig, type VisageConfig } from '@visage/config';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { APP_NAMES, DEPLOYABLE_APPS, HEALTH_PATHS, IMAGES_MOUNT_PATH, MIGRATION, type AppName } from '../apps';
@@ -13,10 +15,15 @@ import { kubernetesSchemaProblems, unknownFieldProblems } from './kubernetes-sch
 import {
   byKind,
   containerEnvironment,
+  decodeSecretData,
   findObject,
   hostAndPort,
   OVERLAYS,
+  PROD_SECRETS_EXAMPLE,
+  readRepoFile,
+  renderKustomization,
   renderOverlay,
+  REPO_ROOT,
   selectedWorkloads,
   workloads,
   type K8sObject,
@@ -139,17 +146,32 @@ describe.each(OVERLAYS)('kustomize overlay %s', (overlay) => {
     }
   });
 
-  it('commits placeholder credentials only', () => {
+  it('generates every Secret (hashed name, so a change rolls the pods), and every reference follows the name', () => {
+    const objects = objectsOf(overlay);
+    const secrets = byKind(objects, 'Secret').map((secret) => secret.metadata.name);
+    const generated = overlay === 'dev' ? ['mysql-credentials', 'visage-secrets'] : ['visage-secrets'];
+    expect(secrets.map((name) => name.replace(/-[a-z0-9]{10}$/, '')).sort()).toEqual(generated);
+    expect(secrets.every((name) => /-[a-z0-9]{10}$/.test(name)), secrets.join()).toBe(true);
+    for (const workload of workloads(objects)) {
+      for (const container of workload.template.spec?.containers ?? []) {
+        for (const source of container.envFrom ?? []) {
+          if (source.secretRef) expect(secrets, `${workload.name} envFrom`).toContain(source.secretRef.name);
+        }
+      }
+    }
+  });
+
+  it('commits placeholder or dev-only credentials only (prod: the unedited secrets.env.example)', () => {
+    const committed = overlay === 'prod' ? renderOverlay('prod', { secretsEnv: readRepoFile(PROD_SECRETS_EXAMPLE) }) : objectsOf(overlay);
     const placeholder = overlay === 'prod' ? /^CHANGE_ME$/ : /^(CHANGE_ME|dev-only-[a-z-]+)$/;
     const credentials: string[] = [];
-    for (const secret of byKind(objectsOf(overlay), 'Secret')) {
-      expect(secret.data, `${secret.metadata.name}: plain stringData, readable in review`).toBeUndefined();
-      for (const [key, value] of Object.entries((secret.stringData as Record<string, string>) ?? {})) {
-        if (/PASSWORD/.test(key)) credentials.push(value);
+    for (const secret of byKind(committed, 'Secret')) {
+      for (const [key, value] of Object.entries(decodeSecretData(secret))) {
+        if (/PASSWORD|_KEY$|_SECRET$/.test(key)) credentials.push(value);
         if (/_URL$/.test(key)) credentials.push(decodeURIComponent(new URL(value).password));
       }
     }
-    expect(credentials.length).toBeGreaterThan(0);
+    expect(credentials.length).toBeGreaterThanOrEqual(overlay === 'prod' ? 3 : 6);
     for (const credential of credentials) expect(credential).toMatch(placeholder);
   });
 
@@ -365,14 +387,17 @@ describe.each(OVERLAYS)('kustomize overlay %s', (overlay) => {
     }
     expect(nsqd.env?.find((variable) => variable.name === 'POD_NAME')?.valueFrom?.fieldRef?.fieldPath).toBe('metadata.name');
   });
+});
 
-  it.runIf(overlay === 'prod')('serves the receiver and the frontend through a TLS Ingress', () => {
-    const objects = objectsOf(overlay);
+describe('kustomize overlay prod only', () => {
+  it('serves only the receiver and the frontend, through a TLS Ingress that redirects HTTP', () => {
+    const objects = objectsOf('prod');
     const ingresses = byKind<IIngress>(objects, 'Ingress');
     expect(ingresses).toHaveLength(1);
     const spec = ingresses[0].spec!;
     const tlsHosts = (spec.tls ?? []).flatMap((tls) => tls.hosts ?? []);
     expect(spec.tls?.every((tls) => tls.secretName)).toBe(true);
+    expect(ingresses[0].metadata?.annotations?.['nginx.ingress.kubernetes.io/ssl-redirect']).toBe('true');
     const backends: string[] = [];
     for (const rule of spec.rules ?? []) {
       expect(tlsHosts, `${rule.host} is covered by TLS`).toContain(rule.host);
@@ -385,11 +410,77 @@ describe.each(OVERLAYS)('kustomize overlay %s', (overlay) => {
     }
     expect(backends.sort()).toEqual(['frontend', 'receiver']);
   });
+
+  it('publishes nothing else: every Service is cluster-internal', () => {
+    for (const overlay of OVERLAYS) {
+      const exposed = byKind<IService>(objectsOf(overlay), 'Service').filter((service) => (service.spec?.type ?? 'ClusterIP') !== 'ClusterIP');
+      expect(exposed.map((service) => `${overlay}: ${service.metadata?.name} ${service.spec?.type}`)).toEqual([]);
+    }
+  });
+
+  it('does not build without the operator\'s secrets.env', () => {
+    expect(() => renderOverlay('prod', { secretsEnv: undefined })).toThrow(/secrets\.env/);
+  });
+
+  it('stops every app on the unedited example or the base placeholders instead of running with a known admin key', () => {
+    for (const objects of [renderOverlay('prod', { secretsEnv: readRepoFile(PROD_SECRETS_EXAMPLE) }), renderKustomization('base')]) {
+      const secretReaders = APP_NAMES.filter((app) => onlyContainer(appWorkload(objects, app)).envFrom?.some((source) => source.secretRef));
+      expect(secretReaders.sort()).toEqual(['frontend', 'image-processor', 'receiver']);
+      for (const app of secretReaders) {
+        expect(() => appConfig(objects, onlyContainer(appWorkload(objects, app))), app).toThrow(/ADMIN_API_KEY: must be at least 32 characters[\s\S]*SESSION_SECRET/);
+      }
+    }
+  });
+
+  it('gives the apps the operator\'s secrets, under a name that changes with them', () => {
+    const first = objectsOf('prod');
+    const second = renderOverlay('prod');
+    const secretName = (objects: K8sObject[]) => byKind(objects, 'Secret')[0].metadata.name;
+    expect(secretName(first)).not.toBe(secretName(second));
+    const operatorKey = decodeSecretData(byKind(first, 'Secret')[0]).ADMIN_API_KEY;
+    expect(operatorKey).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+    const { config } = appConfig(first, onlyContainer(appWorkload(first, 'receiver')));
+    expect(config.ADMIN_API_KEY).toBe(operatorKey);
+    expect(config.SESSION_SECRET).toBeDefined();
+    expect(config.WEBHOOK_SECRET).toBeDefined();
+  });
+
+  it('lets no pod out to the internet unless the webhook-egress component is enabled, then only the webhook sender on 443', () => {
+    const internetEgress = (objects: K8sObject[]) =>
+      byKind<INetworkPolicy>(objects, 'NetworkPolicy').filter((policy) =>
+        (policy.spec?.egress ?? []).some((rule) => rule.to?.some((peer) => peer.ipBlock) && !rule.ports?.every((rulePort) => rulePort.port === 3306)),
+      );
+    expect(internetEgress(objectsOf('prod'))).toEqual([]);
+    const enabled = renderOverlay('prod', {
+      editKustomization: (text) => {
+        const edited = text.replace('# components:\n#   - ../../components/webhook-egress', 'components:\n  - ../../components/webhook-egress');
+        expect(edited, 'the documented lines to uncomment').not.toBe(text);
+        return edited;
+      },
+    });
+    const policies = internetEgress(enabled);
+    expect(policies.map((policy) => policy.metadata?.name)).toEqual(['webhook-egress']);
+    const senders = APP_NAMES.filter((app) => DEPLOYABLE_APPS[app].sendsWebhooks);
+    expect(selectedWorkloads(enabled, policies[0].spec!.podSelector).map((workload) => workload.name)).toEqual(senders);
+    const rules = policies[0].spec!.egress!;
+    expect(rules.flatMap((rule) => rule.ports ?? [])).toEqual([{ protocol: 'TCP', port: 443 }]);
+    const blocks = rules.flatMap((rule) => rule.to ?? []).map((peer) => peer.ipBlock);
+    expect(blocks.every((block) => block?.except?.includes('169.254.0.0/16') && block.except.includes('10.0.0.0/8')), 'metadata and private ranges stay closed').toBe(true);
+    expect(findObject(enabled, 'NetworkPolicy', 'webhook-egress')?.metadata.namespace).toBe('visage');
+  });
 });
 
 describe('deploy/apps.ts', () => {
   it('lists an entry point per app and one per health contract', () => {
     const entries: Array<[AppName, string]> = APP_NAMES.map((app) => [app, DEPLOYABLE_APPS[app].entry]);
     expect(entries).toEqual(APP_NAMES.map((app) => [app, `dist/apps/${app}/src/main.js`]));
+  });
+
+  it('marks as webhook senders exactly the apps whose source reads WEBHOOK_URLS', () => {
+    const readsWebhookUrls = (app: AppName) =>
+      readdirSync(resolve(REPO_ROOT, 'apps', app, 'src'), { recursive: true, encoding: 'utf8' })
+        .filter((file) => file.endsWith('.ts') && !file.endsWith('.spec.ts'))
+        .some((file) => readRepoFile(`apps/${app}/src/${file}`).includes('WEBHOOK_URLS'));
+    expect(APP_NAMES.filter(readsWebhookUrls)).toEqual(APP_NAMES.filter((app) => DEPLOYABLE_APPS[app].sendsWebhooks));
   });
 });

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { IPodTemplateSpec } from 'kubernetes-models/v1/PodTemplateSpec';
@@ -24,9 +25,9 @@ export function readRepoFile(path: string): string {
   return readFileSync(resolve(REPO_ROOT, path), 'utf8');
 }
 
-function runTool(tool: string, args: string[], purpose: string): string {
+function runTool(tool: string, args: string[], purpose: string, cwd = REPO_ROOT): string {
   try {
-    return execFileSync(tool, args, { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return execFileSync(tool, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (error) {
     const failure = error as NodeJS.ErrnoException & { stderr?: string };
     if (failure.code === 'ENOENT') {
@@ -36,16 +37,57 @@ function runTool(tool: string, args: string[], purpose: string): string {
   }
 }
 
-/** `kubectl kustomize deploy/overlays/<overlay>`, parsed. */
-export function renderOverlay(overlay: string): K8sObject[] {
-  const output = runTool(
-    'kubectl',
-    ['kustomize', `deploy/overlays/${overlay}`],
-    'render the kustomize overlays (install kubectl, which bundles kustomize)',
-  );
-  return parseAllDocuments(output)
-    .map((document) => document.toJSON() as K8sObject | null)
-    .filter((object): object is K8sObject => object !== null);
+/** The prod overlay's secrets file: the operator writes it from this committed example (git-ignored). */
+export const PROD_SECRETS_EXAMPLE = 'deploy/overlays/prod/secrets.env.example';
+
+/**
+ * secrets.env as an operator fills it in from the example: every `CHANGE_ME` key or secret becomes
+ * `openssl rand -base64 32` (here: 32 random bytes, base64), the commented WEBHOOK_SECRET included. DATABASE_URL keeps
+ * its placeholder password: the database is the operator's, and the placeholder test reads it.
+ */
+export function operatorSecretsEnv(): string {
+  return readRepoFile(PROD_SECRETS_EXAMPLE)
+    .split('\n')
+    .map((line) => line.replace(/^(?:# )?((?:\w+_KEY|\w+_SECRET)=)CHANGE_ME$/, (_, name: string) => `${name}${randomBytes(32).toString('base64')}`))
+    .join('\n');
+}
+
+export interface RenderOptions {
+  /** Written as secrets.env next to the kustomization in the copy (none: removed); prod's default is operatorSecretsEnv(). */
+  secretsEnv?: string;
+  /** Rewrites the overlay's kustomization.yaml in the copy (as an operator would edit it). */
+  editKustomization?: (text: string) => string;
+}
+
+/**
+ * `kubectl kustomize deploy/overlays/<overlay>`, parsed. Rendered from a temporary copy of deploy/, so the files a
+ * test writes (prod's git-ignored secrets.env, an edited kustomization) never touch the checkout, nor a real
+ * secrets.env there.
+ */
+export function renderOverlay(overlay: string, options: RenderOptions = {}): K8sObject[] {
+  return renderKustomization(`overlays/${overlay}`, { secretsEnv: overlay === 'prod' ? operatorSecretsEnv() : undefined, ...options });
+}
+
+/** `kubectl kustomize deploy/<directory>` (base, an overlay), parsed; see renderOverlay. */
+export function renderKustomization(directory: string, options: RenderOptions = {}): K8sObject[] {
+  const copy = mkdtempSync(join(tmpdir(), 'visage-kustomize-'));
+  try {
+    cpSync(resolve(REPO_ROOT, 'deploy'), join(copy, 'deploy'), { recursive: true });
+    const overlayDir = join(copy, 'deploy', directory);
+    const { secretsEnv } = options;
+    if (secretsEnv !== undefined) writeFileSync(join(overlayDir, 'secrets.env'), secretsEnv);
+    else rmSync(join(overlayDir, 'secrets.env'), { force: true });
+    if (options.editKustomization) {
+      const file = join(overlayDir, 'kustomization.yaml');
+      writeFileSync(file, options.editKustomization(readFileSync(file, 'utf8')));
+    }
+    const output = runTool('kubectl', ['kustomize', overlayDir], 'render the kustomize overlays (install kubectl, which bundles kustomize)', copy);
+    return parseAllDocuments(output)
+      .map((document) => document.toJSON() as K8sObject | null)
+      .filter((object): object is K8sObject => object !== null);
+  } finally {
+    rmSync(copy, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -135,7 +177,7 @@ export function selectedWorkloads(objects: K8sObject[], selector: LabelSelector 
   return workloads(objects).filter((workload) => selectorMatches(selector, podLabels(workload)));
 }
 
-function decodeSecretData(secret: K8sObject): Record<string, string> {
+export function decodeSecretData(secret: K8sObject): Record<string, string> {
   const stringData = (secret.stringData as Record<string, string> | undefined) ?? {};
   const data = (secret.data as Record<string, string> | undefined) ?? {};
   const decoded = Object.fromEntries(Object.entries(data).map(([key, value]) => [key, Buffer.from(value, 'base64').toString('utf8')]));

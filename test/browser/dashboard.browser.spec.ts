@@ -6,8 +6,8 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PersonEntity } from '@visage/persistence';
-import { MigratedTestDatabase, openTestDatabase, Rows } from '../../libs/persistence/test/test-databases';
-import { FakeReceiver, ImagesRoot, startFrontend, testConfig } from '../../apps/frontend/test/harness';
+import { Rows } from '../../libs/persistence/test/test-databases';
+import { DashboardTestBed } from '../../apps/frontend/test/harness';
 import { hasChromium, launchChromium, markPage, seriousViolations, stillSamePage, warnIfNoChromium, signInBrowser } from './chromium';
 
 /*
@@ -18,21 +18,18 @@ import { hasChromium, launchChromium, markPage, seriousViolations, stillSamePage
 warnIfNoChromium('dashboard browser test (fixture rows)');
 
 describe.skipIf(!hasChromium)('dashboard in headless Chromium, on rows written by the test', () => {
-  let db: MigratedTestDatabase;
   let app: NestExpressApplication;
   let context: BrowserContext;
   let baseUrl = '';
   let rows: Rows;
-  const root = new ImagesRoot();
-  const receiver = new FakeReceiver();
+  const bed = new DashboardTestBed();
+  const { root } = bed;
   const userDataDir = mkdtempSync(join(tmpdir(), 'visage-chromium-'));
   let detailId = 0;
   let alice: PersonEntity;
 
   beforeAll(async () => {
-    db = await openTestDatabase();
-    rows = new Rows(db.dataSource);
-    await receiver.start();
+    ({ rows } = await bed.open());
     await root.picture('known/alice.jpg', 200, 200, { r: 190, g: 140, b: 110 });
     await root.picture('party/group.jpg', 960, 640, { r: 70, g: 110, b: 150 });
     for (const [n, colour] of [
@@ -55,7 +52,7 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium, on rows written b
     await rows.face(group.id, null, { x: 600, y: 180, width: 150, height: 190 });
     detailId = group.id;
 
-    app = await startFrontend(testConfig(db, root.dir, receiver.url));
+    app = await bed.start();
     await app.listen(0, '127.0.0.1');
     baseUrl = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
     context = await launchChromium(userDataDir);
@@ -64,10 +61,7 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium, on rows written b
 
   afterAll(async () => {
     await context?.close();
-    await app?.close();
-    await receiver.stop();
-    await db?.close();
-    root.remove();
+    await bed.close();
     rmSync(userDataDir, { recursive: true, force: true });
   });
 

@@ -1,7 +1,12 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BrowserContext } from 'playwright-core';
 import { parseConfig } from '@visage/config';
 import { EmbeddedVisage, startEmbedded } from '../../apps/embedded/src/embedded';
-import { TEST_AUTH_ENV } from '../../libs/auth/test/test-keys';
+import { bearer, TEST_AUTH_ENV } from '../../libs/auth/test/test-keys';
+import { Fixture, writeFixture } from '../support/fixtures';
+import { launchChromium, signInBrowser } from './chromium';
 
 /** Polls `probe` every 250 ms until it returns a value, or throws after `timeoutMs`. */
 export async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
@@ -37,4 +42,51 @@ export async function startEmbeddedStack(workDir: string, imagesRoot: string): P
   };
   const visage = await startEmbedded(config, '127.0.0.1');
   return { visage, receiver: `http://127.0.0.1:${visage.ports.receiver}`, dashboard: `http://127.0.0.1:${visage.ports.frontend}` };
+}
+
+/** The embedded stack as a browser test drives it: its URLs and a Chromium signed in to its dashboard. */
+export interface BrowserStack {
+  visage: EmbeddedVisage;
+  receiver: string;
+  dashboard: string;
+  context: BrowserContext;
+  /** Closes the browser and the stack and removes the work folder. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the embedded stack in a new temporary folder with `files` (path under the images root → fixture) in place,
+ * waits until the processor has enrolled `knownFaces` (person → faces from known/; the models load in the
+ * background first), and signs a fresh Chromium in to the dashboard. What was started is stopped if a step fails.
+ */
+export async function startBrowserStack(files: Record<string, Fixture>, knownFaces: Record<string, number>): Promise<BrowserStack> {
+  const workDir = mkdtempSync(join(tmpdir(), 'visage-browser-'));
+  const imagesRoot = join(workDir, 'images');
+  let visage: EmbeddedVisage | undefined;
+  let context: BrowserContext | undefined;
+  const close = async () => {
+    await context?.close();
+    await visage?.close();
+    rmSync(workDir, { recursive: true, force: true });
+  };
+  try {
+    for (const [target, source] of Object.entries(files)) await writeFixture(source, join(imagesRoot, target));
+    const started = await startEmbeddedStack(workDir, imagesRoot);
+    visage = started.visage;
+    await waitUntil(
+      'the known faces to be enrolled',
+      async () => {
+        const { items } = (await (await fetch(`${started.receiver}/persons`, { headers: bearer() })).json()) as { items: Array<{ name: string; knownFaceCount: number }> };
+        const enrolled = (name: string) => items.find((person) => person.name === name)?.knownFaceCount ?? 0;
+        return Object.entries(knownFaces).every(([name, count]) => enrolled(name) === count) ? true : undefined;
+      },
+      240_000,
+    );
+    context = await launchChromium(join(workDir, 'chromium'));
+    await signInBrowser(context, started.dashboard);
+    return { ...started, context, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
 }

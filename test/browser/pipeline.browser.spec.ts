@@ -1,13 +1,11 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PausableConsumer, QUEUE_CONSUMER } from '@visage/queue';
 import { EmbeddedVisage } from '../../apps/embedded/src/embedded';
-import { Fixture, writeFixture } from '../support/fixtures';
-import { startEmbeddedStack, waitUntil } from './embedded-stack';
-import { hasChromium, launchChromium, markPage, SCREENSHOTS, seriousViolations, stillSamePage, warnIfNoChromium, signInBrowser } from './chromium';
+import { BrowserStack, startBrowserStack, waitUntil } from './embedded-stack';
+import { hasChromium, markPage, SCREENSHOTS, seriousViolations, stillSamePage, warnIfNoChromium } from './chromium';
 import { bearer } from '../../libs/auth/test/test-keys';
 
 /*
@@ -26,17 +24,13 @@ interface ImageJson {
 }
 
 describe.skipIf(!hasChromium)('dashboard in headless Chromium on the real pipeline', () => {
-  const workDir = mkdtempSync(join(tmpdir(), 'visage-browser-'));
-  const imagesRoot = join(workDir, 'images');
-  const userDataDir = join(workDir, 'chromium');
+  let stack: BrowserStack | undefined;
   let visage: EmbeddedVisage;
   let context: BrowserContext;
   let dashboard = '';
   let receiver = '';
   let astronautId = 0;
   let groupId = 0;
-
-  const place = (source: Fixture, target: string) => writeFixture(source, join(imagesRoot, target));
 
   async function submit(path: string): Promise<number> {
     const response = await fetch(`${receiver}/image/post`, {
@@ -61,34 +55,22 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium on the real pipeli
 
   beforeAll(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
-    await place('astronaut.png', 'known/eileen-collins_1.png');
-    await place('large.jpg', 'known/eileen-collins_2.jpg');
-    await place('camera.png', 'known/cameraman_1.png');
-    await place('astronaut_flipped.jpg', 'inbox/astronaut.jpg');
-    await place('two_people.jpg', 'inbox/two-people.jpg');
-    await place('rocket.jpg', 'inbox/rocket.jpg');
-    await place('truncated_header.jpg', 'inbox/truncated_header.jpg');
-
-    ({ visage, receiver, dashboard } = await startEmbeddedStack(workDir, imagesRoot));
-    // The processor enrols known/ once the recognizer serves (models load in the background).
-    await waitUntil(
-      'the known faces to be enrolled',
-      async () => {
-        const { items } = (await (await fetch(`${receiver}/persons`, { headers: bearer() })).json()) as { items: Array<{ name: string; knownFaceCount: number }> };
-        const count = (name: string) => items.find((person) => person.name === name)?.knownFaceCount ?? 0;
-        return count('eileen-collins') === 2 && count('cameraman') === 1 ? true : undefined;
+    stack = await startBrowserStack(
+      {
+        'known/eileen-collins_1.png': 'astronaut.png',
+        'known/eileen-collins_2.jpg': 'large.jpg',
+        'known/cameraman_1.png': 'camera.png',
+        'inbox/astronaut.jpg': 'astronaut_flipped.jpg',
+        'inbox/two-people.jpg': 'two_people.jpg',
+        'inbox/rocket.jpg': 'rocket.jpg',
+        'inbox/truncated_header.jpg': 'truncated_header.jpg',
       },
-      240_000,
+      { 'eileen-collins': 2, cameraman: 1 },
     );
-    context = await launchChromium(userDataDir);
-    await signInBrowser(context, dashboard);
+    ({ visage, receiver, dashboard, context } = stack);
   }, 300_000);
 
-  afterAll(async () => {
-    await context?.close();
-    await visage?.close();
-    rmSync(workDir, { recursive: true, force: true });
-  });
+  afterAll(() => stack?.close());
 
   it('shows an image submitted to the receiver appear, then turn processed with its person, without reloading', async () => {
     const page = await context.newPage();

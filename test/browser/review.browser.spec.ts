@@ -1,12 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EmbeddedVisage } from '../../apps/embedded/src/embedded';
-import { Fixture, writeFixture } from '../support/fixtures';
-import { startEmbeddedStack, waitUntil } from './embedded-stack';
-import { hasChromium, launchChromium, seriousViolations, warnIfNoChromium, signInBrowser } from './chromium';
+import { BrowserStack, startBrowserStack, waitUntil } from './embedded-stack';
+import { hasChromium, seriousViolations, warnIfNoChromium } from './chromium';
 import { bearer } from '../../libs/auth/test/test-keys';
 
 /*
@@ -24,46 +19,34 @@ interface ImageJson {
 }
 
 describe.skipIf(!hasChromium)('face review in headless Chromium on the real pipeline', () => {
-  const workDir = mkdtempSync(join(tmpdir(), 'visage-review-browser-'));
-  const imagesRoot = join(workDir, 'images');
-  let visage: EmbeddedVisage;
+  let stack: BrowserStack | undefined;
   let context: BrowserContext;
   let dashboard = '';
   let receiver = '';
   const ids: number[] = [];
 
-  const place = (source: Fixture, target: string) => writeFixture(source, join(imagesRoot, target));
   const image = async (id: number) => (await (await fetch(`${receiver}/images/${id}`, { headers: bearer() })).json()) as ImageJson;
 
   beforeAll(async () => {
     // Three photos of one person nobody enrolled; the camera man is the only known face.
-    await place('astronaut.png', 'inbox/eileen-1.png');
-    await place('astronaut_flipped.jpg', 'inbox/eileen-2.jpg');
-    await place('large.jpg', 'inbox/eileen-3.jpg');
-    await place('camera.png', 'known/cameraman_1.png');
-    await place('camera_rescaled.jpg', 'more/cameraman-2.jpg');
-    ({ visage, receiver, dashboard } = await startEmbeddedStack(workDir, imagesRoot));
-    await waitUntil(
-      'the known face to be enrolled',
-      async () => {
-        const { items } = (await (await fetch(`${receiver}/persons`, { headers: bearer() })).json()) as { items: Array<{ name: string; knownFaceCount: number }> };
-        return items.some((person) => person.name === 'cameraman' && person.knownFaceCount === 1) ? true : undefined;
+    stack = await startBrowserStack(
+      {
+        'inbox/eileen-1.png': 'astronaut.png',
+        'inbox/eileen-2.jpg': 'astronaut_flipped.jpg',
+        'inbox/eileen-3.jpg': 'large.jpg',
+        'known/cameraman_1.png': 'camera.png',
+        'more/cameraman-2.jpg': 'camera_rescaled.jpg',
       },
-      240_000,
+      { cameraman: 1 },
     );
+    ({ receiver, dashboard, context } = stack);
     for (const path of ['inbox/eileen-1.png', 'inbox/eileen-2.jpg', 'inbox/eileen-3.jpg']) {
       const response = await fetch(`${receiver}/image/post`, { method: 'POST', headers: { ...bearer(), 'content-type': 'application/json' }, body: JSON.stringify({ path }) });
       ids.push(((await response.json()) as { id: number }).id);
     }
-    context = await launchChromium(join(workDir, 'chromium'));
-    await signInBrowser(context, dashboard);
   }, 300_000);
 
-  afterAll(async () => {
-    await context?.close();
-    await visage?.close();
-    rmSync(workDir, { recursive: true, force: true });
-  });
+  afterAll(() => stack?.close());
 
   it('an unknown person\'s three photos form one group; naming it names all three images, without resubmission', async () => {
     for (const id of ids) await waitUntil(`image ${id} to be unrecognized`, async () => ((await image(id)).status === 'unrecognized' ? true : undefined));

@@ -2,8 +2,8 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_ADMIN_KEY } from '../../../libs/auth/test/test-keys';
 import { ImageEntity, PersonEntity } from '@visage/persistence';
-import { MigratedTestDatabase, openTestDatabase, Rows, TEST_DRIVERS } from '../../../libs/persistence/test/test-databases';
-import { DashboardClient, FakeReceiver, ImagesRoot, signIn, startFrontend, testConfig } from '../test/harness';
+import { MigratedTestDatabase, Rows, TEST_DRIVERS } from '../../../libs/persistence/test/test-databases';
+import { DashboardClient, DashboardTestBed, signIn } from '../test/harness';
 
 const XSS_PATH = 'evil/<script>alert("path")</script>".jpg';
 const XSS_NAME = '<script>alert("name")</script> "Mallory"';
@@ -29,8 +29,8 @@ describe.each(TEST_DRIVERS)('frontend routes on $name', (driver) => {
   let db: MigratedTestDatabase;
   let app: NestExpressApplication;
   let rows: Rows;
-  const root = new ImagesRoot();
-  const receiver = new FakeReceiver();
+  const bed = new DashboardTestBed();
+  const { root, receiver } = bed;
   let alice: PersonEntity;
   let mallory: PersonEntity;
   let recognised: ImageEntity;
@@ -40,9 +40,7 @@ describe.each(TEST_DRIVERS)('frontend routes on $name', (driver) => {
   const http = () => dashboard;
 
   beforeAll(async () => {
-    db = await openTestDatabase(driver, 'visage_frontend');
-    rows = new Rows(db.dataSource);
-    await receiver.start();
+    ({ db, rows } = await bed.open(driver, 'visage_frontend'));
     await root.picture('holiday/beach.jpg', 400, 300);
     await root.picture('known/alice.jpg', 120, 120);
     alice = await rows.person('Alice');
@@ -56,16 +54,11 @@ describe.each(TEST_DRIVERS)('frontend routes on $name', (driver) => {
     failed = await rows.image('broken.jpg', { status: 'failed', attempts: 3, lastError: 'recognizer unavailable' });
     xss = await rows.image(XSS_PATH, { status: 'failed', attempts: 1, lastError: XSS_ERROR });
     await rows.face(xss.id, mallory);
-    app = await startFrontend(testConfig(db, root.dir, receiver.url));
+    app = await bed.start();
     dashboard = await signIn(app);
   });
 
-  afterAll(async () => {
-    await app?.close();
-    await receiver.stop();
-    await db?.close();
-    root.remove();
-  });
+  afterAll(() => bed.close());
 
   describe('images page', () => {
     it('lists the newest images with their status, persons, faces, attempts and error, plus counts per status', async () => {

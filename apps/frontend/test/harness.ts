@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import request from 'supertest';
 import { parseConfig, VisageConfig } from '@visage/config';
 import { createFrontendApp } from '../src/frontend.app';
-import { TestDatabase } from '../../../libs/persistence/test/test-databases';
+import { MigratedTestDatabase, openTestDatabase, Rows, TestDatabase, TestDriver } from '../../../libs/persistence/test/test-databases';
 import { TEST_ADMIN_KEY, TEST_AUTH_ENV } from '../../../libs/auth/test/test-keys';
 
 /** A temporary IMAGES_ROOT with real pictures written by sharp (never the shared face set). */
@@ -87,6 +87,38 @@ export async function startFrontend(config: VisageConfig): Promise<NestExpressAp
   const app = await createFrontendApp(config, { logger: false });
   await app.init();
   return app;
+}
+
+/**
+ * What a dashboard test stands on: a migrated test database with its `Rows`, a temporary images root and a fake
+ * receiver. `open()` them (beforeAll), write the rows and pictures the test needs, `start()` the real app on them;
+ * `close()` (afterAll) stops and removes everything that was opened.
+ */
+export class DashboardTestBed {
+  readonly root = new ImagesRoot();
+  readonly receiver = new FakeReceiver();
+  private db?: MigratedTestDatabase;
+  private app?: NestExpressApplication;
+
+  async open(driver?: TestDriver, prefix?: string): Promise<{ db: MigratedTestDatabase; rows: Rows }> {
+    const db = await openTestDatabase(driver, prefix);
+    this.db = db;
+    await this.receiver.start();
+    return { db, rows: new Rows(db.dataSource) };
+  }
+
+  async start(): Promise<NestExpressApplication> {
+    if (!this.db) throw new Error('open() the test bed before start()');
+    this.app = await startFrontend(testConfig(this.db, this.root.dir, this.receiver.url));
+    return this.app;
+  }
+
+  async close(): Promise<void> {
+    await this.app?.close();
+    await this.receiver.stop();
+    await this.db?.close();
+    this.root.remove();
+  }
 }
 
 /** A signed-in browser, as far as the tests need one: its session cookie and the session's CSRF token. */

@@ -36,6 +36,9 @@ export interface ImageProcessorModuleOptions {
   scheduleRematchJob?: boolean;
 }
 
+/** The processor's services and jobs, which the embedded app and the tests reach too. */
+const PROCESSOR_SERVICES = [ProcessorStartup, ProcessImageService, RetryJob, RematchJob, ClusterJob, OutcomeRelayJob, WebhookDeliveryJob];
+
 /**
  * The processor's providers. Global, because HealthModule's readiness factory (a module of its own)
  * injects the breaker and the consumer.
@@ -59,26 +62,10 @@ class ImageProcessorCoreModule {
           useFactory: (analyzer: FaceAnalyzer, processorSettings: ProcessorSettings, gate: ConsumptionGate) =>
             observeBreaker(new RecognizerBreaker(analyzer, processorSettings.breaker, gate.consumerFor('circuit_open'))),
         },
-        ProcessorStartup,
-        ProcessImageService,
-        RetryJob,
-        RematchJob,
-        ClusterJob,
-        OutcomeRelayJob,
+        ...PROCESSOR_SERVICES,
         WebhookClient,
-        WebhookDeliveryJob,
       ],
-      exports: [
-        PROCESSOR_SETTINGS,
-        RecognizerBreaker,
-        ProcessorStartup,
-        ProcessImageService,
-        RetryJob,
-        RematchJob,
-        ClusterJob,
-        OutcomeRelayJob,
-        WebhookDeliveryJob,
-      ],
+      exports: [PROCESSOR_SETTINGS, RecognizerBreaker, ...PROCESSOR_SERVICES],
     };
   }
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { INestApplication, LoggerService } from '@nestjs/common';
 import request from 'supertest';
+import { expect } from 'vitest';
 import { parseConfig, VisageConfig } from '@visage/config';
 import { TestDatabase, TestDriver } from '../../../libs/persistence/test/test-databases';
 import { bearer, TEST_AUTH_ENV } from '../../../libs/auth/test/test-keys';
@@ -14,6 +15,13 @@ import { RecordingQueueClient } from './fake-queue';
 
 /** MAX_IMAGE_BYTES of the test apps, so "too large" needs only a small file. */
 export const TEST_MAX_IMAGE_BYTES = 2048;
+
+/** An API error as every route answers it: the status, its `code`, a message, and no stack trace or source path. */
+export function expectApiError(response: { status: number; body: unknown }, status: number, code: string): void {
+  expect(response.status, JSON.stringify(response.body)).toBe(status);
+  expect(response.body).toMatchObject({ statusCode: status, code, message: expect.any(String) });
+  expect(JSON.stringify(response.body)).not.toMatch(/\bat .+\.(ts|js):\d+|stack/i);
+}
 
 export interface ReceiverHarness {
   app: INestApplication;

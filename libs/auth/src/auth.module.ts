@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { ConfigService } from '@visage/config';
+import { AdminKeyBootstrap } from './admin-key-bootstrap';
 import { ApiKeyGuard } from './api-key.guard';
 import { ApiKeyService } from './api-key.service';
 import { AuthFailureLimiter } from './auth-failure-limiter';
@@ -9,7 +10,7 @@ import { SubmissionThrottlerGuard } from './submission-throttler.guard';
 
 const SUBMIT_WINDOW_MS = 60_000;
 
-/** Global, so feature modules inject ApiKeyService. Keys, the admin-key bootstrap and the failed-authentication limiter; needs PersistenceModule and ConfigModule. */
+/** Global, so feature modules inject ApiKeyService. An app's keys, its admin-key bootstrap and the failed-authentication limiter; needs PersistenceModule and ConfigModule. */
 function authCore(): Pick<DynamicModule, 'imports' | 'providers' | 'exports'> {
   return {
     imports: [
@@ -18,7 +19,7 @@ function authCore(): Pick<DynamicModule, 'imports' | 'providers' | 'exports'> {
         useFactory: (config: ConfigService) => ({ throttlers: [{ ttl: SUBMIT_WINDOW_MS, limit: config.get('RATE_LIMIT_SUBMIT_PER_MINUTE') }] }),
       }),
     ],
-    providers: [ApiKeyService, AuthFailureLimiter],
+    providers: [ApiKeyService, AdminKeyBootstrap, AuthFailureLimiter],
     exports: [ApiKeyService, AuthFailureLimiter],
   };
 }
@@ -42,5 +43,10 @@ export class AuthModule {
   /** The dashboard: keys to sign in with and the limiter; it brings its own session guard. */
   static forDashboard(): DynamicModule {
     return { module: AuthModule, global: true, ...authCore() };
+  }
+
+  /** `npm run keys`: the keys alone, without an app's start-up (no admin-key bootstrap, no AUTH=off warning). */
+  static forKeysCli(): DynamicModule {
+    return { module: AuthModule, providers: [ApiKeyService], exports: [ApiKeyService] };
   }
 }

@@ -1,4 +1,5 @@
 export * from './actor.decorator';
+export * from './admin-key-bootstrap';
 export * from './api-key';
 export * from './api-key.guard';
 export * from './api-key.service';

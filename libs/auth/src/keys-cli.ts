@@ -12,7 +12,7 @@ const USAGE = `usage: npm run keys -- create --name <name> --scope read|submit|a
        npm run keys -- list
        npm run keys -- revoke <id>`;
 
-@Module({ imports: [ConfigModule.forRoot(), PersistenceModule.forRoot({ retryAttempts: 1 }), AuthModule.forDashboard()] })
+@Module({ imports: [ConfigModule.forRoot(), PersistenceModule.forRoot({ retryAttempts: 1 }), AuthModule.forKeysCli()] })
 class KeysCliModule {}
 
 /** `npm run keys`: API keys on the configured database (DATABASE_URL), as the receiver's /keys routes do. */

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@visage/config';
-import { PATH_SOURCE_PREFIX, PersonImageRepository } from '@visage/persistence';
+import { AuditRecord, PATH_SOURCE_PREFIX, PersonImageRepository } from '@visage/persistence';
 import { ContentFaceAnalyzer, FACE_ANALYZER } from '@visage/recognizer-client';
 import { ImagePathError, ImagePathProblem, resolveImagePath } from '@visage/storage';
 import { sha256 } from './content-hash';
@@ -30,8 +30,11 @@ export class EnrolmentService {
     @Inject(ConfigService) private readonly config: ConfigService,
   ) {}
 
-  /** Adds the face in `path` (under IMAGES_ROOT) to a person's gallery; enrolling the same path again replaces it. */
-  async enrolFromPath(personId: number, path: unknown): Promise<EnrolmentResult> {
+  /**
+   * Adds the face in `path` (under IMAGES_ROOT) to a person's gallery; enrolling the same path again replaces it.
+   * `audit`: the audit row of the enrolment, written in its transaction.
+   */
+  async enrolFromPath(personId: number, path: unknown, audit?: (enrolment: { personImageId: number; path: string }) => AuditRecord): Promise<EnrolmentResult> {
     const person = await this.repository.findPersonById(personId);
     if (!person) return { status: 'person_not_found', personId };
     let resolved;
@@ -51,12 +54,10 @@ export class EnrolmentService {
       case 'invalid_image':
         return { status: 'invalid_image', path: resolved.relative, reason: described.reason };
     }
-    const personImageId = await this.repository.replaceEnrolment({
-      personId: person.id,
-      sourceName: `${PATH_SOURCE_PREFIX}${resolved.relative}`,
-      contentHash: sha256(content),
-      descriptor: described.descriptor,
-    });
+    const personImageId = await this.repository.replaceEnrolment(
+      { personId: person.id, sourceName: `${PATH_SOURCE_PREFIX}${resolved.relative}`, contentHash: sha256(content), descriptor: described.descriptor },
+      audit && ((id) => audit({ personImageId: id, path: resolved.relative })),
+    );
     this.logger.log(`enrolled ${resolved.relative} for person ${person.id} (${person.name})`);
     return { status: 'enrolled', personId: person.id, personName: person.name, personImageId, path: resolved.relative };
   }

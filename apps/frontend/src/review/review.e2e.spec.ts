@@ -2,8 +2,8 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FaceClusterRepository, FaceEntity, PersonEntity } from '@visage/persistence';
-import { MigratedTestDatabase, openTestDatabase, Rows, TEST_DRIVERS } from '../../../../libs/persistence/test/test-databases';
-import { DashboardClient, FakeReceiver, ImagesRoot, signIn, startFrontend, testConfig } from '../../test/harness';
+import { MigratedTestDatabase, Rows, TEST_DRIVERS } from '../../../../libs/persistence/test/test-databases';
+import { DashboardClient, DashboardTestBed, signIn } from '../../test/harness';
 import { TEST_ADMIN_KEY } from '../../../../libs/auth/test/test-keys';
 
 /** Handlebars writes `=` in attributes as `&#x3D;`; a browser reads it back as `=`. */
@@ -13,8 +13,8 @@ describe.each(TEST_DRIVERS)('dashboard face review on $name', (driver) => {
   let db: MigratedTestDatabase;
   let app: NestExpressApplication;
   let rows: Rows;
-  const root = new ImagesRoot();
-  const receiver = new FakeReceiver();
+  const bed = new DashboardTestBed();
+  const { root, receiver } = bed;
   let groupFaces: number[];
   let imageIds: number[];
   let namedFace: FaceEntity;
@@ -23,9 +23,7 @@ describe.each(TEST_DRIVERS)('dashboard face review on $name', (driver) => {
   const http = () => dashboard;
 
   beforeAll(async () => {
-    db = await openTestDatabase(driver, 'visage_review_ui');
-    rows = new Rows(db.dataSource);
-    await receiver.start();
+    ({ db, rows } = await bed.open(driver, 'visage_review_ui'));
     groupFaces = [];
     imageIds = [];
     for (const name of ['a', 'b', 'c']) {
@@ -42,15 +40,10 @@ describe.each(TEST_DRIVERS)('dashboard face review on $name', (driver) => {
     grace = await rows.person('Grace');
     const named = await rows.image(await root.picture('party/grace.jpg'), { status: 'processed', width: 240, height: 160 });
     namedFace = await rows.face(named.id, grace);
-    app = await startFrontend(testConfig(db, root.dir, receiver.url));
+    app = await bed.start();
     dashboard = await signIn(app);
   });
-  afterAll(async () => {
-    await app?.close();
-    await receiver.stop();
-    await db?.close();
-    root.remove();
-  });
+  afterAll(() => bed.close());
 
   it('"Unknown people" lists each group with its crops, image links and the Name / Not the same / Ignore actions', async () => {
     const page = await http().get('/unknown').expect(200);

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Op
 import { yieldToEventLoop } from '@visage/domain';
 import { ClusterChanges, ClusterIndex, meanDescriptor } from '@visage/matcher';
 import { ClusteringWrite, DatabaseLock, FaceClusterRepository, LockRepository, UnknownFace } from '@visage/persistence';
+import { JobRuns } from '../job-runs';
 import { PROCESSOR_SETTINGS, ProcessorSettings } from '../processor.settings';
 import { REMATCH_JOB_SCHEDULED } from '../rematch/rematch.job';
 
@@ -42,29 +43,27 @@ export type ClusterReport =
 @Injectable()
 export class ClusterJob implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Clusters');
-  private running = false;
-  private timer?: NodeJS.Timeout;
+  private readonly runs: JobRuns;
   private lastSweep = 0;
   /** The groups as this replica last wrote them, with the fingerprint they had then (reloaded when it differs). */
   private cached?: { index: ClusterIndex; fingerprint: string };
 
   constructor(
     private readonly clusters: FaceClusterRepository,
-    private readonly locks: LockRepository,
+    locks: LockRepository,
     @Inject(PROCESSOR_SETTINGS) private readonly settings: ProcessorSettings,
     // The background identity jobs (re-match, clustering) are started or not together.
     @Optional() @Inject(REMATCH_JOB_SCHEDULED) private readonly scheduled: boolean = true,
-  ) {}
+  ) {
+    this.runs = new JobRuns(locks, DatabaseLock.FaceClustering, { leaseMs: LEASE_MS });
+  }
 
   onApplicationBootstrap(): void {
-    if (!this.scheduled) return;
-    this.timer = setInterval(() => void this.tick(), this.settings.rematchEveryMs);
-    this.timer.unref();
+    if (this.scheduled) this.runs.every(this.settings.rematchEveryMs, () => this.tick());
   }
 
   onModuleDestroy(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.runs.stop();
   }
 
   async tick(): Promise<ClusterReport | undefined> {
@@ -83,23 +82,15 @@ export class ClusterJob implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /** One run; `sweep` forces the look at faces that became unknown (default: every CLUSTER_SWEEP_EVERY_MS). */
-  async runOnce(options: { sweep?: boolean } = {}): Promise<ClusterReport> {
-    if (this.running) return { ran: false, reason: 'already_running' };
-    this.running = true;
-    try {
-      const lock = await this.locks.tryLock(DatabaseLock.FaceClustering, { leaseMs: LEASE_MS });
-      if (!lock) return { ran: false, reason: 'locked' };
-      try {
+  runOnce(options: { sweep?: boolean } = {}): Promise<ClusterReport> {
+    return this.runs.once(() =>
+      this.runs.locked(async () => {
         const sweep = options.sweep ?? Date.now() - this.lastSweep >= CLUSTER_SWEEP_EVERY_MS;
         const report = await this.cluster(sweep);
         if (sweep) this.lastSweep = Date.now();
         return report;
-      } finally {
-        await lock.release();
-      }
-    } finally {
-      this.running = false;
-    }
+      }),
+    );
   }
 
   private async cluster(sweep: boolean): Promise<ClusterReport> {

@@ -6,6 +6,7 @@ import { describeError, OUTCOMES_TOPIC, withTimeout } from '@visage/domain';
 import { metrics } from '@visage/observability';
 import { DatabaseLock, LockRepository, OutcomeEventRepository } from '@visage/persistence';
 import { QUEUE_CLIENT } from '@visage/queue';
+import { JobRuns } from '../job-runs';
 
 /** How often the outbox is read: one indexed query when it is empty. */
 export const OUTCOME_RELAY_EVERY_MS = 1_000;
@@ -34,26 +35,25 @@ export type OutcomeRelayReport =
 @Injectable()
 export class OutcomeRelayJob implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('OutcomeRelay');
-  private running = false;
-  private timer?: NodeJS.Timeout;
+  private readonly runs: JobRuns;
   private lastPrune = 0;
   private queueDown = false;
 
   constructor(
     private readonly outbox: OutcomeEventRepository,
-    private readonly locks: LockRepository,
+    locks: LockRepository,
     @Inject(QUEUE_CLIENT) private readonly client: Pick<ClientProxy, 'emit'>,
     private readonly config: ConfigService,
-  ) {}
+  ) {
+    this.runs = new JobRuns(locks, DatabaseLock.OutcomeRelay, { leaseMs: LEASE_MS });
+  }
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.tick(), OUTCOME_RELAY_EVERY_MS);
-    this.timer.unref();
+    this.runs.every(OUTCOME_RELAY_EVERY_MS, () => this.tick());
   }
 
   onModuleDestroy(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.runs.stop();
   }
 
   async tick(): Promise<OutcomeRelayReport | undefined> {
@@ -71,20 +71,8 @@ export class OutcomeRelayJob implements OnApplicationBootstrap, OnModuleDestroy 
     }
   }
 
-  async runOnce(): Promise<OutcomeRelayReport> {
-    if (this.running) return { ran: false, reason: 'already_running' };
-    this.running = true;
-    try {
-      const lock = await this.locks.tryLock(DatabaseLock.OutcomeRelay, { leaseMs: LEASE_MS });
-      if (!lock) return { ran: false, reason: 'locked' };
-      try {
-        return await this.relay();
-      } finally {
-        await lock.release();
-      }
-    } finally {
-      this.running = false;
-    }
+  runOnce(): Promise<OutcomeRelayReport> {
+    return this.runs.once(() => this.runs.locked(() => this.relay()));
   }
 
   private async relay(): Promise<OutcomeRelayReport> {

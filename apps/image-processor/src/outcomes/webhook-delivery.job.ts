@@ -3,6 +3,7 @@ import { ConfigService } from '@visage/config';
 import { describeError } from '@visage/domain';
 import { metrics } from '@visage/observability';
 import { DatabaseLock, DueWebhookDelivery, LockRepository, OutcomeEventRepository } from '@visage/persistence';
+import { JobRuns } from '../job-runs';
 import { WebhookClient } from './webhook-client';
 
 /** How often due deliveries are looked for. */
@@ -46,29 +47,26 @@ export class WebhookDeliveryJob implements OnApplicationBootstrap, OnModuleDestr
   private readonly logger = new Logger('Webhooks');
   private readonly endpoints: string[];
   private readonly states = new Map<string, WebhookEndpointState>();
-  private running = false;
-  private timer?: NodeJS.Timeout;
+  private readonly runs: JobRuns;
   private staleDropped = false;
 
   constructor(
     private readonly outbox: OutcomeEventRepository,
-    private readonly locks: LockRepository,
+    locks: LockRepository,
     private readonly client: WebhookClient,
     private readonly config: ConfigService,
   ) {
+    this.runs = new JobRuns(locks, DatabaseLock.WebhookDelivery, { leaseMs: LEASE_MS });
     this.endpoints = config.get('WEBHOOK_URLS');
     for (const url of this.endpoints) this.states.set(url, { endpoint: endpointLabel(url), state: 'unknown', consecutiveFailures: 0, pending: 0 });
   }
 
   onApplicationBootstrap(): void {
-    if (this.endpoints.length === 0) return;
-    this.timer = setInterval(() => void this.tick(), WEBHOOK_EVERY_MS);
-    this.timer.unref();
+    if (this.endpoints.length > 0) this.runs.every(WEBHOOK_EVERY_MS, () => this.tick());
   }
 
   onModuleDestroy(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.runs.stop();
   }
 
   /** The endpoints as this replica last saw them, in WEBHOOK_URLS order. */
@@ -87,32 +85,24 @@ export class WebhookDeliveryJob implements OnApplicationBootstrap, OnModuleDestr
 
   async runOnce(): Promise<WebhookReport> {
     if (this.endpoints.length === 0) return { ran: false, reason: 'no_endpoints' };
-    if (this.running) return { ran: false, reason: 'already_running' };
-    this.running = true;
-    try {
-      const lock = await this.locks.tryLock(DatabaseLock.WebhookDelivery, { leaseMs: LEASE_MS });
-      if (!lock) return { ran: false, reason: 'locked' };
-      try {
-        if (!this.staleDropped) {
-          const dropped = await this.outbox.dropDeliveriesExcept(this.endpoints);
-          if (dropped > 0) this.logger.log(`dropped ${dropped} delivery(ies) to endpoints no longer in WEBHOOK_URLS`);
-          this.staleDropped = true;
-        }
-        const rounds = await Promise.all(this.endpoints.map((url) => this.deliverTo(url)));
-        const pending = await this.outbox.pendingDeliveries();
-        for (const [url, state] of this.states) state.pending = pending.get(url) ?? 0;
-        return {
-          ran: true,
-          delivered: rounds.reduce((sum, round) => sum + round.delivered, 0),
-          failed: rounds.reduce((sum, round) => sum + round.failed, 0),
-          abandoned: rounds.reduce((sum, round) => sum + round.abandoned, 0),
-        };
-      } finally {
-        await lock.release();
-      }
-    } finally {
-      this.running = false;
+    return this.runs.once(() => this.runs.locked(() => this.deliverAll()));
+  }
+
+  private async deliverAll(): Promise<WebhookReport> {
+    if (!this.staleDropped) {
+      const dropped = await this.outbox.dropDeliveriesExcept(this.endpoints);
+      if (dropped > 0) this.logger.log(`dropped ${dropped} delivery(ies) to endpoints no longer in WEBHOOK_URLS`);
+      this.staleDropped = true;
     }
+    const rounds = await Promise.all(this.endpoints.map((url) => this.deliverTo(url)));
+    const pending = await this.outbox.pendingDeliveries();
+    for (const [url, state] of this.states) state.pending = pending.get(url) ?? 0;
+    return {
+      ran: true,
+      delivered: rounds.reduce((sum, round) => sum + round.delivered, 0),
+      failed: rounds.reduce((sum, round) => sum + round.failed, 0),
+      abandoned: rounds.reduce((sum, round) => sum + round.abandoned, 0),
+    };
   }
 
   private async deliverTo(url: string): Promise<{ delivered: number; failed: number; abandoned: number }> {

@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { GalleryDelta, Identity, MatchPool, VersionedGallery } from '@visage/matcher';
 import { DatabaseLock, FaceIdentityRepository, FaceRematch, isForeignKeyViolation, LockRepository, StaleFace } from '@visage/persistence';
 import { FACE_MATCHER } from '../image-processor.tokens';
+import { JobRuns } from '../job-runs';
 import { PROCESSOR_SETTINGS, ProcessorSettings } from '../processor.settings';
 
 /** SQLite lease; a run stops after half of it ({@link RUN_BUDGET_MS}) and the next tick resumes. */
@@ -52,8 +53,7 @@ function fullMatch(gallery: GalleryView, face: StaleFace): Identity {
 @Injectable()
 export class RematchJob implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Rematch');
-  private running = false;
-  private timer?: NodeJS.Timeout;
+  private readonly runs: JobRuns;
   private pool?: MatchPool;
   private poolUsable = true;
   /** Worker threads for whole-gallery matches (below 2: match on the main thread only). */
@@ -61,22 +61,21 @@ export class RematchJob implements OnApplicationBootstrap, OnModuleDestroy {
 
   constructor(
     private readonly identities: FaceIdentityRepository,
-    private readonly locks: LockRepository,
+    locks: LockRepository,
     @Inject(FACE_MATCHER) private readonly matcher: FaceMatcher,
     @Inject(PROCESSOR_SETTINGS) private readonly settings: ProcessorSettings,
     @Optional() @Inject(REMATCH_JOB_SCHEDULED) private readonly scheduled: boolean = true,
-  ) {}
+  ) {
+    this.runs = new JobRuns(locks, DatabaseLock.FaceRematch, { leaseMs: LEASE_MS });
+  }
 
   onApplicationBootstrap(): void {
-    if (!this.scheduled) return;
-    this.timer = setInterval(() => void this.tick(), this.settings.rematchEveryMs);
-    this.timer.unref();
+    if (this.scheduled) this.runs.every(this.settings.rematchEveryMs, () => this.tick());
   }
 
   /** Awaited: the pool's threads hold native ONNX Runtime sessions that must be released before the process ends. */
   async onModuleDestroy(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.runs.stop();
     const pool = this.pool;
     this.pool = undefined;
     await pool?.close();
@@ -99,24 +98,14 @@ export class RematchJob implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  async runOnce(): Promise<RematchReport> {
-    if (this.running) return { ran: false, reason: 'already_running' };
-    this.running = true;
-    try {
+  runOnce(): Promise<RematchReport> {
+    return this.runs.once(async (): Promise<RematchReport> => {
       await this.matcher.refresh();
       const gallery = this.matcher.current();
       if (gallery.version < 0) return { ran: false, reason: 'no_gallery' };
       if (!(await this.identities.hasStaleFaces(gallery.version))) return { ran: false, reason: 'up_to_date' };
-      const lock = await this.locks.tryLock(DatabaseLock.FaceRematch, { leaseMs: LEASE_MS });
-      if (!lock) return { ran: false, reason: 'locked' };
-      try {
-        return await this.rematchAll(gallery);
-      } finally {
-        await lock.release();
-      }
-    } finally {
-      this.running = false;
-    }
+      return this.runs.locked(() => this.rematchAll(gallery));
+    });
   }
 
   /**

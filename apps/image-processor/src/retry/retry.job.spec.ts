@@ -209,6 +209,29 @@ describe.each(TEST_DRIVERS)('RetryJob on $name', (driver) => {
     });
   });
 
+  it('a scheduled tick that fails is logged, never left as an unhandled rejection (which would end the process)', async () => {
+    const registry = new SchedulerRegistry();
+    const runner = runners[0];
+    const repository = new ImageProcessingRepository(dataSources[0]);
+    let failures = 0;
+    repository.resetExpiredClaims = () => Promise.reject(new Error(`connection closed (${++failures})`));
+    // A queue that keeps its messages: no boot pass, so the fired tick is the one that runs.
+    const job = new RetryJob(repository, new LockRepository(dataSources[0]), runner.imagePublisher, runner.breaker, { ...settings, queueKeepsMessages: true }, registry, true);
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    job.onApplicationBootstrap();
+    try {
+      await registry.getCronJob('image-retry').fireOnTick();
+      await new Promise((settle) => setTimeout(settle, 200));
+    } finally {
+      job.onModuleDestroy();
+      process.off('unhandledRejection', onUnhandled);
+    }
+    expect(failures).toBe(1);
+    expect(unhandled).toEqual([]);
+  });
+
   it('registers RETRY_CRON with the scheduler and removes it on shutdown', () => {
     const registry = new SchedulerRegistry();
     const runner = runners[0];

@@ -4,6 +4,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
 import { RecognizerBreaker } from '../breaker/recognizer-breaker';
 import { DatabaseLock, ImageProcessingRepository, LockRepository } from '@visage/persistence';
+import { JobRuns } from '../job-runs';
 import { PROCESSOR_SETTINGS, ProcessorSettings } from '../processor.settings';
 import { ImagePublisher } from '@visage/image-queue';
 import { metrics } from '@visage/observability';
@@ -32,24 +33,30 @@ export type RetryTickReport =
 @Injectable()
 export class RetryJob implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('RetryJob');
-  private running = false;
+  private readonly runs: JobRuns;
   private cron: CronJob | undefined;
 
   constructor(
     private readonly repository: ImageProcessingRepository,
-    private readonly locks: LockRepository,
+    locks: LockRepository,
     private readonly publisher: ImagePublisher,
     private readonly breaker: RecognizerBreaker,
     @Inject(PROCESSOR_SETTINGS) private readonly settings: ProcessorSettings,
     private readonly schedulerRegistry: SchedulerRegistry,
     @Optional() @Inject(RETRY_JOB_SCHEDULED) private readonly scheduled: boolean = true,
-  ) {}
+  ) {
+    // Scheduled by RETRY_CRON, not by JobRuns' interval.
+    this.runs = new JobRuns(locks, DatabaseLock.ImageRetry);
+  }
 
   onApplicationBootstrap(): void {
     if (!this.scheduled) return;
+    // tick() logs its failure and rethrows for callers that await it; a scheduled run has nobody to rethrow to, and an
+    // unhandled rejection would end the process.
+    const scheduledTick = () => void this.tick().catch(() => undefined);
     if (!this.settings.queueKeepsMessages) void this.tick('boot').catch(() => undefined);
     // RETRY_CRON is configuration, so the job is registered at runtime rather than with a static @Cron().
-    this.cron = CronJob.from({ cronTime: this.settings.retryCron, onTick: () => void this.tick(), start: true });
+    this.cron = CronJob.from({ cronTime: this.settings.retryCron, onTick: scheduledTick, start: true });
     this.schedulerRegistry.addCronJob(CRON_NAME, this.cron as unknown as Parameters<SchedulerRegistry['addCronJob']>[1]);
   }
 
@@ -81,34 +88,28 @@ export class RetryJob implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  async runOnce(pass: RetryPass = 'tick'): Promise<RetryTickReport> {
-    if (this.running) return { ran: false, reason: 'already_running' };
-    // With the recognizer down every republished message would only be deferred; another replica whose
-    // circuit is closed can take the lock instead.
-    if (!this.breaker.isClosed) return { ran: false, reason: 'breaker_open' };
-    this.running = true;
-    try {
-      const lock = await this.locks.tryLock(DatabaseLock.ImageRetry);
-      if (!lock) return { ran: false, reason: 'locked' };
-      try {
-        const policy = this.settings.policy;
-        const boot = pass === 'boot';
-        // Order matters: each sweep leaves rows with a fresh updated_at, so the stale sweep skips them.
-        const expiredClaims = await this.repository.resetExpiredClaims(policy);
-        // At boot: every retrying image, due or not (all are due within the longest backoff).
-        const dueFailures = await this.repository.touchOverdueRetries(boot ? -this.settings.retryBackoff.requeueMaxDelayMs : policy.pendingStaleMs);
-        const stalePending = await this.repository.touchStalePending(boot ? { pendingStaleMs: 0 } : policy);
-        const { published, publishErrors } = await this.publishAll([...expiredClaims, ...dueFailures, ...stalePending]);
-        metrics.retryJobRequeued.inc({ reason: 'expired_claim' }, expiredClaims.length);
-        metrics.retryJobRequeued.inc({ reason: 'due_failure' }, dueFailures.length);
-        metrics.retryJobRequeued.inc({ reason: 'stale_pending' }, stalePending.length);
-        return { ran: true, expiredClaims, dueFailures, stalePending, published, publishErrors };
-      } finally {
-        await lock.release();
-      }
-    } finally {
-      this.running = false;
-    }
+  runOnce(pass: RetryPass = 'tick'): Promise<RetryTickReport> {
+    return this.runs.once(async (): Promise<RetryTickReport> => {
+      // With the recognizer down every republished message would only be deferred; another replica whose
+      // circuit is closed can take the lock instead.
+      if (!this.breaker.isClosed) return { ran: false, reason: 'breaker_open' };
+      return this.runs.locked(() => this.requeue(pass));
+    });
+  }
+
+  private async requeue(pass: RetryPass): Promise<RetryTickReport> {
+    const policy = this.settings.policy;
+    const boot = pass === 'boot';
+    // Order matters: each sweep leaves rows with a fresh updated_at, so the stale sweep skips them.
+    const expiredClaims = await this.repository.resetExpiredClaims(policy);
+    // At boot: every retrying image, due or not (all are due within the longest backoff).
+    const dueFailures = await this.repository.touchOverdueRetries(boot ? -this.settings.retryBackoff.requeueMaxDelayMs : policy.pendingStaleMs);
+    const stalePending = await this.repository.touchStalePending(boot ? { pendingStaleMs: 0 } : policy);
+    const { published, publishErrors } = await this.publishAll([...expiredClaims, ...dueFailures, ...stalePending]);
+    metrics.retryJobRequeued.inc({ reason: 'expired_claim' }, expiredClaims.length);
+    metrics.retryJobRequeued.inc({ reason: 'due_failure' }, dueFailures.length);
+    metrics.retryJobRequeued.inc({ reason: 'stale_pending' }, stalePending.length);
+    return { ran: true, expiredClaims, dueFailures, stalePending, published, publishErrors };
   }
 
   /** A publish the queue did not take is kept by ImagePublisher and republished as soon as the queue answers. */

@@ -2,13 +2,7 @@ import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FaceClusterRepository, FaceEntity, ImageEntity, PersonEntity, PersonImageEntity, readGalleryVersion } from '@visage/persistence';
 import { Rows, TEST_DRIVERS } from '../../../../libs/persistence/test/test-databases';
-import { ReceiverHarness, startReceiver } from '../../test/receiver-harness';
-
-function expectError(response: { status: number; body: unknown }, status: number, code: string): void {
-  expect(response.status, JSON.stringify(response.body)).toBe(status);
-  expect(response.body).toMatchObject({ statusCode: status, code, message: expect.any(String) });
-  expect(JSON.stringify(response.body)).not.toMatch(/\bat .+\.(ts|js):\d+|stack/i);
-}
+import { expectApiError, ReceiverHarness, startReceiver } from '../../test/receiver-harness';
 
 describe.each(TEST_DRIVERS)('unknown people API on $name', (driver) => {
   let harness: ReceiverHarness;
@@ -72,10 +66,10 @@ describe.each(TEST_DRIVERS)('unknown people API on $name', (driver) => {
     const detail = await harness.http.get(`/clusters/${large.id}`);
     expect(detail.body.faces.map((face: { faceId: number }) => face.faceId)).toEqual(large.faces);
 
-    expectError(await harness.http.get('/clusters?limit=0'), 400, 'invalid_limit');
-    expectError(await harness.http.get('/clusters?cursor=nonsense'), 400, 'invalid_cursor');
-    expectError(await harness.http.get('/clusters/2000000000'), 404, 'cluster_not_found');
-    expectError(await harness.http.get('/clusters/x'), 400, 'invalid_id');
+    expectApiError(await harness.http.get('/clusters?limit=0'), 400, 'invalid_limit');
+    expectApiError(await harness.http.get('/clusters?cursor=nonsense'), 400, 'invalid_cursor');
+    expectApiError(await harness.http.get('/clusters/2000000000'), 404, 'cluster_not_found');
+    expectApiError(await harness.http.get('/clusters/x'), 400, 'invalid_id');
   });
 
   it('POST /clusters/:id/name: every face enrolled (review:<faceId>) and named in one transaction, the group gone', async () => {
@@ -89,8 +83,8 @@ describe.each(TEST_DRIVERS)('unknown people API on $name', (driver) => {
     expect(enrolled.map((row) => [row.sourceName, row.personId]).sort()).toEqual(ada.faces.map((faceId) => [`review:${faceId}`, person.id]).sort());
     for (const faceId of ada.faces) expect(await dataSource.getRepository(FaceEntity).findOneByOrFail({ id: faceId })).toMatchObject({ personId: person.id });
     for (const imageId of ada.images) expect(await dataSource.getRepository(ImageEntity).findOneByOrFail({ id: imageId })).toMatchObject({ status: 'processed' });
-    expectError(await harness.http.get(`/clusters/${ada.id}`), 404, 'cluster_not_found');
-    expectError(await harness.http.post(`/clusters/${ada.id}/name`).send({ name: 'Ada' }), 404, 'cluster_not_found');
+    expectApiError(await harness.http.get(`/clusters/${ada.id}`), 404, 'cluster_not_found');
+    expectApiError(await harness.http.post(`/clusters/${ada.id}/name`).send({ name: 'Ada' }), 404, 'cluster_not_found');
 
     // An existing person by id.
     const bob = await group(2);
@@ -101,18 +95,18 @@ describe.each(TEST_DRIVERS)('unknown people API on $name', (driver) => {
   it('refuses bad input, ignored groups and unknown persons, changing nothing', async () => {
     const ada = await group(2);
     const name = (id: number | string, body: unknown) => harness.http.post(`/clusters/${id}/name`).send(body as object);
-    expectError(await name(ada.id, { name: '' }), 400, 'name_required');
-    expectError(await name(ada.id, { name: 7 }), 400, 'name_not_string');
-    expectError(await name(ada.id, { personId: 2_000_000_000 }), 404, 'person_not_found');
-    expectError(await name(2_000_000_000, { name: 'Ada' }), 404, 'cluster_not_found');
+    expectApiError(await name(ada.id, { name: '' }), 400, 'name_required');
+    expectApiError(await name(ada.id, { name: 7 }), 400, 'name_not_string');
+    expectApiError(await name(ada.id, { personId: 2_000_000_000 }), 404, 'person_not_found');
+    expectApiError(await name(2_000_000_000, { name: 'Ada' }), 404, 'cluster_not_found');
 
     const ignored = await harness.http.post(`/clusters/${ada.id}/ignore`);
     expect(ignored.status).toBe(200);
     expect(ignored.body).toMatchObject({ id: ada.id, ignored: true });
     expect((await harness.http.get('/clusters')).body.items).toEqual([]);
-    expectError(await name(ada.id, { name: 'Ada' }), 409, 'cluster_ignored');
-    expectError(await harness.http.post(`/faces/${ada.faces[0]}/assign`).send({ name: 'Ada' }), 409, 'face_ignored');
-    expectError(await harness.http.post('/clusters/2000000000/ignore'), 404, 'cluster_not_found');
+    expectApiError(await name(ada.id, { name: 'Ada' }), 409, 'cluster_ignored');
+    expectApiError(await harness.http.post(`/faces/${ada.faces[0]}/assign`).send({ name: 'Ada' }), 409, 'face_ignored');
+    expectApiError(await harness.http.post('/clusters/2000000000/ignore'), 404, 'cluster_not_found');
     expect(await dataSource.getRepository(PersonEntity).count()).toBe(0);
     expect(await dataSource.getRepository(PersonImageEntity).count()).toBe(0);
   });
@@ -122,9 +116,9 @@ describe.each(TEST_DRIVERS)('unknown people API on $name', (driver) => {
     const removed = await harness.http.delete(`/clusters/${ada.id}/faces/${ada.faces[2]}`);
     expect(removed.status, JSON.stringify(removed.body)).toBe(204);
     expect((await harness.http.get(`/clusters/${ada.id}`)).body).toMatchObject({ size: 2, faces: [expect.objectContaining({ faceId: ada.faces[0] }), expect.objectContaining({ faceId: ada.faces[1] })] });
-    expectError(await harness.http.delete(`/clusters/${ada.id}/faces/${ada.faces[2]}`), 404, 'face_not_in_cluster');
-    expectError(await harness.http.delete(`/clusters/2000000000/faces/${ada.faces[0]}`), 404, 'cluster_not_found');
-    expectError(await harness.http.delete(`/clusters/${ada.id}/faces/abc`), 400, 'invalid_id');
+    expectApiError(await harness.http.delete(`/clusters/${ada.id}/faces/${ada.faces[2]}`), 404, 'face_not_in_cluster');
+    expectApiError(await harness.http.delete(`/clusters/2000000000/faces/${ada.faces[0]}`), 404, 'cluster_not_found');
+    expectApiError(await harness.http.delete(`/clusters/${ada.id}/faces/abc`), 400, 'invalid_id');
     // Naming the group now enrols the two remaining faces only.
     const named = await harness.http.post(`/clusters/${ada.id}/name`).send({ name: 'Ada' });
     expect(named.body.faceIds).toEqual(ada.faces.slice(0, 2));

@@ -1,6 +1,5 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import {
-  AuditRepository,
   ClusterCursor,
   ClusterSummary,
   encodeClusterCursor,
@@ -20,7 +19,6 @@ export class ClustersService {
     private readonly clusters: FaceClusterRepository,
     private readonly reviews: FaceReviewRepository,
     private readonly enrolments: PersonImageRepository,
-    private readonly audit: AuditRepository,
   ) {}
 
   async list(limit: number, cursor?: ClusterCursor): Promise<ClusterPageDto> {
@@ -45,7 +43,8 @@ export class ClustersService {
       throw new ApiError(HttpStatus.NOT_FOUND, `person ${target.personId} does not exist`, { code: 'person_not_found' });
     }
     const faceIds = await this.clusters.memberFaceIds(id);
-    const named = await this.reviews.assignFaces(faceIds, target, this.clusters.deleteUnlessIgnored(id)).catch((error: unknown) => {
+    const audit = { actor, action: 'face.assigned', target: `cluster:${id}`, details: { faces: faceIds.length } };
+    const named = await this.reviews.assignFaces(faceIds, target, this.clusters.deleteUnlessIgnored(id), audit).catch((error: unknown) => {
       if (isForeignKeyViolation(error)) throw new ApiError(HttpStatus.CONFLICT, 'the person was deleted meanwhile', { code: 'person_deleted' });
       throw error;
     });
@@ -54,7 +53,6 @@ export class ClustersService {
       const now = await this.clusters.find(id);
       throw now ? clusterIgnored(id) : clusterNotFound(id);
     }
-    await this.audit.record({ actor, action: 'face.assigned', target: `cluster:${id}`, details: { personId: named.personId, faces: named.faceIds.length } });
     return { clusterId: id, personId: named.personId, personName: named.personName, faceIds: named.faceIds, galleryVersion: named.galleryVersion };
   }
 

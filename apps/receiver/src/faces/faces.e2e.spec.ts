@@ -4,16 +4,10 @@ import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FaceEntity, FaceRejectionEntity, ImageEntity, PersonEntity, PersonImageEntity, readGalleryVersion } from '@visage/persistence';
 import { Rows, TEST_DRIVERS } from '../../../../libs/persistence/test/test-databases';
-import { ReceiverHarness, startReceiver } from '../../test/receiver-harness';
+import { expectApiError, ReceiverHarness, startReceiver } from '../../test/receiver-harness';
 
 /** A 200×100 picture: grey, with a red 40×40 square at (120, 30) where the "face" is. */
 const PICTURE = { width: 200, height: 100, face: { x: 120, y: 30, width: 40, height: 40 } };
-
-function expectError(response: { status: number; body: unknown }, status: number, code: string): void {
-  expect(response.status, JSON.stringify(response.body)).toBe(status);
-  expect(response.body).toMatchObject({ statusCode: status, code, message: expect.any(String) });
-  expect(JSON.stringify(response.body)).not.toMatch(/\bat .+\.(ts|js):\d+|stack/i);
-}
 
 describe.each(TEST_DRIVERS)('face review API on $name', (driver) => {
   let harness: ReceiverHarness;
@@ -79,19 +73,19 @@ describe.each(TEST_DRIVERS)('face review API on $name', (driver) => {
     const face = await unknownFace();
     const legacy = await unknownFace('photos/a.jpg', false);
     const assign = (id: number | string, body: unknown) => harness.http.post(`/faces/${id}/assign`).send(body as object);
-    expectError(await assign(2_000_000_000, { name: 'Ada' }), 404, 'face_not_found');
-    expectError(await assign(face.id, { personId: 2_000_000_000 }), 404, 'person_not_found');
-    expectError(await assign('abc', { name: 'Ada' }), 400, 'invalid_id');
-    expectError(await assign(face.id, { name: '' }), 400, 'name_required');
-    expectError(await assign(face.id, { name: '   ' }), 400, 'name_required');
-    expectError(await assign(face.id, {}), 400, 'name_required');
-    expectError(await assign(face.id, { name: 42 }), 400, 'name_not_string');
-    expectError(await assign(face.id, { name: ['Ada'] }), 400, 'name_not_string');
-    expectError(await assign(face.id, { personId: 'x' }), 400, 'invalid_person_id');
-    expectError(await assign(face.id, { personId: 1.5 }), 400, 'invalid_person_id');
-    expectError(await assign(face.id, { personId: 1, name: 'Ada' }), 400, 'ambiguous_person');
-    expectError(await assign(face.id, [1]), 400, 'body_not_object');
-    expectError(await assign(legacy.id, { name: 'Ada' }), 409, 'face_without_descriptor');
+    expectApiError(await assign(2_000_000_000, { name: 'Ada' }), 404, 'face_not_found');
+    expectApiError(await assign(face.id, { personId: 2_000_000_000 }), 404, 'person_not_found');
+    expectApiError(await assign('abc', { name: 'Ada' }), 400, 'invalid_id');
+    expectApiError(await assign(face.id, { name: '' }), 400, 'name_required');
+    expectApiError(await assign(face.id, { name: '   ' }), 400, 'name_required');
+    expectApiError(await assign(face.id, {}), 400, 'name_required');
+    expectApiError(await assign(face.id, { name: 42 }), 400, 'name_not_string');
+    expectApiError(await assign(face.id, { name: ['Ada'] }), 400, 'name_not_string');
+    expectApiError(await assign(face.id, { personId: 'x' }), 400, 'invalid_person_id');
+    expectApiError(await assign(face.id, { personId: 1.5 }), 400, 'invalid_person_id');
+    expectApiError(await assign(face.id, { personId: 1, name: 'Ada' }), 400, 'ambiguous_person');
+    expectApiError(await assign(face.id, [1]), 400, 'body_not_object');
+    expectApiError(await assign(legacy.id, { name: 'Ada' }), 409, 'face_without_descriptor');
     // None of it changed anything.
     expect(await dataSource.getRepository(PersonEntity).count()).toBe(0);
     expect(await faceRow(face.id)).toMatchObject({ personId: null });
@@ -132,9 +126,9 @@ describe.each(TEST_DRIVERS)('face review API on $name', (driver) => {
     expect(await dataSource.getRepository(PersonImageEntity).countBy({ sourceName: `review:${face.id}` })).toBe(0);
     expect(await readGalleryVersion(dataSource)).toBe(version + 1);
 
-    expectError(await harness.http.post(`/faces/${face.id}/reject`), 409, 'face_not_named');
-    expectError(await harness.http.post('/faces/2000000000/reject'), 404, 'face_not_found');
-    expectError(await harness.http.post('/faces/0/reject'), 400, 'invalid_id');
+    expectApiError(await harness.http.post(`/faces/${face.id}/reject`), 409, 'face_not_named');
+    expectApiError(await harness.http.post('/faces/2000000000/reject'), 404, 'face_not_found');
+    expectApiError(await harness.http.post('/faces/0/reject'), 400, 'invalid_id');
     // Assigning the face to the rejected person again lifts the rejection.
     await harness.http.post(`/faces/${face.id}/assign`).send({ personId: assigned.body.personId });
     expect(await dataSource.getRepository(FaceRejectionEntity).countBy({ faceId: face.id })).toBe(0);
@@ -162,11 +156,11 @@ describe.each(TEST_DRIVERS)('face review API on $name', (driver) => {
 
     const again = await harness.http.get(`/faces/${face.id}/crop`).set('If-None-Match', String(response.headers.etag));
     expect(again.status).toBe(304);
-    expectError(await harness.http.get('/faces/2000000000/crop'), 404, 'face_not_found');
+    expectApiError(await harness.http.get('/faces/2000000000/crop'), 404, 'face_not_found');
     const gone = await unknownFace('photos/missing.png');
-    expectError(await harness.http.get(`/faces/${gone.id}/crop`), 404, 'image_unavailable');
+    expectApiError(await harness.http.get(`/faces/${gone.id}/crop`), 404, 'image_unavailable');
     const notAnImage = await unknownFace('photos/b.jpg');
-    expectError(await harness.http.get(`/faces/${notAnImage.id}/crop`), 422, 'crop_failed');
+    expectApiError(await harness.http.get(`/faces/${notAnImage.id}/crop`), 422, 'crop_failed');
   });
 
   it('documents the face routes in OpenAPI', async () => {

@@ -1,6 +1,6 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { ConfigService } from '@visage/config';
-import { AuditRepository, FaceClusterRepository, FaceReviewRepository, isForeignKeyViolation, PersonImageRepository, ReviewFace } from '@visage/persistence';
+import { FaceClusterRepository, FaceReviewRepository, isForeignKeyViolation, PersonImageRepository, ReviewFace } from '@visage/persistence';
 import { FaceCropCache } from '@visage/storage';
 import { ApiError } from '../common/api-error';
 import { AssignBody, FaceAssignmentDto, FaceRejectionDto } from './dto/face.dto';
@@ -16,7 +16,6 @@ export class FacesService {
     private readonly reviews: FaceReviewRepository,
     private readonly enrolments: PersonImageRepository,
     private readonly clusters: FaceClusterRepository,
-    private readonly audit: AuditRepository,
     config: ConfigService,
   ) {
     this.crops = new FaceCropCache({ root: config.get('IMAGES_ROOT'), maxBytes: config.get('MAX_IMAGE_BYTES'), maxPixels: config.get('MAX_IMAGE_PIXELS') });
@@ -33,13 +32,12 @@ export class FacesService {
       throw new ApiError(HttpStatus.CONFLICT, `face ${faceId} is in an ignored group; it cannot be named`, { code: 'face_ignored' });
     }
     if ('personId' in target && !(await this.enrolments.findPersonById(target.personId))) throw personNotFound(target.personId);
-    const assigned = await this.reviews.assign(faceId, target).catch((error: unknown) => {
+    const assigned = await this.reviews.assign(faceId, target, { actor, action: 'face.assigned', target: `face:${faceId}` }).catch((error: unknown) => {
       // Deleted between the check and the transaction: nothing was changed.
       if (isForeignKeyViolation(error)) throw new ApiError(HttpStatus.CONFLICT, 'the person was deleted meanwhile', { code: 'person_deleted' });
       throw error;
     });
     if (!assigned) throw faceNotFound(faceId);
-    await this.audit.record({ actor, action: 'face.assigned', target: `face:${faceId}`, details: { personId: assigned.personId } });
     return assigned;
   }
 
@@ -48,10 +46,9 @@ export class FacesService {
     if (face.personId === null || face.personName === null) {
       throw new ApiError(HttpStatus.CONFLICT, `face ${faceId} is not named after anyone; nothing to reject`, { code: 'face_not_named' });
     }
-    if (!(await this.reviews.reject(faceId, face.personId))) {
+    if (!(await this.reviews.reject(faceId, face.personId, { actor, action: 'face.rejected', target: `face:${faceId}`, details: { personId: face.personId } }))) {
       throw new ApiError(HttpStatus.CONFLICT, `face ${faceId} changed identity meanwhile; look again`, { code: 'face_changed' });
     }
-    await this.audit.record({ actor, action: 'face.rejected', target: `face:${faceId}`, details: { personId: face.personId } });
     return { faceId, imageId: face.imageId, rejectedPersonId: face.personId, rejectedPersonName: face.personName };
   }
 

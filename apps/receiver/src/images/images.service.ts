@@ -1,7 +1,7 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { ConfigService } from '@visage/config';
 import { ImageStatus } from '@visage/domain';
-import { AuditRepository, DeletedImage, ImageDetailsView, ImagePage, ImageRepository } from '@visage/persistence';
+import { DeletedImage, ImageDetailsView, ImagePage, ImageRepository } from '@visage/persistence';
 import { ImagePathError, resolveImagePath } from '@visage/storage';
 import { ApiError, errorBody } from '../common/api-error';
 import { ImageAcceptedDto } from './dto/post-image.dto';
@@ -20,7 +20,6 @@ export class ImagesService {
     private readonly images: ImageRepository,
     private readonly publisher: ImagePublisher,
     private readonly requeue: ImageRequeueService,
-    private readonly audit: AuditRepository,
     config: ConfigService,
   ) {
     this.imagesRoot = config.get('IMAGES_ROOT');
@@ -76,9 +75,8 @@ export class ImagesService {
 
   /** Forgets the image: row, faces, descriptors, enrolments made from them; never the file. */
   async delete(id: number, actor: string): Promise<DeletedImage> {
-    const deleted = await this.images.delete(id);
+    const deleted = await this.images.delete(id, { actor, action: 'image.deleted', target: `image:${id}` });
     if (!deleted) throw new ApiError(HttpStatus.NOT_FOUND, `image ${id} does not exist`, { code: 'image_not_found' });
-    await this.audit.record({ actor, action: 'image.deleted', target: `image:${id}`, details: { faces: deleted.faces, enrolments: deleted.enrolments } });
     return deleted;
   }
 

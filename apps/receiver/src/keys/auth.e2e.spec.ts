@@ -3,7 +3,7 @@ import { LoggerService } from '@nestjs/common';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiKeyService } from '@visage/auth';
+import { AdminKeyBootstrap } from '@visage/auth';
 import { TEST_DRIVERS } from '../../../../libs/persistence/test/test-databases';
 import { bearer, TEST_ADMIN_KEY } from '../../../../libs/auth/test/test-keys';
 import { ReceiverHarness, startReceiver } from '../../test/receiver-harness';
@@ -149,7 +149,7 @@ describe.each(TEST_DRIVERS)('admin key bootstrap on $name', (driver) => {
       expect(lines).toHaveLength(1);
       const key = /vsk_[A-Za-z0-9_-]{43}/.exec(lines[0]!)![0];
       expect((await harness.anonymous.get('/keys').set(bearer(key))).status).toBe(200);
-      await harness.app.get(ApiKeyService).onApplicationBootstrap();
+      await harness.app.get(AdminKeyBootstrap).onApplicationBootstrap();
       expect(logger.lines.filter((line) => /vsk_[A-Za-z0-9_-]{43}/.test(line))).toHaveLength(1);
       const listed = await harness.anonymous.get('/keys').set(bearer(key));
       expect(listed.body.items).toHaveLength(1);
@@ -161,7 +161,7 @@ describe.each(TEST_DRIVERS)('admin key bootstrap on $name', (driver) => {
   it('stores ADMIN_API_KEY once across starts', async () => {
     const harness = await startReceiver(driver);
     try {
-      await harness.app.get(ApiKeyService).onApplicationBootstrap();
+      await harness.app.get(AdminKeyBootstrap).onApplicationBootstrap();
       const listed = await harness.http.get('/keys');
       expect(listed.body.items).toMatchObject([{ name: 'ADMIN_API_KEY', scope: 'admin', revokedAt: null }]);
     } finally {

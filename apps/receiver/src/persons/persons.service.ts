@@ -1,5 +1,5 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
-import { AuditRepository, ImagePage, ImageRepository, ImageListQuery, PersonRepository, PersonView } from '@visage/persistence';
+import { ImagePage, ImageRepository, ImageListQuery, PersonRepository, PersonView } from '@visage/persistence';
 import { EnrolmentService } from '@visage/enrolment';
 import { ApiError } from '../common/api-error';
 import { Enrolled, enrolledOrApiError, recognizerUnavailable } from './enrolment-errors';
@@ -10,7 +10,6 @@ export class PersonsService {
     private readonly persons: PersonRepository,
     private readonly enrolment: EnrolmentService,
     private readonly imageRepository: ImageRepository,
-    private readonly audit: AuditRepository,
   ) {}
 
   /** Where the person appears (their current identities: re-matching moves images in and out). */
@@ -21,10 +20,10 @@ export class PersonsService {
 
   /** Computes the face's descriptor through the recognizer and adds it to the person's gallery. */
   async enrolFace(personId: number, path: unknown, actor: string): Promise<Enrolled> {
-    const result = await this.enrolment.enrolFromPath(personId, path).catch(recognizerUnavailable);
-    const enrolled = enrolledOrApiError(result);
-    await this.audit.record({ actor, action: 'person.enrolled', target: `person:${personId}`, details: { enrolment: enrolled.personImageId, path: enrolled.path } });
-    return enrolled;
+    const result = await this.enrolment
+      .enrolFromPath(personId, path, (enrolment) => ({ actor, action: 'person.enrolled', target: `person:${personId}`, details: { enrolment: enrolment.personImageId, path: enrolment.path } }))
+      .catch(recognizerUnavailable);
+    return enrolledOrApiError(result);
   }
 
   list(): Promise<PersonView[]> {
@@ -38,18 +37,16 @@ export class PersonsService {
   }
 
   async create(name: string, actor: string): Promise<PersonView> {
-    const result = await this.persons.create(name);
+    const result = await this.persons.create(name, (personId) => ({ actor, action: 'person.created', target: `person:${personId}`, details: { name } }));
     if (!result.created) {
       throw new ApiError(HttpStatus.CONFLICT, `a person named ${JSON.stringify(name)} already exists`, { code: 'duplicate_name', id: result.existingId });
     }
-    await this.audit.record({ actor, action: 'person.created', target: `person:${result.person.id}`, details: { name } });
     return result.person;
   }
 
   /** Forgets the person: no descriptor enrolled for them remains; their faces are matched again without them. */
   async delete(id: number, actor: string): Promise<void> {
-    if (!(await this.persons.delete(id))) throw notFound(id);
-    await this.audit.record({ actor, action: 'person.deleted', target: `person:${id}` });
+    if (!(await this.persons.delete(id, { actor, action: 'person.deleted', target: `person:${id}` }))) throw notFound(id);
   }
 }
 

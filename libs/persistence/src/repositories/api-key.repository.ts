@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, IsNull, Repository } from 'typeorm';
 import { ApiKeyEntity } from '../entities';
-import { insertedId, isUniqueViolation } from './database-errors';
+import { AuditRecord, auditInsertedRow, auditStatement } from './audit.repository';
+import { isUniqueViolation } from './database-errors';
+import { runInTransaction, toStatement } from './transactions';
 
 export interface ApiKeyView {
   id: number;
@@ -20,15 +22,23 @@ export const LAST_USED_RESOLUTION_MS = 60_000;
 export class ApiKeyRepository {
   private readonly keys: Repository<ApiKeyEntity>;
 
-  constructor(dataSource: DataSource) {
+  constructor(private readonly dataSource: DataSource) {
     this.keys = dataSource.getRepository(ApiKeyEntity);
   }
 
-  /** Undefined when the hash is taken (a 256-bit collision: in practice, the same key inserted twice). */
-  async create(name: string, scope: string, keyHash: string): Promise<ApiKeyView | undefined> {
+  /**
+   * Undefined when the hash is taken (a 256-bit collision: in practice, the same key inserted twice).
+   * `audit`: its row, in the same transaction.
+   */
+  async create(name: string, scope: string, keyHash: string, audit?: (keyId: number) => AuditRecord): Promise<ApiKeyView | undefined> {
     try {
-      const result = await this.keys.createQueryBuilder().insert().values({ name, scope, keyHash }).updateEntity(false).execute();
-      return this.findById(insertedId(result.raw));
+      const results = await runInTransaction(this.dataSource, [
+        toStatement(this.keys.createQueryBuilder().insert().values({ name, scope, keyHash }).updateEntity(false)),
+        ...(audit ? [auditInsertedRow(0, audit)] : []),
+      ]);
+      const id = results?.[0].insertId;
+      if (id === undefined) throw new Error('the database returned no id for the new key');
+      return this.findById(id);
     } catch (error) {
       if (isUniqueViolation(error)) return undefined;
       throw error;
@@ -55,10 +65,11 @@ export class ApiKeyRepository {
     return this.keys.count({ where: { revokedAt: IsNull(), ...(scope ? { scope } : {}) } });
   }
 
-  /** True when it was active and is now revoked. */
-  async revoke(id: number, now = new Date()): Promise<boolean> {
-    const result = await this.keys.update({ id, revokedAt: IsNull() }, { revokedAt: now });
-    return (result.affected ?? 0) > 0;
+  /** True when it was active and is now revoked. `audit`: its row, in the same transaction, only then. */
+  async revoke(id: number, audit?: AuditRecord, now = new Date()): Promise<boolean> {
+    const revoke = toStatement(this.keys.createQueryBuilder().update().set({ revokedAt: now }).where('id = :id AND revoked_at IS NULL', { id }));
+    const results = await runInTransaction(this.dataSource, [revoke, ...(audit ? [auditStatement(audit)] : [])], { guarded: true });
+    return results !== undefined;
   }
 
   /** Records a use unless one was recorded within {@link LAST_USED_RESOLUTION_MS}. */

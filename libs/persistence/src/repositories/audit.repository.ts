@@ -1,12 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, Repository } from 'typeorm';
 import { AuditEventEntity } from '../entities';
+import type { DeferredStatement, Statement, StatementResult } from './transactions';
+
+/** A value computed by SQL in the audit row's own statement (an id that only exists inside the transaction). */
+export interface AuditSqlValue {
+  sql: string;
+  parameters: unknown[];
+}
 
 export interface AuditRecord {
   actor: string;
   action: string;
   target: string;
-  details?: Record<string, string | number | boolean | null>;
+  details?: Record<string, string | number | boolean | null | AuditSqlValue>;
 }
 
 export interface AuditEventView extends Omit<AuditRecord, 'details'> {
@@ -15,22 +22,44 @@ export interface AuditEventView extends Omit<AuditRecord, 'details'> {
   details: Record<string, unknown> | null;
 }
 
-/** The audit log: appended to, read newest first by id (keyset: `beforeId`). */
+const isSqlValue = (value: unknown): value is AuditSqlValue => typeof value === 'object' && value !== null && 'sql' in value;
+
+/**
+ * The INSERT of an audit row, to run in the transaction of the change it records (so one never commits without
+ * the other). Details computed by SQL are assembled with JSON_OBJECT (MySQL and SQLite's JSON1 alike).
+ */
+export function auditStatement(record: AuditRecord): Statement {
+  const entries = Object.entries(record.details ?? {});
+  const head = 'INSERT INTO audit_events (actor, action, target, details) VALUES (?, ?, ?, ';
+  const fixed = [record.actor, record.action, record.target];
+  if (!entries.some(([, value]) => isSqlValue(value))) {
+    return [`${head}?)`, [...fixed, record.details ? JSON.stringify(record.details) : null]];
+  }
+  const pairs = entries.map(([key, value]) => (isSqlValue(value) ? { sql: `?, ${value.sql}`, parameters: [key, ...value.parameters] } : { sql: '?, ?', parameters: [key, value] }));
+  return [`${head}JSON_OBJECT(${pairs.map((pair) => pair.sql).join(', ')}))`, [...fixed, ...pairs.flatMap((pair) => pair.parameters)]];
+}
+
+/** The audit row of an INSERT's new row: written after the statement at `index`, naming the id it generated. */
+export function auditInsertedRow(index: number, record: (id: number) => AuditRecord): DeferredStatement {
+  return (previous: readonly StatementResult[]) => {
+    const id = previous[index]?.insertId;
+    if (id === undefined) throw new Error('the database returned no id for the audited row');
+    return auditStatement(record(id));
+  };
+}
+
+/** The audit row of a change, written only if the statement at `index` changed a row (a delete that found it). */
+export function auditIfChanged(index: number, record: AuditRecord): DeferredStatement {
+  return (previous: readonly StatementResult[]) => ((previous[index]?.affected ?? 0) > 0 ? auditStatement(record) : undefined);
+}
+
+/** The audit log as admins read it: newest first by id (keyset: `beforeId`). Rows are written by {@link auditStatement}. */
 @Injectable()
 export class AuditRepository {
   private readonly events: Repository<AuditEventEntity>;
 
   constructor(dataSource: DataSource) {
     this.events = dataSource.getRepository(AuditEventEntity);
-  }
-
-  async record(event: AuditRecord): Promise<void> {
-    await this.events
-      .createQueryBuilder()
-      .insert()
-      .values({ actor: event.actor, action: event.action, target: event.target, details: event.details ? JSON.stringify(event.details) : null })
-      .updateEntity(false)
-      .execute();
   }
 
   async list(limit: number, beforeId?: number): Promise<AuditEventView[]> {

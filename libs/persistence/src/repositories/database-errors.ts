@@ -1,9 +1,11 @@
 import { QueryFailedError } from 'typeorm';
 
-/** True for a unique-index violation on MySQL/MariaDB (ER_DUP_ENTRY) or SQLite (SQLITE_CONSTRAINT_UNIQUE). */
+/**
+ * True for a unique-index violation on MySQL/MariaDB (ER_DUP_ENTRY) or SQLite (SQLITE_CONSTRAINT_UNIQUE), wrapped by
+ * TypeORM or, from runInTransaction's SQLite path (better-sqlite3 directly), the driver's own error.
+ */
 export function isUniqueViolation(error: unknown): boolean {
-  if (!(error instanceof QueryFailedError)) return false;
-  const driverError = error.driverError as { code?: unknown; errno?: unknown } | undefined;
+  const driverError = (error instanceof QueryFailedError ? error.driverError : error) as { code?: unknown; errno?: unknown } | undefined;
   const code = driverError?.code;
   return code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_UNIQUE' || driverError?.errno === 1062;
 }

@@ -8,6 +8,7 @@ import { PersonImageEntity } from '../entities/person-image.entity';
 import { PersonEntity } from '../entities/person.entity';
 import { bumpGalleryVersion, GALLERY_STATE_ROW, logGalleryChanges, readGalleryVersion, recomputeImageStatuses } from './gallery-version';
 import { IDENTITY_STATUSES, recordOutcomeEvents } from './outcome-events';
+import { auditStatement, AuditRecord, AuditSqlValue } from './audit.repository';
 import { runInTransaction, Statement, toStatement } from './transactions';
 
 /** `source_name` of a face enrolled from the review ("This is …", naming a group): `review:<faceId>`. */
@@ -119,12 +120,12 @@ export class FaceReviewRepository {
    * face or its descriptor vanished meanwhile; a person deleted meanwhile fails on the foreign key
    * ({@link isForeignKeyViolation}).
    */
-  async assign(faceId: number, target: AssignTarget, now = new Date()): Promise<AssignedFace | undefined> {
+  async assign(faceId: number, target: AssignTarget, audit?: AuditRecord, now = new Date()): Promise<AssignedFace | undefined> {
     // Guard: the face still exists with its descriptor, else nothing at all is changed.
     const guard = toStatement(
       this.dataSource.createQueryBuilder().update(FaceEntity).set({ matchedAt: now }).where('id = :faceId AND descriptor IS NOT NULL', { faceId }),
     );
-    const assigned = await this.assignFaces([faceId], target, guard, now);
+    const assigned = await this.assignFaces([faceId], target, guard, audit, now);
     if (!assigned) return undefined;
     return { faceId, imageId: assigned.imageIds[0], personId: assigned.personId, personName: assigned.personName, galleryVersion: assigned.galleryVersion };
   }
@@ -132,9 +133,10 @@ export class FaceReviewRepository {
   /**
    * {@link assign} for many faces (a group named in the review) in one transaction whose first statement is
    * `guard` (it must change exactly one row, else nothing is changed and the result is undefined). Faces
-   * without a descriptor are left out.
+   * without a descriptor are left out. `audit`: its row, in the same transaction, with the person's id
+   * (`personId`, looked up there when the person is created by name) added to its details.
    */
-  async assignFaces(faceIds: readonly number[], target: AssignTarget, guard: Statement, now = new Date()): Promise<AssignedFaces | undefined> {
+  async assignFaces(faceIds: readonly number[], target: AssignTarget, guard: Statement, audit?: AuditRecord, now = new Date()): Promise<AssignedFaces | undefined> {
     const faces = faceIds.length === 0 ? [] : await this.dataSource
       .getRepository(FaceEntity)
       .createQueryBuilder('face')
@@ -186,6 +188,10 @@ export class FaceReviewRepository {
         ...recordOutcomeEvents(this.dataSource, { imageIds }, { statuses: IDENTITY_STATUSES, galleryVersion: 'current' }),
       );
     }
+    if (audit) {
+      const personId: number | AuditSqlValue = 'personId' in target ? target.personId : { sql: personRef, parameters: personParams };
+      statements.push(auditStatement({ ...audit, details: { ...audit.details, personId } }));
+    }
     if ((await runInTransaction(this.dataSource, statements, { guarded: true })) === undefined) return undefined;
     const person =
       'personId' in target
@@ -201,7 +207,7 @@ export class FaceReviewRepository {
    * image's status — one transaction. The face goes back to the re-match job (version 0), which matches it
    * against the gallery without the rejected person. False when the face is no longer named `personId`.
    */
-  async reject(faceId: number, personId: number, now = new Date()): Promise<boolean> {
+  async reject(faceId: number, personId: number, audit?: AuditRecord, now = new Date()): Promise<boolean> {
     const face = await this.dataSource.getRepository(FaceEntity).findOne({ where: { id: faceId, personId }, select: { id: true, imageId: true } });
     if (!face) return false;
     const insertIfNew = isMysqlFamily(this.dataSource.options) ? 'INSERT IGNORE' : 'INSERT OR IGNORE';
@@ -228,6 +234,7 @@ export class FaceReviewRepository {
       );
     }
     statements.push(...recordOutcomeEvents(this.dataSource, { imageIds: [face.imageId] }, { statuses: IDENTITY_STATUSES, galleryVersion: 'current' }));
+    if (audit) statements.push(auditStatement(audit));
     return (await runInTransaction(this.dataSource, statements, { guarded: true })) !== undefined;
   }
 

@@ -6,6 +6,7 @@ import { insertedId, isUniqueViolation } from './database-errors';
 import { REVIEW_SOURCE_PREFIX } from './face-review.repository';
 import { forgetEnrolments } from './gallery-version';
 import { encodeImageCursor, ImageCursor } from './image-cursor';
+import { auditStatement, AuditRecord } from './audit.repository';
 import { runInTransaction, Statement } from './transactions';
 import { countImagesByStatus, ImageFaceView, ImageSummaryView, toFaceView, toImageSummary } from './image-views';
 
@@ -87,9 +88,9 @@ export class ImageRepository {
    * memberships go with them: cascade), and the review enrolments made from those faces (out of the gallery
    * and its change log: {@link forgetEnrolments}). Groups that lost a face are marked for the clustering job to
    * recompute; an emptied one is deleted (its centroid was that face). The file on disk is never touched.
-   * Undefined when there is no such image.
+   * Undefined when there is no such image. `audit`: its row, in the same transaction (its details get the counts).
    */
-  async delete(id: number): Promise<DeletedImage | undefined> {
+  async delete(id: number, audit?: AuditRecord): Promise<DeletedImage | undefined> {
     const faceIds = (await this.dataSource.getRepository(FaceEntity).find({ where: { imageId: id }, select: { id: true } })).map((face) => face.id);
     const enrolmentIds = faceIds.length === 0 ? [] : (
       await this.dataSource
@@ -119,8 +120,10 @@ export class ImageRepository {
         [`DELETE FROM face_clusters WHERE size = 0 AND id IN (${list(clusterIds)})`, clusterIds],
       );
     }
+    const deleted: DeletedImage = { faces: faceIds.length, enrolments: enrolmentIds.length };
+    if (audit) statements.push(auditStatement({ ...audit, details: { ...audit.details, ...deleted } }));
     const results = await runInTransaction(this.dataSource, statements, { guarded: true });
-    return results ? { faces: faceIds.length, enrolments: enrolmentIds.length } : undefined;
+    return results ? deleted : undefined;
   }
 
   async findById(id: number): Promise<ImageDetailsView | undefined> {

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, Like } from 'typeorm';
 import { PersonEntity } from '../entities/person.entity';
 import { PersonImageEntity } from '../entities/person-image.entity';
+import { AuditRecord, auditInsertedRow } from './audit.repository';
 import { bumpGalleryVersion, logGalleryChanges, readGalleryVersion } from './gallery-version';
 import { runInTransaction, toStatement } from './transactions';
 
@@ -92,8 +93,11 @@ export class PersonImageRepository {
     return rows.map(({ id, personId, sourceName, contentHash }) => ({ id, personId, sourceName, contentHash }));
   }
 
-  /** Stores the descriptor of a source, replacing any previous enrolment of the same source. Returns the new id. */
-  async replaceEnrolment(enrolment: NewEnrolment): Promise<number> {
+  /**
+   * Stores the descriptor of a source, replacing any previous enrolment of the same source. Returns the new id.
+   * `audit`: its row, in the same transaction.
+   */
+  async replaceEnrolment(enrolment: NewEnrolment, audit?: (personImageId: number) => AuditRecord): Promise<number> {
     const source = { sourceName: enrolment.sourceName };
     const results = await runInTransaction(this.dataSource, [
       bumpGalleryVersion(this.dataSource),
@@ -113,6 +117,7 @@ export class PersonImageRepository {
           .updateEntity(false),
       ),
       logGalleryChanges(source, false),
+      ...(audit ? [auditInsertedRow(3, audit)] : []),
     ]);
     const id = results?.[3].insertId;
     if (id === undefined) throw new Error('the database returned no id for the new enrolment');

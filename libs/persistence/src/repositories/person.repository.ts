@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, Repository, SelectQueryBuilder } from 'typeorm';
 import { FaceEntity, PersonEntity, PersonImageEntity } from '../entities';
-import { insertedId, isUniqueViolation } from './database-errors';
+import { AuditRecord, auditIfChanged, auditInsertedRow } from './audit.repository';
+import { isUniqueViolation } from './database-errors';
 import { forgetEnrolments, recomputeImageStatuses } from './gallery-version';
 import { IDENTITY_STATUSES, outcomeEventStatements } from './outcome-events';
 import { runInTransaction, toStatement } from './transactions';
@@ -45,11 +46,16 @@ export class PersonRepository {
     return row ? this.toView(row) : undefined;
   }
 
-  /** Unique index on `name` decides duplicates; the existing id comes back for a 409. */
-  async create(name: string): Promise<CreatePersonResult> {
+  /** Unique index on `name` decides duplicates; the existing id comes back for a 409. `audit`: its row, in the same transaction. */
+  async create(name: string, audit?: (personId: number) => AuditRecord): Promise<CreatePersonResult> {
     try {
-      const result = await this.persons.createQueryBuilder().insert().values({ name }).updateEntity(false).execute();
-      const person = await this.findById(insertedId(result.raw));
+      const results = await runInTransaction(this.dataSource, [
+        toStatement(this.persons.createQueryBuilder().insert().values({ name }).updateEntity(false)),
+        ...(audit ? [auditInsertedRow(0, audit)] : []),
+      ]);
+      const id = results?.[0].insertId;
+      if (id === undefined) throw new Error('the database returned no id for the new person');
+      const person = await this.findById(id);
       if (!person) throw new Error('created person vanished');
       return { created: true, person };
     } catch (error) {
@@ -65,20 +71,23 @@ export class PersonRepository {
    * enrolled faces go with them (cascade) and their descriptors leave the change log ({@link forgetEnrolments}),
    * matched faces keep their box but lose the person (set null), "Not <name>" rows go (cascade), and the
    * gallery version moves, so the re-match job looks at every face again against the remaining gallery.
+   * `audit`: its row, in the same transaction, if the person was still there to delete.
    */
-  async delete(id: number): Promise<boolean> {
+  async delete(id: number, audit?: AuditRecord): Promise<boolean> {
     if (!(await this.persons.exist({ where: { id } }))) return false;
     const forget = forgetEnrolments(this.dataSource, { personId: id });
     // Their images' events are chosen while the faces still name them, and their faces snapshotted once unnamed.
     const outcome = outcomeEventStatements(this.dataSource, { facesOfPerson: id }, { statuses: IDENTITY_STATUSES, galleryVersion: 'current' });
+    const deletion = 2 + forget.length;
     const results = await runInTransaction(this.dataSource, [
       recomputeImageStatuses(this.dataSource, { personId: id }, new Date()),
       ...forget,
       outcome.events,
       toStatement(this.persons.createQueryBuilder().delete().where('id = :id', { id })),
       outcome.faces,
+      ...(audit ? [auditIfChanged(deletion, audit)] : []),
     ]);
-    return (results?.[2 + forget.length].affected ?? 0) > 0;
+    return (results?.[deletion].affected ?? 0) > 0;
   }
 
   private selectWithCounts(): SelectQueryBuilder<PersonEntity> {

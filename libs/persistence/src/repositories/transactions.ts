@@ -12,6 +12,17 @@ export interface StatementResult {
   insertId: number | undefined;
 }
 
+/**
+ * A statement built inside the transaction from the results of the ones before it (an audit row naming the id
+ * an INSERT just generated); undefined runs nothing (and counts as changing no row).
+ */
+export type DeferredStatement = (previous: readonly StatementResult[]) => Statement | undefined;
+
+/** What a transaction runs, in order. */
+export type TransactionStep = Statement | DeferredStatement;
+
+const NOTHING_RUN: StatementResult = { affected: 0, insertId: undefined };
+
 /** InnoDB may still pick a transaction as a deadlock victim; the whole transaction is safe to replay. */
 const DEADLOCK_RETRIES = 3;
 
@@ -29,7 +40,7 @@ export function toStatement(builder: QueryBuilder<ObjectLiteral>): Statement {
  */
 export async function runInTransaction(
   dataSource: DataSource,
-  statements: Statement[],
+  statements: TransactionStep[],
   options: { guarded?: boolean } = {},
 ): Promise<StatementResult[] | undefined> {
   if (dataSource.options.type === 'better-sqlite3') return runSqlite(sqliteConnection(dataSource), statements, options.guarded ?? false);
@@ -42,10 +53,20 @@ export async function runInTransaction(
   }
 }
 
-function runSqlite(db: BetterSqlite3.Database, statements: Statement[], guarded: boolean): StatementResult[] | undefined {
+/** What `step` runs now; when nothing, that is recorded in `results` (keeping their indexes those of the steps). */
+function statementOf(step: TransactionStep, results: StatementResult[]): Statement | undefined {
+  const statement = typeof step === 'function' ? step(results) : step;
+  if (!statement) results.push(NOTHING_RUN);
+  return statement;
+}
+
+function runSqlite(db: BetterSqlite3.Database, statements: TransactionStep[], guarded: boolean): StatementResult[] | undefined {
   const run = db.transaction(() => {
     const results: StatementResult[] = [];
-    for (const [index, [sql, parameters]] of statements.entries()) {
+    for (const [index, step] of statements.entries()) {
+      const statement = statementOf(step, results);
+      if (!statement) continue;
+      const [sql, parameters] = statement;
       const outcome = db.prepare(sql).run(...parameters);
       if (guarded && index === 0 && outcome.changes !== 1) return undefined;
       results.push({ affected: outcome.changes, insertId: Number(outcome.lastInsertRowid) || undefined });
@@ -55,13 +76,16 @@ function runSqlite(db: BetterSqlite3.Database, statements: Statement[], guarded:
   return run();
 }
 
-async function runMysql(dataSource: DataSource, statements: Statement[], guarded: boolean): Promise<StatementResult[] | undefined> {
+async function runMysql(dataSource: DataSource, statements: TransactionStep[], guarded: boolean): Promise<StatementResult[] | undefined> {
   const runner = dataSource.createQueryRunner();
   await runner.connect();
   try {
     await runner.startTransaction('READ COMMITTED');
     const results: StatementResult[] = [];
-    for (const [index, [sql, parameters]] of statements.entries()) {
+    for (const [index, step] of statements.entries()) {
+      const statement = statementOf(step, results);
+      if (!statement) continue;
+      const [sql, parameters] = statement;
       const outcome = await runner.query(sql, parameters, true);
       if (guarded && index === 0 && outcome.affected !== 1) {
         await runner.rollbackTransaction();

@@ -1,4 +1,4 @@
-import { OnnxGraph } from './onnx-graph';
+import { OnnxGraph } from '@visage/onnx-graph';
 import { BATCH_NORM_EPSILON, SSD_INPUT_SIZE } from '../ssd-detector';
 import { readFaceApiWeights, weight, Weight, WeightMap } from './face-api-weights';
 
