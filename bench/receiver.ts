@@ -9,7 +9,10 @@
  * number of keep-alive connections and stops after the last file.
  * Rounds alternate between the servers so background load on the machine hits both alike.
  *
- * Env: BENCH_FILES (default 3000), BENCH_WARMUP (1000), BENCH_CONCURRENCY (16), BENCH_ROUNDS (3), TEST_MYSQL_URL.
+ * The Nest receiver checks the API key (and counts submissions) as deployed; the bare server has no auth.
+ *
+ * Env: BENCH_FILES (default 3000), BENCH_WARMUP (1000), BENCH_CONCURRENCY (16), BENCH_ROUNDS (3), TEST_MYSQL_URL,
+ * BENCH_CPU_PROFILE_DIR (a V8 CPU profile of each server process).
  */
 import 'reflect-metadata';
 import { existsSync } from 'node:fs';
@@ -31,6 +34,8 @@ const FILES = Number(process.env.BENCH_FILES ?? 3000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 1000);
+/** When set, each server process writes a V8 CPU profile there (open in Chrome DevTools): where a request's time goes. */
+const CPU_PROFILE_DIR = process.env.BENCH_CPU_PROFILE_DIR;
 const MAX_IMAGE_BYTES = 20 * 1024 * 1024;
 
 // The receiver is benchmarked as built (tsc, with decorator metadata), exactly as it ships.
@@ -114,7 +119,7 @@ async function serve(kind: ServerKind, root: string, databaseUrl: string): Promi
 }
 
 function spawnServer(kind: ServerKind, root: string, database: TestDatabase): Promise<RemoteTarget> {
-  const child = fork(__filename, ['--serve', kind, root, database.url], { execArgv: ['--import', 'tsx', ...(process.env.PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : [])], stdio: 'inherit' });
+  const child = fork(__filename, ['--serve', kind, root, database.url], { execArgv: ['--import', 'tsx', ...(CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROFILE_DIR}`] : [])], stdio: 'inherit' });
   const next = <T extends ChildMessage['type']>(type: T) =>
     new Promise<Extract<ChildMessage, { type: T }>>((done, fail) => {
       const onMessage = (message: ChildMessage) => {
