@@ -1,6 +1,6 @@
 /**
  * `npm run bench:receiver`: throughput and latency of `POST /image/post` on MariaDB, for the Nest receiver
- * and, in the same run, a bare node:http + mysql2 server doing the same work (content-type and body
+ * and, in the same run, a bare node:http + mysql2 server doing the same work (API key, content-type and body
  * checks, resolveImagePath, INSERT with duplicate detection, publish). Prints both and the ratio.
  *
  * Both servers run in their own child process (own heap and JIT) with their own scratch database, the
@@ -9,7 +9,7 @@
  * number of keep-alive connections and stops after the last file.
  * Rounds alternate between the servers so background load on the machine hits both alike.
  *
- * The Nest receiver checks the API key (and counts submissions) as deployed; the bare server has no auth.
+ * Both check the API key (sha256, one lookup among the active keys); the Nest receiver also counts submissions.
  *
  * Env: BENCH_FILES (default 3000), BENCH_WARMUP (1000), BENCH_CONCURRENCY (16), BENCH_ROUNDS (3), TEST_MYSQL_URL,
  * BENCH_CPU_PROFILE_DIR (a V8 CPU profile of each server process).
@@ -50,6 +50,7 @@ const { ReceiverModule } = require(join(DIST, 'apps/receiver/src/receiver.module
 const { QUEUE_CLIENT } = require(join(DIST, 'libs/queue/src')) as typeof import('../libs/queue/src');
 const { parseConfig } = require(join(DIST, 'libs/config/src')) as typeof import('../libs/config/src');
 const storage = require(join(DIST, 'libs/storage/src')) as typeof import('../libs/storage/src');
+const { hashApiKey } = require(join(DIST, 'libs/auth/src/api-key')) as typeof import('../libs/auth/src/api-key');
 const persistence = require(join(DIST, 'libs/persistence/src')) as typeof import('../libs/persistence/src');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -160,8 +161,8 @@ async function migratedDatabase(): Promise<TestDatabase> {
 
 async function startNest(root: string, database: TestDatabase): Promise<Target> {
   const queue = new CountingQueueClient();
-  // With its API-key check and submission throttle, as deployed (the hand-written baseline has neither); the limit is
-  // raised so that the load is measured, not refused.
+  // With its API-key check and submission throttle, as deployed; the limit is raised so that the load is measured,
+  // not refused.
   const config = parseConfig({ DATABASE_URL: database.url, IMAGES_ROOT: root, MAX_IMAGE_BYTES: String(MAX_IMAGE_BYTES), LOG_LEVEL: 'error', ...TEST_AUTH_ENV, RATE_LIMIT_SUBMIT_PER_MINUTE: String(1e9) });
   const moduleRef = await Test.createTestingModule({ imports: [ReceiverModule.forRoot({ config })] })
     .overrideProvider(QUEUE_CLIENT)
@@ -205,9 +206,16 @@ async function startBare(root: string, database: TestDatabase): Promise<Target> 
         }
       });
     });
+  // The same API-key check as the receiver's guard: the key's sha256 looked up among the active keys.
+  await pool.execute("INSERT INTO api_keys (name, scope, key_hash) VALUES ('bench', 'admin', ?)", [hashApiKey(TEST_AUTH_ENV.ADMIN_API_KEY)]);
   const server = createServer(async (request, response) => {
     try {
       if (request.method !== 'POST' || request.url !== '/image/post') return send(response, 404, { statusCode: 404 });
+      const presented = /^Bearer (\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+      if (!presented) return send(response, 401, { statusCode: 401 });
+      const [keys] = await pool.execute<RowDataPacket[]>('SELECT id, scope FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL', [hashApiKey(presented)]);
+      if (!keys[0]) return send(response, 401, { statusCode: 401 });
+      if (keys[0].scope !== 'submit' && keys[0].scope !== 'admin') return send(response, 403, { statusCode: 403 });
       if (!/^application\/json/i.test(request.headers['content-type'] ?? '')) return send(response, 415, { statusCode: 415 });
       const body = await readJson(request);
       if (typeof body !== 'object' || body === null || Array.isArray(body)) return send(response, 400, { statusCode: 400 });
