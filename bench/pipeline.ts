@@ -28,6 +28,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DataSource } from 'typeorm';
 import { parseConfig, VisageConfig } from '@visage/config';
+import { bearer, TEST_AUTH_ENV } from '../libs/auth/test/test-keys';
 import { GrpcFaceAnalyzer } from '@visage/recognizer-client';
 import { EmbeddedVisage, startEmbedded } from '../apps/embedded/src/embedded';
 import { NsqTestServer } from '../test/nsq/nsq-test-server';
@@ -146,7 +147,7 @@ interface ImageRow {
 }
 
 async function getJson<T>(url: string): Promise<T> {
-  const response = await fetch(url);
+  const response = await fetch(url, { headers: bearer() });
   if (!response.ok) throw new Error(`GET ${url} → ${response.status} ${await response.text()}`);
   return (await response.json()) as T;
 }
@@ -179,7 +180,7 @@ async function pipelineRun(receiver: string, finished: FinishedImages, paths: st
     const t0 = performance.now();
     const response = await fetch(`${receiver}/image/post`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...bearer() },
       body: JSON.stringify({ path }),
     });
     const body = (await response.json()) as { id?: number };
@@ -222,7 +223,7 @@ async function oneByOnePass(
     const t0 = performance.now();
     const response = await fetch(`${receiver}/image/post`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...bearer() },
       body: JSON.stringify({ path }),
     });
     const { id } = (await response.json()) as { id: number };
@@ -293,6 +294,7 @@ async function runStack(stack: Stack): Promise<StackResult> {
       DATABASE_URL: `sqlite:${join(root, 'visage.sqlite')}`,
       LOG_LEVEL: 'warn',
       NODE_ENV: 'production',
+      ...TEST_AUTH_ENV,
       GALLERY_REFRESH_MS: '1000',
       RECOGNIZER_WORKERS: process.env.RECOGNIZER_WORKERS ?? '0',
       FACE_ENGINE: process.env.FACE_ENGINE ?? 'auto',

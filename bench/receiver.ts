@@ -1,6 +1,6 @@
 /**
  * `npm run bench:receiver`: throughput and latency of `POST /image/post` on MariaDB, for the Nest receiver
- * and, in the same run, a bare node:http + mysql2 server doing the same work (content-type and body
+ * and, in the same run, a bare node:http + mysql2 server doing the same work (API key, content-type and body
  * checks, resolveImagePath, INSERT with duplicate detection, publish). Prints both and the ratio.
  *
  * Both servers run in their own child process (own heap and JIT) with their own scratch database, the
@@ -9,7 +9,10 @@
  * number of keep-alive connections and stops after the last file.
  * Rounds alternate between the servers so background load on the machine hits both alike.
  *
- * Env: BENCH_FILES (default 3000), BENCH_WARMUP (1000), BENCH_CONCURRENCY (16), BENCH_ROUNDS (3), TEST_MYSQL_URL.
+ * Both check the API key (sha256, one lookup among the active keys); the Nest receiver also counts submissions.
+ *
+ * Env: BENCH_FILES (default 3000), BENCH_WARMUP (1000), BENCH_CONCURRENCY (16), BENCH_ROUNDS (3), TEST_MYSQL_URL,
+ * BENCH_CPU_PROFILE_DIR (a V8 CPU profile of each server process).
  */
 import 'reflect-metadata';
 import { existsSync } from 'node:fs';
@@ -25,11 +28,14 @@ import mysql, { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { ClientProxy, ReadPacket, WritePacket } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
 import { createScratchMysqlDatabase, TestDatabase } from '../libs/persistence/test/test-databases';
+import { bearer, TEST_AUTH_ENV } from '../libs/auth/test/test-keys';
 
 const FILES = Number(process.env.BENCH_FILES ?? 3000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 1000);
+/** When set, each server process writes a V8 CPU profile there (open in Chrome DevTools): where a request's time goes. */
+const CPU_PROFILE_DIR = process.env.BENCH_CPU_PROFILE_DIR;
 const MAX_IMAGE_BYTES = 20 * 1024 * 1024;
 
 // The receiver is benchmarked as built (tsc, with decorator metadata), exactly as it ships.
@@ -44,6 +50,7 @@ const { ReceiverModule } = require(join(DIST, 'apps/receiver/src/receiver.module
 const { QUEUE_CLIENT } = require(join(DIST, 'libs/queue/src')) as typeof import('../libs/queue/src');
 const { parseConfig } = require(join(DIST, 'libs/config/src')) as typeof import('../libs/config/src');
 const storage = require(join(DIST, 'libs/storage/src')) as typeof import('../libs/storage/src');
+const { hashApiKey } = require(join(DIST, 'libs/auth/src/api-key')) as typeof import('../libs/auth/src/api-key');
 const persistence = require(join(DIST, 'libs/persistence/src')) as typeof import('../libs/persistence/src');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -113,7 +120,7 @@ async function serve(kind: ServerKind, root: string, databaseUrl: string): Promi
 }
 
 function spawnServer(kind: ServerKind, root: string, database: TestDatabase): Promise<RemoteTarget> {
-  const child = fork(__filename, ['--serve', kind, root, database.url], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+  const child = fork(__filename, ['--serve', kind, root, database.url], { execArgv: ['--import', 'tsx', ...(CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROFILE_DIR}`] : [])], stdio: 'inherit' });
   const next = <T extends ChildMessage['type']>(type: T) =>
     new Promise<Extract<ChildMessage, { type: T }>>((done, fail) => {
       const onMessage = (message: ChildMessage) => {
@@ -154,7 +161,9 @@ async function migratedDatabase(): Promise<TestDatabase> {
 
 async function startNest(root: string, database: TestDatabase): Promise<Target> {
   const queue = new CountingQueueClient();
-  const config = parseConfig({ DATABASE_URL: database.url, IMAGES_ROOT: root, MAX_IMAGE_BYTES: String(MAX_IMAGE_BYTES), LOG_LEVEL: 'error' });
+  // With its API-key check and submission throttle, as deployed; the limit is raised so that the load is measured,
+  // not refused.
+  const config = parseConfig({ DATABASE_URL: database.url, IMAGES_ROOT: root, MAX_IMAGE_BYTES: String(MAX_IMAGE_BYTES), LOG_LEVEL: 'error', ...TEST_AUTH_ENV, RATE_LIMIT_SUBMIT_PER_MINUTE: String(1e9) });
   const moduleRef = await Test.createTestingModule({ imports: [ReceiverModule.forRoot({ config })] })
     .overrideProvider(QUEUE_CLIENT)
     .useValue(queue)
@@ -197,9 +206,16 @@ async function startBare(root: string, database: TestDatabase): Promise<Target> 
         }
       });
     });
+  // The same API-key check as the receiver's guard: the key's sha256 looked up among the active keys.
+  await pool.execute("INSERT INTO api_keys (name, scope, key_hash) VALUES ('bench', 'admin', ?)", [hashApiKey(TEST_AUTH_ENV.ADMIN_API_KEY)]);
   const server = createServer(async (request, response) => {
     try {
       if (request.method !== 'POST' || request.url !== '/image/post') return send(response, 404, { statusCode: 404 });
+      const presented = /^Bearer (\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+      if (!presented) return send(response, 401, { statusCode: 401 });
+      const [keys] = await pool.execute<RowDataPacket[]>('SELECT id, scope FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL', [hashApiKey(presented)]);
+      if (!keys[0]) return send(response, 401, { statusCode: 401 });
+      if (keys[0].scope !== 'submit' && keys[0].scope !== 'admin') return send(response, 403, { statusCode: 403 });
       if (!/^application\/json/i.test(request.headers['content-type'] ?? '')) return send(response, 415, { statusCode: 415 });
       const body = await readJson(request);
       if (typeof body !== 'object' || body === null || Array.isArray(body)) return send(response, 400, { statusCode: 400 });
@@ -249,7 +265,7 @@ interface RoundResult {
 const LOAD_WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const http = require('node:http');
-const { port, paths, concurrency } = workerData;
+const { port, paths, concurrency, authorization } = workerData;
 const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
 let next = 0;
 const latencies = [];
@@ -259,7 +275,7 @@ function post(path) {
     const body = JSON.stringify({ path });
     const started = process.hrtime.bigint();
     const request = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/image/post', agent,
-      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (response) => {
+      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization } }, (response) => {
       response.resume();
       response.on('end', () => {
         latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
@@ -283,7 +299,7 @@ Promise.all(Array.from({ length: concurrency }, loop)).then(() => {
 async function load(target: RemoteTarget, paths: string[]): Promise<RoundResult> {
   await target.sample();
   const result = await new Promise<Omit<RoundResult, 'busyMs'>>((done, fail) => {
-    const worker = new Worker(LOAD_WORKER, { eval: true, workerData: { port: target.port, paths, concurrency: CONCURRENCY } });
+    const worker = new Worker(LOAD_WORKER, { eval: true, workerData: { port: target.port, paths, concurrency: CONCURRENCY, ...bearer() } });
     worker.once('message', (message: Omit<RoundResult, 'busyMs'>) => {
       void worker.terminate();
       done(message);
@@ -346,13 +362,14 @@ async function main(): Promise<void> {
           `responses ${JSON.stringify(summary.statuses)}   published ${summary.published}`,
       );
     }
+    // A server that refused the load measured nothing: no figures then.
+    const unexpected = summaries.filter((summary) => Object.keys(summary.statuses).some((status) => status !== '202'));
+    if (unexpected.length) throw new Error(`non-202 responses from ${unexpected.map((summary) => `${summary.target.name} ${JSON.stringify(summary.statuses)}`).join(', ')}`);
     const [nest, bare] = summaries;
     const ratio = nest!.rps / bare!.rps;
     console.log(`ratio nest/bare: ${ratio.toFixed(2)} (target >= 0.70) ${ratio >= 0.7 ? 'MET' : 'NOT MET'}`);
     console.log(`cost ratio (bare busy / nest busy per request): ${(bare!.busyPerRequestMs / nest!.busyPerRequestMs).toFixed(2)}`);
     console.log(`load average during the run: ${loadavg().map((value) => value.toFixed(2)).join(' ')} (other processes share these cores)`);
-    const unexpected = summaries.filter((summary) => Object.keys(summary.statuses).some((status) => status !== '202'));
-    if (unexpected.length) console.log(`warning: non-202 responses from ${unexpected.map((summary) => summary.target.name).join(', ')}`);
   } finally {
     for (const target of targets) await target.close();
     for (const database of databases) await database.drop();

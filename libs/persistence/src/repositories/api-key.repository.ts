@@ -17,13 +17,24 @@ export interface ApiKeyView {
 /** `last_used_at` is written at most this often per key, so an authenticated request is not a write every time. */
 export const LAST_USED_RESOLUTION_MS = 60_000;
 
+/** What authenticating a key needs to know of it. */
+export type ActiveApiKey = Pick<ApiKeyView, 'id' | 'name' | 'scope'>;
+
 /** API keys by hash: the key itself never reaches the database. */
 @Injectable()
 export class ApiKeyRepository {
   private readonly keys: Repository<ApiKeyEntity>;
+  /** When this process last wrote each key's `last_used_at`: within the resolution, a request costs no statement. */
+  private readonly touchedAt = new Map<number, number>();
+
+  private readonly activeByHashSql: string;
 
   constructor(private readonly dataSource: DataSource) {
     this.keys = dataSource.getRepository(ApiKeyEntity);
+    // `?` placeholders work for both mysql2 and better-sqlite3; identifiers quoted per dialect.
+    const quote = (name: string) => dataSource.driver.escape(name);
+    this.activeByHashSql =
+      `SELECT ${['id', 'name', 'scope'].map(quote).join(', ')} FROM ${quote('api_keys')} ` + `WHERE ${quote('key_hash')} = ? AND ${quote('revoked_at')} IS NULL`;
   }
 
   /**
@@ -51,9 +62,10 @@ export class ApiKeyRepository {
   }
 
   /** The key with this hash unless it was revoked. */
-  async findActiveByHash(keyHash: string): Promise<ApiKeyView | undefined> {
-    const row = await this.keys.findOne({ where: { keyHash, revokedAt: IsNull() } });
-    return row ? toView(row) : undefined;
+  /** Every authenticated request runs this: one constant statement, not a query builder per call. */
+  async findActiveByHash(keyHash: string): Promise<ActiveApiKey | undefined> {
+    const rows = (await this.dataSource.query(this.activeByHashSql, [keyHash])) as Array<{ id: number | string; name: string; scope: string }>;
+    return rows[0] ? { id: Number(rows[0].id), name: rows[0].name, scope: rows[0].scope } : undefined;
   }
 
   /** Every key, newest first, revoked ones included (they are named by the audit log). */
@@ -75,6 +87,8 @@ export class ApiKeyRepository {
   /** Records a use unless one was recorded within {@link LAST_USED_RESOLUTION_MS}. */
   async touch(id: number, now = new Date()): Promise<void> {
     const stale = new Date(now.getTime() - LAST_USED_RESOLUTION_MS);
+    if ((this.touchedAt.get(id) ?? -Infinity) >= stale.getTime()) return;
+    this.touchedAt.set(id, now.getTime());
     await this.keys
       .createQueryBuilder()
       .update()
