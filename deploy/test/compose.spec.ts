@@ -242,11 +242,16 @@ describe('.env.example', () => {
     expect(tunables.filter((name) => !passedThrough(name)), 'commented tunables must be passed through').toEqual([]);
   });
 
-  it('holds values the apps accept: the active ones equal the fallbacks of docker-compose.yml, the examples parse', () => {
+  it('holds values the apps accept: the active ones equal the fallbacks of docker-compose.yml, the examples parse (the secrets\' placeholders are refused)', () => {
     for (const app of APP_NAMES) {
       expect(composeEnvironment(service(composeWithExample, app)), app).toEqual(composeEnvironment(service(compose, app)));
     }
-    const tunables = Object.fromEntries(Object.entries(commented).filter(([name]) => !TOPOLOGY_VARIABLES.includes(name as EnvName)));
+    // The secrets' examples are placeholders the apps refuse (uncommented unchanged, nothing starts).
+    const secrets = ['ADMIN_API_KEY', 'SESSION_SECRET'];
+    for (const name of secrets) {
+      expect(() => parseConfig({ ...composeEnvironment(service(compose, 'receiver')), [name]: commented[name] }, '/app'), name).toThrow(/placeholder/);
+    }
+    const tunables = Object.fromEntries(Object.entries(commented).filter(([name]) => !TOPOLOGY_VARIABLES.includes(name as EnvName) && !secrets.includes(name)));
     const config = parseConfig({ ...composeEnvironment(service(compose, 'receiver')), ...tunables }, '/app');
     for (const [name, value] of Object.entries(tunables)) {
       if (name === 'KNOWN_FACES_DIR') continue; // resolved against IMAGES_ROOT

@@ -42,6 +42,17 @@ describe('parseConfig', () => {
     expect(explicit.queue).toMatchObject({ publishAddress: 'nsqd:4150', publishHttpAddress: 'nsqd:9151' });
   });
 
+  it('refuses an admin key or session secret that is short or the documentation placeholder, and takes a random one', () => {
+    const placeholder = 'change-me-openssl-rand-base64-32-xxxxxxxx';
+    expect(problemsOf({ ADMIN_API_KEY: placeholder, SESSION_SECRET: 'CHANGE_ME-before-deploying-0123456789abcdef' })).toEqual([
+      'ADMIN_API_KEY: is the documentation placeholder: set a fresh value (openssl rand -base64 32)',
+      'SESSION_SECRET: is the documentation placeholder: set a fresh value (openssl rand -base64 32)',
+    ]);
+    expect(problemsOf({ ADMIN_API_KEY: 'too-short' })).toEqual(['ADMIN_API_KEY: must be at least 32 characters (openssl rand -base64 32)']);
+    const random = 'q3J9xVb1m2Lr8TnWc5ZpYk0aHs7Ue4Gd6Fo+Ij/N1Ew=';
+    expect(parseConfig({ ADMIN_API_KEY: random, SESSION_SECRET: random }, '/srv/visage')).toMatchObject({ ADMIN_API_KEY: random, SESSION_SECRET: random });
+  });
+
   it('names every bad variable in one error, not only the first', () => {
     const problems = problemsOf({
       DATABASE_URL: 'postgres://db/visage',

@@ -8,6 +8,14 @@ const optionalText = z
   .trim()
   .optional()
   .transform((value) => (value ? value : undefined));
+/** A secret the operator sets: long enough to be random, and never the documentation's `change-me…` placeholder. */
+const operatorSecret = optionalText.pipe(
+  z
+    .string()
+    .min(32, 'must be at least 32 characters (openssl rand -base64 32)')
+    .refine((value) => !/change[\s_-]?me/i.test(value), 'is the documentation placeholder: set a fresh value (openssl rand -base64 32)')
+    .optional(),
+);
 const hostPort = z
   .string()
   .trim()
@@ -133,9 +141,9 @@ export const configSchema = z.object({
   /** `off` only for local experiments: every route is open (each app warns at every start). */
   AUTH: z.enum(['on', 'off']).default('on'),
   /** The admin API key (its sha256 stored at start); unset on a database with no key: one is generated and logged once. */
-  ADMIN_API_KEY: optionalText.pipe(z.string().min(32, 'must be at least 32 characters (openssl rand -base64 32)').optional()),
+  ADMIN_API_KEY: operatorSecret,
   /** Signs and encrypts the dashboard's session cookie; unset: a random one per start (sessions end at restart). */
-  SESSION_SECRET: optionalText.pipe(z.string().min(32, 'must be at least 32 characters (openssl rand -base64 32)').optional()),
+  SESSION_SECRET: operatorSecret,
   /** Submissions (POST /image/post, /images/post, retry) one API key may make per minute. */
   RATE_LIMIT_SUBMIT_PER_MINUTE: positiveInt(6_000),
   /** Failed authentications (no key, unknown key, wrong dashboard login) one client address may make per minute. */
