@@ -157,10 +157,18 @@ async function getJson<T>(url: string): Promise<T> {
  * list instead cost the process as much CPU as a tenth of the recognizer's work (JSON of every row ten times a
  * second) and so measured the bench, not the pipeline.
  */
-type FinishedImages = () => Promise<ImageRow[]>;
+interface FinishedImages {
+  /** The newest image id now: a pass's own images come after it. */
+  lastId(): Promise<number>;
+  /** Finished images with an id above `afterId` (earlier rounds' rows are left out: reading them was the bench's cost). */
+  after(afterId: number): Promise<ImageRow[]>;
+}
 
 function finishedImages(dataSource: DataSource): FinishedImages {
-  return () => dataSource.query(`SELECT id, path, status FROM images WHERE status IN ('processed', 'unrecognized', 'failed')`);
+  return {
+    lastId: async () => Number(((await dataSource.query('SELECT COALESCE(MAX(id), 0) AS id FROM images')) as Array<{ id: number | string }>)[0].id),
+    after: (afterId) => dataSource.query(`SELECT id, path, status FROM images WHERE id > ? AND status IN ('processed', 'unrecognized', 'failed')`, [afterId]),
+  };
 }
 
 /**
@@ -174,6 +182,7 @@ async function pipelineRun(receiver: string, finished: FinishedImages, paths: st
   const finishedAt = new Map<number, number>();
   const statuses: Record<string, number> = {};
   const ours = new Set(paths);
+  const before = await finished.lastId();
   const started = performance.now();
   let posting = true;
   const posts = pool(paths, POST_CONCURRENCY, async (path) => {
@@ -192,7 +201,7 @@ async function pipelineRun(receiver: string, finished: FinishedImages, paths: st
   while (posting || finishedAt.size < paths.length) {
     await sleep(POLL_MS);
     const now = performance.now();
-    for (const row of await finished()) {
+    for (const row of await finished.after(before)) {
       // Only this pass's images: earlier rounds' rows are finished too.
       if (ours.has(row.path) && FINAL.has(row.status) && !finishedAt.has(row.id)) {
         finishedAt.set(row.id, now);
