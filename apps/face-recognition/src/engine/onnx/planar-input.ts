@@ -34,8 +34,10 @@ export function writePlanarSquare(
   // Byte offsets of each tap in the image, or -1 where the tap falls in the zero padding.
   const columns = (taps: Int32Array) => taps.map((x) => (x - padLeft >= 0 && x - padLeft < width ? (region.x + x - padLeft) * 3 : -1));
   const rows = (taps: Int32Array) => taps.map((y) => (y - padTop >= 0 && y - padTop < height ? (region.y + y - padTop) * image.width * 3 : -1));
-  const xTaps = bilinearTaps(size, side);
-  const yTaps = bilinearTaps(size, side);
+  // The padded input is square, so both axes resample `side` to `size` with the same taps.
+  const taps = bilinearTaps(size, side);
+  const xTaps = taps;
+  const yTaps = taps;
   const left = columns(xTaps.lower);
   const right = columns(xTaps.upper);
   const top = rows(yTaps.lower);
