@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { INestApplication, Logger } from '@nestjs/common';
 import { VisageConfig } from '@visage/config';
+import { describeError } from '@visage/domain';
 import { appLogger } from '@visage/observability';
 import { QUEUE_CONSUMER, QueueServer } from '@visage/queue';
 import { createFaceRecognitionApp, FaceRecognitionApp } from '../../face-recognition/src';
@@ -108,7 +109,7 @@ async function shutDown(apps: Pick<EmbeddedVisage, 'recognizer' | 'receiver' | '
     try {
       detail = await run();
     } catch (error) {
-      detail = `failed: ${error instanceof Error ? error.message : String(error)}`;
+      detail = `failed: ${describeError(error)}`;
     }
     report.steps.push({ step: name, detail });
     logger.log(`shutdown ${report.steps.length}/${SHUTDOWN_STEPS.length} ${name}: ${detail}`);

@@ -9,7 +9,6 @@ export type { DeliveryOutcome, RetryPolicy } from './delivery/delivery-policy';
 export { decodeBody, encodeEventBody } from './delivery/message-codec';
 export * from './nsq/nsq-server';
 export * from './nsq/nsq-client';
-export { NsqTopology } from './nsq/nsq-topology';
 export { NsqPublisher, NsqPublishError } from './nsq/nsq-publisher';
 export * from './in-process/in-process-broker';
 export * from './in-process/in-process-server';

@@ -1,6 +1,6 @@
 import { Logger, OnModuleDestroy } from '@nestjs/common';
 import CircuitBreaker from 'opossum';
-import { FaceAnalysis, FaceAnalysisError, FaceAnalyzer } from '@visage/domain';
+import { describeError, FaceAnalysis, FaceAnalysisError, FaceAnalyzer } from '@visage/domain';
 import { PausableConsumer } from '@visage/queue';
 
 export type BreakerState = 'closed' | 'open' | 'half_open';
@@ -192,7 +192,7 @@ export class RecognizerBreaker implements OnModuleDestroy {
     const serving = await this.analyzer
       .isServing({ deadlineMs: this.settings.probeDeadlineMs })
       .catch((error: unknown) => {
-        this.logger.debug(`health probe failed: ${error instanceof Error ? error.message : String(error)}`);
+        this.logger.debug(`health probe failed: ${describeError(error)}`);
         return false;
       });
     if (this.stopped) return;

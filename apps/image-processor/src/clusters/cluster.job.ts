@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Optional } from '@nestjs/common';
-import { yieldToEventLoop } from '@visage/domain';
+import { describeError, yieldToEventLoop } from '@visage/domain';
 import { ClusterChanges, ClusterIndex, meanDescriptor } from '@visage/matcher';
 import { ClusteringWrite, DatabaseLock, FaceClusterRepository, LockRepository, UnknownFace } from '@visage/persistence';
 import { JobRuns } from '../job-runs';
@@ -76,7 +76,7 @@ export class ClusterJob implements OnApplicationBootstrap, OnModuleDestroy {
       }
       return report;
     } catch (error) {
-      this.logger.warn(`clustering failed (the next run resumes): ${error instanceof Error ? error.message : String(error)}`);
+      this.logger.warn(`clustering failed (the next run resumes): ${describeError(error)}`);
       return undefined;
     }
   }

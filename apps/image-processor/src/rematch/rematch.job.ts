@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Optional } from '@nestjs/common';
-import { FaceMatcher, GalleryView, yieldToEventLoop } from '@visage/domain';
+import { describeError, FaceMatcher, GalleryView, yieldToEventLoop } from '@visage/domain';
 import { availableParallelism } from 'node:os';
 import { GalleryDelta, Identity, MatchPool, VersionedGallery } from '@visage/matcher';
 import { DatabaseLock, FaceIdentityRepository, FaceRematch, isForeignKeyViolation, LockRepository, StaleFace } from '@visage/persistence';
@@ -93,7 +93,7 @@ export class RematchJob implements OnApplicationBootstrap, OnModuleDestroy {
       }
       return report;
     } catch (error) {
-      this.logger.warn(`re-match failed (the next run resumes): ${error instanceof Error ? error.message : String(error)}`);
+      this.logger.warn(`re-match failed (the next run resumes): ${describeError(error)}`);
       return undefined;
     }
   }
@@ -119,7 +119,7 @@ export class RematchJob implements OnApplicationBootstrap, OnModuleDestroy {
         return await this.pool.matchAll(gallery, faces.map((face) => face.descriptor));
       } catch (error) {
         this.poolUsable = false;
-        this.logger.warn(`match workers failed (${error instanceof Error ? error.message : String(error)}); matching on the main thread`);
+        this.logger.warn(`match workers failed (${describeError(error)}); matching on the main thread`);
         void this.pool?.close();
         this.pool = undefined;
       }

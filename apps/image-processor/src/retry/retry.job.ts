@@ -7,6 +7,7 @@ import { DatabaseLock, ImageProcessingRepository, LockRepository } from '@visage
 import { JobRuns } from '../job-runs';
 import { PROCESSOR_SETTINGS, ProcessorSettings } from '../processor.settings';
 import { ImagePublisher } from '@visage/image-queue';
+import { describeError } from '@visage/domain';
 import { metrics } from '@visage/observability';
 
 const CRON_NAME = 'image-retry';
@@ -83,7 +84,7 @@ export class RetryJob implements OnApplicationBootstrap, OnModuleDestroy {
       }
       return report;
     } catch (error) {
-      this.logger.error(`retry tick failed: ${error instanceof Error ? error.message : String(error)}`);
+      this.logger.error(`retry tick failed: ${describeError(error)}`);
       throw error;
     }
   }

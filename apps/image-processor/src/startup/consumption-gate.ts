@@ -29,10 +29,6 @@ export class ConsumptionGate {
     return [...this.holds];
   }
 
-  isHeld(reason?: HoldReason): boolean {
-    return reason === undefined ? this.holds.size > 0 : this.holds.has(reason);
-  }
-
   /** The consumer as one holder sees it (the breaker pauses and resumes through this). */
   consumerFor(reason: HoldReason): PausableConsumer {
     return {
