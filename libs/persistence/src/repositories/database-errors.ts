@@ -27,8 +27,3 @@ export function insertedId(raw: unknown): number {
   }
   return id;
 }
-
-/** Rows changed by an UPDATE/DELETE, for both drivers. */
-export function affectedRows(result: { affected?: number | null }): number {
-  return result.affected ?? 0;
-}

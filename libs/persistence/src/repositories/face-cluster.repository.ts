@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { FaceBox } from '@visage/domain';
 import { isMysqlFamily } from '../data-source-options';
 import { ClusterMemberEntity, FaceClusterEntity } from '../entities/face-cluster.entity';
 import { FaceEntity } from '../entities/face.entity';
-import { FaceBox } from './face-review.repository';
 import { decodeDescriptor, encodeDescriptor } from './person-image.repository';
 import { runInTransaction, Statement } from './transactions';
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { FaceBox } from '@visage/domain';
 import { isMysqlFamily } from '../data-source-options';
 import { FaceEntity } from '../entities/face.entity';
 import { FaceRejectionEntity } from '../entities/face-rejection.entity';
@@ -16,13 +17,6 @@ export const REVIEW_SOURCE_PREFIX = 'review:';
 
 export function reviewSourceName(faceId: number): string {
   return `${REVIEW_SOURCE_PREFIX}${faceId}`;
-}
-
-export interface FaceBox {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
 }
 
 /** A detected face as the review sees it. */
@@ -238,10 +232,6 @@ export class FaceReviewRepository {
     return (await runInTransaction(this.dataSource, statements, { guarded: true })) !== undefined;
   }
 
-  /** The persons each face must never be given to ("Not <name>"), for the faces that have any. */
-  rejectedPersons(faceIds: readonly number[]): Promise<Map<number, number[]>> {
-    return readRejectedPersons(this.dataSource, faceIds);
-  }
 }
 
 /** Rejections of the faces that have any: face id → persons it must never be given to. */

@@ -3,7 +3,7 @@ import { DataSource, Repository } from 'typeorm';
 import { ImageStatus } from '@visage/domain';
 import { ClusterMemberEntity, FaceEntity, ImageEntity, PersonImageEntity } from '../entities';
 import { insertedId, isUniqueViolation } from './database-errors';
-import { REVIEW_SOURCE_PREFIX } from './face-review.repository';
+import { reviewSourceName } from './face-review.repository';
 import { forgetEnrolments } from './gallery-version';
 import { encodeImageCursor, ImageCursor } from './image-cursor';
 import { auditStatement, AuditRecord } from './audit.repository';
@@ -97,7 +97,7 @@ export class ImageRepository {
         .getRepository(PersonImageEntity)
         .createQueryBuilder('enrolment')
         .select('enrolment.id', 'id')
-        .where('enrolment.source_name IN (:...sources)', { sources: faceIds.map((faceId) => `${REVIEW_SOURCE_PREFIX}${faceId}`) })
+        .where('enrolment.source_name IN (:...sources)', { sources: faceIds.map(reviewSourceName) })
         .getRawMany<{ id: number | string }>()
     ).map((row) => Number(row.id));
     const clusterIds = faceIds.length === 0 ? [] : (
