@@ -96,6 +96,24 @@ describe.each(TEST_DRIVERS)('outcome relay and webhook delivery on $name', (driv
     expect(client.published).toHaveLength(2);
   });
 
+  it('an empty outbox is checked without taking the relay lock (on SQLite that would be two writes a second); with events it takes it', async () => {
+    const locks = new LockRepository(dataSource);
+    let taken = 0;
+    const tryLock = locks.tryLock.bind(locks);
+    locks.tryLock = (...args: Parameters<LockRepository['tryLock']>) => {
+      taken += 1;
+      return tryLock(...args);
+    };
+    const relay = new OutcomeRelayJob(outbox, locks, new RecordingClient(), config());
+    await relay.runOnce(); // the first run prunes, under the lock
+    taken = 0;
+    expect(await relay.runOnce()).toEqual({ ran: true, published: 0, unpublished: 0 });
+    expect(taken).toBe(0);
+    await outcomes(1);
+    expect(await relay.runOnce()).toEqual({ ran: true, published: 1, unpublished: 0 });
+    expect(taken).toBe(1);
+  });
+
   it('a relay that died after publishing but before marking publishes the same bytes again (consumers drop them by eventId)', async () => {
     const client = new RecordingClient();
     const relay = new OutcomeRelayJob(outbox, new LockRepository(dataSource), client, config());

@@ -72,7 +72,18 @@ export class OutcomeRelayJob implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   runOnce(): Promise<OutcomeRelayReport> {
-    return this.runs.once(() => this.runs.locked(() => this.relay()));
+    return this.runs.once(async (): Promise<OutcomeRelayReport> => {
+      // An empty outbox with no prune due needs no lock (on SQLite, taking and releasing it are two writes a second).
+      if (!this.pruneDue() && (await this.outbox.countUnpublished()) === 0) {
+        metrics.outcomeEventsUnpublished.set(0);
+        return { ran: true, published: 0, unpublished: 0 };
+      }
+      return this.runs.locked(() => this.relay());
+    });
+  }
+
+  private pruneDue(): boolean {
+    return Date.now() - this.lastPrune > PRUNE_EVERY_MS;
   }
 
   private async relay(): Promise<OutcomeRelayReport> {
@@ -100,7 +111,7 @@ export class OutcomeRelayJob implements OnApplicationBootstrap, OnModuleDestroy 
     }
     const unpublished = await this.outbox.countUnpublished();
     metrics.outcomeEventsUnpublished.set(unpublished);
-    if (Date.now() - this.lastPrune > PRUNE_EVERY_MS) {
+    if (this.pruneDue()) {
       this.lastPrune = Date.now();
       await this.outbox.prunePublished(new Date(Date.now() - OUTCOME_RETENTION_MS));
     }
