@@ -5,6 +5,7 @@ import { declaredAccess, scopeAllows } from '@visage/access';
 import { presentedApiKey } from './api-key';
 import { ApiKeyService } from './api-key.service';
 import { AuthFailureLimiter } from './auth-failure-limiter';
+import { clientAddress } from './client-address';
 import { AuthenticatedRequest } from './principal';
 
 export type GuardedRequest = IncomingMessage & AuthenticatedRequest & { ip?: string };
@@ -38,7 +39,7 @@ export class ApiKeyGuard implements CanActivate {
     const http = context.switchToHttp();
     const request = http.getRequest<GuardedRequest>();
     const response = http.getResponse<ServerResponse>();
-    const address = request.ip ?? request.socket.remoteAddress ?? 'unknown';
+    const address = clientAddress(request);
     this.failures.assertAllowed(address, response);
     const key = presentedApiKey(request.headers);
     const principal = key === undefined ? undefined : await this.keys.authenticate(key);

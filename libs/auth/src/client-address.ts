@@ -4,3 +4,8 @@
  * X-Forwarded-Proto (the dashboard's Secure cookie).
  */
 export const TRUSTED_PROXIES = 'loopback, linklocal, uniquelocal';
+
+/** The address failed authentications and anonymous submissions are counted against (behind a trusted proxy: X-Forwarded-For). */
+export function clientAddress(request: { ip?: string; socket?: { remoteAddress?: string } }): string {
+  return request.ip ?? request.socket?.remoteAddress ?? 'unknown';
+}

@@ -3,6 +3,7 @@ import { ThrottlerGuard, ThrottlerLimitDetail } from '@nestjs/throttler';
 import { declaredAccess } from '@visage/access';
 import { TooManyRequestsError } from './auth-failure-limiter';
 import { GuardedRequest } from './api-key.guard';
+import { clientAddress } from './client-address';
 
 /**
  * Submissions per API key (RATE_LIMIT_SUBMIT_PER_MINUTE): only routes declared `@Scope('submit')` count; the
@@ -16,7 +17,7 @@ export class SubmissionThrottlerGuard extends ThrottlerGuard {
 
   protected override getTracker(request: Record<string, unknown>): Promise<string> {
     const guarded = request as unknown as GuardedRequest;
-    return Promise.resolve(guarded.principal ? `key:${guarded.principal.keyId}` : `address:${guarded.ip ?? 'unknown'}`);
+    return Promise.resolve(guarded.principal ? `key:${guarded.principal.keyId}` : `address:${clientAddress(guarded)}`);
   }
 
   protected override throwThrottlingException(_context: ExecutionContext, _detail: ThrottlerLimitDetail): Promise<void> {

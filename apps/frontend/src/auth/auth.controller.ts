@@ -1,6 +1,6 @@
 import { Body, Controller, ForbiddenException, Get, HttpStatus, Post, Query, Req, Res } from '@nestjs/common';
 import { Public, Scope } from '@visage/access';
-import { AuthFailureLimiter } from '@visage/auth';
+import { AuthFailureLimiter, clientAddress } from '@visage/auth';
 import { readCookie, setCookie } from '../common/cookies';
 import { HttpRequest as Request, HttpResponse as Response } from '../common/http';
 import { randomToken } from './session-cookie';
@@ -37,7 +37,7 @@ export class AuthController {
     if (!this.sessions.enabled) return response.redirect(303, '/');
     const expected = readCookie(request, LOGIN_CSRF_COOKIE);
     if (!expected || body?._csrf !== expected) throw new ForbiddenException('This sign-in form has expired; reload the page and try again.');
-    const address = request.ip ?? request.socket.remoteAddress ?? 'unknown';
+    const address = clientAddress(request);
     this.failures.assertAllowed(address, response);
     const key = typeof body?.key === 'string' ? body.key.trim() : '';
     const session = key ? await this.sessions.signIn(key) : undefined;
