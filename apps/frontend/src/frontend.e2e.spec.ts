@@ -110,6 +110,7 @@ describe.each(TEST_DRIVERS)('frontend routes on $name', (driver) => {
       expect(byPerson.text).toContain(`<input type="hidden" name="person" value="${alice.id}">`);
       await http().get('/?person=0').expect(400);
       await http().get('/?person=alice').expect(400);
+      await http().get('/?person=9999999999').expect(400); // beyond the id column, as for every route id
       const since = new Date(Date.now() - 60_000).toISOString();
       const feed = (await http().get(`/api/images/changes?since=${since}&person=${alice.id}`).expect(200)).body as { rows: Array<{ id: number; matchesFilter: boolean }> };
       expect(feed.rows.filter((row) => row.matchesFilter).map((row) => row.id)).toEqual([recognised.id]);

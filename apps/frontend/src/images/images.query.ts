@@ -1,5 +1,5 @@
 import { BadRequestException } from '@nestjs/common';
-import { IMAGE_STATUSES, ImageStatus, isImageStatus } from '@visage/domain';
+import { IMAGE_STATUSES, ImageStatus, isImageStatus, parseRouteId } from '@visage/domain';
 
 export const MAX_SEARCH_LENGTH = 200;
 
@@ -42,8 +42,9 @@ export function parseFilter(raw: RawQuery): ImagesFilterQuery {
     throw new BadRequestException(`the search text must be at most ${MAX_SEARCH_LENGTH} characters`);
   }
   const person = text(raw, 'person');
-  if (person !== undefined && !/^[1-9]\d{0,9}$/.test(person)) throw new BadRequestException('"person" must be a person id (a positive whole number)');
-  return { status, search, personId: person === undefined ? undefined : Number(person) };
+  const personId = person === undefined ? undefined : parseRouteId(person);
+  if (person !== undefined && personId === undefined) throw new BadRequestException('"person" must be a person id (a positive whole number)');
+  return { status, search, personId };
 }
 
 export function parsePageQuery(raw: RawQuery): ImagesPageQuery {
