@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeError } from './errors';
-import { TimeoutError, withTimeout } from './timeout';
+import { cappedBackoffMs, TimeoutError, withTimeout } from './timeout';
 
 describe('describeError', () => {
   it('reads errors, strings, HTTP error bodies and serialised RPC errors', () => {
@@ -17,5 +17,13 @@ describe('withTimeout', () => {
   it('passes the answer through, or fails with a TimeoutError when there is none', async () => {
     await expect(withTimeout(Promise.resolve(42), 1_000)).resolves.toBe(42);
     await expect(withTimeout(new Promise(() => undefined), 1)).rejects.toBeInstanceOf(TimeoutError);
+  });
+});
+
+describe('cappedBackoffMs', () => {
+  it('doubles the base per failure from the first on, never beyond the cap, even after very many failures', () => {
+    expect([1, 2, 3, 4, 5].map((failures) => cappedBackoffMs(failures, 250, 2_000))).toEqual([250, 500, 1_000, 2_000, 2_000]);
+    expect(cappedBackoffMs(0, 250, 2_000)).toBe(250);
+    expect(cappedBackoffMs(10_000, 250, 2_000)).toBe(2_000);
   });
 });

@@ -16,3 +16,9 @@ export function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<
 
 /** Lets pending I/O callbacks (deliveries, health checks) run between slices of a long computation. */
 export const yieldToEventLoop = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Wait before the next try after the n-th failure (n ≥ 1): `baseMs` doubled per failure, capped at `maxMs`. */
+export function cappedBackoffMs(failures: number, baseMs: number, maxMs: number): number {
+  // Beyond 2^30 the product only overflows toward Infinity; the cap applies anyway.
+  return Math.min(baseMs * 2 ** Math.min(Math.max(0, failures - 1), 30), maxMs);
+}

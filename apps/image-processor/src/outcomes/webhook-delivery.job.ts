@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { ConfigService } from '@visage/config';
-import { describeError } from '@visage/domain';
+import { cappedBackoffMs, describeError } from '@visage/domain';
 import { metrics } from '@visage/observability';
 import { DatabaseLock, DueWebhookDelivery, LockRepository, OutcomeEventRepository } from '@visage/persistence';
 import { JobRuns } from '../job-runs';
@@ -157,6 +157,6 @@ export class WebhookDeliveryJob implements OnApplicationBootstrap, OnModuleDestr
 
   /** Wait after the n-th failed attempt: base doubled per attempt, capped. */
   private backoffMs(attempts: number): number {
-    return Math.min(this.config.get('WEBHOOK_BACKOFF_BASE_MS') * 2 ** (attempts - 1), this.config.get('WEBHOOK_BACKOFF_MAX_MS'));
+    return cappedBackoffMs(attempts, this.config.get('WEBHOOK_BACKOFF_BASE_MS'), this.config.get('WEBHOOK_BACKOFF_MAX_MS'));
   }
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, OnModuleInit, Optional } from '@nestjs/common';
-import { describeError, FaceAnalyzer } from '@visage/domain';
+import { cappedBackoffMs, describeError, FaceAnalyzer } from '@visage/domain';
 import { KnownFacesEnroller } from '@visage/enrolment';
 import { GalleryService, GallerySummary } from '@visage/matcher';
 import { DatabaseLock, LockRepository, PersonImageRepository } from '@visage/persistence';
@@ -152,7 +152,7 @@ export class ProcessorStartup implements OnModuleInit, OnApplicationBootstrap, O
   }
 
   private backoff(attempt: number): number {
-    return Math.min(this.timings.retryInitialMs * 2 ** (attempt - 1), this.timings.retryMaxMs);
+    return cappedBackoffMs(attempt, this.timings.retryInitialMs, this.timings.retryMaxMs);
   }
 
   private throwIfStopped(): void {

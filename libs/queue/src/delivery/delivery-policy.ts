@@ -1,4 +1,4 @@
-import { describeError } from '@visage/domain';
+import { cappedBackoffMs, describeError } from '@visage/domain';
 import { DeferMessageError, QueueConsumerOptions, RetryMessageError } from '../queue.types';
 
 export type RetryPolicy = Pick<QueueConsumerOptions, 'maxAttempts' | 'requeueBaseDelayMs' | 'requeueMaxDelayMs'>;
@@ -14,10 +14,7 @@ export type HandlerResult = { ok: true } | { ok: false; error: unknown };
 
 /** Delay before the next delivery after the n-th counted failure: min(base * 2^(n-1), max). */
 export function requeueDelayMs(attempts: number, policy: RetryPolicy): number {
-  const exponent = Math.max(0, attempts - 1);
-  // Beyond 2^30 the product only overflows toward Infinity; the cap applies anyway.
-  const delay = policy.requeueBaseDelayMs * 2 ** Math.min(exponent, 30);
-  return Math.min(delay, policy.requeueMaxDelayMs);
+  return cappedBackoffMs(attempts, policy.requeueBaseDelayMs, policy.requeueMaxDelayMs);
 }
 
 export function asDeferral(error: unknown): DeferMessageError | undefined {
