@@ -1,13 +1,10 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
-import { lastValueFrom } from 'rxjs';
 import { ConfigService } from '@visage/config';
-import { describeError, ImageQueuedEvent, withTimeout } from '@visage/domain';
+import { describeError, ImageQueuedEvent } from '@visage/domain';
 import { currentLogContext, traceCarrier } from '@visage/observability';
-import { QUEUE_CLIENT } from '@visage/queue';
+import { emitWithin, QUEUE_CLIENT } from '@visage/queue';
 
-/** A publish that has not completed by then counts as failed (the queue is down or stuck). */
-export const PUBLISH_TIMEOUT_MS = 5000;
 /** While the queue does not answer, the unpublished ids are tried again after this, doubling … */
 export const REPUBLISH_FIRST_DELAY_MS = 250;
 /** … up to this: once the queue is back, they are on it within a few seconds. */
@@ -116,7 +113,7 @@ export class ImagePublisher implements OnApplicationShutdown {
     }
   }
 
-  private async send(event: ImageQueuedEvent): Promise<void> {
-    await withTimeout(lastValueFrom(this.client.emit(this.topic, event), { defaultValue: undefined }), PUBLISH_TIMEOUT_MS);
+  private send(event: ImageQueuedEvent): Promise<void> {
+    return emitWithin(this.client, this.topic, event);
   }
 }

@@ -4,6 +4,7 @@ export * from './queue.factory';
 export * from './queue.readiness';
 export * from './queue.module';
 export * from './queue-exception.filter';
+export * from './emit-within';
 export { requeueDelayMs, decideOutcome } from './delivery/delivery-policy';
 export type { DeliveryOutcome, RetryPolicy } from './delivery/delivery-policy';
 export { decodeBody, encodeEventBody } from './delivery/message-codec';

@@ -1,19 +1,16 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
-import { lastValueFrom } from 'rxjs';
 import { ConfigService } from '@visage/config';
-import { describeError, OUTCOMES_TOPIC, withTimeout } from '@visage/domain';
+import { describeError, OUTCOMES_TOPIC } from '@visage/domain';
 import { metrics } from '@visage/observability';
 import { DatabaseLock, LockRepository, OutcomeEventRepository } from '@visage/persistence';
-import { QUEUE_CLIENT } from '@visage/queue';
+import { emitWithin, QUEUE_CLIENT } from '@visage/queue';
 import { JobRuns } from '../job-runs';
 
 /** How often the outbox is read: one indexed query when it is empty. */
 export const OUTCOME_RELAY_EVERY_MS = 1_000;
 /** Events read, published and marked per round. */
 const RELAY_BATCH_SIZE = 100;
-/** A publish the queue has not acknowledged by then counts as failed (the queue is down or stuck). */
-const PUBLISH_TIMEOUT_MS = 5_000;
 /** SQLite lease of the relay lock; a run stops after half of it and the next tick resumes. */
 const LEASE_MS = 60_000;
 const RUN_BUDGET_MS = LEASE_MS / 2;
@@ -97,7 +94,7 @@ export class OutcomeRelayJob implements OnApplicationBootstrap, OnModuleDestroy 
       const done: number[] = [];
       for (const { rowId, event } of batch) {
         try {
-          await withTimeout(lastValueFrom(this.client.emit(OUTCOMES_TOPIC, event), { defaultValue: undefined }), PUBLISH_TIMEOUT_MS);
+          await emitWithin(this.client, OUTCOMES_TOPIC, event);
           done.push(rowId);
         } catch (error) {
           queueError = describeError(error);
