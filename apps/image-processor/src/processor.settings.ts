@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { VisageConfig } from '@visage/config';
 import { BreakerSettings } from './breaker/recognizer-breaker';
 import type { RetryPolicy } from '@visage/persistence';
-import type { RetryPolicy as RequeuePolicy } from '@visage/queue';
+import { consumerOptionsFromConfig, type RetryPolicy as RequeuePolicy } from '@visage/queue';
 
 /** Everything the processor reads from the configuration, derived once. */
 export interface ProcessorSettings {
@@ -46,11 +46,8 @@ export function processorSettingsFrom(config: VisageConfig, instanceId?: string)
       pendingStaleMs: config.PENDING_STALE_MS,
     },
     analysisDeadlineMs: config.FACE_RECOGNITION_DEADLINE_MS,
-    retryBackoff: {
-      maxAttempts: config.MAX_ATTEMPTS,
-      requeueBaseDelayMs: config.QUEUE_REQUEUE_BASE_DELAY_MS,
-      requeueMaxDelayMs: config.QUEUE_REQUEUE_MAX_DELAY_MS,
-    },
+    // The consumer's own retry policy, so a stored nextAttemptAt matches the transport's redelivery.
+    retryBackoff: requeuePolicyOf(consumerOptionsFromConfig(config)),
     leaseRenewMs: Math.floor(config.CLAIM_TIMEOUT_MS / 3),
     queueKeepsMessages: config.queue.driver !== 'in-process',
     breaker: {
@@ -63,4 +60,8 @@ export function processorSettingsFrom(config: VisageConfig, instanceId?: string)
     rematchEveryMs: config.GALLERY_REFRESH_MS,
     clusterThreshold: config.CLUSTER_THRESHOLD ?? config.MATCH_THRESHOLD,
   };
+}
+
+function requeuePolicyOf({ maxAttempts, requeueBaseDelayMs, requeueMaxDelayMs }: RequeuePolicy): RequeuePolicy {
+  return { maxAttempts, requeueBaseDelayMs, requeueMaxDelayMs };
 }
