@@ -27,3 +27,8 @@ export function insertedId(raw: unknown): number {
   }
   return id;
 }
+
+/** An error text cut to a column's length, marked with an ellipsis where it was cut. */
+export function truncateError(error: string, maxLength: number): string {
+  return error.length > maxLength ? `${error.slice(0, maxLength - 1)}…` : error;
+}

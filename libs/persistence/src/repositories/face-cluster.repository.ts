@@ -5,7 +5,7 @@ import { isMysqlFamily } from '../data-source-options';
 import { ClusterMemberEntity, FaceClusterEntity } from '../entities/face-cluster.entity';
 import { FaceEntity } from '../entities/face.entity';
 import { decodeDescriptor, encodeDescriptor } from './person-image.repository';
-import { runInTransaction, Statement } from './transactions';
+import { placeholders, runInTransaction, Statement } from './transactions';
 
 /** A group as the clustering job keeps it. */
 export interface StoredCluster {
@@ -162,10 +162,7 @@ export class FaceClusterRepository {
       statements.push([`DELETE FROM cluster_members WHERE face_id IN (${placeholders(ids.length)})`, ids]);
     }
     for (const ids of chunks(clusterIds, ROWS_PER_INSERT)) {
-      statements.push([
-        `UPDATE face_clusters SET dirty = 1, size = (SELECT COUNT(*) FROM cluster_members m WHERE m.cluster_id = face_clusters.id) WHERE id IN (${placeholders(ids.length)})`,
-        ids,
-      ]);
+      statements.push(recountClusters(ids));
     }
     await runInTransaction(this.dataSource, statements);
     return rows.length;
@@ -349,12 +346,14 @@ export class FaceClusterRepository {
   }
 }
 
-function placeholders(count: number): string {
-  return new Array<string>(count).fill('?').join(', ');
-}
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let start = 0; start < items.length; start += size) out.push(items.slice(start, start + size));
   return out;
+}
+
+/** Groups that lost members: their size recounted, marked for the clustering job to recompute their centroid. */
+export function recountClusters(ids: readonly number[]): Statement {
+  return [`UPDATE face_clusters SET dirty = 1, size = (SELECT COUNT(*) FROM cluster_members m WHERE m.cluster_id = face_clusters.id) WHERE id IN (${placeholders(ids.length)})`, [...ids]];
 }

@@ -2,7 +2,7 @@ import { DataSource } from 'typeorm';
 import { isMysqlFamily } from '../data-source-options';
 import { GalleryStateEntity } from '../entities/gallery-state.entity';
 import { ImageEntity } from '../entities/image.entity';
-import { Statement, toStatement } from './transactions';
+import { placeholders, Statement, toStatement } from './transactions';
 
 /** Id of the one gallery_state row. */
 export const GALLERY_STATE_ROW = 1;
@@ -25,7 +25,7 @@ export function logGalleryChanges(where: { sourceName: string } | { ids: number[
     'sourceName' in where
       ? ['source_name = ?', [where.sourceName]]
       : 'ids' in where
-        ? [`id IN (${where.ids.map(() => '?').join(', ')})`, where.ids]
+        ? [`id IN (${placeholders(where.ids.length)})`, where.ids]
         : ['person_id = ?', [where.personId]];
   return [
     'INSERT INTO gallery_changes (version, person_image_id, person_id, descriptor, removed) ' +
@@ -43,7 +43,7 @@ export function logGalleryChanges(where: { sourceName: string } | { ids: number[
  */
 export function forgetEnrolments(dataSource: DataSource, where: { ids: number[] } | { personId: number }): Statement[] {
   const [condition, parameters]: [string, unknown[]] =
-    'ids' in where ? [`person_image_id IN (${where.ids.map(() => '?').join(', ')})`, where.ids] : ['person_id = ?', [where.personId]];
+    'ids' in where ? [`person_image_id IN (${placeholders(where.ids.length)})`, where.ids] : ['person_id = ?', [where.personId]];
   return [
     bumpGalleryVersion(dataSource),
     [`DELETE FROM gallery_changes WHERE ${condition}`, parameters],

@@ -4,7 +4,7 @@ import { FaceBox, ImageStatus } from '@visage/domain';
 import { FaceEntity } from '../entities/face.entity';
 import { ImageEntity } from '../entities/image.entity';
 import { encodeDescriptor } from './person-image.repository';
-import { isForeignKeyViolation } from './database-errors';
+import { isForeignKeyViolation, truncateError } from './database-errors';
 import { recordOutcomeEvents } from './outcome-events';
 import { runInTransaction, Statement, toStatement } from './transactions';
 
@@ -204,7 +204,7 @@ export class ImageProcessingRepository {
         status: () => `CASE WHEN ${final} THEN 'failed' ELSE 'retrying' END`,
         nextAttemptAt: () => `CASE WHEN ${final} THEN NULL ELSE :nextAttemptAt END`,
         attempts: () => 'attempts + 1',
-        lastError: truncateError(error),
+        lastError: truncateError(error, MAX_ERROR_LENGTH),
         permanentFailure: options.permanent,
         ...NO_CLAIM,
         updatedAt: now,
@@ -247,7 +247,7 @@ export class ImageProcessingRepository {
           .set({
             status: 'failed',
             attempts: () => `CASE WHEN attempts < ${Math.trunc(policy.maxAttempts)} THEN ${Math.trunc(policy.maxAttempts)} ELSE attempts END`,
-            lastError: truncateError(reason),
+            lastError: truncateError(reason, MAX_ERROR_LENGTH),
             ...NO_CLAIM,
             nextAttemptAt: null,
             updatedAt: now,
@@ -407,6 +407,3 @@ export class ImageProcessingRepository {
   }
 }
 
-function truncateError(error: string): string {
-  return error.length > MAX_ERROR_LENGTH ? `${error.slice(0, MAX_ERROR_LENGTH - 1)}…` : error;
-}

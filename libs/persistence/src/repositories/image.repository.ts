@@ -3,11 +3,12 @@ import { DataSource, Repository } from 'typeorm';
 import { ImageStatus } from '@visage/domain';
 import { ClusterMemberEntity, FaceEntity, ImageEntity, PersonImageEntity } from '../entities';
 import { insertedId, isUniqueViolation } from './database-errors';
+import { recountClusters } from './face-cluster.repository';
 import { reviewSourceName } from './face-review.repository';
 import { forgetEnrolments } from './gallery-version';
 import { encodeImageCursor, ImageCursor } from './image-cursor';
 import { auditStatement, AuditRecord } from './audit.repository';
-import { runInTransaction, Statement } from './transactions';
+import { placeholders, runInTransaction, Statement } from './transactions';
 import { countImagesByStatus, ImageFaceView, ImageSummaryView, toFaceView, toImageSummary } from './image-views';
 
 export interface DeletedImage {
@@ -109,15 +110,14 @@ export class ImageRepository {
         .andWhere('member.cluster_id IS NOT NULL')
         .getRawMany<{ clusterId: number | string }>()
     ).map((row) => Number(row.clusterId));
-    const list = (ids: number[]) => ids.map(() => '?').join(', ');
     const statements: Statement[] = [['DELETE FROM images WHERE id = ?', [id]]];
     if (enrolmentIds.length > 0) {
-      statements.push(...forgetEnrolments(this.dataSource, { ids: enrolmentIds }), [`DELETE FROM person_images WHERE id IN (${list(enrolmentIds)})`, enrolmentIds]);
+      statements.push(...forgetEnrolments(this.dataSource, { ids: enrolmentIds }), [`DELETE FROM person_images WHERE id IN (${placeholders(enrolmentIds.length)})`, enrolmentIds]);
     }
     if (clusterIds.length > 0) {
       statements.push(
-        [`UPDATE face_clusters SET dirty = 1, size = (SELECT COUNT(*) FROM cluster_members m WHERE m.cluster_id = face_clusters.id) WHERE id IN (${list(clusterIds)})`, clusterIds],
-        [`DELETE FROM face_clusters WHERE size = 0 AND id IN (${list(clusterIds)})`, clusterIds],
+        recountClusters(clusterIds),
+        [`DELETE FROM face_clusters WHERE size = 0 AND id IN (${placeholders(clusterIds.length)})`, clusterIds],
       );
     }
     const deleted: DeletedImage = { faces: faceIds.length, enrolments: enrolmentIds.length };

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, In, IsNull, LessThanOrEqual, Not } from 'typeorm';
 import { ImageOutcomeEvent, OutcomeStatus } from '@visage/domain';
 import { OutcomeEventEntity, OutcomeEventFaceEntity, WebhookDeliveryEntity } from '../entities/outcome-event.entity';
+import { truncateError } from './database-errors';
 import { runInTransaction, Statement, toStatement } from './transactions';
 
 /** An outbox row and the event it holds. */
@@ -100,7 +101,7 @@ export class OutcomeEventRepository {
     await this.dataSource
       .createQueryBuilder()
       .update(WebhookDeliveryEntity)
-      .set({ attempts: () => 'attempts + 1', nextAttemptAt, lastError: error.length > MAX_ERROR_LENGTH ? `${error.slice(0, MAX_ERROR_LENGTH - 1)}…` : error })
+      .set({ attempts: () => 'attempts + 1', nextAttemptAt, lastError: truncateError(error, MAX_ERROR_LENGTH) })
       .where('id = :id', { id })
       .execute();
   }

@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { OutcomeStatus } from '@visage/domain';
 import { isMysqlFamily } from '../data-source-options';
 import { GALLERY_STATE_ROW } from './gallery-version';
-import { Statement } from './transactions';
+import { placeholders, Statement } from './transactions';
 
 /** The images an outcome transaction writes events for. */
 export type OutcomeSelection = { imageIds: readonly number[] } | { facesOfPerson: number };
@@ -41,7 +41,7 @@ export function outcomeEventStatements(dataSource: DataSource, select: OutcomeSe
   const batchId = randomUUID();
   const [selection, selectionParameters]: [string, unknown[]] =
     'imageIds' in select
-      ? [`images.id IN (${select.imageIds.map(() => '?').join(', ') || 'NULL'})`, [...select.imageIds]]
+      ? [`images.id IN (${placeholders(select.imageIds.length) || 'NULL'})`, [...select.imageIds]]
       : ['images.id IN (SELECT faces.image_id FROM faces WHERE faces.person_id = ?)', [select.facesOfPerson]];
   const [version, versionParameters]: [string, unknown[]] =
     options.galleryVersion === 'current'
@@ -52,7 +52,7 @@ export function outcomeEventStatements(dataSource: DataSource, select: OutcomeSe
     events: [
       'INSERT INTO outcome_events (event_id, batch_id, image_id, path, status, gallery_version, created_at) ' +
         `SELECT ${uuid}, ?, images.id, images.path, images.status, ${version}, images.updated_at FROM images ` +
-        `WHERE ${selection} AND images.status IN (${options.statuses.map(() => '?').join(', ')})`,
+        `WHERE ${selection} AND images.status IN (${placeholders(options.statuses.length)})`,
       [batchId, ...versionParameters, ...selectionParameters, ...options.statuses],
     ],
     faces: [

@@ -5,6 +5,11 @@ import { sqliteConnection } from '../data-source-options';
 /** One SQL statement with its `?` parameters (both drivers accept them). */
 export type Statement = [sql: string, parameters: unknown[]];
 
+/** `?, ?, …`: the parameter list of an `IN (…)` of `count` values (both drivers take `?`). */
+export function placeholders(count: number): string {
+  return new Array<string>(count).fill('?').join(', ');
+}
+
 export interface StatementResult {
   /** Rows changed. */
   affected: number;
