@@ -7,7 +7,7 @@ import { FaceEntity } from '../entities/face.entity';
 import { FaceRejectionEntity } from '../entities/face-rejection.entity';
 import { PersonImageEntity } from '../entities/person-image.entity';
 import { PersonEntity } from '../entities/person.entity';
-import { bumpGalleryVersion, GALLERY_STATE_ROW, logGalleryChanges, readGalleryVersion, recomputeImageStatuses } from './gallery-version';
+import { bumpGalleryVersion, GALLERY_STATE_ROW, logGalleryChanges, readGalleryVersion, recomputeImageStatuses, removeEnrolments } from './gallery-version';
 import { IDENTITY_STATUSES, recordOutcomeEvents } from './outcome-events';
 import { auditStatement, AuditRecord, AuditSqlValue } from './audit.repository';
 import { runInTransaction, Statement, toStatement } from './transactions';
@@ -220,12 +220,7 @@ export class FaceReviewRepository {
       .getRepository(PersonImageEntity)
       .findOne({ where: { sourceName: reviewSourceName(faceId), personId }, select: { id: true } });
     if (ownEnrolment) {
-      const ids = [ownEnrolment.id];
-      statements.push(
-        bumpGalleryVersion(this.dataSource),
-        logGalleryChanges({ ids }, true),
-        toStatement(this.dataSource.createQueryBuilder().delete().from(PersonImageEntity).where('id IN (:...ids)', { ids })),
-      );
+      statements.push(...removeEnrolments(this.dataSource, [ownEnrolment.id]));
     }
     statements.push(...recordOutcomeEvents(this.dataSource, { imageIds: [face.imageId] }, { statuses: IDENTITY_STATUSES, galleryVersion: 'current' }));
     if (audit) statements.push(auditStatement(audit));

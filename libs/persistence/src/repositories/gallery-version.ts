@@ -51,6 +51,11 @@ export function forgetEnrolments(dataSource: DataSource, where: { ids: number[] 
   ];
 }
 
+/** Enrolments removed by id, as the gallery requires: version bumped, their removal logged, the rows deleted. */
+export function removeEnrolments(dataSource: DataSource, ids: number[]): Statement[] {
+  return [bumpGalleryVersion(dataSource), logGalleryChanges({ ids }, true), [`DELETE FROM person_images WHERE id IN (${placeholders(ids.length)})`, ids]];
+}
+
 export async function readGalleryVersion(dataSource: DataSource): Promise<number> {
   const row = await dataSource.getRepository(GalleryStateEntity).findOne({ where: { id: GALLERY_STATE_ROW }, select: { version: true } });
   return row?.version ?? 0;

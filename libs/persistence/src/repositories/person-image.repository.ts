@@ -3,7 +3,7 @@ import { DataSource, Like } from 'typeorm';
 import { PersonEntity } from '../entities/person.entity';
 import { PersonImageEntity } from '../entities/person-image.entity';
 import { AuditRecord, auditInsertedRow } from './audit.repository';
-import { bumpGalleryVersion, logGalleryChanges, readGalleryVersion } from './gallery-version';
+import { bumpGalleryVersion, logGalleryChanges, readGalleryVersion, removeEnrolments } from './gallery-version';
 import { runInTransaction, toStatement } from './transactions';
 
 /** Length of a FaceRecognitionNet descriptor (kept here so persistence does not depend on the domain lib). */
@@ -126,11 +126,7 @@ export class PersonImageRepository {
 
   async deleteEnrolments(ids: number[]): Promise<void> {
     if (ids.length === 0) return;
-    await runInTransaction(this.dataSource, [
-      bumpGalleryVersion(this.dataSource),
-      logGalleryChanges({ ids }, true),
-      toStatement(this.dataSource.createQueryBuilder().delete().from(PersonImageEntity).where('id IN (:...ids)', { ids })),
-    ]);
+    await runInTransaction(this.dataSource, removeEnrolments(this.dataSource, ids));
   }
 
   /** The gallery version: bumped in the same transaction as every change to the gallery. */
