@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { stat } from 'node:fs/promises';
 import sharp from 'sharp';
-import { resolveImagePath } from './image-path';
+import { EtagCache, ifNoneMatchHas } from './etag-cache';
+import { ResolvedImagePath, resolveImagePath } from './image-path';
 
 export interface CropBox {
   x: number;
@@ -57,41 +57,28 @@ const CROP_CACHE_MAX_BYTES = 16 * 1024 * 1024;
  * `GET /faces/:id/crop` and the dashboard's crops.
  */
 export class FaceCropCache {
-  private readonly crops = new Map<string, Buffer>();
-  private cachedBytes = 0;
+  private readonly crops = new EtagCache<{ body: Buffer }>(CROP_CACHE_MAX_BYTES);
 
   constructor(private readonly options: { root: string; maxBytes: number; maxPixels: number }) {}
 
   async render(imagePath: string, box: CropBox, ifNoneMatch?: string): Promise<FaceCropResult> {
-    let absolute: string;
-    let mtimeMs: number;
+    let file: ResolvedImagePath;
     try {
-      absolute = (await resolveImagePath(this.options.root, imagePath, { maxBytes: this.options.maxBytes })).absolute;
-      mtimeMs = (await stat(absolute)).mtimeMs;
+      file = await resolveImagePath(this.options.root, imagePath, { maxBytes: this.options.maxBytes });
     } catch {
       return { kind: 'unavailable' };
     }
-    const etag = `"${createHash('sha1').update(`${imagePath}\0${mtimeMs}\0${box.x},${box.y},${box.width},${box.height}`).digest('base64url')}"`;
-    if (ifNoneMatch?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)) return { kind: 'not-modified', etag };
+    const etag = `"${createHash('sha1').update(`${imagePath}\0${file.mtimeMs}\0${box.x},${box.y},${box.width},${box.height}`).digest('base64url')}"`;
+    if (ifNoneMatchHas(ifNoneMatch, etag)) return { kind: 'not-modified', etag };
     const cached = this.crops.get(etag);
-    if (cached) {
-      this.crops.delete(etag);
-      this.crops.set(etag, cached);
-      return { kind: 'image', etag, body: cached };
-    }
+    if (cached) return { kind: 'image', etag, body: cached.body };
     let body: Buffer;
     try {
-      body = await renderFaceCrop(absolute, box, this.options.maxPixels);
+      body = await renderFaceCrop(file.absolute, box, this.options.maxPixels);
     } catch {
       return { kind: 'undecodable' };
     }
-    this.crops.set(etag, body);
-    this.cachedBytes += body.length;
-    for (const [key, value] of this.crops) {
-      if (this.cachedBytes <= CROP_CACHE_MAX_BYTES) break;
-      this.crops.delete(key);
-      this.cachedBytes -= value.length;
-    }
+    this.crops.remember(etag, { body });
     return { kind: 'image', etag, body };
   }
 }

@@ -39,6 +39,8 @@ export interface ResolvedImagePath {
   /** Path relative to the real images root, with `/` separators: the stored, canonical form. */
   relative: string;
   size: number;
+  /** Last modification, from the same stat: what a cached rendering of the file is keyed by. */
+  mtimeMs: number;
 }
 
 export interface ResolveImagePathOptions {
@@ -94,5 +96,5 @@ export async function resolveImagePath(
     throw new ImagePathError('too_large', `${info.size} bytes > ${options.maxBytes}`);
   }
   if (!options.allowEmpty && info.size === 0) throw new ImagePathError('empty_file');
-  return { absolute: realFile, relative: relative(realRoot, realFile).split(sep).join('/'), size: info.size };
+  return { absolute: realFile, relative: relative(realRoot, realFile).split(sep).join('/'), size: info.size, mtimeMs: info.mtimeMs };
 }

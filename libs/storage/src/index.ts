@@ -1,2 +1,3 @@
 export * from './image-path';
 export * from './face-crop';
+export * from './etag-cache';

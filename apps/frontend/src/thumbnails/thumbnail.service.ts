@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
-import { stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { Injectable } from '@nestjs/common';
 import sharp from 'sharp';
 import { ConfigService } from '@visage/config';
 import { KNOWN_SOURCE_PREFIX, PATH_SOURCE_PREFIX } from '@visage/persistence';
-import { ImagePathError, ImagePathProblem, resolveImagePath } from '@visage/storage';
+import { EtagCache, ifNoneMatchHas, ImagePathError, ImagePathProblem, ResolvedImagePath, resolveImagePath } from '@visage/storage';
 
 /** Allowed widths: squares (cover) for lists, a bounded box (inside) for the detail picture. Fixed so a client cannot fill the cache. */
 export const THUMBNAIL_SIZES = { 80: 'cover', 160: 'cover', 320: 'cover', 1280: 'inside' } as const;
@@ -50,8 +49,7 @@ export class ThumbnailService {
   private readonly knownFacesDir: string;
   private readonly maxBytes: number;
   private readonly maxPixels: number;
-  private readonly cache = new Map<string, { body: Buffer; contentType: string }>();
-  private cachedBytes = 0;
+  private readonly cache = new EtagCache<{ body: Buffer; contentType: string }>(CACHE_MAX_BYTES, CACHE_MAX_BYTES / 8);
 
   constructor(config: ConfigService) {
     this.root = config.get('IMAGES_ROOT');
@@ -61,32 +59,24 @@ export class ThumbnailService {
   }
 
   async render(path: unknown, size: ThumbnailSize, ifNoneMatch?: string): Promise<ThumbnailResult> {
-    let file: { absolute: string; relative: string };
-    let mtimeMs: number;
+    let file: ResolvedImagePath;
     try {
       file = await resolveImagePath(this.root, path, { maxBytes: this.maxBytes });
-      mtimeMs = (await stat(file.absolute)).mtimeMs;
     } catch (error) {
       if (error instanceof ImagePathError) return { kind: 'refused', status: PROBLEM_STATUS[error.problem], message: error.message };
       return { kind: 'refused', status: 404, message: 'no readable file at this path' };
     }
-    const etag = `"${createHash('sha1').update(`${file.relative}\0${size}\0${mtimeMs}`).digest('base64url')}"`;
-    if (ifNoneMatch && ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)) {
-      return { kind: 'not-modified', etag };
-    }
+    const etag = `"${createHash('sha1').update(`${file.relative}\0${size}\0${file.mtimeMs}`).digest('base64url')}"`;
+    if (ifNoneMatchHas(ifNoneMatch, etag)) return { kind: 'not-modified', etag };
     const cached = this.cache.get(etag);
-    if (cached) {
-      this.cache.delete(etag); // re-insert: most recently used last
-      this.cache.set(etag, cached);
-      return { kind: 'image', etag, ...cached };
-    }
+    if (cached) return { kind: 'image', etag, ...cached };
     try {
       const body = await sharp(file.absolute, { limitInputPixels: this.maxPixels })
         .rotate()
         .resize({ width: size, height: size, fit: THUMBNAIL_SIZES[size], withoutEnlargement: size > 320 })
         .webp({ quality: size > 320 ? 82 : 72 })
         .toBuffer();
-      this.remember(etag, { body, contentType: 'image/webp' });
+      this.cache.remember(etag, { body, contentType: 'image/webp' });
       return { kind: 'image', etag, body, contentType: 'image/webp' };
     } catch {
       return { kind: 'refused', status: 415, message: 'the file is not an image that can be shown' };
@@ -127,16 +117,5 @@ export class ThumbnailService {
       }
     }
     return undefined;
-  }
-
-  private remember(etag: string, entry: { body: Buffer; contentType: string }): void {
-    if (entry.body.length > CACHE_MAX_BYTES / 8) return;
-    this.cache.set(etag, entry);
-    this.cachedBytes += entry.body.length;
-    for (const [key, value] of this.cache) {
-      if (this.cachedBytes <= CACHE_MAX_BYTES) break;
-      this.cache.delete(key);
-      this.cachedBytes -= value.body.length;
-    }
   }
 }
