@@ -37,8 +37,11 @@ const commaList = <Item extends z.ZodType<string, string>>(item: Item) =>
     )
     .pipe(z.array(item));
 
+/** An http(s) URL (zod's url() also takes ftp:, mailto: …). */
+const httpUrl = z.string().url().regex(/^https?:\/\//, 'must be an http(s) URL');
+
 /** Comma-separated http(s) URLs, each at most 512 characters (the stored webhook endpoint). */
-const urlList = commaList(z.string().max(512).url().regex(/^https?:\/\//, 'must be an http(s) URL'));
+const urlList = commaList(httpUrl.max(512));
 
 /** Comma-separated `host:port` list. */
 const hostPortList = commaList(hostPort);
@@ -63,7 +66,7 @@ export const configSchema = z.object({
   /** Unset: `json` when NODE_ENV is production, `pretty` otherwise. */
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   /** OTLP/HTTP collector base URL; set, it turns on OpenTelemetry tracing (read by the SDK, validated here). */
-  OTEL_EXPORTER_OTLP_ENDPOINT: optionalText.pipe(z.string().url().regex(/^https?:\/\//, 'must be an http(s) URL').optional()),
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalText.pipe(httpUrl.optional()),
   DATABASE_URL: databaseUrl,
   IMAGES_ROOT: z.string().trim().min(1).default('./images'),
   KNOWN_FACES_DIR: optionalText,
@@ -72,12 +75,7 @@ export const configSchema = z.object({
   RECEIVER_PORT: port(8000),
   FRONTEND_PORT: port(8081),
   /** Where the frontend sends its actions (retry, add person, enrol a face): the receiver's HTTP API. */
-  RECEIVER_URL: z
-    .string()
-    .trim()
-    .url()
-    .regex(/^https?:\/\//, 'must be an http(s) URL')
-    .default('http://127.0.0.1:8000'),
+  RECEIVER_URL: z.string().trim().pipe(httpUrl).default('http://127.0.0.1:8000'),
   PROCESSOR_HEALTH_PORT: port(8082),
   FACE_RECOGNITION_PORT: port(50051),
   FACE_RECOGNITION_HEALTH_PORT: port(8083),
@@ -210,14 +208,15 @@ export function parseConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Visage
   const knownFacesDir = raw.KNOWN_FACES_DIR
     ? resolve(imagesRoot, raw.KNOWN_FACES_DIR)
     : resolve(imagesRoot, 'known');
+  const publishAddress = raw.NSQD_TCP_ADDRESS ?? raw.NSQD_TCP_ADDRESSES[0];
   const queue: QueueConfig =
     raw.NSQLOOKUPD_HTTP_ADDRESSES.length > 0 || raw.NSQD_TCP_ADDRESSES.length > 0
       ? {
           driver: 'nsq',
           lookupdHttpAddresses: raw.NSQLOOKUPD_HTTP_ADDRESSES,
           nsqdTcpAddresses: raw.NSQD_TCP_ADDRESSES,
-          publishAddress: raw.NSQD_TCP_ADDRESS ?? raw.NSQD_TCP_ADDRESSES[0],
-          publishHttpAddress: raw.NSQD_HTTP_ADDRESS ?? nsqdHttpBesides(raw.NSQD_TCP_ADDRESS ?? raw.NSQD_TCP_ADDRESSES[0]),
+          publishAddress,
+          publishHttpAddress: raw.NSQD_HTTP_ADDRESS ?? nsqdHttpBesides(publishAddress),
         }
       : { driver: 'in-process' };
   if (queue.driver === 'nsq' && !queue.publishAddress) {
