@@ -5,12 +5,11 @@ import { readCookie, setCookie } from '../common/cookies';
 import { HttpRequest as Request, HttpResponse as Response } from '../common/http';
 import { randomToken } from './session-cookie';
 import { SessionService } from './session.service';
+import { FormBody } from '../common/form';
 
 /** Double-submit token of the login form (there is no session yet to hold one). */
 const LOGIN_CSRF_COOKIE = 'visage_login';
 const LOGIN_CSRF_MAX_AGE_S = 60 * 60;
-
-type FormBody = Record<string, unknown> | undefined;
 
 /** Where to go after signing in: a path of this dashboard only (never `//host` or a URL). */
 function localPath(next: unknown): string {

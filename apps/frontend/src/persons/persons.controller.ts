@@ -7,13 +7,7 @@ import { setFlash, takeFlash } from '../common/flash';
 import { parseRouteId } from '@visage/domain';
 import { ReceiverApiClient } from '../receiver/receiver-api.client';
 import { PersonsService } from './persons.service';
-
-type FormBody = Record<string, unknown> | undefined;
-
-function field(body: FormBody, name: string): string {
-  const value = body?.[name];
-  return typeof value === 'string' ? value.trim() : '';
-}
+import { FormBody, formField } from '../common/form';
 
 @Controller('persons')
 export class PersonsController {
@@ -33,7 +27,7 @@ export class PersonsController {
   @Post()
   @Scope('admin')
   async create(@Body() body: FormBody, @CurrentSession() session: DashboardSession, @Res() response: Response): Promise<void> {
-    const name = field(body, 'name');
+    const name = formField(body, 'name');
     if (!name) {
       setFlash(response, { kind: 'error', text: 'Enter a name for the new person.' });
       return response.redirect(303, '/persons');
@@ -51,7 +45,7 @@ export class PersonsController {
   @Scope('admin')
   async enrol(@Param('id') idParam: string, @Body() body: FormBody, @CurrentSession() session: DashboardSession, @Res() response: Response): Promise<void> {
     const id = parseRouteId(idParam);
-    const path = field(body, 'path');
+    const path = formField(body, 'path');
     const back = id === undefined ? '/persons' : `/persons#person-${id}`;
     if (id === undefined || !path) {
       setFlash(response, { kind: 'error', text: 'Enter the path of an image (relative to the images folder).' });

@@ -8,15 +8,9 @@ import { CurrentSession } from '../auth/dashboard-auth.guard';
 import { DashboardSession } from '../auth/session-cookie';
 import { ReceiverApiClient, ReceiverResult } from '../receiver/receiver-api.client';
 import { FaceCropService } from './face-crop.service';
-
-type FormBody = Record<string, unknown> | undefined;
+import { FormBody, formField } from '../common/form';
 
 const GROUPS_PER_PAGE = 24;
-
-function field(body: FormBody, name: string): string {
-  const value = body?.[name];
-  return typeof value === 'string' ? value.trim() : '';
-}
 
 function routeId(text: string): number {
   const id = parseRouteId(text);
@@ -72,7 +66,7 @@ export class ReviewController {
   @Post('unknown/:id/name')
   @Scope('admin')
   async name(@Param('id') idParam: string, @Body() body: FormBody, @CurrentSession() session: DashboardSession, @Res() response: Response): Promise<void> {
-    const name = field(body, 'name');
+    const name = formField(body, 'name');
     if (!name) return this.finish(response, '/unknown', 'Enter a name for this person.');
     this.flash(response, await this.receiver.nameCluster(session, routeId(idParam), name), `Named “${name}”: their images are being updated.`, `Could not name “${name}”`);
     response.redirect(303, '/unknown');
@@ -97,7 +91,7 @@ export class ReviewController {
   @Scope('admin')
   async assign(@Param('id') idParam: string, @Body() body: FormBody, @CurrentSession() session: DashboardSession, @Res() response: Response): Promise<void> {
     const face = await this.face(idParam);
-    const name = field(body, 'name');
+    const name = formField(body, 'name');
     if (!name) return this.finish(response, `/images/${face.imageId}`, 'Enter who this is.');
     this.flash(response, await this.receiver.assignFace(session, face.id, name), `This is ${name}: their other images follow shortly.`, `Could not name the face “${name}”`);
     response.redirect(303, `/images/${face.imageId}`);
