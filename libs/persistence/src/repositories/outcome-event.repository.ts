@@ -143,7 +143,11 @@ export class OutcomeEventRepository {
       .getRepository(OutcomeEventFaceEntity)
       .find({ where: { eventRowId: In(rows.map((row) => row.id)) }, order: { eventRowId: 'ASC', faceId: 'ASC' } });
     const byEvent = new Map<number, OutcomeEventFaceEntity[]>();
-    for (const face of faces) byEvent.set(face.eventRowId, [...(byEvent.get(face.eventRowId) ?? []), face]);
+    for (const face of faces) {
+      const ofEvent = byEvent.get(face.eventRowId);
+      if (ofEvent) ofEvent.push(face);
+      else byEvent.set(face.eventRowId, [face]);
+    }
     return rows.map((row) => ({ rowId: row.id, event: toEvent(row, byEvent.get(row.id) ?? []) }));
   }
 

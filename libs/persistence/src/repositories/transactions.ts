@@ -1,6 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { DataSource, ObjectLiteral, QueryBuilder } from 'typeorm';
 import { sqliteConnection } from '../data-source-options';
+import { isDeadlock } from './database-errors';
 
 /** One SQL statement with its `?` parameters (both drivers accept them). */
 export type Statement = [sql: string, parameters: unknown[]];
@@ -107,9 +108,4 @@ async function runMysql(dataSource: DataSource, statements: TransactionStep[], g
   } finally {
     await runner.release();
   }
-}
-
-function isDeadlock(error: unknown): boolean {
-  const code = (error as { driverError?: { code?: string }; code?: string })?.driverError?.code ?? (error as { code?: string })?.code;
-  return code === 'ER_LOCK_DEADLOCK' || code === 'ER_LOCK_WAIT_TIMEOUT';
 }
