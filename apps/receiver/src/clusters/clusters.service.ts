@@ -5,11 +5,11 @@ import {
   encodeClusterCursor,
   FaceClusterRepository,
   FaceReviewRepository,
-  isForeignKeyViolation,
   PersonImageRepository,
 } from '@visage/persistence';
 import { ApiError } from '../common/api-error';
 import { AssignBody } from '../faces/dto/face.dto';
+import { assertPersonExists, rethrowPersonDeleted } from '../persons/person-errors';
 import { ClusterDetailDto, ClusterNamedDto, ClusterPageDto, ClusterSummaryDto, toClusterFaceDto } from './dto/cluster.dto';
 
 /** Unknown people: groups of unknown faces, named, ignored or corrected by the review. */
@@ -39,15 +39,10 @@ export class ClustersService {
     const cluster = await this.clusters.find(id);
     if (!cluster) throw clusterNotFound(id);
     if (cluster.ignored) throw clusterIgnored(id);
-    if ('personId' in target && !(await this.enrolments.findPersonById(target.personId))) {
-      throw new ApiError(HttpStatus.NOT_FOUND, `person ${target.personId} does not exist`, { code: 'person_not_found' });
-    }
+    await assertPersonExists(this.enrolments, target);
     const faceIds = await this.clusters.memberFaceIds(id);
     const audit = { actor, action: 'face.assigned', target: `cluster:${id}`, details: { faces: faceIds.length } };
-    const named = await this.reviews.assignFaces(faceIds, target, this.clusters.deleteUnlessIgnored(id), audit).catch((error: unknown) => {
-      if (isForeignKeyViolation(error)) throw new ApiError(HttpStatus.CONFLICT, 'the person was deleted meanwhile', { code: 'person_deleted' });
-      throw error;
-    });
+    const named = await this.reviews.assignFaces(faceIds, target, this.clusters.deleteUnlessIgnored(id), audit).catch(rethrowPersonDeleted);
     // The guard found the group gone or ignored meanwhile: nothing was changed.
     if (!named) {
       const now = await this.clusters.find(id);

@@ -1,8 +1,9 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { ConfigService } from '@visage/config';
-import { FaceClusterRepository, FaceReviewRepository, isForeignKeyViolation, PersonImageRepository, ReviewFace } from '@visage/persistence';
+import { FaceClusterRepository, FaceReviewRepository, PersonImageRepository, ReviewFace } from '@visage/persistence';
 import { FaceCropCache } from '@visage/storage';
 import { ApiError } from '../common/api-error';
+import { assertPersonExists, rethrowPersonDeleted } from '../persons/person-errors';
 import { AssignBody, FaceAssignmentDto, FaceRejectionDto } from './dto/face.dto';
 
 export type FaceCrop = { kind: 'image'; etag: string; body: Buffer } | { kind: 'not-modified'; etag: string };
@@ -31,12 +32,8 @@ export class FacesService {
     if ((await this.clusters.clusterOf(faceId))?.ignored) {
       throw new ApiError(HttpStatus.CONFLICT, `face ${faceId} is in an ignored group; it cannot be named`, { code: 'face_ignored' });
     }
-    if ('personId' in target && !(await this.enrolments.findPersonById(target.personId))) throw personNotFound(target.personId);
-    const assigned = await this.reviews.assign(faceId, target, { actor, action: 'face.assigned', target: `face:${faceId}` }).catch((error: unknown) => {
-      // Deleted between the check and the transaction: nothing was changed.
-      if (isForeignKeyViolation(error)) throw new ApiError(HttpStatus.CONFLICT, 'the person was deleted meanwhile', { code: 'person_deleted' });
-      throw error;
-    });
+    await assertPersonExists(this.enrolments, target);
+    const assigned = await this.reviews.assign(faceId, target, { actor, action: 'face.assigned', target: `face:${faceId}` }).catch(rethrowPersonDeleted);
     if (!assigned) throw faceNotFound(faceId);
     return assigned;
   }
@@ -70,8 +67,4 @@ export class FacesService {
 
 function faceNotFound(id: number): ApiError {
   return new ApiError(HttpStatus.NOT_FOUND, `face ${id} does not exist`, { code: 'face_not_found' });
-}
-
-function personNotFound(id: number): ApiError {
-  return new ApiError(HttpStatus.NOT_FOUND, `person ${id} does not exist`, { code: 'person_not_found' });
 }

@@ -3,6 +3,7 @@ import { ImagePage, ImageRepository, ImageListQuery, PersonRepository, PersonVie
 import { EnrolmentService } from '@visage/enrolment';
 import { ApiError } from '../common/api-error';
 import { Enrolled, enrolledOrApiError, recognizerUnavailable } from './enrolment-errors';
+import { personNotFound } from './person-errors';
 
 @Injectable()
 export class PersonsService {
@@ -32,7 +33,7 @@ export class PersonsService {
 
   async get(id: number): Promise<PersonView> {
     const person = await this.persons.findById(id);
-    if (!person) throw notFound(id);
+    if (!person) throw personNotFound(id);
     return person;
   }
 
@@ -46,10 +47,6 @@ export class PersonsService {
 
   /** Forgets the person: no descriptor enrolled for them remains; their faces are matched again without them. */
   async delete(id: number, actor: string): Promise<void> {
-    if (!(await this.persons.delete(id, { actor, action: 'person.deleted', target: `person:${id}` }))) throw notFound(id);
+    if (!(await this.persons.delete(id, { actor, action: 'person.deleted', target: `person:${id}` }))) throw personNotFound(id);
   }
-}
-
-function notFound(id: number): ApiError {
-  return new ApiError(HttpStatus.NOT_FOUND, `person ${id} does not exist`, { code: 'person_not_found' });
 }
