@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Headers, NotFoundException, Param, Post, Query, Render, Req, Res } from '@nestjs/common';
 import { Scope } from '@visage/access';
 import { parseRouteId } from '@visage/domain';
-import { decodeClusterCursor, encodeClusterCursor, FaceClusterRepository, FaceReviewRepository } from '@visage/persistence';
+import { decodeClusterCursor, encodeClusterCursor, FaceClusterRepository, FaceReviewRepository, keysetPage } from '@visage/persistence';
 import { setFlash, takeFlash } from '../common/flash';
 import { HttpRequest as Request, HttpResponse as Response } from '../common/http';
 import { CurrentSession } from '../auth/dashboard-auth.guard';
@@ -37,13 +37,12 @@ export class ReviewController {
   @Render('unknown-people')
   async unknownPeople(@Query('cursor') cursorText: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
     const cursor = typeof cursorText === 'string' ? decodeClusterCursor(cursorText) : undefined;
-    const page = await this.clusters.list(GROUPS_PER_PAGE + 1, cursor);
-    const groups = page.slice(0, GROUPS_PER_PAGE).map((group) => ({
+    const page = keysetPage(await this.clusters.list(GROUPS_PER_PAGE + 1, cursor), GROUPS_PER_PAGE, (last) => encodeClusterCursor({ size: last.size, id: last.id }));
+    const groups = page.items.map((group) => ({
       ...group,
       faces: group.sampleFaces.map((face) => ({ ...face, cropUrl: `/faces/${face.faceId}/crop`, imageUrl: `/images/${face.imageId}` })),
     }));
-    const last = groups[groups.length - 1];
-    const nextUrl = page.length > GROUPS_PER_PAGE && last ? `/unknown?cursor=${encodeClusterCursor({ size: last.size, id: last.id })}` : undefined;
+    const nextUrl = page.nextCursor === null ? undefined : `/unknown?cursor=${page.nextCursor}`;
     return { groups, nextUrl, pageTitle: 'Unknown people', nav: 'unknown', flash: takeFlash(request, response) };
   }
 

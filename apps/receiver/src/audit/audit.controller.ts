@@ -1,7 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Scope } from '@visage/access';
-import { AuditRepository, decodeImageCursor, encodeImageCursor, ImageCursor } from '@visage/persistence';
+import { AuditRepository, decodeImageCursor, encodeImageCursor, ImageCursor, keysetPage } from '@visage/persistence';
 import { ApiErrorBody } from '../common/api-error';
 import { ParseWith } from '../common/parse-with.pipe';
 import { MAX_PAGE_SIZE, parseKeysetPage } from '../images/dto/list-images.dto';
@@ -24,9 +24,6 @@ export class AuditController {
   @ApiResponse({ status: 200, type: AuditPageDto })
   @ApiResponse({ status: 400, type: ApiErrorBody, description: 'Bad limit or cursor' })
   async list(@Query(new ParseWith(parseAuditPage)) page: { limit: number; cursor?: ImageCursor }): Promise<AuditPageDto> {
-    const rows = await this.audit.list(page.limit + 1, page.cursor?.beforeId);
-    const items = rows.slice(0, page.limit);
-    const last = items[items.length - 1];
-    return { items, nextCursor: rows.length > page.limit && last ? encodeImageCursor({ beforeId: last.id }) : null };
+    return keysetPage(await this.audit.list(page.limit + 1, page.cursor?.beforeId), page.limit, (last) => encodeImageCursor({ beforeId: last.id }));
   }
 }

@@ -5,6 +5,7 @@ import {
   encodeClusterCursor,
   FaceClusterRepository,
   FaceReviewRepository,
+  keysetPage,
   PersonImageRepository,
 } from '@visage/persistence';
 import { ApiError } from '../common/api-error';
@@ -22,10 +23,8 @@ export class ClustersService {
   ) {}
 
   async list(limit: number, cursor?: ClusterCursor): Promise<ClusterPageDto> {
-    const page = await this.clusters.list(limit + 1, cursor);
-    const items = page.slice(0, limit);
-    const last = items[items.length - 1];
-    return { items: items.map(toSummaryDto), nextCursor: page.length > limit && last ? encodeClusterCursor({ size: last.size, id: last.id }) : null };
+    const { items, nextCursor } = keysetPage(await this.clusters.list(limit + 1, cursor), limit, (last) => encodeClusterCursor({ size: last.size, id: last.id }));
+    return { items: items.map(toSummaryDto), nextCursor };
   }
 
   async get(id: number): Promise<ClusterDetailDto> {

@@ -7,6 +7,7 @@ import { recountClusters } from './face-cluster.repository';
 import { reviewSourceName } from './face-review.repository';
 import { forgetEnrolments } from './gallery-version';
 import { encodeImageCursor, ImageCursor } from './image-cursor';
+import { keysetPage } from './keyset-page';
 import { auditStatement, AuditRecord } from './audit.repository';
 import { placeholders, runInTransaction, Statement } from './transactions';
 import { countImagesByStatus, ImageFaceView, ImageSummaryView, toFaceView, toImageSummary } from './image-views';
@@ -148,11 +149,8 @@ export class ImageRepository {
       builder.andWhere('EXISTS (SELECT 1 FROM faces face WHERE face.image_id = image.id AND face.person_id = :personId)', { personId: query.personId });
     }
     if (query.cursor) builder.andWhere('image.id < :beforeId', { beforeId: query.cursor.beforeId });
-    const rows = await builder.getMany();
-    const items = rows.slice(0, query.limit).map(toImageSummary);
-    const last = items.at(-1);
-    const nextCursor = rows.length > query.limit && last ? encodeImageCursor({ beforeId: last.id }) : null;
-    return { items, nextCursor };
+    const { items, nextCursor } = keysetPage(await builder.getMany(), query.limit, (last) => encodeImageCursor({ beforeId: last.id }));
+    return { items: items.map(toImageSummary), nextCursor };
   }
 
   /** Number of images per status; every status is present (0 when none). */

@@ -1,5 +1,6 @@
 export * from './database-errors';
 export * from './image-cursor';
+export * from './keyset-page';
 export * from './image-views';
 export * from './image.repository';
 export * from './person.repository';
