@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DatabaseLock, HeldLock, LockRepository } from '@visage/persistence';
 import { JobRuns } from './job-runs';
@@ -19,6 +20,16 @@ function fakeLocks(): { locks: LockRepository; held: Set<DatabaseLock>; asked: u
 
 describe('JobRuns', () => {
   afterEach(() => vi.useRealTimers());
+
+  it('logFailure: a failed scheduled run is logged with what it was and ends as undefined; a good one returns its report', async () => {
+    const runs = new JobRuns(fakeLocks().locks, DatabaseLock.FaceRematch);
+    const warnings: string[] = [];
+    const logger = { warn: (message: string) => warnings.push(message) } as unknown as Logger;
+    await expect(runs.logFailure(logger, 'clustering', () => Promise.reject(new Error('database gone')))).resolves.toBeUndefined();
+    expect(warnings).toEqual(['clustering failed (the next run resumes): database gone']);
+    await expect(runs.logFailure(logger, 'clustering', async () => ({ ran: true }))).resolves.toEqual({ ran: true });
+    expect(warnings).toHaveLength(1);
+  });
 
   it('refuses a run while one is going on in this process, and runs again once it ended', async () => {
     const runs = new JobRuns(fakeLocks().locks, DatabaseLock.FaceRematch);

@@ -1,3 +1,5 @@
+import { Logger } from '@nestjs/common';
+import { describeError } from '@visage/domain';
 import { DatabaseLock, LockRepository, TryLockOptions } from '@visage/persistence';
 
 /**
@@ -25,6 +27,19 @@ export class JobRuns {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+  }
+
+  /**
+   * A scheduled run: its failure is logged as "<what> failed (the next run resumes)" and ends there (undefined), since
+   * the next tick picks the work up again.
+   */
+  async logFailure<R>(logger: Logger, what: string, run: () => Promise<R>): Promise<R | undefined> {
+    try {
+      return await run();
+    } catch (error) {
+      logger.warn(`${what} failed (the next run resumes): ${describeError(error)}`);
+      return undefined;
+    }
   }
 
   /** Runs `run`, unless this process is running it already. */

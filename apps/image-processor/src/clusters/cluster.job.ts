@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Optional } from '@nestjs/common';
-import { describeError, yieldToEventLoop } from '@visage/domain';
+import { yieldToEventLoop } from '@visage/domain';
 import { ClusterChanges, ClusterIndex, meanDescriptor } from '@visage/matcher';
 import { ClusteringWrite, DatabaseLock, FaceClusterRepository, LockRepository, UnknownFace } from '@visage/persistence';
 import { JobRuns } from '../job-runs';
@@ -67,7 +67,7 @@ export class ClusterJob implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   async tick(): Promise<ClusterReport | undefined> {
-    try {
+    return this.runs.logFailure(this.logger, 'clustering', async () => {
       const report = await this.runOnce();
       if (report.ran && (report.faces > 0 || report.merged > 0 || report.pruned > 0)) {
         this.logger.log(
@@ -75,11 +75,9 @@ export class ClusterJob implements OnApplicationBootstrap, OnModuleDestroy {
         );
       }
       return report;
-    } catch (error) {
-      this.logger.warn(`clustering failed (the next run resumes): ${describeError(error)}`);
-      return undefined;
-    }
+    });
   }
+
 
   /** One run; `sweep` forces the look at faces that became unknown (default: every CLUSTER_SWEEP_EVERY_MS). */
   runOnce(options: { sweep?: boolean } = {}): Promise<ClusterReport> {

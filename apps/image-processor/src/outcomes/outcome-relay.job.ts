@@ -54,7 +54,7 @@ export class OutcomeRelayJob implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   async tick(): Promise<OutcomeRelayReport | undefined> {
-    try {
+    return this.runs.logFailure(this.logger, 'outcome relay', async () => {
       const report = await this.runOnce();
       if (report.ran && report.queueError && !this.queueDown) {
         this.logger.warn(`the queue did not take outcome events (${report.queueError}); ${report.unpublished} wait in the outbox, retried every second`);
@@ -62,11 +62,9 @@ export class OutcomeRelayJob implements OnApplicationBootstrap, OnModuleDestroy 
       if (report.ran && !report.queueError && this.queueDown) this.logger.log('the queue takes outcome events again');
       if (report.ran) this.queueDown = report.queueError !== undefined;
       return report;
-    } catch (error) {
-      this.logger.warn(`outcome relay failed (the next run resumes): ${describeError(error)}`);
-      return undefined;
-    }
+    });
   }
+
 
   runOnce(): Promise<OutcomeRelayReport> {
     return this.runs.once(async (): Promise<OutcomeRelayReport> => {

@@ -75,13 +75,9 @@ export class WebhookDeliveryJob implements OnApplicationBootstrap, OnModuleDestr
   }
 
   async tick(): Promise<WebhookReport | undefined> {
-    try {
-      return await this.runOnce();
-    } catch (error) {
-      this.logger.warn(`webhook delivery failed (the next run resumes): ${describeError(error)}`);
-      return undefined;
-    }
+    return this.runs.logFailure(this.logger, 'webhook delivery', () => this.runOnce());
   }
+
 
   async runOnce(): Promise<WebhookReport> {
     if (this.endpoints.length === 0) return { ran: false, reason: 'no_endpoints' };

@@ -82,7 +82,7 @@ export class RematchJob implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   async tick(): Promise<RematchReport | undefined> {
-    try {
+    return this.runs.logFailure(this.logger, 're-match', async () => {
       const report = await this.runOnce();
       if (report.ran) {
         this.logger.log(
@@ -92,11 +92,9 @@ export class RematchJob implements OnApplicationBootstrap, OnModuleDestroy {
         );
       }
       return report;
-    } catch (error) {
-      this.logger.warn(`re-match failed (the next run resumes): ${describeError(error)}`);
-      return undefined;
-    }
+    });
   }
+
 
   runOnce(): Promise<RematchReport> {
     return this.runs.once(async (): Promise<RematchReport> => {
