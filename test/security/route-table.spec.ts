@@ -72,6 +72,7 @@ describe('route table', () => {
         'GET /persons/:id read',
         'GET /persons/:id/images read',
         'POST /persons/:id/faces admin',
+        'POST /persons/:id/merge admin',
         'DELETE /persons/:id admin',
         'POST /faces/:id/assign admin',
         'POST /faces/:id/reject admin',

@@ -3,6 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { AuthModule } from '@visage/auth';
 import { ConfigModule, VisageConfig } from '@visage/config';
 import { HealthModule } from '@visage/health';
+import { MatcherModule } from '@visage/matcher';
 import { ObservabilityModule } from '@visage/observability';
 import { ImageQueueModule } from '@visage/image-queue';
 import { RecognizerClientModule } from '@visage/recognizer-client';
@@ -37,6 +38,8 @@ export class ReceiverModule {
         QueueModule.forRoot(),
         ImageQueueModule,
         RecognizerClientModule.forRoot(),
+        // The enrolments as the review checks them (confirmations, flagged persons), read on demand.
+        MatcherModule.forReview(),
         HealthModule.forRoot(databaseReadiness, queueReadiness),
         ObservabilityModule.forRoot({ app: 'receiver' }),
         // Every route needs a key of its declared scope (@Scope / @Public); submissions are rate-limited per key.

@@ -99,4 +99,21 @@ describe('GalleryDelta', () => {
     const delta = new GalleryDelta([{ personImageId: 5, personId: 2, removed: false, descriptor: atDistance }]);
     expect(delta.rematch({ personId: 1, distance: 0.25, descriptor }, THRESHOLD)).toBeUndefined();
   });
+
+  it('an enrolment moved to another person (a merge) is not netted away: its faces go to a full match', () => {
+    const descriptor = new Float32Array(DESCRIPTOR_LENGTH);
+    const enrolment = Float32Array.from(descriptor, (_, index) => (index === 0 ? 0.2 : 0));
+    const moved = new GalleryDelta([
+      { personImageId: 7, personId: 1, removed: true, descriptor: enrolment },
+      { personImageId: 7, personId: 2, removed: false, descriptor: enrolment },
+    ]);
+    expect(moved.size).toBe(2);
+    // Named after person 1 by that enrolment: only the whole gallery can tell it is person 2's now.
+    expect(moved.rematch({ personId: 1, distance: 0.2, descriptor }, THRESHOLD)).toBeUndefined();
+    const readded = new GalleryDelta([
+      { personImageId: 7, personId: 1, removed: false, descriptor: enrolment },
+      { personImageId: 7, personId: 1, removed: true, descriptor: enrolment },
+    ]);
+    expect(readded.size).toBe(0);
+  });
 });

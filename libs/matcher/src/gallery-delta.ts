@@ -29,19 +29,21 @@ export interface Identity {
 const TIE_EPSILON = 1e-5;
 
 /**
- * What changed in the gallery between two versions, net: an enrolment added and removed again in between is
- * neither. Lets a face be re-matched against only what changed, with the same answer as a full match.
+ * What changed in the gallery between two versions, net: an enrolment added and removed again in between (for
+ * the same person) is neither. Lets a face be re-matched against only what changed, with the same answer as a full match.
  */
 export class GalleryDelta {
   readonly added: Gallery;
   readonly removed: Gallery;
 
   constructor(changes: readonly GalleryChange[]) {
-    const addedIds = new Set(changes.filter((change) => !change.removed).map((change) => change.personImageId));
-    const removedIds = new Set(changes.filter((change) => change.removed).map((change) => change.personImageId));
+    // An enrolment moved to another person (a merge) is removed under one and added under the other: both count.
+    const key = (change: GalleryChange) => `${change.personImageId}:${change.personId}`;
+    const addedKeys = new Set(changes.filter((change) => !change.removed).map(key));
+    const removedKeys = new Set(changes.filter((change) => change.removed).map(key));
     const entry = (change: GalleryChange) => ({ personId: change.personId, personName: '', descriptor: change.descriptor });
-    this.added = new Gallery(changes.filter((change) => !change.removed && !removedIds.has(change.personImageId)).map(entry));
-    this.removed = new Gallery(changes.filter((change) => change.removed && !addedIds.has(change.personImageId)).map(entry));
+    this.added = new Gallery(changes.filter((change) => !change.removed && !removedKeys.has(key(change))).map(entry));
+    this.removed = new Gallery(changes.filter((change) => change.removed && !addedKeys.has(key(change))).map(entry));
   }
 
   /** Rows a face is compared with: the cost of re-matching from the delta instead of the whole gallery. */

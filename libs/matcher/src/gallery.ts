@@ -196,6 +196,22 @@ export class Gallery {
   }
 
   /**
+   * The distance from `descriptor` to every row, in row order, each summed as {@link match} sums it: what the
+   * review's checks compare (a group's faces with each other, a face with each person's enrolments).
+   */
+  distancesTo(descriptor: Float32Array): Float64Array {
+    if (descriptor.length !== DESCRIPTOR_LENGTH) throw new RangeError(`descriptor has ${descriptor.length} values, expected ${DESCRIPTOR_LENGTH}`);
+    const distances = new Float64Array(this.personIds.length);
+    for (let row = 0; row < distances.length; row++) distances[row] = Math.sqrt(this.squaredDistance(descriptor, row));
+    return distances;
+  }
+
+  /** The person of `row` (as {@link match} names it). */
+  personAt(row: number): { personId: number; personName: string } {
+    return { personId: this.personIds[row], personName: this.personNames[row] };
+  }
+
+  /**
    * The squared distance {@link match} sums for `row`: rows in its blocks of four add four squared differences at
    * a time, the last (size mod 4) rows one at a time. Doubles are not associative, so the order matters.
    */

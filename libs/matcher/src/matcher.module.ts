@@ -2,6 +2,7 @@ import { DynamicModule, Module, Provider } from '@nestjs/common';
 import { ConfigService } from '@visage/config';
 import { PersonImageRepository } from '@visage/persistence';
 import { GALLERY_SOURCE, GallerySource } from './gallery-source';
+import { EnrolmentIndex } from './enrolment-index';
 import { GalleryService } from './gallery.service';
 
 /** Injection token of the {@link FaceMatcher} port; resolves to the {@link GalleryService}. */
@@ -29,5 +30,13 @@ export class MatcherModule {
       ],
       exports: [GalleryService, FACE_MATCHER],
     };
+  }
+
+  /**
+   * `MatcherModule.forReview()`: one {@link EnrolmentIndex} for the whole app (global), for the apps that check
+   * the review's corrections and flag persons (receiver, dashboard) without holding a polled gallery.
+   */
+  static forReview(): DynamicModule {
+    return { module: MatcherModule, global: true, providers: [EnrolmentIndex], exports: [EnrolmentIndex] };
   }
 }

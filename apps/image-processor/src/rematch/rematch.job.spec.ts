@@ -214,6 +214,41 @@ describe.each(TEST_DRIVERS)('re-matching on $name', (driver) => {
     expect(await review.reject(rejected.id, assigned?.personId ?? -1)).toBe(false);
   });
 
+  it('merging two people: the re-match names the images of the merged person after the one kept, and keeps "Not <name>" for both', async () => {
+    const ada = await enrol('ada', 1);
+    const adaL = await enrol('ada l', 2);
+    await replicas[0].gallery.refresh();
+    const adaImage = await processImage([1]);
+    const adaLImage = await processImage([2, 9]);
+    const rejectedImage = await processImage([2]);
+    const review = new FaceReviewRepository(replicas[0].dataSource);
+    const rejectedFace = (await image(rejectedImage)).faces[0];
+    expect(rejectedFace.personId).toBe(adaL);
+    // "Not ada l": a person that becomes ada by the merge.
+    expect(await review.reject(rejectedFace.id, adaL)).toBe(true);
+    await replicas[0].job.runOnce();
+    expect(await image(rejectedImage)).toMatchObject({ status: 'unrecognized' });
+
+    const merged = await persons.merge(adaL, ada);
+    expect(merged).toMatchObject({ person: { id: ada, knownFaceCount: 2 }, mergedPerson: { id: adaL, name: 'ada l' }, movedEnrolments: 1, movedFaces: 1 });
+    // Named faces move in the merge's transaction; the person is gone.
+    expect((await image(adaLImage)).faces.map((face) => face.personId)).toEqual([ada, null]);
+    expect(await replicas[0].dataSource.getRepository(PersonEntity).findOneBy({ id: adaL })).toBeNull();
+    // The move is logged (removed under ada l, added under ada), so the faces it decided are matched again in full.
+    const logged = await replicas[0].dataSource.query('SELECT person_id AS personId, removed FROM gallery_changes WHERE version = ? ORDER BY id', [merged?.galleryVersion]);
+    expect(logged.map((row: { personId: number | string; removed: number | string | boolean }) => [Number(row.personId), Number(row.removed)])).toEqual([
+      [adaL, 1],
+      [ada, 0],
+    ]);
+    const report = await replicas[0].job.runOnce();
+    expect(report).toMatchObject({ ran: true });
+    expect((await image(adaImage)).faces.map((face) => face.personId)).toEqual([ada]);
+    expect(await image(adaLImage)).toMatchObject({ status: 'processed', faces: [expect.objectContaining({ personId: ada }), expect.objectContaining({ personId: null })] });
+    // Rejected for ada l, so for ada too: the moved enrolment does not name it.
+    expect(await image(rejectedImage)).toMatchObject({ status: 'unrecognized', faces: [expect.objectContaining({ personId: null })] });
+    expect(await statusesConsistent()).toBe(true);
+  });
+
   it('two replicas re-matching at once end consistent: one holds the lock, each face written once per version', async () => {
     await replicas[0].gallery.refresh();
     const ids = [];

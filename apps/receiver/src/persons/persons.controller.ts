@@ -7,7 +7,7 @@ import { ParseWith } from '../common/parse-with.pipe';
 import { PositiveIdPipe } from '../common/positive-id.pipe';
 import { PostImageDto, parsePostImageBody } from '../images/dto/post-image.dto';
 import { ImagePageDto, ListImagesQuery, MAX_PAGE_SIZE, parsePageQuery } from '../images/dto/list-images.dto';
-import { CreatePersonDto, EnrolledFaceDto, parseCreatePersonBody, PersonDto, PersonListDto } from './dto/person.dto';
+import { CreatePersonDto, EnrolledFaceDto, MergePersonDto, parseCreatePersonBody, parseMergeBody, PersonDto, PersonListDto, PersonMergedDto } from './dto/person.dto';
 import { PersonsService } from './persons.service';
 
 @ApiTags('persons')
@@ -18,7 +18,7 @@ export class PersonsController {
 
   @Get()
   @Scope('read')
-  @ApiOperation({ summary: 'Known people, by name, with face counts' })
+  @ApiOperation({ summary: 'Known people, by name, with face counts; flagged when their enrolments disagree (enrolmentsDisagree)' })
   @ApiResponse({ status: 200, type: PersonListDto })
   async list(): Promise<PersonListDto> {
     return { items: await this.persons.list() };
@@ -75,6 +75,23 @@ export class PersonsController {
   ): Promise<EnrolledFaceDto> {
     const enrolled = await this.persons.enrolFace(id, body.path, actor);
     return { id: enrolled.personImageId, personId: enrolled.personId, personName: enrolled.personName, path: enrolled.path };
+  }
+
+  @Post(':id/merge')
+  @Scope('admin')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary:
+      'Merge this person into another: enrolments, named faces and "Not <name>" corrections move, this person is deleted; ' +
+      'the gallery version moves, so the re-match names their images after the person that remains',
+  })
+  @ApiBody({ type: MergePersonDto })
+  @ApiResponse({ status: 200, type: PersonMergedDto })
+  @ApiResponse({ status: 400, type: ApiErrorBody, description: 'Bad id; into missing (into_required) or not a person id (invalid_into); malformed JSON' })
+  @ApiResponse({ status: 404, type: ApiErrorBody, description: 'No such person, this one or into (person_not_found)' })
+  @ApiResponse({ status: 409, type: ApiErrorBody, description: 'Merging a person into itself (merge_into_self); a person deleted meanwhile (person_deleted)' })
+  merge(@Param('id', PositiveIdPipe) id: number, @Body(new ParseWith(parseMergeBody)) body: { into: number }, @Actor() actor: string): Promise<PersonMergedDto> {
+    return this.persons.merge(id, body.into, actor);
   }
 
   @Delete(':id')

@@ -43,6 +43,9 @@ export interface NewEnrolment {
 }
 
 export interface GalleryRow {
+  /** The enrolment (person_images.id). */
+  id: number;
+  sourceName: string;
   personId: number;
   personName: string;
   descriptor: Float32Array;
@@ -153,9 +156,15 @@ export class PersonImageRepository {
       .getRepository(PersonImageEntity)
       .createQueryBuilder('image')
       .innerJoin('image.person', 'person')
-      .select(['image.id AS id', 'image.personId AS personId', 'person.name AS personName', 'image.descriptor AS descriptor'])
+      .select(['image.id AS id', 'image.sourceName AS sourceName', 'image.personId AS personId', 'person.name AS personName', 'image.descriptor AS descriptor'])
       .orderBy('image.id', 'ASC')
-      .getRawMany<{ id: number; personId: number | string; personName: string; descriptor: Buffer }>();
-    return rows.map((row) => ({ personId: Number(row.personId), personName: row.personName, descriptor: decodeDescriptor(row.descriptor) }));
+      .getRawMany<{ id: number | string; sourceName: string; personId: number | string; personName: string; descriptor: Buffer }>();
+    return rows.map((row) => ({
+      id: Number(row.id),
+      sourceName: row.sourceName,
+      personId: Number(row.personId),
+      personName: row.personName,
+      descriptor: decodeDescriptor(row.descriptor),
+    }));
   }
 }

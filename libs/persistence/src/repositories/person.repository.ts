@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, Repository, SelectQueryBuilder } from 'typeorm';
 import { FaceEntity, PersonEntity, PersonImageEntity } from '../entities';
-import { AuditRecord, auditIfChanged, auditInsertedRow } from './audit.repository';
+import { isMysqlFamily } from '../data-source-options';
+import { AuditRecord, auditIfChanged, auditInsertedRow, auditStatement } from './audit.repository';
 import { isUniqueViolation } from './database-errors';
-import { forgetEnrolments, recomputeImageStatuses } from './gallery-version';
-import { IDENTITY_STATUSES, outcomeEventStatements } from './outcome-events';
-import { runInTransaction, toStatement } from './transactions';
+import { bumpGalleryVersion, forgetEnrolments, logGalleryChanges, readGalleryVersion, recomputeImageStatuses } from './gallery-version';
+import { IDENTITY_STATUSES, outcomeEventStatements, recordOutcomeEvents } from './outcome-events';
+import { runInTransaction, toStatement, TransactionStep } from './transactions';
 
 export interface PersonView {
   id: number;
@@ -15,6 +16,16 @@ export interface PersonView {
   faceCount: number;
   /** Enrolled reference faces (known faces) of this person. */
   knownFaceCount: number;
+}
+
+/** What a merge did: the person that remains (with its new counts) and what moved to it. */
+export interface MergeResult {
+  person: PersonView;
+  mergedPerson: { id: number; name: string };
+  /** Enrolments and named faces the merged person had (as counted just before the merge). */
+  movedEnrolments: number;
+  movedFaces: number;
+  galleryVersion: number;
 }
 
 export type CreatePersonResult = { created: true; person: PersonView } | { created: false; existingId: number };
@@ -88,6 +99,59 @@ export class PersonRepository {
       ...(audit ? [auditIfChanged(deletion, audit)] : []),
     ]);
     return (results?.[deletion].affected ?? 0) > 0;
+  }
+
+  /**
+   * Merges person `sourceId` into `intoId` in one transaction: the source's enrolments move (their removal from
+   * the source and addition to the target logged at the new gallery version, so the re-match job looks again at
+   * every face they decided), its named faces and its "Not <name>" rejections move, a face named after one of the
+   * two but rejected for the other is unnamed (the re-match matches it again without them), the source is deleted.
+   * Undefined (nothing changed) when the source is gone; a target deleted meanwhile fails on its foreign keys
+   * ({@link isForeignKeyViolation}). `audit`: its row, in the same transaction.
+   */
+  async merge(sourceId: number, intoId: number, audit?: AuditRecord, now = new Date()): Promise<MergeResult | undefined> {
+    const counts = await this.findById(sourceId);
+    if (!counts) return undefined;
+    // A face named after one of the two but rejected for the other: after the merge it must not be named either.
+    const crossRejected =
+      '((faces.person_id = ? AND faces.id IN (SELECT face_id FROM face_rejections WHERE person_id = ?)) OR ' +
+      '(faces.person_id = ? AND faces.id IN (SELECT face_id FROM face_rejections WHERE person_id = ?)))';
+    const crossParameters = [sourceId, intoId, intoId, sourceId];
+    const affectedImages = await this.dataSource.query<Array<{ imageId: number | string }>>(
+      `SELECT DISTINCT faces.image_id AS imageId FROM faces WHERE faces.person_id = ? OR ${crossRejected}`,
+      [sourceId, ...crossParameters],
+    );
+    const imageIds = affectedImages.map((row) => Number(row.imageId));
+    const insertIfNew = isMysqlFamily(this.dataSource.options) ? 'INSERT IGNORE' : 'INSERT OR IGNORE';
+    const statements: TransactionStep[] = [
+      // Guard: the source is still there (an UPDATE that changes nothing still counts the row it matched).
+      ['UPDATE persons SET name = name WHERE id = ?', [sourceId]],
+      bumpGalleryVersion(this.dataSource),
+      logGalleryChanges({ personId: sourceId }, true),
+      ['UPDATE person_images SET person_id = ? WHERE person_id = ?', [intoId, sourceId]],
+      logGalleryChanges({ movedFrom: sourceId }, false),
+      [`UPDATE faces SET person_id = NULL, distance = NULL, gallery_version = 0 WHERE ${crossRejected}`, crossParameters],
+      [`${insertIfNew} INTO face_rejections (face_id, person_id) SELECT face_id, ? FROM face_rejections WHERE person_id = ?`, [intoId, sourceId]],
+      ['UPDATE faces SET person_id = ? WHERE person_id = ?', [intoId, sourceId]],
+    ];
+    if (imageIds.length > 0) {
+      statements.push(
+        recomputeImageStatuses(this.dataSource, { imageIds }, now),
+        ...recordOutcomeEvents(this.dataSource, { imageIds }, { statuses: IDENTITY_STATUSES, galleryVersion: 'current' }),
+      );
+    }
+    statements.push(['DELETE FROM persons WHERE id = ?', [sourceId]]);
+    if (audit) statements.push(auditStatement(audit));
+    if ((await runInTransaction(this.dataSource, statements, { guarded: true })) === undefined) return undefined;
+    const person = await this.findById(intoId);
+    if (!person) return undefined;
+    return {
+      person,
+      mergedPerson: { id: sourceId, name: counts.name },
+      movedEnrolments: counts.knownFaceCount,
+      movedFaces: counts.faceCount,
+      galleryVersion: await readGalleryVersion(this.dataSource),
+    };
   }
 
   private selectWithCounts(): SelectQueryBuilder<PersonEntity> {

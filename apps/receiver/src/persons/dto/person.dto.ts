@@ -1,7 +1,7 @@
 import { HttpStatus } from '@nestjs/common';
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ApiError } from '../../common/api-error';
-import { requireObject } from '../../common/body';
+import { bodyId, requireObject } from '../../common/body';
 
 /** Matches the `persons.name` column (varchar 255, counted in characters). */
 export const MAX_PERSON_NAME_LENGTH = 255;
@@ -17,6 +17,27 @@ export class PersonDto {
   @ApiProperty() createdAt!: Date;
   @ApiProperty({ description: 'Detected faces matched to this person' }) faceCount!: number;
   @ApiProperty({ description: 'Enrolled reference faces of this person' }) knownFaceCount!: number;
+  @ApiProperty({ description: 'Two of its enrolments are farther apart than ENROLMENT_DISAGREEMENT_DISTANCE: they may show two people' })
+  enrolmentsDisagree!: boolean;
+  @ApiPropertyOptional({ type: () => EnrolmentDisagreementDto, nullable: true, description: 'How they disagree; null when they do not' })
+  disagreement!: EnrolmentDisagreementDto | null;
+}
+
+export class EnrolmentDisagreementDto {
+  @ApiProperty({ example: 0.83, description: 'The largest distance between two of its enrolments' }) spread!: number;
+  @ApiProperty({ type: [Number], example: [12], description: 'Enrolments far from most of the others: the ones to look at' }) outlierEnrolmentIds!: number[];
+}
+
+export class MergePersonDto {
+  @ApiProperty({ example: 3, description: 'The person that remains: every enrolment and named face moves to it' }) into!: number;
+}
+
+export class PersonMergedDto {
+  @ApiProperty({ type: () => PersonDto, description: 'The person that remains, with its new counts' }) person!: PersonDto;
+  @ApiProperty({ example: { id: 5, name: 'Ada L.' }, description: 'The person merged into it (deleted)' }) merged!: { id: number; name: string };
+  @ApiProperty({ example: 2, description: 'Enrolments moved' }) movedEnrolments!: number;
+  @ApiProperty({ example: 14, description: 'Named faces moved' }) movedFaces!: number;
+  @ApiProperty({ example: 31, description: 'Gallery version made by the merge; the re-match follows it' }) galleryVersion!: number;
 }
 
 export class EnrolledFaceDto {
@@ -44,4 +65,13 @@ export function parseCreatePersonBody(body: unknown): { name: string } {
   if (/[\u0000-\u001f\u007f]/.test(trimmed)) return fail('name must not contain control characters', 'name_invalid');
   if ([...trimmed].length > MAX_PERSON_NAME_LENGTH) return fail(`name must be at most ${MAX_PERSON_NAME_LENGTH} characters`, 'name_too_long');
   return { name: trimmed };
+}
+
+/** `{"into": <id>}`: the person a merge keeps. */
+export function parseMergeBody(body: unknown): { into: number } {
+  const into = requireObject(body, '{"into": <person id>}').into;
+  if (into === undefined || into === null) throw new ApiError(HttpStatus.BAD_REQUEST, 'into is required: the id of the person to merge into', { code: 'into_required' });
+  const id = bodyId(into);
+  if (id === undefined) throw new ApiError(HttpStatus.BAD_REQUEST, 'into must be a positive integer person id', { code: 'invalid_into' });
+  return { into: id };
 }
