@@ -104,6 +104,7 @@ describe('route table', () => {
         'GET /persons read',
         'POST /persons admin',
         'POST /persons/:id/faces admin',
+        'POST /persons/:id/merge admin',
         'GET /thumbnails read',
         'GET /unknown read',
         'GET /faces/:id/crop read',

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@visage/config';
+import type { MisfitReason } from '@visage/matcher';
 
 /** Who the dashboard acts for: the API key its session signed in with (empty with AUTH=off). */
 export interface ReceiverCaller {
@@ -7,7 +8,27 @@ export interface ReceiverCaller {
 }
 
 /** Outcome of one call to the receiver: never thrown, so a controller can always answer with a page. */
-export type ReceiverResult<T> = { ok: true; status: number; body: T } | { ok: false; status: number; message: string };
+export type ReceiverResult<T> = { ok: true; status: number; body: T } | { ok: false; status: number; message: string; code?: string; body?: unknown };
+
+/** A face the receiver refused to enrol without confirmation (409 `faces_need_confirmation`), and why. */
+export interface FaceMisfit {
+  faceId: number;
+  reasons: MisfitReason[];
+}
+
+/** Faces confirmed after a 409 `faces_need_confirmation`, and (naming a group) faces left out. */
+export interface Confirmations {
+  confirm?: number[];
+  leaveOut?: number[];
+}
+
+/** The faces of a 409 `faces_need_confirmation`, or undefined for any other outcome. */
+export function misfitsOf(result: ReceiverResult<unknown>): FaceMisfit[] | undefined {
+  if (result.ok || result.code !== 'faces_need_confirmation') return undefined;
+  const faces = (result.body as { faces?: unknown } | undefined)?.faces;
+  if (!Array.isArray(faces)) return undefined;
+  return faces.filter((face): face is FaceMisfit => typeof face === 'object' && face !== null && typeof face.faceId === 'number' && Array.isArray(face.reasons));
+}
 
 export interface RetryAccepted {
   id: number;
@@ -47,8 +68,13 @@ export class ReceiverApiClient {
   }
 
   /** "This is …": the face enrolled for the person named `name` (created when new). */
-  assignFace(caller: ReceiverCaller, faceId: number, name: string): Promise<ReceiverResult<unknown>> {
-    return this.post(caller, `/faces/${faceId}/assign`, { name });
+  assignFace(caller: ReceiverCaller, faceId: number, name: string, confirmations: Confirmations = {}): Promise<ReceiverResult<unknown>> {
+    return this.post(caller, `/faces/${faceId}/assign`, { name, ...confirmations });
+  }
+
+  /** Merges person `personId` into person `into`. */
+  mergePerson(caller: ReceiverCaller, personId: number, into: number): Promise<ReceiverResult<unknown>> {
+    return this.post(caller, `/persons/${personId}/merge`, { into });
   }
 
   /** "Not <name>". */
@@ -56,8 +82,8 @@ export class ReceiverApiClient {
     return this.post(caller, `/faces/${faceId}/reject`, undefined);
   }
 
-  nameCluster(caller: ReceiverCaller, clusterId: number, name: string): Promise<ReceiverResult<unknown>> {
-    return this.post(caller, `/clusters/${clusterId}/name`, { name });
+  nameCluster(caller: ReceiverCaller, clusterId: number, name: string, confirmations: Confirmations = {}): Promise<ReceiverResult<unknown>> {
+    return this.post(caller, `/clusters/${clusterId}/name`, { name, ...confirmations });
   }
 
   ignoreCluster(caller: ReceiverCaller, clusterId: number): Promise<ReceiverResult<unknown>> {
@@ -88,7 +114,10 @@ export class ReceiverApiClient {
     const text = await response.text().catch(() => '');
     const parsed = parseJson(text);
     if (response.ok) return { ok: true, status: response.status, body: parsed as T };
-    return { ok: false, status: response.status, message: errorMessage(parsed, response) };
+    const refused = { ok: false as const, status: response.status, message: errorMessage(parsed, response) };
+    // A coded answer comes with its body: some codes carry what the page shows next (faces to confirm).
+    const code = typeof parsed === 'object' && parsed !== null ? (parsed as { code?: unknown }).code : undefined;
+    return typeof code === 'string' ? { ...refused, code, body: parsed } : refused;
   }
 }
 

@@ -57,6 +57,11 @@ export class PersonRepository {
     return row ? this.toView(row) : undefined;
   }
 
+  /** The person with exactly this name (names are unique), without counts. */
+  async findIdByName(name: string): Promise<number | undefined> {
+    return (await this.persons.findOne({ where: { name }, select: { id: true } }))?.id;
+  }
+
   /** Unique index on `name` decides duplicates; the existing id comes back for a 409. `audit`: its row, in the same transaction. */
   async create(name: string, audit?: (personId: number) => AuditRecord): Promise<CreatePersonResult> {
     try {
