@@ -5,7 +5,7 @@ import { Gallery, GalleryEntry } from './gallery';
  * flagged on the people page. Measured with face-api's descriptors on the LFW dev set (docs/recognizer.md,
  * "Review checks"): same-person pairs rarely pass it, pairs of different people almost always do.
  */
-export const ENROLMENT_DISAGREEMENT_DISTANCE = 0.75;
+export const ENROLMENT_DISAGREEMENT_DISTANCE = 0.7;
 
 /** A face the review is about to enrol for a person. */
 export interface ReviewCandidate {
