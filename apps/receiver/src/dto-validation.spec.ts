@@ -7,7 +7,6 @@ import { DEFAULT_PAGE_SIZE, parseListImagesQuery } from './images/dto/list-image
 import { parsePostImageBody } from './images/dto/post-image.dto';
 import { parseBatchItem, parsePostImagesBody } from './images/dto/post-images.dto';
 import { imagePathApiError } from './images/image-path-errors';
-import { parseCreatePersonBody } from './persons/dto/person.dto';
 
 /** Status and body of what `run` throws (an ApiError), or fails the test if it does not throw one. */
 function refusal(run: () => unknown): { status: number; body: Record<string, unknown> } {
@@ -96,17 +95,5 @@ describe('route ids', () => {
     for (const bad of ['0', '-1', '01', '1.0', '1e3', ' 1', '2147483648', '', undefined]) {
       expect(refusal(() => parseId(bad)), String(bad)).toMatchObject({ status: 400, body: { code: 'invalid_id' } });
     }
-  });
-});
-
-describe('POST /persons body', () => {
-  it('trims the name and refuses each bad name with its own code', () => {
-    expect(parseCreatePersonBody({ name: '  Émilie du Châtelet ' })).toEqual({ name: 'Émilie du Châtelet' });
-    expect(parseCreatePersonBody({ name: '😀'.repeat(255) }).name).toHaveLength(510);
-    expect(refusal(() => parseCreatePersonBody({})).body.code).toBe('name_required');
-    expect(refusal(() => parseCreatePersonBody({ name: '' })).body.code).toBe('name_required');
-    expect(refusal(() => parseCreatePersonBody({ name: false })).body.code).toBe('name_not_string');
-    expect(refusal(() => parseCreatePersonBody({ name: 'tab\there' })).body.code).toBe('name_invalid');
-    expect(refusal(() => parseCreatePersonBody({ name: 'x'.repeat(256) })).body.code).toBe('name_too_long');
   });
 });

@@ -7,7 +7,8 @@ import { ParseWith } from '../common/parse-with.pipe';
 import { PositiveIdPipe } from '../common/positive-id.pipe';
 import { PostImageDto, parsePostImageBody } from '../images/dto/post-image.dto';
 import { ImagePageDto, ListImagesQuery, MAX_PAGE_SIZE, parsePageQuery } from '../images/dto/list-images.dto';
-import { CreatePersonDto, EnrolledFaceDto, parseCreatePersonBody, PersonDto, PersonListDto } from './dto/person.dto';
+import { CreatePersonBody, createPersonBody, EnrolledFaceDto, PersonDto, PersonListDto } from './dto/person.dto';
+import { ValidBody } from '@visage/validation';
 import { PersonsService } from './persons.service';
 
 @ApiTags('persons')
@@ -27,13 +28,12 @@ export class PersonsController {
   @Post()
   @Scope('admin')
   @ApiOperation({ summary: 'Create a person (enrol faces with POST /persons/:id/faces)' })
-  @ApiBody({ type: CreatePersonDto })
   @ApiResponse({ status: 201, type: PersonDto })
   @ApiResponse({ status: 400, type: ApiErrorBody, description: 'Missing, empty, non-string or too long name; malformed JSON' })
   @ApiResponse({ status: 409, type: ApiErrorBody, description: 'Name taken; `id` is the existing person' })
   @ApiResponse({ status: 413, type: ApiErrorBody })
   @ApiResponse({ status: 415, type: ApiErrorBody })
-  create(@Body(new ParseWith(parseCreatePersonBody)) body: { name: string }, @Actor() actor: string): Promise<PersonDto> {
+  create(@ValidBody(createPersonBody) body: CreatePersonBody, @Actor() actor: string): Promise<PersonDto> {
     return this.persons.create(body.name, actor);
   }
 
