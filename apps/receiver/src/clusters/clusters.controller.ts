@@ -1,18 +1,17 @@
-import { Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { ClusterCursor, decodeClusterCursor } from '@visage/persistence';
+import { Controller, Delete, Get, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { decodeClusterCursor } from '@visage/persistence';
 import { Scope } from '@visage/access';
-import { ValidBody } from '@visage/validation';
+import { keysetPageQuery, ValidBody, ValidQuery } from '@visage/validation';
+import { z } from 'zod';
 import { Actor } from '@visage/auth';
 import { ApiErrorBody } from '../common/api-error';
-import { ParseWith } from '../common/parse-with.pipe';
 import { PositiveIdPipe } from '../common/positive-id.pipe';
 import { AssignBody, assignBody } from '../faces/dto/face.dto';
-import { MAX_PAGE_SIZE, parseKeysetPage } from '../images/dto/list-images.dto';
 import { ClustersService } from './clusters.service';
 import { ClusterDetailDto, ClusterNamedDto, ClusterPageDto, ClusterSummaryDto } from './dto/cluster.dto';
 
-const parseClusterPage = (raw: unknown) => parseKeysetPage(raw, decodeClusterCursor);
+const clusterPageQuery = keysetPageQuery(decodeClusterCursor);
 
 @ApiTags('clusters')
 @ApiBearerAuth()
@@ -23,11 +22,9 @@ export class ClustersController {
   @Get()
   @Scope('read')
   @ApiOperation({ summary: 'Unknown people: groups of unknown faces, largest first (ignored groups left out), keyset paginated' })
-  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: 50 } })
-  @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page' })
   @ApiResponse({ status: 200, type: ClusterPageDto })
   @ApiResponse({ status: 400, type: ApiErrorBody, description: 'Bad limit or cursor' })
-  list(@Query(new ParseWith(parseClusterPage)) page: { limit: number; cursor?: ClusterCursor }): Promise<ClusterPageDto> {
+  list(@ValidQuery(clusterPageQuery) page: z.output<typeof clusterPageQuery>): Promise<ClusterPageDto> {
     return this.clusters.list(page.limit, page.cursor);
   }
 

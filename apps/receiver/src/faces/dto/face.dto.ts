@@ -27,6 +27,7 @@ export const assignBody = z
     personId: bodyId('personId', 'invalid_person_id').nullish().meta({ description: 'An existing person (give this or name)' }),
     name: personName.nullish().meta({ description: 'A person by name, created when new (give this or personId)' }),
   })
+  .meta({ description: 'Exactly one of personId and name' })
   .transform((fields, context): AssignBody => {
     if (fields.personId != null && fields.name != null) refuse(context, fields, { code: 'ambiguous_person', message: 'give either personId or name, not both' });
     else if (fields.personId != null) return { personId: fields.personId };
