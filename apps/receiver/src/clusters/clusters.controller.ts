@@ -1,17 +1,17 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { ClusterCursor, decodeClusterCursor } from '@visage/persistence';
+import { Controller, Delete, Get, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { decodeClusterCursor } from '@visage/persistence';
 import { Scope } from '@visage/access';
+import { keysetPageQuery, ValidBody, ValidQuery } from '@visage/validation';
+import { z } from 'zod';
 import { Actor } from '@visage/auth';
 import { ApiErrorBody } from '../common/api-error';
-import { ParseWith } from '../common/parse-with.pipe';
 import { PositiveIdPipe } from '../common/positive-id.pipe';
-import { NameClusterBody, NameClusterDto, parseNameClusterBody } from '../faces/dto/face.dto';
-import { MAX_PAGE_SIZE, parseKeysetPage } from '../images/dto/list-images.dto';
+import { NameClusterBody, nameClusterBody } from '../faces/dto/face.dto';
 import { ClustersService } from './clusters.service';
 import { ClusterDetailDto, ClusterNamedDto, ClusterPageDto, ClusterSummaryDto } from './dto/cluster.dto';
 
-const parseClusterPage = (raw: unknown) => parseKeysetPage(raw, decodeClusterCursor);
+const clusterPageQuery = keysetPageQuery(decodeClusterCursor);
 
 @ApiTags('clusters')
 @ApiBearerAuth()
@@ -22,11 +22,9 @@ export class ClustersController {
   @Get()
   @Scope('read')
   @ApiOperation({ summary: 'Unknown people: groups of unknown faces, largest first (ignored groups left out), keyset paginated' })
-  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: 50 } })
-  @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page' })
   @ApiResponse({ status: 200, type: ClusterPageDto })
   @ApiResponse({ status: 400, type: ApiErrorBody, description: 'Bad limit or cursor' })
-  list(@Query(new ParseWith(parseClusterPage)) page: { limit: number; cursor?: ClusterCursor }): Promise<ClusterPageDto> {
+  list(@ValidQuery(clusterPageQuery) page: z.output<typeof clusterPageQuery>): Promise<ClusterPageDto> {
     return this.clusters.list(page.limit, page.cursor);
   }
 
@@ -48,7 +46,6 @@ export class ClustersController {
       '"Name this person": every face of the group is enrolled for the person; re-matching names them on every image. ' +
       'Faces that do not fit (far from the others or the person, nearer another known person) must be confirmed or left out',
   })
-  @ApiBody({ type: NameClusterDto })
   @ApiResponse({ status: 200, type: ClusterNamedDto })
   @ApiResponse({
     status: 400,
@@ -61,7 +58,7 @@ export class ClustersController {
     type: ApiErrorBody,
     description: 'Faces that do not fit, with their ids and reasons in `faces` (faces_need_confirmation: nothing enrolled); the group is ignored (cluster_ignored); the person was deleted meanwhile (person_deleted)',
   })
-  name(@Param('id', PositiveIdPipe) id: number, @Body(new ParseWith(parseNameClusterBody)) body: NameClusterBody, @Actor() actor: string): Promise<ClusterNamedDto> {
+  name(@Param('id', PositiveIdPipe) id: number, @ValidBody(nameClusterBody) body: NameClusterBody, @Actor() actor: string): Promise<ClusterNamedDto> {
     return this.clusters.name(id, body, actor);
   }
 

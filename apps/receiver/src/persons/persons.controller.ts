@@ -1,13 +1,13 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Controller, Delete, Get, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Scope } from '@visage/access';
 import { Actor } from '@visage/auth';
 import { ApiErrorBody } from '../common/api-error';
-import { ParseWith } from '../common/parse-with.pipe';
 import { PositiveIdPipe } from '../common/positive-id.pipe';
-import { PostImageDto, parsePostImageBody } from '../images/dto/post-image.dto';
-import { ImagePageDto, ListImagesQuery, MAX_PAGE_SIZE, parsePageQuery } from '../images/dto/list-images.dto';
-import { CreatePersonDto, EnrolledFaceDto, MergePersonDto, parseCreatePersonBody, parseMergeBody, PersonDto, PersonListDto, PersonMergedDto } from './dto/person.dto';
+import { ImagePathBody, imagePathBody } from '../images/dto/post-image.dto';
+import { ImagePageDto, ImagePageQuery, imagePageQuery } from '../images/dto/list-images.dto';
+import { CreatePersonBody, createPersonBody, EnrolledFaceDto, mergeBody, PersonDto, PersonListDto, PersonMergedDto } from './dto/person.dto';
+import { ValidBody, ValidQuery } from '@visage/validation';
 import { PersonsService } from './persons.service';
 
 @ApiTags('persons')
@@ -27,13 +27,12 @@ export class PersonsController {
   @Post()
   @Scope('admin')
   @ApiOperation({ summary: 'Create a person (enrol faces with POST /persons/:id/faces)' })
-  @ApiBody({ type: CreatePersonDto })
   @ApiResponse({ status: 201, type: PersonDto })
   @ApiResponse({ status: 400, type: ApiErrorBody, description: 'Missing, empty, non-string or too long name; malformed JSON' })
   @ApiResponse({ status: 409, type: ApiErrorBody, description: 'Name taken; `id` is the existing person' })
   @ApiResponse({ status: 413, type: ApiErrorBody })
   @ApiResponse({ status: 415, type: ApiErrorBody })
-  create(@Body(new ParseWith(parseCreatePersonBody)) body: { name: string }, @Actor() actor: string): Promise<PersonDto> {
+  create(@ValidBody(createPersonBody) body: CreatePersonBody, @Actor() actor: string): Promise<PersonDto> {
     return this.persons.create(body.name, actor);
   }
 
@@ -50,19 +49,16 @@ export class PersonsController {
   @Get(':id/images')
   @Scope('read')
   @ApiOperation({ summary: 'Images where this person appears, newest first, with keyset pagination' })
-  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: 50 } })
-  @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page' })
   @ApiResponse({ status: 200, type: ImagePageDto })
   @ApiResponse({ status: 400, type: ApiErrorBody, description: 'Bad id, limit or cursor' })
   @ApiResponse({ status: 404, type: ApiErrorBody, description: 'No such person' })
-  images(@Param('id', PositiveIdPipe) id: number, @Query(new ParseWith(parsePageQuery)) page: Pick<ListImagesQuery, 'limit' | 'cursor'>): Promise<ImagePageDto> {
+  images(@Param('id', PositiveIdPipe) id: number, @ValidQuery(imagePageQuery) page: ImagePageQuery): Promise<ImagePageDto> {
     return this.persons.imagesOf(id, page);
   }
 
   @Post(':id/faces')
   @Scope('admin')
   @ApiOperation({ summary: 'Enrol a known face of this person from an image under IMAGES_ROOT (exactly one face)' })
-  @ApiBody({ type: PostImageDto })
   @ApiResponse({ status: 201, type: EnrolledFaceDto })
   @ApiResponse({ status: 400, type: ApiErrorBody, description: 'Bad id, missing/empty/non-string path, malformed JSON' })
   @ApiResponse({ status: 404, type: ApiErrorBody, description: 'No such person' })
@@ -70,7 +66,7 @@ export class PersonsController {
   @ApiResponse({ status: 503, type: ApiErrorBody, description: 'Recognizer unavailable; retry later' })
   async enrolFace(
     @Param('id', PositiveIdPipe) id: number,
-    @Body(new ParseWith(parsePostImageBody)) body: { path: unknown },
+    @ValidBody(imagePathBody) body: ImagePathBody,
     @Actor() actor: string,
   ): Promise<EnrolledFaceDto> {
     const enrolled = await this.persons.enrolFace(id, body.path, actor);
@@ -85,12 +81,11 @@ export class PersonsController {
       'Merge this person into another: enrolments, named faces and "Not <name>" corrections move, this person is deleted; ' +
       'the gallery version moves, so the re-match names their images after the person that remains',
   })
-  @ApiBody({ type: MergePersonDto })
   @ApiResponse({ status: 200, type: PersonMergedDto })
   @ApiResponse({ status: 400, type: ApiErrorBody, description: 'Bad id; into missing (into_required) or not a person id (invalid_into); malformed JSON' })
   @ApiResponse({ status: 404, type: ApiErrorBody, description: 'No such person, this one or into (person_not_found)' })
   @ApiResponse({ status: 409, type: ApiErrorBody, description: 'Merging a person into itself (merge_into_self); a person deleted meanwhile (person_deleted)' })
-  merge(@Param('id', PositiveIdPipe) id: number, @Body(new ParseWith(parseMergeBody)) body: { into: number }, @Actor() actor: string): Promise<PersonMergedDto> {
+  merge(@Param('id', PositiveIdPipe) id: number, @ValidBody(mergeBody) body: { into: number }, @Actor() actor: string): Promise<PersonMergedDto> {
     return this.persons.merge(id, body.into, actor);
   }
 

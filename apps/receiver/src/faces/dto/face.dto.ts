@@ -1,34 +1,7 @@
-import { HttpStatus } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { MAX_ID } from '@visage/domain';
-import { ApiError } from '../../common/api-error';
-import { bodyId, requireObject } from '../../common/body';
-import { parseCreatePersonBody } from '../../persons/dto/person.dto';
-
-/** Who a face (or a group of faces) is: an existing person by id, or a name (created when new). */
-export class AssignFaceDto {
-  @ApiPropertyOptional({ example: 3, description: 'An existing person (give this or name)' })
-  personId?: number;
-
-  @ApiPropertyOptional({ example: 'Ada Lovelace', description: 'A person by name, created when new (give this or personId)' })
-  name?: string;
-
-  @ApiPropertyOptional({
-    type: [Number],
-    example: [60],
-    description: 'Faces a 409 faces_need_confirmation named that the caller confirms: they are enrolled anyway',
-  })
-  confirm?: number[];
-}
-
-export class NameClusterDto extends AssignFaceDto {
-  @ApiPropertyOptional({
-    type: [Number],
-    example: [61],
-    description: 'Faces of the group that are someone else: not enrolled, "Not <name>" for them, and never grouped again',
-  })
-  leaveOut?: number[];
-}
+import { bodyId, personName, refuse } from '@visage/validation';
+import { z } from 'zod';
 
 export class FaceAssignmentDto {
   @ApiProperty({ example: 41 }) faceId!: number;
@@ -67,39 +40,51 @@ export interface NameClusterBody extends AssignBody {
 /** Most face ids one request may list (a group's faces; the largest groups are far smaller). */
 export const MAX_FACE_IDS = 10_000;
 
-/** `{"personId"|"name", "confirm"?: [faceIds]}`. */
-export function parseAssignBody(body: unknown): AssignBody {
-  const fields = requireObject(body, '{"personId": <id>} or {"name": "…"}, and optionally "confirm": [faceIds]');
-  return { target: parseAssignTarget(fields), confirm: parseFaceIds(fields.confirm, 'confirm') };
+/** The id rule of every body, for each item of a list. */
+const faceId = bodyId('faceId', 'invalid_face_id');
+const isFaceId = (value: unknown) => faceId.safeParse(value).success;
+
+/** An optional list of face ids (absent or null: none), duplicates dropped; else 400 `code`. */
+function faceIds(field: string, code: string, description: string) {
+  return z
+    .custom<number[] | null>((value) => value === null || (Array.isArray(value) && value.length <= MAX_FACE_IDS && value.every(isFaceId)), {
+      error: `${field} must be a list of at most ${MAX_FACE_IDS} face ids`,
+      params: { code },
+    })
+    .optional()
+    .transform((ids) => [...new Set(ids ?? [])])
+    .meta({ type: 'array', items: { type: 'integer', minimum: 1, maximum: MAX_ID }, maxItems: MAX_FACE_IDS, description });
 }
+
+const targetFields = {
+  personId: bodyId('personId', 'invalid_person_id').nullish().meta({ description: 'An existing person (give this or name)' }),
+  name: personName.nullish().meta({ description: 'A person by name, created when new (give this or personId)' }),
+  confirm: faceIds('confirm', 'invalid_confirm', 'Faces a 409 faces_need_confirmation named that the caller confirms: they are enrolled anyway'),
+};
+
+/**
+ * `{"personId": <id>}` or `{"name": "…"}` (the name rules of POST /persons), exactly one of them; a null counts
+ * as absent. Without either, the name is what is missing (`name_required`).
+ */
+function targetOf(fields: { personId?: number | null; name?: string | null }, context: z.RefinementCtx): AssignTarget {
+  if (fields.personId != null && fields.name != null) refuse(context, fields, { code: 'ambiguous_person', message: 'give either personId or name, not both' });
+  else if (fields.personId != null) return { personId: fields.personId };
+  else if (fields.name != null) return { name: fields.name };
+  else refuse(context, fields, { code: 'name_required', message: 'name is required' });
+  return z.NEVER;
+}
+
+/** `{"personId"|"name", "confirm"?: [faceId]}`. */
+export const assignBody = z
+  .object(targetFields)
+  .meta({ description: 'Exactly one of personId and name; confirm after a 409 faces_need_confirmation' })
+  .transform((fields, context): AssignBody => ({ target: targetOf(fields, context), confirm: fields.confirm }));
 
 /** `{"personId"|"name", "confirm"?: [faceIds], "leaveOut"?: [faceIds]}`. */
-export function parseNameClusterBody(body: unknown): NameClusterBody {
-  const fields = requireObject(body, '{"personId": <id>} or {"name": "…"}, and optionally "confirm" and "leaveOut": [faceIds]');
-  return { target: parseAssignTarget(fields), confirm: parseFaceIds(fields.confirm, 'confirm'), leaveOut: parseFaceIds(fields.leaveOut, 'leaveOut') };
-}
-
-/** An optional list of face ids (absent: none): 400 `invalid_<field>` unless positive integers, at most {@link MAX_FACE_IDS}. */
-function parseFaceIds(value: unknown, field: string): number[] {
-  if (value === undefined || value === null) return [];
-  const valid = Array.isArray(value) && value.length <= MAX_FACE_IDS && value.every((id) => bodyId(id) !== undefined);
-  if (!valid) {
-    const code = `invalid_${field.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`)}`;
-    throw new ApiError(HttpStatus.BAD_REQUEST, `${field} must be a list of at most ${MAX_FACE_IDS} face ids`, { code });
-  }
-  return [...new Set(value as number[])];
-}
-
-/** `{"personId": <id>}` or `{"name": "…"}` (the name rules of POST /persons), exactly one of them. */
-function parseAssignTarget(fields: Record<string, unknown>): AssignTarget {
-  const hasPersonId = fields.personId !== undefined && fields.personId !== null;
-  if (hasPersonId && fields.name !== undefined && fields.name !== null) {
-    throw new ApiError(HttpStatus.BAD_REQUEST, 'give either personId or name, not both', { code: 'ambiguous_person' });
-  }
-  if (!hasPersonId) return parseCreatePersonBody(fields);
-  const personId = bodyId(fields.personId);
-  if (personId === undefined) {
-    throw new ApiError(HttpStatus.BAD_REQUEST, `personId must be a positive integer up to ${MAX_ID}`, { code: 'invalid_person_id' });
-  }
-  return { personId };
-}
+export const nameClusterBody = z
+  .object({
+    ...targetFields,
+    leaveOut: faceIds('leaveOut', 'invalid_leave_out', 'Faces of the group that are someone else: not enrolled, "Not <name>" for them, never grouped again'),
+  })
+  .meta({ description: 'Exactly one of personId and name; confirm or leaveOut after a 409 faces_need_confirmation' })
+  .transform((fields, context): NameClusterBody => ({ target: targetOf(fields, context), confirm: fields.confirm, leaveOut: fields.leaveOut }));

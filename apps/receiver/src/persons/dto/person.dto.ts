@@ -1,15 +1,6 @@
-import { HttpStatus } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ApiError } from '../../common/api-error';
-import { bodyId, requireObject } from '../../common/body';
-
-/** Matches the `persons.name` column (varchar 255, counted in characters). */
-export const MAX_PERSON_NAME_LENGTH = 255;
-
-export class CreatePersonDto {
-  @ApiProperty({ example: 'Ada Lovelace', maxLength: MAX_PERSON_NAME_LENGTH })
-  name!: string;
-}
+import { bodyId, personName, refuse } from '@visage/validation';
+import { z } from 'zod';
 
 export class PersonDto {
   @ApiProperty({ example: 3 }) id!: number;
@@ -26,10 +17,6 @@ export class PersonDto {
 export class EnrolmentDisagreementDto {
   @ApiProperty({ example: 0.83, description: 'The largest distance between two of its enrolments' }) spread!: number;
   @ApiProperty({ type: [Number], example: [12], description: 'Enrolments far from most of the others: the ones to look at' }) outlierEnrolmentIds!: number[];
-}
-
-export class MergePersonDto {
-  @ApiProperty({ example: 3, description: 'The person that remains: every enrolment and named face moves to it' }) into!: number;
 }
 
 export class PersonMergedDto {
@@ -51,27 +38,15 @@ export class PersonListDto {
   @ApiProperty({ type: [PersonDto] }) items!: PersonDto[];
 }
 
-/** `{"name": …}` → a trimmed name of 1–255 characters without control characters. */
-export function parseCreatePersonBody(body: unknown): { name: string } {
-  const name = requireObject(body, '{"name": "…"}').name;
-  const fail = (message: string, code: string): never => {
-    throw new ApiError(HttpStatus.BAD_REQUEST, message, { code });
-  };
-  if (name === undefined || name === null) return fail('name is required', 'name_required');
-  if (typeof name !== 'string') return fail('name must be a string', 'name_not_string');
-  const trimmed = name.trim();
-  if (trimmed === '') return fail('name must not be empty', 'name_required');
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(trimmed)) return fail('name must not contain control characters', 'name_invalid');
-  if ([...trimmed].length > MAX_PERSON_NAME_LENGTH) return fail(`name must be at most ${MAX_PERSON_NAME_LENGTH} characters`, 'name_too_long');
-  return { name: trimmed };
-}
+/** `{"name": …}`: the person name rule shared with the dashboard and POST /keys. */
+export const createPersonBody = z.object({ name: personName });
+export type CreatePersonBody = z.output<typeof createPersonBody>;
 
-/** `{"into": <id>}`: the person a merge keeps. */
-export function parseMergeBody(body: unknown): { into: number } {
-  const into = requireObject(body, '{"into": <person id>}').into;
-  if (into === undefined || into === null) throw new ApiError(HttpStatus.BAD_REQUEST, 'into is required: the id of the person to merge into', { code: 'into_required' });
-  const id = bodyId(into);
-  if (id === undefined) throw new ApiError(HttpStatus.BAD_REQUEST, 'into must be a positive integer person id', { code: 'invalid_into' });
-  return { into: id };
-}
+/** `{"into": <id>}`: the person a merge keeps (`into_required` when missing, `invalid_into` when not an id). */
+export const mergeBody = z
+  .object({ into: bodyId('into', 'invalid_into').nullish().meta({ description: 'The person that remains: every enrolment and named face moves to it', example: 3 }) })
+  .transform((fields, context): { into: number } => {
+    if (fields.into != null) return { into: fields.into };
+    refuse(context, fields, { code: 'into_required', message: 'into is required: the id of the person to merge into' });
+    return z.NEVER;
+  });
