@@ -160,7 +160,7 @@ describe.each(TEST_DRIVERS)('dashboard face review on $name', (driver) => {
     const page = unescape((await http().get('/persons').expect(200)).text);
     const card = page.slice(page.indexOf(`id="person-${mixed.id}"`));
     expect(card).toMatch(/^[^]*?data-flag="enrolments-disagree">Enrolled faces disagree \(up to 2.00 apart\)/);
-    expect(card).toMatch(/^[^]*?thumb--none thumb--misfit">no preview<\/span>\s*<span class="thumbs__caption" title="path:mixed-2.jpg">mixed-2.jpg · unlike the others/);
+    expect(card).toMatch(/^[^]*?thumb--none thumb--misfit">no preview<\/span>\s*<span class="thumbs__caption" title="path:mixed-2.jpg"><strong class="error-text">Odd one out<\/strong>/);
     const graceCard = page.slice(page.indexOf(`id="person-${grace.id}"`), page.indexOf(`id="person-${mixed.id}"`));
     expect(graceCard).not.toContain('data-flag');
     expect(card).toContain(`action="/persons/${mixed.id}/merge"`);
