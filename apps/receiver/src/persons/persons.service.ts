@@ -4,7 +4,7 @@ import { EnrolmentDisagreement, EnrolmentIndex } from '@visage/matcher';
 import { EnrolmentService } from '@visage/enrolment';
 import { ApiError } from '../common/api-error';
 import { Enrolled, enrolledOrApiError, recognizerUnavailable } from './enrolment-errors';
-import { personNotFound, rethrowPersonDeleted } from './person-errors';
+import { personNotFound } from './person-errors';
 import { PersonDto, PersonMergedDto } from './dto/person.dto';
 
 @Injectable()
@@ -60,7 +60,7 @@ export class PersonsService {
     if (!source) throw personNotFound(id);
     if (!target) throw new ApiError(HttpStatus.NOT_FOUND, `person ${into} (into) does not exist`, { code: 'person_not_found' });
     const audit = { actor, action: 'person.merged', target: `person:${id}`, details: { name: source.name, into, intoName: target.name } };
-    const merged = await this.persons.merge(id, into, audit).catch(rethrowPersonDeleted);
+    const merged = await this.persons.merge(id, into, audit);
     if (!merged) throw new ApiError(HttpStatus.CONFLICT, 'the person was deleted meanwhile', { code: 'person_deleted' });
     return {
       person: flagged(merged.person, await this.disagreements()),

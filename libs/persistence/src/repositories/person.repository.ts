@@ -18,6 +18,9 @@ export interface PersonView {
   knownFaceCount: number;
 }
 
+/** Thrown inside a merge's transaction to roll it back: the person to keep was deleted meanwhile. */
+class TargetGone extends Error {}
+
 /** What a merge did: the person that remains (with its new counts) and what moved to it. */
 export interface MergeResult {
   person: PersonView;
@@ -111,8 +114,7 @@ export class PersonRepository {
    * the source and addition to the target logged at the new gallery version, so the re-match job looks again at
    * every face they decided), its named faces and its "Not <name>" rejections move, a face named after one of the
    * two but rejected for the other is unnamed (the re-match matches it again without them), the source is deleted.
-   * Undefined (nothing changed) when the source is gone; a target deleted meanwhile fails on its foreign keys
-   * ({@link isForeignKeyViolation}). `audit`: its row, in the same transaction.
+   * Undefined (nothing changed) when either person is gone. `audit`: its row, in the same transaction.
    */
   async merge(sourceId: number, intoId: number, audit?: AuditRecord, now = new Date()): Promise<MergeResult | undefined> {
     const counts = await this.findById(sourceId);
@@ -129,8 +131,14 @@ export class PersonRepository {
     const imageIds = affectedImages.map((row) => Number(row.imageId));
     const insertIfNew = isMysqlFamily(this.dataSource.options) ? 'INSERT IGNORE' : 'INSERT OR IGNORE';
     const statements: TransactionStep[] = [
-      // Guard: the source is still there (an UPDATE that changes nothing still counts the row it matched).
+      // Guard: the source is still there (an UPDATE that changes nothing still counts the row it matched, and locks it).
       ['UPDATE persons SET name = name WHERE id = ?', [sourceId]],
+      // So is the target (locked likewise until the merge commits), else everything rolls back.
+      ['UPDATE persons SET name = name WHERE id = ?', [intoId]],
+      (previous) => {
+        if (previous[1]?.affected !== 1) throw new TargetGone();
+        return undefined;
+      },
       bumpGalleryVersion(this.dataSource),
       logGalleryChanges({ personId: sourceId }, true),
       ['UPDATE person_images SET person_id = ? WHERE person_id = ?', [intoId, sourceId]],
@@ -147,7 +155,12 @@ export class PersonRepository {
     }
     statements.push(['DELETE FROM persons WHERE id = ?', [sourceId]]);
     if (audit) statements.push(auditStatement(audit));
-    if ((await runInTransaction(this.dataSource, statements, { guarded: true })) === undefined) return undefined;
+    try {
+      if ((await runInTransaction(this.dataSource, statements, { guarded: true })) === undefined) return undefined;
+    } catch (error) {
+      if (error instanceof TargetGone) return undefined;
+      throw error;
+    }
     const person = await this.findById(intoId);
     if (!person) return undefined;
     return {
