@@ -157,8 +157,8 @@ export class FaceReviewRepository {
     const [personRef, personParams]: [string, unknown[]] =
       'personId' in target ? ['?', [target.personId]] : ['(SELECT id FROM persons WHERE name = ?)', [target.name]];
     const statements: Statement[] = [guard];
+    const insertIfNew = isMysqlFamily(this.dataSource.options) ? 'INSERT IGNORE' : 'INSERT OR IGNORE';
     if ('name' in target) {
-      const insertIfNew = isMysqlFamily(this.dataSource.options) ? 'INSERT IGNORE' : 'INSERT OR IGNORE';
       statements.push([`${insertIfNew} INTO persons (name) VALUES (?)`, [target.name]]);
     }
     statements.push(bumpGalleryVersion(this.dataSource));
@@ -193,7 +193,6 @@ export class FaceReviewRepository {
       );
     }
     for (const faceId of options.leftOut ?? []) {
-      const insertIfNew = isMysqlFamily(this.dataSource.options) ? 'INSERT IGNORE' : 'INSERT OR IGNORE';
       statements.push(
         [`${insertIfNew} INTO face_rejections (face_id, person_id) SELECT ?, ${personRef}`, [faceId, ...personParams]],
         [`${insertIfNew} INTO cluster_members (face_id, cluster_id) VALUES (?, NULL)`, [faceId]],
