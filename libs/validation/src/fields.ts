@@ -112,6 +112,14 @@ export function idParam(name: string, description?: string) {
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 200;
 
+/** `?cursor=`: a `nextCursor` this app returned, read by the list's own decoder. */
+export function cursorParam<Cursor>(decode: (text: string) => Cursor | undefined) {
+  return queryParam('cursor', 'cursor is not one this API returned (use nextCursor of the previous page)', decode, {
+    type: 'string',
+    description: 'nextCursor of the previous page',
+  });
+}
+
 /** `?limit=&cursor=` of a keyset-paginated list, with the list's own cursor decoder. */
 export function keysetPageQuery<Cursor>(decode: (text: string) => Cursor | undefined) {
   return z.object({
@@ -119,9 +127,6 @@ export function keysetPageQuery<Cursor>(decode: (text: string) => Cursor | undef
       const limit = /^\d{1,4}$/.test(text) ? Number(text) : NaN;
       return limit >= 1 && limit <= MAX_PAGE_SIZE ? limit : undefined;
     }, { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE }).transform((limit) => limit ?? DEFAULT_PAGE_SIZE),
-    cursor: queryParam('cursor', 'cursor is not one this API returned (use nextCursor of the previous page)', decode, {
-      type: 'string',
-      description: 'nextCursor of the previous page',
-    }),
+    cursor: cursorParam(decode),
   });
 }

@@ -16,6 +16,12 @@ const TITLES: Record<number, string> = {
   503: 'Service unavailable',
 };
 
+/** The `code` a refusal names (validation failures and the receiver-style errors carry one). */
+function codeOf(exception: unknown): string | undefined {
+  const body = exception instanceof HttpException ? exception.getResponse() : undefined;
+  return typeof body === 'object' && body !== null && typeof (body as { code?: unknown }).code === 'string' ? (body as { code: string }).code : undefined;
+}
+
 /**
  * Errors become a page (or JSON for `/api` and `/health` and non-HTML clients) with the status and a short
  * message; stack traces only go to the log, and only for server faults.
@@ -34,6 +40,7 @@ export class FrontendErrorFilter implements ExceptionFilter {
     if (response.headersSent) return;
     const title = TITLES[status] ?? 'Error';
     const signIn = exception instanceof LoginRequiredException;
+    const code = signIn ? 'login_required' : codeOf(exception);
 
     const wantsJson =
       request.path.startsWith('/api/') ||
@@ -42,7 +49,7 @@ export class FrontendErrorFilter implements ExceptionFilter {
       /^\/faces\/[^/]+\/crop$/.test(request.path) ||
       !request.accepts('html');
     if (wantsJson) {
-      response.status(status).json({ statusCode: status, error: title, message, ...(signIn ? { code: 'login_required' } : {}) });
+      response.status(status).json({ statusCode: status, error: title, message, ...(code ? { code } : {}) });
       return;
     }
     if (signIn) {
