@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { MAX_ID } from '@visage/domain';
-import { DEFAULT_PAGE_SIZE, idParam, imagePath, imageStatusParam, keyName, keysetPageQuery, MAX_IMAGE_PATH_LENGTH, personName } from './fields';
+import { MAX_IMAGE_PATH_LENGTH } from '@visage/storage';
+import { DEFAULT_PAGE_SIZE, idParam, imagePath, imageStatusParam, keyName, keysetPageQuery, personName } from './fields';
 import { validate } from './problems';
 
 /** The code of the refusal, or fails the test when the value passes. */

@@ -36,7 +36,7 @@ export class FrontendErrorFilter implements ExceptionFilter {
     const response = context.getResponse<Response>();
     const status = exception instanceof HttpException ? exception.getStatus() : HttpStatus.INTERNAL_SERVER_ERROR;
     const message = exception instanceof HttpException ? describeError(exception) : 'An unexpected error occurred.';
-    if (status >= 500) this.logger.error(`${request.method} ${request.path}: ${String(exception)}`, (exception as Error)?.stack);
+    if (status >= 500) this.logger.error(`${request.method} ${request.path}: ${describeError(exception)}`, exception instanceof Error ? exception.stack : undefined);
     if (response.headersSent) return;
     const title = TITLES[status] ?? 'Error';
     const signIn = exception instanceof LoginRequiredException;

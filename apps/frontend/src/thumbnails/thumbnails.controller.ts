@@ -33,7 +33,7 @@ export class ThumbnailsController {
     const result = await this.thumbnails.render(path, size, request.headers['if-none-match']);
     if (result.kind === 'refused') {
       const fromImgTag = /image\//.test(request.headers.accept ?? '') && !/json/.test(request.headers.accept ?? '');
-      if (!fromImgTag) throw new HttpException(result.message, result.status);
+      if (!fromImgTag) throw new HttpException({ statusCode: result.status, message: result.message, code: result.code }, result.status);
       response.setHeader('Cache-Control', 'no-store');
       response.status(result.status).type('image/svg+xml').send(UNAVAILABLE);
       return;

@@ -2,11 +2,11 @@ import { HttpStatus, Injectable } from '@nestjs/common';
 import { ConfigService } from '@visage/config';
 import { ImageStatus } from '@visage/domain';
 import { DeletedImage, ImageDetailsView, ImageListQuery, ImagePage, ImageRepository } from '@visage/persistence';
-import { ImagePathError, resolveImagePath } from '@visage/storage';
+import { resolveImagePath } from '@visage/storage';
 import { ApiError, errorBody } from '../common/api-error';
+import { errorBodyOf } from '../common/all-exceptions.filter';
 import { ImageAcceptedDto } from './dto/post-image.dto';
 import { BatchItem, BatchItemResultDto } from './dto/post-images.dto';
-import { imagePathApiError } from './image-path-errors';
 import { ImagePublisher, ImageRequeueService } from '@visage/image-queue';
 import { currentLogContext, metrics } from '@visage/observability';
 
@@ -27,9 +27,7 @@ export class ImagesService {
 
   /** Validates the path, stores the canonical relative path, then publishes the id. */
   async submit(path: string): Promise<ImageAcceptedDto> {
-    const resolved = await resolveImagePath(this.imagesRoot, path, { maxBytes: this.maxBytes }).catch((error: unknown) => {
-      throw error instanceof ImagePathError ? imagePathApiError(error) : error;
-    });
+    const resolved = await resolveImagePath(this.imagesRoot, path, { maxBytes: this.maxBytes });
     const result = await this.images.create(resolved.relative, currentLogContext().requestId ?? null);
     if (!result.created) {
       throw new ApiError(HttpStatus.CONFLICT, `${resolved.relative} was already submitted as image ${result.existingId}`, {
@@ -54,8 +52,8 @@ export class ImagesService {
       try {
         results.push({ index, ...(await this.submit(item.path)) });
       } catch (error) {
-        if (!(error instanceof ApiError)) throw error;
-        const body = error.getResponse() as ReturnType<typeof errorBody>;
+        const body = errorBodyOf(error);
+        if (!body) throw error;
         results.push({ index, ...(body.id !== undefined ? { id: body.id } : {}), error: body });
       }
     }
