@@ -10,6 +10,10 @@ import { BatchItem, BatchItemResultDto } from './dto/post-images.dto';
 import { ImagePublisher, ImageRequeueService } from '@visage/image-queue';
 import { currentLogContext, metrics } from '@visage/observability';
 
+function imageNotFound(id: number): ApiError {
+  return new ApiError(HttpStatus.NOT_FOUND, `image ${id} does not exist`, { code: 'image_not_found' });
+}
+
 @Injectable()
 export class ImagesService {
   private readonly imagesRoot: string;
@@ -62,7 +66,7 @@ export class ImagesService {
 
   async get(id: number): Promise<ImageDetailsView> {
     const image = await this.images.findById(id);
-    if (!image) throw new ApiError(HttpStatus.NOT_FOUND, `image ${id} does not exist`, { code: 'image_not_found' });
+    if (!image) throw imageNotFound(id);
     return image;
   }
 
@@ -77,14 +81,14 @@ export class ImagesService {
   /** Forgets the image: row, faces, descriptors, enrolments made from them; never the file. */
   async delete(id: number, actor: string): Promise<DeletedImage> {
     const deleted = await this.images.delete(id, { actor, action: 'image.deleted', target: `image:${id}` });
-    if (!deleted) throw new ApiError(HttpStatus.NOT_FOUND, `image ${id} does not exist`, { code: 'image_not_found' });
+    if (!deleted) throw imageNotFound(id);
     return deleted;
   }
 
   /** failed → pending, then published again, through the same path as the dashboard's retry button. */
   async retry(id: number): Promise<ImageAcceptedDto> {
     const outcome = await this.requeue.retryImage(id);
-    if (outcome === 'not_found') throw new ApiError(HttpStatus.NOT_FOUND, `image ${id} does not exist`, { code: 'image_not_found' });
+    if (outcome === 'not_found') throw imageNotFound(id);
     if (outcome === 'not_failed') {
       throw new ApiError(HttpStatus.CONFLICT, `image ${id} is not failed; only failed images can be retried`, { code: 'not_failed', id });
     }
