@@ -11,7 +11,7 @@ import {
 import { ApiError } from '../common/api-error';
 import { NameClusterBody } from '../faces/dto/face.dto';
 import { EnrolmentChecks } from '../faces/enrolment-checks';
-import { assertPersonExists, rethrowPersonDeleted } from '../persons/person-errors';
+import { assertPersonExists } from '../persons/person-errors';
 import { ClusterDetailDto, ClusterNamedDto, ClusterPageDto, ClusterSummaryDto, toClusterFaceDto } from './dto/cluster.dto';
 
 /** Unknown people: groups of unknown faces, named, ignored or corrected by the review. */
@@ -54,9 +54,7 @@ export class ClustersService {
     }
     await this.checks.assertFit(faceIds, target, confirm, 'look at them, then send the request again with "confirm" and/or "leaveOut": [faceIds]');
     const audit = { actor, action: 'face.assigned', target: `cluster:${id}`, details: { faces: faceIds.length, leftOut: leaveOut.size } };
-    const named = await this.reviews
-      .assignFaces(faceIds, target, this.clusters.deleteUnlessIgnored(id), audit, { leftOut: [...leaveOut] })
-      .catch(rethrowPersonDeleted);
+    const named = await this.reviews.assignFaces(faceIds, target, this.clusters.deleteUnlessIgnored(id), audit, { leftOut: [...leaveOut] });
     // The guard found the group gone or ignored meanwhile: nothing was changed.
     if (!named) {
       const now = await this.clusters.find(id);

@@ -3,7 +3,7 @@ import { ConfigService } from '@visage/config';
 import { FaceClusterRepository, FaceReviewRepository, PersonImageRepository, ReviewFace } from '@visage/persistence';
 import { FaceCropCache } from '@visage/storage';
 import { ApiError } from '../common/api-error';
-import { assertPersonExists, rethrowPersonDeleted } from '../persons/person-errors';
+import { assertPersonExists } from '../persons/person-errors';
 import { AssignBody, FaceAssignmentDto, FaceRejectionDto } from './dto/face.dto';
 import { EnrolmentChecks } from './enrolment-checks';
 
@@ -42,7 +42,7 @@ export class FacesService {
     const audit = moved
       ? { actor, action: 'face.moved', target: `face:${faceId}`, details: { fromPersonId: face.personId } }
       : { actor, action: 'face.assigned', target: `face:${faceId}` };
-    const assigned = await this.reviews.assign(faceId, target, audit).catch(rethrowPersonDeleted);
+    const assigned = await this.reviews.assign(faceId, target, audit);
     if (!assigned) throw faceNotFound(faceId);
     return { ...assigned, previousPersonId: moved ? face.personId : null };
   }

@@ -60,8 +60,8 @@ export class PersonsService {
     if (!source) throw personNotFound(id);
     if (!target) throw new ApiError(HttpStatus.NOT_FOUND, `person ${into} (into) does not exist`, { code: 'person_not_found' });
     const audit = { actor, action: 'person.merged', target: `person:${id}`, details: { name: source.name, into, intoName: target.name } };
+    // Either deleted meanwhile: PersistenceError('person_deleted'), 409, nothing changed.
     const merged = await this.persons.merge(id, into, audit);
-    if (!merged) throw new ApiError(HttpStatus.CONFLICT, 'the person was deleted meanwhile', { code: 'person_deleted' });
     return {
       person: flagged(merged.person, await this.disagreements()),
       merged: merged.mergedPerson,

@@ -3,7 +3,7 @@ import { DataSource, Repository, SelectQueryBuilder } from 'typeorm';
 import { FaceEntity, PersonEntity, PersonImageEntity } from '../entities';
 import { isMysqlFamily } from '../data-source-options';
 import { AuditRecord, auditIfChanged, auditInsertedRow, auditStatement } from './audit.repository';
-import { isUniqueViolation } from './database-errors';
+import { isUniqueViolation, PersistenceError } from './database-errors';
 import { bumpGalleryVersion, forgetEnrolments, logGalleryChanges, readGalleryVersion, recomputeImageStatuses } from './gallery-version';
 import { IDENTITY_STATUSES, outcomeEventStatements, recordOutcomeEvents } from './outcome-events';
 import { runInTransaction, toStatement, TransactionStep } from './transactions';
@@ -17,9 +17,6 @@ export interface PersonView {
   /** Enrolled reference faces (known faces) of this person. */
   knownFaceCount: number;
 }
-
-/** Thrown inside a merge's transaction to roll it back: the person to keep was deleted meanwhile. */
-class TargetGone extends Error {}
 
 /** What a merge did: the person that remains (with its new counts) and what moved to it. */
 export interface MergeResult {
@@ -114,11 +111,12 @@ export class PersonRepository {
    * the source and addition to the target logged at the new gallery version, so the re-match job looks again at
    * every face they decided), its named faces and its "Not <name>" rejections move, a face named after one of the
    * two but rejected for the other is unnamed (the re-match matches it again without them), the source is deleted.
-   * Undefined (nothing changed) when either person is gone. `audit`: its row, in the same transaction.
+   * Either person gone meanwhile: `PersistenceError('person_deleted')`, nothing changed (thrown inside the transaction,
+   * which rolls it back). `audit`: its row, in the same transaction.
    */
-  async merge(sourceId: number, intoId: number, audit?: AuditRecord, now = new Date()): Promise<MergeResult | undefined> {
+  async merge(sourceId: number, intoId: number, audit?: AuditRecord, now = new Date()): Promise<MergeResult> {
     const counts = await this.findById(sourceId);
-    if (!counts) return undefined;
+    if (!counts) throw new PersistenceError('person_deleted');
     // A face named after one of the two but rejected for the other: after the merge it must not be named either.
     const crossRejected =
       '((faces.person_id = ? AND faces.id IN (SELECT face_id FROM face_rejections WHERE person_id = ?)) OR ' +
@@ -136,7 +134,7 @@ export class PersonRepository {
       // So is the target (locked likewise until the merge commits), else everything rolls back.
       ['UPDATE persons SET name = name WHERE id = ?', [intoId]],
       (previous) => {
-        if (previous[1]?.affected !== 1) throw new TargetGone();
+        if (previous[1]?.affected !== 1) throw new PersistenceError('person_deleted');
         return undefined;
       },
       bumpGalleryVersion(this.dataSource),
@@ -155,14 +153,9 @@ export class PersonRepository {
     }
     statements.push(['DELETE FROM persons WHERE id = ?', [sourceId]]);
     if (audit) statements.push(auditStatement(audit));
-    try {
-      if ((await runInTransaction(this.dataSource, statements, { guarded: true })) === undefined) return undefined;
-    } catch (error) {
-      if (error instanceof TargetGone) return undefined;
-      throw error;
-    }
+    if ((await runInTransaction(this.dataSource, statements, { guarded: true })) === undefined) throw new PersistenceError('person_deleted');
     const person = await this.findById(intoId);
-    if (!person) return undefined;
+    if (!person) throw new PersistenceError('person_deleted');
     return {
       person,
       mergedPerson: { id: sourceId, name: counts.name },
