@@ -7,6 +7,7 @@ import { readdirSync, readFileSync, renameSync, statSync, writeFileSync } from '
 import { join, relative } from 'node:path';
 import { VisageConfig } from '@visage/config';
 import { createEngine, RecognitionEngine } from '../../apps/face-recognition/src/engine/engine';
+import { RETRY_CANVAS_SCALES } from '../../apps/face-recognition/src/engine/face-pipeline';
 import { decodeImage, ImageDecodeError } from '../../apps/face-recognition/src/engine/image-decoder';
 
 export interface DumpBox {
@@ -101,7 +102,7 @@ export async function dumpFaces(config: VisageConfig, root: string, progress?: (
       photos.push(await analyzePhoto(engine, config, root, photo));
       progress?.(photos.length, list.length);
     }
-    return { engine: `${engine.name} (face-api ${engine.faceApiVersion}, MIN_DETECTION_SCORE ${config.MIN_DETECTION_SCORE})`, generatedAt: new Date().toISOString(), root, photos };
+    return { engine: `${engine.name} (face-api ${engine.faceApiVersion}, MIN_DETECTION_SCORE ${config.MIN_DETECTION_SCORE}, retry canvases ${RETRY_CANVAS_SCALES.join('/')}×)`, generatedAt: new Date().toISOString(), root, photos };
   } finally {
     await engine.dispose();
   }
