@@ -6,7 +6,9 @@
 import { readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { VisageConfig } from '@visage/config';
-import { createEngine, RecognitionEngine } from '../../apps/face-recognition/src/engine/engine';
+import { createEngine, EngineLoaders, RecognitionEngine } from '../../apps/face-recognition/src/engine/engine';
+import { FaceEngine } from '../../apps/face-recognition/src/engine/face-engine';
+import { OnnxFaceEngine } from '../../apps/face-recognition/src/engine/onnx/onnx-face-engine';
 import { RETRY_CANVAS_SCALES } from '../../apps/face-recognition/src/engine/face-pipeline';
 import { decodeImage, ImageDecodeError } from '../../apps/face-recognition/src/engine/image-decoder';
 
@@ -61,9 +63,18 @@ export function listPhotos(root: string): Array<{ person: string; file: string }
   return photos;
 }
 
-/** The recognizer's engine with the recognizer's settings, as an analysis worker creates it. */
+/**
+ * The engines createEngine's own loaders load, imported statically: its lazy `require` of TypeScript files works
+ * under tsx but not under Vitest, which runs the labelled identity test.
+ */
+const STATIC_LOADERS: EngineLoaders = {
+  onnx: (options) => OnnxFaceEngine.create(options),
+  tfjs: (options, backend) => FaceEngine.create({ backend, minScore: options.minScore, modelDir: options.modelDir }),
+};
+
+/** The recognizer's engine with the recognizer's settings, chosen as an analysis worker chooses it. */
 export async function createRecognizerEngine(config: VisageConfig): Promise<RecognitionEngine> {
-  const { engine } = await createEngine({ engine: config.FACE_ENGINE, threads: config.FACE_ENGINE_THREADS, minScore: config.MIN_DETECTION_SCORE });
+  const { engine } = await createEngine({ engine: config.FACE_ENGINE, threads: config.FACE_ENGINE_THREADS, minScore: config.MIN_DETECTION_SCORE }, STATIC_LOADERS);
   return engine;
 }
 

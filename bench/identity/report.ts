@@ -1,5 +1,6 @@
 import { VisageConfig } from '@visage/config';
 import { IdentityEvaluation, MIN_PHOTOS_TO_ENROL, OpenSetPoint } from './evaluate';
+import { formatMeasure, IDENTITY_TARGETS, within } from './targets';
 
 const percent = (part: number, whole: number) => (whole === 0 ? '—' : `${((100 * part) / whole).toFixed(1)} %`);
 
@@ -30,6 +31,12 @@ export function reportLines(evaluation: IdentityEvaluation, config: VisageConfig
       `pairwise precision ${percent(grouping.pairwisePrecision, 1)}, recall ${percent(grouping.pairwiseRecall, 1)}; ` +
       `${grouping.groupsWithTwoFacesOfAPhoto} group(s) with two faces of one photo; largest group ${grouping.largestGroup} faces`,
   ];
+  lines.push('targets (issue #22):');
+  for (const target of IDENTITY_TARGETS) {
+    const value = target.measure(evaluation);
+    const sign = target.direction === 'atLeast' ? '≥' : '≤';
+    lines.push(`  ${within(target, value, target.goal) ? 'met    ' : 'NOT MET'} ${target.name}: ${formatMeasure(target, value)} (goal ${sign} ${formatMeasure(target, target.goal)})`);
+  }
   if (openSet.enrolmentRefused.length > 0) lines.push(`enrolment refused: ${openSet.enrolmentRefused.map(({ file, reason }) => `${file} (${reason})`).join(', ')}`);
   return lines;
 }
