@@ -16,6 +16,7 @@
  */
 import { resolve } from 'node:path';
 import { parseConfig } from '@visage/config';
+import { describeError } from '@visage/domain';
 import { evaluateIdentity } from './identity/evaluate';
 import { dumpFaces, FaceDump, readDump, writeDump } from './identity/face-dump';
 import { reportLines } from './identity/report';
@@ -64,6 +65,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
+  console.error(describeError(error));
   process.exit(1);
 });
