@@ -35,6 +35,13 @@ export interface RetryAccepted {
   status: string;
 }
 
+/** `POST /persons/:id/faces`'s answer; `note` when the photo showed several faces and the dominant one was taken. */
+export interface EnrolledFace {
+  id: number;
+  facesInPhoto: number;
+  note?: string;
+}
+
 export interface CreatedPerson {
   id: number;
   name: string;
@@ -63,7 +70,7 @@ export class ReceiverApiClient {
     return this.post(caller, '/persons', { name });
   }
 
-  enrolFace(caller: ReceiverCaller, personId: number, path: string): Promise<ReceiverResult<unknown>> {
+  enrolFace(caller: ReceiverCaller, personId: number, path: string): Promise<ReceiverResult<EnrolledFace>> {
     return this.post(caller, `/persons/${personId}/faces`, { path });
   }
 
