@@ -26,7 +26,8 @@ import { faceApiModelDir } from '../apps/face-recognition/src/engine/runtime';
 import { buildFaceApiGraphs, DESCRIPTOR_INPUT_SIZE } from '../apps/face-recognition/src/engine/onnx/face-api-graphs';
 import { alignDlib, Point } from '../apps/face-recognition/src/engine/onnx/landmarks';
 import { FACE_NORMALISATION } from '../apps/face-recognition/src/engine/onnx/onnx-face-engine';
-import { writePlanarSquare } from '../apps/face-recognition/src/engine/onnx/planar-input';
+import { PlanarNormalisation, writePlanarChip, writePlanarSquare } from '../apps/face-recognition/src/engine/onnx/planar-input';
+import { ChipTemplate, DLIB_CHIP_PADDING, extractFaceChip, faceChipDetails, findSimilarity } from '../apps/face-recognition/src/engine/face-chip';
 import { machineLine } from './machine';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -101,23 +102,8 @@ function fivePoints(landmarks: Point[]): Point[] {
 
 /** Least-squares similarity (rotation, uniform scale, shift) taking `from` onto `to`: the map of `warp`. */
 function similarity(from: Point[], to: Point[]): Affine {
-  const fromCentre = mean(from);
-  const toCentre = mean(to);
-  let dot = 0;
-  let cross = 0;
-  let norm = 0;
-  from.forEach((point, index) => {
-    const u = point.x - fromCentre.x;
-    const v = point.y - fromCentre.y;
-    const x = to[index].x - toCentre.x;
-    const y = to[index].y - toCentre.y;
-    dot += u * x + v * y;
-    cross += u * y - v * x;
-    norm += u * u + v * v;
-  });
-  const a = dot / norm;
-  const b = cross / norm;
-  return [a, -b, toCentre.x - a * fromCentre.x + b * fromCentre.y, b, a, toCentre.y - b * fromCentre.x - a * fromCentre.y];
+  const { a, b, tx, ty } = findSimilarity(from, to);
+  return [a, -b, tx, b, a, ty];
 }
 
 /** ArcFace-style alignment to a `size`-pixel square (the 112 template scaled). */
@@ -170,6 +156,8 @@ interface Describer {
   name: string;
   variant: string;
   metric: Metric;
+  /** Fed exactly as the service feeds it: its descriptors must be the dump's (a check that this bench is right). */
+  asTheService?: boolean;
   describe(image: RgbImage, face: DumpFace): Promise<Float32Array>;
 }
 
@@ -202,8 +190,9 @@ async function faceApiDescribers(): Promise<Describer[]> {
   };
   const plain: Describer = {
     name: 'face-api',
-    variant: 'dlib 150, ORT',
+    variant: 'face-api align 150, ORT',
     metric: 'euclidean',
+    asTheService: true,
     async describe(image, face) {
       const input = new Float32Array(plane);
       writePlanarSquare(image, alignedRegion(image, face), DESCRIPTOR_INPUT_SIZE, true, FACE_NORMALISATION, input, 0);
@@ -212,7 +201,7 @@ async function faceApiDescribers(): Promise<Describer[]> {
   };
   const flipped: Describer = {
     name: 'face-api',
-    variant: 'dlib 150, ORT, + flip',
+    variant: 'face-api align 150, ORT, + flip',
     metric: 'euclidean',
     async describe(image, face) {
       const region = alignedRegion(image, face);
@@ -224,7 +213,32 @@ async function faceApiDescribers(): Promise<Describer[]> {
       return both.slice(0, 128).map((value, index) => (value + both[128 + index]) / 2);
     },
   };
-  return [plain, flipped];
+  /** dlib's own face chip (rotation and mean-face template), optionally with its mirror averaged in. */
+  const chip = (template: ChipTemplate, flip: boolean, normalisation: PlanarNormalisation, label: string): Describer => ({
+    name: 'face-api',
+    variant: `dlib chip ${template}-point 150/${DLIB_CHIP_PADDING}, ORT${flip ? ', + flip' : ''}${label}`,
+    metric: 'euclidean',
+    async describe(image, face) {
+      const details = faceChipDetails(face.landmarks, DESCRIPTOR_INPUT_SIZE, DLIB_CHIP_PADDING, template);
+      const count = flip ? 2 : 1;
+      const input = new Float32Array(count * plane);
+      writePlanarChip(extractFaceChip(image, details), DESCRIPTOR_INPUT_SIZE, normalisation, input, 0);
+      if (!flip) return run(input, 1);
+      writePlanarChip(extractFaceChip(image, details, true), DESCRIPTOR_INPUT_SIZE, normalisation, input, plane);
+      const both = await run(input, 2);
+      return both.slice(0, 128).map((value, index) => (value + both[128 + index]) / 2);
+    },
+  });
+  /** dlib's input layer (input_rgb_image) divides by 256 where face-api divides by 255. */
+  const dlibNormalisation: PlanarNormalisation = { mean: FACE_NORMALISATION.mean, divisor: 256 };
+  return [
+    plain,
+    flipped,
+    chip('68', false, FACE_NORMALISATION, ''),
+    chip('68', true, FACE_NORMALISATION, ''),
+    chip('5', false, FACE_NORMALISATION, ''),
+    ...(process.env.BENCH_DESCRIPTOR_VARIANTS === 'all' ? [chip('68', false, dlibNormalisation, ', ÷256')] : []),
+  ];
 }
 
 /** The installed package's models folder; undefined when the (dev) dependency is not installed. */
@@ -474,6 +488,33 @@ function bestMarginPoint(probes: Probe[], metric: Metric): Outcome {
   return best;
 }
 
+/** Verification over every pair of faces (thousands of genuine, hundreds of thousands of impostor pairs): a far less noisy read of a descriptor than one open-set point. */
+interface PairRates {
+  genuine: number;
+  impostor: number;
+  /** Share of genuine pairs closer than the distance only 0.1 % (resp. 0.01 %) of impostor pairs are under. */
+  atFar1e3: number;
+  atFar1e4: number;
+}
+
+function pairRates(samples: Sample[], descriptors: Map<Sample, Float32Array>, metric: Metric): PairRates {
+  const genuine: number[] = [];
+  const impostor: number[] = [];
+  for (let i = 0; i < samples.length; i++) {
+    const a = descriptors.get(samples[i]) as Float32Array;
+    for (let j = i + 1; j < samples.length; j++) {
+      const value = distance(metric, a, descriptors.get(samples[j]) as Float32Array);
+      (samples[i].person === samples[j].person ? genuine : impostor).push(value);
+    }
+  }
+  const sortedImpostor = Float64Array.from(impostor).sort();
+  const tarAt = (far: number) => {
+    const threshold = sortedImpostor[Math.floor(far * sortedImpostor.length)];
+    return genuine.filter((value) => value < threshold).length / genuine.length;
+  };
+  return { genuine: genuine.length, impostor: impostor.length, atFar1e3: tarAt(1e-3), atFar1e4: tarAt(1e-4) };
+}
+
 const percent = (share: number) => `${(100 * share).toFixed(1).padStart(5)} %`;
 
 function printCurve(probes: Probe[]): void {
@@ -492,6 +533,7 @@ interface Row {
   msPerFace: number;
   atBudget: Outcome;
   withMargin: Outcome;
+  pairs: PairRates;
 }
 
 async function main(): Promise<void> {
@@ -536,7 +578,7 @@ async function main(): Promise<void> {
       const cpu = process.cpuUsage(cpuBefore);
       busy += (cpu.user + cpu.system) / 1000;
       descriptors.set(sample, descriptor);
-      if (describer.name === 'face-api' && !describer.variant.includes('flip')) {
+      if (describer.asTheService) {
         // The same crop as the service: the descriptor must be the dump's (a check that this bench feeds it right).
         sample.face.descriptor.forEach((value, index) => (largestDumpDifference = Math.max(largestDumpDifference, Math.abs(value - descriptor[index]))));
       }
@@ -548,6 +590,7 @@ async function main(): Promise<void> {
       msPerFace: busy / samples.length,
       atBudget: outcome(probes, thresholdFor(probes, STRANGER_BUDGET, 0), 0),
       withMargin: bestMarginPoint(probes, describer.metric),
+      pairs: pairRates(samples, descriptors, describer.metric),
     };
     rows.push(row);
     console.log(`\n${describer.name} (${describer.variant}): ${row.length} floats, ${describer.metric}, ${row.msPerFace.toFixed(1)} ms/face`);
@@ -557,20 +600,23 @@ async function main(): Promise<void> {
       console.log(`    ${name}: threshold ${at.threshold.toFixed(3)}, margin ${at.margin.toFixed(3)} → right ${percent(at.right)}, wrong ${percent(at.wrong)}, strangers named ${percent(at.strangersNamed)}`);
     point('at ≤ 1 % strangers', row.atBudget);
     point('with a margin', row.withMargin);
-    if (describer.name === 'face-api' && !describer.variant.includes('flip')) {
+    console.log(
+      `    pairs (${row.pairs.genuine} genuine, ${row.pairs.impostor} impostor): genuine accepted at 0.1 % impostors ${percent(row.pairs.atFar1e3)}, at 0.01 % ${percent(row.pairs.atFar1e4)}`,
+    );
+    if (describer.asTheService) {
       const today = outcome(probes, 0.55, 0);
       console.log(`    at MATCH_THRESHOLD 0.55: right ${percent(today.right)}, wrong ${percent(today.wrong)}, strangers named ${percent(today.strangersNamed)}`);
     }
   }
 
   console.log(`\nOperating point: strangers named ≤ ${percent(STRANGER_BUDGET).trim()} (threshold from the curve; margin searched on the dev set)`);
-  console.log('| model | input | floats | ms/face | right | wrong | strangers | + margin: right | wrong | strangers | threshold / margin |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('| model | input | floats | ms/face | right | wrong | strangers | + margin: right | wrong | strangers | threshold / margin | pairs: genuine at 0.1 % / 0.01 % impostors |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const row of rows) {
     const { atBudget, withMargin } = row;
     console.log(
       `| ${row.describer.name} | ${row.describer.variant} | ${row.length} | ${row.msPerFace.toFixed(1)} | ${percent(atBudget.right)} | ${percent(atBudget.wrong)} | ${percent(atBudget.strangersNamed)} | ` +
-        `${percent(withMargin.right)} | ${percent(withMargin.wrong)} | ${percent(withMargin.strangersNamed)} | ${withMargin.threshold.toFixed(3)} / ${withMargin.margin.toFixed(3)} |`,
+        `${percent(withMargin.right)} | ${percent(withMargin.wrong)} | ${percent(withMargin.strangersNamed)} | ${withMargin.threshold.toFixed(3)} / ${withMargin.margin.toFixed(3)} | ${percent(row.pairs.atFar1e3)} / ${percent(row.pairs.atFar1e4)} |`,
     );
   }
 }
