@@ -37,6 +37,7 @@ import {
 } from './harness';
 import { TEST_AUTH_ENV } from '../../libs/auth/test/test-keys';
 import { PROCESSOR_READY_MARKER } from './processor-process';
+import { TEST_RECOGNIZER_ENV } from '../../libs/recognizer-client/test/test-token';
 
 const TOPIC = 'images';
 const CHANNEL = 'image-processor';
@@ -93,6 +94,7 @@ function streamImages(post: () => Promise<number | undefined>, everyMs: number):
 
 /** Small delays everywhere so recovery happens within seconds; none of them is asserted. */
 const FAST_ENV: Record<string, string> = {
+  ...TEST_RECOGNIZER_ENV,
   ...TEST_AUTH_ENV,
   LOG_LEVEL: 'error',
   QUEUE_REQUEUE_BASE_DELAY_MS: '200',

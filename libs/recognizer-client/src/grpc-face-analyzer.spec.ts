@@ -2,6 +2,7 @@ import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { FaceAnalysisError } from '@visage/domain';
 import { fromWire, GrpcFaceAnalyzer } from './grpc-face-analyzer';
+import { TEST_RECOGNIZER_CREDENTIALS } from '../test/test-token';
 
 async function unusedPort(): Promise<number> {
   return new Promise((resolve) => {
@@ -14,7 +15,7 @@ async function unusedPort(): Promise<number> {
 
 describe('GrpcFaceAnalyzer without a server', () => {
   it('is not serving, and analysis fails as a transient error (retry later)', async () => {
-    const analyzer = new GrpcFaceAnalyzer({ address: `127.0.0.1:${await unusedPort()}`, deadlineMs: 1_000 });
+    const analyzer = new GrpcFaceAnalyzer({ address: `127.0.0.1:${await unusedPort()}`, deadlineMs: 1_000, credentials: TEST_RECOGNIZER_CREDENTIALS });
     try {
       expect(await analyzer.isServing({ deadlineMs: 500 })).toBe(false);
       const error = await analyzer.analyze('a.jpg').catch((failure: unknown) => failure);

@@ -11,6 +11,7 @@ import {
   FACE_ANALYSIS_SERVICE,
   REQUEST_ID_METADATA_KEY,
 } from './face-proto';
+import { attachRecognizerToken, recognizerChannelCredentials, RecognizerCredentials } from './recognizer-credentials';
 import { toFaceAnalysisError } from './status-mapping';
 
 export interface GrpcFaceAnalyzerOptions {
@@ -20,6 +21,8 @@ export interface GrpcFaceAnalyzerOptions {
   deadlineMs: number;
   /** Largest image sent by {@link GrpcFaceAnalyzer.analyzeContent} (MAX_IMAGE_BYTES). */
   maxImageBytes?: number;
+  /** RECOGNIZER_TOKEN (sent with every analysis) and the optional TLS files. */
+  credentials: RecognizerCredentials;
 }
 
 export interface AnalyzeOptions {
@@ -74,9 +77,9 @@ export function fromWire(response: AnalyzeImageResponse): FaceAnalysis {
   };
 }
 
-/** The request id of the log context (the image's, in the processor) travels as `x-request-id` metadata. */
-function requestMetadata(): grpc.Metadata {
-  const metadata = new grpc.Metadata();
+/** The token, and the request id of the log context (the image's, in the processor) as `x-request-id` metadata. */
+function requestMetadata(token: string | undefined): grpc.Metadata {
+  const metadata = attachRecognizerToken(new grpc.Metadata(), token);
   const { requestId } = currentLogContext();
   if (requestId) metadata.set(REQUEST_ID_METADATA_KEY, requestId);
   return metadata;
@@ -97,12 +100,13 @@ export class GrpcFaceAnalyzer implements ContentFaceAnalyzer {
       'grpc.max_receive_message_length': 16 * 1024 * 1024,
     };
     const ClientConstructor = faceAnalysisClientConstructor();
-    this.client = new ClientConstructor(options.address, grpc.credentials.createInsecure(), channelOptions);
+    const channelCredentials = recognizerChannelCredentials(options.credentials);
+    this.client = new ClientConstructor(options.address, channelCredentials, channelOptions);
     const HealthConstructor = healthClientConstructor();
     // Same channel as the analyses: a healthy probe must mean the analyses' connection is up. On a channel of
     // its own the probe reconnected first while the analysis channel sat in its reconnect backoff, so the
     // breaker closed, the next calls failed UNAVAILABLE and every image they carried spent an attempt.
-    this.health = new HealthConstructor(options.address, grpc.credentials.createInsecure(), {
+    this.health = new HealthConstructor(options.address, channelCredentials, {
       channelOverride: this.client.getChannel(),
     });
   }
@@ -135,7 +139,7 @@ export class GrpcFaceAnalyzer implements ContentFaceAnalyzer {
   private call(request: Partial<AnalyzeImageRequest>, deadlineMs = this.options.deadlineMs): Promise<FaceAnalysis> {
     const deadline = Date.now() + deadlineMs;
     return new Promise((resolve, reject) => {
-      this.client.analyzeImage(request, requestMetadata(), { deadline }, (error, response) => {
+      this.client.analyzeImage(request, requestMetadata(this.options.credentials.token), { deadline }, (error, response) => {
         if (error) return reject(toFaceAnalysisError(error));
         if (!response) return reject(new FaceAnalysisError('transient', 'empty response', 'INTERNAL'));
         try {
