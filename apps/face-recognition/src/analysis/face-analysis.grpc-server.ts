@@ -34,11 +34,17 @@ function toWire(outcome: AnalyzeOutcome): AnalyzeImageResponse {
   };
 }
 
-/** Epoch ms of the call's deadline, or undefined when the client set none. */
+/**
+ * Work queued here gives up this long before the caller's deadline, so the caller hears "deadline passed while
+ * queued" (overload: no attempt spent) instead of its own bare DEADLINE_EXCEEDED (which counts as a failure).
+ */
+const ANSWER_BEFORE_DEADLINE_MS = 250;
+
+/** Epoch ms by which the call must be answered (the caller's deadline less a margin), or undefined without one. */
 function callDeadline(call: grpc.ServerUnaryCall<unknown, unknown>): number | undefined {
   const deadline = call.getDeadline();
-  if (deadline instanceof Date) return deadline.getTime();
-  return Number.isFinite(deadline) ? Number(deadline) : undefined;
+  const at = deadline instanceof Date ? deadline.getTime() : Number(deadline);
+  return Number.isFinite(at) ? at - ANSWER_BEFORE_DEADLINE_MS : undefined;
 }
 
 /**
