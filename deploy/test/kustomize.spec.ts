@@ -443,6 +443,7 @@ describe('kustomize overlay prod only', () => {
     expect(config.ADMIN_API_KEY).toBe(operatorKey);
     expect(config.SESSION_SECRET).toBeDefined();
     expect(config.BIND_HOST, 'pods listen on their interface').toBe('0.0.0.0');
+    expect(config.TRUSTED_PROXIES, 'only the ingress range is believed').toEqual(['10.0.0.0/8']);
     // The recognizer and its callers share one token, from the operator's secrets.
     const tokens = APP_NAMES.filter((app) => app !== 'frontend').map((app) => appConfig(first, onlyContainer(appWorkload(first, app))).config.RECOGNIZER_TOKEN);
     expect(new Set(tokens).size).toBe(1);

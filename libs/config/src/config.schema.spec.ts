@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigValidationError, logLevelsUpTo, parseConfig } from './config.schema';
+import { ConfigValidationError, logLevelsUpTo, parseConfig, requireRecognizerToken } from './config.schema';
 
 function problemsOf(env: NodeJS.ProcessEnv): string[] {
   try {
@@ -51,6 +51,22 @@ describe('parseConfig', () => {
     expect(problemsOf({ ADMIN_API_KEY: 'too-short' })).toEqual(['ADMIN_API_KEY: must be at least 32 characters (openssl rand -base64 32)']);
     const random = 'q3J9xVb1m2Lr8TnWc5ZpYk0aHs7Ue4Gd6Fo+Ij/N1Ew=';
     expect(parseConfig({ ADMIN_API_KEY: random, SESSION_SECRET: random }, '/srv/visage')).toMatchObject({ ADMIN_API_KEY: random, SESSION_SECRET: random });
+  });
+
+  it('listens on loopback by default, trusts no proxy by default, and checks the proxy ranges and the TLS files', () => {
+    const config = parseConfig({}, '/srv/visage');
+    expect(config.BIND_HOST).toBe('127.0.0.1');
+    expect(config.TRUSTED_PROXIES).toEqual([]);
+    expect(config.RECOGNIZER_TOKEN).toBeUndefined();
+    expect(parseConfig({ TRUSTED_PROXIES: '10.0.0.0/8, 192.0.2.7, fd00::/8' }, '/srv/visage').TRUSTED_PROXIES).toEqual(['10.0.0.0/8', '192.0.2.7', 'fd00::/8']);
+    expect(problemsOf({ TRUSTED_PROXIES: '10.0.0.0/33' })).toEqual(['TRUSTED_PROXIES.0: must be an IP address or CIDR range, e.g. 10.0.0.0/8']);
+    expect(problemsOf({ TRUSTED_PROXIES: 'everyone' })).toHaveLength(1);
+    expect(problemsOf({ RECOGNIZER_TOKEN: 'change-me-openssl-rand-base64-32-xxxxxxxx' })).toEqual([
+      'RECOGNIZER_TOKEN: is the documentation placeholder: set a fresh value (openssl rand -base64 32)',
+    ]);
+    expect(problemsOf({ GRPC_TLS_CERT: '/tls/cert.pem' })).toEqual(['GRPC_TLS_CERT, GRPC_TLS_KEY: set both (the certificate and its private key) or neither']);
+    expect(problemsOf({ GRPC_TLS_CA: '/tls/ca.pem' })).toHaveLength(1);
+    expect(() => requireRecognizerToken(config)).toThrow(/RECOGNIZER_TOKEN: required/);
   });
 
   it('names every bad variable in one error, not only the first', () => {

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -18,6 +19,17 @@ const operatorSecret = optionalText.pipe(
 );
 /** A file path the operator sets (a PEM certificate or key); empty or unset means "not configured". */
 const optionalFile = optionalText;
+
+/** An IPv4/IPv6 address with an optional /prefix (a CIDR range), as Express's `trust proxy` takes it. */
+const cidr = z
+  .string()
+  .refine((value) => {
+    const [address, prefix, ...rest] = value.split('/');
+    const family = isIP(address);
+    if (family === 0 || rest.length > 0) return false;
+    if (prefix === undefined) return true;
+    return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+  }, 'must be an IP address or CIDR range, e.g. 10.0.0.0/8');
 
 /** An interface address to listen on: an IPv4/IPv6 literal or a host name. */
 const bindHost = z
@@ -169,6 +181,11 @@ export const configSchema = z.object({
   SESSION_SECRET: operatorSecret,
   /** Submissions (POST /image/post, /images/post, retry) one API key may make per minute. */
   RATE_LIMIT_SUBMIT_PER_MINUTE: positiveInt(6_000),
+  /**
+   * Proxies (IPs or CIDR ranges) whose X-Forwarded-For and X-Forwarded-Proto are believed; default none, so a
+   * client cannot pick the address its failed authentications count against. Behind an ingress: its range.
+   */
+  TRUSTED_PROXIES: commaList(cidr),
   /** Failed authentications (no key, unknown key, wrong dashboard login) one client address may make per minute. */
   RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: positiveInt(30),
 });

@@ -208,8 +208,47 @@ describe('rate limits', () => {
       expect(blocked.status).toBe(429);
       expect(blocked.body).toMatchObject({ code: 'auth_rate_limited' });
       expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
+      // The blocked address's valid key is never refused: only failures are.
+      expect((await harness.http.get('/images')).status).toBe(200);
+      expect((await harness.anonymous.get('/images').set(bearer('vsk_wrong'))).status).toBe(429);
     } finally {
       await harness.close();
+    }
+  });
+
+  it('key-less requests (any web page on the host can send them) count as failures but never lock out a valid key', async () => {
+    const harness = await startReceiver(TEST_DRIVERS[TEST_DRIVERS.length - 1]!, { RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '30' });
+    try {
+      const anonymous: number[] = [];
+      for (let attempt = 0; attempt < 31; attempt++) anonymous.push((await harness.anonymous.get('/images')).status);
+      expect(anonymous.slice(0, 30).every((status) => status === 401)).toBe(true);
+      expect(anonymous[30]).toBe(429);
+      expect((await harness.http.get('/images')).status).toBe(200);
+      expect((await harness.http.get('/persons')).status).toBe(200);
+    } finally {
+      await harness.close();
+    }
+  });
+
+  it('believes X-Forwarded-For only from TRUSTED_PROXIES: by default rotating it neither escapes the limit nor blames another address', async () => {
+    const untrusting = await startReceiver(TEST_DRIVERS[TEST_DRIVERS.length - 1]!, { RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '4' });
+    try {
+      const rotated: number[] = [];
+      for (let attempt = 0; attempt < 6; attempt++) {
+        rotated.push((await untrusting.anonymous.get('/images').set(bearer('vsk_wrong')).set('X-Forwarded-For', `203.0.113.${attempt}`)).status);
+      }
+      expect(rotated).toEqual([401, 401, 401, 401, 429, 429]);
+    } finally {
+      await untrusting.close();
+    }
+    // Behind a trusted proxy (here the test client's loopback), each forwarded client has its own count.
+    const trusting = await startReceiver(TEST_DRIVERS[TEST_DRIVERS.length - 1]!, { RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '2', TRUSTED_PROXIES: '127.0.0.1/8, ::1' });
+    try {
+      const from = (address: string) => trusting.anonymous.get('/images').set(bearer('vsk_wrong')).set('X-Forwarded-For', address);
+      expect([(await from('198.51.100.7')).status, (await from('198.51.100.7')).status, (await from('198.51.100.7')).status]).toEqual([401, 401, 429]);
+      expect((await from('198.51.100.8')).status).toBe(401);
+    } finally {
+      await trusting.close();
     }
   });
 });
