@@ -84,6 +84,8 @@ describe('route table', () => {
         'POST /keys admin',
         'GET /keys admin',
         'DELETE /keys/:id admin',
+        'GET /sessions admin',
+        'DELETE /sessions/:id admin',
         'GET /audit admin',
       ].sort(),
     );

@@ -179,6 +179,8 @@ export const configSchema = z.object({
   ADMIN_API_KEY: operatorSecret,
   /** Signs and encrypts the dashboard's session cookie; unset: a random one per start (sessions end at restart). */
   SESSION_SECRET: operatorSecret,
+  /** A dashboard session unused this long ends (its absolute limit is 12 hours from sign-in). */
+  SESSION_IDLE_TIMEOUT_MS: positiveInt(3_600_000),
   /** Submissions (POST /image/post, /images/post, retry) one API key may make per minute. */
   RATE_LIMIT_SUBMIT_PER_MINUTE: positiveInt(6_000),
   /**

@@ -4,6 +4,7 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdminKeyBootstrap } from '@visage/auth';
+import { DashboardSessionRepository } from '@visage/persistence';
 import { TEST_DRIVERS } from '../../../../libs/persistence/test/test-databases';
 import { bearer, TEST_ADMIN_KEY } from '../../../../libs/auth/test/test-keys';
 import { ReceiverHarness, startReceiver } from '../../test/receiver-harness';
@@ -123,6 +124,22 @@ describe.each(TEST_DRIVERS)('API keys on $name', (driver) => {
       { action: 'key.revoked', target: `key:${created.body.id as number}`, actor: expect.stringMatching(/^key:\d+$/) },
       { action: 'key.created', target: `key:${created.body.id as number}`, details: { name: 'short-lived', scope: 'read' } },
     ]);
+  });
+
+  it('lists dashboard sessions for admins (no token) and ends one with DELETE /sessions/:id, audited', async () => {
+    const key = await harness.http.post('/keys').send({ name: 'dashboard user', scope: 'read' });
+    const sessions = harness.app.get(DashboardSessionRepository);
+    const created = await sessions.create({ tokenHash: sha256(`token-${Date.now()}`), keyId: key.body.id as number, expiresAt: new Date(Date.now() + 60_000), userAgent: 'Firefox' });
+    const listed = await harness.http.get('/sessions');
+    expect(listed.status).toBe(200);
+    expect(listed.body.items).toContainEqual({ id: created.id, keyId: key.body.id, createdAt: expect.any(String), lastSeenAt: expect.any(String), expiresAt: expect.any(String), userAgent: 'Firefox' });
+    expect(JSON.stringify(listed.body)).not.toMatch(/token/i);
+    expectRefused(await harness.anonymous.get('/sessions').set(bearer(keys.read)), 403, 'insufficient_scope');
+    expect((await harness.http.delete(`/sessions/${created.id}`)).status).toBe(204);
+    expect((await harness.http.delete(`/sessions/${created.id}`)).body).toMatchObject({ statusCode: 404, code: 'session_not_found' });
+    expect((await harness.http.get('/sessions')).body.items.map((session: { id: number }) => session.id)).not.toContain(created.id);
+    const audit = await harness.http.get('/audit?limit=1');
+    expect(audit.body.items[0]).toMatchObject({ action: 'session.deleted', target: `session:${created.id}` });
   });
 
   it('validates a new key', async () => {
