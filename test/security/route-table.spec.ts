@@ -73,6 +73,7 @@ describe('route table', () => {
         'GET /persons/:id/images read',
         'POST /persons/:id/faces admin',
         'DELETE /persons/:id admin',
+        'DELETE /known-faces/forgotten admin',
         'POST /faces/:id/assign admin',
         'POST /faces/:id/reject admin',
         'GET /faces/:id/crop read',

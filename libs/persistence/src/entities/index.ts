@@ -2,6 +2,7 @@ import { ApiKeyEntity } from './api-key.entity';
 import { AuditEventEntity } from './audit-event.entity';
 import { DashboardSessionEntity } from './dashboard-session.entity';
 import { FaceEntity } from './face.entity';
+import { ForgottenKnownFaceEntity } from './forgotten-known-face.entity';
 import { FaceRejectionEntity } from './face-rejection.entity';
 import { ClusterMemberEntity, FaceClusterEntity } from './face-cluster.entity';
 import { GalleryChangeEntity } from './gallery-change.entity';
@@ -11,7 +12,7 @@ import { OutcomeEventEntity, OutcomeEventFaceEntity, WebhookDeliveryEntity } fro
 import { PersonImageEntity } from './person-image.entity';
 import { PersonEntity } from './person.entity';
 
-export { ApiKeyEntity, AuditEventEntity, DashboardSessionEntity, ClusterMemberEntity, FaceClusterEntity, FaceEntity, FaceRejectionEntity, GalleryChangeEntity, GalleryStateEntity, ImageEntity, OutcomeEventEntity, OutcomeEventFaceEntity, PersonEntity, PersonImageEntity, WebhookDeliveryEntity };
+export { ApiKeyEntity, AuditEventEntity, DashboardSessionEntity, ClusterMemberEntity, FaceClusterEntity, FaceEntity, FaceRejectionEntity, ForgottenKnownFaceEntity, GalleryChangeEntity, GalleryStateEntity, ImageEntity, OutcomeEventEntity, OutcomeEventFaceEntity, PersonEntity, PersonImageEntity, WebhookDeliveryEntity };
 export const ENTITIES = [
   ImageEntity,
   PersonEntity,
@@ -28,4 +29,5 @@ export const ENTITIES = [
   ApiKeyEntity,
   AuditEventEntity,
   DashboardSessionEntity,
+  ForgottenKnownFaceEntity,
 ];

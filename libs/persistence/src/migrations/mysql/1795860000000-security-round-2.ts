@@ -1,8 +1,11 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** Server-side dashboard sessions: logout, revoking the key or an admin ends them, cookie copies included. */
-export class DashboardSessions1795860000000 implements MigrationInterface {
-  name = 'DashboardSessions1795860000000';
+/**
+ * Security round 2: server-side dashboard sessions (logout, revoking the key or an admin ends them, cookie copies
+ * included) and the tombstones of forgotten known faces (content hashes start-up no longer enrols).
+ */
+export class SecurityRound21795860000000 implements MigrationInterface {
+  name = 'SecurityRound21795860000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(
@@ -11,9 +14,13 @@ export class DashboardSessions1795860000000 implements MigrationInterface {
     await queryRunner.query(
       'ALTER TABLE `dashboard_sessions` ADD CONSTRAINT `fk_dashboard_sessions_key` FOREIGN KEY (`key_id`) REFERENCES `api_keys`(`id`) ON DELETE CASCADE ON UPDATE NO ACTION',
     );
+    await queryRunner.query(
+      'CREATE TABLE `forgotten_known_faces` (`content_hash` varchar(64) NOT NULL, `created_at` datetime(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), PRIMARY KEY (`content_hash`)) ENGINE=InnoDB',
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query('DROP TABLE `forgotten_known_faces`');
     await queryRunner.query('ALTER TABLE `dashboard_sessions` DROP FOREIGN KEY `fk_dashboard_sessions_key`');
     await queryRunner.query('DROP TABLE `dashboard_sessions`');
   }

@@ -1,8 +1,11 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** Server-side dashboard sessions: logout, revoking the key or an admin ends them, cookie copies included. */
-export class DashboardSessions1795860000000 implements MigrationInterface {
-  name = 'DashboardSessions1795860000000';
+/**
+ * Security round 2: server-side dashboard sessions (logout, revoking the key or an admin ends them, cookie copies
+ * included) and the tombstones of forgotten known faces (content hashes start-up no longer enrols).
+ */
+export class SecurityRound21795860000000 implements MigrationInterface {
+  name = 'SecurityRound21795860000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(
@@ -10,9 +13,13 @@ export class DashboardSessions1795860000000 implements MigrationInterface {
     );
     await queryRunner.query(`CREATE UNIQUE INDEX "uq_dashboard_sessions_token" ON "dashboard_sessions" ("token_hash") `);
     await queryRunner.query(`CREATE INDEX "idx_dashboard_sessions_key" ON "dashboard_sessions" ("key_id") `);
+    await queryRunner.query(
+      `CREATE TABLE "forgotten_known_faces" ("content_hash" varchar(64) PRIMARY KEY NOT NULL, "created_at" datetime(6) NOT NULL DEFAULT (datetime('now')))`,
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`DROP TABLE "forgotten_known_faces"`);
     await queryRunner.query(`DROP INDEX "idx_dashboard_sessions_key"`);
     await queryRunner.query(`DROP INDEX "uq_dashboard_sessions_token"`);
     await queryRunner.query(`DROP TABLE "dashboard_sessions"`);
