@@ -58,6 +58,13 @@ function healthClientConstructor(): HealthClientConstructor {
   return healthConstructor;
 }
 
+/**
+ * How long a call waits for a connection before it fails UNAVAILABLE. gRPC would queue it ("Waiting for LB pick")
+ * for its whole deadline (30 s) while the channel cannot connect — a recognizer that went away without refusing
+ * connections — so the breaker heard of the outage only after the deadline; now within seconds.
+ */
+export const RECOGNIZER_CONNECT_TIMEOUT_MS = 2_000;
+
 /** Wire response → domain analysis (descriptors back to Float32Array, landmarks only when sent). */
 export function fromWire(response: AnalyzeImageResponse): FaceAnalysis {
   return {
@@ -136,8 +143,21 @@ export class GrpcFaceAnalyzer implements ContentFaceAnalyzer {
     this.health.close();
   }
 
-  private call(request: Partial<AnalyzeImageRequest>, deadlineMs = this.options.deadlineMs): Promise<FaceAnalysis> {
+  /** Resolves once the channel is connected; fails fast (UNAVAILABLE) when it cannot connect within the connect timeout. */
+  private connected(deadline: number): Promise<void> {
+    if (this.client.getChannel().getConnectivityState(true) === grpc.connectivityState.READY) return Promise.resolve();
+    const waitMs = Math.max(0, Math.min(deadline - Date.now(), RECOGNIZER_CONNECT_TIMEOUT_MS));
+    return new Promise((resolve, reject) => {
+      this.client.waitForReady(Date.now() + waitMs, (error) => {
+        if (!error) return resolve();
+        reject(new FaceAnalysisError('transient', `no connection to the recognizer within ${waitMs} ms (${error.message})`, 'UNAVAILABLE'));
+      });
+    });
+  }
+
+  private async call(request: Partial<AnalyzeImageRequest>, deadlineMs = this.options.deadlineMs): Promise<FaceAnalysis> {
     const deadline = Date.now() + deadlineMs;
+    await this.connected(deadline);
     return new Promise((resolve, reject) => {
       this.client.analyzeImage(request, requestMetadata(this.options.credentials.token), { deadline }, (error, response) => {
         if (error) return reject(toFaceAnalysisError(error));
