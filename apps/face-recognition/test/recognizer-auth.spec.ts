@@ -14,6 +14,7 @@ import { parseConfig } from '@visage/config';
 import { FaceAnalysisError } from '@visage/domain';
 import { GrpcFaceAnalyzer, RecognizerCredentials } from '@visage/recognizer-client';
 import { TEST_RECOGNIZER_TOKEN } from '../../../libs/recognizer-client/test/test-token';
+import { ORT_TELEMETRY_SWITCH } from '@visage/onnx-graph';
 import { createFaceRecognitionApp, FaceRecognitionApp } from '../src';
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
@@ -53,8 +54,12 @@ describe('recognizer authentication (plaintext, default BIND_HOST)', () => {
   let grpcPort: number;
   let healthAddress: string;
 
+  let telemetrySwitchBeforeStart: string | undefined;
+
   beforeAll(async () => {
+    delete process.env[ORT_TELEMETRY_SWITCH];
     app = await createFaceRecognitionApp(parseConfig({ RECOGNIZER_WORKERS: '1', LOG_LEVEL: 'warn', RECOGNIZER_TOKEN: TEST_RECOGNIZER_TOKEN }));
+    telemetrySwitchBeforeStart = process.env[ORT_TELEMETRY_SWITCH];
     const ports = await app.start({ grpcPort: 0, healthPort: 0 });
     grpcPort = ports.grpcPort;
     healthAddress = (app.nest.getHttpServer().address() as { address: string }).address;
@@ -62,6 +67,10 @@ describe('recognizer authentication (plaintext, default BIND_HOST)', () => {
 
   afterAll(async () => {
     await app?.close();
+  });
+
+  it('switches ONNX Runtime telemetry off before its workers (and so any session) exist', () => {
+    expect(telemetrySwitchBeforeStart).toBe('1');
   });
 
   it('listens on loopback unless BIND_HOST says otherwise', () => {
