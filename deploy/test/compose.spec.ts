@@ -262,12 +262,13 @@ describe('.env.example', () => {
       expect(composeEnvironment(service(composeWithExample, app)), app).toEqual(composeEnvironment(service(compose, app)));
     }
     // The secrets' examples are placeholders the apps refuse (uncommented unchanged, nothing starts).
-    const secrets = ['ADMIN_API_KEY', 'SESSION_SECRET', 'RECOGNIZER_TOKEN'];
+    const secrets = ['ADMIN_API_KEY', 'SESSION_SECRET', 'RECOGNIZER_TOKEN', 'WEBHOOK_SECRET'];
     for (const name of secrets) {
       expect(() => parseConfig({ ...composeEnvironment(service(compose, 'receiver')), [name]: commented[name] }, '/app'), name).toThrow(/placeholder/);
     }
     const tunables = Object.fromEntries(Object.entries(commented).filter(([name]) => !TOPOLOGY_VARIABLES.includes(name as EnvName) && !secrets.includes(name)));
-    const config = parseConfig({ ...composeEnvironment(service(compose, 'receiver')), ...tunables }, '/app');
+    // The example WEBHOOK_URLS needs a secret, and the secret's example is a refused placeholder: a real one here.
+    const config = parseConfig({ ...composeEnvironment(service(compose, 'receiver')), ...tunables, WEBHOOK_SECRET: 'q3J9xVb1m2Lr8TnWc5ZpYk0aHs7Ue4Gd6Fo+Ij/N1Ew=' }, '/app');
     for (const [name, value] of Object.entries(tunables)) {
       if (name === 'KNOWN_FACES_DIR') continue; // resolved against IMAGES_ROOT
       if (name in configSchema.shape) expect(String(config[name as keyof VisageConfig]), name).toBe(value);

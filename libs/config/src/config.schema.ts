@@ -9,12 +9,28 @@ const optionalText = z
   .trim()
   .optional()
   .transform((value) => (value ? value : undefined));
-/** A secret the operator sets: long enough to be random, and never the documentation's `change-me…` placeholder. */
+/**
+ * Shannon entropy of the characters, times the length: a rough estimate of a secret's bits that tells
+ * `aaaa…` (0) or `abcabc…` from a random value (`openssl rand -base64 32`: ≈ 220; `-hex 16`: ≈ 115).
+ */
+export function estimatedEntropyBits(value: string): number {
+  const counts = new Map<string, number>();
+  for (const character of value) counts.set(character, (counts.get(character) ?? 0) + 1);
+  const perCharacter = [...counts.values()].reduce((sum, count) => sum - (count / value.length) * Math.log2(count / value.length), 0);
+  return perCharacter * value.length;
+}
+const MIN_SECRET_ENTROPY_BITS = 100;
+
+/**
+ * A secret the operator sets: long enough to be random, random-looking (not `aaaa…`), and never the
+ * documentation's `change-me…` placeholder.
+ */
 const operatorSecret = optionalText.pipe(
   z
     .string()
     .min(32, 'must be at least 32 characters (openssl rand -base64 32)')
     .refine((value) => !/change[\s_-]?me/i.test(value), 'is the documentation placeholder: set a fresh value (openssl rand -base64 32)')
+    .refine((value) => value.length < 32 || estimatedEntropyBits(value) >= MIN_SECRET_ENTROPY_BITS, 'has too little entropy (repeated characters): set a random value (openssl rand -base64 32)')
     .optional(),
 );
 /** A file path the operator sets (a PEM certificate or key); empty or unset means "not configured". */
@@ -164,7 +180,7 @@ export const configSchema = z.object({
   /** Endpoints that receive every outcome event by POST (signed with WEBHOOK_SECRET). */
   WEBHOOK_URLS: urlList,
   /** HMAC-SHA256 key of `X-Visage-Signature`; required with WEBHOOK_URLS. */
-  WEBHOOK_SECRET: optionalText,
+  WEBHOOK_SECRET: operatorSecret,
   /** Attempts per event and endpoint before the delivery is given up. */
   WEBHOOK_MAX_ATTEMPTS: positiveInt(10),
   /** Delay after the first failed attempt, doubled per attempt … */
