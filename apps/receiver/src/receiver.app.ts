@@ -5,6 +5,7 @@ import { trustProxySetting } from '@visage/auth';
 import { ConfigService, loadConfig, VisageConfig } from '@visage/config';
 import { appLogger } from '@visage/observability';
 import { parseJsonBody } from './common/json-body.middleware';
+import { receiverSecurityHeaders } from './common/security-headers.middleware';
 import { ReceiverModule } from './receiver.module';
 
 export interface ReceiverAppOptions {
@@ -39,6 +40,7 @@ export function configureReceiverApp(app: INestApplication): INestApplication {
   express.set('etag', false);
   express.set('x-powered-by', false);
   express.set('trust proxy', trustProxySetting(app.get(ConfigService).values));
+  app.use(receiverSecurityHeaders);
   app.use(parseJsonBody);
   const document = SwaggerModule.createDocument(
     app,

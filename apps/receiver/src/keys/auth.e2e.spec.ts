@@ -90,6 +90,15 @@ describe.each(TEST_DRIVERS)('API keys on $name', (driver) => {
     }
   });
 
+  it('sends nosniff and the other security headers on every answer, the OpenAPI UI and a refusal included', async () => {
+    for (const response of [await harness.anonymous.get('/docs/'), await harness.anonymous.get('/docs-json'), await harness.anonymous.get('/images'), await harness.http.get('/images')]) {
+      expect(response.headers['x-content-type-options']).toBe('nosniff');
+      expect(response.headers['x-frame-options']).toBe('DENY');
+      expect(response.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+      expect(response.headers['content-security-policy']).toContain("script-src 'self'");
+    }
+  });
+
   it('accepts the key as X-API-Key too', async () => {
     expect((await harness.anonymous.get('/images').set('x-api-key', keys.read)).status).toBe(200);
     expect((await harness.anonymous.get('/keys').set('x-api-key', keys.read)).status).toBe(403);
