@@ -8,6 +8,7 @@ import { GrpcFaceAnalyzer } from '@visage/recognizer-client';
 import { MARIADB_DRIVER, MigratedTestDatabase, openTestDatabase } from '../../libs/persistence/test/test-databases';
 import { FACES_DIR, facesAvailable, FaceLabel, loadFaceLabels, noLabelledFacesReason } from '../support/faces';
 import { createFaceRecognitionApp, FaceRecognitionApp } from '../../apps/face-recognition/src';
+import { TEST_RECOGNIZER_CREDENTIALS, TEST_RECOGNIZER_ENV } from '../../libs/recognizer-client/test/test-token';
 
 interface Row {
   file: string;
@@ -72,10 +73,10 @@ describe.skipIf(!facesAvailable())('accuracy on ../shared/faces through the gRPC
   let enrolment: KnownFacesReport;
 
   beforeAll(async () => {
-    config = parseConfig({ IMAGES_ROOT: FACES_DIR, KNOWN_FACES_DIR: 'known', LOG_LEVEL: 'warn' });
+    config = parseConfig({ IMAGES_ROOT: FACES_DIR, KNOWN_FACES_DIR: 'known', LOG_LEVEL: 'warn', ...TEST_RECOGNIZER_ENV });
     app = await createFaceRecognitionApp(config);
     const { grpcPort } = await app.start({ grpcPort: 0, healthPort: 0, host: '127.0.0.1' });
-    client = new GrpcFaceAnalyzer({ address: `127.0.0.1:${grpcPort}`, deadlineMs: 120_000 });
+    client = new GrpcFaceAnalyzer({ address: `127.0.0.1:${grpcPort}`, deadlineMs: 120_000, credentials: TEST_RECOGNIZER_CREDENTIALS });
     database = await openTestDatabase(MARIADB_DRIVER, 'visage_accuracy');
     repository = new PersonImageRepository(database.dataSource);
     await app.ready();

@@ -3,6 +3,7 @@
  * recognizer that speaks `proto/visage/face/v1/face.proto` + `grpc.health.v1.Health` and counts its calls.
  */
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer as createTcpServer, Server as TcpServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -274,6 +275,7 @@ export class RecognizerDouble {
   }
 
   async start(): Promise<void> {
+    await this.closeBlackhole();
     const server = new grpc.Server();
     const analyze: Unary = (call, callback) => {
       const path = call.request.path;
@@ -306,7 +308,32 @@ export class RecognizerDouble {
   stop(): void {
     this.server?.forceShutdown();
     this.server = undefined;
+    void this.closeBlackhole();
   }
+
+  private async closeBlackhole(): Promise<void> {
+    const blackhole = this.blackhole;
+    this.blackhole = undefined;
+    for (const socket of this.blackholeSockets.splice(0)) socket.destroy();
+    if (blackhole) await new Promise<void>((closed) => blackhole.close(() => closed()));
+  }
+
+  /**
+   * Like a container gone from its network: connections are neither refused nor answered (the port takes TCP and
+   * never speaks HTTP/2), so a gRPC client sits "Waiting for LB pick" unless it gives up on connecting itself.
+   */
+  async goSilent(): Promise<void> {
+    this.stop();
+    const blackhole = createTcpServer((socket) => {
+      this.blackholeSockets.push(socket);
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((listening) => blackhole.listen(this.port, '127.0.0.1', listening));
+    this.blackhole = blackhole;
+  }
+
+  private blackhole?: TcpServer;
+  private readonly blackholeSockets: Socket[] = [];
 }
 
 // ---------------------------------------------------------------------------------------------- config

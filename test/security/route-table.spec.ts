@@ -74,6 +74,7 @@ describe('route table', () => {
         'POST /persons/:id/faces admin',
         'POST /persons/:id/merge admin',
         'DELETE /persons/:id admin',
+        'DELETE /known-faces/forgotten admin',
         'POST /faces/:id/assign admin',
         'POST /faces/:id/reject admin',
         'GET /faces/:id/crop read',
@@ -85,6 +86,8 @@ describe('route table', () => {
         'POST /keys admin',
         'GET /keys admin',
         'DELETE /keys/:id admin',
+        'GET /sessions admin',
+        'DELETE /sessions/:id admin',
         'GET /audit admin',
       ].sort(),
     );

@@ -4,6 +4,7 @@ import { FaceAnalysisError } from '@visage/domain';
 import { GrpcFaceAnalyzer } from '@visage/recognizer-client';
 import { createFixtureDir, FixtureDir, fixtureBytes } from '../../../test/support/fixtures';
 import { AnalysisService, createFaceRecognitionApp, FaceRecognitionApp } from '../src';
+import { TEST_RECOGNIZER_CREDENTIALS, TEST_RECOGNIZER_ENV } from '../../../libs/recognizer-client/test/test-token';
 
 async function failure(promise: Promise<unknown>): Promise<FaceAnalysisError> {
   try {
@@ -38,11 +39,11 @@ describe.each(['onnx', 'wasm'] as const)('face-recognition gRPC service (1 worke
       'bad/one_pixel.png': 'one_pixel.png',
     });
     // MAX_IMAGE_PIXELS lowered so the 1500x1500 image stands in for a decompression bomb.
-    const config = parseConfig({ IMAGES_ROOT: images.root, FACE_ENGINE: engine, RECOGNIZER_WORKERS: '1', LOG_LEVEL: 'warn', MAX_IMAGE_PIXELS: '2000000' });
+    const config = parseConfig({ IMAGES_ROOT: images.root, FACE_ENGINE: engine, RECOGNIZER_WORKERS: '1', LOG_LEVEL: 'warn', MAX_IMAGE_PIXELS: '2000000', ...TEST_RECOGNIZER_ENV });
     app = await createFaceRecognitionApp(config);
     const ports = await app.start({ grpcPort: 0, healthPort: 0, host: '127.0.0.1' });
     healthPort = ports.healthPort;
-    client = new GrpcFaceAnalyzer({ address: `127.0.0.1:${ports.grpcPort}`, deadlineMs: 60_000 });
+    client = new GrpcFaceAnalyzer({ address: `127.0.0.1:${ports.grpcPort}`, deadlineMs: 60_000, credentials: TEST_RECOGNIZER_CREDENTIALS });
     servingBeforeReady = await client.isServing();
     readyBeforeLoad = (await fetch(`http://127.0.0.1:${healthPort}/health/ready`)).status;
     await app.ready();

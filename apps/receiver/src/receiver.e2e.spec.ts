@@ -362,6 +362,8 @@ describe.each(TEST_DRIVERS)('receiver API on $name', (driver) => {
       { name: 'empty name', body: { name: ' ' }, status: 400, code: 'name_required' },
       { name: 'number name', body: { name: 7 }, status: 400, code: 'name_not_string' },
       { name: 'control characters', body: { name: 'a\nb' }, status: 400, code: 'name_invalid' },
+      { name: 'a C1 control', body: { name: 'a\u0085b' }, status: 400, code: 'name_invalid' },
+      { name: 'a bidirectional override', body: { name: 'Ada\u202eecalovoL' }, status: 400, code: 'name_invalid' },
       { name: 'too long', body: { name: 'x'.repeat(256) }, status: 400, code: 'name_too_long' },
       { name: 'array body', body: ['Ada'], status: 400, code: 'body_not_object' },
     ])('refuses $name', async ({ body, status, code }) => {

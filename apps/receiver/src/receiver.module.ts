@@ -15,6 +15,7 @@ import { ClustersModule } from './clusters/clusters.module';
 import { FacesModule } from './faces/faces.module';
 import { ImagesModule } from './images/images.module';
 import { KeysModule } from './keys/keys.module';
+import { SessionsModule } from './sessions/sessions.module';
 import { PersonsModule } from './persons/persons.module';
 
 export interface ReceiverModuleOptions {
@@ -49,6 +50,7 @@ export class ReceiverModule {
         FacesModule,
         ClustersModule,
         KeysModule,
+        SessionsModule,
         AuditModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -8,14 +9,51 @@ const optionalText = z
   .trim()
   .optional()
   .transform((value) => (value ? value : undefined));
-/** A secret the operator sets: long enough to be random, and never the documentation's `change-me…` placeholder. */
+/**
+ * Shannon entropy of the characters, times the length: a rough estimate of a secret's bits that tells
+ * `aaaa…` (0) or `abcabc…` from a random value (`openssl rand -base64 32`: ≈ 220; `-hex 16`: ≈ 115).
+ */
+export function estimatedEntropyBits(value: string): number {
+  const counts = new Map<string, number>();
+  for (const character of value) counts.set(character, (counts.get(character) ?? 0) + 1);
+  const perCharacter = [...counts.values()].reduce((sum, count) => sum - (count / value.length) * Math.log2(count / value.length), 0);
+  return perCharacter * value.length;
+}
+const MIN_SECRET_ENTROPY_BITS = 100;
+
+/**
+ * A secret the operator sets: long enough to be random, random-looking (not `aaaa…`), and never the
+ * documentation's `change-me…` placeholder.
+ */
 const operatorSecret = optionalText.pipe(
   z
     .string()
     .min(32, 'must be at least 32 characters (openssl rand -base64 32)')
     .refine((value) => !/change[\s_-]?me/i.test(value), 'is the documentation placeholder: set a fresh value (openssl rand -base64 32)')
+    .refine((value) => value.length < 32 || estimatedEntropyBits(value) >= MIN_SECRET_ENTROPY_BITS, 'has too little entropy (repeated characters): set a random value (openssl rand -base64 32)')
     .optional(),
 );
+/** A file path the operator sets (a PEM certificate or key); empty or unset means "not configured". */
+const optionalFile = optionalText;
+
+/** An IPv4/IPv6 address with an optional /prefix (a CIDR range), as Express's `trust proxy` takes it. */
+const cidr = z
+  .string()
+  .refine((value) => {
+    const [address, prefix, ...rest] = value.split('/');
+    const family = isIP(address);
+    if (family === 0 || rest.length > 0) return false;
+    if (prefix === undefined) return true;
+    return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+  }, 'must be an IP address or CIDR range, e.g. 10.0.0.0/8');
+
+/** An interface address to listen on: an IPv4/IPv6 literal or a host name. */
+const bindHost = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9.:_-]{1,253}$/, 'must be an interface address such as 127.0.0.1 or 0.0.0.0')
+  .default('127.0.0.1');
+
 const hostPort = z
   .string()
   .trim()
@@ -72,6 +110,11 @@ export const configSchema = z.object({
   KNOWN_FACES_DIR: optionalText,
   MAX_IMAGE_BYTES: positiveInt(20 * 1024 * 1024),
   MAX_IMAGE_PIXELS: positiveInt(40_000_000),
+  /**
+   * The interface every port listens on (receiver, dashboard, processor health, recognizer gRPC and health).
+   * Loopback by default, so `npm start` on a shared network exposes nothing; containers and k8s set 0.0.0.0.
+   */
+  BIND_HOST: bindHost,
   RECEIVER_PORT: port(8000),
   FRONTEND_PORT: port(8081),
   /** Where the frontend sends its actions (retry, add person, enrol a face): the receiver's HTTP API. */
@@ -81,6 +124,16 @@ export const configSchema = z.object({
   FACE_RECOGNITION_HEALTH_PORT: port(8083),
   FACE_RECOGNITION_ADDRESS: hostPort.default('127.0.0.1:50051'),
   FACE_RECOGNITION_DEADLINE_MS: positiveInt(30_000),
+  /**
+   * Shared secret every recognizer call carries (gRPC metadata); the recognizer answers nothing else (its health
+   * service aside). Required by the separate deployables; embedded mode generates one per start when unset.
+   */
+  RECOGNIZER_TOKEN: operatorSecret,
+  /** PEM certificate and key of the recognizer's gRPC TLS (server) and of its clients (mutual TLS with GRPC_TLS_CA). */
+  GRPC_TLS_CERT: optionalFile,
+  GRPC_TLS_KEY: optionalFile,
+  /** PEM CA: the clients verify the recognizer with it, and the recognizer then requires client certificates it signed. */
+  GRPC_TLS_CA: optionalFile,
   RECOGNIZER_WORKERS: z.coerce.number().int().min(0).default(0),
   RECOGNIZER_QUEUE_SIZE: positiveInt(64),
   MIN_DETECTION_SCORE: z.coerce.number().min(0).max(1).default(0.5),
@@ -127,7 +180,7 @@ export const configSchema = z.object({
   /** Endpoints that receive every outcome event by POST (signed with WEBHOOK_SECRET). */
   WEBHOOK_URLS: urlList,
   /** HMAC-SHA256 key of `X-Visage-Signature`; required with WEBHOOK_URLS. */
-  WEBHOOK_SECRET: optionalText,
+  WEBHOOK_SECRET: operatorSecret,
   /** Attempts per event and endpoint before the delivery is given up. */
   WEBHOOK_MAX_ATTEMPTS: positiveInt(10),
   /** Delay after the first failed attempt, doubled per attempt … */
@@ -142,8 +195,15 @@ export const configSchema = z.object({
   ADMIN_API_KEY: operatorSecret,
   /** Signs and encrypts the dashboard's session cookie; unset: a random one per start (sessions end at restart). */
   SESSION_SECRET: operatorSecret,
+  /** A dashboard session unused this long ends (its absolute limit is 12 hours from sign-in). */
+  SESSION_IDLE_TIMEOUT_MS: positiveInt(3_600_000),
   /** Submissions (POST /image/post, /images/post, retry) one API key may make per minute. */
   RATE_LIMIT_SUBMIT_PER_MINUTE: positiveInt(6_000),
+  /**
+   * Proxies (IPs or CIDR ranges) whose X-Forwarded-For and X-Forwarded-Proto are believed; default none, so a
+   * client cannot pick the address its failed authentications count against. Behind an ingress: its range.
+   */
+  TRUSTED_PROXIES: commaList(cidr),
   /** Failed authentications (no key, unknown key, wrong dashboard login) one client address may make per minute. */
   RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: positiveInt(30),
 });
@@ -222,6 +282,12 @@ export function parseConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Visage
   if (queue.driver === 'nsq' && !queue.publishAddress) {
     throw new ConfigValidationError(['NSQD_TCP_ADDRESS: required when NSQLOOKUPD_HTTP_ADDRESSES is set (publishers write to their local nsqd)']);
   }
+  if (Boolean(raw.GRPC_TLS_CERT) !== Boolean(raw.GRPC_TLS_KEY)) {
+    throw new ConfigValidationError(['GRPC_TLS_CERT, GRPC_TLS_KEY: set both (the certificate and its private key) or neither']);
+  }
+  if (raw.GRPC_TLS_CA && !raw.GRPC_TLS_CERT) {
+    throw new ConfigValidationError(['GRPC_TLS_CA: needs GRPC_TLS_CERT and GRPC_TLS_KEY (TLS is on only with a certificate)']);
+  }
   if (raw.WEBHOOK_URLS.length > 0 && !raw.WEBHOOK_SECRET) {
     throw new ConfigValidationError(['WEBHOOK_SECRET: required when WEBHOOK_URLS is set (every delivery is signed with it)']);
   }
@@ -244,4 +310,17 @@ function nsqdHttpBesides(tcpAddress: string | undefined): string | undefined {
 /** Nest logger levels for LOG_LEVEL: that level and every more severe one (`warn` → fatal, error, warn). */
 export function logLevelsUpTo(level: VisageConfig['LOG_LEVEL']): Array<(typeof LOG_LEVELS)[number]> {
   return LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(level) + 1);
+}
+
+/**
+ * The recognizer token of a separate deployable (recognizer, processor, receiver): they share it through the
+ * environment, so it must be set; only the embedded launcher may generate one (see `withRecognizerToken`).
+ */
+export function requireRecognizerToken(config: VisageConfig): string {
+  if (!config.RECOGNIZER_TOKEN) {
+    throw new ConfigValidationError([
+      'RECOGNIZER_TOKEN: required (every recognizer call carries it; set the same value in the recognizer, processor and receiver: openssl rand -base64 32)',
+    ]);
+  }
+  return config.RECOGNIZER_TOKEN;
 }

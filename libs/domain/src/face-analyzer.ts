@@ -18,6 +18,13 @@ export type FaceAnalysisErrorKind = 'permanent' | 'transient';
  */
 export const RECOGNIZER_NOT_READY = 'not_ready';
 
+/**
+ * Reason given to a transient error when the recognizer is overloaded: its work queue was full
+ * (RESOURCE_EXHAUSTED) or the call's deadline passed while it waited in that queue. Back-pressure, not the
+ * image's fault: the processor defers the image with a backoff and spends no attempt.
+ */
+export const RECOGNIZER_OVERLOADED = 'overloaded';
+
 export class FaceAnalysisError extends Error {
   constructor(
     readonly kind: FaceAnalysisErrorKind,

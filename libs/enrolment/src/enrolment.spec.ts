@@ -5,7 +5,7 @@ import { Logger } from '@nestjs/common';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConfigService, parseConfig } from '@visage/config';
 import { FaceAnalysis, FaceAnalysisError } from '@visage/domain';
-import { KNOWN_SOURCE_PREFIX, PersonImageRepository } from '@visage/persistence';
+import { KNOWN_SOURCE_PREFIX, PersonImageRepository, PersonRepository } from '@visage/persistence';
 import { ContentFaceAnalyzer } from '@visage/recognizer-client';
 import { MARIADB_DRIVER, MigratedTestDatabase, openTestDatabase } from '../../persistence/test/test-databases';
 import { byProminence, DOMINANCE_MARGIN, dominantFace, prominence } from './dominant-face';
@@ -175,6 +175,30 @@ describe('enrolment (MariaDB, scripted recognizer)', () => {
 
     rmSync(join(known, 'stuart', 'beach.jpg'));
     expect((await enroller.enrolAll()).removed).toEqual(['stuart/beach.jpg']);
+  });
+
+  it('never enrols again the file of a deleted person (tombstone by content hash), until the file changes or the tombstones are cleared', async () => {
+    const persons = new PersonRepository(database.dataSource);
+    const forgetZed = async () => {
+      const zed = (await repository.loadGallery()).entries.find((row) => row.personName === 'zed');
+      expect(await persons.delete(zed!.personId)).toBe(true);
+    };
+    const hasZed = async () => (await repository.loadGallery()).entries.some((row) => row.personName === 'zed');
+    writeFileSync(join(known, 'zed_1.jpg'), 'faces:1:11');
+    expect((await enroller.enrolAll()).enrolled).toEqual(['zed_1.jpg']);
+    await forgetZed();
+    const restarted = await enroller.enrolAll();
+    expect(restarted.forgotten).toEqual(['zed_1.jpg']);
+    expect(restarted.enrolled).toEqual([]);
+    expect(await hasZed()).toBe(false);
+
+    writeFileSync(join(known, 'zed_1.jpg'), 'faces:1:12'); // a changed file is another file
+    expect((await enroller.enrolAll()).enrolled).toEqual(['zed_1.jpg']);
+    await forgetZed();
+    expect((await enroller.enrolAll()).forgotten).toEqual(['zed_1.jpg']);
+    expect(await repository.clearForgottenKnownFaces()).toBe(2);
+    expect((await enroller.enrolAll()).enrolled).toEqual(['zed_1.jpg']);
+    expect(await hasZed()).toBe(true);
   });
 
   describe('enrolFromPath', () => {

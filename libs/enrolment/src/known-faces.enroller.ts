@@ -16,6 +16,8 @@ export interface KnownFacesReport {
   skipped: Array<{ file: string; reason: string }>;
   /** Files not done because the recognizer failed transiently; the next run retries them. */
   failed: Array<{ file: string; reason: string }>;
+  /** Files whose person was deleted (tombstoned by content hash): never enrolled again unless changed or cleared. */
+  forgotten: string[];
 }
 
 /** A file found in KNOWN_FACES_DIR: its path relative to it (`alice_1.jpg`, `bob/beach.jpg`) and whose face it is. */
@@ -41,7 +43,7 @@ export class KnownFacesEnroller {
   ) {}
 
   async enrolAll(directory = this.config.get('KNOWN_FACES_DIR')): Promise<KnownFacesReport> {
-    const report: KnownFacesReport = { enrolled: [], unchanged: [], removed: [], skipped: [], failed: [] };
+    const report: KnownFacesReport = { enrolled: [], unchanged: [], removed: [], skipped: [], failed: [], forgotten: [] };
     let files: KnownFaceFile[];
     try {
       files = await this.listKnownFaces(directory, report);
@@ -50,6 +52,7 @@ export class KnownFacesEnroller {
       return report;
     }
     const existing = new Map((await this.repository.listByPrefix(KNOWN_SOURCE_PREFIX)).map((row) => [row.sourceName, row]));
+    const forgotten = await this.repository.forgottenKnownFaces();
     const present = new Set<string>();
 
     for (const { file, personName } of files) {
@@ -64,6 +67,10 @@ export class KnownFacesEnroller {
       }
       const content = await readFile(join(directory, file));
       const contentHash = sha256(content);
+      if (forgotten.has(contentHash)) {
+        report.forgotten.push(file);
+        continue;
+      }
       const previous = existing.get(sourceName);
       if (previous?.contentHash === contentHash) {
         report.unchanged.push(file);
@@ -99,6 +106,10 @@ export class KnownFacesEnroller {
     report.removed.push(...gone.map((row) => row.sourceName.slice(KNOWN_SOURCE_PREFIX.length)));
 
     for (const { file, reason } of report.skipped) this.logger.warn(`known face ${file} skipped: ${reason}`);
+    // Counted, never named: the file name is the forgotten person's name.
+    if (report.forgotten.length > 0) {
+      this.logger.log(`skipped ${report.forgotten.length} forgotten known faces (see docs: README "Forgetting"; DELETE /known-faces/forgotten brings them back)`);
+    }
     for (const { file, reason } of report.failed) this.logger.warn(`known face ${file} not enrolled this time: ${reason}`);
     this.logger.log(
       `known faces: ${report.enrolled.length} enrolled, ${report.unchanged.length} unchanged, ${report.removed.length} removed, ${report.skipped.length} skipped, ${report.failed.length} to retry`,

@@ -1,5 +1,6 @@
 import type * as Ort from 'onnxruntime-node';
 import { DESCRIPTOR_LENGTH } from '@visage/domain';
+import { loadOnnxRuntime } from '@visage/onnx-graph';
 import { Gallery, GalleryMatch } from './gallery';
 import { NEAREST_ROWS_INPUT, NEAREST_ROWS_OUTPUT, NEAREST_SCORES_OUTPUT, nearestRowsModel } from './nearest-rows.model';
 
@@ -75,7 +76,7 @@ export class GemmMatcher {
   ) {}
 
   /** Rejects when ONNX Runtime cannot load, or the gallery is empty or holds values that are not finite. */
-  static async create(gallery: Gallery, loadRuntime: () => Promise<typeof Ort> = () => import('onnxruntime-node')): Promise<GemmMatcher> {
+  static async create(gallery: Gallery, loadRuntime: () => Promise<typeof Ort> = loadOnnxRuntime): Promise<GemmMatcher> {
     if (gallery.size === 0) throw new Error('the gallery is empty');
     const { descriptors } = gallery.packed();
     let largestRowNorm = 0;

@@ -1,12 +1,14 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigService } from '@visage/config';
 import { GrpcFaceAnalyzer } from './grpc-face-analyzer';
+import { recognizerCredentialsFrom } from './recognizer-credentials';
 
 /** Injection token of the {@link FaceAnalyzer} port (a {@link GrpcFaceAnalyzer} in production). */
 export const FACE_ANALYZER = Symbol('FACE_ANALYZER');
 
 /**
- * Provides {@link FACE_ANALYZER} from FACE_RECOGNITION_ADDRESS / FACE_RECOGNITION_DEADLINE_MS / MAX_IMAGE_BYTES
+ * Provides {@link FACE_ANALYZER} from FACE_RECOGNITION_ADDRESS / FACE_RECOGNITION_DEADLINE_MS / MAX_IMAGE_BYTES,
+ * RECOGNIZER_TOKEN and GRPC_TLS_*
  * (needs `ConfigModule.forRoot()` somewhere in the app). The channel is closed with the app.
  */
 @Module({})
@@ -24,6 +26,7 @@ export class RecognizerClientModule {
               address: config.get('FACE_RECOGNITION_ADDRESS'),
               deadlineMs: config.get('FACE_RECOGNITION_DEADLINE_MS'),
               maxImageBytes: config.get('MAX_IMAGE_BYTES'),
+              credentials: recognizerCredentialsFrom(config.values),
             }),
         },
       ],

@@ -41,12 +41,9 @@ export class AuthController {
     if (!this.sessions.enabled) return response.redirect(303, '/');
     const expected = readCookie(request, LOGIN_CSRF_COOKIE);
     if (!expected || body?._csrf !== expected) throw new ForbiddenException('This sign-in form has expired; reload the page and try again.');
-    const address = clientAddress(request);
-    this.failures.assertAllowed(address, response);
     const key = typeof body?.key === 'string' ? body.key.trim() : '';
-    const session = key ? await this.sessions.signIn(key) : undefined;
+    const session = await this.failures.authenticate(clientAddress(request), response, async () => (key ? await this.sessions.signIn(key, request.headers['user-agent']) : undefined));
     if (!session) {
-      await this.failures.recordFailure(address, response);
       return this.renderLogin(request, response, HttpStatus.UNAUTHORIZED, localPath(body?.next), 'That key is not valid (unknown or revoked).');
     }
     setCookie(response, LOGIN_CSRF_COOKIE, '', { maxAge: 0, secure: request.secure });
@@ -56,8 +53,8 @@ export class AuthController {
 
   @Post('logout')
   @Scope('read')
-  logout(@Req() request: Request, @Res() response: Response): void {
-    this.sessions.clear(request, response);
+  async logout(@Req() request: Request, @Res() response: Response): Promise<void> {
+    await this.sessions.end(request, response);
     response.redirect(303, '/login');
   }
 

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '@visage/config';
-import { FaceAnalysisError, RECOGNIZER_NOT_READY } from '@visage/domain';
+import { FaceAnalysisError, RECOGNIZER_NOT_READY, RECOGNIZER_OVERLOADED } from '@visage/domain';
 import { FaceEntity, ImageEntity, PersonEntity } from '@visage/persistence';
 import { corrupt, facesFromPath, slowerThanDeadline, FakeConsumer, FakeFaceAnalyzer, FakeMatcher, unavailable } from '../../test/fakes';
 import { MigratedTestDatabase, openTestDatabase } from '../../../../libs/persistence/test/test-databases';
@@ -246,6 +246,36 @@ describe('ProcessImageService (SQLite)', () => {
     analyzer.behaviour = unavailable;
     expect(await service.process(fresh)).toMatchObject({ status: 'failed_transient', willRetry: true });
     expect(await row(fresh)).toMatchObject({ status: 'retrying', attempts: 1 });
+  });
+
+  it('an overloaded recognizer (queue full, or the deadline passed in its queue) → deferred with a growing backoff: no attempt spent, never failed, the circuit closed', async () => {
+    const overloads = [
+      new FaceAnalysisError('transient', 'queue full', 'RESOURCE_EXHAUSTED', RECOGNIZER_OVERLOADED),
+      new FaceAnalysisError('transient', 'deadline passed while queued', 'DEADLINE_EXCEEDED', RECOGNIZER_OVERLOADED),
+    ];
+    let answered = 0;
+    analyzer.behaviour = async () => {
+      throw overloads[answered++ % overloads.length];
+    };
+    const id = await image([ada]);
+    const delays: number[] = [];
+    // Far more overloaded answers than MAX_ATTEMPTS and the breaker's failure threshold together.
+    for (let delivery = 0; delivery < settings.policy.maxAttempts + settings.breaker.failureThreshold + 2; delivery++) {
+      const result = await service.process(id);
+      expect(result).toMatchObject({ status: 'deferred', imageId: id, reason: 'overloaded' });
+      if (result.status === 'deferred') delays.push(result.retryInMs);
+      expect(await row(id)).toMatchObject({ status: 'pending', attempts: 0, claimedBy: null, lastError: null });
+    }
+    expect(breaker.state).toBe('closed');
+    expect(breaker.snapshot().consecutiveOverloads).toBe(delays.length);
+    expect(delays[1]).toBeGreaterThan(delays[0]);
+    expect(delays[delays.length - 1]).toBeGreaterThanOrEqual(8 * delays[0] * 0.8);
+
+    // Once the recognizer has room again the image goes through, and the backoff starts over.
+    analyzer.behaviour = facesFromPath;
+    expect(await service.process(id)).toMatchObject({ status: 'processed' });
+    expect(await row(id)).toMatchObject({ status: 'processed', attempts: 0 });
+    expect(breaker.snapshot().consecutiveOverloads).toBe(0);
   });
 
   it('the same message delivered twice at once → one outcome, faces stored once', async () => {

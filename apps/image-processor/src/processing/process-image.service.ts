@@ -2,14 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { requeueDelayMs } from '@visage/queue';
 import { describeError, FaceAnalysis, FaceAnalysisError, FaceMatcher, RECOGNIZER_NOT_READY } from '@visage/domain';
-import { BreakerOpenError, RecognizerBreaker } from '../breaker/recognizer-breaker';
+import { BreakerOpenError, RecognizerBreaker, RecognizerOverloadedError } from '../breaker/recognizer-breaker';
 import { CompleteResult, ImageProcessingRepository, StoredFace } from '@visage/persistence';
 import { FACE_MATCHER } from '../image-processor.tokens';
 import { recordImageOutcome } from './image-metrics';
 import { PROCESSOR_SETTINGS, ProcessorSettings } from '../processor.settings';
 
 export type SkipReason = 'not_found' | 'already_done' | 'claim_lost';
-export type DeferReason = 'circuit_open' | 'leased' | 'models_loading';
+export type DeferReason = 'circuit_open' | 'leased' | 'models_loading' | 'overloaded';
 
 /** Redelivery delay of an image the recognizer could not take yet because its models are still loading. */
 export const MODELS_LOADING_RETRY_MS = 2_000;
@@ -28,7 +28,8 @@ export type ProcessResult =
   /**
    * Not now, and not the image's fault; no attempt spent, redeliver after `retryInMs`. `circuit_open`: the
    * recognizer is down (the image is pending). `models_loading`: the recognizer is still loading its models (the
-   * image is pending). `leased`: another consumer holds a live lease on it (a duplicate or early redelivery); the
+   * image is pending). `overloaded`: the recognizer's queue was full or the image's deadline passed in it (the
+   * image is pending, back after the breaker's overload backoff). `leased`: another consumer holds a live lease on it (a duplicate or early redelivery); the
    * copy comes back when that lease would expire, in case its holder died.
    */
   | { status: 'deferred'; imageId: number; retryInMs: number; reason: DeferReason }
@@ -162,6 +163,11 @@ export class ProcessImageService {
       if (error instanceof BreakerOpenError) {
         await this.repository.release(imageId, claimToken);
         return { status: 'deferred', imageId, retryInMs: error.retryInMs, reason: 'circuit_open' };
+      }
+      // Back-pressure is not the image's fault either: pending again, uncounted, back after the overload backoff.
+      if (error instanceof RecognizerOverloadedError) {
+        await this.repository.release(imageId, claimToken);
+        return { status: 'deferred', imageId, retryInMs: error.retryInMs, reason: 'overloaded' };
       }
       // A recognizer still loading its models is not a failed attempt: the image waits, pending, uncounted.
       if (error instanceof FaceAnalysisError && error.reason === RECOGNIZER_NOT_READY) {

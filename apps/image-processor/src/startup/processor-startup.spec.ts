@@ -53,7 +53,7 @@ class FakeEnroller {
     const next = this.script.shift();
     if (next instanceof Error) throw next;
     this.table.entries.push({ personId: this.runs, personName: `person ${this.runs}`, descriptor: new Float32Array(DESCRIPTOR_LENGTH).fill(this.runs) });
-    return { enrolled: ['a_1.jpg'], unchanged: [], removed: [], skipped: [], failed: [], ...next };
+    return { enrolled: ['a_1.jpg'], unchanged: [], removed: [], skipped: [], failed: [], forgotten: [], ...next };
   }
 }
 

@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 import { EnrolmentModule } from '@visage/enrolment';
+import { KnownFacesController } from './known-faces.controller';
 import { PersonsController } from './persons.controller';
 import { PersonsService } from './persons.service';
 
 /** PersonRepository comes from the global PersistenceModule, the recognizer client from RecognizerClientModule. */
 @Module({
   imports: [EnrolmentModule.forRoot()],
-  controllers: [PersonsController],
+  controllers: [PersonsController, KnownFacesController],
   providers: [PersonsService],
   exports: [PersonsService],
 })

@@ -4,6 +4,7 @@ import { FaceEntity, PersonEntity, PersonImageEntity } from '../entities';
 import { isMysqlFamily } from '../data-source-options';
 import { AuditRecord, auditIfChanged, auditInsertedRow, auditStatement } from './audit.repository';
 import { isUniqueViolation, PersistenceError } from './database-errors';
+import { checkpointAfterErasure, forgetPersonStatements } from './erasure';
 import { bumpGalleryVersion, forgetEnrolments, logGalleryChanges, readGalleryVersion, recomputeImageStatuses } from './gallery-version';
 import { IDENTITY_STATUSES, outcomeEventStatements, recordOutcomeEvents } from './outcome-events';
 import { runInTransaction, toStatement, TransactionStep } from './transactions';
@@ -86,16 +87,19 @@ export class PersonRepository {
    * Forgets a person in one transaction: the images naming them get their status recomputed without them,
    * enrolled faces go with them (cascade) and their descriptors leave the change log ({@link forgetEnrolments}),
    * matched faces keep their box but lose the person (set null), "Not <name>" rows go (cascade), and the
-   * gallery version moves, so the re-match job looks at every face again against the remaining gallery.
-   * `audit`: its row, in the same transaction, if the person was still there to delete.
+   * gallery version moves, so the re-match job looks at every face again against the remaining gallery. Its
+   * known-faces files are tombstoned and its name leaves the outbox and the audit log ({@link forgetPersonStatements}).
+   * `audit`: its row (ids only), in the same transaction, if the person was still there to delete.
    */
   async delete(id: number, audit?: AuditRecord): Promise<boolean> {
     if (!(await this.persons.exist({ where: { id } }))) return false;
     const forget = forgetEnrolments(this.dataSource, { personId: id });
     // Their images' events are chosen while the faces still name them, and their faces snapshotted once unnamed.
     const outcome = outcomeEventStatements(this.dataSource, { facesOfPerson: id }, { statuses: IDENTITY_STATUSES, galleryVersion: 'current' });
-    const deletion = 2 + forget.length;
+    const erasure = forgetPersonStatements(id);
+    const deletion = 2 + erasure.length + forget.length;
     const results = await runInTransaction(this.dataSource, [
+      ...erasure,
       recomputeImageStatuses(this.dataSource, { personId: id }, new Date()),
       ...forget,
       outcome.events,
@@ -103,7 +107,9 @@ export class PersonRepository {
       outcome.faces,
       ...(audit ? [auditIfChanged(deletion, audit)] : []),
     ]);
-    return (results?.[deletion].affected ?? 0) > 0;
+    const deleted = (results?.[deletion].affected ?? 0) > 0;
+    if (deleted) checkpointAfterErasure(this.dataSource);
+    return deleted;
   }
 
   /**
