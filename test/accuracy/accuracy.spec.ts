@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigService, parseConfig, VisageConfig } from '@visage/config';
-import { FaceAnalysis, FaceAnalysisError } from '@visage/domain';
+import { FaceAnalysis, FaceAnalysisError, MatchRule } from '@visage/domain';
 import { KnownFacesEnroller, KnownFacesReport } from '@visage/enrolment';
-import { Gallery, GalleryMatch } from '@visage/matcher';
+import { Gallery, GalleryMatch, matchRuleOf } from '@visage/matcher';
 import { PersonImageRepository } from '@visage/persistence';
 import { GrpcFaceAnalyzer } from '@visage/recognizer-client';
 import { MARIADB_DRIVER, MigratedTestDatabase, openTestDatabase } from '../../libs/persistence/test/test-databases';
@@ -28,7 +28,7 @@ function describeMatch(match: GalleryMatch | undefined): string {
  * expected persons found (hard files may miss some), nobody else named, zero faces in non-faces,
  * the labelled error (or, where optional, a normal result).
  */
-function judge(file: string, label: FaceLabel, outcome: FaceAnalysis | FaceAnalysisError, gallery: Gallery, threshold: number): Row {
+function judge(file: string, label: FaceLabel, outcome: FaceAnalysis | FaceAnalysisError, gallery: Gallery, rule: MatchRule): Row {
   const problems: string[] = [];
   const expectedPersons = label.persons ?? [];
   const expected = label.error
@@ -40,7 +40,7 @@ function judge(file: string, label: FaceLabel, outcome: FaceAnalysis | FaceAnaly
     return { file, expected, got: `${outcome.code} ${outcome.message.slice(0, 60)}`, distances: '', verdict: ok ? 'ok' : 'FAIL', problems };
   }
   if (label.error && !label.error_optional) problems.push(`expected error ${label.error}, got ${outcome.faces.length} face(s)`);
-  const matches = outcome.faces.map((face) => gallery.match(face.descriptor, threshold));
+  const matches = outcome.faces.map((face) => gallery.match(face.descriptor, rule));
   const named = matches.filter((match): match is GalleryMatch => match?.matched === true).map((match) => match.personName);
   const wrong = named.filter((name) => !expectedPersons.includes(name));
   if (wrong.length > 0) problems.push(`named wrong person(s): ${wrong.join(', ')}`);
@@ -96,7 +96,7 @@ describe.skipIf(!facesAvailable())('accuracy on ../shared/faces through the gRPC
 
   it('names the labelled persons, never a wrong one, finds no face in non-faces and the labelled errors in bad/', async () => {
     const gallery = new Gallery((await repository.loadGallery()).entries);
-    const threshold = config.MATCH_THRESHOLD;
+    const rule = matchRuleOf(config);
     const labels = loadFaceLabels();
     const files = Object.keys(labels).sort();
     // Two requests in flight: both workers busy, the order of the table stays the file order.
@@ -113,10 +113,10 @@ describe.skipIf(!facesAvailable())('accuracy on ../shared/faces through the gRPC
         }),
       );
     }
-    const rows = files.map((file) => judge(file, labels[file], outcomes.get(file) as FaceAnalysis | FaceAnalysisError, gallery, threshold));
+    const rows = files.map((file) => judge(file, labels[file], outcomes.get(file) as FaceAnalysis | FaceAnalysisError, gallery, rule));
 
     // Distances seen: correct matches vs the nearest wrong person, to show the margin around MATCH_THRESHOLD.
-    console.log(`\nMATCH_THRESHOLD ${threshold}, MIN_DETECTION_SCORE ${config.MIN_DETECTION_SCORE}, gallery ${gallery.size} descriptors of ${gallery.persons} persons`);
+    console.log(`\nMATCH_THRESHOLD ${rule.threshold}, MATCH_MARGIN ${rule.margin}, MIN_DETECTION_SCORE ${config.MIN_DETECTION_SCORE}, gallery ${gallery.size} descriptors of ${gallery.persons} persons`);
     console.table(rows.map(({ file, expected, got, distances, verdict }) => ({ file, expected, got, verdict, 'nearest (~ = above threshold)': distances })));
     const failures = rows.filter((row) => row.verdict === 'FAIL').map((row) => `${row.file}: ${row.problems.join('; ')}`);
     expect(failures).toEqual([]);

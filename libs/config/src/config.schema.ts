@@ -108,6 +108,12 @@ export const configSchema = z.object({
    * nearest impostor 0.594 (a stranger in groups/compreface_000_5.jpg vs raj), so 0.6 names a stranger.
    */
   MATCH_THRESHOLD: z.coerce.number().positive().max(2).default(0.55),
+  /**
+   * A face is named only when every other person is at least this much farther than its nearest person (0: the
+   * nearest person within MATCH_THRESHOLD is named, as before). Chosen on the open-set curve of the LFW dev set
+   * (docs/recognizer.md, "Operating point").
+   */
+  MATCH_MARGIN: z.coerce.number().min(0).max(2).default(0.05),
   /** Unknown faces within this distance of a group's centroid join it (default: MATCH_THRESHOLD). */
   CLUSTER_THRESHOLD: z.coerce.number().positive().max(2).optional(),
   /** How often (at most) a matcher checks the database for enrolment changes. */

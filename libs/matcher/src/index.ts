@@ -5,3 +5,4 @@ export * from './matcher.module';
 export * from './gallery-delta';
 export * from './match-pool';
 export * from './clustering';
+export * from './joint-assignment';

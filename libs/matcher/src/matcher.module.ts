@@ -1,8 +1,14 @@
 import { DynamicModule, Module, Provider } from '@nestjs/common';
-import { ConfigService } from '@visage/config';
+import { ConfigService, VisageConfig } from '@visage/config';
+import { MatchRule } from '@visage/domain';
 import { PersonImageRepository } from '@visage/persistence';
 import { GALLERY_SOURCE, GallerySource } from './gallery-source';
 import { GalleryService } from './gallery.service';
+
+/** The match rule the configuration sets (MATCH_THRESHOLD, MATCH_MARGIN). */
+export function matchRuleOf(config: Pick<VisageConfig, 'MATCH_THRESHOLD' | 'MATCH_MARGIN'>): MatchRule {
+  return { threshold: config.MATCH_THRESHOLD, margin: config.MATCH_MARGIN };
+}
 
 /** Injection token of the {@link FaceMatcher} port; resolves to the {@link GalleryService}. */
 export const FACE_MATCHER = Symbol('FACE_MATCHER');
@@ -23,7 +29,7 @@ export class MatcherModule {
           provide: GalleryService,
           inject: [GALLERY_SOURCE, ConfigService],
           useFactory: (source: GallerySource, config: ConfigService) =>
-            new GalleryService(source, { threshold: config.get('MATCH_THRESHOLD'), refreshMs: config.get('GALLERY_REFRESH_MS') }),
+            new GalleryService(source, { rule: matchRuleOf(config.values), refreshMs: config.get('GALLERY_REFRESH_MS') }),
         },
         { provide: FACE_MATCHER, useExisting: GalleryService },
       ],
