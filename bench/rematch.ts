@@ -29,7 +29,7 @@ const GALLERY = Number(process.env.BENCH_GALLERY ?? 10_000);
 const PER_PERSON = 4;
 const FACES_PER_IMAGE = 2;
 const INSERT_BATCH = 1_000;
-const RULE: MatchRule = { threshold: 0.55, margin: 0.05 };
+const RULE: MatchRule = { threshold: 0.49, margin: 0.08 };
 
 async function fill(dataSource: DataSource): Promise<void> {
   const { centroid, around } = makeDescriptors(42);
