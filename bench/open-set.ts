@@ -10,12 +10,15 @@
  *
  * Prints the curve (threshold × margin → known named right, wrong name, strangers named), the best threshold per
  * margin within the targets (strangers named ≤ 1 %, wrong ≤ 1 %), the same for a ratio margin (d1/d2), and the
- * figures at the configured MATCH_THRESHOLD / MATCH_MARGIN (environment, else the defaults).
+ * figures at the configured MATCH_THRESHOLD / MATCH_MARGIN (environment, else the defaults). When the dump's
+ * photos can be read (its `root`), also the configured face quality rule (QUALITY_*): how many labelled faces it
+ * flags and why, and the open set with it (a low-quality face never named, a low-quality photo never enrolled).
  */
 import { parseConfig } from '@visage/config';
-import { MatchRule, namedByRule } from '@visage/domain';
-import { assignJointly, Gallery, GalleryEntry, matchRuleOf } from '@visage/matcher';
+import { FaceQualityReason, judgeFaceQuality, MatchRule, namedByRule } from '@visage/domain';
+import { assignJointly, Gallery, GalleryEntry, matchRuleOf, qualityRuleOf } from '@visage/matcher';
 import { DumpPhoto, labelledFace, readFaceDump } from './face-dump';
+import { qualityOfDump } from './face-quality-inputs';
 import { machineLine } from './machine';
 
 const TARGET_STRANGERS = 0.01;
@@ -31,10 +34,14 @@ function range(from: number, to: number, step: number): number[] {
   return values;
 }
 
+/** Whether face `index` of `photo` is of low quality (never named, never enrolled). */
+type LowQuality = (photo: DumpPhoto, index: number) => boolean;
+
 interface Probe {
   /** Enrolled person id, or null for a stranger. */
   personId: number | null;
   descriptors: Float32Array[];
+  lowQuality: boolean[];
   labelled: number;
   /** The labelled face against the whole gallery, rule aside: nearest person, its distance, the next person's. */
   nearestPerson: number;
@@ -54,22 +61,28 @@ interface Outcome {
 const rate = (count: number, total: number) => (total === 0 ? 0 : count / total);
 const percent = (value: number) => `${(value * 100).toFixed(1)} %`;
 
-function build(photos: DumpPhoto[], enrolPhotos: number): { gallery: Gallery; probes: Probe[]; enrolled: number } {
+function build(photos: DumpPhoto[], enrolPhotos: number, isLow: LowQuality = () => false): { gallery: Gallery; probes: Probe[]; enrolled: number } {
   const byPerson = new Map<string, DumpPhoto[]>();
   for (const photo of photos) byPerson.set(photo.person, [...(byPerson.get(photo.person) ?? []), photo]);
   const entries: GalleryEntry[] = [];
   const probes: Array<Omit<Probe, 'nearestPerson' | 'nearest' | 'second'>> = [];
-  const descriptorsOf = (photo: DumpPhoto) => photo.faces.map((face) => Float32Array.from(face.descriptor));
+  const faces = (photo: DumpPhoto) => ({
+    descriptors: photo.faces.map((face) => Float32Array.from(face.descriptor)),
+    lowQuality: photo.faces.map((_, index) => isLow(photo, index)),
+    labelled: labelledFace(photo),
+  });
   let personId = 0;
   for (const [name, personPhotos] of [...byPerson.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     const found = personPhotos.sort((a, b) => a.file.localeCompare(b.file)).filter((photo) => labelledFace(photo) >= 0);
-    if (personPhotos.length === 1 && found.length === 1) probes.push({ personId: null, descriptors: descriptorsOf(found[0]), labelled: labelledFace(found[0]) });
-    if (personPhotos.length < 3 || found.length <= enrolPhotos) continue;
+    if (personPhotos.length === 1 && found.length === 1) probes.push({ personId: null, ...faces(found[0]) });
+    // Enrolment refuses a low-quality face: the first photos whose labelled face passes are enrolled.
+    const enrolment = found.filter((photo) => !isLow(photo, labelledFace(photo))).slice(0, enrolPhotos);
+    if (personPhotos.length < 3 || enrolment.length < enrolPhotos || found.length <= enrolPhotos) continue;
     personId += 1;
-    for (const photo of found.slice(0, enrolPhotos)) {
+    for (const photo of enrolment) {
       entries.push({ personId, personName: name, descriptor: Float32Array.from(photo.faces[labelledFace(photo)].descriptor) });
     }
-    for (const photo of found.slice(enrolPhotos)) probes.push({ personId, descriptors: descriptorsOf(photo), labelled: labelledFace(photo) });
+    for (const photo of found.filter((photo) => !enrolment.includes(photo))) probes.push({ personId, ...faces(photo) });
   }
   const gallery = new Gallery(entries);
   const anyone: MatchRule = { threshold: Infinity, margin: 0 };
@@ -92,10 +105,10 @@ function evaluate(gallery: Gallery, probes: readonly Probe[], rule: MatchRule, n
   for (const probe of probes) {
     let personId: number | null;
     if (probe.descriptors.length === 1) {
-      personId = named(rule, probe.nearest, probe.second) ? probe.nearestPerson : null;
+      personId = !probe.lowQuality[0] && named(rule, probe.nearest, probe.second) ? probe.nearestPerson : null;
     } else {
       const identities = assignJointly(
-        probe.descriptors.map((descriptor) => ({ descriptor })),
+        probe.descriptors.map((descriptor, index) => ({ descriptor, lowQuality: probe.lowQuality[index] })),
         (descriptor, excluded) => gallery.match(descriptor, rule, excluded),
       );
       personId = identities[probe.labelled].personId;
@@ -134,7 +147,7 @@ function bestPerMargin(margins: number[], outcomeAt: (threshold: number, margin:
   });
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const path = process.argv.slice(2).find((argument) => argument !== '--') ?? '/work/cache/lfw-faces.json';
   const enrolPhotos = Number(process.env.ENROL ?? 1);
   const started = performance.now();
@@ -228,7 +241,8 @@ function main(): void {
     );
   } else console.log('\nno threshold and margin of the grid meet strangers named ≤ 1 % and wrong ≤ 1 %');
 
-  const configured = matchRuleOf(parseConfig(process.env));
+  const config = parseConfig(process.env);
+  const configured = matchRuleOf(config);
   const outcome = evaluate(gallery, probes, configured);
   // The shortcut for one-face photos must be the production matcher's answer: checked at the configured rule.
   const viaMatcher = probes.filter((probe) => probe.descriptors.length === 1).every((probe) => {
@@ -237,7 +251,26 @@ function main(): void {
   });
   if (!viaMatcher) throw new Error('the precomputed decision differs from Gallery.match: the bench is wrong');
   console.log(`\nconfigured (MATCH_THRESHOLD ${configured.threshold}, MATCH_MARGIN ${configured.margin}): ${describe(outcome)}`);
+
+  const qualities = await qualityOfDump(dump);
+  if (qualities.size === 0) console.log(`\nface quality: the photos under ${dump.root} cannot be read here; not measured`);
+  else {
+    const qualityRule = qualityRuleOf(config);
+    const verdicts = new Map([...qualities].map(([photo, inputs]) => [photo, inputs.map((face) => judgeFaceQuality(face, qualityRule))]));
+    const labelled = [...verdicts].map(([photo, faces]) => ({ photo, verdict: faces[labelledFace(photo)] }));
+    const low = labelled.filter(({ verdict }) => verdict.lowQuality);
+    const reasons = new Map<FaceQualityReason, number>();
+    for (const { verdict } of low) for (const reason of verdict.reasons) reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+    console.log(
+      `\nface quality rule ${JSON.stringify(qualityRule)}: ${low.length} of ${labelled.length} labelled faces of low quality (${percent(rate(low.length, labelled.length))}): ` +
+        ([...reasons].map(([reason, count]) => `${reason} ${count}`).join(', ') || 'none'),
+    );
+    if (low.length <= 20) for (const { photo, verdict } of low) console.log(`  ${photo.file}: ${verdict.reasons.join(', ')}`);
+    const isLow: LowQuality = (photo, index) => verdicts.get(photo)?.[index]?.lowQuality ?? false;
+    const withQuality = build(dump.photos, enrolPhotos, isLow);
+    console.log(`open set with the quality rule (${withQuality.enrolled} enrolled): ${describe(evaluate(withQuality.gallery, withQuality.probes, configured))}`);
+  }
   console.log(`swept ${grid.size + RATIOS.length * THRESHOLDS.length * 2} points in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 
-main();
+void main();

@@ -79,4 +79,13 @@ describe('assignJointly', () => {
     ]);
     expect(calls()).toBe(1);
   });
+
+  it('never names a low-quality face, and it takes nobody from another face', () => {
+    const { match } = counting();
+    const faces: FaceToAssign[] = [{ descriptor: at(0.02), lowQuality: true }, { descriptor: at(0.1) }];
+    expect(assignJointly(faces, match)).toEqual([
+      { personId: null, distance: expect.closeTo(0.02, 6) },
+      { personId: 1, distance: expect.closeTo(0.1, 6) },
+    ]);
+  });
 });

@@ -5,6 +5,8 @@ import { Identity } from './gallery-delta';
 export interface FaceToAssign {
   descriptor: Float32Array;
   rejectedPersonIds?: readonly number[];
+  /** Judged of low quality (blurred, tiny, turned away): never named, takes nobody from another face. */
+  lowQuality?: boolean;
 }
 
 /** A gallery's match of one descriptor without the `excluded` persons: {@link GalleryView.match}. */
@@ -17,7 +19,8 @@ export type MatchExcluding = (descriptor: Float32Array, excluded: ReadonlySet<nu
  * displaced onto its next candidate never takes it from a face nearer to that candidate. Ties go to the earlier
  * face. An unnamed face keeps the distance to its nearest enrolment (what a stranger's distance always shows).
  * `unconstrained`, when given, is each face's own identity already matched against the same gallery (with its
- * rejections): only displaced faces are matched again.
+ * rejections): only displaced faces are matched again. A low-quality face is never named (its nearest distance
+ * is kept).
  */
 export function assignJointly(faces: readonly FaceToAssign[], match: MatchExcluding, unconstrained?: readonly Identity[]): Identity[] {
   const excluded = faces.map((face) => new Set(face.rejectedPersonIds ?? []));
@@ -29,7 +32,9 @@ export function assignJointly(faces: readonly FaceToAssign[], match: MatchExclud
     });
   const identities: Identity[] = own.map((identity) => ({ personId: null, distance: identity.distance }));
   /** Each face's candidate still to settle: its own identity first, then its next ones. */
-  const candidates = own.map((identity) => (identity.personId === null ? undefined : { personId: identity.personId, distance: identity.distance ?? 0 }));
+  const candidates = own.map((identity, index) =>
+    identity.personId === null || faces[index].lowQuality ? undefined : { personId: identity.personId, distance: identity.distance ?? 0 },
+  );
   const taken = new Set<number>();
   for (;;) {
     let nearest = -1;

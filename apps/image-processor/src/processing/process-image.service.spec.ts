@@ -163,6 +163,29 @@ describe('ProcessImageService (SQLite)', () => {
     expect(stored.map((face) => face.distance)).toEqual([expect.closeTo(0.25, 5), expect.closeTo(0.1, 5), expect.closeTo(0.2, 5)]);
   });
 
+  it('a face of low quality is stored with its quality and verdict, never named, and takes nobody from another face', async () => {
+    const point = (x: number) => Float32Array.from({ length: DESCRIPTOR_LENGTH }, (_, index) => (index === 0 ? x : 0));
+    const gallery = new VersionedGallery(4, new Gallery([{ personId: ada, personName: 'Ada', descriptor: point(0) }]), { threshold: 0.5, margin: 0.02 });
+    service = new ProcessImageService(repository, breaker, { current: () => gallery, refresh: async () => false }, settings, renewals);
+    const blurred = { size: 120, score: 0.9, sharpness: 12, yaw: 50, pitch: 2, roll: 1 };
+    const sharp = { size: 120, score: 0.9, sharpness: 800, yaw: 3, pitch: 2, roll: 1 };
+    analyzer.behaviour = async () => ({
+      width: 640,
+      height: 480,
+      faces: [
+        { box: { x: 0, y: 0, width: 120, height: 120 }, score: 0.9, descriptor: point(0.05), quality: blurred },
+        { box: { x: 200, y: 0, width: 120, height: 120 }, score: 0.9, descriptor: point(0.2), quality: sharp },
+      ],
+    });
+    const id = await image([]);
+    expect(await service.process(id)).toMatchObject({ status: 'processed', personIds: [ada] });
+    const [low, good] = (await facesOf(id)).sort((a, b) => a.id - b.id);
+    expect(low).toMatchObject({ personId: null, lowQuality: true, qualityReasons: 'blurred,turned_away', qualityYaw: 50 });
+    expect(low.distance).toBeCloseTo(0.05, 5);
+    expect(low.qualitySharpness).toBeCloseTo(12, 3);
+    expect(good).toMatchObject({ personId: ada, lowQuality: false, qualityReasons: null });
+  });
+
   it('no face → unrecognized', async () => {
     const id = await image([]);
     expect(await service.process(id)).toEqual({ status: 'unrecognized', imageId: id, faces: 0 });

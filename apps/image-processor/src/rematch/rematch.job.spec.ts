@@ -205,6 +205,29 @@ describe.each(TEST_DRIVERS)('re-matching on $name', (driver) => {
     expect(await statusesConsistent()).toBe(true);
   });
 
+  it('a face stored as low quality stays unnamed when the person it is nearest to is enrolled', async () => {
+    await replicas[0].gallery.refresh();
+    const { id } = await replicas[0].dataSource.getRepository(ImageEntity).save({ path: `rematch/${++counter}.jpg`, status: 'pending' });
+    expect(await replicas[0].processing.claim(id, 'token', POLICY)).toBe('claimed');
+    const quality = { sharpness: 5, yaw: 0, pitch: 0, roll: 0, lowQuality: true, reasons: ['blurred'] };
+    const faces = [descriptor(1, 0.1), descriptor(2, 0.1)].map((probe, index) => ({
+      box: { x: 0, y: 0, width: 10, height: 10 },
+      score: 0.9,
+      personId: null,
+      distance: null,
+      descriptor: probe,
+      ...(index === 0 ? { quality } : {}),
+    }));
+    await replicas[0].processing.complete(id, 'token', { width: 10, height: 10, faces, galleryVersion: replicas[0].gallery.version });
+    await enrol('ada', 1);
+    const bob = await enrol('bob', 2);
+    expect(await replicas[0].job.runOnce()).toMatchObject({ ran: true, faces: 2 });
+    const after = await image(id);
+    expect(after.faces.map((face) => [face.personId, face.lowQuality])).toEqual([[null, true], [bob, false]]);
+    expect(after.faces[0].distance).toBeCloseTo(0.1, 4);
+    expect(after.status).toBe('processed');
+  });
+
   it('a batch never splits an image: the rest of the last image\'s stale faces come with it', async () => {
     await replicas[0].gallery.refresh();
     const first = await processImage([1, 2, 3]);

@@ -200,7 +200,11 @@ export class RematchJob implements OnApplicationBootstrap, OnModuleDestroy {
       const undecided = stale.filter((_, index) => found[index] === undefined);
       const whole = await this.matchWhole(gallery, undecided);
       let next = 0;
-      const identities = found.map((identity) => identity ?? whole[next++]);
+      // A low-quality face is never named, whatever it is nearest to.
+      const identities = found.map((identity, index) => {
+        const own = identity ?? whole[next++];
+        return stale[index].lowQuality ? { personId: null, distance: own.distance } : own;
+      });
       const batchFullMatches = undecided.length + settleImagesJointly(gallery, stale, identities, fromDelta);
       const matches: FaceRematch[] = stale.map((face, index) => ({ faceId: face.id, imageId: face.imageId, previousPersonId: face.personId, ...identities[index] }));
       try {

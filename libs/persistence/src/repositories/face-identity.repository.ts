@@ -21,6 +21,8 @@ export interface StaleFace {
   descriptor: Float32Array;
   /** Persons this face must never be given to ("Not <name>" in the review); empty for most faces. */
   rejectedPersonIds: number[];
+  /** Judged of low quality when stored: never named. */
+  lowQuality: boolean;
 }
 
 /** A batch of stale faces (whole images) and the face id the next batch starts after. */
@@ -36,6 +38,7 @@ interface StaleFaceRow {
   distance: number | string | null;
   galleryVersion: number | string;
   descriptor: Buffer;
+  lowQuality: number | string | boolean;
 }
 
 /** An enrolment added or removed by the change that made `version`. */
@@ -111,6 +114,7 @@ export class FaceIdentityRepository {
       galleryVersion: Number(row.galleryVersion),
       descriptor: decodeDescriptor(row.descriptor),
       rejectedPersonIds: rejected.get(Number(row.id)) ?? [],
+      lowQuality: Boolean(Number(row.lowQuality)),
     }));
     // The faces taken from beyond `lastId` are no longer stale once applied: the next batch skips them.
     return { faces, afterId: lastId };
@@ -126,6 +130,7 @@ export class FaceIdentityRepository {
         'face.distance AS distance',
         'face.gallery_version AS galleryVersion',
         'face.descriptor AS descriptor',
+        'face.low_quality AS lowQuality',
       ])
       .where('face.gallery_version < :version', { version })
       .andWhere('face.id > :afterId', { afterId })

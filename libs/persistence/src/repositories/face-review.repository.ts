@@ -29,6 +29,8 @@ export interface ReviewFace {
   personName: string | null;
   /** False for a face stored before descriptors were kept: it cannot be enrolled. */
   hasDescriptor: boolean;
+  /** Judged of low quality when stored: it is never enrolled. */
+  lowQuality: boolean;
   box: FaceBox;
 }
 
@@ -59,6 +61,7 @@ interface ReviewFaceRow {
   personId: number | string | null;
   personName: string | null;
   hasDescriptor: number | string | boolean;
+  lowQuality: number | string | boolean;
   boxX: number | string;
   boxY: number | string;
   boxWidth: number | string;
@@ -87,6 +90,7 @@ export class FaceReviewRepository {
         'face.person_id AS personId',
         'person.name AS personName',
         'CASE WHEN face.descriptor IS NULL THEN 0 ELSE 1 END AS hasDescriptor',
+        'face.low_quality AS lowQuality',
         'face.box_x AS boxX',
         'face.box_y AS boxY',
         'face.box_width AS boxWidth',
@@ -102,6 +106,7 @@ export class FaceReviewRepository {
       personId: row.personId === null ? null : Number(row.personId),
       personName: row.personName,
       hasDescriptor: Number(row.hasDescriptor) === 1,
+      lowQuality: Boolean(Number(row.lowQuality)),
       box: { x: Number(row.boxX), y: Number(row.boxY), width: Number(row.boxWidth), height: Number(row.boxHeight) },
     };
   }
@@ -127,7 +132,7 @@ export class FaceReviewRepository {
   /**
    * {@link assign} for many faces (a group named in the review) in one transaction whose first statement is
    * `guard` (it must change exactly one row, else nothing is changed and the result is undefined). Faces
-   * without a descriptor are left out. `audit`: its row, in the same transaction, with the person's id
+   * without a descriptor, or of low quality, are left out. `audit`: its row, in the same transaction, with the person's id
    * (`personId`, looked up there when the person is created by name) added to its details.
    */
   async assignFaces(faceIds: readonly number[], target: AssignTarget, guard: Statement, audit?: AuditRecord, now = new Date()): Promise<AssignedFaces | undefined> {
@@ -135,7 +140,8 @@ export class FaceReviewRepository {
       .getRepository(FaceEntity)
       .createQueryBuilder('face')
       .select(['face.id', 'face.imageId', 'face.descriptor'])
-      .where('face.id IN (:...faceIds) AND face.descriptor IS NOT NULL', { faceIds })
+      // A low-quality face is never enrolled: it stays unknown (and is never named) even in a named group.
+      .where('face.id IN (:...faceIds) AND face.descriptor IS NOT NULL AND face.low_quality = 0', { faceIds })
       .getMany();
     const [personRef, personParams]: [string, unknown[]] =
       'personId' in target ? ['?', [target.personId]] : ['(SELECT id FROM persons WHERE name = ?)', [target.name]];
