@@ -167,7 +167,7 @@ describe('ProcessImageService (SQLite)', () => {
     const point = (x: number) => Float32Array.from({ length: DESCRIPTOR_LENGTH }, (_, index) => (index === 0 ? x : 0));
     const gallery = new VersionedGallery(4, new Gallery([{ personId: ada, personName: 'Ada', descriptor: point(0) }]), { threshold: 0.5, margin: 0.02 });
     service = new ProcessImageService(repository, breaker, { current: () => gallery, refresh: async () => false }, settings, renewals);
-    const blurred = { size: 120, score: 0.9, sharpness: 12, yaw: 50, pitch: 2, roll: 1 };
+    const blurred = { size: 120, score: 0.9, sharpness: 12, yaw: 70, pitch: 2, roll: 1 };
     const sharp = { size: 120, score: 0.9, sharpness: 800, yaw: 3, pitch: 2, roll: 1 };
     analyzer.behaviour = async () => ({
       width: 640,
@@ -180,7 +180,7 @@ describe('ProcessImageService (SQLite)', () => {
     const id = await image([]);
     expect(await service.process(id)).toMatchObject({ status: 'processed', personIds: [ada] });
     const [low, good] = (await facesOf(id)).sort((a, b) => a.id - b.id);
-    expect(low).toMatchObject({ personId: null, lowQuality: true, qualityReasons: 'blurred,turned_away', qualityYaw: 50 });
+    expect(low).toMatchObject({ personId: null, lowQuality: true, qualityReasons: 'blurred,turned_away', qualityYaw: 70 });
     expect(low.distance).toBeCloseTo(0.05, 5);
     expect(low.qualitySharpness).toBeCloseTo(12, 3);
     expect(good).toMatchObject({ personId: ada, lowQuality: false, qualityReasons: null });
