@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { FaceQualityInputs } from '@visage/domain';
 import { faceQualityInputs } from '../apps/face-recognition/src/engine/face-quality';
-import { DumpPhoto, FaceDump } from './face-dump';
+import { DumpPhoto, FaceDump } from './identity/face-dump';
 
 /**
  * Each face's quality inputs for a dump's photos, measured as the recognizer measures them (the same function,
@@ -18,7 +18,7 @@ export async function qualityOfDump(dump: FaceDump): Promise<Map<DumpPhoto, Face
       const image = { pixels: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
       result.set(
         photo,
-        photo.faces.map((face) => faceQualityInputs(image, face.box, face.landmarks ?? [], face.score, 1)),
+        photo.faces.map((face) => faceQualityInputs(image, face.box, face.landmarks, face.score, 1)),
       );
     } catch {
       // An unreadable photo (the labelled bad files): no inputs, judged as the recognizer would never see it.

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:open-set -- [dump.json]`: the open-set protocol of issue #22 on a face dump (bench/face-dump.ts;
+ * `npm run bench:open-set -- [dump.json]`: the open-set protocol of issue #22 on a face dump (bench/identity/face-dump.ts;
  * default /work/cache/lfw-faces.json), through the production matcher (Gallery.match and assignJointly), with
  * no recognizer: seconds per sweep.
  *
@@ -17,9 +17,27 @@
 import { parseConfig } from '@visage/config';
 import { FaceQualityReason, judgeFaceQuality, MatchRule, namedByRule } from '@visage/domain';
 import { assignJointly, Gallery, GalleryEntry, matchRuleOf, qualityRuleOf } from '@visage/matcher';
-import { DumpPhoto, labelledFace, readFaceDump } from './face-dump';
+import { DumpPhoto, readDump } from './identity/face-dump';
 import { qualityOfDump } from './face-quality-inputs';
 import { machineLine } from './machine';
+
+/**
+ * The index of the photo's labelled face: the one whose centre is nearest the photo's centre (LFW centres the
+ * labelled person), the larger on a tie; -1 when no face was found.
+ */
+function labelledFace(photo: DumpPhoto): number {
+  let best = -1;
+  let bestOffset = Infinity;
+  photo.faces.forEach((face, index) => {
+    const offset = Math.hypot(face.box.x + face.box.width / 2 - photo.width / 2, face.box.y + face.box.height / 2 - photo.height / 2);
+    const larger = best >= 0 && offset === bestOffset && face.box.width * face.box.height > photo.faces[best].box.width * photo.faces[best].box.height;
+    if (offset < bestOffset || larger) {
+      best = index;
+      bestOffset = offset;
+    }
+  });
+  return best;
+}
 
 const TARGET_STRANGERS = 0.01;
 const TARGET_WRONG = 0.01;
@@ -151,7 +169,7 @@ async function main(): Promise<void> {
   const path = process.argv.slice(2).find((argument) => argument !== '--') ?? '/work/cache/lfw-faces.json';
   const enrolPhotos = Number(process.env.ENROL ?? 1);
   const started = performance.now();
-  const dump = readFaceDump(path);
+  const dump = readDump(path);
   const { gallery, probes, enrolled } = build(dump.photos, enrolPhotos);
   const known = probes.filter((probe) => probe.personId !== null).length;
   console.log(machineLine());
