@@ -127,7 +127,7 @@ export async function openSet(dump: FaceDump, config: VisageConfig): Promise<Ope
     if (photos.length === 1) strangers.push(descriptorOf(photos[0]));
     if (photos.length < MIN_PHOTOS_TO_ENROL) continue;
     const [first, ...rest] = photos;
-    const enrolment = await enrolmentOf(first);
+    const enrolment = await enrolmentOf(first, config);
     if (enrolment.status === 'ok') {
       entries.push({ personId: entries.length + 1, personName: person, descriptor: enrolment.descriptor });
       if (enrolment.facesInPhoto > 1) enrolledFromSeveral++;

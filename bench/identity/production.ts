@@ -5,7 +5,7 @@
 import { VisageConfig } from '@visage/config';
 import { FaceAnalysis } from '@visage/domain';
 import { describeSingleFace, SingleFaceResult } from '@visage/enrolment';
-import { ClusterIndex, Gallery, GalleryEntry, GalleryMatch, VersionedGallery } from '@visage/matcher';
+import { ClusterIndex, Gallery, GalleryEntry, GalleryMatch, matchRuleOf, qualityRuleOf, VersionedGallery } from '@visage/matcher';
 import { ContentFaceAnalyzer } from '@visage/recognizer-client';
 import { DumpPhoto } from './face-dump';
 
@@ -32,16 +32,19 @@ class DumpedPhotoAnalyzer implements ContentFaceAnalyzer {
   }
 }
 
-/** What `POST /persons/:id/faces` and the known-faces folder would enrol from this photo. */
-export function enrolmentOf(photo: DumpPhoto): Promise<SingleFaceResult> {
-  return describeSingleFace(new DumpedPhotoAnalyzer(photo), Buffer.alloc(0), photo.file);
+/**
+ * What `POST /persons/:id/faces` and the known-faces folder would enrol from this photo (the dump holds no quality
+ * inputs, so the quality rule passes every face here; bench:open-set measures them from the photos).
+ */
+export function enrolmentOf(photo: DumpPhoto, config: VisageConfig): Promise<SingleFaceResult> {
+  return describeSingleFace(new DumpedPhotoAnalyzer(photo), Buffer.alloc(0), photo.file, qualityRuleOf(config));
 }
 
 export type Matcher = (descriptor: Float32Array) => GalleryMatch | undefined;
 
-/** The processor's match of one face against the gallery (VersionedGallery, as GalleryService loads it). */
+/** The processor's match of one face against the gallery (VersionedGallery, as GalleryService loads it): MATCH_THRESHOLD and MATCH_MARGIN. */
 export function createMatcher(entries: GalleryEntry[], config: VisageConfig): Matcher {
-  const gallery = new VersionedGallery(1, new Gallery(entries), config.MATCH_THRESHOLD);
+  const gallery = new VersionedGallery(1, new Gallery(entries), matchRuleOf(config));
   return (descriptor) => gallery.match(descriptor);
 }
 

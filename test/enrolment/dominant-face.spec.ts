@@ -2,7 +2,9 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FaceAnalysis } from '@visage/domain';
+import { parseConfig } from '@visage/config';
 import { describeSingleFace } from '@visage/enrolment';
+import { qualityRuleOf } from '@visage/matcher';
 import { ContentFaceAnalyzer } from '@visage/recognizer-client';
 import { decodeImage } from '../../apps/face-recognition/src/engine/image-decoder';
 import { OnnxFaceEngine } from '../../apps/face-recognition/src/engine/onnx/onnx-face-engine';
@@ -37,6 +39,9 @@ async function astronautWithBystander(): Promise<Buffer> {
 
 const distance = (a: Float32Array, b: Float32Array) => Math.sqrt(a.reduce((sum, value, k) => sum + (value - b[k]) ** 2, 0));
 
+/** The default quality rule: these fixtures' faces all pass it. */
+const QUALITY = qualityRuleOf(parseConfig({}));
+
 describe('enrolment from a photo with several faces (real engine, committed fixtures)', () => {
   let engine: OnnxFaceEngine;
   let analyzer: InProcessAnalyzer;
@@ -50,16 +55,16 @@ describe('enrolment from a photo with several faces (real engine, committed fixt
   it('takes the clearly dominant face (the astronaut), not the bystander in the corner', async () => {
     const photo = await astronautWithBystander();
     expect((await analyzer.analyzeContent(photo)).faces).toHaveLength(2);
-    const described = await describeSingleFace(analyzer, photo, 'astronaut-with-bystander.jpg');
+    const described = await describeSingleFace(analyzer, photo, 'astronaut-with-bystander.jpg', QUALITY);
     expect(described).toMatchObject({ status: 'ok', facesInPhoto: 2 });
-    const alone = await describeSingleFace(analyzer, await fixtureBytes('astronaut.png'), 'astronaut.png');
-    const cameraMan = await describeSingleFace(analyzer, await fixtureBytes('camera.png'), 'camera.png');
+    const alone = await describeSingleFace(analyzer, await fixtureBytes('astronaut.png'), 'astronaut.png', QUALITY);
+    const cameraMan = await describeSingleFace(analyzer, await fixtureBytes('camera.png'), 'camera.png', QUALITY);
     if (described.status !== 'ok' || alone.status !== 'ok' || cameraMan.status !== 'ok') throw new Error('a face was not described');
     expect(distance(described.descriptor, alone.descriptor)).toBeLessThan(0.3);
     expect(distance(described.descriptor, cameraMan.descriptor)).toBeGreaterThan(0.6);
   });
 
   it('refuses two people of one size side by side, saying how many faces it found', async () => {
-    expect(await describeSingleFace(analyzer, await fixtureBytes('two_people.jpg'), 'two_people.jpg')).toEqual({ status: 'several_faces', count: 2 });
+    expect(await describeSingleFace(analyzer, await fixtureBytes('two_people.jpg'), 'two_people.jpg', QUALITY)).toEqual({ status: 'several_faces', count: 2 });
   });
 });

@@ -75,6 +75,11 @@ describe.each(['onnx', 'wasm'] as const)('face-recognition gRPC service (1 worke
       expect(face.landmarks).toHaveLength(68);
       expect(face.score).toBeGreaterThan(0.5);
       expect(face.box.x + face.box.width).toBeLessThanOrEqual(analysis.width + 1);
+      // The quality rule's inputs, from the shared pipeline: the box's smaller side, a sharp photo, a near-frontal pose.
+      expect(face.quality?.size).toBeCloseTo(Math.min(face.box.width, face.box.height), 0);
+      expect(face.quality?.score).toBe(face.score);
+      expect(face.quality?.sharpness).toBeGreaterThan(50);
+      expect(Math.abs(face.quality?.yaw ?? 90)).toBeLessThan(45);
     }
     const plain = await client.analyze('two_people.jpg');
     expect(plain.faces[0].landmarks).toBeUndefined();

@@ -1,6 +1,8 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { VisageConfig } from '@visage/config';
+import { FaceQualityRule } from '@visage/domain';
+import { qualityRuleOf } from '@visage/matcher';
 import { BreakerSettings } from './breaker/recognizer-breaker';
 import type { RetryPolicy } from '@visage/persistence';
 import { consumerOptionsFromConfig, type RetryPolicy as RequeuePolicy } from '@visage/queue';
@@ -28,6 +30,8 @@ export interface ProcessorSettings {
   rematchEveryMs: number;
   /** Distance within which an unknown face joins a group (CLUSTER_THRESHOLD, default MATCH_THRESHOLD). */
   clusterThreshold: number;
+  /** QUALITY_*: a face past these limits is stored as low quality, never named. */
+  quality: FaceQualityRule;
 }
 
 export const PROCESSOR_SETTINGS = Symbol('PROCESSOR_SETTINGS');
@@ -59,6 +63,7 @@ export function processorSettingsFrom(config: VisageConfig, instanceId?: string)
     retryCron: config.RETRY_CRON,
     rematchEveryMs: config.GALLERY_REFRESH_MS,
     clusterThreshold: config.CLUSTER_THRESHOLD ?? config.MATCH_THRESHOLD,
+    quality: qualityRuleOf(config),
   };
 }
 

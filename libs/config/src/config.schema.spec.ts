@@ -19,7 +19,8 @@ describe('parseConfig', () => {
     expect(config.IMAGES_ROOT).toBe('/srv/visage/images');
     expect(config.KNOWN_FACES_DIR).toBe('/srv/visage/images/known');
     expect(config.RECEIVER_PORT).toBe(8000);
-    expect(config.MATCH_THRESHOLD).toBe(0.55);
+    expect(config.MATCH_THRESHOLD).toBe(0.49);
+    expect(config.MATCH_MARGIN).toBe(0.08);
   });
 
   it('reads a MySQL URL (credentials decoded) and the NSQ addresses', () => {

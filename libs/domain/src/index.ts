@@ -8,3 +8,4 @@ export * from './route-id';
 export * from './outcome-event';
 export * from './stop-worker';
 export * from './unsafe-text';
+export * from './face-quality';

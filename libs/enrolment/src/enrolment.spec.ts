@@ -39,7 +39,7 @@ describe('personNameFromFolder', () => {
 /**
  * Stands in for the gRPC recognizer: the file content says what it "shows":
  * `faces:<n>:<seed>` (n faces of one size side by side across the middle), `faces:<n>:<seed>:dominant` (the first
- * large and central, the others small in the top left), `broken` (a permanent error) or `down` (a transient one).
+ * large and central, the others small in the top left), `blurred` (one face below the quality rule), `broken` (a permanent error) or `down` (a transient one).
  */
 class ScriptedAnalyzer implements ContentFaceAnalyzer {
   calls = 0;
@@ -54,6 +54,10 @@ class ScriptedAnalyzer implements ContentFaceAnalyzer {
     const text = content.toString();
     if (text === 'broken') throw new FaceAnalysisError('permanent', 'INVALID_ARGUMENT: corrupt: premature end', 'INVALID_ARGUMENT');
     if (text === 'down') throw new FaceAnalysisError('transient', 'UNAVAILABLE: connection refused', 'UNAVAILABLE');
+    if (text === 'blurred') {
+      const quality = { size: 120, score: 0.9, sharpness: 12, yaw: 0, pitch: 0, roll: 0 };
+      return { width: 100, height: 100, faces: [{ box: { x: 0, y: 0, width: 120, height: 120 }, score: 0.9, descriptor: new Float32Array(128).fill(0.1), quality }] };
+    }
     const [, count, seed] = text.split(':').map(Number);
     const dominant = text.endsWith(':dominant');
     return {
@@ -241,6 +245,15 @@ describe('enrolment (MariaDB, scripted recognizer)', () => {
       writeFileSync(join(root, 'down.jpg'), 'down');
       await expect(service.enrolFromPath(person.id, 'down.jpg')).rejects.toMatchObject({ kind: 'transient' });
     });
+  });
+
+  it('refuses a face of low quality, from the folder and from a path, saying why', async () => {
+    writeFileSync(join(known, 'blurry_1.jpg'), 'blurred');
+    const report = await enroller.enrolAll();
+    expect(report.skipped).toContainEqual({ file: 'blurry_1.jpg', reason: 'the face is of low quality (blurred)' });
+    const person = await repository.findOrCreatePerson('blurry');
+    expect(await service.enrolFromPath(person.id, 'known/blurry_1.jpg')).toEqual({ status: 'low_quality', path: 'known/blurry_1.jpg', reasons: ['blurred'] });
+    expect((await repository.loadGallery()).entries.some((row) => row.personName === 'blurry')).toBe(false);
   });
 });
 

@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@visage/config';
+import { qualityRuleOf } from '@visage/matcher';
 import { KNOWN_SOURCE_PREFIX, PersonImageRepository } from '@visage/persistence';
 import { ContentFaceAnalyzer, FACE_ANALYZER } from '@visage/recognizer-client';
 import { sha256 } from './content-hash';
@@ -78,7 +79,7 @@ export class KnownFacesEnroller {
       }
       let described;
       try {
-        described = await describeSingleFace(this.analyzer, content, file);
+        described = await describeSingleFace(this.analyzer, content, file, qualityRuleOf(this.config.values));
       } catch (error) {
         report.failed.push({ file, reason: (error as Error).message });
         continue;
@@ -89,7 +90,9 @@ export class KnownFacesEnroller {
             ? noDominantFaceReason(described.count)
             : described.status === 'no_face'
               ? 'no face found'
-              : `not a usable image (${described.reason})`;
+              : described.status === 'low_quality'
+                ? `the face is of low quality (${described.reasons.join(', ')})`
+                : `not a usable image (${described.reason})`;
         report.skipped.push({ file, reason });
         if (previous) await this.repository.deleteEnrolments([previous.id]);
         continue;

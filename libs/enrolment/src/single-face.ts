@@ -1,4 +1,4 @@
-import { FaceAnalysisError } from '@visage/domain';
+import { FaceAnalysisError, FaceQualityReason, FaceQualityRule, judgeFaceQuality } from '@visage/domain';
 import { ContentFaceAnalyzer } from '@visage/recognizer-client';
 import { DOMINANCE_MARGIN, dominantFace } from './dominant-face';
 
@@ -7,15 +7,17 @@ export type SingleFaceResult =
   | { status: 'ok'; descriptor: Float32Array; facesInPhoto: number }
   | { status: 'no_face' }
   | { status: 'several_faces'; count: number }
+  /** The one face is past the quality rule's limits: enrolling it would name strangers (docs/recognizer.md). */
+  | { status: 'low_quality'; reasons: FaceQualityReason[] }
   | { status: 'invalid_image'; reason: string };
 
 /**
  * Describes the face an enrolment image is of: its only face, or the clearly dominant one of several (largest and
  * most central by {@link DOMINANCE_MARGIN}, see dominant-face.ts); several faces none of which stands out are
- * refused. Permanent recognizer errors (the file is not a usable image) become `invalid_image`; transient ones
- * (service down, overloaded) are thrown for the caller to retry.
+ * refused, and so is a face the quality rule judges low quality. Permanent recognizer errors (the file is not a
+ * usable image) become `invalid_image`; transient ones (service down, overloaded) are thrown for the caller to retry.
  */
-export async function describeSingleFace(analyzer: ContentFaceAnalyzer, content: Buffer, label: string): Promise<SingleFaceResult> {
+export async function describeSingleFace(analyzer: ContentFaceAnalyzer, content: Buffer, label: string, quality: FaceQualityRule): Promise<SingleFaceResult> {
   let analysis;
   try {
     analysis = await analyzer.analyzeContent(content, { label });
@@ -27,6 +29,8 @@ export async function describeSingleFace(analyzer: ContentFaceAnalyzer, content:
   if (faces.length === 0) return { status: 'no_face' };
   const face = dominantFace(faces, width, height);
   if (!face) return { status: 'several_faces', count: faces.length };
+  const verdict = face.quality && judgeFaceQuality(face.quality, quality);
+  if (verdict?.lowQuality) return { status: 'low_quality', reasons: verdict.reasons };
   return { status: 'ok', descriptor: face.descriptor, facesInPhoto: faces.length };
 }
 

@@ -7,3 +7,4 @@ export * from './match-pool';
 export * from './clustering';
 export * from './review-checks';
 export * from './enrolment-index';
+export * from './joint-assignment';

@@ -1,3 +1,4 @@
+import { MatchRule } from '@visage/domain';
 import { Gallery, GalleryEntry } from './gallery';
 
 /**
@@ -56,16 +57,18 @@ export function findMisfits(faces: readonly ReviewCandidate[], known: Gallery, t
   const group = new Gallery(faces.map((face) => ({ personId: face.faceId, personName: '', descriptor: face.descriptor })));
   const groupOutliers = new Map(outlierRows(group, faces.map((face) => face.descriptor), threshold).map((outlier) => [outlier.row, outlier.fitsWith]));
   const target = targetPersonId === undefined ? new Gallery([]) : personGallery(known, targetPersonId);
+  // No margin: any other person within the threshold is a reason to ask, however close the target is.
+  const withinThreshold: MatchRule = { threshold, margin: 0 };
   const misfits: Misfit[] = [];
   faces.forEach((face, row) => {
     const reasons: MisfitReason[] = [];
     const fitsWith = groupOutliers.get(row);
     if (fitsWith !== undefined) reasons.push({ code: 'far_from_group', fitsWith, others: faces.length - 1 });
-    const nearestOfTarget = target.match(face.descriptor, threshold);
+    const nearestOfTarget = target.match(face.descriptor, withinThreshold);
     if (nearestOfTarget && !nearestOfTarget.matched) reasons.push({ code: 'far_from_person', distance: nearestOfTarget.distance });
     const excluded = new Set(face.rejectedPersonIds ?? []);
     if (targetPersonId !== undefined) excluded.add(targetPersonId);
-    const other = known.match(face.descriptor, threshold, excluded);
+    const other = known.match(face.descriptor, withinThreshold, excluded);
     if (other?.matched && other.distance < nearestOfPerson(face, row, group, nearestOfTarget?.distance)) {
       reasons.push({ code: 'nearer_other_person', personId: other.personId, personName: other.personName, distance: other.distance });
     }

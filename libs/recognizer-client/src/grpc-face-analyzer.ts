@@ -65,7 +65,7 @@ function healthClientConstructor(): HealthClientConstructor {
  */
 export const RECOGNIZER_CONNECT_TIMEOUT_MS = 2_000;
 
-/** Wire response → domain analysis (descriptors back to Float32Array, landmarks only when sent). */
+/** Wire response → domain analysis (descriptors back to Float32Array, landmarks and quality only when sent). */
 export function fromWire(response: AnalyzeImageResponse): FaceAnalysis {
   return {
     width: response.width,
@@ -79,6 +79,7 @@ export function fromWire(response: AnalyzeImageResponse): FaceAnalysis {
         score: face.score,
         descriptor: Float32Array.from(face.descriptor),
         ...(face.landmarks.length > 0 ? { landmarks: face.landmarks.map(({ x, y }) => ({ x, y })) } : {}),
+        ...(face.quality ? { quality: { ...face.quality, score: face.score } } : {}),
       };
     }),
   };

@@ -1,4 +1,5 @@
 import { EngineResult, StageTimings } from './engine';
+import { faceQualityInputs } from './face-quality';
 import { DecodedImage } from './image-decoder';
 import { centreOnCanvas, clipBox, fromCanvas, PixelBox, RgbImage } from './pixels';
 import { Detection, SSD_INPUT_SIZE } from './ssd-detector';
@@ -21,7 +22,8 @@ export interface FaceNets {
 
 /**
  * face-api's `detectAllFaces().withFaceLandmarks().withFaceDescriptors()` on the working-size pixels, with boxes and
- * landmarks scaled back to the original image. Shared by every engine, so they differ only in how the nets run.
+ * landmarks scaled back to the original image, and each face's quality inputs (size, score, sharpness, pose).
+ * Shared by every engine, so they differ only in how the nets run.
  */
 export async function analyzeWith(
   nets: FaceNets,
@@ -35,7 +37,8 @@ export async function analyzeWith(
   const describeStarted = performance.now();
   timings.detect = describeStarted - detectStarted;
   timings.landmarks = 0;
-  const described = await nets.describe(image, detections, includeLandmarks, timings);
+  // Landmarks are always kept: the pose of the quality judgement is read from them.
+  const described = await nets.describe(image, detections, true, timings);
   timings.describe = performance.now() - describeStarted - timings.landmarks;
   const scaleX = decoded.width / decoded.workingWidth;
   const scaleY = decoded.height / decoded.workingHeight;
@@ -51,6 +54,7 @@ export async function analyzeWith(
           score: detection.score,
           descriptor: face.descriptor,
           ...(includeLandmarks ? { landmarks: face.landmarks.map(({ x, y }) => ({ x: x * scaleX, y: y * scaleY })) } : {}),
+          quality: faceQualityInputs(image, detection, face.landmarks, detection.score, Math.sqrt(scaleX * scaleY)),
         },
       ];
     }),

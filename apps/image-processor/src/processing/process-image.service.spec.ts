@@ -2,7 +2,8 @@ import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '@visage/config';
-import { FaceAnalysisError, RECOGNIZER_NOT_READY, RECOGNIZER_OVERLOADED } from '@visage/domain';
+import { DESCRIPTOR_LENGTH, FaceAnalysisError, FaceMatcher, RECOGNIZER_NOT_READY, RECOGNIZER_OVERLOADED } from '@visage/domain';
+import { Gallery, VersionedGallery } from '@visage/matcher';
 import { FaceEntity, ImageEntity, PersonEntity } from '@visage/persistence';
 import { corrupt, facesFromPath, slowerThanDeadline, FakeConsumer, FakeFaceAnalyzer, FakeMatcher, unavailable } from '../../test/fakes';
 import { MigratedTestDatabase, openTestDatabase } from '../../../../libs/persistence/test/test-databases';
@@ -136,6 +137,53 @@ describe('ProcessImageService (SQLite)', () => {
     expect(matcher.refreshes).toBe(1);
     expect(analyzer.analyzeCalls.length).toBe(callsBefore + 1); // matched again, not analysed again
     expect((await facesOf(id)).map((face) => [face.personId, face.galleryVersion])).toEqual([[null, 2], [ada, 2]]);
+  });
+
+  it('names a person at most once per photo: the nearer face keeps them, the other takes its next candidate or nobody', async () => {
+    const bob = (await dataSource.getRepository(PersonEntity).save({ name: 'Bob' })).id;
+    const point = (x: number, y = 0) => Float32Array.from({ length: DESCRIPTOR_LENGTH }, (_, index) => (index === 0 ? x : index === 1 ? y : 0));
+    // Ada at the origin, Bob 0.45 away; three faces nearest to Ada.
+    const gallery = new VersionedGallery(
+      4,
+      new Gallery([
+        { personId: ada, personName: 'Ada', descriptor: point(0) },
+        { personId: bob, personName: 'Bob', descriptor: point(0, 0.45) },
+      ]),
+      { threshold: 0.5, margin: 0.02 },
+    );
+    const matcher: FaceMatcher = { current: () => gallery, refresh: async () => false };
+    service = new ProcessImageService(repository, breaker, matcher, settings, renewals);
+    const faces = [point(0, 0.2), point(0.1), point(-0.2)].map((descriptor) => ({ box: { x: 0, y: 0, width: 80, height: 80 }, score: 0.9, descriptor }));
+    analyzer.behaviour = async () => ({ width: 640, height: 480, faces });
+    const id = await image([]);
+    expect(await service.process(id)).toMatchObject({ status: 'processed', faces: 3, personIds: [bob, ada] });
+    // Face 1 (0.1) keeps Ada; face 0 (Ada 0.2) takes Bob (0.25); face 2 (Ada 0.2) has Bob 0.49 but Bob is taken.
+    const stored = (await facesOf(id)).sort((a, b) => a.id - b.id);
+    expect(stored.map((face) => face.personId)).toEqual([bob, ada, null]);
+    expect(stored.map((face) => face.distance)).toEqual([expect.closeTo(0.25, 5), expect.closeTo(0.1, 5), expect.closeTo(0.2, 5)]);
+  });
+
+  it('a face of low quality is stored with its quality and verdict, never named, and takes nobody from another face', async () => {
+    const point = (x: number) => Float32Array.from({ length: DESCRIPTOR_LENGTH }, (_, index) => (index === 0 ? x : 0));
+    const gallery = new VersionedGallery(4, new Gallery([{ personId: ada, personName: 'Ada', descriptor: point(0) }]), { threshold: 0.5, margin: 0.02 });
+    service = new ProcessImageService(repository, breaker, { current: () => gallery, refresh: async () => false }, settings, renewals);
+    const blurred = { size: 120, score: 0.9, sharpness: 12, yaw: 70, pitch: 2, roll: 1 };
+    const sharp = { size: 120, score: 0.9, sharpness: 800, yaw: 3, pitch: 2, roll: 1 };
+    analyzer.behaviour = async () => ({
+      width: 640,
+      height: 480,
+      faces: [
+        { box: { x: 0, y: 0, width: 120, height: 120 }, score: 0.9, descriptor: point(0.05), quality: blurred },
+        { box: { x: 200, y: 0, width: 120, height: 120 }, score: 0.9, descriptor: point(0.2), quality: sharp },
+      ],
+    });
+    const id = await image([]);
+    expect(await service.process(id)).toMatchObject({ status: 'processed', personIds: [ada] });
+    const [low, good] = (await facesOf(id)).sort((a, b) => a.id - b.id);
+    expect(low).toMatchObject({ personId: null, lowQuality: true, qualityReasons: 'blurred,turned_away', qualityYaw: 70 });
+    expect(low.distance).toBeCloseTo(0.05, 5);
+    expect(low.qualitySharpness).toBeCloseTo(12, 3);
+    expect(good).toMatchObject({ personId: ada, lowQuality: false, qualityReasons: null });
   });
 
   it('no face → unrecognized', async () => {

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { requeueDelayMs } from '@visage/queue';
-import { describeError, FaceAnalysis, FaceAnalysisError, FaceMatcher, RECOGNIZER_NOT_READY } from '@visage/domain';
+import { describeError, DetectedFace, FaceAnalysis, FaceAnalysisError, FaceMatcher, judgeFaceQuality, RECOGNIZER_NOT_READY } from '@visage/domain';
 import { BreakerOpenError, RecognizerBreaker, RecognizerOverloadedError } from '../breaker/recognizer-breaker';
-import { CompleteResult, ImageProcessingRepository, StoredFace } from '@visage/persistence';
+import { CompleteResult, ImageProcessingRepository, StoredFace, StoredFaceQuality } from '@visage/persistence';
+import { assignJointly } from '@visage/matcher';
 import { FACE_MATCHER } from '../image-processor.tokens';
 import { recordImageOutcome } from './image-metrics';
 import { PROCESSOR_SETTINGS, ProcessorSettings } from '../processor.settings';
@@ -202,27 +203,34 @@ export class ProcessImageService {
   }
 
   /**
-   * Matches every face against one gallery snapshot and stores them with its version. A person deleted since
-   * the snapshot was loaded makes the store fail on the foreign key: reload and match again (no recognizer call).
+   * Matches the image's faces together against one gallery snapshot ({@link assignJointly}: nobody named twice in
+   * one photo, a low-quality face never) and stores them with its version and their quality. A person deleted
+   * since the snapshot was loaded makes the store fail on the foreign key: reload and match again (no recognizer
+   * call).
    */
   private async storeMatched(imageId: number, claimToken: string, analysis: FaceAnalysis): Promise<{ result: CompleteResult; faces: StoredFace[] }> {
+    const qualities = analysis.faces.map((face) => this.qualityOf(face));
     for (let attempt = 1; ; attempt++) {
       const gallery = this.matcher.current();
-      const faces = analysis.faces.map((face): StoredFace => {
-        const match = gallery.match(face.descriptor);
-        // An unknown face keeps its nearest distance: it shows how far the stranger was from the threshold.
-        return {
-          box: face.box,
-          score: face.score,
-          personId: match?.matched ? match.personId : null,
-          distance: match?.distance ?? null,
-          descriptor: face.descriptor,
-        };
-      });
+      const identities = assignJointly(
+        analysis.faces.map((face, index) => ({ descriptor: face.descriptor, lowQuality: qualities[index]?.lowQuality })),
+        (descriptor, excluded) => gallery.match(descriptor, excluded),
+      );
+      // An unknown face keeps its nearest distance: it shows how far the stranger was from the threshold.
+      const faces = analysis.faces.map(
+        (face, index): StoredFace => ({ box: face.box, score: face.score, ...identities[index], descriptor: face.descriptor, quality: qualities[index] }),
+      );
       const result = await this.repository.complete(imageId, claimToken, { width: analysis.width, height: analysis.height, faces, galleryVersion: gallery.version });
       if (result.outcome !== 'person_deleted' || attempt >= MATCH_ATTEMPTS) return { result, faces };
       await this.matcher.refresh();
     }
+  }
+
+  /** The quality rule's verdict on a face, with what it judged; undefined from a recognizer that measures none. */
+  private qualityOf(face: DetectedFace): StoredFaceQuality | undefined {
+    if (!face.quality) return undefined;
+    const { sharpness, yaw, pitch, roll } = face.quality;
+    return { sharpness, yaw, pitch, roll, ...judgeFaceQuality(face.quality, this.settings.quality) };
   }
 
   private async releaseClaim(imageId: number, claimToken: string): Promise<void> {

@@ -86,6 +86,9 @@ describe.each(TEST_DRIVERS)('face review API on $name', (driver) => {
     expectApiError(await assign(face.id, { personId: 1, name: 'Ada' }), 400, 'ambiguous_person');
     expectApiError(await assign(face.id, [1]), 400, 'body_not_object');
     expectApiError(await assign(legacy.id, { name: 'Ada' }), 409, 'face_without_descriptor');
+    const blurred = await unknownFace('photos/b.jpg');
+    await dataSource.getRepository(FaceEntity).update({ id: blurred.id }, { lowQuality: true, qualityReasons: 'blurred' });
+    expectApiError(await assign(blurred.id, { name: 'Ada' }), 422, 'low_quality');
     // None of it changed anything.
     expect(await dataSource.getRepository(PersonEntity).count()).toBe(0);
     expect(await faceRow(face.id)).toMatchObject({ personId: null });

@@ -31,6 +31,11 @@ export class FacesService {
         code: 'face_without_descriptor',
       });
     }
+    if (face.lowQuality) {
+      throw new ApiError(HttpStatus.UNPROCESSABLE_ENTITY, `face ${faceId} is of low quality (blurred, small or turned away); it is never enrolled`, {
+        code: 'low_quality',
+      });
+    }
     if ((await this.clusters.clusterOf(faceId))?.ignored) {
       throw new ApiError(HttpStatus.CONFLICT, `face ${faceId} is in an ignored group; it cannot be named`, { code: 'face_ignored' });
     }

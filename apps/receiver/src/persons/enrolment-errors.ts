@@ -22,6 +22,12 @@ export function enrolledOrApiError(result: EnrolmentResult): Enrolled {
       });
     case 'several_faces':
       throw new ApiError(HttpStatus.UNPROCESSABLE_ENTITY, `${result.path}: ${noDominantFaceReason(result.count)}`, { code: 'several_faces' });
+    case 'low_quality':
+      throw new ApiError(
+        HttpStatus.UNPROCESSABLE_ENTITY,
+        `the face in ${result.path} is of low quality (${result.reasons.join(', ')}); it would name strangers: enrol a sharper, larger, frontal photo`,
+        { code: 'low_quality' },
+      );
     case 'invalid_image':
       throw new ApiError(HttpStatus.UNPROCESSABLE_ENTITY, `${result.path} is not a usable image: ${result.reason}`, { code: 'invalid_image' });
   }

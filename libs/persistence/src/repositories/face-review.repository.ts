@@ -31,6 +31,8 @@ export interface ReviewFace {
   personName: string | null;
   /** False for a face stored before descriptors were kept: it cannot be enrolled. */
   hasDescriptor: boolean;
+  /** Judged of low quality when stored: it is never enrolled. */
+  lowQuality: boolean;
   box: FaceBox;
 }
 
@@ -74,6 +76,7 @@ interface ReviewFaceRow {
   personId: number | string | null;
   personName: string | null;
   hasDescriptor: number | string | boolean;
+  lowQuality: number | string | boolean;
   boxX: number | string;
   boxY: number | string;
   boxWidth: number | string;
@@ -102,6 +105,7 @@ export class FaceReviewRepository {
         'face.person_id AS personId',
         'person.name AS personName',
         'CASE WHEN face.descriptor IS NULL THEN 0 ELSE 1 END AS hasDescriptor',
+        'face.low_quality AS lowQuality',
         'face.box_x AS boxX',
         'face.box_y AS boxY',
         'face.box_width AS boxWidth',
@@ -117,6 +121,7 @@ export class FaceReviewRepository {
       personId: row.personId === null ? null : Number(row.personId),
       personName: row.personName,
       hasDescriptor: Number(row.hasDescriptor) === 1,
+      lowQuality: Boolean(Number(row.lowQuality)),
       box: { x: Number(row.boxX), y: Number(row.boxY), width: Number(row.boxWidth), height: Number(row.boxHeight) },
     };
   }
@@ -142,7 +147,7 @@ export class FaceReviewRepository {
   /**
    * {@link assign} for many faces (a group named in the review) in one transaction whose first statement is
    * `guard` (it must change exactly one row, else nothing is changed and the result is undefined). Faces
-   * without a descriptor are left out. `audit`: its row, in the same transaction, with the person's id
+   * without a descriptor, or of low quality, are left out. `audit`: its row, in the same transaction, with the person's id
    * (`personId`, looked up there when the person is created by name) added to its details.
    * `options.leftOut`: faces of the group the reviewer said are someone else — "Not <name>" (a rejection of the
    * person) and kept out of grouping (a member row without a group), as "Not the same person" does.
@@ -153,7 +158,8 @@ export class FaceReviewRepository {
       .getRepository(FaceEntity)
       .createQueryBuilder('face')
       .select(['face.id', 'face.imageId', 'face.descriptor'])
-      .where('face.id IN (:...faceIds) AND face.descriptor IS NOT NULL', { faceIds })
+      // A low-quality face is never enrolled: it stays unknown (and is never named) even in a named group.
+      .where('face.id IN (:...faceIds) AND face.descriptor IS NOT NULL AND face.low_quality = 0', { faceIds })
       .getMany();
     const [personRef, personParams]: [string, unknown[]] =
       'personId' in target ? ['?', [target.personId]] : ['(SELECT id FROM persons WHERE name = ?)', [target.name]];
