@@ -108,8 +108,11 @@ export const configSchema = z.object({
    * nearest impostor 0.594 (a stranger in groups/compreface_000_5.jpg vs raj), so 0.6 names a stranger.
    */
   MATCH_THRESHOLD: z.coerce.number().positive().max(2).default(0.55),
-  /** Unknown faces within this distance of a group's centroid join it (default: MATCH_THRESHOLD). */
-  CLUSTER_THRESHOLD: z.coerce.number().positive().max(2).optional(),
+  /**
+   * An unknown face joins the group whose members are within this mean distance of it; two groups merge within
+   * it (average linkage). 0.46 measured on the LFW dev set (docs/recognizer.md, "Unknown-people groups").
+   */
+  CLUSTER_THRESHOLD: z.coerce.number().positive().max(2).default(0.46),
   /** How often (at most) a matcher checks the database for enrolment changes. */
   GALLERY_REFRESH_MS: positiveInt(5_000),
   MAX_ATTEMPTS: positiveInt(5),

@@ -2,7 +2,7 @@ import { ApiKeyEntity } from './api-key.entity';
 import { AuditEventEntity } from './audit-event.entity';
 import { FaceEntity } from './face.entity';
 import { FaceRejectionEntity } from './face-rejection.entity';
-import { ClusterMemberEntity, FaceClusterEntity } from './face-cluster.entity';
+import { ClusterExclusionEntity, ClusteringStateEntity, ClusterMemberEntity, FaceClusterEntity } from './face-cluster.entity';
 import { GalleryChangeEntity } from './gallery-change.entity';
 import { GalleryStateEntity } from './gallery-state.entity';
 import { ImageEntity } from './image.entity';
@@ -10,7 +10,7 @@ import { OutcomeEventEntity, OutcomeEventFaceEntity, WebhookDeliveryEntity } fro
 import { PersonImageEntity } from './person-image.entity';
 import { PersonEntity } from './person.entity';
 
-export { ApiKeyEntity, AuditEventEntity, ClusterMemberEntity, FaceClusterEntity, FaceEntity, FaceRejectionEntity, GalleryChangeEntity, GalleryStateEntity, ImageEntity, OutcomeEventEntity, OutcomeEventFaceEntity, PersonEntity, PersonImageEntity, WebhookDeliveryEntity };
+export { ApiKeyEntity, AuditEventEntity, ClusterExclusionEntity, ClusteringStateEntity, ClusterMemberEntity, FaceClusterEntity, FaceEntity, FaceRejectionEntity, GalleryChangeEntity, GalleryStateEntity, ImageEntity, OutcomeEventEntity, OutcomeEventFaceEntity, PersonEntity, PersonImageEntity, WebhookDeliveryEntity };
 export const ENTITIES = [
   ImageEntity,
   PersonEntity,
@@ -21,6 +21,8 @@ export const ENTITIES = [
   FaceRejectionEntity,
   FaceClusterEntity,
   ClusterMemberEntity,
+  ClusterExclusionEntity,
+  ClusteringStateEntity,
   OutcomeEventEntity,
   OutcomeEventFaceEntity,
   WebhookDeliveryEntity,

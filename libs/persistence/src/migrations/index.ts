@@ -16,13 +16,15 @@ import { OutcomeEvents1795810000000 as MysqlOutcomeEvents } from './mysql/179581
 import { OutcomeEvents1795810000000 as SqliteOutcomeEvents } from './sqlite/1795810000000-outcome-events';
 import { Security1795820000000 as MysqlSecurity } from './mysql/1795820000000-security';
 import { Security1795820000000 as SqliteSecurity } from './sqlite/1795820000000-security';
+import { ClusterLinkage1795840000000 as MysqlClusterLinkage } from './mysql/1795840000000-cluster-linkage';
+import { ClusterLinkage1795840000000 as SqliteClusterLinkage } from './sqlite/1795840000000-cluster-linkage';
 
 /**
  * Migrations are listed as classes (not a glob) so they work the same from `src/` under Vitest and from
  * `dist/` after the build. Append new ones at the end of both lists; the two dialects share names and order,
  * except SQLite's lock lease table (MySQL has named locks instead).
  */
-export const MYSQL_MIGRATIONS = [MysqlInitialSchema, MysqlDashboardIndexes, MysqlLeasesAndRetries, MysqlFaceIdentity, MysqlImageRequestId, MysqlFaceReview, MysqlOutcomeEvents, MysqlSecurity];
+export const MYSQL_MIGRATIONS = [MysqlInitialSchema, MysqlDashboardIndexes, MysqlLeasesAndRetries, MysqlFaceIdentity, MysqlImageRequestId, MysqlFaceReview, MysqlOutcomeEvents, MysqlSecurity, MysqlClusterLinkage];
 export const SQLITE_MIGRATIONS = [
   SqliteInitialSchema,
   SqliteDashboardIndexes,
@@ -33,6 +35,7 @@ export const SQLITE_MIGRATIONS = [
   SqliteFaceReview,
   SqliteOutcomeEvents,
   SqliteSecurity,
+  SqliteClusterLinkage,
 ];
 
 export function migrationsFor(type: DatabaseConfig['type']) {
