@@ -1,13 +1,13 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Controller, Delete, Get, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Scope } from '@visage/access';
 import { Actor } from '@visage/auth';
 import { ApiErrorBody } from '../common/api-error';
-import { ParseWith } from '../common/parse-with.pipe';
 import { PositiveIdPipe } from '../common/positive-id.pipe';
-import { PostImageDto, parsePostImageBody } from '../images/dto/post-image.dto';
-import { ImagePageDto, ListImagesQuery, MAX_PAGE_SIZE, parsePageQuery } from '../images/dto/list-images.dto';
-import { CreatePersonDto, EnrolledFaceDto, parseCreatePersonBody, PersonDto, PersonListDto } from './dto/person.dto';
+import { ImagePathBody, imagePathBody } from '../images/dto/post-image.dto';
+import { ImagePageDto, ImagePageQuery, imagePageQuery } from '../images/dto/list-images.dto';
+import { CreatePersonBody, createPersonBody, EnrolledFaceDto, PersonDto, PersonListDto } from './dto/person.dto';
+import { ValidBody, ValidQuery } from '@visage/validation';
 import { PersonsService } from './persons.service';
 
 @ApiTags('persons')
@@ -27,13 +27,12 @@ export class PersonsController {
   @Post()
   @Scope('admin')
   @ApiOperation({ summary: 'Create a person (enrol faces with POST /persons/:id/faces)' })
-  @ApiBody({ type: CreatePersonDto })
   @ApiResponse({ status: 201, type: PersonDto })
   @ApiResponse({ status: 400, type: ApiErrorBody, description: 'Missing, empty, non-string or too long name; malformed JSON' })
   @ApiResponse({ status: 409, type: ApiErrorBody, description: 'Name taken; `id` is the existing person' })
   @ApiResponse({ status: 413, type: ApiErrorBody })
   @ApiResponse({ status: 415, type: ApiErrorBody })
-  create(@Body(new ParseWith(parseCreatePersonBody)) body: { name: string }, @Actor() actor: string): Promise<PersonDto> {
+  create(@ValidBody(createPersonBody) body: CreatePersonBody, @Actor() actor: string): Promise<PersonDto> {
     return this.persons.create(body.name, actor);
   }
 
@@ -50,19 +49,16 @@ export class PersonsController {
   @Get(':id/images')
   @Scope('read')
   @ApiOperation({ summary: 'Images where this person appears, newest first, with keyset pagination' })
-  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: 50 } })
-  @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page' })
   @ApiResponse({ status: 200, type: ImagePageDto })
   @ApiResponse({ status: 400, type: ApiErrorBody, description: 'Bad id, limit or cursor' })
   @ApiResponse({ status: 404, type: ApiErrorBody, description: 'No such person' })
-  images(@Param('id', PositiveIdPipe) id: number, @Query(new ParseWith(parsePageQuery)) page: Pick<ListImagesQuery, 'limit' | 'cursor'>): Promise<ImagePageDto> {
+  images(@Param('id', PositiveIdPipe) id: number, @ValidQuery(imagePageQuery) page: ImagePageQuery): Promise<ImagePageDto> {
     return this.persons.imagesOf(id, page);
   }
 
   @Post(':id/faces')
   @Scope('admin')
   @ApiOperation({ summary: 'Enrol a known face of this person from an image under IMAGES_ROOT (exactly one face)' })
-  @ApiBody({ type: PostImageDto })
   @ApiResponse({ status: 201, type: EnrolledFaceDto })
   @ApiResponse({ status: 400, type: ApiErrorBody, description: 'Bad id, missing/empty/non-string path, malformed JSON' })
   @ApiResponse({ status: 404, type: ApiErrorBody, description: 'No such person' })
@@ -70,7 +66,7 @@ export class PersonsController {
   @ApiResponse({ status: 503, type: ApiErrorBody, description: 'Recognizer unavailable; retry later' })
   async enrolFace(
     @Param('id', PositiveIdPipe) id: number,
-    @Body(new ParseWith(parsePostImageBody)) body: { path: unknown },
+    @ValidBody(imagePathBody) body: ImagePathBody,
     @Actor() actor: string,
   ): Promise<EnrolledFaceDto> {
     const enrolled = await this.persons.enrolFace(id, body.path, actor);
