@@ -103,7 +103,7 @@ export function groupAndMeasure(faces: readonly LabelledFace[], threshold: numbe
     if (new Set(members.map((face) => face.imageId)).size < members.length) twoFacesOfOnePhoto++;
     const majority = [...labels.entries()].sort((a, b) => b[1] - a[1])[0][0];
     wrongMembers += members.filter((face) => face.label !== majority).length;
-    for (const faceId of index.get(id)?.outliers ?? []) {
+    for (const faceId of index.outliers(id)) {
       outliers++;
       if (byId.get(faceId)?.label !== majority) outliersWrong++;
     }
