@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { isApiScope } from '@visage/access';
+import { describeError } from '@visage/domain';
 import { ConfigModule } from '@visage/config';
 import { PersistenceModule } from '@visage/persistence';
 import { ApiKeyService } from './api-key.service';
@@ -46,7 +47,7 @@ main(process.argv.slice(2)).then(
     process.exit(0);
   },
   (error: unknown) => {
-    console.error(error instanceof Error ? error.message : String(error));
+    console.error(describeError(error));
     process.exit(1);
   },
 );

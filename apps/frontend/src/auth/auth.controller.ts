@@ -1,4 +1,6 @@
-import { Body, Controller, ForbiddenException, Get, HttpStatus, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, ForbiddenException, Get, HttpStatus, Post, Req, Res } from '@nestjs/common';
+import { ValidQuery } from '@visage/validation';
+import { z } from 'zod';
 import { Public, Scope } from '@visage/access';
 import { AuthFailureLimiter, clientAddress } from '@visage/auth';
 import { readCookie, setCookie } from '../common/cookies';
@@ -16,6 +18,9 @@ function localPath(next: unknown): string {
   return typeof next === 'string' && /^\/(?![/\\])/.test(next) ? next : '/';
 }
 
+/** `/login?next=`: where to go after signing in; anything but a local path means the home page (never a 400). */
+const loginPageQuery = z.object({ next: z.unknown().optional().transform(localPath) });
+
 @Controller()
 export class AuthController {
   constructor(
@@ -25,9 +30,9 @@ export class AuthController {
 
   @Get('login')
   @Public()
-  loginPage(@Query('next') next: unknown, @Req() request: Request, @Res() response: Response): void {
+  loginPage(@ValidQuery(loginPageQuery) { next }: z.output<typeof loginPageQuery>, @Req() request: Request, @Res() response: Response): void {
     if (!this.sessions.enabled) return response.redirect(303, '/');
-    this.renderLogin(request, response, HttpStatus.OK, localPath(next));
+    this.renderLogin(request, response, HttpStatus.OK, next);
   }
 
   @Post('login')

@@ -1,4 +1,4 @@
-import { Controller, Get, NotFoundException, Param, Post, Query, Render, Req, Res } from '@nestjs/common';
+import { Controller, Get, NotFoundException, Param, Post, Render, Req, Res } from '@nestjs/common';
 import { Scope } from '@visage/access';
 import { CurrentSession } from '../auth/dashboard-auth.guard';
 import { DashboardSession } from '../auth/session-cookie';
@@ -6,7 +6,8 @@ import { HttpRequest as Request, HttpResponse as Response } from '../common/http
 import { setFlash, takeFlash } from '../common/flash';
 import { ReceiverApiClient } from '../receiver/receiver-api.client';
 import { parseRouteId } from '@visage/domain';
-import { parsePageQuery } from './images.query';
+import { ValidQuery } from '@visage/validation';
+import { ImagesPageQuery, imagesPageQuery } from './images.query';
 import { ImagesService } from './images.service';
 
 @Controller()
@@ -19,8 +20,8 @@ export class ImagesController {
   @Get()
   @Scope('read')
   @Render('images')
-  async list(@Query() query: Record<string, unknown>, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
-    const view = await this.images.imagesPage(parsePageQuery(query));
+  async list(@ValidQuery(imagesPageQuery) query: ImagesPageQuery, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    const view = await this.images.imagesPage(query);
     return { ...view, pageTitle: 'Images', nav: 'images', flash: takeFlash(request, response) };
   }
 

@@ -2,13 +2,17 @@ import { HttpStatus, Injectable } from '@nestjs/common';
 import { ConfigService } from '@visage/config';
 import { ImageStatus } from '@visage/domain';
 import { DeletedImage, ImageDetailsView, ImageListQuery, ImagePage, ImageRepository } from '@visage/persistence';
-import { ImagePathError, resolveImagePath } from '@visage/storage';
+import { resolveImagePath } from '@visage/storage';
 import { ApiError, errorBody } from '../common/api-error';
+import { errorBodyOf } from '../common/all-exceptions.filter';
 import { ImageAcceptedDto } from './dto/post-image.dto';
 import { BatchItem, BatchItemResultDto } from './dto/post-images.dto';
-import { imagePathApiError } from './image-path-errors';
 import { ImagePublisher, ImageRequeueService } from '@visage/image-queue';
 import { currentLogContext, metrics } from '@visage/observability';
+
+function imageNotFound(id: number): ApiError {
+  return new ApiError(HttpStatus.NOT_FOUND, `image ${id} does not exist`, { code: 'image_not_found' });
+}
 
 @Injectable()
 export class ImagesService {
@@ -27,9 +31,7 @@ export class ImagesService {
 
   /** Validates the path, stores the canonical relative path, then publishes the id. */
   async submit(path: string): Promise<ImageAcceptedDto> {
-    const resolved = await resolveImagePath(this.imagesRoot, path, { maxBytes: this.maxBytes }).catch((error: unknown) => {
-      throw error instanceof ImagePathError ? imagePathApiError(error) : error;
-    });
+    const resolved = await resolveImagePath(this.imagesRoot, path, { maxBytes: this.maxBytes });
     const result = await this.images.create(resolved.relative, currentLogContext().requestId ?? null);
     if (!result.created) {
       throw new ApiError(HttpStatus.CONFLICT, `${resolved.relative} was already submitted as image ${result.existingId}`, {
@@ -54,8 +56,8 @@ export class ImagesService {
       try {
         results.push({ index, ...(await this.submit(item.path)) });
       } catch (error) {
-        if (!(error instanceof ApiError)) throw error;
-        const body = error.getResponse() as ReturnType<typeof errorBody>;
+        const body = errorBodyOf(error);
+        if (!body) throw error;
         results.push({ index, ...(body.id !== undefined ? { id: body.id } : {}), error: body });
       }
     }
@@ -64,7 +66,7 @@ export class ImagesService {
 
   async get(id: number): Promise<ImageDetailsView> {
     const image = await this.images.findById(id);
-    if (!image) throw new ApiError(HttpStatus.NOT_FOUND, `image ${id} does not exist`, { code: 'image_not_found' });
+    if (!image) throw imageNotFound(id);
     return image;
   }
 
@@ -79,14 +81,14 @@ export class ImagesService {
   /** Forgets the image: row, faces, descriptors, enrolments made from them; never the file. */
   async delete(id: number, actor: string): Promise<DeletedImage> {
     const deleted = await this.images.delete(id, { actor, action: 'image.deleted', target: `image:${id}` });
-    if (!deleted) throw new ApiError(HttpStatus.NOT_FOUND, `image ${id} does not exist`, { code: 'image_not_found' });
+    if (!deleted) throw imageNotFound(id);
     return deleted;
   }
 
   /** failed → pending, then published again, through the same path as the dashboard's retry button. */
   async retry(id: number): Promise<ImageAcceptedDto> {
     const outcome = await this.requeue.retryImage(id);
-    if (outcome === 'not_found') throw new ApiError(HttpStatus.NOT_FOUND, `image ${id} does not exist`, { code: 'image_not_found' });
+    if (outcome === 'not_found') throw imageNotFound(id);
     if (outcome === 'not_failed') {
       throw new ApiError(HttpStatus.CONFLICT, `image ${id} is not failed; only failed images can be retried`, { code: 'not_failed', id });
     }
