@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { ClusterIndex, ClusteredFace, isGroupable } from '@visage/matcher';
+import { countBy } from './identity/evaluate';
 
 /** The part of a face dump the grouping needs. */
 export interface GroupingDump {
@@ -65,18 +66,6 @@ export function labelledFaces(dump: GroupingDump): LabelledFace[] {
   return faces;
 }
 
-/** A deterministic shuffle (the order faces arrive in changes an incremental grouping). */
-export function shuffled<T>(items: readonly T[], seed: number): T[] {
-  const out = [...items];
-  let state = seed >>> 0 || 1;
-  for (let index = out.length - 1; index > 0; index--) {
-    state = (state * 1_664_525 + 1_013_904_223) >>> 0;
-    const other = state % (index + 1);
-    [out[index], out[other]] = [out[other], out[index]];
-  }
-  return out;
-}
-
 /**
  * Groups the faces in the given order with the product's rule and measures the groups against the labels. Faces
  * too small to be grouped ({@link isGroupable}) count as groups of their own.
@@ -97,7 +86,7 @@ export function groupAndMeasure(faces: readonly LabelledFace[], threshold: numbe
   let outliers = 0;
   let outliersWrong = 0;
   for (const [id, members] of groups) {
-    const labels = countBy(members.map((face) => face.label));
+    const labels = countBy(members, (face) => face.label);
     pairs += (members.length * (members.length - 1)) / 2;
     for (const count of labels.values()) samePairs += (count * (count - 1)) / 2;
     if (new Set(members.map((face) => face.imageId)).size < members.length) twoFacesOfOnePhoto++;
@@ -109,7 +98,7 @@ export function groupAndMeasure(faces: readonly LabelledFace[], threshold: numbe
     }
   }
   let truePairs = 0;
-  for (const count of countBy(faces.map((face) => face.label)).values()) truePairs += (count * (count - 1)) / 2;
+  for (const count of countBy(faces, (face) => face.label).values()) truePairs += (count * (count - 1)) / 2;
   return {
     faces: faces.length,
     groups: groups.size,
@@ -121,10 +110,4 @@ export function groupAndMeasure(faces: readonly LabelledFace[], threshold: numbe
     outliersWrong,
     wrongMembers,
   };
-}
-
-function countBy(values: readonly string[]): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const value of values) counts.set(value, (counts.get(value) ?? 0) + 1);
-  return counts;
 }

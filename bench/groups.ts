@@ -10,7 +10,8 @@
 import { performance } from 'node:perf_hooks';
 import { parseConfig } from '@visage/config';
 import { processorSettingsFrom } from '../apps/image-processor/src/processor.settings';
-import { groupAndMeasure, labelledFaces, readDump, shuffled } from './group-quality';
+import { groupAndMeasure, labelledFaces, readDump } from './group-quality';
+import { shuffled } from './identity/evaluate';
 import { machineLine } from './machine';
 
 function option(args: string[], name: string): string | undefined {

@@ -207,7 +207,8 @@ export function grouping(dump: FaceDump, config: VisageConfig, seed = 1): Groupi
   };
 }
 
-function countBy<T>(items: readonly T[], key: (item: T) => string): Map<string, number> {
+/** How many items have each key. */
+export function countBy<T>(items: readonly T[], key: (item: T) => string): Map<string, number> {
   const counts = new Map<string, number>();
   for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
   return counts;
