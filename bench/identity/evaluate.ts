@@ -169,11 +169,11 @@ const pairs = (count: number) => (count * (count - 1)) / 2;
 
 /** Every face of every photo grouped with nobody enrolled, photos in a shuffled order (`seed`). */
 export function grouping(dump: FaceDump, config: VisageConfig, seed = 1): Grouping {
-  const faces: Array<{ id: number; descriptor: Float32Array; photo: number; person?: string }> = [];
+  const faces: Array<{ id: number; descriptor: Float32Array; photo: number; box: DumpFace['box']; person?: string }> = [];
   dump.photos.forEach((photo, photoIndex) => {
     const subject = subjectFace(photo);
     for (const face of photo.faces) {
-      faces.push({ id: faces.length + 1, descriptor: Float32Array.from(face.descriptor), photo: photoIndex, person: face === subject ? photo.person : undefined });
+      faces.push({ id: faces.length + 1, descriptor: Float32Array.from(face.descriptor), photo: photoIndex, box: face.box, person: face === subject ? photo.person : undefined });
     }
   });
   const groupOf = groupUnknownFaces(shuffled(faces, seed), config);
@@ -207,7 +207,8 @@ export function grouping(dump: FaceDump, config: VisageConfig, seed = 1): Groupi
   };
 }
 
-function countBy<T>(items: readonly T[], key: (item: T) => string): Map<string, number> {
+/** How many items have each key. */
+export function countBy<T>(items: readonly T[], key: (item: T) => string): Map<string, number> {
   const counts = new Map<string, number>();
   for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
   return counts;

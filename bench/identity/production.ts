@@ -5,7 +5,7 @@
 import { VisageConfig } from '@visage/config';
 import { FaceAnalysis } from '@visage/domain';
 import { describeSingleFace, SingleFaceResult } from '@visage/enrolment';
-import { ClusterIndex, Gallery, GalleryEntry, GalleryMatch, matchRuleOf, qualityRuleOf, VersionedGallery } from '@visage/matcher';
+import { ClusterIndex, Gallery, GalleryEntry, GalleryMatch, isGroupable, matchRuleOf, qualityRuleOf, VersionedGallery } from '@visage/matcher';
 import { ContentFaceAnalyzer } from '@visage/recognizer-client';
 import { DumpPhoto } from './face-dump';
 
@@ -54,14 +54,15 @@ export function withMatchThreshold(config: VisageConfig, threshold: number): Vis
 }
 
 /**
- * The cluster job's grouping of unknown faces, nothing stored: ClusterIndex at CLUSTER_THRESHOLD (default
- * MATCH_THRESHOLD), every face added in arrival order, then the merge pass. Returns face id → group id.
+ * The cluster job's grouping of unknown faces, nothing stored: ClusterIndex at CLUSTER_THRESHOLD (average linkage,
+ * cannot-links between faces of one photo), every face large enough to be grouped added in arrival order. Returns
+ * face id → group id; a face too small to be grouped is a group of its own (−its id), as it stays ungrouped.
  */
-export function groupUnknownFaces(faces: ReadonlyArray<{ id: number; descriptor: Float32Array }>, config: VisageConfig): Map<number, number> {
-  const index = new ClusterIndex(config.CLUSTER_THRESHOLD ?? config.MATCH_THRESHOLD);
-  const groupOf = new Map<number, number>();
-  for (const face of faces) groupOf.set(face.id, index.add(face.id, face.descriptor).clusterId);
-  const { merged } = index.merge();
-  for (const [faceId, groupId] of groupOf) groupOf.set(faceId, merged.get(groupId) ?? groupId);
-  return groupOf;
+export function groupUnknownFaces(
+  faces: ReadonlyArray<{ id: number; photo: number; descriptor: Float32Array; box: { width: number; height: number } }>,
+  config: VisageConfig,
+): Map<number, number> {
+  const index = new ClusterIndex(config.CLUSTER_THRESHOLD);
+  for (const face of faces) if (isGroupable(face.box)) index.add({ id: face.id, imageId: face.photo, descriptor: face.descriptor });
+  return new Map(faces.map((face) => [face.id, index.groupOf(face.id) ?? -face.id]));
 }

@@ -27,7 +27,7 @@ export function reportLines(evaluation: IdentityEvaluation, config: VisageConfig
       (point) =>
         `    ${point.threshold.toFixed(2)}  ${percent(point.right, point.known).padStart(7)}  ${percent(point.wrong, point.known).padStart(7)}  ${percent(point.strangersNamed, point.strangers).padStart(7)}`,
     ),
-    `groups (nobody enrolled, CLUSTER_THRESHOLD ${config.CLUSTER_THRESHOLD ?? config.MATCH_THRESHOLD}): ${grouping.faces} faces in ${grouping.groups} groups; ` +
+    `groups (nobody enrolled, CLUSTER_THRESHOLD ${config.CLUSTER_THRESHOLD}): ${grouping.faces} faces in ${grouping.groups} groups; ` +
       `pairwise precision ${percent(grouping.pairwisePrecision, 1)}, recall ${percent(grouping.pairwiseRecall, 1)}; ` +
       `${grouping.groupsWithTwoFacesOfAPhoto} group(s) with two faces of one photo; largest group ${grouping.largestGroup} faces`,
   ];

@@ -46,10 +46,10 @@ describe('bench:identity evaluation (synthetic dump)', () => {
     expect(evaluation.openSet.atOperatingPoint).toEqual({ threshold: 0.55, known: 6, right: 5, wrong: 0, notNamed: 1, strangers: 1, strangersNamed: 0 });
     // The known photos lie well within 0.30 of their enrolment: named right at every point of the curve.
     expect(evaluation.openSet.curve.every((point) => point.right === 5)).toBe(true);
-    // The bystander joins Cleo's group but is not labelled: every labelled pair is right, none is missed.
+    // The bystander (30 px) is too small to be grouped, a group of its own: every labelled pair is right, none missed.
     expect(evaluation.grouping).toEqual({
       faces: 12,
-      groups: 5,
+      groups: 6,
       pairwisePrecision: 1,
       pairwiseRecall: 1,
       groupsWithTwoFacesOfAPhoto: 0,
@@ -57,11 +57,11 @@ describe('bench:identity evaluation (synthetic dump)', () => {
     });
   });
 
-  it('shows a chained group: a threshold above the people’s distance puts everyone in one group', async () => {
-    const { grouping } = await evaluateIdentity(dump, parseConfig({ MATCH_THRESHOLD: '1.5' }));
-    expect(grouping.groups).toBe(1);
-    expect(grouping.largestGroup).toBe(12);
-    expect(grouping.groupsWithTwoFacesOfAPhoto).toBe(1); // Ada's first photo: Ada and the bystander
+  it('shows a mixed group: a CLUSTER_THRESHOLD above the people’s distance puts everyone grouped in one group', async () => {
+    const { grouping } = await evaluateIdentity(dump, parseConfig({ CLUSTER_THRESHOLD: '1.5' }));
+    expect(grouping.groups).toBe(2); // everyone, and the bystander too small to be grouped
+    expect(grouping.largestGroup).toBe(11);
+    expect(grouping.groupsWithTwoFacesOfAPhoto).toBe(0);
     expect(grouping.pairwiseRecall).toBe(1);
     // 11 labelled faces: 55 pairs together, of which the 3 + 3 + 1 + 1 one-person pairs are right.
     expect(grouping.pairwisePrecision).toBeCloseTo(8 / 55);

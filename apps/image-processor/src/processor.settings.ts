@@ -28,7 +28,7 @@ export interface ProcessorSettings {
   retryCron: string;
   /** How often the re-match job looks for faces matched against an older gallery (GALLERY_REFRESH_MS). */
   rematchEveryMs: number;
-  /** Distance within which an unknown face joins a group (CLUSTER_THRESHOLD, default MATCH_THRESHOLD). */
+  /** Mean distance to a group's members within which an unknown face joins it (CLUSTER_THRESHOLD). */
   clusterThreshold: number;
   /** QUALITY_*: a face past these limits is stored as low quality, never named. */
   quality: FaceQualityRule;
@@ -62,7 +62,7 @@ export function processorSettingsFrom(config: VisageConfig, instanceId?: string)
     },
     retryCron: config.RETRY_CRON,
     rematchEveryMs: config.GALLERY_REFRESH_MS,
-    clusterThreshold: config.CLUSTER_THRESHOLD ?? config.MATCH_THRESHOLD,
+    clusterThreshold: config.CLUSTER_THRESHOLD,
     quality: qualityRuleOf(config),
   };
 }

@@ -5,7 +5,7 @@ import { Rows, TestDriver } from '../../../libs/persistence/test/test-databases'
 import { ReceiverHarness, startReceiver } from './receiver-harness';
 
 /** Tables the review tests empty before each test, children first. */
-export const REVIEW_TABLES = ['audit_events', 'cluster_members', 'face_clusters', 'face_rejections', 'faces', 'person_images', 'images', 'persons'];
+export const REVIEW_TABLES = ['audit_events', 'cluster_exclusions', 'cluster_members', 'face_clusters', 'face_rejections', 'faces', 'person_images', 'images', 'persons'];
 
 /** What a review test works with; filled in by the suite's beforeAll. */
 export interface ReviewContext {
@@ -33,12 +33,20 @@ export function useReviewReceiver(driver: TestDriver): ReviewContext {
   return context;
 }
 
-/** The faces as one group of unknown faces, as the clustering job writes it (its id: the first face's). */
-export async function writeGroup(clusters: FaceClusterRepository, faces: number[]): Promise<number> {
+/**
+ * The faces as one group of unknown faces, as the clustering job writes it (its id: the first face's), with the
+ * given cohesion (default: 0.4, null for one face) and outlier faces.
+ */
+export async function writeGroup(
+  clusters: FaceClusterRepository,
+  faces: number[],
+  { cohesion = faces.length > 1 ? 0.4 : null, outliers = [] }: { cohesion?: number | null; outliers?: number[] } = {},
+): Promise<number> {
   await clusters.write({
-    clusters: [{ id: faces[0], size: faces.length, centroid: new Float32Array(128), ignored: false }],
+    clusters: [{ id: faces[0], size: faces.length, centroid: new Float32Array(128), ignored: false, cohesion }],
     members: faces.map((faceId) => ({ faceId, clusterId: faces[0] })),
     merged: new Map(),
+    outliers: { marked: outliers, cleared: [] },
   });
   return faces[0];
 }

@@ -180,8 +180,11 @@ export const configSchema = z.object({
   QUALITY_MIN_SHARPNESS: z.coerce.number().min(0).default(100),
   QUALITY_MAX_YAW: z.coerce.number().positive().max(90).default(60),
   QUALITY_MAX_PITCH: z.coerce.number().positive().max(90).default(30),
-  /** Unknown faces within this distance of a group's centroid join it (default: MATCH_THRESHOLD). */
-  CLUSTER_THRESHOLD: z.coerce.number().positive().max(2).optional(),
+  /**
+   * An unknown face joins the group whose members are within this mean distance of it; two groups merge within
+   * it (average linkage). 0.46 measured on the LFW dev set (docs/recognizer.md, "Unknown-people groups").
+   */
+  CLUSTER_THRESHOLD: z.coerce.number().positive().max(2).default(0.46),
   /** How often (at most) a matcher checks the database for enrolment changes. */
   GALLERY_REFRESH_MS: positiveInt(5_000),
   MAX_ATTEMPTS: positiveInt(5),

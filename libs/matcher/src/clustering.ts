@@ -1,247 +1,460 @@
 import { DESCRIPTOR_LENGTH } from '@visage/domain';
 
-/** One group of unknown faces: its id, member count and the mean of the members' descriptors. */
+/** An unknown face as the grouping sees it: its descriptor and the image it is in (two faces of one image never share a group). */
+export interface ClusteredFace {
+  id: number;
+  imageId: number;
+  descriptor: Float32Array;
+}
+
+/** A group as stored: its members, and the faces the review split off it (which never join it again). */
+export interface ClusterSeed {
+  id: number;
+  ignored: boolean;
+  members: ReadonlyArray<ClusteredFace & { outlier?: boolean }>;
+  /** Faces split off this group by the review ("Not the same person"). */
+  excluded?: readonly number[];
+}
+
+/** One group as it is now, with what the review page shows of it. */
 export interface ClusterState {
   id: number;
   size: number;
+  /** Mean of the members' descriptors. */
   centroid: Float32Array;
   ignored: boolean;
+  /** Root-mean-square distance between two of its faces ({@link rmsSpread}); null for a group of one face. */
+  cohesion: number | null;
 }
 
-/** What one pass changed: groups to write (new or moved centroid) and groups absorbed by another. */
+/** What the calls since the last {@link ClusterIndex.takeChanges} changed. */
 export interface ClusterChanges {
-  /** Ids of the groups whose size or centroid changed (created ones included). */
+  /** Groups created, grown or merged into (their state must be written). */
   touched: Set<number>;
-  /** absorbed id → the id of the group it was merged into. */
+  /** Group absorbed by a merge → the group that absorbed it (the final survivor). */
   merged: Map<number, number>;
 }
 
+interface Group {
+  id: number;
+  ignored: boolean;
+  faces: number[];
+  /** Rows of the members' descriptors in {@link ClusterIndex.vectors}. */
+  rows: number[];
+  images: Set<number>;
+  excluded: Set<number>;
+  /** Members last reported as outliers ({@link ClusterIndex.outlierChanges}). */
+  flagged: Set<number>;
+  /** Sum of the members' descriptors (float64, so a large group's mean does not drift) and of their squared norms. */
+  sum: Float64Array;
+  squares: number;
+  /** Row of its centroid in {@link ClusterIndex.centroids}. */
+  slot: number;
+}
+
 const INITIAL_CAPACITY = 1024;
+/**
+ * The descriptor length, read once: the loops below run billions of times at 100,000 faces, and an imported binding
+ * read in them is a property lookup each time (a getter under vite-node, which the benchmarks run on).
+ */
+const DIMENSIONS = DESCRIPTOR_LENGTH;
 
 /**
- * Incremental nearest-centroid clustering (leader clustering with running means), then merging:
+ * Faces smaller than this (the shorter side of the box, in pixels of the image) are never grouped: the descriptor
+ * net sees them upscaled from a few pixels, and their descriptors crowd together whoever they are (on the LFW dev
+ * set, background faces of 15–36 px lay within 0.2–0.35 of each other: closer than most photos of one person).
+ */
+export const MIN_GROUPED_FACE_PX = 40;
+
+/** Whether a face is large enough to be grouped ({@link MIN_GROUPED_FACE_PX}). */
+export function isGroupable(box: { width: number; height: number }): boolean {
+  return Math.min(box.width, box.height) >= MIN_GROUPED_FACE_PX;
+}
+
+/**
+ * Grouping of unknown faces by **average linkage against the members**, with cannot-links, one face at a time:
  *
- * - a face joins the group whose centroid is nearest, if that is within `threshold` (the centroid moves to
- *   the new mean); otherwise it starts a group of its own, whose id is the face's id;
- * - {@link merge} joins groups whose centroids came within `threshold` of each other (a person first seen in
- *   two poses that later filled the gap), greedily from the largest group down, until nothing is left to merge.
+ * - a face joins the group whose members are nearest *on average* (mean euclidean distance from the face to every
+ *   member), if that mean is within `threshold`; otherwise it starts a group of its own (the next free id: not
+ *   the face's, since a face split off the group it started needs a new one);
+ * - after a face joined a group, that group merges with another group near the face (centroid within `threshold`
+ *   of it) whose average distance between the two groups' members is within `threshold`, the nearest first, until
+ *   none is: a person first seen in two poses, whose gap a later photo filled;
+ * - cannot-links: a face never joins a group that holds a face of its image, nor a group the review split it off;
+ *   two groups never merge when they share an image or one holds a face split off the other.
  *
- * Centroids are packed in one Float32Array and scanned with partial-distance pruning, as the gallery is. One
- * face costs one scan of the groups, so faces are grouped as they arrive and the order of arrival matters
- * only at the margins (which merging repairs). An ignored group takes part like any other, so faces of a
- * poster keep joining it and never form a new group.
+ * Why not a centroid: a centroid moves with every face it takes, so a chain of look-alikes drags it, one step
+ * within the threshold at a time, across hundreds of people (issue #22: 739 faces of hundreds of people in one
+ * group). An average over the members does not move that way: a face far from the group's first members pulls
+ * the average up however near it is to the last one.
+ *
+ * The centroids still serve as an exact pre-filter: by convexity, the mean distance from a face to a set of points
+ * is at least its distance to their mean, so only groups whose centroid is within `threshold` can take the face
+ * (and only groups whose centroids are within `threshold` of each other can merge). They are packed in one
+ * Float32Array and scanned once per face with partial-distance pruning.
+ *
+ * Every step depends only on the faces before it, so grouping faces in several runs gives exactly what one run
+ * over the same faces in the same order gives. Ignored groups take part like any other: faces of a poster keep
+ * joining it and never form a new group.
  */
 export class ClusterIndex {
-  private centroids = new Float32Array(INITIAL_CAPACITY * DESCRIPTOR_LENGTH);
-  private ids: number[] = [];
-  private sizes: number[] = [];
-  private ignoredFlags: boolean[] = [];
-  private readonly rowOf = new Map<number, number>();
+  private centroids: Float32Array<ArrayBuffer> = new Float32Array(INITIAL_CAPACITY * DIMENSIONS);
+  /** Group at each centroid slot. */
+  private slots: Group[] = [];
+  private vectors: Float32Array<ArrayBuffer> = new Float32Array(INITIAL_CAPACITY * DIMENSIONS);
+  private vectorCount = 0;
+  private readonly groups = new Map<number, Group>();
+  private readonly groupOfFace = new Map<number, Group>();
+  private changes: ClusterChanges = emptyChanges();
+  private nextId: number;
 
+  /**
+   * `usedIds`: the highest group id ever handed out that may still be stored (an empty group, say); new groups
+   * are numbered after it and after every seed.
+   */
   constructor(
     readonly threshold: number,
-    clusters: readonly ClusterState[] = [],
+    seeds: readonly ClusterSeed[] = [],
+    usedIds = 0,
   ) {
-    for (const cluster of clusters) this.push(cluster.id, cluster.size, cluster.centroid, cluster.ignored);
+    this.nextId = Math.max(usedIds, 0, ...seeds.map((seed) => seed.id)) + 1;
+    for (const seed of seeds) {
+      const group = this.createGroup(seed.id, seed.ignored);
+      for (const face of seed.members) {
+        this.addMember(group, face);
+        if (face.outlier) group.flagged.add(face.id);
+      }
+      for (const faceId of seed.excluded ?? []) group.excluded.add(faceId);
+      this.refreshCentroid(group);
+    }
   }
 
   get count(): number {
-    return this.ids.length;
+    return this.groups.size;
   }
 
   /** The group of `id` as it is now, or undefined when there is none (never created, or merged away). */
   get(id: number): ClusterState | undefined {
-    const row = this.rowOf.get(id);
-    if (row === undefined) return undefined;
-    const offset = row * DESCRIPTOR_LENGTH;
-    return { id, size: this.sizes[row], centroid: this.centroids.slice(offset, offset + DESCRIPTOR_LENGTH), ignored: this.ignoredFlags[row] };
+    const group = this.groups.get(id);
+    return group && this.stateOf(group);
   }
 
-  /** The nearest group's id and its centroid's distance, or undefined when there are no groups. */
-  nearest(descriptor: Float32Array): { id: number; distance: number } | undefined {
-    const row = this.nearestRow(descriptor);
-    return row && { id: this.ids[row.row], distance: Math.sqrt(row.squared) };
+  /** The outliers of group `id`: members whose root-mean-square distance to the other members is beyond the threshold. */
+  outliers(id: number): number[] {
+    const group = this.groups.get(id);
+    return group ? this.membersApart(group) : [];
   }
 
-  /** Puts face `faceId` in its group (see the class comment); returns the group's id and whether it is new. */
-  add(faceId: number, descriptor: Float32Array, changes?: ClusterChanges): { clusterId: number; created: boolean } {
-    if (descriptor.length !== DESCRIPTOR_LENGTH) throw new RangeError(`descriptor has ${descriptor.length} values, expected ${DESCRIPTOR_LENGTH}`);
-    // Only a group within the threshold matters; <= as the gallery's threshold is inclusive.
-    const found = this.nearestRow(descriptor, this.threshold * this.threshold + Number.EPSILON);
-    if (found) {
-      const { row } = found;
-      const size = this.sizes[row];
-      const offset = row * DESCRIPTOR_LENGTH;
-      for (let k = 0; k < DESCRIPTOR_LENGTH; k++) this.centroids[offset + k] += (descriptor[k] - this.centroids[offset + k]) / (size + 1);
-      this.sizes[row] = size + 1;
-      changes?.touched.add(this.ids[row]);
-      return { clusterId: this.ids[row], created: false };
-    }
-    if (this.rowOf.has(faceId)) throw new Error(`group ${faceId} exists already`);
-    this.push(faceId, 1, descriptor, false);
-    changes?.touched.add(faceId);
-    return { clusterId: faceId, created: true };
-  }
-
-  /**
-   * Merges groups whose centroids are within the threshold, looking only at pairs with a group in
-   * `changes.touched` (the groups this run created or moved; every group on a first run): each of those,
-   * largest first, is compared with every other group; the larger of a pair absorbs the smaller (ties: the
-   * lower id), taking the weighted mean of the centroids, and is ignored if either was. The groups that grew
-   * are looked at again until nothing merges.
-   */
-  merge(changes: ClusterChanges = { touched: new Set(this.ids), merged: new Map() }): ClusterChanges {
-    const limit = this.threshold * this.threshold + Number.EPSILON;
-    let candidates = new Set(changes.touched);
-    while (candidates.size > 0) {
-      const grown = new Set<number>();
-      const absorbed = new Set<number>();
-      const rows = [...candidates]
-        .flatMap((id) => {
-          const row = this.rowOf.get(id);
-          return row === undefined ? [] : [row];
-        })
-        .sort((a, b) => this.sizes[b] - this.sizes[a] || this.ids[a] - this.ids[b]);
-      for (const candidate of rows) {
-        if (absorbed.has(candidate)) continue;
-        let keep = candidate;
-        // The survivor goes on comparing with the rest, from the first row again: its centroid moved.
-        for (let other = this.firstRowNear(keep, limit, absorbed); other !== undefined; other = this.firstRowNear(keep, limit, absorbed)) {
-          const otherWins = this.sizes[other] > this.sizes[keep] || (this.sizes[other] === this.sizes[keep] && this.ids[other] < this.ids[keep]);
-          const [winner, loser] = otherWins ? [other, keep] : [keep, other];
-          this.absorb(winner, loser);
-          absorbed.add(loser);
-          changes.merged.set(this.ids[loser], this.ids[winner]);
-          changes.touched.add(this.ids[winner]);
-          grown.add(this.ids[winner]);
-          grown.delete(this.ids[loser]);
-          keep = winner;
-        }
-      }
-      if (absorbed.size > 0) this.compact(absorbed);
-      candidates = grown;
-    }
-    // A group absorbed by a group that was itself absorbed later: point at the final survivor.
-    for (const [from, into] of changes.merged) {
-      let target = into;
-      while (changes.merged.has(target)) target = changes.merged.get(target) ?? target;
-      changes.merged.set(from, target);
-      changes.touched.delete(from);
-    }
-    return changes;
-  }
-
-  /** Sets a group's size and centroid (recomputed from its members after the review removed one). */
-  replace(id: number, size: number, centroid: Float32Array): void {
-    const row = this.rowOf.get(id);
-    if (row === undefined) throw new Error(`no group ${id}`);
-    this.sizes[row] = size;
-    this.centroids.set(centroid, row * DESCRIPTOR_LENGTH);
+  /** The id of the group face `faceId` is in. */
+  groupOf(faceId: number): number | undefined {
+    return this.groupOfFace.get(faceId)?.id;
   }
 
   /** Every group, for writing back. */
   all(): ClusterState[] {
-    return this.ids.map((id) => this.get(id) as ClusterState);
+    return [...this.groups.values()].map((group) => this.stateOf(group));
   }
 
-  private push(id: number, size: number, centroid: Float32Array, ignored: boolean): void {
-    const row = this.ids.length;
-    if ((row + 1) * DESCRIPTOR_LENGTH > this.centroids.length) {
-      const grown = new Float32Array(this.centroids.length * 2);
-      grown.set(this.centroids);
-      this.centroids = grown;
+  /** The review split `faceId` off group `groupId`: it may never join it (or what it merges into) again. */
+  exclude(groupId: number, faceId: number): void {
+    this.groups.get(groupId)?.excluded.add(faceId);
+  }
+
+  /**
+   * Puts a face in its group (see the class comment); returns the group's id once merging is done and whether the
+   * face started it. A new group takes the next free id.
+   */
+  add(face: ClusteredFace): { clusterId: number; created: boolean } {
+    if (face.descriptor.length !== DIMENSIONS) throw new RangeError(`descriptor has ${face.descriptor.length} values, expected ${DIMENSIONS}`);
+    if (this.groupOfFace.has(face.id)) throw new Error(`face ${face.id} is grouped already`);
+    // One scan of the centroids serves both steps: the groups the face may join, and those its group may merge with.
+    const near = this.groupsNear(face.descriptor, 0);
+    const target = this.nearestGroupFor(face, near);
+    if (!target) {
+      const group = this.createGroup(this.nextId++, false);
+      this.addMember(group, face);
+      this.refreshCentroid(group);
+      this.changes.touched.add(group.id);
+      return { clusterId: group.id, created: true };
     }
-    this.centroids.set(centroid, row * DESCRIPTOR_LENGTH);
-    this.ids.push(id);
-    this.sizes.push(size);
-    this.ignoredFlags.push(ignored);
-    this.rowOf.set(id, row);
+    this.addMember(target, face);
+    this.refreshCentroid(target);
+    this.changes.touched.add(target.id);
+    const survivor = this.mergeAround(target, near);
+    return { clusterId: survivor.id, created: false };
   }
 
-  private absorb(keep: number, other: number): void {
-    const total = this.sizes[keep] + this.sizes[other];
-    const keepOffset = keep * DESCRIPTOR_LENGTH;
-    const otherOffset = other * DESCRIPTOR_LENGTH;
-    if (total > 0) {
-      for (let k = 0; k < DESCRIPTOR_LENGTH; k++) {
-        this.centroids[keepOffset + k] = (this.centroids[keepOffset + k] * this.sizes[keep] + this.centroids[otherOffset + k] * this.sizes[other]) / total;
+  /**
+   * Outliers of the given groups as they are now, against what the last call reported (or the seeds said): the
+   * faces to mark and to unmark. Cheap: one pass over each group's members ({@link rmsDistanceToRest}).
+   */
+  outlierChanges(ids: Iterable<number>): { marked: number[]; cleared: number[] } {
+    const marked: number[] = [];
+    const cleared: number[] = [];
+    for (const id of ids) {
+      const group = this.groups.get(id);
+      if (!group) continue;
+      const now = new Set(this.membersApart(group));
+      for (const faceId of now) if (!group.flagged.has(faceId)) marked.push(faceId);
+      for (const faceId of group.flagged) if (!now.has(faceId)) cleared.push(faceId);
+      group.flagged = now;
+    }
+    return { marked, cleared };
+  }
+
+  /** What changed since the last call (and starts a new record). */
+  takeChanges(): ClusterChanges {
+    const changes = this.changes;
+    this.changes = emptyChanges();
+    return changes;
+  }
+
+  /** Mean distance from `face` to the members of group `id` (average linkage), or undefined without such a group. */
+  linkage(face: Float32Array, id: number): number | undefined {
+    const group = this.groups.get(id);
+    return group && this.meanDistanceTo(face, 0, group, Infinity);
+  }
+
+  /** Of `near`, the group the face may join with the smallest average linkage within the threshold (ties: the lower id). */
+  private nearestGroupFor(face: ClusteredFace, near: readonly Group[]): Group | undefined {
+    let best: Group | undefined;
+    let bestLinkage = this.threshold;
+    for (const group of near) {
+      if (group.images.has(face.imageId) || group.excluded.has(face.id)) continue;
+      const linkage = this.meanDistanceTo(face.descriptor, 0, group, bestLinkage);
+      if (linkage < bestLinkage || (linkage === bestLinkage && (best === undefined || group.id < best.id))) {
+        best = group;
+        bestLinkage = linkage;
       }
     }
-    this.sizes[keep] = total;
-    this.ignoredFlags[keep] = this.ignoredFlags[keep] || this.ignoredFlags[other];
-  }
-
-  /** Drops the absorbed rows, keeping the others in order. */
-  private compact(absorbed: Set<number>): void {
-    const keptRows = this.ids.map((_, row) => row).filter((row) => !absorbed.has(row));
-    const centroids = new Float32Array(Math.max(INITIAL_CAPACITY, keptRows.length) * DESCRIPTOR_LENGTH);
-    keptRows.forEach((row, index) => centroids.set(this.centroids.subarray(row * DESCRIPTOR_LENGTH, (row + 1) * DESCRIPTOR_LENGTH), index * DESCRIPTOR_LENGTH));
-    this.centroids = centroids;
-    this.ids = keptRows.map((row) => this.ids[row]);
-    this.sizes = keptRows.map((row) => this.sizes[row]);
-    this.ignoredFlags = keptRows.map((row) => this.ignoredFlags[row]);
-    this.rowOf.clear();
-    this.ids.forEach((id, row) => this.rowOf.set(id, row));
+    return best;
   }
 
   /**
-   * The nearest row closer than `within` (squared; Infinity: any), with partial-distance pruning: a row is given
-   * up once its partial sum reaches the best so far. Starting from the threshold rather than Infinity lets most
-   * rows of other people stop after a few dimensions.
+   * Merges `group` with the nearest compatible group of `near` (the groups near the face that just joined it: the
+   * face between two groups is what brings them together) within the threshold (average linkage), again and again.
    */
-  private nearestRow(descriptor: Float32Array, within = Infinity): { row: number; squared: number } | undefined {
-    return this.scanRows(descriptor, 0, within, 'nearest');
+  private mergeAround(group: Group, near: readonly Group[]): Group {
+    const limit = this.threshold * this.threshold + Number.EPSILON;
+    for (;;) {
+      let best: Group | undefined;
+      let bestLinkage = this.threshold;
+      for (const other of near) {
+        if (other === group || this.groups.get(other.id) !== other || !this.mayMerge(group, other)) continue;
+        // The centroids' distance bounds the average linkage from below (convexity): a cheap exact filter.
+        if (squaredDistance(this.centroids, group.slot * DIMENSIONS, this.centroids, other.slot * DIMENSIONS) > limit) continue;
+        const linkage = this.meanGroupDistance(group, other, bestLinkage);
+        if (linkage < bestLinkage || (linkage === bestLinkage && (best === undefined || other.id < best.id))) {
+          best = other;
+          bestLinkage = linkage;
+        }
+      }
+      if (!best) return group;
+      group = this.absorb(group, best);
+    }
   }
 
-  /** The first row (in row order) other than `row` and the `skipped` ones whose centroid is closer than `within` to row's. */
-  private firstRowNear(row: number, within: number, skipped: ReadonlySet<number>): number | undefined {
-    return this.scanRows(this.centroids, row * DESCRIPTOR_LENGTH, within, 'first', (other) => other === row || skipped.has(other))?.row;
+  private mayMerge(a: Group, b: Group): boolean {
+    const [small, large] = a.images.size <= b.images.size ? [a, b] : [b, a];
+    for (const image of small.images) if (large.images.has(image)) return false;
+    for (const faceId of a.excluded) if (this.groupOfFace.get(faceId) === b) return false;
+    for (const faceId of b.excluded) if (this.groupOfFace.get(faceId) === a) return false;
+    return true;
+  }
+
+  /** The larger group (ties: the lower id) takes the other's members; returns it. */
+  private absorb(a: Group, b: Group): Group {
+    const [keep, gone] = a.faces.length > b.faces.length || (a.faces.length === b.faces.length && a.id < b.id) ? [a, b] : [b, a];
+    for (let index = 0; index < gone.faces.length; index++) {
+      const faceId = gone.faces[index];
+      keep.faces.push(faceId);
+      keep.rows.push(gone.rows[index]);
+      this.groupOfFace.set(faceId, keep);
+    }
+    for (const faceId of gone.flagged) keep.flagged.add(faceId);
+    for (const image of gone.images) keep.images.add(image);
+    for (const faceId of gone.excluded) keep.excluded.add(faceId);
+    for (let k = 0; k < DIMENSIONS; k++) keep.sum[k] += gone.sum[k];
+    keep.squares += gone.squares;
+    keep.ignored ||= gone.ignored;
+    this.removeGroup(gone);
+    this.refreshCentroid(keep);
+    this.changes.touched.delete(gone.id);
+    this.changes.touched.add(keep.id);
+    for (const [from, into] of this.changes.merged) if (into === gone.id) this.changes.merged.set(from, keep.id);
+    this.changes.merged.set(gone.id, keep.id);
+    return keep;
+  }
+
+  private createGroup(id: number, ignored: boolean): Group {
+    const slot = this.slots.length;
+    if ((slot + 1) * DIMENSIONS > this.centroids.length) this.centroids = grown(this.centroids);
+    const group: Group = { id, ignored, faces: [], rows: [], images: new Set(), excluded: new Set(), flagged: new Set(), sum: new Float64Array(DIMENSIONS), squares: 0, slot };
+    this.slots.push(group);
+    this.groups.set(id, group);
+    return group;
+  }
+
+  /** Drops a group's centroid slot (the last slot moves into it). */
+  private removeGroup(group: Group): void {
+    const last = this.slots.length - 1;
+    const moved = this.slots[last];
+    if (moved !== group) {
+      this.centroids.copyWithin(group.slot * DIMENSIONS, last * DIMENSIONS, (last + 1) * DIMENSIONS);
+      this.slots[group.slot] = moved;
+      moved.slot = group.slot;
+    }
+    this.slots.pop();
+    this.groups.delete(group.id);
+  }
+
+  private addMember(group: Group, face: ClusteredFace): void {
+    if ((this.vectorCount + 1) * DIMENSIONS > this.vectors.length) this.vectors = grown(this.vectors);
+    const row = this.vectorCount++;
+    this.vectors.set(face.descriptor, row * DIMENSIONS);
+    group.faces.push(face.id);
+    group.rows.push(row);
+    group.images.add(face.imageId);
+    let squared = 0;
+    for (let k = 0; k < DIMENSIONS; k++) {
+      group.sum[k] += face.descriptor[k];
+      squared += face.descriptor[k] * face.descriptor[k];
+    }
+    group.squares += squared;
+    this.groupOfFace.set(face.id, group);
+  }
+
+  private refreshCentroid(group: Group): void {
+    const offset = group.slot * DIMENSIONS;
+    const size = group.faces.length;
+    for (let k = 0; k < DIMENSIONS; k++) this.centroids[offset + k] = group.sum[k] / size;
+  }
+
+  private stateOf(group: Group): ClusterState {
+    const offset = group.slot * DIMENSIONS;
+    const centroid = this.centroids.slice(offset, offset + DIMENSIONS);
+    const spread = rmsSpread(group.faces.length, group.squares, group.sum);
+    return { id: group.id, size: group.faces.length, centroid, ignored: group.ignored, cohesion: group.faces.length < 2 ? null : spread };
+  }
+
+  /** Members whose root-mean-square distance to the others is beyond the threshold (groups of three or more). */
+  private membersApart(group: Group): number[] {
+    const outliers: number[] = [];
+    if (group.faces.length < 3) return outliers;
+    group.rows.forEach((row, index) => {
+      if (rmsDistanceToRest(this.vectors, row * DIMENSIONS, group) > this.threshold) outliers.push(group.faces[index]);
+    });
+    return outliers;
   }
 
   /**
-   * The one scan of the centroids, for a query descriptor at `query[queryStart]`: rows are given up once their
-   * partial squared distance reaches the bound (checked every 8 dimensions, unrolled), which is `within`, or
-   * for `nearest` the best distance so far. Written once and inline on purpose: the same loop calling a
-   * distance function per row measured three times the CPU (add() on 30,000 faces in 1,000 groups).
+   * Groups whose centroid is within the threshold of the vector at `query[start]`: every slot is given up once
+   * its partial squared distance passes the limit (checked every 8 dimensions, unrolled; most groups are other
+   * people and stop after a few dimensions). Written inline on purpose: the same loop calling a distance
+   * function per slot measured three times the CPU, and this scan is most of the grouping's time.
    */
-  private scanRows(query: Float32Array, queryStart: number, within: number, mode: 'nearest' | 'first', skip?: (row: number) => boolean): { row: number; squared: number } | undefined {
+  private groupsNear(query: Float32Array, start: number): Group[] {
     const data = this.centroids;
-    const length = DESCRIPTOR_LENGTH;
-    const count = this.ids.length;
-    let best = -1;
-    let bestSquared = within;
-    for (let row = 0; row < count; row++) {
-      if (skip !== undefined && skip(row)) continue;
-      const offset = row * length;
+    const limit = this.threshold * this.threshold + Number.EPSILON;
+    const count = this.slots.length;
+    const near: Group[] = [];
+    for (let slot = 0; slot < count; slot++) {
+      const offset = slot * DIMENSIONS;
       let sum = 0;
-      for (let k = 0; k < length; k += 8) {
+      for (let k = 0; k < DIMENSIONS; k += 8) {
         const o = offset + k;
-        const q = queryStart + k;
-        const a = data[o] - query[q];
-        const b = data[o + 1] - query[q + 1];
-        const c = data[o + 2] - query[q + 2];
-        const d = data[o + 3] - query[q + 3];
-        const e = data[o + 4] - query[q + 4];
-        const f = data[o + 5] - query[q + 5];
-        const g = data[o + 6] - query[q + 6];
-        const h = data[o + 7] - query[q + 7];
-        sum += a * a + b * b + c * c + d * d + e * e + f * f + g * g + h * h;
-        if (sum >= bestSquared) break;
+        const q = start + k;
+        const d0 = data[o] - query[q];
+        const d1 = data[o + 1] - query[q + 1];
+        const d2 = data[o + 2] - query[q + 2];
+        const d3 = data[o + 3] - query[q + 3];
+        const d4 = data[o + 4] - query[q + 4];
+        const d5 = data[o + 5] - query[q + 5];
+        const d6 = data[o + 6] - query[q + 6];
+        const d7 = data[o + 7] - query[q + 7];
+        sum += d0 * d0 + d1 * d1 + d2 * d2 + d3 * d3 + d4 * d4 + d5 * d5 + d6 * d6 + d7 * d7;
+        if (sum > limit) break;
       }
-      if (sum < bestSquared) {
-        if (mode === 'first') return { row, squared: sum };
-        bestSquared = sum;
-        best = row;
+      if (sum <= limit) near.push(this.slots[slot]);
+    }
+    return near;
+  }
+
+  /**
+   * Mean distance from the vector at `query[start]` to the group's members; once the sum shows it cannot come
+   * under `bound`, returns Infinity without looking at the rest.
+   */
+  private meanDistanceTo(query: Float32Array, start: number, group: Group, bound: number): number {
+    const size = group.rows.length;
+    const budget = bound * size;
+    let total = 0;
+    for (const row of group.rows) {
+      total += Math.sqrt(squaredDistance(this.vectors, row * DIMENSIONS, query, start));
+      if (total > budget) return Infinity;
+    }
+    return total / size;
+  }
+
+  /** Mean distance between the members of two groups (average linkage), Infinity once it cannot come under `bound`. */
+  private meanGroupDistance(a: Group, b: Group, bound: number): number {
+    const pairs = a.rows.length * b.rows.length;
+    const budget = bound * pairs;
+    let total = 0;
+    for (const row of a.rows) {
+      for (const other of b.rows) {
+        total += Math.sqrt(squaredDistance(this.vectors, row * DIMENSIONS, this.vectors, other * DIMENSIONS));
+        if (total > budget) return Infinity;
       }
     }
-    return best < 0 ? undefined : { row: best, squared: bestSquared };
+    return total / pairs;
   }
 }
 
-/** Mean of descriptors (a group's centroid recomputed from its members). */
-export function meanDescriptor(descriptors: readonly Float32Array[]): Float32Array {
-  const mean = new Float32Array(DESCRIPTOR_LENGTH);
-  for (const descriptor of descriptors) for (let k = 0; k < DESCRIPTOR_LENGTH; k++) mean[k] += descriptor[k];
-  if (descriptors.length > 0) for (let k = 0; k < DESCRIPTOR_LENGTH; k++) mean[k] /= descriptors.length;
-  return mean;
+function emptyChanges(): ClusterChanges {
+  return { touched: new Set(), merged: new Map() };
+}
+
+function grown(array: Float32Array): Float32Array<ArrayBuffer> {
+  const bigger = new Float32Array(array.length * 2);
+  bigger.set(array);
+  return bigger;
+}
+
+/** Squared euclidean distance between the descriptors at `a[aStart]` and `b[bStart]`. */
+function squaredDistance(a: Float32Array, aStart: number, b: Float32Array, bStart: number): number {
+  let sum = 0;
+  for (let k = 0; k < DIMENSIONS; k++) {
+    const difference = a[aStart + k] - b[bStart + k];
+    sum += difference * difference;
+  }
+  return sum;
+}
+
+/** Mean squared distance of the members to their mean, from the sums: Σ|x|²/n − |Σx/n|². */
+function meanSquaredRadius(size: number, squares: number, sum: Float64Array): number {
+  let centroidNorm = 0;
+  for (let k = 0; k < DIMENSIONS; k++) centroidNorm += (sum[k] / size) * (sum[k] / size);
+  return Math.max(0, squares / size - centroidNorm);
+}
+
+/**
+ * Root-mean-square distance between two different members of a group: the mean squared distance over pairs is
+ * 2·n/(n−1) times the mean squared distance to the centroid, so it comes from the sums in O(dimensions).
+ */
+export function rmsSpread(size: number, squares: number, sum: Float64Array): number {
+  return size < 2 ? 0 : Math.sqrt((2 * size * meanSquaredRadius(size, squares, sum)) / (size - 1));
+}
+
+/**
+ * Root-mean-square distance from the member at `vectors[start]` to the group's other members:
+ * Σ_j |x − m_j|² = n·|x − c|² + n·r² (c the centroid, r² the mean squared radius), over n − 1 others.
+ */
+function rmsDistanceToRest(vectors: Float32Array, start: number, group: Pick<Group, 'faces' | 'squares' | 'sum'>): number {
+  const size = group.faces.length;
+  let toCentroid = 0;
+  for (let k = 0; k < DIMENSIONS; k++) {
+    const difference = vectors[start + k] - group.sum[k] / size;
+    toCentroid += difference * difference;
+  }
+  return Math.sqrt((size * (toCentroid + meanSquaredRadius(size, group.squares, group.sum))) / (size - 1));
 }

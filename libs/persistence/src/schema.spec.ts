@@ -59,7 +59,7 @@ describe.each(TEST_DRIVERS)('migrations on $name', (driver) => {
     try {
       for (let index = 0; index < migrationsFor(database.config.type).length; index += 1) await source.undoLastMigration();
       const runner = source.createQueryRunner();
-      const remaining = await Promise.all(['images', 'persons', 'person_images', 'faces', 'gallery_state', 'gallery_changes', 'face_rejections', 'face_clusters', 'cluster_members', 'outcome_events', 'outcome_event_faces', 'webhook_deliveries'].map((name) => runner.hasTable(name)));
+      const remaining = await Promise.all(['images', 'persons', 'person_images', 'faces', 'gallery_state', 'gallery_changes', 'face_rejections', 'face_clusters', 'cluster_members', 'cluster_exclusions', 'clustering_state', 'outcome_events', 'outcome_event_faces', 'webhook_deliveries'].map((name) => runner.hasTable(name)));
       await runner.release();
       expect(remaining.every((exists) => !exists)).toBe(true);
       await runPendingMigrations(source);

@@ -3,7 +3,7 @@ import { Scope } from '@visage/access';
 import { parseRouteId } from '@visage/domain';
 import { cursorParam, ValidQuery } from '@visage/validation';
 import { z } from 'zod';
-import { decodeClusterCursor, encodeClusterCursor, FaceClusterRepository, FaceReviewRepository, keysetPage } from '@visage/persistence';
+import { clusterCursorAfter, decodeClusterCursor, FaceClusterRepository, FaceReviewRepository, keysetPage } from '@visage/persistence';
 import { setFlash, takeFlash } from '../common/flash';
 import { HttpRequest as Request, HttpResponse as Response } from '../common/http';
 import { CurrentSession } from '../auth/dashboard-auth.guard';
@@ -25,7 +25,7 @@ function routeId(text: string): number {
 }
 
 /**
- * Face review on the dashboard: "Unknown people" (groups of unknown faces, largest first) with Name / Not the
+ * Face review on the dashboard: "Unknown people" (groups of unknown faces, most cohesive first, outliers marked) with Name / Not the
  * same / Ignore, and per face on the image page "This is …" / "Not <name>". Reads go to the database, every
  * action through the receiver's API, like the rest of the dashboard.
  */
@@ -42,10 +42,12 @@ export class ReviewController {
   @Scope('read')
   @Render('unknown-people')
   async unknownPeople(@ValidQuery(unknownPeopleQuery) query: z.output<typeof unknownPeopleQuery>, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
-    const page = keysetPage(await this.clusters.list(GROUPS_PER_PAGE + 1, query.cursor), GROUPS_PER_PAGE, (last) => encodeClusterCursor({ size: last.size, id: last.id }));
+    const page = keysetPage(await this.clusters.list(GROUPS_PER_PAGE + 1, query.cursor), GROUPS_PER_PAGE, clusterCursorAfter);
     const groups = page.items.map((group) => ({
       ...group,
-      faces: group.sampleFaces.map((face) => ({ ...face, cropUrl: `/faces/${face.faceId}/crop`, imageUrl: `/images/${face.imageId}` })),
+      cohesionText: group.cohesion === null ? undefined : group.cohesion.toFixed(2),
+      // The typical faces, then the ones marked unlike the rest, so the reviewer compares them before naming.
+      faces: [...group.sampleFaces, ...group.outlierFaces].map((face) => ({ ...face, cropUrl: `/faces/${face.faceId}/crop`, imageUrl: `/images/${face.imageId}` })),
     }));
     const nextUrl = page.nextCursor === null ? undefined : `/unknown?cursor=${page.nextCursor}`;
     return { groups, nextUrl, pageTitle: 'Unknown people', nav: 'unknown', flash: takeFlash(request, response) };

@@ -33,9 +33,10 @@ describe.each(TEST_DRIVERS)('dashboard face review on $name', (driver) => {
       groupFaces.push((await rows.face(image.id, null, { x: 40, y: 30, width: 50, height: 60 })).id);
     }
     await new FaceClusterRepository(db.dataSource).write({
-      clusters: [{ id: groupFaces[0], size: 3, centroid: new Float32Array(128), ignored: false }],
+      clusters: [{ id: groupFaces[0], size: 3, centroid: new Float32Array(128), ignored: false, cohesion: 0.384 }],
       members: groupFaces.map((faceId) => ({ faceId, clusterId: groupFaces[0] })),
       merged: new Map(),
+      outliers: { marked: [groupFaces[2]], cleared: [] },
     });
     grace = await rows.person('Grace');
     const named = await rows.image(await root.picture('party/grace.jpg'), { status: 'processed', width: 240, height: 160 });
@@ -45,10 +46,15 @@ describe.each(TEST_DRIVERS)('dashboard face review on $name', (driver) => {
   });
   afterAll(() => bed.close());
 
-  it('"Unknown people" lists each group with its crops, image links and the Name / Not the same / Ignore actions', async () => {
+  it('"Unknown people" lists each group with its crops, image links, cohesion, outliers marked and the Name / Not the same / Ignore actions', async () => {
     const page = await http().get('/unknown').expect(200);
     const html = unescape(page.text);
     expect(html).toContain('3 faces in 3 images');
+    expect(html).toContain('Faces 0.38 apart · 1 unlike the rest');
+    // Only the outlier is marked.
+    expect(html.match(/thumbs__item--outlier/g)).toHaveLength(1);
+    expect(html).toMatch(new RegExp(`thumbs__item--outlier">\\s*<a href="/images/${imageIds[2]}">`));
+    expect(html).toContain(`alt="Face ${groupFaces[2]}, unlike the rest of the group"`);
     for (const [index, faceId] of groupFaces.entries()) {
       expect(html).toContain(`src="/faces/${faceId}/crop"`);
       expect(html).toContain(`href="/images/${imageIds[index]}"`);

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Optional } from '@nestjs/common';
 import { yieldToEventLoop } from '@visage/domain';
-import { ClusterChanges, ClusterIndex, meanDescriptor } from '@visage/matcher';
+import { ClusterIndex, MIN_GROUPED_FACE_PX } from '@visage/matcher';
 import { ClusteringWrite, DatabaseLock, FaceClusterRepository, LockRepository, UnknownFace } from '@visage/persistence';
 import { JobRuns } from '../job-runs';
 import { PROCESSOR_SETTINGS, ProcessorSettings } from '../processor.settings';
@@ -28,17 +28,27 @@ export type ClusterReport =
       merged: number;
       /** Named faces taken out of their groups (sweep runs only). */
       pruned: number;
-      /** Groups whose centroid was recomputed (a face was removed from them). */
+      /** Groups written again after a face left them outside the job (review, naming, erasure). */
       recomputed: number;
       swept: boolean;
+      /** The groups were started again (first run of this rule, or CLUSTER_THRESHOLD changed). */
+      regrouped: boolean;
     };
 
+/** The grouping rule and its threshold, as stored with the groups: the groups are made again when it changes. */
+export function clusteringRule(threshold: number): string {
+  return `average-linkage@${threshold}`;
+}
+
 /**
- * Groups unknown faces into candidate people ({@link ClusterIndex}: nearest centroid within CLUSTER_THRESHOLD,
- * then merging), incrementally: each run places the faces stored since the last one (one primary-key range),
- * and now and then ({@link CLUSTER_SWEEP_EVERY_MS}) also the faces that became unknown after a re-match and
- * drops faces named since. One replica at a time (DatabaseLock.FaceClustering); the groups are reloaded each
- * run, so a run on another replica, or the review's corrections, are never overwritten by a stale copy.
+ * Groups unknown faces into candidate people ({@link ClusterIndex}: average linkage against the members within
+ * CLUSTER_THRESHOLD, cannot-links for faces of one image and faces the review split off), incrementally: each run
+ * places the faces stored since the last one (one primary-key range), and now and then
+ * ({@link CLUSTER_SWEEP_EVERY_MS}) also the faces that became unknown after a re-match or were split off a group,
+ * and drops faces named since. Faces smaller than MIN_GROUPED_FACE_PX are never grouped. One replica at a time
+ * (DatabaseLock.FaceClustering); the groups are reloaded whenever the table's fingerprint shows a change made
+ * elsewhere, so a run on another replica, or the review's corrections, are never overwritten by a stale copy. A
+ * full regroup happens only when the rule or CLUSTER_THRESHOLD differs from the one the stored groups were made with.
  */
 @Injectable()
 export class ClusterJob implements OnApplicationBootstrap, OnModuleDestroy {
@@ -91,71 +101,71 @@ export class ClusterJob implements OnApplicationBootstrap, OnModuleDestroy {
     );
   }
 
-  private async cluster(sweep: boolean): Promise<ClusterReport> {
-    const pruned = sweep ? await this.clusters.pruneNamedFaces() : 0;
-    // Reloading thousands of centroids is most of an incremental run: keep them while nobody else changed them.
-    const fingerprint = await this.clusters.fingerprint();
-    const reuse = this.cached?.fingerprint === fingerprint;
-    const stored = reuse ? [] : await this.clusters.loadClusters();
-    const index = reuse && this.cached ? this.cached.index : new ClusterIndex(this.settings.clusterThreshold, stored);
-    this.cached = undefined;
-
-    // Groups a face was removed from: their centroid from the remaining members.
-    const cleaned: number[] = [];
-    for (const cluster of stored.filter((one) => one.dirty)) {
-      const members = await this.clusters.memberDescriptors(cluster.id);
-      index.replace(cluster.id, members.length, members.length > 0 ? meanDescriptor(members) : cluster.centroid);
-      cleaned.push(cluster.id);
+  private async cluster(sweepWanted: boolean): Promise<ClusterReport> {
+    const rule = clusteringRule(this.settings.clusterThreshold);
+    const regrouped = (await this.clusters.clusteringRule()) !== rule;
+    if (regrouped) {
+      await this.clusters.regroup(rule);
+      this.cached = undefined;
     }
-    let changes: ClusterChanges = { touched: new Set(cleaned), merged: new Map() };
-    // Groups created or moved by this run: the only ones merging needs to compare with the others.
-    const touchedThisRun = new Set<number>(cleaned);
+    // After a regroup every unknown face is ungrouped: only the sweep finds those before the newest member.
+    const sweep = sweepWanted || regrouped;
+    const pruned = sweep ? await this.clusters.pruneNamedFaces() : 0;
+    // Reloading the groups' members is most of an incremental run: keep them while nobody else changed them.
+    const fingerprint = await this.clusters.fingerprint();
+    let index: ClusterIndex;
+    const cleaned: number[] = [];
+    if (this.cached?.fingerprint === fingerprint) {
+      index = this.cached.index;
+    } else {
+      const { clusters: stored, maxId } = await this.clusters.loadClusters();
+      index = new ClusterIndex(this.settings.clusterThreshold, stored.filter((cluster) => cluster.members.length > 0), maxId);
+      // Groups a face left outside the job: their size, centroid, cohesion and outliers are written again.
+      cleaned.push(...stored.filter((cluster) => cluster.dirty).map((cluster) => cluster.id));
+    }
+    this.cached = undefined;
+    const recomputed = cleaned.length;
+
     let faces = 0;
     let created = 0;
+    let merged = 0;
     const place = async (batch: UnknownFace[]): Promise<void> => {
-      const members: ClusteringWrite['members'] = [];
-      for (const face of batch) {
-        const { clusterId, created: isNew } = index.add(face.id, face.descriptor, changes);
-        members.push({ faceId: face.id, clusterId });
-        if (isNew) created++;
-      }
-      await this.write(index, changes, members, cleaned.splice(0));
-      for (const id of changes.touched) touchedThisRun.add(id);
-      changes = { touched: new Set(), merged: new Map() };
+      for (const face of batch) if (index.add(face).created) created++;
+      // After the whole batch: a later face may have merged the group an earlier one joined.
+      const members = batch.map((face) => ({ faceId: face.id, clusterId: index.groupOf(face.id) ?? face.id }));
+      merged += await this.write(index, members, cleaned.splice(0));
       faces += batch.length;
       await yieldToEventLoop();
     };
-
     for (let afterId = await this.clusters.clusteredUpTo(); ; ) {
-      const batch = await this.clusters.unknownFacesAfter(afterId, CLUSTER_BATCH_SIZE);
+      const batch = await this.clusters.unknownFacesAfter(afterId, CLUSTER_BATCH_SIZE, MIN_GROUPED_FACE_PX);
       if (batch.length === 0) break;
       await place(batch);
       afterId = batch[batch.length - 1].id;
     }
     if (sweep) {
       for (let afterId = 0; ; ) {
-        const batch = await this.clusters.unclusteredUnknownFaces(afterId, CLUSTER_BATCH_SIZE);
+        const batch = await this.clusters.unclusteredUnknownFaces(afterId, CLUSTER_BATCH_SIZE, MIN_GROUPED_FACE_PX);
         if (batch.length === 0) break;
         await place(batch);
         afterId = batch[batch.length - 1].id;
       }
     }
-    let merged = 0;
-    for (const id of changes.touched) touchedThisRun.add(id);
-    if (touchedThisRun.size > 0) {
-      const merging = index.merge({ touched: touchedThisRun, merged: new Map() });
-      merged = merging.merged.size;
-      await this.write(index, merging, [], cleaned.splice(0));
-    }
+    if (cleaned.length > 0) await this.write(index, [], cleaned);
     this.cached = { index, fingerprint: await this.clusters.fingerprint() };
-    return { ran: true, faces, created, merged, pruned, recomputed: stored.filter((one) => one.dirty).length, swept: sweep };
+    return { ran: true, faces, created, merged, pruned, recomputed, swept: sweep, regrouped };
   }
 
-  private async write(index: ClusterIndex, changes: ClusterChanges, members: ClusteringWrite['members'], cleaned: number[]): Promise<void> {
+  /** Writes what the index changed since the last write (groups, merges, outliers) and the placed faces; returns the merges. */
+  private async write(index: ClusterIndex, members: ClusteringWrite['members'], cleaned: number[]): Promise<number> {
+    const changes = index.takeChanges();
+    for (const id of cleaned) changes.touched.add(id);
     const clusters = [...changes.touched].flatMap((id) => {
       const cluster = index.get(id);
       return cluster ? [cluster] : [];
     });
-    await this.clusters.write({ clusters, members, merged: changes.merged, cleaned });
+    const outliers = index.outlierChanges(changes.touched);
+    await this.clusters.write({ clusters, members, merged: changes.merged, cleaned, outliers });
+    return changes.merged.size;
   }
 }

@@ -21,7 +21,7 @@ export class ClustersController {
 
   @Get()
   @Scope('read')
-  @ApiOperation({ summary: 'Unknown people: groups of unknown faces, largest first (ignored groups left out), keyset paginated' })
+  @ApiOperation({ summary: 'Unknown people: groups of unknown faces, most cohesive first (groups of one face last; ignored groups left out), keyset paginated' })
   @ApiResponse({ status: 200, type: ClusterPageDto })
   @ApiResponse({ status: 400, type: ApiErrorBody, description: 'Bad limit or cursor' })
   list(@ValidQuery(clusterPageQuery) page: z.output<typeof clusterPageQuery>): Promise<ClusterPageDto> {
@@ -75,7 +75,7 @@ export class ClustersController {
   @Delete(':id/faces/:faceId')
   @Scope('admin')
   @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ summary: '"Not the same person": the face leaves the group and is never grouped again' })
+  @ApiOperation({ summary: '"Not the same person": the face leaves the group and never joins it again (it may be grouped elsewhere)' })
   @ApiResponse({ status: 204 })
   @ApiResponse({ status: 400, type: ApiErrorBody })
   @ApiResponse({ status: 404, type: ApiErrorBody, description: 'No such group (cluster_not_found) or the face is not in it (face_not_in_cluster)' })

@@ -14,8 +14,11 @@ describe.each(TEST_DRIVERS)('unknown people API on $name', (driver) => {
   beforeAll(() => ({ harness, dataSource, rows, clusters } = context));
 
   let counter = 0;
-  /** A group of `size` unknown faces, the first two in one image, as the clustering job writes it. */
-  async function group(size: number): Promise<{ id: number; faces: number[]; images: number[] }> {
+  /**
+   * A group of `size` unknown faces, the first two in one image, as the clustering job writes it, with the given
+   * cohesion (null for one face) and outliers (indexes into its faces).
+   */
+  async function group(size: number, cohesion: number | null = size > 1 ? 0.4 : null, outliers: number[] = []): Promise<{ id: number; faces: number[]; images: number[] }> {
     const faces: number[] = [];
     const images: number[] = [];
     for (let index = 0; index < size; index++) {
@@ -26,30 +29,45 @@ describe.each(TEST_DRIVERS)('unknown people API on $name', (driver) => {
       await dataSource.getRepository(FaceEntity).update({ id: face.id }, { descriptor, galleryVersion: 1 });
       faces.push(face.id);
     }
-    return { id: await writeGroup(clusters, faces), faces, images };
+    return { id: await writeGroup(clusters, faces, { cohesion, outliers: outliers.map((index) => faces[index]) }), faces, images };
   }
 
-  it('GET /clusters: largest first, keyset paginated, with image counts and sample faces; GET /clusters/:id: every face', async () => {
-    const small = await group(2);
-    const large = await group(5);
-    const middle = await group(3);
+  it('GET /clusters: most cohesive first, groups of one face last, keyset paginated, outliers marked; GET /clusters/:id: every face', async () => {
+    const loose = await group(2, 0.52);
+    const large = await group(6, 0.3, [5]);
+    const single = await group(1);
+    const middle = await group(3, 0.41);
+    const tie = await group(3, 0.41);
+    const otherSingle = await group(1);
     const first = await harness.http.get('/clusters?limit=2');
     expect(first.status, JSON.stringify(first.body)).toBe(200);
     expect(first.body.items.map((item: { id: number }) => item.id)).toEqual([large.id, middle.id]);
-    expect(first.body.items[0]).toMatchObject({ size: 5, imageCount: 4, ignored: false });
-    expect(first.body.items[0].sampleFaces).toHaveLength(4);
+    expect(first.body.items[0]).toMatchObject({ size: 6, imageCount: 5, ignored: false, cohesion: 0.3, outlierCount: 1 });
+    expect(first.body.items[0].sampleFaces.map((face: { faceId: number }) => face.faceId)).toEqual(large.faces.slice(0, 4));
     expect(first.body.items[0].sampleFaces[0]).toEqual({
       faceId: large.faces[0],
       imageId: large.images[0],
       path: expect.stringMatching(/^people\//),
       box: { x: 10, y: 20, width: 30, height: 40 },
       cropUrl: `/faces/${large.faces[0]}/crop`,
+      outlier: false,
     });
+    expect(first.body.items[0].outlierFaces).toEqual([expect.objectContaining({ faceId: large.faces[5], outlier: true })]);
+    // Pages cross the equal cohesions (ordered by id) and the groups of one face (no cohesion, last).
     const second = await harness.http.get('/clusters').query({ limit: 2, cursor: first.body.nextCursor });
-    expect(second.body).toEqual({ items: [expect.objectContaining({ id: small.id, size: 2, imageCount: 1 })], nextCursor: null });
+    expect(second.body.items.map((item: { id: number }) => item.id)).toEqual([tie.id, loose.id]);
+    const third = await harness.http.get('/clusters').query({ limit: 2, cursor: second.body.nextCursor });
+    expect(third.body).toEqual({
+      items: [expect.objectContaining({ id: single.id, size: 1, imageCount: 1, cohesion: null, outlierFaces: [] }), expect.objectContaining({ id: otherSingle.id })],
+      nextCursor: null,
+    });
+    const endingInSingles = await harness.http.get('/clusters?limit=5');
+    expect(endingInSingles.body.items.at(-1).id).toBe(single.id);
+    expect((await harness.http.get('/clusters').query({ cursor: endingInSingles.body.nextCursor })).body).toEqual({ items: [expect.objectContaining({ id: otherSingle.id })], nextCursor: null });
 
     const detail = await harness.http.get(`/clusters/${large.id}`);
     expect(detail.body.faces.map((face: { faceId: number }) => face.faceId)).toEqual(large.faces);
+    expect(detail.body.faces.map((face: { outlier: boolean }) => face.outlier)).toEqual([false, false, false, false, false, true]);
 
     expectApiError(await harness.http.get('/clusters?limit=0'), 400, 'invalid_limit');
     expectApiError(await harness.http.get('/clusters?cursor=nonsense'), 400, 'invalid_cursor');
@@ -101,6 +119,8 @@ describe.each(TEST_DRIVERS)('unknown people API on $name', (driver) => {
     const removed = await harness.http.delete(`/clusters/${ada.id}/faces/${ada.faces[2]}`);
     expect(removed.status, JSON.stringify(removed.body)).toBe(204);
     expect((await harness.http.get(`/clusters/${ada.id}`)).body).toMatchObject({ size: 2, faces: [expect.objectContaining({ faceId: ada.faces[0] }), expect.objectContaining({ faceId: ada.faces[1] })] });
+    // A cannot-link: the clustering job may group the face again, never with this group.
+    expect(await dataSource.query('SELECT face_id AS faceId, cluster_id AS clusterId FROM cluster_exclusions')).toEqual([{ faceId: ada.faces[2], clusterId: ada.id }]);
     expectApiError(await harness.http.delete(`/clusters/${ada.id}/faces/${ada.faces[2]}`), 404, 'face_not_in_cluster');
     expectApiError(await harness.http.delete(`/clusters/2000000000/faces/${ada.faces[0]}`), 404, 'cluster_not_found');
     expectApiError(await harness.http.delete(`/clusters/${ada.id}/faces/abc`), 400, 'invalid_id');

@@ -2,7 +2,7 @@ import { HttpStatus, Injectable } from '@nestjs/common';
 import {
   ClusterCursor,
   ClusterSummary,
-  encodeClusterCursor,
+  clusterCursorAfter,
   FaceClusterRepository,
   FaceReviewRepository,
   keysetPage,
@@ -25,7 +25,7 @@ export class ClustersService {
   ) {}
 
   async list(limit: number, cursor?: ClusterCursor): Promise<ClusterPageDto> {
-    const { items, nextCursor } = keysetPage(await this.clusters.list(limit + 1, cursor), limit, (last) => encodeClusterCursor({ size: last.size, id: last.id }));
+    const { items, nextCursor } = keysetPage(await this.clusters.list(limit + 1, cursor), limit, clusterCursorAfter);
     return { items: items.map(toSummaryDto), nextCursor };
   }
 
@@ -78,7 +78,16 @@ export class ClustersService {
 }
 
 function toSummaryDto(cluster: ClusterSummary): ClusterSummaryDto {
-  return { id: cluster.id, size: cluster.size, imageCount: cluster.imageCount, ignored: cluster.ignored, sampleFaces: cluster.sampleFaces.map(toClusterFaceDto) };
+  return {
+    id: cluster.id,
+    size: cluster.size,
+    imageCount: cluster.imageCount,
+    ignored: cluster.ignored,
+    cohesion: cluster.cohesion,
+    outlierCount: cluster.outlierCount,
+    sampleFaces: cluster.sampleFaces.map(toClusterFaceDto),
+    outlierFaces: cluster.outlierFaces.map(toClusterFaceDto),
+  };
 }
 
 function clusterNotFound(id: number): ApiError {

@@ -6,8 +6,8 @@ import { FaceEntity } from './face.entity';
  * the face that started it, so the clustering job can create groups and their members in one transaction.
  */
 @Entity({ name: 'face_clusters' })
-// "Unknown people", largest first, keyset-paginated, ignored groups left out: one index range.
-@Index('idx_face_clusters_listing', ['ignored', 'size', 'id'])
+// "Unknown people", most cohesive first, keyset-paginated, ignored groups left out: one index range.
+@Index('idx_face_clusters_cohesion', ['ignored', 'cohesion', 'id'])
 export class FaceClusterEntity {
   @PrimaryColumn({ type: 'int' })
   id!: number;
@@ -28,6 +28,10 @@ export class FaceClusterEntity {
   @Column({ type: 'boolean', default: false })
   dirty!: boolean;
 
+  /** Root-mean-square distance between two of its faces (lower: more alike); null for a group of one face. */
+  @Column({ type: 'double', nullable: true })
+  cohesion!: number | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'datetime', precision: 6 })
   createdAt!: Date;
 
@@ -41,6 +45,7 @@ export class FaceClusterEntity {
  */
 @Entity({ name: 'cluster_members' })
 @Index('idx_cluster_members_cluster', ['clusterId', 'faceId'])
+@Index('idx_cluster_members_outlier', ['clusterId', 'outlier', 'faceId'])
 export class ClusterMemberEntity {
   @PrimaryColumn({ name: 'face_id', type: 'int' })
   faceId!: number;
@@ -52,7 +57,43 @@ export class ClusterMemberEntity {
   @Column({ name: 'cluster_id', type: 'int', nullable: true })
   clusterId!: number | null;
 
+  /** Its root-mean-square distance to the group's other faces is beyond CLUSTER_THRESHOLD: shown marked for the review. */
+  @Column({ type: 'boolean', default: false })
+  outlier!: boolean;
+
   @ManyToOne(() => FaceClusterEntity, { onDelete: 'CASCADE', nullable: true })
   @JoinColumn({ name: 'cluster_id', foreignKeyConstraintName: 'fk_cluster_members_cluster' })
   cluster?: FaceClusterEntity | null;
+}
+
+/**
+ * A cannot-link the review made: the face was split off the group ("Not the same person"), so it never joins the
+ * group again and the group never merges with the group the face is in. Follows the group through merges.
+ */
+@Entity({ name: 'cluster_exclusions' })
+@Index('idx_cluster_exclusions_cluster', ['clusterId'])
+export class ClusterExclusionEntity {
+  @PrimaryColumn({ name: 'face_id', type: 'int' })
+  faceId!: number;
+
+  @PrimaryColumn({ name: 'cluster_id', type: 'int' })
+  clusterId!: number;
+
+  @ManyToOne(() => FaceEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'face_id', foreignKeyConstraintName: 'fk_cluster_exclusions_face' })
+  face?: FaceEntity;
+
+  @ManyToOne(() => FaceClusterEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'cluster_id', foreignKeyConstraintName: 'fk_cluster_exclusions_cluster' })
+  cluster?: FaceClusterEntity;
+}
+
+/** The rule the groups were made with (`average-linkage@<CLUSTER_THRESHOLD>`): another one makes the job regroup once. One row, id 1. */
+@Entity({ name: 'clustering_state' })
+export class ClusteringStateEntity {
+  @PrimaryColumn({ type: 'int' })
+  id!: number;
+
+  @Column({ type: 'varchar', length: 64 })
+  rule!: string;
 }

@@ -4,7 +4,7 @@ import { DashboardSessionEntity } from './dashboard-session.entity';
 import { FaceEntity } from './face.entity';
 import { ForgottenKnownFaceEntity } from './forgotten-known-face.entity';
 import { FaceRejectionEntity } from './face-rejection.entity';
-import { ClusterMemberEntity, FaceClusterEntity } from './face-cluster.entity';
+import { ClusterExclusionEntity, ClusteringStateEntity, ClusterMemberEntity, FaceClusterEntity } from './face-cluster.entity';
 import { GalleryChangeEntity } from './gallery-change.entity';
 import { GalleryStateEntity } from './gallery-state.entity';
 import { ImageEntity } from './image.entity';
@@ -12,7 +12,7 @@ import { OutcomeEventEntity, OutcomeEventFaceEntity, WebhookDeliveryEntity } fro
 import { PersonImageEntity } from './person-image.entity';
 import { PersonEntity } from './person.entity';
 
-export { ApiKeyEntity, AuditEventEntity, DashboardSessionEntity, ClusterMemberEntity, FaceClusterEntity, FaceEntity, FaceRejectionEntity, ForgottenKnownFaceEntity, GalleryChangeEntity, GalleryStateEntity, ImageEntity, OutcomeEventEntity, OutcomeEventFaceEntity, PersonEntity, PersonImageEntity, WebhookDeliveryEntity };
+export { ApiKeyEntity, AuditEventEntity, ClusterExclusionEntity, ClusteringStateEntity, ClusterMemberEntity, DashboardSessionEntity, FaceClusterEntity, FaceEntity, FaceRejectionEntity, ForgottenKnownFaceEntity, GalleryChangeEntity, GalleryStateEntity, ImageEntity, OutcomeEventEntity, OutcomeEventFaceEntity, PersonEntity, PersonImageEntity, WebhookDeliveryEntity };
 export const ENTITIES = [
   ImageEntity,
   PersonEntity,
@@ -23,6 +23,8 @@ export const ENTITIES = [
   FaceRejectionEntity,
   FaceClusterEntity,
   ClusterMemberEntity,
+  ClusterExclusionEntity,
+  ClusteringStateEntity,
   OutcomeEventEntity,
   OutcomeEventFaceEntity,
   WebhookDeliveryEntity,

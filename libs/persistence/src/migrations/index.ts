@@ -18,6 +18,8 @@ import { Security1795820000000 as MysqlSecurity } from './mysql/1795820000000-se
 import { Security1795820000000 as SqliteSecurity } from './sqlite/1795820000000-security';
 import { FaceQuality1795830000000 as MysqlFaceQuality } from './mysql/1795830000000-face-quality';
 import { FaceQuality1795830000000 as SqliteFaceQuality } from './sqlite/1795830000000-face-quality';
+import { ClusterLinkage1795840000000 as MysqlClusterLinkage } from './mysql/1795840000000-cluster-linkage';
+import { ClusterLinkage1795840000000 as SqliteClusterLinkage } from './sqlite/1795840000000-cluster-linkage';
 import { SecurityRound21795860000000 as MysqlSecurityRound2 } from './mysql/1795860000000-security-round-2';
 import { SecurityRound21795860000000 as SqliteSecurityRound2 } from './sqlite/1795860000000-security-round-2';
 
@@ -26,7 +28,7 @@ import { SecurityRound21795860000000 as SqliteSecurityRound2 } from './sqlite/17
  * `dist/` after the build. Append new ones at the end of both lists; the two dialects share names and order,
  * except SQLite's lock lease table (MySQL has named locks instead).
  */
-export const MYSQL_MIGRATIONS = [MysqlInitialSchema, MysqlDashboardIndexes, MysqlLeasesAndRetries, MysqlFaceIdentity, MysqlImageRequestId, MysqlFaceReview, MysqlOutcomeEvents, MysqlSecurity, MysqlFaceQuality, MysqlSecurityRound2];
+export const MYSQL_MIGRATIONS = [MysqlInitialSchema, MysqlDashboardIndexes, MysqlLeasesAndRetries, MysqlFaceIdentity, MysqlImageRequestId, MysqlFaceReview, MysqlOutcomeEvents, MysqlSecurity, MysqlFaceQuality, MysqlClusterLinkage, MysqlSecurityRound2];
 export const SQLITE_MIGRATIONS = [
   SqliteInitialSchema,
   SqliteDashboardIndexes,
@@ -38,6 +40,7 @@ export const SQLITE_MIGRATIONS = [
   SqliteOutcomeEvents,
   SqliteSecurity,
   SqliteFaceQuality,
+  SqliteClusterLinkage,
   SqliteSecurityRound2,
 ];
 
