@@ -22,6 +22,7 @@ import { CommittedFixture, Fixture, FIXTURES_DIR, writeFixture } from '../suppor
 import { bearer, TEST_ADMIN_KEY, TEST_AUTH_ENV } from '../../libs/auth/test/test-keys';
 import { createScratchMysqlDatabase } from '../../libs/persistence/test/test-databases';
 import { NsqLookupdTestServer, NsqTestServer } from '../nsq/nsq-test-server';
+import { UploadItemResultDto } from '../../apps/receiver/src/images/dto/upload-images.dto';
 
 // ---------------------------------------------------------------------------------------------- files
 
@@ -137,6 +138,7 @@ export interface ImageView {
 
 export const FINAL_STATUSES = ['processed', 'unrecognized', 'failed'];
 
+
 export class ReceiverClient {
   constructor(readonly url: string) {}
 
@@ -154,6 +156,22 @@ export class ReceiverClient {
       throw new Error(`POST /images/post → ${reply.status} ${reply.text.slice(0, 500)}`);
     }
     return reply.body.images.map((item) => item.id as number);
+  }
+
+  /** POST /images with each file as a multipart `file` part; the per-file answers. */
+  async upload(files: Array<{ bytes: Buffer; name: string }>): Promise<UploadItemResultDto[]> {
+    const reply = await this.postForm('/images', files);
+    if (reply.status !== 202) throw new Error(`POST /images → ${reply.status} ${reply.text.slice(0, 500)}`);
+    return (reply.body as { images: UploadItemResultDto[] }).images;
+  }
+
+  /** A multipart POST of `file` parts to `path` (an upload route). */
+  async postForm(path: string, files: Array<{ bytes: Buffer; name: string }>): Promise<HttpReply<unknown>> {
+    const form = new FormData();
+    for (const file of files) form.append('file', new Blob([file.bytes]), file.name);
+    const response = await fetch(`${this.url}${path}`, { method: 'POST', headers: bearer(), body: form });
+    const text = await response.text();
+    return { status: response.status, body: JSON.parse(text) as unknown, text };
   }
 
   async image(id: number): Promise<ImageView> {

@@ -10,6 +10,7 @@ import { VisageConfig } from '@visage/config';
 import { GalleryService } from '@visage/matcher';
 import { startEmbedded, EmbeddedVisage } from '../../apps/embedded/src/embedded';
 import { RetryJob } from '../../apps/image-processor/src/retry/retry.job';
+import { fixtureBytes } from '../support/fixtures';
 import { createImagesRoot, dashboardSession, e2eStacks, E2eStack, embeddedStackConfig, http, ImagesRoot, ReceiverClient, until } from './harness';
 
 const GALLERY_REFRESH_MS = 300;
@@ -71,6 +72,17 @@ describe.each(e2eStacks('visage_e2e_pipeline'))('pipeline end to end — $name',
     expect(named[0].distance as number).toBeLessThanOrEqual(config.MATCH_THRESHOLD);
   });
 
+  it('an uploaded picture goes the same way: stored by its hash, processed and named; the same bytes again are that image', async () => {
+    const bytes = await fixtureBytes('astronaut_flipped.jpg');
+    const [item] = await receiver.upload([{ bytes, name: 'astronaut.jpg' }]);
+    expect(item).toMatchObject({ index: 0, status: 'pending', duplicate: false, path: expect.stringMatching(/^uploads\/[0-9a-f]{2}\/[0-9a-f]{2}\/[0-9a-f]{64}\.jpg$/) });
+    const image = await receiver.settled(item.id as number);
+    expect(image).toMatchObject({ status: 'processed', path: item.path });
+    expect(image.faces.filter((face) => face.person !== null).map((face) => face.person?.name)).toEqual(['eileen collins']);
+    const [again] = await receiver.upload([{ bytes, name: 'copy.jpg' }]);
+    expect(again).toMatchObject({ id: item.id, status: 'processed', duplicate: true });
+  });
+
   it('a stranger is unrecognized: a face is found and nobody is named', async () => {
     const image = await receiver.settled(await receiver.post('in/strangers/camera.png'));
     expect(image.status).toBe('unrecognized');
@@ -113,6 +125,11 @@ describe.each(e2eStacks('visage_e2e_pipeline'))('pipeline end to end — $name',
     const enrolled = await http<{ personId: number; personName: string }>('POST', facesUrl, { path: 'enrol/camera.png' });
     expect(enrolled.status).toBe(201);
     expect(enrolled.body).toMatchObject({ personId: cameraman, personName: 'cameraman' });
+
+    // The same face uploaded from the client's machine: enrolled from its stored copy.
+    const uploaded = await receiver.postForm(`/persons/${cameraman}/faces`, [{ bytes: await fixtureBytes('camera.png'), name: 'me.png' }]);
+    expect(uploaded.status, uploaded.text).toBe(201);
+    expect(uploaded.body).toMatchObject({ personId: cameraman, path: expect.stringMatching(/^uploads\/.+\.png$/) });
 
     const noFace = await http<{ code: string }>('POST', facesUrl, { path: 'enrol/coffee.png' });
     expect([noFace.status, noFace.body.code]).toEqual([422, 'no_face']);

@@ -62,6 +62,7 @@ describe('route table', () => {
         'GET /metrics public',
         'POST /image/post submit',
         'POST /images/post submit',
+        'POST /images submit',
         'GET /images read',
         'GET /images/counts read',
         'GET /images/:id read',

@@ -6,6 +6,7 @@ import { loadConfig, VisageConfig } from '@visage/config';
 import { appLogger } from '@visage/observability';
 import { parseJsonBody } from './common/json-body.middleware';
 import { ReceiverModule } from './receiver.module';
+import { describeUploadBodies } from './uploads/upload-body';
 
 export interface ReceiverAppOptions {
   /** Nest logger; default: the process's pino logger (levels up to LOG_LEVEL, LOG_FORMAT). */
@@ -40,15 +41,15 @@ export function configureReceiverApp(app: INestApplication): INestApplication {
   express.set('x-powered-by', false);
   express.set('trust proxy', TRUSTED_PROXIES);
   app.use(parseJsonBody);
-  const document = SwaggerModule.createDocument(
+  const document = describeUploadBodies(SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
       .setTitle('Visage receiver')
-      .setDescription('Ingest image paths for face recognition; read outcomes; manage known people.')
+      .setDescription('Ingest images (uploaded, or paths under IMAGES_ROOT) for face recognition; read outcomes; manage known people.')
       .setVersion('1')
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key (scopes read ⊂ submit ⊂ admin); X-API-Key is accepted too' })
       .build(),
-  );
+  ));
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
   return app;
 }

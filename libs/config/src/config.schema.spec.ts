@@ -94,6 +94,12 @@ describe('parseConfig', () => {
     expect(problemsOf({ WEBHOOK_URLS: 'https://a.example/hook' })).toEqual([expect.stringMatching(/^WEBHOOK_SECRET: required/)]);
     expect(problemsOf({ WEBHOOK_URLS: 'ftp://a.example/hook', WEBHOOK_SECRET: 'x' }).map((problem) => problem.split('.')[0])).toEqual(['WEBHOOK_URLS']);
   });
+
+  it('MAX_UPLOAD_BYTES defaults to MAX_IMAGE_BYTES and may not exceed it', () => {
+    expect(parseConfig({ MAX_IMAGE_BYTES: '5000' }).MAX_UPLOAD_BYTES).toBe(5000);
+    expect(parseConfig({ MAX_IMAGE_BYTES: '5000', MAX_UPLOAD_BYTES: '4000' }).MAX_UPLOAD_BYTES).toBe(4000);
+    expect(problemsOf({ MAX_IMAGE_BYTES: '5000', MAX_UPLOAD_BYTES: '6000' })).toEqual([expect.stringMatching(/^MAX_UPLOAD_BYTES: must not exceed MAX_IMAGE_BYTES/)]);
+  });
 });
 
 describe('logLevelsUpTo', () => {

@@ -72,6 +72,8 @@ export const configSchema = z.object({
   KNOWN_FACES_DIR: optionalText,
   MAX_IMAGE_BYTES: positiveInt(20 * 1024 * 1024),
   MAX_IMAGE_PIXELS: positiveInt(40_000_000),
+  /** Largest uploaded file (POST /images, POST /persons/:id/faces); unset: MAX_IMAGE_BYTES, never more (ingest refuses larger files). */
+  MAX_UPLOAD_BYTES: z.coerce.number().int().positive().optional(),
   RECEIVER_PORT: port(8000),
   FRONTEND_PORT: port(8081),
   /** Where the frontend sends its actions (retry, add person, enrol a face): the receiver's HTTP API. */
@@ -165,8 +167,9 @@ export type QueueConfig =
       publishHttpAddress: string | undefined;
     };
 
-export interface VisageConfig extends Omit<RawConfig, 'KNOWN_FACES_DIR'> {
+export interface VisageConfig extends Omit<RawConfig, 'KNOWN_FACES_DIR' | 'MAX_UPLOAD_BYTES'> {
   KNOWN_FACES_DIR: string;
+  MAX_UPLOAD_BYTES: number;
   database: DatabaseConfig;
   queue: QueueConfig;
 }
@@ -225,8 +228,12 @@ export function parseConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Visage
   if (raw.WEBHOOK_URLS.length > 0 && !raw.WEBHOOK_SECRET) {
     throw new ConfigValidationError(['WEBHOOK_SECRET: required when WEBHOOK_URLS is set (every delivery is signed with it)']);
   }
+  if (raw.MAX_UPLOAD_BYTES !== undefined && raw.MAX_UPLOAD_BYTES > raw.MAX_IMAGE_BYTES) {
+    throw new ConfigValidationError([`MAX_UPLOAD_BYTES: must not exceed MAX_IMAGE_BYTES (${raw.MAX_IMAGE_BYTES}): a larger upload would be stored, then refused at ingest`]);
+  }
   return {
     ...raw,
+    MAX_UPLOAD_BYTES: raw.MAX_UPLOAD_BYTES ?? raw.MAX_IMAGE_BYTES,
     IMAGES_ROOT: imagesRoot,
     KNOWN_FACES_DIR: knownFacesDir,
     database: parseDatabaseUrl(raw.DATABASE_URL, cwd),

@@ -1,15 +1,24 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { ConfigService } from '@visage/config';
 import { ImageStatus } from '@visage/domain';
-import { DeletedImage, ImageDetailsView, ImagePage, ImageRepository } from '@visage/persistence';
+import { CreateImageResult, DeletedImage, ImageDetailsView, ImagePage, ImageRepository } from '@visage/persistence';
 import { ImagePathError, resolveImagePath } from '@visage/storage';
 import { ApiError, errorBody } from '../common/api-error';
 import { ImageAcceptedDto } from './dto/post-image.dto';
 import { BatchItemResultDto, parseBatchItem } from './dto/post-images.dto';
 import { ListImagesQuery } from './dto/list-images.dto';
 import { imagePathApiError } from './image-path-errors';
+import { UploadItemResultDto } from './dto/upload-images.dto';
+import { MAX_UPLOAD_FILES, UploadReceiver } from '../uploads/upload-receiver';
+import { IncomingMessage } from 'node:http';
 import { ImagePublisher, ImageRequeueService } from '@visage/image-queue';
 import { currentLogContext, metrics } from '@visage/observability';
+
+/** A batch item refused on its own: its error body, and the existing image's id when the refusal names one. */
+function rejectedItem(index: number, error: ApiError): BatchItemResultDto {
+  const body = error.getResponse() as ReturnType<typeof errorBody>;
+  return { index, ...(body.id !== undefined ? { id: body.id } : {}), error: body };
+}
 
 @Injectable()
 export class ImagesService {
@@ -20,6 +29,7 @@ export class ImagesService {
     private readonly images: ImageRepository,
     private readonly publisher: ImagePublisher,
     private readonly requeue: ImageRequeueService,
+    private readonly uploads: UploadReceiver,
     config: ConfigService,
   ) {
     this.imagesRoot = config.get('IMAGES_ROOT');
@@ -28,19 +38,42 @@ export class ImagesService {
 
   /** Validates the path, stores the canonical relative path, then publishes the id. */
   async submit(path: unknown): Promise<ImageAcceptedDto> {
-    const resolved = await resolveImagePath(this.imagesRoot, path, { maxBytes: this.maxBytes }).catch((error: unknown) => {
-      throw error instanceof ImagePathError ? imagePathApiError(error) : error;
-    });
-    const result = await this.images.create(resolved.relative, currentLogContext().requestId ?? null);
+    const result = await this.createAndPublish(path);
     if (!result.created) {
-      throw new ApiError(HttpStatus.CONFLICT, `${resolved.relative} was already submitted as image ${result.existingId}`, {
+      throw new ApiError(HttpStatus.CONFLICT, `${result.relative} was already submitted as image ${result.existingId}`, {
         code: 'duplicate_path',
         id: result.existingId,
       });
     }
-    metrics.imagesSubmitted.inc();
-    await this.publisher.publish(result.id);
     return { id: result.id, status: 'pending' };
+  }
+
+  /**
+   * An uploaded file (its content-addressed path): queued like a submitted path, but the same bytes uploaded again
+   * are answered with the image they already are (`duplicate`, its current status), not refused.
+   */
+  async submitUploaded(relative: string): Promise<{ id: number; status: ImageStatus; duplicate: boolean }> {
+    // Twice at most: the existing image may be deleted between the insert that met it and the read.
+    for (let attempt = 0; ; attempt++) {
+      const result = await this.createAndPublish(relative);
+      if (result.created) return { id: result.id, status: 'pending', duplicate: false };
+      const existing = await this.images.findById(result.existingId);
+      if (existing) return { id: existing.id, status: existing.status, duplicate: true };
+      if (attempt > 0) throw new Error(`image ${result.existingId} (${relative}) vanished twice while being answered as a duplicate`);
+    }
+  }
+
+  /** The image row for a path under IMAGES_ROOT (checked by resolveImagePath), published when new. */
+  private async createAndPublish(path: unknown): Promise<CreateImageResult & { relative: string }> {
+    const resolved = await resolveImagePath(this.imagesRoot, path, { maxBytes: this.maxBytes }).catch((error: unknown) => {
+      throw error instanceof ImagePathError ? imagePathApiError(error) : error;
+    });
+    const result = await this.images.create(resolved.relative, currentLogContext().requestId ?? null);
+    if (result.created) {
+      metrics.imagesSubmitted.inc();
+      await this.publisher.publish(result.id);
+    }
+    return { ...result, relative: resolved.relative };
   }
 
   /** Each item independently; a rejected item carries its error body, the others go through. */
@@ -52,11 +85,25 @@ export class ImagesService {
         results.push({ index, ...(await this.submit(parseBatchItem(item).path)) });
       } catch (error) {
         if (!(error instanceof ApiError)) throw error;
-        const body = error.getResponse() as ReturnType<typeof errorBody>;
-        results.push({ index, ...(body.id !== undefined ? { id: body.id } : {}), error: body });
+        results.push(rejectedItem(index, error));
       }
     }
     return results;
+  }
+
+  /**
+   * `POST /images`: every file of the upload stored (content-addressed) and queued as it arrives; each answered on
+   * its own as a `/images/post` item, with where it is stored and whether the same bytes were there already.
+   */
+  async upload(request: IncomingMessage): Promise<UploadItemResultDto[]> {
+    const answers = new Map<number, Awaited<ReturnType<ImagesService['submitUploaded']>>>();
+    const files = await this.uploads.receive(request, {
+      maxFiles: MAX_UPLOAD_FILES,
+      accept: async (file) => void answers.set(file.index, await this.submitUploaded(file.stored.relative)),
+    });
+    return files.map((file) =>
+      file.error || !file.stored ? { ...rejectedItem(file.index, file.error as ApiError), name: file.name } : { index: file.index, name: file.name, path: file.stored.relative, ...answers.get(file.index) },
+    );
   }
 
   async get(id: number): Promise<ImageDetailsView> {

@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query, Req } from '@nestjs/common';
+import { IncomingMessage } from 'node:http';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Scope } from '@visage/access';
 import { Actor } from '@visage/auth';
@@ -9,6 +10,8 @@ import { PostImageDto, parsePostImageBody } from '../images/dto/post-image.dto';
 import { ImagePageDto, ListImagesQuery, MAX_PAGE_SIZE, parsePageQuery } from '../images/dto/list-images.dto';
 import { CreatePersonDto, EnrolledFaceDto, parseCreatePersonBody, PersonDto, PersonListDto } from './dto/person.dto';
 import { PersonsService } from './persons.service';
+import { ApiUploadBody } from '../uploads/upload-body';
+import { isUploadRequest } from '../uploads/upload-receiver';
 
 @ApiTags('persons')
 @ApiBearerAuth()
@@ -61,19 +64,29 @@ export class PersonsController {
 
   @Post(':id/faces')
   @Scope('admin')
-  @ApiOperation({ summary: 'Enrol a known face of this person from an image under IMAGES_ROOT (exactly one face)' })
+  @ApiOperation({
+    summary: 'Enrol a known face of this person (exactly one face): from a path under IMAGES_ROOT, or an uploaded picture',
+    description:
+      'JSON `{"path"}` names a file under IMAGES_ROOT; a multipart `file` part or an image/* body uploads the picture, ' +
+      'stored by its sha256 under `uploads/` as `POST /images` stores it (same checks: 413, 415, 422 `empty_file`).',
+  })
   @ApiBody({ type: PostImageDto })
+  @ApiUploadBody(1)
   @ApiResponse({ status: 201, type: EnrolledFaceDto })
-  @ApiResponse({ status: 400, type: ApiErrorBody, description: 'Bad id, missing/empty/non-string path, malformed JSON' })
+  @ApiResponse({ status: 400, type: ApiErrorBody, description: 'Bad id, missing/empty/non-string path, malformed JSON, no file part or more than one' })
   @ApiResponse({ status: 404, type: ApiErrorBody, description: 'No such person' })
+  @ApiResponse({ status: 413, type: ApiErrorBody, description: 'Upload larger than MAX_UPLOAD_BYTES' })
+  @ApiResponse({ status: 415, type: ApiErrorBody, description: 'Not JSON, multipart or image/*; an upload that is not a supported image' })
   @ApiResponse({ status: 422, type: ApiErrorBody, description: 'Path outside the root, missing, not a file, too large; no face, several faces, not an image' })
   @ApiResponse({ status: 503, type: ApiErrorBody, description: 'Recognizer unavailable; retry later' })
   async enrolFace(
     @Param('id', PositiveIdPipe) id: number,
-    @Body(new ParseWith(parsePostImageBody)) body: { path: unknown },
+    @Req() request: IncomingMessage,
+    @Body() body: unknown,
     @Actor() actor: string,
   ): Promise<EnrolledFaceDto> {
-    const enrolled = await this.persons.enrolFace(id, body.path, actor);
+    const path = isUploadRequest(request) ? await this.persons.receivePhoto(request) : parsePostImageBody(body).path;
+    const enrolled = await this.persons.enrolFace(id, path, actor);
     return { id: enrolled.personImageId, personId: enrolled.personId, personName: enrolled.personName, path: enrolled.path };
   }
 
