@@ -266,6 +266,8 @@ function syntheticFace(path: string) {
  */
 export class RecognizerDouble {
   readonly calls = new Map<string, number>();
+  /** Bytes of `content` the last call for each path carried (0: the path alone was sent). */
+  readonly contentBytes = new Map<string, number>();
   /** Delay before answering each call. */
   delayMs = 0;
   /** Paths whose (next) call is never answered while listed: a stuck analysis. */
@@ -296,6 +298,7 @@ export class RecognizerDouble {
     const analyze: Unary = (call, callback) => {
       const path = call.request.path;
       this.calls.set(path, this.callsFor(path) + 1);
+      this.contentBytes.set(path, call.request.content?.length ?? 0);
       if (this.hold.has(path)) {
         this.hold.delete(path);
         return; // never answered: the caller hangs until its deadline or its death

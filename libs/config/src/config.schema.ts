@@ -83,6 +83,11 @@ export const configSchema = z.object({
   FACE_RECOGNITION_HEALTH_PORT: port(8083),
   FACE_RECOGNITION_ADDRESS: hostPort.default('127.0.0.1:50051'),
   FACE_RECOGNITION_DEADLINE_MS: positiveInt(30_000),
+  /**
+   * What the processor sends the recognizer: `path` (it reads IMAGES_ROOT itself: one process, or a shared volume)
+   * or `content` (the processor reads the file and sends its bytes: the recognizer needs no images volume).
+   */
+  FACE_RECOGNITION_INPUT: z.enum(['path', 'content']).default('path'),
   RECOGNIZER_WORKERS: z.coerce.number().int().min(0).default(0),
   RECOGNIZER_QUEUE_SIZE: positiveInt(64),
   MIN_DETECTION_SCORE: z.coerce.number().min(0).max(1).default(0.5),

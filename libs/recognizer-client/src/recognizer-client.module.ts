@@ -6,7 +6,8 @@ import { GrpcFaceAnalyzer } from './grpc-face-analyzer';
 export const FACE_ANALYZER = Symbol('FACE_ANALYZER');
 
 /**
- * Provides {@link FACE_ANALYZER} from FACE_RECOGNITION_ADDRESS / FACE_RECOGNITION_DEADLINE_MS / MAX_IMAGE_BYTES
+ * Provides {@link FACE_ANALYZER} from FACE_RECOGNITION_ADDRESS / FACE_RECOGNITION_DEADLINE_MS / MAX_IMAGE_BYTES /
+ * FACE_RECOGNITION_INPUT
  * (needs `ConfigModule.forRoot()` somewhere in the app). The channel is closed with the app.
  */
 @Module({})
@@ -24,6 +25,7 @@ export class RecognizerClientModule {
               address: config.get('FACE_RECOGNITION_ADDRESS'),
               deadlineMs: config.get('FACE_RECOGNITION_DEADLINE_MS'),
               maxImageBytes: config.get('MAX_IMAGE_BYTES'),
+              sendContentFrom: config.get('FACE_RECOGNITION_INPUT') === 'content' ? config.get('IMAGES_ROOT') : undefined,
             }),
         },
       ],
