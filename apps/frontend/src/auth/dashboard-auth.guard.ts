@@ -54,6 +54,7 @@ export class DashboardAuthGuard implements CanActivate {
     request.dashboardSession = session;
     response.locals.csrf = session.csrf;
     response.locals.canAct = scopeAllows(session.scope, 'admin');
+    response.locals.canSubmit = scopeAllows(session.scope, 'submit');
     response.locals.signedInAs = this.sessions.enabled ? session.keyName : undefined;
     if (!SAFE_METHODS.has(request.method ?? 'GET')) this.assertSameSite(request, session);
     if (!scopeAllows(session.scope, access)) {

@@ -37,6 +37,17 @@ export class ImagesController {
     return { ...view, watch, pageTitle: `Image ${view.image.id}`, nav: 'images', flash: takeFlash(request, response) };
   }
 
+  /**
+   * "Upload photos": the page's script posts each file (multipart, `X-CSRF-Token`) and the body streams on to the
+   * receiver's `POST /images` with the session's key; the receiver's per-file answer (or refusal) comes back as JSON.
+   */
+  @Post('upload')
+  @Scope('submit')
+  async upload(@Req() request: Request, @CurrentSession() session: DashboardSession, @Res() response: Response): Promise<void> {
+    const result = await this.receiver.uploadImages(session, request);
+    response.status(result.status).json(result.ok ? result.body : { message: result.message });
+  }
+
   @Post('images/:id/retry')
   @Scope('admin')
   async retry(@Param('id') idParam: string, @CurrentSession() session: DashboardSession, @Res() response: Response): Promise<void> {
