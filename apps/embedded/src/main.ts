@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import './instrument';
 import { Logger } from '@nestjs/common';
+import { AdminKeyBootstrap } from '@visage/auth';
 import { loadConfig, runMain } from '@visage/config';
 import { startupBanner } from './banner';
 import { SHUTDOWN_STEPS, startEmbedded } from './embedded';
@@ -19,5 +20,7 @@ runMain('Visage', async () => {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  return startupBanner(config, visage.ports);
+  // Either app may have generated the admin key (they share one bootstrap lock): whichever did holds it.
+  const generatedKey = [visage.receiver, visage.frontend].map((app) => app.get(AdminKeyBootstrap, { strict: false }).generatedKey).find(Boolean);
+  return startupBanner(config, visage.ports, generatedKey);
 });

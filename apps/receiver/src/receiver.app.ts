@@ -47,7 +47,13 @@ export function configureReceiverApp(app: INestApplication): INestApplication {
       .setTitle('Visage receiver')
       .setDescription('Ingest images (uploaded, or paths under IMAGES_ROOT) for face recognition; read outcomes; manage known people.')
       .setVersion('1')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key (scopes read ⊂ submit ⊂ admin); X-API-Key is accepted too' })
+      .addBearerAuth({
+        type: 'http',
+        scheme: 'bearer',
+        // Nest's default says JWT; the key is an opaque random string.
+        bearerFormat: 'API key (vsk_…)',
+        description: 'An API key, `vsk_…` (scopes read ⊂ submit ⊂ admin); X-API-Key is accepted too',
+      })
       .build(),
   ));
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
