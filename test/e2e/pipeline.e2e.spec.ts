@@ -4,6 +4,8 @@
  * server (nsqd discovered through nsqlookupd). Only HTTP goes in: POST to the receiver, GET from the receiver
  * and the dashboard.
  */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VisageConfig } from '@visage/config';
@@ -40,7 +42,7 @@ describe.each(e2eStacks('visage_e2e_pipeline'))('pipeline end to end — $name',
     await images.add('camera_rescaled.jpg', 'in/camera_rescaled_again.jpg');
     images.copy('coffee.png', 'enrol/coffee.png');
     await images.add('two_people.jpg', 'enrol/two_people.jpg');
-    config = embeddedStackConfig(stack, images, { GALLERY_REFRESH_MS: String(GALLERY_REFRESH_MS) });
+    config = embeddedStackConfig(stack, images, { GALLERY_REFRESH_MS: String(GALLERY_REFRESH_MS), KNOWN_FACES_RESCAN_MS: '300' });
     visage = await startEmbedded(config, '127.0.0.1');
     receiver = new ReceiverClient(`http://127.0.0.1:${visage.ports.receiver}`);
     frontendUrl = `http://127.0.0.1:${visage.ports.frontend}`;
@@ -201,5 +203,21 @@ describe.each(e2eStacks('visage_e2e_pipeline'))('pipeline end to end — $name',
     const detail = await http('GET', `${frontendUrl}/images/${astronaut?.id}`, undefined, session);
     expect(detail.status).toBe(200);
     expect(detail.text).toContain('eileen collins');
+  });
+
+  it('known faces added while running are enrolled without a restart (rescan timer); POST /known-faces/rescan drops removed ones at once', async () => {
+    const knownFaceCount = async () => {
+      const reply = await http<{ items: Array<{ name: string; knownFaceCount: number }> }>('GET', `${receiver.url}/persons`);
+      return reply.body.items.find((person) => person.name === 'eileen collins')?.knownFaceCount;
+    };
+    await images.add('astronaut_flipped.jpg', 'known/eileen_collins_3.jpg');
+    await until(async () => (await knownFaceCount()) === 3, 'the added known face enrolled by the rescan', 60_000);
+
+    rmSync(join(images.root, 'known/eileen_collins_3.jpg'));
+    const rescan = await http<{ removed: string[]; unchanged: string[] }>('POST', `${receiver.url}/known-faces/rescan`);
+    expect(rescan.status).toBe(200);
+    expect(rescan.body.removed).toEqual(['eileen_collins_3.jpg']);
+    expect(rescan.body.unchanged.sort()).toEqual(['eileen_collins/large.jpg', 'eileen_collins_1.png']);
+    expect(await knownFaceCount()).toBe(2);
   });
 });

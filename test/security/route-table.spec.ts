@@ -73,6 +73,7 @@ describe('route table', () => {
         'GET /persons/:id read',
         'GET /persons/:id/images read',
         'POST /persons/:id/faces admin',
+        'POST /known-faces/rescan admin',
         'DELETE /persons/:id admin',
         'POST /faces/:id/assign admin',
         'POST /faces/:id/reject admin',

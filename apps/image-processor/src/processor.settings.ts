@@ -28,6 +28,8 @@ export interface ProcessorSettings {
   rematchEveryMs: number;
   /** Distance within which an unknown face joins a group (CLUSTER_THRESHOLD, default MATCH_THRESHOLD). */
   clusterThreshold: number;
+  /** How often the known-faces folder is checked for changes (KNOWN_FACES_RESCAN_MS; 0: only at start). */
+  knownFacesRescanMs: number;
 }
 
 export const PROCESSOR_SETTINGS = Symbol('PROCESSOR_SETTINGS');
@@ -59,6 +61,7 @@ export function processorSettingsFrom(config: VisageConfig, instanceId?: string)
     retryCron: config.RETRY_CRON,
     rematchEveryMs: config.GALLERY_REFRESH_MS,
     clusterThreshold: config.CLUSTER_THRESHOLD ?? config.MATCH_THRESHOLD,
+    knownFacesRescanMs: config.KNOWN_FACES_RESCAN_MS,
   };
 }
 

@@ -15,6 +15,7 @@ import { FacesModule } from './faces/faces.module';
 import { ImagesModule } from './images/images.module';
 import { KeysModule } from './keys/keys.module';
 import { PersonsModule } from './persons/persons.module';
+import { KnownFacesModule } from './known-faces/known-faces.module';
 
 export interface ReceiverModuleOptions {
   config: VisageConfig;
@@ -43,6 +44,7 @@ export class ReceiverModule {
         AuthModule.forApi(),
         ImagesModule,
         PersonsModule,
+        KnownFacesModule,
         FacesModule,
         ClustersModule,
         KeysModule,

@@ -70,6 +70,8 @@ export const configSchema = z.object({
   DATABASE_URL: databaseUrl,
   IMAGES_ROOT: z.string().trim().min(1).default('./images'),
   KNOWN_FACES_DIR: optionalText,
+  /** How often processors check KNOWN_FACES_DIR for added, changed or removed files (0: only at start). */
+  KNOWN_FACES_RESCAN_MS: z.coerce.number().int().min(0).default(10_000),
   MAX_IMAGE_BYTES: positiveInt(20 * 1024 * 1024),
   MAX_IMAGE_PIXELS: positiveInt(40_000_000),
   /** Largest uploaded file (POST /images, POST /persons/:id/faces); unset: MAX_IMAGE_BYTES, never more (ingest refuses larger files). */
