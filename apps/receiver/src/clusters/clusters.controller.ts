@@ -1,17 +1,17 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { ClusterCursor, decodeClusterCursor } from '@visage/persistence';
+import { Controller, Delete, Get, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { decodeClusterCursor } from '@visage/persistence';
 import { Scope } from '@visage/access';
+import { keysetPageQuery, ValidBody, ValidQuery } from '@visage/validation';
+import { z } from 'zod';
 import { Actor } from '@visage/auth';
 import { ApiErrorBody } from '../common/api-error';
-import { ParseWith } from '../common/parse-with.pipe';
 import { PositiveIdPipe } from '../common/positive-id.pipe';
-import { AssignBody, AssignFaceDto, parseAssignBody } from '../faces/dto/face.dto';
-import { MAX_PAGE_SIZE, parseKeysetPage } from '../images/dto/list-images.dto';
+import { AssignBody, assignBody } from '../faces/dto/face.dto';
 import { ClustersService } from './clusters.service';
 import { ClusterDetailDto, ClusterNamedDto, ClusterPageDto, ClusterSummaryDto } from './dto/cluster.dto';
 
-const parseClusterPage = (raw: unknown) => parseKeysetPage(raw, decodeClusterCursor);
+const clusterPageQuery = keysetPageQuery(decodeClusterCursor);
 
 @ApiTags('clusters')
 @ApiBearerAuth()
@@ -22,11 +22,9 @@ export class ClustersController {
   @Get()
   @Scope('read')
   @ApiOperation({ summary: 'Unknown people: groups of unknown faces, largest first (ignored groups left out), keyset paginated' })
-  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: 50 } })
-  @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page' })
   @ApiResponse({ status: 200, type: ClusterPageDto })
   @ApiResponse({ status: 400, type: ApiErrorBody, description: 'Bad limit or cursor' })
-  list(@Query(new ParseWith(parseClusterPage)) page: { limit: number; cursor?: ClusterCursor }): Promise<ClusterPageDto> {
+  list(@ValidQuery(clusterPageQuery) page: z.output<typeof clusterPageQuery>): Promise<ClusterPageDto> {
     return this.clusters.list(page.limit, page.cursor);
   }
 
@@ -44,12 +42,11 @@ export class ClustersController {
   @Scope('admin')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: '"Name this person": every face of the group is enrolled for the person; re-matching names them on every image' })
-  @ApiBody({ type: AssignFaceDto })
   @ApiResponse({ status: 200, type: ClusterNamedDto })
   @ApiResponse({ status: 400, type: ApiErrorBody, description: 'Bad id; empty, non-string or too long name; bad personId; both given' })
   @ApiResponse({ status: 404, type: ApiErrorBody, description: 'No such group (cluster_not_found) or person (person_not_found)' })
   @ApiResponse({ status: 409, type: ApiErrorBody, description: 'The group is ignored (cluster_ignored); the person was deleted meanwhile' })
-  name(@Param('id', PositiveIdPipe) id: number, @Body(new ParseWith(parseAssignBody)) body: AssignBody, @Actor() actor: string): Promise<ClusterNamedDto> {
+  name(@Param('id', PositiveIdPipe) id: number, @ValidBody(assignBody) body: AssignBody, @Actor() actor: string): Promise<ClusterNamedDto> {
     return this.clusters.name(id, body, actor);
   }
 

@@ -1,12 +1,12 @@
-import { Body, Controller, Get, Headers, HttpCode, HttpStatus, Param, Post, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Headers, HttpCode, HttpStatus, Param, Post, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { ServerResponse } from 'node:http';
 import { Scope } from '@visage/access';
+import { ValidBody } from '@visage/validation';
 import { Actor } from '@visage/auth';
 import { ApiErrorBody } from '../common/api-error';
-import { ParseWith } from '../common/parse-with.pipe';
 import { PositiveIdPipe } from '../common/positive-id.pipe';
-import { AssignBody, AssignFaceDto, FaceAssignmentDto, FaceRejectionDto, parseAssignBody } from './dto/face.dto';
+import { AssignBody, assignBody, FaceAssignmentDto, FaceRejectionDto } from './dto/face.dto';
 import { FacesService } from './faces.service';
 
 @ApiTags('faces')
@@ -21,12 +21,11 @@ export class FacesController {
   @ApiOperation({
     summary: '"This is …": enrol the face for a person (existing, or created by name); re-matching names it on every image',
   })
-  @ApiBody({ type: AssignFaceDto })
   @ApiResponse({ status: 200, type: FaceAssignmentDto })
   @ApiResponse({ status: 400, type: ApiErrorBody, description: 'Bad id; empty, non-string or too long name; bad personId; both given' })
   @ApiResponse({ status: 404, type: ApiErrorBody, description: 'No such face (face_not_found) or person (person_not_found)' })
   @ApiResponse({ status: 409, type: ApiErrorBody, description: 'Face stored without descriptor; person deleted meanwhile' })
-  assign(@Param('id', PositiveIdPipe) id: number, @Body(new ParseWith(parseAssignBody)) body: AssignBody, @Actor() actor: string): Promise<FaceAssignmentDto> {
+  assign(@Param('id', PositiveIdPipe) id: number, @ValidBody(assignBody) body: AssignBody, @Actor() actor: string): Promise<FaceAssignmentDto> {
     return this.faces.assign(id, body, actor);
   }
 

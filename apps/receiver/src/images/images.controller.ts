@@ -1,15 +1,15 @@
-import { applyDecorators, Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query, Req } from '@nestjs/common';
+import { applyDecorators, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Req } from '@nestjs/common';
 import { IncomingMessage } from 'node:http';
-import { ApiBearerAuth, ApiBody, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Scope } from '@visage/access';
 import { Actor } from '@visage/auth';
-import { IMAGE_STATUSES } from '@visage/domain';
+import { ImageListQuery } from '@visage/persistence';
+import { ValidBody, ValidQuery } from '@visage/validation';
 import { ApiErrorBody } from '../common/api-error';
-import { ParseWith } from '../common/parse-with.pipe';
 import { PositiveIdPipe } from '../common/positive-id.pipe';
-import { ImageCountsDto, ImageDetailsDto, ImagePageDto, ListImagesQuery, MAX_PAGE_SIZE, parseListImagesQuery } from './dto/list-images.dto';
-import { ImageAcceptedDto, parsePostImageBody, PostImageDto } from './dto/post-image.dto';
-import { BatchAcceptedDto, parsePostImagesBody, PostImagesDto } from './dto/post-images.dto';
+import { ImageCountsDto, ImageDetailsDto, ImagePageDto, listImagesQuery } from './dto/list-images.dto';
+import { ImageAcceptedDto, ImagePathBody, imagePathBody } from './dto/post-image.dto';
+import { BatchAcceptedDto, PostImagesBody, postImagesBody } from './dto/post-images.dto';
 import { UploadAcceptedDto } from './dto/upload-images.dto';
 import { ImagesService } from './images.service';
 import { ApiUploadBody } from '../uploads/upload-body';
@@ -33,12 +33,11 @@ export class ImagesController {
   @Scope('submit')
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({ summary: 'Submit one image path; it is stored as pending and queued for recognition' })
-  @ApiBody({ type: PostImageDto })
   @ApiResponse({ status: 202, type: ImageAcceptedDto })
   @ApiResponse({ status: 409, type: ApiErrorBody, description: 'Path already submitted; `id` is the existing image' })
   @ApiResponse({ status: 422, type: ApiErrorBody, description: 'Outside IMAGES_ROOT, missing, not a file, empty or too large' })
   @BodyErrors()
-  postImage(@Body(new ParseWith(parsePostImageBody)) body: { path: unknown }): Promise<ImageAcceptedDto> {
+  postImage(@ValidBody(imagePathBody) body: ImagePathBody): Promise<ImageAcceptedDto> {
     return this.images.submit(body.path);
   }
 
@@ -46,11 +45,10 @@ export class ImagesController {
   @Scope('submit')
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({ summary: 'Submit many image paths; each item is accepted or rejected on its own' })
-  @ApiBody({ type: PostImagesDto })
   @ApiResponse({ status: 202, type: BatchAcceptedDto })
   @BodyErrors()
-  async postImages(@Body(new ParseWith(parsePostImagesBody)) body: { items: unknown[] }): Promise<BatchAcceptedDto> {
-    return { images: await this.images.submitBatch(body.items) };
+  async postImages(@ValidBody(postImagesBody) body: PostImagesBody): Promise<BatchAcceptedDto> {
+    return { images: await this.images.submitBatch(body.paths) };
   }
 
   @Post('images')
@@ -78,13 +76,9 @@ export class ImagesController {
   @Get('images')
   @Scope('read')
   @ApiOperation({ summary: 'Images, newest first, with keyset pagination' })
-  @ApiQuery({ name: 'status', required: false, enum: IMAGE_STATUSES })
-  @ApiQuery({ name: 'person', required: false, schema: { type: 'integer', minimum: 1 }, description: 'Only images where this person appears' })
-  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: 50 } })
-  @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page' })
   @ApiResponse({ status: 200, type: ImagePageDto })
   @ApiResponse({ status: 400, type: ApiErrorBody, description: 'Unknown status, bad person id, limit or cursor' })
-  list(@Query(new ParseWith(parseListImagesQuery)) query: ListImagesQuery): Promise<ImagePageDto> {
+  list(@ValidQuery(listImagesQuery) query: ImageListQuery): Promise<ImagePageDto> {
     return this.images.list(query);
   }
 

@@ -1,12 +1,11 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { ConfigService } from '@visage/config';
 import { ImageStatus } from '@visage/domain';
-import { CreateImageResult, DeletedImage, ImageDetailsView, ImagePage, ImageRepository } from '@visage/persistence';
+import { CreateImageResult, DeletedImage, ImageDetailsView, ImageListQuery, ImagePage, ImageRepository } from '@visage/persistence';
 import { ImagePathError, resolveImagePath } from '@visage/storage';
 import { ApiError, errorBody } from '../common/api-error';
 import { ImageAcceptedDto } from './dto/post-image.dto';
-import { BatchItemResultDto, parseBatchItem } from './dto/post-images.dto';
-import { ListImagesQuery } from './dto/list-images.dto';
+import { BatchItem, BatchItemResultDto } from './dto/post-images.dto';
 import { imagePathApiError } from './image-path-errors';
 import { UploadItemResultDto } from './dto/upload-images.dto';
 import { MAX_UPLOAD_FILES, UploadReceiver } from '../uploads/upload-receiver';
@@ -37,7 +36,7 @@ export class ImagesService {
   }
 
   /** Validates the path, stores the canonical relative path, then publishes the id. */
-  async submit(path: unknown): Promise<ImageAcceptedDto> {
+  async submit(path: string): Promise<ImageAcceptedDto> {
     const result = await this.createAndPublish(path);
     if (!result.created) {
       throw new ApiError(HttpStatus.CONFLICT, `${result.relative} was already submitted as image ${result.existingId}`, {
@@ -64,7 +63,7 @@ export class ImagesService {
   }
 
   /** The image row for a path under IMAGES_ROOT (checked by resolveImagePath), published when new. */
-  private async createAndPublish(path: unknown): Promise<CreateImageResult & { relative: string }> {
+  private async createAndPublish(path: string): Promise<CreateImageResult & { relative: string }> {
     const resolved = await resolveImagePath(this.imagesRoot, path, { maxBytes: this.maxBytes }).catch((error: unknown) => {
       throw error instanceof ImagePathError ? imagePathApiError(error) : error;
     });
@@ -77,12 +76,16 @@ export class ImagesService {
   }
 
   /** Each item independently; a rejected item carries its error body, the others go through. */
-  async submitBatch(items: unknown[]): Promise<BatchItemResultDto[]> {
+  async submitBatch(items: BatchItem[]): Promise<BatchItemResultDto[]> {
     const results: BatchItemResultDto[] = [];
     // One at a time: keeps a large batch from taking every database connection from other requests.
     for (const [index, item] of items.entries()) {
+      if ('rejected' in item) {
+        results.push({ index, error: errorBody(HttpStatus.BAD_REQUEST, item.rejected.message, { code: item.rejected.code }) });
+        continue;
+      }
       try {
-        results.push({ index, ...(await this.submit(parseBatchItem(item).path)) });
+        results.push({ index, ...(await this.submit(item.path)) });
       } catch (error) {
         if (!(error instanceof ApiError)) throw error;
         results.push(rejectedItem(index, error));
@@ -112,7 +115,7 @@ export class ImagesService {
     return image;
   }
 
-  list(query: ListImagesQuery): Promise<ImagePage> {
+  list(query: ImageListQuery): Promise<ImagePage> {
     return this.images.list(query);
   }
 

@@ -1,11 +1,11 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { ApiScope, Scope } from '@visage/access';
+import { Controller, Delete, Get, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Scope } from '@visage/access';
+import { ValidBody } from '@visage/validation';
 import { Actor, ApiKeyService } from '@visage/auth';
 import { ApiError, ApiErrorBody } from '../common/api-error';
-import { ParseWith } from '../common/parse-with.pipe';
 import { PositiveIdPipe } from '../common/positive-id.pipe';
-import { CreatedKeyDto, CreateKeyDto, KeyListDto, parseCreateKeyBody } from './dto/key.dto';
+import { CreatedKeyDto, CreateKeyBody, createKeyBody, KeyListDto } from './dto/key.dto';
 
 @ApiTags('keys')
 @ApiBearerAuth()
@@ -16,10 +16,9 @@ export class KeysController {
 
   @Post()
   @ApiOperation({ summary: 'Create an API key; the key is in this answer only (the database keeps its sha256)' })
-  @ApiBody({ type: CreateKeyDto })
   @ApiResponse({ status: 201, type: CreatedKeyDto })
   @ApiResponse({ status: 400, type: ApiErrorBody, description: 'Missing or too long name, unknown scope' })
-  create(@Body(new ParseWith(parseCreateKeyBody)) body: { name: string; scope: ApiScope }, @Actor() actor: string): Promise<CreatedKeyDto> {
+  create(@ValidBody(createKeyBody) body: CreateKeyBody, @Actor() actor: string): Promise<CreatedKeyDto> {
     return this.keys.create(body.name, body.scope, actor);
   }
 

@@ -1,17 +1,25 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query, Req } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Req } from '@nestjs/common';
 import { IncomingMessage } from 'node:http';
-import { ApiBearerAuth, ApiBody, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Scope } from '@visage/access';
 import { Actor } from '@visage/auth';
 import { ApiErrorBody } from '../common/api-error';
-import { ParseWith } from '../common/parse-with.pipe';
 import { PositiveIdPipe } from '../common/positive-id.pipe';
-import { PostImageDto, parsePostImageBody } from '../images/dto/post-image.dto';
-import { ImagePageDto, ListImagesQuery, MAX_PAGE_SIZE, parsePageQuery } from '../images/dto/list-images.dto';
-import { CreatePersonDto, EnrolledFaceDto, parseCreatePersonBody, PersonDto, PersonListDto } from './dto/person.dto';
+import { ImagePathBody, imagePathBody } from '../images/dto/post-image.dto';
+import { ImagePageDto, ImagePageQuery, imagePageQuery } from '../images/dto/list-images.dto';
+import { CreatePersonBody, createPersonBody, EnrolledFaceDto, PersonDto, PersonListDto } from './dto/person.dto';
+import { SchemaPipe, ValidBody, ValidQuery } from '@visage/validation';
 import { PersonsService } from './persons.service';
 import { ApiUploadBody } from '../uploads/upload-body';
 import { isUploadRequest } from '../uploads/upload-receiver';
+
+/**
+ * `POST /persons/:id/faces` takes JSON `{"path"}` or an upload, whose body is left unread for the handler (so
+ * `body` is undefined): the schema lets that through, and a JSON request without a body is then refused by the
+ * strict one, as any other route refuses it.
+ */
+const pathOrUpload = imagePathBody.optional();
+const strictPath = new SchemaPipe(imagePathBody, 'body');
 
 @ApiTags('persons')
 @ApiBearerAuth()
@@ -30,13 +38,12 @@ export class PersonsController {
   @Post()
   @Scope('admin')
   @ApiOperation({ summary: 'Create a person (enrol faces with POST /persons/:id/faces)' })
-  @ApiBody({ type: CreatePersonDto })
   @ApiResponse({ status: 201, type: PersonDto })
   @ApiResponse({ status: 400, type: ApiErrorBody, description: 'Missing, empty, non-string or too long name; malformed JSON' })
   @ApiResponse({ status: 409, type: ApiErrorBody, description: 'Name taken; `id` is the existing person' })
   @ApiResponse({ status: 413, type: ApiErrorBody })
   @ApiResponse({ status: 415, type: ApiErrorBody })
-  create(@Body(new ParseWith(parseCreatePersonBody)) body: { name: string }, @Actor() actor: string): Promise<PersonDto> {
+  create(@ValidBody(createPersonBody) body: CreatePersonBody, @Actor() actor: string): Promise<PersonDto> {
     return this.persons.create(body.name, actor);
   }
 
@@ -53,12 +60,10 @@ export class PersonsController {
   @Get(':id/images')
   @Scope('read')
   @ApiOperation({ summary: 'Images where this person appears, newest first, with keyset pagination' })
-  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: 50 } })
-  @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page' })
   @ApiResponse({ status: 200, type: ImagePageDto })
   @ApiResponse({ status: 400, type: ApiErrorBody, description: 'Bad id, limit or cursor' })
   @ApiResponse({ status: 404, type: ApiErrorBody, description: 'No such person' })
-  images(@Param('id', PositiveIdPipe) id: number, @Query(new ParseWith(parsePageQuery)) page: Pick<ListImagesQuery, 'limit' | 'cursor'>): Promise<ImagePageDto> {
+  images(@Param('id', PositiveIdPipe) id: number, @ValidQuery(imagePageQuery) page: ImagePageQuery): Promise<ImagePageDto> {
     return this.persons.imagesOf(id, page);
   }
 
@@ -70,7 +75,6 @@ export class PersonsController {
       'JSON `{"path"}` names a file under IMAGES_ROOT; a multipart `file` part or an image/* body uploads the picture, ' +
       'stored by its sha256 under `uploads/` as `POST /images` stores it (same checks: 413, 415, 422 `empty_file`).',
   })
-  @ApiBody({ type: PostImageDto })
   @ApiUploadBody(1)
   @ApiResponse({ status: 201, type: EnrolledFaceDto })
   @ApiResponse({ status: 400, type: ApiErrorBody, description: 'Bad id, missing/empty/non-string path, malformed JSON, no file part or more than one' })
@@ -82,10 +86,10 @@ export class PersonsController {
   async enrolFace(
     @Param('id', PositiveIdPipe) id: number,
     @Req() request: IncomingMessage,
-    @Body() body: unknown,
+    @ValidBody(pathOrUpload) body: ImagePathBody | undefined,
     @Actor() actor: string,
   ): Promise<EnrolledFaceDto> {
-    const path = isUploadRequest(request) ? await this.persons.receivePhoto(request) : parsePostImageBody(body).path;
+    const path = isUploadRequest(request) ? await this.persons.receivePhoto(request) : strictPath.transform(body).path;
     const enrolled = await this.persons.enrolFace(id, path, actor);
     return { id: enrolled.personImageId, personId: enrolled.personId, personName: enrolled.personName, path: enrolled.path };
   }

@@ -1,18 +1,6 @@
-import { HttpStatus } from '@nestjs/common';
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { MAX_ID } from '@visage/domain';
-import { ApiError } from '../../common/api-error';
-import { requireObject } from '../../common/body';
-import { parseCreatePersonBody } from '../../persons/dto/person.dto';
-
-/** Who a face (or a group of faces) is: an existing person by id, or a name (created when new). */
-export class AssignFaceDto {
-  @ApiPropertyOptional({ example: 3, description: 'An existing person (give this or name)' })
-  personId?: number;
-
-  @ApiPropertyOptional({ example: 'Ada Lovelace', description: 'A person by name, created when new (give this or personId)' })
-  name?: string;
-}
+import { ApiProperty } from '@nestjs/swagger';
+import { bodyId, personName, refuse } from '@visage/validation';
+import { z } from 'zod';
 
 export class FaceAssignmentDto {
   @ApiProperty({ example: 41 }) faceId!: number;
@@ -30,19 +18,22 @@ export class FaceRejectionDto {
   @ApiProperty({ example: 'Ada Lovelace' }) rejectedPersonName!: string;
 }
 
-export type AssignBody = { personId: number } | { name: string };
+/**
+ * `{"personId": <id>}` or `{"name": "…"}` (the name rules of POST /persons), exactly one of them; a null counts
+ * as absent. Without either, the name is what is missing (`name_required`).
+ */
+export const assignBody = z
+  .object({
+    personId: bodyId('personId', 'invalid_person_id').nullish().meta({ description: 'An existing person (give this or name)' }),
+    name: personName.nullish().meta({ description: 'A person by name, created when new (give this or personId)' }),
+  })
+  .meta({ description: 'Exactly one of personId and name' })
+  .transform((fields, context): AssignBody => {
+    if (fields.personId != null && fields.name != null) refuse(context, fields, { code: 'ambiguous_person', message: 'give either personId or name, not both' });
+    else if (fields.personId != null) return { personId: fields.personId };
+    else if (fields.name != null) return { name: fields.name };
+    else refuse(context, fields, { code: 'name_required', message: 'name is required' });
+    return z.NEVER;
+  });
 
-/** `{"personId": <id>}` or `{"name": "…"}` (the name rules of POST /persons), exactly one of them. */
-export function parseAssignBody(body: unknown): AssignBody {
-  const fields = requireObject(body, '{"personId": <id>} or {"name": "…"}');
-  const hasPersonId = fields.personId !== undefined && fields.personId !== null;
-  if (hasPersonId && fields.name !== undefined && fields.name !== null) {
-    throw new ApiError(HttpStatus.BAD_REQUEST, 'give either personId or name, not both', { code: 'ambiguous_person' });
-  }
-  if (!hasPersonId) return parseCreatePersonBody(fields);
-  const personId = fields.personId;
-  if (typeof personId !== 'number' || !Number.isInteger(personId) || personId < 1 || personId > MAX_ID) {
-    throw new ApiError(HttpStatus.BAD_REQUEST, `personId must be a positive integer up to ${MAX_ID}`, { code: 'invalid_person_id' });
-  }
-  return { personId };
-}
+export type AssignBody = { personId: number } | { name: string };

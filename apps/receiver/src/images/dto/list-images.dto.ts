@@ -1,61 +1,17 @@
-import { HttpStatus } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IMAGE_STATUSES, ImageStatus, isImageStatus } from '@visage/domain';
-import { decodeImageCursor, ImageCursor } from '@visage/persistence';
-import { ApiError } from '../../common/api-error';
-import { parseId } from '../../common/positive-id.pipe';
+import { IMAGE_STATUSES, ImageStatus } from '@visage/domain';
+import { decodeImageCursor, ImageListQuery } from '@visage/persistence';
+import { idParam, imageStatusParam, keysetPageQuery } from '@visage/validation';
+import { z } from 'zod';
 
-export const DEFAULT_PAGE_SIZE = 50;
-export const MAX_PAGE_SIZE = 200;
+/** `?limit=&cursor=` of the lists ordered by id, newest first (images, a person's images, the audit log). */
+export const imagePageQuery = keysetPageQuery(decodeImageCursor);
+export type ImagePageQuery = z.output<typeof imagePageQuery>;
 
-export interface ListImagesQuery {
-  status?: ImageStatus;
-  /** `?person=<id>`: only images with a face of this person. */
-  personId?: number;
-  limit: number;
-  cursor?: ImageCursor;
-}
-
-/** A query parameter given once, as text (express turns `?a=1&a=2` into an array). */
-function single(query: Record<string, unknown>, name: string): string | undefined {
-  const value = query[name];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw new ApiError(HttpStatus.BAD_REQUEST, `${name} must be given once`, { code: `invalid_${name}` });
-  return value;
-}
-
-/** `?limit=&cursor=` → a validated page request; an empty parameter counts as absent. */
-export function parsePageQuery(raw: unknown): Pick<ListImagesQuery, 'limit' | 'cursor'> {
-  return parseKeysetPage(raw, decodeImageCursor);
-}
-
-/** `?limit=&cursor=` of any keyset-paginated list, with the list's own cursor decoder. */
-export function parseKeysetPage<Cursor>(raw: unknown, decode: (text: string) => Cursor | undefined): { limit: number; cursor?: Cursor } {
-  const query = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
-  const limitText = single(query, 'limit') || undefined;
-  const cursorText = single(query, 'cursor') || undefined;
-  const limit = limitText === undefined ? DEFAULT_PAGE_SIZE : /^\d{1,4}$/.test(limitText) ? Number(limitText) : NaN;
-  if (!(limit >= 1 && limit <= MAX_PAGE_SIZE)) {
-    throw new ApiError(HttpStatus.BAD_REQUEST, `limit must be an integer from 1 to ${MAX_PAGE_SIZE}`, { code: 'invalid_limit' });
-  }
-  const cursor = cursorText === undefined ? undefined : decode(cursorText);
-  if (cursorText !== undefined && !cursor) {
-    throw new ApiError(HttpStatus.BAD_REQUEST, 'cursor is not one this API returned (use nextCursor of the previous page)', { code: 'invalid_cursor' });
-  }
-  return { limit, cursor };
-}
-
-/** `?status=&person=&limit=&cursor=` → a validated page request; an empty parameter counts as absent. */
-export function parseListImagesQuery(raw: unknown): ListImagesQuery {
-  const query = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
-  const status = single(query, 'status') || undefined;
-  const personText = single(query, 'person') || undefined;
-  if (status !== undefined && !isImageStatus(status)) {
-    throw new ApiError(HttpStatus.BAD_REQUEST, `status must be one of ${IMAGE_STATUSES.join(', ')}`, { code: 'invalid_status' });
-  }
-  const personId = personText === undefined ? undefined : parseId(personText, 'person', 'invalid_person');
-  return { status, personId, ...parsePageQuery(query) };
-}
+/** `?status=&person=&limit=&cursor=` of GET /images; an empty parameter counts as absent. */
+export const listImagesQuery = imagePageQuery
+  .extend({ status: imageStatusParam, person: idParam('person', 'Only images where this person appears') })
+  .transform(({ person, ...query }): ImageListQuery => ({ ...query, personId: person }));
 
 export class FaceDto {
   @ApiProperty({ example: 12 }) id!: number;

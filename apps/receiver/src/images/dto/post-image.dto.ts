@@ -1,11 +1,14 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { ImageStatus } from '@visage/domain';
-import { requireObject } from '../../common/body';
+import { imagePath } from '@visage/validation';
+import { z } from 'zod';
 
-export class PostImageDto {
-  @ApiProperty({ description: 'Relative to IMAGES_ROOT, or absolute inside it', example: 'holiday/beach.jpg' })
-  path!: string;
-}
+/**
+ * `{"path": …}` of POST /image/post and POST /persons/:id/faces: the path value's own rules (missing, not a string,
+ * NUL…); whether it names a file inside the root is for resolveImagePath.
+ */
+export const imagePathBody = z.object({ path: imagePath });
+export type ImagePathBody = z.output<typeof imagePathBody>;
 
 export class ImageAcceptedDto {
   @ApiProperty({ example: 17 })
@@ -13,12 +16,4 @@ export class ImageAcceptedDto {
 
   @ApiProperty({ example: 'pending', enum: ['pending'] })
   status!: Extract<ImageStatus, 'pending'>;
-}
-
-/**
- * `{"path": …}` → the raw path value. The path's own rules (missing, not a string, escapes…) are checked
- * by resolveImagePath, which names each problem, so it is passed on untouched.
- */
-export function parsePostImageBody(body: unknown): { path: unknown } {
-  return { path: requireObject(body, '{"path": "…"}').path };
 }

@@ -1,0 +1,3 @@
+export * from './problems';
+export * from './fields';
+export * from './schema-pipe';
