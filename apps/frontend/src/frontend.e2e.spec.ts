@@ -47,6 +47,7 @@ describe.each(TEST_DRIVERS)('frontend routes on $name', (driver) => {
     mallory = await rows.person(XSS_NAME);
     await rows.enrolled(alice.id, 'known/alice.jpg');
     await rows.enrolled(alice.id, '/elsewhere/alice-2.jpg');
+    await rows.enrolled(alice.id, 'review:4242');
     for (let n = 1; n <= 55; n += 1) await rows.image(`bulk/${String(n).padStart(3, '0')}.jpg`, { status: 'processed' });
     recognised = await rows.image('holiday/beach.jpg', { status: 'processed', width: 400, height: 300 });
     await rows.face(recognised.id, alice, { x: 50, y: 60, width: 80, height: 90 }, 0.4213);
@@ -269,9 +270,11 @@ describe.each(TEST_DRIVERS)('frontend routes on $name', (driver) => {
     it('lists each person with enrolled faces (thumbnail only inside the root) and recognised images', async () => {
       const page = await http().get('/persons').expect(200);
       const aliceCard = page.text.slice(page.text.indexOf(`id="person-${alice.id}"`));
-      expect(aliceCard).toMatch(/^[^]*?<span class="stat">2<\/span> enrolled faces/);
+      expect(aliceCard).toMatch(/^[^]*?<span class="stat">3<\/span> enrolled faces/);
       expect(aliceCard).toContain('src="/thumbnails?path&#x3D;known%2Falice.jpg&amp;size&#x3D;160"');
       expect(aliceCard).toMatch(/thumb--none">no preview<\/span>\s*<span class="thumbs__caption" title="\/elsewhere\/alice-2.jpg">/);
+      // A face enrolled through review is shown by its crop, not as "no preview".
+      expect(aliceCard).toMatch(/<img class="thumb thumb--lg" src="\/faces\/4242\/crop"[^>]*>\s*<span class="thumbs__caption" title="review:4242">face #4242</)
       expect(aliceCard).toMatch(/recognised in <span class="stat">1<\/span> image/);
       expect(aliceCard).toContain(`href="/images/${recognised.id}"`);
     });

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DashboardRepository } from '@visage/persistence';
+import { parseRouteId } from '@visage/domain';
+import { DashboardRepository, REVIEW_SOURCE_PREFIX } from '@visage/persistence';
 import { imagesHref, STATUS_LABELS } from '../images/image.presenter';
 import { ThumbnailService, thumbnailUrl } from '../thumbnails/thumbnail.service';
 
@@ -31,7 +32,10 @@ export class PersonsService {
         enrolledCount: person.enrolled.length,
         enrolled: await Promise.all(
           person.enrolled.map(async (face) => {
-            // Only sources that are files inside IMAGES_ROOT get a picture; others are listed by name.
+            // A face enrolled through review (`review:<faceId>`) is shown by its crop, as on the review pages.
+            const reviewedFace = face.sourceName.startsWith(REVIEW_SOURCE_PREFIX) ? parseRouteId(face.sourceName.slice(REVIEW_SOURCE_PREFIX.length)) : undefined;
+            if (reviewedFace !== undefined) return { sourceName: face.sourceName, caption: `face #${reviewedFace}`, thumbnailUrl: `/faces/${reviewedFace}/crop` };
+            // Other sources get a picture when they are files inside IMAGES_ROOT; the rest are listed by name.
             const located = await this.thumbnails.locate(face.sourceName);
             return {
               sourceName: face.sourceName,
