@@ -12,6 +12,23 @@ const either = (names) => `(?:${names.join('|')})`;
 const DATABASE_PACKAGES = ['typeorm', '@nestjs/typeorm', 'mysql2', 'mysql2/*', 'better-sqlite3'];
 
 /**
+ * Errors: repositories report domain codes (`PersistenceError`), so no one outside libs/persistence inspects a
+ * TypeORM error or asks whether a driver error was a unique/foreign-key violation or a deadlock.
+ */
+const DRIVER_ERROR_IMPORTS = [
+  { name: 'typeorm', importNames: ['QueryFailedError', 'TypeORMError', 'EntityNotFoundError', 'EntityPropertyNotFoundError'], message: 'Driver errors stay in libs/persistence: a repository returns or throws a PersistenceError code.' },
+  { name: '@visage/persistence', importNames: ['isUniqueViolation', 'isForeignKeyViolation', 'isDeadlock', 'driverErrorOf'], message: 'Driver errors stay in libs/persistence: a repository returns or throws a PersistenceError code.' },
+];
+
+/** `x instanceof Error ? x.message : String(x)` written by hand: describeError (`@visage/domain`) is the one way. */
+const HAND_WRITTEN_DESCRIBE_ERROR = [
+  {
+    selector: "ConditionalExpression[test.operator='instanceof'][test.right.name='Error']:matches([alternate.callee.name='String'], [consequent.property.name='message'])",
+    message: 'Use describeError(error) from @visage/domain.',
+  },
+];
+
+/**
  * The boundaries of docs/architecture.md, per folder, specs included:
  * - only libs/persistence uses TypeORM and the drivers (tests may seed and inspect a database directly);
  * - libs never import apps; apps never import each other, except apps/embedded (the composition root),
@@ -23,6 +40,10 @@ const DATABASE_PACKAGES = ['typeorm', '@nestjs/typeorm', 'mysql2', 'mysql2/*', '
 function boundaries({ folder, name, test }) {
   const paths = [];
   const patterns = [];
+  if (!(folder === 'libs' && name === 'persistence')) {
+    // Outside tests the whole of typeorm is refused below; tests may use it, but not to inspect driver errors.
+    paths.push(...DRIVER_ERROR_IMPORTS.filter((entry) => test || entry.name !== 'typeorm'));
+  }
   if (!(folder === 'libs' && name === 'persistence') && !test) {
     paths.push(...DATABASE_PACKAGES.filter((pkg) => !pkg.includes('*')).map((pkg) => ({ name: pkg, message: 'Only libs/persistence talks to the database: add a repository there.' })));
     patterns.push({ group: ['mysql2/*'], message: 'Only libs/persistence talks to the database.' });
@@ -74,8 +95,11 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'off',
+      'no-restricted-syntax': ['error', ...HAND_WRITTEN_DESCRIBE_ERROR],
     },
   },
+  // test/, bench/ and deploy/ have no boundaries of their own yet, but the error rules hold there too.
+  { files: ['test/**/*.ts', 'bench/**/*.ts', 'deploy/**/*.ts'], rules: { 'no-restricted-imports': ['error', { paths: DRIVER_ERROR_IMPORTS }] } },
   ...boundaryConfigs,
   {
     files: ['apps/frontend/src/public/**/*.js'],

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { describeError } from '@visage/domain';
 import { ConfigModule } from '@visage/config';
 import { PersistenceModule } from '@visage/persistence';
 import { ApiKeyService } from './api-key.service';
@@ -47,7 +48,7 @@ main(process.argv.slice(2)).then(
     process.exit(exitCode);
   },
   (error: unknown) => {
-    console.error(error instanceof Error ? error.message : String(error));
+    console.error(error instanceof KeysUsageError ? error.message : describeError(error));
     process.exit(error instanceof KeysUsageError ? 2 : 1);
   },
 );

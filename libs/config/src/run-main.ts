@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { describeError } from '@visage/domain';
 
 /**
  * Entry point of a deployable: starts it and logs where it listens; any boot failure (bad config,
@@ -9,7 +10,7 @@ export function runMain(name: string, start: () => Promise<string>): void {
   start().then(
     (listening) => logger.log(listening),
     (error: unknown) => {
-      logger.error(error instanceof Error ? error.message : String(error));
+      logger.error(describeError(error));
       process.exit(1);
     },
   );

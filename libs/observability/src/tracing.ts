@@ -1,4 +1,5 @@
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { describeError } from '@visage/domain';
 
 /** The W3C trace context carried in a queue message (`traceparent`, `tracestate`). */
 export interface TraceCarrier {
@@ -69,7 +70,7 @@ export function withQueueSpan<T>(name: string, carrier: TraceCarrier, fn: () => 
     try {
       return await fn();
     } catch (error) {
-      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+      span.setStatus({ code: SpanStatusCode.ERROR, message: describeError(error) });
       throw error;
     } finally {
       span.end();

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '@visage/config';
+import { describeError } from '@visage/domain';
 import { buildDataSourceOptions, withServerFlavor } from './data-source-options';
 import { FaceIdentityRepository } from './repositories/face-identity.repository';
 import { runPendingMigrations } from './schema-migrator';
@@ -40,7 +41,7 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (error: unknown) => {
-    console.error(`backfill-descriptors: failed: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(`backfill-descriptors: failed: ${describeError(error)}`);
     process.exit(1);
   },
 );

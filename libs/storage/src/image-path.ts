@@ -33,6 +33,24 @@ export class ImagePathError extends Error {
   }
 }
 
+/** Longest image path accepted (Linux PATH_MAX). */
+export const MAX_IMAGE_PATH_LENGTH = 4096;
+
+/**
+ * The path text's own rules, before the disk is asked: present, a string, not blank, no NUL, at most 4096
+ * characters. Returns it trimmed, or throws the ImagePathError naming the rule. The one definition: request
+ * validation (`imagePath` in @visage/validation) and `resolveImagePath` both use it.
+ */
+export function checkImagePathText(input: unknown): string {
+  if (input === undefined || input === null) throw new ImagePathError('path_required');
+  if (typeof input !== 'string') throw new ImagePathError('path_not_string');
+  const trimmed = input.trim();
+  if (trimmed === '') throw new ImagePathError('path_required');
+  if (trimmed.includes('\0')) throw new ImagePathError('path_invalid', 'NUL byte');
+  if (trimmed.length > MAX_IMAGE_PATH_LENGTH) throw new ImagePathError('path_invalid', 'too long');
+  return trimmed;
+}
+
 export interface ResolvedImagePath {
   /** Real absolute path (symlinks resolved). */
   absolute: string;
@@ -75,12 +93,7 @@ export async function resolveImagePath(
   input: unknown,
   options: ResolveImagePathOptions = {},
 ): Promise<ResolvedImagePath> {
-  if (input === undefined || input === null) throw new ImagePathError('path_required');
-  if (typeof input !== 'string') throw new ImagePathError('path_not_string');
-  const trimmed = input.trim();
-  if (trimmed === '') throw new ImagePathError('path_required');
-  if (trimmed.includes('\0')) throw new ImagePathError('path_invalid', 'NUL byte');
-  if (trimmed.length > 4096) throw new ImagePathError('path_invalid', 'too long');
+  const trimmed = checkImagePathText(input);
 
   const lexicalRoot = resolve(root);
   const candidate = resolve(lexicalRoot, trimmed);

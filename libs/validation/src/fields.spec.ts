@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { MAX_ID } from '@visage/domain';
-import { DEFAULT_PAGE_SIZE, idParam, imagePath, imageStatusParam, keyName, keysetPageQuery, MAX_IMAGE_PATH_LENGTH, personName } from './fields';
+import { MAX_IMAGE_PATH_LENGTH } from '@visage/storage';
+import { DEFAULT_PAGE_SIZE, idParam, imagePath, imageStatusParam, keyName, keysetPageQuery, personName } from './fields';
 import { validate } from './problems';
 
 /** The code of the refusal, or fails the test when the value passes. */
@@ -112,5 +113,21 @@ describe('query parameters', () => {
     expect(z.toJSONSchema(page, { io: 'input' })).toMatchObject({
       properties: { limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 }, cursor: { type: 'string' } },
     });
+  });
+});
+
+describe('codes and messages of plain zod rules', () => {
+  it('name each problem after its field and kind', () => {
+    const body = z.object({ count: z.number().int().min(1).max(5), tags: z.array(z.string()).max(2), mode: z.enum(['a', 'b']) });
+    const problem = (value: unknown) => {
+      const result = validate(body, { count: 2, tags: [], mode: 'a', ...(value as object) }, 'body');
+      return result.ok ? undefined : result.problem;
+    };
+    expect(problem({ count: 0 })).toEqual({ code: 'count_too_small', message: 'count must be at least 1' });
+    expect(problem({ count: 6 })).toEqual({ code: 'count_too_big', message: 'count must be at most 5' });
+    expect(problem({ count: 'two' })).toEqual({ code: 'count_not_number', message: 'count must be a number' });
+    expect(problem({ tags: ['a', 'b', 'c'] })).toEqual({ code: 'tags_too_many', message: 'tags may hold at most 2 items, not 3' });
+    expect(problem({ mode: 'c' })).toEqual({ code: 'mode_invalid', message: 'mode must be one of a, b' });
+    expect(validate(body, { count: 'x' }, 'query')).toMatchObject({ ok: false, problem: { code: 'invalid_count' } });
   });
 });

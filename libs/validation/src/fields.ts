@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { IMAGE_STATUSES, ImageStatus, isImageStatus, MAX_ID, parseRouteId } from '@visage/domain';
-import { refuse, ValidationProblem } from './problems';
+import { checkImagePathText, ImagePathError, MAX_IMAGE_PATH_LENGTH } from '@visage/storage';
+import { refuse } from './problems';
 
 /*
  * The field rules every app shares: the receiver's bodies and queries and the dashboard's queries are built from
@@ -38,31 +39,23 @@ export const MAX_KEY_NAME_LENGTH = 100;
 export const personName = displayName(MAX_PERSON_NAME_LENGTH).meta({ example: 'Ada Lovelace' });
 export const keyName = displayName(MAX_KEY_NAME_LENGTH).meta({ example: 'ci' });
 
-/** Longest image path accepted (Linux PATH_MAX). */
-export const MAX_IMAGE_PATH_LENGTH = 4096;
-
-/** Problems of the path value itself, before the disk is asked (`resolveImagePath` checks the rest). */
-export const IMAGE_PATH_PROBLEMS = {
-  path_required: 'path is required and must not be empty',
-  path_not_string: 'path must be a string',
-  path_invalid: 'path contains invalid characters',
-} as const satisfies Record<string, string>;
-
-const pathInvalid = (detail: string): ValidationProblem => ({ code: 'path_invalid', message: `${IMAGE_PATH_PROBLEMS.path_invalid}: ${detail}` });
-
 /**
- * An image path as a client gives it: relative to IMAGES_ROOT or absolute inside it; trimmed, not empty, no NUL,
- * at most 4096 characters. Whether it stays inside the root and names a file is for `resolveImagePath`.
+ * An image path as a client gives it: relative to IMAGES_ROOT or absolute inside it. Its text rules are
+ * `checkImagePathText`'s (codes `path_required`, `path_not_string`, `path_invalid`, in a body or a query alike);
+ * whether it stays inside the root and names a file is for `resolveImagePath`.
  */
 export const imagePath = z
-  .string({ error: (issue) => (issue.input === undefined || issue.input === null ? IMAGE_PATH_PROBLEMS.path_required : IMAGE_PATH_PROBLEMS.path_not_string) })
-  .trim()
-  .min(1, IMAGE_PATH_PROBLEMS.path_required)
-  .superRefine((value, context) => {
-    if (value.includes('\0')) refuse(context, value, pathInvalid('NUL byte'));
-    else if (value.length > MAX_IMAGE_PATH_LENGTH) refuse(context, value, pathInvalid('too long'));
-  })
-  .meta({ maxLength: MAX_IMAGE_PATH_LENGTH, description: 'Relative to IMAGES_ROOT, or absolute inside it', example: 'holiday/beach.jpg' });
+  .custom<unknown>()
+  .meta({ type: 'string', minLength: 1, maxLength: MAX_IMAGE_PATH_LENGTH, description: 'Relative to IMAGES_ROOT, or absolute inside it', example: 'holiday/beach.jpg' })
+  .transform((input, context): string => {
+    try {
+      return checkImagePathText(input);
+    } catch (error) {
+      if (!(error instanceof ImagePathError)) throw error;
+      refuse(context, input, { code: error.problem, message: error.message });
+      return z.NEVER;
+    }
+  });
 
 /** An id in a JSON body (a number, not text): a positive 32-bit integer, else `code`. */
 export function bodyId(field: string, code: string) {
@@ -112,6 +105,14 @@ export function idParam(name: string, description?: string) {
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 200;
 
+/** `?cursor=`: a `nextCursor` this app returned, read by the list's own decoder. */
+export function cursorParam<Cursor>(decode: (text: string) => Cursor | undefined) {
+  return queryParam('cursor', 'cursor is not one this API returned (use nextCursor of the previous page)', decode, {
+    type: 'string',
+    description: 'nextCursor of the previous page',
+  });
+}
+
 /** `?limit=&cursor=` of a keyset-paginated list, with the list's own cursor decoder. */
 export function keysetPageQuery<Cursor>(decode: (text: string) => Cursor | undefined) {
   return z.object({
@@ -119,9 +120,6 @@ export function keysetPageQuery<Cursor>(decode: (text: string) => Cursor | undef
       const limit = /^\d{1,4}$/.test(text) ? Number(text) : NaN;
       return limit >= 1 && limit <= MAX_PAGE_SIZE ? limit : undefined;
     }, { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE }).transform((limit) => limit ?? DEFAULT_PAGE_SIZE),
-    cursor: queryParam('cursor', 'cursor is not one this API returned (use nextCursor of the previous page)', decode, {
-      type: 'string',
-      description: 'nextCursor of the previous page',
-    }),
+    cursor: cursorParam(decode),
   });
 }

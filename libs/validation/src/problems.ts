@@ -36,10 +36,11 @@ export function standardMessage(issue: RawIssue): string | undefined {
       if (isMissing(issue.input)) return `${subject} is required`;
       return `${subject} must be ${A_OR_AN[issue.expected] ?? issue.expected}`;
     case 'too_small':
-      return issue.origin === 'array' ? `${subject} must not be empty` : `${subject} must not be empty`;
+      return issue.origin === 'array' || issue.origin === 'string' ? `${subject} must not be empty` : `${subject} must be at least ${issue.minimum}`;
     case 'too_big':
       if (issue.origin === 'array') return `${subject} may hold at most ${issue.maximum} items, not ${(issue.input as unknown[]).length}`;
-      return `${subject} must be at most ${issue.maximum} characters`;
+      if (issue.origin === 'string') return `${subject} must be at most ${issue.maximum} characters`;
+      return `${subject} must be at most ${issue.maximum}`;
     case 'invalid_value':
       return `${subject} must be one of ${issue.values.map(String).join(', ')}`;
     default:
@@ -60,9 +61,9 @@ export function problemOf(issue: Issue, source: ValidationSource): ValidationPro
     case 'invalid_type':
       return { code: isMissing(issue.input) ? `${field}_required` : `${field}_not_${issue.expected}`, message };
     case 'too_small':
-      return { code: issue.origin === 'array' ? `${field}_empty` : `${field}_required`, message };
+      return { code: issue.origin === 'array' ? `${field}_empty` : issue.origin === 'string' ? `${field}_required` : `${field}_too_small`, message };
     case 'too_big':
-      return { code: issue.origin === 'array' ? `${field}_too_many` : `${field}_too_long`, message };
+      return { code: issue.origin === 'array' ? `${field}_too_many` : issue.origin === 'string' ? `${field}_too_long` : `${field}_too_big`, message };
     default:
       return { code: `${field}_invalid`, message };
   }

@@ -1,4 +1,5 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
+import { describeError } from '@visage/domain';
 import { ImagePathError, ImagePathProblem } from '@visage/storage';
 import { AnalysisFailedError, PoolError, PoolRejection } from './recognizer-pool';
 
@@ -48,5 +49,5 @@ export function toAnalysisError(error: unknown): AnalysisError {
     if (failure.kind === 'not_found') return new AnalysisError(GrpcStatus.NOT_FOUND, 'not_found', failure.message);
     return new AnalysisError(GrpcStatus.INTERNAL, 'internal', failure.message);
   }
-  return new AnalysisError(GrpcStatus.INTERNAL, 'internal', error instanceof Error ? error.message : String(error));
+  return new AnalysisError(GrpcStatus.INTERNAL, 'internal', describeError(error));
 }

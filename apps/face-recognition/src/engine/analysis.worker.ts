@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { describeError } from '@visage/domain';
 import { parentPort, workerData } from 'node:worker_threads';
 import sharp from 'sharp';
 import { createEngine, RecognitionEngine, StageTimings } from './engine';
@@ -26,7 +27,7 @@ function toFailure(error: unknown): WorkerFailure {
   if (error instanceof ImageDecodeError) return { kind: 'invalid_image', reason: error.reason, message: error.message };
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return { kind: 'not_found', message: 'no file at this path (removed while queued)' };
-  return { kind: 'internal', message: error instanceof Error ? error.message : String(error) };
+  return { kind: 'internal', message: describeError(error) };
 }
 
 async function main(): Promise<void> {
@@ -35,7 +36,7 @@ async function main(): Promise<void> {
   try {
     ({ engine, fallbackReason } = await createEngine({ engine: settings.engine, threads: settings.engineThreads, minScore: settings.minScore }));
   } catch (error) {
-    post({ type: 'init_failed', message: error instanceof Error ? error.message : String(error) });
+    post({ type: 'init_failed', message: describeError(error) });
     return;
   }
   post({ type: 'ready', engine: engine.name, faceApiVersion: engine.faceApiVersion, fallbackReason });

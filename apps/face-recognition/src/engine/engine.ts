@@ -1,3 +1,4 @@
+import { describeError } from '@visage/domain';
 import { DecodedImage } from './image-decoder';
 
 /** `onnx`: face-api's networks on ONNX Runtime. `wasm` / `tensorflow`: face-api on TensorFlow.js (WASM / tfjs-node). */
@@ -85,7 +86,7 @@ export async function createEngine(options: EngineOptions, loaders: EngineLoader
       return { engine: await loaders.onnx(options) };
     } catch (error) {
       if (options.engine === 'onnx') throw error;
-      const fallbackReason = `ONNX Runtime did not load (${error instanceof Error ? error.message : String(error)})`;
+      const fallbackReason = `ONNX Runtime did not load (${describeError(error)})`;
       return { engine: await loaders.tfjs(options, 'auto'), fallbackReason };
     }
   }

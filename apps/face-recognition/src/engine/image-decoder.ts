@@ -1,4 +1,5 @@
 import sharp, { Metadata, SharpOptions } from 'sharp';
+import { describeError } from '@visage/domain';
 
 /** Why an image was refused; the labels of ../shared/faces/labels.json. */
 export type ImageProblem = 'empty' | 'not_an_image' | 'corrupt' | 'too_small' | 'too_large' | 'unsupported_format';
@@ -54,7 +55,7 @@ export function distinctLines(message: string): string {
 }
 
 function classifySharpError(error: unknown): ImageDecodeError {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = describeError(error);
   if (/pixel limit/i.test(message)) return new ImageDecodeError('too_large', message);
   if (/unsupported image format/i.test(message)) return new ImageDecodeError('not_an_image', 'content is not a known image format');
   if (/empty/i.test(message)) return new ImageDecodeError('empty', 'file is empty');

@@ -16,6 +16,12 @@ const TITLES: Record<number, string> = {
   503: 'Service unavailable',
 };
 
+/** The `code` a refusal names (validation failures and the receiver-style errors carry one). */
+function codeOf(exception: unknown): string | undefined {
+  const body = exception instanceof HttpException ? exception.getResponse() : undefined;
+  return typeof body === 'object' && body !== null && typeof (body as { code?: unknown }).code === 'string' ? (body as { code: string }).code : undefined;
+}
+
 /**
  * Errors become a page (or JSON for `/api` and `/health` and non-HTML clients) with the status and a short
  * message; stack traces only go to the log, and only for server faults.
@@ -30,10 +36,11 @@ export class FrontendErrorFilter implements ExceptionFilter {
     const response = context.getResponse<Response>();
     const status = exception instanceof HttpException ? exception.getStatus() : HttpStatus.INTERNAL_SERVER_ERROR;
     const message = exception instanceof HttpException ? describeError(exception) : 'An unexpected error occurred.';
-    if (status >= 500) this.logger.error(`${request.method} ${request.path}: ${String(exception)}`, (exception as Error)?.stack);
+    if (status >= 500) this.logger.error(`${request.method} ${request.path}: ${describeError(exception)}`, exception instanceof Error ? exception.stack : undefined);
     if (response.headersSent) return;
     const title = TITLES[status] ?? 'Error';
     const signIn = exception instanceof LoginRequiredException;
+    const code = signIn ? 'login_required' : codeOf(exception);
 
     const wantsJson =
       request.path.startsWith('/api/') ||
@@ -42,7 +49,7 @@ export class FrontendErrorFilter implements ExceptionFilter {
       /^\/faces\/[^/]+\/crop$/.test(request.path) ||
       !request.accepts('html');
     if (wantsJson) {
-      response.status(status).json({ statusCode: status, error: title, message, ...(signIn ? { code: 'login_required' } : {}) });
+      response.status(status).json({ statusCode: status, error: title, message, ...(code ? { code } : {}) });
       return;
     }
     if (signIn) {

@@ -1,8 +1,10 @@
-import { Controller, Get, Header, NotFoundException, Param, Query } from '@nestjs/common';
+import { Controller, Get, Header, NotFoundException, Param } from '@nestjs/common';
 import { Scope } from '@visage/access';
 import { ImageRowView } from './image.presenter';
 import { parseRouteId } from '@visage/domain';
-import { parseFilter, parseSince } from './images.query';
+import { ValidQuery } from '@visage/validation';
+import { z } from 'zod';
+import { imageChangesQuery } from './images.query';
 import { ChangesView, ImagesService } from './images.service';
 
 /** The live-update feed polled by `public/live.js`: rows changed since a cursor, and fresh status counts. */
@@ -13,8 +15,8 @@ export class ImagesApiController {
 
   @Get('changes')
   @Header('Cache-Control', 'no-store')
-  changes(@Query() query: Record<string, unknown>): Promise<ChangesView> {
-    return this.images.changes(parseSince(query), parseFilter(query));
+  changes(@ValidQuery(imageChangesQuery) query: z.output<typeof imageChangesQuery>): Promise<ChangesView> {
+    return this.images.changes(query.since, query.filter);
   }
 
   /** One row, polled by an open detail page while its image is pending or processing. */

@@ -1,4 +1,4 @@
-import { Controller, Get, NotFoundException, Param, Post, Query, Render, Req, Res } from '@nestjs/common';
+import { Controller, Get, NotFoundException, Param, Post, Render, Req, Res } from '@nestjs/common';
 import { Scope } from '@visage/access';
 import { CurrentSession } from '../auth/dashboard-auth.guard';
 import { DashboardSession } from '../auth/session-cookie';
@@ -6,8 +6,14 @@ import { HttpRequest as Request, HttpResponse as Response } from '../common/http
 import { FlashMessage, setFlash, takeFlash } from '../common/flash';
 import { ReceiverApiClient } from '../receiver/receiver-api.client';
 import { parseRouteId } from '@visage/domain';
-import { parsePageQuery } from './images.query';
+import { ValidQuery } from '@visage/validation';
+import { ImagesPageQuery, imagesPageQuery } from './images.query';
 import { ImagesService } from './images.service';
+import { z } from 'zod';
+
+/** `?retried=1` on an image page: the retry this page redirected from (anything else is ignored). */
+const retriedQuery = z.object({ retried: z.string().optional().transform((value) => value === '1') });
+type RetriedQuery = z.output<typeof retriedQuery>;
 
 @Controller()
 export class ImagesController {
@@ -19,15 +25,15 @@ export class ImagesController {
   @Get()
   @Scope('read')
   @Render('images')
-  async list(@Query() query: Record<string, unknown>, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
-    const view = await this.images.imagesPage(parsePageQuery(query));
+  async list(@ValidQuery(imagesPageQuery) query: ImagesPageQuery, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    const view = await this.images.imagesPage(query);
     return { ...view, pageTitle: 'Images', nav: 'images', flash: takeFlash(request, response) };
   }
 
   @Get('images/:id')
   @Scope('read')
   @Render('image-detail')
-  async detail(@Param('id') idParam: string, @Query('retried') retried: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+  async detail(@Param('id') idParam: string, @ValidQuery(retriedQuery) query: RetriedQuery, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
     const id = parseRouteId(idParam);
     const view = id === undefined ? undefined : await this.images.detail(id);
     if (!view) throw new NotFoundException(`There is no image with id ${idParam}.`);
@@ -35,7 +41,7 @@ export class ImagesController {
     // Not final yet: the page reloads itself when the image changes.
     const watch = view.image.status === 'pending' || view.image.status === 'processing' || view.image.status === 'retrying';
     const queuedAgain: FlashMessage = { kind: 'success', text: `Image ${view.image.id} was queued again.` };
-    return { ...view, watch, pageTitle: `Image ${view.image.id}`, nav: 'images', flash: takeFlash(request, response) ?? (retried === '1' ? queuedAgain : undefined) };
+    return { ...view, watch, pageTitle: `Image ${view.image.id}`, nav: 'images', flash: takeFlash(request, response) ?? (query.retried ? queuedAgain : undefined) };
   }
 
   /**

@@ -1,5 +1,6 @@
-import { BadRequestException } from '@nestjs/common';
-import { IMAGE_STATUSES, ImageStatus, isImageStatus, parseRouteId } from '@visage/domain';
+import { ImageStatus } from '@visage/domain';
+import { idParam, imageStatusParam, queryParam, refuse } from '@visage/validation';
+import { z } from 'zod';
 
 export const MAX_SEARCH_LENGTH = 200;
 
@@ -15,50 +16,39 @@ export interface ImagesPageQuery extends ImagesFilterQuery {
   newer?: number;
 }
 
-type RawQuery = Record<string, unknown>;
+/** `?q=`: trimmed, blank counts as absent. */
+const searchParam = queryParam('q', `the search text must be at most ${MAX_SEARCH_LENGTH} characters`, (text) =>
+  text.trim().length <= MAX_SEARCH_LENGTH ? text.trim() : undefined,
+).transform((search) => search || undefined);
 
-function text(raw: RawQuery, key: string): string | undefined {
-  const value = raw[key];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw new BadRequestException(`"${key}" must be given once, as text`);
-  return value.trim() || undefined;
+/** Status, search and person: the receiver's rules for `?status=` and `?person=`, shared by the page and the live feed. */
+const filterFields = { status: imageStatusParam, q: searchParam, person: idParam('person') };
+
+function toFilter({ status, q, person }: z.output<z.ZodObject<typeof filterFields>>): ImagesFilterQuery {
+  return { status, search: q, personId: person };
 }
 
-function cursor(raw: RawQuery, key: string): number | undefined {
-  const value = text(raw, key);
-  if (value === undefined) return undefined;
-  if (!/^\d{1,15}$/.test(value)) throw new BadRequestException(`"${key}" must be an image id (a positive whole number)`);
-  return Number(value);
-}
+/** `/?status=&q=&person=&older=|newer=`: one page of the image list, before or after an image id. */
+export const imagesPageQuery = z
+  .object({ ...filterFields, older: idParam('older'), newer: idParam('newer') })
+  .transform((query, context): ImagesPageQuery => {
+    if (query.older !== undefined && query.newer !== undefined) {
+      refuse(context, query, { code: 'ambiguous_page', message: 'give either "older" or "newer", not both' });
+    }
+    return { ...toFilter(query), older: query.older, newer: query.newer };
+  });
 
-/** Status and search, shared by the page and the live-update endpoint; unknown values are a clear 400. */
-export function parseFilter(raw: RawQuery): ImagesFilterQuery {
-  const status = text(raw, 'status');
-  if (status !== undefined && !isImageStatus(status)) {
-    throw new BadRequestException(`"status" must be one of ${IMAGE_STATUSES.join(', ')}`);
-  }
-  const search = text(raw, 'q');
-  if (search !== undefined && search.length > MAX_SEARCH_LENGTH) {
-    throw new BadRequestException(`the search text must be at most ${MAX_SEARCH_LENGTH} characters`);
-  }
-  const person = text(raw, 'person');
-  const personId = person === undefined ? undefined : parseRouteId(person);
-  if (person !== undefined && personId === undefined) throw new BadRequestException('"person" must be a person id (a positive whole number)');
-  return { status, search, personId };
-}
-
-export function parsePageQuery(raw: RawQuery): ImagesPageQuery {
-  const older = cursor(raw, 'older');
-  const newer = cursor(raw, 'newer');
-  if (older !== undefined && newer !== undefined) throw new BadRequestException('give either "older" or "newer", not both');
-  return { ...parseFilter(raw), older, newer };
-}
-
-export function parseSince(raw: RawQuery): Date {
-  const value = text(raw, 'since');
-  const date = value === undefined ? undefined : new Date(value);
-  if (!value || !/^\d{4}-\d\d-\d\dT/.test(value) || !date || Number.isNaN(date.getTime())) {
-    throw new BadRequestException('"since" must be an ISO 8601 time such as 2024-01-31T12:00:00.000Z');
-  }
-  return date;
-}
+/** `/api/images/changes?since=&…filter`: what changed after an ISO 8601 time. */
+export const imageChangesQuery = z
+  .object({
+    ...filterFields,
+    since: queryParam('since', 'since must be an ISO 8601 time such as 2024-01-31T12:00:00.000Z', (text) => {
+      const date = new Date(text);
+      return /^\d{4}-\d\d-\d\dT/.test(text) && !Number.isNaN(date.getTime()) ? date : undefined;
+    }),
+  })
+  .transform((query, context): { since: Date; filter: ImagesFilterQuery } => {
+    if (query.since) return { since: query.since, filter: toFilter(query) };
+    refuse(context, query, { code: 'invalid_since', message: 'since is required: an ISO 8601 time such as 2024-01-31T12:00:00.000Z' });
+    return z.NEVER;
+  });

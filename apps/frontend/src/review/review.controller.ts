@@ -1,6 +1,8 @@
-import { Body, Controller, Get, Headers, NotFoundException, Param, Post, Query, Render, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, NotFoundException, Param, Post, Render, Req, Res } from '@nestjs/common';
 import { Scope } from '@visage/access';
 import { parseRouteId } from '@visage/domain';
+import { cursorParam, ValidQuery } from '@visage/validation';
+import { z } from 'zod';
 import { decodeClusterCursor, encodeClusterCursor, FaceClusterRepository, FaceReviewRepository, keysetPage } from '@visage/persistence';
 import { setFlash, takeFlash } from '../common/flash';
 import { HttpRequest as Request, HttpResponse as Response } from '../common/http';
@@ -11,6 +13,9 @@ import { FaceCropService } from './face-crop.service';
 import { FormBody, formField } from '../common/form';
 
 const GROUPS_PER_PAGE = 24;
+
+/** `/unknown?cursor=`: the page size is the dashboard's own. */
+const unknownPeopleQuery = z.object({ cursor: cursorParam(decodeClusterCursor) });
 
 function routeId(text: string): number {
   const id = parseRouteId(text);
@@ -35,9 +40,8 @@ export class ReviewController {
   @Get('unknown')
   @Scope('read')
   @Render('unknown-people')
-  async unknownPeople(@Query('cursor') cursorText: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
-    const cursor = typeof cursorText === 'string' ? decodeClusterCursor(cursorText) : undefined;
-    const page = keysetPage(await this.clusters.list(GROUPS_PER_PAGE + 1, cursor), GROUPS_PER_PAGE, (last) => encodeClusterCursor({ size: last.size, id: last.id }));
+  async unknownPeople(@ValidQuery(unknownPeopleQuery) query: z.output<typeof unknownPeopleQuery>, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    const page = keysetPage(await this.clusters.list(GROUPS_PER_PAGE + 1, query.cursor), GROUPS_PER_PAGE, (last) => encodeClusterCursor({ size: last.size, id: last.id }));
     const groups = page.items.map((group) => ({
       ...group,
       faces: group.sampleFaces.map((face) => ({ ...face, cropUrl: `/faces/${face.faceId}/crop`, imageUrl: `/images/${face.imageId}` })),

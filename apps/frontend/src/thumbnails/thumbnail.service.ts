@@ -4,7 +4,8 @@ import { Injectable } from '@nestjs/common';
 import sharp from 'sharp';
 import { ConfigService } from '@visage/config';
 import { KNOWN_SOURCE_PREFIX, PATH_SOURCE_PREFIX } from '@visage/persistence';
-import { EtagCache, ifNoneMatchHas, ImagePathError, ImagePathProblem, ResolvedImagePath, resolveImagePath } from '@visage/storage';
+import { EtagCache, ifNoneMatchHas, ImagePathError, ResolvedImagePath, resolveImagePath } from '@visage/storage';
+import { IMAGE_PATH_PROBLEM_STATUS } from '@visage/validation';
 
 /** Allowed widths: squares (cover) for lists, a bounded box (inside) for the detail picture. Fixed so a client cannot fill the cache. */
 export const THUMBNAIL_SIZES = { 80: 'cover', 160: 'cover', 320: 'cover', 1280: 'inside' } as const;
@@ -23,18 +24,7 @@ export function thumbnailUrl(path: string, size: ThumbnailSize = DEFAULT_THUMBNA
 export type ThumbnailResult =
   | { kind: 'image'; etag: string; body: Buffer; contentType: string }
   | { kind: 'not-modified'; etag: string }
-  | { kind: 'refused'; status: number; message: string };
-
-const PROBLEM_STATUS: Record<ImagePathProblem, number> = {
-  path_required: 400,
-  path_not_string: 400,
-  path_invalid: 400,
-  outside_root: 403,
-  not_found: 404,
-  not_a_file: 404,
-  empty_file: 404,
-  too_large: 413,
-};
+  | { kind: 'refused'; status: number; message: string; code: string };
 
 const CACHE_MAX_BYTES = 32 * 1024 * 1024;
 
@@ -63,8 +53,8 @@ export class ThumbnailService {
     try {
       file = await resolveImagePath(this.root, path, { maxBytes: this.maxBytes });
     } catch (error) {
-      if (error instanceof ImagePathError) return { kind: 'refused', status: PROBLEM_STATUS[error.problem], message: error.message };
-      return { kind: 'refused', status: 404, message: 'no readable file at this path' };
+      if (error instanceof ImagePathError) return { kind: 'refused', status: IMAGE_PATH_PROBLEM_STATUS[error.problem], message: error.message, code: error.problem };
+      return { kind: 'refused', status: 404, message: 'no readable file at this path', code: 'unreadable' };
     }
     const etag = `"${createHash('sha1').update(`${file.relative}\0${size}\0${file.mtimeMs}`).digest('base64url')}"`;
     if (ifNoneMatchHas(ifNoneMatch, etag)) return { kind: 'not-modified', etag };
@@ -79,7 +69,7 @@ export class ThumbnailService {
       this.cache.remember(etag, { body, contentType: 'image/webp' });
       return { kind: 'image', etag, body, contentType: 'image/webp' };
     } catch {
-      return { kind: 'refused', status: 415, message: 'the file is not an image that can be shown' };
+      return { kind: 'refused', status: 415, message: 'the file is not an image that can be shown', code: 'not_an_image' };
     }
   }
 

@@ -58,28 +58,28 @@ describe('GET /thumbnails', () => {
   });
 
   it.each([
-    ['a parent-directory escape', '../../etc/passwd', 403],
-    ['a nested escape', 'a/../../secret.jpg', 403],
-    ['an absolute path outside the root', '/etc/hostname', 403],
-    ['a symlink to a file outside the root', 'a/escape.jpg', 403],
-    ['a file under a symlinked directory outside the root', 'linked-dir/secret.jpg', 403],
-    ['a missing file', 'a/missing.jpg', 404],
-    ['a directory', 'a', 404],
-    ['a NUL byte', 'a/photo.jpg\0.png', 400],
-    ['an empty path', '', 400],
-    ['a file that is not an image', 'a/notes.jpg', 415],
-  ])('refuses %s', async (_what, path, status) => {
+    ['a parent-directory escape', '../../etc/passwd', 422, 'outside_root'],
+    ['a nested escape', 'a/../../secret.jpg', 422, 'outside_root'],
+    ['an absolute path outside the root', '/etc/hostname', 422, 'outside_root'],
+    ['a symlink to a file outside the root', 'a/escape.jpg', 422, 'outside_root'],
+    ['a file under a symlinked directory outside the root', 'linked-dir/secret.jpg', 422, 'outside_root'],
+    ['a missing file', 'a/missing.jpg', 422, 'not_found'],
+    ['a directory', 'a', 422, 'not_a_file'],
+    ['a NUL byte', 'a/photo.jpg\0.png', 400, 'path_invalid'],
+    ['an empty path', '', 400, 'path_required'],
+    ['a file that is not an image', 'a/notes.jpg', 415, 'not_an_image'],
+  ])('refuses %s (the status and code of the receiver\'s path table)', async (_what, path, status, code) => {
     const response = await http().get('/thumbnails').query({ path }).expect(status).expect('content-type', /json/);
-    expect(response.body.statusCode).toBe(status);
+    expect(response.body).toMatchObject({ statusCode: status, code });
     expect(response.headers['content-type']).not.toMatch(/image/);
     expect(JSON.stringify(response.body)).not.toContain(outside);
   });
 
   it('answers an <img> request for a refused file with the status and a placeholder picture', async () => {
-    const response = await http().get('/thumbnails?path=a/missing.jpg').set('Accept', 'image/avif,image/webp,image/*,*/*;q=0.8').expect(404);
+    const response = await http().get('/thumbnails?path=a/missing.jpg').set('Accept', 'image/avif,image/webp,image/*,*/*;q=0.8').expect(422);
     expect(response.headers['content-type']).toMatch(/^image\/svg\+xml/);
     expect(response.headers['cache-control']).toBe('no-store');
-    await http().get('/thumbnails?path=../x.jpg').set('Accept', 'image/*').expect(403).expect('content-type', /svg/);
+    await http().get('/thumbnails?path=../x.jpg').set('Accept', 'image/*').expect(422).expect('content-type', /svg/);
   });
 
   it('refuses a missing path, repeated path or a size outside the allowed set', async () => {

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Op
 import { describeError, FaceMatcher, GalleryView, yieldToEventLoop } from '@visage/domain';
 import { availableParallelism } from 'node:os';
 import { GalleryDelta, Identity, MatchPool, VersionedGallery } from '@visage/matcher';
-import { DatabaseLock, FaceIdentityRepository, FaceRematch, isForeignKeyViolation, LockRepository, StaleFace } from '@visage/persistence';
+import { DatabaseLock, FaceIdentityRepository, FaceRematch, LockRepository, PersistenceError, StaleFace } from '@visage/persistence';
 import { FACE_MATCHER } from '../image-processor.tokens';
 import { JobRuns } from '../job-runs';
 import { PROCESSOR_SETTINGS, ProcessorSettings } from '../processor.settings';
@@ -180,7 +180,7 @@ export class RematchJob implements OnApplicationBootstrap, OnModuleDestroy {
         for (const imageId of applied.changedImages) changedImages.add(imageId);
       } catch (error) {
         // A person deleted since the snapshot: the deletion bumped the version, the next run uses the new gallery.
-        if (isForeignKeyViolation(error)) return report('person_deleted');
+        if (error instanceof PersistenceError && error.code === 'person_deleted') return report('person_deleted');
         throw error;
       }
       afterId = stale[stale.length - 1].id;

@@ -10,7 +10,7 @@ import {
 } from '@visage/persistence';
 import { ApiError } from '../common/api-error';
 import { AssignBody } from '../faces/dto/face.dto';
-import { assertPersonExists, rethrowPersonDeleted } from '../persons/person-errors';
+import { assertPersonExists } from '../persons/person-errors';
 import { ClusterDetailDto, ClusterNamedDto, ClusterPageDto, ClusterSummaryDto, toClusterFaceDto } from './dto/cluster.dto';
 
 /** Unknown people: groups of unknown faces, named, ignored or corrected by the review. */
@@ -41,7 +41,7 @@ export class ClustersService {
     await assertPersonExists(this.enrolments, target);
     const faceIds = await this.clusters.memberFaceIds(id);
     const audit = { actor, action: 'face.assigned', target: `cluster:${id}`, details: { faces: faceIds.length } };
-    const named = await this.reviews.assignFaces(faceIds, target, this.clusters.deleteUnlessIgnored(id), audit).catch(rethrowPersonDeleted);
+    const named = await this.reviews.assignFaces(faceIds, target, this.clusters.deleteUnlessIgnored(id), audit);
     // The guard found the group gone or ignored meanwhile: nothing was changed.
     if (!named) {
       const now = await this.clusters.find(id);

@@ -1,6 +1,9 @@
 import { STATUS_CODES } from 'node:http';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { describeError } from '@visage/domain';
+import { PersistenceError, PersistenceErrorCode } from '@visage/persistence';
+import { ImagePathError } from '@visage/storage';
+import { IMAGE_PATH_PROBLEM_STATUS } from '@visage/validation';
 import { ApiErrorBody, errorBody } from './api-error';
 
 interface JsonResponse {
@@ -28,6 +31,23 @@ function toBody(exception: HttpException): ApiErrorBody {
   return errorBody(status, describeError(exception), extra);
 }
 
+/** The receiver's status for each persistence code that reaches it (a race the client can retry or act on). */
+const PERSISTENCE_ERROR_STATUS: Record<PersistenceErrorCode, HttpStatus> = {
+  person_deleted: HttpStatus.CONFLICT,
+};
+
+/**
+ * The receiver's JSON mapper: the answer to an error a client should see — Nest's and our HTTP exceptions, and
+ * the domain errors with a code (image paths, persistence) through their status tables — or undefined for anything
+ * unexpected (a 500 whose details stay in the log). Also used for each item of a batch.
+ */
+export function errorBodyOf(exception: unknown): ApiErrorBody | undefined {
+  if (exception instanceof HttpException) return toBody(exception);
+  if (exception instanceof ImagePathError) return errorBody(IMAGE_PATH_PROBLEM_STATUS[exception.problem], exception.message, { code: exception.problem });
+  if (exception instanceof PersistenceError) return errorBody(PERSISTENCE_ERROR_STATUS[exception.code], exception.message, { code: exception.code });
+  return undefined;
+}
+
 /**
  * Every error leaves as `{statusCode, error, message}` JSON. Client mistakes keep their status and
  * message and always carry a `code`; anything unexpected becomes a plain 500 (logged here with its stack, never sent).
@@ -39,11 +59,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<JsonResponse>();
     if (response.headersSent) return;
-    if (exception instanceof HttpException) {
-      response.status(exception.getStatus()).json(toBody(exception));
+    const body = errorBodyOf(exception);
+    if (body) {
+      response.status(body.statusCode).json(body);
       return;
     }
-    this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    this.logger.error(describeError(exception), exception instanceof Error ? exception.stack : undefined);
     response.status(HttpStatus.INTERNAL_SERVER_ERROR).json(errorBody(HttpStatus.INTERNAL_SERVER_ERROR, 'internal server error'));
   }
 }

@@ -3,7 +3,7 @@ import { ConfigService } from '@visage/config';
 import { FaceClusterRepository, FaceReviewRepository, PersonImageRepository, ReviewFace } from '@visage/persistence';
 import { FaceCropCache } from '@visage/storage';
 import { ApiError } from '../common/api-error';
-import { assertPersonExists, rethrowPersonDeleted } from '../persons/person-errors';
+import { assertPersonExists } from '../persons/person-errors';
 import { AssignBody, FaceAssignmentDto, FaceRejectionDto } from './dto/face.dto';
 
 export type FaceCrop = { kind: 'image'; etag: string; body: Buffer } | { kind: 'not-modified'; etag: string };
@@ -33,7 +33,7 @@ export class FacesService {
       throw new ApiError(HttpStatus.CONFLICT, `face ${faceId} is in an ignored group; it cannot be named`, { code: 'face_ignored' });
     }
     await assertPersonExists(this.enrolments, target);
-    const assigned = await this.reviews.assign(faceId, target, { actor, action: 'face.assigned', target: `face:${faceId}` }).catch(rethrowPersonDeleted);
+    const assigned = await this.reviews.assign(faceId, target, { actor, action: 'face.assigned', target: `face:${faceId}` });
     if (!assigned) throw faceNotFound(faceId);
     return assigned;
   }

@@ -2,20 +2,28 @@ import { HttpStatus, Injectable } from '@nestjs/common';
 import { ConfigService } from '@visage/config';
 import { ImageStatus } from '@visage/domain';
 import { CreateImageResult, DeletedImage, ImageDetailsView, ImageListQuery, ImagePage, ImageRepository } from '@visage/persistence';
-import { ImagePathError, resolveImagePath } from '@visage/storage';
+import { resolveImagePath } from '@visage/storage';
 import { ApiError, errorBody } from '../common/api-error';
+import { errorBodyOf } from '../common/all-exceptions.filter';
 import { ImageAcceptedDto } from './dto/post-image.dto';
 import { BatchItem, BatchItemResultDto } from './dto/post-images.dto';
-import { imagePathApiError } from './image-path-errors';
 import { UploadItemResultDto } from './dto/upload-images.dto';
 import { MAX_UPLOAD_FILES, UploadReceiver } from '../uploads/upload-receiver';
 import { IncomingMessage } from 'node:http';
 import { ImagePublisher, ImageRequeueService } from '@visage/image-queue';
 import { currentLogContext, metrics } from '@visage/observability';
 
-/** A batch item refused on its own: its error body, and the existing image's id when the refusal names one. */
-function rejectedItem(index: number, error: ApiError): BatchItemResultDto {
-  const body = error.getResponse() as ReturnType<typeof errorBody>;
+function imageNotFound(id: number): ApiError {
+  return new ApiError(HttpStatus.NOT_FOUND, `image ${id} does not exist`, { code: 'image_not_found' });
+}
+
+/**
+ * A batch item refused on its own (any error a client should see): its error body, and the existing image's id when
+ * the refusal names one. Anything unexpected is thrown (a 500).
+ */
+function rejectedItem(index: number, error: unknown): BatchItemResultDto {
+  const body = errorBodyOf(error);
+  if (!body) throw error;
   return { index, ...(body.id !== undefined ? { id: body.id } : {}), error: body };
 }
 
@@ -64,9 +72,7 @@ export class ImagesService {
 
   /** The image row for a path under IMAGES_ROOT (checked by resolveImagePath), published when new. */
   private async createAndPublish(path: string): Promise<CreateImageResult & { relative: string }> {
-    const resolved = await resolveImagePath(this.imagesRoot, path, { maxBytes: this.maxBytes }).catch((error: unknown) => {
-      throw error instanceof ImagePathError ? imagePathApiError(error) : error;
-    });
+    const resolved = await resolveImagePath(this.imagesRoot, path, { maxBytes: this.maxBytes });
     const result = await this.images.create(resolved.relative, currentLogContext().requestId ?? null);
     if (result.created) {
       metrics.imagesSubmitted.inc();
@@ -87,7 +93,6 @@ export class ImagesService {
       try {
         results.push({ index, ...(await this.submit(item.path)) });
       } catch (error) {
-        if (!(error instanceof ApiError)) throw error;
         results.push(rejectedItem(index, error));
       }
     }
@@ -105,13 +110,13 @@ export class ImagesService {
       accept: async (file) => void answers.set(file.index, await this.submitUploaded(file.stored.relative)),
     });
     return files.map((file) =>
-      file.error || !file.stored ? { ...rejectedItem(file.index, file.error as ApiError), name: file.name } : { index: file.index, name: file.name, path: file.stored.relative, ...answers.get(file.index) },
+      file.error || !file.stored ? { ...rejectedItem(file.index, file.error), name: file.name } : { index: file.index, name: file.name, path: file.stored.relative, ...answers.get(file.index) },
     );
   }
 
   async get(id: number): Promise<ImageDetailsView> {
     const image = await this.images.findById(id);
-    if (!image) throw new ApiError(HttpStatus.NOT_FOUND, `image ${id} does not exist`, { code: 'image_not_found' });
+    if (!image) throw imageNotFound(id);
     return image;
   }
 
@@ -126,14 +131,14 @@ export class ImagesService {
   /** Forgets the image: row, faces, descriptors, enrolments made from them; never the file. */
   async delete(id: number, actor: string): Promise<DeletedImage> {
     const deleted = await this.images.delete(id, { actor, action: 'image.deleted', target: `image:${id}` });
-    if (!deleted) throw new ApiError(HttpStatus.NOT_FOUND, `image ${id} does not exist`, { code: 'image_not_found' });
+    if (!deleted) throw imageNotFound(id);
     return deleted;
   }
 
   /** failed → pending, then published again, through the same path as the dashboard's retry button. */
   async retry(id: number): Promise<ImageAcceptedDto> {
     const outcome = await this.requeue.retryImage(id);
-    if (outcome === 'not_found') throw new ApiError(HttpStatus.NOT_FOUND, `image ${id} does not exist`, { code: 'image_not_found' });
+    if (outcome === 'not_found') throw imageNotFound(id);
     if (outcome === 'not_failed') {
       throw new ApiError(HttpStatus.CONFLICT, `image ${id} is not failed; only failed images can be retried`, { code: 'not_failed', id });
     }

@@ -3,7 +3,7 @@ import { FaceAnalysisError } from '@visage/domain';
 import { EnrolmentResult } from '@visage/enrolment';
 import { ImagePathError } from '@visage/storage';
 import { ApiError } from '../common/api-error';
-import { imagePathApiError } from '../images/image-path-errors';
+import { personNotFound } from './person-errors';
 
 export type Enrolled = Extract<EnrolmentResult, { status: 'enrolled' }>;
 
@@ -13,9 +13,9 @@ export function enrolledOrApiError(result: EnrolmentResult): Enrolled {
     case 'enrolled':
       return result;
     case 'person_not_found':
-      throw new ApiError(HttpStatus.NOT_FOUND, `person ${result.personId} does not exist`, { code: 'person_not_found' });
+      throw personNotFound(result.personId);
     case 'invalid_path':
-      throw imagePathApiError(new ImagePathError(result.problem));
+      throw new ImagePathError(result.problem);
     case 'no_face':
       throw new ApiError(HttpStatus.UNPROCESSABLE_ENTITY, `no face found in ${result.path}; an enrolment image must show exactly one face`, {
         code: 'no_face',

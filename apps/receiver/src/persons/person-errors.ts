@@ -1,5 +1,5 @@
 import { HttpStatus } from '@nestjs/common';
-import { isForeignKeyViolation, PersonImageRepository } from '@visage/persistence';
+import { PersonImageRepository } from '@visage/persistence';
 import { ApiError } from '../common/api-error';
 import { AssignBody } from '../faces/dto/face.dto';
 
@@ -12,8 +12,4 @@ export async function assertPersonExists(enrolments: PersonImageRepository, targ
   if ('personId' in target && !(await enrolments.findPersonById(target.personId))) throw personNotFound(target.personId);
 }
 
-/** For the naming transaction's catch: the person was deleted after that check (nothing changed) → 409 `person_deleted`. */
-export function rethrowPersonDeleted(error: unknown): never {
-  if (isForeignKeyViolation(error)) throw new ApiError(HttpStatus.CONFLICT, 'the person was deleted meanwhile', { code: 'person_deleted' });
-  throw error;
-}
+// A person deleted after that check fails the naming transaction with PersistenceError('person_deleted'): 409.

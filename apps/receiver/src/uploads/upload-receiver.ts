@@ -4,6 +4,7 @@ import { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { ConfigService } from '@visage/config';
 import { storeUpload, StoredUpload, UploadError, UploadProblem } from '@visage/storage';
+import { errorBodyOf } from '../common/all-exceptions.filter';
 import { ApiError } from '../common/api-error';
 
 /** Files one multipart request may carry (`file` parts); more are refused one by one (`too_many_files`). */
@@ -152,8 +153,10 @@ export class UploadReceiver {
           try {
             await options.accept?.({ ...file, stored: result });
           } catch (error) {
-            if (!(error instanceof ApiError)) throw error;
-            file.error = error;
+            // A refusal a client should see (a path rule, a persistence conflict…) is this file's; the rest is a 500.
+            const body = errorBodyOf(error);
+            if (!body) throw error;
+            file.error = error instanceof ApiError ? error : new ApiError(body.statusCode, body.message, { code: body.code, id: body.id });
           }
         });
       });

@@ -1,4 +1,31 @@
 /**
+ * What a repository reports instead of a driver error: the one list of persistence codes. Apps map a code to
+ * their transport's status (the receiver's JSON, the processor's outcome); no driver error leaves this lib.
+ */
+export const PERSISTENCE_ERROR_CODES = [
+  /** The person named in the change was deleted meanwhile (a foreign key refused it); nothing changed. */
+  'person_deleted',
+] as const;
+export type PersistenceErrorCode = (typeof PERSISTENCE_ERROR_CODES)[number];
+
+const PERSISTENCE_MESSAGES: Record<PersistenceErrorCode, string> = {
+  person_deleted: 'the person was deleted meanwhile',
+};
+
+/** A change the database refused for a reason the caller can act on, named by its code. */
+export class PersistenceError extends Error {
+  constructor(readonly code: PersistenceErrorCode) {
+    super(PERSISTENCE_MESSAGES[code]);
+    this.name = 'PersistenceError';
+  }
+}
+
+/** For a naming or re-matching transaction's catch: a foreign-key refusal means its person was deleted meanwhile. */
+export function rethrowPersonDeleted(error: unknown): never {
+  throw isForeignKeyViolation(error) ? new PersistenceError('person_deleted') : error;
+}
+
+/**
  * The driver's own error under TypeORM's wrapper (`QueryFailedError.driverError`), or the error itself where the
  * driver threw directly (runInTransaction's SQLite path, better-sqlite3): its `code` and MySQL `errno`.
  */

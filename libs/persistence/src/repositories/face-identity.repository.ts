@@ -8,6 +8,7 @@ import { readRejectedPersons } from './face-review.repository';
 import { GALLERY_STATE_ROW, readGalleryVersion, recomputeImageStatuses } from './gallery-version';
 import { IDENTITY_STATUSES, recordOutcomeEvents } from './outcome-events';
 import { decodeDescriptor } from './person-image.repository';
+import { rethrowPersonDeleted } from './database-errors';
 import { runInTransaction, Statement, toStatement } from './transactions';
 
 /** A face matched against an older gallery than the current one, with what that match found. */
@@ -137,7 +138,7 @@ export class FaceIdentityRepository {
    * Writes a batch of re-matches made against gallery `version` and recomputes the status of every image whose
    * named persons changed, in one transaction. A face only moves forward: one already matched against
    * `version` or newer (another runner, a fresh processing) is left alone. A person deleted since the gallery
-   * was loaded makes the whole batch fail (foreign key): the caller reloads and tries again. Each changed image
+   * was loaded makes the whole batch fail with `PersistenceError('person_deleted')`: the caller reloads and tries again. Each changed image
    * gets an outcome event in the same transaction.
    */
   async applyRematch(version: number, matches: FaceRematch[], now = new Date()): Promise<RematchBatchResult> {
@@ -169,7 +170,7 @@ export class FaceIdentityRepository {
         ...recordOutcomeEvents(this.dataSource, { imageIds: changedImages }, { statuses: IDENTITY_STATUSES, galleryVersion: version }),
       );
     }
-    const results = await runInTransaction(this.dataSource, statements);
+    const results = await runInTransaction(this.dataSource, statements).catch(rethrowPersonDeleted);
     return { updated: results?.[0].affected ?? 0, changedImages };
   }
 

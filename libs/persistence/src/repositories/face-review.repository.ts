@@ -10,6 +10,7 @@ import { PersonEntity } from '../entities/person.entity';
 import { bumpGalleryVersion, GALLERY_STATE_ROW, logGalleryChanges, readGalleryVersion, recomputeImageStatuses, removeEnrolments } from './gallery-version';
 import { IDENTITY_STATUSES, recordOutcomeEvents } from './outcome-events';
 import { auditStatement, AuditRecord, AuditSqlValue } from './audit.repository';
+import { rethrowPersonDeleted } from './database-errors';
 import { runInTransaction, Statement, toStatement } from './transactions';
 
 /** `source_name` of a face enrolled from the review ("This is …", naming a group): `review:<faceId>`. */
@@ -111,8 +112,8 @@ export class FaceReviewRepository {
    * enrolment of the same face, lifts a rejection of that person for the face, takes the face out of its group
    * of unknown faces, names it at once and recomputes its image's status — one transaction. The other faces
    * follow through the re-match job (the gallery version moved). Returns undefined (nothing changed) when the
-   * face or its descriptor vanished meanwhile; a person deleted meanwhile fails on the foreign key
-   * ({@link isForeignKeyViolation}).
+   * face or its descriptor vanished meanwhile; throws `PersistenceError('person_deleted')` (nothing changed) when
+   * the person was deleted meanwhile.
    */
   async assign(faceId: number, target: AssignTarget, audit?: AuditRecord, now = new Date()): Promise<AssignedFace | undefined> {
     // Guard: the face still exists with its descriptor, else nothing at all is changed.
@@ -186,7 +187,7 @@ export class FaceReviewRepository {
       const personId: number | AuditSqlValue = 'personId' in target ? target.personId : { sql: personRef, parameters: personParams };
       statements.push(auditStatement({ ...audit, details: { ...audit.details, personId } }));
     }
-    if ((await runInTransaction(this.dataSource, statements, { guarded: true })) === undefined) return undefined;
+    if ((await runInTransaction(this.dataSource, statements, { guarded: true }).catch(rethrowPersonDeleted)) === undefined) return undefined;
     const person =
       'personId' in target
         ? await this.dataSource.getRepository(PersonEntity).findOneBy({ id: target.personId })

@@ -1,4 +1,5 @@
-export * from './database-errors';
+// Driver-error checks stay inside this lib: repositories report PersistenceError codes instead.
+export { PERSISTENCE_ERROR_CODES, PersistenceError, PersistenceErrorCode } from './database-errors';
 export * from './image-cursor';
 export * from './keyset-page';
 export * from './image-views';
