@@ -95,6 +95,9 @@ describe.each(TEST_DRIVERS)('frontend routes on $name', (driver) => {
     it('filters by status and searches by path or person name', async () => {
       const failedOnly = await http().get('/?status=failed').expect(200);
       expect([...failedOnly.text.matchAll(/<tr data-id="(\d+)"/g)].map((m) => Number(m[1]))).toEqual([xss.id, failed.id]);
+      // The headline counts what the filter shows, not every image.
+      expect(failedOnly.text).toContain('<span data-count-for="failed">2</span> of <span data-count-for="total">58</span> images are Failed, newest first');
+      expect((await http().get('/?q=alic').expect(200)).text).toContain('Images matching the filter, newest first');
       expect(failedOnly.text).toMatch(/<option value="failed" selected>/);
       const byName = await http().get('/?q=alic').expect(200);
       expect([...byName.text.matchAll(/<tr data-id="(\d+)"/g)].map((m) => Number(m[1]))).toEqual([recognised.id]);
