@@ -52,8 +52,10 @@ RUN find node_modules/onnxruntime-node/bin/napi-v6 -mindepth 2 -maxdepth 2 ! -pa
 
 # ---- runtime: no compilers (the npm cache stays in the build cache mount), root-owned read-only code, runs as the unprivileged `node` user
 FROM ${NODE_IMAGE} AS runtime
+# ORT_DISABLE_TELEMETRY: ONNX Runtime's built-in telemetry off (the apps set it too): nothing leaves the host.
 ENV NODE_ENV=production \
-    IMAGES_ROOT=/data/images
+    IMAGES_ROOT=/data/images \
+    ORT_DISABLE_TELEMETRY=1
 WORKDIR /app
 # Face models (node_modules/@vladmandic/face-api/model, turned into ONNX graphs at start), ONNX Runtime's and the
 # tfjs WASM binaries come with node_modules.

@@ -29,6 +29,19 @@ const HAND_WRITTEN_DESCRIBE_ERROR = [
 ];
 
 /**
+ * Requests: an HTTP app takes a query with `@ValidQuery(schema)` and a JSON body with `@ValidBody(schema)`
+ * (@visage/validation), which validate and document it from one schema. The dashboard keeps `@Body()` for its
+ * urlencoded forms, which it forwards to the receiver.
+ */
+function requestInputImports(app) {
+  const message = 'Take a query with @ValidQuery(schema) and a body with @ValidBody(schema) from @visage/validation.';
+  return [
+    { name: '@nestjs/common', importNames: app === 'receiver' ? ['Query', 'Body'] : ['Query'], message },
+    { name: '@nestjs/swagger', importNames: ['ApiBody', 'ApiQuery'], message },
+  ];
+}
+
+/**
  * The boundaries of docs/architecture.md, per folder, specs included:
  * - only libs/persistence uses TypeORM and the drivers (tests may seed and inspect a database directly);
  * - libs never import apps; apps never import each other, except apps/embedded (the composition root),
@@ -48,6 +61,7 @@ function boundaries({ folder, name, test }) {
     paths.push(...DATABASE_PACKAGES.filter((pkg) => !pkg.includes('*')).map((pkg) => ({ name: pkg, message: 'Only libs/persistence talks to the database: add a repository there.' })));
     patterns.push({ group: ['mysql2/*'], message: 'Only libs/persistence talks to the database.' });
   }
+  if (folder === 'apps' && (name === 'receiver' || name === 'frontend') && !test) paths.push(...requestInputImports(name));
   const otherApps = APPS.filter((app) => app !== name);
   if (folder === 'libs') {
     patterns.push({ regex: '(?:^|/)apps/', message: 'Libs never import apps.' });

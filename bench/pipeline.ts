@@ -35,6 +35,7 @@ import { NsqTestServer } from '../test/nsq/nsq-test-server';
 import { createScratchMysqlDatabase, TestDatabase } from '../libs/persistence/test/test-databases';
 import { FACES_DIR, noLabelledFacesReason } from '../test/support/faces';
 import { machineLine, percentile } from './machine';
+import { TEST_RECOGNIZER_CREDENTIALS, TEST_RECOGNIZER_ENV } from '../libs/recognizer-client/test/test-token';
 
 /** `mysql-inprocess` (MariaDB with the in-process queue) separates the database's share from the NSQ hop's. */
 type Stack = 'sqlite' | 'mysql' | 'mysql-inprocess';
@@ -320,7 +321,7 @@ async function runStack(stack: Stack): Promise<StackResult> {
       env.NSQD_TCP_ADDRESSES = nsqd.tcpAddress;
       env.NSQD_TCP_ADDRESS = nsqd.tcpAddress;
     }
-    const parsed = parseConfig(env);
+    const parsed = parseConfig({ ...env, ...TEST_RECOGNIZER_ENV });
     const config: VisageConfig = {
       ...parsed,
       RECEIVER_PORT: 0,
@@ -334,7 +335,7 @@ async function runStack(stack: Stack): Promise<StackResult> {
     const bootStarted = performance.now();
     visage = await startEmbedded(config, '127.0.0.1');
     const receiver = `http://127.0.0.1:${visage.ports.receiver}`;
-    const client = new GrpcFaceAnalyzer({ address: `127.0.0.1:${visage.ports.grpc}`, deadlineMs: 300_000 });
+    const client = new GrpcFaceAnalyzer({ address: `127.0.0.1:${visage.ports.grpc}`, deadlineMs: 300_000, credentials: TEST_RECOGNIZER_CREDENTIALS });
     analyzer = client;
     const dataSource = visage.receiver.get(DataSource);
     const finished = finishedImages(dataSource);

@@ -19,6 +19,7 @@ import { Tensor3D } from '../apps/face-recognition/src/engine/face-api.types';
 import { FACES_DIR, noLabelledFacesReason } from '../test/support/faces';
 import { WORKER_MALLOC_ENV } from '../deploy/apps';
 import { machineLine, percentile } from './machine';
+import { TEST_RECOGNIZER_CREDENTIALS, TEST_RECOGNIZER_ENV } from '../libs/recognizer-client/test/test-token';
 
 const ROOT = resolve(__dirname, '..');
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2_000);
@@ -132,10 +133,11 @@ async function startService(engine: string): Promise<{ child: ChildProcess; clie
       RECOGNIZER_WORKERS: String(WORKERS),
       RECOGNIZER_QUEUE_SIZE: String(Math.max(64, CONCURRENCY)),
       LOG_LEVEL: 'warn',
+      ...TEST_RECOGNIZER_ENV,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
-  const client = new GrpcFaceAnalyzer({ address: `127.0.0.1:${grpcPort}`, deadlineMs: 300_000 });
+  const client = new GrpcFaceAnalyzer({ address: `127.0.0.1:${grpcPort}`, deadlineMs: 300_000, credentials: TEST_RECOGNIZER_CREDENTIALS });
   const deadline = Date.now() + 300_000;
   while (!(await client.isServing())) {
     if (child.exitCode !== null) throw new Error(`service exited with code ${child.exitCode}`);

@@ -16,6 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { DataSource } from 'typeorm';
 import { parseConfig } from '@visage/config';
 import { GalleryService } from '@visage/matcher';
+import { MatchRule } from '@visage/domain';
 import { encodeDescriptor, FaceIdentityRepository, LockRepository, PersonImageRepository, PersonRepository } from '@visage/persistence';
 import { processorSettingsFrom } from '../apps/image-processor/src/processor.settings';
 import { RematchJob } from '../apps/image-processor/src/rematch/rematch.job';
@@ -28,7 +29,7 @@ const GALLERY = Number(process.env.BENCH_GALLERY ?? 10_000);
 const PER_PERSON = 4;
 const FACES_PER_IMAGE = 2;
 const INSERT_BATCH = 1_000;
-const THRESHOLD = 0.55;
+const RULE: MatchRule = { threshold: 0.49, margin: 0.08 };
 
 async function fill(dataSource: DataSource): Promise<void> {
   const { centroid, around } = makeDescriptors(42);
@@ -107,7 +108,7 @@ runOnScratchDatabase('rematch', async (dataSource, type) => {
   await fill(dataSource);
   console.log(`data: ${FACES} faces in ${Math.ceil(FACES / FACES_PER_IMAGE)} images, gallery ${GALLERY} descriptors, ${type} (filled in ${((performance.now() - filled) / 1000).toFixed(1)} s)`);
 
-  const gallery = new GalleryService(new PersonImageRepository(dataSource), { threshold: THRESHOLD, refreshMs: 60_000 });
+  const gallery = new GalleryService(new PersonImageRepository(dataSource), { rule: RULE, refreshMs: 60_000 });
   const settings = processorSettingsFrom(parseConfig({}), 'bench');
   const job = new RematchJob(new FaceIdentityRepository(dataSource), new LockRepository(dataSource), gallery, settings, false);
   const loaded = performance.now();

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
-import { configSchema, parseConfig, type VisageConfig } from '@visage/config';
+import { configSchema, parseConfig, requireRecognizerToken, type VisageConfig } from '@visage/config';
 import { parse as parseYaml } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { APP_NAMES, DEPLOYABLE_APPS, IMAGES_MOUNT_PATH, MIGRATION, type EnvName } from '../apps';
@@ -17,6 +17,7 @@ import { composeEnvironment, hostAndPort, readRepoFile, renderCompose, type Comp
 
 /** Variables whose value the compose topology decides (service names, container paths), not .env. */
 const TOPOLOGY_VARIABLES: readonly EnvName[] = [
+  'BIND_HOST',
   'IMAGES_ROOT',
   'FACE_RECOGNITION_ADDRESS',
   'FACE_RECOGNITION_INPUT',
@@ -188,6 +189,20 @@ describe('docker-compose.yml', () => {
     expect(images?.source).toMatch(/\/images$/);
   });
 
+  it('has every app listen on its container interface, and the recognizer and its callers share the token from .env', () => {
+    for (const app of APP_NAMES) expect(configOf(compose, app).BIND_HOST, app).toBe('0.0.0.0');
+    const callers = APP_NAMES.filter((app) => app === 'face-recognition' || DEPLOYABLE_APPS[app].recognizerClient);
+    // Without it in .env they refuse to start (a known default token would defeat it) …
+    for (const app of callers) expect(() => requireRecognizerToken(configOf(compose, app)), app).toThrow(/RECOGNIZER_TOKEN: required/);
+    // … and with it every one gets the same value.
+    const directory = mkdtempSync(join(tmpdir(), 'visage-env-'));
+    const envFile = join(directory, '.env');
+    const token = 'q3J9xVb1m2Lr8TnWc5ZpYk0aHs7Ue4Gd6Fo+Ij/N1Ew=';
+    writeFileSync(envFile, `RECOGNIZER_TOKEN=${token}\n`);
+    const withToken = renderCompose(envFile);
+    for (const app of callers) expect(requireRecognizerToken(configOf(withToken, app)), app).toBe(token);
+  });
+
   it('runs two image-processors', () => {
     expect(service(compose, 'image-processor').deploy?.replicas).toBe(2);
   });
@@ -249,12 +264,13 @@ describe('.env.example', () => {
       expect(composeEnvironment(service(composeWithExample, app)), app).toEqual(composeEnvironment(service(compose, app)));
     }
     // The secrets' examples are placeholders the apps refuse (uncommented unchanged, nothing starts).
-    const secrets = ['ADMIN_API_KEY', 'SESSION_SECRET'];
+    const secrets = ['ADMIN_API_KEY', 'SESSION_SECRET', 'RECOGNIZER_TOKEN', 'WEBHOOK_SECRET'];
     for (const name of secrets) {
       expect(() => parseConfig({ ...composeEnvironment(service(compose, 'receiver')), [name]: commented[name] }, '/app'), name).toThrow(/placeholder/);
     }
     const tunables = Object.fromEntries(Object.entries(commented).filter(([name]) => !TOPOLOGY_VARIABLES.includes(name as EnvName) && !secrets.includes(name)));
-    const config = parseConfig({ ...composeEnvironment(service(compose, 'receiver')), ...tunables }, '/app');
+    // The example WEBHOOK_URLS needs a secret, and the secret's example is a refused placeholder: a real one here.
+    const config = parseConfig({ ...composeEnvironment(service(compose, 'receiver')), ...tunables, WEBHOOK_SECRET: 'q3J9xVb1m2Lr8TnWc5ZpYk0aHs7Ue4Gd6Fo+Ij/N1Ew=' }, '/app');
     for (const [name, value] of Object.entries(tunables)) {
       if (name === 'KNOWN_FACES_DIR') continue; // resolved against IMAGES_ROOT
       if (name in configSchema.shape) expect(String(config[name as keyof VisageConfig]), name).toBe(value);

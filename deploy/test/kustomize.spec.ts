@@ -430,9 +430,9 @@ describe('kustomize overlay prod only', () => {
   it('stops every app on the unedited example or the base placeholders instead of running with a known admin key', () => {
     for (const objects of [renderOverlay('prod', { secretsEnv: readRepoFile(PROD_SECRETS_EXAMPLE) }), renderKustomization('base')]) {
       const secretReaders = APP_NAMES.filter((app) => onlyContainer(appWorkload(objects, app)).envFrom?.some((source) => source.secretRef));
-      expect(secretReaders.sort()).toEqual(['frontend', 'image-processor', 'receiver']);
+      expect(secretReaders.sort()).toEqual(['face-recognition', 'frontend', 'image-processor', 'receiver']);
       for (const app of secretReaders) {
-        expect(() => appConfig(objects, onlyContainer(appWorkload(objects, app))), app).toThrow(/ADMIN_API_KEY: must be at least 32 characters[\s\S]*SESSION_SECRET/);
+        expect(() => appConfig(objects, onlyContainer(appWorkload(objects, app))), app).toThrow(/RECOGNIZER_TOKEN: must be at least 32 characters[\s\S]*ADMIN_API_KEY: must be at least 32 characters[\s\S]*SESSION_SECRET/);
       }
     }
   });
@@ -447,6 +447,12 @@ describe('kustomize overlay prod only', () => {
     const { config } = appConfig(first, onlyContainer(appWorkload(first, 'receiver')));
     expect(config.ADMIN_API_KEY).toBe(operatorKey);
     expect(config.SESSION_SECRET).toBeDefined();
+    expect(config.BIND_HOST, 'pods listen on their interface').toBe('0.0.0.0');
+    expect(config.TRUSTED_PROXIES, 'only the ingress range is believed').toEqual(['10.0.0.0/8']);
+    // The recognizer and its callers share one token, from the operator's secrets.
+    const tokens = APP_NAMES.filter((app) => app !== 'frontend').map((app) => appConfig(first, onlyContainer(appWorkload(first, app))).config.RECOGNIZER_TOKEN);
+    expect(new Set(tokens).size).toBe(1);
+    expect(tokens[0]).toBe(decodeSecretData(byKind(first, 'Secret')[0]).RECOGNIZER_TOKEN);
     expect(config.WEBHOOK_SECRET).toBeDefined();
   });
 

@@ -1,7 +1,9 @@
 import { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BrowserStack, startBrowserStack, waitUntil } from './embedded-stack';
-import { hasChromium, seriousViolations, warnIfNoChromium } from './chromium';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { hasChromium, SCREENSHOTS, seriousViolations, warnIfNoChromium } from './chromium';
 import { bearer } from '../../libs/auth/test/test-keys';
 
 /*
@@ -118,5 +120,63 @@ describe.skipIf(!hasChromium)('face review in headless Chromium on the real pipe
     expect(after).toMatchObject({ status: 'unrecognized', faces: [expect.objectContaining({ person: null })] });
     // The other two photos are still hers.
     for (const id of [ids[0], ids[2]]) expect((await image(id)).faces[0].person?.name).toBe('Eileen Collins');
+  });
+
+  it('a face that does not fit is shown marked for confirmation; the people page flags the person and merges another into it', async () => {
+    const post = (path: string, body: unknown) =>
+      fetch(`${receiver}${path}`, { method: 'POST', headers: { ...bearer(), 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    // The camera man's photo, named after him; "This is Eileen Collins" on it must be confirmed.
+    const cameraImage = ((await (await post('/image/post', { path: 'more/cameraman-2.jpg' })).json()) as { id: number }).id;
+    const named = await waitUntil('the camera man to be recognised', async () => {
+      const row = await image(cameraImage);
+      return row.status === 'processed' ? row : undefined;
+    });
+    expect(named.faces[0].person?.name).toBe('cameraman');
+
+    const page = await context.newPage();
+    await page.goto(`${dashboard}/images/${cameraImage}`);
+    await page.locator(`#assign-${named.faces[0].id}`).fill('Eileen Collins');
+    await page.locator(`#assign-${named.faces[0].id} ~ button`).click();
+    await page.waitForLoadState('networkidle');
+    await expect(page.locator('h1').textContent()).resolves.toContain('Check before naming “Eileen Collins”');
+    const marked = page.locator(`[data-misfit="${named.faces[0].id}"]`);
+    await expect(marked.locator('img.thumb--misfit').count()).resolves.toBe(1);
+    await expect(marked.locator('.misfit__reasons').textContent()).resolves.toMatch(/Unlike the enrolled faces of Eileen Collins[^]*Looks like cameraman/);
+    expect(await seriousViolations(page), 'confirmation page').toEqual([]);
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: join(SCREENSHOTS, 'review-confirm.png'), fullPage: true });
+    // Nothing changed yet.
+    expect((await image(cameraImage)).faces[0].person?.name).toBe('cameraman');
+    await page.locator('button', { hasText: 'Yes, this is Eileen Collins' }).click();
+    await page.waitForURL(`${dashboard}/images/${cameraImage}`);
+    await expect(page.locator('.flash').textContent()).resolves.toContain('This is Eileen Collins');
+    expect((await image(cameraImage)).faces[0].person?.name).toBe('Eileen Collins');
+
+    // Her enrolled faces now disagree: flagged, the camera man's face marked.
+    const persons = async () => ((await (await fetch(`${receiver}/persons`, { headers: bearer() })).json()) as { items: Array<{ id: number; name: string }> }).items;
+    const eileen = (await persons()).find((person) => person.name === 'Eileen Collins');
+    await page.goto(`${dashboard}/persons`);
+    const card = page.locator(`#person-${eileen?.id}`);
+    await expect(card.locator('[data-flag="enrolments-disagree"]').count()).resolves.toBe(1);
+    await expect(card.locator('img.thumb--misfit').getAttribute('src')).resolves.toBe(`/faces/${named.faces[0].id}/crop`);
+    await card.screenshot({ path: join(SCREENSHOTS, 'person-flagged.png') });
+
+    // Another person with one of her photos, merged into her from the people page.
+    const other = ((await (await post('/persons', { name: 'E. Collins' })).json()) as { id: number }).id;
+    expect((await post(`/persons/${other}/faces`, { path: 'inbox/eileen-3.jpg' })).status).toBe(201);
+    await page.goto(`${dashboard}/persons`);
+    await page.locator(`#merge-into-${other}`).fill('Eileen Collins');
+    await page.locator(`#person-${other} button`, { hasText: 'Merge' }).click();
+    await page.waitForURL(`${dashboard}/persons#person-${eileen?.id}`);
+    await expect(page.locator('.flash').textContent()).resolves.toContain('Merged into “Eileen Collins”');
+    await expect(page.locator(`#person-${other}`).count()).resolves.toBe(0);
+    expect(await seriousViolations(page), 'people page').toEqual([]);
+    await page.screenshot({ path: join(SCREENSHOTS, 'persons-flagged.png'), fullPage: true });
+    await page.close();
+    expect((await persons()).map((person) => person.name).sort()).toEqual(['Eileen Collins', 'cameraman']);
+    const audit = (await (await fetch(`${receiver}/audit`, { headers: bearer() })).json()) as { items: Array<{ action: string; target: string }> };
+    expect(audit.items.map((item) => `${item.action} ${item.target}`)).toEqual(
+      expect.arrayContaining([`person.merged person:${other}`, `face.moved face:${named.faces[0].id}`]),
+    );
   });
 });

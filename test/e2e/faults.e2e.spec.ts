@@ -37,6 +37,7 @@ import {
 } from './harness';
 import { TEST_AUTH_ENV } from '../../libs/auth/test/test-keys';
 import { PROCESSOR_READY_MARKER } from './processor-process';
+import { TEST_RECOGNIZER_ENV } from '../../libs/recognizer-client/test/test-token';
 
 const TOPIC = 'images';
 const CHANNEL = 'image-processor';
@@ -93,6 +94,7 @@ function streamImages(post: () => Promise<number | undefined>, everyMs: number):
 
 /** Small delays everywhere so recovery happens within seconds; none of them is asserted. */
 const FAST_ENV: Record<string, string> = {
+  ...TEST_RECOGNIZER_ENV,
   ...TEST_AUTH_ENV,
   LOG_LEVEL: 'error',
   QUEUE_REQUEUE_BASE_DELAY_MS: '200',
@@ -279,6 +281,23 @@ describe('faults: MariaDB + NSQ test server + real receiver and processors', () 
     expect(rows.reduce((sum, row) => sum + row.attempts, 0)).toBe(5);
     expect(rows.filter((row) => second.includes(row.id)).map((row) => row.attempts)).toEqual([0, 0, 0]);
     expect((await readiness(processor)).status).toBe(200);
+  });
+
+  it('recognizer gone silent (connections neither refused nor answered): calls fail fast and the breaker opens within seconds', async () => {
+    const env = { QUEUE_MAX_IN_FLIGHT: '4', BREAKER_FAILURE_THRESHOLD: '5', MAX_ATTEMPTS: '10', FACE_RECOGNITION_DEADLINE_MS: '30000' };
+    stack = await FaultStack.start(env);
+    const processor = await stack.startProcessor('p1', env);
+    await stack.recognizer.goSilent();
+    const wentAway = Date.now();
+    const ids = await stack.receiver.postMany(stack.files(['silent/a1.jpg', 'silent/a2.jpg', 'silent/a3.jpg', 'silent/a4.jpg', 'silent/a5.jpg', 'silent/a6.jpg']));
+    await until(async () => (await readiness(processor)).circuit?.state === 'open', 'the circuit to open', 30_000, 100);
+    const openedInMs = Date.now() - wentAway;
+    process.stdout.write(`[faults] recognizer silent: circuit open ${openedInMs} ms after it went away (call deadline 30 s)\n`);
+    expect(openedInMs).toBeLessThan(10_000); // not after the 30 s deadline of the calls waiting for a connection
+
+    await stack.recognizer.start(); // same port, answering again
+    await until(async () => (await readiness(processor)).circuit?.state === 'closed', 'the circuit to close on a health probe', 30_000);
+    await stack.expectEachOnce(ids);
   });
 
   it('REAL recognizer restarted: the breaker waits for SERVING (models loaded), then every image finishes once', async () => {

@@ -3,6 +3,7 @@
  * recognizer that speaks `proto/visage/face/v1/face.proto` + `grpc.health.v1.Health` and counts its calls.
  */
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer as createTcpServer, Server as TcpServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -268,6 +269,8 @@ export class RecognizerDouble {
   readonly calls = new Map<string, number>();
   /** Bytes of `content` the last call for each path carried (0: the path alone was sent). */
   readonly contentBytes = new Map<string, number>();
+  /** The `authorization` metadata (RECOGNIZER_TOKEN) the last call for each path carried. */
+  readonly authorization = new Map<string, string | undefined>();
   /** Delay before answering each call. */
   delayMs = 0;
   /** Paths whose (next) call is never answered while listed: a stuck analysis. */
@@ -294,11 +297,14 @@ export class RecognizerDouble {
   }
 
   async start(): Promise<void> {
+    await this.closeBlackhole();
     const server = new grpc.Server();
     const analyze: Unary = (call, callback) => {
       const path = call.request.path;
       this.calls.set(path, this.callsFor(path) + 1);
       this.contentBytes.set(path, call.request.content?.length ?? 0);
+      const [authorization] = call.metadata.get('authorization');
+      this.authorization.set(path, typeof authorization === 'string' ? authorization : undefined);
       if (this.hold.has(path)) {
         this.hold.delete(path);
         return; // never answered: the caller hangs until its deadline or its death
@@ -327,7 +333,32 @@ export class RecognizerDouble {
   stop(): void {
     this.server?.forceShutdown();
     this.server = undefined;
+    void this.closeBlackhole();
   }
+
+  private async closeBlackhole(): Promise<void> {
+    const blackhole = this.blackhole;
+    this.blackhole = undefined;
+    for (const socket of this.blackholeSockets.splice(0)) socket.destroy();
+    if (blackhole) await new Promise<void>((closed) => blackhole.close(() => closed()));
+  }
+
+  /**
+   * Like a container gone from its network: connections are neither refused nor answered (the port takes TCP and
+   * never speaks HTTP/2), so a gRPC client sits "Waiting for LB pick" unless it gives up on connecting itself.
+   */
+  async goSilent(): Promise<void> {
+    this.stop();
+    const blackhole = createTcpServer((socket) => {
+      this.blackholeSockets.push(socket);
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((listening) => blackhole.listen(this.port, '127.0.0.1', listening));
+    this.blackhole = blackhole;
+  }
+
+  private blackhole?: TcpServer;
+  private readonly blackholeSockets: Socket[] = [];
 }
 
 // ---------------------------------------------------------------------------------------------- config

@@ -126,7 +126,7 @@ describe.each(e2eStacks('visage_e2e_pipeline'))('pipeline end to end — $name',
 
     const enrolled = await http<{ personId: number; personName: string }>('POST', facesUrl, { path: 'enrol/camera.png' });
     expect(enrolled.status).toBe(201);
-    expect(enrolled.body).toMatchObject({ personId: cameraman, personName: 'cameraman' });
+    expect(enrolled.body).toMatchObject({ personId: cameraman, personName: 'cameraman', facesInPhoto: 1 });
 
     // The same face uploaded from the client's machine: enrolled from its stored copy.
     const uploaded = await receiver.postForm(`/persons/${cameraman}/faces`, [{ bytes: await fixtureBytes('camera.png'), name: 'me.png' }]);

@@ -12,6 +12,7 @@ import { NsqTestServer } from '../nsq/nsq-test-server';
 import { APP_READY_MARKER } from './app-process';
 import { createImagesRoot, http, ImagesRoot, ReceiverClient, until } from './harness';
 import { bearer, TEST_AUTH_ENV } from '../../libs/auth/test/test-keys';
+import { TEST_RECOGNIZER_ENV } from '../../libs/recognizer-client/test/test-token';
 
 const REPO_ROOT = resolve(__dirname, '../..');
 
@@ -110,6 +111,7 @@ describe('request id across receiver → NSQ → processor → gRPC → recogniz
       NSQD_TCP_ADDRESSES: nsqd.tcpAddress,
       RECOGNIZER_WORKERS: '1',
       ...TEST_AUTH_ENV,
+      ...TEST_RECOGNIZER_ENV,
     };
     const recognizer = await startApp('recognizer', env);
     children.push(recognizer);

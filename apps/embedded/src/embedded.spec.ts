@@ -97,8 +97,13 @@ describe('embedded: ordered shutdown and restart (SQLite + in-process queue)', (
 
     // The in-process queue lost its message with the process: the next start publishes the image at once.
     const answering = new ScriptedAnalyzer(async () => ({ width: 64, height: 64, faces: [] }));
-    const second = await startEmbedded(config, { host: '127.0.0.1', createProcessor: processorWith(answering) });
+    // No host given: BIND_HOST's default, loopback, for every HTTP port (the recognizer's gRPC: recognizer-auth.spec).
+    const second = await startEmbedded(config, { createProcessor: processorWith(answering) });
     running.push(second);
+    const interfaces = [second.receiver, second.processor, second.frontend, second.recognizer.nest].map(
+      (app) => (app.getHttpServer().address() as { address: string }).address,
+    );
+    expect(interfaces).toEqual(['127.0.0.1', '127.0.0.1', '127.0.0.1', '127.0.0.1']);
     const restartedAt = Date.now();
     const image = await until(
       async () => {

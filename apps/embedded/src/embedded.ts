@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { INestApplication, Logger } from '@nestjs/common';
 import { VisageConfig } from '@visage/config';
@@ -29,13 +30,20 @@ export interface EmbeddedVisage {
 }
 
 export interface EmbeddedOptions {
-  /** Every app listens here: all interfaces by default, like the separate deployables; tests pass loopback. */
+  /** Every app listens here; default BIND_HOST (loopback unless the operator opens it). */
   host?: string;
   /**
    * Builds the processor app (default `createImageProcessorApp`): tests pass one whose module overrides a provider
    * (e.g. `FACE_ANALYZER`) and finish it with `startImageProcessorApp`. The real recognizer still runs.
    */
   createProcessor?: (config: VisageConfig) => Promise<INestApplication>;
+}
+
+/** Where the apps reach each other: the bound interface itself, or loopback when bound to every interface. */
+function localAddress(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 function boundPort(app: INestApplication): number {
@@ -49,18 +57,20 @@ function boundPort(app: INestApplication): number {
  */
 export async function startEmbedded(config: VisageConfig, hostOrOptions: string | EmbeddedOptions = {}): Promise<EmbeddedVisage> {
   const options = typeof hostOrOptions === 'string' ? { host: hostOrOptions } : hostOrOptions;
-  const host = options.host ?? '0.0.0.0';
+  const host = options.host ?? config.BIND_HOST;
   // One process, one logger named "visage"; lines of a request or message name the app handling it.
   appLogger(config, 'visage');
   mkdirSync(config.IMAGES_ROOT, { recursive: true });
   mkdirSync(config.KNOWN_FACES_DIR, { recursive: true });
   const started: Array<{ close(): Promise<void> }> = [];
   try {
-    const recognizer = await createFaceRecognitionApp(config);
+    // One process, so the recognizer's token needs no sharing: unset, a fresh one per start.
+    const withToken: VisageConfig = { ...config, RECOGNIZER_TOKEN: config.RECOGNIZER_TOKEN ?? randomBytes(32).toString('base64url') };
+    const recognizer = await createFaceRecognitionApp(withToken);
     started.push(recognizer);
     const recognizerPorts = await recognizer.start({ host });
     // The processor reaches the recognizer on the port it really got (FACE_RECOGNITION_PORT may be 0).
-    const wired: VisageConfig = { ...config, FACE_RECOGNITION_ADDRESS: `127.0.0.1:${recognizerPorts.grpcPort}` };
+    const wired: VisageConfig = { ...withToken, FACE_RECOGNITION_ADDRESS: `${localAddress(host)}:${recognizerPorts.grpcPort}` };
 
     const receiver = await createReceiverApp(wired);
     started.push(receiver);
@@ -71,7 +81,7 @@ export async function startEmbedded(config: VisageConfig, hostOrOptions: string 
     started.push(processor);
     await processor.listen(config.PROCESSOR_HEALTH_PORT, host);
 
-    const frontend = await createFrontendApp({ ...wired, RECEIVER_URL: `http://127.0.0.1:${receiverPort}` });
+    const frontend = await createFrontendApp({ ...wired, RECEIVER_URL: `http://${localAddress(host)}:${receiverPort}` });
     started.push(frontend);
     await frontend.listen(config.FRONTEND_PORT, host);
 

@@ -11,7 +11,7 @@ export interface FaceRecognitionListenOptions {
   grpcPort?: number;
   /** HTTP health port; default FACE_RECOGNITION_HEALTH_PORT, 0 = any free port. */
   healthPort?: number;
-  /** Interface for both; default 0.0.0.0. */
+  /** Interface for both; default BIND_HOST. */
   host?: string;
 }
 
@@ -45,7 +45,7 @@ export async function createFaceRecognitionApp(config: VisageConfig = loadConfig
     async start(options = {}) {
       if (started) throw new Error('face recognition app already started');
       started = true;
-      const host = options.host ?? '0.0.0.0';
+      const host = options.host ?? config.BIND_HOST;
       await nest.init();
       const grpcPort = await nest.get(FaceAnalysisGrpcServer).listen(options.grpcPort ?? config.FACE_RECOGNITION_PORT, host);
       await nest.listen(options.healthPort ?? config.FACE_RECOGNITION_HEALTH_PORT, host);

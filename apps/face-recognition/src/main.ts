@@ -1,10 +1,12 @@
 import 'reflect-metadata';
 import './instrument';
-import { loadConfig, runMain } from '@visage/config';
+import { loadConfig, requireRecognizerToken, runMain } from '@visage/config';
 import { createFaceRecognitionApp } from './face-recognition.app';
 
 runMain('FaceRecognition', async () => {
-  const app = await createFaceRecognitionApp(loadConfig());
+  const config = loadConfig();
+  requireRecognizerToken(config);
+  const app = await createFaceRecognitionApp(config);
   app.nest.enableShutdownHooks();
   const { grpcPort, healthPort } = await app.start();
   return `gRPC on :${grpcPort} (health: grpc.health.v1 and http :${healthPort}/health/ready); models loading in the workers`;

@@ -4,6 +4,7 @@ import { FaceAnalysisError } from '@visage/domain';
 import { GrpcFaceAnalyzer } from '@visage/recognizer-client';
 import { createFixtureDir, FixtureDir, fixtureBytes } from '../../../test/support/fixtures';
 import { AnalysisService, createFaceRecognitionApp, FaceRecognitionApp } from '../src';
+import { TEST_RECOGNIZER_CREDENTIALS, TEST_RECOGNIZER_ENV } from '../../../libs/recognizer-client/test/test-token';
 
 async function failure(promise: Promise<unknown>): Promise<FaceAnalysisError> {
   try {
@@ -38,11 +39,11 @@ describe.each(['onnx', 'wasm'] as const)('face-recognition gRPC service (1 worke
       'bad/one_pixel.png': 'one_pixel.png',
     });
     // MAX_IMAGE_PIXELS lowered so the 1500x1500 image stands in for a decompression bomb.
-    const config = parseConfig({ IMAGES_ROOT: images.root, FACE_ENGINE: engine, RECOGNIZER_WORKERS: '1', LOG_LEVEL: 'warn', MAX_IMAGE_PIXELS: '2000000' });
+    const config = parseConfig({ IMAGES_ROOT: images.root, FACE_ENGINE: engine, RECOGNIZER_WORKERS: '1', LOG_LEVEL: 'warn', MAX_IMAGE_PIXELS: '2000000', ...TEST_RECOGNIZER_ENV });
     app = await createFaceRecognitionApp(config);
     const ports = await app.start({ grpcPort: 0, healthPort: 0, host: '127.0.0.1' });
     healthPort = ports.healthPort;
-    client = new GrpcFaceAnalyzer({ address: `127.0.0.1:${ports.grpcPort}`, deadlineMs: 60_000 });
+    client = new GrpcFaceAnalyzer({ address: `127.0.0.1:${ports.grpcPort}`, deadlineMs: 60_000, credentials: TEST_RECOGNIZER_CREDENTIALS });
     servingBeforeReady = await client.isServing();
     readyBeforeLoad = (await fetch(`http://127.0.0.1:${healthPort}/health/ready`)).status;
     await app.ready();
@@ -74,6 +75,11 @@ describe.each(['onnx', 'wasm'] as const)('face-recognition gRPC service (1 worke
       expect(face.landmarks).toHaveLength(68);
       expect(face.score).toBeGreaterThan(0.5);
       expect(face.box.x + face.box.width).toBeLessThanOrEqual(analysis.width + 1);
+      // The quality rule's inputs, from the shared pipeline: the box's smaller side, a sharp photo, a near-frontal pose.
+      expect(face.quality?.size).toBeCloseTo(Math.min(face.box.width, face.box.height), 0);
+      expect(face.quality?.score).toBe(face.score);
+      expect(face.quality?.sharpness).toBeGreaterThan(50);
+      expect(Math.abs(face.quality?.yaw ?? 90)).toBeLessThan(45);
     }
     const plain = await client.analyze('two_people.jpg');
     expect(plain.faces[0].landmarks).toBeUndefined();

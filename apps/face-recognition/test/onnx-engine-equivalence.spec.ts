@@ -67,6 +67,9 @@ describe.skipIf(images.length === 0)('OnnxFaceEngine vs the WASM FaceEngine', ()
       expect(apart).toBeLessThanOrEqual(0.02);
       expect(twin.landmarks).toHaveLength(68);
       expect(shift).toBeLessThanOrEqual(1);
+      // The quality inputs come from the shared pipeline: the same within the engines' box and landmark differences.
+      expect(Math.abs(twin.quality.yaw - face.quality.yaw)).toBeLessThan(3);
+      expect(Math.abs(twin.quality.sharpness - face.quality.sharpness)).toBeLessThanOrEqual(0.15 * face.quality.sharpness);
     }
   }, 60_000);
 });

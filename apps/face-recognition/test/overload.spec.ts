@@ -5,6 +5,7 @@ import { FaceAnalysis, FaceAnalysisError } from '@visage/domain';
 import { GrpcFaceAnalyzer } from '@visage/recognizer-client';
 import { createFixtureDir, FixtureDir } from '../../../test/support/fixtures';
 import { AnalysisService, createFaceRecognitionApp, FaceRecognitionApp, PoolError } from '../src';
+import { TEST_RECOGNIZER_CREDENTIALS, TEST_RECOGNIZER_ENV } from '../../../libs/recognizer-client/test/test-token';
 
 /** One worker and a queue of one: the third concurrent request has nowhere to wait. */
 describe('overload and deadlines (1 worker, queue of 1)', () => {
@@ -14,10 +15,10 @@ describe('overload and deadlines (1 worker, queue of 1)', () => {
 
   beforeAll(async () => {
     images = await createFixtureDir({ 'busy.jpg': 'large.jpg', 'queued.jpg': 'two_people.jpg' });
-    const config = parseConfig({ IMAGES_ROOT: images.root, RECOGNIZER_WORKERS: '1', RECOGNIZER_QUEUE_SIZE: '1', LOG_LEVEL: 'warn' });
+    const config = parseConfig({ IMAGES_ROOT: images.root, RECOGNIZER_WORKERS: '1', RECOGNIZER_QUEUE_SIZE: '1', LOG_LEVEL: 'warn', ...TEST_RECOGNIZER_ENV });
     app = await createFaceRecognitionApp(config);
     const { grpcPort } = await app.start({ grpcPort: 0, healthPort: 0, host: '127.0.0.1' });
-    client = new GrpcFaceAnalyzer({ address: `127.0.0.1:${grpcPort}`, deadlineMs: 120_000 });
+    client = new GrpcFaceAnalyzer({ address: `127.0.0.1:${grpcPort}`, deadlineMs: 120_000, credentials: TEST_RECOGNIZER_CREDENTIALS });
     await app.ready();
   });
 

@@ -1,6 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { TRUSTED_PROXIES } from '@visage/auth';
+import { trustProxySetting } from '@visage/auth';
 import { loadConfig, VisageConfig } from '@visage/config';
 import { appLogger } from '@visage/observability';
 import { PUBLIC_DIR, VIEWS_DIR } from './common/asset-paths';
@@ -27,7 +27,7 @@ export async function createFrontendApp(
   );
   app.disable('x-powered-by');
   // TLS and the client address as a trusted ingress saw them: the session cookie is Secure behind TLS.
-  app.set('trust proxy', TRUSTED_PROXIES);
+  app.set('trust proxy', trustProxySetting(config));
   app.use(securityHeaders);
   app.useStaticAssets(PUBLIC_DIR, { prefix: '/static/', maxAge: config.NODE_ENV === 'production' ? '1h' : 0 });
   const engine = createViewEngine(VIEWS_DIR);

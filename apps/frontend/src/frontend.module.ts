@@ -3,6 +3,7 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { AuthModule } from '@visage/auth';
 import { ConfigModule, VisageConfig } from '@visage/config';
 import { HealthModule } from '@visage/health';
+import { MatcherModule } from '@visage/matcher';
 import { ObservabilityModule } from '@visage/observability';
 import { databaseReadiness, PersistenceModule } from '@visage/persistence';
 import { AuthController } from './auth/auth.controller';
@@ -36,6 +37,8 @@ export class FrontendModule {
         HealthModule.forRoot(databaseReadiness),
         ObservabilityModule.forRoot({ app: 'frontend' }),
         AuthModule.forDashboard(),
+        // Enrolments as the people page flags them (read on demand, cached per gallery version).
+        MatcherModule.forReview(),
       ],
       controllers: [AuthController, ImagesController, ImagesApiController, PersonsController, ThumbnailsController, ReviewController],
       providers: [

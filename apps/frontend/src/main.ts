@@ -7,6 +7,6 @@ runMain('Frontend', async () => {
   const config = loadConfig();
   const app = await createFrontendApp(config);
   app.enableShutdownHooks();
-  await app.listen(config.FRONTEND_PORT, '0.0.0.0');
-  return `dashboard on http://localhost:${config.FRONTEND_PORT} (receiver: ${config.RECEIVER_URL})`;
+  await app.listen(config.FRONTEND_PORT, config.BIND_HOST);
+  return `dashboard on http://${config.BIND_HOST}:${config.FRONTEND_PORT} (receiver: ${config.RECEIVER_URL})`;
 });

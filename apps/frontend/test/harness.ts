@@ -72,13 +72,14 @@ export class FakeReceiver {
   }
 }
 
-export function testConfig(db: TestDatabase, imagesRoot: string, receiverUrl: string): VisageConfig {
+export function testConfig(db: TestDatabase, imagesRoot: string, receiverUrl: string, env: Record<string, string> = {}): VisageConfig {
   return parseConfig({
     NODE_ENV: 'test',
     DATABASE_URL: db.url,
     IMAGES_ROOT: imagesRoot,
     RECEIVER_URL: receiverUrl,
     ...TEST_AUTH_ENV,
+    ...env,
   });
 }
 
@@ -107,9 +108,10 @@ export class DashboardTestBed {
     return { db, rows: new Rows(db.dataSource) };
   }
 
-  async start(): Promise<NestExpressApplication> {
+  /** `env` adds to the test configuration (e.g. TRUSTED_PROXIES). */
+  async start(env: Record<string, string> = {}): Promise<NestExpressApplication> {
     if (!this.db) throw new Error('open() the test bed before start()');
-    this.app = await startFrontend(testConfig(this.db, this.root.dir, this.receiver.url));
+    this.app = await startFrontend(testConfig(this.db, this.root.dir, this.receiver.url, env));
     return this.app;
   }
 

@@ -1,6 +1,8 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { VisageConfig } from '@visage/config';
+import { FaceQualityRule } from '@visage/domain';
+import { qualityRuleOf } from '@visage/matcher';
 import { BreakerSettings } from './breaker/recognizer-breaker';
 import type { RetryPolicy } from '@visage/persistence';
 import { consumerOptionsFromConfig, type RetryPolicy as RequeuePolicy } from '@visage/queue';
@@ -30,6 +32,8 @@ export interface ProcessorSettings {
   clusterThreshold: number;
   /** How often the known-faces folder is checked for changes (KNOWN_FACES_RESCAN_MS; 0: only at start). */
   knownFacesRescanMs: number;
+  /** QUALITY_*: a face past these limits is stored as low quality, never named. */
+  quality: FaceQualityRule;
 }
 
 export const PROCESSOR_SETTINGS = Symbol('PROCESSOR_SETTINGS');
@@ -62,6 +66,7 @@ export function processorSettingsFrom(config: VisageConfig, instanceId?: string)
     rematchEveryMs: config.GALLERY_REFRESH_MS,
     clusterThreshold: config.CLUSTER_THRESHOLD ?? config.MATCH_THRESHOLD,
     knownFacesRescanMs: config.KNOWN_FACES_RESCAN_MS,
+    quality: qualityRuleOf(config),
   };
 }
 

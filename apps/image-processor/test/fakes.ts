@@ -67,7 +67,7 @@ export class FakeMatcher implements FaceMatcher {
   constructor(readonly known: Map<number, string>) {}
 
   current(): GalleryView {
-    return { version: this.version, threshold: 0.5, match: (descriptor) => this.match(descriptor) };
+    return { version: this.version, rule: { threshold: 0.5, margin: 0 }, match: (descriptor) => this.match(descriptor) };
   }
 
   async refresh(): Promise<boolean> {

@@ -1,10 +1,11 @@
 import { INestApplication, LoggerService, LogLevel, NestApplicationOptions } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { TRUSTED_PROXIES } from '@visage/auth';
-import { loadConfig, VisageConfig } from '@visage/config';
+import { trustProxySetting } from '@visage/auth';
+import { ConfigService, loadConfig, VisageConfig } from '@visage/config';
 import { appLogger } from '@visage/observability';
 import { parseJsonBody } from './common/json-body.middleware';
+import { receiverSecurityHeaders } from './common/security-headers.middleware';
 import { ReceiverModule } from './receiver.module';
 import { describeUploadBodies } from './uploads/upload-body';
 
@@ -39,7 +40,8 @@ export function configureReceiverApp(app: INestApplication): INestApplication {
   const express = app.getHttpAdapter().getInstance() as { set(name: string, value: unknown): void };
   express.set('etag', false);
   express.set('x-powered-by', false);
-  express.set('trust proxy', TRUSTED_PROXIES);
+  express.set('trust proxy', trustProxySetting(app.get(ConfigService).values));
+  app.use(receiverSecurityHeaders);
   app.use(parseJsonBody);
   const document = describeUploadBodies(SwaggerModule.createDocument(
     app,

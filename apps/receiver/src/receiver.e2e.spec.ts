@@ -191,15 +191,36 @@ describe.each(TEST_DRIVERS)('receiver API on $name', (driver) => {
       const late = new Date('2026-01-02T03:09:00.001Z');
       await dataSource.getRepository(FaceEntity).save([
         { imageId: id, personId: person.id, boxX: 1, boxY: 2, boxWidth: 3, boxHeight: 4, score: 0.9, distance: 0.3, galleryVersion: 7, matchedAt: late },
-        { imageId: id, personId: null, boxX: 5, boxY: 6, boxWidth: 7, boxHeight: 8, score: 0.8, distance: 0.8, galleryVersion: 6, matchedAt: early },
+        {
+          imageId: id,
+          personId: null,
+          boxX: 5,
+          boxY: 6,
+          boxWidth: 7,
+          boxHeight: 8,
+          score: 0.8,
+          distance: 0.8,
+          galleryVersion: 6,
+          matchedAt: early,
+          qualitySharpness: 12.5,
+          qualityYaw: 51,
+          qualityPitch: -3,
+          qualityRoll: 2,
+          lowQuality: true,
+          qualityReasons: 'too_small,turned_away',
+        },
       ]);
       const response = await harness.http.get(`/images/${id}`);
       expect(response.body).toMatchObject({
         galleryVersion: 6,
         matchedAt: late.toISOString(),
         faces: [
-          { galleryVersion: 7, matchedAt: late.toISOString() },
-          { galleryVersion: 6, matchedAt: early.toISOString() },
+          { galleryVersion: 7, matchedAt: late.toISOString(), quality: { lowQuality: false, reasons: [], sharpness: null, yaw: null } },
+          {
+            galleryVersion: 6,
+            matchedAt: early.toISOString(),
+            quality: { lowQuality: true, reasons: ['too_small', 'turned_away'], sharpness: 12.5, yaw: 51, pitch: -3, roll: 2 },
+          },
         ],
       });
       const none = await submit('photos/b.jpg');
@@ -362,6 +383,8 @@ describe.each(TEST_DRIVERS)('receiver API on $name', (driver) => {
       { name: 'empty name', body: { name: ' ' }, status: 400, code: 'name_required' },
       { name: 'number name', body: { name: 7 }, status: 400, code: 'name_not_string' },
       { name: 'control characters', body: { name: 'a\nb' }, status: 400, code: 'name_invalid' },
+      { name: 'a C1 control', body: { name: 'a\u0085b' }, status: 400, code: 'name_invalid' },
+      { name: 'a bidirectional override', body: { name: 'Ada\u202eecalovoL' }, status: 400, code: 'name_invalid' },
       { name: 'too long', body: { name: 'x'.repeat(256) }, status: 400, code: 'name_too_long' },
       { name: 'array body', body: ['Ada'], status: 400, code: 'body_not_object' },
     ])('refuses $name', async ({ body, status, code }) => {

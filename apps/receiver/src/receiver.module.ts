@@ -3,6 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { AuthModule } from '@visage/auth';
 import { ConfigModule, VisageConfig } from '@visage/config';
 import { HealthModule } from '@visage/health';
+import { MatcherModule } from '@visage/matcher';
 import { ObservabilityModule } from '@visage/observability';
 import { ImageQueueModule } from '@visage/image-queue';
 import { RecognizerClientModule } from '@visage/recognizer-client';
@@ -14,6 +15,7 @@ import { ClustersModule } from './clusters/clusters.module';
 import { FacesModule } from './faces/faces.module';
 import { ImagesModule } from './images/images.module';
 import { KeysModule } from './keys/keys.module';
+import { SessionsModule } from './sessions/sessions.module';
 import { PersonsModule } from './persons/persons.module';
 import { KnownFacesModule } from './known-faces/known-faces.module';
 
@@ -38,6 +40,8 @@ export class ReceiverModule {
         QueueModule.forRoot(),
         ImageQueueModule,
         RecognizerClientModule.forRoot(),
+        // The enrolments as the review checks them (confirmations, flagged persons), read on demand.
+        MatcherModule.forReview(),
         HealthModule.forRoot(databaseReadiness, queueReadiness),
         ObservabilityModule.forRoot({ app: 'receiver' }),
         // Every route needs a key of its declared scope (@Scope / @Public); submissions are rate-limited per key.
@@ -48,6 +52,7 @@ export class ReceiverModule {
         FacesModule,
         ClustersModule,
         KeysModule,
+        SessionsModule,
         AuditModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],

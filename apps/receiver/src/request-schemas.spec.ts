@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { MAX_ID } from '@visage/domain';
 import { encodeImageCursor } from '@visage/persistence';
 import { DEFAULT_PAGE_SIZE, validate } from '@visage/validation';
-import { assignBody } from './faces/dto/face.dto';
+import { assignBody, nameClusterBody } from './faces/dto/face.dto';
+import { mergeBody } from './persons/dto/person.dto';
 import { listImagesQuery } from './images/dto/list-images.dto';
 import { imagePathBody } from './images/dto/post-image.dto';
 import { postImagesBody } from './images/dto/post-images.dto';
@@ -74,13 +75,29 @@ describe('GET /images query', () => {
 
 describe('"this is …" body (faces, groups)', () => {
   it('takes exactly one of personId and name; null counts as absent', () => {
-    expect(validate(assignBody, { personId: 3 }, 'body')).toEqual({ ok: true, value: { personId: 3 } });
-    expect(validate(assignBody, { name: ' Ada ', personId: null }, 'body')).toEqual({ ok: true, value: { name: 'Ada' } });
+    expect(validate(assignBody, { personId: 3 }, 'body')).toEqual({ ok: true, value: { target: { personId: 3 }, confirm: [] } });
+    expect(validate(assignBody, { name: ' Ada ', personId: null }, 'body')).toEqual({ ok: true, value: { target: { name: 'Ada' }, confirm: [] } });
     expect(codeOf(assignBody, { personId: 3, name: 'Ada' })).toBe('ambiguous_person');
     expect(codeOf(assignBody, {})).toBe('name_required');
     expect(codeOf(assignBody, { name: '' })).toBe('name_required');
     expect(codeOf(assignBody, { name: 'a\tb' })).toBe('name_invalid');
     for (const personId of [0, 1.5, '3', MAX_ID + 1]) expect(codeOf(assignBody, { personId }), String(personId)).toBe('invalid_person_id');
+  });
+
+  it('takes the faces a 409 asked about: confirmed (both), left out (groups); lists of ids, duplicates dropped', () => {
+    expect(validate(assignBody, { name: 'Ada', confirm: [4, 4, 5] }, 'body')).toEqual({ ok: true, value: { target: { name: 'Ada' }, confirm: [4, 5] } });
+    expect(validate(nameClusterBody, { personId: 3, confirm: null, leaveOut: [7] }, 'body')).toEqual({ ok: true, value: { target: { personId: 3 }, confirm: [], leaveOut: [7] } });
+    for (const confirm of ['all', 4, [0], ['4'], [1.5], new Array(10_001).fill(1)]) expect(codeOf(assignBody, { name: 'Ada', confirm }), JSON.stringify(confirm).slice(0, 20)).toBe('invalid_confirm');
+    expect(codeOf(nameClusterBody, { name: 'Ada', leaveOut: [-1] })).toBe('invalid_leave_out');
+  });
+});
+
+describe('merge body', () => {
+  it('takes the id of the person to keep', () => {
+    expect(validate(mergeBody, { into: 3 }, 'body')).toEqual({ ok: true, value: { into: 3 } });
+    expect(codeOf(mergeBody, {})).toBe('into_required');
+    expect(codeOf(mergeBody, { into: null })).toBe('into_required');
+    for (const into of ['3', 0, 2.5]) expect(codeOf(mergeBody, { into }), String(into)).toBe('invalid_into');
   });
 });
 

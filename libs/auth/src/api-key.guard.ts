@@ -23,7 +23,8 @@ export function unauthenticated(): UnauthorizedException {
 /**
  * The receiver's one guard (APP_GUARD): every route declares `@Scope(...)` or `@Public()`; a route declaring
  * nothing is treated as admin-only (the route-table test keeps that from happening). 401 without a valid key,
- * 403 when its scope falls short, 429 once an address has failed too often.
+ * 403 when its scope falls short, 429 for a failure from an address that has failed too often (a valid key is
+ * never refused by that limit).
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
@@ -39,12 +40,11 @@ export class ApiKeyGuard implements CanActivate {
     const http = context.switchToHttp();
     const request = http.getRequest<GuardedRequest>();
     const response = http.getResponse<ServerResponse>();
-    const address = clientAddress(request);
-    this.failures.assertAllowed(address, response);
     const key = presentedApiKey(request.headers);
-    const principal = key === undefined ? undefined : await this.keys.authenticate(key);
+    const principal = await this.failures.authenticate(clientAddress(request), response, async () =>
+      key === undefined ? undefined : await this.keys.authenticate(key),
+    );
     if (!principal) {
-      await this.failures.recordFailure(address, response);
       response.setHeader('WWW-Authenticate', 'Bearer');
       throw unauthenticated();
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigValidationError, logLevelsUpTo, parseConfig } from './config.schema';
+import { ConfigValidationError, logLevelsUpTo, parseConfig, requireRecognizerToken } from './config.schema';
 
 function problemsOf(env: NodeJS.ProcessEnv): string[] {
   try {
@@ -19,7 +19,8 @@ describe('parseConfig', () => {
     expect(config.IMAGES_ROOT).toBe('/srv/visage/images');
     expect(config.KNOWN_FACES_DIR).toBe('/srv/visage/images/known');
     expect(config.RECEIVER_PORT).toBe(8000);
-    expect(config.MATCH_THRESHOLD).toBe(0.55);
+    expect(config.MATCH_THRESHOLD).toBe(0.49);
+    expect(config.MATCH_MARGIN).toBe(0.08);
   });
 
   it('reads a MySQL URL (credentials decoded) and the NSQ addresses', () => {
@@ -51,6 +52,30 @@ describe('parseConfig', () => {
     expect(problemsOf({ ADMIN_API_KEY: 'too-short' })).toEqual(['ADMIN_API_KEY: must be at least 32 characters (openssl rand -base64 32)']);
     const random = 'q3J9xVb1m2Lr8TnWc5ZpYk0aHs7Ue4Gd6Fo+Ij/N1Ew=';
     expect(parseConfig({ ADMIN_API_KEY: random, SESSION_SECRET: random }, '/srv/visage')).toMatchObject({ ADMIN_API_KEY: random, SESSION_SECRET: random });
+  });
+
+  it('listens on loopback by default, trusts no proxy by default, and checks the proxy ranges and the TLS files', () => {
+    const config = parseConfig({}, '/srv/visage');
+    expect(config.BIND_HOST).toBe('127.0.0.1');
+    expect(config.TRUSTED_PROXIES).toEqual([]);
+    expect(config.RECOGNIZER_TOKEN).toBeUndefined();
+    expect(parseConfig({ TRUSTED_PROXIES: '10.0.0.0/8, 192.0.2.7, fd00::/8' }, '/srv/visage').TRUSTED_PROXIES).toEqual(['10.0.0.0/8', '192.0.2.7', 'fd00::/8']);
+    expect(problemsOf({ TRUSTED_PROXIES: '10.0.0.0/33' })).toEqual(['TRUSTED_PROXIES.0: must be an IP address or CIDR range, e.g. 10.0.0.0/8']);
+    expect(problemsOf({ TRUSTED_PROXIES: 'everyone' })).toHaveLength(1);
+    expect(problemsOf({ RECOGNIZER_TOKEN: 'change-me-openssl-rand-base64-32-xxxxxxxx' })).toEqual([
+      'RECOGNIZER_TOKEN: is the documentation placeholder: set a fresh value (openssl rand -base64 32)',
+    ]);
+    expect(problemsOf({ GRPC_TLS_CERT: '/tls/cert.pem' })).toEqual(['GRPC_TLS_CERT, GRPC_TLS_KEY: set both (the certificate and its private key) or neither']);
+    expect(problemsOf({ GRPC_TLS_CA: '/tls/ca.pem' })).toHaveLength(1);
+    expect(() => requireRecognizerToken(config)).toThrow(/RECOGNIZER_TOKEN: required/);
+  });
+
+  it('refuses a secret with too little entropy, however long', () => {
+    expect(problemsOf({ ADMIN_API_KEY: 'a'.repeat(64) })).toEqual([
+      'ADMIN_API_KEY: has too little entropy (repeated characters): set a random value (openssl rand -base64 32)',
+    ]);
+    expect(problemsOf({ SESSION_SECRET: 'abc'.repeat(20) })).toHaveLength(1);
+    expect(parseConfig({ ADMIN_API_KEY: '3f9a1c0e7b2d4a6f8e1c3b5d7f9a0c2e' }, '/srv').ADMIN_API_KEY).toBeDefined(); // openssl rand -hex 16
   });
 
   it('names every bad variable in one error, not only the first', () => {
@@ -87,12 +112,16 @@ describe('parseConfig', () => {
   it('reads WEBHOOK_URLS as a list of http(s) URLs and requires WEBHOOK_SECRET with them', () => {
     expect(parseConfig({}, '/srv')).toMatchObject({ WEBHOOK_URLS: [], WEBHOOK_MAX_ATTEMPTS: 10 });
     expect(parseConfig({}, '/srv').WEBHOOK_SECRET).toBeUndefined();
-    expect(parseConfig({ WEBHOOK_URLS: ' https://a.example/hook , http://b:8080/x ', WEBHOOK_SECRET: 's3cret' }, '/srv')).toMatchObject({
+    const secret = 'q3J9xVb1m2Lr8TnWc5ZpYk0aHs7Ue4Gd6Fo+Ij/N1Ew=';
+    expect(parseConfig({ WEBHOOK_URLS: ' https://a.example/hook , http://b:8080/x ', WEBHOOK_SECRET: secret }, '/srv')).toMatchObject({
       WEBHOOK_URLS: ['https://a.example/hook', 'http://b:8080/x'],
-      WEBHOOK_SECRET: 's3cret',
+      WEBHOOK_SECRET: secret,
     });
     expect(problemsOf({ WEBHOOK_URLS: 'https://a.example/hook' })).toEqual([expect.stringMatching(/^WEBHOOK_SECRET: required/)]);
-    expect(problemsOf({ WEBHOOK_URLS: 'ftp://a.example/hook', WEBHOOK_SECRET: 'x' }).map((problem) => problem.split('.')[0])).toEqual(['WEBHOOK_URLS']);
+    expect(problemsOf({ WEBHOOK_URLS: 'ftp://a.example/hook', WEBHOOK_SECRET: secret }).map((problem) => problem.split('.')[0])).toEqual(['WEBHOOK_URLS']);
+    // The webhook secret follows the rules of the other secrets.
+    expect(problemsOf({ WEBHOOK_SECRET: 's3cret' })).toEqual(['WEBHOOK_SECRET: must be at least 32 characters (openssl rand -base64 32)']);
+    expect(problemsOf({ WEBHOOK_SECRET: 'change-me-openssl-rand-base64-32-xxxxxxxx' })).toHaveLength(1);
   });
 
   it('MAX_UPLOAD_BYTES defaults to MAX_IMAGE_BYTES and may not exceed it', () => {

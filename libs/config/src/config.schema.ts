@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -8,14 +9,51 @@ const optionalText = z
   .trim()
   .optional()
   .transform((value) => (value ? value : undefined));
-/** A secret the operator sets: long enough to be random, and never the documentation's `change-me…` placeholder. */
+/**
+ * Shannon entropy of the characters, times the length: a rough estimate of a secret's bits that tells
+ * `aaaa…` (0) or `abcabc…` from a random value (`openssl rand -base64 32`: ≈ 220; `-hex 16`: ≈ 115).
+ */
+export function estimatedEntropyBits(value: string): number {
+  const counts = new Map<string, number>();
+  for (const character of value) counts.set(character, (counts.get(character) ?? 0) + 1);
+  const perCharacter = [...counts.values()].reduce((sum, count) => sum - (count / value.length) * Math.log2(count / value.length), 0);
+  return perCharacter * value.length;
+}
+const MIN_SECRET_ENTROPY_BITS = 100;
+
+/**
+ * A secret the operator sets: long enough to be random, random-looking (not `aaaa…`), and never the
+ * documentation's `change-me…` placeholder.
+ */
 const operatorSecret = optionalText.pipe(
   z
     .string()
     .min(32, 'must be at least 32 characters (openssl rand -base64 32)')
     .refine((value) => !/change[\s_-]?me/i.test(value), 'is the documentation placeholder: set a fresh value (openssl rand -base64 32)')
+    .refine((value) => value.length < 32 || estimatedEntropyBits(value) >= MIN_SECRET_ENTROPY_BITS, 'has too little entropy (repeated characters): set a random value (openssl rand -base64 32)')
     .optional(),
 );
+/** A file path the operator sets (a PEM certificate or key); empty or unset means "not configured". */
+const optionalFile = optionalText;
+
+/** An IPv4/IPv6 address with an optional /prefix (a CIDR range), as Express's `trust proxy` takes it. */
+const cidr = z
+  .string()
+  .refine((value) => {
+    const [address, prefix, ...rest] = value.split('/');
+    const family = isIP(address);
+    if (family === 0 || rest.length > 0) return false;
+    if (prefix === undefined) return true;
+    return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+  }, 'must be an IP address or CIDR range, e.g. 10.0.0.0/8');
+
+/** An interface address to listen on: an IPv4/IPv6 literal or a host name. */
+const bindHost = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9.:_-]{1,253}$/, 'must be an interface address such as 127.0.0.1 or 0.0.0.0')
+  .default('127.0.0.1');
+
 const hostPort = z
   .string()
   .trim()
@@ -76,6 +114,11 @@ export const configSchema = z.object({
   MAX_IMAGE_PIXELS: positiveInt(40_000_000),
   /** Largest uploaded file (POST /images, POST /persons/:id/faces); unset: MAX_IMAGE_BYTES, never more (ingest refuses larger files). */
   MAX_UPLOAD_BYTES: z.coerce.number().int().positive().optional(),
+  /**
+   * The interface every port listens on (receiver, dashboard, processor health, recognizer gRPC and health).
+   * Loopback by default, so `npm start` on a shared network exposes nothing; containers and k8s set 0.0.0.0.
+   */
+  BIND_HOST: bindHost,
   RECEIVER_PORT: port(8000),
   FRONTEND_PORT: port(8081),
   /** Where the frontend sends its actions (retry, add person, enrol a face): the receiver's HTTP API. */
@@ -90,6 +133,16 @@ export const configSchema = z.object({
    * or `content` (the processor reads the file and sends its bytes: the recognizer needs no images volume).
    */
   FACE_RECOGNITION_INPUT: z.enum(['path', 'content']).default('path'),
+  /**
+   * Shared secret every recognizer call carries (gRPC metadata); the recognizer answers nothing else (its health
+   * service aside). Required by the separate deployables; embedded mode generates one per start when unset.
+   */
+  RECOGNIZER_TOKEN: operatorSecret,
+  /** PEM certificate and key of the recognizer's gRPC TLS (server) and of its clients (mutual TLS with GRPC_TLS_CA). */
+  GRPC_TLS_CERT: optionalFile,
+  GRPC_TLS_KEY: optionalFile,
+  /** PEM CA: the clients verify the recognizer with it, and the recognizer then requires client certificates it signed. */
+  GRPC_TLS_CA: optionalFile,
   RECOGNIZER_WORKERS: z.coerce.number().int().min(0).default(0),
   RECOGNIZER_QUEUE_SIZE: positiveInt(64),
   MIN_DETECTION_SCORE: z.coerce.number().min(0).max(1).default(0.5),
@@ -113,10 +166,29 @@ export const configSchema = z.object({
   QUEUE_REQUEUE_MAX_DELAY_MS: positiveInt(120_000),
   QUEUE_CLOSE_TIMEOUT_MS: positiveInt(10_000),
   /**
-   * 0.55 rather than face-api's customary 0.6: on ../shared/faces the farthest genuine match was 0.531 and the
-   * nearest impostor 0.594 (a stranger in groups/compreface_000_5.jpg vs raj), so 0.6 names a stranger.
+   * 0.49 with MATCH_MARGIN 0.08: the operating point taken from the open-set curve of the LFW dev set
+   * (`npm run bench:open-set`, docs/recognizer.md "Operating point"): strangers named 0.5 %, wrong names 0 %, and
+   * every neighbouring point of the grid within the targets too (0.55 alone named 6 % of strangers there).
    */
-  MATCH_THRESHOLD: z.coerce.number().positive().max(2).default(0.55),
+  MATCH_THRESHOLD: z.coerce.number().positive().max(2).default(0.49),
+  /**
+   * A face is named only when every other person is at least this much farther than its nearest person (0: the
+   * nearest person within MATCH_THRESHOLD is named, as before): a stranger tends to fall near several people.
+   */
+  MATCH_MARGIN: z.coerce.number().min(0).max(2).default(0.08),
+  /**
+   * The face quality rule (docs/recognizer.md, "Face quality"): a face smaller than QUALITY_MIN_FACE_PX (its box's
+   * smaller side), detected below QUALITY_MIN_SCORE, less sharp than QUALITY_MIN_SHARPNESS (variance of the
+   * Laplacian of its 64×64 grey crop) or turned more than QUALITY_MAX_YAW / QUALITY_MAX_PITCH degrees is kept and
+   * shown but never named and never enrolled. Limits set where LFW's faces (curated, frontal, ~100 px) thin out,
+   * so they flag the clear cases only: 0.9 % of the LFW dev set's faces, none of ../shared/faces. Yaw 60, not
+   * 45: the landmark estimate overstates a three-quarter view (the nose tip stands out of the jaw's plane).
+   */
+  QUALITY_MIN_FACE_PX: z.coerce.number().min(0).default(40),
+  QUALITY_MIN_SCORE: z.coerce.number().min(0).max(1).default(0.5),
+  QUALITY_MIN_SHARPNESS: z.coerce.number().min(0).default(100),
+  QUALITY_MAX_YAW: z.coerce.number().positive().max(90).default(60),
+  QUALITY_MAX_PITCH: z.coerce.number().positive().max(90).default(30),
   /** Unknown faces within this distance of a group's centroid join it (default: MATCH_THRESHOLD). */
   CLUSTER_THRESHOLD: z.coerce.number().positive().max(2).optional(),
   /** How often (at most) a matcher checks the database for enrolment changes. */
@@ -136,7 +208,7 @@ export const configSchema = z.object({
   /** Endpoints that receive every outcome event by POST (signed with WEBHOOK_SECRET). */
   WEBHOOK_URLS: urlList,
   /** HMAC-SHA256 key of `X-Visage-Signature`; required with WEBHOOK_URLS. */
-  WEBHOOK_SECRET: optionalText,
+  WEBHOOK_SECRET: operatorSecret,
   /** Attempts per event and endpoint before the delivery is given up. */
   WEBHOOK_MAX_ATTEMPTS: positiveInt(10),
   /** Delay after the first failed attempt, doubled per attempt … */
@@ -151,8 +223,15 @@ export const configSchema = z.object({
   ADMIN_API_KEY: operatorSecret,
   /** Signs and encrypts the dashboard's session cookie; unset: a random one per start (sessions end at restart). */
   SESSION_SECRET: operatorSecret,
+  /** A dashboard session unused this long ends (its absolute limit is 12 hours from sign-in). */
+  SESSION_IDLE_TIMEOUT_MS: positiveInt(3_600_000),
   /** Submissions (POST /image/post, /images/post, retry) one API key may make per minute. */
   RATE_LIMIT_SUBMIT_PER_MINUTE: positiveInt(6_000),
+  /**
+   * Proxies (IPs or CIDR ranges) whose X-Forwarded-For and X-Forwarded-Proto are believed; default none, so a
+   * client cannot pick the address its failed authentications count against. Behind an ingress: its range.
+   */
+  TRUSTED_PROXIES: commaList(cidr),
   /** Failed authentications (no key, unknown key, wrong dashboard login) one client address may make per minute. */
   RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: positiveInt(30),
 });
@@ -232,6 +311,12 @@ export function parseConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Visage
   if (queue.driver === 'nsq' && !queue.publishAddress) {
     throw new ConfigValidationError(['NSQD_TCP_ADDRESS: required when NSQLOOKUPD_HTTP_ADDRESSES is set (publishers write to their local nsqd)']);
   }
+  if (Boolean(raw.GRPC_TLS_CERT) !== Boolean(raw.GRPC_TLS_KEY)) {
+    throw new ConfigValidationError(['GRPC_TLS_CERT, GRPC_TLS_KEY: set both (the certificate and its private key) or neither']);
+  }
+  if (raw.GRPC_TLS_CA && !raw.GRPC_TLS_CERT) {
+    throw new ConfigValidationError(['GRPC_TLS_CA: needs GRPC_TLS_CERT and GRPC_TLS_KEY (TLS is on only with a certificate)']);
+  }
   if (raw.WEBHOOK_URLS.length > 0 && !raw.WEBHOOK_SECRET) {
     throw new ConfigValidationError(['WEBHOOK_SECRET: required when WEBHOOK_URLS is set (every delivery is signed with it)']);
   }
@@ -258,4 +343,17 @@ function nsqdHttpBesides(tcpAddress: string | undefined): string | undefined {
 /** Nest logger levels for LOG_LEVEL: that level and every more severe one (`warn` → fatal, error, warn). */
 export function logLevelsUpTo(level: VisageConfig['LOG_LEVEL']): Array<(typeof LOG_LEVELS)[number]> {
   return LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(level) + 1);
+}
+
+/**
+ * The recognizer token of a separate deployable (recognizer, processor, receiver): they share it through the
+ * environment, so it must be set; only the embedded launcher may generate one (see `withRecognizerToken`).
+ */
+export function requireRecognizerToken(config: VisageConfig): string {
+  if (!config.RECOGNIZER_TOKEN) {
+    throw new ConfigValidationError([
+      'RECOGNIZER_TOKEN: required (every recognizer call carries it; set the same value in the recognizer, processor and receiver: openssl rand -base64 32)',
+    ]);
+  }
+  return config.RECOGNIZER_TOKEN;
 }

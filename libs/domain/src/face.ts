@@ -1,3 +1,5 @@
+import { FaceQualityInputs } from './face-quality';
+
 /** Length of a FaceRecognitionNet descriptor. */
 export const DESCRIPTOR_LENGTH = 128;
 
@@ -13,6 +15,8 @@ export interface DetectedFace {
   score: number;
   descriptor: Float32Array;
   landmarks?: Array<{ x: number; y: number }>;
+  /** What the quality rule judges; absent from a recognizer that does not measure it (then never low quality). */
+  quality?: FaceQualityInputs;
 }
 
 export interface FaceMatch {

@@ -7,3 +7,5 @@ export * from './timeout';
 export * from './route-id';
 export * from './outcome-event';
 export * from './stop-worker';
+export * from './unsafe-text';
+export * from './face-quality';

@@ -2,20 +2,23 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@visage/config';
+import { qualityRuleOf } from '@visage/matcher';
 import { KNOWN_SOURCE_PREFIX, PersonImageRepository } from '@visage/persistence';
 import { ContentFaceAnalyzer, FACE_ANALYZER } from '@visage/recognizer-client';
 import { sha256 } from './content-hash';
 import { personNameFromFileName, personNameFromFolder } from './known-face-name';
-import { describeSingleFace } from './single-face';
+import { describeSingleFace, dominantFaceNote, noDominantFaceReason } from './single-face';
 
 export interface KnownFacesReport {
   enrolled: string[];
   unchanged: string[];
   removed: string[];
-  /** Files that cannot be enrolled as they are (bad name, no face, several faces, not an image), each logged. */
+  /** Files that cannot be enrolled as they are (bad name, no face, several faces none dominant, not an image), each logged. */
   skipped: Array<{ file: string; reason: string }>;
   /** Files not done because the recognizer failed transiently; the next run retries them. */
   failed: Array<{ file: string; reason: string }>;
+  /** Files whose person was deleted (tombstoned by content hash): never enrolled again unless changed or cleared. */
+  forgotten: string[];
 }
 
 /** A file found in KNOWN_FACES_DIR: its path relative to it (`alice_1.jpg`, `bob/beach.jpg`) and whose face it is. */
@@ -26,7 +29,7 @@ interface KnownFaceFile {
 
 /**
  * Seed-compatible enrolment of KNOWN_FACES_DIR: flat files `<name>_<n>.<ext>` and per-person folders
- * `<name>/<any>.<ext>`, one face each. Idempotent by sha256 of the content:
+ * `<name>/<any>.<ext>`, one face each (or one clearly dominant face, see dominant-face.ts). Idempotent by sha256 of the content:
  * unchanged files are skipped, changed ones re-enrolled, removed ones dropped, and a file that no longer shows
  * exactly one face loses its old descriptor.
  */
@@ -41,7 +44,7 @@ export class KnownFacesEnroller {
   ) {}
 
   async enrolAll(directory = this.config.get('KNOWN_FACES_DIR')): Promise<KnownFacesReport> {
-    const report: KnownFacesReport = { enrolled: [], unchanged: [], removed: [], skipped: [], failed: [] };
+    const report: KnownFacesReport = { enrolled: [], unchanged: [], removed: [], skipped: [], failed: [], forgotten: [] };
     let files: KnownFaceFile[];
     try {
       files = await this.listKnownFaces(directory, report);
@@ -50,6 +53,7 @@ export class KnownFacesEnroller {
       return report;
     }
     const existing = new Map((await this.repository.listByPrefix(KNOWN_SOURCE_PREFIX)).map((row) => [row.sourceName, row]));
+    const forgotten = await this.repository.forgottenKnownFaces();
     const present = new Set<string>();
 
     for (const { file, personName } of files) {
@@ -64,6 +68,10 @@ export class KnownFacesEnroller {
       }
       const content = await readFile(join(directory, file));
       const contentHash = sha256(content);
+      if (forgotten.has(contentHash)) {
+        report.forgotten.push(file);
+        continue;
+      }
       const previous = existing.get(sourceName);
       if (previous?.contentHash === contentHash) {
         report.unchanged.push(file);
@@ -71,7 +79,7 @@ export class KnownFacesEnroller {
       }
       let described;
       try {
-        described = await describeSingleFace(this.analyzer, content, file);
+        described = await describeSingleFace(this.analyzer, content, file, qualityRuleOf(this.config.values));
       } catch (error) {
         report.failed.push({ file, reason: (error as Error).message });
         continue;
@@ -79,10 +87,12 @@ export class KnownFacesEnroller {
       if (described.status !== 'ok') {
         const reason =
           described.status === 'several_faces'
-            ? `${described.count} faces found, exactly one needed`
+            ? noDominantFaceReason(described.count)
             : described.status === 'no_face'
               ? 'no face found'
-              : `not a usable image (${described.reason})`;
+              : described.status === 'low_quality'
+                ? `the face is of low quality (${described.reasons.join(', ')})`
+                : `not a usable image (${described.reason})`;
         report.skipped.push({ file, reason });
         if (previous) await this.repository.deleteEnrolments([previous.id]);
         continue;
@@ -90,6 +100,8 @@ export class KnownFacesEnroller {
       const person = await this.repository.findOrCreatePerson(personName);
       await this.repository.replaceEnrolment({ personId: person.id, sourceName, contentHash, descriptor: described.descriptor });
       report.enrolled.push(file);
+      const note = dominantFaceNote(described.facesInPhoto);
+      if (note) this.logger.log(`known face ${file}: ${note}`);
     }
 
     const gone = [...existing.values()].filter((row) => !present.has(row.sourceName));
@@ -97,6 +109,10 @@ export class KnownFacesEnroller {
     report.removed.push(...gone.map((row) => row.sourceName.slice(KNOWN_SOURCE_PREFIX.length)));
 
     for (const { file, reason } of report.skipped) this.logger.warn(`known face ${file} skipped: ${reason}`);
+    // Counted, never named: the file name is the forgotten person's name.
+    if (report.forgotten.length > 0) {
+      this.logger.log(`skipped ${report.forgotten.length} forgotten known faces (see docs: README "Forgetting"; DELETE /known-faces/forgotten brings them back)`);
+    }
     for (const { file, reason } of report.failed) this.logger.warn(`known face ${file} not enrolled this time: ${reason}`);
     this.logger.log(
       `known faces: ${report.enrolled.length} enrolled, ${report.unchanged.length} unchanged, ${report.removed.length} removed, ${report.skipped.length} skipped, ${report.failed.length} to retry`,
@@ -112,7 +128,7 @@ export class KnownFacesEnroller {
    */
   async fingerprint(directory = this.config.get('KNOWN_FACES_DIR')): Promise<string> {
     try {
-      const files = await this.listKnownFaces(directory, { enrolled: [], unchanged: [], removed: [], skipped: [], failed: [] });
+      const files = await this.listKnownFaces(directory, { enrolled: [], unchanged: [], removed: [], skipped: [], failed: [], forgotten: [] });
       const lines = await Promise.all(
         files.map(async ({ file }) => {
           const info = await stat(join(directory, file)).catch(() => undefined);

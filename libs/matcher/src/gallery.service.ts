@@ -1,5 +1,5 @@
 import { Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { FaceMatcher } from '@visage/domain';
+import { FaceMatcher, MatchRule } from '@visage/domain';
 import { Gallery, GalleryMatch, VersionedGallery } from './gallery';
 import { GallerySource } from './gallery-source';
 import { metrics } from '@visage/observability';
@@ -13,7 +13,7 @@ export interface GallerySummary {
 }
 
 export interface GalleryServiceOptions {
-  threshold: number;
+  rule: MatchRule;
   refreshMs: number;
 }
 
@@ -38,7 +38,7 @@ export class GalleryService implements FaceMatcher, OnModuleInit, OnModuleDestro
     private readonly source: GallerySource,
     private readonly options: GalleryServiceOptions,
   ) {
-    this.loaded = new VersionedGallery(NO_GALLERY_VERSION, new Gallery([]), options.threshold);
+    this.loaded = new VersionedGallery(NO_GALLERY_VERSION, new Gallery([]), options.rule);
   }
 
   async onModuleInit(): Promise<void> {
@@ -65,8 +65,8 @@ export class GalleryService implements FaceMatcher, OnModuleInit, OnModuleDestro
     return this.loaded.gallery.persons;
   }
 
-  get threshold(): number {
-    return this.options.threshold;
+  get rule(): MatchRule {
+    return this.options.rule;
   }
 
   snapshot(): GallerySummary {
@@ -117,7 +117,7 @@ export class GalleryService implements FaceMatcher, OnModuleInit, OnModuleDestro
     if (version === this.version) return false;
     const loaded = await this.source.loadGallery();
     const gallery = new Gallery(loaded.entries);
-    this.loaded = new VersionedGallery(loaded.version, gallery, this.options.threshold);
+    this.loaded = new VersionedGallery(loaded.version, gallery, this.options.rule);
     metrics.galleryDescriptors.set(gallery.size);
     metrics.galleryVersion.set(loaded.version);
     this.logger.log(`gallery version ${loaded.version} loaded: ${gallery.size} descriptor(s) of ${gallery.persons} person(s)`);

@@ -1,4 +1,4 @@
-import { DESCRIPTOR_LENGTH, FaceMatch, GalleryView } from '@visage/domain';
+import { DESCRIPTOR_LENGTH, FaceMatch, GalleryView, MatchRule, namedByRule } from '@visage/domain';
 
 export interface GalleryEntry {
   personId: number;
@@ -13,8 +13,13 @@ export interface PackedGallery {
 }
 
 export interface GalleryMatch extends FaceMatch {
-  /** False when the nearest known face is farther than the threshold: an unknown face. */
+  /** False when the {@link MatchRule} does not name the nearest person (too far, or another too close): unknown. */
   matched: boolean;
+  /** Distance to the nearest enrolment of any other person (Infinity: nobody else is enrolled). */
+  secondDistance: number;
+  /** Gallery rows of the nearest enrolment and of the other person's nearest (-1: none); the batched matcher checks them. */
+  row: number;
+  secondRow: number;
 }
 
 /**
@@ -65,30 +70,32 @@ export class Gallery {
   }
 
   /**
-   * The nearest known face (euclidean), `matched` only within `threshold`; undefined when the gallery is empty.
-   * Ties go to the earliest entry (the gallery is loaded in enrolment order, so every replica agrees).
+   * The nearest known person (euclidean; a person's distance is that of their nearest enrolment) and how far the
+   * second-nearest person is; `matched` when the {@link MatchRule} names the nearest. Undefined when the gallery is
+   * empty. Ties go to the earliest entry (the gallery is loaded in enrolment order, so every replica agrees).
    */
-  match(descriptor: Float32Array, threshold: number, excludePersonIds?: ReadonlySet<number>): GalleryMatch | undefined {
+  match(descriptor: Float32Array, rule: MatchRule, excludePersonIds?: ReadonlySet<number>): GalleryMatch | undefined {
     if (descriptor.length !== DESCRIPTOR_LENGTH) {
       throw new RangeError(`descriptor has ${descriptor.length} values, expected ${DESCRIPTOR_LENGTH}`);
     }
-    if (excludePersonIds && excludePersonIds.size > 0) return this.matchExcluding(descriptor, threshold, excludePersonIds);
+    if (excludePersonIds && excludePersonIds.size > 0) return this.matchExcluding(descriptor, rule, excludePersonIds);
     const count = this.personIds.length;
     if (count === 0) return undefined;
     const data = this.descriptors;
     // A local constant: the imported binding would be a property load on the module object in the hot loop.
     const length = DESCRIPTOR_LENGTH;
-    let best = -1;
-    let bestSquared = Infinity;
+    const nearest = new NearestTwoPersons(this.personIds);
     let row = 0;
     // Four rows at a time: each probe value is loaded once for four rows (half the loads of one row at a time).
-    // After every 16 dims, give up on the four once none of them can beat the best one. Ties go to the earlier
-    // row: rows are compared in order, and only a strictly smaller sum wins.
+    // After every 16 dims, give up on the four once none of them can beat the second-nearest person (only rows
+    // below it can change the answer). Ties go to the earlier row: rows are offered in order, and only a strictly
+    // smaller sum wins.
     for (; row + 4 <= count; row += 4) {
       const o0 = row * length;
       const o1 = o0 + length;
       const o2 = o1 + length;
       const o3 = o2 + length;
+      const bound = nearest.secondSquared;
       let s0 = 0;
       let s1 = 0;
       let s2 = 0;
@@ -118,51 +125,29 @@ export class Gallery {
         c = data[o3 + k + 2] - q2;
         d = data[o3 + k + 3] - q3;
         s3 += a * a + b * b + c * c + d * d;
-        if ((k & 15) === 12 && s0 >= bestSquared && s1 >= bestSquared && s2 >= bestSquared && s3 >= bestSquared) break;
+        if ((k & 15) === 12 && s0 >= bound && s1 >= bound && s2 >= bound && s3 >= bound) break;
       }
-      if (s0 < bestSquared) {
-        bestSquared = s0;
-        best = row;
-      }
-      if (s1 < bestSquared) {
-        bestSquared = s1;
-        best = row + 1;
-      }
-      if (s2 < bestSquared) {
-        bestSquared = s2;
-        best = row + 2;
-      }
-      if (s3 < bestSquared) {
-        bestSquared = s3;
-        best = row + 3;
-      }
+      nearest.offer(row, s0);
+      nearest.offer(row + 1, s1);
+      nearest.offer(row + 2, s2);
+      nearest.offer(row + 3, s3);
     }
-    for (; row < count; row++) {
-      const sum = this.boundedSquaredDistance(descriptor, row, bestSquared);
-      if (sum < bestSquared) {
-        bestSquared = sum;
-        best = row;
-      }
-    }
-    return this.toMatch(best, bestSquared, threshold);
+    for (; row < count; row++) nearest.offer(row, this.boundedSquaredDistance(descriptor, row, nearest.secondSquared));
+    return this.toMatch(nearest, rule);
   }
 
   /**
    * {@link match} without the rows of `excluded` persons: a plain scan, since only the few faces rejected for
-   * someone in the review take this path. Undefined when no other person is enrolled.
+   * someone in the review (or displaced by a closer face of their image) take this path. Undefined when no
+   * other person is enrolled.
    */
-  private matchExcluding(descriptor: Float32Array, threshold: number, excluded: ReadonlySet<number>): GalleryMatch | undefined {
-    let best = -1;
-    let bestSquared = Infinity;
+  private matchExcluding(descriptor: Float32Array, rule: MatchRule, excluded: ReadonlySet<number>): GalleryMatch | undefined {
+    const nearest = new NearestTwoPersons(this.personIds);
     for (let row = 0; row < this.personIds.length; row++) {
       if (excluded.has(this.personIds[row])) continue;
-      const sum = this.boundedSquaredDistance(descriptor, row, bestSquared);
-      if (sum < bestSquared) {
-        bestSquared = sum;
-        best = row;
-      }
+      nearest.offer(row, this.boundedSquaredDistance(descriptor, row, nearest.secondSquared));
     }
-    return best < 0 ? undefined : this.toMatch(best, bestSquared, threshold);
+    return this.toMatch(nearest, rule);
   }
 
   /** `row`'s squared distance, one dimension at a time, given up (≥ `bound`) once it cannot beat `bound`. */
@@ -178,21 +163,31 @@ export class Gallery {
   }
 
   /**
-   * {@link match} among `rows` only (ascending): the same answer, to the last bit, whenever the row {@link match}
-   * would pick is among them — each row's sum is computed as {@link match} computes it, ties go to the earlier row.
-   * The batched matcher finds the few candidate rows; this decides between them.
+   * {@link match} among `rows` only (ascending): the same answer, to the last bit, whenever every row nearer than
+   * the second-nearest person {@link match} would find is among them — each row's sum is computed as
+   * {@link match} computes it, ties go to the earlier row. The batched matcher finds the candidate rows; this
+   * decides between them, and checks with the rows it names ({@link GalleryMatch.secondRow}) that nothing was missed.
    */
-  matchAmong(descriptor: Float32Array, rows: ArrayLike<number>, threshold: number): GalleryMatch | undefined {
-    let best = -1;
-    let bestSquared = Infinity;
-    for (let index = 0; index < rows.length; index++) {
-      const squared = this.squaredDistance(descriptor, rows[index]);
-      if (squared < bestSquared) {
-        bestSquared = squared;
-        best = rows[index];
-      }
-    }
-    return best < 0 ? undefined : this.toMatch(best, bestSquared, threshold);
+  matchAmong(descriptor: Float32Array, rows: ArrayLike<number>, rule: MatchRule): GalleryMatch | undefined {
+    const nearest = new NearestTwoPersons(this.personIds);
+    for (let index = 0; index < rows.length; index++) nearest.offer(rows[index], this.squaredDistance(descriptor, rows[index]));
+    return this.toMatch(nearest, rule);
+  }
+
+  /**
+   * The distance from `descriptor` to every row, in row order, each summed as {@link match} sums it: what the
+   * review's checks compare (a group's faces with each other, a face with each person's enrolments).
+   */
+  distancesTo(descriptor: Float32Array): Float64Array {
+    if (descriptor.length !== DESCRIPTOR_LENGTH) throw new RangeError(`descriptor has ${descriptor.length} values, expected ${DESCRIPTOR_LENGTH}`);
+    const distances = new Float64Array(this.personIds.length);
+    for (let row = 0; row < distances.length; row++) distances[row] = Math.sqrt(this.squaredDistance(descriptor, row));
+    return distances;
+  }
+
+  /** The person of `row` (as {@link match} names it). */
+  personAt(row: number): { personId: number; personName: string } {
+    return { personId: this.personIds[row], personName: this.personNames[row] };
   }
 
   /**
@@ -220,21 +215,66 @@ export class Gallery {
     return sum;
   }
 
-  private toMatch(row: number, squared: number, threshold: number): GalleryMatch {
-    const distance = Math.sqrt(squared);
-    return { personId: this.personIds[row], personName: this.personNames[row], distance, matched: distance <= threshold };
+  private toMatch(nearest: NearestTwoPersons, rule: MatchRule): GalleryMatch | undefined {
+    if (nearest.row < 0) return undefined;
+    const distance = Math.sqrt(nearest.squared);
+    const secondDistance = Math.sqrt(nearest.secondSquared);
+    return {
+      personId: this.personIds[nearest.row],
+      personName: this.personNames[nearest.row],
+      distance,
+      secondDistance,
+      secondRow: nearest.secondRow,
+      row: nearest.row,
+      matched: namedByRule(rule, distance, secondDistance),
+    };
   }
 }
 
-/** A loaded {@link Gallery} with its version and the threshold: what a processor matches one image against. */
+/**
+ * The nearest row of the nearest person and of the second-nearest person, as rows are offered in order (a
+ * streaming top two over persons): a row only counts when its sum is strictly smaller, so ties go to the earlier
+ * row whatever subset of the farther rows is offered.
+ */
+class NearestTwoPersons {
+  row = -1;
+  squared = Infinity;
+  private person = NaN;
+  secondRow = -1;
+  secondSquared = Infinity;
+
+  constructor(private readonly personIds: Int32Array) {}
+
+  offer(row: number, squared: number): void {
+    if (!(squared < this.secondSquared)) return;
+    const person = this.personIds[row];
+    if (person === this.person) {
+      if (squared < this.squared) {
+        this.squared = squared;
+        this.row = row;
+      }
+    } else if (squared < this.squared) {
+      this.secondSquared = this.squared;
+      this.secondRow = this.row;
+      this.squared = squared;
+      this.row = row;
+      this.person = person;
+    } else {
+      this.secondSquared = squared;
+      this.secondRow = row;
+    }
+  }
+}
+
+/** A loaded {@link Gallery} with its version and the match rule: what a processor matches one image against. */
 export class VersionedGallery implements GalleryView {
   constructor(
     readonly version: number,
     readonly gallery: Gallery,
-    readonly threshold: number,
+    readonly rule: MatchRule,
   ) {}
 
   match(descriptor: Float32Array, excludePersonIds?: ReadonlySet<number>): GalleryMatch | undefined {
-    return this.gallery.match(descriptor, this.threshold, excludePersonIds);
+    return this.gallery.match(descriptor, this.rule, excludePersonIds);
   }
 }

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { DESCRIPTOR_LENGTH } from '@visage/domain';
+import { DESCRIPTOR_LENGTH, MatchRule } from '@visage/domain';
 import { Gallery, GalleryEntry } from './gallery';
 import { GemmMatcher, matchEach, MatchColumns } from './gemm-matcher';
 import { normalDeviates } from '../test/random-descriptors';
 
-const THRESHOLD = 0.55;
+const RULE: MatchRule = { threshold: 0.55, margin: 0.05 };
 
 function pack(descriptors: readonly Float32Array[]): Float32Array {
   const packed = new Float32Array(descriptors.length * DESCRIPTOR_LENGTH);
@@ -37,10 +37,10 @@ afterEach(async () => {
 });
 
 /** The batched answers must be Gallery.match's to the last bit: person, decision, distance. */
-async function expectSameAsScalar(gallery: Gallery, faces: readonly Float32Array[]): Promise<{ batched: MatchColumns; matcher: GemmMatcher }> {
+async function expectSameAsScalar(gallery: Gallery, faces: readonly Float32Array[], rule = RULE): Promise<{ batched: MatchColumns; matcher: GemmMatcher }> {
   const matcher = await gemmOf(gallery);
-  const batched = await matcher.matchAll(pack(faces), THRESHOLD);
-  const scalar = matchEach(gallery, pack(faces), THRESHOLD);
+  const batched = await matcher.matchAll(pack(faces), rule);
+  const scalar = matchEach(gallery, pack(faces), rule);
   for (let face = 0; face < faces.length; face++) {
     expect({ face, personId: batched.personIds[face], distance: batched.distances[face], matched: batched.matched[face] }).toEqual({
       face,
@@ -69,6 +69,26 @@ describe('GemmMatcher', () => {
       ...rows.filter((_, row) => ((row * 7) % 2_500) + 1 === nearest).map((row) => Math.hypot(...Array.from(row, (value, index) => value - faces[0][index]))),
     );
     expect(Math.abs(batched.distances[0] - exact)).toBeLessThan(1e-5);
+    // A margin about the gap between two persons of this data: the second-nearest person decides many faces.
+    const wide = await expectSameAsScalar(galleryOf(rows, (row) => ((row * 7) % 2_500) + 1), faces, { threshold: 0.55, margin: 0.6 });
+    const unnamedWithin = Array.from(wide.batched.matched).filter((matched, face) => !matched && wide.batched.distances[face] <= 0.55).length;
+    expect(unnamedWithin).toBeGreaterThan(0);
+    expect(wide.matcher.scalarFaces).toBeLessThan(10);
+  });
+
+  it('leaves a face whose kept rows are all one person\'s to Gallery.match (the second person is beyond them)', async () => {
+    const gauss = normalDeviates(31);
+    const face = Float32Array.from({ length: DESCRIPTOR_LENGTH }, () => gauss() * 0.065);
+    // Person 1: 12 enrolments near the face (more than the 8 rows kept); person 2 a little farther; others far.
+    const rows = [
+      ...Array.from({ length: 12 }, () => along(face, direction(gauss), 0.3)),
+      along(face, direction(gauss), 0.36),
+      ...Array.from({ length: 40 }, () => Float32Array.from({ length: DESCRIPTOR_LENGTH }, () => gauss() * 0.065)),
+    ];
+    const personOf = (row: number) => (row < 12 ? 1 : row - 10);
+    const { batched, matcher } = await expectSameAsScalar(galleryOf(rows, personOf), [face], { threshold: 0.55, margin: 0.1 });
+    expect(matcher.scalarFaces).toBe(1);
+    expect(batched.matched[0]).toBe(0);
   });
 
   it('agrees on near-ties, exact ties, duplicate rows, faces equal to a row, and a gallery whose size is not a multiple of 4', async () => {
@@ -103,9 +123,9 @@ describe('GemmMatcher', () => {
       const close = Float32Array.from({ length: DESCRIPTOR_LENGTH }, () => gauss() * 0.065);
       rows.push(along(close, direction(gauss), 1.3e-4), along(close, direction(gauss), 1e-4));
       faces.push(close);
-      // Duplicates: 2 copies, and 6 (more than the 4 rows kept: the scalar path decides).
+      // Duplicates: 2 copies, and 10 (more than the 8 rows kept: the scalar path decides).
       const duplicate = along(face, direction(gauss), radius * 0.999);
-      for (let copy = 0; copy < (group % 2 === 0 ? 2 : 6); copy++) rows.push(duplicate);
+      for (let copy = 0; copy < (group % 2 === 0 ? 2 : 10); copy++) rows.push(duplicate);
       // The face itself, for every 5th group: distance 0, where ‖g‖² − 2·q·g cancels worst.
       if (group % 5 === 0) rows.push(Float32Array.from(face));
       // Faces a hair away from a row (1e-4: the GEMM error is larger than the squared distance).

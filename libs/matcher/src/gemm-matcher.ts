@@ -1,17 +1,21 @@
 import type * as Ort from 'onnxruntime-node';
-import { DESCRIPTOR_LENGTH } from '@visage/domain';
+import { DESCRIPTOR_LENGTH, MatchRule } from '@visage/domain';
+import { loadOnnxRuntime } from '@visage/onnx-graph';
 import { Gallery, GalleryMatch } from './gallery';
 import { NEAREST_ROWS_INPUT, NEAREST_ROWS_OUTPUT, NEAREST_SCORES_OUTPUT, nearestRowsModel } from './nearest-rows.model';
 
-/** Per face, in order: the nearest person (0: empty gallery), the distance (NaN: none), within the threshold (1). */
+/** Per face, in order: the nearest person (0: empty gallery), the distance (NaN: none), named by the rule (1). */
 export interface MatchColumns {
   personIds: Int32Array<ArrayBuffer>;
   distances: Float64Array<ArrayBuffer>;
   matched: Uint8Array<ArrayBuffer>;
 }
 
-/** Rows of the approximate scores kept per face: more than one so near-ties and duplicate rows are seen. */
-const CANDIDATES = 4;
+/**
+ * Rows of the approximate scores kept per face: enough to hold the nearest two persons when the nearest has a few
+ * enrolments close together, and near-ties and duplicate rows.
+ */
+const CANDIDATES = 8;
 /**
  * Scores ONNX Runtime holds between the Gemm and the TopK (16 MiB of float32): bounds the faces per run, so memory
  * stays flat whatever the batch (10,000 rows: 419 faces a run).
@@ -35,11 +39,11 @@ export function setMatch(columns: MatchColumns, index: number, match: GalleryMat
 }
 
 /** Faces one by one with {@link Gallery.match}: the scalar path, and the reference the batched one must equal. */
-export function matchEach(gallery: Gallery, descriptors: Float32Array, threshold: number): MatchColumns {
+export function matchEach(gallery: Gallery, descriptors: Float32Array, rule: MatchRule): MatchColumns {
   const count = descriptors.length / DESCRIPTOR_LENGTH;
   const columns = emptyMatchColumns(count);
   for (let index = 0; index < count; index++) {
-    setMatch(columns, index, gallery.match(descriptors.subarray(index * DESCRIPTOR_LENGTH, (index + 1) * DESCRIPTOR_LENGTH), threshold));
+    setMatch(columns, index, gallery.match(descriptors.subarray(index * DESCRIPTOR_LENGTH, (index + 1) * DESCRIPTOR_LENGTH), rule));
   }
   return columns;
 }
@@ -56,11 +60,12 @@ function norm(values: Float32Array, from: number, to: number): number {
 
 /**
  * Many faces against the whole gallery as one matrix product on ONNX Runtime (MLAS sgemm, ~20× the scalar
- * kernel): ‖q−g‖² − ‖q‖² = ‖g‖² − 2·q·gᵀ for a block of faces, then the 4 smallest of each row. float32 rounding
- * can reorder rows closer than {@link SCORE_ERROR} allows, so the rows within twice that of the smallest score are
- * decided again by {@link Gallery.matchAmong} — the answer is {@link Gallery.match}'s to the last bit, person,
- * decision and distance. A face with all 4 kept rows that close (duplicates in the gallery), or with a value that
- * is not finite, is matched by {@link Gallery.match} itself.
+ * kernel): ‖q−g‖² − ‖q‖² = ‖g‖² − 2·q·gᵀ for a block of faces, then the {@link CANDIDATES} smallest of each row.
+ * Those rows are decided again exactly by {@link Gallery.matchAmong} (nearest and second-nearest person), and the
+ * answer is kept only when every row left out scored more than twice {@link SCORE_ERROR} above the second-nearest
+ * person's row — so no row left out can be nearer than it, and the answer is {@link Gallery.match}'s to the last
+ * bit: person, distances, decision. Otherwise (all kept rows of one person, near-ties at the cut, a value that is
+ * not finite) the face is matched by {@link Gallery.match} itself.
  */
 export class GemmMatcher {
   /** Faces the scalar path decided since creation (too many rows within the error, values not finite). */
@@ -75,7 +80,7 @@ export class GemmMatcher {
   ) {}
 
   /** Rejects when ONNX Runtime cannot load, or the gallery is empty or holds values that are not finite. */
-  static async create(gallery: Gallery, loadRuntime: () => Promise<typeof Ort> = () => import('onnxruntime-node')): Promise<GemmMatcher> {
+  static async create(gallery: Gallery, loadRuntime: () => Promise<typeof Ort> = loadOnnxRuntime): Promise<GemmMatcher> {
     if (gallery.size === 0) throw new Error('the gallery is empty');
     const { descriptors } = gallery.packed();
     let largestRowNorm = 0;
@@ -98,7 +103,7 @@ export class GemmMatcher {
     return new GemmMatcher(ort, session, gallery, candidates, largestRowNorm);
   }
 
-  async matchAll(descriptors: Float32Array, threshold: number): Promise<MatchColumns> {
+  async matchAll(descriptors: Float32Array, rule: MatchRule): Promise<MatchColumns> {
     const count = descriptors.length / DESCRIPTOR_LENGTH;
     const columns = emptyMatchColumns(count);
     const facesPerRun = Math.max(1, Math.floor(SCORES_PER_RUN / this.gallery.size));
@@ -110,7 +115,7 @@ export class GemmMatcher {
       const rows = outputs[NEAREST_ROWS_OUTPUT].data as BigInt64Array;
       for (let face = 0; face < faces; face++) {
         const descriptor = block.subarray(face * DESCRIPTOR_LENGTH, (face + 1) * DESCRIPTOR_LENGTH);
-        setMatch(columns, first + face, this.decide(descriptor, scores, rows, face * this.candidates, threshold));
+        setMatch(columns, first + face, this.decide(descriptor, scores, rows, face * this.candidates, rule));
       }
     }
     return columns;
@@ -121,22 +126,24 @@ export class GemmMatcher {
   }
 
   /** The face's match from its kept rows (`scores` ascending from `offset`), or by the scalar path when they cannot tell. */
-  private decide(descriptor: Float32Array, scores: Float32Array, rows: BigInt64Array, offset: number, threshold: number): GalleryMatch | undefined {
+  private decide(descriptor: Float32Array, scores: Float32Array, rows: BigInt64Array, offset: number, rule: MatchRule): GalleryMatch | undefined {
     const faceNorm = norm(descriptor, 0, DESCRIPTOR_LENGTH);
-    const smallest = scores[offset];
-    if (Number.isNaN(faceNorm) || !Number.isFinite(smallest)) return this.scalar(descriptor, threshold);
-    // Any row whose exact distance is the smallest scored within the error of it, and the smallest score is
-    // within the error of its own row's: so within twice the error of the smallest score.
-    const window = smallest + 2 * SCORE_ERROR * (faceNorm + this.largestRowNorm) ** 2;
-    let within = 1;
-    while (within < this.candidates && scores[offset + within] <= window) within++;
-    if (within === this.candidates && this.candidates < this.gallery.size) return this.scalar(descriptor, threshold);
-    const candidateRows = Array.from(rows.subarray(offset, offset + within), Number).sort((a, b) => a - b);
-    return this.gallery.matchAmong(descriptor, candidateRows, threshold);
+    if (Number.isNaN(faceNorm) || !Number.isFinite(scores[offset])) return this.scalar(descriptor, rule);
+    const kept = rows.subarray(offset, offset + this.candidates);
+    const match = this.gallery.matchAmong(descriptor, Array.from(kept, Number).sort((a, b) => a - b), rule);
+    // Every kept row was decided exactly: nothing was left out.
+    if (this.candidates === this.gallery.size) return match;
+    // A row left out scored at least the last kept score; its exact score is within the error of that, and the
+    // second person's exact score within the error of its own. No second person among the kept rows: unknown.
+    const secondIndex = match ? kept.indexOf(BigInt(match.secondRow)) : -1;
+    if (secondIndex < 0) return this.scalar(descriptor, rule);
+    const error = SCORE_ERROR * (faceNorm + this.largestRowNorm) ** 2;
+    if (!(scores[offset + this.candidates - 1] > scores[offset + secondIndex] + 2 * error)) return this.scalar(descriptor, rule);
+    return match;
   }
 
-  private scalar(descriptor: Float32Array, threshold: number): GalleryMatch | undefined {
+  private scalar(descriptor: Float32Array, rule: MatchRule): GalleryMatch | undefined {
     this.scalarFaces += 1;
-    return this.gallery.match(descriptor, threshold);
+    return this.gallery.match(descriptor, rule);
   }
 }

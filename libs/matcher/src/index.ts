@@ -5,3 +5,6 @@ export * from './matcher.module';
 export * from './gallery-delta';
 export * from './match-pool';
 export * from './clustering';
+export * from './review-checks';
+export * from './enrolment-index';
+export * from './joint-assignment';

@@ -1,12 +1,12 @@
 import { Logger } from '@nestjs/common';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { DESCRIPTOR_LENGTH } from '@visage/domain';
+import { DESCRIPTOR_LENGTH, MatchRule } from '@visage/domain';
 import { Gallery, GalleryEntry, VersionedGallery } from './gallery';
 import { Identity } from './gallery-delta';
 import { MatchPool } from './match-pool';
 import { normalDeviates } from '../test/random-descriptors';
 
-const THRESHOLD = 0.55;
+const RULE: MatchRule = { threshold: 0.55, margin: 0.05 };
 
 function facesAndGallery(seed: number, rows: number): { entries: GalleryEntry[]; gallery: Gallery; faces: Float32Array[] } {
   const gauss = normalDeviates(seed);
@@ -35,14 +35,14 @@ describe('MatchPool', () => {
     const log = vi.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
     pool = new MatchPool(2);
     const first = facesAndGallery(3, 1_000);
-    const version1 = new VersionedGallery(1, first.gallery, THRESHOLD);
+    const version1 = new VersionedGallery(1, first.gallery, RULE);
     const identities = await pool.matchAll(version1, first.faces);
     expect(identities).toEqual(expected(version1, first.faces));
     expect(identities.filter((identity) => identity.personId !== null).length).toBeGreaterThan(150);
     expect(log).toHaveBeenCalledWith('whole-gallery matches run as a batched GEMM on ONNX Runtime');
 
     const second = facesAndGallery(4, 777);
-    const version2 = new VersionedGallery(2, second.gallery, THRESHOLD);
+    const version2 = new VersionedGallery(2, second.gallery, RULE);
     expect(await pool.matchAll(version2, first.faces)).toEqual(expected(version2, first.faces));
   });
 
@@ -51,7 +51,7 @@ describe('MatchPool', () => {
     pool = new MatchPool(2);
     const { entries, faces } = facesAndGallery(5, 300);
     const broken = { personId: 999, personName: '', descriptor: new Float32Array(DESCRIPTOR_LENGTH).fill(Infinity) };
-    const withBroken = new VersionedGallery(7, new Gallery([broken, ...entries]), THRESHOLD);
+    const withBroken = new VersionedGallery(7, new Gallery([broken, ...entries]), RULE);
     expect(await pool.matchAll(withBroken, faces)).toEqual(expected(withBroken, faces));
     expect(warn).toHaveBeenCalledTimes(1);
     expect(warn).toHaveBeenCalledWith('whole-gallery matches use the scalar kernel: gallery row 0 holds a value that is not finite');

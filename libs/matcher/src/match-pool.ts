@@ -65,7 +65,7 @@ export class MatchPool {
     const id = this.nextId++;
     const answer = await new Promise<FromMatchWorker>((resolve, reject) => {
       entry.pending.set(id, { resolve, reject });
-      this.post(entry, { kind: 'match', id, version: gallery.version, threshold: gallery.threshold, descriptors: packed }, [packed.buffer]);
+      this.post(entry, { kind: 'match', id, version: gallery.version, rule: gallery.rule, descriptors: packed }, [packed.buffer]);
     });
     if (answer.kind === 'failed') throw new Error(`match worker: ${answer.message}`);
     this.report(answer.engine);

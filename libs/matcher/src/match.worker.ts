@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { describeError } from '@visage/domain';
+import { describeError, MatchRule } from '@visage/domain';
 import { Gallery } from './gallery';
 import { GemmMatcher, matchEach, MatchColumns } from './gemm-matcher';
 import { FromMatchWorker, MatchEngine, ToMatchWorker } from './match.protocol';
@@ -33,16 +33,16 @@ async function hold(version: number, gallery: Gallery): Promise<void> {
 }
 
 /** The batched kernel while it works; a run that fails gives it up for the scalar one, with the reason. */
-async function matchHeld(descriptors: Float32Array, threshold: number): Promise<MatchColumns> {
+async function matchHeld(descriptors: Float32Array, rule: MatchRule): Promise<MatchColumns> {
   if (held.gemm) {
     try {
-      return await held.gemm.matchAll(descriptors, threshold);
+      return await held.gemm.matchAll(descriptors, rule);
     } catch (error) {
       void held.gemm.release().catch(() => undefined);
       held = { version: held.version, gallery: held.gallery, engine: { kind: 'scalar', reason: `an ONNX Runtime run failed: ${describeError(error)}` } };
     }
   }
-  return matchEach(held.gallery, descriptors, threshold);
+  return matchEach(held.gallery, descriptors, rule);
 }
 
 async function handle(message: ToMatchWorker): Promise<void> {
@@ -56,7 +56,7 @@ async function handle(message: ToMatchWorker): Promise<void> {
     return;
   }
   try {
-    const { personIds, distances, matched } = await matchHeld(message.descriptors, message.threshold);
+    const { personIds, distances, matched } = await matchHeld(message.descriptors, message.rule);
     reply({ kind: 'matched', id: message.id, personIds, distances, matched, engine: held.engine }, [personIds.buffer, distances.buffer, matched.buffer]);
   } catch (error) {
     reply({ kind: 'failed', id: message.id, message: describeError(error) });

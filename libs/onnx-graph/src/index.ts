@@ -1,1 +1,2 @@
 export * from './onnx-graph';
+export * from './onnx-runtime';

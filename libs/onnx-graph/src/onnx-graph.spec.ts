@@ -1,6 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { OnnxGraph } from './onnx-graph';
+import { loadOnnxRuntime, ORT_TELEMETRY_SWITCH } from './onnx-runtime';
 
 async function run(graph: OnnxGraph, feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.OnnxValueMapType> {
   const session = await ort.InferenceSession.create(graph.encode(), { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1 });
@@ -40,5 +41,14 @@ describe('OnnxGraph', () => {
 
   it('refuses a constant whose values do not fill its dimensions', () => {
     expect(() => new OnnxGraph('bad').constant('w', [2, 2], new Float32Array(3))).toThrow('w: 3 values do not fill dims [2, 2]');
+  });
+});
+
+describe('loadOnnxRuntime', () => {
+  it('switches ONNX Runtime telemetry off before it hands out the runtime', async () => {
+    delete process.env[ORT_TELEMETRY_SWITCH];
+    const ort = await loadOnnxRuntime();
+    expect(process.env[ORT_TELEMETRY_SWITCH]).toBe('1');
+    expect(typeof ort.InferenceSession.create).toBe('function');
   });
 });

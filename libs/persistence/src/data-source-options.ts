@@ -33,6 +33,8 @@ export function buildDataSourceOptions(database: DatabaseConfig): DataSourceOpti
         db.pragma('journal_mode = WAL');
         db.pragma('foreign_keys = ON');
         db.pragma('busy_timeout = 5000');
+        // Deleted content is overwritten, not left in free pages: erasure must not leave a name in the file.
+        db.pragma('secure_delete = ON');
       },
     };
   }

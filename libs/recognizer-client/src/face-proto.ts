@@ -36,11 +36,21 @@ export interface WirePoint {
   y: number;
 }
 
+export interface WireFaceQuality {
+  size: number;
+  sharpness: number;
+  yaw: number;
+  pitch: number;
+  roll: number;
+}
+
 export interface WireFace {
   box: { x: number; y: number; width: number; height: number };
   score: number;
   descriptor: number[];
   landmarks: WirePoint[];
+  /** null from a recognizer older than the field (proto-loader's default for an absent message). */
+  quality?: WireFaceQuality | null;
 }
 
 export interface AnalyzeImageResponse {

@@ -1,7 +1,8 @@
-import { createServer } from 'node:net';
+import { createServer, Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { FaceAnalysisError } from '@visage/domain';
-import { fromWire, GrpcFaceAnalyzer } from './grpc-face-analyzer';
+import { fromWire, GrpcFaceAnalyzer, RECOGNIZER_CONNECT_TIMEOUT_MS } from './grpc-face-analyzer';
+import { TEST_RECOGNIZER_CREDENTIALS } from '../test/test-token';
 
 async function unusedPort(): Promise<number> {
   return new Promise((resolve) => {
@@ -14,7 +15,7 @@ async function unusedPort(): Promise<number> {
 
 describe('GrpcFaceAnalyzer without a server', () => {
   it('is not serving, and analysis fails as a transient error (retry later)', async () => {
-    const analyzer = new GrpcFaceAnalyzer({ address: `127.0.0.1:${await unusedPort()}`, deadlineMs: 1_000 });
+    const analyzer = new GrpcFaceAnalyzer({ address: `127.0.0.1:${await unusedPort()}`, deadlineMs: 1_000, credentials: TEST_RECOGNIZER_CREDENTIALS });
     try {
       expect(await analyzer.isServing({ deadlineMs: 500 })).toBe(false);
       const error = await analyzer.analyze('a.jpg').catch((failure: unknown) => failure);
@@ -25,6 +26,27 @@ describe('GrpcFaceAnalyzer without a server', () => {
       analyzer.close();
     }
   });
+});
+
+describe('GrpcFaceAnalyzer against a host that accepts TCP but never speaks gRPC (a recognizer gone without refusing)', () => {
+  it('fails UNAVAILABLE after the connect timeout instead of queueing the call for its whole deadline', async () => {
+    const sockets: Socket[] = [];
+    const server = createServer((socket) => {
+      sockets.push(socket);
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+    const analyzer = new GrpcFaceAnalyzer({ address: `127.0.0.1:${(server.address() as { port: number }).port}`, deadlineMs: 120_000, credentials: TEST_RECOGNIZER_CREDENTIALS });
+    try {
+      const error = await analyzer.analyze('a.jpg').catch((failure: unknown) => failure);
+      expect(error).toBeInstanceOf(FaceAnalysisError);
+      expect(error).toMatchObject({ kind: 'transient', code: 'UNAVAILABLE', message: expect.stringContaining(`no connection to the recognizer within ${RECOGNIZER_CONNECT_TIMEOUT_MS} ms`) });
+    } finally {
+      analyzer.close();
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    }
+  }, 20_000); // far below the 120 s deadline: the call did not wait for it
 });
 
 describe('fromWire', () => {
@@ -39,6 +61,14 @@ describe('fromWire', () => {
     expect(analysis.faces[0].descriptor).toBeInstanceOf(Float32Array);
     expect(analysis.faces[0].descriptor[64]).toBeCloseTo(0.5);
     expect(analysis.faces[0].landmarks).toBeUndefined();
+  });
+
+  it('passes the quality inputs on with the detection score, and none from a recognizer older than them (null)', () => {
+    const face = { box: { x: 1, y: 2, width: 3, height: 4 }, score: 0.8, descriptor: new Array<number>(128).fill(0), landmarks: [] };
+    const quality = { size: 3, sharpness: 210, yaw: -12, pitch: 4, roll: 1 };
+    const analysis = fromWire({ width: 10, height: 20, backend: 'onnx', elapsedMs: 1, faces: [{ ...face, quality }, { ...face, quality: null }] });
+    expect(analysis.faces[0].quality).toEqual({ ...quality, score: 0.8 });
+    expect(analysis.faces[1].quality).toBeUndefined();
   });
 
   it('refuses a descriptor of the wrong length', () => {

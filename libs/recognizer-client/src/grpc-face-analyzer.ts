@@ -13,6 +13,7 @@ import {
   FACE_ANALYSIS_SERVICE,
   REQUEST_ID_METADATA_KEY,
 } from './face-proto';
+import { attachRecognizerToken, recognizerChannelCredentials, RecognizerCredentials } from './recognizer-credentials';
 import { toFaceAnalysisError } from './status-mapping';
 
 export interface GrpcFaceAnalyzerOptions {
@@ -27,6 +28,8 @@ export interface GrpcFaceAnalyzerOptions {
    * so the recognizer needs no images volume. Unset: the path is sent and the recognizer reads it.
    */
   sendContentFrom?: string;
+  /** RECOGNIZER_TOKEN (sent with every analysis) and the optional TLS files. */
+  credentials: RecognizerCredentials;
 }
 
 export interface AnalyzeOptions {
@@ -62,7 +65,14 @@ function healthClientConstructor(): HealthClientConstructor {
   return healthConstructor;
 }
 
-/** Wire response → domain analysis (descriptors back to Float32Array, landmarks only when sent). */
+/**
+ * How long a call waits for a connection before it fails UNAVAILABLE. gRPC would queue it ("Waiting for LB pick")
+ * for its whole deadline (30 s) while the channel cannot connect — a recognizer that went away without refusing
+ * connections — so the breaker heard of the outage only after the deadline; now within seconds.
+ */
+export const RECOGNIZER_CONNECT_TIMEOUT_MS = 2_000;
+
+/** Wire response → domain analysis (descriptors back to Float32Array, landmarks and quality only when sent). */
 export function fromWire(response: AnalyzeImageResponse): FaceAnalysis {
   return {
     width: response.width,
@@ -76,14 +86,15 @@ export function fromWire(response: AnalyzeImageResponse): FaceAnalysis {
         score: face.score,
         descriptor: Float32Array.from(face.descriptor),
         ...(face.landmarks.length > 0 ? { landmarks: face.landmarks.map(({ x, y }) => ({ x, y })) } : {}),
+        ...(face.quality ? { quality: { ...face.quality, score: face.score } } : {}),
       };
     }),
   };
 }
 
-/** The request id of the log context (the image's, in the processor) travels as `x-request-id` metadata. */
-function requestMetadata(): grpc.Metadata {
-  const metadata = new grpc.Metadata();
+/** The token, and the request id of the log context (the image's, in the processor) as `x-request-id` metadata. */
+function requestMetadata(token: string | undefined): grpc.Metadata {
+  const metadata = attachRecognizerToken(new grpc.Metadata(), token);
   const { requestId } = currentLogContext();
   if (requestId) metadata.set(REQUEST_ID_METADATA_KEY, requestId);
   return metadata;
@@ -104,12 +115,13 @@ export class GrpcFaceAnalyzer implements ContentFaceAnalyzer {
       'grpc.max_receive_message_length': 16 * 1024 * 1024,
     };
     const ClientConstructor = faceAnalysisClientConstructor();
-    this.client = new ClientConstructor(options.address, grpc.credentials.createInsecure(), channelOptions);
+    const channelCredentials = recognizerChannelCredentials(options.credentials);
+    this.client = new ClientConstructor(options.address, channelCredentials, channelOptions);
     const HealthConstructor = healthClientConstructor();
     // Same channel as the analyses: a healthy probe must mean the analyses' connection is up. On a channel of
     // its own the probe reconnected first while the analysis channel sat in its reconnect backoff, so the
     // breaker closed, the next calls failed UNAVAILABLE and every image they carried spent an attempt.
-    this.health = new HealthConstructor(options.address, grpc.credentials.createInsecure(), {
+    this.health = new HealthConstructor(options.address, channelCredentials, {
       channelOverride: this.client.getChannel(),
     });
   }
@@ -156,10 +168,23 @@ export class GrpcFaceAnalyzer implements ContentFaceAnalyzer {
     this.health.close();
   }
 
-  private call(request: Partial<AnalyzeImageRequest>, deadlineMs = this.options.deadlineMs): Promise<FaceAnalysis> {
-    const deadline = Date.now() + deadlineMs;
+  /** Resolves once the channel is connected; fails fast (UNAVAILABLE) when it cannot connect within the connect timeout. */
+  private connected(deadline: number): Promise<void> {
+    if (this.client.getChannel().getConnectivityState(true) === grpc.connectivityState.READY) return Promise.resolve();
+    const waitMs = Math.max(0, Math.min(deadline - Date.now(), RECOGNIZER_CONNECT_TIMEOUT_MS));
     return new Promise((resolve, reject) => {
-      this.client.analyzeImage(request, requestMetadata(), { deadline }, (error, response) => {
+      this.client.waitForReady(Date.now() + waitMs, (error) => {
+        if (!error) return resolve();
+        reject(new FaceAnalysisError('transient', `no connection to the recognizer within ${waitMs} ms (${error.message})`, 'UNAVAILABLE'));
+      });
+    });
+  }
+
+  private async call(request: Partial<AnalyzeImageRequest>, deadlineMs = this.options.deadlineMs): Promise<FaceAnalysis> {
+    const deadline = Date.now() + deadlineMs;
+    await this.connected(deadline);
+    return new Promise((resolve, reject) => {
+      this.client.analyzeImage(request, requestMetadata(this.options.credentials.token), { deadline }, (error, response) => {
         if (error) return reject(toFaceAnalysisError(error));
         if (!response) return reject(new FaceAnalysisError('transient', 'empty response', 'INTERNAL'));
         try {

@@ -1,5 +1,5 @@
 import { Metadata, status } from '@grpc/grpc-js';
-import { RECOGNIZER_NOT_READY } from '@visage/domain';
+import { RECOGNIZER_NOT_READY, RECOGNIZER_OVERLOADED } from '@visage/domain';
 import { REASON_METADATA_KEY } from './face-proto';
 import { describe, expect, it } from 'vitest';
 import { toFaceAnalysisError } from './status-mapping';
@@ -33,5 +33,16 @@ describe('toFaceAnalysisError', () => {
     const loading = toFaceAnalysisError({ code: status.UNAVAILABLE, details: 'models are still loading', metadata });
     expect(loading).toMatchObject({ kind: 'transient', code: 'UNAVAILABLE', reason: RECOGNIZER_NOT_READY });
     expect(toFaceAnalysisError({ code: status.UNAVAILABLE, details: 'connection refused' }).reason).toBeUndefined();
+  });
+
+  it('names overload (queue full, or the deadline passed while queued in the recognizer), not a bare client-side timeout', () => {
+    const queued = new Metadata();
+    queued.set(REASON_METADATA_KEY, 'deadline_exceeded');
+    expect(toFaceAnalysisError({ code: status.RESOURCE_EXHAUSTED, details: 'queue full' }).reason).toBe(RECOGNIZER_OVERLOADED);
+    expect(toFaceAnalysisError({ code: status.DEADLINE_EXCEEDED, details: 'deadline passed while queued', metadata: queued })).toMatchObject({
+      kind: 'transient',
+      reason: RECOGNIZER_OVERLOADED,
+    });
+    expect(toFaceAnalysisError({ code: status.DEADLINE_EXCEEDED, details: 'Deadline exceeded' }).reason).toBeUndefined();
   });
 });

@@ -1,5 +1,6 @@
 import { realpath, stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { hasUnsafeCharacters } from '@visage/domain';
 
 export type ImagePathProblem =
   | 'path_required'
@@ -46,7 +47,7 @@ export function checkImagePathText(input: unknown): string {
   if (typeof input !== 'string') throw new ImagePathError('path_not_string');
   const trimmed = input.trim();
   if (trimmed === '') throw new ImagePathError('path_required');
-  if (trimmed.includes('\0')) throw new ImagePathError('path_invalid', 'NUL byte');
+  if (hasUnsafeCharacters(trimmed)) throw new ImagePathError('path_invalid', 'control or bidirectional-override characters');
   if (trimmed.length > MAX_IMAGE_PATH_LENGTH) throw new ImagePathError('path_invalid', 'too long');
   return trimmed;
 }

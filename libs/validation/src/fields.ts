@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IMAGE_STATUSES, ImageStatus, isImageStatus, MAX_ID, parseRouteId } from '@visage/domain';
+import { hasUnsafeCharacters, IMAGE_STATUSES, ImageStatus, isImageStatus, MAX_ID, parseRouteId } from '@visage/domain';
 import { checkImagePathText, ImagePathError, MAX_IMAGE_PATH_LENGTH } from '@visage/storage';
 import { refuse } from './problems';
 
@@ -8,8 +8,6 @@ import { refuse } from './problems';
  * these, so a name, a path, an id or a page means the same everywhere. Each rule's JSON Schema (what OpenAPI shows)
  * comes from the same zod schema that checks it.
  */
-
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/; // eslint-disable-line no-control-regex
 
 /** Longer text than the column holds is refused, counted in characters (code points) as the columns and JSON Schema count. */
 function maxCharacters(max: number) {
@@ -25,7 +23,7 @@ export function displayName(max: number) {
     .trim()
     .min(1)
     .superRefine((value, context) => {
-      if (CONTROL_CHARACTERS.test(value)) refuse(context, value, { code: 'name_invalid', message: 'name must not contain control characters' });
+      if (hasUnsafeCharacters(value)) refuse(context, value, { code: 'name_invalid', message: 'name must not contain control or bidirectional-override characters' });
     })
     .superRefine(maxCharacters(max))
     .meta({ maxLength: max });

@@ -7,6 +7,7 @@ import { EngineResult } from '../engine/engine';
 import { WorkerStats } from '../engine/protocol';
 import { AnalysisError, toAnalysisError } from './analysis-error';
 import { RecognizerPool } from './recognizer-pool';
+import { disableOnnxRuntimeTelemetry } from '@visage/onnx-graph';
 
 export interface AnalyzeRequest {
   path: string;
@@ -33,6 +34,8 @@ export class AnalysisService implements OnModuleInit, OnApplicationShutdown {
   private readonly untrackPool: () => void;
 
   constructor(@Inject(ConfigService) private readonly config: ConfigService) {
+    // Before any worker exists: each inherits the process environment, where ONNX Runtime reads the switch.
+    disableOnnxRuntimeTelemetry();
     this.pool = new RecognizerPool({
       workers: config.get('RECOGNIZER_WORKERS'),
       queueSize: config.get('RECOGNIZER_QUEUE_SIZE'),

@@ -5,9 +5,14 @@ import { ConfigService } from '@visage/config';
 import {
   AnalyzeImageRequest,
   AnalyzeImageResponse,
+  carriesRecognizerToken,
   FACE_ANALYSIS_SERVICE,
   faceAnalysisServiceDefinition,
   REASON_METADATA_KEY,
+  RECOGNIZER_AUTH_METADATA_KEY,
+  RecognizerCredentials,
+  recognizerCredentialsFrom,
+  recognizerServerCredentials,
   REQUEST_ID_METADATA_KEY,
 } from '@visage/recognizer-client';
 import { isValidRequestId, withLogContext } from '@visage/observability';
@@ -25,15 +30,22 @@ function toWire(outcome: AnalyzeOutcome): AnalyzeImageResponse {
       score: face.score,
       descriptor: Array.from(face.descriptor),
       landmarks: face.landmarks ?? [],
+      quality: { size: face.quality.size, sharpness: face.quality.sharpness, yaw: face.quality.yaw, pitch: face.quality.pitch, roll: face.quality.roll },
     })),
   };
 }
 
-/** Epoch ms of the call's deadline, or undefined when the client set none. */
+/**
+ * Work queued here gives up this long before the caller's deadline, so the caller hears "deadline passed while
+ * queued" (overload: no attempt spent) instead of its own bare DEADLINE_EXCEEDED (which counts as a failure).
+ */
+const ANSWER_BEFORE_DEADLINE_MS = 250;
+
+/** Epoch ms by which the call must be answered (the caller's deadline less a margin), or undefined without one. */
 function callDeadline(call: grpc.ServerUnaryCall<unknown, unknown>): number | undefined {
   const deadline = call.getDeadline();
-  if (deadline instanceof Date) return deadline.getTime();
-  return Number.isFinite(deadline) ? Number(deadline) : undefined;
+  const at = deadline instanceof Date ? deadline.getTime() : Number(deadline);
+  return Number.isFinite(at) ? at - ANSWER_BEFORE_DEADLINE_MS : undefined;
 }
 
 /**
@@ -53,25 +65,34 @@ export class FaceAnalysisGrpcServer implements OnApplicationShutdown {
     @Inject(ConfigService) config: ConfigService,
   ) {
     this.maxMessageBytes = config.get('MAX_IMAGE_BYTES') + 64 * 1024;
+    this.credentials = recognizerCredentialsFrom(config.values);
   }
 
   private readonly maxMessageBytes: number;
+  private readonly credentials: RecognizerCredentials;
 
   get port(): number | undefined {
     return this.boundPort;
   }
 
-  /** Binds `host:port` (port 0 = any free port) and returns the bound port. */
-  async listen(port: number, host = '0.0.0.0'): Promise<number> {
+  /**
+   * Binds `host:port` (port 0 = any free port) and returns the bound port. Refuses to start without a
+   * RECOGNIZER_TOKEN: the analyses hand out biometric descriptors, so they are never served to anonymous callers.
+   */
+  async listen(port: number, host: string): Promise<number> {
     if (this.server) throw new Error('gRPC server already started');
+    if (!this.credentials.token) {
+      throw new Error('RECOGNIZER_TOKEN: required (every recognizer call must carry it: openssl rand -base64 32)');
+    }
     const server = new grpc.Server({ 'grpc.max_receive_message_length': this.maxMessageBytes });
     server.addService(faceAnalysisServiceDefinition(), { analyzeImage: this.analyzeImage });
     this.health.addToServer(server);
     this.server = server;
     this.boundPort = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound)));
+      server.bindAsync(`${host}:${port}`, recognizerServerCredentials(this.credentials), (error, bound) => (error ? reject(error) : resolve(bound)));
     });
-    this.logger.log(`gRPC ${FACE_ANALYSIS_SERVICE} listening on ${host}:${this.boundPort}`);
+    const transport = this.credentials.tls ? (this.credentials.tls.ca ? 'mutual TLS' : 'TLS') : 'plaintext';
+    this.logger.log(`gRPC ${FACE_ANALYSIS_SERVICE} listening on ${host}:${this.boundPort} (${transport}, token required)`);
     this.analysis.whenReady().then(
       () => this.setServing(true),
       () => this.setServing(false),
@@ -108,6 +129,13 @@ export class FaceAnalysisGrpcServer implements OnApplicationShutdown {
     call: grpc.ServerUnaryCall<AnalyzeImageRequest, AnalyzeImageResponse>,
     callback: grpc.sendUnaryData<AnalyzeImageResponse>,
   ): void => {
+    // Before anything else (the request is not even looked at): the health service stays open for probes.
+    if (!carriesRecognizerToken(call.metadata, this.credentials.token ?? '')) {
+      const presented = call.metadata.get(RECOGNIZER_AUTH_METADATA_KEY).length > 0 ? 'a wrong' : 'no';
+      this.logger.warn(`refused an AnalyzeImage call from ${call.getPeer()}: ${presented} recognizer token`);
+      callback({ code: grpc.status.UNAUTHENTICATED, details: 'missing or wrong recognizer token (RECOGNIZER_TOKEN)' });
+      return;
+    }
     const [given] = call.metadata.get(REQUEST_ID_METADATA_KEY);
     const requestId = typeof given === 'string' && isValidRequestId(given) ? given : undefined;
     withLogContext({ app: 'face-recognition', requestId }, () => this.analyzeInContext(call, callback));

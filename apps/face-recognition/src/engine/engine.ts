@@ -1,4 +1,4 @@
-import { describeError } from '@visage/domain';
+import { describeError, FaceQualityInputs } from '@visage/domain';
 import { DecodedImage } from './image-decoder';
 
 /** `onnx`: face-api's networks on ONNX Runtime. `wasm` / `tensorflow`: face-api on TensorFlow.js (WASM / tfjs-node). */
@@ -11,6 +11,7 @@ export interface EngineFace {
   score: number;
   descriptor: Float32Array;
   landmarks?: Array<{ x: number; y: number }>;
+  quality: FaceQualityInputs;
 }
 
 export interface EngineResult {

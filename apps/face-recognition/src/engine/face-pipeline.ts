@@ -1,7 +1,8 @@
 import { EngineResult, StageTimings } from './engine';
+import { faceQualityInputs } from './face-quality';
 import { DecodedImage } from './image-decoder';
-import { clipBox, PixelBox, RgbImage } from './pixels';
-import { Detection } from './ssd-detector';
+import { centreOnCanvas, clipBox, fromCanvas, PixelBox, RgbImage } from './pixels';
+import { Detection, SSD_INPUT_SIZE } from './ssd-detector';
 
 export interface DescribedFace {
   descriptor: Float32Array;
@@ -21,7 +22,8 @@ export interface FaceNets {
 
 /**
  * face-api's `detectAllFaces().withFaceLandmarks().withFaceDescriptors()` on the working-size pixels, with boxes and
- * landmarks scaled back to the original image. Shared by every engine, so they differ only in how the nets run.
+ * landmarks scaled back to the original image, and each face's quality inputs (size, score, sharpness, pose).
+ * Shared by every engine, so they differ only in how the nets run.
  */
 export async function analyzeWith(
   nets: FaceNets,
@@ -31,11 +33,12 @@ export async function analyzeWith(
 ): Promise<EngineResult> {
   const image: RgbImage = { pixels: decoded.pixels, width: decoded.workingWidth, height: decoded.workingHeight };
   const detectStarted = performance.now();
-  const detections = (await nets.detect(image)).filter((detection) => clippedArea(detection, image.width, image.height) > 0);
+  const detections = await detectFaces(nets, image);
   const describeStarted = performance.now();
   timings.detect = describeStarted - detectStarted;
   timings.landmarks = 0;
-  const described = await nets.describe(image, detections, includeLandmarks, timings);
+  // Landmarks are always kept: the pose of the quality judgement is read from them.
+  const described = await nets.describe(image, detections, true, timings);
   timings.describe = performance.now() - describeStarted - timings.landmarks;
   const scaleX = decoded.width / decoded.workingWidth;
   const scaleY = decoded.height / decoded.workingHeight;
@@ -51,10 +54,35 @@ export async function analyzeWith(
           score: detection.score,
           descriptor: face.descriptor,
           ...(includeLandmarks ? { landmarks: face.landmarks.map(({ x, y }) => ({ x: x * scaleX, y: y * scaleY })) } : {}),
+          quality: faceQualityInputs(image, detection, face.landmarks, detection.score, Math.sqrt(scaleX * scaleY)),
         },
       ];
     }),
   };
+}
+
+/**
+ * Canvas sizes (× the image's longer side) tried in turn when the image itself shows no face. SSD MobileNetV1 misses
+ * faces that fill the frame (LFW's 250 px crops: 10.6 % of them without a face), because it was trained on faces
+ * with surroundings: centred on a grey canvas 1.5× as large it finds 131 of those 137 photos, and 2× finds 4 of
+ * the rest; neither finds a face in the non-face images (docs/recognizer.md, "Faces that fill the frame").
+ * Only images without a face pay for the extra passes.
+ */
+export const RETRY_CANVAS_SCALES = [1.5, 2] as const;
+/** The canvas is drawn at most this size: SSD sees 512 px anyway, and a 2,048 px image on a 2× canvas would be 48 MB. */
+const RETRY_CANVAS_MAX_SIDE = 2 * SSD_INPUT_SIZE;
+
+/** The image's faces; when there are none, the faces found with the image centred on a larger canvas. */
+async function detectFaces(nets: FaceNets, image: RgbImage): Promise<Detection[]> {
+  const inside = (detections: Detection[]) => detections.filter((detection) => clippedArea(detection, image.width, image.height) > 0);
+  const found = inside(await nets.detect(image));
+  if (found.length > 0) return found;
+  for (const scale of RETRY_CANVAS_SCALES) {
+    const canvas = centreOnCanvas(image, scale, RETRY_CANVAS_MAX_SIDE);
+    const onCanvas = inside((await nets.detect(canvas.image)).map((detection) => fromCanvas(detection, canvas, image.width, image.height)));
+    if (onCanvas.length > 0) return onCanvas;
+  }
+  return [];
 }
 
 export function clippedArea(box: PixelBox, width: number, height: number): number {

@@ -1,4 +1,6 @@
-import { Body, Controller, ForbiddenException, Get, HttpStatus, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, ForbiddenException, Get, HttpStatus, Post, Req, Res } from '@nestjs/common';
+import { ValidQuery } from '@visage/validation';
+import { z } from 'zod';
 import { Public, Scope } from '@visage/access';
 import { AuthFailureLimiter, clientAddress } from '@visage/auth';
 import { readCookie, setCookie } from '../common/cookies';
@@ -16,6 +18,9 @@ function localPath(next: unknown): string {
   return typeof next === 'string' && /^\/(?![/\\])/.test(next) ? next : '/';
 }
 
+/** `/login?next=`: where to go after signing in; anything but a local path means the home page (never a 400). */
+const loginPageQuery = z.object({ next: z.unknown().optional().transform(localPath) });
+
 @Controller()
 export class AuthController {
   constructor(
@@ -25,9 +30,9 @@ export class AuthController {
 
   @Get('login')
   @Public()
-  loginPage(@Query('next') next: unknown, @Req() request: Request, @Res() response: Response): void {
+  loginPage(@ValidQuery(loginPageQuery) { next }: z.output<typeof loginPageQuery>, @Req() request: Request, @Res() response: Response): void {
     if (!this.sessions.enabled) return response.redirect(303, '/');
-    this.renderLogin(request, response, HttpStatus.OK, localPath(next));
+    this.renderLogin(request, response, HttpStatus.OK, next);
   }
 
   @Post('login')
@@ -36,12 +41,9 @@ export class AuthController {
     if (!this.sessions.enabled) return response.redirect(303, '/');
     const expected = readCookie(request, LOGIN_CSRF_COOKIE);
     if (!expected || body?._csrf !== expected) throw new ForbiddenException('This sign-in form has expired; reload the page and try again.');
-    const address = clientAddress(request);
-    this.failures.assertAllowed(address, response);
     const key = typeof body?.key === 'string' ? body.key.trim() : '';
-    const session = key ? await this.sessions.signIn(key) : undefined;
+    const session = await this.failures.authenticate(clientAddress(request), response, async () => (key ? await this.sessions.signIn(key, request.headers['user-agent']) : undefined));
     if (!session) {
-      await this.failures.recordFailure(address, response);
       return this.renderLogin(request, response, HttpStatus.UNAUTHORIZED, localPath(body?.next), 'That key is not valid (unknown or revoked).');
     }
     setCookie(response, LOGIN_CSRF_COOKIE, '', { maxAge: 0, secure: request.secure });
@@ -51,8 +53,8 @@ export class AuthController {
 
   @Post('logout')
   @Scope('read')
-  logout(@Req() request: Request, @Res() response: Response): void {
-    this.sessions.clear(request, response);
+  async logout(@Req() request: Request, @Res() response: Response): Promise<void> {
+    await this.sessions.end(request, response);
     response.redirect(303, '/login');
   }
 

@@ -22,7 +22,8 @@ describe.each(drivers)('dashboard sign-in on $name', (driver) => {
     const image = await rows.image('a.jpg', { status: 'failed', attempts: 1, lastError: 'x' });
     imageId = image.id;
     faceId = (await rows.face(image.id, null)).id;
-    app = await bed.start();
+    // The test client's loopback stands for the ingress: its X-Forwarded-* are believed (TLS seen through them).
+    app = await bed.start({ TRUSTED_PROXIES: '127.0.0.1/8, ::1', RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '3' });
     readKey = await app.get(ApiKeyService).create('viewer', 'read', 'test');
   });
   afterAll(() => bed.close());
@@ -76,6 +77,18 @@ describe.each(drivers)('dashboard sign-in on $name', (driver) => {
     await http().post('/login').set('Cookie', cookie).type('form').send({ key: readKey.key }).expect(403); // no CSRF token
     const next = await http().post('/login').set('Cookie', cookie).type('form').send({ _csrf: csrf, key: readKey.key, next: '//evil.example/' }).expect(303);
     expect(next.headers.location).toBe('/');
+  });
+
+  it('never refuses a valid key at sign-in, however many wrong ones its address sent (only the failures are refused)', async () => {
+    const login = await http().get('/login');
+    const cookie = (login.headers['set-cookie'] as unknown as string[]).map((line) => line.split(';')[0]!);
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(login.text)![1]!;
+    const attempt = (key: string) => http().post('/login').set('X-Forwarded-For', '192.0.2.44').set('Cookie', cookie).type('form').send({ _csrf: csrf, key });
+    const statuses: number[] = [];
+    for (let n = 0; n < 4; n++) statuses.push((await attempt('vsk_wrong')).status);
+    expect(statuses).toEqual([401, 401, 401, 429]);
+    expect((await attempt(readKey.key)).status).toBe(303);
+    expect((await attempt('vsk_wrong')).status).toBe(429);
   });
 
   it('shows a read-only session no action buttons and refuses its POSTs with 403', async () => {

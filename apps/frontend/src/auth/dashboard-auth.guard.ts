@@ -3,6 +3,7 @@ import { CanActivate, createParamDecorator, ExecutionContext, ForbiddenException
 import { Reflector } from '@nestjs/core';
 import { declaredAccess, scopeAllows } from '@visage/access';
 import { HttpRequest as Request, HttpResponse as Response } from '../common/http';
+import { formatTime } from '../images/image.presenter';
 import { DashboardSession } from './session-cookie';
 import { SessionService } from './session.service';
 
@@ -56,6 +57,9 @@ export class DashboardAuthGuard implements CanActivate {
     response.locals.canAct = scopeAllows(session.scope, 'admin');
     response.locals.canSubmit = scopeAllows(session.scope, 'submit');
     response.locals.signedInAs = this.sessions.enabled ? session.keyName : undefined;
+    const since = new Date(session.createdAt);
+    response.locals.signedInSince = since.toISOString();
+    response.locals.signedInSinceText = formatTime(since);
     if (!SAFE_METHODS.has(request.method ?? 'GET')) this.assertSameSite(request, session);
     if (!scopeAllows(session.scope, access)) {
       throw new ForbiddenException(`This session (${session.scope} key) may only look; sign in with an admin key to change anything.`);

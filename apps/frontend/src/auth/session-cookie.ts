@@ -14,6 +14,8 @@ export interface DashboardSession {
   csrf: string;
   /** Epoch ms after which the session is refused. */
   expiresAt: number;
+  /** Epoch ms of the sign-in ("signed in since …"). */
+  createdAt: number;
 }
 
 const IV_BYTES = 12;
@@ -53,7 +55,8 @@ export class SessionCookieCodec {
         isApiScope(session.scope) &&
         typeof session.apiKey === 'string' &&
         typeof session.csrf === 'string' &&
-        typeof session.expiresAt === 'number';
+        typeof session.expiresAt === 'number' &&
+        typeof session.createdAt === 'number';
       return valid && session.expiresAt! > now ? (session as DashboardSession) : undefined;
     } catch {
       return undefined;

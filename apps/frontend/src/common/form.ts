@@ -1,3 +1,5 @@
+import { parseRouteId } from '@visage/domain';
+
 /** A urlencoded form as Express parsed it (undefined without a body). */
 export type FormBody = Record<string, unknown> | undefined;
 
@@ -5,4 +7,14 @@ export type FormBody = Record<string, unknown> | undefined;
 export function formField(body: FormBody, name: string): string {
   const value = body?.[name];
   return typeof value === 'string' ? value.trim() : '';
+}
+
+/** Every id a form field holds (a field repeated, or `name[]`), ids that do not parse left out. */
+export function formIds(body: FormBody, name: string): number[] {
+  const value = body?.[name];
+  const values: unknown[] = Array.isArray(value) ? value : value === undefined ? [] : [value];
+  return values.flatMap((text) => {
+    const id = typeof text === 'string' ? parseRouteId(text.trim()) : undefined;
+    return id === undefined ? [] : [id];
+  });
 }

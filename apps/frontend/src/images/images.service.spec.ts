@@ -64,9 +64,11 @@ describe('ImagesService.changes cursor', () => {
   });
 });
 
+const NO_QUALITY_ISSUE = { lowQuality: false, reasons: [], sharpness: 500, yaw: 0, pitch: 0, roll: 0 };
+
 describe('ImagesService.detail face labels', () => {
   // Two faces side by side as in ../shared/faces/groups/obama_and_biden.jpg (1024 × 731): labels above both would collide.
-  const face = (id: number, name: string, box: DetectedFaceRow['box']): DetectedFaceRow => ({ id, box, score: 0.99, distance: 0.4, person: { id, name }, galleryVersion: 1, matchedAt: null });
+  const face = (id: number, name: string, box: DetectedFaceRow['box']): DetectedFaceRow => ({ id, box, score: 0.99, distance: 0.4, person: { id, name }, galleryVersion: 1, matchedAt: null, quality: NO_QUALITY_ISSUE });
   const image: ImageDetail = {
     ...changed(2, Date.parse('2026-01-01T12:00:00.000Z')),
     status: 'processed',
@@ -96,5 +98,21 @@ describe('ImagesService.detail face labels', () => {
     const [first] = (await service.detail(2))!.faces;
     expect(first.box).toEqual({ x: 587.026, y: 179.2057, width: 88.6384, height: 130.0469 });
     expect(first.boxText).toBe('587, 179, 89 × 130');
+  });
+
+  it('marks a face of low quality, saying why, and offers no "This is …" for it', async () => {
+    const blurred: DetectedFaceRow = {
+      ...face(3, 'x', { x: 10, y: 10, width: 30, height: 30 }),
+      person: null,
+      quality: { ...NO_QUALITY_ISSUE, lowQuality: true, reasons: ['too_small', 'turned_away'] },
+    };
+    const lowService = new ImagesService(
+      { findImage: async () => ({ ...image, faces: [blurred] }) } as unknown as DashboardRepository,
+      { dimensions: async () => ({ width: 1024, height: 731 }) } as unknown as ThumbnailService,
+    );
+    const [low] = (await lowService.detail(2))!.faces;
+    expect(low).toMatchObject({ lowQuality: true, qualityText: 'low quality: too small, turned away', label: 'unknown (low quality)' });
+    const [good] = (await service.detail(2))!.faces;
+    expect(good).toMatchObject({ lowQuality: false, qualityText: '' });
   });
 });

@@ -44,6 +44,9 @@ export interface FaceView {
   id: number;
   number: number;
   known: boolean;
+  /** Judged of low quality: never named or enrolled, so no "This is …" either; `qualityText` says why. */
+  lowQuality: boolean;
+  qualityText: string;
   name: string;
   label: string;
   distanceText: string;
@@ -180,7 +183,9 @@ function presentFace(
 ): FaceView {
   const known = face.person !== null;
   const distanceText = face.distance === null ? '' : face.distance.toFixed(2);
-  const label = known ? `${face.person!.name} (${distanceText})` : 'unknown';
+  const lowQuality = face.quality.lowQuality;
+  const qualityText = lowQuality ? `low quality: ${face.quality.reasons.map((reason) => reason.replaceAll('_', ' ')).join(', ')}` : '';
+  const label = known ? `${face.person!.name} (${distanceText})` : lowQuality ? 'unknown (low quality)' : 'unknown';
   const width = size?.width ?? face.box.x + face.box.width;
   const height = size?.height ?? face.box.y + face.box.height;
   const pad = Math.round(fontSize * 0.35);
@@ -200,6 +205,8 @@ function presentFace(
     id: face.id,
     number,
     known,
+    lowQuality,
+    qualityText,
     name: face.person?.name ?? 'unknown',
     label,
     distanceText,

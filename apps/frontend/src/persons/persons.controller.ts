@@ -5,6 +5,7 @@ import { DashboardSession } from '../auth/session-cookie';
 import { HttpRequest as Request, HttpResponse as Response } from '../common/http';
 import { setFlash, takeFlash } from '../common/flash';
 import { parseRouteId } from '@visage/domain';
+import { PersonRepository } from '@visage/persistence';
 import { ReceiverApiClient } from '../receiver/receiver-api.client';
 import { PersonsService } from './persons.service';
 import { FormBody, formField } from '../common/form';
@@ -14,6 +15,7 @@ export class PersonsController {
   constructor(
     private readonly persons: PersonsService,
     private readonly receiver: ReceiverApiClient,
+    private readonly people: PersonRepository,
   ) {}
 
   @Get()
@@ -38,7 +40,23 @@ export class PersonsController {
       return response.redirect(303, '/persons');
     }
     setFlash(response, { kind: 'success', text: `Added “${name}”. Enrol a face to have them recognised.` });
-    response.redirect(303, typeof result.body?.id === 'number' ? `/persons#person-${result.body.id}` : '/persons');
+    response.redirect(303, personCard(result.body?.id));
+  }
+
+  /** "Same person as …": merged through the receiver, the person to keep given by name (the page's list of names). */
+  @Post(':id/merge')
+  @Scope('admin')
+  async merge(@Param('id') idParam: string, @Body() body: FormBody, @CurrentSession() session: DashboardSession, @Res() response: Response): Promise<void> {
+    const id = parseRouteId(idParam);
+    const intoName = formField(body, 'into');
+    const into = intoName ? await this.people.findIdByName(intoName) : undefined;
+    if (id === undefined || into === undefined) {
+      setFlash(response, { kind: 'error', text: intoName ? `There is nobody named “${intoName}”.` : 'Enter the name of the person to keep.' });
+      return response.redirect(303, personCard(id));
+    }
+    const result = await this.receiver.mergePerson(session, id, into);
+    setFlash(response, result.ok ? { kind: 'success', text: `Merged into “${intoName}”: their images are being updated.` } : { kind: 'error', text: `Could not merge: ${result.message}` });
+    response.redirect(303, personCard(result.ok ? into : id));
   }
 
   /**
@@ -54,7 +72,9 @@ export class PersonsController {
       return;
     }
     const result = await this.receiver.enrolUploadedFace(session, id, request);
-    const text = result.ok ? 'Added the photo: its face is enrolled.' : `Could not add the photo: ${result.message}`;
+    const text = result.ok
+      ? `Added the photo: its face is enrolled${result.body?.note ? ` (${result.body.note})` : ''}.`
+      : `Could not add the photo: ${result.message}`;
     setFlash(response, { kind: result.ok ? 'success' : 'error', text });
     response.status(result.status).json({ message: text });
   }
@@ -64,7 +84,7 @@ export class PersonsController {
   async enrol(@Param('id') idParam: string, @Body() body: FormBody, @CurrentSession() session: DashboardSession, @Res() response: Response): Promise<void> {
     const id = parseRouteId(idParam);
     const path = formField(body, 'path');
-    const back = id === undefined ? '/persons' : `/persons#person-${id}`;
+    const back = personCard(id);
     if (id === undefined || !path) {
       setFlash(response, { kind: 'error', text: 'Enter the path of an image (relative to the images folder).' });
       return response.redirect(303, back);
@@ -73,9 +93,14 @@ export class PersonsController {
     setFlash(
       response,
       result.ok
-        ? { kind: 'success', text: `Enrolled the face in ${path}.` }
+        ? { kind: 'success', text: `Enrolled the face in ${path}${result.body?.note ? ` (${result.body.note})` : ''}.` }
         : { kind: 'error', text: `Could not enrol ${path}: ${result.message}` },
     );
     response.redirect(303, back);
   }
+}
+
+/** The people page at a person's card (at the top without one). */
+function personCard(id: unknown): string {
+  return typeof id === 'number' ? `/persons#person-${id}` : '/persons';
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigService, parseConfig } from '@visage/config';
 import { FakeReceiver } from '../../test/harness';
-import { ReceiverApiClient } from './receiver-api.client';
+import { misfitsOf, ReceiverApiClient } from './receiver-api.client';
 
 /** The signed-in session's key, forwarded to the receiver. */
 const CALLER = { apiKey: 'vsk_session-key' };
@@ -28,6 +28,12 @@ describe('ReceiverApiClient', () => {
       status: 422,
       message: 'several faces found (2); pick one',
     });
+    const coded = { statusCode: 409, error: 'Conflict', message: 'check them', code: 'faces_need_confirmation', faces: [{ faceId: 4, reasons: [] }] };
+    receiver.reply('POST', '/faces/4/assign', 409, coded);
+    const refused = await clientFor(receiver.url).assignFace(CALLER, 4, 'Ada', { confirm: [5] });
+    expect(refused).toEqual({ ok: false, status: 409, message: 'check them', code: 'faces_need_confirmation', body: coded });
+    expect(receiver.requests.at(-1)?.body).toEqual({ name: 'Ada', confirm: [5] });
+    expect(misfitsOf(refused)).toEqual([{ faceId: 4, reasons: [] }]);
     receiver.reply('POST', '/images/9/retry', 500, 'not json');
     const result = await clientFor(receiver.url).retryImage(CALLER, 9);
     expect(result).toEqual({ ok: false, status: 500, message: 'The receiver refused the request (500 Internal Server Error).' });

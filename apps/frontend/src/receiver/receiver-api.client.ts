@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { IncomingMessage } from 'node:http';
 import { ConfigService } from '@visage/config';
+import type { MisfitReason } from '@visage/matcher';
 
 /** Who the dashboard acts for: the API key its session signed in with (empty with AUTH=off). */
 export interface ReceiverCaller {
@@ -8,11 +9,38 @@ export interface ReceiverCaller {
 }
 
 /** Outcome of one call to the receiver: never thrown, so a controller can always answer with a page. */
-export type ReceiverResult<T> = { ok: true; status: number; body: T } | { ok: false; status: number; message: string };
+export type ReceiverResult<T> = { ok: true; status: number; body: T } | { ok: false; status: number; message: string; code?: string; body?: unknown };
+
+/** A face the receiver refused to enrol without confirmation (409 `faces_need_confirmation`), and why. */
+export interface FaceMisfit {
+  faceId: number;
+  reasons: MisfitReason[];
+}
+
+/** Faces confirmed after a 409 `faces_need_confirmation`, and (naming a group) faces left out. */
+export interface Confirmations {
+  confirm?: number[];
+  leaveOut?: number[];
+}
+
+/** The faces of a 409 `faces_need_confirmation`, or undefined for any other outcome. */
+export function misfitsOf(result: ReceiverResult<unknown>): FaceMisfit[] | undefined {
+  if (result.ok || result.code !== 'faces_need_confirmation') return undefined;
+  const faces = (result.body as { faces?: unknown } | undefined)?.faces;
+  if (!Array.isArray(faces)) return undefined;
+  return faces.filter((face): face is FaceMisfit => typeof face === 'object' && face !== null && typeof face.faceId === 'number' && Array.isArray(face.reasons));
+}
 
 export interface RetryAccepted {
   id: number;
   status: string;
+}
+
+/** `POST /persons/:id/faces`'s answer; `note` when the photo showed several faces and the dominant one was taken. */
+export interface EnrolledFace {
+  id: number;
+  facesInPhoto: number;
+  note?: string;
 }
 
 export interface CreatedPerson {
@@ -55,7 +83,7 @@ export class ReceiverApiClient {
     return this.post(caller, '/persons', { name });
   }
 
-  enrolFace(caller: ReceiverCaller, personId: number, path: string): Promise<ReceiverResult<unknown>> {
+  enrolFace(caller: ReceiverCaller, personId: number, path: string): Promise<ReceiverResult<EnrolledFace>> {
     return this.post(caller, `/persons/${personId}/faces`, { path });
   }
 
@@ -65,13 +93,18 @@ export class ReceiverApiClient {
   }
 
   /** "Add a photo": the person's face enrolled from the browser's upload body. */
-  enrolUploadedFace(caller: ReceiverCaller, personId: number, upload: IncomingMessage): Promise<ReceiverResult<unknown>> {
+  enrolUploadedFace(caller: ReceiverCaller, personId: number, upload: IncomingMessage): Promise<ReceiverResult<EnrolledFace>> {
     return this.send(caller, `/persons/${personId}/faces`, 'POST', { stream: upload, contentType: upload.headers['content-type'] ?? '' });
   }
 
   /** "This is …": the face enrolled for the person named `name` (created when new). */
-  assignFace(caller: ReceiverCaller, faceId: number, name: string): Promise<ReceiverResult<unknown>> {
-    return this.post(caller, `/faces/${faceId}/assign`, { name });
+  assignFace(caller: ReceiverCaller, faceId: number, name: string, confirmations: Confirmations = {}): Promise<ReceiverResult<unknown>> {
+    return this.post(caller, `/faces/${faceId}/assign`, { name, ...confirmations });
+  }
+
+  /** Merges person `personId` into person `into`. */
+  mergePerson(caller: ReceiverCaller, personId: number, into: number): Promise<ReceiverResult<unknown>> {
+    return this.post(caller, `/persons/${personId}/merge`, { into });
   }
 
   /** "Not <name>". */
@@ -79,8 +112,8 @@ export class ReceiverApiClient {
     return this.post(caller, `/faces/${faceId}/reject`, undefined);
   }
 
-  nameCluster(caller: ReceiverCaller, clusterId: number, name: string): Promise<ReceiverResult<unknown>> {
-    return this.post(caller, `/clusters/${clusterId}/name`, { name });
+  nameCluster(caller: ReceiverCaller, clusterId: number, name: string, confirmations: Confirmations = {}): Promise<ReceiverResult<unknown>> {
+    return this.post(caller, `/clusters/${clusterId}/name`, { name, ...confirmations });
   }
 
   ignoreCluster(caller: ReceiverCaller, clusterId: number): Promise<ReceiverResult<unknown>> {
@@ -121,7 +154,10 @@ export class ReceiverApiClient {
     const text = await response.text().catch(() => '');
     const parsed = parseJson(text);
     if (response.ok) return { ok: true, status: response.status, body: parsed as T };
-    return { ok: false, status: response.status, message: errorMessage(parsed, response) };
+    const refused = { ok: false as const, status: response.status, message: errorMessage(parsed, response) };
+    // A coded answer comes with its body: some codes carry what the page shows next (faces to confirm).
+    const code = typeof parsed === 'object' && parsed !== null ? (parsed as { code?: unknown }).code : undefined;
+    return typeof code === 'string' ? { ...refused, code, body: parsed } : refused;
   }
 }
 

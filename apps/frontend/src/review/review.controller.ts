@@ -8,7 +8,8 @@ import { setFlash, takeFlash } from '../common/flash';
 import { HttpRequest as Request, HttpResponse as Response } from '../common/http';
 import { CurrentSession } from '../auth/dashboard-auth.guard';
 import { DashboardSession } from '../auth/session-cookie';
-import { ReceiverApiClient, ReceiverResult } from '../receiver/receiver-api.client';
+import { misfitsOf, ReceiverApiClient, ReceiverResult } from '../receiver/receiver-api.client';
+import { confirmationsOf, misfitViews } from './misfit.presenter';
 import { FaceCropService } from './face-crop.service';
 import { FormBody, formField } from '../common/form';
 
@@ -66,12 +67,33 @@ export class ReviewController {
     response.status(200).type('image/webp').send(crop.body);
   }
 
+  /**
+   * "Name this person". When the receiver finds faces that do not fit (409 `faces_need_confirmation`), the
+   * confirmation page shows the group with those faces marked, each to keep or leave out, and posts here again.
+   */
   @Post('unknown/:id/name')
   @Scope('admin')
   async name(@Param('id') idParam: string, @Body() body: FormBody, @CurrentSession() session: DashboardSession, @Res() response: Response): Promise<void> {
+    const id = routeId(idParam);
     const name = formField(body, 'name');
     if (!name) return this.finish(response, '/unknown', 'Enter a name for this person.');
-    this.flash(response, await this.receiver.nameCluster(session, routeId(idParam), name), `Named “${name}”: their images are being updated.`, `Could not name “${name}”`);
+    const result = await this.receiver.nameCluster(session, id, name, confirmationsOf(body));
+    const misfits = misfitsOf(result);
+    if (misfits) {
+      const asked = new Set(misfits.map((misfit) => misfit.faceId));
+      const others = ((await this.clusters.find(id))?.faces ?? []).filter((face) => !asked.has(face.faceId));
+      return response.status(409).render('review-confirm', {
+        pageTitle: 'Check before naming',
+        nav: 'unknown',
+        name,
+        action: `/unknown/${id}/name`,
+        back: `/unknown#group-${id}`,
+        canLeaveOut: true,
+        misfits: misfitViews(misfits, name),
+        others: others.map((face) => ({ faceId: face.faceId, cropUrl: `/faces/${face.faceId}/crop` })),
+      });
+    }
+    this.flash(response, result, `Named “${name}”: their images are being updated.`, `Could not name “${name}”`);
     response.redirect(303, '/unknown');
   }
 
@@ -96,7 +118,22 @@ export class ReviewController {
     const face = await this.face(idParam);
     const name = formField(body, 'name');
     if (!name) return this.finish(response, `/images/${face.imageId}`, 'Enter who this is.');
-    this.flash(response, await this.receiver.assignFace(session, face.id, name), `This is ${name}: their other images follow shortly.`, `Could not name the face “${name}”`);
+    const { confirm } = confirmationsOf(body);
+    const result = await this.receiver.assignFace(session, face.id, name, confirm ? { confirm } : {});
+    const misfits = misfitsOf(result);
+    if (misfits) {
+      return response.status(409).render('review-confirm', {
+        pageTitle: 'Check before naming',
+        nav: 'images',
+        name,
+        action: `/faces/${face.id}/assign`,
+        back: `/images/${face.imageId}`,
+        canLeaveOut: false,
+        misfits: misfitViews(misfits, name),
+        others: [],
+      });
+    }
+    this.flash(response, result, `This is ${name}: their other images follow shortly.`, `Could not name the face “${name}”`);
     response.redirect(303, `/images/${face.imageId}`);
   }
 

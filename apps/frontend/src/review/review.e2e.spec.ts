@@ -1,7 +1,7 @@
 import { NestExpressApplication } from '@nestjs/platform-express';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FaceClusterRepository, FaceEntity, PersonEntity } from '@visage/persistence';
+import { FaceClusterRepository, FaceEntity, PersonEntity, PersonImageEntity } from '@visage/persistence';
 import { MigratedTestDatabase, Rows, TEST_DRIVERS } from '../../../../libs/persistence/test/test-databases';
 import { DashboardClient, DashboardTestBed, signIn } from '../../test/harness';
 import { TEST_ADMIN_KEY } from '../../../../libs/auth/test/test-keys';
@@ -96,5 +96,84 @@ describe.each(TEST_DRIVERS)('dashboard face review on $name', (driver) => {
     await http().post(`/faces/${groupFaces[1]}/assign`).type('form').send(dashboard.form({ name: 'Ada' })).expect(303);
     expect(receiver.requests.at(-1)).toMatchObject({ method: 'POST', url: `/faces/${groupFaces[1]}/assign`, body: { name: 'Ada' } });
     await http().post('/faces/2000000000/assign').type('form').send(dashboard.form({ name: 'Ada' })).expect(404);
+  });
+
+  it('naming a group: faces the receiver asks to confirm are shown marked, each kept or left out, and sent back', async () => {
+    const [first, second, odd] = groupFaces;
+    receiver.reply('POST', `/clusters/${first}/name`, 409, {
+      statusCode: 409,
+      error: 'Conflict',
+      message: '1 face(s) do not look like "Ada"',
+      code: 'faces_need_confirmation',
+      faces: [{ faceId: odd, reasons: [{ code: 'far_from_group', fitsWith: 0, others: 2 }, { code: 'nearer_other_person', personId: grace.id, personName: 'Grace', distance: 0.312 }] }],
+    });
+    const page = await http().post(`/unknown/${first}/name`).type('form').send(dashboard.form({ name: 'Ada' })).expect(409);
+    const html = unescape(page.text);
+    expect(html).toContain('Check before naming “Ada”');
+    expect(html).toMatch(new RegExp(`data-misfit="${odd}"[^]*?class="thumb thumb--lg thumb--misfit" src="/faces/${odd}/crop"`));
+    expect(html).toContain('Unlike the other faces (close to 0 of 2)');
+    expect(html).toContain('Looks like Grace (distance 0.31)');
+    expect(html).toContain(`name="keep-${odd}" value="leaveOut" checked`);
+    expect(html).toContain(`src="/faces/${second}/crop"`);
+    expect(html).toContain(`action="/unknown/${first}/name"`);
+
+    // Left out (the default) …
+    await http().post(`/unknown/${first}/name`).type('form').send({ ...dashboard.form({ name: 'Ada' }), asked: [String(odd)], [`keep-${odd}`]: 'leaveOut' }).expect(409);
+    expect(receiver.requests.at(-1)).toMatchObject({ url: `/clusters/${first}/name`, body: { name: 'Ada', leaveOut: [odd] } });
+    // … or kept: confirmed; the receiver's answer ends the flow.
+    receiver.reply('POST', `/clusters/${first}/name`, 200, { clusterId: first, personId: 9, personName: 'Ada' });
+    const named = await http().post(`/unknown/${first}/name`).type('form').send({ ...dashboard.form({ name: 'Ada' }), asked: [String(odd)], [`keep-${odd}`]: 'confirm' }).expect(303);
+    expect(named.headers.location).toBe('/unknown');
+    expect(receiver.requests.at(-1)).toMatchObject({ url: `/clusters/${first}/name`, body: { name: 'Ada', confirm: [odd] } });
+  });
+
+  it('"This is …" on a face that looks like someone else asks to confirm it', async () => {
+    const faceId = groupFaces[1];
+    receiver.reply('POST', `/faces/${faceId}/assign`, 409, {
+      statusCode: 409,
+      error: 'Conflict',
+      message: 'does not fit',
+      code: 'faces_need_confirmation',
+      faces: [{ faceId, reasons: [{ code: 'far_from_person', distance: 0.9 }] }],
+    });
+    const page = unescape((await http().post(`/faces/${faceId}/assign`).type('form').send(dashboard.form({ name: 'Grace' })).expect(409)).text);
+    expect(page).toContain('Unlike the enrolled faces of Grace (distance 0.90)');
+    expect(page).toContain('Yes, this is Grace');
+    expect(page).toContain(`name="keep-${faceId}" value="confirm"`);
+    expect(page).not.toContain('Leave out');
+    receiver.reply('POST', `/faces/${faceId}/assign`, 200, { faceId });
+    await http().post(`/faces/${faceId}/assign`).type('form').send({ ...dashboard.form({ name: 'Grace' }), asked: [String(faceId)], [`keep-${faceId}`]: 'confirm' }).expect(303);
+    expect(receiver.requests.at(-1)).toMatchObject({ url: `/faces/${faceId}/assign`, body: { name: 'Grace', confirm: [faceId] } });
+  });
+
+  it('the people page flags a person whose enrolled faces disagree, marks the odd one, and merges by name', async () => {
+    const mixed = await rows.person('Mixed');
+    const enrolments: number[] = [];
+    for (const [index, value] of [0, 0.1, 2].entries()) {
+      const enrolled = await rows.enrolled(mixed.id, `path:mixed-${index}.jpg`);
+      const descriptor = Buffer.alloc(512);
+      descriptor.writeFloatLE(value, index === 2 ? 4 : 0);
+      await db.dataSource.getRepository(PersonImageEntity).update({ id: enrolled.id }, { descriptor });
+      enrolments.push(enrolled.id);
+    }
+    await db.dataSource.query('UPDATE gallery_state SET version = version + 1');
+    const page = unescape((await http().get('/persons').expect(200)).text);
+    const card = page.slice(page.indexOf(`id="person-${mixed.id}"`));
+    expect(card).toMatch(/^[^]*?data-flag="enrolments-disagree">Enrolled faces disagree \(up to 2.00 apart\)/);
+    expect(card).toMatch(/^[^]*?thumb--none thumb--misfit">no preview<\/span>\s*<span class="thumbs__caption" title="path:mixed-2.jpg"><strong class="error-text">Odd one out<\/strong>/);
+    const graceCard = page.slice(page.indexOf(`id="person-${grace.id}"`), page.indexOf(`id="person-${mixed.id}"`));
+    expect(graceCard).not.toContain('data-flag');
+    expect(card).toContain(`action="/persons/${mixed.id}/merge"`);
+    expect(page).toContain('<option value="Grace"></option>');
+
+    receiver.reply('POST', `/persons/${mixed.id}/merge`, 200, { person: { id: grace.id } });
+    const merged = await http().post(`/persons/${mixed.id}/merge`).type('form').send(dashboard.form({ into: 'Grace' })).expect(303);
+    expect(merged.headers.location).toBe(`/persons#person-${grace.id}`);
+    expect(receiver.requests.at(-1)).toEqual({ method: 'POST', url: `/persons/${mixed.id}/merge`, body: { into: grace.id }, authorization: `Bearer ${TEST_ADMIN_KEY}` });
+    const before = receiver.requests.length;
+    const nobody = await http().post(`/persons/${mixed.id}/merge`).type('form').send(dashboard.form({ into: 'Nobody' })).expect(303);
+    expect(nobody.headers.location).toBe(`/persons#person-${mixed.id}`);
+    expect(receiver.requests.length).toBe(before);
+    await http().post(`/persons/${mixed.id}/merge`).set('Origin', 'https://evil.example').type('form').send(dashboard.form({ into: 'Grace' })).expect(403);
   });
 });

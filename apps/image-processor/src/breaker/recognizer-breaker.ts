@@ -1,6 +1,6 @@
 import { Logger, OnModuleDestroy } from '@nestjs/common';
 import CircuitBreaker from 'opossum';
-import { describeError, FaceAnalysis, FaceAnalysisError, FaceAnalyzer } from '@visage/domain';
+import { cappedBackoffMs, describeError, FaceAnalysis, FaceAnalysisError, FaceAnalyzer, RECOGNIZER_OVERLOADED } from '@visage/domain';
 import { PausableConsumer } from '@visage/queue';
 
 export type BreakerState = 'closed' | 'open' | 'half_open';
@@ -19,6 +19,8 @@ export interface BreakerSettings {
 export interface BreakerSnapshot {
   state: BreakerState;
   consecutiveFailures: number;
+  /** Overloaded answers since the last analysis that went through (back-pressure; they never open the circuit). */
+  consecutiveOverloads: number;
   /** Wait before the next probe (set while not closed). */
   probeDelayMs?: number;
   /** Epoch ms of the next probe (set while open). */
@@ -31,6 +33,28 @@ export class BreakerOpenError extends Error {
     super('recognizer circuit is open');
     this.name = 'BreakerOpenError';
   }
+}
+
+/**
+ * Thrown when the recognizer answered "overloaded" (queue full, or the deadline passed in its queue): the call
+ * should be deferred by `retryInMs`, a backoff that grows while the overload lasts, without spending an attempt.
+ */
+export class RecognizerOverloadedError extends Error {
+  constructor(
+    readonly retryInMs: number,
+    override readonly cause: FaceAnalysisError,
+  ) {
+    super(`recognizer overloaded (${cause.code}: ${cause.message})`);
+    this.name = 'RecognizerOverloadedError';
+  }
+}
+
+/** Back-off of overload deferrals: 500 ms doubling per consecutive overloaded answer, up to 30 s, plus up to 25 % jitter. */
+const OVERLOAD_BACKOFF_BASE_MS = 500;
+const OVERLOAD_BACKOFF_MAX_MS = 30_000;
+
+function isOverload(error: unknown): error is FaceAnalysisError {
+  return error instanceof FaceAnalysisError && error.reason === RECOGNIZER_OVERLOADED;
 }
 
 /** Timer seam: production uses setTimeout; tests drive probes by hand instead of waiting or faking time. */
@@ -50,8 +74,9 @@ export const timerProbeScheduler: ProbeScheduler = {
 const NEVER_MS = 2 ** 31 - 1;
 const MIN_DEFER_MS = 1_000;
 
-function isPermanent(error: unknown): boolean {
-  return error instanceof FaceAnalysisError && error.kind === 'permanent';
+/** Errors that prove the recognizer works (opossum's errorFilter: not counted as failures). */
+function provesServiceWorks(error: unknown): boolean {
+  return (error instanceof FaceAnalysisError && error.kind === 'permanent') || isOverload(error);
 }
 
 /**
@@ -60,6 +85,9 @@ function isPermanent(error: unknown): boolean {
  *
  * - trips after N *consecutive* transient failures (opossum's rolling error percentage is disabled);
  *   a permanent error proves the service works, so it resets the count (opossum `errorFilter`);
+ * - overload (the recognizer's queue full, or the deadline passed in it) is back-pressure, not a failure: it never
+ *   opens the circuit; it throws {@link RecognizerOverloadedError} with a backoff that doubles per consecutive
+ *   overloaded answer (shared by every image of this processor) and resets on the next analysis that goes through;
  * - never lets a live request probe the service: opossum's `resetTimeout` half-open is pushed out of
  *   reach, and recovery is decided by `FaceAnalyzer.isServing()` (gRPC health), probed after
  *   probeInitialMs, doubling after each failed probe up to probeMaxMs; the first healthy probe closes it;
@@ -70,6 +98,7 @@ export class RecognizerBreaker implements OnModuleDestroy {
   private readonly circuit: CircuitBreaker<[string, { deadlineMs?: number; includeLandmarks?: boolean }?], FaceAnalysis>;
   private currentState: BreakerState = 'closed';
   private consecutiveFailures = 0;
+  private consecutiveOverloads = 0;
   private probeDelayMs: number;
   private nextProbeAt: number | undefined;
   private pendingProbe: { cancel(): void } | undefined;
@@ -90,7 +119,7 @@ export class RecognizerBreaker implements OnModuleDestroy {
       // Never trip on opossum's percentage: errorRate > 100 is impossible. Tripping is counted below.
       errorThresholdPercentage: 100,
       resetTimeout: NEVER_MS,
-      errorFilter: isPermanent,
+      errorFilter: provesServiceWorks,
     });
     this.circuit.on('success', () => {
       this.consecutiveFailures = 0;
@@ -119,10 +148,11 @@ export class RecognizerBreaker implements OnModuleDestroy {
   }
 
   snapshot(): BreakerSnapshot {
-    if (this.currentState === 'closed') return { state: 'closed', consecutiveFailures: this.consecutiveFailures };
+    const counts = { consecutiveFailures: this.consecutiveFailures, consecutiveOverloads: this.consecutiveOverloads };
+    if (this.currentState === 'closed') return { state: 'closed', ...counts };
     return {
       state: this.currentState,
-      consecutiveFailures: this.consecutiveFailures,
+      ...counts,
       probeDelayMs: this.probeDelayMs,
       nextProbeAt: this.nextProbeAt,
     };
@@ -138,15 +168,32 @@ export class RecognizerBreaker implements OnModuleDestroy {
     this.listeners.push(listener);
   }
 
-  /** Analyzes through the circuit; throws {@link BreakerOpenError} without calling anything while open. */
+  /**
+   * Analyzes through the circuit; throws {@link BreakerOpenError} without calling anything while open, and
+   * {@link RecognizerOverloadedError} when the recognizer answered that it is overloaded.
+   */
   async analyze(path: string, options?: { deadlineMs?: number; includeLandmarks?: boolean }): Promise<FaceAnalysis> {
     if (this.currentState !== 'closed') throw new BreakerOpenError(this.retryInMs());
     try {
-      return await this.circuit.fire(path, options);
+      const analysis = await this.circuit.fire(path, options);
+      this.consecutiveOverloads = 0;
+      return analysis;
     } catch (error) {
       if ((error as { code?: string }).code === 'EOPENBREAKER') throw new BreakerOpenError(this.retryInMs());
+      if (isOverload(error)) {
+        this.consecutiveOverloads += 1;
+        if (this.consecutiveOverloads === 1) this.logger.warn(`recognizer overloaded (${error.code}: ${error.message}): deferring images with a backoff`);
+        throw new RecognizerOverloadedError(this.overloadBackoffMs(), error);
+      }
+      this.consecutiveOverloads = 0;
       throw error;
     }
+  }
+
+  private overloadBackoffMs(): number {
+    const backoff = cappedBackoffMs(this.consecutiveOverloads, OVERLOAD_BACKOFF_BASE_MS, OVERLOAD_BACKOFF_MAX_MS);
+    // Jitter, so the deferred images of several processors do not come back in one wave.
+    return Math.round(backoff * (1 + Math.random() / 4));
   }
 
   /** Nest calls this on app close (the breaker is a factory-provided instance). */

@@ -10,6 +10,7 @@ export const recognizerCircuitReadiness = readinessCheck('recognizer_circuit', [
   const details = {
     state: snapshot.state,
     consecutiveFailures: snapshot.consecutiveFailures,
+    consecutiveOverloads: snapshot.consecutiveOverloads,
     ...(snapshot.nextProbeAt ? { nextProbeAt: new Date(snapshot.nextProbeAt).toISOString() } : {}),
   };
   return { up: snapshot.state === 'closed', details };

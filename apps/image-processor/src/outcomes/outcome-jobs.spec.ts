@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import { Observable, of, throwError } from 'rxjs';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -10,10 +9,10 @@ import { openMigrated, Rows, TEST_DRIVERS, TestDatabase } from '../../../../libs
 import { metricValue } from '../../../../test/support/prometheus';
 import { deadEndpointUrl, WebhookReceiver } from '../../../../test/support/webhook-receiver';
 import { OutcomeRelayJob } from './outcome-relay.job';
-import { WebhookClient } from './webhook-client';
+import { verifyWebhookSignature, WEBHOOK_REPLAY_WINDOW_S, WebhookClient } from './webhook-client';
 import { endpointLabel, WebhookDeliveryJob } from './webhook-delivery.job';
 
-const SECRET = 'test-secret';
+const SECRET = 'test-webhook-secret-not-secret-0123456789';
 
 /** A queue client double: records what it is given, or fails every publish while `down`. */
 class RecordingClient {
@@ -138,7 +137,9 @@ describe.each(TEST_DRIVERS)('outcome relay and webhook delivery on $name', (driv
     const bodies = receiver.requests.map((request) => JSON.parse(request.body) as ImageOutcomeEvent);
     expect(bodies.map((event) => event.status)).toEqual(['unrecognized', 'unrecognized']);
     for (const request of receiver.requests) {
-      expect(request.signature).toBe(`sha256=${createHmac('sha256', SECRET).update(request.body).digest('hex')}`);
+      expect(verifyWebhookSignature(request.signature, request.body, SECRET)).toBe(true);
+      expect(verifyWebhookSignature(request.signature, request.body, SECRET, Date.now() + (WEBHOOK_REPLAY_WINDOW_S + 1) * 1000), 'a replay after the window').toBe(false);
+      expect(verifyWebhookSignature(request.signature, `${request.body} `, SECRET), 'another body').toBe(false);
       expect(request.eventId).toBe((JSON.parse(request.body) as ImageOutcomeEvent).eventId);
     }
     expect(webhooks.snapshot()).toEqual([

@@ -1,13 +1,32 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 
-/** Header carrying `sha256=<hex HMAC-SHA256 of the raw body, keyed with WEBHOOK_SECRET>`. */
+/**
+ * Header carrying `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>", keyed with WEBHOOK_SECRET>`: the
+ * timestamp is signed with the body, so a receiver that refuses a `t` older than {@link WEBHOOK_REPLAY_WINDOW_S}
+ * cannot be fed a captured delivery again later.
+ */
 export const SIGNATURE_HEADER = 'x-visage-signature';
+/** How old a signature's timestamp a receiver should accept (docs/events.md tells receivers). */
+export const WEBHOOK_REPLAY_WINDOW_S = 300;
 /** Header carrying the event's id, so a receiver can drop a duplicate before parsing the body. */
 export const EVENT_ID_HEADER = 'x-visage-event-id';
 
-export function webhookSignature(body: string, secret: string): string {
-  return `sha256=${createHmac('sha256', secret).update(body, 'utf8').digest('hex')}`;
+const signed = (timestamp: number, body: string, secret: string) => createHmac('sha256', secret).update(`${timestamp}.${body}`, 'utf8').digest('hex');
+
+export function webhookSignature(body: string, secret: string, now = Date.now()): string {
+  const timestamp = Math.floor(now / 1000);
+  return `t=${timestamp},v1=${signed(timestamp, body, secret)}`;
+}
+
+/** What a receiver does (and the tests): the HMAC matches and the timestamp is within the replay window. */
+export function verifyWebhookSignature(header: string | undefined, body: string, secret: string, now = Date.now()): boolean {
+  const fields = new Map((header ?? '').split(',').map((part) => part.split('=', 2) as [string, string]));
+  const timestamp = Number(fields.get('t'));
+  const given = Buffer.from(fields.get('v1') ?? '', 'hex');
+  if (!Number.isInteger(timestamp) || Math.abs(now / 1000 - timestamp) > WEBHOOK_REPLAY_WINDOW_S) return false;
+  const expected = Buffer.from(signed(timestamp, body, secret), 'hex');
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 export class WebhookDeliveryError extends Error {

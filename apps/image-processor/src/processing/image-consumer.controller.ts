@@ -11,6 +11,7 @@ const DEFER_REASONS: Record<DeferReason, string> = {
   circuit_open: 'recognizer circuit open',
   leased: 'leased by another consumer',
   models_loading: 'recognizer still loading its models',
+  overloaded: 'recognizer overloaded (back-pressure)',
 };
 
 /** Thrown to the transport so it requeues the message with its growing delay (counts a delivery attempt). */

@@ -2,7 +2,8 @@ import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '@visage/config';
-import { FaceAnalysisError, RECOGNIZER_NOT_READY } from '@visage/domain';
+import { DESCRIPTOR_LENGTH, FaceAnalysisError, FaceMatcher, RECOGNIZER_NOT_READY, RECOGNIZER_OVERLOADED } from '@visage/domain';
+import { Gallery, VersionedGallery } from '@visage/matcher';
 import { FaceEntity, ImageEntity, PersonEntity } from '@visage/persistence';
 import { corrupt, facesFromPath, slowerThanDeadline, FakeConsumer, FakeFaceAnalyzer, FakeMatcher, unavailable } from '../../test/fakes';
 import { MigratedTestDatabase, openTestDatabase } from '../../../../libs/persistence/test/test-databases';
@@ -138,6 +139,53 @@ describe('ProcessImageService (SQLite)', () => {
     expect((await facesOf(id)).map((face) => [face.personId, face.galleryVersion])).toEqual([[null, 2], [ada, 2]]);
   });
 
+  it('names a person at most once per photo: the nearer face keeps them, the other takes its next candidate or nobody', async () => {
+    const bob = (await dataSource.getRepository(PersonEntity).save({ name: 'Bob' })).id;
+    const point = (x: number, y = 0) => Float32Array.from({ length: DESCRIPTOR_LENGTH }, (_, index) => (index === 0 ? x : index === 1 ? y : 0));
+    // Ada at the origin, Bob 0.45 away; three faces nearest to Ada.
+    const gallery = new VersionedGallery(
+      4,
+      new Gallery([
+        { personId: ada, personName: 'Ada', descriptor: point(0) },
+        { personId: bob, personName: 'Bob', descriptor: point(0, 0.45) },
+      ]),
+      { threshold: 0.5, margin: 0.02 },
+    );
+    const matcher: FaceMatcher = { current: () => gallery, refresh: async () => false };
+    service = new ProcessImageService(repository, breaker, matcher, settings, renewals);
+    const faces = [point(0, 0.2), point(0.1), point(-0.2)].map((descriptor) => ({ box: { x: 0, y: 0, width: 80, height: 80 }, score: 0.9, descriptor }));
+    analyzer.behaviour = async () => ({ width: 640, height: 480, faces });
+    const id = await image([]);
+    expect(await service.process(id)).toMatchObject({ status: 'processed', faces: 3, personIds: [bob, ada] });
+    // Face 1 (0.1) keeps Ada; face 0 (Ada 0.2) takes Bob (0.25); face 2 (Ada 0.2) has Bob 0.49 but Bob is taken.
+    const stored = (await facesOf(id)).sort((a, b) => a.id - b.id);
+    expect(stored.map((face) => face.personId)).toEqual([bob, ada, null]);
+    expect(stored.map((face) => face.distance)).toEqual([expect.closeTo(0.25, 5), expect.closeTo(0.1, 5), expect.closeTo(0.2, 5)]);
+  });
+
+  it('a face of low quality is stored with its quality and verdict, never named, and takes nobody from another face', async () => {
+    const point = (x: number) => Float32Array.from({ length: DESCRIPTOR_LENGTH }, (_, index) => (index === 0 ? x : 0));
+    const gallery = new VersionedGallery(4, new Gallery([{ personId: ada, personName: 'Ada', descriptor: point(0) }]), { threshold: 0.5, margin: 0.02 });
+    service = new ProcessImageService(repository, breaker, { current: () => gallery, refresh: async () => false }, settings, renewals);
+    const blurred = { size: 120, score: 0.9, sharpness: 12, yaw: 70, pitch: 2, roll: 1 };
+    const sharp = { size: 120, score: 0.9, sharpness: 800, yaw: 3, pitch: 2, roll: 1 };
+    analyzer.behaviour = async () => ({
+      width: 640,
+      height: 480,
+      faces: [
+        { box: { x: 0, y: 0, width: 120, height: 120 }, score: 0.9, descriptor: point(0.05), quality: blurred },
+        { box: { x: 200, y: 0, width: 120, height: 120 }, score: 0.9, descriptor: point(0.2), quality: sharp },
+      ],
+    });
+    const id = await image([]);
+    expect(await service.process(id)).toMatchObject({ status: 'processed', personIds: [ada] });
+    const [low, good] = (await facesOf(id)).sort((a, b) => a.id - b.id);
+    expect(low).toMatchObject({ personId: null, lowQuality: true, qualityReasons: 'blurred,turned_away', qualityYaw: 70 });
+    expect(low.distance).toBeCloseTo(0.05, 5);
+    expect(low.qualitySharpness).toBeCloseTo(12, 3);
+    expect(good).toMatchObject({ personId: ada, lowQuality: false, qualityReasons: null });
+  });
+
   it('no face → unrecognized', async () => {
     const id = await image([]);
     expect(await service.process(id)).toEqual({ status: 'unrecognized', imageId: id, faces: 0 });
@@ -246,6 +294,36 @@ describe('ProcessImageService (SQLite)', () => {
     analyzer.behaviour = unavailable;
     expect(await service.process(fresh)).toMatchObject({ status: 'failed_transient', willRetry: true });
     expect(await row(fresh)).toMatchObject({ status: 'retrying', attempts: 1 });
+  });
+
+  it('an overloaded recognizer (queue full, or the deadline passed in its queue) → deferred with a growing backoff: no attempt spent, never failed, the circuit closed', async () => {
+    const overloads = [
+      new FaceAnalysisError('transient', 'queue full', 'RESOURCE_EXHAUSTED', RECOGNIZER_OVERLOADED),
+      new FaceAnalysisError('transient', 'deadline passed while queued', 'DEADLINE_EXCEEDED', RECOGNIZER_OVERLOADED),
+    ];
+    let answered = 0;
+    analyzer.behaviour = async () => {
+      throw overloads[answered++ % overloads.length];
+    };
+    const id = await image([ada]);
+    const delays: number[] = [];
+    // Far more overloaded answers than MAX_ATTEMPTS and the breaker's failure threshold together.
+    for (let delivery = 0; delivery < settings.policy.maxAttempts + settings.breaker.failureThreshold + 2; delivery++) {
+      const result = await service.process(id);
+      expect(result).toMatchObject({ status: 'deferred', imageId: id, reason: 'overloaded' });
+      if (result.status === 'deferred') delays.push(result.retryInMs);
+      expect(await row(id)).toMatchObject({ status: 'pending', attempts: 0, claimedBy: null, lastError: null });
+    }
+    expect(breaker.state).toBe('closed');
+    expect(breaker.snapshot().consecutiveOverloads).toBe(delays.length);
+    expect(delays[1]).toBeGreaterThan(delays[0]);
+    expect(delays[delays.length - 1]).toBeGreaterThanOrEqual(8 * delays[0] * 0.8);
+
+    // Once the recognizer has room again the image goes through, and the backoff starts over.
+    analyzer.behaviour = facesFromPath;
+    expect(await service.process(id)).toMatchObject({ status: 'processed' });
+    expect(await row(id)).toMatchObject({ status: 'processed', attempts: 0 });
+    expect(breaker.snapshot().consecutiveOverloads).toBe(0);
   });
 
   it('the same message delivered twice at once → one outcome, faces stored once', async () => {

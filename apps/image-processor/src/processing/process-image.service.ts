@@ -1,15 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { requeueDelayMs } from '@visage/queue';
-import { describeError, FaceAnalysis, FaceAnalysisError, FaceMatcher, RECOGNIZER_NOT_READY } from '@visage/domain';
-import { BreakerOpenError, RecognizerBreaker } from '../breaker/recognizer-breaker';
-import { CompleteResult, ImageProcessingRepository, StoredFace } from '@visage/persistence';
+import { describeError, DetectedFace, FaceAnalysis, FaceAnalysisError, FaceMatcher, judgeFaceQuality, RECOGNIZER_NOT_READY } from '@visage/domain';
+import { BreakerOpenError, RecognizerBreaker, RecognizerOverloadedError } from '../breaker/recognizer-breaker';
+import { CompleteResult, ImageProcessingRepository, StoredFace, StoredFaceQuality } from '@visage/persistence';
+import { assignJointly } from '@visage/matcher';
 import { FACE_MATCHER } from '../image-processor.tokens';
 import { recordImageOutcome } from './image-metrics';
 import { PROCESSOR_SETTINGS, ProcessorSettings } from '../processor.settings';
 
 export type SkipReason = 'not_found' | 'already_done' | 'claim_lost';
-export type DeferReason = 'circuit_open' | 'leased' | 'models_loading';
+export type DeferReason = 'circuit_open' | 'leased' | 'models_loading' | 'overloaded';
 
 /** Redelivery delay of an image the recognizer could not take yet because its models are still loading. */
 export const MODELS_LOADING_RETRY_MS = 2_000;
@@ -28,7 +29,8 @@ export type ProcessResult =
   /**
    * Not now, and not the image's fault; no attempt spent, redeliver after `retryInMs`. `circuit_open`: the
    * recognizer is down (the image is pending). `models_loading`: the recognizer is still loading its models (the
-   * image is pending). `leased`: another consumer holds a live lease on it (a duplicate or early redelivery); the
+   * image is pending). `overloaded`: the recognizer's queue was full or the image's deadline passed in it (the
+   * image is pending, back after the breaker's overload backoff). `leased`: another consumer holds a live lease on it (a duplicate or early redelivery); the
    * copy comes back when that lease would expire, in case its holder died.
    */
   | { status: 'deferred'; imageId: number; retryInMs: number; reason: DeferReason }
@@ -163,6 +165,11 @@ export class ProcessImageService {
         await this.repository.release(imageId, claimToken);
         return { status: 'deferred', imageId, retryInMs: error.retryInMs, reason: 'circuit_open' };
       }
+      // Back-pressure is not the image's fault either: pending again, uncounted, back after the overload backoff.
+      if (error instanceof RecognizerOverloadedError) {
+        await this.repository.release(imageId, claimToken);
+        return { status: 'deferred', imageId, retryInMs: error.retryInMs, reason: 'overloaded' };
+      }
       // A recognizer still loading its models is not a failed attempt: the image waits, pending, uncounted.
       if (error instanceof FaceAnalysisError && error.reason === RECOGNIZER_NOT_READY) {
         await this.repository.release(imageId, claimToken);
@@ -196,27 +203,34 @@ export class ProcessImageService {
   }
 
   /**
-   * Matches every face against one gallery snapshot and stores them with its version. A person deleted since
-   * the snapshot was loaded makes the store fail on the foreign key: reload and match again (no recognizer call).
+   * Matches the image's faces together against one gallery snapshot ({@link assignJointly}: nobody named twice in
+   * one photo, a low-quality face never) and stores them with its version and their quality. A person deleted
+   * since the snapshot was loaded makes the store fail on the foreign key: reload and match again (no recognizer
+   * call).
    */
   private async storeMatched(imageId: number, claimToken: string, analysis: FaceAnalysis): Promise<{ result: CompleteResult; faces: StoredFace[] }> {
+    const qualities = analysis.faces.map((face) => this.qualityOf(face));
     for (let attempt = 1; ; attempt++) {
       const gallery = this.matcher.current();
-      const faces = analysis.faces.map((face): StoredFace => {
-        const match = gallery.match(face.descriptor);
-        // An unknown face keeps its nearest distance: it shows how far the stranger was from the threshold.
-        return {
-          box: face.box,
-          score: face.score,
-          personId: match?.matched ? match.personId : null,
-          distance: match?.distance ?? null,
-          descriptor: face.descriptor,
-        };
-      });
+      const identities = assignJointly(
+        analysis.faces.map((face, index) => ({ descriptor: face.descriptor, lowQuality: qualities[index]?.lowQuality })),
+        (descriptor, excluded) => gallery.match(descriptor, excluded),
+      );
+      // An unknown face keeps its nearest distance: it shows how far the stranger was from the threshold.
+      const faces = analysis.faces.map(
+        (face, index): StoredFace => ({ box: face.box, score: face.score, ...identities[index], descriptor: face.descriptor, quality: qualities[index] }),
+      );
       const result = await this.repository.complete(imageId, claimToken, { width: analysis.width, height: analysis.height, faces, galleryVersion: gallery.version });
       if (result.outcome !== 'person_deleted' || attempt >= MATCH_ATTEMPTS) return { result, faces };
       await this.matcher.refresh();
     }
+  }
+
+  /** The quality rule's verdict on a face, with what it judged; undefined from a recognizer that measures none. */
+  private qualityOf(face: DetectedFace): StoredFaceQuality | undefined {
+    if (!face.quality) return undefined;
+    const { sharpness, yaw, pitch, roll } = face.quality;
+    return { sharpness, yaw, pitch, roll, ...judgeFaceQuality(face.quality, this.settings.quality) };
   }
 
   private async releaseClaim(imageId: number, claimToken: string): Promise<void> {

@@ -2,8 +2,8 @@ import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '@visage/config';
-import { DESCRIPTOR_LENGTH } from '@visage/domain';
-import { GalleryService, MatchPool } from '@visage/matcher';
+import { DESCRIPTOR_LENGTH, MatchRule } from '@visage/domain';
+import { assignJointly, GalleryService, MatchPool } from '@visage/matcher';
 import {
   FaceEntity,
   FaceIdentityRepository,
@@ -16,7 +16,7 @@ import {
   PersonImageEntity,
   PersonImageRepository,
   PersonRepository,
-  StaleFace,
+  StaleFaceBatch,
   bumpGalleryVersion,
   DashboardRepository,
 } from '@visage/persistence';
@@ -24,12 +24,12 @@ import { openMigrated, TEST_DRIVERS, TestDatabase } from '../../../../libs/persi
 import { processorSettingsFrom } from '../processor.settings';
 import { REMATCH_BATCH_SIZE, RematchJob } from './rematch.job';
 
-const THRESHOLD = 0.5;
+const RULE: MatchRule = { threshold: 0.5, margin: 0 };
 const settings = processorSettingsFrom(parseConfig({}), 'rematch-test');
 const POLICY = settings.policy;
 
-/** A pseudo-random descriptor per seed (different seeds ~1.2 apart); `offset` moves it along axis 0 only. */
-function descriptor(seed: number, offset = 0): Float32Array {
+/** A pseudo-random descriptor per seed (different seeds ~1.2 apart); `offset` moves it along axis 0, `offsetY` along axis 1. */
+function descriptor(seed: number, offset = 0, offsetY = 0): Float32Array {
   const out = new Float32Array(DESCRIPTOR_LENGTH);
   let state = (seed + 1) * 2654435761;
   for (let index = 0; index < DESCRIPTOR_LENGTH; index++) {
@@ -37,6 +37,7 @@ function descriptor(seed: number, offset = 0): Float32Array {
     out[index] = (state / 2147483648 - 0.5) * 0.3;
   }
   out[0] += offset;
+  out[1] += offsetY;
   return out;
 }
 
@@ -58,7 +59,7 @@ describe.each(TEST_DRIVERS)('re-matching on $name', (driver) => {
   let counter = 0;
 
   function replica(dataSource: DataSource, identities = new FaceIdentityRepository(dataSource)): Replica {
-    const gallery = new GalleryService(new PersonImageRepository(dataSource), { threshold: THRESHOLD, refreshMs: 60_000 });
+    const gallery = new GalleryService(new PersonImageRepository(dataSource), { rule: RULE, refreshMs: 60_000 });
     const processing = new ImageProcessingRepository(dataSource);
     const locks = new LockRepository(dataSource);
     return { dataSource, gallery, identities, processing, locks, job: new RematchJob(identities, locks, gallery, settings, false) };
@@ -89,22 +90,23 @@ describe.each(TEST_DRIVERS)('re-matching on $name', (driver) => {
     await dataSource.query('UPDATE gallery_state SET changes_from = version');
   });
 
-  async function enrol(name: string, seed: number): Promise<number> {
+  async function enrol(name: string, seed: number, at = descriptor(seed)): Promise<number> {
     const person = await enrolments.findOrCreatePerson(name);
-    await enrolments.replaceEnrolment({ personId: person.id, sourceName: `path:${name}-${++counter}.jpg`, contentHash: 'a'.repeat(64), descriptor: descriptor(seed) });
+    await enrolments.replaceEnrolment({ personId: person.id, sourceName: `path:${name}-${++counter}.jpg`, contentHash: 'a'.repeat(64), descriptor: at });
     return person.id;
   }
 
   /** Processes an image the way the processor does: claim, match against `replica`'s gallery as loaded, complete. */
   async function processImage(faceSeeds: number[], using = replicas[0]): Promise<number> {
+    return processFaces(faceSeeds.map((seed) => descriptor(seed, 0.1)), using);
+  }
+
+  async function processFaces(probes: Float32Array[], using = replicas[0]): Promise<number> {
     const { id } = await using.dataSource.getRepository(ImageEntity).save({ path: `rematch/${++counter}.jpg`, status: 'pending' });
     expect(await using.processing.claim(id, 'token', POLICY)).toBe('claimed');
     const gallery = using.gallery.current();
-    const faces = faceSeeds.map((seed) => {
-      const probe = descriptor(seed, 0.1);
-      const match = gallery.match(probe);
-      return { box: { x: 0, y: 0, width: 10, height: 10 }, score: 0.9, personId: match?.matched ? match.personId : null, distance: match?.distance ?? null, descriptor: probe };
-    });
+    const identities = assignJointly(probes.map((probe) => ({ descriptor: probe })), (probe, excluded) => gallery.match(probe, excluded));
+    const faces = probes.map((probe, index) => ({ box: { x: 0, y: 0, width: 10, height: 10 }, score: 0.9, ...identities[index], descriptor: probe }));
     const result = await using.processing.complete(id, 'token', { width: 10, height: 10, faces, galleryVersion: gallery.version });
     expect(result.outcome).toBe('completed');
     return id;
@@ -180,6 +182,64 @@ describe.each(TEST_DRIVERS)('re-matching on $name', (driver) => {
     expect(await statusesConsistent()).toBe(true);
   });
 
+  it('names a person at most once per photo, and re-assigns the image\'s faces together when one of them changes', async () => {
+    // Ada at a point; Bob 0.45 from her. The winner W is 0.1 from Ada; the loser L 0.2 from Ada and 0.25 from Bob.
+    const ada = await enrol('ada', 1);
+    const bob = await enrol('bob', 1, descriptor(1, 0, 0.45));
+    await replicas[0].gallery.refresh();
+    const id = await processFaces([descriptor(1, 0.1), descriptor(1, 0, 0.2)]);
+    expect((await image(id)).faces.map((face) => face.personId)).toEqual([ada, bob]);
+
+    // Carol enrolled 0.07 from W, 0.29 from L (beyond L's reach: the change log alone leaves L with Bob). W takes
+    // Carol, which frees Ada for L: the image is assigned again as a whole.
+    const carol = await enrol('carol', 1, descriptor(1, 0.15, -0.05));
+    expect(await replicas[0].job.runOnce()).toMatchObject({ ran: true, faces: 2 });
+    expect((await image(id)).faces.map((face) => face.personId)).toEqual([carol, ada]);
+
+    // Carol deleted: W is Ada's again, and L, still nearest to Ada, falls back to Bob.
+    await persons.delete(carol);
+    expect(await replicas[0].job.runOnce()).toMatchObject({ ran: true, faces: 2 });
+    const after = await image(id);
+    expect(after.faces.map((face) => face.personId)).toEqual([ada, bob]);
+    expect(after.faces[1].distance).toBeCloseTo(0.25, 5);
+    expect(await statusesConsistent()).toBe(true);
+  });
+
+  it('a face stored as low quality stays unnamed when the person it is nearest to is enrolled', async () => {
+    await replicas[0].gallery.refresh();
+    const { id } = await replicas[0].dataSource.getRepository(ImageEntity).save({ path: `rematch/${++counter}.jpg`, status: 'pending' });
+    expect(await replicas[0].processing.claim(id, 'token', POLICY)).toBe('claimed');
+    const quality = { sharpness: 5, yaw: 0, pitch: 0, roll: 0, lowQuality: true, reasons: ['blurred'] };
+    const faces = [descriptor(1, 0.1), descriptor(2, 0.1)].map((probe, index) => ({
+      box: { x: 0, y: 0, width: 10, height: 10 },
+      score: 0.9,
+      personId: null,
+      distance: null,
+      descriptor: probe,
+      ...(index === 0 ? { quality } : {}),
+    }));
+    await replicas[0].processing.complete(id, 'token', { width: 10, height: 10, faces, galleryVersion: replicas[0].gallery.version });
+    await enrol('ada', 1);
+    const bob = await enrol('bob', 2);
+    expect(await replicas[0].job.runOnce()).toMatchObject({ ran: true, faces: 2 });
+    const after = await image(id);
+    expect(after.faces.map((face) => [face.personId, face.lowQuality])).toEqual([[null, true], [bob, false]]);
+    expect(after.faces[0].distance).toBeCloseTo(0.1, 4);
+    expect(after.status).toBe('processed');
+  });
+
+  it('a batch never splits an image: the rest of the last image\'s stale faces come with it', async () => {
+    await replicas[0].gallery.refresh();
+    const first = await processImage([1, 2, 3]);
+    const second = await processImage([4, 5, 6]);
+    await enrol('ada', 1);
+    const identities = new FaceIdentityRepository(replicas[0].dataSource);
+    const batch = await identities.staleFaces(replicas[0].gallery.version + 1, 0, 4);
+    expect(batch.faces.map((face) => face.imageId)).toEqual([first, first, first, second, second, second]);
+    expect(batch.afterId).toBe(batch.faces[3].id);
+    expect((await identities.staleFaces(replicas[0].gallery.version + 1, 0, 3)).faces.map((face) => face.imageId)).toEqual([first, first, first]);
+  });
+
   it('review: a face assigned to someone names their other faces; a face rejected for someone never gets them back', async () => {
     await replicas[0].gallery.refresh();
     const first = await processImage([7]);
@@ -212,6 +272,41 @@ describe.each(TEST_DRIVERS)('re-matching on $name', (driver) => {
     expect((await image(first)).faces[0].personId).toBe(assigned?.personId);
     // Rejecting a person the face is not named after changes nothing.
     expect(await review.reject(rejected.id, assigned?.personId ?? -1)).toBe(false);
+  });
+
+  it('merging two people: the re-match names the images of the merged person after the one kept, and keeps "Not <name>" for both', async () => {
+    const ada = await enrol('ada', 1);
+    const adaL = await enrol('ada l', 2);
+    await replicas[0].gallery.refresh();
+    const adaImage = await processImage([1]);
+    const adaLImage = await processImage([2, 9]);
+    const rejectedImage = await processImage([2]);
+    const review = new FaceReviewRepository(replicas[0].dataSource);
+    const rejectedFace = (await image(rejectedImage)).faces[0];
+    expect(rejectedFace.personId).toBe(adaL);
+    // "Not ada l": a person that becomes ada by the merge.
+    expect(await review.reject(rejectedFace.id, adaL)).toBe(true);
+    await replicas[0].job.runOnce();
+    expect(await image(rejectedImage)).toMatchObject({ status: 'unrecognized' });
+
+    const merged = await persons.merge(adaL, ada);
+    expect(merged).toMatchObject({ person: { id: ada, knownFaceCount: 2 }, mergedPerson: { id: adaL, name: 'ada l' }, movedEnrolments: 1, movedFaces: 1 });
+    // Named faces move in the merge's transaction; the person is gone.
+    expect((await image(adaLImage)).faces.map((face) => face.personId)).toEqual([ada, null]);
+    expect(await replicas[0].dataSource.getRepository(PersonEntity).findOneBy({ id: adaL })).toBeNull();
+    // The move is logged (removed under ada l, added under ada), so the faces it decided are matched again in full.
+    const logged = await replicas[0].dataSource.query('SELECT person_id AS personId, removed FROM gallery_changes WHERE version = ? ORDER BY id', [merged?.galleryVersion]);
+    expect(logged.map((row: { personId: number | string; removed: number | string | boolean }) => [Number(row.personId), Number(row.removed)])).toEqual([
+      [adaL, 1],
+      [ada, 0],
+    ]);
+    const report = await replicas[0].job.runOnce();
+    expect(report).toMatchObject({ ran: true });
+    expect((await image(adaImage)).faces.map((face) => face.personId)).toEqual([ada]);
+    expect(await image(adaLImage)).toMatchObject({ status: 'processed', faces: [expect.objectContaining({ personId: ada }), expect.objectContaining({ personId: null })] });
+    // Rejected for ada l, so for ada too: the moved enrolment does not name it.
+    expect(await image(rejectedImage)).toMatchObject({ status: 'unrecognized', faces: [expect.objectContaining({ personId: null })] });
+    expect(await statusesConsistent()).toBe(true);
   });
 
   it('two replicas re-matching at once end consistent: one holds the lock, each face written once per version', async () => {
@@ -279,10 +374,10 @@ describe.each(TEST_DRIVERS)('re-matching on $name', (driver) => {
     const ada = await enrol('ada', 1);
 
     class DeletingMidway extends FaceIdentityRepository {
-      override async staleFaces(...args: Parameters<FaceIdentityRepository['staleFaces']>): Promise<StaleFace[]> {
-        const faces = await super.staleFaces(...args);
-        if (faces.length > 0) await persons.delete(ada);
-        return faces;
+      override async staleFaces(...args: Parameters<FaceIdentityRepository['staleFaces']>): Promise<StaleFaceBatch> {
+        const batch = await super.staleFaces(...args);
+        if (batch.faces.length > 0) await persons.delete(ada);
+        return batch;
       }
     }
     const racing = replica(replicas[1].dataSource, new DeletingMidway(replicas[1].dataSource));

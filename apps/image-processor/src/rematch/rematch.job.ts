@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Optional } from '@nestjs/common';
 import { describeError, FaceMatcher, GalleryView, yieldToEventLoop } from '@visage/domain';
 import { availableParallelism } from 'node:os';
-import { GalleryDelta, Identity, MatchPool, VersionedGallery } from '@visage/matcher';
+import { assignJointly, GalleryDelta, Identity, MatchPool, VersionedGallery } from '@visage/matcher';
 import { DatabaseLock, FaceIdentityRepository, FaceRematch, LockRepository, PersistenceError, StaleFace } from '@visage/persistence';
 import { FACE_MATCHER } from '../image-processor.tokens';
 import { JobRuns } from '../job-runs';
@@ -35,10 +35,41 @@ export type RematchReport =
       stoppedEarly?: 'person_deleted' | 'time_budget';
     };
 
-/** The face's identity against the whole gallery, without the persons rejected for it: what the processor would decide now. */
+/** The face's own identity against the whole gallery, without the persons rejected for it. */
 function fullMatch(gallery: GalleryView, face: StaleFace): Identity {
   const match = gallery.match(face.descriptor, face.rejectedPersonIds.length > 0 ? new Set(face.rejectedPersonIds) : undefined);
   return { personId: match?.matched ? match.personId : null, distance: match?.distance ?? null };
+}
+
+/**
+ * Faces of one image are named together ({@link assignJointly}, as the processor names them): nobody twice in a
+ * photo. Each face's own identity is already in `identities`; an image whose faces all kept their person is
+ * settled (its faces were assigned jointly before, and nothing moved). When a face gave up the person it had,
+ * another face decided from the change log may still carry the constraint that person imposed (it lost them to
+ * that face), so those are matched against the whole gallery too; then the image is assigned jointly. Returns
+ * how many faces were matched against the whole gallery here.
+ */
+function settleImagesJointly(gallery: GalleryView, faces: readonly StaleFace[], identities: Identity[], fromDelta: readonly boolean[]): number {
+  const byImage = new Map<number, number[]>();
+  faces.forEach((face, index) => byImage.set(face.imageId, [...(byImage.get(face.imageId) ?? []), index]));
+  let fullMatches = 0;
+  for (const indices of byImage.values()) {
+    const changed = indices.filter((index) => identities[index].personId !== faces[index].personId);
+    if (indices.length < 2 || changed.length === 0) continue;
+    const released = changed.some((index) => faces[index].personId !== null);
+    for (const index of indices) {
+      if (!released || !fromDelta[index]) continue;
+      identities[index] = fullMatch(gallery, faces[index]);
+      fullMatches += 1;
+    }
+    const joint = assignJointly(
+      indices.map((index) => faces[index]),
+      (descriptor, excluded) => gallery.match(descriptor, excluded),
+      indices.map((index) => identities[index]),
+    );
+    indices.forEach((index, position) => (identities[index] = joint[position]));
+  }
+  return fullMatches;
 }
 
 /**
@@ -146,7 +177,8 @@ export class RematchJob implements OnApplicationBootstrap, OnModuleDestroy {
       ...(stoppedEarly ? { stoppedEarly } : {}),
     });
     for (;;) {
-      const stale = await this.identities.staleFaces(gallery.version, afterId, REMATCH_BATCH_SIZE);
+      const batch = await this.identities.staleFaces(gallery.version, afterId, REMATCH_BATCH_SIZE);
+      const stale = batch.faces;
       if (stale.length === 0) return report();
       for (const version of new Set(stale.map((face) => face.galleryVersion))) {
         if (deltas.has(version)) continue;
@@ -155,24 +187,26 @@ export class RematchJob implements OnApplicationBootstrap, OnModuleDestroy {
       }
       // The change log first; the faces it cannot decide against the whole gallery.
       const found: Array<Identity | undefined> = [];
+      const fromDelta: boolean[] = [];
       for (let start = 0; start < stale.length; start += FACES_PER_SLICE) {
         for (const face of stale.slice(start, start + FACES_PER_SLICE)) {
           // The change log and the match workers know nothing of rejections: the few faces rejected for someone
           // are matched here, against the whole gallery without those persons.
-          found.push(face.rejectedPersonIds.length > 0 ? fullMatch(gallery, face) : deltas.get(face.galleryVersion)?.rematch(face, gallery.threshold));
+          found.push(face.rejectedPersonIds.length > 0 ? fullMatch(gallery, face) : deltas.get(face.galleryVersion)?.rematch(face, gallery.rule));
+          fromDelta.push(face.rejectedPersonIds.length === 0 && found[found.length - 1] !== undefined);
         }
         await yieldToEventLoop();
       }
       const undecided = stale.filter((_, index) => found[index] === undefined);
       const whole = await this.matchWhole(gallery, undecided);
-      const batchFullMatches = undecided.length;
       let next = 0;
-      const matches: FaceRematch[] = stale.map((face, index) => ({
-        faceId: face.id,
-        imageId: face.imageId,
-        previousPersonId: face.personId,
-        ...(found[index] ?? whole[next++]),
-      }));
+      // A low-quality face is never named, whatever it is nearest to.
+      const identities = found.map((identity, index) => {
+        const own = identity ?? whole[next++];
+        return stale[index].lowQuality ? { personId: null, distance: own.distance } : own;
+      });
+      const batchFullMatches = undecided.length + settleImagesJointly(gallery, stale, identities, fromDelta);
+      const matches: FaceRematch[] = stale.map((face, index) => ({ faceId: face.id, imageId: face.imageId, previousPersonId: face.personId, ...identities[index] }));
       try {
         const applied = await this.identities.applyRematch(gallery.version, matches);
         faces += applied.updated;
@@ -183,7 +217,7 @@ export class RematchJob implements OnApplicationBootstrap, OnModuleDestroy {
         if (error instanceof PersistenceError && error.code === 'person_deleted') return report('person_deleted');
         throw error;
       }
-      afterId = stale[stale.length - 1].id;
+      afterId = batch.afterId;
       if (Date.now() - started > RUN_BUDGET_MS) return report('time_budget');
     }
   }

@@ -53,7 +53,7 @@ class FakeEnroller {
     const next = this.script.shift();
     if (next instanceof Error) throw next;
     this.table.entries.push({ personId: this.runs, personName: `person ${this.runs}`, descriptor: new Float32Array(DESCRIPTOR_LENGTH).fill(this.runs) });
-    return { enrolled: ['a_1.jpg'], unchanged: [], removed: [], skipped: [], failed: [], ...next };
+    return { enrolled: ['a_1.jpg'], unchanged: [], removed: [], skipped: [], failed: [], forgotten: [], ...next };
   }
 }
 
@@ -107,7 +107,7 @@ describe('ProcessorStartup: no message taken before the recognizer serves, the k
     enroller = new FakeEnroller(journal, table);
     locks = new FakeLocks(journal);
     // The periodic refresh is far away: only the start-up's own reload can load the enrolment.
-    gallery = new GalleryService(table, { threshold: 0.55, refreshMs: 3_600_000 });
+    gallery = new GalleryService(table, { rule: { threshold: 0.49, margin: 0.08 }, refreshMs: 3_600_000 });
     startup = new ProcessorStartup(
       gate,
       analyzer,

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { Actor } from '@visage/auth';
 import { ApiErrorBody } from '../common/api-error';
 import { PositiveIdPipe } from '../common/positive-id.pipe';
-import { AssignBody, assignBody } from '../faces/dto/face.dto';
+import { NameClusterBody, nameClusterBody } from '../faces/dto/face.dto';
 import { ClustersService } from './clusters.service';
 import { ClusterDetailDto, ClusterNamedDto, ClusterPageDto, ClusterSummaryDto } from './dto/cluster.dto';
 
@@ -41,12 +41,24 @@ export class ClustersController {
   @Post(':id/name')
   @Scope('admin')
   @HttpCode(HttpStatus.OK)
-  @ApiOperation({ summary: '"Name this person": every face of the group is enrolled for the person; re-matching names them on every image' })
+  @ApiOperation({
+    summary:
+      '"Name this person": every face of the group is enrolled for the person; re-matching names them on every image. ' +
+      'Faces that do not fit (far from the others or the person, nearer another known person) must be confirmed or left out',
+  })
   @ApiResponse({ status: 200, type: ClusterNamedDto })
-  @ApiResponse({ status: 400, type: ApiErrorBody, description: 'Bad id; empty, non-string or too long name; bad personId; both given' })
+  @ApiResponse({
+    status: 400,
+    type: ApiErrorBody,
+    description: 'Bad id; empty, non-string or too long name; bad personId; both given; bad confirm or leaveOut (invalid_confirm, invalid_leave_out); every face left out (all_faces_left_out)',
+  })
   @ApiResponse({ status: 404, type: ApiErrorBody, description: 'No such group (cluster_not_found) or person (person_not_found)' })
-  @ApiResponse({ status: 409, type: ApiErrorBody, description: 'The group is ignored (cluster_ignored); the person was deleted meanwhile' })
-  name(@Param('id', PositiveIdPipe) id: number, @ValidBody(assignBody) body: AssignBody, @Actor() actor: string): Promise<ClusterNamedDto> {
+  @ApiResponse({
+    status: 409,
+    type: ApiErrorBody,
+    description: 'Faces that do not fit, with their ids and reasons in `faces` (faces_need_confirmation: nothing enrolled); the group is ignored (cluster_ignored); the person was deleted meanwhile (person_deleted)',
+  })
+  name(@Param('id', PositiveIdPipe) id: number, @ValidBody(nameClusterBody) body: NameClusterBody, @Actor() actor: string): Promise<ClusterNamedDto> {
     return this.clusters.name(id, body, actor);
   }
 

@@ -1,27 +1,17 @@
 import { DataSource } from 'typeorm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { FaceClusterRepository, FaceEntity, ImageEntity, PersonEntity, PersonImageEntity, readGalleryVersion } from '@visage/persistence';
 import { Rows, TEST_DRIVERS } from '../../../../libs/persistence/test/test-databases';
-import { expectApiError, ReceiverHarness, startReceiver } from '../../test/receiver-harness';
+import { expectApiError, ReceiverHarness } from '../../test/receiver-harness';
+import { useReviewReceiver, writeGroup } from '../../test/review-fixtures';
 
 describe.each(TEST_DRIVERS)('unknown people API on $name', (driver) => {
+  const context = useReviewReceiver(driver);
   let harness: ReceiverHarness;
   let dataSource: DataSource;
   let rows: Rows;
   let clusters: FaceClusterRepository;
-
-  beforeAll(async () => {
-    harness = await startReceiver(driver);
-    dataSource = harness.app.get(DataSource);
-    rows = new Rows(dataSource);
-    clusters = new FaceClusterRepository(dataSource);
-  });
-  afterAll(async () => {
-    await harness?.close();
-  });
-  beforeEach(async () => {
-    for (const table of ['cluster_members', 'face_clusters', 'face_rejections', 'faces', 'person_images', 'images', 'persons']) await dataSource.query(`DELETE FROM ${table}`);
-  });
+  beforeAll(() => ({ harness, dataSource, rows, clusters } = context));
 
   let counter = 0;
   /** A group of `size` unknown faces, the first two in one image, as the clustering job writes it. */
@@ -36,12 +26,7 @@ describe.each(TEST_DRIVERS)('unknown people API on $name', (driver) => {
       await dataSource.getRepository(FaceEntity).update({ id: face.id }, { descriptor, galleryVersion: 1 });
       faces.push(face.id);
     }
-    await clusters.write({
-      clusters: [{ id: faces[0], size, centroid: new Float32Array(128), ignored: false }],
-      members: faces.map((faceId) => ({ faceId, clusterId: faces[0] })),
-      merged: new Map(),
-    });
-    return { id: faces[0], faces, images };
+    return { id: await writeGroup(clusters, faces), faces, images };
   }
 
   it('GET /clusters: largest first, keyset paginated, with image counts and sample faces; GET /clusters/:id: every face', async () => {

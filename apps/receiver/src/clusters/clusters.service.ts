@@ -9,7 +9,8 @@ import {
   PersonImageRepository,
 } from '@visage/persistence';
 import { ApiError } from '../common/api-error';
-import { AssignBody } from '../faces/dto/face.dto';
+import { NameClusterBody } from '../faces/dto/face.dto';
+import { EnrolmentChecks } from '../faces/enrolment-checks';
 import { assertPersonExists } from '../persons/person-errors';
 import { ClusterDetailDto, ClusterNamedDto, ClusterPageDto, ClusterSummaryDto, toClusterFaceDto } from './dto/cluster.dto';
 
@@ -20,6 +21,7 @@ export class ClustersService {
     private readonly clusters: FaceClusterRepository,
     private readonly reviews: FaceReviewRepository,
     private readonly enrolments: PersonImageRepository,
+    private readonly checks: EnrolmentChecks,
   ) {}
 
   async list(limit: number, cursor?: ClusterCursor): Promise<ClusterPageDto> {
@@ -33,15 +35,26 @@ export class ClustersService {
     return { ...toSummaryDto(cluster), faces: cluster.faces.map(toClusterFaceDto) };
   }
 
-  /** "Name this person": every face of the group is enrolled for the person, and the group goes — one transaction. */
-  async name(id: number, target: AssignBody, actor: string): Promise<ClusterNamedDto> {
+  /**
+   * "Name this person": every face of the group (but those left out) is enrolled for the person, and the group
+   * goes — one transaction, after the faces that do not fit were confirmed or left out (else 409).
+   */
+  async name(id: number, body: NameClusterBody, actor: string): Promise<ClusterNamedDto> {
+    const { target, confirm } = body;
     const cluster = await this.clusters.find(id);
     if (!cluster) throw clusterNotFound(id);
     if (cluster.ignored) throw clusterIgnored(id);
     await assertPersonExists(this.enrolments, target);
-    const faceIds = await this.clusters.memberFaceIds(id);
-    const audit = { actor, action: 'face.assigned', target: `cluster:${id}`, details: { faces: faceIds.length } };
-    const named = await this.reviews.assignFaces(faceIds, target, this.clusters.deleteUnlessIgnored(id), audit);
+    const members = await this.clusters.memberFaceIds(id);
+    // Faces left out that are no longer in the group (the clustering job moved them meanwhile) are not this group's to judge.
+    const leaveOut = new Set(body.leaveOut.filter((faceId) => members.includes(faceId)));
+    const faceIds = members.filter((faceId) => !leaveOut.has(faceId));
+    if (members.length > 0 && faceIds.length === 0) {
+      throw new ApiError(HttpStatus.BAD_REQUEST, `every face of group ${id} was left out: there is nobody to name`, { code: 'all_faces_left_out' });
+    }
+    await this.checks.assertFit(faceIds, target, confirm, 'look at them, then send the request again with "confirm" and/or "leaveOut": [faceIds]');
+    const audit = { actor, action: 'face.assigned', target: `cluster:${id}`, details: { faces: faceIds.length, leftOut: leaveOut.size } };
+    const named = await this.reviews.assignFaces(faceIds, target, this.clusters.deleteUnlessIgnored(id), audit, { leftOut: [...leaveOut] });
     // The guard found the group gone or ignored meanwhile: nothing was changed.
     if (!named) {
       const now = await this.clusters.find(id);

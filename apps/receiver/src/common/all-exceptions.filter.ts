@@ -4,7 +4,7 @@ import { describeError } from '@visage/domain';
 import { PersistenceError, PersistenceErrorCode } from '@visage/persistence';
 import { ImagePathError } from '@visage/storage';
 import { IMAGE_PATH_PROBLEM_STATUS } from '@visage/validation';
-import { ApiErrorBody, errorBody } from './api-error';
+import { ApiErrorBody, ApiErrorExtra, errorBody } from './api-error';
 
 interface JsonResponse {
   status(code: number): JsonResponse;
@@ -24,10 +24,11 @@ function codeOfUncodedClientError(status: number): string {
 function toBody(exception: HttpException): ApiErrorBody {
   const response = exception.getResponse() as Partial<ApiErrorBody> | string;
   const status = exception.getStatus();
-  const extra: { code?: string; id?: number } = {};
+  const extra: ApiErrorExtra = {};
   if (typeof response === 'object' && typeof response.code === 'string') extra.code = response.code;
   else if (status < 500) extra.code = codeOfUncodedClientError(status);
   if (typeof response === 'object' && typeof response.id === 'number') extra.id = response.id;
+  if (typeof response === 'object' && Array.isArray(response.faces)) extra.faces = response.faces;
   return errorBody(status, describeError(exception), extra);
 }
 

@@ -19,12 +19,18 @@ export class FacesController {
   @Scope('admin')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
-    summary: '"This is …": enrol the face for a person (existing, or created by name); re-matching names it on every image',
+    summary:
+      '"This is …": enrol the face for a person (existing, or created by name); re-matching names it on every image. ' +
+      'A face named after someone else moves (audited face.moved). A face that does not fit the person must be confirmed',
   })
   @ApiResponse({ status: 200, type: FaceAssignmentDto })
-  @ApiResponse({ status: 400, type: ApiErrorBody, description: 'Bad id; empty, non-string or too long name; bad personId; both given' })
+  @ApiResponse({ status: 400, type: ApiErrorBody, description: 'Bad id; empty, non-string or too long name; bad personId; both given; bad confirm' })
   @ApiResponse({ status: 404, type: ApiErrorBody, description: 'No such face (face_not_found) or person (person_not_found)' })
-  @ApiResponse({ status: 409, type: ApiErrorBody, description: 'Face stored without descriptor; person deleted meanwhile' })
+  @ApiResponse({
+    status: 409,
+    type: ApiErrorBody,
+    description: 'The face does not fit the person, with the reasons in `faces` (faces_need_confirmation: nothing enrolled); face stored without descriptor; in an ignored group; person deleted meanwhile',
+  })
   assign(@Param('id', PositiveIdPipe) id: number, @ValidBody(assignBody) body: AssignBody, @Actor() actor: string): Promise<FaceAssignmentDto> {
     return this.faces.assign(id, body, actor);
   }

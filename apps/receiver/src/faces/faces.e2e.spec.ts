@@ -50,7 +50,7 @@ describe.each(TEST_DRIVERS)('face review API on $name', (driver) => {
     const response = await harness.http.post(`/faces/${face.id}/assign`).send({ name: '  Grace Hopper ' });
     expect(response.status, JSON.stringify(response.body)).toBe(200);
     const person = await dataSource.getRepository(PersonEntity).findOneByOrFail({ name: 'Grace Hopper' });
-    expect(response.body).toEqual({ faceId: face.id, imageId: face.imageId, personId: person.id, personName: 'Grace Hopper', galleryVersion: before + 1 });
+    expect(response.body).toEqual({ faceId: face.id, imageId: face.imageId, personId: person.id, personName: 'Grace Hopper', galleryVersion: before + 1, previousPersonId: null });
     const enrolled = await dataSource.getRepository(PersonImageEntity).findOneByOrFail({ sourceName: `review:${face.id}` });
     expect(enrolled.personId).toBe(person.id);
     expect(enrolled.descriptor.readFloatLE(0)).toBeCloseTo(0.25, 6);
@@ -61,7 +61,7 @@ describe.each(TEST_DRIVERS)('face review API on $name', (driver) => {
     const other = await rows.person('Alan Turing');
     const moved = await harness.http.post(`/faces/${face.id}/assign`).send({ personId: other.id });
     expect(moved.status, JSON.stringify(moved.body)).toBe(200);
-    expect(moved.body).toMatchObject({ personId: other.id, personName: 'Alan Turing', galleryVersion: before + 2 });
+    expect(moved.body).toMatchObject({ personId: other.id, personName: 'Alan Turing', galleryVersion: before + 2, previousPersonId: person.id });
     expect(await dataSource.getRepository(PersonImageEntity).findBy({ sourceName: `review:${face.id}` })).toEqual([expect.objectContaining({ personId: other.id })]);
     // A name that exists already is that person, not a duplicate.
     const byName = await harness.http.post(`/faces/${face.id}/assign`).send({ name: 'Grace Hopper' });
@@ -86,6 +86,9 @@ describe.each(TEST_DRIVERS)('face review API on $name', (driver) => {
     expectApiError(await assign(face.id, { personId: 1, name: 'Ada' }), 400, 'ambiguous_person');
     expectApiError(await assign(face.id, [1]), 400, 'body_not_object');
     expectApiError(await assign(legacy.id, { name: 'Ada' }), 409, 'face_without_descriptor');
+    const blurred = await unknownFace('photos/b.jpg');
+    await dataSource.getRepository(FaceEntity).update({ id: blurred.id }, { lowQuality: true, qualityReasons: 'blurred' });
+    expectApiError(await assign(blurred.id, { name: 'Ada' }), 422, 'low_quality');
     // None of it changed anything.
     expect(await dataSource.getRepository(PersonEntity).count()).toBe(0);
     expect(await faceRow(face.id)).toMatchObject({ personId: null });

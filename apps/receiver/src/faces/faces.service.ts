@@ -5,10 +5,11 @@ import { FaceCropCache } from '@visage/storage';
 import { ApiError } from '../common/api-error';
 import { assertPersonExists } from '../persons/person-errors';
 import { AssignBody, FaceAssignmentDto, FaceRejectionDto } from './dto/face.dto';
+import { EnrolmentChecks } from './enrolment-checks';
 
 export type FaceCrop = { kind: 'image'; etag: string; body: Buffer } | { kind: 'not-modified'; etag: string };
 
-/** Face review: assign a face to a person ("This is …"), reject its person ("Not <name>"), its crop. */
+/** Face review: assign a face to a person ("This is …", or a move from the person it was named after), reject its person ("Not <name>"), its crop. */
 @Injectable()
 export class FacesService {
   private readonly crops: FaceCropCache;
@@ -17,25 +18,38 @@ export class FacesService {
     private readonly reviews: FaceReviewRepository,
     private readonly enrolments: PersonImageRepository,
     private readonly clusters: FaceClusterRepository,
+    private readonly checks: EnrolmentChecks,
     config: ConfigService,
   ) {
     this.crops = new FaceCropCache({ root: config.get('IMAGES_ROOT'), maxBytes: config.get('MAX_IMAGE_BYTES'), maxPixels: config.get('MAX_IMAGE_PIXELS') });
   }
 
-  async assign(faceId: number, target: AssignBody, actor: string): Promise<FaceAssignmentDto> {
+  async assign(faceId: number, body: AssignBody, actor: string): Promise<FaceAssignmentDto> {
     const face = await this.face(faceId);
     if (!face.hasDescriptor) {
       throw new ApiError(HttpStatus.CONFLICT, `face ${faceId} was stored without its descriptor and cannot be enrolled; run npm run backfill-descriptors`, {
         code: 'face_without_descriptor',
       });
     }
+    if (face.lowQuality) {
+      throw new ApiError(HttpStatus.UNPROCESSABLE_ENTITY, `face ${faceId} is of low quality (blurred, small or turned away); it is never enrolled`, {
+        code: 'low_quality',
+      });
+    }
     if ((await this.clusters.clusterOf(faceId))?.ignored) {
       throw new ApiError(HttpStatus.CONFLICT, `face ${faceId} is in an ignored group; it cannot be named`, { code: 'face_ignored' });
     }
+    const { target, confirm } = body;
     await assertPersonExists(this.enrolments, target);
-    const assigned = await this.reviews.assign(faceId, target, { actor, action: 'face.assigned', target: `face:${faceId}` });
+    await this.checks.assertFit([faceId], target, confirm, 'look at the face, then send the request again with "confirm": [faceId]');
+    // A face named after someone else moves to the target: its own review enrolment (if any) goes with it.
+    const moved = face.personId !== null && ('personId' in target ? face.personId !== target.personId : face.personName !== target.name);
+    const audit = moved
+      ? { actor, action: 'face.moved', target: `face:${faceId}`, details: { fromPersonId: face.personId } }
+      : { actor, action: 'face.assigned', target: `face:${faceId}` };
+    const assigned = await this.reviews.assign(faceId, target, audit);
     if (!assigned) throw faceNotFound(faceId);
-    return assigned;
+    return { ...assigned, previousPersonId: moved ? face.personId : null };
   }
 
   async reject(faceId: number, actor: string): Promise<FaceRejectionDto> {

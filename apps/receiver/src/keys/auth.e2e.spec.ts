@@ -4,6 +4,7 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdminKeyBootstrap } from '@visage/auth';
+import { DashboardSessionRepository } from '@visage/persistence';
 import { TEST_DRIVERS } from '../../../../libs/persistence/test/test-databases';
 import { bearer, TEST_ADMIN_KEY } from '../../../../libs/auth/test/test-keys';
 import { ReceiverHarness, startReceiver } from '../../test/receiver-harness';
@@ -89,6 +90,15 @@ describe.each(TEST_DRIVERS)('API keys on $name', (driver) => {
     }
   });
 
+  it('sends nosniff and the other security headers on every answer, the OpenAPI UI and a refusal included', async () => {
+    for (const response of [await harness.anonymous.get('/docs/'), await harness.anonymous.get('/docs-json'), await harness.anonymous.get('/images'), await harness.http.get('/images')]) {
+      expect(response.headers['x-content-type-options']).toBe('nosniff');
+      expect(response.headers['x-frame-options']).toBe('DENY');
+      expect(response.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+      expect(response.headers['content-security-policy']).toContain("script-src 'self'");
+    }
+  });
+
   it('accepts the key as X-API-Key too', async () => {
     expect((await harness.anonymous.get('/images').set('x-api-key', keys.read)).status).toBe(200);
     expect((await harness.anonymous.get('/keys').set('x-api-key', keys.read)).status).toBe(403);
@@ -123,6 +133,22 @@ describe.each(TEST_DRIVERS)('API keys on $name', (driver) => {
       { action: 'key.revoked', target: `key:${created.body.id as number}`, actor: expect.stringMatching(/^key:\d+$/) },
       { action: 'key.created', target: `key:${created.body.id as number}`, details: { name: 'short-lived', scope: 'read' } },
     ]);
+  });
+
+  it('lists dashboard sessions for admins (no token) and ends one with DELETE /sessions/:id, audited', async () => {
+    const key = await harness.http.post('/keys').send({ name: 'dashboard user', scope: 'read' });
+    const sessions = harness.app.get(DashboardSessionRepository);
+    const created = await sessions.create({ tokenHash: sha256(`token-${Date.now()}`), keyId: key.body.id as number, expiresAt: new Date(Date.now() + 60_000), userAgent: 'Firefox' });
+    const listed = await harness.http.get('/sessions');
+    expect(listed.status).toBe(200);
+    expect(listed.body.items).toContainEqual({ id: created.id, keyId: key.body.id, createdAt: expect.any(String), lastSeenAt: expect.any(String), expiresAt: expect.any(String), userAgent: 'Firefox' });
+    expect(JSON.stringify(listed.body)).not.toMatch(/token/i);
+    expectRefused(await harness.anonymous.get('/sessions').set(bearer(keys.read)), 403, 'insufficient_scope');
+    expect((await harness.http.delete(`/sessions/${created.id}`)).status).toBe(204);
+    expect((await harness.http.delete(`/sessions/${created.id}`)).body).toMatchObject({ statusCode: 404, code: 'session_not_found' });
+    expect((await harness.http.get('/sessions')).body.items.map((session: { id: number }) => session.id)).not.toContain(created.id);
+    const audit = await harness.http.get('/audit?limit=1');
+    expect(audit.body.items[0]).toMatchObject({ action: 'session.deleted', target: `session:${created.id}` });
   });
 
   it('validates a new key', async () => {
@@ -210,8 +236,47 @@ describe('rate limits', () => {
       expect(blocked.status).toBe(429);
       expect(blocked.body).toMatchObject({ code: 'auth_rate_limited' });
       expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
+      // The blocked address's valid key is never refused: only failures are.
+      expect((await harness.http.get('/images')).status).toBe(200);
+      expect((await harness.anonymous.get('/images').set(bearer('vsk_wrong'))).status).toBe(429);
     } finally {
       await harness.close();
+    }
+  });
+
+  it('key-less requests (any web page on the host can send them) count as failures but never lock out a valid key', async () => {
+    const harness = await startReceiver(TEST_DRIVERS[TEST_DRIVERS.length - 1]!, { RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '30' });
+    try {
+      const anonymous: number[] = [];
+      for (let attempt = 0; attempt < 31; attempt++) anonymous.push((await harness.anonymous.get('/images')).status);
+      expect(anonymous.slice(0, 30).every((status) => status === 401)).toBe(true);
+      expect(anonymous[30]).toBe(429);
+      expect((await harness.http.get('/images')).status).toBe(200);
+      expect((await harness.http.get('/persons')).status).toBe(200);
+    } finally {
+      await harness.close();
+    }
+  });
+
+  it('believes X-Forwarded-For only from TRUSTED_PROXIES: by default rotating it neither escapes the limit nor blames another address', async () => {
+    const untrusting = await startReceiver(TEST_DRIVERS[TEST_DRIVERS.length - 1]!, { RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '4' });
+    try {
+      const rotated: number[] = [];
+      for (let attempt = 0; attempt < 6; attempt++) {
+        rotated.push((await untrusting.anonymous.get('/images').set(bearer('vsk_wrong')).set('X-Forwarded-For', `203.0.113.${attempt}`)).status);
+      }
+      expect(rotated).toEqual([401, 401, 401, 401, 429, 429]);
+    } finally {
+      await untrusting.close();
+    }
+    // Behind a trusted proxy (here the test client's loopback), each forwarded client has its own count.
+    const trusting = await startReceiver(TEST_DRIVERS[TEST_DRIVERS.length - 1]!, { RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '2', TRUSTED_PROXIES: '127.0.0.1/8, ::1' });
+    try {
+      const from = (address: string) => trusting.anonymous.get('/images').set(bearer('vsk_wrong')).set('X-Forwarded-For', address);
+      expect([(await from('198.51.100.7')).status, (await from('198.51.100.7')).status, (await from('198.51.100.7')).status]).toEqual([401, 401, 429]);
+      expect((await from('198.51.100.8')).status).toBe(401);
+    } finally {
+      await trusting.close();
     }
   });
 });

@@ -1,8 +1,9 @@
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FaceEntity } from '@visage/persistence';
+import { FaceEntity, PersonImageEntity } from '@visage/persistence';
 import { Rows, TEST_DRIVERS } from '../../../../libs/persistence/test/test-databases';
 import { ReceiverHarness, startReceiver } from '../../test/receiver-harness';
 
@@ -94,5 +95,56 @@ describe.each(TEST_DRIVERS)('erasure on $name', (driver) => {
     expect((await harness.http.get('/audit?limit=1')).body.items[0]).toMatchObject({ action: 'image.deleted', target: `image:${face.imageId}`, details: { faces: 1, enrolments: 1 } });
     expect((await harness.http.delete(`/images/${face.imageId}`)).body).toMatchObject({ statusCode: 404, code: 'image_not_found' });
     expect((await harness.http.post('/image/post').send({ path: 'photos/c.jpg' })).status).toBe(202); // the path may be submitted again
+  });
+
+  it('DELETE /persons/:id leaves the name nowhere: outbox snapshots and audit details redacted, the known file tombstoned by hash only', async () => {
+    const name = 'Zenobia Quillfeather';
+    const created = await harness.http.post('/persons').send({ name });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const id = created.body.id as number;
+    const contentHash = createHash('sha256').update('the bytes of zenobia_1.jpg').digest('hex');
+    const enrolments = dataSource.getRepository(PersonImageEntity);
+    await enrolments.save(enrolments.create({ personId: id, sourceName: 'known:zenobia quillfeather_1.jpg', contentHash, descriptor: descriptor(0.875) }));
+    const image = await rows.image('photos/zenobia.jpg', { status: 'processed' });
+    await dataSource.query(
+      "INSERT INTO outcome_events (event_id, batch_id, image_id, path, status, gallery_version, created_at) VALUES ('e-1', 'b-1', ?, 'photos/zenobia.jpg', 'processed', 1, ?)",
+      [image.id, '2026-01-01 00:00:00.000'],
+    );
+    const [event] = (await dataSource.query('SELECT id FROM outcome_events WHERE event_id = ?', ['e-1'])) as Array<{ id: number }>;
+    await dataSource.query(
+      'INSERT INTO outcome_event_faces (event_row_id, face_id, person_id, person_name, distance, box_x, box_y, box_width, box_height) VALUES (?, 1, ?, ?, 0.3, 0, 0, 10, 10)',
+      [event!.id, id, name],
+    );
+    expect(await count('SELECT COUNT(*) AS n FROM audit_events WHERE details LIKE ?', [`%${name}%`])).toBe(1);
+
+    expect((await harness.http.delete(`/persons/${id}`)).status).toBe(204);
+
+    expect(await count('SELECT COUNT(*) AS n FROM outcome_event_faces WHERE person_name = ? OR person_id = ?', [name, id])).toBe(0);
+    expect(await count('SELECT COUNT(*) AS n FROM audit_events WHERE details LIKE ?', [`%${name}%`])).toBe(0);
+    expect(await count("SELECT COUNT(*) AS n FROM audit_events WHERE target = ? AND action = 'person.created'", [`person:${id}`])).toBe(1); // the row stays, by id
+    expect(await count('SELECT COUNT(*) AS n FROM forgotten_known_faces WHERE content_hash = ?', [contentHash])).toBe(1);
+    if (driver.name === 'sqlite') {
+      // secure_delete zeroes freed pages; the checkpoint after the erasure empties the write-ahead log.
+      const file = (dataSource.options as { database: string }).database;
+      const bytes = Buffer.concat([readFileSync(file), ...(existsSync(`${file}-wal`) ? [readFileSync(`${file}-wal`)] : [])]);
+      expect(bytes.includes(Buffer.from(name)), 'the name in the SQLite file or its WAL').toBe(false);
+      expect(bytes.includes(Buffer.from(name.toLowerCase())), 'the known file name').toBe(false);
+    }
+    // An admin may bring the forgotten files back (enrolled at the next start).
+    const cleared = await harness.http.delete('/known-faces/forgotten');
+    expect(cleared.status).toBe(200);
+    expect(cleared.body.cleared).toBeGreaterThanOrEqual(1);
+    expect(await count('SELECT COUNT(*) AS n FROM forgotten_known_faces')).toBe(0);
+    expect((await harness.http.get('/audit?limit=1')).body.items[0]).toMatchObject({ action: 'known_faces.unforgotten' });
+  });
+
+  it('DELETE /images/:id deletes its outcome events (path, boxes, names) from the outbox', async () => {
+    const image = await rows.image('photos/outbox.jpg', { status: 'unrecognized' });
+    await dataSource.query(
+      "INSERT INTO outcome_events (event_id, batch_id, image_id, path, status, gallery_version, created_at) VALUES ('e-2', 'b-2', ?, 'photos/outbox.jpg', 'unrecognized', 1, ?)",
+      [image.id, '2026-01-01 00:00:00.000'],
+    );
+    expect((await harness.http.delete(`/images/${image.id}`)).status).toBe(204);
+    expect(await count('SELECT COUNT(*) AS n FROM outcome_events WHERE path = ?', ['photos/outbox.jpg'])).toBe(0);
   });
 });

@@ -7,7 +7,7 @@ import { ApiErrorBody } from '../common/api-error';
 import { PositiveIdPipe } from '../common/positive-id.pipe';
 import { ImagePathBody, imagePathBody } from '../images/dto/post-image.dto';
 import { ImagePageDto, ImagePageQuery, imagePageQuery } from '../images/dto/list-images.dto';
-import { CreatePersonBody, createPersonBody, EnrolledFaceDto, PersonDto, PersonListDto } from './dto/person.dto';
+import { CreatePersonBody, createPersonBody, EnrolledFaceDto, mergeBody, PersonDto, PersonListDto, PersonMergedDto } from './dto/person.dto';
 import { SchemaPipe, ValidBody, ValidQuery } from '@visage/validation';
 import { PersonsService } from './persons.service';
 import { ApiUploadBody } from '../uploads/upload-body';
@@ -29,7 +29,7 @@ export class PersonsController {
 
   @Get()
   @Scope('read')
-  @ApiOperation({ summary: 'Known people, by name, with face counts' })
+  @ApiOperation({ summary: 'Known people, by name, with face counts; flagged when their enrolments disagree (enrolmentsDisagree)' })
   @ApiResponse({ status: 200, type: PersonListDto })
   async list(): Promise<PersonListDto> {
     return { items: await this.persons.list() };
@@ -70,7 +70,7 @@ export class PersonsController {
   @Post(':id/faces')
   @Scope('admin')
   @ApiOperation({
-    summary: 'Enrol a known face of this person (exactly one face): from a path under IMAGES_ROOT, or an uploaded picture',
+    summary: 'Enrol a known face of this person (its only face, or the clearly dominant one): from a path under IMAGES_ROOT, or an uploaded picture',
     description:
       'JSON `{"path"}` names a file under IMAGES_ROOT; a multipart `file` part or an image/* body uploads the picture, ' +
       'stored by its sha256 under `uploads/` as `POST /images` stores it (same checks: 413, 415, 422 `empty_file`).',
@@ -91,7 +91,30 @@ export class PersonsController {
   ): Promise<EnrolledFaceDto> {
     const path = isUploadRequest(request) ? await this.persons.receivePhoto(request) : strictPath.transform(body).path;
     const enrolled = await this.persons.enrolFace(id, path, actor);
-    return { id: enrolled.personImageId, personId: enrolled.personId, personName: enrolled.personName, path: enrolled.path };
+    return {
+      id: enrolled.personImageId,
+      personId: enrolled.personId,
+      personName: enrolled.personName,
+      path: enrolled.path,
+      facesInPhoto: enrolled.facesInPhoto,
+      ...(enrolled.note ? { note: enrolled.note } : {}),
+    };
+  }
+
+  @Post(':id/merge')
+  @Scope('admin')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary:
+      'Merge this person into another: enrolments, named faces and "Not <name>" corrections move, this person is deleted; ' +
+      'the gallery version moves, so the re-match names their images after the person that remains',
+  })
+  @ApiResponse({ status: 200, type: PersonMergedDto })
+  @ApiResponse({ status: 400, type: ApiErrorBody, description: 'Bad id; into missing (into_required) or not a person id (invalid_into); malformed JSON' })
+  @ApiResponse({ status: 404, type: ApiErrorBody, description: 'No such person, this one or into (person_not_found)' })
+  @ApiResponse({ status: 409, type: ApiErrorBody, description: 'Merging a person into itself (merge_into_self); a person deleted meanwhile (person_deleted)' })
+  merge(@Param('id', PositiveIdPipe) id: number, @ValidBody(mergeBody) body: { into: number }, @Actor() actor: string): Promise<PersonMergedDto> {
+    return this.persons.merge(id, body.into, actor);
   }
 
   @Delete(':id')

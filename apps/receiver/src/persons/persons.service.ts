@@ -1,5 +1,6 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { ImagePage, ImageRepository, ImageListQuery, PersonRepository, PersonView } from '@visage/persistence';
+import { EnrolmentDisagreement, EnrolmentIndex } from '@visage/matcher';
 import { EnrolmentService } from '@visage/enrolment';
 import { IncomingMessage } from 'node:http';
 import { StoredUpload } from '@visage/storage';
@@ -7,6 +8,7 @@ import { ApiError } from '../common/api-error';
 import { UploadReceiver } from '../uploads/upload-receiver';
 import { Enrolled, enrolledOrApiError, recognizerUnavailable } from './enrolment-errors';
 import { personNotFound } from './person-errors';
+import { PersonDto, PersonMergedDto } from './dto/person.dto';
 
 @Injectable()
 export class PersonsService {
@@ -15,6 +17,7 @@ export class PersonsService {
     private readonly enrolment: EnrolmentService,
     private readonly imageRepository: ImageRepository,
     private readonly uploads: UploadReceiver,
+    private readonly enrolments: EnrolmentIndex,
   ) {}
 
   /** Where the person appears (their current identities: re-matching moves images in and out). */
@@ -45,26 +48,63 @@ export class PersonsService {
     return enrolledOrApiError(result);
   }
 
-  list(): Promise<PersonView[]> {
-    return this.persons.list();
+  /** Every person, flagged when their enrolments disagree. */
+  async list(): Promise<PersonDto[]> {
+    const [persons, disagreements] = await Promise.all([this.persons.list(), this.disagreements()]);
+    return persons.map((person) => flagged(person, disagreements));
   }
 
-  async get(id: number): Promise<PersonView> {
-    const person = await this.persons.findById(id);
+  async get(id: number): Promise<PersonDto> {
+    const [person, disagreements] = await Promise.all([this.persons.findById(id), this.disagreements()]);
     if (!person) throw personNotFound(id);
-    return person;
+    return flagged(person, disagreements);
   }
 
-  async create(name: string, actor: string): Promise<PersonView> {
+  async create(name: string, actor: string): Promise<PersonDto> {
     const result = await this.persons.create(name, (personId) => ({ actor, action: 'person.created', target: `person:${personId}`, details: { name } }));
     if (!result.created) {
       throw new ApiError(HttpStatus.CONFLICT, `a person named ${JSON.stringify(name)} already exists`, { code: 'duplicate_name', id: result.existingId });
     }
-    return result.person;
+    return flagged(result.person, new Map());
+  }
+
+  /**
+   * Merges person `id` into `into`: enrolments, named faces and rejections move, `id` is deleted, the gallery
+   * version moves so the re-match follows — one transaction with its audit row.
+   */
+  async merge(id: number, into: number, actor: string): Promise<PersonMergedDto> {
+    if (id === into) throw new ApiError(HttpStatus.CONFLICT, `person ${id} cannot be merged into itself`, { code: 'merge_into_self' });
+    const [source, target] = await Promise.all([this.persons.findById(id), this.persons.findById(into)]);
+    if (!source) throw personNotFound(id);
+    if (!target) throw new ApiError(HttpStatus.NOT_FOUND, `person ${into} (into) does not exist`, { code: 'person_not_found' });
+    const audit = { actor, action: 'person.merged', target: `person:${id}`, details: { name: source.name, into, intoName: target.name } };
+    // Either deleted meanwhile: PersistenceError('person_deleted'), 409, nothing changed.
+    const merged = await this.persons.merge(id, into, audit);
+    return {
+      person: flagged(merged.person, await this.disagreements()),
+      merged: merged.mergedPerson,
+      movedEnrolments: merged.movedEnrolments,
+      movedFaces: merged.movedFaces,
+      galleryVersion: merged.galleryVersion,
+    };
+  }
+
+  private async disagreements(): Promise<Map<number, EnrolmentDisagreement>> {
+    return (await this.enrolments.snapshot()).disagreements();
   }
 
   /** Forgets the person: no descriptor enrolled for them remains; their faces are matched again without them. */
   async delete(id: number, actor: string): Promise<void> {
     if (!(await this.persons.delete(id, { actor, action: 'person.deleted', target: `person:${id}` }))) throw personNotFound(id);
   }
+}
+
+/** The person as the API shows it: with the flag of enrolments that disagree (ENROLMENT_DISAGREEMENT_DISTANCE). */
+function flagged(person: PersonView, disagreements: ReadonlyMap<number, EnrolmentDisagreement>): PersonDto {
+  const disagreement = disagreements.get(person.id);
+  return {
+    ...person,
+    enrolmentsDisagree: disagreement !== undefined,
+    disagreement: disagreement ? { spread: Math.round(disagreement.spread * 1e4) / 1e4, outlierEnrolmentIds: disagreement.outlierEnrolmentIds } : null,
+  };
 }

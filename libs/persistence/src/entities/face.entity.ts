@@ -55,6 +55,27 @@ export class FaceEntity {
   @Column({ name: 'gallery_version', type: 'int', nullable: true })
   galleryVersion!: number | null;
 
+  /** Quality inputs the recognizer measured (null: stored before they were, or by a recognizer without them). */
+  @Column({ name: 'quality_sharpness', type: 'float', nullable: true })
+  qualitySharpness!: number | null;
+
+  @Column({ name: 'quality_yaw', type: 'float', nullable: true })
+  qualityYaw!: number | null;
+
+  @Column({ name: 'quality_pitch', type: 'float', nullable: true })
+  qualityPitch!: number | null;
+
+  @Column({ name: 'quality_roll', type: 'float', nullable: true })
+  qualityRoll!: number | null;
+
+  /** The quality rule's verdict when the face was stored: never named, never enrolled. */
+  @Column({ name: 'low_quality', type: 'boolean', default: false })
+  lowQuality!: boolean;
+
+  /** Comma-separated reasons (`too_small,blurred`); null when none. */
+  @Column({ name: 'quality_reasons', type: 'varchar', length: 100, nullable: true })
+  qualityReasons!: string | null;
+
   /** When the person was last decided (first match or re-match). */
   @Column({ name: 'matched_at', type: 'datetime', precision: 3, nullable: true })
   matchedAt!: Date | null;

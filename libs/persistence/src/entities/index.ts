@@ -1,6 +1,8 @@
 import { ApiKeyEntity } from './api-key.entity';
 import { AuditEventEntity } from './audit-event.entity';
+import { DashboardSessionEntity } from './dashboard-session.entity';
 import { FaceEntity } from './face.entity';
+import { ForgottenKnownFaceEntity } from './forgotten-known-face.entity';
 import { FaceRejectionEntity } from './face-rejection.entity';
 import { ClusterMemberEntity, FaceClusterEntity } from './face-cluster.entity';
 import { GalleryChangeEntity } from './gallery-change.entity';
@@ -10,7 +12,7 @@ import { OutcomeEventEntity, OutcomeEventFaceEntity, WebhookDeliveryEntity } fro
 import { PersonImageEntity } from './person-image.entity';
 import { PersonEntity } from './person.entity';
 
-export { ApiKeyEntity, AuditEventEntity, ClusterMemberEntity, FaceClusterEntity, FaceEntity, FaceRejectionEntity, GalleryChangeEntity, GalleryStateEntity, ImageEntity, OutcomeEventEntity, OutcomeEventFaceEntity, PersonEntity, PersonImageEntity, WebhookDeliveryEntity };
+export { ApiKeyEntity, AuditEventEntity, DashboardSessionEntity, ClusterMemberEntity, FaceClusterEntity, FaceEntity, FaceRejectionEntity, ForgottenKnownFaceEntity, GalleryChangeEntity, GalleryStateEntity, ImageEntity, OutcomeEventEntity, OutcomeEventFaceEntity, PersonEntity, PersonImageEntity, WebhookDeliveryEntity };
 export const ENTITIES = [
   ImageEntity,
   PersonEntity,
@@ -26,4 +28,6 @@ export const ENTITIES = [
   WebhookDeliveryEntity,
   ApiKeyEntity,
   AuditEventEntity,
+  DashboardSessionEntity,
+  ForgottenKnownFaceEntity,
 ];

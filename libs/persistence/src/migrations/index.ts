@@ -16,13 +16,17 @@ import { OutcomeEvents1795810000000 as MysqlOutcomeEvents } from './mysql/179581
 import { OutcomeEvents1795810000000 as SqliteOutcomeEvents } from './sqlite/1795810000000-outcome-events';
 import { Security1795820000000 as MysqlSecurity } from './mysql/1795820000000-security';
 import { Security1795820000000 as SqliteSecurity } from './sqlite/1795820000000-security';
+import { FaceQuality1795830000000 as MysqlFaceQuality } from './mysql/1795830000000-face-quality';
+import { FaceQuality1795830000000 as SqliteFaceQuality } from './sqlite/1795830000000-face-quality';
+import { SecurityRound21795860000000 as MysqlSecurityRound2 } from './mysql/1795860000000-security-round-2';
+import { SecurityRound21795860000000 as SqliteSecurityRound2 } from './sqlite/1795860000000-security-round-2';
 
 /**
  * Migrations are listed as classes (not a glob) so they work the same from `src/` under Vitest and from
  * `dist/` after the build. Append new ones at the end of both lists; the two dialects share names and order,
  * except SQLite's lock lease table (MySQL has named locks instead).
  */
-export const MYSQL_MIGRATIONS = [MysqlInitialSchema, MysqlDashboardIndexes, MysqlLeasesAndRetries, MysqlFaceIdentity, MysqlImageRequestId, MysqlFaceReview, MysqlOutcomeEvents, MysqlSecurity];
+export const MYSQL_MIGRATIONS = [MysqlInitialSchema, MysqlDashboardIndexes, MysqlLeasesAndRetries, MysqlFaceIdentity, MysqlImageRequestId, MysqlFaceReview, MysqlOutcomeEvents, MysqlSecurity, MysqlFaceQuality, MysqlSecurityRound2];
 export const SQLITE_MIGRATIONS = [
   SqliteInitialSchema,
   SqliteDashboardIndexes,
@@ -33,6 +37,8 @@ export const SQLITE_MIGRATIONS = [
   SqliteFaceReview,
   SqliteOutcomeEvents,
   SqliteSecurity,
+  SqliteFaceQuality,
+  SqliteSecurityRound2,
 ];
 
 export function migrationsFor(type: DatabaseConfig['type']) {

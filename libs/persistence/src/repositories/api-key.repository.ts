@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, IsNull, Repository } from 'typeorm';
-import { ApiKeyEntity } from '../entities';
+import { ApiKeyEntity, DashboardSessionEntity } from '../entities';
 import { AuditRecord, auditInsertedRow, auditStatement } from './audit.repository';
 import { isUniqueViolation } from './database-errors';
 import { runInTransaction, toStatement } from './transactions';
@@ -77,10 +77,14 @@ export class ApiKeyRepository {
     return this.keys.count({ where: { revokedAt: IsNull(), ...(scope ? { scope } : {}) } });
   }
 
-  /** True when it was active and is now revoked. `audit`: its row, in the same transaction, only then. */
+  /**
+   * True when it was active and is now revoked; its dashboard sessions end with it. `audit`: its row, in the same
+   * transaction, only then.
+   */
   async revoke(id: number, audit?: AuditRecord, now = new Date()): Promise<boolean> {
     const revoke = toStatement(this.keys.createQueryBuilder().update().set({ revokedAt: now }).where('id = :id AND revoked_at IS NULL', { id }));
-    const results = await runInTransaction(this.dataSource, [revoke, ...(audit ? [auditStatement(audit)] : [])], { guarded: true });
+    const endSessions = toStatement(this.dataSource.getRepository(DashboardSessionEntity).createQueryBuilder().delete().where('key_id = :id', { id }));
+    const results = await runInTransaction(this.dataSource, [revoke, endSessions, ...(audit ? [auditStatement(audit)] : [])], { guarded: true });
     return results !== undefined;
   }
 

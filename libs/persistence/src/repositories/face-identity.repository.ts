@@ -22,6 +22,24 @@ export interface StaleFace {
   descriptor: Float32Array;
   /** Persons this face must never be given to ("Not <name>" in the review); empty for most faces. */
   rejectedPersonIds: number[];
+  /** Judged of low quality when stored: never named. */
+  lowQuality: boolean;
+}
+
+/** A batch of stale faces (whole images) and the face id the next batch starts after. */
+export interface StaleFaceBatch {
+  faces: StaleFace[];
+  afterId: number;
+}
+
+interface StaleFaceRow {
+  id: number | string;
+  imageId: number | string;
+  personId: number | string | null;
+  distance: number | string | null;
+  galleryVersion: number | string;
+  descriptor: Buffer;
+  lowQuality: number | string | boolean;
 }
 
 /** An enrolment added or removed by the change that made `version`. */
@@ -69,11 +87,42 @@ export class FaceIdentityRepository {
   }
 
   /**
-   * Up to `limit` faces matched against a gallery older than `version`, after face `afterId`, in id order.
-   * Faces without a descriptor have no version and are never returned (`npm run backfill-descriptors`).
+   * Up to `limit` faces matched against a gallery older than `version`, after face `afterId`, in id order, then
+   * the rest of the stale faces of the same images (an image's faces are named together, so a batch never
+   * splits one); `afterId` of the result is where the next batch starts. Faces without a descriptor have no
+   * version and are never returned (`npm run backfill-descriptors`).
    */
-  async staleFaces(version: number, afterId: number, limit: number): Promise<StaleFace[]> {
-    const rows = await this.faces()
+  async staleFaces(version: number, afterId: number, limit: number): Promise<StaleFaceBatch> {
+    const rows = await this.staleFaceQuery(version, afterId).limit(limit).getRawMany<StaleFaceRow>();
+    if (rows.length === 0) return { faces: [], afterId };
+    const lastId = Number(rows[rows.length - 1].id);
+    const rest =
+      rows.length < limit
+        ? []
+        : await this.staleFaceQuery(version, lastId)
+            .andWhere('face.image_id IN (:...imageIds)', { imageIds: [...new Set(rows.map((row) => Number(row.imageId)))] })
+            .getRawMany<StaleFaceRow>();
+    const all = [...rows, ...rest];
+    const rejected = await readRejectedPersons(
+      this.dataSource,
+      all.map((row) => Number(row.id)),
+    );
+    const faces = all.map((row) => ({
+      id: Number(row.id),
+      imageId: Number(row.imageId),
+      personId: row.personId === null ? null : Number(row.personId),
+      distance: row.distance === null ? null : Number(row.distance),
+      galleryVersion: Number(row.galleryVersion),
+      descriptor: decodeDescriptor(row.descriptor),
+      rejectedPersonIds: rejected.get(Number(row.id)) ?? [],
+      lowQuality: Boolean(Number(row.lowQuality)),
+    }));
+    // The faces taken from beyond `lastId` are no longer stale once applied: the next batch skips them.
+    return { faces, afterId: lastId };
+  }
+
+  private staleFaceQuery(version: number, afterId: number) {
+    return this.faces()
       .createQueryBuilder('face')
       .select([
         'face.id AS id',
@@ -82,32 +131,11 @@ export class FaceIdentityRepository {
         'face.distance AS distance',
         'face.gallery_version AS galleryVersion',
         'face.descriptor AS descriptor',
+        'face.low_quality AS lowQuality',
       ])
       .where('face.gallery_version < :version', { version })
       .andWhere('face.id > :afterId', { afterId })
-      .orderBy('face.id', 'ASC')
-      .limit(limit)
-      .getRawMany<{
-        id: number | string;
-        imageId: number | string;
-        personId: number | string | null;
-        distance: number | string | null;
-        galleryVersion: number | string;
-        descriptor: Buffer;
-      }>();
-    const rejected = await readRejectedPersons(
-      this.dataSource,
-      rows.map((row) => Number(row.id)),
-    );
-    return rows.map((row) => ({
-      id: Number(row.id),
-      imageId: Number(row.imageId),
-      personId: row.personId === null ? null : Number(row.personId),
-      distance: row.distance === null ? null : Number(row.distance),
-      galleryVersion: Number(row.galleryVersion),
-      descriptor: decodeDescriptor(row.descriptor),
-      rejectedPersonIds: rejected.get(Number(row.id)) ?? [],
-    }));
+      .orderBy('face.id', 'ASC');
   }
 
   /**

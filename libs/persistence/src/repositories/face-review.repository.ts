@@ -12,6 +12,7 @@ import { IDENTITY_STATUSES, recordOutcomeEvents } from './outcome-events';
 import { auditStatement, AuditRecord, AuditSqlValue } from './audit.repository';
 import { rethrowPersonDeleted } from './database-errors';
 import { runInTransaction, Statement, toStatement } from './transactions';
+import { decodeDescriptor } from './person-image.repository';
 
 /** `source_name` of a face enrolled from the review ("This is …", naming a group): `review:<faceId>`. */
 export const REVIEW_SOURCE_PREFIX = 'review:';
@@ -30,6 +31,8 @@ export interface ReviewFace {
   personName: string | null;
   /** False for a face stored before descriptors were kept: it cannot be enrolled. */
   hasDescriptor: boolean;
+  /** Judged of low quality when stored: it is never enrolled. */
+  lowQuality: boolean;
   box: FaceBox;
 }
 
@@ -43,6 +46,19 @@ export interface AssignedFace {
   personName: string;
   /** Gallery version made by the enrolment. */
   galleryVersion: number;
+}
+
+export interface AssignFacesOptions {
+  /** Faces of the same group left out of the naming: rejected for the person and kept out of grouping. */
+  leftOut?: readonly number[];
+  now?: Date;
+}
+
+/** A face as the review's checks compare it: its descriptor and the persons it must never be given to. */
+export interface ReviewDescriptor {
+  faceId: number;
+  descriptor: Float32Array;
+  rejectedPersonIds: number[];
 }
 
 export interface AssignedFaces {
@@ -60,6 +76,7 @@ interface ReviewFaceRow {
   personId: number | string | null;
   personName: string | null;
   hasDescriptor: number | string | boolean;
+  lowQuality: number | string | boolean;
   boxX: number | string;
   boxY: number | string;
   boxWidth: number | string;
@@ -88,6 +105,7 @@ export class FaceReviewRepository {
         'face.person_id AS personId',
         'person.name AS personName',
         'CASE WHEN face.descriptor IS NULL THEN 0 ELSE 1 END AS hasDescriptor',
+        'face.low_quality AS lowQuality',
         'face.box_x AS boxX',
         'face.box_y AS boxY',
         'face.box_width AS boxWidth',
@@ -103,6 +121,7 @@ export class FaceReviewRepository {
       personId: row.personId === null ? null : Number(row.personId),
       personName: row.personName,
       hasDescriptor: Number(row.hasDescriptor) === 1,
+      lowQuality: Boolean(Number(row.lowQuality)),
       box: { x: Number(row.boxX), y: Number(row.boxY), width: Number(row.boxWidth), height: Number(row.boxHeight) },
     };
   }
@@ -120,7 +139,7 @@ export class FaceReviewRepository {
     const guard = toStatement(
       this.dataSource.createQueryBuilder().update(FaceEntity).set({ matchedAt: now }).where('id = :faceId AND descriptor IS NOT NULL', { faceId }),
     );
-    const assigned = await this.assignFaces([faceId], target, guard, audit, now);
+    const assigned = await this.assignFaces([faceId], target, guard, audit, { now });
     if (!assigned) return undefined;
     return { faceId, imageId: assigned.imageIds[0], personId: assigned.personId, personName: assigned.personName, galleryVersion: assigned.galleryVersion };
   }
@@ -128,21 +147,25 @@ export class FaceReviewRepository {
   /**
    * {@link assign} for many faces (a group named in the review) in one transaction whose first statement is
    * `guard` (it must change exactly one row, else nothing is changed and the result is undefined). Faces
-   * without a descriptor are left out. `audit`: its row, in the same transaction, with the person's id
+   * without a descriptor, or of low quality, are left out. `audit`: its row, in the same transaction, with the person's id
    * (`personId`, looked up there when the person is created by name) added to its details.
+   * `options.leftOut`: faces of the group the reviewer said are someone else — "Not <name>" (a rejection of the
+   * person) and kept out of grouping (a member row without a group), as "Not the same person" does.
    */
-  async assignFaces(faceIds: readonly number[], target: AssignTarget, guard: Statement, audit?: AuditRecord, now = new Date()): Promise<AssignedFaces | undefined> {
+  async assignFaces(faceIds: readonly number[], target: AssignTarget, guard: Statement, audit?: AuditRecord, options: AssignFacesOptions = {}): Promise<AssignedFaces | undefined> {
+    const now = options.now ?? new Date();
     const faces = faceIds.length === 0 ? [] : await this.dataSource
       .getRepository(FaceEntity)
       .createQueryBuilder('face')
       .select(['face.id', 'face.imageId', 'face.descriptor'])
-      .where('face.id IN (:...faceIds) AND face.descriptor IS NOT NULL', { faceIds })
+      // A low-quality face is never enrolled: it stays unknown (and is never named) even in a named group.
+      .where('face.id IN (:...faceIds) AND face.descriptor IS NOT NULL AND face.low_quality = 0', { faceIds })
       .getMany();
     const [personRef, personParams]: [string, unknown[]] =
       'personId' in target ? ['?', [target.personId]] : ['(SELECT id FROM persons WHERE name = ?)', [target.name]];
     const statements: Statement[] = [guard];
+    const insertIfNew = isMysqlFamily(this.dataSource.options) ? 'INSERT IGNORE' : 'INSERT OR IGNORE';
     if ('name' in target) {
-      const insertIfNew = isMysqlFamily(this.dataSource.options) ? 'INSERT IGNORE' : 'INSERT OR IGNORE';
       statements.push([`${insertIfNew} INTO persons (name) VALUES (?)`, [target.name]]);
     }
     statements.push(bumpGalleryVersion(this.dataSource));
@@ -176,6 +199,12 @@ export class FaceReviewRepository {
         ),
       );
     }
+    for (const faceId of options.leftOut ?? []) {
+      statements.push(
+        [`${insertIfNew} INTO face_rejections (face_id, person_id) SELECT ?, ${personRef}`, [faceId, ...personParams]],
+        [`${insertIfNew} INTO cluster_members (face_id, cluster_id) VALUES (?, NULL)`, [faceId]],
+      );
+    }
     const imageIds = [...new Set(faces.map((face) => face.imageId))];
     if (imageIds.length > 0) {
       statements.push(
@@ -194,6 +223,20 @@ export class FaceReviewRepository {
         : await this.dataSource.getRepository(PersonEntity).findOneBy({ name: target.name });
     if (!person) return undefined;
     return { faceIds: faces.map((face) => face.id), imageIds, personId: person.id, personName: person.name, galleryVersion: await readGalleryVersion(this.dataSource) };
+  }
+
+  /** The descriptors of these faces (those stored with one), with their rejections, in id order. */
+  async reviewDescriptors(faceIds: readonly number[]): Promise<ReviewDescriptor[]> {
+    if (faceIds.length === 0) return [];
+    const faces = await this.dataSource
+      .getRepository(FaceEntity)
+      .createQueryBuilder('face')
+      .select(['face.id', 'face.descriptor'])
+      .where('face.id IN (:...faceIds) AND face.descriptor IS NOT NULL', { faceIds })
+      .orderBy('face.id', 'ASC')
+      .getMany();
+    const rejected = await readRejectedPersons(this.dataSource, faces.map((face) => face.id));
+    return faces.flatMap((face) => (face.descriptor ? [{ faceId: face.id, descriptor: decodeDescriptor(face.descriptor), rejectedPersonIds: rejected.get(face.id) ?? [] }] : []));
   }
 
   /**

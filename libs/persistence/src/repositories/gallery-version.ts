@@ -20,13 +20,19 @@ export function bumpGalleryVersion(dataSource: DataSource): Statement {
  * Logs the enrolments selected by `where` as added or removed by the current version: run after
  * {@link bumpGalleryVersion} in the same transaction (before a delete, after an insert).
  */
-export function logGalleryChanges(where: { sourceName: string } | { ids: number[] } | { personId: number }, removed: boolean): Statement {
+export function logGalleryChanges(where: { sourceName: string } | { ids: number[] } | { personId: number } | { movedFrom: number }, removed: boolean): Statement {
   const [condition, parameters]: [string, unknown[]] =
     'sourceName' in where
       ? ['source_name = ?', [where.sourceName]]
       : 'ids' in where
         ? [`id IN (${placeholders(where.ids.length)})`, where.ids]
-        : ['person_id = ?', [where.personId]];
+        : 'personId' in where
+          ? ['person_id = ?', [where.personId]]
+          : // The enrolments this version logged as removed from `movedFrom` (a merge moved them): logged again as added.
+            [
+              'id IN (SELECT person_image_id FROM gallery_changes WHERE version = (SELECT version FROM gallery_state WHERE id = ?) AND person_id = ? AND removed = 1)',
+              [GALLERY_STATE_ROW, where.movedFrom],
+            ];
   return [
     'INSERT INTO gallery_changes (version, person_image_id, person_id, descriptor, removed) ' +
       `SELECT (SELECT version FROM gallery_state WHERE id = ?), id, person_id, descriptor, ? FROM person_images WHERE ${condition}`,

@@ -18,6 +18,17 @@ export interface StoredFace {
   distance: number | null;
   /** Kept so the face can be matched again when the gallery changes, without the recognizer. */
   descriptor: Float32Array;
+  /** What the quality rule judged and its verdict (absent: not measured, never low quality). */
+  quality?: StoredFaceQuality;
+}
+
+export interface StoredFaceQuality {
+  sharpness: number;
+  yaw: number;
+  pitch: number;
+  roll: number;
+  lowQuality: boolean;
+  reasons: readonly string[];
 }
 
 export interface ProcessingOutcome {
@@ -168,6 +179,12 @@ export class ImageProcessingRepository {
                 descriptor: encodeDescriptor(face.descriptor),
                 galleryVersion: outcome.galleryVersion,
                 matchedAt: now,
+                qualitySharpness: face.quality?.sharpness ?? null,
+                qualityYaw: face.quality?.yaw ?? null,
+                qualityPitch: face.quality?.pitch ?? null,
+                qualityRoll: face.quality?.roll ?? null,
+                lowQuality: face.quality?.lowQuality ?? false,
+                qualityReasons: face.quality && face.quality.reasons.length > 0 ? face.quality.reasons.join(',') : null,
               })),
             )
             .updateEntity(false),

@@ -24,6 +24,19 @@ export interface ImageFaceView {
   galleryVersion: number | null;
   /** When the person was last decided (first match or re-match). */
   matchedAt: Date | null;
+  quality: FaceQualityView;
+}
+
+/** The quality rule's verdict on a face when it was stored, and what it judged (null: not measured then). */
+export interface FaceQualityView {
+  /** Kept and shown, never named, never enrolled. */
+  lowQuality: boolean;
+  /** `too_small`, `low_score`, `blurred`, `turned_away`, `tilted_up_or_down`. */
+  reasons: string[];
+  sharpness: number | null;
+  yaw: number | null;
+  pitch: number | null;
+  roll: number | null;
 }
 
 export interface ImageSummaryView {
@@ -75,6 +88,14 @@ export function toFaceView(face: FaceEntity): ImageFaceView {
     person: face.person ? { id: face.person.id, name: face.person.name } : null,
     galleryVersion: face.galleryVersion,
     matchedAt: face.matchedAt,
+    quality: {
+      lowQuality: Boolean(face.lowQuality),
+      reasons: face.qualityReasons ? face.qualityReasons.split(',') : [],
+      sharpness: face.qualitySharpness,
+      yaw: face.qualityYaw,
+      pitch: face.qualityPitch,
+      roll: face.qualityRoll,
+    },
   };
 }
 

@@ -3,6 +3,7 @@ import { DataSource, Repository } from 'typeorm';
 import { ImageStatus } from '@visage/domain';
 import { ClusterMemberEntity, FaceEntity, ImageEntity, PersonImageEntity } from '../entities';
 import { insertedId, isUniqueViolation } from './database-errors';
+import { checkpointAfterErasure, forgetImageStatements } from './erasure';
 import { recountClusters } from './face-cluster.repository';
 import { reviewSourceName } from './face-review.repository';
 import { forgetEnrolments } from './gallery-version';
@@ -111,7 +112,7 @@ export class ImageRepository {
         .andWhere('member.cluster_id IS NOT NULL')
         .getRawMany<{ clusterId: number | string }>()
     ).map((row) => Number(row.clusterId));
-    const statements: Statement[] = [['DELETE FROM images WHERE id = ?', [id]]];
+    const statements: Statement[] = [['DELETE FROM images WHERE id = ?', [id]], ...forgetImageStatements(id)];
     if (enrolmentIds.length > 0) {
       statements.push(...forgetEnrolments(this.dataSource, { ids: enrolmentIds }), [`DELETE FROM person_images WHERE id IN (${placeholders(enrolmentIds.length)})`, enrolmentIds]);
     }
@@ -124,7 +125,9 @@ export class ImageRepository {
     const deleted: DeletedImage = { faces: faceIds.length, enrolments: enrolmentIds.length };
     if (audit) statements.push(auditStatement({ ...audit, details: { ...audit.details, ...deleted } }));
     const results = await runInTransaction(this.dataSource, statements, { guarded: true });
-    return results ? deleted : undefined;
+    if (!results) return undefined;
+    checkpointAfterErasure(this.dataSource);
+    return deleted;
   }
 
   async findById(id: number): Promise<ImageDetailsView | undefined> {

@@ -18,10 +18,12 @@ export * from './outcome-events';
 export * from './outcome-event.repository';
 export * from './api-key.repository';
 export * from './audit.repository';
+export * from './dashboard-session.repository';
 
 import { ApiKeyRepository } from './api-key.repository';
 import { AuditRepository } from './audit.repository';
 import { DashboardRepository } from './dashboard.repository';
+import { DashboardSessionRepository } from './dashboard-session.repository';
 import { FaceIdentityRepository } from './face-identity.repository';
 import { FaceClusterRepository } from './face-cluster.repository';
 import { FaceReviewRepository } from './face-review.repository';
@@ -40,6 +42,7 @@ export const PERSISTENCE_REPOSITORIES = [
   ApiKeyRepository,
   AuditRepository,
   DashboardRepository,
+  DashboardSessionRepository,
   FaceClusterRepository,
   FaceIdentityRepository,
   FaceReviewRepository,

@@ -2,7 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, Like } from 'typeorm';
 import { PersonEntity } from '../entities/person.entity';
 import { PersonImageEntity } from '../entities/person-image.entity';
-import { AuditRecord, auditInsertedRow } from './audit.repository';
+import { ForgottenKnownFaceEntity } from '../entities/forgotten-known-face.entity';
+import { AuditRecord, auditIfChanged, auditInsertedRow } from './audit.repository';
 import { bumpGalleryVersion, logGalleryChanges, readGalleryVersion, removeEnrolments } from './gallery-version';
 import { runInTransaction, toStatement } from './transactions';
 
@@ -43,6 +44,9 @@ export interface NewEnrolment {
 }
 
 export interface GalleryRow {
+  /** The enrolment (person_images.id). */
+  id: number;
+  sourceName: string;
   personId: number;
   personName: string;
   descriptor: Float32Array;
@@ -84,6 +88,18 @@ export class PersonImageRepository {
   }
 
   /** Enrolments whose source starts with `prefix` (e.g. every file of the known-faces folder). */
+  /** Content hashes of the known-faces files whose person was deleted: start-up skips them. */
+  async forgottenKnownFaces(): Promise<Set<string>> {
+    const rows = await this.dataSource.getRepository(ForgottenKnownFaceEntity).find({ select: { contentHash: true } });
+    return new Set(rows.map((row) => row.contentHash));
+  }
+
+  /** Clears every tombstone (the files are enrolled again at the next start); returns how many there were. */
+  async clearForgottenKnownFaces(audit?: AuditRecord): Promise<number> {
+    const results = await runInTransaction(this.dataSource, [['DELETE FROM forgotten_known_faces', []], ...(audit ? [auditIfChanged(0, audit)] : [])]);
+    return results?.[0].affected ?? 0;
+  }
+
   async listByPrefix(prefix: string): Promise<EnrolmentRecord[]> {
     const rows = await this.dataSource.getRepository(PersonImageEntity).find({
       select: { id: true, personId: true, sourceName: true, contentHash: true },
@@ -153,9 +169,15 @@ export class PersonImageRepository {
       .getRepository(PersonImageEntity)
       .createQueryBuilder('image')
       .innerJoin('image.person', 'person')
-      .select(['image.id AS id', 'image.personId AS personId', 'person.name AS personName', 'image.descriptor AS descriptor'])
+      .select(['image.id AS id', 'image.sourceName AS sourceName', 'image.personId AS personId', 'person.name AS personName', 'image.descriptor AS descriptor'])
       .orderBy('image.id', 'ASC')
-      .getRawMany<{ id: number; personId: number | string; personName: string; descriptor: Buffer }>();
-    return rows.map((row) => ({ personId: Number(row.personId), personName: row.personName, descriptor: decodeDescriptor(row.descriptor) }));
+      .getRawMany<{ id: number | string; sourceName: string; personId: number | string; personName: string; descriptor: Buffer }>();
+    return rows.map((row) => ({
+      id: Number(row.id),
+      sourceName: row.sourceName,
+      personId: Number(row.personId),
+      personName: row.personName,
+      descriptor: decodeDescriptor(row.descriptor),
+    }));
   }
 }

@@ -77,4 +77,25 @@ describe.each(TEST_DRIVERS)('PersonRepository on $name', (driver) => {
     expect(faces.map((face) => face.personId)).toEqual([null, null]);
     expect(await persons.delete(id)).toBe(false);
   });
+
+  it('merges one person into another; a merge whose source or target is gone is person_deleted and changes nothing', async () => {
+    const ada = await create('Ada');
+    const adaL = await create('Ada L.');
+    await addFaces(ada, 1, 1);
+    await addFaces(adaL, 2, 1);
+    const version = Number((await dataSource.query('SELECT version FROM gallery_state'))[0]?.version ?? 0);
+    const merged = await persons.merge(adaL, ada);
+    expect(merged).toMatchObject({ person: { id: ada, faceCount: 3, knownFaceCount: 2 }, mergedPerson: { id: adaL, name: 'Ada L.' }, movedEnrolments: 1, movedFaces: 2 });
+    expect(merged?.galleryVersion).toBeGreaterThan(version);
+    expect(await persons.findById(adaL)).toBeUndefined();
+
+    // Gone source, gone target: undefined, nothing written (no version bump, the other person untouched).
+    const grace = await create('Grace');
+    await addFaces(grace, 1, 1);
+    const before = Number((await dataSource.query('SELECT version FROM gallery_state'))[0].version);
+    await expect(persons.merge(adaL, grace)).rejects.toMatchObject({ code: 'person_deleted' });
+    await expect(persons.merge(grace, 2_000_000_000)).rejects.toMatchObject({ code: 'person_deleted' });
+    expect(await persons.findById(grace)).toMatchObject({ faceCount: 1, knownFaceCount: 1 });
+    expect(Number((await dataSource.query('SELECT version FROM gallery_state'))[0].version)).toBe(before);
+  });
 });

@@ -1,11 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, Repository, SelectQueryBuilder } from 'typeorm';
 import { FaceEntity, PersonEntity, PersonImageEntity } from '../entities';
-import { AuditRecord, auditIfChanged, auditInsertedRow } from './audit.repository';
-import { isUniqueViolation } from './database-errors';
-import { forgetEnrolments, recomputeImageStatuses } from './gallery-version';
-import { IDENTITY_STATUSES, outcomeEventStatements } from './outcome-events';
-import { runInTransaction, toStatement } from './transactions';
+import { isMysqlFamily } from '../data-source-options';
+import { AuditRecord, auditIfChanged, auditInsertedRow, auditStatement } from './audit.repository';
+import { isUniqueViolation, PersistenceError } from './database-errors';
+import { checkpointAfterErasure, forgetPersonStatements } from './erasure';
+import { bumpGalleryVersion, forgetEnrolments, logGalleryChanges, readGalleryVersion, recomputeImageStatuses } from './gallery-version';
+import { IDENTITY_STATUSES, outcomeEventStatements, recordOutcomeEvents } from './outcome-events';
+import { runInTransaction, toStatement, TransactionStep } from './transactions';
 
 export interface PersonView {
   id: number;
@@ -15,6 +17,16 @@ export interface PersonView {
   faceCount: number;
   /** Enrolled reference faces (known faces) of this person. */
   knownFaceCount: number;
+}
+
+/** What a merge did: the person that remains (with its new counts) and what moved to it. */
+export interface MergeResult {
+  person: PersonView;
+  mergedPerson: { id: number; name: string };
+  /** Enrolments and named faces the merged person had (as counted just before the merge). */
+  movedEnrolments: number;
+  movedFaces: number;
+  galleryVersion: number;
 }
 
 export type CreatePersonResult = { created: true; person: PersonView } | { created: false; existingId: number };
@@ -46,6 +58,11 @@ export class PersonRepository {
     return row ? this.toView(row) : undefined;
   }
 
+  /** The person with exactly this name (names are unique), without counts. */
+  async findIdByName(name: string): Promise<number | undefined> {
+    return (await this.persons.findOne({ where: { name }, select: { id: true } }))?.id;
+  }
+
   /** Unique index on `name` decides duplicates; the existing id comes back for a 409. `audit`: its row, in the same transaction. */
   async create(name: string, audit?: (personId: number) => AuditRecord): Promise<CreatePersonResult> {
     try {
@@ -70,16 +87,19 @@ export class PersonRepository {
    * Forgets a person in one transaction: the images naming them get their status recomputed without them,
    * enrolled faces go with them (cascade) and their descriptors leave the change log ({@link forgetEnrolments}),
    * matched faces keep their box but lose the person (set null), "Not <name>" rows go (cascade), and the
-   * gallery version moves, so the re-match job looks at every face again against the remaining gallery.
-   * `audit`: its row, in the same transaction, if the person was still there to delete.
+   * gallery version moves, so the re-match job looks at every face again against the remaining gallery. Its
+   * known-faces files are tombstoned and its name leaves the outbox and the audit log ({@link forgetPersonStatements}).
+   * `audit`: its row (ids only), in the same transaction, if the person was still there to delete.
    */
   async delete(id: number, audit?: AuditRecord): Promise<boolean> {
     if (!(await this.persons.exist({ where: { id } }))) return false;
     const forget = forgetEnrolments(this.dataSource, { personId: id });
     // Their images' events are chosen while the faces still name them, and their faces snapshotted once unnamed.
     const outcome = outcomeEventStatements(this.dataSource, { facesOfPerson: id }, { statuses: IDENTITY_STATUSES, galleryVersion: 'current' });
-    const deletion = 2 + forget.length;
+    const erasure = forgetPersonStatements(id);
+    const deletion = 2 + erasure.length + forget.length;
     const results = await runInTransaction(this.dataSource, [
+      ...erasure,
       recomputeImageStatuses(this.dataSource, { personId: id }, new Date()),
       ...forget,
       outcome.events,
@@ -87,7 +107,68 @@ export class PersonRepository {
       outcome.faces,
       ...(audit ? [auditIfChanged(deletion, audit)] : []),
     ]);
-    return (results?.[deletion].affected ?? 0) > 0;
+    const deleted = (results?.[deletion].affected ?? 0) > 0;
+    if (deleted) checkpointAfterErasure(this.dataSource);
+    return deleted;
+  }
+
+  /**
+   * Merges person `sourceId` into `intoId` in one transaction: the source's enrolments move (their removal from
+   * the source and addition to the target logged at the new gallery version, so the re-match job looks again at
+   * every face they decided), its named faces and its "Not <name>" rejections move, a face named after one of the
+   * two but rejected for the other is unnamed (the re-match matches it again without them), the source is deleted.
+   * Either person gone meanwhile: `PersistenceError('person_deleted')`, nothing changed (thrown inside the transaction,
+   * which rolls it back). `audit`: its row, in the same transaction.
+   */
+  async merge(sourceId: number, intoId: number, audit?: AuditRecord, now = new Date()): Promise<MergeResult> {
+    const counts = await this.findById(sourceId);
+    if (!counts) throw new PersistenceError('person_deleted');
+    // A face named after one of the two but rejected for the other: after the merge it must not be named either.
+    const crossRejected =
+      '((faces.person_id = ? AND faces.id IN (SELECT face_id FROM face_rejections WHERE person_id = ?)) OR ' +
+      '(faces.person_id = ? AND faces.id IN (SELECT face_id FROM face_rejections WHERE person_id = ?)))';
+    const crossParameters = [sourceId, intoId, intoId, sourceId];
+    const affectedImages = await this.dataSource.query<Array<{ imageId: number | string }>>(
+      `SELECT DISTINCT faces.image_id AS imageId FROM faces WHERE faces.person_id = ? OR ${crossRejected}`,
+      [sourceId, ...crossParameters],
+    );
+    const imageIds = affectedImages.map((row) => Number(row.imageId));
+    const insertIfNew = isMysqlFamily(this.dataSource.options) ? 'INSERT IGNORE' : 'INSERT OR IGNORE';
+    const statements: TransactionStep[] = [
+      // Guard: the source is still there (an UPDATE that changes nothing still counts the row it matched, and locks it).
+      ['UPDATE persons SET name = name WHERE id = ?', [sourceId]],
+      // So is the target (locked likewise until the merge commits), else everything rolls back.
+      ['UPDATE persons SET name = name WHERE id = ?', [intoId]],
+      (previous) => {
+        if (previous[1]?.affected !== 1) throw new PersistenceError('person_deleted');
+        return undefined;
+      },
+      bumpGalleryVersion(this.dataSource),
+      logGalleryChanges({ personId: sourceId }, true),
+      ['UPDATE person_images SET person_id = ? WHERE person_id = ?', [intoId, sourceId]],
+      logGalleryChanges({ movedFrom: sourceId }, false),
+      [`UPDATE faces SET person_id = NULL, distance = NULL, gallery_version = 0 WHERE ${crossRejected}`, crossParameters],
+      [`${insertIfNew} INTO face_rejections (face_id, person_id) SELECT face_id, ? FROM face_rejections WHERE person_id = ?`, [intoId, sourceId]],
+      ['UPDATE faces SET person_id = ? WHERE person_id = ?', [intoId, sourceId]],
+    ];
+    if (imageIds.length > 0) {
+      statements.push(
+        recomputeImageStatuses(this.dataSource, { imageIds }, now),
+        ...recordOutcomeEvents(this.dataSource, { imageIds }, { statuses: IDENTITY_STATUSES, galleryVersion: 'current' }),
+      );
+    }
+    statements.push(['DELETE FROM persons WHERE id = ?', [sourceId]]);
+    if (audit) statements.push(auditStatement(audit));
+    if ((await runInTransaction(this.dataSource, statements, { guarded: true })) === undefined) throw new PersistenceError('person_deleted');
+    const person = await this.findById(intoId);
+    if (!person) throw new PersistenceError('person_deleted');
+    return {
+      person,
+      mergedPerson: { id: sourceId, name: counts.name },
+      movedEnrolments: counts.knownFaceCount,
+      movedFaces: counts.faceCount,
+      galleryVersion: await readGalleryVersion(this.dataSource),
+    };
   }
 
   private selectWithCounts(): SelectQueryBuilder<PersonEntity> {

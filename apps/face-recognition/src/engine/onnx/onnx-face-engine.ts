@@ -18,7 +18,7 @@ export interface OnnxEngineOptions {
 
 /** face-api's input normalisations: SSD x / 127.5 - 1; landmark and recognition nets (x - mean) / 255. */
 const SSD_NORMALISATION: PlanarNormalisation = { mean: [127.5, 127.5, 127.5], divisor: 127.5 };
-const FACE_NORMALISATION: PlanarNormalisation = { mean: [122.782, 117.001, 104.298], divisor: 255 };
+export const FACE_NORMALISATION: PlanarNormalisation = { mean: [122.782, 117.001, 104.298], divisor: 255 };
 const MAX_DETECTIONS = 100;
 const MAX_FACES_PER_RUN = 16;
 

@@ -82,3 +82,15 @@ export function writePlanarSquare(
     }
   }
 }
+
+/** Writes an already-sized square (RGB floats, HWC, e.g. a dlib face chip) as NCHW planes, `(value - mean) / divisor`. */
+export function writePlanarChip(chip: Float32Array, size: number, normalisation: PlanarNormalisation, out: Float32Array, offset: number): void {
+  const plane = size * size;
+  const [meanR, meanG, meanB] = normalisation.mean;
+  const { divisor } = normalisation;
+  for (let pixel = 0; pixel < plane; pixel++) {
+    out[offset + pixel] = (chip[pixel * 3] - meanR) / divisor;
+    out[offset + plane + pixel] = (chip[pixel * 3 + 1] - meanG) / divisor;
+    out[offset + 2 * plane + pixel] = (chip[pixel * 3 + 2] - meanB) / divisor;
+  }
+}

@@ -13,6 +13,17 @@ export const listImagesQuery = imagePageQuery
   .extend({ status: imageStatusParam, person: idParam('person', 'Only images where this person appears') })
   .transform(({ person, ...query }): ImageListQuery => ({ ...query, personId: person }));
 
+export class FaceQualityDto {
+  @ApiProperty({ example: false, description: 'Judged of low quality when stored (QUALITY_* settings): shown, never named, never enrolled' })
+  lowQuality!: boolean;
+  @ApiProperty({ example: [], type: [String], description: 'Why: too_small, low_score, blurred, turned_away, tilted_up_or_down' }) reasons!: string[];
+  @ApiPropertyOptional({ example: 412.5, nullable: true, type: Number, description: 'Variance of the Laplacian of the 64×64 grey face crop; null: not measured' })
+  sharpness!: number | null;
+  @ApiPropertyOptional({ example: -8.2, nullable: true, type: Number, description: 'Head turn left/right, degrees (estimated from the landmarks)' }) yaw!: number | null;
+  @ApiPropertyOptional({ example: 3.1, nullable: true, type: Number, description: 'Head tilt up/down, degrees' }) pitch!: number | null;
+  @ApiPropertyOptional({ example: 1.4, nullable: true, type: Number, description: 'In-plane rotation, degrees' }) roll!: number | null;
+}
+
 export class FaceDto {
   @ApiProperty({ example: 12 }) id!: number;
   @ApiProperty({ example: { x: 10, y: 20, width: 64, height: 64 } }) box!: { x: number; y: number; width: number; height: number };
@@ -22,6 +33,7 @@ export class FaceDto {
   @ApiPropertyOptional({ example: 4, nullable: true, type: Number, description: 'Gallery version the person was decided against; null: stored before descriptors were kept' })
   galleryVersion!: number | null;
   @ApiPropertyOptional({ nullable: true, type: Date, description: 'When the person was last decided (first match or re-match)' }) matchedAt!: Date | null;
+  @ApiProperty({ type: FaceQualityDto }) quality!: FaceQualityDto;
 }
 
 export class ImageSummaryDto {
