@@ -20,8 +20,10 @@ export interface DeployableApp {
   grpcPortVar?: EnvName;
   /** Variables with a default that is wrong in a deployment (sqlite file, loopback addresses, relative paths). */
   requiredEnv: readonly EnvName[];
-  /** Reads files under IMAGES_ROOT (mounted read-only). */
+  /** Reads files under IMAGES_ROOT (mounted read-only, or read-write when it also {@link writesImages}). */
   readsImages: boolean;
+  /** Stores uploads under IMAGES_ROOT (`uploads/`): the only app that mounts the images read-write. */
+  writesImages: boolean;
   /** Talks to MySQL: the only pods the database's NetworkPolicy lets in. */
   databaseClient: boolean;
   /** Calls the recognizer: the only pods the recognizer's NetworkPolicy lets in. */
@@ -52,6 +54,7 @@ export const DEPLOYABLE_APPS: Readonly<Record<AppName, DeployableApp>> = {
     healthPortVar: 'RECEIVER_PORT',
     requiredEnv: ['DATABASE_URL', 'IMAGES_ROOT', ...QUEUE_ENV, 'FACE_RECOGNITION_ADDRESS'],
     readsImages: true,
+    writesImages: true,
     databaseClient: true,
     recognizerClient: true,
     publishedByCompose: true,
@@ -61,8 +64,10 @@ export const DEPLOYABLE_APPS: Readonly<Record<AppName, DeployableApp>> = {
   'image-processor': {
     entry: 'dist/apps/image-processor/src/main.js',
     healthPortVar: 'PROCESSOR_HEALTH_PORT',
-    requiredEnv: ['DATABASE_URL', 'IMAGES_ROOT', ...QUEUE_ENV, 'FACE_RECOGNITION_ADDRESS'],
+    // FACE_RECOGNITION_INPUT=content: it reads each image and sends the bytes, so the recognizer mounts nothing.
+    requiredEnv: ['DATABASE_URL', 'IMAGES_ROOT', ...QUEUE_ENV, 'FACE_RECOGNITION_ADDRESS', 'FACE_RECOGNITION_INPUT'],
     readsImages: true,
+    writesImages: false,
     databaseClient: true,
     recognizerClient: true,
     publishedByCompose: false,
@@ -73,8 +78,10 @@ export const DEPLOYABLE_APPS: Readonly<Record<AppName, DeployableApp>> = {
     entry: 'dist/apps/face-recognition/src/main.js',
     healthPortVar: 'FACE_RECOGNITION_HEALTH_PORT',
     grpcPortVar: 'FACE_RECOGNITION_PORT',
-    requiredEnv: ['IMAGES_ROOT'],
-    readsImages: true,
+    // Every image arrives as bytes (the processor's FACE_RECOGNITION_INPUT=content, enrolments always): no volume.
+    requiredEnv: [],
+    readsImages: false,
+    writesImages: false,
     databaseClient: false,
     recognizerClient: false,
     publishedByCompose: false,
@@ -86,6 +93,7 @@ export const DEPLOYABLE_APPS: Readonly<Record<AppName, DeployableApp>> = {
     healthPortVar: 'FRONTEND_PORT',
     requiredEnv: ['DATABASE_URL', 'IMAGES_ROOT', 'RECEIVER_URL'],
     readsImages: true,
+    writesImages: false,
     databaseClient: true,
     recognizerClient: false,
     publishedByCompose: true,

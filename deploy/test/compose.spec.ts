@@ -20,6 +20,7 @@ const TOPOLOGY_VARIABLES: readonly EnvName[] = [
   'BIND_HOST',
   'IMAGES_ROOT',
   'FACE_RECOGNITION_ADDRESS',
+  'FACE_RECOGNITION_INPUT',
   'NSQD_TCP_ADDRESS',
   'NSQD_HTTP_ADDRESS',
   'NSQLOOKUPD_HTTP_ADDRESSES',
@@ -178,12 +179,13 @@ describe('docker-compose.yml', () => {
     expect(published).toEqual(spec.publishedByCompose ? [port] : []);
   });
 
-  it.each(APP_NAMES.filter((app) => DEPLOYABLE_APPS[app].readsImages))('%s mounts the images read-only at IMAGES_ROOT', (app) => {
+  it.each(APP_NAMES)('%s mounts the images at IMAGES_ROOT as deploy/apps.ts says: read-write to store uploads, read-only to read, or not at all', (app) => {
     const mounts = (service(compose, app).volumes ?? []).map((volume) =>
       typeof volume === 'string' ? { target: volume.split(':')[1], read_only: volume.endsWith(':ro'), source: volume.split(':')[0] } : volume,
     );
     const images = mounts.find((mount) => mount.target === IMAGES_MOUNT_PATH);
-    expect(images?.read_only).toBe(true);
+    if (!DEPLOYABLE_APPS[app].readsImages) return void expect(images).toBeUndefined();
+    expect(Boolean(images?.read_only)).toBe(!DEPLOYABLE_APPS[app].writesImages);
     expect(images?.source).toMatch(/\/images$/);
   });
 

@@ -326,16 +326,21 @@ describe.each(OVERLAYS)('kustomize overlay %s', (overlay) => {
     }
   });
 
-  it('mounts the shared ReadWriteMany images claim read-only in every app that reads images', () => {
+  it('mounts the shared ReadWriteMany images claim read-write in the receiver, read-only in the other apps that read images, nowhere else', () => {
     const objects = objectsOf(overlay);
     const claims = byKind<IPersistentVolumeClaim>(objects, 'PersistentVolumeClaim');
     expect(claims).toHaveLength(1);
     expect(claims[0].spec?.accessModes).toEqual(['ReadWriteMany']);
-    for (const app of APP_NAMES.filter((name) => DEPLOYABLE_APPS[name].readsImages)) {
+    for (const app of APP_NAMES) {
       const spec = appWorkload(objects, app).template.spec!;
       const volume = spec.volumes?.find((candidate) => candidate.persistentVolumeClaim?.claimName === claims[0].metadata?.name);
       const mount = spec.containers[0].volumeMounts?.find((candidate) => candidate.name === volume?.name);
-      expect(mount, app).toMatchObject({ mountPath: IMAGES_MOUNT_PATH, readOnly: true });
+      if (!DEPLOYABLE_APPS[app].readsImages) {
+        expect(volume, app).toBeUndefined();
+        continue;
+      }
+      expect(mount, app).toMatchObject({ mountPath: IMAGES_MOUNT_PATH });
+      expect(Boolean(mount?.readOnly) || Boolean(volume?.persistentVolumeClaim?.readOnly), app).toBe(!DEPLOYABLE_APPS[app].writesImages);
     }
   });
 

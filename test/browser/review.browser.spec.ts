@@ -63,6 +63,14 @@ describe.skipIf(!hasChromium)('face review in headless Chromium on the real pipe
     const card = page.locator(`[data-group="${group.id}"]`);
     await expect(card.locator('h2').textContent()).resolves.toContain('3 faces in 3 images');
     await expect(card.locator('img').count()).resolves.toBe(3);
+    // Each "Not the same person" button stays in its face's column: no overlap, nothing out of the card.
+    const cardBox = (await card.boundingBox())!;
+    const buttons = await Promise.all((await card.locator('.thumbs__item button').all()).map(async (button) => (await button.boundingBox())!));
+    expect(buttons).toHaveLength(3);
+    for (const [index, box] of buttons.entries()) {
+      expect(box.x + box.width, `button ${index} inside the card`).toBeLessThanOrEqual(cardBox.x + cardBox.width);
+      if (index > 0) expect(box.x, `button ${index} clear of the one before`).toBeGreaterThanOrEqual(buttons[index - 1].x + buttons[index - 1].width);
+    }
     // The crops are real pictures (the browser decoded them).
     await expect(card.locator('img').first().evaluate((element) => {
       const img = element as unknown as { decode(): Promise<void>; naturalWidth: number };

@@ -23,6 +23,7 @@ import { CommittedFixture, Fixture, FIXTURES_DIR, writeFixture } from '../suppor
 import { bearer, TEST_ADMIN_KEY, TEST_AUTH_ENV } from '../../libs/auth/test/test-keys';
 import { createScratchMysqlDatabase } from '../../libs/persistence/test/test-databases';
 import { NsqLookupdTestServer, NsqTestServer } from '../nsq/nsq-test-server';
+import { UploadItemResultDto } from '../../apps/receiver/src/images/dto/upload-images.dto';
 
 // ---------------------------------------------------------------------------------------------- files
 
@@ -138,6 +139,7 @@ export interface ImageView {
 
 export const FINAL_STATUSES = ['processed', 'unrecognized', 'failed'];
 
+
 export class ReceiverClient {
   constructor(readonly url: string) {}
 
@@ -155,6 +157,22 @@ export class ReceiverClient {
       throw new Error(`POST /images/post → ${reply.status} ${reply.text.slice(0, 500)}`);
     }
     return reply.body.images.map((item) => item.id as number);
+  }
+
+  /** POST /images with each file as a multipart `file` part; the per-file answers. */
+  async upload(files: Array<{ bytes: Buffer; name: string }>): Promise<UploadItemResultDto[]> {
+    const reply = await this.postForm('/images', files);
+    if (reply.status !== 202) throw new Error(`POST /images → ${reply.status} ${reply.text.slice(0, 500)}`);
+    return (reply.body as { images: UploadItemResultDto[] }).images;
+  }
+
+  /** A multipart POST of `file` parts to `path` (an upload route). */
+  async postForm(path: string, files: Array<{ bytes: Buffer; name: string }>): Promise<HttpReply<unknown>> {
+    const form = new FormData();
+    for (const file of files) form.append('file', new Blob([file.bytes]), file.name);
+    const response = await fetch(`${this.url}${path}`, { method: 'POST', headers: bearer(), body: form });
+    const text = await response.text();
+    return { status: response.status, body: JSON.parse(text) as unknown, text };
   }
 
   async image(id: number): Promise<ImageView> {
@@ -249,6 +267,10 @@ function syntheticFace(path: string) {
  */
 export class RecognizerDouble {
   readonly calls = new Map<string, number>();
+  /** Bytes of `content` the last call for each path carried (0: the path alone was sent). */
+  readonly contentBytes = new Map<string, number>();
+  /** The `authorization` metadata (RECOGNIZER_TOKEN) the last call for each path carried. */
+  readonly authorization = new Map<string, string | undefined>();
   /** Delay before answering each call. */
   delayMs = 0;
   /** Paths whose (next) call is never answered while listed: a stuck analysis. */
@@ -280,6 +302,9 @@ export class RecognizerDouble {
     const analyze: Unary = (call, callback) => {
       const path = call.request.path;
       this.calls.set(path, this.callsFor(path) + 1);
+      this.contentBytes.set(path, call.request.content?.length ?? 0);
+      const [authorization] = call.metadata.get('authorization');
+      this.authorization.set(path, typeof authorization === 'string' ? authorization : undefined);
       if (this.hold.has(path)) {
         this.hold.delete(path);
         return; // never answered: the caller hangs until its deadline or its death

@@ -4,12 +4,15 @@
  * server (nsqd discovered through nsqlookupd). Only HTTP goes in: POST to the receiver, GET from the receiver
  * and the dashboard.
  */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VisageConfig } from '@visage/config';
 import { GalleryService } from '@visage/matcher';
 import { startEmbedded, EmbeddedVisage } from '../../apps/embedded/src/embedded';
 import { RetryJob } from '../../apps/image-processor/src/retry/retry.job';
+import { fixtureBytes } from '../support/fixtures';
 import { createImagesRoot, dashboardSession, e2eStacks, E2eStack, embeddedStackConfig, http, ImagesRoot, ReceiverClient, until } from './harness';
 
 const GALLERY_REFRESH_MS = 300;
@@ -39,7 +42,7 @@ describe.each(e2eStacks('visage_e2e_pipeline'))('pipeline end to end — $name',
     await images.add('camera_rescaled.jpg', 'in/camera_rescaled_again.jpg');
     images.copy('coffee.png', 'enrol/coffee.png');
     await images.add('two_people.jpg', 'enrol/two_people.jpg');
-    config = embeddedStackConfig(stack, images, { GALLERY_REFRESH_MS: String(GALLERY_REFRESH_MS) });
+    config = embeddedStackConfig(stack, images, { GALLERY_REFRESH_MS: String(GALLERY_REFRESH_MS), KNOWN_FACES_RESCAN_MS: '300' });
     visage = await startEmbedded(config, '127.0.0.1');
     receiver = new ReceiverClient(`http://127.0.0.1:${visage.ports.receiver}`);
     frontendUrl = `http://127.0.0.1:${visage.ports.frontend}`;
@@ -69,6 +72,17 @@ describe.each(e2eStacks('visage_e2e_pipeline'))('pipeline end to end — $name',
     expect(named.map((face) => face.person?.name)).toEqual(['eileen collins']);
     expect(named[0].distance).not.toBeNull();
     expect(named[0].distance as number).toBeLessThanOrEqual(config.MATCH_THRESHOLD);
+  });
+
+  it('an uploaded picture goes the same way: stored by its hash, processed and named; the same bytes again are that image', async () => {
+    const bytes = await fixtureBytes('astronaut_flipped.jpg');
+    const [item] = await receiver.upload([{ bytes, name: 'astronaut.jpg' }]);
+    expect(item).toMatchObject({ index: 0, status: 'pending', duplicate: false, path: expect.stringMatching(/^uploads\/[0-9a-f]{2}\/[0-9a-f]{2}\/[0-9a-f]{64}\.jpg$/) });
+    const image = await receiver.settled(item.id as number);
+    expect(image).toMatchObject({ status: 'processed', path: item.path });
+    expect(image.faces.filter((face) => face.person !== null).map((face) => face.person?.name)).toEqual(['eileen collins']);
+    const [again] = await receiver.upload([{ bytes, name: 'copy.jpg' }]);
+    expect(again).toMatchObject({ id: item.id, status: 'processed', duplicate: true });
   });
 
   it('a stranger is unrecognized: a face is found and nobody is named', async () => {
@@ -113,6 +127,11 @@ describe.each(e2eStacks('visage_e2e_pipeline'))('pipeline end to end — $name',
     const enrolled = await http<{ personId: number; personName: string }>('POST', facesUrl, { path: 'enrol/camera.png' });
     expect(enrolled.status).toBe(201);
     expect(enrolled.body).toMatchObject({ personId: cameraman, personName: 'cameraman', facesInPhoto: 1 });
+
+    // The same face uploaded from the client's machine: enrolled from its stored copy.
+    const uploaded = await receiver.postForm(`/persons/${cameraman}/faces`, [{ bytes: await fixtureBytes('camera.png'), name: 'me.png' }]);
+    expect(uploaded.status, uploaded.text).toBe(201);
+    expect(uploaded.body).toMatchObject({ personId: cameraman, path: expect.stringMatching(/^uploads\/.+\.png$/) });
 
     const noFace = await http<{ code: string }>('POST', facesUrl, { path: 'enrol/coffee.png' });
     expect([noFace.status, noFace.body.code]).toEqual([422, 'no_face']);
@@ -184,5 +203,21 @@ describe.each(e2eStacks('visage_e2e_pipeline'))('pipeline end to end — $name',
     const detail = await http('GET', `${frontendUrl}/images/${astronaut?.id}`, undefined, session);
     expect(detail.status).toBe(200);
     expect(detail.text).toContain('eileen collins');
+  });
+
+  it('known faces added while running are enrolled without a restart (rescan timer); POST /known-faces/rescan drops removed ones at once', async () => {
+    const knownFaceCount = async () => {
+      const reply = await http<{ items: Array<{ name: string; knownFaceCount: number }> }>('GET', `${receiver.url}/persons`);
+      return reply.body.items.find((person) => person.name === 'eileen collins')?.knownFaceCount;
+    };
+    await images.add('astronaut_flipped.jpg', 'known/eileen_collins_3.jpg');
+    await until(async () => (await knownFaceCount()) === 3, 'the added known face enrolled by the rescan', 60_000);
+
+    rmSync(join(images.root, 'known/eileen_collins_3.jpg'));
+    const rescan = await http<{ removed: string[]; unchanged: string[] }>('POST', `${receiver.url}/known-faces/rescan`);
+    expect(rescan.status).toBe(200);
+    expect(rescan.body.removed).toEqual(['eileen_collins_3.jpg']);
+    expect(rescan.body.unchanged.sort()).toEqual(['eileen_collins/large.jpg', 'eileen_collins_1.png']);
+    expect(await knownFaceCount()).toBe(2);
   });
 });

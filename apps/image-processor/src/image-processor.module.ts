@@ -19,6 +19,7 @@ import { PROCESSOR_SETTINGS, ProcessorSettings, processorSettingsFrom } from './
 import { RETRY_JOB_SCHEDULED, RetryJob } from './retry/retry.job';
 import { ConsumptionGate } from './startup/consumption-gate';
 import { ProcessorStartup } from './startup/processor-startup.service';
+import { KnownFacesRescanJob } from './startup/known-faces-rescan.job';
 import { REMATCH_JOB_SCHEDULED, RematchJob } from './rematch/rematch.job';
 import { ClusterJob } from './clusters/cluster.job';
 import { OutcomeRelayJob } from './outcomes/outcome-relay.job';
@@ -37,7 +38,7 @@ export interface ImageProcessorModuleOptions {
 }
 
 /** The processor's services and jobs, which the embedded app and the tests reach too. */
-const PROCESSOR_SERVICES = [ProcessorStartup, ProcessImageService, RetryJob, RematchJob, ClusterJob, OutcomeRelayJob, WebhookDeliveryJob];
+const PROCESSOR_SERVICES = [ProcessorStartup, ProcessImageService, RetryJob, RematchJob, ClusterJob, OutcomeRelayJob, WebhookDeliveryJob, KnownFacesRescanJob];
 
 /**
  * The processor's providers. Global, because HealthModule's readiness factory (a module of its own)

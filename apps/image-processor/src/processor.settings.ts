@@ -30,6 +30,8 @@ export interface ProcessorSettings {
   rematchEveryMs: number;
   /** Mean distance to a group's members within which an unknown face joins it (CLUSTER_THRESHOLD). */
   clusterThreshold: number;
+  /** How often the known-faces folder is checked for changes (KNOWN_FACES_RESCAN_MS; 0: only at start). */
+  knownFacesRescanMs: number;
   /** QUALITY_*: a face past these limits is stored as low quality, never named. */
   quality: FaceQualityRule;
 }
@@ -63,6 +65,7 @@ export function processorSettingsFrom(config: VisageConfig, instanceId?: string)
     retryCron: config.RETRY_CRON,
     rematchEveryMs: config.GALLERY_REFRESH_MS,
     clusterThreshold: config.CLUSTER_THRESHOLD,
+    knownFacesRescanMs: config.KNOWN_FACES_RESCAN_MS,
     quality: qualityRuleOf(config),
   };
 }

@@ -7,6 +7,7 @@ import { appLogger } from '@visage/observability';
 import { parseJsonBody } from './common/json-body.middleware';
 import { receiverSecurityHeaders } from './common/security-headers.middleware';
 import { ReceiverModule } from './receiver.module';
+import { describeUploadBodies } from './uploads/upload-body';
 
 export interface ReceiverAppOptions {
   /** Nest logger; default: the process's pino logger (levels up to LOG_LEVEL, LOG_FORMAT). */
@@ -42,15 +43,21 @@ export function configureReceiverApp(app: INestApplication): INestApplication {
   express.set('trust proxy', trustProxySetting(app.get(ConfigService).values));
   app.use(receiverSecurityHeaders);
   app.use(parseJsonBody);
-  const document = SwaggerModule.createDocument(
+  const document = describeUploadBodies(SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
       .setTitle('Visage receiver')
-      .setDescription('Ingest image paths for face recognition; read outcomes; manage known people.')
+      .setDescription('Ingest images (uploaded, or paths under IMAGES_ROOT) for face recognition; read outcomes; manage known people.')
       .setVersion('1')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key (scopes read ⊂ submit ⊂ admin); X-API-Key is accepted too' })
+      .addBearerAuth({
+        type: 'http',
+        scheme: 'bearer',
+        // Nest's default says JWT; the key is an opaque random string.
+        bearerFormat: 'API key (vsk_…)',
+        description: 'An API key, `vsk_…` (scopes read ⊂ submit ⊂ admin); X-API-Key is accepted too',
+      })
       .build(),
-  );
+  ));
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
   return app;
 }

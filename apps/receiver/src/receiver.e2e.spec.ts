@@ -426,6 +426,9 @@ describe.each(TEST_DRIVERS)('receiver API on $name', (driver) => {
       expect(Object.keys(document.body.paths)).toEqual(
         expect.arrayContaining(['/image/post', '/images/post', '/images', '/images/{id}', '/images/{id}/retry', '/persons', '/persons/{id}', '/persons/{id}/images']),
       );
+      // The key is opaque (vsk_…), not a JWT: the UI must not say otherwise.
+      expect(document.body.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer', bearerFormat: 'API key (vsk_…)' });
+      expect(JSON.stringify(document.body)).not.toContain('JWT');
     });
   });
 });

@@ -17,6 +17,7 @@ import { ImagesModule } from './images/images.module';
 import { KeysModule } from './keys/keys.module';
 import { SessionsModule } from './sessions/sessions.module';
 import { PersonsModule } from './persons/persons.module';
+import { KnownFacesModule } from './known-faces/known-faces.module';
 
 export interface ReceiverModuleOptions {
   config: VisageConfig;
@@ -47,6 +48,7 @@ export class ReceiverModule {
         AuthModule.forApi(),
         ImagesModule,
         PersonsModule,
+        KnownFacesModule,
         FacesModule,
         ClustersModule,
         KeysModule,

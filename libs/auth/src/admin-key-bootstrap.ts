@@ -17,6 +17,8 @@ export const GENERATED_ADMIN_KEY_NAME = 'generated admin';
 @Injectable()
 export class AdminKeyBootstrap implements OnApplicationBootstrap {
   private readonly logger = new Logger('Auth');
+  /** The admin key this start generated (none existed), for `npm start`'s ready banner to show last; else undefined. */
+  generatedKey: string | undefined;
 
   constructor(
     private readonly keys: ApiKeyService,
@@ -48,6 +50,7 @@ export class AdminKeyBootstrap implements OnApplicationBootstrap {
       }
       if ((await this.repository.countActive('admin')) > 0) return;
       const generated = await this.keys.create(GENERATED_ADMIN_KEY_NAME, 'admin', 'bootstrap');
+      this.generatedKey = generated.key;
       this.logger.warn(
         `No admin API key existed: generated one (key id ${generated.id}). It is shown this once; store it now and use it as ` +
           `"Authorization: Bearer <key>" or to sign in to the dashboard: ${generated.key}`,

@@ -12,7 +12,7 @@ const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 const KEY_PATTERN = /vsk_[A-Za-z0-9_-]{43}/g;
 
 /** `npm run keys -- <args>` on the TypeScript source (vite-node, as the e2e tests run apps), with `env` added. */
-async function runKeysCli(args: string[], env: Record<string, string>): Promise<{ stdout: string; stderr: string }> {
+async function runKeysCli(args: string[], env: Record<string, string>): Promise<{ stdout: string; stderr: string; code?: number }> {
   return promisify(execFile)(process.execPath, [join(REPO_ROOT, 'node_modules/vite-node/vite-node.mjs'), '-c', 'vitest.config.ts', 'libs/auth/src/keys-cli.ts', ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, LOG_LEVEL: 'log', ...env },
@@ -54,5 +54,18 @@ describe('npm run keys on a fresh database', () => {
     expect(`${created.stdout}${created.stderr}`.match(KEY_PATTERN)).toHaveLength(1);
     expect(`${created.stdout}${created.stderr}`).not.toMatch(/No admin API key existed|AUTH=off/);
     expect(await storedKeys()).toEqual([{ name: 'ci', scope: 'submit' }]);
+  }, 120_000);
+
+  it('exits 0 with the usage for --help, 2 for a bad scope (saying so), 1 when revoking a key that does not exist', async () => {
+    const help = await runKeysCli(['--help'], env);
+    expect(help.stdout).toContain('usage: npm run keys -- create');
+    const failures = await Promise.all([
+      runKeysCli(['create', '--name', 'ci', '--scope', 'root'], env).catch((error: { code: number; stderr: string }) => error),
+      runKeysCli(['revoke', '999'], env).catch((error: { code: number; stderr: string }) => error),
+    ]);
+    expect(failures.map((failure) => [failure.code, failure.stderr.split('\n')[0]])).toEqual([
+      [2, '--scope must be read, submit, admin, not "root"'],
+      [1, 'there is no active key 999 (see npm run keys -- list)'],
+    ]);
   }, 120_000);
 });

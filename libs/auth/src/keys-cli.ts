@@ -1,53 +1,54 @@
 import 'reflect-metadata';
-import { parseArgs } from 'node:util';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { isApiScope } from '@visage/access';
 import { describeError } from '@visage/domain';
 import { ConfigModule } from '@visage/config';
 import { PersistenceModule } from '@visage/persistence';
 import { ApiKeyService } from './api-key.service';
 import { AuthModule } from './auth.module';
-
-const USAGE = `usage: npm run keys -- create --name <name> --scope read|submit|admin
-       npm run keys -- list
-       npm run keys -- revoke <id>`;
+import { KEYS_USAGE, KeysUsageError, parseKeysCommand } from './keys-cli-args';
 
 @Module({ imports: [ConfigModule.forRoot(), PersistenceModule.forRoot({ retryAttempts: 1 }), AuthModule.forKeysCli()] })
 class KeysCliModule {}
 
-/** `npm run keys`: API keys on the configured database (DATABASE_URL), as the receiver's /keys routes do. */
-async function main(argv: string[]): Promise<string> {
-  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { name: { type: 'string' }, scope: { type: 'string' } } });
-  const [command, id] = positionals;
-  if (!['create', 'list', 'revoke'].includes(command ?? '')) throw new Error(USAGE);
+/**
+ * `npm run keys`: API keys on the configured database (DATABASE_URL), as the receiver's /keys routes do. Exit 0 on
+ * success and for --help; 1 when it could not do it (revoking a key that does not exist, a database error);
+ * 2 for a command line it does not understand (what is wrong, then the usage).
+ */
+async function main(argv: string[]): Promise<{ output: string; exitCode: number }> {
+  const command = parseKeysCommand(argv);
+  if (command.command === 'help') return { output: KEYS_USAGE, exitCode: 0 };
   const app = await NestFactory.createApplicationContext(KeysCliModule, { logger: ['error', 'warn'] });
   try {
     const keys = app.get(ApiKeyService);
-    if (command === 'create') {
-      if (!values.name?.trim() || !isApiScope(values.scope)) throw new Error(USAGE);
-      const created = await keys.create(values.name.trim(), values.scope, 'cli');
-      return `created key ${created.id} "${created.name}" (${created.scope}); shown this once, store it now:\n${created.key}`;
+    switch (command.command) {
+      case 'create': {
+        const created = await keys.create(command.name, command.scope, 'cli');
+        return { output: `created key ${created.id} "${created.name}" (${created.scope}); shown this once, store it now:\n${created.key}`, exitCode: 0 };
+      }
+      case 'revoke':
+        return (await keys.revoke(command.id, 'cli'))
+          ? { output: `revoked key ${command.id}`, exitCode: 0 }
+          : { output: `there is no active key ${command.id} (see npm run keys -- list)`, exitCode: 1 };
+      case 'list': {
+        const list = await keys.list();
+        const lines = list.map((key) => `${key.id}\t${key.scope}\t${key.name}\t${key.revokedAt ? 'revoked' : 'active'}\tlast used ${key.lastUsedAt?.toISOString() ?? 'never'}`);
+        return { output: lines.join('\n') || 'no keys', exitCode: 0 };
+      }
     }
-    if (command === 'revoke') {
-      const keyId = Number(id);
-      if (!Number.isSafeInteger(keyId) || keyId <= 0) throw new Error(USAGE);
-      return (await keys.revoke(keyId, 'cli')) ? `revoked key ${keyId}` : `there is no active key ${keyId}`;
-    }
-    const list = await keys.list();
-    return list.map((key) => `${key.id}\t${key.scope}\t${key.name}\t${key.revokedAt ? 'revoked' : 'active'}\tlast used ${key.lastUsedAt?.toISOString() ?? 'never'}`).join('\n') || 'no keys';
   } finally {
     await app.close();
   }
 }
 
 main(process.argv.slice(2)).then(
-  (output) => {
-    console.log(output);
-    process.exit(0);
+  ({ output, exitCode }) => {
+    (exitCode === 0 ? console.log : console.error)(output);
+    process.exit(exitCode);
   },
   (error: unknown) => {
-    console.error(describeError(error));
-    process.exit(1);
+    console.error(error instanceof KeysUsageError ? error.message : describeError(error));
+    process.exit(error instanceof KeysUsageError ? 2 : 1);
   },
 );

@@ -123,6 +123,12 @@ describe('parseConfig', () => {
     expect(problemsOf({ WEBHOOK_SECRET: 's3cret' })).toEqual(['WEBHOOK_SECRET: must be at least 32 characters (openssl rand -base64 32)']);
     expect(problemsOf({ WEBHOOK_SECRET: 'change-me-openssl-rand-base64-32-xxxxxxxx' })).toHaveLength(1);
   });
+
+  it('MAX_UPLOAD_BYTES defaults to MAX_IMAGE_BYTES and may not exceed it', () => {
+    expect(parseConfig({ MAX_IMAGE_BYTES: '5000' }).MAX_UPLOAD_BYTES).toBe(5000);
+    expect(parseConfig({ MAX_IMAGE_BYTES: '5000', MAX_UPLOAD_BYTES: '4000' }).MAX_UPLOAD_BYTES).toBe(4000);
+    expect(problemsOf({ MAX_IMAGE_BYTES: '5000', MAX_UPLOAD_BYTES: '6000' })).toEqual([expect.stringMatching(/^MAX_UPLOAD_BYTES: must not exceed MAX_IMAGE_BYTES/)]);
+  });
 });
 
 describe('logLevelsUpTo', () => {

@@ -108,8 +108,12 @@ export const configSchema = z.object({
   DATABASE_URL: databaseUrl,
   IMAGES_ROOT: z.string().trim().min(1).default('./images'),
   KNOWN_FACES_DIR: optionalText,
+  /** How often processors check KNOWN_FACES_DIR for added, changed or removed files (0: only at start). */
+  KNOWN_FACES_RESCAN_MS: z.coerce.number().int().min(0).default(10_000),
   MAX_IMAGE_BYTES: positiveInt(20 * 1024 * 1024),
   MAX_IMAGE_PIXELS: positiveInt(40_000_000),
+  /** Largest uploaded file (POST /images, POST /persons/:id/faces); unset: MAX_IMAGE_BYTES, never more (ingest refuses larger files). */
+  MAX_UPLOAD_BYTES: z.coerce.number().int().positive().optional(),
   /**
    * The interface every port listens on (receiver, dashboard, processor health, recognizer gRPC and health).
    * Loopback by default, so `npm start` on a shared network exposes nothing; containers and k8s set 0.0.0.0.
@@ -124,6 +128,11 @@ export const configSchema = z.object({
   FACE_RECOGNITION_HEALTH_PORT: port(8083),
   FACE_RECOGNITION_ADDRESS: hostPort.default('127.0.0.1:50051'),
   FACE_RECOGNITION_DEADLINE_MS: positiveInt(30_000),
+  /**
+   * What the processor sends the recognizer: `path` (it reads IMAGES_ROOT itself: one process, or a shared volume)
+   * or `content` (the processor reads the file and sends its bytes: the recognizer needs no images volume).
+   */
+  FACE_RECOGNITION_INPUT: z.enum(['path', 'content']).default('path'),
   /**
    * Shared secret every recognizer call carries (gRPC metadata); the recognizer answers nothing else (its health
    * service aside). Required by the separate deployables; embedded mode generates one per start when unset.
@@ -247,8 +256,9 @@ export type QueueConfig =
       publishHttpAddress: string | undefined;
     };
 
-export interface VisageConfig extends Omit<RawConfig, 'KNOWN_FACES_DIR'> {
+export interface VisageConfig extends Omit<RawConfig, 'KNOWN_FACES_DIR' | 'MAX_UPLOAD_BYTES'> {
   KNOWN_FACES_DIR: string;
+  MAX_UPLOAD_BYTES: number;
   database: DatabaseConfig;
   queue: QueueConfig;
 }
@@ -313,8 +323,12 @@ export function parseConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Visage
   if (raw.WEBHOOK_URLS.length > 0 && !raw.WEBHOOK_SECRET) {
     throw new ConfigValidationError(['WEBHOOK_SECRET: required when WEBHOOK_URLS is set (every delivery is signed with it)']);
   }
+  if (raw.MAX_UPLOAD_BYTES !== undefined && raw.MAX_UPLOAD_BYTES > raw.MAX_IMAGE_BYTES) {
+    throw new ConfigValidationError([`MAX_UPLOAD_BYTES: must not exceed MAX_IMAGE_BYTES (${raw.MAX_IMAGE_BYTES}): a larger upload would be stored, then refused at ingest`]);
+  }
   return {
     ...raw,
+    MAX_UPLOAD_BYTES: raw.MAX_UPLOAD_BYTES ?? raw.MAX_IMAGE_BYTES,
     IMAGES_ROOT: imagesRoot,
     KNOWN_FACES_DIR: knownFacesDir,
     database: parseDatabaseUrl(raw.DATABASE_URL, cwd),

@@ -106,6 +106,7 @@ describe('enrolment (MariaDB, scripted recognizer)', () => {
     writeFileSync(join(known, 'crowd_1.jpg'), 'faces:3:4');
     writeFileSync(join(known, 'empty-room_1.jpg'), 'faces:0:5');
     writeFileSync(join(known, 'damaged_1.jpg'), 'broken');
+    writeFileSync(join(known, 'blank_1.jpg'), '');
     writeFileSync(join(known, 'notes.txt'), 'faces:1:6');
 
     const report = await enroller.enrolAll();
@@ -114,6 +115,7 @@ describe('enrolment (MariaDB, scripted recognizer)', () => {
       'crowd_1.jpg': `3 faces found and none clearly dominant (the largest and most central by ${DOMINANCE_MARGIN}×); use a photo of the person alone or where they stand out`,
       'empty-room_1.jpg': 'no face found',
       'damaged_1.jpg': expect.stringContaining('corrupt'),
+      'blank_1.jpg': 'not a usable image (empty file)',
       'notes.txt': expect.stringContaining('<name>_<n>'),
     });
     const gallery = (await repository.loadGallery()).entries;

@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@visage/config';
@@ -121,6 +121,26 @@ export class KnownFacesEnroller {
   }
 
   /** Flat files and the files of per-person folders, sorted; anything deeper is reported as skipped. */
+  /**
+   * What the folder holds, by name, size and modification time, without reading a file: equal between two calls,
+   * nothing was added, changed or removed, so a rescan ({@link enrolAll}, which reads and hashes every file) can
+   * be skipped. An unreadable folder has the fingerprint `unreadable`.
+   */
+  async fingerprint(directory = this.config.get('KNOWN_FACES_DIR')): Promise<string> {
+    try {
+      const files = await this.listKnownFaces(directory, { enrolled: [], unchanged: [], removed: [], skipped: [], failed: [], forgotten: [] });
+      const lines = await Promise.all(
+        files.map(async ({ file }) => {
+          const info = await stat(join(directory, file)).catch(() => undefined);
+          return `${file}\t${info?.size ?? '-'}\t${info?.mtimeMs ?? '-'}`;
+        }),
+      );
+      return lines.sort().join('\n');
+    } catch {
+      return 'unreadable';
+    }
+  }
+
   private async listKnownFaces(directory: string, report: KnownFacesReport): Promise<KnownFaceFile[]> {
     const found: KnownFaceFile[] = [];
     for (const entry of await readdir(directory, { withFileTypes: true })) {

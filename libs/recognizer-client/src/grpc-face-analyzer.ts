@@ -1,8 +1,10 @@
+import { readFile } from 'node:fs/promises';
 import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { protoPath as HEALTH_PROTO_PATH } from 'grpc-health-check';
 import { DESCRIPTOR_LENGTH, FaceAnalysis, FaceAnalysisError, FaceAnalyzer } from '@visage/domain';
 import { currentLogContext } from '@visage/observability';
+import { ImagePathError, resolveImagePath } from '@visage/storage';
 import {
   AnalyzeImageRequest,
   AnalyzeImageResponse,
@@ -21,6 +23,11 @@ export interface GrpcFaceAnalyzerOptions {
   deadlineMs: number;
   /** Largest image sent by {@link GrpcFaceAnalyzer.analyzeContent} (MAX_IMAGE_BYTES). */
   maxImageBytes?: number;
+  /**
+   * Set (FACE_RECOGNITION_INPUT=content): `analyze(path)` reads the file under this root itself and sends its bytes,
+   * so the recognizer needs no images volume. Unset: the path is sent and the recognizer reads it.
+   */
+  sendContentFrom?: string;
   /** RECOGNIZER_TOKEN (sent with every analysis) and the optional TLS files. */
   credentials: RecognizerCredentials;
 }
@@ -119,8 +126,25 @@ export class GrpcFaceAnalyzer implements ContentFaceAnalyzer {
     });
   }
 
-  analyze(path: string, options: AnalyzeOptions = {}): Promise<FaceAnalysis> {
+  async analyze(path: string, options: AnalyzeOptions = {}): Promise<FaceAnalysis> {
+    if (this.options.sendContentFrom !== undefined) return this.analyzeContent(await this.readImage(this.options.sendContentFrom, path), { ...options, label: path });
     return this.call({ path, includeLandmarks: options.includeLandmarks ?? false }, options.deadlineMs);
+  }
+
+  /**
+   * The bytes the recognizer would have read, under the same rules: a path problem is permanent (the recognizer
+   * answers it NOT_FOUND / INVALID_ARGUMENT with the same reason), a failing disk transient.
+   */
+  private async readImage(root: string, path: string): Promise<Buffer> {
+    try {
+      const resolved = await resolveImagePath(root, path, { maxBytes: this.options.maxImageBytes });
+      return await readFile(resolved.absolute);
+    } catch (error) {
+      if (error instanceof ImagePathError) {
+        throw new FaceAnalysisError('permanent', `${error.problem}: ${error.message}`, error.problem === 'not_found' ? 'NOT_FOUND' : 'INVALID_ARGUMENT', error.problem);
+      }
+      throw new FaceAnalysisError('transient', `reading ${path}: ${(error as Error).message}`, 'UNAVAILABLE');
+    }
   }
 
   analyzeContent(content: Buffer, options: AnalyzeOptions & { label?: string } = {}): Promise<FaceAnalysis> {

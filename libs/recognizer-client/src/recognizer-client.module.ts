@@ -7,8 +7,8 @@ import { recognizerCredentialsFrom } from './recognizer-credentials';
 export const FACE_ANALYZER = Symbol('FACE_ANALYZER');
 
 /**
- * Provides {@link FACE_ANALYZER} from FACE_RECOGNITION_ADDRESS / FACE_RECOGNITION_DEADLINE_MS / MAX_IMAGE_BYTES,
- * RECOGNIZER_TOKEN and GRPC_TLS_*
+ * Provides {@link FACE_ANALYZER} from FACE_RECOGNITION_ADDRESS / FACE_RECOGNITION_DEADLINE_MS / MAX_IMAGE_BYTES /
+ * FACE_RECOGNITION_INPUT, RECOGNIZER_TOKEN and GRPC_TLS_*
  * (needs `ConfigModule.forRoot()` somewhere in the app). The channel is closed with the app.
  */
 @Module({})
@@ -26,6 +26,7 @@ export class RecognizerClientModule {
               address: config.get('FACE_RECOGNITION_ADDRESS'),
               deadlineMs: config.get('FACE_RECOGNITION_DEADLINE_MS'),
               maxImageBytes: config.get('MAX_IMAGE_BYTES'),
+              sendContentFrom: config.get('FACE_RECOGNITION_INPUT') === 'content' ? config.get('IMAGES_ROOT') : undefined,
               credentials: recognizerCredentialsFrom(config.values),
             }),
         },

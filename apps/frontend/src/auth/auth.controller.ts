@@ -61,6 +61,7 @@ export class AuthController {
   private renderLogin(request: Request, response: Response, status: number, next: string, error?: string): void {
     const token = randomToken();
     setCookie(response, LOGIN_CSRF_COOKIE, token, { maxAge: LOGIN_CSRF_MAX_AGE_S, secure: request.secure });
-    response.status(status).render('login', { loginCsrf: token, next, error, pageTitle: 'Sign in' });
+    // No navigation on the sign-in page: every link would lead back here.
+    response.status(status).render('login', { loginCsrf: token, next, error, pageTitle: 'Sign in', hideNav: true });
   }
 }

@@ -55,6 +55,7 @@ export class DashboardAuthGuard implements CanActivate {
     request.dashboardSession = session;
     response.locals.csrf = session.csrf;
     response.locals.canAct = scopeAllows(session.scope, 'admin');
+    response.locals.canSubmit = scopeAllows(session.scope, 'submit');
     response.locals.signedInAs = this.sessions.enabled ? session.keyName : undefined;
     const since = new Date(session.createdAt);
     response.locals.signedInSince = since.toISOString();

@@ -3,12 +3,17 @@ import { Scope } from '@visage/access';
 import { CurrentSession } from '../auth/dashboard-auth.guard';
 import { DashboardSession } from '../auth/session-cookie';
 import { HttpRequest as Request, HttpResponse as Response } from '../common/http';
-import { setFlash, takeFlash } from '../common/flash';
+import { FlashMessage, setFlash, takeFlash } from '../common/flash';
 import { ReceiverApiClient } from '../receiver/receiver-api.client';
 import { parseRouteId } from '@visage/domain';
 import { ValidQuery } from '@visage/validation';
 import { ImagesPageQuery, imagesPageQuery } from './images.query';
 import { ImagesService } from './images.service';
+import { z } from 'zod';
+
+/** `?retried=1` on an image page: the retry this page redirected from (anything else is ignored). */
+const retriedQuery = z.object({ retried: z.string().optional().transform((value) => value === '1') });
+type RetriedQuery = z.output<typeof retriedQuery>;
 
 @Controller()
 export class ImagesController {
@@ -28,14 +33,26 @@ export class ImagesController {
   @Get('images/:id')
   @Scope('read')
   @Render('image-detail')
-  async detail(@Param('id') idParam: string, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+  async detail(@Param('id') idParam: string, @ValidQuery(retriedQuery) query: RetriedQuery, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
     const id = parseRouteId(idParam);
     const view = id === undefined ? undefined : await this.images.detail(id);
     if (!view) throw new NotFoundException(`There is no image with id ${idParam}.`);
     // Still in the pipeline: the page reloads itself once the processor has written the outcome.
     // Not final yet: the page reloads itself when the image changes.
     const watch = view.image.status === 'pending' || view.image.status === 'processing' || view.image.status === 'retrying';
-    return { ...view, watch, pageTitle: `Image ${view.image.id}`, nav: 'images', flash: takeFlash(request, response) };
+    const queuedAgain: FlashMessage = { kind: 'success', text: `Image ${view.image.id} was queued again.` };
+    return { ...view, watch, pageTitle: `Image ${view.image.id}`, nav: 'images', flash: takeFlash(request, response) ?? (query.retried ? queuedAgain : undefined) };
+  }
+
+  /**
+   * "Upload photos": the page's script posts each file (multipart, `X-CSRF-Token`) and the body streams on to the
+   * receiver's `POST /images` with the session's key; the receiver's per-file answer (or refusal) comes back as JSON.
+   */
+  @Post('upload')
+  @Scope('submit')
+  async upload(@Req() request: Request, @CurrentSession() session: DashboardSession, @Res() response: Response): Promise<void> {
+    const result = await this.receiver.uploadImages(session, request);
+    response.status(result.status).json(result.ok ? result.body : { message: result.message });
   }
 
   @Post('images/:id/retry')
@@ -44,12 +61,11 @@ export class ImagesController {
     const id = parseRouteId(idParam);
     if (id === undefined) throw new NotFoundException(`There is no image with id ${idParam}.`);
     const result = await this.receiver.retryImage(session, id);
-    setFlash(
-      response,
-      result.ok
-        ? { kind: 'success', text: `Image ${id} was queued again.` }
-        : { kind: 'error', text: `Retry failed: ${result.message}` },
-    );
-    response.redirect(303, `/images/${id}`);
+    if (!result.ok) {
+      setFlash(response, { kind: 'error', text: `Retry failed: ${result.message}` });
+      return response.redirect(303, `/images/${id}`);
+    }
+    // In the URL, not a one-shot cookie: the page reloads itself as the image moves on, and the note must stay.
+    response.redirect(303, `/images/${id}?retried=1`);
   }
 }

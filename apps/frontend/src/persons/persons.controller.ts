@@ -59,6 +59,26 @@ export class PersonsController {
     response.redirect(303, personCard(result.ok ? into : id));
   }
 
+  /**
+   * "Add a photo": the page's script posts the picture (multipart, `X-CSRF-Token`), streamed on to the receiver's
+   * `POST /persons/:id/faces`; the outcome is the flash of the page the script reloads, and the JSON answer.
+   */
+  @Post(':id/photo')
+  @Scope('admin')
+  async addPhoto(@Param('id') idParam: string, @Req() request: Request, @CurrentSession() session: DashboardSession, @Res() response: Response): Promise<void> {
+    const id = parseRouteId(idParam);
+    if (id === undefined) {
+      response.status(404).json({ message: `There is no person with id ${idParam}.` });
+      return;
+    }
+    const result = await this.receiver.enrolUploadedFace(session, id, request);
+    const text = result.ok
+      ? `Added the photo: its face is enrolled${result.body?.note ? ` (${result.body.note})` : ''}.`
+      : `Could not add the photo: ${result.message}`;
+    setFlash(response, { kind: result.ok ? 'success' : 'error', text });
+    response.status(result.status).json({ message: text });
+  }
+
   @Post(':id/faces')
   @Scope('admin')
   async enrol(@Param('id') idParam: string, @Body() body: FormBody, @CurrentSession() session: DashboardSession, @Res() response: Response): Promise<void> {

@@ -142,12 +142,17 @@
         older.hidden = false;
       }
     }
+    // A count may be shown twice (its card, and the headline of a page filtered by that status).
     (change.counts || []).forEach(function (count) {
-      var node = document.querySelector('[data-count-for="' + count.status + '"]');
-      if (node) node.textContent = String(count.count);
+      document.querySelectorAll('[data-count-for="' + count.status + '"]').forEach(function (node) {
+        node.textContent = String(count.count);
+      });
     });
-    var total = document.querySelector('[data-count-for="total"]');
-    if (total && change.total !== undefined) total.textContent = String(change.total);
+    if (change.total !== undefined) {
+      document.querySelectorAll('[data-count-for="total"]').forEach(function (node) {
+        node.textContent = String(change.total);
+      });
+    }
     if ((changed || added) && liveStatus) {
       liveStatus.textContent = (added ? added + ' new image' + (added > 1 ? 's' : '') + '. ' : '') +
         (changed ? changed + ' image' + (changed > 1 ? 's' : '') + ' updated.' : '');

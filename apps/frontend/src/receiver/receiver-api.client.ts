@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { IncomingMessage } from 'node:http';
 import { ConfigService } from '@visage/config';
 import type { MisfitReason } from '@visage/matcher';
 
@@ -47,7 +48,19 @@ export interface CreatedPerson {
   name: string;
 }
 
+/** One uploaded file's answer (`POST /images`): accepted or a duplicate (`id`, `status`), or refused (`error`). */
+export interface UploadedItem {
+  index: number;
+  id?: number;
+  status?: string;
+  name?: string | null;
+  duplicate?: boolean;
+  error?: { statusCode: number; message: string; code?: string };
+}
+
 const TIMEOUT_MS = 15_000;
+/** An upload streams from the browser through this app: its time is the browser's upload time. */
+const UPLOAD_TIMEOUT_MS = 10 * 60_000;
 
 /**
  * Adapter to the receiver's HTTP API: the dashboard's actions (retry, add a person, enrol a face) go through
@@ -72,6 +85,16 @@ export class ReceiverApiClient {
 
   enrolFace(caller: ReceiverCaller, personId: number, path: string): Promise<ReceiverResult<EnrolledFace>> {
     return this.post(caller, `/persons/${personId}/faces`, { path });
+  }
+
+  /** `POST /images` with the browser's upload body (multipart or image/*), streamed through untouched. */
+  uploadImages(caller: ReceiverCaller, upload: IncomingMessage): Promise<ReceiverResult<{ images: UploadedItem[] }>> {
+    return this.send(caller, '/images', 'POST', { stream: upload, contentType: upload.headers['content-type'] ?? '' });
+  }
+
+  /** "Add a photo": the person's face enrolled from the browser's upload body. */
+  enrolUploadedFace(caller: ReceiverCaller, personId: number, upload: IncomingMessage): Promise<ReceiverResult<EnrolledFace>> {
+    return this.send(caller, `/persons/${personId}/faces`, 'POST', { stream: upload, contentType: upload.headers['content-type'] ?? '' });
   }
 
   /** "This is …": the face enrolled for the person named `name` (created when new). */
@@ -102,18 +125,28 @@ export class ReceiverApiClient {
     return this.post(caller, `/clusters/${clusterId}/faces/${faceId}`, undefined, 'DELETE');
   }
 
-  private async post<T>(caller: ReceiverCaller, path: string, body: unknown, method: 'POST' | 'DELETE' = 'POST'): Promise<ReceiverResult<T>> {
+  private post<T>(caller: ReceiverCaller, path: string, body: unknown, method: 'POST' | 'DELETE' = 'POST'): Promise<ReceiverResult<T>> {
+    return this.send(caller, path, method, body === undefined ? undefined : { json: body });
+  }
+
+  private async send<T>(
+    caller: ReceiverCaller,
+    path: string,
+    method: 'POST' | 'DELETE',
+    body?: { json: unknown } | { stream: IncomingMessage; contentType: string },
+  ): Promise<ReceiverResult<T>> {
     const headers: Record<string, string> = { accept: 'application/json' };
-    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (body) headers['content-type'] = 'json' in body ? 'application/json' : body.contentType;
     if (caller.apiKey) headers.authorization = `Bearer ${caller.apiKey}`;
     let response: globalThis.Response;
     try {
       response = await fetch(`${this.baseUrl}${path}`, {
         method,
         headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(TIMEOUT_MS),
-      });
+        // A stream is sent as it arrives (duplex 'half': the answer may come before its end, e.g. a 413).
+        ...(body === undefined ? {} : 'json' in body ? { body: JSON.stringify(body.json) } : { body: body.stream as unknown as ReadableStream, duplex: 'half' }),
+        signal: AbortSignal.timeout(body && 'stream' in body ? UPLOAD_TIMEOUT_MS : TIMEOUT_MS),
+      } as RequestInit);
     } catch (error) {
       const reason = (error as Error).name === 'TimeoutError' ? 'did not answer in time' : 'is not reachable';
       return { ok: false, status: 502, message: `The receiver at ${this.baseUrl} ${reason}. Try again later.` };

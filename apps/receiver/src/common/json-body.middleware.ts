@@ -1,5 +1,6 @@
 import { HttpStatus } from '@nestjs/common';
 import { IncomingMessage } from 'node:http';
+import { isUploadRequest } from '../uploads/upload-receiver';
 import { ApiError } from './api-error';
 
 /** Largest accepted request body: a batch of a few thousand paths fits; anything bigger is refused with 413. */
@@ -47,14 +48,15 @@ interface PlainResponse {
 /**
  * Parses JSON request bodies itself (the app starts without Nest's body parser) so that every body
  * mistake gets the uniform error JSON: wrong content type → 415, too large → 413, malformed → 400.
- * A request without a body gets `body = undefined` and fails validation as "missing".
+ * A request without a body gets `body = undefined` and fails validation as "missing". An upload (multipart or
+ * image body to an upload route) is left unread for its route's UploadReceiver, which streams it to disk.
  *
  * Registered once with `app.use` (not as a Nest middleware per route: that adds an Express layer and a
  * Nest proxy per route to every request), so it answers its own errors instead of going through the
  * exception filter.
  */
 export async function parseJsonBody(request: BodyRequest, response: PlainResponse, next: () => void): Promise<void> {
-  if (!['POST', 'PUT', 'PATCH'].includes(request.method ?? '') || !hasBody(request)) return next();
+  if (!['POST', 'PUT', 'PATCH'].includes(request.method ?? '') || !hasBody(request) || isUploadRequest(request)) return next();
   try {
     request.body = await readJsonBody(request);
   } catch (caught) {

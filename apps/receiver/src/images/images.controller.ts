@@ -1,4 +1,5 @@
-import { applyDecorators, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
+import { applyDecorators, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Req } from '@nestjs/common';
+import { IncomingMessage } from 'node:http';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Scope } from '@visage/access';
 import { Actor } from '@visage/auth';
@@ -9,7 +10,10 @@ import { PositiveIdPipe } from '../common/positive-id.pipe';
 import { ImageCountsDto, ImageDetailsDto, ImagePageDto, listImagesQuery } from './dto/list-images.dto';
 import { ImageAcceptedDto, ImagePathBody, imagePathBody } from './dto/post-image.dto';
 import { BatchAcceptedDto, PostImagesBody, postImagesBody } from './dto/post-images.dto';
+import { UploadAcceptedDto } from './dto/upload-images.dto';
 import { ImagesService } from './images.service';
+import { ApiUploadBody } from '../uploads/upload-body';
+import { MAX_UPLOAD_FILES } from '../uploads/upload-receiver';
 
 /** Refusals shared by the two ingest routes. */
 const BodyErrors = () =>
@@ -45,6 +49,28 @@ export class ImagesController {
   @BodyErrors()
   async postImages(@ValidBody(postImagesBody) body: PostImagesBody): Promise<BatchAcceptedDto> {
     return { images: await this.images.submitBatch(body.paths) };
+  }
+
+  @Post('images')
+  @Scope('submit')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiOperation({
+    summary: `Upload pictures (multipart \`file\` parts, at most ${MAX_UPLOAD_FILES}, or one picture as an image/* body); each is stored and queued`,
+    description:
+      'Each file is streamed to disk, checked by its first bytes and header (JPEG, PNG, WebP, GIF, TIFF, AVIF) and stored once by its ' +
+      'sha256 under `uploads/` in IMAGES_ROOT. Each is answered on its own, as an item of `/images/post`: accepted (`pending`), ' +
+      'or the same bytes uploaded before (`duplicate: true`, the existing image and its current status; nothing queued again), ' +
+      'or refused (`error`: 413 `file_too_large`, 415 `unsupported_image_type` / `unreadable_image`, 422 `empty_file`). ' +
+      'A raw image body is one file: its refusal is the response itself.',
+  })
+  @ApiUploadBody(MAX_UPLOAD_FILES)
+  @ApiResponse({ status: 202, type: UploadAcceptedDto })
+  @ApiResponse({ status: 400, type: ApiErrorBody, description: 'No `file` part (file_required), malformed multipart' })
+  @ApiResponse({ status: 413, type: ApiErrorBody, description: 'Raw body larger than MAX_UPLOAD_BYTES (file_too_large), or a multipart body far beyond the limits' })
+  @ApiResponse({ status: 415, type: ApiErrorBody, description: 'Neither multipart/form-data nor image/*; a raw body that is not a supported image' })
+  @ApiResponse({ status: 422, type: ApiErrorBody, description: 'A raw body that is empty' })
+  async upload(@Req() request: IncomingMessage): Promise<UploadAcceptedDto> {
+    return { images: await this.images.upload(request) };
   }
 
   @Get('images')

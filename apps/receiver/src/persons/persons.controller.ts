@@ -1,4 +1,5 @@
-import { Controller, Delete, Get, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Req } from '@nestjs/common';
+import { IncomingMessage } from 'node:http';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Scope } from '@visage/access';
 import { Actor } from '@visage/auth';
@@ -7,8 +8,18 @@ import { PositiveIdPipe } from '../common/positive-id.pipe';
 import { ImagePathBody, imagePathBody } from '../images/dto/post-image.dto';
 import { ImagePageDto, ImagePageQuery, imagePageQuery } from '../images/dto/list-images.dto';
 import { CreatePersonBody, createPersonBody, EnrolledFaceDto, mergeBody, PersonDto, PersonListDto, PersonMergedDto } from './dto/person.dto';
-import { ValidBody, ValidQuery } from '@visage/validation';
+import { SchemaPipe, ValidBody, ValidQuery } from '@visage/validation';
 import { PersonsService } from './persons.service';
+import { ApiUploadBody } from '../uploads/upload-body';
+import { isUploadRequest } from '../uploads/upload-receiver';
+
+/**
+ * `POST /persons/:id/faces` takes JSON `{"path"}` or an upload, whose body is left unread for the handler (so
+ * `body` is undefined): the schema lets that through, and a JSON request without a body is then refused by the
+ * strict one, as any other route refuses it.
+ */
+const pathOrUpload = imagePathBody.optional();
+const strictPath = new SchemaPipe(imagePathBody, 'body');
 
 @ApiTags('persons')
 @ApiBearerAuth()
@@ -58,18 +69,28 @@ export class PersonsController {
 
   @Post(':id/faces')
   @Scope('admin')
-  @ApiOperation({ summary: 'Enrol a known face of this person from an image under IMAGES_ROOT (exactly one face)' })
+  @ApiOperation({
+    summary: 'Enrol a known face of this person (its only face, or the clearly dominant one): from a path under IMAGES_ROOT, or an uploaded picture',
+    description:
+      'JSON `{"path"}` names a file under IMAGES_ROOT; a multipart `file` part or an image/* body uploads the picture, ' +
+      'stored by its sha256 under `uploads/` as `POST /images` stores it (same checks: 413, 415, 422 `empty_file`).',
+  })
+  @ApiUploadBody(1)
   @ApiResponse({ status: 201, type: EnrolledFaceDto })
-  @ApiResponse({ status: 400, type: ApiErrorBody, description: 'Bad id, missing/empty/non-string path, malformed JSON' })
+  @ApiResponse({ status: 400, type: ApiErrorBody, description: 'Bad id, missing/empty/non-string path, malformed JSON, no file part or more than one' })
   @ApiResponse({ status: 404, type: ApiErrorBody, description: 'No such person' })
+  @ApiResponse({ status: 413, type: ApiErrorBody, description: 'Upload larger than MAX_UPLOAD_BYTES' })
+  @ApiResponse({ status: 415, type: ApiErrorBody, description: 'Not JSON, multipart or image/*; an upload that is not a supported image' })
   @ApiResponse({ status: 422, type: ApiErrorBody, description: 'Path outside the root, missing, not a file, too large; no face, several faces, not an image' })
   @ApiResponse({ status: 503, type: ApiErrorBody, description: 'Recognizer unavailable; retry later' })
   async enrolFace(
     @Param('id', PositiveIdPipe) id: number,
-    @ValidBody(imagePathBody) body: ImagePathBody,
+    @Req() request: IncomingMessage,
+    @ValidBody(pathOrUpload) body: ImagePathBody | undefined,
     @Actor() actor: string,
   ): Promise<EnrolledFaceDto> {
-    const enrolled = await this.persons.enrolFace(id, body.path, actor);
+    const path = isUploadRequest(request) ? await this.persons.receivePhoto(request) : strictPath.transform(body).path;
+    const enrolled = await this.persons.enrolFace(id, path, actor);
     return {
       id: enrolled.personImageId,
       personId: enrolled.personId,

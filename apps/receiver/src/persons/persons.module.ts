@@ -3,10 +3,11 @@ import { EnrolmentModule } from '@visage/enrolment';
 import { KnownFacesController } from './known-faces.controller';
 import { PersonsController } from './persons.controller';
 import { PersonsService } from './persons.service';
+import { UploadsModule } from '../uploads/uploads.module';
 
 /** PersonRepository comes from the global PersistenceModule, the recognizer client from RecognizerClientModule. */
 @Module({
-  imports: [EnrolmentModule.forRoot()],
+  imports: [EnrolmentModule.forRoot(), UploadsModule],
   controllers: [PersonsController, KnownFacesController],
   providers: [PersonsService],
   exports: [PersonsService],

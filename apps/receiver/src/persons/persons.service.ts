@@ -2,7 +2,10 @@ import { HttpStatus, Injectable } from '@nestjs/common';
 import { ImagePage, ImageRepository, ImageListQuery, PersonRepository, PersonView } from '@visage/persistence';
 import { EnrolmentDisagreement, EnrolmentIndex } from '@visage/matcher';
 import { EnrolmentService } from '@visage/enrolment';
+import { IncomingMessage } from 'node:http';
+import { StoredUpload } from '@visage/storage';
 import { ApiError } from '../common/api-error';
+import { UploadReceiver } from '../uploads/upload-receiver';
 import { Enrolled, enrolledOrApiError, recognizerUnavailable } from './enrolment-errors';
 import { personNotFound } from './person-errors';
 import { PersonDto, PersonMergedDto } from './dto/person.dto';
@@ -13,6 +16,7 @@ export class PersonsService {
     private readonly persons: PersonRepository,
     private readonly enrolment: EnrolmentService,
     private readonly imageRepository: ImageRepository,
+    private readonly uploads: UploadReceiver,
     private readonly enrolments: EnrolmentIndex,
   ) {}
 
@@ -20,6 +24,20 @@ export class PersonsService {
   async imagesOf(id: number, page: Pick<ImageListQuery, 'limit' | 'cursor'>): Promise<ImagePage> {
     await this.get(id);
     return this.imageRepository.list({ ...page, personId: id });
+  }
+
+  /**
+   * The uploaded picture of `POST /persons/:id/faces` (one file), stored like an image upload: its path under
+   * IMAGES_ROOT, to enrol from. Refused before anything is enrolled when it is not one acceptable picture.
+   */
+  async receivePhoto(request: IncomingMessage): Promise<string> {
+    const files = await this.uploads.receive(request, { maxFiles: 1 });
+    if (files.length > 1) {
+      throw new ApiError(HttpStatus.BAD_REQUEST, `send exactly one file to enrol, not ${files.length}`, { code: 'too_many_files' });
+    }
+    const [file] = files;
+    if (file.error) throw file.error;
+    return (file.stored as StoredUpload).relative;
   }
 
   /** Computes the face's descriptor through the recognizer and adds it to the person's gallery. */
