@@ -1,5 +1,4 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { ScheduleModule } from '@nestjs/schedule';
 import { ConfigModule, VisageConfig } from '@visage/config';
 import { FaceAnalyzer } from '@visage/domain';
 import { HealthModule } from '@visage/health';
@@ -77,7 +76,6 @@ export class ImageProcessorModule {
       module: ImageProcessorModule,
       imports: [
         ConfigModule.forRoot(options.config),
-        ScheduleModule.forRoot(),
         ImageProcessorCoreModule.forRoot(options),
         ImageQueueModule,
         HealthModule.forRoot(databaseReadiness, queueReadiness, recognizerCircuitReadiness, galleryReadiness, webhooksReadiness),

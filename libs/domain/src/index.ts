@@ -7,3 +7,4 @@ export * from './timeout';
 export * from './route-id';
 export * from './outcome-event';
 export * from './stop-worker';
+export * from './scheduled-job';

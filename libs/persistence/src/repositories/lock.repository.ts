@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { JobLock } from '@visage/domain';
 import { isMysqlFamily, sqliteConnection } from '../data-source-options';
 
 /**
@@ -76,6 +77,11 @@ export class LockRepository {
     return isMysqlFamily(this.dataSource.options)
       ? this.mysqlLock(lock, 0)
       : this.sqliteLease(lock, options.leaseMs ?? DEFAULT_LEASE_MS);
+  }
+
+  /** A scheduled job's lock (`ScheduledJob` of @visage/domain takes it with {@link tryLock} each run). */
+  jobLock(lock: DatabaseLock, options: TryLockOptions = {}): JobLock {
+    return { tryLock: () => this.tryLock(lock, options) };
   }
 
   /**
