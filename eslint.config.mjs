@@ -139,6 +139,22 @@ export default tseslint.config(
   // test/, bench/ and deploy/ have no boundaries of their own yet, but the error rules hold there too.
   { files: ['test/**/*.ts', 'bench/**/*.ts', 'deploy/**/*.ts'], rules: { 'no-restricted-imports': ['error', { paths: DRIVER_ERROR_IMPORTS }] } },
   ...boundaryConfigs,
+  /**
+   * Type-aware rules over every TypeScript file (one program, tsconfig.json): a promise is awaited, returned or
+   * marked `void` with a reason; no promise where a callback's result is ignored; `await` only on thenables;
+   * a switch over a union handles every member, or says with `default:` that the rest is handled alike (zod's
+   * issue codes, an env value).
+   */
+  {
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
+    },
+  },
   {
     files: ['apps/frontend/src/public/**/*.js'],
     languageOptions: { globals: { ...globals.browser } },

@@ -53,6 +53,8 @@ export class EnrolmentService {
         return { status: 'several_faces', path: resolved.relative, count: described.count };
       case 'invalid_image':
         return { status: 'invalid_image', path: resolved.relative, reason: described.reason };
+      case 'ok':
+        break; // one face: enrolled below
     }
     const personImageId = await this.repository.replaceEnrolment(
       { personId: person.id, sourceName: `${PATH_SOURCE_PREFIX}${resolved.relative}`, contentHash: sha256(content), descriptor: described.descriptor },

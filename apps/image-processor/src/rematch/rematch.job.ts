@@ -117,7 +117,8 @@ export class RematchJob implements OnApplicationBootstrap, OnModuleDestroy {
       } catch (error) {
         this.poolUsable = false;
         this.logger.warn(`match workers failed (${describeError(error)}); matching on the main thread`);
-        void this.pool?.close();
+        // Not awaited: the broken pool's threads end in the background while this batch goes on here.
+        void this.pool?.close().catch(() => undefined);
         this.pool = undefined;
       }
     }

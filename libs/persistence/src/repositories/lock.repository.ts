@@ -153,6 +153,7 @@ export class LockRepository {
     const run = (sqliteQueues.get(key) ?? Promise.resolve()).then(fn);
     const settled = run.catch(() => undefined);
     sqliteQueues.set(key, settled);
+    // Bookkeeping once the queue is idle, nobody waits for it; settled never rejects.
     void settled.then(() => {
       if (sqliteQueues.get(key) === settled) sqliteQueues.delete(key);
     });
