@@ -112,7 +112,7 @@ describe.each(e2eStacks('visage_e2e_pipeline'))('pipeline end to end — $name',
 
     const enrolled = await http<{ personId: number; personName: string }>('POST', facesUrl, { path: 'enrol/camera.png' });
     expect(enrolled.status).toBe(201);
-    expect(enrolled.body).toMatchObject({ personId: cameraman, personName: 'cameraman' });
+    expect(enrolled.body).toMatchObject({ personId: cameraman, personName: 'cameraman', facesInPhoto: 1 });
 
     const noFace = await http<{ code: string }>('POST', facesUrl, { path: 'enrol/coffee.png' });
     expect([noFace.status, noFace.body.code]).toEqual([422, 'no_face']);

@@ -235,7 +235,7 @@ describe.each(TEST_DRIVERS)('frontend routes on $name', (driver) => {
       expect(page.text).toContain('Retry failed: &lt;b&gt;not&lt;/b&gt; failed');
     });
 
-    it('adds a person and enrols a face by path, passing the receiver’s validation message on', async () => {
+    it('adds a person and enrols a face by path, passing the receiver’s validation message and note on', async () => {
       receiver.reply('POST', '/persons', 201, { id: 77, name: 'Carol' });
       const added = await http().post('/persons').type('form').send(dashboard.form({ name: '  Carol ' })).expect(303);
       expect(added.headers.location).toBe('/persons#person-77');
@@ -252,6 +252,12 @@ describe.each(TEST_DRIVERS)('frontend routes on $name', (driver) => {
       const page = await http().get('/persons').set('Cookie', [dashboard.cookie, ...cookie]).expect(200);
       expect(page.text).toContain('Could not enrol holiday/beach.jpg: no face found in holiday/beach.jpg');
       expect(page.text).toMatch(/class="flash flash--error" role="alert"/);
+
+      const note = 'the photo shows 2 faces: the clearly dominant one (largest and most central) was enrolled';
+      receiver.reply('POST', `/persons/${alice.id}/faces`, 201, { id: 5, personId: alice.id, personName: 'Alice', path: 'party.jpg', facesInPhoto: 2, note });
+      const dominant = await http().post(`/persons/${alice.id}/faces`).type('form').send(dashboard.form({ path: 'party.jpg' })).expect(303);
+      const flash = (dominant.headers['set-cookie'] as unknown as string[]).map((c) => c.split(';')[0]);
+      expect((await http().get('/persons').set('Cookie', [dashboard.cookie, ...flash]).expect(200)).text).toContain(`Enrolled the face in party.jpg (${note}).`);
     });
 
     it('refuses cross-site form posts and asks for missing fields without calling the receiver', async () => {

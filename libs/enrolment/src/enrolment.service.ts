@@ -5,15 +5,16 @@ import { AuditRecord, PATH_SOURCE_PREFIX, PersonImageRepository } from '@visage/
 import { ContentFaceAnalyzer, FACE_ANALYZER } from '@visage/recognizer-client';
 import { ImagePathError, ImagePathProblem, resolveImagePath } from '@visage/storage';
 import { sha256 } from './content-hash';
-import { describeSingleFace } from './single-face';
+import { describeSingleFace, dominantFaceNote } from './single-face';
 
 /**
  * Outcome of `POST /persons/:id/faces`: `enrolled` → 201, `person_not_found` → 404,
- * `no_face` / `several_faces` → 422 (saying which), `invalid_path` / `invalid_image` → 400.
+ * `no_face` / `several_faces` (none clearly dominant) → 422 (saying which), `invalid_path` / `invalid_image` → 400.
+ * `enrolled.note` says when the photo showed other faces too and its dominant face was taken.
  * A recognizer that is down or overloaded is thrown as a transient `FaceAnalysisError` (→ 503).
  */
 export type EnrolmentResult =
-  | { status: 'enrolled'; personId: number; personName: string; personImageId: number; path: string }
+  | { status: 'enrolled'; personId: number; personName: string; personImageId: number; path: string; facesInPhoto: number; note?: string }
   | { status: 'person_not_found'; personId: number }
   | { status: 'no_face'; path: string }
   | { status: 'several_faces'; path: string; count: number }
@@ -60,7 +61,16 @@ export class EnrolmentService {
       { personId: person.id, sourceName: `${PATH_SOURCE_PREFIX}${resolved.relative}`, contentHash: sha256(content), descriptor: described.descriptor },
       audit && ((id) => audit({ personImageId: id, path: resolved.relative })),
     );
-    this.logger.log(`enrolled ${resolved.relative} for person ${person.id} (${person.name})`);
-    return { status: 'enrolled', personId: person.id, personName: person.name, personImageId, path: resolved.relative };
+    const note = dominantFaceNote(described.facesInPhoto);
+    this.logger.log(`enrolled ${resolved.relative} for person ${person.id} (${person.name})${note ? `: ${note}` : ''}`);
+    return {
+      status: 'enrolled',
+      personId: person.id,
+      personName: person.name,
+      personImageId,
+      path: resolved.relative,
+      facesInPhoto: described.facesInPhoto,
+      ...(note ? { note } : {}),
+    };
   }
 }

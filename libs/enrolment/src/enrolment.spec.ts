@@ -1,12 +1,14 @@
 import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Logger } from '@nestjs/common';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConfigService, parseConfig } from '@visage/config';
 import { FaceAnalysis, FaceAnalysisError } from '@visage/domain';
 import { KNOWN_SOURCE_PREFIX, PersonImageRepository } from '@visage/persistence';
 import { ContentFaceAnalyzer } from '@visage/recognizer-client';
 import { MARIADB_DRIVER, MigratedTestDatabase, openTestDatabase } from '../../persistence/test/test-databases';
+import { byProminence, DOMINANCE_MARGIN, dominantFace, prominence } from './dominant-face';
 import { EnrolmentService } from './enrolment.service';
 import { personNameFromFileName, personNameFromFolder } from './known-face-name';
 import { KnownFacesEnroller } from './known-faces.enroller';
@@ -36,7 +38,8 @@ describe('personNameFromFolder', () => {
 
 /**
  * Stands in for the gRPC recognizer: the file content says what it "shows":
- * `faces:<n>:<seed>`, `broken` (a permanent error) or `down` (a transient one).
+ * `faces:<n>:<seed>` (n faces of one size side by side across the middle), `faces:<n>:<seed>:dominant` (the first
+ * large and central, the others small in the top left), `broken` (a permanent error) or `down` (a transient one).
  */
 class ScriptedAnalyzer implements ContentFaceAnalyzer {
   calls = 0;
@@ -52,11 +55,12 @@ class ScriptedAnalyzer implements ContentFaceAnalyzer {
     if (text === 'broken') throw new FaceAnalysisError('permanent', 'INVALID_ARGUMENT: corrupt: premature end', 'INVALID_ARGUMENT');
     if (text === 'down') throw new FaceAnalysisError('transient', 'UNAVAILABLE: connection refused', 'UNAVAILABLE');
     const [, count, seed] = text.split(':').map(Number);
+    const dominant = text.endsWith(':dominant');
     return {
       width: 100,
       height: 100,
       faces: Array.from({ length: count }, (_, i) => ({
-        box: { x: 0, y: 0, width: 10, height: 10 },
+        box: dominant ? (i === 0 ? { x: 30, y: 30, width: 40, height: 40 } : { x: 10 * i, y: 0, width: 10, height: 10 }) : { x: 50 - 5 * count + 10 * i, y: 45, width: 10, height: 10 },
         score: 0.9,
         descriptor: Float32Array.from({ length: 128 }, (_, k) => Math.sin(seed + i + k)),
       })),
@@ -103,7 +107,7 @@ describe('enrolment (MariaDB, scripted recognizer)', () => {
     const report = await enroller.enrolAll();
     expect(report.enrolled).toEqual(['barack-obama_1.jpg', 'john_doe_1.jpg', 'john_doe_2.jpg']);
     expect(Object.fromEntries(report.skipped.map(({ file, reason }) => [file, reason]))).toEqual({
-      'crowd_1.jpg': '3 faces found, exactly one needed',
+      'crowd_1.jpg': `3 faces found and none clearly dominant (the largest and most central by ${DOMINANCE_MARGIN}×); use a photo of the person alone or where they stand out`,
       'empty-room_1.jpg': 'no face found',
       'damaged_1.jpg': expect.stringContaining('corrupt'),
       'notes.txt': expect.stringContaining('<name>_<n>'),
@@ -135,6 +139,21 @@ describe('enrolment (MariaDB, scripted recognizer)', () => {
     expect(john?.descriptor[0]).toBeCloseTo(Math.sin(42), 5);
   });
 
+  it('enrols the clearly dominant face of a photo with several, and says so in the log', async () => {
+    writeFileSync(join(known, 'ada_1.jpg'), 'faces:3:11:dominant');
+    const logged: string[] = [];
+    const log = vi.spyOn(Logger.prototype, 'log').mockImplementation((message: unknown) => void logged.push(String(message)));
+    try {
+      expect((await enroller.enrolAll()).enrolled).toEqual(['ada_1.jpg']);
+    } finally {
+      log.mockRestore();
+    }
+    expect(logged).toContain('known face ada_1.jpg: the photo shows 3 faces: the clearly dominant one (largest and most central) was enrolled');
+    const ada = (await repository.loadGallery()).entries.find((row) => row.personName === 'ada');
+    expect(ada?.descriptor[0]).toBeCloseTo(Math.sin(11), 5); // face 0, the dominant one
+    rmSync(join(known, 'ada_1.jpg'));
+  });
+
   it('drops the descriptor of a file that no longer shows exactly one face', async () => {
     writeFileSync(join(known, 'john_doe_1.jpg'), 'faces:2:7');
     await enroller.enrolAll();
@@ -163,10 +182,20 @@ describe('enrolment (MariaDB, scripted recognizer)', () => {
       const person = await repository.findOrCreatePerson('ada');
       writeFileSync(join(root, 'ada.jpg'), 'faces:1:9');
       const first = await service.enrolFromPath(person.id, 'ada.jpg');
-      expect(first).toMatchObject({ status: 'enrolled', personId: person.id, personName: 'ada', path: 'ada.jpg' });
+      expect(first).toEqual({ status: 'enrolled', personId: person.id, personName: 'ada', path: 'ada.jpg', personImageId: expect.any(Number), facesInPhoto: 1 });
       const again = await service.enrolFromPath(person.id, 'ada.jpg');
       expect(again.status).toBe('enrolled');
       expect((await repository.loadGallery()).entries.filter((row) => row.personName === 'ada')).toHaveLength(1);
+    });
+
+    it('takes the dominant face of several and says so in the answer', async () => {
+      const person = await repository.findOrCreatePerson('ada');
+      writeFileSync(join(root, 'ada-and-friends.jpg'), 'faces:2:12:dominant');
+      expect(await service.enrolFromPath(person.id, 'ada-and-friends.jpg')).toMatchObject({
+        status: 'enrolled',
+        facesInPhoto: 2,
+        note: 'the photo shows 2 faces: the clearly dominant one (largest and most central) was enrolled',
+      });
     });
 
     it('answers each refusal with its own status', async () => {
@@ -188,5 +217,30 @@ describe('enrolment (MariaDB, scripted recognizer)', () => {
       writeFileSync(join(root, 'down.jpg'), 'down');
       await expect(service.enrolFromPath(person.id, 'down.jpg')).rejects.toMatchObject({ kind: 'transient' });
     });
+  });
+});
+
+describe('dominantFace', () => {
+  const face = (x: number, y: number, side: number) => ({ box: { x, y, width: side, height: side } });
+
+  it('weighs size by closeness to the centre: 1 at the centre, 0 in a corner', () => {
+    expect(prominence(face(40, 40, 20).box, 100, 100)).toBeCloseTo(20);
+    expect(prominence(face(-10, -10, 20).box, 100, 100)).toBeCloseTo(0);
+    expect(prominence(face(0, 40, 20).box, 100, 100)).toBeCloseTo(20 * (1 - 40 / Math.hypot(50, 50)));
+  });
+
+  it('takes the only face, or the most prominent one when it stands out by the margin', () => {
+    const centre = face(35, 35, 30);
+    const bystander = face(80, 0, 20);
+    expect(dominantFace([centre], 100, 100)).toBe(centre);
+    expect(dominantFace([bystander, centre], 100, 100)).toBe(centre);
+    expect(byProminence([bystander, centre], 100, 100)).toEqual([centre, bystander]);
+  });
+
+  it('refuses two faces of one size side by side, and a bystander as large as the person just off-centre', () => {
+    expect(dominantFace([face(10, 40, 30), face(60, 40, 30)], 100, 100)).toBeUndefined();
+    // Both 30 px, centres 5 and 30 px from the middle: 30 × 0.93 vs 30 × 0.58 is 1.62×, below the 1.75 margin.
+    expect(dominantFace([face(30, 35, 30), face(65, 35, 30)], 100, 100)).toBeUndefined();
+    expect(dominantFace([], 100, 100)).toBeUndefined();
   });
 });

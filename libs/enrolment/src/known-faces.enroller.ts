@@ -6,13 +6,13 @@ import { KNOWN_SOURCE_PREFIX, PersonImageRepository } from '@visage/persistence'
 import { ContentFaceAnalyzer, FACE_ANALYZER } from '@visage/recognizer-client';
 import { sha256 } from './content-hash';
 import { personNameFromFileName, personNameFromFolder } from './known-face-name';
-import { describeSingleFace } from './single-face';
+import { describeSingleFace, dominantFaceNote, noDominantFaceReason } from './single-face';
 
 export interface KnownFacesReport {
   enrolled: string[];
   unchanged: string[];
   removed: string[];
-  /** Files that cannot be enrolled as they are (bad name, no face, several faces, not an image), each logged. */
+  /** Files that cannot be enrolled as they are (bad name, no face, several faces none dominant, not an image), each logged. */
   skipped: Array<{ file: string; reason: string }>;
   /** Files not done because the recognizer failed transiently; the next run retries them. */
   failed: Array<{ file: string; reason: string }>;
@@ -26,7 +26,7 @@ interface KnownFaceFile {
 
 /**
  * Seed-compatible enrolment of KNOWN_FACES_DIR: flat files `<name>_<n>.<ext>` and per-person folders
- * `<name>/<any>.<ext>`, one face each. Idempotent by sha256 of the content:
+ * `<name>/<any>.<ext>`, one face each (or one clearly dominant face, see dominant-face.ts). Idempotent by sha256 of the content:
  * unchanged files are skipped, changed ones re-enrolled, removed ones dropped, and a file that no longer shows
  * exactly one face loses its old descriptor.
  */
@@ -79,7 +79,7 @@ export class KnownFacesEnroller {
       if (described.status !== 'ok') {
         const reason =
           described.status === 'several_faces'
-            ? `${described.count} faces found, exactly one needed`
+            ? noDominantFaceReason(described.count)
             : described.status === 'no_face'
               ? 'no face found'
               : `not a usable image (${described.reason})`;
@@ -90,6 +90,8 @@ export class KnownFacesEnroller {
       const person = await this.repository.findOrCreatePerson(personName);
       await this.repository.replaceEnrolment({ personId: person.id, sourceName, contentHash, descriptor: described.descriptor });
       report.enrolled.push(file);
+      const note = dominantFaceNote(described.facesInPhoto);
+      if (note) this.logger.log(`known face ${file}: ${note}`);
     }
 
     const gone = [...existing.values()].filter((row) => !present.has(row.sourceName));

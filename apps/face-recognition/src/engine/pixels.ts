@@ -90,3 +90,61 @@ export function bilinearTaps(size: number, side: number): { lower: Int32Array; u
   }
   return { lower, upper, fraction };
 }
+
+export interface Canvas {
+  image: RgbImage;
+  /** Where the image's top-left corner lies on the canvas. */
+  left: number;
+  top: number;
+  /** Image pixels per canvas pixel, across and down (1 unless the canvas had to be drawn smaller). */
+  scaleX: number;
+  scaleY: number;
+}
+
+/** Mid grey: SSD normalises it to ≈ 0, the same "nothing here" as the zero padding of its own input. */
+const CANVAS_GREY = 128;
+
+/**
+ * The image centred on a grey square `scale` × its longer side, drawn at most `maxSide` px wide (bilinear
+ * downscale when that needs it): the detector then sees a face that filled the frame at a size, and with a
+ * surrounding, it was trained on. {@link fromCanvas} maps a box found on the canvas back to image pixels.
+ */
+export function centreOnCanvas(image: RgbImage, scale: number, maxSide: number): Canvas {
+  const wanted = Math.round(Math.max(image.width, image.height) * scale);
+  const side = Math.min(wanted, maxSide);
+  const ratio = side / wanted;
+  const drawnWidth = Math.max(1, Math.round(image.width * ratio));
+  const drawnHeight = Math.max(1, Math.round(image.height * ratio));
+  const left = Math.floor((side - drawnWidth) / 2);
+  const top = Math.floor((side - drawnHeight) / 2);
+  const pixels = new Uint8Array(side * side * 3).fill(CANVAS_GREY);
+  const columns = bilinearTaps(drawnWidth, image.width);
+  const rows = bilinearTaps(drawnHeight, image.height);
+  const source = image.pixels;
+  for (let oy = 0; oy < drawnHeight; oy++) {
+    const row0 = rows.lower[oy] * image.width * 3;
+    const row1 = rows.upper[oy] * image.width * 3;
+    const dy = rows.fraction[oy];
+    let out = ((top + oy) * side + left) * 3;
+    for (let ox = 0; ox < drawnWidth; ox++) {
+      const column0 = columns.lower[ox] * 3;
+      const column1 = columns.upper[ox] * 3;
+      const dx = columns.fraction[ox];
+      for (let channel = 0; channel < 3; channel++) {
+        const upper = source[row0 + column0 + channel] + (source[row0 + column1 + channel] - source[row0 + column0 + channel]) * dx;
+        const lower = source[row1 + column0 + channel] + (source[row1 + column1 + channel] - source[row1 + column0 + channel]) * dx;
+        pixels[out++] = Math.round(upper + (lower - upper) * dy);
+      }
+    }
+  }
+  return { image: { pixels, width: side, height: side }, left, top, scaleX: image.width / drawnWidth, scaleY: image.height / drawnHeight };
+}
+
+/** A box found on `canvas` in pixels of the image drawn on it, clamped to the image as SSD clamps to its input. */
+export function fromCanvas<T extends PixelBox>(box: T, canvas: Canvas, width: number, height: number): T {
+  const x0 = Math.max(0, (box.x - canvas.left) * canvas.scaleX);
+  const y0 = Math.max(0, (box.y - canvas.top) * canvas.scaleY);
+  const x1 = Math.min(width, (box.x + box.width - canvas.left) * canvas.scaleX);
+  const y1 = Math.min(height, (box.y + box.height - canvas.top) * canvas.scaleY);
+  return { ...box, x: x0, y: y0, width: Math.max(0, x1 - x0), height: Math.max(0, y1 - y0) };
+}

@@ -55,7 +55,7 @@ export class PersonsController {
     setFlash(
       response,
       result.ok
-        ? { kind: 'success', text: `Enrolled the face in ${path}.` }
+        ? { kind: 'success', text: `Enrolled the face in ${path}${result.body?.note ? ` (${result.body.note})` : ''}.` }
         : { kind: 'error', text: `Could not enrol ${path}: ${result.message}` },
     );
     response.redirect(303, back);

@@ -14,6 +14,13 @@ export interface RetryAccepted {
   status: string;
 }
 
+/** `POST /persons/:id/faces`'s answer; `note` when the photo showed several faces and the dominant one was taken. */
+export interface EnrolledFace {
+  id: number;
+  facesInPhoto: number;
+  note?: string;
+}
+
 export interface CreatedPerson {
   id: number;
   name: string;
@@ -42,7 +49,7 @@ export class ReceiverApiClient {
     return this.post(caller, '/persons', { name });
   }
 
-  enrolFace(caller: ReceiverCaller, personId: number, path: string): Promise<ReceiverResult<unknown>> {
+  enrolFace(caller: ReceiverCaller, personId: number, path: string): Promise<ReceiverResult<EnrolledFace>> {
     return this.post(caller, `/persons/${personId}/faces`, { path });
   }
 

@@ -1,6 +1,6 @@
 import { HttpStatus } from '@nestjs/common';
 import { FaceAnalysisError } from '@visage/domain';
-import { EnrolmentResult } from '@visage/enrolment';
+import { EnrolmentResult, noDominantFaceReason } from '@visage/enrolment';
 import { ImagePathError } from '@visage/storage';
 import { ApiError } from '../common/api-error';
 import { personNotFound } from './person-errors';
@@ -17,15 +17,11 @@ export function enrolledOrApiError(result: EnrolmentResult): Enrolled {
     case 'invalid_path':
       throw new ImagePathError(result.problem);
     case 'no_face':
-      throw new ApiError(HttpStatus.UNPROCESSABLE_ENTITY, `no face found in ${result.path}; an enrolment image must show exactly one face`, {
+      throw new ApiError(HttpStatus.UNPROCESSABLE_ENTITY, `no face found in ${result.path}; an enrolment image must show the person's face`, {
         code: 'no_face',
       });
     case 'several_faces':
-      throw new ApiError(
-        HttpStatus.UNPROCESSABLE_ENTITY,
-        `${result.count} faces found in ${result.path}; an enrolment image must show exactly one face`,
-        { code: 'several_faces' },
-      );
+      throw new ApiError(HttpStatus.UNPROCESSABLE_ENTITY, `${result.path}: ${noDominantFaceReason(result.count)}`, { code: 'several_faces' });
     case 'invalid_image':
       throw new ApiError(HttpStatus.UNPROCESSABLE_ENTITY, `${result.path} is not a usable image: ${result.reason}`, { code: 'invalid_image' });
   }

@@ -70,7 +70,14 @@ export class PersonsController {
     @Actor() actor: string,
   ): Promise<EnrolledFaceDto> {
     const enrolled = await this.persons.enrolFace(id, body.path, actor);
-    return { id: enrolled.personImageId, personId: enrolled.personId, personName: enrolled.personName, path: enrolled.path };
+    return {
+      id: enrolled.personImageId,
+      personId: enrolled.personId,
+      personName: enrolled.personName,
+      path: enrolled.path,
+      facesInPhoto: enrolled.facesInPhoto,
+      ...(enrolled.note ? { note: enrolled.note } : {}),
+    };
   }
 
   @Delete(':id')

@@ -15,6 +15,10 @@ export class EnrolledFaceDto {
   @ApiProperty({ example: 3 }) personId!: number;
   @ApiProperty({ example: 'Ada Lovelace' }) personName!: string;
   @ApiProperty({ example: 'known/ada_2.jpg', description: 'Canonical path under IMAGES_ROOT' }) path!: string;
+  @ApiProperty({ example: 1, description: 'Faces the photo shows; above 1, the clearly dominant one (largest and most central) was enrolled' })
+  facesInPhoto!: number;
+  @ApiProperty({ required: false, example: 'the photo shows 2 faces: the clearly dominant one (largest and most central) was enrolled' })
+  note?: string;
 }
 
 export class PersonListDto {
