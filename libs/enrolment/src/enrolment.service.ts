@@ -55,7 +55,7 @@ export class EnrolmentService {
       case 'invalid_image':
         return { status: 'invalid_image', path: resolved.relative, reason: described.reason };
       case 'ok':
-        break; // one face: enrolled below
+        break; // one face, or the clearly dominant one: enrolled below
     }
     const personImageId = await this.repository.replaceEnrolment(
       { personId: person.id, sourceName: `${PATH_SOURCE_PREFIX}${resolved.relative}`, contentHash: sha256(content), descriptor: described.descriptor },
