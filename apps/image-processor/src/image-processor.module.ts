@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
 import { ConfigModule, VisageConfig } from '@visage/config';
 import { FaceAnalyzer } from '@visage/domain';
 import { HealthModule } from '@visage/health';
@@ -76,6 +77,7 @@ export class ImageProcessorModule {
       module: ImageProcessorModule,
       imports: [
         ConfigModule.forRoot(options.config),
+        ScheduleModule.forRoot(),
         ImageProcessorCoreModule.forRoot(options),
         ImageQueueModule,
         HealthModule.forRoot(databaseReadiness, queueReadiness, recognizerCircuitReadiness, galleryReadiness, webhooksReadiness),

@@ -17,6 +17,18 @@ export interface ScheduledJobDeclaration {
   /** Without one, every replica runs the job (the gallery refresh: each replica holds its own gallery). */
   lock?: JobLock;
   logger: { warn(message: string): void };
+  /**
+   * Where a cron-scheduled job is registered besides: the processor passes @nestjs/schedule's `SchedulerRegistry`,
+   * so the retry job is a Nest scheduled job (listed, stopped and replaced through the registry) while this runner
+   * keeps its lock, overlap and failure rules.
+   */
+  cronRegistry?: CronRegistry;
+}
+
+/** The part of @nestjs/schedule's `SchedulerRegistry` a cron-scheduled job is registered with. */
+export interface CronRegistry {
+  addCronJob(name: string, job: CronJob): void;
+  deleteCronJob(name: string): void;
 }
 
 /**
@@ -51,6 +63,7 @@ export class ScheduledJob {
     const { schedule } = this.declaration;
     if ('cron' in schedule) {
       this.cron = CronJob.from({ cronTime: schedule.cron, onTick: scheduledTick, start: true, unrefTimeout: true });
+      this.declaration.cronRegistry?.addCronJob(this.name, this.cron);
     } else {
       this.timer = setInterval(scheduledTick, schedule.everyMs);
       this.timer.unref();
@@ -61,7 +74,10 @@ export class ScheduledJob {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     // cron's stop() returns a promise only for an onComplete callback, which no job has.
-    if (this.cron) void this.cron.stop();
+    if (this.cron) {
+      void this.cron.stop();
+      this.declaration.cronRegistry?.deleteCronJob(this.name);
+    }
     this.timer = undefined;
     this.cron = undefined;
   }

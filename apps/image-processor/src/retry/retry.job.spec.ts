@@ -1,3 +1,4 @@
+import { SchedulerRegistry } from '@nestjs/schedule';
 import { Logger } from '@nestjs/common';
 import { from, Observable } from 'rxjs';
 import { DataSource } from 'typeorm';
@@ -232,16 +233,19 @@ describe.each(TEST_DRIVERS)('RetryJob on $name', (driver) => {
     expect(unhandled).toEqual([]);
   });
 
-  it('schedules the job on RETRY_CRON and stops it on shutdown', () => {
+  it('schedules the job on RETRY_CRON as a @nestjs/schedule cron job and stops it on shutdown', () => {
     const runner = runners[0];
-    const job = new RetryJob(new ImageProcessingRepository(dataSources[0]), new LockRepository(dataSources[0]), runner.imagePublisher, runner.breaker, settings, true);
+    const registry = new SchedulerRegistry();
+    const job = new RetryJob(new ImageProcessingRepository(dataSources[0]), new LockRepository(dataSources[0]), runner.imagePublisher, runner.breaker, settings, true, registry);
     expect(job.runs.declaration.schedule).toEqual({ cron: '*/15 * * * * *' });
     job.onApplicationBootstrap();
     try {
       expect(job.runs.active).toBe(true);
+      expect([...registry.getCronJobs().keys()]).toEqual(['retry tick']);
     } finally {
       job.onModuleDestroy();
     }
     expect(job.runs.active).toBe(false);
+    expect(registry.getCronJobs().size).toBe(0);
   });
 });

@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Optional } from '@nestjs/common';
 import { Inject } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
 import { RecognizerBreaker } from '../breaker/recognizer-breaker';
 import { DatabaseLock, ImageProcessingRepository, LockRepository } from '@visage/persistence';
 import { PROCESSOR_SETTINGS, ProcessorSettings } from '../processor.settings';
@@ -39,8 +40,20 @@ export class RetryJob implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly breaker: RecognizerBreaker,
     @Inject(PROCESSOR_SETTINGS) private readonly settings: ProcessorSettings,
     @Optional() @Inject(RETRY_JOB_SCHEDULED) private readonly scheduled: boolean = true,
+    @Optional() schedulerRegistry?: SchedulerRegistry,
   ) {
-    this.runs = new ScheduledJob({ name: 'retry tick', schedule: { cron: settings.retryCron }, lock: locks.jobLock(DatabaseLock.ImageRetry), logger: this.logger });
+    this.runs = new ScheduledJob({
+      name: 'retry tick',
+      schedule: { cron: settings.retryCron },
+      lock: locks.jobLock(DatabaseLock.ImageRetry),
+      logger: this.logger,
+      // The retry job is a @nestjs/schedule cron job: registered in the app's SchedulerRegistry (cron's CronJob type
+      // there comes from @nestjs/schedule's own copy of cron, hence the cast).
+      cronRegistry: schedulerRegistry && {
+        addCronJob: (name, job) => schedulerRegistry.addCronJob(name, job as unknown as Parameters<SchedulerRegistry['addCronJob']>[1]),
+        deleteCronJob: (name) => schedulerRegistry.deleteCronJob(name),
+      },
+    });
   }
 
   onApplicationBootstrap(): void {
