@@ -29,6 +29,29 @@ const HAND_WRITTEN_DESCRIBE_ERROR = [
 ];
 
 /**
+ * Scheduled work: a periodic task declares a `ScheduledJob` (@visage/domain), the one runner that owns timers,
+ * locks, overlap, failure logging and the stop. Nothing else calls `setInterval` or builds a cron job, except the
+ * runner and the code that needs a timer while something else runs ({@link TIMER_OWNERS}).
+ */
+const SCHEDULING_MESSAGE = 'Periodic work is a ScheduledJob (@visage/domain): see "How to add a job" in docs/architecture.md.';
+const OWN_SCHEDULING = [
+  // @nestjs/schedule stays allowed: its SchedulerRegistry holds the cron jobs the runner builds (the retry job).
+  { selector: "ImportDeclaration[source.value='cron']", message: SCHEDULING_MESSAGE },
+];
+const NO_SET_INTERVAL = ['error', { name: 'setInterval', message: SCHEDULING_MESSAGE }];
+/**
+ * Timers that are not scheduled work: the runner itself, the lease renewal of an image being processed, the
+ * touch of an NSQ message in flight, the NSQ test server's heartbeat and the re-match bench's memory sampler.
+ */
+const TIMER_OWNERS = [
+  'libs/domain/src/scheduled-job.ts',
+  'apps/image-processor/src/processing/process-image.service.ts',
+  'libs/queue/src/delivery/message-dispatcher.ts',
+  'test/nsq/nsq-test-server.ts',
+  'bench/rematch.ts',
+];
+
+/**
  * Requests: an HTTP app takes a query with `@ValidQuery(schema)` and a JSON body with `@ValidBody(schema)`
  * (@visage/validation), which validate and document it from one schema. The dashboard keeps `@Body()` for its
  * urlencoded forms, which it forwards to the receiver.
@@ -109,12 +132,30 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'off',
-      'no-restricted-syntax': ['error', ...HAND_WRITTEN_DESCRIBE_ERROR],
+      'no-restricted-syntax': ['error', ...HAND_WRITTEN_DESCRIBE_ERROR, ...OWN_SCHEDULING],
+      'no-restricted-globals': NO_SET_INTERVAL,
     },
   },
+  { files: TIMER_OWNERS, rules: { 'no-restricted-syntax': ['error', ...HAND_WRITTEN_DESCRIBE_ERROR], 'no-restricted-globals': 'off' } },
   // test/, bench/ and deploy/ have no boundaries of their own yet, but the error rules hold there too.
   { files: ['test/**/*.ts', 'bench/**/*.ts', 'deploy/**/*.ts'], rules: { 'no-restricted-imports': ['error', { paths: DRIVER_ERROR_IMPORTS }] } },
   ...boundaryConfigs,
+  /**
+   * Type-aware rules over every TypeScript file (one program, tsconfig.json): a promise is awaited, returned or
+   * marked `void` with a reason; no promise where a callback's result is ignored; `await` only on thenables;
+   * a switch over a union handles every member, or says with `default:` that the rest is handled alike (zod's
+   * issue codes, an env value).
+   */
+  {
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
+    },
+  },
   {
     files: ['apps/frontend/src/public/**/*.js'],
     languageOptions: { globals: { ...globals.browser } },

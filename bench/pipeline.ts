@@ -284,6 +284,7 @@ const sum = (values: number[]) => values.reduce((total, value) => total + value,
 const cleanups = new Set<() => Promise<void>>();
 process.once('SIGINT', () => {
   console.error('interrupted: removing the scratch database and temporary files');
+  // A signal handler cannot be awaited; the process exits once every cleanup settled.
   void Promise.allSettled([...cleanups].map((cleanup) => cleanup())).then(() => process.exit(130));
 });
 

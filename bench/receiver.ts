@@ -113,6 +113,7 @@ async function serve(kind: ServerKind, root: string, databaseUrl: string): Promi
       send({ type: 'sample', busyMs: performance.eventLoopUtilization(now, last).active, published: target.queue.published });
       last = now;
     } else if (message.type === 'close') {
+      // A message handler cannot be awaited; the child exits once the target is closed.
       void target.close().then(() => process.exit(0));
     }
   });
@@ -208,7 +209,7 @@ async function startBare(root: string, database: TestDatabase): Promise<Target> 
     });
   // The same API-key check as the receiver's guard: the key's sha256 looked up among the active keys.
   await pool.execute("INSERT INTO api_keys (name, scope, key_hash) VALUES ('bench', 'admin', ?)", [hashApiKey(TEST_AUTH_ENV.ADMIN_API_KEY)]);
-  const server = createServer(async (request, response) => {
+  const answer = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     try {
       if (request.method !== 'POST' || request.url !== '/image/post') return send(response, 404, { statusCode: 404 });
       const presented = /^Bearer (\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
@@ -239,7 +240,9 @@ async function startBare(root: string, database: TestDatabase): Promise<Target> 
       const status = (error as { status?: number }).status ?? 500;
       send(response, status, { statusCode: status });
     }
-  });
+  };
+  // answer() turns every error into a response itself (its last catch), so its promise has nothing left to report.
+  const server = createServer((request, response) => void answer(request, response));
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   return {
     name: 'bare node:http + mysql2',
@@ -301,6 +304,7 @@ async function load(target: RemoteTarget, paths: string[]): Promise<RoundResult>
   const result = await new Promise<Omit<RoundResult, 'busyMs'>>((done, fail) => {
     const worker = new Worker(LOAD_WORKER, { eval: true, workerData: { port: target.port, paths, concurrency: CONCURRENCY, ...bearer() } });
     worker.once('message', (message: Omit<RoundResult, 'busyMs'>) => {
+      // Not awaited: the result is in; the load thread ends in the background.
       void worker.terminate();
       done(message);
     });

@@ -126,5 +126,5 @@ runOnScratchDatabase('rematch', async (dataSource, type) => {
   await new PersonRepository(dataSource).delete(1);
   await pass(`one person deleted (${PER_PERSON} enrolments)`, dataSource, job);
   // Stops the match workers and their ONNX Runtime sessions.
-  job.onModuleDestroy();
+  await job.onModuleDestroy();
 });

@@ -9,3 +9,4 @@ export * from './outcome-event';
 export * from './stop-worker';
 export * from './unsafe-text';
 export * from './face-quality';
+export * from './scheduled-job';

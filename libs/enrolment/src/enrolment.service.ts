@@ -59,6 +59,8 @@ export class EnrolmentService {
         return { status: 'low_quality', path: resolved.relative, reasons: described.reasons };
       case 'invalid_image':
         return { status: 'invalid_image', path: resolved.relative, reason: described.reason };
+      case 'ok':
+        break; // one face, or the clearly dominant one: enrolled below
     }
     const personImageId = await this.repository.replaceEnrolment(
       { personId: person.id, sourceName: `${PATH_SOURCE_PREFIX}${resolved.relative}`, contentHash: sha256(content), descriptor: described.descriptor },

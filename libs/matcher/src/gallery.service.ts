@@ -1,5 +1,5 @@
 import { Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { FaceMatcher, MatchRule } from '@visage/domain';
+import { FaceMatcher, MatchRule, ScheduledJob } from '@visage/domain';
 import { Gallery, GalleryMatch, VersionedGallery } from './gallery';
 import { GallerySource } from './gallery-source';
 import { metrics } from '@visage/observability';
@@ -32,23 +32,24 @@ export class GalleryService implements FaceMatcher, OnModuleInit, OnModuleDestro
   private loaded: VersionedGallery;
   private checkedAt = 0;
   private refreshing?: Promise<boolean>;
-  private timer?: NodeJS.Timeout;
+  /** No lock: every replica holds its own gallery. */
+  private readonly refreshes: ScheduledJob;
 
   constructor(
     private readonly source: GallerySource,
     private readonly options: GalleryServiceOptions,
   ) {
     this.loaded = new VersionedGallery(NO_GALLERY_VERSION, new Gallery([]), options.rule);
+    this.refreshes = new ScheduledJob({ name: 'gallery refresh', schedule: { everyMs: options.refreshMs }, logger: this.logger });
   }
 
   async onModuleInit(): Promise<void> {
     await this.refresh();
-    this.timer = setInterval(() => void this.ensureFresh().catch((error: Error) => this.logger.warn(`gallery refresh failed: ${error.message}`)), this.options.refreshMs);
-    this.timer.unref();
+    this.refreshes.start(() => this.ensureFresh());
   }
 
   onModuleDestroy(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.refreshes.stop();
   }
 
   /** Gallery version held in memory ({@link NO_GALLERY_VERSION} before the first load). */

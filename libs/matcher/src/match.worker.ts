@@ -38,6 +38,7 @@ async function matchHeld(descriptors: Float32Array, rule: MatchRule): Promise<Ma
     try {
       return await held.gemm.matchAll(descriptors, rule);
     } catch (error) {
+      // Not awaited: this call goes on with the scalar matcher while the broken session is released.
       void held.gemm.release().catch(() => undefined);
       held = { version: held.version, gallery: held.gallery, engine: { kind: 'scalar', reason: `an ONNX Runtime run failed: ${describeError(error)}` } };
     }

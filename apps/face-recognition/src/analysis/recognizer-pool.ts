@@ -222,6 +222,7 @@ export class RecognizerPool {
             return;
           case 'init_failed':
             reject(new Error(`recognizer worker failed to load its models: ${message.message}`));
+            // Not awaited: the rejection above is the answer; the thread ends in the background.
             void worker.terminate();
             return;
           case 'stats':

@@ -80,4 +80,5 @@ async function main(): Promise<void> {
   });
 }
 
+// The thread's entry point: main posts its own start failure (init_failed); nothing awaits a worker's top level.
 void main();

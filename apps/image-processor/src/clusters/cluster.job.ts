@@ -1,8 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Optional } from '@nestjs/common';
-import { yieldToEventLoop } from '@visage/domain';
+import { ScheduledJob, yieldToEventLoop } from '@visage/domain';
 import { ClusterIndex, MIN_GROUPED_FACE_PX } from '@visage/matcher';
 import { ClusteringWrite, DatabaseLock, FaceClusterRepository, LockRepository, UnknownFace } from '@visage/persistence';
-import { JobRuns } from '../job-runs';
 import { PROCESSOR_SETTINGS, ProcessorSettings } from '../processor.settings';
 import { REMATCH_JOB_SCHEDULED } from '../rematch/rematch.job';
 
@@ -53,7 +52,7 @@ export function clusteringRule(threshold: number): string {
 @Injectable()
 export class ClusterJob implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Clusters');
-  private readonly runs: JobRuns;
+  private readonly runs: ScheduledJob;
   private lastSweep = 0;
   /** The groups as this replica last wrote them, with the fingerprint they had then (reloaded when it differs). */
   private cached?: { index: ClusterIndex; fingerprint: string };
@@ -65,11 +64,11 @@ export class ClusterJob implements OnApplicationBootstrap, OnModuleDestroy {
     // The background identity jobs (re-match, clustering) are started or not together.
     @Optional() @Inject(REMATCH_JOB_SCHEDULED) private readonly scheduled: boolean = true,
   ) {
-    this.runs = new JobRuns(locks, DatabaseLock.FaceClustering, { leaseMs: LEASE_MS });
+    this.runs = new ScheduledJob({ name: 'clustering', schedule: { everyMs: settings.rematchEveryMs }, lock: locks.jobLock(DatabaseLock.FaceClustering, { leaseMs: LEASE_MS }), logger: this.logger });
   }
 
   onApplicationBootstrap(): void {
-    if (this.scheduled) this.runs.every(this.settings.rematchEveryMs, () => this.tick());
+    if (this.scheduled) this.runs.start(() => this.tick());
   }
 
   onModuleDestroy(): void {
@@ -77,7 +76,7 @@ export class ClusterJob implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   async tick(): Promise<ClusterReport | undefined> {
-    return this.runs.logFailure(this.logger, 'clustering', async () => {
+    return this.runs.logFailure(async () => {
       const report = await this.runOnce();
       if (report.ran && (report.faces > 0 || report.merged > 0 || report.pruned > 0)) {
         this.logger.log(

@@ -1,11 +1,10 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { ConfigService } from '@visage/config';
-import { describeError, OUTCOMES_TOPIC } from '@visage/domain';
+import { describeError, OUTCOMES_TOPIC, ScheduledJob } from '@visage/domain';
 import { metrics } from '@visage/observability';
 import { DatabaseLock, LockRepository, OutcomeEventRepository } from '@visage/persistence';
 import { emitWithin, QUEUE_CLIENT } from '@visage/queue';
-import { JobRuns } from '../job-runs';
 
 /** How often the outbox is read: one indexed query when it is empty. */
 export const OUTCOME_RELAY_EVERY_MS = 1_000;
@@ -32,7 +31,7 @@ export type OutcomeRelayReport =
 @Injectable()
 export class OutcomeRelayJob implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('OutcomeRelay');
-  private readonly runs: JobRuns;
+  private readonly runs: ScheduledJob;
   private lastPrune = 0;
   private queueDown = false;
 
@@ -42,11 +41,11 @@ export class OutcomeRelayJob implements OnApplicationBootstrap, OnModuleDestroy 
     @Inject(QUEUE_CLIENT) private readonly client: Pick<ClientProxy, 'emit'>,
     private readonly config: ConfigService,
   ) {
-    this.runs = new JobRuns(locks, DatabaseLock.OutcomeRelay, { leaseMs: LEASE_MS });
+    this.runs = new ScheduledJob({ name: 'outcome relay', schedule: { everyMs: OUTCOME_RELAY_EVERY_MS }, lock: locks.jobLock(DatabaseLock.OutcomeRelay, { leaseMs: LEASE_MS }), logger: this.logger });
   }
 
   onApplicationBootstrap(): void {
-    this.runs.every(OUTCOME_RELAY_EVERY_MS, () => this.tick());
+    this.runs.start(() => this.tick());
   }
 
   onModuleDestroy(): void {
@@ -54,7 +53,7 @@ export class OutcomeRelayJob implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   async tick(): Promise<OutcomeRelayReport | undefined> {
-    return this.runs.logFailure(this.logger, 'outcome relay', async () => {
+    return this.runs.logFailure(async () => {
       const report = await this.runOnce();
       if (report.ran && report.queueError && !this.queueDown) {
         this.logger.warn(`the queue did not take outcome events (${report.queueError}); ${report.unpublished} wait in the outbox, retried every second`);

@@ -1,9 +1,8 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { ConfigService } from '@visage/config';
-import { cappedBackoffMs, describeError } from '@visage/domain';
+import { cappedBackoffMs, describeError, ScheduledJob } from '@visage/domain';
 import { metrics } from '@visage/observability';
 import { DatabaseLock, DueWebhookDelivery, LockRepository, OutcomeEventRepository } from '@visage/persistence';
-import { JobRuns } from '../job-runs';
 import { WebhookClient } from './webhook-client';
 
 /** How often due deliveries are looked for. */
@@ -47,7 +46,7 @@ export class WebhookDeliveryJob implements OnApplicationBootstrap, OnModuleDestr
   private readonly logger = new Logger('Webhooks');
   private readonly endpoints: string[];
   private readonly states = new Map<string, WebhookEndpointState>();
-  private readonly runs: JobRuns;
+  private readonly runs: ScheduledJob;
   private staleDropped = false;
 
   constructor(
@@ -56,13 +55,13 @@ export class WebhookDeliveryJob implements OnApplicationBootstrap, OnModuleDestr
     private readonly client: WebhookClient,
     private readonly config: ConfigService,
   ) {
-    this.runs = new JobRuns(locks, DatabaseLock.WebhookDelivery, { leaseMs: LEASE_MS });
+    this.runs = new ScheduledJob({ name: 'webhook delivery', schedule: { everyMs: WEBHOOK_EVERY_MS }, lock: locks.jobLock(DatabaseLock.WebhookDelivery, { leaseMs: LEASE_MS }), logger: this.logger });
     this.endpoints = config.get('WEBHOOK_URLS');
     for (const url of this.endpoints) this.states.set(url, { endpoint: endpointLabel(url), state: 'unknown', consecutiveFailures: 0, pending: 0 });
   }
 
   onApplicationBootstrap(): void {
-    if (this.endpoints.length > 0) this.runs.every(WEBHOOK_EVERY_MS, () => this.tick());
+    if (this.endpoints.length > 0) this.runs.start(() => this.tick());
   }
 
   onModuleDestroy(): void {
@@ -75,7 +74,7 @@ export class WebhookDeliveryJob implements OnApplicationBootstrap, OnModuleDestr
   }
 
   async tick(): Promise<WebhookReport | undefined> {
-    return this.runs.logFailure(this.logger, 'webhook delivery', () => this.runOnce());
+    return this.runs.logFailure(() => this.runOnce());
   }
 
 

@@ -11,7 +11,8 @@ export function finalStatusOf(result: ProcessResult): 'processed' | 'unrecognize
       return 'failed';
     case 'failed_transient':
       return result.willRetry ? undefined : 'failed';
-    default:
+    case 'deferred':
+    case 'skipped':
       return undefined;
   }
 }

@@ -407,7 +407,7 @@ describe.each(TEST_DRIVERS)('re-matching on $name', (driver) => {
     expect(workers).toHaveBeenCalledTimes(1);
     expect(await workers.mock.results[0].value).toHaveLength(100);
     workers.mockRestore();
-    pooled.job.onModuleDestroy();
+    await pooled.job.onModuleDestroy();
     const withWorkers = await snapshot();
     const expected = Array.from({ length: 10 }, (_, k) => (k % 3 === 0 ? persons[k / 3] : null));
     for (const id of ids) expect((await image(id)).faces.map((face) => face.personId)).toEqual(expected);

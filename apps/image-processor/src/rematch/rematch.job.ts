@@ -1,10 +1,9 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Optional } from '@nestjs/common';
-import { describeError, FaceMatcher, GalleryView, yieldToEventLoop } from '@visage/domain';
+import { describeError, FaceMatcher, GalleryView, ScheduledJob, yieldToEventLoop } from '@visage/domain';
 import { availableParallelism } from 'node:os';
 import { assignJointly, GalleryDelta, Identity, MatchPool, VersionedGallery } from '@visage/matcher';
 import { DatabaseLock, FaceIdentityRepository, FaceRematch, LockRepository, PersistenceError, StaleFace } from '@visage/persistence';
 import { FACE_MATCHER } from '../image-processor.tokens';
-import { JobRuns } from '../job-runs';
 import { PROCESSOR_SETTINGS, ProcessorSettings } from '../processor.settings';
 
 /** SQLite lease; a run stops after half of it ({@link RUN_BUDGET_MS}) and the next tick resumes. */
@@ -84,7 +83,7 @@ function settleImagesJointly(gallery: GalleryView, faces: readonly StaleFace[], 
 @Injectable()
 export class RematchJob implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Rematch');
-  private readonly runs: JobRuns;
+  private readonly runs: ScheduledJob;
   private pool?: MatchPool;
   private poolUsable = true;
   /** Worker threads for whole-gallery matches (below 2: match on the main thread only). */
@@ -97,11 +96,11 @@ export class RematchJob implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(PROCESSOR_SETTINGS) private readonly settings: ProcessorSettings,
     @Optional() @Inject(REMATCH_JOB_SCHEDULED) private readonly scheduled: boolean = true,
   ) {
-    this.runs = new JobRuns(locks, DatabaseLock.FaceRematch, { leaseMs: LEASE_MS });
+    this.runs = new ScheduledJob({ name: 're-match', schedule: { everyMs: settings.rematchEveryMs }, lock: locks.jobLock(DatabaseLock.FaceRematch, { leaseMs: LEASE_MS }), logger: this.logger });
   }
 
   onApplicationBootstrap(): void {
-    if (this.scheduled) this.runs.every(this.settings.rematchEveryMs, () => this.tick());
+    if (this.scheduled) this.runs.start(() => this.tick());
   }
 
   /** Awaited: the pool's threads hold native ONNX Runtime sessions that must be released before the process ends. */
@@ -113,7 +112,7 @@ export class RematchJob implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   async tick(): Promise<RematchReport | undefined> {
-    return this.runs.logFailure(this.logger, 're-match', async () => {
+    return this.runs.logFailure(async () => {
       const report = await this.runOnce();
       if (report.ran) {
         this.logger.log(
@@ -149,7 +148,8 @@ export class RematchJob implements OnApplicationBootstrap, OnModuleDestroy {
       } catch (error) {
         this.poolUsable = false;
         this.logger.warn(`match workers failed (${describeError(error)}); matching on the main thread`);
-        void this.pool?.close();
+        // Not awaited: the broken pool's threads end in the background while this batch goes on here.
+        void this.pool?.close().catch(() => undefined);
         this.pool = undefined;
       }
     }

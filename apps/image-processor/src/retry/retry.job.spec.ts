@@ -1,5 +1,5 @@
-import { Logger } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
+import { Logger } from '@nestjs/common';
 import { from, Observable } from 'rxjs';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -88,7 +88,7 @@ describe.each(TEST_DRIVERS)('RetryJob on $name', (driver) => {
       const breaker = new RecognizerBreaker(new FakeFaceAnalyzer(), settings.breaker, undefined, neverProbe);
       const imagePublisher = new ImagePublisher(publisher, new ConfigService(config));
       const requeue = new ImageRequeueService(repository, imagePublisher);
-      return { job: new RetryJob(repository, new LockRepository(dataSource), imagePublisher, breaker, settings, new SchedulerRegistry(), false), publisher, imagePublisher, breaker, requeue };
+      return { job: new RetryJob(repository, new LockRepository(dataSource), imagePublisher, breaker, settings, false), publisher, imagePublisher, breaker, requeue };
     });
   });
 
@@ -189,7 +189,7 @@ describe.each(TEST_DRIVERS)('RetryJob on $name', (driver) => {
     const analyzer = new FakeFaceAnalyzer(unavailable);
     const breaker = new RecognizerBreaker(analyzer, settings.breaker, undefined, neverProbe);
     for (let index = 0; index < settings.breaker.failureThreshold; index++) await breaker.analyze('x.jpg').catch(() => undefined);
-    const job = new RetryJob(new ImageProcessingRepository(dataSources[0]), new LockRepository(dataSources[0]), runner.imagePublisher, breaker, settings, new SchedulerRegistry(), false);
+    const job = new RetryJob(new ImageProcessingRepository(dataSources[0]), new LockRepository(dataSources[0]), runner.imagePublisher, breaker, settings, false);
     expect(await job.runOnce()).toEqual({ ran: false, reason: 'breaker_open' });
     expect(runner.publisher.published).toEqual([]);
     breaker.shutdown();
@@ -210,7 +210,6 @@ describe.each(TEST_DRIVERS)('RetryJob on $name', (driver) => {
   });
 
   it('a scheduled tick that fails is logged, never left as an unhandled rejection (which would end the process)', async () => {
-    const registry = new SchedulerRegistry();
     const runner = runners[0];
     const repository = new ImageProcessingRepository(dataSources[0]);
     let failures = 0;
@@ -218,13 +217,13 @@ describe.each(TEST_DRIVERS)('RetryJob on $name', (driver) => {
     // A queue that keeps its messages: no boot pass, so the fired tick is the one that runs; and a cron that does not
     // fire during the test (every 15 s would, when the test straddles a quarter-minute, and count a second failure).
     const onceAYear = { ...settings, queueKeepsMessages: true, retryCron: '0 0 0 1 1 *' };
-    const job = new RetryJob(repository, new LockRepository(dataSources[0]), runner.imagePublisher, runner.breaker, onceAYear, registry, true);
+    const job = new RetryJob(repository, new LockRepository(dataSources[0]), runner.imagePublisher, runner.breaker, onceAYear, true);
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown) => unhandled.push(reason);
     process.on('unhandledRejection', onUnhandled);
     job.onApplicationBootstrap();
     try {
-      await registry.getCronJob('image-retry').fireOnTick();
+      await job.runs.fire();
       await new Promise((settle) => setTimeout(settle, 200));
     } finally {
       job.onModuleDestroy();
@@ -234,18 +233,19 @@ describe.each(TEST_DRIVERS)('RetryJob on $name', (driver) => {
     expect(unhandled).toEqual([]);
   });
 
-  it('registers RETRY_CRON with the scheduler and removes it on shutdown', () => {
-    const registry = new SchedulerRegistry();
+  it('schedules the job on RETRY_CRON as a @nestjs/schedule cron job and stops it on shutdown', () => {
     const runner = runners[0];
-    const job = new RetryJob(new ImageProcessingRepository(dataSources[0]), new LockRepository(dataSources[0]), runner.imagePublisher, runner.breaker, settings, registry, true);
+    const registry = new SchedulerRegistry();
+    const job = new RetryJob(new ImageProcessingRepository(dataSources[0]), new LockRepository(dataSources[0]), runner.imagePublisher, runner.breaker, settings, true, registry);
+    expect(job.runs.declaration.schedule).toEqual({ cron: '*/15 * * * * *' });
     job.onApplicationBootstrap();
     try {
-      const cron = registry.getCronJob('image-retry');
-      expect(String(cron.cronTime.source)).toBe('*/15 * * * * *');
-      expect(cron.isActive).toBe(true);
+      expect(job.runs.active).toBe(true);
+      expect([...registry.getCronJobs().keys()]).toEqual(['retry tick']);
     } finally {
       job.onModuleDestroy();
     }
+    expect(job.runs.active).toBe(false);
     expect(registry.getCronJobs().size).toBe(0);
   });
 });

@@ -1,16 +1,12 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Optional } from '@nestjs/common';
 import { Inject } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { CronJob } from 'cron';
 import { RecognizerBreaker } from '../breaker/recognizer-breaker';
 import { DatabaseLock, ImageProcessingRepository, LockRepository } from '@visage/persistence';
-import { JobRuns } from '../job-runs';
 import { PROCESSOR_SETTINGS, ProcessorSettings } from '../processor.settings';
 import { ImagePublisher } from '@visage/image-queue';
-import { describeError } from '@visage/domain';
+import { ScheduledJob } from '@visage/domain';
 import { metrics } from '@visage/observability';
-
-const CRON_NAME = 'image-retry';
 
 /** Whether the cron is registered; tests run ticks by hand. */
 export const RETRY_JOB_SCHEDULED = Symbol('RETRY_JOB_SCHEDULED');
@@ -34,8 +30,8 @@ export type RetryTickReport =
 @Injectable()
 export class RetryJob implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('RetryJob');
-  private readonly runs: JobRuns;
-  private cron: CronJob | undefined;
+  /** On RETRY_CRON: configuration, so declared at runtime rather than with a static @Cron(). */
+  readonly runs: ScheduledJob;
 
   constructor(
     private readonly repository: ImageProcessingRepository,
@@ -43,22 +39,28 @@ export class RetryJob implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly publisher: ImagePublisher,
     private readonly breaker: RecognizerBreaker,
     @Inject(PROCESSOR_SETTINGS) private readonly settings: ProcessorSettings,
-    private readonly schedulerRegistry: SchedulerRegistry,
     @Optional() @Inject(RETRY_JOB_SCHEDULED) private readonly scheduled: boolean = true,
+    @Optional() schedulerRegistry?: SchedulerRegistry,
   ) {
-    // Scheduled by RETRY_CRON, not by JobRuns' interval.
-    this.runs = new JobRuns(locks, DatabaseLock.ImageRetry);
+    this.runs = new ScheduledJob({
+      name: 'retry tick',
+      schedule: { cron: settings.retryCron },
+      lock: locks.jobLock(DatabaseLock.ImageRetry),
+      logger: this.logger,
+      // The retry job is a @nestjs/schedule cron job: registered in the app's SchedulerRegistry (cron's CronJob type
+      // there comes from @nestjs/schedule's own copy of cron, hence the cast).
+      cronRegistry: schedulerRegistry && {
+        addCronJob: (name, job) => schedulerRegistry.addCronJob(name, job as unknown as Parameters<SchedulerRegistry['addCronJob']>[1]),
+        deleteCronJob: (name) => schedulerRegistry.deleteCronJob(name),
+      },
+    });
   }
 
   onApplicationBootstrap(): void {
     if (!this.scheduled) return;
-    // tick() logs its failure and rethrows for callers that await it; a scheduled run has nobody to rethrow to, and an
-    // unhandled rejection would end the process.
-    const scheduledTick = () => void this.tick().catch(() => undefined);
-    if (!this.settings.queueKeepsMessages) void this.tick('boot').catch(() => undefined);
-    // RETRY_CRON is configuration, so the job is registered at runtime rather than with a static @Cron().
-    this.cron = CronJob.from({ cronTime: this.settings.retryCron, onTick: scheduledTick, start: true });
-    this.schedulerRegistry.addCronJob(CRON_NAME, this.cron as unknown as Parameters<SchedulerRegistry['addCronJob']>[1]);
+    // Not awaited: the boot pass must not hold up the start (tick logs its failure and never rejects).
+    if (!this.settings.queueKeepsMessages) void this.tick('boot');
+    this.runs.start(() => this.tick());
   }
 
   onModuleDestroy(): void {
@@ -67,14 +69,12 @@ export class RetryJob implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** No further ticks (a running one finishes); shutdown calls it before draining the consumer. */
   stop(): void {
-    if (!this.cron) return;
-    void this.cron.stop();
-    this.schedulerRegistry.deleteCronJob(CRON_NAME);
-    this.cron = undefined;
+    this.runs.stop();
   }
 
-  async tick(pass: RetryPass = 'tick'): Promise<RetryTickReport> {
-    try {
+  /** One pass with its log line; a failure is logged and ends as undefined (the next tick resumes). */
+  async tick(pass: RetryPass = 'tick'): Promise<RetryTickReport | undefined> {
+    return this.runs.logFailure(async () => {
       const report = await this.runOnce(pass);
       if (report.ran && report.published + report.publishErrors > 0) {
         this.logger.log(
@@ -83,10 +83,7 @@ export class RetryJob implements OnApplicationBootstrap, OnModuleDestroy {
         );
       }
       return report;
-    } catch (error) {
-      this.logger.error(`retry tick failed: ${describeError(error)}`);
-      throw error;
-    }
+    });
   }
 
   runOnce(pass: RetryPass = 'tick'): Promise<RetryTickReport> {

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Optional } from '@nestjs/common';
+import { ScheduledJob } from '@visage/domain';
 import { KnownFacesEnroller, KnownFacesReport } from '@visage/enrolment';
 import { DatabaseLock, LockRepository } from '@visage/persistence';
-import { JobRuns } from '../job-runs';
 import { PROCESSOR_SETTINGS, ProcessorSettings } from '../processor.settings';
 import { REMATCH_JOB_SCHEDULED } from '../rematch/rematch.job';
 import { ProcessorStartup } from './processor-startup.service';
@@ -18,7 +18,7 @@ export type RescanReport = { ran: false; reason: 'starting' | 'unchanged' | 'alr
 @Injectable()
 export class KnownFacesRescanJob implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('KnownFaces');
-  private readonly runs: JobRuns;
+  private readonly runs: ScheduledJob;
   private lastFingerprint?: string;
 
   constructor(
@@ -29,11 +29,16 @@ export class KnownFacesRescanJob implements OnApplicationBootstrap, OnModuleDest
     // Started or not with the other background jobs (tests run it by hand).
     @Optional() @Inject(REMATCH_JOB_SCHEDULED) private readonly scheduled: boolean = true,
   ) {
-    this.runs = new JobRuns(locks, DatabaseLock.KnownFacesEnrolment);
+    this.runs = new ScheduledJob({
+      name: 'known faces rescan',
+      schedule: { everyMs: settings.knownFacesRescanMs },
+      lock: locks.jobLock(DatabaseLock.KnownFacesEnrolment),
+      logger: this.logger,
+    });
   }
 
   onApplicationBootstrap(): void {
-    if (this.scheduled && this.settings.knownFacesRescanMs > 0) this.runs.every(this.settings.knownFacesRescanMs, () => this.tick());
+    if (this.scheduled && this.settings.knownFacesRescanMs > 0) this.runs.start(() => this.tick());
   }
 
   onModuleDestroy(): void {
@@ -41,7 +46,7 @@ export class KnownFacesRescanJob implements OnApplicationBootstrap, OnModuleDest
   }
 
   tick(): Promise<RescanReport | undefined> {
-    return this.runs.logFailure(this.logger, 'known faces rescan', () => this.runOnce());
+    return this.runs.logFailure(() => this.runOnce());
   }
 
   async runOnce(): Promise<RescanReport> {

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { JobLock } from '@visage/domain';
 import { isMysqlFamily, sqliteConnection } from '../data-source-options';
 
 /**
@@ -78,6 +79,11 @@ export class LockRepository {
       : this.sqliteLease(lock, options.leaseMs ?? DEFAULT_LEASE_MS);
   }
 
+  /** A scheduled job's lock (`ScheduledJob` of @visage/domain takes it with {@link tryLock} each run). */
+  jobLock(lock: DatabaseLock, options: TryLockOptions = {}): JobLock {
+    return { tryLock: () => this.tryLock(lock, options) };
+  }
+
   /**
    * Waits for the lock (up to `waitMs`, then throws), runs `fn` and releases the lock however `fn` ends.
    * SQLite is opened by one process only (embedded mode, possibly several DataSources on one file), and the
@@ -147,6 +153,7 @@ export class LockRepository {
     const run = (sqliteQueues.get(key) ?? Promise.resolve()).then(fn);
     const settled = run.catch(() => undefined);
     sqliteQueues.set(key, settled);
+    // Bookkeeping once the queue is idle, nobody waits for it; settled never rejects.
     void settled.then(() => {
       if (sqliteQueues.get(key) === settled) sqliteQueues.delete(key);
     });

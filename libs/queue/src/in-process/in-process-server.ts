@@ -64,6 +64,7 @@ export class InProcessServer extends QueueServer implements BrokerSubscriber {
       },
       touch: () => undefined,
     };
+    // Not awaited: the next message is taken while this one runs (close() drains them); deliver never rejects.
     void this.deliver(delivery);
   }
 

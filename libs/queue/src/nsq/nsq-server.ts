@@ -191,6 +191,7 @@ export class NsqServer extends QueueServer {
         }
       },
     };
+    // Not awaited: the next message is taken while this one runs (close() drains them); deliver never rejects.
     void this.deliver(delivery);
   }
 }
