@@ -37,7 +37,9 @@ class DumpedPhotoAnalyzer implements ContentFaceAnalyzer {
  * inputs, so the quality rule passes every face here; bench:open-set measures them from the photos).
  */
 export function enrolmentOf(photo: DumpPhoto, config: VisageConfig): Promise<SingleFaceResult> {
-  return describeSingleFace(new DumpedPhotoAnalyzer(photo), Buffer.alloc(0), photo.file, qualityRuleOf(config));
+  // The dumped analyzer never reads the bytes, but empty content is refused up front as an empty file.
+  const content = Buffer.from(photo.file);
+  return describeSingleFace(new DumpedPhotoAnalyzer(photo), content, photo.file, qualityRuleOf(config));
 }
 
 export type Matcher = (descriptor: Float32Array) => GalleryMatch | undefined;
