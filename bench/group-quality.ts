@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { ClusterIndex, ClusteredFace, isGroupable } from '@visage/matcher';
-import { countBy } from './identity/evaluate';
+import { countBy, pairwiseScores } from './identity/evaluate';
 
 /** The part of a face dump the grouping needs. */
 export interface GroupingDump {
@@ -79,16 +79,12 @@ export function groupAndMeasure(faces: readonly LabelledFace[], threshold: numbe
     const group = index.groupOf(face.id) ?? -face.id;
     groups.set(group, [...(groups.get(group) ?? []), face]);
   }
-  let samePairs = 0;
-  let pairs = 0;
   let twoFacesOfOnePhoto = 0;
   let wrongMembers = 0;
   let outliers = 0;
   let outliersWrong = 0;
   for (const [id, members] of groups) {
     const labels = countBy(members, (face) => face.label);
-    pairs += (members.length * (members.length - 1)) / 2;
-    for (const count of labels.values()) samePairs += (count * (count - 1)) / 2;
     if (new Set(members.map((face) => face.imageId)).size < members.length) twoFacesOfOnePhoto++;
     const majority = [...labels.entries()].sort((a, b) => b[1] - a[1])[0][0];
     wrongMembers += members.filter((face) => face.label !== majority).length;
@@ -97,13 +93,12 @@ export function groupAndMeasure(faces: readonly LabelledFace[], threshold: numbe
       if (byId.get(faceId)?.label !== majority) outliersWrong++;
     }
   }
-  let truePairs = 0;
-  for (const count of countBy(faces, (face) => face.label).values()) truePairs += (count * (count - 1)) / 2;
+  const { precision, recall } = pairwiseScores([...groups.values()], (face) => face.label);
   return {
     faces: faces.length,
     groups: groups.size,
-    precision: pairs === 0 ? 1 : samePairs / pairs,
-    recall: truePairs === 0 ? 1 : samePairs / truePairs,
+    precision,
+    recall,
     twoFacesOfOnePhoto,
     largestGroup: Math.max(0, ...[...groups.values()].map((members) => members.length)),
     outliers,

@@ -184,27 +184,40 @@ export function grouping(dump: FaceDump, config: VisageConfig, seed = 1): Groupi
     list.push(face);
     members.set(group, list);
   }
-  let samePersonTogether = 0;
-  let labelledTogether = 0;
   let groupsWithTwoFacesOfAPhoto = 0;
   let largestGroup = 0;
   for (const list of members.values()) {
     largestGroup = Math.max(largestGroup, list.length);
     if (new Set(list.map((face) => face.photo)).size < list.length) groupsWithTwoFacesOfAPhoto++;
-    const labelled = list.filter((face) => face.person !== undefined);
-    labelledTogether += pairs(labelled.length);
-    for (const count of countBy(labelled, (face) => face.person as string).values()) samePersonTogether += pairs(count);
   }
-  let samePerson = 0;
-  for (const count of countBy(faces.filter((face) => face.person !== undefined), (face) => face.person as string).values()) samePerson += pairs(count);
+  const scores = pairwiseScores([...members.values()], (face) => face.person);
   return {
     faces: faces.length,
     groups: members.size,
-    pairwisePrecision: labelledTogether === 0 ? 1 : samePersonTogether / labelledTogether,
-    pairwiseRecall: samePerson === 0 ? 1 : samePersonTogether / samePerson,
+    pairwisePrecision: scores.precision,
+    pairwiseRecall: scores.recall,
     groupsWithTwoFacesOfAPhoto,
     largestGroup,
   };
+}
+
+/**
+ * Pairwise precision and recall of groups against labels: of the pairs of labelled faces grouped together, the
+ * share with one label; of the pairs with one label, the share grouped together. Unlabelled faces are in no pair.
+ */
+export function pairwiseScores<T>(groups: ReadonlyArray<readonly T[]>, labelOf: (face: T) => string | undefined): { precision: number; recall: number } {
+  let together = 0;
+  let sameTogether = 0;
+  const labelled: T[] = [];
+  for (const group of groups) {
+    const inGroup = group.filter((face) => labelOf(face) !== undefined);
+    labelled.push(...inGroup);
+    together += pairs(inGroup.length);
+    for (const count of countBy(inGroup, (face) => labelOf(face) as string).values()) sameTogether += pairs(count);
+  }
+  let same = 0;
+  for (const count of countBy(labelled, (face) => labelOf(face) as string).values()) same += pairs(count);
+  return { precision: together === 0 ? 1 : sameTogether / together, recall: same === 0 ? 1 : sameTogether / same };
 }
 
 /** How many items have each key. */
