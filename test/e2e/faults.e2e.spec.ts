@@ -246,6 +246,7 @@ describe('faults: MariaDB + NSQ test server + real receiver and processors', () 
     await stack?.close();
     stack = undefined;
   });
+  const spentAttempts = async () => (await stack!.probe.images()).reduce((sum, row) => sum + row.attempts, 0);
 
   it('recognizer stopped: the breaker opens after 5 failures, new images wait pending, all finish once it is back', async () => {
     // One message at a time, so exactly BREAKER_FAILURE_THRESHOLD calls fail before the circuit opens.
@@ -258,8 +259,9 @@ describe('faults: MariaDB + NSQ test server + real receiver and processors', () 
     await until(async () => (await readiness(processor)).circuit?.state === 'open', 'the circuit to open', 30_000);
     const ready = await readiness(processor);
     expect(ready.status).toBe(503);
-    const failedCalls = (await stack.probe.images()).reduce((sum, row) => sum + row.attempts, 0);
-    expect(failedCalls).toBe(5); // every transient failure spent one attempt; the 5th opened the circuit
+    // The breaker opens as the 5th call fails, a moment before that attempt is written: wait for the write.
+    // Every transient failure spent one attempt; the final checks below catch any attempt past the 5th.
+    await until(async () => (await spentAttempts()) === 5, 'the 5 failed calls to be written as attempts', 10_000);
 
     // While it is open nothing reaches the recognizer and new images keep their attempts.
     const second = await stack.receiver.postMany(stack.files(['down/b1.jpg', 'down/b2.jpg', 'down/b3.jpg']));
@@ -320,7 +322,7 @@ describe('faults: MariaDB + NSQ test server + real receiver and processors', () 
         await Promise.all((['astronaut.png', 'astronaut_flipped.jpg', 'camera_rescaled.jpg'] as const).map((name) => stack!.images.add(name, `real/${name}`))),
       );
       await until(async () => (await readiness(processor)).circuit?.state === 'open', 'the circuit to open', 30_000);
-      expect((await stack.probe.images()).reduce((sum, row) => sum + row.attempts, 0)).toBe(5);
+      await until(async () => (await spentAttempts()) === 5, 'the 5 failed calls to be written as attempts', 10_000);
 
       // Back on the same port: NOT_SERVING while its models load, so the circuit must not close before ready().
       recognizer = await startRecognizer(recognizer.grpcPort);

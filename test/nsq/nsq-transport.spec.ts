@@ -129,7 +129,7 @@ describe('NSQ transport against the test nsqd', () => {
 
     await nsqd.restart();
     // The restarted nsqd has no subscribers until the consumer found it through lookupd again.
-    await waitFor('rediscovered', () => (nsqd.channelStats(topic, CHANNEL)?.clients.length ?? 0) > 0, 10_000);
+    await waitFor('rediscovered', () => (nsqd.channelStats(topic, CHANNEL)?.clients.length ?? 0) > 0, 20_000);
     await emit(client, topic, { imageId: 2 });
     await waitFor('handled after restart', () => behaviour.received.length === 2, 10_000);
   });
