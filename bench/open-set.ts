@@ -20,7 +20,7 @@
  * (TTA), enrolment-side augmentation (ENROL_TTA, ENROL_ROWS): see {@link descriptorsFromEnv}.
  */
 import { parseConfig } from '@visage/config';
-import { FaceQualityReason, judgeFaceQuality, MatchRule, namedByRule } from '@visage/domain';
+import { DESCRIPTOR_LENGTH, FaceQualityReason, judgeFaceQuality, MatchRule, namedByRule } from '@visage/domain';
 import { assignJointly, Gallery, GalleryEntry, matchRuleOf, qualityRuleOf } from '@visage/matcher';
 import { DumpFace, DumpPhoto, FaceDump, readDump } from './identity/face-dump';
 import { qualityOfDump } from './face-quality-inputs';
@@ -389,7 +389,7 @@ function hubness(gallery: Gallery, k: number): Map<number, number> {
   for (let row = 0; row < personIds.length; row++) {
     if (seen.has(personIds[row])) continue;
     const others = new Map<number, number>();
-    gallery.distancesTo(descriptors.slice(row * 128, (row + 1) * 128)).forEach((distance, other) => {
+    gallery.distancesTo(descriptors.slice(row * DESCRIPTOR_LENGTH, (row + 1) * DESCRIPTOR_LENGTH)).forEach((distance, other) => {
       if (personIds[other] !== personIds[row]) others.set(personIds[other], Math.min(distance, others.get(personIds[other]) ?? Infinity));
     });
     const nearest = [...others.values()].sort((a, b) => a - b).slice(0, k);
