@@ -36,6 +36,12 @@ describe.each(TEST_DRIVERS)('erasure on $name', (driver) => {
     return face;
   }
 
+  /** The erasure events in the outbox, as the relay will publish them. */
+  const erasureEvents = async () =>
+    dataSource.query(
+      "SELECT event_type AS type, person_id AS personId, image_id AS imageId, path, status, gallery_version AS galleryVersion FROM outcome_events WHERE event_type <> 'image.outcome' ORDER BY id",
+    ) as Promise<Array<Record<string, unknown>>>;
+
   /** Rows anywhere in the gallery tables that hold this descriptor. */
   const copiesOf = async (marker: number) =>
     (await count('SELECT COUNT(*) AS n FROM person_images WHERE descriptor = ?', [descriptor(marker)])) +
@@ -71,9 +77,12 @@ describe.each(TEST_DRIVERS)('erasure on $name', (driver) => {
     // The faces themselves stay (they are the image's), with their own descriptors, until the image is deleted.
     expect(await count('SELECT COUNT(*) AS n FROM faces WHERE id IN (?, ?)', [first.id, second.id])).toBe(2);
 
+    // Audited by id, never the name; consumers are told by a person.deleted event carrying the id only.
     const audit = await harness.http.get('/audit?limit=1');
-    expect(audit.body.items[0]).toMatchObject({ action: 'person.deleted', target: `person:${ada}`, actor: expect.stringMatching(/^key:\d+$/) });
+    expect(audit.body.items[0]).toEqual({ id: expect.any(Number), at: expect.any(String), action: 'person.deleted', target: `person:${ada}`, actor: expect.stringMatching(/^key:\d+$/), details: null });
+    expect(await erasureEvents()).toEqual([{ type: 'person.deleted', personId: ada, imageId: null, path: null, status: null, galleryVersion: null }]);
     expect((await harness.http.delete(`/persons/${ada}`)).body).toMatchObject({ statusCode: 404, code: 'person_not_found' });
+    expect(await erasureEvents()).toHaveLength(1);
   });
 
   it('DELETE /images/:id removes the row, its faces and their descriptors, enrolments made from them and emptied groups, never the file', async () => {
@@ -92,6 +101,11 @@ describe.each(TEST_DRIVERS)('erasure on $name', (driver) => {
     expect(await copiesOf(0.625)).toBe(0);
     expect(await count('SELECT COUNT(*) AS n FROM face_clusters WHERE centroid = ?', [descriptor(0.625)])).toBe(0);
     expect(existsSync(join(harness.root, 'photos', 'c.jpg'))).toBe(true);
+    // Its outcome events went; an image.deleted event tells consumers, with the id only (no path, no boxes).
+    expect(await count("SELECT COUNT(*) AS n FROM outcome_events WHERE image_id = ? AND event_type = 'image.outcome'", [face.imageId])).toBe(0);
+    expect((await erasureEvents()).filter((event) => event.type === 'image.deleted')).toEqual([
+      { type: 'image.deleted', personId: null, imageId: face.imageId, path: null, status: null, galleryVersion: null },
+    ]);
     expect((await harness.http.get('/audit?limit=1')).body.items[0]).toMatchObject({ action: 'image.deleted', target: `image:${face.imageId}`, details: { faces: 1, enrolments: 1 } });
     expect((await harness.http.delete(`/images/${face.imageId}`)).body).toMatchObject({ statusCode: 404, code: 'image_not_found' });
     expect((await harness.http.post('/image/post').send({ path: 'photos/c.jpg' })).status).toBe(202); // the path may be submitted again
@@ -123,6 +137,7 @@ describe.each(TEST_DRIVERS)('erasure on $name', (driver) => {
     expect(await count('SELECT COUNT(*) AS n FROM audit_events WHERE details LIKE ?', [`%${name}%`])).toBe(0);
     expect(await count("SELECT COUNT(*) AS n FROM audit_events WHERE target = ? AND action = 'person.created'", [`person:${id}`])).toBe(1); // the row stays, by id
     expect(await count('SELECT COUNT(*) AS n FROM forgotten_known_faces WHERE content_hash = ?', [contentHash])).toBe(1);
+    expect(await count("SELECT COUNT(*) AS n FROM outcome_events WHERE event_type = 'person.deleted' AND person_id = ?", [id])).toBe(1);
     if (driver.name === 'sqlite') {
       // secure_delete zeroes freed pages; the checkpoint after the erasure empties the write-ahead log.
       const file = (dataSource.options as { database: string }).database;

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, Repository } from 'typeorm';
 import { AuditEventEntity } from '../entities';
+import { ifChanged } from './transactions';
 import type { DeferredStatement, Statement, StatementResult } from './transactions';
 
 /** A value computed by SQL in the audit row's own statement (an id that only exists inside the transaction). */
@@ -58,7 +59,7 @@ export function auditIfInserted(index: number, record: (id: number) => AuditReco
 
 /** The audit row of a change, written only if the statement at `index` changed a row (a delete that found it). */
 export function auditIfChanged(index: number, record: AuditRecord): DeferredStatement {
-  return (previous: readonly StatementResult[]) => ((previous[index]?.affected ?? 0) > 0 ? auditStatement(record) : undefined);
+  return ifChanged(index, auditStatement(record));
 }
 
 /** The audit log as admins read it: newest first by id (keyset: `beforeId`). Rows are written by {@link auditStatement}. */

@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { sqliteConnection } from '../data-source-options';
+import { IMAGE_OUTCOME } from './outcome-events';
 import { KNOWN_SOURCE_PREFIX } from './person-image.repository';
 import { Statement } from './transactions';
 
@@ -9,6 +10,7 @@ import { Statement } from './transactions';
  *   same file again as a new person;
  * - its name out of the outcome-event outbox (face snapshots of earlier events) and its audit rows' details (the
  *   name it was created with, the paths it was enrolled from); the rows keep ids, which name nobody any more.
+ * The `person.deleted` event ({@link erasureEventStatement}) is written once the person row is deleted.
  */
 export function forgetPersonStatements(personId: number): Statement[] {
   return [
@@ -23,10 +25,13 @@ export function forgetPersonStatements(personId: number): Statement[] {
   ];
 }
 
-/** What forgetting an image adds: its outcome events (path, boxes, names; their faces and deliveries cascade) go. */
+/**
+ * What forgetting an image adds: its outcome events (path, boxes, names; their faces and deliveries cascade) go.
+ * The `image.deleted` event ({@link erasureEventStatement}) is written after these.
+ */
 export function forgetImageStatements(imageId: number): Statement[] {
   return [
-    ['DELETE FROM outcome_events WHERE image_id = ?', [imageId]],
+    ['DELETE FROM outcome_events WHERE image_id = ? AND event_type = ?', [imageId, IMAGE_OUTCOME]],
     ['UPDATE audit_events SET details = NULL WHERE target = ?', [`image:${imageId}`]],
   ];
 }
