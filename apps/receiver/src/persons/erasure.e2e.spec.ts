@@ -153,6 +153,41 @@ describe.each(TEST_DRIVERS)('erasure on $name', (driver) => {
     expect((await harness.http.get('/audit?limit=1')).body.items[0]).toMatchObject({ action: 'known_faces.unforgotten' });
   });
 
+  it('DELETE /persons/:id forgets the names merged into the person too, through a chain of merges', async () => {
+    const names = ['Theodora Wrenfield', 'T. Wrenfield', 'Teddy W.'];
+    const ids: number[] = [];
+    for (const name of names) ids.push((await harness.http.post('/persons').send({ name })).body.id as number);
+    const [kept, alias, nickname] = ids;
+    // The nickname merged into the alias, the alias into the person kept: the same human under three names.
+    expect((await harness.http.post(`/persons/${nickname}/merge`).send({ into: alias })).status).toBe(200);
+    expect((await harness.http.post(`/persons/${alias}/merge`).send({ into: kept })).status).toBe(200);
+    const image = await rows.image('photos/theodora.jpg', { status: 'processed' });
+    await dataSource.query(
+      "INSERT INTO outcome_events (event_id, batch_id, image_id, path, status, gallery_version, created_at) VALUES ('e-merged', 'b-merged', ?, 'photos/theodora.jpg', 'processed', 1, ?)",
+      [image.id, '2026-01-01 00:00:00.000'],
+    );
+    const [event] = (await dataSource.query('SELECT id FROM outcome_events WHERE event_id = ?', ['e-merged'])) as Array<{ id: number }>;
+    // A snapshot taken before the merges, naming the nickname.
+    await dataSource.query(
+      'INSERT INTO outcome_event_faces (event_row_id, face_id, person_id, person_name, distance, box_x, box_y, box_width, box_height) VALUES (?, 1, ?, ?, 0.3, 0, 0, 10, 10)',
+      [event!.id, nickname, names[2]],
+    );
+    const holding = async (name: string) =>
+      (await count('SELECT COUNT(*) AS n FROM audit_events WHERE details LIKE ?', [`%${name}%`])) +
+      (await count('SELECT COUNT(*) AS n FROM outcome_event_faces WHERE person_name = ?', [name]));
+    for (const name of names) expect(await holding(name), name).toBeGreaterThan(0);
+
+    expect((await harness.http.delete(`/persons/${kept}`)).status).toBe(204);
+
+    for (const name of names) expect(await holding(name), name).toBe(0);
+    expect(await count("SELECT COUNT(*) AS n FROM audit_events WHERE action = 'person.merged' AND target IN (?, ?)", [`person:${alias}`, `person:${nickname}`])).toBe(2); // by id
+    if (driver.name === 'sqlite') {
+      const file = (dataSource.options as { database: string }).database;
+      const bytes = Buffer.concat([readFileSync(file), ...(existsSync(`${file}-wal`) ? [readFileSync(`${file}-wal`)] : [])]);
+      for (const name of names) expect(bytes.includes(Buffer.from(name)), `${name} in the SQLite file or its WAL`).toBe(false);
+    }
+  });
+
   it('DELETE /images/:id deletes its outcome events (path, boxes, names) from the outbox', async () => {
     const image = await rows.image('photos/outbox.jpg', { status: 'unrecognized' });
     await dataSource.query(
