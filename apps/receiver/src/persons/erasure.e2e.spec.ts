@@ -42,6 +42,27 @@ describe.each(TEST_DRIVERS)('erasure on $name', (driver) => {
       "SELECT event_type AS type, person_id AS personId, image_id AS imageId, path, status, gallery_version AS galleryVersion FROM outcome_events WHERE event_type <> 'image.outcome' ORDER BY id",
     ) as Promise<Array<Record<string, unknown>>>;
 
+  /** An outcome event already in the outbox for a new image at `path`, its one face snapshot naming the person. */
+  async function outboxSnapshotNaming(path: string, personId: number, name: string): Promise<void> {
+    const image = await rows.image(path, { status: 'processed' });
+    const eventId = `e-${image.id}`;
+    await dataSource.query(
+      "INSERT INTO outcome_events (event_id, batch_id, image_id, path, status, gallery_version, created_at) VALUES (?, 'b-1', ?, ?, 'processed', 1, ?)",
+      [eventId, image.id, path, '2026-01-01 00:00:00.000'],
+    );
+    const [event] = (await dataSource.query('SELECT id FROM outcome_events WHERE event_id = ?', [eventId])) as Array<{ id: number }>;
+    await dataSource.query(
+      'INSERT INTO outcome_event_faces (event_row_id, face_id, person_id, person_name, distance, box_x, box_y, box_width, box_height) VALUES (?, 1, ?, ?, 0.3, 0, 0, 10, 10)',
+      [event!.id, personId, name],
+    );
+  }
+
+  /** The SQLite file and its write-ahead log, as bytes (where a deleted row could linger). */
+  const sqliteBytes = () => {
+    const file = (dataSource.options as { database: string }).database;
+    return Buffer.concat([readFileSync(file), ...(existsSync(`${file}-wal`) ? [readFileSync(`${file}-wal`)] : [])]);
+  };
+
   /** Rows anywhere in the gallery tables that hold this descriptor. */
   const copiesOf = async (marker: number) =>
     (await count('SELECT COUNT(*) AS n FROM person_images WHERE descriptor = ?', [descriptor(marker)])) +
@@ -119,16 +140,7 @@ describe.each(TEST_DRIVERS)('erasure on $name', (driver) => {
     const contentHash = createHash('sha256').update('the bytes of zenobia_1.jpg').digest('hex');
     const enrolments = dataSource.getRepository(PersonImageEntity);
     await enrolments.save(enrolments.create({ personId: id, sourceName: 'known:zenobia quillfeather_1.jpg', contentHash, descriptor: descriptor(0.875) }));
-    const image = await rows.image('photos/zenobia.jpg', { status: 'processed' });
-    await dataSource.query(
-      "INSERT INTO outcome_events (event_id, batch_id, image_id, path, status, gallery_version, created_at) VALUES ('e-1', 'b-1', ?, 'photos/zenobia.jpg', 'processed', 1, ?)",
-      [image.id, '2026-01-01 00:00:00.000'],
-    );
-    const [event] = (await dataSource.query('SELECT id FROM outcome_events WHERE event_id = ?', ['e-1'])) as Array<{ id: number }>;
-    await dataSource.query(
-      'INSERT INTO outcome_event_faces (event_row_id, face_id, person_id, person_name, distance, box_x, box_y, box_width, box_height) VALUES (?, 1, ?, ?, 0.3, 0, 0, 10, 10)',
-      [event!.id, id, name],
-    );
+    await outboxSnapshotNaming('photos/zenobia.jpg', id, name);
     expect(await count('SELECT COUNT(*) AS n FROM audit_events WHERE details LIKE ?', [`%${name}%`])).toBe(1);
 
     expect((await harness.http.delete(`/persons/${id}`)).status).toBe(204);
@@ -140,8 +152,7 @@ describe.each(TEST_DRIVERS)('erasure on $name', (driver) => {
     expect(await count("SELECT COUNT(*) AS n FROM outcome_events WHERE event_type = 'person.deleted' AND person_id = ?", [id])).toBe(1);
     if (driver.name === 'sqlite') {
       // secure_delete zeroes freed pages; the checkpoint after the erasure empties the write-ahead log.
-      const file = (dataSource.options as { database: string }).database;
-      const bytes = Buffer.concat([readFileSync(file), ...(existsSync(`${file}-wal`) ? [readFileSync(`${file}-wal`)] : [])]);
+      const bytes = sqliteBytes();
       expect(bytes.includes(Buffer.from(name)), 'the name in the SQLite file or its WAL').toBe(false);
       expect(bytes.includes(Buffer.from(name.toLowerCase())), 'the known file name').toBe(false);
     }
@@ -161,17 +172,7 @@ describe.each(TEST_DRIVERS)('erasure on $name', (driver) => {
     // The nickname merged into the alias, the alias into the person kept: the same human under three names.
     expect((await harness.http.post(`/persons/${nickname}/merge`).send({ into: alias })).status).toBe(200);
     expect((await harness.http.post(`/persons/${alias}/merge`).send({ into: kept })).status).toBe(200);
-    const image = await rows.image('photos/theodora.jpg', { status: 'processed' });
-    await dataSource.query(
-      "INSERT INTO outcome_events (event_id, batch_id, image_id, path, status, gallery_version, created_at) VALUES ('e-merged', 'b-merged', ?, 'photos/theodora.jpg', 'processed', 1, ?)",
-      [image.id, '2026-01-01 00:00:00.000'],
-    );
-    const [event] = (await dataSource.query('SELECT id FROM outcome_events WHERE event_id = ?', ['e-merged'])) as Array<{ id: number }>;
-    // A snapshot taken before the merges, naming the nickname.
-    await dataSource.query(
-      'INSERT INTO outcome_event_faces (event_row_id, face_id, person_id, person_name, distance, box_x, box_y, box_width, box_height) VALUES (?, 1, ?, ?, 0.3, 0, 0, 10, 10)',
-      [event!.id, nickname, names[2]],
-    );
+    await outboxSnapshotNaming('photos/theodora.jpg', nickname, names[2]); // taken before the merges
     const holding = async (name: string) =>
       (await count('SELECT COUNT(*) AS n FROM audit_events WHERE details LIKE ?', [`%${name}%`])) +
       (await count('SELECT COUNT(*) AS n FROM outcome_event_faces WHERE person_name = ?', [name]));
@@ -182,8 +183,7 @@ describe.each(TEST_DRIVERS)('erasure on $name', (driver) => {
     for (const name of names) expect(await holding(name), name).toBe(0);
     expect(await count("SELECT COUNT(*) AS n FROM audit_events WHERE action = 'person.merged' AND target IN (?, ?)", [`person:${alias}`, `person:${nickname}`])).toBe(2); // by id
     if (driver.name === 'sqlite') {
-      const file = (dataSource.options as { database: string }).database;
-      const bytes = Buffer.concat([readFileSync(file), ...(existsSync(`${file}-wal`) ? [readFileSync(`${file}-wal`)] : [])]);
+      const bytes = sqliteBytes();
       for (const name of names) expect(bytes.includes(Buffer.from(name)), `${name} in the SQLite file or its WAL`).toBe(false);
     }
   });
