@@ -52,6 +52,21 @@ const TIMER_OWNERS = [
 ];
 
 /**
+ * Configuration: code reads the parsed, validated config (`ConfigService` / `VisageConfig` from @visage/config),
+ * never `process.env`, so every variable is checked at boot and has one meaning. Tests, benches, scripts and the
+ * deploy checks build their own environments; the exceptions in the apps and libs say why.
+ */
+const ENVIRONMENT_READERS = [
+  'libs/config/src/**',
+  // Writes ONNX Runtime's telemetry switch, which the native library reads from the environment (not config).
+  'libs/onnx-graph/src/onnx-runtime.ts',
+];
+const NO_PROCESS_ENV = [
+  'error',
+  { object: 'process', property: 'env', message: 'Read the configuration from ConfigService (@visage/config); a new variable goes into its schema.' },
+];
+
+/**
  * Requests: an HTTP app takes a query with `@ValidQuery(schema)` and a JSON body with `@ValidBody(schema)`
  * (@visage/validation), which validate and document it from one schema. The dashboard keeps `@Body()` for its
  * urlencoded forms, which it forwards to the receiver.
@@ -136,6 +151,7 @@ export default tseslint.config(
       'no-restricted-globals': NO_SET_INTERVAL,
     },
   },
+  { files: ['apps/**/*.ts', 'libs/**/*.ts'], ignores: [...ENVIRONMENT_READERS, ...TEST_FILES], rules: { 'no-restricted-properties': NO_PROCESS_ENV } },
   { files: TIMER_OWNERS, rules: { 'no-restricted-syntax': ['error', ...HAND_WRITTEN_DESCRIBE_ERROR], 'no-restricted-globals': 'off' } },
   // test/, bench/ and deploy/ have no boundaries of their own yet, but the error rules hold there too.
   { files: ['test/**/*.ts', 'bench/**/*.ts', 'deploy/**/*.ts'], rules: { 'no-restricted-imports': ['error', { paths: DRIVER_ERROR_IMPORTS }] } },

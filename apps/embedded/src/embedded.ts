@@ -60,8 +60,8 @@ export async function startEmbedded(config: VisageConfig, hostOrOptions: string 
   const host = options.host ?? config.BIND_HOST;
   // One process, one logger named "visage"; lines of a request or message name the app handling it.
   appLogger(config, 'visage');
-  mkdirSync(config.IMAGES_ROOT, { recursive: true });
-  mkdirSync(config.KNOWN_FACES_DIR, { recursive: true });
+  mkdirSync(config.storage.imagesRoot, { recursive: true });
+  mkdirSync(config.storage.knownFacesDir, { recursive: true });
   const started: Array<{ close(): Promise<void> }> = [];
   try {
     // One process, so the recognizer's token needs no sharing: unset, a fresh one per start.

@@ -43,7 +43,7 @@ export class EnrolmentService {
     if (!person) return { status: 'person_not_found', personId };
     let resolved;
     try {
-      resolved = await resolveImagePath(this.config.get('IMAGES_ROOT'), path, { maxBytes: this.config.get('MAX_IMAGE_BYTES') });
+      resolved = await resolveImagePath(this.config.get('storage').imagesRoot, path, { maxBytes: this.config.get('MAX_IMAGE_BYTES') });
     } catch (error) {
       if (error instanceof ImagePathError) return { status: 'invalid_path', problem: error.problem, message: error.message };
       throw error;

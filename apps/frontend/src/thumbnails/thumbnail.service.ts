@@ -42,8 +42,8 @@ export class ThumbnailService {
   private readonly cache = new EtagCache<{ body: Buffer; contentType: string }>(CACHE_MAX_BYTES, CACHE_MAX_BYTES / 8);
 
   constructor(config: ConfigService) {
-    this.root = config.get('IMAGES_ROOT');
-    this.knownFacesDir = config.get('KNOWN_FACES_DIR');
+    this.root = config.get('storage').imagesRoot;
+    this.knownFacesDir = config.get('storage').knownFacesDir;
     this.maxBytes = config.get('MAX_IMAGE_BYTES');
     this.maxPixels = config.get('MAX_IMAGE_PIXELS');
   }

@@ -74,8 +74,8 @@ export class UploadReceiver {
   private readonly maxBytes: number;
 
   constructor(config: ConfigService) {
-    this.root = config.get('IMAGES_ROOT');
-    this.maxBytes = config.get('MAX_UPLOAD_BYTES');
+    this.root = config.get('storage').imagesRoot;
+    this.maxBytes = config.get('storage').maxUploadBytes;
   }
 
   async receive(request: IncomingMessage, options: ReceiveOptions): Promise<ReceivedFile[]> {
