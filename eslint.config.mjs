@@ -5,8 +5,34 @@ import tseslint from 'typescript-eslint';
 
 const APPS = readdirSync(new URL('./apps', import.meta.url)).sort();
 const LIBS = readdirSync(new URL('./libs', import.meta.url)).sort();
+/**
+ * The order of the libs, lowest first, as drawn in docs/architecture.md ("Layers"): a lib imports only libs of
+ * lower layers, never one of its own layer or above, so nothing below reaches what is above it and no cycle can
+ * form. Apps sit above every layer. A new lib is placed here (the config refuses to load otherwise).
+ */
+export const LIB_LAYERS = [
+  ['domain', 'access', 'onnx-graph'],
+  ['config', 'storage'],
+  ['validation', 'health', 'observability'],
+  ['persistence'],
+  ['queue', 'recognizer-client', 'matcher', 'auth'],
+  ['image-queue', 'enrolment'],
+];
 const TEST_FILES = ['**/*.spec.ts', '**/test/**/*.ts', '**/*.bench.ts'];
 const either = (names) => `(?:${names.join('|')})`;
+
+const layered = LIB_LAYERS.flat();
+const unplaced = LIBS.filter((lib) => !layered.includes(lib));
+const vanished = layered.filter((lib) => !LIBS.includes(lib));
+if (unplaced.length > 0 || vanished.length > 0 || new Set(layered).size !== layered.length) {
+  throw new Error(`LIB_LAYERS must place every lib of libs/ once (not placed: ${unplaced.join(', ') || '-'}; not in libs/: ${vanished.join(', ') || '-'})`);
+}
+
+/** The libs a lib may not import: those of its own layer and above. */
+function libsAtOrAbove(lib) {
+  const layer = LIB_LAYERS.findIndex((names) => names.includes(lib));
+  return LIB_LAYERS.slice(layer).flat().filter((other) => other !== lib);
+}
 
 /** The database driver packages: only libs/persistence talks to the database. */
 const DATABASE_PACKAGES = ['typeorm', '@nestjs/typeorm', 'mysql2', 'mysql2/*', 'better-sqlite3'];
@@ -86,7 +112,8 @@ function requestInputImports(app) {
  *   and it only through each app's index.ts;
  * - a lib is imported through `@visage/<lib>` (its index.ts), never by a path into its `src`; test helpers
  *   in `libs/<lib>/test` are for tests;
- * - the recognizer never reaches persistence.
+ * - the recognizer never reaches persistence;
+ * - a lib imports only libs of lower layers ({@link LIB_LAYERS}).
  */
 function boundaries({ folder, name, test }) {
   const paths = [];
@@ -103,6 +130,13 @@ function boundaries({ folder, name, test }) {
   const otherApps = APPS.filter((app) => app !== name);
   if (folder === 'libs') {
     patterns.push({ regex: '(?:^|/)apps/', message: 'Libs never import apps.' });
+    const above = libsAtOrAbove(name);
+    if (above.length > 0) {
+      patterns.push({
+        regex: `^@visage/${either(above)}(?:/|$)`,
+        message: `A lib imports only libs of lower layers (LIB_LAYERS, docs/architecture.md "Layers"); ${name} may not import this one.`,
+      });
+    }
   } else if (name === 'embedded') {
     patterns.push({
       regex: `^(?:\\.\\./)+(?:apps/)?${either(otherApps)}/(?:src/.+|test(?:/|$))`,
