@@ -55,6 +55,23 @@ const HAND_WRITTEN_DESCRIBE_ERROR = [
 ];
 
 /**
+ * Errors thrown on purpose carry a code: a class extends `CodedError` (@visage/domain) with its module's list of
+ * codes, never `Error` itself. Besides the base, two classes keep their own shape ({@link ERROR_SHAPE_OWNERS}).
+ */
+const UNCODED_ERROR_CLASS = [
+  {
+    selector: ":matches(ClassDeclaration, ClassExpression)[superClass.type='Identifier'][superClass.name='Error']",
+    message: 'Extend CodedError (@visage/domain) with a code from the module\'s one list: see "How to add an error" in docs/architecture.md.',
+  },
+];
+/**
+ * The base itself; the recognizer port's `FaceAnalysisError` (its `kind` decides retrying, its `code` is the gRPC
+ * status name the adapter saw, its `reason` the recognizer's code); the recognizer's gRPC answer `AnalysisError`,
+ * whose code is a gRPC status number (a transport's error, as an HttpException is).
+ */
+const ERROR_SHAPE_OWNERS = ['libs/domain/src/errors.ts', 'libs/domain/src/face-analyzer.ts', 'apps/face-recognition/src/analysis/analysis-error.ts'];
+
+/**
  * Scheduled work: a periodic task declares a `ScheduledJob` (@visage/domain), the one runner that owns timers,
  * locks, overlap, failure logging and the stop. Nothing else calls `setInterval` or builds a cron job, except the
  * runner and the code that needs a timer while something else runs ({@link TIMER_OWNERS}).
@@ -181,12 +198,22 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'off',
-      'no-restricted-syntax': ['error', ...HAND_WRITTEN_DESCRIBE_ERROR, ...OWN_SCHEDULING],
+      'no-restricted-syntax': ['error', ...HAND_WRITTEN_DESCRIBE_ERROR, ...OWN_SCHEDULING, ...UNCODED_ERROR_CLASS],
       'no-restricted-globals': NO_SET_INTERVAL,
     },
   },
   { files: ['apps/**/*.ts', 'libs/**/*.ts'], ignores: [...ENVIRONMENT_READERS, ...TEST_FILES], rules: { 'no-restricted-properties': NO_PROCESS_ENV } },
-  { files: TIMER_OWNERS, rules: { 'no-restricted-syntax': ['error', ...HAND_WRITTEN_DESCRIBE_ERROR], 'no-restricted-globals': 'off' } },
+  // Tests and benches may throw a plain error of their own (a fake's failure, a test server's protocol error).
+  { files: [...ERROR_SHAPE_OWNERS, ...TEST_FILES, 'bench/**/*.ts'], rules: { 'no-restricted-syntax': ['error', ...HAND_WRITTEN_DESCRIBE_ERROR, ...OWN_SCHEDULING] } },
+  {
+    files: TIMER_OWNERS,
+    ignores: [...TEST_FILES, 'bench/**/*.ts'],
+    rules: { 'no-restricted-syntax': ['error', ...HAND_WRITTEN_DESCRIBE_ERROR, ...UNCODED_ERROR_CLASS], 'no-restricted-globals': 'off' },
+  },
+  {
+    files: TIMER_OWNERS.filter((file) => file.startsWith('test/') || file.startsWith('bench/')),
+    rules: { 'no-restricted-syntax': ['error', ...HAND_WRITTEN_DESCRIBE_ERROR], 'no-restricted-globals': 'off' },
+  },
   // test/, bench/ and deploy/ have no boundaries of their own yet, but the error rules hold there too.
   { files: ['test/**/*.ts', 'bench/**/*.ts', 'deploy/**/*.ts'], rules: { 'no-restricted-imports': ['error', { paths: DRIVER_ERROR_IMPORTS }] } },
   ...boundaryConfigs,

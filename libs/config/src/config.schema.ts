@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
+import { CodedError } from '@visage/domain';
 import { z } from 'zod';
 
 const port = (fallback: number) => z.coerce.number().int().min(1).max(65_535).default(fallback);
@@ -294,10 +295,10 @@ function parseDatabaseUrl(value: string, cwd: string): DatabaseConfig {
   };
 }
 
-export class ConfigValidationError extends Error {
+/** The configuration cannot run: `problems` names each broken variable or rule, one line each. */
+export class ConfigValidationError extends CodedError<'invalid_config'> {
   constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
-    this.name = 'ConfigValidationError';
+    super('invalid_config', `Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
   }
 }
 

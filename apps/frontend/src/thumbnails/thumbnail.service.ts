@@ -53,7 +53,7 @@ export class ThumbnailService {
     try {
       file = await resolveImagePath(this.root, path, { maxBytes: this.maxBytes });
     } catch (error) {
-      if (error instanceof ImagePathError) return { kind: 'refused', status: IMAGE_PATH_PROBLEM_STATUS[error.problem], message: error.message, code: error.problem };
+      if (error instanceof ImagePathError) return { kind: 'refused', status: IMAGE_PATH_PROBLEM_STATUS[error.code], message: error.message, code: error.code };
       return { kind: 'refused', status: 404, message: 'no readable file at this path', code: 'unreadable' };
     }
     const etag = `"${createHash('sha1').update(`${file.relative}\0${size}\0${file.mtimeMs}`).digest('base64url')}"`;

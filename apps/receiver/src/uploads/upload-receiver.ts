@@ -38,7 +38,7 @@ export function isUploadRequest(request: IncomingMessage): boolean {
 }
 
 export function uploadApiError(error: UploadError): ApiError {
-  return new ApiError(STATUS_BY_PROBLEM[error.problem], error.message, { code: error.problem });
+  return new ApiError(STATUS_BY_PROBLEM[error.code], error.message, { code: error.code });
 }
 
 /** One file of an upload request: stored, or refused on its own. */
