@@ -334,7 +334,7 @@ async function runStack(stack: Stack): Promise<StackResult> {
     const label = STACK_LABELS[stack];
     console.log(`\n== ${label}: ${ROUNDS} round(s) of ${IMAGES} images, processor maxInFlight ${config.QUEUE_MAX_IN_FLIGHT}, recognizer workers ${config.RECOGNIZER_WORKERS || 'one per core'}`);
     const bootStarted = performance.now();
-    visage = await startEmbedded(config, '127.0.0.1');
+    visage = await startEmbedded(config, { host: '127.0.0.1' });
     const receiver = `http://127.0.0.1:${visage.ports.receiver}`;
     const client = new GrpcFaceAnalyzer({ address: `127.0.0.1:${visage.ports.grpc}`, deadlineMs: 300_000, credentials: TEST_RECOGNIZER_CREDENTIALS });
     analyzer = client;

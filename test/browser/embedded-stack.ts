@@ -40,7 +40,7 @@ export async function startEmbeddedStack(workDir: string, imagesRoot: string): P
     FACE_RECOGNITION_PORT: 0,
     FACE_RECOGNITION_HEALTH_PORT: 0,
   };
-  const visage = await startEmbedded(config, '127.0.0.1');
+  const visage = await startEmbedded(config, { host: '127.0.0.1' });
   return { visage, receiver: `http://127.0.0.1:${visage.ports.receiver}`, dashboard: `http://127.0.0.1:${visage.ports.frontend}` };
 }
 

@@ -55,7 +55,7 @@ describe.skipIf(!facesAvailable()).each(e2eStacks('visage_e2e_startup'))('start-
     }
     for (const { file } of inputs) copyLabelled(images.root, file, `in/${file}`);
     const config = embeddedStackConfig(stack, images, { GALLERY_REFRESH_MS: String(GALLERY_REFRESH_MS) });
-    visage = await startEmbedded(config, '127.0.0.1');
+    visage = await startEmbedded(config, { host: '127.0.0.1' });
     receiver = new ReceiverClient(`http://127.0.0.1:${visage.ports.receiver}`);
   }, 180_000);
 

@@ -15,7 +15,7 @@ describe('RecognizerPool (model-free worker)', () => {
     await pool.start();
     expect(pool.ready).toBe(true);
     const crashed = pool.analyze({ path: '/images/crash.jpg' }, false);
-    await expect(crashed).rejects.toMatchObject({ rejection: 'worker_failed' });
+    await expect(crashed).rejects.toMatchObject({ code: 'worker_failed' });
     // The replacement comes up and serves the next job.
     const deadline = Date.now() + 30_000;
     while (!pool.ready && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
@@ -24,11 +24,11 @@ describe('RecognizerPool (model-free worker)', () => {
 
   it('refuses work before start and after close', async () => {
     pool = new RecognizerPool({ workers: 1, queueSize: 1, settings: { engine: 'wasm', engineThreads: 1, minScore: 0.5, maxPixels: 1 }, workerFile: FAKE_WORKER });
-    await expect(pool.analyze({ path: 'a.jpg' }, false)).rejects.toMatchObject({ rejection: 'not_ready' });
+    await expect(pool.analyze({ path: 'a.jpg' }, false)).rejects.toMatchObject({ code: 'not_ready' });
     await pool.start();
     await pool.close();
     const error = await pool.analyze({ path: 'a.jpg' }, false).catch((failure: unknown) => failure);
     expect(error).toBeInstanceOf(PoolError);
-    expect((error as PoolError).rejection).toBe('closed');
+    expect((error as PoolError).code).toBe('closed');
   });
 });

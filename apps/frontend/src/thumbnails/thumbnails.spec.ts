@@ -98,8 +98,7 @@ describe('ThumbnailService.locate (enrolled face sources)', () => {
     await root.picture('known/ada_1.jpg', 64, 64);
     await root.picture('people/ada.jpg', 64, 64);
     const values: Record<string, unknown> = {
-      IMAGES_ROOT: root.dir,
-      KNOWN_FACES_DIR: join(root.dir, 'known'),
+      storage: { imagesRoot: root.dir, knownFacesDir: join(root.dir, 'known') },
       MAX_IMAGE_BYTES: 1_000_000,
       MAX_IMAGE_PIXELS: 1_000_000,
     };
