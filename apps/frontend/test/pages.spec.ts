@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_ADMIN_KEY } from '../../../libs/auth/test/test-keys';
 import { ImageEntity, PersonEntity } from '@visage/persistence';
 import { MigratedTestDatabase, Rows, TEST_DRIVERS } from '../../../libs/persistence/test/test-databases';
-import { DashboardClient, DashboardTestBed, signIn } from '../test/harness';
+import { DashboardClient, DashboardTestBed, signIn } from './harness';
 
 const XSS_PATH = 'evil/<script>alert("path")</script>".jpg';
 const XSS_NAME = '<script>alert("name")</script> "Mallory"';

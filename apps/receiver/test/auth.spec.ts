@@ -5,9 +5,9 @@ import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdminKeyBootstrap } from '@visage/auth';
 import { DashboardSessionRepository } from '@visage/persistence';
-import { TEST_DRIVERS } from '../../../../libs/persistence/test/test-databases';
-import { bearer, TEST_ADMIN_KEY } from '../../../../libs/auth/test/test-keys';
-import { ReceiverHarness, startReceiver } from '../../test/receiver-harness';
+import { TEST_DRIVERS } from '../../../libs/persistence/test/test-databases';
+import { bearer, TEST_ADMIN_KEY } from '../../../libs/auth/test/test-keys';
+import { ReceiverHarness, startReceiver } from './receiver-harness';
 
 /** Every line the app logs, at every level. */
 class RecordingLogger implements LoggerService {

@@ -9,12 +9,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { parseConfig } from '@visage/config';
 import { FaceEntity, ImageEntity, PersonEntity } from '@visage/persistence';
 import { MARIADB_DRIVER, MigratedTestDatabase, openTestDatabase } from '../../../libs/persistence/test/test-databases';
-import { corrupt, facesFromPath, FakeFaceAnalyzer, FakeMatcher, unavailable } from '../test/fakes';
-import { RecognizerBreaker } from './breaker/recognizer-breaker';
+import { corrupt, facesFromPath, FakeFaceAnalyzer, FakeMatcher, unavailable } from './fakes';
+import { RecognizerBreaker } from '../src/breaker/recognizer-breaker';
 import { Test } from '@nestjs/testing';
-import { processorNestOptions, startImageProcessorApp } from './image-processor.app';
-import { ImageProcessorModule } from './image-processor.module';
-import { FACE_ANALYZER, FACE_MATCHER, QUEUE_CONSUMER } from './image-processor.tokens';
+import { processorNestOptions, startImageProcessorApp } from '../src/image-processor.app';
+import { ImageProcessorModule } from '../src/image-processor.module';
+import { FACE_ANALYZER, FACE_MATCHER, QUEUE_CONSUMER } from '../src/image-processor.tokens';
 import { ClientProxy } from '@nestjs/microservices';
 import { deadLetterPattern, InProcessBroker, InProcessServer, QUEUE_CLIENT, QueueContext } from '@visage/queue';
 

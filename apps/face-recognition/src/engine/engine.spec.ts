@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createEngine, EngineLoaders, EngineName, EngineOptions, RecognitionEngine } from '../src/engine/engine';
+import { createEngine, EngineLoaders, EngineName, EngineOptions, RecognitionEngine } from './engine';
 
 function fakeEngine(name: EngineName): RecognitionEngine {
   return {

@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { ApiKeyService } from '@visage/auth';
 import { DashboardSessionEntity, DashboardSessionRepository } from '@visage/persistence';
-import { TEST_DRIVERS } from '../../../../libs/persistence/test/test-databases';
-import { DashboardClient, DashboardTestBed, signIn } from '../../test/harness';
+import { TEST_DRIVERS } from '../../../libs/persistence/test/test-databases';
+import { DashboardClient, DashboardTestBed, signIn } from './harness';
 
 const ENV = { SESSION_SECRET: 'test-session-secret-not-secret-0123456789', SESSION_IDLE_TIMEOUT_MS: String(30 * 60_000) };
 

@@ -6,9 +6,9 @@ import { parseConfig } from '@visage/config';
 import { describeSingleFace } from '@visage/enrolment';
 import { qualityRuleOf } from '@visage/matcher';
 import { ContentFaceAnalyzer } from '@visage/recognizer-client';
-import { decodeImage } from '../../apps/face-recognition/src/engine/image-decoder';
-import { OnnxFaceEngine } from '../../apps/face-recognition/src/engine/onnx/onnx-face-engine';
-import { fixtureBytes, FIXTURES_DIR } from '../support/fixtures';
+import { decodeImage } from '../src/engine/image-decoder';
+import { OnnxFaceEngine } from '../src/engine/onnx/onnx-face-engine';
+import { fixtureBytes, FIXTURES_DIR } from '../../../test/support/fixtures';
 
 /** The recognizer's engine in this process, behind the port enrolment calls. */
 class InProcessAnalyzer implements ContentFaceAnalyzer {

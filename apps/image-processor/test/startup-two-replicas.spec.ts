@@ -6,11 +6,11 @@ import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '@visage/config';
 import { PersonImageEntity } from '@visage/persistence';
-import { createImagesRoot, ImagesRoot, RecognizerDouble } from '../../../../test/e2e/harness';
-import { openMigrated, TEST_DRIVERS, TestDatabase } from '../../../../libs/persistence/test/test-databases';
+import { createImagesRoot, ImagesRoot, RecognizerDouble } from '../../../test/e2e/harness';
+import { openMigrated, TEST_DRIVERS, TestDatabase } from '../../../libs/persistence/test/test-databases';
 import { QUEUE_CONSUMER, QueueServer } from '@visage/queue';
-import { createImageProcessorApp } from '../image-processor.app';
-import { ProcessorStartup } from './processor-startup.service';
+import { createImageProcessorApp } from '../src/image-processor.app';
+import { ProcessorStartup } from '../src/startup/processor-startup.service';
 
 const KNOWN_FILES = ['ada_1.jpg', 'ada_2.jpg', 'grace_1.jpg', 'linus_1.png', 'margaret_1.jpg', 'alan_1.jpg'];
 

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FaceEntity, PersonImageEntity } from '@visage/persistence';
-import { Rows, TEST_DRIVERS } from '../../../../libs/persistence/test/test-databases';
-import { ReceiverHarness, startReceiver } from '../../test/receiver-harness';
+import { Rows, TEST_DRIVERS } from '../../../libs/persistence/test/test-databases';
+import { ReceiverHarness, startReceiver } from './receiver-harness';
 
 /** A 512-byte descriptor whose first float is `marker`, so its copies can be found by content. */
 function descriptor(marker: number): Buffer {

@@ -3,9 +3,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { DataSource } from 'typeorm';
 import { FaceEntity, ImageEntity, ImageRepository, PersonEntity } from '@visage/persistence';
 import { TEST_DRIVERS } from '../../../libs/persistence/test/test-databases';
-import { ReceiverHarness, startReceiver } from '../test/receiver-harness';
-import { MAX_BODY_BYTES } from './common/json-body.middleware';
-import { MAX_BATCH_ITEMS } from './images/dto/post-images.dto';
+import { ReceiverHarness, startReceiver } from './receiver-harness';
+import { MAX_BODY_BYTES } from '../src/common/json-body.middleware';
+import { MAX_BATCH_ITEMS } from '../src/images/dto/post-images.dto';
 
 interface ErrorCase {
   name: string;

@@ -2,9 +2,9 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FaceClusterRepository, FaceEntity, PersonEntity, PersonImageEntity } from '@visage/persistence';
-import { MigratedTestDatabase, Rows, TEST_DRIVERS } from '../../../../libs/persistence/test/test-databases';
-import { DashboardClient, DashboardTestBed, signIn } from '../../test/harness';
-import { TEST_ADMIN_KEY } from '../../../../libs/auth/test/test-keys';
+import { MigratedTestDatabase, Rows, TEST_DRIVERS } from '../../../libs/persistence/test/test-databases';
+import { DashboardClient, DashboardTestBed, signIn } from './harness';
+import { TEST_ADMIN_KEY } from '../../../libs/auth/test/test-keys';
 
 /** Handlebars writes `=` in attributes as `&#x3D;`; a browser reads it back as `=`. */
 const unescape = (html: string) => html.replace(/&#x3D;/g, '=').replace(/&amp;/g, '&');

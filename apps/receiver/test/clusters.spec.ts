@@ -1,9 +1,9 @@
 import { DataSource } from 'typeorm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FaceClusterRepository, FaceEntity, ImageEntity, PersonEntity, PersonImageEntity, readGalleryVersion } from '@visage/persistence';
-import { Rows, TEST_DRIVERS } from '../../../../libs/persistence/test/test-databases';
-import { expectApiError, ReceiverHarness } from '../../test/receiver-harness';
-import { useReviewReceiver, writeGroup } from '../../test/review-fixtures';
+import { Rows, TEST_DRIVERS } from '../../../libs/persistence/test/test-databases';
+import { expectApiError, ReceiverHarness } from './receiver-harness';
+import { useReviewReceiver, writeGroup } from './review-fixtures';
 
 describe.each(TEST_DRIVERS)('unknown people API on $name', (driver) => {
   const context = useReviewReceiver(driver);

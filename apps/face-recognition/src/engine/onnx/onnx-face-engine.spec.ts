@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURES_DIR } from '../../../test/support/fixtures';
-import { decodeImage } from '../src/engine/image-decoder';
-import { OnnxFaceEngine } from '../src/engine/onnx/onnx-face-engine';
-import { RgbImage } from '../src/engine/pixels';
+import { FIXTURES_DIR } from '../../../../../test/support/fixtures';
+import { decodeImage } from '../image-decoder';
+import { OnnxFaceEngine } from './onnx-face-engine';
+import { RgbImage } from '../pixels';
 
 describe('OnnxFaceEngine batching', () => {
   let engine: OnnxFaceEngine;

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PoolError, RecognizerPool } from '../src/analysis/recognizer-pool';
+import { PoolError, RecognizerPool } from './recognizer-pool';
 
-const FAKE_WORKER = join(__dirname, 'fixtures', 'fake-analysis.worker.ts');
+const FAKE_WORKER = join(__dirname, '../../test/fixtures/fake-analysis.worker.ts');
 
 describe('RecognizerPool (model-free worker)', () => {
   let pool: RecognizerPool | undefined;

@@ -1,9 +1,9 @@
 import { DataSource } from 'typeorm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FaceClusterRepository, FaceEntity, FaceRejectionEntity, PersonEntity, PersonImageEntity, readGalleryVersion } from '@visage/persistence';
-import { Rows, TEST_DRIVERS } from '../../../../libs/persistence/test/test-databases';
-import { expectApiError, ReceiverHarness } from '../../test/receiver-harness';
-import { useReviewReceiver, writeGroup } from '../../test/review-fixtures';
+import { Rows, TEST_DRIVERS } from '../../../libs/persistence/test/test-databases';
+import { expectApiError, ReceiverHarness } from './receiver-harness';
+import { useReviewReceiver, writeGroup } from './review-fixtures';
 
 /** A descriptor with these values on the first axes and 0 elsewhere: distances are easy to tell (MATCH_THRESHOLD 0.55). */
 function descriptor(...values: number[]): Buffer {

@@ -17,7 +17,7 @@ import { FaceAnalysis, FaceAnalyzer } from '@visage/domain';
 import { http, until, withEphemeralPorts } from '../../../test/e2e/harness';
 import { TEST_AUTH_ENV } from '../../../libs/auth/test/test-keys';
 import { FACE_ANALYZER, ImageProcessorModule, processorNestOptions, startImageProcessorApp } from '../../image-processor/src';
-import { EmbeddedVisage, SHUTDOWN_STEPS, startEmbedded } from './embedded';
+import { EmbeddedVisage, SHUTDOWN_STEPS, startEmbedded } from '../src/embedded';
 
 /** The processor as embedded mode builds it, with its recognizer port bound to `analyzer`. */
 function processorWith(analyzer: FaceAnalyzer) {

@@ -5,12 +5,12 @@ import { ConfigService, parseConfig } from '@visage/config';
 import { ImageOutcomeEvent, OUTCOMES_TOPIC } from '@visage/domain';
 import { metricsRegistry } from '@visage/observability';
 import { ImageProcessingRepository, LockRepository, OutcomeEventEntity, OutcomeEventRepository, WebhookDeliveryEntity } from '@visage/persistence';
-import { openMigrated, Rows, TEST_DRIVERS, TestDatabase } from '../../../../libs/persistence/test/test-databases';
-import { metricValue } from '../../../../test/support/prometheus';
-import { deadEndpointUrl, WebhookReceiver } from '../../../../test/support/webhook-receiver';
-import { OutcomeRelayJob } from './outcome-relay.job';
-import { verifyWebhookSignature, WEBHOOK_REPLAY_WINDOW_S, WebhookClient } from './webhook-client';
-import { endpointLabel, WebhookDeliveryJob } from './webhook-delivery.job';
+import { openMigrated, Rows, TEST_DRIVERS, TestDatabase } from '../../../libs/persistence/test/test-databases';
+import { metricValue } from '../../../test/support/prometheus';
+import { deadEndpointUrl, WebhookReceiver } from '../../../test/support/webhook-receiver';
+import { OutcomeRelayJob } from '../src/outcomes/outcome-relay.job';
+import { verifyWebhookSignature, WEBHOOK_REPLAY_WINDOW_S, WebhookClient } from '../src/outcomes/webhook-client';
+import { endpointLabel, WebhookDeliveryJob } from '../src/outcomes/webhook-delivery.job';
 
 const SECRET = 'test-webhook-secret-not-secret-0123456789';
 

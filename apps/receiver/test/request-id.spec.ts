@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_DRIVERS } from '../../../libs/persistence/test/test-databases';
-import { ReceiverHarness, startReceiver } from '../test/receiver-harness';
+import { ReceiverHarness, startReceiver } from './receiver-harness';
 
 describe.each(TEST_DRIVERS)('X-Request-Id on $name', (driver) => {
   let harness: ReceiverHarness;

@@ -5,9 +5,9 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigService } from '@visage/config';
-import { MigratedTestDatabase, openTestDatabase } from '../../../../libs/persistence/test/test-databases';
-import { DashboardClient, ImagesRoot, signIn, startFrontend, testConfig } from '../../test/harness';
-import { ThumbnailService } from './thumbnail.service';
+import { MigratedTestDatabase, openTestDatabase } from '../../../libs/persistence/test/test-databases';
+import { DashboardClient, ImagesRoot, signIn, startFrontend, testConfig } from './harness';
+import { ThumbnailService } from '../src/thumbnails/thumbnail.service';
 
 describe('GET /thumbnails', () => {
   let db: MigratedTestDatabase;

@@ -8,10 +8,10 @@ import { FaceAnalysis, FaceAnalysisError } from '@visage/domain';
 import { KNOWN_SOURCE_PREFIX, PersonImageRepository, PersonRepository } from '@visage/persistence';
 import { ContentFaceAnalyzer } from '@visage/recognizer-client';
 import { MARIADB_DRIVER, MigratedTestDatabase, openTestDatabase } from '../../persistence/test/test-databases';
-import { byProminence, DOMINANCE_MARGIN, dominantFace, prominence } from './dominant-face';
-import { EnrolmentService } from './enrolment.service';
-import { personNameFromFileName, personNameFromFolder } from './known-face-name';
-import { KnownFacesEnroller } from './known-faces.enroller';
+import { byProminence, DOMINANCE_MARGIN, dominantFace, prominence } from '../src/dominant-face';
+import { EnrolmentService } from '../src/enrolment.service';
+import { personNameFromFileName, personNameFromFolder } from '../src/known-face-name';
+import { KnownFacesEnroller } from '../src/known-faces.enroller';
 
 describe('personNameFromFileName', () => {
   it.each([

@@ -3,12 +3,12 @@ import { z } from 'zod';
 import { MAX_ID } from '@visage/domain';
 import { encodeImageCursor } from '@visage/persistence';
 import { DEFAULT_PAGE_SIZE, validate } from '@visage/validation';
-import { assignBody, nameClusterBody } from './faces/dto/face.dto';
-import { mergeBody } from './persons/dto/person.dto';
-import { listImagesQuery } from './images/dto/list-images.dto';
-import { imagePathBody } from './images/dto/post-image.dto';
-import { postImagesBody } from './images/dto/post-images.dto';
-import { createKeyBody } from './keys/dto/key.dto';
+import { assignBody, nameClusterBody } from '../src/faces/dto/face.dto';
+import { mergeBody } from '../src/persons/dto/person.dto';
+import { listImagesQuery } from '../src/images/dto/list-images.dto';
+import { imagePathBody } from '../src/images/dto/post-image.dto';
+import { postImagesBody } from '../src/images/dto/post-images.dto';
+import { createKeyBody } from '../src/keys/dto/key.dto';
 
 /** The code of the refusal, or fails the test when the value passes. */
 function codeOf(schema: z.ZodType, value: unknown, source: 'body' | 'query' = 'body'): string {

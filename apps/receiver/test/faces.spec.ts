@@ -3,8 +3,8 @@ import sharp from 'sharp';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FaceEntity, FaceRejectionEntity, ImageEntity, PersonEntity, PersonImageEntity, readGalleryVersion } from '@visage/persistence';
-import { Rows, TEST_DRIVERS } from '../../../../libs/persistence/test/test-databases';
-import { expectApiError, ReceiverHarness, startReceiver } from '../../test/receiver-harness';
+import { Rows, TEST_DRIVERS } from '../../../libs/persistence/test/test-databases';
+import { expectApiError, ReceiverHarness, startReceiver } from './receiver-harness';
 
 /** A 200×100 picture: grey, with a red 40×40 square at (120, 30) where the "face" is. */
 const PICTURE = { width: 200, height: 100, face: { x: 120, y: 30, width: 40, height: 40 } };

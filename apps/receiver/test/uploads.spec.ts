@@ -5,11 +5,11 @@ import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_DRIVERS } from '../../../../libs/persistence/test/test-databases';
-import { bearer } from '../../../../libs/auth/test/test-keys';
-import { expectApiError, ReceiverHarness, startReceiver, TEST_MAX_IMAGE_BYTES } from '../../test/receiver-harness';
-import { MAX_UPLOAD_FILES } from '../uploads/upload-receiver';
-import { UploadItemResultDto } from './dto/upload-images.dto';
+import { TEST_DRIVERS } from '../../../libs/persistence/test/test-databases';
+import { bearer } from '../../../libs/auth/test/test-keys';
+import { expectApiError, ReceiverHarness, startReceiver, TEST_MAX_IMAGE_BYTES } from './receiver-harness';
+import { MAX_UPLOAD_FILES } from '../src/uploads/upload-receiver';
+import { UploadItemResultDto } from '../src/images/dto/upload-images.dto';
 
 type UploadItem = UploadItemResultDto;
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '@visage/config';
-import { evaluateIdentity, shuffled } from '../../bench/identity/evaluate';
-import { DumpFace, DumpPhoto, FaceDump } from '../../bench/identity/face-dump';
+import { evaluateIdentity, shuffled } from './evaluate';
+import { DumpFace, DumpPhoto, FaceDump } from './face-dump';
 
 /** Person `index`'s descriptor: a unit vector along one axis (people are √2 apart), moved by `jitter` on every axis. */
 function descriptor(index: number, jitter: number): number[] {

@@ -2,8 +2,8 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { ApiKeyService } from '@visage/auth';
-import { TEST_DRIVERS } from '../../../../libs/persistence/test/test-databases';
-import { DashboardClient, DashboardTestBed, signIn } from '../../test/harness';
+import { TEST_DRIVERS } from '../../../libs/persistence/test/test-databases';
+import { DashboardClient, DashboardTestBed, signIn } from './harness';
 
 const drivers = TEST_DRIVERS.slice(-1); // SQLite: the session logic does not depend on the database
 
