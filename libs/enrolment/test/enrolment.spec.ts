@@ -8,33 +8,9 @@ import { FaceAnalysis, FaceAnalysisError } from '@visage/domain';
 import { KNOWN_SOURCE_PREFIX, PersonImageRepository, PersonRepository } from '@visage/persistence';
 import { ContentFaceAnalyzer } from '@visage/recognizer-client';
 import { MARIADB_DRIVER, MigratedTestDatabase, openTestDatabase } from '../../persistence/test/test-databases';
-import { byProminence, DOMINANCE_MARGIN, dominantFace, prominence } from '../src/dominant-face';
+import { DOMINANCE_MARGIN } from '../src/dominant-face';
 import { EnrolmentService } from '../src/enrolment.service';
-import { personNameFromFileName, personNameFromFolder } from '../src/known-face-name';
 import { KnownFacesEnroller } from '../src/known-faces.enroller';
-
-describe('personNameFromFileName', () => {
-  it.each([
-    ['john_doe_1.jpg', 'john doe'],
-    ['barack-obama_1.jpg', 'barack-obama'],
-    ['hannibal_12.PNG', 'hannibal'],
-    ['a_1_2.webp', 'a 1'],
-    ['Zoë_3.avif', 'Zoë'],
-  ])('%s → %s', (file, name) => expect(personNameFromFileName(file)).toBe(name));
-
-  it.each(['john.jpg', 'john_.jpg', '_1.jpg', 'john_1.txt', 'john_x.jpg', '.hidden'])('refuses %s', (file) => {
-    expect(personNameFromFileName(file)).toBeUndefined();
-  });
-});
-
-describe('personNameFromFolder', () => {
-  it('names the person after the folder, for any image file name', () => {
-    expect(personNameFromFolder('stuart', 'beach.JPG')).toBe('stuart');
-    expect(personNameFromFolder('john_doe', 'IMG_0042.jpeg')).toBe('john doe');
-  });
-
-  it.each(['notes.txt', '.DS_Store', 'photo'])('refuses %s', (file) => expect(personNameFromFolder('stuart', file)).toBeUndefined());
-});
 
 /**
  * Stands in for the gRPC recognizer: the file content says what it "shows":
@@ -256,30 +232,5 @@ describe('enrolment (MariaDB, scripted recognizer)', () => {
     const person = await repository.findOrCreatePerson('blurry');
     expect(await service.enrolFromPath(person.id, 'known/blurry_1.jpg')).toEqual({ status: 'low_quality', path: 'known/blurry_1.jpg', reasons: ['blurred'] });
     expect((await repository.loadGallery()).entries.some((row) => row.personName === 'blurry')).toBe(false);
-  });
-});
-
-describe('dominantFace', () => {
-  const face = (x: number, y: number, side: number) => ({ box: { x, y, width: side, height: side } });
-
-  it('weighs size by closeness to the centre: 1 at the centre, 0 in a corner', () => {
-    expect(prominence(face(40, 40, 20).box, 100, 100)).toBeCloseTo(20);
-    expect(prominence(face(-10, -10, 20).box, 100, 100)).toBeCloseTo(0);
-    expect(prominence(face(0, 40, 20).box, 100, 100)).toBeCloseTo(20 * (1 - 40 / Math.hypot(50, 50)));
-  });
-
-  it('takes the only face, or the most prominent one when it stands out by the margin', () => {
-    const centre = face(35, 35, 30);
-    const bystander = face(80, 0, 20);
-    expect(dominantFace([centre], 100, 100)).toBe(centre);
-    expect(dominantFace([bystander, centre], 100, 100)).toBe(centre);
-    expect(byProminence([bystander, centre], 100, 100)).toEqual([centre, bystander]);
-  });
-
-  it('refuses two faces of one size side by side, and a bystander as large as the person just off-centre', () => {
-    expect(dominantFace([face(10, 40, 30), face(60, 40, 30)], 100, 100)).toBeUndefined();
-    // Both 30 px, centres 5 and 30 px from the middle: 30 × 0.93 vs 30 × 0.58 is 1.62×, below the 1.75 margin.
-    expect(dominantFace([face(30, 35, 30), face(65, 35, 30)], 100, 100)).toBeUndefined();
-    expect(dominantFace([], 100, 100)).toBeUndefined();
   });
 });
