@@ -1,7 +1,7 @@
 /**
  * Embedded mode (SQLite + in-process queue) stopping and starting again: the shutdown runs its steps in order
  * with an image in the middle of its analysis, gives that image back, and the next start finishes it at once.
- * The real recognizer runs (it is part of what is closed); the processor is given a scripted analyzer so an
+ * The real recognizer runs (it is part of what is closed); the processor is given the fake analyzer of test/support so an
  * analysis can be held open.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,11 +13,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, VisageConfig } from '@visage/config';
 import { ImageEntity } from '@visage/persistence';
 import { openMigrated } from '../../../libs/persistence/test/test-databases';
-import { FaceAnalysis, FaceAnalyzer } from '@visage/domain';
-import { http, until, withEphemeralPorts } from '../../../test/e2e/harness';
+import { FaceAnalyzer } from '@visage/domain';
+import { http, withEphemeralPorts } from '../../../test/e2e/harness';
 import { TEST_AUTH_ENV } from '../../../libs/auth/test/test-keys';
 import { FACE_ANALYZER, ImageProcessorModule, processorNestOptions, startImageProcessorApp } from '../../image-processor/src';
 import { EmbeddedVisage, SHUTDOWN_STEPS, startEmbedded } from '../src/embedded';
+import { FakeFaceAnalyzer } from '../../../test/support/fake-face-analyzer';
+import { until } from '../../../test/support/until';
 
 /** The processor as embedded mode builds it, with its recognizer port bound to `analyzer`. */
 function processorWith(analyzer: FaceAnalyzer) {
@@ -28,19 +30,6 @@ function processorWith(analyzer: FaceAnalyzer) {
       .compile();
     return startImageProcessorApp(moduleRef.createNestApplication(processorNestOptions(config, { logger: ['error'] })));
   };
-}
-
-/** The processor's recognizer port, scripted: `answer` decides each analysis; the paths asked are recorded. */
-class ScriptedAnalyzer implements FaceAnalyzer {
-  readonly paths: string[] = [];
-  constructor(private readonly answer: () => Promise<FaceAnalysis>) {}
-  analyze(path: string): Promise<FaceAnalysis> {
-    this.paths.push(path);
-    return this.answer();
-  }
-  async isServing(): Promise<boolean> {
-    return true;
-  }
 }
 
 describe('embedded: ordered shutdown and restart (SQLite + in-process queue)', () => {
@@ -70,13 +59,13 @@ describe('embedded: ordered shutdown and restart (SQLite + in-process queue)', (
   });
 
   it('stops consuming, drains, releases the held claim, closes servers, then the database; the restart finishes the image', async () => {
-    const holding = new ScriptedAnalyzer(() => new Promise(() => undefined)); // never answers: a long analysis in flight at shutdown
+    const holding = new FakeFaceAnalyzer(() => new Promise(() => undefined)); // never answers: a long analysis in flight at shutdown
     const first = await startEmbedded(config, { host: '127.0.0.1', createProcessor: processorWith(holding) });
     running.push(first);
     const receiverUrl = `http://127.0.0.1:${first.ports.receiver}`;
     const posted = await http<{ id: number }>('POST', `${receiverUrl}/image/post`, { path: 'held.jpg' });
     expect(posted.status).toBe(202);
-    await until(() => holding.paths.length === 1, 'the analysis to start');
+    await until(() => holding.analyzeCalls.length === 1, 'the analysis to start');
 
     const report = await first.close();
     expect(report.steps.map((entry) => entry.step)).toEqual([...SHUTDOWN_STEPS]);
@@ -96,7 +85,7 @@ describe('embedded: ordered shutdown and restart (SQLite + in-process queue)', (
     }
 
     // The in-process queue lost its message with the process: the next start publishes the image at once.
-    const answering = new ScriptedAnalyzer(async () => ({ width: 64, height: 64, faces: [] }));
+    const answering = new FakeFaceAnalyzer(async () => ({ width: 64, height: 64, faces: [] }));
     // No host given: BIND_HOST's default, loopback, for every HTTP port (the recognizer's gRPC: recognizer-auth.spec).
     const second = await startEmbedded(config, { createProcessor: processorWith(answering) });
     running.push(second);
@@ -115,6 +104,6 @@ describe('embedded: ordered shutdown and restart (SQLite + in-process queue)', (
     );
     expect(image.status).toBe('unrecognized');
     expect(Date.now() - restartedAt).toBeLessThanOrEqual(15_000); // the issue's recovery bound, measured from the start
-    expect(answering.paths).toEqual(['held.jpg']);
+    expect(answering.analyzeCalls.map((call) => call.path)).toEqual(['held.jpg']);
   }, 120_000);
 });

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { parseConfig } from '@visage/config';
 import { FaceEntity, ImageEntity, PersonEntity } from '@visage/persistence';
 import { MARIADB_DRIVER, MigratedTestDatabase, openTestDatabase } from '../../../libs/persistence/test/test-databases';
-import { corrupt, facesFromPath, FakeFaceAnalyzer, FakeMatcher, unavailable } from './fakes';
+import { FakeMatcher } from './fakes';
 import { RecognizerBreaker } from '../src/breaker/recognizer-breaker';
 import { Test } from '@nestjs/testing';
 import { processorNestOptions, startImageProcessorApp } from '../src/image-processor.app';
@@ -17,17 +17,10 @@ import { ImageProcessorModule } from '../src/image-processor.module';
 import { FACE_ANALYZER, FACE_MATCHER, QUEUE_CONSUMER } from '../src/image-processor.tokens';
 import { ClientProxy } from '@nestjs/microservices';
 import { deadLetterPattern, InProcessBroker, InProcessServer, QUEUE_CLIENT, QueueContext } from '@visage/queue';
+import { FakeFaceAnalyzer, corrupt, facesFromPath, unavailable } from '../../../test/support/fake-face-analyzer';
+import { until } from '../../../test/support/until';
 
 const MAX_ATTEMPTS = 5;
-
-/** Polls a condition (no timing assertion: only a generous upper bound so a bug fails instead of hanging). */
-async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const started = Date.now();
-  while (!(await condition())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 interface Replica {
   app: INestApplication;

@@ -11,11 +11,12 @@ import { Logger } from '@nestjs/common';
 import { parseConfig } from '@visage/config';
 import { ImageEntity, PersonEntity } from '@visage/persistence';
 import { openTestDatabase, TEST_DRIVERS, TestDriver } from '../../../libs/persistence/test/test-databases';
-import { facesFromPath, FakeConsumer, FakeFaceAnalyzer, FakeMatcher } from './fakes';
+import { FakeConsumer, FakeMatcher } from './fakes';
 import { RecognizerBreaker } from '../src/breaker/recognizer-breaker';
 import { ImageProcessingRepository } from '@visage/persistence';
 import { ProcessImageService } from '../src/processing/process-image.service';
 import { processorSettingsFrom } from '../src/processor.settings';
+import { FakeFaceAnalyzer, facesFromPath } from '../../../test/support/fake-face-analyzer';
 
 const images = Number(process.argv[2] ?? 500);
 const concurrency = Number(process.argv[3] ?? 4);

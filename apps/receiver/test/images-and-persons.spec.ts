@@ -6,6 +6,7 @@ import { TEST_DRIVERS } from '../../../libs/persistence/test/test-databases';
 import { ReceiverHarness, startReceiver } from './receiver-harness';
 import { MAX_BODY_BYTES } from '../src/common/json-body.middleware';
 import { MAX_BATCH_ITEMS } from '../src/images/dto/post-images.dto';
+import { until } from '../../../test/support/until';
 
 interface ErrorCase {
   name: string;
@@ -139,7 +140,8 @@ describe.each(TEST_DRIVERS)('receiver API on $name', (driver) => {
         // The id was kept: once the queue answers again it is published without anyone asking.
         expect(harness.queue.imageIds()).toEqual([]);
         harness.queue.failWith = undefined;
-        await vi.waitFor(() => expect(harness.queue.imageIds()).toEqual([response.body.id]), { timeout: 10_000 });
+        await until(() => harness.queue.imageIds().length > 0, 'the held-back image to be published', 10_000);
+        expect(harness.queue.imageIds()).toEqual([response.body.id]);
       } finally {
         warn.mockRestore();
       }

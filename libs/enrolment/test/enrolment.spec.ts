@@ -6,52 +6,44 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { ConfigService, parseConfig } from '@visage/config';
 import { FaceAnalysis, FaceAnalysisError } from '@visage/domain';
 import { KNOWN_SOURCE_PREFIX, PersonImageRepository, PersonRepository } from '@visage/persistence';
-import { ContentFaceAnalyzer } from '@visage/recognizer-client';
 import { MARIADB_DRIVER, MigratedTestDatabase, openTestDatabase } from '../../persistence/test/test-databases';
 import { DOMINANCE_MARGIN } from '../src/dominant-face';
 import { EnrolmentService } from '../src/enrolment.service';
 import { KnownFacesEnroller } from '../src/known-faces.enroller';
+import { FakeFaceAnalyzer } from '../../../test/support/fake-face-analyzer';
 
 /**
- * Stands in for the gRPC recognizer: the file content says what it "shows":
+ * What the fake recognizer answers for a file's content, which says what it "shows":
  * `faces:<n>:<seed>` (n faces of one size side by side across the middle), `faces:<n>:<seed>:dominant` (the first
  * large and central, the others small in the top left), `blurred` (one face below the quality rule), `broken` (a permanent error) or `down` (a transient one).
  */
-class ScriptedAnalyzer implements ContentFaceAnalyzer {
-  calls = 0;
-  async analyze(): Promise<FaceAnalysis> {
-    throw new Error('enrolment must send the content, not a path');
+async function answerForContent(content: Buffer): Promise<FaceAnalysis> {
+  const text = content.toString();
+  if (text === 'broken') throw new FaceAnalysisError('permanent', 'INVALID_ARGUMENT: corrupt: premature end', 'INVALID_ARGUMENT');
+  if (text === 'down') throw new FaceAnalysisError('transient', 'UNAVAILABLE: connection refused', 'UNAVAILABLE');
+  if (text === 'blurred') {
+    const quality = { size: 120, score: 0.9, sharpness: 12, yaw: 0, pitch: 0, roll: 0 };
+    return { width: 100, height: 100, faces: [{ box: { x: 0, y: 0, width: 120, height: 120 }, score: 0.9, descriptor: new Float32Array(128).fill(0.1), quality }] };
   }
-  async isServing(): Promise<boolean> {
-    return true;
-  }
-  async analyzeContent(content: Buffer): Promise<FaceAnalysis> {
-    this.calls += 1;
-    const text = content.toString();
-    if (text === 'broken') throw new FaceAnalysisError('permanent', 'INVALID_ARGUMENT: corrupt: premature end', 'INVALID_ARGUMENT');
-    if (text === 'down') throw new FaceAnalysisError('transient', 'UNAVAILABLE: connection refused', 'UNAVAILABLE');
-    if (text === 'blurred') {
-      const quality = { size: 120, score: 0.9, sharpness: 12, yaw: 0, pitch: 0, roll: 0 };
-      return { width: 100, height: 100, faces: [{ box: { x: 0, y: 0, width: 120, height: 120 }, score: 0.9, descriptor: new Float32Array(128).fill(0.1), quality }] };
-    }
-    const [, count, seed] = text.split(':').map(Number);
-    const dominant = text.endsWith(':dominant');
-    return {
-      width: 100,
-      height: 100,
-      faces: Array.from({ length: count }, (_, i) => ({
-        box: dominant ? (i === 0 ? { x: 30, y: 30, width: 40, height: 40 } : { x: 10 * i, y: 0, width: 10, height: 10 }) : { x: 50 - 5 * count + 10 * i, y: 45, width: 10, height: 10 },
-        score: 0.9,
-        descriptor: Float32Array.from({ length: 128 }, (_, k) => Math.sin(seed + i + k)),
-      })),
-    };
-  }
+  const [, count, seed] = text.split(':').map(Number);
+  const dominant = text.endsWith(':dominant');
+  return {
+    width: 100,
+    height: 100,
+    faces: Array.from({ length: count }, (_, i) => ({
+      box: dominant ? (i === 0 ? { x: 30, y: 30, width: 40, height: 40 } : { x: 10 * i, y: 0, width: 10, height: 10 }) : { x: 50 - 5 * count + 10 * i, y: 45, width: 10, height: 10 },
+      score: 0.9,
+      descriptor: Float32Array.from({ length: 128 }, (_, k) => Math.sin(seed + i + k)),
+    })),
+  };
 }
 
 describe('enrolment (MariaDB, scripted recognizer)', () => {
   let database: MigratedTestDatabase;
   let repository: PersonImageRepository;
-  const analyzer = new ScriptedAnalyzer();
+  const analyzer = new FakeFaceAnalyzer(async () => {
+    throw new Error('enrolment must send the content, not a path');
+  }, answerForContent);
   const root = mkdtempSync(join(tmpdir(), 'visage-enrolment-'));
   const known = join(root, 'known');
   let enroller: KnownFacesEnroller;
@@ -72,7 +64,7 @@ describe('enrolment (MariaDB, scripted recognizer)', () => {
   });
 
   beforeEach(() => {
-    analyzer.calls = 0;
+    analyzer.contentCalls = 0;
   });
 
   it('enrols the folder once, skipping what cannot be enrolled and saying why', async () => {
@@ -103,7 +95,7 @@ describe('enrolment (MariaDB, scripted recognizer)', () => {
     const report = await enroller.enrolAll();
     expect(report.enrolled).toEqual([]);
     expect(report.unchanged).toEqual(['barack-obama_1.jpg', 'john_doe_1.jpg', 'john_doe_2.jpg']);
-    expect(analyzer.calls).toBe(3); // only the three files that were skipped before are looked at again
+    expect(analyzer.contentCalls).toBe(3); // only the three files that were skipped before are looked at again
     expect(await repository.version()).toBe(before);
   });
 

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PoolError, RecognizerPool } from './recognizer-pool';
+import { until } from '../../../../test/support/until';
 
 const FAKE_WORKER = join(__dirname, '../../test/fixtures/fake-analysis.worker.ts');
 
@@ -17,8 +18,7 @@ describe('RecognizerPool (model-free worker)', () => {
     const crashed = pool.analyze({ path: '/images/crash.jpg' }, false);
     await expect(crashed).rejects.toMatchObject({ rejection: 'worker_failed' });
     // The replacement comes up and serves the next job.
-    const deadline = Date.now() + 30_000;
-    while (!pool.ready && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    await until(() => pool?.ready, 'the replacement worker', 30_000);
     await expect(pool.analyze({ path: '/images/fine.jpg' }, false)).resolves.toMatchObject({ result: { faces: [] } });
   });
 

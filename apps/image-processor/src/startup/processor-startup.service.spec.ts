@@ -4,19 +4,13 @@ import { DESCRIPTOR_LENGTH } from '@visage/domain';
 import { KnownFacesEnroller, KnownFacesReport } from '@visage/enrolment';
 import { GalleryEntry, GalleryService, GallerySource } from '@visage/matcher';
 import { DatabaseLock, LockRepository, PersonImageRepository } from '@visage/persistence';
-import { FakeConsumer, FakeFaceAnalyzer } from '../../test/fakes';
+import { FakeConsumer } from '../../test/fakes';
 import { ConsumptionGate } from './consumption-gate';
 import { ProcessorStartup, StartupTimings } from './processor-startup.service';
+import { FakeFaceAnalyzer } from '../../../../test/support/fake-face-analyzer';
+import { sleep, until } from '../../../../test/support/until';
 
 const FAST: StartupTimings = { pollMs: 1, retryInitialMs: 1, retryMaxMs: 4, maxEnrolmentRounds: 3 };
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > 10_000) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
-}
 
 /** Everything the start-up touches writes to one journal, so the tests can check the order of events. */
 class Journal {
@@ -63,7 +57,7 @@ class FakeLocks {
   acquired: DatabaseLock[] = [];
   constructor(private readonly journal: Journal) {}
   async withLock<T>(lock: DatabaseLock, fn: () => Promise<T>): Promise<T> {
-    while (this.heldElsewhere) await new Promise((resolve) => setTimeout(resolve, 1));
+    await until(() => !this.heldElsewhere, 'the other replica to release the lock', 60_000, 1);
     this.acquired.push(lock);
     this.journal.add('lock');
     try {
@@ -155,7 +149,7 @@ describe('ProcessorStartup: no message taken before the recognizer serves, the k
     await boot();
     await until(() => startup.stage === 'enrolling_known_faces', 'the enrolment stage');
     // Give the start-up many chances to get past the lock it cannot have.
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
     expect(enroller.runs).toBe(0);
     expect(consumer.paused).toBe(true);
 
