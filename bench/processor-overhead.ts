@@ -3,20 +3,20 @@
  * recognizer that answers instantly (1 known face). Compare with the recognizer's own time per image to
  * judge the "pipeline overhead ≤ 10 % of recognizer time" target.
  *
- *   npx tsx apps/image-processor/test/processor-overhead.bench.ts [images=500] [concurrency=4]
+ *   npx tsx bench/processor-overhead.ts [images=500] [concurrency=4]
  *   (MariaDB at TEST_MYSQL_URL, default root@127.0.0.1:3306, and a temporary SQLite file)
  */
-import { cpus } from 'node:os';
+import { machineLine } from './machine';
 import { Logger } from '@nestjs/common';
 import { parseConfig } from '@visage/config';
 import { ImageEntity, PersonEntity } from '@visage/persistence';
-import { openTestDatabase, TEST_DRIVERS, TestDriver } from '../../../libs/persistence/test/test-databases';
-import { FakeConsumer, FakeMatcher } from './fakes';
-import { RecognizerBreaker } from '../src/breaker/recognizer-breaker';
+import { openTestDatabase, TEST_DRIVERS, TestDriver } from '../libs/persistence/test/test-databases';
+import { FakeConsumer, FakeMatcher } from '../apps/image-processor/test/fakes';
+import { RecognizerBreaker } from '../apps/image-processor/src/breaker/recognizer-breaker';
 import { ImageProcessingRepository } from '@visage/persistence';
-import { ProcessImageService } from '../src/processing/process-image.service';
-import { processorSettingsFrom } from '../src/processor.settings';
-import { FakeFaceAnalyzer, facesFromPath } from '../../../test/support/fake-face-analyzer';
+import { ProcessImageService } from '../apps/image-processor/src/processing/process-image.service';
+import { processorSettingsFrom } from '../apps/image-processor/src/processor.settings';
+import { FakeFaceAnalyzer, facesFromPath } from '../test/support/fake-face-analyzer';
 
 const images = Number(process.argv[2] ?? 500);
 const concurrency = Number(process.argv[3] ?? 4);
@@ -61,7 +61,7 @@ async function measure(driver: TestDriver): Promise<void> {
 
 async function main(): Promise<void> {
   Logger.overrideLogger(false);
-  console.log(`machine: ${cpus()[0]?.model ?? 'unknown cpu'}, ${cpus().length} cores, node ${process.version} (shared with other jobs)`);
+  console.log(machineLine());
   for (const driver of [...TEST_DRIVERS].reverse()) await measure(driver);
 }
 
