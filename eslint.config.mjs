@@ -129,6 +129,7 @@ function requestInputImports(app) {
  *   and it only through each app's index.ts;
  * - a lib is imported through `@visage/<lib>` (its index.ts), never by a path into its `src`; test helpers
  *   in `libs/<lib>/test` are for tests;
+ * - production code never imports a test folder (`test/`, `apps|libs/<x>/test`), `bench/` or `deploy/`;
  * - the recognizer never reaches persistence;
  * - a lib imports only libs of lower layers ({@link LIB_LAYERS}).
  */
@@ -171,7 +172,7 @@ function boundaries({ folder, name, test }) {
     message: 'Import a lib through `@visage/<lib>` (its index.ts).',
   });
   if (!test) {
-    patterns.push({ regex: `^(?:\\.\\./)+(?:libs/)?${either(otherLibs)}/test(?:/|$)`, message: 'Test helpers are for tests.' });
+    patterns.push({ regex: '^(?:\\.\\.?/)+(?:[^/]+/)*(?:test|bench|deploy)(?:/|$)', message: 'Production code never imports tests, benches or deploy/.' });
   }
   if (folder === 'apps' && name === 'face-recognition') {
     paths.push({ name: '@visage/persistence', message: 'The recognizer never reaches persistence.' });
@@ -179,6 +180,34 @@ function boundaries({ folder, name, test }) {
   }
   return { 'no-restricted-imports': ['error', { paths, patterns }] };
 }
+
+/**
+ * The folders outside apps/ and libs/ (docs/architecture.md, "How to add a test"):
+ * - everywhere: a lib through `@visage/<lib>`, never a path into its `src` (lib test helpers in `libs/<lib>/test`
+ *   are fine); no driver-error inspection;
+ * - test/support is shared by every tier, so it imports none of them (test/e2e, test/browser, …);
+ * - bench/ takes test helpers from test/support (and the NSQ test server), never from a test tier or a spec;
+ * - deploy/ describes the deployables: its files import config types (`@visage/config`) and each other, never
+ *   apps, tests or benches.
+ */
+const LIB_SOURCE = { regex: '^(?:\\.\\./)+libs/[^/]+/src(?:/|$)', message: 'Import a lib through `@visage/<lib>` (its index.ts).' };
+const outsideBoundaryConfigs = [
+  { files: ['test/**/*.ts'], patterns: [LIB_SOURCE] },
+  {
+    files: ['test/support/**/*.ts'],
+    patterns: [LIB_SOURCE, { regex: '^\\.\\./(?!support/|\\.\\./)[^/]+/', message: 'test/support is shared by every tier: it imports none of them.' }],
+  },
+  {
+    files: ['bench/**/*.ts'],
+    patterns: [
+      LIB_SOURCE,
+      { regex: '^(?:\\.\\./)+test/(?!support/|nsq/nsq-test-server$)', message: 'A bench takes test helpers from test/support (and the NSQ test server), never from a test tier.' },
+      { regex: '\\.spec$', message: 'A bench never imports a spec.' },
+    ],
+  },
+  { files: ['deploy/*.ts'], patterns: [LIB_SOURCE, { regex: '^\\.\\./(?:apps|libs|test|bench)(?:/|$)', message: 'deploy/ describes the deployables: it imports config types only.' }] },
+  { files: ['deploy/*/**/*.ts'], patterns: [LIB_SOURCE, { regex: '^\\.\\./\\.\\./(?:apps|libs|test|bench)(?:/|$)', message: 'deploy/ describes the deployables: it imports config types only.' }] },
+].map(({ files, patterns }) => ({ files, rules: { 'no-restricted-imports': ['error', { paths: DRIVER_ERROR_IMPORTS, patterns }] } }));
 
 const boundaryConfigs = [
   ...APPS.map((name) => ({ folder: 'apps', name })),
@@ -214,8 +243,8 @@ export default tseslint.config(
     files: TIMER_OWNERS.filter((file) => file.startsWith('test/') || file.startsWith('bench/')),
     rules: { 'no-restricted-syntax': ['error', ...HAND_WRITTEN_DESCRIBE_ERROR], 'no-restricted-globals': 'off' },
   },
-  // test/, bench/ and deploy/ have no boundaries of their own yet, but the error rules hold there too.
-  { files: ['test/**/*.ts', 'bench/**/*.ts', 'deploy/**/*.ts'], rules: { 'no-restricted-imports': ['error', { paths: DRIVER_ERROR_IMPORTS }] } },
+  // test/, bench/ and deploy/: their own boundaries, and the driver-error rule holds there too.
+  ...outsideBoundaryConfigs,
   ...boundaryConfigs,
   // Controllers call their feature's service, which calls the repositories (docs/architecture.md, "a route").
   {

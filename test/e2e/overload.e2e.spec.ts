@@ -11,7 +11,8 @@ import { GrpcFaceAnalyzer } from '@visage/recognizer-client';
 import { EmbeddedVisage, startEmbedded } from '../../apps/embedded/src/embedded';
 import { RecognizerBreaker, RecognizerOverloadedError } from '../../apps/image-processor/src/breaker/recognizer-breaker';
 import { TEST_RECOGNIZER_CREDENTIALS, TEST_RECOGNIZER_ENV } from '../../libs/recognizer-client/test/test-token';
-import { createImagesRoot, e2eStacks, embeddedStackConfig, ImagesRoot, ReceiverClient, sleep, until } from './harness';
+import { createImagesRoot, e2eStacks, embeddedStackConfig, ImagesRoot, ReceiverClient } from './harness';
+import { sleep, until } from '../support/until';
 
 const FLOOD_CALLS = 120;
 const IMAGES = 8;

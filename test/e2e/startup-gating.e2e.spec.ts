@@ -12,7 +12,8 @@ import { Logger } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedVisage, startEmbedded } from '../../apps/embedded/src/embedded';
 import { FACES_DIR, facesAvailable, loadFaceLabels, noLabelledFacesReason } from '../support/faces';
-import { createImagesRoot, e2eStacks, E2eStack, embeddedStackConfig, http, ImagesRoot, ReceiverClient, until } from './harness';
+import { createImagesRoot, e2eStacks, E2eStack, embeddedStackConfig, http, ImagesRoot, ReceiverClient } from './harness';
+import { until } from '../support/until';
 
 const KNOWN_PERSONS = ['amy', 'barack-obama', 'joe-biden', 'leonard', 'penny', 'sheldon'];
 /** Longer than the whole test: correctness must not wait for a periodic gallery refresh. */
