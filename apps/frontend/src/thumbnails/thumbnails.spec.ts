@@ -63,6 +63,7 @@ describe('GET /thumbnails', () => {
     ['an absolute path outside the root', '/etc/hostname', 422, 'outside_root'],
     ['a symlink to a file outside the root', 'a/escape.jpg', 422, 'outside_root'],
     ['a file under a symlinked directory outside the root', 'linked-dir/secret.jpg', 422, 'outside_root'],
+    ['a missing file under a symlinked directory outside the root (no existence oracle)', 'linked-dir/missing.jpg', 422, 'outside_root'],
     ['a missing file', 'a/missing.jpg', 422, 'not_found'],
     ['a directory', 'a', 422, 'not_a_file'],
     ['a NUL byte', 'a/photo.jpg\0.png', 400, 'path_invalid'],
