@@ -1,7 +1,7 @@
 import { FaceBox } from './face';
 import { ImageStatus } from './image-status';
 
-/** Queue topic of {@link ImageOutcomeEvent}s (NSQ, or the in-process broker in embedded mode). */
+/** Default queue topic of {@link ImageOutcomeEvent}s (NSQ, or the in-process broker in embedded mode): `OUTCOME_EVENTS_TOPIC`. */
 export const OUTCOMES_TOPIC = 'image.outcomes';
 
 /** Final statuses an outcome event can carry. */
@@ -18,7 +18,7 @@ export interface OutcomeEventFace {
 }
 
 /**
- * Published on {@link OUTCOMES_TOPIC} (and POSTed to WEBHOOK_URLS) for every final outcome of an image and every
+ * Published on `OUTCOME_EVENTS_TOPIC` (default {@link OUTCOMES_TOPIC}; and POSTed to WEBHOOK_URLS) for every final outcome of an image and every
  * change of its identities: a snapshot taken in the transaction that made the change. Delivered at least once:
  * `eventId` is stable across redeliveries, so consumers drop duplicates by it. Schema: docs/events.md.
  */
