@@ -9,9 +9,9 @@ import { PersonImageEntity } from '../entities/person-image.entity';
 import { PersonEntity } from '../entities/person.entity';
 import { bumpGalleryVersion, GALLERY_STATE_ROW, logGalleryChanges, readGalleryVersion, recomputeImageStatuses, removeEnrolments } from './gallery-version';
 import { IDENTITY_STATUSES, recordOutcomeEvents } from './outcome-events';
-import { auditStatement, AuditRecord, AuditSqlValue } from './audit.repository';
+import { auditIfInserted, auditStatement, AuditRecord, AuditSqlValue } from './audit.repository';
 import { rethrowPersonDeleted } from './database-errors';
-import { runInTransaction, Statement, toStatement } from './transactions';
+import { runInTransaction, Statement, toStatement, TransactionStep } from './transactions';
 import { decodeDescriptor } from './person-image.repository';
 
 /** `source_name` of a face enrolled from the review ("This is …", naming a group): `review:<faceId>`. */
@@ -51,6 +51,8 @@ export interface AssignedFace {
 export interface AssignFacesOptions {
   /** Faces of the same group left out of the naming: rejected for the person and kept out of grouping. */
   leftOut?: readonly number[];
+  /** The audit row of the person when the transaction creates it (a target given by a new name), naming its id. */
+  personCreated?: (personId: number) => AuditRecord;
   now?: Date;
 }
 
@@ -134,12 +136,13 @@ export class FaceReviewRepository {
    * face or its descriptor vanished meanwhile; throws `PersistenceError('person_deleted')` (nothing changed) when
    * the person was deleted meanwhile.
    */
-  async assign(faceId: number, target: AssignTarget, audit?: AuditRecord, now = new Date()): Promise<AssignedFace | undefined> {
+  async assign(faceId: number, target: AssignTarget, audit?: AuditRecord, options: Omit<AssignFacesOptions, 'leftOut'> = {}): Promise<AssignedFace | undefined> {
+    const now = options.now ?? new Date();
     // Guard: the face still exists with its descriptor, else nothing at all is changed.
     const guard = toStatement(
       this.dataSource.createQueryBuilder().update(FaceEntity).set({ matchedAt: now }).where('id = :faceId AND descriptor IS NOT NULL', { faceId }),
     );
-    const assigned = await this.assignFaces([faceId], target, guard, audit, { now });
+    const assigned = await this.assignFaces([faceId], target, guard, audit, { ...options, now });
     if (!assigned) return undefined;
     return { faceId, imageId: assigned.imageIds[0], personId: assigned.personId, personName: assigned.personName, galleryVersion: assigned.galleryVersion };
   }
@@ -148,7 +151,8 @@ export class FaceReviewRepository {
    * {@link assign} for many faces (a group named in the review) in one transaction whose first statement is
    * `guard` (it must change exactly one row, else nothing is changed and the result is undefined). Faces
    * without a descriptor, or of low quality, are left out. `audit`: its row, in the same transaction, with the person's id
-   * (`personId`, looked up there when the person is created by name) added to its details.
+   * (`personId`, looked up there when the person is created by name) added to its details; `options.personCreated`: the
+   * row of the person when this transaction creates it.
    * `options.leftOut`: faces of the group the reviewer said are someone else — "Not <name>" (a rejection of the
    * person) and kept out of grouping (a member row without a group), as "Not the same person" does.
    */
@@ -163,10 +167,11 @@ export class FaceReviewRepository {
       .getMany();
     const [personRef, personParams]: [string, unknown[]] =
       'personId' in target ? ['?', [target.personId]] : ['(SELECT id FROM persons WHERE name = ?)', [target.name]];
-    const statements: Statement[] = [guard];
+    const statements: TransactionStep[] = [guard];
     const insertIfNew = isMysqlFamily(this.dataSource.options) ? 'INSERT IGNORE' : 'INSERT OR IGNORE';
     if ('name' in target) {
       statements.push([`${insertIfNew} INTO persons (name) VALUES (?)`, [target.name]]);
+      if (options.personCreated) statements.push(auditIfInserted(statements.length - 1, options.personCreated));
     }
     statements.push(bumpGalleryVersion(this.dataSource));
     for (const face of faces) {
