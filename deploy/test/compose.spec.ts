@@ -36,6 +36,7 @@ const STACK_VARIABLES: readonly EnvName[] = [
   'PROCESSOR_HEALTH_PORT',
   'FACE_RECOGNITION_PORT',
   'FACE_RECOGNITION_HEALTH_PORT',
+  'OUTCOME_EVENTS_TOPIC',
 ];
 
 const schemaVariables = Object.keys(configSchema.shape) as EnvName[];
@@ -107,6 +108,18 @@ describe('docker-compose.yml', () => {
     expect(command).toContain('--broadcast-address=nsqd');
     expect(compose.services.nsqlookupd).toBeDefined();
     expect(String(service(compose, 'nsqadmin').command)).toContain('--lookupd-http-address=nsqlookupd:4161');
+  });
+
+  it('bounds the outcome events nsqd holds (an ephemeral topic under --mem-queue-size), and .env can switch the topic off', () => {
+    const nsqd = service(compose, 'nsqd');
+    const command = typeof nsqd.command === 'string' ? nsqd.command.split(/\s+/) : (nsqd.command ?? []);
+    expect(command).toContain('--mem-queue-size=10000');
+    for (const app of APP_NAMES) expect(configOf(compose, app).OUTCOME_EVENTS_TOPIC, app).toBe('image.outcomes#ephemeral');
+    const directory = mkdtempSync(join(tmpdir(), 'visage-env-'));
+    const envFile = join(directory, '.env');
+    writeFileSync(envFile, 'OUTCOME_EVENTS_TOPIC=\n');
+    const switchedOff = renderCompose(envFile);
+    for (const app of APP_NAMES) expect(configOf(switchedOff, app).OUTCOME_EVENTS_TOPIC, app).toBe('');
   });
 
   it('runs the migrations once, before the apps, against MySQL', () => {
@@ -252,7 +265,8 @@ describe('.env.example', () => {
   });
 
   it('lists only variables docker-compose.yml reads, so editing a line has an effect', () => {
-    const unused = Object.keys(active).filter((name) => name !== 'COMPOSE_PROJECT_NAME' && !composeText.includes(`\${${name}:-`));
+    // `${NAME:-default}`, or `${NAME-default}` where an empty value means something (OUTCOME_EVENTS_TOPIC: none).
+    const unused = Object.keys(active).filter((name) => name !== 'COMPOSE_PROJECT_NAME' && !composeText.includes(`\${${name}:-`) && !composeText.includes(`\${${name}-`));
     expect(unused, 'active lines must be interpolated in docker-compose.yml').toEqual([]);
     const tunables = Object.keys(commented).filter((name) => !TOPOLOGY_VARIABLES.includes(name as EnvName));
     expect(tunables.length).toBeGreaterThan(10);

@@ -392,6 +392,14 @@ describe.each(OVERLAYS)('kustomize overlay %s', (overlay) => {
     }
     expect(nsqd.env?.find((variable) => variable.name === 'POD_NAME')?.valueFrom?.fieldRef?.fieldPath).toBe('metadata.name');
   });
+
+  it('bounds the outcome events nsqd holds: an ephemeral topic (memory only, never the volume) under an explicit --mem-queue-size', () => {
+    const objects = objectsOf(overlay);
+    expect(onlyContainer(appWorkload(objects, 'nsqd')).command).toContain('--mem-queue-size=10000');
+    for (const app of ['receiver', 'image-processor']) {
+      expect(appConfig(objects, onlyContainer(appWorkload(objects, app))).config.OUTCOME_EVENTS_TOPIC, app).toBe('image.outcomes#ephemeral');
+    }
+  });
 });
 
 describe('kustomize overlay prod only', () => {

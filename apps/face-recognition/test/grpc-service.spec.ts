@@ -1,8 +1,11 @@
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '@visage/config';
 import { FaceAnalysisError } from '@visage/domain';
 import { GrpcFaceAnalyzer } from '@visage/recognizer-client';
-import { createFixtureDir, FixtureDir, fixtureBytes } from '../../../test/support/fixtures';
+import { createFixtureDir, FixtureDir, fixtureBytes, writeFixture } from '../../../test/support/fixtures';
 import { AnalysisService, createFaceRecognitionApp, FaceRecognitionApp } from '../src';
 import { TEST_RECOGNIZER_CREDENTIALS, TEST_RECOGNIZER_ENV } from '../../../libs/recognizer-client/test/test-token';
 
@@ -19,6 +22,7 @@ async function failure(promise: Promise<unknown>): Promise<FaceAnalysisError> {
 // Both engines answer the same statuses and shapes: only the networks' runtime differs.
 describe.each(['onnx', 'wasm'] as const)('face-recognition gRPC service (1 worker, FACE_ENGINE=%s)', (engine) => {
   let images: FixtureDir;
+  const outside = mkdtempSync(join(tmpdir(), 'visage-outside-'));
   let app: FaceRecognitionApp;
   let client: GrpcFaceAnalyzer;
   let healthPort: number;
@@ -38,6 +42,8 @@ describe.each(['onnx', 'wasm'] as const)('face-recognition gRPC service (1 worke
       'bad/truncated_half.jpg': 'truncated_half.jpg',
       'bad/one_pixel.png': 'one_pixel.png',
     });
+    await writeFixture('astronaut.png', join(outside, 'astronaut.png'));
+    symlinkSync(outside, join(images.root, 'linked-out'));
     // MAX_IMAGE_PIXELS lowered so the 1500x1500 image stands in for a decompression bomb.
     const config = parseConfig({ IMAGES_ROOT: images.root, FACE_ENGINE: engine, RECOGNIZER_WORKERS: '1', LOG_LEVEL: 'warn', MAX_IMAGE_PIXELS: '2000000', ...TEST_RECOGNIZER_ENV });
     app = await createFaceRecognitionApp(config);
@@ -53,6 +59,7 @@ describe.each(['onnx', 'wasm'] as const)('face-recognition gRPC service (1 worke
     client?.close();
     await app?.close();
     images?.remove();
+    rmSync(outside, { recursive: true, force: true });
   });
 
   it('reports NOT_SERVING while the models load, then SERVING; HTTP readiness names the engine', async () => {
@@ -101,6 +108,9 @@ describe.each(['onnx', 'wasm'] as const)('face-recognition gRPC service (1 worke
     ['missing.jpg', 'NOT_FOUND', 'not_found'],
     ['../outside.jpg', 'PERMISSION_DENIED', 'outside_root'],
     ['/etc/passwd', 'PERMISSION_DENIED', 'outside_root'],
+    ['linked-out/astronaut.png', 'PERMISSION_DENIED', 'outside_root'],
+    // No existence oracle: a missing file under the link that leads out is refused the same way.
+    ['linked-out/missing.jpg', 'PERMISSION_DENIED', 'outside_root'],
     ['bad/empty.jpg', 'INVALID_ARGUMENT', 'empty'],
     ['bad/not_an_image.jpg', 'INVALID_ARGUMENT', 'not_an_image'],
     ['bad/truncated_header.jpg', 'INVALID_ARGUMENT', 'corrupt'],

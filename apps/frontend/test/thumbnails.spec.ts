@@ -4,28 +4,48 @@ import { join } from 'node:path';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiKeyService } from '@visage/auth';
 import { ConfigService } from '@visage/config';
-import { MigratedTestDatabase, openTestDatabase } from '../../../libs/persistence/test/test-databases';
+import { DashboardRepository } from '@visage/persistence';
+import { MigratedTestDatabase, openTestDatabase, Rows, TEST_DRIVERS } from '../../../libs/persistence/test/test-databases';
 import { DashboardClient, ImagesRoot, signIn, startFrontend, testConfig } from './harness';
 import { ThumbnailService } from '../src/thumbnails/thumbnail.service';
 
-describe('GET /thumbnails', () => {
+/** A vector picture sharp would render (librsvg): text that may name other files and URLs. */
+const SVG = '<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64" fill="red"/></svg>';
+
+describe.each(TEST_DRIVERS)('GET /thumbnails on $name', (driver) => {
   let db: MigratedTestDatabase;
   let app: NestExpressApplication;
   const root = new ImagesRoot();
   const outside = mkdtempSync(join(tmpdir(), 'visage-outside-'));
   let dashboard: DashboardClient;
+  let viewer: DashboardClient;
   const http = () => dashboard;
 
   beforeAll(async () => {
-    db = await openTestDatabase();
+    db = await openTestDatabase(driver);
     await root.picture('a/photo.jpg', 640, 480);
+    await root.picture('a/unlisted.jpg', 64, 64);
+    await root.picture('known/ada_1.jpg', 64, 64);
+    await root.picture('people/bob.jpg', 64, 64);
     await sharp({ create: { width: 50, height: 50, channels: 3, background: '#f00' } }).jpeg().toFile(join(outside, 'secret.jpg'));
     symlinkSync(join(outside, 'secret.jpg'), join(root.dir, 'a/escape.jpg'));
     symlinkSync(outside, join(root.dir, 'linked-dir'));
     writeFileSync(join(root.dir, 'a/notes.jpg'), 'this is not a picture');
+    writeFileSync(join(root.dir, 'a/vector.jpg'), SVG);
+    writeFileSync(join(root.dir, 'a/empty.jpg'), '');
+    // Rows for every path the refusals below name, so each is refused for its own problem, not for being unknown.
+    const rows = new Rows(db.dataSource);
+    for (const path of ['a/photo.jpg', 'a/notes.jpg', 'a/vector.jpg', 'a/missing.jpg', 'a', 'a/empty.jpg', 'a/escape.jpg', 'linked-dir/secret.jpg', 'linked-dir/missing.jpg']) {
+      await rows.image(path);
+    }
+    const ada = await rows.person('Ada');
+    await rows.enrolled(ada.id, 'known:ada_1.jpg');
+    await rows.enrolled(ada.id, 'path:people/bob.jpg');
     app = await startFrontend(testConfig(db, root.dir, 'http://127.0.0.1:9'));
     dashboard = await signIn(app);
+    viewer = await signIn(app, (await app.get(ApiKeyService).create('viewer', 'read', 'test')).key);
   });
 
   afterAll(async () => {
@@ -63,16 +83,32 @@ describe('GET /thumbnails', () => {
     ['an absolute path outside the root', '/etc/hostname', 422, 'outside_root'],
     ['a symlink to a file outside the root', 'a/escape.jpg', 422, 'outside_root'],
     ['a file under a symlinked directory outside the root', 'linked-dir/secret.jpg', 422, 'outside_root'],
+    ['a missing file under a symlinked directory outside the root (no existence oracle)', 'linked-dir/missing.jpg', 422, 'outside_root'],
     ['a missing file', 'a/missing.jpg', 422, 'not_found'],
     ['a directory', 'a', 422, 'not_a_file'],
+    ['an empty file', 'a/empty.jpg', 422, 'empty_file'],
     ['a NUL byte', 'a/photo.jpg\0.png', 400, 'path_invalid'],
     ['an empty path', '', 400, 'path_required'],
     ['a file that is not an image', 'a/notes.jpg', 415, 'not_an_image'],
+    ['an SVG, which sharp would render (magic bytes, not the name, decide)', 'a/vector.jpg', 415, 'not_an_image'],
+    ['a picture nobody submitted or enrolled', 'a/unlisted.jpg', 422, 'not_submitted'],
+    ['a missing file nobody submitted (the same answer: no listing of the root)', 'a/nothing.jpg', 422, 'not_submitted'],
+    ['a directory nobody submitted', 'known', 422, 'not_submitted'],
   ])('refuses %s (the status and code of the receiver\'s path table)', async (_what, path, status, code) => {
     const response = await http().get('/thumbnails').query({ path }).expect(status).expect('content-type', /json/);
     expect(response.body).toMatchObject({ statusCode: status, code });
     expect(response.headers['content-type']).not.toMatch(/image/);
     expect(JSON.stringify(response.body)).not.toContain(outside);
+  });
+
+  it('shows a read session the submitted images and enrolled faces, and no other file of the root', async () => {
+    await viewer.get('/thumbnails?path=a/photo.jpg').expect(200).expect('content-type', 'image/webp');
+    await viewer.get('/thumbnails?path=known/ada_1.jpg').expect(200).expect('content-type', 'image/webp'); // known:ada_1.jpg
+    await viewer.get('/thumbnails?path=people/bob.jpg').expect(200).expect('content-type', 'image/webp'); // path:people/bob.jpg
+    const unlisted = await viewer.get('/thumbnails?path=a/unlisted.jpg').expect(422);
+    const missing = await viewer.get('/thumbnails?path=a/nothing.jpg').expect(422);
+    expect(unlisted.body).toEqual(missing.body);
+    expect(unlisted.body).toMatchObject({ code: 'not_submitted' });
   });
 
   it('answers an <img> request for a refused file with the status and a placeholder picture', async () => {
@@ -102,7 +138,8 @@ describe('ThumbnailService.locate (enrolled face sources)', () => {
       MAX_IMAGE_BYTES: 1_000_000,
       MAX_IMAGE_PIXELS: 1_000_000,
     };
-    service = new ThumbnailService({ get: (key: string) => values[key], values } as unknown as ConfigService);
+    // locate reads no rows: its sources come from enrolments already.
+    service = new ThumbnailService({ get: (key: string) => values[key], values } as unknown as ConfigService, {} as DashboardRepository);
   });
 
   afterAll(() => root.remove());

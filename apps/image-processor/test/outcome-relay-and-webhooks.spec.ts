@@ -95,6 +95,23 @@ describe.each(TEST_DRIVERS)('outcome relay and webhook delivery on $name', (driv
     expect(client.published).toHaveLength(2);
   });
 
+  it('publishes on the OUTCOME_EVENTS_TOPIC it is given (compose and k8s: an ephemeral topic nsqd keeps in memory only)', async () => {
+    const client = new RecordingClient();
+    const relay = new OutcomeRelayJob(outbox, new LockRepository(dataSource), client, config({ OUTCOME_EVENTS_TOPIC: 'image.outcomes#ephemeral' }));
+    const [image] = await outcomes(1);
+    expect(await relay.runOnce()).toEqual({ ran: true, published: 1, unpublished: 0 });
+    expect(client.published).toEqual([{ topic: 'image.outcomes#ephemeral', event: expect.objectContaining({ type: 'image.outcome', imageId: image }) }]);
+  });
+
+  it('with OUTCOME_EVENTS_TOPIC empty publishes nothing on the queue, yet empties the outbox and queues the webhook deliveries', async () => {
+    const client = new RecordingClient();
+    const relay = new OutcomeRelayJob(outbox, new LockRepository(dataSource), client, config({ OUTCOME_EVENTS_TOPIC: '', WEBHOOK_URLS: liveUrl, WEBHOOK_SECRET: SECRET }));
+    await outcomes(2);
+    expect(await relay.runOnce()).toEqual({ ran: true, published: 2, unpublished: 0 });
+    expect(client.published).toEqual([]);
+    expect(await dataSource.getRepository(WebhookDeliveryEntity).count()).toBe(2);
+  });
+
   it('an empty outbox is checked without taking the relay lock (on SQLite that would be two writes a second); with events it takes it', async () => {
     const locks = new LockRepository(dataSource);
     let taken = 0;

@@ -38,6 +38,9 @@ function imagePostErrorCases(harness: () => ReceiverHarness): ErrorCase[] {
     { name: 'nested .. escape', body: { path: 'photos/../../outside/secret.jpg' }, status: 422, code: 'outside_root' },
     { name: 'absolute path outside the root', body: { path: join(harness().outside, 'secret.jpg') }, status: 422, code: 'outside_root' },
     { name: 'symlink leading outside', body: { path: 'escape.jpg' }, status: 422, code: 'outside_root' },
+    { name: 'a file under a symlinked directory outside', body: { path: 'linked-out/secret.jpg' }, status: 422, code: 'outside_root' },
+    // No existence oracle: a missing file there is refused the same way.
+    { name: 'a missing file under a symlinked directory outside', body: { path: 'linked-out/missing.jpg' }, status: 422, code: 'outside_root' },
     { name: 'the root itself', body: { path: '.' }, status: 422, code: 'outside_root' },
     { name: 'missing file', body: { path: 'photos/missing.jpg' }, status: 422, code: 'not_found' },
     { name: 'directory', body: { path: 'dir' }, status: 422, code: 'not_a_file' },

@@ -32,7 +32,7 @@ export interface ReceiverHarness {
   config: VisageConfig;
   /** IMAGES_ROOT: `photos/a.jpg` … `photos/e.jpg`, `big.jpg` (too large), `empty.jpg`, `dir/`, links. */
   root: string;
-  /** Directory next to the root (outside it) with `secret.jpg`. */
+  /** Directory next to the root (outside it) with `secret.jpg`; `escape.jpg` and `linked-out/` in the root lead there. */
   outside: string;
   queue: RecordingQueueClient;
   close(): Promise<void>;
@@ -51,6 +51,7 @@ export async function startReceiver(driver: TestDriver, env: NodeJS.ProcessEnv =
   await writeFile(join(root, 'empty.jpg'), '');
   await writeFile(join(outside, 'secret.jpg'), 'secret');
   await symlink(join(outside, 'secret.jpg'), join(root, 'escape.jpg'));
+  await symlink(outside, join(root, 'linked-out'));
   await symlink(join(root, 'photos', 'e.jpg'), join(root, 'alias-of-e.jpg'));
 
   let database: TestDatabase | undefined;

@@ -146,6 +146,16 @@ describe('parseConfig', () => {
     expect(problemsOf({ WEBHOOK_SECRET: 'change-me-openssl-rand-base64-32-xxxxxxxx' })).toHaveLength(1);
   });
 
+  it('reads OUTCOME_EVENTS_TOPIC: image.outcomes by default, an ephemeral topic, or empty for none; never a name nsqd refuses', () => {
+    expect(parseConfig({}, '/srv').OUTCOME_EVENTS_TOPIC).toBe('image.outcomes');
+    expect(parseConfig({ OUTCOME_EVENTS_TOPIC: 'image.outcomes#ephemeral' }, '/srv').OUTCOME_EVENTS_TOPIC).toBe('image.outcomes#ephemeral');
+    expect(parseConfig({ OUTCOME_EVENTS_TOPIC: '' }, '/srv').OUTCOME_EVENTS_TOPIC).toBe('');
+    expect(parseConfig({ OUTCOME_EVENTS_TOPIC: '  ' }, '/srv').OUTCOME_EVENTS_TOPIC).toBe('');
+    for (const bad of ['image outcomes', 'image.outcomes#durable', 'x'.repeat(65), 'a/b']) {
+      expect(problemsOf({ OUTCOME_EVENTS_TOPIC: bad }).map((problem) => problem.split(':')[0]), bad).toEqual(['OUTCOME_EVENTS_TOPIC']);
+    }
+  });
+
   it('MAX_UPLOAD_BYTES defaults to MAX_IMAGE_BYTES and may not exceed it', () => {
     expect(parseConfig({ MAX_IMAGE_BYTES: '5000' }).storage.maxUploadBytes).toBe(5000);
     expect(parseConfig({ MAX_IMAGE_BYTES: '5000', MAX_UPLOAD_BYTES: '4000' }).storage.maxUploadBytes).toBe(4000);

@@ -209,6 +209,16 @@ export const configSchema = z.object({
   BREAKER_FAILURE_THRESHOLD: positiveInt(5),
   BREAKER_PROBE_INITIAL_MS: positiveInt(10_000),
   BREAKER_PROBE_MAX_MS: positiveInt(300_000),
+  /**
+   * Queue topic the outcome events are published on (docs/events.md); empty: none (webhooks still get every event).
+   * A `#ephemeral` topic (compose and k8s) is held in nsqd's memory only: while nobody consumes it, at most
+   * `--mem-queue-size` events wait and later ones are dropped, instead of piling up on nsqd's disk without bound.
+   */
+  OUTCOME_EVENTS_TOPIC: z
+    .string()
+    .trim()
+    .regex(/^([.a-zA-Z0-9_-]{1,64}(#ephemeral)?)?$/, 'an NSQ topic name (letters, digits, ".", "_", "-"; "#ephemeral" allowed), or empty for none')
+    .default('image.outcomes'),
   /** Endpoints that receive every outcome event by POST (signed with WEBHOOK_SECRET). */
   WEBHOOK_URLS: urlList,
   /** HMAC-SHA256 key of `X-Visage-Signature`; required with WEBHOOK_URLS. */

@@ -1,7 +1,10 @@
 import { FaceBox } from './face';
 import { ImageStatus } from './image-status';
 
-/** Queue topic of every {@link VisageEvent}: outcomes and erasures (NSQ, or the in-process broker in embedded mode). */
+/**
+ * Default queue topic of every {@link VisageEvent}: outcomes and erasures (NSQ, or the in-process broker in embedded
+ * mode); `OUTCOME_EVENTS_TOPIC` names the one used.
+ */
 export const OUTCOMES_TOPIC = 'image.outcomes';
 
 /** Final statuses an outcome event can carry. */
@@ -54,8 +57,8 @@ export interface ImageDeletedEvent {
 }
 
 /**
- * Published on {@link OUTCOMES_TOPIC} and POSTed to WEBHOOK_URLS, told apart by `type`. Delivered at least once:
- * `eventId` is stable across redeliveries, so consumers drop duplicates by it.
+ * Published on `OUTCOME_EVENTS_TOPIC` (default {@link OUTCOMES_TOPIC}) and POSTed to WEBHOOK_URLS, told apart by
+ * `type`. Delivered at least once: `eventId` is stable across redeliveries, so consumers drop duplicates by it.
  */
 export type VisageEvent = ImageOutcomeEvent | PersonDeletedEvent | ImageDeletedEvent;
 

@@ -1,6 +1,6 @@
 import type * as Ort from 'onnxruntime-node';
 import { DESCRIPTOR_LENGTH, MatchRule } from '@visage/domain';
-import { loadOnnxRuntime } from '@visage/onnx-graph';
+import { loadOnnxRuntime, ORT_LOG_SEVERITY_FATAL } from '@visage/onnx-graph';
 import { Gallery, GalleryMatch } from './gallery';
 import { NEAREST_ROWS_INPUT, NEAREST_ROWS_OUTPUT, NEAREST_SCORES_OUTPUT, nearestRowsModel } from './nearest-rows.model';
 
@@ -98,7 +98,7 @@ export class GemmMatcher {
       intraOpNumThreads: 1,
       interOpNumThreads: 1,
       executionMode: 'sequential',
-      logSeverityLevel: 3,
+      logSeverityLevel: ORT_LOG_SEVERITY_FATAL,
     });
     return new GemmMatcher(ort, session, gallery, candidates, largestRowNorm);
   }

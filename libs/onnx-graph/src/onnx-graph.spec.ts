@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { OnnxGraph } from './onnx-graph';
@@ -50,5 +52,23 @@ describe('loadOnnxRuntime', () => {
     const ort = await loadOnnxRuntime();
     expect(process.env[ORT_TELEMETRY_SWITCH]).toBe('1');
     expect(typeof ort.InferenceSession.create).toBe('function');
+  });
+});
+
+describe('ONNX Runtime\'s native logger', () => {
+  /** Runs test/native-log-child.ts: a session on a model ORT warns about; what reached stdout and stderr. */
+  function runChild(mode: 'default' | 'quiet'): { stdout: string; stderr: string; status: number | null } {
+    const child = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, '../test/native-log-child.ts'), mode], { encoding: 'utf8', timeout: 60_000 });
+    return { stdout: child.stdout, stderr: child.stderr, status: child.status };
+  }
+
+  it('writes nothing past the app\'s logger once loaded as the apps load it (its default writes colour-coded warnings to stderr)', () => {
+    const loud = runChild('default');
+    expect(loud.status, loud.stderr).toBe(0);
+    expect(loud.stderr).toMatch(/\[W:onnxruntime:.*Removing initializer 'unused/);
+    const quiet = runChild('quiet');
+    expect(quiet.status, quiet.stderr).toBe(0);
+    expect(quiet.stdout).toBe('[0,1]');
+    expect(quiet.stderr).toBe('');
   });
 });

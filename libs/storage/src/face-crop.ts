@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { EtagCache, ifNoneMatchHas } from './etag-cache';
+import { sniffImageFile } from './image-format';
 import { ResolvedImagePath, resolveImagePath } from './image-path';
 
 export interface CropBox {
@@ -18,9 +19,10 @@ const CROP_MARGIN = 0.25;
 /**
  * A square WebP of one face, cut from the picture as displayed (EXIF orientation applied, as the recognizer
  * decodes it) by the stored box plus a margin, clamped to the picture. Throws when the file is not a decodable
- * image or the box lies outside it.
+ * image of an allowed format (by its first bytes) or the box lies outside it.
  */
 export async function renderFaceCrop(absolutePath: string, box: CropBox, maxPixels: number): Promise<Buffer> {
+  if ((await sniffImageFile(absolutePath)) === undefined) throw new Error('not an image of an allowed format');
   const meta = await sharp(absolutePath, { limitInputPixels: maxPixels }).metadata();
   if (!meta.width || !meta.height) throw new Error('the image has no dimensions');
   const quarterTurn = (meta.orientation ?? 1) >= 5;

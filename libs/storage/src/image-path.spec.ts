@@ -18,6 +18,15 @@ describe('resolveImagePath', () => {
     writeFileSync(join(base, 'secret.jpg'), 'z');
     symlinkSync(join(base, 'secret.jpg'), join(root, 'escape.jpg'));
     symlinkSync(join(root, 'a.jpg'), join(root, 'inside-link.jpg'));
+    mkdirSync(join(base, 'outside'));
+    writeFileSync(join(base, 'outside', 'there.jpg'), 'o');
+    symlinkSync(join(base, 'outside'), join(root, 'linked-out'));
+    symlinkSync(join(root, 'sub'), join(root, 'linked-in'));
+    symlinkSync(join(base, 'outside', 'gone.jpg'), join(root, 'dangling-out.jpg'));
+    symlinkSync(join(base, 'no-such-dir'), join(root, 'dangling-dir'));
+    symlinkSync(join(root, 'sub', 'gone.jpg'), join(root, 'dangling-in.jpg'));
+    symlinkSync(join(root, 'loop-b'), join(root, 'loop-a'));
+    symlinkSync(join(root, 'loop-a'), join(root, 'loop-b'));
   });
   afterAll(() => rmSync(base, { recursive: true, force: true }));
 
@@ -44,6 +53,17 @@ describe('resolveImagePath', () => {
     ['the root itself', '.', 'outside_root'],
     ['symlink escape', 'escape.jpg', 'outside_root'],
     ['missing file', 'nope.jpg', 'not_found'],
+    // No existence oracle: under a link that leads out, a missing file is outside_root like an existing one.
+    ['an existing file under a symlinked directory outside', 'linked-out/there.jpg', 'outside_root'],
+    ['a missing file under a symlinked directory outside', 'linked-out/nope.jpg', 'outside_root'],
+    ['a missing file deeper under a symlinked directory outside', 'linked-out/x/y/nope.jpg', 'outside_root'],
+    ['a dangling symlink to a missing file outside', 'dangling-out.jpg', 'outside_root'],
+    ['a file under a dangling symlink to a missing directory outside', 'dangling-dir/nope.jpg', 'outside_root'],
+    ['a missing file under a symlinked directory inside', 'linked-in/nope.jpg', 'not_found'],
+    ['a dangling symlink to a missing file inside', 'dangling-in.jpg', 'not_found'],
+    ['a missing file below a file', 'a.jpg/nope.jpg', 'not_found'],
+    ['a symlink loop', 'loop-a', 'path_invalid'],
+    ['a missing file under a symlink loop', 'loop-a/nope.jpg', 'path_invalid'],
     ['directory', 'sub', 'not_a_file'],
     ['empty file', 'empty.jpg', 'empty_file'],
     ['too large', 'a.jpg', 'too_large', { maxBytes: 5 }],

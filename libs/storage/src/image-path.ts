@@ -1,5 +1,5 @@
-import { realpath, stat } from 'node:fs/promises';
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { readlink, realpath, stat } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { CodedError, hasUnsafeCharacters } from '@visage/domain';
 
 export type ImagePathProblem =
@@ -69,21 +69,66 @@ function isInside(root: string, candidate: string): boolean {
   return rel === '' ? false : !rel.startsWith('..') && !isAbsolute(rel) && rel.split(sep)[0] !== '..';
 }
 
-async function realpathOrProblem(path: string): Promise<string> {
+/** Links followed at most, as Linux's own resolution (ELOOP beyond). */
+const MAX_SYMLINK_HOPS = 40;
+
+const MISSING_CODES = new Set(['ENOENT', 'ENOTDIR']);
+
+function errorCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException).code;
+}
+
+/**
+ * Where `path` would lead if its missing parts existed: the real path of its longest existing prefix (dangling
+ * links followed to their targets) with the missing rest appended. What decides whether a missing file lies
+ * inside the root, so a link to an outside directory answers `outside_root` whatever exists behind it.
+ */
+async function realpathOfMissing(path: string, hops = 0): Promise<string> {
   try {
     return await realpath(path);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new ImagePathError('not_found');
-    if (code === 'ELOOP' || code === 'ENAMETOOLONG') throw new ImagePathError('path_invalid', code);
-    throw error;
+    if (!MISSING_CODES.has(errorCode(error) ?? '')) throw error;
   }
+  const parent = dirname(path);
+  if (parent === path) return path;
+  const entry = resolve(await realpathOfMissing(parent, hops), basename(path));
+  let target: string;
+  try {
+    target = await readlink(entry);
+  } catch {
+    return entry; // no such entry, or not a link: nothing more to follow
+  }
+  if (hops >= MAX_SYMLINK_HOPS) throw Object.assign(new Error('too many levels of symbolic links'), { code: 'ELOOP' });
+  return realpathOfMissing(resolve(dirname(entry), target), hops + 1);
+}
+
+/** A path the system cannot resolve (a link loop, a name too long) is the client's mistake; anything else is not. */
+function unresolvable(error: unknown): never {
+  const code = errorCode(error);
+  if (code === 'ELOOP' || code === 'ENAMETOOLONG') throw new ImagePathError('path_invalid', code);
+  throw error;
+}
+
+/**
+ * The real path of `candidate`, or the problem a client is told. A missing file is `not_found` only when the
+ * place it would be is inside the root: answering `not_found` under a link that leads out would tell whether a
+ * file exists outside it.
+ */
+async function realpathOrProblem(realRoot: string, candidate: string): Promise<string> {
+  try {
+    return await realpath(candidate);
+  } catch (error) {
+    if (!MISSING_CODES.has(errorCode(error) ?? '')) unresolvable(error);
+  }
+  const wouldBe = await realpathOfMissing(candidate).catch(unresolvable);
+  if (!isInside(realRoot, wouldBe)) throw new ImagePathError('outside_root', 'it resolves to a location outside');
+  throw new ImagePathError('not_found');
 }
 
 /**
  * Resolves a client-supplied path (relative to `root`, or absolute inside it) to a real file inside `root`.
  * Checked lexically first (so `..` escapes are refused before touching the disk) and again after resolving
- * symlinks (so a link cannot point outside the root).
+ * symlinks (so a link cannot point outside the root), whether or not the file exists (no existence oracle).
  */
 export async function resolveImagePath(
   root: string,
@@ -97,7 +142,7 @@ export async function resolveImagePath(
   if (!isInside(lexicalRoot, candidate)) throw new ImagePathError('outside_root');
 
   const realRoot = await realpath(lexicalRoot);
-  const realFile = await realpathOrProblem(candidate);
+  const realFile = await realpathOrProblem(realRoot, candidate);
   if (!isInside(realRoot, realFile)) throw new ImagePathError('outside_root', 'it resolves to a location outside');
 
   const info = await stat(realFile);

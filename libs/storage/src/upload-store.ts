@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import sharp from 'sharp';
 import { CodedError } from '@visage/domain';
-import { FORMAT_SIGNATURE_BYTES, IMAGE_FORMAT_EXTENSIONS, ImageFormat, sniffImageFormat } from './image-format';
+import { FORMAT_SIGNATURE_BYTES, IMAGE_FORMAT_EXTENSIONS, IMAGE_FORMAT_NAMES, ImageFormat, sniffImageFormat } from './image-format';
 
 /** Folder of uploaded images under IMAGES_ROOT: `uploads/ab/cd/<sha256>.<ext>`. */
 export const UPLOADS_DIR = 'uploads';
@@ -31,8 +31,6 @@ export interface StoreUploadOptions {
   /** Refused past this many bytes ('file_too_large'), as soon as the stream crosses it. */
   maxBytes: number;
 }
-
-const FORMAT_NAMES = 'JPEG, PNG, WebP, GIF, TIFF or AVIF';
 
 /**
  * Streams `source` into the content-addressed upload store under `root`, never holding it whole in memory:
@@ -91,7 +89,7 @@ export async function storeUpload(root: string, source: Readable, options: Store
 
 function formatOrRefuse(head: Buffer): ImageFormat {
   const format = sniffImageFormat(head);
-  if (!format) throw new UploadError('unsupported_image_type', `file is not a ${FORMAT_NAMES} image (judged by its first bytes)`);
+  if (!format) throw new UploadError('unsupported_image_type', `file is not a ${IMAGE_FORMAT_NAMES} image (judged by its first bytes)`);
   return format;
 }
 

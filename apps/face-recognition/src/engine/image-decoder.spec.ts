@@ -33,3 +33,24 @@ describe('decodeImage', () => {
     expect([decoded.width, decoded.height]).toEqual([512, 384]);
   });
 });
+
+describe('decodeImage: the shared raster allowlist, by the first bytes', () => {
+  const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64"/></svg>';
+  const heic = Buffer.concat([Buffer.from([0, 0, 0, 24]), Buffer.from('ftypheic\0\0\0\0mif1heic', 'latin1'), Buffer.alloc(64)]);
+  it.each([
+    ['an SVG', Buffer.from(svg), 'unsupported_format'],
+    ['an SVG after an XML prolog, a BOM and blank lines', Buffer.from(`\ufeff\n  <?xml version="1.0"?>\n${svg}`), 'unsupported_format'],
+    ['a PDF', Buffer.from('%PDF-1.7\n%âãÏÓ\n1 0 obj'), 'unsupported_format'],
+    ['a HEIC photo', heic, 'unsupported_format'],
+    ['plain text', Buffer.from('MIT License\n\nCopyright (c)'), 'not_an_image'],
+    ['a BMP (libvips has no loader in the prebuilt sharp)', Buffer.concat([Buffer.from('BM'), Buffer.alloc(64)]), 'not_an_image'],
+  ])('refuses %s as %s before sharp parses it', async (_what, bytes, reason) => {
+    const error = await decodeImage(bytes, { maxPixels: 40_000_000 }).catch((failure: unknown) => failure);
+    expect(error).toBeInstanceOf(ImageDecodeError);
+    expect((error as ImageDecodeError).reason).toBe(reason);
+  });
+
+  it('names the sniffed format of an image it decodes', async () => {
+    await expect(decodeImage(await fixtureBytes('astronaut.png'), { maxPixels: 40_000_000 })).resolves.toMatchObject({ format: 'png' });
+  });
+});

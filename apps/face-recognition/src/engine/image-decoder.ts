@@ -1,5 +1,6 @@
 import sharp, { Metadata, SharpOptions } from 'sharp';
 import { CodedError, describeError } from '@visage/domain';
+import { IMAGE_FORMAT_NAMES, isRefusedImageFormat, sniffImageFormat } from '@visage/storage';
 
 /** Why an image was refused; the labels of ../shared/faces/labels.json. */
 export type ImageProblem = 'empty' | 'not_an_image' | 'corrupt' | 'too_small' | 'too_large' | 'unsupported_format';
@@ -20,8 +21,6 @@ export const MIN_IMAGE_SIDE = 32;
  * makes big photos much cheaper to decode).
  */
 export const WORKING_MAX_SIDE = 2048;
-
-const SUPPORTED_FORMATS = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff']);
 
 export interface DecodedImage {
   /** Upright (EXIF-applied) size of the original image. */
@@ -60,11 +59,18 @@ function classifySharpError(error: unknown): ImageDecodeError {
 }
 
 /**
- * Decodes by content (the extension is never trusted), applies EXIF orientation, drops alpha, converts
- * grayscale/CMYK/16-bit to 8-bit sRGB, and refuses decompression bombs before decoding their pixels.
+ * Decodes by content (the extension is never trusted; the first bytes must name a format of the allowlist shared
+ * with uploads and thumbnails, so sharp never parses SVG or anything else libvips knows), applies EXIF orientation,
+ * drops alpha, converts grayscale/CMYK/16-bit to 8-bit sRGB, and refuses decompression bombs before decoding their
+ * pixels.
  */
 export async function decodeImage(input: Buffer, limits: DecodeLimits): Promise<DecodedImage> {
   if (input.length === 0) throw new ImageDecodeError('empty', 'file is empty');
+  const format = sniffImageFormat(input);
+  if (format === undefined) {
+    if (isRefusedImageFormat(input)) throw new ImageDecodeError('unsupported_format', `only ${IMAGE_FORMAT_NAMES} images are accepted`);
+    throw new ImageDecodeError('not_an_image', 'content is not a known image format');
+  }
   // failOn 'truncated': a cut-off file is refused, while the harmless libjpeg warnings common in camera JPEGs are not.
   const options: SharpOptions = { failOn: 'truncated', limitInputPixels: limits.maxPixels, animated: false };
   let metadata: Metadata;
@@ -72,10 +78,6 @@ export async function decodeImage(input: Buffer, limits: DecodeLimits): Promise<
     metadata = await sharp(input, options).metadata();
   } catch (error) {
     throw classifySharpError(error);
-  }
-  const format = metadata.format === 'heif' && metadata.compression === 'av1' ? 'avif' : String(metadata.format);
-  if (!SUPPORTED_FORMATS.has(format) && format !== 'avif') {
-    throw new ImageDecodeError('unsupported_format', `${format} images are not accepted (JPEG, PNG, WebP, GIF, TIFF, AVIF)`);
   }
   // Which frame of an animation (or page of a multi-page TIFF) holds the face is anybody's guess: analysing only
   // the first one would silently miss the rest, so the client is told instead.

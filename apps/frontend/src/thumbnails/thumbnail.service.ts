@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { isAbsolute, resolve } from 'node:path';
-import { Injectable } from '@nestjs/common';
+import { realpath } from 'node:fs/promises';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { HttpStatus, Injectable } from '@nestjs/common';
 import sharp from 'sharp';
 import { ConfigService } from '@visage/config';
-import { KNOWN_SOURCE_PREFIX, PATH_SOURCE_PREFIX } from '@visage/persistence';
-import { EtagCache, ifNoneMatchHas, ImagePathError, ResolvedImagePath, resolveImagePath } from '@visage/storage';
+import { DashboardRepository, KNOWN_SOURCE_PREFIX, PATH_SOURCE_PREFIX } from '@visage/persistence';
+import { EtagCache, IMAGE_FORMAT_NAMES, ifNoneMatchHas, ImagePathError, ResolvedImagePath, resolveImagePath, sniffImageFile } from '@visage/storage';
 import { IMAGE_PATH_PROBLEM_STATUS } from '@visage/validation';
 
 /** Allowed widths: squares (cover) for lists, a bounded box (inside) for the detail picture. Fixed so a client cannot fill the cache. */
@@ -28,10 +29,29 @@ export type ThumbnailResult =
 
 const CACHE_MAX_BYTES = 32 * 1024 * 1024;
 
+/** Problems that say something about a file inside the root: told only about files that were submitted. */
+const FILE_PROBLEMS = new Set<string>(['not_found', 'not_a_file', 'too_large', 'empty_file']);
+
+const NOT_SUBMITTED: ThumbnailResult = {
+  kind: 'refused',
+  status: HttpStatus.UNPROCESSABLE_ENTITY,
+  message: 'no submitted image or enrolled face at this path',
+  code: 'not_submitted',
+};
+
+const NOT_AN_IMAGE: ThumbnailResult = {
+  kind: 'refused',
+  status: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+  message: `the file is not a ${IMAGE_FORMAT_NAMES} picture that can be shown`,
+  code: 'not_an_image',
+};
+
 /**
- * Thumbnails of files inside IMAGES_ROOT only (the shared `resolveImagePath` refuses `..`, absolute paths
- * elsewhere and symlinks that lead out). Rendered once per (file version, size) and kept in a small
- * in-memory LRU; the ETag is derived from path, size and mtime so browsers revalidate cheaply.
+ * Thumbnails of submitted files only: an image row or an enrolment names them (a session, even a `read` one, must
+ * not browse IMAGES_ROOT), inside the root (the shared `resolveImagePath` refuses `..`, absolute paths elsewhere
+ * and symlinks that lead out), in an allowed raster format by their first bytes (sharp would load SVG and more).
+ * Rendered once per (file version, size) and kept in a small in-memory LRU; the ETag is derived from path, size
+ * and mtime so browsers revalidate cheaply.
  */
 @Injectable()
 export class ThumbnailService {
@@ -41,7 +61,10 @@ export class ThumbnailService {
   private readonly maxPixels: number;
   private readonly cache = new EtagCache<{ body: Buffer; contentType: string }>(CACHE_MAX_BYTES, CACHE_MAX_BYTES / 8);
 
-  constructor(config: ConfigService) {
+  constructor(
+    config: ConfigService,
+    private readonly repository: DashboardRepository,
+  ) {
     this.root = config.get('storage').imagesRoot;
     this.knownFacesDir = config.get('storage').knownFacesDir;
     this.maxBytes = config.get('MAX_IMAGE_BYTES');
@@ -53,13 +76,18 @@ export class ThumbnailService {
     try {
       file = await resolveImagePath(this.root, path, { maxBytes: this.maxBytes });
     } catch (error) {
-      if (error instanceof ImagePathError) return { kind: 'refused', status: IMAGE_PATH_PROBLEM_STATUS[error.code], message: error.message, code: error.code };
-      return { kind: 'refused', status: 404, message: 'no readable file at this path', code: 'unreadable' };
+      if (!(error instanceof ImagePathError)) return { kind: 'refused', status: 404, message: 'no readable file at this path', code: 'unreadable' };
+      // A missing or unusable file is named as such only when it was submitted: anything else would tell a
+      // session which files the root holds.
+      if (FILE_PROBLEMS.has(error.code) && !(await this.wasSubmittedAt(String(path)))) return NOT_SUBMITTED;
+      return { kind: 'refused', status: IMAGE_PATH_PROBLEM_STATUS[error.code], message: error.message, code: error.code };
     }
+    if (!(await this.repository.isSubmittedFile(file.relative, await this.sourceNamesOf(file)))) return NOT_SUBMITTED;
     const etag = `"${createHash('sha1').update(`${file.relative}\0${size}\0${file.mtimeMs}`).digest('base64url')}"`;
     if (ifNoneMatchHas(ifNoneMatch, etag)) return { kind: 'not-modified', etag };
     const cached = this.cache.get(etag);
     if (cached) return { kind: 'image', etag, ...cached };
+    if ((await sniffImageFile(file.absolute)) === undefined) return NOT_AN_IMAGE;
     try {
       const body = await sharp(file.absolute, { limitInputPixels: this.maxPixels })
         .rotate()
@@ -69,14 +97,33 @@ export class ThumbnailService {
       this.cache.remember(etag, { body, contentType: 'image/webp' });
       return { kind: 'image', etag, body, contentType: 'image/webp' };
     } catch {
-      return { kind: 'refused', status: 415, message: 'the file is not an image that can be shown', code: 'not_an_image' };
+      return NOT_AN_IMAGE;
     }
+  }
+
+  /** Source names an enrolment of `file` carries: `path:` under the root, `known:` in KNOWN_FACES_DIR, or bare (older rows). */
+  private async sourceNamesOf(file: ResolvedImagePath): Promise<string[]> {
+    const names = [`${PATH_SOURCE_PREFIX}${file.relative}`, file.relative];
+    const knownDir = await realpath(this.knownFacesDir).catch(() => undefined);
+    const inKnownDir = knownDir === undefined ? undefined : relative(knownDir, file.absolute);
+    if (inKnownDir !== undefined && inKnownDir !== '' && !inKnownDir.startsWith('..') && !isAbsolute(inKnownDir)) {
+      const name = inKnownDir.split(sep).join('/');
+      names.push(`${KNOWN_SOURCE_PREFIX}${name}`, name);
+    }
+    return names;
+  }
+
+  /** Whether an image row names the path as given (for a file that cannot be resolved, so by its text). */
+  private async wasSubmittedAt(path: string): Promise<boolean> {
+    const asGiven = relative(resolve(this.root), resolve(this.root, path.trim())).split(sep).join('/');
+    return this.repository.isSubmittedFile(asGiven, [`${PATH_SOURCE_PREFIX}${asGiven}`]);
   }
 
   /** Size of the picture as displayed (EXIF orientation applied), when the file is a readable image in the root. */
   async dimensions(path: string): Promise<{ width: number; height: number } | undefined> {
     try {
       const file = await resolveImagePath(this.root, path, { maxBytes: this.maxBytes });
+      if ((await sniffImageFile(file.absolute)) === undefined) return undefined;
       const meta = await sharp(file.absolute, { limitInputPixels: this.maxPixels }).metadata();
       if (!meta.width || !meta.height) return undefined;
       const quarterTurn = (meta.orientation ?? 1) >= 5;

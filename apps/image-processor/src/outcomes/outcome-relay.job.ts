@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { ConfigService } from '@visage/config';
-import { describeError, OUTCOMES_TOPIC, ScheduledJob } from '@visage/domain';
+import { describeError, ScheduledJob } from '@visage/domain';
 import { metrics } from '@visage/observability';
 import { DatabaseLock, LockRepository, OutcomeEventRepository } from '@visage/persistence';
 import { emitWithin, QUEUE_CLIENT } from '@visage/queue';
@@ -22,7 +22,8 @@ export type OutcomeRelayReport =
   | { ran: true; published: number; unpublished: number; queueError?: string };
 
 /**
- * Relays the outcome-event outbox to the queue topic `image.outcomes` (in-process in embedded mode): events in
+ * Relays the outcome-event outbox to the queue topic `OUTCOME_EVENTS_TOPIC` (in-process in embedded mode; none when
+ * it is empty): events in
  * id order, each published and acknowledged before the batch is marked published (with its webhook deliveries,
  * in one transaction). A crash between the two publishes the batch again with the same `eventId`s: at least
  * once. One replica at a time (DatabaseLock.OutcomeRelay); a queue that does not answer leaves the events in the
@@ -45,6 +46,7 @@ export class OutcomeRelayJob implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   onApplicationBootstrap(): void {
+    if (!this.config.get('OUTCOME_EVENTS_TOPIC')) this.logger.log('OUTCOME_EVENTS_TOPIC is empty: outcome events go to webhooks only, on no queue topic');
     this.runs.start(() => this.tick());
   }
 
@@ -83,6 +85,8 @@ export class OutcomeRelayJob implements OnApplicationBootstrap, OnModuleDestroy 
   private async relay(): Promise<OutcomeRelayReport> {
     const started = Date.now();
     const endpoints = this.config.get('WEBHOOK_URLS');
+    // Empty: the topic is switched off; events are still marked published, which queues their webhook deliveries.
+    const topic = this.config.get('OUTCOME_EVENTS_TOPIC');
     let published = 0;
     let queueError: string | undefined;
     while (queueError === undefined && Date.now() - started < RUN_BUDGET_MS) {
@@ -91,7 +95,7 @@ export class OutcomeRelayJob implements OnApplicationBootstrap, OnModuleDestroy 
       const done: number[] = [];
       for (const { rowId, event } of batch) {
         try {
-          await emitWithin(this.client, OUTCOMES_TOPIC, event);
+          if (topic) await emitWithin(this.client, topic, event);
           done.push(rowId);
         } catch (error) {
           queueError = describeError(error);

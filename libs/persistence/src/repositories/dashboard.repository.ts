@@ -194,6 +194,24 @@ export class DashboardRepository {
     };
   }
 
+  /**
+   * Whether a file was handed to Visage: an image row at `path` (relative to IMAGES_ROOT), or an enrolment whose
+   * source is one of `sourceNames`. The dashboard shows pictures of these files only, never any file in the root.
+   */
+  async isSubmittedFile(path: string, sourceNames: string[]): Promise<boolean> {
+    const image = await this.dataSource.getRepository(ImageEntity).createQueryBuilder('i').select('i.id').where('i.path = :path', { path }).limit(1).getRawOne();
+    if (image !== undefined) return true;
+    if (sourceNames.length === 0) return false;
+    const enrolment = await this.dataSource
+      .getRepository(PersonImageEntity)
+      .createQueryBuilder('pi')
+      .select('pi.id')
+      .where('pi.sourceName IN (:...sourceNames)', { sourceNames })
+      .limit(1)
+      .getRawOne();
+    return enrolment !== undefined;
+  }
+
   async listPersons(recentImagesPerPerson = 8): Promise<PersonSummary[]> {
     // Sorted here, not by the column's collation (binary on MySQL and SQLite: "Zoe" before "amy").
     const persons = (await this.dataSource.getRepository(PersonEntity).find()).sort(

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@visage/config';
-import { describeError, OUTCOMES_TOPIC } from '@visage/domain';
+import { describeError } from '@visage/domain';
 
 export interface NsqTopologyOptions {
   /** `host:port` of the nsqd HTTP API (4151 by default). */
@@ -78,9 +78,10 @@ export class NsqTopologyBootstrap implements OnApplicationBootstrap, OnApplicati
     if (this.stopped) return;
     try {
       await topology.create();
-      await topology.createTopic(OUTCOMES_TOPIC);
+      const outcomes = this.config.get('OUTCOME_EVENTS_TOPIC');
+      if (outcomes) await topology.createTopic(outcomes);
       this.logger.log(
-        `topic "${this.config.get('QUEUE_TOPIC')}" and channel "${this.config.get('QUEUE_CHANNEL')}", and topic "${OUTCOMES_TOPIC}", exist on nsqd ${address}`,
+        `topic "${this.config.get('QUEUE_TOPIC')}" and channel "${this.config.get('QUEUE_CHANNEL')}"${outcomes ? `, and topic "${outcomes}",` : ''} exist on nsqd ${address}`,
       );
     } catch (error) {
       if (nextDelayMs === FIRST_RETRY_MS) this.logger.warn(`cannot create the topic on nsqd ${address} yet (${describeError(error)}); retrying`);

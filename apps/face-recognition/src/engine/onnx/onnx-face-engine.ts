@@ -1,4 +1,5 @@
 import * as ort from 'onnxruntime-node';
+import { configureOnnxRuntime, ORT_LOG_SEVERITY_FATAL } from '@visage/onnx-graph';
 import { EngineMemory, EngineResult, RecognitionEngine, StageTimings } from '../engine';
 import { analyzeWith, clippedArea, DescribedFace, FaceNets, warmUp } from '../face-pipeline';
 import { DecodedImage } from '../image-decoder';
@@ -42,6 +43,7 @@ export class OnnxFaceEngine implements RecognitionEngine, FaceNets {
   ) {}
 
   static async create(options: OnnxEngineOptions): Promise<OnnxFaceEngine> {
+    configureOnnxRuntime(ort);
     const graphs = buildFaceApiGraphs(options.modelDir ?? faceApiModelDir());
     const sessionOptions: ort.InferenceSession.SessionOptions = {
       executionProviders: ['cpu'],
@@ -49,8 +51,8 @@ export class OnnxFaceEngine implements RecognitionEngine, FaceNets {
       intraOpNumThreads: options.threads,
       interOpNumThreads: 1,
       executionMode: 'sequential',
-      // Warnings only: ORT logs every removed initializer at the default level.
-      logSeverityLevel: 3,
+      // ORT's native logger writes past the app's JSON log (and names every removed initializer at its default level).
+      logSeverityLevel: ORT_LOG_SEVERITY_FATAL,
     };
     const [ssd, landmarkNet, descriptorNet] = await Promise.all([
       ort.InferenceSession.create(graphs.ssd, sessionOptions),
