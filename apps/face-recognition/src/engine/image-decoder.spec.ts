@@ -47,7 +47,7 @@ describe('decodeImage: the shared raster allowlist, by the first bytes', () => {
   ])('refuses %s as %s before sharp parses it', async (_what, bytes, reason) => {
     const error = await decodeImage(bytes, { maxPixels: 40_000_000 }).catch((failure: unknown) => failure);
     expect(error).toBeInstanceOf(ImageDecodeError);
-    expect((error as ImageDecodeError).reason).toBe(reason);
+    expect((error as ImageDecodeError).code).toBe(reason);
   });
 
   it('names the sniffed format of an image it decodes', async () => {

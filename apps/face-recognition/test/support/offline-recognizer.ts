@@ -13,6 +13,7 @@ import { parseConfig } from '@visage/config';
 import { GrpcFaceAnalyzer } from '@visage/recognizer-client';
 import { TEST_RECOGNIZER_CREDENTIALS, TEST_RECOGNIZER_ENV } from '../../../../libs/recognizer-client/test/test-token';
 import { createFaceRecognitionApp } from '../../src';
+import { sleep } from '../../../../test/support/until';
 
 /** The name asked for in a DNS message (RFC 1035 §4.1.2), from byte 12 on. */
 function questionName(message: Buffer): string {
@@ -61,7 +62,7 @@ async function analyseOnce(imagesRoot: string, waitMs: number): Promise<number> 
   try {
     await app.ready();
     const faces = (await client.analyze('face.png')).faces.length;
-    await new Promise((resolve) => setTimeout(resolve, waitMs));
+    await sleep(waitMs);
     return faces;
   } finally {
     client.close();
