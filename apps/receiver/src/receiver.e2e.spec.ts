@@ -363,10 +363,15 @@ describe.each(TEST_DRIVERS)('receiver API on $name', (driver) => {
       expect(duplicate.status).toBe(409);
       expectErrorBody(duplicate.body, 409, 'duplicate_name');
       expect(duplicate.body.id).toBe(created.body.id);
+      const sameIgnoringCase = await post('/persons').send({ name: 'HEDY LAMARR' });
+      expectErrorBody(sameIgnoringCase.body, 409, 'duplicate_name');
+      expect(sameIgnoringCase.body).toMatchObject({ id: created.body.id, message: 'a person named "HEDY LAMARR" already exists as "Hedy Lamarr" (names ignore case)' });
 
+      await post('/persons').send({ name: 'bob' });
       const list = await harness.http.get('/persons');
       expect(list.status).toBe(200);
-      expect(list.body.items.map((person: { name: string }) => person.name)).toEqual(['Alan Turing', 'Hedy Lamarr']);
+      // Ignoring case (as the dashboard lists them): "bob" between "Alan" and "Hedy", not after them.
+      expect(list.body.items.map((person: { name: string }) => person.name)).toEqual(['Alan Turing', 'bob', 'Hedy Lamarr']);
       expect((await harness.http.get(`/persons/${other.body.id}`)).body).toMatchObject({ id: other.body.id, name: 'Alan Turing' });
 
       expect((await harness.http.delete(`/persons/${created.body.id}`)).status).toBe(204);

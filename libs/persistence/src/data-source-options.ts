@@ -5,6 +5,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { DatabaseConfig } from '@visage/config';
 import { ENTITIES } from './entities';
+import { PersonNameKeySubscriber } from './entities/person.entity';
 import { migrationsFor } from './migrations';
 
 /**
@@ -14,6 +15,7 @@ import { migrationsFor } from './migrations';
 export function buildDataSourceOptions(database: DatabaseConfig): DataSourceOptions {
   const common = {
     entities: ENTITIES,
+    subscribers: [PersonNameKeySubscriber],
     synchronize: false,
     logging: false as const,
     migrations: migrationsFor(database.type),

@@ -49,7 +49,8 @@ export class PersonsController {
   async merge(@Param('id') idParam: string, @Body() body: FormBody, @CurrentSession() session: DashboardSession, @Res() response: Response): Promise<void> {
     const id = parseRouteId(idParam);
     const intoName = formField(body, 'into');
-    const into = intoName ? await this.people.findIdByName(intoName) : undefined;
+    // Names are unique ignoring case, so "amy" finds Amy.
+    const into = intoName ? (await this.people.findByNameIgnoringCase(intoName))?.id : undefined;
     if (id === undefined || into === undefined) {
       setFlash(response, { kind: 'error', text: intoName ? `There is nobody named “${intoName}”.` : 'Enter the name of the person to keep.' });
       return response.redirect(303, personCard(id));

@@ -40,7 +40,7 @@ export class PersonsController {
   @ApiOperation({ summary: 'Create a person (enrol faces with POST /persons/:id/faces)' })
   @ApiResponse({ status: 201, type: PersonDto })
   @ApiResponse({ status: 400, type: ApiErrorBody, description: 'Missing, empty, non-string or too long name; malformed JSON' })
-  @ApiResponse({ status: 409, type: ApiErrorBody, description: 'Name taken; `id` is the existing person' })
+  @ApiResponse({ status: 409, type: ApiErrorBody, description: 'Name taken, also when it differs only in case (duplicate_name); `id` is the existing person' })
   @ApiResponse({ status: 413, type: ApiErrorBody })
   @ApiResponse({ status: 415, type: ApiErrorBody })
   create(@ValidBody(createPersonBody) body: CreatePersonBody, @Actor() actor: string): Promise<PersonDto> {

@@ -7,7 +7,7 @@ import { StoredUpload } from '@visage/storage';
 import { ApiError } from '../common/api-error';
 import { UploadReceiver } from '../uploads/upload-receiver';
 import { Enrolled, enrolledOrApiError, recognizerUnavailable } from './enrolment-errors';
-import { personNotFound } from './person-errors';
+import { duplicateName, personNotFound } from './person-errors';
 import { PersonDto, PersonMergedDto } from './dto/person.dto';
 
 @Injectable()
@@ -62,9 +62,7 @@ export class PersonsService {
 
   async create(name: string, actor: string): Promise<PersonDto> {
     const result = await this.persons.create(name, (personId) => ({ actor, action: 'person.created', target: `person:${personId}`, details: { name } }));
-    if (!result.created) {
-      throw new ApiError(HttpStatus.CONFLICT, `a person named ${JSON.stringify(name)} already exists`, { code: 'duplicate_name', id: result.existingId });
-    }
+    if (!result.created) throw duplicateName(name, result.existing);
     return flagged(result.person, new Map());
   }
 

@@ -41,6 +41,12 @@ describe.each(TEST_DRIVERS)('PersonImageRepository on $name', (driver) => {
     expect(await repository.findPersonById(999_999)).toBeNull();
   });
 
+  it('finds a person by name ignoring case, creating nobody for a name differing only in case', async () => {
+    const jane = await repository.findOrCreatePerson('Jane Roe');
+    expect(await repository.findOrCreatePerson('JANE ROE')).toMatchObject({ id: jane.id, name: 'Jane Roe' });
+    expect(await repository.findPersonByNameIgnoringCase('jane roe')).toEqual({ id: jane.id, name: 'Jane Roe' });
+  });
+
   it('stores, replaces and drops enrolments, bumping the gallery version each time', async () => {
     const amy = await repository.findOrCreatePerson('amy');
     const bob = await repository.findOrCreatePerson('bob');
