@@ -66,6 +66,16 @@ export class PersonsService {
     return flagged(result.person, new Map());
   }
 
+  /** A new name for the person; one another person holds, also differing only in case, is 409 `duplicate_name`. */
+  async rename(id: number, name: string, actor: string): Promise<PersonDto> {
+    const before = await this.persons.findById(id);
+    if (!before) throw personNotFound(id);
+    const result = await this.persons.rename(id, name, { actor, action: 'person.renamed', target: `person:${id}`, details: { from: before.name, to: name } });
+    if (!result) throw personNotFound(id);
+    if (!result.renamed) throw duplicateName(name, result.existing);
+    return flagged(result.person, await this.disagreements());
+  }
+
   /**
    * Merges person `id` into `into`: enrolments, named faces and rejections move, `id` is deleted, the gallery
    * version moves so the re-match follows — one transaction with its audit row.

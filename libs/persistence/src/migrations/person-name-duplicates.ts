@@ -15,7 +15,7 @@ export interface PersonRenamed {
  * case were two persons before this rule; they stay two persons (the older keeps its name, each later one is
  * renamed "<name> (2)", "(3)" … to the first free name) rather than being merged or refused: merging could fuse
  * two real people's enrolments, and refusing would stop the upgrade until someone edits the database by hand. An
- * admin who sees they are one person merges them (`POST /persons/:id/merge`). Each rename is written to the audit
+ * admin who sees they are one person merges them (`POST /persons/:id/merge`), or renames them (`PATCH /persons/:id`). Each rename is written to the audit
  * log (actor `migration`, action `person.renamed`) and returned.
  */
 export async function fillPersonNameKeys(queryRunner: QueryRunner, quote: (identifier: string) => string): Promise<PersonRenamed[]> {

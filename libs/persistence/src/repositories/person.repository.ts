@@ -32,6 +32,7 @@ export interface MergeResult {
 }
 
 export type CreatePersonResult = { created: true; person: PersonView } | { created: false; existing: PersonRef };
+export type RenamePersonResult = { renamed: true; person: PersonView } | { renamed: false; existing: PersonRef };
 
 interface PersonRow {
   id: number | string;
@@ -86,6 +87,27 @@ export class PersonRepository {
       if (!existing) throw error;
       return { created: false, existing };
     }
+  }
+
+  /**
+   * Renames a person (name and key). A name another person holds, also differing only in case, is refused with that
+   * person; a change of case of the person's own name is a rename. Undefined: no such person. `audit`: its row, in
+   * the same transaction, when the person was there. Outcome events read names when written, so later ones carry it.
+   */
+  async rename(id: number, name: string, audit?: AuditRecord): Promise<RenamePersonResult | undefined> {
+    try {
+      await runInTransaction(this.dataSource, [
+        ['UPDATE persons SET name = ?, name_key = ? WHERE id = ?', [name, personNameKey(name), id]],
+        ...(audit ? [auditIfChanged(0, audit)] : []),
+      ]);
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      const existing = await this.findByNameIgnoringCase(name);
+      if (!existing) throw error;
+      return { renamed: false, existing };
+    }
+    const person = await this.findById(id);
+    return person ? { renamed: true, person } : undefined;
   }
 
   /**
