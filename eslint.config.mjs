@@ -140,6 +140,21 @@ export default tseslint.config(
   // test/, bench/ and deploy/ have no boundaries of their own yet, but the error rules hold there too.
   { files: ['test/**/*.ts', 'bench/**/*.ts', 'deploy/**/*.ts'], rules: { 'no-restricted-imports': ['error', { paths: DRIVER_ERROR_IMPORTS }] } },
   ...boundaryConfigs,
+  // Controllers call their feature's service, which calls the repositories (docs/architecture.md, "a route").
+  {
+    files: ['apps/*/src/**/*.controller.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        ...HAND_WRITTEN_DESCRIBE_ERROR,
+        ...OWN_SCHEDULING,
+        {
+          selector: "ImportDeclaration[source.value='@visage/persistence'] > ImportSpecifier[imported.name=/Repository$/]",
+          message: "Controllers call services, not repositories: put the read or the change in the feature's service.",
+        },
+      ],
+    },
+  },
   /**
    * Type-aware rules over every TypeScript file (one program, tsconfig.json): a promise is awaited, returned or
    * marked `void` with a reason; no promise where a callback's result is ignored; `await` only on thenables;

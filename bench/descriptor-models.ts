@@ -21,17 +21,16 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import * as ort from 'onnxruntime-node';
 import * as tf from '@tensorflow/tfjs';
 import * as tfWasm from '@tensorflow/tfjs-backend-wasm';
 import { decodeImage } from '../apps/face-recognition/src/engine/image-decoder';
 import { clipBox, PixelBox, RgbImage } from '../apps/face-recognition/src/engine/pixels';
-import { faceApiModelDir } from '../apps/face-recognition/src/engine/runtime';
-import { buildFaceApiGraphs, DESCRIPTOR_INPUT_SIZE } from '../apps/face-recognition/src/engine/onnx/face-api-graphs';
+import { DESCRIPTOR_INPUT_SIZE } from '../apps/face-recognition/src/engine/onnx/face-api-graphs';
 import { alignDlib, Point } from '../apps/face-recognition/src/engine/onnx/landmarks';
 import { FACE_NORMALISATION } from '../apps/face-recognition/src/engine/onnx/onnx-face-engine';
 import { PlanarNormalisation, writePlanarChip, writePlanarSquare } from '../apps/face-recognition/src/engine/onnx/planar-input';
 import { ChipTemplate, DLIB_CHIP_PADDING, extractFaceChip, faceChipDetails, findSimilarity } from '../apps/face-recognition/src/engine/face-chip';
+import { faceApiDescriptorNet } from './face-api-descriptor-net';
 import { machineLine } from './machine';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -167,18 +166,8 @@ interface Describer {
 
 /** face-api's FaceRecognitionNet on ONNX Runtime, fed exactly as `OnnxFaceEngine.describe` feeds it. */
 async function faceApiDescribers(): Promise<Describer[]> {
-  const session = await ort.InferenceSession.create(buildFaceApiGraphs(faceApiModelDir()).descriptor, {
-    executionProviders: ['cpu'],
-    graphOptimizationLevel: 'all',
-    intraOpNumThreads: 1,
-    interOpNumThreads: 1,
-    logSeverityLevel: 3,
-  });
+  const run = await faceApiDescriptorNet();
   const plane = 3 * DESCRIPTOR_INPUT_SIZE * DESCRIPTOR_INPUT_SIZE;
-  const run = async (input: Float32Array, count: number) => {
-    const outputs = await session.run({ faces: new ort.Tensor('float32', input, [count, 3, DESCRIPTOR_INPUT_SIZE, DESCRIPTOR_INPUT_SIZE]) });
-    return outputs.descriptors.data as Float32Array;
-  };
   const alignedRegion = (image: RgbImage, face: DumpFace) =>
     clipBox(alignDlib(face.landmarks, clipBox(face.box, image.width, image.height)), image.width, image.height);
   /** The aligned region copied mirrored into an image of its own, so face-api's pad-and-resize sees the mirror. */

@@ -13,11 +13,16 @@
  * figures at the configured MATCH_THRESHOLD / MATCH_MARGIN (environment, else the defaults). When the dump's
  * photos can be read (its `root`), also the configured face quality rule (QUALITY_*): how many labelled faces it
  * flags and why, and the open set with it (a low-quality face never named, a low-quality photo never enrolled).
+ *
+ * Levers beyond the margin (docs/recognizer.md, "Operating point"): score normalisations against the gallery
+ * (probe-side cohort, gallery-side hubness) beside the difference margin, each at its best point and tuned on half
+ * the people then applied to the other half; and, on a dump written by `bench:variants`, test-time augmentation
+ * (TTA), enrolment-side augmentation (ENROL_TTA, ENROL_ROWS): see {@link descriptorsFromEnv}.
  */
 import { parseConfig } from '@visage/config';
-import { FaceQualityReason, judgeFaceQuality, MatchRule, namedByRule } from '@visage/domain';
+import { DESCRIPTOR_LENGTH, FaceQualityReason, judgeFaceQuality, MatchRule, namedByRule } from '@visage/domain';
 import { assignJointly, Gallery, GalleryEntry, matchRuleOf, qualityRuleOf } from '@visage/matcher';
-import { DumpPhoto, readDump } from './identity/face-dump';
+import { DumpFace, DumpPhoto, FaceDump, readDump } from './identity/face-dump';
 import { qualityOfDump } from './face-quality-inputs';
 import { machineLine } from './machine';
 
@@ -79,13 +84,58 @@ interface Outcome {
 const rate = (count: number, total: number) => (total === 0 ? 0 : count / total);
 const percent = (value: number) => `${(value * 100).toFixed(1)} %`;
 
-function build(photos: DumpPhoto[], enrolPhotos: number, isLow: LowQuality = () => false): { gallery: Gallery; probes: Probe[]; enrolled: number } {
+/** Which descriptors a face gives the open set: every recipe of a variants dump (see {@link descriptorsFromEnv}). */
+interface DescriptorChoice {
+  /** A submitted face's descriptor. */
+  probe(face: DumpFace): Float32Array;
+  /** An enrolment photo's descriptors: each one an enrolment of the person. */
+  enrolment(face: DumpFace): Float32Array[];
+}
+
+const DUMP_DESCRIPTORS: DescriptorChoice = { probe: (face) => Float32Array.from(face.descriptor), enrolment: (face) => [Float32Array.from(face.descriptor)] };
+
+/** `0,1,4-7` → [0, 1, 4, 5, 6, 7]. */
+function indices(list: string): number[] {
+  return list.split(',').flatMap((part) => {
+    const [from, to = from] = part.split('-').map(Number);
+    return Array.from({ length: to - from + 1 }, (_, index) => from + index);
+  });
+}
+
+function meanOf(vectors: number[][], which: number[]): Float32Array {
+  const out = new Float32Array(vectors[which[0]].length);
+  for (const index of which) vectors[index].forEach((value, k) => (out[k] += value / which.length));
+  return out;
+}
+
+/**
+ * On a dump with `variants` (bench:variants): TTA=<indices> averages those variants for every face (test-time
+ * augmentation), ENROL_TTA=<indices> for enrolment photos (default: TTA's), ENROL_ROWS=<indices> keeps each of
+ * those variants of an enrolment photo as an enrolment of its own (enrolment-side augmentation).
+ */
+function descriptorsFromEnv(dump: FaceDump): DescriptorChoice {
+  const { TTA, ENROL_TTA, ENROL_ROWS } = process.env;
+  if (!TTA && !ENROL_TTA && !ENROL_ROWS) return DUMP_DESCRIPTORS;
+  if (!dump.photos.some((photo) => photo.faces.some((face) => face.variants))) throw new Error('TTA / ENROL_TTA / ENROL_ROWS need a dump written by bench:variants');
+  const variantsOf = (face: DumpFace) => face.variants ?? [face.descriptor];
+  const probe = TTA ? (face: DumpFace) => meanOf(variantsOf(face), indices(TTA)) : DUMP_DESCRIPTORS.probe;
+  const enrolTta = ENROL_TTA ?? TTA;
+  if (ENROL_ROWS) return { probe, enrolment: (face) => indices(ENROL_ROWS).map((index) => meanOf(variantsOf(face), [index])) };
+  return { probe, enrolment: enrolTta ? (face) => [meanOf(variantsOf(face), indices(enrolTta))] : DUMP_DESCRIPTORS.enrolment };
+}
+
+function build(
+  photos: DumpPhoto[],
+  enrolPhotos: number,
+  isLow: LowQuality = () => false,
+  choice: DescriptorChoice = DUMP_DESCRIPTORS,
+): { gallery: Gallery; probes: Probe[]; enrolled: number } {
   const byPerson = new Map<string, DumpPhoto[]>();
   for (const photo of photos) byPerson.set(photo.person, [...(byPerson.get(photo.person) ?? []), photo]);
   const entries: GalleryEntry[] = [];
   const probes: Array<Omit<Probe, 'nearestPerson' | 'nearest' | 'second'>> = [];
   const faces = (photo: DumpPhoto) => ({
-    descriptors: photo.faces.map((face) => Float32Array.from(face.descriptor)),
+    descriptors: photo.faces.map((face) => choice.probe(face)),
     lowQuality: photo.faces.map((_, index) => isLow(photo, index)),
     labelled: labelledFace(photo),
   });
@@ -98,7 +148,7 @@ function build(photos: DumpPhoto[], enrolPhotos: number, isLow: LowQuality = () 
     if (personPhotos.length < 3 || enrolment.length < enrolPhotos || found.length <= enrolPhotos) continue;
     personId += 1;
     for (const photo of enrolment) {
-      entries.push({ personId, personName: name, descriptor: Float32Array.from(photo.faces[labelledFace(photo)].descriptor) });
+      for (const descriptor of choice.enrolment(photo.faces[labelledFace(photo)])) entries.push({ personId, personName: name, descriptor });
     }
     for (const photo of found.filter((photo) => !enrolment.includes(photo))) probes.push({ personId, ...faces(photo) });
   }
@@ -170,7 +220,8 @@ async function main(): Promise<void> {
   const enrolPhotos = Number(process.env.ENROL ?? 1);
   const started = performance.now();
   const dump = readDump(path);
-  const { gallery, probes, enrolled } = build(dump.photos, enrolPhotos);
+  const choice = descriptorsFromEnv(dump);
+  const { gallery, probes, enrolled } = build(dump.photos, enrolPhotos, undefined, choice);
   const known = probes.filter((probe) => probe.personId !== null).length;
   console.log(machineLine());
   console.log(`dump: ${path} (${dump.engine}, ${dump.generatedAt}), ${dump.photos.length} photos, ${dump.photos.filter((photo) => photo.faces.length === 0).length} without a face`);
@@ -259,6 +310,8 @@ async function main(): Promise<void> {
     );
   } else console.log('\nno threshold and margin of the grid meet strangers named ≤ 1 % and wrong ≤ 1 %');
 
+  printLevers(gallery, probes);
+
   const config = parseConfig(process.env);
   const configured = matchRuleOf(config);
   const outcome = evaluate(gallery, probes, configured);
@@ -285,10 +338,179 @@ async function main(): Promise<void> {
     );
     if (low.length <= 20) for (const { photo, verdict } of low) console.log(`  ${photo.file}: ${verdict.reasons.join(', ')}`);
     const isLow: LowQuality = (photo, index) => verdicts.get(photo)?.[index]?.lowQuality ?? false;
-    const withQuality = build(dump.photos, enrolPhotos, isLow);
+    const withQuality = build(dump.photos, enrolPhotos, isLow, choice);
     console.log(`open set with the quality rule (${withQuality.enrolled} enrolled): ${describe(evaluate(withQuality.gallery, withQuality.probes, configured))}`);
   }
   console.log(`swept ${grid.size + RATIOS.length * THRESHOLDS.length * 2} points in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
+
+// ---------------------------------------------------------------------------------------------------------------
+// Score normalisation (measured, not adopted: docs/recognizer.md, "Operating point")
+
+/** A one-face probe against every enrolled person: persons ascending by distance (a person's: their nearest enrolment). */
+interface RankedProbe {
+  personId: number | null;
+  persons: Int32Array;
+  distances: Float64Array;
+}
+
+function rankedProbes(gallery: Gallery, probes: readonly Probe[]): RankedProbe[] {
+  const { personIds } = gallery.packed();
+  return probes
+    .filter((probe) => probe.descriptors.length === 1)
+    .map((probe) => {
+      const byPerson = new Map<number, number>();
+      gallery.distancesTo(probe.descriptors[0]).forEach((distance, row) => byPerson.set(personIds[row], Math.min(distance, byPerson.get(personIds[row]) ?? Infinity)));
+      const ranked = [...byPerson].sort((a, b) => a[1] - b[1]);
+      return { personId: probe.personId, persons: Int32Array.from(ranked, ([person]) => person), distances: Float64Array.from(ranked, ([, distance]) => distance) };
+    });
+}
+
+/** A rule's view of a probe: who it would name, the distance the threshold judges, and the evidence the margin judges. */
+interface Scored {
+  personId: number | null;
+  named: number;
+  distance: number;
+  evidence: number;
+}
+
+interface Lever {
+  name: string;
+  /** Evidence values searched (the margin's grid). */
+  evidence: number[];
+  score(probe: RankedProbe): Scored;
+}
+
+/** Each enrolled person's hubness: the mean distance of their (first) enrolment to the `k` nearest other persons. */
+function hubness(gallery: Gallery, k: number): Map<number, number> {
+  const { descriptors, personIds } = gallery.packed();
+  const seen = new Map<number, number>();
+  for (let row = 0; row < personIds.length; row++) {
+    if (seen.has(personIds[row])) continue;
+    const others = new Map<number, number>();
+    gallery.distancesTo(descriptors.slice(row * DESCRIPTOR_LENGTH, (row + 1) * DESCRIPTOR_LENGTH)).forEach((distance, other) => {
+      if (personIds[other] !== personIds[row]) others.set(personIds[other], Math.min(distance, others.get(personIds[other]) ?? Infinity));
+    });
+    const nearest = [...others.values()].sort((a, b) => a - b).slice(0, k);
+    seen.set(personIds[row], nearest.reduce((sum, value) => sum + value, 0) / Math.max(1, nearest.length));
+  }
+  return seen;
+}
+
+function levers(gallery: Gallery): Lever[] {
+  const difference = (probe: RankedProbe): Scored => ({
+    personId: probe.personId,
+    named: probe.persons[0],
+    distance: probe.distances[0],
+    evidence: (probe.distances[1] ?? Infinity) - probe.distances[0],
+  });
+  /** The margin in units of the probe's own cohort: how far the nearest stands out from the next `k` persons. */
+  const cohort = (k: number) => (probe: RankedProbe): Scored => {
+    const next = probe.distances.subarray(1, 1 + k);
+    const mean = next.reduce((sum, value) => sum + value, 0) / next.length;
+    const spread = Math.sqrt(next.reduce((sum, value) => sum + (value - mean) ** 2, 0) / next.length);
+    return { ...difference(probe), evidence: (mean - probe.distances[0]) / spread };
+  };
+  const hubs = hubness(gallery, 3);
+  const meanHub = [...hubs.values()].reduce((sum, value) => sum + value, 0) / hubs.size;
+  /** Distances shifted by half each person's hubness above the mean: a person near many others (a "hub") must be nearer. */
+  const shifted = (probe: RankedProbe): RankedProbe => {
+    const order = [...probe.persons.keys()]
+      .map((index) => ({ person: probe.persons[index], distance: probe.distances[index] - 0.5 * ((hubs.get(probe.persons[index]) ?? meanHub) - meanHub) }))
+      .sort((a, b) => a.distance - b.distance);
+    return { personId: probe.personId, persons: Int32Array.from(order, (entry) => entry.person), distances: Float64Array.from(order, (entry) => entry.distance) };
+  };
+  const zGrid = range(0, 6, 0.1);
+  return [
+    { name: 'difference d2 − d1 (production)', evidence: range(0, 0.2, 0.005), score: difference },
+    { name: 'next 2 persons: mean(d2, d3) − d1', evidence: range(0, 0.2, 0.005), score: (probe) => ({ ...difference(probe), evidence: (probe.distances[1] + probe.distances[2]) / 2 - probe.distances[0] }) },
+    { name: 'probe cohort z, next 10 persons', evidence: zGrid, score: cohort(10) },
+    { name: 'probe cohort z, next 20 persons', evidence: zGrid, score: cohort(20) },
+    { name: 'gallery hubness shift (½ · 3-NN mean) + difference', evidence: range(0, 0.2, 0.005), score: (probe) => difference(shifted(probe)) },
+    { name: 'gallery hubness shift + probe cohort z 20', evidence: zGrid, score: (probe) => cohort(20)(shifted(probe)) },
+  ];
+}
+
+interface LeverPoint {
+  threshold: number;
+  evidence: number;
+  right: number;
+  wrong: number;
+  strangersNamed: number;
+  known: number;
+  strangers: number;
+}
+
+/** At `evidence`, the largest threshold naming ≤ 1 % of the strangers and ≤ 1 % wrong, and what it gives. */
+function leverPoint(scored: readonly Scored[], evidence: number): LeverPoint {
+  const strangers = scored.filter((probe) => probe.personId === null);
+  const named = strangers.filter((probe) => probe.evidence >= evidence).map((probe) => probe.distance).sort((a, b) => a - b);
+  const allowed = Math.floor(TARGET_STRANGERS * strangers.length);
+  let threshold = allowed < named.length ? named[allowed] - 1e-9 : Infinity;
+  const known = scored.filter((probe) => probe.personId !== null);
+  const wrongs = known.filter((probe) => probe.evidence >= evidence && probe.named !== probe.personId).map((probe) => probe.distance).sort((a, b) => a - b);
+  const allowedWrong = Math.floor(TARGET_WRONG * known.length);
+  if (allowedWrong < wrongs.length) threshold = Math.min(threshold, wrongs[allowedWrong] - 1e-9);
+  return { threshold, evidence, ...countsAt(scored, threshold, evidence) };
+}
+
+/** The evidence of `grid` (and its threshold) naming the most known people right within the targets. */
+function bestLeverPoint(scored: readonly Scored[], grid: readonly number[]): LeverPoint {
+  return grid.map((evidence) => leverPoint(scored, evidence)).reduce((a, b) => (b.right > a.right ? b : a));
+}
+
+function countsAt(scored: readonly Scored[], threshold: number, evidence: number): Omit<LeverPoint, 'threshold' | 'evidence'> {
+  const counts = { right: 0, wrong: 0, strangersNamed: 0, known: 0, strangers: 0 };
+  for (const probe of scored) {
+    const named = probe.distance <= threshold && probe.evidence >= evidence;
+    if (probe.personId === null) {
+      counts.strangers++;
+      if (named) counts.strangersNamed++;
+    } else {
+      counts.known++;
+      if (named && probe.named === probe.personId) counts.right++;
+      else if (named) counts.wrong++;
+    }
+  }
+  return counts;
+}
+
+/**
+ * Each normalisation against the production difference margin on the one-face photos: the best point at ≤ 1 %
+ * strangers (threshold taken from the strangers, evidence searched), and — because that point is fitted to 4
+ * strangers — the same search on a random half of the people and strangers, applied to the other half (40 splits):
+ * what a set of other people would see.
+ */
+function printLevers(gallery: Gallery, probes: readonly Probe[]): void {
+  const ranked = rankedProbes(gallery, probes);
+  console.log(`\nscore normalisation (one-face photos: ${ranked.filter((probe) => probe.personId !== null).length} known, ${ranked.filter((probe) => probe.personId === null).length} strangers); right / wrong / strangers named:`);
+  const rows = levers(gallery).map((lever) => {
+    const scored = ranked.map(lever.score);
+    const best = bestLeverPoint(scored, lever.evidence);
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const halves: Array<ReturnType<typeof countsAt>> = [];
+    for (let split = 0; split < 40; split++) {
+      // Known people split by person (the hidden set is other people), strangers one by one.
+      const personInA = new Map<number, boolean>();
+      const inA = scored.map((probe) => {
+        if (probe.personId === null) return random() < 0.5;
+        if (!personInA.has(probe.personId)) personInA.set(probe.personId, random() < 0.5);
+        return personInA.get(probe.personId) as boolean;
+      });
+      const tuned = bestLeverPoint(scored.filter((_, index) => inA[index]), lever.evidence);
+      halves.push(countsAt(scored.filter((_, index) => !inA[index]), tuned.threshold, tuned.evidence));
+    }
+    const mean = (pick: (counts: ReturnType<typeof countsAt>) => number) => halves.reduce((sum, counts) => sum + pick(counts), 0) / halves.length;
+    return {
+      lever: lever.name,
+      'best at ≤ 1 % strangers': `${percent(rate(best.right, best.known))} / ${percent(rate(best.wrong, best.known))} / ${percent(rate(best.strangersNamed, best.strangers))} (t ${best.threshold.toFixed(3)}, e ${best.evidence})`,
+      'tuned on half, other half': `${percent(mean((c) => rate(c.right, c.known)))} / ${percent(mean((c) => rate(c.wrong, c.known)))} / ${percent(mean((c) => rate(c.strangersNamed, c.strangers)))}`,
+      'half over 1 % strangers': `${halves.filter((c) => rate(c.strangersNamed, c.strangers) > TARGET_STRANGERS).length}/40`,
+    };
+  });
+  console.table(rows);
 }
 
 void main();

@@ -25,6 +25,11 @@ export interface DumpFace {
   score: number;
   descriptor: number[];
   landmarks: Array<{ x: number; y: number }>;
+  /**
+   * The face described again under small jitters of dlib's chip (`bench:variants`, `JITTERS` × {as is, mirrored}):
+   * absent from the recognizer's own dumps. `bench:open-set` averages or enrols them (TTA, ENROL_TTA, ENROL_ROWS).
+   */
+  variants?: number[][];
 }
 
 export interface DumpPhoto {

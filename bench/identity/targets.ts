@@ -48,7 +48,8 @@ export const IDENTITY_TARGETS: IdentityTarget[] = [
     unit: 'share',
     direction: 'atLeast',
     // Regression floor: 69.2 % measured with the match rule (0.49 / 0.08), which traded it for strangers named
-    // (15.8 % → 0.5 %); face-api's descriptors reach at most ~75 % within the other two targets (docs/recognizer.md).
+    // (15.8 % → 0.5 %); face-api's descriptors reach at most ~75 % within the other two targets, dlib's chip + flip
+    // 83 %, and score normalisation or jitter averaging at most 86 % (docs/recognizer.md, "Levers beyond the margin").
     asserted: 0.68,
   },
   {

@@ -3,14 +3,15 @@
  * (the subscriber a real nsqjs Reader finding the topic through nsqlookupd) — with the receiver, the processor and
  * the recognizer double. A scripted sequence (submit, outcome, enrol, re-match, a failure, "Not <name>") gives
  * exactly the expected events on `image.outcomes`, in order; a webhook receiver gets the same bodies, signed; a
- * dead webhook endpoint is retried, shows in readiness and metrics, and processing goes on.
+ * dead webhook endpoint is retried, shows in readiness and metrics, and processing goes on; forgetting a person and
+ * an image publishes their erasure events, ids only.
  */
 import { readFileSync } from 'node:fs';
 import { INestApplication, Logger } from '@nestjs/common';
 import Ajv from 'ajv';
 import { Reader } from 'nsqjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ImageOutcomeEvent, OUTCOMES_TOPIC } from '@visage/domain';
+import { ImageOutcomeEvent, OUTCOMES_TOPIC, VisageEvent } from '@visage/domain';
 import { InProcessBroker } from '@visage/queue';
 import { createImageProcessorApp } from '../../apps/image-processor/src/image-processor.app';
 import { createReceiverApp } from '../../apps/receiver/src/receiver.app';
@@ -98,7 +99,8 @@ describe.each(e2eStacks('visage_e2e_outcomes'))('outcome events — $name', ({ s
     images?.remove();
   });
 
-  const received = () => subscriber.bodies.map((body) => JSON.parse(body) as ImageOutcomeEvent);
+  const received = () => subscriber.bodies.map((body) => JSON.parse(body) as VisageEvent);
+  const outcomes = () => received().filter((event): event is ImageOutcomeEvent => event.type === 'image.outcome');
 
   it('submit, outcome, enrol, re-match, a failure, "Not <name>": exactly the expected events, in order', async () => {
     const alice = images.copy('astronaut.png', 'in/alice.png');
@@ -124,7 +126,8 @@ describe.each(e2eStacks('visage_e2e_outcomes'))('outcome events — $name', ({ s
     await until(async () => (await receiver.image(imageId)).faces[0].galleryVersion !== 0, 'the re-match of the rejected face', 30_000);
     await sleep(1_500); // two relay runs: an event written by that re-match would be on the topic by now
 
-    const events = received();
+    const events = outcomes();
+    expect(events).toHaveLength(subscriber.bodies.length);
     expect(events.map((event) => [event.imageId, event.path, event.status, event.faces.map((face) => [face.faceId, face.personId, face.personName])])).toEqual([
       [imageId, alice, 'unrecognized', [[faceId, null, null]]],
       [imageId, alice, 'processed', [[faceId, person.body.id, 'Alice']]],
@@ -171,7 +174,33 @@ describe.each(e2eStacks('visage_e2e_outcomes'))('outcome events — $name', ({ s
     const settled = await Promise.all(ids.map((id) => receiver.settled(id)));
     // The double's synthetic faces may or may not come near Alice's: either identity is an outcome, never a failure.
     for (const image of settled) expect(['processed', 'unrecognized']).toContain(image.status);
-    await until(() => received().filter((event) => ids.includes(event.imageId)).length === 2, 'the later images\' events');
+    await until(() => outcomes().filter((event) => ids.includes(event.imageId)).length === 2, 'the later images\' events');
     await until(() => webhook.requests.length === 6, 'their webhook deliveries');
+  });
+
+  it('forgetting publishes image.deleted and person.deleted, ids only, to the topic and the webhook', async () => {
+    const alice = (await http<{ items: Array<{ id: number; name: string }> }>('GET', `${receiver.url}/persons`)).body.items.find((person) => person.name === 'Alice');
+    expect(alice).toBeDefined();
+    const [{ id: imageId, path }] = (await http<{ items: Array<{ id: number; path: string }> }>('GET', `${receiver.url}/images?limit=1`)).body.items;
+    const before = subscriber.bodies.length;
+    // The image first: the person's deletion can then write no outcome event (with its path) for it.
+    expect((await http('DELETE', `${receiver.url}/images/${imageId}`)).status).toBe(204);
+    expect((await http('DELETE', `${receiver.url}/persons/${alice!.id}`)).status).toBe(204);
+    const erasures = () => received().filter((event) => event.type !== 'image.outcome');
+    await until(() => erasures().length === 2, 'the erasure events');
+
+    expect(erasures()).toEqual([
+      { eventId: expect.any(String), type: 'image.deleted', imageId, at: expect.any(String) },
+      { eventId: expect.any(String), type: 'person.deleted', personId: alice!.id, at: expect.any(String) },
+    ]);
+    // Alice's other images may have changed identity (outcome events, her faces unnamed): none names her or that path.
+    for (const body of subscriber.bodies.slice(before)) {
+      expect(body).not.toContain('Alice');
+      expect(body).not.toContain(path);
+    }
+    for (const event of received()) expect(validateEvent(event) ? [] : validateEvent.errors).toEqual([]);
+    await until(() => webhook.requests.length === subscriber.bodies.length, 'their webhook deliveries');
+    expect(webhook.requests.map((request) => request.body)).toEqual(subscriber.bodies);
+    for (const request of webhook.requests.slice(before)) expect(verifyWebhookSignature(request.signature, request.body, SECRET)).toBe(true);
   });
 });

@@ -18,6 +18,7 @@ import { PersonsService } from './persons/persons.service';
 import { ReceiverApiClient } from './receiver/receiver-api.client';
 import { FaceCropService } from './review/face-crop.service';
 import { ReviewController } from './review/review.controller';
+import { ReviewService } from './review/review.service';
 import { ThumbnailsController } from './thumbnails/thumbnails.controller';
 import { ThumbnailService } from './thumbnails/thumbnail.service';
 
@@ -46,7 +47,7 @@ export class FrontendModule {
         // Every page, thumbnail, crop and action needs a session of the route's scope; forms carry its CSRF token.
         { provide: APP_GUARD, useClass: DashboardAuthGuard },
         SessionService,
-        ReceiverApiClient, ThumbnailService, ImagesService, PersonsService, FaceCropService],
+        ReceiverApiClient, ThumbnailService, ImagesService, PersonsService, ReviewService, FaceCropService],
     };
   }
 }

@@ -75,4 +75,21 @@ describe('appLogger', () => {
     expect(out.lines.join('\n')).toMatch(/INFO.*ready/);
     expect(() => JSON.parse(out.lines[0])).toThrow();
   });
+
+  it('escapes control characters and bidirectional overrides in every field of a pretty line', () => {
+    const out = capture();
+    const logger = appLogger({ ...json, LOG_FORMAT: 'pretty' }, 'receiver', out.stream);
+    const forged = 'party/1.jpg\n[12:00:00.000] INFO: [receiver] Keys: admin key created';
+    withLogContext({ requestId: 'req\u001b[2J' }, () =>
+      logger.warn({ msg: `stored ${forged}`, path: forged, person: 'Ada\u202eecalovoL', nested: { tab: 'a\tb', c1: 'x\u009by' } }, 'Images\r'),
+    );
+    expect(out.lines).toHaveLength(1);
+    // The colours pino-pretty adds on a terminal are its own escapes; nothing else may remain.
+    // eslint-disable-next-line no-control-regex
+    const line = out.lines[0].replace(/\u001b\[[0-9;]*m/g, '');
+    // eslint-disable-next-line no-control-regex
+    expect(line).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u);
+    expect(line).toContain('[receiver] Images\\u000d: stored party/1.jpg\\u000a[12:00:00.000] INFO');
+    for (const escaped of ['req\\u001b[2J', 'Ada\\u202eecalovoL', 'a\\u0009b', 'x\\u009by']) expect(line).toContain(escaped);
+  });
 });

@@ -1,7 +1,8 @@
 import { LoggerService, LogLevel } from '@nestjs/common';
 import pino, { DestinationStream, Level, Logger as Pino } from 'pino';
-import pretty from 'pino-pretty';
+import { prettyFactory } from 'pino-pretty';
 import { VisageConfig } from '@visage/config';
+import { escapeUnsafeCharacters } from '@visage/domain';
 import { currentLogContext } from './log-context';
 
 const PINO_LEVELS: Record<VisageConfig['LOG_LEVEL'], Level> = {
@@ -80,18 +81,8 @@ let processLogger: AppLogger | undefined;
 export function appLogger(config: Pick<VisageConfig, 'LOG_FORMAT' | 'NODE_ENV' | 'LOG_LEVEL'>, app: string, destination?: DestinationStream): AppLogger {
   if (processLogger && !destination) return processLogger;
   const format = logFormatOf(config);
-  const stream =
-    format === 'json'
-      ? (destination ?? pino.destination({ fd: 1, sync: true }))
-      : pretty({
-          sync: true,
-          destination: destination ?? 1,
-          translateTime: 'SYS:HH:MM:ss.l',
-          messageKey: 'msg',
-          messageFormat: '[{app}] {context}: {msg}',
-          ignore: 'app,context',
-          singleLine: true,
-        });
+  const output = destination ?? pino.destination({ fd: 1, sync: true });
+  const stream = format === 'json' ? output : prettyStream(output);
   const logger = new AppLogger(
     pino(
       {
@@ -108,4 +99,30 @@ export function appLogger(config: Pick<VisageConfig, 'LOG_FORMAT' | 'NODE_ENV' |
   );
   if (!destination) processLogger = logger;
   return logger;
+}
+
+/** Every string of a log line, keys included, with its unsafe characters escaped (objects and arrays walked). */
+function escapeLogValue(value: unknown): unknown {
+  if (typeof value === 'string') return escapeUnsafeCharacters(value);
+  if (Array.isArray(value)) return value.map(escapeLogValue);
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, field]) => [escapeUnsafeCharacters(key), escapeLogValue(field)]));
+  }
+  return value;
+}
+
+/**
+ * Pretty lines for a terminal. Every field is escaped first (control characters, bidirectional overrides): a
+ * newline in a path, a name or a request id would forge a line, an ESC sequence repaint the terminal, an override
+ * make a name read as another. The JSON format needs nothing: a JSON string cannot break its line.
+ */
+function prettyStream(destination: DestinationStream): DestinationStream {
+  const prettify = prettyFactory({
+    translateTime: 'SYS:HH:MM:ss.l',
+    messageKey: 'msg',
+    messageFormat: '[{app}] {context}: {msg}',
+    ignore: 'app,context',
+    singleLine: true,
+  });
+  return { write: (line: string) => destination.write(prettify(escapeLogValue(JSON.parse(line)))) };
 }

@@ -56,6 +56,36 @@ describe.each(TEST_DRIVERS)('migrations on $name', (driver) => {
     }
   });
 
+  it('keeps the outbox, its face snapshots and its deliveries when erasure events come in, and outcomes when they go', async () => {
+    const source = await openMigrated(database.config);
+    try {
+      await source.undoLastMigration(); // the outbox as it was before erasure events
+      await source.query('DELETE FROM outcome_events');
+      await source.query(
+        "INSERT INTO outcome_events (event_id, batch_id, image_id, path, status, gallery_version, created_at) VALUES ('e-1', 'b-1', 7, 'a.jpg', 'processed', 3, '2026-12-01 10:00:00.000')",
+      );
+      const [{ id }] = (await source.query("SELECT id FROM outcome_events WHERE event_id = 'e-1'")) as Array<{ id: number }>;
+      await source.query('INSERT INTO outcome_event_faces (event_row_id, face_id, box_x, box_y, box_width, box_height) VALUES (?, 1, 0, 0, 1, 1)', [id]);
+      await source.query("INSERT INTO webhook_deliveries (event_row_id, endpoint, next_attempt_at) VALUES (?, 'http://a.test/', '2026-12-01 10:00:00.000')", [id]);
+      const counts = async () =>
+        Promise.all(['outcome_events', 'outcome_event_faces', 'webhook_deliveries'].map(async (table) => Number(((await source.query(`SELECT COUNT(*) AS n FROM ${table}`)) as Array<{ n: number }>)[0].n)));
+
+      await runPendingMigrations(source);
+      expect(await counts()).toEqual([1, 1, 1]);
+      expect(await source.query("SELECT event_type AS eventType, image_id AS imageId, person_id AS personId FROM outcome_events WHERE event_id = 'e-1'")).toEqual([
+        { eventType: 'image.outcome', imageId: 7, personId: null },
+      ]);
+      await source.query("INSERT INTO outcome_events (event_id, batch_id, event_type, person_id, created_at) VALUES ('e-2', 'b-2', 'person.deleted', 5, '2026-12-01 10:00:01.000')");
+
+      await source.undoLastMigration(); // an erasure has no place in the old outbox; outcomes stay
+      expect(await counts()).toEqual([1, 1, 1]);
+      await runPendingMigrations(source);
+      await source.query('DELETE FROM outcome_events');
+    } finally {
+      await source.destroy();
+    }
+  });
+
   it('can be reverted by the down migrations', async () => {
     const source = await openMigrated(database.config);
     try {

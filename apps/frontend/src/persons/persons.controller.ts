@@ -5,7 +5,6 @@ import { DashboardSession } from '../auth/session-cookie';
 import { HttpRequest as Request, HttpResponse as Response } from '../common/http';
 import { setFlash, takeFlash } from '../common/flash';
 import { parseRouteId } from '@visage/domain';
-import { PersonRepository } from '@visage/persistence';
 import { ReceiverApiClient } from '../receiver/receiver-api.client';
 import { PersonsService } from './persons.service';
 import { FormBody, formField } from '../common/form';
@@ -15,7 +14,6 @@ export class PersonsController {
   constructor(
     private readonly persons: PersonsService,
     private readonly receiver: ReceiverApiClient,
-    private readonly people: PersonRepository,
   ) {}
 
   @Get()
@@ -49,8 +47,7 @@ export class PersonsController {
   async merge(@Param('id') idParam: string, @Body() body: FormBody, @CurrentSession() session: DashboardSession, @Res() response: Response): Promise<void> {
     const id = parseRouteId(idParam);
     const intoName = formField(body, 'into');
-    // Names are unique ignoring case, so "amy" finds Amy.
-    const into = intoName ? (await this.people.findByNameIgnoringCase(intoName))?.id : undefined;
+    const into = intoName ? await this.persons.idNamed(intoName) : undefined;
     if (id === undefined || into === undefined) {
       setFlash(response, { kind: 'error', text: intoName ? `There is nobody named “${intoName}”.` : 'Enter the name of the person to keep.' });
       return response.redirect(303, personCard(id));

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EnrolmentIndex } from '@visage/matcher';
-import { DashboardRepository, REVIEW_SOURCE_PREFIX } from '@visage/persistence';
+import { DashboardRepository, PersonRepository, REVIEW_SOURCE_PREFIX } from '@visage/persistence';
 import { imagesHref, STATUS_LABELS } from '../images/image.presenter';
 import { ThumbnailService, thumbnailUrl } from '../thumbnails/thumbnail.service';
 
@@ -26,7 +26,14 @@ export class PersonsService {
     private readonly repository: DashboardRepository,
     private readonly thumbnails: ThumbnailService,
     private readonly enrolments: EnrolmentIndex,
+    private readonly people: PersonRepository,
   ) {}
+
+  /** The person with exactly this name (the merge form names the person to keep). */
+  /** Names are unique ignoring case, so "amy" finds Amy. */
+  async idNamed(name: string): Promise<number | undefined> {
+    return (await this.people.findByNameIgnoringCase(name))?.id;
+  }
 
   async persons(): Promise<PersonView[]> {
     const [persons, snapshot] = await Promise.all([this.repository.listPersons(), this.enrolments.snapshot()]);

@@ -3,7 +3,7 @@ import { Scope } from '@visage/access';
 import { parseRouteId } from '@visage/domain';
 import { cursorParam, ValidQuery } from '@visage/validation';
 import { z } from 'zod';
-import { clusterCursorAfter, decodeClusterCursor, FaceClusterRepository, FaceReviewRepository, keysetPage } from '@visage/persistence';
+import { decodeClusterCursor } from '@visage/persistence';
 import { setFlash, takeFlash } from '../common/flash';
 import { HttpRequest as Request, HttpResponse as Response } from '../common/http';
 import { CurrentSession } from '../auth/dashboard-auth.guard';
@@ -11,9 +11,8 @@ import { DashboardSession } from '../auth/session-cookie';
 import { misfitsOf, ReceiverApiClient, ReceiverResult } from '../receiver/receiver-api.client';
 import { confirmationsOf, misfitViews } from './misfit.presenter';
 import { FaceCropService } from './face-crop.service';
+import { ReviewService } from './review.service';
 import { FormBody, formField } from '../common/form';
-
-const GROUPS_PER_PAGE = 24;
 
 /** `/unknown?cursor=`: the page size is the dashboard's own. */
 const unknownPeopleQuery = z.object({ cursor: cursorParam(decodeClusterCursor) });
@@ -32,8 +31,7 @@ function routeId(text: string): number {
 @Controller()
 export class ReviewController {
   constructor(
-    private readonly clusters: FaceClusterRepository,
-    private readonly reviews: FaceReviewRepository,
+    private readonly review: ReviewService,
     private readonly receiver: ReceiverApiClient,
     private readonly crops: FaceCropService,
   ) {}
@@ -42,21 +40,14 @@ export class ReviewController {
   @Scope('read')
   @Render('unknown-people')
   async unknownPeople(@ValidQuery(unknownPeopleQuery) query: z.output<typeof unknownPeopleQuery>, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
-    const page = keysetPage(await this.clusters.list(GROUPS_PER_PAGE + 1, query.cursor), GROUPS_PER_PAGE, clusterCursorAfter);
-    const groups = page.items.map((group) => ({
-      ...group,
-      cohesionText: group.cohesion === null ? undefined : group.cohesion.toFixed(2),
-      // The typical faces, then the ones marked unlike the rest, so the reviewer compares them before naming.
-      faces: [...group.sampleFaces, ...group.outlierFaces].map((face) => ({ ...face, cropUrl: `/faces/${face.faceId}/crop`, imageUrl: `/images/${face.imageId}` })),
-    }));
-    const nextUrl = page.nextCursor === null ? undefined : `/unknown?cursor=${page.nextCursor}`;
+    const { groups, nextUrl } = await this.review.unknownPeople(query.cursor);
     return { groups, nextUrl, pageTitle: 'Unknown people', nav: 'unknown', flash: takeFlash(request, response) };
   }
 
   @Get('faces/:id/crop')
   @Scope('read')
   async crop(@Param('id') idParam: string, @Headers('if-none-match') ifNoneMatch: string | undefined, @Res() response: Response): Promise<void> {
-    const face = await this.reviews.findFace(routeId(idParam));
+    const face = await this.review.face(routeId(idParam));
     const crop = face ? await this.crops.render(face.imagePath, face.box, ifNoneMatch) : { kind: 'unavailable' as const };
     if (crop.kind === 'unavailable' || crop.kind === 'undecodable') throw new NotFoundException('This face cannot be shown.');
     // Private: crops show people's faces. Short max-age, then a cheap revalidation by ETag.
@@ -83,7 +74,7 @@ export class ReviewController {
     const misfits = misfitsOf(result);
     if (misfits) {
       const asked = new Set(misfits.map((misfit) => misfit.faceId));
-      const others = ((await this.clusters.find(id))?.faces ?? []).filter((face) => !asked.has(face.faceId));
+      const others = await this.review.otherFaces(id, asked);
       return response.status(409).render('review-confirm', {
         pageTitle: 'Check before naming',
         nav: 'unknown',
@@ -92,7 +83,7 @@ export class ReviewController {
         back: `/unknown#group-${id}`,
         canLeaveOut: true,
         misfits: misfitViews(misfits, name),
-        others: others.map((face) => ({ faceId: face.faceId, cropUrl: `/faces/${face.faceId}/crop` })),
+        others,
       });
     }
     this.flash(response, result, `Named “${name}”: their images are being updated.`, `Could not name “${name}”`);
@@ -148,7 +139,7 @@ export class ReviewController {
   }
 
   private async face(idParam: string) {
-    const face = await this.reviews.findFace(routeId(idParam));
+    const face = await this.review.face(routeId(idParam));
     if (!face) throw new NotFoundException(`There is no face with id ${idParam}.`);
     return face;
   }

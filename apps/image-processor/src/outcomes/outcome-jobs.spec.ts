@@ -2,9 +2,9 @@ import { Observable, of, throwError } from 'rxjs';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigService, parseConfig } from '@visage/config';
-import { ImageOutcomeEvent, OUTCOMES_TOPIC } from '@visage/domain';
+import { ImageOutcomeEvent, OUTCOMES_TOPIC, VisageEvent } from '@visage/domain';
 import { metricsRegistry } from '@visage/observability';
-import { ImageProcessingRepository, LockRepository, OutcomeEventEntity, OutcomeEventRepository, WebhookDeliveryEntity } from '@visage/persistence';
+import { ImageProcessingRepository, ImageRepository, LockRepository, OutcomeEventEntity, OutcomeEventRepository, PersonRepository, WebhookDeliveryEntity } from '@visage/persistence';
 import { openMigrated, Rows, TEST_DRIVERS, TestDatabase } from '../../../../libs/persistence/test/test-databases';
 import { metricValue } from '../../../../test/support/prometheus';
 import { deadEndpointUrl, WebhookReceiver } from '../../../../test/support/webhook-receiver';
@@ -16,12 +16,12 @@ const SECRET = 'test-webhook-secret-not-secret-0123456789';
 
 /** A queue client double: records what it is given, or fails every publish while `down`. */
 class RecordingClient {
-  readonly published: Array<{ topic: string; event: ImageOutcomeEvent }> = [];
+  readonly published: Array<{ topic: string; event: VisageEvent }> = [];
   down = false;
 
   emit<TResult = undefined, TInput = unknown>(topic: string, data: TInput): Observable<TResult> {
     if (this.down) return throwError(() => new Error('nsqd unreachable'));
-    this.published.push({ topic, event: data as ImageOutcomeEvent });
+    this.published.push({ topic, event: data as VisageEvent });
     return of(undefined as TResult);
   }
 }
@@ -55,7 +55,7 @@ describe.each(TEST_DRIVERS)('outcome relay and webhook delivery on $name', (driv
   });
 
   beforeEach(async () => {
-    for (const table of ['webhook_deliveries', 'outcome_event_faces', 'outcome_events', 'faces', 'images']) await dataSource.query(`DELETE FROM ${table}`);
+    for (const table of ['webhook_deliveries', 'outcome_event_faces', 'outcome_events', 'faces', 'images', 'persons']) await dataSource.query(`DELETE FROM ${table}`);
     receiver.requests.length = 0;
     receiver.status = 204;
   });
@@ -86,9 +86,9 @@ describe.each(TEST_DRIVERS)('outcome relay and webhook delivery on $name', (driv
 
     client.down = false;
     expect(await relay.runOnce()).toEqual({ ran: true, published: 2, unpublished: 0 });
-    expect(client.published.map(({ topic, event }) => [topic, event.imageId])).toEqual([
-      [OUTCOMES_TOPIC, first],
-      [OUTCOMES_TOPIC, second],
+    expect(client.published).toEqual([
+      { topic: OUTCOMES_TOPIC, event: expect.objectContaining({ type: 'image.outcome', imageId: first }) },
+      { topic: OUTCOMES_TOPIC, event: expect.objectContaining({ type: 'image.outcome', imageId: second }) },
     ]);
     expect(client.published.map(({ event }) => event)).toEqual(waiting);
     expect(await relay.runOnce()).toEqual({ ran: true, published: 0, unpublished: 0 });
@@ -123,6 +123,32 @@ describe.each(TEST_DRIVERS)('outcome relay and webhook delivery on $name', (driv
     await relay.runOnce();
     expect(client.published).toHaveLength(2);
     expect(JSON.stringify(client.published[1].event)).toBe(JSON.stringify(client.published[0].event));
+  });
+
+  it('relays erasures like outcomes: person.deleted and image.deleted on image.outcomes and to every webhook, signed, ids only', async () => {
+    const settings = config({ WEBHOOK_URLS: liveUrl, WEBHOOK_SECRET: SECRET });
+    const locks = new LockRepository(dataSource);
+    const client = new RecordingClient();
+    const relay = new OutcomeRelayJob(outbox, locks, client, settings);
+    const webhooks = new WebhookDeliveryJob(outbox, locks, new WebhookClient(), settings);
+    const person = await rows.person('Erin Erasable');
+    const image = await rows.image(`jobs/erin-${++paths}.jpg`, { status: 'processed' });
+    await rows.face(image.id, person);
+    expect(await new PersonRepository(dataSource).delete(person.id)).toBe(true);
+    expect(await new ImageRepository(dataSource).delete(image.id)).toEqual({ faces: 1, enrolments: 0 });
+
+    expect(await relay.runOnce()).toEqual({ ran: true, published: 2, unpublished: 0 });
+    // The image's outcome event written by the person's deletion went with the image; the erasures remain.
+    expect(client.published).toEqual([
+      { topic: OUTCOMES_TOPIC, event: { eventId: expect.any(String), type: 'person.deleted', personId: person.id, at: expect.any(String) } },
+      { topic: OUTCOMES_TOPIC, event: { eventId: expect.any(String), type: 'image.deleted', imageId: image.id, at: expect.any(String) } },
+    ]);
+    expect(await webhooks.runOnce()).toEqual({ ran: true, delivered: 2, failed: 0, abandoned: 0 });
+    expect(receiver.requests.map((request) => JSON.parse(request.body) as VisageEvent)).toEqual(client.published.map(({ event }) => event));
+    for (const request of receiver.requests) {
+      expect(verifyWebhookSignature(request.signature, request.body, SECRET)).toBe(true);
+      expect(request.body).not.toMatch(/Erin|erin-/);
+    }
   });
 
   it('POSTs each event to every endpoint with the HMAC of the body; a dead endpoint is retried with backoff and shows as down', async () => {

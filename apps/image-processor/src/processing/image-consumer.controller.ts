@@ -1,10 +1,8 @@
-import { Controller, Inject, Injectable, Logger, Type, UseFilters } from '@nestjs/common';
+import { Controller, Injectable, Logger, Type, UseFilters } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { decodeImageQueuedEvent } from '@visage/domain';
 import { DeadLetter, deadLetterPattern, DeferMessageError, QueueContext, QueueExceptionFilter, RetryMessageError } from '@visage/queue';
 import { metrics, withLogContext, withQueueSpan } from '@visage/observability';
-import { ImageProcessingRepository } from '@visage/persistence';
-import { PROCESSOR_SETTINGS, ProcessorSettings } from '../processor.settings';
 import { DeferReason, ProcessImageService, ProcessResult } from './process-image.service';
 
 const DEFER_REASONS: Record<DeferReason, string> = {
@@ -51,11 +49,7 @@ export function settleDelivery(result: ProcessResult): void {
 export class ImageConsumer {
   protected readonly logger = new Logger('ImageConsumer');
 
-  constructor(
-    private readonly processor: ProcessImageService,
-    private readonly repository: ImageProcessingRepository,
-    @Inject(PROCESSOR_SETTINGS) private readonly settings: ProcessorSettings,
-  ) {}
+  constructor(private readonly processor: ProcessImageService) {}
 
   async onImageQueued(data: unknown, context: QueueContext): Promise<void> {
     const event = decodeImageQueuedEvent(data);
@@ -82,7 +76,7 @@ export class ImageConsumer {
       return;
     }
     const reason = `gave up after ${letter.attempts} deliveries: ${letter.error}`;
-    const marked = await this.repository.markDeadLettered(event.imageId, reason, this.settings.policy);
+    const marked = await this.processor.deadLettered(event.imageId, reason);
     if (marked === 'marked') metrics.imageOutcomes.inc({ status: 'failed' });
     this.logger.warn(`image ${event.imageId}: dead letter (${reason}) → ${marked}`);
   }

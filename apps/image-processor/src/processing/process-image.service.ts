@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { requeueDelayMs } from '@visage/queue';
 import { describeError, DetectedFace, FaceAnalysis, FaceAnalysisError, FaceMatcher, judgeFaceQuality, RECOGNIZER_NOT_READY } from '@visage/domain';
 import { BreakerOpenError, RecognizerBreaker, RecognizerOverloadedError } from '../breaker/recognizer-breaker';
-import { CompleteResult, ImageProcessingRepository, StoredFace, StoredFaceQuality } from '@visage/persistence';
+import { CompleteResult, DeadLetterResult, ImageProcessingRepository, StoredFace, StoredFaceQuality } from '@visage/persistence';
 import { assignJointly } from '@visage/matcher';
 import { FACE_MATCHER } from '../image-processor.tokens';
 import { recordImageOutcome } from './image-metrics';
@@ -81,6 +81,14 @@ export class ProcessImageService {
     @Inject(PROCESSOR_SETTINGS) private readonly settings: ProcessorSettings,
     @Optional() @Inject(LEASE_RENEWAL_TIMER) private readonly renewalTimer: LeaseRenewalTimer = intervalLeaseRenewalTimer,
   ) {}
+
+  /**
+   * The queue gave up on the image's message (its own attempts spent): the image fails for good, with an outcome
+   * event, unless it already reached an outcome.
+   */
+  deadLettered(imageId: number, reason: string): Promise<DeadLetterResult> {
+    return this.repository.markDeadLettered(imageId, reason, this.settings.policy);
+  }
 
   async process(imageId: number): Promise<ProcessResult> {
     // Fail fast while the circuit is open: no claim, no database write, the image simply stays pending.

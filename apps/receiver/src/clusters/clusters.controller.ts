@@ -65,21 +65,21 @@ export class ClustersController {
   @Post(':id/ignore')
   @Scope('admin')
   @HttpCode(HttpStatus.OK)
-  @ApiOperation({ summary: '"Ignore": never suggested again; faces like it join it instead of forming a new group' })
+  @ApiOperation({ summary: '"Ignore": never suggested again; faces like it join it instead of forming a new group (audited cluster.ignored)' })
   @ApiResponse({ status: 200, type: ClusterSummaryDto })
   @ApiResponse({ status: 404, type: ApiErrorBody })
-  ignore(@Param('id', PositiveIdPipe) id: number): Promise<ClusterSummaryDto> {
-    return this.clusters.ignore(id);
+  ignore(@Param('id', PositiveIdPipe) id: number, @Actor() actor: string): Promise<ClusterSummaryDto> {
+    return this.clusters.ignore(id, actor);
   }
 
   @Delete(':id/faces/:faceId')
   @Scope('admin')
   @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ summary: '"Not the same person": the face leaves the group and never joins it again (it may be grouped elsewhere)' })
+  @ApiOperation({ summary: '"Not the same person": the face leaves the group and never joins it again (it may be grouped elsewhere; audited cluster.face_removed)' })
   @ApiResponse({ status: 204 })
   @ApiResponse({ status: 400, type: ApiErrorBody })
   @ApiResponse({ status: 404, type: ApiErrorBody, description: 'No such group (cluster_not_found) or the face is not in it (face_not_in_cluster)' })
-  removeFace(@Param('id', PositiveIdPipe) id: number, @Param('faceId', PositiveIdPipe) faceId: number): Promise<void> {
-    return this.clusters.removeFace(id, faceId);
+  removeFace(@Param('id', PositiveIdPipe) id: number, @Param('faceId', PositiveIdPipe) faceId: number, @Actor() actor: string): Promise<void> {
+    return this.clusters.removeFace(id, faceId, actor);
   }
 }

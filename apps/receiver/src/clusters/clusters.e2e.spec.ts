@@ -14,6 +14,12 @@ describe.each(TEST_DRIVERS)('unknown people API on $name', (driver) => {
   beforeAll(() => ({ harness, dataSource, rows, clusters } = context));
 
   let counter = 0;
+  /** The audit log, oldest first, as admins read it. */
+  const auditLog = async () =>
+    ((await harness.http.get('/audit?limit=100')).body.items as Array<{ action: string; target: string; actor: string; details: unknown }>)
+      .reverse()
+      .map(({ action, target, details }) => ({ action, target, details }));
+
   /**
    * A group of `size` unknown faces, the first two in one image, as the clustering job writes it, with the given
    * cohesion (null for one face) and outliers (indexes into its faces).
@@ -93,6 +99,12 @@ describe.each(TEST_DRIVERS)('unknown people API on $name', (driver) => {
     const bob = await group(2);
     const named = await harness.http.post(`/clusters/${bob.id}/name`).send({ personId: person.id });
     expect(named.body).toMatchObject({ personId: person.id, faceIds: bob.faces });
+    // Naming the first group created the person: audited with its id, before the naming; the second created nobody.
+    expect(await auditLog()).toEqual([
+      { action: 'person.created', target: `person:${person.id}`, details: { name: 'Ada Lovelace' } },
+      { action: 'face.assigned', target: `cluster:${ada.id}`, details: { faces: 3, leftOut: 0, personId: person.id } },
+      { action: 'face.assigned', target: `cluster:${bob.id}`, details: { faces: 2, leftOut: 0, personId: person.id } },
+    ]);
   });
 
   it('refuses bad input, ignored groups and unknown persons, changing nothing', async () => {
@@ -118,6 +130,8 @@ describe.each(TEST_DRIVERS)('unknown people API on $name', (driver) => {
     expectApiError(await harness.http.post('/clusters/2000000000/ignore'), 404, 'cluster_not_found');
     expect(await dataSource.getRepository(PersonEntity).count()).toBe(0);
     expect(await dataSource.getRepository(PersonImageEntity).count()).toBe(0);
+    // Ignoring is audited; the refusals changed nothing and wrote nothing.
+    expect(await auditLog()).toEqual([{ action: 'cluster.ignored', target: `cluster:${ada.id}`, details: null }]);
   });
 
   it('DELETE /clusters/:id/faces/:faceId: "not the same person" takes one face out', async () => {
@@ -133,6 +147,8 @@ describe.each(TEST_DRIVERS)('unknown people API on $name', (driver) => {
     // Naming the group now enrols the two remaining faces only.
     const named = await harness.http.post(`/clusters/${ada.id}/name`).send({ name: 'Ada' });
     expect(named.body.faceIds).toEqual(ada.faces.slice(0, 2));
+    expect((await auditLog())[0]).toEqual({ action: 'cluster.face_removed', target: `cluster:${ada.id}`, details: { faceId: ada.faces[2] } });
+    expect((await auditLog()).filter((row) => row.action === 'cluster.face_removed')).toHaveLength(1);
   });
 
   it('documents the cluster routes in OpenAPI', async () => {

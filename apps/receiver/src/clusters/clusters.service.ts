@@ -11,6 +11,7 @@ import {
 import { ApiError } from '../common/api-error';
 import { NameClusterBody } from '../faces/dto/face.dto';
 import { EnrolmentChecks } from '../faces/enrolment-checks';
+import { personCreatedAudit } from '../persons/person-audit';
 import { assertPersonExists } from '../persons/person-errors';
 import { ClusterDetailDto, ClusterNamedDto, ClusterPageDto, ClusterSummaryDto, toClusterFaceDto } from './dto/cluster.dto';
 
@@ -54,7 +55,10 @@ export class ClustersService {
     }
     await this.checks.assertFit(faceIds, target, confirm, 'look at them, then send the request again with "confirm" and/or "leaveOut": [faceIds]');
     const audit = { actor, action: 'face.assigned', target: `cluster:${id}`, details: { faces: faceIds.length, leftOut: leaveOut.size } };
-    const named = await this.reviews.assignFaces(faceIds, target, this.clusters.deleteUnlessIgnored(id), audit, { leftOut: [...leaveOut] });
+    const named = await this.reviews.assignFaces(faceIds, target, this.clusters.deleteUnlessIgnored(id), audit, {
+      leftOut: [...leaveOut],
+      personCreated: 'name' in target ? personCreatedAudit(actor, target.name) : undefined,
+    });
     // The guard found the group gone or ignored meanwhile: nothing was changed.
     if (!named) {
       const now = await this.clusters.find(id);
@@ -63,15 +67,15 @@ export class ClustersService {
     return { clusterId: id, personId: named.personId, personName: named.personName, faceIds: named.faceIds, galleryVersion: named.galleryVersion };
   }
 
-  async ignore(id: number): Promise<ClusterSummaryDto> {
-    if (!(await this.clusters.ignore(id))) throw clusterNotFound(id);
+  async ignore(id: number, actor: string): Promise<ClusterSummaryDto> {
+    if (!(await this.clusters.ignore(id, { actor, action: 'cluster.ignored', target: `cluster:${id}` }))) throw clusterNotFound(id);
     return this.get(id);
   }
 
   /** "Not the same person". */
-  async removeFace(id: number, faceId: number): Promise<void> {
+  async removeFace(id: number, faceId: number, actor: string): Promise<void> {
     if (!(await this.clusters.find(id))) throw clusterNotFound(id);
-    if (!(await this.clusters.removeFace(id, faceId))) {
+    if (!(await this.clusters.removeFace(id, faceId, { actor, action: 'cluster.face_removed', target: `cluster:${id}`, details: { faceId } }))) {
       throw new ApiError(HttpStatus.NOT_FOUND, `face ${faceId} is not in group ${id}`, { code: 'face_not_in_cluster' });
     }
   }

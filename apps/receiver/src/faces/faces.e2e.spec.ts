@@ -67,6 +67,12 @@ describe.each(TEST_DRIVERS)('face review API on $name', (driver) => {
     const byName = await harness.http.post(`/faces/${face.id}/assign`).send({ name: 'Grace Hopper' });
     expect(byName.body).toMatchObject({ personId: person.id });
     expect(await dataSource.getRepository(PersonEntity).count()).toBe(2);
+    // The person created by the first assignment is audited with its id, once; the others name existing persons.
+    const audit = (await harness.http.get('/audit?limit=10')).body.items as Array<{ action: string; target: string; actor: string; details: unknown }>;
+    expect(audit.filter((row) => row.action === 'person.created')).toEqual([
+      expect.objectContaining({ target: `person:${person.id}`, actor: expect.stringMatching(/^key:\d+$/), details: { name: 'Grace Hopper' } }),
+    ]);
+    expect(audit.flatMap((row) => (row.action.startsWith('key.') ? [] : [row.action])).reverse()).toEqual(['person.created', 'face.assigned', 'face.moved', 'face.moved']);
     // One differing only in case is refused (names are unique ignoring case), changing nothing…
     const clash = await harness.http.post(`/faces/${face.id}/assign`).send({ name: 'GRACE HOPPER' });
     expectApiError(clash, 409, 'duplicate_name');

@@ -3,6 +3,7 @@ import { ConfigService } from '@visage/config';
 import { FaceClusterRepository, FaceReviewRepository, PersonImageRepository, ReviewFace } from '@visage/persistence';
 import { FaceCropCache } from '@visage/storage';
 import { ApiError } from '../common/api-error';
+import { personCreatedAudit } from '../persons/person-audit';
 import { assertPersonExists } from '../persons/person-errors';
 import { AssignBody, FaceAssignmentDto, FaceRejectionDto } from './dto/face.dto';
 import { EnrolmentChecks } from './enrolment-checks';
@@ -47,7 +48,7 @@ export class FacesService {
     const audit = moved
       ? { actor, action: 'face.moved', target: `face:${faceId}`, details: { fromPersonId: face.personId } }
       : { actor, action: 'face.assigned', target: `face:${faceId}` };
-    const assigned = await this.reviews.assign(faceId, target, audit);
+    const assigned = await this.reviews.assign(faceId, target, audit, { personCreated: 'name' in target ? personCreatedAudit(actor, target.name) : undefined });
     if (!assigned) throw faceNotFound(faceId);
     return { ...assigned, previousPersonId: moved ? face.personId : null };
   }

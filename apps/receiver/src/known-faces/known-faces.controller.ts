@@ -1,8 +1,9 @@
-import { Controller, HttpCode, HttpStatus, Post } from '@nestjs/common';
+import { Controller, Delete, HttpCode, HttpStatus, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProperty, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Scope } from '@visage/access';
-import { KnownFacesEnroller, KnownFacesReport } from '@visage/enrolment';
-import { DatabaseLock, LockRepository } from '@visage/persistence';
+import { Actor } from '@visage/auth';
+import { KnownFacesReport } from '@visage/enrolment';
+import { KnownFacesService } from './known-faces.service';
 
 class SkippedFileDto {
   @ApiProperty({ example: 'crowd_1.jpg' })
@@ -32,14 +33,15 @@ export class KnownFacesReportDto implements KnownFacesReport {
   forgotten!: string[];
 }
 
+export class ClearedForgottenDto {
+  @ApiProperty({ example: 2, description: 'Tombstones removed: those files are enrolled again at the next start' }) cleared!: number;
+}
+
 @ApiTags('persons')
 @ApiBearerAuth()
 @Controller('known-faces')
 export class KnownFacesController {
-  constructor(
-    private readonly enroller: KnownFacesEnroller,
-    private readonly locks: LockRepository,
-  ) {}
+  constructor(private readonly knownFaces: KnownFacesService) {}
 
   @Post('rescan')
   @Scope('admin')
@@ -49,7 +51,15 @@ export class KnownFacesController {
   })
   @ApiResponse({ status: 200, type: KnownFacesReportDto })
   rescan(): Promise<KnownFacesReportDto> {
-    // The processors' start-up enrolment and rescans hold the same lock: one enrolment of the folder at a time.
-    return this.locks.withLock(DatabaseLock.KnownFacesEnrolment, () => this.enroller.enrolAll());
+    return this.knownFaces.rescan();
+  }
+
+  /** The tombstones of forgotten known faces (content hashes of files whose person was deleted). */
+  @Delete('forgotten')
+  @Scope('admin')
+  @ApiOperation({ summary: 'Forget the forgetting: every known-faces file of a deleted person is enrolled again at the next start' })
+  @ApiResponse({ status: 200, type: ClearedForgottenDto })
+  async clearForgotten(@Actor() actor: string): Promise<ClearedForgottenDto> {
+    return { cleared: await this.knownFaces.clearForgotten(actor) };
   }
 }

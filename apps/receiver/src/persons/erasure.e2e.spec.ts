@@ -36,6 +36,33 @@ describe.each(TEST_DRIVERS)('erasure on $name', (driver) => {
     return face;
   }
 
+  /** The erasure events in the outbox, as the relay will publish them. */
+  const erasureEvents = async () =>
+    dataSource.query(
+      "SELECT event_type AS type, person_id AS personId, image_id AS imageId, path, status, gallery_version AS galleryVersion FROM outcome_events WHERE event_type <> 'image.outcome' ORDER BY id",
+    ) as Promise<Array<Record<string, unknown>>>;
+
+  /** An outcome event already in the outbox for a new image at `path`, its one face snapshot naming the person. */
+  async function outboxSnapshotNaming(path: string, personId: number, name: string): Promise<void> {
+    const image = await rows.image(path, { status: 'processed' });
+    const eventId = `e-${image.id}`;
+    await dataSource.query(
+      "INSERT INTO outcome_events (event_id, batch_id, image_id, path, status, gallery_version, created_at) VALUES (?, 'b-1', ?, ?, 'processed', 1, ?)",
+      [eventId, image.id, path, '2026-01-01 00:00:00.000'],
+    );
+    const [event] = (await dataSource.query('SELECT id FROM outcome_events WHERE event_id = ?', [eventId])) as Array<{ id: number }>;
+    await dataSource.query(
+      'INSERT INTO outcome_event_faces (event_row_id, face_id, person_id, person_name, distance, box_x, box_y, box_width, box_height) VALUES (?, 1, ?, ?, 0.3, 0, 0, 10, 10)',
+      [event!.id, personId, name],
+    );
+  }
+
+  /** The SQLite file and its write-ahead log, as bytes (where a deleted row could linger). */
+  const sqliteBytes = () => {
+    const file = (dataSource.options as { database: string }).database;
+    return Buffer.concat([readFileSync(file), ...(existsSync(`${file}-wal`) ? [readFileSync(`${file}-wal`)] : [])]);
+  };
+
   /** Rows anywhere in the gallery tables that hold this descriptor. */
   const copiesOf = async (marker: number) =>
     (await count('SELECT COUNT(*) AS n FROM person_images WHERE descriptor = ?', [descriptor(marker)])) +
@@ -71,9 +98,12 @@ describe.each(TEST_DRIVERS)('erasure on $name', (driver) => {
     // The faces themselves stay (they are the image's), with their own descriptors, until the image is deleted.
     expect(await count('SELECT COUNT(*) AS n FROM faces WHERE id IN (?, ?)', [first.id, second.id])).toBe(2);
 
+    // Audited by id, never the name; consumers are told by a person.deleted event carrying the id only.
     const audit = await harness.http.get('/audit?limit=1');
-    expect(audit.body.items[0]).toMatchObject({ action: 'person.deleted', target: `person:${ada}`, actor: expect.stringMatching(/^key:\d+$/) });
+    expect(audit.body.items[0]).toEqual({ id: expect.any(Number), at: expect.any(String), action: 'person.deleted', target: `person:${ada}`, actor: expect.stringMatching(/^key:\d+$/), details: null });
+    expect(await erasureEvents()).toEqual([{ type: 'person.deleted', personId: ada, imageId: null, path: null, status: null, galleryVersion: null }]);
     expect((await harness.http.delete(`/persons/${ada}`)).body).toMatchObject({ statusCode: 404, code: 'person_not_found' });
+    expect(await erasureEvents()).toHaveLength(1);
   });
 
   it('DELETE /images/:id removes the row, its faces and their descriptors, enrolments made from them and emptied groups, never the file', async () => {
@@ -92,6 +122,11 @@ describe.each(TEST_DRIVERS)('erasure on $name', (driver) => {
     expect(await copiesOf(0.625)).toBe(0);
     expect(await count('SELECT COUNT(*) AS n FROM face_clusters WHERE centroid = ?', [descriptor(0.625)])).toBe(0);
     expect(existsSync(join(harness.root, 'photos', 'c.jpg'))).toBe(true);
+    // Its outcome events went; an image.deleted event tells consumers, with the id only (no path, no boxes).
+    expect(await count("SELECT COUNT(*) AS n FROM outcome_events WHERE image_id = ? AND event_type = 'image.outcome'", [face.imageId])).toBe(0);
+    expect((await erasureEvents()).filter((event) => event.type === 'image.deleted')).toEqual([
+      { type: 'image.deleted', personId: null, imageId: face.imageId, path: null, status: null, galleryVersion: null },
+    ]);
     expect((await harness.http.get('/audit?limit=1')).body.items[0]).toMatchObject({ action: 'image.deleted', target: `image:${face.imageId}`, details: { faces: 1, enrolments: 1 } });
     expect((await harness.http.delete(`/images/${face.imageId}`)).body).toMatchObject({ statusCode: 404, code: 'image_not_found' });
     expect((await harness.http.post('/image/post').send({ path: 'photos/c.jpg' })).status).toBe(202); // the path may be submitted again
@@ -105,16 +140,7 @@ describe.each(TEST_DRIVERS)('erasure on $name', (driver) => {
     const contentHash = createHash('sha256').update('the bytes of zenobia_1.jpg').digest('hex');
     const enrolments = dataSource.getRepository(PersonImageEntity);
     await enrolments.save(enrolments.create({ personId: id, sourceName: 'known:zenobia quillfeather_1.jpg', contentHash, descriptor: descriptor(0.875) }));
-    const image = await rows.image('photos/zenobia.jpg', { status: 'processed' });
-    await dataSource.query(
-      "INSERT INTO outcome_events (event_id, batch_id, image_id, path, status, gallery_version, created_at) VALUES ('e-1', 'b-1', ?, 'photos/zenobia.jpg', 'processed', 1, ?)",
-      [image.id, '2026-01-01 00:00:00.000'],
-    );
-    const [event] = (await dataSource.query('SELECT id FROM outcome_events WHERE event_id = ?', ['e-1'])) as Array<{ id: number }>;
-    await dataSource.query(
-      'INSERT INTO outcome_event_faces (event_row_id, face_id, person_id, person_name, distance, box_x, box_y, box_width, box_height) VALUES (?, 1, ?, ?, 0.3, 0, 0, 10, 10)',
-      [event!.id, id, name],
-    );
+    await outboxSnapshotNaming('photos/zenobia.jpg', id, name);
     expect(await count('SELECT COUNT(*) AS n FROM audit_events WHERE details LIKE ?', [`%${name}%`])).toBe(1);
 
     expect((await harness.http.delete(`/persons/${id}`)).status).toBe(204);
@@ -123,10 +149,10 @@ describe.each(TEST_DRIVERS)('erasure on $name', (driver) => {
     expect(await count('SELECT COUNT(*) AS n FROM audit_events WHERE details LIKE ?', [`%${name}%`])).toBe(0);
     expect(await count("SELECT COUNT(*) AS n FROM audit_events WHERE target = ? AND action = 'person.created'", [`person:${id}`])).toBe(1); // the row stays, by id
     expect(await count('SELECT COUNT(*) AS n FROM forgotten_known_faces WHERE content_hash = ?', [contentHash])).toBe(1);
+    expect(await count("SELECT COUNT(*) AS n FROM outcome_events WHERE event_type = 'person.deleted' AND person_id = ?", [id])).toBe(1);
     if (driver.name === 'sqlite') {
       // secure_delete zeroes freed pages; the checkpoint after the erasure empties the write-ahead log.
-      const file = (dataSource.options as { database: string }).database;
-      const bytes = Buffer.concat([readFileSync(file), ...(existsSync(`${file}-wal`) ? [readFileSync(`${file}-wal`)] : [])]);
+      const bytes = sqliteBytes();
       expect(bytes.includes(Buffer.from(name)), 'the name in the SQLite file or its WAL').toBe(false);
       expect(bytes.includes(Buffer.from(name.toLowerCase())), 'the known file name').toBe(false);
     }
@@ -136,6 +162,30 @@ describe.each(TEST_DRIVERS)('erasure on $name', (driver) => {
     expect(cleared.body.cleared).toBeGreaterThanOrEqual(1);
     expect(await count('SELECT COUNT(*) AS n FROM forgotten_known_faces')).toBe(0);
     expect((await harness.http.get('/audit?limit=1')).body.items[0]).toMatchObject({ action: 'known_faces.unforgotten' });
+  });
+
+  it('DELETE /persons/:id forgets the names merged into the person too, through a chain of merges', async () => {
+    const names = ['Theodora Wrenfield', 'T. Wrenfield', 'Teddy W.'];
+    const ids: number[] = [];
+    for (const name of names) ids.push((await harness.http.post('/persons').send({ name })).body.id as number);
+    const [kept, alias, nickname] = ids;
+    // The nickname merged into the alias, the alias into the person kept: the same human under three names.
+    expect((await harness.http.post(`/persons/${nickname}/merge`).send({ into: alias })).status).toBe(200);
+    expect((await harness.http.post(`/persons/${alias}/merge`).send({ into: kept })).status).toBe(200);
+    await outboxSnapshotNaming('photos/theodora.jpg', nickname, names[2]); // taken before the merges
+    const holding = async (name: string) =>
+      (await count('SELECT COUNT(*) AS n FROM audit_events WHERE details LIKE ?', [`%${name}%`])) +
+      (await count('SELECT COUNT(*) AS n FROM outcome_event_faces WHERE person_name = ?', [name]));
+    for (const name of names) expect(await holding(name), name).toBeGreaterThan(0);
+
+    expect((await harness.http.delete(`/persons/${kept}`)).status).toBe(204);
+
+    for (const name of names) expect(await holding(name), name).toBe(0);
+    expect(await count("SELECT COUNT(*) AS n FROM audit_events WHERE action = 'person.merged' AND target IN (?, ?)", [`person:${alias}`, `person:${nickname}`])).toBe(2); // by id
+    if (driver.name === 'sqlite') {
+      const bytes = sqliteBytes();
+      for (const name of names) expect(bytes.includes(Buffer.from(name)), `${name} in the SQLite file or its WAL`).toBe(false);
+    }
   });
 
   it('DELETE /images/:id deletes its outcome events (path, boxes, names) from the outbox', async () => {

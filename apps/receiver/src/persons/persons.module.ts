@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { EnrolmentModule } from '@visage/enrolment';
-import { KnownFacesController } from './known-faces.controller';
 import { PersonsController } from './persons.controller';
 import { PersonsService } from './persons.service';
 import { UploadsModule } from '../uploads/uploads.module';
@@ -8,7 +7,7 @@ import { UploadsModule } from '../uploads/uploads.module';
 /** PersonRepository comes from the global PersistenceModule, the recognizer client from RecognizerClientModule. */
 @Module({
   imports: [EnrolmentModule.forRoot(), UploadsModule],
-  controllers: [PersonsController, KnownFacesController],
+  controllers: [PersonsController],
   providers: [PersonsService],
   exports: [PersonsService],
 })

@@ -7,6 +7,7 @@ import { StoredUpload } from '@visage/storage';
 import { ApiError } from '../common/api-error';
 import { UploadReceiver } from '../uploads/upload-receiver';
 import { Enrolled, enrolledOrApiError, recognizerUnavailable } from './enrolment-errors';
+import { personCreatedAudit } from './person-audit';
 import { duplicateName, personNotFound } from './person-errors';
 import { PersonDto, PersonMergedDto } from './dto/person.dto';
 
@@ -61,7 +62,7 @@ export class PersonsService {
   }
 
   async create(name: string, actor: string): Promise<PersonDto> {
-    const result = await this.persons.create(name, (personId) => ({ actor, action: 'person.created', target: `person:${personId}`, details: { name } }));
+    const result = await this.persons.create(name, personCreatedAudit(actor, name));
     if (!result.created) throw duplicateName(name, result.existing);
     return flagged(result.person, new Map());
   }

@@ -1,9 +1,10 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 
 /**
- * Outbox of outcome events: written in the same transaction as the outcome or identity change it describes, a
- * snapshot of the image then; the relay publishes it and stamps `published_at`. No foreign key to the image: the
- * event outlives what it describes.
+ * Outbox of the events published on `image.outcomes`: an image's outcome, written in the same transaction as the
+ * outcome or identity change it describes (a snapshot of the image then), or an erasure (`person.deleted`,
+ * `image.deleted`: ids only, written with the deletion); the relay publishes it and stamps `published_at`. No
+ * foreign key to the image or the person: the event outlives what it describes.
  */
 @Entity({ name: 'outcome_events' })
 // The relay reads the unpublished rows in id order.
@@ -12,7 +13,7 @@ export class OutcomeEventEntity {
   @PrimaryGeneratedColumn()
   id!: number;
 
-  /** Stable id consumers drop duplicates by (a UUID made by the database in the writing transaction). */
+  /** Stable id consumers drop duplicates by (a UUID made in the writing transaction). */
   @Index('uq_outcome_events_event_id', { unique: true })
   @Column({ name: 'event_id', type: 'varchar', length: 36 })
   eventId!: string;
@@ -22,17 +23,27 @@ export class OutcomeEventEntity {
   @Column({ name: 'batch_id', type: 'varchar', length: 36 })
   batchId!: string;
 
-  @Column({ name: 'image_id', type: 'int' })
-  imageId!: number;
+  /** `image.outcome`, `person.deleted` or `image.deleted` (`EventType`). */
+  @Column({ name: 'event_type', type: 'varchar', length: 32, default: 'image.outcome' })
+  eventType!: string;
 
-  @Column({ type: 'varchar', length: 768 })
-  path!: string;
+  /** The image of an outcome or of `image.deleted`. */
+  @Column({ name: 'image_id', type: 'int', nullable: true })
+  imageId!: number | null;
 
-  @Column({ type: 'varchar', length: 16 })
-  status!: string;
+  /** The person of `person.deleted`. */
+  @Column({ name: 'person_id', type: 'int', nullable: true })
+  personId!: number | null;
 
-  @Column({ name: 'gallery_version', type: 'int' })
-  galleryVersion!: number;
+  /** An outcome's path, status and gallery version; null for an erasure, which carries ids only. */
+  @Column({ type: 'varchar', length: 768, nullable: true })
+  path!: string | null;
+
+  @Column({ type: 'varchar', length: 16, nullable: true })
+  status!: string | null;
+
+  @Column({ name: 'gallery_version', type: 'int', nullable: true })
+  galleryVersion!: number | null;
 
   @Column({ name: 'created_at', type: 'datetime', precision: 3 })
   createdAt!: Date;

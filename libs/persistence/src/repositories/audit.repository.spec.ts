@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DataSource } from 'typeorm';
 import { openTestDatabase, MigratedTestDatabase, Rows, TEST_DRIVERS } from '../../test/test-databases';
-import { ApiKeyEntity, FaceEntity, ImageEntity, PersonEntity, PersonImageEntity } from '../entities';
+import { ApiKeyEntity, FaceClusterEntity, FaceEntity, ImageEntity, PersonEntity, PersonImageEntity } from '../entities';
 import { ApiKeyRepository } from './api-key.repository';
 import { AuditEventView, AuditRecord, AuditRepository } from './audit.repository';
+import { FaceClusterRepository } from './face-cluster.repository';
 import { FaceReviewRepository } from './face-review.repository';
 import { ImageRepository } from './image.repository';
 import { PersonImageRepository } from './person-image.repository';
@@ -30,6 +31,20 @@ async function faceWithDescriptor(rows: Rows, dataSource: DataSource, person: Pe
 }
 
 const personNamed = (dataSource: DataSource, name: string) => dataSource.getRepository(PersonEntity).findOneBy({ name });
+
+/** A group of two unknown faces as the clustering job writes it; its id is its first face's. */
+async function groupOfTwo(rows: Rows, dataSource: DataSource): Promise<number> {
+  const faces = [(await faceWithDescriptor(rows, dataSource, null)).id, (await faceWithDescriptor(rows, dataSource, null)).id];
+  await new FaceClusterRepository(dataSource).write({
+    clusters: [{ id: faces[0], size: 2, centroid: new Float32Array(128), ignored: false, cohesion: 0.4 }],
+    members: faces.map((faceId) => ({ faceId, clusterId: faces[0] })),
+    merged: new Map(),
+    outliers: { marked: [], cleared: [] },
+  });
+  return faces[0];
+}
+
+const clusterRow = (dataSource: DataSource, id: number) => dataSource.getRepository(FaceClusterEntity).findOneByOrFail({ id });
 
 const CHANGES: AuditedChange[] = [
   {
@@ -93,6 +108,24 @@ const CHANGES: AuditedChange[] = [
     expected: async (_dataSource, faceId) => ({ target: `face:${faceId}` }),
   },
   {
+    action: 'cluster.ignored',
+    arrange: groupOfTwo,
+    change: (dataSource, clusterId, audit) => new FaceClusterRepository(dataSource).ignore(clusterId, audit(`cluster:${clusterId}`)),
+    applied: async (dataSource, clusterId) => (await clusterRow(dataSource, clusterId)).ignored,
+    expected: async (_dataSource, clusterId) => ({ target: `cluster:${clusterId}` }),
+  },
+  {
+    action: 'cluster.face_removed',
+    arrange: groupOfTwo,
+    change: async (dataSource, clusterId, audit) => {
+      const clusters = new FaceClusterRepository(dataSource);
+      const [, second] = await clusters.memberFaceIds(clusterId);
+      return clusters.removeFace(clusterId, second, audit(`cluster:${clusterId}`));
+    },
+    applied: async (dataSource, clusterId) => (await clusterRow(dataSource, clusterId)).size === 1,
+    expected: async (_dataSource, clusterId) => ({ target: `cluster:${clusterId}` }),
+  },
+  {
     action: 'image.deleted',
     arrange: async (rows, dataSource) => (await faceWithDescriptor(rows, dataSource, null)).imageId,
     change: (dataSource, imageId, audit) => new ImageRepository(dataSource).delete(imageId, audit(`image:${imageId}`)),
@@ -117,7 +150,9 @@ describe.each(TEST_DRIVERS)('audit rows in the transaction of their change, on $
     await database?.close();
   });
   beforeEach(async () => {
-    for (const table of ['audit_events', 'api_keys', 'person_images', 'faces', 'images', 'persons']) await dataSource.query(`DELETE FROM ${table}`);
+    for (const table of ['audit_events', 'api_keys', 'cluster_exclusions', 'cluster_members', 'face_clusters', 'person_images', 'faces', 'images', 'persons']) {
+      await dataSource.query(`DELETE FROM ${table}`);
+    }
   });
 
   const record = (action: string) => (target: string): AuditRecord => ({ actor: ACTOR, action, target });
@@ -157,6 +192,21 @@ describe.each(TEST_DRIVERS)('audit rows in the transaction of their change, on $
     expect((await audit.list(10)).map(({ target, details }) => ({ target, details }))).toEqual([
       { target: 'cluster:9', details: { faces: 2, personId: hedy!.id } },
       { target: `face:${face.id}`, details: { personId: grace.id } },
+    ]);
+  });
+
+  it('a face or a group named after a new name writes person.created with the id; an existing name writes none', async () => {
+    const reviews = new FaceReviewRepository(dataSource);
+    const created = (personId: number): AuditRecord => ({ actor: ACTOR, action: 'person.created', target: `person:${personId}`, details: { name: 'Ida' } });
+    const first = await faceWithDescriptor(rows, dataSource, null);
+    await reviews.assign(first.id, { name: 'Ida' }, record('face.assigned')(`face:${first.id}`), { personCreated: created });
+    const second = await faceWithDescriptor(rows, dataSource, null);
+    await reviews.assign(second.id, { name: 'Ida' }, record('face.assigned')(`face:${second.id}`), { personCreated: created });
+    const ida = (await personNamed(dataSource, 'Ida'))!;
+    expect((await audit.list(10)).reverse().map(({ action, target, details }) => ({ action, target, details }))).toEqual([
+      { action: 'person.created', target: `person:${ida.id}`, details: { name: 'Ida' } },
+      { action: 'face.assigned', target: `face:${first.id}`, details: { personId: ida.id } },
+      { action: 'face.assigned', target: `face:${second.id}`, details: { personId: ida.id } },
     ]);
   });
 

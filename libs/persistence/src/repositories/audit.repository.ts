@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, Repository } from 'typeorm';
 import { AuditEventEntity } from '../entities';
+import { ifChanged } from './transactions';
 import type { DeferredStatement, Statement, StatementResult } from './transactions';
 
 /** A value computed by SQL in the audit row's own statement (an id that only exists inside the transaction). */
@@ -48,9 +49,17 @@ export function auditInsertedRow(index: number, record: (id: number) => AuditRec
   };
 }
 
+/** The audit row of an INSERT that may insert nothing (`INSERT IGNORE`): written only when it made a row, naming its id. */
+export function auditIfInserted(index: number, record: (id: number) => AuditRecord): DeferredStatement {
+  return (previous: readonly StatementResult[]) => {
+    const inserted = previous[index];
+    return inserted && inserted.affected > 0 && inserted.insertId !== undefined ? auditStatement(record(inserted.insertId)) : undefined;
+  };
+}
+
 /** The audit row of a change, written only if the statement at `index` changed a row (a delete that found it). */
 export function auditIfChanged(index: number, record: AuditRecord): DeferredStatement {
-  return (previous: readonly StatementResult[]) => ((previous[index]?.affected ?? 0) > 0 ? auditStatement(record) : undefined);
+  return ifChanged(index, auditStatement(record));
 }
 
 /** The audit log as admins read it: newest first by id (keyset: `beforeId`). Rows are written by {@link auditStatement}. */

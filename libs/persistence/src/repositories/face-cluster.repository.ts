@@ -5,6 +5,7 @@ import { isMysqlFamily } from '../data-source-options';
 import { ClusteringStateEntity, ClusterMemberEntity, FaceClusterEntity } from '../entities/face-cluster.entity';
 import { FaceEntity } from '../entities/face.entity';
 import { decodeDescriptor, encodeDescriptor } from './person-image.repository';
+import { auditIfChanged, AuditRecord, auditStatement } from './audit.repository';
 import { placeholders, runInTransaction, Statement } from './transactions';
 
 /** A face of a stored group, as the clustering job rebuilds the group from it. */
@@ -349,24 +350,26 @@ export class FaceClusterRepository {
     return row && { id: Number(row.id), ignored: Boolean(Number(row.ignored)) };
   }
 
-  /** Marks a group ignored; false when there is no such group. */
-  async ignore(id: number): Promise<boolean> {
-    const result = await this.dataSource.getRepository(FaceClusterEntity).update({ id }, { ignored: true });
-    return (result.affected ?? 0) > 0;
+  /** Marks a group ignored; false when there is no such group. `audit`: its row, in the same transaction. */
+  async ignore(id: number, audit?: AuditRecord): Promise<boolean> {
+    const results = await runInTransaction(this.dataSource, [['UPDATE face_clusters SET ignored = 1 WHERE id = ?', [id]], ...(audit ? [auditIfChanged(0, audit)] : [])]);
+    return (results?.[0].affected ?? 0) > 0;
   }
 
   /**
    * "Not the same person": the face leaves the group with a cannot-link to it (`cluster_exclusions`), so the job
    * groups it again elsewhere (its own group, or another that fits) but never with this group or what it merges
-   * into; the group shrinks and is written again by the job. False when the face is not in that group.
+   * into; the group shrinks and is written again by the job. False when the face is not in that group. `audit`:
+   * its row, in the same transaction.
    */
-  async removeFace(clusterId: number, faceId: number): Promise<boolean> {
+  async removeFace(clusterId: number, faceId: number, audit?: AuditRecord): Promise<boolean> {
     const results = await runInTransaction(
       this.dataSource,
       [
         ['DELETE FROM cluster_members WHERE face_id = ? AND cluster_id = ?', [faceId, clusterId]],
         ['UPDATE face_clusters SET size = size - 1, dirty = 1 WHERE id = ?', [clusterId]],
         ['INSERT INTO cluster_exclusions (face_id, cluster_id) VALUES (?, ?)', [faceId, clusterId]],
+        ...(audit ? [auditStatement(audit)] : []),
       ],
       { guarded: true },
     );

@@ -9,7 +9,7 @@ import { PersonImageEntity } from '../entities/person-image.entity';
 import { PersonEntity } from '../entities/person.entity';
 import { bumpGalleryVersion, GALLERY_STATE_ROW, logGalleryChanges, readGalleryVersion, recomputeImageStatuses, removeEnrolments } from './gallery-version';
 import { IDENTITY_STATUSES, recordOutcomeEvents } from './outcome-events';
-import { auditStatement, AuditRecord, AuditSqlValue } from './audit.repository';
+import { auditIfInserted, auditStatement, AuditRecord, AuditSqlValue } from './audit.repository';
 import { PersistenceError, rethrowPersonDeleted } from './database-errors';
 import { runInTransaction, Statement, toStatement, TransactionStep } from './transactions';
 import { personNameKey } from '../person-name';
@@ -52,6 +52,8 @@ export interface AssignedFace {
 export interface AssignFacesOptions {
   /** Faces of the same group left out of the naming: rejected for the person and kept out of grouping. */
   leftOut?: readonly number[];
+  /** The audit row of the person when the transaction creates it (a target given by a new name), naming its id. */
+  personCreated?: (personId: number) => AuditRecord;
   now?: Date;
 }
 
@@ -135,12 +137,13 @@ export class FaceReviewRepository {
    * face or its descriptor vanished meanwhile; throws `PersistenceError('person_deleted')` (nothing changed) when
    * the person was deleted meanwhile.
    */
-  async assign(faceId: number, target: AssignTarget, audit?: AuditRecord, now = new Date()): Promise<AssignedFace | undefined> {
+  async assign(faceId: number, target: AssignTarget, audit?: AuditRecord, options: Omit<AssignFacesOptions, 'leftOut'> = {}): Promise<AssignedFace | undefined> {
+    const now = options.now ?? new Date();
     // Guard: the face still exists with its descriptor, else nothing at all is changed.
     const guard = toStatement(
       this.dataSource.createQueryBuilder().update(FaceEntity).set({ matchedAt: now }).where('id = :faceId AND descriptor IS NOT NULL', { faceId }),
     );
-    const assigned = await this.assignFaces([faceId], target, guard, audit, { now });
+    const assigned = await this.assignFaces([faceId], target, guard, audit, { ...options, now });
     if (!assigned) return undefined;
     return { faceId, imageId: assigned.imageIds[0], personId: assigned.personId, personName: assigned.personName, galleryVersion: assigned.galleryVersion };
   }
@@ -149,7 +152,8 @@ export class FaceReviewRepository {
    * {@link assign} for many faces (a group named in the review) in one transaction whose first statement is
    * `guard` (it must change exactly one row, else nothing is changed and the result is undefined). Faces
    * without a descriptor, or of low quality, are left out. `audit`: its row, in the same transaction, with the person's id
-   * (`personId`, looked up there when the person is created by name) added to its details.
+   * (`personId`, looked up there when the person is created by name) added to its details; `options.personCreated`: the
+   * row of the person when this transaction creates it.
    * `options.leftOut`: faces of the group the reviewer said are someone else — "Not <name>" (a rejection of the
    * person) and kept out of grouping (a member row without a group), as "Not the same person" does.
    */
@@ -169,6 +173,7 @@ export class FaceReviewRepository {
     const insertIfNew = isMysqlFamily(this.dataSource.options) ? 'INSERT IGNORE' : 'INSERT OR IGNORE';
     if ('name' in target) {
       statements.push([`${insertIfNew} INTO persons (name, name_key) VALUES (?, ?)`, [target.name, personNameKey(target.name)]]);
+      if (options.personCreated) statements.push(auditIfInserted(statements.length - 1, options.personCreated));
       // Ignored because a name differing only in case exists (created since the caller checked): nothing changes.
       // HEX compares the bytes on both dialects (MySQL's `=` follows the column's case-insensitive collation).
       const exactName = statements.push(['UPDATE persons SET name = name WHERE name_key = ? AND HEX(name) = HEX(?)', [personNameKey(target.name), target.name]]) - 1;

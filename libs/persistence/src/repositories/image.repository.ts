@@ -7,6 +7,7 @@ import { checkpointAfterErasure, forgetImageStatements } from './erasure';
 import { recountClusters } from './face-cluster.repository';
 import { reviewSourceName } from './face-review.repository';
 import { forgetEnrolments } from './gallery-version';
+import { erasureEventStatement } from './outcome-events';
 import { encodeImageCursor, ImageCursor } from './image-cursor';
 import { keysetPage } from './keyset-page';
 import { auditStatement, AuditRecord } from './audit.repository';
@@ -90,7 +91,8 @@ export class ImageRepository {
    * Forgets an image in one transaction: its row, its faces with their descriptors ("Not <name>" rows and group
    * memberships go with them: cascade), and the review enrolments made from those faces (out of the gallery
    * and its change log: {@link forgetEnrolments}). Groups that lost a face are marked for the clustering job to
-   * recompute; an emptied one is deleted (its centroid was that face). The file on disk is never touched.
+   * recompute; an emptied one is deleted (its centroid was that face). An `image.deleted` event (its id only) is
+   * written for consumers to forget it too. The file on disk is never touched.
    * Undefined when there is no such image. `audit`: its row, in the same transaction (its details get the counts).
    */
   async delete(id: number, audit?: AuditRecord): Promise<DeletedImage | undefined> {
@@ -122,6 +124,7 @@ export class ImageRepository {
         [`DELETE FROM face_clusters WHERE size = 0 AND id IN (${placeholders(clusterIds.length)})`, clusterIds],
       );
     }
+    statements.push(erasureEventStatement(this.dataSource, { imageId: id }, new Date()));
     const deleted: DeletedImage = { faces: faceIds.length, enrolments: enrolmentIds.length };
     if (audit) statements.push(auditStatement({ ...audit, details: { ...audit.details, ...deleted } }));
     const results = await runInTransaction(this.dataSource, statements, { guarded: true });

@@ -1,11 +1,12 @@
 import { DataSource, In } from 'typeorm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ImageOutcomeEvent } from '@visage/domain';
+import { ImageOutcomeEvent, VisageEvent } from '@visage/domain';
 import { openMigrated, Rows, TEST_DRIVERS, TestDatabase } from '../../test/test-databases';
 import { FaceEntity, ImageEntity, OutcomeEventEntity, PersonEntity } from '../entities';
 import { FaceIdentityRepository } from './face-identity.repository';
 import { FaceReviewRepository } from './face-review.repository';
 import { ImageProcessingRepository } from './image-processing.repository';
+import { ImageRepository } from './image.repository';
 import { OutcomeEventRepository } from './outcome-event.repository';
 import { PersonRepository } from './person.repository';
 
@@ -47,8 +48,16 @@ describe.each(TEST_DRIVERS)('outcome events (outbox) on $name', (driver) => {
     return image.id;
   }
 
-  async function events(): Promise<ImageOutcomeEvent[]> {
+  async function allEvents(): Promise<VisageEvent[]> {
     return (await outbox.unpublished(100)).map((stored) => stored.event);
+  }
+
+  /** The outcome events; an erasure event where none is expected fails the test. */
+  async function events(): Promise<ImageOutcomeEvent[]> {
+    return (await allEvents()).map((event) => {
+      if (event.type !== 'image.outcome') throw new Error(`unexpected ${event.type} event`);
+      return event;
+    });
   }
 
   async function faceOf(imageId: number): Promise<FaceEntity> {
@@ -72,6 +81,7 @@ describe.each(TEST_DRIVERS)('outcome events (outbox) on $name', (driver) => {
     expect(others).toEqual([]);
     expect(event).toEqual({
       eventId: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/),
+      type: 'image.outcome',
       imageId,
       path: image.path,
       status: 'processed',
@@ -135,15 +145,51 @@ describe.each(TEST_DRIVERS)('outcome events (outbox) on $name', (driver) => {
     expect(written[0].galleryVersion).toBe(assigned!.galleryVersion);
   });
 
-  it('deleting a person writes an event for each of their images, with the faces unnamed', async () => {
+  it('deleting a person writes an event for each of their images, with the faces unnamed, then person.deleted with the id only', async () => {
     const image = await rows.image(`outcomes/${++paths}.jpg`, { status: 'processed' });
     const face = await rows.face(image.id, ada);
     await rows.image(`outcomes/${++paths}.jpg`, { status: 'unrecognized' });
-    expect(await new PersonRepository(dataSource).delete(ada.id)).toBe(true);
-    const written = await events();
-    expect(written.map((event) => [event.imageId, event.status, event.faces.map((item) => [item.faceId, item.personId, item.personName])])).toEqual([
-      [image.id, 'unrecognized', [[face.id, null, null]]],
+    const persons = new PersonRepository(dataSource);
+    const before = Date.now();
+    expect(await persons.delete(ada.id)).toBe(true);
+    const [outcome, erasure, ...others] = await allEvents();
+    expect(others).toEqual([]);
+    expect(outcome.type === 'image.outcome' && [outcome.imageId, outcome.status, outcome.faces.map((item) => [item.faceId, item.personId, item.personName])]).toEqual([
+      image.id,
+      'unrecognized',
+      [[face.id, null, null]],
     ]);
+    expect(erasure).toEqual({ eventId: expect.stringMatching(/^[0-9a-f-]{36}$/), type: 'person.deleted', personId: ada.id, at: expect.any(String) });
+    expect(Object.keys(erasure)).toEqual(['eventId', 'type', 'personId', 'at']);
+    expect(Date.parse(erasure.at)).toBeGreaterThanOrEqual(before - 1_000);
+    expect(JSON.stringify(await allEvents())).not.toContain('Ada');
+    // Nobody left to delete: no second event.
+    expect(await persons.delete(ada.id)).toBe(false);
+    expect(await allEvents()).toHaveLength(2);
+  });
+
+  it('deleting an image removes its outcome events and writes image.deleted with the id only, never the path or the boxes', async () => {
+    const imageId = await claimed();
+    await processing.complete(imageId, 'consumer-1', { width: 1, height: 1, galleryVersion: 1, faces: [{ box: { x: 17, y: 23, width: 31, height: 37 }, score: 1, personId: ada.id, distance: 0.2, descriptor }] });
+    const other = await claimed();
+    await processing.complete(other, 'consumer-1', { width: 1, height: 1, galleryVersion: 1, faces: [] });
+    const { path } = await dataSource.getRepository(ImageEntity).findOneByOrFail({ id: imageId });
+    const images = new ImageRepository(dataSource);
+    expect(await images.delete(imageId)).toEqual({ faces: 1, enrolments: 0 });
+    const written = await allEvents();
+    expect(written.map((event) => [event.type, 'imageId' in event ? event.imageId : null])).toEqual([
+      ['image.outcome', other],
+      ['image.deleted', imageId],
+    ]);
+    expect(written[1]).toEqual({ eventId: expect.stringMatching(/^[0-9a-f-]{36}$/), type: 'image.deleted', imageId, at: expect.any(String) });
+    expect(Object.keys(written[1])).toEqual(['eventId', 'type', 'imageId', 'at']);
+    expect(JSON.stringify(written)).not.toContain(path);
+    expect(Number((await dataSource.query('SELECT COUNT(*) AS n FROM outcome_event_faces WHERE box_x = 17'))[0].n)).toBe(0);
+    // The erasure is relayed like an outcome: published, delivered, pruned.
+    await outbox.markPublished((await outbox.unpublished(10)).map((stored) => stored.rowId), ['http://a.test/hook']);
+    expect((await outbox.dueDeliveries('http://a.test/hook', 10)).map((due) => due.event)).toEqual(written);
+    expect(await images.delete(imageId)).toBeUndefined();
+    expect(await dataSource.getRepository(OutcomeEventEntity).countBy({ eventType: 'image.deleted' })).toBe(1);
   });
 
   it('an event is a snapshot: later changes do not alter it, and reading it again gives the same bytes', async () => {
@@ -161,11 +207,11 @@ describe.each(TEST_DRIVERS)('outcome events (outbox) on $name', (driver) => {
     const second = await claimed();
     await processing.complete(second, 'consumer-1', { width: 1, height: 1, galleryVersion: 1, faces: [] });
     const stored = await outbox.unpublished(1);
-    expect(stored.map((item) => item.event.imageId)).toEqual([first]);
+    expect(stored.map((item) => item.event)).toEqual([expect.objectContaining({ imageId: first })]);
     expect(await outbox.countUnpublished()).toBe(2);
 
     await outbox.markPublished([stored[0].rowId], ['http://a.test/hook', 'http://b.test/hook']);
-    expect((await outbox.unpublished(10)).map((item) => item.event.imageId)).toEqual([second]);
+    expect((await outbox.unpublished(10)).map((item) => item.event)).toEqual([expect.objectContaining({ imageId: second })]);
     expect(await outbox.pendingDeliveries()).toEqual(new Map([['http://a.test/hook', 1], ['http://b.test/hook', 1]]));
 
     const [due] = await outbox.dueDeliveries('http://a.test/hook', 10);

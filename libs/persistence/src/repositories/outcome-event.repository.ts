@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, In, IsNull, LessThanOrEqual, Not } from 'typeorm';
-import { ImageOutcomeEvent, OutcomeStatus } from '@visage/domain';
+import { EventType, OutcomeStatus, VisageEvent } from '@visage/domain';
 import { OutcomeEventEntity, OutcomeEventFaceEntity, WebhookDeliveryEntity } from '../entities/outcome-event.entity';
 import { truncateError } from './database-errors';
 import { runInTransaction, Statement, toStatement } from './transactions';
@@ -8,7 +8,7 @@ import { runInTransaction, Statement, toStatement } from './transactions';
 /** An outbox row and the event it holds. */
 export interface StoredOutcomeEvent {
   rowId: number;
-  event: ImageOutcomeEvent;
+  event: VisageEvent;
 }
 
 /** A webhook delivery that is due, with its event. */
@@ -17,13 +17,13 @@ export interface DueWebhookDelivery {
   endpoint: string;
   /** Failed attempts so far. */
   attempts: number;
-  event: ImageOutcomeEvent;
+  event: VisageEvent;
 }
 
 const MAX_ERROR_LENGTH = 500;
 
 /**
- * The outcome-event outbox as its relay sees it: events not yet on the queue, marking them published (and
+ * The outcome-event outbox (outcomes and erasures) as its relay sees it: events not yet on the queue, marking them published (and
  * queueing their webhook deliveries in the same transaction), the deliveries due per endpoint and their results.
  * Events are written by the repositories that make the changes ({@link outcomeEventStatements}).
  */
@@ -161,20 +161,30 @@ export class OutcomeEventRepository {
 }
 
 /** The event as published: keys in the documented order, so the bytes of a redelivery are the same. */
-function toEvent(row: OutcomeEventEntity, faces: OutcomeEventFaceEntity[]): ImageOutcomeEvent {
-  return {
-    eventId: row.eventId,
-    imageId: row.imageId,
-    path: row.path,
-    status: row.status as OutcomeStatus,
-    faces: faces.map((face) => ({
-      faceId: face.faceId,
-      personId: face.personId,
-      personName: face.personName,
-      distance: face.distance,
-      box: { x: face.boxX, y: face.boxY, width: face.boxWidth, height: face.boxHeight },
-    })),
-    galleryVersion: row.galleryVersion,
-    at: new Date(row.createdAt).toISOString(),
-  };
+function toEvent(row: OutcomeEventEntity, faces: OutcomeEventFaceEntity[]): VisageEvent {
+  const at = new Date(row.createdAt).toISOString();
+  const type = row.eventType as EventType;
+  switch (type) {
+    case 'person.deleted':
+      return { eventId: row.eventId, type, personId: Number(row.personId), at };
+    case 'image.deleted':
+      return { eventId: row.eventId, type, imageId: Number(row.imageId), at };
+    case 'image.outcome':
+      return {
+        eventId: row.eventId,
+        type,
+        imageId: Number(row.imageId),
+        path: row.path ?? '',
+        status: row.status as OutcomeStatus,
+        faces: faces.map((face) => ({
+          faceId: face.faceId,
+          personId: face.personId,
+          personName: face.personName,
+          distance: face.distance,
+          box: { x: face.boxX, y: face.boxY, width: face.boxWidth, height: face.boxHeight },
+        })),
+        galleryVersion: Number(row.galleryVersion),
+        at,
+      };
+  }
 }

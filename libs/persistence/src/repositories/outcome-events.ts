@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { OutcomeStatus } from '@visage/domain';
+import { EventType, OutcomeStatus } from '@visage/domain';
 import { isMysqlFamily } from '../data-source-options';
+import { OutcomeEventEntity } from '../entities/outcome-event.entity';
 import { GALLERY_STATE_ROW } from './gallery-version';
-import { placeholders, Statement } from './transactions';
+import { placeholders, Statement, toStatement } from './transactions';
 
 /** The images an outcome transaction writes events for. */
 export type OutcomeSelection = { imageIds: readonly number[] } | { facesOfPerson: number };
@@ -14,6 +15,9 @@ export interface OutcomeEventOptions {
   /** Gallery version the identities were decided against; `current`: gallery_state's, inside the transaction. */
   galleryVersion: number | 'current';
 }
+
+/** `event_type` of an image's outcome: the rows {@link outcomeEventStatements} write (the column's default). */
+export const IMAGE_OUTCOME: EventType = 'image.outcome';
 
 /** The two statements of an outbox write; both run in the transaction of the change they describe. */
 export interface OutcomeEventStatements {
@@ -69,4 +73,31 @@ export function outcomeEventStatements(dataSource: DataSource, select: OutcomeSe
 export function recordOutcomeEvents(dataSource: DataSource, select: OutcomeSelection, options: OutcomeEventOptions): Statement[] {
   const { events, faces } = outcomeEventStatements(dataSource, select, options);
   return [events, faces];
+}
+
+/** What an erasure event names: the person or the image forgotten. */
+export type ErasedSubject = { personId: number } | { imageId: number };
+
+/**
+ * The outbox row of an erasure, `person.deleted` or `image.deleted`, appended to the deletion's transaction (the
+ * relay publishes it like an outcome): ids only, never the name, the path or the boxes, so consumers can forget
+ * too without being told again what they forget.
+ */
+export function erasureEventStatement(dataSource: DataSource, subject: ErasedSubject, at: Date): Statement {
+  const eventType: EventType = 'personId' in subject ? 'person.deleted' : 'image.deleted';
+  return toStatement(
+    dataSource
+      .createQueryBuilder()
+      .insert()
+      .into(OutcomeEventEntity)
+      .values({
+        eventId: randomUUID(),
+        batchId: randomUUID(),
+        eventType,
+        personId: 'personId' in subject ? subject.personId : null,
+        imageId: 'imageId' in subject ? subject.imageId : null,
+        createdAt: at,
+      })
+      .updateEntity(false),
+  );
 }

@@ -6,10 +6,10 @@ import { AuditRecord, auditIfChanged, auditInsertedRow, auditStatement } from '.
 import { comparePersons, personNameKey } from '../person-name';
 import { PersonRef } from './image-views';
 import { isUniqueViolation, PersistenceError } from './database-errors';
-import { checkpointAfterErasure, forgetPersonStatements } from './erasure';
+import { checkpointAfterErasure, forgetPersonStatements, mergedPersonIds } from './erasure';
 import { bumpGalleryVersion, forgetEnrolments, logGalleryChanges, readGalleryVersion, recomputeImageStatuses } from './gallery-version';
-import { IDENTITY_STATUSES, outcomeEventStatements, recordOutcomeEvents } from './outcome-events';
-import { runInTransaction, toStatement, TransactionStep } from './transactions';
+import { erasureEventStatement, IDENTITY_STATUSES, outcomeEventStatements, recordOutcomeEvents } from './outcome-events';
+import { ifChanged, runInTransaction, toStatement, TransactionStep } from './transactions';
 
 export interface PersonView {
   id: number;
@@ -115,23 +115,27 @@ export class PersonRepository {
    * enrolled faces go with them (cascade) and their descriptors leave the change log ({@link forgetEnrolments}),
    * matched faces keep their box but lose the person (set null), "Not <name>" rows go (cascade), and the
    * gallery version moves, so the re-match job looks at every face again against the remaining gallery. Its
-   * known-faces files are tombstoned and its name leaves the outbox and the audit log ({@link forgetPersonStatements}).
+   * known-faces files are tombstoned and its name, and those of the persons merged into it, leave the outbox and the
+   * audit log ({@link forgetPersonStatements}),
+   * and a `person.deleted` event (its id only) is written for consumers to forget them too.
    * `audit`: its row (ids only), in the same transaction, if the person was still there to delete.
    */
   async delete(id: number, audit?: AuditRecord): Promise<boolean> {
     if (!(await this.persons.exist({ where: { id } }))) return false;
+    const now = new Date();
     const forget = forgetEnrolments(this.dataSource, { personId: id });
     // Their images' events are chosen while the faces still name them, and their faces snapshotted once unnamed.
     const outcome = outcomeEventStatements(this.dataSource, { facesOfPerson: id }, { statuses: IDENTITY_STATUSES, galleryVersion: 'current' });
-    const erasure = forgetPersonStatements(id);
+    const erasure = forgetPersonStatements(id, await mergedPersonIds(this.dataSource, id));
     const deletion = 2 + erasure.length + forget.length;
     const results = await runInTransaction(this.dataSource, [
       ...erasure,
-      recomputeImageStatuses(this.dataSource, { personId: id }, new Date()),
+      recomputeImageStatuses(this.dataSource, { personId: id }, now),
       ...forget,
       outcome.events,
       toStatement(this.persons.createQueryBuilder().delete().where('id = :id', { id })),
       outcome.faces,
+      ifChanged(deletion, erasureEventStatement(this.dataSource, { personId: id }, now)),
       ...(audit ? [auditIfChanged(deletion, audit)] : []),
     ]);
     const deleted = (results?.[deletion].affected ?? 0) > 0;

@@ -29,6 +29,11 @@ export type TransactionStep = Statement | DeferredStatement;
 
 const NOTHING_RUN: StatementResult = { affected: 0, insertId: undefined };
 
+/** `statement`, run only if the statement at `index` changed a row (a delete that found what it deletes). */
+export function ifChanged(index: number, statement: Statement): DeferredStatement {
+  return (previous: readonly StatementResult[]) => ((previous[index]?.affected ?? 0) > 0 ? statement : undefined);
+}
+
 /** InnoDB may still pick a transaction as a deadlock victim; the whole transaction is safe to replay. */
 const DEADLOCK_RETRIES = 3;
 
