@@ -5,8 +5,34 @@ import tseslint from 'typescript-eslint';
 
 const APPS = readdirSync(new URL('./apps', import.meta.url)).sort();
 const LIBS = readdirSync(new URL('./libs', import.meta.url)).sort();
+/**
+ * The order of the libs, lowest first, as drawn in docs/architecture.md ("Layers"): a lib imports only libs of
+ * lower layers, never one of its own layer or above, so nothing below reaches what is above it and no cycle can
+ * form. Apps sit above every layer. A new lib is placed here (the config refuses to load otherwise).
+ */
+export const LIB_LAYERS = [
+  ['domain', 'access', 'onnx-graph'],
+  ['config', 'storage'],
+  ['validation', 'health', 'observability'],
+  ['persistence'],
+  ['queue', 'recognizer-client', 'matcher', 'auth'],
+  ['image-queue', 'enrolment'],
+];
 const TEST_FILES = ['**/*.spec.ts', '**/test/**/*.ts', '**/*.bench.ts'];
 const either = (names) => `(?:${names.join('|')})`;
+
+const layered = LIB_LAYERS.flat();
+const unplaced = LIBS.filter((lib) => !layered.includes(lib));
+const vanished = layered.filter((lib) => !LIBS.includes(lib));
+if (unplaced.length > 0 || vanished.length > 0 || new Set(layered).size !== layered.length) {
+  throw new Error(`LIB_LAYERS must place every lib of libs/ once (not placed: ${unplaced.join(', ') || '-'}; not in libs/: ${vanished.join(', ') || '-'})`);
+}
+
+/** The libs a lib may not import: those of its own layer and above. */
+function libsAtOrAbove(lib) {
+  const layer = LIB_LAYERS.findIndex((names) => names.includes(lib));
+  return LIB_LAYERS.slice(layer).flat().filter((other) => other !== lib);
+}
 
 /** The database driver packages: only libs/persistence talks to the database. */
 const DATABASE_PACKAGES = ['typeorm', '@nestjs/typeorm', 'mysql2', 'mysql2/*', 'better-sqlite3'];
@@ -27,6 +53,23 @@ const HAND_WRITTEN_DESCRIBE_ERROR = [
     message: 'Use describeError(error) from @visage/domain.',
   },
 ];
+
+/**
+ * Errors thrown on purpose carry a code: a class extends `CodedError` (@visage/domain) with its module's list of
+ * codes, never `Error` itself. Besides the base, two classes keep their own shape ({@link ERROR_SHAPE_OWNERS}).
+ */
+const UNCODED_ERROR_CLASS = [
+  {
+    selector: ":matches(ClassDeclaration, ClassExpression)[superClass.type='Identifier'][superClass.name='Error']",
+    message: 'Extend CodedError (@visage/domain) with a code from the module\'s one list: see "How to add an error" in docs/architecture.md.',
+  },
+];
+/**
+ * The base itself; the recognizer port's `FaceAnalysisError` (its `kind` decides retrying, its `code` is the gRPC
+ * status name the adapter saw, its `reason` the recognizer's code); the recognizer's gRPC answer `AnalysisError`,
+ * whose code is a gRPC status number (a transport's error, as an HttpException is).
+ */
+const ERROR_SHAPE_OWNERS = ['libs/domain/src/errors.ts', 'libs/domain/src/face-analyzer.ts', 'apps/face-recognition/src/analysis/analysis-error.ts'];
 
 /**
  * Scheduled work: a periodic task declares a `ScheduledJob` (@visage/domain), the one runner that owns timers,
@@ -52,6 +95,21 @@ const TIMER_OWNERS = [
 ];
 
 /**
+ * Configuration: code reads the parsed, validated config (`ConfigService` / `VisageConfig` from @visage/config),
+ * never `process.env`, so every variable is checked at boot and has one meaning. Tests, benches, scripts and the
+ * deploy checks build their own environments; the exceptions in the apps and libs say why.
+ */
+const ENVIRONMENT_READERS = [
+  'libs/config/src/**',
+  // Writes ONNX Runtime's telemetry switch, which the native library reads from the environment (not config).
+  'libs/onnx-graph/src/onnx-runtime.ts',
+];
+const NO_PROCESS_ENV = [
+  'error',
+  { object: 'process', property: 'env', message: 'Read the configuration from ConfigService (@visage/config); a new variable goes into its schema.' },
+];
+
+/**
  * Requests: an HTTP app takes a query with `@ValidQuery(schema)` and a JSON body with `@ValidBody(schema)`
  * (@visage/validation), which validate and document it from one schema. The dashboard keeps `@Body()` for its
  * urlencoded forms, which it forwards to the receiver.
@@ -71,7 +129,9 @@ function requestInputImports(app) {
  *   and it only through each app's index.ts;
  * - a lib is imported through `@visage/<lib>` (its index.ts), never by a path into its `src`; test helpers
  *   in `libs/<lib>/test` are for tests;
- * - the recognizer never reaches persistence.
+ * - production code never imports a test folder (`test/`, `apps|libs/<x>/test`), `bench/` or `deploy/`;
+ * - the recognizer never reaches persistence;
+ * - a lib imports only libs of lower layers ({@link LIB_LAYERS}).
  */
 function boundaries({ folder, name, test }) {
   const paths = [];
@@ -88,6 +148,13 @@ function boundaries({ folder, name, test }) {
   const otherApps = APPS.filter((app) => app !== name);
   if (folder === 'libs') {
     patterns.push({ regex: '(?:^|/)apps/', message: 'Libs never import apps.' });
+    const above = libsAtOrAbove(name);
+    if (above.length > 0) {
+      patterns.push({
+        regex: `^@visage/${either(above)}(?:/|$)`,
+        message: `A lib imports only libs of lower layers (LIB_LAYERS, docs/architecture.md "Layers"); ${name} may not import this one.`,
+      });
+    }
   } else if (name === 'embedded') {
     patterns.push({
       regex: `^(?:\\.\\./)+(?:apps/)?${either(otherApps)}/(?:src/.+|test(?:/|$))`,
@@ -105,7 +172,7 @@ function boundaries({ folder, name, test }) {
     message: 'Import a lib through `@visage/<lib>` (its index.ts).',
   });
   if (!test) {
-    patterns.push({ regex: `^(?:\\.\\./)+(?:libs/)?${either(otherLibs)}/test(?:/|$)`, message: 'Test helpers are for tests.' });
+    patterns.push({ regex: '^(?:\\.\\.?/)+(?:[^/]+/)*(?:test|bench|deploy)(?:/|$)', message: 'Production code never imports tests, benches or deploy/.' });
   }
   if (folder === 'apps' && name === 'face-recognition') {
     paths.push({ name: '@visage/persistence', message: 'The recognizer never reaches persistence.' });
@@ -113,6 +180,34 @@ function boundaries({ folder, name, test }) {
   }
   return { 'no-restricted-imports': ['error', { paths, patterns }] };
 }
+
+/**
+ * The folders outside apps/ and libs/ (docs/architecture.md, "How to add a test"):
+ * - everywhere: a lib through `@visage/<lib>`, never a path into its `src` (lib test helpers in `libs/<lib>/test`
+ *   are fine); no driver-error inspection;
+ * - test/support is shared by every tier, so it imports none of them (test/e2e, test/browser, …);
+ * - bench/ takes test helpers from test/support (and the NSQ test server), never from a test tier or a spec;
+ * - deploy/ describes the deployables: its files import config types (`@visage/config`) and each other, never
+ *   apps, tests or benches.
+ */
+const LIB_SOURCE = { regex: '^(?:\\.\\./)+libs/[^/]+/src(?:/|$)', message: 'Import a lib through `@visage/<lib>` (its index.ts).' };
+const outsideBoundaryConfigs = [
+  { files: ['test/**/*.ts'], patterns: [LIB_SOURCE] },
+  {
+    files: ['test/support/**/*.ts'],
+    patterns: [LIB_SOURCE, { regex: '^\\.\\./(?!support/|\\.\\./)[^/]+/', message: 'test/support is shared by every tier: it imports none of them.' }],
+  },
+  {
+    files: ['bench/**/*.ts'],
+    patterns: [
+      LIB_SOURCE,
+      { regex: '^(?:\\.\\./)+test/(?!support/|nsq/nsq-test-server$)', message: 'A bench takes test helpers from test/support (and the NSQ test server), never from a test tier.' },
+      { regex: '\\.spec$', message: 'A bench never imports a spec.' },
+    ],
+  },
+  { files: ['deploy/*.ts'], patterns: [LIB_SOURCE, { regex: '^\\.\\./(?:apps|libs|test|bench)(?:/|$)', message: 'deploy/ describes the deployables: it imports config types only.' }] },
+  { files: ['deploy/*/**/*.ts'], patterns: [LIB_SOURCE, { regex: '^\\.\\./\\.\\./(?:apps|libs|test|bench)(?:/|$)', message: 'deploy/ describes the deployables: it imports config types only.' }] },
+].map(({ files, patterns }) => ({ files, rules: { 'no-restricted-imports': ['error', { paths: DRIVER_ERROR_IMPORTS, patterns }] } }));
 
 const boundaryConfigs = [
   ...APPS.map((name) => ({ folder: 'apps', name })),
@@ -132,13 +227,24 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'off',
-      'no-restricted-syntax': ['error', ...HAND_WRITTEN_DESCRIBE_ERROR, ...OWN_SCHEDULING],
+      'no-restricted-syntax': ['error', ...HAND_WRITTEN_DESCRIBE_ERROR, ...OWN_SCHEDULING, ...UNCODED_ERROR_CLASS],
       'no-restricted-globals': NO_SET_INTERVAL,
     },
   },
-  { files: TIMER_OWNERS, rules: { 'no-restricted-syntax': ['error', ...HAND_WRITTEN_DESCRIBE_ERROR], 'no-restricted-globals': 'off' } },
-  // test/, bench/ and deploy/ have no boundaries of their own yet, but the error rules hold there too.
-  { files: ['test/**/*.ts', 'bench/**/*.ts', 'deploy/**/*.ts'], rules: { 'no-restricted-imports': ['error', { paths: DRIVER_ERROR_IMPORTS }] } },
+  { files: ['apps/**/*.ts', 'libs/**/*.ts'], ignores: [...ENVIRONMENT_READERS, ...TEST_FILES], rules: { 'no-restricted-properties': NO_PROCESS_ENV } },
+  // Tests and benches may throw a plain error of their own (a fake's failure, a test server's protocol error).
+  { files: [...ERROR_SHAPE_OWNERS, ...TEST_FILES, 'bench/**/*.ts'], rules: { 'no-restricted-syntax': ['error', ...HAND_WRITTEN_DESCRIBE_ERROR, ...OWN_SCHEDULING] } },
+  {
+    files: TIMER_OWNERS,
+    ignores: [...TEST_FILES, 'bench/**/*.ts'],
+    rules: { 'no-restricted-syntax': ['error', ...HAND_WRITTEN_DESCRIBE_ERROR, ...UNCODED_ERROR_CLASS], 'no-restricted-globals': 'off' },
+  },
+  {
+    files: TIMER_OWNERS.filter((file) => file.startsWith('test/') || file.startsWith('bench/')),
+    rules: { 'no-restricted-syntax': ['error', ...HAND_WRITTEN_DESCRIBE_ERROR], 'no-restricted-globals': 'off' },
+  },
+  // test/, bench/ and deploy/: their own boundaries, and the driver-error rule holds there too.
+  ...outsideBoundaryConfigs,
   ...boundaryConfigs,
   // Controllers call their feature's service, which calls the repositories (docs/architecture.md, "a route").
   {

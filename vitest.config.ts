@@ -9,7 +9,7 @@ export default defineConfig({
     alias: [{ find: /^@visage\/([^/]+)$/, replacement: resolve(__dirname, 'libs/$1/src') }],
   },
   test: {
-    include: ['apps/**/*.spec.ts', 'libs/**/*.spec.ts', 'test/**/*.spec.ts', 'deploy/**/*.spec.ts'],
+    include: ['apps/**/*.spec.ts', 'libs/**/*.spec.ts', 'test/**/*.spec.ts', 'deploy/**/*.spec.ts', 'bench/**/*.spec.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',

@@ -2,8 +2,8 @@
  * Gallery matching speed: 100,000 random descriptors, nearest-neighbour per probe.
  * Run: npm run bench:matcher   (target: ≤ 10 ms per match)
  */
-import { DESCRIPTOR_LENGTH, MatchRule } from '../libs/domain/src';
-import { Gallery, GalleryEntry } from '../libs/matcher/src/gallery';
+import { DESCRIPTOR_LENGTH, MatchRule } from '@visage/domain';
+import { Gallery, GalleryEntry } from '@visage/matcher';
 import { machineLine, percentile } from './machine';
 
 const GALLERY_SIZE = Number(process.env.BENCH_GALLERY_SIZE ?? 100_000);

@@ -36,6 +36,7 @@ import { createScratchMysqlDatabase, TestDatabase } from '../libs/persistence/te
 import { FACES_DIR, noLabelledFacesReason } from '../test/support/faces';
 import { machineLine, percentile } from './machine';
 import { TEST_RECOGNIZER_CREDENTIALS, TEST_RECOGNIZER_ENV } from '../libs/recognizer-client/test/test-token';
+import { sleep } from '../test/support/until';
 
 /** `mysql-inprocess` (MariaDB with the in-process queue) separates the database's share from the NSQ hop's. */
 type Stack = 'sqlite' | 'mysql' | 'mysql-inprocess';
@@ -64,8 +65,6 @@ if (!Number.isInteger(IMAGES) || IMAGES < 1) throw new RangeError('--images must
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new RangeError('--rounds must be a positive integer');
 if (!Number.isInteger(LATENCY_IMAGES) || LATENCY_IMAGES < 0) throw new RangeError('--latency-images must be 0 or more');
 for (const stack of STACKS) if (!(stack in STACK_LABELS)) throw new RangeError(`unknown stack ${stack} (${Object.keys(STACK_LABELS).join(', ')})`);
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Copies the known faces (so matching really happens) and N inputs, cycled from unknown/, groups/ and strangers/
@@ -334,7 +333,7 @@ async function runStack(stack: Stack): Promise<StackResult> {
     const label = STACK_LABELS[stack];
     console.log(`\n== ${label}: ${ROUNDS} round(s) of ${IMAGES} images, processor maxInFlight ${config.QUEUE_MAX_IN_FLIGHT}, recognizer workers ${config.RECOGNIZER_WORKERS || 'one per core'}`);
     const bootStarted = performance.now();
-    visage = await startEmbedded(config, '127.0.0.1');
+    visage = await startEmbedded(config, { host: '127.0.0.1' });
     const receiver = `http://127.0.0.1:${visage.ports.receiver}`;
     const client = new GrpcFaceAnalyzer({ address: `127.0.0.1:${visage.ports.grpc}`, deadlineMs: 300_000, credentials: TEST_RECOGNIZER_CREDENTIALS });
     analyzer = client;

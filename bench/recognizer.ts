@@ -13,13 +13,14 @@ import { availableParallelism } from 'node:os';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { GrpcFaceAnalyzer } from '../libs/recognizer-client/src/grpc-face-analyzer';
+import { GrpcFaceAnalyzer } from '@visage/recognizer-client';
 import { loadFaceModels, loadFaceRuntime } from '../apps/face-recognition/src/engine/runtime';
 import { Tensor3D } from '../apps/face-recognition/src/engine/face-api.types';
 import { FACES_DIR, noLabelledFacesReason } from '../test/support/faces';
 import { WORKER_MALLOC_ENV } from '../deploy/apps';
 import { machineLine, percentile } from './machine';
 import { TEST_RECOGNIZER_CREDENTIALS, TEST_RECOGNIZER_ENV } from '../libs/recognizer-client/test/test-token';
+import { sleep } from '../test/support/until';
 
 const ROOT = resolve(__dirname, '..');
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2_000);
@@ -142,7 +143,7 @@ async function startService(engine: string): Promise<{ child: ChildProcess; clie
   while (!(await client.isServing())) {
     if (child.exitCode !== null) throw new Error(`service exited with code ${child.exitCode}`);
     if (Date.now() > deadline) throw new Error('service not SERVING after 300 s');
-    await new Promise((done) => setTimeout(done, 250));
+    await sleep(250);
   }
   return { child, client };
 }

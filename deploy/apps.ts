@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { configSchema } from '../libs/config/src/config.schema';
+import type { configSchema } from '@visage/config';
 
 /**
  * The one table of what each deployable needs from a deployment. The Dockerfile, docker-compose.yml and the

@@ -111,7 +111,7 @@ describe.each(OVERLAYS)('kustomize overlay %s', (overlay) => {
     for (const name of DEPLOYABLE_APPS[app].requiredEnv) expect(env[name], `${app} ${name}`).toBeTruthy();
     if (DEPLOYABLE_APPS[app].requiredEnv.includes('DATABASE_URL')) expect(config.database.type).toBe('mysql');
     if (DEPLOYABLE_APPS[app].requiredEnv.includes('NSQLOOKUPD_HTTP_ADDRESSES')) expect(config.queue.driver).toBe('nsq');
-    expect(config.IMAGES_ROOT).toBe(IMAGES_MOUNT_PATH);
+    expect(config.storage.imagesRoot).toBe(IMAGES_MOUNT_PATH);
   });
 
   it.each(APP_NAMES)('%s reaches its dependencies at addresses a Service answers', (app) => {

@@ -7,17 +7,7 @@ import { EmbeddedVisage, startEmbedded } from '../../apps/embedded/src/embedded'
 import { bearer, TEST_AUTH_ENV } from '../../libs/auth/test/test-keys';
 import { Fixture, writeFixture } from '../support/fixtures';
 import { launchChromium, signInBrowser } from './chromium';
-
-/** Polls `probe` every 250 ms until it returns a value, or throws after `timeoutMs`. */
-export async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
+import { until } from '../support/until';
 
 /**
  * The whole embedded stack on SQLite in `workDir` (images under `imagesRoot`), every port chosen by the system,
@@ -40,7 +30,7 @@ export async function startEmbeddedStack(workDir: string, imagesRoot: string): P
     FACE_RECOGNITION_PORT: 0,
     FACE_RECOGNITION_HEALTH_PORT: 0,
   };
-  const visage = await startEmbedded(config, '127.0.0.1');
+  const visage = await startEmbedded(config, { host: '127.0.0.1' });
   return { visage, receiver: `http://127.0.0.1:${visage.ports.receiver}`, dashboard: `http://127.0.0.1:${visage.ports.frontend}` };
 }
 
@@ -73,15 +63,11 @@ export async function startBrowserStack(files: Record<string, Fixture>, knownFac
     for (const [target, source] of Object.entries(files)) await writeFixture(source, join(imagesRoot, target));
     const started = await startEmbeddedStack(workDir, imagesRoot);
     visage = started.visage;
-    await waitUntil(
-      'the known faces to be enrolled',
-      async () => {
-        const { items } = (await (await fetch(`${started.receiver}/persons`, { headers: bearer() })).json()) as { items: Array<{ name: string; knownFaceCount: number }> };
-        const enrolled = (name: string) => items.find((person) => person.name === name)?.knownFaceCount ?? 0;
-        return Object.entries(knownFaces).every(([name, count]) => enrolled(name) === count) ? true : undefined;
-      },
-      240_000,
-    );
+    await until(async () => {
+      const { items } = (await (await fetch(`${started.receiver}/persons`, { headers: bearer() })).json()) as { items: Array<{ name: string; knownFaceCount: number }> };
+      const enrolled = (name: string) => items.find((person) => person.name === name)?.knownFaceCount ?? 0;
+      return Object.entries(knownFaces).every(([name, count]) => enrolled(name) === count) ? true : undefined;
+    }, 'the known faces to be enrolled', 240_000);
     context = await launchChromium(join(workDir, 'chromium'));
     await signInBrowser(context, started.dashboard);
     return { ...started, context, close };

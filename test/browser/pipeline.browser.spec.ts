@@ -4,9 +4,10 @@ import { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PausableConsumer, QUEUE_CONSUMER } from '@visage/queue';
 import { EmbeddedVisage } from '../../apps/embedded/src/embedded';
-import { BrowserStack, startBrowserStack, waitUntil } from './embedded-stack';
+import { BrowserStack, startBrowserStack } from './embedded-stack';
 import { hasChromium, markPage, SCREENSHOTS, seriousViolations, stillSamePage, warnIfNoChromium } from './chromium';
 import { bearer } from '../../libs/auth/test/test-keys';
+import { until } from '../support/until';
 
 /*
  * The dashboard on the real pipeline: the embedded stack (receiver, in-process queue, processor, real recognizer on
@@ -48,10 +49,10 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium on the real pipeli
     return (await (await fetch(`${receiver}/images/${id}`, { headers: bearer() })).json()) as ImageJson;
   }
 
-  const finished = (id: number) => waitUntil(`image ${id} to finish`, async () => {
+  const finished = (id: number) => until(async () => {
     const row = await image(id);
     return FINAL.includes(row.status) ? row : undefined;
-  });
+  }, `image ${id} to finish`, 90_000);
 
   beforeAll(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });

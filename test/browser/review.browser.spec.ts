@@ -1,10 +1,11 @@
 import { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BrowserStack, startBrowserStack, waitUntil } from './embedded-stack';
+import { BrowserStack, startBrowserStack } from './embedded-stack';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { hasChromium, SCREENSHOTS, seriousViolations, warnIfNoChromium } from './chromium';
 import { bearer } from '../../libs/auth/test/test-keys';
+import { until } from '../support/until';
 
 /*
  * Face review on the real pipeline: the embedded stack (receiver, in-process queue, processor with its re-match
@@ -51,11 +52,11 @@ describe.skipIf(!hasChromium)('face review in headless Chromium on the real pipe
   afterAll(() => stack?.close());
 
   it('an unknown person\'s three photos form one group; naming it names all three images, without resubmission', async () => {
-    for (const id of ids) await waitUntil(`image ${id} to be unrecognized`, async () => ((await image(id)).status === 'unrecognized' ? true : undefined));
-    const group = await waitUntil('the three faces to form one group', async () => {
+    for (const id of ids) await until(async () => ((await image(id)).status === 'unrecognized' ? true : undefined), `image ${id} to be unrecognized`, 90_000);
+    const group = await until(async () => {
       const { items } = (await (await fetch(`${receiver}/clusters`, { headers: bearer() })).json()) as { items: Array<{ id: number; size: number; imageCount: number }> };
       return items.length === 1 && items[0].size === 3 ? items[0] : undefined;
-    });
+    }, 'the three faces to form one group', 90_000);
     expect(group.imageCount).toBe(3);
 
     const page = await context.newPage();
@@ -85,10 +86,10 @@ describe.skipIf(!hasChromium)('face review in headless Chromium on the real pipe
     await page.close();
 
     for (const id of ids) {
-      const named = await waitUntil(`image ${id} to be named`, async () => {
+      const named = await until(async () => {
         const row = await image(id);
         return row.status === 'processed' ? row : undefined;
-      });
+      }, `image ${id} to be named`, 90_000);
       expect(named.faces.map((face) => face.person?.name)).toEqual(['Eileen Collins']);
     }
   });
@@ -99,10 +100,10 @@ describe.skipIf(!hasChromium)('face review in headless Chromium on the real pipe
     await page.locator('button', { hasText: 'Not Eileen Collins' }).click();
     await page.waitForURL(`${dashboard}/images/${ids[1]}`);
     await page.close();
-    const rejected = await waitUntil('the face to be unnamed', async () => {
+    const rejected = await until(async () => {
       const row = await image(ids[1]);
       return row.status === 'unrecognized' && row.faces[0].person === null ? row : undefined;
-    });
+    }, 'the face to be unnamed', 90_000);
 
     // Another change to the gallery: every face is matched again, the rejected one without Eileen Collins.
     const persons = (await (await fetch(`${receiver}/persons`, { headers: bearer() })).json()) as { items: Array<{ id: number; name: string }> };
@@ -113,10 +114,10 @@ describe.skipIf(!hasChromium)('face review in headless Chromium on the real pipe
       body: JSON.stringify({ path: 'more/cameraman-2.jpg' }),
     });
     expect(enrolled.status).toBe(201);
-    const after = await waitUntil('the face to be re-matched against the newer gallery', async () => {
+    const after = await until(async () => {
       const row = await image(ids[1]);
       return (row.faces[0].galleryVersion ?? 0) > (rejected.faces[0].galleryVersion ?? 0) ? row : undefined;
-    });
+    }, 'the face to be re-matched against the newer gallery', 90_000);
     expect(after).toMatchObject({ status: 'unrecognized', faces: [expect.objectContaining({ person: null })] });
     // The other two photos are still hers.
     for (const id of [ids[0], ids[2]]) expect((await image(id)).faces[0].person?.name).toBe('Eileen Collins');
@@ -127,10 +128,10 @@ describe.skipIf(!hasChromium)('face review in headless Chromium on the real pipe
       fetch(`${receiver}${path}`, { method: 'POST', headers: { ...bearer(), 'content-type': 'application/json' }, body: JSON.stringify(body) });
     // The camera man's photo, named after him; "This is Eileen Collins" on it must be confirmed.
     const cameraImage = ((await (await post('/image/post', { path: 'more/cameraman-2.jpg' })).json()) as { id: number }).id;
-    const named = await waitUntil('the camera man to be recognised', async () => {
+    const named = await until(async () => {
       const row = await image(cameraImage);
       return row.status === 'processed' ? row : undefined;
-    });
+    }, 'the camera man to be recognised', 90_000);
     expect(named.faces[0].person?.name).toBe('cameraman');
 
     const page = await context.newPage();

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer } from '../../libs/auth/test/test-keys';
 import { fixtureBytes } from '../support/fixtures';
 import { hasChromium, launchChromium, SCREENSHOTS, signInBrowser, warnIfNoChromium } from './chromium';
-import { BrowserStack, startBrowserStack, waitUntil } from './embedded-stack';
+import { BrowserStack, startBrowserStack } from './embedded-stack';
+import { until } from '../support/until';
 
 /*
  * Uploading from the dashboard on the real pipeline (embedded stack, real recognizer, SQLite): "Upload photos" on the
@@ -49,7 +50,7 @@ describe.skipIf(!hasChromium)('dashboard uploads in headless Chromium on the rea
     await page.dispatchEvent('#images-table', 'dragover', { dataTransfer: dropped });
     await page.dispatchEvent('#images-table', 'drop', { dataTransfer: dropped });
 
-    await waitUntil('three upload results', async () => ((await resultTexts()).filter((text) => text.startsWith('Queued as image #')).length === 3 ? true : undefined), 60_000);
+    await until(async () => ((await resultTexts()).filter((text) => text.startsWith('Queued as image #')).length === 3 ? true : undefined), 'three upload results', 60_000);
     expect(await page.locator('[data-upload-results] .upload__name').allTextContents()).toEqual(['astronaut.jpg', 'cameraman.jpg', 'rocket.jpg']);
     expect(await page.locator('[data-upload-results] progress').evaluateAll((bars) => bars.map((bar) => (bar as unknown as { value: number }).value))).toEqual([100, 100, 100]);
     const links = await page.locator('[data-upload-results] a').evaluateAll((anchors) => anchors.map((anchor) => anchor.getAttribute('href')));
@@ -59,10 +60,10 @@ describe.skipIf(!hasChromium)('dashboard uploads in headless Chromium on the rea
     // The live table names them without a reload.
     const astronautRow = page.locator(`#images-table tr:has(a[href="${links[0]}"])`);
     const cameramanRow = page.locator(`#images-table tr:has(a[href="${links[1]}"])`);
-    await waitUntil('both photos named in the table', async () => {
+    await until(async () => {
       const texts = [await astronautRow.first().textContent().catch(() => ''), await cameramanRow.first().textContent().catch(() => '')];
       return texts[0]?.includes('eileen-collins') && texts[1]?.includes('cameraman') ? true : undefined;
-    }, 120_000);
+    }, 'both photos named in the table', 120_000);
     await page.screenshot({ path: join(SCREENSHOTS, 'uploads.png'), fullPage: true });
   });
 
@@ -71,7 +72,7 @@ describe.skipIf(!hasChromium)('dashboard uploads in headless Chromium on the rea
       { name: 'again.jpg', mimeType: 'image/jpeg', buffer: await fixtureBytes('astronaut_flipped.jpg') },
       { name: 'notes.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('plain text behind a .jpg extension\n') },
     ]);
-    await waitUntil('the two new results', async () => ((await resultTexts()).length === 5 && !(await resultTexts()).some((text) => /Waiting|Uploading/.test(text)) ? true : undefined));
+    await until(async () => ((await resultTexts()).length === 5 && !(await resultTexts()).some((text) => /Waiting|Uploading/.test(text)) ? true : undefined), 'the two new results', 90_000);
     const [again, notes] = (await resultTexts()).slice(3);
     expect(again).toMatch(/^Already uploaded as image #\d+ \(processed\)$/);
     expect(notes).toMatch(/not a JPEG, PNG, WebP, GIF, TIFF or AVIF image/);

@@ -21,23 +21,11 @@ import { adminConnection, createScratchMysqlDatabase, openMigrated, TestDatabase
 import { ImageEntity } from '@visage/persistence';
 import { NsqTestServer } from '../nsq/nsq-test-server';
 import { CommittedFixture } from '../support/fixtures';
-import {
-  baseUrl,
-  createImagesRoot,
-  DatabaseProbe,
-  FINAL_STATUSES,
-  http,
-  ImageRow,
-  ImagesRoot,
-  ReceiverClient,
-  RecognizerDouble,
-  sleep,
-  until,
-  withEphemeralPorts,
-} from './harness';
+import { baseUrl, createImagesRoot, DatabaseProbe, FINAL_STATUSES, http, ImageRow, ImagesRoot, ReceiverClient, RecognizerDouble, withEphemeralPorts } from './harness';
 import { TEST_AUTH_ENV } from '../../libs/auth/test/test-keys';
 import { PROCESSOR_READY_MARKER } from './processor-process';
 import { TEST_RECOGNIZER_ENV } from '../../libs/recognizer-client/test/test-token';
+import { sleep, until } from '../support/until';
 
 const TOPIC = 'images';
 const CHANNEL = 'image-processor';

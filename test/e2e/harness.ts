@@ -20,6 +20,7 @@ import {
 import { DatabaseConfig, parseConfig, VisageConfig } from '@visage/config';
 import { DESCRIPTOR_LENGTH } from '@visage/domain';
 import { CommittedFixture, Fixture, FIXTURES_DIR, writeFixture } from '../support/fixtures';
+import { until } from '../support/until';
 import { bearer, TEST_ADMIN_KEY, TEST_AUTH_ENV } from '../../libs/auth/test/test-keys';
 import { createScratchMysqlDatabase } from '../../libs/persistence/test/test-databases';
 import { NsqLookupdTestServer, NsqTestServer } from '../nsq/nsq-test-server';
@@ -53,31 +54,6 @@ export function createImagesRoot(prefix = 'visage-e2e-'): ImagesRoot {
     },
     remove: () => rmSync(root, { recursive: true, force: true }),
   };
-}
-
-// ---------------------------------------------------------------------------------------------- waiting
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/**
- * Polls until `condition` returns a truthy value and returns it. Not a timing assertion: the bound is only
- * there so a bug fails the test with `what` instead of hanging it.
- */
-export async function until<T>(condition: () => T | Promise<T>, what: string, timeoutMs = 60_000, everyMs = 100): Promise<NonNullable<T>> {
-  const started = Date.now();
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await condition();
-      if (value) return value as NonNullable<T>;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() - started > timeoutMs) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-    }
-    await sleep(everyMs);
-  }
 }
 
 // ---------------------------------------------------------------------------------------------- HTTP

@@ -9,8 +9,9 @@ import { parseConfig } from '@visage/config';
 import { createImageProcessorApp } from '../../apps/image-processor/src/image-processor.app';
 import { createReceiverApp } from '../../apps/receiver/src/receiver.app';
 import { metricValue as sample } from '../support/prometheus';
-import { baseUrl, createImagesRoot, http, ImagesRoot, ReceiverClient, RecognizerDouble, until, withEphemeralPorts } from './harness';
+import { baseUrl, createImagesRoot, http, ImagesRoot, ReceiverClient, RecognizerDouble, withEphemeralPorts } from './harness';
 import { TEST_AUTH_ENV } from '../../libs/auth/test/test-keys';
+import { until } from '../support/until';
 
 describe('metrics: receiver + processor, SQLite + in-process queue, recognizer double', () => {
   let images: ImagesRoot;

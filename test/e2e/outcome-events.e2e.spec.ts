@@ -18,7 +18,8 @@ import { createReceiverApp } from '../../apps/receiver/src/receiver.app';
 import { verifyWebhookSignature } from '../../apps/image-processor/src/outcomes/webhook-client';
 import { metricValue } from '../support/prometheus';
 import { deadEndpointUrl, WebhookReceiver } from '../support/webhook-receiver';
-import { baseUrl, createImagesRoot, e2eStacks, E2eStack, embeddedStackConfig, http, ImagesRoot, ReceiverClient, RecognizerDouble, sleep, until } from './harness';
+import { baseUrl, createImagesRoot, e2eStacks, E2eStack, embeddedStackConfig, http, ImagesRoot, ReceiverClient, RecognizerDouble } from './harness';
+import { sleep, until } from '../support/until';
 
 const SECRET = 'outcome-events-secret-not-secret-0123456789';
 /** The documented schema (docs/events.md) every received event must satisfy. */

@@ -11,7 +11,8 @@ import { GrpcFaceAnalyzer } from '@visage/recognizer-client';
 import { EmbeddedVisage, startEmbedded } from '../../apps/embedded/src/embedded';
 import { RecognizerBreaker, RecognizerOverloadedError } from '../../apps/image-processor/src/breaker/recognizer-breaker';
 import { TEST_RECOGNIZER_CREDENTIALS, TEST_RECOGNIZER_ENV } from '../../libs/recognizer-client/test/test-token';
-import { createImagesRoot, e2eStacks, embeddedStackConfig, ImagesRoot, ReceiverClient, sleep, until } from './harness';
+import { createImagesRoot, e2eStacks, embeddedStackConfig, ImagesRoot, ReceiverClient } from './harness';
+import { sleep, until } from '../support/until';
 
 const FLOOD_CALLS = 120;
 const IMAGES = 8;
@@ -28,7 +29,7 @@ describe('recognizer overload: flooded while images are submitted (SQLite + in-p
     for (let n = 1; n <= IMAGES; n++) images.copy(n % 2 ? 'camera.png' : 'coffee.png', `in/${n}.png`);
     const [sqlite] = e2eStacks('visage_e2e_overload');
     const config = embeddedStackConfig(await sqlite.start(), images, { ...TEST_RECOGNIZER_ENV, RECOGNIZER_QUEUE_SIZE: '1', MAX_ATTEMPTS: '1' });
-    visage = await startEmbedded(config, '127.0.0.1');
+    visage = await startEmbedded(config, { host: '127.0.0.1' });
     await visage.recognizer.ready();
     flooder = new GrpcFaceAnalyzer({ address: `127.0.0.1:${visage.ports.grpc}`, deadlineMs: 5_000, credentials: TEST_RECOGNIZER_CREDENTIALS });
   }, 180_000);

@@ -13,7 +13,8 @@ import { GalleryService } from '@visage/matcher';
 import { startEmbedded, EmbeddedVisage } from '../../apps/embedded/src/embedded';
 import { RetryJob } from '../../apps/image-processor/src/retry/retry.job';
 import { fixtureBytes } from '../support/fixtures';
-import { createImagesRoot, dashboardSession, e2eStacks, E2eStack, embeddedStackConfig, http, ImagesRoot, ReceiverClient, until } from './harness';
+import { createImagesRoot, dashboardSession, e2eStacks, E2eStack, embeddedStackConfig, http, ImagesRoot, ReceiverClient } from './harness';
+import { until } from '../support/until';
 
 const GALLERY_REFRESH_MS = 300;
 
@@ -43,7 +44,7 @@ describe.each(e2eStacks('visage_e2e_pipeline'))('pipeline end to end — $name',
     images.copy('coffee.png', 'enrol/coffee.png');
     await images.add('two_people.jpg', 'enrol/two_people.jpg');
     config = embeddedStackConfig(stack, images, { GALLERY_REFRESH_MS: String(GALLERY_REFRESH_MS), KNOWN_FACES_RESCAN_MS: '300' });
-    visage = await startEmbedded(config, '127.0.0.1');
+    visage = await startEmbedded(config, { host: '127.0.0.1' });
     receiver = new ReceiverClient(`http://127.0.0.1:${visage.ports.receiver}`);
     frontendUrl = `http://127.0.0.1:${visage.ports.frontend}`;
     gallery = visage.processor.get(GalleryService, { strict: false });

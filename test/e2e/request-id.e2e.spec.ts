@@ -10,9 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScratchMysqlDatabase, TestDatabase } from '../../libs/persistence/test/test-databases';
 import { NsqTestServer } from '../nsq/nsq-test-server';
 import { APP_READY_MARKER } from './app-process';
-import { createImagesRoot, http, ImagesRoot, ReceiverClient, until } from './harness';
+import { createImagesRoot, http, ImagesRoot, ReceiverClient } from './harness';
 import { bearer, TEST_AUTH_ENV } from '../../libs/auth/test/test-keys';
 import { TEST_RECOGNIZER_ENV } from '../../libs/recognizer-client/test/test-token';
+import { until } from '../support/until';
 
 const REPO_ROOT = resolve(__dirname, '../..');
 

@@ -12,7 +12,8 @@ import { Logger } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedVisage, startEmbedded } from '../../apps/embedded/src/embedded';
 import { FACES_DIR, facesAvailable, loadFaceLabels, noLabelledFacesReason } from '../support/faces';
-import { createImagesRoot, e2eStacks, E2eStack, embeddedStackConfig, http, ImagesRoot, ReceiverClient, until } from './harness';
+import { createImagesRoot, e2eStacks, E2eStack, embeddedStackConfig, http, ImagesRoot, ReceiverClient } from './harness';
+import { until } from '../support/until';
 
 const KNOWN_PERSONS = ['amy', 'barack-obama', 'joe-biden', 'leonard', 'penny', 'sheldon'];
 /** Longer than the whole test: correctness must not wait for a periodic gallery refresh. */
@@ -55,7 +56,7 @@ describe.skipIf(!facesAvailable()).each(e2eStacks('visage_e2e_startup'))('start-
     }
     for (const { file } of inputs) copyLabelled(images.root, file, `in/${file}`);
     const config = embeddedStackConfig(stack, images, { GALLERY_REFRESH_MS: String(GALLERY_REFRESH_MS) });
-    visage = await startEmbedded(config, '127.0.0.1');
+    visage = await startEmbedded(config, { host: '127.0.0.1' });
     receiver = new ReceiverClient(`http://127.0.0.1:${visage.ports.receiver}`);
   }, 180_000);
 

@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { encodeMpubBody } from './nsq-protocol';
 import { NsqLookupdTestServer, NsqTestServer } from './nsq-test-server';
-import { RawNsqClient, sleep, waitFor } from './raw-nsq-client';
+import { RawNsqClient } from './raw-nsq-client';
+import { sleep, until } from '../support/until';
 
 /** Conformance of the test nsqd with the TCP protocol V2 spec, checked over bare sockets (no nsqjs). */
 describe('NSQ test server (protocol conformance over raw sockets)', () => {
@@ -37,7 +38,7 @@ describe('NSQ test server (protocol conformance over raw sockets)', () => {
     const client = await RawNsqClient.connect(nsqd.tcpAddress, '  V1');
     clients.push(client);
     expect(await client.error()).toMatch(/^E_BAD_PROTOCOL/);
-    await waitFor('close', () => client.closed);
+    await until(() => client.closed, 'close');
   });
 
   it('IDENTIFY negotiates features as JSON, answers OK without negotiation, refuses an invalid msg_timeout', async () => {
@@ -54,7 +55,7 @@ describe('NSQ test server (protocol conformance over raw sockets)', () => {
     const bad = await open();
     bad.identify({ feature_negotiation: true, msg_timeout: 500 });
     expect(await bad.error()).toMatch(/^E_BAD_BODY IDENTIFY msg timeout/);
-    await waitFor('close after fatal error', () => bad.closed);
+    await until(() => bad.closed, 'close after fatal error');
   });
 
   it('PUB, MPUB and DPUB reach a subscriber as message frames (timestamp, attempts, 16-byte id, body)', async () => {
@@ -86,7 +87,7 @@ describe('NSQ test server (protocol conformance over raw sockets)', () => {
     const a = await open();
     a.send('PUB bad/topic', 'x');
     expect(await a.error()).toMatch(/^E_BAD_TOPIC/);
-    await waitFor('close', () => a.closed);
+    await until(() => a.closed, 'close');
     const b = await open();
     b.send(`MPUB ${freshTopic()}`, Buffer.from([0, 0, 0, 2, 0, 0, 0, 1, 65]));
     expect(await b.error()).toMatch(/^E_BAD_BODY/);
@@ -104,7 +105,7 @@ describe('NSQ test server (protocol conformance over raw sockets)', () => {
     const one = await consumer.message();
     await consumer.message();
     // The other three are ready but held back by RDY 2.
-    await waitFor('stats', () => nsqd.channelStats(topic, 'c')?.depth === 3);
+    await until(() => nsqd.channelStats(topic, 'c')?.depth === 3, 'stats');
     expect(nsqd.channelStats(topic, 'c')).toMatchObject({ in_flight_count: 2, depth: 3 });
     expect(consumer.messagesReceived()).toBe(0);
     consumer.send(`FIN ${one.id}`);
@@ -124,7 +125,7 @@ describe('NSQ test server (protocol conformance over raw sockets)', () => {
     consumer.send('RDY 1');
     const first = await consumer.message();
     consumer.send(`REQ ${first.id} 300`);
-    await waitFor('deferred', () => nsqd.channelStats(topic, 'c')?.deferred_count === 1);
+    await until(() => nsqd.channelStats(topic, 'c')?.deferred_count === 1, 'deferred');
     const second = await consumer.message();
     expect(second).toMatchObject({ id: first.id, attempts: 2 });
     expect(nsqd.channelStats(topic, 'c')?.requeue_count).toBe(1);
@@ -133,7 +134,7 @@ describe('NSQ test server (protocol conformance over raw sockets)', () => {
     expect(await consumer.error()).toMatch(/^E_FIN_FAILED/);
     // Non-fatal: the connection still works.
     consumer.send(`FIN ${second.id}`);
-    await waitFor('finished', () => nsqd.channelStats(topic, 'c')?.in_flight_count === 0);
+    await until(() => nsqd.channelStats(topic, 'c')?.in_flight_count === 0, 'finished');
     expect(consumer.closed).toBe(false);
   });
 
@@ -162,7 +163,7 @@ describe('NSQ test server (protocol conformance over raw sockets)', () => {
       await sleep(300);
     }
     consumer.send(`FIN ${message.id}`);
-    await waitFor('finished', () => nsqd.channelStats(topic, 'c')?.in_flight_count === 0);
+    await until(() => nsqd.channelStats(topic, 'c')?.in_flight_count === 0, 'finished');
     expect(nsqd.channelStats(topic, 'c')?.timeout_count).toBe(0);
     expect(consumer.messagesReceived()).toBe(0);
     expect(consumer.frames.filter((frame) => frame.type === 1)).toEqual([]);
@@ -176,7 +177,7 @@ describe('NSQ test server (protocol conformance over raw sockets)', () => {
     silent.answerHeartbeats = false;
     silent.identify({ feature_negotiation: true, heartbeat_interval: 1000 });
     await silent.response();
-    await waitFor('silent client dropped', () => silent.closed, 6000);
+    await until(() => silent.closed, 'silent client dropped', 6000);
     expect(silent.heartbeats).toBeGreaterThanOrEqual(1);
     expect(answering.heartbeats).toBeGreaterThanOrEqual(1);
     expect(answering.closed).toBe(false);
@@ -192,8 +193,8 @@ describe('NSQ test server (protocol conformance over raw sockets)', () => {
     await b.subscribe(topic, 'b');
     for (const client of [a1, a2, b]) client.send('RDY 10');
     for (let i = 0; i < 6; i += 1) await publish(topic, `m${i}`);
-    await waitFor('channel b got all', () => b.messagesReceived() === 6);
-    await waitFor('channel a got all', () => a1.messagesReceived() + a2.messagesReceived() === 6);
+    await until(() => b.messagesReceived() === 6, 'channel b got all');
+    await until(() => a1.messagesReceived() + a2.messagesReceived() === 6, 'channel a got all');
     expect(a1.messagesReceived()).toBeGreaterThan(0);
     expect(a2.messagesReceived()).toBeGreaterThan(0);
   });
@@ -206,7 +207,7 @@ describe('NSQ test server (protocol conformance over raw sockets)', () => {
     consumer.send('CLS');
     expect(await consumer.response()).toBe('CLOSE_WAIT');
     await publish(topic, 'after-cls');
-    await waitFor('message stays ready', () => nsqd.channelStats(topic, 'c')?.depth === 1);
+    await until(() => nsqd.channelStats(topic, 'c')?.depth === 1, 'message stays ready');
     expect(consumer.messagesReceived()).toBe(0);
   });
 
@@ -267,7 +268,7 @@ describe('NSQ test server (protocol conformance over raw sockets)', () => {
     const address = nsqd.tcpAddress;
     await nsqd.restart();
     expect(nsqd.tcpAddress).toBe(address);
-    await waitFor('old connection dropped', () => consumer.closed);
+    await until(() => consumer.closed, 'old connection dropped');
     const again = await open();
     await again.subscribe(topic, 'c');
     again.send('RDY 5');

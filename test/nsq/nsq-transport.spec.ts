@@ -4,7 +4,7 @@ import { lastValueFrom } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NsqLookupdTestServer, NsqTestServer } from './nsq-test-server';
 import { baseOptions, Behaviour, CHANNEL, startConsumer } from './queue-harness';
-import { sleep, waitFor } from './raw-nsq-client';
+import { sleep, until } from '../support/until';
 
 /** NSQ-only behaviour: broker timeouts, TOUCH, restarts and lookupd discovery, through nsqjs and the test nsqd. */
 describe('NSQ transport against the test nsqd', () => {
@@ -50,7 +50,7 @@ describe('NSQ transport against the test nsqd', () => {
     const server = new NsqServer({ ...baseOptions({ topic, messageTimeoutMs: 1_000 }), nsqdTcpAddresses: [nsqd.tcpAddress] });
     await consume(server, topic, behaviour);
     await emit(client, topic, { imageId: 1 });
-    await waitFor('finished', () => behaviour.received.length === 1 && drained(nsqd, topic), 10_000);
+    await until(() => behaviour.received.length === 1 && drained(nsqd, topic), 'finished', 10_000);
     expect(nsqd.channelStats(topic, CHANNEL)).toMatchObject({ timeout_count: 0, requeue_count: 0 });
     expect(behaviour.received).toHaveLength(1);
   });
@@ -71,10 +71,10 @@ describe('NSQ transport against the test nsqd', () => {
     await consume(server, topic, behaviour);
     const strictClient = new NsqClient({ address: strict.tcpAddress });
     await emit(strictClient, topic, { imageId: 2 });
-    await waitFor('redelivery', () => behaviour.received.length === 2, 10_000);
+    await until(() => behaviour.received.length === 2, 'redelivery', 10_000);
     expect(behaviour.received.map((entry) => entry.attempts)).toEqual([1, 2]);
     expect(behaviour.received[0].id).toBe(behaviour.received[1].id);
-    await waitFor('second delivery finished', () => drained(strict, topic));
+    await until(() => drained(strict, topic), 'second delivery finished');
     expect(strict.channelStats(topic, CHANNEL)?.timeout_count).toBe(1);
     release();
     strictClient.close();
@@ -94,18 +94,18 @@ describe('NSQ transport against the test nsqd', () => {
     await consume(server, topic, behaviour);
     await emit(client, topic, { imageId: 1 });
     await emit(client, topic, { imageId: 100 });
-    await waitFor('both delivered', () => behaviour.received.length === 2);
+    await until(() => behaviour.received.length === 2, 'both delivered');
 
     await nsqd.stop();
-    await waitFor('consumer noticed', () => !server.isConnected());
+    await until(() => !server.isConnected(), 'consumer noticed');
     await expect(emit(client, topic, { imageId: 3 })).rejects.toThrow();
     await nsqd.start();
-    await waitFor('consumer reconnected', () => server.isConnected(), 10_000);
+    await until(() => server.isConnected(), 'consumer reconnected', 10_000);
     await emit(client, topic, { imageId: 2 });
     await emit(client, topic, { imageId: 3 });
 
-    await waitFor('all handled', () => behaviour.received.filter((entry) => entry.attempts > 1 || (entry.data as { imageId: number }).imageId !== 100).length === 4, 15_000);
-    await waitFor('finished', () => drained(nsqd, topic));
+    await until(() => behaviour.received.filter((entry) => entry.attempts > 1 || (entry.data as { imageId: number }).imageId !== 100).length === 4, 'all handled', 15_000);
+    await until(() => drained(nsqd, topic), 'finished');
     const ids = behaviour.received.map((entry) => (entry.data as { imageId: number }).imageId);
     expect(ids.sort((a, b) => a - b)).toEqual([1, 2, 3, 100, 100]);
     expect(behaviour.received.find((entry) => (entry.data as { imageId: number }).imageId === 100 && entry.attempts === 2)).toBeDefined();
@@ -124,14 +124,14 @@ describe('NSQ transport against the test nsqd', () => {
     expect(server.isConnected()).toBe(false);
     // The topic exists on nsqd once something is published; lookupd then lists it.
     await emit(client, topic, { imageId: 1 });
-    await waitFor('discovered and handled', () => behaviour.received.length === 1, 10_000);
+    await until(() => behaviour.received.length === 1, 'discovered and handled', 10_000);
     expect(server.isConnected()).toBe(true);
 
     await nsqd.restart();
     // The restarted nsqd has no subscribers until the consumer found it through lookupd again.
-    await waitFor('rediscovered', () => (nsqd.channelStats(topic, CHANNEL)?.clients.length ?? 0) > 0, 20_000);
+    await until(() => (nsqd.channelStats(topic, CHANNEL)?.clients.length ?? 0) > 0, 'rediscovered', 20_000);
     await emit(client, topic, { imageId: 2 });
-    await waitFor('handled after restart', () => behaviour.received.length === 2, 10_000);
+    await until(() => behaviour.received.length === 2, 'handled after restart', 10_000);
   });
 
   it('re-publishes a deferred message with DPUB inside an envelope, and still does not count deferrals when the publisher is unreachable', async () => {
@@ -143,7 +143,7 @@ describe('NSQ transport against the test nsqd', () => {
     const server = new NsqServer({ ...baseOptions({ topic, maxAttempts: 2 }), nsqdTcpAddresses: [nsqd.tcpAddress] });
     await consume(server, topic, behaviour);
     await emit(client, topic, { imageId: 5 });
-    await waitFor('handled', () => behaviour.received.length === 4 && drained(nsqd, topic));
+    await until(() => behaviour.received.length === 4 && drained(nsqd, topic), 'handled');
     // 1 publish + 3 deferred copies, none requeued: the deferrals went through DPUB.
     expect(nsqd.channelStats(topic, CHANNEL)).toMatchObject({ message_count: 4, requeue_count: 0 });
     expect(behaviour.deadLetters).toEqual([]);
@@ -160,7 +160,7 @@ describe('NSQ transport against the test nsqd', () => {
     });
     await consume(unreachable, fallbackTopic, fallback);
     await emit(client, fallbackTopic, { imageId: 6 });
-    await waitFor('handled via REQ fallback', () => fallback.received.length === 4 && drained(nsqd, fallbackTopic), 20_000);
+    await until(() => fallback.received.length === 4 && drained(nsqd, fallbackTopic), 'handled via REQ fallback', 20_000);
     expect(fallback.received.map((entry) => entry.attempts)).toEqual([1, 1, 1, 1]);
     expect(nsqd.channelStats(fallbackTopic, CHANNEL)?.requeue_count).toBe(3);
     expect(fallback.deadLetters).toEqual([]);
@@ -171,16 +171,16 @@ describe('NSQ transport against the test nsqd', () => {
     const behaviour = new Behaviour();
     const server = new NsqServer({ ...baseOptions({ topic }), nsqdTcpAddresses: [nsqd.tcpAddress], lookupdPollIntervalSec: 1 });
     await consume(server, topic, behaviour);
-    await waitFor('connected', () => server.isConnected());
+    await until(() => server.isConnected(), 'connected');
     server.pause();
     await nsqd.restart();
-    await waitFor('resubscribed', () => (nsqd.channelStats(topic, CHANNEL)?.clients.length ?? 0) > 0, 10_000);
+    await until(() => (nsqd.channelStats(topic, CHANNEL)?.clients.length ?? 0) > 0, 'resubscribed', 10_000);
     await emit(client, topic, { imageId: 1 });
     await sleep(500);
     expect(behaviour.received).toEqual([]);
     expect(nsqd.channelStats(topic, CHANNEL)?.clients[0].ready_count).toBe(0);
     server.resume();
-    await waitFor('handled after resume', () => behaviour.received.length === 1);
+    await until(() => behaviour.received.length === 1, 'handled after resume');
   });
 
   it('survives a handler that finishes after its nsqd connection is gone, and gets the message again', async () => {
@@ -192,15 +192,15 @@ describe('NSQ transport against the test nsqd', () => {
     const server = new NsqServer({ ...baseOptions({ topic }), nsqdTcpAddresses: [nsqd.tcpAddress], lookupdPollIntervalSec: 1 });
     await consume(server, topic, behaviour);
     await emit(client, topic, { imageId: 1 });
-    await waitFor('running', () => behaviour.running === 1);
+    await until(() => behaviour.running === 1, 'running');
     await nsqd.stop();
-    await waitFor('consumer noticed', () => !server.isConnected());
+    await until(() => !server.isConnected(), 'consumer noticed');
     release();
     await sleep(200);
     await nsqd.start();
-    await waitFor('redelivered after restart', () => behaviour.received.length === 2, 10_000);
+    await until(() => behaviour.received.length === 2, 'redelivered after restart', 10_000);
     expect(behaviour.received[1].attempts).toBe(2);
-    await waitFor('finished', () => drained(nsqd, topic));
+    await until(() => drained(nsqd, topic), 'finished');
   });
 
   it('graceful close sends RDY 0 first: nothing new is delivered while a running handler finishes', async () => {
@@ -209,14 +209,14 @@ describe('NSQ transport against the test nsqd', () => {
     behaviour.onMessage = () => sleep(400);
     const server = new NsqServer({ ...baseOptions({ topic, maxInFlight: 1 }), nsqdTcpAddresses: [nsqd.tcpAddress] });
     const app = await consume(server, topic, behaviour);
-    await waitFor('connected', () => server.isConnected());
+    await until(() => server.isConnected(), 'connected');
     await emit(client, topic, { imageId: 1 });
-    await waitFor('running', () => behaviour.running === 1);
+    await until(() => behaviour.running === 1, 'running');
     await emit(client, topic, { imageId: 2 });
     await app.close();
     apps.splice(apps.indexOf(app), 1);
     expect(behaviour.received).toHaveLength(1);
-    await waitFor('second message waits in nsqd', () => nsqd.channelStats(topic, CHANNEL)?.depth === 1);
+    await until(() => nsqd.channelStats(topic, CHANNEL)?.depth === 1, 'second message waits in nsqd');
     expect(nsqd.channelStats(topic, CHANNEL)?.in_flight_count).toBe(0);
   });
 });

@@ -9,7 +9,7 @@ import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NsqLookupdTestServer, NsqTestServer } from './nsq-test-server';
 import { Behaviour, consumerController } from './queue-harness';
-import { waitFor } from './raw-nsq-client';
+import { until } from '../support/until';
 
 /** QueueModule wiring as an app uses it: config → client + consumer strategy + readiness check. */
 describe('QueueModule', () => {
@@ -51,15 +51,15 @@ describe('QueueModule', () => {
       { consume: true },
     );
     expect(consumer).toBeInstanceOf(NsqServer);
-    await waitFor('connected', () => consumer.isConnected());
+    await until(() => consumer.isConnected(), 'connected');
     await lastValueFrom(client.emit('images', { imageId: 3 }), { defaultValue: undefined });
-    await waitFor('handled', () => behaviour.received.length === 1);
+    await until(() => behaviour.received.length === 1, 'handled');
     expect(behaviour.received[0].data).toEqual({ imageId: 3 });
 
     const ready = await request(app.getHttpServer()).get('/health/ready').expect(200);
     expect(ready.body.info.queue).toMatchObject({ status: 'up', role: 'consumer', paused: false });
     await nsqd.stop();
-    await waitFor('disconnected', () => !consumer.isConnected());
+    await until(() => !consumer.isConnected(), 'disconnected');
     const down = await request(app.getHttpServer()).get('/health/ready').expect(503);
     expect(down.body.error.queue).toMatchObject({ status: 'down', reason: 'not connected to any nsqd' });
   });
@@ -71,8 +71,8 @@ describe('QueueModule', () => {
       expect(fresh.hasTopic('images')).toBe(false);
       const env = { NSQLOOKUPD_HTTP_ADDRESSES: lookupd.httpAddress, NSQD_TCP_ADDRESS: fresh.tcpAddress, NSQD_HTTP_ADDRESS: fresh.httpAddress };
       const { app, consumer } = await boot(env, { consume: true });
-      await waitFor('the consumer to find nsqd through lookupd', () => consumer.isConnected());
-      await waitFor('the consumer to subscribe', () => fresh.channelStats('images', 'image-processor')?.clients.length === 1);
+      await until(() => consumer.isConnected(), 'the consumer to find nsqd through lookupd');
+      await until(() => fresh.channelStats('images', 'image-processor')?.clients.length === 1, 'the consumer to subscribe');
       expect(fresh.stats().find((topic) => topic.topic_name === 'images')?.message_count).toBe(0); // nothing was published
       await request(app.getHttpServer()).get('/health/ready').expect(200);
     } finally {
@@ -90,9 +90,9 @@ describe('QueueModule', () => {
       const { consumer } = await boot(env, { consume: true });
       expect(consumer.isConnected()).toBe(false);
       await late.start();
-      await waitFor('the topic to be created', () => late.hasTopic('images'), 20_000);
-      await waitFor('the consumer to connect', () => consumer.isConnected(), 20_000);
-      await waitFor('the consumer to subscribe', () => late.channelStats('images', 'image-processor')?.clients.length === 1);
+      await until(() => late.hasTopic('images'), 'the topic to be created', 20_000);
+      await until(() => consumer.isConnected(), 'the consumer to connect', 20_000);
+      await until(() => late.channelStats('images', 'image-processor')?.clients.length === 1, 'the consumer to subscribe');
     } finally {
       await lookupd.stop();
       await late.stop();
@@ -113,7 +113,7 @@ describe('QueueModule', () => {
     const { app, behaviour, client, consumer } = await boot({}, { broker, consume: true });
     expect(consumer).toBeInstanceOf(InProcessServer);
     await lastValueFrom(client.emit('images', { imageId: 8 }), { defaultValue: undefined });
-    await waitFor('handled', () => behaviour.received.length === 1);
+    await until(() => behaviour.received.length === 1, 'handled');
     expect(behaviour.received[0].data).toEqual({ imageId: 8 });
     await request(app.getHttpServer()).get('/health/ready').expect(200);
   });
@@ -122,7 +122,7 @@ describe('QueueModule', () => {
     const consumerSide = await boot({}, { consume: true });
     const publisherSide = await boot({}, { consume: false });
     await lastValueFrom(publisherSide.client.emit('images', { imageId: 11 }), { defaultValue: undefined });
-    await waitFor('handled across apps', () => consumerSide.behaviour.received.length === 1);
+    await until(() => consumerSide.behaviour.received.length === 1, 'handled across apps');
     expect((consumerSide.consumer as InProcessServer).broker).toBe(InProcessBroker.shared());
   });
 });

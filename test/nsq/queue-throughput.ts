@@ -3,13 +3,9 @@
  * Not a test: run with `npx tsx test/nsq/queue-throughput.ts [count]`.
  */
 import { cpus } from 'node:os';
-import { InProcessBroker } from '../../libs/queue/src/in-process/in-process-broker';
-import { InProcessClient } from '../../libs/queue/src/in-process/in-process-client';
-import { InProcessServer } from '../../libs/queue/src/in-process/in-process-server';
-import { NsqClient } from '../../libs/queue/src/nsq/nsq-client';
-import { NsqServer } from '../../libs/queue/src/nsq/nsq-server';
-import { QueueServer, QueueServerOptions } from '../../libs/queue/src/queue-server';
+import { InProcessBroker, InProcessClient, InProcessServer, NsqClient, NsqServer, QueueServer, QueueServerOptions } from '@visage/queue';
 import { NsqTestServer } from './nsq-test-server';
+import { until } from '../support/until';
 
 const count = Number(process.argv[2] ?? 2000);
 const options: QueueServerOptions = {
@@ -31,7 +27,7 @@ async function measure(name: string, server: QueueServer, publish: (index: numbe
     if (handled === count) done();
   }, true);
   await new Promise<void>((resolve) => server.listen(() => resolve()));
-  while (!server.isConnected()) await new Promise((resolve) => setTimeout(resolve, 20));
+  await until(() => server.isConnected(), 'the consumer to connect', 60_000, 20);
   const started = process.hrtime.bigint();
   for (let offset = 0; offset < count; offset += 100) {
     await Promise.all(Array.from({ length: Math.min(100, count - offset) }, (_, i) => publish(offset + i)));

@@ -3,7 +3,7 @@ import { DeferMessageError, QueueServer } from '@visage/queue';
 import { lastValueFrom } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Behaviour, DriverHarness, InProcessHarness, NsqHarness, startConsumer } from './queue-harness';
-import { sleep, waitFor } from './raw-nsq-client';
+import { sleep, until } from '../support/until';
 
 /**
  * The delivery contract both drivers promise, written once: the same Nest handlers, the same outcomes.
@@ -22,7 +22,7 @@ describe.each([
   const consume = async (server: QueueServer, topic: string, behaviour: Behaviour, passErrorsThrough = true) => {
     const app = await startConsumer(server, topic, behaviour, passErrorsThrough);
     apps.push(app);
-    if (harness.name === 'nsq') await waitFor('nsqd connection', () => server.isConnected());
+    if (harness.name === 'nsq') await until(() => server.isConnected(), 'nsqd connection');
     return app;
   };
   const emit = (topic: string, data: unknown) => lastValueFrom(client.emit(topic, data), { defaultValue: undefined });
@@ -44,8 +44,8 @@ describe.each([
     const behaviour = new Behaviour();
     await consume(harness.createServer({ topic }), topic, behaviour);
     await emit(topic, { imageId: 42 });
-    await waitFor('handled', () => behaviour.received.length === 1);
-    await waitFor('finished', () => harness.isDrained(topic));
+    await until(() => behaviour.received.length === 1, 'handled');
+    await until(() => harness.isDrained(topic), 'finished');
     expect(behaviour.received[0]).toMatchObject({ data: { imageId: 42 }, attempts: 1 });
     await sleep(200);
     expect(behaviour.received).toHaveLength(1);
@@ -57,7 +57,7 @@ describe.each([
     await consume(harness.createServer({ topic }), topic, behaviour);
     await harness.publishRaw(topic, '17');
     await harness.publishRaw(topic, 'abc');
-    await waitFor('handled', () => behaviour.received.length === 2);
+    await until(() => behaviour.received.length === 2, 'handled');
     expect(behaviour.received.map((entry) => entry.data).sort()).toEqual([17, 'abc']);
   });
 
@@ -69,8 +69,8 @@ describe.each([
     };
     await consume(harness.createServer({ topic, maxAttempts: 5, requeueBaseDelayMs: 100 }), topic, behaviour);
     await emit(topic, { imageId: 1 });
-    await waitFor('third attempt', () => behaviour.received.length === 3);
-    await waitFor('finished', () => harness.isDrained(topic));
+    await until(() => behaviour.received.length === 3, 'third attempt');
+    await until(() => harness.isDrained(topic), 'finished');
     expect(behaviour.received.map((entry) => entry.attempts)).toEqual([1, 2, 3]);
     expect(new Set(behaviour.received.map((entry) => entry.id)).size).toBe(1);
     // Lower bounds only: base 100 ms after attempt 1, 200 ms after attempt 2.
@@ -88,8 +88,8 @@ describe.each([
     };
     await consume(harness.createServer({ topic, maxAttempts: 3 }), topic, behaviour);
     await emit(topic, { imageId: 5 });
-    await waitFor('dead letter', () => behaviour.deadLetters.length === 1);
-    await waitFor('finished', () => harness.isDrained(topic));
+    await until(() => behaviour.deadLetters.length === 1, 'dead letter');
+    await until(() => harness.isDrained(topic), 'finished');
     expect(behaviour.deadLetters[0]).toEqual({ data: { imageId: 5 }, error: 'recognizer said no', attempts: 3 });
     expect(behaviour.received.map((entry) => entry.attempts)).toEqual([1, 2, 3]);
     await sleep(300);
@@ -108,8 +108,8 @@ describe.each([
     };
     await consume(harness.createServer({ topic, maxAttempts: 1, requeueMaxDelayMs: 50 }), topic, behaviour);
     await emit(topic, { imageId: 6 });
-    await waitFor('second dead letter', () => behaviour.deadLetters.length === 2);
-    await waitFor('finished', () => harness.isDrained(topic));
+    await until(() => behaviour.deadLetters.length === 2, 'second dead letter');
+    await until(() => harness.isDrained(topic), 'finished');
     expect(behaviour.received).toHaveLength(1);
     expect(behaviour.deadLetters[1].attempts).toBe(2);
   });
@@ -123,8 +123,8 @@ describe.each([
     // Without QueueExceptionFilter: the deferral must survive Nest's default RPC exception filter.
     await consume(harness.createServer({ topic, maxAttempts: 2 }), topic, behaviour, false);
     await emit(topic, { imageId: 9 });
-    await waitFor('handled after deferrals', () => behaviour.received.length === 7);
-    await waitFor('finished', () => harness.isDrained(topic));
+    await until(() => behaviour.received.length === 7, 'handled after deferrals');
+    await until(() => harness.isDrained(topic), 'finished');
     expect(behaviour.deadLetters).toEqual([]);
     expect(behaviour.received.map((entry) => entry.attempts)).toEqual([1, 1, 1, 1, 1, 1, 1]);
     expect(new Set(behaviour.received.map((entry) => entry.id)).size).toBe(1);
@@ -140,7 +140,7 @@ describe.each([
     };
     await consume(harness.createServer({ topic, maxAttempts: 3 }), topic, behaviour);
     await emit(topic, { imageId: 10 });
-    await waitFor('dead letter', () => behaviour.deadLetters.length === 1);
+    await until(() => behaviour.deadLetters.length === 1, 'dead letter');
     // calls: defer, fail(1), defer, fail(2), defer, fail(3) -> dead letter at counted attempt 3.
     expect(behaviour.received.map((entry) => entry.attempts)).toEqual([1, 1, 2, 2, 3, 3]);
     expect(behaviour.deadLetters[0]).toMatchObject({ attempts: 3, error: 'failure on call 6' });
@@ -153,8 +153,8 @@ describe.each([
     await harness.publishRaw(topic, '{"imageId": 4');
     await harness.publishRaw(topic, '{"__visageQueueEnvelope": 3}');
     await emit(topic, { imageId: 4 });
-    await waitFor('valid one handled', () => behaviour.received.length === 1);
-    await waitFor('finished', () => harness.isDrained(topic));
+    await until(() => behaviour.received.length === 1, 'valid one handled');
+    await until(() => harness.isDrained(topic), 'finished');
     expect(behaviour.received[0].data).toEqual({ imageId: 4 });
     expect(behaviour.deadLetters).toEqual([]);
   });
@@ -170,8 +170,8 @@ describe.each([
     await sleep(400);
     expect(behaviour.received).toEqual([]);
     server.resume();
-    await waitFor('all handled after resume', () => behaviour.received.length === 3);
-    await waitFor('finished', () => harness.isDrained(topic));
+    await until(() => behaviour.received.length === 3, 'all handled after resume');
+    await until(() => harness.isDrained(topic), 'finished');
   });
 
   it(`${harness.name}: paused before it listens, takes nothing already waiting until resumed, and counts no attempt`, async () => {
@@ -185,9 +185,9 @@ describe.each([
     await sleep(400);
     expect(behaviour.received).toEqual([]);
     server.resume();
-    await waitFor('all handled after resume', () => behaviour.received.length === 3);
+    await until(() => behaviour.received.length === 3, 'all handled after resume');
     expect(behaviour.received.map((received) => received.attempts)).toEqual([1, 1, 1]);
-    await waitFor('finished', () => harness.isDrained(topic));
+    await until(() => harness.isDrained(topic), 'finished');
   });
 
   it(`${harness.name}: after resume, a first message that hangs does not hold back the others`, async () => {
@@ -201,12 +201,12 @@ describe.each([
     await consume(server, topic, behaviour);
     server.resume();
     await emit(topic, { imageId: 1 });
-    await waitFor('the first message to be running', () => behaviour.running === 1);
+    await until(() => behaviour.running === 1, 'the first message to be running');
     for (let id = 2; id <= 3; id += 1) await emit(topic, { imageId: id });
-    await waitFor('the others handled while the first hangs', () => behaviour.received.length === 3);
+    await until(() => behaviour.received.length === 3, 'the others handled while the first hangs');
     expect(behaviour.running).toBe(1);
     release();
-    await waitFor('finished', () => harness.isDrained(topic));
+    await until(() => harness.isDrained(topic), 'finished');
   });
 
   it(`${harness.name}: runs at most maxInFlight handlers at once`, async () => {
@@ -217,12 +217,12 @@ describe.each([
     behaviour.onMessage = () => gate;
     await consume(harness.createServer({ topic, maxInFlight: 2 }), topic, behaviour);
     for (let id = 1; id <= 5; id += 1) await emit(topic, { imageId: id });
-    await waitFor('two running', () => behaviour.running === 2);
+    await until(() => behaviour.running === 2, 'two running');
     await sleep(300);
     expect(behaviour.received).toHaveLength(2);
     release();
-    await waitFor('all handled', () => behaviour.received.length === 5);
-    await waitFor('finished', () => harness.isDrained(topic));
+    await until(() => behaviour.received.length === 5, 'all handled');
+    await until(() => harness.isDrained(topic), 'finished');
     expect(behaviour.maxRunning).toBe(2);
   });
 
@@ -237,11 +237,11 @@ describe.each([
     const server = harness.createServer({ topic });
     const app = await consume(server, topic, behaviour);
     await emit(topic, { imageId: 1 });
-    await waitFor('running', () => behaviour.running === 1);
+    await until(() => behaviour.running === 1, 'running');
     await app.close();
     apps.splice(apps.indexOf(app), 1);
     expect(finishedHandler).toBe(true);
-    await waitFor('finished', () => harness.isDrained(topic));
+    await until(() => harness.isDrained(topic), 'finished');
     expect(server.isListening()).toBe(false);
   });
 
@@ -251,15 +251,15 @@ describe.each([
     stuck.onMessage = () => new Promise(() => undefined);
     const app = await consume(harness.createServer({ topic, closeTimeoutMs: 200 }), topic, stuck);
     await emit(topic, { imageId: 77 });
-    await waitFor('running', () => stuck.running === 1);
+    await until(() => stuck.running === 1, 'running');
     await app.close();
     apps.splice(apps.indexOf(app), 1);
 
     const next = new Behaviour();
     await consume(harness.createServer({ topic }), topic, next);
-    await waitFor('redelivered', () => next.received.length === 1);
+    await until(() => next.received.length === 1, 'redelivered');
     expect(next.received[0]).toMatchObject({ data: { imageId: 77 }, attempts: 2 });
-    await waitFor('finished', () => harness.isDrained(topic));
+    await until(() => harness.isDrained(topic), 'finished');
   });
 
   it(`${harness.name}: distributes one channel between two consumers, each message handled once`, async () => {
@@ -270,8 +270,8 @@ describe.each([
     await consume(harness.createServer({ topic, maxInFlight: 2 }), topic, a);
     await consume(harness.createServer({ topic, maxInFlight: 2 }), topic, b);
     for (let id = 1; id <= 20; id += 1) await emit(topic, { imageId: id });
-    await waitFor('all handled', () => a.received.length + b.received.length === 20);
-    await waitFor('finished', () => harness.isDrained(topic));
+    await until(() => a.received.length + b.received.length === 20, 'all handled');
+    await until(() => harness.isDrained(topic), 'finished');
     const ids = [...a.received, ...b.received].map((entry) => (entry.data as { imageId: number }).imageId).sort((x, y) => x - y);
     expect(ids).toEqual(Array.from({ length: 20 }, (_, index) => index + 1));
   });

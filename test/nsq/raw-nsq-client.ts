@@ -11,24 +11,7 @@ import {
   HEARTBEAT,
   MAGIC_V2,
 } from './nsq-protocol';
-
-/** Polls `condition` until it holds or `timeoutMs` passes (then throws with `what`). */
-export async function waitFor<T>(
-  what: string,
-  condition: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs = 10_000,
-  intervalMs = 20,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await condition();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { until } from '../support/until';
 
 /** A bare-socket NSQ client for conformance tests: writes raw commands and collects decoded frames. */
 export class RawNsqClient {
@@ -76,12 +59,12 @@ export class RawNsqClient {
 
   /** Removes and returns the first frame matching `predicate`, waiting for it. */
   async next(predicate: (frame: DecodedFrame) => boolean = () => true, timeoutMs = 10_000): Promise<DecodedFrame> {
-    return waitFor(
-      'a frame',
+    return until(
       () => {
         const index = this.frames.findIndex(predicate);
         return index >= 0 ? this.frames.splice(index, 1)[0] : undefined;
       },
+      'a frame',
       timeoutMs,
       5,
     );

@@ -20,7 +20,7 @@ function signIn(config: VisageConfig, generatedAdminKey: string | undefined): st
  */
 export function startupBanner(config: VisageConfig, ports: EmbeddedVisage['ports'], generatedAdminKey?: string): string {
   return [
-    `running on ${config.database.type} with the ${config.queue.driver} queue; images under ${config.IMAGES_ROOT}`,
+    `running on ${config.database.type} with the ${config.queue.driver} queue; images under ${config.storage.imagesRoot}`,
     `  receiver API  http://localhost:${ports.receiver}  (docs /docs)`,
     `  dashboard     http://localhost:${ports.frontend}`,
     `  processor     health http://localhost:${ports.processorHealth}/health/ready`,

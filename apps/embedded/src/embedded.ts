@@ -55,13 +55,12 @@ function boundPort(app: INestApplication): number {
  * the processor and the dashboard. With the defaults this is SQLite + the in-process queue, so nothing
  * else has to run.
  */
-export async function startEmbedded(config: VisageConfig, hostOrOptions: string | EmbeddedOptions = {}): Promise<EmbeddedVisage> {
-  const options = typeof hostOrOptions === 'string' ? { host: hostOrOptions } : hostOrOptions;
+export async function startEmbedded(config: VisageConfig, options: EmbeddedOptions = {}): Promise<EmbeddedVisage> {
   const host = options.host ?? config.BIND_HOST;
   // One process, one logger named "visage"; lines of a request or message name the app handling it.
   appLogger(config, 'visage');
-  mkdirSync(config.IMAGES_ROOT, { recursive: true });
-  mkdirSync(config.KNOWN_FACES_DIR, { recursive: true });
+  mkdirSync(config.storage.imagesRoot, { recursive: true });
+  mkdirSync(config.storage.knownFacesDir, { recursive: true });
   const started: Array<{ close(): Promise<void> }> = [];
   try {
     // One process, so the recognizer's token needs no sharing: unset, a fresh one per start.

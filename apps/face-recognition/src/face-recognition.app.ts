@@ -1,10 +1,12 @@
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { loadConfig, VisageConfig } from '@visage/config';
+import { AppOptions, VisageConfig } from '@visage/config';
 import { appLogger } from '@visage/observability';
 import { AnalysisService } from './analysis/analysis.service';
 import { FaceAnalysisGrpcServer } from './analysis/face-analysis.grpc-server';
 import { FaceRecognitionModule } from './face-recognition.module';
+
+export type FaceRecognitionAppOptions = AppOptions;
 
 export interface FaceRecognitionListenOptions {
   /** gRPC port; default FACE_RECOGNITION_PORT, 0 = any free port. */
@@ -33,9 +35,9 @@ export interface FaceRecognitionApp {
  * Builds the face-recognition service (gRPC `visage.face.v1.FaceAnalysis` + `grpc.health.v1.Health`, and
  * `/health/live` + `/health/ready` over HTTP). Nothing listens until `start()`.
  */
-export async function createFaceRecognitionApp(config: VisageConfig = loadConfig()): Promise<FaceRecognitionApp> {
-  const nest = await NestFactory.create(FaceRecognitionModule.forRoot(config), {
-    logger: appLogger(config, 'face-recognition'),
+export async function createFaceRecognitionApp(config: VisageConfig, options: FaceRecognitionAppOptions = {}): Promise<FaceRecognitionApp> {
+  const nest = await NestFactory.create(FaceRecognitionModule.forRoot({ config }), {
+    logger: options.logger ?? appLogger(config, 'face-recognition'),
     // A failing boot throws to the caller (main or the embedded launcher) instead of aborting the process.
     abortOnError: false,
   });

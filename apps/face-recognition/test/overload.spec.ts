@@ -48,7 +48,7 @@ describe('overload and deadlines (1 worker, queue of 1)', () => {
     const before = (await pool.stats())[0].analysed;
     const started = Date.now();
     const late = pool.analyze({ path: join(images.root, 'queued.jpg') }, false, { deadline: Date.now() + 30 });
-    await expect(late).rejects.toMatchObject({ rejection: 'deadline_exceeded' });
+    await expect(late).rejects.toMatchObject({ code: 'deadline_exceeded' });
     // Dropped from the queue at its deadline, not when the busy worker got to it.
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(pool.queued).toBe(0);

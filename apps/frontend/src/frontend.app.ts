@@ -1,21 +1,19 @@
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { trustProxySetting } from '@visage/auth';
-import { loadConfig, VisageConfig } from '@visage/config';
+import { AppOptions, VisageConfig } from '@visage/config';
 import { appLogger } from '@visage/observability';
 import { PUBLIC_DIR, VIEWS_DIR } from './common/asset-paths';
 import { securityHeaders } from './common/security-headers';
 import { createViewEngine } from './common/view-engine';
 import { FrontendModule } from './frontend.module';
 
-export interface CreateFrontendAppOptions {
-  logger?: false;
-}
+export type FrontendAppOptions = AppOptions;
 
 /** Builds (does not start) the dashboard app; call `.listen(config.FRONTEND_PORT)` on the result. */
 export async function createFrontendApp(
-  config: VisageConfig = loadConfig(),
-  options: CreateFrontendAppOptions = {},
+  config: VisageConfig,
+  options: FrontendAppOptions = {},
 ): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(
     FrontendModule.forRoot({ config }),

@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { AuthModule } from '@visage/auth';
-import { ConfigModule, VisageConfig } from '@visage/config';
+import { AppModuleOptions, ConfigModule } from '@visage/config';
 import { HealthModule } from '@visage/health';
 import { MatcherModule } from '@visage/matcher';
 import { ObservabilityModule } from '@visage/observability';
@@ -22,14 +22,11 @@ import { ReviewService } from './review/review.service';
 import { ThumbnailsController } from './thumbnails/thumbnails.controller';
 import { ThumbnailService } from './thumbnails/thumbnail.service';
 
-export interface FrontendModuleOptions {
-  /** Configuration; defaults to the process environment. */
-  config?: VisageConfig;
-}
+export type FrontendModuleOptions = AppModuleOptions;
 
 @Module({})
 export class FrontendModule {
-  static forRoot(options: FrontendModuleOptions = {}): DynamicModule {
+  static forRoot(options: FrontendModuleOptions): DynamicModule {
     return {
       module: FrontendModule,
       imports: [

@@ -1,3 +1,4 @@
 export { createFrontendApp } from './frontend.app';
-export type { CreateFrontendAppOptions } from './frontend.app';
+export type { FrontendAppOptions } from './frontend.app';
 export { FrontendModule } from './frontend.module';
+export type { FrontendModuleOptions } from './frontend.module';

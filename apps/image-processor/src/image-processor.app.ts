@@ -1,22 +1,21 @@
-import { INestApplication, LogLevel, NestApplicationOptions } from '@nestjs/common';
+import { INestApplication, NestApplicationOptions } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { loadConfig, VisageConfig } from '@visage/config';
+import { AppOptions, VisageConfig } from '@visage/config';
 import { appLogger } from '@visage/observability';
 import { QUEUE_CONSUMER } from '@visage/queue';
 import { QueueConsumerStrategy } from './image-processor.providers';
 import { ImageProcessorModule } from './image-processor.module';
 
-export interface ImageProcessorAppOptions {
+export interface ImageProcessorAppOptions extends AppOptions {
   instanceId?: string;
   /** Default true; tests run RetryJob.runOnce() by hand. */
   scheduleRetryJob?: boolean;
   /** Default true; tests run RematchJob.runOnce() by hand. */
   scheduleRematchJob?: boolean;
-  logger?: false | LogLevel[];
 }
 
 /** How Nest creates the processor; tests pass the same to `createNestApplication`. */
-export function processorNestOptions(config: VisageConfig, options: Pick<ImageProcessorAppOptions, 'logger'> = {}): NestApplicationOptions {
+export function processorNestOptions(config: VisageConfig, options: AppOptions = {}): NestApplicationOptions {
   return { logger: options.logger ?? appLogger(config, 'image-processor'), abortOnError: false };
 }
 
@@ -28,7 +27,7 @@ export function processorNestOptions(config: VisageConfig, options: Pick<ImagePr
  * with `startImageProcessorApp`.
  */
 export async function createImageProcessorApp(
-  config: VisageConfig = loadConfig(),
+  config: VisageConfig,
   options: ImageProcessorAppOptions = {},
 ): Promise<INestApplication> {
   const app = await NestFactory.create(

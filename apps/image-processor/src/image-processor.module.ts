@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
-import { ConfigModule, VisageConfig } from '@visage/config';
+import { AppModuleOptions, ConfigModule } from '@visage/config';
 import { FaceAnalyzer } from '@visage/domain';
 import { HealthModule } from '@visage/health';
 import { ObservabilityModule } from '@visage/observability';
@@ -27,8 +27,7 @@ import { WebhookClient } from './outcomes/webhook-client';
 import { WebhookDeliveryJob } from './outcomes/webhook-delivery.job';
 import { webhooksReadiness } from './outcomes/webhooks.readiness';
 
-export interface ImageProcessorModuleOptions {
-  config: VisageConfig;
+export interface ImageProcessorModuleOptions extends AppModuleOptions {
   /** Fixed replica name (tests); default hostname:pid:random. */
   instanceId?: string;
   /** Register the RETRY_CRON job (default true; tests call RetryJob.runOnce themselves). */

@@ -1,18 +1,15 @@
-import { INestApplication, LoggerService, LogLevel, NestApplicationOptions } from '@nestjs/common';
+import { INestApplication, NestApplicationOptions } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { trustProxySetting } from '@visage/auth';
-import { ConfigService, loadConfig, VisageConfig } from '@visage/config';
+import { AppOptions, ConfigService, VisageConfig } from '@visage/config';
 import { appLogger } from '@visage/observability';
 import { parseJsonBody } from './common/json-body.middleware';
 import { receiverSecurityHeaders } from './common/security-headers.middleware';
 import { ReceiverModule } from './receiver.module';
 import { describeUploadBodies } from './uploads/upload-body';
 
-export interface ReceiverAppOptions {
-  /** Nest logger; default: the process's pino logger (levels up to LOG_LEVEL, LOG_FORMAT). */
-  logger?: LoggerService | LogLevel[] | false;
-}
+export type ReceiverAppOptions = AppOptions;
 
 /** How Nest creates the receiver; tests pass the same to `createNestApplication`. */
 export function receiverNestOptions(config: VisageConfig, options: ReceiverAppOptions = {}): NestApplicationOptions {
@@ -30,7 +27,7 @@ export function receiverNestOptions(config: VisageConfig, options: ReceiverAppOp
  * `listen`. OpenAPI document at /docs-json, UI at /docs. Tests build `ReceiverModule` with
  * `Test.createTestingModule(...).overrideProvider(QUEUE_CLIENT)` and finish it with `configureReceiverApp`.
  */
-export async function createReceiverApp(config: VisageConfig = loadConfig(), options: ReceiverAppOptions = {}): Promise<INestApplication> {
+export async function createReceiverApp(config: VisageConfig, options: ReceiverAppOptions = {}): Promise<INestApplication> {
   return configureReceiverApp(await NestFactory.create(ReceiverModule.forRoot({ config }), receiverNestOptions(config, options)));
 }
 

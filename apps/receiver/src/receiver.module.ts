@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { AuthModule } from '@visage/auth';
-import { ConfigModule, VisageConfig } from '@visage/config';
+import { AppModuleOptions, ConfigModule } from '@visage/config';
 import { HealthModule } from '@visage/health';
 import { MatcherModule } from '@visage/matcher';
 import { ObservabilityModule } from '@visage/observability';
@@ -19,9 +19,7 @@ import { SessionsModule } from './sessions/sessions.module';
 import { PersonsModule } from './persons/persons.module';
 import { KnownFacesModule } from './known-faces/known-faces.module';
 
-export interface ReceiverModuleOptions {
-  config: VisageConfig;
-}
+export type ReceiverModuleOptions = AppModuleOptions;
 
 /**
  * The receiver: ingest API (images), people API (persons), face review (faces, clusters), API keys and the audit

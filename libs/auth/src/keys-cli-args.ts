@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { API_SCOPES, ApiScope, isApiScope } from '@visage/access';
+import { CodedError } from '@visage/domain';
 
 export const KEYS_USAGE = `usage: npm run keys -- create --name <name> --scope read|submit|admin
        npm run keys -- list
@@ -16,10 +17,9 @@ export type KeysCommand =
   | { command: 'revoke'; id: number };
 
 /** A command line that cannot run: `message` says what is wrong, and the usage follows it. */
-export class KeysUsageError extends Error {
+export class KeysUsageError extends CodedError<'keys_usage'> {
   constructor(message: string) {
-    super(`${message}\n\n${KEYS_USAGE}`);
-    this.name = 'KeysUsageError';
+    super('keys_usage', `${message}\n\n${KEYS_USAGE}`);
   }
 }
 

@@ -16,8 +16,7 @@ describe('parseConfig', () => {
     const config = parseConfig({}, '/srv/visage');
     expect(config.database).toEqual({ type: 'sqlite', file: '/srv/visage/data/visage.sqlite' });
     expect(config.queue).toEqual({ driver: 'in-process' });
-    expect(config.IMAGES_ROOT).toBe('/srv/visage/images');
-    expect(config.KNOWN_FACES_DIR).toBe('/srv/visage/images/known');
+    expect(config.storage).toEqual({ imagesRoot: '/srv/visage/images', knownFacesDir: '/srv/visage/images/known', maxUploadBytes: 20 * 1024 * 1024 });
     expect(config.RECEIVER_PORT).toBe(8000);
     expect(config.MATCH_THRESHOLD).toBe(0.49);
     expect(config.MATCH_MARGIN).toBe(0.08);
@@ -38,7 +37,7 @@ describe('parseConfig', () => {
       publishAddress: '127.0.0.1:4150',
       publishHttpAddress: '127.0.0.1:4151', // nsqd's HTTP port beside its TCP one by default
     });
-    expect(config.KNOWN_FACES_DIR).toBe('/faces/known');
+    expect(config.storage.knownFacesDir).toBe('/faces/known');
     const explicit = parseConfig({ NSQD_TCP_ADDRESSES: 'nsqd:4150', NSQD_HTTP_ADDRESS: 'nsqd:9151' });
     expect(explicit.queue).toMatchObject({ publishAddress: 'nsqd:4150', publishHttpAddress: 'nsqd:9151' });
   });
@@ -105,6 +104,29 @@ describe('parseConfig', () => {
     ]);
   });
 
+  it('names every broken rule between variables in one error, not only the first', () => {
+    expect(problemsOf({
+      NSQLOOKUPD_HTTP_ADDRESSES: 'lookupd:4161',
+      GRPC_TLS_CERT: '/tls/cert.pem',
+      WEBHOOK_URLS: 'https://a.example/hook',
+      MAX_IMAGE_BYTES: '5000',
+      MAX_UPLOAD_BYTES: '6000',
+    }).map((problem) => problem.split(':')[0])).toEqual(['NSQD_TCP_ADDRESS', 'GRPC_TLS_CERT, GRPC_TLS_KEY', 'WEBHOOK_SECRET', 'MAX_UPLOAD_BYTES']);
+    expect(problemsOf({ GRPC_TLS_CA: '/tls/ca.pem', GRPC_TLS_KEY: '/tls/key.pem' })).toEqual([
+      'GRPC_TLS_CERT, GRPC_TLS_KEY: set both (the certificate and its private key) or neither',
+      'GRPC_TLS_CA: needs GRPC_TLS_CERT and GRPC_TLS_KEY (TLS is on only with a certificate)',
+    ]);
+  });
+
+  it('keeps each variable as given and derives the paths in a group of their own', () => {
+    const config = parseConfig({ IMAGES_ROOT: 'pictures', KNOWN_FACES_DIR: 'people' }, '/srv/visage');
+    expect(config.storage).toMatchObject({ imagesRoot: '/srv/visage/pictures', knownFacesDir: '/srv/visage/pictures/people' });
+    // The variables the group replaces are not in the parsed config, so nothing reads a relative root by mistake.
+    expect(config).not.toHaveProperty('IMAGES_ROOT');
+    expect(config).not.toHaveProperty('KNOWN_FACES_DIR');
+    expect(config).not.toHaveProperty('MAX_UPLOAD_BYTES');
+  });
+
   it('requires the local nsqd to publish to once NSQ is configured', () => {
     expect(problemsOf({ NSQLOOKUPD_HTTP_ADDRESSES: 'lookupd:4161' })).toEqual([expect.stringMatching(/^NSQD_TCP_ADDRESS: required/)]);
   });
@@ -125,8 +147,8 @@ describe('parseConfig', () => {
   });
 
   it('MAX_UPLOAD_BYTES defaults to MAX_IMAGE_BYTES and may not exceed it', () => {
-    expect(parseConfig({ MAX_IMAGE_BYTES: '5000' }).MAX_UPLOAD_BYTES).toBe(5000);
-    expect(parseConfig({ MAX_IMAGE_BYTES: '5000', MAX_UPLOAD_BYTES: '4000' }).MAX_UPLOAD_BYTES).toBe(4000);
+    expect(parseConfig({ MAX_IMAGE_BYTES: '5000' }).storage.maxUploadBytes).toBe(5000);
+    expect(parseConfig({ MAX_IMAGE_BYTES: '5000', MAX_UPLOAD_BYTES: '4000' }).storage.maxUploadBytes).toBe(4000);
     expect(problemsOf({ MAX_IMAGE_BYTES: '5000', MAX_UPLOAD_BYTES: '6000' })).toEqual([expect.stringMatching(/^MAX_UPLOAD_BYTES: must not exceed MAX_IMAGE_BYTES/)]);
   });
 });

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
+import { CodedError } from '@visage/domain';
 import { z } from 'zod';
 
 const port = (fallback: number) => z.coerce.number().int().min(1).max(65_535).default(fallback);
@@ -256,11 +257,25 @@ export type QueueConfig =
       publishHttpAddress: string | undefined;
     };
 
-export interface VisageConfig extends Omit<RawConfig, 'KNOWN_FACES_DIR' | 'MAX_UPLOAD_BYTES'> {
-  KNOWN_FACES_DIR: string;
-  MAX_UPLOAD_BYTES: number;
+/** Where the pictures are, resolved once: absolute paths, the upload limit with its default. */
+export interface StorageConfig {
+  /** IMAGES_ROOT, absolute (relative to the working directory when given relative). */
+  imagesRoot: string;
+  /** KNOWN_FACES_DIR, absolute (relative to the images root when given relative; default `<root>/known`). */
+  knownFacesDir: string;
+  /** MAX_UPLOAD_BYTES, or MAX_IMAGE_BYTES when unset. */
+  maxUploadBytes: number;
+}
+
+/**
+ * The parsed configuration: each variable as validated, and the groups derived from several of them
+ * (`database`, `queue`, `storage`). A derived value is a group of its own rather than its variable rewritten in
+ * place, so a key always means what the environment said; the variables a group replaces are left out.
+ */
+export interface VisageConfig extends Omit<RawConfig, 'IMAGES_ROOT' | 'KNOWN_FACES_DIR' | 'MAX_UPLOAD_BYTES'> {
   database: DatabaseConfig;
   queue: QueueConfig;
+  storage: StorageConfig;
 }
 
 function parseDatabaseUrl(value: string, cwd: string): DatabaseConfig {
@@ -280,10 +295,10 @@ function parseDatabaseUrl(value: string, cwd: string): DatabaseConfig {
   };
 }
 
-export class ConfigValidationError extends Error {
+/** The configuration cannot run: `problems` names each broken variable or rule, one line each. */
+export class ConfigValidationError extends CodedError<'invalid_config'> {
   constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
-    this.name = 'ConfigValidationError';
+    super('invalid_config', `Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
   }
 }
 
@@ -296,43 +311,53 @@ export function parseConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Visage
     );
   }
   const raw = result.data;
-  const imagesRoot = isAbsolute(raw.IMAGES_ROOT) ? raw.IMAGES_ROOT : resolve(cwd, raw.IMAGES_ROOT);
-  const knownFacesDir = raw.KNOWN_FACES_DIR
-    ? resolve(imagesRoot, raw.KNOWN_FACES_DIR)
-    : resolve(imagesRoot, 'known');
-  const publishAddress = raw.NSQD_TCP_ADDRESS ?? raw.NSQD_TCP_ADDRESSES[0];
-  const queue: QueueConfig =
-    raw.NSQLOOKUPD_HTTP_ADDRESSES.length > 0 || raw.NSQD_TCP_ADDRESSES.length > 0
-      ? {
-          driver: 'nsq',
-          lookupdHttpAddresses: raw.NSQLOOKUPD_HTTP_ADDRESSES,
-          nsqdTcpAddresses: raw.NSQD_TCP_ADDRESSES,
-          publishAddress,
-          publishHttpAddress: raw.NSQD_HTTP_ADDRESS ?? nsqdHttpBesides(publishAddress),
-        }
-      : { driver: 'in-process' };
-  if (queue.driver === 'nsq' && !queue.publishAddress) {
-    throw new ConfigValidationError(['NSQD_TCP_ADDRESS: required when NSQLOOKUPD_HTTP_ADDRESSES is set (publishers write to their local nsqd)']);
+  const problems = crossFieldProblems(raw);
+  if (problems.length > 0) throw new ConfigValidationError(problems);
+  const { IMAGES_ROOT, KNOWN_FACES_DIR, MAX_UPLOAD_BYTES, ...values } = raw;
+  const imagesRoot = isAbsolute(IMAGES_ROOT) ? IMAGES_ROOT : resolve(cwd, IMAGES_ROOT);
+  return {
+    ...values,
+    database: parseDatabaseUrl(raw.DATABASE_URL, cwd),
+    queue: queueConfigOf(raw),
+    storage: {
+      imagesRoot,
+      knownFacesDir: resolve(imagesRoot, KNOWN_FACES_DIR ?? 'known'),
+      maxUploadBytes: MAX_UPLOAD_BYTES ?? raw.MAX_IMAGE_BYTES,
+    },
+  };
+}
+
+/** Rules between variables, all checked so that one boot names every problem (each variable alone is valid). */
+function crossFieldProblems(raw: RawConfig): string[] {
+  const problems: string[] = [];
+  const usesNsq = raw.NSQLOOKUPD_HTTP_ADDRESSES.length > 0 || raw.NSQD_TCP_ADDRESSES.length > 0;
+  if (usesNsq && !(raw.NSQD_TCP_ADDRESS ?? raw.NSQD_TCP_ADDRESSES[0])) {
+    problems.push('NSQD_TCP_ADDRESS: required when NSQLOOKUPD_HTTP_ADDRESSES is set (publishers write to their local nsqd)');
   }
   if (Boolean(raw.GRPC_TLS_CERT) !== Boolean(raw.GRPC_TLS_KEY)) {
-    throw new ConfigValidationError(['GRPC_TLS_CERT, GRPC_TLS_KEY: set both (the certificate and its private key) or neither']);
+    problems.push('GRPC_TLS_CERT, GRPC_TLS_KEY: set both (the certificate and its private key) or neither');
   }
   if (raw.GRPC_TLS_CA && !raw.GRPC_TLS_CERT) {
-    throw new ConfigValidationError(['GRPC_TLS_CA: needs GRPC_TLS_CERT and GRPC_TLS_KEY (TLS is on only with a certificate)']);
+    problems.push('GRPC_TLS_CA: needs GRPC_TLS_CERT and GRPC_TLS_KEY (TLS is on only with a certificate)');
   }
   if (raw.WEBHOOK_URLS.length > 0 && !raw.WEBHOOK_SECRET) {
-    throw new ConfigValidationError(['WEBHOOK_SECRET: required when WEBHOOK_URLS is set (every delivery is signed with it)']);
+    problems.push('WEBHOOK_SECRET: required when WEBHOOK_URLS is set (every delivery is signed with it)');
   }
   if (raw.MAX_UPLOAD_BYTES !== undefined && raw.MAX_UPLOAD_BYTES > raw.MAX_IMAGE_BYTES) {
-    throw new ConfigValidationError([`MAX_UPLOAD_BYTES: must not exceed MAX_IMAGE_BYTES (${raw.MAX_IMAGE_BYTES}): a larger upload would be stored, then refused at ingest`]);
+    problems.push(`MAX_UPLOAD_BYTES: must not exceed MAX_IMAGE_BYTES (${raw.MAX_IMAGE_BYTES}): a larger upload would be stored, then refused at ingest`);
   }
+  return problems;
+}
+
+function queueConfigOf(raw: RawConfig): QueueConfig {
+  if (raw.NSQLOOKUPD_HTTP_ADDRESSES.length === 0 && raw.NSQD_TCP_ADDRESSES.length === 0) return { driver: 'in-process' };
+  const publishAddress = raw.NSQD_TCP_ADDRESS ?? raw.NSQD_TCP_ADDRESSES[0];
   return {
-    ...raw,
-    MAX_UPLOAD_BYTES: raw.MAX_UPLOAD_BYTES ?? raw.MAX_IMAGE_BYTES,
-    IMAGES_ROOT: imagesRoot,
-    KNOWN_FACES_DIR: knownFacesDir,
-    database: parseDatabaseUrl(raw.DATABASE_URL, cwd),
-    queue,
+    driver: 'nsq',
+    lookupdHttpAddresses: raw.NSQLOOKUPD_HTTP_ADDRESSES,
+    nsqdTcpAddresses: raw.NSQD_TCP_ADDRESSES,
+    publishAddress,
+    publishHttpAddress: raw.NSQD_HTTP_ADDRESS ?? nsqdHttpBesides(publishAddress),
   };
 }
 

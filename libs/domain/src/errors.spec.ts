@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeError } from './errors';
+import { CodedError, describeError } from './errors';
 import { cappedBackoffMs, TimeoutError, withTimeout } from './timeout';
 
 describe('describeError', () => {
@@ -10,6 +10,17 @@ describe('describeError', () => {
     expect(describeError({ getResponse: () => 'as text' })).toBe('as text');
     expect(describeError({ status: 'error', message: 'from rpc' })).toBe('from rpc');
     expect(describeError({ code: 7 })).toBe('{"code":7}');
+  });
+});
+
+describe('CodedError', () => {
+  it('carries its code and its subclass name, and reads like any error', async () => {
+    class ShelfError extends CodedError<'shelf_full' | 'shelf_missing'> {}
+    const error = new ShelfError('shelf_full', 'no room on the shelf');
+    expect(error).toBeInstanceOf(Error);
+    expect(error).toMatchObject({ code: 'shelf_full', name: 'ShelfError', message: 'no room on the shelf' });
+    expect(describeError(error)).toBe('no room on the shelf');
+    await expect(withTimeout(new Promise(() => undefined), 1)).rejects.toMatchObject({ code: 'timeout', name: 'TimeoutError' });
   });
 });
 

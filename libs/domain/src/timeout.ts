@@ -1,7 +1,9 @@
-export class TimeoutError extends Error {
+import { CodedError } from './errors';
+
+/** An awaited answer did not come in time ({@link withTimeout}). */
+export class TimeoutError extends CodedError<'timeout'> {
   constructor(readonly timeoutMs: number) {
-    super(`no answer within ${timeoutMs} ms`);
-    this.name = 'TimeoutError';
+    super('timeout', `no answer within ${timeoutMs} ms`);
   }
 }
 

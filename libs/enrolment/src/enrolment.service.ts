@@ -43,9 +43,9 @@ export class EnrolmentService {
     if (!person) return { status: 'person_not_found', personId };
     let resolved;
     try {
-      resolved = await resolveImagePath(this.config.get('IMAGES_ROOT'), path, { maxBytes: this.config.get('MAX_IMAGE_BYTES') });
+      resolved = await resolveImagePath(this.config.get('storage').imagesRoot, path, { maxBytes: this.config.get('MAX_IMAGE_BYTES') });
     } catch (error) {
-      if (error instanceof ImagePathError) return { status: 'invalid_path', problem: error.problem, message: error.message };
+      if (error instanceof ImagePathError) return { status: 'invalid_path', problem: error.code, message: error.message };
       throw error;
     }
     const content = await readFile(resolved.absolute);

@@ -43,7 +43,7 @@ export class KnownFacesEnroller {
     @Inject(ConfigService) private readonly config: ConfigService,
   ) {}
 
-  async enrolAll(directory = this.config.get('KNOWN_FACES_DIR')): Promise<KnownFacesReport> {
+  async enrolAll(directory = this.config.get('storage').knownFacesDir): Promise<KnownFacesReport> {
     const report: KnownFacesReport = { enrolled: [], unchanged: [], removed: [], skipped: [], failed: [], forgotten: [] };
     let files: KnownFaceFile[];
     try {
@@ -128,7 +128,7 @@ export class KnownFacesEnroller {
    * nothing was added, changed or removed, so a rescan ({@link enrolAll}, which reads and hashes every file) can
    * be skipped. An unreadable folder has the fingerprint `unreadable`.
    */
-  async fingerprint(directory = this.config.get('KNOWN_FACES_DIR')): Promise<string> {
+  async fingerprint(directory = this.config.get('storage').knownFacesDir): Promise<string> {
     try {
       const files = await this.listKnownFaces(directory, { enrolled: [], unchanged: [], removed: [], skipped: [], failed: [], forgotten: [] });
       const lines = await Promise.all(

@@ -1,8 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { defer, Observable } from 'rxjs';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigService, parseConfig } from '@visage/config';
 import { ImagePublisher } from './image-publisher';
+import { sleep, until } from '../../../test/support/until';
 
 /** A queue client whose broker can be taken away and brought back. */
 class SwitchableQueue {
@@ -47,11 +48,12 @@ describe('ImagePublisher (outbox while the queue does not answer)', () => {
     expect(await publisher.publish(2)).toBe(false);
     expect(await publisher.publish(3)).toBe(false);
     expect(publisher.unpublishedCount).toBe(3);
-    await vi.waitFor(() => expect(queue.attempts).toBeGreaterThanOrEqual(2)); // it keeps trying on its own
+    await until(() => queue.attempts >= 2, 'a second attempt on its own'); // it keeps trying on its own
     expect(queue.received).toEqual([]);
 
     queue.up = true;
-    await vi.waitFor(() => expect([queue.received, publisher.unpublishedCount]).toEqual([[1, 2, 3], 0]), { timeout: 10_000 });
+    await until(() => publisher.unpublishedCount === 0, 'the backlog to be published', 10_000);
+    expect(queue.received).toEqual([1, 2, 3]);
     expect(await publisher.publish(4)).toBe(true); // back to direct publishing
     expect(queue.received).toEqual([1, 2, 3, 4]);
   });
@@ -63,7 +65,8 @@ describe('ImagePublisher (outbox while the queue does not answer)', () => {
     await publisher.publish(1);
     queue.up = true;
     expect(await publisher.publish(2)).toBe(true);
-    await vi.waitFor(() => expect([queue.received, publisher.unpublishedCount]).toEqual([[2, 1], 0]));
+    await until(() => publisher.unpublishedCount === 0, 'the backlog to be published');
+    expect(queue.received).toEqual([2, 1]);
   });
 
   it('stops trying at shutdown (the rows stay pending for the retry job)', async () => {
@@ -74,7 +77,7 @@ describe('ImagePublisher (outbox while the queue does not answer)', () => {
     publisher.onApplicationShutdown();
     const attempts = queue.attempts;
     queue.up = true;
-    await new Promise((resolve) => setTimeout(resolve, 600)); // longer than the first retry delay
+    await sleep(600); // longer than the first retry delay
     expect(queue.attempts).toBe(attempts);
     expect(queue.received).toEqual([]);
   });

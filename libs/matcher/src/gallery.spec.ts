@@ -3,6 +3,7 @@ import { DESCRIPTOR_LENGTH, MatchRule } from '@visage/domain';
 import { Gallery, GalleryEntry } from './gallery';
 import { GallerySource } from './gallery-source';
 import { GalleryService, NO_GALLERY_VERSION } from './gallery.service';
+import { sleep, until } from '../../../test/support/until';
 
 /** Deterministic pseudo-random unit-ish vectors (no Math.random: failures must reproduce). */
 function vector(seed: number, scale = 0.25): Float32Array {
@@ -191,8 +192,7 @@ describe('GalleryService', () => {
     expect(service.size).toBe(2);
     source.entries = [bob];
     source.revision += 1;
-    await new Promise((resolve) => setTimeout(resolve, 60));
-    expect(service.size).toBe(1);
+    await until(() => service.size === 1, 'the periodic refresh to drop the removed entry');
     service.onModuleDestroy();
   });
 
@@ -220,7 +220,7 @@ describe('GalleryService', () => {
     const waiting = service.awaitVersion(3, { pollMs: 5, timeoutMs: 5_000 });
     source.revision = 2;
     source.entries = [alice];
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await sleep(20);
     source.revision = 3;
     source.entries = [alice, bob];
     await waiting;

@@ -1,4 +1,5 @@
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { tracingEnvironment, TracingEnvironment } from '@visage/config';
 import { describeError } from '@visage/domain';
 
 /** The W3C trace context carried in a queue message (`traceparent`, `tracestate`). */
@@ -28,8 +29,8 @@ export async function stopTracing(): Promise<void> {
  * standard `OTEL_*` variables apply). Call it before the app's modules load (each app's `instrument.ts`, imported
  * first by its `main.ts`). Off by default: the SDK is not even loaded, and the API calls below are no-ops.
  */
-export function startTracing(app: string, env: NodeJS.ProcessEnv = process.env): Tracing | undefined {
-  if (!env.OTEL_EXPORTER_OTLP_ENDPOINT || running) return running;
+export function startTracing(app: string, environment: TracingEnvironment = tracingEnvironment()): Tracing | undefined {
+  if (!environment.endpoint || running) return running;
   /* eslint-disable @typescript-eslint/no-require-imports -- loaded only when tracing is on, so off costs nothing */
   const { NodeSDK } = require('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
   const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http');
@@ -39,7 +40,7 @@ export function startTracing(app: string, env: NodeJS.ProcessEnv = process.env):
   const { MySQL2Instrumentation } = require('@opentelemetry/instrumentation-mysql2') as typeof import('@opentelemetry/instrumentation-mysql2');
   /* eslint-enable @typescript-eslint/no-require-imports */
   const sdk = new NodeSDK({
-    serviceName: env.OTEL_SERVICE_NAME ?? `visage-${app}`,
+    serviceName: environment.serviceName ?? `visage-${app}`,
     traceExporter: new OTLPTraceExporter(),
     // Metrics stay on /metrics (Prometheus) and logs on stdout: no OTLP metrics or logs pipeline.
     metricReaders: [],

@@ -141,7 +141,7 @@ export class GrpcFaceAnalyzer implements ContentFaceAnalyzer {
       return await readFile(resolved.absolute);
     } catch (error) {
       if (error instanceof ImagePathError) {
-        throw new FaceAnalysisError('permanent', `${error.problem}: ${error.message}`, error.problem === 'not_found' ? 'NOT_FOUND' : 'INVALID_ARGUMENT', error.problem);
+        throw new FaceAnalysisError('permanent', `${error.code}: ${error.message}`, error.code === 'not_found' ? 'NOT_FOUND' : 'INVALID_ARGUMENT', error.code);
       }
       throw new FaceAnalysisError('transient', `reading ${path}: ${(error as Error).message}`, 'UNAVAILABLE');
     }

@@ -26,7 +26,7 @@ export class RecognizerClientModule {
               address: config.get('FACE_RECOGNITION_ADDRESS'),
               deadlineMs: config.get('FACE_RECOGNITION_DEADLINE_MS'),
               maxImageBytes: config.get('MAX_IMAGE_BYTES'),
-              sendContentFrom: config.get('FACE_RECOGNITION_INPUT') === 'content' ? config.get('IMAGES_ROOT') : undefined,
+              sendContentFrom: config.get('FACE_RECOGNITION_INPUT') === 'content' ? config.get('storage').imagesRoot : undefined,
               credentials: recognizerCredentialsFrom(config.values),
             }),
         },

@@ -51,6 +51,6 @@ describe('resolveImagePath', () => {
   it.each(cases)('refuses %s', async (_name, input, problem, options) => {
     const error = await resolveImagePath(root, input, options).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ImagePathError);
-    expect((error as ImagePathError).problem).toBe(problem);
+    expect((error as ImagePathError).code).toBe(problem);
   });
 });

@@ -1,6 +1,6 @@
 import { realpath, stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import { hasUnsafeCharacters } from '@visage/domain';
+import { CodedError, hasUnsafeCharacters } from '@visage/domain';
 
 export type ImagePathProblem =
   | 'path_required'
@@ -23,14 +23,10 @@ const MESSAGES: Record<ImagePathProblem, string> = {
   empty_file: 'file is empty',
 };
 
-/** A client mistake about an image path; `problem` says which rule it broke. */
-export class ImagePathError extends Error {
-  constructor(
-    readonly problem: ImagePathProblem,
-    detail?: string,
-  ) {
-    super(detail ? `${MESSAGES[problem]}: ${detail}` : MESSAGES[problem]);
-    this.name = 'ImagePathError';
+/** A client mistake about an image path; `code` says which rule it broke. */
+export class ImagePathError extends CodedError<ImagePathProblem> {
+  constructor(code: ImagePathProblem, detail?: string) {
+    super(code, detail ? `${MESSAGES[code]}: ${detail}` : MESSAGES[code]);
   }
 }
 

@@ -22,7 +22,7 @@ const picture = (format: ImageFormat) => sharp({ create: { width: 16, height: 12
 async function expectRefused(promise: Promise<unknown>, problem: UploadProblem): Promise<void> {
   const error = await promise.then(() => undefined, (caught: unknown) => caught);
   expect(error).toBeInstanceOf(UploadError);
-  expect((error as UploadError).problem).toBe(problem);
+  expect((error as UploadError).code).toBe(problem);
 }
 
 describe('storeUpload', () => {

@@ -3,6 +3,7 @@ import { link, mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import sharp from 'sharp';
+import { CodedError } from '@visage/domain';
 import { FORMAT_SIGNATURE_BYTES, IMAGE_FORMAT_EXTENSIONS, ImageFormat, sniffImageFormat } from './image-format';
 
 /** Folder of uploaded images under IMAGES_ROOT: `uploads/ab/cd/<sha256>.<ext>`. */
@@ -12,16 +13,8 @@ const INCOMING_DIR = '.incoming';
 
 export type UploadProblem = 'file_too_large' | 'empty_file' | 'unsupported_image_type' | 'unreadable_image' | 'upload_aborted';
 
-/** An upload refused for what it holds (or the client going away); `problem` says which rule it broke. */
-export class UploadError extends Error {
-  constructor(
-    readonly problem: UploadProblem,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'UploadError';
-  }
-}
+/** An upload refused for what it holds (or the client going away); `code` says which rule it broke. */
+export class UploadError extends CodedError<UploadProblem> {}
 
 export interface StoredUpload {
   /** Path relative to the images root, `/`-separated: what the image row stores. */

@@ -50,7 +50,7 @@ export const imagePath = z
       return checkImagePathText(input);
     } catch (error) {
       if (!(error instanceof ImagePathError)) throw error;
-      refuse(context, input, { code: error.problem, message: error.message });
+      refuse(context, input, { code: error.code, message: error.message });
       return z.NEVER;
     }
   });

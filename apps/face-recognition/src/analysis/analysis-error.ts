@@ -39,10 +39,10 @@ const POOL_STATUS: Record<PoolRejection, GrpcStatus> = {
 export function toAnalysisError(error: unknown): AnalysisError {
   if (error instanceof AnalysisError) return error;
   if (error instanceof ImagePathError) {
-    const reason = error.problem === 'empty_file' ? 'empty' : error.problem;
-    return new AnalysisError(PATH_STATUS[error.problem], reason, `${reason}: ${error.message}`);
+    const reason = error.code === 'empty_file' ? 'empty' : error.code;
+    return new AnalysisError(PATH_STATUS[error.code], reason, `${reason}: ${error.message}`);
   }
-  if (error instanceof PoolError) return new AnalysisError(POOL_STATUS[error.rejection], error.rejection, error.message);
+  if (error instanceof PoolError) return new AnalysisError(POOL_STATUS[error.code], error.code, error.message);
   if (error instanceof AnalysisFailedError) {
     const failure = error.failure;
     if (failure.kind === 'invalid_image') return new AnalysisError(GrpcStatus.INVALID_ARGUMENT, failure.reason, failure.message);

@@ -98,7 +98,7 @@ export class AnalysisService implements OnModuleInit, OnApplicationShutdown {
         }
         source = { content: request.content };
       } else {
-        const resolved = await resolveImagePath(this.config.get('IMAGES_ROOT'), request.path, { maxBytes, allowEmpty: true });
+        const resolved = await resolveImagePath(this.config.get('storage').imagesRoot, request.path, { maxBytes, allowEmpty: true });
         source = { path: resolved.absolute };
       }
       const { result, elapsedMs } = await this.pool.analyze(source, request.includeLandmarks, {

@@ -2,28 +2,19 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { metrics } from '@visage/observability';
-import { stopWorker } from '@visage/domain';
+import { CodedError, stopWorker } from '@visage/domain';
 import { EngineResult } from '../engine/engine';
 import { FromWorker, ImageSource, ToWorker, WorkerFailure, WorkerSettings, WorkerStats } from '../engine/protocol';
 
 export type PoolRejection = 'queue_full' | 'deadline_exceeded' | 'cancelled' | 'not_ready' | 'worker_failed' | 'closed';
 
 /** The pool could not run the job (overload, deadline, shutdown): never the image's fault. */
-export class PoolError extends Error {
-  constructor(
-    readonly rejection: PoolRejection,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'PoolError';
-  }
-}
+export class PoolError extends CodedError<PoolRejection> {}
 
 /** The worker ran the job and the image (or file) was the problem. */
-export class AnalysisFailedError extends Error {
+export class AnalysisFailedError extends CodedError<WorkerFailure['kind']> {
   constructor(readonly failure: WorkerFailure) {
-    super(failure.message);
-    this.name = 'AnalysisFailedError';
+    super(failure.kind, failure.message);
   }
 }
 

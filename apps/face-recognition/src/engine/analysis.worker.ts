@@ -24,7 +24,7 @@ async function readSource(source: ImageSource): Promise<Buffer> {
 }
 
 function toFailure(error: unknown): WorkerFailure {
-  if (error instanceof ImageDecodeError) return { kind: 'invalid_image', reason: error.reason, message: error.message };
+  if (error instanceof ImageDecodeError) return { kind: 'invalid_image', reason: error.code, message: error.message };
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return { kind: 'not_found', message: 'no file at this path (removed while queued)' };
   return { kind: 'internal', message: describeError(error) };

@@ -21,7 +21,7 @@ describe('decodeImage', () => {
   it('refuses a JPEG cut before its first scan as corrupt, naming each libvips complaint once', async () => {
     const error = await decodeImage(await fixtureBytes('truncated_header.jpg'), { maxPixels: 40_000_000 }).catch((failure: unknown) => failure);
     expect(error).toBeInstanceOf(ImageDecodeError);
-    expect((error as ImageDecodeError).reason).toBe('corrupt');
+    expect((error as ImageDecodeError).code).toBe('corrupt');
     const message = (error as ImageDecodeError).message;
     expect(message.match(/missing SOS marker/g)).toHaveLength(1);
     expect(message.match(/premature end of JPEG image/g)).toHaveLength(1);

@@ -1,16 +1,13 @@
 import sharp, { Metadata, SharpOptions } from 'sharp';
-import { describeError } from '@visage/domain';
+import { CodedError, describeError } from '@visage/domain';
 
 /** Why an image was refused; the labels of ../shared/faces/labels.json. */
 export type ImageProblem = 'empty' | 'not_an_image' | 'corrupt' | 'too_small' | 'too_large' | 'unsupported_format';
 
-export class ImageDecodeError extends Error {
-  constructor(
-    readonly reason: ImageProblem,
-    detail: string,
-  ) {
-    super(`${reason}: ${detail}`);
-    this.name = 'ImageDecodeError';
+/** An image the decoder refused; `code` says why. */
+export class ImageDecodeError extends CodedError<ImageProblem> {
+  constructor(code: ImageProblem, detail: string) {
+    super(code, `${code}: ${detail}`);
   }
 }
 

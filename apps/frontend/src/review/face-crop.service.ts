@@ -6,6 +6,6 @@ import { FaceCropCache } from '@visage/storage';
 @Injectable()
 export class FaceCropService extends FaceCropCache {
   constructor(config: ConfigService) {
-    super({ root: config.get('IMAGES_ROOT'), maxBytes: config.get('MAX_IMAGE_BYTES'), maxPixels: config.get('MAX_IMAGE_PIXELS') });
+    super({ root: config.get('storage').imagesRoot, maxBytes: config.get('MAX_IMAGE_BYTES'), maxPixels: config.get('MAX_IMAGE_PIXELS') });
   }
 }

@@ -42,8 +42,8 @@ export class ThumbnailService {
   private readonly cache = new EtagCache<{ body: Buffer; contentType: string }>(CACHE_MAX_BYTES, CACHE_MAX_BYTES / 8);
 
   constructor(config: ConfigService) {
-    this.root = config.get('IMAGES_ROOT');
-    this.knownFacesDir = config.get('KNOWN_FACES_DIR');
+    this.root = config.get('storage').imagesRoot;
+    this.knownFacesDir = config.get('storage').knownFacesDir;
     this.maxBytes = config.get('MAX_IMAGE_BYTES');
     this.maxPixels = config.get('MAX_IMAGE_PIXELS');
   }
@@ -53,7 +53,7 @@ export class ThumbnailService {
     try {
       file = await resolveImagePath(this.root, path, { maxBytes: this.maxBytes });
     } catch (error) {
-      if (error instanceof ImagePathError) return { kind: 'refused', status: IMAGE_PATH_PROBLEM_STATUS[error.problem], message: error.message, code: error.problem };
+      if (error instanceof ImagePathError) return { kind: 'refused', status: IMAGE_PATH_PROBLEM_STATUS[error.code], message: error.message, code: error.code };
       return { kind: 'refused', status: 404, message: 'no readable file at this path', code: 'unreadable' };
     }
     const etag = `"${createHash('sha1').update(`${file.relative}\0${size}\0${file.mtimeMs}`).digest('base64url')}"`;

@@ -1,31 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { corrupt, facesFromPath, FakeConsumer, FakeFaceAnalyzer, unavailable } from '../../test/fakes';
-import { BreakerOpenError, BreakerState, ProbeScheduler, RecognizerBreaker } from './recognizer-breaker';
-
-/** Records the delays the breaker asks for and runs probes when the test says so: no real or fake time. */
-class ManualScheduler implements ProbeScheduler {
-  readonly requestedDelays: number[] = [];
-  private pending: (() => void) | undefined;
-
-  schedule(callback: () => void, delayMs: number) {
-    this.requestedDelays.push(delayMs);
-    this.pending = callback;
-    return { cancel: () => (this.pending = undefined) };
-  }
-
-  get hasPendingProbe(): boolean {
-    return this.pending !== undefined;
-  }
-
-  async runProbe(): Promise<void> {
-    const callback = this.pending;
-    if (!callback) throw new Error('no probe scheduled');
-    this.pending = undefined;
-    callback();
-    // Let the probe's isServing() promise settle.
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
+import { FakeConsumer } from '../../test/fakes';
+import { BreakerOpenError, BreakerState, RecognizerBreaker } from './recognizer-breaker';
+import { FakeFaceAnalyzer, corrupt, facesFromPath, unavailable } from '../../../../test/support/fake-face-analyzer';
+import { ManualTimers } from '../../../../test/support/manual-timers';
 
 const SETTINGS = { failureThreshold: 5, probeInitialMs: 10_000, probeMaxMs: 60_000, probeDeadlineMs: 1_000 };
 
@@ -33,14 +10,14 @@ describe('RecognizerBreaker', () => {
   let breaker: RecognizerBreaker;
   let analyzer: FakeFaceAnalyzer;
   let consumer: FakeConsumer;
-  let scheduler: ManualScheduler;
+  let timers: ManualTimers;
   let states: BreakerState[];
 
   function build(): void {
     analyzer = new FakeFaceAnalyzer(unavailable);
     consumer = new FakeConsumer();
-    scheduler = new ManualScheduler();
-    breaker = new RecognizerBreaker(analyzer, SETTINGS, consumer, scheduler);
+    timers = new ManualTimers();
+    breaker = new RecognizerBreaker(analyzer, SETTINGS, consumer, timers);
     states = [];
     breaker.onStateChange((state) => states.push(state));
   }
@@ -88,13 +65,13 @@ describe('RecognizerBreaker', () => {
   it('decides recovery by the health probe, doubling the wait up to the cap, and closes on the first healthy probe', async () => {
     build();
     await failTimes(5);
-    expect(scheduler.requestedDelays).toEqual([10_000]);
+    expect(timers.requestedDelays).toEqual([10_000]);
     expect(analyzer.probeCalls).toBe(0);
 
     analyzer.serving = false;
-    for (let probe = 0; probe < 4; probe++) await scheduler.runProbe();
+    for (let probe = 0; probe < 4; probe++) await timers.fire();
     expect(analyzer.probeCalls).toBe(4);
-    expect(scheduler.requestedDelays).toEqual([10_000, 20_000, 40_000, 60_000, 60_000]);
+    expect(timers.requestedDelays).toEqual([10_000, 20_000, 40_000, 60_000, 60_000]);
     expect(breaker.state).toBe('open');
     expect(states).toEqual(['open', 'half_open', 'open', 'half_open', 'open', 'half_open', 'open', 'half_open', 'open']);
     // Probing never sent a live request.
@@ -103,10 +80,10 @@ describe('RecognizerBreaker', () => {
 
     analyzer.serving = true;
     analyzer.behaviour = facesFromPath;
-    await scheduler.runProbe();
+    await timers.fire();
     expect(breaker.state).toBe('closed');
     expect(consumer.resumes).toBe(1);
-    expect(scheduler.hasPendingProbe).toBe(false);
+    expect(timers.pendingCount).toBe(0);
     await expect(breaker.analyze('faces/2.jpg')).resolves.toMatchObject({ faces: [{ score: 0.97 }] });
   });
 
@@ -114,12 +91,12 @@ describe('RecognizerBreaker', () => {
     build();
     await failTimes(5);
     analyzer.serving = false;
-    await scheduler.runProbe();
+    await timers.fire();
     analyzer.serving = true;
-    await scheduler.runProbe();
+    await timers.fire();
     expect(breaker.state).toBe('closed');
     await failTimes(5);
-    expect(scheduler.requestedDelays).toEqual([10_000, 20_000, 10_000]);
+    expect(timers.requestedDelays).toEqual([10_000, 20_000, 10_000]);
     expect(consumer.pauses).toBe(2);
   });
 
@@ -129,7 +106,7 @@ describe('RecognizerBreaker', () => {
     analyzer.isServing = async () => {
       throw new Error('deadline exceeded');
     };
-    await scheduler.runProbe();
+    await timers.fire();
     expect(breaker.state).toBe('open');
     expect(breaker.snapshot()).toMatchObject({ state: 'open', probeDelayMs: 20_000 });
   });

@@ -2,6 +2,7 @@ import { Logger, OnModuleDestroy } from '@nestjs/common';
 import CircuitBreaker from 'opossum';
 import { cappedBackoffMs, describeError, FaceAnalysis, FaceAnalysisError, FaceAnalyzer, RECOGNIZER_OVERLOADED } from '@visage/domain';
 import { PausableConsumer } from '@visage/queue';
+import { ProcessorError } from '../processor-error';
 
 export type BreakerState = 'closed' | 'open' | 'half_open';
 
@@ -28,10 +29,9 @@ export interface BreakerSnapshot {
 }
 
 /** Thrown instead of calling the recognizer while the circuit is not closed. */
-export class BreakerOpenError extends Error {
+export class BreakerOpenError extends ProcessorError {
   constructor(readonly retryInMs: number) {
-    super('recognizer circuit is open');
-    this.name = 'BreakerOpenError';
+    super('circuit_open', 'recognizer circuit is open');
   }
 }
 
@@ -39,13 +39,12 @@ export class BreakerOpenError extends Error {
  * Thrown when the recognizer answered "overloaded" (queue full, or the deadline passed in its queue): the call
  * should be deferred by `retryInMs`, a backoff that grows while the overload lasts, without spending an attempt.
  */
-export class RecognizerOverloadedError extends Error {
+export class RecognizerOverloadedError extends ProcessorError {
   constructor(
     readonly retryInMs: number,
     override readonly cause: FaceAnalysisError,
   ) {
-    super(`recognizer overloaded (${cause.code}: ${cause.message})`);
-    this.name = 'RecognizerOverloadedError';
+    super('recognizer_overloaded', `recognizer overloaded (${cause.code}: ${cause.message})`);
   }
 }
 

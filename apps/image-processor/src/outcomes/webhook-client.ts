@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import { ProcessorError } from '../processor-error';
 
 /**
  * Header carrying `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>", keyed with WEBHOOK_SECRET>`: the
@@ -29,13 +30,6 @@ export function verifyWebhookSignature(header: string | undefined, body: string,
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-export class WebhookDeliveryError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'WebhookDeliveryError';
-  }
-}
-
 /** The webhook endpoints' HTTP adapter: one signed POST, resolved on a 2xx answer, rejected otherwise. */
 @Injectable()
 export class WebhookClient {
@@ -57,10 +51,10 @@ export class WebhookClient {
     } catch (error) {
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
       const reason = error instanceof Error && error.name === 'TimeoutError' ? `no answer within ${options.timeoutMs} ms` : (cause?.code ?? cause?.message ?? String(error));
-      throw new WebhookDeliveryError(reason);
+      throw new ProcessorError('webhook_refused', reason);
     }
     // The body is not needed; reading it frees the connection for reuse.
     await response.arrayBuffer().catch(() => undefined);
-    if (!response.ok) throw new WebhookDeliveryError(`HTTP ${response.status}`);
+    if (!response.ok) throw new ProcessorError('webhook_refused', `HTTP ${response.status}`);
   }
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DeferMessageError, RetryMessageError } from '@visage/queue';
-import { RetryLaterError, settleDelivery } from './image-consumer.controller';
+import { ProcessorError } from '../processor-error';
+import { settleDelivery } from './image-consumer.controller';
 
 describe('settleDelivery (outcome → transport)', () => {
   it('finishes the message for final outcomes and for duplicates', () => {
@@ -11,8 +12,15 @@ describe('settleDelivery (outcome → transport)', () => {
   });
 
   it('requeues a transient failure with attempts left (after the stored backoff when there is one), and finishes one without', () => {
-    expect(() => settleDelivery({ status: 'failed_transient', imageId: 1, error: 'database: down', willRetry: true })).toThrow(RetryLaterError);
     let thrown: unknown;
+    try {
+      settleDelivery({ status: 'failed_transient', imageId: 1, error: 'database: down', willRetry: true });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ProcessorError);
+    expect((thrown as ProcessorError).code).toBe('retry_later');
+    thrown = undefined;
     try {
       settleDelivery({ status: 'failed_transient', imageId: 1, error: 'UNAVAILABLE', willRetry: true, retryInMs: 8_000 });
     } catch (error) {

@@ -3,6 +3,7 @@ import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { decodeImageQueuedEvent } from '@visage/domain';
 import { DeadLetter, deadLetterPattern, DeferMessageError, QueueContext, QueueExceptionFilter, RetryMessageError } from '@visage/queue';
 import { metrics, withLogContext, withQueueSpan } from '@visage/observability';
+import { ProcessorError } from '../processor-error';
 import { DeferReason, ProcessImageService, ProcessResult } from './process-image.service';
 
 const DEFER_REASONS: Record<DeferReason, string> = {
@@ -12,17 +13,9 @@ const DEFER_REASONS: Record<DeferReason, string> = {
   overloaded: 'recognizer overloaded (back-pressure)',
 };
 
-/** Thrown to the transport so it requeues the message with its growing delay (counts a delivery attempt). */
-export class RetryLaterError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'RetryLaterError';
-  }
-}
-
 /**
  * Maps a processing outcome to the transport: return → FIN; {@link RetryMessageError} → REQ after the image's
- * stored backoff, or {@link RetryLaterError} → REQ after the transport's (both count an attempt);
+ * stored backoff, or a `ProcessorError('retry_later')` → REQ after the transport's growing delay (both count an attempt);
  * {@link DeferMessageError} → requeue after the delay without counting an attempt.
  */
 export function settleDelivery(result: ProcessResult): void {
@@ -35,7 +28,7 @@ export function settleDelivery(result: ProcessResult): void {
     case 'failed_transient':
       if (!result.willRetry) return;
       if (result.retryInMs !== undefined) throw new RetryMessageError(result.retryInMs, `image ${result.imageId}: ${result.error}`);
-      throw new RetryLaterError(`image ${result.imageId}: ${result.error}`);
+      throw new ProcessorError('retry_later', `image ${result.imageId}: ${result.error}`);
     case 'deferred':
       throw new DeferMessageError(result.retryInMs, `image ${result.imageId}: ${DEFER_REASONS[result.reason]}`);
   }

@@ -1,34 +1,22 @@
 import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '@visage/config';
 import { DESCRIPTOR_LENGTH, FaceAnalysisError, FaceMatcher, RECOGNIZER_NOT_READY, RECOGNIZER_OVERLOADED } from '@visage/domain';
 import { Gallery, VersionedGallery } from '@visage/matcher';
 import { FaceEntity, ImageEntity, PersonEntity } from '@visage/persistence';
-import { corrupt, facesFromPath, slowerThanDeadline, FakeConsumer, FakeFaceAnalyzer, FakeMatcher, unavailable } from '../../test/fakes';
+import { FakeConsumer, FakeMatcher } from '../../test/fakes';
 import { MigratedTestDatabase, openTestDatabase } from '../../../../libs/persistence/test/test-databases';
-import { ProbeScheduler, RecognizerBreaker } from '../breaker/recognizer-breaker';
+import { RecognizerBreaker } from '../breaker/recognizer-breaker';
 import { ImageProcessingRepository } from '@visage/persistence';
 import { processorSettingsFrom } from '../processor.settings';
-import { LeaseRenewalTimer, ProcessImageService } from './process-image.service';
+import { ProcessImageService } from './process-image.service';
+import { FakeFaceAnalyzer, corrupt, facesFromPath, slowerThanDeadline, unavailable } from '../../../../test/support/fake-face-analyzer';
+import { ManualTimers } from '../../../../test/support/manual-timers';
+import { until } from '../../../../test/support/until';
 
 const config = parseConfig({ MAX_ATTEMPTS: '3', FACE_RECOGNITION_DEADLINE_MS: '4321', BREAKER_FAILURE_THRESHOLD: '5' });
 const settings = processorSettingsFrom(config, 'test-replica');
-/** Lease renewals run when a test says so. */
-class ManualRenewals implements LeaseRenewalTimer {
-  readonly callbacks = new Set<() => void>();
-  every(callback: () => void) {
-    this.callbacks.add(callback);
-    return { cancel: () => this.callbacks.delete(callback) };
-  }
-  tick(): void {
-    for (const callback of this.callbacks) callback();
-  }
-}
-
-/** Probes never run by themselves here: the breaker stays open until a test closes it. */
-const neverProbe: ProbeScheduler = { schedule: () => ({ cancel: () => undefined }) };
-
 /** A repository whose next calls fail like a database that went away. */
 class FlakyRepository extends ImageProcessingRepository {
   failNext = new Set<'claim' | 'complete' | 'release'>();
@@ -64,7 +52,7 @@ describe('ProcessImageService (SQLite)', () => {
   let analyzer: FakeFaceAnalyzer;
   let breaker: RecognizerBreaker;
   let service: ProcessImageService;
-  let renewals: ManualRenewals;
+  let renewals: ManualTimers;
   let ada: number;
   let counter = 0;
 
@@ -82,8 +70,8 @@ describe('ProcessImageService (SQLite)', () => {
   beforeEach(() => {
     repository = new FlakyRepository(dataSource);
     analyzer = new FakeFaceAnalyzer(facesFromPath);
-    breaker = new RecognizerBreaker(analyzer, settings.breaker, new FakeConsumer(), neverProbe);
-    renewals = new ManualRenewals();
+    breaker = new RecognizerBreaker(analyzer, settings.breaker, new FakeConsumer(), new ManualTimers()); // probes never fired: the breaker stays open until a test closes it
+    renewals = new ManualTimers();
     service = new ProcessImageService(repository, breaker, new FakeMatcher(new Map([[ada, 'Ada']])), settings, renewals);
   });
 
@@ -357,13 +345,13 @@ describe('ProcessImageService (SQLite)', () => {
     const firstLease = (await row(id)).leaseExpiresAt!.getTime();
     // Shorten the lease as if time had passed; one renewal must push it a whole lease ahead again.
     await dataSource.getRepository(ImageEntity).update({ id }, { leaseExpiresAt: new Date(Date.now() - 1_000) });
-    renewals.tick();
-    await vi.waitFor(async () => expect((await row(id)).leaseExpiresAt!.getTime()).toBeGreaterThanOrEqual(firstLease - 1_000));
+    await renewals.fire();
+    await until(async () => (await row(id)).leaseExpiresAt!.getTime() >= firstLease - 1_000, 'the lease to be renewed');
     expect(await repository.claim(id, 'another-replica', settings.policy)).toBe('busy');
 
     release();
     expect(await processing).toMatchObject({ status: 'processed' });
-    expect(renewals.callbacks.size).toBe(0);
+    expect(renewals.pendingCount).toBe(0);
     expect(service.activeClaimCount).toBe(0);
     expect(await row(id)).toMatchObject({ status: 'processed', leaseExpiresAt: null, claimedBy: null });
   });

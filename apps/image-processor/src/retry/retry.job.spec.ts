@@ -7,13 +7,15 @@ import { ConfigService, parseConfig } from '@visage/config';
 import { ImageQueuedEvent } from '@visage/domain';
 import { ImageEntity } from '@visage/persistence';
 import { TEST_DRIVERS, TestDatabase, openMigrated } from '../../../../libs/persistence/test/test-databases';
-import { FakeFaceAnalyzer, unavailable } from '../../test/fakes';
-import { ProbeScheduler, RecognizerBreaker } from '../breaker/recognizer-breaker';
+import { RecognizerBreaker } from '../breaker/recognizer-breaker';
 import { ImageProcessingRepository, LockRepository } from '@visage/persistence';
 import { QueuePublisher } from '../image-processor.providers';
 import { processorSettingsFrom } from '../processor.settings';
 import { ImagePublisher, ImageRequeueService } from '@visage/image-queue';
 import { RetryJob } from './retry.job';
+import { FakeFaceAnalyzer, unavailable } from '../../../../test/support/fake-face-analyzer';
+import { ManualTimers } from '../../../../test/support/manual-timers';
+import { sleep } from '../../../../test/support/until';
 
 const config = parseConfig({
   MAX_ATTEMPTS: '3',
@@ -22,7 +24,6 @@ const config = parseConfig({
   RETRY_CRON: '*/15 * * * * *',
 });
 const settings = processorSettingsFrom(config, 'retry-test');
-const neverProbe: ProbeScheduler = { schedule: () => ({ cancel: () => undefined }) };
 const SECOND = 1_000;
 
 /** Records what was published; can hold every publish until the test opens the gate. */
@@ -85,7 +86,7 @@ describe.each(TEST_DRIVERS)('RetryJob on $name', (driver) => {
     runners = dataSources.map((dataSource) => {
       const repository = new ImageProcessingRepository(dataSource);
       const publisher = new RecordingPublisher();
-      const breaker = new RecognizerBreaker(new FakeFaceAnalyzer(), settings.breaker, undefined, neverProbe);
+      const breaker = new RecognizerBreaker(new FakeFaceAnalyzer(), settings.breaker, undefined, new ManualTimers());
       const imagePublisher = new ImagePublisher(publisher, new ConfigService(config));
       const requeue = new ImageRequeueService(repository, imagePublisher);
       return { job: new RetryJob(repository, new LockRepository(dataSource), imagePublisher, breaker, settings, false), publisher, imagePublisher, breaker, requeue };
@@ -187,7 +188,7 @@ describe.each(TEST_DRIVERS)('RetryJob on $name', (driver) => {
     await insert({ status: 'pending' }, settings.policy.pendingStaleMs + SECOND);
     const runner = runners[0];
     const analyzer = new FakeFaceAnalyzer(unavailable);
-    const breaker = new RecognizerBreaker(analyzer, settings.breaker, undefined, neverProbe);
+    const breaker = new RecognizerBreaker(analyzer, settings.breaker, undefined, new ManualTimers());
     for (let index = 0; index < settings.breaker.failureThreshold; index++) await breaker.analyze('x.jpg').catch(() => undefined);
     const job = new RetryJob(new ImageProcessingRepository(dataSources[0]), new LockRepository(dataSources[0]), runner.imagePublisher, breaker, settings, false);
     expect(await job.runOnce()).toEqual({ ran: false, reason: 'breaker_open' });
@@ -224,7 +225,7 @@ describe.each(TEST_DRIVERS)('RetryJob on $name', (driver) => {
     job.onApplicationBootstrap();
     try {
       await job.runs.fire();
-      await new Promise((settle) => setTimeout(settle, 200));
+      await sleep(200);
     } finally {
       job.onModuleDestroy();
       process.off('unhandledRejection', onUnhandled);

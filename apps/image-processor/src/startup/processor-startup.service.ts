@@ -4,6 +4,7 @@ import { KnownFacesEnroller } from '@visage/enrolment';
 import { GalleryService, GallerySummary } from '@visage/matcher';
 import { DatabaseLock, LockRepository, PersonImageRepository } from '@visage/persistence';
 import { FACE_ANALYZER } from '../image-processor.tokens';
+import { ProcessorError } from '../processor-error';
 import { ConsumptionGate } from './consumption-gate';
 
 /** How long a replica waits for another one's enrolment before it tries again (and logs that it waits). */
@@ -26,8 +27,6 @@ export interface StartupTimings {
 export const STARTUP_TIMINGS = Symbol('STARTUP_TIMINGS');
 
 export const DEFAULT_STARTUP_TIMINGS: StartupTimings = { pollMs: 500, retryInitialMs: 1_000, retryMaxMs: 30_000, maxEnrolmentRounds: 5 };
-
-class StartupStopped extends Error {}
 
 /**
  * Start-up gating: the consumer takes no message (RDY 0) until
@@ -72,7 +71,7 @@ export class ProcessorStartup implements OnModuleInit, OnApplicationBootstrap, O
   onApplicationBootstrap(): void {
     // In the background: the health endpoint must answer (not ready, and why) while this runs.
     this.finished = this.run().catch((error: unknown) => {
-      if (!(error instanceof StartupStopped)) this.logger.error(`start-up stopped: ${describeError(error)}`);
+      if (!(error instanceof ProcessorError && error.code === 'startup_stopped')) this.logger.error(`start-up stopped: ${describeError(error)}`);
     });
   }
 
@@ -156,7 +155,7 @@ export class ProcessorStartup implements OnModuleInit, OnApplicationBootstrap, O
   }
 
   private throwIfStopped(): void {
-    if (this.stopped) throw new StartupStopped('the processor is shutting down');
+    if (this.stopped) throw new ProcessorError('startup_stopped', 'the processor is shutting down');
   }
 
   private async sleep(ms: number): Promise<void> {

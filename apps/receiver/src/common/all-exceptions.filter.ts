@@ -45,7 +45,7 @@ const PERSISTENCE_ERROR_STATUS: Record<PersistenceErrorCode, HttpStatus> = {
  */
 export function errorBodyOf(exception: unknown): ApiErrorBody | undefined {
   if (exception instanceof HttpException) return toBody(exception);
-  if (exception instanceof ImagePathError) return errorBody(IMAGE_PATH_PROBLEM_STATUS[exception.problem], exception.message, { code: exception.problem });
+  if (exception instanceof ImagePathError) return errorBody(IMAGE_PATH_PROBLEM_STATUS[exception.code], exception.message, { code: exception.code });
   if (exception instanceof PersistenceError) return errorBody(PERSISTENCE_ERROR_STATUS[exception.code], exception.message, { code: exception.code });
   return undefined;
 }

@@ -22,7 +22,7 @@ export class FacesService {
     private readonly checks: EnrolmentChecks,
     config: ConfigService,
   ) {
-    this.crops = new FaceCropCache({ root: config.get('IMAGES_ROOT'), maxBytes: config.get('MAX_IMAGE_BYTES'), maxPixels: config.get('MAX_IMAGE_PIXELS') });
+    this.crops = new FaceCropCache({ root: config.get('storage').imagesRoot, maxBytes: config.get('MAX_IMAGE_BYTES'), maxPixels: config.get('MAX_IMAGE_PIXELS') });
   }
 
   async assign(faceId: number, body: AssignBody, actor: string): Promise<FaceAssignmentDto> {

@@ -39,7 +39,7 @@ export class ImagesService {
     private readonly uploads: UploadReceiver,
     config: ConfigService,
   ) {
-    this.imagesRoot = config.get('IMAGES_ROOT');
+    this.imagesRoot = config.get('storage').imagesRoot;
     this.maxBytes = config.get('MAX_IMAGE_BYTES');
   }
 

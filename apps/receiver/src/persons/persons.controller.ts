@@ -90,6 +90,7 @@ export class PersonsController {
   @ApiResponse({ status: 201, type: EnrolledFaceDto })
   @ApiResponse({ status: 400, type: ApiErrorBody, description: 'Bad id, missing/empty/non-string path, malformed JSON, no file part or more than one' })
   @ApiResponse({ status: 404, type: ApiErrorBody, description: 'No such person' })
+  @ApiResponse({ status: 409, type: ApiErrorBody, description: 'The person was deleted while the face was analysed (person_deleted); nothing enrolled' })
   @ApiResponse({ status: 413, type: ApiErrorBody, description: 'Upload larger than MAX_UPLOAD_BYTES' })
   @ApiResponse({ status: 415, type: ApiErrorBody, description: 'Not JSON, multipart or image/*; an upload that is not a supported image' })
   @ApiResponse({ status: 422, type: ApiErrorBody, description: 'Path outside the root, missing, not a file, too large; no face, several faces, not an image' })

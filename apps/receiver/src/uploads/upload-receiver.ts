@@ -38,7 +38,7 @@ export function isUploadRequest(request: IncomingMessage): boolean {
 }
 
 export function uploadApiError(error: UploadError): ApiError {
-  return new ApiError(STATUS_BY_PROBLEM[error.problem], error.message, { code: error.problem });
+  return new ApiError(STATUS_BY_PROBLEM[error.code], error.message, { code: error.code });
 }
 
 /** One file of an upload request: stored, or refused on its own. */
@@ -74,8 +74,8 @@ export class UploadReceiver {
   private readonly maxBytes: number;
 
   constructor(config: ConfigService) {
-    this.root = config.get('IMAGES_ROOT');
-    this.maxBytes = config.get('MAX_UPLOAD_BYTES');
+    this.root = config.get('storage').imagesRoot;
+    this.maxBytes = config.get('storage').maxUploadBytes;
   }
 
   async receive(request: IncomingMessage, options: ReceiveOptions): Promise<ReceivedFile[]> {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MigratedTestDatabase, openTestDatabase, Rows, TEST_DRIVERS } from '../../test/test-databases';
 import { DashboardRepository, likeContains } from './dashboard.repository';
+import { sleep } from '../../../../test/support/until';
 
 describe('likeContains', () => {
   it('escapes LIKE wildcards and the escape character itself', () => {
@@ -96,7 +97,7 @@ describe.each(TEST_DRIVERS)('DashboardRepository on $name', (driver) => {
   it('returns rows changed after a time, flagged against the filter', async () => {
     const before = await repository.lastUpdatedAt();
     expect(before).toBeInstanceOf(Date);
-    await new Promise((resolve) => setTimeout(resolve, 1100)); // SQLite's CURRENT_TIMESTAMP has whole seconds
+    await sleep(1100); // SQLite's CURRENT_TIMESTAMP has whole seconds
     await rows.setStatus(ids[0], 'failed', { lastError: 'boom', attempts: 1 });
     const added = await rows.image('batch/new.jpg');
     const changed = await repository.changedSince(before!, 100, { status: 'failed' });

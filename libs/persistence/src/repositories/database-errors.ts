@@ -1,3 +1,5 @@
+import { CodedError } from '@visage/domain';
+
 /**
  * What a repository reports instead of a driver error: the one list of persistence codes. Apps map a code to
  * their transport's status (the receiver's JSON, the processor's outcome); no driver error leaves this lib.
@@ -16,10 +18,9 @@ const PERSISTENCE_MESSAGES: Record<PersistenceErrorCode, string> = {
 };
 
 /** A change the database refused for a reason the caller can act on, named by its code. */
-export class PersistenceError extends Error {
-  constructor(readonly code: PersistenceErrorCode) {
-    super(PERSISTENCE_MESSAGES[code]);
-    this.name = 'PersistenceError';
+export class PersistenceError extends CodedError<PersistenceErrorCode> {
+  constructor(code: PersistenceErrorCode) {
+    super(code, PERSISTENCE_MESSAGES[code]);
   }
 }
 

@@ -1,8 +1,8 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openMigrated, TEST_DRIVERS, TestDatabase } from '../../test/test-databases';
 import { DatabaseLock, LockRepository, qualifiedLockName, SQLITE_LEASE_TABLE } from './lock.repository';
+import { sleep } from '../../../../test/support/until';
 
 describe('qualifiedLockName', () => {
   it('prefixes the database, and hashes names MySQL would not accept', () => {

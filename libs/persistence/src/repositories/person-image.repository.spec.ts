@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataSource } from 'typeorm';
 import { MigratedTestDatabase, openTestDatabase, TEST_DRIVERS } from '../../test/test-databases';
+import { PersonEntity } from '../entities/person.entity';
+import { PersistenceError } from './database-errors';
 import { decodeDescriptor, encodeDescriptor, KNOWN_SOURCE_PREFIX, PersonImageRepository } from './person-image.repository';
 
 function descriptor(seed: number): Float32Array {
@@ -45,6 +47,16 @@ describe.each(TEST_DRIVERS)('PersonImageRepository on $name', (driver) => {
     const jane = await repository.findOrCreatePerson('Jane Roe');
     expect(await repository.findOrCreatePerson('JANE ROE')).toMatchObject({ id: jane.id, name: 'Jane Roe' });
     expect(await repository.findPersonByNameIgnoringCase('jane roe')).toEqual({ id: jane.id, name: 'Jane Roe' });
+  });
+
+  it('says person_deleted, not the driver\'s foreign-key error, when the person is gone, and changes nothing', async () => {
+    const gone = await repository.findOrCreatePerson('gone meanwhile');
+    await dataSource.getRepository(PersonEntity).delete({ id: gone.id });
+    const version = await repository.version();
+    const enrolment = { personId: gone.id, sourceName: 'path:uploads/gone.jpg', contentHash: 'c'.repeat(64), descriptor: descriptor(3) };
+    await expect(repository.replaceEnrolment(enrolment)).rejects.toSatisfy((error) => error instanceof PersistenceError && error.code === 'person_deleted');
+    expect(await repository.version()).toBe(version);
+    expect(await repository.listByPrefix('path:uploads/gone')).toEqual([]);
   });
 
   it('stores, replaces and drops enrolments, bumping the gallery version each time', async () => {

@@ -4,6 +4,7 @@ import { PersonEntity } from '../entities/person.entity';
 import { PersonImageEntity } from '../entities/person-image.entity';
 import { ForgottenKnownFaceEntity } from '../entities/forgotten-known-face.entity';
 import { AuditRecord, auditIfChanged, auditInsertedRow } from './audit.repository';
+import { rethrowPersonDeleted } from './database-errors';
 import { bumpGalleryVersion, logGalleryChanges, readGalleryVersion, removeEnrolments } from './gallery-version';
 import { runInTransaction, toStatement } from './transactions';
 import { personNameKey } from '../person-name';
@@ -122,7 +123,8 @@ export class PersonImageRepository {
 
   /**
    * Stores the descriptor of a source, replacing any previous enrolment of the same source. Returns the new id.
-   * `audit`: its row, in the same transaction.
+   * `audit`: its row, in the same transaction. The person deleted meanwhile: `PersistenceError('person_deleted')`,
+   * nothing changed.
    */
   async replaceEnrolment(enrolment: NewEnrolment, audit?: (personImageId: number) => AuditRecord): Promise<number> {
     const source = { sourceName: enrolment.sourceName };
@@ -145,7 +147,7 @@ export class PersonImageRepository {
       ),
       logGalleryChanges(source, false),
       ...(audit ? [auditInsertedRow(3, audit)] : []),
-    ]);
+    ]).catch(rethrowPersonDeleted);
     const id = results?.[3].insertId;
     if (id === undefined) throw new Error('the database returned no id for the new enrolment');
     return id;

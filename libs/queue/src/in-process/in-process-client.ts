@@ -1,6 +1,6 @@
 import { ClientProxy, ReadPacket, WritePacket } from '@nestjs/microservices';
 import { encodeEventBody } from '../delivery/message-codec';
-import { RequestResponseNotSupportedError } from '../nsq/nsq-client';
+import { requestResponseNotSupported } from '../nsq/nsq-client';
 import { InProcessBroker } from './in-process-broker';
 
 type Listener = (...args: unknown[]) => void;
@@ -40,7 +40,7 @@ export class InProcessClient extends ClientProxy<Record<string, Listener>, 'conn
   }
 
   protected publish(_packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {
-    callback({ err: new RequestResponseNotSupportedError('The in-process queue'), isDisposed: true });
+    callback({ err: requestResponseNotSupported('The in-process queue'), isDisposed: true });
     return () => undefined;
   }
 }

@@ -1,12 +1,11 @@
 import { ClientProxy, ReadPacket, WritePacket } from '@nestjs/microservices';
 import { encodeEventBody } from '../delivery/message-codec';
+import { QueueError } from '../queue-error';
 import { NsqPublisher, NsqPublisherOptions } from './nsq-publisher';
 
-export class RequestResponseNotSupportedError extends Error {
-  constructor(transport: string) {
-    super(`${transport} carries events only: use client.emit(topic, data), not send()`);
-    this.name = 'RequestResponseNotSupportedError';
-  }
+/** The transports carry events only: Nest's request/response `send()` is refused. */
+export function requestResponseNotSupported(transport: string): QueueError {
+  return new QueueError('request_response_not_supported', `${transport} carries events only: use client.emit(topic, data), not send()`);
 }
 
 export type NsqClientOptions = NsqPublisherOptions;
@@ -71,7 +70,7 @@ export class NsqClient extends ClientProxy<Record<string, Listener>, 'connected'
   }
 
   protected publish(_packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {
-    callback({ err: new RequestResponseNotSupportedError('NSQ'), isDisposed: true });
+    callback({ err: requestResponseNotSupported('NSQ'), isDisposed: true });
     return () => undefined;
   }
 }

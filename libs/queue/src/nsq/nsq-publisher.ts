@@ -1,4 +1,5 @@
 import { Writer } from 'nsqjs';
+import { QueueError } from '../queue-error';
 
 export interface NsqPublisherOptions {
   /** `host:port` of the local nsqd's TCP listener. */
@@ -6,13 +7,6 @@ export interface NsqPublisherOptions {
   /** How long a publish waits for the connection before failing. */
   connectTimeoutMs?: number;
   heartbeatIntervalSec?: number;
-}
-
-export class NsqPublishError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'NsqPublishError';
-  }
 }
 
 export function splitAddress(address: string): { host: string; port: number } {
@@ -46,7 +40,7 @@ export class NsqPublisher {
   }
 
   connect(): Promise<Writer> {
-    if (this.closed) return Promise.reject(new NsqPublishError('publisher is closed'));
+    if (this.closed) return Promise.reject(new QueueError('publisher_closed', 'publisher is closed'));
     if (this.writer?.ready) return Promise.resolve(this.writer);
     this.connecting ??= this.open().finally(() => {
       this.connecting = undefined;
@@ -61,7 +55,7 @@ export class NsqPublisher {
       const fail = (reason: string) => {
         clearTimeout(timer);
         if (this.writer === writer) this.writer = undefined;
-        reject(new NsqPublishError(`nsqd ${this.address}: ${reason}`));
+        reject(new QueueError('publish_failed', `nsqd ${this.address}: ${reason}`));
       };
       const timer = setTimeout(() => {
         fail(`no connection within ${timeoutMs} ms`);
@@ -71,7 +65,7 @@ export class NsqPublisher {
         clearTimeout(timer);
         if (this.closed) {
           writer.close();
-          reject(new NsqPublishError('publisher is closed'));
+          reject(new QueueError('publisher_closed', 'publisher is closed'));
           return;
         }
         this.writer = writer;
@@ -104,7 +98,7 @@ export class NsqPublisher {
       const writer = await this.connect();
       try {
         await new Promise<void>((resolve, reject) =>
-          send(writer, (error) => (error ? reject(new NsqPublishError(error.message)) : resolve())),
+          send(writer, (error) => (error ? reject(new QueueError('publish_failed', error.message)) : resolve())),
         );
         return;
       } catch (error) {
