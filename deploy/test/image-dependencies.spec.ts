@@ -3,7 +3,6 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { betterSqlite3PackageFor } from '../../libs/persistence/src/data-source-options';
 import { APP_NAMES, type AppName } from '../apps';
 import { parseDockerfile, readRepoFile, REPO_ROOT, stageChain } from './support';
 
@@ -58,6 +57,16 @@ const manifest = JSON.parse(readRepoFile('package.json')) as { devDependencies: 
 const imageNode = `${/^node:(\d+)/.exec(dockerfile.globalArgs.NODE_IMAGE)?.[1]}.0.0`;
 
 /**
+ * The better-sqlite3 build the image's Node loads, asked of the apps' own rule (`betterSqlite3PackageFor`, run in a
+ * child process: deploy/ imports no lib).
+ */
+const imageSqliteBuild = execFileSync(
+  resolve(REPO_ROOT, 'node_modules/.bin/tsx'),
+  ['-e', "import { betterSqlite3PackageFor } from './libs/persistence/src/data-source-options'; console.log(betterSqlite3PackageFor(process.argv[1]))", imageNode],
+  { cwd: REPO_ROOT, encoding: 'utf8' },
+).trim();
+
+/**
  * The npm packages an app's code loads at run time in the image: type-only imports left out, and devDependencies
  * (tsx, required only when a worker runs from TypeScript sources), and of the two better-sqlite3 builds the one
  * the image's Node does not load.
@@ -65,7 +74,7 @@ const imageNode = `${/^node:(\d+)/.exec(dockerfile.globalArgs.NODE_IMAGE)?.[1]}.
 function packagesLoadedBy(app: AppName): Set<string> {
   const packages = importedPackages(app);
   for (const name of Object.keys(manifest.devDependencies)) packages.delete(name);
-  for (const build of ['better-sqlite3', 'better-sqlite3-v13']) if (build !== betterSqlite3PackageFor(imageNode)) packages.delete(build);
+  for (const build of ['better-sqlite3', 'better-sqlite3-v13']) if (build !== imageSqliteBuild) packages.delete(build);
   return packages;
 }
 
@@ -145,7 +154,7 @@ describe('per-image dependencies', () => {
   });
 
   it('keeps one better-sqlite3: the build this image\'s Node loads, with this platform\'s prebuilt binding only', () => {
-    expect(betterSqlite3PackageFor(imageNode)).toBe('better-sqlite3-v13');
+    expect(imageSqliteBuild).toBe('better-sqlite3-v13');
     expect(shared.remove).toContain('node_modules/better-sqlite3');
     expect(shared.keep).toContain('node_modules/better-sqlite3-v13');
     // prebuild-install and the like, which only better-sqlite3 12's install needed, go with it.
