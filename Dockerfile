@@ -5,9 +5,11 @@
 #   docker build --target frontend         -t visage/frontend .
 #   docker build --target migrate          -t visage/migrate .
 # Every app target derives from the same `runtime` stage, so the four images share all their layers except the
-# last few metadata lines (CMD, EXPOSE, HEALTHCHECK): built and pushed once, stored once.
-# Needs BuildKit (Docker's default builder since 23.0) for `RUN --mount=type=cache`. Its built-in frontend handles
-# that, so there is no `# syntax=` line: it would make BuildKit pull a frontend image, failing offline or behind a mirror.
+# last few metadata lines (CMD, EXPOSE, HEALTHCHECK) and the recognizer's own packages (one more layer): built and
+# pushed once, stored once.
+# Builds with BuildKit and with the classic builder alike (docker-compose 1.29 uses the classic one unless
+# COMPOSE_DOCKER_CLI_BUILD=1 DOCKER_BUILDKIT=1 are set): no `RUN --mount`, which only BuildKit knows, and no `# syntax=`
+# line, which would make BuildKit pull a frontend image, failing offline or behind a mirror.
 
 ARG NODE_IMAGE=node:24-bookworm-slim
 
@@ -24,7 +26,7 @@ COPY package.json package-lock.json ./
 
 # ---- all dependencies, to compile TypeScript
 FROM toolchain AS build
-RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
+RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY proto ./proto
 COPY libs ./libs
@@ -44,22 +46,35 @@ FROM toolchain AS prod-deps
 # depending on the build's network. Dropped unless asked for (--build-arg WITH_TFJS_NODE=true), so images are the same
 # wherever they are built.
 ARG WITH_TFJS_NODE=false
-RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --no-audit --no-fund \
+RUN npm ci --omit=dev --no-audit --no-fund \
  && if [ "$WITH_TFJS_NODE" != "true" ]; then rm -rf node_modules/@tensorflow/tfjs-node; fi
 # onnxruntime-node's tarball carries ONNX Runtime for every platform (macOS, Windows, both Linux arches: 220 MB more
 # than the image can use); only this platform's build is kept.
 RUN find node_modules/onnxruntime-node/bin/napi-v6 -mindepth 2 -maxdepth 2 ! -path "*/linux/$(node -p process.arch)" -exec rm -rf {} +
+# Two better-sqlite3 builds are installed because 12 aborts Node >= 24.19 and 13 crashes Node 20 (npm ls better-sqlite3:
+# 12 is the direct dependency TypeORM's peer also names, 13 the alias better-sqlite3-v13); on this image's Node 24 the
+# apps load 13 (betterSqlite3ForThisNode), so 12 and what only it needs (prebuild-install …) go. 13 loads its prebuilt
+# binding from prebuilds/: this platform's is kept, the SQLite sources and other platforms' builds go.
+COPY deploy/docker/prune-node-modules.mjs ./deploy/docker/
+RUN node deploy/docker/prune-node-modules.mjs better-sqlite3 \
+ && find node_modules/better-sqlite3-v13/prebuilds -type f ! -name "linux-$(node -p process.arch).node" -delete \
+ && rm -rf node_modules/better-sqlite3-v13/deps node_modules/better-sqlite3-v13/src node_modules/better-sqlite3-v13/build
 
-# ---- runtime: no compilers (the npm cache stays in the build cache mount), root-owned read-only code, runs as the unprivileged `node` user
+# ---- what every app but the recognizer loads: TensorFlow.js (the WASM fallback) and face-api (its networks become
+# ONNX graphs in the recognizer) are the recognizer's alone, 290 MB; moved aside here for its image to copy back.
+FROM prod-deps AS app-deps
+RUN node deploy/docker/prune-node-modules.mjs --move-to /recognizer-deps @tensorflow/tfjs @tensorflow/tfjs-backend-wasm @tensorflow/tfjs-node @vladmandic/face-api
+
+# ---- runtime: no compilers (the npm cache stays in the build stages), root-owned read-only code, runs as the unprivileged `node` user
 FROM ${NODE_IMAGE} AS runtime
 # ORT_DISABLE_TELEMETRY: ONNX Runtime's built-in telemetry off (the apps set it too): nothing leaves the host.
 ENV NODE_ENV=production \
     IMAGES_ROOT=/data/images \
     ORT_DISABLE_TELEMETRY=1
 WORKDIR /app
-# Face models (node_modules/@vladmandic/face-api/model, turned into ONNX graphs at start), ONNX Runtime's and the
-# tfjs WASM binaries come with node_modules.
-COPY --from=prod-deps /app/node_modules ./node_modules
+# ONNX Runtime (the matcher's gallery scan, the recognizer), sharp and the database drivers come with node_modules;
+# the recognizer adds its own packages (below).
+COPY --from=app-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /out/ ./
 COPY package.json ./
@@ -96,8 +111,10 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "deploy/docker/healthcheck.mjs", "FRONTEND_PORT", "8081"]
 CMD ["node", "dist/apps/frontend/src/main.js"]
 
-# A plain `docker build .` builds the last stage: the recognizer.
+# A plain `docker build .` builds the last stage: the recognizer. It alone gets face-api (its models:
+# node_modules/@vladmandic/face-api/model, turned into ONNX graphs at start) and TensorFlow.js with the WASM fallback.
 FROM worker-runtime AS face-recognition
+COPY --from=app-deps /recognizer-deps/node_modules ./node_modules
 EXPOSE 50051 8083
 HEALTHCHECK --interval=15s --timeout=5s --start-period=120s --retries=3 \
   CMD ["node", "deploy/docker/healthcheck.mjs", "FACE_RECOGNITION_HEALTH_PORT", "8083"]

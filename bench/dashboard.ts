@@ -14,7 +14,7 @@ import { IMAGE_STATUSES, ImageStatus } from '@visage/domain';
 import { createFrontendApp } from '../apps/frontend/src/frontend.app';
 import { signIn } from '../apps/frontend/test/harness';
 import { TEST_AUTH_ENV } from '../libs/auth/test/test-keys';
-import { DashboardRepository } from '@visage/persistence';
+import { DashboardRepository, personNameKey } from '@visage/persistence';
 import { createScratchMysqlDatabase } from '../libs/persistence/test/test-databases';
 import { onMigrated, runBench } from './scratch-database';
 
@@ -48,8 +48,8 @@ async function fill(dataSource: DataSource): Promise<{ failedIds: number[]; pers
   const rand = random(42);
   const personNames = Array.from({ length: PERSONS }, (_, i) => `Person ${String(i + 1).padStart(3, '0')}`);
   await dataSource.query(
-    `INSERT INTO persons (name) VALUES ${personNames.map(() => '(?)').join(',')}`,
-    personNames,
+    `INSERT INTO persons (name, name_key) VALUES ${personNames.map(() => '(?, ?)').join(',')}`,
+    personNames.flatMap((name) => [name, personNameKey(name)]),
   );
   const start = Date.now() - IMAGES * 1_000;
   const failedIds: number[] = [];

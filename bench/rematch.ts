@@ -17,7 +17,7 @@ import { DataSource } from 'typeorm';
 import { parseConfig } from '@visage/config';
 import { GalleryService } from '@visage/matcher';
 import { MatchRule } from '@visage/domain';
-import { encodeDescriptor, FaceIdentityRepository, LockRepository, PersonImageRepository, PersonRepository } from '@visage/persistence';
+import { encodeDescriptor, FaceIdentityRepository, LockRepository, PersonImageRepository, personNameKey, PersonRepository } from '@visage/persistence';
 import { processorSettingsFrom } from '../apps/image-processor/src/processor.settings';
 import { RematchJob } from '../apps/image-processor/src/rematch/rematch.job';
 import { timed } from './machine';
@@ -36,7 +36,10 @@ async function fill(dataSource: DataSource): Promise<void> {
   const persons = Math.ceil(GALLERY / PER_PERSON);
   for (let first = 1; first <= persons; first += INSERT_BATCH) {
     const ids = Array.from({ length: Math.min(INSERT_BATCH, persons - first + 1) }, (_, i) => first + i);
-    await dataSource.query(`INSERT INTO persons (id, name) VALUES ${ids.map(() => '(?, ?)').join(',')}`, ids.flatMap((id) => [id, `person ${id}`]));
+    await dataSource.query(
+      `INSERT INTO persons (id, name, name_key) VALUES ${ids.map(() => '(?, ?, ?)').join(',')}`,
+      ids.flatMap((id) => [id, `person ${id}`, personNameKey(`person ${id}`)]),
+    );
   }
   for (let first = 0; first < GALLERY; first += INSERT_BATCH) {
     const rows = Array.from({ length: Math.min(INSERT_BATCH, GALLERY - first) }, (_, i) => first + i);

@@ -65,6 +65,19 @@ describe('Dockerfile', () => {
     expect(problems).toEqual([]);
   });
 
+  it('builds with the classic builder too (docker-compose 1.29 without BuildKit): no BuildKit-only syntax', () => {
+    const text = readRepoFile('Dockerfile');
+    expect(text).not.toMatch(/^#\s*syntax\s*=/im);
+    // The classic builder knows no RUN flags (--mount, --network, --security), no heredocs, and only --from/--chown on COPY.
+    const all = dockerfile.stages.flatMap((stage) => stage.instructions);
+    expect(all.filter((instruction) => instruction.keyword === 'RUN' && /^--/.test(instruction.args)).map((instruction) => instruction.args)).toEqual([]);
+    expect(all.filter((instruction) => /<<-?\s*['"]?\w+/.test(instruction.args)).map((instruction) => instruction.args)).toEqual([]);
+    const copyFlags = all
+      .filter((instruction) => instruction.keyword === 'COPY' || instruction.keyword === 'ADD')
+      .flatMap((instruction) => instruction.args.split(/\s+/).filter((word) => word.startsWith('--')).map((flag) => flag.split('=')[0]));
+    expect(copyFlags.filter((flag) => flag !== '--from' && flag !== '--chown')).toEqual([]);
+  });
+
   it('builds on Node 24 slim', () => {
     expect(dockerfile.globalArgs.NODE_IMAGE).toMatch(/^node:24(\.\d+)*-(bookworm|trixie)-slim$/);
     for (const stage of dockerfile.stages) {

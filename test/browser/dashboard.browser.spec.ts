@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PersonEntity } from '@visage/persistence';
 import { Rows } from '../../libs/persistence/test/test-databases';
 import { DashboardTestBed } from '../../apps/frontend/test/harness';
-import { hasChromium, launchChromium, markPage, seriousViolations, stillSamePage, warnIfNoChromium, signInBrowser } from './chromium';
+import { hasChromium, launchChromium, markPage, SCREENSHOTS, seriousViolations, stillSamePage, warnIfNoChromium, signInBrowser } from './chromium';
 
 /*
  * The dashboard on rows written by the test (states the real pipeline rarely shows on demand: failed with an
@@ -100,7 +100,7 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium, on rows written b
     const page = await context.newPage();
     await page.goto(`${baseUrl}/images/${detailId}`);
     await expect(page.locator('svg.photo__svg rect.face__box').count()).resolves.toBe(2);
-    await expect(page.locator('svg.photo__svg text.face__label').allTextContents()).resolves.toEqual(['Alice (0.42)', 'unknown']);
+    await expect(page.locator('svg.photo__svg text.face__label').allTextContents()).resolves.toEqual(['1 · Alice (0.42)', '2 · unknown']);
     const picture = page.locator('svg.photo__svg image');
     await picture.waitFor();
     // The box scales with the picture: 170 of 960 px wide.
@@ -108,6 +108,37 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium, on rows written b
     const faceBox = (await page.locator('svg.photo__svg rect.face__box').first().boundingBox())!;
     expect(faceBox.width / svgBox.width).toBeCloseTo(170 / 960, 1);
     expect(await picture.getAttribute('href')).toContain('/thumbnails?path=party%2Fgroup.jpg');
+    await page.close();
+  });
+
+  it('numbers each box like its table row, and keeps each face\'s controls on one compact row', async () => {
+    const page = await context.newPage();
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.goto(`${baseUrl}/images/${detailId}`);
+    const rows = page.locator('table.faces tbody tr');
+    await expect(rows.count()).resolves.toBe(2);
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: join(SCREENSHOTS, 'image-detail-faces.png'), fullPage: true });
+    for (let index = 0; index < 2; index++) {
+      const number = index + 1;
+      const row = rows.nth(index);
+      await expect(row.locator('.face-number').textContent()).resolves.toBe(String(number));
+      const name = (await row.locator('.face-controls > a, .face-controls > span.muted').first().textContent())!.trim();
+      await expect(page.locator(`svg.photo__svg g[data-face="${number}"] text.face__label`).textContent()).resolves.toMatch(new RegExp(`^${number} · ${name}\\b`));
+      // Name, "Not <name>" (named faces), the "This is …" field and Save: side by side on one line.
+      const controls = row.locator('.face-controls > a, .face-controls > span.muted, .face-controls button, .face-controls input:not([type="hidden"])');
+      const boxes = await Promise.all((await controls.all()).map(async (control) => (await control.boundingBox())!));
+      expect(boxes.length).toBe(index === 0 ? 4 : 3);
+      const centres = boxes.map((box) => box.y + box.height / 2);
+      expect(Math.max(...centres) - Math.min(...centres), `face ${number}: controls on one line`).toBeLessThan(6);
+      for (let next = 1; next < boxes.length; next++) expect(boxes[next].x, `face ${number}: left to right`).toBeGreaterThan(boxes[next - 1].x + boxes[next - 1].width - 1);
+      const input = boxes[boxes.length - 2];
+      const rowBox = (await row.boundingBox())!;
+      expect(rowBox.height, `face ${number}: row height`).toBeLessThan(input.height * 2.2);
+    }
+    // …and the table fits its card: nothing hidden behind a sideways scroll.
+    const overflow = await page.locator('table.faces').evaluate((table) => table.parentElement!.scrollWidth - table.parentElement!.clientWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
     await page.close();
   });
 

@@ -113,9 +113,9 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium on the real pipeli
     const boxes = page.locator('svg.photo__svg rect.face__box');
     await expect(boxes.count()).resolves.toBe(stored.faces.length);
     const labels = await page.locator('svg.photo__svg text.face__label').allTextContents();
-    expect(labels.some((label) => /^eileen-collins \(0\.\d\d\)$/.test(label)), labels.join(' | ')).toBe(true);
-    expect(labels.some((label) => /^cameraman \(0\.\d\d\)$/.test(label)), labels.join(' | ')).toBe(true);
-    expect(labels.every((label) => label === 'unknown' || /^(eileen-collins|cameraman) \(0\.\d\d\)$/.test(label)), labels.join(' | ')).toBe(true);
+    expect(labels.some((label) => /^\d+ · eileen-collins \(0\.\d\d\)$/.test(label)), labels.join(' | ')).toBe(true);
+    expect(labels.some((label) => /^\d+ · cameraman \(0\.\d\d\)$/.test(label)), labels.join(' | ')).toBe(true);
+    expect(labels.every((label, index) => new RegExp(`^${index + 1} · (unknown|(eileen-collins|cameraman) \\(0\\.\\d\\d\\))$`).test(label)), labels.join(' | ')).toBe(true);
     // Each box sits at the detector's coordinates, as stored by the processor.
     for (const [index, face] of stored.faces.entries()) {
       const rect = boxes.nth(index);
@@ -128,7 +128,7 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium on the real pipeli
     const single = await context.newPage();
     await single.goto(`${dashboard}/images/${astronautId}`);
     await expect(single.locator('svg.photo__svg rect.face__box').count()).resolves.toBe(1);
-    await expect(single.locator('svg.photo__svg text.face__label').textContent()).resolves.toMatch(/^eileen-collins \(0\.\d\d\)$/);
+    await expect(single.locator('svg.photo__svg text.face__label').textContent()).resolves.toMatch(/^1 · eileen-collins \(0\.\d\d\)$/);
     await single.close();
   });
 

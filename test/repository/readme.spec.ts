@@ -4,7 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { configSchema } from '@visage/config';
 
 const readme = readFileSync(resolve(__dirname, '../../README.md'), 'utf8');
-const packageJson = JSON.parse(readFileSync(resolve(__dirname, '../../package.json'), 'utf8')) as { scripts: Record<string, string> };
+const packageJson = JSON.parse(readFileSync(resolve(__dirname, '../../package.json'), 'utf8')) as {
+  scripts: Record<string, string>;
+  allowScripts: Record<string, boolean>;
+};
+const lock = JSON.parse(readFileSync(resolve(__dirname, '../../package-lock.json'), 'utf8')) as {
+  packages: Record<string, { name?: string; hasInstallScript?: boolean }>;
+};
 
 /** Rows of the README's configuration table: `| \`NAME\` | default | meaning |`. */
 function configRows(): Map<string, string> {
@@ -34,5 +40,28 @@ describe('README', () => {
       if (['ci', 'install'].includes(script)) continue;
       expect(packageJson.scripts, `npm ${script}`).toHaveProperty(script);
     }
+  });
+});
+
+describe('package.json allowScripts (npm 11 warns about install scripts it does not cover; npm 12 skips them)', () => {
+  /** Every package of the lockfile with an install script, by its real name (an alias installs under another path). */
+  const withInstallScripts = [
+    ...new Set(
+      Object.entries(lock.packages)
+        .filter(([, entry]) => entry.hasInstallScript)
+        .map(([path, entry]) => entry.name ?? path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length)),
+    ),
+  ].sort();
+
+  it('covers every dependency with an install script, by name, and nothing else', () => {
+    expect(withInstallScripts.length).toBeGreaterThanOrEqual(8);
+    expect(Object.keys(packageJson.allowScripts).sort()).toEqual(withInstallScripts);
+  });
+
+  it('allows the scripts that build or fetch what Visage runs, and only skips banners and analytics', () => {
+    for (const needed of ['better-sqlite3', 'onnxruntime-node', 'protobufjs', 'esbuild', '@swc/core', '@tensorflow/tfjs-node']) {
+      expect(packageJson.allowScripts[needed], needed).toBe(true);
+    }
+    expect(Object.entries(packageJson.allowScripts).filter(([, allowed]) => !allowed).map(([name]) => name).sort()).toEqual(['@scarf/scarf', 'core-js']);
   });
 });

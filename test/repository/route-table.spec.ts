@@ -71,6 +71,7 @@ describe('route table', () => {
         'GET /persons read',
         'POST /persons admin',
         'GET /persons/:id read',
+        'PATCH /persons/:id admin',
         'GET /persons/:id/images read',
         'POST /persons/:id/faces admin',
         'POST /known-faces/rescan admin',

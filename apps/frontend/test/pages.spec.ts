@@ -170,8 +170,8 @@ describe.each(TEST_DRIVERS)('frontend routes on $name', (driver) => {
       expect(page.text).toContain(`href="/thumbnails?path&#x3D;holiday%2Fbeach.jpg&amp;size&#x3D;1280"`);
       expect(page.text).toContain('<rect class="face__box" x="50" y="60" width="80" height="90"/>');
       expect(page.text).toContain('<rect class="face__box" x="250" y="10" width="60" height="70"/>');
-      expect(page.text).toMatch(/<text class="face__label"[^>]*>Alice \(0\.42\)<\/text>/);
-      expect(page.text).toMatch(/<text class="face__label"[^>]*>unknown<\/text>/);
+      expect(page.text).toMatch(/<text class="face__label"[^>]*>1 · Alice \(0\.42\)<\/text>/);
+      expect(page.text).toMatch(/<text class="face__label"[^>]*>2 · unknown<\/text>/);
       expect(page.text).not.toContain('Retry processing');
     });
 

@@ -114,6 +114,12 @@ describe.each(TEST_DRIVERS)('unknown people API on $name', (driver) => {
     expectApiError(await name(ada.id, { name: 7 }), 400, 'name_not_string');
     expectApiError(await name(ada.id, { personId: 2_000_000_000 }), 404, 'person_not_found');
     expectApiError(await name(2_000_000_000, { name: 'Ada' }), 404, 'cluster_not_found');
+    // Names are unique ignoring case: "ADA LOVELACE" beside "Ada Lovelace" is refused, not a second person.
+    const existing = await rows.person('Ada Lovelace');
+    const clash = await name(ada.id, { name: 'ADA LOVELACE' });
+    expectApiError(clash, 409, 'duplicate_name');
+    expect(clash.body.id).toBe(existing.id);
+    await dataSource.getRepository(PersonEntity).delete({ id: existing.id });
 
     const ignored = await harness.http.post(`/clusters/${ada.id}/ignore`);
     expect(ignored.status).toBe(200);

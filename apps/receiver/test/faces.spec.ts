@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { FaceEntity, FaceRejectionEntity, ImageEntity, PersonEntity, PersonImageEntity, readGalleryVersion } from '@visage/persistence';
+import { FaceEntity, FaceRejectionEntity, FaceReviewRepository, ImageEntity, PersonEntity, PersonImageEntity, readGalleryVersion } from '@visage/persistence';
 import { Rows, TEST_DRIVERS } from '../../../libs/persistence/test/test-databases';
 import { expectApiError, ReceiverHarness, startReceiver } from './receiver-harness';
 
@@ -73,6 +73,16 @@ describe.each(TEST_DRIVERS)('face review API on $name', (driver) => {
       expect.objectContaining({ target: `person:${person.id}`, actor: expect.stringMatching(/^key:\d+$/), details: { name: 'Grace Hopper' } }),
     ]);
     expect(audit.flatMap((row) => (row.action.startsWith('key.') ? [] : [row.action])).reverse()).toEqual(['person.created', 'face.assigned', 'face.moved', 'face.moved']);
+    // One differing only in case is refused (names are unique ignoring case), changing nothing…
+    const clash = await harness.http.post(`/faces/${face.id}/assign`).send({ name: 'GRACE HOPPER' });
+    expectApiError(clash, 409, 'duplicate_name');
+    expect(clash.body).toMatchObject({ id: person.id, message: expect.stringContaining('"Grace Hopper"') });
+    // …also when such a person appears after the check: the naming transaction's guard refuses it.
+    const version = await readGalleryVersion(dataSource);
+    await expect(harness.app.get(FaceReviewRepository).assign(face.id, { name: 'gRACE hOPPER' })).rejects.toMatchObject({ code: 'duplicate_name' });
+    expect(await dataSource.getRepository(PersonEntity).count()).toBe(2);
+    expect(await readGalleryVersion(dataSource)).toBe(version);
+    expect(await faceRow(face.id)).toMatchObject({ personId: person.id });
   });
 
   it('POST /faces/:id/assign refuses bad input with a code', async () => {

@@ -368,11 +368,34 @@ describe.each(TEST_DRIVERS)('receiver API on $name', (driver) => {
       expect(duplicate.status).toBe(409);
       expectErrorBody(duplicate.body, 409, 'duplicate_name');
       expect(duplicate.body.id).toBe(created.body.id);
+      const sameIgnoringCase = await post('/persons').send({ name: 'HEDY LAMARR' });
+      expectErrorBody(sameIgnoringCase.body, 409, 'duplicate_name');
+      expect(sameIgnoringCase.body).toMatchObject({ id: created.body.id, message: 'a person named "HEDY LAMARR" already exists as "Hedy Lamarr" (names ignore case)' });
 
+      await post('/persons').send({ name: 'bob' });
       const list = await harness.http.get('/persons');
       expect(list.status).toBe(200);
-      expect(list.body.items.map((person: { name: string }) => person.name)).toEqual(['Alan Turing', 'Hedy Lamarr']);
+      // Ignoring case (as the dashboard lists them): "bob" between "Alan" and "Hedy", not after them.
+      expect(list.body.items.map((person: { name: string }) => person.name)).toEqual(['Alan Turing', 'bob', 'Hedy Lamarr']);
       expect((await harness.http.get(`/persons/${other.body.id}`)).body).toMatchObject({ id: other.body.id, name: 'Alan Turing' });
+
+      // Renaming: a name another person holds, also differing only in case, is refused; the own name's case may change.
+      const clash = await harness.http.patch(`/persons/${created.body.id}`).send({ name: 'alan TURING' });
+      expectErrorBody(clash.body, 409, 'duplicate_name');
+      expect(clash.body.id).toBe(other.body.id);
+      const recased = await harness.http.patch(`/persons/${created.body.id}`).send({ name: 'HEDY LAMARR' });
+      expect(recased.status, JSON.stringify(recased.body)).toBe(200);
+      expect(recased.body).toMatchObject({ id: created.body.id, name: 'HEDY LAMARR' });
+      const renamed = await harness.http.patch(`/persons/${created.body.id}`).send({ name: ' Hedy Kiesler ' });
+      expect(renamed.body).toMatchObject({ id: created.body.id, name: 'Hedy Kiesler' });
+      expect((await post('/persons').send({ name: 'hedy lamarr' })).status).toBe(201);
+      expectErrorBody((await harness.http.patch('/persons/2000000000').send({ name: 'Nobody' })).body, 404, 'person_not_found');
+      expectErrorBody((await harness.http.patch(`/persons/${created.body.id}`).send({ name: '' })).body, 400);
+      const audit = await dataSource.query<Array<{ details: string }>>("SELECT details FROM audit_events WHERE action = 'person.renamed' ORDER BY id");
+      expect(audit.map((row) => JSON.parse(row.details))).toEqual([
+        { from: 'Hedy Lamarr', to: 'HEDY LAMARR' },
+        { from: 'HEDY LAMARR', to: 'Hedy Kiesler' },
+      ]);
 
       expect((await harness.http.delete(`/persons/${created.body.id}`)).status).toBe(204);
       const gone = await harness.http.get(`/persons/${created.body.id}`);
@@ -406,7 +429,7 @@ describe.each(TEST_DRIVERS)('receiver API on $name', (driver) => {
 
   describe('everything else', () => {
     it('answers unknown routes and methods with a JSON 404 carrying a code', async () => {
-      for (const response of [await harness.http.get('/nope'), await harness.http.patch('/persons/14').send({ name: 'x' })]) {
+      for (const response of [await harness.http.get('/nope'), await harness.http.put('/persons/14').send({ name: 'x' })]) {
         expect(response.status).toBe(404);
         expectErrorBody(response.body, 404, 'route_not_found');
       }

@@ -97,7 +97,9 @@ export class KnownFacesEnroller {
         if (previous) await this.repository.deleteEnrolments([previous.id]);
         continue;
       }
+      // Names ignore case: "AMY_2.jpg" beside a person "amy" is another photo of amy.
       const person = await this.repository.findOrCreatePerson(personName);
+      if (person.name !== personName) this.logger.log(`known face ${file} enrolled for "${person.name}" (names ignore case)`);
       await this.repository.replaceEnrolment({ personId: person.id, sourceName, contentHash, descriptor: described.descriptor });
       report.enrolled.push(file);
       const note = dominantFaceNote(described.facesInPhoto);

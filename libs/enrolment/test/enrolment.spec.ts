@@ -134,6 +134,19 @@ describe('enrolment (MariaDB, scripted recognizer)', () => {
     expect((await repository.loadGallery()).entries.some((row) => row.personName === 'john doe')).toBe(false);
   });
 
+  it('enrols a file whose name differs only in case for the person already named so (names ignore case)', async () => {
+    writeFileSync(join(known, 'Hedy_Lamarr_1.jpg'), 'faces:1:21');
+    writeFileSync(join(known, 'HEDY_LAMARR_2.jpg'), 'faces:1:22');
+    const report = await enroller.enrolAll();
+    expect(report.enrolled).toEqual(expect.arrayContaining(['HEDY_LAMARR_2.jpg', 'Hedy_Lamarr_1.jpg']));
+    const hedy = (await repository.loadGallery()).entries.filter((row) => row.personName.toLowerCase() === 'hedy lamarr');
+    expect(hedy).toHaveLength(2);
+    expect(new Set(hedy.map((row) => row.personId)).size).toBe(1);
+    rmSync(join(known, 'Hedy_Lamarr_1.jpg'));
+    rmSync(join(known, 'HEDY_LAMARR_2.jpg'));
+    await enroller.enrolAll();
+  });
+
   it('enrols per-person folders beside flat files, and reports what in them it skipped', async () => {
     mkdirSync(join(known, 'stuart', 'old'), { recursive: true });
     writeFileSync(join(known, 'stuart', 'beach.jpg'), 'faces:1:8');

@@ -5,6 +5,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { DatabaseConfig } from '@visage/config';
 import { ENTITIES } from './entities';
+import { PersonNameKeySubscriber } from './entities/person.entity';
 import { migrationsFor } from './migrations';
 
 /**
@@ -14,6 +15,7 @@ import { migrationsFor } from './migrations';
 export function buildDataSourceOptions(database: DatabaseConfig): DataSourceOptions {
   const common = {
     entities: ENTITIES,
+    subscribers: [PersonNameKeySubscriber],
     synchronize: false,
     logging: false as const,
     migrations: migrationsFor(database.type),
@@ -80,9 +82,13 @@ export async function withServerFlavor(options: DataSourceOptions): Promise<Data
  * installed (13 under the alias `better-sqlite3-v13`); the one this Node can run is loaded, only when SQLite is used.
  */
 export function betterSqlite3ForThisNode(nodeVersion = process.versions.node): unknown {
-  const major = Number(nodeVersion.split('.')[0]);
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- chosen at run time by Node version
-  return major >= 22 ? require('better-sqlite3-v13') : require('better-sqlite3');
+  return betterSqlite3PackageFor(nodeVersion) === 'better-sqlite3-v13' ? require('better-sqlite3-v13') : require('better-sqlite3');
+}
+
+/** Which of the two builds a Node version loads (the container images keep only that one: Dockerfile). */
+export function betterSqlite3PackageFor(nodeVersion: string): 'better-sqlite3' | 'better-sqlite3-v13' {
+  return Number(nodeVersion.split('.')[0]) >= 22 ? 'better-sqlite3-v13' : 'better-sqlite3';
 }
 
 /** MySQL and MariaDB share the SQL this project uses (named locks, LIMIT in UPDATE, …). */

@@ -5,3 +5,4 @@ export * from './schema-migrator';
 export * from './persistence.module';
 export * from './database.readiness';
 export * from './repositories';
+export * from './person-name';

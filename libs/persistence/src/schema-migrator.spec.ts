@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openMigrated, openUnmigrated, TEST_DRIVERS, TestDatabase } from '../test/test-databases';
 import { migrationsFor } from './migrations';
+import { personNameKey } from './person-name';
 import { runPendingMigrations } from './schema-migrator';
 
 describe.each(TEST_DRIVERS)('migrations on $name', (driver) => {
@@ -47,8 +48,9 @@ describe.each(TEST_DRIVERS)('migrations on $name', (driver) => {
       await expect(
         source.query('INSERT INTO faces (image_id, box_x, box_y, box_width, box_height, score) VALUES (999999, 0, 0, 1, 1, 0.9)'),
       ).rejects.toThrow(/foreign key/i);
-      await source.query("INSERT INTO persons (name) VALUES ('Ada')");
-      await expect(source.query("INSERT INTO persons (name) VALUES ('Ada')")).rejects.toThrow(/duplicate|unique/i);
+      await source.query('INSERT INTO persons (name, name_key) VALUES (?, ?)', ['Ada', personNameKey('Ada')]);
+      // Names are unique ignoring case.
+      await expect(source.query('INSERT INTO persons (name, name_key) VALUES (?, ?)', ['ADA', personNameKey('ADA')])).rejects.toThrow(/duplicate|unique/i);
     } finally {
       await source.destroy();
     }

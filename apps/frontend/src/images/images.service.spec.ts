@@ -111,7 +111,7 @@ describe('ImagesService.detail face labels', () => {
       { dimensions: async () => ({ width: 1024, height: 731 }) } as unknown as ThumbnailService,
     );
     const [low] = (await lowService.detail(2))!.faces;
-    expect(low).toMatchObject({ lowQuality: true, qualityText: 'low quality: too small, turned away', label: 'unknown (low quality)' });
+    expect(low).toMatchObject({ lowQuality: true, qualityText: 'low quality: too small, turned away', label: '1 · unknown (low quality)' });
     const [good] = (await service.detail(2))!.faces;
     expect(good).toMatchObject({ lowQuality: false, qualityText: '' });
   });

@@ -185,7 +185,8 @@ function presentFace(
   const distanceText = face.distance === null ? '' : face.distance.toFixed(2);
   const lowQuality = face.quality.lowQuality;
   const qualityText = lowQuality ? `low quality: ${face.quality.reasons.map((reason) => reason.replaceAll('_', ' ')).join(', ')}` : '';
-  const label = known ? `${face.person!.name} (${distanceText})` : lowQuality ? 'unknown (low quality)' : 'unknown';
+  // Numbered like the table's rows, so a box and its row are found from either side.
+  const label = `${number} · ${known ? `${face.person!.name} (${distanceText})` : lowQuality ? 'unknown (low quality)' : 'unknown'}`;
   const width = size?.width ?? face.box.x + face.box.width;
   const height = size?.height ?? face.box.y + face.box.height;
   const pad = Math.round(fontSize * 0.35);

@@ -30,8 +30,9 @@ export class PersonsService {
   ) {}
 
   /** The person with exactly this name (the merge form names the person to keep). */
-  idNamed(name: string): Promise<number | undefined> {
-    return this.people.findIdByName(name);
+  /** Names are unique ignoring case, so "amy" finds Amy. */
+  async idNamed(name: string): Promise<number | undefined> {
+    return (await this.people.findByNameIgnoringCase(name))?.id;
   }
 
   async persons(): Promise<PersonView[]> {

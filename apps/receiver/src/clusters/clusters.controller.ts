@@ -56,7 +56,7 @@ export class ClustersController {
   @ApiResponse({
     status: 409,
     type: ApiErrorBody,
-    description: 'Faces that do not fit, with their ids and reasons in `faces` (faces_need_confirmation: nothing enrolled); the group is ignored (cluster_ignored); the person was deleted meanwhile (person_deleted)',
+    description: 'Faces that do not fit, with their ids and reasons in `faces` (faces_need_confirmation: nothing enrolled); the group is ignored (cluster_ignored); the person was deleted meanwhile (person_deleted); a new name differing only in case from an existing person (duplicate_name, `id` = that person)',
   })
   name(@Param('id', PositiveIdPipe) id: number, @ValidBody(nameClusterBody) body: NameClusterBody, @Actor() actor: string): Promise<ClusterNamedDto> {
     return this.clusters.name(id, body, actor);

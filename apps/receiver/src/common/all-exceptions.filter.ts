@@ -35,6 +35,7 @@ function toBody(exception: HttpException): ApiErrorBody {
 /** The receiver's status for each persistence code that reaches it (a race the client can retry or act on). */
 const PERSISTENCE_ERROR_STATUS: Record<PersistenceErrorCode, HttpStatus> = {
   person_deleted: HttpStatus.CONFLICT,
+  duplicate_name: HttpStatus.CONFLICT,
 };
 
 /**

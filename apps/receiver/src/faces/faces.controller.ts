@@ -29,7 +29,7 @@ export class FacesController {
   @ApiResponse({
     status: 409,
     type: ApiErrorBody,
-    description: 'The face does not fit the person, with the reasons in `faces` (faces_need_confirmation: nothing enrolled); face stored without descriptor; in an ignored group; person deleted meanwhile',
+    description: 'The face does not fit the person, with the reasons in `faces` (faces_need_confirmation: nothing enrolled); face stored without descriptor; in an ignored group; person deleted meanwhile; a new name differing only in case from an existing person (duplicate_name, `id` = that person)',
   })
   assign(@Param('id', PositiveIdPipe) id: number, @ValidBody(assignBody) body: AssignBody, @Actor() actor: string): Promise<FaceAssignmentDto> {
     return this.faces.assign(id, body, actor);

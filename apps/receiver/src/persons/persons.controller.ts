@@ -1,4 +1,4 @@
-import { Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Req } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, Req } from '@nestjs/common';
 import { IncomingMessage } from 'node:http';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Scope } from '@visage/access';
@@ -40,7 +40,7 @@ export class PersonsController {
   @ApiOperation({ summary: 'Create a person (enrol faces with POST /persons/:id/faces)' })
   @ApiResponse({ status: 201, type: PersonDto })
   @ApiResponse({ status: 400, type: ApiErrorBody, description: 'Missing, empty, non-string or too long name; malformed JSON' })
-  @ApiResponse({ status: 409, type: ApiErrorBody, description: 'Name taken; `id` is the existing person' })
+  @ApiResponse({ status: 409, type: ApiErrorBody, description: 'Name taken, also when it differs only in case (duplicate_name); `id` is the existing person' })
   @ApiResponse({ status: 413, type: ApiErrorBody })
   @ApiResponse({ status: 415, type: ApiErrorBody })
   create(@ValidBody(createPersonBody) body: CreatePersonBody, @Actor() actor: string): Promise<PersonDto> {
@@ -55,6 +55,17 @@ export class PersonsController {
   @ApiResponse({ status: 404, type: ApiErrorBody })
   get(@Param('id', PositiveIdPipe) id: number): Promise<PersonDto> {
     return this.persons.get(id);
+  }
+
+  @Patch(':id')
+  @Scope('admin')
+  @ApiOperation({ summary: 'Rename a person (names are unique ignoring case; changing the case of the own name is a rename)' })
+  @ApiResponse({ status: 200, type: PersonDto })
+  @ApiResponse({ status: 400, type: ApiErrorBody, description: 'Bad id; missing, empty, non-string or too long name; malformed JSON' })
+  @ApiResponse({ status: 404, type: ApiErrorBody, description: 'No such person (person_not_found)' })
+  @ApiResponse({ status: 409, type: ApiErrorBody, description: 'Another person has this name, also differing only in case (duplicate_name); `id` is that person' })
+  rename(@Param('id', PositiveIdPipe) id: number, @ValidBody(createPersonBody) body: CreatePersonBody, @Actor() actor: string): Promise<PersonDto> {
+    return this.persons.rename(id, body.name, actor);
   }
 
   @Get(':id/images')

@@ -8,7 +8,7 @@ import { ApiError } from '../common/api-error';
 import { UploadReceiver } from '../uploads/upload-receiver';
 import { Enrolled, enrolledOrApiError, recognizerUnavailable } from './enrolment-errors';
 import { personCreatedAudit } from './person-audit';
-import { personNotFound } from './person-errors';
+import { duplicateName, personNotFound } from './person-errors';
 import { PersonDto, PersonMergedDto } from './dto/person.dto';
 
 @Injectable()
@@ -63,10 +63,18 @@ export class PersonsService {
 
   async create(name: string, actor: string): Promise<PersonDto> {
     const result = await this.persons.create(name, personCreatedAudit(actor, name));
-    if (!result.created) {
-      throw new ApiError(HttpStatus.CONFLICT, `a person named ${JSON.stringify(name)} already exists`, { code: 'duplicate_name', id: result.existingId });
-    }
+    if (!result.created) throw duplicateName(name, result.existing);
     return flagged(result.person, new Map());
+  }
+
+  /** A new name for the person; one another person holds, also differing only in case, is 409 `duplicate_name`. */
+  async rename(id: number, name: string, actor: string): Promise<PersonDto> {
+    const before = await this.persons.findById(id);
+    if (!before) throw personNotFound(id);
+    const result = await this.persons.rename(id, name, { actor, action: 'person.renamed', target: `person:${id}`, details: { from: before.name, to: name } });
+    if (!result) throw personNotFound(id);
+    if (!result.renamed) throw duplicateName(name, result.existing);
+    return flagged(result.person, await this.disagreements());
   }
 
   /**

@@ -22,6 +22,8 @@ import { ClusterLinkage1795840000000 as MysqlClusterLinkage } from './mysql/1795
 import { ClusterLinkage1795840000000 as SqliteClusterLinkage } from './sqlite/1795840000000-cluster-linkage';
 import { SecurityRound21795860000000 as MysqlSecurityRound2 } from './mysql/1795860000000-security-round-2';
 import { SecurityRound21795860000000 as SqliteSecurityRound2 } from './sqlite/1795860000000-security-round-2';
+import { PersonNameKey1795870000000 as MysqlPersonNameKey } from './mysql/1795870000000-person-name-key';
+import { PersonNameKey1795870000000 as SqlitePersonNameKey } from './sqlite/1795870000000-person-name-key';
 import { ErasureEvents1795890000000 as MysqlErasureEvents } from './mysql/1795890000000-erasure-events';
 import { ErasureEvents1795890000000 as SqliteErasureEvents } from './sqlite/1795890000000-erasure-events';
 
@@ -30,7 +32,7 @@ import { ErasureEvents1795890000000 as SqliteErasureEvents } from './sqlite/1795
  * `dist/` after the build. Append new ones at the end of both lists; the two dialects share names and order,
  * except SQLite's lock lease table (MySQL has named locks instead).
  */
-export const MYSQL_MIGRATIONS = [MysqlInitialSchema, MysqlDashboardIndexes, MysqlLeasesAndRetries, MysqlFaceIdentity, MysqlImageRequestId, MysqlFaceReview, MysqlOutcomeEvents, MysqlSecurity, MysqlFaceQuality, MysqlClusterLinkage, MysqlSecurityRound2, MysqlErasureEvents];
+export const MYSQL_MIGRATIONS = [MysqlInitialSchema, MysqlDashboardIndexes, MysqlLeasesAndRetries, MysqlFaceIdentity, MysqlImageRequestId, MysqlFaceReview, MysqlOutcomeEvents, MysqlSecurity, MysqlFaceQuality, MysqlClusterLinkage, MysqlSecurityRound2, MysqlPersonNameKey, MysqlErasureEvents];
 export const SQLITE_MIGRATIONS = [
   SqliteInitialSchema,
   SqliteDashboardIndexes,
@@ -44,6 +46,7 @@ export const SQLITE_MIGRATIONS = [
   SqliteFaceQuality,
   SqliteClusterLinkage,
   SqliteSecurityRound2,
+  SqlitePersonNameKey,
   SqliteErasureEvents,
 ];
 

@@ -3,6 +3,7 @@ import { Brackets, DataSource, SelectQueryBuilder } from 'typeorm';
 import { ImageStatus } from '@visage/domain';
 import { isMysqlFamily } from '../data-source-options';
 import { FaceEntity, ImageEntity, PersonEntity, PersonImageEntity } from '../entities';
+import { comparePersons } from '../person-name';
 import { countImagesByStatus, ImageFaceView, imageSummaryColumns, ImageSummaryView, PersonRef, toFaceView, toImageSummary } from './image-views';
 
 export interface ImageFilter {
@@ -86,9 +87,6 @@ interface FaceRowRaw {
   personId: number | string | null;
   personName: string | null;
 }
-
-/** People as a reader expects them: case and accents ignored, numbers in numeric order. */
-const PERSON_NAME_ORDER = new Intl.Collator('en', { sensitivity: 'base', numeric: true });
 
 /**
  * Read side of the dashboard: every query the frontend pages need, shaped for display.
@@ -213,10 +211,7 @@ export class DashboardRepository {
   }
 
   async listPersons(recentImagesPerPerson = 8): Promise<PersonSummary[]> {
-    // Sorted here, not by the column's collation (binary on MySQL and SQLite: "Zoe" before "amy").
-    const persons = (await this.dataSource.getRepository(PersonEntity).find()).sort(
-      (a, b) => PERSON_NAME_ORDER.compare(a.name, b.name) || a.id - b.id,
-    );
+    const persons = (await this.dataSource.getRepository(PersonEntity).find()).sort(comparePersons);
     if (persons.length === 0) return [];
     const enrolled = await this.dataSource
       .getRepository(PersonImageEntity)

@@ -7,11 +7,14 @@ import { CodedError } from '@visage/domain';
 export const PERSISTENCE_ERROR_CODES = [
   /** The person named in the change was deleted meanwhile (a foreign key refused it); nothing changed. */
   'person_deleted',
+  /** The new name differs only in case from an existing person's name (names are unique ignoring case); nothing changed. */
+  'duplicate_name',
 ] as const;
 export type PersistenceErrorCode = (typeof PERSISTENCE_ERROR_CODES)[number];
 
 const PERSISTENCE_MESSAGES: Record<PersistenceErrorCode, string> = {
   person_deleted: 'the person was deleted meanwhile',
+  duplicate_name: 'a person with this name, differing only in case, already exists',
 };
 
 /** A change the database refused for a reason the caller can act on, named by its code. */

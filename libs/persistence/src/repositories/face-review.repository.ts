@@ -10,8 +10,9 @@ import { PersonEntity } from '../entities/person.entity';
 import { bumpGalleryVersion, GALLERY_STATE_ROW, logGalleryChanges, readGalleryVersion, recomputeImageStatuses, removeEnrolments } from './gallery-version';
 import { IDENTITY_STATUSES, recordOutcomeEvents } from './outcome-events';
 import { auditIfInserted, auditStatement, AuditRecord, AuditSqlValue } from './audit.repository';
-import { rethrowPersonDeleted } from './database-errors';
+import { PersistenceError, rethrowPersonDeleted } from './database-errors';
 import { runInTransaction, Statement, toStatement, TransactionStep } from './transactions';
+import { personNameKey } from '../person-name';
 import { decodeDescriptor } from './person-image.repository';
 
 /** `source_name` of a face enrolled from the review ("This is …", naming a group): `review:<faceId>`. */
@@ -165,13 +166,21 @@ export class FaceReviewRepository {
       // A low-quality face is never enrolled: it stays unknown (and is never named) even in a named group.
       .where('face.id IN (:...faceIds) AND face.descriptor IS NOT NULL AND face.low_quality = 0', { faceIds })
       .getMany();
+    // By key, not `name = ?`: MySQL's collation would also match names differing in case or accents.
     const [personRef, personParams]: [string, unknown[]] =
-      'personId' in target ? ['?', [target.personId]] : ['(SELECT id FROM persons WHERE name = ?)', [target.name]];
+      'personId' in target ? ['?', [target.personId]] : ['(SELECT id FROM persons WHERE name_key = ?)', [personNameKey(target.name)]];
     const statements: TransactionStep[] = [guard];
     const insertIfNew = isMysqlFamily(this.dataSource.options) ? 'INSERT IGNORE' : 'INSERT OR IGNORE';
     if ('name' in target) {
-      statements.push([`${insertIfNew} INTO persons (name) VALUES (?)`, [target.name]]);
+      statements.push([`${insertIfNew} INTO persons (name, name_key) VALUES (?, ?)`, [target.name, personNameKey(target.name)]]);
       if (options.personCreated) statements.push(auditIfInserted(statements.length - 1, options.personCreated));
+      // Ignored because a name differing only in case exists (created since the caller checked): nothing changes.
+      // HEX compares the bytes on both dialects (MySQL's `=` follows the column's case-insensitive collation).
+      const exactName = statements.push(['UPDATE persons SET name = name WHERE name_key = ? AND HEX(name) = HEX(?)', [personNameKey(target.name), target.name]]) - 1;
+      statements.push((previous) => {
+        if (previous[exactName]?.affected !== 1) throw new PersistenceError('duplicate_name');
+        return undefined;
+      });
     }
     statements.push(bumpGalleryVersion(this.dataSource));
     for (const face of faces) {
@@ -193,14 +202,14 @@ export class FaceReviewRepository {
             .createQueryBuilder()
             .update(FaceEntity)
             .set({
-              personId: () => ('personId' in target ? ':assignedPersonId' : '(SELECT id FROM persons WHERE name = :assignedName)'),
+              personId: () => ('personId' in target ? ':assignedPersonId' : '(SELECT id FROM persons WHERE name_key = :assignedNameKey)'),
               // Its own enrolment is the nearest known face: what the re-match would decide against this version.
               distance: 0,
               galleryVersion: () => `(SELECT version FROM gallery_state WHERE id = ${GALLERY_STATE_ROW})`,
               matchedAt: now,
             })
             .where('id = :faceId', { faceId: face.id })
-            .setParameters('personId' in target ? { assignedPersonId: target.personId } : { assignedName: target.name }),
+            .setParameters('personId' in target ? { assignedPersonId: target.personId } : { assignedNameKey: personNameKey(target.name) }),
         ),
       );
     }
@@ -225,7 +234,7 @@ export class FaceReviewRepository {
     const person =
       'personId' in target
         ? await this.dataSource.getRepository(PersonEntity).findOneBy({ id: target.personId })
-        : await this.dataSource.getRepository(PersonEntity).findOneBy({ name: target.name });
+        : await this.dataSource.getRepository(PersonEntity).findOneBy({ nameKey: personNameKey(target.name) });
     if (!person) return undefined;
     return { faceIds: faces.map((face) => face.id), imageIds, personId: person.id, personName: person.name, galleryVersion: await readGalleryVersion(this.dataSource) };
   }

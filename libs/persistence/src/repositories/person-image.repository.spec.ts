@@ -43,6 +43,12 @@ describe.each(TEST_DRIVERS)('PersonImageRepository on $name', (driver) => {
     expect(await repository.findPersonById(999_999)).toBeNull();
   });
 
+  it('finds a person by name ignoring case, creating nobody for a name differing only in case', async () => {
+    const jane = await repository.findOrCreatePerson('Jane Roe');
+    expect(await repository.findOrCreatePerson('JANE ROE')).toMatchObject({ id: jane.id, name: 'Jane Roe' });
+    expect(await repository.findPersonByNameIgnoringCase('jane roe')).toEqual({ id: jane.id, name: 'Jane Roe' });
+  });
+
   it('says person_deleted, not the driver\'s foreign-key error, when the person is gone, and changes nothing', async () => {
     const gone = await repository.findOrCreatePerson('gone meanwhile');
     await dataSource.getRepository(PersonEntity).delete({ id: gone.id });

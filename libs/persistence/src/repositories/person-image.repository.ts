@@ -7,6 +7,9 @@ import { AuditRecord, auditIfChanged, auditInsertedRow } from './audit.repositor
 import { rethrowPersonDeleted } from './database-errors';
 import { bumpGalleryVersion, logGalleryChanges, readGalleryVersion, removeEnrolments } from './gallery-version';
 import { runInTransaction, toStatement } from './transactions';
+import { personNameKey } from '../person-name';
+import { PersonRef } from './image-views';
+import { findPersonByNameKey } from './person.repository';
 
 /** Length of a FaceRecognitionNet descriptor (kept here so persistence does not depend on the domain lib). */
 const DESCRIPTOR_FLOATS = 128;
@@ -74,15 +77,23 @@ export class PersonImageRepository {
     return this.dataSource.getRepository(PersonEntity).findOneBy({ id });
   }
 
-  /** The person with this exact name, created if new (safe against a concurrent creator). */
+  /** The person whose name equals `name` ignoring case (names are unique so), if any. */
+  findPersonByNameIgnoringCase(name: string): Promise<PersonRef | undefined> {
+    return findPersonByNameKey(this.dataSource, name);
+  }
+
+  /**
+   * The person with this name ignoring case (names are unique so: "AMY" finds amy), created if new (safe against a
+   * concurrent creator). The known-faces folder names persons this way.
+   */
   async findOrCreatePerson(name: string): Promise<PersonEntity> {
     const persons = this.dataSource.getRepository(PersonEntity);
-    const existing = await persons.findOneBy({ name });
+    const existing = await persons.findOneBy({ nameKey: personNameKey(name) });
     if (existing) return existing;
     try {
       return await persons.save(persons.create({ name }));
     } catch (error) {
-      const again = await persons.findOneBy({ name });
+      const again = await persons.findOneBy({ nameKey: personNameKey(name) });
       if (again) return again;
       throw error;
     }

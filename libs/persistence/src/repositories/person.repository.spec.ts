@@ -50,7 +50,27 @@ describe.each(TEST_DRIVERS)('PersonRepository on $name', (driver) => {
     const id = result.created ? result.person.id : -1;
     expect(result.created && result.person.createdAt).toBeInstanceOf(Date);
     expect(Number.isNaN(result.created ? result.person.createdAt.getTime() : NaN)).toBe(false);
-    expect(await persons.create('Ada Lovelace')).toEqual({ created: false, existingId: id });
+    expect(await persons.create('Ada Lovelace')).toEqual({ created: false, existing: { id, name: 'Ada Lovelace' } });
+  });
+
+  it('refuses a name differing only in case (full case folding, NFC), naming the existing person', async () => {
+    const amy = await create('Amy');
+    expect(await persons.create('AMY')).toEqual({ created: false, existing: { id: amy, name: 'Amy' } });
+    expect(await persons.create('amy')).toEqual({ created: false, existing: { id: amy, name: 'Amy' } });
+    const strasse = await create('Straße');
+    expect(await persons.create('STRASSE')).toEqual({ created: false, existing: { id: strasse, name: 'Straße' } });
+    const zoe = await create('Zoë');
+    // Decomposed "e" + combining diaeresis is the same name; an accent-free "Zoe" is another.
+    expect(await persons.create('ZOE\u0308')).toEqual({ created: false, existing: { id: zoe, name: 'Zoë' } });
+    expect(await persons.create('Zoe')).toMatchObject({ created: true });
+    expect(await persons.findByNameIgnoringCase('sTRAßE')).toEqual({ id: strasse, name: 'Straße' });
+    expect(await persons.findByNameIgnoringCase('nobody')).toBeUndefined();
+  });
+
+  it('lists names ignoring case and accents, numbers in numeric order, ties by id (as the dashboard does)', async () => {
+    for (const name of ['bob', 'Alice 10', 'alice 9', 'Émile', 'eve', 'Zed', 'carl']) await create(name);
+    const order = (await persons.list()).map((person) => person.name);
+    expect(order).toEqual(['alice 9', 'Alice 10', 'bob', 'carl', 'Émile', 'eve', 'Zed']);
   });
 
   it('lists persons by name with matched-face and known-face counts', async () => {

@@ -3,6 +3,8 @@ import { DataSource, Repository, SelectQueryBuilder } from 'typeorm';
 import { FaceEntity, PersonEntity, PersonImageEntity } from '../entities';
 import { isMysqlFamily } from '../data-source-options';
 import { AuditRecord, auditIfChanged, auditInsertedRow, auditStatement } from './audit.repository';
+import { comparePersons, personNameKey } from '../person-name';
+import { PersonRef } from './image-views';
 import { isUniqueViolation, PersistenceError } from './database-errors';
 import { checkpointAfterErasure, forgetPersonStatements, mergedPersonIds } from './erasure';
 import { bumpGalleryVersion, forgetEnrolments, logGalleryChanges, readGalleryVersion, recomputeImageStatuses } from './gallery-version';
@@ -29,7 +31,8 @@ export interface MergeResult {
   galleryVersion: number;
 }
 
-export type CreatePersonResult = { created: true; person: PersonView } | { created: false; existingId: number };
+export type CreatePersonResult = { created: true; person: PersonView } | { created: false; existing: PersonRef };
+export type RenamePersonResult = { renamed: true; person: PersonView } | { renamed: false; existing: PersonRef };
 
 interface PersonRow {
   id: number | string;
@@ -49,8 +52,8 @@ export class PersonRepository {
   }
 
   async list(): Promise<PersonView[]> {
-    const rows = await this.selectWithCounts().orderBy('person.name', 'ASC').addOrderBy('person.id', 'ASC').getRawMany<PersonRow>();
-    return rows.map((row) => this.toView(row));
+    const rows = await this.selectWithCounts().getRawMany<PersonRow>();
+    return rows.map((row) => this.toView(row)).sort(comparePersons);
   }
 
   async findById(id: number): Promise<PersonView | undefined> {
@@ -58,16 +61,19 @@ export class PersonRepository {
     return row ? this.toView(row) : undefined;
   }
 
-  /** The person with exactly this name (names are unique), without counts. */
-  async findIdByName(name: string): Promise<number | undefined> {
-    return (await this.persons.findOne({ where: { name }, select: { id: true } }))?.id;
+  /** The person whose name equals `name` ignoring case ({@link personNameKey}), if any. */
+  async findByNameIgnoringCase(name: string): Promise<PersonRef | undefined> {
+    return findPersonByNameKey(this.dataSource, name);
   }
 
-  /** Unique index on `name` decides duplicates; the existing id comes back for a 409. `audit`: its row, in the same transaction. */
+  /**
+   * The unique index on `name_key` decides duplicates (names ignore case); the existing person comes back for a
+   * 409. `audit`: its row, in the same transaction.
+   */
   async create(name: string, audit?: (personId: number) => AuditRecord): Promise<CreatePersonResult> {
     try {
       const results = await runInTransaction(this.dataSource, [
-        toStatement(this.persons.createQueryBuilder().insert().values({ name }).updateEntity(false)),
+        toStatement(this.persons.createQueryBuilder().insert().values({ name, nameKey: personNameKey(name) }).updateEntity(false)),
         ...(audit ? [auditInsertedRow(0, audit)] : []),
       ]);
       const id = results?.[0].insertId;
@@ -77,10 +83,31 @@ export class PersonRepository {
       return { created: true, person };
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
-      const existing = await this.persons.findOne({ where: { name }, select: { id: true } });
+      const existing = await this.findByNameIgnoringCase(name);
       if (!existing) throw error;
-      return { created: false, existingId: existing.id };
+      return { created: false, existing };
     }
+  }
+
+  /**
+   * Renames a person (name and key). A name another person holds, also differing only in case, is refused with that
+   * person; a change of case of the person's own name is a rename. Undefined: no such person. `audit`: its row, in
+   * the same transaction, when the person was there. Outcome events read names when written, so later ones carry it.
+   */
+  async rename(id: number, name: string, audit?: AuditRecord): Promise<RenamePersonResult | undefined> {
+    try {
+      await runInTransaction(this.dataSource, [
+        ['UPDATE persons SET name = ?, name_key = ? WHERE id = ?', [name, personNameKey(name), id]],
+        ...(audit ? [auditIfChanged(0, audit)] : []),
+      ]);
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      const existing = await this.findByNameIgnoringCase(name);
+      if (!existing) throw error;
+      return { renamed: false, existing };
+    }
+    const person = await this.findById(id);
+    return person ? { renamed: true, person } : undefined;
   }
 
   /**
@@ -201,4 +228,10 @@ export class PersonRepository {
       knownFaceCount: Number(row.knownFaceCount),
     };
   }
+}
+
+/** The person whose name equals `name` ignoring case, if any (shared by the repositories that name persons). */
+export async function findPersonByNameKey(dataSource: DataSource, name: string): Promise<PersonRef | undefined> {
+  const person = await dataSource.getRepository(PersonEntity).findOne({ where: { nameKey: personNameKey(name) }, select: { id: true, name: true } });
+  return person ? { id: person.id, name: person.name } : undefined;
 }
