@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { loadConfig } from '@visage/config';
 import { describeError } from '@visage/domain';
 import { buildDataSourceOptions, withServerFlavor } from './data-source-options';
-import { FaceIdentityRepository } from './repositories/face-identity.repository';
+import { FaceIdentityRepository } from './review/face-identity.repository';
 import { runPendingMigrations } from './schema-migrator';
 
 const BATCH = 500;

@@ -5,7 +5,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { DatabaseConfig } from '@visage/config';
 import { ENTITIES } from './entities';
-import { PersonNameKeySubscriber } from './entities/person.entity';
+import { PersonNameKeySubscriber } from './people/person.entity';
 import { migrationsFor } from './migrations';
 
 /**

@@ -5,7 +5,9 @@ import { DataSource } from 'typeorm';
 import { ConfigModule, parseConfig } from '@visage/config';
 import { TEST_DRIVERS, TestDatabase } from '../test/test-databases';
 import { PersistenceModule } from './persistence.module';
-import { ImageRepository, PERSISTENCE_REPOSITORIES, PersonRepository } from './repositories';
+import { ImageRepository } from './images/image.repository';
+import { PersonRepository } from './people/person.repository';
+import { PERSISTENCE_REPOSITORIES } from './repositories';
 
 describe.each(TEST_DRIVERS)('PersistenceModule on $name', (driver) => {
   let database: TestDatabase;

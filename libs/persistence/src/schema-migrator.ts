@@ -1,5 +1,5 @@
 import { DataSource, Migration } from 'typeorm';
-import { DatabaseLock, LockRepository } from './repositories/lock.repository';
+import { DatabaseLock, LockRepository } from './shared/lock.repository';
 
 const MIGRATION_LOCK_WAIT_MS = 120_000;
 

@@ -11,7 +11,10 @@ import { DataSource, DeepPartial } from 'typeorm';
 import { DatabaseConfig } from '@visage/config';
 import { ImageStatus } from '@visage/domain';
 import { buildDataSourceOptions, withServerFlavor } from '../src/data-source-options';
-import { FaceEntity, ImageEntity, PersonEntity, PersonImageEntity } from '../src/entities';
+import { FaceEntity } from '../src/images/face.entity';
+import { ImageEntity } from '../src/images/image.entity';
+import { PersonEntity } from '../src/people/person.entity';
+import { PersonImageEntity } from '../src/people/person-image.entity';
 import { initializeWithMigrations } from '../src/schema-migrator';
 
 /** The real MariaDB of the test machine; override with TEST_MYSQL_URL. */

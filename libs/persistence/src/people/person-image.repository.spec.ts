@@ -1,0 +1,98 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DataSource } from 'typeorm';
+import { MigratedTestDatabase, openTestDatabase, TEST_DRIVERS } from '../../test/test-databases';
+import { PersonEntity } from './person.entity';
+import { PersistenceError } from '../shared/database-errors';
+import { decodeDescriptor, encodeDescriptor, KNOWN_SOURCE_PREFIX, PersonImageRepository } from './person-image.repository';
+
+function descriptor(seed: number): Float32Array {
+  return Float32Array.from({ length: 128 }, (_, i) => Math.sin(seed * 31 + i) / 3);
+}
+
+describe('descriptor codec', () => {
+  it('round-trips 128 floats through 512 little-endian bytes', () => {
+    const original = descriptor(1);
+    const blob = encodeDescriptor(original);
+    expect(blob).toHaveLength(512);
+    expect(blob.readFloatLE(4)).toBeCloseTo(original[1], 6);
+    expect(Array.from(decodeDescriptor(blob))).toEqual(Array.from(original));
+    expect(() => decodeDescriptor(Buffer.alloc(10))).toThrow(RangeError);
+  });
+});
+
+describe.each(TEST_DRIVERS)('PersonImageRepository on $name', (driver) => {
+  let database: MigratedTestDatabase;
+  let dataSource: DataSource;
+  let repository: PersonImageRepository;
+
+  beforeAll(async () => {
+    database = await openTestDatabase(driver, 'visage_recognizer');
+    dataSource = database.dataSource;
+    repository = new PersonImageRepository(dataSource);
+  });
+
+  afterAll(async () => {
+    await database?.close();
+  });
+
+  it('creates a person once per name', async () => {
+    const first = await repository.findOrCreatePerson('john doe');
+    const again = await repository.findOrCreatePerson('john doe');
+    expect(again.id).toBe(first.id);
+    expect((await repository.findPersonById(first.id))?.name).toBe('john doe');
+    expect(await repository.findPersonById(999_999)).toBeNull();
+  });
+
+  it('finds a person by name ignoring case, creating nobody for a name differing only in case', async () => {
+    const jane = await repository.findOrCreatePerson('Jane Roe');
+    expect(await repository.findOrCreatePerson('JANE ROE')).toMatchObject({ id: jane.id, name: 'Jane Roe' });
+    expect(await repository.findPersonByNameIgnoringCase('jane roe')).toEqual({ id: jane.id, name: 'Jane Roe' });
+  });
+
+  it('says person_deleted, not the driver\'s foreign-key error, when the person is gone, and changes nothing', async () => {
+    const gone = await repository.findOrCreatePerson('gone meanwhile');
+    await dataSource.getRepository(PersonEntity).delete({ id: gone.id });
+    const version = await repository.version();
+    const enrolment = { personId: gone.id, sourceName: 'path:uploads/gone.jpg', contentHash: 'c'.repeat(64), descriptor: descriptor(3) };
+    await expect(repository.replaceEnrolment(enrolment)).rejects.toSatisfy((error) => error instanceof PersistenceError && error.code === 'person_deleted');
+    expect(await repository.version()).toBe(version);
+    expect(await repository.listByPrefix('path:uploads/gone')).toEqual([]);
+  });
+
+  it('stores, replaces and drops enrolments, bumping the gallery version each time', async () => {
+    const amy = await repository.findOrCreatePerson('amy');
+    const bob = await repository.findOrCreatePerson('bob');
+    const v0 = await repository.version();
+
+    const firstId = await repository.replaceEnrolment({ personId: amy.id, sourceName: `${KNOWN_SOURCE_PREFIX}amy_1.png`, contentHash: 'a'.repeat(64), descriptor: descriptor(1) });
+    await repository.replaceEnrolment({ personId: bob.id, sourceName: 'path:uploads/bob.jpg', contentHash: 'b'.repeat(64), descriptor: descriptor(2) });
+    const v1 = await repository.version();
+    expect(v1).toBe(v0 + 2);
+    expect(await repository.version()).toBe(v1);
+
+    const { version: loaded, entries: gallery } = await repository.loadGallery();
+    expect(loaded).toBe(v1);
+    expect(gallery.map((row) => row.personName)).toEqual(['amy', 'bob']);
+    expect(gallery[0].descriptor[5]).toBeCloseTo(descriptor(1)[5], 6);
+
+    // Same source, new content: one row, new id, new descriptor.
+    const secondId = await repository.replaceEnrolment({ personId: amy.id, sourceName: `${KNOWN_SOURCE_PREFIX}amy_1.png`, contentHash: 'c'.repeat(64), descriptor: descriptor(3) });
+    expect(secondId).not.toBe(firstId);
+    const known = await repository.listByPrefix(KNOWN_SOURCE_PREFIX);
+    expect(known).toEqual([{ id: secondId, personId: amy.id, sourceName: `${KNOWN_SOURCE_PREFIX}amy_1.png`, contentHash: 'c'.repeat(64) }]);
+    const v2 = await repository.version();
+    expect(v2).toBe(v1 + 1);
+
+    await repository.deleteEnrolments([secondId]);
+    expect(await repository.listByPrefix(KNOWN_SOURCE_PREFIX)).toEqual([]);
+    expect(await repository.version()).toBe(v2 + 1);
+    expect((await repository.loadGallery()).entries.map((row) => row.personName)).toEqual(['bob']);
+    // Nothing to delete: nothing changed, the version stays.
+    await repository.deleteEnrolments([]);
+    expect(await repository.version()).toBe(v2 + 1);
+  });
+
+  it('treats LIKE wildcards in a prefix literally', async () => {
+    expect(await repository.listByPrefix('%')).toEqual([]);
+  });
+});

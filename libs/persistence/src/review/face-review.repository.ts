@@ -1,0 +1,306 @@
+import { createHash } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { FaceBox } from '@visage/domain';
+import { isMysqlFamily } from '../data-source-options';
+import { FaceEntity } from '../images/face.entity';
+import { FaceRejectionEntity } from './face-rejection.entity';
+import { PersonImageEntity } from '../people/person-image.entity';
+import { PersonEntity } from '../people/person.entity';
+import { bumpGalleryVersion, GALLERY_STATE_ROW, logGalleryChanges, readGalleryVersion, recomputeImageStatuses, removeEnrolments } from '../people/gallery-version';
+import { IDENTITY_STATUSES, recordOutcomeEvents } from '../events/outcome-events';
+import { auditIfInserted, auditStatement, AuditRecord, AuditSqlValue } from '../access/audit.repository';
+import { PersistenceError, rethrowPersonDeleted } from '../shared/database-errors';
+import { runInTransaction, Statement, toStatement, TransactionStep } from '../shared/transactions';
+import { personNameKey } from '../person-name';
+import { decodeDescriptor } from '../people/person-image.repository';
+
+/** `source_name` of a face enrolled from the review ("This is …", naming a group): `review:<faceId>`. */
+export const REVIEW_SOURCE_PREFIX = 'review:';
+
+export function reviewSourceName(faceId: number): string {
+  return `${REVIEW_SOURCE_PREFIX}${faceId}`;
+}
+
+/** A detected face as the review sees it. */
+export interface ReviewFace {
+  id: number;
+  imageId: number;
+  /** Image path relative to IMAGES_ROOT. */
+  imagePath: string;
+  personId: number | null;
+  personName: string | null;
+  /** False for a face stored before descriptors were kept: it cannot be enrolled. */
+  hasDescriptor: boolean;
+  /** Judged of low quality when stored: it is never enrolled. */
+  lowQuality: boolean;
+  box: FaceBox;
+}
+
+/** Who a face is assigned to: an existing person, or a name (the person is created when new). */
+export type AssignTarget = { personId: number } | { name: string };
+
+export interface AssignedFace {
+  faceId: number;
+  imageId: number;
+  personId: number;
+  personName: string;
+  /** Gallery version made by the enrolment. */
+  galleryVersion: number;
+}
+
+export interface AssignFacesOptions {
+  /** Faces of the same group left out of the naming: rejected for the person and kept out of grouping. */
+  leftOut?: readonly number[];
+  /** The audit row of the person when the transaction creates it (a target given by a new name), naming its id. */
+  personCreated?: (personId: number) => AuditRecord;
+  now?: Date;
+}
+
+/** A face as the review's checks compare it: its descriptor and the persons it must never be given to. */
+export interface ReviewDescriptor {
+  faceId: number;
+  descriptor: Float32Array;
+  rejectedPersonIds: number[];
+}
+
+export interface AssignedFaces {
+  faceIds: number[];
+  imageIds: number[];
+  personId: number;
+  personName: string;
+  galleryVersion: number;
+}
+
+interface ReviewFaceRow {
+  id: number | string;
+  imageId: number | string;
+  imagePath: string;
+  personId: number | string | null;
+  personName: string | null;
+  hasDescriptor: number | string | boolean;
+  lowQuality: number | string | boolean;
+  boxX: number | string;
+  boxY: number | string;
+  boxWidth: number | string;
+  boxHeight: number | string;
+}
+
+/**
+ * Corrections by a person reviewing faces: a face assigned to someone becomes one of their enrolled
+ * descriptors (source `review:<faceId>`), a face rejected for someone is never given to them again. Each
+ * correction is one transaction with the gallery version bump, the image's status and its outcome event.
+ */
+@Injectable()
+export class FaceReviewRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async findFace(id: number): Promise<ReviewFace | undefined> {
+    const row = await this.dataSource
+      .getRepository(FaceEntity)
+      .createQueryBuilder('face')
+      .innerJoin('face.image', 'image')
+      .leftJoin('face.person', 'person')
+      .select([
+        'face.id AS id',
+        'face.image_id AS imageId',
+        'image.path AS imagePath',
+        'face.person_id AS personId',
+        'person.name AS personName',
+        'CASE WHEN face.descriptor IS NULL THEN 0 ELSE 1 END AS hasDescriptor',
+        'face.low_quality AS lowQuality',
+        'face.box_x AS boxX',
+        'face.box_y AS boxY',
+        'face.box_width AS boxWidth',
+        'face.box_height AS boxHeight',
+      ])
+      .where('face.id = :id', { id })
+      .getRawOne<ReviewFaceRow>();
+    if (!row) return undefined;
+    return {
+      id: Number(row.id),
+      imageId: Number(row.imageId),
+      imagePath: row.imagePath,
+      personId: row.personId === null ? null : Number(row.personId),
+      personName: row.personName,
+      hasDescriptor: Number(row.hasDescriptor) === 1,
+      lowQuality: Boolean(Number(row.lowQuality)),
+      box: { x: Number(row.boxX), y: Number(row.boxY), width: Number(row.boxWidth), height: Number(row.boxHeight) },
+    };
+  }
+
+  /**
+   * Enrols the face's stored descriptor for the target (created by name when new), replacing an earlier review
+   * enrolment of the same face, lifts a rejection of that person for the face, takes the face out of its group
+   * of unknown faces, names it at once and recomputes its image's status — one transaction. The other faces
+   * follow through the re-match job (the gallery version moved). Returns undefined (nothing changed) when the
+   * face or its descriptor vanished meanwhile; throws `PersistenceError('person_deleted')` (nothing changed) when
+   * the person was deleted meanwhile.
+   */
+  async assign(faceId: number, target: AssignTarget, audit?: AuditRecord, options: Omit<AssignFacesOptions, 'leftOut'> = {}): Promise<AssignedFace | undefined> {
+    const now = options.now ?? new Date();
+    // Guard: the face still exists with its descriptor, else nothing at all is changed.
+    const guard = toStatement(
+      this.dataSource.createQueryBuilder().update(FaceEntity).set({ matchedAt: now }).where('id = :faceId AND descriptor IS NOT NULL', { faceId }),
+    );
+    const assigned = await this.assignFaces([faceId], target, guard, audit, { ...options, now });
+    if (!assigned) return undefined;
+    return { faceId, imageId: assigned.imageIds[0], personId: assigned.personId, personName: assigned.personName, galleryVersion: assigned.galleryVersion };
+  }
+
+  /**
+   * {@link assign} for many faces (a group named in the review) in one transaction whose first statement is
+   * `guard` (it must change exactly one row, else nothing is changed and the result is undefined). Faces
+   * without a descriptor, or of low quality, are left out. `audit`: its row, in the same transaction, with the person's id
+   * (`personId`, looked up there when the person is created by name) added to its details; `options.personCreated`: the
+   * row of the person when this transaction creates it.
+   * `options.leftOut`: faces of the group the reviewer said are someone else — "Not <name>" (a rejection of the
+   * person) and kept out of grouping (a member row without a group), as "Not the same person" does.
+   */
+  async assignFaces(faceIds: readonly number[], target: AssignTarget, guard: Statement, audit?: AuditRecord, options: AssignFacesOptions = {}): Promise<AssignedFaces | undefined> {
+    const now = options.now ?? new Date();
+    const faces = faceIds.length === 0 ? [] : await this.dataSource
+      .getRepository(FaceEntity)
+      .createQueryBuilder('face')
+      .select(['face.id', 'face.imageId', 'face.descriptor'])
+      // A low-quality face is never enrolled: it stays unknown (and is never named) even in a named group.
+      .where('face.id IN (:...faceIds) AND face.descriptor IS NOT NULL AND face.low_quality = 0', { faceIds })
+      .getMany();
+    // By key, not `name = ?`: MySQL's collation would also match names differing in case or accents.
+    const [personRef, personParams]: [string, unknown[]] =
+      'personId' in target ? ['?', [target.personId]] : ['(SELECT id FROM persons WHERE name_key = ?)', [personNameKey(target.name)]];
+    const statements: TransactionStep[] = [guard];
+    const insertIfNew = isMysqlFamily(this.dataSource.options) ? 'INSERT IGNORE' : 'INSERT OR IGNORE';
+    if ('name' in target) {
+      statements.push([`${insertIfNew} INTO persons (name, name_key) VALUES (?, ?)`, [target.name, personNameKey(target.name)]]);
+      if (options.personCreated) statements.push(auditIfInserted(statements.length - 1, options.personCreated));
+      // Ignored because a name differing only in case exists (created since the caller checked): nothing changes.
+      // HEX compares the bytes on both dialects (MySQL's `=` follows the column's case-insensitive collation).
+      const exactName = statements.push(['UPDATE persons SET name = name WHERE name_key = ? AND HEX(name) = HEX(?)', [personNameKey(target.name), target.name]]) - 1;
+      statements.push((previous) => {
+        if (previous[exactName]?.affected !== 1) throw new PersistenceError('duplicate_name');
+        return undefined;
+      });
+    }
+    statements.push(bumpGalleryVersion(this.dataSource));
+    for (const face of faces) {
+      const source = { sourceName: reviewSourceName(face.id) };
+      statements.push(
+        logGalleryChanges(source, true),
+        toStatement(this.dataSource.createQueryBuilder().delete().from(PersonImageEntity).where('source_name = :sourceName', source)),
+        [
+          `INSERT INTO person_images (person_id, source_name, content_hash, descriptor) SELECT ${personRef}, ?, ?, descriptor FROM faces WHERE id = ? AND descriptor IS NOT NULL`,
+          [...personParams, source.sourceName, createHash('sha256').update(face.descriptor ?? Buffer.alloc(0)).digest('hex'), face.id],
+        ],
+        logGalleryChanges(source, false),
+        [`DELETE FROM face_rejections WHERE face_id = ? AND person_id = ${personRef}`, [face.id, ...personParams]],
+        // Named now: out of its group of unknown faces (the clustering job recomputes the group's centroid).
+        ['UPDATE face_clusters SET size = size - 1, dirty = 1 WHERE id = (SELECT cluster_id FROM cluster_members WHERE face_id = ?)', [face.id]],
+        ['DELETE FROM cluster_members WHERE face_id = ?', [face.id]],
+        toStatement(
+          this.dataSource
+            .createQueryBuilder()
+            .update(FaceEntity)
+            .set({
+              personId: () => ('personId' in target ? ':assignedPersonId' : '(SELECT id FROM persons WHERE name_key = :assignedNameKey)'),
+              // Its own enrolment is the nearest known face: what the re-match would decide against this version.
+              distance: 0,
+              galleryVersion: () => `(SELECT version FROM gallery_state WHERE id = ${GALLERY_STATE_ROW})`,
+              matchedAt: now,
+            })
+            .where('id = :faceId', { faceId: face.id })
+            .setParameters('personId' in target ? { assignedPersonId: target.personId } : { assignedNameKey: personNameKey(target.name) }),
+        ),
+      );
+    }
+    for (const faceId of options.leftOut ?? []) {
+      statements.push(
+        [`${insertIfNew} INTO face_rejections (face_id, person_id) SELECT ?, ${personRef}`, [faceId, ...personParams]],
+        [`${insertIfNew} INTO cluster_members (face_id, cluster_id) VALUES (?, NULL)`, [faceId]],
+      );
+    }
+    const imageIds = [...new Set(faces.map((face) => face.imageId))];
+    if (imageIds.length > 0) {
+      statements.push(
+        recomputeImageStatuses(this.dataSource, { imageIds }, now),
+        ...recordOutcomeEvents(this.dataSource, { imageIds }, { statuses: IDENTITY_STATUSES, galleryVersion: 'current' }),
+      );
+    }
+    if (audit) {
+      const personId: number | AuditSqlValue = 'personId' in target ? target.personId : { sql: personRef, parameters: personParams };
+      statements.push(auditStatement({ ...audit, details: { ...audit.details, personId } }));
+    }
+    if ((await runInTransaction(this.dataSource, statements, { guarded: true }).catch(rethrowPersonDeleted)) === undefined) return undefined;
+    const person =
+      'personId' in target
+        ? await this.dataSource.getRepository(PersonEntity).findOneBy({ id: target.personId })
+        : await this.dataSource.getRepository(PersonEntity).findOneBy({ nameKey: personNameKey(target.name) });
+    if (!person) return undefined;
+    return { faceIds: faces.map((face) => face.id), imageIds, personId: person.id, personName: person.name, galleryVersion: await readGalleryVersion(this.dataSource) };
+  }
+
+  /** The descriptors of these faces (those stored with one), with their rejections, in id order. */
+  async reviewDescriptors(faceIds: readonly number[]): Promise<ReviewDescriptor[]> {
+    if (faceIds.length === 0) return [];
+    const faces = await this.dataSource
+      .getRepository(FaceEntity)
+      .createQueryBuilder('face')
+      .select(['face.id', 'face.descriptor'])
+      .where('face.id IN (:...faceIds) AND face.descriptor IS NOT NULL', { faceIds })
+      .orderBy('face.id', 'ASC')
+      .getMany();
+    const rejected = await readRejectedPersons(this.dataSource, faces.map((face) => face.id));
+    return faces.flatMap((face) => (face.descriptor ? [{ faceId: face.id, descriptor: decodeDescriptor(face.descriptor), rejectedPersonIds: rejected.get(face.id) ?? [] }] : []));
+  }
+
+  /**
+   * "Not <name>": stores the rejection of `personId` for the face, removes the face's own review enrolment of
+   * that person (it would name others with a face that is not theirs), unnames the face and recomputes its
+   * image's status — one transaction. The face goes back to the re-match job (version 0), which matches it
+   * against the gallery without the rejected person. False when the face is no longer named `personId`.
+   */
+  async reject(faceId: number, personId: number, audit?: AuditRecord, now = new Date()): Promise<boolean> {
+    const face = await this.dataSource.getRepository(FaceEntity).findOne({ where: { id: faceId, personId }, select: { id: true, imageId: true } });
+    if (!face) return false;
+    const insertIfNew = isMysqlFamily(this.dataSource.options) ? 'INSERT IGNORE' : 'INSERT OR IGNORE';
+    const statements: Statement[] = [
+      toStatement(
+        this.dataSource
+          .createQueryBuilder()
+          .update(FaceEntity)
+          .set({ personId: null, distance: null, galleryVersion: 0, matchedAt: now })
+          .where('id = :faceId AND person_id = :personId', { faceId, personId }),
+      ),
+      [`${insertIfNew} INTO face_rejections (face_id, person_id) VALUES (?, ?)`, [faceId, personId]],
+      recomputeImageStatuses(this.dataSource, { imageIds: [face.imageId] }, now),
+    ];
+    const ownEnrolment = await this.dataSource
+      .getRepository(PersonImageEntity)
+      .findOne({ where: { sourceName: reviewSourceName(faceId), personId }, select: { id: true } });
+    if (ownEnrolment) {
+      statements.push(...removeEnrolments(this.dataSource, [ownEnrolment.id]));
+    }
+    statements.push(...recordOutcomeEvents(this.dataSource, { imageIds: [face.imageId] }, { statuses: IDENTITY_STATUSES, galleryVersion: 'current' }));
+    if (audit) statements.push(auditStatement(audit));
+    return (await runInTransaction(this.dataSource, statements, { guarded: true })) !== undefined;
+  }
+
+}
+
+/** Rejections of the faces that have any: face id → persons it must never be given to. */
+export async function readRejectedPersons(dataSource: DataSource, faceIds: readonly number[]): Promise<Map<number, number[]>> {
+  const rejected = new Map<number, number[]>();
+  if (faceIds.length === 0) return rejected;
+  const rows = await dataSource
+    .getRepository(FaceRejectionEntity)
+    .createQueryBuilder('rejection')
+    .select(['rejection.face_id AS faceId', 'rejection.person_id AS personId'])
+    .where('rejection.face_id IN (:...faceIds)', { faceIds })
+    .getRawMany<{ faceId: number | string; personId: number | string }>();
+  for (const row of rows) {
+    const list = rejected.get(Number(row.faceId)) ?? [];
+    list.push(Number(row.personId));
+    rejected.set(Number(row.faceId), list);
+  }
+  return rejected;
+}

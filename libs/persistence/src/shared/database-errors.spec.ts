@@ -1,0 +1,54 @@
+import { DataSource } from 'typeorm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MigratedTestDatabase, openTestDatabase, Rows, TEST_DRIVERS } from '../../test/test-databases';
+import { FaceEntity } from '../images/face.entity';
+import { PersonEntity } from '../people/person.entity';
+import { PersistenceError } from './database-errors';
+import { FaceIdentityRepository } from '../review/face-identity.repository';
+import { FaceReviewRepository } from '../review/face-review.repository';
+
+const descriptor = Buffer.from(Float32Array.from({ length: 128 }, (_, index) => Math.fround(Math.cos(index) * 0.2)).buffer);
+
+/** A change naming a person deleted meanwhile reports `person_deleted`, never the driver's foreign-key error. */
+describe.each(TEST_DRIVERS)('persistence errors on $name', (driver) => {
+  let database: MigratedTestDatabase;
+  let dataSource: DataSource;
+  let rows: Rows;
+  let paths = 0;
+
+  beforeAll(async () => {
+    database = await openTestDatabase(driver, 'visage_db_errors');
+    dataSource = database.dataSource;
+    rows = new Rows(dataSource);
+  });
+  afterAll(() => database?.close());
+
+  async function unknownFace(): Promise<FaceEntity> {
+    const image = await rows.image(`errors/${++paths}.jpg`, { status: 'unrecognized' });
+    const face = await rows.face(image.id, null);
+    await dataSource.getRepository(FaceEntity).update({ id: face.id }, { descriptor, galleryVersion: 0 });
+    return face;
+  }
+
+  async function deletedPerson(): Promise<number> {
+    const person = await rows.person(`Gone ${paths}`);
+    await dataSource.getRepository(PersonEntity).delete({ id: person.id });
+    return person.id;
+  }
+
+  it('"This is …" for a deleted person: PersistenceError person_deleted, nothing changed', async () => {
+    const face = await unknownFace();
+    const personId = await deletedPerson();
+    const failure = await new FaceReviewRepository(dataSource).assign(face.id, { personId }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(PersistenceError);
+    expect(failure).toMatchObject({ code: 'person_deleted', message: 'the person was deleted meanwhile' });
+    expect(await dataSource.getRepository(FaceEntity).findOneByOrFail({ id: face.id })).toMatchObject({ personId: null, distance: null });
+  });
+
+  it('a re-match naming a deleted person: PersistenceError person_deleted', async () => {
+    const face = await unknownFace();
+    const personId = await deletedPerson();
+    const rematch = { faceId: face.id, imageId: face.imageId, previousPersonId: null, personId, distance: 0.2 };
+    await expect(new FaceIdentityRepository(dataSource).applyRematch(5, [rematch])).rejects.toMatchObject({ name: 'PersistenceError', code: 'person_deleted' });
+  });
+});
