@@ -3,9 +3,8 @@ import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagg
 import { Scope } from '@visage/access';
 import { ValidQuery } from '@visage/validation';
 import { ApiErrorBody } from '../common/api-error';
-import { ImagePageQuery, imagePageQuery } from '../images/dto/list-images.dto';
 import { AuditService } from './audit.service';
-import { AuditPageDto } from './dto/audit.dto';
+import { AuditPageDto, AuditPageQuery, auditPageQuery } from './dto/audit.dto';
 
 @ApiTags('audit')
 @ApiBearerAuth()
@@ -22,7 +21,7 @@ export class AuditController {
   })
   @ApiResponse({ status: 200, type: AuditPageDto })
   @ApiResponse({ status: 400, type: ApiErrorBody, description: 'Bad limit or cursor' })
-  list(@ValidQuery(imagePageQuery) page: ImagePageQuery): Promise<AuditPageDto> {
+  list(@ValidQuery(auditPageQuery) page: AuditPageQuery): Promise<AuditPageDto> {
     return this.audit.list(page.limit, page.cursor);
   }
 }

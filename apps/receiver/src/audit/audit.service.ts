@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AuditRepository, encodeImageCursor, ImageCursor, keysetPage } from '@visage/persistence';
+import { AuditCursor, auditCursorAfter, AuditRepository, keysetPage } from '@visage/persistence';
 import { AuditPageDto } from './dto/audit.dto';
 
 /** The audit log as admins read it; the features write their own rows, in the transaction of their change. */
@@ -7,8 +7,8 @@ import { AuditPageDto } from './dto/audit.dto';
 export class AuditService {
   constructor(private readonly audit: AuditRepository) {}
 
-  /** Newest first by id, so it pages with the image list's `beforeId` cursor. */
-  async list(limit: number, cursor?: ImageCursor): Promise<AuditPageDto> {
-    return keysetPage(await this.audit.list(limit + 1, cursor?.beforeId), limit, (last) => encodeImageCursor({ beforeId: last.id }));
+  /** Newest first by id, paged with the audit log's own keyset cursor. */
+  async list(limit: number, cursor?: AuditCursor): Promise<AuditPageDto> {
+    return keysetPage(await this.audit.list(limit + 1, cursor), limit, auditCursorAfter);
   }
 }

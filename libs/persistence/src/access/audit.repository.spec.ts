@@ -8,7 +8,7 @@ import { ImageEntity } from '../images/image.entity';
 import { PersonEntity } from '../people/person.entity';
 import { PersonImageEntity } from '../people/person-image.entity';
 import { ApiKeyRepository } from './api-key.repository';
-import { AuditEventView, AuditRecord, AuditRepository } from './audit.repository';
+import { auditCursorAfter, AuditEventView, AuditRecord, AuditRepository, auditStatement, decodeAuditCursor } from './audit.repository';
 import { FaceClusterRepository } from '../review/face-cluster.repository';
 import { FaceReviewRepository } from '../review/face-review.repository';
 import { ImageRepository } from '../images/image.repository';
@@ -183,6 +183,14 @@ describe.each(TEST_DRIVERS)('audit rows in the transaction of their change, on $
     }
     expect(await change.applied(dataSource, subject)).toBe(false);
     expect(await audit.list(10)).toEqual([]);
+  });
+
+  it('pages newest first with its keyset cursor, every row once', async () => {
+    for (const target of ['person:1', 'person:2', 'person:3']) await dataSource.query(...auditStatement({ actor: ACTOR, action: 'person.created', target }));
+    const first = await audit.list(2);
+    expect(first.map((event) => event.target)).toEqual(['person:3', 'person:2']);
+    const cursor = decodeAuditCursor(auditCursorAfter(first[1]));
+    expect((await audit.list(2, cursor)).map((event) => event.target)).toEqual(['person:1']);
   });
 
   it('names the person of a face assigned to someone who exists, and a group named at once', async () => {

@@ -3,6 +3,7 @@ import { DataSource, Repository } from 'typeorm';
 import { AuditEventEntity } from './audit-event.entity';
 import { ifChanged } from '../shared/transactions';
 import type { DeferredStatement, Statement, StatementResult } from '../shared/transactions';
+import { decodeIdCursor, IdCursor, idCursorAfter } from '../shared/keyset-cursor';
 
 /** A value computed by SQL in the audit row's own statement (an id that only exists inside the transaction). */
 export interface AuditSqlValue {
@@ -62,7 +63,16 @@ export function auditIfChanged(index: number, record: AuditRecord): DeferredStat
   return ifChanged(index, auditStatement(record));
 }
 
-/** The audit log as admins read it: newest first by id (keyset: `beforeId`). Rows are written by {@link auditStatement}. */
+/** Keyset position in the audit log: newest first by id, the shared id cursor. */
+export type AuditCursor = IdCursor;
+
+/** Undefined for anything {@link auditCursorAfter} did not produce. */
+export const decodeAuditCursor: (value: string) => AuditCursor | undefined = decodeIdCursor;
+
+/** The cursor of the page after the one ending with `last`. */
+export const auditCursorAfter: (last: Pick<AuditEventView, 'id'>) => string = idCursorAfter;
+
+/** The audit log as admins read it: newest first by id (keyset: {@link AuditCursor}). Rows are written by {@link auditStatement}. */
 @Injectable()
 export class AuditRepository {
   private readonly events: Repository<AuditEventEntity>;
@@ -71,9 +81,9 @@ export class AuditRepository {
     this.events = dataSource.getRepository(AuditEventEntity);
   }
 
-  async list(limit: number, beforeId?: number): Promise<AuditEventView[]> {
+  async list(limit: number, after?: AuditCursor): Promise<AuditEventView[]> {
     const builder = this.events.createQueryBuilder('event').orderBy('event.id', 'DESC').limit(limit);
-    if (beforeId !== undefined) builder.where('event.id < :beforeId', { beforeId });
+    if (after !== undefined) builder.where('event.id < :beforeId', { beforeId: after.beforeId });
     return (await builder.getMany()).map((row) => ({
       id: row.id,
       at: row.createdAt,

@@ -3,3 +3,4 @@ export { PERSISTENCE_ERROR_CODES, PersistenceError, PersistenceErrorCode } from 
 export * from './keyset-page';
 export * from './lock.repository';
 export * from './transactions';
+export * from './keyset-cursor';

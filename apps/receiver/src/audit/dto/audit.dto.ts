@@ -1,4 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { decodeAuditCursor } from '@visage/persistence';
+import { keysetPageQuery } from '@visage/validation';
+import { z } from 'zod';
+
+/** `?limit=&cursor=` of GET /audit. */
+export const auditPageQuery = keysetPageQuery(decodeAuditCursor);
+export type AuditPageQuery = z.output<typeof auditPageQuery>;
 
 export class AuditEventDto {
   @ApiProperty({ example: 31 }) id!: number;

@@ -4,7 +4,7 @@ import { decodeImageCursor, ImageListQuery } from '@visage/persistence';
 import { idParam, imageStatusParam, keysetPageQuery } from '@visage/validation';
 import { z } from 'zod';
 
-/** `?limit=&cursor=` of the lists ordered by id, newest first (images, a person's images, the audit log). */
+/** `?limit=&cursor=` of the image lists ordered by id, newest first (images, a person's images). */
 export const imagePageQuery = keysetPageQuery(decodeImageCursor);
 export type ImagePageQuery = z.output<typeof imagePageQuery>;
 
