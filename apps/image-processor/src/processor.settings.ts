@@ -4,19 +4,19 @@ import { VisageConfig } from '@visage/config';
 import { FaceQualityRule } from '@visage/domain';
 import { qualityRuleOf } from '@visage/matcher';
 import { BreakerSettings } from './breaker/recognizer-breaker';
-import type { RetryPolicy } from '@visage/persistence';
-import { consumerOptionsFromConfig, type RetryPolicy as RequeuePolicy } from '@visage/queue';
+import type { ProcessingLimits } from '@visage/persistence';
+import { consumerOptionsFromConfig, type RetryPolicy } from '@visage/queue';
 
 /** Everything the processor reads from the configuration, derived once. */
 export interface ProcessorSettings {
   /** Names this replica in claims (`claimed_by`) and logs; unique per process. */
   instanceId: string;
   topic: string;
-  policy: RetryPolicy;
+  policy: ProcessingLimits;
   /** gRPC deadline of one analysis (FACE_RECOGNITION_DEADLINE_MS). */
   analysisDeadlineMs: number;
   /** Backoff of automatic retries, the transport's own (QUEUE_REQUEUE_*): a failed attempt's next one is due after it. */
-  retryBackoff: RequeuePolicy;
+  retryBackoff: RetryPolicy;
   /** How often a consumer renews the lease of the image it works on: a third of the lease (CLAIM_TIMEOUT_MS). */
   leaseRenewMs: number;
   /**
@@ -70,6 +70,6 @@ export function processorSettingsFrom(config: VisageConfig, instanceId?: string)
   };
 }
 
-function requeuePolicyOf({ maxAttempts, requeueBaseDelayMs, requeueMaxDelayMs }: RequeuePolicy): RequeuePolicy {
+function requeuePolicyOf({ maxAttempts, requeueBaseDelayMs, requeueMaxDelayMs }: RetryPolicy): RetryPolicy {
   return { maxAttempts, requeueBaseDelayMs, requeueMaxDelayMs };
 }

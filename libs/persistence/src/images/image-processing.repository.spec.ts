@@ -4,10 +4,11 @@ import { openMigrated, TEST_DRIVERS, TestDatabase } from '../../test/test-databa
 import { FaceEntity } from './face.entity';
 import { ImageEntity } from './image.entity';
 import { PersonEntity } from '../people/person.entity';
-import { ImageProcessingRepository, RetryPolicy } from './image-processing.repository';
+import { ImageProcessingRepository } from './image-processing.repository';
+import { ProcessingLimits } from './processing-limits';
 import { decodeDescriptor } from '../people/person-image.repository';
 
-const POLICY: RetryPolicy = { maxAttempts: 3, claimTimeoutMs: 60_000, pendingStaleMs: 120_000 };
+const POLICY: ProcessingLimits = { maxAttempts: 3, claimTimeoutMs: 60_000, pendingStaleMs: 120_000 };
 const FAIL = { maxAttempts: POLICY.maxAttempts, retryInMs: 4_000 };
 const SECOND = 1_000;
 

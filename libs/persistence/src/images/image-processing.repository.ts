@@ -7,6 +7,7 @@ import { encodeDescriptor } from '../people/person-image.repository';
 import { isForeignKeyViolation, truncateError } from '../shared/database-errors';
 import { recordOutcomeEvents } from '../events/outcome-events';
 import { runInTransaction, Statement, toStatement } from '../shared/transactions';
+import { ProcessingLimits } from './processing-limits';
 
 export type ClaimResult = 'claimed' | 'not_found' | 'already_done' | 'busy';
 
@@ -54,22 +55,6 @@ export type FailResult =
 export type DeadLetterResult = 'marked' | 'not_found' | 'already_done' | 'busy';
 export type RequeueResult = 'requeued' | 'not_found' | 'not_failed';
 
-/** Limits shared by the consumer and the retry job; all come from the configuration. */
-export interface RetryPolicy {
-  /** Attempts (errors) after which a failed image is no longer retried (MAX_ATTEMPTS). */
-  maxAttempts: number;
-  /**
-   * Length of a claim's lease (CLAIM_TIMEOUT_MS): its holder renews it while working; a lease not renewed for this
-   * long belonged to a consumer that crashed or hung, and the image may be taken over.
-   */
-  claimTimeoutMs: number;
-  /**
-   * A `pending` image untouched for this long, or a `retrying` one this long past its next attempt, probably lost
-   * its queue message (PENDING_STALE_MS): the last-resort sweep publishes it again.
-   */
-  pendingStaleMs: number;
-}
-
 const MAX_ERROR_LENGTH = 2_000;
 /** Bounds one sweep so a huge backlog is worked off over several ticks instead of in one giant publish burst. */
 const DEFAULT_SWEEP_LIMIT = 500;
@@ -97,7 +82,7 @@ export class ImageProcessingRepository {
    * holder renews ({@link renewLease}). One conditional UPDATE: of two racing consumers exactly one sees an
    * affected row. `busy`: someone holds a live lease (its expiry is in `find(id).leaseExpiresAt`).
    */
-  async claim(imageId: number, consumerId: string, policy: Pick<RetryPolicy, 'claimTimeoutMs'>): Promise<ClaimResult> {
+  async claim(imageId: number, consumerId: string, policy: Pick<ProcessingLimits, 'claimTimeoutMs'>): Promise<ClaimResult> {
     const now = new Date();
     const result = await this.updateImage()
       .set({
@@ -256,7 +241,7 @@ export class ImageProcessingRepository {
    * since a duplicate message can die while another copy succeeded. An image that was not `failed` yet gets its
    * outcome event in the same transaction; an already failed one only takes the reason.
    */
-  async markDeadLettered(imageId: number, reason: string, policy: Pick<RetryPolicy, 'maxAttempts'>): Promise<DeadLetterResult> {
+  async markDeadLettered(imageId: number, reason: string, policy: Pick<ProcessingLimits, 'maxAttempts'>): Promise<DeadLetterResult> {
     const now = new Date();
     const deadLetter = (condition: string) =>
       toStatement(
@@ -315,7 +300,7 @@ export class ImageProcessingRepository {
    * Retry job: `pending` images untouched for pendingStaleMs (their publish was probably lost). Their
    * updated_at is touched so the next tick does not publish them again at once.
    */
-  async touchStalePending(policy: Pick<RetryPolicy, 'pendingStaleMs'>, limit = DEFAULT_SWEEP_LIMIT): Promise<number[]> {
+  async touchStalePending(policy: Pick<ProcessingLimits, 'pendingStaleMs'>, limit = DEFAULT_SWEEP_LIMIT): Promise<number[]> {
     const now = new Date();
     return this.sweep(
       "status = 'pending' AND updated_at <= :staleBefore",
@@ -331,7 +316,7 @@ export class ImageProcessingRepository {
    * `retrying`, due now, or `failed` once attempts reach the limit (with its outcome event). Returns the ids made
    * `retrying`.
    */
-  async resetExpiredClaims(policy: Pick<RetryPolicy, 'maxAttempts'>, limit = DEFAULT_SWEEP_LIMIT): Promise<number[]> {
+  async resetExpiredClaims(policy: Pick<ProcessingLimits, 'maxAttempts'>, limit = DEFAULT_SWEEP_LIMIT): Promise<number[]> {
     const now = new Date();
     const final = `attempts + 1 >= ${Math.trunc(policy.maxAttempts)}`;
     const ids = await this.sweep(

@@ -4,4 +4,5 @@ export * from './image-cursor';
 export * from './image-views';
 export * from './image.repository';
 export * from './image-processing.repository';
+export * from './processing-limits';
 export * from './dashboard.repository';
