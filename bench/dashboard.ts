@@ -14,7 +14,7 @@ import { IMAGE_STATUSES, ImageStatus } from '@visage/domain';
 import { createFrontendApp } from '../apps/frontend/src/frontend.app';
 import { signIn } from '../apps/frontend/test/harness';
 import { TEST_AUTH_ENV } from '../libs/auth/test/test-keys';
-import { DashboardRepository, personNameKey } from '@visage/persistence';
+import { DashboardImageRepository, DashboardPersonRepository, personNameKey } from '@visage/persistence';
 import { createScratchMysqlDatabase } from '../libs/persistence/test/test-databases';
 import { onMigrated, runBench } from './scratch-database';
 
@@ -153,7 +153,8 @@ runBench(async () => {
       return body;
     };
 
-    const repository = new DashboardRepository(dataSource);
+    const repository = new DashboardImageRepository(dataSource);
+    const personRepository = new DashboardPersonRepository(dataSource);
     const deepCursor = 1_000; // page ~1,980 of 2,000
     const deepFailed = failedIds[Math.floor(failedIds.length * 0.05)];
     const person = personNames[41];
@@ -170,7 +171,7 @@ runBench(async () => {
     await time(`GET /images/${failedIds[0]}  (detail)`, () => get(`/images/${failedIds[0]}`), pageRows);
     await time('GET /persons  (100 persons)', () => get('/persons'), pageRows);
     await time('repository.listImages page 1', () => repository.listImages({ limit: 50 }), pageRows);
-    await time('repository.listPersons', () => repository.listPersons(), pageRows);
+    await time('repository.listPersons', () => personRepository.listPersons(), pageRows);
     await time('repository.countByStatus', () => repository.countByStatus(), pageRows);
 
     console.log(`\n${RUNS} runs each after 3 warm-up runs; ms at the HTTP client over loopback (includes rendering).`);

@@ -6,7 +6,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeyService } from '@visage/auth';
 import { ConfigService } from '@visage/config';
-import { DashboardRepository } from '@visage/persistence';
+import { DashboardImageRepository } from '@visage/persistence';
 import { MigratedTestDatabase, openTestDatabase, Rows, TEST_DRIVERS } from '../../../libs/persistence/test/test-databases';
 import { DashboardClient, ImagesRoot, signIn, startFrontend, testConfig } from './harness';
 import { ThumbnailService } from '../src/thumbnails/thumbnail.service';
@@ -139,7 +139,7 @@ describe('ThumbnailService.locate (enrolled face sources)', () => {
       MAX_IMAGE_PIXELS: 1_000_000,
     };
     // locate reads no rows: its sources come from enrolments already.
-    service = new ThumbnailService({ get: (key: string) => values[key], values } as unknown as ConfigService, {} as DashboardRepository);
+    service = new ThumbnailService({ get: (key: string) => values[key], values } as unknown as ConfigService, {} as DashboardImageRepository);
   });
 
   afterAll(() => root.remove());

@@ -1,6 +1,7 @@
 import { ApiKeyRepository } from './access/api-key.repository';
 import { AuditRepository } from './access/audit.repository';
-import { DashboardRepository } from './images/dashboard.repository';
+import { DashboardImageRepository } from './images/dashboard-image.repository';
+import { DashboardPersonRepository } from './people/dashboard-person.repository';
 import { DashboardSessionRepository } from './access/dashboard-session.repository';
 import { FaceIdentityRepository } from './review/face-identity.repository';
 import { FaceClusterRepository } from './review/face-cluster.repository';
@@ -19,7 +20,8 @@ import { PersonRepository } from './people/person.repository';
 export const PERSISTENCE_REPOSITORIES = [
   ApiKeyRepository,
   AuditRepository,
-  DashboardRepository,
+  DashboardImageRepository,
+  DashboardPersonRepository,
   DashboardSessionRepository,
   FaceClusterRepository,
   FaceIdentityRepository,

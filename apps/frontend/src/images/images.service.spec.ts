@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ChangedImageRow, DashboardRepository, DetectedFaceRow, ImageDetail, StatusCounts } from '@visage/persistence';
+import { ChangedImageRow, DashboardImageRepository, DetectedFaceRow, ImageDetail, StatusCounts } from '@visage/persistence';
 import { ThumbnailService } from '../thumbnails/thumbnail.service';
 import { CHANGES_OVERLAP_MS, ImagesService } from './images.service';
 
@@ -33,7 +33,7 @@ function serviceReturning(rows: ChangedImageRow[]): { service: ImagesService; co
       calls += 1;
       return counts;
     },
-  } as unknown as DashboardRepository;
+  } as unknown as DashboardImageRepository;
   return { service: new ImagesService(repository, {} as ThumbnailService), countCalls: () => calls };
 }
 
@@ -82,7 +82,7 @@ describe('ImagesService.detail face labels', () => {
     ],
   };
   const service = new ImagesService(
-    { findImage: async () => image } as unknown as DashboardRepository,
+    { findImage: async () => image } as unknown as DashboardImageRepository,
     { dimensions: async () => ({ width: 1024, height: 731 }) } as unknown as ThumbnailService,
   );
 
@@ -107,7 +107,7 @@ describe('ImagesService.detail face labels', () => {
       quality: { ...NO_QUALITY_ISSUE, lowQuality: true, reasons: ['too_small', 'turned_away'] },
     };
     const lowService = new ImagesService(
-      { findImage: async () => ({ ...image, faces: [blurred] }) } as unknown as DashboardRepository,
+      { findImage: async () => ({ ...image, faces: [blurred] }) } as unknown as DashboardImageRepository,
       { dimensions: async () => ({ width: 1024, height: 731 }) } as unknown as ThumbnailService,
     );
     const [low] = (await lowService.detail(2))!.faces;

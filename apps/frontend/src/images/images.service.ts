@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DashboardRepository, DetectedFaceRow, ImageDetail } from '@visage/persistence';
+import { DashboardImageRepository, DetectedFaceRow, ImageDetail } from '@visage/persistence';
 import { DETAIL_PICTURE_SIZE, ThumbnailService, thumbnailUrl } from '../thumbnails/thumbnail.service';
 import {
   formatTime,
@@ -76,7 +76,7 @@ export interface ImageDetailView {
 @Injectable()
 export class ImagesService {
   constructor(
-    private readonly repository: DashboardRepository,
+    private readonly repository: DashboardImageRepository,
     private readonly thumbnails: ThumbnailService,
   ) {}
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EnrolmentIndex } from '@visage/matcher';
-import { DashboardRepository, PersonRepository, REVIEW_SOURCE_PREFIX } from '@visage/persistence';
+import { DashboardPersonRepository, PersonRepository, REVIEW_SOURCE_PREFIX } from '@visage/persistence';
 import { imagesHref, STATUS_LABELS } from '../images/image.presenter';
 import { ThumbnailService, thumbnailUrl } from '../thumbnails/thumbnail.service';
 
@@ -23,7 +23,7 @@ export interface PersonView {
 @Injectable()
 export class PersonsService {
   constructor(
-    private readonly repository: DashboardRepository,
+    private readonly repository: DashboardPersonRepository,
     private readonly thumbnails: ThumbnailService,
     private readonly enrolments: EnrolmentIndex,
     private readonly people: PersonRepository,

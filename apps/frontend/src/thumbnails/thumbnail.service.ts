@@ -4,7 +4,7 @@ import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { HttpStatus, Injectable } from '@nestjs/common';
 import sharp from 'sharp';
 import { ConfigService } from '@visage/config';
-import { DashboardRepository, KNOWN_SOURCE_PREFIX, PATH_SOURCE_PREFIX } from '@visage/persistence';
+import { DashboardImageRepository, KNOWN_SOURCE_PREFIX, PATH_SOURCE_PREFIX } from '@visage/persistence';
 import { EtagCache, IMAGE_FORMAT_NAMES, ifNoneMatchHas, ImagePathError, ResolvedImagePath, resolveImagePath, sniffImageFile } from '@visage/storage';
 import { IMAGE_PATH_PROBLEM_STATUS } from '@visage/validation';
 
@@ -63,7 +63,7 @@ export class ThumbnailService {
 
   constructor(
     config: ConfigService,
-    private readonly repository: DashboardRepository,
+    private readonly repository: DashboardImageRepository,
   ) {
     this.root = config.get('storage').imagesRoot;
     this.knownFacesDir = config.get('storage').knownFacesDir;

@@ -18,7 +18,7 @@ import {
   PersonRepository,
   StaleFaceBatch,
   bumpGalleryVersion,
-  DashboardRepository,
+  DashboardImageRepository,
 } from '@visage/persistence';
 import { openMigrated, TEST_DRIVERS, TestDatabase } from '../../../../libs/persistence/test/test-databases';
 import { processorSettingsFrom } from '../processor.settings';
@@ -147,7 +147,7 @@ describe.each(TEST_DRIVERS)('re-matching on $name', (driver) => {
     expect(after.faces[0].matchedAt?.getTime()).toBeGreaterThanOrEqual(before.faces[0].matchedAt?.getTime() ?? Infinity);
     expect(after.updatedAt.getTime()).toBeGreaterThan(before.updatedAt.getTime());
     // The dashboard's live refresh ("changed since") shows the image with its new identity.
-    const changed = await new DashboardRepository(replicas[0].dataSource).changedSince(before.updatedAt, 100);
+    const changed = await new DashboardImageRepository(replicas[0].dataSource).changedSince(before.updatedAt, 100);
     expect(changed.find((row) => row.id === id)).toMatchObject({ status: 'processed', persons: [{ id: ada, name: 'ada' }] });
 
     // Nothing stale any more: the next run has nothing to do.

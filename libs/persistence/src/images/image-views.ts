@@ -5,7 +5,7 @@ import { ImageEntity } from './image.entity';
 
 /**
  * The read-model building blocks both image read models share (the API's `ImageRepository` and the
- * dashboard's `DashboardRepository`): one summary of an image row, one view of a detected face, one count
+ * dashboard's `DashboardImageRepository`): one summary of an image row, one view of a detected face, one count
  * per status. A new read query selects `imageSummaryColumns` and maps with these.
  */
 

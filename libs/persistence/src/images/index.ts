@@ -5,4 +5,4 @@ export * from './image-views';
 export * from './image.repository';
 export * from './image-processing.repository';
 export * from './processing-limits';
-export * from './dashboard.repository';
+export * from './dashboard-image.repository';

@@ -6,3 +6,4 @@ export * from './gallery-change.entity';
 export * from './person.repository';
 export * from './person-image.repository';
 export * from './gallery-version';
+export * from './dashboard-person.repository';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MigratedTestDatabase, openTestDatabase, Rows, TEST_DRIVERS } from '../../test/test-databases';
-import { DashboardRepository, likeContains } from './dashboard.repository';
+import { DashboardImageRepository, likeContains } from './dashboard-image.repository';
 import { sleep } from '../../../../test/support/until';
 
 describe('likeContains', () => {
@@ -9,15 +9,15 @@ describe('likeContains', () => {
   });
 });
 
-describe.each(TEST_DRIVERS)('DashboardRepository on $name', (driver) => {
+describe.each(TEST_DRIVERS)('DashboardImageRepository on $name', (driver) => {
   let db: MigratedTestDatabase;
-  let repository: DashboardRepository;
+  let repository: DashboardImageRepository;
   let rows: Rows;
   const ids: number[] = [];
 
   beforeAll(async () => {
     db = await openTestDatabase(driver, 'visage_dashboard');
-    repository = new DashboardRepository(db.dataSource);
+    repository = new DashboardImageRepository(db.dataSource);
     rows = new Rows(db.dataSource);
     const alice = await rows.person('Alice Liddell');
     const bob = await rows.person('Bob');
@@ -114,19 +114,6 @@ describe.each(TEST_DRIVERS)('DashboardRepository on $name', (driver) => {
     expect(detail?.faces[0]).toMatchObject({ box: { x: 10, y: 20, width: 30, height: 40 }, score: expect.any(Number) });
     expect(detail?.faces[0].distance).toBeCloseTo(0.42, 5);
     expect(await repository.findImage(999_999)).toBeUndefined();
-  });
-
-  it('lists persons by name whatever the case, with enrolled faces and the images they were recognised in', async () => {
-    const persons = await repository.listPersons();
-    expect(persons.map((person) => person.name)).toEqual(['Alice Liddell', 'amy', 'Bob']);
-    expect(persons[0]).toMatchObject({
-      recognisedCount: 1,
-      enrolled: [{ sourceName: 'known/alice.jpg' }],
-      recentImages: [{ id: ids[2], status: 'processed' }],
-    });
-    expect(persons[1]).toMatchObject({ recognisedCount: 0, enrolled: [], recentImages: [] });
-    expect(persons[2]).toMatchObject({ recognisedCount: 1, enrolled: [], recentImages: [{ id: ids[5] }] });
-    expect(await repository.findEnrolledFace(persons[0].enrolled[0].id)).toMatchObject({ sourceName: 'known/alice.jpg' });
   });
 
   it('maps list rows and the image page with the same summary, width and height included', async () => {

@@ -6,7 +6,6 @@ import { FaceEntity } from './face.entity';
 import { ImageEntity } from './image.entity';
 import { PersonEntity } from '../people/person.entity';
 import { PersonImageEntity } from '../people/person-image.entity';
-import { comparePersons } from '../person-name';
 import { countImagesByStatus, ImageFaceView, imageSummaryColumns, ImageSummaryView, PersonRef, toFaceView, toImageSummary } from './image-views';
 
 export interface ImageFilter {
@@ -54,29 +53,6 @@ export interface ImageDetail extends ImageListRow {
   faces: DetectedFaceRow[];
 }
 
-export interface EnrolledFaceRow {
-  id: number;
-  sourceName: string;
-  createdAt: Date;
-}
-
-export interface RecognisedImageRow {
-  id: number;
-  path: string;
-  status: ImageStatus;
-}
-
-export interface PersonSummary {
-  id: number;
-  name: string;
-  createdAt: Date;
-  enrolled: EnrolledFaceRow[];
-  /** Number of images with at least one face matched to this person. */
-  recognisedCount: number;
-  /** The most recent of those images (at most `recentImagesPerPerson`). */
-  recentImages: RecognisedImageRow[];
-}
-
 /** A search naming more people than this is too vague to be a person search; the path still matches. */
 const MAX_MATCHED_PERSONS = 1000;
 
@@ -92,11 +68,11 @@ interface FaceRowRaw {
 }
 
 /**
- * Read side of the dashboard: every query the frontend pages need, shaped for display.
- * Writes (retry, persons, enrolment) go through the receiver's API, never through here.
+ * Read side of the dashboard's image pages (list, live updates, detail), shaped for display; its persons page reads
+ * through `DashboardPersonRepository`. Writes (retry, persons, enrolment) go through the receiver's API, never here.
  */
 @Injectable()
-export class DashboardRepository {
+export class DashboardImageRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   async listImages(query: DashboardImageQuery): Promise<ImageListPage> {
@@ -211,88 +187,6 @@ export class DashboardRepository {
       .limit(1)
       .getRawOne();
     return enrolment !== undefined;
-  }
-
-  async listPersons(recentImagesPerPerson = 8): Promise<PersonSummary[]> {
-    const persons = (await this.dataSource.getRepository(PersonEntity).find()).sort(comparePersons);
-    if (persons.length === 0) return [];
-    const enrolled = await this.dataSource
-      .getRepository(PersonImageEntity)
-      .createQueryBuilder('pi')
-      .select(['pi.id', 'pi.personId', 'pi.sourceName', 'pi.createdAt'])
-      .orderBy('pi.id', 'ASC')
-      .getMany();
-    const counts = await this.dataSource
-      .getRepository(FaceEntity)
-      .createQueryBuilder('f')
-      .select('f.personId', 'personId')
-      .addSelect('COUNT(DISTINCT f.imageId)', 'count')
-      .where('f.personId IS NOT NULL')
-      .groupBy('f.personId')
-      .getRawMany<{ personId: number | string; count: number | string }>();
-    const countByPerson = new Map(counts.map((row) => [Number(row.personId), Number(row.count)]));
-
-    const recent = await this.recentImagesOf(
-      persons.map((person) => person.id),
-      recentImagesPerPerson,
-    );
-    return persons.map((person) => ({
-      id: person.id,
-      name: person.name,
-      createdAt: person.createdAt,
-      enrolled: enrolled
-        .filter((face) => face.personId === person.id)
-        .map((face) => ({ id: face.id, sourceName: face.sourceName, createdAt: face.createdAt })),
-      recognisedCount: countByPerson.get(person.id) ?? 0,
-      recentImages: recent.get(person.id) ?? [],
-    }));
-  }
-
-  async findEnrolledFace(id: number): Promise<EnrolledFaceRow | undefined> {
-    const face = await this.dataSource
-      .getRepository(PersonImageEntity)
-      .createQueryBuilder('pi')
-      .select(['pi.id', 'pi.sourceName', 'pi.createdAt'])
-      .where('pi.id = :id', { id })
-      .getOne();
-    return face ? { id: face.id, sourceName: face.sourceName, createdAt: face.createdAt } : undefined;
-  }
-
-  /**
-   * Newest `limit` images per person: one index-only lookup per person (faces by person_id, image_id),
-   * sent as a single UNION ALL round trip, then one query for the image rows.
-   */
-  private async recentImagesOf(personIds: number[], limit: number): Promise<Map<number, RecognisedImageRow[]>> {
-    const idsByPerson = new Map<number, number[]>(personIds.map((id) => [id, []]));
-    const take = Math.max(1, Math.floor(limit));
-    for (let start = 0; start < personIds.length; start += 200) {
-      const chunk = personIds.slice(start, start + 200);
-      const sql = chunk
-        .map(
-          () =>
-            `SELECT * FROM (SELECT DISTINCT person_id AS personId, image_id AS imageId FROM faces WHERE person_id = ? ORDER BY image_id DESC LIMIT ${take}) AS r`,
-        )
-        .join(' UNION ALL ');
-      const raw = (await this.dataSource.query(sql, chunk)) as Array<{ personId: number | string; imageId: number | string }>;
-      for (const row of raw) idsByPerson.get(Number(row.personId))?.push(Number(row.imageId));
-    }
-    const allIds = [...new Set([...idsByPerson.values()].flat())];
-    const images =
-      allIds.length === 0
-        ? []
-        : await this.dataSource
-            .getRepository(ImageEntity)
-            .createQueryBuilder('i')
-            .select(['i.id', 'i.path', 'i.status'])
-            .where('i.id IN (:...ids)', { ids: allIds })
-            .getMany();
-    const byId = new Map(images.map((image) => [image.id, { id: image.id, path: image.path, status: image.status }]));
-    return new Map(
-      personIds.map((personId) => [
-        personId,
-        (idsByPerson.get(personId) ?? []).flatMap((id) => (byId.has(id) ? [byId.get(id)!] : [])),
-      ]),
-    );
   }
 
   /**
