@@ -21,7 +21,7 @@ export class FakeFaceAnalyzer implements FaceAnalyzer {
   probeCalls = 0;
   serving = true;
 
-  constructor(public behaviour: AnalyzeBehaviour = async () => ({ width: 100, height: 80, faces: [] })) {}
+  constructor(public behaviour: AnalyzeBehaviour = async () => ({ width: 100, height: 80, faces: [], recipe: 'chip-flip' })) {}
 
   analyze(path: string, options?: { deadlineMs?: number }): Promise<FaceAnalysis> {
     this.analyzeCalls.push({ path, deadlineMs: options?.deadlineMs });
@@ -55,7 +55,7 @@ export const slowerThanDeadline: AnalyzeBehaviour = (_path, options) =>
 export const facesFromPath: AnalyzeBehaviour = async (path) => {
   const ids = /faces\/([\d-]*)\.jpg$/.exec(path)?.[1];
   const faces = ids ? ids.split('-').filter(Boolean).map((id) => faceOf(Number(id))) : [];
-  return { width: 640, height: 480, faces };
+  return { width: 640, height: 480, faces, recipe: 'chip-flip' };
 };
 
 export class FakeMatcher implements FaceMatcher {

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
+import { DESCRIPTOR_RECIPES } from '@visage/domain';
 import { z } from 'zod';
 
 const port = (fallback: number) => z.coerce.number().int().min(1).max(65_535).default(fallback);
@@ -148,6 +149,13 @@ export const configSchema = z.object({
   MIN_DETECTION_SCORE: z.coerce.number().min(0).max(1).default(0.5),
   FACE_ENGINE: z.enum(['auto', 'onnx', 'wasm', 'tensorflow']).default('auto'),
   FACE_ENGINE_THREADS: positiveInt(1),
+  /**
+   * What FaceRecognitionNet is fed (docs/recognizer.md, "Descriptor recipes"): `chip-flip` (dlib's face chip and its
+   * mirror, descriptors averaged; measured best on the LFW dev set) or `crop` (face-api's crop, the recipe before).
+   * Read by the recognizer (what it computes) and the processor (what the gallery and the matcher use; stored faces
+   * and enrolments of another recipe are re-described in the background).
+   */
+  FACE_DESCRIPTOR_RECIPE: z.enum(DESCRIPTOR_RECIPES).default('chip-flip'),
   NSQD_TCP_ADDRESS: optionalHostPort,
   /** The local nsqd's HTTP API, where the topic and channel are created at start; default: NSQD_TCP_ADDRESS's port + 1 (4150 → 4151). */
   NSQD_HTTP_ADDRESS: optionalHostPort,
