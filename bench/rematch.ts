@@ -120,7 +120,7 @@ runOnScratchDatabase('rematch', async (dataSource, type) => {
   const newcomer = await enrolments.findOrCreatePerson('newcomer');
   const { centroid, around } = makeDescriptors(4242);
   for (let k = 0; k < PER_PERSON; k++) {
-    await enrolments.replaceEnrolment({ personId: newcomer.id, sourceName: `path:newcomer/${k}.jpg`, contentHash: 'e'.repeat(64), descriptor: around(centroid(10 ** 7)) });
+    await enrolments.replaceEnrolment({ personId: newcomer.id, sourceName: `path:newcomer/${k}.jpg`, contentHash: 'e'.repeat(64), descriptor: around(centroid(10 ** 7)), recipe: 'chip-flip' });
   }
   await pass(`one person enrolled (${PER_PERSON} enrolments)`, dataSource, job);
   await new PersonRepository(dataSource).delete(1);

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
-import { DESCRIPTOR_RECIPES } from '@visage/domain';
+import { DEFAULT_DESCRIPTOR_RECIPE, DESCRIPTOR_RECIPES } from '@visage/domain';
 import { z } from 'zod';
 
 const port = (fallback: number) => z.coerce.number().int().min(1).max(65_535).default(fallback);
@@ -155,7 +155,7 @@ export const configSchema = z.object({
    * Read by the recognizer (what it computes) and the processor (what the gallery and the matcher use; stored faces
    * and enrolments of another recipe are re-described in the background).
    */
-  FACE_DESCRIPTOR_RECIPE: z.enum(DESCRIPTOR_RECIPES).default('chip-flip'),
+  FACE_DESCRIPTOR_RECIPE: z.enum(DESCRIPTOR_RECIPES).default(DEFAULT_DESCRIPTOR_RECIPE),
   NSQD_TCP_ADDRESS: optionalHostPort,
   /** The local nsqd's HTTP API, where the topic and channel are created at start; default: NSQD_TCP_ADDRESS's port + 1 (4150 → 4151). */
   NSQD_HTTP_ADDRESS: optionalHostPort,

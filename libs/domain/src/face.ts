@@ -12,6 +12,8 @@ export const DESCRIPTOR_LENGTH = 128;
  */
 export const DESCRIPTOR_RECIPES = ['crop', 'chip-flip'] as const;
 export type DescriptorRecipe = (typeof DESCRIPTOR_RECIPES)[number];
+/** FACE_DESCRIPTOR_RECIPE's default: the recipe measured best (docs/recognizer.md, "Descriptor recipes"). */
+export const DEFAULT_DESCRIPTOR_RECIPE: DescriptorRecipe = 'chip-flip';
 /** The recipe of descriptors stored before recipes existed (the migration tags them so). */
 export const LEGACY_DESCRIPTOR_RECIPE: DescriptorRecipe = 'crop';
 

@@ -22,13 +22,15 @@ import { ClusterLinkage1795840000000 as MysqlClusterLinkage } from './mysql/1795
 import { ClusterLinkage1795840000000 as SqliteClusterLinkage } from './sqlite/1795840000000-cluster-linkage';
 import { SecurityRound21795860000000 as MysqlSecurityRound2 } from './mysql/1795860000000-security-round-2';
 import { SecurityRound21795860000000 as SqliteSecurityRound2 } from './sqlite/1795860000000-security-round-2';
+import { DescriptorRecipes1795880000000 as MysqlDescriptorRecipes } from './mysql/1795880000000-descriptor-recipes';
+import { DescriptorRecipes1795880000000 as SqliteDescriptorRecipes } from './sqlite/1795880000000-descriptor-recipes';
 
 /**
  * Migrations are listed as classes (not a glob) so they work the same from `src/` under Vitest and from
  * `dist/` after the build. Append new ones at the end of both lists; the two dialects share names and order,
  * except SQLite's lock lease table (MySQL has named locks instead).
  */
-export const MYSQL_MIGRATIONS = [MysqlInitialSchema, MysqlDashboardIndexes, MysqlLeasesAndRetries, MysqlFaceIdentity, MysqlImageRequestId, MysqlFaceReview, MysqlOutcomeEvents, MysqlSecurity, MysqlFaceQuality, MysqlClusterLinkage, MysqlSecurityRound2];
+export const MYSQL_MIGRATIONS = [MysqlInitialSchema, MysqlDashboardIndexes, MysqlLeasesAndRetries, MysqlFaceIdentity, MysqlImageRequestId, MysqlFaceReview, MysqlOutcomeEvents, MysqlSecurity, MysqlFaceQuality, MysqlClusterLinkage, MysqlSecurityRound2, MysqlDescriptorRecipes];
 export const SQLITE_MIGRATIONS = [
   SqliteInitialSchema,
   SqliteDashboardIndexes,
@@ -42,6 +44,7 @@ export const SQLITE_MIGRATIONS = [
   SqliteFaceQuality,
   SqliteClusterLinkage,
   SqliteSecurityRound2,
+  SqliteDescriptorRecipes,
 ];
 
 export function migrationsFor(type: DatabaseConfig['type']) {

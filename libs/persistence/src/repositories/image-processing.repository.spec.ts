@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openMigrated, TEST_DRIVERS, TestDatabase } from '../../test/test-databases';
 import { FaceEntity, ImageEntity, PersonEntity } from '../entities';
 import { ImageProcessingRepository, RetryPolicy } from './image-processing.repository';
-import { decodeDescriptor } from './person-image.repository';
+import { decodeDescriptor } from './descriptor-codec';
 
 const POLICY: RetryPolicy = { maxAttempts: 3, claimTimeoutMs: 60_000, pendingStaleMs: 120_000 };
 const FAIL = { maxAttempts: POLICY.maxAttempts, retryInMs: 4_000 };
@@ -146,8 +146,8 @@ describe.each(TEST_DRIVERS)('ImageProcessingRepository on $name', (driver) => {
         width: 640,
         height: 480,
         faces: [
-          { box, score: 0.98, personId, distance: 0.31, descriptor: descriptorOf(1) },
-          { box: { ...box, x: 100 }, score: 0.91, personId: null, distance: 0.83, descriptor: descriptorOf(2) },
+          { box, score: 0.98, personId, distance: 0.31, descriptor: descriptorOf(1), recipe: 'chip-flip' as const },
+          { box: { ...box, x: 100 }, score: 0.91, personId: null, distance: 0.83, descriptor: descriptorOf(2), recipe: 'chip-flip' as const },
         ],
         galleryVersion: 7,
       };
@@ -173,7 +173,7 @@ describe.each(TEST_DRIVERS)('ImageProcessingRepository on $name', (driver) => {
     it('stores nothing and says so when a matched person was deleted meanwhile', async () => {
       const id = await insertImage();
       await replicaA.claim(id, 'token', POLICY);
-      const outcome = { width: 2, height: 2, faces: [{ box, score: 0.9, personId: 987_654, distance: 0.2, descriptor: descriptorOf(3) }], galleryVersion: 1 };
+      const outcome = { width: 2, height: 2, faces: [{ box, score: 0.9, personId: 987_654, distance: 0.2, descriptor: descriptorOf(3), recipe: 'chip-flip' as const }], galleryVersion: 1 };
       expect(await replicaA.complete(id, 'token', outcome)).toEqual({ outcome: 'person_deleted' });
       expect(await statusOf(id)).toMatchObject({ status: 'processing', claimedBy: 'token' });
       expect(await first.getRepository(FaceEntity).countBy({ imageId: id })).toBe(0);
@@ -185,7 +185,7 @@ describe.each(TEST_DRIVERS)('ImageProcessingRepository on $name', (driver) => {
       const result = await replicaA.complete(stranger, 't1', {
         width: 1,
         height: 1,
-        faces: [{ box, score: 0.9, personId: null, distance: null, descriptor: descriptorOf(4) }],
+        faces: [{ box, score: 0.9, personId: null, distance: null, descriptor: descriptorOf(4), recipe: 'chip-flip' as const }],
         galleryVersion: 1,
       });
       expect(result).toEqual({ outcome: 'completed', status: 'unrecognized' });
@@ -201,7 +201,7 @@ describe.each(TEST_DRIVERS)('ImageProcessingRepository on $name', (driver) => {
 
     it('two replicas racing on many images: each image gets one set of faces', async () => {
       const ids = await Promise.all(Array.from({ length: 30 }, () => insertImage()));
-      const face = { box, score: 0.9, personId, distance: 0.2, descriptor: descriptorOf(5) };
+      const face = { box, score: 0.9, personId, distance: 0.2, descriptor: descriptorOf(5), recipe: 'chip-flip' as const };
       const work = (repository: ImageProcessingRepository, name: string) =>
         Promise.all(
           ids.map(async (id) => {

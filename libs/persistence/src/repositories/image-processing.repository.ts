@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { FaceBox, ImageStatus } from '@visage/domain';
+import { DescriptorRecipe, FaceBox, ImageStatus } from '@visage/domain';
 import { FaceEntity } from '../entities/face.entity';
 import { ImageEntity } from '../entities/image.entity';
-import { encodeDescriptor } from './person-image.repository';
+import { encodeDescriptor } from './descriptor-codec';
 import { isForeignKeyViolation, truncateError } from './database-errors';
 import { recordOutcomeEvents } from './outcome-events';
 import { runInTransaction, Statement, toStatement } from './transactions';
@@ -18,6 +18,8 @@ export interface StoredFace {
   distance: number | null;
   /** Kept so the face can be matched again when the gallery changes, without the recognizer. */
   descriptor: Float32Array;
+  /** How the recognizer computed `descriptor`. */
+  recipe: DescriptorRecipe;
   /** What the quality rule judged and its verdict (absent: not measured, never low quality). */
   quality?: StoredFaceQuality;
 }
@@ -177,6 +179,7 @@ export class ImageProcessingRepository {
                 score: face.score,
                 distance: face.distance,
                 descriptor: encodeDescriptor(face.descriptor),
+                descriptorRecipe: face.recipe,
                 galleryVersion: outcome.galleryVersion,
                 matchedAt: now,
                 qualitySharpness: face.quality?.sharpness ?? null,

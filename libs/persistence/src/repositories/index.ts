@@ -7,6 +7,7 @@ export * from './image.repository';
 export * from './person.repository';
 export * from './image-processing.repository';
 export * from './dashboard.repository';
+export * from './descriptor-codec';
 export * from './person-image.repository';
 export * from './lock.repository';
 export * from './transactions';
@@ -14,6 +15,7 @@ export * from './gallery-version';
 export * from './face-identity.repository';
 export * from './face-review.repository';
 export * from './face-cluster.repository';
+export * from './redescription.repository';
 export * from './outcome-events';
 export * from './outcome-event.repository';
 export * from './api-key.repository';
@@ -33,6 +35,7 @@ import { LockRepository } from './lock.repository';
 import { OutcomeEventRepository } from './outcome-event.repository';
 import { PersonImageRepository } from './person-image.repository';
 import { PersonRepository } from './person.repository';
+import { RedescriptionRepository } from './redescription.repository';
 
 /**
  * Every repository, registered once by PersistenceModule and shared from there (as immich's
@@ -52,4 +55,5 @@ export const PERSISTENCE_REPOSITORIES = [
   OutcomeEventRepository,
   PersonImageRepository,
   PersonRepository,
+  RedescriptionRepository,
 ];
