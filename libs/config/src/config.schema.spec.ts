@@ -19,7 +19,7 @@ describe('parseConfig', () => {
     expect(config.IMAGES_ROOT).toBe('/srv/visage/images');
     expect(config.KNOWN_FACES_DIR).toBe('/srv/visage/images/known');
     expect(config.RECEIVER_PORT).toBe(8000);
-    expect(config.MATCH_THRESHOLD).toBe(0.49);
+    expect(config.MATCH_THRESHOLD).toBe(0.5);
     expect(config.MATCH_MARGIN).toBe(0.08);
   });
 

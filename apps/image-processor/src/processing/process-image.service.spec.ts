@@ -118,6 +118,17 @@ describe('ProcessImageService (SQLite)', () => {
     expect(analyzer.analyzeCalls.at(-1)?.deadlineMs).toBe(4321);
   });
 
+  it('stores each face with the recognizer\'s descriptor recipe, and refuses descriptors of another recipe than its own', async () => {
+    const id = await image([ada]);
+    expect(await service.process(id)).toMatchObject({ status: 'processed' });
+    expect((await facesOf(id)).map((face) => face.descriptorRecipe)).toEqual(['chip-flip']);
+    // A recognizer configured with another recipe: its descriptors cannot be matched here, the attempt fails.
+    analyzer.behaviour = async (path) => ({ ...(await facesFromPath(path)), recipe: 'crop' });
+    const other = await image([ada]);
+    expect(await service.process(other)).toMatchObject({ status: 'failed_transient', error: expect.stringMatching(/computes crop descriptors, FACE_DESCRIPTOR_RECIPE here is chip-flip/) });
+    expect(await facesOf(other)).toEqual([]);
+  });
+
   it('a stranger → unrecognized, the face stored without a person but with its nearest distance', async () => {
     const id = await image([0]);
     expect(await service.process(id)).toEqual({ status: 'unrecognized', imageId: id, faces: 1 });
