@@ -18,6 +18,7 @@ import {
   PersonImageRepository,
   RedescriptionRepository,
 } from '@visage/persistence';
+import { metrics } from '@visage/observability';
 import { ContentFaceAnalyzer } from '@visage/recognizer-client';
 import { MigratedTestDatabase, openTestDatabase, Rows, TEST_DRIVERS } from '../../../../libs/persistence/test/test-databases';
 import { processorSettingsFrom } from '../processor.settings';
@@ -190,6 +191,9 @@ describe.each(TEST_DRIVERS)('re-describing a database to chip-flip on $name', (d
     expect((await database.dataSource.getRepository(FaceEntity).findOneByOrFail({ id: faces.fileGone })).redescriptionError).toBe('its image file is gone');
     expect((await database.dataSource.getRepository(FaceEntity).findOneByOrFail({ id: faces.unnamed })).descriptorRecipe).toBe('chip-flip');
     expect(await job.runOnce()).toEqual({ ran: false, reason: 'up_to_date' });
+    const gauge = await metrics.descriptorsToRedescribe.get();
+    const value = (kind: string, state: string) => gauge.values.find((entry) => entry.labels.kind === kind && entry.labels.state === state)?.value;
+    expect([value('faces', 'waiting'), value('faces', 'failed'), value('enrolments', 'failed')]).toEqual([0, 2, 1]);
   });
 
   it('waits while the recognizer computes another recipe, and stores nothing of it', async () => {

@@ -5,6 +5,7 @@ import { ConfigService } from '@visage/config';
 import { DetectedFace, FaceAnalysis, FaceAnalysisError, FaceBox, ScheduledJob } from '@visage/domain';
 import { describeSingleFace } from '@visage/enrolment';
 import { qualityRuleOf } from '@visage/matcher';
+import { metrics } from '@visage/observability';
 import {
   DatabaseLock,
   EnrolmentToRedescribe,
@@ -112,8 +113,13 @@ export class RedescriptionJob implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   async readProgress(): Promise<RedescriptionProgress> {
-    this.lastProgress = await this.repository.progress();
-    return this.lastProgress;
+    const progress = await this.repository.progress();
+    for (const kind of ['faces', 'enrolments'] as const) {
+      metrics.descriptorsToRedescribe.set({ kind, state: 'waiting' }, progress[kind].waiting);
+      metrics.descriptorsToRedescribe.set({ kind, state: 'failed' }, progress[kind].failed);
+    }
+    this.lastProgress = progress;
+    return progress;
   }
 
   async tick(): Promise<RedescriptionReport | undefined> {
