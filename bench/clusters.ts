@@ -12,6 +12,7 @@
 import { performance } from 'node:perf_hooks';
 import { DataSource } from 'typeorm';
 import { parseConfig } from '@visage/config';
+import { DEFAULT_DESCRIPTOR_RECIPE } from '@visage/domain';
 import { encodeDescriptor, FaceClusterRepository, LockRepository } from '@visage/persistence';
 import { ClusterJob } from '../apps/image-processor/src/clusters/cluster.job';
 import { processorSettingsFrom } from '../apps/image-processor/src/processor.settings';
@@ -42,7 +43,7 @@ async function fill(dataSource: DataSource, personOf: number[]): Promise<Map<num
     const ids = Array.from({ length: Math.min(INSERT_BATCH, FACES - first) }, (_, i) => first + i + 1);
     await dataSource.query(`INSERT INTO images (id, path, status, width, height) VALUES ${ids.map(() => "(?, ?, 'unrecognized', 640, 480)").join(',')}`, ids.flatMap((id) => [id, `stream/${id}.jpg`]));
     await dataSource.query(
-      `INSERT INTO faces (id, image_id, person_id, box_x, box_y, box_width, box_height, score, distance, descriptor, gallery_version) VALUES ${ids.map(() => '(?, ?, NULL, 10, 10, 50, 50, 0.9, NULL, ?, 1)').join(',')}`,
+      `INSERT INTO faces (id, image_id, person_id, box_x, box_y, box_width, box_height, score, distance, descriptor, descriptor_recipe, gallery_version) VALUES ${ids.map(() => `(?, ?, NULL, 10, 10, 50, 50, 0.9, NULL, ?, '${DEFAULT_DESCRIPTOR_RECIPE}', 1)`).join(',')}`,
       ids.flatMap((id) => {
         faceToPerson.set(id, personOf[id - 1]);
         return [id, id, encodeDescriptor(around(centroid(personOf[id - 1])))];
@@ -97,7 +98,7 @@ runOnScratchDatabase('clusters', async (dataSource, type) => {
   for (let round = 0; round < 5; round++) {
     const id = FACES + round + 1;
     await dataSource.query("INSERT INTO images (id, path, status, width, height) VALUES (?, ?, 'unrecognized', 640, 480)", [id, `stream/${id}.jpg`]);
-    await dataSource.query('INSERT INTO faces (id, image_id, box_x, box_y, box_width, box_height, score, descriptor, gallery_version) VALUES (?, ?, 10, 10, 50, 50, 0.9, ?, 1)', [
+    await dataSource.query(`INSERT INTO faces (id, image_id, box_x, box_y, box_width, box_height, score, descriptor, descriptor_recipe, gallery_version) VALUES (?, ?, 10, 10, 50, 50, 0.9, ?, '${DEFAULT_DESCRIPTOR_RECIPE}', 1)`, [
       id,
       id,
       encodeDescriptor(around(centroid(personOf[0]))),

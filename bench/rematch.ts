@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { DataSource } from 'typeorm';
 import { parseConfig } from '@visage/config';
 import { GalleryService } from '@visage/matcher';
-import { MatchRule } from '@visage/domain';
+import { DEFAULT_DESCRIPTOR_RECIPE, MatchRule } from '@visage/domain';
 import { encodeDescriptor, FaceIdentityRepository, LockRepository, PersonImageRepository, personNameKey, PersonRepository } from '@visage/persistence';
 import { processorSettingsFrom } from '../apps/image-processor/src/processor.settings';
 import { RematchJob } from '../apps/image-processor/src/rematch/rematch.job';
@@ -44,7 +44,7 @@ async function fill(dataSource: DataSource): Promise<void> {
   for (let first = 0; first < GALLERY; first += INSERT_BATCH) {
     const rows = Array.from({ length: Math.min(INSERT_BATCH, GALLERY - first) }, (_, i) => first + i);
     await dataSource.query(
-      `INSERT INTO person_images (person_id, source_name, content_hash, descriptor) VALUES ${rows.map(() => '(?, ?, ?, ?)').join(',')}`,
+      `INSERT INTO person_images (person_id, source_name, content_hash, descriptor, descriptor_recipe) VALUES ${rows.map(() => `(?, ?, ?, ?, '${DEFAULT_DESCRIPTOR_RECIPE}')`).join(',')}`,
       rows.flatMap((row) => {
         const person = (row % persons) + 1;
         return [person, `path:enrol/${row}.jpg`, 'f'.repeat(64), encodeDescriptor(around(centroid(person)))];
@@ -57,7 +57,7 @@ async function fill(dataSource: DataSource): Promise<void> {
     await dataSource.query(`INSERT INTO images (id, path, status, width, height) VALUES ${ids.map(() => "(?, ?, 'unrecognized', 640, 480)").join(',')}`, ids.flatMap((id) => [id, `stream/${id}.jpg`]));
     const faces = ids.flatMap((id) => Array.from({ length: FACES_PER_IMAGE }, (_, k) => ({ id, k })));
     await dataSource.query(
-      `INSERT INTO faces (image_id, person_id, box_x, box_y, box_width, box_height, score, distance, descriptor, gallery_version) VALUES ${faces.map(() => '(?, NULL, 10, 10, 50, 50, 0.9, NULL, ?, 0)').join(',')}`,
+      `INSERT INTO faces (image_id, person_id, box_x, box_y, box_width, box_height, score, distance, descriptor, descriptor_recipe, gallery_version) VALUES ${faces.map(() => `(?, NULL, 10, 10, 50, 50, 0.9, NULL, ?, '${DEFAULT_DESCRIPTOR_RECIPE}', 0)`).join(',')}`,
       faces.flatMap(({ id, k }) => {
         // Even faces: someone enrolled; odd faces: strangers (persons beyond the gallery).
         const person = k % 2 === 0 ? (id % persons) + 1 : persons + id;
@@ -123,7 +123,7 @@ runOnScratchDatabase('rematch', async (dataSource, type) => {
   const newcomer = await enrolments.findOrCreatePerson('newcomer');
   const { centroid, around } = makeDescriptors(4242);
   for (let k = 0; k < PER_PERSON; k++) {
-    await enrolments.replaceEnrolment({ personId: newcomer.id, sourceName: `path:newcomer/${k}.jpg`, contentHash: 'e'.repeat(64), descriptor: around(centroid(10 ** 7)) });
+    await enrolments.replaceEnrolment({ personId: newcomer.id, sourceName: `path:newcomer/${k}.jpg`, contentHash: 'e'.repeat(64), descriptor: around(centroid(10 ** 7)), recipe: 'chip-flip' });
   }
   await pass(`one person enrolled (${PER_PERSON} enrolments)`, dataSource, job);
   await new PersonRepository(dataSource).delete(1);

@@ -74,12 +74,12 @@ export function listPhotos(root: string): Array<{ person: string; file: string }
  */
 const STATIC_LOADERS: EngineLoaders = {
   onnx: (options) => OnnxFaceEngine.create(options),
-  tfjs: (options, backend) => FaceEngine.create({ backend, minScore: options.minScore, modelDir: options.modelDir }),
+  tfjs: (options, backend) => FaceEngine.create({ backend, minScore: options.minScore, recipe: options.recipe, modelDir: options.modelDir }),
 };
 
 /** The recognizer's engine with the recognizer's settings, chosen as an analysis worker chooses it. */
 export async function createRecognizerEngine(config: VisageConfig): Promise<RecognitionEngine> {
-  const { engine } = await createEngine({ engine: config.FACE_ENGINE, threads: config.FACE_ENGINE_THREADS, minScore: config.MIN_DETECTION_SCORE }, STATIC_LOADERS);
+  const { engine } = await createEngine({ engine: config.FACE_ENGINE, threads: config.FACE_ENGINE_THREADS, minScore: config.MIN_DETECTION_SCORE, recipe: config.FACE_DESCRIPTOR_RECIPE }, STATIC_LOADERS);
   return engine;
 }
 

@@ -3,29 +3,33 @@
  * match rule or the grouping update this file, and the evaluation (evaluate.ts) follows.
  */
 import { VisageConfig } from '@visage/config';
-import { FaceAnalysis } from '@visage/domain';
+import { DescriptorRecipe, FaceAnalysis } from '@visage/domain';
 import { describeSingleFace, SingleFaceResult } from '@visage/enrolment';
 import { ClusterIndex, Gallery, GalleryEntry, GalleryMatch, isGroupable, matchRuleOf, qualityRuleOf, VersionedGallery } from '@visage/matcher';
 import { ContentFaceAnalyzer } from '@visage/recognizer-client';
 import { DumpPhoto } from './face-dump';
 
-/** A dumped photo as the recognizer would answer it. */
-export function asAnalysis(photo: DumpPhoto): FaceAnalysis {
+/** A dumped photo as the recognizer would answer it (the recipe: the configured one, which made the dump). */
+export function asAnalysis(photo: DumpPhoto, recipe: DescriptorRecipe): FaceAnalysis {
   return {
     width: photo.width,
     height: photo.height,
+    recipe,
     faces: photo.faces.map((face) => ({ box: face.box, score: face.score, descriptor: Float32Array.from(face.descriptor) })),
   };
 }
 
 /** The recognizer port answering from the dump: enrolment runs its own rule (one face, or the dominant one) on it. */
 class DumpedPhotoAnalyzer implements ContentFaceAnalyzer {
-  constructor(private readonly photo: DumpPhoto) {}
+  constructor(
+    private readonly photo: DumpPhoto,
+    private readonly recipe: DescriptorRecipe,
+  ) {}
   async analyzeContent(): Promise<FaceAnalysis> {
-    return asAnalysis(this.photo);
+    return asAnalysis(this.photo, this.recipe);
   }
   async analyze(): Promise<FaceAnalysis> {
-    return asAnalysis(this.photo);
+    return asAnalysis(this.photo, this.recipe);
   }
   async isServing(): Promise<boolean> {
     return true;
@@ -39,7 +43,7 @@ class DumpedPhotoAnalyzer implements ContentFaceAnalyzer {
 export function enrolmentOf(photo: DumpPhoto, config: VisageConfig): Promise<SingleFaceResult> {
   // The dumped analyzer never reads the bytes, but empty content is refused up front as an empty file.
   const content = Buffer.from(photo.file);
-  return describeSingleFace(new DumpedPhotoAnalyzer(photo), content, photo.file, qualityRuleOf(config));
+  return describeSingleFace(new DumpedPhotoAnalyzer(photo, config.FACE_DESCRIPTOR_RECIPE), content, photo.file, qualityRuleOf(config));
 }
 
 export type Matcher = (descriptor: Float32Array) => GalleryMatch | undefined;

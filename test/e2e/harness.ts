@@ -292,7 +292,7 @@ export class RecognizerDouble {
           callback({ code: grpc.status.INVALID_ARGUMENT, details: `corrupt: ${path} is not a valid image`, metadata });
           return;
         }
-        callback(null, { width: 64, height: 64, faces: [syntheticFace(path)], backend: 'double', elapsedMs: this.delayMs });
+        callback(null, { width: 64, height: 64, faces: [syntheticFace(path)], backend: 'double', elapsedMs: this.delayMs, descriptorRecipe: 'chip-flip' });
       }, this.delayMs);
     };
     server.addService(faceAnalysisServiceDefinition(), { analyzeImage: analyze });

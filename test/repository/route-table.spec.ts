@@ -65,6 +65,7 @@ describe('route table', () => {
         'POST /images submit',
         'GET /images read',
         'GET /images/counts read',
+        'GET /descriptors read',
         'GET /images/:id read',
         'POST /images/:id/retry submit',
         'DELETE /images/:id admin',

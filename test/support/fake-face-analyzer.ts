@@ -1,4 +1,4 @@
-import { DESCRIPTOR_LENGTH, DetectedFace, FaceAnalysis, FaceAnalysisError } from '@visage/domain';
+import { DEFAULT_DESCRIPTOR_RECIPE, DESCRIPTOR_LENGTH, DetectedFace, FaceAnalysis, FaceAnalysisError } from '@visage/domain';
 import { ContentFaceAnalyzer } from '@visage/recognizer-client';
 
 /**
@@ -19,7 +19,7 @@ export function faceOf(personId: number): DetectedFace {
 export type AnalyzeBehaviour = (path: string, options?: { deadlineMs?: number }) => Promise<FaceAnalysis>;
 export type AnalyzeContentBehaviour = (content: Buffer) => Promise<FaceAnalysis>;
 
-const noFaces: AnalyzeBehaviour = async () => ({ width: 100, height: 80, faces: [] });
+const noFaces: AnalyzeBehaviour = async () => ({ width: 100, height: 80, faces: [], recipe: DEFAULT_DESCRIPTOR_RECIPE });
 
 /**
  * Scripted recognizer: `behaviour` answers each path, `contentBehaviour` each content (enrolment sends bytes);
@@ -75,5 +75,5 @@ export const slowerThanDeadline: AnalyzeBehaviour = (_path, options) =>
 export const facesFromPath: AnalyzeBehaviour = async (path) => {
   const ids = /faces\/([\d-]*)\.jpg$/.exec(path)?.[1];
   const faces = ids ? ids.split('-').filter(Boolean).map((id) => faceOf(Number(id))) : [];
-  return { width: 640, height: 480, faces };
+  return { width: 640, height: 480, faces, recipe: DEFAULT_DESCRIPTOR_RECIPE };
 };

@@ -47,7 +47,7 @@ describe('enrolment from a photo with several faces (real engine, committed fixt
   let analyzer: InProcessAnalyzer;
 
   beforeAll(async () => {
-    engine = await OnnxFaceEngine.create({ minScore: 0.5, threads: 1 });
+    engine = await OnnxFaceEngine.create({ minScore: 0.5, threads: 1, recipe: 'chip-flip' });
     analyzer = new InProcessAnalyzer(engine);
   }, 60_000);
   afterAll(() => engine?.dispose());

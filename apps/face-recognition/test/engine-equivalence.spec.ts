@@ -23,7 +23,7 @@ describe('FaceEngine vs face-api detectAllFaces().withFaceLandmarks().withFaceDe
   let engine: FaceEngine;
 
   beforeAll(async () => {
-    engine = await FaceEngine.create({ backend: 'wasm', minScore: 0.5 });
+    engine = await FaceEngine.create({ backend: 'wasm', minScore: 0.5, recipe: 'crop' });
   });
   afterAll(() => engine?.dispose());
 

@@ -41,7 +41,7 @@ describe.skipIf(images.length === 0)('OnnxFaceEngine vs the WASM FaceEngine', ()
   const worst = { iou: 1, descriptor: 0, landmarks: 0, faces: 0 };
 
   beforeAll(async () => {
-    [onnx, wasm] = await Promise.all([OnnxFaceEngine.create({ minScore: 0.5, threads: 1 }), FaceEngine.create({ backend: 'wasm', minScore: 0.5 })]);
+    [onnx, wasm] = await Promise.all([OnnxFaceEngine.create({ minScore: 0.5, threads: 1, recipe: 'crop' }), FaceEngine.create({ backend: 'wasm', minScore: 0.5, recipe: 'crop' })]);
   }, 120_000);
 
   afterAll(async () => {

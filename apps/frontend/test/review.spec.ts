@@ -159,7 +159,7 @@ describe.each(TEST_DRIVERS)('dashboard face review on $name', (driver) => {
       const enrolled = await rows.enrolled(mixed.id, `path:mixed-${index}.jpg`);
       const descriptor = Buffer.alloc(512);
       descriptor.writeFloatLE(value, index === 2 ? 4 : 0);
-      await db.dataSource.getRepository(PersonImageEntity).update({ id: enrolled.id }, { descriptor });
+      await db.dataSource.getRepository(PersonImageEntity).update({ id: enrolled.id }, { descriptor, descriptorRecipe: 'chip-flip' });
       enrolments.push(enrolled.id);
     }
     await db.dataSource.query('UPDATE gallery_state SET version = version + 1');

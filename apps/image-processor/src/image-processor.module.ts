@@ -22,6 +22,8 @@ import { ProcessorStartup } from './startup/processor-startup.service';
 import { KnownFacesRescanJob } from './startup/known-faces-rescan.job';
 import { REMATCH_JOB_SCHEDULED, RematchJob } from './rematch/rematch.job';
 import { ClusterJob } from './clusters/cluster.job';
+import { RedescriptionJob } from './redescription/redescription.job';
+import { redescriptionReadiness } from './redescription/redescription.readiness';
 import { OutcomeRelayJob } from './outcomes/outcome-relay.job';
 import { WebhookClient } from './outcomes/webhook-client';
 import { WebhookDeliveryJob } from './outcomes/webhook-delivery.job';
@@ -37,7 +39,7 @@ export interface ImageProcessorModuleOptions extends AppModuleOptions {
 }
 
 /** The processor's services and jobs, which the embedded app and the tests reach too. */
-const PROCESSOR_SERVICES = [ProcessorStartup, ProcessImageService, RetryJob, RematchJob, ClusterJob, OutcomeRelayJob, WebhookDeliveryJob, KnownFacesRescanJob];
+const PROCESSOR_SERVICES = [ProcessorStartup, ProcessImageService, RetryJob, RematchJob, RedescriptionJob, ClusterJob, OutcomeRelayJob, WebhookDeliveryJob, KnownFacesRescanJob];
 
 /**
  * The processor's providers. Global, because HealthModule's readiness factory (a module of its own)
@@ -80,7 +82,7 @@ export class ImageProcessorModule {
         ScheduleModule.forRoot(),
         ImageProcessorCoreModule.forRoot(options),
         ImageQueueModule,
-        HealthModule.forRoot(databaseReadiness, queueReadiness, recognizerCircuitReadiness, galleryReadiness, webhooksReadiness),
+        HealthModule.forRoot(databaseReadiness, queueReadiness, recognizerCircuitReadiness, galleryReadiness, redescriptionReadiness, webhooksReadiness),
         ObservabilityModule.forRoot({ app: 'image-processor' }),
       ],
       controllers: [createImageConsumerController(options.config.QUEUE_TOPIC)],

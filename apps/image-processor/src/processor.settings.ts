@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { VisageConfig } from '@visage/config';
-import { FaceQualityRule } from '@visage/domain';
+import { DescriptorRecipe, FaceQualityRule } from '@visage/domain';
 import { qualityRuleOf } from '@visage/matcher';
 import { BreakerSettings } from './breaker/recognizer-breaker';
 import type { ProcessingLimits } from '@visage/persistence';
@@ -34,6 +34,8 @@ export interface ProcessorSettings {
   knownFacesRescanMs: number;
   /** QUALITY_*: a face past these limits is stored as low quality, never named. */
   quality: FaceQualityRule;
+  /** FACE_DESCRIPTOR_RECIPE: the only recipe matched, grouped and stored by new processing. */
+  descriptorRecipe: DescriptorRecipe;
 }
 
 export const PROCESSOR_SETTINGS = Symbol('PROCESSOR_SETTINGS');
@@ -67,6 +69,7 @@ export function processorSettingsFrom(config: VisageConfig, instanceId?: string)
     clusterThreshold: config.CLUSTER_THRESHOLD,
     knownFacesRescanMs: config.KNOWN_FACES_RESCAN_MS,
     quality: qualityRuleOf(config),
+    descriptorRecipe: config.FACE_DESCRIPTOR_RECIPE,
   };
 }
 

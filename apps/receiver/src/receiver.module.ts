@@ -14,6 +14,7 @@ import { AuditModule } from './audit/audit.module';
 import { ClustersModule } from './clusters/clusters.module';
 import { FacesModule } from './faces/faces.module';
 import { ImagesModule } from './images/images.module';
+import { DescriptorsModule } from './descriptors/descriptors.module';
 import { KeysModule } from './keys/keys.module';
 import { SessionsModule } from './sessions/sessions.module';
 import { PersonsModule } from './persons/persons.module';
@@ -45,6 +46,7 @@ export class ReceiverModule {
         // Every route needs a key of its declared scope (@Scope / @Public); submissions are rate-limited per key.
         AuthModule.forApi(),
         ImagesModule,
+        DescriptorsModule,
         PersonsModule,
         KnownFacesModule,
         FacesModule,

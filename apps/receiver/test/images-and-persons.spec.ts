@@ -188,6 +188,23 @@ describe.each(TEST_DRIVERS)('receiver API on $name', (driver) => {
     });
   });
 
+  describe('GET /descriptors', () => {
+    it('counts the faces and enrolments of the configured recipe, waiting, and failed', async () => {
+      const id = await submit('photos/a.jpg');
+      const face = { imageId: id, personId: null, boxX: 1, boxY: 2, boxWidth: 3, boxHeight: 4, score: 0.9, descriptor: Buffer.alloc(512) };
+      await dataSource.getRepository(FaceEntity).save([
+        { ...face, descriptorRecipe: 'chip-flip' as const },
+        { ...face, descriptorRecipe: 'crop' as const },
+        { ...face, descriptorRecipe: 'crop' as const, redescriptionError: 'its image file is gone' },
+      ]);
+      expect((await harness.http.get('/descriptors')).body).toEqual({
+        recipe: 'chip-flip',
+        enrolments: { done: 0, waiting: 0, failed: 0 },
+        faces: { done: 1, waiting: 1, failed: 1 },
+      });
+    });
+  });
+
   describe('GET /images/:id', () => {
     it('shows which gallery version named the faces, and when', async () => {
       const id = await submit('photos/a.jpg');

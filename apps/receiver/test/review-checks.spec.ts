@@ -27,7 +27,7 @@ describe.each(TEST_DRIVERS)('review checks, merge and flags on $name', (driver) 
     const ids: number[] = [];
     for (const value of enrolments) {
       const enrolled = await rows.enrolled(created.id, `path:${name}-${++counter}.jpg`);
-      await dataSource.getRepository(PersonImageEntity).update({ id: enrolled.id }, { descriptor: value });
+      await dataSource.getRepository(PersonImageEntity).update({ id: enrolled.id }, { descriptor: value, descriptorRecipe: 'chip-flip' });
       ids.push(enrolled.id);
     }
     // Behind the repositories' back: move the version as they would, so the checks see these enrolments.
@@ -39,7 +39,7 @@ describe.each(TEST_DRIVERS)('review checks, merge and flags on $name', (driver) 
   async function face(value: Buffer, named: { id: number } | null = null): Promise<FaceEntity> {
     const image = await rows.image(`people/${++counter}.jpg`, { status: named ? 'processed' : 'unrecognized' });
     const created = await rows.face(image.id, named && ({ id: named.id } as PersonEntity));
-    await dataSource.getRepository(FaceEntity).update({ id: created.id }, { descriptor: value, galleryVersion: 1 });
+    await dataSource.getRepository(FaceEntity).update({ id: created.id }, { descriptor: value, descriptorRecipe: 'chip-flip', galleryVersion: 1 });
     return { ...created, descriptor: value };
   }
 

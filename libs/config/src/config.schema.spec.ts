@@ -18,7 +18,7 @@ describe('parseConfig', () => {
     expect(config.queue).toEqual({ driver: 'in-process' });
     expect(config.storage).toEqual({ imagesRoot: '/srv/visage/images', knownFacesDir: '/srv/visage/images/known', maxUploadBytes: 20 * 1024 * 1024 });
     expect(config.RECEIVER_PORT).toBe(8000);
-    expect(config.MATCH_THRESHOLD).toBe(0.49);
+    expect(config.MATCH_THRESHOLD).toBe(0.5);
     expect(config.MATCH_MARGIN).toBe(0.08);
   });
 

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import { CodedError } from '@visage/domain';
+import { DEFAULT_DESCRIPTOR_RECIPE, DESCRIPTOR_RECIPES } from '@visage/domain';
 import { z } from 'zod';
 
 const port = (fallback: number) => z.coerce.number().int().min(1).max(65_535).default(fallback);
@@ -149,6 +150,13 @@ export const configSchema = z.object({
   MIN_DETECTION_SCORE: z.coerce.number().min(0).max(1).default(0.5),
   FACE_ENGINE: z.enum(['auto', 'onnx', 'wasm', 'tensorflow']).default('auto'),
   FACE_ENGINE_THREADS: positiveInt(1),
+  /**
+   * What FaceRecognitionNet is fed (docs/recognizer.md, "Descriptor recipes"): `chip-flip` (dlib's face chip and its
+   * mirror, descriptors averaged; measured best on the LFW dev set) or `crop` (face-api's crop, the recipe before).
+   * Read by the recognizer (what it computes) and the processor (what the gallery and the matcher use; stored faces
+   * and enrolments of another recipe are re-described in the background).
+   */
+  FACE_DESCRIPTOR_RECIPE: z.enum(DESCRIPTOR_RECIPES).default(DEFAULT_DESCRIPTOR_RECIPE),
   NSQD_TCP_ADDRESS: optionalHostPort,
   /** The local nsqd's HTTP API, where the topic and channel are created at start; default: NSQD_TCP_ADDRESS's port + 1 (4150 → 4151). */
   NSQD_HTTP_ADDRESS: optionalHostPort,
@@ -167,11 +175,12 @@ export const configSchema = z.object({
   QUEUE_REQUEUE_MAX_DELAY_MS: positiveInt(120_000),
   QUEUE_CLOSE_TIMEOUT_MS: positiveInt(10_000),
   /**
-   * 0.49 with MATCH_MARGIN 0.08: the operating point taken from the open-set curve of the LFW dev set
-   * (`npm run bench:open-set`, docs/recognizer.md "Operating point"): strangers named 0.5 %, wrong names 0 %, and
-   * every neighbouring point of the grid within the targets too (0.55 alone named 6 % of strangers there).
+   * 0.50 with MATCH_MARGIN 0.08, for the `chip-flip` descriptor recipe: the operating point taken from the open-set
+   * curve of the LFW dev set (`npm run bench:open-set`, docs/recognizer.md "Operating point"): known named right
+   * 80.5 %, strangers named 0.8 %, wrong names 0 %, and every neighbouring point of the grid (±0.01, margin ±0.01)
+   * within the targets too. (`crop` was measured at 0.49 / 0.08: 69.2 % right.)
    */
-  MATCH_THRESHOLD: z.coerce.number().positive().max(2).default(0.49),
+  MATCH_THRESHOLD: z.coerce.number().positive().max(2).default(0.5),
   /**
    * A face is named only when every other person is at least this much farther than its nearest person (0: the
    * nearest person within MATCH_THRESHOLD is named, as before): a stranger tends to fall near several people.
@@ -192,9 +201,10 @@ export const configSchema = z.object({
   QUALITY_MAX_PITCH: z.coerce.number().positive().max(90).default(30),
   /**
    * An unknown face joins the group whose members are within this mean distance of it; two groups merge within
-   * it (average linkage). 0.46 measured on the LFW dev set (docs/recognizer.md, "Unknown-people groups").
+   * it (average linkage). 0.44 measured on the LFW dev set for `chip-flip` descriptors (docs/recognizer.md,
+   * "Unknown-people groups"; 0.46 for `crop`).
    */
-  CLUSTER_THRESHOLD: z.coerce.number().positive().max(2).default(0.46),
+  CLUSTER_THRESHOLD: z.coerce.number().positive().max(2).default(0.44),
   /** How often (at most) a matcher checks the database for enrolment changes. */
   GALLERY_REFRESH_MS: positiveInt(5_000),
   MAX_ATTEMPTS: positiveInt(5),

@@ -1,9 +1,11 @@
-import { DetectedFace, FaceMatch } from './face';
+import { DescriptorRecipe, DetectedFace, FaceMatch } from './face';
 
 export interface FaceAnalysis {
   width: number;
   height: number;
   faces: DetectedFace[];
+  /** How the faces' descriptors were computed (`crop` from a recognizer older than recipes). */
+  recipe: DescriptorRecipe;
 }
 
 /**

@@ -63,7 +63,7 @@ export class EnrolmentService {
         break; // one face, or the clearly dominant one: enrolled below
     }
     const personImageId = await this.repository.replaceEnrolment(
-      { personId: person.id, sourceName: `${PATH_SOURCE_PREFIX}${resolved.relative}`, contentHash: sha256(content), descriptor: described.descriptor },
+      { personId: person.id, sourceName: `${PATH_SOURCE_PREFIX}${resolved.relative}`, contentHash: sha256(content), descriptor: described.descriptor, recipe: described.recipe },
       audit && ((id) => audit({ personImageId: id, path: resolved.relative })),
     );
     const note = dominantFaceNote(described.facesInPhoto);

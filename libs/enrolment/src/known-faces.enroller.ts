@@ -73,7 +73,9 @@ export class KnownFacesEnroller {
         continue;
       }
       const previous = existing.get(sourceName);
-      if (previous?.contentHash === contentHash) {
+      // A file enrolled with another descriptor recipe is described again: this is how known faces move to a new
+      // FACE_DESCRIPTOR_RECIPE, at start-up before the processor consumes (docs/recognizer.md, "Descriptor recipes").
+      if (previous?.contentHash === contentHash && previous.recipe === this.repository.recipe) {
         report.unchanged.push(file);
         continue;
       }
@@ -100,7 +102,7 @@ export class KnownFacesEnroller {
       // Names ignore case: "AMY_2.jpg" beside a person "amy" is another photo of amy.
       const person = await this.repository.findOrCreatePerson(personName);
       if (person.name !== personName) this.logger.log(`known face ${file} enrolled for "${person.name}" (names ignore case)`);
-      await this.repository.replaceEnrolment({ personId: person.id, sourceName, contentHash, descriptor: described.descriptor });
+      await this.repository.replaceEnrolment({ personId: person.id, sourceName, contentHash, descriptor: described.descriptor, recipe: described.recipe });
       report.enrolled.push(file);
       const note = dominantFaceNote(described.facesInPhoto);
       if (note) this.logger.log(`known face ${file}: ${note}`);

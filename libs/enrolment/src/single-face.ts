@@ -1,10 +1,10 @@
-import { FaceAnalysisError, FaceQualityReason, FaceQualityRule, judgeFaceQuality } from '@visage/domain';
+import { DescriptorRecipe, FaceAnalysisError, FaceQualityReason, FaceQualityRule, judgeFaceQuality } from '@visage/domain';
 import { ContentFaceAnalyzer } from '@visage/recognizer-client';
 import { DOMINANCE_MARGIN, dominantFace } from './dominant-face';
 
 export type SingleFaceResult =
   /** `facesInPhoto` > 1: the photo showed others too, and the face taken is the clearly dominant one. */
-  | { status: 'ok'; descriptor: Float32Array; facesInPhoto: number }
+  | { status: 'ok'; descriptor: Float32Array; recipe: DescriptorRecipe; facesInPhoto: number }
   | { status: 'no_face' }
   | { status: 'several_faces'; count: number }
   /** The one face is past the quality rule's limits: enrolling it would name strangers (docs/recognizer.md). */
@@ -34,7 +34,7 @@ export async function describeSingleFace(analyzer: ContentFaceAnalyzer, content:
   if (!face) return { status: 'several_faces', count: faces.length };
   const verdict = face.quality && judgeFaceQuality(face.quality, quality);
   if (verdict?.lowQuality) return { status: 'low_quality', reasons: verdict.reasons };
-  return { status: 'ok', descriptor: face.descriptor, facesInPhoto: faces.length };
+  return { status: 'ok', descriptor: face.descriptor, recipe: analysis.recipe, facesInPhoto: faces.length };
 }
 
 /** Why a photo with several faces was refused, in the words of the API answer and the log. */

@@ -23,13 +23,14 @@ async function answerForContent(content: Buffer): Promise<FaceAnalysis> {
   if (text === 'down') throw new FaceAnalysisError('transient', 'UNAVAILABLE: connection refused', 'UNAVAILABLE');
   if (text === 'blurred') {
     const quality = { size: 120, score: 0.9, sharpness: 12, yaw: 0, pitch: 0, roll: 0 };
-    return { width: 100, height: 100, faces: [{ box: { x: 0, y: 0, width: 120, height: 120 }, score: 0.9, descriptor: new Float32Array(128).fill(0.1), quality }] };
+    return { width: 100, height: 100, recipe: 'chip-flip', faces: [{ box: { x: 0, y: 0, width: 120, height: 120 }, score: 0.9, descriptor: new Float32Array(128).fill(0.1), quality }] };
   }
   const [, count, seed] = text.split(':').map(Number);
   const dominant = text.endsWith(':dominant');
   return {
     width: 100,
     height: 100,
+    recipe: 'chip-flip',
     faces: Array.from({ length: count }, (_, i) => ({
       box: dominant ? (i === 0 ? { x: 30, y: 30, width: 40, height: 40 } : { x: 10 * i, y: 0, width: 10, height: 10 }) : { x: 50 - 5 * count + 10 * i, y: 45, width: 10, height: 10 },
       score: 0.9,

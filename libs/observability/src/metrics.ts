@@ -102,6 +102,11 @@ export const metrics = {
     help: 'Whether the last webhook POST to the endpoint host succeeded (1) or failed (0)',
     labelNames: ['endpoint'] as const,
   }),
+  descriptorsToRedescribe: new Gauge({
+    name: 'visage_descriptors_to_redescribe',
+    help: 'Stored descriptors of another recipe than FACE_DESCRIPTOR_RECIPE (as of the last read), by kind (faces, enrolments) and state (waiting, failed)',
+    labelNames: ['kind', 'state'] as const,
+  }),
   galleryDescriptors: new Gauge({ name: 'visage_gallery_descriptors', help: 'Known-face descriptors in the matcher gallery' }),
   galleryVersion: new Gauge({ name: 'visage_gallery_version', help: 'Gallery version the matcher holds (bumped by every enrolment change)' }),
   recognizerQueueDepth: new Gauge({

@@ -2,8 +2,10 @@ import { DynamicModule, Global, Module } from '@nestjs/common';
 import { TypeOrmModule, TypeOrmModuleOptions } from '@nestjs/typeorm';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { ConfigService, DatabaseConfig } from '@visage/config';
+import { DescriptorRecipe } from '@visage/domain';
 import { buildDataSourceOptions, withServerFlavor } from './data-source-options';
 import { PERSISTENCE_REPOSITORIES } from './repositories';
+import { CONFIGURED_DESCRIPTOR_RECIPE, UNCONFIGURED_DESCRIPTOR_RECIPE } from './shared/descriptor-codec';
 import { initializeWithMigrations } from './schema-migrator';
 
 export interface PersistenceModuleOptions {
@@ -11,6 +13,8 @@ export interface PersistenceModuleOptions {
   database?: DatabaseConfig;
   /** Connection attempts at boot before giving up (Nest's TypeORM retry). Default 10, one per 3 s. */
   retryAttempts?: number;
+  /** The descriptor recipe to compare instead of `ConfigService`'s FACE_DESCRIPTOR_RECIPE (tests, tools). */
+  descriptorRecipe?: DescriptorRecipe;
 }
 
 /**
@@ -42,12 +46,17 @@ export class PersistenceModule {
         return initializeWithMigrations(new DataSource(await withServerFlavor(dataSourceOptions as DataSourceOptions)));
       },
     });
+    const recipe = {
+      provide: CONFIGURED_DESCRIPTOR_RECIPE,
+      inject: [{ token: ConfigService, optional: true }],
+      useFactory: (config?: ConfigService): DescriptorRecipe => options.descriptorRecipe ?? config?.values.FACE_DESCRIPTOR_RECIPE ?? UNCONFIGURED_DESCRIPTOR_RECIPE,
+    };
     return {
       module: PersistenceModule,
       global: true,
       imports: [typeOrm],
-      providers: PERSISTENCE_REPOSITORIES,
-      exports: PERSISTENCE_REPOSITORIES,
+      providers: [recipe, ...PERSISTENCE_REPOSITORIES],
+      exports: [CONFIGURED_DESCRIPTOR_RECIPE, ...PERSISTENCE_REPOSITORIES],
     };
   }
 }

@@ -12,6 +12,7 @@ import { LockRepository } from './shared/lock.repository';
 import { OutcomeEventRepository } from './events/outcome-event.repository';
 import { PersonImageRepository } from './people/person-image.repository';
 import { PersonRepository } from './people/person.repository';
+import { RedescriptionRepository } from './images/redescription.repository';
 
 /**
  * Every repository, registered once by PersistenceModule and shared from there (as immich's
@@ -32,4 +33,5 @@ export const PERSISTENCE_REPOSITORIES = [
   OutcomeEventRepository,
   PersonImageRepository,
   PersonRepository,
+  RedescriptionRepository,
 ];

@@ -59,6 +59,8 @@ export interface AnalyzeImageResponse {
   faces: WireFace[];
   backend: string;
   elapsedMs: number;
+  /** `crop` | `chip-flip`; empty from a recognizer older than the field (which computes `crop`). */
+  descriptorRecipe: string;
 }
 
 /** Metadata key carrying the machine-readable reason of an INVALID_ARGUMENT / NOT_FOUND / PERMISSION_DENIED. */

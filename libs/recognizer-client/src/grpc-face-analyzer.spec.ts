@@ -56,8 +56,10 @@ describe('fromWire', () => {
       height: 20,
       backend: 'wasm',
       elapsedMs: 1,
+      descriptorRecipe: 'chip-flip',
       faces: [{ box: { x: 1, y: 2, width: 3, height: 4 }, score: 0.9, descriptor: Array.from({ length: 128 }, (_, i) => i / 128), landmarks: [] }],
     });
+    expect(analysis.recipe).toBe('chip-flip');
     expect(analysis.faces[0].descriptor).toBeInstanceOf(Float32Array);
     expect(analysis.faces[0].descriptor[64]).toBeCloseTo(0.5);
     expect(analysis.faces[0].landmarks).toBeUndefined();
@@ -66,14 +68,20 @@ describe('fromWire', () => {
   it('passes the quality inputs on with the detection score, and none from a recognizer older than them (null)', () => {
     const face = { box: { x: 1, y: 2, width: 3, height: 4 }, score: 0.8, descriptor: new Array<number>(128).fill(0), landmarks: [] };
     const quality = { size: 3, sharpness: 210, yaw: -12, pitch: 4, roll: 1 };
-    const analysis = fromWire({ width: 10, height: 20, backend: 'onnx', elapsedMs: 1, faces: [{ ...face, quality }, { ...face, quality: null }] });
+    const analysis = fromWire({ width: 10, height: 20, backend: 'onnx', elapsedMs: 1, descriptorRecipe: 'crop', faces: [{ ...face, quality }, { ...face, quality: null }] });
     expect(analysis.faces[0].quality).toEqual({ ...quality, score: 0.8 });
     expect(analysis.faces[1].quality).toBeUndefined();
   });
 
   it('refuses a descriptor of the wrong length', () => {
     expect(() =>
-      fromWire({ width: 1, height: 1, backend: 'wasm', elapsedMs: 1, faces: [{ box: { x: 0, y: 0, width: 1, height: 1 }, score: 1, descriptor: [1, 2], landmarks: [] }] }),
+      fromWire({ width: 1, height: 1, backend: 'wasm', elapsedMs: 1, descriptorRecipe: 'crop', faces: [{ box: { x: 0, y: 0, width: 1, height: 1 }, score: 1, descriptor: [1, 2], landmarks: [] }] }),
     ).toThrow(FaceAnalysisError);
+  });
+
+  it('reads an empty recipe (a recognizer older than recipes) as crop, and refuses one it does not know', () => {
+    const wire = { width: 1, height: 1, backend: 'onnx', elapsedMs: 1, faces: [] };
+    expect(fromWire({ ...wire, descriptorRecipe: '' }).recipe).toBe('crop');
+    expect(() => fromWire({ ...wire, descriptorRecipe: 'arcface' })).toThrow(FaceAnalysisError);
   });
 });

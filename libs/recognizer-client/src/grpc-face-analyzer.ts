@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { protoPath as HEALTH_PROTO_PATH } from 'grpc-health-check';
-import { DESCRIPTOR_LENGTH, FaceAnalysis, FaceAnalysisError, FaceAnalyzer } from '@visage/domain';
+import { DESCRIPTOR_LENGTH, FaceAnalysis, FaceAnalysisError, FaceAnalyzer, isDescriptorRecipe, LEGACY_DESCRIPTOR_RECIPE } from '@visage/domain';
 import { currentLogContext } from '@visage/observability';
 import { ImagePathError, resolveImagePath } from '@visage/storage';
 import {
@@ -74,9 +74,12 @@ export const RECOGNIZER_CONNECT_TIMEOUT_MS = 2_000;
 
 /** Wire response → domain analysis (descriptors back to Float32Array, landmarks and quality only when sent). */
 export function fromWire(response: AnalyzeImageResponse): FaceAnalysis {
+  const recipe = response.descriptorRecipe === '' ? LEGACY_DESCRIPTOR_RECIPE : response.descriptorRecipe;
+  if (!isDescriptorRecipe(recipe)) throw new FaceAnalysisError('transient', `unknown descriptor recipe ${JSON.stringify(recipe)}`, 'INTERNAL');
   return {
     width: response.width,
     height: response.height,
+    recipe,
     faces: response.faces.map((face) => {
       if (face.descriptor.length !== DESCRIPTOR_LENGTH) {
         throw new FaceAnalysisError('transient', `descriptor of length ${face.descriptor.length}, expected ${DESCRIPTOR_LENGTH}`, 'INTERNAL');

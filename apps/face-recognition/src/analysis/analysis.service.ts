@@ -43,6 +43,7 @@ export class AnalysisService implements OnModuleInit, OnApplicationShutdown {
         engine: config.get('FACE_ENGINE'),
         engineThreads: config.get('FACE_ENGINE_THREADS'),
         minScore: config.get('MIN_DETECTION_SCORE'),
+        recipe: config.get('FACE_DESCRIPTOR_RECIPE'),
         maxPixels: config.get('MAX_IMAGE_PIXELS'),
       },
     });
@@ -57,7 +58,7 @@ export class AnalysisService implements OnModuleInit, OnApplicationShutdown {
       () => {
         if (this.pool.fallbackReason) this.logger.warn(`FACE_ENGINE=auto fell back to TensorFlow.js: ${this.pool.fallbackReason}`);
         this.logger.log(
-          `models loaded and warmed in ${Date.now() - started} ms: engine ${this.pool.engine}, face-api ${this.pool.faceApiVersion}, ${this.pool.size} worker(s)`,
+          `models loaded and warmed in ${Date.now() - started} ms: engine ${this.pool.engine}, face-api ${this.pool.faceApiVersion}, descriptor recipe ${this.config.get('FACE_DESCRIPTOR_RECIPE')}, ${this.pool.size} worker(s)`,
         );
       },
       (error: Error) => {

@@ -25,6 +25,7 @@ function toWire(outcome: AnalyzeOutcome): AnalyzeImageResponse {
     height: outcome.height,
     backend: outcome.backend,
     elapsedMs: outcome.elapsedMs,
+    descriptorRecipe: outcome.recipe,
     faces: outcome.faces.map((face) => ({
       box: face.box,
       score: face.score,

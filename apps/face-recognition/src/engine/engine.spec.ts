@@ -5,7 +5,8 @@ function fakeEngine(name: EngineName): RecognitionEngine {
   return {
     name,
     faceApiVersion: '0',
-    analyze: () => Promise.resolve({ width: 1, height: 1, faces: [] }),
+    recipe: 'chip-flip',
+    analyze: () => Promise.resolve({ width: 1, height: 1, faces: [], recipe: 'chip-flip' }),
     memory: () => ({ numTensors: 0, numBytes: 0, wasmHeapBytes: 0 }),
     dispose: () => Promise.resolve(),
   };
@@ -27,7 +28,7 @@ function loaders(onnxLoads: boolean): EngineLoaders & { calls: string[] } {
   };
 }
 
-const options = (engine: EngineOptions['engine']): EngineOptions => ({ engine, minScore: 0.5, threads: 1 });
+const options = (engine: EngineOptions['engine']): EngineOptions => ({ engine, minScore: 0.5, threads: 1, recipe: 'chip-flip' });
 
 describe('createEngine (FACE_ENGINE)', () => {
   it('auto runs ONNX Runtime where it loads, and loads nothing else', async () => {

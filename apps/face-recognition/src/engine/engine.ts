@@ -1,4 +1,4 @@
-import { describeError, FaceQualityInputs } from '@visage/domain';
+import { describeError, DescriptorRecipe, FaceQualityInputs } from '@visage/domain';
 import { DecodedImage } from './image-decoder';
 
 /** `onnx`: face-api's networks on ONNX Runtime. `wasm` / `tensorflow`: face-api on TensorFlow.js (WASM / tfjs-node). */
@@ -18,6 +18,8 @@ export interface EngineResult {
   width: number;
   height: number;
   faces: EngineFace[];
+  /** How the descriptors were computed. */
+  recipe: DescriptorRecipe;
 }
 
 /** Tensor bookkeeping of an engine; TensorFlow.js counts tensors and its WASM heap, ONNX Runtime reports none. */
@@ -38,6 +40,7 @@ export type StageTimings = Partial<Record<'decode' | 'detect' | 'landmarks' | 'd
 export interface RecognitionEngine {
   readonly name: EngineName;
   readonly faceApiVersion: string;
+  readonly recipe: DescriptorRecipe;
   /** Fills `timings` (when given) with the stages it ran. */
   analyze(decoded: DecodedImage, includeLandmarks: boolean, timings?: StageTimings): Promise<EngineResult>;
   memory(): EngineMemory;
@@ -49,6 +52,8 @@ export interface EngineOptions {
   minScore: number;
   /** ONNX Runtime intra-op threads per engine (per worker). */
   threads: number;
+  /** What the descriptor net is fed (FACE_DESCRIPTOR_RECIPE). */
+  recipe: DescriptorRecipe;
   modelDir?: string;
 }
 
@@ -73,7 +78,7 @@ const ENGINE_LOADERS: EngineLoaders = {
   tfjs: (options, backend) => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when this engine is chosen
     const { FaceEngine } = require('./face-engine') as typeof import('./face-engine');
-    return FaceEngine.create({ backend, minScore: options.minScore, modelDir: options.modelDir });
+    return FaceEngine.create({ backend, minScore: options.minScore, recipe: options.recipe, modelDir: options.modelDir });
   },
 };
 

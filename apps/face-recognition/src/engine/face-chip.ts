@@ -211,3 +211,25 @@ export function extractFaceChip(image: RgbImage, details: ChipDetails, mirrored 
   }
   return out;
 }
+
+/**
+ * The `chip-flip` recipe's two inputs of one face, RGB floats (HWC, 0–255): dlib's 68-point chip (150 px, padding
+ * 0.25) from the face's landmarks, then the same chip mirrored left–right. Shared by every engine.
+ */
+export function chipAndMirror(image: RgbImage, landmarks: ChipPoint[]): [Float32Array, Float32Array] {
+  const details = faceChipDetails(landmarks, DLIB_CHIP_SIZE, DLIB_CHIP_PADDING, '68');
+  return [extractFaceChip(image, details), extractFaceChip(image, details, true)];
+}
+
+/**
+ * The `chip-flip` descriptors from the net's output for [chip, mirror] pairs, in order (`pairs` × 2 × `length`
+ * floats): each face's descriptor is the mean of its two.
+ */
+export function meanOfPairs(output: Float32Array, pairs: number, length: number): Float32Array[] {
+  if (output.length !== pairs * 2 * length) throw new RangeError(`expected ${pairs * 2 * length} floats for ${pairs} pairs, got ${output.length}`);
+  return Array.from({ length: pairs }, (_pair, pair) => {
+    const chip = output.subarray(pair * 2 * length, (pair * 2 + 1) * length);
+    const mirror = output.subarray((pair * 2 + 1) * length, (pair * 2 + 2) * length);
+    return chip.map((value, index) => (value + mirror[index]) / 2);
+  });
+}

@@ -1,5 +1,7 @@
+import { DESCRIPTOR_LENGTH, DescriptorRecipe } from '@visage/domain';
 import { EngineMemory, EngineName, EngineResult, RecognitionEngine, StageTimings } from './engine';
 import { FaceApi, FaceApiBox, Tensor3D, Tf } from './face-api.types';
+import { chipAndMirror, DLIB_CHIP_SIZE, meanOfPairs } from './face-chip';
 import { analyzeWith, clippedArea, DescribedFace, FaceNets, warmUp } from './face-pipeline';
 import { DecodedImage } from './image-decoder';
 import { clipBox, cropPixels, RgbImage } from './pixels';
@@ -9,6 +11,8 @@ import { Detection, SsdDetector } from './ssd-detector';
 export interface FaceEngineOptions {
   backend?: BackendPreference;
   minScore: number;
+  /** What the descriptor net is fed (FACE_DESCRIPTOR_RECIPE). */
+  recipe: DescriptorRecipe;
   modelDir?: string;
 }
 
@@ -24,6 +28,7 @@ export class FaceEngine implements RecognitionEngine, FaceNets {
     readonly backend: BackendName,
     private readonly detector: SsdDetector,
     private readonly minScore: number,
+    readonly recipe: DescriptorRecipe,
   ) {}
 
   static async create(options: FaceEngineOptions): Promise<FaceEngine> {
@@ -31,7 +36,7 @@ export class FaceEngine implements RecognitionEngine, FaceNets {
     await loadFaceModels(runtime.faceapi, options.modelDir);
     const params = runtime.faceapi.nets.ssdMobilenetv1.params;
     if (!params) throw new Error('SSD MobileNetV1 weights did not load');
-    const engine = new FaceEngine(runtime.faceapi, runtime.tf, runtime.backend, new SsdDetector(runtime.tf, params), options.minScore);
+    const engine = new FaceEngine(runtime.faceapi, runtime.tf, runtime.backend, new SsdDetector(runtime.tf, params), options.minScore, options.recipe);
     await warmUp(engine);
     return engine;
   }
@@ -77,13 +82,7 @@ export class FaceEngine implements RecognitionEngine, FaceNets {
     timings.landmarks = performance.now() - started;
     // A face at the very edge can align to a box outside the image; it cannot be described, so it is left out.
     const describable = aligned.map((_box, index) => index).filter((index) => clippedArea(aligned[index], image.width, image.height) > 0);
-    const alignedCrops = this.crops(image, describable.map((index) => aligned[index]));
-    let descriptors: Float32Array[];
-    try {
-      descriptors = describable.length > 0 ? await nets.faceRecognitionNet.computeFaceDescriptor(alignedCrops) : [];
-    } finally {
-      this.tf.dispose(alignedCrops);
-    }
+    const descriptors = describable.length === 0 ? [] : await this.descriptors(image, describable.map((index) => ({ aligned: aligned[index], points: shifted[index].positions })));
     const results: Array<DescribedFace | undefined> = boxes.map(() => undefined);
     describable.forEach((faceIndex, position) => {
       results[faceIndex] = {
@@ -92,6 +91,26 @@ export class FaceEngine implements RecognitionEngine, FaceNets {
       };
     });
     return results;
+  }
+
+  /** The faces' descriptors by the engine's recipe: face-api's aligned crop, or dlib's chip and its mirror averaged. */
+  private async descriptors(image: RgbImage, faces: Array<{ aligned: FaceApiBox; points: Array<{ x: number; y: number }> }>): Promise<Float32Array[]> {
+    const net = this.faceapi.nets.faceRecognitionNet;
+    // face-api resizes each input to 150 px (a chip already is: unchanged) and normalises it as for a crop.
+    const inputs =
+      this.recipe === 'crop'
+        ? this.crops(image, faces.map((face) => face.aligned))
+        : faces.flatMap((face) => chipAndMirror(image, face.points).map((chip) => this.tf.tensor3d(chip, [DLIB_CHIP_SIZE, DLIB_CHIP_SIZE, 3], 'float32')));
+    let output: Float32Array[];
+    try {
+      output = await net.computeFaceDescriptor(inputs);
+    } finally {
+      this.tf.dispose(inputs);
+    }
+    if (this.recipe === 'crop') return output;
+    const joined = new Float32Array(output.length * DESCRIPTOR_LENGTH);
+    output.forEach((descriptor, index) => joined.set(descriptor, index * DESCRIPTOR_LENGTH));
+    return meanOfPairs(joined, faces.length, DESCRIPTOR_LENGTH);
   }
 
   memory(): EngineMemory {

@@ -46,6 +46,7 @@ function fakeNets(faceOnSide: number | undefined): FaceNets & { seen: number[] }
   const seen: number[] = [];
   return {
     seen,
+    recipe: 'chip-flip',
     async detect(image: RgbImage): Promise<Detection[]> {
       seen.push(image.width);
       return image.width === faceOnSide ? [{ score: 0.9, x: 20, y: 20, width: 160, height: 160 }] : [];

@@ -1,3 +1,4 @@
+import { DescriptorRecipe } from '@visage/domain';
 import { EngineResult, StageTimings } from './engine';
 import { faceQualityInputs } from './face-quality';
 import { DecodedImage } from './image-decoder';
@@ -12,6 +13,8 @@ export interface DescribedFace {
 
 /** The networks of one engine: SSD detection, then landmarks + alignment + descriptor for all faces at once. */
 export interface FaceNets {
+  /** What `describe` feeds the descriptor net. */
+  readonly recipe: DescriptorRecipe;
   detect(image: RgbImage): Promise<Detection[]>;
   /**
    * One entry per box, in order; `undefined` for a face that cannot be described (aligned box off the image).
@@ -45,6 +48,7 @@ export async function analyzeWith(
   return {
     width: decoded.width,
     height: decoded.height,
+    recipe: nets.recipe,
     faces: detections.flatMap((detection, index) => {
       const face = described[index];
       if (!face) return [];

@@ -1,3 +1,4 @@
+import { DescriptorRecipe } from '@visage/domain';
 import { EngineMemory, EngineResult, EnginePreference, StageTimings } from './engine';
 import { ImageProblem } from './image-decoder';
 
@@ -7,6 +8,8 @@ export interface WorkerSettings {
   /** ONNX Runtime intra-op threads per worker. */
   engineThreads: number;
   minScore: number;
+  /** FACE_DESCRIPTOR_RECIPE. */
+  recipe: DescriptorRecipe;
   maxPixels: number;
 }
 

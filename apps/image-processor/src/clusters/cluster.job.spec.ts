@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '@visage/config';
-import { DESCRIPTOR_LENGTH } from '@visage/domain';
+import { DESCRIPTOR_LENGTH, DescriptorRecipe } from '@visage/domain';
 import { ClusterMemberEntity, encodeDescriptor, FaceClusterEntity, FaceClusterRepository, FaceEntity, ImageEntity, LockRepository, PersonEntity } from '@visage/persistence';
 import { MigratedTestDatabase, openTestDatabase, Rows, TEST_DRIVERS } from '../../../../libs/persistence/test/test-databases';
 import { processorSettingsFrom } from '../processor.settings';
@@ -52,11 +52,19 @@ describe.each(TEST_DRIVERS)('clustering unknown faces on $name', (driver) => {
    * An unknown face of descriptor `descriptor` (100 px, groupable) in a new unrecognized image, or in image
    * `imageId`; returns the face id.
    */
-  async function unknownFace(descriptor: Float32Array, options: { personId?: number; imageId?: number; size?: number } = {}): Promise<number> {
+  async function unknownFace(
+    descriptor: Float32Array,
+    options: { personId?: number; imageId?: number; size?: number; recipe?: DescriptorRecipe } = {},
+  ): Promise<number> {
     const imageId = options.imageId ?? (await rows.image(`clusters/${++counter}.jpg`, { status: options.personId ? 'processed' : 'unrecognized' })).id;
     const size = options.size ?? 100;
     const face = await rows.face(imageId, null, { x: 10, y: 20, width: size, height: size });
-    await database.dataSource.getRepository(FaceEntity).update({ id: face.id }, { descriptor: encodeDescriptor(descriptor), galleryVersion: 1, personId: options.personId ?? null });
+    await database.dataSource.getRepository(FaceEntity).update({ id: face.id }, {
+      descriptor: encodeDescriptor(descriptor),
+      descriptorRecipe: options.recipe ?? 'chip-flip',
+      galleryVersion: 1,
+      personId: options.personId ?? null,
+    });
     return face.id;
   }
 
@@ -78,11 +86,14 @@ describe.each(TEST_DRIVERS)('clustering unknown faces on $name', (driver) => {
     const tiny = await unknownFace(photo(1, 5), { size: 30 });
     const grace = await database.dataSource.getRepository(PersonEntity).save({ name: 'grace' });
     await unknownFace(photo(1, 3), { personId: grace.id }); // named: never grouped
+    // Ada's face of another descriptor recipe: not comparable, waits for its re-description.
+    const otherRecipe = await unknownFace(photo(1, 4), { recipe: 'crop' });
 
     expect(await job.runOnce()).toMatchObject({ ran: true, faces: 6, created: 3, merged: 0, regrouped: true });
     expect(await groups()).toEqual([ada, bob, [stranger]]);
     expect(await groupOf(tiny)).toBeUndefined();
-    expect(await clusters.clusteringRule()).toBe(clusteringRule(0.5));
+    expect(await groupOf(otherRecipe)).toBeUndefined();
+    expect(await clusters.clusteringRule()).toBe(clusteringRule(0.5, 'chip-flip'));
     const listed = await clusters.list(10);
     // Most cohesive first (bob's two photos are closer than ada's three), the group of one face last.
     expect(listed.map((group) => [group.size, group.imageCount, group.outlierCount])).toEqual([
@@ -165,7 +176,7 @@ describe.each(TEST_DRIVERS)('clustering unknown faces on $name', (driver) => {
     // 0.6 apart: one group at 0.62.
     const wide = new ClusterJob(clusters, new LockRepository(database.dataSource), processorSettingsFrom(parseConfig({ CLUSTER_THRESHOLD: '0.62' }), 'cluster-test'), false);
     expect(await wide.runOnce({ sweep: false })).toMatchObject({ regrouped: true, faces: 2, created: 1 });
-    expect(await clusters.clusteringRule()).toBe(clusteringRule(0.62));
+    expect(await clusters.clusteringRule()).toBe(clusteringRule(0.62, 'chip-flip'));
     expect(await groups()).toEqual([ada]);
     expect(await wide.runOnce({ sweep: true })).toMatchObject({ regrouped: false, faces: 0 });
   });

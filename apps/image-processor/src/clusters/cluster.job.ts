@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Optional } from '@nestjs/common';
-import { ScheduledJob, yieldToEventLoop } from '@visage/domain';
+import { DescriptorRecipe, LEGACY_DESCRIPTOR_RECIPE, ScheduledJob, yieldToEventLoop } from '@visage/domain';
 import { ClusterIndex, MIN_GROUPED_FACE_PX } from '@visage/matcher';
 import { ClusteringWrite, DatabaseLock, FaceClusterRepository, LockRepository, UnknownFace } from '@visage/persistence';
 import { PROCESSOR_SETTINGS, ProcessorSettings } from '../processor.settings';
@@ -34,9 +34,12 @@ export type ClusterReport =
       regrouped: boolean;
     };
 
-/** The grouping rule and its threshold, as stored with the groups: the groups are made again when it changes. */
-export function clusteringRule(threshold: number): string {
-  return `average-linkage@${threshold}`;
+/**
+ * The grouping rule, its threshold and the descriptor recipe, as stored with the groups: the groups are made again
+ * when it changes (a group never mixes recipes). `crop` is left out: groups made before recipes were `crop`.
+ */
+export function clusteringRule(threshold: number, recipe: DescriptorRecipe): string {
+  return `average-linkage@${threshold}${recipe === LEGACY_DESCRIPTOR_RECIPE ? '' : `/${recipe}`}`;
 }
 
 /**
@@ -101,7 +104,7 @@ export class ClusterJob implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async cluster(sweepWanted: boolean): Promise<ClusterReport> {
-    const rule = clusteringRule(this.settings.clusterThreshold);
+    const rule = clusteringRule(this.settings.clusterThreshold, this.settings.descriptorRecipe);
     const regrouped = (await this.clusters.clusteringRule()) !== rule;
     if (regrouped) {
       await this.clusters.regroup(rule);

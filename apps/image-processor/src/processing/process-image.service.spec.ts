@@ -106,6 +106,17 @@ describe('ProcessImageService (SQLite)', () => {
     expect(analyzer.analyzeCalls.at(-1)?.deadlineMs).toBe(4321);
   });
 
+  it('stores each face with the recognizer\'s descriptor recipe, and refuses descriptors of another recipe than its own', async () => {
+    const id = await image([ada]);
+    expect(await service.process(id)).toMatchObject({ status: 'processed' });
+    expect((await facesOf(id)).map((face) => face.descriptorRecipe)).toEqual(['chip-flip']);
+    // A recognizer configured with another recipe: its descriptors cannot be matched here, the attempt fails.
+    analyzer.behaviour = async (path) => ({ ...(await facesFromPath(path)), recipe: 'crop' });
+    const other = await image([ada]);
+    expect(await service.process(other)).toMatchObject({ status: 'failed_transient', error: expect.stringMatching(/computes crop descriptors, FACE_DESCRIPTOR_RECIPE here is chip-flip/) });
+    expect(await facesOf(other)).toEqual([]);
+  });
+
   it('a stranger → unrecognized, the face stored without a person but with its nearest distance', async () => {
     const id = await image([0]);
     expect(await service.process(id)).toEqual({ status: 'unrecognized', imageId: id, faces: 1 });
@@ -142,7 +153,7 @@ describe('ProcessImageService (SQLite)', () => {
     const matcher: FaceMatcher = { current: () => gallery, refresh: async () => false };
     service = new ProcessImageService(repository, breaker, matcher, settings, renewals);
     const faces = [point(0, 0.2), point(0.1), point(-0.2)].map((descriptor) => ({ box: { x: 0, y: 0, width: 80, height: 80 }, score: 0.9, descriptor }));
-    analyzer.behaviour = async () => ({ width: 640, height: 480, faces });
+    analyzer.behaviour = async () => ({ width: 640, height: 480, faces, recipe: 'chip-flip' });
     const id = await image([]);
     expect(await service.process(id)).toMatchObject({ status: 'processed', faces: 3, personIds: [bob, ada] });
     // Face 1 (0.1) keeps Ada; face 0 (Ada 0.2) takes Bob (0.25); face 2 (Ada 0.2) has Bob 0.49 but Bob is taken.
@@ -160,6 +171,7 @@ describe('ProcessImageService (SQLite)', () => {
     analyzer.behaviour = async () => ({
       width: 640,
       height: 480,
+      recipe: 'chip-flip',
       faces: [
         { box: { x: 0, y: 0, width: 120, height: 120 }, score: 0.9, descriptor: point(0.05), quality: blurred },
         { box: { x: 200, y: 0, width: 120, height: 120 }, score: 0.9, descriptor: point(0.2), quality: sharp },

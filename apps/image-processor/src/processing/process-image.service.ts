@@ -168,6 +168,15 @@ export class ProcessImageService {
     let analysis: FaceAnalysis;
     try {
       analysis = await this.breaker.analyze(image.path, { deadlineMs: this.settings.analysisDeadlineMs });
+      // Descriptors of another recipe cannot be matched against this gallery (a recognizer configured differently,
+      // or mid-rollout): an attempt failed, retried until both sides agree.
+      if (analysis.recipe !== this.settings.descriptorRecipe) {
+        throw new FaceAnalysisError(
+          'transient',
+          `the recognizer computes ${analysis.recipe} descriptors, FACE_DESCRIPTOR_RECIPE here is ${this.settings.descriptorRecipe}`,
+          'FAILED_PRECONDITION',
+        );
+      }
     } catch (error) {
       if (error instanceof BreakerOpenError) {
         await this.repository.release(imageId, claimToken);
@@ -226,7 +235,14 @@ export class ProcessImageService {
       );
       // An unknown face keeps its nearest distance: it shows how far the stranger was from the threshold.
       const faces = analysis.faces.map(
-        (face, index): StoredFace => ({ box: face.box, score: face.score, ...identities[index], descriptor: face.descriptor, quality: qualities[index] }),
+        (face, index): StoredFace => ({
+          box: face.box,
+          score: face.score,
+          ...identities[index],
+          descriptor: face.descriptor,
+          recipe: analysis.recipe,
+          quality: qualities[index],
+        }),
       );
       const result = await this.repository.complete(imageId, claimToken, { width: analysis.width, height: analysis.height, faces, galleryVersion: gallery.version });
       if (result.outcome !== 'person_deleted' || attempt >= MATCH_ATTEMPTS) return { result, faces };

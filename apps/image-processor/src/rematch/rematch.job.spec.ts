@@ -92,7 +92,7 @@ describe.each(TEST_DRIVERS)('re-matching on $name', (driver) => {
 
   async function enrol(name: string, seed: number, at = descriptor(seed)): Promise<number> {
     const person = await enrolments.findOrCreatePerson(name);
-    await enrolments.replaceEnrolment({ personId: person.id, sourceName: `path:${name}-${++counter}.jpg`, contentHash: 'a'.repeat(64), descriptor: at });
+    await enrolments.replaceEnrolment({ personId: person.id, sourceName: `path:${name}-${++counter}.jpg`, contentHash: 'a'.repeat(64), descriptor: at, recipe: 'chip-flip' });
     return person.id;
   }
 
@@ -106,7 +106,7 @@ describe.each(TEST_DRIVERS)('re-matching on $name', (driver) => {
     expect(await using.processing.claim(id, 'token', POLICY)).toBe('claimed');
     const gallery = using.gallery.current();
     const identities = assignJointly(probes.map((probe) => ({ descriptor: probe })), (probe, excluded) => gallery.match(probe, excluded));
-    const faces = probes.map((probe, index) => ({ box: { x: 0, y: 0, width: 10, height: 10 }, score: 0.9, ...identities[index], descriptor: probe }));
+    const faces = probes.map((probe, index) => ({ box: { x: 0, y: 0, width: 10, height: 10 }, score: 0.9, ...identities[index], descriptor: probe, recipe: 'chip-flip' as const }));
     const result = await using.processing.complete(id, 'token', { width: 10, height: 10, faces, galleryVersion: gallery.version });
     expect(result.outcome).toBe('completed');
     return id;
@@ -216,6 +216,7 @@ describe.each(TEST_DRIVERS)('re-matching on $name', (driver) => {
       personId: null,
       distance: null,
       descriptor: probe,
+      recipe: 'chip-flip' as const,
       ...(index === 0 ? { quality } : {}),
     }));
     await replicas[0].processing.complete(id, 'token', { width: 10, height: 10, faces, galleryVersion: replicas[0].gallery.version });

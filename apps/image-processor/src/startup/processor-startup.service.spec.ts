@@ -5,6 +5,7 @@ import { KnownFacesEnroller, KnownFacesReport } from '@visage/enrolment';
 import { GalleryEntry, GalleryService, GallerySource } from '@visage/matcher';
 import { DatabaseLock, LockRepository, PersonImageRepository } from '@visage/persistence';
 import { FakeConsumer } from '../../test/fakes';
+import { RedescriptionJob } from '../redescription/redescription.job';
 import { ConsumptionGate } from './consumption-gate';
 import { ProcessorStartup, StartupTimings } from './processor-startup.service';
 import { FakeFaceAnalyzer } from '../../../../test/support/fake-face-analyzer';
@@ -51,6 +52,19 @@ class FakeEnroller {
   }
 }
 
+/** The re-description of enrolments of another descriptor recipe: one enrolment of the old recipe enters the gallery. */
+class FakeRedescription {
+  constructor(
+    private readonly journal: Journal,
+    private readonly table: FakeEnrolments,
+  ) {}
+  async redescribeEnrolments(): Promise<{ done: number; failed: number }> {
+    this.journal.add('redescribe');
+    this.table.entries.push({ personId: 99, personName: 'enrolled before the switch', descriptor: new Float32Array(DESCRIPTOR_LENGTH).fill(9) });
+    return { done: 1, failed: 0 };
+  }
+}
+
 /** The lock repository as one replica sees it: `heldElsewhere` stands for another replica enrolling. */
 class FakeLocks {
   heldElsewhere = false;
@@ -81,7 +95,7 @@ describe('ProcessorStartup: no message taken before the recognizer serves, the k
 
   beforeAll(() => Logger.overrideLogger(false));
 
-  function build(options: { withEnroller?: boolean } = {}): void {
+  function build(options: { withEnroller?: boolean; withRedescription?: boolean } = {}): void {
     journal = new Journal();
     consumer = new FakeConsumer();
     const consumerPause = consumer.pause.bind(consumer);
@@ -110,6 +124,7 @@ describe('ProcessorStartup: no message taken before the recognizer serves, the k
       table as unknown as PersonImageRepository,
       options.withEnroller === false ? undefined : (enroller as unknown as KnownFacesEnroller),
       FAST,
+      options.withRedescription ? (new FakeRedescription(journal, table) as unknown as RedescriptionJob) : undefined,
     );
   }
 
@@ -140,6 +155,16 @@ describe('ProcessorStartup: no message taken before the recognizer serves, the k
     expect(locks.acquired).toEqual([DatabaseLock.KnownFacesEnrolment]);
     expect(startup.status()).toEqual({ stage: 'consuming', version: 1, descriptors: 1, persons: 1 });
     expect(consumer.paused).toBe(false);
+  });
+
+  it('re-describes the enrolments of another descriptor recipe under the lock, after the known faces and before consuming', async () => {
+    build({ withRedescription: true });
+    analyzer.serving = true;
+    await boot();
+    await startup.whenFinished();
+    expect(journal.events).toEqual(['gallery loaded 0', 'pause', 'lock', 'enrol', 'unlock', 'lock', 'redescribe', 'unlock', 'gallery loaded 2', 'resume']);
+    expect(locks.acquired).toEqual([DatabaseLock.KnownFacesEnrolment, DatabaseLock.KnownFacesEnrolment]);
+    expect(startup.status()).toMatchObject({ stage: 'consuming', descriptors: 2 });
   });
 
   it('waits while another replica holds the enrolment lock, still paused', async () => {

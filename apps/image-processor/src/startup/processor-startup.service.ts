@@ -5,6 +5,7 @@ import { GalleryService, GallerySummary } from '@visage/matcher';
 import { DatabaseLock, LockRepository, PersonImageRepository } from '@visage/persistence';
 import { FACE_ANALYZER } from '../image-processor.tokens';
 import { ProcessorError } from '../processor-error';
+import { RedescriptionJob } from '../redescription/redescription.job';
 import { ConsumptionGate } from './consumption-gate';
 
 /** How long a replica waits for another one's enrolment before it tries again (and logs that it waits). */
@@ -12,7 +13,7 @@ const ENROLMENT_LOCK_WAIT_MS = 5 * 60_000;
 /** How long one wait for the gallery to reach the enrolled version lasts before it is tried again. */
 const GALLERY_WAIT_MS = 60_000;
 
-export type StartupStage = 'waiting_for_recognizer' | 'enrolling_known_faces' | 'loading_gallery' | 'consuming';
+export type StartupStage = 'waiting_for_recognizer' | 'enrolling_known_faces' | 'redescribing_enrolments' | 'loading_gallery' | 'consuming';
 
 /** How often the start-up polls the recognizer's health, and how it backs off after an error. */
 export interface StartupTimings {
@@ -32,6 +33,7 @@ export const DEFAULT_STARTUP_TIMINGS: StartupTimings = { pollMs: 500, retryIniti
  * Start-up gating: the consumer takes no message (RDY 0) until
  * (a) the recognizer answers SERVING, (b) KNOWN_FACES_DIR has been enrolled — by one replica at a time,
  * through a lock; a replica that finds the lock taken waits and then finds every file unchanged — and
+ * (b′) every enrolment of another descriptor recipe has been re-described (or marked as impossible), and
  * (c) this replica's gallery holds the gallery version that enrolment left (or a later one). Otherwise the first images would be
  * judged against a half-loaded gallery and stay `unrecognized`.
  */
@@ -52,6 +54,7 @@ export class ProcessorStartup implements OnModuleInit, OnApplicationBootstrap, O
     private readonly versions: PersonImageRepository,
     @Optional() private readonly enroller?: KnownFacesEnroller,
     @Optional() @Inject(STARTUP_TIMINGS) private readonly timings: StartupTimings = DEFAULT_STARTUP_TIMINGS,
+    @Optional() private readonly redescription?: RedescriptionJob,
   ) {}
 
   get stage(): StartupStage {
@@ -94,6 +97,16 @@ export class ProcessorStartup implements OnModuleInit, OnApplicationBootstrap, O
     if (this.enroller) {
       this.currentStage = 'enrolling_known_faces';
       await this.enrolKnownFaces(this.enroller);
+    }
+    if (this.redescription) {
+      // Enrolments of another descriptor recipe are out of the gallery until re-described: consuming before would
+      // leave new images unnamed (docs/recognizer.md, "Descriptor recipes"). Known faces were re-enrolled above.
+      this.currentStage = 'redescribing_enrolments';
+      const redescription = this.redescription;
+      const report = await this.retrying('enrolment re-description', () =>
+        this.locks.withLock(DatabaseLock.KnownFacesEnrolment, () => redescription.redescribeEnrolments(), { waitMs: ENROLMENT_LOCK_WAIT_MS }),
+      );
+      if (report.done + report.failed > 0) this.logger.log(`re-described ${report.done} enrolment(s) to the configured recipe; ${report.failed} could not be`);
     }
     this.currentStage = 'loading_gallery';
     const enrolled = await this.retrying('gallery version', () => this.versions.version());

@@ -85,7 +85,7 @@ const CHANGES: AuditedChange[] = [
     arrange: async (rows) => (await rows.person('Alan')).id,
     change: (dataSource, personId, audit) =>
       new PersonImageRepository(dataSource).replaceEnrolment(
-        { personId, sourceName: 'path:alan.jpg', contentHash: 'a'.repeat(64), descriptor: new Float32Array(128) },
+        { personId, sourceName: 'path:alan.jpg', contentHash: 'a'.repeat(64), descriptor: new Float32Array(128), recipe: 'chip-flip' },
         (enrolment) => ({ ...audit(`person:${personId}`), details: { enrolment } }),
       ),
     applied: async (dataSource, personId) => (await dataSource.getRepository(PersonImageEntity).countBy({ personId })) === 1,

@@ -74,7 +74,7 @@ describe.each(TEST_DRIVERS)('outcome events (outbox) on $name', (driver) => {
       width: 100,
       height: 80,
       galleryVersion: 7,
-      faces: [{ box, score: 0.9, personId: ada.id, distance: 0.25, descriptor }],
+      faces: [{ box, score: 0.9, personId: ada.id, distance: 0.25, descriptor, recipe: 'chip-flip' }],
     });
     expect(await processing.complete(imageId, 'consumer-1', { width: 1, height: 1, galleryVersion: 7, faces: [] })).toEqual({ outcome: 'claim_lost' });
 
@@ -173,7 +173,7 @@ describe.each(TEST_DRIVERS)('outcome events (outbox) on $name', (driver) => {
 
   it('deleting an image removes its outcome events and writes image.deleted with the id only, never the path or the boxes', async () => {
     const imageId = await claimed();
-    await processing.complete(imageId, 'consumer-1', { width: 1, height: 1, galleryVersion: 1, faces: [{ box: { x: 17, y: 23, width: 31, height: 37 }, score: 1, personId: ada.id, distance: 0.2, descriptor }] });
+    await processing.complete(imageId, 'consumer-1', { width: 1, height: 1, galleryVersion: 1, faces: [{ box: { x: 17, y: 23, width: 31, height: 37 }, score: 1, personId: ada.id, distance: 0.2, descriptor, recipe: 'chip-flip' }] });
     const other = await claimed();
     await processing.complete(other, 'consumer-1', { width: 1, height: 1, galleryVersion: 1, faces: [] });
     const { path } = await dataSource.getRepository(ImageEntity).findOneByOrFail({ id: imageId });
@@ -197,7 +197,7 @@ describe.each(TEST_DRIVERS)('outcome events (outbox) on $name', (driver) => {
 
   it('an event is a snapshot: later changes do not alter it, and reading it again gives the same bytes', async () => {
     const imageId = await claimed();
-    await processing.complete(imageId, 'consumer-1', { width: 1, height: 1, galleryVersion: 3, faces: [{ box: { x: 0, y: 0, width: 5, height: 5 }, score: 1, personId: ada.id, distance: 0.1, descriptor }] });
+    await processing.complete(imageId, 'consumer-1', { width: 1, height: 1, galleryVersion: 3, faces: [{ box: { x: 0, y: 0, width: 5, height: 5 }, score: 1, personId: ada.id, distance: 0.1, descriptor, recipe: 'chip-flip' }] });
     const before = JSON.stringify(await events());
     await dataSource.getRepository(FaceEntity).update({ imageId }, { personId: null });
     await dataSource.getRepository(ImageEntity).update({ id: imageId }, { status: 'unrecognized' });

@@ -1,3 +1,4 @@
+import { DescriptorRecipe } from '@visage/domain';
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 import { ImageEntity } from './image.entity';
 import { PersonEntity } from '../people/person.entity';
@@ -7,6 +8,8 @@ import { PersonEntity } from '../people/person.entity';
 @Index('idx_faces_person_image', ['personId', 'imageId'])
 // Re-match: "is any face matched against an older gallery?" is one index probe.
 @Index('idx_faces_gallery_version', ['galleryVersion'])
+// Re-description: the next faces of another recipe than the configured one, in id order.
+@Index('idx_faces_descriptor_recipe', ['descriptorRecipe', 'id'])
 @Entity({ name: 'faces' })
 export class FaceEntity {
   @PrimaryGeneratedColumn()
@@ -50,6 +53,14 @@ export class FaceEntity {
   /** 128 little-endian float32 (512 bytes), so the face can be matched again without the recognizer; null: stored before descriptors were kept. */
   @Column({ type: 'blob', nullable: true })
   descriptor!: Buffer | null;
+
+  /** How the descriptor was computed (`crop`, `chip-flip`): only descriptors of one recipe are ever compared. */
+  @Column({ name: 'descriptor_recipe', type: 'varchar', length: 16, default: 'crop' })
+  descriptorRecipe!: DescriptorRecipe;
+
+  /** Why the re-description job could not give this row the configured recipe (image gone, unreadable); null: none. */
+  @Column({ name: 'redescription_error', type: 'varchar', length: 255, nullable: true })
+  redescriptionError!: string | null;
 
   /** Gallery version the person (or none) was decided against; null for a face without a descriptor (never re-matched). */
   @Column({ name: 'gallery_version', type: 'int', nullable: true })

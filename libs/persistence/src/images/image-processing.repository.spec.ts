@@ -6,7 +6,7 @@ import { ImageEntity } from './image.entity';
 import { PersonEntity } from '../people/person.entity';
 import { ImageProcessingRepository } from './image-processing.repository';
 import { ProcessingLimits } from './processing-limits';
-import { decodeDescriptor } from '../people/person-image.repository';
+import { decodeDescriptor } from '../shared/descriptor-codec';
 
 const POLICY: ProcessingLimits = { maxAttempts: 3, claimTimeoutMs: 60_000, pendingStaleMs: 120_000 };
 const FAIL = { maxAttempts: POLICY.maxAttempts, retryInMs: 4_000 };
@@ -149,8 +149,8 @@ describe.each(TEST_DRIVERS)('ImageProcessingRepository on $name', (driver) => {
         width: 640,
         height: 480,
         faces: [
-          { box, score: 0.98, personId, distance: 0.31, descriptor: descriptorOf(1) },
-          { box: { ...box, x: 100 }, score: 0.91, personId: null, distance: 0.83, descriptor: descriptorOf(2) },
+          { box, score: 0.98, personId, distance: 0.31, descriptor: descriptorOf(1), recipe: 'chip-flip' as const },
+          { box: { ...box, x: 100 }, score: 0.91, personId: null, distance: 0.83, descriptor: descriptorOf(2), recipe: 'chip-flip' as const },
         ],
         galleryVersion: 7,
       };
@@ -176,7 +176,7 @@ describe.each(TEST_DRIVERS)('ImageProcessingRepository on $name', (driver) => {
     it('stores nothing and says so when a matched person was deleted meanwhile', async () => {
       const id = await insertImage();
       await replicaA.claim(id, 'token', POLICY);
-      const outcome = { width: 2, height: 2, faces: [{ box, score: 0.9, personId: 987_654, distance: 0.2, descriptor: descriptorOf(3) }], galleryVersion: 1 };
+      const outcome = { width: 2, height: 2, faces: [{ box, score: 0.9, personId: 987_654, distance: 0.2, descriptor: descriptorOf(3), recipe: 'chip-flip' as const }], galleryVersion: 1 };
       expect(await replicaA.complete(id, 'token', outcome)).toEqual({ outcome: 'person_deleted' });
       expect(await statusOf(id)).toMatchObject({ status: 'processing', claimedBy: 'token' });
       expect(await first.getRepository(FaceEntity).countBy({ imageId: id })).toBe(0);
@@ -188,7 +188,7 @@ describe.each(TEST_DRIVERS)('ImageProcessingRepository on $name', (driver) => {
       const result = await replicaA.complete(stranger, 't1', {
         width: 1,
         height: 1,
-        faces: [{ box, score: 0.9, personId: null, distance: null, descriptor: descriptorOf(4) }],
+        faces: [{ box, score: 0.9, personId: null, distance: null, descriptor: descriptorOf(4), recipe: 'chip-flip' as const }],
         galleryVersion: 1,
       });
       expect(result).toEqual({ outcome: 'completed', status: 'unrecognized' });
@@ -204,7 +204,7 @@ describe.each(TEST_DRIVERS)('ImageProcessingRepository on $name', (driver) => {
 
     it('two replicas racing on many images: each image gets one set of faces', async () => {
       const ids = await Promise.all(Array.from({ length: 30 }, () => insertImage()));
-      const face = { box, score: 0.9, personId, distance: 0.2, descriptor: descriptorOf(5) };
+      const face = { box, score: 0.9, personId, distance: 0.2, descriptor: descriptorOf(5), recipe: 'chip-flip' as const };
       const work = (repository: ImageProcessingRepository, name: string) =>
         Promise.all(
           ids.map(async (id) => {

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { FaceBox, ImageStatus } from '@visage/domain';
+import { DescriptorRecipe, FaceBox, ImageStatus } from '@visage/domain';
 import { FaceEntity } from './face.entity';
 import { ImageEntity } from './image.entity';
-import { encodeDescriptor } from '../people/person-image.repository';
+import { encodeDescriptor } from '../shared/descriptor-codec';
 import { isForeignKeyViolation, truncateError } from '../shared/database-errors';
 import { recordOutcomeEvents } from '../events/outcome-events';
 import { runInTransaction, Statement, toStatement } from '../shared/transactions';
@@ -19,6 +19,8 @@ export interface StoredFace {
   distance: number | null;
   /** Kept so the face can be matched again when the gallery changes, without the recognizer. */
   descriptor: Float32Array;
+  /** How the recognizer computed `descriptor`. */
+  recipe: DescriptorRecipe;
   /** What the quality rule judged and its verdict (absent: not measured, never low quality). */
   quality?: StoredFaceQuality;
 }
@@ -162,6 +164,7 @@ export class ImageProcessingRepository {
                 score: face.score,
                 distance: face.distance,
                 descriptor: encodeDescriptor(face.descriptor),
+                descriptorRecipe: face.recipe,
                 galleryVersion: outcome.galleryVersion,
                 matchedAt: now,
                 qualitySharpness: face.quality?.sharpness ?? null,

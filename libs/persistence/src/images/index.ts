@@ -6,3 +6,4 @@ export * from './image.repository';
 export * from './image-processing.repository';
 export * from './processing-limits';
 export * from './dashboard-image.repository';
+export * from './redescription.repository';

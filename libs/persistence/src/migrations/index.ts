@@ -24,6 +24,8 @@ import { SecurityRound21795860000000 as MysqlSecurityRound2 } from './mysql/1795
 import { SecurityRound21795860000000 as SqliteSecurityRound2 } from './sqlite/1795860000000-security-round-2';
 import { PersonNameKey1795870000000 as MysqlPersonNameKey } from './mysql/1795870000000-person-name-key';
 import { PersonNameKey1795870000000 as SqlitePersonNameKey } from './sqlite/1795870000000-person-name-key';
+import { DescriptorRecipes1795880000000 as MysqlDescriptorRecipes } from './mysql/1795880000000-descriptor-recipes';
+import { DescriptorRecipes1795880000000 as SqliteDescriptorRecipes } from './sqlite/1795880000000-descriptor-recipes';
 import { ErasureEvents1795890000000 as MysqlErasureEvents } from './mysql/1795890000000-erasure-events';
 import { ErasureEvents1795890000000 as SqliteErasureEvents } from './sqlite/1795890000000-erasure-events';
 
@@ -32,7 +34,7 @@ import { ErasureEvents1795890000000 as SqliteErasureEvents } from './sqlite/1795
  * `dist/` after the build. Append new ones at the end of both lists; the two dialects share names and order,
  * except SQLite's lock lease table (MySQL has named locks instead).
  */
-export const MYSQL_MIGRATIONS = [MysqlInitialSchema, MysqlDashboardIndexes, MysqlLeasesAndRetries, MysqlFaceIdentity, MysqlImageRequestId, MysqlFaceReview, MysqlOutcomeEvents, MysqlSecurity, MysqlFaceQuality, MysqlClusterLinkage, MysqlSecurityRound2, MysqlPersonNameKey, MysqlErasureEvents];
+export const MYSQL_MIGRATIONS = [MysqlInitialSchema, MysqlDashboardIndexes, MysqlLeasesAndRetries, MysqlFaceIdentity, MysqlImageRequestId, MysqlFaceReview, MysqlOutcomeEvents, MysqlSecurity, MysqlFaceQuality, MysqlClusterLinkage, MysqlSecurityRound2, MysqlPersonNameKey, MysqlDescriptorRecipes, MysqlErasureEvents];
 export const SQLITE_MIGRATIONS = [
   SqliteInitialSchema,
   SqliteDashboardIndexes,
@@ -47,6 +49,7 @@ export const SQLITE_MIGRATIONS = [
   SqliteClusterLinkage,
   SqliteSecurityRound2,
   SqlitePersonNameKey,
+  SqliteDescriptorRecipes,
   SqliteErasureEvents,
 ];
 

@@ -1,3 +1,4 @@
+import { DescriptorRecipe } from '@visage/domain';
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 /**
@@ -22,6 +23,10 @@ export class GalleryChangeEntity {
   /** 128 little-endian float32 (512 bytes), as enrolled. */
   @Column({ type: 'blob' })
   descriptor!: Buffer;
+
+  /** How the descriptor was computed (`crop`, `chip-flip`): only descriptors of one recipe are ever compared. */
+  @Column({ name: 'descriptor_recipe', type: 'varchar', length: 16, default: 'crop' })
+  descriptorRecipe!: DescriptorRecipe;
 
   @Column({ type: 'boolean' })
   removed!: boolean;

@@ -34,8 +34,8 @@ export function logGalleryChanges(where: { sourceName: string } | { ids: number[
               [GALLERY_STATE_ROW, where.movedFrom],
             ];
   return [
-    'INSERT INTO gallery_changes (version, person_image_id, person_id, descriptor, removed) ' +
-      `SELECT (SELECT version FROM gallery_state WHERE id = ?), id, person_id, descriptor, ? FROM person_images WHERE ${condition}`,
+    'INSERT INTO gallery_changes (version, person_image_id, person_id, descriptor, descriptor_recipe, removed) ' +
+      `SELECT (SELECT version FROM gallery_state WHERE id = ?), id, person_id, descriptor, descriptor_recipe, ? FROM person_images WHERE ${condition}`,
     [GALLERY_STATE_ROW, removed ? 1 : 0, ...parameters],
   ];
 }

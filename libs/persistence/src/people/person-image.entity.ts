@@ -1,3 +1,4 @@
+import { DescriptorRecipe } from '@visage/domain';
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 import { PersonEntity } from './person.entity';
 
@@ -27,6 +28,14 @@ export class PersonImageEntity {
   /** 128 little-endian float32 values (512 bytes). */
   @Column({ type: 'blob' })
   descriptor!: Buffer;
+
+  /** How the descriptor was computed (`crop`, `chip-flip`): only descriptors of one recipe are ever compared. */
+  @Column({ name: 'descriptor_recipe', type: 'varchar', length: 16, default: 'crop' })
+  descriptorRecipe!: DescriptorRecipe;
+
+  /** Why the re-description job could not give this row the configured recipe (image gone, unreadable); null: none. */
+  @Column({ name: 'redescription_error', type: 'varchar', length: 255, nullable: true })
+  redescriptionError!: string | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'datetime', precision: 6 })
   createdAt!: Date;

@@ -3,7 +3,8 @@ import { DataSource } from 'typeorm';
 import { MigratedTestDatabase, openTestDatabase, TEST_DRIVERS } from '../../test/test-databases';
 import { PersonEntity } from './person.entity';
 import { PersistenceError } from '../shared/database-errors';
-import { decodeDescriptor, encodeDescriptor, KNOWN_SOURCE_PREFIX, PersonImageRepository } from './person-image.repository';
+import { decodeDescriptor, encodeDescriptor } from '../shared/descriptor-codec';
+import { KNOWN_SOURCE_PREFIX, PersonImageRepository } from './person-image.repository';
 
 function descriptor(seed: number): Float32Array {
   return Float32Array.from({ length: 128 }, (_, i) => Math.sin(seed * 31 + i) / 3);
@@ -53,7 +54,7 @@ describe.each(TEST_DRIVERS)('PersonImageRepository on $name', (driver) => {
     const gone = await repository.findOrCreatePerson('gone meanwhile');
     await dataSource.getRepository(PersonEntity).delete({ id: gone.id });
     const version = await repository.version();
-    const enrolment = { personId: gone.id, sourceName: 'path:uploads/gone.jpg', contentHash: 'c'.repeat(64), descriptor: descriptor(3) };
+    const enrolment = { personId: gone.id, sourceName: 'path:uploads/gone.jpg', contentHash: 'c'.repeat(64), descriptor: descriptor(3), recipe: 'chip-flip' as const };
     await expect(repository.replaceEnrolment(enrolment)).rejects.toSatisfy((error) => error instanceof PersistenceError && error.code === 'person_deleted');
     expect(await repository.version()).toBe(version);
     expect(await repository.listByPrefix('path:uploads/gone')).toEqual([]);
@@ -64,8 +65,8 @@ describe.each(TEST_DRIVERS)('PersonImageRepository on $name', (driver) => {
     const bob = await repository.findOrCreatePerson('bob');
     const v0 = await repository.version();
 
-    const firstId = await repository.replaceEnrolment({ personId: amy.id, sourceName: `${KNOWN_SOURCE_PREFIX}amy_1.png`, contentHash: 'a'.repeat(64), descriptor: descriptor(1) });
-    await repository.replaceEnrolment({ personId: bob.id, sourceName: 'path:uploads/bob.jpg', contentHash: 'b'.repeat(64), descriptor: descriptor(2) });
+    const firstId = await repository.replaceEnrolment({ personId: amy.id, sourceName: `${KNOWN_SOURCE_PREFIX}amy_1.png`, contentHash: 'a'.repeat(64), descriptor: descriptor(1), recipe: 'chip-flip' });
+    await repository.replaceEnrolment({ personId: bob.id, sourceName: 'path:uploads/bob.jpg', contentHash: 'b'.repeat(64), descriptor: descriptor(2), recipe: 'chip-flip' });
     const v1 = await repository.version();
     expect(v1).toBe(v0 + 2);
     expect(await repository.version()).toBe(v1);
@@ -76,10 +77,10 @@ describe.each(TEST_DRIVERS)('PersonImageRepository on $name', (driver) => {
     expect(gallery[0].descriptor[5]).toBeCloseTo(descriptor(1)[5], 6);
 
     // Same source, new content: one row, new id, new descriptor.
-    const secondId = await repository.replaceEnrolment({ personId: amy.id, sourceName: `${KNOWN_SOURCE_PREFIX}amy_1.png`, contentHash: 'c'.repeat(64), descriptor: descriptor(3) });
+    const secondId = await repository.replaceEnrolment({ personId: amy.id, sourceName: `${KNOWN_SOURCE_PREFIX}amy_1.png`, contentHash: 'c'.repeat(64), descriptor: descriptor(3), recipe: 'chip-flip' });
     expect(secondId).not.toBe(firstId);
     const known = await repository.listByPrefix(KNOWN_SOURCE_PREFIX);
-    expect(known).toEqual([{ id: secondId, personId: amy.id, sourceName: `${KNOWN_SOURCE_PREFIX}amy_1.png`, contentHash: 'c'.repeat(64) }]);
+    expect(known).toEqual([{ id: secondId, personId: amy.id, sourceName: `${KNOWN_SOURCE_PREFIX}amy_1.png`, contentHash: 'c'.repeat(64), recipe: 'chip-flip' }]);
     const v2 = await repository.version();
     expect(v2).toBe(v1 + 1);
 
@@ -90,6 +91,25 @@ describe.each(TEST_DRIVERS)('PersonImageRepository on $name', (driver) => {
     // Nothing to delete: nothing changed, the version stays.
     await repository.deleteEnrolments([]);
     expect(await repository.version()).toBe(v2 + 1);
+  });
+
+  it('loads only the enrolments of its configured recipe into the gallery, and logs changes with their recipe', async () => {
+    const chipFlip = new PersonImageRepository(dataSource, 'chip-flip');
+    const crop = new PersonImageRepository(dataSource, 'crop');
+    const cleo = await chipFlip.findOrCreatePerson('cleo');
+    const oldId = await crop.replaceEnrolment({ personId: cleo.id, sourceName: 'path:cleo-old.jpg', contentHash: 'd'.repeat(64), descriptor: descriptor(4), recipe: 'crop' });
+    const newId = await chipFlip.replaceEnrolment({ personId: cleo.id, sourceName: 'path:cleo-new.jpg', contentHash: 'e'.repeat(64), descriptor: descriptor(5), recipe: 'chip-flip' });
+    const ids = async (repository: PersonImageRepository) => (await repository.loadGallery()).entries.map((entry) => entry.id).filter((id) => id === oldId || id === newId);
+    expect(await ids(chipFlip)).toEqual([newId]);
+    expect(await ids(crop)).toEqual([oldId]);
+    const logged = await dataSource.query<Array<{ person_image_id: number; descriptor_recipe: string }>>(
+      'SELECT person_image_id, descriptor_recipe FROM gallery_changes WHERE person_image_id IN (?, ?) ORDER BY person_image_id',
+      [oldId, newId],
+    );
+    expect(logged.map((row) => [Number(row.person_image_id), row.descriptor_recipe])).toEqual([
+      [oldId, 'crop'],
+      [newId, 'chip-flip'],
+    ]);
   });
 
   it('treats LIKE wildcards in a prefix literally', async () => {

@@ -1,4 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { DescriptorRecipe } from '@visage/domain';
 import { DataSource, Like } from 'typeorm';
 import { PersonEntity } from './person.entity';
 import { PersonImageEntity } from './person-image.entity';
@@ -6,28 +7,11 @@ import { ForgottenKnownFaceEntity } from './forgotten-known-face.entity';
 import { AuditRecord, auditIfChanged, auditInsertedRow } from '../access/audit.repository';
 import { rethrowPersonDeleted } from '../shared/database-errors';
 import { bumpGalleryVersion, logGalleryChanges, readGalleryVersion, removeEnrolments } from './gallery-version';
+import { CONFIGURED_DESCRIPTOR_RECIPE, decodeDescriptor, decodeRecipe, encodeDescriptor, UNCONFIGURED_DESCRIPTOR_RECIPE } from '../shared/descriptor-codec';
 import { runInTransaction, toStatement } from '../shared/transactions';
 import { personNameKey } from '../person-name';
 import { PersonRef } from '../images/image-views';
 import { findPersonByNameKey } from './person.repository';
-
-/** Length of a FaceRecognitionNet descriptor (kept here so persistence does not depend on the domain lib). */
-const DESCRIPTOR_FLOATS = 128;
-
-/** 128 float32 → 512 bytes, little-endian whatever the host. */
-export function encodeDescriptor(descriptor: Float32Array): Buffer {
-  if (descriptor.length !== DESCRIPTOR_FLOATS) throw new RangeError(`descriptor has ${descriptor.length} values, expected ${DESCRIPTOR_FLOATS}`);
-  const buffer = Buffer.alloc(DESCRIPTOR_FLOATS * 4);
-  descriptor.forEach((value, index) => buffer.writeFloatLE(value, index * 4));
-  return buffer;
-}
-
-export function decodeDescriptor(blob: Buffer): Float32Array {
-  if (blob.length !== DESCRIPTOR_FLOATS * 4) throw new RangeError(`descriptor blob has ${blob.length} bytes, expected ${DESCRIPTOR_FLOATS * 4}`);
-  const descriptor = new Float32Array(DESCRIPTOR_FLOATS);
-  for (let index = 0; index < DESCRIPTOR_FLOATS; index++) descriptor[index] = blob.readFloatLE(index * 4);
-  return descriptor;
-}
 
 /** `source_name` of an image from KNOWN_FACES_DIR, and of one enrolled through the API (path under IMAGES_ROOT). */
 export const KNOWN_SOURCE_PREFIX = 'known:';
@@ -38,6 +22,7 @@ export interface EnrolmentRecord {
   personId: number;
   sourceName: string;
   contentHash: string;
+  recipe: DescriptorRecipe;
 }
 
 export interface NewEnrolment {
@@ -45,6 +30,8 @@ export interface NewEnrolment {
   sourceName: string;
   contentHash: string;
   descriptor: Float32Array;
+  /** How the recognizer computed `descriptor`. */
+  recipe: DescriptorRecipe;
 }
 
 export interface GalleryRow {
@@ -71,7 +58,10 @@ const SNAPSHOT_ATTEMPTS = 5;
  */
 @Injectable()
 export class PersonImageRepository {
-  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Optional() @Inject(CONFIGURED_DESCRIPTOR_RECIPE) readonly recipe: DescriptorRecipe = UNCONFIGURED_DESCRIPTOR_RECIPE,
+  ) {}
 
   findPersonById(id: number): Promise<PersonEntity | null> {
     return this.dataSource.getRepository(PersonEntity).findOneBy({ id });
@@ -114,11 +104,11 @@ export class PersonImageRepository {
 
   async listByPrefix(prefix: string): Promise<EnrolmentRecord[]> {
     const rows = await this.dataSource.getRepository(PersonImageEntity).find({
-      select: { id: true, personId: true, sourceName: true, contentHash: true },
+      select: { id: true, personId: true, sourceName: true, contentHash: true, descriptorRecipe: true },
       where: { sourceName: Like(`${prefix.replace(/[\\%_]/g, '\\$&')}%`) },
       order: { id: 'ASC' },
     });
-    return rows.map(({ id, personId, sourceName, contentHash }) => ({ id, personId, sourceName, contentHash }));
+    return rows.map(({ id, personId, sourceName, contentHash, descriptorRecipe }) => ({ id, personId, sourceName, contentHash, recipe: decodeRecipe(descriptorRecipe) }));
   }
 
   /**
@@ -142,6 +132,7 @@ export class PersonImageRepository {
             sourceName: enrolment.sourceName,
             contentHash: enrolment.contentHash,
             descriptor: encodeDescriptor(enrolment.descriptor),
+            descriptorRecipe: enrolment.recipe,
           })
           .updateEntity(false),
       ),
@@ -176,13 +167,17 @@ export class PersonImageRepository {
     }
   }
 
-  /** Every enrolled descriptor with its person, in enrolment order (the matcher's tie rule relies on it). */
+  /**
+   * Every enrolled descriptor of the configured recipe with its person, in enrolment order (the matcher's tie rule
+   * relies on it). Enrolments of another recipe are not in the gallery until re-described.
+   */
   private async loadEntries(): Promise<GalleryRow[]> {
     const rows = await this.dataSource
       .getRepository(PersonImageEntity)
       .createQueryBuilder('image')
       .innerJoin('image.person', 'person')
       .select(['image.id AS id', 'image.sourceName AS sourceName', 'image.personId AS personId', 'person.name AS personName', 'image.descriptor AS descriptor'])
+      .where('image.descriptorRecipe = :recipe', { recipe: this.recipe })
       .orderBy('image.id', 'ASC')
       .getRawMany<{ id: number | string; sourceName: string; personId: number | string; personName: string; descriptor: Buffer }>();
     return rows.map((row) => ({

@@ -1,10 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { FaceBox } from '@visage/domain';
+import { DescriptorRecipe, FaceBox } from '@visage/domain';
 import { isMysqlFamily } from '../data-source-options';
 import { ClusteringStateEntity, ClusterMemberEntity, FaceClusterEntity } from './face-cluster.entity';
 import { FaceEntity } from '../images/face.entity';
-import { decodeDescriptor, encodeDescriptor } from '../people/person-image.repository';
+import { CONFIGURED_DESCRIPTOR_RECIPE, decodeDescriptor, encodeDescriptor, UNCONFIGURED_DESCRIPTOR_RECIPE } from '../shared/descriptor-codec';
 import { auditIfChanged, AuditRecord, auditStatement } from '../access/audit.repository';
 import { placeholders, runInTransaction, Statement } from '../shared/transactions';
 
@@ -142,7 +142,11 @@ const CLUSTERING_STATE_ID = 1;
  */
 @Injectable()
 export class FaceClusterRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    /** Only faces of this recipe are compared; the others wait for the re-description job. */
+    @Optional() @Inject(CONFIGURED_DESCRIPTOR_RECIPE) readonly recipe: DescriptorRecipe = UNCONFIGURED_DESCRIPTOR_RECIPE,
+  ) {}
 
   /**
    * Every group with its members' descriptors and images and its cannot-links (the job rebuilds the groups from
@@ -449,6 +453,7 @@ export class FaceClusterRepository {
       // COALESCE keeps the planner on the primary-key range (id > afterId): on the person_id index it would read
       // and sort every unknown face to find the few new ones.
       .where('face.id > :afterId AND COALESCE(face.person_id, 0) = 0 AND face.descriptor IS NOT NULL', { afterId })
+      .andWhere('face.descriptor_recipe = :recipe', { recipe: this.recipe })
       .andWhere('face.box_width >= :minSize AND face.box_height >= :minSize', { minSize })
       .orderBy('face.id', 'ASC')
       .limit(limit);

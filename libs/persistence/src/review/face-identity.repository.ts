@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { DescriptorRecipe } from '@visage/domain';
 import { DataSource } from 'typeorm';
 import { FaceEntity } from '../images/face.entity';
 import { GalleryChangeEntity } from '../people/gallery-change.entity';
@@ -7,7 +8,7 @@ import { ImageEntity } from '../images/image.entity';
 import { readRejectedPersons } from './face-review.repository';
 import { GALLERY_STATE_ROW, readGalleryVersion, recomputeImageStatuses } from '../people/gallery-version';
 import { IDENTITY_STATUSES, recordOutcomeEvents } from '../events/outcome-events';
-import { decodeDescriptor } from '../people/person-image.repository';
+import { CONFIGURED_DESCRIPTOR_RECIPE, decodeDescriptor, UNCONFIGURED_DESCRIPTOR_RECIPE } from '../shared/descriptor-codec';
 import { rethrowPersonDeleted } from '../shared/database-errors';
 import { runInTransaction, Statement, toStatement } from '../shared/transactions';
 
@@ -74,15 +75,19 @@ export interface RematchBatchResult {
  */
 @Injectable()
 export class FaceIdentityRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    /** Only faces (and enrolments) of this recipe are compared; the others wait for the re-description job. */
+    @Optional() @Inject(CONFIGURED_DESCRIPTOR_RECIPE) readonly recipe: DescriptorRecipe = UNCONFIGURED_DESCRIPTOR_RECIPE,
+  ) {}
 
   galleryVersion(): Promise<number> {
     return readGalleryVersion(this.dataSource);
   }
 
-  /** Whether any face with a descriptor was matched against a gallery older than `version` (one index probe). */
+  /** Whether any face of the configured recipe was matched against a gallery older than `version` (one index probe). */
   async hasStaleFaces(version: number): Promise<boolean> {
-    const row = await this.faces().createQueryBuilder('face').select('face.id', 'id').where('face.gallery_version < :version', { version }).limit(1).getRawOne();
+    const row = await this.faces().createQueryBuilder('face').select('face.id', 'id').where('face.gallery_version < :version', { version }).andWhere('face.descriptor_recipe = :recipe', { recipe: this.recipe }).limit(1).getRawOne();
     return row !== undefined;
   }
 
@@ -134,6 +139,7 @@ export class FaceIdentityRepository {
         'face.low_quality AS lowQuality',
       ])
       .where('face.gallery_version < :version', { version })
+      .andWhere('face.descriptor_recipe = :recipe', { recipe: this.recipe })
       .andWhere('face.id > :afterId', { afterId })
       .orderBy('face.id', 'ASC');
   }
@@ -149,6 +155,8 @@ export class FaceIdentityRepository {
       .getRepository(GalleryChangeEntity)
       .createQueryBuilder('change')
       .where('change.version > :afterVersion AND change.version <= :upToVersion', { afterVersion, upToVersion })
+      // A change of another recipe (an enrolment re-described away from it) was never in these faces' gallery.
+      .andWhere('change.descriptor_recipe = :recipe', { recipe: this.recipe })
       .orderBy('change.id', 'ASC')
       .limit(limit + 1)
       .getMany();

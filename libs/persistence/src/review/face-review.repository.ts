@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { FaceBox } from '@visage/domain';
+import { DescriptorRecipe, FaceBox } from '@visage/domain';
 import { isMysqlFamily } from '../data-source-options';
 import { FaceEntity } from '../images/face.entity';
 import { FaceRejectionEntity } from './face-rejection.entity';
@@ -13,7 +13,7 @@ import { auditIfInserted, auditStatement, AuditRecord, AuditSqlValue } from '../
 import { PersistenceError, rethrowPersonDeleted } from '../shared/database-errors';
 import { runInTransaction, Statement, toStatement, TransactionStep } from '../shared/transactions';
 import { personNameKey } from '../person-name';
-import { decodeDescriptor } from '../people/person-image.repository';
+import { CONFIGURED_DESCRIPTOR_RECIPE, decodeDescriptor, UNCONFIGURED_DESCRIPTOR_RECIPE } from '../shared/descriptor-codec';
 
 /** `source_name` of a face enrolled from the review ("This is …", naming a group): `review:<faceId>`. */
 export const REVIEW_SOURCE_PREFIX = 'review:';
@@ -93,7 +93,11 @@ interface ReviewFaceRow {
  */
 @Injectable()
 export class FaceReviewRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    /** Only faces of this recipe are compared; the others wait for the re-description job. */
+    @Optional() @Inject(CONFIGURED_DESCRIPTOR_RECIPE) readonly recipe: DescriptorRecipe = UNCONFIGURED_DESCRIPTOR_RECIPE,
+  ) {}
 
   async findFace(id: number): Promise<ReviewFace | undefined> {
     const row = await this.dataSource
@@ -189,7 +193,7 @@ export class FaceReviewRepository {
         logGalleryChanges(source, true),
         toStatement(this.dataSource.createQueryBuilder().delete().from(PersonImageEntity).where('source_name = :sourceName', source)),
         [
-          `INSERT INTO person_images (person_id, source_name, content_hash, descriptor) SELECT ${personRef}, ?, ?, descriptor FROM faces WHERE id = ? AND descriptor IS NOT NULL`,
+          `INSERT INTO person_images (person_id, source_name, content_hash, descriptor, descriptor_recipe) SELECT ${personRef}, ?, ?, descriptor, descriptor_recipe FROM faces WHERE id = ? AND descriptor IS NOT NULL`,
           [...personParams, source.sourceName, createHash('sha256').update(face.descriptor ?? Buffer.alloc(0)).digest('hex'), face.id],
         ],
         logGalleryChanges(source, false),
@@ -239,14 +243,17 @@ export class FaceReviewRepository {
     return { faceIds: faces.map((face) => face.id), imageIds, personId: person.id, personName: person.name, galleryVersion: await readGalleryVersion(this.dataSource) };
   }
 
-  /** The descriptors of these faces (those stored with one), with their rejections, in id order. */
+  /**
+   * The descriptors of these faces (those stored with one of the configured recipe: a face waiting for its
+   * re-description is not compared), with their rejections, in id order.
+   */
   async reviewDescriptors(faceIds: readonly number[]): Promise<ReviewDescriptor[]> {
     if (faceIds.length === 0) return [];
     const faces = await this.dataSource
       .getRepository(FaceEntity)
       .createQueryBuilder('face')
       .select(['face.id', 'face.descriptor'])
-      .where('face.id IN (:...faceIds) AND face.descriptor IS NOT NULL', { faceIds })
+      .where('face.id IN (:...faceIds) AND face.descriptor IS NOT NULL AND face.descriptor_recipe = :recipe', { faceIds, recipe: this.recipe })
       .orderBy('face.id', 'ASC')
       .getMany();
     const rejected = await readRejectedPersons(this.dataSource, faces.map((face) => face.id));

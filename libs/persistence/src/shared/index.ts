@@ -4,3 +4,4 @@ export * from './keyset-page';
 export * from './lock.repository';
 export * from './transactions';
 export * from './keyset-cursor';
+export * from './descriptor-codec';

@@ -17,6 +17,8 @@ export enum DatabaseLock {
   KnownFacesEnrolment = 'known-faces-enrolment',
   /** One replica re-matching faces against a newer gallery at a time. */
   FaceRematch = 'face-rematch-job',
+  /** One replica re-describing faces stored with another descriptor recipe at a time. */
+  FaceRedescription = 'face-redescription-job',
   /** One replica grouping unknown faces at a time. */
   FaceClustering = 'face-clustering-job',
   /** One replica relaying outcome events from the outbox to the queue at a time. */

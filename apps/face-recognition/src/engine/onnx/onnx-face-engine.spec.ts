@@ -11,7 +11,7 @@ describe('OnnxFaceEngine batching', () => {
   let image: RgbImage;
 
   beforeAll(async () => {
-    engine = await OnnxFaceEngine.create({ minScore: 0.5, threads: 1 });
+    engine = await OnnxFaceEngine.create({ minScore: 0.5, threads: 1, recipe: 'chip-flip' });
     const decoded = await decodeImage(readFileSync(join(FIXTURES_DIR, 'astronaut.png')), { maxPixels: 40_000_000 });
     image = { pixels: decoded.pixels, width: decoded.workingWidth, height: decoded.workingHeight };
   }, 60_000);

@@ -1,5 +1,7 @@
+import { DESCRIPTOR_LENGTH, DescriptorRecipe } from '@visage/domain';
 import * as ort from 'onnxruntime-node';
 import { configureOnnxRuntime, ORT_LOG_SEVERITY_FATAL } from '@visage/onnx-graph';
+import { chipAndMirror, meanOfPairs } from '../face-chip';
 import { EngineMemory, EngineResult, RecognitionEngine, StageTimings } from '../engine';
 import { analyzeWith, clippedArea, DescribedFace, FaceNets, warmUp } from '../face-pipeline';
 import { DecodedImage } from '../image-decoder';
@@ -8,12 +10,14 @@ import { faceApiModelDir, faceApiVersion } from '../runtime';
 import { decodeSsdOutput, Detection, SSD_INPUT_SIZE } from '../ssd-detector';
 import { buildFaceApiGraphs, DESCRIPTOR_INPUT_SIZE, LANDMARK_INPUT_SIZE } from './face-api-graphs';
 import { alignDlib, landmarkPositions } from './landmarks';
-import { PlanarNormalisation, writePlanarSquare } from './planar-input';
+import { PlanarNormalisation, writePlanarChip, writePlanarSquare } from './planar-input';
 
 export interface OnnxEngineOptions {
   minScore: number;
   /** Intra-op threads of each session (see docs/recognizer.md, "Threads"). */
   threads: number;
+  /** What the descriptor net is fed (FACE_DESCRIPTOR_RECIPE). */
+  recipe: DescriptorRecipe;
   modelDir?: string;
 }
 
@@ -40,6 +44,7 @@ export class OnnxFaceEngine implements RecognitionEngine, FaceNets {
     private readonly descriptorNet: ort.InferenceSession,
     private readonly anchors: Float32Array,
     private readonly minScore: number,
+    readonly recipe: DescriptorRecipe,
   ) {}
 
   static async create(options: OnnxEngineOptions): Promise<OnnxFaceEngine> {
@@ -59,7 +64,7 @@ export class OnnxFaceEngine implements RecognitionEngine, FaceNets {
       ort.InferenceSession.create(graphs.landmarks, sessionOptions),
       ort.InferenceSession.create(graphs.descriptor, sessionOptions),
     ]);
-    const engine = new OnnxFaceEngine(ssd, landmarkNet, descriptorNet, graphs.anchors, options.minScore);
+    const engine = new OnnxFaceEngine(ssd, landmarkNet, descriptorNet, graphs.anchors, options.minScore, options.recipe);
     await warmUp(engine);
     return engine;
   }
@@ -89,36 +94,61 @@ export class OnnxFaceEngine implements RecognitionEngine, FaceNets {
     const started = performance.now();
     // face-api's extractFaceTensors: the net sees the clipped, floored box; points are shifted by the raw box.
     const crops = boxes.map((box) => clipBox(box, image.width, image.height));
-    const landmarkOutput = await this.runBatch(this.landmarkNet, image, crops, LANDMARK_INPUT_SIZE, 'landmarks');
+    const landmarkOutput = await this.runBatch(this.landmarkNet, crops.length, LANDMARK_INPUT_SIZE, 'landmarks', (index, input, offset) =>
+      writePlanarSquare(image, crops[index], LANDMARK_INPUT_SIZE, true, FACE_NORMALISATION, input, offset),
+    );
     const points = crops.map((crop, index) => landmarkPositions(landmarkOutput, index * 136, crop, boxes[index]));
     const aligned = points.map((facePoints, index) => alignDlib(facePoints, crops[index]));
     timings.landmarks = performance.now() - started;
     // A face at the very edge can align to a box outside the image; it cannot be described, so it is left out.
     const describable = aligned.map((_box, index) => index).filter((index) => clippedArea(aligned[index], image.width, image.height) > 0);
-    const alignedCrops = describable.map((index) => clipBox(aligned[index], image.width, image.height));
-    const descriptors = alignedCrops.length > 0 ? await this.runBatch(this.descriptorNet, image, alignedCrops, DESCRIPTOR_INPUT_SIZE, 'descriptors') : new Float32Array(0);
+    const descriptors = describable.length === 0 ? [] : await this.descriptors(image, describable.map((index) => ({ aligned: aligned[index], points: points[index] })));
     const results: Array<DescribedFace | undefined> = boxes.map(() => undefined);
     describable.forEach((faceIndex, position) => {
       results[faceIndex] = {
-        descriptor: descriptors.slice(position * 128, (position + 1) * 128),
+        descriptor: descriptors[position],
         landmarks: keepLandmarks ? points[faceIndex] : [],
       };
     });
     return results;
   }
 
+  /** The faces' descriptors by the engine's recipe: face-api's aligned crop, or dlib's chip and its mirror averaged. */
+  private async descriptors(image: RgbImage, faces: Array<{ aligned: PixelBox; points: Array<{ x: number; y: number }> }>): Promise<Float32Array[]> {
+    const size = DESCRIPTOR_INPUT_SIZE;
+    if (this.recipe === 'crop') {
+      const crops = faces.map((face) => clipBox(face.aligned, image.width, image.height));
+      const output = await this.runBatch(this.descriptorNet, crops.length, size, 'descriptors', (index, input, offset) =>
+        writePlanarSquare(image, crops[index], size, true, FACE_NORMALISATION, input, offset),
+      );
+      return faces.map((_face, index) => output.slice(index * DESCRIPTOR_LENGTH, (index + 1) * DESCRIPTOR_LENGTH));
+    }
+    const chips = faces.flatMap((face) => chipAndMirror(image, face.points));
+    const output = await this.runBatch(this.descriptorNet, chips.length, size, 'descriptors', (index, input, offset) =>
+      writePlanarChip(chips[index], size, FACE_NORMALISATION, input, offset),
+    );
+    return meanOfPairs(output, faces.length, DESCRIPTOR_LENGTH);
+  }
+
   /**
-   * The crops through one net, up to {@link MAX_FACES_PER_RUN} per run. ORT's memory arena keeps what its largest run
-   * needed, so an unbounded batch (a 100-face crowd) would pin ≈ 300 MB in the worker for good; 16 keep ≈ 40 MB.
+   * `count` inputs through one net, up to {@link MAX_FACES_PER_RUN} per run, each written by `write` as NCHW planes at
+   * `offset`. ORT's memory arena keeps what its largest run needed, so an unbounded batch (a 100-face crowd) would pin
+   * ≈ 300 MB in the worker for good; 16 keep ≈ 40 MB. (A `chip-flip` face is two inputs, so eight faces a run.)
    */
-  private async runBatch(session: ort.InferenceSession, image: RgbImage, crops: PixelBox[], size: number, output: string): Promise<Float32Array> {
+  private async runBatch(
+    session: ort.InferenceSession,
+    count: number,
+    size: number,
+    output: string,
+    write: (index: number, input: Float32Array, offset: number) => void,
+  ): Promise<Float32Array> {
     const plane = 3 * size * size;
     const results: Float32Array[] = [];
-    for (let start = 0; start < crops.length; start += MAX_FACES_PER_RUN) {
-      const chunk = crops.slice(start, start + MAX_FACES_PER_RUN);
-      const input = new Float32Array(chunk.length * plane);
-      chunk.forEach((crop, index) => writePlanarSquare(image, crop, size, true, FACE_NORMALISATION, input, index * plane));
-      const outputs = await session.run({ faces: new ort.Tensor('float32', input, [chunk.length, 3, size, size]) });
+    for (let start = 0; start < count; start += MAX_FACES_PER_RUN) {
+      const length = Math.min(MAX_FACES_PER_RUN, count - start);
+      const input = new Float32Array(length * plane);
+      for (let index = 0; index < length; index++) write(start + index, input, index * plane);
+      const outputs = await session.run({ faces: new ort.Tensor('float32', input, [length, 3, size, size]) });
       results.push(outputs[output].data as Float32Array);
     }
     if (results.length === 1) return results[0];
