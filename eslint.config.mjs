@@ -25,13 +25,17 @@ const layered = LIB_LAYERS.flat();
 const unplaced = LIBS.filter((lib) => !layered.includes(lib));
 const vanished = layered.filter((lib) => !LIBS.includes(lib));
 if (unplaced.length > 0 || vanished.length > 0 || new Set(layered).size !== layered.length) {
-  throw new Error(`LIB_LAYERS must place every lib of libs/ once (not placed: ${unplaced.join(', ') || '-'}; not in libs/: ${vanished.join(', ') || '-'})`);
+  throw new Error(
+    `LIB_LAYERS must place every lib of libs/ once (not placed: ${unplaced.join(', ') || '-'}; not in libs/: ${vanished.join(', ') || '-'})`,
+  );
 }
 
 /** The libs a lib may not import: those of its own layer and above. */
 function libsAtOrAbove(lib) {
   const layer = LIB_LAYERS.findIndex((names) => names.includes(lib));
-  return LIB_LAYERS.slice(layer).flat().filter((other) => other !== lib);
+  return LIB_LAYERS.slice(layer)
+    .flat()
+    .filter((other) => other !== lib);
 }
 
 /** The database driver packages: only libs/persistence talks to the database. */
@@ -42,14 +46,23 @@ const DATABASE_PACKAGES = ['typeorm', '@nestjs/typeorm', 'mysql2', 'mysql2/*', '
  * TypeORM error or asks whether a driver error was a unique/foreign-key violation or a deadlock.
  */
 const DRIVER_ERROR_IMPORTS = [
-  { name: 'typeorm', importNames: ['QueryFailedError', 'TypeORMError', 'EntityNotFoundError', 'EntityPropertyNotFoundError'], message: 'Driver errors stay in libs/persistence: a repository returns or throws a PersistenceError code.' },
-  { name: '@visage/persistence', importNames: ['isUniqueViolation', 'isForeignKeyViolation', 'isDeadlock', 'driverErrorOf'], message: 'Driver errors stay in libs/persistence: a repository returns or throws a PersistenceError code.' },
+  {
+    name: 'typeorm',
+    importNames: ['QueryFailedError', 'TypeORMError', 'EntityNotFoundError', 'EntityPropertyNotFoundError'],
+    message: 'Driver errors stay in libs/persistence: a repository returns or throws a PersistenceError code.',
+  },
+  {
+    name: '@visage/persistence',
+    importNames: ['isUniqueViolation', 'isForeignKeyViolation', 'isDeadlock', 'driverErrorOf'],
+    message: 'Driver errors stay in libs/persistence: a repository returns or throws a PersistenceError code.',
+  },
 ];
 
 /** `x instanceof Error ? x.message : String(x)` written by hand: describeError (`@visage/domain`) is the one way. */
 const HAND_WRITTEN_DESCRIBE_ERROR = [
   {
-    selector: "ConditionalExpression[test.operator='instanceof'][test.right.name='Error']:matches([alternate.callee.name='String'], [consequent.property.name='message'])",
+    selector:
+      "ConditionalExpression[test.operator='instanceof'][test.right.name='Error']:matches([alternate.callee.name='String'], [consequent.property.name='message'])",
     message: 'Use describeError(error) from @visage/domain.',
   },
 ];
@@ -141,7 +154,12 @@ function boundaries({ folder, name, test }) {
     paths.push(...DRIVER_ERROR_IMPORTS.filter((entry) => test || entry.name !== 'typeorm'));
   }
   if (!(folder === 'libs' && name === 'persistence') && !test) {
-    paths.push(...DATABASE_PACKAGES.filter((pkg) => !pkg.includes('*')).map((pkg) => ({ name: pkg, message: 'Only libs/persistence talks to the database: add a repository there.' })));
+    paths.push(
+      ...DATABASE_PACKAGES.filter((pkg) => !pkg.includes('*')).map((pkg) => ({
+        name: pkg,
+        message: 'Only libs/persistence talks to the database: add a repository there.',
+      })),
+    );
     patterns.push({ group: ['mysql2/*'], message: 'Only libs/persistence talks to the database.' });
   }
   if (folder === 'apps' && (name === 'receiver' || name === 'frontend') && !test) paths.push(...requestInputImports(name));
@@ -172,7 +190,10 @@ function boundaries({ folder, name, test }) {
     message: 'Import a lib through `@visage/<lib>` (its index.ts).',
   });
   if (!test) {
-    patterns.push({ regex: '^(?:\\.\\.?/)+(?:[^/]+/)*(?:test|bench|deploy)(?:/|$)', message: 'Production code never imports tests, benches or deploy/.' });
+    patterns.push({
+      regex: '^(?:\\.\\.?/)+(?:[^/]+/)*(?:test|bench|deploy)(?:/|$)',
+      message: 'Production code never imports tests, benches or deploy/.',
+    });
   }
   if (folder === 'apps' && name === 'face-recognition') {
     paths.push({ name: '@visage/persistence', message: 'The recognizer never reaches persistence.' });
@@ -195,27 +216,44 @@ const outsideBoundaryConfigs = [
   { files: ['test/**/*.ts'], patterns: [LIB_SOURCE] },
   {
     files: ['test/support/**/*.ts'],
-    patterns: [LIB_SOURCE, { regex: '^\\.\\./(?!support/|\\.\\./)[^/]+/', message: 'test/support is shared by every tier: it imports none of them.' }],
+    patterns: [
+      LIB_SOURCE,
+      { regex: '^\\.\\./(?!support/|\\.\\./)[^/]+/', message: 'test/support is shared by every tier: it imports none of them.' },
+    ],
   },
   {
     files: ['bench/**/*.ts'],
     patterns: [
       LIB_SOURCE,
-      { regex: '^(?:\\.\\./)+test/(?!support/|nsq/nsq-test-server$)', message: 'A bench takes test helpers from test/support (and the NSQ test server), never from a test tier.' },
+      {
+        regex: '^(?:\\.\\./)+test/(?!support/|nsq/nsq-test-server$)',
+        message: 'A bench takes test helpers from test/support (and the NSQ test server), never from a test tier.',
+      },
       { regex: '\\.spec$', message: 'A bench never imports a spec.' },
     ],
   },
-  { files: ['deploy/*.ts'], patterns: [LIB_SOURCE, { regex: '^\\.\\./(?:apps|libs|test|bench)(?:/|$)', message: 'deploy/ describes the deployables: it imports config types only.' }] },
-  { files: ['deploy/*/**/*.ts'], patterns: [LIB_SOURCE, { regex: '^\\.\\./\\.\\./(?:apps|libs|test|bench)(?:/|$)', message: 'deploy/ describes the deployables: it imports config types only.' }] },
+  {
+    files: ['deploy/*.ts'],
+    patterns: [
+      LIB_SOURCE,
+      { regex: '^\\.\\./(?:apps|libs|test|bench)(?:/|$)', message: 'deploy/ describes the deployables: it imports config types only.' },
+    ],
+  },
+  {
+    files: ['deploy/*/**/*.ts'],
+    patterns: [
+      LIB_SOURCE,
+      { regex: '^\\.\\./\\.\\./(?:apps|libs|test|bench)(?:/|$)', message: 'deploy/ describes the deployables: it imports config types only.' },
+    ],
+  },
 ].map(({ files, patterns }) => ({ files, rules: { 'no-restricted-imports': ['error', { paths: DRIVER_ERROR_IMPORTS, patterns }] } }));
 
-const boundaryConfigs = [
-  ...APPS.map((name) => ({ folder: 'apps', name })),
-  ...LIBS.map((name) => ({ folder: 'libs', name })),
-].flatMap(({ folder, name }) => [
-  { files: [`${folder}/${name}/**/*.ts`], rules: boundaries({ folder, name, test: false }) },
-  { files: TEST_FILES.map((glob) => `${folder}/${name}/${glob}`), rules: boundaries({ folder, name, test: true }) },
-]);
+const boundaryConfigs = [...APPS.map((name) => ({ folder: 'apps', name })), ...LIBS.map((name) => ({ folder: 'libs', name }))].flatMap(
+  ({ folder, name }) => [
+    { files: [`${folder}/${name}/**/*.ts`], rules: boundaries({ folder, name, test: false }) },
+    { files: TEST_FILES.map((glob) => `${folder}/${name}/${glob}`), rules: boundaries({ folder, name, test: true }) },
+  ],
+);
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'test-output/**', 'data/**', 'images/**'] },
@@ -231,9 +269,16 @@ export default tseslint.config(
       'no-restricted-globals': NO_SET_INTERVAL,
     },
   },
-  { files: ['apps/**/*.ts', 'libs/**/*.ts'], ignores: [...ENVIRONMENT_READERS, ...TEST_FILES], rules: { 'no-restricted-properties': NO_PROCESS_ENV } },
+  {
+    files: ['apps/**/*.ts', 'libs/**/*.ts'],
+    ignores: [...ENVIRONMENT_READERS, ...TEST_FILES],
+    rules: { 'no-restricted-properties': NO_PROCESS_ENV },
+  },
   // Tests and benches may throw a plain error of their own (a fake's failure, a test server's protocol error).
-  { files: [...ERROR_SHAPE_OWNERS, ...TEST_FILES, 'bench/**/*.ts'], rules: { 'no-restricted-syntax': ['error', ...HAND_WRITTEN_DESCRIBE_ERROR, ...OWN_SCHEDULING] } },
+  {
+    files: [...ERROR_SHAPE_OWNERS, ...TEST_FILES, 'bench/**/*.ts'],
+    rules: { 'no-restricted-syntax': ['error', ...HAND_WRITTEN_DESCRIBE_ERROR, ...OWN_SCHEDULING] },
+  },
   {
     files: TIMER_OWNERS,
     ignores: [...TEST_FILES, 'bench/**/*.ts'],

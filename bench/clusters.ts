@@ -41,7 +41,10 @@ async function fill(dataSource: DataSource, personOf: number[]): Promise<Map<num
   const faceToPerson = new Map<number, number>();
   for (let first = 0; first < FACES; first += INSERT_BATCH) {
     const ids = Array.from({ length: Math.min(INSERT_BATCH, FACES - first) }, (_, i) => first + i + 1);
-    await dataSource.query(`INSERT INTO images (id, path, status, width, height) VALUES ${ids.map(() => "(?, ?, 'unrecognized', 640, 480)").join(',')}`, ids.flatMap((id) => [id, `stream/${id}.jpg`]));
+    await dataSource.query(
+      `INSERT INTO images (id, path, status, width, height) VALUES ${ids.map(() => "(?, ?, 'unrecognized', 640, 480)").join(',')}`,
+      ids.flatMap((id) => [id, `stream/${id}.jpg`]),
+    );
     await dataSource.query(
       `INSERT INTO faces (id, image_id, person_id, box_x, box_y, box_width, box_height, score, distance, descriptor, descriptor_recipe, gallery_version) VALUES ${ids.map(() => `(?, ?, NULL, 10, 10, 50, 50, 0.9, NULL, ?, '${DEFAULT_DESCRIPTOR_RECIPE}', 1)`).join(',')}`,
       ids.flatMap((id) => {
@@ -54,7 +57,9 @@ async function fill(dataSource: DataSource, personOf: number[]): Promise<Map<num
 }
 
 async function quality(dataSource: DataSource, faceToPerson: Map<number, number>): Promise<string> {
-  const rows: Array<{ face_id: number | string; cluster_id: number | string | null }> = await dataSource.query('SELECT face_id, cluster_id FROM cluster_members');
+  const rows: Array<{ face_id: number | string; cluster_id: number | string | null }> = await dataSource.query(
+    'SELECT face_id, cluster_id FROM cluster_members',
+  );
   const groups = new Map<number, Map<number, number>>();
   const groupsOfPerson = new Map<number, Set<number>>();
   for (const row of rows) {
@@ -98,16 +103,16 @@ runOnScratchDatabase('clusters', async (dataSource, type) => {
   for (let round = 0; round < 5; round++) {
     const id = FACES + round + 1;
     await dataSource.query("INSERT INTO images (id, path, status, width, height) VALUES (?, ?, 'unrecognized', 640, 480)", [id, `stream/${id}.jpg`]);
-    await dataSource.query(`INSERT INTO faces (id, image_id, box_x, box_y, box_width, box_height, score, descriptor, descriptor_recipe, gallery_version) VALUES (?, ?, 10, 10, 50, 50, 0.9, ?, '${DEFAULT_DESCRIPTOR_RECIPE}', 1)`, [
-      id,
-      id,
-      encodeDescriptor(around(centroid(personOf[0]))),
-    ]);
+    await dataSource.query(
+      `INSERT INTO faces (id, image_id, box_x, box_y, box_width, box_height, score, descriptor, descriptor_recipe, gallery_version) VALUES (?, ?, 10, 10, 50, 50, 0.9, ?, '${DEFAULT_DESCRIPTOR_RECIPE}', 1)`,
+      [id, id, encodeDescriptor(around(centroid(personOf[0])))],
+    );
     faceToPerson.set(id, personOf[0]);
     const one = performance.now();
     const incremental = await job.runOnce({ sweep: false });
     timings.push(performance.now() - one);
-    if (!incremental.ran || incremental.faces !== 1 || incremental.created !== 0) throw new Error(`the new face did not join a group: ${JSON.stringify(incremental)}`);
+    if (!incremental.ran || incremental.faces !== 1 || incremental.created !== 0)
+      throw new Error(`the new face did not join a group: ${JSON.stringify(incremental)}`);
   }
   const [joined] = await dataSource.query('SELECT cluster_id FROM cluster_members WHERE face_id = ?', [FACES + 1]);
   const [first] = await dataSource.query('SELECT cluster_id FROM cluster_members WHERE face_id = ?', [personOf.indexOf(personOf[0]) + 1]);

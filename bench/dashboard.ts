@@ -117,15 +117,7 @@ async function time(label: string, run: () => Promise<unknown>, rows: string[][]
     cpu.push((used.user + used.system) / 1000);
   }
   const { min, median, p95, max } = stats(samples);
-  rows.push([
-    label,
-    min.toFixed(1),
-    median.toFixed(1),
-    p95.toFixed(1),
-    max.toFixed(1),
-    stats(cpu).median.toFixed(1),
-    p95 <= 100 ? 'yes' : 'NO',
-  ]);
+  rows.push([label, min.toFixed(1), median.toFixed(1), p95.toFixed(1), max.toFixed(1), stats(cpu).median.toFixed(1), p95 <= 100 ? 'yes' : 'NO']);
 }
 
 runBench(async () => {
@@ -133,14 +125,24 @@ runBench(async () => {
   await onMigrated(scratch, async (dataSource) => {
     const [{ version }] = (await dataSource.query('SELECT VERSION() AS version')) as Array<{ version: string }>;
     console.log(`machine: ${cpus()[0]?.model ?? 'unknown cpu'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM`);
-    console.log(`node ${process.version}, MariaDB ${version}, load average at start ${loadavg().map((l) => l.toFixed(1)).join(' ')} (shared machine)`);
+    console.log(
+      `node ${process.version}, MariaDB ${version}, load average at start ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')} (shared machine)`,
+    );
 
     const filled = performance.now();
     const { failedIds, personNames } = await fill(dataSource);
     const [{ faces }] = (await dataSource.query('SELECT COUNT(*) AS faces FROM faces')) as Array<{ faces: string }>;
     console.log(`inserted ${IMAGES} images, ${faces} faces, ${PERSONS} persons in ${((performance.now() - filled) / 1000).toFixed(1)} s`);
 
-    const config = parseConfig({ NODE_ENV: 'production', DATABASE_URL: scratch.url, IMAGES_ROOT: '/nonexistent-bench-root', LOG_LEVEL: 'error', ...TEST_AUTH_ENV });
+    const config = parseConfig({
+      NODE_ENV: 'production',
+      DATABASE_URL: scratch.url,
+      IMAGES_ROOT: '/nonexistent-bench-root',
+      LOG_LEVEL: 'error',
+      ...TEST_AUTH_ENV,
+    });
     const app = await createFrontendApp(config, { logger: false });
     await app.listen(0, '127.0.0.1');
     const base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;

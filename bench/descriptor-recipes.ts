@@ -35,7 +35,9 @@ async function main(): Promise<void> {
         await engine.describe(image, boxes[index], false);
       }
       const used = process.cpuUsage(started);
-      console.log(`${recipe}: ${faces} faces of ${images.length} photos, landmarks + descriptors ${((used.user + used.system) / 1000 / faces).toFixed(1)} CPU ms per face`);
+      console.log(
+        `${recipe}: ${faces} faces of ${images.length} photos, landmarks + descriptors ${((used.user + used.system) / 1000 / faces).toFixed(1)} CPU ms per face`,
+      );
     } finally {
       await engine.dispose();
     }

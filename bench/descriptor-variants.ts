@@ -81,7 +81,9 @@ async function main(): Promise<void> {
         writePlanarChip(extractFaceChip(image, moved, true), DESCRIPTOR_INPUT_SIZE, FACE_NORMALISATION, batch, (2 * at + 1) * plane);
       });
       const values = await net(batch, count);
-      const variants = Array.from({ length: count }, (_, at) => Array.from(values.subarray(at * 128, (at + 1) * 128), (value) => Number(value.toFixed(7))));
+      const variants = Array.from({ length: count }, (_, at) =>
+        Array.from(values.subarray(at * 128, (at + 1) * 128), (value) => Number(value.toFixed(7))),
+      );
       const cpu = process.cpuUsage(before);
       cpuMs += (cpu.user + cpu.system) / 1000;
       faces++;
@@ -90,7 +92,14 @@ async function main(): Promise<void> {
     }
     if ((index + 1) % 100 === 0) console.log(`described ${index + 1}/${dump.photos.length} photos`);
   }
-  writeDump({ ...dump, engine: `${dump.engine}; dlib chip 68-point + flip, variants: ${JITTERS.map((jitter) => jitter.name).join(', ')} × mirror`, generatedAt: new Date().toISOString() }, output);
+  writeDump(
+    {
+      ...dump,
+      engine: `${dump.engine}; dlib chip 68-point + flip, variants: ${JITTERS.map((jitter) => jitter.name).join(', ')} × mirror`,
+      generatedAt: new Date().toISOString(),
+    },
+    output,
+  );
   console.log(`${faces} faces, ${count} variants each: ${(cpuMs / faces / count).toFixed(1)} ms CPU per variant (chip + net, one thread, batched)`);
 }
 

@@ -14,7 +14,12 @@ export async function qualityOfDump(dump: FaceDump): Promise<Map<DumpPhoto, Face
   for (const photo of dump.photos) {
     if (photo.faces.length === 0) continue;
     try {
-      const { data, info } = await sharp(join(dump.root, photo.file)).rotate().removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+      const { data, info } = await sharp(join(dump.root, photo.file))
+        .rotate()
+        .removeAlpha()
+        .toColourspace('srgb')
+        .raw()
+        .toBuffer({ resolveWithObject: true });
       const image = { pixels: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
       result.set(
         photo,

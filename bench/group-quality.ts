@@ -9,7 +9,13 @@ import { countBy, pairwiseScores } from './identity/evaluate';
 
 /** The part of a face dump the grouping needs. */
 export interface GroupingDump {
-  photos: Array<{ person: string; file: string; width: number; height: number; faces: Array<{ box: { x: number; y: number; width: number; height: number }; descriptor: number[] }> }>;
+  photos: Array<{
+    person: string;
+    file: string;
+    width: number;
+    height: number;
+    faces: Array<{ box: { x: number; y: number; width: number; height: number }; descriptor: number[] }>;
+  }>;
 }
 
 export interface LabelledFace extends ClusteredFace {
@@ -47,11 +53,17 @@ export function labelledFaces(dump: GroupingDump): LabelledFace[] {
   const faces: LabelledFace[] = [];
   dump.photos.forEach((photo, imageIndex) => {
     if (photo.faces.length === 0) return;
-    const offCentre = photo.faces.map((face) => Math.hypot(face.box.x + face.box.width / 2 - photo.width / 2, face.box.y + face.box.height / 2 - photo.height / 2));
+    const offCentre = photo.faces.map((face) =>
+      Math.hypot(face.box.x + face.box.width / 2 - photo.width / 2, face.box.y + face.box.height / 2 - photo.height / 2),
+    );
     let labelled = 0;
     photo.faces.forEach((face, index) => {
       const best = photo.faces[labelled];
-      if (offCentre[index] < offCentre[labelled] || (offCentre[index] === offCentre[labelled] && face.box.width * face.box.height > best.box.width * best.box.height)) labelled = index;
+      if (
+        offCentre[index] < offCentre[labelled] ||
+        (offCentre[index] === offCentre[labelled] && face.box.width * face.box.height > best.box.width * best.box.height)
+      )
+        labelled = index;
     });
     photo.faces.forEach((face, index) => {
       faces.push({

@@ -30,7 +30,9 @@ function main(): void {
   console.log(machineLine());
   const faces = labelledFaces(readDump(path));
   const people = new Set(faces.map((face) => face.label)).size;
-  console.log(`${faces.length} faces of ${people} people (labelled face: nearest the photo's centre; other faces: people of their own), threshold ${threshold}`);
+  console.log(
+    `${faces.length} faces of ${people} people (labelled face: nearest the photo's centre; other faces: people of their own), threshold ${threshold}`,
+  );
   for (let order = 0; order < orders; order++) {
     const started = performance.now();
     const quality = groupAndMeasure(order === 0 ? faces : shuffled(faces, order), threshold);

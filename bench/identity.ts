@@ -53,7 +53,9 @@ async function main(): Promise<void> {
       }),
     );
     dump = analysis.result;
-    console.log(`${dump.photos.length} photos analysed by ${dump.engine} in ${analysis.seconds.toFixed(1)} s (${analysis.cpuSeconds.toFixed(1)} s CPU)`);
+    console.log(
+      `${dump.photos.length} photos analysed by ${dump.engine} in ${analysis.seconds.toFixed(1)} s (${analysis.cpuSeconds.toFixed(1)} s CPU)`,
+    );
     if (args.writeFaces) {
       writeDump(dump, resolve(args.writeFaces));
       console.log(`face dump written to ${resolve(args.writeFaces)}`);

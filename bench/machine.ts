@@ -4,7 +4,9 @@ import { performance } from 'node:perf_hooks';
 /** One line naming the machine a benchmark ran on. */
 export function machineLine(): string {
   const list = cpus();
-  const load = loadavg().map((value) => value.toFixed(2)).join(' ');
+  const load = loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ');
   // The load average matters: the development machine is shared, and a busy one slows every figure.
   return `machine: ${list[0]?.model ?? 'unknown cpu'} × ${list.length} cores, node ${process.version}, ${process.platform}/${process.arch}, load average ${load}`;
 }

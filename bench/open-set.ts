@@ -35,7 +35,8 @@ function labelledFace(photo: DumpPhoto): number {
   let bestOffset = Infinity;
   photo.faces.forEach((face, index) => {
     const offset = Math.hypot(face.box.x + face.box.width / 2 - photo.width / 2, face.box.y + face.box.height / 2 - photo.height / 2);
-    const larger = best >= 0 && offset === bestOffset && face.box.width * face.box.height > photo.faces[best].box.width * photo.faces[best].box.height;
+    const larger =
+      best >= 0 && offset === bestOffset && face.box.width * face.box.height > photo.faces[best].box.width * photo.faces[best].box.height;
     if (offset < bestOffset || larger) {
       best = index;
       bestOffset = offset;
@@ -92,7 +93,10 @@ interface DescriptorChoice {
   enrolment(face: DumpFace): Float32Array[];
 }
 
-const DUMP_DESCRIPTORS: DescriptorChoice = { probe: (face) => Float32Array.from(face.descriptor), enrolment: (face) => [Float32Array.from(face.descriptor)] };
+const DUMP_DESCRIPTORS: DescriptorChoice = {
+  probe: (face) => Float32Array.from(face.descriptor),
+  enrolment: (face) => [Float32Array.from(face.descriptor)],
+};
 
 /** `0,1,4-7` → [0, 1, 4, 5, 6, 7]. */
 function indices(list: string): number[] {
@@ -116,7 +120,8 @@ function meanOf(vectors: number[][], which: number[]): Float32Array {
 function descriptorsFromEnv(dump: FaceDump): DescriptorChoice {
   const { TTA, ENROL_TTA, ENROL_ROWS } = process.env;
   if (!TTA && !ENROL_TTA && !ENROL_ROWS) return DUMP_DESCRIPTORS;
-  if (!dump.photos.some((photo) => photo.faces.some((face) => face.variants))) throw new Error('TTA / ENROL_TTA / ENROL_ROWS need a dump written by bench:variants');
+  if (!dump.photos.some((photo) => photo.faces.some((face) => face.variants)))
+    throw new Error('TTA / ENROL_TTA / ENROL_ROWS need a dump written by bench:variants');
   const variantsOf = (face: DumpFace) => face.variants ?? [face.descriptor];
   const probe = TTA ? (face: DumpFace) => meanOf(variantsOf(face), indices(TTA)) : DUMP_DESCRIPTORS.probe;
   const enrolTta = ENROL_TTA ?? TTA;
@@ -201,10 +206,14 @@ function describe(outcome: Outcome): string {
   );
 }
 
-const meetsTargets = (outcome: Outcome) => rate(outcome.strangersNamed, outcome.strangers) <= TARGET_STRANGERS && rate(outcome.wrong, outcome.known) <= TARGET_WRONG;
+const meetsTargets = (outcome: Outcome) =>
+  rate(outcome.strangersNamed, outcome.strangers) <= TARGET_STRANGERS && rate(outcome.wrong, outcome.known) <= TARGET_WRONG;
 
 /** Per margin, the threshold with the most known named right within the targets (the smaller threshold on a tie). */
-function bestPerMargin(margins: number[], outcomeAt: (threshold: number, margin: number) => Outcome): Array<{ margin: number; threshold: number; outcome: Outcome }> {
+function bestPerMargin(
+  margins: number[],
+  outcomeAt: (threshold: number, margin: number) => Outcome,
+): Array<{ margin: number; threshold: number; outcome: Outcome }> {
   return margins.flatMap((margin) => {
     let best: { margin: number; threshold: number; outcome: Outcome } | undefined;
     for (const threshold of THRESHOLDS) {
@@ -224,7 +233,9 @@ async function main(): Promise<void> {
   const { gallery, probes, enrolled } = build(dump.photos, enrolPhotos, undefined, choice);
   const known = probes.filter((probe) => probe.personId !== null).length;
   console.log(machineLine());
-  console.log(`dump: ${path} (${dump.engine}, ${dump.generatedAt}), ${dump.photos.length} photos, ${dump.photos.filter((photo) => photo.faces.length === 0).length} without a face`);
+  console.log(
+    `dump: ${path} (${dump.engine}, ${dump.generatedAt}), ${dump.photos.length} photos, ${dump.photos.filter((photo) => photo.faces.length === 0).length} without a face`,
+  );
   console.log(
     `open set: ${enrolled} people enrolled from ${enrolPhotos} photo(s) each (${gallery.size} descriptors), ${known} photos of them submitted, ` +
       `${probes.length - known} strangers; ${probes.filter((probe) => probe.descriptors.length > 1).length} probe photos with several faces`,
@@ -245,7 +256,8 @@ async function main(): Promise<void> {
       const row: Record<string, string | number> = { threshold };
       for (const margin of [0, 0.05, 0.08, 0.1]) {
         const outcome = at(threshold, margin);
-        row[`m ${margin.toFixed(2)}`] = `${percent(rate(outcome.right, outcome.known))} · ${percent(rate(outcome.wrong, outcome.known))} · ${percent(rate(outcome.strangersNamed, outcome.strangers))}`;
+        row[`m ${margin.toFixed(2)}`] =
+          `${percent(rate(outcome.right, outcome.known))} · ${percent(rate(outcome.wrong, outcome.known))} · ${percent(rate(outcome.strangersNamed, outcome.strangers))}`;
       }
       return row;
     }),
@@ -265,19 +277,36 @@ async function main(): Promise<void> {
   );
 
   const best = bestPerMargin(MARGINS, at);
-  console.log(`\nbest threshold per margin (difference d2 − d1) within strangers named ≤ ${percent(TARGET_STRANGERS)}, wrong ≤ ${percent(TARGET_WRONG)}:`);
+  console.log(
+    `\nbest threshold per margin (difference d2 − d1) within strangers named ≤ ${percent(TARGET_STRANGERS)}, wrong ≤ ${percent(TARGET_WRONG)}:`,
+  );
   console.table(best.map(({ margin, threshold, outcome }) => ({ margin, threshold, result: describe(outcome) })));
 
   // The ratio alternative (named when d1 ≤ threshold and d1/d2 ≤ ratio), on the labelled face alone.
   const ratioNamed = (rule: MatchRule, nearest: number, second: number) => nearest <= rule.threshold && nearest <= rule.margin * second;
-  const ratioBest = bestPerMargin(RATIOS, (threshold, ratio) => evaluate(gallery, probes.filter((probe) => probe.descriptors.length === 1), { threshold, margin: ratio }, ratioNamed));
-  const differenceSingle = bestPerMargin(MARGINS, (threshold, margin) => evaluate(gallery, probes.filter((probe) => probe.descriptors.length === 1), { threshold, margin }));
-  const top = (rows: typeof best) => rows.reduce<(typeof rows)[number] | undefined>((a, b) => (!a || b.outcome.right > a.outcome.right ? b : a), undefined);
+  const ratioBest = bestPerMargin(RATIOS, (threshold, ratio) =>
+    evaluate(
+      gallery,
+      probes.filter((probe) => probe.descriptors.length === 1),
+      { threshold, margin: ratio },
+      ratioNamed,
+    ),
+  );
+  const differenceSingle = bestPerMargin(MARGINS, (threshold, margin) =>
+    evaluate(
+      gallery,
+      probes.filter((probe) => probe.descriptors.length === 1),
+      { threshold, margin },
+    ),
+  );
+  const top = (rows: typeof best) =>
+    rows.reduce<(typeof rows)[number] | undefined>((a, b) => (!a || b.outcome.right > a.outcome.right ? b : a), undefined);
   const ratioTop = top(ratioBest);
   const differenceTop = top(differenceSingle);
   console.log('\nratio vs difference (one-face photos only, the same photos for both):');
   if (ratioTop) console.log(`  best ratio d1/d2 ≤ ${ratioTop.margin} at threshold ${ratioTop.threshold}: ${describe(ratioTop.outcome)}`);
-  if (differenceTop) console.log(`  best difference d2 − d1 ≥ ${differenceTop.margin} at threshold ${differenceTop.threshold}: ${describe(differenceTop.outcome)}`);
+  if (differenceTop)
+    console.log(`  best difference d2 − d1 ≥ ${differenceTop.margin} at threshold ${differenceTop.threshold}: ${describe(differenceTop.outcome)}`);
 
   if (enrolPhotos >= 2) {
     // A person's distance as the mean of their two nearest enrolments instead of the nearest one (production).
@@ -292,13 +321,20 @@ async function main(): Promise<void> {
         perPerson.set(personIds[row], [...(perPerson.get(personIds[row]) ?? []), Math.sqrt(sum)]);
       }
       const ranked = [...perPerson.entries()]
-        .map(([personId, distances]) => ({ personId, distance: distances.sort((x, y) => x - y).slice(0, 2).reduce((total, value, _, kept) => total + value / kept.length, 0) }))
+        .map(([personId, distances]) => ({
+          personId,
+          distance: distances
+            .sort((x, y) => x - y)
+            .slice(0, 2)
+            .reduce((total, value, _, kept) => total + value / kept.length, 0),
+        }))
         .sort((x, y) => x.distance - y.distance);
       return { ...probe, nearestPerson: ranked[0].personId, nearest: ranked[0].distance, second: ranked[1]?.distance ?? Infinity };
     });
     const meanTop = top(bestPerMargin(MARGINS, (threshold, margin) => evaluate(gallery, meanOfTwo, { threshold, margin })));
-    console.log('\na person\'s distance: nearest enrolment vs mean of the two nearest (one-face photos only):');
-    if (differenceTop) console.log(`  nearest (production), margin ${differenceTop.margin}, threshold ${differenceTop.threshold}: ${describe(differenceTop.outcome)}`);
+    console.log("\na person's distance: nearest enrolment vs mean of the two nearest (one-face photos only):");
+    if (differenceTop)
+      console.log(`  nearest (production), margin ${differenceTop.margin}, threshold ${differenceTop.threshold}: ${describe(differenceTop.outcome)}`);
     if (meanTop) console.log(`  mean of two, margin ${meanTop.margin}, threshold ${meanTop.threshold}: ${describe(meanTop.outcome)}`);
   }
 
@@ -306,7 +342,9 @@ async function main(): Promise<void> {
   if (overall) {
     console.log(
       `\nbest within the targets: MATCH_THRESHOLD ${overall.threshold}, MATCH_MARGIN ${overall.margin}: ${describe(overall.outcome)}` +
-        (rate(overall.outcome.right, overall.outcome.known) >= TARGET_RIGHT ? ' (known named right ≥ 90 %: met)' : ' (known named right ≥ 90 %: NOT met)'),
+        (rate(overall.outcome.right, overall.outcome.known) >= TARGET_RIGHT
+          ? ' (known named right ≥ 90 %: met)'
+          : ' (known named right ≥ 90 %: NOT met)'),
     );
   } else console.log('\nno threshold and margin of the grid meet strangers named ≤ 1 % and wrong ≤ 1 %');
 
@@ -316,10 +354,12 @@ async function main(): Promise<void> {
   const configured = matchRuleOf(config);
   const outcome = evaluate(gallery, probes, configured);
   // The shortcut for one-face photos must be the production matcher's answer: checked at the configured rule.
-  const viaMatcher = probes.filter((probe) => probe.descriptors.length === 1).every((probe) => {
-    const match = gallery.match(probe.descriptors[0], configured);
-    return (match?.matched ? match.personId : null) === (namedByRule(configured, probe.nearest, probe.second) ? probe.nearestPerson : null);
-  });
+  const viaMatcher = probes
+    .filter((probe) => probe.descriptors.length === 1)
+    .every((probe) => {
+      const match = gallery.match(probe.descriptors[0], configured);
+      return (match?.matched ? match.personId : null) === (namedByRule(configured, probe.nearest, probe.second) ? probe.nearestPerson : null);
+    });
   if (!viaMatcher) throw new Error('the precomputed decision differs from Gallery.match: the bench is wrong');
   console.log(`\nconfigured (MATCH_THRESHOLD ${configured.threshold}, MATCH_MARGIN ${configured.margin}): ${describe(outcome)}`);
 
@@ -339,11 +379,12 @@ async function main(): Promise<void> {
     if (low.length <= 20) for (const { photo, verdict } of low) console.log(`  ${photo.file}: ${verdict.reasons.join(', ')}`);
     const isLow: LowQuality = (photo, index) => verdicts.get(photo)?.[index]?.lowQuality ?? false;
     const withQuality = build(dump.photos, enrolPhotos, isLow, choice);
-    console.log(`open set with the quality rule (${withQuality.enrolled} enrolled): ${describe(evaluate(withQuality.gallery, withQuality.probes, configured))}`);
+    console.log(
+      `open set with the quality rule (${withQuality.enrolled} enrolled): ${describe(evaluate(withQuality.gallery, withQuality.probes, configured))}`,
+    );
   }
   console.log(`swept ${grid.size + RATIOS.length * THRESHOLDS.length * 2} points in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
-
 
 // ---------------------------------------------------------------------------------------------------------------
 // Score normalisation (measured, not adopted: docs/recognizer.md, "Operating point")
@@ -361,9 +402,15 @@ function rankedProbes(gallery: Gallery, probes: readonly Probe[]): RankedProbe[]
     .filter((probe) => probe.descriptors.length === 1)
     .map((probe) => {
       const byPerson = new Map<number, number>();
-      gallery.distancesTo(probe.descriptors[0]).forEach((distance, row) => byPerson.set(personIds[row], Math.min(distance, byPerson.get(personIds[row]) ?? Infinity)));
+      gallery
+        .distancesTo(probe.descriptors[0])
+        .forEach((distance, row) => byPerson.set(personIds[row], Math.min(distance, byPerson.get(personIds[row]) ?? Infinity)));
       const ranked = [...byPerson].sort((a, b) => a[1] - b[1]);
-      return { personId: probe.personId, persons: Int32Array.from(ranked, ([person]) => person), distances: Float64Array.from(ranked, ([, distance]) => distance) };
+      return {
+        personId: probe.personId,
+        persons: Int32Array.from(ranked, ([person]) => person),
+        distances: Float64Array.from(ranked, ([, distance]) => distance),
+      };
     });
 }
 
@@ -406,25 +453,38 @@ function levers(gallery: Gallery): Lever[] {
     evidence: (probe.distances[1] ?? Infinity) - probe.distances[0],
   });
   /** The margin in units of the probe's own cohort: how far the nearest stands out from the next `k` persons. */
-  const cohort = (k: number) => (probe: RankedProbe): Scored => {
-    const next = probe.distances.subarray(1, 1 + k);
-    const mean = next.reduce((sum, value) => sum + value, 0) / next.length;
-    const spread = Math.sqrt(next.reduce((sum, value) => sum + (value - mean) ** 2, 0) / next.length);
-    return { ...difference(probe), evidence: (mean - probe.distances[0]) / spread };
-  };
+  const cohort =
+    (k: number) =>
+    (probe: RankedProbe): Scored => {
+      const next = probe.distances.subarray(1, 1 + k);
+      const mean = next.reduce((sum, value) => sum + value, 0) / next.length;
+      const spread = Math.sqrt(next.reduce((sum, value) => sum + (value - mean) ** 2, 0) / next.length);
+      return { ...difference(probe), evidence: (mean - probe.distances[0]) / spread };
+    };
   const hubs = hubness(gallery, 3);
   const meanHub = [...hubs.values()].reduce((sum, value) => sum + value, 0) / hubs.size;
   /** Distances shifted by half each person's hubness above the mean: a person near many others (a "hub") must be nearer. */
   const shifted = (probe: RankedProbe): RankedProbe => {
     const order = [...probe.persons.keys()]
-      .map((index) => ({ person: probe.persons[index], distance: probe.distances[index] - 0.5 * ((hubs.get(probe.persons[index]) ?? meanHub) - meanHub) }))
+      .map((index) => ({
+        person: probe.persons[index],
+        distance: probe.distances[index] - 0.5 * ((hubs.get(probe.persons[index]) ?? meanHub) - meanHub),
+      }))
       .sort((a, b) => a.distance - b.distance);
-    return { personId: probe.personId, persons: Int32Array.from(order, (entry) => entry.person), distances: Float64Array.from(order, (entry) => entry.distance) };
+    return {
+      personId: probe.personId,
+      persons: Int32Array.from(order, (entry) => entry.person),
+      distances: Float64Array.from(order, (entry) => entry.distance),
+    };
   };
   const zGrid = range(0, 6, 0.1);
   return [
     { name: 'difference d2 − d1 (production)', evidence: range(0, 0.2, 0.005), score: difference },
-    { name: 'next 2 persons: mean(d2, d3) − d1', evidence: range(0, 0.2, 0.005), score: (probe) => ({ ...difference(probe), evidence: (probe.distances[1] + probe.distances[2]) / 2 - probe.distances[0] }) },
+    {
+      name: 'next 2 persons: mean(d2, d3) − d1',
+      evidence: range(0, 0.2, 0.005),
+      score: (probe) => ({ ...difference(probe), evidence: (probe.distances[1] + probe.distances[2]) / 2 - probe.distances[0] }),
+    },
     { name: 'probe cohort z, next 10 persons', evidence: zGrid, score: cohort(10) },
     { name: 'probe cohort z, next 20 persons', evidence: zGrid, score: cohort(20) },
     { name: 'gallery hubness shift (½ · 3-NN mean) + difference', evidence: range(0, 0.2, 0.005), score: (probe) => difference(shifted(probe)) },
@@ -445,11 +505,17 @@ interface LeverPoint {
 /** At `evidence`, the largest threshold naming ≤ 1 % of the strangers and ≤ 1 % wrong, and what it gives. */
 function leverPoint(scored: readonly Scored[], evidence: number): LeverPoint {
   const strangers = scored.filter((probe) => probe.personId === null);
-  const named = strangers.filter((probe) => probe.evidence >= evidence).map((probe) => probe.distance).sort((a, b) => a - b);
+  const named = strangers
+    .filter((probe) => probe.evidence >= evidence)
+    .map((probe) => probe.distance)
+    .sort((a, b) => a - b);
   const allowed = Math.floor(TARGET_STRANGERS * strangers.length);
   let threshold = allowed < named.length ? named[allowed] - 1e-9 : Infinity;
   const known = scored.filter((probe) => probe.personId !== null);
-  const wrongs = known.filter((probe) => probe.evidence >= evidence && probe.named !== probe.personId).map((probe) => probe.distance).sort((a, b) => a - b);
+  const wrongs = known
+    .filter((probe) => probe.evidence >= evidence && probe.named !== probe.personId)
+    .map((probe) => probe.distance)
+    .sort((a, b) => a - b);
   const allowedWrong = Math.floor(TARGET_WRONG * known.length);
   if (allowedWrong < wrongs.length) threshold = Math.min(threshold, wrongs[allowedWrong] - 1e-9);
   return { threshold, evidence, ...countsAt(scored, threshold, evidence) };
@@ -484,7 +550,9 @@ function countsAt(scored: readonly Scored[], threshold: number, evidence: number
  */
 function printLevers(gallery: Gallery, probes: readonly Probe[]): void {
   const ranked = rankedProbes(gallery, probes);
-  console.log(`\nscore normalisation (one-face photos: ${ranked.filter((probe) => probe.personId !== null).length} known, ${ranked.filter((probe) => probe.personId === null).length} strangers); right / wrong / strangers named:`);
+  console.log(
+    `\nscore normalisation (one-face photos: ${ranked.filter((probe) => probe.personId !== null).length} known, ${ranked.filter((probe) => probe.personId === null).length} strangers); right / wrong / strangers named:`,
+  );
   const rows = levers(gallery).map((lever) => {
     const scored = ranked.map(lever.score);
     const best = bestLeverPoint(scored, lever.evidence);
@@ -499,8 +567,17 @@ function printLevers(gallery: Gallery, probes: readonly Probe[]): void {
         if (!personInA.has(probe.personId)) personInA.set(probe.personId, random() < 0.5);
         return personInA.get(probe.personId) as boolean;
       });
-      const tuned = bestLeverPoint(scored.filter((_, index) => inA[index]), lever.evidence);
-      halves.push(countsAt(scored.filter((_, index) => !inA[index]), tuned.threshold, tuned.evidence));
+      const tuned = bestLeverPoint(
+        scored.filter((_, index) => inA[index]),
+        lever.evidence,
+      );
+      halves.push(
+        countsAt(
+          scored.filter((_, index) => !inA[index]),
+          tuned.threshold,
+          tuned.evidence,
+        ),
+      );
     }
     const mean = (pick: (counts: ReturnType<typeof countsAt>) => number) => halves.reduce((sum, counts) => sum + pick(counts), 0) / halves.length;
     return {

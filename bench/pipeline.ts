@@ -167,7 +167,8 @@ interface FinishedImages {
 function finishedImages(dataSource: DataSource): FinishedImages {
   return {
     lastId: async () => Number(((await dataSource.query('SELECT COALESCE(MAX(id), 0) AS id FROM images')) as Array<{ id: number | string }>)[0].id),
-    after: (afterId) => dataSource.query(`SELECT id, path, status FROM images WHERE id > ? AND status IN ('processed', 'unrecognized', 'failed')`, [afterId]),
+    after: (afterId) =>
+      dataSource.query(`SELECT id, path, status FROM images WHERE id > ? AND status IN ('processed', 'unrecognized', 'failed')`, [afterId]),
   };
 }
 
@@ -331,7 +332,9 @@ async function runStack(stack: Stack): Promise<StackResult> {
       FACE_RECOGNITION_HEALTH_PORT: 0,
     };
     const label = STACK_LABELS[stack];
-    console.log(`\n== ${label}: ${ROUNDS} round(s) of ${IMAGES} images, processor maxInFlight ${config.QUEUE_MAX_IN_FLIGHT}, recognizer workers ${config.RECOGNIZER_WORKERS || 'one per core'}`);
+    console.log(
+      `\n== ${label}: ${ROUNDS} round(s) of ${IMAGES} images, processor maxInFlight ${config.QUEUE_MAX_IN_FLIGHT}, recognizer workers ${config.RECOGNIZER_WORKERS || 'one per core'}`,
+    );
     const bootStarted = performance.now();
     visage = await startEmbedded(config, { host: '127.0.0.1' });
     const receiver = `http://127.0.0.1:${visage.ports.receiver}`;
@@ -376,7 +379,11 @@ async function runStack(stack: Stack): Promise<StackResult> {
     );
     if (LATENCY_IMAGES > 0) {
       const single = await oneByOnePass(receiver, dataSource, client, oneByOne);
-      const p = (values: number[], fraction: number) => percentile([...values].sort((a, b) => a - b), fraction).toFixed(0);
+      const p = (values: number[], fraction: number) =>
+        percentile(
+          [...values].sort((a, b) => a - b),
+          fraction,
+        ).toFixed(0);
       console.log(
         `  one image at a time (${LATENCY_IMAGES}, no backlog): pipeline POST → final status p50 ${p(single.pipeline, 0.5)} ms, p95 ${p(single.pipeline, 0.95)} ms; ` +
           `recognizer alone p50 ${p(single.recognizer, 0.5)} ms, p95 ${p(single.recognizer, 0.95)} ms; ` +

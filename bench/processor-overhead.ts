@@ -26,9 +26,10 @@ async function measure(driver: TestDriver): Promise<void> {
   const dataSource = database.dataSource;
   try {
     const person = await dataSource.getRepository(PersonEntity).save({ name: 'Ada' });
-    const rows = await dataSource
-      .getRepository(ImageEntity)
-      .save(Array.from({ length: images }, (_, index) => ({ path: `${index}/faces/${person.id}.jpg`, status: 'pending' as const })), { chunk: 200 });
+    const rows = await dataSource.getRepository(ImageEntity).save(
+      Array.from({ length: images }, (_, index) => ({ path: `${index}/faces/${person.id}.jpg`, status: 'pending' as const })),
+      { chunk: 200 },
+    );
     const settings = processorSettingsFrom(parseConfig({}), 'bench');
     const analyzer = new FakeFaceAnalyzer(facesFromPath);
     const breaker = new RecognizerBreaker(analyzer, settings.breaker, new FakeConsumer());

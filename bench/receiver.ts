@@ -45,7 +45,9 @@ if (!existsSync(join(DIST, 'apps/receiver/src/receiver.app.js'))) {
   process.exit(1);
 }
 /* eslint-disable @typescript-eslint/no-require-imports */
-const { configureReceiverApp, receiverNestOptions } = require(join(DIST, 'apps/receiver/src/receiver.app')) as typeof import('../apps/receiver/src/receiver.app');
+const { configureReceiverApp, receiverNestOptions } = require(
+  join(DIST, 'apps/receiver/src/receiver.app'),
+) as typeof import('../apps/receiver/src/receiver.app');
 const { ReceiverModule } = require(join(DIST, 'apps/receiver/src/receiver.module')) as typeof import('../apps/receiver/src/receiver.module');
 const { QUEUE_CLIENT } = require(join(DIST, 'libs/queue/src')) as typeof import('../libs/queue/src');
 const { parseConfig } = require(join(DIST, 'libs/config/src')) as typeof import('../libs/config/src');
@@ -101,7 +103,15 @@ async function serve(kind: ServerKind, root: string, databaseUrl: string): Promi
   const database: TestDatabase = {
     name: 'mariadb',
     url: databaseUrl,
-    config: { type: 'mysql', url: databaseUrl, host: url.hostname, port: Number(url.port || 3306), username: decodeURIComponent(url.username), password: decodeURIComponent(url.password), database: url.pathname.slice(1) },
+    config: {
+      type: 'mysql',
+      url: databaseUrl,
+      host: url.hostname,
+      port: Number(url.port || 3306),
+      username: decodeURIComponent(url.username),
+      password: decodeURIComponent(url.password),
+      database: url.pathname.slice(1),
+    },
     drop: async () => undefined,
   };
   const target = kind === 'nest' ? await startNest(root, database) : await startBare(root, database);
@@ -121,7 +131,10 @@ async function serve(kind: ServerKind, root: string, databaseUrl: string): Promi
 }
 
 function spawnServer(kind: ServerKind, root: string, database: TestDatabase): Promise<RemoteTarget> {
-  const child = fork(__filename, ['--serve', kind, root, database.url], { execArgv: ['--import', 'tsx', ...(CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROFILE_DIR}`] : [])], stdio: 'inherit' });
+  const child = fork(__filename, ['--serve', kind, root, database.url], {
+    execArgv: ['--import', 'tsx', ...(CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROFILE_DIR}`] : [])],
+    stdio: 'inherit',
+  });
   const next = <T extends ChildMessage['type']>(type: T) =>
     new Promise<Extract<ChildMessage, { type: T }>>((done, fail) => {
       const onMessage = (message: ChildMessage) => {
@@ -164,7 +177,14 @@ async function startNest(root: string, database: TestDatabase): Promise<Target> 
   const queue = new CountingQueueClient();
   // With its API-key check and submission throttle, as deployed; the limit is raised so that the load is measured,
   // not refused.
-  const config = parseConfig({ DATABASE_URL: database.url, IMAGES_ROOT: root, MAX_IMAGE_BYTES: String(MAX_IMAGE_BYTES), LOG_LEVEL: 'error', ...TEST_AUTH_ENV, RATE_LIMIT_SUBMIT_PER_MINUTE: String(1e9) });
+  const config = parseConfig({
+    DATABASE_URL: database.url,
+    IMAGES_ROOT: root,
+    MAX_IMAGE_BYTES: String(MAX_IMAGE_BYTES),
+    LOG_LEVEL: 'error',
+    ...TEST_AUTH_ENV,
+    RATE_LIMIT_SUBMIT_PER_MINUTE: String(1e9),
+  });
   const moduleRef = await Test.createTestingModule({ imports: [ReceiverModule.forRoot({ config })] })
     .overrideProvider(QUEUE_CLIENT)
     .useValue(queue)
@@ -214,7 +234,9 @@ async function startBare(root: string, database: TestDatabase): Promise<Target> 
       if (request.method !== 'POST' || request.url !== '/image/post') return send(response, 404, { statusCode: 404 });
       const presented = /^Bearer (\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
       if (!presented) return send(response, 401, { statusCode: 401 });
-      const [keys] = await pool.execute<RowDataPacket[]>('SELECT id, scope FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL', [hashApiKey(presented)]);
+      const [keys] = await pool.execute<RowDataPacket[]>('SELECT id, scope FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL', [
+        hashApiKey(presented),
+      ]);
       if (!keys[0]) return send(response, 401, { statusCode: 401 });
       if (keys[0].scope !== 'submit' && keys[0].scope !== 'admin') return send(response, 403, { statusCode: 403 });
       if (!/^application\/json/i.test(request.headers['content-type'] ?? '')) return send(response, 415, { statusCode: 415 });
@@ -324,7 +346,14 @@ function summarise(rounds: RoundResult[]) {
   const busyMs = rounds.reduce((sum, round) => sum + round.busyMs, 0);
   const statuses: Record<string, number> = {};
   for (const round of rounds) for (const [status, count] of Object.entries(round.statuses)) statuses[status] = (statuses[status] ?? 0) + count;
-  return { requests, rps: requests / seconds, busyPerRequestMs: busyMs / requests, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), statuses };
+  return {
+    requests,
+    rps: requests / seconds,
+    busyPerRequestMs: busyMs / requests,
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
+    statuses,
+  };
 }
 
 async function main(): Promise<void> {
@@ -356,7 +385,9 @@ async function main(): Promise<void> {
 
     const cpu = cpus();
     console.log(`machine: ${cpu[0]?.model ?? 'unknown cpu'}, ${cpu.length} cores, node ${process.version}, ${process.platform}/${process.arch}`);
-    console.log(`workload: POST /image/post, ${measured.length} distinct files per server (+${WARMUP} warm-up), ${CONCURRENCY} connections, ${ROUNDS} alternating rounds, MariaDB scratch databases`);
+    console.log(
+      `workload: POST /image/post, ${measured.length} distinct files per server (+${WARMUP} warm-up), ${CONCURRENCY} connections, ${ROUNDS} alternating rounds, MariaDB scratch databases`,
+    );
     const published = await Promise.all(targets.map(async (target) => (await target.sample()).published));
     const summaries = targets.map((target, index) => ({ target, published: published[index], ...summarise(results.get(target)!) }));
     for (const summary of summaries) {
@@ -368,12 +399,19 @@ async function main(): Promise<void> {
     }
     // A server that refused the load measured nothing: no figures then.
     const unexpected = summaries.filter((summary) => Object.keys(summary.statuses).some((status) => status !== '202'));
-    if (unexpected.length) throw new Error(`non-202 responses from ${unexpected.map((summary) => `${summary.target.name} ${JSON.stringify(summary.statuses)}`).join(', ')}`);
+    if (unexpected.length)
+      throw new Error(
+        `non-202 responses from ${unexpected.map((summary) => `${summary.target.name} ${JSON.stringify(summary.statuses)}`).join(', ')}`,
+      );
     const [nest, bare] = summaries;
     const ratio = nest!.rps / bare!.rps;
     console.log(`ratio nest/bare: ${ratio.toFixed(2)} (target >= 0.70) ${ratio >= 0.7 ? 'MET' : 'NOT MET'}`);
     console.log(`cost ratio (bare busy / nest busy per request): ${(bare!.busyPerRequestMs / nest!.busyPerRequestMs).toFixed(2)}`);
-    console.log(`load average during the run: ${loadavg().map((value) => value.toFixed(2)).join(' ')} (other processes share these cores)`);
+    console.log(
+      `load average during the run: ${loadavg()
+        .map((value) => value.toFixed(2))
+        .join(' ')} (other processes share these cores)`,
+    );
   } finally {
     for (const target of targets) await target.close();
     for (const database of databases) await database.drop();
@@ -381,7 +419,8 @@ async function main(): Promise<void> {
   }
 }
 
-const entry = process.argv[2] === '--serve' ? serve(process.argv[3] as ServerKind, process.argv[4]!, process.argv[5]!) : main().then(() => process.exit(0));
+const entry =
+  process.argv[2] === '--serve' ? serve(process.argv[3] as ServerKind, process.argv[4]!, process.argv[5]!) : main().then(() => process.exit(0));
 entry.then(
   () => undefined,
   (error: unknown) => {

@@ -28,7 +28,10 @@ const BASELINE_PASSES = Number(process.env.BENCH_BASELINE_PASSES ?? 1);
 const WORKERS = Number(process.env.RECOGNIZER_WORKERS ?? 0) || availableParallelism();
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? WORKERS * 2);
 const LATENCY_REQUESTS = Number(process.env.BENCH_LATENCY_REQUESTS ?? 300);
-const ENGINES = (process.env.BENCH_ENGINES ?? 'onnx,wasm').split(',').map((engine) => engine.trim()).filter(Boolean);
+const ENGINES = (process.env.BENCH_ENGINES ?? 'onnx,wasm')
+  .split(',')
+  .map((engine) => engine.trim())
+  .filter(Boolean);
 const MIN_SCORE = 0.5;
 const MiB = 1024 * 1024;
 
@@ -40,7 +43,11 @@ function benchImages(): string[] {
   }
   for (const file of ['cmyk.jpg', 'exif_rotated.jpg', 'grayscale.jpg', 'png_named.jpg', 'rgba_32bit.png']) images.push(join(FACES_DIR, 'bad', file));
   const demo = join(dirname(require.resolve('@vladmandic/face-api/package.json')), 'demo');
-  if (existsSync(demo)) for (const file of readdirSync(demo).filter((name) => name.endsWith('.jpg')).sort()) images.push(join(demo, file));
+  if (existsSync(demo))
+    for (const file of readdirSync(demo)
+      .filter((name) => name.endsWith('.jpg'))
+      .sort())
+      images.push(join(demo, file));
   return images;
 }
 
@@ -63,7 +70,12 @@ async function runBaseline(images: string[]): Promise<{ imagesPerSecond: number;
   await loadFaceModels(faceapi);
   const options = new faceapi.SsdMobilenetv1Options({ minConfidence: MIN_SCORE });
   const readImage = async (file: string): Promise<Tensor3D> => {
-    const { data, info } = await sharp(readFileSync(file)).rotate().flatten({ background: '#ffffff' }).toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(readFileSync(file))
+      .rotate()
+      .flatten({ background: '#ffffff' })
+      .toColourspace('srgb')
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     return tf.tensor3d(new Int32Array(data), [info.height, info.width, 3], 'int32');
   };
   // Warm-up: the first inference compiles kernels; the service warms up before SERVING too.
@@ -84,7 +96,12 @@ async function runBaseline(images: string[]): Promise<{ imagesPerSecond: number;
       faces += result.length;
     }
   }
-  const { imagesPerSecond } = summary('strict baseline (1 thread, face-api node-wasm, typed-array input)', times, performance.now() - started, times.length);
+  const { imagesPerSecond } = summary(
+    'strict baseline (1 thread, face-api node-wasm, typed-array input)',
+    times,
+    performance.now() - started,
+    times.length,
+  );
   const cpu = process.cpuUsage(cpuBefore);
   const cpuMsPerImage = (cpu.user + cpu.system) / 1000 / times.length;
   console.log(`strict baseline CPU: ${cpuMsPerImage.toFixed(0)} ms of CPU per image`);
@@ -149,7 +166,14 @@ async function startService(engine: string): Promise<{ child: ChildProcess; clie
 }
 
 /** `count` requests, `inFlight` at a time, cycling through the images; RSS sampled every 50 answers. */
-async function drive(client: GrpcFaceAnalyzer, pid: number, images: string[], count: number, inFlight: number, onProgress?: (done: number, rss: number) => void) {
+async function drive(
+  client: GrpcFaceAnalyzer,
+  pid: number,
+  images: string[],
+  count: number,
+  inFlight: number,
+  onProgress?: (done: number, rss: number) => void,
+) {
   const times: number[] = [];
   let next = 0;
   let done = 0;
@@ -174,7 +198,10 @@ async function drive(client: GrpcFaceAnalyzer, pid: number, images: string[], co
 }
 
 function median(values: number[]): number {
-  return percentile([...values].sort((a, b) => a - b), 0.5);
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    0.5,
+  );
 }
 
 /**
@@ -218,7 +245,9 @@ async function runService(engine: string, images: string[]): Promise<EngineFigur
   const { child, client } = await startService(engine);
   const pid = child.pid as number;
   const threads = process.env.FACE_ENGINE_THREADS ?? '1';
-  console.log(`\n[${engine}] service: ${WORKERS} worker(s)${engine === 'onnx' ? ` × ${threads} ORT thread(s)` : ''}, SERVING after ${((performance.now() - loadStarted) / 1000).toFixed(1)} s, RSS ${(processMemory(pid).rss / MiB).toFixed(0)} MiB`);
+  console.log(
+    `\n[${engine}] service: ${WORKERS} worker(s)${engine === 'onnx' ? ` × ${threads} ORT thread(s)` : ''}, SERVING after ${((performance.now() - loadStarted) / 1000).toFixed(1)} s, RSS ${(processMemory(pid).rss / MiB).toFixed(0)} MiB`,
+  );
   const latency = await drive(client, pid, images, LATENCY_REQUESTS, 2);
   const { p95: p95AtTwo } = summary(`[${engine}] latency (2 in flight)`, latency.times, latency.wall, latency.times.length);
   const rssSamples: Array<{ done: number; rss: number }> = [];
@@ -226,7 +255,12 @@ async function runService(engine: string, images: string[]): Promise<EngineFigur
     rssSamples.push({ done, rss });
     if (done % 500 === 0) process.stdout.write(`  ${done}/${REQUESTS} requests, RSS ${(rss / MiB).toFixed(0)} MiB\n`);
   });
-  const { imagesPerSecond } = summary(`[${engine}] throughput (${CONCURRENCY} in flight)`, throughput.times, throughput.wall, throughput.times.length);
+  const { imagesPerSecond } = summary(
+    `[${engine}] throughput (${CONCURRENCY} in flight)`,
+    throughput.times,
+    throughput.wall,
+    throughput.times.length,
+  );
   // On a shared machine wall-clock rates fall with the neighbours' load; CPU time per image much less so.
   const cpuMsPerImage = (throughput.cpuSeconds * 1000) / throughput.times.length;
   console.log(
@@ -234,7 +268,9 @@ async function runService(engine: string, images: string[]): Promise<EngineFigur
   );
   const peak = Math.max(latency.peak, throughput.peak, processMemory(pid).peak);
   const peakPerWorker = peak / MiB / WORKERS;
-  console.log(`[${engine}] memory: peak RSS ${(peak / MiB).toFixed(0)} MiB for the process = ${peakPerWorker.toFixed(0)} MiB per worker (target ≤ 600)`);
+  console.log(
+    `[${engine}] memory: peak RSS ${(peak / MiB).toFixed(0)} MiB for the process = ${peakPerWorker.toFixed(0)} MiB per worker (target ≤ 600)`,
+  );
   const drift = rssDrift(rssSamples);
   if (drift) {
     console.log(

@@ -17,7 +17,14 @@ import { DataSource } from 'typeorm';
 import { parseConfig } from '@visage/config';
 import { GalleryService } from '@visage/matcher';
 import { DEFAULT_DESCRIPTOR_RECIPE, MatchRule } from '@visage/domain';
-import { encodeDescriptor, FaceIdentityRepository, LockRepository, PersonImageRepository, personNameKey, PersonRepository } from '@visage/persistence';
+import {
+  encodeDescriptor,
+  FaceIdentityRepository,
+  LockRepository,
+  PersonImageRepository,
+  personNameKey,
+  PersonRepository,
+} from '@visage/persistence';
 import { processorSettingsFrom } from '../apps/image-processor/src/processor.settings';
 import { RematchJob } from '../apps/image-processor/src/rematch/rematch.job';
 import { timed } from './machine';
@@ -54,7 +61,10 @@ async function fill(dataSource: DataSource): Promise<void> {
   const images = Math.ceil(FACES / FACES_PER_IMAGE);
   for (let first = 1; first <= images; first += INSERT_BATCH) {
     const ids = Array.from({ length: Math.min(INSERT_BATCH, images - first + 1) }, (_, i) => first + i);
-    await dataSource.query(`INSERT INTO images (id, path, status, width, height) VALUES ${ids.map(() => "(?, ?, 'unrecognized', 640, 480)").join(',')}`, ids.flatMap((id) => [id, `stream/${id}.jpg`]));
+    await dataSource.query(
+      `INSERT INTO images (id, path, status, width, height) VALUES ${ids.map(() => "(?, ?, 'unrecognized', 640, 480)").join(',')}`,
+      ids.flatMap((id) => [id, `stream/${id}.jpg`]),
+    );
     const faces = ids.flatMap((id) => Array.from({ length: FACES_PER_IMAGE }, (_, k) => ({ id, k })));
     await dataSource.query(
       `INSERT INTO faces (image_id, person_id, box_x, box_y, box_width, box_height, score, distance, descriptor, descriptor_recipe, gallery_version) VALUES ${faces.map(() => `(?, NULL, 10, 10, 50, 50, 0.9, NULL, ?, '${DEFAULT_DESCRIPTOR_RECIPE}', 0)`).join(',')}`,
@@ -109,21 +119,31 @@ async function pass(name: string, dataSource: DataSource, job: RematchJob): Prom
 runOnScratchDatabase('rematch', async (dataSource, type) => {
   const filled = performance.now();
   await fill(dataSource);
-  console.log(`data: ${FACES} faces in ${Math.ceil(FACES / FACES_PER_IMAGE)} images, gallery ${GALLERY} descriptors, ${type} (filled in ${((performance.now() - filled) / 1000).toFixed(1)} s)`);
+  console.log(
+    `data: ${FACES} faces in ${Math.ceil(FACES / FACES_PER_IMAGE)} images, gallery ${GALLERY} descriptors, ${type} (filled in ${((performance.now() - filled) / 1000).toFixed(1)} s)`,
+  );
 
   const gallery = new GalleryService(new PersonImageRepository(dataSource), { rule: RULE, refreshMs: 60_000 });
   const settings = processorSettingsFrom(parseConfig({}), 'bench');
   const job = new RematchJob(new FaceIdentityRepository(dataSource), new LockRepository(dataSource), gallery, settings, false);
   const loaded = performance.now();
   await gallery.refresh();
-  console.log(`gallery loaded: ${gallery.size} descriptors of ${gallery.persons} persons, version ${gallery.version}, ${(performance.now() - loaded).toFixed(0)} ms`);
+  console.log(
+    `gallery loaded: ${gallery.size} descriptors of ${gallery.persons} persons, version ${gallery.version}, ${(performance.now() - loaded).toFixed(0)} ms`,
+  );
 
   await pass('full (every face against the whole gallery)', dataSource, job);
   const enrolments = new PersonImageRepository(dataSource);
   const newcomer = await enrolments.findOrCreatePerson('newcomer');
   const { centroid, around } = makeDescriptors(4242);
   for (let k = 0; k < PER_PERSON; k++) {
-    await enrolments.replaceEnrolment({ personId: newcomer.id, sourceName: `path:newcomer/${k}.jpg`, contentHash: 'e'.repeat(64), descriptor: around(centroid(10 ** 7)), recipe: 'chip-flip' });
+    await enrolments.replaceEnrolment({
+      personId: newcomer.id,
+      sourceName: `path:newcomer/${k}.jpg`,
+      contentHash: 'e'.repeat(64),
+      descriptor: around(centroid(10 ** 7)),
+      recipe: 'chip-flip',
+    });
   }
   await pass(`one person enrolled (${PER_PERSON} enrolments)`, dataSource, job);
   await new PersonRepository(dataSource).delete(1);

@@ -49,24 +49,29 @@ let samePairs = 0;
 let sameOver = 0;
 for (const [, photos] of known) {
   const gallery = new Gallery(photos.map((descriptor) => ({ personId: 0, personName: '', descriptor })));
-  photos.forEach((descriptor, row) => gallery.distancesTo(descriptor).forEach((distance, other) => {
-    if (other <= row) return;
-    samePairs++;
-    if (distance > bound) sameOver++;
-  }));
+  photos.forEach((descriptor, row) =>
+    gallery.distancesTo(descriptor).forEach((distance, other) => {
+      if (other <= row) return;
+      samePairs++;
+      if (distance > bound) sameOver++;
+    }),
+  );
 }
 const firsts = new Gallery(known.map(([, photos], index) => ({ personId: index + 1, personName: '', descriptor: photos[0] })));
 let otherPairs = 0;
 let otherOver = 0;
-known.forEach(([, photos], row) => firsts.distancesTo(photos[0]).forEach((distance, other) => {
-  if (other <= row) return;
-  otherPairs++;
-  if (distance > bound) otherOver++;
-}));
+known.forEach(([, photos], row) =>
+  firsts.distancesTo(photos[0]).forEach((distance, other) => {
+    if (other <= row) return;
+    otherPairs++;
+    if (distance > bound) otherOver++;
+  }),
+);
 
 // Flagged persons: each person's photos, then the same with one stranger added.
 let id = 0;
-const rows = (personId: number, photos: Float32Array[]): EnrolmentRow[] => photos.map((descriptor) => ({ id: ++id, sourceName: `s${id}`, personId, personName: '', descriptor }));
+const rows = (personId: number, photos: Float32Array[]): EnrolmentRow[] =>
+  photos.map((descriptor) => ({ id: ++id, sourceName: `s${id}`, personId, personName: '', descriptor }));
 const genuine = known.flatMap(([, photos], index) => rows(index + 1, photos));
 const flaggedGenuine = findDisagreements(genuine, bound).size;
 let flaggedMixed = 0;
@@ -113,9 +118,19 @@ known.forEach(([, photos], index) => {
   rightFacesAsked += members.filter((member) => asked.has(member.faceId)).length;
 });
 
-console.log(`review checks on ${dumpPath} (${dump.engine}); ${known.length} people with 3+ photos, ${strangers.length} with one; MATCH_THRESHOLD ${threshold}, ENROLMENT_DISAGREEMENT_DISTANCE ${bound}`);
-console.log(`enrolment pairs over the bound: same person ${percent(sameOver, samePairs)} of ${samePairs}, different people ${percent(otherOver, otherPairs)} of ${otherPairs}`);
-console.log(`flagged persons: all photos of one person ${percent(flaggedGenuine, known.length)}; with one stranger's photo added ${percent(flaggedMixed, known.length)} (the stranger marked in ${percent(strangerIsOutlier, flaggedMixed)} of those)`);
-console.log(`"This is …" answered 409: right person ${percent(rightAsked, rightTried)} of ${rightTried}; another known person ${percent(wrongAsked, wrongTried)}; a stranger to a known person ${percent(strangerAsked, strangers.length)} of ${strangers.length}`);
-console.log(`naming a group with a stranger chained in: stranger asked about in ${percent(intruderAsked, groups)} of ${groups} groups; right faces asked about ${percent(rightFacesAsked, rightFaces)} of ${rightFaces}`);
+console.log(
+  `review checks on ${dumpPath} (${dump.engine}); ${known.length} people with 3+ photos, ${strangers.length} with one; MATCH_THRESHOLD ${threshold}, ENROLMENT_DISAGREEMENT_DISTANCE ${bound}`,
+);
+console.log(
+  `enrolment pairs over the bound: same person ${percent(sameOver, samePairs)} of ${samePairs}, different people ${percent(otherOver, otherPairs)} of ${otherPairs}`,
+);
+console.log(
+  `flagged persons: all photos of one person ${percent(flaggedGenuine, known.length)}; with one stranger's photo added ${percent(flaggedMixed, known.length)} (the stranger marked in ${percent(strangerIsOutlier, flaggedMixed)} of those)`,
+);
+console.log(
+  `"This is …" answered 409: right person ${percent(rightAsked, rightTried)} of ${rightTried}; another known person ${percent(wrongAsked, wrongTried)}; a stranger to a known person ${percent(strangerAsked, strangers.length)} of ${strangers.length}`,
+);
+console.log(
+  `naming a group with a stranger chained in: stranger asked about in ${percent(intruderAsked, groups)} of ${groups} groups; right faces asked about ${percent(rightFacesAsked, rightFaces)} of ${rightFaces}`,
+);
 console.log(machineLine());

@@ -32,7 +32,9 @@ export function runOnScratchDatabase(name: string, bench: (dataSource: DataSourc
     Logger.overrideLogger(['error']);
     console.log(machineLine());
     const scratch =
-      process.env.BENCH_DATABASE === 'mariadb' ? await createScratchMysqlDatabase(`visage_bench_${name}`) : await createScratchSqliteDatabase(`visage-bench-${name}`);
+      process.env.BENCH_DATABASE === 'mariadb'
+        ? await createScratchMysqlDatabase(`visage_bench_${name}`)
+        : await createScratchSqliteDatabase(`visage-bench-${name}`);
     await onMigrated(scratch, (dataSource) => bench(dataSource, scratch.config.type));
   });
 }

@@ -10,8 +10,19 @@ function descriptor(index: number, jitter: number): number[] {
 
 const centred: DumpFace['box'] = { x: 70, y: 60, width: 110, height: 130 };
 const corner: DumpFace['box'] = { x: 0, y: 0, width: 30, height: 30 };
-const face = (person: number, jitter: number, box = centred): DumpFace => ({ box, score: 0.9, descriptor: descriptor(person, jitter), landmarks: [] });
-const photo = (person: string, number: number, faces: DumpFace[]): DumpPhoto => ({ person, file: `${person}/${person}_000${number}.jpg`, width: 250, height: 250, faces });
+const face = (person: number, jitter: number, box = centred): DumpFace => ({
+  box,
+  score: 0.9,
+  descriptor: descriptor(person, jitter),
+  landmarks: [],
+});
+const photo = (person: string, number: number, faces: DumpFace[]): DumpPhoto => ({
+  person,
+  file: `${person}/${person}_000${number}.jpg`,
+  width: 250,
+  height: 250,
+  faces,
+});
 
 /**
  * Three people with three photos (Ada's first shows Cleo small in a corner; Cleo's last has no face found), one
@@ -43,7 +54,15 @@ describe('bench:identity evaluation (synthetic dump)', () => {
     expect(evaluation.facesFound).toEqual({ photos: 12, refused: 0, withNone: 1, withSeveral: 1, found: 11 / 12 });
     expect(evaluation.openSet).toMatchObject({ enrolled: 3, enrolmentRefused: [], enrolledFromSeveral: 1 });
     // Ada 2, 3, Ben 2, 3 and Cleo 2 named right; Cleo 3 (no face) not named; Dan, the stranger, not named.
-    expect(evaluation.openSet.atOperatingPoint).toEqual({ threshold: 0.55, known: 6, right: 5, wrong: 0, notNamed: 1, strangers: 1, strangersNamed: 0 });
+    expect(evaluation.openSet.atOperatingPoint).toEqual({
+      threshold: 0.55,
+      known: 6,
+      right: 5,
+      wrong: 0,
+      notNamed: 1,
+      strangers: 1,
+      strangersNamed: 0,
+    });
     // The known photos lie well within 0.30 of their enrolment: named right at every point of the curve.
     expect(evaluation.openSet.curve.every((point) => point.right === 5)).toBe(true);
     // The bystander (30 px) is too small to be grouped, a group of its own: every labelled pair is right, none missed.

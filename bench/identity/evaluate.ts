@@ -100,7 +100,11 @@ function photosByPerson(dump: FaceDump): Map<string, DumpPhoto[]> {
   return byPerson;
 }
 
-function scoreOpenSet(match: Matcher, known: Array<{ person: string; descriptor?: Float32Array }>, strangers: Array<Float32Array | undefined>): OpenSetCounts {
+function scoreOpenSet(
+  match: Matcher,
+  known: Array<{ person: string; descriptor?: Float32Array }>,
+  strangers: Array<Float32Array | undefined>,
+): OpenSetCounts {
   const counts: OpenSetCounts = { known: known.length, right: 0, wrong: 0, notNamed: 0, strangers: strangers.length, strangersNamed: 0 };
   for (const probe of known) {
     const found = probe.descriptor && match(probe.descriptor);
@@ -137,7 +141,10 @@ export async function openSet(dump: FaceDump, config: VisageConfig): Promise<Ope
     // A person whose enrolment was refused is still submitted: a product that cannot enrol them cannot name them.
     for (const photo of rest) known.push({ person, descriptor: descriptorOf(photo) });
   }
-  const point = (threshold: number): OpenSetPoint => ({ threshold, ...scoreOpenSet(createMatcher(entries, withMatchThreshold(config, threshold)), known, strangers) });
+  const point = (threshold: number): OpenSetPoint => ({
+    threshold,
+    ...scoreOpenSet(createMatcher(entries, withMatchThreshold(config, threshold)), known, strangers),
+  });
   return {
     enrolled: entries.length,
     enrolmentRefused,
@@ -173,7 +180,13 @@ export function grouping(dump: FaceDump, config: VisageConfig, seed = 1): Groupi
   dump.photos.forEach((photo, photoIndex) => {
     const subject = subjectFace(photo);
     for (const face of photo.faces) {
-      faces.push({ id: faces.length + 1, descriptor: Float32Array.from(face.descriptor), photo: photoIndex, box: face.box, person: face === subject ? photo.person : undefined });
+      faces.push({
+        id: faces.length + 1,
+        descriptor: Float32Array.from(face.descriptor),
+        photo: photoIndex,
+        box: face.box,
+        person: face === subject ? photo.person : undefined,
+      });
     }
   });
   const groupOf = groupUnknownFaces(shuffled(faces, seed), config);
@@ -205,7 +218,10 @@ export function grouping(dump: FaceDump, config: VisageConfig, seed = 1): Groupi
  * Pairwise precision and recall of groups against labels: of the pairs of labelled faces grouped together, the
  * share with one label; of the pairs with one label, the share grouped together. Unlabelled faces are in no pair.
  */
-export function pairwiseScores<T>(groups: ReadonlyArray<readonly T[]>, labelOf: (face: T) => string | undefined): { precision: number; recall: number } {
+export function pairwiseScores<T>(
+  groups: ReadonlyArray<readonly T[]>,
+  labelOf: (face: T) => string | undefined,
+): { precision: number; recall: number } {
   let together = 0;
   let sameTogether = 0;
   const labelled: T[] = [];

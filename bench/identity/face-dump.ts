@@ -79,14 +79,22 @@ const STATIC_LOADERS: EngineLoaders = {
 
 /** The recognizer's engine with the recognizer's settings, chosen as an analysis worker chooses it. */
 export async function createRecognizerEngine(config: VisageConfig): Promise<RecognitionEngine> {
-  const { engine } = await createEngine({ engine: config.FACE_ENGINE, threads: config.FACE_ENGINE_THREADS, minScore: config.MIN_DETECTION_SCORE, recipe: config.FACE_DESCRIPTOR_RECIPE }, STATIC_LOADERS);
+  const { engine } = await createEngine(
+    { engine: config.FACE_ENGINE, threads: config.FACE_ENGINE_THREADS, minScore: config.MIN_DETECTION_SCORE, recipe: config.FACE_DESCRIPTOR_RECIPE },
+    STATIC_LOADERS,
+  );
   return engine;
 }
 
 const round = (value: number, digits: number) => Number(value.toFixed(digits));
 
 /** One photo as the worker analyses it: decoded by content with the worker's limits, landmarks included. */
-export async function analyzePhoto(engine: RecognitionEngine, config: VisageConfig, root: string, photo: { person: string; file: string }): Promise<DumpPhoto> {
+export async function analyzePhoto(
+  engine: RecognitionEngine,
+  config: VisageConfig,
+  root: string,
+  photo: { person: string; file: string },
+): Promise<DumpPhoto> {
   try {
     const decoded = await decodeImage(readFileSync(join(root, photo.file)), { maxPixels: config.MAX_IMAGE_PIXELS });
     const result = await engine.analyze(decoded, true);
@@ -118,7 +126,12 @@ export async function dumpFaces(config: VisageConfig, root: string, progress?: (
       photos.push(await analyzePhoto(engine, config, root, photo));
       progress?.(photos.length, list.length);
     }
-    return { engine: `${engine.name} (face-api ${engine.faceApiVersion}, MIN_DETECTION_SCORE ${config.MIN_DETECTION_SCORE}, retry canvases ${RETRY_CANVAS_SCALES.join('/')}×)`, generatedAt: new Date().toISOString(), root, photos };
+    return {
+      engine: `${engine.name} (face-api ${engine.faceApiVersion}, MIN_DETECTION_SCORE ${config.MIN_DETECTION_SCORE}, retry canvases ${RETRY_CANVAS_SCALES.join('/')}×)`,
+      generatedAt: new Date().toISOString(),
+      root,
+      photos,
+    };
   } finally {
     await engine.dispose();
   }

@@ -35,8 +35,11 @@ export function reportLines(evaluation: IdentityEvaluation, config: VisageConfig
   for (const target of IDENTITY_TARGETS) {
     const value = target.measure(evaluation);
     const sign = target.direction === 'atLeast' ? '≥' : '≤';
-    lines.push(`  ${within(target, value, target.goal) ? 'met    ' : 'NOT MET'} ${target.name}: ${formatMeasure(target, value)} (goal ${sign} ${formatMeasure(target, target.goal)})`);
+    lines.push(
+      `  ${within(target, value, target.goal) ? 'met    ' : 'NOT MET'} ${target.name}: ${formatMeasure(target, value)} (goal ${sign} ${formatMeasure(target, target.goal)})`,
+    );
   }
-  if (openSet.enrolmentRefused.length > 0) lines.push(`enrolment refused: ${openSet.enrolmentRefused.map(({ file, reason }) => `${file} (${reason})`).join(', ')}`);
+  if (openSet.enrolmentRefused.length > 0)
+    lines.push(`enrolment refused: ${openSet.enrolmentRefused.map(({ file, reason }) => `${file} (${reason})`).join(', ')}`);
   return lines;
 }

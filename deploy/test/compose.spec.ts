@@ -192,15 +192,18 @@ describe('docker-compose.yml', () => {
     expect(published).toEqual(spec.publishedByCompose ? [port] : []);
   });
 
-  it.each(APP_NAMES)('%s mounts the images at IMAGES_ROOT as deploy/apps.ts says: read-write to store uploads, read-only to read, or not at all', (app) => {
-    const mounts = (service(compose, app).volumes ?? []).map((volume) =>
-      typeof volume === 'string' ? { target: volume.split(':')[1], read_only: volume.endsWith(':ro'), source: volume.split(':')[0] } : volume,
-    );
-    const images = mounts.find((mount) => mount.target === IMAGES_MOUNT_PATH);
-    if (!DEPLOYABLE_APPS[app].readsImages) return void expect(images).toBeUndefined();
-    expect(Boolean(images?.read_only)).toBe(!DEPLOYABLE_APPS[app].writesImages);
-    expect(images?.source).toMatch(/\/images$/);
-  });
+  it.each(APP_NAMES)(
+    '%s mounts the images at IMAGES_ROOT as deploy/apps.ts says: read-write to store uploads, read-only to read, or not at all',
+    (app) => {
+      const mounts = (service(compose, app).volumes ?? []).map((volume) =>
+        typeof volume === 'string' ? { target: volume.split(':')[1], read_only: volume.endsWith(':ro'), source: volume.split(':')[0] } : volume,
+      );
+      const images = mounts.find((mount) => mount.target === IMAGES_MOUNT_PATH);
+      if (!DEPLOYABLE_APPS[app].readsImages) return void expect(images).toBeUndefined();
+      expect(Boolean(images?.read_only)).toBe(!DEPLOYABLE_APPS[app].writesImages);
+      expect(images?.source).toMatch(/\/images$/);
+    },
+  );
 
   it('has every app listen on its container interface, and the recognizer and its callers share the token from .env', () => {
     for (const app of APP_NAMES) expect(configOf(compose, app).BIND_HOST, app).toBe('0.0.0.0');
@@ -266,25 +269,37 @@ describe('.env.example', () => {
 
   it('lists only variables docker-compose.yml reads, so editing a line has an effect', () => {
     // `${NAME:-default}`, or `${NAME-default}` where an empty value means something (OUTCOME_EVENTS_TOPIC: none).
-    const unused = Object.keys(active).filter((name) => name !== 'COMPOSE_PROJECT_NAME' && !composeText.includes(`\${${name}:-`) && !composeText.includes(`\${${name}-`));
+    const unused = Object.keys(active).filter(
+      (name) => name !== 'COMPOSE_PROJECT_NAME' && !composeText.includes(`\${${name}:-`) && !composeText.includes(`\${${name}-`),
+    );
     expect(unused, 'active lines must be interpolated in docker-compose.yml').toEqual([]);
     const tunables = Object.keys(commented).filter((name) => !TOPOLOGY_VARIABLES.includes(name as EnvName));
     expect(tunables.length).toBeGreaterThan(10);
-    expect(tunables.filter((name) => !passedThrough(name)), 'commented tunables must be passed through').toEqual([]);
+    expect(
+      tunables.filter((name) => !passedThrough(name)),
+      'commented tunables must be passed through',
+    ).toEqual([]);
   });
 
-  it('holds values the apps accept: the active ones equal the fallbacks of docker-compose.yml, the examples parse (the secrets\' placeholders are refused)', () => {
+  it("holds values the apps accept: the active ones equal the fallbacks of docker-compose.yml, the examples parse (the secrets' placeholders are refused)", () => {
     for (const app of APP_NAMES) {
       expect(composeEnvironment(service(composeWithExample, app)), app).toEqual(composeEnvironment(service(compose, app)));
     }
     // The secrets' examples are placeholders the apps refuse (uncommented unchanged, nothing starts).
     const secrets = ['ADMIN_API_KEY', 'SESSION_SECRET', 'RECOGNIZER_TOKEN', 'WEBHOOK_SECRET'];
     for (const name of secrets) {
-      expect(() => parseConfig({ ...composeEnvironment(service(compose, 'receiver')), [name]: commented[name] }, '/app'), name).toThrow(/placeholder/);
+      expect(() => parseConfig({ ...composeEnvironment(service(compose, 'receiver')), [name]: commented[name] }, '/app'), name).toThrow(
+        /placeholder/,
+      );
     }
-    const tunables = Object.fromEntries(Object.entries(commented).filter(([name]) => !TOPOLOGY_VARIABLES.includes(name as EnvName) && !secrets.includes(name)));
+    const tunables = Object.fromEntries(
+      Object.entries(commented).filter(([name]) => !TOPOLOGY_VARIABLES.includes(name as EnvName) && !secrets.includes(name)),
+    );
     // The example WEBHOOK_URLS needs a secret, and the secret's example is a refused placeholder: a real one here.
-    const config = parseConfig({ ...composeEnvironment(service(compose, 'receiver')), ...tunables, WEBHOOK_SECRET: 'q3J9xVb1m2Lr8TnWc5ZpYk0aHs7Ue4Gd6Fo+Ij/N1Ew=' }, '/app');
+    const config = parseConfig(
+      { ...composeEnvironment(service(compose, 'receiver')), ...tunables, WEBHOOK_SECRET: 'q3J9xVb1m2Lr8TnWc5ZpYk0aHs7Ue4Gd6Fo+Ij/N1Ew=' },
+      '/app',
+    );
     for (const [name, value] of Object.entries(tunables)) {
       if (name === 'KNOWN_FACES_DIR') continue; // resolved against IMAGES_ROOT
       // A variable a derived group replaces is read from the group.

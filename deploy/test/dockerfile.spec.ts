@@ -44,7 +44,11 @@ function dockerIgnored(path: string): boolean {
     .map((line) => {
       const negated = line.startsWith('!');
       const pattern = (negated ? line.slice(1) : line).replace(/^\/+|\/+$/g, '');
-      const escape = (part: string) => part.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
+      const escape = (part: string) =>
+        part
+          .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+          .replace(/\*/g, '[^/]*')
+          .replace(/\?/g, '[^/]');
       // `**/` is zero or more directories; any other `**` is anything.
       const source = pattern
         .split('**/')
@@ -70,11 +74,18 @@ describe('Dockerfile', () => {
     expect(text).not.toMatch(/^#\s*syntax\s*=/im);
     // The classic builder knows no RUN flags (--mount, --network, --security), no heredocs, and only --from/--chown on COPY.
     const all = dockerfile.stages.flatMap((stage) => stage.instructions);
-    expect(all.filter((instruction) => instruction.keyword === 'RUN' && /^--/.test(instruction.args)).map((instruction) => instruction.args)).toEqual([]);
+    expect(all.filter((instruction) => instruction.keyword === 'RUN' && /^--/.test(instruction.args)).map((instruction) => instruction.args)).toEqual(
+      [],
+    );
     expect(all.filter((instruction) => /<<-?\s*['"]?\w+/.test(instruction.args)).map((instruction) => instruction.args)).toEqual([]);
     const copyFlags = all
       .filter((instruction) => instruction.keyword === 'COPY' || instruction.keyword === 'ADD')
-      .flatMap((instruction) => instruction.args.split(/\s+/).filter((word) => word.startsWith('--')).map((flag) => flag.split('=')[0]));
+      .flatMap((instruction) =>
+        instruction.args
+          .split(/\s+/)
+          .filter((word) => word.startsWith('--'))
+          .map((flag) => flag.split('=')[0]),
+      );
     expect(copyFlags.filter((flag) => flag !== '--from' && flag !== '--chown')).toEqual([]);
   });
 
@@ -95,13 +106,19 @@ describe('Dockerfile', () => {
     expect(user).toMatch(/^\d+(:\d+)?$/);
     expect(Number(user?.split(':')[0])).toBeGreaterThan(0);
     const runs = instructions(chain, 'RUN');
-    expect(runs.filter((run) => COMPILERS.test(run)), 'no toolchain installed in the runtime chain').toEqual([]);
+    expect(
+      runs.filter((run) => COMPILERS.test(run)),
+      'no toolchain installed in the runtime chain',
+    ).toEqual([]);
     // node_modules come from a stage that installed without devDependencies (and with the compilers, left behind).
     const copies = instructions(chain, 'COPY').filter((copy) => /\/app\/node_modules/.test(copy));
     expect(copies).toHaveLength(1);
     const source = /--from=(\S+)/.exec(copies[0])?.[1];
     const sourceRuns = instructions(stageChain(dockerfile, source!), 'RUN');
-    expect(sourceRuns.some((run) => /npm ci\b.*--omit=dev/.test(run)), `${source} runs npm ci --omit=dev`).toBe(true);
+    expect(
+      sourceRuns.some((run) => /npm ci\b.*--omit=dev/.test(run)),
+      `${source} runs npm ci --omit=dev`,
+    ).toBe(true);
     // Run time needs the gRPC contract and the compiled code; the face models ride in node_modules.
     expect(instructions(chain, 'COPY').some((copy) => /\bproto\b/.test(copy))).toBe(true);
     expect(instructions(chain, 'COPY').some((copy) => /\/app\/dist\b/.test(copy))).toBe(true);
@@ -115,7 +132,9 @@ describe('Dockerfile', () => {
     const healthcheck = effective(chain, 'HEALTHCHECK') ?? '';
     const command = execForm(healthcheck.slice(healthcheck.indexOf('CMD') + 3).trim());
     expect(command).toEqual(['node', 'deploy/docker/healthcheck.mjs', spec.healthPortVar, String(port)]);
-    const exposed = instructions(chain, 'EXPOSE').flatMap((line) => line.split(/\s+/)).map(Number);
+    const exposed = instructions(chain, 'EXPOSE')
+      .flatMap((line) => line.split(/\s+/))
+      .map(Number);
     expect(exposed).toContain(port);
     if (spec.grpcPortVar) expect(exposed).toContain(defaults[spec.grpcPortVar as keyof VisageConfig]);
   });
@@ -170,7 +189,12 @@ describe('Dockerfile', () => {
     const sources = dockerfile.stages
       .flatMap((stage) => stage.instructions)
       .filter((instruction) => instruction.keyword === 'COPY' && !instruction.args.includes('--from='))
-      .flatMap((instruction) => instruction.args.split(/\s+/).filter((word) => !word.startsWith('--')).slice(0, -1));
+      .flatMap((instruction) =>
+        instruction.args
+          .split(/\s+/)
+          .filter((word) => !word.startsWith('--'))
+          .slice(0, -1),
+      );
     expect(sources.length).toBeGreaterThan(3);
     // apps/ arrives with the apps' own branches; everything else must already be here.
     const appsLanded = existsSync(resolve(REPO_ROOT, 'apps'));
@@ -181,7 +205,9 @@ describe('Dockerfile', () => {
   });
 
   it('keeps secrets, dependencies and build output out of the build context', () => {
-    const ignored = readRepoFile('.dockerignore').split('\n').map((line) => line.trim());
+    const ignored = readRepoFile('.dockerignore')
+      .split('\n')
+      .map((line) => line.trim());
     for (const entry of ['**/node_modules', 'dist', '.env', '.git', 'images']) expect(ignored).toContain(entry);
     for (const path of ['node_modules', 'apps/receiver/node_modules', 'dist', '.env', '.git', 'images/known/a.jpg', 'deploy/base']) {
       expect(dockerIgnored(path), path).toBe(true);

@@ -21,14 +21,24 @@ function pruneRuns(stageName: string): Array<{ packages: string[]; moveTo?: stri
   return (stage?.instructions ?? [])
     .filter((instruction) => instruction.keyword === 'RUN' && instruction.args.includes(PRUNE_SCRIPT))
     .map((instruction) => {
-      const words = instruction.args.slice(instruction.args.indexOf(PRUNE_SCRIPT) + PRUNE_SCRIPT.length).split('&&')[0].trim().split(/\s+/);
+      const words = instruction.args
+        .slice(instruction.args.indexOf(PRUNE_SCRIPT) + PRUNE_SCRIPT.length)
+        .split('&&')[0]
+        .trim()
+        .split(/\s+/);
       const moveIndex = words.indexOf('--move-to');
-      return { packages: words.filter((word, index) => !word.startsWith('--') && (moveIndex < 0 || index !== moveIndex + 1)), moveTo: moveIndex >= 0 ? words[moveIndex + 1] : undefined };
+      return {
+        packages: words.filter((word, index) => !word.startsWith('--') && (moveIndex < 0 || index !== moveIndex + 1)),
+        moveTo: moveIndex >= 0 ? words[moveIndex + 1] : undefined,
+      };
     });
 }
 
 function dryRun(packages: string[]): { remove: string[]; keep: string[] } {
-  return JSON.parse(execFileSync(process.execPath, [PRUNE_SCRIPT, '--dry-run', ...packages], { cwd: REPO_ROOT, encoding: 'utf8' })) as { remove: string[]; keep: string[] };
+  return JSON.parse(execFileSync(process.execPath, [PRUNE_SCRIPT, '--dry-run', ...packages], { cwd: REPO_ROOT, encoding: 'utf8' })) as {
+    remove: string[];
+    keep: string[];
+  };
 }
 
 /** `@scope/name/sub/path` → `@scope/name`; `name/sub` → `name`; undefined for Node built-ins. */
@@ -42,7 +52,9 @@ function packageOf(specifier: string): string | undefined {
 const IMPORT = /(?:^|\n)\s*(?:import|export)\s+(type\s+)?(?:[^;'"]*?\s+from\s+)?['"]([^'"]+)['"]|\b(?:require|import)\(\s*['"]([^'"]+)['"]\s*\)/g;
 
 function resolveSource(from: string, specifier: string): string | undefined {
-  const base = specifier.startsWith('@visage/') ? resolve(REPO_ROOT, 'libs', specifier.slice('@visage/'.length), 'src') : resolve(dirname(from), specifier);
+  const base = specifier.startsWith('@visage/')
+    ? resolve(REPO_ROOT, 'libs', specifier.slice('@visage/'.length), 'src')
+    : resolve(dirname(from), specifier);
   return [`${base}.ts`, join(base, 'index.ts'), base].find((candidate) => candidate.endsWith('.ts') && existsSync(candidate));
 }
 
@@ -62,7 +74,11 @@ const imageNode = `${/^node:(\d+)/.exec(dockerfile.globalArgs.NODE_IMAGE)?.[1]}.
  */
 const imageSqliteBuild = execFileSync(
   resolve(REPO_ROOT, 'node_modules/.bin/tsx'),
-  ['-e', "import { betterSqlite3PackageFor } from './libs/persistence/src/data-source-options'; console.log(betterSqlite3PackageFor(process.argv[1]))", imageNode],
+  [
+    '-e',
+    "import { betterSqlite3PackageFor } from './libs/persistence/src/data-source-options'; console.log(betterSqlite3PackageFor(process.argv[1]))",
+    imageNode,
+  ],
   { cwd: REPO_ROOT, encoding: 'utf8' },
 ).trim();
 
@@ -123,25 +139,30 @@ describe('per-image dependencies', () => {
     expect(dockerfile.stages.find((stage) => stage.name === 'app-deps')?.from).toBe('prod-deps');
   });
 
-  it.each(APP_NAMES.filter((app) => app !== 'face-recognition'))('the %s image has no TensorFlow.js, no face-api, no unused better-sqlite3, and every package its code loads', (app) => {
-    const kept = new Set(apps.keep);
-    expect(apps.keep.filter((path) => RECOGNIZER_ONLY.test(path))).toEqual([]);
-    expect(kept.has('node_modules/better-sqlite3')).toBe(false);
-    const loaded = packagesLoadedBy(app);
-    // The scan sees through the libs to the drivers and native modules.
-    for (const name of ['@nestjs/core', 'typeorm', 'mysql2', 'better-sqlite3-v13', 'onnxruntime-node', 'sharp']) expect(loaded.has(name), `${app} loads ${name}`).toBe(true);
-    for (const name of loaded) expect(kept.has(installedPath(name)), `${app} loads ${name}`).toBe(true);
-    // Its node_modules are the pruned ones.
-    const copies = stageChain(dockerfile, app)
-      .flatMap((stage) => stage.instructions)
-      .filter((instruction) => instruction.keyword === 'COPY' && instruction.args.includes('node_modules'));
-    expect(copies.map((copy) => copy.args)).toEqual(['--from=app-deps /app/node_modules ./node_modules']);
-  });
+  it.each(APP_NAMES.filter((app) => app !== 'face-recognition'))(
+    'the %s image has no TensorFlow.js, no face-api, no unused better-sqlite3, and every package its code loads',
+    (app) => {
+      const kept = new Set(apps.keep);
+      expect(apps.keep.filter((path) => RECOGNIZER_ONLY.test(path))).toEqual([]);
+      expect(kept.has('node_modules/better-sqlite3')).toBe(false);
+      const loaded = packagesLoadedBy(app);
+      // The scan sees through the libs to the drivers and native modules.
+      for (const name of ['@nestjs/core', 'typeorm', 'mysql2', 'better-sqlite3-v13', 'onnxruntime-node', 'sharp'])
+        expect(loaded.has(name), `${app} loads ${name}`).toBe(true);
+      for (const name of loaded) expect(kept.has(installedPath(name)), `${app} loads ${name}`).toBe(true);
+      // Its node_modules are the pruned ones.
+      const copies = stageChain(dockerfile, app)
+        .flatMap((stage) => stage.instructions)
+        .filter((instruction) => instruction.keyword === 'COPY' && instruction.args.includes('node_modules'));
+      expect(copies.map((copy) => copy.args)).toEqual(['--from=app-deps /app/node_modules ./node_modules']);
+    },
+  );
 
   it('the recognizer image gets back what was moved aside: TensorFlow.js with the WASM fallback and face-api, which it loads', () => {
     const loaded = packagesLoadedBy('face-recognition');
     expect(loaded.has('better-sqlite3-v13') || !loaded.has('better-sqlite3'), 'only the better-sqlite3 the image loads').toBe(true);
-    for (const name of ['@vladmandic/face-api', '@tensorflow/tfjs-backend-wasm', 'onnxruntime-node', 'sharp']) expect(loaded.has(name), name).toBe(true);
+    for (const name of ['@vladmandic/face-api', '@tensorflow/tfjs-backend-wasm', 'onnxruntime-node', 'sharp'])
+      expect(loaded.has(name), name).toBe(true);
     const available = new Set([...apps.keep, ...apps.remove.filter((path) => !shared.remove.includes(path))]);
     for (const name of loaded) expect(available.has(installedPath(name)), `the recognizer loads ${name}`).toBe(true);
     const copies = stageChain(dockerfile, 'face-recognition')
@@ -153,14 +174,16 @@ describe('per-image dependencies', () => {
     expect(apps.remove.filter((path) => RECOGNIZER_ONLY.test(path)).length).toBeGreaterThanOrEqual(8);
   });
 
-  it('keeps one better-sqlite3: the build this image\'s Node loads, with this platform\'s prebuilt binding only', () => {
+  it("keeps one better-sqlite3: the build this image's Node loads, with this platform's prebuilt binding only", () => {
     expect(imageSqliteBuild).toBe('better-sqlite3-v13');
     expect(shared.remove).toContain('node_modules/better-sqlite3');
     expect(shared.keep).toContain('node_modules/better-sqlite3-v13');
     // prebuild-install and the like, which only better-sqlite3 12's install needed, go with it.
     expect(shared.remove).toContain('node_modules/prebuild-install');
     // The RUN's prebuild pruning, on a mock tree.
-    const run = dockerfile.stages.find((stage) => stage.name === 'prod-deps')!.instructions.find((instruction) => instruction.keyword === 'RUN' && instruction.args.includes(PRUNE_SCRIPT))!;
+    const run = dockerfile.stages
+      .find((stage) => stage.name === 'prod-deps')!
+      .instructions.find((instruction) => instruction.keyword === 'RUN' && instruction.args.includes(PRUNE_SCRIPT))!;
     const pruneFiles = run.args.split('&&').slice(1).join('&&');
     const tree = mkdtempSync(join(tmpdir(), 'sqlite-prune-'));
     const prebuilds = ['linux-x64', 'linux-arm64', 'linuxmusl-x64', 'darwin-arm64', 'win32-x64'];

@@ -97,9 +97,7 @@ export function unknownFieldProblems(objects: K8sObject[]): string[] {
   host.readFile = (name) => (name === fileName ? source : readFile(name));
   host.fileExists = (name) => name === fileName || fileExists(name);
   host.getSourceFile = (name, languageVersion, onError, shouldCreate) =>
-    name === fileName
-      ? ts.createSourceFile(name, source, languageVersion, true)
-      : getSourceFile(name, languageVersion, onError, shouldCreate);
+    name === fileName ? ts.createSourceFile(name, source, languageVersion, true) : getSourceFile(name, languageVersion, onError, shouldCreate);
   const program = ts.createProgram([fileName], options, host);
   const diagnostics = ts.getPreEmitDiagnostics(program).filter((diagnostic) => diagnostic.file?.fileName === fileName);
   return diagnostics.map((diagnostic) => {

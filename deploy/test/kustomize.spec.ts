@@ -139,7 +139,11 @@ describe.each(OVERLAYS)('kustomize overlay %s', (overlay) => {
       expect(mysqlContainer.image).toBe('mysql:8.4');
       const credentials = containerEnvironment(objects, mysqlContainer);
       expect(serviceFor(objects, `${config.database.host}:${config.database.port}`).workloads.map((workload) => workload.name)).toEqual(['mysql']);
-      expect(config.database).toMatchObject({ username: credentials.MYSQL_USER, password: credentials.MYSQL_PASSWORD, database: credentials.MYSQL_DATABASE });
+      expect(config.database).toMatchObject({
+        username: credentials.MYSQL_USER,
+        password: credentials.MYSQL_PASSWORD,
+        database: credentials.MYSQL_DATABASE,
+      });
     } else {
       expect(mysql).toBeUndefined();
       expect(byKind(objects, 'Service').map((service) => service.metadata.name)).not.toContain(config.database.host);
@@ -151,7 +155,10 @@ describe.each(OVERLAYS)('kustomize overlay %s', (overlay) => {
     const secrets = byKind(objects, 'Secret').map((secret) => secret.metadata.name);
     const generated = overlay === 'dev' ? ['mysql-credentials', 'visage-secrets'] : ['visage-secrets'];
     expect(secrets.map((name) => name.replace(/-[a-z0-9]{10}$/, '')).sort()).toEqual(generated);
-    expect(secrets.every((name) => /-[a-z0-9]{10}$/.test(name)), secrets.join()).toBe(true);
+    expect(
+      secrets.every((name) => /-[a-z0-9]{10}$/.test(name)),
+      secrets.join(),
+    ).toBe(true);
     for (const workload of workloads(objects)) {
       for (const container of workload.template.spec?.containers ?? []) {
         for (const source of container.envFrom ?? []) {
@@ -210,7 +217,7 @@ describe.each(OVERLAYS)('kustomize overlay %s', (overlay) => {
     }
   });
 
-  it('sizes the recognizer worker pool to its CPU limit (Node sees the node\'s cores, not the limit)', () => {
+  it("sizes the recognizer worker pool to its CPU limit (Node sees the node's cores, not the limit)", () => {
     const objects = objectsOf(overlay);
     const container = onlyContainer(appWorkload(objects, 'face-recognition'));
     const { config } = appConfig(objects, container);
@@ -227,7 +234,10 @@ describe.each(OVERLAYS)('kustomize overlay %s', (overlay) => {
       const selector = service.spec?.selector ?? {};
       expect(Object.keys(selector).length, `${name} has a selector`).toBeGreaterThan(0);
       const selected = selectedWorkloads(objects, selector);
-      expect(selected.map((workload) => workload.kind), `${name} selects a Deployment or StatefulSet`).toHaveLength(1);
+      expect(
+        selected.map((workload) => workload.kind),
+        `${name} selects a Deployment or StatefulSet`,
+      ).toHaveLength(1);
       const containers = selected[0].template.spec?.containers ?? [];
       for (const port of service.spec?.ports ?? []) {
         const target = port.targetPort ?? port.port;
@@ -248,7 +258,10 @@ describe.each(OVERLAYS)('kustomize overlay %s', (overlay) => {
       const name = policy.metadata?.name;
       const podSelector = policy.spec?.podSelector ?? {};
       expect(selectedWorkloads(objects, podSelector).length, `${name} applies to some pod`).toBeGreaterThan(0);
-      const peers = [...(policy.spec?.ingress ?? []).flatMap((rule) => rule.from ?? []), ...(policy.spec?.egress ?? []).flatMap((rule) => rule.to ?? [])];
+      const peers = [
+        ...(policy.spec?.ingress ?? []).flatMap((rule) => rule.from ?? []),
+        ...(policy.spec?.egress ?? []).flatMap((rule) => rule.to ?? []),
+      ];
       for (const peer of peers.filter((candidate) => candidate.podSelector && !candidate.namespaceSelector)) {
         expect(selectedWorkloads(objects, peer.podSelector!).length, `${name} peer ${JSON.stringify(peer.podSelector)}`).toBeGreaterThan(0);
       }
@@ -258,7 +271,9 @@ describe.each(OVERLAYS)('kustomize overlay %s', (overlay) => {
   /** Pods allowed to open `port` on the pods of `target`, per the ingress rules of every policy selecting them. */
   function allowedClients(objects: K8sObject[], target: string, port: number): string[] {
     const policies = byKind<INetworkPolicy>(objects, 'NetworkPolicy').filter(
-      (policy) => policy.spec?.policyTypes?.includes('Ingress') && selectedWorkloads(objects, policy.spec.podSelector).some((workload) => workload.name === target),
+      (policy) =>
+        policy.spec?.policyTypes?.includes('Ingress') &&
+        selectedWorkloads(objects, policy.spec.podSelector).some((workload) => workload.name === target),
     );
     expect(policies.length, `${target} is covered by an ingress policy`).toBeGreaterThan(0);
     const clients = new Set<string>();
@@ -291,7 +306,11 @@ describe.each(OVERLAYS)('kustomize overlay %s', (overlay) => {
         (policy.spec?.egress ?? []).some((rule) => rule.to?.some((peer) => peer.ipBlock) && rule.ports?.some((rulePort) => rulePort.port === 3306)),
       );
       expect(egress).toHaveLength(1);
-      expect(selectedWorkloads(objects, egress[0].spec!.podSelector).map((workload) => workload.name).sort()).toEqual(expected);
+      expect(
+        selectedWorkloads(objects, egress[0].spec!.podSelector)
+          .map((workload) => workload.name)
+          .sort(),
+      ).toEqual(expected);
     }
   });
 
@@ -314,7 +333,11 @@ describe.each(OVERLAYS)('kustomize overlay %s', (overlay) => {
       expect(spec.enableServiceLinks, `${where}: service links would shadow *_PORT variables`).toBe(false);
       expect(spec.automountServiceAccountToken, where).toBe(false);
       for (const container of spec.containers) {
-        expect(container.securityContext, where).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+        expect(container.securityContext, where).toMatchObject({
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          capabilities: { drop: ['ALL'] },
+        });
         expect(Object.keys(container.resources?.requests ?? {}).sort(), where).toEqual(['cpu', 'memory']);
         expect(container.resources?.limits?.memory, where).toBeDefined();
       }
@@ -349,12 +372,17 @@ describe.each(OVERLAYS)('kustomize overlay %s', (overlay) => {
     const budgets = byKind<IPodDisruptionBudget>(objects, 'PodDisruptionBudget');
     for (const app of APP_NAMES) {
       const workload = appWorkload(objects, app);
-      const covering = budgets.filter((budget) => selectedWorkloads(objects, budget.spec?.selector ?? {}).some((candidate) => candidate.name === app));
+      const covering = budgets.filter((budget) =>
+        selectedWorkloads(objects, budget.spec?.selector ?? {}).some((candidate) => candidate.name === app),
+      );
       expect(covering, `${app} PDB`).toHaveLength(1);
       const constraints = workload.template.spec?.topologySpreadConstraints ?? [];
       expect(constraints.map((constraint) => constraint.topologyKey)).toContain('kubernetes.io/hostname');
       for (const constraint of constraints) {
-        expect(selectedWorkloads(objects, constraint.labelSelector ?? {}).map((candidate) => candidate.name), `${app} spread`).toEqual([app]);
+        expect(
+          selectedWorkloads(objects, constraint.labelSelector ?? {}).map((candidate) => candidate.name),
+          `${app} spread`,
+        ).toEqual([app]);
       }
     }
   });
@@ -417,7 +445,10 @@ describe('kustomize overlay prod only', () => {
       for (const path of rule.http?.paths ?? []) {
         const backend = path.backend.service!;
         const service = findObject<IService>(objects, 'Service', backend.name);
-        expect(service?.spec?.ports?.some((port) => port.name === backend.port?.name || port.port === backend.port?.number), backend.name).toBe(true);
+        expect(
+          service?.spec?.ports?.some((port) => port.name === backend.port?.name || port.port === backend.port?.number),
+          backend.name,
+        ).toBe(true);
         backends.push(backend.name);
       }
     }
@@ -431,7 +462,7 @@ describe('kustomize overlay prod only', () => {
     }
   });
 
-  it('does not build without the operator\'s secrets.env', () => {
+  it("does not build without the operator's secrets.env", () => {
     expect(() => renderOverlay('prod', { secretsEnv: undefined })).toThrow(/secrets\.env/);
   });
 
@@ -440,12 +471,14 @@ describe('kustomize overlay prod only', () => {
       const secretReaders = APP_NAMES.filter((app) => onlyContainer(appWorkload(objects, app)).envFrom?.some((source) => source.secretRef));
       expect(secretReaders.sort()).toEqual(['face-recognition', 'frontend', 'image-processor', 'receiver']);
       for (const app of secretReaders) {
-        expect(() => appConfig(objects, onlyContainer(appWorkload(objects, app))), app).toThrow(/RECOGNIZER_TOKEN: must be at least 32 characters[\s\S]*ADMIN_API_KEY: must be at least 32 characters[\s\S]*SESSION_SECRET/);
+        expect(() => appConfig(objects, onlyContainer(appWorkload(objects, app))), app).toThrow(
+          /RECOGNIZER_TOKEN: must be at least 32 characters[\s\S]*ADMIN_API_KEY: must be at least 32 characters[\s\S]*SESSION_SECRET/,
+        );
       }
     }
   });
 
-  it('gives the apps the operator\'s secrets, under a name that changes with them', () => {
+  it("gives the apps the operator's secrets, under a name that changes with them", () => {
     const first = objectsOf('prod');
     const second = renderOverlay('prod');
     const secretName = (objects: K8sObject[]) => byKind(objects, 'Secret')[0].metadata.name;
@@ -458,7 +491,9 @@ describe('kustomize overlay prod only', () => {
     expect(config.BIND_HOST, 'pods listen on their interface').toBe('0.0.0.0');
     expect(config.TRUSTED_PROXIES, 'only the ingress range is believed').toEqual(['10.0.0.0/8']);
     // The recognizer and its callers share one token, from the operator's secrets.
-    const tokens = APP_NAMES.filter((app) => app !== 'frontend').map((app) => appConfig(first, onlyContainer(appWorkload(first, app))).config.RECOGNIZER_TOKEN);
+    const tokens = APP_NAMES.filter((app) => app !== 'frontend').map(
+      (app) => appConfig(first, onlyContainer(appWorkload(first, app))).config.RECOGNIZER_TOKEN,
+    );
     expect(new Set(tokens).size).toBe(1);
     expect(tokens[0]).toBe(decodeSecretData(byKind(first, 'Secret')[0]).RECOGNIZER_TOKEN);
     expect(config.WEBHOOK_SECRET).toBeDefined();
@@ -484,7 +519,10 @@ describe('kustomize overlay prod only', () => {
     const rules = policies[0].spec!.egress!;
     expect(rules.flatMap((rule) => rule.ports ?? [])).toEqual([{ protocol: 'TCP', port: 443 }]);
     const blocks = rules.flatMap((rule) => rule.to ?? []).map((peer) => peer.ipBlock);
-    expect(blocks.every((block) => block?.except?.includes('169.254.0.0/16') && block.except.includes('10.0.0.0/8')), 'metadata and private ranges stay closed').toBe(true);
+    expect(
+      blocks.every((block) => block?.except?.includes('169.254.0.0/16') && block.except.includes('10.0.0.0/8')),
+      'metadata and private ranges stay closed',
+    ).toBe(true);
     expect(findObject(enabled, 'NetworkPolicy', 'webhook-egress')?.metadata.namespace).toBe('visage');
   });
 });

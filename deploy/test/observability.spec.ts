@@ -50,7 +50,9 @@ describe.each(OVERLAYS)('observability in overlay %s', (overlay) => {
   it('lets the monitoring namespace reach every app port that serves /metrics', () => {
     const policy = findObject<INetworkPolicy>(objects(), 'NetworkPolicy', 'allow-metrics-scrape')!;
     const allowed = policy.spec!.ingress![0].ports!.map((port) => port.port);
-    const pods = selectedWorkloads(objects(), policy.spec!.podSelector).map((workload) => workload.name).sort();
+    const pods = selectedWorkloads(objects(), policy.spec!.podSelector)
+      .map((workload) => workload.name)
+      .sort();
     expect(pods).toEqual([...APP_NAMES].sort());
     for (const app of APP_NAMES) expect(allowed, app).toContain(healthPortOf(objects(), app));
   });
@@ -143,12 +145,15 @@ describe('compose observability profile', () => {
   it('adds Prometheus and Grafana only under the observability profile, preloaded from deploy/observability', () => {
     for (const name of ['prometheus', 'grafana']) expect(optional(name).profiles, name).toEqual(['observability']);
     const mounted = (name: string) =>
-      (optional(name).volumes ?? []).flatMap((volume) => (typeof volume === 'string' ? [volume.split(':')[0]!] : volume.type === 'bind' ? [volume.source!] : []));
+      (optional(name).volumes ?? []).flatMap((volume) =>
+        typeof volume === 'string' ? [volume.split(':')[0]!] : volume.type === 'bind' ? [volume.source!] : [],
+      );
     const prometheusConfig = mounted('prometheus').find((source) => source.endsWith('deploy/observability/prometheus.yml'));
     expect(prometheusConfig).toBeDefined();
     expect(mounted('grafana').some((source) => source.endsWith('deploy/observability/grafana/visage-dashboard.json'))).toBe(true);
     expect(mounted('grafana').some((source) => source.endsWith('deploy/observability/grafana/provisioning'))).toBe(true);
-    for (const name of Object.keys(compose.services)) if (!['prometheus', 'grafana'].includes(name)) expect(optional(name).profiles, name).toBeUndefined();
+    for (const name of Object.keys(compose.services))
+      if (!['prometheus', 'grafana'].includes(name)) expect(optional(name).profiles, name).toBeUndefined();
   });
 
   it("scrapes every app's compose service on its health port", () => {
@@ -159,9 +164,7 @@ describe('compose observability profile', () => {
     expect(job.metrics_path).toBe('/metrics');
     const targets = Object.fromEntries(job.dns_sd_configs.map((sd) => [sd.names[0], sd.port]));
     const env = compose.services.receiver.environment ?? {};
-    expect(targets).toEqual(
-      Object.fromEntries(APP_NAMES.map((app) => [app, Number(env[DEPLOYABLE_APPS[app].healthPortVar])])),
-    );
+    expect(targets).toEqual(Object.fromEntries(APP_NAMES.map((app) => [app, Number(env[DEPLOYABLE_APPS[app].healthPortVar])])));
     for (const app of APP_NAMES) expect(compose.services[app], app).toBeDefined();
   });
 });

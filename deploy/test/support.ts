@@ -48,7 +48,9 @@ export const PROD_SECRETS_EXAMPLE = 'deploy/overlays/prod/secrets.env.example';
 export function operatorSecretsEnv(): string {
   return readRepoFile(PROD_SECRETS_EXAMPLE)
     .split('\n')
-    .map((line) => line.replace(/^(?:# )?((?:\w+_KEY|\w+_SECRET|\w+_TOKEN)=)CHANGE_ME$/, (_, name: string) => `${name}${randomBytes(32).toString('base64')}`))
+    .map((line) =>
+      line.replace(/^(?:# )?((?:\w+_KEY|\w+_SECRET|\w+_TOKEN)=)CHANGE_ME$/, (_, name: string) => `${name}${randomBytes(32).toString('base64')}`),
+    )
     .join('\n');
 }
 

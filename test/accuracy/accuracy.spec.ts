@@ -128,11 +128,17 @@ describe.skipIf(!facesAvailable())('accuracy on ../shared/faces through the gRPC
         }),
       );
     }
-    const rows = files.map((file) => judge(file, labels[file], outcomes.get(file) as FaceAnalysis | FaceAnalysisError, { gallery, names, rule, quality: qualityRuleOf(config) }));
+    const rows = files.map((file) =>
+      judge(file, labels[file], outcomes.get(file) as FaceAnalysis | FaceAnalysisError, { gallery, names, rule, quality: qualityRuleOf(config) }),
+    );
 
     // Distances seen: correct matches vs the nearest wrong person, to show the margin around MATCH_THRESHOLD.
-    console.log(`\nMATCH_THRESHOLD ${rule.threshold}, MATCH_MARGIN ${rule.margin}, MIN_DETECTION_SCORE ${config.MIN_DETECTION_SCORE}, gallery ${gallery.size} descriptors of ${gallery.persons} persons`);
-    console.table(rows.map(({ file, expected, got, distances, verdict }) => ({ file, expected, got, verdict, 'nearest (~ = above threshold)': distances })));
+    console.log(
+      `\nMATCH_THRESHOLD ${rule.threshold}, MATCH_MARGIN ${rule.margin}, MIN_DETECTION_SCORE ${config.MIN_DETECTION_SCORE}, gallery ${gallery.size} descriptors of ${gallery.persons} persons`,
+    );
+    console.table(
+      rows.map(({ file, expected, got, distances, verdict }) => ({ file, expected, got, verdict, 'nearest (~ = above threshold)': distances })),
+    );
     const failures = rows.filter((row) => row.verdict === 'FAIL').map((row) => `${row.file}: ${row.problems.join('; ')}`);
     expect(failures).toEqual([]);
   }, 900_000);

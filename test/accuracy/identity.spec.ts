@@ -26,6 +26,9 @@ describe.skipIf(skipReason !== undefined)('identity at population scale on the L
 
   it.each(IDENTITY_TARGETS.map((target) => [target.name, target]))('%s', (_name, target) => {
     const value = target.measure(evaluation);
-    expect(within(target, value, target.asserted), `${target.name}: ${formatMeasure(target, value)}, asserted ${target.direction} ${formatMeasure(target, target.asserted)}`).toBe(true);
+    expect(
+      within(target, value, target.asserted),
+      `${target.name}: ${formatMeasure(target, value)}, asserted ${target.direction} ${formatMeasure(target, target.asserted)}`,
+    ).toBe(true);
   });
 });

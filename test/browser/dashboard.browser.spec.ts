@@ -111,7 +111,7 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium, on rows written b
     await page.close();
   });
 
-  it('numbers each box like its table row, and keeps each face\'s controls on one compact row', async () => {
+  it("numbers each box like its table row, and keeps each face's controls on one compact row", async () => {
     const page = await context.newPage();
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.goto(`${baseUrl}/images/${detailId}`);
@@ -124,14 +124,19 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium, on rows written b
       const row = rows.nth(index);
       await expect(row.locator('.face-number').textContent()).resolves.toBe(String(number));
       const name = (await row.locator('.face-controls > a, .face-controls > span.muted').first().textContent())!.trim();
-      await expect(page.locator(`svg.photo__svg g[data-face="${number}"] text.face__label`).textContent()).resolves.toMatch(new RegExp(`^${number} · ${name}\\b`));
+      await expect(page.locator(`svg.photo__svg g[data-face="${number}"] text.face__label`).textContent()).resolves.toMatch(
+        new RegExp(`^${number} · ${name}\\b`),
+      );
       // Name, "Not <name>" (named faces), the "This is …" field and Save: side by side on one line.
-      const controls = row.locator('.face-controls > a, .face-controls > span.muted, .face-controls button, .face-controls input:not([type="hidden"])');
+      const controls = row.locator(
+        '.face-controls > a, .face-controls > span.muted, .face-controls button, .face-controls input:not([type="hidden"])',
+      );
       const boxes = await Promise.all((await controls.all()).map(async (control) => (await control.boundingBox())!));
       expect(boxes.length).toBe(index === 0 ? 4 : 3);
       const centres = boxes.map((box) => box.y + box.height / 2);
       expect(Math.max(...centres) - Math.min(...centres), `face ${number}: controls on one line`).toBeLessThan(6);
-      for (let next = 1; next < boxes.length; next++) expect(boxes[next].x, `face ${number}: left to right`).toBeGreaterThan(boxes[next - 1].x + boxes[next - 1].width - 1);
+      for (let next = 1; next < boxes.length; next++)
+        expect(boxes[next].x, `face ${number}: left to right`).toBeGreaterThan(boxes[next - 1].x + boxes[next - 1].width - 1);
       const input = boxes[boxes.length - 2];
       const rowBox = (await row.boundingBox())!;
       expect(rowBox.height, `face ${number}: row height`).toBeLessThan(input.height * 2.2);

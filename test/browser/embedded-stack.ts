@@ -13,7 +13,10 @@ import { until } from '../support/until';
  * The whole embedded stack on SQLite in `workDir` (images under `imagesRoot`), every port chosen by the system,
  * the gallery checked every 500 ms and one recognizer worker: what the browser tests drive.
  */
-export async function startEmbeddedStack(workDir: string, imagesRoot: string): Promise<{ visage: EmbeddedVisage; receiver: string; dashboard: string }> {
+export async function startEmbeddedStack(
+  workDir: string,
+  imagesRoot: string,
+): Promise<{ visage: EmbeddedVisage; receiver: string; dashboard: string }> {
   const config = {
     ...parseConfig({
       IMAGES_ROOT: imagesRoot,
@@ -63,11 +66,17 @@ export async function startBrowserStack(files: Record<string, Fixture>, knownFac
     for (const [target, source] of Object.entries(files)) await writeFixture(source, join(imagesRoot, target));
     const started = await startEmbeddedStack(workDir, imagesRoot);
     visage = started.visage;
-    await until(async () => {
-      const { items } = (await (await fetch(`${started.receiver}/persons`, { headers: bearer() })).json()) as { items: Array<{ name: string; knownFaceCount: number }> };
-      const enrolled = (name: string) => items.find((person) => person.name === name)?.knownFaceCount ?? 0;
-      return Object.entries(knownFaces).every(([name, count]) => enrolled(name) === count) ? true : undefined;
-    }, 'the known faces to be enrolled', 240_000);
+    await until(
+      async () => {
+        const { items } = (await (await fetch(`${started.receiver}/persons`, { headers: bearer() })).json()) as {
+          items: Array<{ name: string; knownFaceCount: number }>;
+        };
+        const enrolled = (name: string) => items.find((person) => person.name === name)?.knownFaceCount ?? 0;
+        return Object.entries(knownFaces).every(([name, count]) => enrolled(name) === count) ? true : undefined;
+      },
+      'the known faces to be enrolled',
+      240_000,
+    );
     context = await launchChromium(join(workDir, 'chromium'));
     await signInBrowser(context, started.dashboard);
     return { ...started, context, close };

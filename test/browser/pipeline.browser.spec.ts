@@ -49,10 +49,15 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium on the real pipeli
     return (await (await fetch(`${receiver}/images/${id}`, { headers: bearer() })).json()) as ImageJson;
   }
 
-  const finished = (id: number) => until(async () => {
-    const row = await image(id);
-    return FINAL.includes(row.status) ? row : undefined;
-  }, `image ${id} to finish`, 90_000);
+  const finished = (id: number) =>
+    until(
+      async () => {
+        const row = await image(id);
+        return FINAL.includes(row.status) ? row : undefined;
+      },
+      `image ${id} to finish`,
+      90_000,
+    );
 
   beforeAll(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
@@ -113,9 +118,18 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium on the real pipeli
     const boxes = page.locator('svg.photo__svg rect.face__box');
     await expect(boxes.count()).resolves.toBe(stored.faces.length);
     const labels = await page.locator('svg.photo__svg text.face__label').allTextContents();
-    expect(labels.some((label) => /^\d+ · eileen-collins \(0\.\d\d\)$/.test(label)), labels.join(' | ')).toBe(true);
-    expect(labels.some((label) => /^\d+ · cameraman \(0\.\d\d\)$/.test(label)), labels.join(' | ')).toBe(true);
-    expect(labels.every((label, index) => new RegExp(`^${index + 1} · (unknown|(eileen-collins|cameraman) \\(0\\.\\d\\d\\))$`).test(label)), labels.join(' | ')).toBe(true);
+    expect(
+      labels.some((label) => /^\d+ · eileen-collins \(0\.\d\d\)$/.test(label)),
+      labels.join(' | '),
+    ).toBe(true);
+    expect(
+      labels.some((label) => /^\d+ · cameraman \(0\.\d\d\)$/.test(label)),
+      labels.join(' | '),
+    ).toBe(true);
+    expect(
+      labels.every((label, index) => new RegExp(`^${index + 1} · (unknown|(eileen-collins|cameraman) \\(0\\.\\d\\d\\))$`).test(label)),
+      labels.join(' | '),
+    ).toBe(true);
     // Each box sits at the detector's coordinates, as stored by the processor.
     for (const [index, face] of stored.faces.entries()) {
       const rect = boxes.nth(index);

@@ -44,19 +44,30 @@ describe.skipIf(!hasChromium)('face review in headless Chromium on the real pipe
     );
     ({ receiver, dashboard, context } = stack);
     for (const path of ['inbox/eileen-1.png', 'inbox/eileen-2.jpg', 'inbox/eileen-3.jpg']) {
-      const response = await fetch(`${receiver}/image/post`, { method: 'POST', headers: { ...bearer(), 'content-type': 'application/json' }, body: JSON.stringify({ path }) });
+      const response = await fetch(`${receiver}/image/post`, {
+        method: 'POST',
+        headers: { ...bearer(), 'content-type': 'application/json' },
+        body: JSON.stringify({ path }),
+      });
       ids.push(((await response.json()) as { id: number }).id);
     }
   }, 300_000);
 
   afterAll(() => stack?.close());
 
-  it('an unknown person\'s three photos form one group; naming it names all three images, without resubmission', async () => {
-    for (const id of ids) await until(async () => ((await image(id)).status === 'unrecognized' ? true : undefined), `image ${id} to be unrecognized`, 90_000);
-    const group = await until(async () => {
-      const { items } = (await (await fetch(`${receiver}/clusters`, { headers: bearer() })).json()) as { items: Array<{ id: number; size: number; imageCount: number }> };
-      return items.length === 1 && items[0].size === 3 ? items[0] : undefined;
-    }, 'the three faces to form one group', 90_000);
+  it("an unknown person's three photos form one group; naming it names all three images, without resubmission", async () => {
+    for (const id of ids)
+      await until(async () => ((await image(id)).status === 'unrecognized' ? true : undefined), `image ${id} to be unrecognized`, 90_000);
+    const group = await until(
+      async () => {
+        const { items } = (await (await fetch(`${receiver}/clusters`, { headers: bearer() })).json()) as {
+          items: Array<{ id: number; size: number; imageCount: number }>;
+        };
+        return items.length === 1 && items[0].size === 3 ? items[0] : undefined;
+      },
+      'the three faces to form one group',
+      90_000,
+    );
     expect(group.imageCount).toBe(3);
 
     const page = await context.newPage();
@@ -73,10 +84,15 @@ describe.skipIf(!hasChromium)('face review in headless Chromium on the real pipe
       if (index > 0) expect(box.x, `button ${index} clear of the one before`).toBeGreaterThanOrEqual(buttons[index - 1].x + buttons[index - 1].width);
     }
     // The crops are real pictures (the browser decoded them).
-    await expect(card.locator('img').first().evaluate((element) => {
-      const img = element as unknown as { decode(): Promise<void>; naturalWidth: number };
-      return img.decode().then(() => img.naturalWidth);
-    })).resolves.toBe(160);
+    await expect(
+      card
+        .locator('img')
+        .first()
+        .evaluate((element) => {
+          const img = element as unknown as { decode(): Promise<void>; naturalWidth: number };
+          return img.decode().then(() => img.naturalWidth);
+        }),
+    ).resolves.toBe(160);
     await page.waitForLoadState('networkidle');
     expect(await seriousViolations(page), 'unknown people page').toEqual([]);
     await card.locator('input[name="name"]').fill('Eileen Collins');
@@ -86,10 +102,14 @@ describe.skipIf(!hasChromium)('face review in headless Chromium on the real pipe
     await page.close();
 
     for (const id of ids) {
-      const named = await until(async () => {
-        const row = await image(id);
-        return row.status === 'processed' ? row : undefined;
-      }, `image ${id} to be named`, 90_000);
+      const named = await until(
+        async () => {
+          const row = await image(id);
+          return row.status === 'processed' ? row : undefined;
+        },
+        `image ${id} to be named`,
+        90_000,
+      );
       expect(named.faces.map((face) => face.person?.name)).toEqual(['Eileen Collins']);
     }
   });
@@ -100,10 +120,14 @@ describe.skipIf(!hasChromium)('face review in headless Chromium on the real pipe
     await page.locator('button', { hasText: 'Not Eileen Collins' }).click();
     await page.waitForURL(`${dashboard}/images/${ids[1]}`);
     await page.close();
-    const rejected = await until(async () => {
-      const row = await image(ids[1]);
-      return row.status === 'unrecognized' && row.faces[0].person === null ? row : undefined;
-    }, 'the face to be unnamed', 90_000);
+    const rejected = await until(
+      async () => {
+        const row = await image(ids[1]);
+        return row.status === 'unrecognized' && row.faces[0].person === null ? row : undefined;
+      },
+      'the face to be unnamed',
+      90_000,
+    );
 
     // Another change to the gallery: every face is matched again, the rejected one without Eileen Collins.
     const persons = (await (await fetch(`${receiver}/persons`, { headers: bearer() })).json()) as { items: Array<{ id: number; name: string }> };
@@ -114,10 +138,14 @@ describe.skipIf(!hasChromium)('face review in headless Chromium on the real pipe
       body: JSON.stringify({ path: 'more/cameraman-2.jpg' }),
     });
     expect(enrolled.status).toBe(201);
-    const after = await until(async () => {
-      const row = await image(ids[1]);
-      return (row.faces[0].galleryVersion ?? 0) > (rejected.faces[0].galleryVersion ?? 0) ? row : undefined;
-    }, 'the face to be re-matched against the newer gallery', 90_000);
+    const after = await until(
+      async () => {
+        const row = await image(ids[1]);
+        return (row.faces[0].galleryVersion ?? 0) > (rejected.faces[0].galleryVersion ?? 0) ? row : undefined;
+      },
+      'the face to be re-matched against the newer gallery',
+      90_000,
+    );
     expect(after).toMatchObject({ status: 'unrecognized', faces: [expect.objectContaining({ person: null })] });
     // The other two photos are still hers.
     for (const id of [ids[0], ids[2]]) expect((await image(id)).faces[0].person?.name).toBe('Eileen Collins');
@@ -128,10 +156,14 @@ describe.skipIf(!hasChromium)('face review in headless Chromium on the real pipe
       fetch(`${receiver}${path}`, { method: 'POST', headers: { ...bearer(), 'content-type': 'application/json' }, body: JSON.stringify(body) });
     // The camera man's photo, named after him; "This is Eileen Collins" on it must be confirmed.
     const cameraImage = ((await (await post('/image/post', { path: 'more/cameraman-2.jpg' })).json()) as { id: number }).id;
-    const named = await until(async () => {
-      const row = await image(cameraImage);
-      return row.status === 'processed' ? row : undefined;
-    }, 'the camera man to be recognised', 90_000);
+    const named = await until(
+      async () => {
+        const row = await image(cameraImage);
+        return row.status === 'processed' ? row : undefined;
+      },
+      'the camera man to be recognised',
+      90_000,
+    );
     expect(named.faces[0].person?.name).toBe('cameraman');
 
     const page = await context.newPage();
@@ -142,7 +174,9 @@ describe.skipIf(!hasChromium)('face review in headless Chromium on the real pipe
     await expect(page.locator('h1').textContent()).resolves.toContain('Check before naming “Eileen Collins”');
     const marked = page.locator(`[data-misfit="${named.faces[0].id}"]`);
     await expect(marked.locator('img.thumb--misfit').count()).resolves.toBe(1);
-    await expect(marked.locator('.misfit__reasons').textContent()).resolves.toMatch(/Unlike the enrolled faces of Eileen Collins[^]*Looks like cameraman/);
+    await expect(marked.locator('.misfit__reasons').textContent()).resolves.toMatch(
+      /Unlike the enrolled faces of Eileen Collins[^]*Looks like cameraman/,
+    );
     expect(await seriousViolations(page), 'confirmation page').toEqual([]);
     mkdirSync(SCREENSHOTS, { recursive: true });
     await page.screenshot({ path: join(SCREENSHOTS, 'review-confirm.png'), fullPage: true });
@@ -154,7 +188,8 @@ describe.skipIf(!hasChromium)('face review in headless Chromium on the real pipe
     expect((await image(cameraImage)).faces[0].person?.name).toBe('Eileen Collins');
 
     // Her enrolled faces now disagree: flagged, the camera man's face marked.
-    const persons = async () => ((await (await fetch(`${receiver}/persons`, { headers: bearer() })).json()) as { items: Array<{ id: number; name: string }> }).items;
+    const persons = async () =>
+      ((await (await fetch(`${receiver}/persons`, { headers: bearer() })).json()) as { items: Array<{ id: number; name: string }> }).items;
     const eileen = (await persons()).find((person) => person.name === 'Eileen Collins');
     await page.goto(`${dashboard}/persons`);
     const card = page.locator(`#person-${eileen?.id}`);

@@ -22,7 +22,10 @@ describe.skipIf(!hasChromium)('dashboard uploads in headless Chromium on the rea
 
   beforeAll(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
-    stack = await startBrowserStack({ 'known/eileen-collins_1.png': 'astronaut.png', 'known/cameraman_1.png': 'camera.png' }, { 'eileen-collins': 1, cameraman: 1 });
+    stack = await startBrowserStack(
+      { 'known/eileen-collins_1.png': 'astronaut.png', 'known/cameraman_1.png': 'camera.png' },
+      { 'eileen-collins': 1, cameraman: 1 },
+    );
     page = await stack.context.newPage();
   }, 300_000);
 
@@ -50,9 +53,15 @@ describe.skipIf(!hasChromium)('dashboard uploads in headless Chromium on the rea
     await page.dispatchEvent('#images-table', 'dragover', { dataTransfer: dropped });
     await page.dispatchEvent('#images-table', 'drop', { dataTransfer: dropped });
 
-    await until(async () => ((await resultTexts()).filter((text) => text.startsWith('Queued as image #')).length === 3 ? true : undefined), 'three upload results', 60_000);
+    await until(
+      async () => ((await resultTexts()).filter((text) => text.startsWith('Queued as image #')).length === 3 ? true : undefined),
+      'three upload results',
+      60_000,
+    );
     expect(await page.locator('[data-upload-results] .upload__name').allTextContents()).toEqual(['astronaut.jpg', 'cameraman.jpg', 'rocket.jpg']);
-    expect(await page.locator('[data-upload-results] progress').evaluateAll((bars) => bars.map((bar) => (bar as unknown as { value: number }).value))).toEqual([100, 100, 100]);
+    expect(
+      await page.locator('[data-upload-results] progress').evaluateAll((bars) => bars.map((bar) => (bar as unknown as { value: number }).value)),
+    ).toEqual([100, 100, 100]);
     const links = await page.locator('[data-upload-results] a').evaluateAll((anchors) => anchors.map((anchor) => anchor.getAttribute('href')));
     expect(links).toHaveLength(3);
     expect(links.every((href) => /^\/images\/\d+$/.test(href ?? ''))).toBe(true);
@@ -60,10 +69,23 @@ describe.skipIf(!hasChromium)('dashboard uploads in headless Chromium on the rea
     // The live table names them without a reload.
     const astronautRow = page.locator(`#images-table tr:has(a[href="${links[0]}"])`);
     const cameramanRow = page.locator(`#images-table tr:has(a[href="${links[1]}"])`);
-    await until(async () => {
-      const texts = [await astronautRow.first().textContent().catch(() => ''), await cameramanRow.first().textContent().catch(() => '')];
-      return texts[0]?.includes('eileen-collins') && texts[1]?.includes('cameraman') ? true : undefined;
-    }, 'both photos named in the table', 120_000);
+    await until(
+      async () => {
+        const texts = [
+          await astronautRow
+            .first()
+            .textContent()
+            .catch(() => ''),
+          await cameramanRow
+            .first()
+            .textContent()
+            .catch(() => ''),
+        ];
+        return texts[0]?.includes('eileen-collins') && texts[1]?.includes('cameraman') ? true : undefined;
+      },
+      'both photos named in the table',
+      120_000,
+    );
     await page.screenshot({ path: join(SCREENSHOTS, 'uploads.png'), fullPage: true });
   });
 
@@ -72,7 +94,11 @@ describe.skipIf(!hasChromium)('dashboard uploads in headless Chromium on the rea
       { name: 'again.jpg', mimeType: 'image/jpeg', buffer: await fixtureBytes('astronaut_flipped.jpg') },
       { name: 'notes.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('plain text behind a .jpg extension\n') },
     ]);
-    await until(async () => ((await resultTexts()).length === 5 && !(await resultTexts()).some((text) => /Waiting|Uploading/.test(text)) ? true : undefined), 'the two new results', 90_000);
+    await until(
+      async () => ((await resultTexts()).length === 5 && !(await resultTexts()).some((text) => /Waiting|Uploading/.test(text)) ? true : undefined),
+      'the two new results',
+      90_000,
+    );
     const [again, notes] = (await resultTexts()).slice(3);
     expect(again).toMatch(/^Already uploaded as image #\d+ \(processed\)$/);
     expect(notes).toMatch(/not a JPEG, PNG, WebP, GIF, TIFF or AVIF image/);
@@ -80,7 +106,11 @@ describe.skipIf(!hasChromium)('dashboard uploads in headless Chromium on the rea
 
   it('"Add a photo" on a person\'s card enrols the face of the chosen file', async () => {
     const { dashboard, receiver } = stack!;
-    const created = await fetch(`${receiver}/persons`, { method: 'POST', headers: { ...bearer(), 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Rescaled Cameraman' }) });
+    const created = await fetch(`${receiver}/persons`, {
+      method: 'POST',
+      headers: { ...bearer(), 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Rescaled Cameraman' }),
+    });
     const person = (await created.json()) as { id: number };
     await page.goto(`${dashboard}/persons`);
     await page.setInputFiles(`#photo-${person.id}`, { name: 'me.png', mimeType: 'image/png', buffer: await fixtureBytes('camera.png') });
@@ -99,7 +129,11 @@ describe.skipIf(!hasChromium)('dashboard uploads in headless Chromium on the rea
     });
     expect(withoutToken).toBe(403);
 
-    const key = await fetch(`${receiver}/keys`, { method: 'POST', headers: { ...bearer(), 'content-type': 'application/json' }, body: JSON.stringify({ name: 'looker', scope: 'read' }) });
+    const key = await fetch(`${receiver}/keys`, {
+      method: 'POST',
+      headers: { ...bearer(), 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'looker', scope: 'read' }),
+    });
     const readKey = ((await key.json()) as { key: string }).key;
     const profile = mkdtempSync(join(tmpdir(), 'visage-readonly-'));
     const readOnly = await launchChromium(profile);

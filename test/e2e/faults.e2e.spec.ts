@@ -21,7 +21,18 @@ import { adminConnection, createScratchMysqlDatabase, openMigrated, TestDatabase
 import { ImageEntity } from '@visage/persistence';
 import { NsqTestServer } from '../nsq/nsq-test-server';
 import { CommittedFixture } from '../support/fixtures';
-import { baseUrl, createImagesRoot, DatabaseProbe, FINAL_STATUSES, http, ImageRow, ImagesRoot, ReceiverClient, RecognizerDouble, withEphemeralPorts } from './harness';
+import {
+  baseUrl,
+  createImagesRoot,
+  DatabaseProbe,
+  FINAL_STATUSES,
+  http,
+  ImageRow,
+  ImagesRoot,
+  ReceiverClient,
+  RecognizerDouble,
+  withEphemeralPorts,
+} from './harness';
 import { TEST_AUTH_ENV } from '../../libs/auth/test/test-keys';
 import { PROCESSOR_READY_MARKER } from './processor-process';
 import { TEST_RECOGNIZER_ENV } from '../../libs/recognizer-client/test/test-token';
@@ -35,11 +46,15 @@ const RECOVERY_BOUND_MS = 15_000;
 
 /** A processor (with a receiver beside it when E2E_WITH_RECEIVER=1) in its own process, for a real crash. */
 async function spawnProcessorProcess(env: Record<string, string>, instanceId: string): Promise<{ child: ChildProcess; receiverPort?: number }> {
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'node_modules/vite-node/vite-node.mjs'), '-c', 'vitest.config.ts', 'test/e2e/processor-process.ts'], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, ...env, E2E_PROCESSOR_CHILD: '1', E2E_INSTANCE_ID: instanceId },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(REPO_ROOT, 'node_modules/vite-node/vite-node.mjs'), '-c', 'vitest.config.ts', 'test/e2e/processor-process.ts'],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env, E2E_PROCESSOR_CHILD: '1', E2E_INSTANCE_ID: instanceId },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -111,12 +126,7 @@ class FaultStack {
   static async start(env: Record<string, string> = {}): Promise<FaultStack> {
     Logger.overrideLogger(['error']);
     const database = await createScratchMysqlDatabase('visage_e2e_faults');
-    const stack = new FaultStack(
-      database,
-      await NsqTestServer.start(),
-      await RecognizerDouble.start(),
-      createImagesRoot('visage-e2e-faults-'),
-    );
+    const stack = new FaultStack(database, await NsqTestServer.start(), await RecognizerDouble.start(), createImagesRoot('visage-e2e-faults-'));
     mkdirSync(join(stack.images.root, 'known'), { recursive: true });
     stack.config = withEphemeralPorts(parseConfig({ ...stack.env(), ...env }));
     // The receiver migrates the scratch database at boot; the probe reads it afterwards.
@@ -279,7 +289,9 @@ describe('faults: MariaDB + NSQ test server + real receiver and processors', () 
     const processor = await stack.startProcessor('p1', env);
     await stack.recognizer.goSilent();
     const wentAway = Date.now();
-    const ids = await stack.receiver.postMany(stack.files(['silent/a1.jpg', 'silent/a2.jpg', 'silent/a3.jpg', 'silent/a4.jpg', 'silent/a5.jpg', 'silent/a6.jpg']));
+    const ids = await stack.receiver.postMany(
+      stack.files(['silent/a1.jpg', 'silent/a2.jpg', 'silent/a3.jpg', 'silent/a4.jpg', 'silent/a5.jpg', 'silent/a6.jpg']),
+    );
     await until(async () => (await readiness(processor)).circuit?.state === 'open', 'the circuit to open', 30_000, 100);
     const openedInMs = Date.now() - wentAway;
     process.stdout.write(`[faults] recognizer silent: circuit open ${openedInMs} ms after it went away (call deadline 30 s)\n`);
@@ -307,7 +319,9 @@ describe('faults: MariaDB + NSQ test server + real receiver and processors', () 
 
       await recognizer.app.close();
       const during = await stack.receiver.postMany(
-        await Promise.all((['astronaut.png', 'astronaut_flipped.jpg', 'camera_rescaled.jpg'] as const).map((name) => stack!.images.add(name, `real/${name}`))),
+        await Promise.all(
+          (['astronaut.png', 'astronaut_flipped.jpg', 'camera_rescaled.jpg'] as const).map((name) => stack!.images.add(name, `real/${name}`)),
+        ),
       );
       await until(async () => (await readiness(processor)).circuit?.state === 'open', 'the circuit to open', 30_000);
       await until(async () => (await spentAttempts()) === 5, 'the 5 failed calls to be written as attempts', 10_000);
@@ -379,7 +393,11 @@ describe('faults: MariaDB + NSQ test server + real receiver and processors', () 
     // The survivor (no retry job here) gets nsqd's redelivery while the dead lease is live: it must not analyse
     // the image twice at once, nor drop the message: the copy is deferred until the lease would expire.
     const survivor = await stack.startProcessor('survivor', env);
-    await until(() => stack!.channel().depth === 0 && stack!.channel().in_flight_count === 0 && stack!.channel().deferred_count === 1, 'the redelivery to be deferred', 20_000);
+    await until(
+      () => stack!.channel().depth === 0 && stack!.channel().in_flight_count === 0 && stack!.channel().deferred_count === 1,
+      'the redelivery to be deferred',
+      20_000,
+    );
     expect(Date.now()).toBeLessThan(analysisStartedAt + 8_000); // precondition of this scenario, not a timing claim
     expect((await stack.probe.images()).find((row) => row.id === stuck)?.status).toBe('processing'); // the dead lease
     expect(stack.recognizer.callsFor(stuckPath)).toBe(1);
@@ -431,7 +449,11 @@ describe('faults: MariaDB + NSQ test server + real receiver and processors', () 
     await sleep(1_000);
     await stack.nsqd.stop();
     const stoppedAt = Date.now();
-    await until(async () => (await stack!.probe.images()).filter((row) => row.status === 'pending').length >= 5, 'posts stored while nsqd is down', 20_000);
+    await until(
+      async () => (await stack!.probe.images()).filter((row) => row.status === 'pending').length >= 5,
+      'posts stored while nsqd is down',
+      20_000,
+    );
     await sleep(Math.max(0, stoppedAt + 10_000 - Date.now()));
     await stack.nsqd.start();
     const backAt = Date.now();

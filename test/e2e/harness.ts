@@ -65,7 +65,12 @@ export interface HttpReply<T = Record<string, unknown>> {
 }
 
 /** A request with the test admin key (every e2e app starts with ADMIN_API_KEY = TEST_ADMIN_KEY); `headers` add to it. */
-export async function http<T = Record<string, unknown>>(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpReply<T>> {
+export async function http<T = Record<string, unknown>>(
+  method: string,
+  url: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<HttpReply<T>> {
   const response = await fetch(url, {
     method,
     headers: { ...bearer(), ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
@@ -88,10 +93,19 @@ export async function dashboardSession(frontendUrl: string): Promise<Record<stri
   const signedIn = await fetch(`${frontendUrl}/login`, {
     method: 'POST',
     redirect: 'manual',
-    headers: { cookie: login.headers.getSetCookie().map((line) => line.split(';')[0]).join('; '), 'content-type': 'application/x-www-form-urlencoded' },
+    headers: {
+      cookie: login.headers
+        .getSetCookie()
+        .map((line) => line.split(';')[0])
+        .join('; '),
+      'content-type': 'application/x-www-form-urlencoded',
+    },
     body: new URLSearchParams({ _csrf: csrf, key: TEST_ADMIN_KEY, next: '/' }),
   });
-  const session = signedIn.headers.getSetCookie().map((line) => line.split(';')[0]!).find((line) => line.startsWith('visage_session='));
+  const session = signedIn.headers
+    .getSetCookie()
+    .map((line) => line.split(';')[0]!)
+    .find((line) => line.startsWith('visage_session='));
   if (!session) throw new Error(`dashboard sign-in failed: ${signedIn.status}`);
   return { cookie: session };
 }
@@ -114,7 +128,6 @@ export interface ImageView {
 }
 
 export const FINAL_STATUSES = ['processed', 'unrecognized', 'failed'];
-
 
 export class ReceiverClient {
   constructor(readonly url: string) {}
@@ -292,15 +305,20 @@ export class RecognizerDouble {
           callback({ code: grpc.status.INVALID_ARGUMENT, details: `corrupt: ${path} is not a valid image`, metadata });
           return;
         }
-        callback(null, { width: 64, height: 64, faces: [syntheticFace(path)], backend: 'double', elapsedMs: this.delayMs, descriptorRecipe: 'chip-flip' });
+        callback(null, {
+          width: 64,
+          height: 64,
+          faces: [syntheticFace(path)],
+          backend: 'double',
+          elapsedMs: this.delayMs,
+          descriptorRecipe: 'chip-flip',
+        });
       }, this.delayMs);
     };
     server.addService(faceAnalysisServiceDefinition(), { analyzeImage: analyze });
     new HealthImplementation({ '': 'SERVING', [FACE_ANALYSIS_SERVICE]: 'SERVING' }).addToServer(server);
     this.port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(`127.0.0.1:${this.port}`, grpc.ServerCredentials.createInsecure(), (error, port) =>
-        error ? reject(error) : resolve(port),
-      ),
+      server.bindAsync(`127.0.0.1:${this.port}`, grpc.ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port))),
     );
     this.server = server;
   }

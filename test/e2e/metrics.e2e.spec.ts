@@ -61,7 +61,11 @@ describe('metrics: receiver + processor, SQLite + in-process queue, recognizer d
 
   it('three images, one bad: submissions, outcomes by status, attempts and the latency histogram move', async () => {
     const before = await scrape(processorApp);
-    const paths = [images.copy('astronaut.png', 'in/secret-name-a.png'), images.copy('coffee.png', 'in/secret-name-b.png'), images.copy('camera.png', 'bad/secret-name-c.png')];
+    const paths = [
+      images.copy('astronaut.png', 'in/secret-name-a.png'),
+      images.copy('coffee.png', 'in/secret-name-b.png'),
+      images.copy('camera.png', 'bad/secret-name-c.png'),
+    ];
     const ids = [];
     for (const path of paths) ids.push(await receiver.post(path));
     const settled = await Promise.all(ids.map((id) => receiver.settled(id)));
@@ -80,9 +84,15 @@ describe('metrics: receiver + processor, SQLite + in-process queue, recognizer d
     expect(delta('visage_image_latency_seconds_sum')).toBeGreaterThan(0);
 
     const receiverText = await scrape(receiverApp);
-    expect(sample(receiverText, 'visage_http_requests_total', { app: 'receiver', route: '/image/post', method: 'POST', status: '202' })).toBeGreaterThanOrEqual(3);
-    expect(sample(receiverText, 'visage_http_requests_total', { app: 'receiver', route: '/images/:id', method: 'GET', status: '200' })).toBeGreaterThanOrEqual(3);
-    expect(sample(receiverText, 'visage_http_request_duration_seconds_count', { app: 'receiver', route: '/image/post', method: 'POST' })).toBeGreaterThanOrEqual(3);
+    expect(
+      sample(receiverText, 'visage_http_requests_total', { app: 'receiver', route: '/image/post', method: 'POST', status: '202' }),
+    ).toBeGreaterThanOrEqual(3);
+    expect(
+      sample(receiverText, 'visage_http_requests_total', { app: 'receiver', route: '/images/:id', method: 'GET', status: '200' }),
+    ).toBeGreaterThanOrEqual(3);
+    expect(
+      sample(receiverText, 'visage_http_request_duration_seconds_count', { app: 'receiver', route: '/image/post', method: 'POST' }),
+    ).toBeGreaterThanOrEqual(3);
     // Default process metrics are on; no image path or name leaks into any label.
     expect(receiverText).toContain('process_cpu_user_seconds_total');
     expect(receiverText).not.toMatch(/secret-name|\/in\/|bad\//);

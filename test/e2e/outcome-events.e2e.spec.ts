@@ -23,9 +23,10 @@ import { sleep, until } from '../support/until';
 
 const SECRET = 'outcome-events-secret-not-secret-0123456789';
 /** The documented schema (docs/events.md) every received event must satisfy. */
-const validateEvent = new Ajv({ allErrors: true, formats: { 'date-time': (value: string) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(value) } }).compile(
-  JSON.parse(readFileSync(`${__dirname}/../../docs/outcome-event.schema.json`, 'utf8')) as object,
-);
+const validateEvent = new Ajv({
+  allErrors: true,
+  formats: { 'date-time': (value: string) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(value) },
+}).compile(JSON.parse(readFileSync(`${__dirname}/../../docs/outcome-event.schema.json`, 'utf8')) as object);
 const CHANNEL = 'e2e-subscriber';
 
 /** What a consumer of `image.outcomes` received, as raw bodies. */
@@ -129,7 +130,9 @@ describe.each(e2eStacks('visage_e2e_outcomes'))('outcome events — $name', ({ s
 
     const events = outcomes();
     expect(events).toHaveLength(subscriber.bodies.length);
-    expect(events.map((event) => [event.imageId, event.path, event.status, event.faces.map((face) => [face.faceId, face.personId, face.personName])])).toEqual([
+    expect(
+      events.map((event) => [event.imageId, event.path, event.status, event.faces.map((face) => [face.faceId, face.personId, face.personName])]),
+    ).toEqual([
       [imageId, alice, 'unrecognized', [[faceId, null, null]]],
       [imageId, alice, 'processed', [[faceId, person.body.id, 'Alice']]],
       [badId, 'bad/corrupt.png', 'failed', []],
@@ -152,7 +155,11 @@ describe.each(e2eStacks('visage_e2e_outcomes'))('outcome events — $name', ({ s
   it('a dead endpoint is retried with backoff, shows in readiness and metrics, and processing is unaffected', async () => {
     const deadHost = new URL(deadUrl).host;
     const scrape = async () => (await http('GET', `${baseUrl(processorApp)}/metrics`)).text;
-    await until(async () => metricValue(await scrape(), 'visage_webhook_deliveries_total', { endpoint: deadHost, result: 'failed' }) >= 3, 'retries of the dead endpoint', 30_000);
+    await until(
+      async () => metricValue(await scrape(), 'visage_webhook_deliveries_total', { endpoint: deadHost, result: 'failed' }) >= 3,
+      'retries of the dead endpoint',
+      30_000,
+    );
     const metrics = await scrape();
     expect(metricValue(metrics, 'visage_webhook_endpoint_up', { endpoint: deadHost })).toBe(0);
     expect(metricValue(metrics, 'visage_webhook_endpoint_up', { endpoint: new URL(webhook.url).host })).toBe(1);
@@ -166,7 +173,13 @@ describe.each(e2eStacks('visage_e2e_outcomes'))('outcome events — $name', ({ s
     expect(ready.body.details.webhooks.status).toBe('up');
     expect(ready.body.details.webhooks.endpoints).toEqual([
       expect.objectContaining({ endpoint: new URL(webhook.url).host, state: 'up' }),
-      expect.objectContaining({ endpoint: deadHost, state: 'down', consecutiveFailures: expect.any(Number), lastError: expect.any(String), pending: 4 }),
+      expect.objectContaining({
+        endpoint: deadHost,
+        state: 'down',
+        consecutiveFailures: expect.any(Number),
+        lastError: expect.any(String),
+        pending: 4,
+      }),
     ]);
     expect(ready.body.details.webhooks.endpoints[1].consecutiveFailures).toBeGreaterThanOrEqual(3);
 
@@ -175,12 +188,14 @@ describe.each(e2eStacks('visage_e2e_outcomes'))('outcome events — $name', ({ s
     const settled = await Promise.all(ids.map((id) => receiver.settled(id)));
     // The double's synthetic faces may or may not come near Alice's: either identity is an outcome, never a failure.
     for (const image of settled) expect(['processed', 'unrecognized']).toContain(image.status);
-    await until(() => outcomes().filter((event) => ids.includes(event.imageId)).length === 2, 'the later images\' events');
+    await until(() => outcomes().filter((event) => ids.includes(event.imageId)).length === 2, "the later images' events");
     await until(() => webhook.requests.length === 6, 'their webhook deliveries');
   });
 
   it('forgetting publishes image.deleted and person.deleted, ids only, to the topic and the webhook', async () => {
-    const alice = (await http<{ items: Array<{ id: number; name: string }> }>('GET', `${receiver.url}/persons`)).body.items.find((person) => person.name === 'Alice');
+    const alice = (await http<{ items: Array<{ id: number; name: string }> }>('GET', `${receiver.url}/persons`)).body.items.find(
+      (person) => person.name === 'Alice',
+    );
     expect(alice).toBeDefined();
     const [{ id: imageId, path }] = (await http<{ items: Array<{ id: number; path: string }> }>('GET', `${receiver.url}/images?limit=1`)).body.items;
     const before = subscriber.bodies.length;

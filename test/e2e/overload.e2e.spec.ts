@@ -55,7 +55,12 @@ describe('recognizer overload: flooded while images are submitted (SQLite + in-p
     const flood = (async () => {
       while (flooding) {
         const answers = await Promise.all(
-          Array.from({ length: FLOOD_CALLS }, () => flooder.analyze('flood.png').then(() => 'served', (error: FaceAnalysisError) => error.code)),
+          Array.from({ length: FLOOD_CALLS }, () =>
+            flooder.analyze('flood.png').then(
+              () => 'served',
+              (error: FaceAnalysisError) => error.code,
+            ),
+          ),
         );
         refused += answers.filter((code) => code === 'RESOURCE_EXHAUSTED').length;
         await sleep(20);
@@ -75,7 +80,9 @@ describe('recognizer overload: flooded while images are submitted (SQLite + in-p
       await flood;
     }
     expect(refused).toBeGreaterThan(0);
-    process.stdout.write(`[overload] flood: ${refused} calls refused RESOURCE_EXHAUSTED; ${overloadedDeliveries} image deliveries deferred as overloaded\n`);
+    process.stdout.write(
+      `[overload] flood: ${refused} calls refused RESOURCE_EXHAUSTED; ${overloadedDeliveries} image deliveries deferred as overloaded\n`,
+    );
 
     const settled = await Promise.all(ids.map((id) => receiver.settled(id, undefined, 120_000)));
     expect(settled.map((image) => image.status).filter((status) => status !== 'processed' && status !== 'unrecognized')).toEqual([]);

@@ -57,10 +57,14 @@ describe.each(e2eStacks('visage_e2e_pipeline'))('pipeline end to end — $name',
   });
 
   it('enrols KNOWN_FACES_DIR (a flat file and a per-person folder) at start-up; the processor gallery holds both faces', async () => {
-    const persons = await until(async () => {
-      const reply = await http<{ items: Array<{ name: string; knownFaceCount: number }> }>('GET', `${receiver.url}/persons`);
-      return reply.body.items.some((person) => person.knownFaceCount === 2) ? reply.body.items : undefined;
-    }, 'both known faces enrolled', 120_000);
+    const persons = await until(
+      async () => {
+        const reply = await http<{ items: Array<{ name: string; knownFaceCount: number }> }>('GET', `${receiver.url}/persons`);
+        return reply.body.items.some((person) => person.knownFaceCount === 2) ? reply.body.items : undefined;
+      },
+      'both known faces enrolled',
+      120_000,
+    );
     expect(persons.map((person) => [person.name, person.knownFaceCount])).toEqual([['eileen collins', 2]]);
     await until(() => gallery.size === 2, 'the processor gallery to load both descriptors', 30_000);
   });
@@ -78,7 +82,12 @@ describe.each(e2eStacks('visage_e2e_pipeline'))('pipeline end to end — $name',
   it('an uploaded picture goes the same way: stored by its hash, processed and named; the same bytes again are that image', async () => {
     const bytes = await fixtureBytes('astronaut_flipped.jpg');
     const [item] = await receiver.upload([{ bytes, name: 'astronaut.jpg' }]);
-    expect(item).toMatchObject({ index: 0, status: 'pending', duplicate: false, path: expect.stringMatching(/^uploads\/[0-9a-f]{2}\/[0-9a-f]{2}\/[0-9a-f]{64}\.jpg$/) });
+    expect(item).toMatchObject({
+      index: 0,
+      status: 'pending',
+      duplicate: false,
+      path: expect.stringMatching(/^uploads\/[0-9a-f]{2}\/[0-9a-f]{2}\/[0-9a-f]{64}\.jpg$/),
+    });
     const image = await receiver.settled(item.id as number);
     expect(image).toMatchObject({ status: 'processed', path: item.path });
     expect(image.faces.filter((face) => face.person !== null).map((face) => face.person?.name)).toEqual(['eileen collins']);
@@ -107,10 +116,14 @@ describe.each(e2eStacks('visage_e2e_pipeline'))('pipeline end to end — $name',
     const retry = await http('POST', `${receiver.url}/images/${id}/retry`);
     expect(retry.status).toBe(202);
     // Back to pending with a fresh attempt counter, then failed again by the new attempt.
-    const again = await until(async () => {
-      const image = await receiver.image(id);
-      return image.status === 'failed' && image.updatedAt !== failed.updatedAt ? image : undefined;
-    }, 'the retried image to fail again', 60_000);
+    const again = await until(
+      async () => {
+        const image = await receiver.image(id);
+        return image.status === 'failed' && image.updatedAt !== failed.updatedAt ? image : undefined;
+      },
+      'the retried image to fail again',
+      60_000,
+    );
     expect(again).toMatchObject({ status: 'failed', permanentFailure: true, attempts: 1 });
   });
 
@@ -159,10 +172,14 @@ describe.each(e2eStacks('visage_e2e_pipeline'))('pipeline end to end — $name',
     expect(fresh.faces.filter((face) => face.person).map((face) => face.person?.name)).toEqual(['cameraman']);
 
     // Where he appears: both, and the picture first processed as a stranger's (re-matched too).
-    const strangerImage = await until(async () => {
-      const reply = await http<{ items: Array<{ id: number; path: string }> }>('GET', `${receiver.url}/persons/${cameraman}/images`);
-      return reply.body.items.length === 3 ? reply.body.items : undefined;
-    }, 'the three images of the cameraman', 30_000);
+    const strangerImage = await until(
+      async () => {
+        const reply = await http<{ items: Array<{ id: number; path: string }> }>('GET', `${receiver.url}/persons/${cameraman}/images`);
+        return reply.body.items.length === 3 ? reply.body.items : undefined;
+      },
+      'the three images of the cameraman',
+      30_000,
+    );
     expect(strangerImage.map((item) => item.path)).toEqual(['in/camera_rescaled_again.jpg', 'in/camera_rescaled.jpg', 'in/strangers/camera.png']);
   });
 
@@ -183,10 +200,17 @@ describe.each(e2eStacks('visage_e2e_pipeline'))('pipeline end to end — $name',
     const processed = await http<{ items: Array<{ id: number }> }>('GET', `${receiver.url}/images?status=processed&limit=200`);
     expect(processed.body.items.length).toBeGreaterThanOrEqual(1); // the astronaut keeps her name
     for (const { id } of processed.body.items) {
-      expect((await receiver.image(id)).faces.some((face) => face.person !== null), `processed image ${id} names someone`).toBe(true);
+      expect(
+        (await receiver.image(id)).faces.some((face) => face.person !== null),
+        `processed image ${id} names someone`,
+      ).toBe(true);
     }
     // Then re-matched against the gallery without him: nobody else is near, they stay unrecognized.
-    await until(async () => (await receiver.image(named.body.items[0].id)).galleryVersion === gallery.version, 're-match without the cameraman', 30_000);
+    await until(
+      async () => (await receiver.image(named.body.items[0].id)).galleryVersion === gallery.version,
+      're-match without the cameraman',
+      30_000,
+    );
     expect((await receiver.image(named.body.items[0].id)).status).toBe('unrecognized');
   });
 

@@ -26,7 +26,12 @@ describe('recognizer input', () => {
   });
 
   it('content: the file under IMAGES_ROOT is read by the client and its bytes sent, the path as a label', async () => {
-    const analyzer = new GrpcFaceAnalyzer({ address: recognizer.address, deadlineMs: 5_000, sendContentFrom: images.root, credentials: TEST_RECOGNIZER_CREDENTIALS });
+    const analyzer = new GrpcFaceAnalyzer({
+      address: recognizer.address,
+      deadlineMs: 5_000,
+      sendContentFrom: images.root,
+      credentials: TEST_RECOGNIZER_CREDENTIALS,
+    });
     try {
       const analysis = await analyzer.analyze('in/camera.png');
       expect(analysis.faces).toHaveLength(1);
@@ -38,9 +43,17 @@ describe('recognizer input', () => {
   });
 
   it('content: a path problem is permanent with the reason the recognizer would give, and no call is made', async () => {
-    const analyzer = new GrpcFaceAnalyzer({ address: recognizer.address, deadlineMs: 5_000, sendContentFrom: images.root, credentials: TEST_RECOGNIZER_CREDENTIALS });
+    const analyzer = new GrpcFaceAnalyzer({
+      address: recognizer.address,
+      deadlineMs: 5_000,
+      sendContentFrom: images.root,
+      credentials: TEST_RECOGNIZER_CREDENTIALS,
+    });
     try {
-      for (const [path, reason] of [['in/missing.png', 'not_found'], ['../outside.png', 'outside_root']] as const) {
+      for (const [path, reason] of [
+        ['in/missing.png', 'not_found'],
+        ['../outside.png', 'outside_root'],
+      ] as const) {
         const error = await analyzer.analyze(path).catch((failure: unknown) => failure);
         expect(error).toBeInstanceOf(FaceAnalysisError);
         expect(error).toMatchObject({ kind: 'permanent', reason });

@@ -24,11 +24,15 @@ interface AppChild {
 }
 
 async function startApp(app: string, env: Record<string, string>): Promise<AppChild> {
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'node_modules/vite-node/vite-node.mjs'), '-c', 'vitest.config.ts', 'test/e2e/app-process.ts'], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, ...env, E2E_APP: app },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(REPO_ROOT, 'node_modules/vite-node/vite-node.mjs'), '-c', 'vitest.config.ts', 'test/e2e/app-process.ts'],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env, E2E_APP: app },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   let errors = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -146,15 +150,24 @@ describe('request id across receiver → NSQ → processor → gRPC → recogniz
     expect((await http('GET', `${receiverUrl}/images/${id}`)).body.requestId).toBe(requestId);
 
     const [recognizer, receiverChild, processor] = children;
-    const tagged = (child: AppChild) => until(() => {
-      const lines = child.lines().filter((line) => line.requestId === requestId);
-      return lines.length > 0 ? lines : undefined;
-    }, 'a line with the request id', 10_000);
+    const tagged = (child: AppChild) =>
+      until(
+        () => {
+          const lines = child.lines().filter((line) => line.requestId === requestId);
+          return lines.length > 0 ? lines : undefined;
+        },
+        'a line with the request id',
+        10_000,
+      );
     const receiverLines = await tagged(receiverChild);
     const processorLines = await tagged(processor);
     const recognizerLines = await tagged(recognizer);
-    expect(receiverLines).toContainEqual(expect.objectContaining({ app: 'receiver', level: 'info', msg: expect.stringMatching(/^POST \/image\/post 202/) }));
-    expect(processorLines).toContainEqual(expect.objectContaining({ app: 'image-processor', imageId: id, msg: expect.stringContaining('unrecognized') }));
+    expect(receiverLines).toContainEqual(
+      expect.objectContaining({ app: 'receiver', level: 'info', msg: expect.stringMatching(/^POST \/image\/post 202/) }),
+    );
+    expect(processorLines).toContainEqual(
+      expect.objectContaining({ app: 'image-processor', imageId: id, msg: expect.stringContaining('unrecognized') }),
+    );
     expect(recognizerLines).toContainEqual(expect.objectContaining({ app: 'face-recognition', msg: expect.stringContaining('analyzed') }));
     for (const line of [...receiverLines, ...processorLines, ...recognizerLines]) {
       expect(typeof line.time).toBe('string');
@@ -178,7 +191,11 @@ describe('request id across receiver → NSQ → processor → gRPC → recogniz
       "the receiver's HTTP span in the same trace",
       20_000,
     );
-    const receiverSpanIds = new Set(trace().filter((span) => span.service === 'visage-receiver').map((span) => span.spanId));
+    const receiverSpanIds = new Set(
+      trace()
+        .filter((span) => span.service === 'visage-receiver')
+        .map((span) => span.spanId),
+    );
     expect(server.parentSpanId ?? '').toBe(''); // the trace starts at the client's request
     expect(receiverSpanIds.has(processSpan.parentSpanId!)).toBe(true); // the queue hop kept the parent
     expect(trace().some((span) => span.service === 'visage-receiver' && span.name === 'INSERT')).toBe(true); // mysql2

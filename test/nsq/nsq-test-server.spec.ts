@@ -227,9 +227,7 @@ describe('NSQ test server (protocol conformance over raw sockets)', () => {
 
     const found = await fetch(`http://${lookupd.httpAddress}/lookup?topic=${topic}`);
     const body = (await found.json()) as { producers: Array<{ broadcast_address: string; tcp_port: number }> };
-    expect(body.producers).toEqual([
-      expect.objectContaining({ broadcast_address: '127.0.0.1', tcp_port: Number(nsqd.tcpAddress.split(':')[1]) }),
-    ]);
+    expect(body.producers).toEqual([expect.objectContaining({ broadcast_address: '127.0.0.1', tcp_port: Number(nsqd.tcpAddress.split(':')[1]) })]);
     expect((await fetch(`http://${lookupd.httpAddress}/lookup?topic=nope-${topic}`)).status).toBe(404);
     expect(await (await fetch(`http://${lookupd.httpAddress}/ping`)).text()).toBe('OK');
   });

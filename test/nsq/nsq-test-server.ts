@@ -96,11 +96,14 @@ class Channel {
 
   armDeferred(entry: Deferred): void {
     if (!this.topic.server.running) return;
-    entry.timer = setTimeout(() => {
-      this.deferred.delete(entry.message.id);
-      this.queue.push(entry.message);
-      this.pump();
-    }, Math.max(0, entry.dueAt - Date.now()));
+    entry.timer = setTimeout(
+      () => {
+        this.deferred.delete(entry.message.id);
+        this.queue.push(entry.message);
+        this.pump();
+      },
+      Math.max(0, entry.dueAt - Date.now()),
+    );
   }
 
   /** Sends ready messages to subscribed clients in turn, each only while its in-flight count is below its RDY. */

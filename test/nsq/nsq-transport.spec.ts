@@ -15,8 +15,7 @@ describe('NSQ transport against the test nsqd', () => {
   const extraServers: NsqTestServer[] = [];
   let topicSeq = 0;
   const freshTopic = () => `nsq-${process.pid}-${(topicSeq += 1)}`;
-  const emit = (target: NsqClient, topic: string, data: unknown) =>
-    lastValueFrom(target.emit(topic, data), { defaultValue: undefined });
+  const emit = (target: NsqClient, topic: string, data: unknown) => lastValueFrom(target.emit(topic, data), { defaultValue: undefined });
   const drained = (server: NsqTestServer, topic: string) => {
     const stats = server.channelStats(topic, CHANNEL);
     return !!stats && stats.depth === 0 && stats.in_flight_count === 0 && stats.deferred_count === 0;
@@ -84,8 +83,7 @@ describe('NSQ transport against the test nsqd', () => {
     const topic = freshTopic();
     const behaviour = new Behaviour();
     const hung = new Promise<void>(() => undefined);
-    behaviour.onMessage = (data, ctx) =>
-      (data as { imageId: number }).imageId === 100 && ctx.message.attempts === 1 ? hung : undefined;
+    behaviour.onMessage = (data, ctx) => ((data as { imageId: number }).imageId === 100 && ctx.message.attempts === 1 ? hung : undefined);
     const server = new NsqServer({
       ...baseOptions({ topic }),
       nsqdTcpAddresses: [nsqd.tcpAddress],
@@ -104,7 +102,11 @@ describe('NSQ transport against the test nsqd', () => {
     await emit(client, topic, { imageId: 2 });
     await emit(client, topic, { imageId: 3 });
 
-    await until(() => behaviour.received.filter((entry) => entry.attempts > 1 || (entry.data as { imageId: number }).imageId !== 100).length === 4, 'all handled', 15_000);
+    await until(
+      () => behaviour.received.filter((entry) => entry.attempts > 1 || (entry.data as { imageId: number }).imageId !== 100).length === 4,
+      'all handled',
+      15_000,
+    );
     await until(() => drained(nsqd, topic), 'finished');
     const ids = behaviour.received.map((entry) => (entry.data as { imageId: number }).imageId);
     expect(ids.sort((a, b) => a - b)).toEqual([1, 2, 3, 100, 100]);

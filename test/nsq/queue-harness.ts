@@ -67,12 +67,7 @@ export function consumerController(topic: string, behaviour: Behaviour, passErro
   return QueueConsumerController;
 }
 
-export async function startConsumer(
-  server: QueueServer,
-  topic: string,
-  behaviour: Behaviour,
-  passErrorsThrough = true,
-): Promise<INestMicroservice> {
+export async function startConsumer(server: QueueServer, topic: string, behaviour: Behaviour, passErrorsThrough = true): Promise<INestMicroservice> {
   const moduleRef = await Test.createTestingModule({
     controllers: [consumerController(topic, behaviour, passErrorsThrough)],
   }).compile();

@@ -20,11 +20,7 @@ describe('QueueModule', () => {
     const config = parseConfig({ QUEUE_TOPIC: 'images', MAX_ATTEMPTS: '2', ...env });
     const behaviour = new Behaviour();
     const moduleRef = await Test.createTestingModule({
-      imports: [
-        ConfigModule.forRoot(config),
-        QueueModule.forRoot({ broker: options.broker }),
-        HealthModule.forRoot(queueReadiness),
-      ],
+      imports: [ConfigModule.forRoot(config), QueueModule.forRoot({ broker: options.broker }), HealthModule.forRoot(queueReadiness)],
       controllers: [consumerController('images', behaviour, true)],
     }).compile();
     const app = moduleRef.createNestApplication({ logger: false });

@@ -22,10 +22,14 @@ async function measure(name: string, server: QueueServer, publish: (index: numbe
   let handled = 0;
   let done!: () => void;
   const all = new Promise<void>((resolve) => (done = resolve));
-  server.addHandler('bench', async () => {
-    handled += 1;
-    if (handled === count) done();
-  }, true);
+  server.addHandler(
+    'bench',
+    async () => {
+      handled += 1;
+      if (handled === count) done();
+    },
+    true,
+  );
   await new Promise<void>((resolve) => server.listen(() => resolve()));
   await until(() => server.isConnected(), 'the consumer to connect', 60_000, 20);
   const started = process.hrtime.bigint();
@@ -48,9 +52,7 @@ async function main(): Promise<void> {
   const broker = new InProcessBroker();
   const inProcessClient = new InProcessClient({ broker });
   await measure('in-process', new InProcessServer({ ...options, broker }), async (index) => {
-    await new Promise<void>((resolve, reject) =>
-      inProcessClient.emit('bench', { imageId: index }).subscribe({ complete: resolve, error: reject }),
-    );
+    await new Promise<void>((resolve, reject) => inProcessClient.emit('bench', { imageId: index }).subscribe({ complete: resolve, error: reject }));
   });
 
   const nsqd = await NsqTestServer.start();

@@ -20,8 +20,10 @@ describe('commit subjects', () => {
       quiet.mockRestore();
       rmSync(repo, { recursive: true, force: true });
     });
-    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.org', ...args], { cwd: repo, encoding: 'utf8' }).trim();
-    const commit = (subject: string) => git('commit', '--allow-empty', '-q', '-m', subject, '-m', 'A body line may be as long as it likes, it is not the subject.');
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.org', ...args], { cwd: repo, encoding: 'utf8' }).trim();
+    const commit = (subject: string) =>
+      git('commit', '--allow-empty', '-q', '-m', subject, '-m', 'A body line may be as long as it likes, it is not the subject.');
 
     it('refuses a long subject after the base and ignores the ones before it', () => {
       git('init', '-q');

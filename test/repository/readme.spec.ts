@@ -62,6 +62,11 @@ describe('package.json allowScripts (npm 11 warns about install scripts it does 
     for (const needed of ['better-sqlite3', 'onnxruntime-node', 'protobufjs', 'esbuild', '@swc/core', '@tensorflow/tfjs-node']) {
       expect(packageJson.allowScripts[needed], needed).toBe(true);
     }
-    expect(Object.entries(packageJson.allowScripts).filter(([, allowed]) => !allowed).map(([name]) => name).sort()).toEqual(['@scarf/scarf', 'core-js']);
+    expect(
+      Object.entries(packageJson.allowScripts)
+        .filter(([, allowed]) => !allowed)
+        .map(([name]) => name)
+        .sort(),
+    ).toEqual(['@scarf/scarf', 'core-js']);
   });
 });

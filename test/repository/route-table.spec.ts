@@ -29,13 +29,16 @@ describe('route table', () => {
     receiver = await startReceiver(SQLITE_DRIVER);
     apps.receiver = receiver.app;
     apps.frontend = await createFrontendApp(config, { logger: false });
-    apps['image-processor'] = await Test.createTestingModule({ imports: [ImageProcessorModule.forRoot({ config, scheduleRetryJob: false })] }).compile();
+    apps['image-processor'] = await Test.createTestingModule({
+      imports: [ImageProcessorModule.forRoot({ config, scheduleRetryJob: false })],
+    }).compile();
     recognizer = await createFaceRecognitionApp(config);
     apps['face-recognition'] = recognizer.nest;
   });
   afterAll(async () => {
     await receiver?.close();
-    for (const name of ['frontend', 'image-processor', 'face-recognition']) await (apps[name] as { close?: () => Promise<void> } | undefined)?.close?.();
+    for (const name of ['frontend', 'image-processor', 'face-recognition'])
+      await (apps[name] as { close?: () => Promise<void> } | undefined)?.close?.();
     await database?.drop();
   });
 

@@ -37,16 +37,18 @@ const TIER_SUFFIX = /\.(?:e2e|browser)\.spec\.ts$/;
 /** Why `path` is not where the layout puts a spec, or undefined when it is. */
 function misplacement(path: string, exists: (path: string) => boolean): string | undefined {
   const tier = TIERS.find(({ home }) => home.test(path));
-  if (!tier) return 'not in any tier\'s home';
+  if (!tier) return "not in any tier's home";
   if (tier.name && !tier.name.test(path)) return `the ${tier.tier} tier names its specs ${tier.name.source}`;
   if (!tier.name && TIER_SUFFIX.test(path)) return `${path.match(TIER_SUFFIX)?.[0]} belongs to another tier`;
-  if (tier.subjectBeside && !exists(path.replace(/\.spec\.ts$/, '.ts'))) return 'a unit spec is named after the file beside it (x.spec.ts beside x.ts)';
+  if (tier.subjectBeside && !exists(path.replace(/\.spec\.ts$/, '.ts')))
+    return 'a unit spec is named after the file beside it (x.spec.ts beside x.ts)';
   return undefined;
 }
 
 /** Test code: specs, test helpers, benches; not test/support (the helpers' home) nor this file (its examples). */
 const SELF = relative(ROOT, __filename);
-const isTestCode = (path: string) => /\.spec\.ts$|(?:^|\/)test\/|^bench\/|\.bench\.ts$/.test(path) && !path.startsWith('test/support/') && path !== SELF;
+const isTestCode = (path: string) =>
+  /\.spec\.ts$|(?:^|\/)test\/|^bench\/|\.bench\.ts$/.test(path) && !path.startsWith('test/support/') && path !== SELF;
 
 /** Patterns that are a second copy of a test/support helper. */
 const DUPLICATE_HELPERS: Array<{ helper: string; pattern: RegExp; allowed?: Record<string, string> }> = [
@@ -70,7 +72,9 @@ const DUPLICATE_HELPERS: Array<{ helper: string; pattern: RegExp; allowed?: Reco
 ];
 
 function duplicateHelpers(path: string, text: string): string[] {
-  return DUPLICATE_HELPERS.filter(({ pattern, allowed }) => pattern.test(text) && !allowed?.[path]).map(({ helper }) => `${path}: a second ${helper}`);
+  return DUPLICATE_HELPERS.filter(({ pattern, allowed }) => pattern.test(text) && !allowed?.[path]).map(
+    ({ helper }) => `${path}: a second ${helper}`,
+  );
 }
 
 describe('test layout', () => {
@@ -80,10 +84,14 @@ describe('test layout', () => {
 
   it('finds the specs of every tier (the walk itself works)', () => {
     expect(specs.length).toBeGreaterThan(100);
-    for (const { tier, home } of TIERS) expect(specs.some((path) => home.test(path)), tier).toBe(true);
+    for (const { tier, home } of TIERS)
+      expect(
+        specs.some((path) => home.test(path)),
+        tier,
+      ).toBe(true);
   });
 
-  it('puts every spec in its tier\'s home, named after its subject where a rule can say so', () => {
+  it("puts every spec in its tier's home, named after its subject where a rule can say so", () => {
     const misplaced = specs.flatMap((path) => {
       const why = misplacement(path, exists);
       return why ? [`${path}: ${why}`] : [];
@@ -99,7 +107,9 @@ describe('test layout', () => {
     expect(misplacement('apps/receiver/src/images/images.service.spec.ts', only(['apps/receiver/src/images/images.service.ts']))).toBeUndefined();
     expect(misplacement('test/e2e/pipeline.spec.ts', only([]))).toMatch(/names its specs/);
     expect(misplacement('test/enrolment/dominant-face.spec.ts', only([]))).toMatch(/not in any tier/);
-    expect(duplicateHelpers('apps/x/test/a.spec.ts', 'const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));')).toHaveLength(2);
+    expect(
+      duplicateHelpers('apps/x/test/a.spec.ts', 'const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));'),
+    ).toHaveLength(2);
     expect(duplicateHelpers('apps/x/test/a.spec.ts', 'await vi.waitFor(() => expect(1).toBe(1));')).toHaveLength(1);
     expect(duplicateHelpers('apps/x/test/a.spec.ts', 'class Scripted implements FaceAnalyzer {}')).toHaveLength(1);
   });

@@ -74,6 +74,11 @@ export const slowerThanDeadline: AnalyzeBehaviour = (_path, options) =>
 /** Answers with the faces listed per path (`faces/<ids>.jpg` → persons; 0 is a stranger). */
 export const facesFromPath: AnalyzeBehaviour = async (path) => {
   const ids = /faces\/([\d-]*)\.jpg$/.exec(path)?.[1];
-  const faces = ids ? ids.split('-').filter(Boolean).map((id) => faceOf(Number(id))) : [];
+  const faces = ids
+    ? ids
+        .split('-')
+        .filter(Boolean)
+        .map((id) => faceOf(Number(id)))
+    : [];
   return { width: 640, height: 480, faces, recipe: DEFAULT_DESCRIPTOR_RECIPE };
 };

@@ -67,7 +67,10 @@ const VARIANTS = {
     const jpeg = await astronautJpeg();
     return jpeg.subarray(0, Math.floor(jpeg.length / 2));
   },
-  'one_pixel.png': () => sharp({ create: { width: 1, height: 1, channels: 3, background: '#000' } }).png().toBuffer(),
+  'one_pixel.png': () =>
+    sharp({ create: { width: 1, height: 1, channels: 3, background: '#000' } })
+      .png()
+      .toBuffer(),
   'empty.jpg': async () => Buffer.alloc(0),
   'not_an_image.jpg': async () => Buffer.from('plain text behind a .jpg extension\n'),
 } satisfies Record<string, () => Promise<Buffer>>;

@@ -15,8 +15,16 @@ describe('startupBanner', () => {
     const generated = startupBanner(parseConfig({}), ports, 'vsk_generated').split('\n');
     expect(generated.at(-1)?.trim()).toBe('vsk_generated');
     expect(generated.at(-2)).toMatch(/sign in .*shown this once/);
-    expect(startupBanner(parseConfig({ ADMIN_API_KEY: 'vsk_Qm3xT8pLw2Zr7Nc5Hy1Jd4Kf6Bv9Gs0A' }), ports).split('\n').at(-1)).toMatch(/sign in +with ADMIN_API_KEY$/);
+    expect(
+      startupBanner(parseConfig({ ADMIN_API_KEY: 'vsk_Qm3xT8pLw2Zr7Nc5Hy1Jd4Kf6Bv9Gs0A' }), ports)
+        .split('\n')
+        .at(-1),
+    ).toMatch(/sign in +with ADMIN_API_KEY$/);
     expect(startupBanner(parseConfig({}), ports).split('\n').at(-1)).toMatch(/npm run keys -- create --name admin --scope admin$/);
-    expect(startupBanner(parseConfig({ AUTH: 'off' }), ports).split('\n').at(-1)).toMatch(/AUTH=off/);
+    expect(
+      startupBanner(parseConfig({ AUTH: 'off' }), ports)
+        .split('\n')
+        .at(-1),
+    ).toMatch(/AUTH=off/);
   });
 });

@@ -35,7 +35,10 @@ describe('descriptor recipes (ONNX Runtime and TensorFlow.js engines)', () => {
       OnnxFaceEngine.create({ minScore: 0.5, threads: 1, recipe: 'crop' }),
       OnnxFaceEngine.create({ minScore: 0.5, threads: 1, recipe: 'chip-flip' }),
     ]);
-    descriptorNet = await ort.InferenceSession.create(buildFaceApiGraphs(faceApiModelDir()).descriptor, { executionProviders: ['cpu'], logSeverityLevel: 3 });
+    descriptorNet = await ort.InferenceSession.create(buildFaceApiGraphs(faceApiModelDir()).descriptor, {
+      executionProviders: ['cpu'],
+      logSeverityLevel: 3,
+    });
   }, 120_000);
   afterAll(async () => {
     await Promise.all([crop?.dispose(), chipFlip?.dispose(), descriptorNet?.release()]);
@@ -61,8 +64,8 @@ describe('descriptor recipes (ONNX Runtime and TensorFlow.js engines)', () => {
     const input = new Float32Array(2 * plane);
     writePlanarChip(extractFaceChip(image, details), DESCRIPTOR_INPUT_SIZE, FACE_NORMALISATION, input, 0);
     writePlanarChip(extractFaceChip(image, details, true), DESCRIPTOR_INPUT_SIZE, FACE_NORMALISATION, input, plane);
-    const output = (await descriptorNet.run({ faces: new ort.Tensor('float32', input, [2, 3, DESCRIPTOR_INPUT_SIZE, DESCRIPTOR_INPUT_SIZE]) })).descriptors
-      .data as Float32Array;
+    const output = (await descriptorNet.run({ faces: new ort.Tensor('float32', input, [2, 3, DESCRIPTOR_INPUT_SIZE, DESCRIPTOR_INPUT_SIZE]) }))
+      .descriptors.data as Float32Array;
     const chip = output.slice(0, 128);
     const mirror = output.slice(128, 256);
     const mean = chip.map((value, index) => (value + mirror[index]) / 2);

@@ -65,6 +65,9 @@ describe('enrolment from a photo with several faces (real engine, committed fixt
   });
 
   it('refuses two people of one size side by side, saying how many faces it found', async () => {
-    expect(await describeSingleFace(analyzer, await fixtureBytes('two_people.jpg'), 'two_people.jpg', QUALITY)).toEqual({ status: 'several_faces', count: 2 });
+    expect(await describeSingleFace(analyzer, await fixtureBytes('two_people.jpg'), 'two_people.jpg', QUALITY)).toEqual({
+      status: 'several_faces',
+      count: 2,
+    });
   });
 });

@@ -35,14 +35,22 @@ describe('FaceEngine vs face-api detectAllFaces().withFaceLandmarks().withFaceDe
 
     const { faceapi, tf } = await loadFaceRuntime('wasm');
     const tensor = tf.tensor3d(decoded.pixels, [decoded.workingHeight, decoded.workingWidth, 3], 'int32');
-    const reference = await faceapi.detectAllFaces(tensor, new faceapi.SsdMobilenetv1Options({ minConfidence: 0.5 })).withFaceLandmarks().withFaceDescriptors();
+    const reference = await faceapi
+      .detectAllFaces(tensor, new faceapi.SsdMobilenetv1Options({ minConfidence: 0.5 }))
+      .withFaceLandmarks()
+      .withFaceDescriptors();
     tensor.dispose();
 
     expect(ours.faces.length).toBe(reference.length);
     expect(ours.faces.length).toBeGreaterThan(0);
     const scale = decoded.width / decoded.workingWidth;
     for (const face of reference) {
-      const box = { x: face.detection.box.x * scale, y: face.detection.box.y * scale, width: face.detection.box.width * scale, height: face.detection.box.height * scale };
+      const box = {
+        x: face.detection.box.x * scale,
+        y: face.detection.box.y * scale,
+        width: face.detection.box.width * scale,
+        height: face.detection.box.height * scale,
+      };
       const twin = ours.faces.reduce((best, candidate) => (iou(candidate.box, box) > iou(best.box, box) ? candidate : best));
       expect(iou(twin.box, box)).toBeGreaterThan(0.95);
       expect(Math.abs(twin.score - face.detection.score)).toBeLessThan(0.02);

@@ -45,7 +45,14 @@ describe.each(['onnx', 'wasm'] as const)('face-recognition gRPC service (1 worke
     await writeFixture('astronaut.png', join(outside, 'astronaut.png'));
     symlinkSync(outside, join(images.root, 'linked-out'));
     // MAX_IMAGE_PIXELS lowered so the 1500x1500 image stands in for a decompression bomb.
-    const config = parseConfig({ IMAGES_ROOT: images.root, FACE_ENGINE: engine, RECOGNIZER_WORKERS: '1', LOG_LEVEL: 'warn', MAX_IMAGE_PIXELS: '2000000', ...TEST_RECOGNIZER_ENV });
+    const config = parseConfig({
+      IMAGES_ROOT: images.root,
+      FACE_ENGINE: engine,
+      RECOGNIZER_WORKERS: '1',
+      LOG_LEVEL: 'warn',
+      MAX_IMAGE_PIXELS: '2000000',
+      ...TEST_RECOGNIZER_ENV,
+    });
     app = await createFaceRecognitionApp(config);
     const ports = await app.start({ grpcPort: 0, healthPort: 0, host: '127.0.0.1' });
     healthPort = ports.healthPort;

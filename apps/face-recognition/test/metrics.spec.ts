@@ -14,7 +14,9 @@ describe('recognizer /metrics (1 worker, default engine)', () => {
 
   beforeAll(async () => {
     images = await createFixtureDir({ 'astronaut.png': 'astronaut.png', 'coffee.png': 'coffee.png' });
-    app = await createFaceRecognitionApp(parseConfig({ IMAGES_ROOT: images.root, RECOGNIZER_WORKERS: '1', LOG_LEVEL: 'warn', ...TEST_RECOGNIZER_ENV }));
+    app = await createFaceRecognitionApp(
+      parseConfig({ IMAGES_ROOT: images.root, RECOGNIZER_WORKERS: '1', LOG_LEVEL: 'warn', ...TEST_RECOGNIZER_ENV }),
+    );
     const ports = await app.start({ grpcPort: 0, healthPort: 0, host: '127.0.0.1' });
     metricsUrl = `http://127.0.0.1:${ports.healthPort}/metrics`;
     client = new GrpcFaceAnalyzer({ address: `127.0.0.1:${ports.grpcPort}`, deadlineMs: 60_000, credentials: TEST_RECOGNIZER_CREDENTIALS });

@@ -28,7 +28,11 @@ describe.skipIf(!isolationWorks)('a recognizer in a network namespace without ro
       `mount --bind ${JSON.stringify(join(directory, 'resolv.conf'))} /etc/resolv.conf`,
       'exec node --require ./test/support/swc-register.cjs apps/face-recognition/test/support/offline-recognizer.ts "$@"',
     ].join(' && ');
-    const child = spawnSync('unshare', ['-rnm', 'sh', '-c', script, 'sh', mode, directory, String(WAIT_MS)], { cwd: REPO, encoding: 'utf8', timeout: WAIT_MS + 90_000 });
+    const child = spawnSync('unshare', ['-rnm', 'sh', '-c', script, 'sh', mode, directory, String(WAIT_MS)], {
+      cwd: REPO,
+      encoding: 'utf8',
+      timeout: WAIT_MS + 90_000,
+    });
     expect(child.status, child.stderr).toBe(0);
     return JSON.parse(child.stdout.trim().split('\n').at(-1) ?? '{}') as { faces: number; questions: string[] };
   }
@@ -37,10 +41,14 @@ describe.skipIf(!isolationWorks)('a recognizer in a network namespace without ro
     expect(runIsolated('probe').questions).toContain('example.com');
   });
 
-  it('analyses an image and asks for no name, during the run or after', async () => {
-    await writeFixture('astronaut.png', join(directory, 'face.png'));
-    const report = runIsolated('recognizer');
-    expect(report.faces).toBe(1);
-    expect(report.questions).toEqual([]);
-  }, WAIT_MS + 120_000);
+  it(
+    'analyses an image and asks for no name, during the run or after',
+    async () => {
+      await writeFixture('astronaut.png', join(directory, 'face.png'));
+      const report = runIsolated('recognizer');
+      expect(report.faces).toBe(1);
+      expect(report.questions).toEqual([]);
+    },
+    WAIT_MS + 120_000,
+  );
 });

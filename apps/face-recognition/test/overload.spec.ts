@@ -15,7 +15,13 @@ describe('overload and deadlines (1 worker, queue of 1)', () => {
 
   beforeAll(async () => {
     images = await createFixtureDir({ 'busy.jpg': 'large.jpg', 'queued.jpg': 'two_people.jpg' });
-    const config = parseConfig({ IMAGES_ROOT: images.root, RECOGNIZER_WORKERS: '1', RECOGNIZER_QUEUE_SIZE: '1', LOG_LEVEL: 'warn', ...TEST_RECOGNIZER_ENV });
+    const config = parseConfig({
+      IMAGES_ROOT: images.root,
+      RECOGNIZER_WORKERS: '1',
+      RECOGNIZER_QUEUE_SIZE: '1',
+      LOG_LEVEL: 'warn',
+      ...TEST_RECOGNIZER_ENV,
+    });
     app = await createFaceRecognitionApp(config);
     const { grpcPort } = await app.start({ grpcPort: 0, healthPort: 0, host: '127.0.0.1' });
     client = new GrpcFaceAnalyzer({ address: `127.0.0.1:${grpcPort}`, deadlineMs: 120_000, credentials: TEST_RECOGNIZER_CREDENTIALS });
@@ -30,7 +36,12 @@ describe('overload and deadlines (1 worker, queue of 1)', () => {
 
   it('answers RESOURCE_EXHAUSTED (transient) when the queue is full, and serves what it admitted', async () => {
     const outcomes = await Promise.all(
-      Array.from({ length: 6 }, () => client.analyze('busy.jpg').then((analysis: FaceAnalysis) => analysis, (error: FaceAnalysisError) => error)),
+      Array.from({ length: 6 }, () =>
+        client.analyze('busy.jpg').then(
+          (analysis: FaceAnalysis) => analysis,
+          (error: FaceAnalysisError) => error,
+        ),
+      ),
     );
     const served = outcomes.filter((outcome) => !(outcome instanceof Error));
     const refused = outcomes.filter((outcome): outcome is FaceAnalysisError => outcome instanceof FaceAnalysisError);

@@ -135,7 +135,23 @@ describe('recognizer over mutual TLS (GRPC_TLS_CERT/KEY/CA)', () => {
     openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'node.key', '-out', 'node.csr', '-subj', '/CN=localhost');
     const extensions = path('san.ext');
     execFileSync('sh', ['-c', `printf 'subjectAltName=DNS:localhost\\n' > ${extensions}`]);
-    openssl('x509', '-req', '-in', 'node.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'node.pem', '-days', '1', '-extfile', extensions);
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      'node.csr',
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'node.pem',
+      '-days',
+      '1',
+      '-extfile',
+      extensions,
+    );
     openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'other.key', '-out', 'other.pem', '-days', '1', '-subj', '/CN=localhost');
     files = { ca: path('ca.pem'), cert: path('node.pem'), key: path('node.key'), otherCert: path('other.pem'), otherKey: path('other.key') };
     app = await createFaceRecognitionApp(

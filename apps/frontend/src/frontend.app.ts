@@ -11,18 +11,12 @@ import { FrontendModule } from './frontend.module';
 export type FrontendAppOptions = AppOptions;
 
 /** Builds (does not start) the dashboard app; call `.listen(config.FRONTEND_PORT)` on the result. */
-export async function createFrontendApp(
-  config: VisageConfig,
-  options: FrontendAppOptions = {},
-): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(
-    FrontendModule.forRoot({ config }),
-    {
-      // Throw instead of exiting the process: the embedded launcher and the tests decide what a failure means.
-      abortOnError: false,
-      logger: options.logger ?? appLogger(config, 'frontend'),
-    },
-  );
+export async function createFrontendApp(config: VisageConfig, options: FrontendAppOptions = {}): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(FrontendModule.forRoot({ config }), {
+    // Throw instead of exiting the process: the embedded launcher and the tests decide what a failure means.
+    abortOnError: false,
+    logger: options.logger ?? appLogger(config, 'frontend'),
+  });
   app.disable('x-powered-by');
   // TLS and the client address as a trusted ingress saw them: the session cookie is Secure behind TLS.
   app.set('trust proxy', trustProxySetting(config));

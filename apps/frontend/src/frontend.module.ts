@@ -44,7 +44,13 @@ export class FrontendModule {
         // Every page, thumbnail, crop and action needs a session of the route's scope; forms carry its CSRF token.
         { provide: APP_GUARD, useClass: DashboardAuthGuard },
         SessionService,
-        ReceiverApiClient, ThumbnailService, ImagesService, PersonsService, ReviewService, FaceCropService],
+        ReceiverApiClient,
+        ThumbnailService,
+        ImagesService,
+        PersonsService,
+        ReviewService,
+        FaceCropService,
+      ],
     };
   }
 }

@@ -18,7 +18,9 @@ export class ImagesRoot {
   async picture(relative: string, width = 240, height = 160, colour = { r: 40, g: 90, b: 160 }): Promise<string> {
     const file = join(this.dir, relative);
     mkdirSync(join(file, '..'), { recursive: true });
-    await sharp({ create: { width, height, channels: 3, background: colour } }).jpeg().toFile(file);
+    await sharp({ create: { width, height, channels: 3, background: colour } })
+      .jpeg()
+      .toFile(file);
     return relative;
   }
 
@@ -54,7 +56,12 @@ export class FakeReceiver {
       request.on('data', (chunk: Buffer) => (raw += chunk.toString('utf8')));
       request.on('end', () => {
         const body = raw ? (JSON.parse(raw) as unknown) : undefined;
-        this.requests.push({ method: request.method ?? '', url: request.url ?? '', body, ...(request.headers.authorization ? { authorization: request.headers.authorization } : {}) });
+        this.requests.push({
+          method: request.method ?? '',
+          url: request.url ?? '',
+          body,
+          ...(request.headers.authorization ? { authorization: request.headers.authorization } : {}),
+        });
         const reply = this.replies.get(`${request.method} ${request.url}`) ?? {
           status: 404,
           body: { statusCode: 404, error: 'Not Found', message: `no fake reply for ${request.method} ${request.url}` },
@@ -145,9 +152,15 @@ export async function signIn(app: NestExpressApplication, key: string = TEST_ADM
   const server = app.getHttpServer();
   const login = await request(server).get('/login').expect(200);
   const loginCookie = (login.headers['set-cookie'] as unknown as string[]).map((line) => line.split(';')[0]!);
-  const signedIn = await request(server).post('/login').set('Cookie', loginCookie).type('form').send({ _csrf: hiddenCsrf(login.text), key, next: '/' });
+  const signedIn = await request(server)
+    .post('/login')
+    .set('Cookie', loginCookie)
+    .type('form')
+    .send({ _csrf: hiddenCsrf(login.text), key, next: '/' });
   if (signedIn.status !== 303) throw new Error(`sign-in answered ${signedIn.status}: ${signedIn.text.slice(0, 300)}`);
-  const cookie = (signedIn.headers['set-cookie'] as unknown as string[]).map((line) => line.split(';')[0]!).find((line) => line.startsWith('visage_session='));
+  const cookie = (signedIn.headers['set-cookie'] as unknown as string[])
+    .map((line) => line.split(';')[0]!)
+    .find((line) => line.startsWith('visage_session='));
   if (!cookie) throw new Error('sign-in set no session cookie');
   const csrf = hiddenCsrf((await request(server).get('/persons').set('Cookie', cookie).expect(200)).text);
   return {

@@ -96,7 +96,9 @@ describe.each(TEST_DRIVERS)('frontend routes on $name', (driver) => {
       const failedOnly = await http().get('/?status=failed').expect(200);
       expect([...failedOnly.text.matchAll(/<tr data-id="(\d+)"/g)].map((m) => Number(m[1]))).toEqual([xss.id, failed.id]);
       // The headline counts what the filter shows, not every image.
-      expect(failedOnly.text).toContain('<span data-count-for="failed">2</span> of <span data-count-for="total">58</span> images are Failed, newest first');
+      expect(failedOnly.text).toContain(
+        '<span data-count-for="failed">2</span> of <span data-count-for="total">58</span> images are Failed, newest first',
+      );
       expect((await http().get('/?q=alic').expect(200)).text).toContain('Images matching the filter, newest first');
       expect(failedOnly.text).toMatch(/<option value="failed" selected>/);
       const byName = await http().get('/?q=alic').expect(200);
@@ -116,7 +118,9 @@ describe.each(TEST_DRIVERS)('frontend routes on $name', (driver) => {
       await http().get('/?person=alice').expect(400);
       await http().get('/?person=9999999999').expect(400); // beyond the id column, as for every route id
       const since = new Date(Date.now() - 60_000).toISOString();
-      const feed = (await http().get(`/api/images/changes?since=${since}&person=${alice.id}`).expect(200)).body as { rows: Array<{ id: number; matchesFilter: boolean }> };
+      const feed = (await http().get(`/api/images/changes?since=${since}&person=${alice.id}`).expect(200)).body as {
+        rows: Array<{ id: number; matchesFilter: boolean }>;
+      };
       expect(feed.rows.filter((row) => row.matchesFilter).map((row) => row.id)).toEqual([recognised.id]);
     });
 
@@ -145,7 +149,11 @@ describe.each(TEST_DRIVERS)('frontend routes on $name', (driver) => {
       expect(body.counts.find((count: { status: string }) => count.status === 'failed').count).toBe(2);
       expect(Date.parse(body.cursor)).toBeGreaterThanOrEqual(Date.parse(since));
 
-      const later = (await http().get(`/api/images/changes?since=${new Date(Date.now() + 60_000).toISOString()}`).expect(200)).body;
+      const later = (
+        await http()
+          .get(`/api/images/changes?since=${new Date(Date.now() + 60_000).toISOString()}`)
+          .expect(200)
+      ).body;
       expect(later).toEqual({ cursor: expect.any(String), rows: [] }); // nothing changed: no counting either
     });
 
@@ -215,7 +223,11 @@ describe.each(TEST_DRIVERS)('frontend routes on $name', (driver) => {
       expect(list).toContain('evil/<wbr>&lt;script&gt;alert(&quot;path&quot;)&lt;/<wbr>script&gt;&quot;.<wbr>jpg');
       expect(list).toContain('&lt;img src&#x3D;x onerror&#x3D;alert(&quot;error&quot;)&gt; &quot;quoted&quot;');
       expect(list).toContain('&lt;script&gt;alert(&quot;name&quot;)&lt;/script&gt; &quot;Mallory&quot;');
-      const search = (await http().get(`/?q=${encodeURIComponent('"><script>x')}`).expect(200)).text;
+      const search = (
+        await http()
+          .get(`/?q=${encodeURIComponent('"><script>x')}`)
+          .expect(200)
+      ).text;
       expect(search).toContain('value="&quot;&gt;&lt;script&gt;x"');
     });
   });
@@ -227,7 +239,10 @@ describe.each(TEST_DRIVERS)('frontend routes on $name', (driver) => {
       expect(posted.headers.location).toBe(`/images/${failed.id}?retried=1`);
       expect(receiver.requests.at(-1)).toMatchObject({ method: 'POST', url: `/images/${failed.id}/retry` });
       for (let reload = 0; reload < 2; reload++) {
-        const shown = await http().get(posted.headers.location as string).set('Cookie', dashboard.cookie).expect(200);
+        const shown = await http()
+          .get(posted.headers.location as string)
+          .set('Cookie', dashboard.cookie)
+          .expect(200);
         expect(shown.text).toContain(`Image ${failed.id} was queued again.`);
       }
       expect((await http().get(`/images/${failed.id}`).set('Cookie', dashboard.cookie).expect(200)).text).not.toContain('was queued again');
@@ -237,40 +252,81 @@ describe.each(TEST_DRIVERS)('frontend routes on $name', (driver) => {
       receiver.reply('POST', `/images/${xss.id}/retry`, 409, { statusCode: 409, error: 'Conflict', message: '<b>not</b> failed' });
       const refused = await http().post(`/images/${xss.id}/retry`).type('form').send(dashboard.form()).expect(303);
       const cookie = (refused.headers['set-cookie'] as unknown as string[]).map((c) => c.split(';')[0]);
-      const page = await http().get(`/images/${xss.id}`).set('Cookie', [dashboard.cookie, ...cookie]).expect(200);
+      const page = await http()
+        .get(`/images/${xss.id}`)
+        .set('Cookie', [dashboard.cookie, ...cookie])
+        .expect(200);
       expect(page.text).toContain('Retry failed: &lt;b&gt;not&lt;/b&gt; failed');
     });
 
     it('adds a person and enrols a face by path, passing the receiver’s validation message and note on', async () => {
       receiver.reply('POST', '/persons', 201, { id: 77, name: 'Carol' });
-      const added = await http().post('/persons').type('form').send(dashboard.form({ name: '  Carol ' })).expect(303);
+      const added = await http()
+        .post('/persons')
+        .type('form')
+        .send(dashboard.form({ name: '  Carol ' }))
+        .expect(303);
       expect(added.headers.location).toBe('/persons#person-77');
-      expect(receiver.requests.at(-1)).toMatchObject({ method: 'POST', url: '/persons', body: { name: 'Carol' }, authorization: `Bearer ${TEST_ADMIN_KEY}` });
+      expect(receiver.requests.at(-1)).toMatchObject({
+        method: 'POST',
+        url: '/persons',
+        body: { name: 'Carol' },
+        authorization: `Bearer ${TEST_ADMIN_KEY}`,
+      });
 
       receiver.reply('POST', `/persons/${alice.id}/faces`, 422, {
         statusCode: 422,
         error: 'Unprocessable Entity',
         message: 'no face found in holiday/beach.jpg',
       });
-      const enrolled = await http().post(`/persons/${alice.id}/faces`).type('form').send(dashboard.form({ path: 'holiday/beach.jpg' })).expect(303);
+      const enrolled = await http()
+        .post(`/persons/${alice.id}/faces`)
+        .type('form')
+        .send(dashboard.form({ path: 'holiday/beach.jpg' }))
+        .expect(303);
       expect(receiver.requests.at(-1)).toMatchObject({ url: `/persons/${alice.id}/faces`, body: { path: 'holiday/beach.jpg' } });
       const cookie = (enrolled.headers['set-cookie'] as unknown as string[]).map((c) => c.split(';')[0]);
-      const page = await http().get('/persons').set('Cookie', [dashboard.cookie, ...cookie]).expect(200);
+      const page = await http()
+        .get('/persons')
+        .set('Cookie', [dashboard.cookie, ...cookie])
+        .expect(200);
       expect(page.text).toContain('Could not enrol holiday/beach.jpg: no face found in holiday/beach.jpg');
       expect(page.text).toMatch(/class="flash flash--error" role="alert"/);
 
       const note = 'the photo shows 2 faces: the clearly dominant one (largest and most central) was enrolled';
-      receiver.reply('POST', `/persons/${alice.id}/faces`, 201, { id: 5, personId: alice.id, personName: 'Alice', path: 'party.jpg', facesInPhoto: 2, note });
-      const dominant = await http().post(`/persons/${alice.id}/faces`).type('form').send(dashboard.form({ path: 'party.jpg' })).expect(303);
+      receiver.reply('POST', `/persons/${alice.id}/faces`, 201, {
+        id: 5,
+        personId: alice.id,
+        personName: 'Alice',
+        path: 'party.jpg',
+        facesInPhoto: 2,
+        note,
+      });
+      const dominant = await http()
+        .post(`/persons/${alice.id}/faces`)
+        .type('form')
+        .send(dashboard.form({ path: 'party.jpg' }))
+        .expect(303);
       const flash = (dominant.headers['set-cookie'] as unknown as string[]).map((c) => c.split(';')[0]);
-      expect((await http().get('/persons').set('Cookie', [dashboard.cookie, ...flash]).expect(200)).text).toContain(`Enrolled the face in party.jpg (${note}).`);
+      expect(
+        (
+          await http()
+            .get('/persons')
+            .set('Cookie', [dashboard.cookie, ...flash])
+            .expect(200)
+        ).text,
+      ).toContain(`Enrolled the face in party.jpg (${note}).`);
     });
 
     it('refuses cross-site form posts and asks for missing fields without calling the receiver', async () => {
       const before = receiver.requests.length;
       await http().post(`/images/${failed.id}/retry`).set('Origin', 'https://evil.example').type('form').send(dashboard.form()).expect(403);
       await http().post(`/images/${failed.id}/retry`).expect(403); // no CSRF token
-      const empty = await http().post('/persons').type('form').send(dashboard.form({ name: '   ' })).expect(303);
+      const empty = await http()
+        .post('/persons')
+        .type('form')
+        .send(dashboard.form({ name: '   ' }))
+        .expect(303);
       expect(empty.headers['set-cookie']?.[0]).toContain('visage_flash=');
       expect(receiver.requests.length).toBe(before);
     });
@@ -284,7 +340,9 @@ describe.each(TEST_DRIVERS)('frontend routes on $name', (driver) => {
       expect(aliceCard).toContain('src="/thumbnails?path&#x3D;known%2Falice.jpg&amp;size&#x3D;160"');
       expect(aliceCard).toMatch(/thumb--none">no preview<\/span>\s*<span class="thumbs__caption" title="\/elsewhere\/alice-2.jpg">/);
       // A face enrolled through review is shown by its crop, not as "no preview".
-      expect(aliceCard).toMatch(/<img class="thumb thumb--lg" src="\/faces\/4242\/crop"[^>]*>\s*<span class="thumbs__caption" title="review:4242">face #4242</)
+      expect(aliceCard).toMatch(
+        /<img class="thumb thumb--lg" src="\/faces\/4242\/crop"[^>]*>\s*<span class="thumbs__caption" title="review:4242">face #4242</,
+      );
       expect(aliceCard).toMatch(/recognised in <span class="stat">1<\/span> image/);
       expect(aliceCard).toContain(`href="/images/${recognised.id}"`);
     });
@@ -299,7 +357,10 @@ describe.each(TEST_DRIVERS)('frontend routes on $name', (driver) => {
 
     it('serves its stylesheet and script locally', async () => {
       await http().get('/static/app.css').expect(200).expect('content-type', /css/);
-      await http().get('/static/live.js').expect(200).expect('content-type', /javascript/);
+      await http()
+        .get('/static/live.js')
+        .expect(200)
+        .expect('content-type', /javascript/);
     });
   });
 });

@@ -71,17 +71,37 @@ describe.each(TEST_DRIVERS)('dashboard face review on $name', (driver) => {
 
   it('the actions go through the receiver API and come back with a message', async () => {
     receiver.reply('POST', `/clusters/${groupFaces[0]}/name`, 200, { clusterId: groupFaces[0], personId: 9, personName: 'Ada' });
-    const named = await http().post(`/unknown/${groupFaces[0]}/name`).type('form').send(dashboard.form({ name: ' Ada ' })).expect(303);
+    const named = await http()
+      .post(`/unknown/${groupFaces[0]}/name`)
+      .type('form')
+      .send(dashboard.form({ name: ' Ada ' }))
+      .expect(303);
     expect(named.headers.location).toBe('/unknown');
-    expect(receiver.requests.at(-1)).toEqual({ method: 'POST', url: `/clusters/${groupFaces[0]}/name`, body: { name: 'Ada' }, authorization: `Bearer ${TEST_ADMIN_KEY}` });
+    expect(receiver.requests.at(-1)).toEqual({
+      method: 'POST',
+      url: `/clusters/${groupFaces[0]}/name`,
+      body: { name: 'Ada' },
+      authorization: `Bearer ${TEST_ADMIN_KEY}`,
+    });
 
     receiver.reply('DELETE', `/clusters/${groupFaces[0]}/faces/${groupFaces[2]}`, 204, undefined);
     await http().post(`/unknown/${groupFaces[0]}/faces/${groupFaces[2]}/remove`).type('form').send(dashboard.form()).expect(303);
     expect(receiver.requests.at(-1)).toMatchObject({ method: 'DELETE', url: `/clusters/${groupFaces[0]}/faces/${groupFaces[2]}` });
 
-    receiver.reply('POST', `/clusters/${groupFaces[0]}/ignore`, 409, { statusCode: 409, error: 'Conflict', message: 'group is gone', code: 'cluster_not_found' });
+    receiver.reply('POST', `/clusters/${groupFaces[0]}/ignore`, 409, {
+      statusCode: 409,
+      error: 'Conflict',
+      message: 'group is gone',
+      code: 'cluster_not_found',
+    });
     const refused = await http().post(`/unknown/${groupFaces[0]}/ignore`).type('form').send(dashboard.form()).expect(303);
-    const after = await http().get('/unknown').set('Cookie', [dashboard.cookie, ...((refused.headers['set-cookie'] as unknown as string[] | undefined) ?? []).map((line) => line.split(';')[0]!)]).expect(200);
+    const after = await http()
+      .get('/unknown')
+      .set('Cookie', [
+        dashboard.cookie,
+        ...((refused.headers['set-cookie'] as unknown as string[] | undefined) ?? []).map((line) => line.split(';')[0]!),
+      ])
+      .expect(200);
     expect(after.text).toContain('Could not ignore the group: group is gone');
 
     await http().post(`/unknown/${groupFaces[0]}/ignore`).set('Origin', 'https://evil.example').type('form').send(dashboard.form()).expect(403);
@@ -99,9 +119,17 @@ describe.each(TEST_DRIVERS)('dashboard face review on $name', (driver) => {
     expect(receiver.requests.at(-1)).toMatchObject({ method: 'POST', url: `/faces/${namedFace.id}/reject` });
 
     receiver.reply('POST', `/faces/${groupFaces[1]}/assign`, 200, { faceId: groupFaces[1] });
-    await http().post(`/faces/${groupFaces[1]}/assign`).type('form').send(dashboard.form({ name: 'Ada' })).expect(303);
+    await http()
+      .post(`/faces/${groupFaces[1]}/assign`)
+      .type('form')
+      .send(dashboard.form({ name: 'Ada' }))
+      .expect(303);
     expect(receiver.requests.at(-1)).toMatchObject({ method: 'POST', url: `/faces/${groupFaces[1]}/assign`, body: { name: 'Ada' } });
-    await http().post('/faces/2000000000/assign').type('form').send(dashboard.form({ name: 'Ada' })).expect(404);
+    await http()
+      .post('/faces/2000000000/assign')
+      .type('form')
+      .send(dashboard.form({ name: 'Ada' }))
+      .expect(404);
   });
 
   it('naming a group: faces the receiver asks to confirm are shown marked, each kept or left out, and sent back', async () => {
@@ -111,9 +139,21 @@ describe.each(TEST_DRIVERS)('dashboard face review on $name', (driver) => {
       error: 'Conflict',
       message: '1 face(s) do not look like "Ada"',
       code: 'faces_need_confirmation',
-      faces: [{ faceId: odd, reasons: [{ code: 'far_from_group', fitsWith: 0, others: 2 }, { code: 'nearer_other_person', personId: grace.id, personName: 'Grace', distance: 0.312 }] }],
+      faces: [
+        {
+          faceId: odd,
+          reasons: [
+            { code: 'far_from_group', fitsWith: 0, others: 2 },
+            { code: 'nearer_other_person', personId: grace.id, personName: 'Grace', distance: 0.312 },
+          ],
+        },
+      ],
     });
-    const page = await http().post(`/unknown/${first}/name`).type('form').send(dashboard.form({ name: 'Ada' })).expect(409);
+    const page = await http()
+      .post(`/unknown/${first}/name`)
+      .type('form')
+      .send(dashboard.form({ name: 'Ada' }))
+      .expect(409);
     const html = unescape(page.text);
     expect(html).toContain('Check before naming “Ada”');
     expect(html).toMatch(new RegExp(`data-misfit="${odd}"[^]*?class="thumb thumb--lg thumb--misfit" src="/faces/${odd}/crop"`));
@@ -124,11 +164,19 @@ describe.each(TEST_DRIVERS)('dashboard face review on $name', (driver) => {
     expect(html).toContain(`action="/unknown/${first}/name"`);
 
     // Left out (the default) …
-    await http().post(`/unknown/${first}/name`).type('form').send({ ...dashboard.form({ name: 'Ada' }), asked: [String(odd)], [`keep-${odd}`]: 'leaveOut' }).expect(409);
+    await http()
+      .post(`/unknown/${first}/name`)
+      .type('form')
+      .send({ ...dashboard.form({ name: 'Ada' }), asked: [String(odd)], [`keep-${odd}`]: 'leaveOut' })
+      .expect(409);
     expect(receiver.requests.at(-1)).toMatchObject({ url: `/clusters/${first}/name`, body: { name: 'Ada', leaveOut: [odd] } });
     // … or kept: confirmed; the receiver's answer ends the flow.
     receiver.reply('POST', `/clusters/${first}/name`, 200, { clusterId: first, personId: 9, personName: 'Ada' });
-    const named = await http().post(`/unknown/${first}/name`).type('form').send({ ...dashboard.form({ name: 'Ada' }), asked: [String(odd)], [`keep-${odd}`]: 'confirm' }).expect(303);
+    const named = await http()
+      .post(`/unknown/${first}/name`)
+      .type('form')
+      .send({ ...dashboard.form({ name: 'Ada' }), asked: [String(odd)], [`keep-${odd}`]: 'confirm' })
+      .expect(303);
     expect(named.headers.location).toBe('/unknown');
     expect(receiver.requests.at(-1)).toMatchObject({ url: `/clusters/${first}/name`, body: { name: 'Ada', confirm: [odd] } });
   });
@@ -142,13 +190,25 @@ describe.each(TEST_DRIVERS)('dashboard face review on $name', (driver) => {
       code: 'faces_need_confirmation',
       faces: [{ faceId, reasons: [{ code: 'far_from_person', distance: 0.9 }] }],
     });
-    const page = unescape((await http().post(`/faces/${faceId}/assign`).type('form').send(dashboard.form({ name: 'Grace' })).expect(409)).text);
+    const page = unescape(
+      (
+        await http()
+          .post(`/faces/${faceId}/assign`)
+          .type('form')
+          .send(dashboard.form({ name: 'Grace' }))
+          .expect(409)
+      ).text,
+    );
     expect(page).toContain('Unlike the enrolled faces of Grace (distance 0.90)');
     expect(page).toContain('Yes, this is Grace');
     expect(page).toContain(`name="keep-${faceId}" value="confirm"`);
     expect(page).not.toContain('Leave out');
     receiver.reply('POST', `/faces/${faceId}/assign`, 200, { faceId });
-    await http().post(`/faces/${faceId}/assign`).type('form').send({ ...dashboard.form({ name: 'Grace' }), asked: [String(faceId)], [`keep-${faceId}`]: 'confirm' }).expect(303);
+    await http()
+      .post(`/faces/${faceId}/assign`)
+      .type('form')
+      .send({ ...dashboard.form({ name: 'Grace' }), asked: [String(faceId)], [`keep-${faceId}`]: 'confirm' })
+      .expect(303);
     expect(receiver.requests.at(-1)).toMatchObject({ url: `/faces/${faceId}/assign`, body: { name: 'Grace', confirm: [faceId] } });
   });
 
@@ -166,20 +226,40 @@ describe.each(TEST_DRIVERS)('dashboard face review on $name', (driver) => {
     const page = unescape((await http().get('/persons').expect(200)).text);
     const card = page.slice(page.indexOf(`id="person-${mixed.id}"`));
     expect(card).toMatch(/^[^]*?data-flag="enrolments-disagree">Enrolled faces disagree \(up to 2.00 apart\)/);
-    expect(card).toMatch(/^[^]*?thumb--none thumb--misfit">no preview<\/span>\s*<span class="thumbs__caption" title="path:mixed-2.jpg"><strong class="error-text">Odd one out<\/strong>/);
+    expect(card).toMatch(
+      /^[^]*?thumb--none thumb--misfit">no preview<\/span>\s*<span class="thumbs__caption" title="path:mixed-2.jpg"><strong class="error-text">Odd one out<\/strong>/,
+    );
     const graceCard = page.slice(page.indexOf(`id="person-${grace.id}"`), page.indexOf(`id="person-${mixed.id}"`));
     expect(graceCard).not.toContain('data-flag');
     expect(card).toContain(`action="/persons/${mixed.id}/merge"`);
     expect(page).toContain('<option value="Grace"></option>');
 
     receiver.reply('POST', `/persons/${mixed.id}/merge`, 200, { person: { id: grace.id } });
-    const merged = await http().post(`/persons/${mixed.id}/merge`).type('form').send(dashboard.form({ into: 'Grace' })).expect(303);
+    const merged = await http()
+      .post(`/persons/${mixed.id}/merge`)
+      .type('form')
+      .send(dashboard.form({ into: 'Grace' }))
+      .expect(303);
     expect(merged.headers.location).toBe(`/persons#person-${grace.id}`);
-    expect(receiver.requests.at(-1)).toEqual({ method: 'POST', url: `/persons/${mixed.id}/merge`, body: { into: grace.id }, authorization: `Bearer ${TEST_ADMIN_KEY}` });
+    expect(receiver.requests.at(-1)).toEqual({
+      method: 'POST',
+      url: `/persons/${mixed.id}/merge`,
+      body: { into: grace.id },
+      authorization: `Bearer ${TEST_ADMIN_KEY}`,
+    });
     const before = receiver.requests.length;
-    const nobody = await http().post(`/persons/${mixed.id}/merge`).type('form').send(dashboard.form({ into: 'Nobody' })).expect(303);
+    const nobody = await http()
+      .post(`/persons/${mixed.id}/merge`)
+      .type('form')
+      .send(dashboard.form({ into: 'Nobody' }))
+      .expect(303);
     expect(nobody.headers.location).toBe(`/persons#person-${mixed.id}`);
     expect(receiver.requests.length).toBe(before);
-    await http().post(`/persons/${mixed.id}/merge`).set('Origin', 'https://evil.example').type('form').send(dashboard.form({ into: 'Grace' })).expect(403);
+    await http()
+      .post(`/persons/${mixed.id}/merge`)
+      .set('Origin', 'https://evil.example')
+      .type('form')
+      .send(dashboard.form({ into: 'Grace' }))
+      .expect(403);
   });
 });

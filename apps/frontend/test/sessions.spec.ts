@@ -19,7 +19,8 @@ describe.each(TEST_DRIVERS)('dashboard sessions on $name', (driver) => {
   let rows: () => import('typeorm').Repository<DashboardSessionEntity>;
 
   /** The copied cookie is let in (200) or sent to sign in (303). */
-  const pageWith = (session: DashboardClient) => request(app.getHttpServer()).get('/persons').set('Cookie', session.cookie).set('Accept', 'text/html');
+  const pageWith = (session: DashboardClient) =>
+    request(app.getHttpServer()).get('/persons').set('Cookie', session.cookie).set('Accept', 'text/html');
 
   beforeAll(async () => {
     const { db } = await bed.open(driver, 'visage_dashboard_sessions');
@@ -48,7 +49,7 @@ describe.each(TEST_DRIVERS)('dashboard sessions on $name', (driver) => {
     await pageWith(session).expect(303);
   });
 
-  it('refuses the cookie once its key is revoked, and deletes the key\'s sessions with it', async () => {
+  it("refuses the cookie once its key is revoked, and deletes the key's sessions with it", async () => {
     const temporary = await app.get(ApiKeyService).create('temporary', 'admin', 'test');
     const session = await signIn(app, temporary.key);
     await pageWith(session).expect(200);

@@ -52,7 +52,13 @@ describe.each(drivers)('dashboard sign-in on $name', (driver) => {
     const login = await http().get('/login');
     const loginCookie = (login.headers['set-cookie'] as unknown as string[]).map((line) => line.split(';')[0]!);
     const csrf = /name="_csrf" value="([^"]+)"/.exec(login.text)![1]!;
-    const tls = await http().post('/login').set('X-Forwarded-Proto', 'https').set('Cookie', loginCookie).type('form').send({ _csrf: csrf, key: readKey.key, next: '/persons' }).expect(303);
+    const tls = await http()
+      .post('/login')
+      .set('X-Forwarded-Proto', 'https')
+      .set('Cookie', loginCookie)
+      .type('form')
+      .send({ _csrf: csrf, key: readKey.key, next: '/persons' })
+      .expect(303);
     expect(tls.headers.location).toBe('/persons');
     const session = (tls.headers['set-cookie'] as unknown as string[]).find((line) => line.startsWith('visage_session='))!;
     expect(session).toMatch(/; HttpOnly/);
@@ -75,7 +81,12 @@ describe.each(drivers)('dashboard sign-in on $name', (driver) => {
     const wrong = await http().post('/login').set('Cookie', cookie).type('form').send({ _csrf: csrf, key: 'vsk_wrong' }).expect(401);
     expect(wrong.text).toContain('That key is not valid');
     await http().post('/login').set('Cookie', cookie).type('form').send({ key: readKey.key }).expect(403); // no CSRF token
-    const next = await http().post('/login').set('Cookie', cookie).type('form').send({ _csrf: csrf, key: readKey.key, next: '//evil.example/' }).expect(303);
+    const next = await http()
+      .post('/login')
+      .set('Cookie', cookie)
+      .type('form')
+      .send({ _csrf: csrf, key: readKey.key, next: '//evil.example/' })
+      .expect(303);
     expect(next.headers.location).toBe('/');
   });
 
@@ -83,7 +94,8 @@ describe.each(drivers)('dashboard sign-in on $name', (driver) => {
     const login = await http().get('/login');
     const cookie = (login.headers['set-cookie'] as unknown as string[]).map((line) => line.split(';')[0]!);
     const csrf = /name="_csrf" value="([^"]+)"/.exec(login.text)![1]!;
-    const attempt = (key: string) => http().post('/login').set('X-Forwarded-For', '192.0.2.44').set('Cookie', cookie).type('form').send({ _csrf: csrf, key });
+    const attempt = (key: string) =>
+      http().post('/login').set('X-Forwarded-For', '192.0.2.44').set('Cookie', cookie).type('form').send({ _csrf: csrf, key });
     const statuses: number[] = [];
     for (let n = 0; n < 4; n++) statuses.push((await attempt('vsk_wrong')).status);
     expect(statuses).toEqual([401, 401, 401, 429]);
@@ -100,7 +112,11 @@ describe.each(drivers)('dashboard sign-in on $name', (driver) => {
     expect((await viewer.get('/persons').expect(200)).text).not.toContain('action="/persons"');
     const before = receiver.requests.length;
     await viewer.post(`/images/${imageId}/retry`).type('form').send(viewer.form()).expect(403);
-    await viewer.post('/persons').type('form').send(viewer.form({ name: 'X' })).expect(403);
+    await viewer
+      .post('/persons')
+      .type('form')
+      .send(viewer.form({ name: 'X' }))
+      .expect(403);
     expect(receiver.requests.length).toBe(before);
     const admin = await signIn(app);
     const adminPage = await admin.get(`/images/${imageId}`).expect(200);
@@ -116,7 +132,12 @@ describe.each(drivers)('dashboard sign-in on $name', (driver) => {
     const other = await signIn(app);
     await admin.post(`/images/${imageId}/retry`).type('form').send({ _csrf: other.csrf }).expect(403);
     await admin.post(`/images/${imageId}/retry`).set('Origin', 'https://evil.example').type('form').send(admin.form()).expect(403);
-    await admin.post(`/images/${imageId}/retry`).set('Origin', 'http://' + 'dashboard.invalid').type('form').send(admin.form()).expect(403);
+    await admin
+      .post(`/images/${imageId}/retry`)
+      .set('Origin', 'http://' + 'dashboard.invalid')
+      .type('form')
+      .send(admin.form())
+      .expect(403);
     await admin.post(`/images/${imageId}/retry`).type('form').send(admin.form()).expect(303);
   });
 

@@ -29,7 +29,9 @@ describe.each(TEST_DRIVERS)('GET /thumbnails on $name', (driver) => {
     await root.picture('a/unlisted.jpg', 64, 64);
     await root.picture('known/ada_1.jpg', 64, 64);
     await root.picture('people/bob.jpg', 64, 64);
-    await sharp({ create: { width: 50, height: 50, channels: 3, background: '#f00' } }).jpeg().toFile(join(outside, 'secret.jpg'));
+    await sharp({ create: { width: 50, height: 50, channels: 3, background: '#f00' } })
+      .jpeg()
+      .toFile(join(outside, 'secret.jpg'));
     symlinkSync(join(outside, 'secret.jpg'), join(root.dir, 'a/escape.jpg'));
     symlinkSync(outside, join(root.dir, 'linked-dir'));
     writeFileSync(join(root.dir, 'a/notes.jpg'), 'this is not a picture');
@@ -37,7 +39,17 @@ describe.each(TEST_DRIVERS)('GET /thumbnails on $name', (driver) => {
     writeFileSync(join(root.dir, 'a/empty.jpg'), '');
     // Rows for every path the refusals below name, so each is refused for its own problem, not for being unknown.
     const rows = new Rows(db.dataSource);
-    for (const path of ['a/photo.jpg', 'a/notes.jpg', 'a/vector.jpg', 'a/missing.jpg', 'a', 'a/empty.jpg', 'a/escape.jpg', 'linked-dir/secret.jpg', 'linked-dir/missing.jpg']) {
+    for (const path of [
+      'a/photo.jpg',
+      'a/notes.jpg',
+      'a/vector.jpg',
+      'a/missing.jpg',
+      'a',
+      'a/empty.jpg',
+      'a/escape.jpg',
+      'linked-dir/secret.jpg',
+      'linked-dir/missing.jpg',
+    ]) {
       await rows.image(path);
     }
     const ada = await rows.person('Ada');
@@ -94,7 +106,7 @@ describe.each(TEST_DRIVERS)('GET /thumbnails on $name', (driver) => {
     ['a picture nobody submitted or enrolled', 'a/unlisted.jpg', 422, 'not_submitted'],
     ['a missing file nobody submitted (the same answer: no listing of the root)', 'a/nothing.jpg', 422, 'not_submitted'],
     ['a directory nobody submitted', 'known', 422, 'not_submitted'],
-  ])('refuses %s (the status and code of the receiver\'s path table)', async (_what, path, status, code) => {
+  ])("refuses %s (the status and code of the receiver's path table)", async (_what, path, status, code) => {
     const response = await http().get('/thumbnails').query({ path }).expect(status).expect('content-type', /json/);
     expect(response.body).toMatchObject({ statusCode: status, code });
     expect(response.headers['content-type']).not.toMatch(/image/);
@@ -153,7 +165,10 @@ describe('ThumbnailService.locate (enrolled face sources)', () => {
     await expect(service.locate(sourceName)).resolves.toBe(relative);
   });
 
-  it.each([['known:../../etc/hostname'], ['path:../etc/hostname'], ['path:/etc/hostname'], ['known:missing.jpg']])('gives no picture for %s', async (sourceName) => {
-    await expect(service.locate(sourceName)).resolves.toBeUndefined();
-  });
+  it.each([['known:../../etc/hostname'], ['path:../etc/hostname'], ['path:/etc/hostname'], ['known:missing.jpg']])(
+    'gives no picture for %s',
+    async (sourceName) => {
+      await expect(service.locate(sourceName)).resolves.toBeUndefined();
+    },
+  );
 });

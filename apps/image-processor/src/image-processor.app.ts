@@ -26,10 +26,7 @@ export function processorNestOptions(config: VisageConfig, options: AppOptions =
  * Tests build `ImageProcessorModule` with `Test.createTestingModule(...).overrideProvider(<token>)` and finish it
  * with `startImageProcessorApp`.
  */
-export async function createImageProcessorApp(
-  config: VisageConfig,
-  options: ImageProcessorAppOptions = {},
-): Promise<INestApplication> {
+export async function createImageProcessorApp(config: VisageConfig, options: ImageProcessorAppOptions = {}): Promise<INestApplication> {
   const app = await NestFactory.create(
     ImageProcessorModule.forRoot({
       config,

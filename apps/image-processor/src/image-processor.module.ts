@@ -39,7 +39,17 @@ export interface ImageProcessorModuleOptions extends AppModuleOptions {
 }
 
 /** The processor's services and jobs, which the embedded app and the tests reach too. */
-const PROCESSOR_SERVICES = [ProcessorStartup, ProcessImageService, RetryJob, RematchJob, RedescriptionJob, ClusterJob, OutcomeRelayJob, WebhookDeliveryJob, KnownFacesRescanJob];
+const PROCESSOR_SERVICES = [
+  ProcessorStartup,
+  ProcessImageService,
+  RetryJob,
+  RematchJob,
+  RedescriptionJob,
+  ClusterJob,
+  OutcomeRelayJob,
+  WebhookDeliveryJob,
+  KnownFacesRescanJob,
+];
 
 /**
  * The processor's providers. Global, because HealthModule's readiness factory (a module of its own)
@@ -82,7 +92,14 @@ export class ImageProcessorModule {
         ScheduleModule.forRoot(),
         ImageProcessorCoreModule.forRoot(options),
         ImageQueueModule,
-        HealthModule.forRoot(databaseReadiness, queueReadiness, recognizerCircuitReadiness, galleryReadiness, redescriptionReadiness, webhooksReadiness),
+        HealthModule.forRoot(
+          databaseReadiness,
+          queueReadiness,
+          recognizerCircuitReadiness,
+          galleryReadiness,
+          redescriptionReadiness,
+          webhooksReadiness,
+        ),
         ObservabilityModule.forRoot({ app: 'image-processor' }),
       ],
       controllers: [createImageConsumerController(options.config.QUEUE_TOPIC)],

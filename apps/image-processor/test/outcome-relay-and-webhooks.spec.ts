@@ -4,7 +4,15 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigService, parseConfig } from '@visage/config';
 import { ImageOutcomeEvent, OUTCOMES_TOPIC, VisageEvent } from '@visage/domain';
 import { metricsRegistry } from '@visage/observability';
-import { ImageProcessingRepository, ImageRepository, LockRepository, OutcomeEventEntity, OutcomeEventRepository, PersonRepository, WebhookDeliveryEntity } from '@visage/persistence';
+import {
+  ImageProcessingRepository,
+  ImageRepository,
+  LockRepository,
+  OutcomeEventEntity,
+  OutcomeEventRepository,
+  PersonRepository,
+  WebhookDeliveryEntity,
+} from '@visage/persistence';
 import { openMigrated, Rows, TEST_DRIVERS, TestDatabase } from '../../../libs/persistence/test/test-databases';
 import { metricValue } from '../../../test/support/prometheus';
 import { deadEndpointUrl, WebhookReceiver } from '../../../test/support/webhook-receiver';
@@ -55,7 +63,8 @@ describe.each(TEST_DRIVERS)('outcome relay and webhook delivery on $name', (driv
   });
 
   beforeEach(async () => {
-    for (const table of ['webhook_deliveries', 'outcome_event_faces', 'outcome_events', 'faces', 'images', 'persons']) await dataSource.query(`DELETE FROM ${table}`);
+    for (const table of ['webhook_deliveries', 'outcome_event_faces', 'outcome_events', 'faces', 'images', 'persons'])
+      await dataSource.query(`DELETE FROM ${table}`);
     receiver.requests.length = 0;
     receiver.status = 204;
   });
@@ -100,12 +109,19 @@ describe.each(TEST_DRIVERS)('outcome relay and webhook delivery on $name', (driv
     const relay = new OutcomeRelayJob(outbox, new LockRepository(dataSource), client, config({ OUTCOME_EVENTS_TOPIC: 'image.outcomes#ephemeral' }));
     const [image] = await outcomes(1);
     expect(await relay.runOnce()).toEqual({ ran: true, published: 1, unpublished: 0 });
-    expect(client.published).toEqual([{ topic: 'image.outcomes#ephemeral', event: expect.objectContaining({ type: 'image.outcome', imageId: image }) }]);
+    expect(client.published).toEqual([
+      { topic: 'image.outcomes#ephemeral', event: expect.objectContaining({ type: 'image.outcome', imageId: image }) },
+    ]);
   });
 
   it('with OUTCOME_EVENTS_TOPIC empty publishes nothing on the queue, yet empties the outbox and queues the webhook deliveries', async () => {
     const client = new RecordingClient();
-    const relay = new OutcomeRelayJob(outbox, new LockRepository(dataSource), client, config({ OUTCOME_EVENTS_TOPIC: '', WEBHOOK_URLS: liveUrl, WEBHOOK_SECRET: SECRET }));
+    const relay = new OutcomeRelayJob(
+      outbox,
+      new LockRepository(dataSource),
+      client,
+      config({ OUTCOME_EVENTS_TOPIC: '', WEBHOOK_URLS: liveUrl, WEBHOOK_SECRET: SECRET }),
+    );
     await outcomes(2);
     expect(await relay.runOnce()).toEqual({ ran: true, published: 2, unpublished: 0 });
     expect(client.published).toEqual([]);
@@ -181,7 +197,10 @@ describe.each(TEST_DRIVERS)('outcome relay and webhook delivery on $name', (driv
     expect(bodies.map((event) => event.status)).toEqual(['unrecognized', 'unrecognized']);
     for (const request of receiver.requests) {
       expect(verifyWebhookSignature(request.signature, request.body, SECRET)).toBe(true);
-      expect(verifyWebhookSignature(request.signature, request.body, SECRET, Date.now() + (WEBHOOK_REPLAY_WINDOW_S + 1) * 1000), 'a replay after the window').toBe(false);
+      expect(
+        verifyWebhookSignature(request.signature, request.body, SECRET, Date.now() + (WEBHOOK_REPLAY_WINDOW_S + 1) * 1000),
+        'a replay after the window',
+      ).toBe(false);
       expect(verifyWebhookSignature(request.signature, `${request.body} `, SECRET), 'another body').toBe(false);
       expect(request.eventId).toBe((JSON.parse(request.body) as ImageOutcomeEvent).eventId);
     }
@@ -196,7 +215,10 @@ describe.each(TEST_DRIVERS)('outcome relay and webhook delivery on $name', (driv
     // The failed delivery waits for its backoff (a minute): the next run tries the other one, then nothing is due.
     expect(await webhooks.runOnce()).toEqual({ ran: true, delivered: 0, failed: 1, abandoned: 0 });
     expect(await webhooks.runOnce()).toEqual({ ran: true, delivered: 0, failed: 0, abandoned: 0 });
-    const waits = (await dataSource.query('SELECT attempts, next_attempt_at AS due FROM webhook_deliveries ORDER BY id')) as Array<{ attempts: number; due: string | Date }>;
+    const waits = (await dataSource.query('SELECT attempts, next_attempt_at AS due FROM webhook_deliveries ORDER BY id')) as Array<{
+      attempts: number;
+      due: string | Date;
+    }>;
     expect(waits.map((row) => Number(row.attempts))).toEqual([1, 1]);
     expect(waits.every((row) => new Date(row.due).getTime() > Date.now() + 50_000)).toBe(true);
     expect(receiver.requests).toHaveLength(2);
@@ -209,9 +231,17 @@ describe.each(TEST_DRIVERS)('outcome relay and webhook delivery on $name', (driv
     await new OutcomeRelayJob(outbox, locks, new RecordingClient(), settings).runOnce();
     const webhooks = new WebhookDeliveryJob(outbox, locks, new WebhookClient(), settings);
     const deliveries = dataSource.getRepository(WebhookDeliveryEntity);
-    for (const [attempt, expectedWaitMs] of [[1, 1_000], [2, 2_000], [3, undefined]] as const) {
+    for (const [attempt, expectedWaitMs] of [
+      [1, 1_000],
+      [2, 2_000],
+      [3, undefined],
+    ] as const) {
       // Make the delivery due now, as if its wait had passed.
-      await deliveries.createQueryBuilder().update().set({ nextAttemptAt: new Date(Date.now() - 1_000) }).execute();
+      await deliveries
+        .createQueryBuilder()
+        .update()
+        .set({ nextAttemptAt: new Date(Date.now() - 1_000) })
+        .execute();
       const before = Date.now();
       const report = await webhooks.runOnce();
       const after = Date.now();

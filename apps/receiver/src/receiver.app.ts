@@ -40,21 +40,23 @@ export function configureReceiverApp(app: INestApplication): INestApplication {
   express.set('trust proxy', trustProxySetting(app.get(ConfigService).values));
   app.use(receiverSecurityHeaders);
   app.use(parseJsonBody);
-  const document = describeUploadBodies(SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Visage receiver')
-      .setDescription('Ingest images (uploaded, or paths under IMAGES_ROOT) for face recognition; read outcomes; manage known people.')
-      .setVersion('1')
-      .addBearerAuth({
-        type: 'http',
-        scheme: 'bearer',
-        // Nest's default says JWT; the key is an opaque random string.
-        bearerFormat: 'API key (vsk_…)',
-        description: 'An API key, `vsk_…` (scopes read ⊂ submit ⊂ admin); X-API-Key is accepted too',
-      })
-      .build(),
-  ));
+  const document = describeUploadBodies(
+    SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('Visage receiver')
+        .setDescription('Ingest images (uploaded, or paths under IMAGES_ROOT) for face recognition; read outcomes; manage known people.')
+        .setVersion('1')
+        .addBearerAuth({
+          type: 'http',
+          scheme: 'bearer',
+          // Nest's default says JWT; the key is an opaque random string.
+          bearerFormat: 'API key (vsk_…)',
+          description: 'An API key, `vsk_…` (scopes read ⊂ submit ⊂ admin); X-API-Key is accepted too',
+        })
+        .build(),
+    ),
+  );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
   return app;
 }

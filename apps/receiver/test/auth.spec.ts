@@ -15,12 +15,24 @@ class RecordingLogger implements LoggerService {
   private record(level: string, message: unknown, rest: unknown[]): void {
     this.lines.push(`${level} ${[message, ...rest].map((part) => (typeof part === 'string' ? part : JSON.stringify(part))).join(' ')}`);
   }
-  log(message: unknown, ...rest: unknown[]) { this.record('log', message, rest); }
-  error(message: unknown, ...rest: unknown[]) { this.record('error', message, rest); }
-  warn(message: unknown, ...rest: unknown[]) { this.record('warn', message, rest); }
-  debug(message: unknown, ...rest: unknown[]) { this.record('debug', message, rest); }
-  verbose(message: unknown, ...rest: unknown[]) { this.record('verbose', message, rest); }
-  fatal(message: unknown, ...rest: unknown[]) { this.record('fatal', message, rest); }
+  log(message: unknown, ...rest: unknown[]) {
+    this.record('log', message, rest);
+  }
+  error(message: unknown, ...rest: unknown[]) {
+    this.record('error', message, rest);
+  }
+  warn(message: unknown, ...rest: unknown[]) {
+    this.record('warn', message, rest);
+  }
+  debug(message: unknown, ...rest: unknown[]) {
+    this.record('debug', message, rest);
+  }
+  verbose(message: unknown, ...rest: unknown[]) {
+    this.record('verbose', message, rest);
+  }
+  fatal(message: unknown, ...rest: unknown[]) {
+    this.record('fatal', message, rest);
+  }
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -58,7 +70,12 @@ describe.each(TEST_DRIVERS)('API keys on $name', (driver) => {
     for (const scope of ['read', 'submit', 'admin'] as const) {
       const created = await harness.http.post('/keys').send({ name: `${scope} key`, scope });
       expect(created.status, JSON.stringify(created.body)).toBe(201);
-      expect(created.body).toMatchObject({ id: expect.any(Number), name: `${scope} key`, scope, key: expect.stringMatching(/^vsk_[A-Za-z0-9_-]{43}$/) });
+      expect(created.body).toMatchObject({
+        id: expect.any(Number),
+        name: `${scope} key`,
+        scope,
+        key: expect.stringMatching(/^vsk_[A-Za-z0-9_-]{43}$/),
+      });
       keys[scope] = created.body.key as string;
     }
   });
@@ -71,7 +88,9 @@ describe.each(TEST_DRIVERS)('API keys on $name', (driver) => {
       const missing = await harness.anonymous[route.method](route.path).send(route.body);
       expectRefused(missing, 401, 'unauthenticated');
       expect(missing.headers['www-authenticate']).toBe('Bearer');
-      const unknown = await harness.anonymous[route.method](route.path).set(bearer('vsk_no-such-key-0000000000000000000000000000000')).send(route.body);
+      const unknown = await harness.anonymous[route.method](route.path)
+        .set(bearer('vsk_no-such-key-0000000000000000000000000000000'))
+        .send(route.body);
       expect(unknown.body).toEqual(missing.body);
     }
     expect((await harness.anonymous.get('/health/live')).status).toBe(200);
@@ -91,7 +110,12 @@ describe.each(TEST_DRIVERS)('API keys on $name', (driver) => {
   });
 
   it('sends nosniff and the other security headers on every answer, the OpenAPI UI and a refusal included', async () => {
-    for (const response of [await harness.anonymous.get('/docs/'), await harness.anonymous.get('/docs-json'), await harness.anonymous.get('/images'), await harness.http.get('/images')]) {
+    for (const response of [
+      await harness.anonymous.get('/docs/'),
+      await harness.anonymous.get('/docs-json'),
+      await harness.anonymous.get('/images'),
+      await harness.http.get('/images'),
+    ]) {
       expect(response.headers['x-content-type-options']).toBe('nosniff');
       expect(response.headers['x-frame-options']).toBe('DENY');
       expect(response.headers['content-security-policy']).toContain("frame-ancestors 'none'");
@@ -138,10 +162,22 @@ describe.each(TEST_DRIVERS)('API keys on $name', (driver) => {
   it('lists dashboard sessions for admins (no token) and ends one with DELETE /sessions/:id, audited', async () => {
     const key = await harness.http.post('/keys').send({ name: 'dashboard user', scope: 'read' });
     const sessions = harness.app.get(DashboardSessionRepository);
-    const created = await sessions.create({ tokenHash: sha256(`token-${Date.now()}`), keyId: key.body.id as number, expiresAt: new Date(Date.now() + 60_000), userAgent: 'Firefox' });
+    const created = await sessions.create({
+      tokenHash: sha256(`token-${Date.now()}`),
+      keyId: key.body.id as number,
+      expiresAt: new Date(Date.now() + 60_000),
+      userAgent: 'Firefox',
+    });
     const listed = await harness.http.get('/sessions');
     expect(listed.status).toBe(200);
-    expect(listed.body.items).toContainEqual({ id: created.id, keyId: key.body.id, createdAt: expect.any(String), lastSeenAt: expect.any(String), expiresAt: expect.any(String), userAgent: 'Firefox' });
+    expect(listed.body.items).toContainEqual({
+      id: created.id,
+      keyId: key.body.id,
+      createdAt: expect.any(String),
+      lastSeenAt: expect.any(String),
+      expiresAt: expect.any(String),
+      userAgent: 'Firefox',
+    });
     expect(JSON.stringify(listed.body)).not.toMatch(/token/i);
     expectRefused(await harness.anonymous.get('/sessions').set(bearer(keys.read)), 403, 'insufficient_scope');
     expect((await harness.http.delete(`/sessions/${created.id}`)).status).toBe(204);
@@ -217,7 +253,10 @@ describe('AUTH=off', () => {
 
 describe('rate limits', () => {
   it('answers 429 with Retry-After to a key past its submissions per minute, and to an address past its failed authentications', async () => {
-    const harness = await startReceiver(TEST_DRIVERS[TEST_DRIVERS.length - 1]!, { RATE_LIMIT_SUBMIT_PER_MINUTE: '3', RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '4' });
+    const harness = await startReceiver(TEST_DRIVERS[TEST_DRIVERS.length - 1]!, {
+      RATE_LIMIT_SUBMIT_PER_MINUTE: '3',
+      RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '4',
+    });
     try {
       const statuses: number[] = [];
       for (const name of ['a', 'b', 'c', 'd']) statuses.push((await harness.http.post('/image/post').send({ path: `photos/${name}.jpg` })).status);
@@ -270,10 +309,15 @@ describe('rate limits', () => {
       await untrusting.close();
     }
     // Behind a trusted proxy (here the test client's loopback), each forwarded client has its own count.
-    const trusting = await startReceiver(TEST_DRIVERS[TEST_DRIVERS.length - 1]!, { RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '2', TRUSTED_PROXIES: '127.0.0.1/8, ::1' });
+    const trusting = await startReceiver(TEST_DRIVERS[TEST_DRIVERS.length - 1]!, {
+      RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '2',
+      TRUSTED_PROXIES: '127.0.0.1/8, ::1',
+    });
     try {
       const from = (address: string) => trusting.anonymous.get('/images').set(bearer('vsk_wrong')).set('X-Forwarded-For', address);
-      expect([(await from('198.51.100.7')).status, (await from('198.51.100.7')).status, (await from('198.51.100.7')).status]).toEqual([401, 401, 429]);
+      expect([(await from('198.51.100.7')).status, (await from('198.51.100.7')).status, (await from('198.51.100.7')).status]).toEqual([
+        401, 401, 429,
+      ]);
       expect((await from('198.51.100.8')).status).toBe(401);
     } finally {
       await trusting.close();

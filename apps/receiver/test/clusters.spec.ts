@@ -24,7 +24,11 @@ describe.each(TEST_DRIVERS)('unknown people API on $name', (driver) => {
    * A group of `size` unknown faces, the first two in one image, as the clustering job writes it, with the given
    * cohesion (null for one face) and outliers (indexes into its faces).
    */
-  async function group(size: number, cohesion: number | null = size > 1 ? 0.4 : null, outliers: number[] = []): Promise<{ id: number; faces: number[]; images: number[] }> {
+  async function group(
+    size: number,
+    cohesion: number | null = size > 1 ? 0.4 : null,
+    outliers: number[] = [],
+  ): Promise<{ id: number; faces: number[]; images: number[] }> {
     const faces: number[] = [];
     const images: number[] = [];
     for (let index = 0; index < size; index++) {
@@ -64,12 +68,18 @@ describe.each(TEST_DRIVERS)('unknown people API on $name', (driver) => {
     expect(second.body.items.map((item: { id: number }) => item.id)).toEqual([tie.id, loose.id]);
     const third = await harness.http.get('/clusters').query({ limit: 2, cursor: second.body.nextCursor });
     expect(third.body).toEqual({
-      items: [expect.objectContaining({ id: single.id, size: 1, imageCount: 1, cohesion: null, outlierFaces: [] }), expect.objectContaining({ id: otherSingle.id })],
+      items: [
+        expect.objectContaining({ id: single.id, size: 1, imageCount: 1, cohesion: null, outlierFaces: [] }),
+        expect.objectContaining({ id: otherSingle.id }),
+      ],
       nextCursor: null,
     });
     const endingInSingles = await harness.http.get('/clusters?limit=5');
     expect(endingInSingles.body.items.at(-1).id).toBe(single.id);
-    expect((await harness.http.get('/clusters').query({ cursor: endingInSingles.body.nextCursor })).body).toEqual({ items: [expect.objectContaining({ id: otherSingle.id })], nextCursor: null });
+    expect((await harness.http.get('/clusters').query({ cursor: endingInSingles.body.nextCursor })).body).toEqual({
+      items: [expect.objectContaining({ id: otherSingle.id })],
+      nextCursor: null,
+    });
 
     const detail = await harness.http.get(`/clusters/${large.id}`);
     expect(detail.body.faces.map((face: { faceId: number }) => face.faceId)).toEqual(large.faces);
@@ -87,11 +97,19 @@ describe.each(TEST_DRIVERS)('unknown people API on $name', (driver) => {
     const response = await harness.http.post(`/clusters/${ada.id}/name`).send({ name: 'Ada Lovelace' });
     expect(response.status, JSON.stringify(response.body)).toBe(200);
     const person = await dataSource.getRepository(PersonEntity).findOneByOrFail({ name: 'Ada Lovelace' });
-    expect(response.body).toEqual({ clusterId: ada.id, personId: person.id, personName: 'Ada Lovelace', faceIds: ada.faces, galleryVersion: before + 1 });
+    expect(response.body).toEqual({
+      clusterId: ada.id,
+      personId: person.id,
+      personName: 'Ada Lovelace',
+      faceIds: ada.faces,
+      galleryVersion: before + 1,
+    });
     const enrolled = await dataSource.getRepository(PersonImageEntity).find({ order: { sourceName: 'ASC' } });
     expect(enrolled.map((row) => [row.sourceName, row.personId]).sort()).toEqual(ada.faces.map((faceId) => [`review:${faceId}`, person.id]).sort());
-    for (const faceId of ada.faces) expect(await dataSource.getRepository(FaceEntity).findOneByOrFail({ id: faceId })).toMatchObject({ personId: person.id });
-    for (const imageId of ada.images) expect(await dataSource.getRepository(ImageEntity).findOneByOrFail({ id: imageId })).toMatchObject({ status: 'processed' });
+    for (const faceId of ada.faces)
+      expect(await dataSource.getRepository(FaceEntity).findOneByOrFail({ id: faceId })).toMatchObject({ personId: person.id });
+    for (const imageId of ada.images)
+      expect(await dataSource.getRepository(ImageEntity).findOneByOrFail({ id: imageId })).toMatchObject({ status: 'processed' });
     expectApiError(await harness.http.get(`/clusters/${ada.id}`), 404, 'cluster_not_found');
     expectApiError(await harness.http.post(`/clusters/${ada.id}/name`).send({ name: 'Ada' }), 404, 'cluster_not_found');
 
@@ -138,9 +156,14 @@ describe.each(TEST_DRIVERS)('unknown people API on $name', (driver) => {
     const ada = await group(3);
     const removed = await harness.http.delete(`/clusters/${ada.id}/faces/${ada.faces[2]}`);
     expect(removed.status, JSON.stringify(removed.body)).toBe(204);
-    expect((await harness.http.get(`/clusters/${ada.id}`)).body).toMatchObject({ size: 2, faces: [expect.objectContaining({ faceId: ada.faces[0] }), expect.objectContaining({ faceId: ada.faces[1] })] });
+    expect((await harness.http.get(`/clusters/${ada.id}`)).body).toMatchObject({
+      size: 2,
+      faces: [expect.objectContaining({ faceId: ada.faces[0] }), expect.objectContaining({ faceId: ada.faces[1] })],
+    });
     // A cannot-link: the clustering job may group the face again, never with this group.
-    expect(await dataSource.query('SELECT face_id AS faceId, cluster_id AS clusterId FROM cluster_exclusions')).toEqual([{ faceId: ada.faces[2], clusterId: ada.id }]);
+    expect(await dataSource.query('SELECT face_id AS faceId, cluster_id AS clusterId FROM cluster_exclusions')).toEqual([
+      { faceId: ada.faces[2], clusterId: ada.id },
+    ]);
     expectApiError(await harness.http.delete(`/clusters/${ada.id}/faces/${ada.faces[2]}`), 404, 'face_not_in_cluster');
     expectApiError(await harness.http.delete(`/clusters/2000000000/faces/${ada.faces[0]}`), 404, 'cluster_not_found');
     expectApiError(await harness.http.delete(`/clusters/${ada.id}/faces/abc`), 400, 'invalid_id');

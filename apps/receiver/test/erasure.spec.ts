@@ -18,7 +18,8 @@ describe.each(TEST_DRIVERS)('erasure on $name', (driver) => {
   let harness: ReceiverHarness;
   let dataSource: DataSource;
   let rows: Rows;
-  const count = async (sql: string, parameters: unknown[] = []) => Number(((await dataSource.query(sql, parameters)) as Array<{ n: number | string }>)[0]!.n);
+  const count = async (sql: string, parameters: unknown[] = []) =>
+    Number(((await dataSource.query(sql, parameters)) as Array<{ n: number | string }>)[0]!.n);
 
   beforeAll(async () => {
     harness = await startReceiver(driver);
@@ -92,7 +93,10 @@ describe.each(TEST_DRIVERS)('erasure on $name', (driver) => {
     expect(await copiesOf(0.375)).toBe(0);
     // Someone else's enrolment is untouched; every face older than the erasure is re-matched against the whole gallery.
     expect(await count('SELECT COUNT(*) AS n FROM person_images WHERE person_id = ?', [other.id])).toBe(1);
-    const [state] = (await dataSource.query('SELECT version, changes_from AS changesFrom FROM gallery_state')) as Array<{ version: number; changesFrom: number }>;
+    const [state] = (await dataSource.query('SELECT version, changes_from AS changesFrom FROM gallery_state')) as Array<{
+      version: number;
+      changesFrom: number;
+    }>;
     expect(Number(state!.changesFrom)).toBe(Number(state!.version));
     expect((await harness.http.get(`/images/${first.imageId}`)).body).toMatchObject({ status: 'unrecognized', faces: [{ person: null }] });
     // The faces themselves stay (they are the image's), with their own descriptors, until the image is deleted.
@@ -100,7 +104,14 @@ describe.each(TEST_DRIVERS)('erasure on $name', (driver) => {
 
     // Audited by id, never the name; consumers are told by a person.deleted event carrying the id only.
     const audit = await harness.http.get('/audit?limit=1');
-    expect(audit.body.items[0]).toEqual({ id: expect.any(Number), at: expect.any(String), action: 'person.deleted', target: `person:${ada}`, actor: expect.stringMatching(/^key:\d+$/), details: null });
+    expect(audit.body.items[0]).toEqual({
+      id: expect.any(Number),
+      at: expect.any(String),
+      action: 'person.deleted',
+      target: `person:${ada}`,
+      actor: expect.stringMatching(/^key:\d+$/),
+      details: null,
+    });
     expect(await erasureEvents()).toEqual([{ type: 'person.deleted', personId: ada, imageId: null, path: null, status: null, galleryVersion: null }]);
     expect((await harness.http.delete(`/persons/${ada}`)).body).toMatchObject({ statusCode: 404, code: 'person_not_found' });
     expect(await erasureEvents()).toHaveLength(1);
@@ -127,7 +138,11 @@ describe.each(TEST_DRIVERS)('erasure on $name', (driver) => {
     expect((await erasureEvents()).filter((event) => event.type === 'image.deleted')).toEqual([
       { type: 'image.deleted', personId: null, imageId: face.imageId, path: null, status: null, galleryVersion: null },
     ]);
-    expect((await harness.http.get('/audit?limit=1')).body.items[0]).toMatchObject({ action: 'image.deleted', target: `image:${face.imageId}`, details: { faces: 1, enrolments: 1 } });
+    expect((await harness.http.get('/audit?limit=1')).body.items[0]).toMatchObject({
+      action: 'image.deleted',
+      target: `image:${face.imageId}`,
+      details: { faces: 1, enrolments: 1 },
+    });
     expect((await harness.http.delete(`/images/${face.imageId}`)).body).toMatchObject({ statusCode: 404, code: 'image_not_found' });
     expect((await harness.http.post('/image/post').send({ path: 'photos/c.jpg' })).status).toBe(202); // the path may be submitted again
   });
@@ -139,7 +154,9 @@ describe.each(TEST_DRIVERS)('erasure on $name', (driver) => {
     const id = created.body.id as number;
     const contentHash = createHash('sha256').update('the bytes of zenobia_1.jpg').digest('hex');
     const enrolments = dataSource.getRepository(PersonImageEntity);
-    await enrolments.save(enrolments.create({ personId: id, sourceName: 'known:zenobia quillfeather_1.jpg', contentHash, descriptor: descriptor(0.875) }));
+    await enrolments.save(
+      enrolments.create({ personId: id, sourceName: 'known:zenobia quillfeather_1.jpg', contentHash, descriptor: descriptor(0.875) }),
+    );
     await outboxSnapshotNaming('photos/zenobia.jpg', id, name);
     expect(await count('SELECT COUNT(*) AS n FROM audit_events WHERE details LIKE ?', [`%${name}%`])).toBe(1);
 
@@ -181,7 +198,12 @@ describe.each(TEST_DRIVERS)('erasure on $name', (driver) => {
     expect((await harness.http.delete(`/persons/${kept}`)).status).toBe(204);
 
     for (const name of names) expect(await holding(name), name).toBe(0);
-    expect(await count("SELECT COUNT(*) AS n FROM audit_events WHERE action = 'person.merged' AND target IN (?, ?)", [`person:${alias}`, `person:${nickname}`])).toBe(2); // by id
+    expect(
+      await count("SELECT COUNT(*) AS n FROM audit_events WHERE action = 'person.merged' AND target IN (?, ?)", [
+        `person:${alias}`,
+        `person:${nickname}`,
+      ]),
+    ).toBe(2); // by id
     if (driver.name === 'sqlite') {
       const bytes = sqliteBytes();
       for (const name of names) expect(bytes.includes(Buffer.from(name)), `${name} in the SQLite file or its WAL`).toBe(false);

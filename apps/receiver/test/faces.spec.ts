@@ -2,7 +2,15 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { FaceEntity, FaceRejectionEntity, FaceReviewRepository, ImageEntity, PersonEntity, PersonImageEntity, readGalleryVersion } from '@visage/persistence';
+import {
+  FaceEntity,
+  FaceRejectionEntity,
+  FaceReviewRepository,
+  ImageEntity,
+  PersonEntity,
+  PersonImageEntity,
+  readGalleryVersion,
+} from '@visage/persistence';
 import { Rows, TEST_DRIVERS } from '../../../libs/persistence/test/test-databases';
 import { expectApiError, ReceiverHarness, startReceiver } from './receiver-harness';
 
@@ -20,7 +28,9 @@ describe.each(TEST_DRIVERS)('face review API on $name', (driver) => {
     rows = new Rows(dataSource);
     const { face } = PICTURE;
     await sharp({ create: { width: PICTURE.width, height: PICTURE.height, channels: 3, background: { r: 128, g: 128, b: 128 } } })
-      .composite([{ input: { create: { width: face.width, height: face.height, channels: 3, background: { r: 255, g: 0, b: 0 } } }, left: face.x, top: face.y }])
+      .composite([
+        { input: { create: { width: face.width, height: face.height, channels: 3, background: { r: 255, g: 0, b: 0 } } }, left: face.x, top: face.y },
+      ])
       .png()
       .toFile(join(harness.root, 'photos', 'face.png'));
   });
@@ -37,7 +47,9 @@ describe.each(TEST_DRIVERS)('face review API on $name', (driver) => {
     const face = await rows.face(image.id, null, PICTURE.face);
     const descriptor = Buffer.alloc(512);
     descriptor.writeFloatLE(0.25, 0);
-    await dataSource.getRepository(FaceEntity).update({ id: face.id }, { descriptor: withDescriptor ? descriptor : null, galleryVersion: withDescriptor ? 1 : null });
+    await dataSource
+      .getRepository(FaceEntity)
+      .update({ id: face.id }, { descriptor: withDescriptor ? descriptor : null, galleryVersion: withDescriptor ? 1 : null });
     return face;
   }
 
@@ -50,7 +62,14 @@ describe.each(TEST_DRIVERS)('face review API on $name', (driver) => {
     const response = await harness.http.post(`/faces/${face.id}/assign`).send({ name: '  Grace Hopper ' });
     expect(response.status, JSON.stringify(response.body)).toBe(200);
     const person = await dataSource.getRepository(PersonEntity).findOneByOrFail({ name: 'Grace Hopper' });
-    expect(response.body).toEqual({ faceId: face.id, imageId: face.imageId, personId: person.id, personName: 'Grace Hopper', galleryVersion: before + 1, previousPersonId: null });
+    expect(response.body).toEqual({
+      faceId: face.id,
+      imageId: face.imageId,
+      personId: person.id,
+      personName: 'Grace Hopper',
+      galleryVersion: before + 1,
+      previousPersonId: null,
+    });
     const enrolled = await dataSource.getRepository(PersonImageEntity).findOneByOrFail({ sourceName: `review:${face.id}` });
     expect(enrolled.personId).toBe(person.id);
     expect(enrolled.descriptor.readFloatLE(0)).toBeCloseTo(0.25, 6);
@@ -62,17 +81,29 @@ describe.each(TEST_DRIVERS)('face review API on $name', (driver) => {
     const moved = await harness.http.post(`/faces/${face.id}/assign`).send({ personId: other.id });
     expect(moved.status, JSON.stringify(moved.body)).toBe(200);
     expect(moved.body).toMatchObject({ personId: other.id, personName: 'Alan Turing', galleryVersion: before + 2, previousPersonId: person.id });
-    expect(await dataSource.getRepository(PersonImageEntity).findBy({ sourceName: `review:${face.id}` })).toEqual([expect.objectContaining({ personId: other.id })]);
+    expect(await dataSource.getRepository(PersonImageEntity).findBy({ sourceName: `review:${face.id}` })).toEqual([
+      expect.objectContaining({ personId: other.id }),
+    ]);
     // A name that exists already is that person, not a duplicate.
     const byName = await harness.http.post(`/faces/${face.id}/assign`).send({ name: 'Grace Hopper' });
     expect(byName.body).toMatchObject({ personId: person.id });
     expect(await dataSource.getRepository(PersonEntity).count()).toBe(2);
     // The person created by the first assignment is audited with its id, once; the others name existing persons.
-    const audit = (await harness.http.get('/audit?limit=10')).body.items as Array<{ action: string; target: string; actor: string; details: unknown }>;
+    const audit = (await harness.http.get('/audit?limit=10')).body.items as Array<{
+      action: string;
+      target: string;
+      actor: string;
+      details: unknown;
+    }>;
     expect(audit.filter((row) => row.action === 'person.created')).toEqual([
       expect.objectContaining({ target: `person:${person.id}`, actor: expect.stringMatching(/^key:\d+$/), details: { name: 'Grace Hopper' } }),
     ]);
-    expect(audit.flatMap((row) => (row.action.startsWith('key.') ? [] : [row.action])).reverse()).toEqual(['person.created', 'face.assigned', 'face.moved', 'face.moved']);
+    expect(audit.flatMap((row) => (row.action.startsWith('key.') ? [] : [row.action])).reverse()).toEqual([
+      'person.created',
+      'face.assigned',
+      'face.moved',
+      'face.moved',
+    ]);
     // One differing only in case is refused (names are unique ignoring case), changing nothing…
     const clash = await harness.http.post(`/faces/${face.id}/assign`).send({ name: 'GRACE HOPPER' });
     expectApiError(clash, 409, 'duplicate_name');
@@ -138,10 +169,17 @@ describe.each(TEST_DRIVERS)('face review API on $name', (driver) => {
     const version = await readGalleryVersion(dataSource);
     const response = await harness.http.post(`/faces/${face.id}/reject`);
     expect(response.status, JSON.stringify(response.body)).toBe(200);
-    expect(response.body).toEqual({ faceId: face.id, imageId: face.imageId, rejectedPersonId: assigned.body.personId, rejectedPersonName: 'Grace Hopper' });
+    expect(response.body).toEqual({
+      faceId: face.id,
+      imageId: face.imageId,
+      rejectedPersonId: assigned.body.personId,
+      rejectedPersonName: 'Grace Hopper',
+    });
     expect(await faceRow(face.id)).toMatchObject({ personId: null, galleryVersion: 0 });
     expect(await imageRow(face.imageId)).toMatchObject({ status: 'unrecognized' });
-    expect(await dataSource.getRepository(FaceRejectionEntity).findBy({ faceId: face.id })).toEqual([expect.objectContaining({ personId: assigned.body.personId })]);
+    expect(await dataSource.getRepository(FaceRejectionEntity).findBy({ faceId: face.id })).toEqual([
+      expect.objectContaining({ personId: assigned.body.personId }),
+    ]);
     expect(await dataSource.getRepository(PersonImageEntity).countBy({ sourceName: `review:${face.id}` })).toBe(0);
     expect(await readGalleryVersion(dataSource)).toBe(version + 1);
 
@@ -155,11 +193,14 @@ describe.each(TEST_DRIVERS)('face review API on $name', (driver) => {
 
   it('GET /faces/:id/crop: the face cut by its box (with a margin), WebP, cached by ETag', async () => {
     const face = await unknownFace();
-    const response = await harness.http.get(`/faces/${face.id}/crop`).buffer(true).parse((res, done) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => done(null, Buffer.concat(chunks)));
-    });
+    const response = await harness.http
+      .get(`/faces/${face.id}/crop`)
+      .buffer(true)
+      .parse((res, done) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => done(null, Buffer.concat(chunks)));
+      });
     expect(response.status).toBe(200);
     expect(response.headers['content-type']).toBe('image/webp');
     const body = response.body as Buffer;

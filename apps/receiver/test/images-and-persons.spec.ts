@@ -22,8 +22,18 @@ function imagePostErrorCases(harness: () => ReceiverHarness): ErrorCase[] {
   return [
     { name: 'malformed JSON', raw: { type: 'application/json', text: '{"path": "photos/a.jpg"' }, status: 400, code: 'malformed_json' },
     { name: 'text/plain body', raw: { type: 'text/plain', text: 'photos/a.jpg' }, status: 415, code: 'unsupported_media_type' },
-    { name: 'form body', raw: { type: 'application/x-www-form-urlencoded', text: 'path=photos%2Fa.jpg' }, status: 415, code: 'unsupported_media_type' },
-    { name: 'JSON in latin1', raw: { type: 'application/json; charset=latin1', text: '{"path":"photos/a.jpg"}' }, status: 415, code: 'unsupported_charset' },
+    {
+      name: 'form body',
+      raw: { type: 'application/x-www-form-urlencoded', text: 'path=photos%2Fa.jpg' },
+      status: 415,
+      code: 'unsupported_media_type',
+    },
+    {
+      name: 'JSON in latin1',
+      raw: { type: 'application/json; charset=latin1', text: '{"path":"photos/a.jpg"}' },
+      status: 415,
+      code: 'unsupported_charset',
+    },
     { name: 'body too large', body: { path: 'x'.repeat(MAX_BODY_BYTES) }, status: 413, code: 'body_too_large' },
     { name: 'JSON array', body: [{ path: 'photos/a.jpg' }], status: 400, code: 'body_not_object' },
     { name: 'JSON string', raw: { type: 'application/json', text: '"photos/a.jpg"' }, status: 400, code: 'body_not_object' },
@@ -81,7 +91,9 @@ describe.each(TEST_DRIVERS)('receiver API on $name', (driver) => {
   }
 
   async function markFailed(id: number): Promise<void> {
-    await dataSource.getRepository(ImageEntity).update({ id }, { status: 'failed', attempts: 5, lastError: 'recognizer said no', permanentFailure: true });
+    await dataSource
+      .getRepository(ImageEntity)
+      .update({ id }, { status: 'failed', attempts: 5, lastError: 'recognizer said no', permanentFailure: true });
   }
 
   describe('POST /image/post', () => {
@@ -89,9 +101,7 @@ describe.each(TEST_DRIVERS)('receiver API on $name', (driver) => {
       const response = await post('/image/post').send({ path: 'photos/a.jpg' });
       expect(response.status).toBe(202);
       expect(response.body).toEqual({ id: expect.any(Number), status: 'pending' });
-      expect(harness.queue.events).toEqual([
-        { pattern: 'images', data: { imageId: response.body.id, requestId: response.headers['x-request-id'] } },
-      ]);
+      expect(harness.queue.events).toEqual([{ pattern: 'images', data: { imageId: response.body.id, requestId: response.headers['x-request-id'] } }]);
       const stored = await harness.http.get(`/images/${response.body.id}`);
       expect(stored.body).toMatchObject({ id: response.body.id, path: 'photos/a.jpg', status: 'pending', attempts: 0, faces: [] });
 
@@ -155,7 +165,14 @@ describe.each(TEST_DRIVERS)('receiver API on $name', (driver) => {
     it('accepts or rejects each item on its own', async () => {
       const existing = await submit('photos/a.jpg');
       const response = await post('/images/post').send({
-        paths: [{ path: 'photos/b.jpg' }, { path: 'photos/a.jpg' }, { path: '../outside/secret.jpg' }, 'photos/c.jpg', { path: 'photos/c.jpg' }, { path: 'photos/c.jpg' }],
+        paths: [
+          { path: 'photos/b.jpg' },
+          { path: 'photos/a.jpg' },
+          { path: '../outside/secret.jpg' },
+          'photos/c.jpg',
+          { path: 'photos/c.jpg' },
+          { path: 'photos/c.jpg' },
+        ],
       });
       expect(response.status).toBe(202);
       const [b, duplicate, outside, notObject, c, cAgain] = response.body.images;
@@ -212,7 +229,18 @@ describe.each(TEST_DRIVERS)('receiver API on $name', (driver) => {
       const early = new Date('2026-01-02T03:04:05.678Z');
       const late = new Date('2026-01-02T03:09:00.001Z');
       await dataSource.getRepository(FaceEntity).save([
-        { imageId: id, personId: person.id, boxX: 1, boxY: 2, boxWidth: 3, boxHeight: 4, score: 0.9, distance: 0.3, galleryVersion: 7, matchedAt: late },
+        {
+          imageId: id,
+          personId: person.id,
+          boxX: 1,
+          boxY: 2,
+          boxWidth: 3,
+          boxHeight: 4,
+          score: 0.9,
+          distance: 0.3,
+          galleryVersion: 7,
+          matchedAt: late,
+        },
         {
           imageId: id,
           personId: null,
@@ -304,7 +332,14 @@ describe.each(TEST_DRIVERS)('receiver API on $name', (driver) => {
       const failed = await harness.http.get('/images?status=failed');
       expect(failed.body.items.map((item: { id: number }) => item.id)).toEqual([ids[3], ids[1]]);
       expect(failed.body.items[0]).toMatchObject({ attempts: 5, lastError: 'recognizer said no', permanentFailure: true });
-      expect((await harness.http.get('/images/counts')).body).toEqual({ pending: 3, processing: 0, retrying: 0, processed: 0, unrecognized: 0, failed: 2 });
+      expect((await harness.http.get('/images/counts')).body).toEqual({
+        pending: 3,
+        processing: 0,
+        retrying: 0,
+        processed: 0,
+        unrecognized: 0,
+        failed: 2,
+      });
     });
 
     it('lists where a person appears: ?person= and GET /persons/:id/images, keyset paginated', async () => {
@@ -387,7 +422,10 @@ describe.each(TEST_DRIVERS)('receiver API on $name', (driver) => {
       expect(duplicate.body.id).toBe(created.body.id);
       const sameIgnoringCase = await post('/persons').send({ name: 'HEDY LAMARR' });
       expectErrorBody(sameIgnoringCase.body, 409, 'duplicate_name');
-      expect(sameIgnoringCase.body).toMatchObject({ id: created.body.id, message: 'a person named "HEDY LAMARR" already exists as "Hedy Lamarr" (names ignore case)' });
+      expect(sameIgnoringCase.body).toMatchObject({
+        id: created.body.id,
+        message: 'a person named "HEDY LAMARR" already exists as "Hedy Lamarr" (names ignore case)',
+      });
 
       await post('/persons').send({ name: 'bob' });
       const list = await harness.http.get('/persons');
@@ -408,7 +446,9 @@ describe.each(TEST_DRIVERS)('receiver API on $name', (driver) => {
       expect((await post('/persons').send({ name: 'hedy lamarr' })).status).toBe(201);
       expectErrorBody((await harness.http.patch('/persons/2000000000').send({ name: 'Nobody' })).body, 404, 'person_not_found');
       expectErrorBody((await harness.http.patch(`/persons/${created.body.id}`).send({ name: '' })).body, 400);
-      const audit = await dataSource.query<Array<{ details: string }>>("SELECT details FROM audit_events WHERE action = 'person.renamed' ORDER BY id");
+      const audit = await dataSource.query<Array<{ details: string }>>(
+        "SELECT details FROM audit_events WHERE action = 'person.renamed' ORDER BY id",
+      );
       expect(audit.map((row) => JSON.parse(row.details))).toEqual([
         { from: 'Hedy Lamarr', to: 'HEDY LAMARR' },
         { from: 'HEDY LAMARR', to: 'Hedy Kiesler' },
@@ -469,7 +509,16 @@ describe.each(TEST_DRIVERS)('receiver API on $name', (driver) => {
       expect((await harness.http.get('/docs')).text).toMatch(/swagger/i);
       const document = await harness.http.get('/docs-json');
       expect(Object.keys(document.body.paths)).toEqual(
-        expect.arrayContaining(['/image/post', '/images/post', '/images', '/images/{id}', '/images/{id}/retry', '/persons', '/persons/{id}', '/persons/{id}/images']),
+        expect.arrayContaining([
+          '/image/post',
+          '/images/post',
+          '/images',
+          '/images/{id}',
+          '/images/{id}/retry',
+          '/persons',
+          '/persons/{id}',
+          '/persons/{id}/images',
+        ]),
       );
       // The key is opaque (vsk_…), not a JWT: the UI must not say otherwise.
       expect(document.body.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer', bearerFormat: 'API key (vsk_…)' });

@@ -26,7 +26,10 @@ type Operation = {
 };
 
 function joinPaths(...parts: Array<string | string[] | undefined>): string {
-  const segments = parts.map((part) => (Array.isArray(part) ? part[0] : part) ?? '').flatMap((part) => part.split('/')).filter(Boolean);
+  const segments = parts
+    .map((part) => (Array.isArray(part) ? part[0] : part) ?? '')
+    .flatMap((part) => part.split('/'))
+    .filter(Boolean);
   return `/${segments.map((segment) => segment.replace(/^:(.+)$/, '{$1}')).join('/')}`;
 }
 
@@ -45,7 +48,11 @@ function routeInputs(harness: ReceiverHarness): RouteInputs[] {
         const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod];
         const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, name) ?? {}) as Record<string, RouteArgument>;
         const of = (type: RouteParamtypes) => Object.entries(args).find(([key]) => key.split(':')[0] === String(type))?.[1];
-        routes.push({ route: `${method} ${joinPaths(Reflect.getMetadata(PATH_METADATA, controller), path)}`, body: of(RouteParamtypes.BODY), query: of(RouteParamtypes.QUERY) });
+        routes.push({
+          route: `${method} ${joinPaths(Reflect.getMetadata(PATH_METADATA, controller), path)}`,
+          body: of(RouteParamtypes.BODY),
+          query: of(RouteParamtypes.QUERY),
+        });
       }
     }
   }
@@ -80,7 +87,9 @@ describe('receiver OpenAPI: bodies and queries', () => {
     harness = await startReceiver(SQLITE_DRIVER);
     const document = (await harness.http.get('/docs-json')).body as { paths: Record<string, Record<string, Operation>> };
     operations = Object.fromEntries(
-      Object.entries(document.paths).flatMap(([path, byMethod]) => Object.entries(byMethod).map(([method, operation]) => [`${method.toUpperCase()} ${path}`, operation])),
+      Object.entries(document.paths).flatMap(([path, byMethod]) =>
+        Object.entries(byMethod).map(([method, operation]) => [`${method.toUpperCase()} ${path}`, operation]),
+      ),
     );
     routes = routeInputs(harness);
   });
@@ -88,7 +97,9 @@ describe('receiver OpenAPI: bodies and queries', () => {
 
   it('finds the routes that take input', () => {
     const taking = routes.filter((route) => route.body || route.query).map((route) => route.route);
-    expect(taking).toEqual(expect.arrayContaining(['POST /image/post', 'POST /images/post', 'GET /images', 'POST /persons', 'POST /keys', 'GET /audit']));
+    expect(taking).toEqual(
+      expect.arrayContaining(['POST /image/post', 'POST /images/post', 'GET /images', 'POST /persons', 'POST /keys', 'GET /audit']),
+    );
   });
 
   it('validates every body and query with one schema', () => {
@@ -110,7 +121,10 @@ describe('receiver OpenAPI: bodies and queries', () => {
         // Whatever the media type (JSON, or a form with @ApiConsumes), the body is the one schema; a route that also
         // takes an upload (POST /persons/:id/faces) documents its two upload forms beside it (@ApiUploadBody).
         const bodies = Object.entries(content).filter(([type, media]) => !isUploadForm(type, media.schema));
-        expect(bodies.map(([, media]) => media.schema), route.route).toEqual([openApiSchema(schema.schema)]);
+        expect(
+          bodies.map(([, media]) => media.schema),
+          route.route,
+        ).toEqual([openApiSchema(schema.schema)]);
       } else {
         // A route that takes no @Body (a file upload read by an interceptor) may document a form, never JSON.
         expect(content['application/json'], route.route).toBeUndefined();
@@ -124,10 +138,18 @@ describe('receiver OpenAPI: bodies and queries', () => {
       const schema = route.query && schemaOf(route.query);
       const expected = schema instanceof SchemaPipe ? openApiSchema(schema.schema) : { properties: {}, required: [] };
       expect(
-        documented.map(({ name, required, schema: parameter, description }) => ({ name, required, schema: { ...(parameter as object), ...(description ? { description } : {}) } })),
+        documented.map(({ name, required, schema: parameter, description }) => ({
+          name,
+          required,
+          schema: { ...(parameter as object), ...(description ? { description } : {}) },
+        })),
         route.route,
       ).toEqual(
-        Object.entries(expected.properties ?? {}).map(([name, parameter]) => ({ name, required: expected.required?.includes(name) ?? false, schema: parameter })),
+        Object.entries(expected.properties ?? {}).map(([name, parameter]) => ({
+          name,
+          required: expected.required?.includes(name) ?? false,
+          schema: parameter,
+        })),
       );
     }
   });

@@ -39,7 +39,11 @@ export interface ReceiverHarness {
 }
 
 /** A receiver on a fresh database of `driver`, with a temp images root and a recording fake queue. */
-export async function startReceiver(driver: TestDriver, env: NodeJS.ProcessEnv = {}, logger: LoggerService | false = false): Promise<ReceiverHarness> {
+export async function startReceiver(
+  driver: TestDriver,
+  env: NodeJS.ProcessEnv = {},
+  logger: LoggerService | false = false,
+): Promise<ReceiverHarness> {
   const base = await mkdtemp(join(tmpdir(), 'visage-receiver-'));
   const root = join(base, 'images');
   const outside = join(base, 'outside');

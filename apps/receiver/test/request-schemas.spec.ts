@@ -53,7 +53,10 @@ describe('POST /images/post body', () => {
 describe('GET /images query', () => {
   it('defaults, accepts valid values and treats empty parameters as absent', () => {
     expect(validate(listImagesQuery, {}, 'query')).toEqual({ ok: true, value: { limit: DEFAULT_PAGE_SIZE } });
-    expect(validate(listImagesQuery, { status: '', limit: '', cursor: '', person: '' }, 'query')).toEqual({ ok: true, value: { limit: DEFAULT_PAGE_SIZE } });
+    expect(validate(listImagesQuery, { status: '', limit: '', cursor: '', person: '' }, 'query')).toEqual({
+      ok: true,
+      value: { limit: DEFAULT_PAGE_SIZE },
+    });
     expect(validate(listImagesQuery, { status: 'failed', person: '4', limit: '200', cursor: encodeImageCursor({ beforeId: 9 }) }, 'query')).toEqual({
       ok: true,
       value: { status: 'failed', personId: 4, limit: 200, cursor: { beforeId: 9 } },
@@ -85,9 +88,16 @@ describe('"this is …" body (faces, groups)', () => {
   });
 
   it('takes the faces a 409 asked about: confirmed (both), left out (groups); lists of ids, duplicates dropped', () => {
-    expect(validate(assignBody, { name: 'Ada', confirm: [4, 4, 5] }, 'body')).toEqual({ ok: true, value: { target: { name: 'Ada' }, confirm: [4, 5] } });
-    expect(validate(nameClusterBody, { personId: 3, confirm: null, leaveOut: [7] }, 'body')).toEqual({ ok: true, value: { target: { personId: 3 }, confirm: [], leaveOut: [7] } });
-    for (const confirm of ['all', 4, [0], ['4'], [1.5], new Array(10_001).fill(1)]) expect(codeOf(assignBody, { name: 'Ada', confirm }), JSON.stringify(confirm).slice(0, 20)).toBe('invalid_confirm');
+    expect(validate(assignBody, { name: 'Ada', confirm: [4, 4, 5] }, 'body')).toEqual({
+      ok: true,
+      value: { target: { name: 'Ada' }, confirm: [4, 5] },
+    });
+    expect(validate(nameClusterBody, { personId: 3, confirm: null, leaveOut: [7] }, 'body')).toEqual({
+      ok: true,
+      value: { target: { personId: 3 }, confirm: [], leaveOut: [7] },
+    });
+    for (const confirm of ['all', 4, [0], ['4'], [1.5], new Array(10_001).fill(1)])
+      expect(codeOf(assignBody, { name: 'Ada', confirm }), JSON.stringify(confirm).slice(0, 20)).toBe('invalid_confirm');
     expect(codeOf(nameClusterBody, { name: 'Ada', leaveOut: [-1] })).toBe('invalid_leave_out');
   });
 });

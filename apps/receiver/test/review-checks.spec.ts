@@ -52,7 +52,12 @@ describe.each(TEST_DRIVERS)('review checks, merge and flags on $name', (driver) 
 
   const count = (entity: typeof PersonEntity | typeof PersonImageEntity) => dataSource.getRepository(entity).count();
   const auditRows = async (action: string) =>
-    ((await dataSource.query('SELECT target, details FROM audit_events WHERE action = ? ORDER BY id', [action])) as Array<{ target: string; details: string }>).map((row) => ({
+    (
+      (await dataSource.query('SELECT target, details FROM audit_events WHERE action = ? ORDER BY id', [action])) as Array<{
+        target: string;
+        details: string;
+      }>
+    ).map((row) => ({
       target: row.target,
       details: JSON.parse(row.details) as Record<string, unknown>,
     }));
@@ -80,16 +85,26 @@ describe.each(TEST_DRIVERS)('review checks, merge and flags on $name', (driver) 
     expect(await readGalleryVersion(dataSource)).toBe(version);
     expect((await harness.http.get(`/clusters/${ada.id}`)).body.size).toBe(4);
     // Confirming another face does not confirm this one.
-    expectApiError(await harness.http.post(`/clusters/${ada.id}/name`).send({ name: 'Ada', confirm: [ada.faces[0]] }), 409, 'faces_need_confirmation');
+    expectApiError(
+      await harness.http.post(`/clusters/${ada.id}/name`).send({ name: 'Ada', confirm: [ada.faces[0]] }),
+      409,
+      'faces_need_confirmation',
+    );
 
     // Left out: not enrolled, "Not Ada" for it, and out of grouping for good.
     const named = await harness.http.post(`/clusters/${ada.id}/name`).send({ name: 'Ada', leaveOut: [ada.faces[3]] });
     expect(named.status, JSON.stringify(named.body)).toBe(200);
     expect(named.body).toMatchObject({ personName: 'Ada', faceIds: ada.faces.slice(0, 3), galleryVersion: version + 1 });
     expect(await dataSource.getRepository(PersonImageEntity).countBy({ personId: named.body.personId })).toBe(3);
-    expect(await dataSource.getRepository(FaceRejectionEntity).findBy({ faceId: ada.faces[3] })).toEqual([expect.objectContaining({ personId: named.body.personId })]);
-    expect(await dataSource.query('SELECT cluster_id AS clusterId FROM cluster_members WHERE face_id = ?', [ada.faces[3]])).toEqual([{ clusterId: null }]);
-    expect(await auditRows('face.assigned')).toEqual([{ target: `cluster:${ada.id}`, details: { faces: 3, leftOut: 1, personId: named.body.personId } }]);
+    expect(await dataSource.getRepository(FaceRejectionEntity).findBy({ faceId: ada.faces[3] })).toEqual([
+      expect.objectContaining({ personId: named.body.personId }),
+    ]);
+    expect(await dataSource.query('SELECT cluster_id AS clusterId FROM cluster_members WHERE face_id = ?', [ada.faces[3]])).toEqual([
+      { clusterId: null },
+    ]);
+    expect(await auditRows('face.assigned')).toEqual([
+      { target: `cluster:${ada.id}`, details: { faces: 3, leftOut: 1, personId: named.body.personId } },
+    ]);
   });
 
   it('naming a group: confirmed faces are enrolled; every face far from an existing person needs confirming', async () => {
@@ -126,7 +141,9 @@ describe.each(TEST_DRIVERS)('review checks, merge and flags on $name', (driver) 
     const graceFace = await face(descriptor(0, 0.1), grace);
     const refused = await harness.http.post(`/faces/${graceFace.id}/assign`).send({ name: 'Alan' });
     expectApiError(refused, 409, 'faces_need_confirmation');
-    expect(refused.body.faces).toEqual([{ faceId: graceFace.id, reasons: [{ code: 'nearer_other_person', personId: grace.id, personName: 'Grace', distance: 0.1 }] }]);
+    expect(refused.body.faces).toEqual([
+      { faceId: graceFace.id, reasons: [{ code: 'nearer_other_person', personId: grace.id, personName: 'Grace', distance: 0.1 }] },
+    ]);
     expect(await count(PersonEntity)).toBe(1);
     expectApiError(await harness.http.post(`/faces/${graceFace.id}/assign`).send({ name: 'Alan', confirm: 'yes' }), 400, 'invalid_confirm');
 
@@ -141,7 +158,9 @@ describe.each(TEST_DRIVERS)('review checks, merge and flags on $name', (driver) 
     const back = await harness.http.post(`/faces/${graceFace.id}/assign`).send({ personId: grace.id });
     expect(back.status, JSON.stringify(back.body)).toBe(200);
     expect(back.body).toMatchObject({ personId: grace.id, previousPersonId: alan.id });
-    expect(await dataSource.getRepository(PersonImageEntity).findBy({ sourceName: `review:${graceFace.id}` })).toEqual([expect.objectContaining({ personId: grace.id })]);
+    expect(await dataSource.getRepository(PersonImageEntity).findBy({ sourceName: `review:${graceFace.id}` })).toEqual([
+      expect.objectContaining({ personId: grace.id }),
+    ]);
   });
 
   it('POST /persons/:id/merge: enrolments and named faces move, the person goes, the gallery moves, audited', async () => {
@@ -162,8 +181,13 @@ describe.each(TEST_DRIVERS)('review checks, merge and flags on $name', (driver) 
     expect(await dataSource.getRepository(PersonEntity).findOneBy({ id: graceH.id })).toBeNull();
     expect(await dataSource.getRepository(PersonImageEntity).findOneByOrFail({ id: graceH.enrolments[0] })).toMatchObject({ personId: grace.id });
     expect(await dataSource.getRepository(FaceEntity).findOneByOrFail({ id: graceHFace.id })).toMatchObject({ personId: grace.id });
-    expect((await harness.http.get(`/images/${graceHFace.imageId}`)).body).toMatchObject({ status: 'processed', faces: [expect.objectContaining({ person: { id: grace.id, name: 'Grace' } })] });
-    expect(await auditRows('person.merged')).toEqual([{ target: `person:${graceH.id}`, details: { name: 'Grace H.', into: grace.id, intoName: 'Grace' } }]);
+    expect((await harness.http.get(`/images/${graceHFace.imageId}`)).body).toMatchObject({
+      status: 'processed',
+      faces: [expect.objectContaining({ person: { id: grace.id, name: 'Grace' } })],
+    });
+    expect(await auditRows('person.merged')).toEqual([
+      { target: `person:${graceH.id}`, details: { name: 'Grace H.', into: grace.id, intoName: 'Grace' } },
+    ]);
 
     const merge = (id: number | string, body: unknown) => harness.http.post(`/persons/${id}/merge`).send(body as object);
     expectApiError(await merge(graceH.id, { into: grace.id }), 404, 'person_not_found');
@@ -183,7 +207,10 @@ describe.each(TEST_DRIVERS)('review checks, merge and flags on $name', (driver) 
     expect(listed.status).toBe(200);
     const byId = new Map(listed.body.items.map((item: { id: number }) => [item.id, item]));
     expect(byId.get(grace.id)).toMatchObject({ enrolmentsDisagree: false, disagreement: null });
-    expect(byId.get(mixed.id)).toMatchObject({ enrolmentsDisagree: true, disagreement: { spread: expect.closeTo(Math.hypot(1.1, 1), 3), outlierEnrolmentIds: [mixed.enrolments[2]] } });
+    expect(byId.get(mixed.id)).toMatchObject({
+      enrolmentsDisagree: true,
+      disagreement: { spread: expect.closeTo(Math.hypot(1.1, 1), 3), outlierEnrolmentIds: [mixed.enrolments[2]] },
+    });
     expect((await harness.http.get(`/persons/${mixed.id}`)).body).toMatchObject({ enrolmentsDisagree: true });
 
     // Merged into a consistent person, the flag follows the enrolments.

@@ -5,7 +5,17 @@ import { Rows, TestDriver } from '../../../libs/persistence/test/test-databases'
 import { ReceiverHarness, startReceiver } from './receiver-harness';
 
 /** Tables the review tests empty before each test, children first. */
-export const REVIEW_TABLES = ['audit_events', 'cluster_exclusions', 'cluster_members', 'face_clusters', 'face_rejections', 'faces', 'person_images', 'images', 'persons'];
+export const REVIEW_TABLES = [
+  'audit_events',
+  'cluster_exclusions',
+  'cluster_members',
+  'face_clusters',
+  'face_rejections',
+  'faces',
+  'person_images',
+  'images',
+  'persons',
+];
 
 /** What a review test works with; filled in by the suite's beforeAll. */
 export interface ReviewContext {

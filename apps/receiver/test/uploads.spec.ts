@@ -77,7 +77,14 @@ describe.each(TEST_DRIVERS)('uploads (POST /images, POST /persons/:id/faces) on 
     expect(response.status, JSON.stringify(response.body)).toBe(202);
     const [item] = response.body.images as UploadItem[];
     expect(response.body.images).toHaveLength(1);
-    expect(item).toEqual({ index: 0, id: expect.any(Number), status: 'pending', path: uploadPathOf(png, 'png'), name: 'party.png', duplicate: false });
+    expect(item).toEqual({
+      index: 0,
+      id: expect.any(Number),
+      status: 'pending',
+      path: uploadPathOf(png, 'png'),
+      name: 'party.png',
+      duplicate: false,
+    });
     expect(publishedIds()).toContain(item.id);
     expect((await harness.http.get(`/images/${item.id}`)).body).toMatchObject({ id: item.id, path: item.path, status: 'pending' });
     expect(await uploadedFiles(harness.root)).toContain(item.path);
@@ -87,7 +94,9 @@ describe.each(TEST_DRIVERS)('uploads (POST /images, POST /persons/:id/faces) on 
     const png = await freshPng();
     const response = await harness.http.post('/images').set('content-type', 'image/png').send(png);
     expect(response.status, JSON.stringify(response.body)).toBe(202);
-    expect(response.body.images).toEqual([{ index: 0, id: expect.any(Number), status: 'pending', path: uploadPathOf(png, 'png'), name: null, duplicate: false }]);
+    expect(response.body.images).toEqual([
+      { index: 0, id: expect.any(Number), status: 'pending', path: uploadPathOf(png, 'png'), name: null, duplicate: false },
+    ]);
   });
 
   it('several files in one request are answered each on its own, in order; a bad one does not sink the others', async () => {
@@ -162,8 +171,14 @@ describe.each(TEST_DRIVERS)('uploads (POST /images, POST /persons/:id/faces) on 
 
   it('415 for a text file and for a truncated header; 422 for an empty one; nothing stored', async () => {
     const before = await uploadedFiles(harness.root);
-    expectApiError(await harness.http.post('/images').set('content-type', 'image/jpeg').send(Buffer.from('plain text behind a .jpg extension\n')), 415, 'unsupported_image_type');
-    const jpeg = await sharp(await freshPng()).jpeg().toBuffer();
+    expectApiError(
+      await harness.http.post('/images').set('content-type', 'image/jpeg').send(Buffer.from('plain text behind a .jpg extension\n')),
+      415,
+      'unsupported_image_type',
+    );
+    const jpeg = await sharp(await freshPng())
+      .jpeg()
+      .toBuffer();
     expectApiError(await harness.http.post('/images').set('content-type', 'image/jpeg').send(jpeg.subarray(0, 60)), 415, 'unreadable_image');
     expectApiError(await harness.http.post('/images').set('content-type', 'image/jpeg').send(Buffer.alloc(0)), 422, 'empty_file');
     expect(await uploadedFiles(harness.root)).toEqual(before);
@@ -180,7 +195,15 @@ describe.each(TEST_DRIVERS)('uploads (POST /images, POST /persons/:id/faces) on 
     const created = await harness.http.post('/keys').send({ name: 'upload reader', scope: 'read' });
     const png = await freshPng();
     expectApiError(await harness.anonymous.post('/images').set('content-type', 'image/png').send(png), 401, 'unauthenticated');
-    expectApiError(await harness.anonymous.post('/images').set(bearer(created.body.key as string)).set('content-type', 'image/png').send(png), 403, 'insufficient_scope');
+    expectApiError(
+      await harness.anonymous
+        .post('/images')
+        .set(bearer(created.body.key as string))
+        .set('content-type', 'image/png')
+        .send(png),
+      403,
+      'insufficient_scope',
+    );
     expect(await uploadedFiles(harness.root)).not.toContain(uploadPathOf(png, 'png'));
   });
 
@@ -188,18 +211,33 @@ describe.each(TEST_DRIVERS)('uploads (POST /images, POST /persons/:id/faces) on 
     const person = await harness.http.post('/persons').send({ name: 'Upload Person' });
     expect(person.status).toBe(201);
     const faces = `/persons/${person.body.id}/faces`;
-    expectApiError(await harness.http.post(faces).set('content-type', 'image/jpeg').send(Buffer.from('not a photo at all\n')), 415, 'unsupported_image_type');
-    expectApiError(await harness.http.post(faces).attach('file', await freshPng(), 'a.png').attach('file', await freshPng(), 'b.png'), 400, 'too_many_files');
+    expectApiError(
+      await harness.http.post(faces).set('content-type', 'image/jpeg').send(Buffer.from('not a photo at all\n')),
+      415,
+      'unsupported_image_type',
+    );
+    expectApiError(
+      await harness.http
+        .post(faces)
+        .attach('file', await freshPng(), 'a.png')
+        .attach('file', await freshPng(), 'b.png'),
+      400,
+      'too_many_files',
+    );
     expectApiError(await harness.http.post(faces).field('note', 'x'), 400, 'file_required');
     // The JSON form is unchanged.
     expectApiError(await harness.http.post(faces).send({}), 400, 'path_required');
   });
 
   it('OpenAPI describes both forms: multipart file parts and a raw image body (beside JSON for enrolment)', async () => {
-    const document = (await harness.anonymous.get('/docs-json')).body as { paths: Record<string, { post?: { requestBody?: { content: Record<string, { schema: unknown }> } } }> };
+    const document = (await harness.anonymous.get('/docs-json')).body as {
+      paths: Record<string, { post?: { requestBody?: { content: Record<string, { schema: unknown }> } } }>;
+    };
     const uploadContent = document.paths['/images'].post?.requestBody?.content ?? {};
     expect(Object.keys(uploadContent).sort()).toEqual(['image/*', 'multipart/form-data']);
-    expect(uploadContent['multipart/form-data'].schema).toMatchObject({ properties: { file: { type: 'array', maxItems: MAX_UPLOAD_FILES, items: { format: 'binary' } } } });
+    expect(uploadContent['multipart/form-data'].schema).toMatchObject({
+      properties: { file: { type: 'array', maxItems: MAX_UPLOAD_FILES, items: { format: 'binary' } } },
+    });
     expect(uploadContent['image/*'].schema).toEqual({ type: 'string', format: 'binary' });
     const enrolContent = document.paths['/persons/{id}/faces'].post?.requestBody?.content ?? {};
     expect(Object.keys(enrolContent).sort()).toEqual(['application/json', 'image/*', 'multipart/form-data']);

@@ -12,7 +12,10 @@ export interface RouteEntry {
 }
 
 function joinPaths(...parts: Array<string | string[] | undefined>): string {
-  const segments = parts.map((part) => (Array.isArray(part) ? part[0] : part) ?? '').flatMap((part) => part.split('/')).filter(Boolean);
+  const segments = parts
+    .map((part) => (Array.isArray(part) ? part[0] : part) ?? '')
+    .flatMap((part) => part.split('/'))
+    .filter(Boolean);
   return `/${segments.join('/')}`;
 }
 

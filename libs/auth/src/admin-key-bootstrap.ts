@@ -29,7 +29,9 @@ export class AdminKeyBootstrap implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.keys.enabled) {
-      this.logger.warn('AUTH=off: every route of this app is open to anyone who can reach it. Only for local experiments; remove AUTH=off to require keys.');
+      this.logger.warn(
+        'AUTH=off: every route of this app is open to anyone who can reach it. Only for local experiments; remove AUTH=off to require keys.',
+      );
     }
     await this.ensureAdminKey();
   }
@@ -44,7 +46,12 @@ export class AdminKeyBootstrap implements OnApplicationBootstrap {
       if (configured) {
         const hash = hashApiKey(configured);
         if (await this.repository.findActiveByHash(hash)) return;
-        const created = await this.repository.create(CONFIGURED_ADMIN_KEY_NAME, 'admin', hash, keyCreated('bootstrap', CONFIGURED_ADMIN_KEY_NAME, 'admin'));
+        const created = await this.repository.create(
+          CONFIGURED_ADMIN_KEY_NAME,
+          'admin',
+          hash,
+          keyCreated('bootstrap', CONFIGURED_ADMIN_KEY_NAME, 'admin'),
+        );
         if (!created) this.logger.warn('ADMIN_API_KEY was revoked and stays revoked: set a new one, or create an admin key with `npm run keys`.');
         return;
       }

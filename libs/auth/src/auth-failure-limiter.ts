@@ -38,7 +38,11 @@ export class AuthFailureLimiter {
    * failure (undefined) is refused with 429 while the address is blocked, else counted (429 once it crosses the
    * limit) and returned as undefined for the caller's own 401.
    */
-  async authenticate<Principal>(address: string, response: RetryAfterResponse, authenticate: () => Promise<Principal | undefined>): Promise<Principal | undefined> {
+  async authenticate<Principal>(
+    address: string,
+    response: RetryAfterResponse,
+    authenticate: () => Promise<Principal | undefined>,
+  ): Promise<Principal | undefined> {
     const principal = await authenticate();
     if (principal !== undefined) return principal;
     this.assertAllowed(address, response);

@@ -36,7 +36,11 @@ export class AuthModule {
       module: AuthModule,
       global: true,
       ...core,
-      providers: [...(core.providers ?? []), { provide: APP_GUARD, useClass: ApiKeyGuard }, { provide: APP_GUARD, useClass: SubmissionThrottlerGuard }],
+      providers: [
+        ...(core.providers ?? []),
+        { provide: APP_GUARD, useClass: ApiKeyGuard },
+        { provide: APP_GUARD, useClass: SubmissionThrottlerGuard },
+      ],
     };
   }
 

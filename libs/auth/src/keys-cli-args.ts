@@ -11,10 +11,7 @@ Keys of the database in DATABASE_URL (run \`npm run build\` first). A lost admin
 \`npm run keys -- create --name admin --scope admin\`, then revoke the old one.`;
 
 export type KeysCommand =
-  | { command: 'help' }
-  | { command: 'list' }
-  | { command: 'create'; name: string; scope: ApiScope }
-  | { command: 'revoke'; id: number };
+  { command: 'help' } | { command: 'list' } | { command: 'create'; name: string; scope: ApiScope } | { command: 'revoke'; id: number };
 
 /** A command line that cannot run: `message` says what is wrong, and the usage follows it. */
 export class KeysUsageError extends CodedError<'keys_usage'> {
@@ -53,7 +50,8 @@ export function parseKeysCommand(argv: string[]): KeysCommand {
     }
     case 'revoke': {
       const id = Number(rest[0]);
-      if (rest.length !== 1 || !Number.isSafeInteger(id) || id <= 0) throw new KeysUsageError(`revoke needs one key id (a positive integer, see list), not ${JSON.stringify(rest.join(' '))}`);
+      if (rest.length !== 1 || !Number.isSafeInteger(id) || id <= 0)
+        throw new KeysUsageError(`revoke needs one key id (a positive integer, see list), not ${JSON.stringify(rest.join(' '))}`);
       return { command: 'revoke', id };
     }
     default:

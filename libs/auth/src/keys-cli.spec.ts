@@ -13,11 +13,15 @@ const KEY_PATTERN = /vsk_[A-Za-z0-9_-]{43}/g;
 
 /** `npm run keys -- <args>` on the TypeScript source (vite-node, as the e2e tests run apps), with `env` added. */
 async function runKeysCli(args: string[], env: Record<string, string>): Promise<{ stdout: string; stderr: string; code?: number }> {
-  return promisify(execFile)(process.execPath, [join(REPO_ROOT, 'node_modules/vite-node/vite-node.mjs'), '-c', 'vitest.config.ts', 'libs/auth/src/keys-cli.ts', ...args], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, LOG_LEVEL: 'log', ...env },
-    timeout: 60_000,
-  });
+  return promisify(execFile)(
+    process.execPath,
+    [join(REPO_ROOT, 'node_modules/vite-node/vite-node.mjs'), '-c', 'vitest.config.ts', 'libs/auth/src/keys-cli.ts', ...args],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, LOG_LEVEL: 'log', ...env },
+      timeout: 60_000,
+    },
+  );
 }
 
 describe('npm run keys on a fresh database', () => {

@@ -25,7 +25,10 @@ async function main(argv: string[]): Promise<{ output: string; exitCode: number 
     switch (command.command) {
       case 'create': {
         const created = await keys.create(command.name, command.scope, 'cli');
-        return { output: `created key ${created.id} "${created.name}" (${created.scope}); shown this once, store it now:\n${created.key}`, exitCode: 0 };
+        return {
+          output: `created key ${created.id} "${created.name}" (${created.scope}); shown this once, store it now:\n${created.key}`,
+          exitCode: 0,
+        };
       }
       case 'revoke':
         return (await keys.revoke(command.id, 'cli'))
@@ -33,7 +36,10 @@ async function main(argv: string[]): Promise<{ output: string; exitCode: number 
           : { output: `there is no active key ${command.id} (see npm run keys -- list)`, exitCode: 1 };
       case 'list': {
         const list = await keys.list();
-        const lines = list.map((key) => `${key.id}\t${key.scope}\t${key.name}\t${key.revokedAt ? 'revoked' : 'active'}\tlast used ${key.lastUsedAt?.toISOString() ?? 'never'}`);
+        const lines = list.map(
+          (key) =>
+            `${key.id}\t${key.scope}\t${key.name}\t${key.revokedAt ? 'revoked' : 'active'}\tlast used ${key.lastUsedAt?.toISOString() ?? 'never'}`,
+        );
         return { output: lines.join('\n') || 'no keys', exitCode: 0 };
       }
     }

@@ -29,7 +29,14 @@ describe('parseConfig', () => {
       NSQD_TCP_ADDRESS: '127.0.0.1:4150',
       KNOWN_FACES_DIR: '/faces/known',
     });
-    expect(config.database).toMatchObject({ type: 'mysql', host: 'db.internal', port: 3307, username: 'vis@ge', password: 'p:ss', database: 'visage' });
+    expect(config.database).toMatchObject({
+      type: 'mysql',
+      host: 'db.internal',
+      port: 3307,
+      username: 'vis@ge',
+      password: 'p:ss',
+      database: 'visage',
+    });
     expect(config.queue).toEqual({
       driver: 'nsq',
       lookupdHttpAddresses: ['lookupd-0:4161', 'lookupd-1:4161'],
@@ -50,7 +57,10 @@ describe('parseConfig', () => {
     ]);
     expect(problemsOf({ ADMIN_API_KEY: 'too-short' })).toEqual(['ADMIN_API_KEY: must be at least 32 characters (openssl rand -base64 32)']);
     const random = 'q3J9xVb1m2Lr8TnWc5ZpYk0aHs7Ue4Gd6Fo+Ij/N1Ew=';
-    expect(parseConfig({ ADMIN_API_KEY: random, SESSION_SECRET: random }, '/srv/visage')).toMatchObject({ ADMIN_API_KEY: random, SESSION_SECRET: random });
+    expect(parseConfig({ ADMIN_API_KEY: random, SESSION_SECRET: random }, '/srv/visage')).toMatchObject({
+      ADMIN_API_KEY: random,
+      SESSION_SECRET: random,
+    });
   });
 
   it('listens on loopback by default, trusts no proxy by default, and checks the proxy ranges and the TLS files', () => {
@@ -58,13 +68,19 @@ describe('parseConfig', () => {
     expect(config.BIND_HOST).toBe('127.0.0.1');
     expect(config.TRUSTED_PROXIES).toEqual([]);
     expect(config.RECOGNIZER_TOKEN).toBeUndefined();
-    expect(parseConfig({ TRUSTED_PROXIES: '10.0.0.0/8, 192.0.2.7, fd00::/8' }, '/srv/visage').TRUSTED_PROXIES).toEqual(['10.0.0.0/8', '192.0.2.7', 'fd00::/8']);
+    expect(parseConfig({ TRUSTED_PROXIES: '10.0.0.0/8, 192.0.2.7, fd00::/8' }, '/srv/visage').TRUSTED_PROXIES).toEqual([
+      '10.0.0.0/8',
+      '192.0.2.7',
+      'fd00::/8',
+    ]);
     expect(problemsOf({ TRUSTED_PROXIES: '10.0.0.0/33' })).toEqual(['TRUSTED_PROXIES.0: must be an IP address or CIDR range, e.g. 10.0.0.0/8']);
     expect(problemsOf({ TRUSTED_PROXIES: 'everyone' })).toHaveLength(1);
     expect(problemsOf({ RECOGNIZER_TOKEN: 'change-me-openssl-rand-base64-32-xxxxxxxx' })).toEqual([
       'RECOGNIZER_TOKEN: is the documentation placeholder: set a fresh value (openssl rand -base64 32)',
     ]);
-    expect(problemsOf({ GRPC_TLS_CERT: '/tls/cert.pem' })).toEqual(['GRPC_TLS_CERT, GRPC_TLS_KEY: set both (the certificate and its private key) or neither']);
+    expect(problemsOf({ GRPC_TLS_CERT: '/tls/cert.pem' })).toEqual([
+      'GRPC_TLS_CERT, GRPC_TLS_KEY: set both (the certificate and its private key) or neither',
+    ]);
     expect(problemsOf({ GRPC_TLS_CA: '/tls/ca.pem' })).toHaveLength(1);
     expect(() => requireRecognizerToken(config)).toThrow(/RECOGNIZER_TOKEN: required/);
   });
@@ -86,7 +102,10 @@ describe('parseConfig', () => {
       NSQLOOKUPD_HTTP_ADDRESSES: 'lookupd:4161,not an address',
     });
     for (const name of ['DATABASE_URL', 'RECEIVER_PORT', 'MATCH_THRESHOLD', 'LOG_LEVEL', 'NSQLOOKUPD_HTTP_ADDRESSES']) {
-      expect(problems.some((problem) => problem.startsWith(`${name}`)), name).toBe(true);
+      expect(
+        problems.some((problem) => problem.startsWith(`${name}`)),
+        name,
+      ).toBe(true);
     }
     expect(problems).toHaveLength(5);
   });
@@ -98,20 +117,23 @@ describe('parseConfig', () => {
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
     });
     expect(parseConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: '' }, '/srv').OTEL_EXPORTER_OTLP_ENDPOINT).toBeUndefined();
-    expect(problemsOf({ LOG_FORMAT: 'xml', OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }).map((problem) => problem.split(':')[0]).sort()).toEqual([
-      'LOG_FORMAT',
-      'OTEL_EXPORTER_OTLP_ENDPOINT',
-    ]);
+    expect(
+      problemsOf({ LOG_FORMAT: 'xml', OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' })
+        .map((problem) => problem.split(':')[0])
+        .sort(),
+    ).toEqual(['LOG_FORMAT', 'OTEL_EXPORTER_OTLP_ENDPOINT']);
   });
 
   it('names every broken rule between variables in one error, not only the first', () => {
-    expect(problemsOf({
-      NSQLOOKUPD_HTTP_ADDRESSES: 'lookupd:4161',
-      GRPC_TLS_CERT: '/tls/cert.pem',
-      WEBHOOK_URLS: 'https://a.example/hook',
-      MAX_IMAGE_BYTES: '5000',
-      MAX_UPLOAD_BYTES: '6000',
-    }).map((problem) => problem.split(':')[0])).toEqual(['NSQD_TCP_ADDRESS', 'GRPC_TLS_CERT, GRPC_TLS_KEY', 'WEBHOOK_SECRET', 'MAX_UPLOAD_BYTES']);
+    expect(
+      problemsOf({
+        NSQLOOKUPD_HTTP_ADDRESSES: 'lookupd:4161',
+        GRPC_TLS_CERT: '/tls/cert.pem',
+        WEBHOOK_URLS: 'https://a.example/hook',
+        MAX_IMAGE_BYTES: '5000',
+        MAX_UPLOAD_BYTES: '6000',
+      }).map((problem) => problem.split(':')[0]),
+    ).toEqual(['NSQD_TCP_ADDRESS', 'GRPC_TLS_CERT, GRPC_TLS_KEY', 'WEBHOOK_SECRET', 'MAX_UPLOAD_BYTES']);
     expect(problemsOf({ GRPC_TLS_CA: '/tls/ca.pem', GRPC_TLS_KEY: '/tls/key.pem' })).toEqual([
       'GRPC_TLS_CERT, GRPC_TLS_KEY: set both (the certificate and its private key) or neither',
       'GRPC_TLS_CA: needs GRPC_TLS_CERT and GRPC_TLS_KEY (TLS is on only with a certificate)',
@@ -140,7 +162,9 @@ describe('parseConfig', () => {
       WEBHOOK_SECRET: secret,
     });
     expect(problemsOf({ WEBHOOK_URLS: 'https://a.example/hook' })).toEqual([expect.stringMatching(/^WEBHOOK_SECRET: required/)]);
-    expect(problemsOf({ WEBHOOK_URLS: 'ftp://a.example/hook', WEBHOOK_SECRET: secret }).map((problem) => problem.split('.')[0])).toEqual(['WEBHOOK_URLS']);
+    expect(problemsOf({ WEBHOOK_URLS: 'ftp://a.example/hook', WEBHOOK_SECRET: secret }).map((problem) => problem.split('.')[0])).toEqual([
+      'WEBHOOK_URLS',
+    ]);
     // The webhook secret follows the rules of the other secrets.
     expect(problemsOf({ WEBHOOK_SECRET: 's3cret' })).toEqual(['WEBHOOK_SECRET: must be at least 32 characters (openssl rand -base64 32)']);
     expect(problemsOf({ WEBHOOK_SECRET: 'change-me-openssl-rand-base64-32-xxxxxxxx' })).toHaveLength(1);
@@ -152,14 +176,19 @@ describe('parseConfig', () => {
     expect(parseConfig({ OUTCOME_EVENTS_TOPIC: '' }, '/srv').OUTCOME_EVENTS_TOPIC).toBe('');
     expect(parseConfig({ OUTCOME_EVENTS_TOPIC: '  ' }, '/srv').OUTCOME_EVENTS_TOPIC).toBe('');
     for (const bad of ['image outcomes', 'image.outcomes#durable', 'x'.repeat(65), 'a/b']) {
-      expect(problemsOf({ OUTCOME_EVENTS_TOPIC: bad }).map((problem) => problem.split(':')[0]), bad).toEqual(['OUTCOME_EVENTS_TOPIC']);
+      expect(
+        problemsOf({ OUTCOME_EVENTS_TOPIC: bad }).map((problem) => problem.split(':')[0]),
+        bad,
+      ).toEqual(['OUTCOME_EVENTS_TOPIC']);
     }
   });
 
   it('MAX_UPLOAD_BYTES defaults to MAX_IMAGE_BYTES and may not exceed it', () => {
     expect(parseConfig({ MAX_IMAGE_BYTES: '5000' }).storage.maxUploadBytes).toBe(5000);
     expect(parseConfig({ MAX_IMAGE_BYTES: '5000', MAX_UPLOAD_BYTES: '4000' }).storage.maxUploadBytes).toBe(4000);
-    expect(problemsOf({ MAX_IMAGE_BYTES: '5000', MAX_UPLOAD_BYTES: '6000' })).toEqual([expect.stringMatching(/^MAX_UPLOAD_BYTES: must not exceed MAX_IMAGE_BYTES/)]);
+    expect(problemsOf({ MAX_IMAGE_BYTES: '5000', MAX_UPLOAD_BYTES: '6000' })).toEqual([
+      expect.stringMatching(/^MAX_UPLOAD_BYTES: must not exceed MAX_IMAGE_BYTES/),
+    ]);
   });
 });
 

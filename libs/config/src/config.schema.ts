@@ -32,22 +32,23 @@ const operatorSecret = optionalText.pipe(
     .string()
     .min(32, 'must be at least 32 characters (openssl rand -base64 32)')
     .refine((value) => !/change[\s_-]?me/i.test(value), 'is the documentation placeholder: set a fresh value (openssl rand -base64 32)')
-    .refine((value) => value.length < 32 || estimatedEntropyBits(value) >= MIN_SECRET_ENTROPY_BITS, 'has too little entropy (repeated characters): set a random value (openssl rand -base64 32)')
+    .refine(
+      (value) => value.length < 32 || estimatedEntropyBits(value) >= MIN_SECRET_ENTROPY_BITS,
+      'has too little entropy (repeated characters): set a random value (openssl rand -base64 32)',
+    )
     .optional(),
 );
 /** A file path the operator sets (a PEM certificate or key); empty or unset means "not configured". */
 const optionalFile = optionalText;
 
 /** An IPv4/IPv6 address with an optional /prefix (a CIDR range), as Express's `trust proxy` takes it. */
-const cidr = z
-  .string()
-  .refine((value) => {
-    const [address, prefix, ...rest] = value.split('/');
-    const family = isIP(address);
-    if (family === 0 || rest.length > 0) return false;
-    if (prefix === undefined) return true;
-    return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
-  }, 'must be an IP address or CIDR range, e.g. 10.0.0.0/8');
+const cidr = z.string().refine((value) => {
+  const [address, prefix, ...rest] = value.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}, 'must be an IP address or CIDR range, e.g. 10.0.0.0/8');
 
 /** An interface address to listen on: an IPv4/IPv6 literal or a host name. */
 const bindHost = z
@@ -78,7 +79,10 @@ const commaList = <Item extends z.ZodType<string, string>>(item: Item) =>
     .pipe(z.array(item));
 
 /** An http(s) URL (zod's url() also takes ftp:, mailto: …). */
-const httpUrl = z.string().url().regex(/^https?:\/\//, 'must be an http(s) URL');
+const httpUrl = z
+  .string()
+  .url()
+  .regex(/^https?:\/\//, 'must be an http(s) URL');
 
 /** Comma-separated http(s) URLs, each at most 512 characters (the stored webhook endpoint). */
 const urlList = commaList(httpUrl.max(512));
@@ -162,8 +166,16 @@ export const configSchema = z.object({
   NSQD_HTTP_ADDRESS: optionalHostPort,
   NSQLOOKUPD_HTTP_ADDRESSES: hostPortList,
   NSQD_TCP_ADDRESSES: hostPortList,
-  QUEUE_TOPIC: z.string().trim().regex(/^[.a-zA-Z0-9_-]{1,64}$/).default('images'),
-  QUEUE_CHANNEL: z.string().trim().regex(/^[.a-zA-Z0-9_-]{1,64}(#ephemeral)?$/).default('image-processor'),
+  QUEUE_TOPIC: z
+    .string()
+    .trim()
+    .regex(/^[.a-zA-Z0-9_-]{1,64}$/)
+    .default('images'),
+  QUEUE_CHANNEL: z
+    .string()
+    .trim()
+    .regex(/^[.a-zA-Z0-9_-]{1,64}(#ephemeral)?$/)
+    .default('image-processor'),
   QUEUE_MAX_IN_FLIGHT: positiveInt(4),
   /**
    * 10 s rather than nsqd's 60: nsqd gives a dead consumer's in-flight messages back only when they time out, and
@@ -263,8 +275,7 @@ export const configSchema = z.object({
 export type RawConfig = z.infer<typeof configSchema>;
 
 export type DatabaseConfig =
-  | { type: 'sqlite'; file: string }
-  | { type: 'mysql'; url: string; host: string; port: number; username: string; password: string; database: string };
+  { type: 'sqlite'; file: string } | { type: 'mysql'; url: string; host: string; port: number; username: string; password: string; database: string };
 
 export type QueueConfig =
   | { driver: 'in-process' }
@@ -326,9 +337,7 @@ export class ConfigValidationError extends CodedError<'invalid_config'> {
 export function parseConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): VisageConfig {
   const result = configSchema.safeParse(env);
   if (!result.success) {
-    throw new ConfigValidationError(
-      result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
-    );
+    throw new ConfigValidationError(result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`));
   }
   const raw = result.data;
   const problems = crossFieldProblems(raw);
@@ -364,7 +373,9 @@ function crossFieldProblems(raw: RawConfig): string[] {
     problems.push('WEBHOOK_SECRET: required when WEBHOOK_URLS is set (every delivery is signed with it)');
   }
   if (raw.MAX_UPLOAD_BYTES !== undefined && raw.MAX_UPLOAD_BYTES > raw.MAX_IMAGE_BYTES) {
-    problems.push(`MAX_UPLOAD_BYTES: must not exceed MAX_IMAGE_BYTES (${raw.MAX_IMAGE_BYTES}): a larger upload would be stored, then refused at ingest`);
+    problems.push(
+      `MAX_UPLOAD_BYTES: must not exceed MAX_IMAGE_BYTES (${raw.MAX_IMAGE_BYTES}): a larger upload would be stored, then refused at ingest`,
+    );
   }
   return problems;
 }

@@ -12,6 +12,9 @@ describe('judgeFaceQuality', () => {
 
   it('names every limit a face is past', () => {
     expect(judgeFaceQuality({ ...good, size: 39, sharpness: 20 }, rule)).toEqual({ lowQuality: true, reasons: ['too_small', 'blurred'] });
-    expect(judgeFaceQuality({ ...good, score: 0.4, yaw: 60, pitch: -31 }, rule)).toEqual({ lowQuality: true, reasons: ['low_score', 'turned_away', 'tilted_up_or_down'] });
+    expect(judgeFaceQuality({ ...good, score: 0.4, yaw: 60, pitch: -31 }, rule)).toEqual({
+      lowQuality: true,
+      reasons: ['low_score', 'turned_away', 'tilted_up_or_down'],
+    });
   });
 });

@@ -13,8 +13,7 @@ export interface ImageQueuedEvent {
  * Returns undefined for anything else, so the consumer can finish (not redeliver) a poison message.
  */
 export function decodeImageQueuedEvent(data: unknown): ImageQueuedEvent | undefined {
-  const candidate =
-    typeof data === 'object' && data !== null && 'imageId' in data ? (data as { imageId: unknown }).imageId : data;
+  const candidate = typeof data === 'object' && data !== null && 'imageId' in data ? (data as { imageId: unknown }).imageId : data;
   const id = typeof candidate === 'string' && /^\d+$/.test(candidate.trim()) ? Number(candidate) : candidate;
   if (!(typeof id === 'number' && Number.isSafeInteger(id) && id > 0)) return undefined;
   const event: ImageQueuedEvent = { imageId: id };

@@ -17,7 +17,12 @@ function fakeLock(): JobLock & { held: boolean; asked: number } {
 }
 
 function job(declaration: Partial<ScheduledJobDeclaration> = {}, warnings: string[] = []): ScheduledJob {
-  return new ScheduledJob({ name: 'clustering', schedule: { everyMs: 1_000 }, logger: { warn: (message) => warnings.push(message) }, ...declaration });
+  return new ScheduledJob({
+    name: 'clustering',
+    schedule: { everyMs: 1_000 },
+    logger: { warn: (message) => warnings.push(message) },
+    ...declaration,
+  });
 }
 
 describe('ScheduledJob', () => {

@@ -38,7 +38,11 @@ export class EnrolmentService {
    * Adds the face in `path` (under IMAGES_ROOT) to a person's gallery; enrolling the same path again replaces it.
    * `audit`: the audit row of the enrolment, written in its transaction.
    */
-  async enrolFromPath(personId: number, path: unknown, audit?: (enrolment: { personImageId: number; path: string }) => AuditRecord): Promise<EnrolmentResult> {
+  async enrolFromPath(
+    personId: number,
+    path: unknown,
+    audit?: (enrolment: { personImageId: number; path: string }) => AuditRecord,
+  ): Promise<EnrolmentResult> {
     const person = await this.repository.findPersonById(personId);
     if (!person) return { status: 'person_not_found', personId };
     let resolved;
@@ -63,7 +67,13 @@ export class EnrolmentService {
         break; // one face, or the clearly dominant one: enrolled below
     }
     const personImageId = await this.repository.replaceEnrolment(
-      { personId: person.id, sourceName: `${PATH_SOURCE_PREFIX}${resolved.relative}`, contentHash: sha256(content), descriptor: described.descriptor, recipe: described.recipe },
+      {
+        personId: person.id,
+        sourceName: `${PATH_SOURCE_PREFIX}${resolved.relative}`,
+        contentHash: sha256(content),
+        descriptor: described.descriptor,
+        recipe: described.recipe,
+      },
       audit && ((id) => audit({ personImageId: id, path: resolved.relative })),
     );
     const note = dominantFaceNote(described.facesInPhoto);

@@ -102,7 +102,13 @@ export class KnownFacesEnroller {
       // Names ignore case: "AMY_2.jpg" beside a person "amy" is another photo of amy.
       const person = await this.repository.findOrCreatePerson(personName);
       if (person.name !== personName) this.logger.log(`known face ${file} enrolled for "${person.name}" (names ignore case)`);
-      await this.repository.replaceEnrolment({ personId: person.id, sourceName, contentHash, descriptor: described.descriptor, recipe: described.recipe });
+      await this.repository.replaceEnrolment({
+        personId: person.id,
+        sourceName,
+        contentHash,
+        descriptor: described.descriptor,
+        recipe: described.recipe,
+      });
       report.enrolled.push(file);
       const note = dominantFaceNote(described.facesInPhoto);
       if (note) this.logger.log(`known face ${file}: ${note}`);
@@ -115,7 +121,9 @@ export class KnownFacesEnroller {
     for (const { file, reason } of report.skipped) this.logger.warn(`known face ${file} skipped: ${reason}`);
     // Counted, never named: the file name is the forgotten person's name.
     if (report.forgotten.length > 0) {
-      this.logger.log(`skipped ${report.forgotten.length} forgotten known faces (see docs: README "Forgetting"; DELETE /known-faces/forgotten brings them back)`);
+      this.logger.log(
+        `skipped ${report.forgotten.length} forgotten known faces (see docs: README "Forgetting"; DELETE /known-faces/forgotten brings them back)`,
+      );
     }
     for (const { file, reason } of report.failed) this.logger.warn(`known face ${file} not enrolled this time: ${reason}`);
     this.logger.log(

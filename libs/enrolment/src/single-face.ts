@@ -17,7 +17,12 @@ export type SingleFaceResult =
  * refused, and so is a face the quality rule judges low quality. Permanent recognizer errors (the file is not a
  * usable image) become `invalid_image`; transient ones (service down, overloaded) are thrown for the caller to retry.
  */
-export async function describeSingleFace(analyzer: ContentFaceAnalyzer, content: Buffer, label: string, quality: FaceQualityRule): Promise<SingleFaceResult> {
+export async function describeSingleFace(
+  analyzer: ContentFaceAnalyzer,
+  content: Buffer,
+  label: string,
+  quality: FaceQualityRule,
+): Promise<SingleFaceResult> {
   // Empty `content` is "not set" on the wire: the recognizer would look for a file named by the label and say
   // "no file at this path" about a file that is there, only empty.
   if (content.length === 0) return { status: 'invalid_image', reason: 'empty file' };

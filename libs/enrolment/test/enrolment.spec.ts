@@ -23,7 +23,12 @@ async function answerForContent(content: Buffer): Promise<FaceAnalysis> {
   if (text === 'down') throw new FaceAnalysisError('transient', 'UNAVAILABLE: connection refused', 'UNAVAILABLE');
   if (text === 'blurred') {
     const quality = { size: 120, score: 0.9, sharpness: 12, yaw: 0, pitch: 0, roll: 0 };
-    return { width: 100, height: 100, recipe: 'chip-flip', faces: [{ box: { x: 0, y: 0, width: 120, height: 120 }, score: 0.9, descriptor: new Float32Array(128).fill(0.1), quality }] };
+    return {
+      width: 100,
+      height: 100,
+      recipe: 'chip-flip',
+      faces: [{ box: { x: 0, y: 0, width: 120, height: 120 }, score: 0.9, descriptor: new Float32Array(128).fill(0.1), quality }],
+    };
   }
   const [, count, seed] = text.split(':').map(Number);
   const dominant = text.endsWith(':dominant');
@@ -32,7 +37,11 @@ async function answerForContent(content: Buffer): Promise<FaceAnalysis> {
     height: 100,
     recipe: 'chip-flip',
     faces: Array.from({ length: count }, (_, i) => ({
-      box: dominant ? (i === 0 ? { x: 30, y: 30, width: 40, height: 40 } : { x: 10 * i, y: 0, width: 10, height: 10 }) : { x: 50 - 5 * count + 10 * i, y: 45, width: 10, height: 10 },
+      box: dominant
+        ? i === 0
+          ? { x: 30, y: 30, width: 40, height: 40 }
+          : { x: 10 * i, y: 0, width: 10, height: 10 }
+        : { x: 50 - 5 * count + 10 * i, y: 45, width: 10, height: 10 },
       score: 0.9,
       descriptor: Float32Array.from({ length: 128 }, (_, k) => Math.sin(seed + i + k)),
     })),
@@ -194,7 +203,14 @@ describe('enrolment (MariaDB, scripted recognizer)', () => {
       const person = await repository.findOrCreatePerson('ada');
       writeFileSync(join(root, 'ada.jpg'), 'faces:1:9');
       const first = await service.enrolFromPath(person.id, 'ada.jpg');
-      expect(first).toEqual({ status: 'enrolled', personId: person.id, personName: 'ada', path: 'ada.jpg', personImageId: expect.any(Number), facesInPhoto: 1 });
+      expect(first).toEqual({
+        status: 'enrolled',
+        personId: person.id,
+        personName: 'ada',
+        path: 'ada.jpg',
+        personImageId: expect.any(Number),
+        facesInPhoto: 1,
+      });
       const again = await service.enrolFromPath(person.id, 'ada.jpg');
       expect(again.status).toBe('enrolled');
       expect((await repository.loadGallery()).entries.filter((row) => row.personName === 'ada')).toHaveLength(1);
@@ -218,7 +234,10 @@ describe('enrolment (MariaDB, scripted recognizer)', () => {
       expect(await service.enrolFromPath(999_999, 'two.jpg')).toEqual({ status: 'person_not_found', personId: 999_999 });
       expect(await service.enrolFromPath(person.id, 'two.jpg')).toEqual({ status: 'several_faces', path: 'two.jpg', count: 2 });
       expect(await service.enrolFromPath(person.id, 'none.jpg')).toEqual({ status: 'no_face', path: 'none.jpg' });
-      expect(await service.enrolFromPath(person.id, 'bad.jpg')).toMatchObject({ status: 'invalid_image', reason: expect.stringContaining('corrupt') });
+      expect(await service.enrolFromPath(person.id, 'bad.jpg')).toMatchObject({
+        status: 'invalid_image',
+        reason: expect.stringContaining('corrupt'),
+      });
       expect(await service.enrolFromPath(person.id, '../etc/passwd')).toMatchObject({ status: 'invalid_path', problem: 'outside_root' });
       expect(await service.enrolFromPath(person.id, 'missing.jpg')).toMatchObject({ status: 'invalid_path', problem: 'not_found' });
       expect(await service.enrolFromPath(person.id, 42)).toMatchObject({ status: 'invalid_path', problem: 'path_not_string' });
@@ -236,7 +255,11 @@ describe('enrolment (MariaDB, scripted recognizer)', () => {
     const report = await enroller.enrolAll();
     expect(report.skipped).toContainEqual({ file: 'blurry_1.jpg', reason: 'the face is of low quality (blurred)' });
     const person = await repository.findOrCreatePerson('blurry');
-    expect(await service.enrolFromPath(person.id, 'known/blurry_1.jpg')).toEqual({ status: 'low_quality', path: 'known/blurry_1.jpg', reasons: ['blurred'] });
+    expect(await service.enrolFromPath(person.id, 'known/blurry_1.jpg')).toEqual({
+      status: 'low_quality',
+      path: 'known/blurry_1.jpg',
+      reasons: ['blurred'],
+    });
     expect((await repository.loadGallery()).entries.some((row) => row.personName === 'blurry')).toBe(false);
   });
 });

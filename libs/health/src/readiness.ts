@@ -40,7 +40,10 @@ export function readinessCheck<Deps extends unknown[]>(
       async () => {
         const indicator = indicators.check(key);
         try {
-          const result = await withTimeout(Promise.resolve().then(() => probe(...deps)), timeoutMs);
+          const result = await withTimeout(
+            Promise.resolve().then(() => probe(...deps)),
+            timeoutMs,
+          );
           return result.up ? indicator.up(result.details) : indicator.down(result.details);
         } catch (error) {
           return indicator.down({ reason: describeError(error) });

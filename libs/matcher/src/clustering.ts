@@ -289,7 +289,18 @@ export class ClusterIndex {
   private createGroup(id: number, ignored: boolean): Group {
     const slot = this.slots.length;
     if ((slot + 1) * DIMENSIONS > this.centroids.length) this.centroids = grown(this.centroids);
-    const group: Group = { id, ignored, faces: [], rows: [], images: new Set(), excluded: new Set(), flagged: new Set(), sum: new Float64Array(DIMENSIONS), squares: 0, slot };
+    const group: Group = {
+      id,
+      ignored,
+      faces: [],
+      rows: [],
+      images: new Set(),
+      excluded: new Set(),
+      flagged: new Set(),
+      sum: new Float64Array(DIMENSIONS),
+      squares: 0,
+      slot,
+    };
     this.slots.push(group);
     this.groups.set(id, group);
     return group;

@@ -20,71 +20,77 @@ function identityIn(enrolments: readonly Enrolment[], descriptor: Float32Array, 
 
 describe('GalleryDelta', () => {
   // The configured margin, and a wide one that leaves many faces unnamed for a second person within it.
-  it.each([RULE, { threshold: 0.6, margin: 0.2 }])('gives a full match\'s answer for every face after enrolments are added, removed and replaced (or defers to one): %o', (rule: MatchRule) => {
-    const gauss = normalDeviates(7);
-    const centroids = Array.from({ length: 60 }, () => Float32Array.from({ length: DESCRIPTOR_LENGTH }, () => gauss() * 0.065));
-    const near = (person: number) => Float32Array.from(centroids[person], (value) => value + gauss() * 0.022);
-    let nextId = 1;
-    const enrol = (person: number): Enrolment => ({ id: nextId++, personId: person + 1, descriptor: near(person) });
+  it.each([RULE, { threshold: 0.6, margin: 0.2 }])(
+    "gives a full match's answer for every face after enrolments are added, removed and replaced (or defers to one): %o",
+    (rule: MatchRule) => {
+      const gauss = normalDeviates(7);
+      const centroids = Array.from({ length: 60 }, () => Float32Array.from({ length: DESCRIPTOR_LENGTH }, () => gauss() * 0.065));
+      const near = (person: number) => Float32Array.from(centroids[person], (value) => value + gauss() * 0.022);
+      let nextId = 1;
+      const enrol = (person: number): Enrolment => ({ id: nextId++, personId: person + 1, descriptor: near(person) });
 
-    let gallery = Array.from({ length: 80 }, (_, index) => enrol(index % 40));
-    // Faces of enrolled persons, of persons enrolled later (40..49), and strangers (50..59).
-    const faces = Array.from({ length: 300 }, (_, index) => near(index % 60));
-    let stored = faces.map((descriptor) => ({ descriptor, ...identityIn(gallery, descriptor, rule) }));
+      let gallery = Array.from({ length: 80 }, (_, index) => enrol(index % 40));
+      // Faces of enrolled persons, of persons enrolled later (40..49), and strangers (50..59).
+      const faces = Array.from({ length: 300 }, (_, index) => near(index % 60));
+      let stored = faces.map((descriptor) => ({ descriptor, ...identityIn(gallery, descriptor, rule) }));
 
-    let deferred = 0;
-    const rounds: Array<(current: Enrolment[]) => { next: Enrolment[]; changes: GalleryChange[] }> = [
-      // One person enrolled (the commonest change).
-      (current) => {
-        const added = [enrol(40), enrol(40)];
-        return { next: [...current, ...added], changes: added.map((row) => ({ personImageId: row.id, personId: row.personId, removed: false, descriptor: row.descriptor })) };
-      },
-      // One person deleted: every enrolment of person 3.
-      (current) => {
-        const removed = current.filter((row) => row.personId === 4);
-        return {
-          next: current.filter((row) => row.personId !== 4),
-          changes: removed.map((row) => ({ personImageId: row.id, personId: row.personId, removed: true, descriptor: row.descriptor })),
-        };
-      },
-      // A mix, including an enrolment added and removed again in between (must cancel out).
-      (current) => {
-        const added = [enrol(41), enrol(42), enrol(5)];
-        const transient = enrol(43);
-        const replaced = current[0];
-        const next = [...current.slice(1), ...added];
-        return {
-          next,
-          changes: [
-            { personImageId: transient.id, personId: transient.personId, removed: false, descriptor: transient.descriptor },
-            { personImageId: replaced.id, personId: replaced.personId, removed: true, descriptor: replaced.descriptor },
-            ...added.map((row) => ({ personImageId: row.id, personId: row.personId, removed: false, descriptor: row.descriptor })),
-            { personImageId: transient.id, personId: transient.personId, removed: true, descriptor: transient.descriptor },
-          ],
-        };
-      },
-    ];
-    for (const round of rounds) {
-      const { next, changes } = round(gallery);
-      const delta = new GalleryDelta(changes);
-      const updated = stored.map((face) => {
-        const expected = identityIn(next, face.descriptor, rule);
-        const fromDelta = delta.rematch(face, rule);
-        if (fromDelta === undefined) {
-          deferred += 1;
-          return { descriptor: face.descriptor, ...expected };
-        }
-        expect(fromDelta.personId).toBe(expected.personId);
-        expect(fromDelta.distance).toBeCloseTo(expected.distance as number, 5);
-        return { descriptor: face.descriptor, ...fromDelta };
-      });
-      stored = updated;
-      gallery = next;
-    }
-    // The delta decides most faces by itself; only those whose nearest enrolment went away need the gallery.
-    expect(deferred).toBeGreaterThan(0);
-    expect(deferred).toBeLessThan(stored.length / 4);
-  });
+      let deferred = 0;
+      const rounds: Array<(current: Enrolment[]) => { next: Enrolment[]; changes: GalleryChange[] }> = [
+        // One person enrolled (the commonest change).
+        (current) => {
+          const added = [enrol(40), enrol(40)];
+          return {
+            next: [...current, ...added],
+            changes: added.map((row) => ({ personImageId: row.id, personId: row.personId, removed: false, descriptor: row.descriptor })),
+          };
+        },
+        // One person deleted: every enrolment of person 3.
+        (current) => {
+          const removed = current.filter((row) => row.personId === 4);
+          return {
+            next: current.filter((row) => row.personId !== 4),
+            changes: removed.map((row) => ({ personImageId: row.id, personId: row.personId, removed: true, descriptor: row.descriptor })),
+          };
+        },
+        // A mix, including an enrolment added and removed again in between (must cancel out).
+        (current) => {
+          const added = [enrol(41), enrol(42), enrol(5)];
+          const transient = enrol(43);
+          const replaced = current[0];
+          const next = [...current.slice(1), ...added];
+          return {
+            next,
+            changes: [
+              { personImageId: transient.id, personId: transient.personId, removed: false, descriptor: transient.descriptor },
+              { personImageId: replaced.id, personId: replaced.personId, removed: true, descriptor: replaced.descriptor },
+              ...added.map((row) => ({ personImageId: row.id, personId: row.personId, removed: false, descriptor: row.descriptor })),
+              { personImageId: transient.id, personId: transient.personId, removed: true, descriptor: transient.descriptor },
+            ],
+          };
+        },
+      ];
+      for (const round of rounds) {
+        const { next, changes } = round(gallery);
+        const delta = new GalleryDelta(changes);
+        const updated = stored.map((face) => {
+          const expected = identityIn(next, face.descriptor, rule);
+          const fromDelta = delta.rematch(face, rule);
+          if (fromDelta === undefined) {
+            deferred += 1;
+            return { descriptor: face.descriptor, ...expected };
+          }
+          expect(fromDelta.personId).toBe(expected.personId);
+          expect(fromDelta.distance).toBeCloseTo(expected.distance as number, 5);
+          return { descriptor: face.descriptor, ...fromDelta };
+        });
+        stored = updated;
+        gallery = next;
+      }
+      // The delta decides most faces by itself; only those whose nearest enrolment went away need the gallery.
+      expect(deferred).toBeGreaterThan(0);
+      expect(deferred).toBeLessThan(stored.length / 4);
+    },
+  );
 
   it('an empty old gallery (distance null) takes the nearest added enrolment', () => {
     const descriptor = new Float32Array(DESCRIPTOR_LENGTH);

@@ -109,9 +109,13 @@ describe('Gallery', () => {
     expect(new Gallery([nearer]).match(probe, { threshold: 0.6, margin: 0.5 })).toMatchObject({ matched: true, secondDistance: Infinity });
   });
 
-  it('takes a person\'s nearest enrolment as their distance; their other enrolments never count as a second person', () => {
+  it("takes a person's nearest enrolment as their distance; their other enrolments never count as a second person", () => {
     const probe = vector(41);
-    const enrolments = [0.45, 0.3, 0.33].map((distance, index) => ({ personId: 7, personName: 'carol', descriptor: shifted(probe, index === 1 ? distance : -distance) }));
+    const enrolments = [0.45, 0.3, 0.33].map((distance, index) => ({
+      personId: 7,
+      personName: 'carol',
+      descriptor: shifted(probe, index === 1 ? distance : -distance),
+    }));
     const stranger = { personId: 8, personName: 'dave', descriptor: shifted(probe, 0.7) };
     for (const gallery of [new Gallery([...enrolments, stranger]), new Gallery([stranger, ...enrolments])]) {
       const match = gallery.match(probe, { threshold: 0.55, margin: 0.1 });

@@ -35,7 +35,8 @@ export class Gallery {
   constructor(source: readonly GalleryEntry[] | PackedGallery) {
     if (!Array.isArray(source)) {
       const packed = source as PackedGallery;
-      if (packed.descriptors.length !== packed.personIds.length * DESCRIPTOR_LENGTH) throw new RangeError('packed gallery rows and persons differ in number');
+      if (packed.descriptors.length !== packed.personIds.length * DESCRIPTOR_LENGTH)
+        throw new RangeError('packed gallery rows and persons differ in number');
       this.descriptors = packed.descriptors;
       this.personIds = packed.personIds;
       this.personNames = new Array<string>(packed.personIds.length).fill('');

@@ -37,7 +37,11 @@ afterEach(async () => {
 });
 
 /** The batched answers must be Gallery.match's to the last bit: person, decision, distance. */
-async function expectSameAsScalar(gallery: Gallery, faces: readonly Float32Array[], rule = RULE): Promise<{ batched: MatchColumns; matcher: GemmMatcher }> {
+async function expectSameAsScalar(
+  gallery: Gallery,
+  faces: readonly Float32Array[],
+  rule = RULE,
+): Promise<{ batched: MatchColumns; matcher: GemmMatcher }> {
   const matcher = await gemmOf(gallery);
   const batched = await matcher.matchAll(pack(faces), rule);
   const scalar = matchEach(gallery, pack(faces), rule);
@@ -53,30 +57,39 @@ async function expectSameAsScalar(gallery: Gallery, faces: readonly Float32Array
 }
 
 describe('GemmMatcher', () => {
-  it('gives Gallery.match\'s answers on face-like data, over several runs of a 10,000-row gallery, deciding almost all faces itself', async () => {
+  it("gives Gallery.match's answers on face-like data, over several runs of a 10,000-row gallery, deciding almost all faces itself", async () => {
     const gauss = normalDeviates(11);
     const centroids = Array.from({ length: 3_000 }, () => Float32Array.from({ length: DESCRIPTOR_LENGTH }, () => gauss() * 0.065));
     const near = (person: number) => Float32Array.from(centroids[person], (value) => value + gauss() * 0.022);
     // 10,000 rows of 2,500 persons (some rows not in enrolment order), faces of them and of 500 strangers.
     const rows = Array.from({ length: 10_000 }, (_, row) => near((row * 7) % 2_500));
     const faces = Array.from({ length: 1_000 }, (_, index) => near(index % 2 === 0 ? (index * 13) % 2_500 : 2_500 + (index % 500)));
-    const { batched, matcher } = await expectSameAsScalar(galleryOf(rows, (row) => ((row * 7) % 2_500) + 1), faces);
+    const { batched, matcher } = await expectSameAsScalar(
+      galleryOf(rows, (row) => ((row * 7) % 2_500) + 1),
+      faces,
+    );
     expect(batched.matched.reduce((sum, value) => sum + value, 0)).toBeGreaterThan(400);
     expect(matcher.scalarFaces).toBeLessThan(10);
     // Within 1e-5 of the exact distance, computed here in float64 apart from either kernel.
     const nearest = batched.personIds[0];
     const exact = Math.min(
-      ...rows.filter((_, row) => ((row * 7) % 2_500) + 1 === nearest).map((row) => Math.hypot(...Array.from(row, (value, index) => value - faces[0][index]))),
+      ...rows
+        .filter((_, row) => ((row * 7) % 2_500) + 1 === nearest)
+        .map((row) => Math.hypot(...Array.from(row, (value, index) => value - faces[0][index]))),
     );
     expect(Math.abs(batched.distances[0] - exact)).toBeLessThan(1e-5);
     // A margin about the gap between two persons of this data: the second-nearest person decides many faces.
-    const wide = await expectSameAsScalar(galleryOf(rows, (row) => ((row * 7) % 2_500) + 1), faces, { threshold: 0.55, margin: 0.6 });
+    const wide = await expectSameAsScalar(
+      galleryOf(rows, (row) => ((row * 7) % 2_500) + 1),
+      faces,
+      { threshold: 0.55, margin: 0.6 },
+    );
     const unnamedWithin = Array.from(wide.batched.matched).filter((matched, face) => !matched && wide.batched.distances[face] <= 0.55).length;
     expect(unnamedWithin).toBeGreaterThan(0);
     expect(wide.matcher.scalarFaces).toBeLessThan(10);
   });
 
-  it('leaves a face whose kept rows are all one person\'s to Gallery.match (the second person is beyond them)', async () => {
+  it("leaves a face whose kept rows are all one person's to Gallery.match (the second person is beyond them)", async () => {
     const gauss = normalDeviates(31);
     const face = Float32Array.from({ length: DESCRIPTOR_LENGTH }, () => gauss() * 0.065);
     // Person 1: 12 enrolments near the face (more than the 8 rows kept); person 2 a little farther; others far.
@@ -153,7 +166,10 @@ describe('GemmMatcher', () => {
     for (const scale of [1e-3, 10]) {
       const rows = Array.from({ length: 301 }, () => Float32Array.from({ length: DESCRIPTOR_LENGTH }, () => gauss() * scale));
       const faces = Array.from({ length: 50 }, (_, index) => along(rows[index * 3], direction(gauss), scale * 0.5));
-      await expectSameAsScalar(galleryOf(rows, (row) => (row % 17) + 1), faces);
+      await expectSameAsScalar(
+        galleryOf(rows, (row) => (row % 17) + 1),
+        faces,
+      );
     }
     for (const size of [1, 2, 3]) {
       const rows = Array.from({ length: size }, () => Float32Array.from({ length: DESCRIPTOR_LENGTH }, () => gauss() * 0.065));
@@ -174,9 +190,13 @@ describe('GemmMatcher', () => {
     await expect(GemmMatcher.create(new Gallery([]))).rejects.toThrow('the gallery is empty');
     const broken = new Float32Array(DESCRIPTOR_LENGTH);
     broken[1] = Infinity;
-    await expect(GemmMatcher.create(galleryOf([new Float32Array(DESCRIPTOR_LENGTH), broken]))).rejects.toThrow('gallery row 1 holds a value that is not finite');
+    await expect(GemmMatcher.create(galleryOf([new Float32Array(DESCRIPTOR_LENGTH), broken]))).rejects.toThrow(
+      'gallery row 1 holds a value that is not finite',
+    );
     await expect(
-      GemmMatcher.create(galleryOf([new Float32Array(DESCRIPTOR_LENGTH)]), () => Promise.reject(new Error('Cannot find module onnxruntime_binding.node'))),
+      GemmMatcher.create(galleryOf([new Float32Array(DESCRIPTOR_LENGTH)]), () =>
+        Promise.reject(new Error('Cannot find module onnxruntime_binding.node')),
+      ),
     ).rejects.toThrow('onnxruntime_binding.node');
   });
 });

@@ -130,7 +130,11 @@ export class GemmMatcher {
     const faceNorm = norm(descriptor, 0, DESCRIPTOR_LENGTH);
     if (Number.isNaN(faceNorm) || !Number.isFinite(scores[offset])) return this.scalar(descriptor, rule);
     const kept = rows.subarray(offset, offset + this.candidates);
-    const match = this.gallery.matchAmong(descriptor, Array.from(kept, Number).sort((a, b) => a - b), rule);
+    const match = this.gallery.matchAmong(
+      descriptor,
+      Array.from(kept, Number).sort((a, b) => a - b),
+      rule,
+    );
     // Every kept row was decided exactly: nothing was left out.
     if (this.candidates === this.gallery.size) return match;
     // A row left out scored at least the last kept score; its exact score is within the error of that, and the

@@ -65,7 +65,7 @@ describe('assignJointly', () => {
     expect(calls()).toBe(4);
   });
 
-  it('keeps a face\'s rejections when it is matched again, and reuses identities already matched', () => {
+  it("keeps a face's rejections when it is matched again, and reuses identities already matched", () => {
     const { match, calls } = counting();
     const faces: FaceToAssign[] = [{ descriptor: at(0.05) }, { descriptor: at(0, 0.4), rejectedPersonIds: [2] }];
     // Face 1 rejected Bob: its own match is Ada (0.4), lost to face 0; nobody else is within the threshold.

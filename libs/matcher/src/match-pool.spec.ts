@@ -13,7 +13,9 @@ function facesAndGallery(seed: number, rows: number): { entries: GalleryEntry[];
   const centroids = Array.from({ length: rows }, () => Float32Array.from({ length: DESCRIPTOR_LENGTH }, () => gauss() * 0.065));
   const near = (centroid: Float32Array) => Float32Array.from(centroid, (value) => value + gauss() * 0.022);
   const entries = centroids.map((centroid, row) => ({ personId: (row % 300) + 1, personName: '', descriptor: near(centroid) }));
-  const faces = Array.from({ length: 400 }, (_, index) => (index % 2 === 0 ? near(centroids[index % rows]) : Float32Array.from({ length: DESCRIPTOR_LENGTH }, () => gauss() * 0.065)));
+  const faces = Array.from({ length: 400 }, (_, index) =>
+    index % 2 === 0 ? near(centroids[index % rows]) : Float32Array.from({ length: DESCRIPTOR_LENGTH }, () => gauss() * 0.065),
+  );
   return { entries, gallery: new Gallery(entries), faces };
 }
 

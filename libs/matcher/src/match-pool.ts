@@ -76,7 +76,10 @@ export class MatchPool {
   }
 
   private report(engine: MatchEngine): void {
-    const line = engine.kind === 'gemm' ? 'whole-gallery matches run as a batched GEMM on ONNX Runtime' : `whole-gallery matches use the scalar kernel: ${engine.reason}`;
+    const line =
+      engine.kind === 'gemm'
+        ? 'whole-gallery matches run as a batched GEMM on ONNX Runtime'
+        : `whole-gallery matches use the scalar kernel: ${engine.reason}`;
     if (this.reportedEngines.has(line)) return;
     this.reportedEngines.add(line);
     if (engine.kind === 'gemm') this.logger.log(line);
@@ -91,9 +94,7 @@ export class MatchPool {
     while (this.workers.length < this.size) {
       const file = workerFile();
       // Under Vitest the worker is TypeScript source: a CommonJS bootstrap registers tsx's require hook first.
-      const worker = file.endsWith('.ts')
-        ? new Worker(`require('tsx/cjs'); require(${JSON.stringify(file)});`, { eval: true })
-        : new Worker(file);
+      const worker = file.endsWith('.ts') ? new Worker(`require('tsx/cjs'); require(${JSON.stringify(file)});`, { eval: true }) : new Worker(file);
       worker.unref();
       const entry: PoolWorker = { worker, pending: new Map() };
       worker.on('message', (message: FromMatchWorker) => {

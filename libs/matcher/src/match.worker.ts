@@ -40,7 +40,11 @@ async function matchHeld(descriptors: Float32Array, rule: MatchRule): Promise<Ma
     } catch (error) {
       // Not awaited: this call goes on with the scalar matcher while the broken session is released.
       void held.gemm.release().catch(() => undefined);
-      held = { version: held.version, gallery: held.gallery, engine: { kind: 'scalar', reason: `an ONNX Runtime run failed: ${describeError(error)}` } };
+      held = {
+        version: held.version,
+        gallery: held.gallery,
+        engine: { kind: 'scalar', reason: `an ONNX Runtime run failed: ${describeError(error)}` },
+      };
     }
   }
   return matchEach(held.gallery, descriptors, rule);
@@ -58,7 +62,11 @@ async function handle(message: ToMatchWorker): Promise<void> {
   }
   try {
     const { personIds, distances, matched } = await matchHeld(message.descriptors, message.rule);
-    reply({ kind: 'matched', id: message.id, personIds, distances, matched, engine: held.engine }, [personIds.buffer, distances.buffer, matched.buffer]);
+    reply({ kind: 'matched', id: message.id, personIds, distances, matched, engine: held.engine }, [
+      personIds.buffer,
+      distances.buffer,
+      matched.buffer,
+    ]);
   } catch (error) {
     reply({ kind: 'failed', id: message.id, message: describeError(error) });
   }

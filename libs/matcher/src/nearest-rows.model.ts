@@ -19,7 +19,8 @@ export const NEAREST_ROWS_OUTPUT = 'nearest_rows';
  */
 export function nearestRowsModel(descriptors: Float32Array, k: number): Uint8Array {
   const rows = descriptors.length / DESCRIPTOR_LENGTH;
-  if (!Number.isInteger(rows) || rows < 1) throw new RangeError(`a gallery of ${descriptors.length} values is not whole ${DESCRIPTOR_LENGTH}-value rows`);
+  if (!Number.isInteger(rows) || rows < 1)
+    throw new RangeError(`a gallery of ${descriptors.length} values is not whole ${DESCRIPTOR_LENGTH}-value rows`);
   if (!Number.isInteger(k) || k < 1 || k > rows) throw new RangeError(`k = ${k} outside 1..${rows}`);
   const squaredNorms = new Float32Array(rows);
   for (let row = 0; row < rows; row++) {
@@ -30,7 +31,11 @@ export function nearestRowsModel(descriptors: Float32Array, k: number): Uint8Arr
   const graph = new OnnxGraph('nearest_rows');
   const faces = graph.input(NEAREST_ROWS_INPUT, ['faces', DESCRIPTOR_LENGTH]);
   const gallery = graph.constant('gallery', [rows, DESCRIPTOR_LENGTH], descriptors);
-  const scores = graph.node('Gemm', [faces, gallery, graph.constant('squared_norms', [rows], squaredNorms)], { alpha: { float: -2 }, beta: { float: 1 }, transB: 1 });
+  const scores = graph.node('Gemm', [faces, gallery, graph.constant('squared_norms', [rows], squaredNorms)], {
+    alpha: { float: -2 },
+    beta: { float: 1 },
+    transB: 1,
+  });
   graph.nodeWithOutputs('TopK', [scores, graph.int64s('k', [k])], [NEAREST_SCORES_OUTPUT, NEAREST_ROWS_OUTPUT], { axis: 1, largest: 0, sorted: 1 });
   graph.output(NEAREST_SCORES_OUTPUT, ['faces', k]);
   graph.output(NEAREST_ROWS_OUTPUT, ['faces', k], 'int64');

@@ -26,9 +26,15 @@ describe('review checks', () => {
 
   it('outliers: farther than the bound from more than half of the others; both of two that disagree; never one alone', () => {
     const rows = [at(0), at(0.1), at(0.2), at(5)];
-    expect(outlierRows(new Gallery(rows.map((descriptor) => ({ personId: 0, personName: '', descriptor }))), rows, THRESHOLD)).toEqual([{ row: 3, fitsWith: 0 }]);
+    expect(outlierRows(new Gallery(rows.map((descriptor) => ({ personId: 0, personName: '', descriptor }))), rows, THRESHOLD)).toEqual([
+      { row: 3, fitsWith: 0 },
+    ]);
     const pair = [at(0), at(1)];
-    expect(outlierRows(new Gallery(pair.map((descriptor) => ({ personId: 0, personName: '', descriptor }))), pair, THRESHOLD).map((outlier) => outlier.row)).toEqual([0, 1]);
+    expect(
+      outlierRows(new Gallery(pair.map((descriptor) => ({ personId: 0, personName: '', descriptor }))), pair, THRESHOLD).map(
+        (outlier) => outlier.row,
+      ),
+    ).toEqual([0, 1]);
     const alone = [at(0)];
     expect(outlierRows(new Gallery(alone.map((descriptor) => ({ personId: 0, personName: '', descriptor }))), alone, THRESHOLD)).toEqual([]);
   });

@@ -55,7 +55,13 @@ export function outlierRows(gallery: Gallery, descriptors: readonly Float32Array
  */
 export function findMisfits(faces: readonly ReviewCandidate[], known: Gallery, targetPersonId: number | undefined, threshold: number): Misfit[] {
   const group = new Gallery(faces.map((face) => ({ personId: face.faceId, personName: '', descriptor: face.descriptor })));
-  const groupOutliers = new Map(outlierRows(group, faces.map((face) => face.descriptor), threshold).map((outlier) => [outlier.row, outlier.fitsWith]));
+  const groupOutliers = new Map(
+    outlierRows(
+      group,
+      faces.map((face) => face.descriptor),
+      threshold,
+    ).map((outlier) => [outlier.row, outlier.fitsWith]),
+  );
   const target = targetPersonId === undefined ? new Gallery([]) : personGallery(known, targetPersonId);
   // No margin: any other person within the threshold is a reason to ask, however close the target is.
   const withinThreshold: MatchRule = { threshold, margin: 0 };
@@ -127,7 +133,11 @@ export function findDisagreements(rows: readonly EnrolmentRow[], bound = ENROLME
     let spread = 0;
     enrolments.forEach((enrolment) => gallery.distancesTo(enrolment.descriptor).forEach((distance) => (spread = Math.max(spread, distance))));
     if (spread <= bound) continue;
-    const outliers = outlierRows(gallery, enrolments.map((enrolment) => enrolment.descriptor), bound);
+    const outliers = outlierRows(
+      gallery,
+      enrolments.map((enrolment) => enrolment.descriptor),
+      bound,
+    );
     flagged.set(personId, { personId, spread, outlierEnrolmentIds: outliers.map((outlier) => enrolments[outlier.row].id) });
   }
   return flagged;

@@ -78,7 +78,11 @@ let processLogger: AppLogger | undefined;
  * it, and lines written inside a request or message carry the handling app from the log context instead.
  * `destination` is for tests (default: stdout, written synchronously so no line is lost at exit).
  */
-export function appLogger(config: Pick<VisageConfig, 'LOG_FORMAT' | 'NODE_ENV' | 'LOG_LEVEL'>, app: string, destination?: DestinationStream): AppLogger {
+export function appLogger(
+  config: Pick<VisageConfig, 'LOG_FORMAT' | 'NODE_ENV' | 'LOG_LEVEL'>,
+  app: string,
+  destination?: DestinationStream,
+): AppLogger {
   if (processLogger && !destination) return processLogger;
   const format = logFormatOf(config);
   const output = destination ?? pino.destination({ fd: 1, sync: true });

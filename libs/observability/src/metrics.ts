@@ -90,8 +90,14 @@ export const metrics = {
     help: 'Images the retry job published again, by reason',
     labelNames: ['reason'] as const,
   }),
-  outcomeEventsPublished: new Counter({ name: 'visage_outcome_events_published_total', help: 'Outcome events the relay put on the image.outcomes topic' }),
-  outcomeEventsUnpublished: new Gauge({ name: 'visage_outcome_events_unpublished', help: 'Outcome events written but not yet on the queue (as of the last relay run)' }),
+  outcomeEventsPublished: new Counter({
+    name: 'visage_outcome_events_published_total',
+    help: 'Outcome events the relay put on the image.outcomes topic',
+  }),
+  outcomeEventsUnpublished: new Gauge({
+    name: 'visage_outcome_events_unpublished',
+    help: 'Outcome events written but not yet on the queue (as of the last relay run)',
+  }),
   webhookDeliveries: new Counter({
     name: 'visage_webhook_deliveries_total',
     help: 'Webhook POSTs of outcome events, by endpoint host and result (delivered, failed, abandoned after the last attempt)',

@@ -18,10 +18,14 @@ describe('OnnxGraph', () => {
   it('encodes a model ONNX Runtime runs: float constants, int64 vectors, every attribute kind, a named batch dimension', async () => {
     const graph = new OnnxGraph('affine');
     const x = graph.input('x', ['batch', 3]);
-    const scaled = graph.node('Gemm', [x, graph.constant('w', [3, 2], Float32Array.of(1, 0, 0, 1, 1, 1)), graph.constant('b', [2], Float32Array.of(0.5, -0.5))], {
-      alpha: { float: 2 },
-      transB: 0,
-    });
+    const scaled = graph.node(
+      'Gemm',
+      [x, graph.constant('w', [3, 2], Float32Array.of(1, 0, 0, 1, 1, 1)), graph.constant('b', [2], Float32Array.of(0.5, -0.5))],
+      {
+        alpha: { float: 2 },
+        transB: 0,
+      },
+    );
     const flat = graph.node('Reshape', [scaled, graph.int64s('shape', [-1])]);
     graph.node('Pad', [flat, graph.int64s('pads', [1, 0])], { mode: 'constant' }, 'y');
     graph.output('y', ['padded']);
@@ -55,14 +59,17 @@ describe('loadOnnxRuntime', () => {
   });
 });
 
-describe('ONNX Runtime\'s native logger', () => {
+describe("ONNX Runtime's native logger", () => {
   /** Runs test/native-log-child.ts: a session on a model ORT warns about; what reached stdout and stderr. */
   function runChild(mode: 'default' | 'quiet'): { stdout: string; stderr: string; status: number | null } {
-    const child = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, '../test/native-log-child.ts'), mode], { encoding: 'utf8', timeout: 60_000 });
+    const child = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, '../test/native-log-child.ts'), mode], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     return { stdout: child.stdout, stderr: child.stderr, status: child.status };
   }
 
-  it('writes nothing past the app\'s logger once loaded as the apps load it (its default writes colour-coded warnings to stderr)', () => {
+  it("writes nothing past the app's logger once loaded as the apps load it (its default writes colour-coded warnings to stderr)", () => {
     const loud = runChild('default');
     expect(loud.status, loud.stderr).toBe(0);
     expect(loud.stderr).toMatch(/\[W:onnxruntime:.*Removing initializer 'unused/);

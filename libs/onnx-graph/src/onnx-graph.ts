@@ -75,14 +75,24 @@ export class OnnxGraph {
       throw new Error(`${prefix}: ${values.length} values do not fill dims [${dims.join(', ')}]`);
     }
     const name = this.fresh(prefix);
-    this.initializers.push({ name, dims, dataType: ELEMENT_TYPES.float, rawData: new Uint8Array(values.buffer, values.byteOffset, values.byteLength) });
+    this.initializers.push({
+      name,
+      dims,
+      dataType: ELEMENT_TYPES.float,
+      rawData: new Uint8Array(values.buffer, values.byteOffset, values.byteLength),
+    });
     return name;
   }
 
   /** A constant int64 vector (shapes, pads, counts). */
   int64s(prefix: string, values: number[]): string {
     const name = this.fresh(prefix);
-    this.initializers.push({ name, dims: [values.length], dataType: ELEMENT_TYPES.int64, rawData: new Uint8Array(BigInt64Array.from(values.map(BigInt)).buffer) });
+    this.initializers.push({
+      name,
+      dims: [values.length],
+      dataType: ELEMENT_TYPES.int64,
+      rawData: new Uint8Array(BigInt64Array.from(values.map(BigInt)).buffer),
+    });
     return name;
   }
 

@@ -16,11 +16,12 @@ async function main(): Promise<void> {
   await dataSource.initialize();
   try {
     const applied = await runPendingMigrations(dataSource);
-    const target = config.database.type === 'sqlite' ? `sqlite:${config.database.file}` : `mysql://${config.database.host}:${config.database.port}/${config.database.database}`;
+    const target =
+      config.database.type === 'sqlite'
+        ? `sqlite:${config.database.file}`
+        : `mysql://${config.database.host}:${config.database.port}/${config.database.database}`;
     console.log(
-      applied.length
-        ? `migrate: applied ${applied.map((migration) => migration.name).join(', ')} to ${target}`
-        : `migrate: ${target} is up to date`,
+      applied.length ? `migrate: applied ${applied.map((migration) => migration.name).join(', ')} to ${target}` : `migrate: ${target} is up to date`,
     );
   } finally {
     await dataSource.destroy();

@@ -49,7 +49,8 @@ export class PersistenceModule {
     const recipe = {
       provide: CONFIGURED_DESCRIPTOR_RECIPE,
       inject: [{ token: ConfigService, optional: true }],
-      useFactory: (config?: ConfigService): DescriptorRecipe => options.descriptorRecipe ?? config?.values.FACE_DESCRIPTOR_RECIPE ?? UNCONFIGURED_DESCRIPTOR_RECIPE,
+      useFactory: (config?: ConfigService): DescriptorRecipe =>
+        options.descriptorRecipe ?? config?.values.FACE_DESCRIPTOR_RECIPE ?? UNCONFIGURED_DESCRIPTOR_RECIPE,
     };
     return {
       module: PersistenceModule,

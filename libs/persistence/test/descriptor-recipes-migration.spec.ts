@@ -42,11 +42,22 @@ describe.each(TEST_DRIVERS)('descriptor recipes migration on $name', (driver) =>
     const blob = Buffer.alloc(512, 1);
     await dataSource.query('INSERT INTO persons (name, name_key) VALUES (?, ?)', ['Ada', personNameKey('Ada')]);
     const [{ id: personId }] = await dataSource.query<Array<{ id: number }>>("SELECT id FROM persons WHERE name = 'Ada'");
-    await dataSource.query('INSERT INTO person_images (person_id, source_name, content_hash, descriptor) VALUES (?, ?, ?, ?)', [personId, 'path:ada.jpg', 'a'.repeat(64), blob]);
-    await dataSource.query('INSERT INTO gallery_changes (version, person_image_id, person_id, descriptor, removed) VALUES (1, 1, ?, ?, 0)', [personId, blob]);
+    await dataSource.query('INSERT INTO person_images (person_id, source_name, content_hash, descriptor) VALUES (?, ?, ?, ?)', [
+      personId,
+      'path:ada.jpg',
+      'a'.repeat(64),
+      blob,
+    ]);
+    await dataSource.query('INSERT INTO gallery_changes (version, person_image_id, person_id, descriptor, removed) VALUES (1, 1, ?, ?, 0)', [
+      personId,
+      blob,
+    ]);
     await dataSource.query("INSERT INTO images (path, status) VALUES ('a.jpg', 'processed')");
     const [{ id: imageId }] = await dataSource.query<Array<{ id: number }>>("SELECT id FROM images WHERE path = 'a.jpg'");
-    await dataSource.query('INSERT INTO faces (image_id, box_x, box_y, box_width, box_height, score, descriptor, gallery_version) VALUES (?, 0, 0, 1, 1, 0.9, ?, 1)', [imageId, blob]);
+    await dataSource.query(
+      'INSERT INTO faces (image_id, box_x, box_y, box_width, box_height, score, descriptor, gallery_version) VALUES (?, 0, 0, 1, 1, 0.9, ?, 1)',
+      [imageId, blob],
+    );
 
     await dataSource.runMigrations({ transaction: 'each' });
     for (const table of ['faces', 'person_images', 'gallery_changes']) {

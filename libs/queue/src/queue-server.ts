@@ -19,10 +19,7 @@ type Listener = (...args: unknown[]) => void;
  * What both drivers share as Nest strategies: handler lookup, tracking of running deliveries and the graceful
  * close sequence (stop taking, wait, requeue the rest). Drivers supply the broker side.
  */
-export abstract class QueueServer
-  extends Server<Record<string, Listener>, QueueServerStatus>
-  implements CustomTransportStrategy, PausableConsumer
-{
+export abstract class QueueServer extends Server<Record<string, Listener>, QueueServerStatus> implements CustomTransportStrategy, PausableConsumer {
   readonly options: QueueConsumerOptions;
   readonly touchFraction: number;
   protected readonly closeTimeoutMs: number;
@@ -58,7 +55,6 @@ export abstract class QueueServer
   get inFlightCount(): number {
     return this.running.size;
   }
-
 
   on(event: string, callback: Listener): void {
     const list = this.listeners.get(event) ?? [];

@@ -12,15 +12,20 @@ const CONNECT_TIMEOUT_MS = READINESS_TIMEOUT_MS;
  * is listening) is ready while connected to at least one nsqd; a publisher is ready when it can reach its
  * local nsqd.
  */
-export const queueReadiness = readinessCheck('queue', [QUEUE_CLIENT, QUEUE_CONSUMER], async (client: QueueClient, consumer: QueueServer) => {
-  if (consumer.isListening()) {
-    const details = { role: 'consumer', paused: consumer.isPaused(), inFlight: consumer.inFlightCount };
-    return consumer.isConnected() ? { up: true, details } : { up: false, details: { ...details, reason: 'not connected to any nsqd' } };
-  }
-  try {
-    await withTimeout(client.connect(), CONNECT_TIMEOUT_MS);
-    return { up: true, details: { role: 'publisher' } };
-  } catch (error) {
-    return { up: false, details: { role: 'publisher', reason: describeError(error) } };
-  }
-}, READINESS_TIMEOUT_MS + 500);
+export const queueReadiness = readinessCheck(
+  'queue',
+  [QUEUE_CLIENT, QUEUE_CONSUMER],
+  async (client: QueueClient, consumer: QueueServer) => {
+    if (consumer.isListening()) {
+      const details = { role: 'consumer', paused: consumer.isPaused(), inFlight: consumer.inFlightCount };
+      return consumer.isConnected() ? { up: true, details } : { up: false, details: { ...details, reason: 'not connected to any nsqd' } };
+    }
+    try {
+      await withTimeout(client.connect(), CONNECT_TIMEOUT_MS);
+      return { up: true, details: { role: 'publisher' } };
+    } catch (error) {
+      return { up: false, details: { role: 'publisher', reason: describeError(error) } };
+    }
+  },
+  READINESS_TIMEOUT_MS + 500,
+);

@@ -15,7 +15,11 @@ async function unusedPort(): Promise<number> {
 
 describe('GrpcFaceAnalyzer without a server', () => {
   it('is not serving, and analysis fails as a transient error (retry later)', async () => {
-    const analyzer = new GrpcFaceAnalyzer({ address: `127.0.0.1:${await unusedPort()}`, deadlineMs: 1_000, credentials: TEST_RECOGNIZER_CREDENTIALS });
+    const analyzer = new GrpcFaceAnalyzer({
+      address: `127.0.0.1:${await unusedPort()}`,
+      deadlineMs: 1_000,
+      credentials: TEST_RECOGNIZER_CREDENTIALS,
+    });
     try {
       expect(await analyzer.isServing({ deadlineMs: 500 })).toBe(false);
       const error = await analyzer.analyze('a.jpg').catch((failure: unknown) => failure);
@@ -36,11 +40,19 @@ describe('GrpcFaceAnalyzer against a host that accepts TCP but never speaks gRPC
       socket.on('error', () => undefined);
     });
     await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
-    const analyzer = new GrpcFaceAnalyzer({ address: `127.0.0.1:${(server.address() as { port: number }).port}`, deadlineMs: 120_000, credentials: TEST_RECOGNIZER_CREDENTIALS });
+    const analyzer = new GrpcFaceAnalyzer({
+      address: `127.0.0.1:${(server.address() as { port: number }).port}`,
+      deadlineMs: 120_000,
+      credentials: TEST_RECOGNIZER_CREDENTIALS,
+    });
     try {
       const error = await analyzer.analyze('a.jpg').catch((failure: unknown) => failure);
       expect(error).toBeInstanceOf(FaceAnalysisError);
-      expect(error).toMatchObject({ kind: 'transient', code: 'UNAVAILABLE', message: expect.stringContaining(`no connection to the recognizer within ${RECOGNIZER_CONNECT_TIMEOUT_MS} ms`) });
+      expect(error).toMatchObject({
+        kind: 'transient',
+        code: 'UNAVAILABLE',
+        message: expect.stringContaining(`no connection to the recognizer within ${RECOGNIZER_CONNECT_TIMEOUT_MS} ms`),
+      });
     } finally {
       analyzer.close();
       for (const socket of sockets) socket.destroy();
@@ -68,14 +80,31 @@ describe('fromWire', () => {
   it('passes the quality inputs on with the detection score, and none from a recognizer older than them (null)', () => {
     const face = { box: { x: 1, y: 2, width: 3, height: 4 }, score: 0.8, descriptor: new Array<number>(128).fill(0), landmarks: [] };
     const quality = { size: 3, sharpness: 210, yaw: -12, pitch: 4, roll: 1 };
-    const analysis = fromWire({ width: 10, height: 20, backend: 'onnx', elapsedMs: 1, descriptorRecipe: 'crop', faces: [{ ...face, quality }, { ...face, quality: null }] });
+    const analysis = fromWire({
+      width: 10,
+      height: 20,
+      backend: 'onnx',
+      elapsedMs: 1,
+      descriptorRecipe: 'crop',
+      faces: [
+        { ...face, quality },
+        { ...face, quality: null },
+      ],
+    });
     expect(analysis.faces[0].quality).toEqual({ ...quality, score: 0.8 });
     expect(analysis.faces[1].quality).toBeUndefined();
   });
 
   it('refuses a descriptor of the wrong length', () => {
     expect(() =>
-      fromWire({ width: 1, height: 1, backend: 'wasm', elapsedMs: 1, descriptorRecipe: 'crop', faces: [{ box: { x: 0, y: 0, width: 1, height: 1 }, score: 1, descriptor: [1, 2], landmarks: [] }] }),
+      fromWire({
+        width: 1,
+        height: 1,
+        backend: 'wasm',
+        elapsedMs: 1,
+        descriptorRecipe: 'crop',
+        faces: [{ box: { x: 0, y: 0, width: 1, height: 1 }, score: 1, descriptor: [1, 2], landmarks: [] }],
+      }),
     ).toThrow(FaceAnalysisError);
   });
 

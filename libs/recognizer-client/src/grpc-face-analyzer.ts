@@ -130,7 +130,8 @@ export class GrpcFaceAnalyzer implements ContentFaceAnalyzer {
   }
 
   async analyze(path: string, options: AnalyzeOptions = {}): Promise<FaceAnalysis> {
-    if (this.options.sendContentFrom !== undefined) return this.analyzeContent(await this.readImage(this.options.sendContentFrom, path), { ...options, label: path });
+    if (this.options.sendContentFrom !== undefined)
+      return this.analyzeContent(await this.readImage(this.options.sendContentFrom, path), { ...options, label: path });
     return this.call({ path, includeLandmarks: options.includeLandmarks ?? false }, options.deadlineMs);
   }
 
@@ -144,17 +145,19 @@ export class GrpcFaceAnalyzer implements ContentFaceAnalyzer {
       return await readFile(resolved.absolute);
     } catch (error) {
       if (error instanceof ImagePathError) {
-        throw new FaceAnalysisError('permanent', `${error.code}: ${error.message}`, error.code === 'not_found' ? 'NOT_FOUND' : 'INVALID_ARGUMENT', error.code);
+        throw new FaceAnalysisError(
+          'permanent',
+          `${error.code}: ${error.message}`,
+          error.code === 'not_found' ? 'NOT_FOUND' : 'INVALID_ARGUMENT',
+          error.code,
+        );
       }
       throw new FaceAnalysisError('transient', `reading ${path}: ${(error as Error).message}`, 'UNAVAILABLE');
     }
   }
 
   analyzeContent(content: Buffer, options: AnalyzeOptions & { label?: string } = {}): Promise<FaceAnalysis> {
-    return this.call(
-      { path: options.label ?? '', content, includeLandmarks: options.includeLandmarks ?? false },
-      options.deadlineMs,
-    );
+    return this.call({ path: options.label ?? '', content, includeLandmarks: options.includeLandmarks ?? false }, options.deadlineMs);
   }
 
   isServing(options: { deadlineMs?: number } = {}): Promise<boolean> {

@@ -14,7 +14,9 @@ export interface RecognizerCredentials {
   tls?: { cert: string; key: string; ca?: string };
 }
 
-export function recognizerCredentialsFrom(config: Pick<VisageConfig, 'RECOGNIZER_TOKEN' | 'GRPC_TLS_CERT' | 'GRPC_TLS_KEY' | 'GRPC_TLS_CA'>): RecognizerCredentials {
+export function recognizerCredentialsFrom(
+  config: Pick<VisageConfig, 'RECOGNIZER_TOKEN' | 'GRPC_TLS_CERT' | 'GRPC_TLS_KEY' | 'GRPC_TLS_CA'>,
+): RecognizerCredentials {
   const { RECOGNIZER_TOKEN: token, GRPC_TLS_CERT: cert, GRPC_TLS_KEY: key, GRPC_TLS_CA: ca } = config;
   return { token, ...(cert && key ? { tls: { cert, key, ...(ca ? { ca } : {}) } } : {}) };
 }
@@ -44,7 +46,11 @@ const readPem = (path: string) => readFileSync(path);
 export function recognizerServerCredentials(credentials: RecognizerCredentials): grpc.ServerCredentials {
   const { tls } = credentials;
   if (!tls) return grpc.ServerCredentials.createInsecure();
-  return grpc.ServerCredentials.createSsl(tls.ca ? readPem(tls.ca) : null, [{ cert_chain: readPem(tls.cert), private_key: readPem(tls.key) }], Boolean(tls.ca));
+  return grpc.ServerCredentials.createSsl(
+    tls.ca ? readPem(tls.ca) : null,
+    [{ cert_chain: readPem(tls.cert), private_key: readPem(tls.key) }],
+    Boolean(tls.ca),
+  );
 }
 
 /** A client's channel credentials: TLS verified with the CA (or the system roots), presenting its certificate. */

@@ -11,9 +11,14 @@ describe('FaceCropCache', () => {
   const box = { x: 10, y: 10, width: 40, height: 40 };
 
   beforeAll(async () => {
-    await sharp({ create: { width: 100, height: 100, channels: 3, background: '#369' } }).jpeg().toFile(join(root, 'photo.jpg'));
+    await sharp({ create: { width: 100, height: 100, channels: 3, background: '#369' } })
+      .jpeg()
+      .toFile(join(root, 'photo.jpg'));
     // sharp would render this (librsvg): the allowlist of raster formats, by the first bytes, keeps it away.
-    writeFileSync(join(root, 'vector.jpg'), '<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100"><rect width="100" height="100"/></svg>');
+    writeFileSync(
+      join(root, 'vector.jpg'),
+      '<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100"><rect width="100" height="100"/></svg>',
+    );
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 

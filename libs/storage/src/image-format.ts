@@ -33,7 +33,13 @@ const SIGNATURES: Array<{ format: ImageFormat; parts: Array<{ at: number; bytes:
   { format: 'png', parts: [{ at: 0, bytes: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]) }] },
   { format: 'gif', parts: [{ at: 0, bytes: ascii('GIF87a') }] },
   { format: 'gif', parts: [{ at: 0, bytes: ascii('GIF89a') }] },
-  { format: 'webp', parts: [{ at: 0, bytes: ascii('RIFF') }, { at: 8, bytes: ascii('WEBP') }] },
+  {
+    format: 'webp',
+    parts: [
+      { at: 0, bytes: ascii('RIFF') },
+      { at: 8, bytes: ascii('WEBP') },
+    ],
+  },
   { format: 'tiff', parts: [{ at: 0, bytes: Buffer.from([0x49, 0x49, 0x2a, 0x00]) }] },
   { format: 'tiff', parts: [{ at: 0, bytes: Buffer.from([0x4d, 0x4d, 0x00, 0x2a]) }] },
   { format: 'avif', parts: [{ at: 4, bytes: ascii('ftypavif') }] },
@@ -42,8 +48,9 @@ const SIGNATURES: Array<{ format: ImageFormat; parts: Array<{ at: number; bytes:
 
 /** The format whose signature `head` (the file's first bytes) starts with; undefined for anything else or a header cut short. */
 export function sniffImageFormat(head: Buffer): ImageFormat | undefined {
-  return SIGNATURES.find(({ parts }) => parts.every(({ at, bytes }) => head.length >= at + bytes.length && head.subarray(at, at + bytes.length).equals(bytes)))
-    ?.format;
+  return SIGNATURES.find(({ parts }) =>
+    parts.every(({ at, bytes }) => head.length >= at + bytes.length && head.subarray(at, at + bytes.length).equals(bytes)),
+  )?.format;
 }
 
 /**
@@ -70,7 +77,12 @@ const HEIF_BRANDS = new Set(['heic', 'heix', 'hevc', 'hevx', 'heim', 'heis', 'mi
  * `not_an_image`. Looks at the first kilobyte.
  */
 export function isRefusedImageFormat(head: Buffer): boolean {
-  const text = head.subarray(0, 1024).toString('latin1').replace(/^\xef\xbb\xbf/, '').trimStart().toLowerCase();
+  const text = head
+    .subarray(0, 1024)
+    .toString('latin1')
+    .replace(/^\xef\xbb\xbf/, '')
+    .trimStart()
+    .toLowerCase();
   if (text.startsWith('<') && (text.startsWith('<?xml') || text.includes('<svg'))) return true;
   if (text.startsWith('%pdf-')) return true;
   return head.length >= 12 && head.toString('latin1', 4, 8) === 'ftyp' && HEIF_BRANDS.has(head.toString('latin1', 8, 12));

@@ -3,14 +3,7 @@ import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path
 import { CodedError, hasUnsafeCharacters } from '@visage/domain';
 
 export type ImagePathProblem =
-  | 'path_required'
-  | 'path_not_string'
-  | 'path_invalid'
-  | 'outside_root'
-  | 'not_found'
-  | 'not_a_file'
-  | 'too_large'
-  | 'empty_file';
+  'path_required' | 'path_not_string' | 'path_invalid' | 'outside_root' | 'not_found' | 'not_a_file' | 'too_large' | 'empty_file';
 
 const MESSAGES: Record<ImagePathProblem, string> = {
   path_required: 'path is required and must not be empty',
@@ -130,11 +123,7 @@ async function realpathOrProblem(realRoot: string, candidate: string): Promise<s
  * Checked lexically first (so `..` escapes are refused before touching the disk) and again after resolving
  * symlinks (so a link cannot point outside the root), whether or not the file exists (no existence oracle).
  */
-export async function resolveImagePath(
-  root: string,
-  input: unknown,
-  options: ResolveImagePathOptions = {},
-): Promise<ResolvedImagePath> {
+export async function resolveImagePath(root: string, input: unknown, options: ResolveImagePathOptions = {}): Promise<ResolvedImagePath> {
   const trimmed = checkImagePathText(input);
 
   const lexicalRoot = resolve(root);

@@ -9,18 +9,33 @@ import { IMAGE_FORMAT_EXTENSIONS, ImageFormat, sniffImageFormat } from './image-
 import { storeUpload, UploadError, UploadProblem } from './upload-store';
 
 /** `bytes` as a stream of `chunkSize`-byte chunks, as a socket delivers them. */
-const chunked = (bytes: Buffer, chunkSize = 7) => Readable.from(Array.from({ length: Math.ceil(bytes.length / chunkSize) }, (_, i) => bytes.subarray(i * chunkSize, (i + 1) * chunkSize)));
+const chunked = (bytes: Buffer, chunkSize = 7) =>
+  Readable.from(Array.from({ length: Math.ceil(bytes.length / chunkSize) }, (_, i) => bytes.subarray(i * chunkSize, (i + 1) * chunkSize)));
 
 /** Every file under `dir`, relative, `/`-separated. */
 async function filesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name).slice(dir.length + 1).split('\\').join('/')).sort();
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) =>
+      join(entry.parentPath, entry.name)
+        .slice(dir.length + 1)
+        .split('\\')
+        .join('/'),
+    )
+    .sort();
 }
 
-const picture = (format: ImageFormat) => sharp({ create: { width: 16, height: 12, channels: 3, background: '#48c' } }).toFormat(format).toBuffer();
+const picture = (format: ImageFormat) =>
+  sharp({ create: { width: 16, height: 12, channels: 3, background: '#48c' } })
+    .toFormat(format)
+    .toBuffer();
 
 async function expectRefused(promise: Promise<unknown>, problem: UploadProblem): Promise<void> {
-  const error = await promise.then(() => undefined, (caught: unknown) => caught);
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
   expect(error).toBeInstanceOf(UploadError);
   expect((error as UploadError).code).toBe(problem);
 }
@@ -40,18 +55,27 @@ describe('storeUpload', () => {
   it('streams the bytes to uploads/ab/cd/<sha256>.<ext> and leaves no incoming file', async () => {
     const sha256 = createHash('sha256').update(png).digest('hex');
     const stored = await storeUpload(root, chunked(png), { maxBytes: 1 << 20 });
-    expect(stored).toMatchObject({ relative: `uploads/${sha256.slice(0, 2)}/${sha256.slice(2, 4)}/${sha256}.png`, sha256, size: png.length, format: 'png', created: true });
+    expect(stored).toMatchObject({
+      relative: `uploads/${sha256.slice(0, 2)}/${sha256.slice(2, 4)}/${sha256}.png`,
+      sha256,
+      size: png.length,
+      format: 'png',
+      created: true,
+    });
     expect(await readFile(join(root, stored.relative))).toEqual(png);
     expect(await filesUnder(root)).toEqual([stored.relative]);
   });
 
-  it.each(['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif'] as const)('recognises %s by its first bytes and stores it with its extension', async (format) => {
-    const bytes = await picture(format);
-    expect(sniffImageFormat(bytes)).toBe(format);
-    const stored = await storeUpload(root, chunked(bytes, 3), { maxBytes: 1 << 20 });
-    expect(stored.format).toBe(format);
-    expect(stored.relative.endsWith(`.${IMAGE_FORMAT_EXTENSIONS[format]}`)).toBe(true);
-  });
+  it.each(['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif'] as const)(
+    'recognises %s by its first bytes and stores it with its extension',
+    async (format) => {
+      const bytes = await picture(format);
+      expect(sniffImageFormat(bytes)).toBe(format);
+      const stored = await storeUpload(root, chunked(bytes, 3), { maxBytes: 1 << 20 });
+      expect(stored.format).toBe(format);
+      expect(stored.relative.endsWith(`.${IMAGE_FORMAT_EXTENSIONS[format]}`)).toBe(true);
+    },
+  );
 
   it('stores the same bytes once: the second upload finds the file', async () => {
     const first = await storeUpload(root, chunked(png), { maxBytes: 1 << 20 });
@@ -80,7 +104,10 @@ describe('storeUpload', () => {
   });
 
   it('refuses a text file by its first bytes, writing nothing', async () => {
-    await expectRefused(storeUpload(root, chunked(Buffer.from('plain text behind a .jpg extension\n')), { maxBytes: 1 << 20 }), 'unsupported_image_type');
+    await expectRefused(
+      storeUpload(root, chunked(Buffer.from('plain text behind a .jpg extension\n')), { maxBytes: 1 << 20 }),
+      'unsupported_image_type',
+    );
     expect(await filesUnder(root)).toEqual([]);
   });
 

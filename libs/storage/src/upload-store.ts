@@ -55,7 +55,7 @@ export async function storeUpload(root: string, source: Readable, options: Store
     let format: ImageFormat | undefined;
     const write = async (bytes: Buffer) => {
       hash.update(bytes);
-      for (let offset = 0; offset < bytes.length; ) offset += (await file.write(bytes, offset, bytes.length - offset)).bytesWritten;
+      for (let offset = 0; offset < bytes.length;) offset += (await file.write(bytes, offset, bytes.length - offset)).bytesWritten;
     };
     await pumpChunks(source, async (chunk) => {
       size += chunk.length;

@@ -23,7 +23,8 @@ export function displayName(max: number) {
     .trim()
     .min(1)
     .superRefine((value, context) => {
-      if (hasUnsafeCharacters(value)) refuse(context, value, { code: 'name_invalid', message: 'name must not contain control or bidirectional-override characters' });
+      if (hasUnsafeCharacters(value))
+        refuse(context, value, { code: 'name_invalid', message: 'name must not contain control or bidirectional-override characters' });
     })
     .superRefine(maxCharacters(max))
     .meta({ maxLength: max });
@@ -44,7 +45,13 @@ export const keyName = displayName(MAX_KEY_NAME_LENGTH).meta({ example: 'ci' });
  */
 export const imagePath = z
   .custom<unknown>()
-  .meta({ type: 'string', minLength: 1, maxLength: MAX_IMAGE_PATH_LENGTH, description: 'Relative to IMAGES_ROOT, or absolute inside it', example: 'holiday/beach.jpg' })
+  .meta({
+    type: 'string',
+    minLength: 1,
+    maxLength: MAX_IMAGE_PATH_LENGTH,
+    description: 'Relative to IMAGES_ROOT, or absolute inside it',
+    example: 'holiday/beach.jpg',
+  })
   .transform((input, context): string => {
     try {
       return checkImagePathText(input);
@@ -69,7 +76,12 @@ export function bodyId(field: string, code: string) {
  * One query parameter: given at most once (express makes `?a=1&a=2` an array), an empty value counts as absent;
  * `read` turns the text into the value or undefined when it is not one (then 400 `invalid_<name>` with `message`).
  */
-export function queryParam<T>(name: string, message: string, read: (text: string) => T | undefined, documented: z.core.JSONSchemaMeta = { type: 'string' }) {
+export function queryParam<T>(
+  name: string,
+  message: string,
+  read: (text: string) => T | undefined,
+  documented: z.core.JSONSchemaMeta = { type: 'string' },
+) {
   return z
     .string({ error: `${name} must be given once, as text` })
     .meta(documented) // what the text stands for, as OpenAPI shows it
@@ -114,10 +126,15 @@ export function cursorParam<Cursor>(decode: (text: string) => Cursor | undefined
 /** `?limit=&cursor=` of a keyset-paginated list, with the list's own cursor decoder. */
 export function keysetPageQuery<Cursor>(decode: (text: string) => Cursor | undefined) {
   return z.object({
-    limit: queryParam('limit', `limit must be an integer from 1 to ${MAX_PAGE_SIZE}`, (text) => {
-      const limit = /^\d{1,4}$/.test(text) ? Number(text) : NaN;
-      return limit >= 1 && limit <= MAX_PAGE_SIZE ? limit : undefined;
-    }, { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE }).transform((limit) => limit ?? DEFAULT_PAGE_SIZE),
+    limit: queryParam(
+      'limit',
+      `limit must be an integer from 1 to ${MAX_PAGE_SIZE}`,
+      (text) => {
+        const limit = /^\d{1,4}$/.test(text) ? Number(text) : NaN;
+        return limit >= 1 && limit <= MAX_PAGE_SIZE ? limit : undefined;
+      },
+      { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE },
+    ).transform((limit) => limit ?? DEFAULT_PAGE_SIZE),
     cursor: cursorParam(decode),
   });
 }

@@ -18,7 +18,14 @@ function fieldOf(path: readonly PropertyKey[], source: ValidationSource): string
   return named[named.length - 1] ?? source;
 }
 
-const A_OR_AN: Record<string, string> = { object: 'a JSON object', array: 'an array', string: 'a string', number: 'a number', int: 'an integer', boolean: 'true or false' };
+const A_OR_AN: Record<string, string> = {
+  object: 'a JSON object',
+  array: 'an array',
+  string: 'a string',
+  number: 'a number',
+  int: 'an integer',
+  boolean: 'true or false',
+};
 
 function isMissing(input: unknown): boolean {
   return input === undefined || input === null;

@@ -95,7 +95,11 @@ export class AnalysisService implements OnModuleInit, OnApplicationShutdown {
       let source: { path: string } | { content: Uint8Array };
       if (request.content && request.content.length > 0) {
         if (request.content.length > maxBytes) {
-          throw new AnalysisError(GrpcStatus.INVALID_ARGUMENT, 'too_large', `too_large: ${request.content.length} bytes > MAX_IMAGE_BYTES (${maxBytes})`);
+          throw new AnalysisError(
+            GrpcStatus.INVALID_ARGUMENT,
+            'too_large',
+            `too_large: ${request.content.length} bytes > MAX_IMAGE_BYTES (${maxBytes})`,
+          );
         }
         source = { content: request.content };
       } else {

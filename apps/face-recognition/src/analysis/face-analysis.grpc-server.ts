@@ -31,7 +31,13 @@ function toWire(outcome: AnalyzeOutcome): AnalyzeImageResponse {
       score: face.score,
       descriptor: Array.from(face.descriptor),
       landmarks: face.landmarks ?? [],
-      quality: { size: face.quality.size, sharpness: face.quality.sharpness, yaw: face.quality.yaw, pitch: face.quality.pitch, roll: face.quality.roll },
+      quality: {
+        size: face.quality.size,
+        sharpness: face.quality.sharpness,
+        yaw: face.quality.yaw,
+        pitch: face.quality.pitch,
+        roll: face.quality.roll,
+      },
     })),
   };
 }

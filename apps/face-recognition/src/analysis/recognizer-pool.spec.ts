@@ -12,7 +12,12 @@ describe('RecognizerPool (model-free worker)', () => {
   });
 
   it('fails the job of a crashed worker as worker_failed and replaces the worker', async () => {
-    pool = new RecognizerPool({ workers: 1, queueSize: 4, settings: { engine: 'wasm', engineThreads: 1, minScore: 0.5, recipe: 'chip-flip', maxPixels: 1 }, workerFile: FAKE_WORKER });
+    pool = new RecognizerPool({
+      workers: 1,
+      queueSize: 4,
+      settings: { engine: 'wasm', engineThreads: 1, minScore: 0.5, recipe: 'chip-flip', maxPixels: 1 },
+      workerFile: FAKE_WORKER,
+    });
     await pool.start();
     expect(pool.ready).toBe(true);
     const crashed = pool.analyze({ path: '/images/crash.jpg' }, false);
@@ -23,7 +28,12 @@ describe('RecognizerPool (model-free worker)', () => {
   });
 
   it('refuses work before start and after close', async () => {
-    pool = new RecognizerPool({ workers: 1, queueSize: 1, settings: { engine: 'wasm', engineThreads: 1, minScore: 0.5, recipe: 'chip-flip', maxPixels: 1 }, workerFile: FAKE_WORKER });
+    pool = new RecognizerPool({
+      workers: 1,
+      queueSize: 1,
+      settings: { engine: 'wasm', engineThreads: 1, minScore: 0.5, recipe: 'chip-flip', maxPixels: 1 },
+      workerFile: FAKE_WORKER,
+    });
     await expect(pool.analyze({ path: 'a.jpg' }, false)).rejects.toMatchObject({ code: 'not_ready' });
     await pool.start();
     await pool.close();

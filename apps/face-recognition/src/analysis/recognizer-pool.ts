@@ -188,7 +188,9 @@ export class RecognizerPool {
       job.reject(new PoolError('closed', 'the recognizer is shutting down'));
     }
     // Each worker disposes its engine (native ONNX Runtime sessions) before its thread ends; see stopWorker.
-    await Promise.all(this.slots.splice(0).map((slot) => stopWorker(slot.worker, () => slot.worker.postMessage({ type: 'close' } satisfies ToWorker))));
+    await Promise.all(
+      this.slots.splice(0).map((slot) => stopWorker(slot.worker, () => slot.worker.postMessage({ type: 'close' } satisfies ToWorker))),
+    );
   }
 
   private spawn(): Promise<void> {
@@ -258,8 +260,7 @@ export class RecognizerPool {
       this.busyTotalMs += message.elapsedMs;
       for (const [stage, ms] of Object.entries(message.stageMs)) metrics.recognizerStageSeconds.observe({ stage }, ms / 1000);
       job.resolve({ result: message.result, elapsedMs: message.elapsedMs });
-    }
-    else job.reject(new AnalysisFailedError(message.failure));
+    } else job.reject(new AnalysisFailedError(message.failure));
     this.dispatch();
   }
 

@@ -34,7 +34,12 @@ async function main(): Promise<void> {
   let engine: RecognitionEngine;
   let fallbackReason: string | undefined;
   try {
-    ({ engine, fallbackReason } = await createEngine({ engine: settings.engine, threads: settings.engineThreads, minScore: settings.minScore, recipe: settings.recipe }));
+    ({ engine, fallbackReason } = await createEngine({
+      engine: settings.engine,
+      threads: settings.engineThreads,
+      minScore: settings.minScore,
+      recipe: settings.recipe,
+    }));
   } catch (error) {
     post({ type: 'init_failed', message: describeError(error) });
     return;

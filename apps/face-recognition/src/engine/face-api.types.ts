@@ -72,10 +72,7 @@ export interface FaceApi {
   Rect: new (x: number, y: number, width: number, height: number) => FaceApiBox;
   SsdMobilenetv1Options: new (options: { minConfidence?: number; maxResults?: number }) => object;
   extractFaceTensors(image: Tensor3D, boxes: FaceApiBox[]): Promise<Tensor3D[]>;
-  detectAllFaces(
-    input: Tensor3D,
-    options: object,
-  ): { withFaceLandmarks(): { withFaceDescriptors(): Promise<FaceApiDetectionResult[]> } };
+  detectAllFaces(input: Tensor3D, options: object): { withFaceLandmarks(): { withFaceDescriptors(): Promise<FaceApiDetectionResult[]> } };
   nets: {
     ssdMobilenetv1: Loadable & { params: SsdParams | undefined };
     faceLandmark68Net: Loadable & { detectLandmarks(input: Tensor3D[]): Promise<FaceApiLandmarks68[]> };

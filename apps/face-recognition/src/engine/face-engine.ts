@@ -36,7 +36,14 @@ export class FaceEngine implements RecognitionEngine, FaceNets {
     await loadFaceModels(runtime.faceapi, options.modelDir);
     const params = runtime.faceapi.nets.ssdMobilenetv1.params;
     if (!params) throw new Error('SSD MobileNetV1 weights did not load');
-    const engine = new FaceEngine(runtime.faceapi, runtime.tf, runtime.backend, new SsdDetector(runtime.tf, params), options.minScore, options.recipe);
+    const engine = new FaceEngine(
+      runtime.faceapi,
+      runtime.tf,
+      runtime.backend,
+      new SsdDetector(runtime.tf, params),
+      options.minScore,
+      options.recipe,
+    );
     await warmUp(engine);
     return engine;
   }
@@ -48,7 +55,6 @@ export class FaceEngine implements RecognitionEngine, FaceNets {
   get faceApiVersion(): string {
     return this.faceapi.version;
   }
-
 
   analyze(decoded: DecodedImage, includeLandmarks: boolean, timings?: StageTimings): Promise<EngineResult> {
     return analyzeWith(this, decoded, includeLandmarks, timings);
@@ -66,7 +72,12 @@ export class FaceEngine implements RecognitionEngine, FaceNets {
     });
   }
 
-  async describe(image: RgbImage, boxes: FaceApiBox[], keepLandmarks: boolean, timings: StageTimings = {}): Promise<Array<DescribedFace | undefined>> {
+  async describe(
+    image: RgbImage,
+    boxes: FaceApiBox[],
+    keepLandmarks: boolean,
+    timings: StageTimings = {},
+  ): Promise<Array<DescribedFace | undefined>> {
     if (boxes.length === 0) return [];
     const started = performance.now();
     const nets = this.faceapi.nets;
@@ -82,7 +93,13 @@ export class FaceEngine implements RecognitionEngine, FaceNets {
     timings.landmarks = performance.now() - started;
     // A face at the very edge can align to a box outside the image; it cannot be described, so it is left out.
     const describable = aligned.map((_box, index) => index).filter((index) => clippedArea(aligned[index], image.width, image.height) > 0);
-    const descriptors = describable.length === 0 ? [] : await this.descriptors(image, describable.map((index) => ({ aligned: aligned[index], points: shifted[index].positions })));
+    const descriptors =
+      describable.length === 0
+        ? []
+        : await this.descriptors(
+            image,
+            describable.map((index) => ({ aligned: aligned[index], points: shifted[index].positions })),
+          );
     const results: Array<DescribedFace | undefined> = boxes.map(() => undefined);
     describable.forEach((faceIndex, position) => {
       results[faceIndex] = {
@@ -94,13 +111,21 @@ export class FaceEngine implements RecognitionEngine, FaceNets {
   }
 
   /** The faces' descriptors by the engine's recipe: face-api's aligned crop, or dlib's chip and its mirror averaged. */
-  private async descriptors(image: RgbImage, faces: Array<{ aligned: FaceApiBox; points: Array<{ x: number; y: number }> }>): Promise<Float32Array[]> {
+  private async descriptors(
+    image: RgbImage,
+    faces: Array<{ aligned: FaceApiBox; points: Array<{ x: number; y: number }> }>,
+  ): Promise<Float32Array[]> {
     const net = this.faceapi.nets.faceRecognitionNet;
     // face-api resizes each input to 150 px (a chip already is: unchanged) and normalises it as for a crop.
     const inputs =
       this.recipe === 'crop'
-        ? this.crops(image, faces.map((face) => face.aligned))
-        : faces.flatMap((face) => chipAndMirror(image, face.points).map((chip) => this.tf.tensor3d(chip, [DLIB_CHIP_SIZE, DLIB_CHIP_SIZE, 3], 'float32')));
+        ? this.crops(
+            image,
+            faces.map((face) => face.aligned),
+          )
+        : faces.flatMap((face) =>
+            chipAndMirror(image, face.points).map((chip) => this.tf.tensor3d(chip, [DLIB_CHIP_SIZE, DLIB_CHIP_SIZE, 3], 'float32')),
+          );
     let output: Float32Array[];
     try {
       output = await net.computeFaceDescriptor(inputs);

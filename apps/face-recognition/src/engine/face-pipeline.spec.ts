@@ -11,7 +11,8 @@ function gradient(width: number, height: number): RgbImage {
   return { pixels, width, height };
 }
 
-const pixelAt = (image: RgbImage, x: number, y: number) => Array.from(image.pixels.subarray((y * image.width + x) * 3, (y * image.width + x) * 3 + 3));
+const pixelAt = (image: RgbImage, x: number, y: number) =>
+  Array.from(image.pixels.subarray((y * image.width + x) * 3, (y * image.width + x) * 3 + 3));
 
 describe('centreOnCanvas / fromCanvas', () => {
   it('centres the image on a grey square scale × its longer side, pixels unchanged', () => {
@@ -32,7 +33,13 @@ describe('centreOnCanvas / fromCanvas', () => {
     expect([canvas.left, canvas.top, canvas.scaleX, canvas.scaleY]).toEqual([50, 75, 2, 2]);
     // A pixel of the drawn half-size image samples the image at twice its position.
     expect(pixelAt(canvas.image, 50 + 30, 75 + 10)).toEqual([60, 20, 7]);
-    expect(fromCanvas({ score: 0.9, x: 60, y: 80, width: 20, height: 10 }, canvas, 200, 100)).toEqual({ score: 0.9, x: 20, y: 10, width: 40, height: 20 });
+    expect(fromCanvas({ score: 0.9, x: 60, y: 80, width: 20, height: 10 }, canvas, 200, 100)).toEqual({
+      score: 0.9,
+      x: 20,
+      y: 10,
+      width: 40,
+      height: 20,
+    });
   });
 
   it('clamps a box that reaches into the grey to the image, as SSD clamps to its input', () => {
@@ -57,7 +64,13 @@ function fakeNets(faceOnSide: number | undefined): FaceNets & { seen: number[] }
   };
 }
 
-const decoded = (side: number): DecodedImage => ({ ...gradient(side, side), pixels: Buffer.from(gradient(side, side).pixels), workingWidth: side, workingHeight: side, format: 'png' });
+const decoded = (side: number): DecodedImage => ({
+  ...gradient(side, side),
+  pixels: Buffer.from(gradient(side, side).pixels),
+  workingWidth: side,
+  workingHeight: side,
+  format: 'png',
+});
 
 describe('analyzeWith: faces that fill the frame', () => {
   it('looks again on the larger canvases in turn when the image shows no face, with boxes in image pixels', async () => {

@@ -38,7 +38,10 @@ describe('face quality inputs', () => {
     expect(headPose(lookingDown).pitch).toBeGreaterThan(30);
     // The whole face rotated by 20° in the image plane: roll 20°, the rest unchanged.
     const angle = (20 * Math.PI) / 180;
-    const rotated = frontalLandmarks().map(({ x, y }) => ({ x: x * Math.cos(angle) - y * Math.sin(angle), y: x * Math.sin(angle) + y * Math.cos(angle) }));
+    const rotated = frontalLandmarks().map(({ x, y }) => ({
+      x: x * Math.cos(angle) - y * Math.sin(angle),
+      y: x * Math.sin(angle) + y * Math.cos(angle),
+    }));
     const pose = headPose(rotated);
     expect(pose.roll).toBeCloseTo(20, 5);
     expect(pose.yaw).toBeCloseTo(0, 5);
@@ -62,7 +65,13 @@ describe('face quality inputs', () => {
   });
 
   it('gives the box size in pixels of the original image', () => {
-    const inputs = faceQualityInputs(image(100, 100, () => 128), { x: 10, y: 10, width: 30, height: 40 }, frontalLandmarks(), 0.9, 2);
+    const inputs = faceQualityInputs(
+      image(100, 100, () => 128),
+      { x: 10, y: 10, width: 30, height: 40 },
+      frontalLandmarks(),
+      0.9,
+      2,
+    );
     expect(inputs).toMatchObject({ size: 60, score: 0.9 });
     expect(inputs.sharpness).toBeCloseTo(0, 6);
   });

@@ -80,7 +80,10 @@ function bilinearGrey(image: RgbImage, x: number, y: number): number {
 }
 
 function centre(points: readonly Point[], indices: readonly number[]): Point {
-  return { x: indices.reduce((sum, index) => sum + points[index].x, 0) / indices.length, y: indices.reduce((sum, index) => sum + points[index].y, 0) / indices.length };
+  return {
+    x: indices.reduce((sum, index) => sum + points[index].x, 0) / indices.length,
+    y: indices.reduce((sum, index) => sum + points[index].y, 0) / indices.length,
+  };
 }
 
 /**

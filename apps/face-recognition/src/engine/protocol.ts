@@ -28,9 +28,7 @@ export interface WorkerStats extends EngineMemory {
 }
 
 export type WorkerFailure =
-  | { kind: 'invalid_image'; reason: ImageProblem; message: string }
-  | { kind: 'not_found'; message: string }
-  | { kind: 'internal'; message: string };
+  { kind: 'invalid_image'; reason: ImageProblem; message: string } | { kind: 'not_found'; message: string } | { kind: 'internal'; message: string };
 
 export type FromWorker =
   | { type: 'ready'; engine: string; faceApiVersion: string; fallbackReason?: string }

@@ -137,7 +137,14 @@ export class SsdDetector {
  * face-api's outputLayer + nonMaxSuppression over SSD's raw outputs (box encodings [n, 4], class logits [n, 3]),
  * computed over the candidates above `minScore` only. Boxes come back in pixels of the `side`×`side` input square.
  */
-export function decodeSsdOutput(anchors: Float32Array, encodings: Float32Array, logits: Float32Array, side: number, minScore: number, maxResults: number): Detection[] {
+export function decodeSsdOutput(
+  anchors: Float32Array,
+  encodings: Float32Array,
+  logits: Float32Array,
+  side: number,
+  minScore: number,
+  maxResults: number,
+): Detection[] {
   const count = anchors.length / 4;
   const candidates: Array<{ score: number; box: number[] }> = [];
   for (let i = 0; i < count; i++) {

@@ -9,7 +9,10 @@ const FREE_FACES_DIR = process.env.VISAGE_FREE_FACES_DIR ?? resolve(__dirname, '
 const IMAGE = /\.(jpe?g|png|webp|gif|tiff?|avif)$/i;
 
 function imagesIn(dir: string): string[] {
-  return readdirSync(dir).filter((file) => IMAGE.test(file)).sort().map((file) => join(dir, file));
+  return readdirSync(dir)
+    .filter((file) => IMAGE.test(file))
+    .sort()
+    .map((file) => join(dir, file));
 }
 
 /** The committed fixtures (every clone has them), plus the shared free images they do not copy, when present. */

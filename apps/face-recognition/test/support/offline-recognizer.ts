@@ -55,7 +55,13 @@ async function main(mode: string, imagesRoot: string, waitMs: number): Promise<v
 
 /** A recognizer as the app starts it: one image analysed through its gRPC port, then kept running `waitMs`. */
 async function analyseOnce(imagesRoot: string, waitMs: number): Promise<number> {
-  const config = parseConfig({ IMAGES_ROOT: imagesRoot, FACE_ENGINE: 'onnx', RECOGNIZER_WORKERS: '1', LOG_LEVEL: process.env.OFFLINE_LOG_LEVEL ?? 'error', ...TEST_RECOGNIZER_ENV });
+  const config = parseConfig({
+    IMAGES_ROOT: imagesRoot,
+    FACE_ENGINE: 'onnx',
+    RECOGNIZER_WORKERS: '1',
+    LOG_LEVEL: process.env.OFFLINE_LOG_LEVEL ?? 'error',
+    ...TEST_RECOGNIZER_ENV,
+  });
   const app = await createFaceRecognitionApp(config);
   const ports = await app.start({ grpcPort: 0, healthPort: 0, host: '127.0.0.1' });
   const client = new GrpcFaceAnalyzer({ address: `127.0.0.1:${ports.grpcPort}`, deadlineMs: 60_000, credentials: TEST_RECOGNIZER_CREDENTIALS });

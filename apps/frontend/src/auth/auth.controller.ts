@@ -42,7 +42,9 @@ export class AuthController {
     const expected = readCookie(request, LOGIN_CSRF_COOKIE);
     if (!expected || body?._csrf !== expected) throw new ForbiddenException('This sign-in form has expired; reload the page and try again.');
     const key = typeof body?.key === 'string' ? body.key.trim() : '';
-    const session = await this.failures.authenticate(clientAddress(request), response, async () => (key ? await this.sessions.signIn(key, request.headers['user-agent']) : undefined));
+    const session = await this.failures.authenticate(clientAddress(request), response, async () =>
+      key ? await this.sessions.signIn(key, request.headers['user-agent']) : undefined,
+    );
     if (!session) {
       return this.renderLogin(request, response, HttpStatus.UNAUTHORIZED, localPath(body?.next), 'That key is not valid (unknown or revoked).');
     }

@@ -69,7 +69,8 @@ export class DashboardAuthGuard implements CanActivate {
 
   private assertSameSite(request: SessionRequest, session: DashboardSession): void {
     const origin = request.headers.origin;
-    if (origin !== undefined && originHost(origin) !== request.headers.host) throw new ForbiddenException('Cross-site form submissions are not accepted.');
+    if (origin !== undefined && originHost(origin) !== request.headers.host)
+      throw new ForbiddenException('Cross-site form submissions are not accepted.');
     const body = (typeof request.body === 'object' && request.body !== null ? request.body : {}) as Record<string, unknown>;
     if (!sameToken(body._csrf ?? request.headers['x-csrf-token'], session.csrf)) {
       throw new ForbiddenException('This form has expired or did not come from this dashboard; reload the page and try again.');

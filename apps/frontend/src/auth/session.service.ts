@@ -26,7 +26,16 @@ const tokenHash = (token: string) => createHash('sha256').update(token).digest('
 export class SessionService {
   private readonly codec: SessionCookieCodec;
   /** AUTH=off: no key, but forms still carry a token a foreign site cannot read. */
-  readonly anonymous: DashboardSession = { id: 'anonymous', keyId: 0, keyName: 'AUTH=off', scope: 'admin', apiKey: '', csrf: randomToken(), expiresAt: Infinity, createdAt: 0 };
+  readonly anonymous: DashboardSession = {
+    id: 'anonymous',
+    keyId: 0,
+    keyName: 'AUTH=off',
+    scope: 'admin',
+    apiKey: '',
+    csrf: randomToken(),
+    expiresAt: Infinity,
+    createdAt: 0,
+  };
   private readonly idleMs: number;
 
   constructor(
@@ -37,7 +46,9 @@ export class SessionService {
     this.idleMs = config.get('SESSION_IDLE_TIMEOUT_MS');
     const secret = config.get('SESSION_SECRET');
     if (!secret && keys.enabled) {
-      new Logger('Auth').warn('SESSION_SECRET is unset: a random one is used, so dashboard sessions end when this process stops and are not shared by replicas.');
+      new Logger('Auth').warn(
+        'SESSION_SECRET is unset: a random one is used, so dashboard sessions end when this process stops and are not shared by replicas.',
+      );
     }
     this.codec = new SessionCookieCodec(secret ?? randomToken());
   }
@@ -52,7 +63,10 @@ export class SessionService {
     if (!principal) return undefined;
     const id = randomToken();
     const expiresAt = now + SESSION_TTL_MS;
-    await this.rows.create({ tokenHash: tokenHash(id), keyId: principal.keyId, expiresAt: new Date(expiresAt), userAgent: userAgent?.slice(0, 255) ?? null }, new Date(now));
+    await this.rows.create(
+      { tokenHash: tokenHash(id), keyId: principal.keyId, expiresAt: new Date(expiresAt), userAgent: userAgent?.slice(0, 255) ?? null },
+      new Date(now),
+    );
     return { id, keyId: principal.keyId, keyName: principal.keyName, scope: principal.scope, apiKey, csrf: randomToken(), expiresAt, createdAt: now };
   }
 
@@ -67,7 +81,9 @@ export class SessionService {
     const row = await this.rows.findLive(tokenHash(session.id), this.idleMs);
     if (!row || row.keyId !== session.keyId) return undefined;
     const principal = await this.keys.authenticate(session.apiKey);
-    return principal && principal.keyId === session.keyId ? { ...session, scope: principal.scope, keyName: principal.keyName, createdAt: row.createdAt.getTime() } : undefined;
+    return principal && principal.keyId === session.keyId
+      ? { ...session, scope: principal.scope, keyName: principal.keyName, createdAt: row.createdAt.getTime() }
+      : undefined;
   }
 
   private fromCookie(request: Request): DashboardSession | undefined {

@@ -19,7 +19,9 @@ const TITLES: Record<number, string> = {
 /** The `code` a refusal names (validation failures and the receiver-style errors carry one). */
 function codeOf(exception: unknown): string | undefined {
   const body = exception instanceof HttpException ? exception.getResponse() : undefined;
-  return typeof body === 'object' && body !== null && typeof (body as { code?: unknown }).code === 'string' ? (body as { code: string }).code : undefined;
+  return typeof body === 'object' && body !== null && typeof (body as { code?: unknown }).code === 'string'
+    ? (body as { code: string }).code
+    : undefined;
 }
 
 /**
@@ -36,7 +38,8 @@ export class FrontendErrorFilter implements ExceptionFilter {
     const response = context.getResponse<Response>();
     const status = exception instanceof HttpException ? exception.getStatus() : HttpStatus.INTERNAL_SERVER_ERROR;
     const message = exception instanceof HttpException ? describeError(exception) : 'An unexpected error occurred.';
-    if (status >= 500) this.logger.error(`${request.method} ${request.path}: ${describeError(exception)}`, exception instanceof Error ? exception.stack : undefined);
+    if (status >= 500)
+      this.logger.error(`${request.method} ${request.path}: ${describeError(exception)}`, exception instanceof Error ? exception.stack : undefined);
     if (response.headersSent) return;
     const title = TITLES[status] ?? 'Error';
     const signIn = exception instanceof LoginRequiredException;
@@ -59,4 +62,3 @@ export class FrontendErrorFilter implements ExceptionFilter {
     response.status(status).render('error', { title, status, message, pageTitle: `${status} ${title}` });
   }
 }
-

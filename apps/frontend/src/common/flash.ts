@@ -10,9 +10,7 @@ export interface FlashMessage {
 const COOKIE = 'visage_flash';
 
 export function setFlash(response: Response, message: FlashMessage): void {
-  const value = Buffer.from(JSON.stringify({ kind: message.kind, text: message.text.slice(0, 1000) })).toString(
-    'base64url',
-  );
+  const value = Buffer.from(JSON.stringify({ kind: message.kind, text: message.text.slice(0, 1000) })).toString('base64url');
   setCookie(response, COOKIE, value, { maxAge: 60 });
 }
 

@@ -34,7 +34,12 @@ export interface ImageRowView {
 }
 
 export function formatTime(date: Date | null | undefined): string {
-  return date ? date.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC') : '';
+  return date
+    ? date
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, ' UTC')
+    : '';
 }
 
 export function presentImageRow(row: ImageListRow): ImageRowView {

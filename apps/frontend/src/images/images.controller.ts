@@ -12,7 +12,12 @@ import { ImagesService } from './images.service';
 import { z } from 'zod';
 
 /** `?retried=1` on an image page: the retry this page redirected from (anything else is ignored). */
-const retriedQuery = z.object({ retried: z.string().optional().transform((value) => value === '1') });
+const retriedQuery = z.object({
+  retried: z
+    .string()
+    .optional()
+    .transform((value) => value === '1'),
+});
 type RetriedQuery = z.output<typeof retriedQuery>;
 
 @Controller()
@@ -33,7 +38,12 @@ export class ImagesController {
   @Get('images/:id')
   @Scope('read')
   @Render('image-detail')
-  async detail(@Param('id') idParam: string, @ValidQuery(retriedQuery) query: RetriedQuery, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+  async detail(
+    @Param('id') idParam: string,
+    @ValidQuery(retriedQuery) query: RetriedQuery,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
     const id = parseRouteId(idParam);
     const view = id === undefined ? undefined : await this.images.detail(id);
     if (!view) throw new NotFoundException(`There is no image with id ${idParam}.`);
@@ -41,7 +51,13 @@ export class ImagesController {
     // Not final yet: the page reloads itself when the image changes.
     const watch = view.image.status === 'pending' || view.image.status === 'processing' || view.image.status === 'retrying';
     const queuedAgain: FlashMessage = { kind: 'success', text: `Image ${view.image.id} was queued again.` };
-    return { ...view, watch, pageTitle: `Image ${view.image.id}`, nav: 'images', flash: takeFlash(request, response) ?? (query.retried ? queuedAgain : undefined) };
+    return {
+      ...view,
+      watch,
+      pageTitle: `Image ${view.image.id}`,
+      nav: 'images',
+      flash: takeFlash(request, response) ?? (query.retried ? queuedAgain : undefined),
+    };
   }
 
   /**

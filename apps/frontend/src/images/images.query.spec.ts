@@ -27,7 +27,11 @@ describe('dashboard image list query', () => {
 
   it('the live feed needs an ISO 8601 time', () => {
     const since = '2024-01-31T12:00:00.000Z';
-    expect(validate(imageChangesQuery, { since, person: '2' }, 'query')).toEqual({ ok: true, value: { since: new Date(since), filter: { personId: 2 } } });
-    for (const bad of [{}, { since: 'yesterday' }, { since: '2024-13-45T00:00:00Z' }]) expect(problem(validate(imageChangesQuery, bad, 'query'))).toBe('invalid_since');
+    expect(validate(imageChangesQuery, { since, person: '2' }, 'query')).toEqual({
+      ok: true,
+      value: { since: new Date(since), filter: { personId: 2 } },
+    });
+    for (const bad of [{}, { since: 'yesterday' }, { since: '2024-13-45T00:00:00Z' }])
+      expect(problem(validate(imageChangesQuery, bad, 'query'))).toBe('invalid_since');
   });
 });

@@ -68,7 +68,16 @@ const NO_QUALITY_ISSUE = { lowQuality: false, reasons: [], sharpness: 500, yaw: 
 
 describe('ImagesService.detail face labels', () => {
   // Two faces side by side as in ../shared/faces/groups/obama_and_biden.jpg (1024 × 731): labels above both would collide.
-  const face = (id: number, name: string, box: DetectedFaceRow['box']): DetectedFaceRow => ({ id, box, score: 0.99, distance: 0.4, person: { id, name }, galleryVersion: 1, matchedAt: null, quality: NO_QUALITY_ISSUE });
+  const face = (id: number, name: string, box: DetectedFaceRow['box']): DetectedFaceRow => ({
+    id,
+    box,
+    score: 0.99,
+    distance: 0.4,
+    person: { id, name },
+    galleryVersion: 1,
+    matchedAt: null,
+    quality: NO_QUALITY_ISSUE,
+  });
   const image: ImageDetail = {
     ...changed(2, Date.parse('2026-01-01T12:00:00.000Z')),
     status: 'processed',

@@ -1,15 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DashboardImageRepository, DetectedFaceRow, ImageDetail } from '@visage/persistence';
 import { DETAIL_PICTURE_SIZE, ThumbnailService, thumbnailUrl } from '../thumbnails/thumbnail.service';
-import {
-  formatTime,
-  ImageRowView,
-  imagesHref,
-  presentCounts,
-  presentImageRow,
-  STATUS_LABELS,
-  StatusCountView,
-} from './image.presenter';
+import { formatTime, ImageRowView, imagesHref, presentCounts, presentImageRow, STATUS_LABELS, StatusCountView } from './image.presenter';
 import { ImagesFilterQuery, ImagesPageQuery } from './images.query';
 
 export const PAGE_SIZE = 50;

@@ -44,7 +44,12 @@ export class PersonsController {
   /** "Same person as …": merged through the receiver, the person to keep given by name (the page's list of names). */
   @Post(':id/merge')
   @Scope('admin')
-  async merge(@Param('id') idParam: string, @Body() body: FormBody, @CurrentSession() session: DashboardSession, @Res() response: Response): Promise<void> {
+  async merge(
+    @Param('id') idParam: string,
+    @Body() body: FormBody,
+    @CurrentSession() session: DashboardSession,
+    @Res() response: Response,
+  ): Promise<void> {
     const id = parseRouteId(idParam);
     const intoName = formField(body, 'into');
     const into = intoName ? await this.persons.idNamed(intoName) : undefined;
@@ -53,7 +58,12 @@ export class PersonsController {
       return response.redirect(303, personCard(id));
     }
     const result = await this.receiver.mergePerson(session, id, into);
-    setFlash(response, result.ok ? { kind: 'success', text: `Merged into “${intoName}”: their images are being updated.` } : { kind: 'error', text: `Could not merge: ${result.message}` });
+    setFlash(
+      response,
+      result.ok
+        ? { kind: 'success', text: `Merged into “${intoName}”: their images are being updated.` }
+        : { kind: 'error', text: `Could not merge: ${result.message}` },
+    );
     response.redirect(303, personCard(result.ok ? into : id));
   }
 
@@ -63,7 +73,12 @@ export class PersonsController {
    */
   @Post(':id/photo')
   @Scope('admin')
-  async addPhoto(@Param('id') idParam: string, @Req() request: Request, @CurrentSession() session: DashboardSession, @Res() response: Response): Promise<void> {
+  async addPhoto(
+    @Param('id') idParam: string,
+    @Req() request: Request,
+    @CurrentSession() session: DashboardSession,
+    @Res() response: Response,
+  ): Promise<void> {
     const id = parseRouteId(idParam);
     if (id === undefined) {
       response.status(404).json({ message: `There is no person with id ${idParam}.` });
@@ -79,7 +94,12 @@ export class PersonsController {
 
   @Post(':id/faces')
   @Scope('admin')
-  async enrol(@Param('id') idParam: string, @Body() body: FormBody, @CurrentSession() session: DashboardSession, @Res() response: Response): Promise<void> {
+  async enrol(
+    @Param('id') idParam: string,
+    @Body() body: FormBody,
+    @CurrentSession() session: DashboardSession,
+    @Res() response: Response,
+  ): Promise<void> {
     const id = parseRouteId(idParam);
     const path = formField(body, 'path');
     const back = personCard(id);

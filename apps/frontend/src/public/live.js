@@ -29,7 +29,9 @@
     return td;
   }
 
-  function dash() { return el('span', 'muted', '\u2014'); }
+  function dash() {
+    return el('span', 'muted', '\u2014');
+  }
 
   function withTitle(node, title) {
     node.title = title;
@@ -84,19 +86,25 @@
 
     var persons = tr.appendChild(cell('Persons', 'col-persons'));
     if (row.persons.length === 0) persons.appendChild(dash());
-    row.persons.forEach(function (name) { persons.appendChild(el('span', 'chip', name)); });
+    row.persons.forEach(function (name) {
+      persons.appendChild(el('span', 'chip', name));
+    });
 
     tr.appendChild(cell('Status', 'col-status')).appendChild(badge(row));
     tr.appendChild(cell('Faces', 'col-num')).textContent = String(row.faceCount);
     tr.appendChild(cell('Attempts', 'col-num')).textContent = String(row.attempts);
-    tr.appendChild(cell('Last error', 'col-error')).appendChild(row.lastError ? withTitle(el('span', 'error-text', row.lastError), row.lastError) : dash());
+    tr.appendChild(cell('Last error', 'col-error')).appendChild(
+      row.lastError ? withTitle(el('span', 'error-text', row.lastError), row.lastError) : dash(),
+    );
     var time = el('time', '', row.updatedText);
     time.setAttribute('datetime', row.updatedAt);
     tr.appendChild(cell('Updated', 'col-time')).appendChild(time);
     return tr;
   }
 
-  function shownRows() { return Array.prototype.slice.call(tbody.querySelectorAll('tr[data-id]')); }
+  function shownRows() {
+    return Array.prototype.slice.call(tbody.querySelectorAll('tr[data-id]'));
+  }
 
   function fresh(tr) {
     tr.classList.remove('is-fresh');
@@ -122,7 +130,10 @@
       var rows = shownRows();
       var newer = rows.length === 0 || row.id > Number(rows[rows.length - 1].dataset.id) || rows.length < pageSize;
       if (!newer) return;
-      var before = rows.find(function (tr) { return Number(tr.dataset.id) < row.id; }) || null;
+      var before =
+        rows.find(function (tr) {
+          return Number(tr.dataset.id) < row.id;
+        }) || null;
       var empty = tbody.querySelector('.empty-row');
       if (empty) empty.remove();
       var tr = buildRow(row);
@@ -132,7 +143,9 @@
     });
     var rows = shownRows();
     if (rows.length > pageSize) {
-      rows.slice(pageSize).forEach(function (tr) { tr.remove(); });
+      rows.slice(pageSize).forEach(function (tr) {
+        tr.remove();
+      });
       var older = document.querySelector('[data-older-link]');
       if (older) {
         var params = new URLSearchParams(location.search);
@@ -154,7 +167,8 @@
       });
     }
     if ((changed || added) && liveStatus) {
-      liveStatus.textContent = (added ? added + ' new image' + (added > 1 ? 's' : '') + '. ' : '') +
+      liveStatus.textContent =
+        (added ? added + ' new image' + (added > 1 ? 's' : '') + '. ' : '') +
         (changed ? changed + ' image' + (changed > 1 ? 's' : '') + ' updated.' : '');
     }
   }
@@ -186,7 +200,9 @@
       .then(schedule);
   }
 
-  document.addEventListener('visibilitychange', function () { if (!document.hidden) poll(); });
+  document.addEventListener('visibilitychange', function () {
+    if (!document.hidden) poll();
+  });
   schedule();
 })();
 
@@ -200,12 +216,16 @@
   function poll() {
     if (document.hidden) return setTimeout(poll, 2000);
     fetch(url, { headers: { accept: 'application/json' } })
-      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (response) {
+        return response.ok ? response.json() : null;
+      })
       .then(function (row) {
         if (row && row.version !== version) location.reload();
         else setTimeout(poll, 2000);
       })
-      .catch(function () { setTimeout(poll, 5000); });
+      .catch(function () {
+        setTimeout(poll, 5000);
+      });
   }
   setTimeout(poll, 2000);
 })();

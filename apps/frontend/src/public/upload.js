@@ -29,10 +29,16 @@
     };
     xhr.onload = function () {
       var answer = null;
-      try { answer = JSON.parse(xhr.responseText); } catch { answer = null; }
+      try {
+        answer = JSON.parse(xhr.responseText);
+      } catch {
+        answer = null;
+      }
       onDone(xhr.status, answer);
     };
-    xhr.onerror = function () { onDone(0, null); };
+    xhr.onerror = function () {
+      onDone(0, null);
+    };
     xhr.send(body);
   }
 
@@ -72,19 +78,25 @@
       busy = true;
       var item = queue.shift();
       item.status.textContent = 'Uploading…';
-      post('/upload', csrfOf(form), item.file, function (share) {
-        item.progress.value = Math.round(share * 100);
-      }, function (status, answer) {
-        item.progress.value = 100;
-        var first = answer && answer.images && answer.images[0];
-        if (status === 202 && first) describe(item, first);
-        else {
-          item.row.classList.add('is-error');
-          item.status.textContent = refusal(status, answer);
-        }
-        busy = false;
-        next();
-      });
+      post(
+        '/upload',
+        csrfOf(form),
+        item.file,
+        function (share) {
+          item.progress.value = Math.round(share * 100);
+        },
+        function (status, answer) {
+          item.progress.value = 100;
+          var first = answer && answer.images && answer.images[0];
+          if (status === 202 && first) describe(item, first);
+          else {
+            item.row.classList.add('is-error');
+            item.status.textContent = refusal(status, answer);
+          }
+          busy = false;
+          next();
+        },
+      );
     }
 
     function add(files) {
@@ -109,7 +121,9 @@
       add(input.files);
       input.value = '';
     });
-    form.addEventListener('submit', function (event) { event.preventDefault(); });
+    form.addEventListener('submit', function (event) {
+      event.preventDefault();
+    });
     // The whole page is the drop target, so a photo dropped beside the box is not opened by the browser instead.
     document.addEventListener('dragover', function (event) {
       if (!event.dataTransfer || Array.prototype.indexOf.call(event.dataTransfer.types, 'Files') < 0) return;
@@ -139,17 +153,23 @@
       if (!picker.files.length) return;
       button.disabled = true;
       status.textContent = 'Uploading…';
-      post(photoForm.action, csrfOf(photoForm), picker.files[0], function (share) {
-        status.textContent = 'Uploading… ' + Math.round(share * 100) + ' %';
-      }, function (code, answer) {
-        if (code === 201 || (answer && typeof answer.message === 'string')) {
-          window.location.hash = photoForm.closest('.person') ? photoForm.closest('.person').id : '';
-          window.location.reload();
-          return;
-        }
-        button.disabled = false;
-        status.textContent = refusal(code, answer);
-      });
+      post(
+        photoForm.action,
+        csrfOf(photoForm),
+        picker.files[0],
+        function (share) {
+          status.textContent = 'Uploading… ' + Math.round(share * 100) + ' %';
+        },
+        function (code, answer) {
+          if (code === 201 || (answer && typeof answer.message === 'string')) {
+            window.location.hash = photoForm.closest('.person') ? photoForm.closest('.person').id : '';
+            window.location.reload();
+            return;
+          }
+          button.disabled = false;
+          status.textContent = refusal(code, answer);
+        },
+      );
     });
   });
 })();

@@ -28,7 +28,9 @@ export function misfitsOf(result: ReceiverResult<unknown>): FaceMisfit[] | undef
   if (result.ok || result.code !== 'faces_need_confirmation') return undefined;
   const faces = (result.body as { faces?: unknown } | undefined)?.faces;
   if (!Array.isArray(faces)) return undefined;
-  return faces.filter((face): face is FaceMisfit => typeof face === 'object' && face !== null && typeof face.faceId === 'number' && Array.isArray(face.reasons));
+  return faces.filter(
+    (face): face is FaceMisfit => typeof face === 'object' && face !== null && typeof face.faceId === 'number' && Array.isArray(face.reasons),
+  );
 }
 
 export interface RetryAccepted {
@@ -144,7 +146,11 @@ export class ReceiverApiClient {
         method,
         headers,
         // A stream is sent as it arrives (duplex 'half': the answer may come before its end, e.g. a 413).
-        ...(body === undefined ? {} : 'json' in body ? { body: JSON.stringify(body.json) } : { body: body.stream as unknown as ReadableStream, duplex: 'half' }),
+        ...(body === undefined
+          ? {}
+          : 'json' in body
+            ? { body: JSON.stringify(body.json) }
+            : { body: body.stream as unknown as ReadableStream, duplex: 'half' }),
         signal: AbortSignal.timeout(body && 'stream' in body ? UPLOAD_TIMEOUT_MS : TIMEOUT_MS),
       } as RequestInit);
     } catch (error) {

@@ -22,7 +22,11 @@ export function describeReason(reason: MisfitReason, name: string): string {
 }
 
 export function misfitViews(misfits: readonly FaceMisfit[], name: string): MisfitView[] {
-  return misfits.map((misfit) => ({ faceId: misfit.faceId, cropUrl: `/faces/${misfit.faceId}/crop`, reasons: misfit.reasons.map((reason) => describeReason(reason, name)) }));
+  return misfits.map((misfit) => ({
+    faceId: misfit.faceId,
+    cropUrl: `/faces/${misfit.faceId}/crop`,
+    reasons: misfit.reasons.map((reason) => describeReason(reason, name)),
+  }));
 }
 
 /**

@@ -39,7 +39,11 @@ export class ReviewController {
   @Get('unknown')
   @Scope('read')
   @Render('unknown-people')
-  async unknownPeople(@ValidQuery(unknownPeopleQuery) query: z.output<typeof unknownPeopleQuery>, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+  async unknownPeople(
+    @ValidQuery(unknownPeopleQuery) query: z.output<typeof unknownPeopleQuery>,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
     const { groups, nextUrl } = await this.review.unknownPeople(query.cursor);
     return { groups, nextUrl, pageTitle: 'Unknown people', nav: 'unknown', flash: takeFlash(request, response) };
   }
@@ -66,7 +70,12 @@ export class ReviewController {
    */
   @Post('unknown/:id/name')
   @Scope('admin')
-  async name(@Param('id') idParam: string, @Body() body: FormBody, @CurrentSession() session: DashboardSession, @Res() response: Response): Promise<void> {
+  async name(
+    @Param('id') idParam: string,
+    @Body() body: FormBody,
+    @CurrentSession() session: DashboardSession,
+    @Res() response: Response,
+  ): Promise<void> {
     const id = routeId(idParam);
     const name = formField(body, 'name');
     if (!name) return this.finish(response, '/unknown', 'Enter a name for this person.');
@@ -93,13 +102,23 @@ export class ReviewController {
   @Post('unknown/:id/ignore')
   @Scope('admin')
   async ignore(@Param('id') idParam: string, @CurrentSession() session: DashboardSession, @Res() response: Response): Promise<void> {
-    this.flash(response, await this.receiver.ignoreCluster(session, routeId(idParam)), 'Ignored: this group will not be suggested again.', 'Could not ignore the group');
+    this.flash(
+      response,
+      await this.receiver.ignoreCluster(session, routeId(idParam)),
+      'Ignored: this group will not be suggested again.',
+      'Could not ignore the group',
+    );
     response.redirect(303, '/unknown');
   }
 
   @Post('unknown/:id/faces/:faceId/remove')
   @Scope('admin')
-  async removeFace(@Param('id') idParam: string, @Param('faceId') faceParam: string, @CurrentSession() session: DashboardSession, @Res() response: Response): Promise<void> {
+  async removeFace(
+    @Param('id') idParam: string,
+    @Param('faceId') faceParam: string,
+    @CurrentSession() session: DashboardSession,
+    @Res() response: Response,
+  ): Promise<void> {
     const result = await this.receiver.removeClusterFace(session, routeId(idParam), routeId(faceParam));
     this.flash(response, result, 'Removed the face from the group.', 'Could not remove the face');
     response.redirect(303, '/unknown');
@@ -107,7 +126,12 @@ export class ReviewController {
 
   @Post('faces/:id/assign')
   @Scope('admin')
-  async assign(@Param('id') idParam: string, @Body() body: FormBody, @CurrentSession() session: DashboardSession, @Res() response: Response): Promise<void> {
+  async assign(
+    @Param('id') idParam: string,
+    @Body() body: FormBody,
+    @CurrentSession() session: DashboardSession,
+    @Res() response: Response,
+  ): Promise<void> {
     const face = await this.face(idParam);
     const name = formField(body, 'name');
     if (!name) return this.finish(response, `/images/${face.imageId}`, 'Enter who this is.');
@@ -134,7 +158,12 @@ export class ReviewController {
   @Scope('admin')
   async reject(@Param('id') idParam: string, @CurrentSession() session: DashboardSession, @Res() response: Response): Promise<void> {
     const face = await this.face(idParam);
-    this.flash(response, await this.receiver.rejectFace(session, face.id), `Not ${face.personName ?? 'them'}: this face will not be given to them again.`, 'Could not correct the face');
+    this.flash(
+      response,
+      await this.receiver.rejectFace(session, face.id),
+      `Not ${face.personName ?? 'them'}: this face will not be given to them again.`,
+      'Could not correct the face',
+    );
     response.redirect(303, `/images/${face.imageId}`);
   }
 

@@ -24,7 +24,11 @@ export class ReviewService {
       ...group,
       cohesionText: group.cohesion === null ? undefined : group.cohesion.toFixed(2),
       // The typical faces, then the ones marked unlike the rest, so the reviewer compares them before naming.
-      faces: [...group.sampleFaces, ...group.outlierFaces].map((face) => ({ ...face, cropUrl: cropUrl(face.faceId), imageUrl: `/images/${face.imageId}` })),
+      faces: [...group.sampleFaces, ...group.outlierFaces].map((face) => ({
+        ...face,
+        cropUrl: cropUrl(face.faceId),
+        imageUrl: `/images/${face.imageId}`,
+      })),
     }));
     return { groups, nextUrl: page.nextCursor === null ? undefined : `/unknown?cursor=${page.nextCursor}` };
   }

@@ -111,15 +111,18 @@ export class RecognizerBreaker implements OnModuleDestroy {
     private readonly scheduler: ProbeScheduler = timerProbeScheduler,
   ) {
     this.probeDelayMs = settings.probeInitialMs;
-    this.circuit = new CircuitBreaker((path: string, options?: { deadlineMs?: number; includeLandmarks?: boolean }) => analyzer.analyze(path, options), {
-      name: 'face-recognition',
-      // The gRPC deadline bounds each call; a second opossum timer would only race it.
-      timeout: false,
-      // Never trip on opossum's percentage: errorRate > 100 is impossible. Tripping is counted below.
-      errorThresholdPercentage: 100,
-      resetTimeout: NEVER_MS,
-      errorFilter: provesServiceWorks,
-    });
+    this.circuit = new CircuitBreaker(
+      (path: string, options?: { deadlineMs?: number; includeLandmarks?: boolean }) => analyzer.analyze(path, options),
+      {
+        name: 'face-recognition',
+        // The gRPC deadline bounds each call; a second opossum timer would only race it.
+        timeout: false,
+        // Never trip on opossum's percentage: errorRate > 100 is impossible. Tripping is counted below.
+        errorThresholdPercentage: 100,
+        resetTimeout: NEVER_MS,
+        errorFilter: provesServiceWorks,
+      },
+    );
     this.circuit.on('success', () => {
       this.consecutiveFailures = 0;
     });
@@ -181,7 +184,8 @@ export class RecognizerBreaker implements OnModuleDestroy {
       if ((error as { code?: string }).code === 'EOPENBREAKER') throw new BreakerOpenError(this.retryInMs());
       if (isOverload(error)) {
         this.consecutiveOverloads += 1;
-        if (this.consecutiveOverloads === 1) this.logger.warn(`recognizer overloaded (${error.code}: ${error.message}): deferring images with a backoff`);
+        if (this.consecutiveOverloads === 1)
+          this.logger.warn(`recognizer overloaded (${error.code}: ${error.message}): deferring images with a backoff`);
         throw new RecognizerOverloadedError(this.overloadBackoffMs(), error);
       }
       this.consecutiveOverloads = 0;
@@ -235,12 +239,10 @@ export class RecognizerBreaker implements OnModuleDestroy {
     if (this.stopped || this.currentState !== 'open') return;
     this.nextProbeAt = undefined;
     this.setState('half_open', 'probing the recognizer health check');
-    const serving = await this.analyzer
-      .isServing({ deadlineMs: this.settings.probeDeadlineMs })
-      .catch((error: unknown) => {
-        this.logger.debug(`health probe failed: ${describeError(error)}`);
-        return false;
-      });
+    const serving = await this.analyzer.isServing({ deadlineMs: this.settings.probeDeadlineMs }).catch((error: unknown) => {
+      this.logger.debug(`health probe failed: ${describeError(error)}`);
+      return false;
+    });
     if (this.stopped) return;
     if (serving) {
       this.circuit.close(); // emits 'close' → onClosed

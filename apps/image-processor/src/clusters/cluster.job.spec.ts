@@ -2,7 +2,16 @@ import { Logger } from '@nestjs/common';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '@visage/config';
 import { DESCRIPTOR_LENGTH, DescriptorRecipe } from '@visage/domain';
-import { ClusterMemberEntity, encodeDescriptor, FaceClusterEntity, FaceClusterRepository, FaceEntity, ImageEntity, LockRepository, PersonEntity } from '@visage/persistence';
+import {
+  ClusterMemberEntity,
+  encodeDescriptor,
+  FaceClusterEntity,
+  FaceClusterRepository,
+  FaceEntity,
+  ImageEntity,
+  LockRepository,
+  PersonEntity,
+} from '@visage/persistence';
 import { MigratedTestDatabase, openTestDatabase, Rows, TEST_DRIVERS } from '../../../../libs/persistence/test/test-databases';
 import { processorSettingsFrom } from '../processor.settings';
 import { ClusterJob, clusteringRule } from './cluster.job';
@@ -44,7 +53,8 @@ describe.each(TEST_DRIVERS)('clustering unknown faces on $name', (driver) => {
     await database?.close();
   });
   beforeEach(async () => {
-    for (const table of ['cluster_exclusions', 'cluster_members', 'face_clusters', 'clustering_state', 'faces', 'images', 'persons']) await database.dataSource.query(`DELETE FROM ${table}`);
+    for (const table of ['cluster_exclusions', 'cluster_members', 'face_clusters', 'clustering_state', 'faces', 'images', 'persons'])
+      await database.dataSource.query(`DELETE FROM ${table}`);
   });
 
   let counter = 0;
@@ -56,22 +66,27 @@ describe.each(TEST_DRIVERS)('clustering unknown faces on $name', (driver) => {
     descriptor: Float32Array,
     options: { personId?: number; imageId?: number; size?: number; recipe?: DescriptorRecipe } = {},
   ): Promise<number> {
-    const imageId = options.imageId ?? (await rows.image(`clusters/${++counter}.jpg`, { status: options.personId ? 'processed' : 'unrecognized' })).id;
+    const imageId =
+      options.imageId ?? (await rows.image(`clusters/${++counter}.jpg`, { status: options.personId ? 'processed' : 'unrecognized' })).id;
     const size = options.size ?? 100;
     const face = await rows.face(imageId, null, { x: 10, y: 20, width: size, height: size });
-    await database.dataSource.getRepository(FaceEntity).update({ id: face.id }, {
-      descriptor: encodeDescriptor(descriptor),
-      descriptorRecipe: options.recipe ?? 'chip-flip',
-      galleryVersion: 1,
-      personId: options.personId ?? null,
-    });
+    await database.dataSource.getRepository(FaceEntity).update(
+      { id: face.id },
+      {
+        descriptor: encodeDescriptor(descriptor),
+        descriptorRecipe: options.recipe ?? 'chip-flip',
+        galleryVersion: 1,
+        personId: options.personId ?? null,
+      },
+    );
     return face.id;
   }
 
   async function groups(): Promise<number[][]> {
     const members = await database.dataSource.getRepository(ClusterMemberEntity).find({ order: { faceId: 'ASC' } });
     const byCluster = new Map<number, number[]>();
-    for (const member of members) if (member.clusterId !== null) byCluster.set(member.clusterId, [...(byCluster.get(member.clusterId) ?? []), member.faceId]);
+    for (const member of members)
+      if (member.clusterId !== null) byCluster.set(member.clusterId, [...(byCluster.get(member.clusterId) ?? []), member.faceId]);
     return [...byCluster.values()].sort((a, b) => b.length - a.length || a[0] - b[0]);
   }
 
@@ -174,7 +189,12 @@ describe.each(TEST_DRIVERS)('clustering unknown faces on $name', (driver) => {
     expect(await job.runOnce()).toMatchObject({ regrouped: true, created: 2 });
     expect(await job.runOnce({ sweep: true })).toMatchObject({ regrouped: false, faces: 0 });
     // 0.6 apart: one group at 0.62.
-    const wide = new ClusterJob(clusters, new LockRepository(database.dataSource), processorSettingsFrom(parseConfig({ CLUSTER_THRESHOLD: '0.62' }), 'cluster-test'), false);
+    const wide = new ClusterJob(
+      clusters,
+      new LockRepository(database.dataSource),
+      processorSettingsFrom(parseConfig({ CLUSTER_THRESHOLD: '0.62' }), 'cluster-test'),
+      false,
+    );
     expect(await wide.runOnce({ sweep: false })).toMatchObject({ regrouped: true, faces: 2, created: 1 });
     expect(await clusters.clusteringRule()).toBe(clusteringRule(0.62, 'chip-flip'));
     expect(await groups()).toEqual([ada]);

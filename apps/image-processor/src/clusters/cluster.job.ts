@@ -67,7 +67,12 @@ export class ClusterJob implements OnApplicationBootstrap, OnModuleDestroy {
     // The background identity jobs (re-match, clustering) are started or not together.
     @Optional() @Inject(REMATCH_JOB_SCHEDULED) private readonly scheduled: boolean = true,
   ) {
-    this.runs = new ScheduledJob({ name: 'clustering', schedule: { everyMs: settings.rematchEveryMs }, lock: locks.jobLock(DatabaseLock.FaceClustering, { leaseMs: LEASE_MS }), logger: this.logger });
+    this.runs = new ScheduledJob({
+      name: 'clustering',
+      schedule: { everyMs: settings.rematchEveryMs },
+      lock: locks.jobLock(DatabaseLock.FaceClustering, { leaseMs: LEASE_MS }),
+      logger: this.logger,
+    });
   }
 
   onApplicationBootstrap(): void {
@@ -89,7 +94,6 @@ export class ClusterJob implements OnApplicationBootstrap, OnModuleDestroy {
       return report;
     });
   }
-
 
   /** One run; `sweep` forces the look at faces that became unknown (default: every CLUSTER_SWEEP_EVERY_MS). */
   runOnce(options: { sweep?: boolean } = {}): Promise<ClusterReport> {
@@ -121,7 +125,11 @@ export class ClusterJob implements OnApplicationBootstrap, OnModuleDestroy {
       index = this.cached.index;
     } else {
       const { clusters: stored, maxId } = await this.clusters.loadClusters();
-      index = new ClusterIndex(this.settings.clusterThreshold, stored.filter((cluster) => cluster.members.length > 0), maxId);
+      index = new ClusterIndex(
+        this.settings.clusterThreshold,
+        stored.filter((cluster) => cluster.members.length > 0),
+        maxId,
+      );
       // Groups a face left outside the job: their size, centroid, cohesion and outliers are written again.
       cleaned.push(...stored.filter((cluster) => cluster.dirty).map((cluster) => cluster.id));
     }
@@ -139,14 +147,14 @@ export class ClusterJob implements OnApplicationBootstrap, OnModuleDestroy {
       faces += batch.length;
       await yieldToEventLoop();
     };
-    for (let afterId = await this.clusters.clusteredUpTo(); ; ) {
+    for (let afterId = await this.clusters.clusteredUpTo(); ;) {
       const batch = await this.clusters.unknownFacesAfter(afterId, CLUSTER_BATCH_SIZE, MIN_GROUPED_FACE_PX);
       if (batch.length === 0) break;
       await place(batch);
       afterId = batch[batch.length - 1].id;
     }
     if (sweep) {
-      for (let afterId = 0; ; ) {
+      for (let afterId = 0; ;) {
         const batch = await this.clusters.unclusteredUnknownFaces(afterId, CLUSTER_BATCH_SIZE, MIN_GROUPED_FACE_PX);
         if (batch.length === 0) break;
         await place(batch);

@@ -18,8 +18,7 @@ export const OUTCOME_RETENTION_MS = 24 * 60 * 60_000;
 const PRUNE_EVERY_MS = 10 * 60_000;
 
 export type OutcomeRelayReport =
-  | { ran: false; reason: 'already_running' | 'locked' }
-  | { ran: true; published: number; unpublished: number; queueError?: string };
+  { ran: false; reason: 'already_running' | 'locked' } | { ran: true; published: number; unpublished: number; queueError?: string };
 
 /**
  * Relays the outcome-event outbox to the queue topic `OUTCOME_EVENTS_TOPIC` (in-process in embedded mode; none when
@@ -42,11 +41,17 @@ export class OutcomeRelayJob implements OnApplicationBootstrap, OnModuleDestroy 
     @Inject(QUEUE_CLIENT) private readonly client: Pick<ClientProxy, 'emit'>,
     private readonly config: ConfigService,
   ) {
-    this.runs = new ScheduledJob({ name: 'outcome relay', schedule: { everyMs: OUTCOME_RELAY_EVERY_MS }, lock: locks.jobLock(DatabaseLock.OutcomeRelay, { leaseMs: LEASE_MS }), logger: this.logger });
+    this.runs = new ScheduledJob({
+      name: 'outcome relay',
+      schedule: { everyMs: OUTCOME_RELAY_EVERY_MS },
+      lock: locks.jobLock(DatabaseLock.OutcomeRelay, { leaseMs: LEASE_MS }),
+      logger: this.logger,
+    });
   }
 
   onApplicationBootstrap(): void {
-    if (!this.config.get('OUTCOME_EVENTS_TOPIC')) this.logger.log('OUTCOME_EVENTS_TOPIC is empty: outcome events go to webhooks only, on no queue topic');
+    if (!this.config.get('OUTCOME_EVENTS_TOPIC'))
+      this.logger.log('OUTCOME_EVENTS_TOPIC is empty: outcome events go to webhooks only, on no queue topic');
     this.runs.start(() => this.tick());
   }
 
@@ -58,14 +63,15 @@ export class OutcomeRelayJob implements OnApplicationBootstrap, OnModuleDestroy 
     return this.runs.logFailure(async () => {
       const report = await this.runOnce();
       if (report.ran && report.queueError && !this.queueDown) {
-        this.logger.warn(`the queue did not take outcome events (${report.queueError}); ${report.unpublished} wait in the outbox, retried every second`);
+        this.logger.warn(
+          `the queue did not take outcome events (${report.queueError}); ${report.unpublished} wait in the outbox, retried every second`,
+        );
       }
       if (report.ran && !report.queueError && this.queueDown) this.logger.log('the queue takes outcome events again');
       if (report.ran) this.queueDown = report.queueError !== undefined;
       return report;
     });
   }
-
 
   runOnce(): Promise<OutcomeRelayReport> {
     return this.runs.once(async (): Promise<OutcomeRelayReport> => {

@@ -50,7 +50,10 @@ export class WebhookClient {
       });
     } catch (error) {
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      const reason = error instanceof Error && error.name === 'TimeoutError' ? `no answer within ${options.timeoutMs} ms` : (cause?.code ?? cause?.message ?? String(error));
+      const reason =
+        error instanceof Error && error.name === 'TimeoutError'
+          ? `no answer within ${options.timeoutMs} ms`
+          : (cause?.code ?? cause?.message ?? String(error));
       throw new ProcessorError('webhook_refused', reason);
     }
     // The body is not needed; reading it frees the connection for reuse.

@@ -25,8 +25,7 @@ export interface WebhookEndpointState {
 }
 
 export type WebhookReport =
-  | { ran: false; reason: 'no_endpoints' | 'already_running' | 'locked' }
-  | { ran: true; delivered: number; failed: number; abandoned: number };
+  { ran: false; reason: 'no_endpoints' | 'already_running' | 'locked' } | { ran: true; delivered: number; failed: number; abandoned: number };
 
 /** The host of a webhook URL: its label in metrics and readiness. */
 export function endpointLabel(url: string): string {
@@ -55,7 +54,12 @@ export class WebhookDeliveryJob implements OnApplicationBootstrap, OnModuleDestr
     private readonly client: WebhookClient,
     private readonly config: ConfigService,
   ) {
-    this.runs = new ScheduledJob({ name: 'webhook delivery', schedule: { everyMs: WEBHOOK_EVERY_MS }, lock: locks.jobLock(DatabaseLock.WebhookDelivery, { leaseMs: LEASE_MS }), logger: this.logger });
+    this.runs = new ScheduledJob({
+      name: 'webhook delivery',
+      schedule: { everyMs: WEBHOOK_EVERY_MS },
+      lock: locks.jobLock(DatabaseLock.WebhookDelivery, { leaseMs: LEASE_MS }),
+      logger: this.logger,
+    });
     this.endpoints = config.get('WEBHOOK_URLS');
     for (const url of this.endpoints) this.states.set(url, { endpoint: endpointLabel(url), state: 'unknown', consecutiveFailures: 0, pending: 0 });
   }
@@ -76,7 +80,6 @@ export class WebhookDeliveryJob implements OnApplicationBootstrap, OnModuleDestr
   async tick(): Promise<WebhookReport | undefined> {
     return this.runs.logFailure(() => this.runOnce());
   }
-
 
   async runOnce(): Promise<WebhookReport> {
     if (this.endpoints.length === 0) return { ran: false, reason: 'no_endpoints' };
@@ -113,7 +116,11 @@ export class WebhookDeliveryJob implements OnApplicationBootstrap, OnModuleDestr
   }
 
   /** One POST; false when it failed (the endpoint is left alone until the next round). */
-  private async attempt(url: string, delivery: DueWebhookDelivery, round: { delivered: number; failed: number; abandoned: number }): Promise<boolean> {
+  private async attempt(
+    url: string,
+    delivery: DueWebhookDelivery,
+    round: { delivered: number; failed: number; abandoned: number },
+  ): Promise<boolean> {
     const state = this.states.get(url) as WebhookEndpointState;
     const label = state.endpoint;
     state.lastAttemptAt = new Date().toISOString();

@@ -94,7 +94,7 @@ export class ImageConsumer {
 }
 
 function preview(data: unknown): string {
-  const text = typeof data === 'string' ? data : JSON.stringify(data) ?? String(data);
+  const text = typeof data === 'string' ? data : (JSON.stringify(data) ?? String(data));
   return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
 

@@ -106,14 +106,17 @@ describe('ProcessImageService (SQLite)', () => {
     expect(analyzer.analyzeCalls.at(-1)?.deadlineMs).toBe(4321);
   });
 
-  it('stores each face with the recognizer\'s descriptor recipe, and refuses descriptors of another recipe than its own', async () => {
+  it("stores each face with the recognizer's descriptor recipe, and refuses descriptors of another recipe than its own", async () => {
     const id = await image([ada]);
     expect(await service.process(id)).toMatchObject({ status: 'processed' });
     expect((await facesOf(id)).map((face) => face.descriptorRecipe)).toEqual(['chip-flip']);
     // A recognizer configured with another recipe: its descriptors cannot be matched here, the attempt fails.
     analyzer.behaviour = async (path) => ({ ...(await facesFromPath(path)), recipe: 'crop' });
     const other = await image([ada]);
-    expect(await service.process(other)).toMatchObject({ status: 'failed_transient', error: expect.stringMatching(/computes crop descriptors, FACE_DESCRIPTOR_RECIPE here is chip-flip/) });
+    expect(await service.process(other)).toMatchObject({
+      status: 'failed_transient',
+      error: expect.stringMatching(/computes crop descriptors, FACE_DESCRIPTOR_RECIPE here is chip-flip/),
+    });
     expect(await facesOf(other)).toEqual([]);
   });
 
@@ -127,7 +130,12 @@ describe('ProcessImageService (SQLite)', () => {
 
   it('a person deleted after the gallery loaded: matched again after a reload, nothing points at them', async () => {
     const deleted = 987_654; // in the gallery, no longer in the database
-    const matcher = new FakeMatcher(new Map([[ada, 'Ada'], [deleted, 'Gone']]));
+    const matcher = new FakeMatcher(
+      new Map([
+        [ada, 'Ada'],
+        [deleted, 'Gone'],
+      ]),
+    );
     matcher.onRefresh = () => matcher.known.delete(deleted);
     service = new ProcessImageService(repository, breaker, matcher, settings);
     const id = await image([deleted, ada]);
@@ -135,7 +143,10 @@ describe('ProcessImageService (SQLite)', () => {
     expect(await service.process(id)).toEqual({ status: 'processed', imageId: id, faces: 2, personIds: [ada] });
     expect(matcher.refreshes).toBe(1);
     expect(analyzer.analyzeCalls.length).toBe(callsBefore + 1); // matched again, not analysed again
-    expect((await facesOf(id)).map((face) => [face.personId, face.galleryVersion])).toEqual([[null, 2], [ada, 2]]);
+    expect((await facesOf(id)).map((face) => [face.personId, face.galleryVersion])).toEqual([
+      [null, 2],
+      [ada, 2],
+    ]);
   });
 
   it('names a person at most once per photo: the nearer face keeps them, the other takes its next candidate or nobody', async () => {
@@ -152,7 +163,11 @@ describe('ProcessImageService (SQLite)', () => {
     );
     const matcher: FaceMatcher = { current: () => gallery, refresh: async () => false };
     service = new ProcessImageService(repository, breaker, matcher, settings, renewals);
-    const faces = [point(0, 0.2), point(0.1), point(-0.2)].map((descriptor) => ({ box: { x: 0, y: 0, width: 80, height: 80 }, score: 0.9, descriptor }));
+    const faces = [point(0, 0.2), point(0.1), point(-0.2)].map((descriptor) => ({
+      box: { x: 0, y: 0, width: 80, height: 80 },
+      score: 0.9,
+      descriptor,
+    }));
     analyzer.behaviour = async () => ({ width: 640, height: 480, faces, recipe: 'chip-flip' });
     const id = await image([]);
     expect(await service.process(id)).toMatchObject({ status: 'processed', faces: 3, personIds: [bob, ada] });
@@ -164,7 +179,10 @@ describe('ProcessImageService (SQLite)', () => {
 
   it('a face of low quality is stored with its quality and verdict, never named, and takes nobody from another face', async () => {
     const point = (x: number) => Float32Array.from({ length: DESCRIPTOR_LENGTH }, (_, index) => (index === 0 ? x : 0));
-    const gallery = new VersionedGallery(4, new Gallery([{ personId: ada, personName: 'Ada', descriptor: point(0) }]), { threshold: 0.5, margin: 0.02 });
+    const gallery = new VersionedGallery(4, new Gallery([{ personId: ada, personName: 'Ada', descriptor: point(0) }]), {
+      threshold: 0.5,
+      margin: 0.02,
+    });
     service = new ProcessImageService(repository, breaker, { current: () => gallery, refresh: async () => false }, settings, renewals);
     const blurred = { size: 120, score: 0.9, sharpness: 12, yaw: 70, pitch: 2, roll: 1 };
     const sharp = { size: 120, score: 0.9, sharpness: 800, yaw: 3, pitch: 2, roll: 1 };

@@ -234,17 +234,20 @@ export class ProcessImageService {
         (descriptor, excluded) => gallery.match(descriptor, excluded),
       );
       // An unknown face keeps its nearest distance: it shows how far the stranger was from the threshold.
-      const faces = analysis.faces.map(
-        (face, index): StoredFace => ({
-          box: face.box,
-          score: face.score,
-          ...identities[index],
-          descriptor: face.descriptor,
-          recipe: analysis.recipe,
-          quality: qualities[index],
-        }),
-      );
-      const result = await this.repository.complete(imageId, claimToken, { width: analysis.width, height: analysis.height, faces, galleryVersion: gallery.version });
+      const faces = analysis.faces.map((face, index): StoredFace => ({
+        box: face.box,
+        score: face.score,
+        ...identities[index],
+        descriptor: face.descriptor,
+        recipe: analysis.recipe,
+        quality: qualities[index],
+      }));
+      const result = await this.repository.complete(imageId, claimToken, {
+        width: analysis.width,
+        height: analysis.height,
+        faces,
+        galleryVersion: gallery.version,
+      });
       if (result.outcome !== 'person_deleted' || attempt >= MATCH_ATTEMPTS) return { result, faces };
       await this.matcher.refresh();
     }

@@ -98,7 +98,14 @@ describe.each(TEST_DRIVERS)('re-describing a database to chip-flip on $name', (d
       answerIn(() => recognizerRecipe),
     );
     repository = new RedescriptionRepository(dataSource, 'chip-flip');
-    job = new RedescriptionJob(repository, new LockRepository(dataSource), recognizer, new ConfigService(config), processorSettingsFrom(config, 'redescribe-test'), false);
+    job = new RedescriptionJob(
+      repository,
+      new LockRepository(dataSource),
+      recognizer,
+      new ConfigService(config),
+      processorSettingsFrom(config, 'redescribe-test'),
+      false,
+    );
     gallery = new GalleryService(new PersonImageRepository(dataSource, 'chip-flip'), { rule: { threshold: 0.5, margin: 0 }, refreshMs: 60_000 });
   });
 
@@ -109,16 +116,36 @@ describe.each(TEST_DRIVERS)('re-describing a database to chip-flip on $name', (d
     const bob = await legacy.findOrCreatePerson('Bob');
     writeFileSync(join(root, 'ada.jpg'), '1@10');
     writeFileSync(join(root, 'known', 'bob_1.jpg'), '2@10');
-    await legacy.replaceEnrolment({ personId: ada.id, sourceName: 'path:ada.jpg', contentHash: 'a'.repeat(64), descriptor: descriptor(1, 'crop'), recipe: 'crop' });
-    await legacy.replaceEnrolment({ personId: bob.id, sourceName: 'known:bob_1.jpg', contentHash: 'b'.repeat(64), descriptor: descriptor(2, 'crop'), recipe: 'crop' });
-    await legacy.replaceEnrolment({ personId: bob.id, sourceName: 'path:deleted.jpg', contentHash: 'c'.repeat(64), descriptor: descriptor(2, 'crop'), recipe: 'crop' });
+    await legacy.replaceEnrolment({
+      personId: ada.id,
+      sourceName: 'path:ada.jpg',
+      contentHash: 'a'.repeat(64),
+      descriptor: descriptor(1, 'crop'),
+      recipe: 'crop',
+    });
+    await legacy.replaceEnrolment({
+      personId: bob.id,
+      sourceName: 'known:bob_1.jpg',
+      contentHash: 'b'.repeat(64),
+      descriptor: descriptor(2, 'crop'),
+      recipe: 'crop',
+    });
+    await legacy.replaceEnrolment({
+      personId: bob.id,
+      sourceName: 'path:deleted.jpg',
+      contentHash: 'c'.repeat(64),
+      descriptor: descriptor(2, 'crop'),
+      recipe: 'crop',
+    });
     // Two images: one whose second face is no longer found, one whose file is gone.
     writeFileSync(join(root, 'party.jpg'), '1@10 3@600');
     const party = await rows.image('party.jpg', { status: 'processed' });
     const gone = await rows.image('gone.jpg', { status: 'unrecognized' });
     const face = async (imageId: number, person: PersonEntity | null, box: FaceBox, seed: number) => {
       const stored = await rows.face(imageId, person, box);
-      await database.dataSource.getRepository(FaceEntity).update({ id: stored.id }, { descriptor: encodeDescriptor(descriptor(seed, 'crop')), galleryVersion: 3 });
+      await database.dataSource
+        .getRepository(FaceEntity)
+        .update({ id: stored.id }, { descriptor: encodeDescriptor(descriptor(seed, 'crop')), galleryVersion: 3 });
       return stored.id;
     };
     const named = await face(party.id, ada, BOX_A, 1);
@@ -186,7 +213,9 @@ describe.each(TEST_DRIVERS)('re-describing a database to chip-flip on $name', (d
       enrolments: { done: 2, waiting: 0, failed: 1 },
       faces: { done: 2, waiting: 0, failed: 2 },
     });
-    expect((await database.dataSource.getRepository(FaceEntity).findOneByOrFail({ id: faces.fileGone })).redescriptionError).toBe('its image file is gone');
+    expect((await database.dataSource.getRepository(FaceEntity).findOneByOrFail({ id: faces.fileGone })).redescriptionError).toBe(
+      'its image file is gone',
+    );
     expect((await database.dataSource.getRepository(FaceEntity).findOneByOrFail({ id: faces.unnamed })).descriptorRecipe).toBe('chip-flip');
     expect(await job.runOnce()).toEqual({ ran: false, reason: 'up_to_date' });
     const gauge = await metrics.descriptorsToRedescribe.get();

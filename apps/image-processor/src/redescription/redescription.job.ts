@@ -159,7 +159,7 @@ export class RedescriptionJob implements OnApplicationBootstrap, OnModuleDestroy
   async redescribeEnrolments(): Promise<{ done: number; failed: number }> {
     let done = 0;
     let failed = 0;
-    for (let afterId = 0; ; ) {
+    for (let afterId = 0; ;) {
       const batch = await this.repository.enrolmentsToRedescribe(afterId, ENROLMENT_BATCH);
       if (batch.length === 0) return { done, failed };
       for (const enrolment of batch) {
@@ -207,7 +207,9 @@ export class RedescriptionJob implements OnApplicationBootstrap, OnModuleDestroy
     );
     return image.faces.map((face, index): FaceRedescription => {
       const found = paired[index] === -1 ? undefined : analysis.faces[paired[index]];
-      return found ? { faceId: face.id, descriptor: found.descriptor, recipe: analysis.recipe } : { faceId: face.id, error: 'the face was not found again in its image' };
+      return found
+        ? { faceId: face.id, descriptor: found.descriptor, recipe: analysis.recipe }
+        : { faceId: face.id, error: 'the face was not found again in its image' };
     });
   }
 
@@ -216,7 +218,10 @@ export class RedescriptionJob implements OnApplicationBootstrap, OnModuleDestroy
     if (enrolment.reviewFace) {
       const { imagePath, box } = enrolment.reviewFace;
       const analysis = await this.analyze(join(this.config.get('storage').imagesRoot, imagePath), imagePath);
-      const [index] = pairByOverlap([box], analysis.faces.map((face: DetectedFace) => face.box));
+      const [index] = pairByOverlap(
+        [box],
+        analysis.faces.map((face: DetectedFace) => face.box),
+      );
       if (index === -1) throw cannotRedescribe('the reviewed face was not found again in its image');
       return { values: analysis.faces[index].descriptor, recipe: analysis.recipe };
     }
@@ -229,7 +234,8 @@ export class RedescriptionJob implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   private enrolmentFile(sourceName: string): string {
-    if (sourceName.startsWith(KNOWN_SOURCE_PREFIX)) return join(this.config.get('storage').knownFacesDir, sourceName.slice(KNOWN_SOURCE_PREFIX.length));
+    if (sourceName.startsWith(KNOWN_SOURCE_PREFIX))
+      return join(this.config.get('storage').knownFacesDir, sourceName.slice(KNOWN_SOURCE_PREFIX.length));
     if (sourceName.startsWith(PATH_SOURCE_PREFIX)) return join(this.config.get('storage').imagesRoot, sourceName.slice(PATH_SOURCE_PREFIX.length));
     // A review enrolment whose face was deleted (its image re-analysed or deleted): nothing left to describe.
     throw cannotRedescribe('its source is gone');
@@ -252,7 +258,8 @@ export class RedescriptionJob implements OnApplicationBootstrap, OnModuleDestroy
     try {
       analysis = await this.analyzer.analyzeContent(content, { label });
     } catch (error) {
-      if (error instanceof FaceAnalysisError && error.kind === 'permanent') throw cannotRedescribe(`the recognizer refused its image (${error.message})`);
+      if (error instanceof FaceAnalysisError && error.kind === 'permanent')
+        throw cannotRedescribe(`the recognizer refused its image (${error.message})`);
       throw error;
     }
     this.checkRecipe(analysis.recipe);
@@ -262,7 +269,11 @@ export class RedescriptionJob implements OnApplicationBootstrap, OnModuleDestroy
   /** A recognizer still computing another recipe (mid-rollout) would store descriptors of the wrong kind: wait. */
   private checkRecipe(recipe: FaceAnalysis['recipe']): void {
     if (recipe !== this.repository.recipe) {
-      throw new FaceAnalysisError('transient', `the recognizer computes ${recipe} descriptors, FACE_DESCRIPTOR_RECIPE here is ${this.repository.recipe}`, 'FAILED_PRECONDITION');
+      throw new FaceAnalysisError(
+        'transient',
+        `the recognizer computes ${recipe} descriptors, FACE_DESCRIPTOR_RECIPE here is ${this.repository.recipe}`,
+        'FAILED_PRECONDITION',
+      );
     }
   }
 }

@@ -92,28 +92,48 @@ describe.each(TEST_DRIVERS)('re-matching on $name', (driver) => {
 
   async function enrol(name: string, seed: number, at = descriptor(seed)): Promise<number> {
     const person = await enrolments.findOrCreatePerson(name);
-    await enrolments.replaceEnrolment({ personId: person.id, sourceName: `path:${name}-${++counter}.jpg`, contentHash: 'a'.repeat(64), descriptor: at, recipe: 'chip-flip' });
+    await enrolments.replaceEnrolment({
+      personId: person.id,
+      sourceName: `path:${name}-${++counter}.jpg`,
+      contentHash: 'a'.repeat(64),
+      descriptor: at,
+      recipe: 'chip-flip',
+    });
     return person.id;
   }
 
   /** Processes an image the way the processor does: claim, match against `replica`'s gallery as loaded, complete. */
   async function processImage(faceSeeds: number[], using = replicas[0]): Promise<number> {
-    return processFaces(faceSeeds.map((seed) => descriptor(seed, 0.1)), using);
+    return processFaces(
+      faceSeeds.map((seed) => descriptor(seed, 0.1)),
+      using,
+    );
   }
 
   async function processFaces(probes: Float32Array[], using = replicas[0]): Promise<number> {
     const { id } = await using.dataSource.getRepository(ImageEntity).save({ path: `rematch/${++counter}.jpg`, status: 'pending' });
     expect(await using.processing.claim(id, 'token', POLICY)).toBe('claimed');
     const gallery = using.gallery.current();
-    const identities = assignJointly(probes.map((probe) => ({ descriptor: probe })), (probe, excluded) => gallery.match(probe, excluded));
-    const faces = probes.map((probe, index) => ({ box: { x: 0, y: 0, width: 10, height: 10 }, score: 0.9, ...identities[index], descriptor: probe, recipe: 'chip-flip' as const }));
+    const identities = assignJointly(
+      probes.map((probe) => ({ descriptor: probe })),
+      (probe, excluded) => gallery.match(probe, excluded),
+    );
+    const faces = probes.map((probe, index) => ({
+      box: { x: 0, y: 0, width: 10, height: 10 },
+      score: 0.9,
+      ...identities[index],
+      descriptor: probe,
+      recipe: 'chip-flip' as const,
+    }));
     const result = await using.processing.complete(id, 'token', { width: 10, height: 10, faces, galleryVersion: gallery.version });
     expect(result.outcome).toBe('completed');
     return id;
   }
 
   async function image(id: number): Promise<ImageEntity & { faces: FaceEntity[] }> {
-    const found = await replicas[0].dataSource.getRepository(ImageEntity).findOne({ where: { id }, relations: { faces: true }, order: { faces: { id: 'ASC' } } });
+    const found = await replicas[0].dataSource
+      .getRepository(ImageEntity)
+      .findOne({ where: { id }, relations: { faces: true }, order: { faces: { id: 'ASC' } } });
     if (!found) throw new Error(`image ${id} is gone`);
     return found as ImageEntity & { faces: FaceEntity[] };
   }
@@ -182,7 +202,7 @@ describe.each(TEST_DRIVERS)('re-matching on $name', (driver) => {
     expect(await statusesConsistent()).toBe(true);
   });
 
-  it('names a person at most once per photo, and re-assigns the image\'s faces together when one of them changes', async () => {
+  it("names a person at most once per photo, and re-assigns the image's faces together when one of them changes", async () => {
     // Ada at a point; Bob 0.45 from her. The winner W is 0.1 from Ada; the loser L 0.2 from Ada and 0.25 from Bob.
     const ada = await enrol('ada', 1);
     const bob = await enrol('bob', 1, descriptor(1, 0, 0.45));
@@ -224,12 +244,15 @@ describe.each(TEST_DRIVERS)('re-matching on $name', (driver) => {
     const bob = await enrol('bob', 2);
     expect(await replicas[0].job.runOnce()).toMatchObject({ ran: true, faces: 2 });
     const after = await image(id);
-    expect(after.faces.map((face) => [face.personId, face.lowQuality])).toEqual([[null, true], [bob, false]]);
+    expect(after.faces.map((face) => [face.personId, face.lowQuality])).toEqual([
+      [null, true],
+      [bob, false],
+    ]);
     expect(after.faces[0].distance).toBeCloseTo(0.1, 4);
     expect(after.status).toBe('processed');
   });
 
-  it('a batch never splits an image: the rest of the last image\'s stale faces come with it', async () => {
+  it("a batch never splits an image: the rest of the last image's stale faces come with it", async () => {
     await replicas[0].gallery.refresh();
     const first = await processImage([1, 2, 3]);
     const second = await processImage([4, 5, 6]);
@@ -251,7 +274,10 @@ describe.each(TEST_DRIVERS)('re-matching on $name', (driver) => {
     const assigned = await review.assign(firstFace.id, { name: 'grace' });
     expect(assigned).toMatchObject({ faceId: firstFace.id, imageId: first, personName: 'grace' });
     // The face itself is named in the assignment's transaction, the other faces by the re-match.
-    expect(await image(first)).toMatchObject({ status: 'processed', faces: [expect.objectContaining({ personId: assigned?.personId, distance: 0 })] });
+    expect(await image(first)).toMatchObject({
+      status: 'processed',
+      faces: [expect.objectContaining({ personId: assigned?.personId, distance: 0 })],
+    });
     await replicas[0].job.runOnce();
     expect((await image(second)).faces.map((face) => face.personId)).toEqual([assigned?.personId, null]);
     expect(await statusesConsistent()).toBe(true);
@@ -291,20 +317,32 @@ describe.each(TEST_DRIVERS)('re-matching on $name', (driver) => {
     expect(await image(rejectedImage)).toMatchObject({ status: 'unrecognized' });
 
     const merged = await persons.merge(adaL, ada);
-    expect(merged).toMatchObject({ person: { id: ada, knownFaceCount: 2 }, mergedPerson: { id: adaL, name: 'ada l' }, movedEnrolments: 1, movedFaces: 1 });
+    expect(merged).toMatchObject({
+      person: { id: ada, knownFaceCount: 2 },
+      mergedPerson: { id: adaL, name: 'ada l' },
+      movedEnrolments: 1,
+      movedFaces: 1,
+    });
     // Named faces move in the merge's transaction; the person is gone.
     expect((await image(adaLImage)).faces.map((face) => face.personId)).toEqual([ada, null]);
     expect(await replicas[0].dataSource.getRepository(PersonEntity).findOneBy({ id: adaL })).toBeNull();
     // The move is logged (removed under ada l, added under ada), so the faces it decided are matched again in full.
-    const logged = await replicas[0].dataSource.query('SELECT person_id AS personId, removed FROM gallery_changes WHERE version = ? ORDER BY id', [merged?.galleryVersion]);
-    expect(logged.map((row: { personId: number | string; removed: number | string | boolean }) => [Number(row.personId), Number(row.removed)])).toEqual([
+    const logged = await replicas[0].dataSource.query('SELECT person_id AS personId, removed FROM gallery_changes WHERE version = ? ORDER BY id', [
+      merged?.galleryVersion,
+    ]);
+    expect(
+      logged.map((row: { personId: number | string; removed: number | string | boolean }) => [Number(row.personId), Number(row.removed)]),
+    ).toEqual([
       [adaL, 1],
       [ada, 0],
     ]);
     const report = await replicas[0].job.runOnce();
     expect(report).toMatchObject({ ran: true });
     expect((await image(adaImage)).faces.map((face) => face.personId)).toEqual([ada]);
-    expect(await image(adaLImage)).toMatchObject({ status: 'processed', faces: [expect.objectContaining({ personId: ada }), expect.objectContaining({ personId: null })] });
+    expect(await image(adaLImage)).toMatchObject({
+      status: 'processed',
+      faces: [expect.objectContaining({ personId: ada }), expect.objectContaining({ personId: null })],
+    });
     // Rejected for ada l, so for ada too: the moved enrolment does not name it.
     expect(await image(rejectedImage)).toMatchObject({ status: 'unrecognized', faces: [expect.objectContaining({ personId: null })] });
     expect(await statusesConsistent()).toBe(true);
@@ -322,7 +360,10 @@ describe.each(TEST_DRIVERS)('re-matching on $name', (driver) => {
     // Whichever ran last found nothing or was locked out; the faces were written once against the version.
     expect(ran.reduce((sum, report) => sum + (report.ran ? report.faces : 0), 0)).toBe(24);
     for (const [index, id] of ids.entries()) {
-      expect(await image(id)).toMatchObject({ status: 'processed', faces: [expect.objectContaining({ personId: persons[index % 4] }), expect.objectContaining({ personId: null })] });
+      expect(await image(id)).toMatchObject({
+        status: 'processed',
+        faces: [expect.objectContaining({ personId: persons[index % 4] }), expect.objectContaining({ personId: null })],
+      });
     }
   });
 
@@ -342,7 +383,8 @@ describe.each(TEST_DRIVERS)('re-matching on $name', (driver) => {
   it('an interrupted re-match (database error mid-way) resumes where it stopped and ends like an uninterrupted one', async () => {
     await replicas[0].gallery.refresh();
     const ids = [];
-    for (let index = 0; index < REMATCH_BATCH_SIZE / 50 + 2; index++) ids.push(await processImage(Array.from({ length: 50 }, (_, k) => (k === 0 ? 1 : 1000 + index * 50 + k))));
+    for (let index = 0; index < REMATCH_BATCH_SIZE / 50 + 2; index++)
+      ids.push(await processImage(Array.from({ length: 50 }, (_, k) => (k === 0 ? 1 : 1000 + index * 50 + k))));
     const ada = await enrol('ada', 1);
 
     class FailingOnce extends FaceIdentityRepository {
@@ -392,13 +434,17 @@ describe.each(TEST_DRIVERS)('re-matching on $name', (driver) => {
   it('faces older than the change log are matched against the whole gallery, on worker threads or not, alike', async () => {
     await replicas[0].gallery.refresh();
     const ids = [];
-    for (let index = 0; index < 10; index++) ids.push(await processImage(Array.from({ length: 10 }, (_, k) => (k % 3 === 0 ? k : 500 + index * 10 + k))));
+    for (let index = 0; index < 10; index++)
+      ids.push(await processImage(Array.from({ length: 10 }, (_, k) => (k % 3 === 0 ? k : 500 + index * 10 + k))));
     const persons = [await enrol('p0', 0), await enrol('p3', 3), await enrol('p6', 6), await enrol('p9', 9)];
     // The log restarts after these faces' version: only the whole gallery can tell.
     await replicas[0].dataSource.query('UPDATE gallery_state SET changes_from = version');
     const version = await replicas[0].identities.galleryVersion();
     const snapshot = async () =>
-      (await replicas[0].dataSource.getRepository(FaceEntity).find({ order: { id: 'ASC' } })).map((face) => [face.personId, face.distance?.toFixed(5)]);
+      (await replicas[0].dataSource.getRepository(FaceEntity).find({ order: { id: 'ASC' } })).map((face) => [
+        face.personId,
+        face.distance?.toFixed(5),
+      ]);
 
     const pooled = replica(replicas[0].dataSource);
     pooled.job.poolSize = 2;
@@ -424,7 +470,12 @@ describe.each(TEST_DRIVERS)('re-matching on $name', (driver) => {
   it('skips faces stored without a descriptor; backfill sends their images back to be analysed again', async () => {
     await replicas[0].gallery.refresh();
     const legacy = await processImage([1]);
-    await replicas[0].dataSource.createQueryBuilder().update(FaceEntity).set({ descriptor: null, galleryVersion: null }).where('image_id = :legacy', { legacy }).execute();
+    await replicas[0].dataSource
+      .createQueryBuilder()
+      .update(FaceEntity)
+      .set({ descriptor: null, galleryVersion: null })
+      .where('image_id = :legacy', { legacy })
+      .execute();
     const modern = await processImage([2]);
     await enrol('ada', 1);
     expect(await replicas[0].job.runOnce()).toMatchObject({ ran: true, faces: 1 });

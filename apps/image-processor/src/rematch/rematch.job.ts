@@ -96,7 +96,12 @@ export class RematchJob implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(PROCESSOR_SETTINGS) private readonly settings: ProcessorSettings,
     @Optional() @Inject(REMATCH_JOB_SCHEDULED) private readonly scheduled: boolean = true,
   ) {
-    this.runs = new ScheduledJob({ name: 're-match', schedule: { everyMs: settings.rematchEveryMs }, lock: locks.jobLock(DatabaseLock.FaceRematch, { leaseMs: LEASE_MS }), logger: this.logger });
+    this.runs = new ScheduledJob({
+      name: 're-match',
+      schedule: { everyMs: settings.rematchEveryMs },
+      lock: locks.jobLock(DatabaseLock.FaceRematch, { leaseMs: LEASE_MS }),
+      logger: this.logger,
+    });
   }
 
   onApplicationBootstrap(): void {
@@ -125,7 +130,6 @@ export class RematchJob implements OnApplicationBootstrap, OnModuleDestroy {
     });
   }
 
-
   runOnce(): Promise<RematchReport> {
     return this.runs.once(async (): Promise<RematchReport> => {
       await this.matcher.refresh();
@@ -144,7 +148,10 @@ export class RematchJob implements OnApplicationBootstrap, OnModuleDestroy {
     if (faces.length >= POOL_MIN_FACES && this.poolSize >= 2 && gallery instanceof VersionedGallery && this.poolUsable) {
       try {
         this.pool ??= new MatchPool(this.poolSize);
-        return await this.pool.matchAll(gallery, faces.map((face) => face.descriptor));
+        return await this.pool.matchAll(
+          gallery,
+          faces.map((face) => face.descriptor),
+        );
       } catch (error) {
         this.poolUsable = false;
         this.logger.warn(`match workers failed (${describeError(error)}); matching on the main thread`);
@@ -206,7 +213,12 @@ export class RematchJob implements OnApplicationBootstrap, OnModuleDestroy {
         return stale[index].lowQuality ? { personId: null, distance: own.distance } : own;
       });
       const batchFullMatches = undecided.length + settleImagesJointly(gallery, stale, identities, fromDelta);
-      const matches: FaceRematch[] = stale.map((face, index) => ({ faceId: face.id, imageId: face.imageId, previousPersonId: face.personId, ...identities[index] }));
+      const matches: FaceRematch[] = stale.map((face, index) => ({
+        faceId: face.id,
+        imageId: face.imageId,
+        previousPersonId: face.personId,
+        ...identities[index],
+      }));
       try {
         const applied = await this.identities.applyRematch(gallery.version, matches);
         faces += applied.updated;

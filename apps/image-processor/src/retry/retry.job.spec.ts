@@ -89,7 +89,13 @@ describe.each(TEST_DRIVERS)('RetryJob on $name', (driver) => {
       const breaker = new RecognizerBreaker(new FakeFaceAnalyzer(), settings.breaker, undefined, new ManualTimers());
       const imagePublisher = new ImagePublisher(publisher, new ConfigService(config));
       const requeue = new ImageRequeueService(repository, imagePublisher);
-      return { job: new RetryJob(repository, new LockRepository(dataSource), imagePublisher, breaker, settings, false), publisher, imagePublisher, breaker, requeue };
+      return {
+        job: new RetryJob(repository, new LockRepository(dataSource), imagePublisher, breaker, settings, false),
+        publisher,
+        imagePublisher,
+        breaker,
+        requeue,
+      };
     });
   });
 
@@ -190,7 +196,14 @@ describe.each(TEST_DRIVERS)('RetryJob on $name', (driver) => {
     const analyzer = new FakeFaceAnalyzer(unavailable);
     const breaker = new RecognizerBreaker(analyzer, settings.breaker, undefined, new ManualTimers());
     for (let index = 0; index < settings.breaker.failureThreshold; index++) await breaker.analyze('x.jpg').catch(() => undefined);
-    const job = new RetryJob(new ImageProcessingRepository(dataSources[0]), new LockRepository(dataSources[0]), runner.imagePublisher, breaker, settings, false);
+    const job = new RetryJob(
+      new ImageProcessingRepository(dataSources[0]),
+      new LockRepository(dataSources[0]),
+      runner.imagePublisher,
+      breaker,
+      settings,
+      false,
+    );
     expect(await job.runOnce()).toEqual({ ran: false, reason: 'breaker_open' });
     expect(runner.publisher.published).toEqual([]);
     breaker.shutdown();
@@ -237,7 +250,15 @@ describe.each(TEST_DRIVERS)('RetryJob on $name', (driver) => {
   it('schedules the job on RETRY_CRON as a @nestjs/schedule cron job and stops it on shutdown', () => {
     const runner = runners[0];
     const registry = new SchedulerRegistry();
-    const job = new RetryJob(new ImageProcessingRepository(dataSources[0]), new LockRepository(dataSources[0]), runner.imagePublisher, runner.breaker, settings, true, registry);
+    const job = new RetryJob(
+      new ImageProcessingRepository(dataSources[0]),
+      new LockRepository(dataSources[0]),
+      runner.imagePublisher,
+      runner.breaker,
+      settings,
+      true,
+      registry,
+    );
     expect(job.runs.declaration.schedule).toEqual({ cron: '*/15 * * * * *' });
     job.onApplicationBootstrap();
     try {

@@ -60,7 +60,9 @@ export class KnownFacesRescanJob implements OnApplicationBootstrap, OnModuleDest
       if ('ran' in report) return report;
       if (report.failed.length === 0) this.lastFingerprint = fingerprint;
       if (report.enrolled.length + report.removed.length > 0) {
-        this.logger.log(`known faces changed: ${report.enrolled.length} enrolled, ${report.removed.length} removed, ${report.skipped.length} skipped`);
+        this.logger.log(
+          `known faces changed: ${report.enrolled.length} enrolled, ${report.removed.length} removed, ${report.skipped.length} skipped`,
+        );
       }
       return { ran: true, ...report } as const;
     });

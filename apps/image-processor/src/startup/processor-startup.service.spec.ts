@@ -47,7 +47,11 @@ class FakeEnroller {
     this.journal.add('enrol');
     const next = this.script.shift();
     if (next instanceof Error) throw next;
-    this.table.entries.push({ personId: this.runs, personName: `person ${this.runs}`, descriptor: new Float32Array(DESCRIPTOR_LENGTH).fill(this.runs) });
+    this.table.entries.push({
+      personId: this.runs,
+      personName: `person ${this.runs}`,
+      descriptor: new Float32Array(DESCRIPTOR_LENGTH).fill(this.runs),
+    });
     return { enrolled: ['a_1.jpg'], unchanged: [], removed: [], skipped: [], failed: [], forgotten: [], ...next };
   }
 }
@@ -162,7 +166,18 @@ describe('ProcessorStartup: no message taken before the recognizer serves, the k
     analyzer.serving = true;
     await boot();
     await startup.whenFinished();
-    expect(journal.events).toEqual(['gallery loaded 0', 'pause', 'lock', 'enrol', 'unlock', 'lock', 'redescribe', 'unlock', 'gallery loaded 2', 'resume']);
+    expect(journal.events).toEqual([
+      'gallery loaded 0',
+      'pause',
+      'lock',
+      'enrol',
+      'unlock',
+      'lock',
+      'redescribe',
+      'unlock',
+      'gallery loaded 2',
+      'resume',
+    ]);
     expect(locks.acquired).toEqual([DatabaseLock.KnownFacesEnrolment, DatabaseLock.KnownFacesEnrolment]);
     expect(startup.status()).toMatchObject({ stage: 'consuming', descriptors: 2 });
   });

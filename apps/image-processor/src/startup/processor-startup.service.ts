@@ -106,7 +106,8 @@ export class ProcessorStartup implements OnModuleInit, OnApplicationBootstrap, O
       const report = await this.retrying('enrolment re-description', () =>
         this.locks.withLock(DatabaseLock.KnownFacesEnrolment, () => redescription.redescribeEnrolments(), { waitMs: ENROLMENT_LOCK_WAIT_MS }),
       );
-      if (report.done + report.failed > 0) this.logger.log(`re-described ${report.done} enrolment(s) to the configured recipe; ${report.failed} could not be`);
+      if (report.done + report.failed > 0)
+        this.logger.log(`re-described ${report.done} enrolment(s) to the configured recipe; ${report.failed} could not be`);
     }
     this.currentStage = 'loading_gallery';
     const enrolled = await this.retrying('gallery version', () => this.versions.version());

@@ -21,7 +21,9 @@ export class ClustersController {
 
   @Get()
   @Scope('read')
-  @ApiOperation({ summary: 'Unknown people: groups of unknown faces, most cohesive first (groups of one face last; ignored groups left out), keyset paginated' })
+  @ApiOperation({
+    summary: 'Unknown people: groups of unknown faces, most cohesive first (groups of one face last; ignored groups left out), keyset paginated',
+  })
   @ApiResponse({ status: 200, type: ClusterPageDto })
   @ApiResponse({ status: 400, type: ApiErrorBody, description: 'Bad limit or cursor' })
   list(@ValidQuery(clusterPageQuery) page: z.output<typeof clusterPageQuery>): Promise<ClusterPageDto> {
@@ -50,13 +52,15 @@ export class ClustersController {
   @ApiResponse({
     status: 400,
     type: ApiErrorBody,
-    description: 'Bad id; empty, non-string or too long name; bad personId; both given; bad confirm or leaveOut (invalid_confirm, invalid_leave_out); every face left out (all_faces_left_out)',
+    description:
+      'Bad id; empty, non-string or too long name; bad personId; both given; bad confirm or leaveOut (invalid_confirm, invalid_leave_out); every face left out (all_faces_left_out)',
   })
   @ApiResponse({ status: 404, type: ApiErrorBody, description: 'No such group (cluster_not_found) or person (person_not_found)' })
   @ApiResponse({
     status: 409,
     type: ApiErrorBody,
-    description: 'Faces that do not fit, with their ids and reasons in `faces` (faces_need_confirmation: nothing enrolled); the group is ignored (cluster_ignored); the person was deleted meanwhile (person_deleted); a new name differing only in case from an existing person (duplicate_name, `id` = that person)',
+    description:
+      'Faces that do not fit, with their ids and reasons in `faces` (faces_need_confirmation: nothing enrolled); the group is ignored (cluster_ignored); the person was deleted meanwhile (person_deleted); a new name differing only in case from an existing person (duplicate_name, `id` = that person)',
   })
   name(@Param('id', PositiveIdPipe) id: number, @ValidBody(nameClusterBody) body: NameClusterBody, @Actor() actor: string): Promise<ClusterNamedDto> {
     return this.clusters.name(id, body, actor);
@@ -75,7 +79,9 @@ export class ClustersController {
   @Delete(':id/faces/:faceId')
   @Scope('admin')
   @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ summary: '"Not the same person": the face leaves the group and never joins it again (it may be grouped elsewhere; audited cluster.face_removed)' })
+  @ApiOperation({
+    summary: '"Not the same person": the face leaves the group and never joins it again (it may be grouped elsewhere; audited cluster.face_removed)',
+  })
   @ApiResponse({ status: 204 })
   @ApiResponse({ status: 400, type: ApiErrorBody })
   @ApiResponse({ status: 404, type: ApiErrorBody, description: 'No such group (cluster_not_found) or the face is not in it (face_not_in_cluster)' })

@@ -33,8 +33,14 @@ describe("the receiver's error mapper", () => {
     });
   });
 
-  it('keeps our HTTP errors, names the code of Nest\'s own, and leaves anything else to the 500', () => {
-    expect(errorBodyOf(new ApiError(409, 'taken', { code: 'duplicate_name', id: 4 }))).toEqual({ statusCode: 409, error: 'Conflict', message: 'taken', code: 'duplicate_name', id: 4 });
+  it("keeps our HTTP errors, names the code of Nest's own, and leaves anything else to the 500", () => {
+    expect(errorBodyOf(new ApiError(409, 'taken', { code: 'duplicate_name', id: 4 }))).toEqual({
+      statusCode: 409,
+      error: 'Conflict',
+      message: 'taken',
+      code: 'duplicate_name',
+      id: 4,
+    });
     expect(errorBodyOf(new NotFoundException('Cannot GET /nope'))).toMatchObject({ statusCode: 404, code: 'route_not_found' });
     expect(errorBodyOf(new Error('secret connection string'))).toBeUndefined();
     expect(errorBodyOf('thrown text')).toBeUndefined();

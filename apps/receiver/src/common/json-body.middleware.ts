@@ -61,7 +61,8 @@ export async function parseJsonBody(request: BodyRequest, response: PlainRespons
     request.body = await readJsonBody(request);
   } catch (caught) {
     // Anything else is the connection failing mid-body (client aborted): nobody may be listening, but answer anyway.
-    const error = caught instanceof ApiError ? caught : new ApiError(HttpStatus.BAD_REQUEST, 'could not read the request body', { code: 'body_unreadable' });
+    const error =
+      caught instanceof ApiError ? caught : new ApiError(HttpStatus.BAD_REQUEST, 'could not read the request body', { code: 'body_unreadable' });
     const text = JSON.stringify(error.getResponse());
     response.statusCode = error.getStatus();
     response.setHeader('content-type', 'application/json; charset=utf-8');
@@ -79,7 +80,10 @@ async function readJsonBody(request: BodyRequest): Promise<unknown> {
       code: 'unsupported_media_type',
     });
   }
-  const charset = parameters.find((parameter) => /^charset=/i.test(parameter))?.split('=')[1]?.replace(/"/g, '');
+  const charset = parameters
+    .find((parameter) => /^charset=/i.test(parameter))
+    ?.split('=')[1]
+    ?.replace(/"/g, '');
   if (charset && !/^utf-?8$/i.test(charset)) {
     throw new ApiError(HttpStatus.UNSUPPORTED_MEDIA_TYPE, `charset must be utf-8, not ${charset}`, { code: 'unsupported_charset' });
   }

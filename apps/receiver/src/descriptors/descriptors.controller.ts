@@ -14,7 +14,8 @@ export class DescriptorsController {
   @Scope('read')
   @ApiOperation({
     summary: 'How far stored descriptors have moved to FACE_DESCRIPTOR_RECIPE',
-    description: 'Enrolments and faces of the configured recipe, still waiting for the re-description job, or failed (docs/processor.md, "Re-description job").',
+    description:
+      'Enrolments and faces of the configured recipe, still waiting for the re-description job, or failed (docs/processor.md, "Re-description job").',
   })
   @ApiResponse({ status: 200, type: DescriptorProgressDto })
   progress(): Promise<DescriptorProgressDto> {

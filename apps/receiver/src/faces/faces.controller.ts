@@ -29,7 +29,8 @@ export class FacesController {
   @ApiResponse({
     status: 409,
     type: ApiErrorBody,
-    description: 'The face does not fit the person, with the reasons in `faces` (faces_need_confirmation: nothing enrolled); face stored without descriptor; in an ignored group; person deleted meanwhile; a new name differing only in case from an existing person (duplicate_name, `id` = that person)',
+    description:
+      'The face does not fit the person, with the reasons in `faces` (faces_need_confirmation: nothing enrolled); face stored without descriptor; in an ignored group; person deleted meanwhile; a new name differing only in case from an existing person (duplicate_name, `id` = that person)',
   })
   assign(@Param('id', PositiveIdPipe) id: number, @ValidBody(assignBody) body: AssignBody, @Actor() actor: string): Promise<FaceAssignmentDto> {
     return this.faces.assign(id, body, actor);
@@ -55,7 +56,11 @@ export class FacesController {
   @ApiResponse({ status: 304, description: 'Not modified (If-None-Match)' })
   @ApiResponse({ status: 404, type: ApiErrorBody, description: 'No such face, or its image is gone' })
   @ApiResponse({ status: 422, type: ApiErrorBody, description: 'The image cannot be decoded or the box lies outside it' })
-  async crop(@Param('id', PositiveIdPipe) id: number, @Headers('if-none-match') ifNoneMatch: string | undefined, @Res() response: ServerResponse): Promise<void> {
+  async crop(
+    @Param('id', PositiveIdPipe) id: number,
+    @Headers('if-none-match') ifNoneMatch: string | undefined,
+    @Res() response: ServerResponse,
+  ): Promise<void> {
     const crop = await this.faces.crop(id, ifNoneMatch);
     response.setHeader('ETag', crop.etag);
     // Private: crops show people's faces. Short max-age, then a cheap revalidation by ETag.

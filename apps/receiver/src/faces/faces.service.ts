@@ -22,15 +22,23 @@ export class FacesService {
     private readonly checks: EnrolmentChecks,
     config: ConfigService,
   ) {
-    this.crops = new FaceCropCache({ root: config.get('storage').imagesRoot, maxBytes: config.get('MAX_IMAGE_BYTES'), maxPixels: config.get('MAX_IMAGE_PIXELS') });
+    this.crops = new FaceCropCache({
+      root: config.get('storage').imagesRoot,
+      maxBytes: config.get('MAX_IMAGE_BYTES'),
+      maxPixels: config.get('MAX_IMAGE_PIXELS'),
+    });
   }
 
   async assign(faceId: number, body: AssignBody, actor: string): Promise<FaceAssignmentDto> {
     const face = await this.face(faceId);
     if (!face.hasDescriptor) {
-      throw new ApiError(HttpStatus.CONFLICT, `face ${faceId} was stored without its descriptor and cannot be enrolled; run npm run backfill-descriptors`, {
-        code: 'face_without_descriptor',
-      });
+      throw new ApiError(
+        HttpStatus.CONFLICT,
+        `face ${faceId} was stored without its descriptor and cannot be enrolled; run npm run backfill-descriptors`,
+        {
+          code: 'face_without_descriptor',
+        },
+      );
     }
     if (face.lowQuality) {
       throw new ApiError(HttpStatus.UNPROCESSABLE_ENTITY, `face ${faceId} is of low quality (blurred, small or turned away); it is never enrolled`, {
@@ -48,7 +56,9 @@ export class FacesService {
     const audit = moved
       ? { actor, action: 'face.moved', target: `face:${faceId}`, details: { fromPersonId: face.personId } }
       : { actor, action: 'face.assigned', target: `face:${faceId}` };
-    const assigned = await this.reviews.assign(faceId, target, audit, { personCreated: 'name' in target ? personCreatedAudit(actor, target.name) : undefined });
+    const assigned = await this.reviews.assign(faceId, target, audit, {
+      personCreated: 'name' in target ? personCreatedAudit(actor, target.name) : undefined,
+    });
     if (!assigned) throw faceNotFound(faceId);
     return { ...assigned, previousPersonId: moved ? face.personId : null };
   }
@@ -58,7 +68,14 @@ export class FacesService {
     if (face.personId === null || face.personName === null) {
       throw new ApiError(HttpStatus.CONFLICT, `face ${faceId} is not named after anyone; nothing to reject`, { code: 'face_not_named' });
     }
-    if (!(await this.reviews.reject(faceId, face.personId, { actor, action: 'face.rejected', target: `face:${faceId}`, details: { personId: face.personId } }))) {
+    if (
+      !(await this.reviews.reject(faceId, face.personId, {
+        actor,
+        action: 'face.rejected',
+        target: `face:${faceId}`,
+        details: { personId: face.personId },
+      }))
+    ) {
       throw new ApiError(HttpStatus.CONFLICT, `face ${faceId} changed identity meanwhile; look again`, { code: 'face_changed' });
     }
     return { faceId, imageId: face.imageId, rejectedPersonId: face.personId, rejectedPersonName: face.personName };
@@ -68,8 +85,10 @@ export class FacesService {
   async crop(faceId: number, ifNoneMatch?: string): Promise<FaceCrop> {
     const face = await this.face(faceId);
     const crop = await this.crops.render(face.imagePath, face.box, ifNoneMatch);
-    if (crop.kind === 'unavailable') throw new ApiError(HttpStatus.NOT_FOUND, `the image of face ${faceId} is no longer readable`, { code: 'image_unavailable' });
-    if (crop.kind === 'undecodable') throw new ApiError(HttpStatus.UNPROCESSABLE_ENTITY, `the image of face ${faceId} cannot be cut`, { code: 'crop_failed' });
+    if (crop.kind === 'unavailable')
+      throw new ApiError(HttpStatus.NOT_FOUND, `the image of face ${faceId} is no longer readable`, { code: 'image_unavailable' });
+    if (crop.kind === 'undecodable')
+      throw new ApiError(HttpStatus.UNPROCESSABLE_ENTITY, `the image of face ${faceId} cannot be cut`, { code: 'crop_failed' });
     return crop;
   }
 

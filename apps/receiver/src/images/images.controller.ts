@@ -66,7 +66,11 @@ export class ImagesController {
   @ApiUploadBody(MAX_UPLOAD_FILES)
   @ApiResponse({ status: 202, type: UploadAcceptedDto })
   @ApiResponse({ status: 400, type: ApiErrorBody, description: 'No `file` part (file_required), malformed multipart' })
-  @ApiResponse({ status: 413, type: ApiErrorBody, description: 'Raw body larger than MAX_UPLOAD_BYTES (file_too_large), or a multipart body far beyond the limits' })
+  @ApiResponse({
+    status: 413,
+    type: ApiErrorBody,
+    description: 'Raw body larger than MAX_UPLOAD_BYTES (file_too_large), or a multipart body far beyond the limits',
+  })
   @ApiResponse({ status: 415, type: ApiErrorBody, description: 'Neither multipart/form-data nor image/*; a raw body that is not a supported image' })
   @ApiResponse({ status: 422, type: ApiErrorBody, description: 'A raw body that is empty' })
   async upload(@Req() request: IncomingMessage): Promise<UploadAcceptedDto> {

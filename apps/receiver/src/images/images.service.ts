@@ -110,7 +110,9 @@ export class ImagesService {
       accept: async (file) => void answers.set(file.index, await this.submitUploaded(file.stored.relative)),
     });
     return files.map((file) =>
-      file.error || !file.stored ? { ...rejectedItem(file.index, file.error), name: file.name } : { index: file.index, name: file.name, path: file.stored.relative, ...answers.get(file.index) },
+      file.error || !file.stored
+        ? { ...rejectedItem(file.index, file.error), name: file.name }
+        : { index: file.index, name: file.name, path: file.stored.relative, ...answers.get(file.index) },
     );
   }
 

@@ -29,7 +29,10 @@ export class KnownFacesReportDto implements KnownFacesReport {
   @ApiProperty({ type: [SkippedFileDto], description: 'Files the recognizer failed on transiently; the next rescan tries them again' })
   failed!: SkippedFileDto[];
 
-  @ApiProperty({ type: [String], description: 'Files of deleted persons (tombstoned by content): not enrolled again until changed or DELETE /known-faces/forgotten' })
+  @ApiProperty({
+    type: [String],
+    description: 'Files of deleted persons (tombstoned by content): not enrolled again until changed or DELETE /known-faces/forgotten',
+  })
   forgotten!: string[];
 }
 

@@ -10,7 +10,10 @@ export function personNotFound(id: number): ApiError {
 /** 409 `duplicate_name`: `name` is taken by `existing`, exactly or differing only in case (names ignore case). */
 export function duplicateName(name: string, existing: PersonRef): ApiError {
   const same = existing.name === name ? '' : ` as ${JSON.stringify(existing.name)} (names ignore case)`;
-  return new ApiError(HttpStatus.CONFLICT, `a person named ${JSON.stringify(name)} already exists${same}`, { code: 'duplicate_name', id: existing.id });
+  return new ApiError(HttpStatus.CONFLICT, `a person named ${JSON.stringify(name)} already exists${same}`, {
+    code: 'duplicate_name',
+    id: existing.id,
+  });
 }
 
 /**

@@ -40,7 +40,11 @@ export class PersonsController {
   @ApiOperation({ summary: 'Create a person (enrol faces with POST /persons/:id/faces)' })
   @ApiResponse({ status: 201, type: PersonDto })
   @ApiResponse({ status: 400, type: ApiErrorBody, description: 'Missing, empty, non-string or too long name; malformed JSON' })
-  @ApiResponse({ status: 409, type: ApiErrorBody, description: 'Name taken, also when it differs only in case (duplicate_name); `id` is the existing person' })
+  @ApiResponse({
+    status: 409,
+    type: ApiErrorBody,
+    description: 'Name taken, also when it differs only in case (duplicate_name); `id` is the existing person',
+  })
   @ApiResponse({ status: 413, type: ApiErrorBody })
   @ApiResponse({ status: 415, type: ApiErrorBody })
   create(@ValidBody(createPersonBody) body: CreatePersonBody, @Actor() actor: string): Promise<PersonDto> {
@@ -63,7 +67,11 @@ export class PersonsController {
   @ApiResponse({ status: 200, type: PersonDto })
   @ApiResponse({ status: 400, type: ApiErrorBody, description: 'Bad id; missing, empty, non-string or too long name; malformed JSON' })
   @ApiResponse({ status: 404, type: ApiErrorBody, description: 'No such person (person_not_found)' })
-  @ApiResponse({ status: 409, type: ApiErrorBody, description: 'Another person has this name, also differing only in case (duplicate_name); `id` is that person' })
+  @ApiResponse({
+    status: 409,
+    type: ApiErrorBody,
+    description: 'Another person has this name, also differing only in case (duplicate_name); `id` is that person',
+  })
   rename(@Param('id', PositiveIdPipe) id: number, @ValidBody(createPersonBody) body: CreatePersonBody, @Actor() actor: string): Promise<PersonDto> {
     return this.persons.rename(id, body.name, actor);
   }
@@ -88,12 +96,24 @@ export class PersonsController {
   })
   @ApiUploadBody(1)
   @ApiResponse({ status: 201, type: EnrolledFaceDto })
-  @ApiResponse({ status: 400, type: ApiErrorBody, description: 'Bad id, missing/empty/non-string path, malformed JSON, no file part or more than one' })
+  @ApiResponse({
+    status: 400,
+    type: ApiErrorBody,
+    description: 'Bad id, missing/empty/non-string path, malformed JSON, no file part or more than one',
+  })
   @ApiResponse({ status: 404, type: ApiErrorBody, description: 'No such person' })
-  @ApiResponse({ status: 409, type: ApiErrorBody, description: 'The person was deleted while the face was analysed (person_deleted); nothing enrolled' })
+  @ApiResponse({
+    status: 409,
+    type: ApiErrorBody,
+    description: 'The person was deleted while the face was analysed (person_deleted); nothing enrolled',
+  })
   @ApiResponse({ status: 413, type: ApiErrorBody, description: 'Upload larger than MAX_UPLOAD_BYTES' })
   @ApiResponse({ status: 415, type: ApiErrorBody, description: 'Not JSON, multipart or image/*; an upload that is not a supported image' })
-  @ApiResponse({ status: 422, type: ApiErrorBody, description: 'Path outside the root, missing, not a file, too large; no face, several faces, not an image' })
+  @ApiResponse({
+    status: 422,
+    type: ApiErrorBody,
+    description: 'Path outside the root, missing, not a file, too large; no face, several faces, not an image',
+  })
   @ApiResponse({ status: 503, type: ApiErrorBody, description: 'Recognizer unavailable; retry later' })
   async enrolFace(
     @Param('id', PositiveIdPipe) id: number,
@@ -122,9 +142,17 @@ export class PersonsController {
       'the gallery version moves, so the re-match names their images after the person that remains',
   })
   @ApiResponse({ status: 200, type: PersonMergedDto })
-  @ApiResponse({ status: 400, type: ApiErrorBody, description: 'Bad id; into missing (into_required) or not a person id (invalid_into); malformed JSON' })
+  @ApiResponse({
+    status: 400,
+    type: ApiErrorBody,
+    description: 'Bad id; into missing (into_required) or not a person id (invalid_into); malformed JSON',
+  })
   @ApiResponse({ status: 404, type: ApiErrorBody, description: 'No such person, this one or into (person_not_found)' })
-  @ApiResponse({ status: 409, type: ApiErrorBody, description: 'Merging a person into itself (merge_into_self); a person deleted meanwhile (person_deleted)' })
+  @ApiResponse({
+    status: 409,
+    type: ApiErrorBody,
+    description: 'Merging a person into itself (merge_into_self); a person deleted meanwhile (person_deleted)',
+  })
   merge(@Param('id', PositiveIdPipe) id: number, @ValidBody(mergeBody) body: { into: number }, @Actor() actor: string): Promise<PersonMergedDto> {
     return this.persons.merge(id, body.into, actor);
   }

@@ -44,7 +44,12 @@ export class PersonsService {
   /** Computes the face's descriptor through the recognizer and adds it to the person's gallery. */
   async enrolFace(personId: number, path: unknown, actor: string): Promise<Enrolled> {
     const result = await this.enrolment
-      .enrolFromPath(personId, path, (enrolment) => ({ actor, action: 'person.enrolled', target: `person:${personId}`, details: { enrolment: enrolment.personImageId, path: enrolment.path } }))
+      .enrolFromPath(personId, path, (enrolment) => ({
+        actor,
+        action: 'person.enrolled',
+        target: `person:${personId}`,
+        details: { enrolment: enrolment.personImageId, path: enrolment.path },
+      }))
       .catch(recognizerUnavailable);
     return enrolledOrApiError(result);
   }
@@ -71,7 +76,12 @@ export class PersonsService {
   async rename(id: number, name: string, actor: string): Promise<PersonDto> {
     const before = await this.persons.findById(id);
     if (!before) throw personNotFound(id);
-    const result = await this.persons.rename(id, name, { actor, action: 'person.renamed', target: `person:${id}`, details: { from: before.name, to: name } });
+    const result = await this.persons.rename(id, name, {
+      actor,
+      action: 'person.renamed',
+      target: `person:${id}`,
+      details: { from: before.name, to: name },
+    });
     if (!result) throw personNotFound(id);
     if (!result.renamed) throw duplicateName(name, result.existing);
     return flagged(result.person, await this.disagreements());
@@ -114,6 +124,8 @@ function flagged(person: PersonView, disagreements: ReadonlyMap<number, Enrolmen
   return {
     ...person,
     enrolmentsDisagree: disagreement !== undefined,
-    disagreement: disagreement ? { spread: Math.round(disagreement.spread * 1e4) / 1e4, outlierEnrolmentIds: disagreement.outlierEnrolmentIds } : null,
+    disagreement: disagreement
+      ? { spread: Math.round(disagreement.spread * 1e4) / 1e4, outlierEnrolmentIds: disagreement.outlierEnrolmentIds }
+      : null,
   };
 }

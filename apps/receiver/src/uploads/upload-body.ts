@@ -11,7 +11,10 @@ const UPLOAD_EXTENSION = 'x-visage-upload';
  */
 export const ApiUploadBody = (maxFiles: number) => ApiExtension(UPLOAD_EXTENSION, { maxFiles });
 
-type Operation = { [UPLOAD_EXTENSION]?: { maxFiles: number }; requestBody?: { required?: boolean; content?: Record<string, unknown>; description?: string } };
+type Operation = {
+  [UPLOAD_EXTENSION]?: { maxFiles: number };
+  requestBody?: { required?: boolean; content?: Record<string, unknown>; description?: string };
+};
 
 export function describeUploadBodies(document: OpenAPIObject): OpenAPIObject {
   for (const item of Object.values(document.paths)) {

@@ -129,7 +129,8 @@ export class UploadReceiver {
       const limit = options.maxFiles * this.maxBytes + MULTIPART_OVERHEAD_BYTES;
       request.on('data', (chunk: Buffer) => {
         received += chunk.length;
-        if (received > limit) fail(new ApiError(HttpStatus.PAYLOAD_TOO_LARGE, `request body is larger than ${limit} bytes`, { code: 'body_too_large' }));
+        if (received > limit)
+          fail(new ApiError(HttpStatus.PAYLOAD_TOO_LARGE, `request body is larger than ${limit} bytes`, { code: 'body_too_large' }));
       });
 
       parser.on('file', (field, stream, info) => {
@@ -139,9 +140,16 @@ export class UploadReceiver {
           stream.resume();
           file.error = error;
         };
-        if (field !== 'file') return refuse(new ApiError(HttpStatus.BAD_REQUEST, `file parts are named "file", not ${JSON.stringify(field)}`, { code: 'unexpected_field' }));
+        if (field !== 'file')
+          return refuse(
+            new ApiError(HttpStatus.BAD_REQUEST, `file parts are named "file", not ${JSON.stringify(field)}`, { code: 'unexpected_field' }),
+          );
         if (file.index >= options.maxFiles) {
-          return refuse(new ApiError(HttpStatus.BAD_REQUEST, `at most ${options.maxFiles} files per request; send the rest in another`, { code: 'too_many_files' }));
+          return refuse(
+            new ApiError(HttpStatus.BAD_REQUEST, `at most ${options.maxFiles} files per request; send the rest in another`, {
+              code: 'too_many_files',
+            }),
+          );
         }
         const stored = this.store(stream);
         // Handled below once the files before it are accepted; never an unhandled rejection meanwhile.
@@ -160,11 +168,14 @@ export class UploadReceiver {
           }
         });
       });
-      parser.once('error', (error: Error) => fail(new ApiError(HttpStatus.BAD_REQUEST, `malformed multipart request: ${error.message}`, { code: 'malformed_multipart' })));
+      parser.once('error', (error: Error) =>
+        fail(new ApiError(HttpStatus.BAD_REQUEST, `malformed multipart request: ${error.message}`, { code: 'malformed_multipart' })),
+      );
       parser.once('close', () => {
         if (failed) return;
         accepted.then(() => {
-          if (files.length === 0) return reject(new ApiError(HttpStatus.BAD_REQUEST, 'no file: send the picture in a part named "file"', { code: 'file_required' }));
+          if (files.length === 0)
+            return reject(new ApiError(HttpStatus.BAD_REQUEST, 'no file: send the picture in a part named "file"', { code: 'file_required' }));
           resolve(files);
         }, reject);
       });

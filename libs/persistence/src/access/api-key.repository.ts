@@ -35,7 +35,8 @@ export class ApiKeyRepository {
     // `?` placeholders work for both mysql2 and better-sqlite3; identifiers quoted per dialect.
     const quote = (name: string) => dataSource.driver.escape(name);
     this.activeByHashSql =
-      `SELECT ${['id', 'name', 'scope'].map(quote).join(', ')} FROM ${quote('api_keys')} ` + `WHERE ${quote('key_hash')} = ? AND ${quote('revoked_at')} IS NULL`;
+      `SELECT ${['id', 'name', 'scope'].map(quote).join(', ')} FROM ${quote('api_keys')} ` +
+      `WHERE ${quote('key_hash')} = ? AND ${quote('revoked_at')} IS NULL`;
   }
 
   /**
@@ -84,7 +85,9 @@ export class ApiKeyRepository {
    */
   async revoke(id: number, audit?: AuditRecord, now = new Date()): Promise<boolean> {
     const revoke = toStatement(this.keys.createQueryBuilder().update().set({ revokedAt: now }).where('id = :id AND revoked_at IS NULL', { id }));
-    const endSessions = toStatement(this.dataSource.getRepository(DashboardSessionEntity).createQueryBuilder().delete().where('key_id = :id', { id }));
+    const endSessions = toStatement(
+      this.dataSource.getRepository(DashboardSessionEntity).createQueryBuilder().delete().where('key_id = :id', { id }),
+    );
     const results = await runInTransaction(this.dataSource, [revoke, endSessions, ...(audit ? [auditStatement(audit)] : [])], { guarded: true });
     return results !== undefined;
   }
@@ -107,4 +110,3 @@ export class ApiKeyRepository {
 function toView(row: ApiKeyEntity): ApiKeyView {
   return { id: row.id, name: row.name, scope: row.scope, createdAt: row.createdAt, lastUsedAt: row.lastUsedAt, revokedAt: row.revokedAt };
 }
-

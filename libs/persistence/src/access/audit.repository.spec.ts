@@ -55,7 +55,8 @@ const CHANGES: AuditedChange[] = [
   {
     action: 'key.created',
     arrange: async () => 0,
-    change: (dataSource, _subject, audit) => new ApiKeyRepository(dataSource).create('ci', 'submit', 'f'.repeat(64), (keyId) => audit(`key:${keyId}`)),
+    change: (dataSource, _subject, audit) =>
+      new ApiKeyRepository(dataSource).create('ci', 'submit', 'f'.repeat(64), (keyId) => audit(`key:${keyId}`)),
     applied: async (dataSource) => (await dataSource.getRepository(ApiKeyEntity).countBy({ name: 'ci' })) === 1,
     expected: async (dataSource) => ({ target: `key:${(await dataSource.getRepository(ApiKeyEntity).findOneByOrFail({ name: 'ci' })).id}` }),
   },
@@ -155,12 +156,24 @@ describe.each(TEST_DRIVERS)('audit rows in the transaction of their change, on $
     await database?.close();
   });
   beforeEach(async () => {
-    for (const table of ['audit_events', 'api_keys', 'cluster_exclusions', 'cluster_members', 'face_clusters', 'person_images', 'faces', 'images', 'persons']) {
+    for (const table of [
+      'audit_events',
+      'api_keys',
+      'cluster_exclusions',
+      'cluster_members',
+      'face_clusters',
+      'person_images',
+      'faces',
+      'images',
+      'persons',
+    ]) {
       await dataSource.query(`DELETE FROM ${table}`);
     }
   });
 
-  const record = (action: string) => (target: string): AuditRecord => ({ actor: ACTOR, action, target });
+  const record =
+    (action: string) =>
+    (target: string): AuditRecord => ({ actor: ACTOR, action, target });
 
   it.each(CHANGES.map((change) => [change.action, change] as const))('%s: the change and its audit row commit together', async (action, change) => {
     const subject = await change.arrange(rows, dataSource);
@@ -168,25 +181,36 @@ describe.each(TEST_DRIVERS)('audit rows in the transaction of their change, on $
     expect(await change.applied(dataSource, subject)).toBe(true);
     const expected = await change.expected(dataSource, subject);
     expect(await audit.list(10)).toEqual([
-      { id: expect.any(Number), at: expect.any(Date), actor: ACTOR, action, target: expected.target, details: expected.details ? expect.objectContaining(expected.details) : null },
+      {
+        id: expect.any(Number),
+        at: expect.any(Date),
+        actor: ACTOR,
+        action,
+        target: expected.target,
+        details: expected.details ? expect.objectContaining(expected.details) : null,
+      },
     ]);
   });
 
-  it.each(CHANGES.map((change) => [change.action, change] as const))('%s: rolled back when its audit row cannot be written', async (action, change) => {
-    const subject = await change.arrange(rows, dataSource);
-    // The audit table out of reach: the audit INSERT fails inside the change's transaction.
-    await dataSource.query('ALTER TABLE audit_events RENAME TO audit_events_away');
-    try {
-      await expect(change.change(dataSource, subject, record(action))).rejects.toThrow(/audit_events/);
-    } finally {
-      await dataSource.query('ALTER TABLE audit_events_away RENAME TO audit_events');
-    }
-    expect(await change.applied(dataSource, subject)).toBe(false);
-    expect(await audit.list(10)).toEqual([]);
-  });
+  it.each(CHANGES.map((change) => [change.action, change] as const))(
+    '%s: rolled back when its audit row cannot be written',
+    async (action, change) => {
+      const subject = await change.arrange(rows, dataSource);
+      // The audit table out of reach: the audit INSERT fails inside the change's transaction.
+      await dataSource.query('ALTER TABLE audit_events RENAME TO audit_events_away');
+      try {
+        await expect(change.change(dataSource, subject, record(action))).rejects.toThrow(/audit_events/);
+      } finally {
+        await dataSource.query('ALTER TABLE audit_events_away RENAME TO audit_events');
+      }
+      expect(await change.applied(dataSource, subject)).toBe(false);
+      expect(await audit.list(10)).toEqual([]);
+    },
+  );
 
   it('pages newest first with its keyset cursor, every row once', async () => {
-    for (const target of ['person:1', 'person:2', 'person:3']) await dataSource.query(...auditStatement({ actor: ACTOR, action: 'person.created', target }));
+    for (const target of ['person:1', 'person:2', 'person:3'])
+      await dataSource.query(...auditStatement({ actor: ACTOR, action: 'person.created', target }));
     const first = await audit.list(2);
     expect(first.map((event) => event.target)).toEqual(['person:3', 'person:2']);
     const cursor = decodeAuditCursor(auditCursorAfter(first[1]));
@@ -200,7 +224,12 @@ describe.each(TEST_DRIVERS)('audit rows in the transaction of their change, on $
     await reviews.assign(face.id, { personId: grace.id }, record('face.assigned')(`face:${face.id}`));
     const group = [await faceWithDescriptor(rows, dataSource, null), await faceWithDescriptor(rows, dataSource, null)];
     const guard: Statement = ['UPDATE persons SET name = ? WHERE id = ?', ['Grace H', grace.id]]; // changes one row: the group goes ahead
-    await reviews.assignFaces(group.map((member) => member.id), { name: 'Hedy' }, guard, { ...record('face.assigned')('cluster:9'), details: { faces: 2 } });
+    await reviews.assignFaces(
+      group.map((member) => member.id),
+      { name: 'Hedy' },
+      guard,
+      { ...record('face.assigned')('cluster:9'), details: { faces: 2 } },
+    );
     const hedy = await personNamed(dataSource, 'Hedy');
     expect((await audit.list(10)).map(({ target, details }) => ({ target, details }))).toEqual([
       { target: 'cluster:9', details: { faces: 2, personId: hedy!.id } },
@@ -210,7 +239,12 @@ describe.each(TEST_DRIVERS)('audit rows in the transaction of their change, on $
 
   it('a face or a group named after a new name writes person.created with the id; an existing name writes none', async () => {
     const reviews = new FaceReviewRepository(dataSource);
-    const created = (personId: number): AuditRecord => ({ actor: ACTOR, action: 'person.created', target: `person:${personId}`, details: { name: 'Ida' } });
+    const created = (personId: number): AuditRecord => ({
+      actor: ACTOR,
+      action: 'person.created',
+      target: `person:${personId}`,
+      details: { name: 'Ida' },
+    });
     const first = await faceWithDescriptor(rows, dataSource, null);
     await reviews.assign(first.id, { name: 'Ida' }, record('face.assigned')(`face:${first.id}`), { personCreated: created });
     const second = await faceWithDescriptor(rows, dataSource, null);

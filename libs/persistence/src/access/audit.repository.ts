@@ -37,7 +37,9 @@ export function auditStatement(record: AuditRecord): Statement {
   if (!entries.some(([, value]) => isSqlValue(value))) {
     return [`${head}?)`, [...fixed, record.details ? JSON.stringify(record.details) : null]];
   }
-  const pairs = entries.map(([key, value]) => (isSqlValue(value) ? { sql: `?, ${value.sql}`, parameters: [key, ...value.parameters] } : { sql: '?, ?', parameters: [key, value] }));
+  const pairs = entries.map(([key, value]) =>
+    isSqlValue(value) ? { sql: `?, ${value.sql}`, parameters: [key, ...value.parameters] } : { sql: '?, ?', parameters: [key, value] },
+  );
   return [`${head}JSON_OBJECT(${pairs.map((pair) => pair.sql).join(', ')}))`, [...fixed, ...pairs.flatMap((pair) => pair.parameters)]];
 }
 

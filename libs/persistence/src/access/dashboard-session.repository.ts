@@ -25,7 +25,10 @@ export class DashboardSessionRepository {
     this.sessions = dataSource.getRepository(DashboardSessionEntity);
   }
 
-  async create(session: { tokenHash: string; keyId: number; expiresAt: Date; userAgent: string | null }, now = new Date()): Promise<DashboardSessionView> {
+  async create(
+    session: { tokenHash: string; keyId: number; expiresAt: Date; userAgent: string | null },
+    now = new Date(),
+  ): Promise<DashboardSessionView> {
     const row = await this.sessions.save(this.sessions.create({ ...session, createdAt: now, lastSeenAt: now }));
     return toView(row);
   }

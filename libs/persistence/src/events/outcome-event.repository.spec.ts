@@ -76,7 +76,9 @@ describe.each(TEST_DRIVERS)('outcome events (outbox) on $name', (driver) => {
       galleryVersion: 7,
       faces: [{ box, score: 0.9, personId: ada.id, distance: 0.25, descriptor, recipe: 'chip-flip' }],
     });
-    expect(await processing.complete(imageId, 'consumer-1', { width: 1, height: 1, galleryVersion: 7, faces: [] })).toEqual({ outcome: 'claim_lost' });
+    expect(await processing.complete(imageId, 'consumer-1', { width: 1, height: 1, galleryVersion: 7, faces: [] })).toEqual({
+      outcome: 'claim_lost',
+    });
 
     const image = await dataSource.getRepository(ImageEntity).findOneByOrFail({ id: imageId });
     const face = await faceOf(imageId);
@@ -157,11 +159,13 @@ describe.each(TEST_DRIVERS)('outcome events (outbox) on $name', (driver) => {
     expect(await persons.delete(ada.id)).toBe(true);
     const [outcome, erasure, ...others] = await allEvents();
     expect(others).toEqual([]);
-    expect(outcome.type === 'image.outcome' && [outcome.imageId, outcome.status, outcome.faces.map((item) => [item.faceId, item.personId, item.personName])]).toEqual([
-      image.id,
-      'unrecognized',
-      [[face.id, null, null]],
-    ]);
+    expect(
+      outcome.type === 'image.outcome' && [
+        outcome.imageId,
+        outcome.status,
+        outcome.faces.map((item) => [item.faceId, item.personId, item.personName]),
+      ],
+    ).toEqual([image.id, 'unrecognized', [[face.id, null, null]]]);
     expect(erasure).toEqual({ eventId: expect.stringMatching(/^[0-9a-f-]{36}$/), type: 'person.deleted', personId: ada.id, at: expect.any(String) });
     expect(Object.keys(erasure)).toEqual(['eventId', 'type', 'personId', 'at']);
     expect(Date.parse(erasure.at)).toBeGreaterThanOrEqual(before - 1_000);
@@ -173,7 +177,12 @@ describe.each(TEST_DRIVERS)('outcome events (outbox) on $name', (driver) => {
 
   it('deleting an image removes its outcome events and writes image.deleted with the id only, never the path or the boxes', async () => {
     const imageId = await claimed();
-    await processing.complete(imageId, 'consumer-1', { width: 1, height: 1, galleryVersion: 1, faces: [{ box: { x: 17, y: 23, width: 31, height: 37 }, score: 1, personId: ada.id, distance: 0.2, descriptor, recipe: 'chip-flip' }] });
+    await processing.complete(imageId, 'consumer-1', {
+      width: 1,
+      height: 1,
+      galleryVersion: 1,
+      faces: [{ box: { x: 17, y: 23, width: 31, height: 37 }, score: 1, personId: ada.id, distance: 0.2, descriptor, recipe: 'chip-flip' }],
+    });
     const other = await claimed();
     await processing.complete(other, 'consumer-1', { width: 1, height: 1, galleryVersion: 1, faces: [] });
     const { path } = await dataSource.getRepository(ImageEntity).findOneByOrFail({ id: imageId });
@@ -189,7 +198,10 @@ describe.each(TEST_DRIVERS)('outcome events (outbox) on $name', (driver) => {
     expect(JSON.stringify(written)).not.toContain(path);
     expect(Number((await dataSource.query('SELECT COUNT(*) AS n FROM outcome_event_faces WHERE box_x = 17'))[0].n)).toBe(0);
     // The erasure is relayed like an outcome: published, delivered, pruned.
-    await outbox.markPublished((await outbox.unpublished(10)).map((stored) => stored.rowId), ['http://a.test/hook']);
+    await outbox.markPublished(
+      (await outbox.unpublished(10)).map((stored) => stored.rowId),
+      ['http://a.test/hook'],
+    );
     expect((await outbox.dueDeliveries('http://a.test/hook', 10)).map((due) => due.event)).toEqual(written);
     expect(await images.delete(imageId)).toBeUndefined();
     expect(await dataSource.getRepository(OutcomeEventEntity).countBy({ eventType: 'image.deleted' })).toBe(1);
@@ -197,7 +209,12 @@ describe.each(TEST_DRIVERS)('outcome events (outbox) on $name', (driver) => {
 
   it('an event is a snapshot: later changes do not alter it, and reading it again gives the same bytes', async () => {
     const imageId = await claimed();
-    await processing.complete(imageId, 'consumer-1', { width: 1, height: 1, galleryVersion: 3, faces: [{ box: { x: 0, y: 0, width: 5, height: 5 }, score: 1, personId: ada.id, distance: 0.1, descriptor, recipe: 'chip-flip' }] });
+    await processing.complete(imageId, 'consumer-1', {
+      width: 1,
+      height: 1,
+      galleryVersion: 3,
+      faces: [{ box: { x: 0, y: 0, width: 5, height: 5 }, score: 1, personId: ada.id, distance: 0.1, descriptor, recipe: 'chip-flip' }],
+    });
     const before = JSON.stringify(await events());
     await dataSource.getRepository(FaceEntity).update({ imageId }, { personId: null });
     await dataSource.getRepository(ImageEntity).update({ id: imageId }, { status: 'unrecognized' });
@@ -215,7 +232,12 @@ describe.each(TEST_DRIVERS)('outcome events (outbox) on $name', (driver) => {
 
     await outbox.markPublished([stored[0].rowId], ['http://a.test/hook', 'http://b.test/hook']);
     expect((await outbox.unpublished(10)).map((item) => item.event)).toEqual([expect.objectContaining({ imageId: second })]);
-    expect(await outbox.pendingDeliveries()).toEqual(new Map([['http://a.test/hook', 1], ['http://b.test/hook', 1]]));
+    expect(await outbox.pendingDeliveries()).toEqual(
+      new Map([
+        ['http://a.test/hook', 1],
+        ['http://b.test/hook', 1],
+      ]),
+    );
 
     const [due] = await outbox.dueDeliveries('http://a.test/hook', 10);
     expect(due).toMatchObject({ endpoint: 'http://a.test/hook', attempts: 0, event: stored[0].event });

@@ -76,9 +76,7 @@ describe.each(TEST_DRIVERS)('DashboardImageRepository on $name', (driver) => {
     const byPath = await repository.listImages({ limit: 50, search: 'img-1' });
     expect(byPath.rows.map((row) => row.path)).toEqual(['batch/img-12.jpg', 'batch/img-11.jpg', 'batch/img-10.jpg']);
 
-    expect((await repository.listImages({ limit: 50, search: '%_' })).rows.map((row) => row.path)).toEqual([
-      'odd/100%_sure!.jpg',
-    ]);
+    expect((await repository.listImages({ limit: 50, search: '%_' })).rows.map((row) => row.path)).toEqual(['odd/100%_sure!.jpg']);
     expect((await repository.listImages({ limit: 50, search: 'bob', status: 'failed' })).rows).toEqual([]);
   });
 

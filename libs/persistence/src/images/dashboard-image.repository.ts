@@ -176,7 +176,13 @@ export class DashboardImageRepository {
    * source is one of `sourceNames`. The dashboard shows pictures of these files only, never any file in the root.
    */
   async isSubmittedFile(path: string, sourceNames: string[]): Promise<boolean> {
-    const image = await this.dataSource.getRepository(ImageEntity).createQueryBuilder('i').select('i.id').where('i.path = :path', { path }).limit(1).getRawOne();
+    const image = await this.dataSource
+      .getRepository(ImageEntity)
+      .createQueryBuilder('i')
+      .select('i.id')
+      .where('i.path = :path', { path })
+      .limit(1)
+      .getRawOne();
     if (image !== undefined) return true;
     if (sourceNames.length === 0) return false;
     const enrolment = await this.dataSource
@@ -248,9 +254,7 @@ export class DashboardImageRepository {
       const person = face.personId !== null && face.personName !== null ? { id: Number(face.personId), name: face.personName } : null;
       persons.set(imageId, [...(persons.get(imageId) ?? []), person]);
     }
-    return images.map((image) =>
-      this.toListRow(image, faceCount.get(image.id) ?? 0, distinctPersons(persons.get(image.id) ?? [])),
-    );
+    return images.map((image) => this.toListRow(image, faceCount.get(image.id) ?? 0, distinctPersons(persons.get(image.id) ?? [])));
   }
 
   private toListRow(image: ImageEntity, faceCount: number, persons: PersonRef[]): ImageListRow {

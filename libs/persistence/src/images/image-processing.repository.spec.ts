@@ -80,9 +80,7 @@ describe.each(TEST_DRIVERS)('ImageProcessingRepository on $name', (driver) => {
   describe('claim', () => {
     it('lets exactly one of two concurrent consumers win each image', async () => {
       const ids = await Promise.all(Array.from({ length: 20 }, () => insertImage()));
-      const results = await Promise.all(
-        ids.flatMap((id) => [replicaA.claim(id, `a-${id}`, POLICY), replicaB.claim(id, `b-${id}`, POLICY)]),
-      );
+      const results = await Promise.all(ids.flatMap((id) => [replicaA.claim(id, `a-${id}`, POLICY), replicaB.claim(id, `b-${id}`, POLICY)]));
       for (let index = 0; index < ids.length; index++) {
         const pair = [results[index * 2], results[index * 2 + 1]].sort();
         expect(pair).toEqual(['busy', 'claimed']);
@@ -176,7 +174,12 @@ describe.each(TEST_DRIVERS)('ImageProcessingRepository on $name', (driver) => {
     it('stores nothing and says so when a matched person was deleted meanwhile', async () => {
       const id = await insertImage();
       await replicaA.claim(id, 'token', POLICY);
-      const outcome = { width: 2, height: 2, faces: [{ box, score: 0.9, personId: 987_654, distance: 0.2, descriptor: descriptorOf(3), recipe: 'chip-flip' as const }], galleryVersion: 1 };
+      const outcome = {
+        width: 2,
+        height: 2,
+        faces: [{ box, score: 0.9, personId: 987_654, distance: 0.2, descriptor: descriptorOf(3), recipe: 'chip-flip' as const }],
+        galleryVersion: 1,
+      };
       expect(await replicaA.complete(id, 'token', outcome)).toEqual({ outcome: 'person_deleted' });
       expect(await statusOf(id)).toMatchObject({ status: 'processing', claimedBy: 'token' });
       expect(await first.getRepository(FaceEntity).countBy({ imageId: id })).toBe(0);

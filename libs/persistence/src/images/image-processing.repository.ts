@@ -51,8 +51,7 @@ export type CompleteResult =
 
 export type FailResult =
   /** `retryable`: the image is `retrying` (next attempt at `nextAttemptAt`); otherwise `failed` for good. */
-  | { outcome: 'recorded'; attempts: number; retryable: boolean; nextAttemptAt: Date | null }
-  | { outcome: 'claim_lost' };
+  { outcome: 'recorded'; attempts: number; retryable: boolean; nextAttemptAt: Date | null } | { outcome: 'claim_lost' };
 
 export type DeadLetterResult = 'marked' | 'not_found' | 'already_done' | 'busy';
 export type RequeueResult = 'requeued' | 'not_found' | 'not_failed';
@@ -400,7 +399,10 @@ export class ImageProcessingRepository {
       const imageId = Number(id);
       const move = this.updateImage().set(changes).where('id = :imageId', { imageId }).andWhere(condition, parameters);
       const extra = alongside(imageId);
-      const applied = extra.length > 0 ? (await runInTransaction(this.dataSource, [toStatement(move), ...extra], { guarded: true })) !== undefined : (await move.execute()).affected === 1;
+      const applied =
+        extra.length > 0
+          ? (await runInTransaction(this.dataSource, [toStatement(move), ...extra], { guarded: true })) !== undefined
+          : (await move.execute()).affected === 1;
       if (applied) moved.push(imageId);
     }
     return moved;
@@ -411,4 +413,3 @@ export class ImageProcessingRepository {
     return recordOutcomeEvents(this.dataSource, { imageIds: [imageId] }, { statuses: ['failed'], galleryVersion: 'current' });
   }
 }
-

@@ -100,32 +100,41 @@ export class ImageRepository {
    */
   async delete(id: number, audit?: AuditRecord): Promise<DeletedImage | undefined> {
     const faceIds = (await this.dataSource.getRepository(FaceEntity).find({ where: { imageId: id }, select: { id: true } })).map((face) => face.id);
-    const enrolmentIds = faceIds.length === 0 ? [] : (
-      await this.dataSource
-        .getRepository(PersonImageEntity)
-        .createQueryBuilder('enrolment')
-        .select('enrolment.id', 'id')
-        .where('enrolment.source_name IN (:...sources)', { sources: faceIds.map(reviewSourceName) })
-        .getRawMany<{ id: number | string }>()
-    ).map((row) => Number(row.id));
-    const clusterIds = faceIds.length === 0 ? [] : (
-      await this.dataSource
-        .getRepository(ClusterMemberEntity)
-        .createQueryBuilder('member')
-        .select('DISTINCT member.cluster_id', 'clusterId')
-        .where('member.face_id IN (:...faceIds)', { faceIds })
-        .andWhere('member.cluster_id IS NOT NULL')
-        .getRawMany<{ clusterId: number | string }>()
-    ).map((row) => Number(row.clusterId));
+    const enrolmentIds =
+      faceIds.length === 0
+        ? []
+        : (
+            await this.dataSource
+              .getRepository(PersonImageEntity)
+              .createQueryBuilder('enrolment')
+              .select('enrolment.id', 'id')
+              .where('enrolment.source_name IN (:...sources)', { sources: faceIds.map(reviewSourceName) })
+              .getRawMany<{ id: number | string }>()
+          ).map((row) => Number(row.id));
+    const clusterIds =
+      faceIds.length === 0
+        ? []
+        : (
+            await this.dataSource
+              .getRepository(ClusterMemberEntity)
+              .createQueryBuilder('member')
+              .select('DISTINCT member.cluster_id', 'clusterId')
+              .where('member.face_id IN (:...faceIds)', { faceIds })
+              .andWhere('member.cluster_id IS NOT NULL')
+              .getRawMany<{ clusterId: number | string }>()
+          ).map((row) => Number(row.clusterId));
     const statements: Statement[] = [['DELETE FROM images WHERE id = ?', [id]], ...forgetImageStatements(id)];
     if (enrolmentIds.length > 0) {
-      statements.push(...forgetEnrolments(this.dataSource, { ids: enrolmentIds }), [`DELETE FROM person_images WHERE id IN (${placeholders(enrolmentIds.length)})`, enrolmentIds]);
+      statements.push(...forgetEnrolments(this.dataSource, { ids: enrolmentIds }), [
+        `DELETE FROM person_images WHERE id IN (${placeholders(enrolmentIds.length)})`,
+        enrolmentIds,
+      ]);
     }
     if (clusterIds.length > 0) {
-      statements.push(
-        recountClusters(clusterIds),
-        [`DELETE FROM face_clusters WHERE size = 0 AND id IN (${placeholders(clusterIds.length)})`, clusterIds],
-      );
+      statements.push(recountClusters(clusterIds), [
+        `DELETE FROM face_clusters WHERE size = 0 AND id IN (${placeholders(clusterIds.length)})`,
+        clusterIds,
+      ]);
     }
     statements.push(erasureEventStatement(this.dataSource, { imageId: id }, new Date()));
     const deleted: DeletedImage = { faces: faceIds.length, enrolments: enrolmentIds.length };
@@ -152,10 +161,15 @@ export class ImageRepository {
    * person the faces' (person_id, image_id) index.
    */
   async list(query: ImageListQuery): Promise<ImagePage> {
-    const builder = this.images.createQueryBuilder('image').orderBy('image.id', 'DESC').take(query.limit + 1);
+    const builder = this.images
+      .createQueryBuilder('image')
+      .orderBy('image.id', 'DESC')
+      .take(query.limit + 1);
     if (query.status) builder.andWhere('image.status = :status', { status: query.status });
     if (query.personId !== undefined) {
-      builder.andWhere('EXISTS (SELECT 1 FROM faces face WHERE face.image_id = image.id AND face.person_id = :personId)', { personId: query.personId });
+      builder.andWhere('EXISTS (SELECT 1 FROM faces face WHERE face.image_id = image.id AND face.person_id = :personId)', {
+        personId: query.personId,
+      });
     }
     if (query.cursor) builder.andWhere('image.id < :beforeId', { beforeId: query.cursor.beforeId });
     const { items, nextCursor } = keysetPage(await builder.getMany(), query.limit, (last) => encodeImageCursor({ beforeId: last.id }));

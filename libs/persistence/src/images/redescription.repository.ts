@@ -66,7 +66,9 @@ export class RedescriptionRepository {
 
   async progress(): Promise<RedescriptionProgress> {
     const count = async (table: 'faces' | 'person_images'): Promise<RecipeProgress> => {
-      const rows = await this.dataSource.query<Array<{ done: number | string | null; waiting: number | string | null; failed: number | string | null }>>(
+      const rows = await this.dataSource.query<
+        Array<{ done: number | string | null; waiting: number | string | null; failed: number | string | null }>
+      >(
         `SELECT SUM(CASE WHEN descriptor_recipe = ? THEN 1 ELSE 0 END) AS done, ` +
           `SUM(CASE WHEN descriptor_recipe <> ? AND redescription_error IS NULL THEN 1 ELSE 0 END) AS waiting, ` +
           `SUM(CASE WHEN descriptor_recipe <> ? AND redescription_error IS NOT NULL THEN 1 ELSE 0 END) AS failed ` +
@@ -84,11 +86,16 @@ export class RedescriptionRepository {
       .getRepository(PersonImageEntity)
       .createQueryBuilder('enrolment')
       .select(['enrolment.id AS id', 'enrolment.source_name AS sourceName'])
-      .where('enrolment.id > :afterId AND enrolment.descriptor_recipe <> :recipe AND enrolment.redescription_error IS NULL', { afterId, recipe: this.recipe })
+      .where('enrolment.id > :afterId AND enrolment.descriptor_recipe <> :recipe AND enrolment.redescription_error IS NULL', {
+        afterId,
+        recipe: this.recipe,
+      })
       .orderBy('enrolment.id', 'ASC')
       .limit(limit)
       .getRawMany<{ id: number | string; sourceName: string }>();
-    const reviewFaceIds = rows.flatMap((row) => (row.sourceName.startsWith(REVIEW_SOURCE_PREFIX) ? [Number(row.sourceName.slice(REVIEW_SOURCE_PREFIX.length))] : []));
+    const reviewFaceIds = rows.flatMap((row) =>
+      row.sourceName.startsWith(REVIEW_SOURCE_PREFIX) ? [Number(row.sourceName.slice(REVIEW_SOURCE_PREFIX.length))] : [],
+    );
     const faces = new Map<number, { imagePath: string; box: FaceBox }>();
     if (reviewFaceIds.length > 0) {
       const found = await this.dataSource.query<Array<{ id: number | string; path: string; x: number; y: number; width: number; height: number }>>(
@@ -96,11 +103,17 @@ export class RedescriptionRepository {
           `FROM faces JOIN images ON images.id = faces.image_id WHERE faces.id IN (${placeholders(reviewFaceIds.length)})`,
         reviewFaceIds,
       );
-      for (const face of found) faces.set(Number(face.id), { imagePath: face.path, box: { x: Number(face.x), y: Number(face.y), width: Number(face.width), height: Number(face.height) } });
+      for (const face of found)
+        faces.set(Number(face.id), {
+          imagePath: face.path,
+          box: { x: Number(face.x), y: Number(face.y), width: Number(face.width), height: Number(face.height) },
+        });
     }
     return rows.map((row) => {
       const id = Number(row.id);
-      const reviewFace = row.sourceName.startsWith(REVIEW_SOURCE_PREFIX) ? faces.get(Number(row.sourceName.slice(REVIEW_SOURCE_PREFIX.length))) : undefined;
+      const reviewFace = row.sourceName.startsWith(REVIEW_SOURCE_PREFIX)
+        ? faces.get(Number(row.sourceName.slice(REVIEW_SOURCE_PREFIX.length)))
+        : undefined;
       return { id, sourceName: row.sourceName, ...(reviewFace ? { reviewFace } : {}) };
     });
   }
@@ -115,7 +128,10 @@ export class RedescriptionRepository {
     await runInTransaction(this.dataSource, [
       bumpGalleryVersion(this.dataSource),
       logGalleryChanges({ ids: [id] }, true),
-      ['UPDATE person_images SET descriptor = ?, descriptor_recipe = ?, redescription_error = NULL WHERE id = ?', [encodeDescriptor(descriptor), recipe, id]],
+      [
+        'UPDATE person_images SET descriptor = ?, descriptor_recipe = ?, redescription_error = NULL WHERE id = ?',
+        [encodeDescriptor(descriptor), recipe, id],
+      ],
       logGalleryChanges({ ids: [id] }, false),
     ]);
     return true;
@@ -123,7 +139,11 @@ export class RedescriptionRepository {
 
   /** The enrolment cannot be re-described (its image gone, no face in it): kept, out of the gallery, not tried again. */
   async markEnrolmentFailed(id: number, reason: string): Promise<void> {
-    await this.dataSource.query('UPDATE person_images SET redescription_error = ? WHERE id = ? AND descriptor_recipe <> ?', [reason.slice(0, ERROR_LENGTH), id, this.recipe]);
+    await this.dataSource.query('UPDATE person_images SET redescription_error = ? WHERE id = ? AND descriptor_recipe <> ?', [
+      reason.slice(0, ERROR_LENGTH),
+      id,
+      this.recipe,
+    ]);
   }
 
   /**
@@ -143,7 +163,10 @@ export class RedescriptionRepository {
       .getRepository(FaceEntity)
       .createQueryBuilder('face')
       .select(['face.id', 'face.imageId', 'face.boxX', 'face.boxY', 'face.boxWidth', 'face.boxHeight'])
-      .where('face.image_id IN (:...ids) AND face.descriptor IS NOT NULL AND face.descriptor_recipe <> :recipe AND face.redescription_error IS NULL', { ids, recipe: this.recipe })
+      .where(
+        'face.image_id IN (:...ids) AND face.descriptor IS NOT NULL AND face.descriptor_recipe <> :recipe AND face.redescription_error IS NULL',
+        { ids, recipe: this.recipe },
+      )
       .orderBy('face.id', 'ASC')
       .getMany();
     return images.map((image) => ({
@@ -166,7 +189,10 @@ export class RedescriptionRepository {
       this.dataSource,
       results.map((result): Statement =>
         'error' in result
-          ? ['UPDATE faces SET redescription_error = ? WHERE id = ? AND descriptor_recipe <> ?', [result.error.slice(0, ERROR_LENGTH), result.faceId, this.recipe]]
+          ? [
+              'UPDATE faces SET redescription_error = ? WHERE id = ? AND descriptor_recipe <> ?',
+              [result.error.slice(0, ERROR_LENGTH), result.faceId, this.recipe],
+            ]
           : [
               'UPDATE faces SET descriptor = ?, descriptor_recipe = ?, gallery_version = 0, distance = NULL, redescription_error = NULL WHERE id = ? AND descriptor_recipe <> ?',
               [encodeDescriptor(result.descriptor), result.recipe, result.faceId, result.recipe],

@@ -34,7 +34,22 @@ import { ErasureEvents1795890000000 as SqliteErasureEvents } from './sqlite/1795
  * `dist/` after the build. Append new ones at the end of both lists; the two dialects share names and order,
  * except SQLite's lock lease table (MySQL has named locks instead).
  */
-export const MYSQL_MIGRATIONS = [MysqlInitialSchema, MysqlDashboardIndexes, MysqlLeasesAndRetries, MysqlFaceIdentity, MysqlImageRequestId, MysqlFaceReview, MysqlOutcomeEvents, MysqlSecurity, MysqlFaceQuality, MysqlClusterLinkage, MysqlSecurityRound2, MysqlPersonNameKey, MysqlDescriptorRecipes, MysqlErasureEvents];
+export const MYSQL_MIGRATIONS = [
+  MysqlInitialSchema,
+  MysqlDashboardIndexes,
+  MysqlLeasesAndRetries,
+  MysqlFaceIdentity,
+  MysqlImageRequestId,
+  MysqlFaceReview,
+  MysqlOutcomeEvents,
+  MysqlSecurity,
+  MysqlFaceQuality,
+  MysqlClusterLinkage,
+  MysqlSecurityRound2,
+  MysqlPersonNameKey,
+  MysqlDescriptorRecipes,
+  MysqlErasureEvents,
+];
 export const SQLITE_MIGRATIONS = [
   SqliteInitialSchema,
   SqliteDashboardIndexes,

@@ -18,7 +18,8 @@ describe.each(TEST_DRIVERS)('person name key migration on $name', (driver) => {
   /** Reverts the name-key migration and every later one. */
   async function undoNameKey(db: DataSource): Promise<void> {
     const list = migrationsFor(database!.config.type);
-    for (let index = list.findIndex((migration) => migration.name === 'PersonNameKey1795870000000'); index < list.length; index++) await db.undoLastMigration();
+    for (let index = list.findIndex((migration) => migration.name === 'PersonNameKey1795870000000'); index < list.length; index++)
+      await db.undoLastMigration();
   }
 
   /** A database migrated up to, not including, the name-key migration. */
@@ -32,7 +33,8 @@ describe.each(TEST_DRIVERS)('person name key migration on $name', (driver) => {
     return source;
   }
 
-  const names = async (db: DataSource) => (await db.query<Array<{ id: number; name: string }>>('SELECT id, name FROM persons ORDER BY id')).map((row) => [Number(row.id), row.name]);
+  const names = async (db: DataSource) =>
+    (await db.query<Array<{ id: number; name: string }>>('SELECT id, name FROM persons ORDER BY id')).map((row) => [Number(row.id), row.name]);
 
   it('keeps the oldest of names differing only in case, renames the others to the first free "(n)", and audits it', async () => {
     const db = await beforeNameKey();
@@ -66,7 +68,9 @@ describe.each(TEST_DRIVERS)('person name key migration on $name', (driver) => {
     const db = await beforeNameKey();
     for (const name of ['Ada', 'Deleted', 'Grace']) await db.query('INSERT INTO persons (name) VALUES (?)', [name]);
     await db.query("DELETE FROM persons WHERE name = 'Grace'");
-    await db.query("INSERT INTO person_images (person_id, source_name, content_hash, descriptor) VALUES (1, 'known:ada_1.jpg', 'h', ?)", [Buffer.alloc(512)]);
+    await db.query("INSERT INTO person_images (person_id, source_name, content_hash, descriptor) VALUES (1, 'known:ada_1.jpg', 'h', ?)", [
+      Buffer.alloc(512),
+    ]);
     await runPendingMigrations(db);
 
     expect(await db.query('SELECT person_id AS personId FROM person_images')).toEqual([{ personId: 1 }]);

@@ -38,15 +38,22 @@ export async function fillPersonNameKeys(queryRunner: QueryRunner, quote: (ident
     renamed.push({ id: person.id, from: person.name, to });
   }
   for (const person of keyed) {
-    await queryRunner.query(`UPDATE ${quote('persons')} SET ${quote('name')} = ?, ${quote('name_key')} = ? WHERE ${quote('id')} = ?`, [person.name, person.key, person.id]);
+    await queryRunner.query(`UPDATE ${quote('persons')} SET ${quote('name')} = ?, ${quote('name_key')} = ? WHERE ${quote('id')} = ?`, [
+      person.name,
+      person.key,
+      person.id,
+    ]);
   }
   for (const rename of renamed) {
-    await queryRunner.query(`INSERT INTO ${quote('audit_events')} (${['actor', 'action', 'target', 'details'].map(quote).join(', ')}) VALUES (?, ?, ?, ?)`, [
-      'migration',
-      'person.renamed',
-      `person:${rename.id}`,
-      JSON.stringify({ from: rename.from, to: rename.to, reason: 'names differing only in case are one name' }),
-    ]);
+    await queryRunner.query(
+      `INSERT INTO ${quote('audit_events')} (${['actor', 'action', 'target', 'details'].map(quote).join(', ')}) VALUES (?, ?, ?, ?)`,
+      [
+        'migration',
+        'person.renamed',
+        `person:${rename.id}`,
+        JSON.stringify({ from: rename.from, to: rename.to, reason: 'names differing only in case are one name' }),
+      ],
+    );
   }
   return renamed;
 }

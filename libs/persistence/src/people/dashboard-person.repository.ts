@@ -112,11 +112,6 @@ export class DashboardPersonRepository {
             .where('i.id IN (:...ids)', { ids: allIds })
             .getMany();
     const byId = new Map(images.map((image) => [image.id, { id: image.id, path: image.path, status: image.status }]));
-    return new Map(
-      personIds.map((personId) => [
-        personId,
-        (idsByPerson.get(personId) ?? []).flatMap((id) => (byId.has(id) ? [byId.get(id)!] : [])),
-      ]),
-    );
+    return new Map(personIds.map((personId) => [personId, (idsByPerson.get(personId) ?? []).flatMap((id) => (byId.has(id) ? [byId.get(id)!] : []))]));
   }
 }

@@ -12,7 +12,9 @@ export const GALLERY_STATE_ROW = 1;
  * so a schema created from the entities (tests) works without the row the migration inserts.
  */
 export function bumpGalleryVersion(dataSource: DataSource): Statement {
-  const conflict = isMysqlFamily(dataSource.options) ? 'ON DUPLICATE KEY UPDATE version = version + 1' : 'ON CONFLICT (id) DO UPDATE SET version = version + 1';
+  const conflict = isMysqlFamily(dataSource.options)
+    ? 'ON DUPLICATE KEY UPDATE version = version + 1'
+    : 'ON CONFLICT (id) DO UPDATE SET version = version + 1';
   return [`INSERT INTO gallery_state (id, version) VALUES (?, 1) ${conflict}`, [GALLERY_STATE_ROW]];
 }
 
@@ -20,7 +22,10 @@ export function bumpGalleryVersion(dataSource: DataSource): Statement {
  * Logs the enrolments selected by `where` as added or removed by the current version: run after
  * {@link bumpGalleryVersion} in the same transaction (before a delete, after an insert).
  */
-export function logGalleryChanges(where: { sourceName: string } | { ids: number[] } | { personId: number } | { movedFrom: number }, removed: boolean): Statement {
+export function logGalleryChanges(
+  where: { sourceName: string } | { ids: number[] } | { personId: number } | { movedFrom: number },
+  removed: boolean,
+): Statement {
   const [condition, parameters]: [string, unknown[]] =
     'sourceName' in where
       ? ['source_name = ?', [where.sourceName]]
@@ -59,7 +64,11 @@ export function forgetEnrolments(dataSource: DataSource, where: { ids: number[] 
 
 /** Enrolments removed by id, as the gallery requires: version bumped, their removal logged, the rows deleted. */
 export function removeEnrolments(dataSource: DataSource, ids: number[]): Statement[] {
-  return [bumpGalleryVersion(dataSource), logGalleryChanges({ ids }, true), [`DELETE FROM person_images WHERE id IN (${placeholders(ids.length)})`, ids]];
+  return [
+    bumpGalleryVersion(dataSource),
+    logGalleryChanges({ ids }, true),
+    [`DELETE FROM person_images WHERE id IN (${placeholders(ids.length)})`, ids],
+  ];
 }
 
 export async function readGalleryVersion(dataSource: DataSource): Promise<number> {
@@ -84,7 +93,8 @@ export function recomputeImageStatuses(dataSource: DataSource, select: { imageId
       updatedAt: now,
     })
     .where("status IN ('processed', 'unrecognized')");
-  if ('personId' in select) builder.andWhere('id IN (SELECT faces.image_id FROM faces WHERE faces.person_id = :personId)', { personId: select.personId });
+  if ('personId' in select)
+    builder.andWhere('id IN (SELECT faces.image_id FROM faces WHERE faces.person_id = :personId)', { personId: select.personId });
   else builder.andWhere('id IN (:...imageIds)', { imageIds: select.imageIds });
   return toStatement(builder);
 }

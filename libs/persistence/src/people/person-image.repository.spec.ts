@@ -50,12 +50,20 @@ describe.each(TEST_DRIVERS)('PersonImageRepository on $name', (driver) => {
     expect(await repository.findPersonByNameIgnoringCase('jane roe')).toEqual({ id: jane.id, name: 'Jane Roe' });
   });
 
-  it('says person_deleted, not the driver\'s foreign-key error, when the person is gone, and changes nothing', async () => {
+  it("says person_deleted, not the driver's foreign-key error, when the person is gone, and changes nothing", async () => {
     const gone = await repository.findOrCreatePerson('gone meanwhile');
     await dataSource.getRepository(PersonEntity).delete({ id: gone.id });
     const version = await repository.version();
-    const enrolment = { personId: gone.id, sourceName: 'path:uploads/gone.jpg', contentHash: 'c'.repeat(64), descriptor: descriptor(3), recipe: 'chip-flip' as const };
-    await expect(repository.replaceEnrolment(enrolment)).rejects.toSatisfy((error) => error instanceof PersistenceError && error.code === 'person_deleted');
+    const enrolment = {
+      personId: gone.id,
+      sourceName: 'path:uploads/gone.jpg',
+      contentHash: 'c'.repeat(64),
+      descriptor: descriptor(3),
+      recipe: 'chip-flip' as const,
+    };
+    await expect(repository.replaceEnrolment(enrolment)).rejects.toSatisfy(
+      (error) => error instanceof PersistenceError && error.code === 'person_deleted',
+    );
     expect(await repository.version()).toBe(version);
     expect(await repository.listByPrefix('path:uploads/gone')).toEqual([]);
   });
@@ -65,8 +73,20 @@ describe.each(TEST_DRIVERS)('PersonImageRepository on $name', (driver) => {
     const bob = await repository.findOrCreatePerson('bob');
     const v0 = await repository.version();
 
-    const firstId = await repository.replaceEnrolment({ personId: amy.id, sourceName: `${KNOWN_SOURCE_PREFIX}amy_1.png`, contentHash: 'a'.repeat(64), descriptor: descriptor(1), recipe: 'chip-flip' });
-    await repository.replaceEnrolment({ personId: bob.id, sourceName: 'path:uploads/bob.jpg', contentHash: 'b'.repeat(64), descriptor: descriptor(2), recipe: 'chip-flip' });
+    const firstId = await repository.replaceEnrolment({
+      personId: amy.id,
+      sourceName: `${KNOWN_SOURCE_PREFIX}amy_1.png`,
+      contentHash: 'a'.repeat(64),
+      descriptor: descriptor(1),
+      recipe: 'chip-flip',
+    });
+    await repository.replaceEnrolment({
+      personId: bob.id,
+      sourceName: 'path:uploads/bob.jpg',
+      contentHash: 'b'.repeat(64),
+      descriptor: descriptor(2),
+      recipe: 'chip-flip',
+    });
     const v1 = await repository.version();
     expect(v1).toBe(v0 + 2);
     expect(await repository.version()).toBe(v1);
@@ -77,10 +97,18 @@ describe.each(TEST_DRIVERS)('PersonImageRepository on $name', (driver) => {
     expect(gallery[0].descriptor[5]).toBeCloseTo(descriptor(1)[5], 6);
 
     // Same source, new content: one row, new id, new descriptor.
-    const secondId = await repository.replaceEnrolment({ personId: amy.id, sourceName: `${KNOWN_SOURCE_PREFIX}amy_1.png`, contentHash: 'c'.repeat(64), descriptor: descriptor(3), recipe: 'chip-flip' });
+    const secondId = await repository.replaceEnrolment({
+      personId: amy.id,
+      sourceName: `${KNOWN_SOURCE_PREFIX}amy_1.png`,
+      contentHash: 'c'.repeat(64),
+      descriptor: descriptor(3),
+      recipe: 'chip-flip',
+    });
     expect(secondId).not.toBe(firstId);
     const known = await repository.listByPrefix(KNOWN_SOURCE_PREFIX);
-    expect(known).toEqual([{ id: secondId, personId: amy.id, sourceName: `${KNOWN_SOURCE_PREFIX}amy_1.png`, contentHash: 'c'.repeat(64), recipe: 'chip-flip' }]);
+    expect(known).toEqual([
+      { id: secondId, personId: amy.id, sourceName: `${KNOWN_SOURCE_PREFIX}amy_1.png`, contentHash: 'c'.repeat(64), recipe: 'chip-flip' },
+    ]);
     const v2 = await repository.version();
     expect(v2).toBe(v1 + 1);
 
@@ -97,9 +125,22 @@ describe.each(TEST_DRIVERS)('PersonImageRepository on $name', (driver) => {
     const chipFlip = new PersonImageRepository(dataSource, 'chip-flip');
     const crop = new PersonImageRepository(dataSource, 'crop');
     const cleo = await chipFlip.findOrCreatePerson('cleo');
-    const oldId = await crop.replaceEnrolment({ personId: cleo.id, sourceName: 'path:cleo-old.jpg', contentHash: 'd'.repeat(64), descriptor: descriptor(4), recipe: 'crop' });
-    const newId = await chipFlip.replaceEnrolment({ personId: cleo.id, sourceName: 'path:cleo-new.jpg', contentHash: 'e'.repeat(64), descriptor: descriptor(5), recipe: 'chip-flip' });
-    const ids = async (repository: PersonImageRepository) => (await repository.loadGallery()).entries.map((entry) => entry.id).filter((id) => id === oldId || id === newId);
+    const oldId = await crop.replaceEnrolment({
+      personId: cleo.id,
+      sourceName: 'path:cleo-old.jpg',
+      contentHash: 'd'.repeat(64),
+      descriptor: descriptor(4),
+      recipe: 'crop',
+    });
+    const newId = await chipFlip.replaceEnrolment({
+      personId: cleo.id,
+      sourceName: 'path:cleo-new.jpg',
+      contentHash: 'e'.repeat(64),
+      descriptor: descriptor(5),
+      recipe: 'chip-flip',
+    });
+    const ids = async (repository: PersonImageRepository) =>
+      (await repository.loadGallery()).entries.map((entry) => entry.id).filter((id) => id === oldId || id === newId);
     expect(await ids(chipFlip)).toEqual([newId]);
     expect(await ids(crop)).toEqual([oldId]);
     const logged = await dataSource.query<Array<{ person_image_id: number; descriptor_recipe: string }>>(

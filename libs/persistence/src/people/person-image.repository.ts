@@ -7,7 +7,13 @@ import { ForgottenKnownFaceEntity } from './forgotten-known-face.entity';
 import { AuditRecord, auditIfChanged, auditInsertedRow } from '../access/audit.repository';
 import { rethrowPersonDeleted } from '../shared/database-errors';
 import { bumpGalleryVersion, logGalleryChanges, readGalleryVersion, removeEnrolments } from './gallery-version';
-import { CONFIGURED_DESCRIPTOR_RECIPE, decodeDescriptor, decodeRecipe, encodeDescriptor, UNCONFIGURED_DESCRIPTOR_RECIPE } from '../shared/descriptor-codec';
+import {
+  CONFIGURED_DESCRIPTOR_RECIPE,
+  decodeDescriptor,
+  decodeRecipe,
+  encodeDescriptor,
+  UNCONFIGURED_DESCRIPTOR_RECIPE,
+} from '../shared/descriptor-codec';
 import { runInTransaction, toStatement } from '../shared/transactions';
 import { personNameKey } from '../person-name';
 import { PersonRef } from '../images/image-views';
@@ -98,7 +104,10 @@ export class PersonImageRepository {
 
   /** Clears every tombstone (the files are enrolled again at the next start); returns how many there were. */
   async clearForgottenKnownFaces(audit?: AuditRecord): Promise<number> {
-    const results = await runInTransaction(this.dataSource, [['DELETE FROM forgotten_known_faces', []], ...(audit ? [auditIfChanged(0, audit)] : [])]);
+    const results = await runInTransaction(this.dataSource, [
+      ['DELETE FROM forgotten_known_faces', []],
+      ...(audit ? [auditIfChanged(0, audit)] : []),
+    ]);
     return results?.[0].affected ?? 0;
   }
 
@@ -108,7 +117,13 @@ export class PersonImageRepository {
       where: { sourceName: Like(`${prefix.replace(/[\\%_]/g, '\\$&')}%`) },
       order: { id: 'ASC' },
     });
-    return rows.map(({ id, personId, sourceName, contentHash, descriptorRecipe }) => ({ id, personId, sourceName, contentHash, recipe: decodeRecipe(descriptorRecipe) }));
+    return rows.map(({ id, personId, sourceName, contentHash, descriptorRecipe }) => ({
+      id,
+      personId,
+      sourceName,
+      contentHash,
+      recipe: decodeRecipe(descriptorRecipe),
+    }));
   }
 
   /**
@@ -176,7 +191,13 @@ export class PersonImageRepository {
       .getRepository(PersonImageEntity)
       .createQueryBuilder('image')
       .innerJoin('image.person', 'person')
-      .select(['image.id AS id', 'image.sourceName AS sourceName', 'image.personId AS personId', 'person.name AS personName', 'image.descriptor AS descriptor'])
+      .select([
+        'image.id AS id',
+        'image.sourceName AS sourceName',
+        'image.personId AS personId',
+        'person.name AS personName',
+        'image.descriptor AS descriptor',
+      ])
       .where('image.descriptorRecipe = :recipe', { recipe: this.recipe })
       .orderBy('image.id', 'ASC')
       .getRawMany<{ id: number | string; sourceName: string; personId: number | string; personName: string; descriptor: Buffer }>();

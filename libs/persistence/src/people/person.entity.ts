@@ -1,4 +1,15 @@
-import { Column, CreateDateColumn, Entity, EntitySubscriberInterface, EventSubscriber, Index, InsertEvent, OneToMany, PrimaryGeneratedColumn, UpdateEvent } from 'typeorm';
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  EntitySubscriberInterface,
+  EventSubscriber,
+  Index,
+  InsertEvent,
+  OneToMany,
+  PrimaryGeneratedColumn,
+  UpdateEvent,
+} from 'typeorm';
 import { personNameKey } from '../person-name';
 import { PersonImageEntity } from './person-image.entity';
 

@@ -33,7 +33,9 @@ describe.each(TEST_DRIVERS)('PersonRepository on $name', (driver) => {
   async function addFaces(personId: number, detected: number, known: number): Promise<number> {
     const image = await dataSource.getRepository(ImageEntity).save({ path: `img-${personId}-${Math.random()}.jpg` });
     for (let index = 0; index < detected; index += 1) {
-      await dataSource.getRepository(FaceEntity).save({ imageId: image.id, personId, boxX: 0, boxY: 0, boxWidth: 1, boxHeight: 1, score: 0.9, distance: 0.4 });
+      await dataSource
+        .getRepository(FaceEntity)
+        .save({ imageId: image.id, personId, boxX: 0, boxY: 0, boxWidth: 1, boxHeight: 1, score: 0.9, distance: 0.4 });
     }
     for (let index = 0; index < known; index += 1) {
       await dataSource.getRepository(PersonImageEntity).save({
@@ -107,7 +109,12 @@ describe.each(TEST_DRIVERS)('PersonRepository on $name', (driver) => {
     await addFaces(adaL, 2, 1);
     const version = Number((await dataSource.query('SELECT version FROM gallery_state'))[0]?.version ?? 0);
     const merged = await persons.merge(adaL, ada);
-    expect(merged).toMatchObject({ person: { id: ada, faceCount: 3, knownFaceCount: 2 }, mergedPerson: { id: adaL, name: 'Ada L.' }, movedEnrolments: 1, movedFaces: 2 });
+    expect(merged).toMatchObject({
+      person: { id: ada, faceCount: 3, knownFaceCount: 2 },
+      mergedPerson: { id: adaL, name: 'Ada L.' },
+      movedEnrolments: 1,
+      movedFaces: 2,
+    });
     expect(merged?.galleryVersion).toBeGreaterThan(version);
     expect(await persons.findById(adaL)).toBeUndefined();
 

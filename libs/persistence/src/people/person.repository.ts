@@ -75,7 +75,13 @@ export class PersonRepository {
   async create(name: string, audit?: (personId: number) => AuditRecord): Promise<CreatePersonResult> {
     try {
       const results = await runInTransaction(this.dataSource, [
-        toStatement(this.persons.createQueryBuilder().insert().values({ name, nameKey: personNameKey(name) }).updateEntity(false)),
+        toStatement(
+          this.persons
+            .createQueryBuilder()
+            .insert()
+            .values({ name, nameKey: personNameKey(name) })
+            .updateEntity(false),
+        ),
         ...(audit ? [auditInsertedRow(0, audit)] : []),
       ]);
       const id = results?.[0].insertId;
@@ -210,14 +216,8 @@ export class PersonRepository {
       .select('person.id', 'id')
       .addSelect('person.name', 'name')
       .addSelect('person.createdAt', 'createdAt')
-      .addSelect(
-        (sub) => sub.select('COUNT(*)').from(FaceEntity, 'face').where('face.person_id = person.id'),
-        'faceCount',
-      )
-      .addSelect(
-        (sub) => sub.select('COUNT(*)').from(PersonImageEntity, 'known').where('known.person_id = person.id'),
-        'knownFaceCount',
-      );
+      .addSelect((sub) => sub.select('COUNT(*)').from(FaceEntity, 'face').where('face.person_id = person.id'), 'faceCount')
+      .addSelect((sub) => sub.select('COUNT(*)').from(PersonImageEntity, 'known').where('known.person_id = person.id'), 'knownFaceCount');
   }
 
   private toView(row: PersonRow): PersonView {

@@ -153,16 +153,29 @@ export class FaceClusterRepository {
    * their members), and the highest group id stored (new groups are numbered after it).
    */
   async loadClusters(): Promise<{ clusters: StoredCluster[]; maxId: number }> {
-    const rows = await this.dataSource.getRepository(FaceClusterEntity).find({ select: { id: true, ignored: true, dirty: true }, order: { id: 'ASC' } });
-    const byId = new Map<number, StoredCluster>(rows.map((row) => [row.id, { id: row.id, ignored: Boolean(row.ignored), dirty: Boolean(row.dirty), members: [], excluded: [] }]));
-    const members = await this.dataSource.query<Array<{ clusterId: number | string; faceId: number | string; imageId: number | string; outlier: number | string | boolean; descriptor: Buffer }>>(
+    const rows = await this.dataSource
+      .getRepository(FaceClusterEntity)
+      .find({ select: { id: true, ignored: true, dirty: true }, order: { id: 'ASC' } });
+    const byId = new Map<number, StoredCluster>(
+      rows.map((row) => [row.id, { id: row.id, ignored: Boolean(row.ignored), dirty: Boolean(row.dirty), members: [], excluded: [] }]),
+    );
+    const members = await this.dataSource.query<
+      Array<{ clusterId: number | string; faceId: number | string; imageId: number | string; outlier: number | string | boolean; descriptor: Buffer }>
+    >(
       'SELECT member.cluster_id AS clusterId, member.face_id AS faceId, member.outlier AS outlier, face.image_id AS imageId, face.descriptor AS descriptor ' +
         'FROM cluster_members member INNER JOIN faces face ON face.id = member.face_id WHERE member.cluster_id IS NOT NULL AND face.descriptor IS NOT NULL ORDER BY member.face_id',
     );
     for (const row of members) {
-      byId.get(Number(row.clusterId))?.members.push({ id: Number(row.faceId), imageId: Number(row.imageId), descriptor: decodeDescriptor(row.descriptor), outlier: Boolean(Number(row.outlier)) });
+      byId.get(Number(row.clusterId))?.members.push({
+        id: Number(row.faceId),
+        imageId: Number(row.imageId),
+        descriptor: decodeDescriptor(row.descriptor),
+        outlier: Boolean(Number(row.outlier)),
+      });
     }
-    const exclusions = await this.dataSource.query<Array<{ faceId: number | string; clusterId: number | string }>>('SELECT face_id AS faceId, cluster_id AS clusterId FROM cluster_exclusions');
+    const exclusions = await this.dataSource.query<Array<{ faceId: number | string; clusterId: number | string }>>(
+      'SELECT face_id AS faceId, cluster_id AS clusterId FROM cluster_exclusions',
+    );
     for (const row of exclusions) byId.get(Number(row.clusterId))?.excluded.push(Number(row.faceId));
     return { clusters: [...byId.values()], maxId: rows.reduce((max, row) => Math.max(max, row.id), 0) };
   }
@@ -211,7 +224,11 @@ export class FaceClusterRepository {
 
   /** The newest face the job has looked at (faces are clustered in id order): newer unknown faces are new. */
   async clusteredUpTo(): Promise<number> {
-    const row = await this.dataSource.getRepository(ClusterMemberEntity).createQueryBuilder('member').select('MAX(member.face_id)', 'max').getRawOne<{ max: number | string | null }>();
+    const row = await this.dataSource
+      .getRepository(ClusterMemberEntity)
+      .createQueryBuilder('member')
+      .select('MAX(member.face_id)', 'max')
+      .getRawOne<{ max: number | string | null }>();
     return Number(row?.max ?? 0);
   }
 
@@ -247,7 +264,10 @@ export class FaceClusterRepository {
     if (rows.length === 0) return 0;
     const clusterIds = [...new Set(rows.flatMap((row) => (row.clusterId === null ? [] : [Number(row.clusterId)])))];
     const statements: Statement[] = [];
-    for (const ids of chunks(rows.map((row) => Number(row.faceId)), ROWS_PER_INSERT)) {
+    for (const ids of chunks(
+      rows.map((row) => Number(row.faceId)),
+      ROWS_PER_INSERT,
+    )) {
       statements.push([`DELETE FROM cluster_members WHERE face_id IN (${placeholders(ids.length)})`, ids]);
     }
     for (const ids of chunks(clusterIds, ROWS_PER_INSERT)) {
@@ -267,7 +287,13 @@ export class FaceClusterRepository {
         : "ON CONFLICT (id) DO UPDATE SET size = excluded.size, centroid = excluded.centroid, cohesion = excluded.cohesion, ignored = face_clusters.ignored OR excluded.ignored, updated_at = datetime('now')";
       statements.push([
         `INSERT INTO face_clusters (id, size, centroid, cohesion, ignored) VALUES ${rows.map(() => '(?, ?, ?, ?, ?)').join(', ')} ${upsert}`,
-        rows.flatMap((row) => [row.id, row.size, encodeDescriptor(row.centroid), row.cohesion === null ? null : Number(row.cohesion.toFixed(COHESION_DECIMALS)), row.ignored ? 1 : 0]),
+        rows.flatMap((row) => [
+          row.id,
+          row.size,
+          encodeDescriptor(row.centroid),
+          row.cohesion === null ? null : Number(row.cohesion.toFixed(COHESION_DECIMALS)),
+          row.ignored ? 1 : 0,
+        ]),
       ]);
     }
     for (const [from, into] of batch.merged) {
@@ -277,15 +303,22 @@ export class FaceClusterRepository {
       statements.push(['DELETE FROM face_clusters WHERE id = ?', [from]]);
     }
     for (const rows of chunks(batch.members, ROWS_PER_INSERT)) {
-      const upsert = mysql ? 'ON DUPLICATE KEY UPDATE cluster_id = VALUES(cluster_id)' : 'ON CONFLICT (face_id) DO UPDATE SET cluster_id = excluded.cluster_id';
+      const upsert = mysql
+        ? 'ON DUPLICATE KEY UPDATE cluster_id = VALUES(cluster_id)'
+        : 'ON CONFLICT (face_id) DO UPDATE SET cluster_id = excluded.cluster_id';
       statements.push([
         `INSERT INTO cluster_members (face_id, cluster_id) VALUES ${rows.map(() => '(?, ?)').join(', ')} ${upsert}`,
         rows.flatMap((row) => [row.faceId, row.clusterId]),
       ]);
     }
-    for (const ids of chunks(batch.cleaned ?? [], ROWS_PER_INSERT)) statements.push([`UPDATE face_clusters SET dirty = 0 WHERE id IN (${placeholders(ids.length)})`, ids]);
-    for (const [flag, faceIds] of [[1, batch.outliers?.marked ?? []], [0, batch.outliers?.cleared ?? []]] as const) {
-      for (const ids of chunks(faceIds, ROWS_PER_INSERT)) statements.push([`UPDATE cluster_members SET outlier = ${flag} WHERE face_id IN (${placeholders(ids.length)})`, ids]);
+    for (const ids of chunks(batch.cleaned ?? [], ROWS_PER_INSERT))
+      statements.push([`UPDATE face_clusters SET dirty = 0 WHERE id IN (${placeholders(ids.length)})`, ids]);
+    for (const [flag, faceIds] of [
+      [1, batch.outliers?.marked ?? []],
+      [0, batch.outliers?.cleared ?? []],
+    ] as const) {
+      for (const ids of chunks(faceIds, ROWS_PER_INSERT))
+        statements.push([`UPDATE cluster_members SET outlier = ${flag} WHERE face_id IN (${placeholders(ids.length)})`, ids]);
     }
     if (statements.length > 0) await runInTransaction(this.dataSource, statements);
   }
@@ -298,12 +331,21 @@ export class FaceClusterRepository {
   async list(limit: number, after?: ClusterCursor): Promise<ClusterSummary[]> {
     const rows: ClusterListRow[] = [];
     if (after?.cohesion !== null) {
-      const builder = this.listQuery(limit).andWhere('cluster.cohesion IS NOT NULL').orderBy('cluster.cohesion', 'ASC').addOrderBy('cluster.id', 'ASC');
-      if (after) builder.andWhere('(cluster.cohesion > :cohesion OR (cluster.cohesion = :cohesion AND cluster.id > :afterId))', { cohesion: after.cohesion, afterId: after.id });
+      const builder = this.listQuery(limit)
+        .andWhere('cluster.cohesion IS NOT NULL')
+        .orderBy('cluster.cohesion', 'ASC')
+        .addOrderBy('cluster.id', 'ASC');
+      if (after)
+        builder.andWhere('(cluster.cohesion > :cohesion OR (cluster.cohesion = :cohesion AND cluster.id > :afterId))', {
+          cohesion: after.cohesion,
+          afterId: after.id,
+        });
       rows.push(...(await builder.getRawMany<ClusterListRow>()));
     }
     if (rows.length < limit) {
-      const builder = this.listQuery(limit - rows.length).andWhere('cluster.cohesion IS NULL').orderBy('cluster.id', 'ASC');
+      const builder = this.listQuery(limit - rows.length)
+        .andWhere('cluster.cohesion IS NULL')
+        .orderBy('cluster.id', 'ASC');
       if (after?.cohesion === null) builder.andWhere('cluster.id > :afterId', { afterId: after.id });
       rows.push(...(await builder.getRawMany<ClusterListRow>()));
     }
@@ -356,7 +398,10 @@ export class FaceClusterRepository {
 
   /** Marks a group ignored; false when there is no such group. `audit`: its row, in the same transaction. */
   async ignore(id: number, audit?: AuditRecord): Promise<boolean> {
-    const results = await runInTransaction(this.dataSource, [['UPDATE face_clusters SET ignored = 1 WHERE id = ?', [id]], ...(audit ? [auditIfChanged(0, audit)] : [])]);
+    const results = await runInTransaction(this.dataSource, [
+      ['UPDATE face_clusters SET ignored = 1 WHERE id = ?', [id]],
+      ...(audit ? [auditIfChanged(0, audit)] : []),
+    ]);
     return (results?.[0].affected ?? 0) > 0;
   }
 
@@ -387,7 +432,9 @@ export class FaceClusterRepository {
 
   /** Ids of a group's faces. */
   async memberFaceIds(clusterId: number): Promise<number[]> {
-    const rows = await this.dataSource.getRepository(ClusterMemberEntity).find({ where: { clusterId }, select: { faceId: true }, order: { faceId: 'ASC' } });
+    const rows = await this.dataSource
+      .getRepository(ClusterMemberEntity)
+      .find({ where: { clusterId }, select: { faceId: true }, order: { faceId: 'ASC' } });
     return rows.map((row) => row.faceId);
   }
 
@@ -406,7 +453,10 @@ export class FaceClusterRepository {
             .where('member.cluster_id = cluster.id'),
         'imageCount',
       )
-      .addSelect((sub) => sub.select('COUNT(*)').from(ClusterMemberEntity, 'flagged').where('flagged.cluster_id = cluster.id AND flagged.outlier = 1'), 'outlierCount')
+      .addSelect(
+        (sub) => sub.select('COUNT(*)').from(ClusterMemberEntity, 'flagged').where('flagged.cluster_id = cluster.id AND flagged.outlier = 1'),
+        'outlierCount',
+      )
       .where('cluster.ignored = :ignored AND cluster.size > 0', { ignored: false })
       .limit(limit);
   }
@@ -463,7 +513,6 @@ export class FaceClusterRepository {
   }
 }
 
-
 function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let start = 0; start < items.length; start += size) out.push(items.slice(start, start + size));
@@ -472,5 +521,8 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
 
 /** Groups that lost members: their size recounted, marked for the clustering job to recompute their centroid. */
 export function recountClusters(ids: readonly number[]): Statement {
-  return [`UPDATE face_clusters SET dirty = 1, size = (SELECT COUNT(*) FROM cluster_members m WHERE m.cluster_id = face_clusters.id) WHERE id IN (${placeholders(ids.length)})`, [...ids]];
+  return [
+    `UPDATE face_clusters SET dirty = 1, size = (SELECT COUNT(*) FROM cluster_members m WHERE m.cluster_id = face_clusters.id) WHERE id IN (${placeholders(ids.length)})`,
+    [...ids],
+  ];
 }

@@ -87,7 +87,13 @@ export class FaceIdentityRepository {
 
   /** Whether any face of the configured recipe was matched against a gallery older than `version` (one index probe). */
   async hasStaleFaces(version: number): Promise<boolean> {
-    const row = await this.faces().createQueryBuilder('face').select('face.id', 'id').where('face.gallery_version < :version', { version }).andWhere('face.descriptor_recipe = :recipe', { recipe: this.recipe }).limit(1).getRawOne();
+    const row = await this.faces()
+      .createQueryBuilder('face')
+      .select('face.id', 'id')
+      .where('face.gallery_version < :version', { version })
+      .andWhere('face.descriptor_recipe = :recipe', { recipe: this.recipe })
+      .limit(1)
+      .getRawOne();
     return row !== undefined;
   }
 
@@ -149,7 +155,9 @@ export class FaceIdentityRepository {
    * does not cover `afterVersion` (older than the log) or holds more than `limit` rows (a full match is cheaper).
    */
   async galleryChanges(afterVersion: number, upToVersion: number, limit: number): Promise<GalleryChangeRow[] | undefined> {
-    const state = await this.dataSource.getRepository(GalleryStateEntity).findOne({ where: { id: GALLERY_STATE_ROW }, select: { changesFrom: true } });
+    const state = await this.dataSource
+      .getRepository(GalleryStateEntity)
+      .findOne({ where: { id: GALLERY_STATE_ROW }, select: { changesFrom: true } });
     if (afterVersion < (state?.changesFrom ?? 0)) return undefined;
     const rows = await this.dataSource
       .getRepository(GalleryChangeEntity)
@@ -180,9 +188,13 @@ export class FaceIdentityRepository {
   async applyRematch(version: number, matches: FaceRematch[], now = new Date()): Promise<RematchBatchResult> {
     if (matches.length === 0) return { updated: 0, changedImages: [] };
     const ids = matches.map((match) => match.faceId);
-    const personCase = matches.map((match) => `WHEN ${Math.trunc(match.faceId)} THEN ${match.personId === null ? 'NULL' : Math.trunc(match.personId)}`).join(' ');
+    const personCase = matches
+      .map((match) => `WHEN ${Math.trunc(match.faceId)} THEN ${match.personId === null ? 'NULL' : Math.trunc(match.personId)}`)
+      .join(' ');
     const distanceCase = matches
-      .map((match) => `WHEN ${Math.trunc(match.faceId)} THEN ${match.distance === null || !Number.isFinite(match.distance) ? 'NULL' : match.distance}`)
+      .map(
+        (match) => `WHEN ${Math.trunc(match.faceId)} THEN ${match.distance === null || !Number.isFinite(match.distance) ? 'NULL' : match.distance}`,
+      )
       .join(' ');
     const statements: Statement[] = [
       toStatement(

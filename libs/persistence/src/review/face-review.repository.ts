@@ -7,7 +7,14 @@ import { FaceEntity } from '../images/face.entity';
 import { FaceRejectionEntity } from './face-rejection.entity';
 import { PersonImageEntity } from '../people/person-image.entity';
 import { PersonEntity } from '../people/person.entity';
-import { bumpGalleryVersion, GALLERY_STATE_ROW, logGalleryChanges, readGalleryVersion, recomputeImageStatuses, removeEnrolments } from '../people/gallery-version';
+import {
+  bumpGalleryVersion,
+  GALLERY_STATE_ROW,
+  logGalleryChanges,
+  readGalleryVersion,
+  recomputeImageStatuses,
+  removeEnrolments,
+} from '../people/gallery-version';
 import { IDENTITY_STATUSES, recordOutcomeEvents } from '../events/outcome-events';
 import { auditIfInserted, auditStatement, AuditRecord, AuditSqlValue } from '../access/audit.repository';
 import { PersistenceError, rethrowPersonDeleted } from '../shared/database-errors';
@@ -141,7 +148,12 @@ export class FaceReviewRepository {
    * face or its descriptor vanished meanwhile; throws `PersistenceError('person_deleted')` (nothing changed) when
    * the person was deleted meanwhile.
    */
-  async assign(faceId: number, target: AssignTarget, audit?: AuditRecord, options: Omit<AssignFacesOptions, 'leftOut'> = {}): Promise<AssignedFace | undefined> {
+  async assign(
+    faceId: number,
+    target: AssignTarget,
+    audit?: AuditRecord,
+    options: Omit<AssignFacesOptions, 'leftOut'> = {},
+  ): Promise<AssignedFace | undefined> {
     const now = options.now ?? new Date();
     // Guard: the face still exists with its descriptor, else nothing at all is changed.
     const guard = toStatement(
@@ -149,7 +161,13 @@ export class FaceReviewRepository {
     );
     const assigned = await this.assignFaces([faceId], target, guard, audit, { ...options, now });
     if (!assigned) return undefined;
-    return { faceId, imageId: assigned.imageIds[0], personId: assigned.personId, personName: assigned.personName, galleryVersion: assigned.galleryVersion };
+    return {
+      faceId,
+      imageId: assigned.imageIds[0],
+      personId: assigned.personId,
+      personName: assigned.personName,
+      galleryVersion: assigned.galleryVersion,
+    };
   }
 
   /**
@@ -161,15 +179,24 @@ export class FaceReviewRepository {
    * `options.leftOut`: faces of the group the reviewer said are someone else — "Not <name>" (a rejection of the
    * person) and kept out of grouping (a member row without a group), as "Not the same person" does.
    */
-  async assignFaces(faceIds: readonly number[], target: AssignTarget, guard: Statement, audit?: AuditRecord, options: AssignFacesOptions = {}): Promise<AssignedFaces | undefined> {
+  async assignFaces(
+    faceIds: readonly number[],
+    target: AssignTarget,
+    guard: Statement,
+    audit?: AuditRecord,
+    options: AssignFacesOptions = {},
+  ): Promise<AssignedFaces | undefined> {
     const now = options.now ?? new Date();
-    const faces = faceIds.length === 0 ? [] : await this.dataSource
-      .getRepository(FaceEntity)
-      .createQueryBuilder('face')
-      .select(['face.id', 'face.imageId', 'face.descriptor'])
-      // A low-quality face is never enrolled: it stays unknown (and is never named) even in a named group.
-      .where('face.id IN (:...faceIds) AND face.descriptor IS NOT NULL AND face.low_quality = 0', { faceIds })
-      .getMany();
+    const faces =
+      faceIds.length === 0
+        ? []
+        : await this.dataSource
+            .getRepository(FaceEntity)
+            .createQueryBuilder('face')
+            .select(['face.id', 'face.imageId', 'face.descriptor'])
+            // A low-quality face is never enrolled: it stays unknown (and is never named) even in a named group.
+            .where('face.id IN (:...faceIds) AND face.descriptor IS NOT NULL AND face.low_quality = 0', { faceIds })
+            .getMany();
     // By key, not `name = ?`: MySQL's collation would also match names differing in case or accents.
     const [personRef, personParams]: [string, unknown[]] =
       'personId' in target ? ['?', [target.personId]] : ['(SELECT id FROM persons WHERE name_key = ?)', [personNameKey(target.name)]];
@@ -180,7 +207,8 @@ export class FaceReviewRepository {
       if (options.personCreated) statements.push(auditIfInserted(statements.length - 1, options.personCreated));
       // Ignored because a name differing only in case exists (created since the caller checked): nothing changes.
       // HEX compares the bytes on both dialects (MySQL's `=` follows the column's case-insensitive collation).
-      const exactName = statements.push(['UPDATE persons SET name = name WHERE name_key = ? AND HEX(name) = HEX(?)', [personNameKey(target.name), target.name]]) - 1;
+      const exactName =
+        statements.push(['UPDATE persons SET name = name WHERE name_key = ? AND HEX(name) = HEX(?)', [personNameKey(target.name), target.name]]) - 1;
       statements.push((previous) => {
         if (previous[exactName]?.affected !== 1) throw new PersistenceError('duplicate_name');
         return undefined;
@@ -194,7 +222,14 @@ export class FaceReviewRepository {
         toStatement(this.dataSource.createQueryBuilder().delete().from(PersonImageEntity).where('source_name = :sourceName', source)),
         [
           `INSERT INTO person_images (person_id, source_name, content_hash, descriptor, descriptor_recipe) SELECT ${personRef}, ?, ?, descriptor, descriptor_recipe FROM faces WHERE id = ? AND descriptor IS NOT NULL`,
-          [...personParams, source.sourceName, createHash('sha256').update(face.descriptor ?? Buffer.alloc(0)).digest('hex'), face.id],
+          [
+            ...personParams,
+            source.sourceName,
+            createHash('sha256')
+              .update(face.descriptor ?? Buffer.alloc(0))
+              .digest('hex'),
+            face.id,
+          ],
         ],
         logGalleryChanges(source, false),
         [`DELETE FROM face_rejections WHERE face_id = ? AND person_id = ${personRef}`, [face.id, ...personParams]],
@@ -240,7 +275,13 @@ export class FaceReviewRepository {
         ? await this.dataSource.getRepository(PersonEntity).findOneBy({ id: target.personId })
         : await this.dataSource.getRepository(PersonEntity).findOneBy({ nameKey: personNameKey(target.name) });
     if (!person) return undefined;
-    return { faceIds: faces.map((face) => face.id), imageIds, personId: person.id, personName: person.name, galleryVersion: await readGalleryVersion(this.dataSource) };
+    return {
+      faceIds: faces.map((face) => face.id),
+      imageIds,
+      personId: person.id,
+      personName: person.name,
+      galleryVersion: await readGalleryVersion(this.dataSource),
+    };
   }
 
   /**
@@ -256,8 +297,13 @@ export class FaceReviewRepository {
       .where('face.id IN (:...faceIds) AND face.descriptor IS NOT NULL AND face.descriptor_recipe = :recipe', { faceIds, recipe: this.recipe })
       .orderBy('face.id', 'ASC')
       .getMany();
-    const rejected = await readRejectedPersons(this.dataSource, faces.map((face) => face.id));
-    return faces.flatMap((face) => (face.descriptor ? [{ faceId: face.id, descriptor: decodeDescriptor(face.descriptor), rejectedPersonIds: rejected.get(face.id) ?? [] }] : []));
+    const rejected = await readRejectedPersons(
+      this.dataSource,
+      faces.map((face) => face.id),
+    );
+    return faces.flatMap((face) =>
+      face.descriptor ? [{ faceId: face.id, descriptor: decodeDescriptor(face.descriptor), rejectedPersonIds: rejected.get(face.id) ?? [] }] : [],
+    );
   }
 
   /**
@@ -287,11 +333,12 @@ export class FaceReviewRepository {
     if (ownEnrolment) {
       statements.push(...removeEnrolments(this.dataSource, [ownEnrolment.id]));
     }
-    statements.push(...recordOutcomeEvents(this.dataSource, { imageIds: [face.imageId] }, { statuses: IDENTITY_STATUSES, galleryVersion: 'current' }));
+    statements.push(
+      ...recordOutcomeEvents(this.dataSource, { imageIds: [face.imageId] }, { statuses: IDENTITY_STATUSES, galleryVersion: 'current' }),
+    );
     if (audit) statements.push(auditStatement(audit));
     return (await runInTransaction(this.dataSource, statements, { guarded: true })) !== undefined;
   }
-
 }
 
 /** Rejections of the faces that have any: face id → persons it must never be given to. */

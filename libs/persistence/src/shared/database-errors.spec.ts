@@ -49,6 +49,9 @@ describe.each(TEST_DRIVERS)('persistence errors on $name', (driver) => {
     const face = await unknownFace();
     const personId = await deletedPerson();
     const rematch = { faceId: face.id, imageId: face.imageId, previousPersonId: null, personId, distance: 0.2 };
-    await expect(new FaceIdentityRepository(dataSource).applyRematch(5, [rematch])).rejects.toMatchObject({ name: 'PersistenceError', code: 'person_deleted' });
+    await expect(new FaceIdentityRepository(dataSource).applyRematch(5, [rematch])).rejects.toMatchObject({
+      name: 'PersistenceError',
+      code: 'person_deleted',
+    });
   });
 });

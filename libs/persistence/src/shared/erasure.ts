@@ -20,7 +20,9 @@ export async function mergedPersonIds(dataSource: DataSource, personId: number):
       `SELECT target FROM audit_events WHERE action = ? AND json_extract(details, '$.into') IN (${placeholders(into.length)})`,
       [PERSON_MERGED, ...into],
     )) as Array<{ target: string }>;
-    into = rows.map((row) => Number(row.target.slice(PERSON_TARGET.length))).filter((id) => Number.isInteger(id) && id !== personId && !found.has(id));
+    into = rows
+      .map((row) => Number(row.target.slice(PERSON_TARGET.length)))
+      .filter((id) => Number.isInteger(id) && id !== personId && !found.has(id));
     for (const id of into) found.add(id);
   }
   return [...found];

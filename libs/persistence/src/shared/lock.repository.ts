@@ -76,9 +76,7 @@ export class LockRepository {
 
   /** Takes the lock without waiting; undefined when someone else holds it. */
   async tryLock(lock: DatabaseLock, options: TryLockOptions = {}): Promise<HeldLock | undefined> {
-    return isMysqlFamily(this.dataSource.options)
-      ? this.mysqlLock(lock, 0)
-      : this.sqliteLease(lock, options.leaseMs ?? DEFAULT_LEASE_MS);
+    return isMysqlFamily(this.dataSource.options) ? this.mysqlLock(lock, 0) : this.sqliteLease(lock, options.leaseMs ?? DEFAULT_LEASE_MS);
   }
 
   /** A scheduled job's lock (`ScheduledJob` of @visage/domain takes it with {@link tryLock} each run). */

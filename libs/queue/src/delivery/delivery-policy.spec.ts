@@ -8,9 +8,7 @@ const policy = { maxAttempts: 3, requeueBaseDelayMs: 1_000, requeueMaxDelayMs: 5
 
 describe('delivery policy (shared by both drivers)', () => {
   it('doubles the requeue delay per counted attempt up to the cap', () => {
-    expect([1, 2, 3, 4, 5, 60].map((attempts) => requeueDelayMs(attempts, policy))).toEqual([
-      1_000, 2_000, 4_000, 5_000, 5_000, 5_000,
-    ]);
+    expect([1, 2, 3, 4, 5, 60].map((attempts) => requeueDelayMs(attempts, policy))).toEqual([1_000, 2_000, 4_000, 5_000, 5_000, 5_000]);
   });
 
   it('finishes on success, requeues failures until maxAttempts, then dead-letters', () => {

@@ -15,9 +15,7 @@ export interface EnvelopeHeader {
   deferrals: number;
 }
 
-export type DecodedBody =
-  | { ok: true; data: unknown; envelope?: EnvelopeHeader }
-  | { ok: false; reason: string; preview: string };
+export type DecodedBody = { ok: true; data: unknown; envelope?: EnvelopeHeader } | { ok: false; reason: string; preview: string };
 
 export function encodeEventBody(data: unknown): string {
   const text = JSON.stringify(data);

@@ -86,11 +86,7 @@ export function dispatch(host: DispatchHost, delivery: Delivery): RunningDeliver
   };
 }
 
-async function run(
-  host: DispatchHost,
-  delivery: Delivery,
-  answer: ReturnType<typeof answerOnce>,
-): Promise<DeliveryOutcome | undefined> {
+async function run(host: DispatchHost, delivery: Delivery, answer: ReturnType<typeof answerOnce>): Promise<DeliveryOutcome | undefined> {
   const { options, logger } = host;
   const { info, body } = delivery;
   if (!body.ok) {
@@ -117,9 +113,12 @@ async function run(
   const context = new QueueContext([info, () => delivery.touch()]);
   const touchTimer =
     delivery.timeoutMs > 0
-      ? setInterval(() => {
-          if (!answer.answered) delivery.touch();
-        }, Math.max(1, Math.floor(delivery.timeoutMs * host.touchFraction)))
+      ? setInterval(
+          () => {
+            if (!answer.answered) delivery.touch();
+          },
+          Math.max(1, Math.floor(delivery.timeoutMs * host.touchFraction)),
+        )
       : undefined;
   let result: HandlerResult;
   try {

@@ -183,9 +183,7 @@ export class NsqServer extends QueueServer {
           settle();
           message.finish();
         } catch (error) {
-          this.logger.warn?.(
-            `${info.topic}: deferral re-publish failed (${describeError(error)}); requeueing message ${message.id} instead`,
-          );
+          this.logger.warn?.(`${info.topic}: deferral re-publish failed (${describeError(error)}); requeueing message ${message.id} instead`);
           this.uncountedDeliveries.set(message.id, uncounted + 1);
           message.requeue(Math.round(delayMs), false);
         }

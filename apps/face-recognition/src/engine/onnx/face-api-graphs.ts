@@ -208,7 +208,12 @@ function buildLandmarkGraph(weights: WeightMap): Uint8Array {
   out = layers.graph.node('AveragePool', [out], { kernel_shape: [7, 7], strides: [2, 2] });
   out = layers.graph.node('Flatten', [out], { axis: 1 });
   const fc = get('fc/weights');
-  layers.graph.node('Gemm', [out, layers.graph.constant('fc_w', fc.shape, fc.values), layers.graph.constant('fc_b', [fc.shape[1]], get('fc/bias').values)], {}, 'landmarks');
+  layers.graph.node(
+    'Gemm',
+    [out, layers.graph.constant('fc_w', fc.shape, fc.values), layers.graph.constant('fc_b', [fc.shape[1]], get('fc/bias').values)],
+    {},
+    'landmarks',
+  );
   layers.graph.output('landmarks', ['faces', 136]);
   return layers.graph.encode();
 }
@@ -242,7 +247,8 @@ function buildDescriptorGraph(weights: WeightMap): Uint8Array {
     }
     let pooled = layers.graph.node('AveragePool', [x], { kernel_shape: [2, 2], strides: [2, 2] });
     const channelsOut = channels(`${prefix}/conv2`);
-    if (channelsOut !== channelsIn) pooled = layers.graph.node('Pad', [pooled, layers.graph.int64s('pads', [0, 0, 0, 0, 0, channelsOut - channelsIn, 0, 0])]);
+    if (channelsOut !== channelsIn)
+      pooled = layers.graph.node('Pad', [pooled, layers.graph.int64s('pads', [0, 0, 0, 0, 0, channelsOut - channelsIn, 0, 0])]);
     return { out: layers.relu(layers.add(pooled, out)), size: pooledSize };
   };
 

@@ -21,7 +21,10 @@ interface ManifestEntry {
  * int32 entries (unused graph constants of the SSD export) are skipped.
  */
 export function readFaceApiWeights(modelDir: string, model: string): WeightMap {
-  const groups = JSON.parse(readFileSync(join(modelDir, `${model}-weights_manifest.json`), 'utf8')) as Array<{ paths: string[]; weights: ManifestEntry[] }>;
+  const groups = JSON.parse(readFileSync(join(modelDir, `${model}-weights_manifest.json`), 'utf8')) as Array<{
+    paths: string[];
+    weights: ManifestEntry[];
+  }>;
   const weights: WeightMap = new Map();
   for (const group of groups) {
     const bytes = Buffer.concat(group.paths.map((path) => readFileSync(join(modelDir, path))));

@@ -20,7 +20,12 @@ describe('OnnxFaceEngine batching', () => {
   it('describes more faces than one run holds (16) with the answers each gets alone, in order', async () => {
     const [face] = await engine.detect(image);
     // 21 different boxes around the astronaut's face: two full runs of the nets and a partial one.
-    const boxes = Array.from({ length: 21 }, (_, i) => ({ x: face.x - 10 + i, y: face.y - 5 + (i % 7), width: face.width + i, height: face.height + 2 * (i % 5) }));
+    const boxes = Array.from({ length: 21 }, (_, i) => ({
+      x: face.x - 10 + i,
+      y: face.y - 5 + (i % 7),
+      width: face.width + i,
+      height: face.height + 2 * (i % 5),
+    }));
     const together = await engine.describe(image, boxes, true);
     expect(together).toHaveLength(21);
     for (const [index, box] of boxes.entries()) {

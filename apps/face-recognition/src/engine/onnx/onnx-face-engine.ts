@@ -69,7 +69,6 @@ export class OnnxFaceEngine implements RecognitionEngine, FaceNets {
     return engine;
   }
 
-
   analyze(decoded: DecodedImage, includeLandmarks: boolean, timings?: StageTimings): Promise<EngineResult> {
     return analyzeWith(this, decoded, includeLandmarks, timings);
   }
@@ -102,7 +101,13 @@ export class OnnxFaceEngine implements RecognitionEngine, FaceNets {
     timings.landmarks = performance.now() - started;
     // A face at the very edge can align to a box outside the image; it cannot be described, so it is left out.
     const describable = aligned.map((_box, index) => index).filter((index) => clippedArea(aligned[index], image.width, image.height) > 0);
-    const descriptors = describable.length === 0 ? [] : await this.descriptors(image, describable.map((index) => ({ aligned: aligned[index], points: points[index] })));
+    const descriptors =
+      describable.length === 0
+        ? []
+        : await this.descriptors(
+            image,
+            describable.map((index) => ({ aligned: aligned[index], points: points[index] })),
+          );
     const results: Array<DescribedFace | undefined> = boxes.map(() => undefined);
     describable.forEach((faceIndex, position) => {
       results[faceIndex] = {

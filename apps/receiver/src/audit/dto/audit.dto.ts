@@ -18,5 +18,6 @@ export class AuditEventDto {
 
 export class AuditPageDto {
   @ApiProperty({ type: [AuditEventDto] }) items!: AuditEventDto[];
-  @ApiPropertyOptional({ nullable: true, type: String, description: 'Pass as `cursor` for the next (older) page; null at the end' }) nextCursor!: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String, description: 'Pass as `cursor` for the next (older) page; null at the end' }) nextCursor!:
+    string | null;
 }

@@ -20,12 +20,14 @@ export class ClusterSummaryDto {
     nullable: true,
     type: Number,
     example: 0.41,
-    description: 'Root-mean-square euclidean distance between two of its faces: lower is more alike (GET /clusters lists the lowest first); null for a group of one face',
+    description:
+      'Root-mean-square euclidean distance between two of its faces: lower is more alike (GET /clusters lists the lowest first); null for a group of one face',
   })
   cohesion!: number | null;
   @ApiProperty({ example: 1, description: 'Faces marked as outliers (outlier: true)' }) outlierCount!: number;
   @ApiProperty({ type: [ClusterFaceDto], description: 'Up to four of its faces that are not outliers, oldest first' }) sampleFaces!: ClusterFaceDto[];
-  @ApiProperty({ type: [ClusterFaceDto], description: 'Up to four of its outliers, oldest first: check these before naming the group' }) outlierFaces!: ClusterFaceDto[];
+  @ApiProperty({ type: [ClusterFaceDto], description: 'Up to four of its outliers, oldest first: check these before naming the group' })
+  outlierFaces!: ClusterFaceDto[];
 }
 
 export class ClusterPageDto {

@@ -67,7 +67,8 @@ const targetFields = {
  * as absent. Without either, the name is what is missing (`name_required`).
  */
 function targetOf(fields: { personId?: number | null; name?: string | null }, context: z.RefinementCtx): AssignTarget {
-  if (fields.personId != null && fields.name != null) refuse(context, fields, { code: 'ambiguous_person', message: 'give either personId or name, not both' });
+  if (fields.personId != null && fields.name != null)
+    refuse(context, fields, { code: 'ambiguous_person', message: 'give either personId or name, not both' });
   else if (fields.personId != null) return { personId: fields.personId };
   else if (fields.name != null) return { name: fields.name };
   else refuse(context, fields, { code: 'name_required', message: 'name is required' });
@@ -84,7 +85,11 @@ export const assignBody = z
 export const nameClusterBody = z
   .object({
     ...targetFields,
-    leaveOut: faceIds('leaveOut', 'invalid_leave_out', 'Faces of the group that are someone else: not enrolled, "Not <name>" for them, never grouped again'),
+    leaveOut: faceIds(
+      'leaveOut',
+      'invalid_leave_out',
+      'Faces of the group that are someone else: not enrolled, "Not <name>" for them, never grouped again',
+    ),
   })
   .meta({ description: 'Exactly one of personId and name; confirm or leaveOut after a 409 faces_need_confirmation' })
   .transform((fields, context): NameClusterBody => ({ target: targetOf(fields, context), confirm: fields.confirm, leaveOut: fields.leaveOut }));

@@ -17,9 +17,15 @@ export class FaceQualityDto {
   @ApiProperty({ example: false, description: 'Judged of low quality when stored (QUALITY_* settings): shown, never named, never enrolled' })
   lowQuality!: boolean;
   @ApiProperty({ example: [], type: [String], description: 'Why: too_small, low_score, blurred, turned_away, tilted_up_or_down' }) reasons!: string[];
-  @ApiPropertyOptional({ example: 412.5, nullable: true, type: Number, description: 'Variance of the Laplacian of the 64×64 grey face crop; null: not measured' })
+  @ApiPropertyOptional({
+    example: 412.5,
+    nullable: true,
+    type: Number,
+    description: 'Variance of the Laplacian of the 64×64 grey face crop; null: not measured',
+  })
   sharpness!: number | null;
-  @ApiPropertyOptional({ example: -8.2, nullable: true, type: Number, description: 'Head turn left/right, degrees (estimated from the landmarks)' }) yaw!: number | null;
+  @ApiPropertyOptional({ example: -8.2, nullable: true, type: Number, description: 'Head turn left/right, degrees (estimated from the landmarks)' })
+  yaw!: number | null;
   @ApiPropertyOptional({ example: 3.1, nullable: true, type: Number, description: 'Head tilt up/down, degrees' }) pitch!: number | null;
   @ApiPropertyOptional({ example: 1.4, nullable: true, type: Number, description: 'In-plane rotation, degrees' }) roll!: number | null;
 }
@@ -30,9 +36,15 @@ export class FaceDto {
   @ApiProperty({ example: 0.98 }) score!: number;
   @ApiPropertyOptional({ example: 0.41, nullable: true, type: Number }) distance!: number | null;
   @ApiPropertyOptional({ example: { id: 3, name: 'Ada' }, nullable: true, type: Object }) person!: { id: number; name: string } | null;
-  @ApiPropertyOptional({ example: 4, nullable: true, type: Number, description: 'Gallery version the person was decided against; null: stored before descriptors were kept' })
+  @ApiPropertyOptional({
+    example: 4,
+    nullable: true,
+    type: Number,
+    description: 'Gallery version the person was decided against; null: stored before descriptors were kept',
+  })
   galleryVersion!: number | null;
-  @ApiPropertyOptional({ nullable: true, type: Date, description: 'When the person was last decided (first match or re-match)' }) matchedAt!: Date | null;
+  @ApiPropertyOptional({ nullable: true, type: Date, description: 'When the person was last decided (first match or re-match)' })
+  matchedAt!: Date | null;
   @ApiProperty({ type: FaceQualityDto }) quality!: FaceQualityDto;
 }
 
@@ -41,8 +53,7 @@ export class ImageSummaryDto {
   @ApiProperty({ example: 'holiday/beach.jpg' }) path!: string;
   @ApiProperty({
     enum: IMAGE_STATUSES,
-    description:
-      'retrying: an attempt failed and another automatic one is due at nextAttemptAt; failed: final, no automatic retry will happen',
+    description: 'retrying: an attempt failed and another automatic one is due at nextAttemptAt; failed: final, no automatic retry will happen',
   })
   status!: ImageStatus;
   @ApiProperty({ example: 0, description: 'Processing attempts that ended in an error' }) attempts!: number;
@@ -64,10 +75,11 @@ export class ImageDetailsDto extends ImageSummaryDto {
     example: 4,
     nullable: true,
     type: Number,
-    description: 'Oldest gallery version among the faces\' identities; identities follow the gallery, so this catches up after an enrolment or a deletion',
+    description:
+      "Oldest gallery version among the faces' identities; identities follow the gallery, so this catches up after an enrolment or a deletion",
   })
   galleryVersion!: number | null;
-  @ApiPropertyOptional({ nullable: true, type: Date, description: 'When the faces\' identities were last decided' }) matchedAt!: Date | null;
+  @ApiPropertyOptional({ nullable: true, type: Date, description: "When the faces' identities were last decided" }) matchedAt!: Date | null;
 }
 
 export class ImagePageDto {

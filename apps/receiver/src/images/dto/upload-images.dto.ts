@@ -6,7 +6,7 @@ import { BatchItemResultDto } from './post-images.dto';
 export class UploadItemResultDto extends PickType(BatchItemResultDto, ['index', 'id', 'error'] as const) {
   @ApiPropertyOptional({
     enum: IMAGE_STATUSES,
-    description: '`pending` when accepted; for a duplicate, the existing image\'s current status',
+    description: "`pending` when accepted; for a duplicate, the existing image's current status",
     example: 'pending',
   })
   status?: ImageStatus;

@@ -16,7 +16,8 @@ export class PersonDto {
 
 export class EnrolmentDisagreementDto {
   @ApiProperty({ example: 0.83, description: 'The largest distance between two of its enrolments' }) spread!: number;
-  @ApiProperty({ type: [Number], example: [12], description: 'Enrolments far from most of the others: the ones to look at' }) outlierEnrolmentIds!: number[];
+  @ApiProperty({ type: [Number], example: [12], description: 'Enrolments far from most of the others: the ones to look at' })
+  outlierEnrolmentIds!: number[];
 }
 
 export class PersonMergedDto {
@@ -48,7 +49,11 @@ export type CreatePersonBody = z.output<typeof createPersonBody>;
 
 /** `{"into": <id>}`: the person a merge keeps (`into_required` when missing, `invalid_into` when not an id). */
 export const mergeBody = z
-  .object({ into: bodyId('into', 'invalid_into').nullish().meta({ description: 'The person that remains: every enrolment and named face moves to it', example: 3 }) })
+  .object({
+    into: bodyId('into', 'invalid_into')
+      .nullish()
+      .meta({ description: 'The person that remains: every enrolment and named face moves to it', example: 3 }),
+  })
   .transform((fields, context): { into: number } => {
     if (fields.into != null) return { into: fields.into };
     refuse(context, fields, { code: 'into_required', message: 'into is required: the id of the person to merge into' });

@@ -14,13 +14,17 @@ export class DescriptorRecipes1795880000000 implements MigrationInterface {
       "ALTER TABLE `faces` ADD `descriptor_recipe` varchar(16) NOT NULL DEFAULT 'crop', ADD `redescription_error` varchar(255) NULL, " +
         'ADD INDEX `idx_faces_descriptor_recipe` (`descriptor_recipe`, `id`)',
     );
-    await queryRunner.query("ALTER TABLE `person_images` ADD `descriptor_recipe` varchar(16) NOT NULL DEFAULT 'crop', ADD `redescription_error` varchar(255) NULL");
+    await queryRunner.query(
+      "ALTER TABLE `person_images` ADD `descriptor_recipe` varchar(16) NOT NULL DEFAULT 'crop', ADD `redescription_error` varchar(255) NULL",
+    );
     await queryRunner.query("ALTER TABLE `gallery_changes` ADD `descriptor_recipe` varchar(16) NOT NULL DEFAULT 'crop'");
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query('ALTER TABLE `gallery_changes` DROP COLUMN `descriptor_recipe`');
     await queryRunner.query('ALTER TABLE `person_images` DROP COLUMN `redescription_error`, DROP COLUMN `descriptor_recipe`');
-    await queryRunner.query('ALTER TABLE `faces` DROP INDEX `idx_faces_descriptor_recipe`, DROP COLUMN `redescription_error`, DROP COLUMN `descriptor_recipe`');
+    await queryRunner.query(
+      'ALTER TABLE `faces` DROP INDEX `idx_faces_descriptor_recipe`, DROP COLUMN `redescription_error`, DROP COLUMN `descriptor_recipe`',
+    );
   }
 }
