@@ -4,6 +4,7 @@ import { DashboardImageRepository } from './images/dashboard-image.repository';
 import { DashboardPersonRepository } from './people/dashboard-person.repository';
 import { DashboardSessionRepository } from './access/dashboard-session.repository';
 import { FaceIdentityRepository } from './review/face-identity.repository';
+import { ClusteringRepository } from './review/clustering.repository';
 import { FaceClusterRepository } from './review/face-cluster.repository';
 import { FaceReviewRepository } from './review/face-review.repository';
 import { ImageProcessingRepository } from './images/image-processing.repository';
@@ -21,6 +22,7 @@ import { RedescriptionRepository } from './images/redescription.repository';
 export const PERSISTENCE_REPOSITORIES = [
   ApiKeyRepository,
   AuditRepository,
+  ClusteringRepository,
   DashboardImageRepository,
   DashboardPersonRepository,
   DashboardSessionRepository,

@@ -7,7 +7,7 @@ import { ImageEntity } from './image.entity';
 import { PersonImageEntity } from '../people/person-image.entity';
 import { insertedId, isUniqueViolation } from '../shared/database-errors';
 import { checkpointAfterErasure, forgetImageStatements } from '../shared/erasure';
-import { recountClusters } from '../review/face-cluster.repository';
+import { recountClusters } from '../review/cluster-statements';
 import { reviewSourceName } from '../review/face-review.repository';
 import { forgetEnrolments } from '../people/gallery-version';
 import { erasureEventStatement } from '../events/outcome-events';

@@ -3,3 +3,6 @@ export * from './face-cluster.entity';
 export * from './face-identity.repository';
 export * from './face-review.repository';
 export * from './face-cluster.repository';
+export * from './clustering.repository';
+export * from './cluster-cursor';
+export { recountClusters } from './cluster-statements';
