@@ -9,6 +9,7 @@ import { FaceClusterRepository } from './review/face-cluster.repository';
 import { FaceReviewRepository } from './review/face-review.repository';
 import { ImageProcessingRepository } from './images/image-processing.repository';
 import { ImageRepository } from './images/image.repository';
+import { ImageRetryRepository } from './images/image-retry.repository';
 import { LockRepository } from './shared/lock.repository';
 import { OutcomeEventRepository } from './events/outcome-event.repository';
 import { PersonImageRepository } from './people/person-image.repository';
@@ -31,6 +32,7 @@ export const PERSISTENCE_REPOSITORIES = [
   FaceReviewRepository,
   ImageProcessingRepository,
   ImageRepository,
+  ImageRetryRepository,
   LockRepository,
   OutcomeEventRepository,
   PersonImageRepository,

@@ -60,7 +60,7 @@ function identityVersion(faces: ImageFaceView[]): Pick<ImageDetailsView, 'galler
   };
 }
 
-/** Ingest-side access to `images`: create, read, list and count (manual retry is `ImageProcessingRepository.requeueForRetry`). */
+/** Ingest-side access to `images`: create, read, list and count (manual retry is `ImageRetryRepository.requeueForRetry`). */
 @Injectable()
 export class ImageRepository {
   private readonly images: Repository<ImageEntity>;
