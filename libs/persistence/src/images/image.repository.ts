@@ -8,7 +8,7 @@ import { PersonImageEntity } from '../people/person-image.entity';
 import { insertedId, isUniqueViolation } from '../shared/database-errors';
 import { checkpointAfterErasure, forgetImageStatements } from '../shared/erasure';
 import { recountClusters } from '../review/cluster-statements';
-import { reviewSourceName } from '../review/face-review.repository';
+import { reviewSourceName } from '../review/face-assignment';
 import { forgetEnrolments } from '../people/gallery-version';
 import { erasureEventStatement } from '../events/outcome-events';
 import { encodeImageCursor, ImageCursor } from './image-cursor';

@@ -2,6 +2,8 @@ export * from './face-rejection.entity';
 export * from './face-cluster.entity';
 export * from './face-identity.repository';
 export * from './face-review.repository';
+export { REVIEW_SOURCE_PREFIX, reviewSourceName } from './face-assignment';
+export type { AssignFacesOptions, AssignTarget } from './face-assignment';
 export * from './face-cluster.repository';
 export * from './clustering.repository';
 export * from './cluster-cursor';
