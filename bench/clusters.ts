@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { DataSource } from 'typeorm';
 import { parseConfig } from '@visage/config';
 import { DEFAULT_DESCRIPTOR_RECIPE } from '@visage/domain';
-import { encodeDescriptor, FaceClusterRepository, LockRepository } from '@visage/persistence';
+import { ClusteringRepository, encodeDescriptor, LockRepository } from '@visage/persistence';
 import { ClusterJob } from '../apps/image-processor/src/clusters/cluster.job';
 import { processorSettingsFrom } from '../apps/image-processor/src/processor.settings';
 import { timed } from './machine';
@@ -88,7 +88,7 @@ runOnScratchDatabase('clusters', async (dataSource, type) => {
   console.log(`data: ${FACES} unknown faces of ${PEOPLE} people, ${type} (filled in ${((performance.now() - filling) / 1000).toFixed(1)} s)`);
 
   const settings = processorSettingsFrom(parseConfig({}), 'bench');
-  const job = new ClusterJob(new FaceClusterRepository(dataSource), new LockRepository(dataSource), settings, false);
+  const job = new ClusterJob(new ClusteringRepository(dataSource), new LockRepository(dataSource), settings, false);
   const { result: report, seconds, cpuSeconds } = await timed(() => job.runOnce({ sweep: true }));
   if (!report.ran) throw new Error(`the job did not run: ${report.reason}`);
   console.log(

@@ -1,7 +1,7 @@
 import { NestExpressApplication } from '@nestjs/platform-express';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FaceClusterRepository, FaceEntity, PersonEntity, PersonImageEntity } from '@visage/persistence';
+import { ClusteringRepository, FaceEntity, PersonEntity, PersonImageEntity } from '@visage/persistence';
 import { MigratedTestDatabase, Rows, TEST_DRIVERS } from '../../../libs/persistence/test/test-databases';
 import { DashboardClient, DashboardTestBed, signIn } from './harness';
 import { TEST_ADMIN_KEY } from '../../../libs/auth/test/test-keys';
@@ -32,7 +32,7 @@ describe.each(TEST_DRIVERS)('dashboard face review on $name', (driver) => {
       imageIds.push(image.id);
       groupFaces.push((await rows.face(image.id, null, { x: 40, y: 30, width: 50, height: 60 })).id);
     }
-    await new FaceClusterRepository(db.dataSource).write({
+    await new ClusteringRepository(db.dataSource).write({
       clusters: [{ id: groupFaces[0], size: 3, centroid: new Float32Array(128), ignored: false, cohesion: 0.384 }],
       members: groupFaces.map((faceId) => ({ faceId, clusterId: groupFaces[0] })),
       merged: new Map(),

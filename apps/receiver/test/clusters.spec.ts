@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FaceClusterRepository, FaceEntity, ImageEntity, PersonEntity, PersonImageEntity, readGalleryVersion } from '@visage/persistence';
+import { ClusteringRepository, FaceEntity, ImageEntity, PersonEntity, PersonImageEntity, readGalleryVersion } from '@visage/persistence';
 import { Rows, TEST_DRIVERS } from '../../../libs/persistence/test/test-databases';
 import { expectApiError, ReceiverHarness } from './receiver-harness';
 import { useReviewReceiver, writeGroup } from './review-fixtures';
@@ -10,8 +10,8 @@ describe.each(TEST_DRIVERS)('unknown people API on $name', (driver) => {
   let harness: ReceiverHarness;
   let dataSource: DataSource;
   let rows: Rows;
-  let clusters: FaceClusterRepository;
-  beforeAll(() => ({ harness, dataSource, rows, clusters } = context));
+  let clustering: ClusteringRepository;
+  beforeAll(() => ({ harness, dataSource, rows, clustering } = context));
 
   let counter = 0;
   /** The audit log, oldest first, as admins read it. */
@@ -39,7 +39,7 @@ describe.each(TEST_DRIVERS)('unknown people API on $name', (driver) => {
       await dataSource.getRepository(FaceEntity).update({ id: face.id }, { descriptor, galleryVersion: 1 });
       faces.push(face.id);
     }
-    return { id: await writeGroup(clusters, faces, { cohesion, outliers: outliers.map((index) => faces[index]) }), faces, images };
+    return { id: await writeGroup(clustering, faces, { cohesion, outliers: outliers.map((index) => faces[index]) }), faces, images };
   }
 
   it('GET /clusters: most cohesive first, groups of one face last, keyset paginated, outliers marked; GET /clusters/:id: every face', async () => {

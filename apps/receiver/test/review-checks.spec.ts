@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FaceClusterRepository, FaceEntity, FaceRejectionEntity, PersonEntity, PersonImageEntity, readGalleryVersion } from '@visage/persistence';
+import { ClusteringRepository, FaceEntity, FaceRejectionEntity, PersonEntity, PersonImageEntity, readGalleryVersion } from '@visage/persistence';
 import { Rows, TEST_DRIVERS } from '../../../libs/persistence/test/test-databases';
 import { expectApiError, ReceiverHarness } from './receiver-harness';
 import { useReviewReceiver, writeGroup } from './review-fixtures';
@@ -17,9 +17,9 @@ describe.each(TEST_DRIVERS)('review checks, merge and flags on $name', (driver) 
   let harness: ReceiverHarness;
   let dataSource: DataSource;
   let rows: Rows;
-  let clusters: FaceClusterRepository;
+  let clustering: ClusteringRepository;
   let counter = 0;
-  beforeAll(() => ({ harness, dataSource, rows, clusters } = context));
+  beforeAll(() => ({ harness, dataSource, rows, clustering } = context));
 
   /** A person with one enrolment per descriptor (sources `path:<name>-<n>.jpg`). */
   async function person(name: string, ...enrolments: Buffer[]): Promise<{ id: number; enrolments: number[] }> {
@@ -47,7 +47,7 @@ describe.each(TEST_DRIVERS)('review checks, merge and flags on $name', (driver) 
   async function group(...values: Buffer[]): Promise<{ id: number; faces: number[] }> {
     const faces: number[] = [];
     for (const value of values) faces.push((await face(value)).id);
-    return { id: await writeGroup(clusters, faces), faces };
+    return { id: await writeGroup(clustering, faces), faces };
   }
 
   const count = (entity: typeof PersonEntity | typeof PersonImageEntity) => dataSource.getRepository(entity).count();

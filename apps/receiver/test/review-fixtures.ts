@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
-import { FaceClusterRepository } from '@visage/persistence';
+import { ClusteringRepository } from '@visage/persistence';
 import { Rows, TestDriver } from '../../../libs/persistence/test/test-databases';
 import { ReceiverHarness, startReceiver } from './receiver-harness';
 
@@ -22,7 +22,8 @@ export interface ReviewContext {
   harness: ReceiverHarness;
   dataSource: DataSource;
   rows: Rows;
-  clusters: FaceClusterRepository;
+  /** Writes groups as the clustering job does. */
+  clustering: ClusteringRepository;
 }
 
 /** A receiver on a fresh database of `driver` for the whole suite, its review tables emptied before each test. */
@@ -32,7 +33,7 @@ export function useReviewReceiver(driver: TestDriver): ReviewContext {
     context.harness = await startReceiver(driver);
     context.dataSource = context.harness.app.get(DataSource);
     context.rows = new Rows(context.dataSource);
-    context.clusters = new FaceClusterRepository(context.dataSource);
+    context.clustering = new ClusteringRepository(context.dataSource);
   });
   afterAll(async () => {
     await context.harness?.close();
@@ -48,11 +49,11 @@ export function useReviewReceiver(driver: TestDriver): ReviewContext {
  * given cohesion (default: 0.4, null for one face) and outlier faces.
  */
 export async function writeGroup(
-  clusters: FaceClusterRepository,
+  clustering: ClusteringRepository,
   faces: number[],
   { cohesion = faces.length > 1 ? 0.4 : null, outliers = [] }: { cohesion?: number | null; outliers?: number[] } = {},
 ): Promise<number> {
-  await clusters.write({
+  await clustering.write({
     clusters: [{ id: faces[0], size: faces.length, centroid: new Float32Array(128), ignored: false, cohesion }],
     members: faces.map((faceId) => ({ faceId, clusterId: faces[0] })),
     merged: new Map(),

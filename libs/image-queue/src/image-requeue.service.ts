@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ImageProcessingRepository, RequeueResult } from '@visage/persistence';
+import { ImageRetryRepository, RequeueResult } from '@visage/persistence';
 import { ImagePublisher } from './image-publisher';
 
 /**
@@ -11,7 +11,7 @@ import { ImagePublisher } from './image-publisher';
 @Injectable()
 export class ImageRequeueService {
   constructor(
-    private readonly repository: ImageProcessingRepository,
+    private readonly repository: ImageRetryRepository,
     private readonly publisher: ImagePublisher,
   ) {}
 

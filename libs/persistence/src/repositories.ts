@@ -4,10 +4,12 @@ import { DashboardImageRepository } from './images/dashboard-image.repository';
 import { DashboardPersonRepository } from './people/dashboard-person.repository';
 import { DashboardSessionRepository } from './access/dashboard-session.repository';
 import { FaceIdentityRepository } from './review/face-identity.repository';
+import { ClusteringRepository } from './review/clustering.repository';
 import { FaceClusterRepository } from './review/face-cluster.repository';
 import { FaceReviewRepository } from './review/face-review.repository';
 import { ImageProcessingRepository } from './images/image-processing.repository';
 import { ImageRepository } from './images/image.repository';
+import { ImageRetryRepository } from './images/image-retry.repository';
 import { LockRepository } from './shared/lock.repository';
 import { OutcomeEventRepository } from './events/outcome-event.repository';
 import { PersonImageRepository } from './people/person-image.repository';
@@ -21,6 +23,7 @@ import { RedescriptionRepository } from './images/redescription.repository';
 export const PERSISTENCE_REPOSITORIES = [
   ApiKeyRepository,
   AuditRepository,
+  ClusteringRepository,
   DashboardImageRepository,
   DashboardPersonRepository,
   DashboardSessionRepository,
@@ -29,6 +32,7 @@ export const PERSISTENCE_REPOSITORIES = [
   FaceReviewRepository,
   ImageProcessingRepository,
   ImageRepository,
+  ImageRetryRepository,
   LockRepository,
   OutcomeEventRepository,
   PersonImageRepository,

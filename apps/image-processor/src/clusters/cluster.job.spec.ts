@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '@visage/config';
 import { DESCRIPTOR_LENGTH, DescriptorRecipe } from '@visage/domain';
 import {
+  ClusteringRepository,
   ClusterMemberEntity,
   encodeDescriptor,
   FaceClusterEntity,
@@ -39,6 +40,7 @@ function photo(who: number, axis: number, offset = 0.15): Float32Array {
 describe.each(TEST_DRIVERS)('clustering unknown faces on $name', (driver) => {
   let database: MigratedTestDatabase;
   let rows: Rows;
+  let clustering: ClusteringRepository;
   let clusters: FaceClusterRepository;
   let job: ClusterJob;
 
@@ -46,8 +48,9 @@ describe.each(TEST_DRIVERS)('clustering unknown faces on $name', (driver) => {
     Logger.overrideLogger(false);
     database = await openTestDatabase(driver, 'visage_clusters');
     rows = new Rows(database.dataSource);
+    clustering = new ClusteringRepository(database.dataSource);
     clusters = new FaceClusterRepository(database.dataSource);
-    job = new ClusterJob(clusters, new LockRepository(database.dataSource), settings, false);
+    job = new ClusterJob(clustering, new LockRepository(database.dataSource), settings, false);
   });
   afterAll(async () => {
     await database?.close();
@@ -108,7 +111,7 @@ describe.each(TEST_DRIVERS)('clustering unknown faces on $name', (driver) => {
     expect(await groups()).toEqual([ada, bob, [stranger]]);
     expect(await groupOf(tiny)).toBeUndefined();
     expect(await groupOf(otherRecipe)).toBeUndefined();
-    expect(await clusters.clusteringRule()).toBe(clusteringRule(0.5, 'chip-flip'));
+    expect(await clustering.clusteringRule()).toBe(clusteringRule(0.5, 'chip-flip'));
     const listed = await clusters.list(10);
     // Most cohesive first (bob's two photos are closer than ada's three), the group of one face last.
     expect(listed.map((group) => [group.size, group.imageCount, group.outlierCount])).toEqual([
@@ -190,13 +193,13 @@ describe.each(TEST_DRIVERS)('clustering unknown faces on $name', (driver) => {
     expect(await job.runOnce({ sweep: true })).toMatchObject({ regrouped: false, faces: 0 });
     // 0.6 apart: one group at 0.62.
     const wide = new ClusterJob(
-      clusters,
+      clustering,
       new LockRepository(database.dataSource),
       processorSettingsFrom(parseConfig({ CLUSTER_THRESHOLD: '0.62' }), 'cluster-test'),
       false,
     );
     expect(await wide.runOnce({ sweep: false })).toMatchObject({ regrouped: true, faces: 2, created: 1 });
-    expect(await clusters.clusteringRule()).toBe(clusteringRule(0.62, 'chip-flip'));
+    expect(await clustering.clusteringRule()).toBe(clusteringRule(0.62, 'chip-flip'));
     expect(await groups()).toEqual([ada]);
     expect(await wide.runOnce({ sweep: true })).toMatchObject({ regrouped: false, faces: 0 });
   });
@@ -207,7 +210,7 @@ describe.each(TEST_DRIVERS)('clustering unknown faces on $name', (driver) => {
     const ada = [];
     for (const axis of [0, 1, 2, 3]) ada.push(await unknownFace(photo(1, axis, 0.1)));
     const stray = await unknownFace(photo(1, 9, 0.8));
-    await clusters.write({
+    await clustering.write({
       clusters: [{ id: 1, size: 5, centroid: new Float32Array(DESCRIPTOR_LENGTH), ignored: true, cohesion: null }],
       members: [...ada, stray].map((faceId) => ({ faceId, clusterId: 1 })),
       merged: new Map(),
@@ -222,7 +225,7 @@ describe.each(TEST_DRIVERS)('clustering unknown faces on $name', (driver) => {
 
   it('two replicas running at once place each face once (job lock)', async () => {
     await unknownFace(photo(1, 0));
-    const other = new ClusterJob(clusters, new LockRepository(database.dataSource), settings, false);
+    const other = new ClusterJob(clustering, new LockRepository(database.dataSource), settings, false);
     const reports = await Promise.all([job.runOnce(), other.runOnce()]);
     expect(reports.reduce((sum, report) => sum + (report.ran ? report.faces : 0), 0)).toBe(1);
 

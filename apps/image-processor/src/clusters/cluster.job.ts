@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Optional } from '@nestjs/common';
 import { DescriptorRecipe, LEGACY_DESCRIPTOR_RECIPE, ScheduledJob, yieldToEventLoop } from '@visage/domain';
 import { ClusterIndex, MIN_GROUPED_FACE_PX } from '@visage/matcher';
-import { ClusteringWrite, DatabaseLock, FaceClusterRepository, LockRepository, UnknownFace } from '@visage/persistence';
+import { ClusteringRepository, ClusteringWrite, DatabaseLock, LockRepository, UnknownFace } from '@visage/persistence';
 import { PROCESSOR_SETTINGS, ProcessorSettings } from '../processor.settings';
 import { REMATCH_JOB_SCHEDULED } from '../rematch/rematch.job';
 
@@ -61,7 +61,7 @@ export class ClusterJob implements OnApplicationBootstrap, OnModuleDestroy {
   private cached?: { index: ClusterIndex; fingerprint: string };
 
   constructor(
-    private readonly clusters: FaceClusterRepository,
+    private readonly clusters: ClusteringRepository,
     locks: LockRepository,
     @Inject(PROCESSOR_SETTINGS) private readonly settings: ProcessorSettings,
     // The background identity jobs (re-match, clustering) are started or not together.

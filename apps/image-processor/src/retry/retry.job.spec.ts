@@ -8,7 +8,7 @@ import { ImageQueuedEvent } from '@visage/domain';
 import { ImageEntity } from '@visage/persistence';
 import { TEST_DRIVERS, TestDatabase, openMigrated } from '../../../../libs/persistence/test/test-databases';
 import { RecognizerBreaker } from '../breaker/recognizer-breaker';
-import { ImageProcessingRepository, LockRepository } from '@visage/persistence';
+import { ImageRetryRepository, LockRepository } from '@visage/persistence';
 import { QueuePublisher } from '../image-processor.providers';
 import { processorSettingsFrom } from '../processor.settings';
 import { ImagePublisher, ImageRequeueService } from '@visage/image-queue';
@@ -84,7 +84,7 @@ describe.each(TEST_DRIVERS)('RetryJob on $name', (driver) => {
     await dataSources[0].createQueryBuilder().delete().from(ImageEntity).execute();
     // Two replicas: separate connections, publishers and breakers.
     runners = dataSources.map((dataSource) => {
-      const repository = new ImageProcessingRepository(dataSource);
+      const repository = new ImageRetryRepository(dataSource);
       const publisher = new RecordingPublisher();
       const breaker = new RecognizerBreaker(new FakeFaceAnalyzer(), settings.breaker, undefined, new ManualTimers());
       const imagePublisher = new ImagePublisher(publisher, new ConfigService(config));
@@ -197,7 +197,7 @@ describe.each(TEST_DRIVERS)('RetryJob on $name', (driver) => {
     const breaker = new RecognizerBreaker(analyzer, settings.breaker, undefined, new ManualTimers());
     for (let index = 0; index < settings.breaker.failureThreshold; index++) await breaker.analyze('x.jpg').catch(() => undefined);
     const job = new RetryJob(
-      new ImageProcessingRepository(dataSources[0]),
+      new ImageRetryRepository(dataSources[0]),
       new LockRepository(dataSources[0]),
       runner.imagePublisher,
       breaker,
@@ -225,7 +225,7 @@ describe.each(TEST_DRIVERS)('RetryJob on $name', (driver) => {
 
   it('a scheduled tick that fails is logged, never left as an unhandled rejection (which would end the process)', async () => {
     const runner = runners[0];
-    const repository = new ImageProcessingRepository(dataSources[0]);
+    const repository = new ImageRetryRepository(dataSources[0]);
     let failures = 0;
     repository.resetExpiredClaims = () => Promise.reject(new Error(`connection closed (${++failures})`));
     // A queue that keeps its messages: no boot pass, so the fired tick is the one that runs; and a cron that does not
@@ -251,7 +251,7 @@ describe.each(TEST_DRIVERS)('RetryJob on $name', (driver) => {
     const runner = runners[0];
     const registry = new SchedulerRegistry();
     const job = new RetryJob(
-      new ImageProcessingRepository(dataSources[0]),
+      new ImageRetryRepository(dataSources[0]),
       new LockRepository(dataSources[0]),
       runner.imagePublisher,
       runner.breaker,

@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Optional }
 import { Inject } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { RecognizerBreaker } from '../breaker/recognizer-breaker';
-import { DatabaseLock, ImageProcessingRepository, LockRepository } from '@visage/persistence';
+import { DatabaseLock, ImageRetryRepository, LockRepository } from '@visage/persistence';
 import { PROCESSOR_SETTINGS, ProcessorSettings } from '../processor.settings';
 import { ImagePublisher } from '@visage/image-queue';
 import { ScheduledJob } from '@visage/domain';
@@ -34,7 +34,7 @@ export class RetryJob implements OnApplicationBootstrap, OnModuleDestroy {
   readonly runs: ScheduledJob;
 
   constructor(
-    private readonly repository: ImageProcessingRepository,
+    private readonly repository: ImageRetryRepository,
     locks: LockRepository,
     private readonly publisher: ImagePublisher,
     private readonly breaker: RecognizerBreaker,

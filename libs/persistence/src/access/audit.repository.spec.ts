@@ -9,6 +9,7 @@ import { PersonEntity } from '../people/person.entity';
 import { PersonImageEntity } from '../people/person-image.entity';
 import { ApiKeyRepository } from './api-key.repository';
 import { auditCursorAfter, AuditEventView, AuditRecord, AuditRepository, auditStatement, decodeAuditCursor } from './audit.repository';
+import { ClusteringRepository } from '../review/clustering.repository';
 import { FaceClusterRepository } from '../review/face-cluster.repository';
 import { FaceReviewRepository } from '../review/face-review.repository';
 import { ImageRepository } from '../images/image.repository';
@@ -40,7 +41,7 @@ const personNamed = (dataSource: DataSource, name: string) => dataSource.getRepo
 /** A group of two unknown faces as the clustering job writes it; its id is its first face's. */
 async function groupOfTwo(rows: Rows, dataSource: DataSource): Promise<number> {
   const faces = [(await faceWithDescriptor(rows, dataSource, null)).id, (await faceWithDescriptor(rows, dataSource, null)).id];
-  await new FaceClusterRepository(dataSource).write({
+  await new ClusteringRepository(dataSource).write({
     clusters: [{ id: faces[0], size: 2, centroid: new Float32Array(128), ignored: false, cohesion: 0.4 }],
     members: faces.map((faceId) => ({ faceId, clusterId: faces[0] })),
     merged: new Map(),

@@ -9,6 +9,7 @@ import { PersonEntity } from '../people/person.entity';
 import { FaceIdentityRepository } from '../review/face-identity.repository';
 import { FaceReviewRepository } from '../review/face-review.repository';
 import { ImageProcessingRepository } from '../images/image-processing.repository';
+import { ImageRetryRepository } from '../images/image-retry.repository';
 import { ImageRepository } from '../images/image.repository';
 import { OutcomeEventRepository } from './outcome-event.repository';
 import { PersonRepository } from '../people/person.repository';
@@ -116,7 +117,7 @@ describe.each(TEST_DRIVERS)('outcome events (outbox) on $name', (driver) => {
   it('an expired claim on its last attempt fails for good with an event; with attempts left, none', async () => {
     const last = await rows.image(`outcomes/${++paths}.jpg`, { status: 'processing', attempts: 2, leaseExpiresAt: new Date(Date.now() - 1_000) });
     const early = await rows.image(`outcomes/${++paths}.jpg`, { status: 'processing', attempts: 0, leaseExpiresAt: new Date(Date.now() - 1_000) });
-    expect(await processing.resetExpiredClaims({ maxAttempts: 3 })).toEqual([early.id]);
+    expect(await new ImageRetryRepository(dataSource).resetExpiredClaims({ maxAttempts: 3 })).toEqual([early.id]);
     expect((await events()).map((event) => [event.imageId, event.status])).toEqual([[last.id, 'failed']]);
   });
 

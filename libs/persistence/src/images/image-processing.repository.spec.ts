@@ -5,6 +5,7 @@ import { FaceEntity } from './face.entity';
 import { ImageEntity } from './image.entity';
 import { PersonEntity } from '../people/person.entity';
 import { ImageProcessingRepository } from './image-processing.repository';
+import { ImageRetryRepository } from './image-retry.repository';
 import { ProcessingLimits } from './processing-limits';
 import { decodeDescriptor } from '../shared/descriptor-codec';
 
@@ -17,13 +18,15 @@ function descriptorOf(seed: number): Float32Array {
   return Float32Array.from({ length: 128 }, (_, index) => Math.fround(Math.sin(seed * 131 + index) * 0.2));
 }
 
-describe.each(TEST_DRIVERS)('ImageProcessingRepository on $name', (driver) => {
+describe.each(TEST_DRIVERS)('ImageProcessingRepository and ImageRetryRepository on $name', (driver) => {
   let database: TestDatabase;
   /** Two data sources = two independent connections, like two processor replicas. */
   let first: DataSource;
   let second: DataSource;
   let replicaA: ImageProcessingRepository;
   let replicaB: ImageProcessingRepository;
+  /** The retry paths, on the first connection. */
+  let retry: ImageRetryRepository;
   let personId: number;
 
   beforeAll(async () => {
@@ -32,6 +35,7 @@ describe.each(TEST_DRIVERS)('ImageProcessingRepository on $name', (driver) => {
     second = await openMigrated(database.config);
     replicaA = new ImageProcessingRepository(first);
     replicaB = new ImageProcessingRepository(second);
+    retry = new ImageRetryRepository(first);
     personId = (await first.getRepository(PersonEntity).save({ name: 'Ada' })).id;
   });
 
@@ -285,13 +289,13 @@ describe.each(TEST_DRIVERS)('ImageProcessingRepository on $name', (driver) => {
 
     it('a manual retry gives a failed image fresh attempts, even a permanent failure', async () => {
       const id = await insertImage({ status: 'failed', attempts: 3, permanentFailure: true });
-      expect(await replicaA.requeueForRetry(id)).toBe('requeued');
+      expect(await retry.requeueForRetry(id)).toBe('requeued');
       expect(await statusOf(id)).toMatchObject({ status: 'pending', attempts: 0, permanentFailure: false });
       const done = await insertImage({ status: 'processed' });
-      expect(await replicaA.requeueForRetry(done)).toBe('not_failed');
+      expect(await retry.requeueForRetry(done)).toBe('not_failed');
       const pending = await insertImage();
-      expect(await replicaA.requeueForRetry(pending)).toBe('not_failed');
-      expect(await replicaA.requeueForRetry(987_654_321)).toBe('not_found');
+      expect(await retry.requeueForRetry(pending)).toBe('not_failed');
+      expect(await retry.requeueForRetry(987_654_321)).toBe('not_found');
     });
   });
 
@@ -306,19 +310,19 @@ describe.each(TEST_DRIVERS)('ImageProcessingRepository on $name', (driver) => {
         failed: await insertImage({ status: 'failed', attempts: 1, ageMs: 100 * grace }),
         done: await insertImage({ status: 'processed', ageMs: 100 * grace }),
       };
-      expect(await replicaA.touchOverdueRetries(grace)).toEqual([ids.overdue]);
+      expect(await retry.touchOverdueRetries(grace)).toEqual([ids.overdue]);
       expect(await statusOf(ids.overdue)).toMatchObject({ status: 'retrying', attempts: 1 });
-      expect(await replicaA.touchOverdueRetries(grace)).toEqual([]);
+      expect(await retry.touchOverdueRetries(grace)).toEqual([]);
       // A negative grace also takes those due within it: after a restart of the in-process queue, all of them.
-      const all = await replicaA.touchOverdueRetries(-60 * SECOND);
+      const all = await retry.touchOverdueRetries(-60 * SECOND);
       expect(all.sort((x, y) => x - y)).toEqual([ids.overdue, ids.dueWithinGrace, ids.notDue].sort((x, y) => x - y));
     });
 
     it('re-publishes stale pending images once per staleness period', async () => {
       const stale = await insertImage({ ageMs: POLICY.pendingStaleMs + SECOND });
       await insertImage({ ageMs: POLICY.pendingStaleMs - 10 * SECOND });
-      expect(await replicaA.touchStalePending(POLICY)).toEqual([stale]);
-      expect(await replicaA.touchStalePending(POLICY)).toEqual([]);
+      expect(await retry.touchStalePending(POLICY)).toEqual([stale]);
+      expect(await retry.touchStalePending(POLICY)).toEqual([]);
     });
 
     it('resets expired leases, counting the abandoned run as an attempt', async () => {
@@ -329,7 +333,7 @@ describe.each(TEST_DRIVERS)('ImageProcessingRepository on $name', (driver) => {
       await age(expired, POLICY.claimTimeoutMs + SECOND);
       await age(lastChance, POLICY.claimTimeoutMs + SECOND);
 
-      expect(await replicaA.resetExpiredClaims(POLICY)).toEqual([expired]);
+      expect(await retry.resetExpiredClaims(POLICY)).toEqual([expired]);
       expect(await statusOf(expired)).toMatchObject({ status: 'retrying', attempts: 1, claimedBy: null, leaseExpiresAt: null });
       expect((await statusOf(expired)).nextAttemptAt).not.toBeNull();
       expect(await statusOf(lastChance)).toMatchObject({ status: 'failed', attempts: POLICY.maxAttempts, nextAttemptAt: null });

@@ -7,8 +7,8 @@ import { ImageEntity } from './image.entity';
 import { PersonImageEntity } from '../people/person-image.entity';
 import { insertedId, isUniqueViolation } from '../shared/database-errors';
 import { checkpointAfterErasure, forgetImageStatements } from '../shared/erasure';
-import { recountClusters } from '../review/face-cluster.repository';
-import { reviewSourceName } from '../review/face-review.repository';
+import { recountClusters } from '../review/cluster-statements';
+import { reviewSourceName } from '../review/face-assignment';
 import { forgetEnrolments } from '../people/gallery-version';
 import { erasureEventStatement } from '../events/outcome-events';
 import { encodeImageCursor, ImageCursor } from './image-cursor';
@@ -60,7 +60,7 @@ function identityVersion(faces: ImageFaceView[]): Pick<ImageDetailsView, 'galler
   };
 }
 
-/** Ingest-side access to `images`: create, read, list and count (manual retry is `ImageProcessingRepository.requeueForRetry`). */
+/** Ingest-side access to `images`: create, read, list and count (manual retry is `ImageRetryRepository.requeueForRetry`). */
 @Injectable()
 export class ImageRepository {
   private readonly images: Repository<ImageEntity>;

@@ -4,6 +4,7 @@ export * from './image-cursor';
 export * from './image-views';
 export * from './image.repository';
 export * from './image-processing.repository';
+export * from './image-retry.repository';
 export * from './processing-limits';
 export * from './dashboard-image.repository';
 export * from './redescription.repository';

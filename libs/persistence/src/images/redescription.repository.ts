@@ -4,7 +4,7 @@ import { DescriptorRecipe, FaceBox } from '@visage/domain';
 import { FaceEntity } from './face.entity';
 import { PersonImageEntity } from '../people/person-image.entity';
 import { CONFIGURED_DESCRIPTOR_RECIPE, encodeDescriptor, UNCONFIGURED_DESCRIPTOR_RECIPE } from '../shared/descriptor-codec';
-import { REVIEW_SOURCE_PREFIX } from '../review/face-review.repository';
+import { REVIEW_SOURCE_PREFIX } from '../review/face-assignment';
 import { bumpGalleryVersion, logGalleryChanges } from '../people/gallery-version';
 import { placeholders, runInTransaction, Statement } from '../shared/transactions';
 

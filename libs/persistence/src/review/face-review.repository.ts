@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { DescriptorRecipe, FaceBox } from '@visage/domain';
@@ -7,27 +6,14 @@ import { FaceEntity } from '../images/face.entity';
 import { FaceRejectionEntity } from './face-rejection.entity';
 import { PersonImageEntity } from '../people/person-image.entity';
 import { PersonEntity } from '../people/person.entity';
-import {
-  bumpGalleryVersion,
-  GALLERY_STATE_ROW,
-  logGalleryChanges,
-  readGalleryVersion,
-  recomputeImageStatuses,
-  removeEnrolments,
-} from '../people/gallery-version';
+import { readGalleryVersion, recomputeImageStatuses, removeEnrolments } from '../people/gallery-version';
 import { IDENTITY_STATUSES, recordOutcomeEvents } from '../events/outcome-events';
-import { auditIfInserted, auditStatement, AuditRecord, AuditSqlValue } from '../access/audit.repository';
-import { PersistenceError, rethrowPersonDeleted } from '../shared/database-errors';
-import { runInTransaction, Statement, toStatement, TransactionStep } from '../shared/transactions';
+import { auditStatement, AuditRecord } from '../access/audit.repository';
+import { rethrowPersonDeleted } from '../shared/database-errors';
+import { runInTransaction, Statement, toStatement } from '../shared/transactions';
 import { personNameKey } from '../person-name';
 import { CONFIGURED_DESCRIPTOR_RECIPE, decodeDescriptor, UNCONFIGURED_DESCRIPTOR_RECIPE } from '../shared/descriptor-codec';
-
-/** `source_name` of a face enrolled from the review ("This is …", naming a group): `review:<faceId>`. */
-export const REVIEW_SOURCE_PREFIX = 'review:';
-
-export function reviewSourceName(faceId: number): string {
-  return `${REVIEW_SOURCE_PREFIX}${faceId}`;
-}
+import { AssignFacesOptions, AssignTarget, assignmentStatements, reviewSourceName } from './face-assignment';
 
 /** A detected face as the review sees it. */
 export interface ReviewFace {
@@ -44,9 +30,6 @@ export interface ReviewFace {
   box: FaceBox;
 }
 
-/** Who a face is assigned to: an existing person, or a name (the person is created when new). */
-export type AssignTarget = { personId: number } | { name: string };
-
 export interface AssignedFace {
   faceId: number;
   imageId: number;
@@ -54,14 +37,6 @@ export interface AssignedFace {
   personName: string;
   /** Gallery version made by the enrolment. */
   galleryVersion: number;
-}
-
-export interface AssignFacesOptions {
-  /** Faces of the same group left out of the naming: rejected for the person and kept out of grouping. */
-  leftOut?: readonly number[];
-  /** The audit row of the person when the transaction creates it (a target given by a new name), naming its id. */
-  personCreated?: (personId: number) => AuditRecord;
-  now?: Date;
 }
 
 /** A face as the review's checks compare it: its descriptor and the persons it must never be given to. */
@@ -197,78 +172,8 @@ export class FaceReviewRepository {
             // A low-quality face is never enrolled: it stays unknown (and is never named) even in a named group.
             .where('face.id IN (:...faceIds) AND face.descriptor IS NOT NULL AND face.low_quality = 0', { faceIds })
             .getMany();
-    // By key, not `name = ?`: MySQL's collation would also match names differing in case or accents.
-    const [personRef, personParams]: [string, unknown[]] =
-      'personId' in target ? ['?', [target.personId]] : ['(SELECT id FROM persons WHERE name_key = ?)', [personNameKey(target.name)]];
-    const statements: TransactionStep[] = [guard];
-    const insertIfNew = isMysqlFamily(this.dataSource.options) ? 'INSERT IGNORE' : 'INSERT OR IGNORE';
-    if ('name' in target) {
-      statements.push([`${insertIfNew} INTO persons (name, name_key) VALUES (?, ?)`, [target.name, personNameKey(target.name)]]);
-      if (options.personCreated) statements.push(auditIfInserted(statements.length - 1, options.personCreated));
-      // Ignored because a name differing only in case exists (created since the caller checked): nothing changes.
-      // HEX compares the bytes on both dialects (MySQL's `=` follows the column's case-insensitive collation).
-      const exactName =
-        statements.push(['UPDATE persons SET name = name WHERE name_key = ? AND HEX(name) = HEX(?)', [personNameKey(target.name), target.name]]) - 1;
-      statements.push((previous) => {
-        if (previous[exactName]?.affected !== 1) throw new PersistenceError('duplicate_name');
-        return undefined;
-      });
-    }
-    statements.push(bumpGalleryVersion(this.dataSource));
-    for (const face of faces) {
-      const source = { sourceName: reviewSourceName(face.id) };
-      statements.push(
-        logGalleryChanges(source, true),
-        toStatement(this.dataSource.createQueryBuilder().delete().from(PersonImageEntity).where('source_name = :sourceName', source)),
-        [
-          `INSERT INTO person_images (person_id, source_name, content_hash, descriptor, descriptor_recipe) SELECT ${personRef}, ?, ?, descriptor, descriptor_recipe FROM faces WHERE id = ? AND descriptor IS NOT NULL`,
-          [
-            ...personParams,
-            source.sourceName,
-            createHash('sha256')
-              .update(face.descriptor ?? Buffer.alloc(0))
-              .digest('hex'),
-            face.id,
-          ],
-        ],
-        logGalleryChanges(source, false),
-        [`DELETE FROM face_rejections WHERE face_id = ? AND person_id = ${personRef}`, [face.id, ...personParams]],
-        // Named now: out of its group of unknown faces (the clustering job recomputes the group's centroid).
-        ['UPDATE face_clusters SET size = size - 1, dirty = 1 WHERE id = (SELECT cluster_id FROM cluster_members WHERE face_id = ?)', [face.id]],
-        ['DELETE FROM cluster_members WHERE face_id = ?', [face.id]],
-        toStatement(
-          this.dataSource
-            .createQueryBuilder()
-            .update(FaceEntity)
-            .set({
-              personId: () => ('personId' in target ? ':assignedPersonId' : '(SELECT id FROM persons WHERE name_key = :assignedNameKey)'),
-              // Its own enrolment is the nearest known face: what the re-match would decide against this version.
-              distance: 0,
-              galleryVersion: () => `(SELECT version FROM gallery_state WHERE id = ${GALLERY_STATE_ROW})`,
-              matchedAt: now,
-            })
-            .where('id = :faceId', { faceId: face.id })
-            .setParameters('personId' in target ? { assignedPersonId: target.personId } : { assignedNameKey: personNameKey(target.name) }),
-        ),
-      );
-    }
-    for (const faceId of options.leftOut ?? []) {
-      statements.push(
-        [`${insertIfNew} INTO face_rejections (face_id, person_id) SELECT ?, ${personRef}`, [faceId, ...personParams]],
-        [`${insertIfNew} INTO cluster_members (face_id, cluster_id) VALUES (?, NULL)`, [faceId]],
-      );
-    }
     const imageIds = [...new Set(faces.map((face) => face.imageId))];
-    if (imageIds.length > 0) {
-      statements.push(
-        recomputeImageStatuses(this.dataSource, { imageIds }, now),
-        ...recordOutcomeEvents(this.dataSource, { imageIds }, { statuses: IDENTITY_STATUSES, galleryVersion: 'current' }),
-      );
-    }
-    if (audit) {
-      const personId: number | AuditSqlValue = 'personId' in target ? target.personId : { sql: personRef, parameters: personParams };
-      statements.push(auditStatement({ ...audit, details: { ...audit.details, personId } }));
-    }
+    const statements = assignmentStatements(this.dataSource, { faces, imageIds, target, guard, audit, options: { ...options, now } });
     if ((await runInTransaction(this.dataSource, statements, { guarded: true }).catch(rethrowPersonDeleted)) === undefined) return undefined;
     const person =
       'personId' in target
