@@ -10,6 +10,7 @@ import { AuthController } from './auth/auth.controller';
 import { DashboardAuthGuard } from './auth/dashboard-auth.guard';
 import { SessionService } from './auth/session.service';
 import { FrontendErrorFilter } from './common/error.filter';
+import { RedescriptionNoticeService } from './descriptors/redescription-notice.service';
 import { ImagesApiController } from './images/images-api.controller';
 import { ImagesController } from './images/images.controller';
 import { ImagesService } from './images/images.service';
@@ -50,6 +51,7 @@ export class FrontendModule {
         PersonsService,
         ReviewService,
         FaceCropService,
+        RedescriptionNoticeService,
       ],
     };
   }

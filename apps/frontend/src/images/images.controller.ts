@@ -9,6 +9,7 @@ import { parseRouteId } from '@visage/domain';
 import { ValidQuery } from '@visage/validation';
 import { ImagesPageQuery, imagesPageQuery } from './images.query';
 import { ImagesService } from './images.service';
+import { RedescriptionNoticeService } from '../descriptors/redescription-notice.service';
 import { z } from 'zod';
 
 /** `?retried=1` on an image page: the retry this page redirected from (anything else is ignored). */
@@ -25,14 +26,15 @@ export class ImagesController {
   constructor(
     private readonly images: ImagesService,
     private readonly receiver: ReceiverApiClient,
+    private readonly redescription: RedescriptionNoticeService,
   ) {}
 
   @Get()
   @Scope('read')
   @Render('images')
   async list(@ValidQuery(imagesPageQuery) query: ImagesPageQuery, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
-    const view = await this.images.imagesPage(query);
-    return { ...view, pageTitle: 'Images', nav: 'images', flash: takeFlash(request, response) };
+    const [view, redescription] = await Promise.all([this.images.imagesPage(query), this.redescription.notice()]);
+    return { ...view, redescription, pageTitle: 'Images', nav: 'images', flash: takeFlash(request, response) };
   }
 
   @Get('images/:id')

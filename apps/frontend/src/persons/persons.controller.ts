@@ -7,6 +7,7 @@ import { setFlash, takeFlash } from '../common/flash';
 import { parseRouteId } from '@visage/domain';
 import { ReceiverApiClient } from '../receiver/receiver-api.client';
 import { PersonsService } from './persons.service';
+import { RedescriptionNoticeService } from '../descriptors/redescription-notice.service';
 import { FormBody, formField } from '../common/form';
 
 @Controller('persons')
@@ -14,14 +15,15 @@ export class PersonsController {
   constructor(
     private readonly persons: PersonsService,
     private readonly receiver: ReceiverApiClient,
+    private readonly redescription: RedescriptionNoticeService,
   ) {}
 
   @Get()
   @Scope('read')
   @Render('persons')
   async list(@Req() request: Request, @Res({ passthrough: true }) response: Response) {
-    const persons = await this.persons.persons();
-    return { persons, pageTitle: 'People', nav: 'persons', flash: takeFlash(request, response) };
+    const [persons, redescription] = await Promise.all([this.persons.persons(), this.redescription.notice()]);
+    return { persons, redescription, pageTitle: 'People', nav: 'persons', flash: takeFlash(request, response) };
   }
 
   @Post()

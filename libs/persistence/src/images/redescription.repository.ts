@@ -80,6 +80,23 @@ export class RedescriptionRepository {
     return { recipe: this.recipe, enrolments: await count('person_images'), faces: await count('faces') };
   }
 
+  /**
+   * Whether any face or enrolment with a descriptor is of another recipe (waiting or failed): the cheap question
+   * before `progress()`, whose counts read every row. Two index ranges around the configured recipe (SQLite uses
+   * no index for `<>`), stopping at the first row; it reads rows only for faces of another recipe without a
+   * descriptor (stored before descriptors were kept).
+   */
+  async anyOfAnotherRecipe(): Promise<boolean> {
+    for (const table of ['person_images', 'faces'] as const) {
+      const found = await this.dataSource.query<unknown[]>(
+        `SELECT 1 AS found FROM ${table} WHERE (descriptor_recipe < ? OR descriptor_recipe > ?) AND descriptor IS NOT NULL LIMIT 1`,
+        [this.recipe, this.recipe],
+      );
+      if (found.length > 0) return true;
+    }
+    return false;
+  }
+
   /** Up to `limit` enrolments of another recipe not yet failed, after `afterId`, in id order. */
   async enrolmentsToRedescribe(afterId: number, limit: number): Promise<EnrolmentToRedescribe[]> {
     const rows = await this.dataSource
