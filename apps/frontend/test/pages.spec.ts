@@ -354,6 +354,7 @@ describe.each(TEST_DRIVERS)('frontend routes on $name', (driver) => {
       expect(await refused(`/persons/${alice.id}/faces`, { path: 'a\0.jpg' })).toMatchObject({ location: card, code: 'path_invalid' });
       expect(await refused(`/persons/${alice.id}/faces`, { path: ' ' })).toMatchObject({ location: card, code: 'path_required' });
       expect(await refused(`/persons/${alice.id}/merge`, { into: '' })).toMatchObject({ location: card, code: 'into_required' });
+      expect(await refused(`/persons/${alice.id}/merge`, { into: 'tab\there' })).toMatchObject({ location: card, code: 'into_invalid' });
       expect(receiver.requests.length).toBe(before);
     });
   });
