@@ -124,13 +124,17 @@ const NO_PROCESS_ENV = [
 
 /**
  * Requests: an HTTP app takes a query with `@ValidQuery(schema)` and a JSON body with `@ValidBody(schema)`
- * (@visage/validation), which validate and document it from one schema. The dashboard keeps `@Body()` for its
- * urlencoded forms, which it forwards to the receiver.
+ * (@visage/validation), which validate and document it from one schema. The dashboard takes its urlencoded forms
+ * with `@ValidForm(schema)` ({@link FORM_READER}, the one file that may use `@Body()`).
  */
-function requestInputImports(app) {
-  const message = 'Take a query with @ValidQuery(schema) and a body with @ValidBody(schema) from @visage/validation.';
+const FORM_READER = 'apps/frontend/src/common/form.ts';
+function requestInputImports(app, formReader) {
+  const message =
+    app === 'receiver'
+      ? 'Take a query with @ValidQuery(schema) and a body with @ValidBody(schema) from @visage/validation.'
+      : 'Take a query with @ValidQuery(schema) from @visage/validation and a form with @ValidForm(schema) (common/form.ts).';
   return [
-    { name: '@nestjs/common', importNames: app === 'receiver' ? ['Query', 'Body'] : ['Query'], message },
+    { name: '@nestjs/common', importNames: formReader ? ['Query'] : ['Query', 'Body'], message },
     { name: '@nestjs/swagger', importNames: ['ApiBody', 'ApiQuery'], message },
   ];
 }
@@ -146,7 +150,7 @@ function requestInputImports(app) {
  * - the recognizer never reaches persistence;
  * - a lib imports only libs of lower layers ({@link LIB_LAYERS}).
  */
-function boundaries({ folder, name, test }) {
+function boundaries({ folder, name, test, formReader = false }) {
   const paths = [];
   const patterns = [];
   if (!(folder === 'libs' && name === 'persistence')) {
@@ -162,7 +166,7 @@ function boundaries({ folder, name, test }) {
     );
     patterns.push({ group: ['mysql2/*'], message: 'Only libs/persistence talks to the database.' });
   }
-  if (folder === 'apps' && (name === 'receiver' || name === 'frontend') && !test) paths.push(...requestInputImports(name));
+  if (folder === 'apps' && (name === 'receiver' || name === 'frontend') && !test) paths.push(...requestInputImports(name, formReader));
   const otherApps = APPS.filter((app) => app !== name);
   if (folder === 'libs') {
     patterns.push({ regex: '(?:^|/)apps/', message: 'Libs never import apps.' });
@@ -248,12 +252,12 @@ const outsideBoundaryConfigs = [
   },
 ].map(({ files, patterns }) => ({ files, rules: { 'no-restricted-imports': ['error', { paths: DRIVER_ERROR_IMPORTS, patterns }] } }));
 
-const boundaryConfigs = [...APPS.map((name) => ({ folder: 'apps', name })), ...LIBS.map((name) => ({ folder: 'libs', name }))].flatMap(
-  ({ folder, name }) => [
+const boundaryConfigs = [...APPS.map((name) => ({ folder: 'apps', name })), ...LIBS.map((name) => ({ folder: 'libs', name }))]
+  .flatMap(({ folder, name }) => [
     { files: [`${folder}/${name}/**/*.ts`], rules: boundaries({ folder, name, test: false }) },
     { files: TEST_FILES.map((glob) => `${folder}/${name}/${glob}`), rules: boundaries({ folder, name, test: true }) },
-  ],
-);
+  ])
+  .concat({ files: [FORM_READER], rules: boundaries({ folder: 'apps', name: 'frontend', test: false, formReader: true }) });
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'test-output/**', 'data/**', 'images/**'] },

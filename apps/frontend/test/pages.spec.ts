@@ -131,6 +131,8 @@ describe.each(TEST_DRIVERS)('frontend routes on $name', (driver) => {
       await http().get('/?older=abc').expect(400);
       await http().get('/?older=5&newer=9').expect(400);
       await http().get('/?status=failed&status=pending').expect(400);
+      expect(attribute(bad.text, /data-code="([^"]+)"/)).toBe('invalid_status');
+      expect(bad.text).toContain('<code>invalid_status</code>');
     });
   });
 
@@ -328,6 +330,31 @@ describe.each(TEST_DRIVERS)('frontend routes on $name', (driver) => {
         .send(dashboard.form({ name: '   ' }))
         .expect(303);
       expect(empty.headers['set-cookie']?.[0]).toContain('visage_flash=');
+      expect(receiver.requests.length).toBe(before);
+    });
+
+    it("refuses a bad form value with the shared rule's code, back on its page, without calling the receiver", async () => {
+      const before = receiver.requests.length;
+      const refused = async (url: string, fields: Record<string, string>) => {
+        const posted = await http().post(url).type('form').send(dashboard.form(fields)).expect(303);
+        const location = posted.headers.location as string;
+        const flash = (posted.headers['set-cookie'] as unknown as string[]).map((c) => c.split(';')[0]!);
+        const page = await http()
+          .get(location.split('#')[0]!)
+          .set('Cookie', [dashboard.cookie, ...flash])
+          .expect(200);
+        return { location, code: attribute(page.text, /class="flash flash--error"[^>]*data-code="([^"]+)"/), text: page.text };
+      };
+      expect(await refused('/persons', { name: '   ' })).toMatchObject({ location: '/persons', code: 'name_required' });
+      const control = await refused('/persons', { name: 'tab\there' });
+      expect(control.code).toBe('name_invalid');
+      expect(control.text).toContain('Could not add the person: name must not contain control or bidirectional-override characters');
+      expect((await refused('/persons', { name: 'x'.repeat(256) })).code).toBe('name_too_long');
+      const card = `/persons#person-${alice.id}`;
+      expect(await refused(`/persons/${alice.id}/faces`, { path: 'a\0.jpg' })).toMatchObject({ location: card, code: 'path_invalid' });
+      expect(await refused(`/persons/${alice.id}/faces`, { path: ' ' })).toMatchObject({ location: card, code: 'path_required' });
+      expect(await refused(`/persons/${alice.id}/merge`, { into: '' })).toMatchObject({ location: card, code: 'into_required' });
+      expect(await refused(`/persons/${alice.id}/merge`, { into: 'tab\there' })).toMatchObject({ location: card, code: 'into_invalid' });
       expect(receiver.requests.length).toBe(before);
     });
   });

@@ -181,6 +181,36 @@ describe.each(TEST_DRIVERS)('dashboard face review on $name', (driver) => {
     expect(receiver.requests.at(-1)).toMatchObject({ url: `/clusters/${first}/name`, body: { name: 'Ada', confirm: [odd] } });
   });
 
+  it("refuses a bad name or face id with the shared rule's code, without calling the receiver", async () => {
+    const before = receiver.requests.length;
+    const named = await http()
+      .post(`/unknown/${groupFaces[0]}/name`)
+      .type('form')
+      .send({ ...dashboard.form({ name: 'Ada' }), asked: ['abc'] })
+      .expect(303);
+    expect(named.headers.location).toBe('/unknown');
+    const flash = (named.headers['set-cookie'] as unknown as string[]).map((line) => line.split(';')[0]!);
+    const page = await http()
+      .get('/unknown')
+      .set('Cookie', [dashboard.cookie, ...flash])
+      .expect(200);
+    expect(page.text).toMatch(/class="flash flash--error" role="alert" data-code="invalid_asked">Could not name the group: /);
+
+    const assigned = await http()
+      .post(`/faces/${namedFace.id}/assign`)
+      .type('form')
+      .send(dashboard.form({ name: '\u202eevil' }))
+      .expect(303);
+    expect(assigned.headers.location).toBe(`/images/${namedFace.imageId}`);
+    const cookie = (assigned.headers['set-cookie'] as unknown as string[]).map((line) => line.split(';')[0]!);
+    const image = await http()
+      .get(`/images/${namedFace.imageId}`)
+      .set('Cookie', [dashboard.cookie, ...cookie])
+      .expect(200);
+    expect(image.text).toContain('data-code="name_invalid">Could not name the face: name must not contain');
+    expect(receiver.requests.length).toBe(before);
+  });
+
   it('"This is …" on a face that looks like someone else asks to confirm it', async () => {
     const faceId = groupFaces[1];
     receiver.reply('POST', `/faces/${faceId}/assign`, 409, {

@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ImagePathError, ImagePathProblem, resolveImagePath } from './image-path';
+import { ImagePathError, resolveImagePath } from './image-path';
+import { ImagePathProblem } from './storage-error';
 
 describe('resolveImagePath', () => {
   let base: string;

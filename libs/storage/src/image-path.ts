@@ -1,9 +1,7 @@
 import { readlink, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path';
-import { CodedError, hasUnsafeCharacters } from '@visage/domain';
-
-export type ImagePathProblem =
-  'path_required' | 'path_not_string' | 'path_invalid' | 'outside_root' | 'not_found' | 'not_a_file' | 'too_large' | 'empty_file';
+import { hasUnsafeCharacters } from '@visage/domain';
+import { ImagePathProblem, StorageError } from './storage-error';
 
 const MESSAGES: Record<ImagePathProblem, string> = {
   path_required: 'path is required and must not be empty',
@@ -17,7 +15,7 @@ const MESSAGES: Record<ImagePathProblem, string> = {
 };
 
 /** A client mistake about an image path; `code` says which rule it broke. */
-export class ImagePathError extends CodedError<ImagePathProblem> {
+export class ImagePathError extends StorageError<ImagePathProblem> {
   constructor(code: ImagePathProblem, detail?: string) {
     super(code, detail ? `${MESSAGES[code]}: ${detail}` : MESSAGES[code]);
   }

@@ -1,3 +1,4 @@
+export * from './storage-error';
 export * from './image-path';
 export * from './face-crop';
 export * from './etag-cache';

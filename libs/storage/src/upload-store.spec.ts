@@ -6,7 +6,8 @@ import { PassThrough, Readable } from 'node:stream';
 import sharp from 'sharp';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { IMAGE_FORMAT_EXTENSIONS, ImageFormat, sniffImageFormat } from './image-format';
-import { storeUpload, UploadError, UploadProblem } from './upload-store';
+import { storeUpload, UploadError } from './upload-store';
+import { UploadProblem } from './storage-error';
 
 /** `bytes` as a stream of `chunkSize`-byte chunks, as a socket delivers them. */
 const chunked = (bytes: Buffer, chunkSize = 7) =>

@@ -3,7 +3,7 @@ import { link, mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import sharp from 'sharp';
-import { CodedError } from '@visage/domain';
+import { StorageError, UploadProblem } from './storage-error';
 import { FORMAT_SIGNATURE_BYTES, IMAGE_FORMAT_EXTENSIONS, IMAGE_FORMAT_NAMES, ImageFormat, sniffImageFormat } from './image-format';
 
 /** Folder of uploaded images under IMAGES_ROOT: `uploads/ab/cd/<sha256>.<ext>`. */
@@ -11,10 +11,8 @@ export const UPLOADS_DIR = 'uploads';
 /** Where an upload is written while it streams, inside UPLOADS_DIR so that moving it in place is one atomic link on one filesystem. */
 const INCOMING_DIR = '.incoming';
 
-export type UploadProblem = 'file_too_large' | 'empty_file' | 'unsupported_image_type' | 'unreadable_image' | 'upload_aborted';
-
 /** An upload refused for what it holds (or the client going away); `code` says which rule it broke. */
-export class UploadError extends CodedError<UploadProblem> {}
+export class UploadError extends StorageError<UploadProblem> {}
 
 export interface StoredUpload {
   /** Path relative to the images root, `/`-separated: what the image row stores. */

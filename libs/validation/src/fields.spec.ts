@@ -29,6 +29,11 @@ describe('person and key names', () => {
     expect(validate(body, { name: false }, 'body')).toEqual({ ok: false, problem: { code: 'name_not_string', message: 'name must be a string' } });
     expect(codeOf(body, { name: 'tab\there' })).toBe('name_invalid');
     expect(codeOf(body, { name: 'del\u007f' })).toBe('name_invalid');
+    // The field's name makes the code and the sentence, wherever the rule is used.
+    expect(validate(z.object({ into: personName }), { into: 'a\u202eb' }, 'body')).toEqual({
+      ok: false,
+      problem: { code: 'into_invalid', message: 'into must not contain control or bidirectional-override characters' },
+    });
     expect(validate(body, { name: 'x'.repeat(256) }, 'body')).toEqual({
       ok: false,
       problem: { code: 'name_too_long', message: 'name must be at most 255 characters' },

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { hasUnsafeCharacters, IMAGE_STATUSES, ImageStatus, isImageStatus, MAX_ID, parseRouteId } from '@visage/domain';
 import { checkImagePathText, ImagePathError, MAX_IMAGE_PATH_LENGTH } from '@visage/storage';
-import { refuse } from './problems';
+import { DISPLAY_NAME_FORMAT, refuse } from './problems';
 
 /*
  * The field rules every app shares: the receiver's bodies and queries and the dashboard's queries are built from
@@ -23,8 +23,8 @@ export function displayName(max: number) {
     .trim()
     .min(1)
     .superRefine((value, context) => {
-      if (hasUnsafeCharacters(value))
-        refuse(context, value, { code: 'name_invalid', message: 'name must not contain control or bidirectional-override characters' });
+      // Not a custom code: the field's own name makes it (`name_invalid`, `into_invalid` for the dashboard's merge).
+      if (hasUnsafeCharacters(value)) context.addIssue({ code: 'invalid_format', format: DISPLAY_NAME_FORMAT, input: value });
     })
     .superRefine(maxCharacters(max))
     .meta({ maxLength: max });

@@ -10,6 +10,9 @@ export interface ValidationProblem {
 export type ValidationSource = 'body' | 'query' | 'item';
 
 type RawIssue = z.core.$ZodRawIssue;
+
+/** The format of a display name's issue (`displayName`): no control or bidirectional-override characters. */
+export const DISPLAY_NAME_FORMAT = 'display_name';
 type Issue = z.core.$ZodIssue;
 
 /** The field an issue is about: the last named segment of its path, or the source itself at the top. */
@@ -50,6 +53,8 @@ export function standardMessage(issue: RawIssue): string | undefined {
       return `${subject} must be at most ${issue.maximum}`;
     case 'invalid_value':
       return `${subject} must be one of ${issue.values.map(String).join(', ')}`;
+    case 'invalid_format':
+      return issue.format === DISPLAY_NAME_FORMAT ? `${subject} must not contain control or bidirectional-override characters` : undefined;
     default:
       return undefined;
   }

@@ -1,7 +1,8 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { describeError } from '@visage/domain';
 import { ImagePathError, ImagePathProblem } from '@visage/storage';
-import { AnalysisFailedError, PoolError, PoolRejection } from './recognizer-pool';
+import { PoolRejection } from '../recognizer-error';
+import { AnalysisFailedError, PoolError } from './recognizer-pool';
 
 /** A failed analysis as the gRPC client sees it: status code, machine-readable reason, human message. */
 export class AnalysisError extends Error {

@@ -2,17 +2,16 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { metrics } from '@visage/observability';
-import { CodedError, stopWorker } from '@visage/domain';
+import { stopWorker } from '@visage/domain';
 import { EngineResult } from '../engine/engine';
+import { PoolRejection, RecognizerError, WorkerFailureKind } from '../recognizer-error';
 import { FromWorker, ImageSource, ToWorker, WorkerFailure, WorkerSettings, WorkerStats } from '../engine/protocol';
 
-export type PoolRejection = 'queue_full' | 'deadline_exceeded' | 'cancelled' | 'not_ready' | 'worker_failed' | 'closed';
-
 /** The pool could not run the job (overload, deadline, shutdown): never the image's fault. */
-export class PoolError extends CodedError<PoolRejection> {}
+export class PoolError extends RecognizerError<PoolRejection> {}
 
 /** The worker ran the job and the image (or file) was the problem. */
-export class AnalysisFailedError extends CodedError<WorkerFailure['kind']> {
+export class AnalysisFailedError extends RecognizerError<WorkerFailureKind> {
   constructor(readonly failure: WorkerFailure) {
     super(failure.kind, failure.message);
   }

@@ -1,12 +1,10 @@
 import sharp, { Metadata, SharpOptions } from 'sharp';
-import { CodedError, describeError } from '@visage/domain';
+import { describeError } from '@visage/domain';
 import { IMAGE_FORMAT_NAMES, isRefusedImageFormat, sniffImageFormat } from '@visage/storage';
-
-/** Why an image was refused; the labels of ../shared/faces/labels.json. */
-export type ImageProblem = 'empty' | 'not_an_image' | 'corrupt' | 'too_small' | 'too_large' | 'unsupported_format';
+import { ImageProblem, RecognizerError } from '../recognizer-error';
 
 /** An image the decoder refused; `code` says why. */
-export class ImageDecodeError extends CodedError<ImageProblem> {
+export class ImageDecodeError extends RecognizerError<ImageProblem> {
   constructor(code: ImageProblem, detail: string) {
     super(code, `${code}: ${detail}`);
   }

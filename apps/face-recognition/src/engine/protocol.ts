@@ -1,6 +1,6 @@
 import { DescriptorRecipe } from '@visage/domain';
 import { EngineMemory, EngineResult, EnginePreference, StageTimings } from './engine';
-import { ImageProblem } from './image-decoder';
+import { ImageProblem } from '../recognizer-error';
 
 /** Messages between the pool (main thread) and an analysis worker. Plain data: structured-cloned or transferred. */
 export interface WorkerSettings {

@@ -1,4 +1,4 @@
-import { Body, Controller, ForbiddenException, Get, HttpStatus, Post, Req, Res } from '@nestjs/common';
+import { Controller, ForbiddenException, Get, HttpStatus, Post, Req, Res } from '@nestjs/common';
 import { ValidQuery } from '@visage/validation';
 import { z } from 'zod';
 import { Public, Scope } from '@visage/access';
@@ -7,7 +7,7 @@ import { readCookie, setCookie } from '../common/cookies';
 import { HttpRequest as Request, HttpResponse as Response } from '../common/http';
 import { randomToken } from './session-cookie';
 import { SessionService } from './session.service';
-import { FormBody } from '../common/form';
+import { FormInput, ValidForm } from '../common/form';
 
 /** Double-submit token of the login form (there is no session yet to hold one). */
 const LOGIN_CSRF_COOKIE = 'visage_login';
@@ -18,8 +18,21 @@ function localPath(next: unknown): string {
   return typeof next === 'string' && /^\/(?![/\\])/.test(next) ? next : '/';
 }
 
-/** `/login?next=`: where to go after signing in; anything but a local path means the home page (never a 400). */
-const loginPageQuery = z.object({ next: z.unknown().optional().transform(localPath) });
+/** `next` (query or form): where to go after signing in; anything but a local path means the home page (never a 400). */
+const nextField = z.unknown().optional().transform(localPath);
+
+/** `/login?next=`. */
+const loginPageQuery = z.object({ next: nextField });
+
+/**
+ * The sign-in form: the login CSRF token, the key and `next`. Never a 400: a missing or odd key is a key that is
+ * not valid (401, counted by the failure limiter), a form without its token an expired form (403).
+ */
+const loginForm = z.object({
+  _csrf: z.unknown(),
+  key: z.unknown().transform((key) => (typeof key === 'string' ? key.trim() : '')),
+  next: nextField,
+});
 
 @Controller()
 export class AuthController {
@@ -37,20 +50,21 @@ export class AuthController {
 
   @Post('login')
   @Public()
-  async login(@Body() body: FormBody, @Req() request: Request, @Res() response: Response): Promise<void> {
+  async login(@ValidForm(loginForm) form: FormInput<typeof loginForm>, @Req() request: Request, @Res() response: Response): Promise<void> {
     if (!this.sessions.enabled) return response.redirect(303, '/');
     const expected = readCookie(request, LOGIN_CSRF_COOKIE);
-    if (!expected || body?._csrf !== expected) throw new ForbiddenException('This sign-in form has expired; reload the page and try again.');
-    const key = typeof body?.key === 'string' ? body.key.trim() : '';
+    if (!expected || !form.ok || form.value._csrf !== expected)
+      throw new ForbiddenException('This sign-in form has expired; reload the page and try again.');
+    const { key, next } = form.value;
     const session = await this.failures.authenticate(clientAddress(request), response, async () =>
       key ? await this.sessions.signIn(key, request.headers['user-agent']) : undefined,
     );
     if (!session) {
-      return this.renderLogin(request, response, HttpStatus.UNAUTHORIZED, localPath(body?.next), 'That key is not valid (unknown or revoked).');
+      return this.renderLogin(request, response, HttpStatus.UNAUTHORIZED, next, 'That key is not valid (unknown or revoked).');
     }
     setCookie(response, LOGIN_CSRF_COOKIE, '', { maxAge: 0, secure: request.secure });
     this.sessions.issue(request, response, session);
-    response.redirect(303, localPath(body?.next));
+    response.redirect(303, next);
   }
 
   @Post('logout')

@@ -59,6 +59,6 @@ export class FrontendErrorFilter implements ExceptionFilter {
       response.redirect(303, request.method === 'GET' ? `/login?next=${encodeURIComponent(request.originalUrl)}` : '/login');
       return;
     }
-    response.status(status).render('error', { title, status, message, pageTitle: `${status} ${title}` });
+    response.status(status).render('error', { title, status, message, code, pageTitle: `${status} ${title}` });
   }
 }

@@ -1,20 +1,24 @@
-import { parseRouteId } from '@visage/domain';
+import { Body } from '@nestjs/common';
+import { validate, Validated, ValidationProblem } from '@visage/validation';
+import { z } from 'zod';
+import { setFlash } from './flash';
+import { HttpResponse as Response } from './http';
 
-/** A urlencoded form as Express parsed it (undefined without a body). */
-export type FormBody = Record<string, unknown> | undefined;
+/** A urlencoded form as its schema read it: the values, or the first problem (named by the shared rules' codes). */
+export type FormInput<S extends z.ZodType> = Validated<z.output<S>>;
 
-/** A text field of the form, trimmed; '' when missing or not text. */
-export function formField(body: FormBody, name: string): string {
-  const value = body?.[name];
-  return typeof value === 'string' ? value.trim() : '';
+/**
+ * The route's urlencoded form, checked by `schema`: built from the shared field rules of `@visage/validation`
+ * (`personName`, `imagePath`, `idParam` …), so a value typed in the dashboard passes or fails as the receiver would
+ * judge it, with the same code. The controller gets the outcome rather than a 400, because a refused form goes
+ * back to the page it came from (`refuseForm`), which only the controller knows.
+ */
+export function ValidForm(schema: z.ZodType): ParameterDecorator {
+  return Body({ transform: (value: unknown) => validate(schema, value, 'body') });
 }
 
-/** Every id a form field holds (a field repeated, or `name[]`), ids that do not parse left out. */
-export function formIds(body: FormBody, name: string): number[] {
-  const value = body?.[name];
-  const values: unknown[] = Array.isArray(value) ? value : value === undefined ? [] : [value];
-  return values.flatMap((text) => {
-    const id = typeof text === 'string' ? parseRouteId(text.trim()) : undefined;
-    return id === undefined ? [] : [id];
-  });
+/** A refused form: back to `page` with "`failure`: <the rule's message>" and the rule's code as the flash. */
+export function refuseForm(response: Response, page: string, failure: string, problem: ValidationProblem): void {
+  setFlash(response, { kind: 'error', text: `${failure}: ${problem.message}`, code: problem.code });
+  response.redirect(303, page);
 }

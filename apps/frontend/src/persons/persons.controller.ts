@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Param, Post, Render, Req, Res } from '@nestjs/common';
+import { Controller, Get, Param, Post, Render, Req, Res } from '@nestjs/common';
 import { Scope } from '@visage/access';
 import { CurrentSession } from '../auth/dashboard-auth.guard';
 import { DashboardSession } from '../auth/session-cookie';
@@ -8,7 +8,8 @@ import { parseRouteId } from '@visage/domain';
 import { ReceiverApiClient } from '../receiver/receiver-api.client';
 import { PersonsService } from './persons.service';
 import { RedescriptionNoticeService } from '../descriptors/redescription-notice.service';
-import { FormBody, formField } from '../common/form';
+import { FormInput, refuseForm, ValidForm } from '../common/form';
+import { enrolFaceForm, mergeForm, newPersonForm } from './persons.form';
 
 @Controller('persons')
 export class PersonsController {
@@ -28,12 +29,13 @@ export class PersonsController {
 
   @Post()
   @Scope('admin')
-  async create(@Body() body: FormBody, @CurrentSession() session: DashboardSession, @Res() response: Response): Promise<void> {
-    const name = formField(body, 'name');
-    if (!name) {
-      setFlash(response, { kind: 'error', text: 'Enter a name for the new person.' });
-      return response.redirect(303, '/persons');
-    }
+  async create(
+    @ValidForm(newPersonForm) form: FormInput<typeof newPersonForm>,
+    @CurrentSession() session: DashboardSession,
+    @Res() response: Response,
+  ): Promise<void> {
+    if (!form.ok) return refuseForm(response, '/persons', 'Could not add the person', form.problem);
+    const { name } = form.value;
     const result = await this.receiver.createPerson(session, name);
     if (!result.ok) {
       setFlash(response, { kind: 'error', text: `Could not add “${name}”: ${result.message}` });
@@ -48,15 +50,16 @@ export class PersonsController {
   @Scope('admin')
   async merge(
     @Param('id') idParam: string,
-    @Body() body: FormBody,
+    @ValidForm(mergeForm) form: FormInput<typeof mergeForm>,
     @CurrentSession() session: DashboardSession,
     @Res() response: Response,
   ): Promise<void> {
     const id = parseRouteId(idParam);
-    const intoName = formField(body, 'into');
-    const into = intoName ? await this.persons.idNamed(intoName) : undefined;
+    if (!form.ok) return refuseForm(response, personCard(id), 'Could not merge', form.problem);
+    const intoName = form.value.into;
+    const into = await this.persons.idNamed(intoName);
     if (id === undefined || into === undefined) {
-      setFlash(response, { kind: 'error', text: intoName ? `There is nobody named “${intoName}”.` : 'Enter the name of the person to keep.' });
+      setFlash(response, { kind: 'error', text: `There is nobody named “${intoName}”.` });
       return response.redirect(303, personCard(id));
     }
     const result = await this.receiver.mergePerson(session, id, into);
@@ -98,17 +101,18 @@ export class PersonsController {
   @Scope('admin')
   async enrol(
     @Param('id') idParam: string,
-    @Body() body: FormBody,
+    @ValidForm(enrolFaceForm) form: FormInput<typeof enrolFaceForm>,
     @CurrentSession() session: DashboardSession,
     @Res() response: Response,
   ): Promise<void> {
     const id = parseRouteId(idParam);
-    const path = formField(body, 'path');
     const back = personCard(id);
-    if (id === undefined || !path) {
-      setFlash(response, { kind: 'error', text: 'Enter the path of an image (relative to the images folder).' });
+    if (!form.ok) return refuseForm(response, back, 'Could not enrol the face', form.problem);
+    if (id === undefined) {
+      setFlash(response, { kind: 'error', text: `There is no person with id ${idParam}.` });
       return response.redirect(303, back);
     }
+    const { path } = form.value;
     const result = await this.receiver.enrolFace(session, id, path);
     setFlash(
       response,

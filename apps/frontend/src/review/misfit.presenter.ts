@@ -1,6 +1,5 @@
 import type { MisfitReason } from '@visage/matcher';
-import { FormBody, formIds } from '../common/form';
-import { Confirmations, FaceMisfit } from '../receiver/receiver-api.client';
+import { FaceMisfit } from '../receiver/receiver-api.client';
 
 /** A face the receiver asked to confirm, as the confirmation page shows it. */
 export interface MisfitView {
@@ -27,15 +26,4 @@ export function misfitViews(misfits: readonly FaceMisfit[], name: string): Misfi
     cropUrl: `/faces/${misfit.faceId}/crop`,
     reasons: misfit.reasons.map((reason) => describeReason(reason, name)),
   }));
-}
-
-/**
- * The reviewer's answers on the confirmation page: each face it asked about (`asked`) is either kept
- * (`keep-<faceId>` = `confirm`) or, by default, left out; without a choice to leave out (one face), kept means confirmed.
- */
-export function confirmationsOf(body: FormBody): Confirmations {
-  const confirm: number[] = [];
-  const leaveOut: number[] = [];
-  for (const faceId of formIds(body, 'asked')) (body?.[`keep-${faceId}`] === 'confirm' ? confirm : leaveOut).push(faceId);
-  return { ...(confirm.length > 0 ? { confirm } : {}), ...(leaveOut.length > 0 ? { leaveOut } : {}) };
 }

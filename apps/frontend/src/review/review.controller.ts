@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Headers, NotFoundException, Param, Post, Render, Req, Res } from '@nestjs/common';
+import { Controller, Get, Headers, NotFoundException, Param, Post, Render, Req, Res } from '@nestjs/common';
 import { Scope } from '@visage/access';
 import { parseRouteId } from '@visage/domain';
 import { cursorParam, ValidQuery } from '@visage/validation';
@@ -9,10 +9,11 @@ import { HttpRequest as Request, HttpResponse as Response } from '../common/http
 import { CurrentSession } from '../auth/dashboard-auth.guard';
 import { DashboardSession } from '../auth/session-cookie';
 import { misfitsOf, ReceiverApiClient, ReceiverResult } from '../receiver/receiver-api.client';
-import { confirmationsOf, misfitViews } from './misfit.presenter';
+import { misfitViews } from './misfit.presenter';
 import { FaceCropService } from './face-crop.service';
 import { ReviewService } from './review.service';
-import { FormBody, formField } from '../common/form';
+import { FormInput, refuseForm, ValidForm } from '../common/form';
+import { nameForm } from './review.form';
 
 /** `/unknown?cursor=`: the page size is the dashboard's own. */
 const unknownPeopleQuery = z.object({ cursor: cursorParam(decodeClusterCursor) });
@@ -72,14 +73,14 @@ export class ReviewController {
   @Scope('admin')
   async name(
     @Param('id') idParam: string,
-    @Body() body: FormBody,
+    @ValidForm(nameForm) form: FormInput<typeof nameForm>,
     @CurrentSession() session: DashboardSession,
     @Res() response: Response,
   ): Promise<void> {
     const id = routeId(idParam);
-    const name = formField(body, 'name');
-    if (!name) return this.finish(response, '/unknown', 'Enter a name for this person.');
-    const result = await this.receiver.nameCluster(session, id, name, confirmationsOf(body));
+    if (!form.ok) return refuseForm(response, '/unknown', 'Could not name the group', form.problem);
+    const { name, ...confirmations } = form.value;
+    const result = await this.receiver.nameCluster(session, id, name, confirmations);
     const misfits = misfitsOf(result);
     if (misfits) {
       const asked = new Set(misfits.map((misfit) => misfit.faceId));
@@ -128,14 +129,13 @@ export class ReviewController {
   @Scope('admin')
   async assign(
     @Param('id') idParam: string,
-    @Body() body: FormBody,
+    @ValidForm(nameForm) form: FormInput<typeof nameForm>,
     @CurrentSession() session: DashboardSession,
     @Res() response: Response,
   ): Promise<void> {
     const face = await this.face(idParam);
-    const name = formField(body, 'name');
-    if (!name) return this.finish(response, `/images/${face.imageId}`, 'Enter who this is.');
-    const { confirm } = confirmationsOf(body);
+    if (!form.ok) return refuseForm(response, `/images/${face.imageId}`, 'Could not name the face', form.problem);
+    const { name, confirm } = form.value;
     const result = await this.receiver.assignFace(session, face.id, name, confirm ? { confirm } : {});
     const misfits = misfitsOf(result);
     if (misfits) {
@@ -175,10 +175,5 @@ export class ReviewController {
 
   private flash(response: Response, result: ReceiverResult<unknown>, success: string, failure: string): void {
     setFlash(response, result.ok ? { kind: 'success', text: success } : { kind: 'error', text: `${failure}: ${result.message}` });
-  }
-
-  private finish(response: Response, back: string, error: string): void {
-    setFlash(response, { kind: 'error', text: error });
-    response.redirect(303, back);
   }
 }
