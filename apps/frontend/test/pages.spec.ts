@@ -162,7 +162,13 @@ describe.each(TEST_DRIVERS)('frontend routes on $name', (driver) => {
     it('serves one row for a watching detail page, 404 JSON for an unknown id', async () => {
       const row = (await http().get(`/api/images/${recognised.id}`).expect(200)).body;
       expect(row).toMatchObject({ id: recognised.id, status: 'processed', persons: ['Alice'], version: expect.any(String) });
-      await http().get('/api/images/424242').expect(404).expect('content-type', /json/);
+      const missing = await http().get('/api/images/424242').expect(404).expect('content-type', /json/);
+      expect(missing.body).toEqual({
+        statusCode: 404,
+        error: 'Page not found',
+        message: 'There is no image with id 424242.',
+        code: 'image_not_found',
+      });
     });
 
     it('refuses a missing or malformed cursor with JSON 400', async () => {
@@ -209,9 +215,20 @@ describe.each(TEST_DRIVERS)('frontend routes on $name', (driver) => {
       const missing = await http().get('/images/987654').expect(404).expect('content-type', /html/);
       expect(missing.text).toContain('There is no image with id 987654.');
       expect(missing.text).toContain('Persons of Interest');
+      expect(missing.text).toContain('data-code="image_not_found"');
       expectNoStackTrace(missing.text);
-      await http().get('/images/abc').expect(404);
-      await http().get('/no/such/page').expect(404);
+      expect((await http().get('/images/abc').expect(404)).text).toContain('data-code="image_not_found"');
+      expect((await http().get('/no/such/page').expect(404)).text).toContain('data-code="route_not_found"');
+    });
+
+    it('answers a photo for an unknown person with the JSON 404 and its code, not a page', async () => {
+      const missing = await http().post('/persons/abc/photo').set('X-CSRF-Token', dashboard.csrf).expect(404).expect('content-type', /json/);
+      expect(missing.body).toEqual({
+        statusCode: 404,
+        error: 'Page not found',
+        message: 'There is no person with id abc.',
+        code: 'person_not_found',
+      });
     });
   });
 

@@ -66,7 +66,8 @@ describe.each(TEST_DRIVERS)('dashboard face review on $name', (driver) => {
 
     const crop = await http().get(`/faces/${groupFaces[0]}/crop`).expect(200).expect('Content-Type', 'image/webp');
     expect((await sharp(crop.body as Buffer).metadata()).width).toBe(160);
-    await http().get('/faces/2000000000/crop').expect(404);
+    const missing = await http().get('/faces/2000000000/crop').expect(404).expect('content-type', /json/);
+    expect(missing.body).toMatchObject({ statusCode: 404, message: 'There is no face with id 2000000000.', code: 'face_not_found' });
   });
 
   it('the actions go through the receiver API and come back with a message', async () => {
@@ -125,11 +126,12 @@ describe.each(TEST_DRIVERS)('dashboard face review on $name', (driver) => {
       .send(dashboard.form({ name: 'Ada' }))
       .expect(303);
     expect(receiver.requests.at(-1)).toMatchObject({ method: 'POST', url: `/faces/${groupFaces[1]}/assign`, body: { name: 'Ada' } });
-    await http()
+    const missing = await http()
       .post('/faces/2000000000/assign')
       .type('form')
       .send(dashboard.form({ name: 'Ada' }))
       .expect(404);
+    expect(missing.text).toContain('data-code="face_not_found"');
   });
 
   it('naming a group: faces the receiver asks to confirm are shown marked, each kept or left out, and sent back', async () => {

@@ -43,13 +43,15 @@ export class FrontendErrorFilter implements ExceptionFilter {
     if (response.headersSent) return;
     const title = TITLES[status] ?? 'Error';
     const signIn = exception instanceof LoginRequiredException;
-    const code = signIn ? 'login_required' : codeOf(exception);
+    // Our own refusals name their code; a 404 without one is the router's (no such page), named as the receiver does.
+    const code = signIn ? 'login_required' : (codeOf(exception) ?? (status === HttpStatus.NOT_FOUND ? 'route_not_found' : undefined));
 
     const wantsJson =
       request.path.startsWith('/api/') ||
       request.path.startsWith('/health') ||
       request.path === '/thumbnails' ||
       /^\/faces\/[^/]+\/crop$/.test(request.path) ||
+      /^\/persons\/[^/]+\/photo$/.test(request.path) ||
       !request.accepts('html');
     if (wantsJson) {
       response.status(status).json({ statusCode: status, error: title, message, ...(code ? { code } : {}) });

@@ -1,7 +1,7 @@
-import { Controller, Get, Header, NotFoundException, Param } from '@nestjs/common';
+import { Controller, Get, Header, Param } from '@nestjs/common';
+import { notFound, routeIdOf } from '../common/not-found';
 import { Scope } from '@visage/access';
 import { ImageRowView } from './image.presenter';
-import { parseRouteId } from '@visage/domain';
 import { ValidQuery } from '@visage/validation';
 import { z } from 'zod';
 import { imageChangesQuery } from './images.query';
@@ -23,9 +23,8 @@ export class ImagesApiController {
   @Get(':id')
   @Header('Cache-Control', 'no-store')
   async image(@Param('id') idParam: string): Promise<ImageRowView> {
-    const id = parseRouteId(idParam);
-    const row = id === undefined ? undefined : await this.images.row(id);
-    if (!row) throw new NotFoundException(`There is no image with id ${idParam}.`);
+    const row = await this.images.row(routeIdOf('image', idParam));
+    if (!row) throw notFound('image', idParam);
     return row;
   }
 }

@@ -1,11 +1,11 @@
-import { Controller, Get, NotFoundException, Param, Post, Render, Req, Res } from '@nestjs/common';
+import { Controller, Get, Param, Post, Render, Req, Res } from '@nestjs/common';
+import { notFound, routeIdOf } from '../common/not-found';
 import { Scope } from '@visage/access';
 import { CurrentSession } from '../auth/dashboard-auth.guard';
 import { DashboardSession } from '../auth/session-cookie';
 import { HttpRequest as Request, HttpResponse as Response } from '../common/http';
 import { FlashMessage, setFlash, takeFlash } from '../common/flash';
 import { ReceiverApiClient } from '../receiver/receiver-api.client';
-import { parseRouteId } from '@visage/domain';
 import { ValidQuery } from '@visage/validation';
 import { ImagesPageQuery, imagesPageQuery } from './images.query';
 import { ImagesService } from './images.service';
@@ -46,9 +46,8 @@ export class ImagesController {
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ) {
-    const id = parseRouteId(idParam);
-    const view = id === undefined ? undefined : await this.images.detail(id);
-    if (!view) throw new NotFoundException(`There is no image with id ${idParam}.`);
+    const view = await this.images.detail(routeIdOf('image', idParam));
+    if (!view) throw notFound('image', idParam);
     // Still in the pipeline: the page reloads itself once the processor has written the outcome.
     // Not final yet: the page reloads itself when the image changes.
     const watch = view.image.status === 'pending' || view.image.status === 'processing' || view.image.status === 'retrying';
@@ -76,8 +75,7 @@ export class ImagesController {
   @Post('images/:id/retry')
   @Scope('admin')
   async retry(@Param('id') idParam: string, @CurrentSession() session: DashboardSession, @Res() response: Response): Promise<void> {
-    const id = parseRouteId(idParam);
-    if (id === undefined) throw new NotFoundException(`There is no image with id ${idParam}.`);
+    const id = routeIdOf('image', idParam);
     const result = await this.receiver.retryImage(session, id);
     if (!result.ok) {
       setFlash(response, { kind: 'error', text: `Retry failed: ${result.message}` });

@@ -5,6 +5,7 @@ import { DashboardSession } from '../auth/session-cookie';
 import { HttpRequest as Request, HttpResponse as Response } from '../common/http';
 import { setFlash, takeFlash } from '../common/flash';
 import { parseRouteId } from '@visage/domain';
+import { notFound } from '../common/not-found';
 import { ReceiverApiClient } from '../receiver/receiver-api.client';
 import { PersonsService } from './persons.service';
 import { RedescriptionNoticeService } from '../descriptors/redescription-notice.service';
@@ -85,10 +86,7 @@ export class PersonsController {
     @Res() response: Response,
   ): Promise<void> {
     const id = parseRouteId(idParam);
-    if (id === undefined) {
-      response.status(404).json({ message: `There is no person with id ${idParam}.` });
-      return;
-    }
+    if (id === undefined) throw notFound('person', idParam);
     const result = await this.receiver.enrolUploadedFace(session, id, request);
     const text = result.ok
       ? `Added the photo: its face is enrolled${result.body?.note ? ` (${result.body.note})` : ''}.`

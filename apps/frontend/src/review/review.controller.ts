@@ -1,6 +1,6 @@
 import { Controller, Get, Headers, NotFoundException, Param, Post, Render, Req, Res } from '@nestjs/common';
+import { notFound, routeIdOf } from '../common/not-found';
 import { Scope } from '@visage/access';
-import { parseRouteId } from '@visage/domain';
 import { cursorParam, ValidQuery } from '@visage/validation';
 import { z } from 'zod';
 import { decodeClusterCursor } from '@visage/persistence';
@@ -17,12 +17,6 @@ import { nameForm } from './review.form';
 
 /** `/unknown?cursor=`: the page size is the dashboard's own. */
 const unknownPeopleQuery = z.object({ cursor: cursorParam(decodeClusterCursor) });
-
-function routeId(text: string): number {
-  const id = parseRouteId(text);
-  if (id === undefined) throw new NotFoundException(`There is nothing with id ${text}.`);
-  return id;
-}
 
 /**
  * Face review on the dashboard: "Unknown people" (groups of unknown faces, most cohesive first, outliers marked) with Name / Not the
@@ -52,9 +46,10 @@ export class ReviewController {
   @Get('faces/:id/crop')
   @Scope('read')
   async crop(@Param('id') idParam: string, @Headers('if-none-match') ifNoneMatch: string | undefined, @Res() response: Response): Promise<void> {
-    const face = await this.review.face(routeId(idParam));
-    const crop = face ? await this.crops.render(face.imagePath, face.box, ifNoneMatch) : { kind: 'unavailable' as const };
-    if (crop.kind === 'unavailable' || crop.kind === 'undecodable') throw new NotFoundException('This face cannot be shown.');
+    const face = await this.face(idParam);
+    const crop = await this.crops.render(face.imagePath, face.box, ifNoneMatch);
+    if (crop.kind === 'unavailable' || crop.kind === 'undecodable')
+      throw new NotFoundException({ message: 'This face cannot be shown.', code: 'image_unavailable' });
     // Private: crops show people's faces. Short max-age, then a cheap revalidation by ETag.
     response.setHeader('Cache-Control', 'private, max-age=300');
     response.setHeader('ETag', crop.etag);
@@ -77,7 +72,7 @@ export class ReviewController {
     @CurrentSession() session: DashboardSession,
     @Res() response: Response,
   ): Promise<void> {
-    const id = routeId(idParam);
+    const id = routeIdOf('cluster', idParam);
     if (!form.ok) return refuseForm(response, '/unknown', 'Could not name the group', form.problem);
     const { name, ...confirmations } = form.value;
     const result = await this.receiver.nameCluster(session, id, name, confirmations);
@@ -105,7 +100,7 @@ export class ReviewController {
   async ignore(@Param('id') idParam: string, @CurrentSession() session: DashboardSession, @Res() response: Response): Promise<void> {
     this.flash(
       response,
-      await this.receiver.ignoreCluster(session, routeId(idParam)),
+      await this.receiver.ignoreCluster(session, routeIdOf('cluster', idParam)),
       'Ignored: this group will not be suggested again.',
       'Could not ignore the group',
     );
@@ -120,7 +115,7 @@ export class ReviewController {
     @CurrentSession() session: DashboardSession,
     @Res() response: Response,
   ): Promise<void> {
-    const result = await this.receiver.removeClusterFace(session, routeId(idParam), routeId(faceParam));
+    const result = await this.receiver.removeClusterFace(session, routeIdOf('cluster', idParam), routeIdOf('face', faceParam));
     this.flash(response, result, 'Removed the face from the group.', 'Could not remove the face');
     response.redirect(303, '/unknown');
   }
@@ -168,8 +163,8 @@ export class ReviewController {
   }
 
   private async face(idParam: string) {
-    const face = await this.review.face(routeId(idParam));
-    if (!face) throw new NotFoundException(`There is no face with id ${idParam}.`);
+    const face = await this.review.face(routeIdOf('face', idParam));
+    if (!face) throw notFound('face', idParam);
     return face;
   }
 
