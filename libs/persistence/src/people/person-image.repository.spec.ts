@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DataSource } from 'typeorm';
 import { MigratedTestDatabase, openTestDatabase, TEST_DRIVERS } from '../../test/test-databases';
 import { PersonEntity } from './person.entity';
@@ -155,5 +155,50 @@ describe.each(TEST_DRIVERS)('PersonImageRepository on $name', (driver) => {
 
   it('treats LIKE wildcards in a prefix literally', async () => {
     expect(await repository.listByPrefix('%')).toEqual([]);
+  });
+
+  it('reads the winner of a lost creation again, and says duplicate_name, not the driver error, after two losses', async () => {
+    const held = await repository.findOrCreatePerson('held name');
+    const persons = dataSource.getRepository(PersonEntity);
+    // The first read misses the holder (as a loser of the race does), so the insert hits the unique index.
+    const missing = vi.spyOn(persons, 'findOneBy').mockResolvedValueOnce(null);
+    try {
+      expect(await repository.findOrCreatePerson('HELD NAME')).toMatchObject({ id: held.id });
+      missing.mockResolvedValue(null); // every read misses: the name stays taken by a row never seen
+      const refusal = await repository.findOrCreatePerson('held name').catch((error: unknown) => error);
+      expect(refusal).toBeInstanceOf(PersistenceError);
+      expect(refusal).toMatchObject({ code: 'duplicate_name' });
+    } finally {
+      missing.mockRestore();
+    }
+    expect(await persons.countBy({ name: 'held name' })).toBe(1);
+  });
+
+  it('lets two concurrent first enrolments of the same file and name both succeed: one person, one enrolment', async () => {
+    // Two enrollers (two processes starting at once) meeting a new known-faces file: both find no person and no
+    // enrolment, both create and insert. Several rounds, since whether they collide depends on the interleaving.
+    const rivals = [new PersonImageRepository(dataSource), new PersonImageRepository(dataSource)];
+    for (let round = 0; round < 12; round++) {
+      const name = `race ${round}`;
+      const sourceName = `${KNOWN_SOURCE_PREFIX}race-${round}.jpg`;
+      const outcomes = await Promise.allSettled(
+        rivals.map(async (rival, index) => {
+          const person = await rival.findOrCreatePerson(name);
+          await rival.replaceEnrolment({
+            personId: person.id,
+            sourceName,
+            contentHash: 'r'.repeat(64),
+            descriptor: descriptor(index),
+            recipe: 'crop',
+          });
+          return person.id;
+        }),
+      );
+      expect(outcomes.map((outcome) => (outcome.status === 'rejected' ? String(outcome.reason) : 'ok'))).toEqual(['ok', 'ok']);
+      const personIds = outcomes.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value : undefined));
+      expect(personIds[1]).toBe(personIds[0]);
+      const enrolled = (await repository.listByPrefix(sourceName)).map((row) => row.personId);
+      expect(enrolled).toEqual([personIds[0]]);
+    }
   });
 });

@@ -5,7 +5,7 @@ import { PersonEntity } from './person.entity';
 import { PersonImageEntity } from './person-image.entity';
 import { ForgottenKnownFaceEntity } from './forgotten-known-face.entity';
 import { AuditRecord, auditIfChanged, auditInsertedRow } from '../access/audit.repository';
-import { rethrowPersonDeleted } from '../shared/database-errors';
+import { isUniqueViolation, PersistenceError, rethrowPersonDeleted } from '../shared/database-errors';
 import { bumpGalleryVersion, logGalleryChanges, readGalleryVersion, removeEnrolments } from './gallery-version';
 import {
   CONFIGURED_DESCRIPTOR_RECIPE,
@@ -55,6 +55,9 @@ export interface GallerySnapshotRows {
   entries: GalleryRow[];
 }
 
+/** A person created by name loses a race at most this often before giving up (see findOrCreatePerson). */
+const CREATE_PERSON_ATTEMPTS = 2;
+
 /** A gallery load that keeps racing enrolments gives up after this many tries (each one sees a newer version). */
 const SNAPSHOT_ATTEMPTS = 5;
 
@@ -79,19 +82,23 @@ export class PersonImageRepository {
   }
 
   /**
-   * The person with this name ignoring case (names are unique so: "AMY" finds amy), created if new (safe against a
-   * concurrent creator). The known-faces folder names persons this way.
+   * The person with this name ignoring case (names are unique so: "AMY" finds amy), created if new. The known-faces
+   * folder names persons this way, so two enrollers starting at once both create the same name: the loser's insert
+   * hits the unique index and reads the winner's row instead. Should that row be deleted before it is read, the
+   * name is free again and the loser tries once more; a second loss is `PersistenceError('duplicate_name')`, never
+   * the driver's error.
    */
   async findOrCreatePerson(name: string): Promise<PersonEntity> {
     const persons = this.dataSource.getRepository(PersonEntity);
-    const existing = await persons.findOneBy({ nameKey: personNameKey(name) });
-    if (existing) return existing;
-    try {
-      return await persons.save(persons.create({ name }));
-    } catch (error) {
-      const again = await persons.findOneBy({ nameKey: personNameKey(name) });
-      if (again) return again;
-      throw error;
+    for (let attempt = 1; ; attempt++) {
+      const existing = await persons.findOneBy({ nameKey: personNameKey(name) });
+      if (existing) return existing;
+      try {
+        return await persons.save(persons.create({ name }));
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+        if (attempt >= CREATE_PERSON_ATTEMPTS) throw new PersistenceError('duplicate_name');
+      }
     }
   }
 

@@ -70,7 +70,8 @@ export class PersonRepository {
 
   /**
    * The unique index on `name_key` decides duplicates (names ignore case); the existing person comes back for a
-   * 409. `audit`: its row, in the same transaction.
+   * 409 (`PersistenceError('duplicate_name')` if it was deleted before it could be read). `audit`: its row, in the
+   * same transaction.
    */
   async create(name: string, audit?: (personId: number) => AuditRecord): Promise<CreatePersonResult> {
     try {
@@ -91,8 +92,9 @@ export class PersonRepository {
       return { created: true, person };
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
+      // The holder of the name deleted before it could be read: still a duplicate at the time, said with our code.
       const existing = await this.findByNameIgnoringCase(name);
-      if (!existing) throw error;
+      if (!existing) throw new PersistenceError('duplicate_name');
       return { created: false, existing };
     }
   }
@@ -110,8 +112,9 @@ export class PersonRepository {
       ]);
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
+      // The holder of the name deleted before it could be read: still a duplicate at the time, said with our code.
       const existing = await this.findByNameIgnoringCase(name);
-      if (!existing) throw error;
+      if (!existing) throw new PersistenceError('duplicate_name');
       return { renamed: false, existing };
     }
     const person = await this.findById(id);
