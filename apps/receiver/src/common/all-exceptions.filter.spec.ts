@@ -33,6 +33,14 @@ describe("the receiver's error mapper", () => {
     });
   });
 
+  it('answers a transaction deadlocked on every try with 503 database_busy (the client may retry)', () => {
+    expect(errorBodyOf(new PersistenceError('database_busy'))).toMatchObject({
+      statusCode: 503,
+      error: 'Service Unavailable',
+      code: 'database_busy',
+    });
+  });
+
   it("keeps our HTTP errors, names the code of Nest's own, and leaves anything else to the 500", () => {
     expect(errorBodyOf(new ApiError(409, 'taken', { code: 'duplicate_name', id: 4 }))).toEqual({
       statusCode: 409,

@@ -36,6 +36,7 @@ function toBody(exception: HttpException): ApiErrorBody {
 const PERSISTENCE_ERROR_STATUS: Record<PersistenceErrorCode, HttpStatus> = {
   person_deleted: HttpStatus.CONFLICT,
   duplicate_name: HttpStatus.CONFLICT,
+  database_busy: HttpStatus.SERVICE_UNAVAILABLE,
 };
 
 /**

@@ -9,12 +9,15 @@ export const PERSISTENCE_ERROR_CODES = [
   'person_deleted',
   /** The new name differs only in case from an existing person's name (names are unique ignoring case); nothing changed. */
   'duplicate_name',
+  /** A MySQL transaction was a deadlock (or lock-wait) victim on every replay; nothing changed, a retry may pass. */
+  'database_busy',
 ] as const;
 export type PersistenceErrorCode = (typeof PERSISTENCE_ERROR_CODES)[number];
 
 const PERSISTENCE_MESSAGES: Record<PersistenceErrorCode, string> = {
   person_deleted: 'the person was deleted meanwhile',
   duplicate_name: 'a person with this name, differing only in case, already exists',
+  database_busy: 'the database was too busy to make the change (a deadlock on every try); nothing changed, try again',
 };
 
 /** A change the database refused for a reason the caller can act on, named by its code. */

@@ -1,7 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { DataSource, ObjectLiteral, QueryBuilder } from 'typeorm';
 import { sqliteConnection } from '../data-source-options';
-import { isDeadlock } from './database-errors';
+import { isDeadlock, PersistenceError } from './database-errors';
 
 /** One SQL statement with its `?` parameters (both drivers accept them). */
 export type Statement = [sql: string, parameters: unknown[]];
@@ -59,7 +59,9 @@ export async function runInTransaction(
     try {
       return await runMysql(dataSource, statements, options.guarded ?? false);
     } catch (error) {
-      if (attempt >= DEADLOCK_RETRIES || !isDeadlock(error)) throw error;
+      if (!isDeadlock(error)) throw error;
+      // The driver's error never leaves a repository: the caller gets the domain code (a 503 at the receiver).
+      if (attempt >= DEADLOCK_RETRIES) throw new PersistenceError('database_busy');
     }
   }
 }
