@@ -133,7 +133,7 @@ export class Rows {
 
   face(
     imageId: number,
-    person: PersonEntity | null,
+    person: Pick<PersonEntity, 'id'> | null,
     box = { x: 10, y: 20, width: 30, height: 40 },
     distance: number | null = person ? 0.42 : null,
   ): Promise<FaceEntity> {

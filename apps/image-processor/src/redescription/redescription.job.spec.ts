@@ -13,9 +13,9 @@ import {
   FaceIdentityRepository,
   ImageEntity,
   LockRepository,
-  PersonEntity,
   PersonImageEntity,
   PersonImageRepository,
+  PersonRef,
   RedescriptionRepository,
 } from '@visage/persistence';
 import { metrics } from '@visage/observability';
@@ -110,7 +110,7 @@ describe.each(TEST_DRIVERS)('re-describing a database to chip-flip on $name', (d
   });
 
   /** A database as it was before recipes: enrolments and faces of `crop`. */
-  async function legacyDatabase(): Promise<{ ada: PersonEntity; faces: { named: number; unnamed: number; vanished: number; fileGone: number } }> {
+  async function legacyDatabase(): Promise<{ ada: PersonRef; faces: { named: number; unnamed: number; vanished: number; fileGone: number } }> {
     const legacy = new PersonImageRepository(database.dataSource, 'crop');
     const ada = await legacy.findOrCreatePerson('Ada');
     const bob = await legacy.findOrCreatePerson('Bob');
@@ -141,7 +141,7 @@ describe.each(TEST_DRIVERS)('re-describing a database to chip-flip on $name', (d
     writeFileSync(join(root, 'party.jpg'), '1@10 3@600');
     const party = await rows.image('party.jpg', { status: 'processed' });
     const gone = await rows.image('gone.jpg', { status: 'unrecognized' });
-    const face = async (imageId: number, person: PersonEntity | null, box: FaceBox, seed: number) => {
+    const face = async (imageId: number, person: PersonRef | null, box: FaceBox, seed: number) => {
       const stored = await rows.face(imageId, person, box);
       await database.dataSource
         .getRepository(FaceEntity)

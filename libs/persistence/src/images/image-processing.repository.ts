@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { DescriptorRecipe, FaceBox, ImageStatus } from '@visage/domain';
 import { FaceEntity } from './face.entity';
-import { ImageEntity } from './image.entity';
 import { encodeDescriptor } from '../shared/descriptor-codec';
 import { isForeignKeyViolation, truncateError } from '../shared/database-errors';
 import { recordOutcomeEvents } from '../events/outcome-events';
@@ -64,6 +63,17 @@ const MAX_ERROR_LENGTH = 2_000;
  * retry-job replicas can race without losing or double-processing an image. The retry paths are
  * `ImageRetryRepository`; what both share (the lease test, the clock rules) is `image-claims.ts`.
  */
+/** An image as processing sees it: its file, its state, its attempts and its claim's lease. */
+export interface ProcessingImage {
+  id: number;
+  path: string;
+  status: ImageStatus;
+  attempts: number;
+  createdAt: Date;
+  leaseExpiresAt: Date | null;
+  nextAttemptAt: Date | null;
+}
+
 @Injectable()
 export class ImageProcessingRepository {
   constructor(private readonly dataSource: DataSource) {}
@@ -258,7 +268,11 @@ export class ImageProcessingRepository {
     return image.status === 'processing' ? 'busy' : 'already_done';
   }
 
-  find(imageId: number): Promise<ImageEntity | null> {
-    return findImage(this.dataSource, imageId);
+  /** What processing reads of an image (a view, not the entity). */
+  async find(imageId: number): Promise<ProcessingImage | null> {
+    const image = await findImage(this.dataSource, imageId);
+    if (!image) return null;
+    const { id, path, status, attempts, createdAt, leaseExpiresAt, nextAttemptAt } = image;
+    return { id, path, status, attempts, createdAt, leaseExpiresAt, nextAttemptAt };
   }
 }

@@ -72,8 +72,9 @@ export class PersonImageRepository {
     @Optional() @Inject(CONFIGURED_DESCRIPTOR_RECIPE) readonly recipe: DescriptorRecipe = UNCONFIGURED_DESCRIPTOR_RECIPE,
   ) {}
 
-  findPersonById(id: number): Promise<PersonEntity | null> {
-    return this.dataSource.getRepository(PersonEntity).findOneBy({ id });
+  async findPersonById(id: number): Promise<PersonRef | null> {
+    const person = await this.dataSource.getRepository(PersonEntity).findOneBy({ id });
+    return person && { id: person.id, name: person.name };
   }
 
   /** The person whose name equals `name` ignoring case (names are unique so), if any. */
@@ -88,13 +89,14 @@ export class PersonImageRepository {
    * name is free again and the loser tries once more; a second loss is `PersistenceError('duplicate_name')`, never
    * the driver's error.
    */
-  async findOrCreatePerson(name: string): Promise<PersonEntity> {
+  async findOrCreatePerson(name: string): Promise<PersonRef> {
     const persons = this.dataSource.getRepository(PersonEntity);
     for (let attempt = 1; ; attempt++) {
       const existing = await persons.findOneBy({ nameKey: personNameKey(name) });
-      if (existing) return existing;
+      if (existing) return { id: existing.id, name: existing.name };
       try {
-        return await persons.save(persons.create({ name }));
+        const created = await persons.save(persons.create({ name }));
+        return { id: created.id, name: created.name };
       } catch (error) {
         if (!isUniqueViolation(error)) throw error;
         if (attempt >= CREATE_PERSON_ATTEMPTS) throw new PersistenceError('duplicate_name');
