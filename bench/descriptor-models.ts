@@ -21,6 +21,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import * as ort from 'onnxruntime-node';
 import * as tf from '@tensorflow/tfjs';
 import * as tfWasm from '@tensorflow/tfjs-backend-wasm';
 import { decodeImage } from '../apps/face-recognition/src/engine/image-decoder';
@@ -363,6 +364,109 @@ async function humanDescribers(names: Set<string> | undefined): Promise<Describe
   });
 }
 
+/** The three-point affine of faceplugin's own code (`cv.getAffineTransform` on the eye centres and the nose tip). */
+function threePointAffine(face: DumpFace, size: number): Affine {
+  const [from0, from1, from2] = ARCFACE_TEMPLATE.map((point) => ({ x: (point.x * size) / 112, y: (point.y * size) / 112 }));
+  const [to0, to1, to2] = fivePoints(face.landmarks);
+  // Solve x = a·u + b·v + c (and y likewise) through three point pairs.
+  const det = (from1.x - from0.x) * (from2.y - from0.y) - (from2.x - from0.x) * (from1.y - from0.y);
+  const solve = (t0: number, t1: number, t2: number): [number, number, number] => {
+    const a = ((t1 - t0) * (from2.y - from0.y) - (t2 - t0) * (from1.y - from0.y)) / det;
+    const b = ((from1.x - from0.x) * (t2 - t0) - (from2.x - from0.x) * (t1 - t0)) / det;
+    return [a, b, t0 - a * from0.x - b * from0.y];
+  };
+  return [...solve(to0.x, to1.x, to2.x), ...solve(to0.y, to1.y, to2.y)];
+}
+
+/** `count` orthonormal rows of length `length` (Gram–Schmidt on seeded Gaussian rows). */
+function randomOrthonormalRows(count: number, length: number, seed: number): Float32Array[] {
+  let state = seed >>> 0;
+  const uniform = () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return (state + 0.5) / 2 ** 32;
+  };
+  const gauss = () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
+  const rows: Float64Array[] = [];
+  while (rows.length < count) {
+    const row = Float64Array.from({ length }, gauss);
+    for (const other of rows) {
+      const dot = row.reduce((sum, value, index) => sum + value * other[index], 0);
+      other.forEach((value, index) => (row[index] -= dot * value));
+    }
+    const norm = Math.sqrt(row.reduce((sum, value) => sum + value * value, 0));
+    rows.push(row.map((value) => value / norm));
+  }
+  return rows.map((row) => Float32Array.from(row));
+}
+
+/**
+ * `faceplugin-face-recognition-js` 0.0.1's `model/fr_feature.onnx` (512 floats, a MobileFaceNet exported from PyTorch),
+ * read from a folder given by BENCH_FACEPLUGIN_DIR (the unpacked npm package: `npm pack faceplugin-face-recognition-js@0.0.1`);
+ * not a dependency. Fed as its own `lib/fr_feature.js` feeds it: ArcFace 112 template, RGB (x − 127) / 128, NCHW.
+ */
+async function facepluginDescribers(names: Set<string> | undefined): Promise<Describer[]> {
+  if (names && !names.has('faceplugin')) return [];
+  const dir = process.env.BENCH_FACEPLUGIN_DIR;
+  if (!dir) {
+    console.log('SKIPPED the faceplugin candidate: BENCH_FACEPLUGIN_DIR is not set (the unpacked faceplugin-face-recognition-js package).');
+    return [];
+  }
+  const session = await ort.InferenceSession.create(join(dir, 'model', 'fr_feature.onnx'), {
+    executionProviders: ['cpu'],
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+    logSeverityLevel: 3,
+  });
+  const size = 112;
+  // BENCH_FACEPLUGIN_PROJECT=128: a fixed random orthonormal projection of the unit-length 512 floats to 128 (seeded), to
+  // see what keeping 128-float descriptors would cost.
+  const projected = Number(process.env.BENCH_FACEPLUGIN_PROJECT ?? 0);
+  const projection = projected > 0 ? randomOrthonormalRows(projected, 512, 20261207) : undefined;
+  const project = (values: Float32Array): Float32Array => {
+    const rows = projection as Float32Array[];
+    let norm = 0;
+    for (const value of values) norm += value * value;
+    const scale = 1 / Math.sqrt(norm);
+    return Float32Array.from(rows, (row) => row.reduce((sum, weight, index) => sum + weight * values[index] * scale, 0));
+  };
+  const describer = (variant: string, align: (face: DumpFace) => Affine, flip: boolean): Describer => ({
+    name: 'faceplugin',
+    variant,
+    metric: 'cosine',
+    async describe(image, face) {
+      const map = align(face);
+      const maps: Affine[] = [map];
+      // The mirror: output column u reads the original's column size − u.
+      if (flip) maps.push([-map[0], map[1], map[0] * size + map[2], -map[3], map[4], map[3] * size + map[5]]);
+      const input = new Float32Array(maps.length * 3 * size * size);
+      maps.forEach((each, index) => {
+        const rgb = warp(image, each, size);
+        const base = index * 3 * size * size;
+        for (let pixel = 0; pixel < size * size; pixel++) {
+          for (let channel = 0; channel < 3; channel++) input[base + channel * size * size + pixel] = (rgb[pixel * 3 + channel] - 127) / 128;
+        }
+      });
+      // The exported graph takes one face a run.
+      const plane = 3 * size * size;
+      const outputs: Float32Array[] = [];
+      for (let index = 0; index < maps.length; index++) {
+        const tensor = new ort.Tensor('float32', input.subarray(index * plane, (index + 1) * plane), [1, 3, size, size]);
+        outputs.push((await session.run({ input: tensor })).output.data as Float32Array);
+      }
+      const sum = outputs.length === 1 ? outputs[0] : outputs[0].map((value, index) => value + outputs[1][index]);
+      return projection ? project(sum) : sum;
+    },
+  });
+  return [
+    describer('arcface 5-point similarity 112, rgb (x-127)/128', (face) => arcfaceAlignment(face, size), false),
+    describer('arcface 5-point similarity 112, rgb (x-127)/128, + flip', (face) => arcfaceAlignment(face, size), true),
+    ...(process.env.BENCH_DESCRIPTOR_VARIANTS === 'all'
+      ? [describer('3-point affine 112 (its own code), rgb (x-127)/128', (face) => threePointAffine(face, size), false)]
+      : []),
+  ];
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // The open-set protocol
 
@@ -560,7 +664,11 @@ async function main(): Promise<void> {
   );
 
   const names = process.env.BENCH_DESCRIPTOR_MODELS ? new Set(process.env.BENCH_DESCRIPTOR_MODELS.split(',').map((name) => name.trim())) : undefined;
-  const describers = [...(!names || names.has('face-api') ? await faceApiDescribers() : []), ...(await humanDescribers(names))];
+  const describers = [
+    ...(!names || names.has('face-api') ? await faceApiDescribers() : []),
+    ...(await humanDescribers(names)),
+    ...(await facepluginDescribers(names)),
+  ];
   const images = new Map<string, RgbImage>();
   const imageOf = async (file: string): Promise<RgbImage> => {
     const cached = images.get(file);

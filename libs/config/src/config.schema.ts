@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import { CodedError } from '@visage/domain';
-import { DEFAULT_DESCRIPTOR_RECIPE, DESCRIPTOR_RECIPES } from '@visage/domain';
+import { DEFAULT_DESCRIPTOR_RECIPE, DESCRIPTOR_RECIPES, RECIPE_OPERATING_POINTS } from '@visage/domain';
 import { z } from 'zod';
 
 const port = (fallback: number) => z.coerce.number().int().min(1).max(65_535).default(fallback);
@@ -155,8 +155,9 @@ export const configSchema = z.object({
   FACE_ENGINE: z.enum(['auto', 'onnx', 'wasm', 'tensorflow']).default('auto'),
   FACE_ENGINE_THREADS: positiveInt(1),
   /**
-   * What FaceRecognitionNet is fed (docs/recognizer.md, "Descriptor recipes"): `chip-flip` (dlib's face chip and its
-   * mirror, descriptors averaged; measured best on the LFW dev set) or `crop` (face-api's crop, the recipe before).
+   * Which net describes a face, fed what (docs/recognizer.md, "Descriptor recipes"): `mobilefacenet` (a 512-float
+   * MobileFaceNet on the ArcFace alignment; measured best on the LFW dev set; ONNX Runtime only), `chip-flip`
+   * (FaceRecognitionNet on dlib's face chip and its mirror) or `crop` (FaceRecognitionNet on face-api's crop).
    * Read by the recognizer (what it computes) and the processor (what the gallery and the matcher use; stored faces
    * and enrolments of another recipe are re-described in the background).
    */
@@ -187,17 +188,14 @@ export const configSchema = z.object({
   QUEUE_REQUEUE_MAX_DELAY_MS: positiveInt(120_000),
   QUEUE_CLOSE_TIMEOUT_MS: positiveInt(10_000),
   /**
-   * 0.50 with MATCH_MARGIN 0.08, for the `chip-flip` descriptor recipe: the operating point taken from the open-set
-   * curve of the LFW dev set (`npm run bench:open-set`, docs/recognizer.md "Operating point"): known named right
-   * 80.5 %, strangers named 0.8 %, wrong names 0 %, and every neighbouring point of the grid (±0.01, margin ±0.01)
-   * within the targets too. (`crop` was measured at 0.49 / 0.08: 69.2 % right.)
+   * A face is named when its nearest person is within MATCH_THRESHOLD and every other person is at least MATCH_MARGIN
+   * farther (0: the nearest person within the threshold is named): a stranger tends to fall near several people.
+   * Unset, both come from the descriptor recipe's operating point (`RECIPE_OPERATING_POINTS` in libs/domain), taken
+   * from the open-set curve of the LFW dev set (`npm run bench:open-set`, docs/recognizer.md "Operating point"):
+   * the distances of two recipes are not on one scale, so one number cannot serve both.
    */
-  MATCH_THRESHOLD: z.coerce.number().positive().max(2).default(0.5),
-  /**
-   * A face is named only when every other person is at least this much farther than its nearest person (0: the
-   * nearest person within MATCH_THRESHOLD is named, as before): a stranger tends to fall near several people.
-   */
-  MATCH_MARGIN: z.coerce.number().min(0).max(2).default(0.08),
+  MATCH_THRESHOLD: z.coerce.number().positive().max(2).optional(),
+  MATCH_MARGIN: z.coerce.number().min(0).max(2).optional(),
   /**
    * The face quality rule (docs/recognizer.md, "Face quality"): a face smaller than QUALITY_MIN_FACE_PX (its box's
    * smaller side), detected below QUALITY_MIN_SCORE, less sharp than QUALITY_MIN_SHARPNESS (variance of the
@@ -213,10 +211,9 @@ export const configSchema = z.object({
   QUALITY_MAX_PITCH: z.coerce.number().positive().max(90).default(30),
   /**
    * An unknown face joins the group whose members are within this mean distance of it; two groups merge within
-   * it (average linkage). 0.44 measured on the LFW dev set for `chip-flip` descriptors (docs/recognizer.md,
-   * "Unknown-people groups"; 0.46 for `crop`).
+   * it (average linkage). Unset: the descriptor recipe's operating point (docs/recognizer.md, "Unknown-people groups").
    */
-  CLUSTER_THRESHOLD: z.coerce.number().positive().max(2).default(0.44),
+  CLUSTER_THRESHOLD: z.coerce.number().positive().max(2).optional(),
   /** How often (at most) a matcher checks the database for enrolment changes. */
   GALLERY_REFRESH_MS: positiveInt(5_000),
   MAX_ATTEMPTS: positiveInt(5),
@@ -303,7 +300,14 @@ export interface StorageConfig {
  * (`database`, `queue`, `storage`). A derived value is a group of its own rather than its variable rewritten in
  * place, so a key always means what the environment said; the variables a group replaces are left out.
  */
-export interface VisageConfig extends Omit<RawConfig, 'IMAGES_ROOT' | 'KNOWN_FACES_DIR' | 'MAX_UPLOAD_BYTES'> {
+export interface VisageConfig extends Omit<
+  RawConfig,
+  'IMAGES_ROOT' | 'KNOWN_FACES_DIR' | 'MAX_UPLOAD_BYTES' | 'MATCH_THRESHOLD' | 'MATCH_MARGIN' | 'CLUSTER_THRESHOLD'
+> {
+  /** As set, else the recipe's operating point. */
+  MATCH_THRESHOLD: number;
+  MATCH_MARGIN: number;
+  CLUSTER_THRESHOLD: number;
   database: DatabaseConfig;
   queue: QueueConfig;
   storage: StorageConfig;
@@ -342,10 +346,14 @@ export function parseConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Visage
   const raw = result.data;
   const problems = crossFieldProblems(raw);
   if (problems.length > 0) throw new ConfigValidationError(problems);
-  const { IMAGES_ROOT, KNOWN_FACES_DIR, MAX_UPLOAD_BYTES, ...values } = raw;
+  const { IMAGES_ROOT, KNOWN_FACES_DIR, MAX_UPLOAD_BYTES, MATCH_THRESHOLD, MATCH_MARGIN, CLUSTER_THRESHOLD, ...values } = raw;
   const imagesRoot = isAbsolute(IMAGES_ROOT) ? IMAGES_ROOT : resolve(cwd, IMAGES_ROOT);
+  const operatingPoint = RECIPE_OPERATING_POINTS[raw.FACE_DESCRIPTOR_RECIPE];
   return {
     ...values,
+    MATCH_THRESHOLD: MATCH_THRESHOLD ?? operatingPoint.matchThreshold,
+    MATCH_MARGIN: MATCH_MARGIN ?? operatingPoint.matchMargin,
+    CLUSTER_THRESHOLD: CLUSTER_THRESHOLD ?? operatingPoint.clusterThreshold,
     database: parseDatabaseUrl(raw.DATABASE_URL, cwd),
     queue: queueConfigOf(raw),
     storage: {
@@ -371,6 +379,11 @@ function crossFieldProblems(raw: RawConfig): string[] {
   }
   if (raw.WEBHOOK_URLS.length > 0 && !raw.WEBHOOK_SECRET) {
     problems.push('WEBHOOK_SECRET: required when WEBHOOK_URLS is set (every delivery is signed with it)');
+  }
+  if (raw.FACE_DESCRIPTOR_RECIPE === 'mobilefacenet' && (raw.FACE_ENGINE === 'wasm' || raw.FACE_ENGINE === 'tensorflow')) {
+    problems.push(
+      `FACE_ENGINE: ${raw.FACE_ENGINE} (TensorFlow.js) cannot run the mobilefacenet descriptor recipe (an ONNX model): use onnx or auto, or set FACE_DESCRIPTOR_RECIPE=chip-flip`,
+    );
   }
   if (raw.MAX_UPLOAD_BYTES !== undefined && raw.MAX_UPLOAD_BYTES > raw.MAX_IMAGE_BYTES) {
     problems.push(

@@ -2,7 +2,15 @@ import { readFile } from 'node:fs/promises';
 import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { protoPath as HEALTH_PROTO_PATH } from 'grpc-health-check';
-import { DESCRIPTOR_LENGTH, FaceAnalysis, FaceAnalysisError, FaceAnalyzer, isDescriptorRecipe, LEGACY_DESCRIPTOR_RECIPE } from '@visage/domain';
+import {
+  FaceAnalysis,
+  FaceAnalysisError,
+  FaceAnalyzer,
+  isDescriptorRecipe,
+  LEGACY_DESCRIPTOR_RECIPE,
+  padDescriptor,
+  RECIPE_DESCRIPTOR_LENGTH,
+} from '@visage/domain';
 import { currentLogContext } from '@visage/observability';
 import { ImagePathError, resolveImagePath } from '@visage/storage';
 import {
@@ -81,13 +89,15 @@ export function fromWire(response: AnalyzeImageResponse): FaceAnalysis {
     height: response.height,
     recipe,
     faces: response.faces.map((face) => {
-      if (face.descriptor.length !== DESCRIPTOR_LENGTH) {
-        throw new FaceAnalysisError('transient', `descriptor of length ${face.descriptor.length}, expected ${DESCRIPTOR_LENGTH}`, 'INTERNAL');
+      // On the wire a descriptor has its net's length (128 or 512 floats); it is held padded to DESCRIPTOR_LENGTH.
+      const expected = RECIPE_DESCRIPTOR_LENGTH[recipe];
+      if (face.descriptor.length !== expected) {
+        throw new FaceAnalysisError('transient', `${recipe} descriptor of length ${face.descriptor.length}, expected ${expected}`, 'INTERNAL');
       }
       return {
         box: { x: face.box.x, y: face.box.y, width: face.box.width, height: face.box.height },
         score: face.score,
-        descriptor: Float32Array.from(face.descriptor),
+        descriptor: padDescriptor(Float32Array.from(face.descriptor)),
         ...(face.landmarks.length > 0 ? { landmarks: face.landmarks.map(({ x, y }) => ({ x, y })) } : {}),
         ...(face.quality ? { quality: { ...face.quality, score: face.score } } : {}),
       };

@@ -1,4 +1,4 @@
-import { DESCRIPTOR_LENGTH, DescriptorRecipe } from '@visage/domain';
+import { DescriptorRecipe, RECIPE_DESCRIPTOR_LENGTH } from '@visage/domain';
 import { EngineMemory, EngineName, EngineResult, RecognitionEngine, StageTimings } from './engine';
 import { FaceApi, FaceApiBox, Tensor3D, Tf } from './face-api.types';
 import { chipAndMirror, DLIB_CHIP_SIZE, meanOfPairs } from './face-chip';
@@ -32,6 +32,12 @@ export class FaceEngine implements RecognitionEngine, FaceNets {
   ) {}
 
   static async create(options: FaceEngineOptions): Promise<FaceEngine> {
+    if (options.recipe === 'mobilefacenet') {
+      // Its net is an ONNX file: TensorFlow.js cannot run it, and computing another recipe would not match the gallery.
+      throw new Error(
+        'the mobilefacenet descriptor recipe runs on ONNX Runtime only (FACE_ENGINE=onnx or auto); on TensorFlow.js set FACE_DESCRIPTOR_RECIPE=chip-flip',
+      );
+    }
     const runtime = await loadFaceRuntime(options.backend);
     await loadFaceModels(runtime.faceapi, options.modelDir);
     const params = runtime.faceapi.nets.ssdMobilenetv1.params;
@@ -133,9 +139,9 @@ export class FaceEngine implements RecognitionEngine, FaceNets {
       this.tf.dispose(inputs);
     }
     if (this.recipe === 'crop') return output;
-    const joined = new Float32Array(output.length * DESCRIPTOR_LENGTH);
-    output.forEach((descriptor, index) => joined.set(descriptor, index * DESCRIPTOR_LENGTH));
-    return meanOfPairs(joined, faces.length, DESCRIPTOR_LENGTH);
+    const joined = new Float32Array(output.length * RECIPE_DESCRIPTOR_LENGTH.crop);
+    output.forEach((descriptor, index) => joined.set(descriptor, index * RECIPE_DESCRIPTOR_LENGTH.crop));
+    return meanOfPairs(joined, faces.length, RECIPE_DESCRIPTOR_LENGTH.crop);
   }
 
   memory(): EngineMemory {

@@ -62,3 +62,11 @@ export async function loadFaceModels(faceapi: FaceApi, modelDir = faceApiModelDi
   await faceapi.nets.faceLandmark68Net.loadFromDisk(modelDir);
   await faceapi.nets.faceRecognitionNet.loadFromDisk(modelDir);
 }
+
+/**
+ * The `mobilefacenet` recipe's net: `model/fr_feature.onnx` of the npm package `faceplugin-face-recognition-js`
+ * (MIT; provenance and measurements in docs/recognizer.md, "Descriptor recipes"). Only the model file is used.
+ */
+export function mobileFaceNetModelPath(): string {
+  return join(dirname(require.resolve('faceplugin-face-recognition-js/package.json')), 'model', 'fr_feature.onnx');
+}

@@ -1,4 +1,4 @@
-import { DEFAULT_DESCRIPTOR_RECIPE, DESCRIPTOR_LENGTH, DescriptorRecipe, isDescriptorRecipe } from '@visage/domain';
+import { DEFAULT_DESCRIPTOR_RECIPE, DESCRIPTOR_LENGTH, DescriptorRecipe, isDescriptorRecipe, padDescriptor } from '@visage/domain';
 
 /**
  * Injection token of the configured recipe (FACE_DESCRIPTOR_RECIPE): the only one whose descriptors the
@@ -10,8 +10,10 @@ export const CONFIGURED_DESCRIPTOR_RECIPE = Symbol('CONFIGURED_DESCRIPTOR_RECIPE
 export const UNCONFIGURED_DESCRIPTOR_RECIPE: DescriptorRecipe = DEFAULT_DESCRIPTOR_RECIPE;
 
 /**
- * How descriptors are stored, in one place: 128 float32, little-endian whatever the host (512 bytes), in a `descriptor`
- * blob beside a `descriptor_recipe` column (faces, person_images, gallery_changes) saying how they were computed.
+ * How descriptors are stored, in one place: float32, little-endian whatever the host, in a `descriptor` blob beside a
+ * `descriptor_recipe` column (faces, person_images, gallery_changes) saying how they were computed. Written at
+ * {@link DESCRIPTOR_LENGTH} (2,048 bytes); rows written when descriptors were 128 floats (512 bytes) read back padded
+ * with zeros, which is what their recipes' descriptors are now.
  */
 export function encodeDescriptor(descriptor: Float32Array): Buffer {
   if (descriptor.length !== DESCRIPTOR_LENGTH) throw new RangeError(`descriptor has ${descriptor.length} values, expected ${DESCRIPTOR_LENGTH}`);
@@ -20,11 +22,15 @@ export function encodeDescriptor(descriptor: Float32Array): Buffer {
   return buffer;
 }
 
+const LEGACY_STORED_LENGTH = 128;
+
 export function decodeDescriptor(blob: Buffer): Float32Array {
-  if (blob.length !== DESCRIPTOR_LENGTH * 4) throw new RangeError(`descriptor blob has ${blob.length} bytes, expected ${DESCRIPTOR_LENGTH * 4}`);
-  const descriptor = new Float32Array(DESCRIPTOR_LENGTH);
-  for (let index = 0; index < DESCRIPTOR_LENGTH; index++) descriptor[index] = blob.readFloatLE(index * 4);
-  return descriptor;
+  if (blob.length !== DESCRIPTOR_LENGTH * 4 && blob.length !== LEGACY_STORED_LENGTH * 4) {
+    throw new RangeError(`descriptor blob has ${blob.length} bytes, expected ${DESCRIPTOR_LENGTH * 4} (or ${LEGACY_STORED_LENGTH * 4} from before)`);
+  }
+  const stored = new Float32Array(blob.length / 4);
+  for (let index = 0; index < stored.length; index++) stored[index] = blob.readFloatLE(index * 4);
+  return padDescriptor(stored);
 }
 
 /** A stored `descriptor_recipe`, checked: a value this version does not know is a corrupt row, not a recipe to guess. */

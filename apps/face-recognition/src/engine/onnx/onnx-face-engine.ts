@@ -1,4 +1,4 @@
-import { DESCRIPTOR_LENGTH, DescriptorRecipe } from '@visage/domain';
+import { DescriptorRecipe, RECIPE_DESCRIPTOR_LENGTH } from '@visage/domain';
 import * as ort from 'onnxruntime-node';
 import { configureOnnxRuntime, ORT_LOG_SEVERITY_FATAL } from '@visage/onnx-graph';
 import { chipAndMirror, meanOfPairs } from '../face-chip';
@@ -6,10 +6,11 @@ import { EngineMemory, EngineResult, RecognitionEngine, StageTimings } from '../
 import { analyzeWith, clippedArea, DescribedFace, FaceNets, warmUp } from '../face-pipeline';
 import { DecodedImage } from '../image-decoder';
 import { clipBox, PixelBox, RgbImage } from '../pixels';
-import { faceApiModelDir, faceApiVersion } from '../runtime';
+import { faceApiModelDir, faceApiVersion, mobileFaceNetModelPath } from '../runtime';
 import { decodeSsdOutput, Detection, SSD_INPUT_SIZE } from '../ssd-detector';
 import { buildFaceApiGraphs, DESCRIPTOR_INPUT_SIZE, LANDMARK_INPUT_SIZE } from './face-api-graphs';
 import { alignDlib, landmarkPositions } from './landmarks';
+import { describeWithMobileFaceNet } from './mobilefacenet';
 import { PlanarNormalisation, writePlanarChip, writePlanarSquare } from './planar-input';
 
 export interface OnnxEngineOptions {
@@ -19,6 +20,8 @@ export interface OnnxEngineOptions {
   /** What the descriptor net is fed (FACE_DESCRIPTOR_RECIPE). */
   recipe: DescriptorRecipe;
   modelDir?: string;
+  /** The `mobilefacenet` recipe's ONNX file; default: the installed npm package's. */
+  mobileFaceNetPath?: string;
 }
 
 /** face-api's input normalisations: SSD x / 127.5 - 1; landmark and recognition nets (x - mean) / 255. */
@@ -26,6 +29,7 @@ const SSD_NORMALISATION: PlanarNormalisation = { mean: [127.5, 127.5, 127.5], di
 export const FACE_NORMALISATION: PlanarNormalisation = { mean: [122.782, 117.001, 104.298], divisor: 255 };
 const MAX_DETECTIONS = 100;
 const MAX_FACES_PER_RUN = 16;
+const FACE_API_DESCRIPTOR_LENGTH = RECIPE_DESCRIPTOR_LENGTH.crop;
 
 /**
  * face-api's three networks on ONNX Runtime (CPU): graphs built in memory from face-api's own weights at start
@@ -41,6 +45,7 @@ export class OnnxFaceEngine implements RecognitionEngine, FaceNets {
   private constructor(
     private readonly ssd: ort.InferenceSession,
     private readonly landmarkNet: ort.InferenceSession,
+    /** FaceRecognitionNet (`crop`, `chip-flip`) or MobileFaceNet (`mobilefacenet`). */
     private readonly descriptorNet: ort.InferenceSession,
     private readonly anchors: Float32Array,
     private readonly minScore: number,
@@ -62,7 +67,9 @@ export class OnnxFaceEngine implements RecognitionEngine, FaceNets {
     const [ssd, landmarkNet, descriptorNet] = await Promise.all([
       ort.InferenceSession.create(graphs.ssd, sessionOptions),
       ort.InferenceSession.create(graphs.landmarks, sessionOptions),
-      ort.InferenceSession.create(graphs.descriptor, sessionOptions),
+      options.recipe === 'mobilefacenet'
+        ? ort.InferenceSession.create(options.mobileFaceNetPath ?? mobileFaceNetModelPath(), sessionOptions)
+        : ort.InferenceSession.create(graphs.descriptor, sessionOptions),
     ]);
     const engine = new OnnxFaceEngine(ssd, landmarkNet, descriptorNet, graphs.anchors, options.minScore, options.recipe);
     await warmUp(engine);
@@ -118,21 +125,29 @@ export class OnnxFaceEngine implements RecognitionEngine, FaceNets {
     return results;
   }
 
-  /** The faces' descriptors by the engine's recipe: face-api's aligned crop, or dlib's chip and its mirror averaged. */
+  /**
+   * The faces' descriptors by the engine's recipe: face-api's aligned crop, dlib's chip and its mirror averaged, or
+   * MobileFaceNet on the ArcFace alignment. Each has its net's length (128 or 512 floats), which is what goes on the wire.
+   */
   private async descriptors(image: RgbImage, faces: Array<{ aligned: PixelBox; points: Array<{ x: number; y: number }> }>): Promise<Float32Array[]> {
     const size = DESCRIPTOR_INPUT_SIZE;
+    if (this.recipe === 'mobilefacenet') {
+      const descriptors: Float32Array[] = [];
+      for (const face of faces) descriptors.push(await describeWithMobileFaceNet(this.descriptorNet, ort.Tensor, image, face.points));
+      return descriptors;
+    }
     if (this.recipe === 'crop') {
       const crops = faces.map((face) => clipBox(face.aligned, image.width, image.height));
       const output = await this.runBatch(this.descriptorNet, crops.length, size, 'descriptors', (index, input, offset) =>
         writePlanarSquare(image, crops[index], size, true, FACE_NORMALISATION, input, offset),
       );
-      return faces.map((_face, index) => output.slice(index * DESCRIPTOR_LENGTH, (index + 1) * DESCRIPTOR_LENGTH));
+      return faces.map((_face, index) => output.slice(index * FACE_API_DESCRIPTOR_LENGTH, (index + 1) * FACE_API_DESCRIPTOR_LENGTH));
     }
     const chips = faces.flatMap((face) => chipAndMirror(image, face.points));
     const output = await this.runBatch(this.descriptorNet, chips.length, size, 'descriptors', (index, input, offset) =>
       writePlanarChip(chips[index], size, FACE_NORMALISATION, input, offset),
     );
-    return meanOfPairs(output, faces.length, DESCRIPTOR_LENGTH);
+    return meanOfPairs(output, faces.length, FACE_API_DESCRIPTOR_LENGTH);
   }
 
   /**
