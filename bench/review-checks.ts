@@ -1,7 +1,7 @@
 /**
  * How well the review's checks (libs/matcher/src/review-checks.ts) tell right corrections from wrong ones on real
  * faces: reads a face dump (`{"photos":[{"person","file","faces":[{"box","descriptor"}]}]}`, the largest face of
- * each photo taken) and prints, at the configured MATCH_THRESHOLD and ENROLMENT_DISAGREEMENT_DISTANCE:
+ * each photo taken) and prints, at the configured MATCH_THRESHOLD and enrolment disagreement bound:
  *
  * - enrolment pairs: the share of same-person and different-person pairs farther apart than the bound;
  * - flagged persons: all photos of one person enrolled (should not be flagged) vs the same plus one photo of
@@ -15,7 +15,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseConfig } from '@visage/config';
-import { ENROLMENT_DISAGREEMENT_DISTANCE, EnrolmentRow, findDisagreements, findMisfits, Gallery } from '@visage/matcher';
+import { RECIPE_OPERATING_POINTS } from '@visage/domain';
+import { EnrolmentRow, findDisagreements, findMisfits, Gallery } from '@visage/matcher';
 import { machineLine } from './machine';
 
 interface DumpFace {
@@ -30,8 +31,10 @@ interface Dump {
 const dumpPath = process.argv[2];
 if (!dumpPath) throw new Error('usage: npm run bench:review-checks -- <face dump .json>');
 const dump = JSON.parse(readFileSync(dumpPath, 'utf8')) as Dump;
-const threshold = parseConfig(process.env).MATCH_THRESHOLD;
-const bound = ENROLMENT_DISAGREEMENT_DISTANCE;
+const config = parseConfig(process.env);
+const threshold = config.MATCH_THRESHOLD;
+// BENCH_DISAGREEMENT_BOUND: another bound to measure (default: the configured recipe's).
+const bound = Number(process.env.BENCH_DISAGREEMENT_BOUND ?? RECIPE_OPERATING_POINTS[config.FACE_DESCRIPTOR_RECIPE].enrolmentDisagreement);
 
 /** Photos by person, each as the descriptor of its largest face (photos without a face left out). */
 const byPerson = new Map<string, Float32Array[]>();
@@ -119,7 +122,7 @@ known.forEach(([, photos], index) => {
 });
 
 console.log(
-  `review checks on ${dumpPath} (${dump.engine}); ${known.length} people with 3+ photos, ${strangers.length} with one; MATCH_THRESHOLD ${threshold}, ENROLMENT_DISAGREEMENT_DISTANCE ${bound}`,
+  `review checks on ${dumpPath} (${dump.engine}); ${known.length} people with 3+ photos, ${strangers.length} with one; MATCH_THRESHOLD ${threshold}, enrolment disagreement bound ${bound}`,
 );
 console.log(
   `enrolment pairs over the bound: same person ${percent(sameOver, samePairs)} of ${samePairs}, different people ${percent(otherOver, otherPairs)} of ${otherPairs}`,

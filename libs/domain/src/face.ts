@@ -38,18 +38,20 @@ export function padDescriptor(values: Float32Array): Float32Array {
 
 /**
  * The operating point measured for each recipe on the LFW dev set (docs/recognizer.md, "Operating point"): the
- * defaults of MATCH_THRESHOLD, MATCH_MARGIN and CLUSTER_THRESHOLD when they are not set.
+ * defaults of MATCH_THRESHOLD, MATCH_MARGIN and CLUSTER_THRESHOLD when they are not set, and the distance beyond
+ * which two enrolments of one person are taken to show two people (the people page's flag; "Review checks").
  */
 export interface OperatingPoint {
   matchThreshold: number;
   matchMargin: number;
   clusterThreshold: number;
+  enrolmentDisagreement: number;
 }
 
 export const RECIPE_OPERATING_POINTS: Readonly<Record<DescriptorRecipe, OperatingPoint>> = {
-  crop: { matchThreshold: 0.49, matchMargin: 0.08, clusterThreshold: 0.46 },
-  'chip-flip': { matchThreshold: 0.5, matchMargin: 0.08, clusterThreshold: 0.44 },
-  mobilefacenet: { matchThreshold: 0.52, matchMargin: 0.03, clusterThreshold: 0.48 },
+  crop: { matchThreshold: 0.49, matchMargin: 0.08, clusterThreshold: 0.46, enrolmentDisagreement: 0.7 },
+  'chip-flip': { matchThreshold: 0.5, matchMargin: 0.08, clusterThreshold: 0.44, enrolmentDisagreement: 0.7 },
+  mobilefacenet: { matchThreshold: 0.52, matchMargin: 0.03, clusterThreshold: 0.48, enrolmentDisagreement: 0.65 },
 };
 
 export function isDescriptorRecipe(value: unknown): value is DescriptorRecipe {

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { RECIPE_OPERATING_POINTS } from '@visage/domain';
 import { PersonImageRepository } from '@visage/persistence';
 import { Gallery } from './gallery';
 import { EnrolmentDisagreement, EnrolmentRow, findDisagreements } from './review-checks';
@@ -11,6 +12,8 @@ export class EnrolmentSnapshot {
   constructor(
     readonly version: number,
     readonly rows: readonly EnrolmentRow[],
+    /** Two enrolments of a person farther apart than this flag the person (the recipe's `enrolmentDisagreement`). */
+    private readonly disagreementBound: number,
   ) {
     this.gallery = new Gallery(rows);
   }
@@ -23,7 +26,7 @@ export class EnrolmentSnapshot {
 
   /** Persons whose enrolments disagree with each other (computed once per version). */
   disagreements(): Map<number, EnrolmentDisagreement> {
-    this.disagreementsByPerson ??= findDisagreements(this.rows);
+    this.disagreementsByPerson ??= findDisagreements(this.rows, this.disagreementBound);
     return this.disagreementsByPerson;
   }
 }
@@ -45,7 +48,10 @@ export class EnrolmentIndex {
     if (this.loaded && this.loaded.version === version) return this.loaded;
     this.loading ??= this.enrolments
       .loadGallery()
-      .then(({ version: loadedVersion, entries }) => (this.loaded = new EnrolmentSnapshot(loadedVersion, entries)))
+      .then(
+        ({ version: loadedVersion, entries }) =>
+          (this.loaded = new EnrolmentSnapshot(loadedVersion, entries, RECIPE_OPERATING_POINTS[this.enrolments.recipe].enrolmentDisagreement)),
+      )
       .finally(() => (this.loading = undefined));
     return this.loading;
   }

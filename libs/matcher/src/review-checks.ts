@@ -1,13 +1,6 @@
 import { MatchRule } from '@visage/domain';
 import { Gallery, GalleryEntry } from './gallery';
 
-/**
- * Two enrolments of one person farther apart than this are taken to show two different people: the person is
- * flagged on the people page. Measured with face-api's descriptors on the LFW dev set (docs/recognizer.md,
- * "Review checks"): same-person pairs rarely pass it, pairs of different people almost always do.
- */
-export const ENROLMENT_DISAGREEMENT_DISTANCE = 0.7;
-
 /** A face the review is about to enrol for a person. */
 export interface ReviewCandidate {
   faceId: number;
@@ -103,7 +96,10 @@ function personGallery(known: Gallery, personId: number): Gallery {
   return new Gallery(rows);
 }
 
-/** A person whose enrolments disagree: some pair is farther apart than {@link ENROLMENT_DISAGREEMENT_DISTANCE}. */
+/**
+ * A person whose enrolments disagree: some pair is farther apart than `bound` (the recipe's `enrolmentDisagreement`,
+ * RECIPE_OPERATING_POINTS): two enrolments that far apart are taken to show two people.
+ */
 export interface EnrolmentDisagreement {
   personId: number;
   /** The largest distance between two of the person's enrolments. */
@@ -119,7 +115,7 @@ export interface EnrolmentRow extends GalleryEntry {
 }
 
 /** Every person whose enrolments disagree, by person id. */
-export function findDisagreements(rows: readonly EnrolmentRow[], bound = ENROLMENT_DISAGREEMENT_DISTANCE): Map<number, EnrolmentDisagreement> {
+export function findDisagreements(rows: readonly EnrolmentRow[], bound: number): Map<number, EnrolmentDisagreement> {
   const byPerson = new Map<number, EnrolmentRow[]>();
   for (const row of rows) {
     const enrolments = byPerson.get(row.personId) ?? [];
