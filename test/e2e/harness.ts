@@ -18,7 +18,7 @@ import {
   REASON_METADATA_KEY,
 } from '@visage/recognizer-client';
 import { DatabaseConfig, parseConfig, VisageConfig } from '@visage/config';
-import { DESCRIPTOR_LENGTH } from '@visage/domain';
+import { DEFAULT_DESCRIPTOR_RECIPE, DESCRIPTOR_LENGTH } from '@visage/domain';
 import { CommittedFixture, Fixture, FIXTURES_DIR, writeFixture } from '../support/fixtures';
 import { until } from '../support/until';
 import { bearer, TEST_ADMIN_KEY, TEST_AUTH_ENV } from '../../libs/auth/test/test-keys';
@@ -311,7 +311,7 @@ export class RecognizerDouble {
           faces: [syntheticFace(path)],
           backend: 'double',
           elapsedMs: this.delayMs,
-          descriptorRecipe: 'chip-flip',
+          descriptorRecipe: DEFAULT_DESCRIPTOR_RECIPE,
         });
       }, this.delayMs);
     };

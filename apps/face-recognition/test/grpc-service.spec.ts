@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '@visage/config';
-import { FaceAnalysisError } from '@visage/domain';
+import { DESCRIPTOR_LENGTH, FaceAnalysisError, RECIPE_DESCRIPTOR_LENGTH } from '@visage/domain';
 import { GrpcFaceAnalyzer } from '@visage/recognizer-client';
 import { createFixtureDir, FixtureDir, fixtureBytes, writeFixture } from '../../../test/support/fixtures';
 import { AnalysisService, createFaceRecognitionApp, FaceRecognitionApp } from '../src';
@@ -19,8 +19,12 @@ async function failure(promise: Promise<unknown>): Promise<FaceAnalysisError> {
   throw new Error('expected the analysis to fail');
 }
 
-// Both engines answer the same statuses and shapes: only the networks' runtime differs.
-describe.each(['onnx', 'wasm'] as const)('face-recognition gRPC service (1 worker, FACE_ENGINE=%s)', (engine) => {
+// Both engines answer the same statuses and shapes: only the networks' runtime differs. TensorFlow.js runs
+// FaceRecognitionNet's recipes only (mobilefacenet is an ONNX model).
+describe.each([
+  ['onnx', 'mobilefacenet'],
+  ['wasm', 'chip-flip'],
+] as const)('face-recognition gRPC service (1 worker, FACE_ENGINE=%s, %s)', (engine, recipe) => {
   let images: FixtureDir;
   const outside = mkdtempSync(join(tmpdir(), 'visage-outside-'));
   let app: FaceRecognitionApp;
@@ -48,6 +52,7 @@ describe.each(['onnx', 'wasm'] as const)('face-recognition gRPC service (1 worke
     const config = parseConfig({
       IMAGES_ROOT: images.root,
       FACE_ENGINE: engine,
+      FACE_DESCRIPTOR_RECIPE: recipe,
       RECOGNIZER_WORKERS: '1',
       LOG_LEVEL: 'warn',
       MAX_IMAGE_PIXELS: '2000000',
@@ -80,12 +85,16 @@ describe.each(['onnx', 'wasm'] as const)('face-recognition gRPC service (1 worke
     expect(body.info.models.workers).toBe(1);
   });
 
-  it('returns size, box, score, 128-float descriptor and landmarks on request', async () => {
+  it("returns size, box, score, the recipe's descriptor and landmarks on request", async () => {
     const analysis = await client.analyze('two_people.jpg', { includeLandmarks: true });
+    expect(analysis.recipe).toBe(recipe);
     expect(analysis.faces).toHaveLength(2);
     for (const face of analysis.faces) {
+      // Held padded to DESCRIPTOR_LENGTH: the net's own floats, then zeros.
       expect(face.descriptor).toBeInstanceOf(Float32Array);
-      expect(face.descriptor).toHaveLength(128);
+      expect(face.descriptor).toHaveLength(DESCRIPTOR_LENGTH);
+      expect(face.descriptor.slice(RECIPE_DESCRIPTOR_LENGTH[recipe]).every((value) => value === 0)).toBe(true);
+      expect(face.descriptor.slice(0, RECIPE_DESCRIPTOR_LENGTH[recipe]).some((value) => value !== 0)).toBe(true);
       expect(face.landmarks).toHaveLength(68);
       expect(face.score).toBeGreaterThan(0.5);
       expect(face.box.x + face.box.width).toBeLessThanOrEqual(analysis.width + 1);

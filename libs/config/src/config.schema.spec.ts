@@ -18,8 +18,27 @@ describe('parseConfig', () => {
     expect(config.queue).toEqual({ driver: 'in-process' });
     expect(config.storage).toEqual({ imagesRoot: '/srv/visage/images', knownFacesDir: '/srv/visage/images/known', maxUploadBytes: 20 * 1024 * 1024 });
     expect(config.RECEIVER_PORT).toBe(8000);
-    expect(config.MATCH_THRESHOLD).toBe(0.5);
-    expect(config.MATCH_MARGIN).toBe(0.08);
+    expect(config.FACE_DESCRIPTOR_RECIPE).toBe('mobilefacenet');
+    expect([config.MATCH_THRESHOLD, config.MATCH_MARGIN, config.CLUSTER_THRESHOLD]).toEqual([0.52, 0.03, 0.48]);
+  });
+
+  it('takes the thresholds the recipe was measured at unless they are set, whatever the recipe', () => {
+    const pointOf = (env: NodeJS.ProcessEnv) => {
+      const config = parseConfig(env, '/srv/visage');
+      return [config.MATCH_THRESHOLD, config.MATCH_MARGIN, config.CLUSTER_THRESHOLD];
+    };
+    expect(pointOf({ FACE_DESCRIPTOR_RECIPE: 'chip-flip' })).toEqual([0.5, 0.08, 0.44]);
+    expect(pointOf({ FACE_DESCRIPTOR_RECIPE: 'crop' })).toEqual([0.49, 0.08, 0.46]);
+    expect(pointOf({ FACE_DESCRIPTOR_RECIPE: 'crop', MATCH_THRESHOLD: '0.6', MATCH_MARGIN: '0', CLUSTER_THRESHOLD: '0.4' })).toEqual([0.6, 0, 0.4]);
+    expect(pointOf({ MATCH_MARGIN: '0.1' })).toEqual([0.52, 0.1, 0.48]);
+  });
+
+  it('refuses the mobilefacenet recipe on the TensorFlow.js engines, which cannot run an ONNX model', () => {
+    for (const engine of ['wasm', 'tensorflow']) {
+      expect(problemsOf({ FACE_ENGINE: engine }).map((problem) => problem.split(':')[0])).toEqual(['FACE_ENGINE']);
+      expect(parseConfig({ FACE_ENGINE: engine, FACE_DESCRIPTOR_RECIPE: 'chip-flip' }, '/srv/visage').FACE_ENGINE).toBe(engine);
+    }
+    expect(parseConfig({ FACE_ENGINE: 'onnx' }, '/srv/visage').FACE_DESCRIPTOR_RECIPE).toBe('mobilefacenet');
   });
 
   it('reads a MySQL URL (credentials decoded) and the NSQ addresses', () => {
