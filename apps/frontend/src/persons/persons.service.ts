@@ -13,7 +13,7 @@ export interface PersonView {
   name: string;
   enrolledCount: number;
   enrolled: Array<{ id: number; sourceName: string; caption: string; thumbnailUrl?: string; outlier: boolean }>;
-  /** Set when two enrolled faces are farther apart than ENROLMENT_DISAGREEMENT_DISTANCE: they may show two people. */
+  /** Set when two enrolled faces are farther apart than the recipe's `enrolmentDisagreement` bound: they may show two people. */
   disagreement?: { spreadText: string };
   recognisedCount: number;
   allImagesUrl: string;

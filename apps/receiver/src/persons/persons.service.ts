@@ -118,7 +118,7 @@ export class PersonsService {
   }
 }
 
-/** The person as the API shows it: with the flag of enrolments that disagree (ENROLMENT_DISAGREEMENT_DISTANCE). */
+/** The person as the API shows it: with the flag of enrolments that disagree (the recipe's `enrolmentDisagreement` bound). */
 function flagged(person: PersonView, disagreements: ReadonlyMap<number, EnrolmentDisagreement>): PersonDto {
   const disagreement = disagreements.get(person.id);
   return {

@@ -8,7 +8,10 @@ export class PersonDto {
   @ApiProperty() createdAt!: Date;
   @ApiProperty({ description: 'Detected faces matched to this person' }) faceCount!: number;
   @ApiProperty({ description: 'Enrolled reference faces of this person' }) knownFaceCount!: number;
-  @ApiProperty({ description: 'Two of its enrolments are farther apart than ENROLMENT_DISAGREEMENT_DISTANCE: they may show two people' })
+  @ApiProperty({
+    description:
+      "Two of its enrolments are farther apart than the descriptor recipe's disagreement bound (0.65 for mobilefacenet): they may show two people",
+  })
   enrolmentsDisagree!: boolean;
   @ApiPropertyOptional({ type: () => EnrolmentDisagreementDto, nullable: true, description: 'How they disagree; null when they do not' })
   disagreement!: EnrolmentDisagreementDto | null;
