@@ -10,3 +10,4 @@ export * from './stop-worker';
 export * from './unsafe-text';
 export * from './face-quality';
 export * from './scheduled-job';
+export * from './scheduled-job-provider';

@@ -1,5 +1,5 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Optional } from '@nestjs/common';
-import { DescriptorRecipe, LEGACY_DESCRIPTOR_RECIPE, ScheduledJob, yieldToEventLoop } from '@visage/domain';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { DescriptorRecipe, LEGACY_DESCRIPTOR_RECIPE, ScheduledJobProvider, yieldToEventLoop } from '@visage/domain';
 import { ClusterIndex, MIN_GROUPED_FACE_PX } from '@visage/matcher';
 import { ClusteringRepository, ClusteringWrite, DatabaseLock, LockRepository, UnknownFace } from '@visage/persistence';
 import { PROCESSOR_SETTINGS, ProcessorSettings } from '../processor.settings';
@@ -53,9 +53,7 @@ export function clusteringRule(threshold: number, recipe: DescriptorRecipe): str
  * full regroup happens only when the rule or CLUSTER_THRESHOLD differs from the one the stored groups were made with.
  */
 @Injectable()
-export class ClusterJob implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger('Clusters');
-  private readonly runs: ScheduledJob;
+export class ClusterJob extends ScheduledJobProvider<ClusterReport> {
   private lastSweep = 0;
   /** The groups as this replica last wrote them, with the fingerprint they had then (reloaded when it differs). */
   private cached?: { index: ClusterIndex; fingerprint: string };
@@ -65,38 +63,27 @@ export class ClusterJob implements OnApplicationBootstrap, OnModuleDestroy {
     locks: LockRepository,
     @Inject(PROCESSOR_SETTINGS) private readonly settings: ProcessorSettings,
     // The background identity jobs (re-match, clustering) are started or not together.
-    @Optional() @Inject(REMATCH_JOB_SCHEDULED) private readonly scheduled: boolean = true,
+    @Optional() @Inject(REMATCH_JOB_SCHEDULED) scheduled: boolean = true,
   ) {
-    this.runs = new ScheduledJob({
+    super({
       name: 'clustering',
       schedule: { everyMs: settings.rematchEveryMs },
       lock: locks.jobLock(DatabaseLock.FaceClustering, { leaseMs: LEASE_MS }),
-      logger: this.logger,
+      logger: new Logger('Clusters'),
+      scheduled,
     });
   }
 
-  onApplicationBootstrap(): void {
-    if (this.scheduled) this.runs.start(() => this.tick());
-  }
-
-  onModuleDestroy(): void {
-    this.runs.stop();
-  }
-
-  async tick(): Promise<ClusterReport | undefined> {
-    return this.runs.logFailure(async () => {
-      const report = await this.runOnce();
-      if (report.ran && (report.faces > 0 || report.merged > 0 || report.pruned > 0)) {
-        this.logger.log(
-          `grouped ${report.faces} unknown face(s): ${report.created} new group(s), ${report.merged} merged, ${report.pruned} named face(s) left their group`,
-        );
-      }
-      return report;
-    });
+  protected override logReport(report: ClusterReport): void {
+    if (report.ran && (report.faces > 0 || report.merged > 0 || report.pruned > 0)) {
+      this.logger.log(
+        `grouped ${report.faces} unknown face(s): ${report.created} new group(s), ${report.merged} merged, ${report.pruned} named face(s) left their group`,
+      );
+    }
   }
 
   /** One run; `sweep` forces the look at faces that became unknown (default: every CLUSTER_SWEEP_EVERY_MS). */
-  runOnce(options: { sweep?: boolean } = {}): Promise<ClusterReport> {
+  override runOnce(options: { sweep?: boolean } = {}): Promise<ClusterReport> {
     return this.runs.once(() =>
       this.runs.locked(async () => {
         const sweep = options.sweep ?? Date.now() - this.lastSweep >= CLUSTER_SWEEP_EVERY_MS;

@@ -1,7 +1,7 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { ConfigService } from '@visage/config';
-import { describeError, ScheduledJob } from '@visage/domain';
+import { describeError, ScheduledJobProvider } from '@visage/domain';
 import { metrics } from '@visage/observability';
 import { DatabaseLock, LockRepository, OutcomeEventRepository } from '@visage/persistence';
 import { emitWithin, QUEUE_CLIENT } from '@visage/queue';
@@ -29,9 +29,7 @@ export type OutcomeRelayReport =
  * outbox for the next tick, so processing never waits for the relay.
  */
 @Injectable()
-export class OutcomeRelayJob implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger('OutcomeRelay');
-  private readonly runs: ScheduledJob;
+export class OutcomeRelayJob extends ScheduledJobProvider<OutcomeRelayReport> {
   private lastPrune = 0;
   private queueDown = false;
 
@@ -41,39 +39,32 @@ export class OutcomeRelayJob implements OnApplicationBootstrap, OnModuleDestroy 
     @Inject(QUEUE_CLIENT) private readonly client: Pick<ClientProxy, 'emit'>,
     private readonly config: ConfigService,
   ) {
-    this.runs = new ScheduledJob({
+    super({
       name: 'outcome relay',
       schedule: { everyMs: OUTCOME_RELAY_EVERY_MS },
       lock: locks.jobLock(DatabaseLock.OutcomeRelay, { leaseMs: LEASE_MS }),
-      logger: this.logger,
+      logger: new Logger('OutcomeRelay'),
     });
   }
 
-  onApplicationBootstrap(): void {
+  override onApplicationBootstrap(): void {
     if (!this.config.get('OUTCOME_EVENTS_TOPIC'))
       this.logger.log('OUTCOME_EVENTS_TOPIC is empty: outcome events go to webhooks only, on no queue topic');
-    this.runs.start(() => this.tick());
+    super.onApplicationBootstrap();
   }
 
-  onModuleDestroy(): void {
-    this.runs.stop();
+  /** A queue that stops or starts taking events again is logged once, on the change. */
+  protected override logReport(report: OutcomeRelayReport): void {
+    if (report.ran && report.queueError && !this.queueDown) {
+      this.logger.warn(
+        `the queue did not take outcome events (${report.queueError}); ${report.unpublished} wait in the outbox, retried every second`,
+      );
+    }
+    if (report.ran && !report.queueError && this.queueDown) this.logger.log('the queue takes outcome events again');
+    if (report.ran) this.queueDown = report.queueError !== undefined;
   }
 
-  async tick(): Promise<OutcomeRelayReport | undefined> {
-    return this.runs.logFailure(async () => {
-      const report = await this.runOnce();
-      if (report.ran && report.queueError && !this.queueDown) {
-        this.logger.warn(
-          `the queue did not take outcome events (${report.queueError}); ${report.unpublished} wait in the outbox, retried every second`,
-        );
-      }
-      if (report.ran && !report.queueError && this.queueDown) this.logger.log('the queue takes outcome events again');
-      if (report.ran) this.queueDown = report.queueError !== undefined;
-      return report;
-    });
-  }
-
-  runOnce(): Promise<OutcomeRelayReport> {
+  override runOnce(): Promise<OutcomeRelayReport> {
     return this.runs.once(async (): Promise<OutcomeRelayReport> => {
       // An empty outbox with no prune due needs no lock (on SQLite, taking and releasing it are two writes a second).
       if (!this.pruneDue() && (await this.outbox.countUnpublished()) === 0) {

@@ -1,6 +1,6 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@visage/config';
-import { cappedBackoffMs, describeError, ScheduledJob } from '@visage/domain';
+import { cappedBackoffMs, describeError, ScheduledJobProvider } from '@visage/domain';
 import { metrics } from '@visage/observability';
 import { DatabaseLock, DueWebhookDelivery, LockRepository, OutcomeEventRepository } from '@visage/persistence';
 import { WebhookClient } from './webhook-client';
@@ -41,11 +41,9 @@ export function endpointLabel(url: string): string {
  * readiness details and metrics, never as an image failure.
  */
 @Injectable()
-export class WebhookDeliveryJob implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger('Webhooks');
+export class WebhookDeliveryJob extends ScheduledJobProvider<WebhookReport> {
   private readonly endpoints: string[];
   private readonly states = new Map<string, WebhookEndpointState>();
-  private readonly runs: ScheduledJob;
   private staleDropped = false;
 
   constructor(
@@ -54,22 +52,16 @@ export class WebhookDeliveryJob implements OnApplicationBootstrap, OnModuleDestr
     private readonly client: WebhookClient,
     private readonly config: ConfigService,
   ) {
-    this.runs = new ScheduledJob({
+    super({
       name: 'webhook delivery',
       schedule: { everyMs: WEBHOOK_EVERY_MS },
       lock: locks.jobLock(DatabaseLock.WebhookDelivery, { leaseMs: LEASE_MS }),
-      logger: this.logger,
+      logger: new Logger('Webhooks'),
+      // No endpoint: nothing to deliver, no timer.
+      scheduled: config.get('WEBHOOK_URLS').length > 0,
     });
     this.endpoints = config.get('WEBHOOK_URLS');
     for (const url of this.endpoints) this.states.set(url, { endpoint: endpointLabel(url), state: 'unknown', consecutiveFailures: 0, pending: 0 });
-  }
-
-  onApplicationBootstrap(): void {
-    if (this.endpoints.length > 0) this.runs.start(() => this.tick());
-  }
-
-  onModuleDestroy(): void {
-    this.runs.stop();
   }
 
   /** The endpoints as this replica last saw them, in WEBHOOK_URLS order. */
@@ -77,11 +69,7 @@ export class WebhookDeliveryJob implements OnApplicationBootstrap, OnModuleDestr
     return [...this.states.values()].map((state) => ({ ...state }));
   }
 
-  async tick(): Promise<WebhookReport | undefined> {
-    return this.runs.logFailure(() => this.runOnce());
-  }
-
-  async runOnce(): Promise<WebhookReport> {
+  override async runOnce(): Promise<WebhookReport> {
     if (this.endpoints.length === 0) return { ran: false, reason: 'no_endpoints' };
     return this.runs.once(() => this.runs.locked(() => this.deliverAll()));
   }

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { ConfigService } from '@visage/config';
-import { DetectedFace, FaceAnalysis, FaceAnalysisError, FaceBox, ScheduledJob } from '@visage/domain';
+import { DetectedFace, FaceAnalysis, FaceAnalysisError, FaceBox, ScheduledJobProvider } from '@visage/domain';
 import { describeSingleFace } from '@visage/enrolment';
 import { qualityRuleOf } from '@visage/matcher';
 import { metrics } from '@visage/observability';
@@ -79,9 +79,7 @@ const isCannotRedescribe = (error: unknown): error is ProcessorError => error in
  * processor consumes, so a new image is never matched against a gallery still missing old-recipe enrolments.
  */
 @Injectable()
-export class RedescriptionJob implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger('Redescription');
-  private readonly runs: ScheduledJob;
+export class RedescriptionJob extends ScheduledJobProvider<RedescriptionReport> {
   private lastProgress?: RedescriptionProgress;
 
   constructor(
@@ -91,22 +89,15 @@ export class RedescriptionJob implements OnApplicationBootstrap, OnModuleDestroy
     @Inject(ConfigService) private readonly config: ConfigService,
     @Inject(PROCESSOR_SETTINGS) settings: ProcessorSettings,
     // The background identity jobs (re-match, clustering, re-description) are started or not together.
-    @Optional() @Inject(REMATCH_JOB_SCHEDULED) private readonly scheduled: boolean = true,
+    @Optional() @Inject(REMATCH_JOB_SCHEDULED) scheduled: boolean = true,
   ) {
-    this.runs = new ScheduledJob({
+    super({
       name: 're-description',
       schedule: { everyMs: settings.rematchEveryMs },
       lock: locks.jobLock(DatabaseLock.FaceRedescription, { leaseMs: LEASE_MS }),
-      logger: this.logger,
+      logger: new Logger('Redescription'),
+      scheduled,
     });
-  }
-
-  onApplicationBootstrap(): void {
-    if (this.scheduled) this.runs.start(() => this.tick());
-  }
-
-  onModuleDestroy(): void {
-    this.runs.stop();
   }
 
   /** The last progress read (readiness, metrics); undefined before the first run. */
@@ -124,22 +115,17 @@ export class RedescriptionJob implements OnApplicationBootstrap, OnModuleDestroy
     return progress;
   }
 
-  async tick(): Promise<RedescriptionReport | undefined> {
-    return this.runs.logFailure(async () => {
-      const report = await this.runOnce();
-      if (report.ran) {
-        const { enrolments, faces, recipe } = this.lastProgress ?? (await this.readProgress());
-        this.logger.log(
-          `re-described ${report.enrolments} enrolment(s) (${report.enrolmentsFailed} could not be) and ${report.faces} face(s) of ${report.images} image(s) ` +
-            `(${report.facesFailed} could not be) to ${recipe}; waiting: ${enrolments.waiting} enrolment(s), ${faces.waiting} face(s)`,
-        );
-      }
-      return report;
-    });
+  protected override async logReport(report: RedescriptionReport): Promise<void> {
+    if (!report.ran) return;
+    const { enrolments, faces, recipe } = this.lastProgress ?? (await this.readProgress());
+    this.logger.log(
+      `re-described ${report.enrolments} enrolment(s) (${report.enrolmentsFailed} could not be) and ${report.faces} face(s) of ${report.images} image(s) ` +
+        `(${report.facesFailed} could not be) to ${recipe}; waiting: ${enrolments.waiting} enrolment(s), ${faces.waiting} face(s)`,
+    );
   }
 
   /** One run: every enrolment of another recipe, then up to {@link REDESCRIBE_IMAGES_PER_RUN} images with faces of one. */
-  runOnce(): Promise<RedescriptionReport> {
+  override runOnce(): Promise<RedescriptionReport> {
     return this.runs.once(async (): Promise<RedescriptionReport> => {
       const before = await this.readProgress();
       if (before.enrolments.waiting === 0 && before.faces.waiting === 0) return { ran: false, reason: 'up_to_date' };

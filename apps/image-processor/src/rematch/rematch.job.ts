@@ -1,5 +1,5 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Optional } from '@nestjs/common';
-import { describeError, FaceMatcher, GalleryView, ScheduledJob, yieldToEventLoop } from '@visage/domain';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { describeError, FaceMatcher, GalleryView, ScheduledJobProvider, yieldToEventLoop } from '@visage/domain';
 import { availableParallelism } from 'node:os';
 import { assignJointly, GalleryDelta, Identity, MatchPool, VersionedGallery } from '@visage/matcher';
 import { DatabaseLock, FaceIdentityRepository, FaceRematch, LockRepository, PersistenceError, StaleFace } from '@visage/persistence';
@@ -81,9 +81,7 @@ function settleImagesJointly(gallery: GalleryView, faces: readonly StaleFace[], 
  * Checks every GALLERY_REFRESH_MS: one indexed query when nothing is stale.
  */
 @Injectable()
-export class RematchJob implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger('Rematch');
-  private readonly runs: ScheduledJob;
+export class RematchJob extends ScheduledJobProvider<RematchReport> {
   private pool?: MatchPool;
   private poolUsable = true;
   /** Worker threads for whole-gallery matches (below 2: match on the main thread only). */
@@ -94,43 +92,36 @@ export class RematchJob implements OnApplicationBootstrap, OnModuleDestroy {
     locks: LockRepository,
     @Inject(FACE_MATCHER) private readonly matcher: FaceMatcher,
     @Inject(PROCESSOR_SETTINGS) private readonly settings: ProcessorSettings,
-    @Optional() @Inject(REMATCH_JOB_SCHEDULED) private readonly scheduled: boolean = true,
+    @Optional() @Inject(REMATCH_JOB_SCHEDULED) scheduled: boolean = true,
   ) {
-    this.runs = new ScheduledJob({
+    super({
       name: 're-match',
       schedule: { everyMs: settings.rematchEveryMs },
       lock: locks.jobLock(DatabaseLock.FaceRematch, { leaseMs: LEASE_MS }),
-      logger: this.logger,
+      logger: new Logger('Rematch'),
+      scheduled,
     });
   }
 
-  onApplicationBootstrap(): void {
-    if (this.scheduled) this.runs.start(() => this.tick());
-  }
-
   /** Awaited: the pool's threads hold native ONNX Runtime sessions that must be released before the process ends. */
-  async onModuleDestroy(): Promise<void> {
-    this.runs.stop();
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Nest awaits the promise a destroy hook returns
+  override async onModuleDestroy(): Promise<void> {
+    this.stop();
     const pool = this.pool;
     this.pool = undefined;
     await pool?.close();
   }
 
-  async tick(): Promise<RematchReport | undefined> {
-    return this.runs.logFailure(async () => {
-      const report = await this.runOnce();
-      if (report.ran) {
-        this.logger.log(
-          `re-matched ${report.faces} face(s) against gallery version ${report.galleryVersion} (${report.fullMatches} against the whole gallery, ` +
-            `the others against what changed since their version); ${report.changedImages} image(s) changed identity` +
-            (report.stoppedEarly ? ` (stopped early: ${report.stoppedEarly}; the next run resumes)` : ''),
-        );
-      }
-      return report;
-    });
+  protected override logReport(report: RematchReport): void {
+    if (!report.ran) return;
+    this.logger.log(
+      `re-matched ${report.faces} face(s) against gallery version ${report.galleryVersion} (${report.fullMatches} against the whole gallery, ` +
+        `the others against what changed since their version); ${report.changedImages} image(s) changed identity` +
+        (report.stoppedEarly ? ` (stopped early: ${report.stoppedEarly}; the next run resumes)` : ''),
+    );
   }
 
-  runOnce(): Promise<RematchReport> {
+  override runOnce(): Promise<RematchReport> {
     return this.runs.once(async (): Promise<RematchReport> => {
       await this.matcher.refresh();
       const gallery = this.matcher.current();

@@ -1,11 +1,11 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Optional } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import { Inject } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { RecognizerBreaker } from '../breaker/recognizer-breaker';
 import { DatabaseLock, ImageRetryRepository, LockRepository } from '@visage/persistence';
 import { PROCESSOR_SETTINGS, ProcessorSettings } from '../processor.settings';
 import { ImagePublisher } from '@visage/image-queue';
-import { ScheduledJob } from '@visage/domain';
+import { ScheduledJobProvider } from '@visage/domain';
 import { metrics } from '@visage/observability';
 
 /** Whether the cron is registered; tests run ticks by hand. */
@@ -28,52 +28,43 @@ export type RetryTickReport =
  * probably lost.
  */
 @Injectable()
-export class RetryJob implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger('RetryJob');
-  /** On RETRY_CRON: configuration, so declared at runtime rather than with a static @Cron(). */
-  readonly runs: ScheduledJob;
-
+export class RetryJob extends ScheduledJobProvider<RetryTickReport> {
   constructor(
     private readonly repository: ImageRetryRepository,
     locks: LockRepository,
     private readonly publisher: ImagePublisher,
     private readonly breaker: RecognizerBreaker,
     @Inject(PROCESSOR_SETTINGS) private readonly settings: ProcessorSettings,
-    @Optional() @Inject(RETRY_JOB_SCHEDULED) private readonly scheduled: boolean = true,
+    @Optional() @Inject(RETRY_JOB_SCHEDULED) scheduled: boolean = true,
     @Optional() schedulerRegistry?: SchedulerRegistry,
   ) {
-    this.runs = new ScheduledJob({
+    super({
       name: 'retry tick',
+      // On RETRY_CRON: configuration, so declared at runtime rather than with a static @Cron().
       schedule: { cron: settings.retryCron },
       lock: locks.jobLock(DatabaseLock.ImageRetry),
-      logger: this.logger,
+      logger: new Logger('RetryJob'),
       // The retry job is a @nestjs/schedule cron job: registered in the app's SchedulerRegistry (cron's CronJob type
       // there comes from @nestjs/schedule's own copy of cron, hence the cast).
       cronRegistry: schedulerRegistry && {
         addCronJob: (name, job) => schedulerRegistry.addCronJob(name, job as unknown as Parameters<SchedulerRegistry['addCronJob']>[1]),
         deleteCronJob: (name) => schedulerRegistry.deleteCronJob(name),
       },
+      scheduled,
     });
   }
 
-  onApplicationBootstrap(): void {
-    if (!this.scheduled) return;
+  override onApplicationBootstrap(): void {
     // Not awaited: the boot pass must not hold up the start (tick logs its failure and never rejects).
-    if (!this.settings.queueKeepsMessages) void this.tick('boot');
-    this.runs.start(() => this.tick());
+    if (this.scheduled && !this.settings.queueKeepsMessages) void this.tick('boot');
+    super.onApplicationBootstrap();
   }
 
-  onModuleDestroy(): void {
-    this.stop();
-  }
-
-  /** No further ticks (a running one finishes); shutdown calls it before draining the consumer. */
-  stop(): void {
-    this.runs.stop();
-  }
-
-  /** One pass with its log line; a failure is logged and ends as undefined (the next tick resumes). */
-  async tick(pass: RetryPass = 'tick'): Promise<RetryTickReport | undefined> {
+  /**
+   * One pass with its log line; a failure is logged and ends as undefined (the next tick resumes). Its own, since
+   * the boot pass says so in its line.
+   */
+  override tick(pass: RetryPass = 'tick'): Promise<RetryTickReport | undefined> {
     return this.runs.logFailure(async () => {
       const report = await this.runOnce(pass);
       if (report.ran && report.published + report.publishErrors > 0) {
@@ -86,7 +77,7 @@ export class RetryJob implements OnApplicationBootstrap, OnModuleDestroy {
     });
   }
 
-  runOnce(pass: RetryPass = 'tick'): Promise<RetryTickReport> {
+  override runOnce(pass: RetryPass = 'tick'): Promise<RetryTickReport> {
     return this.runs.once(async (): Promise<RetryTickReport> => {
       // With the recognizer down every republished message would only be deferred; another replica whose
       // circuit is closed can take the lock instead.

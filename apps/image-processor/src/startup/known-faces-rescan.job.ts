@@ -1,5 +1,5 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Optional } from '@nestjs/common';
-import { ScheduledJob } from '@visage/domain';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { ScheduledJobProvider } from '@visage/domain';
 import { KnownFacesEnroller, KnownFacesReport } from '@visage/enrolment';
 import { DatabaseLock, LockRepository } from '@visage/persistence';
 import { PROCESSOR_SETTINGS, ProcessorSettings } from '../processor.settings';
@@ -16,40 +16,28 @@ export type RescanReport = { ran: false; reason: 'starting' | 'unchanged' | 'alr
  * failed on are tried again at the next tick (the fingerprint is only kept after a run without failures).
  */
 @Injectable()
-export class KnownFacesRescanJob implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger('KnownFaces');
-  private readonly runs: ScheduledJob;
+export class KnownFacesRescanJob extends ScheduledJobProvider<RescanReport> {
   private lastFingerprint?: string;
 
   constructor(
     private readonly startup: ProcessorStartup,
     locks: LockRepository,
-    @Inject(PROCESSOR_SETTINGS) private readonly settings: ProcessorSettings,
+    @Inject(PROCESSOR_SETTINGS) settings: ProcessorSettings,
     @Optional() private readonly enroller?: KnownFacesEnroller,
     // Started or not with the other background jobs (tests run it by hand).
-    @Optional() @Inject(REMATCH_JOB_SCHEDULED) private readonly scheduled: boolean = true,
+    @Optional() @Inject(REMATCH_JOB_SCHEDULED) scheduled: boolean = true,
   ) {
-    this.runs = new ScheduledJob({
+    super({
       name: 'known faces rescan',
       schedule: { everyMs: settings.knownFacesRescanMs },
       lock: locks.jobLock(DatabaseLock.KnownFacesEnrolment),
-      logger: this.logger,
+      logger: new Logger('KnownFaces'),
+      // KNOWN_FACES_RESCAN_MS=0: the folder is enrolled at start only.
+      scheduled: scheduled && settings.knownFacesRescanMs > 0,
     });
   }
 
-  onApplicationBootstrap(): void {
-    if (this.scheduled && this.settings.knownFacesRescanMs > 0) this.runs.start(() => this.tick());
-  }
-
-  onModuleDestroy(): void {
-    this.runs.stop();
-  }
-
-  tick(): Promise<RescanReport | undefined> {
-    return this.runs.logFailure(() => this.runOnce());
-  }
-
-  async runOnce(): Promise<RescanReport> {
+  override async runOnce(): Promise<RescanReport> {
     // The start-up enrolment comes first; until the processor consumes, a rescan would only repeat it.
     if (!this.enroller || this.startup.stage !== 'consuming') return { ran: false, reason: 'starting' };
     const enroller = this.enroller;
