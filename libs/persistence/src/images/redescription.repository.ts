@@ -7,6 +7,7 @@ import { CONFIGURED_DESCRIPTOR_RECIPE, encodeDescriptor, UNCONFIGURED_DESCRIPTOR
 import { REVIEW_SOURCE_PREFIX } from '../review/face-assignment';
 import { bumpGalleryVersion, logGalleryChanges } from '../people/gallery-version';
 import { placeholders, runInTransaction, Statement } from '../shared/transactions';
+import { toFaceBox } from '../shared/box-columns';
 
 /** Longest `redescription_error` stored (the column's size). */
 const ERROR_LENGTH = 255;
@@ -179,7 +180,7 @@ export class RedescriptionRepository {
     const faces = await this.dataSource
       .getRepository(FaceEntity)
       .createQueryBuilder('face')
-      .select(['face.id', 'face.imageId', 'face.boxX', 'face.boxY', 'face.boxWidth', 'face.boxHeight'])
+      .select(['face.id', 'face.imageId', 'face.box.x', 'face.box.y', 'face.box.width', 'face.box.height'])
       .where(
         'face.image_id IN (:...ids) AND face.descriptor IS NOT NULL AND face.descriptor_recipe <> :recipe AND face.redescription_error IS NULL',
         { ids, recipe: this.recipe },
@@ -189,9 +190,7 @@ export class RedescriptionRepository {
     return images.map((image) => ({
       imageId: Number(image.imageId),
       path: image.path,
-      faces: faces
-        .filter((face) => face.imageId === Number(image.imageId))
-        .map((face) => ({ id: face.id, box: { x: face.boxX, y: face.boxY, width: face.boxWidth, height: face.boxHeight } })),
+      faces: faces.filter((face) => face.imageId === Number(image.imageId)).map((face) => ({ id: face.id, box: toFaceBox(face.box) })),
     }));
   }
 

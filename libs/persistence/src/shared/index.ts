@@ -6,3 +6,4 @@ export * from './transactions';
 export * from './keyset-cursor';
 export * from './descriptor-codec';
 export * from './like-pattern';
+export * from './box-columns';

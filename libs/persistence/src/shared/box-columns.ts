@@ -1,0 +1,27 @@
+import { FaceBox } from '@visage/domain';
+import { Column } from 'typeorm';
+
+/**
+ * A face's box as stored, in pixels of its image: the float columns `box_x`, `box_y`, `box_width`, `box_height`,
+ * declared once for the faces and for the outcome events' face snapshots. Embed it as
+ * `@Column(() => BoxColumns, { prefix: false })`: the columns keep their own names (a prefix would make them
+ * `boxX`…, a schema change).
+ */
+export class BoxColumns implements FaceBox {
+  @Column({ name: 'box_x', type: 'float' })
+  x!: number;
+
+  @Column({ name: 'box_y', type: 'float' })
+  y!: number;
+
+  @Column({ name: 'box_width', type: 'float' })
+  width!: number;
+
+  @Column({ name: 'box_height', type: 'float' })
+  height!: number;
+}
+
+/** The domain box of an entity's box columns: a plain object, so a view never carries the embedded instance. */
+export function toFaceBox(box: BoxColumns): FaceBox {
+  return { x: box.x, y: box.y, width: box.width, height: box.height };
+}
