@@ -25,3 +25,21 @@ export class BoxColumns implements FaceBox {
 export function toFaceBox(box: BoxColumns): FaceBox {
   return { x: box.x, y: box.y, width: box.width, height: box.height };
 }
+
+/** A raw row's box columns, selected with {@link boxSelection}; a driver may give a float as text. */
+export interface BoxRow {
+  boxX: number | string;
+  boxY: number | string;
+  boxWidth: number | string;
+  boxHeight: number | string;
+}
+
+/** The select list of the box columns of the faces aliased `alias`, as the {@link BoxRow} fields. */
+export function boxSelection(alias: string): string[] {
+  return [`${alias}.box_x AS boxX`, `${alias}.box_y AS boxY`, `${alias}.box_width AS boxWidth`, `${alias}.box_height AS boxHeight`];
+}
+
+/** The domain box of a raw row (a query not reading entities). */
+export function faceBoxOfRow(row: BoxRow): FaceBox {
+  return { x: Number(row.boxX), y: Number(row.boxY), width: Number(row.boxWidth), height: Number(row.boxHeight) };
+}
