@@ -208,7 +208,7 @@ describe.each(TEST_DRIVERS)('receiver API on $name', (driver) => {
   describe('GET /descriptors', () => {
     it('counts the faces and enrolments of the configured recipe, waiting, and failed', async () => {
       const id = await submit('photos/a.jpg');
-      const face = { imageId: id, personId: null, boxX: 1, boxY: 2, boxWidth: 3, boxHeight: 4, score: 0.9, descriptor: Buffer.alloc(512) };
+      const face = { imageId: id, personId: null, box: { x: 1, y: 2, width: 3, height: 4 }, score: 0.9, descriptor: Buffer.alloc(512) };
       await dataSource.getRepository(FaceEntity).save([
         { ...face, descriptorRecipe: 'chip-flip' as const },
         { ...face, descriptorRecipe: 'crop' as const },
@@ -232,10 +232,7 @@ describe.each(TEST_DRIVERS)('receiver API on $name', (driver) => {
         {
           imageId: id,
           personId: person.id,
-          boxX: 1,
-          boxY: 2,
-          boxWidth: 3,
-          boxHeight: 4,
+          box: { x: 1, y: 2, width: 3, height: 4 },
           score: 0.9,
           distance: 0.3,
           galleryVersion: 7,
@@ -244,10 +241,7 @@ describe.each(TEST_DRIVERS)('receiver API on $name', (driver) => {
         {
           imageId: id,
           personId: null,
-          boxX: 5,
-          boxY: 6,
-          boxWidth: 7,
-          boxHeight: 8,
+          box: { x: 5, y: 6, width: 7, height: 8 },
           score: 0.8,
           distance: 0.8,
           galleryVersion: 6,
@@ -281,8 +275,8 @@ describe.each(TEST_DRIVERS)('receiver API on $name', (driver) => {
       const id = await submit('photos/a.jpg');
       const person = await dataSource.getRepository(PersonEntity).save({ name: 'Katherine' });
       await dataSource.getRepository(FaceEntity).save([
-        { imageId: id, personId: person.id, boxX: 10, boxY: 20, boxWidth: 30, boxHeight: 40, score: 0.5, distance: 0.25 },
-        { imageId: id, personId: null, boxX: 1, boxY: 2, boxWidth: 3, boxHeight: 4, score: 0.75, distance: null },
+        { imageId: id, personId: person.id, box: { x: 10, y: 20, width: 30, height: 40 }, score: 0.5, distance: 0.25 },
+        { imageId: id, personId: null, box: { x: 1, y: 2, width: 3, height: 4 }, score: 0.75, distance: null },
       ]);
       await dataSource.getRepository(ImageEntity).update({ id }, { status: 'processed', width: 100, height: 80 });
       const response = await harness.http.get(`/images/${id}`);
@@ -347,7 +341,7 @@ describe.each(TEST_DRIVERS)('receiver API on $name', (driver) => {
       const alan = await dataSource.getRepository(PersonEntity).save({ name: 'Alan' });
       const ids = [];
       for (const name of ['a', 'b', 'c', 'd']) ids.push(await submit(`photos/${name}.jpg`));
-      const face = { boxX: 1, boxY: 2, boxWidth: 3, boxHeight: 4, score: 0.9, distance: 0.3 };
+      const face = { box: { x: 1, y: 2, width: 3, height: 4 }, score: 0.9, distance: 0.3 };
       await dataSource.getRepository(FaceEntity).save([
         { ...face, imageId: ids[0]!, personId: grace.id },
         { ...face, imageId: ids[1]!, personId: alan.id },

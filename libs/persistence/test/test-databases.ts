@@ -142,10 +142,7 @@ export class Rows {
       repository.create({
         imageId,
         personId: person?.id ?? null,
-        boxX: box.x,
-        boxY: box.y,
-        boxWidth: box.width,
-        boxHeight: box.height,
+        box,
         score: 0.98,
         distance,
       }),

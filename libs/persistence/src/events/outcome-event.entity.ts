@@ -1,4 +1,5 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { BoxColumns } from '../shared/box-columns';
 
 /**
  * Outbox of the events published on `image.outcomes`: an image's outcome, written in the same transaction as the
@@ -78,17 +79,9 @@ export class OutcomeEventFaceEntity {
   @Column({ type: 'float', nullable: true })
   distance!: number | null;
 
-  @Column({ name: 'box_x', type: 'float' })
-  boxX!: number;
-
-  @Column({ name: 'box_y', type: 'float' })
-  boxY!: number;
-
-  @Column({ name: 'box_width', type: 'float' })
-  boxWidth!: number;
-
-  @Column({ name: 'box_height', type: 'float' })
-  boxHeight!: number;
+  /** Where the face is in its image (`box_x`, `box_y`, `box_width`, `box_height`). */
+  @Column(() => BoxColumns, { prefix: false })
+  box!: BoxColumns;
 }
 
 /** A published event still to be POSTed to one webhook endpoint (deleted once delivered or given up). */

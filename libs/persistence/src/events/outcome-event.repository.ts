@@ -4,6 +4,7 @@ import { EventType, OutcomeStatus, VisageEvent } from '@visage/domain';
 import { OutcomeEventEntity, OutcomeEventFaceEntity, WebhookDeliveryEntity } from './outcome-event.entity';
 import { truncateError } from '../shared/database-errors';
 import { runInTransaction, Statement, toStatement } from '../shared/transactions';
+import { toFaceBox } from '../shared/box-columns';
 
 /** An outbox row and the event it holds. */
 export interface StoredOutcomeEvent {
@@ -181,7 +182,7 @@ function toEvent(row: OutcomeEventEntity, faces: OutcomeEventFaceEntity[]): Visa
           personId: face.personId,
           personName: face.personName,
           distance: face.distance,
-          box: { x: face.boxX, y: face.boxY, width: face.boxWidth, height: face.boxHeight },
+          box: toFaceBox(face.box),
         })),
         galleryVersion: Number(row.galleryVersion),
         at,

@@ -1,13 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MigratedTestDatabase, openTestDatabase, Rows, TEST_DRIVERS } from '../../test/test-databases';
-import { DashboardImageRepository, likeContains } from './dashboard-image.repository';
+import { DashboardImageRepository } from './dashboard-image.repository';
 import { sleep } from '../../../../test/support/until';
-
-describe('likeContains', () => {
-  it('escapes LIKE wildcards and the escape character itself', () => {
-    expect(likeContains('50%_a!b')).toBe('%50!%!_a!!b%');
-  });
-});
 
 describe.each(TEST_DRIVERS)('DashboardImageRepository on $name', (driver) => {
   let db: MigratedTestDatabase;

@@ -6,6 +6,7 @@ import { FaceEntity } from './face.entity';
 import { ImageEntity } from './image.entity';
 import { PersonEntity } from '../people/person.entity';
 import { PersonImageEntity } from '../people/person-image.entity';
+import { LIKE_ESCAPE, likeContains } from '../shared/like-pattern';
 import { countImagesByStatus, ImageFaceView, imageSummaryColumns, ImageSummaryView, PersonRef, toFaceView, toImageSummary } from './image-views';
 
 export interface ImageFilter {
@@ -55,11 +56,6 @@ export interface ImageDetail extends ImageListRow {
 
 /** A search naming more people than this is too vague to be a person search; the path still matches. */
 const MAX_MATCHED_PERSONS = 1000;
-
-/** `!` instead of `\` as LIKE escape: the backslash means different things in MariaDB and SQLite literals. */
-export function likeContains(term: string): string {
-  return `%${term.replace(/[!%_]/g, (char) => `!${char}`)}%`;
-}
 
 interface FaceRowRaw {
   imageId: number | string;
@@ -212,13 +208,13 @@ export class DashboardImageRepository {
         .getRepository(PersonEntity)
         .createQueryBuilder('p')
         .select('p.id', 'id')
-        .where(`p.name LIKE :pattern ESCAPE '!'`, { pattern })
+        .where(`p.name LIKE :pattern ${LIKE_ESCAPE}`, { pattern })
         .limit(MAX_MATCHED_PERSONS)
         .getRawMany<{ id: number | string }>();
       const personIds = persons.map((person) => Number(person.id));
       qb.andWhere(
         new Brackets((where) => {
-          where.where(`i.path LIKE :pattern ESCAPE '!'`, { pattern });
+          where.where(`i.path LIKE :pattern ${LIKE_ESCAPE}`, { pattern });
           if (personIds.length > 0) {
             where.orWhere('i.id IN (SELECT f.image_id FROM faces f WHERE f.person_id IN (:...personIds))', { personIds });
           }

@@ -2,6 +2,7 @@ import { DescriptorRecipe } from '@visage/domain';
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 import { ImageEntity } from './image.entity';
 import { PersonEntity } from '../people/person.entity';
+import { BoxColumns } from '../shared/box-columns';
 
 /** One face detected in an image, with the person it matched (or none). */
 // Dashboard: a person's recognised images (newest first) and per-person counts, read from the index alone.
@@ -31,17 +32,9 @@ export class FaceEntity {
   @JoinColumn({ name: 'person_id', foreignKeyConstraintName: 'fk_faces_person' })
   person?: PersonEntity | null;
 
-  @Column({ name: 'box_x', type: 'float' })
-  boxX!: number;
-
-  @Column({ name: 'box_y', type: 'float' })
-  boxY!: number;
-
-  @Column({ name: 'box_width', type: 'float' })
-  boxWidth!: number;
-
-  @Column({ name: 'box_height', type: 'float' })
-  boxHeight!: number;
+  /** Where the face is in its image (`box_x`, `box_y`, `box_width`, `box_height`). */
+  @Column(() => BoxColumns, { prefix: false })
+  box!: BoxColumns;
 
   @Column({ type: 'float' })
   score!: number;

@@ -162,11 +162,11 @@ describe.each(TEST_DRIVERS)('ImageProcessingRepository and ImageRetryRepository 
 
       const image = await statusOf(id);
       expect(image).toMatchObject({ status: 'processed', width: 640, height: 480, lastError: null, claimedBy: null });
-      const faces = await first.getRepository(FaceEntity).find({ where: { imageId: id }, order: { boxX: 'ASC' } });
+      const faces = await first.getRepository(FaceEntity).find({ where: { imageId: id }, order: { box: { x: 'ASC' } } });
       expect(faces).toHaveLength(2);
-      expect(faces[0]).toMatchObject({ personId, boxX: 1, boxY: 2, boxWidth: 30, boxHeight: 40 });
+      expect(faces[0]).toMatchObject({ personId, box: { x: 1, y: 2, width: 30, height: 40 } });
       expect(faces[0].distance).toBeCloseTo(0.31, 5);
-      expect(faces[1]).toMatchObject({ personId: null, boxX: 100 });
+      expect(faces[1]).toMatchObject({ personId: null, box: { x: 100 } });
       expect(faces[1].distance).toBeCloseTo(0.83, 5);
       // Each face keeps what re-matching needs: its descriptor (512 bytes), the gallery version, when.
       expect(faces.map((face) => face.galleryVersion)).toEqual([7, 7]);

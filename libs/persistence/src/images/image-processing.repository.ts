@@ -157,10 +157,7 @@ export class ImageProcessingRepository {
               outcome.faces.map((face) => ({
                 imageId,
                 personId: face.personId,
-                boxX: face.box.x,
-                boxY: face.box.y,
-                boxWidth: face.box.width,
-                boxHeight: face.box.height,
+                box: face.box,
                 score: face.score,
                 distance: face.distance,
                 descriptor: encodeDescriptor(face.descriptor),

@@ -2,6 +2,7 @@ import { DataSource } from 'typeorm';
 import { IMAGE_STATUSES, ImageStatus } from '@visage/domain';
 import { FaceEntity } from './face.entity';
 import { ImageEntity } from './image.entity';
+import { toFaceBox } from '../shared/box-columns';
 
 /**
  * The read-model building blocks both image read models share (the API's `ImageRepository` and the
@@ -83,7 +84,7 @@ export function toImageSummary(image: ImageEntity): ImageSummaryView {
 export function toFaceView(face: FaceEntity): ImageFaceView {
   return {
     id: face.id,
-    box: { x: face.boxX, y: face.boxY, width: face.boxWidth, height: face.boxHeight },
+    box: toFaceBox(face.box),
     score: face.score,
     distance: face.distance,
     person: face.person ? { id: face.person.id, name: face.person.name } : null,

@@ -53,8 +53,8 @@ describe.each(TEST_DRIVERS)('ImageRepository on $name', (driver) => {
     if (!created.created) throw new Error('not created');
     const person = await dataSource.getRepository(PersonEntity).save({ name: 'Grace' });
     const faces = dataSource.getRepository(FaceEntity);
-    await faces.save({ imageId: created.id, personId: person.id, boxX: 1, boxY: 2, boxWidth: 30, boxHeight: 40, score: 0.99, distance: 0.31 });
-    await faces.save({ imageId: created.id, personId: null, boxX: 5, boxY: 6, boxWidth: 7, boxHeight: 8, score: 0.7, distance: null });
+    await faces.save({ imageId: created.id, personId: person.id, box: { x: 1, y: 2, width: 30, height: 40 }, score: 0.99, distance: 0.31 });
+    await faces.save({ imageId: created.id, personId: null, box: { x: 5, y: 6, width: 7, height: 8 }, score: 0.7, distance: null });
     await setStatus(created.id, 'processed', { width: 640, height: 480 });
 
     const details = await images.findById(created.id);

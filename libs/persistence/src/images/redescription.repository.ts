@@ -7,6 +7,7 @@ import { CONFIGURED_DESCRIPTOR_RECIPE, encodeDescriptor, UNCONFIGURED_DESCRIPTOR
 import { REVIEW_SOURCE_PREFIX } from '../review/face-assignment';
 import { bumpGalleryVersion, logGalleryChanges } from '../people/gallery-version';
 import { placeholders, runInTransaction, Statement } from '../shared/transactions';
+import { boxSelection, BoxRow, faceBoxOfRow, toFaceBox } from '../shared/box-columns';
 
 /** Longest `redescription_error` stored (the column's size). */
 const ERROR_LENGTH = 255;
@@ -115,15 +116,15 @@ export class RedescriptionRepository {
     );
     const faces = new Map<number, { imagePath: string; box: FaceBox }>();
     if (reviewFaceIds.length > 0) {
-      const found = await this.dataSource.query<Array<{ id: number | string; path: string; x: number; y: number; width: number; height: number }>>(
-        'SELECT faces.id AS id, images.path AS path, faces.box_x AS x, faces.box_y AS y, faces.box_width AS width, faces.box_height AS height ' +
+      const found = await this.dataSource.query<Array<BoxRow & { id: number | string; path: string }>>(
+        `SELECT faces.id AS id, images.path AS path, ${boxSelection('faces').join(', ')} ` +
           `FROM faces JOIN images ON images.id = faces.image_id WHERE faces.id IN (${placeholders(reviewFaceIds.length)})`,
         reviewFaceIds,
       );
       for (const face of found)
         faces.set(Number(face.id), {
           imagePath: face.path,
-          box: { x: Number(face.x), y: Number(face.y), width: Number(face.width), height: Number(face.height) },
+          box: faceBoxOfRow(face),
         });
     }
     return rows.map((row) => {
@@ -179,7 +180,7 @@ export class RedescriptionRepository {
     const faces = await this.dataSource
       .getRepository(FaceEntity)
       .createQueryBuilder('face')
-      .select(['face.id', 'face.imageId', 'face.boxX', 'face.boxY', 'face.boxWidth', 'face.boxHeight'])
+      .select(['face.id', 'face.imageId', 'face.box.x', 'face.box.y', 'face.box.width', 'face.box.height'])
       .where(
         'face.image_id IN (:...ids) AND face.descriptor IS NOT NULL AND face.descriptor_recipe <> :recipe AND face.redescription_error IS NULL',
         { ids, recipe: this.recipe },
@@ -189,9 +190,7 @@ export class RedescriptionRepository {
     return images.map((image) => ({
       imageId: Number(image.imageId),
       path: image.path,
-      faces: faces
-        .filter((face) => face.imageId === Number(image.imageId))
-        .map((face) => ({ id: face.id, box: { x: face.boxX, y: face.boxY, width: face.boxWidth, height: face.boxHeight } })),
+      faces: faces.filter((face) => face.imageId === Number(image.imageId)).map((face) => ({ id: face.id, box: toFaceBox(face.box) })),
     }));
   }
 

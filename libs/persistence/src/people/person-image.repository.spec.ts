@@ -153,8 +153,44 @@ describe.each(TEST_DRIVERS)('PersonImageRepository on $name', (driver) => {
     ]);
   });
 
-  it('treats LIKE wildcards in a prefix literally', async () => {
+  it('treats LIKE wildcards and escape characters in a prefix literally', async () => {
     expect(await repository.listByPrefix('%')).toEqual([]);
+    const wild = await repository.findOrCreatePerson('wild cards');
+    // Each prefix below also matches a neighbour of its literal row if `_`, `%`, `\` or `!` acts as a wildcard or escape.
+    const sources = [
+      'a_b1.jpg',
+      'axb1.jpg',
+      'a%b2.jpg',
+      'a%%b2.jpg',
+      'axyb2.jpg',
+      'a\\b3.jpg',
+      'a\\\\b3.jpg',
+      'a!b4.jpg',
+      'a!!b4.jpg',
+      'ab4.jpg',
+    ].map((name) => `path:like/${name}`);
+    const ids: number[] = [];
+    for (const [index, sourceName] of sources.entries()) {
+      ids.push(
+        await repository.replaceEnrolment({
+          personId: wild.id,
+          sourceName,
+          contentHash: 'w'.repeat(64),
+          descriptor: descriptor(index),
+          recipe: 'crop',
+        }),
+      );
+    }
+    try {
+      const listed = async (prefix: string) => (await repository.listByPrefix(`path:like/${prefix}`)).map((row) => row.sourceName);
+      expect(await listed('a_b')).toEqual(['path:like/a_b1.jpg']);
+      expect(await listed('a%b')).toEqual(['path:like/a%b2.jpg']);
+      expect(await listed('a\\b')).toEqual(['path:like/a\\b3.jpg']);
+      expect(await listed('a!b')).toEqual(['path:like/a!b4.jpg']);
+      expect(await listed('a')).toEqual(sources);
+    } finally {
+      await repository.deleteEnrolments(ids);
+    }
   });
 
   it('reads the winner of a lost creation again, and says duplicate_name, not the driver error, after two losses', async () => {

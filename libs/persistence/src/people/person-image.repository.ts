@@ -1,6 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { DescriptorRecipe } from '@visage/domain';
-import { DataSource, Like } from 'typeorm';
+import { DataSource, Raw } from 'typeorm';
 import { PersonEntity } from './person.entity';
 import { PersonImageEntity } from './person-image.entity';
 import { ForgottenKnownFaceEntity } from './forgotten-known-face.entity';
@@ -15,6 +15,7 @@ import {
   UNCONFIGURED_DESCRIPTOR_RECIPE,
 } from '../shared/descriptor-codec';
 import { runInTransaction, toStatement } from '../shared/transactions';
+import { LIKE_ESCAPE, likePrefix } from '../shared/like-pattern';
 import { personNameKey } from '../person-name';
 import { PersonRef } from '../images/image-views';
 import { findPersonByNameKey } from './person.repository';
@@ -120,10 +121,11 @@ export class PersonImageRepository {
     return results?.[0].affected ?? 0;
   }
 
+  /** Enrolments whose source name starts with `prefix`, taken literally (`_`, `%` are no wildcards), in id order. */
   async listByPrefix(prefix: string): Promise<EnrolmentRecord[]> {
     const rows = await this.dataSource.getRepository(PersonImageEntity).find({
       select: { id: true, personId: true, sourceName: true, contentHash: true, descriptorRecipe: true },
-      where: { sourceName: Like(`${prefix.replace(/[\\%_]/g, '\\$&')}%`) },
+      where: { sourceName: Raw((column) => `${column} LIKE :pattern ${LIKE_ESCAPE}`, { pattern: likePrefix(prefix) }) },
       order: { id: 'ASC' },
     });
     return rows.map(({ id, personId, sourceName, contentHash, descriptorRecipe }) => ({

@@ -35,7 +35,7 @@ describe.each(TEST_DRIVERS)('PersonRepository on $name', (driver) => {
     for (let index = 0; index < detected; index += 1) {
       await dataSource
         .getRepository(FaceEntity)
-        .save({ imageId: image.id, personId, boxX: 0, boxY: 0, boxWidth: 1, boxHeight: 1, score: 0.9, distance: 0.4 });
+        .save({ imageId: image.id, personId, box: { x: 0, y: 0, width: 1, height: 1 }, score: 0.9, distance: 0.4 });
     }
     for (let index = 0; index < known; index += 1) {
       await dataSource.getRepository(PersonImageEntity).save({

@@ -7,6 +7,7 @@ import { auditIfChanged, AuditRecord, auditStatement } from '../access/audit.rep
 import { runInTransaction, Statement } from '../shared/transactions';
 import { ClusterCursor } from './cluster-cursor';
 import { chunks } from './cluster-statements';
+import { boxSelection, BoxRow, faceBoxOfRow } from '../shared/box-columns';
 
 export interface ClusterFace {
   faceId: number;
@@ -42,15 +43,11 @@ export const CLUSTER_SAMPLE_FACES = 4;
 /** Faces listed by GET /clusters/:id (the largest groups of a big library are posters). */
 export const CLUSTER_DETAIL_FACES = 500;
 
-interface ClusterFaceRow {
+interface ClusterFaceRow extends BoxRow {
   clusterId: number | string;
   faceId: number | string;
   imageId: number | string;
   path: string;
-  boxX: number | string;
-  boxY: number | string;
-  boxWidth: number | string;
-  boxHeight: number | string;
   outlier: number | string | boolean;
 }
 
@@ -223,7 +220,7 @@ export class FaceClusterRepository {
         .map(
           () =>
             'SELECT * FROM (SELECT member.cluster_id AS clusterId, face.id AS faceId, face.image_id AS imageId, image.path AS path, ' +
-            'face.box_x AS boxX, face.box_y AS boxY, face.box_width AS boxWidth, face.box_height AS boxHeight, member.outlier AS outlier ' +
+            `${boxSelection('face').join(', ')}, member.outlier AS outlier ` +
             'FROM cluster_members member INNER JOIN faces face ON face.id = member.face_id INNER JOIN images image ON image.id = face.image_id ' +
             `WHERE member.cluster_id = ?${flag} ORDER BY member.face_id ASC LIMIT ${take}) AS c`,
         )
@@ -233,7 +230,7 @@ export class FaceClusterRepository {
           faceId: Number(row.faceId),
           imageId: Number(row.imageId),
           path: row.path,
-          box: { x: Number(row.boxX), y: Number(row.boxY), width: Number(row.boxWidth), height: Number(row.boxHeight) },
+          box: faceBoxOfRow(row),
           outlier: Boolean(Number(row.outlier)),
         });
       }

@@ -14,6 +14,7 @@ import { runInTransaction, Statement, toStatement } from '../shared/transactions
 import { personNameKey } from '../person-name';
 import { CONFIGURED_DESCRIPTOR_RECIPE, decodeDescriptor, UNCONFIGURED_DESCRIPTOR_RECIPE } from '../shared/descriptor-codec';
 import { AssignFacesOptions, AssignTarget, assignmentStatements, reviewSourceName } from './face-assignment';
+import { boxSelection, BoxRow, faceBoxOfRow } from '../shared/box-columns';
 
 /** A detected face as the review sees it. */
 export interface ReviewFace {
@@ -54,7 +55,7 @@ export interface AssignedFaces {
   galleryVersion: number;
 }
 
-interface ReviewFaceRow {
+interface ReviewFaceRow extends BoxRow {
   id: number | string;
   imageId: number | string;
   imagePath: string;
@@ -62,10 +63,6 @@ interface ReviewFaceRow {
   personName: string | null;
   hasDescriptor: number | string | boolean;
   lowQuality: number | string | boolean;
-  boxX: number | string;
-  boxY: number | string;
-  boxWidth: number | string;
-  boxHeight: number | string;
 }
 
 /**
@@ -95,10 +92,7 @@ export class FaceReviewRepository {
         'person.name AS personName',
         'CASE WHEN face.descriptor IS NULL THEN 0 ELSE 1 END AS hasDescriptor',
         'face.low_quality AS lowQuality',
-        'face.box_x AS boxX',
-        'face.box_y AS boxY',
-        'face.box_width AS boxWidth',
-        'face.box_height AS boxHeight',
+        ...boxSelection('face'),
       ])
       .where('face.id = :id', { id })
       .getRawOne<ReviewFaceRow>();
@@ -111,7 +105,7 @@ export class FaceReviewRepository {
       personName: row.personName,
       hasDescriptor: Number(row.hasDescriptor) === 1,
       lowQuality: Boolean(Number(row.lowQuality)),
-      box: { x: Number(row.boxX), y: Number(row.boxY), width: Number(row.boxWidth), height: Number(row.boxHeight) },
+      box: faceBoxOfRow(row),
     };
   }
 

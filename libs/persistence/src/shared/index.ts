@@ -5,3 +5,5 @@ export * from './lock.repository';
 export * from './transactions';
 export * from './keyset-cursor';
 export * from './descriptor-codec';
+export * from './like-pattern';
+export * from './box-columns';
