@@ -3,26 +3,52 @@
 // require. Run by the Dockerfile (no npm, no network); `--dry-run` prints what would go and stay, as JSON, for the
 // static checks in deploy/test/image-dependencies.spec.ts.
 //
-//   node deploy/docker/prune-node-modules.mjs [--dry-run] [--move-to <dir>] <package> …
+//   node deploy/docker/prune-node-modules.mjs [--dry-run] [--move-to <dir>] [--files-only <package>] … <package> …
 //
 // --move-to keeps the removed packages under <dir>/node_modules/… (same relative paths), so one image can take them
 // back with one COPY (the recognizer: TensorFlow.js and face-api).
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+// --files-only names a dependency the apps read files from but never load (faceplugin-face-recognition-js: its ONNX
+// model): it stays, but what it declares as dependencies (build tools: eslint, webpack, terser…) is not followed,
+// so what only it needs goes.
+import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
+const USAGE = 'usage: prune-node-modules.mjs [--dry-run] [--move-to <dir>] [--files-only <package>] … <package> …';
 const args = process.argv.slice(2);
-const dryRun = args.includes('--dry-run');
-const moveIndex = args.indexOf('--move-to');
-const moveTo = moveIndex >= 0 ? args[moveIndex + 1] : undefined;
-const dropped = new Set(args.filter((arg, index) => !arg.startsWith('--') && (moveIndex < 0 || index !== moveIndex + 1)));
-if (dropped.size === 0 || (moveIndex >= 0 && !moveTo)) {
-  console.error('usage: prune-node-modules.mjs [--dry-run] [--move-to <dir>] <package> …');
+let dryRun = false;
+let moveTo;
+const filesOnly = new Set();
+const dropped = new Set();
+for (let index = 0; index < args.length; index++) {
+  const arg = args[index];
+  if (arg === '--dry-run') {
+    dryRun = true;
+    continue;
+  }
+  if (arg === '--move-to' || arg === '--files-only') {
+    const value = args[++index];
+    if (!value || value.startsWith('--')) {
+      console.error(USAGE);
+      process.exit(2);
+    }
+    if (arg === '--move-to') moveTo = value;
+    else filesOnly.add(value);
+    continue;
+  }
+  if (arg.startsWith('--')) {
+    console.error(`unknown option ${arg}\n${USAGE}`);
+    process.exit(2);
+  }
+  dropped.add(arg);
+}
+if (dropped.size === 0 && filesOnly.size === 0) {
+  console.error(USAGE);
   process.exit(2);
 }
 
 const manifest = JSON.parse(readFileSync('package.json', 'utf8'));
 const lock = JSON.parse(readFileSync('package-lock.json', 'utf8')).packages;
-for (const name of dropped) {
+for (const name of [...dropped, ...filesOnly]) {
   if (!(name in { ...manifest.dependencies, ...manifest.optionalDependencies })) {
     console.error(`${name} is not a production dependency of package.json`);
     process.exit(2);
@@ -48,19 +74,22 @@ function requirements(entry) {
 const roots = [...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.optionalDependencies ?? {})].filter((name) => !dropped.has(name));
 const needed = new Set();
 const pending = roots.map((name) => resolve('', name)).filter(Boolean);
+const filesOnlyPaths = new Set([...filesOnly].map((name) => resolve('', name)));
 while (pending.length > 0) {
   const path = pending.pop();
   if (needed.has(path)) continue;
   needed.add(path);
+  if (filesOnlyPaths.has(path)) continue;
   for (const name of requirements(lock[path])) {
     const found = resolve(path, name);
     if (found && !needed.has(found)) pending.push(found);
   }
 }
 
-// Production packages of the tree (devDependencies are not installed in an image), outermost first.
+// Production packages of the tree (devDependencies are not installed in an image), outermost first. Links count: the
+// `file:` overrides to scripts/npm-stub are symlinks, which would dangle in an image without scripts/.
 const installed = Object.entries(lock)
-  .filter(([path, entry]) => path.startsWith('node_modules/') && !entry.dev && !entry.link)
+  .filter(([path, entry]) => path.startsWith('node_modules/') && !entry.dev)
   .map(([path]) => path)
   .sort((a, b) => a.length - b.length);
 const remove = [];
@@ -73,8 +102,18 @@ if (dryRun) {
   console.log(JSON.stringify({ remove, keep: installed.filter((path) => needed.has(path)) }, null, 2));
   process.exit(0);
 }
+/** lstat, not exists: a dangling symlink is there to remove too. */
+function present(path) {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 for (const path of remove) {
-  if (!existsSync(path)) continue;
+  if (!present(path)) continue;
   if (moveTo) {
     mkdirSync(dirname(join(moveTo, path)), { recursive: true });
     renameSync(path, join(moveTo, path));
@@ -82,4 +121,5 @@ for (const path of remove) {
     rmSync(path, { recursive: true, force: true });
   }
 }
-console.log(`pruned ${remove.length} packages not loaded by this image (${[...dropped].join(', ')} and what only they need)`);
+const named = [...dropped, ...[...filesOnly].map((name) => `the dependencies of ${name}`)];
+console.log(`pruned ${remove.length} packages not loaded by this image (${named.join(', ')} and what only they need)`);

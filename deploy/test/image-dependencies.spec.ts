@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -219,6 +219,32 @@ describe('per-image dependencies', () => {
     expect(listed('aside/node_modules').sort()).toEqual(['heavy', 'heavy-only']);
     expect(existsSync(join(tree, 'aside/node_modules/heavy/node_modules/nested'))).toBe(true);
     expect(() => execFileSync(process.execPath, [script, 'tool'], { cwd: tree, stdio: 'pipe' })).toThrow(/not a production dependency/);
+    rmSync(tree, { recursive: true, force: true });
+  });
+
+  it('the prune script keeps a --files-only package and drops what only its dependencies need, dangling links too', () => {
+    const tree = mkdtempSync(join(tmpdir(), 'prune-files-'));
+    const lock = {
+      packages: {
+        '': {},
+        'node_modules/app-lib': { dependencies: { shared: '1' } },
+        'node_modules/models': { dependencies: { shared: '1', builder: '1', stubbed: '1' } },
+        'node_modules/builder': { dependencies: { 'builder-only': '1' } },
+        'node_modules/builder-only': {},
+        'node_modules/shared': {},
+        'node_modules/stubbed': { resolved: 'stub', link: true },
+        stub: {},
+      },
+    };
+    writeFileSync(join(tree, 'package.json'), JSON.stringify({ dependencies: { 'app-lib': '1', models: '1' } }));
+    writeFileSync(join(tree, 'package-lock.json'), JSON.stringify(lock));
+    for (const path of ['app-lib', 'models', 'builder', 'builder-only', 'shared']) mkdirSync(join(tree, 'node_modules', path), { recursive: true });
+    // As in an image that has no stub/: the link dangles.
+    symlinkSync('../stub', join(tree, 'node_modules/stubbed'));
+    const script = resolve(REPO_ROOT, PRUNE_SCRIPT);
+    execFileSync(process.execPath, [script, '--files-only', 'models'], { cwd: tree });
+    expect(readdirSync(join(tree, 'node_modules')).sort()).toEqual(['app-lib', 'models', 'shared']);
+    expect(() => execFileSync(process.execPath, [script, '--files-only'], { cwd: tree, stdio: 'pipe' })).toThrow(/usage/);
     rmSync(tree, { recursive: true, force: true });
   });
 });
