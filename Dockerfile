@@ -23,6 +23,9 @@ WORKDIR /app
 # CPU provider, whose binaries ship in the npm package, so nothing is downloaded besides the registry's tarballs.
 ENV ONNXRUNTIME_NODE_INSTALL=skip
 COPY package.json package-lock.json ./
+# package.json's overrides point the build tools faceplugin-face-recognition-js declares at this empty package
+# (`file:` links): `npm ci` fails without it, so every stage that installs gets it from here.
+COPY scripts/npm-stub/package.json ./scripts/npm-stub/
 
 # ---- all dependencies, to compile TypeScript
 FROM toolchain AS build
@@ -55,15 +58,25 @@ RUN find node_modules/onnxruntime-node/bin/napi-v6 -mindepth 2 -maxdepth 2 ! -pa
 # 12 is the direct dependency TypeORM's peer also names, 13 the alias better-sqlite3-v13); on this image's Node 24 the
 # apps load 13 (betterSqlite3ForThisNode), so 12 and what only it needs (prebuild-install …) go. 13 loads its prebuilt
 # binding from prebuilds/: this platform's is kept, the SQLite sources and other platforms' builds go.
+# faceplugin-face-recognition-js is read for one file, never loaded: --files-only drops the build tools it declares
+# as dependencies (eslint, webpack, terser…: 114 packages, 40 MB) and the overrides' links to scripts/npm-stub.
 COPY deploy/docker/prune-node-modules.mjs ./deploy/docker/
-RUN node deploy/docker/prune-node-modules.mjs better-sqlite3 \
+RUN node deploy/docker/prune-node-modules.mjs --files-only faceplugin-face-recognition-js better-sqlite3 \
  && find node_modules/better-sqlite3-v13/prebuilds -type f ! -name "linux-$(node -p process.arch).node" -delete \
  && rm -rf node_modules/better-sqlite3-v13/deps node_modules/better-sqlite3-v13/src node_modules/better-sqlite3-v13/build
+# Of faceplugin's package the `mobilefacenet` recipe's net (engine/runtime.ts, mobileFaceNetModelPath), LICENSE and
+# package.json (require.resolve finds the package by it) stay; its other models, OpenCV.js and lib/ (41 MB) go.
+# `test -f` fails the build if another version of the package moved the model.
+RUN dir=node_modules/faceplugin-face-recognition-js \
+ && find "$dir" ! -type d ! -path "$dir/model/fr_feature.onnx" ! -path "$dir/LICENSE" ! -path "$dir/package.json" -delete \
+ && find "$dir" -mindepth 1 -type d -empty -delete \
+ && test -f "$dir/model/fr_feature.onnx"
 
-# ---- what every app but the recognizer loads: TensorFlow.js (the WASM fallback) and face-api (its networks become
-# ONNX graphs in the recognizer) are the recognizer's alone, 290 MB; moved aside here for its image to copy back.
+# ---- what every app but the recognizer loads: TensorFlow.js (the WASM fallback), face-api (its networks become
+# ONNX graphs in the recognizer) and faceplugin's MobileFaceNet are the recognizer's alone (290 MB, and the 5 MB
+# model); moved aside here for its image to copy back.
 FROM prod-deps AS app-deps
-RUN node deploy/docker/prune-node-modules.mjs --move-to /recognizer-deps @tensorflow/tfjs @tensorflow/tfjs-backend-wasm @tensorflow/tfjs-node @vladmandic/face-api
+RUN node deploy/docker/prune-node-modules.mjs --move-to /recognizer-deps @tensorflow/tfjs @tensorflow/tfjs-backend-wasm @tensorflow/tfjs-node @vladmandic/face-api faceplugin-face-recognition-js
 
 # ---- runtime: no compilers (the npm cache stays in the build stages), root-owned read-only code, runs as the unprivileged `node` user
 FROM ${NODE_IMAGE} AS runtime
@@ -112,7 +125,8 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
 CMD ["node", "dist/apps/frontend/src/main.js"]
 
 # A plain `docker build .` builds the last stage: the recognizer. It alone gets face-api (its models:
-# node_modules/@vladmandic/face-api/model, turned into ONNX graphs at start) and TensorFlow.js with the WASM fallback.
+# node_modules/@vladmandic/face-api/model, turned into ONNX graphs at start), TensorFlow.js with the WASM fallback and
+# faceplugin's MobileFaceNet (node_modules/faceplugin-face-recognition-js/model/fr_feature.onnx).
 FROM worker-runtime AS face-recognition
 COPY --from=app-deps /recognizer-deps/node_modules ./node_modules
 EXPOSE 50051 8083

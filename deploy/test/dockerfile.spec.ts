@@ -1,9 +1,9 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, posix, relative, resolve } from 'node:path';
 import { parseConfig, type VisageConfig } from '@visage/config';
 import { validate as validateDockerfile } from 'dockerfile-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,6 +34,33 @@ function execForm(args: string | undefined): string[] {
 }
 
 const targets = [...APP_NAMES, MIGRATION.name];
+
+/**
+ * Where a COPY from the build context puts `file` (a context path), relative to `workdir`; undefined when it does
+ * not copy it. Sources are a file, a directory above it or `.`; a destination ending in `/` is a directory.
+ */
+function landingOf(copy: string, file: string, workdir: string): string | undefined {
+  if (copy.includes('--from=')) return undefined;
+  const words = copy.split(/\s+/).filter((word) => !word.startsWith('--'));
+  const destination = words[words.length - 1];
+  const target = posix.resolve(workdir, destination);
+  for (const source of words.slice(0, -1).map((word) => posix.normalize(word).replace(/\/+$/, ''))) {
+    if (source === file) return posix.relative(workdir, destination.endsWith('/') ? posix.join(target, posix.basename(file)) : target);
+    if (source === '.' || file.startsWith(`${source}/`))
+      return posix.relative(workdir, posix.join(target, source === '.' ? file : file.slice(source.length + 1)));
+  }
+  return undefined;
+}
+
+/** The recognizer's `mobilefacenet` model as it finds it (mobileFaceNetModelPath, in a child process: deploy/ imports no app). */
+function recognizerModelPath(): string {
+  const path = execFileSync(
+    resolve(REPO_ROOT, 'node_modules/.bin/tsx'),
+    ['-e', "import { mobileFaceNetModelPath } from './apps/face-recognition/src/engine/runtime'; console.log(mobileFaceNetModelPath())"],
+    { cwd: REPO_ROOT, encoding: 'utf8' },
+  ).trim();
+  return path.slice(path.lastIndexOf('node_modules/'));
+}
 
 /** .dockerignore semantics as Docker applies them: last matching line wins, `!` re-includes, a dir covers its files. */
 function dockerIgnored(path: string): boolean {
@@ -171,6 +198,80 @@ describe('Dockerfile', () => {
     expect(kept).toEqual([`linux/${process.arch}`]);
     // Its install script would fetch the CUDA provider from nuget.org; the CPU provider ships in the npm package.
     expect(instructions(depsChain, 'ENV')).toContain('ONNXRUNTIME_NODE_INSTALL=skip');
+  });
+
+  it("copies the local packages package-lock.json links to (the overrides' scripts/npm-stub) before every npm ci", () => {
+    const lock = JSON.parse(readRepoFile('package-lock.json')) as { packages: Record<string, { link?: boolean; resolved?: string }> };
+    const linked = [...new Set(Object.values(lock.packages).flatMap((entry) => (entry.link && entry.resolved ? [entry.resolved] : [])))];
+    expect(linked).toEqual(['scripts/npm-stub']);
+    const installs = dockerfile.stages.filter((stage) =>
+      stage.instructions.some((instruction) => instruction.keyword === 'RUN' && /\bnpm ci\b/.test(instruction.args)),
+    );
+    expect(installs.map((stage) => stage.name).sort()).toEqual(['build', 'prod-deps']);
+    for (const stage of installs) {
+      // The chain's instructions in build order, up to the stage's first npm ci.
+      const ordered = stageChain(dockerfile, stage.name!)
+        .reverse()
+        .flatMap((link) => link.instructions);
+      const install = ordered.findIndex((instruction) => instruction.keyword === 'RUN' && /\bnpm ci\b/.test(instruction.args));
+      let workdir = '/';
+      const landed = new Set<string>();
+      for (const instruction of ordered.slice(0, install)) {
+        if (instruction.keyword === 'WORKDIR') workdir = posix.resolve(workdir, instruction.args);
+        if (instruction.keyword === 'COPY') {
+          for (const file of linked.map((path) => `${path}/package.json`)) {
+            if (landingOf(instruction.args, file, workdir) === file) landed.add(file);
+          }
+        }
+      }
+      for (const path of linked) expect(landed.has(`${path}/package.json`), `${stage.name}: ${path}/package.json before npm ci`).toBe(true);
+    }
+    for (const path of linked) expect(dockerIgnored(`${path}/package.json`), `${path} is in the build context`).toBe(false);
+  });
+
+  it("the recognizer image keeps faceplugin's fr_feature.onnx, its LICENSE and package.json, and nothing else of it", () => {
+    const model = recognizerModelPath();
+    expect(model).toBe('node_modules/faceplugin-face-recognition-js/model/fr_feature.onnx');
+    const packageDir = model.slice(0, model.indexOf('/model/'));
+    const chain = stageChain(dockerfile, 'face-recognition');
+    const depsSource = /--from=(\S+)/.exec(instructions(chain, 'COPY').find((copy) => /\/app\/node_modules/.test(copy)) ?? '')?.[1];
+    // The one RUN that deletes files of the package (the prune script only names it), run on a mock of the package.
+    const strips = instructions(stageChain(dockerfile, depsSource!), 'RUN').filter(
+      (run) => run.includes(packageDir) && !run.includes('prune-node-modules.mjs'),
+    );
+    expect(strips).toHaveLength(1);
+    const mockPackage = (tree: string, files: string[]) => {
+      for (const file of files) {
+        mkdirSync(join(tree, packageDir, posix.dirname(file)), { recursive: true });
+        writeFileSync(join(tree, packageDir, file), '');
+      }
+      mkdirSync(join(tree, packageDir, 'node_modules'), { recursive: true });
+    };
+    const listed = (directory: string): string[] =>
+      readdirSync(directory, { withFileTypes: true }).flatMap((entry) =>
+        entry.isDirectory() ? listed(join(directory, entry.name)) : [join(directory, entry.name)],
+      );
+    const others = [
+      'model/fr_detect.onnx',
+      'model/fr_landmark.onnx',
+      'js/opencv.js',
+      'js/opencv_js.wasm',
+      'lib/fr_feature.js',
+      'index.js',
+      'README.md',
+    ];
+    const tree = mkdtempSync(join(tmpdir(), 'faceplugin-strip-'));
+    mockPackage(tree, ['package.json', 'LICENSE', model.slice(packageDir.length + 1), ...others]);
+    execFileSync('sh', ['-c', strips[0]], { cwd: tree });
+    const kept = listed(join(tree, packageDir)).map((path) => relative(tree, path));
+    expect(kept.sort()).toEqual([`${packageDir}/LICENSE`, model, `${packageDir}/package.json`].sort());
+    expect(readdirSync(join(tree, packageDir)).sort()).toEqual(['LICENSE', 'model', 'package.json']);
+    rmSync(tree, { recursive: true, force: true });
+    // A version of the package without the model at that path fails the build rather than ship an image without it.
+    const moved = mkdtempSync(join(tmpdir(), 'faceplugin-strip-'));
+    mockPackage(moved, ['package.json', 'LICENSE', 'models/fr_feature.onnx', ...others]);
+    expect(() => execFileSync('sh', ['-c', strips[0]], { cwd: moved, stdio: 'pipe' })).toThrow();
+    rmSync(moved, { recursive: true, force: true });
   });
 
   it('target migrate runs the migrations and has no healthcheck', () => {

@@ -15,8 +15,16 @@ import { parseDockerfile, readRepoFile, REPO_ROOT, stageChain } from './support'
 const dockerfile = parseDockerfile(readRepoFile('Dockerfile'));
 const PRUNE_SCRIPT = 'deploy/docker/prune-node-modules.mjs';
 
-/** The prune runs of a stage: the packages named, and whether they are moved aside (`--move-to <dir>`) or deleted. */
-function pruneRuns(stageName: string): Array<{ packages: string[]; moveTo?: string }> {
+interface PruneRun {
+  packages: string[];
+  /** `--move-to <dir>`: moved aside rather than deleted. */
+  moveTo?: string;
+  /** `--files-only <package>`: kept, but what it declares as dependencies is not followed. */
+  filesOnly: string[];
+}
+
+/** The prune runs of a stage, as the script reads its arguments. */
+function pruneRuns(stageName: string): PruneRun[] {
   const stage = dockerfile.stages.find((candidate) => candidate.name === stageName);
   return (stage?.instructions ?? [])
     .filter((instruction) => instruction.keyword === 'RUN' && instruction.args.includes(PRUNE_SCRIPT))
@@ -26,16 +34,20 @@ function pruneRuns(stageName: string): Array<{ packages: string[]; moveTo?: stri
         .split('&&')[0]
         .trim()
         .split(/\s+/);
-      const moveIndex = words.indexOf('--move-to');
-      return {
-        packages: words.filter((word, index) => !word.startsWith('--') && (moveIndex < 0 || index !== moveIndex + 1)),
-        moveTo: moveIndex >= 0 ? words[moveIndex + 1] : undefined,
-      };
+      const run: PruneRun = { packages: [], filesOnly: [] };
+      for (let index = 0; index < words.length; index++) {
+        if (words[index] === '--move-to') run.moveTo = words[++index];
+        else if (words[index] === '--files-only') run.filesOnly.push(words[++index]);
+        else if (!words[index].startsWith('--')) run.packages.push(words[index]);
+      }
+      return run;
     });
 }
 
-function dryRun(packages: string[]): { remove: string[]; keep: string[] } {
-  return JSON.parse(execFileSync(process.execPath, [PRUNE_SCRIPT, '--dry-run', ...packages], { cwd: REPO_ROOT, encoding: 'utf8' })) as {
+/** What the runs remove and keep together, as the script computes it (`--dry-run`). */
+function dryRun(runs: PruneRun[]): { remove: string[]; keep: string[] } {
+  const args = runs.flatMap((run) => [...run.filesOnly.flatMap((name) => ['--files-only', name]), ...run.packages]);
+  return JSON.parse(execFileSync(process.execPath, [PRUNE_SCRIPT, '--dry-run', ...args], { cwd: REPO_ROOT, encoding: 'utf8' })) as {
     remove: string[];
     keep: string[];
   };
@@ -49,7 +61,9 @@ function packageOf(specifier: string): string | undefined {
   return existsSync(resolve(REPO_ROOT, 'node_modules', name, 'package.json')) ? name : undefined;
 }
 
-const IMPORT = /(?:^|\n)\s*(?:import|export)\s+(type\s+)?(?:[^;'"]*?\s+from\s+)?['"]([^'"]+)['"]|\b(?:require|import)\(\s*['"]([^'"]+)['"]\s*\)/g;
+// `require.resolve('<package>/…')` counts: the recognizer reads model files from packages it never loads as code.
+const IMPORT =
+  /(?:^|\n)\s*(?:import|export)\s+(type\s+)?(?:[^;'"]*?\s+from\s+)?['"]([^'"]+)['"]|\b(?:require(?:\.resolve)?|import)\(\s*['"]([^'"]+)['"]\s*\)/g;
 
 function resolveSource(from: string, specifier: string): string | undefined {
   const base = specifier.startsWith('@visage/')
@@ -125,10 +139,11 @@ function importedPackages(app: AppName): Set<string> {
 
 const sharedPrune = pruneRuns('prod-deps');
 const appPrune = pruneRuns('app-deps');
-const shared = dryRun(sharedPrune.flatMap((run) => run.packages));
-const apps = dryRun([...sharedPrune, ...appPrune].flatMap((run) => run.packages));
+const shared = dryRun(sharedPrune);
+const apps = dryRun([...sharedPrune, ...appPrune]);
 const installedPath = (name: string) => `node_modules/${name}`;
-const RECOGNIZER_ONLY = /^node_modules\/(@tensorflow\/|@vladmandic\/)/;
+const RECOGNIZER_ONLY = /^node_modules\/(@tensorflow\/|@vladmandic\/|faceplugin-face-recognition-js$)/;
+const FACEPLUGIN = 'faceplugin-face-recognition-js';
 
 describe('per-image dependencies', () => {
   it('prunes in two places: for every image (prod-deps), and aside for the recognizer alone (app-deps)', () => {
@@ -137,13 +152,17 @@ describe('per-image dependencies', () => {
     expect(appPrune).toHaveLength(1);
     expect(appPrune[0].moveTo).toBe('/recognizer-deps');
     expect(dockerfile.stages.find((stage) => stage.name === 'app-deps')?.from).toBe('prod-deps');
+    // faceplugin's package is read for its model file only: its dependencies are not followed anywhere.
+    expect(sharedPrune[0].filesOnly).toEqual([FACEPLUGIN]);
+    expect(appPrune[0].packages).toContain(FACEPLUGIN);
   });
 
   it.each(APP_NAMES.filter((app) => app !== 'face-recognition'))(
-    'the %s image has no TensorFlow.js, no face-api, no unused better-sqlite3, and every package its code loads',
+    'the %s image has no TensorFlow.js, no face-api, no faceplugin, no unused better-sqlite3, and every package its code loads',
     (app) => {
       const kept = new Set(apps.keep);
       expect(apps.keep.filter((path) => RECOGNIZER_ONLY.test(path))).toEqual([]);
+      expect(kept.has(installedPath(FACEPLUGIN))).toBe(false);
       expect(kept.has('node_modules/better-sqlite3')).toBe(false);
       const loaded = packagesLoadedBy(app);
       // The scan sees through the libs to the drivers and native modules.
@@ -158,10 +177,11 @@ describe('per-image dependencies', () => {
     },
   );
 
-  it('the recognizer image gets back what was moved aside: TensorFlow.js with the WASM fallback and face-api, which it loads', () => {
+  it('the recognizer image gets back what was moved aside: TensorFlow.js with the WASM fallback, face-api and faceplugin, which it loads', () => {
     const loaded = packagesLoadedBy('face-recognition');
     expect(loaded.has('better-sqlite3-v13') || !loaded.has('better-sqlite3'), 'only the better-sqlite3 the image loads').toBe(true);
-    for (const name of ['@vladmandic/face-api', '@tensorflow/tfjs-backend-wasm', 'onnxruntime-node', 'sharp'])
+    // faceplugin through require.resolve: the `mobilefacenet` recipe's model file (Dockerfile.spec checks the file stays).
+    for (const name of ['@vladmandic/face-api', '@tensorflow/tfjs-backend-wasm', 'onnxruntime-node', 'sharp', FACEPLUGIN])
       expect(loaded.has(name), name).toBe(true);
     const available = new Set([...apps.keep, ...apps.remove.filter((path) => !shared.remove.includes(path))]);
     for (const name of loaded) expect(available.has(installedPath(name)), `the recognizer loads ${name}`).toBe(true);
@@ -172,6 +192,28 @@ describe('per-image dependencies', () => {
     expect(copies).toContain('--from=app-deps /recognizer-deps/node_modules ./node_modules');
     // 290 MB of TensorFlow.js is the recognizer's alone.
     expect(apps.remove.filter((path) => RECOGNIZER_ONLY.test(path)).length).toBeGreaterThanOrEqual(8);
+  });
+
+  it("no image carries the build tools faceplugin declares as dependencies, nor the overrides' links to the npm stub", () => {
+    const lock = JSON.parse(readRepoFile('package-lock.json')) as {
+      packages: Record<string, { dependencies?: Record<string, string>; link?: boolean; resolved?: string }>;
+    };
+    const declared = Object.keys(lock.packages[installedPath(FACEPLUGIN)]?.dependencies ?? {});
+    expect(declared).toEqual(expect.arrayContaining(['eslint', 'terser-webpack-plugin', 'onnxruntime-web']));
+    const links = Object.entries(lock.packages)
+      .filter(([, entry]) => entry.link)
+      .map(([path]) => path);
+    expect(links.length).toBeGreaterThan(0);
+    // webpack and terser: what terser-webpack-plugin (pinned by the overrides, not stubbed) brings.
+    const tools = [...declared.map(installedPath), ...links, 'node_modules/webpack', 'node_modules/terser'];
+    const recognizerOnly = apps.remove.filter((path) => !shared.remove.includes(path));
+    for (const path of tools) {
+      expect(apps.keep, `${path} in every image`).not.toContain(path);
+      expect(recognizerOnly, `${path} in the recognizer's image`).not.toContain(path);
+    }
+    // Without --files-only they would all be kept: eslint, webpack, terser and what they need, over 100 packages.
+    const followed = dryRun(sharedPrune.map((run) => ({ ...run, filesOnly: [] })));
+    expect(followed.keep.length - shared.keep.length).toBeGreaterThan(100);
   });
 
   it("keeps one better-sqlite3: the build this image's Node loads, with this platform's prebuilt binding only", () => {
