@@ -1,11 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '@visage/config';
+import { DESCRIPTOR_LENGTH } from '@visage/domain';
 import { evaluateIdentity, shuffled } from './evaluate';
 import { DumpFace, DumpPhoto, FaceDump } from './face-dump';
 
-/** Person `index`'s descriptor: a unit vector along one axis (people are √2 apart), moved by `jitter` on every axis. */
+/**
+ * Person `index`'s descriptor: a unit vector along one axis (people are √2 apart), moved by `jitter` on each of the
+ * first 128 axes and zero on the rest of DESCRIPTOR_LENGTH, so that every distance is the one this dump was designed
+ * with when descriptors had 128 floats.
+ */
 function descriptor(index: number, jitter: number): number[] {
-  return Array.from({ length: 128 }, (_, k) => (k === index ? 1 : 0) + jitter * Math.sin(k * 7 + index * 13 + jitter * 1000));
+  return Array.from({ length: DESCRIPTOR_LENGTH }, (_, k) =>
+    k >= 128 ? 0 : (k === index ? 1 : 0) + jitter * Math.sin(k * 7 + index * 13 + jitter * 1000),
+  );
 }
 
 const centred: DumpFace['box'] = { x: 70, y: 60, width: 110, height: 130 };

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConfigService, parseConfig } from '@visage/config';
-import { FaceAnalysis, FaceAnalysisError } from '@visage/domain';
+import { DEFAULT_DESCRIPTOR_RECIPE, DESCRIPTOR_LENGTH, FaceAnalysis, FaceAnalysisError } from '@visage/domain';
 import { KNOWN_SOURCE_PREFIX, PersonImageRepository, PersonRepository } from '@visage/persistence';
 import { MARIADB_DRIVER, MigratedTestDatabase, openTestDatabase } from '../../persistence/test/test-databases';
 import { DOMINANCE_MARGIN } from '../src/dominant-face';
@@ -26,8 +26,8 @@ async function answerForContent(content: Buffer): Promise<FaceAnalysis> {
     return {
       width: 100,
       height: 100,
-      recipe: 'chip-flip',
-      faces: [{ box: { x: 0, y: 0, width: 120, height: 120 }, score: 0.9, descriptor: new Float32Array(128).fill(0.1), quality }],
+      recipe: DEFAULT_DESCRIPTOR_RECIPE,
+      faces: [{ box: { x: 0, y: 0, width: 120, height: 120 }, score: 0.9, descriptor: new Float32Array(DESCRIPTOR_LENGTH).fill(0.1), quality }],
     };
   }
   const [, count, seed] = text.split(':').map(Number);
@@ -35,7 +35,7 @@ async function answerForContent(content: Buffer): Promise<FaceAnalysis> {
   return {
     width: 100,
     height: 100,
-    recipe: 'chip-flip',
+    recipe: DEFAULT_DESCRIPTOR_RECIPE,
     faces: Array.from({ length: count }, (_, i) => ({
       box: dominant
         ? i === 0
@@ -43,7 +43,7 @@ async function answerForContent(content: Buffer): Promise<FaceAnalysis> {
           : { x: 10 * i, y: 0, width: 10, height: 10 }
         : { x: 50 - 5 * count + 10 * i, y: 45, width: 10, height: 10 },
       score: 0.9,
-      descriptor: Float32Array.from({ length: 128 }, (_, k) => Math.sin(seed + i + k)),
+      descriptor: Float32Array.from({ length: DESCRIPTOR_LENGTH }, (_, k) => Math.sin(seed + i + k)),
     })),
   };
 }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DataSource } from 'typeorm';
+import { DEFAULT_DESCRIPTOR_RECIPE, DESCRIPTOR_LENGTH } from '@visage/domain';
 import { openTestDatabase, MigratedTestDatabase, Rows, TEST_DRIVERS } from '../../test/test-databases';
 import { ApiKeyEntity } from './api-key.entity';
 import { FaceClusterEntity } from '../review/face-cluster.entity';
@@ -32,7 +33,7 @@ interface AuditedChange {
 async function faceWithDescriptor(rows: Rows, dataSource: DataSource, person: PersonEntity | null): Promise<FaceEntity> {
   const image = await rows.image(`audit-${Math.random()}.jpg`, { status: 'processed' });
   const face = await rows.face(image.id, person);
-  await dataSource.getRepository(FaceEntity).update({ id: face.id }, { descriptor: Buffer.alloc(512, 1) });
+  await dataSource.getRepository(FaceEntity).update({ id: face.id }, { descriptor: Buffer.alloc(DESCRIPTOR_LENGTH * 4, 1) });
   return face;
 }
 
@@ -42,7 +43,7 @@ const personNamed = (dataSource: DataSource, name: string) => dataSource.getRepo
 async function groupOfTwo(rows: Rows, dataSource: DataSource): Promise<number> {
   const faces = [(await faceWithDescriptor(rows, dataSource, null)).id, (await faceWithDescriptor(rows, dataSource, null)).id];
   await new ClusteringRepository(dataSource).write({
-    clusters: [{ id: faces[0], size: 2, centroid: new Float32Array(128), ignored: false, cohesion: 0.4 }],
+    clusters: [{ id: faces[0], size: 2, centroid: new Float32Array(DESCRIPTOR_LENGTH), ignored: false, cohesion: 0.4 }],
     members: faces.map((faceId) => ({ faceId, clusterId: faces[0] })),
     merged: new Map(),
     outliers: { marked: [], cleared: [] },
@@ -87,7 +88,13 @@ const CHANGES: AuditedChange[] = [
     arrange: async (rows) => (await rows.person('Alan')).id,
     change: (dataSource, personId, audit) =>
       new PersonImageRepository(dataSource).replaceEnrolment(
-        { personId, sourceName: 'path:alan.jpg', contentHash: 'a'.repeat(64), descriptor: new Float32Array(128), recipe: 'chip-flip' },
+        {
+          personId,
+          sourceName: 'path:alan.jpg',
+          contentHash: 'a'.repeat(64),
+          descriptor: new Float32Array(DESCRIPTOR_LENGTH),
+          recipe: DEFAULT_DESCRIPTOR_RECIPE,
+        },
         (enrolment) => ({ ...audit(`person:${personId}`), details: { enrolment } }),
       ),
     applied: async (dataSource, personId) => (await dataSource.getRepository(PersonImageEntity).countBy({ personId })) === 1,

@@ -1,6 +1,6 @@
 import { DataSource, In } from 'typeorm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ImageOutcomeEvent, VisageEvent } from '@visage/domain';
+import { DEFAULT_DESCRIPTOR_RECIPE, DESCRIPTOR_LENGTH, ImageOutcomeEvent, VisageEvent } from '@visage/domain';
 import { openMigrated, Rows, TEST_DRIVERS, TestDatabase } from '../../test/test-databases';
 import { FaceEntity } from '../images/face.entity';
 import { ImageEntity } from '../images/image.entity';
@@ -15,7 +15,7 @@ import { OutcomeEventRepository } from './outcome-event.repository';
 import { PersonRepository } from '../people/person.repository';
 
 const LEASE = { claimTimeoutMs: 60_000 };
-const descriptor = Float32Array.from({ length: 128 }, (_, index) => Math.fround(Math.sin(index) * 0.2));
+const descriptor = Float32Array.from({ length: DESCRIPTOR_LENGTH }, (_, index) => Math.fround(Math.sin(index) * 0.2));
 
 describe.each(TEST_DRIVERS)('outcome events (outbox) on $name', (driver) => {
   let database: TestDatabase;
@@ -75,7 +75,7 @@ describe.each(TEST_DRIVERS)('outcome events (outbox) on $name', (driver) => {
       width: 100,
       height: 80,
       galleryVersion: 7,
-      faces: [{ box, score: 0.9, personId: ada.id, distance: 0.25, descriptor, recipe: 'chip-flip' }],
+      faces: [{ box, score: 0.9, personId: ada.id, distance: 0.25, descriptor, recipe: DEFAULT_DESCRIPTOR_RECIPE }],
     });
     expect(await processing.complete(imageId, 'consumer-1', { width: 1, height: 1, galleryVersion: 7, faces: [] })).toEqual({
       outcome: 'claim_lost',
@@ -125,7 +125,9 @@ describe.each(TEST_DRIVERS)('outcome events (outbox) on $name', (driver) => {
     const changed = await rows.image(`outcomes/${++paths}.jpg`, { status: 'unrecognized' });
     const unchanged = await rows.image(`outcomes/${++paths}.jpg`, { status: 'unrecognized' });
     const faces = [await rows.face(changed.id, null), await rows.face(unchanged.id, null)];
-    await dataSource.getRepository(FaceEntity).update({ id: In(faces.map((face) => face.id)) }, { galleryVersion: 1, descriptor: Buffer.alloc(512) });
+    await dataSource
+      .getRepository(FaceEntity)
+      .update({ id: In(faces.map((face) => face.id)) }, { galleryVersion: 1, descriptor: Buffer.alloc(DESCRIPTOR_LENGTH * 4) });
     await new FaceIdentityRepository(dataSource).applyRematch(2, [
       { faceId: faces[0].id, imageId: changed.id, previousPersonId: null, personId: ada.id, distance: 0.3 },
       { faceId: faces[1].id, imageId: unchanged.id, previousPersonId: null, personId: null, distance: 0.9 },
@@ -182,7 +184,9 @@ describe.each(TEST_DRIVERS)('outcome events (outbox) on $name', (driver) => {
       width: 1,
       height: 1,
       galleryVersion: 1,
-      faces: [{ box: { x: 17, y: 23, width: 31, height: 37 }, score: 1, personId: ada.id, distance: 0.2, descriptor, recipe: 'chip-flip' }],
+      faces: [
+        { box: { x: 17, y: 23, width: 31, height: 37 }, score: 1, personId: ada.id, distance: 0.2, descriptor, recipe: DEFAULT_DESCRIPTOR_RECIPE },
+      ],
     });
     const other = await claimed();
     await processing.complete(other, 'consumer-1', { width: 1, height: 1, galleryVersion: 1, faces: [] });
@@ -214,7 +218,7 @@ describe.each(TEST_DRIVERS)('outcome events (outbox) on $name', (driver) => {
       width: 1,
       height: 1,
       galleryVersion: 3,
-      faces: [{ box: { x: 0, y: 0, width: 5, height: 5 }, score: 1, personId: ada.id, distance: 0.1, descriptor, recipe: 'chip-flip' }],
+      faces: [{ box: { x: 0, y: 0, width: 5, height: 5 }, score: 1, personId: ada.id, distance: 0.1, descriptor, recipe: DEFAULT_DESCRIPTOR_RECIPE }],
     });
     const before = JSON.stringify(await events());
     await dataSource.getRepository(FaceEntity).update({ imageId }, { personId: null });

@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_DESCRIPTOR_RECIPE, DESCRIPTOR_LENGTH } from '@visage/domain';
 import { openMigrated, TEST_DRIVERS, TestDatabase } from '../../test/test-databases';
 import { FaceEntity } from './face.entity';
 import { ImageEntity } from './image.entity';
@@ -13,9 +14,9 @@ const POLICY: ProcessingLimits = { maxAttempts: 3, claimTimeoutMs: 60_000, pendi
 const FAIL = { maxAttempts: POLICY.maxAttempts, retryInMs: 4_000 };
 const SECOND = 1_000;
 
-/** A distinct 128-float descriptor per seed. */
+/** A distinct full-length descriptor per seed. */
 function descriptorOf(seed: number): Float32Array {
-  return Float32Array.from({ length: 128 }, (_, index) => Math.fround(Math.sin(seed * 131 + index) * 0.2));
+  return Float32Array.from({ length: DESCRIPTOR_LENGTH }, (_, index) => Math.fround(Math.sin(seed * 131 + index) * 0.2));
 }
 
 describe.each(TEST_DRIVERS)('ImageProcessingRepository and ImageRetryRepository on $name', (driver) => {
@@ -151,8 +152,8 @@ describe.each(TEST_DRIVERS)('ImageProcessingRepository and ImageRetryRepository 
         width: 640,
         height: 480,
         faces: [
-          { box, score: 0.98, personId, distance: 0.31, descriptor: descriptorOf(1), recipe: 'chip-flip' as const },
-          { box: { ...box, x: 100 }, score: 0.91, personId: null, distance: 0.83, descriptor: descriptorOf(2), recipe: 'chip-flip' as const },
+          { box, score: 0.98, personId, distance: 0.31, descriptor: descriptorOf(1), recipe: DEFAULT_DESCRIPTOR_RECIPE },
+          { box: { ...box, x: 100 }, score: 0.91, personId: null, distance: 0.83, descriptor: descriptorOf(2), recipe: DEFAULT_DESCRIPTOR_RECIPE },
         ],
         galleryVersion: 7,
       };
@@ -168,9 +169,9 @@ describe.each(TEST_DRIVERS)('ImageProcessingRepository and ImageRetryRepository 
       expect(faces[0].distance).toBeCloseTo(0.31, 5);
       expect(faces[1]).toMatchObject({ personId: null, box: { x: 100 } });
       expect(faces[1].distance).toBeCloseTo(0.83, 5);
-      // Each face keeps what re-matching needs: its descriptor (512 bytes), the gallery version, when.
+      // Each face keeps what re-matching needs: its descriptor (four bytes a float), the gallery version, when.
       expect(faces.map((face) => face.galleryVersion)).toEqual([7, 7]);
-      expect(faces[1].descriptor?.length).toBe(512);
+      expect(faces[1].descriptor?.length).toBe(DESCRIPTOR_LENGTH * 4);
       expect(Array.from(decodeDescriptor(faces[1].descriptor as Buffer))).toEqual(Array.from(descriptorOf(2)));
       expect(faces[0].matchedAt).toBeInstanceOf(Date);
     });
@@ -181,7 +182,7 @@ describe.each(TEST_DRIVERS)('ImageProcessingRepository and ImageRetryRepository 
       const outcome = {
         width: 2,
         height: 2,
-        faces: [{ box, score: 0.9, personId: 987_654, distance: 0.2, descriptor: descriptorOf(3), recipe: 'chip-flip' as const }],
+        faces: [{ box, score: 0.9, personId: 987_654, distance: 0.2, descriptor: descriptorOf(3), recipe: DEFAULT_DESCRIPTOR_RECIPE }],
         galleryVersion: 1,
       };
       expect(await replicaA.complete(id, 'token', outcome)).toEqual({ outcome: 'person_deleted' });
@@ -195,7 +196,7 @@ describe.each(TEST_DRIVERS)('ImageProcessingRepository and ImageRetryRepository 
       const result = await replicaA.complete(stranger, 't1', {
         width: 1,
         height: 1,
-        faces: [{ box, score: 0.9, personId: null, distance: null, descriptor: descriptorOf(4), recipe: 'chip-flip' as const }],
+        faces: [{ box, score: 0.9, personId: null, distance: null, descriptor: descriptorOf(4), recipe: DEFAULT_DESCRIPTOR_RECIPE }],
         galleryVersion: 1,
       });
       expect(result).toEqual({ outcome: 'completed', status: 'unrecognized' });
@@ -211,7 +212,7 @@ describe.each(TEST_DRIVERS)('ImageProcessingRepository and ImageRetryRepository 
 
     it('two replicas racing on many images: each image gets one set of faces', async () => {
       const ids = await Promise.all(Array.from({ length: 30 }, () => insertImage()));
-      const face = { box, score: 0.9, personId, distance: 0.2, descriptor: descriptorOf(5), recipe: 'chip-flip' as const };
+      const face = { box, score: 0.9, personId, distance: 0.2, descriptor: descriptorOf(5), recipe: DEFAULT_DESCRIPTOR_RECIPE };
       const work = (repository: ImageProcessingRepository, name: string) =>
         Promise.all(
           ids.map(async (id) => {

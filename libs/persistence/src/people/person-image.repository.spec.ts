@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DataSource } from 'typeorm';
+import { DEFAULT_DESCRIPTOR_RECIPE, DESCRIPTOR_LENGTH } from '@visage/domain';
 import { MigratedTestDatabase, openTestDatabase, TEST_DRIVERS } from '../../test/test-databases';
 import { PersonEntity } from './person.entity';
 import { PersistenceError } from '../shared/database-errors';
@@ -7,14 +8,14 @@ import { decodeDescriptor, encodeDescriptor } from '../shared/descriptor-codec';
 import { KNOWN_SOURCE_PREFIX, PersonImageRepository } from './person-image.repository';
 
 function descriptor(seed: number): Float32Array {
-  return Float32Array.from({ length: 128 }, (_, i) => Math.sin(seed * 31 + i) / 3);
+  return Float32Array.from({ length: DESCRIPTOR_LENGTH }, (_, i) => Math.sin(seed * 31 + i) / 3);
 }
 
 describe('descriptor codec', () => {
-  it('round-trips 128 floats through 512 little-endian bytes', () => {
+  it('round-trips a descriptor through four little-endian bytes a float', () => {
     const original = descriptor(1);
     const blob = encodeDescriptor(original);
-    expect(blob).toHaveLength(512);
+    expect(blob).toHaveLength(DESCRIPTOR_LENGTH * 4);
     expect(blob.readFloatLE(4)).toBeCloseTo(original[1], 6);
     expect(Array.from(decodeDescriptor(blob))).toEqual(Array.from(original));
     expect(() => decodeDescriptor(Buffer.alloc(10))).toThrow(RangeError);
@@ -59,7 +60,7 @@ describe.each(TEST_DRIVERS)('PersonImageRepository on $name', (driver) => {
       sourceName: 'path:uploads/gone.jpg',
       contentHash: 'c'.repeat(64),
       descriptor: descriptor(3),
-      recipe: 'chip-flip' as const,
+      recipe: DEFAULT_DESCRIPTOR_RECIPE,
     };
     await expect(repository.replaceEnrolment(enrolment)).rejects.toSatisfy(
       (error) => error instanceof PersistenceError && error.code === 'person_deleted',
@@ -78,14 +79,14 @@ describe.each(TEST_DRIVERS)('PersonImageRepository on $name', (driver) => {
       sourceName: `${KNOWN_SOURCE_PREFIX}amy_1.png`,
       contentHash: 'a'.repeat(64),
       descriptor: descriptor(1),
-      recipe: 'chip-flip',
+      recipe: DEFAULT_DESCRIPTOR_RECIPE,
     });
     await repository.replaceEnrolment({
       personId: bob.id,
       sourceName: 'path:uploads/bob.jpg',
       contentHash: 'b'.repeat(64),
       descriptor: descriptor(2),
-      recipe: 'chip-flip',
+      recipe: DEFAULT_DESCRIPTOR_RECIPE,
     });
     const v1 = await repository.version();
     expect(v1).toBe(v0 + 2);
@@ -102,12 +103,18 @@ describe.each(TEST_DRIVERS)('PersonImageRepository on $name', (driver) => {
       sourceName: `${KNOWN_SOURCE_PREFIX}amy_1.png`,
       contentHash: 'c'.repeat(64),
       descriptor: descriptor(3),
-      recipe: 'chip-flip',
+      recipe: DEFAULT_DESCRIPTOR_RECIPE,
     });
     expect(secondId).not.toBe(firstId);
     const known = await repository.listByPrefix(KNOWN_SOURCE_PREFIX);
     expect(known).toEqual([
-      { id: secondId, personId: amy.id, sourceName: `${KNOWN_SOURCE_PREFIX}amy_1.png`, contentHash: 'c'.repeat(64), recipe: 'chip-flip' },
+      {
+        id: secondId,
+        personId: amy.id,
+        sourceName: `${KNOWN_SOURCE_PREFIX}amy_1.png`,
+        contentHash: 'c'.repeat(64),
+        recipe: DEFAULT_DESCRIPTOR_RECIPE,
+      },
     ]);
     const v2 = await repository.version();
     expect(v2).toBe(v1 + 1);

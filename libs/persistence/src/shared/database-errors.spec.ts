@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { DESCRIPTOR_LENGTH } from '@visage/domain';
 import { MARIADB_DRIVER, MigratedTestDatabase, openTestDatabase, Rows, TEST_DRIVERS } from '../../test/test-databases';
 import { FaceEntity } from '../images/face.entity';
 import { PersonEntity } from '../people/person.entity';
@@ -8,7 +9,7 @@ import { runInTransaction } from './transactions';
 import { FaceIdentityRepository } from '../review/face-identity.repository';
 import { FaceReviewRepository } from '../review/face-review.repository';
 
-const descriptor = Buffer.from(Float32Array.from({ length: 128 }, (_, index) => Math.fround(Math.cos(index) * 0.2)).buffer);
+const descriptor = Buffer.from(Float32Array.from({ length: DESCRIPTOR_LENGTH }, (_, index) => Math.fround(Math.cos(index) * 0.2)).buffer);
 
 /** A change naming a person deleted meanwhile reports `person_deleted`, never the driver's foreign-key error. */
 describe.each(TEST_DRIVERS)('persistence errors on $name', (driver) => {
