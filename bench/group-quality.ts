@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { ClusterIndex, ClusteredFace, isGroupable } from '@visage/matcher';
 import { countBy, pairwiseScores } from './identity/evaluate';
+import { dumpDescriptor } from './identity/face-dump';
 
 /** The part of a face dump the grouping needs. */
 export interface GroupingDump {
@@ -69,7 +70,7 @@ export function labelledFaces(dump: GroupingDump): LabelledFace[] {
       faces.push({
         id: faces.length + 1,
         imageId: imageIndex + 1,
-        descriptor: Float32Array.from(face.descriptor),
+        descriptor: dumpDescriptor(face.descriptor),
         label: index === labelled ? photo.person : `${photo.file}#${index}`,
         box: face.box,
       });

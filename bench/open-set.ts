@@ -22,7 +22,7 @@
 import { parseConfig } from '@visage/config';
 import { DESCRIPTOR_LENGTH, FaceQualityReason, judgeFaceQuality, MatchRule, namedByRule } from '@visage/domain';
 import { assignJointly, Gallery, GalleryEntry, matchRuleOf, qualityRuleOf } from '@visage/matcher';
-import { DumpFace, DumpPhoto, FaceDump, readDump } from './identity/face-dump';
+import { DumpFace, DumpPhoto, dumpDescriptor, FaceDump, readDump } from './identity/face-dump';
 import { qualityOfDump } from './face-quality-inputs';
 import { machineLine } from './machine';
 
@@ -94,8 +94,8 @@ interface DescriptorChoice {
 }
 
 const DUMP_DESCRIPTORS: DescriptorChoice = {
-  probe: (face) => Float32Array.from(face.descriptor),
-  enrolment: (face) => [Float32Array.from(face.descriptor)],
+  probe: (face) => dumpDescriptor(face.descriptor),
+  enrolment: (face) => [dumpDescriptor(face.descriptor)],
 };
 
 /** `0,1,4-7` → [0, 1, 4, 5, 6, 7]. */

@@ -18,6 +18,7 @@ import { parseConfig } from '@visage/config';
 import { RECIPE_OPERATING_POINTS } from '@visage/domain';
 import { EnrolmentRow, findDisagreements, findMisfits, Gallery } from '@visage/matcher';
 import { machineLine } from './machine';
+import { dumpDescriptor } from './identity/face-dump';
 
 interface DumpFace {
   box: { width: number; height: number };
@@ -41,7 +42,7 @@ const byPerson = new Map<string, Float32Array[]>();
 for (const photo of dump.photos) {
   if (photo.faces.length === 0) continue;
   const largest = photo.faces.reduce((a, b) => (a.box.width * a.box.height >= b.box.width * b.box.height ? a : b));
-  byPerson.set(photo.person, [...(byPerson.get(photo.person) ?? []), Float32Array.from(largest.descriptor)]);
+  byPerson.set(photo.person, [...(byPerson.get(photo.person) ?? []), dumpDescriptor(largest.descriptor)]);
 }
 const known = [...byPerson.entries()].filter(([, photos]) => photos.length >= 3);
 const strangers = [...byPerson.entries()].filter(([, photos]) => photos.length === 1).map(([, photos]) => photos[0]);

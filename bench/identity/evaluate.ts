@@ -10,7 +10,7 @@
 import { VisageConfig } from '@visage/config';
 import { byProminence } from '@visage/enrolment';
 import { GalleryEntry } from '@visage/matcher';
-import { DumpFace, DumpPhoto, FaceDump } from './face-dump';
+import { DumpFace, DumpPhoto, dumpDescriptor, FaceDump } from './face-dump';
 import { createMatcher, enrolmentOf, groupUnknownFaces, Matcher, withMatchThreshold } from './production';
 
 export interface FacesFound {
@@ -118,7 +118,7 @@ function scoreOpenSet(
 
 const descriptorOf = (photo: DumpPhoto): Float32Array | undefined => {
   const face = subjectFace(photo);
-  return face && Float32Array.from(face.descriptor);
+  return face && dumpDescriptor(face.descriptor);
 };
 
 export async function openSet(dump: FaceDump, config: VisageConfig): Promise<OpenSet> {
@@ -182,7 +182,7 @@ export function grouping(dump: FaceDump, config: VisageConfig, seed = 1): Groupi
     for (const face of photo.faces) {
       faces.push({
         id: faces.length + 1,
-        descriptor: Float32Array.from(face.descriptor),
+        descriptor: dumpDescriptor(face.descriptor),
         photo: photoIndex,
         box: face.box,
         person: face === subject ? photo.person : undefined,

@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { VisageConfig } from '@visage/config';
+import { padDescriptor } from '@visage/domain';
 import { createEngine, EngineLoaders, RecognitionEngine } from '../../apps/face-recognition/src/engine/engine';
 import { FaceEngine } from '../../apps/face-recognition/src/engine/face-engine';
 import { OnnxFaceEngine } from '../../apps/face-recognition/src/engine/onnx/onnx-face-engine';
@@ -146,4 +147,12 @@ export function writeDump(dump: FaceDump, path: string): void {
 
 export function readDump(path: string): FaceDump {
   return JSON.parse(readFileSync(path, 'utf8')) as FaceDump;
+}
+
+/**
+ * A dumped descriptor as the matcher holds it: the net's floats (128 for FaceRecognitionNet's recipes, 512 for
+ * mobilefacenet), zero-padded to DESCRIPTOR_LENGTH as the gRPC client pads them.
+ */
+export function dumpDescriptor(values: readonly number[]): Float32Array {
+  return padDescriptor(Float32Array.from(values));
 }

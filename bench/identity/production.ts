@@ -7,7 +7,7 @@ import { DescriptorRecipe, FaceAnalysis } from '@visage/domain';
 import { describeSingleFace, SingleFaceResult } from '@visage/enrolment';
 import { ClusterIndex, Gallery, GalleryEntry, GalleryMatch, isGroupable, matchRuleOf, qualityRuleOf, VersionedGallery } from '@visage/matcher';
 import { ContentFaceAnalyzer } from '@visage/recognizer-client';
-import { DumpPhoto } from './face-dump';
+import { DumpPhoto, dumpDescriptor } from './face-dump';
 
 /** A dumped photo as the recognizer would answer it (the recipe: the configured one, which made the dump). */
 export function asAnalysis(photo: DumpPhoto, recipe: DescriptorRecipe): FaceAnalysis {
@@ -15,7 +15,7 @@ export function asAnalysis(photo: DumpPhoto, recipe: DescriptorRecipe): FaceAnal
     width: photo.width,
     height: photo.height,
     recipe,
-    faces: photo.faces.map((face) => ({ box: face.box, score: face.score, descriptor: Float32Array.from(face.descriptor) })),
+    faces: photo.faces.map((face) => ({ box: face.box, score: face.score, descriptor: dumpDescriptor(face.descriptor) })),
   };
 }
 

@@ -43,11 +43,11 @@ export class FaceEntity {
   @Column({ type: 'float', nullable: true })
   distance!: number | null;
 
-  /** 128 little-endian float32 (512 bytes), so the face can be matched again without the recognizer; null: stored before descriptors were kept. */
+  /** DESCRIPTOR_LENGTH little-endian float32 (descriptor-codec.ts), so the face can be matched again without the recognizer; null: stored before descriptors were kept. */
   @Column({ type: 'blob', nullable: true })
   descriptor!: Buffer | null;
 
-  /** How the descriptor was computed (`crop`, `chip-flip`): only descriptors of one recipe are ever compared. */
+  /** How the descriptor was computed (`mobilefacenet`, `chip-flip`, `crop`): only descriptors of one recipe are ever compared. */
   @Column({ name: 'descriptor_recipe', type: 'varchar', length: 16, default: 'crop' })
   descriptorRecipe!: DescriptorRecipe;
 

@@ -24,7 +24,7 @@ export class GalleryChangeEntity {
   @Column({ type: 'blob' })
   descriptor!: Buffer;
 
-  /** How the descriptor was computed (`crop`, `chip-flip`): only descriptors of one recipe are ever compared. */
+  /** How the descriptor was computed (`mobilefacenet`, `chip-flip`, `crop`): only descriptors of one recipe are ever compared. */
   @Column({ name: 'descriptor_recipe', type: 'varchar', length: 16, default: 'crop' })
   descriptorRecipe!: DescriptorRecipe;
 

@@ -16,7 +16,7 @@ export class FaceClusterEntity {
   @Column({ type: 'int', default: 0 })
   size!: number;
 
-  /** Mean of the members' descriptors: 128 little-endian float32 (512 bytes). */
+  /** Mean of the members' descriptors: DESCRIPTOR_LENGTH little-endian float32 (descriptor-codec.ts). */
   @Column({ type: 'blob' })
   centroid!: Buffer;
 
