@@ -85,7 +85,8 @@ describe('embedded: ordered shutdown and restart (SQLite + in-process queue)', (
     }
 
     // The in-process queue lost its message with the process: the next start publishes the image at once.
-    const answering = new FakeFaceAnalyzer(async () => ({ width: 64, height: 64, faces: [], recipe: 'chip-flip' as const }));
+    // It answers with the configured recipe: descriptors of any other are refused as a failed attempt and retried.
+    const answering = new FakeFaceAnalyzer(async () => ({ width: 64, height: 64, faces: [], recipe: config.FACE_DESCRIPTOR_RECIPE }));
     // No host given: BIND_HOST's default, loopback, for every HTTP port (the recognizer's gRPC: recognizer-auth.spec).
     const second = await startEmbedded(config, { createProcessor: processorWith(answering) });
     running.push(second);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DESCRIPTOR_LENGTH, MatchRule } from '@visage/domain';
 import { Gallery, GalleryEntry } from './gallery';
 import { GalleryChange, GalleryDelta, Identity } from './gallery-delta';
-import { normalDeviates } from '../test/random-descriptors';
+import { normalDeviates, SPREAD } from '../test/random-descriptors';
 
 const RULE: MatchRule = { threshold: 0.55, margin: 0.05 };
 
@@ -24,8 +24,8 @@ describe('GalleryDelta', () => {
     "gives a full match's answer for every face after enrolments are added, removed and replaced (or defers to one): %o",
     (rule: MatchRule) => {
       const gauss = normalDeviates(7);
-      const centroids = Array.from({ length: 60 }, () => Float32Array.from({ length: DESCRIPTOR_LENGTH }, () => gauss() * 0.065));
-      const near = (person: number) => Float32Array.from(centroids[person], (value) => value + gauss() * 0.022);
+      const centroids = Array.from({ length: 60 }, () => Float32Array.from({ length: DESCRIPTOR_LENGTH }, () => gauss() * 0.065 * SPREAD));
+      const near = (person: number) => Float32Array.from(centroids[person], (value) => value + gauss() * 0.022 * SPREAD);
       let nextId = 1;
       const enrol = (person: number): Enrolment => ({ id: nextId++, personId: person + 1, descriptor: near(person) });
 

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DESCRIPTOR_LENGTH, MatchRule } from '@visage/domain';
 import { Gallery, GalleryEntry } from './gallery';
 import { GemmMatcher, matchEach, MatchColumns } from './gemm-matcher';
-import { normalDeviates } from '../test/random-descriptors';
+import { normalDeviates, SPREAD } from '../test/random-descriptors';
 
 const RULE: MatchRule = { threshold: 0.55, margin: 0.05 };
 
@@ -59,8 +59,8 @@ async function expectSameAsScalar(
 describe('GemmMatcher', () => {
   it("gives Gallery.match's answers on face-like data, over several runs of a 10,000-row gallery, deciding almost all faces itself", async () => {
     const gauss = normalDeviates(11);
-    const centroids = Array.from({ length: 3_000 }, () => Float32Array.from({ length: DESCRIPTOR_LENGTH }, () => gauss() * 0.065));
-    const near = (person: number) => Float32Array.from(centroids[person], (value) => value + gauss() * 0.022);
+    const centroids = Array.from({ length: 3_000 }, () => Float32Array.from({ length: DESCRIPTOR_LENGTH }, () => gauss() * 0.065 * SPREAD));
+    const near = (person: number) => Float32Array.from(centroids[person], (value) => value + gauss() * 0.022 * SPREAD);
     // 10,000 rows of 2,500 persons (some rows not in enrolment order), faces of them and of 500 strangers.
     const rows = Array.from({ length: 10_000 }, (_, row) => near((row * 7) % 2_500));
     const faces = Array.from({ length: 1_000 }, (_, index) => near(index % 2 === 0 ? (index * 13) % 2_500 : 2_500 + (index % 500)));
@@ -91,12 +91,12 @@ describe('GemmMatcher', () => {
 
   it("leaves a face whose kept rows are all one person's to Gallery.match (the second person is beyond them)", async () => {
     const gauss = normalDeviates(31);
-    const face = Float32Array.from({ length: DESCRIPTOR_LENGTH }, () => gauss() * 0.065);
+    const face = Float32Array.from({ length: DESCRIPTOR_LENGTH }, () => gauss() * 0.065 * SPREAD);
     // Person 1: 12 enrolments near the face (more than the 8 rows kept); person 2 a little farther; others far.
     const rows = [
       ...Array.from({ length: 12 }, () => along(face, direction(gauss), 0.3)),
       along(face, direction(gauss), 0.36),
-      ...Array.from({ length: 40 }, () => Float32Array.from({ length: DESCRIPTOR_LENGTH }, () => gauss() * 0.065)),
+      ...Array.from({ length: 40 }, () => Float32Array.from({ length: DESCRIPTOR_LENGTH }, () => gauss() * 0.065 * SPREAD)),
     ];
     const personOf = (row: number) => (row < 12 ? 1 : row - 10);
     const { batched, matcher } = await expectSameAsScalar(galleryOf(rows, personOf), [face], { threshold: 0.55, margin: 0.1 });
@@ -109,7 +109,7 @@ describe('GemmMatcher', () => {
     const rows: Float32Array[] = [];
     const faces: Float32Array[] = [];
     for (let group = 0; group < 40; group++) {
-      const face = Float32Array.from({ length: DESCRIPTOR_LENGTH }, () => gauss() * 0.065);
+      const face = Float32Array.from({ length: DESCRIPTOR_LENGTH }, () => gauss() * 0.065 * SPREAD);
       face[0] = 0;
       faces.push(face);
       const radius = 0.2 + (group % 8) * 0.05;
@@ -133,7 +133,7 @@ describe('GemmMatcher', () => {
       rows.push(first, second);
       faces.push(swapped);
       // Squared distances of 1e-8 and 1.7e-8, far below the GEMM's error: the earlier row is the farther.
-      const close = Float32Array.from({ length: DESCRIPTOR_LENGTH }, () => gauss() * 0.065);
+      const close = Float32Array.from({ length: DESCRIPTOR_LENGTH }, () => gauss() * 0.065 * SPREAD);
       rows.push(along(close, direction(gauss), 1.3e-4), along(close, direction(gauss), 1e-4));
       faces.push(close);
       // Duplicates: 2 copies, and 10 (more than the 8 rows kept: the scalar path decides).
@@ -145,9 +145,9 @@ describe('GemmMatcher', () => {
       faces.push(along(rows[rows.length - 1], direction(gauss), 1e-4));
     }
     // Strangers' rows far away, then a 3-row tail (rows ≥ size − size mod 4 are summed one value at a time).
-    for (let stranger = 0; stranger < 200; stranger++) rows.push(Float32Array.from({ length: DESCRIPTOR_LENGTH }, () => gauss() * 0.065));
-    while (rows.length % 4 !== 3) rows.push(Float32Array.from({ length: DESCRIPTOR_LENGTH }, () => gauss() * 0.065));
-    const tailFace = Float32Array.from({ length: DESCRIPTOR_LENGTH }, () => gauss() * 0.065);
+    for (let stranger = 0; stranger < 200; stranger++) rows.push(Float32Array.from({ length: DESCRIPTOR_LENGTH }, () => gauss() * 0.065 * SPREAD));
+    while (rows.length % 4 !== 3) rows.push(Float32Array.from({ length: DESCRIPTOR_LENGTH }, () => gauss() * 0.065 * SPREAD));
+    const tailFace = Float32Array.from({ length: DESCRIPTOR_LENGTH }, () => gauss() * 0.065 * SPREAD);
     tailFace[0] = 0;
     const tailLeft = Float32Array.from(tailFace);
     tailLeft[0] = 0.3;
@@ -172,14 +172,14 @@ describe('GemmMatcher', () => {
       );
     }
     for (const size of [1, 2, 3]) {
-      const rows = Array.from({ length: size }, () => Float32Array.from({ length: DESCRIPTOR_LENGTH }, () => gauss() * 0.065));
+      const rows = Array.from({ length: size }, () => Float32Array.from({ length: DESCRIPTOR_LENGTH }, () => gauss() * 0.065 * SPREAD));
       await expectSameAsScalar(galleryOf(rows), [rows[0], rows[size - 1], along(rows[0], direction(gauss), 0.3)]);
     }
   });
 
   it('leaves a face with values that are not finite to Gallery.match', async () => {
     const gauss = normalDeviates(9);
-    const rows = Array.from({ length: 20 }, () => Float32Array.from({ length: DESCRIPTOR_LENGTH }, () => gauss() * 0.065));
+    const rows = Array.from({ length: 20 }, () => Float32Array.from({ length: DESCRIPTOR_LENGTH }, () => gauss() * 0.065 * SPREAD));
     const broken = Float32Array.from(rows[3]);
     broken[7] = NaN;
     const { matcher } = await expectSameAsScalar(galleryOf(rows), [rows[2], broken]);

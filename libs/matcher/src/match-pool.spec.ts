@@ -4,17 +4,17 @@ import { DESCRIPTOR_LENGTH, MatchRule } from '@visage/domain';
 import { Gallery, GalleryEntry, VersionedGallery } from './gallery';
 import { Identity } from './gallery-delta';
 import { MatchPool } from './match-pool';
-import { normalDeviates } from '../test/random-descriptors';
+import { normalDeviates, SPREAD } from '../test/random-descriptors';
 
 const RULE: MatchRule = { threshold: 0.55, margin: 0.05 };
 
 function facesAndGallery(seed: number, rows: number): { entries: GalleryEntry[]; gallery: Gallery; faces: Float32Array[] } {
   const gauss = normalDeviates(seed);
-  const centroids = Array.from({ length: rows }, () => Float32Array.from({ length: DESCRIPTOR_LENGTH }, () => gauss() * 0.065));
-  const near = (centroid: Float32Array) => Float32Array.from(centroid, (value) => value + gauss() * 0.022);
+  const centroids = Array.from({ length: rows }, () => Float32Array.from({ length: DESCRIPTOR_LENGTH }, () => gauss() * 0.065 * SPREAD));
+  const near = (centroid: Float32Array) => Float32Array.from(centroid, (value) => value + gauss() * 0.022 * SPREAD);
   const entries = centroids.map((centroid, row) => ({ personId: (row % 300) + 1, personName: '', descriptor: near(centroid) }));
   const faces = Array.from({ length: 400 }, (_, index) =>
-    index % 2 === 0 ? near(centroids[index % rows]) : Float32Array.from({ length: DESCRIPTOR_LENGTH }, () => gauss() * 0.065),
+    index % 2 === 0 ? near(centroids[index % rows]) : Float32Array.from({ length: DESCRIPTOR_LENGTH }, () => gauss() * 0.065 * SPREAD),
   );
   return { entries, gallery: new Gallery(entries), faces };
 }

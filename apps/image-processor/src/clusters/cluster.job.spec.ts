@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '@visage/config';
-import { DESCRIPTOR_LENGTH, DescriptorRecipe } from '@visage/domain';
+import { DEFAULT_DESCRIPTOR_RECIPE, DESCRIPTOR_LENGTH, DescriptorRecipe } from '@visage/domain';
 import {
   ClusteringRepository,
   ClusterMemberEntity,
@@ -19,7 +19,7 @@ import { ClusterJob, clusteringRule } from './cluster.job';
 
 const settings = processorSettingsFrom(parseConfig({ CLUSTER_THRESHOLD: '0.5' }), 'cluster-test');
 
-/** A person: a pseudo-random point; people are ~1.2 apart. */
+/** A person: a pseudo-random point; people are far apart (~2.8 over 512 floats), a photo 0.1–0.16 off. */
 function person(seed: number): Float32Array {
   const out = new Float32Array(DESCRIPTOR_LENGTH);
   let state = (seed + 1) * 2654435761;
@@ -77,7 +77,7 @@ describe.each(TEST_DRIVERS)('clustering unknown faces on $name', (driver) => {
       { id: face.id },
       {
         descriptor: encodeDescriptor(descriptor),
-        descriptorRecipe: options.recipe ?? 'chip-flip',
+        descriptorRecipe: options.recipe ?? DEFAULT_DESCRIPTOR_RECIPE,
         galleryVersion: 1,
         personId: options.personId ?? null,
       },
@@ -111,7 +111,7 @@ describe.each(TEST_DRIVERS)('clustering unknown faces on $name', (driver) => {
     expect(await groups()).toEqual([ada, bob, [stranger]]);
     expect(await groupOf(tiny)).toBeUndefined();
     expect(await groupOf(otherRecipe)).toBeUndefined();
-    expect(await clustering.clusteringRule()).toBe(clusteringRule(0.5, 'chip-flip'));
+    expect(await clustering.clusteringRule()).toBe(clusteringRule(0.5, DEFAULT_DESCRIPTOR_RECIPE));
     const listed = await clusters.list(10);
     // Most cohesive first (bob's two photos are closer than ada's three), the group of one face last.
     expect(listed.map((group) => [group.size, group.imageCount, group.outlierCount])).toEqual([
@@ -199,7 +199,7 @@ describe.each(TEST_DRIVERS)('clustering unknown faces on $name', (driver) => {
       false,
     );
     expect(await wide.runOnce({ sweep: false })).toMatchObject({ regrouped: true, faces: 2, created: 1 });
-    expect(await clustering.clusteringRule()).toBe(clusteringRule(0.62, 'chip-flip'));
+    expect(await clustering.clusteringRule()).toBe(clusteringRule(0.62, DEFAULT_DESCRIPTOR_RECIPE));
     expect(await groups()).toEqual([ada]);
     expect(await wide.runOnce({ sweep: true })).toMatchObject({ regrouped: false, faces: 0 });
   });

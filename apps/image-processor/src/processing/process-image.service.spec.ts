@@ -2,7 +2,14 @@ import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '@visage/config';
-import { DESCRIPTOR_LENGTH, FaceAnalysisError, FaceMatcher, RECOGNIZER_NOT_READY, RECOGNIZER_OVERLOADED } from '@visage/domain';
+import {
+  DEFAULT_DESCRIPTOR_RECIPE,
+  DESCRIPTOR_LENGTH,
+  FaceAnalysisError,
+  FaceMatcher,
+  RECOGNIZER_NOT_READY,
+  RECOGNIZER_OVERLOADED,
+} from '@visage/domain';
 import { Gallery, VersionedGallery } from '@visage/matcher';
 import { FaceEntity, ImageEntity, PersonEntity } from '@visage/persistence';
 import { FakeConsumer, FakeMatcher } from '../../test/fakes';
@@ -109,13 +116,13 @@ describe('ProcessImageService (SQLite)', () => {
   it("stores each face with the recognizer's descriptor recipe, and refuses descriptors of another recipe than its own", async () => {
     const id = await image([ada]);
     expect(await service.process(id)).toMatchObject({ status: 'processed' });
-    expect((await facesOf(id)).map((face) => face.descriptorRecipe)).toEqual(['chip-flip']);
+    expect((await facesOf(id)).map((face) => face.descriptorRecipe)).toEqual([DEFAULT_DESCRIPTOR_RECIPE]);
     // A recognizer configured with another recipe: its descriptors cannot be matched here, the attempt fails.
     analyzer.behaviour = async (path) => ({ ...(await facesFromPath(path)), recipe: 'crop' });
     const other = await image([ada]);
     expect(await service.process(other)).toMatchObject({
       status: 'failed_transient',
-      error: expect.stringMatching(/computes crop descriptors, FACE_DESCRIPTOR_RECIPE here is chip-flip/),
+      error: expect.stringContaining(`computes crop descriptors, FACE_DESCRIPTOR_RECIPE here is ${DEFAULT_DESCRIPTOR_RECIPE}`),
     });
     expect(await facesOf(other)).toEqual([]);
   });
@@ -168,7 +175,7 @@ describe('ProcessImageService (SQLite)', () => {
       score: 0.9,
       descriptor,
     }));
-    analyzer.behaviour = async () => ({ width: 640, height: 480, faces, recipe: 'chip-flip' });
+    analyzer.behaviour = async () => ({ width: 640, height: 480, faces, recipe: DEFAULT_DESCRIPTOR_RECIPE });
     const id = await image([]);
     expect(await service.process(id)).toMatchObject({ status: 'processed', faces: 3, personIds: [bob, ada] });
     // Face 1 (0.1) keeps Ada; face 0 (Ada 0.2) takes Bob (0.25); face 2 (Ada 0.2) has Bob 0.49 but Bob is taken.
@@ -189,7 +196,7 @@ describe('ProcessImageService (SQLite)', () => {
     analyzer.behaviour = async () => ({
       width: 640,
       height: 480,
-      recipe: 'chip-flip',
+      recipe: DEFAULT_DESCRIPTOR_RECIPE,
       faces: [
         { box: { x: 0, y: 0, width: 120, height: 120 }, score: 0.9, descriptor: point(0.05), quality: blurred },
         { box: { x: 200, y: 0, width: 120, height: 120 }, score: 0.9, descriptor: point(0.2), quality: sharp },

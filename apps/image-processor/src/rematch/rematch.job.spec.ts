@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '@visage/config';
-import { DESCRIPTOR_LENGTH, MatchRule } from '@visage/domain';
+import { DEFAULT_DESCRIPTOR_RECIPE, DESCRIPTOR_LENGTH, MatchRule } from '@visage/domain';
 import { assignJointly, GalleryService, MatchPool } from '@visage/matcher';
 import {
   FaceEntity,
@@ -28,7 +28,7 @@ const RULE: MatchRule = { threshold: 0.5, margin: 0 };
 const settings = processorSettingsFrom(parseConfig({}), 'rematch-test');
 const POLICY = settings.policy;
 
-/** A pseudo-random descriptor per seed (different seeds ~1.2 apart); `offset` moves it along axis 0, `offsetY` along axis 1. */
+/** A pseudo-random descriptor per seed (different seeds ~2.8 apart over 512 floats); `offset` moves it along axis 0, `offsetY` along axis 1. */
 function descriptor(seed: number, offset = 0, offsetY = 0): Float32Array {
   const out = new Float32Array(DESCRIPTOR_LENGTH);
   let state = (seed + 1) * 2654435761;
@@ -97,7 +97,7 @@ describe.each(TEST_DRIVERS)('re-matching on $name', (driver) => {
       sourceName: `path:${name}-${++counter}.jpg`,
       contentHash: 'a'.repeat(64),
       descriptor: at,
-      recipe: 'chip-flip',
+      recipe: DEFAULT_DESCRIPTOR_RECIPE,
     });
     return person.id;
   }
@@ -123,7 +123,7 @@ describe.each(TEST_DRIVERS)('re-matching on $name', (driver) => {
       score: 0.9,
       ...identities[index],
       descriptor: probe,
-      recipe: 'chip-flip' as const,
+      recipe: DEFAULT_DESCRIPTOR_RECIPE,
     }));
     const result = await using.processing.complete(id, 'token', { width: 10, height: 10, faces, galleryVersion: gallery.version });
     expect(result.outcome).toBe('completed');
@@ -236,7 +236,7 @@ describe.each(TEST_DRIVERS)('re-matching on $name', (driver) => {
       personId: null,
       distance: null,
       descriptor: probe,
-      recipe: 'chip-flip' as const,
+      recipe: DEFAULT_DESCRIPTOR_RECIPE,
       ...(index === 0 ? { quality } : {}),
     }));
     await replicas[0].processing.complete(id, 'token', { width: 10, height: 10, faces, galleryVersion: replicas[0].gallery.version });
