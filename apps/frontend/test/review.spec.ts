@@ -1,7 +1,8 @@
 import { NestExpressApplication } from '@nestjs/platform-express';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClusteringRepository, FaceEntity, PersonEntity, PersonImageEntity } from '@visage/persistence';
+import { DEFAULT_DESCRIPTOR_RECIPE, DESCRIPTOR_LENGTH, RECIPE_OPERATING_POINTS } from '@visage/domain';
+import { ClusteringRepository, encodeDescriptor, FaceEntity, PersonEntity, PersonImageEntity } from '@visage/persistence';
 import { MigratedTestDatabase, Rows, TEST_DRIVERS } from '../../../libs/persistence/test/test-databases';
 import { DashboardClient, DashboardTestBed, signIn } from './harness';
 import { TEST_ADMIN_KEY } from '../../../libs/auth/test/test-keys';
@@ -33,7 +34,7 @@ describe.each(TEST_DRIVERS)('dashboard face review on $name', (driver) => {
       groupFaces.push((await rows.face(image.id, null, { x: 40, y: 30, width: 50, height: 60 })).id);
     }
     await new ClusteringRepository(db.dataSource).write({
-      clusters: [{ id: groupFaces[0], size: 3, centroid: new Float32Array(128), ignored: false, cohesion: 0.384 }],
+      clusters: [{ id: groupFaces[0], size: 3, centroid: new Float32Array(DESCRIPTOR_LENGTH), ignored: false, cohesion: 0.384 }],
       members: groupFaces.map((faceId) => ({ faceId, clusterId: groupFaces[0] })),
       merged: new Map(),
       outliers: { marked: [groupFaces[2]], cleared: [] },
@@ -247,11 +248,17 @@ describe.each(TEST_DRIVERS)('dashboard face review on $name', (driver) => {
   it('the people page flags a person whose enrolled faces disagree, marks the odd one, and merges by name', async () => {
     const mixed = await rows.person('Mixed');
     const enrolments: number[] = [];
+    // Two enrolments 0.1 apart and one 2 from both: either side of the configured (default) recipe's bound.
+    const bound = RECIPE_OPERATING_POINTS[DEFAULT_DESCRIPTOR_RECIPE].enrolmentDisagreement;
+    expect(bound).toBeGreaterThan(0.1);
+    expect(bound).toBeLessThan(2);
     for (const [index, value] of [0, 0.1, 2].entries()) {
       const enrolled = await rows.enrolled(mixed.id, `path:mixed-${index}.jpg`);
-      const descriptor = Buffer.alloc(512);
-      descriptor.writeFloatLE(value, index === 2 ? 4 : 0);
-      await db.dataSource.getRepository(PersonImageEntity).update({ id: enrolled.id }, { descriptor, descriptorRecipe: 'chip-flip' });
+      const values = new Float32Array(DESCRIPTOR_LENGTH);
+      values[index === 2 ? 1 : 0] = value;
+      await db.dataSource
+        .getRepository(PersonImageEntity)
+        .update({ id: enrolled.id }, { descriptor: encodeDescriptor(values), descriptorRecipe: DEFAULT_DESCRIPTOR_RECIPE });
       enrolments.push(enrolled.id);
     }
     await db.dataSource.query('UPDATE gallery_state SET version = version + 1');

@@ -1,6 +1,15 @@
 import { DataSource } from 'typeorm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ClusteringRepository, FaceEntity, ImageEntity, PersonEntity, PersonImageEntity, readGalleryVersion } from '@visage/persistence';
+import { DESCRIPTOR_LENGTH } from '@visage/domain';
+import {
+  ClusteringRepository,
+  encodeDescriptor,
+  FaceEntity,
+  ImageEntity,
+  PersonEntity,
+  PersonImageEntity,
+  readGalleryVersion,
+} from '@visage/persistence';
 import { Rows, TEST_DRIVERS } from '../../../libs/persistence/test/test-databases';
 import { expectApiError, ReceiverHarness } from './receiver-harness';
 import { useReviewReceiver, writeGroup } from './review-fixtures';
@@ -34,9 +43,13 @@ describe.each(TEST_DRIVERS)('unknown people API on $name', (driver) => {
     for (let index = 0; index < size; index++) {
       if (index !== 1) images.push((await rows.image(`people/${++counter}.jpg`, { status: 'unrecognized' })).id);
       const face = await rows.face(images[images.length - 1], null);
-      const descriptor = Buffer.alloc(512);
-      descriptor.writeFloatLE(index / 100, 0);
-      await dataSource.getRepository(FaceEntity).update({ id: face.id }, { descriptor, galleryVersion: 1 });
+      const values = new Float32Array(DESCRIPTOR_LENGTH);
+      values[0] = index / 100;
+      const descriptor = encodeDescriptor(values);
+      // Of the configured recipe, as the clustering job groups only those (and the naming checks compare only those).
+      await dataSource
+        .getRepository(FaceEntity)
+        .update({ id: face.id }, { descriptor, descriptorRecipe: harness.config.FACE_DESCRIPTOR_RECIPE, galleryVersion: 1 });
       faces.push(face.id);
     }
     return { id: await writeGroup(clustering, faces, { cohesion, outliers: outliers.map((index) => faces[index]) }), faces, images };

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DataSource } from 'typeorm';
+import { DEFAULT_DESCRIPTOR_RECIPE, DESCRIPTOR_LENGTH } from '@visage/domain';
 import { FaceEntity, ImageEntity, ImageRepository, PersonEntity } from '@visage/persistence';
 import { TEST_DRIVERS } from '../../../libs/persistence/test/test-databases';
 import { ReceiverHarness, startReceiver } from './receiver-harness';
@@ -208,14 +209,16 @@ describe.each(TEST_DRIVERS)('receiver API on $name', (driver) => {
   describe('GET /descriptors', () => {
     it('counts the faces and enrolments of the configured recipe, waiting, and failed', async () => {
       const id = await submit('photos/a.jpg');
-      const face = { imageId: id, personId: null, box: { x: 1, y: 2, width: 3, height: 4 }, score: 0.9, descriptor: Buffer.alloc(512) };
+      const descriptor = Buffer.alloc(DESCRIPTOR_LENGTH * 4);
+      const face = { imageId: id, personId: null, box: { x: 1, y: 2, width: 3, height: 4 }, score: 0.9, descriptor };
+      // Configured: the default recipe (done); `crop` rows wait for the re-description job, or failed it.
       await dataSource.getRepository(FaceEntity).save([
-        { ...face, descriptorRecipe: 'chip-flip' as const },
+        { ...face, descriptorRecipe: DEFAULT_DESCRIPTOR_RECIPE },
         { ...face, descriptorRecipe: 'crop' as const },
         { ...face, descriptorRecipe: 'crop' as const, redescriptionError: 'its image file is gone' },
       ]);
       expect((await harness.http.get('/descriptors')).body).toEqual({
-        recipe: 'chip-flip',
+        recipe: DEFAULT_DESCRIPTOR_RECIPE,
         enrolments: { done: 0, waiting: 0, failed: 0 },
         faces: { done: 1, waiting: 1, failed: 1 },
       });

@@ -1,16 +1,32 @@
 import { DataSource } from 'typeorm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ClusteringRepository, FaceEntity, FaceRejectionEntity, PersonEntity, PersonImageEntity, readGalleryVersion } from '@visage/persistence';
+import { DescriptorRecipe, padDescriptor, RECIPE_OPERATING_POINTS } from '@visage/domain';
+import {
+  ClusteringRepository,
+  encodeDescriptor,
+  FaceEntity,
+  FaceRejectionEntity,
+  PersonEntity,
+  PersonImageEntity,
+  readGalleryVersion,
+} from '@visage/persistence';
 import { Rows, TEST_DRIVERS } from '../../../libs/persistence/test/test-databases';
 import { expectApiError, ReceiverHarness } from './receiver-harness';
 import { useReviewReceiver, writeGroup } from './review-fixtures';
 
-/** A descriptor with these values on the first axes and 0 elsewhere: distances are easy to tell (MATCH_THRESHOLD 0.55). */
+/**
+ * A stored descriptor with these values on the first axes and 0 elsewhere, so distances are easy to tell. The rules are
+ * what this spec is about, not a recipe's distribution: "near" here is at most 0.3 and "far" at least 1, clear of every
+ * recipe's MATCH_THRESHOLD and enrolment-disagreement bound, so it runs at the default recipe's operating point
+ * (checked in beforeAll).
+ */
 function descriptor(...values: number[]): Buffer {
-  const buffer = Buffer.alloc(512);
-  values.forEach((value, axis) => buffer.writeFloatLE(value, axis * 4));
-  return buffer;
+  return encodeDescriptor(padDescriptor(Float32Array.from(values)));
 }
+
+/** The largest distance the fixtures mean as "the same person", and the smallest they mean as "someone else". */
+const NEAR = 0.3;
+const FAR = 1;
 
 describe.each(TEST_DRIVERS)('review checks, merge and flags on $name', (driver) => {
   const context = useReviewReceiver(driver);
@@ -19,7 +35,17 @@ describe.each(TEST_DRIVERS)('review checks, merge and flags on $name', (driver) 
   let rows: Rows;
   let clustering: ClusteringRepository;
   let counter = 0;
-  beforeAll(() => ({ harness, dataSource, rows, clustering } = context));
+  /** The configured recipe (the default): the only one whose rows the repositories hand to the checks. */
+  let recipe: DescriptorRecipe;
+  beforeAll(() => {
+    ({ harness, dataSource, rows, clustering } = context);
+    recipe = harness.config.FACE_DESCRIPTOR_RECIPE;
+    // The fixtures' geometry holds only while the operating point lies between their near and far distances.
+    for (const bound of [harness.config.MATCH_THRESHOLD, RECIPE_OPERATING_POINTS[recipe].enrolmentDisagreement]) {
+      expect(bound).toBeGreaterThan(NEAR);
+      expect(bound).toBeLessThan(FAR);
+    }
+  });
 
   /** A person with one enrolment per descriptor (sources `path:<name>-<n>.jpg`). */
   async function person(name: string, ...enrolments: Buffer[]): Promise<{ id: number; enrolments: number[] }> {
@@ -27,7 +53,7 @@ describe.each(TEST_DRIVERS)('review checks, merge and flags on $name', (driver) 
     const ids: number[] = [];
     for (const value of enrolments) {
       const enrolled = await rows.enrolled(created.id, `path:${name}-${++counter}.jpg`);
-      await dataSource.getRepository(PersonImageEntity).update({ id: enrolled.id }, { descriptor: value, descriptorRecipe: 'chip-flip' });
+      await dataSource.getRepository(PersonImageEntity).update({ id: enrolled.id }, { descriptor: value, descriptorRecipe: recipe });
       ids.push(enrolled.id);
     }
     // Behind the repositories' back: move the version as they would, so the checks see these enrolments.
@@ -39,7 +65,7 @@ describe.each(TEST_DRIVERS)('review checks, merge and flags on $name', (driver) 
   async function face(value: Buffer, named: { id: number } | null = null): Promise<FaceEntity> {
     const image = await rows.image(`people/${++counter}.jpg`, { status: named ? 'processed' : 'unrecognized' });
     const created = await rows.face(image.id, named && ({ id: named.id } as PersonEntity));
-    await dataSource.getRepository(FaceEntity).update({ id: created.id }, { descriptor: value, descriptorRecipe: 'chip-flip', galleryVersion: 1 });
+    await dataSource.getRepository(FaceEntity).update({ id: created.id }, { descriptor: value, descriptorRecipe: recipe, galleryVersion: 1 });
     return { ...created, descriptor: value };
   }
 

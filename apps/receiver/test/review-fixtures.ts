@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { DESCRIPTOR_LENGTH } from '@visage/domain';
 import { ClusteringRepository } from '@visage/persistence';
 import { Rows, TestDriver } from '../../../libs/persistence/test/test-databases';
 import { ReceiverHarness, startReceiver } from './receiver-harness';
@@ -54,7 +55,7 @@ export async function writeGroup(
   { cohesion = faces.length > 1 ? 0.4 : null, outliers = [] }: { cohesion?: number | null; outliers?: number[] } = {},
 ): Promise<number> {
   await clustering.write({
-    clusters: [{ id: faces[0], size: faces.length, centroid: new Float32Array(128), ignored: false, cohesion }],
+    clusters: [{ id: faces[0], size: faces.length, centroid: new Float32Array(DESCRIPTOR_LENGTH), ignored: false, cohesion }],
     members: faces.map((faceId) => ({ faceId, clusterId: faces[0] })),
     merged: new Map(),
     outliers: { marked: outliers, cleared: [] },
