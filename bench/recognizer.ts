@@ -13,6 +13,7 @@ import { availableParallelism } from 'node:os';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import sharp from 'sharp';
+import { DEFAULT_DESCRIPTOR_RECIPE } from '@visage/domain';
 import { GrpcFaceAnalyzer } from '@visage/recognizer-client';
 import { loadFaceModels, loadFaceRuntime } from '../apps/face-recognition/src/engine/runtime';
 import { Tensor3D } from '../apps/face-recognition/src/engine/face-api.types';
@@ -146,6 +147,7 @@ async function startService(engine: string): Promise<{ child: ChildProcess; clie
       // Root "/" so the bench can name the demo photos inside node_modules by absolute path.
       IMAGES_ROOT: '/',
       FACE_ENGINE: engine,
+      FACE_DESCRIPTOR_RECIPE: recipeFor(engine),
       FACE_RECOGNITION_PORT: String(grpcPort),
       FACE_RECOGNITION_HEALTH_PORT: String(await freePort()),
       RECOGNIZER_WORKERS: String(WORKERS),
@@ -240,13 +242,21 @@ interface EngineFigures {
   drift?: number;
 }
 
+/**
+ * FACE_DESCRIPTOR_RECIPE when set; else the default on ONNX Runtime and `chip-flip` on TensorFlow.js, which cannot
+ * run the default (`mobilefacenet`, an ONNX model).
+ */
+function recipeFor(engine: string): string {
+  return process.env.FACE_DESCRIPTOR_RECIPE ?? (engine === 'onnx' ? DEFAULT_DESCRIPTOR_RECIPE : 'chip-flip');
+}
+
 async function runService(engine: string, images: string[]): Promise<EngineFigures> {
   const loadStarted = performance.now();
   const { child, client } = await startService(engine);
   const pid = child.pid as number;
   const threads = process.env.FACE_ENGINE_THREADS ?? '1';
   console.log(
-    `\n[${engine}] service: ${WORKERS} worker(s)${engine === 'onnx' ? ` × ${threads} ORT thread(s)` : ''}, SERVING after ${((performance.now() - loadStarted) / 1000).toFixed(1)} s, RSS ${(processMemory(pid).rss / MiB).toFixed(0)} MiB`,
+    `\n[${engine}] service (recipe ${recipeFor(engine)}): ${WORKERS} worker(s)${engine === 'onnx' ? ` × ${threads} ORT thread(s)` : ''}, SERVING after ${((performance.now() - loadStarted) / 1000).toFixed(1)} s, RSS ${(processMemory(pid).rss / MiB).toFixed(0)} MiB`,
   );
   const latency = await drive(client, pid, images, LATENCY_REQUESTS, 2);
   const { p95: p95AtTwo } = summary(`[${engine}] latency (2 in flight)`, latency.times, latency.wall, latency.times.length);

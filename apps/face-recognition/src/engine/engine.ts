@@ -36,7 +36,7 @@ export interface EngineMemory {
  */
 export type StageTimings = Partial<Record<'decode' | 'detect' | 'landmarks' | 'describe', number>>;
 
-/** One model instance (one per worker thread): detection, 68 landmarks, alignment and 128-d descriptors. */
+/** One model instance (one per worker thread): detection, 68 landmarks, alignment and the recipe's descriptors (128 or 512 floats). */
 export interface RecognitionEngine {
   readonly name: EngineName;
   readonly faceApiVersion: string;

@@ -6,7 +6,6 @@ import { PlanarNormalisation, writePlanarChip } from './planar-input';
 
 /** The model's own input scaling (its `lib/fr_feature.js`): RGB, (x − 127) / 128. */
 const MOBILEFACENET_NORMALISATION: PlanarNormalisation = { mean: [127, 127, 127], divisor: 128 };
-export const MOBILEFACENET_LENGTH = 512;
 
 /**
  * The `mobilefacenet` descriptor of a face: the ArcFace-aligned 112 × 112 face through the net (one face a run: the
@@ -26,7 +25,7 @@ export async function describeWithMobileFaceNet(
 }
 
 /** `values` scaled to Euclidean length ½ (a zero vector stays zero). */
-export function toHalfUnitLength(values: Float32Array): Float32Array {
+function toHalfUnitLength(values: Float32Array): Float32Array {
   let sum = 0;
   for (const value of values) sum += value * value;
   const scale = sum > 0 ? 0.5 / Math.sqrt(sum) : 0;
